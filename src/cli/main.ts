@@ -1,0 +1,69 @@
+// Builds the commander program, registers every command, and maps any thrown error to an exit code.
+import { Command, CommanderError } from 'commander';
+import { ExitCode, HashallError, ConfigError } from '../errors.js';
+import type { CliContext } from './context.js';
+import { registerCommands } from './commands/index.js';
+import { formatConfigProblem } from './format-problem.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (plan: no changes with --detailed-exitcode)
+  1  error
+  2  changes pending (plan --detailed-exitcode)
+  3  invalid configuration
+  4  another hashall run holds the lock
+  5  saved plan is stale (re-plan)`;
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command();
+  program
+    .name('hashall')
+    .description('Declarative reconciler: keep every torrent payload on the right filesystem, safely.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .allowExcessArguments(false)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .configureOutput({
+      writeOut: (s) => void ctx.stdout.write(s),
+      writeErr: (s) => void ctx.stderr.write(s),
+    })
+    .exitOverride();
+  registerCommands(program, ctx);
+  return program;
+}
+
+/** Run the CLI with `argv` (without node and script) and return the exit code; never calls process.exit. */
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return (program as unknown as { __exitCode?: number }).__exitCode ?? ExitCode.Ok;
+  } catch (err) {
+    return reportError(err, ctx);
+  }
+}
+
+export function reportError(err: unknown, ctx: CliContext): number {
+  if (err instanceof CommanderError) {
+    // help and version are "errors" to commander; usage errors were already printed.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    return ExitCode.Error;
+  }
+  if (err instanceof ConfigError) {
+    for (const p of err.problems) ctx.stderr.write(formatConfigProblem(p) + '\n');
+    ctx.stderr.write(`hashall: ${err.message}\n`);
+    if (err.hint) ctx.stderr.write(`  hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof HashallError) {
+    ctx.stderr.write(`hashall: ${err.message}\n`);
+    if (err.hint) ctx.stderr.write(`  hint: ${err.hint}\n`);
+    if (ctx.env.HASHALL_DEBUG && err.cause) ctx.stderr.write(`  cause: ${String((err.cause as Error).stack ?? err.cause)}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  ctx.stderr.write(`hashall: unexpected error: ${e?.message ?? String(err)}\n`);
+  if (ctx.env.HASHALL_DEBUG) ctx.stderr.write(`${e?.stack ?? ''}\n`);
+  ctx.stderr.write('  hint: rerun with HASHALL_DEBUG=1 for a stack trace and report it\n');
+  return ExitCode.Error;
+}

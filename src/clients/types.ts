@@ -1,0 +1,84 @@
+// The TorrentClient interface and the client-neutral torrent model every layer above uses (pure types).
+
+/**
+ * One state vocabulary for every client and version (qBittorrent 4.x `pausedUP` and 5.x `stoppedUP`
+ * both become `paused-complete`). Normalized in exactly one place: clients/qbittorrent/states.ts.
+ */
+export type TorrentPhase =
+  | 'seeding' // running and complete (uploading, stalledUP, forcedUP, queuedUP)
+  | 'paused-complete' // pausedUP / stoppedUP
+  | 'paused-incomplete' // pausedDL / stoppedDL
+  | 'downloading' // downloading, stalledDL, metaDL, forcedDL, queuedDL, allocating
+  | 'checking' // checkingUP, checkingDL, checkingResumeData
+  | 'moving'
+  | 'missing-files'
+  | 'error'
+  | 'unknown';
+
+export interface ClientTorrent {
+  hash: string; // lower-case hex info-hash (v1, or truncated v2 as the client reports it)
+  name: string;
+  /** Exactly as the client reports them (client-side spelling, not mapped). */
+  savePath: string;
+  contentPath: string;
+  downloadPath: string;
+  category: string;
+  tags: string[];
+  /** Raw client state string (e.g. `pausedUP`) and its normalized phase. */
+  rawState: string;
+  phase: TorrentPhase;
+  /** True when the torrent is running (not paused/stopped). */
+  running: boolean;
+  progress: number; // 0..1
+  amountLeft: number;
+  size: number;
+  autoTmm: boolean;
+  addedOn: number | null; // epoch seconds
+  completionOn: number | null; // epoch seconds
+  seedingTimeSec: number;
+  tracker: string | null;
+}
+
+export interface ClientTorrentFile {
+  /** Path relative to the save path as the client reports it (includes the top folder of a multi-file torrent). */
+  name: string;
+  size: number;
+  progress: number;
+  index: number;
+}
+
+export interface ClientVersion {
+  app: string; // e.g. v4.5.2
+  webApi: string; // e.g. 2.8.19
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  /** Human description for the timeout error. */
+  what?: string;
+}
+
+/**
+ * What hashall needs from a torrent client. Every method throws ClientError on transport/auth/protocol
+ * failure; none turns a failure into an empty answer. Mutations resolve when the client accepted the
+ * request — use the confirm helpers (waitFor*) to prove the effect by reading back.
+ */
+export interface TorrentClient {
+  version(): Promise<ClientVersion>;
+  listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]>;
+  getTorrent(hash: string): Promise<ClientTorrent | null>;
+  listFiles(hash: string): Promise<ClientTorrentFile[]>;
+  pause(hashes: string[]): Promise<void>;
+  resume(hashes: string[]): Promise<void>;
+  setLocation(hashes: string[], location: string): Promise<void>;
+  recheck(hashes: string[]): Promise<void>;
+  setAutoManagement(hashes: string[], enable: boolean): Promise<void>;
+  /** Clear or set the incomplete-download path override (no-op on clients without one). */
+  setDownloadPath(hashes: string[], path: string): Promise<void>;
+  addTags(hashes: string[], tags: string[]): Promise<void>;
+  removeTags(hashes: string[], tags: string[]): Promise<void>;
+  /** Poll one torrent (hash-filtered) until `predicate` holds; throws ClientError('timeout') naming `what`. */
+  waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, opts: WaitOptions): Promise<ClientTorrent>;
+  close(): Promise<void>;
+}

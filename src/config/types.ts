@@ -1,0 +1,92 @@
+// The normalized, validated hashall.yaml (format version 1) every other module consumes (pure types).
+
+/** A secret taken from the environment at use; never serialized in clear. */
+export interface Secret {
+  /** The raw template from the config, e.g. `${QBT_PASSWORD}`. Safe to show. */
+  readonly template: string;
+  /** Resolve the value now (reads the environment through the injected getter). */
+  reveal(): string;
+  /** Always `"***"`, so a JSON dump of the config never leaks it. */
+  toJSON(): string;
+}
+
+export interface FilesystemConfig {
+  /** Name used everywhere in the config (`stash`, `pool`). */
+  name: string;
+  /** Absolute host path of a directory on that filesystem (normalized, no trailing slash). */
+  path: string;
+  /** Other absolute host spellings of the same place (bind mounts, symlinked prefixes). */
+  aliases: string[];
+}
+
+export interface PathMap {
+  /** Path prefix as the torrent client reports it (e.g. `/data/media`). */
+  client: string;
+  /** The same place as the host sees it (e.g. `/stash/media`). */
+  host: string;
+}
+
+export interface ClientConfig {
+  type: 'qbittorrent';
+  /** Base URL of the Web UI, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  username: string | null;
+  password: Secret | null;
+  pathMaps: PathMap[];
+  /** Per-request timeout in milliseconds. */
+  timeoutMs: number;
+}
+
+export interface CategoryConfig {
+  /** Folder of this category relative to a seeding root, e.g. `movies` or `cross-seed/{tracker}`. */
+  path: string;
+  /** Filesystem this category belongs on (acts as a placement rule before all others). */
+  place: string | null;
+}
+
+export interface RuleMatch {
+  /** Any of these tags. */
+  tags?: string[];
+  /** Any of these categories. */
+  categories?: string[];
+  /** Seeding time at least this many days. */
+  minSeedingDays?: number;
+  /** Payload size at least this many bytes. */
+  minSize?: number;
+  /** Globs matched against the payload path relative to its seeding root (`*` within a segment, `**` across). */
+  paths?: string[];
+}
+
+export interface PlacementRule {
+  name: string;
+  match: RuleMatch;
+  /** Filesystem name, or `keep` (stay where it is). */
+  place: string;
+}
+
+export interface HashallConfig {
+  version: 1;
+  /** Absolute path of the config file. */
+  configPath: string;
+  /** SHA-256 (hex) of the config file's bytes; saved plans record it. */
+  configHash: string;
+  /** Absolute path of the SQLite catalog. */
+  catalog: string;
+  filesystems: Record<string, FilesystemConfig>;
+  /** Filesystem name → absolute seeding roots on it. */
+  seeding: Record<string, string[]>;
+  /** Absolute library (external consumer) roots. */
+  libraries: string[];
+  client: ClientConfig | null;
+  categories: Record<string, CategoryConfig>;
+  placement: { default: string; rules: PlacementRule[] };
+  dedupe: { filesystems: string[]; minSize: number };
+  safety: {
+    verify: 'full' | 'sample';
+    retire: { mode: 'staged' | 'never'; observeHours: number };
+    /** Bytes that must stay free on a target filesystem after a move. */
+    minFree: number;
+    /** A root whose last completed scan is older than this many hours blocks planning for its payloads. */
+    maxScanAgeHours: number;
+  };
+}

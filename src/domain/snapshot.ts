@@ -1,0 +1,134 @@
+// The read-only view of catalog + last client sync that the pure planner consumes (pure types).
+import type { TorrentPhase } from '../clients/types.js';
+
+/** A filesystem known to the catalog, joined with its config name (null when not configured). */
+export interface SnapshotFilesystem {
+  id: number;
+  name: string | null;
+  /** Stable identity: filesystem UUID, ZFS guid, or the documented fallback. */
+  uuid: string;
+  /** Preferred (canonical) mount point; catalog paths are relative to it. */
+  mountPoint: string;
+  fsType: string;
+  /** Free bytes measured at the last refresh (statfs), null if unknown. */
+  freeBytes: number | null;
+}
+
+export interface SnapshotRoot {
+  /** Canonical absolute path. */
+  path: string;
+  kind: 'seeding' | 'library';
+  /** Config filesystem name the root belongs to (seeding roots), null for libraries. */
+  fsName: string | null;
+  fsId: number | null;
+  /** Last completed scan of this root (or of an ancestor root), epoch ms; null = never scanned. */
+  lastScanAt: number | null;
+}
+
+/** One catalog file (active row), with canonical absolute path. */
+export interface CatalogFile {
+  fsId: number;
+  /** Canonical absolute path. */
+  path: string;
+  ino: number;
+  size: number;
+  /** Modification time in nanoseconds, as a decimal string (exceeds 2^53). */
+  mtimeNs: string;
+  nlink: number;
+  sha256: string | null;
+}
+
+/** A payload file: a catalog file plus its path relative to the payload root. */
+export interface PayloadFile extends CatalogFile {
+  /** Relative to the payload root; the basename for a single-file payload. */
+  relpath: string;
+}
+
+export type ConsumerStatus = 'none' | 'some' | 'unknown';
+
+/** The on-disk content a torrent points to (or a relocation source), as the catalog knows it. */
+export interface SnapshotPayload {
+  /** Canonical absolute path of the payload root (file or directory). */
+  rootPath: string;
+  fsId: number;
+  kind: 'file' | 'dir';
+  /** SHA-256 over sorted `relpath|size|sha256\n` lines; null while any file lacks a full hash. */
+  payloadHash: string | null;
+  files: PayloadFile[];
+  /** Seeding root containing this payload (canonical), null = outside every seeding root. */
+  seedingRoot: string | null;
+  consumers: {
+    status: ConsumerStatus;
+    /** Canonical paths outside every seeding root that share an inode with a payload file. */
+    paths: string[];
+    /** Why the status is unknown (library root not scanned, file not in catalog, ...). */
+    reasons: string[];
+  };
+}
+
+export interface SnapshotTorrent {
+  hash: string;
+  name: string;
+  category: string;
+  tags: string[];
+  tracker: string | null;
+  phase: TorrentPhase;
+  rawState: string;
+  running: boolean;
+  progress: number;
+  amountLeft: number;
+  size: number;
+  autoTmm: boolean;
+  addedOn: number | null;
+  completionOn: number | null;
+  seedingTimeSec: number;
+  /** As the client reports them. */
+  clientSavePath: string;
+  clientContentPath: string;
+  clientDownloadPath: string;
+  /** Canonical host path of content_path; null when no path map translates it. */
+  hostContentPath: string | null;
+  /** Why hostContentPath is null / untrustworthy, if it is. */
+  unmappedReason: string | null;
+  /** The client's file list (names relative to the save path, sizes). */
+  files: { name: string; size: number }[];
+  /** Epoch ms of the client sync that recorded this torrent. */
+  syncedAt: number;
+}
+
+/** A relocation recorded by apply: torrents were repointed from source to target at `repointedAt`. */
+export interface SnapshotRelocation {
+  id: number;
+  payloadHash: string;
+  sourceFsId: number;
+  sourceRoot: string;
+  targetFsId: number;
+  targetRoot: string;
+  torrentHashes: string[];
+  repointedAt: number; // epoch ms
+  retiredAt: number | null;
+}
+
+/** Files with equal size and full SHA-256 on one filesystem, grouped by inode. */
+export interface DupeGroup {
+  fsId: number;
+  size: number;
+  sha256: string;
+  inodes: { ino: number; nlink: number; mtimeNs: string; paths: string[] }[];
+}
+
+export interface CatalogSnapshot {
+  lineage: string;
+  serial: number;
+  filesystems: SnapshotFilesystem[];
+  roots: SnapshotRoot[];
+  torrents: SnapshotTorrent[];
+  /** Keyed by canonical root path; every torrent payload and every unretired relocation source. */
+  payloads: Record<string, SnapshotPayload>;
+  /** Every active catalog file whose sha256 equals that of some payload file, keyed by sha256. */
+  copiesBySha256: Record<string, CatalogFile[]>;
+  relocations: SnapshotRelocation[];
+  dupes: DupeGroup[];
+  /** Epoch ms of the last successful client sync; null = never synced. */
+  lastSyncAt: number | null;
+}

@@ -1,0 +1,87 @@
+// Typed errors carrying a documented process exit code and the underlying cause (pure).
+
+/** Exit codes of every hashall command (documented in README and --help). */
+export const ExitCode = {
+  Ok: 0,
+  Error: 1,
+  ChangesPending: 2,
+  InvalidConfig: 3,
+  LockHeld: 4,
+  StalePlan: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base class: anything thrown on purpose by hashall. `hint` says what the user can do. */
+export class HashallError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+  constructor(message: string, opts: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.exitCode = opts.exitCode ?? ExitCode.Error;
+    this.hint = opts.hint;
+  }
+}
+
+/** One problem found in a config file, positioned for `file:line:col` output. */
+export interface ConfigProblem {
+  severity: 'error' | 'warning';
+  file: string;
+  line: number;
+  col: number;
+  /** Key path such as `placement.rules[1].place`. Empty for document-level problems. */
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export class ConfigError extends HashallError {
+  readonly problems: ConfigProblem[];
+  constructor(message: string, problems: ConfigProblem[], opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, { ...opts, exitCode: ExitCode.InvalidConfig });
+    this.problems = problems;
+  }
+}
+
+export class LockHeldError extends HashallError {
+  constructor(message: string, opts: { hint?: string } = {}) {
+    super(message, { ...opts, exitCode: ExitCode.LockHeld });
+  }
+}
+
+export class StalePlanError extends HashallError {
+  constructor(message: string, opts: { hint?: string } = {}) {
+    super(message, { hint: opts.hint ?? 'run `hashall plan` again and apply the new plan', exitCode: ExitCode.StalePlan });
+  }
+}
+
+/** A failure talking to the torrent client (transport, auth, protocol). URLs in messages are redacted. */
+export class ClientError extends HashallError {
+  readonly kind: 'network' | 'timeout' | 'auth' | 'http' | 'protocol' | 'unconfirmed';
+  readonly status: number | undefined;
+  constructor(kind: ClientError['kind'], message: string, opts: { status?: number; cause?: unknown; hint?: string } = {}) {
+    super(message, { cause: opts.cause, hint: opts.hint });
+    this.kind = kind;
+    this.status = opts.status;
+  }
+}
+
+/** A filesystem operation failed; `code` is the errno name (ENOSPC, EXDEV, EACCES, ...). */
+export class FsError extends HashallError {
+  readonly code: string | undefined;
+  readonly path: string | undefined;
+  constructor(message: string, opts: { code?: string; path?: string; cause?: unknown; hint?: string } = {}) {
+    super(message, { cause: opts.cause, hint: opts.hint });
+    this.code = opts.code;
+    this.path = opts.path;
+  }
+}
+
+/** The catalog refuses to do something unsafe (empty root, root on another filesystem, ...). */
+export class CatalogError extends HashallError {}
+
+export function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string'
+    ? (err as { code: string }).code
+    : undefined;
+}

@@ -1,0 +1,149 @@
+// The Plan data model: a closed set of group actions and executor steps, saved as versioned JSON (pure types).
+
+export const PLAN_FORMAT_VERSION = 1;
+
+/**
+ * What happens to one group. Actionable: move, reuse, dedupe, retire.
+ * Informational: keep (already where it belongs), stay (held warm by a consumer), pending (waiting for
+ * an observation window), blocked (something is unknown or unsafe).
+ */
+export type GroupAction = 'move' | 'reuse' | 'dedupe' | 'retire' | 'keep' | 'stay' | 'pending' | 'blocked';
+
+export const ACTIONABLE: readonly GroupAction[] = ['move', 'reuse', 'dedupe', 'retire'];
+
+/** A place: filesystem name + canonical host path. */
+export interface Place {
+  fs: string;
+  path: string;
+}
+
+export interface PlanTorrent {
+  hash: string;
+  name: string;
+  category: string;
+  tracker: string | null;
+}
+
+/** File identity recorded at planning time; apply refuses the group if any of it changed. */
+export interface FileFingerprint {
+  path: string;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+}
+
+export interface TorrentFingerprint {
+  hash: string;
+  phase: string;
+  clientSavePath: string;
+  clientContentPath: string;
+}
+
+export interface GroupFingerprint {
+  files: FileFingerprint[];
+  torrents: TorrentFingerprint[];
+}
+
+/** Copy payload files across filesystems into `toRoot` (temp name → verify → rename). */
+export interface CopyStep {
+  kind: 'copy';
+  fromFs: string;
+  toFs: string;
+  fromRoot: string;
+  toRoot: string;
+  files: { relpath: string; size: number; sha256: string }[];
+  bytes: number;
+}
+
+/** Build one torrent's view at `root` by hardlinking donors on the same filesystem. */
+export interface LinkViewStep {
+  kind: 'link-view';
+  fs: string;
+  torrentHash: string;
+  /** Canonical host path of the view's content root (what content_path will become). */
+  root: string;
+  links: { donor: string; path: string; size: number; sha256: string }[];
+}
+
+/** Repoint one torrent at its view: pause → setLocation → recheck → confirm → resume if it was running. */
+export interface RepointStep {
+  kind: 'repoint';
+  torrentHash: string;
+  torrentName: string;
+  /** Client-side spellings (already translated through path maps). */
+  fromSavePath: string;
+  toSavePath: string;
+  expectedContentPath: string;
+  /** Host paths, for checks and messages. */
+  hostFrom: string;
+  hostTo: string;
+  bytes: number;
+}
+
+/** Replace `duplicate` with a hardlink of `keeper` (same filesystem, equal size + SHA-256). */
+export interface DedupeLinkStep {
+  kind: 'dedupe-link';
+  fs: string;
+  keeper: FileFingerprint & { sha256: string };
+  duplicate: FileFingerprint & { sha256: string };
+}
+
+/** Staged removal of a superseded source copy: rename into trash, re-check the target, delete. */
+export interface RetireStep {
+  kind: 'retire';
+  fs: string;
+  root: string;
+  payloadHash: string;
+  /** The copy that must still be healthy before anything is deleted. */
+  keptRoot: string;
+  keptFs: string;
+  relocationId: number;
+  bytes: number;
+}
+
+export type PlanStep = CopyStep | LinkViewStep | RepointStep | DedupeLinkStep | RetireStep;
+
+export interface PlanGroup {
+  /** Stable id within the plan (e.g. `g1`), and a deterministic key of the content/torrents. */
+  id: string;
+  key: string;
+  action: GroupAction;
+  /** Short human title, e.g. the torrent name or the duplicate file name. */
+  title: string;
+  payloadHash: string | null;
+  torrents: PlanTorrent[];
+  from: Place | null;
+  to: Place | null;
+  /** Why, in words a user understands months later. First reason is the headline. */
+  reasons: string[];
+  /** Placement rule that decided the desired filesystem, if any. */
+  rule: string | null;
+  bytesToCopy: number;
+  bytesToFree: number;
+  steps: PlanStep[];
+  fingerprint: GroupFingerprint;
+}
+
+export interface PlanSummary {
+  move: number;
+  reuse: number;
+  dedupe: number;
+  retire: number;
+  keep: number;
+  stay: number;
+  pending: number;
+  blocked: number;
+  bytesToCopy: number;
+  /** Bytes freed per filesystem name. */
+  bytesToFree: Record<string, number>;
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  createdAt: string; // ISO time, passed in
+  configPath: string;
+  configHash: string;
+  catalog: { lineage: string; serial: number };
+  groups: PlanGroup[];
+  summary: PlanSummary;
+}
