@@ -1,0 +1,13 @@
+// The ordered list of catalog schema migrations. Append only: never edit or remove a released migration.
+import { m001Catalog } from './001-catalog.js';
+import { m002Torrents } from './002-torrents.js';
+import { m003Runs } from './003-runs.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL executed inside one transaction. Additive only (CREATE / ALTER ADD); never destructive. */
+  up: string;
+}
+
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs];

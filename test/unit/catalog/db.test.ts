@@ -1,0 +1,42 @@
+// The catalog database: migrations run once, lineage is stable, serial increments, newer schemas are refused.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openCatalog, schemaVersion } from '../../../src/catalog/db.js';
+
+describe('openCatalog', () => {
+  it('creates a catalog with a lineage, keeps it across reopen, and counts serial changes', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
+    try {
+      const file = path.join(dir, 'sub', 'catalog.db');
+      const a = openCatalog(file);
+      const lineage = a.lineage;
+      expect(lineage).toMatch(/^[0-9a-f-]{36}$/);
+      expect(a.serial()).toBe(0);
+      a.db.transaction(() => a.bumpSerial())();
+      expect(a.serial()).toBe(1);
+      a.close();
+      const b = openCatalog(file);
+      expect(b.lineage).toBe(lineage);
+      expect(b.serial()).toBe(1);
+      expect(schemaVersion(b.db)).toBeGreaterThanOrEqual(3);
+      b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a catalog whose schema is newer than this program', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
+    try {
+      const file = path.join(dir, 'catalog.db');
+      const a = openCatalog(file);
+      a.db.prepare(`UPDATE meta SET value = '999' WHERE key = 'schema_version'`).run();
+      a.close();
+      expect(() => openCatalog(file)).toThrow(/newer than this hashall understands/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
