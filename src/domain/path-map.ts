@@ -1,0 +1,46 @@
+// Translates paths between the torrent client's view and the host's view by longest whole-segment prefix (pure).
+import { posix } from 'node:path';
+import type { PathMap } from '../config/types.js';
+
+/** Lexically normalized absolute path without a trailing slash; null for a relative or empty path. */
+export function normalizeAbsolute(p: string): string | null {
+  if (!p.startsWith('/')) return null;
+  const n = posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+}
+
+function rest(path: string, prefix: string): string | null {
+  if (prefix === '/') return path;
+  if (path === prefix) return '';
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : null;
+}
+
+function translate(maps: readonly PathMap[], path: string, from: 'client' | 'host', to: 'client' | 'host'): string | null {
+  const p = normalizeAbsolute(path);
+  if (p === null) return null;
+  let best: { len: number; results: Set<string> } | null = null;
+  for (const m of maps) {
+    const src = normalizeAbsolute(m[from]);
+    const dst = normalizeAbsolute(m[to]);
+    if (src === null || dst === null) continue;
+    const tail = rest(p, src);
+    if (tail === null) continue;
+    const out = dst === '/' ? tail || '/' : `${dst}${tail}`;
+    const len = src === '/' ? 0 : src.length;
+    if (!best || len > best.len) best = { len, results: new Set([out]) };
+    else if (len === best.len) best.results.add(out);
+  }
+  // Two equally long prefixes that disagree make the answer unknown, never a guess.
+  if (!best || best.results.size !== 1) return null;
+  return [...best.results][0] ?? null;
+}
+
+/** Host spelling of a client path, or null when no map covers it (the caller decides: exists on host, or unmapped). */
+export function clientToHost(maps: readonly PathMap[], clientPath: string): string | null {
+  return translate(maps, clientPath, 'client', 'host');
+}
+
+/** Client spelling of a host path, or null when no map covers it. */
+export function hostToClient(maps: readonly PathMap[], hostPath: string): string | null {
+  return translate(maps, hostPath, 'host', 'client');
+}
