@@ -1,0 +1,118 @@
+// Mutations that are proven by reading the torrent back (a 200 is not proof); client-neutral.
+import { ClientError } from '../errors.js';
+import type { ClientTorrent, TorrentClient, TorrentPhase } from './types.js';
+
+export interface ConfirmOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+}
+
+function trimSlash(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+function under(path: string, dir: string): boolean {
+  const d = trimSlash(dir);
+  return path === d || path.startsWith(d === '/' ? '/' : `${d}/`);
+}
+
+async function mustExist(client: TorrentClient, hash: string, action: string): Promise<ClientTorrent> {
+  const t = await client.getTorrent(hash);
+  if (!t) {
+    throw new ClientError('unconfirmed', `cannot ${action}: the client does not know torrent ${hash.toLowerCase()}`, {
+      hint: 'the torrent was removed from the client; run `hashall plan` again',
+    });
+  }
+  return t;
+}
+
+/** Run a wait; a timeout becomes ClientError('unconfirmed') saying what did not happen. */
+async function confirm(client: TorrentClient, hash: string, what: string, predicate: (t: ClientTorrent) => boolean, o: ConfirmOptions): Promise<ClientTorrent> {
+  try {
+    return await client.waitFor(hash, predicate, { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
+  } catch (err) {
+    if (err instanceof ClientError && err.kind === 'timeout') {
+      throw new ClientError('unconfirmed', `the client accepted the request but did not ${what}: ${err.message}`, { cause: err, hint: err.hint });
+    }
+    throw err;
+  }
+}
+
+/** Point a torrent at `location` and wait until qBittorrent reports it there and no longer moving. */
+export async function setLocationConfirmed(client: TorrentClient, hash: string, location: string, o: ConfirmOptions): Promise<ClientTorrent> {
+  await mustExist(client, hash, 'set the location');
+  const loc = trimSlash(location);
+  await client.setLocation([hash], loc);
+  return confirm(client, hash, `move to ${loc}`, (t) => trimSlash(t.savePath) === loc && under(t.contentPath, loc) && t.phase !== 'moving', o);
+}
+
+const SETTLED_COMPLETE: readonly TorrentPhase[] = ['seeding', 'paused-complete'];
+
+/**
+ * Recheck and wait until the check is over with the data complete (progress 1). Proof that a check ran:
+ * it was seen checking, or progress rose from below 1. A check that ends incomplete, or a torrent that
+ * ends in missing-files/error, throws. A complete torrent whose check is too quick to observe stays
+ * unconfirmed, so callers recheck after a setLocation onto existing data (progress 0), as hashall does.
+ */
+export async function recheckConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
+  const before = await mustExist(client, hash, 'recheck');
+  await client.recheck([hash]);
+  let sawChecking = false;
+  let failure = null as ClientError | null;
+  const done = (t: ClientTorrent): boolean => {
+    if (t.phase === 'checking') {
+      sawChecking = true;
+      return false;
+    }
+    if (t.phase === 'moving') return false;
+    const checked = sawChecking || (before.progress < 1 && t.progress > before.progress);
+    if (!checked) return false;
+    if (SETTLED_COMPLETE.includes(t.phase) && t.progress >= 1) return true;
+    const incomplete = t.progress < 1 && (t.phase === 'paused-incomplete' || (t.phase === 'downloading' && sawChecking));
+    if (t.phase === 'missing-files' || t.phase === 'error' || incomplete) {
+      failure = new ClientError('unconfirmed', `recheck of ${t.hash} ended incomplete: ${t.rawState}, progress ${t.progress}`, {
+        hint: 'the data at the torrent location is missing or differs from the torrent',
+      });
+      return true;
+    }
+    return false;
+  };
+  const t = await confirm(client, hash, 'recheck to completion', done, o);
+  if (failure) throw failure;
+  return t;
+}
+
+/** Pause (4.x) or stop (5.x) and wait until the client reports it paused. */
+export async function pauseConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
+  await mustExist(client, hash, 'pause');
+  await client.pause([hash]);
+  return confirm(client, hash, 'pause', (t) => t.phase === 'paused-complete' || t.phase === 'paused-incomplete', o);
+}
+
+/** Resume (4.x) or start (5.x) and wait until the client reports it running. */
+export async function resumeConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
+  await mustExist(client, hash, 'resume');
+  await client.resume([hash]);
+  return confirm(client, hash, 'resume', (t) => t.running, o);
+}
+
+/** Switch automatic torrent management and wait until it shows (enabling it may move data: wait out `moving`). */
+export async function setAutoManagementConfirmed(client: TorrentClient, hash: string, enable: boolean, o: ConfirmOptions): Promise<ClientTorrent> {
+  await mustExist(client, hash, 'change automatic management');
+  await client.setAutoManagement([hash], enable);
+  return confirm(client, hash, `${enable ? 'enable' : 'disable'} automatic management`, (t) => t.autoTmm === enable && t.phase !== 'moving', o);
+}
+
+/** Add tags and wait until every one of them shows on the torrent. */
+export async function addTagsConfirmed(client: TorrentClient, hash: string, tags: string[], o: ConfirmOptions): Promise<ClientTorrent> {
+  await mustExist(client, hash, 'tag');
+  await client.addTags([hash], tags);
+  return confirm(client, hash, `add tags ${tags.join(', ')}`, (t) => tags.every((x) => t.tags.includes(x)), o);
+}
+
+/** Remove tags and wait until none of them shows on the torrent. */
+export async function removeTagsConfirmed(client: TorrentClient, hash: string, tags: string[], o: ConfirmOptions): Promise<ClientTorrent> {
+  await mustExist(client, hash, 'untag');
+  await client.removeTags([hash], tags);
+  return confirm(client, hash, `remove tags ${tags.join(', ')}`, (t) => tags.every((x) => !t.tags.includes(x)), o);
+}

@@ -1,0 +1,257 @@
+// TorrentClient for qBittorrent 4.x/5.x over the Web API v2: version detection, reads, mutations, polling.
+import { ClientError, HashallError } from '../../errors.js';
+import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
+import { isRunningState, phaseOfState } from './states.js';
+import { QbtTransport, type ApiRequest } from './transport.js';
+
+export interface QbittorrentClientOptions {
+  url: string;
+  username?: string | null;
+  /** Called when a login is needed; the value is never kept. */
+  password?: (() => string) | null;
+  timeoutMs: number;
+  attempts?: number;
+  backoffMs?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  /** Epoch milliseconds; used to bound waitFor. */
+  now?: () => number;
+}
+
+/** What the qBittorrent adapter offers beyond TorrentClient (still read-only or client-scoped). */
+export interface QbittorrentClient extends TorrentClient {
+  /** True when the Web API is 2.11+ (qBittorrent 5.x: stop/start instead of pause/resume). */
+  usesStopStart(): Promise<boolean>;
+}
+
+const HASH_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/** Parse `2.8.19` into comparable numbers; null when it is not a dotted version. */
+export function parseApiVersion(text: string): number[] | null {
+  const t = text.trim();
+  if (!/^\d+(?:\.\d+){0,3}$/.test(t)) return null;
+  return t.split('.').map(Number);
+}
+
+export function apiAtLeast(version: readonly number[], min: readonly number[]): boolean {
+  for (let i = 0; i < Math.max(version.length, min.length); i++) {
+    const a = version[i] ?? 0;
+    const b = min[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+function checkHashes(hashes: readonly string[]): string {
+  for (const h of hashes) {
+    if (!HASH_RE.test(h)) {
+      // Never let "all" or an empty string through: qBittorrent would apply the mutation to every torrent.
+      throw new HashallError(`not an info-hash: ${JSON.stringify(h).slice(0, 80)}`, {
+        hint: 'pass 40 (v1) or 64 (v2) hex characters',
+      });
+    }
+  }
+  return hashes.map((h) => h.toLowerCase()).join('|');
+}
+
+function parseJson(text: string, what: string): unknown {
+  if (text.trim() === '') throw new ClientError('protocol', `qBittorrent sent an empty answer for ${what}`);
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ClientError('protocol', `qBittorrent sent unparsable JSON for ${what}`, { cause });
+  }
+}
+
+function field<T>(obj: Record<string, unknown>, key: string, type: 'string' | 'number' | 'boolean', what: string, fallback?: T): T {
+  const v = obj[key];
+  if (typeof v === type) return v as T;
+  if (v === undefined && fallback !== undefined) return fallback;
+  throw new ClientError('protocol', `qBittorrent ${what}: field "${key}" is ${v === undefined ? 'missing' : `a ${typeof v}`}, expected a ${type}`);
+}
+
+function asRecord(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ClientError('protocol', `qBittorrent ${what} is not an object`);
+  return v as Record<string, unknown>;
+}
+
+function asArray(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new ClientError('protocol', `qBittorrent ${what} is not a list`);
+  return v;
+}
+
+const epochOrNull = (n: number): number | null => (n > 0 ? n : null);
+
+export function torrentFromApi(raw: unknown): ClientTorrent {
+  const o = asRecord(raw, 'torrent entry');
+  const what = 'torrent entry';
+  const hash = field<string>(o, 'hash', 'string', what).toLowerCase();
+  const rawState = field<string>(o, 'state', 'string', what);
+  const tags = field<string>(o, 'tags', 'string', what, '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const size = typeof o.total_size === 'number' && o.total_size >= 0 ? o.total_size : field<number>(o, 'size', 'number', what);
+  const tracker = field<string>(o, 'tracker', 'string', what, '');
+  return {
+    hash,
+    name: field<string>(o, 'name', 'string', what),
+    savePath: field<string>(o, 'save_path', 'string', what),
+    contentPath: field<string>(o, 'content_path', 'string', what),
+    downloadPath: field<string>(o, 'download_path', 'string', what, ''),
+    category: field<string>(o, 'category', 'string', what, ''),
+    tags,
+    rawState,
+    phase: phaseOfState(rawState),
+    running: isRunningState(rawState),
+    progress: field<number>(o, 'progress', 'number', what),
+    amountLeft: field<number>(o, 'amount_left', 'number', what),
+    size,
+    autoTmm: field<boolean>(o, 'auto_tmm', 'boolean', what, false),
+    addedOn: epochOrNull(field<number>(o, 'added_on', 'number', what, 0)),
+    completionOn: epochOrNull(field<number>(o, 'completion_on', 'number', what, 0)),
+    seedingTimeSec: field<number>(o, 'seeding_time', 'number', what, 0),
+    tracker: tracker === '' ? null : tracker,
+  };
+}
+
+function fileFromApi(raw: unknown): ClientTorrentFile {
+  const o = asRecord(raw, 'file entry');
+  const what = 'file entry';
+  return {
+    name: field<string>(o, 'name', 'string', what),
+    size: field<number>(o, 'size', 'number', what),
+    progress: field<number>(o, 'progress', 'number', what),
+    index: field<number>(o, 'index', 'number', what),
+  };
+}
+
+export function createQbittorrentClient(opts: QbittorrentClientOptions): QbittorrentClient {
+  const transport = new QbtTransport(opts);
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let versionCache: ClientVersion | null = null;
+  let apiCache: number[] | null = null;
+
+  const call = (req: ApiRequest) => transport.call(req);
+
+  async function version(): Promise<ClientVersion> {
+    if (versionCache) return versionCache;
+    const webApi = (await call({ method: 'GET', path: '/app/webapiVersion' })).text.trim();
+    const parsed = parseApiVersion(webApi);
+    if (!parsed) throw new ClientError('protocol', `qBittorrent reported an unreadable Web API version: ${JSON.stringify(webApi.slice(0, 40))}`);
+    const app = (await call({ method: 'GET', path: '/app/version' })).text.trim();
+    if (app === '') throw new ClientError('protocol', 'qBittorrent sent an empty application version');
+    apiCache = parsed;
+    versionCache = { app, webApi };
+    return versionCache;
+  }
+
+  async function api(): Promise<number[]> {
+    if (!apiCache) await version();
+    return apiCache as number[];
+  }
+
+  async function usesStopStart(): Promise<boolean> {
+    return apiAtLeast(await api(), [2, 11]);
+  }
+
+  async function listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]> {
+    const query: Record<string, string> = {};
+    if (filter?.hashes) {
+      if (filter.hashes.length === 0) return [];
+      query.hashes = checkHashes(filter.hashes);
+    }
+    const res = await call({ method: 'GET', path: '/torrents/info', query });
+    const list = asArray(parseJson(res.text, 'the torrent list'), 'torrent list').map(torrentFromApi);
+    if (filter?.hashes) {
+      const wanted = new Set(filter.hashes.map((h) => h.toLowerCase()));
+      return list.filter((t) => wanted.has(t.hash));
+    }
+    return list;
+  }
+
+  async function getTorrent(hash: string): Promise<ClientTorrent | null> {
+    const list = await listTorrents({ hashes: [hash] });
+    return list.find((t) => t.hash === hash.toLowerCase()) ?? null;
+  }
+
+  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
+    checkHashes([hash]);
+    const res = await call({ method: 'GET', path: '/torrents/files', query: { hash: hash.toLowerCase() }, accept: [404] });
+    if (res.status === 404) throw new ClientError('http', `qBittorrent does not know torrent ${hash.toLowerCase()}`, { status: 404 });
+    const files = asArray(parseJson(res.text, `the file list of ${hash}`), 'file list').map(fileFromApi);
+    return files.sort((a, b) => a.index - b.index);
+  }
+
+  async function mutate(path: string, hashes: readonly string[], extra: Record<string, string> = {}, hashKey = 'hashes'): Promise<void> {
+    if (hashes.length === 0) return;
+    const joined = checkHashes(hashes);
+    await call({ method: 'POST', path, form: { [hashKey]: joined, ...extra } });
+  }
+
+  function checkTags(tags: readonly string[]): string {
+    for (const t of tags) {
+      if (t.trim() === '' || t.includes(',')) throw new HashallError(`not a usable tag: ${JSON.stringify(t)}`, { hint: 'tags are non-empty and contain no comma' });
+    }
+    return tags.map((t) => t.trim()).join(',');
+  }
+
+  async function waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent> {
+    const interval = Math.max(10, w.intervalMs ?? 100);
+    const start = now();
+    const maxPolls = Math.ceil(w.timeoutMs / interval) + 2;
+    let last: ClientTorrent | null = null;
+    for (let i = 0; i < maxPolls; i++) {
+      last = await getTorrent(hash);
+      if (last && predicate(last)) return last;
+      if (now() - start >= w.timeoutMs) break;
+      await sleep(interval);
+    }
+    const seen = last ? `last seen ${last.rawState}, progress ${last.progress}, save path ${last.savePath}` : 'the client does not list it';
+    throw new ClientError('timeout', `gave up after ${w.timeoutMs} ms waiting for ${w.what ?? 'a condition'} on torrent ${hash.toLowerCase()} (${seen})`, {
+      hint: 'qBittorrent may be busy (checking queue) or did not act on the request; look at its log',
+    });
+  }
+
+  return {
+    version,
+    usesStopStart,
+    listTorrents,
+    getTorrent,
+    listFiles,
+    async pause(hashes) {
+      await mutate((await usesStopStart()) ? '/torrents/stop' : '/torrents/pause', hashes);
+    },
+    async resume(hashes) {
+      await mutate((await usesStopStart()) ? '/torrents/start' : '/torrents/resume', hashes);
+    },
+    async setLocation(hashes, location) {
+      if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
+      await mutate('/torrents/setLocation', hashes, { location });
+    },
+    async recheck(hashes) {
+      await mutate('/torrents/recheck', hashes);
+    },
+    async setAutoManagement(hashes, enable) {
+      await mutate('/torrents/setAutoManagement', hashes, { enable: enable ? 'true' : 'false' });
+    },
+    async setDownloadPath(hashes, path) {
+      // The endpoint exists since Web API 2.8.4; older clients have no per-torrent download path at all.
+      if (!apiAtLeast(await api(), [2, 8, 4])) return;
+      await mutate('/torrents/setDownloadPath', hashes, { path }, 'id');
+    },
+    async addTags(hashes, tags) {
+      if (tags.length === 0) return;
+      await mutate('/torrents/addTags', hashes, { tags: checkTags(tags) });
+    },
+    async removeTags(hashes, tags) {
+      if (tags.length === 0) return;
+      await mutate('/torrents/removeTags', hashes, { tags: checkTags(tags) });
+    },
+    waitFor,
+    async close() {
+      await transport.logout();
+    },
+  };
+}

@@ -1,0 +1,248 @@
+// HTTP transport to the qBittorrent Web API v2: session cookie login, bounded retries, timeouts, typed errors.
+import { ClientError } from '../../errors.js';
+
+export interface TransportOptions {
+  /** Base URL of the Web UI (`http://127.0.0.1:8080`); credentials or a query in it are never echoed. */
+  url: string;
+  username?: string | null;
+  /** Read at login time only; the value is never stored, logged or put into a message. */
+  password?: (() => string) | null;
+  /** Per-request bound in milliseconds. */
+  timeoutMs: number;
+  /** Total tries for network errors and 5xx answers (default 3). */
+  attempts?: number;
+  /** First backoff delay; doubles after each failed try (default 250 ms). */
+  backoffMs?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ApiAnswer {
+  status: number;
+  text: string;
+}
+
+export interface ApiRequest {
+  method: 'GET' | 'POST';
+  /** Path below `/api/v2`, e.g. `/torrents/info`. */
+  path: string;
+  query?: Record<string, string>;
+  /** Form fields (url-encoded) or a multipart body. */
+  form?: Record<string, string> | FormData;
+  /** Non-2xx statuses the caller handles itself (e.g. 404 for an unknown hash). */
+  accept?: readonly number[];
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `scheme://host:port/path` with user info and query removed, safe for messages. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '<invalid URL>';
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+}
+
+/** The session cookie qBittorrent sets: `SID` in 4.x/5.0, `QBT_SID_<port>` in later releases. */
+function sessionCookie(headers: Headers): string | null {
+  const all = typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : [headers.get('set-cookie') ?? ''];
+  for (const line of all) {
+    const pair = line.split(';', 1)[0]?.trim() ?? '';
+    const eq = pair.indexOf('=');
+    if (eq > 0 && /SID/i.test(pair.slice(0, eq)) && eq < pair.length - 1) return pair;
+  }
+  return null;
+}
+
+export class QbtTransport {
+  readonly #base: URL;
+  readonly #shown: string;
+  readonly #opts: TransportOptions;
+  readonly #fetch: typeof fetch;
+  readonly #sleep: (ms: number) => Promise<void>;
+  #cookie: string | null = null;
+  /** Cookie seen on the last /auth/login answer; adopted only when the body says `Ok.`. */
+  #pendingCookie: string | null = null;
+
+  constructor(opts: TransportOptions) {
+    let base: URL;
+    try {
+      base = new URL(opts.url);
+    } catch (cause) {
+      throw new ClientError('protocol', `qBittorrent URL is not a valid URL: ${redactUrl(opts.url)}`, {
+        cause,
+        hint: 'set client.url to something like http://127.0.0.1:8080',
+      });
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new ClientError('protocol', `qBittorrent URL must be http or https, got ${base.protocol}`, {
+        hint: 'set client.url to something like http://127.0.0.1:8080',
+      });
+    }
+    base.username = '';
+    base.password = '';
+    base.search = '';
+    base.hash = '';
+    this.#base = base;
+    this.#shown = redactUrl(base.href);
+    this.#opts = opts;
+    this.#fetch = opts.fetch ?? fetch;
+    this.#sleep = opts.sleep ?? defaultSleep;
+  }
+
+  /** Redacted base URL for messages. */
+  get shownUrl(): string {
+    return this.#shown;
+  }
+
+  /** Send one API call: re-login once on 403, retry network errors and 5xx with backoff, bounded by timeoutMs. */
+  async call(req: ApiRequest): Promise<ApiAnswer> {
+    let answer = await this.#withRetries(req);
+    if (answer.status === 403 && !req.accept?.includes(403)) {
+      await this.login();
+      answer = await this.#withRetries(req);
+      if (answer.status === 403) {
+        throw new ClientError('auth', `qBittorrent refused ${this.#describe(req)} with 403 after a fresh login`, {
+          status: 403,
+          hint: 'check the Web UI user permissions, or whether this IP is banned after failed logins',
+        });
+      }
+    }
+    if ((answer.status >= 200 && answer.status < 300) || req.accept?.includes(answer.status)) return answer;
+    throw new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)}: ${summarize(answer.text)}`, {
+      status: answer.status,
+    });
+  }
+
+  /** Log in with the configured credentials. `Fails.` is an auth error and is never retried (qB bans after 5). */
+  async login(): Promise<void> {
+    this.#cookie = null;
+    if (!this.#opts.password) {
+      throw new ClientError('auth', `qBittorrent at ${this.#shown} requires a login but no password is configured`, {
+        status: 403,
+        hint: 'set client.password (e.g. ${QBT_PASSWORD}) or enable "Bypass authentication for clients on localhost"',
+      });
+    }
+    const form = new URLSearchParams({ username: this.#opts.username ?? 'admin', password: this.#opts.password() });
+    const req: ApiRequest = { method: 'POST', path: '/auth/login', accept: [403] };
+    const res = await this.#withRetries(req, form);
+    if (res.status === 403) {
+      throw new ClientError('auth', `qBittorrent at ${this.#shown} refused the login (403): ${summarize(res.text)}`, {
+        status: 403,
+        hint: 'qBittorrent bans an IP for an hour after 5 failed logins; wait or restart it',
+      });
+    }
+    if (res.status !== 200 || res.text.trim() !== 'Ok.') {
+      throw new ClientError('auth', `qBittorrent at ${this.#shown} rejected the login for user "${this.#opts.username ?? 'admin'}"`, {
+        status: res.status,
+        hint: 'check client.username and the password variable; after 5 failures qBittorrent bans the IP for an hour',
+      });
+    }
+    this.#cookie = this.#pendingCookie;
+  }
+
+  /** Forget the session (best effort logout). */
+  async logout(): Promise<void> {
+    if (this.#cookie === null) return;
+    try {
+      await this.#once({ method: 'POST', path: '/auth/logout' });
+    } catch {
+      // the session dies with its timeout anyway
+    }
+    this.#cookie = null;
+  }
+
+  async #withRetries(req: ApiRequest, rawForm?: URLSearchParams): Promise<ApiAnswer> {
+    const attempts = Math.max(1, this.#opts.attempts ?? 3);
+    let delay = this.#opts.backoffMs ?? 250;
+    let lastError: ClientError | undefined;
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) {
+        await this.#sleep(delay);
+        delay *= 2;
+      }
+      try {
+        const answer = await this.#once(req, rawForm);
+        if (answer.status < 500) return answer;
+        lastError = new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)} (${i + 1} of ${attempts} tries): ${summarize(answer.text)}`, {
+          status: answer.status,
+        });
+      } catch (err) {
+        if (err instanceof ClientError && err.kind === 'network') lastError = err;
+        else throw err;
+      }
+    }
+    throw lastError ?? new ClientError('network', `no answer from qBittorrent for ${this.#describe(req)}`);
+  }
+
+  async #once(req: ApiRequest, rawForm?: URLSearchParams): Promise<ApiAnswer> {
+    const url = new URL(`api/v2${req.path}`, this.#base.href.endsWith('/') ? this.#base : `${this.#base.href}/`);
+    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = {};
+    if (this.#cookie) headers.cookie = this.#cookie;
+    let body: string | FormData | undefined;
+    if (rawForm) {
+      body = rawForm.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (req.form instanceof FormData) {
+      body = req.form;
+    } else if (req.form) {
+      body = new URLSearchParams(req.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (req.method === 'POST') {
+      body = '';
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.#fetch(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.#opts.timeoutMs), redirect: 'manual' });
+      text = await res.text();
+    } catch (cause) {
+      if (isTimeout(cause)) {
+        throw new ClientError('timeout', `qBittorrent did not answer ${this.#describe(req)} within ${this.#opts.timeoutMs} ms`, {
+          cause: scrub(cause),
+          hint: 'check that qBittorrent is running and responsive, or raise client.timeout',
+        });
+      }
+      throw new ClientError('network', `cannot reach qBittorrent for ${this.#describe(req)}: ${causeText(cause)}`, {
+        cause: scrub(cause),
+        hint: 'check client.url and that qBittorrent is running',
+      });
+    }
+    if (req.path === '/auth/login') this.#pendingCookie = sessionCookie(res.headers);
+    return { status: res.status, text };
+  }
+
+  #describe(req: ApiRequest): string {
+    return `${req.method} ${this.#shown.replace(/\/$/, '')}/api/v2${req.path}`;
+  }
+}
+
+function summarize(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  if (t === '') return '(empty body)';
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+}
+
+function causeText(cause: unknown): string {
+  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+  const code = typeof inner === 'object' && inner !== null && 'code' in inner ? String((inner as { code: unknown }).code) : '';
+  return code || (inner instanceof Error ? inner.message : String(inner));
+}
+
+/** Keep a cause's name, message and errno code, but never a request object that could hold a body or URL. */
+function scrub(cause: unknown): Error {
+  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+  const e = new Error(inner instanceof Error ? inner.message.replace(/https?:\/\/\S+/g, (m) => redactUrl(m)) : String(inner));
+  e.name = inner instanceof Error ? inner.name : 'Error';
+  const code = typeof inner === 'object' && inner !== null && 'code' in inner ? (inner as { code: unknown }).code : undefined;
+  if (code !== undefined) (e as Error & { code?: unknown }).code = code;
+  return e;
+}
