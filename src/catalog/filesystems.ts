@@ -1,0 +1,70 @@
+// Records filesystems in the catalog by stable identity; a changed st_dev or mount updates the row in place.
+import type { CatalogDb } from './db.js';
+
+export interface FilesystemRow {
+  id: number;
+  uuid: string;
+  dev: string;
+  fs_type: string;
+  source: string;
+  mount_point: string;
+  preferred_mount: string;
+  preferred_root: string;
+  name: string | null;
+  free_bytes: number | null;
+  total_bytes: number | null;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface ObservedFilesystem {
+  uuid: string;
+  dev: string;
+  fsType: string;
+  source: string;
+  mountPoint: string;
+  preferredMount: string;
+  preferredRoot: string;
+  name: string | null;
+  freeBytes: number | null;
+  totalBytes: number | null;
+}
+
+/**
+ * Insert or update the filesystem `obs.uuid`. Returns the row and whether identifying fields changed
+ * (dev, mount, preferred spelling, name) — the caller bumps the serial in the same transaction when they did.
+ * Refuses (returns `rootMoved`) when the preferred root differs from the recorded one: catalog paths would shift.
+ */
+export function recordFilesystem(catalog: CatalogDb, obs: ObservedFilesystem, now: number): { row: FilesystemRow; changed: boolean; rootMoved: boolean } {
+  const db = catalog.db;
+  const existing = db.prepare(`SELECT * FROM filesystems WHERE uuid = ?`).get(obs.uuid) as FilesystemRow | undefined;
+  if (!existing) {
+    const info = db
+      .prepare(
+        `INSERT INTO filesystems (uuid, dev, fs_type, source, mount_point, preferred_mount, preferred_root, name, free_bytes, total_bytes, first_seen, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(obs.uuid, obs.dev, obs.fsType, obs.source, obs.mountPoint, obs.preferredMount, obs.preferredRoot, obs.name, obs.freeBytes, obs.totalBytes, now, now);
+    const row = db.prepare(`SELECT * FROM filesystems WHERE id = ?`).get(Number(info.lastInsertRowid)) as FilesystemRow;
+    return { row, changed: true, rootMoved: false };
+  }
+  if (existing.preferred_root !== obs.preferredRoot) return { row: existing, changed: false, rootMoved: true };
+  const changed =
+    existing.dev !== obs.dev ||
+    existing.mount_point !== obs.mountPoint ||
+    existing.preferred_mount !== obs.preferredMount ||
+    existing.name !== obs.name ||
+    existing.fs_type !== obs.fsType ||
+    existing.source !== obs.source;
+  db.prepare(
+    `UPDATE filesystems SET dev = ?, fs_type = ?, source = ?, mount_point = ?, preferred_mount = ?, name = ?, free_bytes = ?, total_bytes = ?, last_seen = ? WHERE id = ?`,
+  ).run(obs.dev, obs.fsType, obs.source, obs.mountPoint, obs.preferredMount, obs.name, obs.freeBytes, obs.totalBytes, now, existing.id);
+  const row = db.prepare(`SELECT * FROM filesystems WHERE id = ?`).get(existing.id) as FilesystemRow;
+  return { row, changed, rootMoved: false };
+}
+
+/** Exact path-prefix range for "everything under directory `rel`" (never LIKE): `path >= lo AND path < hi`. */
+export function prefixRange(rel: string): { lo: string; hi: string } | null {
+  if (rel === '') return null;
+  return { lo: rel + '/', hi: rel + '0' };
+}

@@ -1,0 +1,562 @@
+// Incremental scanner: walks roots, hashes each inode once, writes the catalog in batches, detects deletions safely.
+import { lstatSync } from 'node:fs';
+import type { FilesystemConfig } from '../config/types.js';
+import { CatalogError, errnoCode } from '../errors.js';
+import { aliasesFromConfig, canonicalize, choosePreferredMount, isUnder, type CanonicalLocation } from '../fs/canonical-path.js';
+import { identifyFilesystem, systemProbes, type IdentityProbes } from '../fs/filesystem-identity.js';
+import { HashPool, QUICK_BLOCK, type HashResult } from '../fs/hash.js';
+import { devToMajorMinor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
+import { spaceOf } from '../fs/statfs.js';
+import { walkTree, type WalkFile } from '../fs/walk.js';
+import type { CatalogDb } from './db.js';
+import { prefixRange, recordFilesystem, type FilesystemRow } from './filesystems.js';
+
+export type DriftPolicy = 'metadata' | 'quick' | 'full';
+
+export interface ScanRootSpec {
+  path: string;
+  kind: 'seeding' | 'library' | 'adhoc';
+}
+
+export interface ScanProgress {
+  root: string;
+  filesSeen: number;
+  bytesSeen: number;
+  filesHashed: number;
+  bytesHashed: number;
+  /** Bytes queued for hashing so far (grows while walking). */
+  bytesToHash: number;
+  walking: boolean;
+}
+
+export interface ScanOptions {
+  /** `metadata`: same inode+size+mtime keeps hashes; `quick`: re-check the quick hash; `full`: re-hash everything. */
+  drift: DriftPolicy;
+  /** Defer full SHA-256 of new/changed files (quick hash only). */
+  quickOnly?: boolean;
+  /** Config filesystems: names, preferred spellings and aliases. */
+  filesystems: Record<string, FilesystemConfig>;
+  /** Called after every walked batch (a few hundred entries); throttle display in the caller. */
+  progress?: (p: ScanProgress) => void;
+  signal?: AbortSignal;
+  now: () => number;
+  hashWorkers?: number;
+  /** Injection points for tests. */
+  probes?: IdentityProbes;
+  mountInfoFile?: string;
+}
+
+export interface ScanProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface ScanRootSummary {
+  input: string;
+  path: string;
+  kind: ScanRootSpec['kind'];
+  filesystem: { id: number; uuid: string; name: string | null };
+  /** Canonical path of the root that already covers this one, if any. */
+  coveredBy: string | null;
+  files: number;
+  deleted: number;
+}
+
+export interface ScanSummary {
+  sessionId: number;
+  status: 'completed' | 'interrupted';
+  drift: DriftPolicy;
+  roots: ScanRootSummary[];
+  filesSeen: number;
+  added: number;
+  changed: number;
+  unchanged: number;
+  deleted: number;
+  symlinks: number;
+  special: number;
+  /** Directories not entered because they are other mounts/filesystems (canonical paths). */
+  skippedMounts: string[];
+  problems: ScanProblem[];
+  bytesSeen: number;
+  bytesHashed: number;
+  filesHashed: number;
+  durationMs: number;
+  serial: number;
+}
+
+interface FileRow {
+  id: number;
+  ino: number;
+  size: number;
+  mtime_ns: string;
+  nlink: number;
+  quick_hash: string | null;
+  sha256: string | null;
+  hashed_at: number | null;
+  status: 'active' | 'deleted';
+}
+
+interface WriteOp {
+  path: string;
+  f: WalkFile;
+  quick: string | null;
+  sha: string | null;
+  hashedAt: number | null;
+}
+
+const BATCH = 1000;
+const MAX_IN_FLIGHT = 512;
+
+interface ResolvedRoot {
+  spec: ScanRootSpec;
+  loc: CanonicalLocation;
+  fs: FilesystemRow;
+  coveredBy: string | null;
+}
+
+/** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
+export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
+  const db = catalog.db;
+  const started = opts.now();
+  const mounts = readMountInfo(opts.mountInfoFile);
+  const probes = opts.probes ?? systemProbes();
+  const sessionId = Number(
+    db
+      .prepare(`INSERT INTO scan_sessions (started_at, status, drift, roots) VALUES (?, 'running', ?, ?)`)
+      .run(started, opts.drift, JSON.stringify(roots.map((r) => r.path))).lastInsertRowid,
+  );
+  const summary: ScanSummary = {
+    sessionId,
+    status: 'completed',
+    drift: opts.drift,
+    roots: [],
+    filesSeen: 0,
+    added: 0,
+    changed: 0,
+    unchanged: 0,
+    deleted: 0,
+    symlinks: 0,
+    special: 0,
+    skippedMounts: [],
+    problems: [],
+    bytesSeen: 0,
+    bytesHashed: 0,
+    filesHashed: 0,
+    durationMs: 0,
+    serial: catalog.serial(),
+  };
+  const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
+  try {
+    const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
+    for (const r of resolved) {
+      if (opts.signal?.aborted) break;
+      if (r.coveredBy) {
+        summary.roots.push(rootSummary(r, 0, 0));
+        continue;
+      }
+      await scanOneRoot(catalog, r, resolved, mounts, pool, opts, summary);
+    }
+    if (opts.signal?.aborted) summary.status = 'interrupted';
+    finishSession(catalog, sessionId, summary, opts.now(), null);
+    if (summary.status === 'completed') markRootsScanned(catalog, resolved, sessionId, opts.now());
+  } catch (err) {
+    finishSession(catalog, sessionId, summary, opts.now(), err as Error);
+    throw err;
+  } finally {
+    await pool.close();
+  }
+  summary.durationMs = opts.now() - started;
+  summary.serial = catalog.serial();
+  return summary;
+}
+
+function rootSummary(r: ResolvedRoot, files: number, deleted: number): ScanRootSummary {
+  return {
+    input: r.spec.path,
+    path: r.loc.path,
+    kind: r.spec.kind,
+    filesystem: { id: r.fs.id, uuid: r.fs.uuid, name: r.fs.name },
+    coveredBy: r.coveredBy,
+    files,
+    deleted,
+  };
+}
+
+function finishSession(catalog: CatalogDb, id: number, s: ScanSummary, now: number, err: Error | null): void {
+  const status = err ? 'failed' : s.status;
+  catalog.db
+    .prepare(
+      `UPDATE scan_sessions SET finished_at = ?, status = ?, files_seen = ?, added = ?, changed = ?, unchanged = ?, deleted = ?,
+       symlinks = ?, problems = ?, bytes_seen = ?, bytes_hashed = ?, files_hashed = ?, error = ? WHERE id = ?`,
+    )
+    .run(now, status, s.filesSeen, s.added, s.changed, s.unchanged, s.deleted, s.symlinks, s.problems.length, s.bytesSeen, s.bytesHashed, s.filesHashed, err ? err.message : null, id);
+  const ins = catalog.db.prepare(`INSERT INTO scan_problems (session_id, path, code, message) VALUES (?, ?, ?, ?)`);
+  catalog.db.transaction(() => {
+    for (const p of s.problems) ins.run(id, p.path, p.code, p.message);
+  })();
+}
+
+function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], sessionId: number, now: number): void {
+  const count = catalog.db.prepare(`SELECT count(*) AS n FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`);
+  const countAll = catalog.db.prepare(`SELECT count(*) AS n FROM files WHERE fs_id = ? AND status = 'active'`);
+  const upsert = catalog.db.prepare(
+    `INSERT INTO scan_roots (path, fs_id, rel_path, kind, last_session_id, last_completed_at, file_count) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (path) DO UPDATE SET fs_id = excluded.fs_id, rel_path = excluded.rel_path, kind = excluded.kind,
+       last_session_id = excluded.last_session_id, last_completed_at = excluded.last_completed_at, file_count = excluded.file_count`,
+  );
+  catalog.db.transaction(() => {
+    for (const r of resolved) {
+      const range = prefixRange(r.loc.rel);
+      const n = range ? (count.get(r.fs.id, range.lo, range.hi) as { n: number }).n : (countAll.get(r.fs.id) as { n: number }).n;
+      upsert.run(r.loc.path, r.fs.id, r.loc.rel, r.spec.kind, sessionId, now, n);
+    }
+  })();
+}
+
+/** Canonicalize every root, record its filesystem, apply the guards, and mark roots covered by another root. */
+function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEntry[], probes: IdentityProbes, opts: ScanOptions): ResolvedRoot[] {
+  const aliases = aliasesFromConfig(opts.filesystems);
+  const preferredPaths: string[] = [];
+  const nameByDev = new Map<string, string>();
+  for (const fs of Object.values(opts.filesystems)) {
+    try {
+      const loc = canonicalize(fs.path, { mounts, aliases: [], preferredPaths: [] });
+      if (!loc) continue;
+      preferredPaths.push(loc.realPath);
+      if (!nameByDev.has(loc.mount.majorMinor)) nameByDev.set(loc.mount.majorMinor, fs.name);
+    } catch {
+      /* a configured filesystem path that does not exist cannot name anything */
+    }
+  }
+  const out: ResolvedRoot[] = [];
+  const now = opts.now();
+  for (const spec of roots) {
+    let loc: CanonicalLocation | null;
+    try {
+      loc = canonicalize(spec.path, { mounts, aliases, preferredPaths });
+    } catch (err) {
+      throw new CatalogError(`scan root ${spec.path} cannot be resolved: ${errnoCode(err) ?? (err as Error).message}`, {
+        cause: err,
+        hint: 'a missing root is never treated as empty; mount it, or remove it from hashall.yaml',
+      });
+    }
+    if (!loc) throw new CatalogError(`scan root ${spec.path} is on no filesystem listed in /proc/self/mountinfo`);
+    const st = lstatSync(loc.realPath, { bigint: true });
+    if (!st.isDirectory()) throw new CatalogError(`scan root ${spec.path} is not a directory`, { hint: 'scan roots are directories' });
+    if (devToMajorMinor(st.dev) !== loc.mount.majorMinor) {
+      throw new CatalogError(`scan root ${spec.path}: st_dev ${devToMajorMinor(st.dev)} disagrees with mountinfo (${loc.mount.majorMinor} at ${loc.mount.mountPoint})`);
+    }
+    const pref = choosePreferredMount(loc.mount.majorMinor, mounts, preferredPaths);
+    if (pref && pref.mountId !== loc.preferred.mountId) {
+      throw new CatalogError(`scan root ${spec.path} is not visible through ${pref.mountPoint}, the preferred mount of its filesystem`, {
+        hint: 'configure a filesystem path on the same mount as the root, or scan through the preferred mount',
+      });
+    }
+    const ident = identifyFilesystem(loc.mount, mounts, probes);
+    let space: { freeBytes: number; totalBytes: number } | null = null;
+    try {
+      space = spaceOf(loc.realPath);
+    } catch {
+      space = null;
+    }
+    const rec = catalog.db.transaction(() => {
+      const r = recordFilesystem(
+        catalog,
+        {
+          uuid: ident.uuid,
+          dev: ident.dev,
+          fsType: ident.fsType,
+          source: ident.source,
+          mountPoint: loc.mount.mountPoint,
+          preferredMount: loc.preferred.mountPoint,
+          preferredRoot: loc.preferred.root,
+          name: nameByDev.get(loc.mount.majorMinor) ?? null,
+          freeBytes: space?.freeBytes ?? null,
+          totalBytes: space?.totalBytes ?? null,
+        },
+        now,
+      );
+      if (r.changed) catalog.bumpSerial();
+      return r;
+    })();
+    if (rec.rootMoved) {
+      throw new CatalogError(
+        `filesystem ${ident.uuid} is now visible at ${loc.preferred.mountPoint} showing ${loc.preferred.root}, but the catalog recorded paths relative to ${rec.row.preferred_root}`,
+        { hint: 'mount the whole filesystem again as before, or configure its path on that mount' },
+      );
+    }
+    const prev = catalog.db.prepare(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
+    if (prev && prev.fs_id !== rec.row.id) {
+      const was = catalog.db.prepare(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined;
+      throw new CatalogError(
+        `scan root ${loc.path} is now on filesystem ${ident.uuid} (${loc.mount.mountPoint}) but was on ${was?.uuid ?? prev.fs_id} (${was?.mount_point ?? '?'}) at the last scan`,
+        { hint: 'is a filesystem not mounted? mount it and scan again; nothing was marked deleted' },
+      );
+    }
+    out.push({ spec, loc, fs: rec.row, coveredBy: null });
+  }
+  // Same directory twice (bind mount, alias) or nested on the same filesystem: scanned once, by the outermost root.
+  for (const r of out) {
+    for (const o of out) {
+      if (o === r || o.coveredBy || o.fs.id !== r.fs.id) continue;
+      if (isUnder(r.loc.path, o.loc.path) && (r.loc.path !== o.loc.path || out.indexOf(o) < out.indexOf(r))) {
+        r.coveredBy = o.loc.path;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+async function scanOneRoot(
+  catalog: CatalogDb,
+  r: ResolvedRoot,
+  all: ResolvedRoot[],
+  mounts: MountEntry[],
+  pool: HashPool,
+  opts: ScanOptions,
+  summary: ScanSummary,
+): Promise<void> {
+  const db = catalog.db;
+  const fsId = r.fs.id;
+  const rootRel = r.loc.rel;
+  const getRow = db.prepare(`SELECT id, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status FROM files WHERE fs_id = ? AND path = ?`);
+  const getByInode = db.prepare(
+    `SELECT quick_hash, sha256, hashed_at FROM files WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active' AND quick_hash IS NOT NULL ORDER BY sha256 IS NULL LIMIT 1`,
+  );
+  const upsert = db.prepare(
+    `INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status, first_seen, last_seen)
+     VALUES (@fs, @path, @ino, @size, @mtime, @nlink, @quick, @sha, @hashedAt, 'active', @now, @now)
+     ON CONFLICT (fs_id, path) DO UPDATE SET ino = excluded.ino, size = excluded.size, mtime_ns = excluded.mtime_ns, nlink = excluded.nlink,
+       quick_hash = excluded.quick_hash, sha256 = excluded.sha256, hashed_at = excluded.hashed_at, status = 'active',
+       first_seen = CASE WHEN files.status = 'deleted' THEN excluded.first_seen ELSE files.first_seen END, last_seen = excluded.last_seen
+     RETURNING id`,
+  );
+  const mountPoints = new Set(mounts.map((m) => m.mountPoint));
+  mountPoints.delete(r.loc.realPath);
+  const seen = new Set<number>();
+  const protectedDirs: string[] = [];
+  let writes: WriteOp[] = [];
+  let rootFiles = 0;
+  const now = opts.now();
+  const fullOnNew = !opts.quickOnly;
+  let bytesToHash = 0;
+
+  const flush = (): void => {
+    if (writes.length === 0) return;
+    const batch = writes;
+    writes = [];
+    db.transaction(() => {
+      const t = opts.now();
+      for (const w of batch) {
+        const back = upsert.get({
+          fs: fsId,
+          path: w.path,
+          ino: w.f.ino,
+          size: w.f.size,
+          mtime: String(w.f.mtimeNs),
+          nlink: w.f.nlink,
+          quick: w.quick,
+          sha: w.sha,
+          hashedAt: w.hashedAt,
+          now: t,
+        });
+        seen.add((back as { id: number }).id);
+      }
+      catalog.bumpSerial();
+    })();
+  };
+  const report = (walking: boolean): void => {
+    opts.progress?.({
+      root: r.loc.path,
+      filesSeen: summary.filesSeen,
+      bytesSeen: summary.bytesSeen,
+      filesHashed: summary.filesHashed,
+      bytesHashed: summary.bytesHashed,
+      bytesToHash,
+      walking,
+    });
+  };
+
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  const settle = (): void => {
+    inFlight--;
+    if (writes.length >= BATCH) flush();
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  };
+  const waitBelow = async (limit: number): Promise<void> => {
+    while (inFlight > limit) await new Promise<void>((res) => (wake = res));
+  };
+
+  const inodeJobs = new Map<bigint, { full: boolean; p: Promise<HashResult> }>();
+  const hashFile = (f: WalkFile, full: boolean): Promise<HashResult> => {
+    const shared = f.nlink > 1 ? inodeJobs.get(f.ino) : undefined;
+    if (shared && (shared.full || !full)) return shared.p;
+    bytesToHash += full ? f.size : Math.min(f.size, 3 * QUICK_BLOCK);
+    const p = pool.hash({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs }).then((res) => {
+      summary.bytesHashed += res.bytesRead;
+      if (!res.error && !res.changed) summary.filesHashed++;
+      return res;
+    });
+    if (f.nlink > 1) inodeJobs.set(f.ino, { full, p });
+    return p;
+  };
+
+  const processFile = (f: WalkFile, relPath: string): void => {
+    summary.filesSeen++;
+    summary.bytesSeen += f.size;
+    rootFiles++;
+    const found = getRow.get(fsId, relPath) as FileRow | undefined;
+    const row = found && found.status === 'active' ? found : undefined;
+    if (row) seen.add(row.id);
+    const same = row !== undefined && BigInt(row.ino) === f.ino && row.size === f.size && row.mtime_ns === String(f.mtimeNs);
+
+    if (same) {
+      const needFull = opts.drift === 'full' || (fullOnNew && row.sha256 === null);
+      if (opts.drift === 'metadata' && row.quick_hash !== null && !needFull) {
+        summary.unchanged++;
+        if (row.nlink !== f.nlink) writes.push({ path: relPath, f, quick: row.quick_hash, sha: row.sha256, hashedAt: row.hashed_at });
+        return;
+      }
+      inFlight++;
+      void (async () => {
+        let res = await hashFile(f, needFull);
+        if (res.error || res.changed) return recordProblem(relPath, f, res, row);
+        let changed = false;
+        if (opts.drift === 'quick' && row.quick_hash !== null && res.quickHash !== row.quick_hash) {
+          // The quick hash moved: escalate to a full hash (unless full hashes are deferred).
+          changed = true;
+          if (!res.sha256 && fullOnNew) {
+            res = await hashFile(f, true);
+            if (res.error || res.changed) return recordProblem(relPath, f, res, undefined);
+          }
+        }
+        if (opts.drift === 'full' && row.sha256 !== null && res.sha256 !== row.sha256) changed = true;
+        if (changed) summary.changed++;
+        else summary.unchanged++;
+        const sha = res.sha256 ?? (changed ? null : row.sha256);
+        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha, hashedAt: res.sha256 ? now : changed ? null : row.hashed_at });
+      })().finally(settle);
+      return;
+    }
+
+    const kind: 'added' | 'changed' = row ? 'changed' : 'added';
+    // New or changed: share the hashes of a known hardlink with identical metadata (unless drift is full).
+    if (f.nlink > 1 && opts.drift !== 'full' && !inodeJobs.has(f.ino)) {
+      const known = getByInode.get(fsId, f.ino, f.size, String(f.mtimeNs)) as { quick_hash: string; sha256: string | null; hashed_at: number | null } | undefined;
+      if (known && (known.sha256 !== null || !fullOnNew)) {
+        summary[kind]++;
+        writes.push({ path: relPath, f, quick: known.quick_hash, sha: known.sha256, hashedAt: known.hashed_at });
+        return;
+      }
+    }
+    inFlight++;
+    void hashFile(f, fullOnNew)
+      .then((res) => {
+        if (res.error || res.changed) return recordProblem(relPath, f, res, row);
+        summary[kind]++;
+        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha: res.sha256 ?? null, hashedAt: res.sha256 ? now : null });
+      })
+      .finally(settle);
+  };
+
+  const recordProblem = (relPath: string, f: WalkFile, res: HashResult, row: FileRow | undefined): void => {
+    const abs = joinRel(r.loc.preferred.mountPoint, relPath);
+    summary.problems.push({
+      path: abs,
+      code: res.changed ? 'ECHANGED' : (res.error?.code ?? 'EIO'),
+      message: res.changed ? 'file changed while it was being read; hashes not recorded' : (res.error?.message ?? 'unreadable'),
+    });
+    // The file exists: record its metadata without hashes (unknown content), never as deleted.
+    if (!row || row.ino !== Number(f.ino) || row.size !== f.size || row.mtime_ns !== String(f.mtimeNs)) {
+      writes.push({ path: relPath, f, quick: null, sha: null, hashedAt: null });
+    }
+  };
+
+  report(true);
+  try {
+    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal })) {
+      for (const ev of batch) {
+        const relPath = rootRel === '' ? ev.rel : rootRel + '/' + ev.rel;
+        switch (ev.kind) {
+          case 'file':
+            processFile(ev, relPath);
+            break;
+          case 'symlink':
+            summary.symlinks++;
+            break;
+          case 'special':
+            summary.special++;
+            break;
+          case 'mount': {
+            const canon = joinRel(r.loc.preferred.mountPoint, relPath);
+            // A configured root inside is scanned on its own; anything else is reported and left alone.
+            if (!all.some((o) => o.loc.realPath === ev.abs || o.loc.path === canon)) summary.skippedMounts.push(canon);
+            protectedDirs.push(relPath);
+            break;
+          }
+          case 'problem':
+            summary.problems.push({ path: joinRel(r.loc.preferred.mountPoint, relPath), code: ev.code, message: ev.message });
+            protectedDirs.push(relPath);
+            break;
+        }
+      }
+      if (writes.length >= BATCH) flush();
+      await waitBelow(MAX_IN_FLIGHT);
+      report(true);
+    }
+  } catch (err) {
+    await waitBelow(0);
+    flush();
+    throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
+  }
+  while (inFlight > 0) {
+    await waitBelow(0);
+  }
+  flush();
+  report(false);
+  if (opts.signal?.aborted) return;
+
+  // Deletions: active rows under this root that were not seen, outside unreadable dirs and skipped mounts.
+  const range = prefixRange(rootRel);
+  const rows = (
+    range
+      ? db.prepare(`SELECT id, path FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).all(fsId, range.lo, range.hi)
+      : db.prepare(`SELECT id, path FROM files WHERE fs_id = ? AND status = 'active'`).all(fsId)
+  ) as { id: number; path: string }[];
+  const gone = rows.filter((row) => !seen.has(row.id) && !protectedDirs.some((d) => row.path === d || row.path.startsWith(d + '/')));
+  if (rootFiles === 0 && rows.length > 0) {
+    throw new CatalogError(`scan root ${r.loc.path} is empty but the catalog knows ${rows.length} file(s) there`, {
+      hint: 'is the filesystem mounted? nothing was marked deleted; if the files were really removed, delete the catalog rows with a scan of a non-empty parent',
+    });
+  }
+  if (gone.length > 0) {
+    const mark = db.prepare(`UPDATE files SET status = 'deleted' WHERE id = ?`);
+    for (let i = 0; i < gone.length; i += BATCH) {
+      const slice = gone.slice(i, i + BATCH);
+      db.transaction(() => {
+        for (const g of slice) mark.run(g.id);
+        catalog.bumpSerial();
+      })();
+    }
+  }
+  summary.deleted += gone.length;
+  summary.roots.push(rootSummary(r, rootFiles, gone.length));
+}
+
+function joinRel(mountPoint: string, rel: string): string {
+  if (rel === '') return mountPoint;
+  return mountPoint === '/' ? '/' + rel : mountPoint + '/' + rel;
+}
+
+/** Canonical absolute path of a catalog row (preferred mount + relative path). */
+export function absoluteCatalogPath(preferredMount: string, rel: string): string {
+  return joinRel(preferredMount, rel);
+}
+

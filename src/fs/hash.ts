@@ -1,0 +1,203 @@
+// File hashing in a worker_threads pool: full streaming SHA-256 with large reads, and the sampled quick hash.
+import { Worker } from 'node:worker_threads';
+
+/** Bytes per sampled block of the quick hash. */
+export const QUICK_BLOCK = 65536;
+
+/**
+ * Quick hash (format v1), hex SHA-256 over:
+ *   the ASCII text `hashall-quick-v1\n<size in decimal>\n`, then
+ *   the whole content when size <= 3 × 64 KiB, else three 64 KiB blocks at offsets
+ *   0, floor((size - 64 KiB) / 2) and size - 64 KiB.
+ * It only nominates candidates; decisions use the full SHA-256.
+ *
+ * The worker re-checks the file after reading (fstat size and mtime against the walk's values when given, and the
+ * byte count): a file that changed while being read yields `changed: true` and no hashes.
+ */
+const WORKER_SOURCE = String.raw`
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const QUICK = ${QUICK_BLOCK};
+const CHUNK = 4 * 1024 * 1024;
+let buf = Buffer.allocUnsafe(CHUNK);
+function readAt(fd, len, pos) {
+  let got = 0;
+  while (got < len) {
+    const n = fs.readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+function hashOne(job) {
+  const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
+  let fd;
+  try {
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile()) return { error: { code: 'ENOTREG', message: 'not a regular file' }, bytesRead: 0 };
+    const size = Number(st.size);
+    if ((job.size !== undefined && job.size !== size) || (job.mtimeNs !== undefined && String(st.mtimeNs) !== job.mtimeNs)) {
+      return { changed: true, bytesRead: 0 };
+    }
+    let quick = null, full = null, bytesRead = 0;
+    if (job.quick) {
+      const q = crypto.createHash('sha256');
+      q.update('hashall-quick-v1\n' + size + '\n');
+      if (size <= 3 * QUICK) {
+        const n = readAt(fd, size, 0); bytesRead += n;
+        if (n !== size) return { changed: true, bytesRead };
+        q.update(buf.subarray(0, n));
+      } else {
+        for (const off of [0, Math.floor((size - QUICK) / 2), size - QUICK]) {
+          const n = readAt(fd, QUICK, off); bytesRead += n;
+          if (n !== QUICK) return { changed: true, bytesRead };
+          q.update(buf.subarray(0, n));
+        }
+      }
+      quick = q.digest('hex');
+    }
+    if (job.full) {
+      const h = crypto.createHash('sha256');
+      let pos = 0;
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, CHUNK, pos);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        pos += n;
+      }
+      bytesRead += pos;
+      if (pos !== size) return { changed: true, bytesRead };
+      full = h.digest('hex');
+    }
+    const after = fs.fstatSync(fd, { bigint: true });
+    if (after.size !== st.size || after.mtimeNs !== st.mtimeNs) return { changed: true, bytesRead };
+    return { quickHash: quick, sha256: full, bytesRead };
+  } catch (e) {
+    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+parentPort.on('message', (msg) => {
+  parentPort.postMessage({ id: msg.id, results: msg.jobs.map(hashOne) });
+});
+`;
+
+export interface HashJob {
+  /** Absolute path (bytes for names that are not plain UTF-8). */
+  path: string | Buffer;
+  quick: boolean;
+  full: boolean;
+  /** Expected size and mtime (from the walk): a mismatch yields `changed`. */
+  size?: number;
+  mtimeNs?: bigint;
+}
+
+export interface HashResult {
+  quickHash?: string | null;
+  sha256?: string | null;
+  bytesRead: number;
+  /** The file changed between stat and read, or while being read. */
+  changed?: boolean;
+  error?: { code: string; message: string };
+}
+
+interface Pending {
+  job: HashJob;
+  resolve: (r: HashResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Pending[] | null;
+}
+
+/** A fixed pool of hashing threads; jobs are batched (many small files per message). Always `close()` it. */
+export class HashPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(opts: { workers?: number; batchFiles?: number; batchBytes?: number } = {}) {
+    const n = Math.max(1, opts.workers ?? 2);
+    this.batchFiles = opts.batchFiles ?? 64;
+    this.batchBytes = opts.batchBytes ?? 8 * 1024 * 1024;
+    for (let i = 0; i < n; i++) this.slots.push(this.spawn());
+  }
+  private readonly batchFiles: number;
+  private readonly batchBytes: number;
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const slot: Slot = { worker, busy: null };
+    worker.on('message', (msg: { results: HashResult[] }) => {
+      const done = slot.busy ?? [];
+      slot.busy = null;
+      done.forEach((p, i) => p.resolve(msg.results[i] ?? { bytesRead: 0, error: { code: 'EIO', message: 'no result from hash worker' } }));
+      this.pump();
+    });
+    worker.on('error', (err) => {
+      const done = slot.busy ?? [];
+      slot.busy = null;
+      for (const p of done) p.reject(err);
+      // Replace the dead worker so the remaining queue still drains.
+      const idx = this.slots.indexOf(slot);
+      if (idx >= 0 && !this.closed) {
+        this.slots[idx] = this.spawn();
+        this.pump();
+      }
+    });
+    return slot;
+  }
+
+  /** Number of jobs queued or running. */
+  get pending(): number {
+    return this.queue.length + this.slots.reduce((n, s) => n + (s.busy?.length ?? 0), 0);
+  }
+
+  hash(job: HashJob): Promise<HashResult> {
+    if (this.closed) return Promise.reject(new Error('hash pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || this.queue.length === 0) continue;
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (this.queue.length && batch.length < this.batchFiles && (batch.length === 0 || bytes < this.batchBytes)) {
+        const p = this.queue.shift() as Pending;
+        batch.push(p);
+        bytes += p.job.full ? (p.job.size ?? this.batchBytes) : 3 * QUICK_BLOCK;
+      }
+      slot.busy = batch;
+      slot.worker.postMessage({
+        id: this.nextId++,
+        jobs: batch.map((p) => ({
+          path: p.job.path,
+          quick: p.job.quick,
+          full: p.job.full,
+          size: p.job.size,
+          mtimeNs: p.job.mtimeNs === undefined ? undefined : String(p.job.mtimeNs),
+        })),
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new Error('hash pool closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,58 @@
+// Test helpers for real mounts inside the private test mount namespace (tmpfs, bind) and temp directories.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** True inside `npm test`'s private mount namespace (mounts made here vanish when the run ends). */
+export function inMountNamespace(): boolean {
+  return process.env.HASHALL_TEST_MOUNTNS === '1';
+}
+
+function requireNamespace(what: string): void {
+  if (!inMountNamespace()) throw new Error(`${what} needs the private test mount namespace: run via \`npm test\` or \`unshare -m --propagation private env HASHALL_TEST_MOUNTNS=1 npx vitest run ...\``);
+}
+
+/** Mount a fresh tmpfs of `sizeBytes` at `dir` (created if missing). A small size gives a real ENOSPC. */
+export function mountTmpfs(dir: string, sizeBytes: number, source = 'hashall-test'): void {
+  requireNamespace('mountTmpfs');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, source, dir]);
+}
+
+/** Bind-mount directory `src` at `dst` (created if missing): one filesystem, two spellings. */
+export function bindMount(src: string, dst: string): void {
+  requireNamespace('bindMount');
+  mkdirSync(dst, { recursive: true });
+  execFileSync('mount', ['--bind', src, dst]);
+}
+
+/** Unmount `dir` (lazily, so a lingering open file cannot fail the test's cleanup). */
+export function unmount(dir: string): void {
+  execFileSync('umount', ['-l', dir]);
+}
+
+export interface TempDir {
+  path: string;
+  /** Unmount everything mounted below it (deepest first), then remove it. */
+  cleanup(): void;
+}
+
+/** A fresh directory under the OS temp dir; `cleanup()` unmounts what tests mounted inside and deletes it. */
+export function makeTempDir(prefix = 'hashall-test-'): TempDir {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return {
+    path: dir,
+    cleanup() {
+      if (inMountNamespace()) {
+        const mounted = execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })
+          .split('\n')
+          .map((l) => l.replace(/\\x([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))))
+          .filter((t) => t === dir || t.startsWith(dir + '/'))
+          .sort((a, b) => b.length - a.length);
+        for (const t of mounted) unmount(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,245 @@
+// The scanner on real trees in real tmpfs/bind mounts: hardlinks, symlinks, drift, deletion ranges, guards, interrupts.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
+import { scanRoots, type ScanOptions } from '../../../src/catalog/scanner.js';
+import { CatalogError } from '../../../src/errors.js';
+import type { FilesystemConfig } from '../../../src/config/types.js';
+import { bindMount, makeTempDir, mountTmpfs, unmount, type TempDir } from '../../support/mounts.js';
+
+const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
+
+let tmp: TempDir;
+let stash: string;
+let catalog: CatalogDb;
+let clock: number;
+
+function opts(extra: Partial<ScanOptions> = {}): ScanOptions {
+  return { drift: 'metadata', filesystems: {}, now: () => ++clock, hashWorkers: 2, ...extra };
+}
+
+interface Row {
+  path: string;
+  ino: number;
+  size: number;
+  sha256: string | null;
+  quick_hash: string | null;
+  status: string;
+  fs_id: number;
+}
+function rows(status = 'active'): Row[] {
+  return catalog.db.prepare(`SELECT path, ino, size, sha256, quick_hash, status, fs_id FROM files WHERE status = ? ORDER BY path`).all(status) as Row[];
+}
+function paths(status = 'active'): string[] {
+  return rows(status).map((r) => r.path);
+}
+
+beforeEach(() => {
+  tmp = makeTempDir('hashall-scan-');
+  stash = path.join(tmp.path, 'stash');
+  mountTmpfs(stash, 64 * 1024 * 1024, 'stash-test');
+  catalog = openCatalog(path.join(tmp.path, 'catalog.db'));
+  clock = 1_000;
+});
+afterEach(() => {
+  catalog.close();
+  tmp.cleanup();
+});
+
+describe('scanRoots', () => {
+  it('catalogs a real tree: hardlinks share one hash, symlinks (loop, dangling) are counted not stored, odd names round-trip', async () => {
+    const media = path.join(stash, 'media');
+    mkdirSync(path.join(media, 'movies'), { recursive: true });
+    writeFileSync(path.join(media, 'movies', 'a.mkv'), 'alpha');
+    linkSync(path.join(media, 'movies', 'a.mkv'), path.join(media, 'a-link.mkv'));
+    writeFileSync(path.join(media, 'empty'), '');
+    writeFileSync(path.join(media, 'with space %_'), 'x');
+    writeFileSync(path.join(media, 'new\nline'), 'y');
+    writeFileSync(Buffer.from(path.join(media, 'bad-\xff-name'), 'latin1'), 'z');
+    symlinkSync('nowhere', path.join(media, 'dangling'));
+    symlinkSync('.', path.join(media, 'loop'));
+    const s = await scanRoots(catalog, [{ path: media, kind: 'seeding' }], opts());
+    expect(s.status).toBe('completed');
+    expect(s.symlinks).toBe(2);
+    expect(s.added).toBe(6);
+    // Both paths of the hardlinked inode were hashed once.
+    expect(s.filesHashed).toBe(5);
+    const r = rows();
+    expect(r.map((x) => x.path)).toEqual(['media/a-link.mkv', 'media/bad-\uFFFDff-name', 'media/empty', 'media/movies/a.mkv', 'media/new\nline', 'media/with space %_']);
+    const a = r.filter((x) => x.path.endsWith('.mkv'));
+    expect(a[0]?.ino).toBe(a[1]?.ino);
+    expect(a.every((x) => x.sha256 === sha('alpha'))).toBe(true);
+    expect(r.find((x) => x.path === 'media/empty')?.sha256).toBe(sha(''));
+    expect(r.find((x) => x.path === 'media/bad-\uFFFDff-name')?.sha256).toBe(sha('z'));
+    const fs = catalog.db.prepare(`SELECT * FROM filesystems`).all() as { preferred_mount: string; fs_type: string; uuid: string }[];
+    expect(fs).toHaveLength(1);
+    expect(fs[0]).toMatchObject({ preferred_mount: stash, fs_type: 'tmpfs', uuid: `fallback:tmpfs:stash-test:${stash}` });
+    expect(catalog.serial()).toBeGreaterThan(0);
+  });
+
+  it('a rescan with no change writes nothing and keeps the serial', async () => {
+    mkdirSync(path.join(stash, 'd'));
+    writeFileSync(path.join(stash, 'd', 'f'), 'data');
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    const serial = catalog.serial();
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    expect(s).toMatchObject({ added: 0, changed: 0, deleted: 0, unchanged: 1, filesHashed: 0 });
+    expect(catalog.serial()).toBe(serial);
+  });
+
+  it('drift policies: same size and restored mtime is invisible to metadata, caught by quick and full', async () => {
+    const f = path.join(stash, 'f.bin');
+    writeFileSync(f, Buffer.alloc(300_000, 1));
+    const T = 1_600_000_000; // whole seconds: restorable exactly
+    utimesSync(f, T, T);
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+        const changed = Buffer.alloc(300_000, 1);
+    changed[0] = 2; // inside the first sampled block
+    writeFileSync(f, changed);
+    utimesSync(f, T, T);
+    const meta = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'metadata' }));
+    expect(meta).toMatchObject({ changed: 0, unchanged: 1 });
+    expect(rows()[0]?.sha256).toBe(sha(Buffer.alloc(300_000, 1)));
+    const quick = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'quick' }));
+    expect(quick).toMatchObject({ changed: 1, unchanged: 0 });
+    expect(rows()[0]?.sha256).toBe(sha(changed));
+    // A change outside the sampled blocks is only seen by `full`.
+    const again = Buffer.from(changed);
+    again[100_000] = 9;
+    writeFileSync(f, again);
+    utimesSync(f, T, T);
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'quick' }))).toMatchObject({ changed: 0 });
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'full' }))).toMatchObject({ changed: 1 });
+    expect(rows()[0]?.sha256).toBe(sha(again));
+  });
+
+  it('a subtree rescan deletes only inside the subtree, never in siblings sharing a name prefix', async () => {
+    const names = ['foo', 'foo bar', 'foo_', 'foo%', 'foo-x', 'fooz'];
+    for (const n of names) {
+      mkdirSync(path.join(stash, 'a', n), { recursive: true });
+      writeFileSync(path.join(stash, 'a', n, 'f'), n);
+    }
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    for (const n of names) rmSync(path.join(stash, 'a', n, 'f'));
+    writeFileSync(path.join(stash, 'a', 'foo', 'g'), 'new');
+    const s = await scanRoots(catalog, [{ path: path.join(stash, 'a', 'foo'), kind: 'adhoc' }], opts());
+    expect(s).toMatchObject({ added: 1, deleted: 1 });
+    expect(paths('deleted')).toEqual(['a/foo/f']);
+    expect(paths()).toEqual(['a/foo bar/f', 'a/foo%/f', 'a/foo-x/f', 'a/foo/g', 'a/foo_/f', 'a/fooz/f']);
+  });
+
+  it('a bind mount and a configured alias of a scanned root yield one set of rows under the canonical spelling', async () => {
+    mkdirSync(path.join(stash, 'media', 'm'), { recursive: true });
+    writeFileSync(path.join(stash, 'media', 'm', 'x'), 'x');
+    const data = path.join(tmp.path, 'data', 'media');
+    bindMount(path.join(stash, 'media'), data);
+    const link = path.join(tmp.path, 'alias');
+    const filesystems: Record<string, FilesystemConfig> = { stash: { name: 'stash', path: path.join(stash, 'media'), aliases: [link] } };
+    const s = await scanRoots(
+      catalog,
+      [
+        { path: data, kind: 'seeding' },
+        { path: path.join(stash, 'media'), kind: 'library' },
+        { path: path.join(link, 'm'), kind: 'adhoc' },
+      ],
+      opts({ filesystems }),
+    );
+    expect(s.roots.map((r) => r.path)).toEqual([path.join(stash, 'media'), path.join(stash, 'media'), path.join(stash, 'media', 'm')]);
+    expect(s.roots.filter((r) => r.coveredBy === null)).toHaveLength(1);
+    expect(paths()).toEqual(['media/m/x']);
+    const fs = catalog.db.prepare(`SELECT name, preferred_mount FROM filesystems`).all();
+    expect(fs).toEqual([{ name: 'stash', preferred_mount: stash }]);
+    // Scanning through the bind mount alone changes nothing.
+    const again = await scanRoots(catalog, [{ path: path.join(data, 'm'), kind: 'adhoc' }], opts({ filesystems }));
+    expect(again).toMatchObject({ added: 0, deleted: 0, unchanged: 1 });
+  });
+
+  it('does not descend into another filesystem inside a root unless that path is configured', async () => {
+    writeFileSync(path.join(stash, 'top'), 't');
+    const pool = path.join(stash, 'pool');
+    mountTmpfs(pool, 8 * 1024 * 1024, 'pool-test');
+    writeFileSync(path.join(pool, 'inner'), 'i');
+    const s1 = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    expect(s1.skippedMounts).toEqual([pool]);
+    expect(paths()).toEqual(['top']);
+    const s2 = await scanRoots(catalog, [{ path: stash, kind: 'library' }, { path: pool, kind: 'seeding' }], opts());
+    expect(s2.skippedMounts).toEqual([]);
+    const r = rows();
+    expect(r.map((x) => x.path)).toEqual(['inner', 'top']);
+    expect(new Set(r.map((x) => x.fs_id)).size).toBe(2);
+  });
+
+  it('guards: a missing root, an emptied (unmounted) root and a root now on another filesystem fail without deleting', async () => {
+    const pool = path.join(tmp.path, 'pool');
+    mountTmpfs(pool, 8 * 1024 * 1024, 'pool-test');
+    writeFileSync(path.join(pool, 'keep'), 'k');
+    await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts());
+    await expect(scanRoots(catalog, [{ path: path.join(tmp.path, 'nope'), kind: 'seeding' }], opts())).rejects.toThrow(CatalogError);
+    unmount(pool);
+    // Now /pool is an empty directory on the parent filesystem: another filesystem than last time.
+    await expect(scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts())).rejects.toThrow(/was on .* at the last scan/);
+    expect(paths()).toEqual(['keep']);
+    const sessions = catalog.db.prepare(`SELECT status FROM scan_sessions ORDER BY id`).all() as { status: string }[];
+    expect(sessions.map((x) => x.status)).toEqual(['completed', 'failed', 'failed']);
+    // Same filesystem, emptied directory: refused too.
+    mkdirSync(path.join(stash, 'lib'));
+    writeFileSync(path.join(stash, 'lib', 'f'), 'f');
+    await scanRoots(catalog, [{ path: path.join(stash, 'lib'), kind: 'library' }], opts());
+    rmSync(path.join(stash, 'lib', 'f'));
+    await expect(scanRoots(catalog, [{ path: path.join(stash, 'lib'), kind: 'library' }], opts())).rejects.toThrow(/is empty but the catalog knows 1/);
+    expect(paths()).toContain('lib/f');
+  });
+
+  it('a changed st_dev of a known filesystem (tmpfs remounted) updates its row instead of adding one', async () => {
+    const pool = path.join(tmp.path, 'pool');
+    mountTmpfs(pool, 8 * 1024 * 1024, 'pool-test');
+    writeFileSync(path.join(pool, 'a'), 'a');
+    await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts());
+    const before = catalog.db.prepare(`SELECT id, dev FROM filesystems WHERE source = 'pool-test'`).get() as { id: number; dev: string };
+    unmount(pool);
+    // Occupy the freed anonymous device number so the remount really gets another st_dev.
+    mountTmpfs(path.join(tmp.path, 'filler'), 1024 * 1024, 'filler');
+    mountTmpfs(pool, 8 * 1024 * 1024, 'pool-test');
+    writeFileSync(path.join(pool, 'a'), 'a');
+    const s = await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts());
+    const after = catalog.db.prepare(`SELECT id, dev FROM filesystems WHERE source = 'pool-test'`).all() as { id: number; dev: string }[];
+    expect(after).toHaveLength(1);
+    expect(after[0]?.id).toBe(before.id);
+    expect(after[0]?.dev).not.toBe(before.dev);
+    // New inode, same content: the row is updated, not duplicated.
+    expect(s).toMatchObject({ changed: 1, added: 0, deleted: 0 });
+  });
+
+  it('a filesystem mounted over a catalogued directory is skipped and its old rows are kept, not deleted', async () => {
+    mkdirSync(path.join(stash, 'locked'));
+    writeFileSync(path.join(stash, 'locked', 'f'), 'f');
+    writeFileSync(path.join(stash, 'ok'), 'o');
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    mountTmpfs(path.join(stash, 'locked'), 1024 * 1024, 'locked');
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    expect(s.skippedMounts).toEqual([path.join(stash, 'locked')]);
+    expect(paths()).toEqual(['locked/f', 'ok']);
+  });
+
+  it('an aborted scan is marked interrupted, keeps what it wrote, deletes nothing; a rerun completes', async () => {
+    for (let i = 0; i < 3000; i++) {
+      if (i % 100 === 0) mkdirSync(path.join(stash, `d${i / 100}`));
+      writeFileSync(path.join(stash, `d${Math.floor(i / 100)}`, `f${i}`), String(i));
+    }
+    const ac = new AbortController();
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ signal: ac.signal, progress: (p) => (p.filesSeen >= 1000 ? ac.abort() : undefined) }));
+    expect(s.status).toBe('interrupted');
+    const partial = rows();
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(3000);
+    expect(partial.every((r) => r.sha256 !== null)).toBe(true);
+    expect(catalog.db.prepare(`SELECT status FROM scan_sessions`).get()).toEqual({ status: 'interrupted' });
+    expect(catalog.db.prepare(`SELECT count(*) AS n FROM scan_roots`).get()).toEqual({ n: 0 });
+    const done = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    expect(done.status).toBe('completed');
+    expect(done.added + done.unchanged).toBe(3000);
+    expect(rows()).toHaveLength(3000);
+  });
+});
