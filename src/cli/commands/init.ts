@@ -1,5 +1,40 @@
-// CLI command `hashall init` (placeholder: registers nothing until implemented).
+// CLI command `hashall init`: writes a commented starter hashall.yaml from this machine's mounts; never overwrites.
+import { statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { HashallError, errnoCode } from '../../errors.js';
+import { readMountInfo } from '../../fs/mountinfo.js';
+import { findDataMounts, starterConfigText } from '../../config/starter.js';
+import { schemaPath } from '../../config/schema.js';
 
-export function register(_program: Command, _ctx: CliContext): void {}
+const MOUNTINFO = '/proc/self/mountinfo';
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('init')
+    .description('write a commented starter hashall.yaml built from the mounts of this machine (never overwrites)')
+    .option('--path <dir>', 'directory to write hashall.yaml into', '.')
+    .action((opts: { path: string }) => {
+      const dir = path.resolve(ctx.cwd, opts.path);
+      const file = path.join(dir, 'hashall.yaml');
+      const isDir = (p: string): boolean => {
+        try {
+          return statSync(p).isDirectory();
+        } catch (_e) {
+          return false;
+        }
+      };
+      const { data, skippedOuter } = findDataMounts(readMountInfo(MOUNTINFO), isDir);
+      const text = starterConfigText({ mounts: data, skippedOuter, schemaRef: schemaPath(), mountInfoSource: MOUNTINFO });
+      try {
+        writeFileSync(file, text, { flag: 'wx' });
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code === 'EEXIST') throw new HashallError(`${file} already exists; not overwriting it`, { hint: 'edit it, or move it away and run `hashall init` again (or use --path DIR)' });
+        throw new HashallError(`cannot write ${file}: ${code ?? (e as Error).message}`, { cause: e, hint: 'check that the directory exists and is writable' });
+      }
+      ctx.stderr.write(`wrote ${file} (${data.length} filesystem${data.length === 1 ? '' : 's'} found); edit the CHANGE ME lines, then run \`hashall validate --config ${file}\`\n`);
+      ctx.stdout.write(file + '\n');
+    });
+}

@@ -1,5 +1,32 @@
-// CLI command `hashall validate` (placeholder: registers nothing until implemented).
+// CLI command `hashall validate`: checks hashall.yaml and reports every problem (exit 0 valid, 3 invalid).
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { checkConfig, resolveConfigPath } from '../../config/load.js';
+import { formatConfigProblem } from '../format-problem.js';
+import { addConfigOption, type ConfigOptionValues } from '../config-option.js';
+import { setExitCode } from '../exit.js';
+import { ExitCode } from '../../errors.js';
 
-export function register(_program: Command, _ctx: CliContext): void {}
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('validate')
+    .description('check hashall.yaml (YAML, schema, cross-field rules, paths) and report every problem')
+    .option('--json', 'print one JSON document { ok, file, errors, warnings } on stdout')
+    .addHelpText('after', '\nExit codes: 0 valid (warnings allowed), 3 invalid, 1 unexpected error.');
+  addConfigOption(cmd);
+  cmd.action((opts: ConfigOptionValues & { json?: boolean }) => {
+    const file = resolveConfigPath(opts.config, ctx.env, ctx.cwd);
+    const { problems } = checkConfig(file, { env: ctx.env, cwd: ctx.cwd });
+    const errors = problems.filter((p) => p.severity === 'error');
+    const warnings = problems.filter((p) => p.severity === 'warning');
+    const ok = errors.length === 0;
+    if (opts.json) {
+      ctx.stdout.write(JSON.stringify({ ok, file, errors, warnings }, null, 2) + '\n');
+    } else {
+      for (const p of problems) ctx.stderr.write(formatConfigProblem(p) + '\n');
+      const counts = `${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+      ctx.stdout.write(ok ? `${file}: valid (${counts})\n` : `${file}: invalid (${counts})\n`);
+    }
+    if (!ok) setExitCode(cmd, ExitCode.InvalidConfig);
+  });
+}

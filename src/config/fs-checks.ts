@@ -1,0 +1,132 @@
+// Config checks that need the real filesystem: existence, and identity by realpath, mount and device/inode.
+import { realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
+import type { HashallConfig } from './types.js';
+import type { KeyPath, RawProblem } from './problem.js';
+import { isUnderOrSame } from './normalize.js';
+
+/** Where a directory really is: the filesystem (mount `major:minor`) and its path inside that filesystem. */
+export interface Place {
+  real: string;
+  dev: string;
+  /** Path inside the filesystem (mount root + path below the mount point): equal for every bind-mount spelling. */
+  inner: string;
+  ino: bigint;
+  isDir: boolean;
+}
+
+export function locate(p: string, mounts: MountEntry[]): Place | 'missing' | { error: string } {
+  let real: string;
+  try {
+    real = realpathSync(p);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return 'missing';
+    return { error: `${errnoCode(e) ?? 'error'}: ${(e as Error).message}` };
+  }
+  const st = statSync(real, { bigint: true });
+  const mount = findMountFor(mounts, real);
+  if (!mount) return { real, dev: devToMajorMinor(st.dev), inner: real, ino: st.ino, isDir: st.isDirectory() };
+  const below = path.posix.relative(mount.mountPoint, real);
+  return { real, dev: mount.majorMinor, inner: below ? path.posix.join(mount.root, below) : mount.root, ino: st.ino, isDir: st.isDirectory() };
+}
+
+// Same device and same inode (directories cannot be hardlinked) or the same path inside the filesystem.
+const samePlace = (a: Place, b: Place): boolean => a.dev === b.dev && (a.inner === b.inner || a.ino === b.ino);
+const nests = (a: Place, b: Place): boolean => a.dev === b.dev && (isUnderOrSame(a.inner, b.inner) || isUnderOrSame(b.inner, a.inner));
+
+export interface FsCheckOptions {
+  /** Mount table to use (default: read /proc/self/mountinfo now). */
+  mounts?: MountEntry[];
+}
+
+/**
+ * Warns about configured directories that do not exist yet, and finds overlaps that strings cannot show:
+ * filesystems that are the same directory or nest (symlinks, bind mounts), aliases that are not the same
+ * directory as their path, seeding roots on another filesystem than their entry, libraries inside seeding roots.
+ */
+export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions = {}): RawProblem[] {
+  const out: RawProblem[] = [];
+  let mounts: MountEntry[];
+  try {
+    mounts = opts.mounts ?? readMountInfo();
+  } catch (_e) {
+    mounts = [];
+  }
+  const places = new Map<string, Place | null>();
+  const look = (p: string, at: KeyPath, what: string): Place | null => {
+    if (places.has(p)) return places.get(p) ?? null; // reported once already
+    const r = locate(p, mounts);
+    let place: Place | null = null;
+    if (r === 'missing') {
+      out.push({ severity: 'warning', path: at, message: `${what} ${p} does not exist (yet)`, hint: 'create it or fix the path; hashall will block anything that depends on it until it exists' });
+    } else if ('error' in r) {
+      out.push({ severity: 'error', path: at, message: `${what} ${p} cannot be read: ${r.error}`, hint: 'check permissions' });
+    } else if (!r.isDir) {
+      out.push({ severity: 'error', path: at, message: `${what} ${p} is not a directory`, hint: 'give a directory' });
+    } else {
+      place = r;
+    }
+    places.set(p, place);
+    return place;
+  };
+
+  const fsPlaces: { name: string; value: string; at: KeyPath; place: Place }[] = [];
+  for (const fs of Object.values(config.filesystems)) {
+    const main = look(fs.path, ['filesystems', fs.name, 'path'], `filesystem "${fs.name}" path`);
+    if (main) fsPlaces.push({ name: fs.name, value: fs.path, at: ['filesystems', fs.name, 'path'], place: main });
+    fs.aliases.forEach((alias, i) => {
+      const at: KeyPath = ['filesystems', fs.name, 'aliases', i];
+      const p = look(alias, at, `alias of "${fs.name}"`);
+      if (!p) return;
+      fsPlaces.push({ name: fs.name, value: alias, at, place: p });
+      if (main && !samePlace(main, p)) {
+        out.push({ severity: 'error', path: at, message: `alias ${alias} is not the same directory as ${fs.path} (it resolves to ${p.real} on device ${p.dev})`, hint: 'an alias must be another spelling of the same directory (a bind mount or symlink); fix or remove it' });
+      }
+    });
+  }
+  for (let i = 0; i < fsPlaces.length; i++) {
+    for (let j = i + 1; j < fsPlaces.length; j++) {
+      const a = fsPlaces[i];
+      const b = fsPlaces[j];
+      if (!a || !b || a.name === b.name) continue;
+      if (isUnderOrSame(a.value, b.value) || isUnderOrSame(b.value, a.value)) continue; // already reported by the string rules
+      if (samePlace(a.place, b.place)) {
+        out.push({ severity: 'error', path: b.at, message: `filesystem "${b.name}" (${b.value}) is the same directory as filesystem "${a.name}" (${a.value}): both are ${a.place.inner} on device ${a.place.dev}`, hint: `if ${b.value} is a bind mount or symlink of ${a.value}, list it under filesystems.${a.name}.aliases instead` });
+      } else if (nests(a.place, b.place)) {
+        const how = isUnderOrSame(b.place.inner, a.place.inner) ? 'is inside' : 'contains';
+        out.push({ severity: 'error', path: b.at, message: `filesystem "${b.name}" (${b.value}) ${how} filesystem "${a.name}" (${a.value}) on device ${a.place.dev} (${b.place.inner} vs ${a.place.inner})`, hint: 'each filesystem entry must name a distinct place; a bind mount or symlink of another entry belongs in its aliases' });
+      } else if (a.place.dev === b.place.dev && a.at[2] === 'path' && b.at[2] === 'path') {
+        out.push({ severity: 'warning', path: b.at, message: `filesystems "${a.name}" and "${b.name}" are on the same device ${a.place.dev}`, hint: 'hashall treats them as different filesystems (moves copy bytes); use one entry with several seeding roots instead' });
+      }
+    }
+  }
+
+  const seedPlaces: { value: string; at: KeyPath; place: Place }[] = [];
+  for (const [name, roots] of Object.entries(config.seeding)) {
+    const fs = config.filesystems[name];
+    const fsPlace = fs ? fsPlaces.find((f) => f.name === name && f.value === fs.path)?.place : undefined;
+    roots.forEach((root, i) => {
+      const at: KeyPath = ['seeding', name, i];
+      const p = look(root, at, 'seeding root');
+      if (!p) return;
+      seedPlaces.push({ value: root, at, place: p });
+      if (fsPlace && fs && isUnderOrSame(root, fs.path) && !(p.dev === fsPlace.dev && isUnderOrSame(p.inner, fsPlace.inner))) {
+        out.push({ severity: 'error', path: at, message: `seeding root ${root} is not on filesystem "${name}": it resolves to ${p.real} on device ${p.dev}, outside ${fs.path} (device ${fsPlace.dev})`, hint: 'a symlink or a separate mount (e.g. another dataset) leads elsewhere; configure that filesystem separately' });
+      }
+    });
+  }
+  config.libraries.forEach((lib, i) => {
+    const at: KeyPath = ['libraries', i];
+    const p = look(lib, at, 'library root');
+    if (!p) return;
+    for (const s of seedPlaces) {
+      if (isUnderOrSame(lib, s.value) || isUnderOrSame(s.value, lib)) continue; // reported by the string rules
+      if (nests(p, s.place)) {
+        out.push({ severity: 'error', path: at, message: `library root ${lib} overlaps seeding root ${s.value} (both on device ${p.dev}: ${p.inner} vs ${s.place.inner})`, hint: 'a symlink or bind mount makes them the same tree; list the library directories themselves' });
+      }
+    }
+  });
+  return out;
+}

@@ -1,0 +1,62 @@
+// Replaces `${ENV_VAR}` in every string value of parsed YAML data; reports unset variables by key path (pure).
+import type { RawProblem, KeyPath } from './problem.js';
+
+const VAR_RE = /\$\$|\$\{([^}]*)\}/g;
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Names of the variables a template uses, and syntax errors found in it. */
+export function templateVariables(template: string): { names: string[]; bad: string[] } {
+  const names: string[] = [];
+  const bad: string[] = [];
+  for (const m of template.matchAll(VAR_RE)) {
+    if (m[0] === '$$') continue;
+    const name = m[1] ?? '';
+    if (NAME_RE.test(name)) names.push(name);
+    else bad.push(m[0]);
+  }
+  return { names, bad };
+}
+
+/** Substitutes `${NAME}` from `env` (`$$` is a literal `$`); unset names stay as written. */
+export function expandTemplate(template: string, env: Record<string, string | undefined>): string {
+  return template.replace(VAR_RE, (whole, name: string | undefined) => {
+    if (whole === '$$') return '$';
+    const v = name !== undefined && NAME_RE.test(name) ? env[name] : undefined;
+    return v ?? whole;
+  });
+}
+
+/**
+ * Returns a copy of `data` with every string interpolated. Strings at a path for which `keepRaw`
+ * returns true are checked (variables must be set) but left as written: they are resolved at use (secrets).
+ */
+export function interpolateEnv(
+  data: unknown,
+  env: Record<string, string | undefined>,
+  keepRaw: (path: KeyPath) => boolean,
+): { data: unknown; problems: RawProblem[] } {
+  const problems: RawProblem[] = [];
+  const walk = (value: unknown, path: KeyPath): unknown => {
+    if (typeof value === 'string') {
+      if (!value.includes('$')) return value;
+      const { names, bad } = templateVariables(value);
+      for (const b of bad) {
+        problems.push({ severity: 'error', path, message: `malformed variable reference ${b}`, hint: 'write ${NAME} with letters, digits and _ (or $$ for a literal $)' });
+      }
+      for (const name of names) {
+        if (env[name] === undefined) {
+          problems.push({ severity: 'error', path, message: `environment variable ${name} is not set`, hint: `export ${name}=... before running hashall, or write the value directly` });
+        }
+      }
+      return keepRaw(path) ? value : expandTemplate(value, env);
+    }
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = walk(v, [...path, k]);
+      return out;
+    }
+    return value;
+  };
+  return { data: walk(data, []), problems };
+}

@@ -1,0 +1,92 @@
+// Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
+import type { HashallConfig } from './types.js';
+import { parseYamlSource, positionProblems } from './yaml-source.js';
+import { compileSchema, validateAgainstSchema } from './schema.js';
+import { interpolateEnv } from './interpolate.js';
+import { normalizeConfig, type RawConfig } from './normalize.js';
+import { checkRules } from './rules.js';
+import { checkFilesystemPaths, type FsCheckOptions } from './fs-checks.js';
+
+export interface LoadOptions extends FsCheckOptions {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Home directory for `~/` and the default catalog (default: $HOME, else os.homedir()). */
+  homeDir?: string;
+}
+
+/** `--config`, then `$HASHALL_CONFIG`, then `./hashall.yaml`, resolved against `cwd`. */
+export function resolveConfigPath(opt: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
+  const chosen = opt ?? (env.HASHALL_CONFIG || undefined) ?? 'hashall.yaml';
+  return path.resolve(cwd, chosen);
+}
+
+const isPassword = (p: (string | number)[]): boolean => p.length === 2 && p[0] === 'client' && p[1] === 'password';
+
+/** Runs every stage it can and returns all problems; `config` is null when any error was found. Never throws for bad input. */
+export function checkConfig(file: string, opts: LoadOptions): { config: HashallConfig | null; problems: ConfigProblem[] } {
+  const configPath = path.resolve(opts.cwd, file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(configPath);
+  } catch (e) {
+    const code = errnoCode(e);
+    const problem: ConfigProblem =
+      code === 'ENOENT'
+        ? { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'config file not found', hint: 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG' }
+        : { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `cannot read config file: ${code ?? (e as Error).message}`, hint: 'check the path and its permissions' };
+    return { config: null, problems: [problem] };
+  }
+  const src = parseYamlSource(bytes.toString('utf8'), configPath);
+  const problems: ConfigProblem[] = [...src.problems];
+  if (problems.some((p) => p.severity === 'error')) return { config: null, problems: sortProblems(problems) };
+
+  const data = src.doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || data === undefined) {
+    problems.push({ severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'the config file is empty', hint: 'run `hashall init` for a starter file, or see examples/' });
+    return { config: null, problems };
+  }
+  const interpolated = interpolateEnv(data, opts.env, isPassword);
+  problems.push(...positionProblems(src, interpolated.problems));
+  // A value whose variable is unset was left as written; its schema complaints would only repeat that.
+  const unresolved = new Set(interpolated.problems.map((p) => p.path.join('\u0000')));
+  const schemaProblems = validateAgainstSchema(interpolated.data, compileSchema()).filter((p) => !unresolved.has(p.path.join('\u0000')));
+  problems.push(...positionProblems(src, schemaProblems));
+  if (schemaProblems.length > 0) return { config: null, problems: sortProblems(problems) };
+
+  const homeDir = opts.homeDir ?? (opts.env.HOME || os.homedir());
+  const normalized = normalizeConfig(interpolated.data as RawConfig, {
+    configPath,
+    configHash: createHash('sha256').update(bytes).digest('hex'),
+    homeDir,
+    env: opts.env,
+  });
+  problems.push(...positionProblems(src, normalized.problems));
+  problems.push(...positionProblems(src, checkRules(normalized.config)));
+  problems.push(...positionProblems(src, checkFilesystemPaths(normalized.config, opts)));
+  const ok = !problems.some((p) => p.severity === 'error');
+  return { config: ok ? normalized.config : null, problems: sortProblems(problems) };
+}
+
+/** Loads a valid config or throws ConfigError carrying every problem (errors and warnings). */
+export function loadConfig(file: string, opts: LoadOptions): { config: HashallConfig; warnings: ConfigProblem[] } {
+  const { config, problems } = checkConfig(file, opts);
+  if (!config) {
+    const errors = problems.filter((p) => p.severity === 'error');
+    const notFound = errors.length === 1 && errors[0]?.message === 'config file not found';
+    throw new ConfigError(
+      notFound ? `config file not found: ${path.resolve(opts.cwd, file)}` : `invalid config ${path.resolve(opts.cwd, file)}: ${errors.length} error(s)`,
+      problems,
+      { hint: notFound ? errors[0]?.hint : 'fix the problems above; `hashall validate` checks the file without doing anything else' },
+    );
+  }
+  return { config, warnings: problems };
+}
+
+function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
+}

@@ -1,0 +1,202 @@
+// Turns schema-valid hashall.yaml data into the normalized HashallConfig: units, defaults, paths, secrets (pure).
+import path from 'node:path';
+import type { CategoryConfig, FilesystemConfig, HashallConfig, PathMap, PlacementRule, RuleMatch, Secret } from './types.js';
+import type { RawProblem } from './problem.js';
+import { parseDuration, parseSize } from './units.js';
+import { expandTemplate, templateVariables } from './interpolate.js';
+
+/** Defaults of every optional key (the schema's `default`s say the same; a test keeps them in sync). */
+export const DEFAULTS = {
+  clientTimeout: '30s',
+  placementDefault: 'keep',
+  dedupeMinSize: '1MiB',
+  verify: 'full',
+  retireMode: 'staged',
+  observeHours: '72h',
+  minFree: '10GiB',
+  maxScanAgeHours: '24h',
+} as const;
+
+export interface NormalizeContext {
+  /** Absolute path of the config file. */
+  configPath: string;
+  /** SHA-256 (hex) of the config file's bytes. */
+  configHash: string;
+  /** The user's home directory (for `~/` and the default catalog). */
+  homeDir: string;
+  /** The environment: `XDG_STATE_HOME` picks the default catalog; secrets read it when revealed. */
+  env: Record<string, string | undefined>;
+}
+
+/** The shape the schema guarantees (strings already interpolated, except `client.password`). */
+export interface RawConfig {
+  version: 1;
+  catalog?: string;
+  filesystems: Record<string, { path: string; aliases?: string[] }>;
+  seeding?: Record<string, string[]>;
+  libraries?: string[];
+  client?: { type: 'qbittorrent'; url: string; username?: string; password?: string; timeout?: string | number; pathMaps?: { client: string; host: string }[] };
+  categories?: Record<string, { path: string; place?: string }>;
+  placement?: { default?: string; rules?: { name: string; match: Record<string, unknown>; place: string }[] };
+  dedupe?: { filesystems?: string[]; minSize?: string | number };
+  safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number }; minFree?: string | number; maxScanAgeHours?: string | number };
+}
+
+/** Absolute, normalized, without trailing slash; relative paths are relative to `baseDir`, `~/` to home. */
+export function resolveConfigPath(p: string, baseDir: string, homeDir: string): string {
+  let s = p;
+  if (s === '~') s = homeDir;
+  else if (s.startsWith('~/')) s = path.posix.join(homeDir, s.slice(2));
+  const abs = path.posix.resolve(baseDir, s);
+  return abs.length > 1 && abs.endsWith('/') ? abs.slice(0, -1) : abs;
+}
+
+/** True when `child` is `parent` or below it, by whole path segments. */
+export function isUnderOrSame(child: string, parent: string): boolean {
+  if (parent === '/') return child.startsWith('/');
+  return child === parent || child.startsWith(parent + '/');
+}
+
+export function makeSecret(template: string, env: Record<string, string | undefined>): Secret {
+  return {
+    template,
+    reveal(): string {
+      const missing = templateVariables(template).names.filter((n) => env[n] === undefined);
+      if (missing.length) throw new Error(`environment variable ${missing.join(', ')} is not set (needed by ${template})`);
+      return expandTemplate(template, env);
+    },
+    toJSON(): string {
+      return '***';
+    },
+  };
+}
+
+/**
+ * Rewrites a path under a filesystem alias to the filesystem's own path (the canonical spelling).
+ * The longest matching alias wins.
+ */
+export function canonicalizeByAliases(p: string, filesystems: Record<string, FilesystemConfig>): string {
+  let best: { alias: string; target: string } | null = null;
+  for (const fs of Object.values(filesystems)) {
+    for (const alias of fs.aliases) {
+      if (isUnderOrSame(p, alias) && (!best || alias.length > best.alias.length)) best = { alias, target: fs.path };
+    }
+  }
+  if (!best) return p;
+  const rest = p.slice(best.alias.length);
+  return best.target === '/' ? rest || '/' : best.target + rest;
+}
+
+export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config: HashallConfig; problems: RawProblem[] } {
+  const problems: RawProblem[] = [];
+  const baseDir = path.posix.dirname(ctx.configPath);
+  const abs = (p: string): string => resolveConfigPath(p, baseDir, ctx.homeDir);
+  const size = (v: string | number, at: (string | number)[]): number => {
+    const n = parseSize(v);
+    if (n === null) {
+      problems.push({ severity: 'error', path: at, message: `not a size: ${JSON.stringify(v)}`, hint: 'e.g. 500MB, 1.5GiB or a number of bytes' });
+      return 0;
+    }
+    return n;
+  };
+  const duration = (v: string | number, unit: 's' | 'h' | 'd', at: (string | number)[]): number => {
+    const ms = parseDuration(v, unit);
+    if (ms === null) {
+      problems.push({ severity: 'error', path: at, message: `not a duration: ${JSON.stringify(v)}`, hint: 'e.g. 30s, 24h, 7d' });
+      return 0;
+    }
+    return ms;
+  };
+
+  const filesystems: Record<string, FilesystemConfig> = {};
+  for (const [name, fs] of Object.entries(raw.filesystems)) {
+    filesystems[name] = { name, path: abs(fs.path), aliases: (fs.aliases ?? []).map(abs) };
+  }
+
+  const seeding: Record<string, string[]> = {};
+  for (const [name, roots] of Object.entries(raw.seeding ?? {})) {
+    seeding[name] = roots.map((r) => canonicalizeByAliases(abs(r), filesystems));
+  }
+  const libraries = (raw.libraries ?? []).map((r) => canonicalizeByAliases(abs(r), filesystems));
+
+  const xdg = ctx.env.XDG_STATE_HOME;
+  const catalog =
+    raw.catalog !== undefined
+      ? abs(raw.catalog)
+      : xdg && xdg.startsWith('/')
+        ? path.posix.join(xdg, 'hashall', 'catalog.db')
+        : path.posix.join(ctx.homeDir, '.local', 'state', 'hashall', 'catalog.db');
+
+  let client: HashallConfig['client'] = null;
+  if (raw.client) {
+    const c = raw.client;
+    const pathMaps: PathMap[] = (c.pathMaps ?? []).map((m) => ({ client: stripSlash(path.posix.normalize(m.client)), host: stripSlash(path.posix.normalize(m.host)) }));
+    let password: Secret | null = null;
+    if (c.password !== undefined) {
+      password = makeSecret(c.password, ctx.env);
+      if (templateVariables(c.password).names.length === 0) {
+        problems.push({ severity: 'warning', path: ['client', 'password'], message: 'password is written in clear text', hint: 'write password: ${QBT_PASSWORD} and set that environment variable' });
+      }
+    }
+    client = {
+      type: c.type,
+      url: c.url.replace(/\/+$/, ''),
+      username: c.username ?? null,
+      password,
+      pathMaps,
+      timeoutMs: Math.round(duration(c.timeout ?? DEFAULTS.clientTimeout, 's', ['client', 'timeout'])),
+    };
+  }
+
+  const categories: Record<string, CategoryConfig> = {};
+  for (const [name, cat] of Object.entries(raw.categories ?? {})) {
+    const rel = cat.path.replace(/\/+$/, '');
+    if (rel.startsWith('/') || rel.split('/').includes('..')) {
+      problems.push({ severity: 'error', path: ['categories', name, 'path'], message: `category path must be relative to a seeding root without "..": ${JSON.stringify(cat.path)}`, hint: 'write the folder below the seeding root, e.g. movies or cross-seed/{tracker}' });
+    }
+    categories[name] = { path: rel, place: cat.place ?? null };
+  }
+
+  const rules: PlacementRule[] = (raw.placement?.rules ?? []).map((r, i) => {
+    const m = r.match;
+    const match: RuleMatch = {};
+    if (Array.isArray(m.tags)) match.tags = m.tags as string[];
+    if (Array.isArray(m.categories)) match.categories = m.categories as string[];
+    if (m.minSeedingDays !== undefined) match.minSeedingDays = duration(m.minSeedingDays as string | number, 'd', ['placement', 'rules', i, 'match', 'minSeedingDays']) / 86_400_000;
+    if (m.minSize !== undefined) match.minSize = size(m.minSize as string | number, ['placement', 'rules', i, 'match', 'minSize']);
+    if (Array.isArray(m.paths)) match.paths = m.paths as string[];
+    return { name: r.name, match, place: r.place };
+  });
+
+  const s = raw.safety ?? {};
+  const config: HashallConfig = {
+    version: 1,
+    configPath: ctx.configPath,
+    configHash: ctx.configHash,
+    catalog,
+    filesystems,
+    seeding,
+    libraries,
+    client,
+    categories,
+    placement: { default: raw.placement?.default ?? DEFAULTS.placementDefault, rules },
+    dedupe: {
+      filesystems: raw.dedupe?.filesystems ?? [],
+      minSize: size(raw.dedupe?.minSize ?? DEFAULTS.dedupeMinSize, ['dedupe', 'minSize']),
+    },
+    safety: {
+      verify: s.verify ?? DEFAULTS.verify,
+      retire: {
+        mode: s.retire?.mode ?? DEFAULTS.retireMode,
+        observeHours: duration(s.retire?.observeHours ?? DEFAULTS.observeHours, 'h', ['safety', 'retire', 'observeHours']) / 3_600_000,
+      },
+      minFree: size(s.minFree ?? DEFAULTS.minFree, ['safety', 'minFree']),
+      maxScanAgeHours: duration(s.maxScanAgeHours ?? DEFAULTS.maxScanAgeHours, 'h', ['safety', 'maxScanAgeHours']) / 3_600_000,
+    },
+  };
+  return { config, problems };
+}
+
+function stripSlash(p: string): string {
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}

@@ -1,0 +1,24 @@
+// Config problems before they are positioned in the file: a key path instead of line:col (pure).
+
+/** Keys and array indexes from the document root, e.g. `['placement', 'rules', 1, 'place']`. */
+export type KeyPath = (string | number)[];
+
+export interface RawProblem {
+  severity: 'error' | 'warning';
+  path: KeyPath;
+  message: string;
+  hint?: string;
+  /** Point at the key itself rather than its value (unknown keys, duplicate names). */
+  atKey?: boolean;
+}
+
+/** `['placement', 'rules', 1, 'place']` → `placement.rules[1].place`. */
+export function formatKeyPath(path: KeyPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}

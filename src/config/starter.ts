@@ -1,0 +1,134 @@
+// Builds the commented starter hashall.yaml that `hashall init` writes, from a mount table (pure).
+import type { MountEntry } from '../fs/mountinfo.js';
+
+const PSEUDO_TYPES = new Set([
+  'proc', 'sysfs', 'cgroup', 'cgroup2', 'devpts', 'devtmpfs', 'mqueue', 'debugfs', 'tracefs', 'securityfs', 'pstore',
+  'bpf', 'configfs', 'fusectl', 'hugetlbfs', 'autofs', 'binfmt_misc', 'nsfs', 'squashfs', 'efivarfs', 'rpc_pipefs',
+  'ramfs', 'selinuxfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'tmpfs', 'nfsd',
+]);
+const SYSTEM_PREFIXES = ['/proc', '/sys', '/dev', '/run', '/boot', '/efi', '/snap', '/var/lib/docker', '/var/lib/containers', '/var/lib/kubelet', '/etc', '/usr', '/tmp', '/var/tmp', '/mnt/sandboxing'];
+
+const under = (p: string, prefix: string): boolean => p === prefix || p.startsWith(prefix + '/');
+
+export interface DataMount {
+  name: string;
+  path: string;
+  aliases: string[];
+  fsType: string;
+  source: string;
+}
+
+/**
+ * The mounts that can hold torrent data: writable, not pseudo or system, not the root filesystem,
+ * and not containing another candidate (its path would nest). Bind mounts of one place become aliases.
+ * `isDir` tells directories from bind-mounted files.
+ */
+export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boolean): { data: DataMount[]; skippedOuter: string[] } {
+  const candidates = mounts.filter(
+    (m) =>
+      m.mountPoint !== '/' &&
+      !PSEUDO_TYPES.has(m.fsType) &&
+      !m.options.includes('ro') &&
+      !SYSTEM_PREFIXES.some((p) => under(m.mountPoint, p)) &&
+      isDir(m.mountPoint),
+  );
+  // Same filesystem and same root inside it: one place, several spellings.
+  const groups = new Map<string, MountEntry[]>();
+  for (const m of candidates) {
+    const key = `${m.majorMinor} ${m.root}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  const places = [...groups.values()].map((g) => ({ main: g[0] as MountEntry, others: g.slice(1) }));
+  const spellings = (p: { main: MountEntry; others: MountEntry[] }): string[] => [p.main.mountPoint, ...p.others.map((o) => o.mountPoint)];
+  const skippedOuter: string[] = [];
+  const kept = places.filter((p) => {
+    const nested = places.some((q) => q !== p && spellings(q).some((s) => spellings(p).some((t) => s !== t && under(s, t))));
+    if (nested) skippedOuter.push(p.main.mountPoint);
+    return !nested;
+  });
+  const used = new Set<string>();
+  const data = kept.map((p) => {
+    const base = (p.main.mountPoint.split('/').filter(Boolean).pop() ?? 'data').replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'data';
+    let name = base;
+    for (let i = 2; used.has(name); i++) name = `${base}${i}`;
+    used.add(name);
+    return { name, path: p.main.mountPoint, aliases: p.others.map((o) => o.mountPoint), fsType: p.main.fsType, source: p.main.source };
+  });
+  return { data, skippedOuter };
+}
+
+const q = (s: string): string => (/^[A-Za-z0-9_./-]+$/.test(s) ? s : JSON.stringify(s));
+
+/** The starter file text. It validates as written (paths that do not exist yet are only warnings). */
+export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: string[]; schemaRef: string; mountInfoSource: string }): string {
+  const fss = opts.mounts.length
+    ? opts.mounts
+    : [{ name: 'main', path: '/srv', aliases: [], fsType: '', source: '' }];
+  const lines: string[] = [];
+  lines.push(`# yaml-language-server: $schema=${opts.schemaRef}`);
+  lines.push(`# hashall.yaml — starter written by \`hashall init\` from ${opts.mountInfoSource}.`);
+  lines.push('# Edit the paths marked CHANGE ME, then run `hashall validate`. Every key is described in the schema above.');
+  lines.push('version: 1');
+  lines.push('');
+  lines.push('# SQLite catalog of file hashes; relative paths are relative to this file.');
+  lines.push('# Default: $XDG_STATE_HOME/hashall/catalog.db, else ~/.local/state/hashall/catalog.db');
+  lines.push('# catalog: ./hashall-catalog.db');
+  lines.push('');
+  lines.push('# One entry per filesystem (disk, pool, dataset) that holds torrent data.');
+  lines.push('# aliases: other host spellings of the same directory (bind mounts).');
+  if (!opts.mounts.length) lines.push('# No data filesystem besides / was found on this machine: CHANGE ME to the directory that holds your torrents.');
+  for (const s of opts.skippedOuter) lines.push(`# Not listed: ${s} (other listed mounts are inside it; filesystem paths must not nest).`);
+  lines.push('filesystems:');
+  for (const fs of fss) {
+    lines.push(`  ${fs.name}:${fs.fsType ? `  # ${fs.fsType} ${fs.source}`.trimEnd() : ''}`);
+    lines.push(`    path: ${q(fs.path)}`);
+    if (fs.aliases.length) lines.push(`    aliases: [${fs.aliases.map(q).join(', ')}]`);
+  }
+  lines.push('');
+  lines.push('# Filesystem name → directories under which torrent payloads live.');
+  lines.push('seeding:');
+  for (const fs of fss) {
+    lines.push(`  ${fs.name}:`);
+    lines.push(`    - ${q(fs.path === '/' ? '/torrents' : `${fs.path}/torrents`)}  # CHANGE ME: where your client saves torrents on ${fs.name}`);
+  }
+  lines.push('');
+  lines.push('# Library roots (media libraries the *arr apps hardlink into). Must not overlap seeding roots.');
+  lines.push('libraries: []');
+  lines.push('#  - /srv/media/movies');
+  lines.push('');
+  lines.push('# The torrent client. Keep secrets in the environment: password: ${QBT_PASSWORD}');
+  lines.push('# client:');
+  lines.push('#   type: qbittorrent');
+  lines.push('#   url: http://127.0.0.1:8080');
+  lines.push('#   username: admin');
+  lines.push('#   password: ${QBT_PASSWORD}');
+  lines.push('#   timeout: 30s');
+  lines.push('#   pathMaps:            # container path → host path, when qBittorrent runs in Docker');
+  lines.push('#     - { client: /data, host: /srv/data }');
+  lines.push('');
+  lines.push('# Client category → its folder below a seeding root (and optionally the filesystem it belongs on).');
+  lines.push('categories: {}');
+  lines.push('#   movies: { path: movies }');
+  lines.push('');
+  lines.push('# Where payloads belong: the first matching rule wins; `keep` leaves a payload where it is.');
+  lines.push('placement:');
+  lines.push('  default: keep');
+  lines.push('  rules: []');
+  lines.push(`#    - name: old-and-big-to-${fss[fss.length - 1]?.name ?? 'main'}`);
+  lines.push('#      match: { minSeedingDays: 30, minSize: 10GiB }');
+  lines.push(`#      place: ${fss[fss.length - 1]?.name ?? 'main'}`);
+  lines.push('');
+  lines.push('# Same-filesystem dedupe (identical files become hardlinks). Off until you list filesystems.');
+  lines.push('dedupe:');
+  lines.push('  filesystems: []');
+  lines.push('  minSize: 1MiB');
+  lines.push('');
+  lines.push('safety:');
+  lines.push('  verify: full            # full: re-read and SHA-256 every copied byte; sample: faster, weaker');
+  lines.push('  retire:');
+  lines.push('    mode: staged          # staged: rename the old copy aside, delete after observation; never: keep it');
+  lines.push('    observeHours: 72h     # how long the new copy must seed healthily first');
+  lines.push('  minFree: 10GiB          # keep this much free on a target filesystem');
+  lines.push('  maxScanAgeHours: 24h    # older scans block planning');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,116 @@
+// Parses hashall.yaml text with node positions and maps key paths back to file line:col (pure).
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { ConfigProblem } from '../errors.js';
+import { formatKeyPath, type KeyPath, type RawProblem } from './problem.js';
+
+export interface YamlSource {
+  file: string;
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+  /** Problems of the YAML stage itself: syntax errors, tabs, duplicate keys. */
+  problems: ConfigProblem[];
+}
+
+const YAML_HINTS: Record<string, string> = {
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs for indentation',
+  DUPLICATE_KEY: 'each key may appear once in a mapping; remove or merge the duplicate',
+  BAD_INDENT: 'check the indentation of this line against its parent',
+  MISSING_CHAR: 'a closing bracket or quote is missing',
+  UNEXPECTED_TOKEN: 'check the syntax of this line',
+  BLOCK_AS_IMPLICIT_KEY: 'a key must fit on one line; check indentation and quoting',
+  MULTILINE_IMPLICIT_KEY: 'a key must fit on one line; check indentation and quoting',
+};
+
+export function parseYamlSource(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const problems: ConfigProblem[] = [];
+  for (const [severity, list] of [['error', doc.errors], ['warning', doc.warnings]] as const) {
+    for (const e of list) {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      const message = e.message.split('\n')[0] ?? e.message;
+      problems.push({
+        severity,
+        file,
+        line,
+        col,
+        path: keyPathAt(doc, e.pos[0]),
+        message: e.code === 'DUPLICATE_KEY' ? `duplicate key: ${message}` : `YAML: ${message}`,
+        hint: YAML_HINTS[e.code] ?? 'fix the YAML syntax at this position',
+      });
+    }
+  }
+  return { file, doc, lineCounter, problems };
+}
+
+/** The key path of the innermost node containing `offset` (for naming where a YAML error is). */
+function keyPathAt(doc: Document.Parsed, offset: number): string {
+  const path: KeyPath = [];
+  let node: unknown = doc.contents;
+  for (let depth = 0; depth < 64 && node; depth++) {
+    let next: unknown = null;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = pair.key as Node | null;
+        const v = pair.value as Node | null;
+        const start = k?.range?.[0] ?? v?.range?.[0];
+        const end = v?.range?.[2] ?? k?.range?.[2];
+        if (start !== undefined && end !== undefined && offset >= start && offset <= end) {
+          path.push(isScalar(k) ? String(k.value) : '?');
+          next = v;
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const r = (item as Node | null)?.range;
+        if (!next && r && offset >= r[0] && offset <= r[2]) {
+          path.push(i);
+          next = item;
+        }
+      });
+    }
+    node = next;
+  }
+  return formatKeyPath(path);
+}
+
+/**
+ * Position of the node at `path` (or of its key when `atKey`); walks up to the nearest existing
+ * ancestor when the path does not exist in the file (e.g. a missing required key).
+ */
+export function positionOf(src: YamlSource, path: KeyPath, atKey = false): { line: number; col: number } {
+  let node: unknown = src.doc.contents;
+  let best: [number, number, number] | undefined = (node as Node | null)?.range ?? undefined;
+  for (let i = 0; i < path.length && node; i++) {
+    const seg = path[i];
+    let next: unknown = null;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (pair) {
+        const isLast = i === path.length - 1;
+        const keyRange = (pair.key as Node).range;
+        const valueRange = (pair.value as Node | null)?.range;
+        if (isLast && (atKey || !valueRange)) best = keyRange ?? best;
+        else best = valueRange ?? keyRange ?? best;
+        next = pair.value;
+      }
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | undefined;
+      if (item?.range) best = item.range;
+      next = item ?? null;
+    }
+    node = next;
+  }
+  return best ? src.lineCounter.linePos(best[0]) : { line: 1, col: 1 };
+}
+
+/** Attaches file, line and col to problems found by key path. */
+export function positionProblems(src: YamlSource, raw: RawProblem[]): ConfigProblem[] {
+  return raw.map((p) => {
+    const { line, col } = positionOf(src, p.path, p.atKey);
+    const out: ConfigProblem = { severity: p.severity, file: src.file, line, col, path: formatKeyPath(p.path), message: p.message };
+    if (p.hint) out.hint = p.hint;
+    return out;
+  });
+}

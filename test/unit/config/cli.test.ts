@@ -1,0 +1,99 @@
+// `hashall validate` and `hashall init` through the real CLI: exit codes, stderr format, --json shape.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+import { tempDir } from './temp-config.js';
+
+const valid = 'version: 1\nfilesystems:\n  disk: { path: /srv/hashall-test-missing }\n';
+const invalid = 'version: 1\nfilesystems:\n  disk: { path: /srv/x }\nsafety: { verify: fast }\nplacement: { default: nowhere }\n';
+
+function write(text: string): { dir: string; file: string } {
+  const dir = tempDir();
+  const file = path.join(dir, 'hashall.yaml');
+  writeFileSync(file, text);
+  return { dir, file };
+}
+
+describe('hashall validate', () => {
+  it('exits 0 for a valid config, printing warnings with positions and a verdict', async () => {
+    const { file } = write(valid);
+    const r = await runCli(['validate', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${file}:3:17: warning: filesystem "disk" path /srv/hashall-test-missing does not exist (yet) [filesystems.disk.path]`);
+    expect(r.stderr).toMatch(/\n {2}hint: /);
+    expect(r.stdout).toBe(`${file}: valid (0 errors, 1 warning)\n`);
+  });
+
+  it('exits 3 for an invalid config and lists every problem', async () => {
+    const { file } = write(invalid);
+    const r = await runCli(['validate', '--config', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${file}:4:19: error: invalid value "fast": must be one of "full", "sample" [safety.verify]`);
+    expect(r.stdout).toBe(`${file}: invalid (1 error, 0 warnings)\n`);
+  });
+
+  it('reports schema errors and then, once fixed, rule errors', async () => {
+    const { file } = write(invalid.replace('fast', 'full'));
+    const r = await runCli(['validate', '--config', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${file}:5:23: error: placement.default names unknown filesystem "nowhere" [placement.default]`);
+  });
+
+  it('--json prints one document { ok, file, errors, warnings } on stdout', async () => {
+    const { file } = write(invalid);
+    const r = await runCli(['validate', '--json', '--config', file]);
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; file: string; errors: unknown[]; warnings: unknown[] };
+    expect(Object.keys(doc)).toEqual(['ok', 'file', 'errors', 'warnings']);
+    expect(doc.ok).toBe(false);
+    expect(doc.file).toBe(file);
+    expect(doc.errors).toEqual([{ severity: 'error', file, line: 4, col: 19, path: 'safety.verify', message: 'invalid value "fast": must be one of "full", "sample"', hint: 'use one of "full", "sample"' }]);
+    const ok = await runCli(['validate', '--json', '--config', write(valid).file]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, errors: [], warnings: [{ severity: 'warning', line: 3, col: 17 }] });
+  });
+
+  it('finds the file via $HASHALL_CONFIG, then ./hashall.yaml; a missing file suggests hashall init', async () => {
+    const { dir, file } = write(valid);
+    const viaEnv = await runCli(['validate'], { env: { HASHALL_CONFIG: file, HOME: '/root' }, cwd: '/' });
+    expect(viaEnv.code).toBe(0);
+    const viaCwd = await runCli(['validate'], { env: { HOME: '/root' }, cwd: dir });
+    expect(viaCwd.stdout).toBe(`${file}: valid (0 errors, 1 warning)\n`);
+    const empty = tempDir();
+    const missing = await runCli(['validate'], { env: { HOME: '/root' }, cwd: empty });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(`${empty}/hashall.yaml:1:1: error: config file not found`);
+    expect(missing.stderr).toContain('hashall init');
+  });
+});
+
+describe('hashall init', () => {
+  it('writes a starter hashall.yaml from this machine\'s mounts that validates, and never overwrites it', async () => {
+    const dir = tempDir();
+    const r = await runCli(['init', '--path', dir]);
+    expect(r.code).toBe(0);
+    const file = path.join(dir, 'hashall.yaml');
+    expect(r.stdout).toBe(file + '\n');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^# yaml-language-server: \$schema=\/.*schemas\/hashall\.schema\.json\n/);
+    expect(text).toContain('/proc/self/mountinfo');
+    const v = await runCli(['validate', '--json', '--config', file]);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, errors: [] });
+    expect(v.code).toBe(0);
+
+    writeFileSync(file, '# mine\n');
+    const again = await runCli(['init', '--path', dir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists; not overwriting it');
+    expect(readFileSync(file, 'utf8')).toBe('# mine\n');
+  });
+
+  it('fails with exit 1 when the directory does not exist', async () => {
+    const dir = path.join(tempDir(), 'nope');
+    const r = await runCli(['init', '--path', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot write');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
