@@ -131,4 +131,12 @@ export interface CatalogSnapshot {
   dupes: DupeGroup[];
   /** Epoch ms of the last successful client sync; null = never synced. */
   lastSyncAt: number | null;
+  /**
+   * What already lies at the places the planner may move payloads to (hitchhiker protection). Keyed by every
+   * canonical path that `targetCandidates(config, snapshot)` (src/plan/target-path.ts) returns for the
+   * snapshot without this field; value = every active catalog file whose canonical path is that path or lies
+   * under it (empty array = nothing there). A candidate missing from the record is unknown, and the planner
+   * blocks a group that needs it; a snapshot without the field blocks every move and reuse.
+   */
+  occupiedPaths?: Record<string, CatalogFile[]>;
 }

@@ -1,0 +1,68 @@
+// buildPlan: config + catalog snapshot + now → Plan. The whole reconcile decision, deterministic (pure).
+//
+// Group order: torrent groups (by title bytes, then key), then dedupe groups, then retire groups; ids g1…gN
+// follow that order, so the same inputs always give the same plan, byte for byte.
+import type { HashallConfig } from '../config/types.js';
+import type { CatalogSnapshot } from '../domain/snapshot.js';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanGroup } from './types.js';
+import { compareBytes } from '../domain/payload-hash.js';
+import { placementPolicy } from '../policy/placement.js';
+import { buildWorld } from './world.js';
+import { buildMember, planTorrentGroup, type Member, type PlanState } from './torrent-groups.js';
+import { planDedupeGroups } from './dedupe.js';
+import { planRetireGroups } from './retire.js';
+import { summarize } from './summary.js';
+
+export interface BuildPlanInput {
+  config: HashallConfig;
+  snapshot: CatalogSnapshot;
+  /** Epoch ms the plan is computed for (scan ages, observation windows). */
+  now: number;
+  /** ISO timestamp recorded in the plan. */
+  createdAt: string;
+}
+
+/** Sibling groups: torrents sharing a known payload hash; every torrent with an unknown hash is alone. */
+export function groupMembers(members: Member[]): Member[][] {
+  const byKey = new Map<string, Member[]>();
+  for (const m of members) {
+    const h = m.payload?.payloadHash ?? null;
+    const key = h !== null ? `p:${h}` : `t:${m.torrent.hash}`;
+    const list = byKey.get(key);
+    if (list) list.push(m);
+    else byKey.set(key, [m]);
+  }
+  const groups = [...byKey.values()];
+  for (const g of groups) g.sort((a, b) => compareBytes(a.torrent.hostContentPath ?? '', b.torrent.hostContentPath ?? '') || compareBytes(a.torrent.hash, b.torrent.hash));
+  return groups;
+}
+
+export function buildPlan(input: BuildPlanInput): Plan {
+  const { config, snapshot, now, createdAt } = input;
+  const world = buildWorld(config, snapshot, now);
+  const policy = placementPolicy(config);
+  const members = [...snapshot.torrents].sort((a, b) => compareBytes(a.hash, b.hash)).map((t) => buildMember(world, t));
+  const sets = groupMembers(members);
+  // Decide in a fixed order so reservations (free space, claimed roots) are deterministic.
+  const ordered = sets
+    .map((ms) => ({ ms, title: ms[0]!.torrent.name, key: ms[0]!.payload?.payloadHash ?? ms[0]!.torrent.hash }))
+    .sort((a, b) => compareBytes(a.title, b.title) || compareBytes(a.key, b.key));
+  const state: PlanState = { reserved: new Map(), claimed: new Map(), claimedAncestors: new Set() };
+  const torrentGroups = ordered.map((o) => planTorrentGroup(world, o.ms, policy, state));
+  const all = [...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world)];
+  const groups: PlanGroup[] = all.map((g, i) => ({ id: `g${i + 1}`, ...g }));
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    createdAt,
+    configPath: config.configPath,
+    configHash: config.configHash,
+    catalog: { lineage: snapshot.lineage, serial: snapshot.serial },
+    groups,
+    summary: summarize(groups),
+  };
+}
+
+/** True when the plan holds at least one actionable group (move, reuse, dedupe, retire). */
+export function hasChanges(plan: Plan): boolean {
+  return plan.summary.move + plan.summary.reuse + plan.summary.dedupe + plan.summary.retire > 0;
+}

@@ -1,0 +1,132 @@
+// Retire groups: staged removal of a relocation's source once the target has proven itself (pure).
+//
+// Must never: retire while any torrent or external consumer still uses the source, while the source differs
+// from what was relocated, before every relocated torrent has seeded from the target for observeHours, or
+// when safety.retire.mode is `never`. Anything unknown blocks.
+import type { SnapshotRelocation } from '../domain/snapshot.js';
+import type { PlanGroup, RetireStep } from './types.js';
+import { compareBytes } from '../domain/payload-hash.js';
+import { baseName, isAtOrUnder } from '../domain/path-string.js';
+import { formatDuration } from '../domain/format-bytes.js';
+import { planTorrentOf } from './torrent-groups.js';
+import { scanProblem, rootCovering, type World } from './world.js';
+
+const HEALTHY = new Set(['seeding', 'paused-complete']);
+
+export function planRetireGroups(world: World): Omit<PlanGroup, 'id'>[] {
+  const { config, snapshot } = world;
+  if (config.safety.retire.mode === 'never') return [];
+  const torrents = new Map(snapshot.torrents.map((t) => [t.hash, t]));
+  const out: Omit<PlanGroup, 'id'>[] = [];
+  const relocations = snapshot.relocations.filter((r) => r.retiredAt === null).sort((a, b) => a.id - b.id);
+  for (const rel of relocations) out.push(planOne(world, rel, torrents));
+  assignFreedBytes(world, out);
+  return out;
+}
+
+function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, World['snapshot']['torrents'][number]>): Omit<PlanGroup, 'id'> {
+  const { config, snapshot, now } = world;
+  const srcFs = world.fsById.get(rel.sourceFsId)?.name ?? `fs#${rel.sourceFsId}`;
+  const dstFs = world.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
+  const members = rel.torrentHashes.map((h) => torrents.get(h));
+  const group: Omit<PlanGroup, 'id'> = {
+    key: `retire:${rel.id}`,
+    action: 'blocked',
+    title: baseName(rel.sourceRoot),
+    payloadHash: rel.payloadHash,
+    torrents: members.filter((t) => t !== undefined).map(planTorrentOf),
+    from: { fs: srcFs, path: rel.sourceRoot },
+    to: { fs: dstFs, path: rel.targetRoot },
+    reasons: [],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: 0,
+    steps: [],
+    fingerprint: { files: [], torrents: [] },
+  };
+  const problems: string[] = [];
+  if (snapshot.lastSyncAt === null) problems.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
+  rel.torrentHashes.forEach((h, i) => {
+    const t = members[i];
+    if (!t) {
+      problems.push(`relocated torrent ${h.slice(0, 8)} is no longer in the client; cannot prove the target is in use`);
+      return;
+    }
+    const p = t.hostContentPath === null ? undefined : snapshot.payloads[t.hostContentPath];
+    if (!p || p.fsId !== rel.targetFsId || p.payloadHash !== rel.payloadHash) {
+      problems.push(`torrent "${t.name}" does not point at the relocated content on ${dstFs} (it uses ${t.hostContentPath ?? t.clientContentPath})`);
+    } else if (!HEALTHY.has(t.phase) || t.progress < 1) {
+      problems.push(`torrent "${t.name}" is ${t.phase} (${t.rawState}), not healthy on ${dstFs}`);
+    }
+  });
+  if (problems.length > 0) return { ...group, reasons: [...new Set(problems)] };
+
+  const windowMs = config.safety.retire.observeHours * 3_600_000;
+  const left = rel.repointedAt + windowMs - now;
+  if (left > 0) {
+    return {
+      ...group,
+      action: 'pending',
+      reasons: [
+        `observing the new location before removing the old copy: ${formatDuration(left)} left of ${config.safety.retire.observeHours}h (until ${new Date(rel.repointedAt + windowMs).toISOString()})`,
+      ],
+    };
+  }
+
+  const src = snapshot.payloads[rel.sourceRoot];
+  if (!src) return { ...group, reasons: [`source ${rel.sourceRoot} is not in the catalog (already removed, or not scanned)`] };
+  const checks: string[] = [];
+  const sp = scanProblem(world, rootCovering(world, rel.sourceRoot), rel.sourceRoot, 'source');
+  if (sp) checks.push(sp);
+  if (src.payloadHash === null) checks.push(`the source ${rel.sourceRoot} has files without a full SHA-256; cannot prove it is the relocated content`);
+  else if (src.payloadHash !== rel.payloadHash) checks.push(`the source ${rel.sourceRoot} changed since it was relocated (payload hash differs)`);
+  const users = snapshot.torrents.filter((t) => t.hostContentPath !== null && (isAtOrUnder(t.hostContentPath, rel.sourceRoot) || isAtOrUnder(rel.sourceRoot, t.hostContentPath)));
+  if (users.length > 0) checks.push(`torrent "${users[0]!.name}" still uses ${rel.sourceRoot}`);
+  if (src.consumers.status === 'some') checks.push(`an external consumer still links the source (${src.consumers.paths[0] ?? 'consumer'})`);
+  if (src.consumers.status === 'unknown') checks.push(`external-consumer status of the source is unknown${src.consumers.reasons.length ? `: ${src.consumers.reasons.join('; ')}` : ''}`);
+  for (const p of world.libraryProblems) checks.push(`${p}; external consumers cannot be ruled out`);
+  if (checks.length > 0) return { ...group, reasons: checks };
+
+  const step: RetireStep = { kind: 'retire', fs: srcFs, root: rel.sourceRoot, payloadHash: rel.payloadHash, keptRoot: rel.targetRoot, keptFs: dstFs, relocationId: rel.id, bytes: 0 };
+  const target = snapshot.payloads[rel.targetRoot];
+  const files = [...src.files, ...(target?.files ?? [])].map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs }));
+  files.sort((a, b) => compareBytes(a.path, b.path));
+  const ts = members.filter((t) => t !== undefined).map((t) => ({ hash: t.hash, phase: t.phase, clientSavePath: t.clientSavePath, clientContentPath: t.clientContentPath }));
+  return {
+    ...group,
+    action: 'retire',
+    reasons: [
+      `every relocated torrent has seeded from ${rel.targetRoot} on ${dstFs} for ${formatDuration(now - rel.repointedAt)} (observeHours ${config.safety.retire.observeHours})`,
+      `the source is no longer used by any torrent or external consumer and matches the relocated content; it is renamed aside, re-checked, then deleted`,
+    ],
+    steps: [step],
+    fingerprint: { files, torrents: ts },
+  };
+}
+
+/**
+ * Bytes actually freed: an inode is freed when all its links lie in sources retired by this plan (sibling
+ * views hardlinked on the source filesystem are freed together). Counted once, on the first group holding it.
+ */
+function assignFreedBytes(world: World, groups: Omit<PlanGroup, 'id'>[]): void {
+  const linksInPlan = new Map<string, number>();
+  const sources = groups.filter((g) => g.action === 'retire').map((g) => world.snapshot.payloads[g.from!.path]!);
+  for (const s of sources) for (const f of s.files) linksInPlan.set(`${f.fsId}:${f.ino}`, (linksInPlan.get(`${f.fsId}:${f.ino}`) ?? 0) + 1);
+  const counted = new Set<string>();
+  for (const g of groups) {
+    if (g.action !== 'retire') continue;
+    const src = world.snapshot.payloads[g.from!.path]!;
+    let freed = 0;
+    for (const f of src.files) {
+      const k = `${f.fsId}:${f.ino}`;
+      if (counted.has(k)) continue;
+      if ((linksInPlan.get(k) ?? 0) >= f.nlink) {
+        freed += f.size;
+        counted.add(k);
+      }
+    }
+    g.bytesToFree = freed;
+    const step = g.steps[0];
+    if (step && step.kind === 'retire') step.bytes = freed;
+  }
+}

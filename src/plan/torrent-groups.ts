@@ -1,0 +1,340 @@
+// Decides one sibling group of torrents: blocked / stay / keep / reuse / move, with steps and reasons (pure).
+//
+// Invariants (must never be broken here):
+// - anything unknown blocks the group (never "safe by default");
+// - a promote (to a filesystem holding library roots) only reuses content already there — no blind copy;
+// - a target directory never receives content different from what is already there (hitchhikers): such
+//   targets are routed to a deterministic unique root, and two groups of a plan never share a root;
+// - donors and views are on the same filesystem; copies cross filesystems only in `copy` steps.
+import type { CatalogFile, SnapshotPayload, SnapshotTorrent } from '../domain/snapshot.js';
+import type { CopyStep, FileFingerprint, GroupFingerprint, LinkViewStep, PlanGroup, PlanStep, PlanTorrent, RepointStep } from './types.js';
+import type { Placement, PolicyGroup } from '../policy/placement.js';
+import { compareBytes } from '../domain/payload-hash.js';
+import { formatBytes } from '../domain/format-bytes.js';
+import { baseName, dirName, dropSegments, joinPath, relativeTo } from '../domain/path-string.js';
+import { mapTorrentFiles } from './torrent-files.js';
+import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
+import { hostToClient } from './client-spelling.js';
+import { scanProblem, type World } from './world.js';
+
+export interface Member {
+  torrent: SnapshotTorrent;
+  payload: SnapshotPayload | null;
+  fsName: string | null;
+  /** Segments of content_path below save_path, when the file list maps cleanly. */
+  contentDepth: number | null;
+  /** Why this torrent cannot be planned (empty = fine). */
+  problems: string[];
+}
+
+/** Mutable bookkeeping of ONE buildPlan call (passed explicitly; never module state). */
+export interface PlanState {
+  /** Bytes already committed to moves per target filesystem, in group order. */
+  reserved: Map<string, number>;
+  /** View/copy roots claimed by earlier groups → payload hash. */
+  claimed: Map<string, string>;
+  /** Every ancestor directory of a claimed root (to refuse nesting one payload inside another). */
+  claimedAncestors: Set<string>;
+}
+
+export type Policy = (group: PolicyGroup, now: number) => Placement;
+
+const HEALTHY = new Set(['seeding', 'paused-complete']);
+
+export const EMPTY_FINGERPRINT: GroupFingerprint = { files: [], torrents: [] };
+
+export function planTorrentOf(t: SnapshotTorrent): PlanTorrent {
+  return { hash: t.hash, name: t.name, category: t.category, tracker: t.tracker };
+}
+
+function sizeOf(files: readonly { size: number }[]): number {
+  let s = 0;
+  for (const f of files) s += f.size;
+  return s;
+}
+
+/** Resolve each torrent to its payload and collect what is unknown or unsafe about it. */
+export function buildMember(world: World, t: SnapshotTorrent): Member {
+  const problems: string[] = [];
+  const name = `"${t.name}"`;
+  if (t.phase === 'unknown' || !HEALTHY.has(t.phase)) problems.push(`torrent ${name} is ${t.phase} (${t.rawState}); only complete, stable torrents are moved`);
+  else if (t.progress < 1 || t.amountLeft > 0) problems.push(`torrent ${name} is not complete (${(t.progress * 100).toFixed(1)}%)`);
+  let payload: SnapshotPayload | null = null;
+  let fsName: string | null = null;
+  let contentDepth: number | null = null;
+  if (t.hostContentPath === null) {
+    problems.push(`client path ${t.clientContentPath || '(empty)'} of ${name} has no host spelling${t.unmappedReason ? `: ${t.unmappedReason}` : ''}`);
+  } else {
+    payload = world.snapshot.payloads[t.hostContentPath] ?? null;
+    if (payload === null) {
+      problems.push(`payload ${t.hostContentPath} of ${name} is not in the catalog (scan the seeding root that holds it)`);
+    } else {
+      const fs = world.fsById.get(payload.fsId);
+      fsName = fs?.name ?? null;
+      if (fsName === null) problems.push(`payload ${payload.rootPath} is on a filesystem hashall.yaml does not declare`);
+      if (payload.seedingRoot === null) problems.push(`payload ${payload.rootPath} is outside every seeding root`);
+      else {
+        const sp = scanProblem(world, world.rootsByPath.get(payload.seedingRoot), payload.seedingRoot, 'seeding root');
+        if (sp) problems.push(sp);
+      }
+      if (payload.payloadHash === null) {
+        const missing = payload.files.filter((f) => f.sha256 === null).length;
+        problems.push(
+          payload.files.length === 0
+            ? `payload ${payload.rootPath} has no files in the catalog, so its payload hash is unknown`
+            : `payload hash unknown: ${missing} of ${payload.files.length} files of ${payload.rootPath} have no full SHA-256 yet`,
+        );
+      }
+      if (payload.consumers.status === 'unknown') {
+        const why = payload.consumers.reasons.length > 0 ? `: ${payload.consumers.reasons.join('; ')}` : '';
+        problems.push(`external-consumer status of ${payload.rootPath} is unknown${why}`);
+      }
+      const m = mapTorrentFiles(t, payload);
+      if (m.ok) contentDepth = m.contentDepth;
+      else problems.push(m.problem);
+    }
+  }
+  return { torrent: t, payload, fsName, contentDepth, problems };
+}
+
+interface ContentFile {
+  relpath: string;
+  size: number;
+  sha256: string;
+}
+
+function filePathIn(root: string, kind: 'file' | 'dir', relpath: string): string {
+  return kind === 'file' ? root : joinPath(root, relpath);
+}
+
+/** True when every catalog file at/under `root` already holds exactly the content expected there. */
+function compatible(occupants: CatalogFile[], root: string, kind: 'file' | 'dir', content: Map<string, ContentFile>): boolean {
+  for (const f of occupants) {
+    const rel = relativeTo(f.path, root);
+    if (rel === null) continue;
+    const key = kind === 'file' ? (rel === '' ? baseName(root) : null) : rel === '' ? null : rel;
+    const want = key === null ? undefined : content.get(key);
+    if (!want || f.sha256 === null || f.sha256 !== want.sha256 || f.size !== want.size) return false;
+  }
+  return true;
+}
+
+function claimConflict(state: PlanState, root: string, hash: string): boolean {
+  const owner = state.claimed.get(root);
+  if (owner !== undefined) return owner !== hash;
+  if (state.claimedAncestors.has(root)) return true;
+  for (let p = dirName(root); p !== '' && p !== '/'; p = dirName(p)) if (state.claimed.has(p)) return true;
+  return false;
+}
+
+function claim(state: PlanState, root: string, hash: string): void {
+  state.claimed.set(root, hash);
+  for (let p = dirName(root); p !== '' && p !== '/'; p = dirName(p)) state.claimedAncestors.add(p);
+}
+
+type Resolved = { root: string; note: string | null; problem: null } | { root: null; note: null; problem: string };
+
+/**
+ * Pick the view root for content: the normal target when nothing different lies there (empty when
+ * `requireEmpty`), else the unique root beside it, else a problem. Unknown occupancy is a problem.
+ */
+function resolveRoot(world: World, state: PlanState, root: string, hash: string, kind: 'file' | 'dir', content: Map<string, ContentFile>, requireEmpty: boolean): Resolved {
+  const occ = world.snapshot.occupiedPaths;
+  const fits = (r: string): boolean | null => {
+    const o = occ?.[r];
+    if (o === undefined) return null;
+    if (claimConflict(state, r, hash)) return false;
+    return requireEmpty ? o.length === 0 : compatible(o, r, kind, content);
+  };
+  const first = fits(root);
+  if (first === null) return { root: null, note: null, problem: `cannot tell what already lies at ${root}: the catalog snapshot has no occupancy for it (refresh and plan again)` };
+  if (first) return { root, note: null, problem: null };
+  const alt = uniqueRoot(root, hash);
+  const second = fits(alt);
+  if (second === null) return { root: null, note: null, problem: `${root} holds different content and the occupancy of ${alt} is unknown (refresh and plan again)` };
+  if (second) return { root: alt, note: `${root} already holds different content; using the unique root ${alt} so two payloads never share a directory`, problem: null };
+  return { root: null, note: null, problem: `both ${root} and ${alt} already hold different content` };
+}
+
+function fileFingerprints(files: Iterable<CatalogFile>): FileFingerprint[] {
+  const byPath = new Map<string, FileFingerprint>();
+  for (const f of files) if (!byPath.has(f.path)) byPath.set(f.path, { path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs });
+  return [...byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
+}
+
+function torrentFingerprints(members: Member[]): GroupFingerprint['torrents'] {
+  return members.map((m) => ({ hash: m.torrent.hash, phase: m.torrent.phase, clientSavePath: m.torrent.clientSavePath, clientContentPath: m.torrent.clientContentPath }));
+}
+
+/** Plan one sibling group. `members` are sorted (content path bytes, then hash); ids are assigned later. */
+export function planTorrentGroup(world: World, members: Member[], policy: Policy, state: PlanState): Omit<PlanGroup, 'id'> {
+  const { config, snapshot } = world;
+  const primary = members[0]!;
+  const hash = primary.payload?.payloadHash ?? null;
+  const group: Omit<PlanGroup, 'id'> = {
+    key: hash !== null && members.every((m) => m.payload?.payloadHash === hash) ? `payload:${hash}` : `torrent:${primary.torrent.hash}`,
+    action: 'blocked',
+    title: primary.torrent.name,
+    payloadHash: hash,
+    torrents: members.map((m) => planTorrentOf(m.torrent)),
+    from: primary.payload && primary.fsName ? { fs: primary.fsName, path: primary.payload.rootPath } : null,
+    to: null,
+    reasons: [],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: 0,
+    steps: [],
+    fingerprint: EMPTY_FINGERPRINT,
+  };
+  const blocked = (reasons: string[]): Omit<PlanGroup, 'id'> => ({ ...group, action: 'blocked', reasons: [...new Set(reasons)] });
+
+  const problems: string[] = [];
+  if (snapshot.lastSyncAt === null) problems.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
+  for (const m of members) problems.push(...m.problems);
+  problems.push(...world.libraryProblems.map((p) => `${p}; external consumers cannot be ruled out`));
+  if (problems.length > 0 || hash === null) return blocked(problems.length > 0 ? problems : ['payload hash unknown']);
+
+  const ready = members as (Member & { payload: SnapshotPayload; fsName: string; contentDepth: number })[];
+  const placement = policy(
+    {
+      members: ready.map((m) => ({
+        torrent: m.torrent,
+        payloadSize: sizeOf(m.payload.files),
+        relPath: m.payload.seedingRoot === null ? null : relativeTo(m.payload.rootPath, m.payload.seedingRoot),
+      })),
+    },
+    world.now,
+  );
+  group.rule = placement.rule;
+  if (placement.fs === 'keep') return { ...group, action: 'keep', to: group.from, reasons: [placement.reason] };
+  const fsName = placement.fs;
+  const target = world.fsByName.get(fsName);
+  const off = ready.filter((m) => m.fsName !== fsName);
+  if (off.length === 0) return { ...group, action: 'keep', to: group.from, reasons: [`already on ${fsName}: ${placement.reason}`] };
+
+  const held = ready.filter((m) => m.payload.consumers.status === 'some');
+  if (held.length > 0) {
+    const paths = [...new Set(held.flatMap((m) => m.payload.consumers.paths))].sort(compareBytes);
+    const more = paths.length > 1 ? ` (and ${paths.length - 1} more)` : '';
+    return {
+      ...group,
+      action: 'stay',
+      reasons: [`stays on ${held[0]!.fsName}: an external consumer links its files (${paths[0] ?? 'consumer'}${more})`, `${placement.reason}, but a library hardlink always wins`],
+    };
+  }
+  if (!target || !config.filesystems[fsName]) return blocked([`${placement.reason}, but filesystem "${fsName}" is not known to the catalog (scan it first)`]);
+  const seedRoot = targetSeedingRoot(config, fsName);
+  if (seedRoot === null) return blocked([`${placement.reason}, but ${fsName} has no seeding root in hashall.yaml`]);
+  const seedProblem = scanProblem(world, world.rootsByPath.get(seedRoot), seedRoot, 'target seeding root');
+  if (seedProblem) return blocked([seedProblem]);
+
+  const promote = world.warm.has(fsName);
+  const kind = primary.payload!.kind;
+  const content = new Map<string, ContentFile>();
+  for (const f of primary.payload!.files) content.set(f.relpath, { relpath: f.relpath, size: f.size, sha256: f.sha256! });
+  const contentList = [...content.values()].sort((a, b) => compareBytes(a.relpath, b.relpath));
+  const bytes = sizeOf(contentList);
+
+  // Donors already on the target filesystem, per file.
+  const donorsByRel = new Map<string, CatalogFile[]>();
+  for (const f of contentList) {
+    const cands = (snapshot.copiesBySha256[f.sha256] ?? []).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256);
+    if (cands.length > 0) donorsByRel.set(f.relpath, cands);
+  }
+  const reuse = donorsByRel.size === contentList.length;
+  if (!reuse && promote) {
+    const have = donorsByRel.size;
+    return blocked([
+      `${placement.reason}, but the content is not on ${fsName} (${have} of ${contentList.length} files there): no blind copy — moving back to a library filesystem only reuses an existing copy`,
+    ]);
+  }
+
+  // View roots, one per distinct target; the copy source's root first.
+  const source = off[0]!;
+  const notes: string[] = [];
+  const rootOf = new Map<Member, string>();
+  const views = new Map<string, Member[]>();
+  for (const m of off) {
+    const t = targetRoot(config, m.torrent, m.payload, fsName);
+    if (t.root === null) return blocked([t.problem]);
+    const r = resolveRoot(world, state, t.root, hash, kind, content, !reuse);
+    if (r.root === null) return blocked([r.problem]);
+    if (r.note && !notes.includes(r.note)) notes.push(r.note);
+    rootOf.set(m, r.root);
+    const list = views.get(r.root) ?? [];
+    list.push(m);
+    views.set(r.root, list);
+  }
+  const sourceRoot = rootOf.get(source)!;
+
+  if (!reuse) {
+    const free = target.freeBytes;
+    if (free === null) return blocked([`${placement.reason}, but free space on ${fsName} is unknown (refresh to measure it)`]);
+    const after = free - (state.reserved.get(fsName) ?? 0) - bytes;
+    if (after < config.safety.minFree) {
+      return blocked([`${placement.reason}, but copying ${formatBytes(bytes)} to ${fsName} would leave ${formatBytes(Math.max(0, after))} free, below safety.minFree (${formatBytes(config.safety.minFree)})`]);
+    }
+  }
+
+  const steps: PlanStep[] = [];
+  const donorFiles: CatalogFile[] = [];
+  if (!reuse) {
+    const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files: contentList.map((f) => ({ ...f })), bytes };
+    steps.push(copy);
+  }
+  const donorFor = (f: ContentFile, viewRoot: string): string => {
+    const want = filePathIn(viewRoot, kind, f.relpath);
+    if (!reuse) return filePathIn(sourceRoot, kind, f.relpath);
+    const cands = donorsByRel.get(f.relpath)!;
+    let best = cands.find((c) => c.path === want);
+    if (!best) best = [...cands].sort((a, b) => compareBytes(a.path, b.path))[0]!;
+    donorFiles.push(best);
+    return best.path;
+  };
+  for (const [root, ms] of [...views].sort((a, b) => compareBytes(a[0], b[0]))) {
+    const links: LinkViewStep['links'] = [];
+    for (const f of contentList) {
+      const donor = donorFor(f, root);
+      const path = filePathIn(root, kind, f.relpath);
+      if (donor !== path) links.push({ donor, path, size: f.size, sha256: f.sha256 });
+    }
+    if (links.length > 0) steps.push({ kind: 'link-view', fs: fsName, torrentHash: ms[0]!.torrent.hash, root, links });
+  }
+  const maps = config.client?.pathMaps ?? [];
+  for (const m of off) {
+    const root = rootOf.get(m)!;
+    const saveHost = dropSegments(root, m.contentDepth);
+    const toSave = hostToClient(maps, saveHost);
+    const expected = hostToClient(maps, root);
+    if (toSave === null || expected === null) return blocked([`the torrent client cannot see ${saveHost}: no path map in hashall.yaml covers it`]);
+    const step: RepointStep = {
+      kind: 'repoint',
+      torrentHash: m.torrent.hash,
+      torrentName: m.torrent.name,
+      fromSavePath: m.torrent.clientSavePath,
+      toSavePath: toSave,
+      expectedContentPath: expected,
+      hostFrom: m.payload.rootPath,
+      hostTo: root,
+      bytes: sizeOf(m.torrent.files),
+    };
+    steps.push(step);
+  }
+
+  if (!reuse) state.reserved.set(fsName, (state.reserved.get(fsName) ?? 0) + bytes);
+  for (const root of views.keys()) claim(state, root, hash);
+  const headline = reuse
+    ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
+    : `no copy on ${fsName} yet: copying ${formatBytes(bytes)} from ${source.fsName}, verified by SHA-256`;
+  const sourceFiles = ready.flatMap((m) => m.payload.files);
+  return {
+    ...group,
+    action: reuse ? 'reuse' : 'move',
+    from: { fs: source.fsName, path: source.payload.rootPath },
+    to: { fs: fsName, path: sourceRoot },
+    reasons: [placement.reason + (promote ? ' (promote: reuse only)' : ''), headline, ...notes],
+    bytesToCopy: reuse ? 0 : bytes,
+    steps,
+    fingerprint: { files: fileFingerprints([...sourceFiles, ...donorFiles]), torrents: torrentFingerprints(ready) },
+  };
+}

@@ -1,0 +1,62 @@
+// Indexes of a CatalogSnapshot the planner needs: filesystems by id/name, roots, warm filesystems, freshness (pure).
+import type { HashallConfig } from '../config/types.js';
+import type { CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } from '../domain/snapshot.js';
+import { formatDuration } from '../domain/format-bytes.js';
+import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+
+export interface World {
+  config: HashallConfig;
+  snapshot: CatalogSnapshot;
+  now: number;
+  fsById: Map<number, SnapshotFilesystem>;
+  fsByName: Map<string, SnapshotFilesystem>;
+  rootsByPath: Map<string, SnapshotRoot>;
+  /** Filesystems (config names) that hold a library root: moving content there is a promote (reuse-only). */
+  warm: Set<string>;
+  /** Problems with library roots (never scanned, too old); they make every consumer verdict untrustworthy. */
+  libraryProblems: string[];
+}
+
+export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now: number): World {
+  const fsById = new Map<number, SnapshotFilesystem>();
+  const fsByName = new Map<string, SnapshotFilesystem>();
+  for (const f of snapshot.filesystems) {
+    fsById.set(f.id, f);
+    if (f.name !== null) fsByName.set(f.name, f);
+  }
+  const rootsByPath = new Map<string, SnapshotRoot>();
+  for (const r of snapshot.roots) rootsByPath.set(r.path, r);
+  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [] };
+  const mounts = snapshot.filesystems.map((f) => f.mountPoint);
+  const libraries = new Set([...config.libraries, ...snapshot.roots.filter((r) => r.kind === 'library').map((r) => r.path)]);
+  for (const lib of [...libraries].sort()) {
+    const root = rootsByPath.get(lib);
+    let fs = root?.fsId != null ? fsById.get(root.fsId) : undefined;
+    if (!fs) {
+      const mp = longestRootOf(lib, mounts);
+      fs = snapshot.filesystems.find((f) => f.mountPoint === mp);
+    }
+    if (fs?.name) world.warm.add(fs.name);
+    const problem = scanProblem(world, root, lib, 'library root');
+    if (problem) world.libraryProblems.push(problem);
+  }
+  return world;
+}
+
+/** Why a root cannot be trusted (never scanned, scanned too long ago), or null when it is fresh. */
+export function scanProblem(world: World, root: SnapshotRoot | undefined, path: string, what: string): string | null {
+  if (!root || root.lastScanAt === null) return `${what} ${path} has never been scanned (run \`hashall scan\`)`;
+  const maxMs = world.config.safety.maxScanAgeHours * 3_600_000;
+  const age = world.now - root.lastScanAt;
+  if (age > maxMs) {
+    return `${what} ${path} was last scanned ${formatDuration(age)} ago, longer than safety.maxScanAgeHours (${world.config.safety.maxScanAgeHours}h)`;
+  }
+  return null;
+}
+
+/** The snapshot root record covering `path` (the longest root at or above it), if any. */
+export function rootCovering(world: World, path: string): SnapshotRoot | undefined {
+  let best: SnapshotRoot | undefined;
+  for (const r of world.snapshot.roots) if (isAtOrUnder(path, r.path) && (!best || r.path.length > best.path.length)) best = r;
+  return best;
+}

@@ -1,0 +1,472 @@
+// Pure planner tests: every decision and reason of buildPlan from in-memory configs and snapshots.
+import { describe, expect, it } from 'vitest';
+import { buildPlan, hasChanges } from '../../../src/plan/build.js';
+import type { Plan, PlanGroup } from '../../../src/plan/types.js';
+import { SnapshotBuilder, baseConfig, rule, category, movieFiles, NOW, HOUR, GiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
+
+const toPool = () => baseConfig({ placement: { default: 'stash', rules: [rule('old-movies', 'pool', { categories: ['movies'] })] } });
+
+function plan(b: SnapshotBuilder): Plan {
+  return buildPlan({ config: b.config, snapshot: b.build(), now: b.now, createdAt: new Date(b.now).toISOString() });
+}
+
+function only(p: Plan): PlanGroup {
+  expect(p.groups).toHaveLength(1);
+  return p.groups[0]!;
+}
+
+function movie(b: SnapshotBuilder, name = 'Foo.2020', hash = 'aaaa000000000000000000000000000000000001', cat = 'movies'): SnapshotBuilder {
+  return b.payload(`${STASH_SEED}/movies/${name}`, movieFiles(name)).torrent({ hash, content: `${STASH_SEED}/movies/${name}`, category: cat });
+}
+
+describe('buildPlan: demote by MOVE', () => {
+  it('copies, then repoints, keeping the category layout verbatim and spelling client paths through the maps', () => {
+    const p = plan(movie(new SnapshotBuilder(toPool())));
+    const g = only(p);
+    expect(g.action).toBe('move');
+    expect(g.rule).toBe('old-movies');
+    expect(g.from).toEqual({ fs: 'stash', path: `${STASH_SEED}/movies/Foo.2020` });
+    expect(g.to).toEqual({ fs: 'pool', path: `${POOL_SEED}/movies/Foo.2020` });
+    expect(g.reasons[0]).toBe('rule "old-movies" places it on pool');
+    expect(g.reasons[1]).toMatch(/^no copy on pool yet: copying 4\.0 GiB from stash/);
+    expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
+    const [copy, repoint] = g.steps;
+    expect(copy).toMatchObject({ kind: 'copy', fromFs: 'stash', toFs: 'pool', toRoot: `${POOL_SEED}/movies/Foo.2020`, bytes: 4 * GiB + 1200 });
+    expect(repoint).toMatchObject({
+      kind: 'repoint',
+      fromSavePath: '/data/stash/media/torrents/seeding/movies',
+      toSavePath: '/data/pool/media/torrents/seeding/movies',
+      expectedContentPath: '/data/pool/media/torrents/seeding/movies/Foo.2020',
+      hostTo: `${POOL_SEED}/movies/Foo.2020`,
+    });
+    expect(g.bytesToCopy).toBe(4 * GiB + 1200);
+    expect(p.summary).toMatchObject({ move: 1, bytesToCopy: 4 * GiB + 1200 });
+    expect(hasChanges(p)).toBe(true);
+    expect(g.fingerprint.files.map((f) => f.path)).toEqual([`${STASH_SEED}/movies/Foo.2020/Foo.2020.mkv`, `${STASH_SEED}/movies/Foo.2020/Foo.2020.nfo`]);
+    expect(g.fingerprint.torrents[0]).toMatchObject({ hash: 'aaaa000000000000000000000000000000000001', phase: 'seeding' });
+  });
+
+  it('moves cross-seed siblings with different top folders together: one copy, one view per sibling', () => {
+    const b = new SnapshotBuilder(baseConfig({ placement: { default: 'pool', rules: [] } }));
+    const a = `${STASH_SEED}/movies/Foo.2020.1080p`;
+    const x = `${STASH_SEED}/cross-seed/trk/Foo 2020 1080p`;
+    b.payload(a, movieFiles('foo'));
+    b.link(`${a}/foo.mkv`, `${x}/foo.mkv`).link(`${a}/foo.nfo`, `${x}/foo.nfo`);
+    b.payload(x, []);
+    b.torrent({ hash: 'a1'.padEnd(40, '0'), content: a, category: 'movies' }).torrent({ hash: 'b2'.padEnd(40, '0'), content: x, category: 'cross-seed' });
+    const g = only(plan(b));
+    expect(g.action).toBe('move');
+    expect(g.torrents.map((t) => t.hash[0])).toEqual(['b', 'a']);
+    expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'link-view', 'repoint', 'repoint']);
+    const copy = g.steps[0]!;
+    const view = g.steps[1]!;
+    if (copy.kind !== 'copy' || view.kind !== 'link-view') throw new Error('unexpected steps');
+    expect(copy.fromRoot).toBe(x);
+    expect(copy.toRoot).toBe(`${POOL_SEED}/cross-seed/trk/Foo 2020 1080p`);
+    expect(view.root).toBe(`${POOL_SEED}/movies/Foo.2020.1080p`);
+    expect(view.links).toEqual([
+      { donor: `${POOL_SEED}/cross-seed/trk/Foo 2020 1080p/foo.mkv`, path: `${POOL_SEED}/movies/Foo.2020.1080p/foo.mkv`, size: 4 * GiB, sha256: sha('foo-video') },
+      { donor: `${POOL_SEED}/cross-seed/trk/Foo 2020 1080p/foo.nfo`, path: `${POOL_SEED}/movies/Foo.2020.1080p/foo.nfo`, size: 1200, sha256: sha('foo-nfo') },
+    ]);
+    expect(g.bytesToCopy).toBe(4 * GiB + 1200);
+  });
+
+  it('a mapped category goes to target seeding root + category path ({tracker} = tracker host) + payload name', () => {
+    const cfg = toPool();
+    cfg.categories = { movies: category('films/{tracker}') };
+    const g = only(plan(movie(new SnapshotBuilder(cfg))));
+    expect(g.to?.path).toBe(`${POOL_SEED}/films/tracker.example.org/Foo.2020`);
+  });
+
+  it('blocks a {tracker} category when the client reports no tracker', () => {
+    const cfg = toPool();
+    cfg.categories = { movies: category('films/{tracker}') };
+    const b = new SnapshotBuilder(cfg).payload(`${STASH_SEED}/movies/Foo`, movieFiles('foo'));
+    b.torrent({ hash: 'c'.repeat(40), content: `${STASH_SEED}/movies/Foo`, category: 'movies', tracker: '' });
+    const g = only(plan(b));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons[0]).toMatch(/needs \{tracker\}, but the client reports no tracker/);
+  });
+
+  it('moves a single-file torrent: the view root is the file itself, save path its directory', () => {
+    const b = new SnapshotBuilder(toPool());
+    const f = `${STASH_SEED}/movies/Bar.mkv`;
+    b.payload(f, [{ rel: 'Bar.mkv', size: 5000, content: 'bar' }], { kind: 'file' }).torrent({ hash: 'd'.repeat(40), content: f, category: 'movies' });
+    const g = only(plan(b));
+    expect(g.action).toBe('move');
+    const rp = g.steps.find((s) => s.kind === 'repoint');
+    expect(rp).toMatchObject({ toSavePath: '/data/pool/media/torrents/seeding/movies', expectedContentPath: '/data/pool/media/torrents/seeding/movies/Bar.mkv' });
+  });
+
+  it('blocks a move that would leave less than safety.minFree, counting earlier moves of the same plan', () => {
+    const cfg = toPool();
+    cfg.safety.minFree = 10 * GiB;
+    const b = new SnapshotBuilder(cfg).setFree('pool', 17 * GiB);
+    movie(b, 'A.2020', 'a'.repeat(40));
+    movie(b, 'B.2020', 'b'.repeat(40));
+    const p = plan(b);
+    expect(p.groups.map((g) => [g.title, g.action])).toEqual([
+      ['A.2020', 'move'],
+      ['B.2020', 'blocked'],
+    ]);
+    expect(p.groups[1]!.reasons[0]).toMatch(/copying 4\.0 GiB to pool would leave 9\.0 GiB free, below safety\.minFree \(10\.0 GiB\)/);
+  });
+
+  it('blocks a move when the free space of the target is unknown', () => {
+    const g = only(plan(movie(new SnapshotBuilder(toPool()).setFree('pool', null))));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons[0]).toMatch(/free space on pool is unknown/);
+  });
+});
+
+describe('buildPlan: REUSE and promote', () => {
+  it('reuses a pre-existing copy on the pool: zero bytes, views by hardlink from it', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.file(`/pool/old/Foo.2020.mkv`, 4 * GiB, 'Foo.2020-video');
+    b.file(`/pool/old/Foo.2020.nfo`, 1200, 'Foo.2020-nfo');
+    const g = only(plan(b));
+    expect(g.action).toBe('reuse');
+    expect(g.bytesToCopy).toBe(0);
+    expect(g.reasons[1]).toMatch(/the same content already exists on pool/);
+    expect(g.steps.map((s) => s.kind)).toEqual(['link-view', 'repoint']);
+    const view = g.steps[0]!;
+    if (view.kind !== 'link-view') throw new Error('expected link-view');
+    expect(view.links.map((l) => l.donor)).toEqual(['/pool/old/Foo.2020.mkv', '/pool/old/Foo.2020.nfo']);
+    expect(g.fingerprint.files.map((f) => f.path)).toContain('/pool/old/Foo.2020.mkv');
+  });
+
+  it('a complete copy already at the target path needs no links, only the repoint', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.payload(`${POOL_SEED}/movies/Foo.2020`, movieFiles('Foo.2020'));
+    const g = only(plan(b));
+    expect(g.action).toBe('reuse');
+    expect(g.steps.map((s) => s.kind)).toEqual(['repoint']);
+  });
+
+  it('promote is reuse-only: no warm copy → blocked "no blind copy"', () => {
+    const b = new SnapshotBuilder(baseConfig({ placement: { default: 'stash', rules: [] } }));
+    b.payload(`${POOL_SEED}/movies/Old`, movieFiles('old')).torrent({ hash: 'e'.repeat(40), content: `${POOL_SEED}/movies/Old` });
+    const g = only(plan(b));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons[0]).toMatch(/no blind copy/);
+    expect(g.reasons[0]).toMatch(/0 of 2 files there/);
+  });
+
+  it('promote reuses a warm copy (e.g. the library file) when one exists', () => {
+    const b = new SnapshotBuilder(baseConfig({ placement: { default: 'stash', rules: [] } }));
+    b.payload(`${POOL_SEED}/movies/Old`, movieFiles('old')).torrent({ hash: 'e'.repeat(40), content: `${POOL_SEED}/movies/Old` });
+    b.file(`${MOVIES_LIB}/Old/old.mkv`, 4 * GiB, 'old-video');
+    b.file(`${MOVIES_LIB}/Old/old.nfo`, 1200, 'old-nfo');
+    const g = only(plan(b));
+    expect(g.action).toBe('reuse');
+    expect(g.reasons[0]).toMatch(/promote: reuse only/);
+    expect(g.to).toEqual({ fs: 'stash', path: `${STASH_SEED}/movies/Old` });
+  });
+});
+
+describe('buildPlan: external consumers', () => {
+  it('a library hardlink keeps the group warm whatever the rules say', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.link(`${STASH_SEED}/movies/Foo.2020/Foo.2020.mkv`, `${MOVIES_LIB}/Foo (2020)/Foo.2020.mkv`);
+    const g = only(plan(b));
+    expect(g.action).toBe('stay');
+    expect(g.reasons[0]).toBe(`stays on stash: an external consumer links its files (${MOVIES_LIB}/Foo (2020)/Foo.2020.mkv)`);
+    expect(g.steps).toEqual([]);
+  });
+
+  it('one library link of one sibling is enough (no majority)', () => {
+    const b = new SnapshotBuilder(toPool());
+    movie(b, 'Foo', 'a'.repeat(40));
+    b.payload(`${STASH_SEED}/movies/Foo-x`, movieFiles('Foo')).torrent({ hash: 'b'.repeat(40), content: `${STASH_SEED}/movies/Foo-x`, category: 'movies' });
+    b.link(`${STASH_SEED}/movies/Foo-x/Foo.nfo`, `${MOVIES_LIB}/Foo/Foo.nfo`);
+    const g = only(plan(b));
+    expect(g.torrents).toHaveLength(2);
+    expect(g.action).toBe('stay');
+  });
+
+  it('hardlinks only inside seeding roots are no consumer', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.link(`${STASH_SEED}/movies/Foo.2020/Foo.2020.mkv`, `${STASH_SEED}/other/Foo.2020.mkv`);
+    expect(only(plan(b)).action).toBe('move');
+  });
+
+  it('consumers resolved through an alias spelling (precomputed as "some") keep it warm; "unknown" blocks', () => {
+    const some = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'), { consumers: 'some' });
+    some.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies' });
+    expect(only(plan(some)).action).toBe('stay');
+    const unknown = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'), { consumers: 'unknown', consumerReasons: ['inode 12 has 3 links but the catalog knows 2'] });
+    unknown.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies' });
+    const g = only(plan(unknown));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons[0]).toBe(`external-consumer status of ${STASH_SEED}/movies/A is unknown: inode 12 has 3 links but the catalog knows 2`);
+  });
+});
+
+describe('buildPlan: blocked when anything is unknown', () => {
+  const blockedBy = (b: SnapshotBuilder): string[] => {
+    const g = only(plan(b));
+    expect(g.action).toBe('blocked');
+    expect(hasChanges(plan(b))).toBe(false);
+    return g.reasons;
+  };
+
+  it('payload hash null', () => {
+    const b = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, [{ rel: 'a.mkv', size: 10, content: null }, { rel: 'b', size: 1, content: 'b' }]);
+    b.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies' });
+    expect(blockedBy(b)[0]).toBe(`payload hash unknown: 1 of 2 files of ${STASH_SEED}/movies/A have no full SHA-256 yet`);
+  });
+
+  it('unmapped client path', () => {
+    const b = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
+    b.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, unmapped: 'no path map covers /downloads' });
+    expect(blockedBy(b)[0]).toMatch(/has no host spelling: no path map covers \/downloads$/);
+  });
+
+  it('payload outside every seeding root', () => {
+    const b = new SnapshotBuilder(toPool()).payload('/stash/elsewhere/A', movieFiles('a'));
+    b.torrent({ hash: 'a'.repeat(40), content: '/stash/elsewhere/A' });
+    expect(blockedBy(b)).toContain('payload /stash/elsewhere/A is outside every seeding root');
+  });
+
+  it('payload not in the catalog', () => {
+    const b = new SnapshotBuilder(toPool());
+    b.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/Ghost`, files: [{ name: 'Ghost/g.mkv', size: 5 }] });
+    expect(blockedBy(b)[0]).toMatch(/payload .*Ghost of "Ghost" is not in the catalog/);
+  });
+
+  it('seeding root never scanned / scanned too long ago', () => {
+    const never = movie(new SnapshotBuilder(toPool())).scanned(STASH_SEED, null);
+    expect(blockedBy(never)[0]).toBe(`seeding root ${STASH_SEED} has never been scanned (run \`hashall scan\`)`);
+    const old = movie(new SnapshotBuilder(toPool())).scanned(STASH_SEED, NOW - 30 * HOUR);
+    expect(blockedBy(old)[0]).toMatch(/was last scanned 1d 6h ago, longer than safety\.maxScanAgeHours \(24h\)/);
+  });
+
+  it('library root never scanned makes consumers unknowable', () => {
+    const b = movie(new SnapshotBuilder(toPool())).scanned(MOVIES_LIB, null);
+    expect(blockedBy(b)[0]).toBe(`library root ${MOVIES_LIB} has never been scanned (run \`hashall scan\`); external consumers cannot be ruled out`);
+  });
+
+  it('target seeding root not scanned', () => {
+    const b = movie(new SnapshotBuilder(toPool())).scanned(POOL_SEED, null);
+    expect(blockedBy(b)[0]).toMatch(/^target seeding root \/pool\/media\/torrents\/seeding has never been scanned/);
+  });
+
+  it.each(['downloading', 'checking', 'moving', 'error', 'missing-files', 'paused-incomplete', 'unknown'] as const)('torrent %s', (phase) => {
+    const b = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
+    b.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', phase });
+    expect(blockedBy(b)[0]).toMatch(new RegExp(`^torrent "A" is ${phase} \\(`));
+  });
+
+  it('client never synced', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.lastSyncAt = null;
+    expect(blockedBy(b)[0]).toMatch(/never been synced/);
+  });
+
+  it('a file list that does not map onto the payload (incomplete / ambiguous)', () => {
+    const extra = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
+    extra.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }, { name: 'A/sample.mkv', size: 9 }] });
+    expect(blockedBy(extra)[0]).toMatch(/files of "A" are missing from the catalog payload .*: sample\.mkv/);
+    const dup = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
+    dup.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }] });
+    expect(blockedBy(dup)[0]).toMatch(/ambiguous: a\.mkv appear twice/);
+    const fewer = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
+    fewer.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, files: [{ name: 'A/a.mkv', size: 4 * GiB }] });
+    expect(blockedBy(fewer)[0]).toMatch(/holds files that are not part of "A": a\.nfo/);
+  });
+
+  it('a snapshot without target occupancy blocks moves (unknown is never safe)', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.withOccupancy = false;
+    expect(blockedBy(b)[0]).toMatch(/cannot tell what already lies at .*Foo\.2020/);
+  });
+});
+
+describe('buildPlan: hitchhiker collisions', () => {
+  it('routes to a deterministic unique root when the target holds different content', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.file(`${POOL_SEED}/movies/Foo.2020/other.mkv`, 77, 'someone-else');
+    const g = only(plan(b));
+    expect(g.action).toBe('move');
+    const hash = g.payloadHash!;
+    const unique = `${POOL_SEED}/movies/Foo.2020.hashall-${hash.slice(0, 12)}/Foo.2020`;
+    expect(g.to?.path).toBe(unique);
+    expect(g.reasons).toContain(`${POOL_SEED}/movies/Foo.2020 already holds different content; using the unique root ${unique} so two payloads never share a directory`);
+    expect(g.steps.find((s) => s.kind === 'repoint')).toMatchObject({ toSavePath: `/data/pool/media/torrents/seeding/movies/Foo.2020.hashall-${hash.slice(0, 12)}` });
+  });
+
+  it('two different payloads with the same name never share a target directory within one plan', () => {
+    const cfg = toPool();
+    cfg.categories = { movies: category('movies'), films: category('movies') };
+    cfg.placement.rules = [rule('all', 'pool')];
+    const b = new SnapshotBuilder(cfg);
+    b.payload(`${STASH_SEED}/movies/Same`, movieFiles('one')).torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/Same`, category: 'movies' });
+    b.payload(`${STASH_SEED}/films/Same`, movieFiles('two')).torrent({ hash: 'b'.repeat(40), content: `${STASH_SEED}/films/Same`, category: 'films' });
+    const p = plan(b);
+    const roots = p.groups.map((g) => g.to?.path);
+    expect(p.groups.map((g) => g.action)).toEqual(['move', 'move']);
+    expect(new Set(roots).size).toBe(2);
+    expect(roots.filter((r) => r === `${POOL_SEED}/movies/Same`)).toHaveLength(1);
+  });
+
+  it('blocks when both the target and its unique root hold different content', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    const g0 = only(plan(b));
+    b.file(`${POOL_SEED}/movies/Foo.2020/x`, 1, 'x');
+    b.file(`${POOL_SEED}/movies/Foo.2020.hashall-${g0.payloadHash!.slice(0, 12)}/Foo.2020/y`, 1, 'y');
+    const g = only(plan(b));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons[0]).toMatch(/^both .* already hold different content$/);
+  });
+});
+
+describe('buildPlan: placement rules', () => {
+  it('first matching rule wins; a rule must hold for EVERY sibling', () => {
+    const cfg = baseConfig({
+      placement: {
+        default: 'stash',
+        rules: [rule('tagged', 'pool', { tags: ['cold'] }), rule('keep-movies', 'keep', { categories: ['movies'] }), rule('fallback-pool', 'pool', { categories: ['movies', 'tv'] })],
+      },
+    });
+    const b = new SnapshotBuilder(cfg);
+    b.payload(`${STASH_SEED}/movies/A`, movieFiles('a')).torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', tags: ['cold'] });
+    b.payload(`${STASH_SEED}/movies/A2`, movieFiles('a')).torrent({ hash: 'b'.repeat(40), content: `${STASH_SEED}/movies/A2`, category: 'movies' });
+    const g = only(plan(b));
+    expect(g.rule).toBe('keep-movies');
+    expect(g.action).toBe('keep');
+    expect(g.reasons[0]).toBe('rule "keep-movies" keeps it where it is');
+  });
+
+  it('a category place acts before all rules; already there = keep', () => {
+    const cfg = toPool();
+    cfg.categories = { movies: category('movies', 'stash') };
+    const g = only(plan(movie(new SnapshotBuilder(cfg))));
+    expect(g.action).toBe('keep');
+    expect(g.rule).toBe('category:movies');
+    expect(g.reasons[0]).toBe('already on stash: category "movies" belongs on stash');
+  });
+
+  it('no rule matched → default', () => {
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [rule('big', 'stash', { minSize: 100 * GiB })] } });
+    const g = only(plan(movie(new SnapshotBuilder(cfg))));
+    expect(g.action).toBe('move');
+    expect(g.rule).toBeNull();
+    expect(g.reasons[0]).toBe('no rule matched; the default places it on pool');
+  });
+});
+
+describe('buildPlan: dedupe', () => {
+  it('links every other inode to the keeper with the most links; ties by lowest path; only configured filesystems', () => {
+    const cfg = baseConfig({ dedupe: { filesystems: ['stash'], minSize: 100 } });
+    const b = new SnapshotBuilder(cfg);
+    b.file('/stash/a/x.bin', 1000, 'dup');
+    b.file('/stash/b/x.bin', 1000, 'dup');
+    b.link('/stash/b/x.bin', '/stash/c/x.bin');
+    b.file('/stash/d/x.bin', 1000, 'dup');
+    b.file('/pool/e/x.bin', 1000, 'dup');
+    b.file('/pool/f/x.bin', 1000, 'dup');
+    b.file('/stash/small1', 10, 'small');
+    b.file('/stash/small2', 10, 'small');
+    const p = plan(b);
+    const g = only(p);
+    expect(g.action).toBe('dedupe');
+    const steps = g.steps.filter((s) => s.kind === 'dedupe-link');
+    expect(steps.map((s) => s.keeper.path)).toEqual(['/stash/b/x.bin', '/stash/b/x.bin']);
+    expect(steps.map((s) => s.duplicate.path).sort()).toEqual(['/stash/a/x.bin', '/stash/d/x.bin']);
+    expect(g.bytesToFree).toBe(2000);
+    expect(p.summary.bytesToFree).toEqual({ stash: 2000 });
+  });
+
+  it('tie on links goes to the bytewise-lowest path', () => {
+    const b = new SnapshotBuilder(baseConfig({ dedupe: { filesystems: ['pool'], minSize: 0 } }));
+    b.file('/pool/z/x.bin', 1000, 'dup');
+    b.file('/pool/B/x.bin', 1000, 'dup');
+    b.file('/pool/a/x.bin', 1000, 'dup');
+    const g = only(plan(b));
+    const s = g.steps[0]!;
+    if (s.kind !== 'dedupe-link') throw new Error('expected dedupe-link');
+    expect(s.keeper.path).toBe('/pool/B/x.bin');
+  });
+});
+
+describe('buildPlan: retire', () => {
+  function relocated(observedHours: number, cfg = baseConfig({ placement: { default: 'pool', rules: [] } })) {
+    const b = new SnapshotBuilder(cfg);
+    const src = `${STASH_SEED}/movies/Foo`;
+    const dst = `${POOL_SEED}/movies/Foo`;
+    b.payload(src, movieFiles('foo'));
+    b.payload(dst, movieFiles('foo'));
+    b.torrent({ hash: 'a'.repeat(40), content: dst, category: 'movies' });
+    const p0 = b.build();
+    b.relocation({ id: 3, payloadHash: p0.payloads[dst]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: dst, torrentHashes: ['a'.repeat(40)], repointedAt: NOW - observedHours * HOUR });
+    return b;
+  }
+
+  it('retires the source after the observation window, with proof', () => {
+    const p = plan(relocated(80));
+    const g = p.groups.find((x) => x.key === 'retire:3')!;
+    expect(g.action).toBe('retire');
+    expect(g.steps).toEqual([{ kind: 'retire', fs: 'stash', root: `${STASH_SEED}/movies/Foo`, payloadHash: g.payloadHash, keptRoot: `${POOL_SEED}/movies/Foo`, keptFs: 'pool', relocationId: 3, bytes: 4 * GiB + 1200 }]);
+    expect(g.bytesToFree).toBe(4 * GiB + 1200);
+    expect(p.summary.bytesToFree).toEqual({ stash: 4 * GiB + 1200 });
+    expect(p.groups.find((x) => x.key.startsWith('payload:'))!.action).toBe('keep');
+  });
+
+  it('is pending before the window ends, with the time left', () => {
+    const g = plan(relocated(60)).groups.find((x) => x.key === 'retire:3')!;
+    expect(g.action).toBe('pending');
+    expect(g.reasons[0]).toBe('observing the new location before removing the old copy: 12h left of 72h (until 2025-01-16T00:00:00.000Z)');
+  });
+
+  it('mode never retires nothing', () => {
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
+    cfg.safety.retire.mode = 'never';
+    expect(plan(relocated(500, cfg)).groups.find((x) => x.key === 'retire:3')).toBeUndefined();
+  });
+
+  it('blocks when a torrent still uses the source or the source changed', () => {
+    const b = relocated(80);
+    b.payload(`${STASH_SEED}/movies/Foo/extra`, [{ rel: 'x', size: 1, content: 'x' }]);
+    const g = plan(b).groups.find((x) => x.key === 'retire:3')!;
+    expect(g.action).toBe('blocked');
+    expect(g.reasons[0]).toMatch(/changed since it was relocated/);
+    const c = relocated(80);
+    c.torrent({ hash: 'f'.repeat(40), content: `${STASH_SEED}/movies/Foo` });
+    const g2 = plan(c).groups.find((x) => x.key === 'retire:3')!;
+    expect(g2.action).toBe('blocked');
+    expect(g2.reasons).toContain(`torrent "Foo" still uses ${STASH_SEED}/movies/Foo`);
+  });
+
+  it('blocks when a relocated torrent is unhealthy or no longer points at the target', () => {
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
+    const b = new SnapshotBuilder(cfg);
+    const src = `${STASH_SEED}/movies/Foo`;
+    b.payload(src, movieFiles('foo')).torrent({ hash: 'a'.repeat(40), content: src });
+    b.relocation({ id: 4, payloadHash: b.build().payloads[src]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: `${POOL_SEED}/movies/Foo`, torrentHashes: ['a'.repeat(40)], repointedAt: NOW - 100 * HOUR });
+    const g = plan(b).groups.find((x) => x.key === 'retire:4')!;
+    expect(g.action).toBe('blocked');
+    expect(g.reasons[0]).toMatch(/does not point at the relocated content on pool/);
+  });
+});
+
+describe('buildPlan: determinism', () => {
+  it('same inputs give byte-identical plans regardless of torrent order', () => {
+    const make = (rev: boolean) => {
+      const b = new SnapshotBuilder(toPool());
+      const names = ['C', 'A', 'B'];
+      for (const n of rev ? [...names].reverse() : names) {
+        const ino = n.charCodeAt(0) * 10;
+        b.payload(`${STASH_SEED}/movies/${n}`, movieFiles(n).map((f, i) => ({ ...f, ino: ino + i })));
+        b.torrent({ hash: n.toLowerCase().repeat(40), content: `${STASH_SEED}/movies/${n}`, category: 'movies' });
+      }
+      return JSON.stringify(plan(b));
+    };
+    expect(make(true)).toBe(make(false));
+    const p = JSON.parse(make(false)) as Plan;
+    expect(p.groups.map((g) => [g.id, g.title])).toEqual([
+      ['g1', 'A'],
+      ['g2', 'B'],
+      ['g3', 'C'],
+    ]);
+  });
+});

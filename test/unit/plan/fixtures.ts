@@ -1,0 +1,277 @@
+// Test builder: concise in-memory configs and catalog snapshots for the pure planner (test support).
+import type { HashallConfig, PlacementRule, CategoryConfig } from '../../../src/config/types.js';
+import type { CatalogFile, CatalogSnapshot, ConsumerStatus, DupeGroup, PayloadFile, SnapshotPayload, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../../../src/domain/snapshot.js';
+import type { TorrentPhase } from '../../../src/clients/types.js';
+import { payloadHash } from '../../../src/domain/payload-hash.js';
+import { baseName, dirName, isAtOrUnder, relativeTo } from '../../../src/domain/path-string.js';
+import { hostToClient } from '../../../src/plan/client-spelling.js';
+import { targetCandidates } from '../../../src/plan/target-path.js';
+
+export const HOUR = 3_600_000;
+export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
+export const GiB = 1024 ** 3;
+
+export const STASH_SEED = '/stash/media/torrents/seeding';
+export const POOL_SEED = '/pool/media/torrents/seeding';
+export const MOVIES_LIB = '/stash/media/movies';
+
+/** A readable fake SHA-256: the word padded to 64 hex-ish chars (only equality matters to the planner). */
+export function sha(word: string): string {
+  const hex = Buffer.from(word, 'utf8').toString('hex');
+  return (hex + '0'.repeat(64)).slice(0, 64);
+}
+
+export function baseConfig(over: Partial<HashallConfig> = {}): HashallConfig {
+  return {
+    version: 1,
+    configPath: '/etc/hashall/hashall.yaml',
+    configHash: 'c0ffee',
+    catalog: '/var/lib/hashall/catalog.db',
+    filesystems: {
+      stash: { name: 'stash', path: '/stash', aliases: [] },
+      pool: { name: 'pool', path: '/pool', aliases: [] },
+    },
+    seeding: { stash: [STASH_SEED], pool: [POOL_SEED] },
+    libraries: [MOVIES_LIB],
+    client: {
+      type: 'qbittorrent',
+      url: 'http://127.0.0.1:8080',
+      username: null,
+      password: null,
+      pathMaps: [
+        { client: '/data/stash', host: '/stash' },
+        { client: '/data/pool', host: '/pool' },
+      ],
+      timeoutMs: 5000,
+    },
+    categories: {},
+    placement: { default: 'stash', rules: [] },
+    dedupe: { filesystems: [], minSize: 0 },
+    safety: { verify: 'full', retire: { mode: 'staged', observeHours: 72 }, minFree: 0, maxScanAgeHours: 24 },
+    ...over,
+  };
+}
+
+export function rule(name: string, place: string, match: PlacementRule['match'] = {}): PlacementRule {
+  return { name, place, match };
+}
+
+export function category(path: string, place: string | null = null): CategoryConfig {
+  return { path, place };
+}
+
+interface FsSpec {
+  id: number;
+  mount: string;
+  free: number | null;
+}
+
+export interface FileSpec {
+  rel: string;
+  size: number;
+  /** Content word (→ fake sha256) or null for "not hashed yet". */
+  content: string | null;
+  ino?: number;
+}
+
+export interface TorrentSpec {
+  hash: string;
+  name?: string;
+  category?: string;
+  tags?: string[];
+  tracker?: string | null;
+  phase?: TorrentPhase;
+  progress?: number;
+  seedingDays?: number;
+  /** Host content path (the payload root). */
+  content: string;
+  /** Override the client's file list (defaults to the payload's files under the content root name). */
+  files?: { name: string; size: number }[];
+  unmapped?: string;
+}
+
+/** Builds a CatalogSnapshot the way the catalog reader would, from files, payloads and torrents. */
+export class SnapshotBuilder {
+  config: HashallConfig;
+  now = NOW;
+  private fss = new Map<string, FsSpec>([
+    ['stash', { id: 1, mount: '/stash', free: 1000 * GiB }],
+    ['pool', { id: 2, mount: '/pool', free: 1000 * GiB }],
+  ]);
+  private files: CatalogFile[] = [];
+  private nextIno = 1000;
+  private payloadSpecs = new Map<string, { kind: 'file' | 'dir'; consumers?: ConsumerStatus; consumerReasons?: string[] }>();
+  private torrentList: SnapshotTorrent[] = [];
+  private scanAt = new Map<string, number | null>();
+  relocations: SnapshotRelocation[] = [];
+  dupes: DupeGroup[] | null = null;
+  lastSyncAt: number | null = NOW - HOUR;
+  withOccupancy = true;
+
+  constructor(config: HashallConfig = baseConfig()) {
+    this.config = config;
+  }
+
+  setFree(fs: string, free: number | null): this {
+    this.fss.get(fs)!.free = free;
+    return this;
+  }
+
+  /** Record the last scan of a root (default: one hour ago). */
+  scanned(root: string, at: number | null): this {
+    this.scanAt.set(root, at);
+    return this;
+  }
+
+  fsIdOf(path: string): number {
+    for (const f of this.fss.values()) if (isAtOrUnder(path, f.mount)) return f.id;
+    throw new Error(`no fixture filesystem holds ${path}`);
+  }
+
+  /** Add one catalog file; returns its inode. */
+  file(path: string, size: number, content: string | null, ino?: number): number {
+    const i = ino ?? this.nextIno++;
+    this.files.push({ fsId: this.fsIdOf(path), path, ino: i, size, mtimeNs: `${1_700_000_000_000_000_000n + BigInt(i)}`, nlink: 1, sha256: content === null ? null : sha(content) });
+    return i;
+  }
+
+  /** Add a payload tree: a directory (several files) or a single file (kind 'file', one file, rel = basename). */
+  payload(root: string, files: FileSpec[], opts: { kind?: 'file' | 'dir'; consumers?: ConsumerStatus; consumerReasons?: string[] } = {}): this {
+    const kind = opts.kind ?? 'dir';
+    for (const f of files) this.file(kind === 'file' ? root : `${root}/${f.rel}`, f.size, f.content, f.ino);
+    this.payloadSpecs.set(root, { kind, consumers: opts.consumers, consumerReasons: opts.consumerReasons });
+    return this;
+  }
+
+  /** Hardlink an existing catalog file at another path (same inode). */
+  link(existing: string, path: string): this {
+    const f = this.files.find((x) => x.path === existing);
+    if (!f) throw new Error(`no fixture file ${existing}`);
+    this.files.push({ ...f, path });
+    return this;
+  }
+
+  torrent(spec: TorrentSpec): this {
+    const maps = this.config.client?.pathMaps ?? [];
+    const payloadFiles = this.files.filter((f) => isAtOrUnder(f.path, spec.content));
+    const kind = this.payloadSpecs.get(spec.content)?.kind ?? 'dir';
+    const top = baseName(spec.content);
+    const files =
+      spec.files ??
+      payloadFiles
+        .map((f) => ({ name: kind === 'file' ? top : `${top}/${relativeTo(f.path, spec.content)}`, size: f.size }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const size = files.reduce((s, f) => s + f.size, 0);
+    const phase = spec.phase ?? 'seeding';
+    this.torrentList.push({
+      hash: spec.hash,
+      name: spec.name ?? top,
+      category: spec.category ?? '',
+      tags: spec.tags ?? [],
+      tracker: spec.tracker === undefined ? 'https://tracker.example.org/announce' : spec.tracker,
+      phase,
+      rawState: phase === 'seeding' ? 'stalledUP' : phase,
+      running: phase === 'seeding',
+      progress: spec.progress ?? (phase === 'downloading' ? 0.5 : 1),
+      amountLeft: 0,
+      size,
+      autoTmm: false,
+      addedOn: 1_700_000_000,
+      completionOn: 1_700_000_100,
+      seedingTimeSec: Math.round((spec.seedingDays ?? 30) * 86_400),
+      clientSavePath: hostToClient(maps, dirName(spec.content)) ?? `/unmapped${dirName(spec.content)}`,
+      clientContentPath: hostToClient(maps, spec.content) ?? `/unmapped${spec.content}`,
+      clientDownloadPath: '',
+      hostContentPath: spec.unmapped ? null : spec.content,
+      unmappedReason: spec.unmapped ?? null,
+      files,
+      syncedAt: this.now - HOUR,
+    });
+    return this;
+  }
+
+  relocation(r: Omit<SnapshotRelocation, 'retiredAt'> & { retiredAt?: number | null }): this {
+    this.relocations.push({ retiredAt: null, ...r });
+    return this;
+  }
+
+  private seedingRoots(): string[] {
+    return Object.values(this.config.seeding).flat();
+  }
+
+  build(): CatalogSnapshot {
+    const seeding = this.seedingRoots();
+    const nlinks = new Map<string, number>();
+    for (const f of this.files) nlinks.set(`${f.fsId}:${f.ino}`, (nlinks.get(`${f.fsId}:${f.ino}`) ?? 0) + 1);
+    const files = this.files.map((f) => ({ ...f, nlink: nlinks.get(`${f.fsId}:${f.ino}`)! }));
+    const fsList = [...this.fss.entries()].map(([name, f]) => ({ id: f.id, name, uuid: `uuid-${name}`, mountPoint: f.mount, fsType: 'zfs', freeBytes: f.free }));
+    const roots: SnapshotRoot[] = [
+      ...Object.entries(this.config.seeding).flatMap(([fs, rs]) => rs.map((path) => ({ path, kind: 'seeding' as const, fsName: fs, fsId: this.fss.get(fs)?.id ?? null, lastScanAt: this.scanAt.has(path) ? this.scanAt.get(path)! : this.now - HOUR }))),
+      ...this.config.libraries.map((path) => ({ path, kind: 'library' as const, fsName: null, fsId: this.fsIdOf(path), lastScanAt: this.scanAt.has(path) ? this.scanAt.get(path)! : this.now - HOUR })),
+    ];
+    const payloads: Record<string, SnapshotPayload> = {};
+    const roots4payload = new Set([...this.payloadSpecs.keys(), ...this.relocations.map((r) => r.sourceRoot)]);
+    for (const root of roots4payload) {
+      const spec = this.payloadSpecs.get(root) ?? { kind: 'dir' as const };
+      const pf: PayloadFile[] = files
+        .filter((f) => isAtOrUnder(f.path, root))
+        .map((f) => ({ ...f, relpath: spec.kind === 'file' ? baseName(root) : relativeTo(f.path, root)! }));
+      if (pf.length === 0) continue;
+      const consumerPaths = new Set<string>();
+      for (const f of pf) for (const o of files) if (o.fsId === f.fsId && o.ino === f.ino && !seeding.some((s) => isAtOrUnder(o.path, s))) consumerPaths.add(o.path);
+      const status: ConsumerStatus = spec.consumers ?? (consumerPaths.size > 0 ? 'some' : 'none');
+      payloads[root] = {
+        rootPath: root,
+        fsId: pf[0]!.fsId,
+        kind: spec.kind,
+        payloadHash: payloadHash(pf),
+        files: pf,
+        seedingRoot: seeding.filter((s) => isAtOrUnder(root, s) && root !== s).sort((a, b) => b.length - a.length)[0] ?? null,
+        consumers: { status, paths: [...consumerPaths].sort(), reasons: spec.consumerReasons ?? [] },
+      };
+    }
+    const shas = new Set(Object.values(payloads).flatMap((p) => p.files.map((f) => f.sha256).filter((s): s is string => s !== null)));
+    const copiesBySha256: Record<string, CatalogFile[]> = {};
+    for (const f of files) if (f.sha256 && shas.has(f.sha256)) (copiesBySha256[f.sha256] ??= []).push(f);
+    const snap: CatalogSnapshot = {
+      lineage: 'lineage-1',
+      serial: 7,
+      filesystems: fsList,
+      roots,
+      torrents: this.torrentList,
+      payloads,
+      copiesBySha256,
+      relocations: this.relocations,
+      dupes: this.dupes ?? computeDupes(files),
+      lastSyncAt: this.lastSyncAt,
+    };
+    if (this.withOccupancy) {
+      const occ: Record<string, CatalogFile[]> = {};
+      for (const c of targetCandidates(this.config, snap)) occ[c] = files.filter((f) => isAtOrUnder(f.path, c));
+      snap.occupiedPaths = occ;
+    }
+    return snap;
+  }
+}
+
+function computeDupes(files: CatalogFile[]): DupeGroup[] {
+  const by = new Map<string, DupeGroup>();
+  for (const f of files) {
+    if (f.sha256 === null) continue;
+    const k = `${f.fsId}:${f.size}:${f.sha256}`;
+    let g = by.get(k);
+    if (!g) by.set(k, (g = { fsId: f.fsId, size: f.size, sha256: f.sha256, inodes: [] }));
+    let i = g.inodes.find((x) => x.ino === f.ino);
+    if (!i) g.inodes.push((i = { ino: f.ino, nlink: f.nlink, mtimeNs: f.mtimeNs, paths: [] }));
+    i.paths.push(f.path);
+  }
+  return [...by.values()].filter((g) => g.inodes.length > 1);
+}
+
+/** Two files of a typical movie payload (sizes in bytes). */
+export function movieFiles(word: string, size = 4 * GiB): FileSpec[] {
+  return [
+    { rel: `${word}.mkv`, size, content: `${word}-video` },
+    { rel: `${word}.nfo`, size: 1200, content: `${word}-nfo` },
+  ];
+}
