@@ -50,7 +50,7 @@ const SETTLED_COMPLETE: readonly TorrentPhase[] = ['seeding', 'paused-complete']
 
 /**
  * Recheck and wait until the check is over with the data complete (progress 1). Proof that a check ran:
- * it was seen checking, or progress rose from below 1. A check that ends incomplete, or a torrent that
+ * it was seen checking, or its progress changed. A check that ends incomplete, or a torrent that
  * ends in missing-files/error, throws. A complete torrent whose check is too quick to observe stays
  * unconfirmed, so callers recheck after a setLocation onto existing data (progress 0), as hashall does.
  */
@@ -65,10 +65,11 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
       return false;
     }
     if (t.phase === 'moving') return false;
-    const checked = sawChecking || (before.progress < 1 && t.progress > before.progress);
+    // A check too quick to be seen still shows when it changed the progress (found data, or lost it).
+    const checked = sawChecking || t.progress !== before.progress;
     if (!checked) return false;
     if (SETTLED_COMPLETE.includes(t.phase) && t.progress >= 1) return true;
-    const incomplete = t.progress < 1 && (t.phase === 'paused-incomplete' || (t.phase === 'downloading' && sawChecking));
+    const incomplete = t.progress < 1 && (t.phase === 'paused-incomplete' || t.phase === 'downloading');
     if (t.phase === 'missing-files' || t.phase === 'error' || incomplete) {
       failure = new ClientError('unconfirmed', `recheck of ${t.hash} ended incomplete: ${t.rawState}, progress ${t.progress}`, {
         hint: 'the data at the torrent location is missing or differs from the torrent',
