@@ -1,0 +1,17 @@
+// The events apply emits while it works (rendered as NDJSON on stdout with --json, as human lines on stderr otherwise).
+import type { RunStatus } from './journal.js';
+
+export type ApplyEvent =
+  | { type: 'run-start'; runId: string; groups: number; planFile: string | null }
+  | { type: 'recover'; runId: string; interruptedRunId: string; message: string }
+  | { type: 'group-start'; runId: string; groupId: string; action: string; title: string; steps: number }
+  | { type: 'step-start'; runId: string; groupId: string; step: number; kind: string; what: string }
+  | { type: 'step-done'; runId: string; groupId: string; step: number; kind: string; status: 'done' | 'noop'; note?: string }
+  | { type: 'step-failed'; runId: string; groupId: string; step: number; kind: string; error: string }
+  | { type: 'copy-progress'; runId: string; groupId: string; file: string; bytes: number; totalBytes: number; groupBytes: number; groupTotal: number }
+  | { type: 'undo'; runId: string; groupId: string; step: number; kind: string; status: 'undone' | 'undo-failed'; error?: string }
+  | { type: 'group-done'; runId: string; groupId: string; status: string; error?: string }
+  | { type: 'guard'; runId: string; problems: string[] }
+  | { type: 'run-done'; runId: string; status: RunStatus; bytesCopied: number; bytesFreed: number; attention: string[] };
+
+export type Emit = (e: ApplyEvent) => void;

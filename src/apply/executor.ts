@@ -1,0 +1,299 @@
+// Executes a plan group by group: journal → check → run → verify per step; rollback of the group on failure; guard at the end.
+// Invariants: never re-decide (a step may become a no-op, never another action); every mutation is journaled first;
+// a failed group is undone in reverse; a failed undo stops the run and records what a person must do.
+import type { CatalogDb } from '../catalog/db.js';
+import type { ClientTorrent, TorrentClient } from '../clients/types.js';
+import type { HashallConfig } from '../config/types.js';
+import { ClientError, HashallError } from '../errors.js';
+import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
+import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
+import type { Emit } from './events.js';
+import type { FsPort } from './fs-port.js';
+import { Journal, type RunStatus, type UndoData } from './journal.js';
+import { actionableGroups, preflight } from './preflight.js';
+import { handlerFor } from './steps/index.js';
+import type { StepContext } from './steps/types.js';
+
+export interface RunIdentity {
+  user: string;
+  host: string;
+  pid: number;
+  pidStart: string | null;
+  command: string;
+  planFile: string | null;
+  planHash: string | null;
+}
+
+export interface ApplyDeps {
+  catalog: CatalogDb;
+  config: HashallConfig;
+  client: TorrentClient | null;
+  fs: FsPort;
+  now: () => number;
+  runId: string;
+  emit: Emit;
+  identity: RunIdentity;
+  recordTree?: RecordTree;
+  /** Called after every committed journal write (test-only crash hook: see crash-hook.ts). */
+  onBoundary?: (what: string) => void;
+  /** Bound for client waits on a payload of `bytes`; default {@link defaultClientTimeoutMs}. */
+  clientTimeoutMs?: (bytes: number) => number;
+  /** Bound for the final guard waiting out `checking`/`moving` states (default 10 minutes). */
+  guardTimeoutMs?: number;
+}
+
+export interface ApplyOptions {
+  /** Skip the stale-plan checks (only for a plan already checked by the caller). */
+  skipPreflight?: boolean;
+}
+
+export interface GroupResult {
+  id: string;
+  title: string;
+  action: string;
+  status: 'done' | 'rolled-back' | 'needs-attention' | 'skipped';
+  error: string | null;
+  bytesCopied: number;
+  bytesFreed: number;
+}
+
+export interface RunResult {
+  runId: string;
+  status: RunStatus;
+  groups: GroupResult[];
+  bytesCopied: number;
+  bytesFreed: number;
+  attention: string[];
+  guardProblems: string[];
+  notes: string[];
+}
+
+/**
+ * Client waits scale with the payload: 2 minutes plus 1 second per 50 MB (a recheck reads every byte; qBittorrent
+ * also schedules checks at a ~1 s cadence, see research §6).
+ */
+export function defaultClientTimeoutMs(bytes: number): number {
+  return 120_000 + Math.ceil(bytes / 50_000);
+}
+
+/** Failures that are not local to one group: the client is unreachable or refuses us. */
+export function isFatal(err: unknown): boolean {
+  return err instanceof ClientError && (err.kind === 'network' || err.kind === 'auth');
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof HashallError) return err.hint ? `${err.message} (hint: ${err.hint})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** What a person must do when the automatic undo of a step failed. */
+export function manualUndo(step: PlanStep, undo: UndoData): string {
+  switch (step.kind) {
+    case 'copy':
+      return `remove the files hashall created under ${step.toRoot} (listed in the step's undo data: \`hashall runs show\`); the source ${step.fromRoot} is untouched`;
+    case 'link-view':
+      return `remove the hardlinks hashall created under ${step.root} (listed in \`hashall runs show\`); the donors are untouched`;
+    case 'repoint':
+      return `in qBittorrent, pause ${step.torrentName} (${step.torrentHash}), set its location back to ${String(undo.prevSavePath ?? step.fromSavePath)}, force a recheck${undo.wasRunning ? ', then resume it' : ''}`;
+    case 'dedupe-link':
+      return `check ${step.duplicate.path}: it must exist (as a hardlink of ${step.keeper.path} or the original); remove any leftover ${String(undo.tmp ?? '.hashall-*.part')} file`;
+    case 'retire':
+      return `move ${String(undo.trash ?? 'the trash copy')} back to ${step.root} if it still exists; the kept copy is ${step.keptRoot}`;
+  }
+}
+
+export interface StepRow {
+  index: number;
+  step: PlanStep;
+  status: string;
+  undo: UndoData;
+}
+
+type BaseCtx = Omit<StepContext, 'saveUndo' | 'stepIndex' | 'group' | 'note'>;
+
+/**
+ * Undo the steps of a group in reverse (those running, done or failed; no-ops changed nothing). Returns the notes and,
+ * when an undo failed, what a person must do (and stops there).
+ */
+export async function rollbackGroup(
+  base: BaseCtx,
+  journal: Journal,
+  runId: string,
+  group: PlanGroup,
+  steps: StepRow[],
+): Promise<{ ok: boolean; notes: string[]; attention: string[] }> {
+  const notes: string[] = [];
+  for (const s of [...steps].sort((a, b) => b.index - a.index)) {
+    if (!['running', 'done', 'failed'].includes(s.status)) continue;
+    const h = handlerFor(s.step);
+    try {
+      const ctx = { ...base, group, stepIndex: s.index, note: (t: string) => notes.push(t) };
+      notes.push(...(await h.undo(s.step, ctx, s.undo)));
+      journal.stepUndone(runId, group.id, s.index, 'undone', null);
+      base.emit({ type: 'undo', runId, groupId: group.id, step: s.index, kind: s.step.kind, status: 'undone' });
+    } catch (err) {
+      const msg = errorText(err);
+      journal.stepUndone(runId, group.id, s.index, 'undo-failed', `undo failed: ${msg}`);
+      base.emit({ type: 'undo', runId, groupId: group.id, step: s.index, kind: s.step.kind, status: 'undo-failed', error: msg });
+      const attention = [`group ${group.id} (${group.title}), step ${s.index} (${s.step.kind}): automatic undo failed (${msg}). To do by hand: ${manualUndo(s.step, s.undo)}`];
+      for (const rest of steps.filter((x) => x.index < s.index && ['running', 'done', 'failed'].includes(x.status))) {
+        attention.push(`then step ${rest.index} (${rest.step.kind}): ${manualUndo(rest.step, rest.undo)}`);
+      }
+      return { ok: false, notes, attention };
+    }
+  }
+  return { ok: true, notes, attention: [] };
+}
+
+const BAD_PHASES = new Set(['downloading', 'missing-files', 'error', 'paused-incomplete', 'unknown']);
+
+/** The guard: no torrent of the run may be downloading, missing files, erroring or incomplete. */
+export async function guardTorrents(client: TorrentClient, hashes: string[], timeoutMs: number): Promise<string[]> {
+  const problems: string[] = [];
+  for (const h of hashes) {
+    let t: ClientTorrent | null = await client.getTorrent(h);
+    if (t && (t.phase === 'checking' || t.phase === 'moving')) {
+      try {
+        t = await client.waitFor(h, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs, what: 'finish checking/moving' });
+      } catch (err) {
+        if (isFatal(err)) throw err;
+        problems.push(`${t.name} (${h}) is still ${t.rawState} after ${Math.round(timeoutMs / 1000)} s`);
+        continue;
+      }
+    }
+    if (!t) continue;
+    if (BAD_PHASES.has(t.phase) || t.progress < 1) problems.push(`${t.name} (${h}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`);
+  }
+  return problems;
+}
+
+export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions = {}): Promise<RunResult> {
+  if (!opts.skipPreflight) await preflight(plan, deps);
+  deps.catalog.db.pragma('synchronous = FULL');
+  const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);
+  const runId = deps.runId;
+  const groups = actionableGroups(plan);
+  const clientTimeoutMs = deps.clientTimeoutMs ?? defaultClientTimeoutMs;
+  journal.startRun({
+    id: runId,
+    startedAt: deps.now(),
+    ...deps.identity,
+    configHash: deps.config.configHash,
+    catalogSerial: deps.catalog.serial(),
+  });
+  deps.emit({ type: 'run-start', runId, groups: groups.length, planFile: deps.identity.planFile });
+  const base: BaseCtx = { fs: deps.fs, client: deps.client, config: deps.config, catalog: deps.catalog, runId, now: deps.now, emit: deps.emit, clientTimeoutMs };
+  const results: GroupResult[] = [];
+  const attention: string[] = [];
+  const notes: string[] = [];
+  let fatal: string | null = null;
+  let stop = false;
+
+  for (const [gi, group] of groups.entries()) {
+    if (stop) {
+      results.push({ id: group.id, title: group.title, action: group.action, status: 'skipped', error: fatal, bytesCopied: 0, bytesFreed: 0 });
+      continue;
+    }
+    journal.planGroup(runId, gi, group);
+    deps.emit({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
+    const rows: StepRow[] = group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} }));
+    const groupNotes: string[] = [];
+    let bytesCopied = 0;
+    let bytesFreed = 0;
+    let failure: unknown = null;
+    for (const row of rows) {
+      const h = handlerFor(row.step);
+      const ctx: StepContext = {
+        ...base,
+        group,
+        stepIndex: row.index,
+        saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u),
+        note: (t) => groupNotes.push(t),
+      };
+      deps.emit({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: row.step.kind, what: h.describe(row.step) });
+      row.status = 'running';
+      journal.stepRunning(runId, group.id, row.index, row.undo);
+      try {
+        if ((await h.check(row.step, ctx)) === 'done') {
+          row.status = 'noop';
+          journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);
+          deps.emit({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: row.step.kind, status: 'noop', note: 'already done' });
+          continue;
+        }
+        const out = await h.run(row.step, ctx, row.undo);
+        await h.verify(row.step, ctx, row.undo);
+        bytesCopied += out.bytesCopied ?? 0;
+        bytesFreed += out.bytesFreed ?? 0;
+        row.status = 'done';
+        journal.stepFinished(runId, group.id, row.index, 'done', out.result, null);
+        deps.emit({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: row.step.kind, status: 'done' });
+      } catch (err) {
+        failure = err;
+        row.status = 'failed';
+        journal.stepFinished(runId, group.id, row.index, 'failed', undefined, errorText(err));
+        deps.emit({ type: 'step-failed', runId, groupId: group.id, step: row.index, kind: row.step.kind, error: errorText(err) });
+        break;
+      }
+    }
+    if (failure === null) {
+      await recordGroupOutcome(deps.catalog, group, {
+        runId,
+        now: deps.now(),
+        recordTree: deps.recordTree,
+        markDone: () => journal.finishGroup(runId, group.id, 'done', { bytesCopied, bytesFreed, notes: groupNotes }),
+      });
+      notes.push(...groupNotes);
+      results.push({ id: group.id, title: group.title, action: group.action, status: 'done', error: null, bytesCopied, bytesFreed });
+      deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
+      continue;
+    }
+    const error = errorText(failure);
+    const rb = await rollbackGroup(base, journal, runId, group, rows);
+    notes.push(...groupNotes, ...rb.notes);
+    if (!rb.ok) {
+      attention.push(...rb.attention);
+      journal.addAttention(runId, rb.attention);
+      journal.finishGroup(runId, group.id, 'needs-attention', { error, notes: rb.notes });
+      results.push({ id: group.id, title: group.title, action: group.action, status: 'needs-attention', error, bytesCopied: 0, bytesFreed: 0 });
+      deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'needs-attention', error });
+      stop = true;
+      fatal = `stopped after group ${group.id}: its rollback failed`;
+      continue;
+    }
+    journal.finishGroup(runId, group.id, 'rolled-back', { error, notes: rb.notes });
+    results.push({ id: group.id, title: group.title, action: group.action, status: 'rolled-back', error, bytesCopied: 0, bytesFreed: 0 });
+    deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'rolled-back', error });
+    if (isFatal(failure)) {
+      stop = true;
+      fatal = `stopped: ${error}`;
+    }
+  }
+
+  // The guard: every torrent this run touched must be complete and healthy.
+  let guardProblems: string[] = [];
+  const touched = [...new Set(groups.filter((g) => results.some((r) => r.id === g.id && r.status !== 'skipped')).flatMap((g) => g.torrents.map((t) => t.hash)))];
+  if (deps.client && touched.length && !fatal?.startsWith('stopped:')) {
+    try {
+      guardProblems = await guardTorrents(deps.client, touched, deps.guardTimeoutMs ?? 600_000);
+    } catch (err) {
+      guardProblems = [`the guard could not read the client: ${errorText(err)}`];
+    }
+    if (guardProblems.length) deps.emit({ type: 'guard', runId, problems: guardProblems });
+  }
+
+  const bytesCopied = results.reduce((n, r) => n + r.bytesCopied, 0);
+  const bytesFreed = results.reduce((n, r) => n + r.bytesFreed, 0);
+  const done = results.filter((r) => r.status === 'done').length;
+  let status: RunStatus;
+  if (attention.length) status = 'needs-attention';
+  else if (fatal || guardProblems.length) status = 'failed';
+  else if (done === results.length) status = 'succeeded';
+  else if (done === 0) status = 'rolled-back';
+  else status = 'partial';
+  for (const n of notes) journal.addRunNote(runId, n);
+  const failedGroups = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
+  const error = [fatal, ...(guardProblems.length ? [`guard: ${guardProblems.join('; ')}`] : []), ...failedGroups].filter(Boolean).join('\n') || null;
+  journal.finishRun(runId, status, { bytesCopied, bytesFreed, error });
+  deps.emit({ type: 'run-done', runId, status, bytesCopied, bytesFreed, attention });
+  return { runId, status, groups: results, bytesCopied, bytesFreed, attention, guardProblems, notes };
+}

@@ -1,0 +1,232 @@
+// The FsPort: every disk mutation the executor performs (verified copy, link, rename, unlink, mkdir -p, ...) and its real implementation.
+import { constants, promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { FsError, errnoCode } from '../errors.js';
+
+/** lstat result with exact identity fields (ino/dev as numbers, mtime in ns as a decimal string). */
+export interface FsStat {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+  mode: number;
+  nlink: number;
+  kind: 'file' | 'dir' | 'symlink' | 'other';
+}
+
+export interface CopyResult {
+  sha256: string;
+  bytes: number;
+  /** Inode of the created temp file (so undo can prove a path is ours before removing it). */
+  ino: number;
+}
+
+export interface FsPort {
+  /**
+   * Copy `src` to `tmpPath` (created with O_EXCL — never overwrites), preserving mode, owner (when allowed) and
+   * mtime, hashing SHA-256 of the bytes read while copying; fsync the file and its directory. Removes its own
+   * partial temp file on failure.
+   */
+  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void }): Promise<CopyResult>;
+  /** Full SHA-256 of a file's content. */
+  hashFile(p: string): Promise<string>;
+  link(existing: string, newPath: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(p: string): Promise<void>;
+  rmdir(p: string): Promise<void>;
+  /** Remove a whole tree (used only to delete a retired copy after every proof). */
+  rmTree(p: string): Promise<void>;
+  /** mkdir -p; returns the directories it created, outermost first. */
+  mkdirp(dir: string): Promise<string[]>;
+  /** lstat; null when the path does not exist. */
+  lstat(p: string): Promise<FsStat | null>;
+  /** Free bytes available to this process on the filesystem holding `p`. */
+  statfs(p: string): Promise<{ freeBytes: number }>;
+  readdir(p: string): Promise<string[]>;
+  fsyncDir(dir: string): Promise<void>;
+}
+
+const CHUNK = 4 << 20;
+
+function fsError(op: string, p: string, err: unknown): FsError {
+  const code = errnoCode(err);
+  const hint =
+    code === 'ENOSPC'
+      ? 'the target filesystem is full; free space or lower the payload size'
+      : code === 'EXDEV'
+        ? 'the two paths are on different filesystems (or different bind mounts); hardlinks and renames cannot cross them'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'hashall has no permission there; check ownership and mode of the directory'
+          : undefined;
+  return new FsError(`${op} ${p}: ${(err as Error).message}`, { code, path: p, cause: err, hint });
+}
+
+async function wrap<T>(op: string, p: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof FsError) throw err;
+    throw fsError(op, p, err);
+  }
+}
+
+function toStat(s: import('node:fs').BigIntStats): FsStat {
+  return {
+    dev: Number(s.dev),
+    ino: Number(s.ino),
+    size: Number(s.size),
+    mtimeNs: s.mtimeNs.toString(),
+    mode: Number(s.mode),
+    nlink: Number(s.nlink),
+    kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other',
+  };
+}
+
+async function writeAll(fh: fsp.FileHandle, buf: Buffer, pos: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos + off);
+    off += bytesWritten;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
+async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void): Promise<CopyResult> {
+  const rfh = await fsp.open(src, constants.O_RDONLY);
+  let wfh: fsp.FileHandle | null = null;
+  let created = false;
+  try {
+    const st = await rfh.stat({ bigint: true });
+    wfh = await fsp.open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    created = true;
+    const hash = createHash('sha256');
+    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let i = 0;
+    let pos = 0;
+    let pendingRead = rfh.read(bufs[0]!, 0, CHUNK, 0);
+    let pendingWrite: Promise<void> = Promise.resolve();
+    for (;;) {
+      const { bytesRead } = await pendingRead;
+      if (bytesRead === 0) break;
+      const chunk = bufs[i]!.subarray(0, bytesRead);
+      await pendingWrite; // frees the other buffer
+      i ^= 1;
+      pendingRead = rfh.read(bufs[i]!, 0, CHUNK, pos + bytesRead);
+      hash.update(chunk);
+      pendingWrite = writeAll(wfh, chunk, pos);
+      pos += bytesRead;
+      onProgress?.(pos);
+    }
+    await pendingWrite;
+    await wfh.chmod(Number(st.mode) & 0o7777);
+    try {
+      await wfh.chown(Number(st.uid), Number(st.gid));
+    } catch (err) {
+      if (errnoCode(err) !== 'EPERM') throw err;
+    }
+    const mtime = Number(st.mtimeNs / 1000n) / 1e6;
+    const atime = Number(st.atimeNs / 1000n) / 1e6;
+    await wfh.utimes(atime, mtime);
+    await wfh.sync();
+    const out = await wfh.stat({ bigint: true });
+    await wfh.close();
+    wfh = null;
+    await fsyncDir(path.dirname(tmpPath));
+    return { sha256: hash.digest('hex'), bytes: pos, ino: Number(out.ino) };
+  } catch (err) {
+    if (wfh) await wfh.close().catch(() => undefined);
+    if (created) await fsp.unlink(tmpPath).catch(() => undefined);
+    throw err;
+  } finally {
+    await rfh.close();
+  }
+}
+
+async function hashFile(p: string): Promise<string> {
+  const fh = await fsp.open(p, constants.O_RDONLY);
+  try {
+    const hash = createHash('sha256');
+    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let i = 0;
+    let pos = 0;
+    let pending = fh.read(bufs[0]!, 0, CHUNK, 0);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      const cur = bufs[i]!;
+      i ^= 1;
+      pending = fh.read(bufs[i]!, 0, CHUNK, pos + bytesRead);
+      hash.update(cur.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    return hash.digest('hex');
+  } finally {
+    await fh.close();
+  }
+}
+
+export function realFsPort(): FsPort {
+  return {
+    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress)),
+    hashFile: (p) => wrap('hash', p, () => hashFile(p)),
+    link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(existing, newPath)),
+    rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(from, to)),
+    unlink: (p) => wrap('unlink', p, () => fsp.unlink(p)),
+    rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(p)),
+    rmTree: (p) => wrap('remove', p, () => fsp.rm(p, { recursive: true, force: false })),
+    mkdirp: (dir) =>
+      wrap('mkdir', dir, async () => {
+        const missing: string[] = [];
+        let cur = path.resolve(dir);
+        for (;;) {
+          try {
+            const s = await fsp.lstat(cur);
+            if (!s.isDirectory()) throw new FsError(`mkdir ${dir}: ${cur} exists and is not a directory`, { code: 'ENOTDIR', path: cur });
+            break;
+          } catch (err) {
+            if (errnoCode(err) !== 'ENOENT') throw err;
+            missing.unshift(cur);
+            const parent = path.dirname(cur);
+            if (parent === cur) break;
+            cur = parent;
+          }
+        }
+        const created: string[] = [];
+        for (const d of missing) {
+          try {
+            await fsp.mkdir(d);
+            created.push(d);
+          } catch (err) {
+            if (errnoCode(err) !== 'EEXIST') throw err;
+          }
+        }
+        if (created.length) await fsyncDir(path.dirname(created[0]!));
+        return created;
+      }),
+    lstat: async (p) => {
+      try {
+        return toStat(await fsp.lstat(p, { bigint: true }));
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return null;
+        throw fsError('lstat', p, err);
+      }
+    },
+    statfs: (p) =>
+      wrap('statfs', p, async () => {
+        const s = await fsp.statfs(p);
+        return { freeBytes: s.bavail * s.bsize };
+      }),
+    readdir: (p) => wrap('readdir', p, () => fsp.readdir(p)),
+    fsyncDir: (dir) => wrap('fsync', dir, () => fsyncDir(dir)),
+  };
+}

@@ -1,0 +1,150 @@
+// The apply journal: run, group and step records written to SQLite before and after every action, committed at once.
+import type { Db } from '../catalog/db.js';
+import type { PlanGroup, PlanStep } from '../plan/types.js';
+
+export const RUN_FORMAT_VERSION = 1;
+
+export type RunStatus =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'rolled-back'
+  | 'partial'
+  | 'interrupted'
+  | 'recovered'
+  | 'needs-attention';
+export type GroupStatus = 'planned' | 'running' | 'done' | 'failed' | 'rolled-back' | 'needs-attention' | 'skipped';
+export type StepStatus = 'planned' | 'running' | 'done' | 'noop' | 'failed' | 'undone' | 'undo-failed';
+
+export interface RunStart {
+  id: string;
+  startedAt: number;
+  user: string;
+  host: string;
+  pid: number;
+  pidStart: string | null;
+  command: string;
+  planFile: string | null;
+  planHash: string | null;
+  configHash: string | null;
+  catalogSerial: number | null;
+}
+
+/** JSON-able undo data of a step; each step kind defines its own shape. */
+export type UndoData = Record<string, unknown>;
+
+/**
+ * Writes the journal. Every method commits immediately (autocommit statements on a WAL database opened with
+ * synchronous=FULL by the executor) and then calls `onBoundary` — the test-only crash hook counts these.
+ */
+export class Journal {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+    private readonly onBoundary: (what: string) => void = () => undefined,
+  ) {}
+
+  private boundary(what: string): void {
+    this.onBoundary(what);
+  }
+
+  startRun(r: RunStart): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, started_at, user, host, pid, pid_start, command, plan_file, plan_hash, config_hash, catalog_serial, status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+      )
+      .run(r.id, r.startedAt, r.user, r.host, r.pid, r.pidStart, r.command, r.planFile, r.planHash, r.configHash, r.catalogSerial);
+    this.boundary('run-start');
+  }
+
+  /** Record a group and all its steps as planned (one transaction), before any of them runs. */
+  planGroup(runId: string, idx: number, g: PlanGroup): void {
+    const txn = this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+        )
+        .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(g), JSON.stringify(g.reasons), this.now());
+      const ins = this.db.prepare(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
+      g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
+    });
+    txn();
+    this.boundary(`group-planned ${g.id}`);
+  }
+
+  stepRunning(runId: string, groupId: string, idx: number, undo: UndoData): void {
+    this.db
+      .prepare(`UPDATE run_steps SET status = 'running', undo = ?, started_at = ?, error = NULL WHERE run_id = ? AND group_id = ? AND step_index = ?`)
+      .run(JSON.stringify(undo), this.now(), runId, groupId, idx);
+    this.boundary(`step-running ${groupId}#${idx}`);
+  }
+
+  /** Progressive undo data: written BEFORE each mutation inside a step, so a crash leaves enough to undo it. */
+  stepUndo(runId: string, groupId: string, idx: number, undo: UndoData): void {
+    this.db.prepare(`UPDATE run_steps SET undo = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`).run(JSON.stringify(undo), runId, groupId, idx);
+    this.boundary(`step-undo-data ${groupId}#${idx}`);
+  }
+
+  stepFinished(runId: string, groupId: string, idx: number, status: 'done' | 'noop' | 'failed', result: unknown, error: string | null): void {
+    this.db
+      .prepare(`UPDATE run_steps SET status = ?, result = ?, error = ?, ended_at = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`)
+      .run(status, result === undefined ? null : JSON.stringify(result), error, this.now(), runId, groupId, idx);
+    this.boundary(`step-${status} ${groupId}#${idx}`);
+  }
+
+  stepUndone(runId: string, groupId: string, idx: number, status: 'undone' | 'undo-failed', error: string | null): void {
+    this.db
+      .prepare(`UPDATE run_steps SET status = ?, error = COALESCE(?, error), undone_at = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`)
+      .run(status, error, this.now(), runId, groupId, idx);
+    this.boundary(`step-${status} ${groupId}#${idx}`);
+  }
+
+  finishGroup(
+    runId: string,
+    groupId: string,
+    status: GroupStatus,
+    info: { error?: string | null; bytesCopied?: number; bytesFreed?: number; notes?: string[] } = {},
+  ): void {
+    const reasons = info.notes?.length
+      ? JSON.stringify([
+          ...(JSON.parse((this.db.prepare(`SELECT reasons FROM run_groups WHERE run_id = ? AND group_id = ?`).get(runId, groupId) as { reasons: string }).reasons) as string[]),
+          ...info.notes,
+        ])
+      : null;
+    this.db
+      .prepare(
+        `UPDATE run_groups SET status = ?, error = ?, bytes_copied = ?, bytes_freed = ?, ended_at = ?, reasons = COALESCE(?, reasons)
+         WHERE run_id = ? AND group_id = ?`,
+      )
+      .run(status, info.error ?? null, info.bytesCopied ?? 0, info.bytesFreed ?? 0, this.now(), reasons, runId, groupId);
+    this.boundary(`group-${status} ${groupId}`);
+  }
+
+  addRunNote(runId: string, note: string): void {
+    const row = this.db.prepare(`SELECT notes FROM runs WHERE id = ?`).get(runId) as { notes: string } | undefined;
+    const notes = row ? (JSON.parse(row.notes) as string[]) : [];
+    notes.push(note);
+    this.db.prepare(`UPDATE runs SET notes = ? WHERE id = ?`).run(JSON.stringify(notes), runId);
+  }
+
+  addAttention(runId: string, items: string[]): void {
+    if (!items.length) return;
+    const row = this.db.prepare(`SELECT attention FROM runs WHERE id = ?`).get(runId) as { attention: string } | undefined;
+    const all = row ? (JSON.parse(row.attention) as string[]) : [];
+    all.push(...items);
+    this.db.prepare(`UPDATE runs SET attention = ? WHERE id = ?`).run(JSON.stringify(all), runId);
+  }
+
+  finishRun(runId: string, status: RunStatus, info: { bytesCopied: number; bytesFreed: number; error: string | null }): void {
+    this.db
+      .prepare(`UPDATE runs SET status = ?, ended_at = ?, bytes_copied = ?, bytes_freed = ?, error = ? WHERE id = ?`)
+      .run(status, this.now(), info.bytesCopied, info.bytesFreed, info.error, runId);
+    this.boundary(`run-${status}`);
+  }
+
+  markRecovered(runId: string, byRunId: string, status: RunStatus): void {
+    this.db.prepare(`UPDATE runs SET status = ?, recovered_by = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`).run(status, byRunId, this.now(), runId);
+  }
+}

@@ -1,0 +1,64 @@
+// Small path helpers for apply: containment, temp names, missing directories (effects only through FsPort).
+import path from 'node:path';
+import type { FsPort } from './fs-port.js';
+
+export function trimSlash(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+export function isUnder(p: string, dir: string): boolean {
+  const d = trimSlash(dir);
+  const q = trimSlash(p);
+  return q === d || q.startsWith(d === '/' ? '/' : `${d}/`);
+}
+
+/** A temp name in `dir` owned by this run and step; the `.hashall-` prefix marks it as hashall's. */
+export function tempName(dir: string, runId: string, tag: string): string {
+  return path.join(dir, `.hashall-${runId}-${tag}.part`);
+}
+
+/** Directories between `dir` and its nearest existing ancestor that do not exist yet (outermost first). */
+export async function missingDirs(fs: FsPort, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  let cur = path.resolve(dir);
+  for (let i = 0; i < 4096; i++) {
+    const st = await fs.lstat(cur);
+    if (st) break;
+    out.unshift(cur);
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    cur = parent;
+  }
+  return out;
+}
+
+/** Nearest existing ancestor of `p` (itself if it exists). */
+export async function existingAncestor(fs: FsPort, p: string): Promise<string> {
+  let cur = path.resolve(p);
+  for (let i = 0; i < 4096; i++) {
+    if (await fs.lstat(cur)) return cur;
+    const parent = path.dirname(cur);
+    if (parent === cur) return cur;
+    cur = parent;
+  }
+  return cur;
+}
+
+/** Remove directories this step created, deepest first; a directory that is not empty is left (not ours alone). */
+export async function removeCreatedDirs(fs: FsPort, dirs: string[]): Promise<string[]> {
+  const notes: string[] = [];
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try {
+      await fs.rmdir(d);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ENOENT') continue;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        notes.push(`left directory ${d}: it holds files hashall did not create`);
+        continue;
+      }
+      throw err;
+    }
+  }
+  return notes;
+}

@@ -1,0 +1,73 @@
+// Refuses a stale saved plan before anything is touched: catalog lineage/serial, config hash, every group's fingerprint, free space.
+import { StalePlanError, HashallError } from '../errors.js';
+import type { CatalogDb } from '../catalog/db.js';
+import type { TorrentClient } from '../clients/types.js';
+import type { HashallConfig } from '../config/types.js';
+import { ACTIONABLE, PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
+import type { FsPort } from './fs-port.js';
+import { existingAncestor } from './paths.js';
+
+export interface PreflightDeps {
+  catalog: CatalogDb;
+  config: HashallConfig;
+  client: TorrentClient | null;
+  fs: FsPort;
+}
+
+export function actionableGroups(plan: Plan) {
+  return plan.groups.filter((g) => ACTIONABLE.includes(g.action) && g.steps.length > 0);
+}
+
+/** Throws StalePlanError (exit 5) naming the first mismatch groups; HashallError for a plan this version cannot read. */
+export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> {
+  if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
+    throw new HashallError(`saved plan has format version ${String(plan.formatVersion)}; this hashall reads version ${PLAN_FORMAT_VERSION}`, { hint: 'run `hashall plan` with this version' });
+  }
+  const problems: string[] = [];
+  if (plan.catalog.lineage !== deps.catalog.lineage) problems.push(`the plan was made from another catalog (lineage ${plan.catalog.lineage}, this one is ${deps.catalog.lineage})`);
+  else if (plan.catalog.serial !== deps.catalog.serial()) problems.push(`the catalog changed since planning (serial ${plan.catalog.serial} → ${deps.catalog.serial()})`);
+  if (plan.configHash !== deps.config.configHash) problems.push(`hashall.yaml changed since planning`);
+  const groups = actionableGroups(plan);
+  const needsClient = groups.some((g) => g.fingerprint.torrents.length > 0);
+  const live = new Map<string, { phase: string; savePath: string; contentPath: string }>();
+  if (needsClient) {
+    if (!deps.client) throw new HashallError('the plan involves torrents but no client is configured', { hint: 'add `client:` to hashall.yaml' });
+    const hashes = [...new Set(groups.flatMap((g) => g.fingerprint.torrents.map((t) => t.hash)))];
+    for (const t of await deps.client.listTorrents({ hashes })) live.set(t.hash.toLowerCase(), { phase: t.phase, savePath: t.savePath, contentPath: t.contentPath });
+  }
+  for (const g of groups) {
+    for (const f of g.fingerprint.files) {
+      const st = await deps.fs.lstat(f.path);
+      if (!st) problems.push(`${g.id} (${g.title}): ${f.path} no longer exists`);
+      else if (st.ino !== f.ino || st.size !== f.size || st.mtimeNs !== f.mtimeNs) problems.push(`${g.id} (${g.title}): ${f.path} changed (inode, size or mtime)`);
+    }
+    for (const t of g.fingerprint.torrents) {
+      const l = live.get(t.hash.toLowerCase());
+      if (!l) problems.push(`${g.id} (${g.title}): torrent ${t.hash} is no longer in the client`);
+      else if (l.phase !== t.phase || l.savePath !== t.clientSavePath || l.contentPath !== t.clientContentPath) {
+        problems.push(`${g.id} (${g.title}): torrent ${t.hash} is now ${l.phase} at ${l.contentPath} (planned: ${t.phase} at ${t.clientContentPath})`);
+      }
+    }
+  }
+  if (problems.length) {
+    throw new StalePlanError(`saved plan is stale:\n  - ${problems.slice(0, 20).join('\n  - ')}${problems.length > 20 ? `\n  - … and ${problems.length - 20} more` : ''}`);
+  }
+  // Free space: every target filesystem must hold the bytes to copy plus the configured reserve.
+  const need = new Map<string, { dir: string; bytes: number }>();
+  for (const g of groups) {
+    for (const s of g.steps) {
+      if (s.kind !== 'copy') continue;
+      const cur = need.get(s.toFs) ?? { dir: s.toRoot, bytes: 0 };
+      cur.bytes += s.bytes;
+      need.set(s.toFs, cur);
+    }
+  }
+  for (const [fsName, n] of need) {
+    const { freeBytes } = await deps.fs.statfs(await existingAncestor(deps.fs, n.dir));
+    if (freeBytes < n.bytes + deps.config.safety.minFree) {
+      throw new StalePlanError(`not enough free space on ${fsName}: ${freeBytes} bytes free, the plan copies ${n.bytes} bytes and keeps ${deps.config.safety.minFree} free`, {
+        hint: 'free space on the target, or re-plan',
+      });
+    }
+  }
+}

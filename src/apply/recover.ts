@@ -1,0 +1,104 @@
+// Crash recovery: find runs interrupted on this host (pid gone) and roll back — or, when only bookkeeping remained, finish — their open group.
+// Decision: a group whose every step is done (or a retire that had passed its proof and was deleting) is FINISHED
+// (deletion completed, relocation + catalog recorded); any other open group is ROLLED BACK from its journaled undo data.
+import type { CatalogDb } from '../catalog/db.js';
+import type { TorrentClient } from '../clients/types.js';
+import type { HashallConfig } from '../config/types.js';
+import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
+import type { Emit } from './events.js';
+import { defaultClientTimeoutMs, errorText, rollbackGroup, type StepRow } from './executor.js';
+import type { FsPort } from './fs-port.js';
+import { Journal } from './journal.js';
+import { isProcessAlive } from './lock.js';
+import { getRun, runningRuns } from './run-store.js';
+import { handlerFor } from './steps/index.js';
+
+export interface RecoverDeps {
+  catalog: CatalogDb;
+  config: HashallConfig;
+  client: TorrentClient | null;
+  fs: FsPort;
+  now: () => number;
+  emit: Emit;
+  /** Id of the run (or recover command) doing the recovery, recorded on the interrupted run. */
+  runId: string;
+  host: string;
+  recordTree?: RecordTree;
+  onBoundary?: (what: string) => void;
+  clientTimeoutMs?: (bytes: number) => number;
+}
+
+export interface RecoverOutcome {
+  runId: string;
+  status: 'recovered' | 'needs-attention';
+  groups: { id: string; action: 'rolled-back' | 'finished'; notes: string[] }[];
+  attention: string[];
+}
+
+/** Runs marked running whose process is gone (on this host). Runs of other hosts are left alone. */
+export function interruptedRuns(catalog: CatalogDb, host: string) {
+  return runningRuns(catalog.db).filter((r) => r.host === host && !isProcessAlive(r.pid, r.pidStart));
+}
+
+export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutcome[]> {
+  const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);
+  const out: RecoverOutcome[] = [];
+  for (const r of interruptedRuns(deps.catalog, deps.host)) {
+    deps.catalog.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(r.id);
+    const detail = getRun(deps.catalog.db, r.id)!;
+    const outcome: RecoverOutcome = { runId: r.id, status: 'recovered', groups: [], attention: [] };
+    const base = {
+      fs: deps.fs,
+      client: deps.client,
+      config: deps.config,
+      catalog: deps.catalog,
+      runId: r.id,
+      now: deps.now,
+      emit: deps.emit,
+      clientTimeoutMs: deps.clientTimeoutMs ?? defaultClientTimeoutMs,
+    };
+    for (const g of detail.groupRecords.filter((x) => x.status === 'running')) {
+      const rows: StepRow[] = g.steps.map((s) => ({ index: s.index, step: s.step, status: s.status, undo: s.undo }));
+      const open = rows.filter((s) => s.status !== 'done' && s.status !== 'noop');
+      const forwardable = open.every((s) => s.step.kind === 'retire' && (s.undo.phase === 'deleting' || s.undo.phase === 'deleted'));
+      deps.emit({ type: 'recover', runId: deps.runId, interruptedRunId: r.id, message: `${forwardable ? 'finishing' : 'rolling back'} group ${g.id} (${g.title})` });
+      if (forwardable) {
+        const notes: string[] = [];
+        try {
+          for (const s of open) {
+            notes.push(...(await handlerFor(s.step).undo(s.step, { ...base, group: g.group, stepIndex: s.index, note: (t) => notes.push(t) }, s.undo)));
+            journal.stepFinished(r.id, g.id, s.index, 'done', { recoveredBy: deps.runId }, null);
+          }
+          await recordGroupOutcome(deps.catalog, g.group, {
+            runId: r.id,
+            now: deps.now(),
+            recordTree: deps.recordTree,
+            markDone: () => journal.finishGroup(r.id, g.id, 'done', { notes: [`finished by recovery in ${deps.runId}`, ...notes] }),
+          });
+          outcome.groups.push({ id: g.id, action: 'finished', notes });
+        } catch (err) {
+          const msg = `group ${g.id} (${g.title}): finishing after the crash failed: ${errorText(err)}`;
+          outcome.attention.push(msg);
+          journal.addAttention(r.id, [msg]);
+          journal.finishGroup(r.id, g.id, 'needs-attention', { error: errorText(err) });
+          outcome.status = 'needs-attention';
+        }
+        continue;
+      }
+      const rb = await rollbackGroup(base, journal, r.id, g.group, rows);
+      if (rb.ok) {
+        journal.finishGroup(r.id, g.id, 'rolled-back', { error: `interrupted; rolled back by ${deps.runId}`, notes: rb.notes });
+        outcome.groups.push({ id: g.id, action: 'rolled-back', notes: rb.notes });
+      } else {
+        outcome.attention.push(...rb.attention);
+        journal.addAttention(r.id, rb.attention);
+        journal.finishGroup(r.id, g.id, 'needs-attention', { error: 'interrupted; rollback failed' });
+        outcome.status = 'needs-attention';
+      }
+    }
+    journal.addRunNote(r.id, `interrupted (process ${r.pid} on ${r.host} gone); ${outcome.status} by ${deps.runId}`);
+    journal.markRecovered(r.id, deps.runId, outcome.status);
+    out.push(outcome);
+  }
+  return out;
+}

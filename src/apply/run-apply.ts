@@ -1,0 +1,147 @@
+// The whole `hashall apply PLANFILE` sequence: read the plan, lock, recover interrupted runs, preflight, apply, release.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { openCatalog, type CatalogDb } from '../catalog/db.js';
+import type { TorrentClient } from '../clients/types.js';
+import type { HashallConfig } from '../config/types.js';
+import { HashallError, errnoCode } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+import type { RecordTree } from './bookkeeping.js';
+import type { Emit } from './events.js';
+import { applyPlan, type RunResult } from './executor.js';
+import { realFsPort, type FsPort } from './fs-port.js';
+import { acquireLock, describeHolder, processStartTime, releaseLock } from './lock.js';
+import { recoverInterrupted, type RecoverOutcome } from './recover.js';
+
+/** Run ids sort by time: `20261126T014442Z-3f9a`. */
+export function newRunId(now: number): string {
+  const iso = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${iso}-${randomBytes(2).toString('hex')}`;
+}
+
+export function readPlanFile(file: string): { plan: Plan; hash: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new HashallError(`cannot read plan file ${file}: ${(err as Error).message}`, {
+      hint: errnoCode(err) === 'ENOENT' ? 'save a plan with `hashall plan --out FILE` first' : undefined,
+    });
+  }
+  let plan: Plan;
+  try {
+    plan = JSON.parse(bytes.toString('utf8')) as Plan;
+  } catch (err) {
+    throw new HashallError(`plan file ${file} is not valid JSON: ${(err as Error).message}`, { hint: 'save a plan with `hashall plan --out FILE`' });
+  }
+  if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.groups) || typeof plan.catalog !== 'object') {
+    throw new HashallError(`plan file ${file} is not a hashall plan`, { hint: 'save a plan with `hashall plan --out FILE`' });
+  }
+  return { plan, hash: createHash('sha256').update(bytes).digest('hex') };
+}
+
+export interface RunApplyInput {
+  config: HashallConfig;
+  client: TorrentClient | null;
+  plan: Plan;
+  planFile: string | null;
+  planHash: string | null;
+  command: string;
+  now: () => number;
+  emit: Emit;
+  fs?: FsPort;
+  catalog?: CatalogDb;
+  recordTree?: RecordTree;
+  onBoundary?: (what: string) => void;
+  clientTimeoutMs?: (bytes: number) => number;
+  runId?: string;
+  /** Told about a stale lock taken over and about recovered runs (human text, stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RunApplyOutput {
+  result: RunResult;
+  recovered: RecoverOutcome[];
+}
+
+export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
+  const catalog = input.catalog ?? openCatalog(input.config.catalog);
+  const fs = input.fs ?? realFsPort();
+  const runId = input.runId ?? newRunId(input.now());
+  const host = os.hostname();
+  const log = input.log ?? (() => undefined);
+  try {
+    const { tookOver } = acquireLock(
+      catalog.db,
+      { runId, pid: process.pid, pidStart: processStartTime(process.pid), host, command: input.command, startedAt: input.now() },
+      { takeOverStale: true },
+    );
+    try {
+      if (tookOver) log(`stale lock of ${describeHolder(tookOver)}: that process is gone; recovering its run first`);
+      const common = { catalog, config: input.config, client: input.client, fs, now: input.now, emit: input.emit, recordTree: input.recordTree, clientTimeoutMs: input.clientTimeoutMs };
+      const recovered = await recoverInterrupted({ ...common, runId, host, onBoundary: input.onBoundary });
+      for (const r of recovered) log(`recovered interrupted run ${r.runId}: ${r.status}${r.groups.map((g) => `; group ${g.id} ${g.action}`).join('')}`);
+      if (recovered.some((r) => r.status === 'needs-attention')) {
+        throw new HashallError(`an interrupted run could not be recovered automatically: ${recovered.flatMap((r) => r.attention).join('; ')}`, {
+          hint: 'do what the run record says (`hashall runs show ID`), then apply again',
+        });
+      }
+      const user = (() => {
+        try {
+          return os.userInfo().username;
+        } catch {
+          return String(process.getuid?.() ?? 'unknown');
+        }
+      })();
+      const result = await applyPlan(
+        {
+          ...common,
+          runId,
+          identity: { user, host, pid: process.pid, pidStart: processStartTime(process.pid), command: input.command, planFile: input.planFile, planHash: input.planHash },
+          onBoundary: input.onBoundary,
+        },
+        input.plan,
+      );
+      return { result, recovered };
+    } finally {
+      releaseLock(catalog.db, runId);
+    }
+  } finally {
+    if (!input.catalog) catalog.close();
+  }
+}
+
+/** `hashall recover` on its own: lock, recover, release. */
+export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' | 'planHash'>): Promise<RecoverOutcome[]> {
+  const catalog = input.catalog ?? openCatalog(input.config.catalog);
+  const runId = input.runId ?? newRunId(input.now());
+  const host = os.hostname();
+  try {
+    const { tookOver } = acquireLock(
+      catalog.db,
+      { runId, pid: process.pid, pidStart: processStartTime(process.pid), host, command: input.command, startedAt: input.now() },
+      { takeOverStale: true },
+    );
+    if (tookOver) input.log?.(`stale lock of ${describeHolder(tookOver)} cleared`);
+    try {
+      return await recoverInterrupted({
+        catalog,
+        config: input.config,
+        client: input.client,
+        fs: input.fs ?? realFsPort(),
+        now: input.now,
+        emit: input.emit,
+        runId,
+        host,
+        recordTree: input.recordTree,
+        onBoundary: input.onBoundary,
+        clientTimeoutMs: input.clientTimeoutMs,
+      });
+    } finally {
+      releaseLock(catalog.db, runId);
+    }
+  } finally {
+    if (!input.catalog) catalog.close();
+  }
+}

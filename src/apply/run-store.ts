@@ -1,0 +1,184 @@
+// Reads run records back from the journal: list, show one run with every step, find interrupted runs.
+import type { Db } from '../catalog/db.js';
+import type { PlanGroup, PlanStep } from '../plan/types.js';
+import { RUN_FORMAT_VERSION, type GroupStatus, type RunStatus, type StepStatus, type UndoData } from './journal.js';
+
+export interface RunSummary {
+  id: string;
+  startedAt: number;
+  endedAt: number | null;
+  user: string;
+  host: string;
+  pid: number;
+  pidStart: string | null;
+  command: string;
+  planFile: string | null;
+  planHash: string | null;
+  configHash: string | null;
+  status: RunStatus;
+  groups: { total: number; done: number; failed: number; rolledBack: number };
+  bytesCopied: number;
+  bytesFreed: number;
+  error: string | null;
+  attention: string[];
+  notes: string[];
+  recoveredBy: string | null;
+}
+
+export interface StepRecord {
+  index: number;
+  kind: PlanStep['kind'];
+  status: StepStatus;
+  step: PlanStep;
+  undo: UndoData;
+  result: unknown;
+  error: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  undoneAt: number | null;
+}
+
+export interface GroupRecord {
+  id: string;
+  index: number;
+  key: string;
+  action: string;
+  title: string;
+  payloadHash: string | null;
+  status: GroupStatus;
+  reasons: string[];
+  error: string | null;
+  bytesCopied: number;
+  bytesFreed: number;
+  group: PlanGroup;
+  steps: StepRecord[];
+}
+
+export interface RunDetail extends RunSummary {
+  formatVersion: typeof RUN_FORMAT_VERSION;
+  groupRecords: GroupRecord[];
+}
+
+interface RunRow {
+  id: string;
+  started_at: number;
+  ended_at: number | null;
+  user: string;
+  host: string;
+  pid: number;
+  pid_start: string | null;
+  command: string;
+  plan_file: string | null;
+  plan_hash: string | null;
+  config_hash: string | null;
+  status: RunStatus;
+  bytes_copied: number;
+  bytes_freed: number;
+  error: string | null;
+  attention: string;
+  notes: string;
+  recovered_by: string | null;
+}
+
+function summarize(db: Db, r: RunRow): RunSummary {
+  const counts = db
+    .prepare(
+      `SELECT COUNT(*) AS total, SUM(status = 'done') AS done, SUM(status IN ('failed','needs-attention')) AS failed, SUM(status = 'rolled-back') AS rolledBack
+       FROM run_groups WHERE run_id = ?`,
+    )
+    .get(r.id) as { total: number; done: number | null; failed: number | null; rolledBack: number | null };
+  return {
+    id: r.id,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    user: r.user,
+    host: r.host,
+    pid: r.pid,
+    pidStart: r.pid_start,
+    command: r.command,
+    planFile: r.plan_file,
+    planHash: r.plan_hash,
+    configHash: r.config_hash,
+    status: r.status,
+    groups: { total: counts.total, done: counts.done ?? 0, failed: counts.failed ?? 0, rolledBack: counts.rolledBack ?? 0 },
+    bytesCopied: r.bytes_copied,
+    bytesFreed: r.bytes_freed,
+    error: r.error,
+    attention: JSON.parse(r.attention) as string[],
+    notes: JSON.parse(r.notes) as string[],
+    recoveredBy: r.recovered_by,
+  };
+}
+
+export function listRuns(db: Db): RunSummary[] {
+  const rows = db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, id DESC`).all() as RunRow[];
+  return rows.map((r) => summarize(db, r));
+}
+
+export function getRun(db: Db, id: string): RunDetail | null {
+  const r = db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+  if (!r) return null;
+  const groups = db.prepare(`SELECT * FROM run_groups WHERE run_id = ? ORDER BY idx`).all(id) as {
+    group_id: string;
+    idx: number;
+    group_key: string;
+    action: string;
+    title: string;
+    payload_hash: string | null;
+    plan_group: string;
+    status: GroupStatus;
+    reasons: string;
+    error: string | null;
+    bytes_copied: number;
+    bytes_freed: number;
+  }[];
+  const stepsStmt = db.prepare(`SELECT * FROM run_steps WHERE run_id = ? AND group_id = ? ORDER BY step_index`);
+  return {
+    formatVersion: RUN_FORMAT_VERSION,
+    ...summarize(db, r),
+    groupRecords: groups.map((g) => ({
+      id: g.group_id,
+      index: g.idx,
+      key: g.group_key,
+      action: g.action,
+      title: g.title,
+      payloadHash: g.payload_hash,
+      status: g.status,
+      reasons: JSON.parse(g.reasons) as string[],
+      error: g.error,
+      bytesCopied: g.bytes_copied,
+      bytesFreed: g.bytes_freed,
+      group: JSON.parse(g.plan_group) as PlanGroup,
+      steps: (
+        stepsStmt.all(id, g.group_id) as {
+          step_index: number;
+          kind: PlanStep['kind'];
+          status: StepStatus;
+          plan_step: string;
+          undo: string;
+          result: string | null;
+          error: string | null;
+          started_at: number | null;
+          ended_at: number | null;
+          undone_at: number | null;
+        }[]
+      ).map((s) => ({
+        index: s.step_index,
+        kind: s.kind,
+        status: s.status,
+        step: JSON.parse(s.plan_step) as PlanStep,
+        undo: JSON.parse(s.undo) as UndoData,
+        result: s.result === null ? null : (JSON.parse(s.result) as unknown),
+        error: s.error,
+        startedAt: s.started_at,
+        endedAt: s.ended_at,
+        undoneAt: s.undone_at,
+      })),
+    })),
+  };
+}
+
+/** Runs still marked `running` (their process may be alive — the caller checks pid/host). */
+export function runningRuns(db: Db): RunSummary[] {
+  return (db.prepare(`SELECT * FROM runs WHERE status = 'running' ORDER BY started_at`).all() as RunRow[]).map((r) => summarize(db, r));
+}

@@ -1,0 +1,23 @@
+// Maps each plan step kind to its handler.
+import type { PlanStep } from '../../plan/types.js';
+import { copyStep } from './copy.js';
+import { dedupeLinkStep } from './dedupe-link.js';
+import { linkViewStep } from './link-view.js';
+import { repointStep } from './repoint.js';
+import { retireStep } from './retire.js';
+import type { StepHandler } from './types.js';
+
+export function handlerFor(step: PlanStep): StepHandler<PlanStep> {
+  switch (step.kind) {
+    case 'copy':
+      return copyStep as StepHandler<PlanStep>;
+    case 'link-view':
+      return linkViewStep as StepHandler<PlanStep>;
+    case 'repoint':
+      return repointStep as StepHandler<PlanStep>;
+    case 'dedupe-link':
+      return dedupeLinkStep as StepHandler<PlanStep>;
+    case 'retire':
+      return retireStep as StepHandler<PlanStep>;
+  }
+}

@@ -1,0 +1,109 @@
+// Step `link-view`: lay out one torrent's view by hardlinking donors on the same filesystem (probing link() for real).
+// Must never: replace anything already at a view path, or remove a link it did not create.
+import path from 'node:path';
+import { FsError } from '../../errors.js';
+import type { LinkViewStep } from '../../plan/types.js';
+import type { UndoData } from '../journal.js';
+import { missingDirs, removeCreatedDirs, tempName } from '../paths.js';
+import type { StepContext, StepHandler } from './types.js';
+
+interface LinkUndo extends UndoData {
+  dirs?: string[];
+  /** Paths this step linked (or is about to link), with the donor inode they must have to be ours. */
+  links?: { path: string; ino: number }[];
+  probe?: string;
+}
+
+async function donorStat(ctx: StepContext, l: LinkViewStep['links'][number]) {
+  const d = await ctx.fs.lstat(l.donor);
+  if (!d || d.kind !== 'file' || d.size !== l.size) {
+    throw new FsError(`donor ${l.donor} is missing or changed (expected a ${l.size}-byte file)`, { path: l.donor, hint: 'run `hashall scan` and `hashall plan` again' });
+  }
+  return d;
+}
+
+/** 'same' when the path already is the donor's inode; 'absent'; throws when something else is there. */
+async function viewState(ctx: StepContext, l: LinkViewStep['links'][number], donorIno: number): Promise<'same' | 'absent'> {
+  const st = await ctx.fs.lstat(l.path);
+  if (!st) return 'absent';
+  if (st.ino === donorIno && st.kind === 'file') return 'same';
+  throw new FsError(`cannot build the view: ${l.path} already exists and is not a hardlink of ${l.donor}`, {
+    code: 'EEXIST',
+    path: l.path,
+    hint: 'hashall never replaces other files; move it away or re-plan',
+  });
+}
+
+export const linkViewStep: StepHandler<LinkViewStep> = {
+  describe: (s) => `link view of ${s.torrentHash.slice(0, 8)} at ${s.root} (${s.links.length} hardlink(s))`,
+
+  async check(step, ctx) {
+    let same = 0;
+    for (const l of step.links) {
+      const d = await donorStat(ctx, l);
+      if ((await viewState(ctx, l, d.ino)) === 'same') same++;
+    }
+    return same === step.links.length ? 'done' : 'todo';
+  },
+
+  async run(step, ctx, undoData) {
+    const undo = undoData as LinkUndo;
+    undo.dirs ??= [];
+    undo.links ??= [];
+    let probed = false;
+    for (const l of step.links) {
+      const d = await donorStat(ctx, l);
+      if ((await viewState(ctx, l, d.ino)) === 'same') continue;
+      const dir = path.dirname(l.path);
+      const missing = await missingDirs(ctx.fs, dir);
+      if (missing.length) {
+        undo.dirs.push(...missing.filter((x) => !undo.dirs!.includes(x)));
+        ctx.saveUndo(undo);
+        await ctx.fs.mkdirp(dir);
+      }
+      if (!probed) {
+        // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
+        undo.probe = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-probe`);
+        ctx.saveUndo(undo);
+        try {
+          await ctx.fs.link(l.donor, undo.probe);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          throw new FsError(`cannot hardlink ${l.donor} into ${dir}${code === 'EXDEV' ? ': different filesystems or bind mounts (EXDEV)' : ''}`, {
+            code,
+            path: dir,
+            cause: err,
+            hint: 'views are built only from a donor on the same filesystem and mount; check the filesystems in hashall.yaml',
+          });
+        }
+        await ctx.fs.unlink(undo.probe);
+        probed = true;
+      }
+      undo.links.push({ path: l.path, ino: d.ino });
+      ctx.saveUndo(undo);
+      await ctx.fs.link(l.donor, l.path);
+    }
+    return { status: 'done', result: { links: undo.links.length } };
+  },
+
+  async verify(step, ctx) {
+    for (const l of step.links) {
+      const d = await donorStat(ctx, l);
+      const st = await ctx.fs.lstat(l.path);
+      if (!st || st.ino !== d.ino) throw new FsError(`view path ${l.path} is not a hardlink of ${l.donor} after linking`, { path: l.path });
+    }
+  },
+
+  async undo(_step, ctx, undoData) {
+    const undo = undoData as LinkUndo;
+    if (undo.probe) {
+      const p = await ctx.fs.lstat(undo.probe);
+      if (p) await ctx.fs.unlink(undo.probe);
+    }
+    for (const l of [...(undo.links ?? [])].reverse()) {
+      const st = await ctx.fs.lstat(l.path);
+      if (st && st.ino === l.ino) await ctx.fs.unlink(l.path);
+    }
+    return removeCreatedDirs(ctx.fs, undo.dirs ?? []);
+  },
+};

@@ -1,0 +1,115 @@
+// Step `repoint`: pause → clear download path → setLocation → recheck → resume if it was running, each proven by reading back.
+// Must never: repoint before the files are at the target, resume a torrent that was paused, or leave one incomplete.
+import { ClientError, FsError } from '../../errors.js';
+import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
+import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
+import type { RepointStep } from '../../plan/types.js';
+import type { UndoData } from '../journal.js';
+import { trimSlash } from '../paths.js';
+import type { StepContext, StepHandler } from './types.js';
+
+interface RepointUndo extends UndoData {
+  prevSavePath?: string;
+  prevDownloadPath?: string;
+  wasRunning?: boolean;
+  autoTmm?: boolean;
+}
+
+function needClient(ctx: Pick<StepContext, 'client'>): TorrentClient {
+  if (!ctx.client) throw new ClientError('network', 'this plan repoints torrents but no torrent client is configured', { hint: 'add `client:` to hashall.yaml' });
+  return ctx.client;
+}
+
+async function mustGet(client: TorrentClient, hash: string): Promise<ClientTorrent> {
+  const t = await client.getTorrent(hash);
+  if (!t) throw new ClientError('unconfirmed', `torrent ${hash} is no longer in the client`, { hint: 'run `hashall plan` again' });
+  return t;
+}
+
+function isComplete(t: ClientTorrent): boolean {
+  return t.progress >= 1 && (t.phase === 'seeding' || t.phase === 'paused-complete');
+}
+
+function isAt(t: ClientTorrent, step: RepointStep): boolean {
+  return trimSlash(t.savePath) === trimSlash(step.toSavePath) && trimSlash(t.contentPath) === trimSlash(step.expectedContentPath);
+}
+
+export const repointStep: StepHandler<RepointStep> = {
+  describe: (s) => `repoint ${s.torrentName} (${s.torrentHash.slice(0, 8)}): ${s.fromSavePath} → ${s.toSavePath}`,
+
+  async check(step, ctx) {
+    const client = needClient(ctx);
+    const t = await mustGet(client, step.torrentHash);
+    if (isAt(t, step) && isComplete(t) && t.downloadPath === '') return 'done';
+    // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
+    const target = await ctx.fs.lstat(step.hostTo);
+    if (!target) {
+      throw new FsError(`refusing to repoint ${step.torrentName}: its files are not at ${step.hostTo}`, { path: step.hostTo, hint: 'the copy/view step did not leave them there; re-plan' });
+    }
+    if (trimSlash(t.savePath) !== trimSlash(step.fromSavePath) && trimSlash(t.savePath) !== trimSlash(step.toSavePath)) {
+      throw new ClientError('unconfirmed', `torrent ${step.torrentName} is at ${t.savePath}, expected ${step.fromSavePath}`, { hint: 'it was moved since planning; run `hashall plan` again' });
+    }
+    return 'todo';
+  },
+
+  async run(step, ctx, undoData) {
+    const undo = undoData as RepointUndo;
+    const client = needClient(ctx);
+    const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
+    const t = await mustGet(client, step.torrentHash);
+    undo.prevSavePath = t.savePath;
+    undo.prevDownloadPath = t.downloadPath;
+    undo.wasRunning = t.running;
+    undo.autoTmm = t.autoTmm;
+    ctx.saveUndo(undo);
+    if (t.running) await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
+    if (t.downloadPath !== '') {
+      await client.setDownloadPath([step.torrentHash], '');
+      await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
+    }
+    await setLocationConfirmed(client, step.torrentHash, step.toSavePath, o);
+    const moved = await mustGet(client, step.torrentHash);
+    if (trimSlash(moved.contentPath) !== trimSlash(step.expectedContentPath)) {
+      throw new ClientError('unconfirmed', `after setLocation ${step.torrentName} reports content at ${moved.contentPath}, expected ${step.expectedContentPath}`);
+    }
+    // Pointing at files that already exist leaves progress 0 until a check (qBittorrent 4.5): recheck and wait.
+    await recheckConfirmed(client, step.torrentHash, o);
+    if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; setLocation switched it off (manual mode keeps it on its new filesystem)`);
+    if (t.running) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
+    return { status: 'done', result: { wasRunning: t.running, autoTmmWas: t.autoTmm } };
+  },
+
+  async verify(step, ctx, undoData) {
+    const undo = undoData as RepointUndo;
+    const t = await mustGet(needClient(ctx), step.torrentHash);
+    if (!isAt(t, step)) throw new ClientError('unconfirmed', `${step.torrentName} reads back at ${t.savePath} / ${t.contentPath}, expected ${step.toSavePath} / ${step.expectedContentPath}`);
+    if (t.progress < 1 || t.phase === 'downloading' || t.phase === 'missing-files' || t.phase === 'error' || t.phase === 'paused-incomplete') {
+      throw new ClientError('unconfirmed', `${step.torrentName} is ${t.rawState} at progress ${t.progress} after the repoint`);
+    }
+    if (undo.wasRunning === false && t.running) throw new ClientError('unconfirmed', `${step.torrentName} was paused before and is running now`);
+  },
+
+  async undo(step, ctx, undoData) {
+    const undo = undoData as RepointUndo;
+    if (undo.prevSavePath === undefined) return []; // nothing was changed before the crash/failure
+    const client = needClient(ctx);
+    const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
+    const notes: string[] = [];
+    let t = await mustGet(client, step.torrentHash);
+    if (t.running) t = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
+    if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath) || !isComplete(t)) {
+      if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath)) await setLocationConfirmed(client, step.torrentHash, undo.prevSavePath, o);
+      await recheckConfirmed(client, step.torrentHash, o);
+    }
+    if (undo.prevDownloadPath) {
+      await client.setDownloadPath([step.torrentHash], undo.prevDownloadPath);
+      notes.push(`${step.torrentName}: restored download path ${undo.prevDownloadPath}`);
+    }
+    if (undo.autoTmm) {
+      const back = await mustGet(client, step.torrentHash);
+      if (!back.autoTmm) await setAutoManagementConfirmed(client, step.torrentHash, true, o);
+    }
+    if (undo.wasRunning) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
+    return notes;
+  },
+};

@@ -1,0 +1,49 @@
+// The contract every step kind implements: check (already done? precondition broken?) → run → verify → undo.
+import type { CatalogDb } from '../../catalog/db.js';
+import type { TorrentClient } from '../../clients/types.js';
+import type { HashallConfig } from '../../config/types.js';
+import type { PlanGroup, PlanStep } from '../../plan/types.js';
+import type { Emit } from '../events.js';
+import type { FsPort } from '../fs-port.js';
+import type { UndoData } from '../journal.js';
+
+export interface StepContext {
+  fs: FsPort;
+  client: TorrentClient | null;
+  config: HashallConfig;
+  catalog: CatalogDb;
+  runId: string;
+  group: PlanGroup;
+  stepIndex: number;
+  now: () => number;
+  emit: Emit;
+  /** Persist the step's undo data (committed) — call BEFORE each mutation it describes. */
+  saveUndo(undo: UndoData): void;
+  /** Client wait bound for a payload of `bytes` (see executor for the formula). */
+  clientTimeoutMs(bytes: number): number;
+  /** Human notes for the run record (e.g. "auto-management was on and is now off"). */
+  note(text: string): void;
+}
+
+export interface StepOutcome {
+  status: 'done' | 'noop';
+  result?: unknown;
+  bytesCopied?: number;
+  bytesFreed?: number;
+}
+
+export interface StepHandler<S extends PlanStep> {
+  /** Human one-liner for progress output. */
+  describe(step: S): string;
+  /** 'done' = nothing to do (no-op); 'todo' = run it; throws when a precondition is broken. */
+  check(step: S, ctx: StepContext): Promise<'done' | 'todo'>;
+  /** Perform the step, journaling undo data before each mutation. `undo` starts empty and is mutated + saved. */
+  run(step: S, ctx: StepContext, undo: UndoData): Promise<StepOutcome>;
+  /** Prove the effect by reading the world back; throws when it is not there. */
+  verify(step: S, ctx: StepContext, undo: UndoData): Promise<void>;
+  /**
+   * Reverse what `run` did, using only journaled undo data (also after a crash, in another process). Must be
+   * idempotent and remove only what this step created. Returns notes; throws when a person must act.
+   */
+  undo(step: S, ctx: Omit<StepContext, 'saveUndo'> & { saveUndo?: (u: UndoData) => void }, undo: UndoData): Promise<string[]>;
+}

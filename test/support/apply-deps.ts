@@ -1,0 +1,24 @@
+// Test support: ApplyDeps for in-process applyPlan calls with a recorded event list.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { TorrentClient } from '../../src/clients/types.js';
+import type { ApplyEvent } from '../../src/apply/events.js';
+import type { ApplyDeps } from '../../src/apply/executor.js';
+import { realFsPort, type FsPort } from '../../src/apply/fs-port.js';
+import type { ApplyWorld } from './apply-world.js';
+
+export function testDeps(w: ApplyWorld, over: Partial<ApplyDeps> & { fs?: FsPort; client?: TorrentClient | null } = {}): ApplyDeps & { events: ApplyEvent[] } {
+  const events: ApplyEvent[] = [];
+  return {
+    catalog: w.catalog,
+    config: w.config,
+    client: null,
+    fs: realFsPort(),
+    now: () => Date.now(),
+    runId: `t-${randomBytes(4).toString('hex')}`,
+    emit: (e) => events.push(e),
+    identity: { user: 'test', host: os.hostname(), pid: process.pid, pidStart: null, command: 'test', planFile: null, planHash: null },
+    events,
+    ...over,
+  };
+}

@@ -1,0 +1,155 @@
+// Test support for apply: two real tmpfs filesystems (stash, pool) + a bind alias, a catalog, a config, hand-built plans.
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openCatalog, type CatalogDb } from '../../src/catalog/db.js';
+import type { HashallConfig } from '../../src/config/types.js';
+import { payloadHash } from '../../src/domain/payload-hash.js';
+import type { FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
+import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
+
+export interface ApplyWorld {
+  tmp: TempDir;
+  root: string;
+  stash: string;
+  pool: string;
+  /** A bind mount of `stash` (same filesystem, another mount: link() across it gives EXDEV). */
+  stashAlias: string;
+  config: HashallConfig;
+  catalog: CatalogDb;
+  cleanup(): void;
+}
+
+export function makeApplyWorld(opts: { poolBytes?: number; stashBytes?: number } = {}): ApplyWorld {
+  const tmp = makeTempDir('hashall-apply-');
+  const root = tmp.path;
+  const stash = path.join(root, 'stash');
+  const pool = path.join(root, 'pool');
+  const stashAlias = path.join(root, 'stash-alias');
+  mountTmpfs(stash, opts.stashBytes ?? 64 << 20, 'hashall-stash');
+  mountTmpfs(pool, opts.poolBytes ?? 64 << 20, 'hashall-pool');
+  bindMount(stash, stashAlias);
+  const config: HashallConfig = {
+    version: 1,
+    configPath: path.join(root, 'hashall.yaml'),
+    configHash: 'cfg-hash-1',
+    catalog: path.join(root, 'catalog', 'catalog.db'),
+    filesystems: {
+      stash: { name: 'stash', path: stash, aliases: [stashAlias] },
+      pool: { name: 'pool', path: pool, aliases: [] },
+    },
+    seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] },
+    libraries: [path.join(stash, 'library')],
+    client: null,
+    categories: {},
+    placement: { default: 'keep', rules: [] },
+    dedupe: { filesystems: ['stash', 'pool'], minSize: 0 },
+    safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
+  };
+  const catalog = openCatalog(config.catalog);
+  return {
+    tmp,
+    root,
+    stash,
+    pool,
+    stashAlias,
+    config,
+    catalog,
+    cleanup() {
+      try {
+        catalog.close();
+      } catch {
+        /* already closed */
+      }
+      tmp.cleanup();
+    },
+  };
+}
+
+/** Deterministic pseudo-random bytes (so tests never depend on luck, and content differs per seed). */
+export function bytesFor(seed: string, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  let block = createHash('sha256').update(seed).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(out, off, 0, Math.min(block.length, size - off));
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+export function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/** Write files (relpath → content) under `root`, with a fixed old mtime. */
+export function writeTree(root: string, files: Record<string, Buffer>): void {
+  for (const [rel, data] of Object.entries(files)) {
+    const p = path.join(root, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, data, { mode: 0o640 });
+    utimesSync(p, 1_600_000_000, 1_600_000_000.123456);
+  }
+}
+
+/** Every regular file under `dir` (relpath → sha256), hidden files included. */
+export function hashTreeSync(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p, r);
+      else out[r] = sha256(readFileSync(p));
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+export function fingerprint(p: string): FileFingerprint {
+  const st = lstatSync(p, { bigint: true });
+  return { path: p, ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs.toString() };
+}
+
+export function fileList(root: string): { relpath: string; size: number; sha256: string }[] {
+  return Object.entries(hashTreeSync(root)).map(([relpath, sha]) => ({ relpath, size: lstatSync(path.join(root, relpath)).size, sha256: sha }));
+}
+
+export function payloadHashOf(root: string): string {
+  return payloadHash(fileList(root))!;
+}
+
+/** A move group copying `fromRoot` (dir) to `toRoot` on another filesystem, plus optional extra steps. */
+export function moveGroup(id: string, w: ApplyWorld, fromRoot: string, toRoot: string, extra: PlanStep[] = [], torrents: PlanGroup['torrents'] = []): PlanGroup {
+  const files = fileList(fromRoot);
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  return {
+    id,
+    key: `key-${id}`,
+    action: 'move',
+    title: path.basename(fromRoot),
+    payloadHash: payloadHash(files),
+    torrents,
+    from: { fs: 'stash', path: fromRoot },
+    to: { fs: 'pool', path: toRoot },
+    reasons: ['test: demote to pool'],
+    rule: null,
+    bytesToCopy: bytes,
+    bytesToFree: 0,
+    steps: [{ kind: 'copy', fromFs: 'stash', toFs: 'pool', fromRoot, toRoot, files, bytes }, ...extra],
+    fingerprint: { files: files.map((f) => fingerprint(path.join(fromRoot, f.relpath))), torrents: [] },
+  };
+}
+
+export function makePlan(w: ApplyWorld, groups: PlanGroup[]): Plan {
+  return {
+    formatVersion: 1,
+    createdAt: new Date(0).toISOString(),
+    configPath: w.config.configPath,
+    configHash: w.config.configHash,
+    catalog: { lineage: w.catalog.lineage, serial: w.catalog.serial() },
+    groups,
+    summary: { move: 0, reuse: 0, dedupe: 0, retire: 0, keep: 0, stay: 0, pending: 0, blocked: 0, bytesToCopy: 0, bytesToFree: {} },
+  };
+}

@@ -1,0 +1,292 @@
+// applyPlan over real tmpfs filesystems: copy (move), dedupe, retire, no-op second apply, never-overwrite, real EXDEV/ENOSPC, injected EACCES, source changed mid-copy.
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendFileSync, existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import { getRun, listRuns } from '../../../src/apply/run-store.js';
+import { faultyFsPort } from '../../support/faulty-fs.js';
+import { bytesFor, fileList, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { testDeps } from '../../support/apply-deps.js';
+import type { PlanGroup } from '../../../src/plan/types.js';
+
+let w: ApplyWorld;
+afterEach(() => w?.cleanup());
+
+function movieWorld(opts: { poolBytes?: number } = {}) {
+  w = makeApplyWorld(opts);
+  const src = path.join(w.stash, 'seeding', 'movies', 'Movie.A');
+  writeTree(src, { 'a.mkv': bytesFor('a', 3 << 20), 'sub/b.srt': bytesFor('b', 1000), 'c.nfo': bytesFor('c', 0) });
+  const dst = path.join(w.pool, 'seeding', 'movies', 'Movie.A');
+  return { src, dst, before: hashTreeSync(src) };
+}
+
+/** No temp or trash leftovers anywhere under `dir`. */
+function leftovers(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = path.join(d, n);
+      if (n.startsWith('.hashall-')) out.push(p);
+      if (lstatSync(p).isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('copy (move across filesystems)', () => {
+  it('copies every file with its bytes, mode and mtime, records the relocation, bumps the serial; a second apply is a no-op', async () => {
+    const { src, dst, before } = movieWorld();
+    const serial0 = w.catalog.serial();
+    const d = testDeps(w);
+    const res = await applyPlan(d, makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(res.status).toBe('succeeded');
+    expect(hashTreeSync(dst)).toEqual(before);
+    expect(hashTreeSync(src)).toEqual(before); // the source stays until a later retire
+    const s = lstatSync(path.join(src, 'a.mkv'), { bigint: true });
+    const t = lstatSync(path.join(dst, 'a.mkv'), { bigint: true });
+    expect(t.mode).toBe(s.mode);
+    expect(t.mtimeMs).toBe(s.mtimeMs);
+    expect(t.dev).not.toBe(s.dev);
+    expect(res.bytesCopied).toBe((3 << 20) + 1000);
+    expect(leftovers(w.pool)).toEqual([]);
+    expect(w.catalog.serial()).toBe(serial0 + 1);
+    const rel = w.catalog.db.prepare(`SELECT * FROM relocations`).all() as { source_root: string; target_root: string; payload_hash: string }[];
+    expect(rel).toHaveLength(1);
+    expect(rel[0]).toMatchObject({ source_root: src, target_root: dst, payload_hash: payloadHashOf(src) });
+    const run = getRun(w.catalog.db, res.runId)!;
+    expect(run.groupRecords[0]!.steps[0]!.status).toBe('done');
+    expect(d.events.some((e) => e.type === 'copy-progress')).toBe(true);
+
+    const again = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(again.status).toBe('succeeded');
+    expect(again.bytesCopied).toBe(0);
+    expect(getRun(w.catalog.db, again.runId)!.groupRecords[0]!.steps[0]!.status).toBe('noop');
+    expect(listRuns(w.catalog.db)).toHaveLength(2);
+  });
+
+  it('never overwrites different content at the target: the group is rolled back and both sides are unchanged', async () => {
+    const { src, dst, before } = movieWorld();
+    writeTree(dst, { 'sub/b.srt': Buffer.from('someone else') });
+    const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
+    const res = await applyPlan(testDeps(w), plan);
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/something else is already there/);
+    expect(hashTreeSync(dst)).toEqual({ 'sub/b.srt': sha256(Buffer.from('someone else')) });
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+
+  it('a real ENOSPC on a small tmpfs target rolls the group back and leaves no partial files', async () => {
+    const { src, dst, before } = movieWorld({ poolBytes: 2 << 20 });
+    const res = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]), { skipPreflight: true });
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/ENOSPC|no space/i);
+    expect(existsSync(path.join(w.pool, 'seeding'))).toBe(false); // created dirs removed
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+
+  it('preflight refuses a copy that would not fit (exit 5) before touching anything', async () => {
+    const { src, dst } = movieWorld({ poolBytes: 2 << 20 });
+    await expect(applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).rejects.toMatchObject({ exitCode: 5 });
+    expect(readdirSync(w.pool)).toEqual([]);
+  });
+
+  it('an injected EACCES on the second file undoes the first one', async () => {
+    const { src, dst, before } = movieWorld();
+    const fs = faultyFsPort(realFsPort(), [{ op: 'copyFileVerified', nth: 2, code: 'EACCES' }]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(fs.fired).toHaveLength(1);
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/EACCES/);
+    expect(readdirSync(w.pool)).toEqual([]);
+    expect(hashTreeSync(src)).toEqual(before);
+    const steps = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps;
+    expect(steps[0]!.status).toBe('undone');
+  });
+
+  it('a source file modified during its copy aborts the group', async () => {
+    const { src, dst } = movieWorld();
+    const victim = path.join(src, 'a.mkv');
+    const fs = faultyFsPort(realFsPort(), [{ op: 'copyFileVerified', nth: 1, pathIncludes: 'a.mkv', after: () => appendFileSync(victim, 'late write') }]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/changed while it was being copied/);
+    expect(readdirSync(w.pool)).toEqual([]);
+    expect(lstatSync(victim).size).toBe((3 << 20) + 'late write'.length); // the writer's data is untouched
+  });
+
+  it('continues with the next group after a group-local failure (partial)', async () => {
+    const { src, dst } = movieWorld();
+    const src2 = path.join(w.stash, 'seeding', 'movies', 'Movie.B');
+    writeTree(src2, { 'x.bin': bytesFor('x', 5000) });
+    const dst2 = path.join(w.pool, 'seeding', 'movies', 'Movie.B');
+    writeTree(dst, { 'a.mkv': Buffer.from('conflict') });
+    const res = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst), moveGroup('g2', w, src2, dst2)]));
+    expect(res.status).toBe('partial');
+    expect(res.groups.map((g) => g.status)).toEqual(['rolled-back', 'done']);
+    expect(hashTreeSync(dst2)).toEqual(hashTreeSync(src2));
+  });
+});
+
+describe('link-view', () => {
+  it('builds hardlinks from a same-filesystem donor; existing identical links are no-ops', async () => {
+    w = makeApplyWorld();
+    const donor = path.join(w.stash, 'seeding', 'movies', 'M', 'm.mkv');
+    writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
+    const view = path.join(w.stash, 'seeding', 'cross-seed', 'trk', 'M', 'm.mkv');
+    const group: PlanGroup = {
+      ...moveGroup('g1', w, path.dirname(donor), path.join(w.pool, 'x')),
+      action: 'reuse',
+      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: path.dirname(view), links: [{ donor, path: view, size: 4096, sha256: sha256(bytesFor('m', 4096)) }] }],
+    };
+    const res = await applyPlan(testDeps(w), makePlan(w, [group]));
+    expect(res.status).toBe('succeeded');
+    expect(lstatSync(view).ino).toBe(lstatSync(donor).ino);
+    expect(leftovers(w.stash)).toEqual([]);
+    const again = await applyPlan(testDeps(w), makePlan(w, [group]));
+    expect(getRun(w.catalog.db, again.runId)!.groupRecords[0]!.steps[0]!.status).toBe('noop');
+  });
+
+  it('a real EXDEV across a bind mount of the same filesystem fails the group and removes the directories it made', async () => {
+    w = makeApplyWorld();
+    const donor = path.join(w.stash, 'seeding', 'M', 'm.mkv');
+    writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
+    const view = path.join(w.stashAlias, 'seeding', 'view', 'M', 'm.mkv');
+    const group: PlanGroup = {
+      ...moveGroup('g1', w, path.dirname(donor), path.join(w.pool, 'x')),
+      action: 'reuse',
+      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: path.dirname(view), links: [{ donor, path: view, size: 4096, sha256: 'x' }] }],
+    };
+    const res = await applyPlan(testDeps(w), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/EXDEV/);
+    expect(existsSync(path.join(w.stash, 'seeding', 'view'))).toBe(false);
+    expect(existsSync(donor)).toBe(true);
+  });
+
+  it('refuses to replace a different file at a view path', async () => {
+    w = makeApplyWorld();
+    const donor = path.join(w.stash, 'seeding', 'M', 'm.mkv');
+    writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
+    const view = path.join(w.stash, 'seeding', 'view', 'm.mkv');
+    writeTree(path.dirname(view), { 'm.mkv': bytesFor('other', 4096) });
+    const group: PlanGroup = {
+      ...moveGroup('g1', w, path.dirname(donor), path.join(w.pool, 'x')),
+      action: 'reuse',
+      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: path.dirname(view), links: [{ donor, path: view, size: 4096, sha256: 'x' }] }],
+    };
+    const res = await applyPlan(testDeps(w), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(hashTreeSync(path.dirname(view))['m.mkv']).toBe(sha256(bytesFor('other', 4096)));
+  });
+});
+
+function dedupeGroup(keeper: string, dup: string, size: number, sha: string): PlanGroup {
+  return {
+    id: 'd1',
+    key: 'dedupe-1',
+    action: 'dedupe',
+    title: path.basename(dup),
+    payloadHash: null,
+    torrents: [],
+    from: null,
+    to: null,
+    reasons: ['test dedupe'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: size,
+    steps: [{ kind: 'dedupe-link', fs: 'stash', keeper: { ...fingerprint(keeper), sha256: sha }, duplicate: { ...fingerprint(dup), sha256: sha } }],
+    fingerprint: { files: [fingerprint(keeper), fingerprint(dup)], torrents: [] },
+  };
+}
+
+describe('dedupe-link', () => {
+  it('replaces the duplicate by a hardlink of the keeper and frees its bytes', async () => {
+    w = makeApplyWorld();
+    const data = bytesFor('dup', 100_000);
+    writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
+    const keeper = path.join(w.stash, 'seeding/a/f.bin');
+    const dup = path.join(w.stash, 'seeding/b/f.bin');
+    const res = await applyPlan(testDeps(w), makePlan(w, [dedupeGroup(keeper, dup, data.length, sha256(data))]));
+    expect(res.status).toBe('succeeded');
+    expect(res.bytesFreed).toBe(data.length);
+    expect(lstatSync(dup).ino).toBe(lstatSync(keeper).ino);
+    expect(hashTreeSync(path.join(w.stash, 'seeding'))).toEqual({ 'a/f.bin': sha256(data), 'b/f.bin': sha256(data) });
+    expect(leftovers(w.stash)).toEqual([]);
+  });
+
+  it('refuses when the bytes differ from the plan (full re-hash right before), changing nothing', async () => {
+    w = makeApplyWorld();
+    const data = bytesFor('dup', 100_000);
+    const other = Buffer.from(data);
+    other[50_000] = other[50_000]! ^ 1;
+    writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': other });
+    const keeper = path.join(w.stash, 'seeding/a/f.bin');
+    const dup = path.join(w.stash, 'seeding/b/f.bin');
+    const res = await applyPlan(testDeps(w), makePlan(w, [dedupeGroup(keeper, dup, data.length, sha256(data))]));
+    expect(res.status).toBe('rolled-back');
+    expect(lstatSync(dup).ino).not.toBe(lstatSync(keeper).ino);
+    expect(hashTreeSync(path.join(w.stash, 'seeding'))['b/f.bin']).toBe(sha256(other));
+  });
+});
+
+function retireGroup(w: ApplyWorld, source: string, kept: string, relocationId: number): PlanGroup {
+  const files = fileList(source);
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  return {
+    id: 'r1',
+    key: 'retire-1',
+    action: 'retire',
+    title: path.basename(source),
+    payloadHash: payloadHashOf(source),
+    torrents: [],
+    from: { fs: 'stash', path: source },
+    to: null,
+    reasons: ['test retire'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: bytes,
+    steps: [{ kind: 'retire', fs: 'stash', root: source, payloadHash: payloadHashOf(source), keptRoot: kept, keptFs: 'pool', relocationId, bytes }],
+    fingerprint: { files: files.map((f) => fingerprint(path.join(source, f.relpath))), torrents: [] },
+  };
+}
+
+describe('retire', () => {
+  it('moves a verified move to the trash and deletes it; the relocation is marked retired', async () => {
+    const { src, dst, before } = movieWorld();
+    const moved = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(moved.status).toBe('succeeded');
+    const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(w, src, dst, relId)]));
+    expect(res.status).toBe('succeeded');
+    expect(existsSync(src)).toBe(false);
+    expect(hashTreeSync(dst)).toEqual(before);
+    expect(existsSync(path.join(w.stash, '.hashall-trash'))).toBe(false); // the trash dirs it created are gone too
+    expect((w.catalog.db.prepare(`SELECT retired_at FROM relocations WHERE id = ?`).get(relId) as { retired_at: number | null }).retired_at).not.toBeNull();
+    expect(res.bytesFreed).toBe((3 << 20) + 1000);
+  });
+
+  it('never deletes the last copy: a kept copy that differs puts the source back', async () => {
+    const { src, dst, before } = movieWorld();
+    await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+    const plan = makePlan(w, [retireGroup(w, src, dst, relId)]);
+    writeFileSync(path.join(dst, 'sub', 'b.srt'), 'corrupted');
+    const res = await applyPlan(testDeps(w), plan);
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/the source stays/);
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+
+  it('a failure while staging the source (injected EXDEV on the rename into the trash) keeps the source and the kept copy', async () => {
+    const { src, dst, before } = movieWorld();
+    await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+    const fs = faultyFsPort(realFsPort(), [{ op: 'rename', nth: 1, code: 'EXDEV' }]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(w, src, dst, relId)]));
+    expect(res.status).toBe('rolled-back');
+    expect(hashTreeSync(src)).toEqual(before);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+});
