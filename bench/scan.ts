@@ -1,0 +1,144 @@
+// Benchmark of the scanner against find/openssl on a generated tree: initial scan, no-change rescan, peak RSS.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openCatalog } from '../src/catalog/db.js';
+import { scanRoots } from '../src/catalog/scanner.js';
+
+export interface ScanBenchOptions {
+  dir?: string;
+  files?: number;
+  bytes?: number;
+  /** Files of the peak-RSS rescan tree (default 200k). */
+  rssFiles?: number;
+}
+
+function scale(): number {
+  const s = Number(process.env.HASHALL_BENCH_SCALE ?? '1');
+  return Number.isFinite(s) && s > 0 ? s : 1;
+}
+
+/** ~`files` files totalling ~`bytes`: 95% small (0–64 KiB), a few large, 3% hardlinks, 2% duplicates. */
+export function generateTree(dir: string, files: number, bytes: number): void {
+  const pool = randomBytes(8 * 1024 * 1024);
+  const large = Math.max(1, Math.floor(files * 0.005));
+  const smallCount = files - large;
+  let written = 0;
+  const prev: string[] = [];
+  for (let i = 0; i < smallCount; i++) {
+    const d = path.join(dir, `cat${Math.floor(i / 50) % 7}`, `t${Math.floor(i / 50)}`);
+    if (i % 50 === 0) mkdirSync(d, { recursive: true });
+    const p = path.join(d, `f${i}.bin`);
+    if (i % 33 === 5 && prev.length) {
+      linkSync(prev[prev.length - 1] as string, p);
+      continue;
+    }
+    const size = i % 50 === 7 ? 0 : (i * 7919) % 65536;
+    const off = i % 50 === 9 && prev.length ? 0 : (i * 104729) % (pool.length - 65536);
+    writeFileSync(p, pool.subarray(off, off + size));
+    written += size;
+    prev.push(p);
+  }
+  const each = Math.max(1, Math.floor((bytes - written) / large));
+  mkdirSync(path.join(dir, 'large'), { recursive: true });
+  for (let i = 0; i < large; i++) {
+    const buf = Buffer.allocUnsafe(each);
+    for (let o = 0; o < each; o += pool.length) pool.copy(buf, o, (i * 4099) % 1024, Math.min(pool.length, (i * 4099) % 1024 + each - o));
+    buf.writeUInt32LE(i, 0);
+    writeFileSync(path.join(dir, 'large', `big${i}.bin`), buf);
+  }
+}
+
+function timed(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+async function scanOnce(catalogFile: string, dir: string): Promise<void> {
+  const c = openCatalog(catalogFile);
+  try {
+    await scanRoots(c, [{ path: dir, kind: 'adhoc' }], { drift: 'metadata', filesystems: {}, now: () => Date.now(), hashWorkers: 2 });
+  } finally {
+    c.close();
+  }
+}
+
+/** Child mode: one no-change rescan, then print {ms, maxRssKiB} as JSON. */
+async function child(catalogFile: string, dir: string): Promise<void> {
+  const ms = await timedAsync(() => scanOnce(catalogFile, dir));
+  process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
+}
+
+function rescanInChild(catalogFile: string, dir: string): { ms: number; wallMs: number; maxRssKiB: number } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', catalogFile, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`rescan child failed: ${r.stderr}`);
+  const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
+  return { ...(JSON.parse(r.stdout.trim().split('\n').pop() as string) as { ms: number; maxRssKiB: number }), wallMs };
+}
+
+export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, number>> {
+  const s = scale();
+  const files = opts.files ?? Math.round(20_000 * s);
+  const bytes = opts.bytes ?? Math.round(2 * 1024 ** 3 * s);
+  const rssFiles = opts.rssFiles ?? Math.round(200_000 * s);
+  const base = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'hashall-bench-'));
+  const tree = path.join(base, 'tree');
+  const rssTree = path.join(base, 'rss-tree');
+  try {
+    generateTree(tree, files, bytes);
+    const catalogFile = path.join(base, 'catalog.db');
+    const opensslMs = timed(() => execFileSync('sh', ['-c', `find "$1" -type f -print0 | xargs -0 -P2 -n256 openssl dgst -sha256 > /dev/null`, 'sh', tree]));
+    const initialMs = await timedAsync(() => scanOnce(catalogFile, tree));
+    const findMs = timed(() => execFileSync('sh', ['-c', `find "$1" -printf '%i %s %T@ %p\\n' > /dev/null`, 'sh', tree]));
+    const rescan = rescanInChild(catalogFile, tree);
+    // Peak RSS of a no-change rescan of many small files.
+    for (let i = 0; i < rssFiles; i++) {
+      if (i % 1000 === 0) mkdirSync(path.join(rssTree, `d${i / 1000}`), { recursive: true });
+      writeFileSync(path.join(rssTree, `d${Math.floor(i / 1000)}`, `f${i}`), String(i));
+    }
+    const rssCatalog = path.join(base, 'rss.db');
+    await scanOnce(rssCatalog, rssTree);
+    const rssFindMs = timed(() => execFileSync('sh', ['-c', `find "$1" -printf '%i %s %T@ %p\\n' > /dev/null`, 'sh', rssTree]));
+    const big = rescanInChild(rssCatalog, rssTree);
+    return {
+      files,
+      bytes,
+      initialScanMs: Math.round(initialMs),
+      opensslMs: Math.round(opensslMs),
+      initialVsOpenssl: +(initialMs / opensslMs).toFixed(2),
+      rescanMs: Math.round(rescan.ms),
+      findMs: Math.round(findMs),
+      rescanVsFind: +(rescan.ms / findMs).toFixed(2),
+      rescanWallMs: Math.round(rescan.wallMs),
+      rescanWallVsFind: +(rescan.wallMs / findMs).toFixed(2),
+      rssFiles,
+      rssRescanMs: Math.round(big.ms),
+      rssFindMs: Math.round(rssFindMs),
+      rssRescanVsFind: +(big.ms / rssFindMs).toFixed(2),
+      rssRescanWallVsFind: +(big.wallMs / rssFindMs).toFixed(2),
+      rssRescanPeakMiB: Math.round(big.maxRssKiB / 1024),
+    };
+  } finally {
+    if (!opts.dir) rmSync(base, { recursive: true, force: true });
+  }
+}
+
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] === self) {
+  if (process.argv[2] === '--child') {
+    await child(process.argv[3] as string, process.argv[4] as string);
+  } else {
+    const r = await run();
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  }
+}
