@@ -1,27 +1,45 @@
 // After a group's steps all succeeded: record the relocation / retirement and the new files in the catalog, bump the serial.
+import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { PlanGroup } from '../plan/types.js';
 
 /** Records the files now under `root` (scanner's subtree scan, wired by the CLI); optional so apply works before it exists. */
-export type RecordTree = (root: string, fsName: string) => Promise<void>;
+export type RecordTree = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
 
-/** The synchronous, transactional part; `markDone` marks the group done in the same transaction. */
+/** Refresh the catalog (best effort, notes on failure), then in ONE transaction: relocation rows, serial bump, group done. */
 export async function recordGroupOutcome(
   catalog: CatalogDb,
   group: PlanGroup,
-  info: { runId: string; now: number; recordTree?: RecordTree | undefined; markDone: () => void },
-): Promise<void> {
-  if (info.recordTree) {
-    if ((group.action === 'move' || group.action === 'reuse') && group.to) await info.recordTree(group.to.path, group.to.fs);
+  info: { runId: string; now: number; changed: boolean; recordTree?: RecordTree | undefined; markDone: () => void },
+): Promise<string[]> {
+  const notes: string[] = [];
+  if (info.recordTree && info.changed) {
+    // The data change already happened and was verified: a failed catalog refresh is reported, never undone.
+    const record = async (root: string, fsName: string) => {
+      try {
+        await info.recordTree!(catalog, root, fsName);
+      } catch (err) {
+        notes.push(`catalog not refreshed for ${root} (${(err as Error).message}); run \`hashall scan\` before the next plan`);
+      }
+    };
+    if ((group.action === 'move' || group.action === 'reuse') && group.to) await record(group.to.path, group.to.fs);
     if (group.action === 'dedupe') {
-      for (const s of group.steps) if (s.kind === 'dedupe-link') await info.recordTree(s.duplicate.path, s.fs);
+      for (const s of group.steps) if (s.kind === 'dedupe-link') await record(path.dirname(s.duplicate.path), s.fs);
     }
     if (group.action === 'retire') {
-      for (const s of group.steps) if (s.kind === 'retire') await info.recordTree(s.root, s.fs);
+      for (const s of group.steps) if (s.kind === 'retire') await record(path.dirname(s.root), s.fs);
     }
   }
   const txn = catalog.db.transaction(() => {
-    if ((group.action === 'move' || group.action === 'reuse') && group.from && group.to && group.payloadHash) {
+    let changed = info.changed;
+    const exists =
+      group.from && group.to && group.payloadHash
+        ? catalog.db
+            .prepare(`SELECT id FROM relocations WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
+            .get(group.payloadHash, group.from.path, group.to.path)
+        : undefined;
+    if ((group.action === 'move' || group.action === 'reuse') && group.from && group.to && group.payloadHash && !exists) {
+      changed = true;
       catalog.db
         .prepare(
           `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at)
@@ -30,10 +48,16 @@ export async function recordGroupOutcome(
         .run(group.payloadHash, group.from.fs, group.from.path, group.to.fs, group.to.path, JSON.stringify(group.torrents.map((t) => t.hash)), info.runId, info.now);
     }
     if (group.action === 'retire') {
-      for (const s of group.steps) if (s.kind === 'retire') catalog.db.prepare(`UPDATE relocations SET retired_at = ? WHERE id = ?`).run(info.now, s.relocationId);
+      for (const s of group.steps) {
+        if (s.kind !== 'retire') continue;
+        const r = catalog.db.prepare(`UPDATE relocations SET retired_at = ? WHERE id = ? AND retired_at IS NULL`).run(info.now, s.relocationId);
+        if (r.changes) changed = true;
+      }
     }
-    catalog.bumpSerial();
+    // A group whose steps were all no-ops and whose relocation is already recorded changed nothing: no new serial.
+    if (changed) catalog.bumpSerial();
     info.markDone();
   });
   txn();
+  return notes;
 }

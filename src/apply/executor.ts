@@ -236,12 +236,14 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
       }
     }
     if (failure === null) {
-      await recordGroupOutcome(deps.catalog, group, {
+      const markDone = () => journal.finishGroup(runId, group.id, 'done', { bytesCopied, bytesFreed, notes: groupNotes });
+      groupNotes.push(...(await recordGroupOutcome(deps.catalog, group, {
         runId,
         now: deps.now(),
+        changed: rows.some((r) => r.status === 'done'),
         recordTree: deps.recordTree,
-        markDone: () => journal.finishGroup(runId, group.id, 'done', { bytesCopied, bytesFreed, notes: groupNotes }),
-      });
+        markDone,
+      })));
       notes.push(...groupNotes);
       results.push({ id: group.id, title: group.title, action: group.action, status: 'done', error: null, bytesCopied, bytesFreed });
       deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });

@@ -69,13 +69,14 @@ export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutc
             notes.push(...(await handlerFor(s.step).undo(s.step, { ...base, group: g.group, stepIndex: s.index, note: (t) => notes.push(t) }, s.undo)));
             journal.stepFinished(r.id, g.id, s.index, 'done', { recoveredBy: deps.runId }, null);
           }
-          await recordGroupOutcome(deps.catalog, g.group, {
+          const more = await recordGroupOutcome(deps.catalog, g.group, {
             runId: r.id,
             now: deps.now(),
+            changed: true,
             recordTree: deps.recordTree,
             markDone: () => journal.finishGroup(r.id, g.id, 'done', { notes: [`finished by recovery in ${deps.runId}`, ...notes] }),
           });
-          outcome.groups.push({ id: g.id, action: 'finished', notes });
+          outcome.groups.push({ id: g.id, action: 'finished', notes: [...notes, ...more] });
         } catch (err) {
           const msg = `group ${g.id} (${g.title}): finishing after the crash failed: ${errorText(err)}`;
           outcome.attention.push(msg);

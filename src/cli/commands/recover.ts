@@ -1,5 +1,47 @@
-// CLI command `hashall recover` (placeholder: registers nothing until implemented).
+// CLI command `hashall recover`: roll back (or finish) the open group of apply runs interrupted on this host.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
+import { setExitCode } from '../exit.js';
+import { runRecover } from '../../apply/run-apply.js';
+import { eventSink, makeClient, makeRecordTree } from '../apply-support.js';
 
-export function register(_program: Command, _ctx: CliContext): void {}
+interface RecoverOptions extends ConfigOptionValues {
+  json?: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('recover')
+    .description('roll back the half-done group of an interrupted apply (kill -9, power loss) using its journal')
+    .option('--json', 'one JSON document on stdout');
+  addConfigOption(cmd);
+  cmd.action(async (opts: RecoverOptions, command: Command) => {
+    const { config } = loadConfigForCommand(opts, ctx);
+    const client = makeClient(config, ctx);
+    const sink = eventSink(ctx, false);
+    try {
+      const out = await runRecover({
+        config,
+        client,
+        command: 'hashall recover',
+        now: ctx.now,
+        emit: sink.emit,
+        recordTree: makeRecordTree(config, ctx),
+        log: (l) => ctx.stderr.write(`hashall: ${l}\n`),
+      });
+      if (opts.json) ctx.stdout.write(JSON.stringify({ recovered: out }, null, 2) + '\n');
+      else if (!out.length) ctx.stdout.write('nothing to recover: no interrupted run on this host\n');
+      else {
+        for (const r of out) {
+          ctx.stdout.write(`run ${r.runId}: ${r.status}\n`);
+          for (const g of r.groups) ctx.stdout.write(`  group ${g.id}: ${g.action}\n`);
+          for (const a of r.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${a}\n`);
+        }
+      }
+      setExitCode(command, out.some((r) => r.status === 'needs-attention') ? 1 : 0);
+    } finally {
+      await client?.close();
+    }
+  });
+}

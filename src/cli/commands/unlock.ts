@@ -1,5 +1,31 @@
-// CLI command `hashall unlock` (placeholder: registers nothing until implemented).
+// CLI command `hashall unlock RUN_ID [--force]`: clear the apply lock of a run whose process is gone.
+import os from 'node:os';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
+import { openCatalog } from '../../catalog/db.js';
+import { describeHolder, unlockRun } from '../../apply/lock.js';
 
-export function register(_program: Command, _ctx: CliContext): void {}
+interface UnlockOptions extends ConfigOptionValues {
+  force?: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('unlock')
+    .description('clear the apply lock held by RUN_ID when its process is gone (then `hashall recover` rolls back its open group)')
+    .argument('<run-id>', 'the run holding the lock (named in the "lock held" error)')
+    .option('--force', 'clear it even if hashall cannot prove the holder is gone (e.g. it ran on another host)');
+  addConfigOption(cmd);
+  cmd.action((runId: string, opts: UnlockOptions) => {
+    const { config } = loadConfigForCommand(opts, ctx);
+    const catalog = openCatalog(config.catalog);
+    try {
+      const holder = unlockRun(catalog.db, runId, { host: os.hostname(), force: Boolean(opts.force) });
+      ctx.stdout.write(`unlocked: ${describeHolder(holder)}\n`);
+      ctx.stderr.write('hashall: the next `hashall apply` (or `hashall recover`) rolls back whatever that run left half done\n');
+    } finally {
+      catalog.close();
+    }
+  });
+}

@@ -64,6 +64,8 @@ describe('copy (move across filesystems)', () => {
     expect(again.bytesCopied).toBe(0);
     expect(getRun(w.catalog.db, again.runId)!.groupRecords[0]!.steps[0]!.status).toBe('noop');
     expect(listRuns(w.catalog.db)).toHaveLength(2);
+    expect(w.catalog.serial()).toBe(serial0 + 1); // nothing changed: no new serial, no second relocation
+    expect((w.catalog.db.prepare(`SELECT COUNT(*) AS n FROM relocations`).get() as { n: number }).n).toBe(1);
   });
 
   it('never overwrites different content at the target: the group is rolled back and both sides are unchanged', async () => {

@@ -1,0 +1,100 @@
+// kill -9 of apply at every journal boundary of a move (copy) group, then recover/rerun: converges, nothing lost, no leftovers.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { readLock } from '../../../src/apply/lock.js';
+import { getRun } from '../../../src/apply/run-store.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree } from '../../support/apply-world.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function hashallFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = path.join(d, n);
+      if (n.startsWith('.hashall-')) out.push(p);
+      if (lstatSync(p).isDirectory()) walk(p);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+describe('kill -9 at every step boundary', () => {
+  it('each crash is rolled back (or finished) by the next run, which then converges', async () => {
+    let finishedNormally = false;
+    let crashes = 0;
+    for (let n = 1; n <= 40 && !finishedNormally; n++) {
+      const w = makeApplyWorld();
+      try {
+        const src = path.join(w.stash, 'seeding', 'movies', 'Movie.K');
+        writeTree(src, { 'a.bin': bytesFor('ka', 1 << 20), 'd/b.bin': bytesFor('kb', 70_000), 'd/e/c.bin': bytesFor('kc', 10) });
+        const before = hashTreeSync(src);
+        const dst = path.join(w.pool, 'seeding', 'movies', 'Movie.K');
+        const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
+        const cfgFile = path.join(w.root, 'config.json');
+        const planFile = path.join(w.root, 'plan.json');
+        writeFileSync(cfgFile, JSON.stringify(w.config));
+        writeFileSync(planFile, JSON.stringify(plan));
+        const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
+          cwd: repo,
+          env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        if (child.signal !== 'SIGKILL') {
+          expect(child.status, child.stderr).toBe(0);
+          expect(JSON.parse(child.stdout).status).toBe('succeeded');
+          finishedNormally = true;
+          expect(hashTreeSync(dst)).toEqual(before);
+          continue;
+        }
+        crashes++;
+        // The killed run left its lock and a journal.
+        expect(readLock(w.catalog.db)).not.toBeNull();
+        expect(hashTreeSync(src)).toEqual(before); // the source is never touched by a move
+        const common = { config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
+        let recoveredRun: string | null = null;
+        if (n % 2 === 1) {
+          const rec = await runRecover({ ...common, command: 'test recover' });
+          expect(rec.length).toBeLessThanOrEqual(1);
+          recoveredRun = rec[0]?.runId ?? null;
+          if (rec[0]) expect(rec[0].status).toBe('recovered');
+          expect(readLock(w.catalog.db)).toBeNull();
+          // Rolled back: nothing of ours left on the target; finished: the full copy is there.
+          const poolFiles = existsSync(dst) ? hashTreeSync(dst) : {};
+          expect([{}, before]).toContainEqual(poolFiles);
+          expect(hashallFiles(w.pool)).toEqual([]);
+        }
+        // The rerun (a fresh plan if the catalog moved on) recovers anything left and converges.
+        const fresh = makePlan(w, [moveGroup('g1', w, src, dst)]);
+        const rerun = () => runApply({ ...common, plan: makePlan(w, [moveGroup('g1', w, src, dst)]), planFile: null, planHash: null, command: 'test rerun' });
+        let out;
+        try {
+          out = await runApply({ ...common, plan: fresh, planFile: null, planHash: null, command: 'test rerun' });
+        } catch (err) {
+          // Recovery FINISHED the group (bumping the serial), so the plan made before it is stale: re-plan, as a user would.
+          expect((err as { exitCode?: number }).exitCode).toBe(5);
+          const rec = getRun(w.catalog.db, (w.catalog.db.prepare(`SELECT id FROM runs WHERE status = 'recovered'`).get() as { id: string }).id)!;
+          expect(rec.groupRecords[0]!.status).toBe('done');
+          out = await rerun();
+        }
+        expect(out.result.status).toBe('succeeded');
+        if (n % 2 === 0) recoveredRun = out.recovered[0]?.runId ?? null;
+        expect(hashTreeSync(dst)).toEqual(before);
+        expect(hashTreeSync(src)).toEqual(before);
+        expect(hashallFiles(w.pool)).toEqual([]);
+        if (recoveredRun) expect(['recovered']).toContain(getRun(w.catalog.db, recoveredRun)!.status);
+        expect((w.catalog.db.prepare(`SELECT COUNT(*) AS n FROM relocations`).get() as { n: number }).n).toBe(1);
+      } finally {
+        w.cleanup();
+      }
+    }
+    expect(finishedNormally).toBe(true);
+    expect(crashes).toBeGreaterThan(8);
+  });
+});
