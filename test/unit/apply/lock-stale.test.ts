@@ -1,0 +1,140 @@
+// The global lock (exit 4, stale detection, unlock) and stale saved plans (exit 5), in-process and through the CLI.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { acquireLock, isStale, readLock, releaseLock, unlockRun } from '../../../src/apply/lock.js';
+import { runApply } from '../../../src/apply/run-apply.js';
+import { preflight } from '../../../src/apply/preflight.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import { listRuns } from '../../../src/apply/run-store.js';
+import { ExitCode } from '../../../src/errors.js';
+import { runCli } from '../../support/cli.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+
+let w: ApplyWorld;
+afterEach(() => w?.cleanup());
+
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+function world() {
+  w = makeApplyWorld();
+  const src = path.join(w.stash, 'seeding', 'movies', 'L');
+  writeTree(src, { 'a.bin': bytesFor('la', 10_000) });
+  return { src, dst: path.join(w.pool, 'seeding', 'movies', 'L') };
+}
+
+const host = os.hostname();
+const common = () => ({ config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
+
+describe('lock', () => {
+  it('a second apply while a live run holds the lock exits 4 naming the holder, and changes nothing', async () => {
+    const { src, dst } = world();
+    acquireLock(w.catalog.db, { runId: 'run-live', pid: process.pid, pidStart: null, host, command: 'hashall apply other.json', startedAt: 1 }, { takeOverStale: true });
+    const err = await runApply({ ...common(), plan: makePlan(w, [moveGroup('g1', w, src, dst)]), planFile: null, planHash: null, command: 'second' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: ExitCode.LockHeld });
+    expect(String((err as Error).message)).toMatch(/run-live \(pid \d+ on .*hashall apply other\.json/);
+    expect(existsSync(dst)).toBe(false);
+    expect(listRuns(w.catalog.db)).toHaveLength(0);
+    expect(readLock(w.catalog.db)?.runId).toBe('run-live');
+    // unlock refuses a live holder, and a wrong run id
+    expect(() => unlockRun(w.catalog.db, 'run-live', { host, force: false })).toThrow(/still running/);
+    expect(() => unlockRun(w.catalog.db, 'run-other', { host, force: false })).toThrow(/not by run run-other/);
+    releaseLock(w.catalog.db, 'run-live');
+  });
+
+  it('a lock whose pid is dead is stale: reported, cleared by `unlock RUN_ID`, and taken over by apply', async () => {
+    world();
+    const pid = deadPid();
+    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'hashall apply x', startedAt: 1 }, { takeOverStale: true });
+    const holder = readLock(w.catalog.db)!;
+    expect(isStale(holder, host)).toBe(true);
+    expect(isStale(holder, 'another-host')).toBe(false); // never judge another host's pids
+    expect(() => acquireLock(w.catalog.db, { runId: 'me', pid: process.pid, pidStart: null, host, command: 'c', startedAt: 2 }, { takeOverStale: false })).toThrow(/STALE/);
+    expect(unlockRun(w.catalog.db, 'run-dead', { host, force: false }).runId).toBe('run-dead');
+    expect(readLock(w.catalog.db)).toBeNull();
+  });
+
+  it('through the CLI: apply with the lock held exits 4; runs/runs show/unlock work; a stale plan exits 5', async () => {
+    const { src, dst } = world();
+    const cfg = path.join(w.root, 'hashall.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'version: 1',
+        `catalog: ${w.config.catalog}`,
+        'filesystems:',
+        `  stash: { path: ${w.stash} }`,
+        `  pool: { path: ${w.pool} }`,
+        'seeding:',
+        `  stash: [${path.join(w.stash, 'seeding')}]`,
+        `  pool: [${path.join(w.pool, 'seeding')}]`,
+        'placement: { default: keep }',
+        'safety: { minFree: 0 }',
+      ].join('\n') + '\n',
+    );
+    const check = await runCli(['validate', '--config', cfg]);
+    expect(check.code, check.stderr + check.stdout).toBe(0);
+    const loaded = (await import('../../../src/config/load.js')).loadConfig(cfg, { env: {}, cwd: w.root }).config;
+    w.config = loaded;
+    const planFile = path.join(w.root, 'plan.json');
+    writeFileSync(planFile, JSON.stringify(makePlan(w, [moveGroup('g1', w, src, dst)])));
+
+    acquireLock(w.catalog.db, { runId: 'run-live', pid: process.pid, pidStart: null, host, command: 'hashall apply busy.json', startedAt: 1 }, { takeOverStale: true });
+    const locked = await runCli(['apply', planFile, '--config', cfg]);
+    expect(locked.code).toBe(4);
+    expect(locked.stderr).toMatch(/run-live/);
+    releaseLock(w.catalog.db, 'run-live');
+
+    const ok = await runCli(['apply', planFile, '--config', cfg, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; runId: string });
+    expect(events[0]!.type).toBe('run-start');
+    expect(events.at(-1)).toMatchObject({ type: 'run-done', status: 'succeeded' });
+    expect(hashTreeSync(dst)).toEqual(hashTreeSync(src));
+
+    // The same plan again: the catalog serial moved on → stale (exit 5), nothing done.
+    const again = await runCli(['apply', planFile, '--config', cfg]);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toMatch(/stale/);
+
+    const runs = await runCli(['runs', '--json', '--config', cfg]);
+    expect(runs.code).toBe(0);
+    const list = JSON.parse(runs.stdout) as { runs: { id: string; status: string }[] };
+    expect(list.runs.map((r) => r.status)).toEqual(['succeeded']);
+    const show = await runCli(['runs', 'show', events[0]!.runId, '--config', cfg]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/step 0 copy: done/);
+    const missing = await runCli(['runs', 'show', 'nope', '--config', cfg]);
+    expect(missing.code).toBe(1);
+
+    const pid = deadPid();
+    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x', startedAt: 1 }, { takeOverStale: true });
+    const un = await runCli(['unlock', 'run-dead', '--config', cfg]);
+    expect(un.code, un.stderr).toBe(0);
+    const rec = await runCli(['recover', '--config', cfg]);
+    expect(rec.code, rec.stderr).toBe(0);
+    expect(rec.stdout).toMatch(/nothing to recover/);
+  });
+});
+
+describe('stale plans (exit 5)', () => {
+  it('refuses when a fingerprinted file changed, the config changed, or the catalog is another one', async () => {
+    const { src, dst } = world();
+    const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
+    const deps = { catalog: w.catalog, config: w.config, client: null, fs: realFsPort() };
+    await expect(preflight(plan, deps)).resolves.toBeUndefined();
+    await expect(preflight({ ...plan, configHash: 'other' }, deps)).rejects.toMatchObject({ exitCode: 5, message: expect.stringMatching(/hashall.yaml changed/) });
+    await expect(preflight({ ...plan, catalog: { lineage: 'x', serial: 0 } }, deps)).rejects.toThrow(/another catalog/);
+    appendFileSync(path.join(src, 'a.bin'), 'x');
+    await expect(preflight(plan, deps)).rejects.toThrow(/a\.bin changed/);
+    const err = await runApply({ ...common(), plan, planFile: null, planHash: null, command: 'stale' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: 5 });
+    expect(existsSync(dst)).toBe(false);
+    expect(readLock(w.catalog.db)).toBeNull(); // the lock is released after a refusal
+  });
+});
