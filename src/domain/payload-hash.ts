@@ -7,10 +7,28 @@ export interface HashableFile {
   sha256: string | null;
 }
 
-/** Bytewise (UTF-8) comparison: the same order on every machine and locale. */
+const HIGH_UNIT = /[\uD800-\uFFFF]/;
+
+/** UTF-16 code unit → a key whose order is Unicode code point order (surrogates sort above U+E000–U+FFFF). */
+function unitKey(c: number): number {
+  return c < 0xd800 ? c : c >= 0xe000 ? c - 0x800 : c + 0x2000;
+}
+
+/**
+ * Bytewise (UTF-8) comparison: the same order on every machine and locale. UTF-8 byte order equals code point
+ * order, so this compares code points without allocating (lone surrogates, which UTF-8 cannot carry, sort last).
+ */
 export function compareBytes(a: string, b: string): number {
   if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  // Native order is code unit order; it equals code point order unless BOTH strings hold units ≥ U+D800.
+  if (!HIGH_UNIT.test(a) || !HIGH_UNIT.test(b)) return a < b ? -1 : 1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return unitKey(x) - unitKey(y);
+  }
+  return a.length - b.length;
 }
 
 /**
@@ -26,8 +44,8 @@ export function payloadHash(files: readonly HashableFile[]): string | null {
     if (f.sha256 === null || f.sha256 === '') return null;
     lines.push(`${f.relpath}|${f.size}|${f.sha256}\n`);
   }
-  const keyed = lines.map((line, i) => ({ line, rel: Buffer.from(files[i]!.relpath, 'utf8') }));
-  keyed.sort((a, b) => Buffer.compare(a.rel, b.rel) || compareBytes(a.line, b.line));
+  const keyed = lines.map((line, i) => ({ line, rel: files[i]!.relpath }));
+  keyed.sort((a, b) => compareBytes(a.rel, b.rel) || compareBytes(a.line, b.line));
   const h = createHash('sha256');
   for (const k of keyed) h.update(k.line, 'utf8');
   return h.digest('hex');

@@ -44,7 +44,7 @@ export function planDedupeGroups(world: World): Omit<PlanGroup, 'id'>[] {
     const unknownLinks = others.filter((i) => i.paths.length < i.nlink).length;
     const reasons = [
       `${inodes.length} separate copies of the same ${formatBytes(d.size)} file on ${fsName} (equal size and SHA-256)`,
-      `keeping inode ${keeper.ino} (${keeper.nlink} link${keeper.nlink === 1 ? '' : 's'}, the most) at ${keeperPath}; the other paths become hardlinks of it`,
+      `keeping inode ${keeper.ino} at ${keeperPath} (${keeper.nlink} link${keeper.nlink === 1 ? '' : 's'}; the keeper has the most links, ties go to the lowest path); the other paths become hardlinks of it`,
     ];
     if (unknownLinks > 0) reasons.push(`${unknownLinks} inode(s) have links outside the scanned roots, so their bytes stay in use`);
     const files = inodes.flatMap((i) => i.paths.map((p) => ({ path: p, ino: i.ino, size: d.size, mtimeNs: i.mtimeNs })));

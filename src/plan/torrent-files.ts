@@ -45,6 +45,10 @@ export function mapTorrentFiles(t: SnapshotTorrent, payload: SnapshotPayload): T
   }
   if (outside.length > 0) return { ok: false, problem: `files of ${name} lie outside its content path: ${sample(outside)}` };
   if (dup.length > 0) return { ok: false, problem: `the file list of ${name} is ambiguous: ${sample(dup)} appear twice` };
+  // Fast path: every payload file is in the list with its size, and the counts agree.
+  let matched = 0;
+  for (const f of payload.files) if (rels.get(f.relpath) === f.size) matched += 1;
+  if (matched === rels.size && matched === payload.files.length) return { ok: true, contentDepth: segments(contentRel).length };
   const inPayload = new Map(payload.files.map((f) => [f.relpath, f.size]));
   const missing: string[] = [];
   const sizes: string[] = [];
@@ -57,5 +61,6 @@ export function mapTorrentFiles(t: SnapshotTorrent, payload: SnapshotPayload): T
   if (missing.length > 0) return { ok: false, problem: `files of ${name} are missing from the catalog payload ${payload.rootPath}: ${sample(missing)}` };
   if (sizes.length > 0) return { ok: false, problem: `file sizes of ${name} differ from the disk: ${sample(sizes)}` };
   if (extra.length > 0) return { ok: false, problem: `payload ${payload.rootPath} holds files that are not part of ${name}: ${sample(extra)}` };
+  if (payload.files.length !== rels.size) return { ok: false, problem: `payload ${payload.rootPath} lists a file twice; the catalog is inconsistent` };
   return { ok: true, contentDepth: segments(contentRel).length };
 }

@@ -156,10 +156,19 @@ function resolveRoot(world: World, state: PlanState, root: string, hash: string,
   return { root: null, note: null, problem: `both ${root} and ${alt} already hold different content` };
 }
 
-function fileFingerprints(files: Iterable<CatalogFile>): FileFingerprint[] {
-  const byPath = new Map<string, FileFingerprint>();
-  for (const f of files) if (!byPath.has(f.path)) byPath.set(f.path, { path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs });
-  return [...byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
+function fileFingerprints(lists: readonly (readonly CatalogFile[])[]): FileFingerprint[] {
+  const out: FileFingerprint[] = [];
+  const seen = lists.length > 1 ? new Set<string>() : null;
+  for (const files of lists) {
+    for (const f of files) {
+      if (seen) {
+        if (seen.has(f.path)) continue;
+        seen.add(f.path);
+      }
+      out.push({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs });
+    }
+  }
+  return out.sort((a, b) => compareBytes(a.path, b.path));
 }
 
 function torrentFingerprints(members: Member[]): GroupFingerprint['torrents'] {
@@ -279,7 +288,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const steps: PlanStep[] = [];
   const donorFiles: CatalogFile[] = [];
   if (!reuse) {
-    const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files: contentList.map((f) => ({ ...f })), bytes };
+    const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files: contentList, bytes };
     steps.push(copy);
   }
   const donorFor = (f: ContentFile, viewRoot: string): string => {
@@ -326,7 +335,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
     : `no copy on ${fsName} yet: copying ${formatBytes(bytes)} from ${source.fsName}, verified by SHA-256`;
-  const sourceFiles = ready.flatMap((m) => m.payload.files);
+  const payloadLists = [...new Set(ready.map((m) => m.payload))].map((p) => p.files);
   return {
     ...group,
     action: reuse ? 'reuse' : 'move',
@@ -335,6 +344,6 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
     reasons: [placement.reason + (promote ? ' (promote: reuse only)' : ''), headline, ...notes],
     bytesToCopy: reuse ? 0 : bytes,
     steps,
-    fingerprint: { files: fileFingerprints([...sourceFiles, ...donorFiles]), torrents: torrentFingerprints(ready) },
+    fingerprint: { files: fileFingerprints(donorFiles.length > 0 ? [...payloadLists, donorFiles] : payloadLists), torrents: torrentFingerprints(ready) },
   };
 }

@@ -1,0 +1,53 @@
+// Reads and writes saved plan files and loads schemas/plan.schema.json for validation (reads the world).
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { HashallError, errnoCode } from '../errors.js';
+import { packageRoot } from '../config/schema.js';
+import { decodePlan, serializePlan, type PlanValidator } from './plan-file.js';
+import type { Plan } from './types.js';
+
+export function planSchemaPath(): string {
+  return path.join(packageRoot(), 'schemas', 'plan.schema.json');
+}
+
+export function loadPlanSchema(): Record<string, unknown> {
+  return JSON.parse(readFileSync(planSchemaPath(), 'utf8')) as Record<string, unknown>;
+}
+
+/** A validator for plan documents (compile once per use site; no module-level cache). */
+export function planValidator(schema: Record<string, unknown> = loadPlanSchema()): PlanValidator {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  const validate = ajv.compile(schema);
+  return (data) => {
+    if (validate(data)) return [];
+    return (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${e.params && 'allowedValue' in e.params ? ` (${JSON.stringify(e.params.allowedValue)})` : ''}`);
+  };
+}
+
+export function parsePlan(text: string, source?: string): Plan {
+  return decodePlan(text, planValidator(), source);
+}
+
+export function readPlanFile(file: string): Plan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new HashallError(`cannot read plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err, hint: 'check the path; plans are written by `hashall plan --out FILE`' });
+  }
+  return parsePlan(text, `plan file ${file}`);
+}
+
+/** Write atomically (temp file in the same directory, then rename). */
+export function writePlanFile(file: string, plan: Plan): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, serializePlan(plan), { mode: 0o644 });
+    renameSync(tmp, file);
+  } catch (err) {
+    throw new HashallError(`cannot write plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
+  }
+}

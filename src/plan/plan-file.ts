@@ -1,0 +1,41 @@
+// Saved plan files: versioned JSON text ↔ Plan, with the format version checked first (pure).
+import { HashallError } from '../errors.js';
+import { PLAN_FORMAT_VERSION, type Plan } from './types.js';
+
+/** Validates parsed JSON against schemas/plan.schema.json; returns problems (`/groups/0/action: …`), empty = valid. */
+export type PlanValidator = (data: unknown) => string[];
+
+export function serializePlan(plan: Plan): string {
+  return JSON.stringify(plan, null, 2) + '\n';
+}
+
+/**
+ * Parse a saved plan. Order matters: not JSON → error; unknown formatVersion → error naming both versions
+ * (never guess at a newer format); then schema validation. `summaryText` (present in --json output) is dropped.
+ */
+export function decodePlan(text: string, validate: PlanValidator, source = 'plan file'): Plan {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new HashallError(`${source} is not valid JSON: ${(err as Error).message}`, { hint: 'pass a file written by `hashall plan --out FILE`' });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new HashallError(`${source} is not a hashall plan (expected a JSON object)`, { hint: 'pass a file written by `hashall plan --out FILE`' });
+  }
+  const version = (data as { formatVersion?: unknown }).formatVersion;
+  if (version !== PLAN_FORMAT_VERSION) {
+    const shown = version === undefined ? 'no formatVersion' : `formatVersion ${JSON.stringify(version)}`;
+    throw new HashallError(`${source} has ${shown}; this hashall reads plan format version ${PLAN_FORMAT_VERSION} only`, {
+      hint: 'create the plan again with this version: `hashall plan --out FILE`',
+    });
+  }
+  const problems = validate(data);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 5).map((p) => `  ${p}`).join('\n');
+    const more = problems.length > 5 ? `\n  … and ${problems.length - 5} more` : '';
+    throw new HashallError(`${source} does not match schemas/plan.schema.json:\n${shown}${more}`, { hint: 'the file was edited or damaged; create it again with `hashall plan --out FILE`' });
+  }
+  const { summaryText: _drop, ...plan } = data as Plan & { summaryText?: string };
+  return plan as Plan;
+}

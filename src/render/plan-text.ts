@@ -1,0 +1,133 @@
+// Terraform-like human text of a Plan, rendered only from the plan data (the same data as --json; pure).
+import type { Plan, PlanGroup, PlanTorrent, GroupAction } from '../plan/types.js';
+import { formatBytes } from '../domain/format-bytes.js';
+import { trackerFolder } from '../plan/target-path.js';
+import { makeStyle, pathChange, type Style } from './path-diff.js';
+
+export interface RenderOptions {
+  color: boolean;
+}
+
+export const SYMBOLS: Record<GroupAction, string> = {
+  move: '~',
+  reuse: '+',
+  dedupe: '=',
+  retire: '-',
+  pending: '…',
+  blocked: '!',
+  stay: '·',
+  keep: ' ',
+};
+
+function symbol(action: GroupAction, st: Style): string {
+  const s = SYMBOLS[action];
+  switch (action) {
+    case 'move':
+    case 'pending':
+      return st.yellow(s);
+    case 'reuse':
+    case 'dedupe':
+      return st.green(s);
+    case 'retire':
+    case 'blocked':
+      return st.red(s);
+    default:
+      return s;
+  }
+}
+
+function torrentLine(t: PlanTorrent): string {
+  const parts = [t.name, t.hash.slice(0, 8), t.category === '' ? '(no category)' : t.category];
+  parts.push(trackerFolder(t.tracker) ?? '(no tracker)');
+  return parts.join('  ');
+}
+
+function header(g: PlanGroup, st: Style): string {
+  const fs = g.from && g.to && g.from.fs !== g.to.fs ? `  ${g.from.fs} → ${g.to.fs}` : g.from ? `  on ${g.from.fs}` : '';
+  return `${symbol(g.action, st)} ${st.bold(g.action)} ${g.title}${fs}  (${g.id})`;
+}
+
+function bytesLine(g: PlanGroup): string | null {
+  const parts: string[] = [];
+  if (g.bytesToCopy > 0) parts.push(`copies ${formatBytes(g.bytesToCopy)}`);
+  if (g.action === 'reuse') parts.push('copies nothing');
+  if (g.bytesToFree > 0) parts.push(`frees ${formatBytes(g.bytesToFree)} on ${g.from?.fs ?? '?'}`);
+  if (g.rule) parts.push(`rule ${g.rule}`);
+  return parts.length > 0 ? parts.join(' · ') : null;
+}
+
+function reasonLines(g: PlanGroup, indent: string): string[] {
+  return g.reasons.map((r, i) => `${indent}${i === 0 ? 'why: ' : '     '}${r}`);
+}
+
+function actionBlock(g: PlanGroup, st: Style, color: boolean): string[] {
+  const out = [`  ${header(g, st)}`];
+  const ind = '      ';
+  for (const [i, t] of g.torrents.entries()) out.push(`${ind}${i === 0 ? 'torrents: ' : '          '}${torrentLine(t)}`);
+  if (g.action === 'dedupe') {
+    const links = g.steps.filter((s) => s.kind === 'dedupe-link');
+    const keeper = links[0]?.keeper;
+    if (keeper) out.push(`${ind}keep ${keeper.path}  (inode ${keeper.ino})`);
+    for (const s of links) out.push(`${ind}${st.green('=')} ${s.duplicate.path}`);
+  } else if (g.action === 'retire') {
+    for (const s of g.steps) if (s.kind === 'retire') out.push(`${ind}${st.red('-')} ${s.root}  (kept: ${s.keptRoot} on ${s.keptFs})`);
+  } else {
+    const repoints = g.steps.filter((s) => s.kind === 'repoint');
+    for (const r of repoints) {
+      const [a, b] = pathChange(r.hostFrom, r.hostTo, st, color);
+      if (repoints.length > 1) out.push(`${ind}${r.torrentName}:`);
+      out.push(`${ind}${a}`, `${ind}${b}`);
+    }
+  }
+  const bl = bytesLine(g);
+  if (bl) out.push(`${ind}${bl}`);
+  out.push(...reasonLines(g, ind));
+  return out;
+}
+
+function shortBlock(g: PlanGroup, st: Style): string[] {
+  const out = [`  ${header(g, st)}`];
+  const ind = '      ';
+  for (const [i, t] of g.torrents.entries()) out.push(`${ind}${i === 0 ? 'torrents: ' : '          '}${torrentLine(t)}`);
+  if (g.from) out.push(`${ind}at ${g.from.path}`);
+  out.push(...reasonLines(g, ind));
+  return out;
+}
+
+/** The one-line summary, e.g. `Plan: 2 to move, 1 to reuse, 14 to dedupe, 1 to retire, 3 blocked. Copies 9.4 GiB, frees 12.1 GiB on stash.` */
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  const frees = Object.entries(s.bytesToFree)
+    .filter(([, b]) => b > 0)
+    .map(([fs, b]) => `${formatBytes(b)} on ${fs}`);
+  if (s.move + s.reuse + s.dedupe + s.retire === 0) {
+    const held = [`${s.keep} in place`, `${s.stay} held by external consumers`, `${s.pending} pending`, `${s.blocked} blocked`];
+    return `No changes. ${held.join(', ')}.`;
+  }
+  const counts = `${s.move} to move, ${s.reuse} to reuse, ${s.dedupe} to dedupe, ${s.retire} to retire, ${s.blocked} blocked.`;
+  return `Plan: ${counts} Copies ${formatBytes(s.bytesToCopy)}${frees.length > 0 ? `, frees ${frees.join(', ')}` : ''}.`;
+}
+
+/** Render the whole plan: actionable groups, then staying, pending and blocked sections, then the summary. */
+export function renderPlanText(plan: Plan, opts: RenderOptions): string {
+  const st = makeStyle(opts.color);
+  const lines: string[] = [];
+  const actionable = plan.groups.filter((g) => g.action === 'move' || g.action === 'reuse' || g.action === 'dedupe' || g.action === 'retire');
+  if (actionable.length > 0) {
+    lines.push('hashall will perform these changes:', '');
+    for (const g of actionable) lines.push(...actionBlock(g, st, opts.color), '');
+  }
+  const sections: [GroupAction, string][] = [
+    ['stay', 'Staying (held by an external consumer):'],
+    ['pending', 'Pending (not actionable yet):'],
+    ['blocked', 'Blocked (nothing will happen until resolved):'],
+  ];
+  for (const [action, title] of sections) {
+    const gs = plan.groups.filter((g) => g.action === action);
+    if (gs.length === 0) continue;
+    lines.push(st.bold(title), '');
+    for (const g of gs) lines.push(...shortBlock(g, st), '');
+  }
+  lines.push(st.bold(summaryLine(plan)));
+  return lines.join('\n') + '\n';
+}

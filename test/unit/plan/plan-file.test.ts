@@ -1,0 +1,57 @@
+// Saved plan files: serialize → parse round trip, schema validity (file snapshot), version and damage errors.
+import { describe, expect, it } from 'vitest';
+import { serializePlan, decodePlan } from '../../../src/plan/plan-file.js';
+import { parsePlan, planValidator, loadPlanSchema } from '../../../src/plan/plan-file-io.js';
+import { renderPlanJson } from '../../../src/render/plan-json.js';
+import { HashallError } from '../../../src/errors.js';
+import { showcasePlan } from '../render/showcase.js';
+
+describe('plan files', () => {
+  it('round-trips a plan with every action and validates against schemas/plan.schema.json', async () => {
+    const plan = showcasePlan();
+    const text = serializePlan(plan);
+    expect(planValidator()(JSON.parse(text))).toEqual([]);
+    expect(parsePlan(text)).toEqual(plan);
+    await expect(text).toMatchFileSnapshot('__snapshots__/showcase.plan.json');
+  });
+
+  it('the --json document (plan + summaryText) is valid too and parses back to the plan', () => {
+    const plan = showcasePlan();
+    const doc = renderPlanJson(plan);
+    expect(planValidator()(JSON.parse(doc))).toEqual([]);
+    expect(parsePlan(doc)).toEqual(plan);
+  });
+
+  it('refuses an unknown format version with a clear message', () => {
+    const text = serializePlan({ ...showcasePlan(), formatVersion: 2 as 1 });
+    expect(() => parsePlan(text, 'plan file x.json')).toThrow('plan file x.json has formatVersion 2; this hashall reads plan format version 1 only');
+    expect(() => parsePlan('{}', 'p')).toThrow('p has no formatVersion');
+  });
+
+  it('refuses non-JSON and schema violations, naming where', () => {
+    expect(() => parsePlan('not json')).toThrow(HashallError);
+    const bad = JSON.parse(serializePlan(showcasePlan()));
+    bad.groups[0].action = 'teleport';
+    bad.groups[1].steps[0].kind = 'explode';
+    let msg = '';
+    try {
+      parsePlan(JSON.stringify(bad));
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/does not match schemas\/plan\.schema\.json/);
+    expect(msg).toMatch(/\/groups\/0\/action: must be equal to one of the allowed values/);
+  });
+
+  it('decodePlan uses the validator it is given (pure core)', () => {
+    const seen: unknown[] = [];
+    const plan = decodePlan(serializePlan(showcasePlan()), (d) => (seen.push(d), ['/x: nope']).slice(1));
+    expect(seen).toHaveLength(1);
+    expect(plan.formatVersion).toBe(1);
+    expect(() => decodePlan(serializePlan(showcasePlan()), () => ['/x: nope'])).toThrow('/x: nope');
+  });
+
+  it('the schema is strict (ajv strict mode compiles it)', () => {
+    expect(loadPlanSchema().$schema).toBe('http://json-schema.org/draft-07/schema#');
+  });
+});

@@ -1,0 +1,92 @@
+// The dependency rule: the import graph of domain/policy/plan/render (except *-io.ts) reaches no fs, SQLite,
+// network, child process or worker module, and no reached file uses Date.now, Math.random or process.
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const PURE_DIRS = ['src/domain', 'src/policy', 'src/plan', 'src/render'];
+const FORBIDDEN = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|worker_threads|cluster|os)$|^better-sqlite3$|^execa$/;
+const FORBIDDEN_CODE: [RegExp, string][] = [
+  [/\bDate\.now\b/, 'Date.now'],
+  [/\bnew Date\(\s*\)/, 'new Date()'],
+  [/\bMath\.random\b/, 'Math.random'],
+  [/(?<![.\w$])process\b/, 'process'],
+];
+
+function stripComments(src: string): string {
+  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+}
+
+export function importsOf(src: string): string[] {
+  const out: string[] = [];
+  const re = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+  for (let m = re.exec(src); m; m = re.exec(src)) out.push((m[1] ?? m[2] ?? m[3])!);
+  return out;
+}
+
+/** Walk the graph from `entries` over relative imports; report every forbidden specifier or code use. */
+export function findImpurities(entries: string[], read: (file: string) => string | null): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const src = read(file);
+    if (src === null) {
+      problems.push(`${file}: cannot resolve`);
+      continue;
+    }
+    const code = stripComments(src);
+    for (const spec of importsOf(code)) {
+      if (spec.startsWith('.')) {
+        const target = path.normalize(path.join(path.dirname(file), spec.replace(/\.js$/, '.ts')));
+        queue.push(target);
+      } else if (FORBIDDEN.test(spec)) problems.push(`${file} imports ${spec}`);
+    }
+    for (const [re, what] of FORBIDDEN_CODE) if (re.test(code)) problems.push(`${file} uses ${what}`);
+  }
+  return problems.sort();
+}
+
+function listTs(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith('.ts') && !d.name.endsWith('-io.ts'))
+    .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)));
+}
+
+const readRepo = (file: string): string | null => {
+  const abs = path.join(ROOT, file);
+  return existsSync(abs) ? readFileSync(abs, 'utf8') : null;
+};
+
+describe('purity of the planner layers', () => {
+  it('finds the pure modules it is meant to check', () => {
+    const files = PURE_DIRS.flatMap(listTs);
+    expect(files).toContain(path.join('src', 'plan', 'build.ts'));
+    expect(files).toContain(path.join('src', 'render', 'plan-text.ts'));
+    expect(files).not.toContain(path.join('src', 'plan', 'plan-file-io.ts'));
+  });
+
+  it('no pure module reaches fs, SQLite, network, processes, the clock or randomness', () => {
+    expect(findImpurities(PURE_DIRS.flatMap(listTs), readRepo)).toEqual([]);
+  });
+
+  it('the checker itself catches impure imports, transitive ones, and clock/process use', () => {
+    const fake: Record<string, string> = {
+      'src/plan/a.ts': "import { x } from './b.js';\nimport type { T } from '../domain/t.js';\n// Date.now() in a comment is fine\n",
+      'src/plan/b.ts': "import Database from 'better-sqlite3';\nexport const x = () => Date.now();\n",
+      'src/domain/t.ts': "export type T = number;\nconst cwd = process.cwd();\nimport('node:fs');\n",
+    };
+    expect(findImpurities(['src/plan/a.ts'], (f) => fake[f] ?? null)).toEqual([
+      'src/domain/t.ts imports node:fs',
+      'src/domain/t.ts uses process',
+      'src/plan/b.ts imports better-sqlite3',
+      'src/plan/b.ts uses Date.now',
+    ]);
+  });
+});
