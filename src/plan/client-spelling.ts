@@ -1,17 +1,13 @@
-// Host path → the torrent client's spelling through the configured path maps (pure).
+// Host path → the torrent client's spelling for repoint steps, on top of the shared path maps (pure).
 import type { PathMap } from '../config/types.js';
-import { isAtOrUnder, joinPath, relativeTo } from '../domain/path-string.js';
+import { hostToClient as mapHostToClient } from '../domain/path-map.js';
 
 /**
- * Translate a canonical host path into the client's spelling: the longest `host` prefix (whole segments)
- * wins. With no path maps at all the client sees host paths as they are; with maps, a path none of them
- * covers is invisible to the client and yields null.
+ * The client's spelling of a canonical host path. With no path maps at all the client runs on the host and
+ * sees host paths as they are; with maps, the longest whole-segment prefix translates (domain/path-map.ts),
+ * and a path none of them covers (or that two equal prefixes disagree on) is invisible: null, so the group blocks.
  */
 export function hostToClient(maps: readonly PathMap[], hostPath: string): string | null {
   if (maps.length === 0) return hostPath;
-  let best: PathMap | null = null;
-  for (const m of maps) if (isAtOrUnder(hostPath, m.host) && (best === null || m.host.length > best.host.length)) best = m;
-  if (best === null) return null;
-  const rest = relativeTo(hostPath, best.host) ?? '';
-  return rest === '' ? best.client : joinPath(best.client, rest);
+  return mapHostToClient(maps, hostPath);
 }
