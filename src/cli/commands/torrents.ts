@@ -1,5 +1,51 @@
-// CLI command `hashall torrents` (placeholder: registers nothing until implemented).
+// CLI command `hashall torrents`: each synced torrent with payload, filesystem, siblings, consumers and flags.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
+import { openCatalog } from '../../catalog/db.js';
+import { torrentReport, type TorrentReport } from '../../catalog/torrent-report.js';
+import { formatBytes } from '../../render/format-bytes.js';
 
-export function register(_program: Command, _ctx: CliContext): void {}
+interface TorrentsOpts extends ConfigOptionValues {
+  json?: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('torrents')
+    .description('list the torrents of the last sync with payload, filesystem, siblings and external consumers')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText('after', '\nReads the catalog only (run `hashall sync` to refresh). Exit codes: 0 listed, 1 error, 3 invalid config.');
+  addConfigOption(cmd);
+  cmd.action((opts: TorrentsOpts) => {
+    const { config } = loadConfigForCommand(opts, ctx);
+    const catalog = openCatalog(config.catalog);
+    let report: TorrentReport;
+    try {
+      report = torrentReport(catalog, config, ctx.now());
+    } finally {
+      catalog.close();
+    }
+    if (opts.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else ctx.stdout.write(renderTorrents(report));
+  });
+}
+
+export function renderTorrents(r: TorrentReport): string {
+  if (r.lastSyncAt === null) return 'no torrents: the client has never been synced (run `hashall sync`)\n';
+  const lines = [`${r.torrents.length} torrent(s), last sync ${new Date(r.lastSyncAt).toISOString()}`];
+  for (const t of r.torrents) {
+    lines.push(`${t.name} [${t.hash.slice(0, 8)}] ${t.phase}${t.category ? `, category ${t.category}` : ''}`);
+    if (t.payload) {
+      lines.push(`  payload ${t.payload.root} (${t.filesystem ?? 'unknown filesystem'}, ${t.payload.kind}, ${t.payload.files} file(s), ${formatBytes(t.payload.bytes)})`);
+      lines.push(`  payload hash ${t.payload.payloadHash ?? 'unknown (files without full SHA-256: `hashall sync --hash-missing`)'}; ${t.siblings} sibling(s)`);
+    } else lines.push(`  payload: none (${t.hostContentPath ?? t.clientContentPath})`);
+    if (t.consumers) {
+      const c = t.consumers;
+      lines.push(`  external consumers: ${c.status}${c.paths.length ? ` — ${c.paths.join(', ')}` : ''}`);
+      for (const why of c.reasons) lines.push(`    ${why}`);
+    }
+    if (t.dataStatus !== 'ok' || t.detail) lines.push(`  ${t.dataStatus}: ${t.detail ?? ''}`);
+  }
+  return lines.join('\n') + '\n';
+}

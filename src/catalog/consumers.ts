@@ -1,0 +1,110 @@
+// External consumers of a payload: hardlinks (same filesystem + inode) outside every seeding root — none / some / unknown.
+//
+// The rule (decided on catalog rows, which the scanner stores under canonical spellings, so aliases and bind
+// mounts of a library compare equal):
+//   links(f)   = the canonical paths of every ACTIVE catalog row with f's (filesystem, inode), f itself excluded
+//   consumer   = a path in links(f) outside every (canonical) seeding root
+//   status     = 'some' when at least one consumer is known (reasons may still list unknown parts — one
+//                library link is enough to stay warm, so knowing more cannot change the decision);
+//                else 'unknown' when ANY of these holds, else 'none':
+//     - the payload has no files in the catalog;
+//     - a configured library root on the payload's filesystem (or on a filesystem that cannot be told) has
+//       never been completely scanned;
+//     - for some file, nlink (the larger of the catalog's and, when checked, the live lstat's) exceeds the
+//       number of active catalog paths of that inode: a link lives outside every scanned root. This is unknown,
+//       never none, even when every library root was scanned — it may be a library hashall.yaml does not list;
+//     - a payload file cannot be lstat'ed, or its inode on disk differs from the catalog (changed since the scan).
+import { lstatSync } from 'node:fs';
+import type { CatalogFile, SnapshotPayload } from '../domain/snapshot.js';
+import { isAtOrUnder } from '../domain/path-string.js';
+import { compareBytes } from '../domain/payload-hash.js';
+import { fsPathArg } from '../fs/path-encoding.js';
+import type { CatalogDb } from './db.js';
+import { absoluteCatalogPath } from './scanner.js';
+
+export type Consumers = SnapshotPayload['consumers'];
+
+export interface LibraryScanState {
+  /** Canonical path (or best spelling when it cannot be resolved). */
+  path: string;
+  /** Catalog filesystem id, null when unknown. */
+  fsId: number | null;
+  scanned: boolean;
+}
+
+export interface LiveInode {
+  ino: number;
+  nlink: number;
+}
+
+export interface ConsumerInput {
+  fsId: number;
+  files: readonly CatalogFile[];
+  /** Active catalog paths per inode of the payload's files (every path, the file's own included). */
+  linksOf: (file: CatalogFile) => readonly string[];
+  seedingRoots: readonly string[];
+  libraries: readonly LibraryScanState[];
+  /** Live inode of a payload file, or an errno code; omitted = not checked. */
+  live?: (file: CatalogFile) => LiveInode | { code: string };
+}
+
+/** The three-valued verdict for one payload (see the rule at the top of this file). */
+export function consumerVerdict(input: ConsumerInput): Consumers {
+  const reasons: string[] = [];
+  const paths = new Set<string>();
+  if (input.files.length === 0) reasons.push('the payload has no files in the catalog');
+  for (const lib of input.libraries) {
+    if (lib.scanned) continue;
+    if (lib.fsId === null || lib.fsId === input.fsId) reasons.push(`library root ${lib.path} has never been scanned`);
+  }
+  const outside = (p: string) => !input.seedingRoots.some((r) => isAtOrUnder(p, r));
+  for (const f of input.files) {
+    const links = input.linksOf(f);
+    for (const p of links) if (p !== f.path && outside(p)) paths.add(p);
+    let nlink = f.nlink;
+    const live = input.live?.(f);
+    if (live && 'code' in live) {
+      reasons.push(`cannot read ${f.path} (${live.code})`);
+      continue;
+    }
+    if (live) {
+      if (live.ino !== f.ino) {
+        reasons.push(`${f.path} is inode ${live.ino} on disk but ${f.ino} in the catalog (changed since the scan)`);
+        continue;
+      }
+      nlink = Math.max(nlink, live.nlink);
+    }
+    const known = new Set(links).size;
+    if (nlink > known) {
+      reasons.push(`${f.path} has ${nlink} links but the catalog knows ${known}: a link lives outside every scanned root`);
+    }
+  }
+  const list = [...paths].sort(compareBytes);
+  if (list.length > 0) return { status: 'some', paths: list, reasons };
+  return { status: reasons.length > 0 ? 'unknown' : 'none', paths: [], reasons };
+}
+
+/** lstat a catalog path: its inode and link count now, or the errno code. */
+export function liveInode(file: CatalogFile): LiveInode | { code: string } {
+  try {
+    const st = lstatSync(fsPathArg(file.path), { bigint: true });
+    return { ino: Number(st.ino), nlink: Number(st.nlink) };
+  } catch (err) {
+    return { code: (err as NodeJS.ErrnoException).code ?? 'EIO' };
+  }
+}
+
+/** A links-per-inode lookup over active catalog rows (prepared once per read; memoized per inode). */
+export function inodeLinks(catalog: CatalogDb): (file: CatalogFile) => string[] {
+  const stmt = catalog.db.prepare(`SELECT f.path AS path, fs.preferred_mount AS mount FROM files f JOIN filesystems fs ON fs.id = f.fs_id WHERE f.fs_id = ? AND f.ino = ? AND f.status = 'active'`);
+  const memo = new Map<string, string[]>();
+  return (file) => {
+    const key = `${file.fsId}:${file.ino}`;
+    let out = memo.get(key);
+    if (!out) {
+      out = (stmt.all(file.fsId, file.ino) as { path: string; mount: string }[]).map((r) => absoluteCatalogPath(r.mount, r.path));
+      memo.set(key, out);
+    }
+    return out;
+  };
+}

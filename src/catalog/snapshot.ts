@@ -1,0 +1,268 @@
+// readSnapshot: the CatalogSnapshot the pure planner consumes, read in one SQLite read transaction (only the rows it needs).
+//
+// Scale: one range query per payload, one point query per payload-file inode (consumers), one query per distinct
+// payload sha256 (copies), one grouped query per dedupe filesystem — never a scan of every file row in JS.
+import type { HashallConfig } from '../config/types.js';
+import type {
+  CatalogFile,
+  CatalogSnapshot,
+  DupeGroup,
+  SnapshotFilesystem,
+  SnapshotPayload,
+  SnapshotRelocation,
+  SnapshotRoot,
+  SnapshotTorrent,
+} from '../domain/snapshot.js';
+import type { TorrentPhase } from '../clients/types.js';
+import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import { payloadHash } from '../domain/payload-hash.js';
+import { targetCandidates } from '../plan/target-path.js';
+import type { CatalogDb } from './db.js';
+import type { FilesystemRow } from './filesystems.js';
+import { consumerVerdict, inodeLinks, liveInode, type LibraryScanState } from './consumers.js';
+import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
+import { payloadReader, toCatalogFile, type FileRowOut } from './payload-rows.js';
+
+export interface ReadSnapshotOptions {
+  /** Epoch ms of the read (kept for callers that plan at the same instant; the reader itself needs no clock). */
+  now: number;
+  /** lstat payload files for live link counts and inode drift (default true). */
+  liveCheck?: boolean;
+  mountInfoFile?: string;
+}
+
+interface ScanRootRow {
+  path: string;
+  fs_id: number;
+  last_completed_at: number;
+}
+
+interface TorrentRow {
+  hash: string;
+  name: string;
+  category: string;
+  tags: string;
+  tracker: string | null;
+  raw_state: string;
+  phase: string;
+  running: number;
+  progress: number;
+  amount_left: number;
+  size: number;
+  auto_tmm: number;
+  added_on: number | null;
+  completion_on: number | null;
+  seeding_time: number;
+  client_save_path: string;
+  client_content_path: string;
+  client_download_path: string;
+  host_content_path: string | null;
+  fs_id: number | null;
+  unmapped_reason: string | null;
+  synced_at: number;
+}
+
+function tableExists(catalog: CatalogDb, name: string): boolean {
+  return catalog.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
+/** Configured roots in canonical spelling, each with the last completed scan of it or of an ancestor root. */
+export function snapshotRoots(catalog: CatalogDb, config: HashallConfig, ctx: HostPathContext): SnapshotRoot[] {
+  const scanned = catalog.db.prepare(`SELECT path, fs_id, last_completed_at FROM scan_roots WHERE last_completed_at IS NOT NULL`).all() as ScanRootRow[];
+  const one = (input: string, kind: SnapshotRoot['kind'], fsName: string | null): SnapshotRoot => {
+    const where = locateHostPath(ctx, input, { followLast: true });
+    if (!where.ok) return { path: where.spelled, kind, fsName, fsId: null, lastScanAt: null };
+    const fs = filesystemRowFor(catalog, where.loc);
+    let last: number | null = null;
+    if (fs) for (const s of scanned) if (s.fs_id === fs.id && isAtOrUnder(where.loc.path, s.path) && (last === null || s.last_completed_at > last)) last = s.last_completed_at;
+    return { path: where.loc.path, kind, fsName, fsId: fs?.id ?? null, lastScanAt: last };
+  };
+  const out: SnapshotRoot[] = [];
+  for (const [fsName, paths] of Object.entries(config.seeding)) for (const p of paths) out.push(one(p, 'seeding', fsName));
+  for (const p of config.libraries) out.push(one(p, 'library', null));
+  return out;
+}
+
+export function readSnapshot(catalog: CatalogDb, config: HashallConfig, opts: ReadSnapshotOptions): CatalogSnapshot {
+  const ctx = hostPathContext(config, opts.mountInfoFile);
+  const read = catalog.db.transaction(() => readInside(catalog, config, ctx, opts));
+  return read();
+}
+
+function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathContext, opts: ReadSnapshotOptions): CatalogSnapshot {
+  const db = catalog.db;
+  const fsRows = db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];
+  const fsById = new Map(fsRows.map((r) => [r.id, r]));
+  const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
+  const filesystems: SnapshotFilesystem[] = fsRows.map((r) => ({
+    id: r.id,
+    name: r.name !== null && config.filesystems[r.name] ? r.name : null,
+    uuid: r.uuid,
+    mountPoint: r.preferred_mount,
+    fsType: r.fs_type,
+    freeBytes: r.free_bytes,
+  }));
+  const fsFor = (path: string): FilesystemRow | null => filesystemByMount(named, path) ?? filesystemByMount(fsRows, path);
+
+  const roots = snapshotRoots(catalog, config, ctx);
+  const seedingRoots = roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
+  const libraries: LibraryScanState[] = roots.filter((r) => r.kind === 'library').map((r) => ({ path: r.path, fsId: r.fsId, scanned: r.lastScanAt !== null }));
+
+  // Torrents (active only) with their client file lists.
+  const tRows = db.prepare(`SELECT * FROM torrents WHERE status = 'active' ORDER BY hash`).all() as TorrentRow[];
+  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`);
+  const torrents: SnapshotTorrent[] = tRows.map((t) => ({
+    hash: t.hash,
+    name: t.name,
+    category: t.category,
+    tags: JSON.parse(t.tags) as string[],
+    tracker: t.tracker,
+    phase: t.phase as TorrentPhase,
+    rawState: t.raw_state,
+    running: t.running === 1,
+    progress: t.progress,
+    amountLeft: t.amount_left,
+    size: t.size,
+    autoTmm: t.auto_tmm === 1,
+    addedOn: t.added_on,
+    completionOn: t.completion_on,
+    seedingTimeSec: t.seeding_time,
+    clientSavePath: t.client_save_path,
+    clientContentPath: t.client_content_path,
+    clientDownloadPath: t.client_download_path,
+    hostContentPath: t.host_content_path,
+    unmappedReason: t.unmapped_reason,
+    files: tFiles.all(t.hash) as { name: string; size: number }[],
+    syncedAt: t.synced_at,
+  }));
+
+  // Relocations (migration 003; absent in older catalogs). source_fs / target_fs are config names.
+  const relocations: SnapshotRelocation[] = [];
+  if (tableExists(catalog, 'relocations')) {
+    const idOf = (name: string): number => named.find((r) => r.name === name)?.id ?? -1;
+    const rows = db.prepare(`SELECT * FROM relocations ORDER BY id`).all() as {
+      id: number;
+      payload_hash: string;
+      source_fs: string;
+      source_root: string;
+      target_fs: string;
+      target_root: string;
+      torrent_hashes: string;
+      repointed_at: number;
+      retired_at: number | null;
+    }[];
+    for (const r of rows) {
+      relocations.push({
+        id: r.id,
+        payloadHash: r.payload_hash,
+        sourceFsId: idOf(r.source_fs),
+        sourceRoot: r.source_root,
+        targetFsId: idOf(r.target_fs),
+        targetRoot: r.target_root,
+        torrentHashes: JSON.parse(r.torrent_hashes) as string[],
+        repointedAt: r.repointed_at,
+        retiredAt: r.retired_at,
+      });
+    }
+  }
+
+  // Payload roots: every torrent's content path, every unretired relocation's source (and target).
+  const wanted = new Map<string, FilesystemRow | null>();
+  for (const t of tRows) if (t.host_content_path !== null) wanted.set(t.host_content_path, t.fs_id !== null ? (fsById.get(t.fs_id) ?? null) : null);
+  for (const r of relocations) {
+    if (r.retiredAt !== null) continue;
+    for (const p of [r.sourceRoot, r.targetRoot]) if (!wanted.has(p)) wanted.set(p, fsFor(p));
+  }
+  const reader = payloadReader(catalog);
+  const linksOf = inodeLinks(catalog);
+  const live = opts.liveCheck === false ? undefined : liveInode;
+  const payloads: Record<string, SnapshotPayload> = {};
+  for (const [rootPath, fs0] of [...wanted].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const fs = fs0 && isAtOrUnder(rootPath, fs0.preferred_mount) ? fs0 : fsFor(rootPath);
+    if (!fs || !isAtOrUnder(rootPath, fs.preferred_mount)) continue;
+    const resolved = reader.resolve(fs.id, fs.preferred_mount, relToMount(rootPath, fs.preferred_mount));
+    if (!resolved) continue;
+    const files = resolved.files.map(({ id: _id, ...f }) => f);
+    payloads[rootPath] = {
+      rootPath,
+      fsId: fs.id,
+      kind: resolved.kind,
+      payloadHash: payloadHash(files),
+      files,
+      seedingRoot: longestRootOf(rootPath, seedingRoots),
+      consumers: consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live }),
+    };
+  }
+
+  // Every active copy of every payload file's content, on any filesystem.
+  const copiesBySha256: Record<string, CatalogFile[]> = {};
+  const bySha = db.prepare(`SELECT f.id, f.fs_id, f.path, f.ino, f.size, f.mtime_ns, f.nlink, f.sha256, fs.preferred_mount AS mount
+    FROM files f JOIN filesystems fs ON fs.id = f.fs_id WHERE f.sha256 = ? AND f.status = 'active' ORDER BY f.fs_id, f.path`);
+  for (const p of Object.values(payloads)) {
+    for (const f of p.files) {
+      if (f.sha256 === null || copiesBySha256[f.sha256]) continue;
+      copiesBySha256[f.sha256] = (bySha.all(f.sha256) as (FileRowOut & { mount: string })[]).map((r) => {
+        const { id: _id, ...c } = toCatalogFile(r, r.mount);
+        return c;
+      });
+    }
+  }
+
+  const dupes = readDupes(catalog, config, named);
+  const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
+  const snapshot: CatalogSnapshot = {
+    lineage: catalog.lineage,
+    serial: catalog.serial(),
+    filesystems,
+    roots,
+    torrents,
+    payloads,
+    copiesBySha256,
+    relocations,
+    dupes,
+    lastSyncAt,
+  };
+  snapshot.occupiedPaths = readOccupancy(catalog, config, snapshot, fsFor);
+  return snapshot;
+}
+
+/** Same-filesystem duplicates (equal size and full SHA-256, different inodes) on the dedupe filesystems, size ≥ minSize. */
+function readDupes(catalog: CatalogDb, config: HashallConfig, named: FilesystemRow[]): DupeGroup[] {
+  const out: DupeGroup[] = [];
+  const groups = catalog.db.prepare(
+    `SELECT size, sha256 FROM files WHERE fs_id = ? AND status = 'active' AND sha256 IS NOT NULL AND size > 0 AND size >= ?
+     GROUP BY size, sha256 HAVING count(DISTINCT ino) > 1 ORDER BY size, sha256`,
+  );
+  const members = catalog.db.prepare(`SELECT ino, nlink, mtime_ns, path FROM files WHERE fs_id = ? AND size = ? AND sha256 = ? AND status = 'active' ORDER BY ino, path`);
+  for (const name of config.dedupe.filesystems) {
+    const fs = named.find((r) => r.name === name);
+    if (!fs) continue;
+    for (const g of groups.all(fs.id, config.dedupe.minSize) as { size: number; sha256: string }[]) {
+      const inodes = new Map<number, DupeGroup['inodes'][number]>();
+      for (const m of members.all(fs.id, g.size, g.sha256) as { ino: number; nlink: number; mtime_ns: string; path: string }[]) {
+        const e = inodes.get(m.ino) ?? { ino: m.ino, nlink: m.nlink, mtimeNs: m.mtime_ns, paths: [] };
+        e.paths.push(toCatalogFile({ id: 0, fs_id: fs.id, path: m.path, ino: m.ino, size: g.size, mtime_ns: m.mtime_ns, nlink: m.nlink, sha256: g.sha256 }, fs.preferred_mount).path);
+        inodes.set(m.ino, e);
+      }
+      out.push({ fsId: fs.id, size: g.size, sha256: g.sha256, inodes: [...inodes.values()] });
+    }
+  }
+  return out;
+}
+
+/**
+ * What lies at each path the planner may target. A candidate is answered only when a completed scan of a root
+ * at or above it on its filesystem exists; otherwise it is left out (unknown), and the planner blocks.
+ */
+function readOccupancy(catalog: CatalogDb, config: HashallConfig, snapshot: CatalogSnapshot, fsFor: (p: string) => FilesystemRow | null): Record<string, CatalogFile[]> {
+  const scanned = catalog.db.prepare(`SELECT path, fs_id FROM scan_roots WHERE last_completed_at IS NOT NULL`).all() as { path: string; fs_id: number }[];
+  const reader = payloadReader(catalog);
+  const out: Record<string, CatalogFile[]> = {};
+  for (const cand of targetCandidates(config, snapshot)) {
+    const fs = fsFor(cand);
+    if (!fs || !isAtOrUnder(cand, fs.preferred_mount)) continue;
+    if (!scanned.some((s) => s.fs_id === fs.id && isAtOrUnder(cand, s.path))) continue;
+    out[cand] = reader.atOrUnder(fs.id, fs.preferred_mount, relToMount(cand, fs.preferred_mount)).map(({ id: _id, ...f }) => f);
+  }
+  return out;
+}

@@ -1,0 +1,270 @@
+// `hashall sync`: records the client's torrents in the catalog, maps each onto its payload, measures free space.
+//
+// Must never: record an empty torrent list over a catalog that knows active torrents (an error that looks like
+// "no torrents" would mark everything removed); delete a torrent row (gone torrents become 'removed');
+// use save_path + name instead of content_path.
+import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../clients/types.js';
+import type { HashallConfig } from '../config/types.js';
+import { ClientError } from '../errors.js';
+import type { CatalogDb } from './db.js';
+import { hashMissing as hashMissingFiles } from './hash-missing.js';
+import { hostPathContext } from './host-paths.js';
+import { payloadReader } from './payload-rows.js';
+import { resolveTorrent, type DataStatus, type TorrentResolution } from './torrent-resolve.js';
+import { measureFreeSpace, type FreeSpace } from './free-space.js';
+
+export interface SyncProgress {
+  phase: 'files' | 'hashing' | 'recording';
+  done: number;
+  total: number;
+}
+
+export interface SyncDeps {
+  catalog: CatalogDb;
+  config: HashallConfig;
+  client: TorrentClient;
+  now: () => number;
+  /** Compute missing full SHA-256 of payload files (complete torrents only), then recompute payload hashes. */
+  hashMissing?: boolean;
+  progress?: (p: SyncProgress) => void;
+  hashWorkers?: number;
+  /** Test injection: another mountinfo file. */
+  mountInfoFile?: string;
+}
+
+export interface SyncTorrentLine {
+  hash: string;
+  name: string;
+  dataStatus: DataStatus;
+  detail: string | null;
+  hostContentPath: string | null;
+  payloadHash: string | null;
+}
+
+export interface SyncSummary {
+  sessionId: number;
+  clientVersion: string | null;
+  /** Torrents the client reported. */
+  torrents: number;
+  added: number;
+  changed: number;
+  unchanged: number;
+  /** Active torrents no longer reported (now status 'removed'). */
+  removed: number;
+  byStatus: Record<DataStatus, number>;
+  /** Torrents with a payload in the catalog but no payload hash (files without full SHA-256). */
+  hashUnknown: number;
+  hashed: { files: number; bytes: number; failed: { path: string; code: string; message: string }[] } | null;
+  filesystems: FreeSpace[];
+  /** Every torrent whose data status is not ok, or that carries a detail. */
+  problems: SyncTorrentLine[];
+  serial: number;
+  durationMs: number;
+}
+
+interface TorrentRow {
+  hash: string;
+  name: string;
+  category: string;
+  tags: string;
+  tracker: string | null;
+  raw_state: string;
+  phase: string;
+  running: number;
+  progress: number;
+  amount_left: number;
+  size: number;
+  auto_tmm: number;
+  added_on: number | null;
+  completion_on: number | null;
+  seeding_time: number;
+  client_save_path: string;
+  client_content_path: string;
+  client_download_path: string;
+  host_content_path: string | null;
+  fs_id: number | null;
+  unmapped_reason: string | null;
+  data_status: DataStatus;
+  data_detail: string | null;
+  payload_kind: string | null;
+  payload_files: number | null;
+  payload_bytes: number | null;
+  payload_hash: string | null;
+  status: 'active' | 'removed';
+}
+
+/** Fields whose change is a catalog change (seeding_time and synced_at grow on every sync and are not). */
+const COMPARED: (keyof TorrentRow)[] = [
+  'name', 'category', 'tags', 'tracker', 'raw_state', 'phase', 'running', 'progress', 'amount_left', 'size', 'auto_tmm', 'added_on', 'completion_on',
+  'client_save_path', 'client_content_path', 'client_download_path', 'host_content_path', 'fs_id', 'unmapped_reason', 'data_status', 'data_detail',
+  'payload_kind', 'payload_files', 'payload_bytes', 'payload_hash', 'status',
+];
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, i);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function rowOf(t: ClientTorrent, r: TorrentResolution): Omit<TorrentRow, 'status'> {
+  return {
+    hash: t.hash,
+    name: t.name,
+    category: t.category,
+    tags: JSON.stringify(t.tags),
+    tracker: t.tracker,
+    raw_state: t.rawState,
+    phase: t.phase,
+    running: t.running ? 1 : 0,
+    progress: t.progress,
+    amount_left: t.amountLeft,
+    size: t.size,
+    auto_tmm: t.autoTmm ? 1 : 0,
+    added_on: t.addedOn,
+    completion_on: t.completionOn,
+    seeding_time: t.seedingTimeSec,
+    client_save_path: t.savePath,
+    client_content_path: t.contentPath,
+    client_download_path: t.downloadPath,
+    host_content_path: r.hostContentPath,
+    fs_id: r.fsId,
+    unmapped_reason: r.unmappedReason,
+    data_status: r.dataStatus,
+    data_detail: r.detail,
+    payload_kind: r.payload?.kind ?? null,
+    payload_files: r.payload?.files.length ?? null,
+    payload_bytes: r.payload ? r.payload.files.reduce((s, f) => s + f.size, 0) : null,
+    payload_hash: r.payloadHash,
+  };
+}
+
+/** Read every torrent and its file list, map them onto payloads, and record the result in one transaction. */
+export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
+  const { catalog, config, client } = deps;
+  const db = catalog.db;
+  const started = deps.now();
+  const clientVersion: string | null = (await client.version()).app;
+  const listed = await client.listTorrents();
+  const known = (db.prepare(`SELECT count(*) AS n FROM torrents WHERE status = 'active'`).get() as { n: number }).n;
+  if (listed.length === 0 && known > 0) {
+    throw new ClientError('protocol', `the torrent client reported no torrents, but the catalog knows ${known} active torrent(s) from the last sync; refusing to record them as removed`, {
+      hint: 'check that hashall talks to the right client (URL, restarted with an empty profile?); nothing was recorded',
+    });
+  }
+  const torrents = [...new Map(listed.map((t) => [t.hash, t])).values()];
+  let filesDone = 0;
+  const fileLists = await mapLimit(torrents, 4, async (t) => {
+    const f = await client.listFiles(t.hash);
+    deps.progress?.({ phase: 'files', done: ++filesDone, total: torrents.length });
+    return f;
+  });
+
+  const ctx = hostPathContext(config, deps.mountInfoFile);
+  const maps = config.client?.pathMaps ?? [];
+  const resolveAll = (): TorrentResolution[] => {
+    const reader = payloadReader(catalog);
+    return torrents.map((t, i) => resolveTorrent(catalog, ctx, reader, maps, t, fileLists[i] as ClientTorrentFile[]));
+  };
+  let resolved = resolveAll();
+
+  let hashed: SyncSummary['hashed'] = null;
+  if (deps.hashMissing) {
+    const ids = new Set<number>();
+    resolved.forEach((r, i) => {
+      const t = torrents[i] as ClientTorrent;
+      if (!r.payload || t.progress < 1 || t.amountLeft > 0) return;
+      for (const f of r.payload.files) if (f.sha256 === null) ids.add(f.id);
+    });
+    if (ids.size > 0) {
+      deps.progress?.({ phase: 'hashing', done: 0, total: ids.size });
+      const res = await hashMissingFiles(catalog, { fileIds: [...ids] }, { now: deps.now, hashWorkers: deps.hashWorkers });
+      hashed = { files: res.hashed.length, bytes: res.bytesHashed, failed: res.failed.map((f) => ({ path: f.path, code: f.code, message: f.message })) };
+      resolved = resolveAll();
+    } else {
+      hashed = { files: 0, bytes: 0, failed: [] };
+    }
+  }
+
+  deps.progress?.({ phase: 'recording', done: 0, total: torrents.length });
+  const now = deps.now();
+  const summary: SyncSummary = {
+    sessionId: 0,
+    clientVersion,
+    torrents: torrents.length,
+    added: 0,
+    changed: 0,
+    unchanged: 0,
+    removed: 0,
+    byStatus: { ok: 0, unmapped: 0, missing: 0, 'not-in-catalog': 0, incomplete: 0 },
+    hashUnknown: 0,
+    hashed,
+    filesystems: [],
+    problems: [],
+    serial: 0,
+    durationMs: 0,
+  };
+  const get = db.prepare(`SELECT * FROM torrents WHERE hash = ?`);
+  const cols = [...COMPARED.filter((c) => c !== 'status'), 'seeding_time'] as const;
+  const upsert = db.prepare(
+    `INSERT INTO torrents (hash, ${cols.join(', ')}, status, first_seen, synced_at, removed_at)
+     VALUES (@hash, ${cols.map((c) => '@' + c).join(', ')}, 'active', @now, @now, NULL)
+     ON CONFLICT (hash) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, status = 'active', synced_at = excluded.synced_at, removed_at = NULL`,
+  );
+  const getFiles = db.prepare(`SELECT idx, name, size, progress FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`);
+  const delFiles = db.prepare(`DELETE FROM torrent_files WHERE torrent_hash = ?`);
+  const insFile = db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, ?)`);
+  const activeHashes = db.prepare(`SELECT hash FROM torrents WHERE status = 'active'`);
+  const markRemoved = db.prepare(`UPDATE torrents SET status = 'removed', removed_at = ? WHERE hash = ?`);
+
+  db.transaction(() => {
+    let changedAny = false;
+    torrents.forEach((t, i) => {
+      const r = resolved[i] as TorrentResolution;
+      const row = { ...rowOf(t, r), status: 'active' as const };
+      const prev = get.get(t.hash) as TorrentRow | undefined;
+      const files = fileLists[i] as ClientTorrentFile[];
+      const prevFiles = prev ? (getFiles.all(t.hash) as { idx: number; name: string; size: number; progress: number }[]) : [];
+      const filesSame =
+        prevFiles.length === files.length && files.every((f, k) => prevFiles[k]?.idx === f.index && prevFiles[k]?.name === f.name && prevFiles[k]?.size === f.size && prevFiles[k]?.progress === f.progress);
+      const rowSame = prev !== undefined && COMPARED.every((c) => prev[c] === row[c]);
+      if (!prev) summary.added++;
+      else if (rowSame && filesSame) summary.unchanged++;
+      else summary.changed++;
+      if (!(rowSame && filesSame)) changedAny = true;
+      upsert.run({ ...row, now });
+      if (!filesSame) {
+        delFiles.run(t.hash);
+        for (const f of files) insFile.run(t.hash, f.index, f.name, f.size, f.progress);
+      }
+      summary.byStatus[r.dataStatus]++;
+      if (r.payload && r.payloadHash === null) summary.hashUnknown++;
+      if (r.dataStatus !== 'ok' || r.detail !== null) {
+        summary.problems.push({ hash: t.hash, name: t.name, dataStatus: r.dataStatus, detail: r.detail, hostContentPath: r.hostContentPath, payloadHash: r.payloadHash });
+      }
+    });
+    const seen = new Set(torrents.map((t) => t.hash));
+    for (const { hash } of activeHashes.all() as { hash: string }[]) {
+      if (seen.has(hash)) continue;
+      markRemoved.run(now, hash);
+      summary.removed++;
+      changedAny = true;
+    }
+    summary.filesystems = measureFreeSpace(catalog, config, now);
+    if (changedAny) catalog.bumpSerial();
+    summary.serial = catalog.serial();
+    summary.sessionId = Number(
+      db
+        .prepare(
+          `INSERT INTO sync_sessions (started_at, finished_at, client_version, torrents, added, changed, removed, unmapped, hash_unknown, serial)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(started, now, clientVersion, summary.torrents, summary.added, summary.changed, summary.removed, summary.byStatus.unmapped, summary.hashUnknown, summary.serial).lastInsertRowid,
+    );
+  })();
+  summary.durationMs = deps.now() - started;
+  return summary;
+}

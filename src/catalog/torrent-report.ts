@@ -1,0 +1,66 @@
+// The `hashall torrents` report: each active torrent with payload, filesystem, siblings, consumers and flags (data only).
+import type { HashallConfig } from '../config/types.js';
+import type { CatalogDb } from './db.js';
+import { readSnapshot } from './snapshot.js';
+
+export interface TorrentReportLine {
+  hash: string;
+  name: string;
+  category: string;
+  phase: string;
+  progress: number;
+  clientContentPath: string;
+  hostContentPath: string | null;
+  filesystem: string | null;
+  dataStatus: string;
+  /** Unmapped reason, missing data, incomplete files, files outside the torrent … */
+  detail: string | null;
+  payload: { root: string; kind: 'file' | 'dir'; files: number; bytes: number; payloadHash: string | null; seedingRoot: string | null } | null;
+  /** Other active torrents with the same (known) payload hash. */
+  siblings: number;
+  consumers: { status: 'none' | 'some' | 'unknown'; paths: string[]; reasons: string[] } | null;
+  syncedAt: number;
+}
+
+export interface TorrentReport {
+  lastSyncAt: number | null;
+  torrents: TorrentReportLine[];
+}
+
+export function torrentReport(catalog: CatalogDb, config: HashallConfig, now: number): TorrentReport {
+  const snap = readSnapshot(catalog, config, { now });
+  const status = new Map(
+    (catalog.db.prepare(`SELECT hash, data_status, data_detail FROM torrents WHERE status = 'active'`).all() as { hash: string; data_status: string; data_detail: string | null }[]).map((r) => [r.hash, r]),
+  );
+  const fsName = new Map(snap.filesystems.map((f) => [f.id, f.name ?? f.uuid]));
+  const byHash = new Map<string, number>();
+  for (const t of snap.torrents) {
+    const h = t.hostContentPath ? snap.payloads[t.hostContentPath]?.payloadHash : null;
+    if (h) byHash.set(h, (byHash.get(h) ?? 0) + 1);
+  }
+  const torrents = snap.torrents
+    .map((t): TorrentReportLine => {
+      const p = t.hostContentPath ? (snap.payloads[t.hostContentPath] ?? null) : null;
+      const st = status.get(t.hash);
+      return {
+        hash: t.hash,
+        name: t.name,
+        category: t.category,
+        phase: t.phase,
+        progress: t.progress,
+        clientContentPath: t.clientContentPath,
+        hostContentPath: t.hostContentPath,
+        filesystem: p ? (fsName.get(p.fsId) ?? null) : null,
+        dataStatus: st?.data_status ?? 'unknown',
+        detail: st?.data_detail ?? t.unmappedReason,
+        payload: p
+          ? { root: p.rootPath, kind: p.kind, files: p.files.length, bytes: p.files.reduce((s, f) => s + f.size, 0), payloadHash: p.payloadHash, seedingRoot: p.seedingRoot }
+          : null,
+        siblings: p?.payloadHash ? (byHash.get(p.payloadHash) ?? 1) - 1 : 0,
+        consumers: p ? p.consumers : null,
+        syncedAt: t.syncedAt,
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.hash < b.hash ? -1 : 1));
+  return { lastSyncAt: snap.lastSyncAt, torrents };
+}
