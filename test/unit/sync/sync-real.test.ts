@@ -35,7 +35,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
   let config: HashallConfig;
   let catalog: CatalogDb;
   let client: QbittorrentClient;
-  const t: Record<string, MadeTorrent> = {};
+  const t = {} as Record<'film' | 'show' | 'album' | 'albumX' | 'doc' | 'old' | 'gone' | 'partial' | 'stray', MadeTorrent>;
   let elsewhere: string;
 
   const row = (hash: string): Row => catalog.db.prepare(`SELECT * FROM torrents WHERE hash = ?`).get(hash) as Row;
@@ -73,7 +73,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     linkSync(path.join(S, 'movies/Film.2001.mkv'), path.join(w.library, 'Film (2001)/Film.2001.mkv'));
 
     for (const [k, cat] of [['film', 'movies'], ['show', 'tv'], ['album', 'music'], ['albumX', 'cross-seed'], ['doc', 'movies'], ['old', 'movies'], ['gone', 'movies'], ['stray', '']] as const) {
-      const m = t[k] as MadeTorrent;
+      const m = t[k];
       await addTorrent(sb, m, { savepath: path.dirname(m.contentPath), skipChecking: true, category: cat });
     }
     // Incomplete: one file is absent when qBittorrent checks the data.

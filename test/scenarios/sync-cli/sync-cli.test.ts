@@ -1,0 +1,84 @@
+// `hashall sync`, `hashall torrents` and `hashall whereis` end to end: real qbittorrent-nox, real tmpfs data, in-process CLI.
+import { linkSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../../support/torrent-file.js';
+import { expectedPayloadHash, makeSyncWorld, writeConfig, type SyncWorld } from '../../unit/sync/world.js';
+import type { TorrentReport } from '../../../src/catalog/torrent-report.js';
+import type { WhereisResult } from '../../../src/catalog/whereis.js';
+import type { SyncSummary } from '../../../src/catalog/sync.js';
+
+const qbts = qbtSandboxes();
+
+describe('sync / torrents / whereis through the CLI', () => {
+  let w: SyncWorld;
+  let sb: QbtSandbox;
+  let a: MadeTorrent;
+  let b: MadeTorrent;
+  const cli = (...args: string[]) => runCli([...args, '--config', w.configFile], { cwd: w.tmp.path, now: w.now });
+
+  beforeAll(async () => {
+    w = makeSyncWorld('hashall-synccli-');
+    sb = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
+    writeConfig(w, { url: sb.url });
+    a = makeTorrent({ saveDir: path.join(w.seedS, 'movies'), name: 'Pair', files: [{ path: 'p.mkv', size: 21_000 }] });
+    const twin = path.join(w.seedS, 'cross-seed/x/Pair.x');
+    mkdirSync(twin, { recursive: true });
+    linkSync(path.join(a.contentPath, 'p.mkv'), path.join(twin, 'p.mkv'));
+    b = makeTorrent({ saveDir: path.dirname(twin), name: 'Pair.x', files: [{ path: 'p.mkv' }], write: false });
+    mkdirSync(path.join(w.library, 'Pair'));
+    linkSync(path.join(a.contentPath, 'p.mkv'), path.join(w.library, 'Pair/p.mkv'));
+    await addTorrent(sb, a, { savepath: path.dirname(a.contentPath), skipChecking: true, category: 'movies' });
+    await addTorrent(sb, b, { savepath: path.dirname(twin), skipChecking: true, category: 'cross-seed' });
+    const scan = await runCli(['scan', '--quick-only', '--config', w.configFile], { cwd: w.tmp.path, now: w.now });
+    expect(scan.code).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await qbts.stopAll();
+    w?.tmp.cleanup();
+  });
+
+  it('sync --hash-missing --json records both torrents with one payload hash; torrents shows siblings and the library consumer', async () => {
+    const plain = await cli('sync');
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('synced 2 torrent(s) from qBittorrent v');
+    expect(plain.stdout).toContain('2 without payload hash');
+    const r = await cli('sync', '--hash-missing', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as SyncSummary;
+    expect(s).toMatchObject({ torrents: 2, hashUnknown: 0, byStatus: { ok: 2 } });
+    const t = await cli('torrents', '--json');
+    expect(t.code).toBe(0);
+    const rep = JSON.parse(t.stdout) as TorrentReport;
+    const hash = expectedPayloadHash(a.contentPath, ['p.mkv']);
+    expect(rep.torrents.map((x) => [x.name, x.payload?.payloadHash, x.siblings, x.filesystem, x.consumers?.status])).toEqual([
+      ['Pair', hash, 1, 'stash', 'some'],
+      ['Pair.x', hash, 1, 'stash', 'some'],
+    ]);
+    const text = await cli('torrents');
+    expect(text.stdout).toContain(`external consumers: some — ${path.join(w.library, 'Pair/p.mkv')}`);
+  });
+
+  it('whereis by info-hash, payload hash and path finds every hardlink, which torrent uses it, and the external one', async () => {
+    const hash = expectedPayloadHash(a.contentPath, ['p.mkv']);
+    for (const q of [a.infoHash, hash, path.join(w.alias, 'media/torrents/seeding/movies/Pair')]) {
+      const r = await cli('whereis', q, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout) as WhereisResult;
+      expect(res.payloadHash).toBe(hash);
+      expect(res.files).toHaveLength(1);
+      const copies = res.files[0]!.copies;
+      expect(copies).toHaveLength(1);
+      expect(copies[0]!.paths).toEqual([path.join(w.library, 'Pair/p.mkv'), path.join(w.seedS, 'cross-seed/x/Pair.x/p.mkv'), path.join(a.contentPath, 'p.mkv')].sort());
+      expect(copies[0]!.external).toEqual([path.join(w.library, 'Pair/p.mkv')]);
+      expect(copies[0]!.torrents.map((x) => x.name).sort()).toEqual(['Pair', 'Pair.x']);
+      expect(res.torrents.map((x) => x.hash).sort()).toEqual([a.infoHash, b.infoHash].sort());
+    }
+    const none = await cli('whereis', 'not-a-thing');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('nothing matches "not-a-thing"');
+  });
+});

@@ -1,0 +1,113 @@
+// syncTorrents with a container-style path map (qBittorrent in its own mount namespace) and the zero-torrent refusal.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogDb } from '../../../src/catalog/db.js';
+import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import { syncTorrents } from '../../../src/catalog/sync.js';
+import { clientFromConfig } from '../../../src/clients/from-config.js';
+import type { HashallConfig } from '../../../src/config/types.js';
+import { ClientError } from '../../../src/errors.js';
+import { fakeTorrent, startFakeQbt } from '../../support/fake-qbt.js';
+import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../../support/torrent-file.js';
+import { expectedPayloadHash, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+
+const qbts = qbtSandboxes();
+
+describe('container-style path map: qBittorrent sees the stash media under a path the host does not have', () => {
+  let w: SyncWorld;
+  let sb: QbtSandbox;
+  let config: HashallConfig;
+  let catalog: CatalogDb;
+  let ctMedia: string;
+  let film: MadeTorrent;
+  let nowhere: MadeTorrent;
+
+  beforeAll(async () => {
+    w = makeSyncWorld('hashall-syncct-');
+    const ct = path.join(w.tmp.path, 'ct');
+    mkdirSync(ct);
+    ctMedia = path.join(ct, 'data/media');
+    // Inside qBittorrent's namespace only: a tmpfs over `ct`, the stash media bound at ct/data/media, and ct/other.
+    sb = await qbts.start({
+      dir: path.join(w.tmp.path, 'qbt'),
+      prelude: [`mount -t tmpfs ct '${ct}'`, `mkdir -p '${ctMedia}' '${ct}/other'`, `mount --bind '${path.join(w.stash, 'media')}' '${ctMedia}'`],
+    });
+    config = writeConfig(w, { url: sb.url, pathMaps: [{ client: ctMedia, host: path.join(w.stash, 'media') }] });
+    catalog = openWorldCatalog(config);
+    film = makeTorrent({ saveDir: path.join(w.seedS, 'movies'), name: 'Box', files: [{ path: 'box.mkv', size: 33_000 }, { path: 'box.nfo', content: 'n' }] });
+    const ctSave = path.join(ctMedia, 'torrents/seeding/movies');
+    // Checked by qBittorrent through the container path: progress 1 proves it reads the host bytes there.
+    await addTorrent(sb, film, { savepath: ctSave, category: 'movies', paused: false });
+    nowhere = makeTorrent({ saveDir: path.join(w.tmp.path, 'scratch'), name: 'Nowhere.bin', files: [{ size: 2_000 }] });
+    await addTorrent(sb, nowhere, { savepath: path.join(ct, 'other'), skipChecking: true });
+    await scan(w, catalog, config);
+  }, 120_000);
+
+  afterAll(async () => {
+    catalog?.close();
+    await qbts.stopAll();
+    w?.tmp.cleanup();
+  });
+
+  it('maps client paths to canonical host paths; a client path no map covers and the host lacks is unmapped', async () => {
+    expect(existsSync(path.join(ctMedia, 'torrents'))).toBe(false);
+    const client = clientFromConfig(config);
+    try {
+      await client.waitFor(film.infoHash, (t) => t.progress === 1, { timeoutMs: 20_000, intervalMs: 50, what: 'initial check' });
+      const s = await syncTorrents({ catalog, config, client, now: w.now });
+      expect(s.byStatus).toMatchObject({ ok: 1, unmapped: 1 });
+    } finally {
+      await client.close();
+    }
+    const snap = readSnapshot(catalog, config, { now: w.clock.t });
+    const t = snap.torrents.find((x) => x.hash === film.infoHash)!;
+    expect(t.clientContentPath).toBe(path.join(ctMedia, 'torrents/seeding/movies/Box'));
+    expect(t.hostContentPath).toBe(film.contentPath);
+    expect(snap.payloads[film.contentPath]?.payloadHash).toBe(expectedPayloadHash(film.contentPath, ['box.mkv', 'box.nfo']));
+    const n = snap.torrents.find((x) => x.hash === nowhere.infoHash)!;
+    expect(n.hostContentPath).toBeNull();
+    expect(n.unmappedReason).toBe(`no path map in hashall.yaml translates ${path.join(w.tmp.path, 'ct/other/Nowhere.bin')}, and it does not exist on the host`);
+  });
+});
+
+describe('a client answering with zero torrents while the catalog knows some is refused', () => {
+  let w: SyncWorld;
+  beforeAll(() => {
+    w = makeSyncWorld('hashall-syncz-');
+  });
+  afterAll(() => w.tmp.cleanup());
+
+  it('records nothing: rows, statuses and serial stay as they were', async () => {
+    const fake = await startFakeQbt();
+    const config = writeConfig(w, { url: fake.url });
+    const catalog = openWorldCatalog(config);
+    try {
+      fake.torrents.set('a'.repeat(40), fakeTorrent('a'.repeat(40), { content_path: '/data/seed/A', name: 'A' }));
+      fake.torrents.set('b'.repeat(40), fakeTorrent('b'.repeat(40), { content_path: '/data/seed/B', name: 'B' }));
+      const client = clientFromConfig(config);
+      const first = await syncTorrents({ catalog, config, client, now: w.now });
+      expect(first.torrents).toBe(2);
+      const serial = catalog.serial();
+      const sessions = catalog.db.prepare(`SELECT count(*) AS n FROM sync_sessions`).get() as { n: number };
+      fake.torrents.clear();
+      const err = await syncTorrents({ catalog, config, client, now: w.now }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ClientError);
+      expect((err as Error).message).toBe('the torrent client reported no torrents, but the catalog knows 2 active torrent(s) from the last sync; refusing to record them as removed');
+      expect(catalog.serial()).toBe(serial);
+      expect(catalog.db.prepare(`SELECT hash, status FROM torrents ORDER BY hash`).all()).toEqual([
+        { hash: 'a'.repeat(40), status: 'active' },
+        { hash: 'b'.repeat(40), status: 'active' },
+      ]);
+      expect(catalog.db.prepare(`SELECT count(*) AS n FROM sync_sessions`).get()).toEqual(sessions);
+      await client.close();
+    } finally {
+      catalog.close();
+      await fake.close();
+    }
+  });
+});
