@@ -1,5 +1,68 @@
-// CLI command `hashall plan` (placeholder: registers nothing until implemented).
+// CLI command `hashall plan`: refresh, read the catalog snapshot, build the plan, render it, optionally save it.
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
+import { setExitCode } from '../exit.js';
+import { refresh } from '../refresh.js';
+import { openCatalog } from '../../catalog/db.js';
+import { readSnapshot } from '../../catalog/snapshot.js';
+import { clientFromConfig } from '../../clients/from-config.js';
+import type { HashallConfig } from '../../config/types.js';
+import { buildPlan, hasChanges } from '../../plan/build.js';
+import { writePlanFile } from '../../plan/plan-file-io.js';
+import type { Plan } from '../../plan/types.js';
+import { renderPlanJson } from '../../render/plan-json.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { ExitCode } from '../../errors.js';
 
-export function register(_program: Command, _ctx: CliContext): void {}
+export interface PlanOpts extends ConfigOptionValues {
+  out?: string;
+  json?: boolean;
+  detailedExitcode?: boolean;
+  refresh?: boolean;
+}
+
+/** Refresh (unless told not to) and compute a plan; the shared front half of `plan` and `apply` without a file. */
+export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { refresh: boolean }): Promise<Plan> {
+  const catalog = openCatalog(config.catalog);
+  try {
+    if (opts.refresh) {
+      const client = config.client ? clientFromConfig(config) : null;
+      try {
+        await refresh(catalog, config, client, ctx);
+      } finally {
+        await client?.close();
+      }
+    }
+    const now = ctx.now();
+    const snapshot = readSnapshot(catalog, config, { now });
+    return buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
+  } finally {
+    catalog.close();
+  }
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('plan')
+    .description('refresh the catalog and client state, then show what apply would change and why')
+    .option('-o, --out <file>', 'save the plan (versioned JSON) for `hashall apply FILE`')
+    .option('--json', 'print the plan as one JSON document on stdout')
+    .option('--detailed-exitcode', 'exit 2 when the plan has actionable changes, 0 when it has none')
+    .option('--no-refresh', 'plan from the catalog as it is (no scan, no client sync)')
+    .addHelpText('after', '\nExit codes: 0 ok (with --detailed-exitcode: no changes), 2 changes pending (--detailed-exitcode), 1 error, 3 invalid config.');
+  addConfigOption(cmd);
+  cmd.action(async (opts: PlanOpts) => {
+    const { config } = loadConfigForCommand(opts, ctx);
+    const plan = await makePlan(config, ctx, { refresh: opts.refresh !== false });
+    if (opts.out) {
+      const file = path.resolve(ctx.cwd, opts.out);
+      writePlanFile(file, plan);
+      ctx.stderr.write(`plan saved to ${file}; apply it with: hashall apply ${opts.out}\n`);
+    }
+    if (opts.json) ctx.stdout.write(renderPlanJson(plan));
+    else ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
+    if (opts.detailedExitcode) setExitCode(cmd, hasChanges(plan) ? ExitCode.ChangesPending : ExitCode.Ok);
+  });
+}

@@ -1,0 +1,56 @@
+// Refresh before planning: incremental scan of every configured root, then a client sync, with progress on stderr.
+import type { CatalogDb } from '../catalog/db.js';
+import { scanRoots, type ScanProgress, type ScanSummary } from '../catalog/scanner.js';
+import { syncTorrents, type SyncSummary } from '../catalog/sync.js';
+import type { TorrentClient } from '../clients/types.js';
+import type { HashallConfig } from '../config/types.js';
+import { formatBytes } from '../render/format-bytes.js';
+import type { CliContext } from './context.js';
+import { rootsToScan } from './commands/scan.js';
+
+export interface RefreshResult {
+  scan: ScanSummary | null;
+  sync: SyncSummary | null;
+}
+
+/**
+ * Scan the configured roots (incremental, metadata drift) and sync the client. Full SHA-256 of payload
+ * files the scan left unhashed is computed by the sync (`hashMissing`), because decisions rely on it.
+ */
+export async function refresh(
+  catalog: CatalogDb,
+  config: HashallConfig,
+  client: TorrentClient | null,
+  ctx: CliContext,
+  signal?: AbortSignal,
+): Promise<RefreshResult> {
+  const roots = rootsToScan(config, [], ctx.cwd);
+  let scan: ScanSummary | null = null;
+  if (roots.length > 0) {
+    let last = 0;
+    const progress = ctx.interactive
+      ? (p: ScanProgress) => {
+          const t = ctx.now();
+          if (t - last < 200) return;
+          last = t;
+          ctx.stderr.write(`\r\x1b[Kscanning: ${p.filesSeen} files, ${formatBytes(p.bytesHashed)} hashed`);
+        }
+      : undefined;
+    try {
+      scan = await scanRoots(catalog, roots, { drift: 'metadata', filesystems: config.filesystems, now: ctx.now, progress, signal });
+    } finally {
+      if (ctx.interactive) ctx.stderr.write('\r\x1b[K');
+    }
+    ctx.stderr.write(`refresh: scanned ${roots.length} root(s): ${scanLine(scan)}\n`);
+  }
+  let sync: SyncSummary | null = null;
+  if (client && config.client) {
+    sync = await syncTorrents({ catalog, config, client, now: ctx.now, hashMissing: true });
+    ctx.stderr.write(`refresh: synced ${sync.torrents} torrent(s) from ${config.client.type}\n`);
+  }
+  return { scan, sync };
+}
+
+function scanLine(s: ScanSummary): string {
+  return `${s.added} added, ${s.changed} changed, ${s.deleted} deleted, ${s.unchanged} unchanged`;
+}

@@ -1,0 +1,79 @@
+// `npm run demo`: builds a throwaway stash/pool world with a real qBittorrent, then runs plan, apply and plan again.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../cli/main.js';
+import { processContext } from '../cli/context.js';
+import { buildDemoWorld, type DemoWorld } from './world.js';
+
+const say = (s: string): void => void process.stderr.write(`demo: ${s}\n`);
+
+function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Re-run inside a private mount namespace (root only) so the demo can mount two real tmpfs filesystems. */
+function reexecInNamespace(): number | null {
+  if (process.env.HASHALL_DEMO_NS === '1' || process.getuid?.() !== 0) return null;
+  if (spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status !== 0) return null;
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, HASHALL_DEMO_NS: '1' },
+  });
+  return r.status ?? 1;
+}
+
+async function hashall(args: string[], cwd: string): Promise<number> {
+  process.stderr.write(`\n$ hashall ${args.join(' ')}\n`);
+  return main(args, { ...processContext(), cwd });
+}
+
+async function demo(): Promise<number> {
+  if (!hasCommand('qbittorrent-nox')) {
+    say('qbittorrent-nox is not installed; the demo drives a real qBittorrent.');
+    say('install it (Debian/Ubuntu: sudo apt-get install qbittorrent-nox) and run `npm run demo` again.');
+    return 1;
+  }
+  const keep = process.argv.includes('--keep');
+  const base = mkdtempSync(path.join(tmpdir(), 'hashall-demo-'));
+  const stash = path.join(base, 'stash');
+  const pool = path.join(base, 'pool');
+  mkdirSync(stash);
+  mkdirSync(pool);
+  const mounted = process.env.HASHALL_DEMO_NS === '1';
+  if (mounted) {
+    for (const [name, dir] of [['demo-stash', stash], ['demo-pool', pool]] as const) {
+      if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', name, dir]).status !== 0) throw new Error(`cannot mount tmpfs at ${dir}`);
+    }
+    say(`world in ${base}: two real tmpfs filesystems, stash (warm, holds the library) and pool (cold)`);
+  } else {
+    say(`world in ${base}: NOTE stash and pool are two directories on ONE filesystem (run as root for two real tmpfs mounts)`);
+  }
+  let world: DemoWorld | null = null;
+  try {
+    world = await buildDemoWorld(base, stash, pool);
+    say(`qBittorrent ${world.qbt.url} (pid ${world.qbt.pid}, loopback only) seeding 5 torrents from stash`);
+    say('one movie is hardlinked into the library; the album already has a copy on pool; the library has a duplicate trailer');
+    const cfg = ['--config', world.configPath];
+    let code = await hashall(['plan', ...cfg, '--out', path.join(base, 'plan.json')], base);
+    if (code !== 0) return code;
+    code = await hashall(['apply', path.join(base, 'plan.json'), '--auto-approve', ...cfg], base);
+    if (code !== 0) return code;
+    code = await hashall(['plan', ...cfg, '--detailed-exitcode'], base);
+    say(code === 0 ? 'second plan: nothing left to do; the old copies on stash retire after the 72 h observation window' : `second plan exited ${code}`);
+    await hashall(['runs', ...cfg], base);
+    return code;
+  } finally {
+    await world?.qbt.stop();
+    if (keep) say(`kept ${base} (--keep)`);
+    else {
+      if (mounted) for (const d of [stash, pool]) spawnSync('umount', ['-l', d]);
+      rmSync(base, { recursive: true, force: true });
+    }
+  }
+}
+
+const nested = reexecInNamespace();
+process.exitCode = nested ?? (await demo());

@@ -1,0 +1,153 @@
+// End to end on the demo world: real tmpfs stash/pool, real qBittorrent; plan → apply → plan converges; retire after the window.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { runCli } from '../../support/cli.js';
+import type { Plan } from '../../../src/plan/types.js';
+
+const HOUR = 3600_000;
+let tmp: TempDir;
+let world: DemoWorld;
+let clockOffset = 0;
+const now = (): number => Date.now() + clockOffset;
+
+/** Every regular file under `dir`: relative path → sha256 (symlinks are never created by hashall; fail if seen). */
+function contentTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name);
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) throw new Error(`symlink found at ${p}`);
+      if (st.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+function allHashes(): Set<string> {
+  return new Set([...contentTree(world.stash).values(), ...contentTree(world.pool).values()]);
+}
+
+async function hashall(...args: string[]) {
+  return runCli([...args, '--config', world.configPath], { cwd: world.base, now });
+}
+
+async function torrents(): Promise<Record<string, { save_path: string; content_path: string; state: string; progress: number }>> {
+  const res = await world.qbt.api('GET', '/torrents/info');
+  const list = JSON.parse(res.text) as { hash: string; save_path: string; content_path: string; state: string; progress: number }[];
+  return Object.fromEntries(list.map((t) => [t.hash, t]));
+}
+
+async function planJson(): Promise<Plan> {
+  const r = await hashall('plan', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Plan;
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir('hashall-reconcile-');
+  const stash = path.join(tmp.path, 'stash');
+  const pool = path.join(tmp.path, 'pool');
+  mkdirSync(stash);
+  mkdirSync(pool);
+  mountTmpfs(stash, 128 << 20, 'stash');
+  mountTmpfs(pool, 128 << 20, 'pool');
+  world = await buildDemoWorld(tmp.path, stash, pool);
+});
+
+afterAll(async () => {
+  await world?.qbt.stop();
+  tmp?.cleanup();
+});
+
+describe('plan → apply → plan on the demo world', () => {
+  let contentBefore: Set<string>;
+
+  it('plans a move, a sibling move, a reuse, a dedupe and keeps the library-linked movie warm (exit 2 with --detailed-exitcode)', async () => {
+    contentBefore = allHashes();
+    const r = await hashall('plan', '--detailed-exitcode');
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toContain('Plan: 2 to move, 1 to reuse, 1 to dedupe, 0 to retire, 0 blocked.');
+    const plan = await planJson();
+    const byTitle = Object.fromEntries(plan.groups.map((g) => [g.title, g]));
+    expect(byTitle['Old.Movie.2009']?.action).toBe('move');
+    expect(byTitle['Album.2015.FLAC']?.action).toBe('reuse');
+    expect(byTitle['Album.2015.FLAC']?.bytesToCopy).toBe(0);
+    expect(byTitle['Linked.Movie.2021']?.action).toBe('stay');
+    const show = plan.groups.find((g) => g.torrents.some((t) => t.hash === world.torrents.show.infoHash));
+    expect(show?.action).toBe('move');
+    expect(show?.torrents.map((t) => t.hash).sort()).toEqual([world.torrents.show.infoHash, world.torrents.xseed.infoHash].sort());
+  });
+
+  it('applies a saved plan: data on pool, torrents seeding from pool, library link intact, duplicates linked', async () => {
+    const planFile = path.join(world.base, 'plan-1.json');
+    expect((await hashall('plan', '--out', planFile)).code).toBe(0);
+    const r = await hashall('apply', planFile, '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+
+    const t = await torrents();
+    for (const key of ['old', 'show', 'xseed', 'album'] as const) {
+      const info = t[world.torrents[key].infoHash];
+      expect(info?.save_path.startsWith(world.seedPool), `${key} save_path ${info?.save_path}`).toBe(true);
+      expect(info?.progress).toBe(1);
+      expect(info?.state).toMatch(/^(stalledUP|uploading|queuedUP|forcedUP)$/);
+    }
+    const linked = t[world.torrents.linked.infoHash];
+    expect(linked?.save_path.startsWith(world.seedStash)).toBe(true);
+    // The library's hardlink still shares the inode of the seeding copy.
+    const libFile = path.join(world.library, 'Linked Movie (2021)', 'Linked Movie (2021).mkv');
+    expect(lstatSync(libFile).ino).toBe(lstatSync(world.torrents.linked.paths[0] as string).ino);
+    // Cross-seed siblings on pool share inodes (one copy, two views).
+    const a = path.join(world.seedPool, 'tv', 'Some.Show.S01', 'e01.mkv');
+    const b = path.join(world.seedPool, 'cross-seed', 'Some Show S01 [other tracker]', 'e01.mkv');
+    expect(lstatSync(a).ino).toBe(lstatSync(b).ino);
+    expect(lstatSync(a).dev).not.toBe(lstatSync(world.torrents.show.paths[0] as string).dev);
+    // Dedupe made the two trailers one inode.
+    expect(lstatSync(world.extras[0]).ino).toBe(lstatSync(world.extras[1]).ino);
+    // Nothing lost: every piece of content that existed still exists.
+    const after = allHashes();
+    for (const h of contentBefore) expect(after.has(h)).toBe(true);
+  });
+
+  it('converges: a second plan has nothing to do and a second apply changes nothing', async () => {
+    const r = await hashall('plan', '--detailed-exitcode');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const before = [contentTree(world.stash), contentTree(world.pool)];
+    const planFile = path.join(world.base, 'plan-2.json');
+    expect((await hashall('plan', '--out', planFile)).code).toBe(0);
+    const again = await hashall('apply', planFile, '--auto-approve');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect([contentTree(world.stash), contentTree(world.pool)]).toEqual(before);
+  });
+
+  it('retires the superseded stash copies only after the observation window, never the last copy', async () => {
+    const pending = await planJson();
+    expect(pending.groups.filter((g) => g.action === 'pending').length).toBeGreaterThan(0);
+    expect(pending.groups.filter((g) => g.action === 'retire')).toEqual([]);
+
+    clockOffset = 73 * HOUR;
+    const plan = await planJson();
+    const retire = plan.groups.filter((g) => g.action === 'retire');
+    expect(retire.length).toBeGreaterThan(0);
+    const planFile = path.join(world.base, 'plan-3.json');
+    expect((await hashall('plan', '--out', planFile)).code).toBe(0);
+    const r = await hashall('apply', planFile, '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+
+    expect(existsSync(path.join(world.seedStash, 'movies', 'Old.Movie.2009'))).toBe(false);
+    expect(existsSync(path.join(world.seedStash, 'music', 'Album.2015.FLAC'))).toBe(false);
+    // The pool copies are intact and the torrents still complete there.
+    const t = await torrents();
+    for (const key of ['old', 'album', 'show', 'xseed'] as const) expect(t[world.torrents[key].infoHash]?.progress).toBe(1);
+    const after = allHashes();
+    for (const h of contentBefore) expect(after.has(h)).toBe(true);
+    // And then it has converged again.
+    expect((await hashall('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+});
