@@ -1,0 +1,42 @@
+// The post-apply guard names every torrent of the run that is downloading, missing files, erroring or incomplete (fake server states).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guardTorrents } from '../../../src/apply/executor.js';
+import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { fakeTorrent, startFakeQbt, type FakeQbt } from '../../support/fake-qbt.js';
+
+let fake: FakeQbt;
+let client: QbittorrentClient;
+beforeAll(async () => {
+  fake = await startFakeQbt();
+  client = createQbittorrentClient({ url: fake.url, timeoutMs: 2_000 });
+});
+afterAll(async () => {
+  await client.close();
+  await fake.close();
+});
+
+describe('guardTorrents', () => {
+  it('passes healthy torrents and names the unhealthy ones with their state', async () => {
+    const ok = '1'.repeat(40);
+    const dl = '2'.repeat(40);
+    const missing = '3'.repeat(40);
+    const partial = '4'.repeat(40);
+    fake.torrents.set(ok, fakeTorrent(ok, { name: 'Fine', state: 'stalledUP' }));
+    fake.torrents.set(dl, fakeTorrent(dl, { name: 'Downloading', state: 'stalledDL', progress: 0.4, amount_left: 600 }));
+    fake.torrents.set(missing, fakeTorrent(missing, { name: 'Missing', state: 'missingFiles' }));
+    fake.torrents.set(partial, fakeTorrent(partial, { name: 'Partial', state: 'pausedDL', progress: 0.9, amount_left: 100 }));
+    expect(await guardTorrents(client, [ok], 1_000)).toEqual([]);
+    const problems = await guardTorrents(client, [ok, dl, missing, partial], 1_000);
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/Downloading .* stalledDL at progress 0.4/);
+    expect(problems[1]).toMatch(/Missing .* missingFiles/);
+    expect(problems[2]).toMatch(/Partial .* pausedDL/);
+  });
+
+  it('a torrent stuck checking past the bound is reported, not waited on forever', async () => {
+    const h = '5'.repeat(40);
+    fake.torrents.set(h, fakeTorrent(h, { name: 'Checking', state: 'checkingUP', progress: 0.5 }));
+    const problems = await guardTorrents(client, [h], 300);
+    expect(problems).toEqual([expect.stringMatching(/Checking .* still checkingUP/)]);
+  });
+});
