@@ -7,6 +7,7 @@ import type { TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { HashallError, errnoCode } from '../errors.js';
 import type { Plan } from '../plan/types.js';
+import { parsePlan } from '../plan/plan-file-io.js';
 import type { RecordTree } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import { applyPlan, type RunResult } from './executor.js';
@@ -20,6 +21,7 @@ export function newRunId(now: number): string {
   return `${iso}-${randomBytes(2).toString('hex')}`;
 }
 
+/** Read a saved plan (format version and schemas/plan.schema.json checked by the plan module) and hash its bytes. */
 export function readPlanFile(file: string): { plan: Plan; hash: string } {
   let bytes: Buffer;
   try {
@@ -29,15 +31,7 @@ export function readPlanFile(file: string): { plan: Plan; hash: string } {
       hint: errnoCode(err) === 'ENOENT' ? 'save a plan with `hashall plan --out FILE` first' : undefined,
     });
   }
-  let plan: Plan;
-  try {
-    plan = JSON.parse(bytes.toString('utf8')) as Plan;
-  } catch (err) {
-    throw new HashallError(`plan file ${file} is not valid JSON: ${(err as Error).message}`, { hint: 'save a plan with `hashall plan --out FILE`' });
-  }
-  if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.groups) || typeof plan.catalog !== 'object') {
-    throw new HashallError(`plan file ${file} is not a hashall plan`, { hint: 'save a plan with `hashall plan --out FILE`' });
-  }
+  const plan = parsePlan(bytes.toString('utf8'), `plan file ${file}`);
   return { plan, hash: createHash('sha256').update(bytes).digest('hex') };
 }
 

@@ -109,6 +109,11 @@ describe('lock', () => {
     const show = await runCli(['runs', 'show', events[0]!.runId, '--config', cfg]);
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/step 0 copy: done/);
+    const detail = JSON.parse((await runCli(['runs', 'show', events[0]!.runId, '--json', '--config', cfg])).stdout) as { notes: string[]; groupRecords: { reasons: string[] }[] };
+    // The catalog was refreshed under the new target by the scanner (no "catalog not refreshed" note).
+    expect([...detail.notes, ...detail.groupRecords[0]!.reasons].join('\n')).not.toMatch(/not refreshed/);
+    const scanned = w.catalog.db.prepare(`SELECT COUNT(*) AS n FROM files WHERE status = 'active'`).get() as { n: number };
+    expect(scanned.n).toBeGreaterThanOrEqual(1);
     const missing = await runCli(['runs', 'show', 'nope', '--config', cfg]);
     expect(missing.code).toBe(1);
 
