@@ -22,7 +22,11 @@ export async function recordGroupOutcome(
         notes.push(`catalog not refreshed for ${root} (${(err as Error).message}); run \`hashall scan\` before the next plan`);
       }
     };
-    if ((group.action === 'move' || group.action === 'reuse') && group.to) await record(group.to.path, group.to.fs);
+    if ((group.action === 'move' || group.action === 'reuse') && group.to) {
+      // Every sibling's view, not only the group's headline target, so the next plan sees them all.
+      const roots = new Set([group.to.path, ...group.steps.flatMap((s) => (s.kind === 'repoint' ? [s.hostTo] : []))]);
+      for (const root of roots) await record(root, group.to.fs);
+    }
     if (group.action === 'dedupe') {
       for (const s of group.steps) if (s.kind === 'dedupe-link') await record(path.dirname(s.duplicate.path), s.fs);
     }
@@ -32,20 +36,20 @@ export async function recordGroupOutcome(
   }
   const txn = catalog.db.transaction(() => {
     let changed = info.changed;
-    const exists =
-      group.from && group.to && group.payloadHash
-        ? catalog.db
-            .prepare(`SELECT id FROM relocations WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
-            .get(group.payloadHash, group.from.path, group.to.path)
-        : undefined;
-    if ((group.action === 'move' || group.action === 'reuse') && group.from && group.to && group.payloadHash && !exists) {
-      changed = true;
-      catalog.db
-        .prepare(
-          `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(group.payloadHash, group.from.fs, group.from.path, group.to.fs, group.to.path, JSON.stringify(group.torrents.map((t) => t.hash)), info.runId, info.now);
+    if ((group.action === 'move' || group.action === 'reuse') && group.from && group.to && group.payloadHash) {
+      for (const rel of relocationsOf(group)) {
+        const exists = catalog.db
+          .prepare(`SELECT id FROM relocations WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
+          .get(group.payloadHash, rel.source, rel.target);
+        if (exists) continue;
+        changed = true;
+        catalog.db
+          .prepare(
+            `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(group.payloadHash, group.from.fs, rel.source, group.to.fs, rel.target, JSON.stringify(rel.torrents), info.runId, info.now);
+      }
     }
     if (group.action === 'retire') {
       for (const s of group.steps) {
@@ -60,4 +64,23 @@ export async function recordGroupOutcome(
   });
   txn();
   return notes;
+}
+
+/**
+ * One relocation per distinct source root: siblings of a group may seed from different source trees (a
+ * cross-seed view beside the original), and each of them must be retired later. Without repoint steps the
+ * group's own from/to is the only relocation.
+ */
+export function relocationsOf(group: PlanGroup): { source: string; target: string; torrents: string[] }[] {
+  const bySource = new Map<string, { source: string; target: string; torrents: string[] }>();
+  for (const s of group.steps) {
+    if (s.kind !== 'repoint') continue;
+    const rel = bySource.get(s.hostFrom);
+    if (rel) rel.torrents.push(s.torrentHash);
+    else bySource.set(s.hostFrom, { source: s.hostFrom, target: s.hostTo, torrents: [s.torrentHash] });
+  }
+  if (bySource.size === 0 && group.from && group.to) {
+    return [{ source: group.from.path, target: group.to.path, torrents: group.torrents.map((t) => t.hash) }];
+  }
+  return [...bySource.values()];
 }

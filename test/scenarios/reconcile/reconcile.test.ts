@@ -142,6 +142,8 @@ describe('plan → apply → plan on the demo world', () => {
 
     expect(existsSync(path.join(world.seedStash, 'movies', 'Old.Movie.2009'))).toBe(false);
     expect(existsSync(path.join(world.seedStash, 'music', 'Album.2015.FLAC'))).toBe(false);
+    // Every superseded view of the moved sibling group is gone from stash too: no duplicate bytes across filesystems.
+    expect([...contentTree(world.seedStash).keys()].sort()).toEqual([path.join('movies', 'Linked.Movie.2021', 'Linked.Movie.2021.mkv')]);
     // The pool copies are intact and the torrents still complete there.
     const t = await torrents();
     for (const key of ['old', 'album', 'show', 'xseed'] as const) expect(t[world.torrents[key].infoHash]?.progress).toBe(1);
