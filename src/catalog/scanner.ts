@@ -97,6 +97,18 @@ interface FileRow {
   status: 'active' | 'deleted';
 }
 
+/** What the per-directory lookup keeps of a row: its metadata and whether its hashes are known (read on demand). */
+interface RowMeta {
+  id: number;
+  ino: number;
+  size: number;
+  mtime_ns: string;
+  nlink: number;
+  status: 'active' | 'deleted';
+  hasQuick: boolean;
+  hasSha: boolean;
+}
+
 interface WriteOp {
   path: string;
   f: WalkFile;
@@ -106,6 +118,8 @@ interface WriteOp {
 }
 
 const BATCH = 1000;
+/** Rows per page when reading the catalog side of a directory or a root. */
+const PAGE = 1000;
 const MAX_IN_FLIGHT = 512;
 
 interface ResolvedRoot {
@@ -321,18 +335,21 @@ async function scanOneRoot(
   const db = catalog.db;
   const fsId = r.fs.id;
   const rootRel = r.loc.rel;
-  const getRow = db.prepare(`SELECT id, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status FROM files WHERE fs_id = ? AND path = ?`);
+  const dirRows = directoryRowsReader(catalog, fsId);
+  const getHashes = db.prepare(`SELECT quick_hash, sha256, hashed_at FROM files WHERE id = ?`);
+  const withHashes = (m: RowMeta): FileRow => ({ ...m, ...(getHashes.get(m.id) as Pick<FileRow, 'quick_hash' | 'sha256' | 'hashed_at'>) });
   const getByInode = db.prepare(
     `SELECT quick_hash, sha256, hashed_at FROM files WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active' AND quick_hash IS NOT NULL ORDER BY sha256 IS NULL LIMIT 1`,
   );
   const upsert = db.prepare(
     `INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status, first_seen, last_seen)
-     VALUES (@fs, @path, @ino, @size, @mtime, @nlink, @quick, @sha, @hashedAt, 'active', @now, @now)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
      ON CONFLICT (fs_id, path) DO UPDATE SET ino = excluded.ino, size = excluded.size, mtime_ns = excluded.mtime_ns, nlink = excluded.nlink,
        quick_hash = excluded.quick_hash, sha256 = excluded.sha256, hashed_at = excluded.hashed_at, status = 'active',
-       first_seen = CASE WHEN files.status = 'deleted' THEN excluded.first_seen ELSE files.first_seen END, last_seen = excluded.last_seen
-     RETURNING id`,
+       first_seen = CASE WHEN files.status = 'deleted' THEN excluded.first_seen ELSE files.first_seen END, last_seen = excluded.last_seen`,
   );
+  // Rows inserted by this scan get ids above this mark; rows at or below it that this scan saw on disk are in `seen`.
+  const maxIdAtStart = (db.prepare(`SELECT coalesce(max(id), 0) AS m FROM files`).get() as { m: number }).m;
   const mountPoints = new Set(mounts.map((m) => m.mountPoint));
   mountPoints.delete(r.loc.realPath);
   const seen = new Set<number>();
@@ -349,21 +366,7 @@ async function scanOneRoot(
     writes = [];
     db.transaction(() => {
       const t = opts.now();
-      for (const w of batch) {
-        const back = upsert.get({
-          fs: fsId,
-          path: w.path,
-          ino: w.f.ino,
-          size: w.f.size,
-          mtime: String(w.f.mtimeNs),
-          nlink: w.f.nlink,
-          quick: w.quick,
-          sha: w.sha,
-          hashedAt: w.hashedAt,
-          now: t,
-        });
-        seen.add((back as { id: number }).id);
-      }
+      for (const w of batch) upsert.run(fsId, w.path, w.f.ino, w.f.size, String(w.f.mtimeNs), w.f.nlink, w.quick, w.sha, w.hashedAt, t, t);
       catalog.bumpSerial();
     })();
   };
@@ -412,18 +415,22 @@ async function scanOneRoot(
     summary.filesSeen++;
     summary.bytesSeen += f.size;
     rootFiles++;
-    const found = getRow.get(fsId, relPath) as FileRow | undefined;
-    const row = found && found.status === 'active' ? found : undefined;
-    if (row) seen.add(row.id);
-    const same = row !== undefined && BigInt(row.ino) === f.ino && row.size === f.size && row.mtime_ns === String(f.mtimeNs);
+    const found = dirRows(relPath);
+    const meta = found && found.status === 'active' ? found : undefined;
+    if (found) seen.add(found.id);
+    const same = meta !== undefined && BigInt(meta.ino) === f.ino && meta.size === f.size && meta.mtime_ns === String(f.mtimeNs);
 
     if (same) {
-      const needFull = opts.drift === 'full' || (fullOnNew && row.sha256 === null);
-      if (opts.drift === 'metadata' && row.quick_hash !== null && !needFull) {
+      const needFull = opts.drift === 'full' || (fullOnNew && !meta.hasSha);
+      if (opts.drift === 'metadata' && meta.hasQuick && !needFull) {
         summary.unchanged++;
-        if (row.nlink !== f.nlink) writes.push({ path: relPath, f, quick: row.quick_hash, sha: row.sha256, hashedAt: row.hashed_at });
+        if (meta.nlink !== f.nlink) {
+          const known = withHashes(meta);
+          writes.push({ path: relPath, f, quick: known.quick_hash, sha: known.sha256, hashedAt: known.hashed_at });
+        }
         return;
       }
+      const row = withHashes(meta);
       inFlight++;
       void (async () => {
         let res = await hashFile(f, needFull);
@@ -446,6 +453,7 @@ async function scanOneRoot(
       return;
     }
 
+    const row = meta;
     const kind: 'added' | 'changed' = row ? 'changed' : 'added';
     // New or changed: share the hashes of a known hardlink with identical metadata (unless drift is full).
     if (f.nlink > 1 && opts.drift !== 'full' && !inodeJobs.has(f.ino)) {
@@ -466,7 +474,7 @@ async function scanOneRoot(
       .finally(settle);
   };
 
-  const recordProblem = (relPath: string, f: WalkFile, res: HashResult, row: FileRow | undefined): void => {
+  const recordProblem = (relPath: string, f: WalkFile, res: HashResult, row: Pick<RowMeta, 'ino' | 'size' | 'mtime_ns'> | undefined): void => {
     const abs = joinRel(r.loc.preferred.mountPoint, relPath);
     summary.problems.push({
       path: abs,
@@ -524,15 +532,27 @@ async function scanOneRoot(
   if (opts.signal?.aborted) return;
 
   // Deletions: active rows under this root that were not seen, outside unreadable dirs and skipped mounts.
+  // Read in pages of the (fs_id, path) index so memory stays bounded however large the root is.
+  // Streams ids only (the index holds them): paths are read just for the few rows that were not seen.
   const range = prefixRange(rootRel);
-  const rows = (
+  const ids = (
     range
-      ? db.prepare(`SELECT id, path FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).all(fsId, range.lo, range.hi)
-      : db.prepare(`SELECT id, path FROM files WHERE fs_id = ? AND status = 'active'`).all(fsId)
-  ) as { id: number; path: string }[];
-  const gone = rows.filter((row) => !seen.has(row.id) && !protectedDirs.some((d) => row.path === d || row.path.startsWith(d + '/')));
-  if (rootFiles === 0 && rows.length > 0) {
-    throw new CatalogError(`scan root ${r.loc.path} is empty but the catalog knows ${rows.length} file(s) there`, {
+      ? db.prepare(`SELECT id FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).pluck().iterate(fsId, range.lo, range.hi)
+      : db.prepare(`SELECT id FROM files WHERE fs_id = ? AND status = 'active'`).pluck().iterate(fsId)
+  ) as IterableIterator<number>;
+  const unseen: number[] = [];
+  let known = 0;
+  for (const id of ids) {
+    known++;
+    if (id <= maxIdAtStart && !seen.has(id)) unseen.push(id);
+  }
+  const pathOf = db.prepare(`SELECT path FROM files WHERE id = ?`).pluck();
+  const gone = unseen.filter((id) => {
+    const p = pathOf.get(id) as string;
+    return !protectedDirs.some((d) => p === d || p.startsWith(d + '/'));
+  });
+  if (rootFiles === 0 && known > 0) {
+    throw new CatalogError(`scan root ${r.loc.path} is empty but the catalog knows ${known} file(s) there`, {
       hint: 'is the filesystem mounted? nothing was marked deleted; if the files were really removed, delete the catalog rows with a scan of a non-empty parent',
     });
   }
@@ -541,13 +561,76 @@ async function scanOneRoot(
     for (let i = 0; i < gone.length; i += BATCH) {
       const slice = gone.slice(i, i + BATCH);
       db.transaction(() => {
-        for (const g of slice) mark.run(g.id);
+        for (const id of slice) mark.run(id);
         catalog.bumpSerial();
       })();
     }
   }
   summary.deleted += gone.length;
   summary.roots.push(rootSummary(r, rootFiles, gone.length));
+}
+
+/**
+ * Catalog rows (any status) of the files directly inside one directory, looked up by path: one range query per
+ * directory instead of one query per file. Returns a lookup by relative path; the directory's rows are loaded
+ * when a path of another directory is asked for (the walk yields a directory's entries consecutively).
+ * Rows of subdirectories are skipped with one index seek per subdirectory (`path >= 'dir/sub0'`), so a directory
+ * costs its own rows plus one seek per catalogued subdirectory, never a scan of its whole subtree.
+ */
+function directoryRowsReader(catalog: CatalogDb, fsId: number): (relPath: string) => RowMeta | undefined {
+  const cols = `id, path, ino, size, mtime_ns, nlink, status, quick_hash IS NOT NULL AS hasQuick, sha256 IS NOT NULL AS hasSha`;
+  const fromIncl = catalog.db.prepare(`SELECT ${cols} FROM files WHERE fs_id = ? AND path >= ? AND path < ? ORDER BY path LIMIT ${PAGE}`);
+  const fromExcl = catalog.db.prepare(`SELECT ${cols} FROM files WHERE fs_id = ? AND path > ? AND path < ? ORDER BY path LIMIT ${PAGE}`);
+  const topIncl = catalog.db.prepare(`SELECT ${cols} FROM files WHERE fs_id = ? AND path >= ? ORDER BY path LIMIT ${PAGE}`);
+  const topExcl = catalog.db.prepare(`SELECT ${cols} FROM files WHERE fs_id = ? AND path > ? ORDER BY path LIMIT ${PAGE}`);
+  let current: string | null = null;
+  let rows = new Map<string, RowMeta>();
+  const load = (dir: string): void => {
+    rows = new Map();
+    const prefix = dir === '' ? '' : dir + '/';
+    const hi = dir === '' ? null : dir + '0';
+    let lo = prefix;
+    let inclusive = true;
+    for (;;) {
+      const stmt = hi === null ? (inclusive ? topIncl : topExcl) : inclusive ? fromIncl : fromExcl;
+      const page = (hi === null ? stmt.all(fsId, lo) : stmt.all(fsId, lo, hi)) as (Omit<RowMeta, 'hasQuick' | 'hasSha'> & { path: string; hasQuick: number; hasSha: number })[];
+      let next: string | null = null;
+      for (const row of page) {
+        const slash = row.path.indexOf('/', prefix.length);
+        if (slash >= 0) {
+          // A row inside a subdirectory: seek past that subdirectory ('/' + 1 is '0').
+          next = row.path.slice(0, slash) + '0';
+          inclusive = true;
+          break;
+        }
+        rows.set(row.path, {
+          id: row.id,
+          ino: row.ino,
+          size: row.size,
+          mtime_ns: row.mtime_ns,
+          nlink: row.nlink,
+          status: row.status,
+          hasQuick: row.hasQuick === 1,
+          hasSha: row.hasSha === 1,
+        });
+      }
+      if (next === null) {
+        if (page.length < PAGE) return;
+        next = (page[page.length - 1] as { path: string }).path;
+        inclusive = false;
+      }
+      lo = next;
+    }
+  };
+  return (relPath) => {
+    const slash = relPath.lastIndexOf('/');
+    const dir = slash < 0 ? '' : relPath.slice(0, slash);
+    if (dir !== current) {
+      load(dir);
+      current = dir;
+    }
+    return rows.get(relPath);
+  };
 }
 
 function joinRel(mountPoint: string, rel: string): string {

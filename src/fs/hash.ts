@@ -34,7 +34,8 @@ function hashOne(job) {
   const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
   let fd;
   try {
-    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    // O_NONBLOCK: a path replaced by a FIFO since the walk must not block the worker (no effect on regular files).
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
     return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
   }
@@ -46,34 +47,39 @@ function hashOne(job) {
       return { changed: true, bytesRead: 0 };
     }
     let quick = null, full = null, bytesRead = 0;
-    if (job.quick) {
-      const q = crypto.createHash('sha256');
-      q.update('hashall-quick-v1\n' + size + '\n');
-      if (size <= 3 * QUICK) {
-        const n = readAt(fd, size, 0); bytesRead += n;
-        if (n !== size) return { changed: true, bytesRead };
-        q.update(buf.subarray(0, n));
-      } else {
+    // A small file is read once: its whole content feeds the quick hash and, when asked, the full hash.
+    const small = size <= 3 * QUICK;
+    if (small && (job.quick || job.full)) {
+      const n = readAt(fd, size, 0); bytesRead += n;
+      // A file that grew or shrank since is caught here or by the fstat after reading.
+      if (n !== size) return { changed: true, bytesRead };
+      const content = buf.subarray(0, n);
+      if (job.quick) quick = crypto.createHash('sha256').update('hashall-quick-v1\n' + size + '\n').update(content).digest('hex');
+      if (job.full) full = crypto.createHash('sha256').update(content).digest('hex');
+    } else {
+      if (job.quick) {
+        const q = crypto.createHash('sha256');
+        q.update('hashall-quick-v1\n' + size + '\n');
         for (const off of [0, Math.floor((size - QUICK) / 2), size - QUICK]) {
           const n = readAt(fd, QUICK, off); bytesRead += n;
           if (n !== QUICK) return { changed: true, bytesRead };
           q.update(buf.subarray(0, n));
         }
+        quick = q.digest('hex');
       }
-      quick = q.digest('hex');
-    }
-    if (job.full) {
-      const h = crypto.createHash('sha256');
-      let pos = 0;
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, CHUNK, pos);
-        if (n === 0) break;
-        h.update(buf.subarray(0, n));
-        pos += n;
+      if (job.full) {
+        const h = crypto.createHash('sha256');
+        let pos = 0;
+        for (;;) {
+          const n = fs.readSync(fd, buf, 0, CHUNK, pos);
+          if (n === 0) break;
+          h.update(buf.subarray(0, n));
+          pos += n;
+        }
+        bytesRead += pos;
+        if (pos !== size) return { changed: true, bytesRead };
+        full = h.digest('hex');
       }
-      bytesRead += pos;
-      if (pos !== size) return { changed: true, bytesRead };
-      full = h.digest('hex');
     }
     const after = fs.fstatSync(fd, { bigint: true });
     if (after.size !== st.size || after.mtimeNs !== st.mtimeNs) return { changed: true, bytesRead };
@@ -116,37 +122,42 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  busy: Pending[] | null;
+  /** Batches posted and not yet answered, oldest first (a worker answers in order). */
+  busy: Pending[][];
 }
 
-/** A fixed pool of hashing threads; jobs are batched (many small files per message). Always `close()` it. */
+/** Batches posted ahead to each worker, so a worker never waits for the main thread between two batches. */
+const DEPTH = 3;
+
+/**
+ * A fixed pool of hashing threads, started on the first job (a rescan that hashes nothing starts none); jobs are
+ * batched (many small files per message). Always `close()` it.
+ */
 export class HashPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
-
-  constructor(opts: { workers?: number; batchFiles?: number; batchBytes?: number } = {}) {
-    const n = Math.max(1, opts.workers ?? 2);
-    this.batchFiles = opts.batchFiles ?? 64;
-    this.batchBytes = opts.batchBytes ?? 8 * 1024 * 1024;
-    for (let i = 0; i < n; i++) this.slots.push(this.spawn());
-  }
+  private readonly workers: number;
   private readonly batchFiles: number;
   private readonly batchBytes: number;
 
+  constructor(opts: { workers?: number; batchFiles?: number; batchBytes?: number } = {}) {
+    this.workers = Math.max(1, opts.workers ?? 2);
+    this.batchFiles = opts.batchFiles ?? 128;
+    this.batchBytes = opts.batchBytes ?? 16 * 1024 * 1024;
+  }
+
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    const slot: Slot = { worker, busy: null };
+    const slot: Slot = { worker, busy: [] };
     worker.on('message', (msg: { results: HashResult[] }) => {
-      const done = slot.busy ?? [];
-      slot.busy = null;
+      const done = slot.busy.shift() ?? [];
       done.forEach((p, i) => p.resolve(msg.results[i] ?? { bytesRead: 0, error: { code: 'EIO', message: 'no result from hash worker' } }));
       this.pump();
     });
     worker.on('error', (err) => {
-      const done = slot.busy ?? [];
-      slot.busy = null;
+      const done = slot.busy.splice(0).flat();
       for (const p of done) p.reject(err);
       // Replace the dead worker so the remaining queue still drains.
       const idx = this.slots.indexOf(slot);
@@ -160,11 +171,12 @@ export class HashPool {
 
   /** Number of jobs queued or running. */
   get pending(): number {
-    return this.queue.length + this.slots.reduce((n, s) => n + (s.busy?.length ?? 0), 0);
+    return this.queue.length + this.slots.reduce((n, s) => n + s.busy.reduce((m, b) => m + b.length, 0), 0);
   }
 
   hash(job: HashJob): Promise<HashResult> {
     if (this.closed) return Promise.reject(new Error('hash pool is closed'));
+    if (this.slots.length === 0) for (let i = 0; i < this.workers; i++) this.slots.push(this.spawn());
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
       this.pump();
@@ -172,26 +184,29 @@ export class HashPool {
   }
 
   private pump(): void {
-    for (const slot of this.slots) {
-      if (slot.busy || this.queue.length === 0) continue;
-      const batch: Pending[] = [];
-      let bytes = 0;
-      while (this.queue.length && batch.length < this.batchFiles && (batch.length === 0 || bytes < this.batchBytes)) {
-        const p = this.queue.shift() as Pending;
-        batch.push(p);
-        bytes += p.job.full ? (p.job.size ?? this.batchBytes) : 3 * QUICK_BLOCK;
+    // Fill every worker to one batch first, then the second batch of each: spreads the work evenly.
+    for (let depth = 1; depth <= DEPTH; depth++) {
+      for (const slot of this.slots) {
+        if (slot.busy.length >= depth || this.queue.length === 0) continue;
+        const batch: Pending[] = [];
+        let bytes = 0;
+        while (this.queue.length && batch.length < this.batchFiles && (batch.length === 0 || bytes < this.batchBytes)) {
+          const p = this.queue.shift() as Pending;
+          batch.push(p);
+          bytes += p.job.full ? (p.job.size ?? this.batchBytes) : 3 * QUICK_BLOCK;
+        }
+        slot.busy.push(batch);
+        slot.worker.postMessage({
+          id: this.nextId++,
+          jobs: batch.map((p) => ({
+            path: p.job.path,
+            quick: p.job.quick,
+            full: p.job.full,
+            size: p.job.size,
+            mtimeNs: p.job.mtimeNs === undefined ? undefined : String(p.job.mtimeNs),
+          })),
+        });
       }
-      slot.busy = batch;
-      slot.worker.postMessage({
-        id: this.nextId++,
-        jobs: batch.map((p) => ({
-          path: p.job.path,
-          quick: p.job.quick,
-          full: p.job.full,
-          size: p.job.size,
-          mtimeNs: p.job.mtimeNs === undefined ? undefined : String(p.job.mtimeNs),
-        })),
-      });
     }
   }
 
