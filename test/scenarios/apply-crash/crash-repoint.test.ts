@@ -93,5 +93,5 @@ describe('kill -9 during a group that repoints a real torrent', () => {
     }
     expect(finished).toBe(true);
     expect(crashes).toBeGreaterThan(8);
-  });
+  }, 600_000); // one child process per boundary; bounded by the loop count and this limit
 });
