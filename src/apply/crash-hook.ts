@@ -1,8 +1,12 @@
-// TEST-ONLY crash hook: HASHALL_TEST_CRASH_AT=N makes the process SIGKILL itself at the Nth committed journal write.
-// Used by the kill -9 tests to stop apply at every step boundary; never set it outside tests.
+// TEST-ONLY crash hook: HASHALL_TEST_CRASH_AT=N makes the process SIGKILL itself at the Nth committed journal write
+// (HASHALL_TEST_CRASH_SIGNAL=SIGSTOP freezes it instead, holding the lock). Used by the kill -9 and concurrency tests;
+// never set it outside tests.
 
 /** Returns an onBoundary callback when HASHALL_TEST_CRASH_AT is a positive integer, else undefined. */
-export function crashHookFromEnv(env: Record<string, string | undefined>, kill: () => void = () => process.kill(process.pid, 'SIGKILL')): ((what: string) => void) | undefined {
+export function crashHookFromEnv(
+  env: Record<string, string | undefined>,
+  kill: () => void = () => process.kill(process.pid, env.HASHALL_TEST_CRASH_SIGNAL === 'SIGSTOP' ? 'SIGSTOP' : 'SIGKILL'),
+): ((what: string) => void) | undefined {
   const raw = env.HASHALL_TEST_CRASH_AT;
   if (!raw) return undefined;
   const at = Number(raw);
