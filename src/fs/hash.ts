@@ -144,8 +144,8 @@ export class HashPool {
 
   constructor(opts: { workers?: number; batchFiles?: number; batchBytes?: number } = {}) {
     this.workers = Math.max(1, opts.workers ?? 2);
-    this.batchFiles = opts.batchFiles ?? 128;
-    this.batchBytes = opts.batchBytes ?? 16 * 1024 * 1024;
+    this.batchFiles = opts.batchFiles ?? 256;
+    this.batchBytes = opts.batchBytes ?? 32 * 1024 * 1024;
   }
 
   private spawn(): Slot {
