@@ -1,5 +1,5 @@
 // Streaming directory walk: lstat only, never follows symlinks, stays on one filesystem, reports unreadable entries.
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { bytesToPathText } from './path-encoding.js';
 
@@ -101,13 +101,15 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
       }
       // Vanished between readdir and lstat: not a problem, simply not there.
       if (st === undefined) continue;
-      if (st.isFile()) {
+      // One conversion of the mode instead of a BigInt operation per isFile()/isDirectory()/… test.
+      const type = Number(st.mode) & constants.S_IFMT;
+      if (type === constants.S_IFREG) {
         batch.push({ kind: 'file', rel, abs, ino: st.ino, size: Number(st.size), mtimeNs: st.mtimeNs, nlink: Number(st.nlink) });
-      } else if (st.isDirectory()) {
+      } else if (type === constants.S_IFDIR) {
         const absText = typeof abs === 'string' ? abs : abs.toString('utf8');
         if (st.dev !== rootDev || opts.mountPoints.has(absText)) batch.push({ kind: 'mount', rel, abs: absText });
         else stack.push({ abs, rel });
-      } else if (st.isSymbolicLink()) {
+      } else if (type === constants.S_IFLNK) {
         batch.push({ kind: 'symlink', rel });
       } else {
         batch.push({ kind: 'special', rel });
