@@ -59,7 +59,7 @@ async function demo(): Promise<number> {
     const cfg = ['--config', world.configPath];
     let code = await hashall(['plan', ...cfg, '--out', path.join(base, 'plan.json')], base);
     if (code !== 0) return code;
-    code = await hashall(['apply', path.join(base, 'plan.json'), '--auto-approve', ...cfg], base);
+    code = await hashall(['apply', path.join(base, 'plan.json'), ...cfg], base);
     if (code !== 0) return code;
     code = await hashall(['plan', ...cfg, '--detailed-exitcode'], base);
     say(code === 0 ? 'second plan: nothing left to do; the old copies on stash retire after the 72 h observation window' : `second plan exited ${code}`);

@@ -1,4 +1,5 @@
-// CLI command `hashall apply PLANFILE`: applies a saved plan (lock, recovery, preflight, journal) and reports the run.
+// CLI command `hashall apply [PLANFILE]`: applies a saved plan, or plans afresh and asks; lock, recovery, preflight, journal, report.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -6,7 +7,14 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { setExitCode } from '../exit.js';
 import { HashallError } from '../../errors.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
-import { readPlanFile, runApply } from '../../apply/run-apply.js';
+import { readPlanFile, runApply, runRecover } from '../../apply/run-apply.js';
+import { hasChanges } from '../../plan/build.js';
+import { serializePlan } from '../../plan/plan-file.js';
+import type { Plan } from '../../plan/types.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import type { HashallConfig } from '../../config/types.js';
+import type { TorrentClient } from '../../clients/types.js';
+import { makePlan } from './plan.js';
 import { eventSink, makeClient, makeRecordTree } from '../apply-support.js';
 
 interface ApplyOptions extends ConfigOptionValues {
@@ -17,18 +25,26 @@ interface ApplyOptions extends ConfigOptionValues {
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('apply')
-    .description('apply a saved plan: copy, link, repoint and retire with a journal, verification and rollback')
-    .argument('[planfile]', 'a plan saved with `hashall plan --out FILE`')
-    .option('--auto-approve', 'do not ask for confirmation (cron/CI)')
-    .option('--json', 'NDJSON progress events on stdout');
+    .description('apply a saved plan (or plan now and ask): copy, link, repoint and retire with a journal, verification and rollback')
+    .argument('[planfile]', 'a plan saved with `hashall plan --out FILE`; without it hashall plans now and asks for confirmation')
+    .option('--auto-approve', 'apply a fresh plan without asking (cron/CI); required when there is no terminal')
+    .option('--json', 'NDJSON progress events on stdout')
+    .addHelpText('after', '\nExit codes: 0 applied (or nothing to do), 1 error or a group failed, 3 invalid config, 4 lock held, 5 saved plan is stale.');
   addConfigOption(cmd);
   cmd.action(async (planfile: string | undefined, opts: ApplyOptions, command: Command) => {
-    if (!planfile) {
-      throw new HashallError('`hashall apply` needs a saved plan file for now', { hint: 'run `hashall plan --out plan.json`, review it, then `hashall apply plan.json`' });
-    }
     const { config } = loadConfigForCommand(opts, ctx);
-    const file = path.resolve(ctx.cwd, planfile);
-    const { plan, hash } = readPlanFile(file);
+    let plan: Plan;
+    let hash: string;
+    let file: string | null = null;
+    if (planfile) {
+      file = path.resolve(ctx.cwd, planfile);
+      ({ plan, hash } = readPlanFile(file));
+    } else {
+      const fresh = await freshPlan(config, ctx, opts);
+      if (!fresh) return;
+      plan = fresh;
+      hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
+    }
     const client = makeClient(config, ctx);
     const sink = eventSink(ctx, Boolean(opts.json));
     try {
@@ -38,7 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
         plan,
         planFile: file,
         planHash: hash,
-        command: `hashall apply ${planfile}`,
+        command: planfile ? `hashall apply ${planfile}` : 'hashall apply',
         now: ctx.now,
         emit: sink.emit,
         recordTree: makeRecordTree(config, ctx),
@@ -62,4 +78,36 @@ export function register(program: Command, ctx: CliContext): void {
       await client?.close();
     }
   });
+}
+
+/**
+ * Apply without a plan file: finish or roll back an interrupted run first (its half state must not be planned
+ * from), then plan afresh, show it, and ask. Returns null when there is nothing to do or the user declined.
+ */
+async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOptions): Promise<Plan | null> {
+  if (!opts.autoApprove && !ctx.prompt) {
+    throw new HashallError('refusing to apply without confirmation: there is no terminal to ask', {
+      hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
+    });
+  }
+  const client: TorrentClient | null = makeClient(config, ctx);
+  try {
+    const sink = eventSink(ctx, Boolean(opts.json));
+    await runRecover({ config, client, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: (l) => ctx.stderr.write(`hashall: ${l}\n`) });
+    sink.end();
+  } finally {
+    await client?.close();
+  }
+  const plan = await makePlan(config, ctx, { refresh: true });
+  const text = renderPlanText(plan, { color: ctx.color });
+  if (opts.json) ctx.stderr.write(text);
+  else ctx.stdout.write(text);
+  if (!hasChanges(plan)) return null;
+  if (opts.autoApprove) return plan;
+  const answer = await ctx.prompt!('\nApply these changes? Only "yes" is accepted: ');
+  if (answer.trim() !== 'yes') {
+    ctx.stderr.write('apply cancelled; nothing was changed\n');
+    return null;
+  }
+  return plan;
 }

@@ -38,6 +38,10 @@ async function hashall(...args: string[]) {
   return runCli([...args, '--config', world.configPath], { cwd: world.base, now });
 }
 
+async function hashallAnswering(answer: string, ...args: string[]) {
+  return runCli([...args, '--config', world.configPath], { cwd: world.base, now, interactive: true, prompt: async () => answer });
+}
+
 async function torrents(): Promise<Record<string, { save_path: string; content_path: string; state: string; progress: number }>> {
   const res = await world.qbt.api('GET', '/torrents/info');
   const list = JSON.parse(res.text) as { hash: string; save_path: string; content_path: string; state: string; progress: number }[];
@@ -85,6 +89,18 @@ describe('plan → apply → plan on the demo world', () => {
     expect(show?.torrents.map((t) => t.hash).sort()).toEqual([world.torrents.show.infoHash, world.torrents.xseed.infoHash].sort());
   });
 
+  it('apply without a plan file refuses without a terminal, and changes nothing when the user declines', async () => {
+    const before = [contentTree(world.stash), contentTree(world.pool)];
+    const refused = await hashall('apply');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/no terminal to ask/);
+    const declined = await hashallAnswering('no', 'apply');
+    expect(declined.code, declined.stderr).toBe(0);
+    expect(declined.stdout).toContain('Plan: 2 to move');
+    expect(declined.stderr).toContain('apply cancelled');
+    expect([contentTree(world.stash), contentTree(world.pool)]).toEqual(before);
+  });
+
   it('applies a saved plan: data on pool, torrents seeding from pool, library link intact, duplicates linked', async () => {
     const planFile = path.join(world.base, 'plan-1.json');
     expect((await hashall('plan', '--out', planFile)).code).toBe(0);
@@ -115,14 +131,13 @@ describe('plan → apply → plan on the demo world', () => {
     for (const h of contentBefore) expect(after.has(h)).toBe(true);
   });
 
-  it('converges: a second plan has nothing to do and a second apply changes nothing', async () => {
+  it('converges: a second plan has nothing to do and a second apply (cron style, no file) changes nothing', async () => {
     const r = await hashall('plan', '--detailed-exitcode');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const before = [contentTree(world.stash), contentTree(world.pool)];
-    const planFile = path.join(world.base, 'plan-2.json');
-    expect((await hashall('plan', '--out', planFile)).code).toBe(0);
-    const again = await hashall('apply', planFile, '--auto-approve');
+    const again = await hashall('apply', '--auto-approve');
     expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^No changes\./m);
     expect([contentTree(world.stash), contentTree(world.pool)]).toEqual(before);
   });
 
@@ -135,10 +150,9 @@ describe('plan → apply → plan on the demo world', () => {
     const plan = await planJson();
     const retire = plan.groups.filter((g) => g.action === 'retire');
     expect(retire.length).toBeGreaterThan(0);
-    const planFile = path.join(world.base, 'plan-3.json');
-    expect((await hashall('plan', '--out', planFile)).code).toBe(0);
-    const r = await hashall('apply', planFile, '--auto-approve');
+    const r = await hashallAnswering('yes', 'apply');
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/to retire/);
 
     expect(existsSync(path.join(world.seedStash, 'movies', 'Old.Movie.2009'))).toBe(false);
     expect(existsSync(path.join(world.seedStash, 'music', 'Album.2015.FLAC'))).toBe(false);

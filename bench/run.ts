@@ -1,0 +1,19 @@
+// `npm run bench`: runs every benchmark in turn (scan, plan, copy) and prints each figure as a ratio to the standard tool.
+import { run as scanBench } from './scan.js';
+import { run as planBench } from './plan.js';
+import { run as copyBench } from './copy.js';
+
+const only = new Set(process.argv.slice(2));
+const benches: [string, () => Promise<Record<string, number>>][] = [
+  ['scan', () => scanBench()],
+  ['plan', () => planBench()],
+  ['copy', () => copyBench()],
+];
+
+const results: Record<string, Record<string, number>> = {};
+for (const [name, bench] of benches) {
+  if (only.size > 0 && !only.has(name)) continue;
+  process.stderr.write(`\n== bench ${name} ==\n`);
+  results[name] = await bench();
+}
+process.stdout.write(JSON.stringify(results, null, 2) + '\n');
