@@ -9,20 +9,11 @@ import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
 import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import type { FsPort } from './fs-port.js';
-import { Journal, type RunStatus, type UndoData } from './journal.js';
+import { Journal, type RunIdentity, type RunStatus, type UndoData } from './journal.js';
 import { actionableGroups, preflight } from './preflight.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 
-export interface RunIdentity {
-  user: string;
-  host: string;
-  pid: number;
-  pidStart: string | null;
-  command: string;
-  planFile: string | null;
-  planHash: string | null;
-}
 
 export interface ApplyDeps {
   catalog: CatalogDb;

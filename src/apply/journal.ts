@@ -16,9 +16,8 @@ export type RunStatus =
 export type GroupStatus = 'planned' | 'running' | 'done' | 'failed' | 'rolled-back' | 'needs-attention' | 'skipped';
 export type StepStatus = 'planned' | 'running' | 'done' | 'noop' | 'failed' | 'undone' | 'undo-failed';
 
-export interface RunStart {
-  id: string;
-  startedAt: number;
+/** Who runs apply, where, and on which plan (recorded with every run). */
+export interface RunIdentity {
   user: string;
   host: string;
   pid: number;
@@ -26,6 +25,11 @@ export interface RunStart {
   command: string;
   planFile: string | null;
   planHash: string | null;
+}
+
+export interface RunStart extends RunIdentity {
+  id: string;
+  startedAt: number;
   configHash: string | null;
   catalogSerial: number | null;
 }

@@ -1,19 +1,12 @@
 // Reads run records back from the journal: list, show one run with every step, find interrupted runs.
 import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
-import { RUN_FORMAT_VERSION, type GroupStatus, type RunStatus, type StepStatus, type UndoData } from './journal.js';
+import { RUN_FORMAT_VERSION, type GroupStatus, type RunStatus, type StepStatus, type UndoData, type RunIdentity } from './journal.js';
 
-export interface RunSummary {
+export interface RunSummary extends RunIdentity {
   id: string;
   startedAt: number;
   endedAt: number | null;
-  user: string;
-  host: string;
-  pid: number;
-  pidStart: string | null;
-  command: string;
-  planFile: string | null;
-  planHash: string | null;
   configHash: string | null;
   status: RunStatus;
   groups: { total: number; done: number; failed: number; rolledBack: number };

@@ -2,18 +2,10 @@
 import { ClientError, HashallError } from '../../errors.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
 import { isRunningState, phaseOfState } from './states.js';
-import { QbtTransport, type ApiRequest } from './transport.js';
+import { QbtTransport, type ApiRequest, type TransportOptions } from './transport.js';
 
-export interface QbittorrentClientOptions {
-  url: string;
-  username?: string | null;
-  /** Called when a login is needed; the value is never kept. */
-  password?: (() => string) | null;
-  timeoutMs: number;
-  attempts?: number;
-  backoffMs?: number;
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
+/** The transport's options (url, credentials, timeout, retries) plus the clock that bounds waitFor. */
+export interface QbittorrentClientOptions extends TransportOptions {
   /** Epoch milliseconds; used to bound waitFor. */
   now?: () => number;
 }
