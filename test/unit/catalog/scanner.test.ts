@@ -198,9 +198,8 @@ describe('scanRoots', () => {
     writeFileSync(path.join(pool, 'a'), 'a');
     await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts());
     const before = catalog.db.prepare(`SELECT id, dev FROM filesystems WHERE source = 'pool-test'`).get() as { id: number; dev: string };
-    unmount(pool);
-    // Occupy the freed anonymous device number so the remount really gets another st_dev.
-    mountTmpfs(path.join(tmp.path, 'filler'), 1024 * 1024, 'filler');
+    // Mount the "same" filesystem again ON TOP while the old one still holds its anonymous device number, so the
+    // new mount necessarily gets another st_dev (unmount-then-mount may reuse the freed number: lazy release).
     mountTmpfs(pool, 8 * 1024 * 1024, 'pool-test');
     writeFileSync(path.join(pool, 'a'), 'a');
     const s = await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts());
