@@ -1,111 +1,239 @@
-// Benchmark: buildPlan over a synthetic catalog of 1M files and 10k torrents; reports time and memory.
-import { createHash } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+// Benchmark of `hashall plan --no-refresh` on a real SQLite catalog of 1M files and 10k torrents: time per phase and peak RSS.
+//
+// Setup (not measured) runs in a private mount namespace (`unshare -m`, needs root): two tmpfs filesystems
+// (stash, pool) with seeding roots and a library, a real hashall.yaml read by the real loader, the filesystem and
+// scan-root rows written by a real scan of the (still empty) roots, then 10k torrents × 100 payload files created
+// as REAL empty files on stash (their catalog rows carry the real inodes, so the live lstat check sees the
+// catalog's truth), every 7th torrent hardlinked once into the library (an external consumer), and every 20th
+// torrent's content also recorded on pool (catalog rows only: a reuse donor). Rows go in with plain INSERTs in
+// one transaction. Half the torrents have seeded 90 days, so a rule sends them to pool.
+//
+// Measured, in a fresh child process per run (so maxRSS is the plan's own): what `plan --no-refresh` does —
+// loadConfig, openCatalog, readSnapshot, buildPlan, renderPlanText — once with the live check (the CLI default:
+// one lstat per payload file) and once with `liveCheck: false` (the catalog alone). Best of HASHALL_BENCH_REPEAT.
+// HASHALL_BENCH_SCALE multiplies the torrent count (files per torrent stay 100).
+import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { openCatalog } from '../src/catalog/db.js';
+import { scanRoots } from '../src/catalog/scanner.js';
+import { readSnapshot } from '../src/catalog/snapshot.js';
+import { loadConfig } from '../src/config/load.js';
 import { buildPlan } from '../src/plan/build.js';
-import { targetCandidates } from '../src/plan/target-path.js';
-import { payloadHash } from '../src/domain/payload-hash.js';
-import type { HashallConfig } from '../src/config/types.js';
-import type { CatalogFile, CatalogSnapshot, PayloadFile, SnapshotPayload, SnapshotTorrent } from '../src/domain/snapshot.js';
+import { renderPlanText } from '../src/render/plan-text.js';
 
-const TORRENTS = 10_000;
 const FILES_PER_TORRENT = 100;
-const NOW = Date.UTC(2025, 0, 15);
 
-function config(): HashallConfig {
-  return {
-    version: 1,
-    configPath: '/etc/hashall.yaml',
-    configHash: 'bench',
-    catalog: '/var/lib/hashall/catalog.db',
-    filesystems: { stash: { name: 'stash', path: '/stash', aliases: [] }, pool: { name: 'pool', path: '/pool', aliases: [] } },
-    seeding: { stash: ['/stash/seeding'], pool: ['/pool/seeding'] },
-    libraries: ['/stash/movies'],
-    client: { type: 'qbittorrent', url: 'http://127.0.0.1:8080', username: null, password: null, pathMaps: [{ client: '/data', host: '/stash' }, { client: '/pdata', host: '/pool' }], timeoutMs: 5000 },
-    categories: { 'cross-seed': { path: 'cross-seed/{tracker}', place: null } },
-    placement: { default: 'stash', rules: [{ name: 'old', place: 'pool', match: { minSeedingDays: 60 } }] },
-    dedupe: { filesystems: ['stash'], minSize: 0 },
-    safety: { verify: 'full', retire: { mode: 'staged', observeHours: 72 }, minFree: 0, maxScanAgeHours: 24 },
-  };
+function scale(): number {
+  const s = Number(process.env.HASHALL_BENCH_SCALE ?? '1');
+  return Number.isFinite(s) && s > 0 ? s : 1;
 }
 
-/** A synthetic snapshot: half the torrents qualify for the pool, every tenth of those already has a copy there. */
-export function syntheticSnapshot(cfg: HashallConfig): CatalogSnapshot {
-  const torrents: SnapshotTorrent[] = [];
-  const payloads: Record<string, SnapshotPayload> = {};
-  const copies: Record<string, CatalogFile[]> = {};
-  let ino = 1;
-  const mtime = '1700000000000000000';
-  for (let t = 0; t < TORRENTS; t++) {
-    const hash = createHash('sha1').update(`t${t}`).digest('hex');
-    const name = `Release.${t}.2020.1080p`;
-    const cat = t % 3 === 0 ? 'tv' : 'movies';
-    const root = `/stash/seeding/${cat}/${name}`;
-    const files: PayloadFile[] = [];
-    const clientFiles: { name: string; size: number }[] = [];
-    for (let f = 0; f < FILES_PER_TORRENT; f++) {
-      const relpath = `disc${f % 4}/part${f}.mkv`;
-      const sha = (t * FILES_PER_TORRENT + f).toString(16).padStart(64, '0');
-      const file: PayloadFile = { fsId: 1, path: `${root}/${relpath}`, ino: ino++, size: 1_000_000 + f, mtimeNs: mtime, nlink: 1, sha256: sha, relpath };
-      files.push(file);
-      clientFiles.push({ name: `${name}/${relpath}`, size: file.size });
-      const list: CatalogFile[] = [file];
-      if (t % 20 === 2) list.push({ fsId: 2, path: `/pool/archive/${name}/${relpath}`, ino: ino++, size: file.size, mtimeNs: mtime, nlink: 1, sha256: sha });
-      copies[sha] = list;
-    }
-    payloads[root] = { rootPath: root, fsId: 1, kind: 'dir', payloadHash: payloadHash(files), files, seedingRoot: '/stash/seeding', consumers: { status: t % 7 === 0 ? 'some' : 'none', paths: t % 7 === 0 ? [`/stash/movies/${name}.mkv`] : [], reasons: [] } };
-    torrents.push({
-      hash, name, category: cat, tags: [], tracker: 'https://tracker.example.org/a', phase: 'seeding', rawState: 'stalledUP', running: true, progress: 1, amountLeft: 0,
-      size: files.reduce((s, f) => s + f.size, 0), autoTmm: false, addedOn: 1, completionOn: 2, seedingTimeSec: (t % 2 === 0 ? 90 : 10) * 86_400,
-      clientSavePath: `/data/seeding/${cat}`, clientContentPath: `/data/seeding/${cat}/${name}`, clientDownloadPath: '', hostContentPath: root, unmappedReason: null, files: clientFiles, syncedAt: NOW - 1000,
-    });
+function repeats(): number {
+  const n = Number(process.env.HASHALL_BENCH_REPEAT ?? '3');
+  return Number.isInteger(n) && n > 0 ? n : 3;
+}
+
+function sha1ish(n: number): string {
+  return (n * 2654435761 % 4294967296).toString(16).padStart(8, '0') + n.toString(16).padStart(32, '0');
+}
+
+function configText(dir: string): string {
+  return `version: 1
+catalog: ./catalog.db
+filesystems:
+  stash: { path: ${dir}/stash }
+  pool: { path: ${dir}/pool }
+seeding:
+  stash: [${dir}/stash/seeding]
+  pool: [${dir}/pool/seeding]
+libraries: [${dir}/stash/movies]
+client:
+  type: qbittorrent
+  url: http://127.0.0.1:8080
+  pathMaps:
+    - { client: /data, host: ${dir}/stash }
+    - { client: /pdata, host: ${dir}/pool }
+categories:
+  cross-seed: { path: "cross-seed/{tracker}" }
+placement:
+  default: stash
+  rules:
+    - { name: old, match: { minSeedingDays: 60 }, place: pool }
+dedupe: { filesystems: [stash], minSize: 0 }
+safety:
+  verify: full
+  retire: { mode: staged, observeHours: 72 }
+  minFree: 0
+  maxScanAgeHours: 24
+`;
+}
+
+const log = (s: string) => process.stderr.write(`[bench plan] ${s}\n`);
+
+/** Inside the private mount namespace: build the world, then time each measured mode in fresh child processes. */
+async function setup(dir: string): Promise<void> {
+  const torrents = Math.max(1, Math.round(10_000 * scale()));
+  for (const fs of ['stash', 'pool']) {
+    mkdirSync(path.join(dir, fs), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1g,nr_inodes=0', `bench-${fs}`, path.join(dir, fs)]);
   }
-  const snap: CatalogSnapshot = {
-    lineage: 'bench', serial: 1,
-    filesystems: [
-      { id: 1, name: 'stash', uuid: 'u1', mountPoint: '/stash', fsType: 'zfs', freeBytes: 1e15 },
-      { id: 2, name: 'pool', uuid: 'u2', mountPoint: '/pool', fsType: 'zfs', freeBytes: 1e15 },
+  for (const d of ['stash/seeding/movies', 'stash/seeding/tv', 'stash/movies', 'pool/seeding']) mkdirSync(path.join(dir, d), { recursive: true });
+  const configPath = path.join(dir, 'hashall.yaml');
+  writeFileSync(configPath, configText(dir));
+  const { config } = loadConfig(configPath, { env: {}, cwd: dir });
+  const catalog = openCatalog(config.catalog);
+  const now = Date.now();
+  await scanRoots(
+    catalog,
+    [
+      { path: `${dir}/stash/seeding`, kind: 'seeding' },
+      { path: `${dir}/pool/seeding`, kind: 'seeding' },
+      { path: `${dir}/stash/movies`, kind: 'library' },
     ],
-    roots: [
-      { path: '/stash/seeding', kind: 'seeding', fsName: 'stash', fsId: 1, lastScanAt: NOW - 1000 },
-      { path: '/pool/seeding', kind: 'seeding', fsName: 'pool', fsId: 2, lastScanAt: NOW - 1000 },
-      { path: '/stash/movies', kind: 'library', fsName: null, fsId: 1, lastScanAt: NOW - 1000 },
-    ],
-    torrents, payloads, copiesBySha256: copies, relocations: [], dupes: [], lastSyncAt: NOW - 1000,
-  };
-  const occ: Record<string, CatalogFile[]> = {};
-  for (const c of targetCandidates(cfg, snap)) occ[c] = [];
-  snap.occupiedPaths = occ;
-  return snap;
+    { drift: 'metadata', filesystems: config.filesystems, now: () => now },
+  );
+  const fsRows = catalog.db.prepare(`SELECT id, name, preferred_mount FROM filesystems`).all() as { id: number; name: string; preferred_mount: string }[];
+  const stash = fsRows.find((r) => r.name === 'stash');
+  const pool = fsRows.find((r) => r.name === 'pool');
+  if (!stash || !pool) throw new Error(`scan did not record both filesystems: ${JSON.stringify(fsRows)}`);
+
+  const t0 = performance.now();
+  const db = catalog.db;
+  const insFile = db.prepare(`INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status, first_seen, last_seen)
+    VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, 'active', ?, ?)`);
+  const insTorrent = db.prepare(`INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm,
+    added_on, completion_on, seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason,
+    data_status, payload_kind, payload_files, payload_bytes, payload_hash, status, first_seen, synced_at)
+    VALUES (?, ?, ?, '[]', 'https://tracker.example.org/announce', 'stalledUP', 'seeding', 1, 1, 0, ?, 0, 1700000000, 1700000100, ?, ?, ?, '', ?, ?, NULL,
+    'ok', 'dir', ?, ?, NULL, 'active', ?, ?)`);
+  const insTFile = db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, 1)`);
+  const mtime = '1700000000000000000';
+  let fakeIno = 1_000_000_000;
+  const fill = db.transaction(() => {
+    for (let t = 0; t < torrents; t++) {
+      const hash = sha1ish(t);
+      const name = `Release.${t}.2020.1080p`;
+      const cat = t % 3 === 0 ? 'tv' : 'movies';
+      const rel = `seeding/${cat}/${name}`;
+      const root = `${stash.preferred_mount}/${rel}`;
+      for (let d = 0; d < 4; d++) mkdirSync(`${root}/disc${d}`, { recursive: true });
+      const seeding = (t % 2 === 0 ? 90 : 10) * 86_400;
+      const bytes = FILES_PER_TORRENT * 1_000_000 + (FILES_PER_TORRENT * (FILES_PER_TORRENT - 1)) / 2;
+      insTorrent.run(hash, name, cat, bytes, seeding, `/data/seeding/${cat}`, `/data/seeding/${cat}/${name}`, root, stash.id, FILES_PER_TORRENT, bytes, now, now);
+      for (let f = 0; f < FILES_PER_TORRENT; f++) {
+        const relpath = `disc${f % 4}/part${f}.mkv`;
+        const sha = (t * FILES_PER_TORRENT + f).toString(16).padStart(64, '0');
+        const size = 1_000_000 + f;
+        const fd = openSync(`${root}/${relpath}`, 'w');
+        const ino = fstatSync(fd).ino;
+        closeSync(fd);
+        const linked = t % 7 === 0 && f === 0;
+        insFile.run(stash.id, `${rel}/${relpath}`, ino, size, mtime, linked ? 2 : 1, sha, now, now, now);
+        if (linked) {
+          linkSync(`${root}/${relpath}`, `${stash.preferred_mount}/movies/${name}.mkv`);
+          insFile.run(stash.id, `movies/${name}.mkv`, ino, size, mtime, 2, sha, now, now, now);
+        }
+        if (t % 20 === 2) insFile.run(pool.id, `archive/${name}/${relpath}`, fakeIno++, size, mtime, 1, sha, now, now, now);
+        insTFile.run(hash, f, `${name}/${relpath}`, size);
+      }
+    }
+    db.prepare(`INSERT INTO sync_sessions (started_at, finished_at, client_version, torrents, added, changed, removed, unmapped, hash_unknown, serial)
+      VALUES (?, ?, 'v4.5.2', ?, ?, 0, 0, 0, 0, 0)`).run(now, now, torrents, torrents);
+    catalog.bumpSerial();
+  });
+  fill();
+  // As a sync's statfs of a large pool would record it (the tmpfs itself is small): free space never blocks here.
+  db.prepare(`UPDATE filesystems SET free_bytes = ?, free_at = ?`).run(1e15, now);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  catalog.close();
+  log(`generated ${torrents} torrents, ${torrents * FILES_PER_TORRENT} payload files in ${Math.round(performance.now() - t0)} ms`);
+
+  const results: Record<string, number> = { torrents, files: torrents * FILES_PER_TORRENT };
+  // HASHALL_BENCH_NODE_ARGS: extra node flags for the measured child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = (process.env.HASHALL_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const modes = (process.env.HASHALL_BENCH_MODES ?? 'live,catalog').split(',') as ('live' | 'catalog')[];
+  for (const mode of modes) {
+    let best: Record<string, number> | null = null;
+    for (let i = 0; i < repeats(); i++) {
+      const r = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--measure', configPath, mode], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      if (r.status !== 0) throw new Error(`measure child failed: ${r.stderr}`);
+      process.stderr.write(r.stderr);
+      const m = JSON.parse(r.stdout) as Record<string, number>;
+      log(`${mode} run ${i + 1}: ${JSON.stringify(m)}`);
+      if (!best || (m.totalMs as number) < (best.totalMs as number)) best = m;
+    }
+    for (const [k, v] of Object.entries(best!)) results[`${mode}.${k}`] = v;
+  }
+  process.stdout.write(JSON.stringify(results) + '\n');
 }
 
-const mb = (n: number) => Math.round(n / 1024 / 1024);
+/** One measured `plan --no-refresh` (mode `live` as the CLI does it, or `catalog` without the lstat check). */
+function measure(configPath: string, mode: 'live' | 'catalog'): void {
+  const t0 = performance.now();
+  const { config } = loadConfig(configPath, { env: {}, cwd: path.dirname(configPath) });
+  const catalog = openCatalog(config.catalog);
+  const now = Date.now();
+  const t1 = performance.now();
+  const snapshot = readSnapshot(catalog, config, { now, liveCheck: mode === 'live' });
+  const t2 = performance.now();
+  const plan = buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
+  const t3 = performance.now();
+  const text = renderPlanText(plan, { color: false });
+  const t4 = performance.now();
+  catalog.close();
+  const t5 = performance.now();
+  const s = plan.summary;
+  if (process.env.HASHALL_BENCH_DEBUG) for (const g of plan.groups.filter((x) => x.action === 'blocked').slice(0, 3)) process.stderr.write(`blocked ${g.title}: ${g.reasons.join(' | ')}\n`);
+  process.stdout.write(
+    JSON.stringify({
+      openMs: Math.round(t1 - t0),
+      readSnapshotMs: Math.round(t2 - t1),
+      buildPlanMs: Math.round(t3 - t2),
+      renderMs: Math.round(t4 - t3),
+      totalMs: Math.round(t5 - t0),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      outputKB: Math.round(text.length / 1024),
+      move: s.move,
+      reuse: s.reuse,
+      stay: s.stay,
+      keep: s.keep,
+      blocked: s.blocked,
+    }) + '\n',
+  );
+}
+
+function table(r: Record<string, number>): string {
+  const rows = ['openMs', 'readSnapshotMs', 'buildPlanMs', 'renderMs', 'totalMs', 'peakRssMB'];
+  const lines = [`scale ${scale()}: ${r.torrents} torrents, ${r.files} payload files`, `${'phase'.padEnd(16)}${'live'.padStart(10)}${'catalog'.padStart(10)}`];
+  for (const k of rows) lines.push(`${k.padEnd(16)}${String(r[`live.${k}`]).padStart(10)}${String(r[`catalog.${k}`]).padStart(10)}`);
+  lines.push(`groups (live): move ${r['live.move']}, reuse ${r['live.reuse']}, stay ${r['live.stay']}, keep ${r['live.keep']}, blocked ${r['live.blocked']}`);
+  return lines.join('\n') + '\n';
+}
 
 export async function run(): Promise<Record<string, number>> {
-  const cfg = config();
-  const t0 = performance.now();
-  const snapshot = syntheticSnapshot(cfg);
-  const t1 = performance.now();
-  const rssBefore = process.memoryUsage().rss;
-  const plan = buildPlan({ config: cfg, snapshot, now: NOW, createdAt: new Date(NOW).toISOString() });
-  const t2 = performance.now();
-  const mem = process.memoryUsage();
-  return {
-    files: TORRENTS * FILES_PER_TORRENT,
-    torrents: TORRENTS,
-    snapshotBuildMs: Math.round(t1 - t0),
-    buildPlanMs: Math.round(t2 - t1),
-    rssBeforePlanMB: mb(rssBefore),
-    rssAfterPlanMB: mb(mem.rss),
-    heapUsedMB: mb(mem.heapUsed),
-    groups: plan.groups.length,
-    move: plan.summary.move,
-    reuse: plan.summary.reuse,
-    stay: plan.summary.stay,
-    keep: plan.summary.keep,
-    blocked: plan.summary.blocked,
-  };
+  const dir = mkdtempSync(path.join(tmpdir(), 'hashall-bench-plan-'));
+  try {
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, fileURLToPath(import.meta.url), '--setup', dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    });
+    if (r.status !== 0) throw new Error(`plan bench setup failed (needs root for unshare -m and tmpfs mounts), exit ${r.status}`);
+    const results = JSON.parse(r.stdout) as Record<string, number>;
+    process.stderr.write(table(results));
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  run().then((r) => console.log(JSON.stringify(r, null, 2)));
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] === self) {
+  if (process.argv[2] === '--setup') await setup(process.argv[3] as string);
+  else if (process.argv[2] === '--measure') measure(process.argv[3] as string, process.argv[4] as 'live' | 'catalog');
+  else await run();
 }

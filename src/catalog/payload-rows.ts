@@ -64,3 +64,121 @@ export function payloadReader(catalog: CatalogDb) {
     },
   };
 }
+
+/** A payload read in bulk for the snapshot: its files, the other active paths of their inodes, every copy of their content. */
+export interface BulkPayload {
+  kind: 'file' | 'dir';
+  /** Sorted by relpath bytes, as `resolve` gives them. */
+  files: PayloadFile[];
+  /** Canonical paths of the OTHER active rows sharing a file's inode, by the file's canonical path (files with no other link are absent). */
+  otherLinks: Map<string, string[]>;
+  /** Row ids of `files`, index for index (internal to the reader). */
+  ids: number[];
+}
+
+type FileRaw = [id: number, path: string, ino: number, size: number, mtimeNs: string, nlink: number, sha256: string | null];
+type LinkRaw = [pid: number, path: string];
+type CopyRaw = [pid: number, sha256: string, id: number, fsId: number, path: string, ino: number, size: number, mtimeNs: string, nlink: number];
+
+/**
+ * Prepared bulk lookups for readSnapshot (one instance per read, never module state): one query per payload for
+ * its files, one for the other links of their inodes and one for the copies of their content — the per-file work
+ * happens inside SQLite instead of one round trip per file.
+ */
+export function payloadBulkReader(catalog: CatalogDb) {
+  const db = catalog.db;
+  const F = `id, path, ino, size, mtime_ns, nlink, sha256`;
+  const fileStmts = {
+    one: db.prepare(`SELECT ${F} FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`).raw(true),
+    under: db.prepare(`SELECT ${F} FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`).raw(true),
+    all: db.prepare(`SELECT ${F} FROM files WHERE fs_id = ? AND status = 'active' ORDER BY path`).raw(true),
+  };
+  const LINKS = `SELECT p.id, o.path FROM files p JOIN files o ON o.fs_id = p.fs_id AND o.ino = p.ino AND o.status = 'active' AND o.id <> p.id`;
+  const linkStmts = {
+    one: db.prepare(`${LINKS} WHERE p.fs_id = ? AND p.path = ? AND p.status = 'active'`).raw(true),
+    under: db.prepare(`${LINKS} WHERE p.fs_id = ? AND p.status = 'active' AND p.path >= ? AND p.path < ?`).raw(true),
+    all: db.prepare(`${LINKS} WHERE p.fs_id = ? AND p.status = 'active'`).raw(true),
+  };
+  const COPIES = `SELECT p.id, o.sha256, o.id, o.fs_id, o.path, o.ino, o.size, o.mtime_ns, o.nlink FROM files p
+    JOIN files o ON o.sha256 = p.sha256 AND o.status = 'active' JOIN filesystems fs ON fs.id = o.fs_id`;
+  const ORDER = `ORDER BY o.sha256, o.fs_id, o.path`;
+  const copyStmts = {
+    one: db.prepare(`${COPIES} WHERE p.fs_id = ? AND p.path = ? AND p.status = 'active' ${ORDER}`).raw(true),
+    under: db.prepare(`${COPIES} WHERE p.fs_id = ? AND p.status = 'active' AND p.path >= ? AND p.path < ? ${ORDER}`).raw(true),
+    all: db.prepare(`${COPIES} WHERE p.fs_id = ? AND p.status = 'active' ${ORDER}`).raw(true),
+  };
+  type Stmts = typeof fileStmts;
+  const query = (s: Stmts, fsId: number, rel: string, single: boolean): unknown[] => {
+    if (single) return s.one.all(fsId, rel);
+    const range = prefixRange(rel);
+    return range ? s.under.all(fsId, range.lo, range.hi) : s.all.all(fsId);
+  };
+  return {
+    /** Same answer as `payloadReader(...).resolve` (without ids), plus the other links of each file's inode. */
+    resolve(fsId: number, mount: string, rel: string): BulkPayload | null {
+      let single = false;
+      let rows: FileRaw[] = [];
+      if (rel !== '') {
+        rows = fileStmts.one.all(fsId, rel) as FileRaw[];
+        single = rows.length > 0;
+      }
+      if (!single) rows = query(fileStmts, fsId, rel, false) as FileRaw[];
+      if (rows.length === 0) return null;
+      const cut = rel === '' ? 0 : rel.length + 1;
+      const base = single ? (rel.split('/').pop() as string) : '';
+      const files: PayloadFile[] = new Array(rows.length);
+      const ids: number[] = new Array(rows.length);
+      const byId = new Map<number, string>();
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        const path = absoluteCatalogPath(mount, r[1]);
+        const f: PayloadFile = { fsId, path, ino: r[2], size: r[3], mtimeNs: r[4], nlink: r[5], sha256: r[6], relpath: single ? base : r[1].slice(cut) };
+        files[i] = f;
+        ids[i] = r[0];
+        byId.set(r[0], path);
+      }
+      const otherLinks = new Map<string, string[]>();
+      for (const [pid, other] of query(linkStmts, fsId, rel, single) as LinkRaw[]) {
+        const own = byId.get(pid);
+        if (own === undefined) continue;
+        const list = otherLinks.get(own);
+        const abs = absoluteCatalogPath(mount, other);
+        if (list) list.push(abs);
+        else otherLinks.set(own, [abs]);
+      }
+      return { kind: single ? 'file' : 'dir', files, otherLinks, ids };
+    },
+    /**
+     * Every active file holding the content of some file of `payload` (read by `resolve` from this reader), by
+     * sha256, each list ordered by filesystem id then path; shas already in `known` are left out. Rows that are
+     * the payload's own files share its strings.
+     */
+    copies(payload: BulkPayload, fsId: number, rel: string, mountOf: (fsId: number) => string, known: (sha: string) => boolean): Map<string, CatalogFile[]> {
+      const own = new Map<number, PayloadFile>();
+      payload.files.forEach((f, i) => own.set(payload.ids[i]!, f));
+      const out = new Map<string, CatalogFile[]>();
+      let lastId = -1;
+      let lastSha = '';
+      let skip = false;
+      for (const r of query(copyStmts, fsId, rel, payload.kind === 'file') as CopyRaw[]) {
+        const sha = r[1];
+        // Rows come grouped by sha: ask `known` once per group.
+        if (sha !== lastSha) {
+          lastSha = sha;
+          lastId = -1;
+          skip = known(sha);
+        }
+        if (skip || r[2] === lastId) continue; // known already, or the same copy reached from two payload files of equal content
+        lastId = r[2];
+        const mine = r[3] === fsId ? own.get(r[2]) : undefined;
+        const c: CatalogFile = mine
+          ? { fsId: mine.fsId, path: mine.path, ino: mine.ino, size: mine.size, mtimeNs: mine.mtimeNs, nlink: mine.nlink, sha256: mine.sha256 }
+          : { fsId: r[3], path: absoluteCatalogPath(mountOf(r[3]), r[4]), ino: r[5], size: r[6], mtimeNs: r[7], nlink: r[8], sha256: sha };
+        const list = out.get(sha);
+        if (list) list.push(c);
+        else out.set(sha, [c]);
+      }
+      return out;
+    },
+  };
+}

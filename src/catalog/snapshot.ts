@@ -19,9 +19,9 @@ import { payloadHash } from '../domain/payload-hash.js';
 import { targetCandidates } from '../plan/target-path.js';
 import type { CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
-import { consumerVerdict, inodeLinks, liveInode, type LibraryScanState } from './consumers.js';
+import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
-import { payloadReader, toCatalogFile, type FileRowOut } from './payload-rows.js';
+import { payloadBulkReader, payloadReader, toCatalogFile } from './payload-rows.js';
 
 export interface ReadSnapshotOptions {
   /** Epoch ms of the read (kept for callers that plan at the same instant; the reader itself needs no clock). */
@@ -173,40 +173,44 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     if (r.retiredAt !== null) continue;
     for (const p of [r.sourceRoot, r.targetRoot]) if (!wanted.has(p)) wanted.set(p, fsFor(p));
   }
-  const reader = payloadReader(catalog);
-  const linksOf = inodeLinks(catalog);
+  // Per payload: its files, the other links of their inodes and the copies of their content, one query each.
+  const reader = payloadBulkReader(catalog);
+  const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
   const live = opts.liveCheck === false ? undefined : liveInode;
   const payloads: Record<string, SnapshotPayload> = {};
+  // Every active copy of every payload file's content, on any filesystem.
+  // (A Map while reading: lookups in a record of a million keys would re-intern the key string every time.)
+  const copies = new Map<string, CatalogFile[]>();
+  const known = (sha: string): boolean => copies.has(sha);
   for (const [rootPath, fs0] of [...wanted].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const fs = fs0 && isAtOrUnder(rootPath, fs0.preferred_mount) ? fs0 : fsFor(rootPath);
     if (!fs || !isAtOrUnder(rootPath, fs.preferred_mount)) continue;
-    const resolved = reader.resolve(fs.id, fs.preferred_mount, relToMount(rootPath, fs.preferred_mount));
-    if (!resolved) continue;
-    const files = resolved.files.map(({ id: _id, ...f }) => f);
+    const rel = relToMount(rootPath, fs.preferred_mount);
+    const bulk = reader.resolve(fs.id, fs.preferred_mount, rel);
+    if (!bulk) continue;
+    const files = bulk.files;
+    const linksOf = (f: CatalogFile): readonly string[] => {
+      const others = bulk.otherLinks.get(f.path);
+      return others ? [f.path, ...others] : [f.path];
+    };
     payloads[rootPath] = {
       rootPath,
       fsId: fs.id,
-      kind: resolved.kind,
+      kind: bulk.kind,
       payloadHash: payloadHash(files),
       files,
       seedingRoot: longestRootOf(rootPath, seedingRoots),
       consumers: consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live }),
     };
-  }
-
-  // Every active copy of every payload file's content, on any filesystem.
-  const copiesBySha256: Record<string, CatalogFile[]> = {};
-  const bySha = db.prepare(`SELECT f.id, f.fs_id, f.path, f.ino, f.size, f.mtime_ns, f.nlink, f.sha256, fs.preferred_mount AS mount
-    FROM files f JOIN filesystems fs ON fs.id = f.fs_id WHERE f.sha256 = ? AND f.status = 'active' ORDER BY f.fs_id, f.path`);
-  for (const p of Object.values(payloads)) {
-    for (const f of p.files) {
-      if (f.sha256 === null || copiesBySha256[f.sha256]) continue;
-      copiesBySha256[f.sha256] = (bySha.all(f.sha256) as (FileRowOut & { mount: string })[]).map((r) => {
-        const { id: _id, ...c } = toCatalogFile(r, r.mount);
-        return c;
-      });
+    const found = reader.copies(bulk, fs.id, rel, mountOf, known);
+    // Keys in payload-file order, as one lookup per file would insert them.
+    for (const f of files) {
+      if (f.sha256 === null || known(f.sha256)) continue;
+      copies.set(f.sha256, found.get(f.sha256) ?? []);
     }
   }
+  const copiesBySha256: Record<string, CatalogFile[]> = {};
+  for (const [sha, list] of copies) copiesBySha256[sha] = list;
 
   const dupes = readDupes(catalog, config, named);
   const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
