@@ -22,6 +22,7 @@ import type { FilesystemRow } from './filesystems.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, toCatalogFile } from './payload-rows.js';
+import type { TorrentRow } from './torrent-row.js';
 
 export interface ReadSnapshotOptions {
   /** Epoch ms of the read (kept for callers that plan at the same instant; the reader itself needs no clock). */
@@ -35,31 +36,6 @@ interface ScanRootRow {
   path: string;
   fs_id: number;
   last_completed_at: number;
-}
-
-interface TorrentRow {
-  hash: string;
-  name: string;
-  category: string;
-  tags: string;
-  tracker: string | null;
-  raw_state: string;
-  phase: string;
-  running: number;
-  progress: number;
-  amount_left: number;
-  size: number;
-  auto_tmm: number;
-  added_on: number | null;
-  completion_on: number | null;
-  seeding_time: number;
-  client_save_path: string;
-  client_content_path: string;
-  client_download_path: string;
-  host_content_path: string | null;
-  fs_id: number | null;
-  unmapped_reason: string | null;
-  synced_at: number;
 }
 
 function tableExists(catalog: CatalogDb, name: string): boolean {

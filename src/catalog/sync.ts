@@ -11,6 +11,7 @@ import { hashMissing as hashMissingFiles } from './hash-missing.js';
 import { hostPathContext } from './host-paths.js';
 import { payloadReader } from './payload-rows.js';
 import { resolveTorrent, type DataStatus, type TorrentResolution } from './torrent-resolve.js';
+import type { TorrentRow } from './torrent-row.js';
 import { measureFreeSpace, type FreeSpace } from './free-space.js';
 
 export interface SyncProgress {
@@ -62,39 +63,8 @@ export interface SyncSummary {
   durationMs: number;
 }
 
-interface TorrentRow {
-  hash: string;
-  name: string;
-  category: string;
-  tags: string;
-  tracker: string | null;
-  raw_state: string;
-  phase: string;
-  running: number;
-  progress: number;
-  amount_left: number;
-  size: number;
-  auto_tmm: number;
-  added_on: number | null;
-  completion_on: number | null;
-  seeding_time: number;
-  client_save_path: string;
-  client_content_path: string;
-  client_download_path: string;
-  host_content_path: string | null;
-  fs_id: number | null;
-  unmapped_reason: string | null;
-  data_status: DataStatus;
-  data_detail: string | null;
-  payload_kind: string | null;
-  payload_files: number | null;
-  payload_bytes: number | null;
-  payload_hash: string | null;
-  status: 'active' | 'removed';
-}
-
 /** Fields whose change is a catalog change (seeding_time and synced_at grow on every sync and are not). */
-const COMPARED: (keyof TorrentRow)[] = [
+const COMPARED: (keyof Omit<TorrentRow, 'synced_at'>)[] = [
   'name', 'category', 'tags', 'tracker', 'raw_state', 'phase', 'running', 'progress', 'amount_left', 'size', 'auto_tmm', 'added_on', 'completion_on',
   'client_save_path', 'client_content_path', 'client_download_path', 'host_content_path', 'fs_id', 'unmapped_reason', 'data_status', 'data_detail',
   'payload_kind', 'payload_files', 'payload_bytes', 'payload_hash', 'status',
@@ -110,7 +80,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: 
   return out;
 }
 
-function rowOf(t: ClientTorrent, r: TorrentResolution): Omit<TorrentRow, 'status'> {
+function rowOf(t: ClientTorrent, r: TorrentResolution): Omit<TorrentRow, 'status' | 'synced_at'> {
   return {
     hash: t.hash,
     name: t.name,
