@@ -12,6 +12,7 @@ export type ApplyEvent =
   | { type: 'undo'; runId: string; groupId: string; step: number; kind: string; status: 'undone' | 'undo-failed'; error?: string }
   | { type: 'group-done'; runId: string; groupId: string; status: string; error?: string }
   | { type: 'guard'; runId: string; problems: string[] }
+  | { type: 'trash'; runId: string; action: 'removed' | 'kept' | 'failed'; path: string; files: number; bytes: number; message: string }
   | { type: 'run-done'; runId: string; status: RunStatus; bytesCopied: number; bytesFreed: number; attention: string[] };
 
 export type Emit = (e: ApplyEvent) => void;

@@ -31,6 +31,8 @@ export interface ApplyDeps {
   clientTimeoutMs?: (bytes: number) => number;
   /** Bound for the final guard waiting out `checking`/`moving` states (default 10 minutes). */
   guardTimeoutMs?: number;
+  /** Runs once the run record exists, before the first group (run-apply purges old trash here, noting it on the record). */
+  beforeGroups?: () => Promise<void>;
 }
 
 export interface ApplyOptions {
@@ -173,6 +175,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
     catalogSerial: deps.catalog.serial(),
   });
   deps.emit({ type: 'run-start', runId, groups: groups.length, planFile: deps.identity.planFile });
+  await deps.beforeGroups?.();
   const base: BaseCtx = { fs: deps.fs, client: deps.client, config: deps.config, catalog: deps.catalog, runId, now: deps.now, emit: deps.emit, clientTimeoutMs };
   const results: GroupResult[] = [];
   const attention: string[] = [];

@@ -36,6 +36,8 @@ export function formatEvent(e: ApplyEvent): string | null {
       return `${e.status === 'done' ? '✔' : '✘'} ${e.groupId} ${e.status}${e.error ? `: ${e.error}` : ''}`;
     case 'guard':
       return `GUARD: torrents not healthy after apply:\n${e.problems.map((p) => `  - ${p}`).join('\n')}`;
+    case 'trash':
+      return `trash: ${e.action} ${e.path} (${e.files} file(s), ${formatBytes(e.bytes)}): ${e.message}`;
     case 'run-done':
       return `apply ${e.runId} ${e.status}: ${formatBytes(e.bytesCopied)} copied, ${formatBytes(e.bytesFreed)} freed`;
   }

@@ -1,4 +1,4 @@
-// The whole `hashall apply PLANFILE` sequence: read the plan, lock, recover interrupted runs, preflight, apply, release.
+// The whole `hashall apply PLANFILE` sequence: read the plan, lock, recover interrupted runs, preflight, purge old trash, apply, release.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import { applyPlan, type RunResult } from './executor.js';
 import { realFsPort, type FsPort } from './fs-port.js';
 import { acquireLock, describeHolder, processStartTime, releaseLock } from './lock.js';
 import { recoverInterrupted, type RecoverOutcome } from './recover.js';
+import { purgeTrash, type PurgeOutcome } from './trash.js';
 
 /** Run ids sort by time: `20261126T014442Z-3f9a`. */
 export function newRunId(now: number): string {
@@ -57,6 +58,8 @@ export interface RunApplyInput {
 export interface RunApplyOutput {
   result: RunResult;
   recovered: RecoverOutcome[];
+  /** Old trash judged (and removed when its window was over) before the groups ran. */
+  trash: PurgeOutcome[];
 }
 
 export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
@@ -88,16 +91,21 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
           return String(process.getuid?.() ?? 'unknown');
         }
       })();
+      let trash: PurgeOutcome[] = [];
       const result = await applyPlan(
         {
           ...common,
           runId,
           identity: { user, host, pid: process.pid, pidStart: processStartTime(process.pid), command: input.command, planFile: input.planFile, planHash: input.planHash },
           onBoundary: input.onBoundary,
+          // After recovery (never race it), under the lock, once this run's record exists to note what is removed.
+          beforeGroups: async () => {
+            trash = await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });
+          },
         },
         input.plan,
       );
-      return { result, recovered };
+      return { result, recovered, trash };
     } finally {
       releaseLock(catalog.db, runId);
     }
@@ -106,7 +114,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
   }
 }
 
-/** `hashall recover` on its own: lock, recover, release. */
+/** `hashall recover` on its own: lock, recover, purge old trash (noted on the runs that left it), release. */
 export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' | 'planHash'>): Promise<RecoverOutcome[]> {
   const catalog = input.catalog ?? openCatalog(input.config.catalog);
   const runId = input.runId ?? newRunId(input.now());
@@ -118,12 +126,13 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
       { takeOverStale: true },
     );
     if (tookOver) input.log?.(`stale lock of ${describeHolder(tookOver)} cleared`);
+    const fs = input.fs ?? realFsPort();
     try {
-      return await recoverInterrupted({
+      const recovered = await recoverInterrupted({
         catalog,
         config: input.config,
         client: input.client,
-        fs: input.fs ?? realFsPort(),
+        fs,
         now: input.now,
         emit: input.emit,
         runId,
@@ -132,6 +141,8 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
         onBoundary: input.onBoundary,
         clientTimeoutMs: input.clientTimeoutMs,
       });
+      await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });
+      return recovered;
     } finally {
       releaseLock(catalog.db, runId);
     }
