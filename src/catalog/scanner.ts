@@ -572,6 +572,13 @@ async function scanOneRoot(
 }
 
 /**
+ * Columns of the per-directory lookup: path, id, ino, size, mtime_ns, nlink and flags (1 quick hash known, 2 full hash
+ * known, 4 deleted). Every one is a key of the covering index files_fs_path_cover (migration 004) — the flags
+ * expression verbatim — so the lookup never reads the table. Change both together.
+ */
+export const DIRECTORY_ROW_COLUMNS = `path, id, ino, size, mtime_ns, nlink, (quick_hash IS NOT NULL) + 2 * (sha256 IS NOT NULL) + 4 * (status = 'deleted')`;
+
+/**
  * Catalog rows (any status) of the files directly inside one directory, looked up by path: one range query per
  * directory instead of one query per file. Returns a lookup by relative path; the directory's rows are loaded
  * when a path of another directory is asked for (the walk yields a directory's entries consecutively).
@@ -581,7 +588,7 @@ async function scanOneRoot(
 function directoryRowsReader(catalog: CatalogDb, fsId: number): (relPath: string) => RowMeta | undefined {
   // Raw rows (arrays) are markedly cheaper than objects at hundreds of thousands of rows. Deleted rows are read too:
   // a path that comes back reactivates its row, which keeps its id, and the deletion pass must know it was seen.
-  const cols = `path, id, ino, size, mtime_ns, nlink, (quick_hash IS NOT NULL) + 2 * (sha256 IS NOT NULL) + 4 * (status = 'deleted')`;
+  const cols = DIRECTORY_ROW_COLUMNS;
   const where = `fs_id = ?`;
   const prep = (cond: string): Statement => catalog.db.prepare(`SELECT ${cols} FROM files WHERE ${where} AND ${cond} ORDER BY path LIMIT ${PAGE}`).raw(true);
   const fromIncl = prep(`path >= ? AND path < ?`);
