@@ -35,9 +35,16 @@ export interface RecoverOutcome {
   attention: string[];
 }
 
-/** Runs marked running whose process is gone (on this host). Runs of other hosts are left alone. */
+/**
+ * Runs marked running whose process is gone (on this host), and runs left `interrupted`: a recovery marks the run
+ * interrupted before it starts undoing, so one still interrupted was being recovered by a process that died (we hold
+ * the lock now, so no recovery is in progress) — recovering it again is safe (undo is idempotent; undone steps and
+ * finished groups are skipped). Runs of other hosts are left alone.
+ */
 export function interruptedRuns(catalog: CatalogDb, host: string) {
-  return runningRuns(catalog.db).filter((r) => r.host === host && !isProcessAlive(r.pid, r.pidStart));
+  const stuck = catalog.db.prepare(`SELECT id FROM runs WHERE status = 'interrupted' ORDER BY started_at`).all() as { id: string }[];
+  const runs = [...runningRuns(catalog.db), ...stuck.map((r) => getRun(catalog.db, r.id)!)];
+  return runs.filter((r) => r.host === host && !isProcessAlive(r.pid, r.pidStart));
 }
 
 export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutcome[]> {
