@@ -46,6 +46,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   };
   const problems: string[] = [];
   if (snapshot.lastSyncAt === null) problems.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
+  if (rel.torrentHashes.length === 0) problems.push(`relocation ${rel.id} lists no torrents, so nothing proves the copy on ${dstFs} is in use`);
   rel.torrentHashes.forEach((h, i) => {
     const t = members[i];
     if (!t) {
@@ -82,6 +83,12 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   else if (src.payloadHash !== rel.payloadHash) checks.push(`the source ${rel.sourceRoot} changed since it was relocated (payload hash differs)`);
   const users = snapshot.torrents.filter((t) => t.hostContentPath !== null && (isAtOrUnder(t.hostContentPath, rel.sourceRoot) || isAtOrUnder(rel.sourceRoot, t.hostContentPath)));
   if (users.length > 0) checks.push(`torrent "${users[0]!.name}" still uses ${rel.sourceRoot}`);
+  // A torrent without a host spelling could be seeding from the source under a path hashall cannot translate.
+  const unplaced = snapshot.torrents.filter((t) => t.hostContentPath === null);
+  if (unplaced.length > 0) {
+    const more = unplaced.length > 1 ? ` (and ${unplaced.length - 1} more)` : '';
+    checks.push(`torrent "${unplaced[0]!.name}"${more} has no host spelling (${unplaced[0]!.clientContentPath || 'no content path'}), so it may still use ${rel.sourceRoot}`);
+  }
   if (src.consumers.status === 'some') checks.push(`an external consumer still links the source (${src.consumers.paths[0] ?? 'consumer'})`);
   if (src.consumers.status === 'unknown') checks.push(`external-consumer status of the source is unknown${src.consumers.reasons.length ? `: ${src.consumers.reasons.join('; ')}` : ''}`);
   for (const p of world.libraryProblems) checks.push(`${p}; external consumers cannot be ruled out`);

@@ -1,0 +1,44 @@
+// Adversarial planner tests: each shape of "unknown" found in review must block, never pass as safe (pure).
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../../src/plan/build.js';
+import type { Plan } from '../../../src/plan/types.js';
+import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
+import { SnapshotBuilder, baseConfig, movieFiles, NOW, HOUR, STASH_SEED, POOL_SEED } from './fixtures.js';
+
+function planOf(b: SnapshotBuilder, snap: CatalogSnapshot = b.build()): Plan {
+  return buildPlan({ config: b.config, snapshot: snap, now: b.now, createdAt: new Date(b.now).toISOString() });
+}
+
+const cold = () => baseConfig({ placement: { default: 'pool', rules: [] } });
+
+/** A movie relocated stash → pool `hours` ago, its torrent seeding from the pool copy. */
+function relocated(hours: number, torrentHashes = ['a'.repeat(40)]): SnapshotBuilder {
+  const b = new SnapshotBuilder(cold());
+  const src = `${STASH_SEED}/movies/Foo`;
+  const dst = `${POOL_SEED}/movies/Foo`;
+  b.payload(src, movieFiles('foo'));
+  b.payload(dst, movieFiles('foo'));
+  b.torrent({ hash: 'a'.repeat(40), content: dst, category: 'movies' });
+  const h = b.build().payloads[dst]!.payloadHash!;
+  b.relocation({ id: 9, payloadHash: h, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: dst, torrentHashes, repointedAt: NOW - hours * HOUR });
+  return b;
+}
+
+describe('retire: unknown users of the source block', () => {
+  it('a torrent whose client path has no host spelling might be seeding from the source: blocked, not retired', () => {
+    const b = relocated(100);
+    b.payload(`${STASH_SEED}/tv/Other`, movieFiles('other'));
+    b.torrent({ hash: 'b'.repeat(40), content: `${STASH_SEED}/tv/Other`, unmapped: 'no path map covers /downloads/Foo' });
+    const g = planOf(b).groups.find((x) => x.key === 'retire:9')!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+    expect(g.reasons.join('\n')).toMatch(/"Other".*no host spelling/);
+  });
+
+  it('a relocation that lists no torrents proves nothing about the target: blocked, not retired', () => {
+    const g = planOf(relocated(100, [])).groups.find((x) => x.key === 'retire:9')!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+    expect(g.reasons[0]).toMatch(/lists no torrents/);
+  });
+});
