@@ -73,6 +73,7 @@ export function buildMember(world: World, t: SnapshotTorrent): Member {
       fsName = fs?.name ?? null;
       if (fsName === null) problems.push(`payload ${payload.rootPath} is on a filesystem hashall.yaml does not declare`);
       if (payload.seedingRoot === null) problems.push(`payload ${payload.rootPath} is outside every seeding root`);
+      else if (payload.rootPath === payload.seedingRoot) problems.push(`payload ${payload.rootPath} is a seeding root itself, not a payload inside one`);
       else {
         const sp = scanProblem(world, world.rootsByPath.get(payload.seedingRoot), payload.seedingRoot, 'seeding root');
         if (sp) problems.push(sp);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/build.js';
 import type { Plan } from '../../../src/plan/types.js';
 import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
-import { SnapshotBuilder, baseConfig, movieFiles, NOW, HOUR, STASH_SEED, POOL_SEED } from './fixtures.js';
+import { SnapshotBuilder, baseConfig, category, movieFiles, NOW, HOUR, STASH_SEED, POOL_SEED } from './fixtures.js';
 
 function planOf(b: SnapshotBuilder, snap: CatalogSnapshot = b.build()): Plan {
   return buildPlan({ config: b.config, snapshot: snap, now: b.now, createdAt: new Date(b.now).toISOString() });
@@ -40,5 +40,23 @@ describe('retire: unknown users of the source block', () => {
     expect(g.action).toBe('blocked');
     expect(g.steps).toEqual([]);
     expect(g.reasons[0]).toMatch(/lists no torrents/);
+  });
+});
+
+describe('torrent groups: a payload that is a seeding root itself', () => {
+  it('is blocked even when its category is mapped (the whole seeding root would be moved, then retired)', () => {
+    const cfg = cold();
+    cfg.categories = { movies: category('movies') };
+    const nested = `${STASH_SEED}/movies`;
+    cfg.seeding = { stash: [STASH_SEED, nested], pool: [POOL_SEED] };
+    const b = new SnapshotBuilder(cfg).payload(nested, movieFiles('whole'));
+    b.torrent({ hash: 'c'.repeat(40), content: nested, category: 'movies' });
+    const snap = b.build();
+    // As readSnapshot reports it: the longest seeding root at or above the payload is the payload itself.
+    snap.payloads[nested]!.seedingRoot = nested;
+    const g = planOf(b, snap).groups[0]!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+    expect(g.reasons.join('\n')).toMatch(/is a seeding root itself/);
   });
 });
