@@ -12,6 +12,7 @@ import { hasChanges } from '../../plan/build.js';
 import { serializePlan } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
 import { renderPlanText } from '../../render/plan-text.js';
+import { formatBytes } from '../../render/format-bytes.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { TorrentClient } from '../../clients/types.js';
 import { makePlan } from './plan.js';
@@ -65,7 +66,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!opts.json) {
         ctx.stdout.write(
           `Apply ${result.status}: ${result.groups.filter((g) => g.status === 'done').length}/${result.groups.length} group(s) done, ` +
-            `${result.bytesCopied} bytes copied, ${result.bytesFreed} bytes freed (run ${result.runId}).\n`,
+            `${formatBytes(result.bytesCopied)} copied, ${formatBytes(result.bytesFreed)} freed (run ${result.runId}).\n`,
         );
         for (const g of result.groups.filter((x) => x.status !== 'done')) ctx.stdout.write(`  ${g.id} ${g.title}: ${g.status}${g.error ? ` — ${g.error}` : ''}\n`);
         for (const p of result.guardProblems) ctx.stdout.write(`  GUARD: ${p}\n`);
