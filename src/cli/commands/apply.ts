@@ -11,7 +11,7 @@ import { readPlanFile, runApply, runRecover } from '../../apply/run-apply.js';
 import { hasChanges } from '../../plan/build.js';
 import { serializePlan } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
-import { renderPlanText } from '../../render/plan-text.js';
+import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import { formatBytes } from '../../render/format-bytes.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { TorrentClient } from '../../clients/types.js';
@@ -103,7 +103,11 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   const text = renderPlanText(plan, { color: ctx.color });
   if (opts.json) ctx.stderr.write(text);
   else ctx.stdout.write(text);
-  if (!hasChanges(plan)) return null;
+  if (!hasChanges(plan)) {
+    // Scripts reading NDJSON still get one line saying why nothing ran.
+    if (opts.json) ctx.stdout.write(JSON.stringify({ type: 'no-changes', summary: summaryLine(plan) }) + '\n');
+    return null;
+  }
   if (opts.autoApprove) return plan;
   const answer = await ctx.prompt!('\nApply these changes? Only "yes" is accepted: ');
   if (answer.trim() !== 'yes') {

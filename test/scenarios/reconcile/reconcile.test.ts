@@ -138,6 +138,11 @@ describe('plan → apply → plan on the demo world', () => {
     const again = await hashall('apply', '--auto-approve');
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^No changes\./m);
+    const json = await hashall('apply', '--auto-approve', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: string });
+    expect(lines.at(-1)).toMatchObject({ type: 'no-changes' });
+    expect(lines.at(-1)?.summary).toMatch(/^No changes\./);
     expect([contentTree(world.stash), contentTree(world.pool)]).toEqual(before);
   });
 
