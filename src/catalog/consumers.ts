@@ -13,7 +13,8 @@
 //     - for some file, nlink (the larger of the catalog's and, when checked, the live lstat's) exceeds the
 //       number of active catalog paths of that inode: a link lives outside every scanned root. This is unknown,
 //       never none, even when every library root was scanned — it may be a library hashall.yaml does not list;
-//     - a payload file cannot be lstat'ed, or its inode on disk differs from the catalog (changed since the scan).
+//     - a payload file cannot be lstat'ed, or its inode, size or mtime on disk differs from the catalog (changed since
+//       the scan: its catalog hash is no longer evidence of what is on disk).
 import { lstatSync } from 'node:fs';
 import type { CatalogFile, SnapshotPayload } from '../domain/snapshot.js';
 import { isAtOrUnder } from '../domain/path-string.js';
@@ -35,6 +36,9 @@ export interface LibraryScanState {
 export interface LiveInode {
   ino: number;
   nlink: number;
+  /** Size and mtime (ns, decimal) on disk; compared with the catalog row when present. */
+  size?: number;
+  mtimeNs?: string;
 }
 
 export interface ConsumerInput {
@@ -72,6 +76,10 @@ export function consumerVerdict(input: ConsumerInput): Consumers {
         reasons.push(`${f.path} is inode ${live.ino} on disk but ${f.ino} in the catalog (changed since the scan)`);
         continue;
       }
+      if ((live.size !== undefined && live.size !== f.size) || (live.mtimeNs !== undefined && live.mtimeNs !== f.mtimeNs)) {
+        reasons.push(`${f.path} changed since the scan (size or modification time differs from the catalog; scan again)`);
+        continue;
+      }
       nlink = Math.max(nlink, live.nlink);
     }
     const known = new Set(links).size;
@@ -84,11 +92,11 @@ export function consumerVerdict(input: ConsumerInput): Consumers {
   return { status: reasons.length > 0 ? 'unknown' : 'none', paths: [], reasons };
 }
 
-/** lstat a catalog path: its inode and link count now, or the errno code. */
+/** lstat a catalog path: its inode, link count, size and mtime now, or the errno code. */
 export function liveInode(file: CatalogFile): LiveInode | { code: string } {
   try {
     const st = lstatSync(fsPathArg(file.path), { bigint: true });
-    return { ino: Number(st.ino), nlink: Number(st.nlink) };
+    return { ino: Number(st.ino), nlink: Number(st.nlink), size: Number(st.size), mtimeNs: String(st.mtimeNs) };
   } catch (err) {
     return { code: (err as NodeJS.ErrnoException).code ?? 'EIO' };
   }
