@@ -46,6 +46,12 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   };
   const problems: string[] = [];
   if (snapshot.lastSyncAt === null) problems.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
+  else if (now - snapshot.lastSyncAt > config.safety.maxScanAgeHours * 3_600_000) {
+    // "No torrent uses the source" is only as true as the last sync: a torrent added since may seed from it.
+    problems.push(
+      `the torrent client was last synced ${formatDuration(now - snapshot.lastSyncAt)} ago, longer than safety.maxScanAgeHours (${config.safety.maxScanAgeHours}h): refresh, or run \`hashall sync\``,
+    );
+  }
   if (rel.torrentHashes.length === 0) problems.push(`relocation ${rel.id} lists no torrents, so nothing proves the copy on ${dstFs} is in use`);
   rel.torrentHashes.forEach((h, i) => {
     const t = members[i];

@@ -60,3 +60,14 @@ describe('torrent groups: a payload that is a seeding root itself', () => {
     expect(g.reasons.join('\n')).toMatch(/is a seeding root itself/);
   });
 });
+
+describe('retire: a stale client sync is not proof', () => {
+  it('a last sync older than safety.maxScanAgeHours blocks (a torrent added since could seed from the source)', () => {
+    const b = relocated(100);
+    b.lastSyncAt = NOW - 30 * HOUR;
+    const g = planOf(b).groups.find((x) => x.key === 'retire:9')!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+    expect(g.reasons.join('\n')).toMatch(/client was last synced 1d 6h ago/);
+  });
+});
