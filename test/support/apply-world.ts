@@ -7,6 +7,7 @@ import type { HashallConfig } from '../../src/config/types.js';
 import { payloadHash } from '../../src/domain/payload-hash.js';
 import type { FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
 import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
+import { fixtureBytes } from './torrent-file.js';
 
 export interface ApplyWorld {
   tmp: TempDir;
@@ -67,15 +68,7 @@ export function makeApplyWorld(opts: { poolBytes?: number; stashBytes?: number }
 }
 
 /** Deterministic pseudo-random bytes (so tests never depend on luck, and content differs per seed). */
-export function bytesFor(seed: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(seed).digest();
-  for (let off = 0; off < size; off += block.length) {
-    block.copy(out, off, 0, Math.min(block.length, size - off));
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
+export const bytesFor = fixtureBytes;
 
 export function sha256(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
