@@ -15,7 +15,7 @@ import { baseName, dirName, dropSegments, joinPath, relativeTo } from '../domain
 import { mapTorrentFiles } from './torrent-files.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
 import { hostToClient } from './client-spelling.js';
-import { scanProblem, type World } from './world.js';
+import { foreignTorrentAt, scanProblem, type World } from './world.js';
 
 export interface Member {
   torrent: SnapshotTorrent;
@@ -145,6 +145,7 @@ function resolveRoot(world: World, state: PlanState, root: string, hash: string,
     const o = occ?.[r];
     if (o === undefined) return null;
     if (claimConflict(state, r, hash)) return false;
+    if (foreignTorrentAt(world, r, hash)) return false;
     return requireEmpty ? o.length === 0 : compatible(o, r, kind, content);
   };
   const first = fits(root);

@@ -2,7 +2,7 @@
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } from '../domain/snapshot.js';
 import { formatDuration } from '../domain/format-bytes.js';
-import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import { dirName, isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 
 export interface World {
   config: HashallConfig;
@@ -15,6 +15,8 @@ export interface World {
   warm: Set<string>;
   /** Problems with library roots (never scanned, too old); they make every consumer verdict untrustworthy. */
   libraryProblems: string[];
+  /** Every torrent's host content path, sorted (prefix ranges are contiguous), for hitchhiker checks. */
+  contentPaths: string[];
 }
 
 export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now: number): World {
@@ -26,7 +28,8 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
   }
   const rootsByPath = new Map<string, SnapshotRoot>();
   for (const r of snapshot.roots) rootsByPath.set(r.path, r);
-  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [] };
+  const contentPaths = [...new Set(snapshot.torrents.map((t) => t.hostContentPath).filter((p): p is string => p !== null))].sort();
+  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   const libraries = new Set([...config.libraries, ...snapshot.roots.filter((r) => r.kind === 'library').map((r) => r.path)]);
   for (const lib of [...libraries].sort()) {
@@ -59,4 +62,33 @@ export function rootCovering(world: World, path: string): SnapshotRoot | undefin
   let best: SnapshotRoot | undefined;
   for (const r of world.snapshot.roots) if (isAtOrUnder(path, r.path) && (!best || r.path.length > best.path.length)) best = r;
   return best;
+}
+
+/**
+ * True when some torrent's content path is `root`, lies under it or holds it, and that torrent's payload is not
+ * known to be `payloadHash`: putting our content there would make two different payloads share a directory.
+ */
+export function foreignTorrentAt(world: World, root: string, payloadHash: string): boolean {
+  const foreign = (p: string): boolean => world.snapshot.payloads[p]?.payloadHash !== payloadHash;
+  const paths = world.contentPaths;
+  for (let p = root; p !== '' && p !== '/'; p = dirName(p)) if (binaryHas(paths, p) && foreign(p)) return true;
+  const prefix = `${root}/`;
+  for (let i = lowerBound(paths, prefix); i < paths.length && paths[i]!.startsWith(prefix); i++) if (foreign(paths[i]!)) return true;
+  return false;
+}
+
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function binaryHas(sorted: readonly string[], key: string): boolean {
+  const i = lowerBound(sorted, key);
+  return i < sorted.length && sorted[i] === key;
 }

@@ -71,3 +71,24 @@ describe('retire: a stale client sync is not proof', () => {
     expect(g.reasons.join('\n')).toMatch(/client was last synced 1d 6h ago/);
   });
 });
+
+describe('hitchhikers: reuse never fills another torrent\'s payload directory', () => {
+  it('a pool torrent whose payload is a subset of ours at our target root: our view goes to the unique root', () => {
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
+    const b = new SnapshotBuilder(cfg);
+    const src = `${STASH_SEED}/movies/Foo`;
+    const dst = `${POOL_SEED}/movies/Foo`;
+    b.payload(src, movieFiles('foo')).torrent({ hash: 'a'.repeat(40), content: src, category: 'movies' });
+    // Another torrent (video only, so another payload hash) already seeds from the target directory on pool…
+    b.payload(dst, [movieFiles('foo')[0]!]).torrent({ hash: 'd'.repeat(40), content: dst, category: 'movies' });
+    // …and the .nfo exists elsewhere on pool, so every file has a donor there.
+    b.file('/pool/misc/foo.nfo', 1200, 'foo-nfo');
+    const p = planOf(b);
+    const g = p.groups.find((x) => x.torrents.some((t) => t.hash === 'a'.repeat(40)))!;
+    expect(g.action).toBe('reuse');
+    for (const s of g.steps) {
+      if (s.kind === 'link-view') for (const l of s.links) expect(l.path.startsWith(`${dst}/`)).toBe(false);
+    }
+    expect(g.to!.path).not.toBe(dst);
+  });
+});
