@@ -83,6 +83,9 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   const src = snapshot.payloads[rel.sourceRoot];
   if (!src) return { ...group, reasons: [`source ${rel.sourceRoot} is not in the catalog (already removed, or not scanned)`] };
   const checks: string[] = [];
+  if (world.fsById.get(rel.sourceFsId)?.name == null) checks.push(`the source filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
+  else if (src.fsId !== rel.sourceFsId) checks.push(`${rel.sourceRoot} is on another filesystem than the relocation recorded (${srcFs})`);
+  if (world.fsById.get(rel.targetFsId)?.name == null) checks.push(`the target filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
   const sp = scanProblem(world, rootCovering(world, rel.sourceRoot), rel.sourceRoot, 'source');
   if (sp) checks.push(sp);
   if (src.payloadHash === null) checks.push(`the source ${rel.sourceRoot} has files without a full SHA-256; cannot prove it is the relocated content`);

@@ -92,3 +92,22 @@ describe('hitchhikers: reuse never fills another torrent\'s payload directory', 
     expect(g.to!.path).not.toBe(dst);
   });
 });
+
+describe('retire: filesystems that cannot be told', () => {
+  it('a relocation whose source filesystem hashall.yaml no longer names is blocked, not retired on "fs#-1"', () => {
+    const b = relocated(100);
+    b.relocations[0]!.sourceFsId = -1;
+    const g = planOf(b).groups.find((x) => x.key === 'retire:9')!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+    expect(g.reasons.join('\n')).toMatch(/source filesystem .* is not declared/);
+  });
+
+  it('a source path that the catalog places on another filesystem than the relocation recorded is blocked', () => {
+    const b = relocated(100);
+    b.relocations[0]!.sourceFsId = 2;
+    const g = planOf(b).groups.find((x) => x.key === 'retire:9')!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+  });
+});
