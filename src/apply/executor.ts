@@ -11,6 +11,7 @@ import type { Emit } from './events.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunIdentity, type RunStatus, type UndoData } from './journal.js';
 import { actionableGroups, preflight } from './preflight.js';
+import { checkGroupScope } from './scope.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 
@@ -195,7 +196,14 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
     let bytesCopied = 0;
     let bytesFreed = 0;
     let failure: unknown = null;
-    for (const row of rows) {
+    try {
+      // A step reaching outside the configured roots (hand-edited plan, other config) fails the group before anything runs.
+      await checkGroupScope(group, deps.config, deps.fs);
+    } catch (err) {
+      failure = err;
+      deps.emit({ type: 'step-failed', runId, groupId: group.id, step: 0, kind: group.steps[0]!.kind, error: errorText(err) });
+    }
+    for (const row of failure === null ? rows : []) {
       const h = handlerFor(row.step);
       const ctx: StepContext = {
         ...base,
