@@ -1,9 +1,10 @@
 // Step `retire`: staged removal of a superseded source — rename into the trash on its filesystem, re-prove the kept copy, delete.
 // Must never: delete the last copy. The kept root must hash to the same payload hash (every file, full SHA-256), must
-// not be the same directory as the source, and every torrent of the relocation must be complete and pointing elsewhere.
+// not be the same directory as the source, every torrent of the relocation must be complete and pointing elsewhere,
+// no other torrent may seed from the source, and the source itself must be exactly the payload (nothing extra).
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
-import { hostToClient } from '../../domain/path-map.js';
+import { clientToHost, hostToClient } from '../../domain/path-map.js';
 import { payloadHash, type HashableFile } from '../../domain/payload-hash.js';
 import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
@@ -77,15 +78,32 @@ async function proveKept(step: RetireStep, ctx: StepContext, sourceNow: string):
   if (!rel) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
   const hashes = JSON.parse(rel.torrent_hashes) as string[];
   if (hashes.length && !ctx.client) throw new ClientError('network', 'retire needs the torrent client to prove the torrents are healthy, and none is configured');
+  if (!ctx.client) return;
   const maps = ctx.config.client?.pathMaps ?? [];
   const srcClient = hostToClient(maps, step.root) ?? step.root;
-  for (const h of hashes) {
-    const t = await ctx.client!.getTorrent(h);
-    if (!t) continue; // removed from the client since: it no longer needs any copy
+  const usesSource = (contentPath: string) => isUnder(contentPath, srcClient) || isUnder(clientToHost(maps, contentPath) ?? contentPath, step.root);
+  const ours = new Set(hashes.map((h) => h.toLowerCase()));
+  // Every torrent in the client, not only the relocation's: one added since (a cross-seed) may seed from the source.
+  for (const t of await ctx.client.listTorrents()) {
+    if (!ours.has(t.hash.toLowerCase())) {
+      if (usesSource(t.contentPath)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
+      continue;
+    }
     if (t.progress < 1 || !(t.phase === 'seeding' || t.phase === 'paused-complete')) {
       throw new ClientError('unconfirmed', `retire: torrent ${t.name} is ${t.rawState} (progress ${t.progress}); the source stays until it is healthy`);
     }
-    if (isUnder(t.contentPath, srcClient)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} still points into ${step.root}; the source stays`);
+    if (usesSource(t.contentPath)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} still points into ${step.root}; the source stays`);
+  }
+}
+
+/** The source must be exactly the payload (every file, full SHA-256): anything else in it has no other copy. */
+async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, sourceNow: string): Promise<void> {
+  const { hash } = await hashTree(ctx.fs, sourceNow);
+  if (hash !== step.payloadHash) {
+    throw new FsError(`retire: ${step.root} is not exactly the payload kept at ${step.keptRoot} (extra or changed files); the source stays`, {
+      path: step.root,
+      hint: 'something was added to or changed in the source since the copy; move it out of the way, re-scan and re-plan',
+    });
   }
 }
 
@@ -119,6 +137,7 @@ export const retireStep: StepHandler<RetireStep> = {
     // Re-prove after staging: if the kept copy was reachable only through the source, it is gone now.
     try {
       await proveKept(step, ctx, trash);
+      await proveSourceIsPayload(step, ctx, trash);
     } catch (err) {
       await ctx.fs.rename(trash, step.root);
       undo.phase = 'staging';

@@ -1,0 +1,97 @@
+// Retire never deletes what the kept copy does not hold: extra files in the source tree, or a torrent outside the relocation still seeding from it.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { PlanGroup } from '../../../src/plan/types.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { fakeTorrent, startFakeQbt, type FakeQbt } from '../../support/fake-qbt.js';
+
+let w: ApplyWorld;
+let fake: FakeQbt;
+let client: QbittorrentClient;
+beforeAll(async () => {
+  fake = await startFakeQbt();
+  client = createQbittorrentClient({ url: fake.url, timeoutMs: 2_000 });
+});
+afterAll(async () => {
+  await client.close();
+  await fake.close();
+});
+afterEach(() => {
+  fake.torrents.clear();
+  w?.cleanup();
+});
+
+/** A payload moved to the pool (source still on stash), its payload hash and relocation id. */
+async function moved() {
+  w = makeApplyWorld();
+  const src = path.join(w.stash, 'seeding', 'movies', 'R');
+  writeTree(src, { 'a.bin': bytesFor('ra', 30_000), 'sub/b.bin': bytesFor('rb', 2000) });
+  const dst = path.join(w.pool, 'seeding', 'movies', 'R');
+  const hash = payloadHashOf(src);
+  const res = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
+  expect(res.status).toBe('succeeded');
+  const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+  return { src, dst, relId, hash };
+}
+
+function retireGroup(src: string, dst: string, hash: string, relId: number, bytes: number): PlanGroup {
+  return {
+    id: 'r1',
+    key: 'retire-1',
+    action: 'retire',
+    title: 'R',
+    payloadHash: hash,
+    torrents: [],
+    from: { fs: 'stash', path: src },
+    to: null,
+    reasons: ['test retire'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: bytes,
+    steps: [{ kind: 'retire', fs: 'stash', root: src, payloadHash: hash, keptRoot: dst, keptFs: 'pool', relocationId: relId, bytes }],
+    fingerprint: { files: [], torrents: [] },
+  };
+}
+
+describe('retire: the source holds nothing the kept copy lacks', () => {
+  it('a file in the source tree that is not in the payload (another torrent, a user file) is never deleted', async () => {
+    const { src, dst, relId, hash } = await moved();
+    writeTree(src, { 'Other.Torrent/other.bin': bytesFor('other', 4000) }); // a hitchhiker left by an older tool
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/source stays/);
+    expect(readFileSync(path.join(src, 'Other.Torrent', 'other.bin'))).toEqual(bytesFor('other', 4000));
+    expect(hashTreeSync(path.join(src))).toHaveProperty('a.bin');
+  });
+
+  it('a source file whose bytes changed since the copy is never deleted', async () => {
+    const { src, dst, relId, hash } = await moved();
+    writeTree(src, { 'sub/b.bin': bytesFor('changed', 2000) }); // same name and size, other bytes
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(readFileSync(path.join(src, 'sub', 'b.bin'))).toEqual(bytesFor('changed', 2000));
+  });
+
+  it('a torrent outside the relocation still seeding from the source keeps it', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const h = 'c'.repeat(40);
+    fake.torrents.set(h, fakeTorrent(h, { name: 'Cross.Seed.R', state: 'stalledUP', save_path: path.dirname(src), content_path: src }));
+    const res = await applyPlan(testDeps(w, { client }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/Cross\.Seed\.R/);
+    expect(existsSync(path.join(src, 'a.bin'))).toBe(true);
+  });
+
+  it('with the source exactly the payload and no torrent on it, retire still deletes it', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const h = 'd'.repeat(40);
+    fake.torrents.set(h, fakeTorrent(h, { name: 'Elsewhere', state: 'stalledUP', save_path: path.dirname(dst), content_path: dst }));
+    const res = await applyPlan(testDeps(w, { client }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('succeeded');
+    expect(existsSync(src)).toBe(false);
+  });
+});
