@@ -3,6 +3,7 @@ import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } from '../domain/snapshot.js';
 import { formatDuration } from '../domain/format-bytes.js';
 import { dirName, isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 
 export interface World {
   config: HashallConfig;
@@ -15,7 +16,7 @@ export interface World {
   warm: Set<string>;
   /** Problems with library roots (never scanned, too old); they make every consumer verdict untrustworthy. */
   libraryProblems: string[];
-  /** Every torrent's host content path, sorted (prefix ranges are contiguous), for hitchhiker checks. */
+  /** Every torrent's host content path (or mapped client spelling when sync found none), sorted, for hitchhiker checks. */
   contentPaths: string[];
 }
 
@@ -28,7 +29,12 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
   }
   const rootsByPath = new Map<string, SnapshotRoot>();
   for (const r of snapshot.roots) rootsByPath.set(r.path, r);
-  const contentPaths = [...new Set(snapshot.torrents.map((t) => t.hostContentPath).filter((p): p is string => p !== null))].sort();
+  // A torrent sync could not place (its data is missing, say) still owns the directory its client path names:
+  // use the path-mapped spelling of its content path, so no other payload is routed there.
+  const maps = config.client?.pathMaps ?? [];
+  const spelled = (t: CatalogSnapshot['torrents'][number]): string | null =>
+    t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
+  const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
   const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   const libraries = new Set([...config.libraries, ...snapshot.roots.filter((r) => r.kind === 'library').map((r) => r.path)]);

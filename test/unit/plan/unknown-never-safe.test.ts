@@ -111,3 +111,18 @@ describe('retire: filesystems that cannot be told', () => {
     expect(g.steps).toEqual([]);
   });
 });
+
+describe('hitchhikers: a torrent whose data is missing still owns its directory', () => {
+  it('a pool torrent with missing data at our target path: we move to the unique root (its recheck would overwrite ours)', () => {
+    const b = new SnapshotBuilder(baseConfig({ placement: { default: 'pool', rules: [] } }));
+    const src = `${STASH_SEED}/movies/Foo`;
+    const dst = `${POOL_SEED}/movies/Foo`;
+    b.payload(src, movieFiles('foo')).torrent({ hash: 'a'.repeat(40), content: src, category: 'movies' });
+    // Another torrent points at the pool path, but its data is gone: sync records no host spelling for it.
+    b.torrent({ hash: 'e'.repeat(40), content: dst, category: 'movies', phase: 'missing-files', files: [{ name: 'Foo/other.mkv', size: 9 }], unmapped: `${dst} does not exist on the host` });
+    const g = planOf(b).groups.find((x) => x.torrents.some((t) => t.hash === 'a'.repeat(40)))!;
+    expect(g.action).toBe('move');
+    expect(g.to!.path).not.toBe(dst);
+    expect(g.to!.path.startsWith(`${dst}/`)).toBe(false);
+  });
+});
