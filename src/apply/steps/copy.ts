@@ -1,5 +1,6 @@
 // Step `copy`: copy payload files across filesystems — temp name on the target, hash while copying, verify, link into place.
-// Must never: overwrite existing content at the target, keep a copy whose hash differs from the plan, or remove anything it did not create.
+// Must never: overwrite existing content at the target, copy into a directory holding other files (hitchhiker), keep a
+// copy whose hash differs from the plan, or remove anything it did not create.
 import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { CopyStep } from '../../plan/types.js';
@@ -40,11 +41,42 @@ async function targetState(ctx: StepContext, dst: string, f: CopyStep['files'][n
   });
 }
 
+/**
+ * Entries under an existing target directory that are not files of this payload (relpaths, at most `limit`). Copying
+ * beside them would put two torrents' trees in one directory (a hitchhiker), so the group is refused instead.
+ */
+async function strangers(step: CopyStep, ctx: StepContext, limit = 5): Promise<string[]> {
+  const root = await ctx.fs.lstat(step.toRoot);
+  if (!root || root.kind !== 'dir') return [];
+  const planned = new Set(step.files.map((f) => f.relpath));
+  const out: string[] = [];
+  const stack = [''];
+  for (let seen = 0; stack.length && out.length < limit; seen++) {
+    if (seen > 1_000_000) throw new FsError(`${step.toRoot} holds too many entries to check`, { path: step.toRoot });
+    const rel = stack.pop()!;
+    for (const name of (await ctx.fs.readdir(rel ? path.join(step.toRoot, rel) : step.toRoot)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await ctx.fs.lstat(path.join(step.toRoot, r));
+      if (st?.kind === 'dir') stack.push(r);
+      else if (st && !planned.has(r)) out.push(r);
+    }
+  }
+  return out.slice(0, limit);
+}
+
 export const copyStep: StepHandler<CopyStep> = {
   describe: (s) => `copy ${s.files.length} file(s), ${s.bytes} bytes: ${s.fromRoot} → ${s.toRoot}`,
 
   async check(step, ctx) {
     const single = await isSingleFile(step, ctx);
+    const others = single ? [] : await strangers(step, ctx);
+    if (others.length) {
+      throw new FsError(`refusing to copy into ${step.toRoot}: it already holds files that are not part of this payload (${others.join(', ')}) — hashall never puts two torrents' trees in one directory`, {
+        code: 'EEXIST',
+        path: step.toRoot,
+        hint: 'move those files away, or re-plan so the payload gets its own directory',
+      });
+    }
     let present = 0;
     for (const f of step.files) {
       const { src, dst } = paths(step, single, f.relpath);

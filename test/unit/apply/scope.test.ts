@@ -100,3 +100,25 @@ describe('plan steps outside the configured roots', () => {
     expect(hashTreeSync(dst)).toEqual(before);
   });
 });
+
+describe('copy never makes a hitchhiker', () => {
+  it('a target directory that already holds other files (another torrent) is refused, and nothing is added to it', async () => {
+    const { src, before } = world();
+    const dst = path.join(w.pool, 'seeding', 'movies', 'S');
+    writeTree(dst, { 'Other.Torrent.mkv': bytesFor('other', 7000) });
+    const res = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/Other\.Torrent\.mkv/);
+    expect(readdirSync(dst)).toEqual(['Other.Torrent.mkv']);
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+
+  it('a target holding some of the same files (an earlier partial copy with the same bytes) is completed', async () => {
+    const { src, before } = world();
+    const dst = path.join(w.pool, 'seeding', 'movies', 'S');
+    writeTree(dst, { 'a.bin': bytesFor('sa', 20_000) });
+    const res = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(res.status).toBe('succeeded');
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+});
