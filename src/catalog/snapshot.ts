@@ -152,7 +152,18 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // Per payload: its files, the other links of their inodes and the copies of their content, one query each.
   const reader = payloadBulkReader(catalog);
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
-  const live = opts.liveCheck === false ? undefined : liveInode;
+  // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors.
+  const stale = new Set<string>();
+  const changed = (f: CatalogFile, r: ReturnType<typeof liveInode>): boolean =>
+    'code' in r || r.ino !== f.ino || (r.size !== undefined && r.size !== f.size) || (r.mtimeNs !== undefined && r.mtimeNs !== f.mtimeNs);
+  const live =
+    opts.liveCheck === false
+      ? undefined
+      : (f: CatalogFile): ReturnType<typeof liveInode> => {
+          const r = liveInode(f);
+          if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
+          return r;
+        };
   const payloads: Record<string, SnapshotPayload> = {};
   // Every active copy of every payload file's content, on any filesystem.
   // (A Map while reading: lookups in a record of a million keys would re-intern the key string every time.)
@@ -179,6 +190,11 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       consumers: consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live }),
     };
     const found = reader.copies(bulk, fs.id, rel, mountOf, known);
+    if (live) {
+      // Copies on other inodes than this payload's (whose files consumerVerdict just checked) are checked here.
+      const own = new Set(files.map((f) => f.ino));
+      for (const list of found.values()) for (const c of list) if (!(c.fsId === fs.id && own.has(c.ino))) live(c);
+    }
     // Keys in payload-file order, as one lookup per file would insert them.
     for (const f of files) {
       if (f.sha256 === null || known(f.sha256)) continue;
@@ -186,7 +202,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     }
   }
   const copiesBySha256: Record<string, CatalogFile[]> = {};
-  for (const [sha, list] of copies) copiesBySha256[sha] = list;
+  for (const [sha, list] of copies) copiesBySha256[sha] = stale.size === 0 ? list : list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`));
 
   const dupes = readDupes(catalog, config, named);
   const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;

@@ -125,7 +125,10 @@ export interface CatalogSnapshot {
   torrents: SnapshotTorrent[];
   /** Keyed by canonical root path; every torrent payload and every unretired relocation source. */
   payloads: Record<string, SnapshotPayload>;
-  /** Every active catalog file whose sha256 equals that of some payload file, keyed by sha256. */
+  /**
+   * Every active catalog file whose sha256 equals that of some payload file, keyed by sha256 (when the reader
+   * checks the disk: minus files whose inode, size or mtime changed since the scan — they are no donors).
+   */
   copiesBySha256: Record<string, CatalogFile[]>;
   relocations: SnapshotRelocation[];
   dupes: DupeGroup[];
