@@ -2,6 +2,7 @@
 // Must never: delete the last copy. The kept root must hash to the same payload hash (every file, full SHA-256), must
 // not be the same directory as the source, every torrent of the relocation must be complete and pointing elsewhere,
 // no other torrent may seed from the source, and the source itself must be exactly the payload (nothing extra).
+// The plan's gates are re-checked too: retire mode is not `never`, and observeHours have passed since the repoint.
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
@@ -107,6 +108,21 @@ async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, sourceNo
   }
 }
 
+/** The plan's own gates, re-checked at run time: retiring is switched on, and the observation window is over. */
+function gates(step: RetireStep, ctx: StepContext): void {
+  const { mode, observeHours } = ctx.config.safety.retire;
+  if (mode === 'never') throw new HashallError(`retire: safety.retire.mode is never in hashall.yaml; ${step.root} stays`, { hint: 'set safety.retire.mode: staged to allow retiring, then re-plan' });
+  const rel = ctx.catalog.db.prepare(`SELECT repointed_at FROM relocations WHERE id = ?`).get(step.relocationId) as { repointed_at: number | null } | undefined;
+  if (!rel) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
+  const until = rel.repointed_at === null ? null : rel.repointed_at + observeHours * 3_600_000;
+  if (until === null || ctx.now() < until) {
+    throw new HashallError(
+      `retire: the observation window of relocation ${step.relocationId} is not over (${until === null ? 'its repoint time is unknown' : `until ${new Date(until).toISOString()}`}, observeHours ${observeHours}); ${step.root} stays`,
+      { hint: 'run `hashall plan` again after the window' },
+    );
+  }
+}
+
 export const retireStep: StepHandler<RetireStep> = {
   describe: (s) => `retire ${s.root} (${s.bytes} bytes; kept at ${s.keptRoot})`,
 
@@ -118,12 +134,14 @@ export const retireStep: StepHandler<RetireStep> = {
       return 'done';
     }
     trashPath(step, ctx);
+    gates(step, ctx);
     return 'todo';
   },
 
   async run(step, ctx, undoData) {
     const undo = undoData as RetireUndo;
     const trash = trashPath(step, ctx);
+    gates(step, ctx);
     await proveKept(step, ctx, step.root);
     const parent = path.dirname(trash);
     undo.dirs = await missingDirs(ctx.fs, parent);

@@ -95,3 +95,27 @@ describe('retire: the source holds nothing the kept copy lacks', () => {
     expect(existsSync(src)).toBe(false);
   });
 });
+
+describe('retire: the executor re-checks the gates itself (a hand-edited or early plan)', () => {
+  it('with safety.retire.mode never, a retire step deletes nothing', async () => {
+    const { src, dst, relId, hash } = await moved();
+    w.config.safety.retire.mode = 'never';
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/mode is never/);
+    expect(existsSync(path.join(src, 'a.bin'))).toBe(true);
+  });
+
+  it('before the observation window since the repoint is over, the source stays', async () => {
+    const { src, dst, relId, hash } = await moved();
+    w.config.safety.retire.observeHours = 24;
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/observ/);
+    expect(existsSync(path.join(src, 'a.bin'))).toBe(true);
+    // Once the window is over (the clock moved on), the same step runs.
+    const later = await applyPlan(testDeps(w, { now: () => Date.now() + 25 * 3_600_000 }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(later.status).toBe('succeeded');
+    expect(existsSync(src)).toBe(false);
+  });
+});
