@@ -13,7 +13,7 @@
 // one lstat per payload file) and once with `liveCheck: false` (the catalog alone). Best of HASHALL_BENCH_REPEAT.
 // HASHALL_BENCH_SCALE multiplies the torrent count (files per torrent stay 100).
 import { spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,9 @@ async function setup(dir: string): Promise<void> {
         const sha = (t * FILES_PER_TORRENT + f).toString(16).padStart(64, '0');
         const size = 1_000_000 + f;
         const fd = openSync(`${root}/${relpath}`, 'w');
+        // Sparse file with the catalog row's size and mtime, so the live check sees it unchanged since the "scan".
+        ftruncateSync(fd, size);
+        futimesSync(fd, 1_700_000_000, 1_700_000_000);
         const ino = fstatSync(fd).ino;
         closeSync(fd);
         const linked = t % 7 === 0 && f === 0;
