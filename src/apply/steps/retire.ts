@@ -186,7 +186,14 @@ export const retireStep: StepHandler<RetireStep> = {
     }
     const inTrash = await ctx.fs.lstat(undo.trash);
     const atSource = await ctx.fs.lstat(step.root);
-    if (inTrash && !atSource) await ctx.fs.rename(undo.trash, step.root);
+    if (inTrash && atSource) {
+      // Never leave the original in the trash silently: a finished run's trash is purged after the window.
+      throw new FsError(`${step.root} was re-created while the original was staged at ${undo.trash}; both are kept`, {
+        path: undo.trash,
+        hint: `compare them, then move ${undo.trash} back to ${step.root} by hand (the trash of a run needing attention is never purged)`,
+      });
+    }
+    if (inTrash) await ctx.fs.rename(undo.trash, step.root);
     await removeCreatedDirs(ctx.fs, undo.dirs ?? []);
     return [];
   },

@@ -1,13 +1,16 @@
 // Retire never deletes what the kept copy does not hold: extra files in the source tree, or a torrent outside the relocation still seeding from it.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import { purgeTrash } from '../../../src/apply/trash.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { fakeTorrent, startFakeQbt, type FakeQbt } from '../../support/fake-qbt.js';
+import { faultyFsPort } from '../../support/faulty-fs.js';
 
 let w: ApplyWorld;
 let fake: FakeQbt;
@@ -117,5 +120,32 @@ describe('retire: the executor re-checks the gates itself (a hand-edited or earl
     const later = await applyPlan(testDeps(w, { now: () => Date.now() + 25 * 3_600_000 }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
     expect(later.status).toBe('succeeded');
     expect(existsSync(src)).toBe(false);
+  });
+});
+
+describe('retire: a staged source that cannot be put back is never left for the trash purge', () => {
+  it('kept copy broken after staging and the source path re-created meanwhile: needs attention, and the purge keeps the original', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const original = readFileSync(path.join(src, 'a.bin'));
+    // Right after the source is renamed into the trash: something re-creates its path (a client starting to download
+    // there) and the kept copy gets damaged, so the re-proof fails and the source cannot be renamed back.
+    const fs = faultyFsPort(realFsPort(), [
+      {
+        op: 'rename',
+        nth: 1,
+        after: () => {
+          mkdirSync(src, { recursive: true });
+          writeFileSync(path.join(src, 'a.bin'), 'partial download');
+          writeFileSync(path.join(dst, 'a.bin'), 'damaged');
+        },
+      },
+    ]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('needs-attention');
+    expect(res.attention.join('\n')).toMatch(/\.hashall-trash/);
+    // A later run's purge (window long over) must not delete the only good copy of a.bin.
+    await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 1000 * 3_600_000, emit: () => undefined, runId: 'later' });
+    const trashed = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R', 'a.bin');
+    expect(readFileSync(trashed)).toEqual(original);
   });
 });
