@@ -218,7 +218,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     dupes,
     lastSyncAt,
   };
-  snapshot.occupiedPaths = readOccupancy(catalog, config, snapshot, fsFor);
+  snapshot.occupiedPaths = readOccupancy(catalog, config, snapshot, fsFor, ctx);
   return snapshot;
 }
 
@@ -246,11 +246,25 @@ function readDupes(catalog: CatalogDb, config: HashallConfig, named: FilesystemR
   return out;
 }
 
+/** The mount that holds `p` now: the longest mount point at or above it (the later entry when one is mounted over another). */
+function mountHolding(mounts: HostPathContext['mounts'], p: string): HostPathContext['mounts'][number] | null {
+  let best: HostPathContext['mounts'][number] | null = null;
+  for (const m of mounts) if (isAtOrUnder(p, m.mountPoint) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+  return best;
+}
+
 /**
  * What lies at each path the planner may target. A candidate is answered only when a completed scan of a root
- * at or above it on its filesystem exists; otherwise it is left out (unknown), and the planner blocks.
+ * at or above it on its filesystem exists, and the mount holding it now is that filesystem (another filesystem
+ * mounted inside the seeding root was never scanned); otherwise it is left out (unknown), and the planner blocks.
  */
-function readOccupancy(catalog: CatalogDb, config: HashallConfig, snapshot: CatalogSnapshot, fsFor: (p: string) => FilesystemRow | null): Record<string, CatalogFile[]> {
+function readOccupancy(
+  catalog: CatalogDb,
+  config: HashallConfig,
+  snapshot: CatalogSnapshot,
+  fsFor: (p: string) => FilesystemRow | null,
+  ctx: HostPathContext,
+): Record<string, CatalogFile[]> {
   const scanned = catalog.db.prepare(`SELECT path, fs_id FROM scan_roots WHERE last_completed_at IS NOT NULL`).all() as { path: string; fs_id: number }[];
   const reader = payloadReader(catalog);
   const out: Record<string, CatalogFile[]> = {};
@@ -258,6 +272,7 @@ function readOccupancy(catalog: CatalogDb, config: HashallConfig, snapshot: Cata
     const fs = fsFor(cand);
     if (!fs || !isAtOrUnder(cand, fs.preferred_mount)) continue;
     if (!scanned.some((s) => s.fs_id === fs.id && isAtOrUnder(cand, s.path))) continue;
+    if (mountHolding(ctx.mounts, cand)?.majorMinor !== fs.dev) continue;
     out[cand] = reader.atOrUnder(fs.id, fs.preferred_mount, relToMount(cand, fs.preferred_mount)).map(({ id: _id, ...f }) => f);
   }
   return out;
