@@ -6,6 +6,7 @@ import type { TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { formatBytes } from '../render/format-bytes.js';
 import type { CliContext } from './context.js';
+import { HashallError } from '../errors.js';
 import { rootsToScan } from './commands/scan.js';
 
 export interface RefreshResult {
@@ -42,6 +43,11 @@ export async function refresh(
       if (ctx.interactive) ctx.stderr.write('\r\x1b[K');
     }
     ctx.stderr.write(`refresh: scanned ${roots.length} root(s): ${scanLine(scan)}\n`);
+    if (scan.status === 'interrupted') {
+      throw new HashallError('refresh interrupted: the scan stopped before it finished; nothing was planned', {
+        hint: 'the catalog is consistent; run the command again to continue',
+      });
+    }
   }
   let sync: SyncSummary | null = null;
   if (client && config.client) {

@@ -29,9 +29,16 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
   try {
     if (opts.refresh) {
       const client = config.client ? clientFromConfig(config) : null;
+      // Ctrl-C / SIGTERM stop the scan between batches, so its session is marked interrupted, not left running.
+      const ac = new AbortController();
+      const onSignal = (): void => ac.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
-        await refresh(catalog, config, client, ctx);
+        await refresh(catalog, config, client, ctx, ac.signal);
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         await client?.close();
       }
     }
