@@ -1,5 +1,6 @@
 // Step `repoint`: pause → clear download path → setLocation → recheck → resume if it was running, each proven by reading back.
-// Must never: repoint before the files are at the target, resume a torrent that was paused, or leave one incomplete.
+// Must never: repoint before the files are at the target, touch a torrent that is not complete and settled (checking,
+// moving, downloading: its running state is unknown), resume a torrent that was paused, or leave one incomplete.
 import { ClientError, FsError } from '../../errors.js';
 import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
 import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
@@ -30,6 +31,14 @@ function isComplete(t: ClientTorrent): boolean {
   return t.progress >= 1 && (t.phase === 'seeding' || t.phase === 'paused-complete');
 }
 
+/** Unknown ⇒ refuse: while a torrent checks, moves or downloads, whether it runs (and what it will do) is not known. */
+function mustBeSettled(t: ClientTorrent, step: RepointStep): void {
+  if (isComplete(t)) return;
+  throw new ClientError('unconfirmed', `refusing to repoint ${step.torrentName}: it is ${t.rawState} at progress ${t.progress}; hashall repoints only complete torrents in a stable state (seeding or paused)`, {
+    hint: 'wait until it has settled, then run `hashall plan` again',
+  });
+}
+
 function isAt(t: ClientTorrent, step: RepointStep): boolean {
   return trimSlash(t.savePath) === trimSlash(step.toSavePath) && trimSlash(t.contentPath) === trimSlash(step.expectedContentPath);
 }
@@ -41,6 +50,7 @@ export const repointStep: StepHandler<RepointStep> = {
     const client = needClient(ctx);
     const t = await mustGet(client, step.torrentHash);
     if (isAt(t, step) && isComplete(t) && t.downloadPath === '') return 'done';
+    mustBeSettled(t, step);
     // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
     const target = await ctx.fs.lstat(step.hostTo);
     if (!target) {
@@ -57,6 +67,7 @@ export const repointStep: StepHandler<RepointStep> = {
     const client = needClient(ctx);
     const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
     const t = await mustGet(client, step.torrentHash);
+    mustBeSettled(t, step);
     undo.prevSavePath = t.savePath;
     undo.prevDownloadPath = t.downloadPath;
     undo.wasRunning = t.running;

@@ -1,0 +1,67 @@
+// Repoint refuses a torrent that is not complete and settled when its step starts (checking, moving, downloading): its running state is unknown.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { PlanGroup } from '../../../src/plan/types.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { bytesFor, makeApplyWorld, makePlan, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { fakeTorrent, startFakeQbt, type FakeQbt } from '../../support/fake-qbt.js';
+
+let w: ApplyWorld;
+let fake: FakeQbt;
+let client: QbittorrentClient;
+beforeAll(async () => {
+  fake = await startFakeQbt();
+  client = createQbittorrentClient({ url: fake.url, timeoutMs: 2_000 });
+});
+afterAll(async () => {
+  await client.close();
+  await fake.close();
+});
+afterEach(() => {
+  fake.torrents.clear();
+  w?.cleanup();
+});
+
+function repointGroup(hash: string, from: string, to: string): PlanGroup {
+  return {
+    id: 'g1',
+    key: 'repoint-1',
+    action: 'reuse',
+    title: 'P',
+    payloadHash: null,
+    torrents: [{ hash, name: 'P', category: '', tracker: null }],
+    from: { fs: 'stash', path: path.join(from, 'P') },
+    to: { fs: 'pool', path: path.join(to, 'P') },
+    reasons: ['test'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: 0,
+    steps: [
+      { kind: 'repoint', torrentHash: hash, torrentName: 'P', fromSavePath: from, toSavePath: to, expectedContentPath: path.join(to, 'P'), hostFrom: path.join(from, 'P'), hostTo: path.join(to, 'P'), bytes: 1000 },
+    ],
+    fingerprint: { files: [], torrents: [] },
+  };
+}
+
+describe('repoint of an unsettled torrent', () => {
+  for (const state of ['checkingUP', 'moving', 'stalledDL']) {
+    it(`a torrent that is ${state} when its step starts is not touched`, async () => {
+      w = makeApplyWorld();
+      const from = path.join(w.stash, 'seeding', 'movies');
+      const to = path.join(w.pool, 'seeding', 'movies');
+      writeTree(path.join(from, 'P'), { 'p.bin': bytesFor('p', 1000) });
+      writeTree(path.join(to, 'P'), { 'p.bin': bytesFor('p', 1000) });
+      const h = 'e'.repeat(40);
+      fake.torrents.set(h, fakeTorrent(h, { name: 'P', state, progress: state === 'stalledDL' ? 0.5 : 1, save_path: from, content_path: path.join(from, 'P') }));
+      const before = fake.requests.length;
+      const res = await applyPlan(testDeps(w, { client, clientTimeoutMs: () => 3_000, guardTimeoutMs: 1_000 }), makePlan(w, [repointGroup(h, from, to)]));
+      expect(res.groups[0]!.status).toBe('rolled-back');
+      expect(res.groups[0]!.error).toMatch(/stable state/);
+      const mutations = fake.requests.slice(before).filter((r) => /setLocation|pause|stop|recheck|resume|start/.test(r.path));
+      expect(mutations).toEqual([]);
+      expect(fake.torrents.get(h)!.save_path).toBe(from);
+    });
+  }
+});
