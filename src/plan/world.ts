@@ -37,7 +37,11 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
   const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
   const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
-  const libraries = new Set([...config.libraries, ...snapshot.roots.filter((r) => r.kind === 'library').map((r) => r.path)]);
+  // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw
+  // spelling (an undeclared bind mount, say) is not a second library. A snapshot missing some is topped up with
+  // the raw spellings, which then count as never scanned.
+  const libRoots = snapshot.roots.filter((r) => r.kind === 'library').map((r) => r.path);
+  const libraries = new Set(libRoots.length >= config.libraries.length ? libRoots : [...config.libraries, ...libRoots]);
   for (const lib of [...libraries].sort()) {
     const root = rootsByPath.get(lib);
     let fs = root?.fsId != null ? fsById.get(root.fsId) : undefined;

@@ -126,3 +126,32 @@ describe('hitchhikers: a torrent whose data is missing still owns its directory'
     expect(g.to!.path.startsWith(`${dst}/`)).toBe(false);
   });
 });
+
+describe('library spelled through an undeclared bind mount', () => {
+  it('the canonical root the snapshot reader resolved is what counts; the raw spelling is not a second, "never scanned" library', () => {
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
+    cfg.libraries = ['/mnt/movies'];
+    const b = new SnapshotBuilder(cfg);
+    b.payload(`${STASH_SEED}/movies/Foo`, movieFiles('foo')).torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/Foo`, category: 'movies' });
+    // fixtures place '/mnt/movies' nowhere; give the builder a library it can place, then spell it as readSnapshot would.
+    cfg.libraries = ['/stash/media/movies'];
+    const snap = b.build();
+    cfg.libraries = ['/mnt/movies'];
+    const lib = snap.roots.find((r) => r.kind === 'library')!;
+    expect(lib.path).toBe('/stash/media/movies');
+    const g = planOf(b, snap).groups[0]!;
+    expect(g.reasons.join('\n')).not.toMatch(/\/mnt\/movies has never been scanned/);
+    expect(g.action).toBe('move');
+  });
+
+  it('an unscanned canonical library root still blocks', () => {
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
+    const b = new SnapshotBuilder(cfg).scanned('/stash/media/movies', null);
+    b.payload(`${STASH_SEED}/movies/Foo`, movieFiles('foo')).torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/Foo`, category: 'movies' });
+    const snap = b.build();
+    cfg.libraries = ['/mnt/movies'];
+    const g = planOf(b, snap).groups[0]!;
+    expect(g.action).toBe('blocked');
+    expect(g.reasons.join('\n')).toMatch(/library root \/stash\/media\/movies has never been scanned/);
+  });
+});
