@@ -62,8 +62,9 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
     const p = t.hostContentPath === null ? undefined : snapshot.payloads[t.hostContentPath];
     if (!p || p.fsId !== rel.targetFsId || p.payloadHash !== rel.payloadHash) {
       problems.push(`torrent "${t.name}" does not point at the relocated content on ${dstFs} (it uses ${t.hostContentPath ?? t.clientContentPath})`);
-    } else if (!HEALTHY.has(t.phase) || t.progress < 1) {
-      problems.push(`torrent "${t.name}" is ${t.phase} (${t.rawState}), not healthy on ${dstFs}`);
+    } else if (!HEALTHY.has(t.phase) || t.progress < 1 || t.amountLeft > 0) {
+      const left = t.amountLeft > 0 ? `, ${t.amountLeft} bytes left` : '';
+      problems.push(`torrent "${t.name}" is ${t.phase} (${t.rawState}${left}), not healthy on ${dstFs}`);
     }
   });
   if (problems.length > 0) return { ...group, reasons: [...new Set(problems)] };

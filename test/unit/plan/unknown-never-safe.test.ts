@@ -155,3 +155,14 @@ describe('library spelled through an undeclared bind mount', () => {
     expect(g.reasons.join('\n')).toMatch(/library root \/stash\/media\/movies has never been scanned/);
   });
 });
+
+describe('retire: "complete" means nothing left to download', () => {
+  it('a relocated torrent reporting progress 1 but bytes left (float rounding) is not healthy: blocked', () => {
+    const b = relocated(100);
+    const snap = b.build();
+    snap.torrents[0]!.amountLeft = 16_384;
+    const g = planOf(b, snap).groups.find((x) => x.key === 'retire:9')!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+  });
+});
