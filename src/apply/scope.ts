@@ -1,9 +1,11 @@
 // Refuses plan steps whose paths leave the configured roots (a hand-edited or corrupt plan): checked before a group runs.
 // Rules: every path is absolute and normalized (no `..`, no `//`); copy/view/retire/repoint targets lie strictly inside a
 // seeding root of their filesystem, dedupe files and view donors inside a seeding or library root of theirs; a copy
-// never nests source and target; no existing component from the root down is a symlink (writes would land elsewhere).
+// never nests source and target; no existing component from the root down is a symlink (writes would land elsewhere);
+// a repoint sends the client exactly to its host path as the path maps translate it.
 import path from 'node:path';
 import { canonicalizeByAliases } from '../config/normalize.js';
+import { hostToClient } from '../domain/path-map.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
@@ -104,9 +106,17 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         }
         break;
       }
-      case 'repoint':
+      case 'repoint': {
         rootOf(step, config, step.hostTo, allSeeding, 'new location');
+        // The client must be sent exactly where the files were checked: the host path and the client paths agree.
+        const maps = config.client?.pathMaps ?? [];
+        const spellings = [step.hostTo, canon(step.hostTo)].map((h) => (maps.length ? hostToClient(maps, h) : h));
+        const agrees = spellings.some((c) => c !== null && trimSlash(c) === trimSlash(step.expectedContentPath));
+        if (!agrees || !isUnder(step.expectedContentPath, step.toSavePath)) {
+          refuse(step, `the client location ${step.toSavePath} / ${step.expectedContentPath} does not match the host path ${step.hostTo} under the path maps in hashall.yaml`);
+        }
         break;
+      }
       case 'dedupe-link': {
         known(step, step.fs);
         for (const f of [step.keeper, step.duplicate]) {

@@ -65,3 +65,27 @@ describe('repoint of an unsettled torrent', () => {
     });
   }
 });
+
+describe('repoint whose client path and host path disagree', () => {
+  it('a step that checks files at one place but points the client at another is refused before the client is touched', async () => {
+    w = makeApplyWorld();
+    const from = path.join(w.stash, 'seeding', 'movies');
+    const to = path.join(w.pool, 'seeding', 'movies');
+    const elsewhere = path.join(w.stash, 'seeding', 'other');
+    writeTree(path.join(from, 'P'), { 'p.bin': bytesFor('p', 1000) });
+    writeTree(path.join(to, 'P'), { 'p.bin': bytesFor('p', 1000) });
+    const h = 'f'.repeat(40);
+    fake.torrents.set(h, fakeTorrent(h, { name: 'P', state: 'stalledUP', save_path: from, content_path: path.join(from, 'P') }));
+    const g = repointGroup(h, from, to);
+    const step = g.steps[0]!;
+    if (step.kind !== 'repoint') throw new Error('expected a repoint step');
+    step.toSavePath = elsewhere; // edited: the client would be sent where hashall verified nothing
+    step.expectedContentPath = path.join(elsewhere, 'P');
+    const before = fake.requests.length;
+    const res = await applyPlan(testDeps(w, { client, clientTimeoutMs: () => 3_000, guardTimeoutMs: 1_000 }), makePlan(w, [g]));
+    expect(res.groups[0]!.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/does not match/);
+    expect(fake.requests.slice(before).filter((r) => /setLocation|pause|stop|recheck|resume|start/.test(r.path))).toEqual([]);
+    expect(fake.torrents.get(h)!.save_path).toBe(from);
+  });
+});
