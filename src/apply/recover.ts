@@ -1,4 +1,4 @@
-// Crash recovery: find runs interrupted on this host (pid gone) and roll back — or, when only bookkeeping remained, finish — their open group.
+// Crash recovery: find interrupted runs (pid gone, or no longer holding the lock) and roll back — or, when only bookkeeping remained, finish — their open group.
 // Decision: a group whose every step is done (or a retire that had passed its proof and was deleting) is FINISHED
 // (deletion completed, relocation + catalog recorded); any other open group is ROLLED BACK from its journaled undo data.
 import type { CatalogDb } from '../catalog/db.js';
@@ -9,7 +9,7 @@ import type { Emit } from './events.js';
 import { defaultClientTimeoutMs, errorText, rollbackGroup, type StepRow } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import { Journal } from './journal.js';
-import { isProcessAlive } from './lock.js';
+import { isProcessAlive, readLock } from './lock.js';
 import { getRun, runningRuns } from './run-store.js';
 import { handlerFor } from './steps/index.js';
 
@@ -36,15 +36,18 @@ export interface RecoverOutcome {
 }
 
 /**
- * Runs marked running whose process is gone (on this host), and runs left `interrupted`: a recovery marks the run
- * interrupted before it starts undoing, so one still interrupted was being recovered by a process that died (we hold
- * the lock now, so no recovery is in progress) — recovering it again is safe (undo is idempotent; undone steps and
- * finished groups are skipped). Runs of other hosts are left alone.
+ * Runs marked running that no process is carrying on, and runs left `interrupted`: a recovery marks the run
+ * interrupted before it starts undoing, so one still interrupted was being recovered by a process that died —
+ * recovering it again is safe (undo is idempotent; undone steps and finished groups are skipped).
+ * Called under the global lock: every apply holds that lock for its whole life, so a run that does not hold it is
+ * not running anywhere. On this host the pid is checked as well; a run of another host (a re-created container
+ * under a new host name, its lock cleared with `hashall unlock RUN --force`) is recovered too, never left half done.
  */
 export function interruptedRuns(catalog: CatalogDb, host: string) {
+  const holder = readLock(catalog.db);
   const stuck = catalog.db.prepare(`SELECT id FROM runs WHERE status = 'interrupted' ORDER BY started_at`).all() as { id: string }[];
   const runs = [...runningRuns(catalog.db), ...stuck.map((r) => getRun(catalog.db, r.id)!)];
-  return runs.filter((r) => r.host === host && !isProcessAlive(r.pid, r.pidStart));
+  return runs.filter((r) => r.id !== holder?.runId && (r.host !== host || !isProcessAlive(r.pid, r.pidStart)));
 }
 
 export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutcome[]> {

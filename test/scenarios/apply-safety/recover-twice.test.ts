@@ -1,4 +1,5 @@
-// A recovery killed -9 part-way (run left `interrupted`, group half rolled back) is picked up again by the next recovery.
+// Interrupted runs are always recovered before anything else: a recovery killed -9 part-way (run left `interrupted`),
+// and a run recorded under another host name (container renamed) once its lock was cleared with `unlock --force`.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -73,4 +74,34 @@ describe('recovery that is itself interrupted', () => {
     expect(run.status).toBe('recovered');
     expect(run.groupRecords[0]!.status).toBe('rolled-back');
   }, 120_000);
+});
+
+describe('an interrupted run recorded under another host name', () => {
+  it('is recovered once its lock is gone (the lock proves it is not running), not silently left half done', async () => {
+    w = makeApplyWorld();
+    const srcA = path.join(w.stash, 'seeding', 'movies', 'A');
+    const srcB = path.join(w.stash, 'seeding', 'movies', 'B');
+    writeTree(srcA, { 'a.bin': bytesFor('ha', 40_000) });
+    writeTree(srcB, { 'b.bin': bytesFor('hb', 30_000) });
+    const dstA = path.join(w.pool, 'seeding', 'movies', 'A');
+    const group = moveGroup('g1', w, srcA, dstA, [
+      { kind: 'copy', fromFs: 'stash', toFs: 'pool', fromRoot: srcB, toRoot: path.join(w.pool, 'seeding', 'movies', 'B'), files: fileList(srcB), bytes: 30_000 },
+    ]);
+    const crash = new Error('simulated crash');
+    const deps = testDeps(w, {
+      // The container was re-created under a new host name since this run died.
+      identity: { user: 'test', host: 'old-container-7f3a', pid: 12345, pidStart: null, command: 'crashed', planFile: null, planHash: null },
+      onBoundary: (what) => {
+        if (what === 'step-running g1#1') throw crash;
+      },
+    });
+    await expect(applyPlan(deps, makePlan(w, [group]))).rejects.toBe(crash);
+    expect(existsSync(dstA)).toBe(true);
+
+    // No lock is held (cleared with `hashall unlock RUN --force`): the next recover must roll that group back.
+    const rec = await runRecover({ config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog, command: 'test recover' });
+    expect(rec.map((r) => r.runId)).toContain(deps.runId);
+    expect(existsSync(dstA)).toBe(false);
+    expect(getRun(w.catalog.db, deps.runId)!.status).toBe('recovered');
+  });
 });
