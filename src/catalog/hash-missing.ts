@@ -4,6 +4,10 @@ import { fsPathArg } from '../fs/path-encoding.js';
 import { isUnder } from '../fs/canonical-path.js';
 import type { CatalogDb } from './db.js';
 
+
+/** Give every active row of one unchanged inode its new hashes. INDEXED BY: without statistics SQLite would scan the filesystem's rows. */
+export const SET_INODE_HASH_SQL = `UPDATE files INDEXED BY files_fs_ino SET sha256 = ?, quick_hash = coalesce(quick_hash, ?), hashed_at = ? WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active'`;
+
 export interface HashMissingTarget {
   /** files.id values. */
   fileIds?: number[];
@@ -72,9 +76,7 @@ export async function hashMissing(
   }
   if (todo.size === 0) return out;
   const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
-  const update = db.prepare(
-    `UPDATE files SET sha256 = ?, quick_hash = coalesce(quick_hash, ?), hashed_at = ? WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active'`,
-  );
+  const update = db.prepare(SET_INODE_HASH_SQL);
   try {
     const results = await Promise.all(
       [...todo.values()].map(async (group) => {

@@ -81,6 +81,17 @@ type LinkRaw = [pid: number, path: string];
 type CopyRaw = [pid: number, sha256: string, id: number, fsId: number, path: string, ino: number, size: number, mtimeNs: string, nlink: number];
 
 /**
+ * The other active rows of each payload file's inode (a WHERE on `p` is appended). INDEXED BY: the covering path
+ * index also starts with fs_id, and without statistics SQLite picks it and scans the whole filesystem per payload;
+ * CROSS JOIN keeps SQLite from starting at `o` (every row of the filesystem) instead of the payload rows.
+ */
+export const INODE_LINKS_SQL = `SELECT p.id, o.path FROM files p CROSS JOIN files o INDEXED BY files_fs_ino ON o.fs_id = p.fs_id AND o.ino = p.ino AND o.status = 'active' AND o.id <> p.id`;
+
+/** Every active row with the content of a payload file (a WHERE on `p` is appended); same fixed join order, by sha256. */
+export const CONTENT_COPIES_SQL = `SELECT p.id, o.sha256, o.id, o.fs_id, o.path, o.ino, o.size, o.mtime_ns, o.nlink FROM files p
+    CROSS JOIN files o INDEXED BY files_sha ON o.sha256 = p.sha256 AND o.status = 'active' JOIN filesystems fs ON fs.id = o.fs_id`;
+
+/**
  * Prepared bulk lookups for readSnapshot (one instance per read, never module state): one query per payload for
  * its files, one for the other links of their inodes and one for the copies of their content — the per-file work
  * happens inside SQLite instead of one round trip per file.
@@ -93,14 +104,13 @@ export function payloadBulkReader(catalog: CatalogDb) {
     under: db.prepare(`SELECT ${F} FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`).raw(true),
     all: db.prepare(`SELECT ${F} FROM files WHERE fs_id = ? AND status = 'active' ORDER BY path`).raw(true),
   };
-  const LINKS = `SELECT p.id, o.path FROM files p JOIN files o ON o.fs_id = p.fs_id AND o.ino = p.ino AND o.status = 'active' AND o.id <> p.id`;
+  const LINKS = INODE_LINKS_SQL;
   const linkStmts = {
     one: db.prepare(`${LINKS} WHERE p.fs_id = ? AND p.path = ? AND p.status = 'active'`).raw(true),
     under: db.prepare(`${LINKS} WHERE p.fs_id = ? AND p.status = 'active' AND p.path >= ? AND p.path < ?`).raw(true),
     all: db.prepare(`${LINKS} WHERE p.fs_id = ? AND p.status = 'active'`).raw(true),
   };
-  const COPIES = `SELECT p.id, o.sha256, o.id, o.fs_id, o.path, o.ino, o.size, o.mtime_ns, o.nlink FROM files p
-    JOIN files o ON o.sha256 = p.sha256 AND o.status = 'active' JOIN filesystems fs ON fs.id = o.fs_id`;
+  const COPIES = CONTENT_COPIES_SQL;
   const ORDER = `ORDER BY o.sha256, o.fs_id, o.path`;
   const copyStmts = {
     one: db.prepare(`${COPIES} WHERE p.fs_id = ? AND p.path = ? AND p.status = 'active' ${ORDER}`).raw(true),

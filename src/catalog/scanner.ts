@@ -340,7 +340,7 @@ async function scanOneRoot(
   const getHashes = db.prepare(`SELECT quick_hash, sha256, hashed_at FROM files WHERE id = ?`);
   const withHashes = (m: RowMeta): FileRow => ({ ...m, ...(getHashes.get(m.id) as Pick<FileRow, 'quick_hash' | 'sha256' | 'hashed_at'>) });
   const getByInode = db.prepare(
-    `SELECT quick_hash, sha256, hashed_at FROM files WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active' AND quick_hash IS NOT NULL ORDER BY sha256 IS NULL LIMIT 1`,
+    `SELECT quick_hash, sha256, hashed_at FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active' AND quick_hash IS NOT NULL ORDER BY sha256 IS NULL LIMIT 1`,
   );
   const upsert = db.prepare(
     `INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status, first_seen, last_seen)

@@ -93,7 +93,7 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
     return out;
   };
   const bySha = db.prepare(`SELECT id, fs_id, path, ino, size, mtime_ns, nlink, sha256 FROM files WHERE sha256 = ? AND size = ? AND status = 'active'`);
-  const byInode = db.prepare(`SELECT id, fs_id, path, ino, size, mtime_ns, nlink, sha256 FROM files WHERE fs_id = ? AND ino = ? AND status = 'active'`);
+  const byInode = db.prepare(`SELECT id, fs_id, path, ino, size, mtime_ns, nlink, sha256 FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND status = 'active'`);
   const files: WhereisFile[] = payload.files.map((f) => {
     const rows = (f.sha256 !== null ? bySha.all(f.sha256, f.size) : byInode.all(f.fsId, f.ino)) as FileRowOut[];
     const copies = new Map<string, WhereisCopy>();
