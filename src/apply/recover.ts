@@ -51,6 +51,7 @@ export function interruptedRuns(catalog: CatalogDb, host: string) {
 }
 
 export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutcome[]> {
+  deps.catalog.db.pragma('synchronous = FULL'); // like the executor: every journal write is durable when it returns
   const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);
   const out: RecoverOutcome[] = [];
   for (const r of interruptedRuns(deps.catalog, deps.host)) {

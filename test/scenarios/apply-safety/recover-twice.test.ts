@@ -99,9 +99,22 @@ describe('an interrupted run recorded under another host name', () => {
     expect(existsSync(dstA)).toBe(true);
 
     // No lock is held (cleared with `hashall unlock RUN --force`): the next recover must roll that group back.
-    const rec = await runRecover({ config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog, command: 'test recover' });
+    w.catalog.db.pragma('synchronous = NORMAL'); // a fresh process opens the catalog with NORMAL
+    const syncAtBoundary: unknown[] = [];
+    const rec = await runRecover({
+      config: w.config,
+      client: null,
+      now: () => Date.now(),
+      emit: () => undefined,
+      catalog: w.catalog,
+      command: 'test recover',
+      onBoundary: () => syncAtBoundary.push(w.catalog.db.pragma('synchronous', { simple: true })),
+    });
     expect(rec.map((r) => r.runId)).toContain(deps.runId);
     expect(existsSync(dstA)).toBe(false);
     expect(getRun(w.catalog.db, deps.runId)!.status).toBe('recovered');
+    // Recovery's journal writes survive a power loss like the executor's (synchronous = FULL, 2).
+    expect(syncAtBoundary.length).toBeGreaterThan(0);
+    expect(new Set(syncAtBoundary)).toEqual(new Set([2]));
   });
 });
