@@ -129,7 +129,15 @@ export const retireStep: StepHandler<RetireStep> = {
   async check(step, ctx) {
     const src = await ctx.fs.lstat(step.root);
     if (!src) {
-      // Already gone: fine only if the kept copy is intact.
+      // Already gone: fine only if its seeding root is there (else the filesystem may just not be mounted: unknown)
+      // and the kept copy is intact.
+      const seedRoot = (ctx.config.seeding[step.fs] ?? []).find((r) => isUnder(step.root, r));
+      if (!seedRoot || !(await ctx.fs.lstat(seedRoot))) {
+        throw new FsError(`retire: ${step.root} is missing and so is its seeding root ${seedRoot ?? '(none)'}; is filesystem ${step.fs} mounted? Nothing is recorded`, {
+          path: step.root,
+          hint: `mount ${step.fs} (${ctx.config.filesystems[step.fs]?.path ?? '?'}), then run \`hashall plan\` again`,
+        });
+      }
       await proveKept(step, ctx, step.root);
       return 'done';
     }

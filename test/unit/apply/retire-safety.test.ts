@@ -11,6 +11,7 @@ import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { fakeTorrent, startFakeQbt, type FakeQbt } from '../../support/fake-qbt.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
+import { unmount } from '../../support/mounts.js';
 
 let w: ApplyWorld;
 let fake: FakeQbt;
@@ -147,5 +148,17 @@ describe('retire: a staged source that cannot be put back is never left for the 
     await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 1000 * 3_600_000, emit: () => undefined, runId: 'later' });
     const trashed = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R', 'a.bin');
     expect(readFileSync(trashed)).toEqual(original);
+  });
+});
+
+describe('retire: a source that is missing because its filesystem is not mounted', () => {
+  it('is not recorded as retired (unknown, not "already gone")', async () => {
+    const { src, dst, relId, hash } = await moved();
+    unmount(w.stashAlias);
+    unmount(w.stash); // the stash filesystem goes away: its mountpoint is an empty directory now
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/mounted/);
+    expect((w.catalog.db.prepare(`SELECT retired_at FROM relocations WHERE id = ?`).get(relId) as { retired_at: number | null }).retired_at).toBeNull();
   });
 });
