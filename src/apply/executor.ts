@@ -141,7 +141,7 @@ export async function rollbackGroup(
 
 const BAD_PHASES = new Set(['downloading', 'missing-files', 'error', 'paused-incomplete', 'unknown']);
 
-/** The guard: no torrent of the run may be downloading, missing files, erroring or incomplete. */
+/** The guard: no torrent of the run may be downloading, missing files, erroring, incomplete or gone from the client. */
 export async function guardTorrents(client: TorrentClient, hashes: string[], timeoutMs: number): Promise<string[]> {
   const problems: string[] = [];
   for (const h of hashes) {
@@ -155,7 +155,10 @@ export async function guardTorrents(client: TorrentClient, hashes: string[], tim
         continue;
       }
     }
-    if (!t) continue;
+    if (!t) {
+      problems.push(`${h} is no longer in the client (removed during the run, or the client did not answer for it)`);
+      continue;
+    }
     if (BAD_PHASES.has(t.phase) || t.progress < 1) problems.push(`${t.name} (${h}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`);
   }
   return problems;
