@@ -1,6 +1,7 @@
 // Resolves a payload (single file or directory tree) from active catalog rows by canonical root path.
 import type { CatalogFile, PayloadFile } from '../domain/snapshot.js';
 import type { CatalogDb } from './db.js';
+import { compareBytes } from '../domain/payload-hash.js';
 import { prefixRange } from './filesystems.js';
 import { absoluteCatalogPath } from './scanner.js';
 
@@ -87,9 +88,13 @@ type CopyRaw = [pid: number, sha256: string, id: number, fsId: number, path: str
  */
 export const INODE_LINKS_SQL = `SELECT p.id, o.path FROM files p CROSS JOIN files o INDEXED BY files_fs_ino ON o.fs_id = p.fs_id AND o.ino = p.ino AND o.status = 'active' AND o.id <> p.id`;
 
-/** Every active row with the content of a payload file (a WHERE on `p` is appended); same fixed join order, by sha256. */
+/**
+ * Every OTHER active row with the content of a payload file (a WHERE on `p` is appended); same fixed join order, by
+ * sha256. `o.id <> p.id` is decided from the index (the rowid is in it), so the payload's own rows — already read —
+ * are never fetched again.
+ */
 export const CONTENT_COPIES_SQL = `SELECT p.id, o.sha256, o.id, o.fs_id, o.path, o.ino, o.size, o.mtime_ns, o.nlink FROM files p
-    CROSS JOIN files o INDEXED BY files_sha ON o.sha256 = p.sha256 AND o.status = 'active' JOIN filesystems fs ON fs.id = o.fs_id`;
+    CROSS JOIN files o INDEXED BY files_sha ON o.sha256 = p.sha256 AND o.id <> p.id AND o.status = 'active' JOIN filesystems fs ON fs.id = o.fs_id`;
 
 /**
  * Prepared bulk lookups for readSnapshot (one instance per read, never module state): one query per payload for
@@ -160,16 +165,16 @@ export function payloadBulkReader(catalog: CatalogDb) {
     },
     /**
      * Every active file holding the content of some file of `payload` (read by `resolve` from this reader), by
-     * sha256, each list ordered by filesystem id then path; shas already in `known` are left out. Rows that are
-     * the payload's own files share its strings.
+     * sha256, each list ordered by filesystem id then path; shas already in `known` are left out. The payload's own
+     * files appear as the very objects of `payload.files` (a PayloadFile is a CatalogFile).
      */
     copies(payload: BulkPayload, fsId: number, rel: string, mountOf: (fsId: number) => string, known: (sha: string) => boolean): Map<string, CatalogFile[]> {
-      const own = new Map<number, PayloadFile>();
-      payload.files.forEach((f, i) => own.set(payload.ids[i]!, f));
+      const ownIds = new Set(payload.ids);
       const out = new Map<string, CatalogFile[]>();
       let lastId = -1;
       let lastSha = '';
       let skip = false;
+      let list: CatalogFile[] | undefined;
       for (const r of query(copyStmts, fsId, rel, payload.kind === 'file') as CopyRaw[]) {
         const sha = r[1];
         // Rows come grouped by sha: ask `known` once per group.
@@ -177,16 +182,28 @@ export function payloadBulkReader(catalog: CatalogDb) {
           lastSha = sha;
           lastId = -1;
           skip = known(sha);
+          list = undefined;
         }
         if (skip || r[2] === lastId) continue; // known already, or the same copy reached from two payload files of equal content
         lastId = r[2];
-        const mine = r[3] === fsId ? own.get(r[2]) : undefined;
-        const c: CatalogFile = mine
-          ? { fsId: mine.fsId, path: mine.path, ino: mine.ino, size: mine.size, mtimeNs: mine.mtimeNs, nlink: mine.nlink, sha256: mine.sha256 }
-          : { fsId: r[3], path: absoluteCatalogPath(mountOf(r[3]), r[4]), ino: r[5], size: r[6], mtimeNs: r[7], nlink: r[8], sha256: sha };
-        const list = out.get(sha);
+        if (r[3] === fsId && ownIds.has(r[2])) continue; // another file of this payload: added with the payload's files below
+        const c: CatalogFile = { fsId: r[3], path: absoluteCatalogPath(mountOf(r[3]), r[4]), ino: r[5], size: r[6], mtimeNs: r[7], nlink: r[8], sha256: sha };
         if (list) list.push(c);
-        else out.set(sha, [c]);
+        else out.set(sha, (list = [c]));
+      }
+      // The payload's own files, each placed in (filesystem id, path bytes) order among the other copies of its content.
+      for (const f of payload.files) {
+        const sha = f.sha256;
+        if (sha === null) continue;
+        const have = out.get(sha);
+        if (have === undefined) {
+          if (!known(sha)) out.set(sha, [f]);
+          continue;
+        }
+        if (have.includes(f)) continue;
+        let at = 0;
+        while (at < have.length && (have[at]!.fsId < fsId || (have[at]!.fsId === fsId && compareBytes(have[at]!.path, f.path) < 0))) at++;
+        have.splice(at, 0, f);
       }
       return out;
     },
