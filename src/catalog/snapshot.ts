@@ -1,7 +1,7 @@
 // readSnapshot: the CatalogSnapshot the pure planner consumes, read in one SQLite read transaction (only the rows it needs).
 //
-// Scale: one range query per payload, one point query per payload-file inode (consumers), one query per distinct
-// payload sha256 (copies), one grouped query per dedupe filesystem — never a scan of every file row in JS.
+// Scale: per payload one range query for its files, one for the other links of their inodes and one for the other
+// copies of their content; one grouped query per dedupe filesystem — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
 import type {
   CatalogFile,
@@ -169,6 +169,8 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // (A Map while reading: lookups in a record of a million keys would re-intern the key string every time.)
   const copies = new Map<string, CatalogFile[]>();
   const known = (sha: string): boolean => copies.has(sha);
+  // Payload files whose content has no other active copy (left out of copiesBySha256, see its contract).
+  const solos: CatalogFile[] = [];
   for (const [rootPath, fs0] of [...wanted].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const fs = fs0 && isAtOrUnder(rootPath, fs0.preferred_mount) ? fs0 : fsFor(rootPath);
     if (!fs || !isAtOrUnder(rootPath, fs.preferred_mount)) continue;
@@ -195,14 +197,19 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       const own = new Set(files.map((f) => f.ino));
       for (const list of found.values()) for (const c of list) if (!(c.fsId === fs.id && own.has(c.ino))) live(c);
     }
-    // Keys in payload-file order, as one lookup per file would insert them.
+    // Keys in payload-file order, as one lookup per file would insert them. A content whose only copy is the payload
+    // file itself gets no key (the contract allows it; most payload files are such): nothing to look up, no memory.
     for (const f of files) {
       if (f.sha256 === null || known(f.sha256)) continue;
-      copies.set(f.sha256, found.get(f.sha256) ?? []);
+      const list = found.get(f.sha256) ?? [];
+      if (list.length === 1 && list[0] === f) solos.push(f);
+      else copies.set(f.sha256, list);
     }
   }
   const copiesBySha256: Record<string, CatalogFile[]> = {};
   for (const [sha, list] of copies) copiesBySha256[sha] = stale.size === 0 ? list : list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`));
+  // A sole copy that changed on disk is no donor: its key stays, empty, so the planner does not fall back to it.
+  if (stale.size > 0) for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
 
   const dupes = readDupes(catalog, config, named);
   const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;

@@ -128,6 +128,9 @@ export interface CatalogSnapshot {
   /**
    * Every active catalog file whose sha256 equals that of some payload file, keyed by sha256 (when the reader
    * checks the disk: minus files whose inode, size or mtime changed since the scan — they are no donors).
+   * A sha256 whose ONLY active file is a payload file itself (and, when checked, unchanged on disk) may have no
+   * key: a missing key means "the payload files with that sha256 are its only copies" (the planner treats a
+   * payload's own files as the copies on its filesystem), never "unknown". An empty list means no usable copy.
    */
   copiesBySha256: Record<string, CatalogFile[]>;
   relocations: SnapshotRelocation[];

@@ -246,10 +246,27 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const contentList = [...content.values()].sort((a, b) => compareBytes(a.relpath, b.relpath));
   const bytes = sizeOf(contentList);
 
-  // Donors already on the target filesystem, per file.
+  // Donors already on the target filesystem, per file. A sha256 without a key in the snapshot has no copy other
+  // than the payload files holding it (see CatalogSnapshot.copiesBySha256): on the payload's own filesystem those
+  // files are its copies.
+  const ownFiles = primary.payload!.fsId === target.id ? primary.payload!.files : null;
+  let ownBySha: Map<string, CatalogFile[]> | null = null;
+  const ownCopies = (sha: string): readonly CatalogFile[] => {
+    if (ownFiles === null) return [];
+    if (ownBySha === null) {
+      ownBySha = new Map();
+      for (const o of ownFiles) {
+        if (o.sha256 === null) continue;
+        const list = ownBySha.get(o.sha256);
+        if (list) list.push(o);
+        else ownBySha.set(o.sha256, [o]);
+      }
+    }
+    return ownBySha.get(sha) ?? [];
+  };
   const donorsByRel = new Map<string, CatalogFile[]>();
   for (const f of contentList) {
-    const cands = (snapshot.copiesBySha256[f.sha256] ?? []).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256);
+    const cands = (snapshot.copiesBySha256[f.sha256] ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256);
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = donorsByRel.size === contentList.length;
