@@ -13,6 +13,7 @@
 // one lstat per payload file) and once with `liveCheck: false` (the catalog alone). Best of HASHALL_BENCH_REPEAT.
 // HASHALL_BENCH_SCALE multiplies the torrent count (files per torrent stay 100).
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -190,6 +191,9 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
   catalog.close();
   const t5 = performance.now();
   const s = plan.summary;
+  // Fingerprint of every decision (the groups, with the run's temporary directory spelled <dir>), to compare plans
+  // across code changes.
+  const planSha = createHash('sha256').update(JSON.stringify(plan.groups).split(path.dirname(configPath)).join('<dir>')).digest('hex').slice(0, 16);
   if (process.env.HASHALL_BENCH_DEBUG) for (const g of plan.groups.filter((x) => x.action === 'blocked').slice(0, 3)) process.stderr.write(`blocked ${g.title}: ${g.reasons.join(' | ')}\n`);
   process.stdout.write(
     JSON.stringify({
@@ -205,6 +209,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
       stay: s.stay,
       keep: s.keep,
       blocked: s.blocked,
+      planSha,
     }) + '\n',
   );
 }
