@@ -191,6 +191,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
   catalog.close();
   const t5 = performance.now();
   const s = plan.summary;
+  const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024); // before the fingerprint below adds its own memory
   // Fingerprint of every decision (the groups, with the run's temporary directory spelled <dir>), to compare plans
   // across code changes.
   const planSha = createHash('sha256').update(JSON.stringify(plan.groups).split(path.dirname(configPath)).join('<dir>')).digest('hex').slice(0, 16);
@@ -202,7 +203,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
       buildPlanMs: Math.round(t3 - t2),
       renderMs: Math.round(t4 - t3),
       totalMs: Math.round(t5 - t0),
-      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      peakRssMB,
       outputKB: Math.round(text.length / 1024),
       move: s.move,
       reuse: s.reuse,
