@@ -1,4 +1,4 @@
-// The post-apply guard names every torrent of the run that is downloading, missing files, erroring or incomplete (fake server states).
+// The post-apply guard names every torrent of the run that is downloading, missing files, erroring, incomplete or gone (fake server states).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardTorrents } from '../../../src/apply/executor.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
@@ -38,5 +38,13 @@ describe('guardTorrents', () => {
     fake.torrents.set(h, fakeTorrent(h, { name: 'Checking', state: 'checkingUP', progress: 0.5 }));
     const problems = await guardTorrents(client, [h], 300);
     expect(problems).toEqual([expect.stringMatching(/Checking .* still checkingUP/)]);
+  });
+
+  it('reports a torrent of the run that is no longer in the client (unknown is a problem, never a pass)', async () => {
+    const ok = '6'.repeat(40);
+    const gone = '7'.repeat(40);
+    fake.torrents.set(ok, fakeTorrent(ok, { name: 'Fine', state: 'stalledUP' }));
+    const problems = await guardTorrents(client, [ok, gone], 1_000);
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`${gone}.*no longer in the client`))]);
   });
 });
