@@ -1,6 +1,6 @@
 // Test support for apply: two real tmpfs filesystems (stash, pool) + a bind alias, a catalog, a config, hand-built plans.
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog, type CatalogDb } from '../../src/catalog/db.js';
 import type { HashallConfig } from '../../src/config/types.js';
@@ -145,4 +145,18 @@ export function makePlan(w: ApplyWorld, groups: PlanGroup[]): Plan {
     groups,
     summary: { move: 0, reuse: 0, dedupe: 0, retire: 0, keep: 0, stay: 0, pending: 0, blocked: 0, bytesToCopy: 0, bytesToFree: {} },
   };
+}
+
+/** Every `.hashall-*` temp or trash entry anywhere under `dir` (none may survive a finished or recovered run). */
+export function hashallLeftovers(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const n of readdirSync(d)) {
+      const p = path.join(d, n);
+      if (n.startsWith('.hashall-')) out.push(p);
+      if (lstatSync(p).isDirectory()) walk(p);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
 }

@@ -1,28 +1,15 @@
 // kill -9 of apply at every journal boundary of a move (copy) group, then recover/rerun: converges, nothing lost, no leftovers.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { getRun } from '../../../src/apply/run-store.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree } from '../../support/apply-world.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-function hashallFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = path.join(d, n);
-      if (n.startsWith('.hashall-')) out.push(p);
-      if (lstatSync(p).isDirectory()) walk(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 describe('kill -9 at every step boundary', () => {
   it('each crash is rolled back (or finished) by the next run, which then converges', async () => {
@@ -68,7 +55,7 @@ describe('kill -9 at every step boundary', () => {
           // Rolled back: nothing of ours left on the target; finished: the full copy is there.
           const poolFiles = existsSync(dst) ? hashTreeSync(dst) : {};
           expect([{}, before]).toContainEqual(poolFiles);
-          expect(hashallFiles(w.pool)).toEqual([]);
+          expect(hashallLeftovers(w.pool)).toEqual([]);
         }
         // The rerun (a fresh plan if the catalog moved on) recovers anything left and converges.
         const fresh = makePlan(w, [moveGroup('g1', w, src, dst)]);
@@ -87,7 +74,7 @@ describe('kill -9 at every step boundary', () => {
         if (n % 2 === 0) recoveredRun = out.recovered[0]?.runId ?? null;
         expect(hashTreeSync(dst)).toEqual(before);
         expect(hashTreeSync(src)).toEqual(before);
-        expect(hashallFiles(w.pool)).toEqual([]);
+        expect(hashallLeftovers(w.pool)).toEqual([]);
         if (recoveredRun) expect(['recovered']).toContain(getRun(w.catalog.db, recoveredRun)!.status);
         expect((w.catalog.db.prepare(`SELECT COUNT(*) AS n FROM relocations`).get() as { n: number }).n).toBe(1);
       } finally {

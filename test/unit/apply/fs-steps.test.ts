@@ -6,7 +6,7 @@ import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, fileList, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { testDeps } from '../../support/apply-deps.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 
@@ -19,20 +19,6 @@ function movieWorld(opts: { poolBytes?: number } = {}) {
   writeTree(src, { 'a.mkv': bytesFor('a', 3 << 20), 'sub/b.srt': bytesFor('b', 1000), 'c.nfo': bytesFor('c', 0) });
   const dst = path.join(w.pool, 'seeding', 'movies', 'Movie.A');
   return { src, dst, before: hashTreeSync(src) };
-}
-
-/** No temp or trash leftovers anywhere under `dir`. */
-function leftovers(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = path.join(d, n);
-      if (n.startsWith('.hashall-')) out.push(p);
-      if (lstatSync(p).isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 describe('copy (move across filesystems)', () => {
@@ -50,7 +36,7 @@ describe('copy (move across filesystems)', () => {
     expect(t.mtimeMs).toBe(s.mtimeMs);
     expect(t.dev).not.toBe(s.dev);
     expect(res.bytesCopied).toBe((3 << 20) + 1000);
-    expect(leftovers(w.pool)).toEqual([]);
+    expect(hashallLeftovers(w.pool)).toEqual([]);
     expect(w.catalog.serial()).toBe(serial0 + 1);
     const rel = w.catalog.db.prepare(`SELECT * FROM relocations`).all() as { source_root: string; target_root: string; payload_hash: string }[];
     expect(rel).toHaveLength(1);
@@ -145,7 +131,7 @@ describe('link-view', () => {
     const res = await applyPlan(testDeps(w), makePlan(w, [group]));
     expect(res.status).toBe('succeeded');
     expect(lstatSync(view).ino).toBe(lstatSync(donor).ino);
-    expect(leftovers(w.stash)).toEqual([]);
+    expect(hashallLeftovers(w.stash)).toEqual([]);
     const again = await applyPlan(testDeps(w), makePlan(w, [group]));
     expect(getRun(w.catalog.db, again.runId)!.groupRecords[0]!.steps[0]!.status).toBe('noop');
   });
@@ -215,7 +201,7 @@ describe('dedupe-link', () => {
     expect(res.bytesFreed).toBe(data.length);
     expect(lstatSync(dup).ino).toBe(lstatSync(keeper).ino);
     expect(hashTreeSync(path.join(w.stash, 'seeding'))).toEqual({ 'a/f.bin': sha256(data), 'b/f.bin': sha256(data) });
-    expect(leftovers(w.stash)).toEqual([]);
+    expect(hashallLeftovers(w.stash)).toEqual([]);
   });
 
   it('refuses when the bytes differ from the plan (full re-hash right before), changing nothing', async () => {
