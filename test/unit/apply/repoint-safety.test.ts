@@ -1,26 +1,17 @@
 // Repoint refuses a torrent that is not complete and settled when its step starts (checking, moving, downloading): its running state is unknown.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, makeApplyWorld, makePlan, writeTree, type ApplyWorld } from '../../support/apply-world.js';
-import { fakeTorrent, startFakeQbt, type FakeQbt } from '../../support/fake-qbt.js';
+import { fakeTorrent } from '../../support/fake-qbt.js';
+import { useFakeClient } from '../../support/fake-client.js';
 
 let w: ApplyWorld;
-let fake: FakeQbt;
-let client: QbittorrentClient;
-beforeAll(async () => {
-  fake = await startFakeQbt();
-  client = createQbittorrentClient({ url: fake.url, timeoutMs: 2_000 });
-});
-afterAll(async () => {
-  await client.close();
-  await fake.close();
-});
+const fx = useFakeClient();
 afterEach(() => {
-  fake.torrents.clear();
+  fx.fake.torrents.clear();
   w?.cleanup();
 });
 
@@ -54,14 +45,14 @@ describe('repoint of an unsettled torrent', () => {
       writeTree(path.join(from, 'P'), { 'p.bin': bytesFor('p', 1000) });
       writeTree(path.join(to, 'P'), { 'p.bin': bytesFor('p', 1000) });
       const h = 'e'.repeat(40);
-      fake.torrents.set(h, fakeTorrent(h, { name: 'P', state, progress: state === 'stalledDL' ? 0.5 : 1, save_path: from, content_path: path.join(from, 'P') }));
-      const before = fake.requests.length;
-      const res = await applyPlan(testDeps(w, { client, clientTimeoutMs: () => 3_000, guardTimeoutMs: 1_000 }), makePlan(w, [repointGroup(h, from, to)]));
+      fx.fake.torrents.set(h, fakeTorrent(h, { name: 'P', state, progress: state === 'stalledDL' ? 0.5 : 1, save_path: from, content_path: path.join(from, 'P') }));
+      const before = fx.fake.requests.length;
+      const res = await applyPlan(testDeps(w, { client: fx.client, clientTimeoutMs: () => 3_000, guardTimeoutMs: 1_000 }), makePlan(w, [repointGroup(h, from, to)]));
       expect(res.groups[0]!.status).toBe('rolled-back');
       expect(res.groups[0]!.error).toMatch(/stable state/);
-      const mutations = fake.requests.slice(before).filter((r) => /setLocation|pause|stop|recheck|resume|start/.test(r.path));
+      const mutations = fx.fake.requests.slice(before).filter((r) => /setLocation|pause|stop|recheck|resume|start/.test(r.path));
       expect(mutations).toEqual([]);
-      expect(fake.torrents.get(h)!.save_path).toBe(from);
+      expect(fx.fake.torrents.get(h)!.save_path).toBe(from);
     });
   }
 });
@@ -75,17 +66,17 @@ describe('repoint whose client path and host path disagree', () => {
     writeTree(path.join(from, 'P'), { 'p.bin': bytesFor('p', 1000) });
     writeTree(path.join(to, 'P'), { 'p.bin': bytesFor('p', 1000) });
     const h = 'f'.repeat(40);
-    fake.torrents.set(h, fakeTorrent(h, { name: 'P', state: 'stalledUP', save_path: from, content_path: path.join(from, 'P') }));
+    fx.fake.torrents.set(h, fakeTorrent(h, { name: 'P', state: 'stalledUP', save_path: from, content_path: path.join(from, 'P') }));
     const g = repointGroup(h, from, to);
     const step = g.steps[0]!;
     if (step.kind !== 'repoint') throw new Error('expected a repoint step');
     step.toSavePath = elsewhere; // edited: the client would be sent where hashall verified nothing
     step.expectedContentPath = path.join(elsewhere, 'P');
-    const before = fake.requests.length;
-    const res = await applyPlan(testDeps(w, { client, clientTimeoutMs: () => 3_000, guardTimeoutMs: 1_000 }), makePlan(w, [g]));
+    const before = fx.fake.requests.length;
+    const res = await applyPlan(testDeps(w, { client: fx.client, clientTimeoutMs: () => 3_000, guardTimeoutMs: 1_000 }), makePlan(w, [g]));
     expect(res.groups[0]!.status).toBe('rolled-back');
     expect(res.groups[0]!.error).toMatch(/does not match/);
-    expect(fake.requests.slice(before).filter((r) => /setLocation|pause|stop|recheck|resume|start/.test(r.path))).toEqual([]);
-    expect(fake.torrents.get(h)!.save_path).toBe(from);
+    expect(fx.fake.requests.slice(before).filter((r) => /setLocation|pause|stop|recheck|resume|start/.test(r.path))).toEqual([]);
+    expect(fx.fake.torrents.get(h)!.save_path).toBe(from);
   });
 });

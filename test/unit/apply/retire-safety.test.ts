@@ -1,31 +1,22 @@
 // Retire never deletes what the kept copy does not hold: extra files in the source tree, or a torrent outside the relocation still seeding from it.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
-import { fakeTorrent, startFakeQbt, type FakeQbt } from '../../support/fake-qbt.js';
+import { fakeTorrent } from '../../support/fake-qbt.js';
+import { useFakeClient } from '../../support/fake-client.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { unmount } from '../../support/mounts.js';
 
 let w: ApplyWorld;
-let fake: FakeQbt;
-let client: QbittorrentClient;
-beforeAll(async () => {
-  fake = await startFakeQbt();
-  client = createQbittorrentClient({ url: fake.url, timeoutMs: 2_000 });
-});
-afterAll(async () => {
-  await client.close();
-  await fake.close();
-});
+const fx = useFakeClient();
 afterEach(() => {
-  fake.torrents.clear();
+  fx.fake.torrents.clear();
   w?.cleanup();
 });
 
@@ -83,8 +74,8 @@ describe('retire: the source holds nothing the kept copy lacks', () => {
   it('a torrent outside the relocation still seeding from the source keeps it', async () => {
     const { src, dst, relId, hash } = await moved();
     const h = 'c'.repeat(40);
-    fake.torrents.set(h, fakeTorrent(h, { name: 'Cross.Seed.R', state: 'stalledUP', save_path: path.dirname(src), content_path: src }));
-    const res = await applyPlan(testDeps(w, { client }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    fx.fake.torrents.set(h, fakeTorrent(h, { name: 'Cross.Seed.R', state: 'stalledUP', save_path: path.dirname(src), content_path: src }));
+    const res = await applyPlan(testDeps(w, { client: fx.client }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
     expect(res.status).toBe('rolled-back');
     expect(res.groups[0]!.error).toMatch(/Cross\.Seed\.R/);
     expect(existsSync(path.join(src, 'a.bin'))).toBe(true);
@@ -93,8 +84,8 @@ describe('retire: the source holds nothing the kept copy lacks', () => {
   it('with the source exactly the payload and no torrent on it, retire still deletes it', async () => {
     const { src, dst, relId, hash } = await moved();
     const h = 'd'.repeat(40);
-    fake.torrents.set(h, fakeTorrent(h, { name: 'Elsewhere', state: 'stalledUP', save_path: path.dirname(dst), content_path: dst }));
-    const res = await applyPlan(testDeps(w, { client }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    fx.fake.torrents.set(h, fakeTorrent(h, { name: 'Elsewhere', state: 'stalledUP', save_path: path.dirname(dst), content_path: dst }));
+    const res = await applyPlan(testDeps(w, { client: fx.client }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
     expect(res.status).toBe('succeeded');
     expect(existsSync(src)).toBe(false);
   });
