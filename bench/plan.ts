@@ -24,6 +24,8 @@ import { scanRoots } from '../src/catalog/scanner.js';
 import { readSnapshot } from '../src/catalog/snapshot.js';
 import { loadConfig } from '../src/config/load.js';
 import { buildPlan } from '../src/plan/build.js';
+import { storeSummaries } from '../src/catalog/payload-summary.js';
+import { clientListingDigest } from '../src/domain/listing.js';
 import { renderPlanText } from '../src/render/plan-text.js';
 
 const FILES_PER_TORRENT = 100;
@@ -42,7 +44,14 @@ function sha1ish(n: number): string {
   return (n * 2654435761 % 4294967296).toString(16).padStart(8, '0') + n.toString(16).padStart(32, '0');
 }
 
-function configText(dir: string): string {
+/** The placement rule of each measured world: `adoption` sends every torrent seeded 60+ days (half of them) to pool; `steady` only 1 %. */
+const RULES = {
+  adoption: `{ name: old, match: { minSeedingDays: 60 }, place: pool }`,
+  steady: `{ name: old, match: { minSeedingDays: 60, paths: ["*/Release.*00.2020.1080p"] }, place: pool }`,
+} as const;
+type World = keyof typeof RULES;
+
+function configText(dir: string, world: World = 'adoption'): string {
   return `version: 1
 catalog: ./catalog.db
 filesystems:
@@ -63,7 +72,7 @@ categories:
 placement:
   default: stash
   rules:
-    - { name: old, match: { minSeedingDays: 60 }, place: pool }
+    - ${RULES[world]}
 dedupe: { filesystems: [stash], minSize: 0 }
 safety:
   verify: full
@@ -85,6 +94,7 @@ async function setup(dir: string): Promise<void> {
   for (const d of ['stash/seeding/movies', 'stash/seeding/tv', 'stash/movies', 'pool/seeding']) mkdirSync(path.join(dir, d), { recursive: true });
   const configPath = path.join(dir, 'hashall.yaml');
   writeFileSync(configPath, configText(dir));
+  writeFileSync(path.join(dir, 'steady.yaml'), configText(dir, 'steady'));
   const { config } = loadConfig(configPath, { env: {}, cwd: dir });
   const catalog = openCatalog(config.catalog);
   const now = Date.now();
@@ -108,9 +118,9 @@ async function setup(dir: string): Promise<void> {
     VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, 'active', ?, ?)`);
   const insTorrent = db.prepare(`INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm,
     added_on, completion_on, seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason,
-    data_status, payload_kind, payload_files, payload_bytes, payload_hash, status, first_seen, synced_at)
+    data_status, payload_kind, payload_files, payload_bytes, payload_hash, listing_digest, status, first_seen, synced_at)
     VALUES (?, ?, ?, '[]', 'https://tracker.example.org/announce', 'stalledUP', 'seeding', 1, 1, 0, ?, 0, 1700000000, 1700000100, ?, ?, ?, '', ?, ?, NULL,
-    'ok', 'dir', ?, ?, NULL, 'active', ?, ?)`);
+    'ok', 'dir', ?, ?, NULL, ?, 'active', ?, ?)`);
   const insTFile = db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, 1)`);
   const mtime = '1700000000000000000';
   let fakeIno = 1_000_000_000;
@@ -124,7 +134,9 @@ async function setup(dir: string): Promise<void> {
       for (let d = 0; d < 4; d++) mkdirSync(`${root}/disc${d}`, { recursive: true });
       const seeding = (t % 2 === 0 ? 90 : 10) * 86_400;
       const bytes = FILES_PER_TORRENT * 1_000_000 + (FILES_PER_TORRENT * (FILES_PER_TORRENT - 1)) / 2;
-      insTorrent.run(hash, name, cat, bytes, seeding, `/data/seeding/${cat}`, `/data/seeding/${cat}/${name}`, root, stash.id, FILES_PER_TORRENT, bytes, now, now);
+      const clientFiles = Array.from({ length: FILES_PER_TORRENT }, (_, f) => ({ name: `${name}/disc${f % 4}/part${f}.mkv`, size: 1_000_000 + f }));
+      const digest = clientListingDigest({ clientSavePath: `/data/seeding/${cat}`, clientContentPath: `/data/seeding/${cat}/${name}`, files: clientFiles });
+      insTorrent.run(hash, name, cat, bytes, seeding, `/data/seeding/${cat}`, `/data/seeding/${cat}/${name}`, root, stash.id, FILES_PER_TORRENT, bytes, digest, now, now);
       for (let f = 0; f < FILES_PER_TORRENT; f++) {
         const relpath = `disc${f % 4}/part${f}.mkv`;
         const sha = (t * FILES_PER_TORRENT + f).toString(16).padStart(64, '0');
@@ -150,20 +162,26 @@ async function setup(dir: string): Promise<void> {
     catalog.bumpSerial();
   });
   fill();
+  // What a sync ends with: the payload summaries and duplicate groups for this serial (timed: a sync pays this once).
+  const t1 = performance.now();
+  db.transaction(() => storeSummaries(catalog, config))();
+  const summariesMs = Math.round(performance.now() - t1);
   // As a sync's statfs of a large pool would record it (the tmpfs itself is small): free space never blocks here.
   db.prepare(`UPDATE filesystems SET free_bytes = ?, free_at = ?`).run(1e15, now);
   db.pragma('wal_checkpoint(TRUNCATE)');
   catalog.close();
-  log(`generated ${torrents} torrents, ${torrents * FILES_PER_TORRENT} payload files in ${Math.round(performance.now() - t0)} ms`);
+  log(`generated ${torrents} torrents, ${torrents * FILES_PER_TORRENT} payload files in ${Math.round(performance.now() - t0)} ms; summaries stored in ${summariesMs} ms`);
 
-  const results: Record<string, number> = { torrents, files: torrents * FILES_PER_TORRENT };
+  const results: Record<string, number> = { torrents, files: torrents * FILES_PER_TORRENT, summariesMs };
   // HASHALL_BENCH_NODE_ARGS: extra node flags for the measured child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const nodeArgs = (process.env.HASHALL_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const modes = (process.env.HASHALL_BENCH_MODES ?? 'live,catalog').split(',') as ('live' | 'catalog')[];
+  const modes = (process.env.HASHALL_BENCH_MODES ?? 'steady.live,steady.catalog,adoption.live,adoption.catalog').split(',');
   for (const mode of modes) {
+    const [world, check] = mode.split('.') as [World, 'live' | 'catalog'];
+    const cfg = world === 'steady' ? path.join(dir, 'steady.yaml') : configPath;
     let best: Record<string, number> | null = null;
     for (let i = 0; i < repeats(); i++) {
-      const r = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--measure', configPath, mode], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const r = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--measure', cfg, check], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (r.status !== 0) throw new Error(`measure child failed: ${r.stderr}`);
       process.stderr.write(r.stderr);
       const m = JSON.parse(r.stdout) as Record<string, number>;
@@ -216,10 +234,13 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
 }
 
 function table(r: Record<string, number>): string {
-  const rows = ['openMs', 'readSnapshotMs', 'buildPlanMs', 'renderMs', 'totalMs', 'peakRssMB'];
-  const lines = [`scale ${scale()}: ${r.torrents} torrents, ${r.files} payload files`, `${'phase'.padEnd(16)}${'live'.padStart(10)}${'catalog'.padStart(10)}`];
-  for (const k of rows) lines.push(`${k.padEnd(16)}${String(r[`live.${k}`]).padStart(10)}${String(r[`catalog.${k}`]).padStart(10)}`);
-  lines.push(`groups (live): move ${r['live.move']}, reuse ${r['live.reuse']}, stay ${r['live.stay']}, keep ${r['live.keep']}, blocked ${r['live.blocked']}`);
+  const rows = ['openMs', 'readSnapshotMs', 'buildPlanMs', 'renderMs', 'totalMs', 'peakRssMB', 'move', 'reuse', 'stay', 'keep', 'blocked'];
+  const cols = ['steady.live', 'steady.catalog', 'adoption.live', 'adoption.catalog'].filter((c) => r[`${c}.totalMs`] !== undefined);
+  const lines = [
+    `scale ${scale()}: ${r.torrents} torrents, ${r.files} payload files; summaries stored by the "sync" in ${r.summariesMs} ms`,
+    `${'phase'.padEnd(16)}${cols.map((c) => c.padStart(18)).join('')}`,
+  ];
+  for (const k of rows) lines.push(`${k.padEnd(16)}${cols.map((c) => String(r[`${c}.${k}`]).padStart(18)).join('')}`);
   return lines.join('\n') + '\n';
 }
 

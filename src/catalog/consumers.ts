@@ -43,7 +43,10 @@ export interface LiveInode {
 
 export interface ConsumerInput {
   fsId: number;
+  /** The payload's files — or only those whose inode has other rows or links (then give fileCount). */
   files: readonly CatalogFile[];
+  /** Number of files of the payload when `files` holds only some of them (default: files.length). */
+  fileCount?: number;
   /** Active catalog paths per inode of the payload's files (every path, the file's own included). */
   linksOf: (file: CatalogFile) => readonly string[];
   seedingRoots: readonly string[];
@@ -56,7 +59,7 @@ export interface ConsumerInput {
 export function consumerVerdict(input: ConsumerInput): Consumers {
   const reasons: string[] = [];
   const paths = new Set<string>();
-  if (input.files.length === 0) reasons.push('the payload has no files in the catalog');
+  if ((input.fileCount ?? input.files.length) === 0) reasons.push('the payload has no files in the catalog');
   for (const lib of input.libraries) {
     if (lib.scanned) continue;
     if (lib.fsId === null || lib.fsId === input.fsId) reasons.push(`library root ${lib.path} has never been scanned`);

@@ -1,27 +1,20 @@
 // readSnapshot: the CatalogSnapshot the pure planner consumes, read in one SQLite read transaction (only the rows it needs).
 //
-// Scale: per payload one range query for its files, one for the other links of their inodes and one for the other
-// copies of their content; one grouped query per dedupe filesystem — never a scan of every file row in JS.
+// Scale: every payload comes from its summary (stored by the last sync while the catalog serial is unchanged, else
+// computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
+// can act on (detailNeeds), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
-import type {
-  CatalogFile,
-  CatalogSnapshot,
-  DupeGroup,
-  SnapshotFilesystem,
-  SnapshotPayload,
-  SnapshotRelocation,
-  SnapshotRoot,
-  SnapshotTorrent,
-} from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotPayload, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import type { TorrentPhase } from '../clients/types.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
-import { payloadHash } from '../domain/payload-hash.js';
 import { targetCandidates } from '../plan/target-path.js';
+import { detailNeeds } from '../plan/needs.js';
 import type { CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
-import { payloadBulkReader, payloadReader, toCatalogFile } from './payload-rows.js';
+import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
+import { computeDupes, dupesKey, payloadRoots, readRelocations, storedDupes, storedSummaries, summarize, summaryConsumers } from './payload-summary.js';
 import type { TorrentRow } from './torrent-row.js';
 
 export interface ReadSnapshotOptions {
@@ -30,16 +23,17 @@ export interface ReadSnapshotOptions {
   /** lstat payload files for live link counts and inode drift (default true). */
   liveCheck?: boolean;
   mountInfoFile?: string;
+  /**
+   * Which file lists to load: 'needed' (default) — those the planner can act on (see SnapshotPayload.files); 'all' —
+   * every payload's and torrent's (reports and tests that inspect them).
+   */
+  files?: 'needed' | 'all';
 }
 
 interface ScanRootRow {
   path: string;
   fs_id: number;
   last_completed_at: number;
-}
-
-function tableExists(catalog: CatalogDb, name: string): boolean {
-  return catalog.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
 /** Configured roots in canonical spelling, each with the last completed scan of it or of an ancestor root. */
@@ -84,9 +78,8 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const seedingRoots = roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
   const libraries: LibraryScanState[] = roots.filter((r) => r.kind === 'library').map((r) => ({ path: r.path, fsId: r.fsId, scanned: r.lastScanAt !== null }));
 
-  // Torrents (active only) with their client file lists.
+  // Torrents (active only); their client file lists are read below, only where the planner needs them.
   const tRows = db.prepare(`SELECT * FROM torrents WHERE status = 'active' ORDER BY hash`).all() as TorrentRow[];
-  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`);
   const torrents: SnapshotTorrent[] = tRows.map((t) => ({
     hash: t.hash,
     name: t.name,
@@ -108,49 +101,75 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     clientDownloadPath: t.client_download_path,
     hostContentPath: t.host_content_path,
     unmappedReason: t.unmapped_reason,
-    files: tFiles.all(t.hash) as { name: string; size: number }[],
+    files: null,
+    listingDigest: t.listing_digest ?? null,
     syncedAt: t.synced_at,
   }));
+  const relocations: SnapshotRelocation[] = readRelocations(catalog, named);
 
-  // Relocations (migration 003; absent in older catalogs). source_fs / target_fs are config names.
-  const relocations: SnapshotRelocation[] = [];
-  if (tableExists(catalog, 'relocations')) {
-    const idOf = (name: string): number => named.find((r) => r.name === name)?.id ?? -1;
-    const rows = db.prepare(`SELECT * FROM relocations ORDER BY id`).all() as {
-      id: number;
-      payload_hash: string;
-      source_fs: string;
-      source_root: string;
-      target_fs: string;
-      target_root: string;
-      torrent_hashes: string;
-      repointed_at: number;
-      retired_at: number | null;
-    }[];
-    for (const r of rows) {
-      relocations.push({
-        id: r.id,
-        payloadHash: r.payload_hash,
-        sourceFsId: idOf(r.source_fs),
-        sourceRoot: r.source_root,
-        targetFsId: idOf(r.target_fs),
-        targetRoot: r.target_root,
-        torrentHashes: JSON.parse(r.torrent_hashes) as string[],
-        repointedAt: r.repointed_at,
-        retiredAt: r.retired_at,
-      });
-    }
-  }
-
-  // Payload roots: every torrent's content path, every unretired relocation's source (and target).
-  const wanted = new Map<string, FilesystemRow | null>();
-  for (const t of tRows) if (t.host_content_path !== null) wanted.set(t.host_content_path, t.fs_id !== null ? (fsById.get(t.fs_id) ?? null) : null);
-  for (const r of relocations) {
-    if (r.retiredAt !== null) continue;
-    for (const p of [r.sourceRoot, r.targetRoot]) if (!wanted.has(p)) wanted.set(p, fsFor(p));
-  }
-  // Per payload: its files, the other links of their inodes and the copies of their content, one query each.
+  // Every payload from its summary: stored by the last sync when nothing changed since, else computed from its rows.
   const reader = payloadBulkReader(catalog);
+  const stored = storedSummaries(catalog);
+  const bulkOf = new Map<string, BulkPayload>();
+  const fsOf = new Map<string, FilesystemRow>();
+  const payloads: Record<string, SnapshotPayload> = {};
+  for (const [rootPath, fs] of payloadRoots(fsRows, config, tRows, relocations).roots) {
+    let s = stored?.get(rootPath);
+    if (s === undefined || s.fsId !== fs.id) {
+      const bulk = reader.resolve(fs.id, fs.preferred_mount, relToMount(rootPath, fs.preferred_mount));
+      if (!bulk) continue;
+      bulkOf.set(rootPath, bulk);
+      s = summarize(rootPath, fs.id, bulk);
+    }
+    fsOf.set(rootPath, fs);
+    payloads[rootPath] = {
+      rootPath,
+      fsId: fs.id,
+      kind: s.kind,
+      payloadHash: s.payloadHash,
+      fileCount: s.fileCount,
+      bytes: s.bytes,
+      missingHashes: s.missingHashes,
+      listingDigest: s.listingDigest,
+      files: null,
+      seedingRoot: longestRootOf(rootPath, seedingRoots),
+      consumers: summaryConsumers(s, seedingRoots, libraries),
+    };
+  }
+
+  const dupesNow = storedDupes(catalog, dupesKey(config, named)) ?? computeDupes(catalog, config, named);
+  const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
+  const snapshot: CatalogSnapshot = {
+    lineage: catalog.lineage,
+    serial: catalog.serial(),
+    filesystems,
+    roots,
+    torrents,
+    payloads,
+    copiesBySha256: {},
+    relocations,
+    dupes: dupesNow,
+    lastSyncAt,
+  };
+
+  // File lists where the planner needs them (see SnapshotPayload.files): relocation sources and targets, payloads
+  // whose listing differs from one of their torrents', then the payloads of every group that acts.
+  const load = new Set<string>();
+  const all = opts.files === 'all';
+  for (const r of relocations) if (r.retiredAt === null) for (const p of [r.sourceRoot, r.targetRoot]) if (payloads[p]) load.add(p);
+  for (const t of torrents) {
+    const p = t.hostContentPath === null ? undefined : payloads[t.hostContentPath];
+    if (p && (all || t.listingDigest === null || t.listingDigest !== p.listingDigest)) load.add(p.rootPath);
+  }
+  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`);
+  const loadTorrentFiles = (): void => {
+    for (const t of torrents) if (t.files === null && t.hostContentPath !== null && load.has(t.hostContentPath)) t.files = tFiles.all(t.hash) as { name: string; size: number }[];
+  };
+  // Listing mismatches must be loaded before detailNeeds runs: they decide whether a group is blocked.
+  loadTorrentFiles();
+  if (!all) for (const p of detailNeeds(config, snapshot, opts.now, load)) load.add(p);
+  loadTorrentFiles();
+
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
   // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors.
   const stale = new Set<string>();
@@ -164,33 +183,31 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
           if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
           return r;
         };
-  const payloads: Record<string, SnapshotPayload> = {};
-  // Every active copy of every payload file's content, on any filesystem.
+  // Every active copy of every loaded payload file's content, on any filesystem.
   // (A Map while reading: lookups in a record of a million keys would re-intern the key string every time.)
   const copies = new Map<string, CatalogFile[]>();
   const known = (sha: string): boolean => copies.has(sha);
   // Payload files whose content has no other active copy (left out of copiesBySha256, see its contract).
   const solos: CatalogFile[] = [];
-  for (const [rootPath, fs0] of [...wanted].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const fs = fs0 && isAtOrUnder(rootPath, fs0.preferred_mount) ? fs0 : fsFor(rootPath);
-    if (!fs || !isAtOrUnder(rootPath, fs.preferred_mount)) continue;
+  for (const rootPath of [...load].sort((a, b) => (a < b ? -1 : 1))) {
+    const payload = payloads[rootPath]!;
+    const fs = fsOf.get(rootPath)!;
     const rel = relToMount(rootPath, fs.preferred_mount);
-    const bulk = reader.resolve(fs.id, fs.preferred_mount, rel);
-    if (!bulk) continue;
+    const bulk = bulkOf.get(rootPath) ?? reader.resolve(fs.id, fs.preferred_mount, rel);
+    if (!bulk) {
+      // Gone from the catalog between the summary and now cannot happen inside one read transaction; never guess.
+      delete payloads[rootPath];
+      continue;
+    }
     const files = bulk.files;
-    const linksOf = (f: CatalogFile): readonly string[] => {
-      const others = bulk.otherLinks.get(f.path);
-      return others ? [f.path, ...others] : [f.path];
-    };
-    payloads[rootPath] = {
-      rootPath,
-      fsId: fs.id,
-      kind: bulk.kind,
-      payloadHash: payloadHash(files),
-      files,
-      seedingRoot: longestRootOf(rootPath, seedingRoots),
-      consumers: consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live }),
-    };
+    payload.files = files;
+    if (live) {
+      const linksOf = (f: CatalogFile): readonly string[] => {
+        const others = bulk.otherLinks.get(f.path);
+        return others ? [f.path, ...others] : [f.path];
+      };
+      payload.consumers = consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live });
+    }
     const found = reader.copies(bulk, fs.id, rel, mountOf, known);
     if (live) {
       // Copies on other inodes than this payload's (whose files consumerVerdict just checked) are checked here.
@@ -210,47 +227,9 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   for (const [sha, list] of copies) copiesBySha256[sha] = stale.size === 0 ? list : list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`));
   // A sole copy that changed on disk is no donor: its key stays, empty, so the planner does not fall back to it.
   if (stale.size > 0) for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
-
-  const dupes = readDupes(catalog, config, named);
-  const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
-  const snapshot: CatalogSnapshot = {
-    lineage: catalog.lineage,
-    serial: catalog.serial(),
-    filesystems,
-    roots,
-    torrents,
-    payloads,
-    copiesBySha256,
-    relocations,
-    dupes,
-    lastSyncAt,
-  };
+  snapshot.copiesBySha256 = copiesBySha256;
   snapshot.occupiedPaths = readOccupancy(catalog, config, snapshot, fsFor, ctx);
   return snapshot;
-}
-
-/** Same-filesystem duplicates (equal size and full SHA-256, different inodes) on the dedupe filesystems, size ≥ minSize. */
-function readDupes(catalog: CatalogDb, config: HashallConfig, named: FilesystemRow[]): DupeGroup[] {
-  const out: DupeGroup[] = [];
-  const groups = catalog.db.prepare(
-    `SELECT size, sha256 FROM files WHERE fs_id = ? AND status = 'active' AND sha256 IS NOT NULL AND size > 0 AND size >= ?
-     GROUP BY size, sha256 HAVING count(DISTINCT ino) > 1 ORDER BY size, sha256`,
-  );
-  const members = catalog.db.prepare(`SELECT ino, nlink, mtime_ns, path FROM files WHERE fs_id = ? AND size = ? AND sha256 = ? AND status = 'active' ORDER BY ino, path`);
-  for (const name of config.dedupe.filesystems) {
-    const fs = named.find((r) => r.name === name);
-    if (!fs) continue;
-    for (const g of groups.all(fs.id, config.dedupe.minSize) as { size: number; sha256: string }[]) {
-      const inodes = new Map<number, DupeGroup['inodes'][number]>();
-      for (const m of members.all(fs.id, g.size, g.sha256) as { ino: number; nlink: number; mtime_ns: string; path: string }[]) {
-        const e = inodes.get(m.ino) ?? { ino: m.ino, nlink: m.nlink, mtimeNs: m.mtime_ns, paths: [] };
-        e.paths.push(toCatalogFile({ id: 0, fs_id: fs.id, path: m.path, ino: m.ino, size: g.size, mtime_ns: m.mtime_ns, nlink: m.nlink, sha256: g.sha256 }, fs.preferred_mount).path);
-        inodes.set(m.ino, e);
-      }
-      out.push({ fsId: fs.id, size: g.size, sha256: g.sha256, inodes: [...inodes.values()] });
-    }
-  }
-  return out;
 }
 
 /** The mount that holds `p` now: the longest mount point at or above it (the later entry when one is mounted over another). */

@@ -6,10 +6,12 @@
 import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError } from '../errors.js';
+import { clientListingDigest } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
 import { hashMissing as hashMissingFiles } from './hash-missing.js';
 import { hostPathContext } from './host-paths.js';
 import { payloadReader } from './payload-rows.js';
+import { storeSummaries } from './payload-summary.js';
 import { resolveTorrent, type DataStatus, type TorrentResolution } from './torrent-resolve.js';
 import type { TorrentRow } from './torrent-row.js';
 import { measureFreeSpace, type FreeSpace } from './free-space.js';
@@ -67,7 +69,7 @@ export interface SyncSummary {
 const COMPARED: (keyof Omit<TorrentRow, 'synced_at'>)[] = [
   'name', 'category', 'tags', 'tracker', 'raw_state', 'phase', 'running', 'progress', 'amount_left', 'size', 'auto_tmm', 'added_on', 'completion_on',
   'client_save_path', 'client_content_path', 'client_download_path', 'host_content_path', 'fs_id', 'unmapped_reason', 'data_status', 'data_detail',
-  'payload_kind', 'payload_files', 'payload_bytes', 'payload_hash', 'status',
+  'payload_kind', 'payload_files', 'payload_bytes', 'payload_hash', 'listing_digest', 'status',
 ];
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
@@ -80,7 +82,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: 
   return out;
 }
 
-function rowOf(t: ClientTorrent, r: TorrentResolution): Omit<TorrentRow, 'status' | 'synced_at'> {
+function rowOf(t: ClientTorrent, r: TorrentResolution, files: readonly ClientTorrentFile[]): Omit<TorrentRow, 'status' | 'synced_at'> {
   return {
     hash: t.hash,
     name: t.name,
@@ -109,6 +111,7 @@ function rowOf(t: ClientTorrent, r: TorrentResolution): Omit<TorrentRow, 'status
     payload_files: r.payload?.files.length ?? null,
     payload_bytes: r.payload ? r.payload.files.reduce((s, f) => s + f.size, 0) : null,
     payload_hash: r.payloadHash,
+    listing_digest: clientListingDigest({ clientSavePath: t.savePath, clientContentPath: t.contentPath, files }),
   };
 }
 
@@ -194,9 +197,9 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     let changedAny = false;
     torrents.forEach((t, i) => {
       const r = resolved[i] as TorrentResolution;
-      const row = { ...rowOf(t, r), status: 'active' as const };
-      const prev = get.get(t.hash) as TorrentRow | undefined;
       const files = fileLists[i] as ClientTorrentFile[];
+      const row = { ...rowOf(t, r, files), status: 'active' as const };
+      const prev = get.get(t.hash) as TorrentRow | undefined;
       const prevFiles = prev ? (getFiles.all(t.hash) as { idx: number; name: string; size: number; progress: number }[]) : [];
       const filesSame =
         prevFiles.length === files.length && files.every((f, k) => prevFiles[k]?.idx === f.index && prevFiles[k]?.name === f.name && prevFiles[k]?.size === f.size && prevFiles[k]?.progress === f.progress);
@@ -226,6 +229,8 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     summary.filesystems = measureFreeSpace(catalog, config, now);
     if (changedAny) catalog.bumpSerial();
     summary.serial = catalog.serial();
+    // What plan needs of every payload, for exactly this serial (src/catalog/payload-summary.ts).
+    storeSummaries(catalog, config);
     summary.sessionId = Number(
       db
         .prepare(

@@ -54,7 +54,7 @@ export function torrentReport(catalog: CatalogDb, config: HashallConfig, now: nu
         dataStatus: st?.data_status ?? 'unknown',
         detail: st?.data_detail ?? t.unmappedReason,
         payload: p
-          ? { root: p.rootPath, kind: p.kind, files: p.files.length, bytes: p.files.reduce((s, f) => s + f.size, 0), payloadHash: p.payloadHash, seedingRoot: p.seedingRoot }
+          ? { root: p.rootPath, kind: p.kind, files: p.fileCount, bytes: p.bytes, payloadHash: p.payloadHash, seedingRoot: p.seedingRoot }
           : null,
         siblings: p?.payloadHash ? (byHash.get(p.payloadHash) ?? 1) - 1 : 0,
         consumers: p ? p.consumers : null,

@@ -30,6 +30,8 @@ export interface TorrentRow {
   payload_files: number | null;
   payload_bytes: number | null;
   payload_hash: string | null;
+  /** clientListingDigest of the file list as synced (migration 5); NULL when it does not map or before migration 5. */
+  listing_digest: string | null;
   status: 'active' | 'removed';
   synced_at: number;
 }

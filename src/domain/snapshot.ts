@@ -54,7 +54,19 @@ export interface SnapshotPayload {
   kind: 'file' | 'dir';
   /** SHA-256 over sorted `relpath|size|sha256\n` lines; null while any file lacks a full hash. */
   payloadHash: string | null;
-  files: PayloadFile[];
+  /** Number of files, their total size, and how many lack a full SHA-256 (always present). */
+  fileCount: number;
+  bytes: number;
+  missingHashes: number;
+  /** listingDigest (src/domain/listing.ts) of the files' (relpath, size) pairs: equal to a torrent's ⇔ the torrent lists exactly these files. */
+  listingDigest: string;
+  /**
+   * The files, sorted by relpath bytes — or null when the reader did not load them. The reader loads them (and the
+   * copies of their content into copiesBySha256) for every payload the planner can act on: the payloads of every
+   * group `detailNeeds` (src/plan/needs.ts) names, every relocation source and target, and every payload whose
+   * listing differs from one of its torrents'. The planner blocks a group that needs files it was not given.
+   */
+  files: PayloadFile[] | null;
   /** Seeding root containing this payload (canonical), null = outside every seeding root. */
   seedingRoot: string | null;
   consumers: {
@@ -90,8 +102,10 @@ export interface SnapshotTorrent {
   hostContentPath: string | null;
   /** Why hostContentPath is null / untrustworthy, if it is. */
   unmappedReason: string | null;
-  /** The client's file list (names relative to the save path, sizes). */
-  files: { name: string; size: number }[];
+  /** The client's file list (names relative to the save path, sizes); null when the reader did not load it (see SnapshotPayload.files). */
+  files: { name: string; size: number }[] | null;
+  /** clientListingDigest (src/domain/listing.ts) of the file list as recorded by the sync; null when it does not map or was not recorded. */
+  listingDigest: string | null;
   /** Epoch ms of the client sync that recorded this torrent. */
   syncedAt: number;
 }
@@ -126,7 +140,8 @@ export interface CatalogSnapshot {
   /** Keyed by canonical root path; every torrent payload and every unretired relocation source. */
   payloads: Record<string, SnapshotPayload>;
   /**
-   * Every active catalog file whose sha256 equals that of some payload file, keyed by sha256 (when the reader
+   * For every payload whose files are loaded (see SnapshotPayload.files): every active catalog file whose sha256
+   * equals that of one of its files, keyed by sha256 (when the reader
    * checks the disk: minus files whose inode, size or mtime changed since the scan — they are no donors).
    * A sha256 whose ONLY active file is a payload file itself (and, when checked, unchanged on disk) may have no
    * key: a missing key means "the payload files with that sha256 are its only copies" (the planner treats a

@@ -102,11 +102,12 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   if (src.consumers.status === 'some') checks.push(`an external consumer still links the source (${src.consumers.paths[0] ?? 'consumer'})`);
   if (src.consumers.status === 'unknown') checks.push(`external-consumer status of the source is unknown${src.consumers.reasons.length ? `: ${src.consumers.reasons.join('; ')}` : ''}`);
   for (const p of world.libraryProblems) checks.push(`${p}; external consumers cannot be ruled out`);
+  const target = snapshot.payloads[rel.targetRoot];
+  if (src.files === null || (target !== undefined && target.files === null)) checks.push(`the file lists of ${rel.sourceRoot} were not loaded with the catalog snapshot (plan again)`);
   if (checks.length > 0) return { ...group, reasons: checks };
 
   const step: RetireStep = { kind: 'retire', fs: srcFs, root: rel.sourceRoot, payloadHash: rel.payloadHash, keptRoot: rel.targetRoot, keptFs: dstFs, relocationId: rel.id, bytes: 0 };
-  const target = snapshot.payloads[rel.targetRoot];
-  const files = [...src.files, ...(target?.files ?? [])].map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs }));
+  const files = [...src.files!, ...(target?.files ?? [])].map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs }));
   files.sort((a, b) => compareBytes(a.path, b.path));
   const ts = members.filter((t) => t !== undefined).map((t) => ({ hash: t.hash, phase: t.phase, clientSavePath: t.clientSavePath, clientContentPath: t.clientContentPath }));
   return {
@@ -128,13 +129,13 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
 function assignFreedBytes(world: World, groups: Omit<PlanGroup, 'id'>[]): void {
   const linksInPlan = new Map<string, number>();
   const sources = groups.filter((g) => g.action === 'retire').map((g) => world.snapshot.payloads[g.from!.path]!);
-  for (const s of sources) for (const f of s.files) linksInPlan.set(`${f.fsId}:${f.ino}`, (linksInPlan.get(`${f.fsId}:${f.ino}`) ?? 0) + 1);
+  for (const s of sources) for (const f of s.files ?? []) linksInPlan.set(`${f.fsId}:${f.ino}`, (linksInPlan.get(`${f.fsId}:${f.ino}`) ?? 0) + 1);
   const counted = new Set<string>();
   for (const g of groups) {
     if (g.action !== 'retire') continue;
     const src = world.snapshot.payloads[g.from!.path]!;
     let freed = 0;
-    for (const f of src.files) {
+    for (const f of src.files ?? []) {
       const k = `${f.fsId}:${f.ino}`;
       if (counted.has(k)) continue;
       if ((linksInPlan.get(k) ?? 0) >= f.nlink) {

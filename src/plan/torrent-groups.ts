@@ -79,11 +79,10 @@ export function buildMember(world: World, t: SnapshotTorrent): Member {
         if (sp) problems.push(sp);
       }
       if (payload.payloadHash === null) {
-        const missing = payload.files.filter((f) => f.sha256 === null).length;
         problems.push(
-          payload.files.length === 0
+          payload.fileCount === 0
             ? `payload ${payload.rootPath} has no files in the catalog, so its payload hash is unknown`
-            : `payload hash unknown: ${missing} of ${payload.files.length} files of ${payload.rootPath} have no full SHA-256 yet`,
+            : `payload hash unknown: ${payload.missingHashes} of ${payload.fileCount} files of ${payload.rootPath} have no full SHA-256 yet`,
         );
       }
       if (payload.consumers.status === 'unknown') {
@@ -177,6 +176,48 @@ function torrentFingerprints(members: Member[]): GroupFingerprint['torrents'] {
   return members.map((m) => ({ hash: m.torrent.hash, phase: m.torrent.phase, clientSavePath: m.torrent.clientSavePath, clientContentPath: m.torrent.clientContentPath }));
 }
 
+type ReadyMember = Member & { payload: SnapshotPayload; fsName: string; contentDepth: number };
+
+export type PlacementDecision =
+  | { outcome: 'blocked'; problems: string[] }
+  | { outcome: 'keep' | 'in-place'; placement: Placement; ready: ReadyMember[] }
+  | { outcome: 'stay'; placement: Placement & { fs: string }; ready: ReadyMember[]; held: ReadyMember[] }
+  | { outcome: 'act'; placement: Placement & { fs: string }; ready: ReadyMember[]; off: ReadyMember[] };
+
+/**
+ * The first half of a group's decision, from what every payload and torrent carries without file lists: blocked
+ * (something unknown), keep (the rule says so, or already on the desired filesystem), stay (an external consumer
+ * holds it), or act (it needs its file lists: move, reuse, or a block found while building steps). detailNeeds
+ * uses the same function, so the reader loads file lists for exactly the groups that act.
+ */
+export function decidePlacement(world: World, members: Member[], policy: Policy): PlacementDecision {
+  const problems: string[] = [];
+  if (world.snapshot.lastSyncAt === null) problems.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
+  for (const m of members) problems.push(...m.problems);
+  problems.push(...world.libraryProblems.map((p) => `${p}; external consumers cannot be ruled out`));
+  const hash = members[0]!.payload?.payloadHash ?? null;
+  if (problems.length > 0 || hash === null) return { outcome: 'blocked', problems: problems.length > 0 ? problems : ['payload hash unknown'] };
+
+  const ready = members as ReadyMember[];
+  const placement = policy(
+    {
+      members: ready.map((m) => ({
+        torrent: m.torrent,
+        payloadSize: m.payload.bytes,
+        relPath: m.payload.seedingRoot === null ? null : relativeTo(m.payload.rootPath, m.payload.seedingRoot),
+      })),
+    },
+    world.now,
+  );
+  if (placement.fs === 'keep') return { outcome: 'keep', placement, ready };
+  const to = placement as Placement & { fs: string };
+  const off = ready.filter((m) => m.fsName !== to.fs);
+  if (off.length === 0) return { outcome: 'in-place', placement, ready };
+  const held = ready.filter((m) => m.payload.consumers.status === 'some');
+  if (held.length > 0) return { outcome: 'stay', placement: to, ready, held };
+  return { outcome: 'act', placement: to, ready, off };
+}
+
 /** Plan one sibling group. `members` are sorted (content path bytes, then hash); ids are assigned later. */
 export function planTorrentGroup(world: World, members: Member[], policy: Policy, state: PlanState): Omit<PlanGroup, 'id'> {
   const { config, snapshot } = world;
@@ -199,32 +240,15 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   };
   const blocked = (reasons: string[]): Omit<PlanGroup, 'id'> => ({ ...group, action: 'blocked', reasons: [...new Set(reasons)] });
 
-  const problems: string[] = [];
-  if (snapshot.lastSyncAt === null) problems.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
-  for (const m of members) problems.push(...m.problems);
-  problems.push(...world.libraryProblems.map((p) => `${p}; external consumers cannot be ruled out`));
-  if (problems.length > 0 || hash === null) return blocked(problems.length > 0 ? problems : ['payload hash unknown']);
-
-  const ready = members as (Member & { payload: SnapshotPayload; fsName: string; contentDepth: number })[];
-  const placement = policy(
-    {
-      members: ready.map((m) => ({
-        torrent: m.torrent,
-        payloadSize: sizeOf(m.payload.files),
-        relPath: m.payload.seedingRoot === null ? null : relativeTo(m.payload.rootPath, m.payload.seedingRoot),
-      })),
-    },
-    world.now,
-  );
+  const d = decidePlacement(world, members, policy);
+  if (d.outcome === 'blocked') return blocked(d.problems);
+  const { placement, ready } = d;
   group.rule = placement.rule;
-  if (placement.fs === 'keep') return { ...group, action: 'keep', to: group.from, reasons: [placement.reason] };
+  if (d.outcome === 'keep') return { ...group, action: 'keep', to: group.from, reasons: [placement.reason] };
   const fsName = placement.fs;
-  const target = world.fsByName.get(fsName);
-  const off = ready.filter((m) => m.fsName !== fsName);
-  if (off.length === 0) return { ...group, action: 'keep', to: group.from, reasons: [`already on ${fsName}: ${placement.reason}`] };
-
-  const held = ready.filter((m) => m.payload.consumers.status === 'some');
-  if (held.length > 0) {
+  if (d.outcome === 'in-place') return { ...group, action: 'keep', to: group.from, reasons: [`already on ${fsName}: ${placement.reason}`] };
+  if (d.outcome === 'stay') {
+    const held = d.held;
     const paths = [...new Set(held.flatMap((m) => m.payload.consumers.paths))].sort(compareBytes);
     const more = paths.length > 1 ? ` (and ${paths.length - 1} more)` : '';
     return {
@@ -232,6 +256,14 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
       action: 'stay',
       reasons: [`stays on ${held[0]!.fsName}: an external consumer links its files (${paths[0] ?? 'consumer'}${more})`, `${placement.reason}, but a library hardlink always wins`],
     };
+  }
+  if (d.outcome !== 'act' || hash === null) return blocked(['payload hash unknown']); // decidePlacement returned every other outcome above
+  const off = d.off;
+  const target = world.fsByName.get(fsName);
+  // From here on the group acts: it needs every file list (the reader loads them for the groups detailNeeds names).
+  const unloaded = ready.filter((m) => m.payload.files === null || m.torrent.files === null);
+  if (unloaded.length > 0) {
+    return blocked([`the file lists of "${unloaded[0]!.torrent.name}" were not loaded with the catalog snapshot, so nothing can be planned for it (plan again)`]);
   }
   if (!target || !config.filesystems[fsName]) return blocked([`${placement.reason}, but filesystem "${fsName}" is not known to the catalog (scan it first)`]);
   const seedRoot = targetSeedingRoot(config, fsName);
@@ -242,7 +274,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const promote = world.warm.has(fsName);
   const kind = primary.payload!.kind;
   const content = new Map<string, ContentFile>();
-  for (const f of primary.payload!.files) content.set(f.relpath, { relpath: f.relpath, size: f.size, sha256: f.sha256! });
+  for (const f of primary.payload!.files!) content.set(f.relpath, { relpath: f.relpath, size: f.size, sha256: f.sha256! });
   const contentList = [...content.values()].sort((a, b) => compareBytes(a.relpath, b.relpath));
   const bytes = sizeOf(contentList);
 
@@ -344,7 +376,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
       expectedContentPath: expected,
       hostFrom: m.payload.rootPath,
       hostTo: root,
-      bytes: sizeOf(m.torrent.files),
+      bytes: sizeOf(m.torrent.files!),
     };
     steps.push(step);
   }
@@ -354,7 +386,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
     : `no copy on ${fsName} yet: copying ${formatBytes(bytes)} from ${source.fsName}, verified by SHA-256`;
-  const payloadLists = [...new Set(ready.map((m) => m.payload))].map((p) => p.files);
+  const payloadLists = [...new Set(ready.map((m) => m.payload))].map((p) => p.files!);
   return {
     ...group,
     action: reuse ? 'reuse' : 'move',

@@ -3,6 +3,7 @@ import { m001Catalog } from './001-catalog.js';
 import { m002Torrents } from './002-torrents.js';
 import { m003Runs } from './003-runs.js';
 import { m004FilesCover } from './004-files-cover.js';
+import { m005Summaries } from './005-summaries.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   up: string;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries];

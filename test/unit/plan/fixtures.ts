@@ -3,6 +3,7 @@ import type { HashallConfig, PlacementRule, CategoryConfig } from '../../../src/
 import type { CatalogFile, CatalogSnapshot, ConsumerStatus, DupeGroup, PayloadFile, SnapshotPayload, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../../../src/domain/snapshot.js';
 import type { TorrentPhase } from '../../../src/clients/types.js';
 import { payloadHash } from '../../../src/domain/payload-hash.js';
+import { clientListingDigest, listingDigest } from '../../../src/domain/listing.js';
 import { baseName, dirName, isAtOrUnder, relativeTo } from '../../../src/domain/path-string.js';
 import { hostToClient } from '../../../src/plan/client-spelling.js';
 import { targetCandidates } from '../../../src/plan/target-path.js';
@@ -185,8 +186,11 @@ export class SnapshotBuilder {
       hostContentPath: spec.unmapped ? null : spec.content,
       unmappedReason: spec.unmapped ?? null,
       files,
+      listingDigest: null,
       syncedAt: this.now - HOUR,
     });
+    const t = this.torrentList[this.torrentList.length - 1]!;
+    t.listingDigest = clientListingDigest({ clientSavePath: t.clientSavePath, clientContentPath: t.clientContentPath, files });
     return this;
   }
 
@@ -225,12 +229,16 @@ export class SnapshotBuilder {
         fsId: pf[0]!.fsId,
         kind: spec.kind,
         payloadHash: payloadHash(pf),
+        fileCount: pf.length,
+        bytes: pf.reduce((n, f) => n + f.size, 0),
+        missingHashes: pf.filter((f) => f.sha256 === null).length,
+        listingDigest: listingDigest(pf),
         files: pf,
         seedingRoot: seeding.filter((s) => isAtOrUnder(root, s) && root !== s).sort((a, b) => b.length - a.length)[0] ?? null,
         consumers: { status, paths: [...consumerPaths].sort(), reasons: spec.consumerReasons ?? [] },
       };
     }
-    const shas = new Set(Object.values(payloads).flatMap((p) => p.files.map((f) => f.sha256).filter((s): s is string => s !== null)));
+    const shas = new Set(Object.values(payloads).flatMap((p) => (p.files ?? []).map((f) => f.sha256).filter((s): s is string => s !== null)));
     const copiesBySha256: Record<string, CatalogFile[]> = {};
     for (const f of files) if (f.sha256 && shas.has(f.sha256)) (copiesBySha256[f.sha256] ??= []).push(f);
     const snap: CatalogSnapshot = {

@@ -1,9 +1,12 @@
 // A plan exercising every group action, built by the real planner from an in-memory snapshot (test support).
 import { buildPlan } from '../../../src/plan/build.js';
 import type { Plan } from '../../../src/plan/types.js';
+import type { HashallConfig } from '../../../src/config/types.js';
+import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
 import { SnapshotBuilder, baseConfig, rule, category, movieFiles, NOW, HOUR, GiB, STASH_SEED, POOL_SEED, MOVIES_LIB } from '../plan/fixtures.js';
 
-export function showcasePlan(): Plan {
+/** The showcase's config and snapshot (every file list loaded), as buildPlan takes them. */
+export function showcaseInput(): { config: HashallConfig; snapshot: CatalogSnapshot; now: number } {
   const cfg = baseConfig({
     placement: { default: 'stash', rules: [rule('old-movies', 'pool', { categories: ['movies', 'cross-seed'], minSeedingDays: 30 })] },
     dedupe: { filesystems: ['stash'], minSize: 1024 },
@@ -48,5 +51,10 @@ export function showcasePlan(): Plan {
   const snap0 = b.build();
   b.relocation({ id: 1, payloadHash: snap0.payloads[oldDst]!.payloadHash!, sourceFsId: 1, sourceRoot: old, targetFsId: 2, targetRoot: oldDst, torrentHashes: ['eeee0000'.padEnd(40, '4')], repointedAt: NOW - 100 * HOUR });
   b.relocation({ id: 2, payloadHash: snap0.payloads[midDst]!.payloadHash!, sourceFsId: 1, sourceRoot: mid, targetFsId: 2, targetRoot: midDst, torrentHashes: ['ffff0000'.padEnd(40, '5')], repointedAt: NOW - 10 * HOUR });
-  return buildPlan({ config: cfg, snapshot: b.build(), now: NOW, createdAt: new Date(NOW).toISOString() });
+  return { config: cfg, snapshot: b.build(), now: NOW };
+}
+
+export function showcasePlan(): Plan {
+  const { config, snapshot, now } = showcaseInput();
+  return buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
 }

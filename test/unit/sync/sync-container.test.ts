@@ -61,7 +61,7 @@ describe('container-style path map: qBittorrent sees the stash media under a pat
     } finally {
       await client.close();
     }
-    const snap = readSnapshot(catalog, config, { now: w.clock.t });
+    const snap = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
     const t = snap.torrents.find((x) => x.hash === film.infoHash)!;
     expect(t.clientContentPath).toBe(path.join(ctMedia, 'torrents/seeding/movies/Box'));
     expect(t.hostContentPath).toBe(film.contentPath);

@@ -149,7 +149,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
   });
 
   it('consumers: a library hardlink (via the alias-spelled library) is some; links inside seeding roots are none; an unscanned link is unknown', () => {
-    const snap = readSnapshot(catalog, config, { now: w.clock.t });
+    const snap = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
     const film = snap.payloads[t.film.contentPath];
     expect(film?.consumers).toEqual({ status: 'some', paths: [path.join(w.library, 'Film (2001)/Film.2001.mkv')], reasons: [] });
     const album = snap.payloads[t.album.contentPath];
@@ -161,7 +161,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     mkdirSync(backup);
     linkSync(path.join(t.show.contentPath, 'e01.mkv'), path.join(backup, 'e01.mkv'));
     try {
-      const s2 = readSnapshot(catalog, config, { now: w.clock.t });
+      const s2 = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
       const c = s2.payloads[t.show.contentPath]?.consumers;
       expect(c?.status).toBe('unknown');
       expect(c?.reasons).toEqual([`${path.join(t.show.contentPath, 'e01.mkv')} has 2 links but the catalog knows 1: a link lives outside every scanned root`]);
@@ -173,7 +173,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     const shows = path.join(w.stash, 'media/shows');
     mkdirSync(shows);
     const cfg2 = writeConfig(w, { url: config.client!.url, pathMaps: config.client!.pathMaps, extraLibraries: [shows] });
-    const s3 = readSnapshot(catalog, cfg2, { now: w.clock.t });
+    const s3 = readSnapshot(catalog, cfg2, { now: w.clock.t, files: 'all' });
     expect(s3.payloads[t.album.contentPath]?.consumers).toEqual({ status: 'unknown', paths: [], reasons: [`library root ${shows} has never been scanned`] });
     expect(s3.payloads[t.old.contentPath]?.consumers.status).toBe('none');
     // "some" stays some: one library link is enough, whatever else is unknown.
@@ -182,7 +182,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
   });
 
   it('readSnapshot gives the planner what it expects, field by field, and buildPlan demotes a movie to pool', () => {
-    const snap = readSnapshot(catalog, config, { now: w.clock.t });
+    const snap = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
     expect(snap.lineage).toBe(catalog.lineage);
     expect(snap.serial).toBe(catalog.serial());
     const stash = snap.filesystems.find((f) => f.name === 'stash')!;
@@ -222,7 +222,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     // Payloads: keyed by canonical root, kind, files with relpaths, seeding root, hash.
     const doc = snap.payloads[path.join(w.seedS, 'movies/Doc (2019)')]!;
     expect(doc).toMatchObject({ kind: 'dir', fsId: stash.id, seedingRoot: w.seedS });
-    expect(doc.files.map((f) => [f.relpath, f.size, f.path])).toEqual([
+    expect(doc.files!.map((f) => [f.relpath, f.size, f.path])).toEqual([
       ['doc.mkv', 10_000, path.join(w.seedS, 'movies/Doc (2019)/doc.mkv')],
       ['doc.srt', 5, path.join(w.seedS, 'movies/Doc (2019)/doc.srt')],
     ]);
@@ -232,7 +232,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
       [t.film, t.show, t.album, t.albumX, t.old, t.partial].map((m) => m.contentPath).concat(path.join(w.seedS, 'movies/Doc (2019)')).sort(),
     );
     // Copies by sha256: the album's files exist twice (hardlinks) on stash, nowhere else.
-    const f01 = snap.payloads[t.album.contentPath]!.files.find((f) => f.relpath === '01.flac')!;
+    const f01 = snap.payloads[t.album.contentPath]!.files!.find((f) => f.relpath === '01.flac')!;
     expect(snap.copiesBySha256[f01.sha256!]!.map((c) => c.path)).toEqual([path.join(w.seedS, 'cross-seed/127.0.0.1/Album [FLAC]/01.flac'), path.join(t.album.contentPath, '01.flac')]);
     // No duplicate inodes yet; no relocations; synced.
     expect(snap.dupes).toEqual([]);
@@ -262,7 +262,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     expect(s.removed).toBe(1);
     expect(catalog.serial()).toBe(serial + 1);
     expect(row(t.stray.infoHash).status).toBe('removed');
-    expect(readSnapshot(catalog, config, { now: w.clock.t }).torrents.some((x) => x.hash === t.stray.infoHash)).toBe(false);
+    expect(readSnapshot(catalog, config, { now: w.clock.t, files: 'all' }).torrents.some((x) => x.hash === t.stray.infoHash)).toBe(false);
   });
 
   it('payload hashes stay null until --hash-missing computes the payload files (and only those)', async () => {

@@ -1,0 +1,248 @@
+// Payload summaries: what the planner needs of each payload without its file list — computed from file rows, stored by the sync.
+//
+// Validity: summaries are stored together with the catalog serial they were computed at (meta `summaries_serial`).
+// Every change of catalog content bumps the serial (scanner, hash-missing, sync, apply bookkeeping), so a stored
+// summary is used only while nothing changed since; otherwise the reader recomputes it from the rows.
+import type { HashallConfig } from '../config/types.js';
+import type { CatalogFile, DupeGroup, SnapshotRelocation } from '../domain/snapshot.js';
+import { isAtOrUnder } from '../domain/path-string.js';
+import { listingDigest } from '../domain/listing.js';
+import { payloadHash } from '../domain/payload-hash.js';
+import type { CatalogDb } from './db.js';
+import type { FilesystemRow } from './filesystems.js';
+import { filesystemByMount, relToMount } from './host-paths.js';
+import { payloadBulkReader, toCatalogFile, type BulkPayload } from './payload-rows.js';
+import { consumerVerdict, type Consumers, type LibraryScanState } from './consumers.js';
+
+/** A payload file whose inode has other active catalog rows or more than one link: all an external-consumer verdict needs of it. */
+export interface LinkedFile {
+  path: string;
+  ino: number;
+  nlink: number;
+  /** The other active catalog paths of its inode (canonical). */
+  links: string[];
+}
+
+export interface PayloadSummary {
+  rootPath: string;
+  fsId: number;
+  kind: 'file' | 'dir';
+  fileCount: number;
+  bytes: number;
+  missingHashes: number;
+  payloadHash: string | null;
+  listingDigest: string;
+  linked: LinkedFile[];
+}
+
+/** The summary of a payload read by payloadBulkReader.resolve. */
+export function summarize(rootPath: string, fsId: number, bulk: BulkPayload): PayloadSummary {
+  let bytes = 0;
+  let missing = 0;
+  const linked: LinkedFile[] = [];
+  for (const f of bulk.files) {
+    bytes += f.size;
+    if (f.sha256 === null) missing += 1;
+    const others = bulk.otherLinks.get(f.path);
+    if (others !== undefined || f.nlink > 1) linked.push({ path: f.path, ino: f.ino, nlink: f.nlink, links: others ?? [] });
+  }
+  return {
+    rootPath,
+    fsId,
+    kind: bulk.kind,
+    fileCount: bulk.files.length,
+    bytes,
+    missingHashes: missing,
+    payloadHash: payloadHash(bulk.files),
+    listingDigest: listingDigest(bulk.files),
+    linked,
+  };
+}
+
+/**
+ * The external-consumer verdict from a summary — the same answer consumerVerdict gives on the whole file list without
+ * a live check, since a file with one link and no other catalog row can neither be a consumer nor an unknown.
+ */
+export function summaryConsumers(s: PayloadSummary, seedingRoots: readonly string[], libraries: readonly LibraryScanState[]): Consumers {
+  const files: CatalogFile[] = s.linked.map((l) => ({ fsId: s.fsId, path: l.path, ino: l.ino, size: 0, mtimeNs: '', nlink: l.nlink, sha256: null }));
+  const byPath = new Map(s.linked.map((l) => [l.path, l.links]));
+  return consumerVerdict({ fsId: s.fsId, fileCount: s.fileCount, files, linksOf: (f) => [f.path, ...(byPath.get(f.path) ?? [])], seedingRoots, libraries });
+}
+
+/** The filesystem a payload root lies on: the one its torrent row names when that still holds it, else the longest mount (config-named first). */
+export interface PayloadRootSet {
+  /** Sorted by root path; each root with the filesystem row holding it. */
+  roots: [string, FilesystemRow][];
+}
+
+/** Every payload root the snapshot covers — each active torrent's content path, each unretired relocation's source and target. */
+export function payloadRoots(
+  fsRows: readonly FilesystemRow[],
+  config: HashallConfig,
+  torrents: readonly { host_content_path: string | null; fs_id: number | null }[],
+  relocations: readonly { sourceRoot: string; targetRoot: string; retiredAt: number | null }[],
+): PayloadRootSet {
+  const fsById = new Map(fsRows.map((r) => [r.id, r]));
+  const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
+  const fsFor = (path: string): FilesystemRow | null => filesystemByMount(named, path) ?? filesystemByMount(fsRows, path);
+  const wanted = new Map<string, FilesystemRow | null>();
+  for (const t of torrents) if (t.host_content_path !== null) wanted.set(t.host_content_path, t.fs_id !== null ? (fsById.get(t.fs_id) ?? null) : null);
+  for (const r of relocations) {
+    if (r.retiredAt !== null) continue;
+    for (const p of [r.sourceRoot, r.targetRoot]) if (!wanted.has(p)) wanted.set(p, fsFor(p));
+  }
+  const roots: [string, FilesystemRow][] = [];
+  for (const [rootPath, fs0] of [...wanted].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const fs = fs0 && isAtOrUnder(rootPath, fs0.preferred_mount) ? fs0 : fsFor(rootPath);
+    if (!fs || !isAtOrUnder(rootPath, fs.preferred_mount)) continue;
+    roots.push([rootPath, fs]);
+  }
+  return { roots };
+}
+
+/** Relocations recorded by apply (migration 3; none in older catalogs). source_fs / target_fs are config names, mapped to catalog ids (-1 = unknown). */
+export function readRelocations(catalog: CatalogDb, named: readonly FilesystemRow[]): SnapshotRelocation[] {
+  if (!tableExists(catalog, 'relocations')) return [];
+  const idOf = (name: string): number => named.find((r) => r.name === name)?.id ?? -1;
+  const rows = catalog.db.prepare(`SELECT * FROM relocations ORDER BY id`).all() as {
+    id: number;
+    payload_hash: string;
+    source_fs: string;
+    source_root: string;
+    target_fs: string;
+    target_root: string;
+    torrent_hashes: string;
+    repointed_at: number;
+    retired_at: number | null;
+  }[];
+  return rows.map((r) => ({
+    id: r.id,
+    payloadHash: r.payload_hash,
+    sourceFsId: idOf(r.source_fs),
+    sourceRoot: r.source_root,
+    targetFsId: idOf(r.target_fs),
+    targetRoot: r.target_root,
+    torrentHashes: JSON.parse(r.torrent_hashes) as string[],
+    repointedAt: r.repointed_at,
+    retiredAt: r.retired_at,
+  }));
+}
+
+function metaNumber(catalog: CatalogDb, key: string): number {
+  const row = catalog.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined;
+  return row ? Number(row.value) : -1;
+}
+
+function tableExists(catalog: CatalogDb, name: string): boolean {
+  return catalog.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
+/** The stored summaries, keyed by root path, when they were computed at the current serial; null when stale or absent. */
+export function storedSummaries(catalog: CatalogDb): Map<string, PayloadSummary> | null {
+  if (!tableExists(catalog, 'payload_summaries') || metaNumber(catalog, 'summaries_serial') !== catalog.serial()) return null;
+  const rows = catalog.db.prepare(`SELECT fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked FROM payload_summaries`).raw(true).all() as [
+    number,
+    string,
+    'file' | 'dir',
+    number,
+    number,
+    number,
+    string | null,
+    string,
+    string,
+  ][];
+  const out = new Map<string, PayloadSummary>();
+  for (const r of rows) {
+    out.set(r[1], {
+      fsId: r[0],
+      rootPath: r[1],
+      kind: r[2],
+      fileCount: r[3],
+      bytes: r[4],
+      missingHashes: r[5],
+      payloadHash: r[6],
+      listingDigest: r[7],
+      linked: r[8] === '[]' ? [] : (JSON.parse(r[8]) as LinkedFile[]),
+    });
+  }
+  return out;
+}
+
+/** Same-filesystem duplicates (equal size and full SHA-256, different inodes) on the dedupe filesystems, size ≥ minSize. */
+export function computeDupes(catalog: CatalogDb, config: HashallConfig, named: readonly FilesystemRow[]): DupeGroup[] {
+  const out: DupeGroup[] = [];
+  // Candidates first, from the sha256 index alone (content stored more than once anywhere), then their rows per filesystem.
+  const groups = catalog.db.prepare(
+    `SELECT f.size AS size, f.sha256 AS sha256
+       FROM (SELECT sha256 FROM files INDEXED BY files_sha WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING count(*) > 1) d
+       CROSS JOIN files f INDEXED BY files_sha ON f.sha256 = d.sha256
+      WHERE f.fs_id = ? AND f.status = 'active' AND f.size > 0 AND f.size >= ?
+      GROUP BY f.size, f.sha256 HAVING count(DISTINCT f.ino) > 1 ORDER BY f.size, f.sha256`,
+  );
+  const members = catalog.db.prepare(`SELECT ino, nlink, mtime_ns, path FROM files INDEXED BY files_sha WHERE sha256 = ? AND fs_id = ? AND size = ? AND status = 'active' ORDER BY ino, path`);
+  for (const name of config.dedupe.filesystems) {
+    const fs = named.find((r) => r.name === name);
+    if (!fs) continue;
+    for (const g of groups.all(fs.id, config.dedupe.minSize) as { size: number; sha256: string }[]) {
+      const inodes = new Map<number, DupeGroup['inodes'][number]>();
+      for (const m of members.all(g.sha256, fs.id, g.size) as { ino: number; nlink: number; mtime_ns: string; path: string }[]) {
+        const e = inodes.get(m.ino) ?? { ino: m.ino, nlink: m.nlink, mtimeNs: m.mtime_ns, paths: [] };
+        e.paths.push(toCatalogFile({ id: 0, fs_id: fs.id, path: m.path, ino: m.ino, size: g.size, mtime_ns: m.mtime_ns, nlink: m.nlink, sha256: g.sha256 }, fs.preferred_mount).path);
+        inodes.set(m.ino, e);
+      }
+      out.push({ fsId: fs.id, size: g.size, sha256: g.sha256, inodes: [...inodes.values()] });
+    }
+  }
+  return out;
+}
+
+/** Identifies the dedupe settings the stored duplicate groups were computed for. */
+export function dupesKey(config: HashallConfig, named: readonly FilesystemRow[]): string {
+  const ids = config.dedupe.filesystems.map((n) => named.find((r) => r.name === n)?.id ?? null);
+  return JSON.stringify({ ids, minSize: config.dedupe.minSize });
+}
+
+/** The stored duplicate groups when computed at the current serial for these dedupe settings; null otherwise. */
+export function storedDupes(catalog: CatalogDb, key: string): DupeGroup[] | null {
+  if (!tableExists(catalog, 'dupe_summaries') || metaNumber(catalog, 'dupes_serial') !== catalog.serial()) return null;
+  const row = catalog.db.prepare(`SELECT value FROM meta WHERE key = 'dupes_key'`).get() as { value: string } | undefined;
+  if (row?.value !== key) return null;
+  const rows = catalog.db.prepare(`SELECT fs_id, size, sha256, inodes FROM dupe_summaries ORDER BY rowid`).raw(true).all() as [number, number, string, string][];
+  return rows.map((r) => ({ fsId: r[0], size: r[1], sha256: r[2], inodes: JSON.parse(r[3]) as DupeGroup['inodes'] }));
+}
+
+/**
+ * Compute and store every payload summary and the duplicate groups for the current serial. Call inside the write
+ * transaction that ends a sync, after its serial bump, so the summaries describe exactly the committed state.
+ */
+export function storeSummaries(catalog: CatalogDb, config: HashallConfig): { payloads: number } {
+  if (!tableExists(catalog, 'payload_summaries')) return { payloads: 0 };
+  const db = catalog.db;
+  const fsRows = db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];
+  const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
+  const torrents = db.prepare(`SELECT host_content_path, fs_id FROM torrents WHERE status = 'active'`).all() as { host_content_path: string | null; fs_id: number | null }[];
+  const relocations = readRelocations(catalog, named);
+  const reader = payloadBulkReader(catalog);
+  const ins = db.prepare(
+    `INSERT INTO payload_summaries (fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  db.prepare(`DELETE FROM payload_summaries`).run();
+  let n = 0;
+  for (const [rootPath, fs] of payloadRoots(fsRows, config, torrents, relocations).roots) {
+    const bulk = reader.resolve(fs.id, fs.preferred_mount, relToMount(rootPath, fs.preferred_mount));
+    if (!bulk) continue;
+    const s = summarize(rootPath, fs.id, bulk);
+    ins.run(s.fsId, s.rootPath, s.kind, s.fileCount, s.bytes, s.missingHashes, s.payloadHash, s.listingDigest, JSON.stringify(s.linked));
+    n += 1;
+  }
+  const dupes = computeDupes(catalog, config, named);
+  db.prepare(`DELETE FROM dupe_summaries`).run();
+  const insDupe = db.prepare(`INSERT INTO dupe_summaries (fs_id, size, sha256, inodes) VALUES (?, ?, ?, ?)`);
+  for (const g of dupes) insDupe.run(g.fsId, g.size, g.sha256, JSON.stringify(g.inodes));
+  const setMeta = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+  const serial = String(catalog.serial());
+  setMeta.run('summaries_serial', serial);
+  setMeta.run('dupes_serial', serial);
+  setMeta.run('dupes_key', dupesKey(config, named));
+  return { payloads: n };
+}

@@ -1,0 +1,25 @@
+// detailNeeds: the payloads whose file lists the planner will use — those of every sibling group that acts (pure).
+import type { HashallConfig } from '../config/types.js';
+import type { CatalogSnapshot } from '../domain/snapshot.js';
+import { placementPolicy } from '../policy/placement.js';
+import { groupMembers } from './build.js';
+import { buildMember, decidePlacement } from './torrent-groups.js';
+import { buildWorld } from './world.js';
+
+/**
+ * Payload roots of every group decidePlacement sends on to moving or reusing: buildPlan touches file lists, donors
+ * and client file lists only for those (and for relocations, which the reader always loads). Works on a snapshot
+ * whose file lists are not loaded yet; `loaded` names the payloads whose lists already are (they need nothing more).
+ */
+export function detailNeeds(config: HashallConfig, snapshot: CatalogSnapshot, now: number, loaded: ReadonlySet<string> = new Set()): string[] {
+  const world = buildWorld(config, snapshot, now);
+  const policy = placementPolicy(config);
+  const members = snapshot.torrents.map((t) => buildMember(world, t));
+  const out: string[] = [];
+  for (const ms of groupMembers(members)) {
+    const d = decidePlacement(world, ms, policy);
+    if (d.outcome !== 'act') continue;
+    for (const m of d.ready) if (!loaded.has(m.payload.rootPath)) out.push(m.payload.rootPath);
+  }
+  return out;
+}

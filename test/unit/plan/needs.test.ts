@@ -1,0 +1,64 @@
+// The planner given file lists only where detailNeeds says makes exactly the plan it makes with every list loaded.
+import { describe, expect, it } from 'vitest';
+import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
+import { buildPlan } from '../../../src/plan/build.js';
+import { detailNeeds } from '../../../src/plan/needs.js';
+import { showcaseInput } from '../render/showcase.js';
+import { SnapshotBuilder, baseConfig, movieFiles, rule, NOW, STASH_SEED } from './fixtures.js';
+
+/** What readSnapshot hands the planner: file lists (and donor copies) only for relocations, listing mismatches and detailNeeds. */
+function trimmed(config: Parameters<typeof detailNeeds>[0], full: CatalogSnapshot, now: number): CatalogSnapshot {
+  const snap: CatalogSnapshot = structuredClone(full);
+  const load = new Set<string>();
+  for (const r of snap.relocations) if (r.retiredAt === null) for (const p of [r.sourceRoot, r.targetRoot]) if (snap.payloads[p]) load.add(p);
+  for (const t of snap.torrents) {
+    const p = t.hostContentPath === null ? undefined : snap.payloads[t.hostContentPath];
+    if (p && t.listingDigest !== p.listingDigest) load.add(p.rootPath);
+  }
+  for (const p of Object.values(snap.payloads)) if (!load.has(p.rootPath)) p.files = null;
+  for (const t of snap.torrents) if (t.hostContentPath === null || !load.has(t.hostContentPath)) t.files = null;
+  for (const p of detailNeeds(config, snap, now, load)) load.add(p);
+  for (const p of Object.values(snap.payloads)) if (load.has(p.rootPath)) p.files = full.payloads[p.rootPath]!.files;
+  for (const t of snap.torrents) if (t.hostContentPath !== null && load.has(t.hostContentPath)) t.files = full.torrents.find((x) => x.hash === t.hash)!.files;
+  return snap;
+}
+
+const plan = (config: Parameters<typeof detailNeeds>[0], snapshot: CatalogSnapshot, now: number) => buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
+
+describe('detailNeeds', () => {
+  it('names exactly the payloads of the groups that act, and the trimmed snapshot plans identically (showcase: every action)', () => {
+    const { config, snapshot, now } = showcaseInput();
+    const full = plan(config, snapshot, now);
+    const small = trimmed(config, snapshot, now);
+    const loaded = Object.values(small.payloads).filter((p) => p.files !== null).length;
+    expect(loaded).toBeGreaterThan(0);
+    expect(loaded).toBeLessThan(Object.keys(small.payloads).length); // something really was left out
+    expect(plan(config, small, now)).toEqual(full);
+    const acting = new Set(full.groups.filter((g) => g.action === 'move' || g.action === 'reuse').map((g) => g.from!.path));
+    for (const root of acting) expect(small.payloads[root]!.files).not.toBeNull();
+  });
+
+  it('a group that would act without its file lists is blocked, never planned from nothing', () => {
+    const config = baseConfig({ placement: { default: 'stash', rules: [rule('all-to-pool', 'pool')] } });
+    const root = `${STASH_SEED}/movies/Foo.2020`;
+    const snap = new SnapshotBuilder(config).payload(root, movieFiles('foo')).torrent({ hash: 'a'.repeat(40), content: root }).build();
+    snap.payloads[root]!.files = null;
+    snap.torrents[0]!.files = null;
+    const g = plan(config, snap, NOW).groups[0]!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+    expect(g.reasons.join(' ')).toMatch(/were not loaded/);
+  });
+
+  it('a torrent whose listing differs from its payload is blocked with what differs once both lists are loaded, and unloaded lists never pass', () => {
+    const config = baseConfig();
+    const root = `${STASH_SEED}/movies/Foo.2020`;
+    const b = new SnapshotBuilder(config).payload(root, movieFiles('foo'));
+    b.torrent({ hash: 'b'.repeat(40), content: root, files: [{ name: 'Foo.2020/foo.mkv', size: 1 }] });
+    const snap = b.build();
+    expect(snap.torrents[0]!.listingDigest).not.toBe(snap.payloads[root]!.listingDigest);
+    expect(plan(config, snap, NOW).groups[0]!.reasons.join(' ')).toMatch(/differ from the disk|missing from the catalog payload|not part of/);
+    snap.torrents[0]!.files = null;
+    expect(plan(config, snap, NOW).groups[0]!.reasons.join(' ')).toMatch(/were not loaded, so they cannot be compared/);
+  });
+});

@@ -1,0 +1,95 @@
+// Stored payload summaries: written for one catalog serial, used only while it holds, equal to what the rows give (real tmpfs, real catalog).
+import { linkSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogDb } from '../../../src/catalog/db.js';
+import { storeSummaries, storedSummaries, storedDupes, dupesKey, computeDupes } from '../../../src/catalog/payload-summary.js';
+import type { FilesystemRow } from '../../../src/catalog/filesystems.js';
+import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import type { HashallConfig } from '../../../src/config/types.js';
+import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
+import { makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+
+describe('payload summaries', () => {
+  let w: SyncWorld;
+  let config: HashallConfig;
+  let catalog: CatalogDb;
+  let linked: string;
+  let plain: string;
+
+  /** Everything of a payload but its file list (which readSnapshot loads only where the planner needs it). */
+  const summaryOf = (s: CatalogSnapshot) =>
+    Object.fromEntries(Object.entries(s.payloads).map(([k, p]) => [k, { ...p, files: null }]));
+  const store = () => catalog.db.transaction(() => storeSummaries(catalog, config))();
+
+  beforeAll(async () => {
+    w = makeSyncWorld('hashall-summaries-');
+    config = writeConfig(w, { url: 'http://127.0.0.1:9' });
+    catalog = openWorldCatalog(config);
+    linked = path.join(w.seedS, 'movies/Linked');
+    plain = path.join(w.seedS, 'movies/Plain');
+    mkdirSync(linked, { recursive: true });
+    mkdirSync(plain, { recursive: true });
+    writeFileSync(path.join(linked, 'a.mkv'), Buffer.alloc(20_000, 1));
+    writeFileSync(path.join(linked, 'a.nfo'), 'nfo\n');
+    linkSync(path.join(linked, 'a.mkv'), path.join(w.library, 'a.mkv')); // an external consumer
+    writeFileSync(path.join(plain, 'b.mkv'), Buffer.alloc(30_000, 2));
+    writeFileSync(path.join(plain, 'b copy.mkv'), Buffer.alloc(30_000, 2)); // a same-filesystem duplicate
+    await scan(w, catalog, config);
+    linked = realpathSync(linked);
+    plain = realpathSync(plain);
+    // Relocation rows put both payloads into the snapshot without a client (their sources are payloads).
+    const ins = catalog.db.prepare(
+      `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at) VALUES (?, 'stash', ?, 'pool', ?, '[]', NULL, ?)`,
+    );
+    for (const src of [linked, plain]) ins.run('0'.repeat(64), src, path.join(realpathSync(w.seedP), 'movies', path.basename(src)), w.clock.t);
+  }, 60_000);
+
+  afterAll(() => {
+    catalog?.close();
+    w?.tmp.cleanup();
+  });
+
+  it('are stored for the current serial and equal what readSnapshot computes from the rows', () => {
+    const fromRows = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false });
+    expect(storedSummaries(catalog)).toBeNull(); // nothing stored yet: the reader computed them
+    expect(store().payloads).toBe(2);
+    const stored = storedSummaries(catalog);
+    expect(stored).not.toBeNull();
+    expect(stored!.get(linked)).toMatchObject({ fileCount: 2, missingHashes: 0, linked: [{ path: path.join(linked, 'a.mkv'), nlink: 2, links: [path.join(w.library, 'a.mkv')] }] });
+    expect(stored!.get(plain)!.linked).toEqual([]);
+    const fromStore = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false });
+    expect(summaryOf(fromStore)).toEqual(summaryOf(fromRows));
+    expect(fromStore.payloads[linked]!.consumers).toMatchObject({ status: 'some', paths: [path.join(w.library, 'a.mkv')] });
+    expect(fromStore.dupes).toEqual(fromRows.dupes);
+    expect(fromStore.dupes).toHaveLength(1);
+  });
+
+  it('are what the reader uses while the serial holds, and are ignored once anything changed', async () => {
+    store();
+    // Prove the stored row is the one read: mark it, and the snapshot shows the mark.
+    catalog.db.prepare(`UPDATE payload_summaries SET payload_hash = ? WHERE root = ?`).run('f'.repeat(64), plain);
+    expect(readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false }).payloads[plain]!.payloadHash).toBe('f'.repeat(64));
+    // A real change on disk, seen by a scan, bumps the serial: the mark (and every stored summary) is no longer used.
+    const before = catalog.serial();
+    writeFileSync(path.join(plain, 'b.mkv'), Buffer.alloc(30_001, 3));
+    await scan(w, catalog, config);
+    expect(catalog.serial()).toBeGreaterThan(before);
+    expect(storedSummaries(catalog)).toBeNull();
+    const snap = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, files: 'all' });
+    const p = snap.payloads[plain]!;
+    expect(p.payloadHash).not.toBe('f'.repeat(64));
+    expect(p.bytes).toBe(60_001);
+    expect(p.files!.map((f) => f.size).sort()).toEqual([30_000, 30_001]);
+    expect(snap.dupes).toEqual([]); // the duplicate is gone with the change, though the stored groups still list it
+  });
+
+  it('stored duplicate groups are used only for the dedupe settings they were computed for', () => {
+    store();
+    const fsRows = catalog.db.prepare(`SELECT * FROM filesystems`).all() as FilesystemRow[];
+    const named = fsRows.filter((r) => r.name !== null);
+    expect(storedDupes(catalog, dupesKey(config, named))).toEqual(computeDupes(catalog, config, named));
+    const other = { ...config, dedupe: { ...config.dedupe, minSize: 123 } };
+    expect(storedDupes(catalog, dupesKey(other, named))).toBeNull();
+  });
+});
