@@ -79,9 +79,10 @@ export function uniqueRoot(root: string, payloadHash: string): string {
 }
 
 /**
- * Every path whose occupancy the planner may consult: for each torrent payload inside a seeding root, its
- * target root on every other filesystem with a seeding root, and the unique root beside it. The snapshot
- * reader fills `occupiedPaths` for exactly these (sorted, unique).
+ * Every path whose occupancy the planner may consult: for each torrent payload inside a seeding root whose files
+ * are loaded (only groups with loaded file lists get as far as choosing a target root), its target root on every
+ * other filesystem with a seeding root, and the unique root beside it. The snapshot reader fills `occupiedPaths`
+ * for exactly these (sorted, unique).
  */
 export function targetCandidates(config: HashallConfig, snapshot: CatalogSnapshot): string[] {
   const out = new Set<string>();
@@ -90,7 +91,7 @@ export function targetCandidates(config: HashallConfig, snapshot: CatalogSnapsho
   for (const t of snapshot.torrents) {
     if (t.hostContentPath === null) continue;
     const p = snapshot.payloads[t.hostContentPath];
-    if (!p || p.seedingRoot === null) continue;
+    if (!p || p.seedingRoot === null || p.files === null) continue;
     for (const fs of targets) {
       if (fsName.get(p.fsId) === fs) continue;
       const r = targetRoot(config, t, p, fs);
