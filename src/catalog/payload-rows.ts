@@ -129,8 +129,8 @@ export function payloadBulkReader(catalog: CatalogDb) {
     return range ? s.under.all(fsId, range.lo, range.hi) : s.all.all(fsId);
   };
   return {
-    /** Same answer as `payloadReader(...).resolve` (without ids), plus the other links of each file's inode. */
-    resolve(fsId: number, mount: string, rel: string): BulkPayload | null {
+    /** Same answer as `payloadReader(...).resolve` (without ids), plus the other links of each file's inode (unless `links` is false: then none are read). */
+    resolve(fsId: number, mount: string, rel: string, links = true): BulkPayload | null {
       let single = false;
       let rows: FileRaw[] = [];
       if (rel !== '') {
@@ -153,7 +153,7 @@ export function payloadBulkReader(catalog: CatalogDb) {
         byId.set(r[0], path);
       }
       const otherLinks = new Map<string, string[]>();
-      for (const [pid, other] of query(linkStmts, fsId, rel, single) as LinkRaw[]) {
+      if (links) for (const [pid, other] of query(linkStmts, fsId, rel, single) as LinkRaw[]) {
         const own = byId.get(pid);
         if (own === undefined) continue;
         const list = otherLinks.get(own);

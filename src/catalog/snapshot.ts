@@ -203,7 +203,8 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     const payload = payloads[rootPath]!;
     const fs = fsOf.get(rootPath)!;
     const rel = relToMount(rootPath, fs.preferred_mount);
-    const bulk = bulkOf.get(rootPath) ?? reader.resolve(fs.id, fs.preferred_mount, rel);
+    // The inode links of a loaded payload matter only to a live consumer verdict; the summary's verdict stands otherwise.
+    const bulk = bulkOf.get(rootPath) ?? reader.resolve(fs.id, fs.preferred_mount, rel, live !== undefined);
     if (!bulk) {
       // Gone from the catalog between the summary and now cannot happen inside one read transaction; never guess.
       delete payloads[rootPath];

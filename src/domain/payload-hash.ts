@@ -7,8 +7,6 @@ export interface HashableFile {
   sha256: string | null;
 }
 
-const HIGH_UNIT = /[\uD800-\uFFFF]/;
-
 /** UTF-16 code unit → a key whose order is Unicode code point order (surrogates sort above U+E000–U+FFFF). */
 function unitKey(c: number): number {
   return c < 0xd800 ? c : c >= 0xe000 ? c - 0x800 : c + 0x2000;
@@ -17,16 +15,15 @@ function unitKey(c: number): number {
 /**
  * Bytewise (UTF-8) comparison: the same order on every machine and locale. UTF-8 byte order equals code point
  * order, so this compares code points without allocating (lone surrogates, which UTF-8 cannot carry, sort last).
+ * Only the first differing code unit decides; below U+D800 its code unit order already is code point order.
  */
 export function compareBytes(a: string, b: string): number {
   if (a === b) return 0;
-  // Native order is code unit order; it equals code point order unless BOTH strings hold units ≥ U+D800.
-  if (!HIGH_UNIT.test(a) || !HIGH_UNIT.test(b)) return a < b ? -1 : 1;
-  const n = Math.min(a.length, b.length);
+  const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
-    if (x !== y) return unitKey(x) - unitKey(y);
+    if (x !== y) return x < 0xd800 && y < 0xd800 ? x - y : unitKey(x) - unitKey(y);
   }
   return a.length - b.length;
 }
