@@ -171,9 +171,12 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     const p = t.hostContentPath === null ? undefined : payloads[t.hostContentPath];
     if (p && (all || t.listingDigest === null || t.listingDigest !== p.listingDigest)) load.add(p.rootPath);
   }
-  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`);
+  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`).raw(true);
   const loadTorrentFiles = (): void => {
-    for (const t of torrents) if (t.files === null && t.hostContentPath !== null && load.has(t.hostContentPath)) t.files = tFiles.all(t.hash) as { name: string; size: number }[];
+    for (const t of torrents) {
+      if (t.files !== null || t.hostContentPath === null || !load.has(t.hostContentPath)) continue;
+      t.files = (tFiles.all(t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
+    }
   };
   // Listing mismatches must be loaded before detailNeeds runs: they decide whether a group is blocked.
   loadTorrentFiles();

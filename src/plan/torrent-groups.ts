@@ -220,7 +220,7 @@ export function decidePlacement(world: World, members: Member[], policy: Policy)
 
 /** Plan one sibling group. `members` are sorted (content path bytes, then hash); ids are assigned later. */
 export function planTorrentGroup(world: World, members: Member[], policy: Policy, state: PlanState): Omit<PlanGroup, 'id'> {
-  const { config, snapshot } = world;
+  const { config } = world;
   const primary = members[0]!;
   const hash = primary.payload?.payloadHash ?? null;
   const group: Omit<PlanGroup, 'id'> = {
@@ -298,7 +298,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   };
   const donorsByRel = new Map<string, CatalogFile[]>();
   for (const f of contentList) {
-    const cands = (snapshot.copiesBySha256[f.sha256] ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256);
+    const cands = (world.copies.get(f.sha256) ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256);
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = donorsByRel.size === contentList.length;

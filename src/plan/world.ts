@@ -1,6 +1,6 @@
 // Indexes of a CatalogSnapshot the planner needs: filesystems by id/name, roots, warm filesystems, freshness (pure).
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } from '../domain/snapshot.js';
 import { formatDuration } from '../domain/format-bytes.js';
 import { dirName, isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
@@ -18,6 +18,8 @@ export interface World {
   libraryProblems: string[];
   /** Every torrent's host content path (or mapped client spelling when sync found none), sorted, for hitchhiker checks. */
   contentPaths: string[];
+  /** snapshot.copiesBySha256 as a Map (a lookup in a record of many keys re-interns the key string every time). */
+  copies: Map<string, CatalogFile[]>;
 }
 
 export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now: number): World {
@@ -35,7 +37,8 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
   const spelled = (t: CatalogSnapshot['torrents'][number]): string | null =>
     t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
   const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
-  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths };
+  const copies = new Map(Object.entries(snapshot.copiesBySha256));
+  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw
   // spelling (an undeclared bind mount, say) is not a second library. A snapshot missing some is topped up with
