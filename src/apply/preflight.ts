@@ -40,6 +40,9 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
       const st = await deps.fs.lstat(f.path);
       if (!st) problems.push(`${g.id} (${g.title}): ${f.path} no longer exists`);
       else if (st.ino !== f.ino || st.size !== f.size || st.mtimeNs !== f.mtimeNs) problems.push(`${g.id} (${g.title}): ${f.path} changed (inode, size or mtime)`);
+      else if (f.nlink !== undefined && st.nlink !== f.nlink) {
+        problems.push(`${g.id} (${g.title}): ${f.path} now has ${st.nlink} link(s), planned with ${f.nlink} (a new hardlink may be an external consumer; refresh and plan again)`);
+      }
     }
     for (const t of g.fingerprint.torrents) {
       const l = live.get(t.hash.toLowerCase());

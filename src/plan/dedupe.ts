@@ -47,7 +47,7 @@ export function planDedupeGroups(world: World): Omit<PlanGroup, 'id'>[] {
       `keeping inode ${keeper.ino} at ${keeperPath} (${keeper.nlink} link${keeper.nlink === 1 ? '' : 's'}; the keeper has the most links, ties go to the lowest path); the other paths become hardlinks of it`,
     ];
     if (unknownLinks > 0) reasons.push(`${unknownLinks} inode(s) have links outside the scanned roots, so their bytes stay in use`);
-    const files = inodes.flatMap((i) => i.paths.map((p) => ({ path: p, ino: i.ino, size: d.size, mtimeNs: i.mtimeNs })));
+    const files = inodes.flatMap((i) => i.paths.map((p) => ({ path: p, ino: i.ino, size: d.size, mtimeNs: i.mtimeNs, nlink: i.nlink })));
     files.sort((a, b) => compareBytes(a.path, b.path));
     out.push({
       key: `dedupe:${fsName}:${d.sha256}:${d.size}`,

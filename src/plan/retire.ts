@@ -107,7 +107,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   if (checks.length > 0) return { ...group, reasons: checks };
 
   const step: RetireStep = { kind: 'retire', fs: srcFs, root: rel.sourceRoot, payloadHash: rel.payloadHash, keptRoot: rel.targetRoot, keptFs: dstFs, relocationId: rel.id, bytes: 0 };
-  const files = [...src.files!, ...(target?.files ?? [])].map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs }));
+  const files = [...src.files!, ...(target?.files ?? [])].map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs, nlink: f.nlink }));
   files.sort((a, b) => compareBytes(a.path, b.path));
   const ts = members.filter((t) => t !== undefined).map((t) => ({ hash: t.hash, phase: t.phase, clientSavePath: t.clientSavePath, clientContentPath: t.clientContentPath }));
   return {

@@ -166,7 +166,7 @@ function fileFingerprints(lists: readonly (readonly CatalogFile[])[]): FileFinge
         if (seen.has(f.path)) continue;
         seen.add(f.path);
       }
-      out.push({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs });
+      out.push({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs, nlink: f.nlink });
     }
   }
   return out.sort((a, b) => compareBytes(a.path, b.path));

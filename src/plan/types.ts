@@ -30,6 +30,12 @@ export interface FileFingerprint {
   ino: number;
   size: number;
   mtimeNs: string;
+  /**
+   * Link count the plan was made with (the catalog's). Apply refuses the plan when the disk differs: a link added since
+   * may be an external consumer (a library import), a link gone means the catalog no longer describes the disk.
+   * Absent in plans written before it existed (then not checked).
+   */
+  nlink?: number;
 }
 
 export interface TorrentFingerprint {

@@ -102,7 +102,7 @@ export function hashTreeSync(dir: string): Record<string, string> {
 
 export function fingerprint(p: string): FileFingerprint {
   const st = lstatSync(p, { bigint: true });
-  return { path: p, ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs.toString() };
+  return { path: p, ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs.toString(), nlink: Number(st.nlink) };
 }
 
 export function fileList(root: string): { relpath: string; size: number; sha256: string }[] {

@@ -123,16 +123,20 @@ describe('link-view', () => {
     const donor = path.join(w.stash, 'seeding', 'movies', 'M', 'm.mkv');
     writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
     const view = path.join(w.stash, 'seeding', 'cross-seed', 'trk', 'M', 'm.mkv');
-    const group: PlanGroup = {
+    // Fingerprinted as a plan made at that moment would be (the donor's link count grows with the first apply).
+    const group = (): PlanGroup => ({
       ...moveGroup('g1', w, path.dirname(donor), path.join(w.pool, 'x')),
       action: 'reuse',
       steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: path.dirname(view), links: [{ donor, path: view, size: 4096, sha256: sha256(bytesFor('m', 4096)) }] }],
-    };
-    const res = await applyPlan(testDeps(w), makePlan(w, [group]));
+    });
+    const first = group();
+    const res = await applyPlan(testDeps(w), makePlan(w, [first]));
     expect(res.status).toBe('succeeded');
     expect(lstatSync(view).ino).toBe(lstatSync(donor).ino);
     expect(hashallLeftovers(w.stash)).toEqual([]);
-    const again = await applyPlan(testDeps(w), makePlan(w, [group]));
+    // The first plan again is stale now: the donor gained the view's link since it was made.
+    await expect(applyPlan(testDeps(w), makePlan(w, [first]))).rejects.toMatchObject({ exitCode: 5 });
+    const again = await applyPlan(testDeps(w), makePlan(w, [group()]));
     expect(getRun(w.catalog.db, again.runId)!.groupRecords[0]!.steps[0]!.status).toBe('noop');
   });
 

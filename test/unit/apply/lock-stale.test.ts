@@ -1,7 +1,7 @@
 // The global lock (exit 4, stale detection, unlock) and stale saved plans (exit 5), in-process and through the CLI.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { acquireLock, isStale, readLock, releaseLock, unlockRun } from '../../../src/apply/lock.js';
@@ -141,5 +141,22 @@ describe('stale plans (exit 5)', () => {
     expect(err).toMatchObject({ exitCode: 5 });
     expect(existsSync(dst)).toBe(false);
     expect(readLock(w.catalog.db)).toBeNull(); // the lock is released after a refusal
+  });
+
+  it('refuses when a fingerprinted file gained a hardlink since planning (a new external consumer), touching nothing', async () => {
+    const { src, dst } = world();
+    const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
+    expect(plan.groups[0]!.fingerprint.files[0]).toMatchObject({ nlink: 1 });
+    const deps = { catalog: w.catalog, config: w.config, client: null, fs: realFsPort() };
+    await expect(preflight(plan, deps)).resolves.toBeUndefined();
+    const lib = path.join(w.stash, 'movies');
+    mkdirSync(lib, { recursive: true });
+    linkSync(path.join(src, 'a.bin'), path.join(lib, 'L.bin')); // same inode, size and mtime: only the link count tells
+    const before = hashTreeSync(src);
+    await expect(preflight(plan, deps)).rejects.toMatchObject({ exitCode: 5, message: expect.stringMatching(/a\.bin now has 2 link\(s\), planned with 1/) });
+    const err = await runApply({ ...common(), plan, planFile: null, planHash: null, command: 'stale' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: 5 });
+    expect(existsSync(dst)).toBe(false);
+    expect(hashTreeSync(src)).toEqual(before);
   });
 });
