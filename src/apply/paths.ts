@@ -1,6 +1,7 @@
 // Small path helpers for apply: containment, temp names, missing directories (effects only through FsPort).
 import path from 'node:path';
 import type { FsPort } from './fs-port.js';
+import { FsError } from '../errors.js';
 
 export function trimSlash(p: string): string {
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
@@ -61,4 +62,28 @@ export async function removeCreatedDirs(fs: FsPort, dirs: string[]): Promise<str
     }
   }
   return notes;
+}
+
+/**
+ * Entries under an existing directory `root` that are not among `planned` (relpaths), at most `limit`, depth first
+ * in name order; hashall's own temp names of run `runId` are not strangers. Putting a payload beside them would make
+ * two torrents' trees share a directory, so a step refuses instead. A root that is absent or no directory has none.
+ */
+export async function strangersUnder(fs: FsPort, root: string, planned: ReadonlySet<string>, runId: string, limit = 5): Promise<string[]> {
+  const top = await fs.lstat(root);
+  if (!top || top.kind !== 'dir') return [];
+  const ours = `.hashall-${runId}-`;
+  const out: string[] = [];
+  const stack = [''];
+  for (let seen = 0; stack.length && out.length < limit; seen++) {
+    if (seen > 1_000_000) throw new FsError(`${root} holds too many entries to check`, { path: root });
+    const rel = stack.pop()!;
+    for (const name of (await fs.readdir(rel ? path.join(root, rel) : root)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await fs.lstat(path.join(root, r));
+      if (st?.kind === 'dir') stack.push(r);
+      else if (st && !planned.has(r) && !name.startsWith(ours)) out.push(r);
+    }
+  }
+  return out.slice(0, limit);
 }

@@ -358,7 +358,10 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
       const path = filePathIn(root, kind, f.relpath);
       if (donor !== path) links.push({ donor, path, size: f.size, sha256: f.sha256 });
     }
-    if (links.length > 0) steps.push({ kind: 'link-view', fs: fsName, torrentHash: ms[0]!.torrent.hash, root, links });
+    if (links.length === 0) continue;
+    const view: LinkViewStep = { kind: 'link-view', fs: fsName, torrentHash: ms[0]!.torrent.hash, root, links };
+    if (kind === 'dir') view.expected = contentList.map((f) => f.relpath);
+    steps.push(view);
   }
   const maps = config.client?.pathMaps ?? [];
   for (const m of off) {

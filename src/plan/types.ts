@@ -69,6 +69,12 @@ export interface LinkViewStep {
   /** Canonical host path of the view's content root (what content_path will become). */
   root: string;
   links: { donor: string; path: string; size: number; sha256: string }[];
+  /**
+   * Relpaths (under `root`) of every file the view holds when built, linked now or already in place. Apply refuses
+   * the step when `root` already holds anything else (two torrents' trees never share a directory). Absent for a
+   * single-file view (its root is the file) and in plans written before it existed (then not checked).
+   */
+  expected?: string[];
 }
 
 /** Repoint one torrent at its view: pause → setLocation → recheck → confirm → resume if it was running. */

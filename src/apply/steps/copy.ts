@@ -5,7 +5,7 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { missingDirs, removeCreatedDirs, tempName } from '../paths.js';
+import { missingDirs, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface CopyFileUndo {
@@ -41,27 +41,9 @@ async function targetState(ctx: StepContext, dst: string, f: CopyStep['files'][n
   });
 }
 
-/**
- * Entries under an existing target directory that are not files of this payload (relpaths, at most `limit`). Copying
- * beside them would put two torrents' trees in one directory (a hitchhiker), so the group is refused instead.
- */
-async function strangers(step: CopyStep, ctx: StepContext, limit = 5): Promise<string[]> {
-  const root = await ctx.fs.lstat(step.toRoot);
-  if (!root || root.kind !== 'dir') return [];
-  const planned = new Set(step.files.map((f) => f.relpath));
-  const out: string[] = [];
-  const stack = [''];
-  for (let seen = 0; stack.length && out.length < limit; seen++) {
-    if (seen > 1_000_000) throw new FsError(`${step.toRoot} holds too many entries to check`, { path: step.toRoot });
-    const rel = stack.pop()!;
-    for (const name of (await ctx.fs.readdir(rel ? path.join(step.toRoot, rel) : step.toRoot)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = await ctx.fs.lstat(path.join(step.toRoot, r));
-      if (st?.kind === 'dir') stack.push(r);
-      else if (st && !planned.has(r)) out.push(r);
-    }
-  }
-  return out.slice(0, limit);
+/** Entries under an existing target directory that are not files of this payload (see strangersUnder). */
+function strangers(step: CopyStep, ctx: StepContext): Promise<string[]> {
+  return strangersUnder(ctx.fs, step.toRoot, new Set(step.files.map((f) => f.relpath)), ctx.runId);
 }
 
 export const copyStep: StepHandler<CopyStep> = {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { missingDirs, removeCreatedDirs, tempName } from '../paths.js';
+import { missingDirs, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface LinkUndo extends UndoData {
@@ -38,6 +38,16 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
   describe: (s) => `link view of ${s.torrentHash.slice(0, 8)} at ${s.root} (${s.links.length} hardlink(s))`,
 
   async check(step, ctx) {
+    if (step.expected) {
+      const others = await strangersUnder(ctx.fs, step.root, new Set(step.expected), ctx.runId);
+      if (others.length) {
+        throw new FsError(`refusing to build the view in ${step.root}: it already holds files that are not part of this torrent (${others.join(', ')}) — hashall never puts two torrents' trees in one directory`, {
+          code: 'EEXIST',
+          path: step.root,
+          hint: 'move those files away, or re-plan so the view gets its own directory',
+        });
+      }
+    }
     let same = 0;
     for (const l of step.links) {
       const d = await donorStat(ctx, l);

@@ -140,6 +140,27 @@ describe('link-view', () => {
     expect(getRun(w.catalog.db, again.runId)!.groupRecords[0]!.steps[0]!.status).toBe('noop');
   });
 
+  it('refuses to build a view in a directory that already holds another torrent\'s file: nothing linked, the stranger untouched', async () => {
+    w = makeApplyWorld();
+    const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
+    writeTree(donorDir, { 'm.mkv': bytesFor('m', 4096), 'm.nfo': bytesFor('n', 10) });
+    const viewRoot = path.join(w.stash, 'seeding', 'cross-seed', 'trk', 'M');
+    writeTree(viewRoot, { 'other.mkv': bytesFor('other', 2048) }); // arrived after planning
+    const links = ['m.mkv', 'm.nfo'].map((f) => ({ donor: path.join(donorDir, f), path: path.join(viewRoot, f), size: lstatSync(path.join(donorDir, f)).size, sha256: 'x' }));
+    const group: PlanGroup = {
+      ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')),
+      action: 'reuse',
+      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links, expected: ['m.mkv', 'm.nfo'] }],
+    };
+    const before = { donor: hashTreeSync(donorDir), view: hashTreeSync(viewRoot) };
+    const res = await applyPlan(testDeps(w), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/already holds files that are not part of this torrent \(other\.mkv\)/);
+    expect(hashTreeSync(viewRoot)).toEqual(before.view); // no link made beside the stranger
+    expect(hashTreeSync(donorDir)).toEqual(before.donor);
+    expect(hashallLeftovers(w.stash)).toEqual([]);
+  });
+
   it('a real EXDEV across a bind mount of the same filesystem fails the group and removes the directories it made', async () => {
     w = makeApplyWorld();
     const donor = path.join(w.stash, 'seeding', 'M', 'm.mkv');
