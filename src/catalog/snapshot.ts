@@ -178,10 +178,10 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       t.files = (tFiles.all(t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
     }
   };
-  // Listing mismatches must be loaded before detailNeeds runs: they decide whether a group is blocked.
+  // Client file lists only where they differ from the payload's (the planner says what differs) — before detailNeeds
+  // runs, as they decide whether a group is blocked. A torrent whose digest matches lists exactly its payload's files.
   loadTorrentFiles();
   if (!all) for (const p of detailNeeds(config, snapshot, opts.now, load)) load.add(p);
-  loadTorrentFiles();
 
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
   // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors.

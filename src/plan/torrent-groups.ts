@@ -260,8 +260,9 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   if (d.outcome !== 'act' || hash === null) return blocked(['payload hash unknown']); // decidePlacement returned every other outcome above
   const off = d.off;
   const target = world.fsByName.get(fsName);
-  // From here on the group acts: it needs every file list (the reader loads them for the groups detailNeeds names).
-  const unloaded = ready.filter((m) => m.payload.files === null || m.torrent.files === null);
+  // From here on the group acts: it needs its payloads' file lists (the reader loads them for the groups detailNeeds
+  // names). Client file lists are not needed: every ready torrent lists exactly its payload's files (mapTorrentFiles).
+  const unloaded = ready.filter((m) => m.payload.files === null);
   if (unloaded.length > 0) {
     return blocked([`the file lists of "${unloaded[0]!.torrent.name}" were not loaded with the catalog snapshot, so nothing can be planned for it (plan again)`]);
   }
@@ -379,7 +380,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
       expectedContentPath: expected,
       hostFrom: m.payload.rootPath,
       hostTo: root,
-      bytes: sizeOf(m.torrent.files!),
+      bytes: m.payload.bytes, // = the torrent's file sizes: mapTorrentFiles proved the lists equal
     };
     steps.push(step);
   }

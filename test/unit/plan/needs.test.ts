@@ -6,7 +6,7 @@ import { detailNeeds } from '../../../src/plan/needs.js';
 import { showcaseInput } from '../render/showcase.js';
 import { SnapshotBuilder, baseConfig, movieFiles, rule, NOW, STASH_SEED } from './fixtures.js';
 
-/** What readSnapshot hands the planner: file lists (and donor copies) only for relocations, listing mismatches and detailNeeds. */
+/** What readSnapshot hands the planner: payload file lists (and donor copies) only for relocations, listing mismatches and detailNeeds; client lists only for mismatches. */
 function trimmed(config: Parameters<typeof detailNeeds>[0], full: CatalogSnapshot, now: number): CatalogSnapshot {
   const snap: CatalogSnapshot = structuredClone(full);
   const load = new Set<string>();
@@ -19,7 +19,6 @@ function trimmed(config: Parameters<typeof detailNeeds>[0], full: CatalogSnapsho
   for (const t of snap.torrents) if (t.hostContentPath === null || !load.has(t.hostContentPath)) t.files = null;
   for (const p of detailNeeds(config, snap, now, load)) load.add(p);
   for (const p of Object.values(snap.payloads)) if (load.has(p.rootPath)) p.files = full.payloads[p.rootPath]!.files;
-  for (const t of snap.torrents) if (t.hostContentPath !== null && load.has(t.hostContentPath)) t.files = full.torrents.find((x) => x.hash === t.hash)!.files;
   return snap;
 }
 
