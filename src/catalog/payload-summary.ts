@@ -69,13 +69,16 @@ export function summaryConsumers(s: PayloadSummary, seedingRoots: readonly strin
   return consumerVerdict({ fsId: s.fsId, fileCount: s.fileCount, files, linksOf: (f) => [f.path, ...(byPath.get(f.path) ?? [])], seedingRoots, libraries });
 }
 
-/** The filesystem a payload root lies on: the one its torrent row names when that still holds it, else the longest mount (config-named first). */
 export interface PayloadRootSet {
   /** Sorted by root path; each root with the filesystem row holding it. */
   roots: [string, FilesystemRow][];
 }
 
-/** Every payload root the snapshot covers — each active torrent's content path, each unretired relocation's source and target. */
+/**
+ * Every payload root the snapshot covers — each active torrent's content path, each unretired relocation's source and
+ * target — with the filesystem holding it: the one its torrent row names while that still holds it, else the longest
+ * mount (config-named filesystems first).
+ */
 export function payloadRoots(
   fsRows: readonly FilesystemRow[],
   config: HashallConfig,

@@ -4,8 +4,7 @@
 // computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
 // can act on (detailNeeds), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotPayload, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
-import type { TorrentPhase } from '../clients/types.js';
+import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotPayload, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { targetCandidates } from '../plan/target-path.js';
 import { detailNeeds } from '../plan/needs.js';
@@ -15,7 +14,7 @@ import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.j
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
 import { computeDupes, dupesKey, payloadRoots, readRelocations, storedDupes, storedSummaries, summarize, summaryConsumers } from './payload-summary.js';
-import type { TorrentRow } from './torrent-row.js';
+import { readActiveTorrents } from './torrent-row.js';
 
 export interface ReadSnapshotOptions {
   /** Epoch ms of the read (kept for callers that plan at the same instant; the reader itself needs no clock). */
@@ -79,42 +78,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const libraries: LibraryScanState[] = roots.filter((r) => r.kind === 'library').map((r) => ({ path: r.path, fsId: r.fsId, scanned: r.lastScanAt !== null }));
 
   // Torrents (active only); their client file lists are read below, only where the planner needs them.
-  // Raw rows with named columns: row objects of ~30 keys cost more than the whole planning of a group.
-  const T = [
-    'hash', 'name', 'category', 'tags', 'tracker', 'phase', 'raw_state', 'running', 'progress', 'amount_left', 'size', 'auto_tmm', 'added_on', 'completion_on',
-    'seeding_time', 'client_save_path', 'client_content_path', 'client_download_path', 'host_content_path', 'unmapped_reason', 'listing_digest', 'synced_at', 'fs_id',
-  ] as const;
-  const at = Object.fromEntries(T.map((c, i) => [c, i])) as Record<(typeof T)[number], number>;
-  const raw = db.prepare(`SELECT ${T.join(', ')} FROM torrents WHERE status = 'active' ORDER BY hash`).raw(true).all() as unknown[][];
-  const tRows: Pick<TorrentRow, 'host_content_path' | 'fs_id'>[] = [];
-  const torrents: SnapshotTorrent[] = raw.map((v) => {
-    tRows.push({ host_content_path: v[at.host_content_path] as string | null, fs_id: v[at.fs_id] as number | null });
-    return {
-      hash: v[at.hash] as string,
-      name: v[at.name] as string,
-      category: v[at.category] as string,
-      tags: v[at.tags] === '[]' ? [] : (JSON.parse(v[at.tags] as string) as string[]),
-      tracker: v[at.tracker] as string | null,
-      phase: v[at.phase] as TorrentPhase,
-      rawState: v[at.raw_state] as string,
-      running: v[at.running] === 1,
-      progress: v[at.progress] as number,
-      amountLeft: v[at.amount_left] as number,
-      size: v[at.size] as number,
-      autoTmm: v[at.auto_tmm] === 1,
-      addedOn: v[at.added_on] as number | null,
-      completionOn: v[at.completion_on] as number | null,
-      seedingTimeSec: v[at.seeding_time] as number,
-      clientSavePath: v[at.client_save_path] as string,
-      clientContentPath: v[at.client_content_path] as string,
-      clientDownloadPath: v[at.client_download_path] as string,
-      hostContentPath: v[at.host_content_path] as string | null,
-      unmappedReason: v[at.unmapped_reason] as string | null,
-      files: null,
-      listingDigest: (v[at.listing_digest] as string | null) ?? null,
-      syncedAt: v[at.synced_at] as number,
-    };
-  });
+  const { torrents, rows: tRows } = readActiveTorrents(catalog);
   const relocations: SnapshotRelocation[] = readRelocations(catalog, named);
 
   // Every payload from its summary: stored by the last sync when nothing changed since, else computed from its rows.

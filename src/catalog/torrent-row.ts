@@ -1,4 +1,7 @@
-// The row type of the catalog's `torrents` table (migration 002), shared by the sync that writes it and the readers.
+// The catalog's `torrents` rows (migrations 2 and 5): the row type the sync writes, and the snapshot's read of them.
+import type { TorrentPhase } from '../clients/types.js';
+import type { SnapshotTorrent } from '../domain/snapshot.js';
+import type { CatalogDb } from './db.js';
 import type { DataStatus } from './torrent-resolve.js';
 
 /** One `torrents` row as better-sqlite3 returns it (`SELECT *` adds first_seen/removed_at, unused here). */
@@ -34,4 +37,48 @@ export interface TorrentRow {
   listing_digest: string | null;
   status: 'active' | 'removed';
   synced_at: number;
+}
+
+const SNAPSHOT_COLUMNS = [
+  'hash', 'name', 'category', 'tags', 'tracker', 'phase', 'raw_state', 'running', 'progress', 'amount_left', 'size', 'auto_tmm', 'added_on', 'completion_on',
+  'seeding_time', 'client_save_path', 'client_content_path', 'client_download_path', 'host_content_path', 'unmapped_reason', 'listing_digest', 'synced_at', 'fs_id',
+] as const;
+
+/**
+ * Every active torrent as the snapshot carries it (client file lists not loaded), by hash, with the row fields the
+ * reader needs besides. Raw rows with named columns: row objects of ~30 keys cost more than planning a group.
+ */
+export function readActiveTorrents(catalog: CatalogDb): { torrents: SnapshotTorrent[]; rows: Pick<TorrentRow, 'host_content_path' | 'fs_id'>[] } {
+  const at = Object.fromEntries(SNAPSHOT_COLUMNS.map((c, i) => [c, i])) as Record<(typeof SNAPSHOT_COLUMNS)[number], number>;
+  const raw = catalog.db.prepare(`SELECT ${SNAPSHOT_COLUMNS.join(', ')} FROM torrents WHERE status = 'active' ORDER BY hash`).raw(true).all() as unknown[][];
+  const rows: Pick<TorrentRow, 'host_content_path' | 'fs_id'>[] = [];
+  const torrents = raw.map((v): SnapshotTorrent => {
+    rows.push({ host_content_path: v[at.host_content_path] as string | null, fs_id: v[at.fs_id] as number | null });
+    return {
+      hash: v[at.hash] as string,
+      name: v[at.name] as string,
+      category: v[at.category] as string,
+      tags: v[at.tags] === '[]' ? [] : (JSON.parse(v[at.tags] as string) as string[]),
+      tracker: v[at.tracker] as string | null,
+      phase: v[at.phase] as TorrentPhase,
+      rawState: v[at.raw_state] as string,
+      running: v[at.running] === 1,
+      progress: v[at.progress] as number,
+      amountLeft: v[at.amount_left] as number,
+      size: v[at.size] as number,
+      autoTmm: v[at.auto_tmm] === 1,
+      addedOn: v[at.added_on] as number | null,
+      completionOn: v[at.completion_on] as number | null,
+      seedingTimeSec: v[at.seeding_time] as number,
+      clientSavePath: v[at.client_save_path] as string,
+      clientContentPath: v[at.client_content_path] as string,
+      clientDownloadPath: v[at.client_download_path] as string,
+      hostContentPath: v[at.host_content_path] as string | null,
+      unmappedReason: v[at.unmapped_reason] as string | null,
+      files: null,
+      listingDigest: (v[at.listing_digest] as string | null) ?? null,
+      syncedAt: v[at.synced_at] as number,
+    };
+  });
+  return { torrents, rows };
 }
