@@ -135,16 +135,14 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     const p = t.hostContentPath === null ? undefined : payloads[t.hostContentPath];
     if (p && (all || t.listingDigest === null || t.listingDigest !== p.listingDigest)) load.add(p.rootPath);
   }
+  // Client file lists only where they differ from the payload's (the planner says what differs), read before
+  // detailNeeds runs, as they decide whether a group is blocked. A torrent whose digest matches lists exactly its
+  // payload's files, so acting groups need no client list.
   const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`).raw(true);
-  const loadTorrentFiles = (): void => {
-    for (const t of torrents) {
-      if (t.files !== null || t.hostContentPath === null || !load.has(t.hostContentPath)) continue;
-      t.files = (tFiles.all(t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
-    }
-  };
-  // Client file lists only where they differ from the payload's (the planner says what differs) — before detailNeeds
-  // runs, as they decide whether a group is blocked. A torrent whose digest matches lists exactly its payload's files.
-  loadTorrentFiles();
+  for (const t of torrents) {
+    if (t.hostContentPath === null || !load.has(t.hostContentPath)) continue;
+    t.files = (tFiles.all(t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
+  }
   if (!all) for (const p of detailNeeds(config, snapshot, opts.now, load)) load.add(p);
 
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
