@@ -17,7 +17,10 @@ import { computeDupes, dupesKey, payloadRoots, readRelocations, storedDupes, sto
 import { readActiveTorrents } from './torrent-row.js';
 
 export interface ReadSnapshotOptions {
-  /** Epoch ms of the read (kept for callers that plan at the same instant; the reader itself needs no clock). */
+  /**
+   * Epoch ms the plan will be built for: detailNeeds decides with it which groups act (scan ages, observation
+   * windows). Pass buildPlan the same instant; a different one is safe (a group acting without its lists is blocked).
+   */
   now: number;
   /** lstat payload files for live link counts and inode drift (default true). */
   liveCheck?: boolean;
