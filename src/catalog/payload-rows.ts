@@ -122,7 +122,13 @@ export function payloadBulkReader(catalog: CatalogDb) {
     under: db.prepare(`${COPIES} WHERE p.fs_id = ? AND p.status = 'active' AND p.path >= ? AND p.path < ? ${ORDER}`).raw(true),
     all: db.prepare(`${COPIES} WHERE p.fs_id = ? AND p.status = 'active' ${ORDER}`).raw(true),
   };
-  type Stmts = typeof fileStmts;
+  const COPIED = `SELECT count(*) FROM files p WHERE p.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM files o INDEXED BY files_sha WHERE o.sha256 = p.sha256 AND o.id <> p.id AND o.status = 'active')`;
+  const copiedStmts = {
+    one: db.prepare(`${COPIED} AND p.fs_id = ? AND p.path = ? AND p.status = 'active'`).pluck(),
+    under: db.prepare(`${COPIED} AND p.fs_id = ? AND p.status = 'active' AND p.path >= ? AND p.path < ?`).pluck(),
+    all: db.prepare(`${COPIED} AND p.fs_id = ? AND p.status = 'active'`).pluck(),
+  };
+  type Stmts = typeof fileStmts | typeof copiedStmts;
   const query = (s: Stmts, fsId: number, rel: string, single: boolean): unknown[] => {
     if (single) return s.one.all(fsId, rel);
     const range = prefixRange(rel);
@@ -162,6 +168,10 @@ export function payloadBulkReader(catalog: CatalogDb) {
         else otherLinks.set(own, [abs]);
       }
       return { kind: single ? 'file' : 'dir', files, otherLinks, ids };
+    },
+    /** How many files of the payload (as `resolve` read it) hold content that some OTHER active row also holds. */
+    copiedCount(fsId: number, rel: string, payload: BulkPayload): number {
+      return (query(copiedStmts, fsId, rel, payload.kind === 'file') as number[])[0] ?? 0;
     },
     /**
      * Every active file holding the content of some file of `payload` (read by `resolve` from this reader), by

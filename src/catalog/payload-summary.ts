@@ -33,10 +33,12 @@ export interface PayloadSummary {
   payloadHash: string | null;
   listingDigest: string;
   linked: LinkedFile[];
+  /** Files whose content some other active row also holds; 0 = its files are their content's only copies; null = not counted. */
+  copied: number | null;
 }
 
 /** The summary of a payload read by payloadBulkReader.resolve. */
-export function summarize(rootPath: string, fsId: number, bulk: BulkPayload): PayloadSummary {
+export function summarize(rootPath: string, fsId: number, bulk: BulkPayload, copied: number | null = null): PayloadSummary {
   let bytes = 0;
   let missing = 0;
   const linked: LinkedFile[] = [];
@@ -56,6 +58,7 @@ export function summarize(rootPath: string, fsId: number, bulk: BulkPayload): Pa
     payloadHash: payloadHash(bulk.files),
     listingDigest: listingDigest(bulk.files),
     linked,
+    copied,
   };
 }
 
@@ -143,7 +146,7 @@ function tableExists(catalog: CatalogDb, name: string): boolean {
 /** The stored summaries, keyed by root path, when they were computed at the current serial; null when stale or absent. */
 export function storedSummaries(catalog: CatalogDb): Map<string, PayloadSummary> | null {
   if (!tableExists(catalog, 'payload_summaries') || metaNumber(catalog, 'summaries_serial') !== catalog.serial()) return null;
-  const rows = catalog.db.prepare(`SELECT fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked FROM payload_summaries`).raw(true).all() as [
+  const rows = catalog.db.prepare(`SELECT fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked, copied FROM payload_summaries`).raw(true).all() as [
     number,
     string,
     'file' | 'dir',
@@ -153,6 +156,7 @@ export function storedSummaries(catalog: CatalogDb): Map<string, PayloadSummary>
     string | null,
     string,
     string,
+    number | null,
   ][];
   const out = new Map<string, PayloadSummary>();
   for (const r of rows) {
@@ -166,6 +170,7 @@ export function storedSummaries(catalog: CatalogDb): Map<string, PayloadSummary>
       payloadHash: r[6],
       listingDigest: r[7],
       linked: r[8] === '[]' ? [] : (JSON.parse(r[8]) as LinkedFile[]),
+      copied: r[9],
     });
   }
   return out;
@@ -227,15 +232,16 @@ export function storeSummaries(catalog: CatalogDb, config: HashallConfig): { pay
   const relocations = readRelocations(catalog, named);
   const reader = payloadBulkReader(catalog);
   const ins = db.prepare(
-    `INSERT INTO payload_summaries (fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO payload_summaries (fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked, copied) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.prepare(`DELETE FROM payload_summaries`).run();
   let n = 0;
   for (const [rootPath, fs] of payloadRoots(fsRows, config, torrents, relocations).roots) {
-    const bulk = reader.resolve(fs.id, fs.preferred_mount, relToMount(rootPath, fs.preferred_mount));
+    const rel = relToMount(rootPath, fs.preferred_mount);
+    const bulk = reader.resolve(fs.id, fs.preferred_mount, rel);
     if (!bulk) continue;
-    const s = summarize(rootPath, fs.id, bulk);
-    ins.run(s.fsId, s.rootPath, s.kind, s.fileCount, s.bytes, s.missingHashes, s.payloadHash, s.listingDigest, JSON.stringify(s.linked));
+    const s = summarize(rootPath, fs.id, bulk, reader.copiedCount(fs.id, rel, bulk));
+    ins.run(s.fsId, s.rootPath, s.kind, s.fileCount, s.bytes, s.missingHashes, s.payloadHash, s.listingDigest, JSON.stringify(s.linked), s.copied);
     n += 1;
   }
   const dupes = computeDupes(catalog, config, named);

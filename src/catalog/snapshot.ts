@@ -89,6 +89,8 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const stored = storedSummaries(catalog);
   const bulkOf = new Map<string, BulkPayload>();
   const fsOf = new Map<string, FilesystemRow>();
+  // Payloads whose files are, by their summary, their content's only copies: no donor lookup (see copiesBySha256).
+  const uncopied = new Set<string>();
   const payloads: Record<string, SnapshotPayload> = {};
   for (const [rootPath, fs] of payloadRoots(fsRows, config, tRows, relocations).roots) {
     let s = stored?.get(rootPath);
@@ -99,6 +101,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       s = summarize(rootPath, fs.id, bulk);
     }
     fsOf.set(rootPath, fs);
+    if (s.copied === 0) uncopied.add(rootPath);
     payloads[rootPath] = {
       rootPath,
       fsId: fs.id,
@@ -186,6 +189,11 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
         return others ? [f.path, ...others] : [f.path];
       };
       payload.consumers = consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live });
+    }
+    if (uncopied.has(rootPath)) {
+      // No other row holds their content: each file is its content's only copy (what reader.copies would find).
+      for (const f of files) if (f.sha256 !== null && !known(f.sha256)) solos.push(f);
+      continue;
     }
     const found = reader.copies(bulk, fs.id, rel, mountOf, known);
     if (live) {

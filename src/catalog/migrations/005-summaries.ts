@@ -7,7 +7,8 @@ import type { Migration } from './index.js';
  * scan, sync or apply since makes it recompute them from file rows (src/catalog/payload-summary.ts).
  * payload_summaries — one row per payload root (canonical host path) the sync saw: counts, bytes, files without a
  *   full hash, payload hash, listing digest (src/domain/listing.ts), and `linked`: JSON of the files whose inode
- *   has another active row or more than one link, with those other paths (all an external-consumer verdict needs).
+ *   has another active row or more than one link, with those other paths (all an external-consumer verdict needs), and
+ *   `copied`: how many files hold content some other active row also holds (0 = no donor lookup needed).
  * dupe_summaries — same-filesystem duplicate groups of the dedupe filesystems (meta `dupes_serial`, `dupes_key`).
  * torrents.listing_digest — clientListingDigest of the torrent's file list as synced; NULL when it does not map.
  */
@@ -26,6 +27,7 @@ CREATE TABLE payload_summaries (
   payload_hash TEXT,
   listing_digest TEXT NOT NULL,
   linked TEXT NOT NULL,
+  copied INTEGER,
   PRIMARY KEY (fs_id, root)
 ) STRICT;
 CREATE TABLE dupe_summaries (

@@ -16,6 +16,7 @@ describe('payload summaries', () => {
   let catalog: CatalogDb;
   let linked: string;
   let plain: string;
+  let solo: string;
 
   /** Everything of a payload but its file list (which readSnapshot loads only where the planner needs it). */
   const summaryOf = (s: CatalogSnapshot) =>
@@ -35,14 +36,18 @@ describe('payload summaries', () => {
     linkSync(path.join(linked, 'a.mkv'), path.join(w.library, 'a.mkv')); // an external consumer
     writeFileSync(path.join(plain, 'b.mkv'), Buffer.alloc(30_000, 2));
     writeFileSync(path.join(plain, 'b copy.mkv'), Buffer.alloc(30_000, 2)); // a same-filesystem duplicate
+    solo = path.join(w.seedS, 'movies/Solo');
+    mkdirSync(solo, { recursive: true });
+    writeFileSync(path.join(solo, 'c.mkv'), Buffer.alloc(25_000, 5)); // content held nowhere else
     await scan(w, catalog, config);
     linked = realpathSync(linked);
     plain = realpathSync(plain);
+    solo = realpathSync(solo);
     // Relocation rows put both payloads into the snapshot without a client (their sources are payloads).
     const ins = catalog.db.prepare(
       `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at) VALUES (?, 'stash', ?, 'pool', ?, '[]', NULL, ?)`,
     );
-    for (const src of [linked, plain]) ins.run('0'.repeat(64), src, path.join(realpathSync(w.seedP), 'movies', path.basename(src)), w.clock.t);
+    for (const src of [linked, plain, solo]) ins.run('0'.repeat(64), src, path.join(realpathSync(w.seedP), 'movies', path.basename(src)), w.clock.t);
   }, 60_000);
 
   afterAll(() => {
@@ -53,13 +58,19 @@ describe('payload summaries', () => {
   it('are stored for the current serial and equal what readSnapshot computes from the rows', () => {
     const fromRows = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false });
     expect(storedSummaries(catalog)).toBeNull(); // nothing stored yet: the reader computed them
-    expect(store().payloads).toBe(2);
+    expect(store().payloads).toBe(3);
     const stored = storedSummaries(catalog);
     expect(stored).not.toBeNull();
     expect(stored!.get(linked)).toMatchObject({ fileCount: 2, missingHashes: 0, linked: [{ path: path.join(linked, 'a.mkv'), nlink: 2, links: [path.join(w.library, 'a.mkv')] }] });
     expect(stored!.get(plain)!.linked).toEqual([]);
+    // Files whose content another row also holds: the library link, the duplicate pair, nothing for the solo.
+    expect([linked, plain, solo].map((p) => stored!.get(p)!.copied)).toEqual([1, 2, 0]);
     const fromStore = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false });
     expect(summaryOf(fromStore)).toEqual(summaryOf(fromRows));
+    // Donor copies: the same whether looked up (linked, plain) or known to be none (solo, skipped by its summary).
+    expect(fromStore.copiesBySha256).toEqual(fromRows.copiesBySha256);
+    expect(Object.keys(fromStore.copiesBySha256)).toHaveLength(2);
+    for (const p of [linked, plain, solo]) expect(fromStore.payloads[p]!.files).toEqual(fromRows.payloads[p]!.files);
     expect(fromStore.payloads[linked]!.consumers).toMatchObject({ status: 'some', paths: [path.join(w.library, 'a.mkv')] });
     expect(fromStore.dupes).toEqual(fromRows.dupes);
     expect(fromStore.dupes).toHaveLength(1);
