@@ -30,6 +30,17 @@ export interface ReadSnapshotOptions {
    * every payload's and torrent's (reports and tests that inspect them).
    */
   files?: 'needed' | 'all';
+  /** Filled with how the read went (for a hint when planning had to re-read every payload). */
+  stats?: SnapshotReadStats;
+}
+
+export interface SnapshotReadStats {
+  /** Payloads in the snapshot. */
+  payloads: number;
+  /** Payloads whose summary was computed from file rows (not stored by the last sync at this serial). */
+  computed: number;
+  /** Payloads whose file lists were loaded. */
+  loaded: number;
 }
 
 interface ScanRootRow {
@@ -215,6 +226,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // A sole copy that changed on disk is no donor: its key stays, empty, so the planner does not fall back to it.
   if (stale.size > 0) for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
   snapshot.copiesBySha256 = copiesBySha256;
+  if (opts.stats) Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size });
   snapshot.occupiedPaths = readOccupancy(catalog, config, snapshot, fsFor, ctx);
   return snapshot;
 }

@@ -6,7 +6,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { setExitCode } from '../exit.js';
 import { refresh } from '../refresh.js';
 import { openCatalog } from '../../catalog/db.js';
-import { readSnapshot } from '../../catalog/snapshot.js';
+import { readSnapshot, type SnapshotReadStats } from '../../catalog/snapshot.js';
 import { clientFromConfig } from '../../clients/from-config.js';
 import type { HashallConfig } from '../../config/types.js';
 import { buildPlan, hasChanges } from '../../plan/build.js';
@@ -22,6 +22,9 @@ export interface PlanOpts extends ConfigOptionValues {
   detailedExitcode?: boolean;
   refresh?: boolean;
 }
+
+/** Payloads re-read from file rows at which `plan` suggests a sync (below it, reading them costs well under a second). */
+const SUMMARY_HINT_AT = 1000;
 
 /** Refresh (unless told not to) and compute a plan; the shared front half of `plan` and `apply` without a file. */
 export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { refresh: boolean }): Promise<Plan> {
@@ -43,7 +46,14 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
       }
     }
     const now = ctx.now();
-    const snapshot = readSnapshot(catalog, config, { now });
+    const stats: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
+    const snapshot = readSnapshot(catalog, config, { now, stats });
+    if (stats.computed >= SUMMARY_HINT_AT) {
+      ctx.stderr.write(
+        `note: the catalog changed since the last sync, so ${stats.computed} of ${stats.payloads} payloads were read file by file; ` +
+          '`hashall sync` (or a plan with refresh) stores their summaries and makes the next plan fast\n',
+      );
+    }
     return buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
   } finally {
     catalog.close();

@@ -56,8 +56,10 @@ describe('payload summaries', () => {
   });
 
   it('are stored for the current serial and equal what readSnapshot computes from the rows', () => {
-    const fromRows = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false });
+    const rowStats = { payloads: 0, computed: 0, loaded: 0 };
+    const fromRows = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, stats: rowStats });
     expect(storedSummaries(catalog)).toBeNull(); // nothing stored yet: the reader computed them
+    expect(rowStats).toEqual({ payloads: 3, computed: 3, loaded: 3 }); // relocation sources are always loaded
     expect(store().payloads).toBe(3);
     const stored = storedSummaries(catalog);
     expect(stored).not.toBeNull();
@@ -65,7 +67,9 @@ describe('payload summaries', () => {
     expect(stored!.get(plain)!.linked).toEqual([]);
     // Files whose content another row also holds: the library link, the duplicate pair, nothing for the solo.
     expect([linked, plain, solo].map((p) => stored!.get(p)!.copied)).toEqual([1, 2, 0]);
-    const fromStore = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false });
+    const storeStats = { payloads: 0, computed: 0, loaded: 0 };
+    const fromStore = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, stats: storeStats });
+    expect(storeStats).toEqual({ payloads: 3, computed: 0, loaded: 3 });
     expect(summaryOf(fromStore)).toEqual(summaryOf(fromRows));
     // Donor copies: the same whether looked up (linked, plain) or known to be none (solo, skipped by its summary).
     expect(fromStore.copiesBySha256).toEqual(fromRows.copiesBySha256);
