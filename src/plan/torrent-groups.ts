@@ -157,6 +157,7 @@ function resolveRoot(world: World, state: PlanState, root: string, hash: string,
   return { root: null, note: null, problem: `both ${root} and ${alt} already hold different content` };
 }
 
+/** Fingerprints of every file of the lists, once each, in path byte order (one payload's list already is: sorted by relpath under one root). */
 function fileFingerprints(lists: readonly (readonly CatalogFile[])[]): FileFingerprint[] {
   const out: FileFingerprint[] = [];
   const seen = lists.length > 1 ? new Set<string>() : null;
@@ -169,7 +170,7 @@ function fileFingerprints(lists: readonly (readonly CatalogFile[])[]): FileFinge
       out.push({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs, nlink: f.nlink });
     }
   }
-  return out.sort((a, b) => compareBytes(a.path, b.path));
+  return lists.length === 1 ? out : out.sort((a, b) => compareBytes(a.path, b.path));
 }
 
 function torrentFingerprints(members: Member[]): GroupFingerprint['torrents'] {
@@ -276,7 +277,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const kind = primary.payload!.kind;
   const content = new Map<string, ContentFile>();
   for (const f of primary.payload!.files!) content.set(f.relpath, { relpath: f.relpath, size: f.size, sha256: f.sha256! });
-  const contentList = [...content.values()].sort((a, b) => compareBytes(a.relpath, b.relpath));
+  const contentList = [...content.values()]; // in relpath byte order, as SnapshotPayload.files is
   const bytes = sizeOf(contentList);
 
   // Donors already on the target filesystem, per file. A sha256 without a key in the snapshot has no copy other

@@ -2,7 +2,7 @@
 import type { HashallConfig, PlacementRule, CategoryConfig } from '../../../src/config/types.js';
 import type { CatalogFile, CatalogSnapshot, ConsumerStatus, DupeGroup, PayloadFile, SnapshotPayload, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../../../src/domain/snapshot.js';
 import type { TorrentPhase } from '../../../src/clients/types.js';
-import { payloadHash } from '../../../src/domain/payload-hash.js';
+import { compareBytes, payloadHash } from '../../../src/domain/payload-hash.js';
 import { clientListingDigest, listingDigest } from '../../../src/domain/listing.js';
 import { baseName, dirName, isAtOrUnder, relativeTo } from '../../../src/domain/path-string.js';
 import { hostToClient } from '../../../src/plan/client-spelling.js';
@@ -219,7 +219,8 @@ export class SnapshotBuilder {
       const spec = this.payloadSpecs.get(root) ?? { kind: 'dir' as const };
       const pf: PayloadFile[] = files
         .filter((f) => isAtOrUnder(f.path, root))
-        .map((f) => ({ ...f, relpath: spec.kind === 'file' ? baseName(root) : relativeTo(f.path, root)! }));
+        .map((f) => ({ ...f, relpath: spec.kind === 'file' ? baseName(root) : relativeTo(f.path, root)! }))
+        .sort((a, b) => compareBytes(a.relpath, b.relpath)); // as the contract says the reader gives them
       if (pf.length === 0) continue;
       const consumerPaths = new Set<string>();
       for (const f of pf) for (const o of files) if (o.fsId === f.fsId && o.ino === f.ino && !seeding.some((s) => isAtOrUnder(o.path, s))) consumerPaths.add(o.path);
