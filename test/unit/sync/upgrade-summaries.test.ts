@@ -1,0 +1,84 @@
+// A catalog written before migration 5 (no summaries, no listing digests) plans the same as after the next sync stores them (real tmpfs).
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
+import { MIGRATIONS } from '../../../src/catalog/migrations/index.js';
+import { storeSummaries } from '../../../src/catalog/payload-summary.js';
+import { readSnapshot, type SnapshotReadStats } from '../../../src/catalog/snapshot.js';
+import type { HashallConfig } from '../../../src/config/types.js';
+import { clientListingDigest } from '../../../src/domain/listing.js';
+import { buildPlan } from '../../../src/plan/build.js';
+import { makeSyncWorld, scan, writeConfig, type SyncWorld } from './world.js';
+
+describe('upgrading a catalog to payload summaries', () => {
+  let w: SyncWorld;
+  let config: HashallConfig;
+  let catalog: CatalogDb;
+  const files = [
+    { name: 'Foo/x.mkv', size: 20_000 },
+    { name: 'Foo/x.nfo', size: 4 },
+  ];
+
+  beforeAll(async () => {
+    w = makeSyncWorld('hashall-upgrade-5-');
+    config = writeConfig(w, { url: 'http://127.0.0.1:9' });
+    const old = openCatalog(config.catalog, { migrations: MIGRATIONS.slice(0, 4) });
+    const src = path.join(w.seedS, 'movies/Foo');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, 'x.mkv'), Buffer.alloc(20_000, 3));
+    writeFileSync(path.join(src, 'x.nfo'), 'nfo\n');
+    await scan(w, old, config);
+    const host = realpathSync(src);
+    const fsId = (old.db.prepare(`SELECT id FROM filesystems WHERE name = 'stash'`).get() as { id: number }).id;
+    // A torrent as a sync before migration 5 recorded it (no listing digest), its file list, the sync itself, free space.
+    old.db
+      .prepare(
+        `INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm, added_on, completion_on,
+          seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason, data_status, payload_kind,
+          payload_files, payload_bytes, payload_hash, status, first_seen, synced_at)
+         VALUES (?, 'Foo', 'movies', '[]', NULL, 'stalledUP', 'seeding', 1, 1, 0, 20004, 0, 1, 2, 100, '/data/movies', '/data/movies/Foo', '', ?, ?, NULL, 'ok', 'dir', 2, 20004, NULL, 'active', 1, ?)`,
+      )
+      .run('f'.repeat(40), host, fsId, w.clock.t);
+    const tf = old.db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, 1)`);
+    files.forEach((f, i) => tf.run('f'.repeat(40), i, f.name, f.size));
+    old.db
+      .prepare(`INSERT INTO sync_sessions (started_at, finished_at, client_version, torrents, added, changed, removed, unmapped, hash_unknown, serial) VALUES (?, ?, 'v4.5.2', 1, 1, 0, 0, 0, 0, 0)`)
+      .run(w.clock.t, w.clock.t);
+    old.db.prepare(`UPDATE filesystems SET free_bytes = ?, free_at = ?`).run(1e12, w.clock.t);
+    old.close();
+    catalog = openCatalog(config.catalog);
+  }, 60_000);
+
+  afterAll(() => {
+    catalog?.close();
+    w?.tmp.cleanup();
+  });
+
+  const plan = (stats: SnapshotReadStats) => {
+    const snap = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, stats });
+    return { snap, plan: buildPlan({ config, snapshot: snap, now: w.clock.t, createdAt: new Date(w.clock.t).toISOString() }) };
+  };
+
+  it('before the next sync: no digest, so both lists are read and compared; after it: the digests and summaries give the same plan', () => {
+    expect((catalog.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('5');
+    expect(catalog.db.prepare(`SELECT listing_digest FROM torrents`).pluck().get()).toBeNull();
+    const s1: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
+    const before = plan(s1);
+    expect(s1).toEqual({ payloads: 1, computed: 1, loaded: 1 });
+    expect(before.snap.torrents[0]!.files).toEqual(files);
+    expect(before.plan.groups.map((g) => [g.action, g.reasons[0]])).toEqual([['move', expect.stringMatching(/movies-go-cold/)]]);
+
+    // What the next sync records: the torrent's digest, then the summaries for the serial it ends at.
+    catalog.db
+      .prepare(`UPDATE torrents SET listing_digest = ?`)
+      .run(clientListingDigest({ clientSavePath: '/data/movies', clientContentPath: '/data/movies/Foo', files }));
+    catalog.bumpSerial();
+    catalog.db.transaction(() => storeSummaries(catalog, config))();
+    const s2: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
+    const after = plan(s2);
+    expect(s2).toEqual({ payloads: 1, computed: 0, loaded: 1 }); // summary stored; loaded because the group moves
+    expect(after.snap.torrents[0]!.files).toBeNull(); // the digest matched: no client list needed
+    expect({ ...after.plan, catalog: null }).toEqual({ ...before.plan, catalog: null });
+  });
+});
