@@ -2,12 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, hasChanges } from '../../../src/plan/build.js';
 import type { Plan, PlanGroup } from '../../../src/plan/types.js';
-import { SnapshotBuilder, baseConfig, rule, category, movieFiles, NOW, HOUR, GiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
+import { SnapshotBuilder, baseConfig, rule, category, movieFiles, trimmedLikeReader, NOW, HOUR, GiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
 
 const toPool = () => baseConfig({ placement: { default: 'stash', rules: [rule('old-movies', 'pool', { categories: ['movies'] })] } });
 
+/** The plan of the builder's snapshot — which must equal the plan of that snapshot trimmed as readSnapshot trims it. */
 function plan(b: SnapshotBuilder): Plan {
-  return buildPlan({ config: b.config, snapshot: b.build(), now: b.now, createdAt: new Date(b.now).toISOString() });
+  const snapshot = b.build();
+  const full = buildPlan({ config: b.config, snapshot, now: b.now, createdAt: new Date(b.now).toISOString() });
+  expect(buildPlan({ config: b.config, snapshot: trimmedLikeReader(b.config, snapshot, b.now), now: b.now, createdAt: new Date(b.now).toISOString() })).toEqual(full);
+  return full;
 }
 
 function only(p: Plan): PlanGroup {

@@ -7,6 +7,7 @@ import { clientListingDigest, listingDigest } from '../../../src/domain/listing.
 import { baseName, dirName, isAtOrUnder, relativeTo } from '../../../src/domain/path-string.js';
 import { hostToClient } from '../../../src/plan/client-spelling.js';
 import { targetCandidates } from '../../../src/plan/target-path.js';
+import { detailNeeds } from '../../../src/plan/needs.js';
 
 export const HOUR = 3_600_000;
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -283,4 +284,20 @@ export function movieFiles(word: string, size = 4 * GiB): FileSpec[] {
     { rel: `${word}.mkv`, size, content: `${word}-video` },
     { rel: `${word}.nfo`, size: 1200, content: `${word}-nfo` },
   ];
+}
+
+/** What readSnapshot hands the planner: payload file lists (and donor copies) only for relocations, listing mismatches and detailNeeds; client lists only for mismatches. */
+export function trimmedLikeReader(config: HashallConfig, full: CatalogSnapshot, now: number): CatalogSnapshot {
+  const snap: CatalogSnapshot = structuredClone(full);
+  const load = new Set<string>();
+  for (const r of snap.relocations) if (r.retiredAt === null) for (const p of [r.sourceRoot, r.targetRoot]) if (snap.payloads[p]) load.add(p);
+  for (const t of snap.torrents) {
+    const p = t.hostContentPath === null ? undefined : snap.payloads[t.hostContentPath];
+    if (p && t.listingDigest !== p.listingDigest) load.add(p.rootPath);
+  }
+  for (const p of Object.values(snap.payloads)) if (!load.has(p.rootPath)) p.files = null;
+  for (const t of snap.torrents) if (t.hostContentPath === null || !load.has(t.hostContentPath)) t.files = null;
+  for (const p of detailNeeds(config, snap, now, load)) load.add(p);
+  for (const p of Object.values(snap.payloads)) if (load.has(p.rootPath)) p.files = full.payloads[p.rootPath]!.files;
+  return snap;
 }

@@ -4,23 +4,7 @@ import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
 import { buildPlan } from '../../../src/plan/build.js';
 import { detailNeeds } from '../../../src/plan/needs.js';
 import { showcaseInput } from '../render/showcase.js';
-import { SnapshotBuilder, baseConfig, movieFiles, rule, NOW, STASH_SEED } from './fixtures.js';
-
-/** What readSnapshot hands the planner: payload file lists (and donor copies) only for relocations, listing mismatches and detailNeeds; client lists only for mismatches. */
-function trimmed(config: Parameters<typeof detailNeeds>[0], full: CatalogSnapshot, now: number): CatalogSnapshot {
-  const snap: CatalogSnapshot = structuredClone(full);
-  const load = new Set<string>();
-  for (const r of snap.relocations) if (r.retiredAt === null) for (const p of [r.sourceRoot, r.targetRoot]) if (snap.payloads[p]) load.add(p);
-  for (const t of snap.torrents) {
-    const p = t.hostContentPath === null ? undefined : snap.payloads[t.hostContentPath];
-    if (p && t.listingDigest !== p.listingDigest) load.add(p.rootPath);
-  }
-  for (const p of Object.values(snap.payloads)) if (!load.has(p.rootPath)) p.files = null;
-  for (const t of snap.torrents) if (t.hostContentPath === null || !load.has(t.hostContentPath)) t.files = null;
-  for (const p of detailNeeds(config, snap, now, load)) load.add(p);
-  for (const p of Object.values(snap.payloads)) if (load.has(p.rootPath)) p.files = full.payloads[p.rootPath]!.files;
-  return snap;
-}
+import { SnapshotBuilder, baseConfig, movieFiles, rule, trimmedLikeReader, NOW, STASH_SEED } from './fixtures.js';
 
 const plan = (config: Parameters<typeof detailNeeds>[0], snapshot: CatalogSnapshot, now: number) => buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
 
@@ -28,7 +12,7 @@ describe('detailNeeds', () => {
   it('names exactly the payloads of the groups that act, and the trimmed snapshot plans identically (showcase: every action)', () => {
     const { config, snapshot, now } = showcaseInput();
     const full = plan(config, snapshot, now);
-    const small = trimmed(config, snapshot, now);
+    const small = trimmedLikeReader(config, snapshot, now);
     const loaded = Object.values(small.payloads).filter((p) => p.files !== null).length;
     expect(loaded).toBeGreaterThan(0);
     expect(loaded).toBeLessThan(Object.keys(small.payloads).length); // something really was left out

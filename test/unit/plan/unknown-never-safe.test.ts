@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/build.js';
 import type { Plan } from '../../../src/plan/types.js';
 import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
-import { SnapshotBuilder, baseConfig, category, movieFiles, NOW, HOUR, STASH_SEED, POOL_SEED } from './fixtures.js';
+import { SnapshotBuilder, baseConfig, category, movieFiles, trimmedLikeReader, NOW, HOUR, STASH_SEED, POOL_SEED } from './fixtures.js';
 
+/** The plan of the snapshot — which must equal the plan of that snapshot trimmed as readSnapshot trims it. */
 function planOf(b: SnapshotBuilder, snap: CatalogSnapshot = b.build()): Plan {
-  return buildPlan({ config: b.config, snapshot: snap, now: b.now, createdAt: new Date(b.now).toISOString() });
+  const full = buildPlan({ config: b.config, snapshot: snap, now: b.now, createdAt: new Date(b.now).toISOString() });
+  expect(buildPlan({ config: b.config, snapshot: trimmedLikeReader(b.config, snap, b.now), now: b.now, createdAt: new Date(b.now).toISOString() })).toEqual(full);
+  return full;
 }
 
 const cold = () => baseConfig({ placement: { default: 'pool', rules: [] } });
