@@ -1,4 +1,4 @@
-// CLI command `hashall catalog stats`: per-filesystem files, bytes, hashed fraction and last scan.
+// CLI command `hashall catalog stats`: per-filesystem files, bytes, hashed fraction and last scan; whether plan's payload summaries are current.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
@@ -31,6 +31,14 @@ export function register(program: Command, ctx: CliContext): void {
             `${(f.hashedFraction * 100).toFixed(1)}% hashed, last scan ${last}\n`,
         );
       }
+      const sm = s.summaries;
+      ctx.stdout.write(
+        sm.serial === null
+          ? '  payload summaries: none yet (the next `hashall sync` stores them; plan reads every payload file by file until then)\n'
+          : sm.current
+            ? `  payload summaries: ${sm.payloads}, current (stored by the last sync)\n`
+            : `  payload summaries: ${sm.payloads}, stale (stored at serial ${sm.serial}; the catalog changed since — \`hashall sync\` refreshes them)\n`,
+      );
     } finally {
       catalog.close();
     }

@@ -84,6 +84,7 @@ describe('scan CLI', () => {
     expect(byName.stash).toMatchObject({ files: 3, bytes: 33, uniqueBytes: 22, hashedFraction: 1 });
     expect(byName.pool).toMatchObject({ files: 2, bytes: 14, hashedFraction: 1 });
     expect(byName.stash.lastScanAt).not.toBeNull();
+    expect(st.summaries).toEqual({ payloads: 0, serial: null, current: false }); // stored by a sync, not by a scan
 
     const d = await runCli(['dupes', '--cross', '--json', '--config', config]);
     expect(d.code).toBe(0);

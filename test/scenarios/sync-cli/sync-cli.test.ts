@@ -60,6 +60,10 @@ describe('sync / torrents / whereis through the CLI', () => {
     ]);
     const text = await cli('torrents');
     expect(text.stdout).toContain(`external consumers: some — ${path.join(w.library, 'Pair/p.mkv')}`);
+    // The sync stored plan's payload summaries for the serial it ended at (both torrents share one payload root each).
+    const st = JSON.parse((await cli('catalog', 'stats', '--json')).stdout) as { serial: number; summaries: { payloads: number; serial: number; current: boolean } };
+    expect(st.summaries).toEqual({ payloads: 2, serial: st.serial, current: true });
+    expect((await cli('catalog', 'stats')).stdout).toContain('payload summaries: 2, current (stored by the last sync)');
   });
 
   it('whereis by info-hash, payload hash and path finds every hardlink, which torrent uses it, and the external one', async () => {
