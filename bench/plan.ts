@@ -6,12 +6,16 @@
 // as REAL empty files on stash (their catalog rows carry the real inodes, so the live lstat check sees the
 // catalog's truth), every 7th torrent hardlinked once into the library (an external consumer), and every 20th
 // torrent's content also recorded on pool (catalog rows only: a reuse donor). Rows go in with plain INSERTs in
-// one transaction. Half the torrents have seeded 90 days, so a rule sends them to pool.
+// one transaction (torrent rows with the listing digest a sync records); then the payload summaries are stored
+// exactly as a sync ends (timed: `summariesMs`). Half the torrents have seeded 90 days.
 //
 // Measured, in a fresh child process per run (so maxRSS is the plan's own): what `plan --no-refresh` does —
-// loadConfig, openCatalog, readSnapshot, buildPlan, renderPlanText — once with the live check (the CLI default:
-// one lstat per payload file) and once with `liveCheck: false` (the catalog alone). Best of HASHALL_BENCH_REPEAT.
-// HASHALL_BENCH_SCALE multiplies the torrent count (files per torrent stay 100).
+// loadConfig, openCatalog, readSnapshot, buildPlan, renderPlanText — for two placement rules over the same catalog
+// (`steady`: 1 % of the groups move, the daily cron run; `adoption`: every torrent seeded 60+ days goes to pool, half
+// the library), each with the live check (the CLI default: one lstat per file of the payloads the plan acts on) and
+// with `liveCheck: false` (the catalog alone). Best of HASHALL_BENCH_REPEAT; HASHALL_BENCH_MODES picks
+// `<world>.<live|catalog>` pairs; HASHALL_BENCH_SCALE multiplies the torrent count (files per torrent stay 100).
+// Each run prints `planSha`, a fingerprint of every decision, to compare plans across code changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
