@@ -220,38 +220,47 @@ export function storedDupes(catalog: CatalogDb, key: string): DupeGroup[] | null
 }
 
 /**
- * Compute and store every payload summary and the duplicate groups for the current serial. Call inside the write
- * transaction that ends a sync, after its serial bump, so the summaries describe exactly the committed state.
+ * Compute every payload summary and the duplicate groups in one read transaction (a consistent snapshot, no write
+ * lock held while reading a large catalog), then store them in a short write transaction — only if the serial is
+ * still the one they were computed at. Called by the sync after its own transaction commits. `stored: false` when
+ * the catalog changed in between (the next sync stores them; until then plan recomputes, which is always correct).
  */
-export function storeSummaries(catalog: CatalogDb, config: HashallConfig): { payloads: number } {
-  if (!tableExists(catalog, 'payload_summaries')) return { payloads: 0 };
+export function storeSummaries(catalog: CatalogDb, config: HashallConfig): { payloads: number; stored: boolean } {
+  if (!tableExists(catalog, 'payload_summaries')) return { payloads: 0, stored: false };
   const db = catalog.db;
-  const fsRows = db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];
-  const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
-  const torrents = db.prepare(`SELECT host_content_path, fs_id FROM torrents WHERE status = 'active'`).all() as { host_content_path: string | null; fs_id: number | null }[];
-  const relocations = readRelocations(catalog, named);
-  const reader = payloadBulkReader(catalog);
-  const ins = db.prepare(
-    `INSERT INTO payload_summaries (fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked, copied) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  db.prepare(`DELETE FROM payload_summaries`).run();
-  let n = 0;
-  for (const [rootPath, fs] of payloadRoots(fsRows, config, torrents, relocations).roots) {
-    const rel = relToMount(rootPath, fs.preferred_mount);
-    const bulk = reader.resolve(fs.id, fs.preferred_mount, rel);
-    if (!bulk) continue;
-    const s = summarize(rootPath, fs.id, bulk, reader.copiedCount(fs.id, rel, bulk));
-    ins.run(s.fsId, s.rootPath, s.kind, s.fileCount, s.bytes, s.missingHashes, s.payloadHash, s.listingDigest, JSON.stringify(s.linked), s.copied);
-    n += 1;
-  }
-  const dupes = computeDupes(catalog, config, named);
-  db.prepare(`DELETE FROM dupe_summaries`).run();
-  const insDupe = db.prepare(`INSERT INTO dupe_summaries (fs_id, size, sha256, inodes) VALUES (?, ?, ?, ?)`);
-  for (const g of dupes) insDupe.run(g.fsId, g.size, g.sha256, JSON.stringify(g.inodes));
-  const setMeta = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
-  const serial = String(catalog.serial());
-  setMeta.run('summaries_serial', serial);
-  setMeta.run('dupes_serial', serial);
-  setMeta.run('dupes_key', dupesKey(config, named));
-  return { payloads: n };
+  const computed = db.transaction(() => {
+    const fsRows = db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];
+    const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
+    const torrents = db.prepare(`SELECT host_content_path, fs_id FROM torrents WHERE status = 'active'`).all() as { host_content_path: string | null; fs_id: number | null }[];
+    const relocations = readRelocations(catalog, named);
+    const reader = payloadBulkReader(catalog);
+    const summaries: PayloadSummary[] = [];
+    for (const [rootPath, fs] of payloadRoots(fsRows, config, torrents, relocations).roots) {
+      const rel = relToMount(rootPath, fs.preferred_mount);
+      const bulk = reader.resolve(fs.id, fs.preferred_mount, rel);
+      if (bulk) summaries.push(summarize(rootPath, fs.id, bulk, reader.copiedCount(fs.id, rel, bulk)));
+    }
+    return { serial: catalog.serial(), summaries, dupes: computeDupes(catalog, config, named), key: dupesKey(config, named) };
+  })();
+  const store = db.transaction((): boolean => {
+    if (catalog.serial() !== computed.serial) return false;
+    db.prepare(`DELETE FROM payload_summaries`).run();
+    const ins = db.prepare(
+      `INSERT INTO payload_summaries (fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked, copied) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const s of computed.summaries) {
+      ins.run(s.fsId, s.rootPath, s.kind, s.fileCount, s.bytes, s.missingHashes, s.payloadHash, s.listingDigest, JSON.stringify(s.linked), s.copied);
+    }
+    db.prepare(`DELETE FROM dupe_summaries`).run();
+    const insDupe = db.prepare(`INSERT INTO dupe_summaries (fs_id, size, sha256, inodes) VALUES (?, ?, ?, ?)`);
+    for (const g of computed.dupes) insDupe.run(g.fsId, g.size, g.sha256, JSON.stringify(g.inodes));
+    const setMeta = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+    setMeta.run('summaries_serial', String(computed.serial));
+    setMeta.run('dupes_serial', String(computed.serial));
+    setMeta.run('dupes_key', computed.key);
+    return true;
+  });
+  // IMMEDIATE: take the write lock before re-reading the serial, so no writer can slip in between check and write.
+  const stored = store.immediate();
+  return { payloads: stored ? computed.summaries.length : 0, stored };
 }

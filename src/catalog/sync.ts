@@ -229,8 +229,6 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     summary.filesystems = measureFreeSpace(catalog, config, now);
     if (changedAny) catalog.bumpSerial();
     summary.serial = catalog.serial();
-    // What plan needs of every payload, for exactly this serial (src/catalog/payload-summary.ts).
-    storeSummaries(catalog, config);
     summary.sessionId = Number(
       db
         .prepare(
@@ -240,6 +238,8 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
         .run(started, now, clientVersion, summary.torrents, summary.added, summary.changed, summary.removed, summary.byStatus.unmapped, summary.hashUnknown, summary.serial).lastInsertRowid,
     );
   })();
+  // What plan needs of every payload, for exactly the serial the sync ended at (src/catalog/payload-summary.ts).
+  storeSummaries(catalog, config);
   summary.durationMs = deps.now() - started;
   return summary;
 }

@@ -21,7 +21,7 @@ describe('payload summaries', () => {
   /** Everything of a payload but its file list (which readSnapshot loads only where the planner needs it). */
   const summaryOf = (s: CatalogSnapshot) =>
     Object.fromEntries(Object.entries(s.payloads).map(([k, p]) => [k, { ...p, files: null }]));
-  const store = () => catalog.db.transaction(() => storeSummaries(catalog, config))();
+  const store = () => storeSummaries(catalog, config);
 
   beforeAll(async () => {
     w = makeSyncWorld('hashall-summaries-');
@@ -60,7 +60,7 @@ describe('payload summaries', () => {
     const fromRows = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, stats: rowStats });
     expect(storedSummaries(catalog)).toBeNull(); // nothing stored yet: the reader computed them
     expect(rowStats).toEqual({ payloads: 3, computed: 3, loaded: 3 }); // relocation sources are always loaded
-    expect(store().payloads).toBe(3);
+    expect(store()).toEqual({ payloads: 3, stored: true });
     const stored = storedSummaries(catalog);
     expect(stored).not.toBeNull();
     expect(stored!.get(linked)).toMatchObject({ fileCount: 2, missingHashes: 0, linked: [{ path: path.join(linked, 'a.mkv'), nlink: 2, links: [path.join(w.library, 'a.mkv')] }] });
@@ -97,6 +97,23 @@ describe('payload summaries', () => {
     expect(p.bytes).toBe(60_001);
     expect(p.files!.map((f) => f.size).sort()).toEqual([30_000, 30_001]);
     expect(snap.dupes).toEqual([]); // the duplicate is gone with the change, though the stored groups still list it
+  });
+
+  it('are not stored when the catalog changed between computing and storing them', () => {
+    store();
+    const before = catalog.db.prepare(`SELECT value FROM meta WHERE key = 'summaries_serial'`).pluck().get();
+    catalog.db.prepare(`UPDATE payload_summaries SET payload_hash = ? WHERE root = ?`).run('e'.repeat(64), solo); // a mark to survive
+    const real = catalog.serial;
+    let calls = 0;
+    // The first read of the serial (inside the computing read) sees the catalog as it is; every later one, a writer's bump.
+    catalog.serial = () => real() + (calls++ === 0 ? 0 : 1);
+    try {
+      expect(storeSummaries(catalog, config)).toEqual({ payloads: 0, stored: false });
+    } finally {
+      catalog.serial = real;
+    }
+    expect(catalog.db.prepare(`SELECT value FROM meta WHERE key = 'summaries_serial'`).pluck().get()).toBe(before);
+    expect(catalog.db.prepare(`SELECT payload_hash FROM payload_summaries WHERE root = ?`).pluck().get(solo)).toBe('e'.repeat(64));
   });
 
   it('stored duplicate groups are used only for the dedupe settings they were computed for', () => {

@@ -74,7 +74,7 @@ describe('upgrading a catalog to payload summaries', () => {
       .prepare(`UPDATE torrents SET listing_digest = ?`)
       .run(clientListingDigest({ clientSavePath: '/data/movies', clientContentPath: '/data/movies/Foo', files }));
     catalog.bumpSerial();
-    catalog.db.transaction(() => storeSummaries(catalog, config))();
+    storeSummaries(catalog, config);
     const s2: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
     const after = plan(s2);
     expect(s2).toEqual({ payloads: 1, computed: 0, loaded: 1 }); // summary stored; loaded because the group moves
