@@ -8,7 +8,7 @@ import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { bytesFor, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { testDeps } from '../../support/apply-deps.js';
-import type { PlanGroup } from '../../../src/plan/types.js';
+import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
 
 let w: ApplyWorld;
 afterEach(() => w?.cleanup());
@@ -117,6 +117,13 @@ describe('copy (move across filesystems)', () => {
   });
 });
 
+/** A reuse group whose one step builds the view at `root` from `links`, fingerprinted from the donor payload as a plan made now would be. */
+function viewGroup(donorDir: string, root: string, links: LinkViewStep['links'], expected?: string[]): PlanGroup {
+  const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root, links };
+  if (expected) step.expected = expected;
+  return { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+}
+
 describe('link-view', () => {
   it('builds hardlinks from a same-filesystem donor; existing identical links are no-ops', async () => {
     w = makeApplyWorld();
@@ -124,11 +131,7 @@ describe('link-view', () => {
     writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
     const view = path.join(w.stash, 'seeding', 'cross-seed', 'trk', 'M', 'm.mkv');
     // Fingerprinted as a plan made at that moment would be (the donor's link count grows with the first apply).
-    const group = (): PlanGroup => ({
-      ...moveGroup('g1', w, path.dirname(donor), path.join(w.pool, 'x')),
-      action: 'reuse',
-      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: path.dirname(view), links: [{ donor, path: view, size: 4096, sha256: sha256(bytesFor('m', 4096)) }] }],
-    });
+    const group = (): PlanGroup => viewGroup(path.dirname(donor), path.dirname(view), [{ donor, path: view, size: 4096, sha256: sha256(bytesFor('m', 4096)) }]);
     const first = group();
     const res = await applyPlan(testDeps(w), makePlan(w, [first]));
     expect(res.status).toBe('succeeded');
@@ -147,11 +150,7 @@ describe('link-view', () => {
     const viewRoot = path.join(w.stash, 'seeding', 'cross-seed', 'trk', 'M');
     writeTree(viewRoot, { 'other.mkv': bytesFor('other', 2048) }); // arrived after planning
     const links = ['m.mkv', 'm.nfo'].map((f) => ({ donor: path.join(donorDir, f), path: path.join(viewRoot, f), size: lstatSync(path.join(donorDir, f)).size, sha256: 'x' }));
-    const group: PlanGroup = {
-      ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')),
-      action: 'reuse',
-      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links, expected: ['m.mkv', 'm.nfo'] }],
-    };
+    const group = viewGroup(donorDir, viewRoot, links, ['m.mkv', 'm.nfo']);
     const before = { donor: hashTreeSync(donorDir), view: hashTreeSync(viewRoot) };
     const res = await applyPlan(testDeps(w), makePlan(w, [group]));
     expect(res.status).toBe('rolled-back');
@@ -166,11 +165,7 @@ describe('link-view', () => {
     const donor = path.join(w.stash, 'seeding', 'M', 'm.mkv');
     writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
     const view = path.join(w.stashAlias, 'seeding', 'view', 'M', 'm.mkv');
-    const group: PlanGroup = {
-      ...moveGroup('g1', w, path.dirname(donor), path.join(w.pool, 'x')),
-      action: 'reuse',
-      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: path.dirname(view), links: [{ donor, path: view, size: 4096, sha256: 'x' }] }],
-    };
+    const group = viewGroup(path.dirname(donor), path.dirname(view), [{ donor, path: view, size: 4096, sha256: 'x' }]);
     const res = await applyPlan(testDeps(w), makePlan(w, [group]));
     expect(res.status).toBe('rolled-back');
     expect(res.groups[0]!.error).toMatch(/EXDEV/);
@@ -184,11 +179,7 @@ describe('link-view', () => {
     writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
     const view = path.join(w.stash, 'seeding', 'view', 'm.mkv');
     writeTree(path.dirname(view), { 'm.mkv': bytesFor('other', 4096) });
-    const group: PlanGroup = {
-      ...moveGroup('g1', w, path.dirname(donor), path.join(w.pool, 'x')),
-      action: 'reuse',
-      steps: [{ kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: path.dirname(view), links: [{ donor, path: view, size: 4096, sha256: 'x' }] }],
-    };
+    const group = viewGroup(path.dirname(donor), path.dirname(view), [{ donor, path: view, size: 4096, sha256: 'x' }]);
     const res = await applyPlan(testDeps(w), makePlan(w, [group]));
     expect(res.status).toBe('rolled-back');
     expect(hashTreeSync(path.dirname(view))['m.mkv']).toBe(sha256(bytesFor('other', 4096)));
