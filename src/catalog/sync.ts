@@ -17,7 +17,7 @@ import type { TorrentRow } from './torrent-row.js';
 import { measureFreeSpace, type FreeSpace } from './free-space.js';
 
 export interface SyncProgress {
-  phase: 'files' | 'hashing' | 'recording';
+  phase: 'files' | 'hashing' | 'recording' | 'summaries';
   done: number;
   total: number;
 }
@@ -239,6 +239,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     );
   })();
   // What plan needs of every payload, for exactly the serial the sync ended at (src/catalog/payload-summary.ts).
+  deps.progress?.({ phase: 'summaries', done: 0, total: torrents.length });
   storeSummaries(catalog, config);
   summary.durationMs = deps.now() - started;
   return summary;
