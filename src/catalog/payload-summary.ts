@@ -72,22 +72,17 @@ export function summaryConsumers(s: PayloadSummary, seedingRoots: readonly strin
   return consumerVerdict({ fsId: s.fsId, fileCount: s.fileCount, files, linksOf: (f) => [f.path, ...(byPath.get(f.path) ?? [])], seedingRoots, libraries });
 }
 
-export interface PayloadRootSet {
-  /** Sorted by root path; each root with the filesystem row holding it. */
-  roots: [string, FilesystemRow][];
-}
-
 /**
  * Every payload root the snapshot covers — each active torrent's content path, each unretired relocation's source and
  * target — with the filesystem holding it: the one its torrent row names while that still holds it, else the longest
- * mount (config-named filesystems first).
+ * mount (config-named filesystems first). Sorted by root path.
  */
 export function payloadRoots(
   fsRows: readonly FilesystemRow[],
   config: HashallConfig,
   torrents: readonly { host_content_path: string | null; fs_id: number | null }[],
   relocations: readonly { sourceRoot: string; targetRoot: string; retiredAt: number | null }[],
-): PayloadRootSet {
+): [string, FilesystemRow][] {
   const fsById = new Map(fsRows.map((r) => [r.id, r]));
   const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
   const fsFor = (path: string): FilesystemRow | null => filesystemByMount(named, path) ?? filesystemByMount(fsRows, path);
@@ -103,7 +98,7 @@ export function payloadRoots(
     if (!fs || !isAtOrUnder(rootPath, fs.preferred_mount)) continue;
     roots.push([rootPath, fs]);
   }
-  return { roots };
+  return roots;
 }
 
 /** Relocations recorded by apply (migration 3; none in older catalogs). source_fs / target_fs are config names, mapped to catalog ids (-1 = unknown). */
@@ -141,6 +136,22 @@ function metaNumber(catalog: CatalogDb, key: string): number {
 
 function tableExists(catalog: CatalogDb, name: string): boolean {
   return catalog.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
+/** The payload summaries `plan` reads: how many are stored, and whether they describe the catalog as it is. */
+export interface SummaryStats {
+  payloads: number;
+  /** Serial they were stored for (null: never stored); current when it equals the catalog's serial. */
+  serial: number | null;
+  current: boolean;
+}
+
+export function summaryState(catalog: CatalogDb): SummaryStats {
+  if (!tableExists(catalog, 'payload_summaries')) return { payloads: 0, serial: null, current: false };
+  const stored = metaNumber(catalog, 'summaries_serial');
+  const serial = stored >= 0 ? stored : null;
+  const payloads = (catalog.db.prepare(`SELECT count(*) AS n FROM payload_summaries`).get() as { n: number }).n;
+  return { payloads, serial, current: serial !== null && serial === catalog.serial() };
 }
 
 /** The stored summaries, keyed by root path, when they were computed at the current serial; null when stale or absent. */
@@ -235,7 +246,7 @@ export function storeSummaries(catalog: CatalogDb, config: HashallConfig): { pay
     const relocations = readRelocations(catalog, named);
     const reader = payloadBulkReader(catalog);
     const summaries: PayloadSummary[] = [];
-    for (const [rootPath, fs] of payloadRoots(fsRows, config, torrents, relocations).roots) {
+    for (const [rootPath, fs] of payloadRoots(fsRows, config, torrents, relocations)) {
       const rel = relToMount(rootPath, fs.preferred_mount);
       const bulk = reader.resolve(fs.id, fs.preferred_mount, rel);
       if (bulk) summaries.push(summarize(rootPath, fs.id, bulk, reader.copiedCount(fs.id, rel, bulk)));

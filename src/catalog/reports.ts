@@ -1,5 +1,6 @@
 // Read-only reports over the catalog: per-filesystem statistics and duplicate groups (within and across filesystems).
 import type { CatalogDb } from './db.js';
+import { summaryState, type SummaryStats } from './payload-summary.js';
 
 export interface FilesystemStats {
   id: number;
@@ -17,23 +18,6 @@ export interface FilesystemStats {
   deletedFiles: number;
   /** Epoch ms of the last completed scan of any root on this filesystem; null = never. */
   lastScanAt: number | null;
-}
-
-/** The payload summaries `plan` reads (src/catalog/payload-summary.ts): how many, and whether they describe the catalog as it is. */
-export interface SummaryStats {
-  payloads: number;
-  /** Serial they were stored for (null: never stored); current when it equals the catalog's serial. */
-  serial: number | null;
-  current: boolean;
-}
-
-function summaryStats(catalog: CatalogDb): SummaryStats {
-  const has = catalog.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payload_summaries'`).get() !== undefined;
-  if (!has) return { payloads: 0, serial: null, current: false };
-  const row = catalog.db.prepare(`SELECT value FROM meta WHERE key = 'summaries_serial'`).get() as { value: string } | undefined;
-  const serial = row && Number(row.value) >= 0 ? Number(row.value) : null;
-  const payloads = (catalog.db.prepare(`SELECT count(*) AS n FROM payload_summaries`).get() as { n: number }).n;
-  return { payloads, serial, current: serial !== null && serial === catalog.serial() };
 }
 
 export function catalogStats(catalog: CatalogDb): { lineage: string; serial: number; filesystems: FilesystemStats[]; summaries: SummaryStats } {
@@ -77,7 +61,7 @@ export function catalogStats(catalog: CatalogDb): { lineage: string; serial: num
       deletedFiles: r.deleted,
       lastScanAt: r.last_scan,
     })),
-    summaries: summaryStats(catalog),
+    summaries: summaryState(catalog),
   };
 }
 

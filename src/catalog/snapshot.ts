@@ -103,7 +103,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // Payloads whose files are, by their summary, their content's only copies: no donor lookup (see copiesBySha256).
   const uncopied = new Set<string>();
   const payloads: Record<string, SnapshotPayload> = {};
-  for (const [rootPath, fs] of payloadRoots(fsRows, config, tRows, relocations).roots) {
+  for (const [rootPath, fs] of payloadRoots(fsRows, config, tRows, relocations)) {
     let s = stored?.get(rootPath);
     if (s === undefined || s.fsId !== fs.id) {
       const bulk = reader.resolve(fs.id, fs.preferred_mount, relToMount(rootPath, fs.preferred_mount));
