@@ -6,7 +6,7 @@ import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { mountTmpfs } from '../../support/mounts.js';
-import { makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+import { insertTorrentRow, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
 
 describe('occupancy behind a nested mount', () => {
   let w: SyncWorld;
@@ -33,15 +33,9 @@ describe('occupancy behind a nested mount', () => {
     target = path.join(realpathSync(w.seedP), 'movies/Foo');
     // The torrent rows as a sync records them (no client needed to read the snapshot).
     const fsId = (catalog.db.prepare(`SELECT id FROM filesystems WHERE name = 'stash'`).get() as { id: number }).id;
-    const ins = catalog.db.prepare(
-        `INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm, added_on, completion_on,
-          seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason, data_status, payload_kind,
-          payload_files, payload_bytes, payload_hash, status, first_seen, synced_at)
-         VALUES (?, 'T', 'movies', '[]', NULL, 'stalledUP', 'seeding', 1, 1, 0, 20000, 0, 1, 2, 100, ?, ?, '', ?, ?, NULL, 'ok', 'dir', 1, 20000, NULL, 'active', 1, 1)`,
-    );
     for (const [hash, dir] of [['a'.repeat(40), src], ['b'.repeat(40), control]] as const) {
       const host = realpathSync(dir);
-      ins.run(hash, path.dirname(host), host, host, fsId);
+      insertTorrentRow(catalog, { hash, name: 'T', category: 'movies', savePath: path.dirname(host), contentPath: host, hostPath: host, fsId, files: 1, bytes: 20_000, syncedAt: 1 });
     }
   }, 60_000);
 

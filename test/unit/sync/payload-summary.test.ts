@@ -8,7 +8,7 @@ import type { FilesystemRow } from '../../../src/catalog/filesystems.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
-import { makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+import { insertRelocationRow, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
 
 describe('payload summaries', () => {
   let w: SyncWorld;
@@ -44,10 +44,7 @@ describe('payload summaries', () => {
     plain = realpathSync(plain);
     solo = realpathSync(solo);
     // Relocation rows put both payloads into the snapshot without a client (their sources are payloads).
-    const ins = catalog.db.prepare(
-      `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at) VALUES (?, 'stash', ?, 'pool', ?, '[]', NULL, ?)`,
-    );
-    for (const src of [linked, plain, solo]) ins.run('0'.repeat(64), src, path.join(realpathSync(w.seedP), 'movies', path.basename(src)), w.clock.t);
+    for (const src of [linked, plain, solo]) insertRelocationRow(catalog, src, path.join(realpathSync(w.seedP), 'movies', path.basename(src)), w.clock.t);
   }, 60_000);
 
   afterAll(() => {

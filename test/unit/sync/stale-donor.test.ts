@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import type { HashallConfig } from '../../../src/config/types.js';
-import { makeSyncWorld, openWorldCatalog, scan, sha256, writeConfig, type SyncWorld } from './world.js';
+import { insertRelocationRow, makeSyncWorld, openWorldCatalog, scan, sha256, writeConfig, type SyncWorld } from './world.js';
 
 describe('copies changed since the scan are no donors', () => {
   let w: SyncWorld;
@@ -30,9 +30,7 @@ describe('copies changed since the scan are no donors', () => {
     src = realpathSync(src);
     copy = realpathSync(copy);
     // A relocation source puts the stash payload (and so its copies) into the snapshot without a client.
-    catalog.db
-      .prepare(`INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at) VALUES (?, 'stash', ?, 'pool', ?, '[]', NULL, ?)`)
-      .run('0'.repeat(64), src, path.join(realpathSync(w.seedP), 'movies/Foo'), w.clock.t);
+    insertRelocationRow(catalog, src, path.join(realpathSync(w.seedP), 'movies/Foo'), w.clock.t);
   }, 60_000);
 
   afterAll(() => {

@@ -9,7 +9,7 @@ import { readSnapshot, type SnapshotReadStats } from '../../../src/catalog/snaps
 import type { HashallConfig } from '../../../src/config/types.js';
 import { clientListingDigest } from '../../../src/domain/listing.js';
 import { buildPlan } from '../../../src/plan/build.js';
-import { makeSyncWorld, scan, writeConfig, type SyncWorld } from './world.js';
+import { insertTorrentRow, makeSyncWorld, scan, writeConfig, type SyncWorld } from './world.js';
 
 describe('upgrading a catalog to payload summaries', () => {
   let w: SyncWorld;
@@ -32,14 +32,18 @@ describe('upgrading a catalog to payload summaries', () => {
     const host = realpathSync(src);
     const fsId = (old.db.prepare(`SELECT id FROM filesystems WHERE name = 'stash'`).get() as { id: number }).id;
     // A torrent as a sync before migration 5 recorded it (no listing digest), its file list, the sync itself, free space.
-    old.db
-      .prepare(
-        `INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm, added_on, completion_on,
-          seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason, data_status, payload_kind,
-          payload_files, payload_bytes, payload_hash, status, first_seen, synced_at)
-         VALUES (?, 'Foo', 'movies', '[]', NULL, 'stalledUP', 'seeding', 1, 1, 0, 20004, 0, 1, 2, 100, '/data/movies', '/data/movies/Foo', '', ?, ?, NULL, 'ok', 'dir', 2, 20004, NULL, 'active', 1, ?)`,
-      )
-      .run('f'.repeat(40), host, fsId, w.clock.t);
+    insertTorrentRow(old, {
+      hash: 'f'.repeat(40),
+      name: 'Foo',
+      category: 'movies',
+      savePath: '/data/movies',
+      contentPath: '/data/movies/Foo',
+      hostPath: host,
+      fsId,
+      files: 2,
+      bytes: 20_004,
+      syncedAt: w.clock.t,
+    });
     const tf = old.db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, 1)`);
     files.forEach((f, i) => tf.run('f'.repeat(40), i, f.name, f.size));
     old.db

@@ -113,3 +113,44 @@ export function expectedPayloadHash(root: string, relpaths: string[] | null): st
     }),
   ) as string;
 }
+
+/**
+ * An unretired stash → pool relocation row from `source` (a canonical path) to `target`, as apply records one: it
+ * puts the source payload into the snapshot without a client. The payload hash is a placeholder (never retired here).
+ */
+export function insertRelocationRow(catalog: CatalogDb, source: string, target: string, at: number): void {
+  catalog.db
+    .prepare(`INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at) VALUES (?, 'stash', ?, 'pool', ?, '[]', NULL, ?)`)
+    .run('0'.repeat(64), source, target, at);
+}
+
+export interface TorrentRowSpec {
+  hash: string;
+  name: string;
+  category: string;
+  /** Client spellings of the save and content paths. */
+  savePath: string;
+  contentPath: string;
+  /** Canonical host path of the content and the catalog filesystem holding it. */
+  hostPath: string;
+  fsId: number;
+  files: number;
+  bytes: number;
+  syncedAt: number;
+}
+
+/**
+ * A complete, seeding torrent row as a sync records it (columns of migration 2 only, so it fits a catalog of any
+ * version), without its file list: the snapshot can be read with no client.
+ */
+export function insertTorrentRow(catalog: CatalogDb, t: TorrentRowSpec): void {
+  catalog.db
+    .prepare(
+      `INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm, added_on, completion_on,
+        seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason, data_status, payload_kind,
+        payload_files, payload_bytes, payload_hash, status, first_seen, synced_at)
+       VALUES (?, ?, ?, '[]', NULL, 'stalledUP', 'seeding', 1, 1, 0, ?, 0, 1, 2, 100, ?, ?, '', ?, ?, NULL, 'ok', 'dir', ?, ?, NULL, 'active', 1, ?)`,
+    )
+    .run(t.hash, t.name, t.category, t.bytes, t.savePath, t.contentPath, t.hostPath, t.fsId, t.files, t.bytes, t.syncedAt);
+}
+
