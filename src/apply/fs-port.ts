@@ -11,8 +11,17 @@ export interface FsStat {
   size: number;
   mtimeNs: string;
   mode: number;
+  uid: number;
+  gid: number;
   nlink: number;
   kind: 'file' | 'dir' | 'symlink' | 'other';
+}
+
+/** Owner, group and permission bits (mode & 0o7777) a directory hashall creates is given. */
+export interface DirOwner {
+  uid: number;
+  gid: number;
+  mode: number;
 }
 
 export interface CopyResult {
@@ -37,8 +46,11 @@ export interface FsPort {
   rmdir(p: string): Promise<void>;
   /** Remove a whole tree (used only to delete a retired copy after every proof). */
   rmTree(p: string): Promise<void>;
-  /** mkdir -p; returns the directories it created, outermost first. */
-  mkdirp(dir: string): Promise<string[]>;
+  /**
+   * mkdir -p; returns the directories it created, outermost first. Each is created private (0700), then given the
+   * owner, group and mode `like(d)` returns (skipped when null; chown is skipped when not permitted), then exposed.
+   */
+  mkdirp(dir: string, like?: (created: string) => Promise<DirOwner | null>): Promise<string[]>;
   /** lstat; null when the path does not exist. */
   lstat(p: string): Promise<FsStat | null>;
   /** Free bytes available to this process on the filesystem holding `p`. */
@@ -78,6 +90,8 @@ function toStat(s: import('node:fs').BigIntStats): FsStat {
     size: Number(s.size),
     mtimeNs: s.mtimeNs.toString(),
     mode: Number(s.mode),
+    uid: Number(s.uid),
+    gid: Number(s.gid),
     nlink: Number(s.nlink),
     kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other',
   };
@@ -95,6 +109,24 @@ async function fsyncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Give a directory just created its owner, group and mode through a descriptor opened with O_NOFOLLOW: the parent may
+ * be writable by another user, who must not get a symlink chowned in its place. chown is skipped when not permitted.
+ */
+async function setOwner(dir: string, owner: DirOwner): Promise<void> {
+  const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    try {
+      await fh.chown(owner.uid, owner.gid);
+    } catch (err) {
+      if (errnoCode(err) !== 'EPERM') throw err;
+    }
+    await fh.chmod(owner.mode & 0o7777);
   } finally {
     await fh.close();
   }
@@ -184,7 +216,7 @@ export function realFsPort(): FsPort {
     unlink: (p) => wrap('unlink', p, () => fsp.unlink(p)),
     rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(p)),
     rmTree: (p) => wrap('remove', p, () => fsp.rm(p, { recursive: true, force: false })),
-    mkdirp: (dir) =>
+    mkdirp: (dir, like) =>
       wrap('mkdir', dir, async () => {
         const missing: string[] = [];
         let cur = path.resolve(dir);
@@ -203,12 +235,15 @@ export function realFsPort(): FsPort {
         }
         const created: string[] = [];
         for (const d of missing) {
+          const owner = like ? await like(d) : null;
           try {
-            await fsp.mkdir(d);
-            created.push(d);
+            await fsp.mkdir(d, owner ? 0o700 : 0o777); // 0777 & ~umask when no owner is known
           } catch (err) {
             if (errnoCode(err) !== 'EEXIST') throw err;
+            continue;
           }
+          created.push(d);
+          if (owner) await setOwner(d, owner);
         }
         if (created.length) await fsyncDir(path.dirname(created[0]!));
         return created;

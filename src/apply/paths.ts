@@ -1,6 +1,6 @@
 // Small path helpers for apply: containment, temp names, missing directories (effects only through FsPort).
 import path from 'node:path';
-import type { FsPort } from './fs-port.js';
+import type { DirOwner, FsPort } from './fs-port.js';
 import { FsError } from '../errors.js';
 
 export function trimSlash(p: string): string {
@@ -31,6 +31,28 @@ export async function missingDirs(fs: FsPort, dir: string): Promise<string[]> {
     cur = parent;
   }
   return out;
+}
+
+/**
+ * The owner, group and mode a directory a step creates takes (FsPort.mkdirp's `like`): those of its counterpart (the
+ * source directory it mirrors) when that exists, else of the seeding root holding it (new category folders), else of
+ * its parent. Never root:root 0755 by accident: a client running as another user must rename, add and delete there.
+ */
+export function ownerLike(fs: FsPort, seedingRoots: readonly string[], counterpart: (dir: string) => string | null): (dir: string) => Promise<DirOwner | null> {
+  return async (dir) => {
+    const root = seedingRoots.filter((r) => isUnder(dir, r) && trimSlash(r) !== trimSlash(dir)).sort((a, b) => b.length - a.length)[0];
+    for (const c of [counterpart(dir), root, path.dirname(dir)]) {
+      if (!c) continue;
+      const st = await fs.lstat(c);
+      if (st?.kind === 'dir') return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
+    }
+    return null;
+  };
+}
+
+/** `dir` under `root` mirrored under `mirror` (same relative path), or null when `dir` is not under `root`. */
+export function mirrorOf(dir: string, root: string, mirror: string): string | null {
+  return isUnder(dir, root) ? path.join(mirror, path.relative(root, dir)) : null;
 }
 
 /** Nearest existing ancestor of `p` (itself if it exists). */

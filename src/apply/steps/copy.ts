@@ -5,7 +5,7 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { missingDirs, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface CopyFileUndo {
@@ -79,6 +79,8 @@ export const copyStep: StepHandler<CopyStep> = {
     undo.dirs ??= [];
     undo.files ??= [];
     const single = await isSingleFile(step, ctx);
+    // New directories mirror the source's owner and mode (a single file's parents: the target seeding root's).
+    const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => (single ? null : mirrorOf(d, step.toRoot, step.fromRoot)));
     let copied = 0;
     let done = 0;
     for (const [i, f] of step.files.entries()) {
@@ -92,7 +94,7 @@ export const copyStep: StepHandler<CopyStep> = {
       if (missing.length) {
         undo.dirs.push(...missing.filter((d) => !undo.dirs!.includes(d)));
         ctx.saveUndo(undo);
-        await ctx.fs.mkdirp(dir);
+        await ctx.fs.mkdirp(dir, like);
       }
       const entry: CopyFileUndo = { tmp: tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${i}`), final: dst };
       undo.files.push(entry);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { missingDirs, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { isUnder, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface LinkUndo extends UndoData {
@@ -12,6 +12,17 @@ interface LinkUndo extends UndoData {
   /** Paths this step linked (or is about to link), with the donor inode they must have to be ours. */
   links?: { path: string; ino: number }[];
   probe?: string;
+}
+
+/** The donor directory a view directory mirrors: same relative path up from a link below it (null above the view root). */
+function donorDirOf(step: LinkViewStep, dir: string): string | null {
+  if (!isUnder(dir, step.root)) return null;
+  for (const l of step.links) {
+    if (!isUnder(l.path, dir) || l.path === dir) continue;
+    const rel = path.relative(dir, l.path);
+    if (l.donor.endsWith(`/${rel}`)) return l.donor.slice(0, -rel.length - 1);
+  }
+  return null;
 }
 
 async function donorStat(ctx: StepContext, l: LinkViewStep['links'][number]) {
@@ -61,6 +72,7 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     undo.dirs ??= [];
     undo.links ??= [];
     let probed = false;
+    const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => donorDirOf(step, d));
     for (const l of step.links) {
       const d = await donorStat(ctx, l);
       if ((await viewState(ctx, l, d.ino)) === 'same') continue;
@@ -69,7 +81,7 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
       if (missing.length) {
         undo.dirs.push(...missing.filter((x) => !undo.dirs!.includes(x)));
         ctx.saveUndo(undo);
-        await ctx.fs.mkdirp(dir);
+        await ctx.fs.mkdirp(dir, like);
       }
       if (!probed) {
         // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
