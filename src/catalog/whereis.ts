@@ -1,4 +1,6 @@
 // The `hashall whereis` report: every copy and hardlink of some content, which torrents use which copy, its consumers.
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
 import type { HashallConfig } from '../config/types.js';
 import { dirName, isAtOrUnder } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
@@ -9,78 +11,82 @@ import type { FilesystemRow } from './filesystems.js';
 import { payloadReader, toCatalogFile, type FileRowOut } from './payload-rows.js';
 import { snapshotRoots } from './snapshot.js';
 import { payloadHash } from '../domain/payload-hash.js';
+import type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.js';
+import { matchHashPrefix, MIN_HASH_PREFIX, type HashCandidate } from '../domain/hash-prefix.js';
 
-export interface WhereisCopy {
-  fs: string | null;
-  fsId: number;
-  ino: number;
-  nlink: number;
-  /** Every active catalog path of this inode (its hardlinks). */
-  paths: string[];
-  /** Torrents whose content path holds one of these paths. */
-  torrents: { hash: string; name: string }[];
-  /** Paths of this inode outside every seeding root. */
-  external: string[];
+export type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.js';
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-export interface WhereisFile {
-  relpath: string;
-  size: number;
-  sha256: string | null;
-  copies: WhereisCopy[];
+type ActiveTorrent = { hash: string; name: string; host_content_path: string | null; payload_hash: string | null };
+
+function describeCandidate(c: HashCandidate<'torrent' | 'payload-hash'>): string {
+  return c.kind === 'torrent' ? `torrent ${c.hash} (${c.label})` : `payload hash ${c.hash} (${c.label})`;
 }
 
-export interface WhereisResult {
-  query: string;
-  matched: 'torrent' | 'payload-hash' | 'path';
-  /** The payload roots the query resolved to (canonical). */
-  roots: string[];
-  payloadHash: string | null;
-  files: WhereisFile[];
-  /** Every active torrent whose payload is one of the roots, or has the same payload hash. */
-  torrents: { hash: string; name: string; hostContentPath: string | null; payloadHash: string | null }[];
+/**
+ * What the user asked about: an info-hash or payload hash (full, or a unique prefix of ≥ 8 hex digits), else a
+ * path (absolute, or relative to `cwd`), canonicalized like the scanner stores it.
+ */
+function resolveQuery(config: HashallConfig, active: ActiveTorrent[], q: string, cwd: string): { matched: WhereisResult['matched']; roots: string[] } {
+  const candidates: HashCandidate<'torrent' | 'payload-hash'>[] = [
+    ...active.map((t) => ({ kind: 'torrent' as const, hash: t.hash, label: t.name })),
+    ...active.filter((t) => t.payload_hash !== null).map((t) => ({ kind: 'payload-hash' as const, hash: t.payload_hash as string, label: t.name })),
+  ];
+  const m = matchHashPrefix(q, candidates);
+  if (m.status === 'ambiguous') {
+    throw new HashallError(`${JSON.stringify(q)} is the start of ${m.matches.length} hashes: ${m.matches.map(describeCandidate).join('; ')}`, {
+      hint: 'type more digits of the one you mean',
+    });
+  }
+  if (m.status === 'unique') {
+    const hash = m.match.hash;
+    if (m.match.kind === 'torrent') {
+      const t = active.find((x) => x.hash === hash)!;
+      if (t.host_content_path === null) throw new HashallError(`torrent ${t.hash} (${t.name}) has no host path: run \`hashall torrents\` to see why`);
+      return { matched: 'torrent', roots: [t.host_content_path] };
+    }
+    return { matched: 'payload-hash', roots: [...new Set(active.filter((t) => t.payload_hash === hash && t.host_content_path !== null).map((t) => t.host_content_path as string))] };
+  }
+  const abs = path.resolve(cwd, q);
+  let where = locateHostPath(hostPathContext(config), abs);
+  if (where.ok && !exists(where.loc.realPath)) where = { ok: false, code: 'ENOENT', spelled: where.loc.path };
+  if (where.ok) return { matched: 'path', roots: [where.loc.path] };
+  if (m.status === 'too-short') {
+    throw new HashallError(`${JSON.stringify(q)} is too short for a hash: give at least ${MIN_HASH_PREFIX} hex digits (and it is no path here either)`, {
+      hint: 'the 8-digit short hashes hashall prints are enough',
+    });
+  }
+  if (m.status === 'none') {
+    throw new HashallError(`nothing matches ${JSON.stringify(q)}: no synced torrent's info-hash or known payload hash starts with it, and it is no path here`, {
+      hint: 'run `hashall sync` first, or check the hash with `hashall torrents`',
+    });
+  }
+  throw new HashallError(`nothing matches ${JSON.stringify(q)}: ${abs} ${where.code === 'ENOENT' ? 'does not exist' : `cannot be resolved (${where.code})`}`, {
+    hint: 'pass a path (absolute or relative to the current directory), an info-hash or a payload hash (8 or more hex digits)',
+  });
 }
-
-const HEX = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
 export function whereis(catalog: CatalogDb, config: HashallConfig, query: string, cwd: string): WhereisResult {
   const db = catalog.db;
   const fsRows = db.prepare(`SELECT * FROM filesystems`).all() as FilesystemRow[];
   const fsById = new Map(fsRows.map((r) => [r.id, r]));
-  const active = db.prepare(`SELECT hash, name, host_content_path, payload_hash FROM torrents WHERE status = 'active'`).all() as {
-    hash: string;
-    name: string;
-    host_content_path: string | null;
-    payload_hash: string | null;
-  }[];
-  let matched: WhereisResult['matched'];
-  let roots: string[];
-  const q = query.trim();
-  if (HEX.test(q) && active.some((t) => t.hash === q.toLowerCase())) {
-    matched = 'torrent';
-    const t = active.find((x) => x.hash === q.toLowerCase())!;
-    if (t.host_content_path === null) throw new HashallError(`torrent ${t.hash} (${t.name}) has no host path: run \`hashall torrents\` to see why`);
-    roots = [t.host_content_path];
-  } else if (/^[0-9a-f]{64}$/i.test(q) && active.some((t) => t.payload_hash === q.toLowerCase())) {
-    matched = 'payload-hash';
-    roots = [...new Set(active.filter((t) => t.payload_hash === q.toLowerCase() && t.host_content_path !== null).map((t) => t.host_content_path as string))];
-  } else if (q.startsWith('/') || q.startsWith('.') || q.includes('/')) {
-    matched = 'path';
-    const where = locateHostPath(hostPathContext(config), q.startsWith('/') ? q : `${cwd}/${q}`);
-    if (!where.ok) throw new HashallError(`${q} cannot be resolved on this host (${where.code})`);
-    roots = [where.loc.path];
-  } else {
-    throw new HashallError(`nothing matches ${JSON.stringify(q)}: not a synced torrent's info-hash, a known payload hash, or a path`, {
-      hint: 'run `hashall sync` first; pass an absolute path, an info-hash (40/64 hex) or a payload hash (64 hex)',
-    });
-  }
+  const active = db.prepare(`SELECT hash, name, host_content_path, payload_hash FROM torrents WHERE status = 'active'`).all() as ActiveTorrent[];
+  const { matched, roots } = resolveQuery(config, active, query.trim(), cwd);
   const reader = payloadReader(catalog);
   const first = roots.map((r) => {
     const fs = filesystemByMount(fsRows, r);
     return fs && isAtOrUnder(r, fs.preferred_mount) ? reader.resolve(fs.id, fs.preferred_mount, relToMount(r, fs.preferred_mount)) : null;
   });
   const payload = first.find((p) => p !== null) ?? null;
-  if (!payload) throw new HashallError(`${roots.join(', ') || q} has no files in the catalog`, { hint: 'scan the root that holds it (`hashall scan`)' });
+  if (!payload) throw new HashallError(`${roots.join(', ') || query} has no files in the catalog`, { hint: 'scan the root that holds it (`hashall scan`)' });
   const pHash = payloadHash(payload.files);
   const seedingRoots = snapshotRoots(catalog, config, hostPathContext(config))
     .filter((r) => r.kind === 'seeding')
@@ -113,8 +119,10 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
     }
     return { relpath: f.relpath, size: f.size, sha256: f.sha256, copies: [...copies.values()].sort((a, b) => a.fsId - b.fsId || a.ino - b.ino) };
   });
+  // A library file (or any single hardlink) is used by every torrent seeding one of its copies, whatever its name.
+  const usingCopies = new Set(files.flatMap((f) => f.copies.flatMap((c) => c.torrents.map((t) => t.hash))));
   const torrents = active
-    .filter((t) => (t.host_content_path !== null && roots.includes(t.host_content_path)) || (pHash !== null && t.payload_hash === pHash))
+    .filter((t) => (t.host_content_path !== null && roots.includes(t.host_content_path)) || (pHash !== null && t.payload_hash === pHash) || usingCopies.has(t.hash))
     .map((t) => ({ hash: t.hash, name: t.name, hostContentPath: t.host_content_path, payloadHash: t.payload_hash }))
     .sort((a, b) => compareBytes(a.name, b.name) || compareBytes(a.hash, b.hash));
   return { query, matched, roots, payloadHash: pHash, files, torrents };

@@ -85,4 +85,37 @@ describe('sync / torrents / whereis through the CLI', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('nothing matches "not-a-thing"');
   });
+
+  it('whereis on a library file lists the torrents seeding that content; short hashes and relative paths are accepted', async () => {
+    // Radarr renames on import: the library file's name is not the torrent's.
+    const lib = path.join(w.library, 'Pair (2024)/Pair.2024.mkv');
+    mkdirSync(path.dirname(lib));
+    linkSync(path.join(a.contentPath, 'p.mkv'), lib);
+    expect((await cli('scan')).code).toBe(0);
+    const r = await cli('whereis', lib, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as WhereisResult;
+    expect(res.torrents.map((x) => x.hash).sort()).toEqual([a.infoHash, b.infoHash].sort());
+    const text = await cli('whereis', lib);
+    expect(text.stdout).not.toContain('torrents: none');
+    expect(text.stdout).toContain(`torrents using this content:\n`);
+    expect(text.stdout).toContain(`  Pair [${a.infoHash.slice(0, 8)}] ${a.contentPath}`);
+    // The 8-hex short hash every other output prints, for an info-hash and for a payload hash.
+    const short = JSON.parse((await cli('whereis', a.infoHash.slice(0, 8), '--json')).stdout) as WhereisResult;
+    const full = JSON.parse((await cli('whereis', a.infoHash, '--json')).stdout) as WhereisResult;
+    expect([short.matched, short.roots]).toEqual(['torrent', full.roots]);
+    const ph = expectedPayloadHash(a.contentPath, ['p.mkv']);
+    const byPh = JSON.parse((await cli('whereis', ph.slice(0, 10).toUpperCase(), '--json')).stdout) as WhereisResult;
+    expect([byPh.matched, byPh.payloadHash]).toEqual(['payload-hash', ph]);
+    const tooShort = await cli('whereis', a.infoHash.slice(0, 7));
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toContain('at least 8 hex digits');
+    // Relative paths, resolved against the working directory and canonicalized (the alias spelling is the stash's).
+    const rel = await runCli(['whereis', 'Pair.2024.mkv', '--json', '--config', w.configFile], { cwd: path.join(w.libraryAliasSpelling, 'Pair (2024)'), now: w.now });
+    expect(rel.code, rel.stderr).toBe(0);
+    expect((JSON.parse(rel.stdout) as WhereisResult).roots).toEqual([lib]);
+    const up = await runCli(['whereis', '../Pair', '--json', '--config', w.configFile], { cwd: path.join(w.library, 'Pair'), now: w.now });
+    expect(up.code, up.stderr).toBe(0);
+    expect((JSON.parse(up.stdout) as WhereisResult).roots).toEqual([path.join(w.library, 'Pair')]);
+  });
 });

@@ -1,0 +1,32 @@
+// The shape of the `hashall whereis` report: data only, so the renderer (pure) can name it without reaching SQLite.
+
+export interface WhereisCopy {
+  fs: string | null;
+  fsId: number;
+  ino: number;
+  nlink: number;
+  /** Every active catalog path of this inode (its hardlinks). */
+  paths: string[];
+  /** Torrents whose content path holds one of these paths. */
+  torrents: { hash: string; name: string }[];
+  /** Paths of this inode outside every seeding root. */
+  external: string[];
+}
+
+export interface WhereisFile {
+  relpath: string;
+  size: number;
+  sha256: string | null;
+  copies: WhereisCopy[];
+}
+
+export interface WhereisResult {
+  query: string;
+  matched: 'torrent' | 'payload-hash' | 'path';
+  /** The payload roots the query resolved to (canonical). */
+  roots: string[];
+  payloadHash: string | null;
+  files: WhereisFile[];
+  /** Every active torrent whose payload is one of the roots, has the same payload hash, or holds one of the copies. */
+  torrents: { hash: string; name: string; hostContentPath: string | null; payloadHash: string | null }[];
+}

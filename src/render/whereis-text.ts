@@ -1,0 +1,20 @@
+// Human text of the `hashall whereis` report: copies, hardlinks, the torrents using each copy (pure).
+import type { WhereisResult } from '../catalog/whereis-report.js';
+import { formatBytes } from '../domain/format-bytes.js';
+import { printable as p } from './escape.js';
+
+export function renderWhereis(r: WhereisResult): string {
+  const lines = [`${p(r.query)} (${r.matched}) → ${r.roots.map(p).join(', ')}`, `payload hash ${r.payloadHash ?? 'unknown (files without full SHA-256)'}`];
+  for (const f of r.files) {
+    lines.push(`${p(f.relpath)} (${formatBytes(f.size)}${f.sha256 ? `, sha256 ${f.sha256.slice(0, 16)}…` : ', no full hash'}): ${f.copies.length} cop${f.copies.length === 1 ? 'y' : 'ies'}`);
+    for (const c of f.copies) {
+      lines.push(`  ${c.fs ?? `fs#${c.fsId}`} inode ${c.ino} (${c.nlink} link(s))`);
+      for (const path of c.paths) lines.push(`    ${p(path)}${c.external.includes(path) ? '   [external]' : ''}`);
+      for (const t of c.torrents) lines.push(`    used by ${p(t.name)} [${t.hash.slice(0, 8)}]`);
+    }
+  }
+  if (r.torrents.length === 0) lines.push('torrents using this content: none');
+  else lines.push('torrents using this content:');
+  for (const t of r.torrents) lines.push(`  ${p(t.name)} [${t.hash.slice(0, 8)}] ${t.hostContentPath === null ? '(no host path)' : p(t.hostContentPath)}`);
+  return lines.join('\n') + '\n';
+}
