@@ -1,8 +1,8 @@
 // The demo world: two filesystems (stash with a library, pool), a real qBittorrent and five torrents that show every decision.
 import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startQbt, type QbtSandbox } from '../../test/support/qbt-sandbox.js';
-import { addTorrent, makeTorrent, type MadeTorrent } from '../../test/support/torrent-file.js';
+import { startQbt, type QbtSandbox } from '../sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../sandbox/torrent-file.js';
 
 export interface DemoWorld {
   base: string;
