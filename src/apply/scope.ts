@@ -2,13 +2,15 @@
 // Rules: every path is absolute and normalized (no `..`, no `//`); copy/view/retire/repoint targets lie strictly inside a
 // seeding root of their filesystem, dedupe files and view donors inside a seeding or library root of theirs; a copy
 // never nests source and target; no existing component from the root down is a symlink (writes would land elsewhere);
-// a repoint sends the client exactly to its host path as the path maps translate it.
+// a repoint sends the client exactly where the planner would (content and save path, inside a seeding root of the target).
 import path from 'node:path';
 import { canonicalizeByAliases } from '../config/normalize.js';
 import { hostToClient } from '../domain/path-map.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
-import type { PlanGroup, PlanStep } from '../plan/types.js';
+import { contentRelOf } from '../domain/listing.js';
+import { dropSegments, isAtOrUnder, segments } from '../domain/path-string.js';
+import type { PlanGroup, PlanStep, RepointStep } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
 import { isUnder, trimSlash } from './paths.js';
 
@@ -68,6 +70,36 @@ async function noSymlinks(step: PlanStep, fs: FsPort, root: string, p: string): 
   }
 }
 
+/**
+ * A repoint sends the client exactly where the planner would: the content to the client spelling of `hostTo` (strictly
+ * inside a seeding root of the group's target filesystem), the save path to the client spelling of `hostTo` minus as
+ * many segments as the torrent's content path lies below its save path (from the group's fingerprint, which preflight
+ * proved against the live client) — and that save path must still lie in the seeding root. Checking only that the
+ * content path is under the save path would let an edited plan send the client to `/` or the mount point.
+ */
+function checkRepoint(step: RepointStep, group: PlanGroup, config: HashallConfig): void {
+  const target = group.to?.fs;
+  if (!target || !config.filesystems[target]) refuse(step, `the group names no target filesystem of hashall.yaml (${JSON.stringify(target ?? null)})`);
+  const canonTo = canonicalizeByAliases(step.hostTo, config.filesystems);
+  rootOf(step, config, step.hostTo, seedingRoots(config, target), 'new location');
+  const seedRoot = seedingRoots(config, target).find((r) => strictlyUnder(canonTo, r))!;
+  const fp = group.fingerprint.torrents.find((t) => t.hash.toLowerCase() === step.torrentHash.toLowerCase());
+  if (!fp) refuse(step, `torrent ${step.torrentHash} has no fingerprint in the plan, so its live state was never checked`);
+  const rel = contentRelOf(fp);
+  if (rel === null) refuse(step, `the content path ${fp.clientContentPath} of ${step.torrentName} is not inside its save path ${fp.clientSavePath}`);
+  const depth = segments(rel).length;
+  const hostSave = dropSegments(canonTo, depth);
+  if (!isAtOrUnder(hostSave, seedRoot)) refuse(step, `the new save path ${hostSave} would lie outside the seeding root ${seedRoot}`);
+  // The client must be sent exactly where the files were checked: the host path and the client paths agree.
+  const maps = config.client?.pathMaps ?? [];
+  const spell = (h: string) => (maps.length ? hostToClient(maps, h) : h);
+  const pairs = [step.hostTo, canonTo].map((h) => ({ content: spell(h), save: spell(dropSegments(h, depth)) }));
+  const agrees = pairs.some((p) => p.content !== null && p.save !== null && trimSlash(p.content) === trimSlash(step.expectedContentPath) && trimSlash(p.save) === trimSlash(step.toSavePath));
+  if (!agrees) {
+    refuse(step, `the client save path ${step.toSavePath} / content path ${step.expectedContentPath} is not where the host path ${step.hostTo} lies under the path maps in hashall.yaml (expected save path ${pairs.map((p) => p.save ?? '(unmapped)').join(' or ')})`);
+  }
+}
+
 /** Throws (FsError) when a step of `group` reaches outside the configured roots; touches nothing. */
 export async function checkGroupScope(group: PlanGroup, config: HashallConfig, fs: FsPort): Promise<void> {
   const known = (step: PlanStep, name: string) => {
@@ -75,7 +107,6 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
   };
   const canon = (p: string) => canonicalizeByAliases(p, config.filesystems);
   const nest = (a: string, b: string) => isUnder(canon(a), canon(b)) || isUnder(canon(b), canon(a));
-  const allSeeding = Object.keys(config.filesystems).flatMap((n) => seedingRoots(config, n));
   for (const step of group.steps) {
     switch (step.kind) {
       case 'copy': {
@@ -107,14 +138,7 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         break;
       }
       case 'repoint': {
-        rootOf(step, config, step.hostTo, allSeeding, 'new location');
-        // The client must be sent exactly where the files were checked: the host path and the client paths agree.
-        const maps = config.client?.pathMaps ?? [];
-        const spellings = [step.hostTo, canon(step.hostTo)].map((h) => (maps.length ? hostToClient(maps, h) : h));
-        const agrees = spellings.some((c) => c !== null && trimSlash(c) === trimSlash(step.expectedContentPath));
-        if (!agrees || !isUnder(step.expectedContentPath, step.toSavePath)) {
-          refuse(step, `the client location ${step.toSavePath} / ${step.expectedContentPath} does not match the host path ${step.hostTo} under the path maps in hashall.yaml`);
-        }
+        checkRepoint(step, group, config);
         break;
       }
       case 'dedupe-link': {

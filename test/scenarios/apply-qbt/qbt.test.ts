@@ -44,8 +44,9 @@ async function seededMovie(name: string, opts: { firstRunning: boolean }) {
   return { saveDir, t1, t2, root: path.join(saveDir, name) };
 }
 
-function repoint(t: MadeTorrent, name: string, fromSave: string, toSave: string, bytes: number): PlanStep {
-  return { kind: 'repoint', torrentHash: t.infoHash, torrentName: name, fromSavePath: fromSave, toSavePath: toSave, expectedContentPath: path.join(toSave, name), hostFrom: path.join(fromSave, name), hostTo: path.join(toSave, name), bytes };
+/** `content` is the content path below the save path: qBittorrent reports the file itself for a one-file torrent. */
+function repoint(t: MadeTorrent, name: string, fromSave: string, toSave: string, bytes: number, content = name): PlanStep {
+  return { kind: 'repoint', torrentHash: t.infoHash, torrentName: name, fromSavePath: fromSave, toSavePath: toSave, expectedContentPath: path.join(toSave, content), hostFrom: path.join(fromSave, content), hostTo: path.join(toSave, content), bytes };
 }
 
 async function withTorrentFingerprint(g: PlanGroup, client: TorrentClient, hashes: string[]): Promise<PlanGroup> {
@@ -160,7 +161,7 @@ describe('apply with a real qBittorrent', () => {
     const root = path.join(saveDir, 'Movie.T');
     const before = hashTreeSync(root);
     const toSave = path.join(w.pool, 'seeding', 'movies');
-    const g1 = await withTorrentFingerprint(moveGroup('g1', w, root, path.join(toSave, 'Movie.T'), [repoint(t, 'Movie.T', saveDir, toSave, 100_000)]), client, [t.infoHash]);
+    const g1 = await withTorrentFingerprint(moveGroup('g1', w, root, path.join(toSave, 'Movie.T'), [repoint(t, 'Movie.T', saveDir, toSave, 100_000, 'Movie.T/a.mkv')]), client, [t.infoHash]);
     const other = path.join(w.stash, 'seeding', 'other');
     const { writeTree, bytesFor } = await import('../../support/apply-world.js');
     writeTree(other, { 'x.bin': bytesFor('x', 1000) });
@@ -193,7 +194,7 @@ describe('apply with a real qBittorrent', () => {
     const root = path.join(saveDir, 'Movie.U');
     const before = hashTreeSync(root);
     const toSave = path.join(w.pool, 'seeding', 'movies');
-    const g1 = await withTorrentFingerprint(moveGroup('g1', w, root, path.join(toSave, 'Movie.U'), [repoint(t, 'Movie.U', saveDir, toSave, 50_000)]), real, [t.infoHash]);
+    const g1 = await withTorrentFingerprint(moveGroup('g1', w, root, path.join(toSave, 'Movie.U'), [repoint(t, 'Movie.U', saveDir, toSave, 50_000, 'Movie.U/a.mkv')]), real, [t.infoHash]);
     const res = await applyPlan(testDeps(w, { client, ...timeouts }), makePlan(w, [g1]));
     expect(res.status).toBe('needs-attention');
     expect(res.attention.join('\n')).toMatch(/set its location back to .*movies, force a recheck/);
