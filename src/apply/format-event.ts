@@ -1,43 +1,34 @@
 // Human text for apply events and run records (pure): one line per event for stderr, tables for `hashall runs`.
 import type { ApplyEvent } from './events.js';
 import type { RunDetail, RunSummary } from './run-store.js';
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
+import { formatBytes } from '../render/format-bytes.js';
+import { printable as p, printableLines } from '../render/escape.js';
 
 /** One human line for an event, or null for events shown only as a progress bar (copy-progress). */
 export function formatEvent(e: ApplyEvent): string | null {
   switch (e.type) {
     case 'run-start':
-      return `apply ${e.runId}: ${e.groups} group(s) to apply${e.planFile ? ` from ${e.planFile}` : ''}`;
+      return `apply ${e.runId}: ${e.groups} group(s) to apply${e.planFile ? ` from ${p(e.planFile)}` : ''}`;
     case 'recover':
-      return `recover: run ${e.interruptedRunId} was interrupted — ${e.message}`;
+      return `recover: run ${e.interruptedRunId} was interrupted — ${p(e.message)}`;
     case 'group-start':
-      return `▶ ${e.groupId} ${e.action} ${e.title} (${e.steps} step(s))`;
+      return `▶ ${p(e.groupId)} ${e.action} ${p(e.title)} (${e.steps} step(s))`;
     case 'step-start':
-      return `  · ${e.what}`;
+      return `  · ${p(e.what)}`;
     case 'step-done':
       return e.status === 'noop' ? `    already done (no-op)` : `    done`;
     case 'step-failed':
-      return `    FAILED: ${e.error}`;
+      return `    FAILED: ${p(e.error)}`;
     case 'copy-progress':
       return null;
     case 'undo':
-      return e.status === 'undone' ? `  ↶ undid step ${e.step} (${e.kind})` : `  ↶ UNDO FAILED for step ${e.step} (${e.kind}): ${e.error ?? ''}`;
+      return e.status === 'undone' ? `  ↶ undid step ${e.step} (${e.kind})` : `  ↶ UNDO FAILED for step ${e.step} (${e.kind}): ${p(e.error ?? '')}`;
     case 'group-done':
-      return `${e.status === 'done' ? '✔' : '✘'} ${e.groupId} ${e.status}${e.error ? `: ${e.error}` : ''}`;
+      return `${e.status === 'done' ? '✔' : '✘'} ${p(e.groupId)} ${e.status}${e.error ? `: ${p(e.error)}` : ''}`;
     case 'guard':
-      return `GUARD: torrents not healthy after apply:\n${e.problems.map((p) => `  - ${p}`).join('\n')}`;
+      return `GUARD: torrents not healthy after apply:\n${e.problems.map((x) => `  - ${p(x)}`).join('\n')}`;
     case 'trash':
-      return `trash: ${e.action} ${e.path} (${e.files} file(s), ${formatBytes(e.bytes)}): ${e.message}`;
+      return `trash: ${e.action} ${p(e.path)} (${e.files} file(s), ${formatBytes(e.bytes)}): ${p(e.message)}`;
     case 'run-done':
       return `apply ${e.runId} ${e.status}: ${formatBytes(e.bytesCopied)} copied, ${formatBytes(e.bytesFreed)} freed`;
   }
@@ -58,9 +49,9 @@ export function formatRunList(runs: RunSummary[]): string {
   if (!runs.length) return 'no runs recorded yet\n';
   const lines = runs.map(
     (r) =>
-      `${r.id}  ${r.status.padEnd(15)} ${when(r.startedAt)} → ${when(r.endedAt)}  ${r.user}@${r.host}  groups ${r.groups.done}/${r.groups.total} done` +
+      `${r.id}  ${r.status.padEnd(15)} ${when(r.startedAt)} → ${when(r.endedAt)}  ${p(r.user)}@${p(r.host)}  groups ${r.groups.done}/${r.groups.total} done` +
       `${r.groups.rolledBack ? `, ${r.groups.rolledBack} rolled back` : ''}${r.groups.failed ? `, ${r.groups.failed} failed` : ''}` +
-      `  copied ${formatBytes(r.bytesCopied)} freed ${formatBytes(r.bytesFreed)}  plan ${r.planFile ?? '-'}`,
+      `  copied ${formatBytes(r.bytesCopied)} freed ${formatBytes(r.bytesFreed)}  plan ${p(r.planFile ?? '-')}`,
   );
   return lines.join('\n') + '\n';
 }
@@ -68,17 +59,17 @@ export function formatRunList(runs: RunSummary[]): string {
 export function formatRunDetail(r: RunDetail): string {
   const out: string[] = [];
   out.push(`run ${r.id}: ${r.status}`);
-  out.push(`  started ${when(r.startedAt)}, ended ${when(r.endedAt)} by ${r.user}@${r.host} (pid ${r.pid}): ${r.command}`);
-  out.push(`  plan ${r.planFile ?? '-'} (sha256 ${r.planHash ?? '-'}), config sha256 ${r.configHash ?? '-'}`);
-  out.push(`  copied ${formatBytes(r.bytesCopied)}, freed ${formatBytes(r.bytesFreed)}${r.recoveredBy ? `, recovered by ${r.recoveredBy}` : ''}`);
-  if (r.error) out.push(`  error: ${r.error.split('\n').join('\n         ')}`);
-  for (const a of r.attention) out.push(`  NEEDS ATTENTION: ${a}`);
-  for (const n of r.notes) out.push(`  note: ${n}`);
+  out.push(`  started ${when(r.startedAt)}, ended ${when(r.endedAt)} by ${p(r.user)}@${p(r.host)} (pid ${r.pid}): ${p(r.command)}`);
+  out.push(`  plan ${p(r.planFile ?? '-')} (sha256 ${r.planHash ?? '-'}), config sha256 ${r.configHash ?? '-'}`);
+  out.push(`  copied ${formatBytes(r.bytesCopied)}, freed ${formatBytes(r.bytesFreed)}${r.recoveredBy ? `, recovered by ${p(r.recoveredBy)}` : ''}`);
+  if (r.error) out.push(`  error: ${printableLines(r.error).split('\n').join('\n         ')}`);
+  for (const a of r.attention) out.push(`  NEEDS ATTENTION: ${p(a)}`);
+  for (const n of r.notes) out.push(`  note: ${p(n)}`);
   for (const g of r.groupRecords) {
-    out.push(`  group ${g.id} ${g.action} "${g.title}": ${g.status}${g.error ? ` — ${g.error}` : ''}`);
-    for (const reason of g.reasons) out.push(`    why: ${reason}`);
+    out.push(`  group ${p(g.id)} ${g.action} "${p(g.title)}": ${g.status}${g.error ? ` — ${p(g.error)}` : ''}`);
+    for (const reason of g.reasons) out.push(`    why: ${p(reason)}`);
     for (const s of g.steps) {
-      out.push(`    step ${s.index} ${s.kind}: ${s.status}${s.error ? ` — ${s.error}` : ''}`);
+      out.push(`    step ${s.index} ${s.kind}: ${s.status}${s.error ? ` — ${p(s.error)}` : ''}`);
     }
   }
   return out.join('\n') + '\n';

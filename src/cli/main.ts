@@ -4,6 +4,7 @@ import { ExitCode, HashallError, ConfigError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { registerCommands } from './commands/index.js';
 import { formatConfigProblem } from './format-problem.js';
+import { printableLines } from '../render/escape.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -51,18 +52,18 @@ export function reportError(err: unknown, ctx: CliContext): number {
   }
   if (err instanceof ConfigError) {
     for (const p of err.problems) ctx.stderr.write(formatConfigProblem(p) + '\n');
-    ctx.stderr.write(`hashall: ${err.message}\n`);
-    if (err.hint) ctx.stderr.write(`  hint: ${err.hint}\n`);
+    ctx.stderr.write(`hashall: ${printableLines(err.message)}\n`);
+    if (err.hint) ctx.stderr.write(`  hint: ${printableLines(err.hint)}\n`);
     return err.exitCode;
   }
   if (err instanceof HashallError) {
-    ctx.stderr.write(`hashall: ${err.message}\n`);
-    if (err.hint) ctx.stderr.write(`  hint: ${err.hint}\n`);
+    ctx.stderr.write(`hashall: ${printableLines(err.message)}\n`);
+    if (err.hint) ctx.stderr.write(`  hint: ${printableLines(err.hint)}\n`);
     if (ctx.env.HASHALL_DEBUG && err.cause) ctx.stderr.write(`  cause: ${String((err.cause as Error).stack ?? err.cause)}\n`);
     return err.exitCode;
   }
   const e = err as Error;
-  ctx.stderr.write(`hashall: unexpected error: ${e?.message ?? String(err)}\n`);
+  ctx.stderr.write(`hashall: unexpected error: ${printableLines(e?.message ?? String(err))}\n`);
   if (ctx.env.HASHALL_DEBUG) ctx.stderr.write(`${e?.stack ?? ''}\n`);
   ctx.stderr.write('  hint: rerun with HASHALL_DEBUG=1 for a stack trace and report it\n');
   return ExitCode.Error;

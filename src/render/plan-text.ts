@@ -1,8 +1,10 @@
 // Terraform-like human text of a Plan, rendered only from the plan data (the same data as --json; pure).
+// Every name and path goes through printable(): a crafted file name cannot forge a line of the review.
 import type { Plan, PlanGroup, PlanTorrent, GroupAction } from '../plan/types.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { trackerFolder } from '../plan/target-path.js';
 import { makeStyle, pathChange, type Style } from './path-diff.js';
+import { printable as p } from './escape.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -39,25 +41,25 @@ function symbol(action: GroupAction, st: Style): string {
 function torrentLine(t: PlanTorrent): string {
   const parts = [t.name, t.hash.slice(0, 8), t.category === '' ? '(no category)' : t.category];
   parts.push(trackerFolder(t.tracker) ?? '(no tracker)');
-  return parts.join('  ');
+  return parts.map(p).join('  ');
 }
 
 function header(g: PlanGroup, st: Style): string {
-  const fs = g.from && g.to && g.from.fs !== g.to.fs ? `  ${g.from.fs} → ${g.to.fs}` : g.from ? `  on ${g.from.fs}` : '';
-  return `${symbol(g.action, st)} ${st.bold(g.action)} ${g.title}${fs}  (${g.id})`;
+  const fs = g.from && g.to && g.from.fs !== g.to.fs ? `  ${p(g.from.fs)} → ${p(g.to.fs)}` : g.from ? `  on ${p(g.from.fs)}` : '';
+  return `${symbol(g.action, st)} ${st.bold(g.action)} ${p(g.title)}${fs}  (${p(g.id)})`;
 }
 
 function bytesLine(g: PlanGroup): string | null {
   const parts: string[] = [];
   if (g.bytesToCopy > 0) parts.push(`copies ${formatBytes(g.bytesToCopy)}`);
   if (g.action === 'reuse') parts.push('copies nothing');
-  if (g.bytesToFree > 0) parts.push(`frees ${formatBytes(g.bytesToFree)} on ${g.from?.fs ?? '?'}`);
-  if (g.rule) parts.push(`rule ${g.rule}`);
+  if (g.bytesToFree > 0) parts.push(`frees ${formatBytes(g.bytesToFree)} on ${p(g.from?.fs ?? '?')}`);
+  if (g.rule) parts.push(`rule ${p(g.rule)}`);
   return parts.length > 0 ? parts.join(' · ') : null;
 }
 
 function reasonLines(g: PlanGroup, indent: string): string[] {
-  return g.reasons.map((r, i) => `${indent}${i === 0 ? 'why: ' : '     '}${r}`);
+  return g.reasons.map((r, i) => `${indent}${i === 0 ? 'why: ' : '     '}${p(r)}`);
 }
 
 function actionBlock(g: PlanGroup, st: Style, color: boolean): string[] {
@@ -67,15 +69,15 @@ function actionBlock(g: PlanGroup, st: Style, color: boolean): string[] {
   if (g.action === 'dedupe') {
     const links = g.steps.filter((s) => s.kind === 'dedupe-link');
     const keeper = links[0]?.keeper;
-    if (keeper) out.push(`${ind}keep ${keeper.path}  (inode ${keeper.ino})`);
-    for (const s of links) out.push(`${ind}${st.green('=')} ${s.duplicate.path}`);
+    if (keeper) out.push(`${ind}keep ${p(keeper.path)}  (inode ${keeper.ino})`);
+    for (const s of links) out.push(`${ind}${st.green('=')} ${p(s.duplicate.path)}`);
   } else if (g.action === 'retire') {
-    for (const s of g.steps) if (s.kind === 'retire') out.push(`${ind}${st.red('-')} ${s.root}  (kept: ${s.keptRoot} on ${s.keptFs})`);
+    for (const s of g.steps) if (s.kind === 'retire') out.push(`${ind}${st.red('-')} ${p(s.root)}  (kept: ${p(s.keptRoot)} on ${p(s.keptFs)})`);
   } else {
     const repoints = g.steps.filter((s) => s.kind === 'repoint');
     for (const r of repoints) {
-      const [a, b] = pathChange(r.hostFrom, r.hostTo, st, color);
-      if (repoints.length > 1) out.push(`${ind}${r.torrentName}:`);
+      const [a, b] = pathChange(p(r.hostFrom), p(r.hostTo), st, color);
+      if (repoints.length > 1) out.push(`${ind}${p(r.torrentName)}:`);
       out.push(`${ind}${a}`, `${ind}${b}`);
     }
   }
@@ -89,7 +91,7 @@ function shortBlock(g: PlanGroup, st: Style): string[] {
   const out = [`  ${header(g, st)}`];
   const ind = '      ';
   for (const [i, t] of g.torrents.entries()) out.push(`${ind}${i === 0 ? 'torrents: ' : '          '}${torrentLine(t)}`);
-  if (g.from) out.push(`${ind}at ${g.from.path}`);
+  if (g.from) out.push(`${ind}at ${p(g.from.path)}`);
   out.push(...reasonLines(g, ind));
   return out;
 }
@@ -99,7 +101,7 @@ export function summaryLine(plan: Plan): string {
   const s = plan.summary;
   const frees = Object.entries(s.bytesToFree)
     .filter(([, b]) => b > 0)
-    .map(([fs, b]) => `${formatBytes(b)} on ${fs}`);
+    .map(([fs, b]) => `${formatBytes(b)} on ${p(fs)}`);
   if (s.move + s.reuse + s.dedupe + s.retire === 0) {
     const held = [`${s.keep} in place`, `${s.stay} held by external consumers`, `${s.pending} pending`, `${s.blocked} blocked`];
     return `No changes. ${held.join(', ')}.`;

@@ -17,6 +17,7 @@ import type { HashallConfig } from '../../config/types.js';
 import type { TorrentClient } from '../../clients/types.js';
 import { makePlan } from './plan.js';
 import { eventSink, makeClient, makeRecordTree } from '../apply-support.js';
+import { printable } from '../../render/escape.js';
 
 interface ApplyOptions extends ConfigOptionValues {
   autoApprove?: boolean;
@@ -68,9 +69,9 @@ export function register(program: Command, ctx: CliContext): void {
           `Apply ${result.status}: ${result.groups.filter((g) => g.status === 'done').length}/${result.groups.length} group(s) done, ` +
             `${formatBytes(result.bytesCopied)} copied, ${formatBytes(result.bytesFreed)} freed (run ${result.runId}).\n`,
         );
-        for (const g of result.groups.filter((x) => x.status !== 'done')) ctx.stdout.write(`  ${g.id} ${g.title}: ${g.status}${g.error ? ` — ${g.error}` : ''}\n`);
-        for (const p of result.guardProblems) ctx.stdout.write(`  GUARD: ${p}\n`);
-        for (const a of result.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${a}\n`);
+        for (const g of result.groups.filter((x) => x.status !== 'done')) ctx.stdout.write(`  ${printable(g.id)} ${printable(g.title)}: ${g.status}${g.error ? ` — ${printable(g.error)}` : ''}\n`);
+        for (const p of result.guardProblems) ctx.stdout.write(`  GUARD: ${printable(p)}\n`);
+        for (const a of result.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${printable(a)}\n`);
         if (result.status !== 'succeeded') ctx.stdout.write(`  details: hashall runs show ${result.runId}\n`);
       }
       setExitCode(command, result.status === 'succeeded' ? 0 : 1);

@@ -5,6 +5,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { openCatalog } from '../../catalog/db.js';
 import { catalogStats } from '../../catalog/reports.js';
 import { formatBytes } from '../../render/format-bytes.js';
+import { printable } from '../../render/escape.js';
 
 export function register(program: Command, ctx: CliContext): void {
   const catalogCmd = program.command('catalog').description('inspect the catalog');
@@ -22,12 +23,12 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
         return;
       }
-      ctx.stdout.write(`catalog ${config.catalog} (lineage ${s.lineage}, serial ${s.serial})\n`);
+      ctx.stdout.write(`catalog ${printable(config.catalog)} (lineage ${s.lineage}, serial ${s.serial})\n`);
       if (s.filesystems.length === 0) ctx.stdout.write('  no filesystems scanned yet; run `hashall scan`\n');
       for (const f of s.filesystems) {
         const last = f.lastScanAt === null ? 'never completed' : new Date(f.lastScanAt).toISOString();
         ctx.stdout.write(
-          `  ${f.name ?? '(unnamed)'} ${f.mountPoint} [${f.fsType}]: ${f.files} files, ${formatBytes(f.bytes)} (${formatBytes(f.uniqueBytes)} unique), ` +
+          `  ${printable(f.name ?? '(unnamed)')} ${printable(f.mountPoint)} [${printable(f.fsType)}]: ${f.files} files, ${formatBytes(f.bytes)} (${formatBytes(f.uniqueBytes)} unique), ` +
             `${(f.hashedFraction * 100).toFixed(1)}% hashed, last scan ${last}\n`,
         );
       }

@@ -6,6 +6,7 @@ import { openCatalog } from '../../catalog/db.js';
 import { crossDupes, localDupes } from '../../catalog/reports.js';
 import { formatBytes } from '../../render/format-bytes.js';
 import { HashallError } from '../../errors.js';
+import { printable } from '../../render/escape.js';
 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -37,14 +38,14 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       for (const g of local) {
-        ctx.stdout.write(`${g.fsName ?? `fs#${g.fsId}`} ${formatBytes(g.size)} × ${g.inodes.length} inodes, reclaimable ${formatBytes(g.reclaimableBytes)} sha256:${g.sha256.slice(0, 16)}\n`);
-        for (const i of g.inodes) for (const p of i.paths) ctx.stdout.write(`  ${JSON.stringify(p)} (inode ${i.ino})\n`);
+        ctx.stdout.write(`${printable(g.fsName ?? `fs#${g.fsId}`)} ${formatBytes(g.size)} × ${g.inodes.length} inodes, reclaimable ${formatBytes(g.reclaimableBytes)} sha256:${g.sha256.slice(0, 16)}\n`);
+        for (const i of g.inodes) for (const p of i.paths) ctx.stdout.write(`  ${printable(p)} (inode ${i.ino})\n`);
       }
       ctx.stdout.write(`${local.length} duplicate group(s), ${formatBytes(reclaimable)} reclaimable by hardlinking\n`);
       if (cross) {
         for (const g of cross) {
           ctx.stdout.write(`cross ${formatBytes(g.size)} sha256:${g.sha256.slice(0, 16)}\n`);
-          for (const c of g.copies) for (const p of c.paths) ctx.stdout.write(`  ${c.fsName ?? `fs#${c.fsId}`}: ${JSON.stringify(p)}\n`);
+          for (const c of g.copies) for (const p of c.paths) ctx.stdout.write(`  ${printable(c.fsName ?? `fs#${c.fsId}`)}: ${printable(p)}\n`);
         }
         ctx.stdout.write(`${cross.length} content group(s) on several filesystems\n`);
       }

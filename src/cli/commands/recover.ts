@@ -5,6 +5,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { setExitCode } from '../exit.js';
 import { runRecover } from '../../apply/run-apply.js';
 import { eventSink, makeClient, makeRecordTree } from '../apply-support.js';
+import { printable } from '../../render/escape.js';
 
 interface RecoverOptions extends ConfigOptionValues {
   json?: boolean;
@@ -35,8 +36,8 @@ export function register(program: Command, ctx: CliContext): void {
       else {
         for (const r of out) {
           ctx.stdout.write(`run ${r.runId}: ${r.status}\n`);
-          for (const g of r.groups) ctx.stdout.write(`  group ${g.id}: ${g.action}\n`);
-          for (const a of r.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${a}\n`);
+          for (const g of r.groups) ctx.stdout.write(`  group ${printable(g.id)}: ${printable(g.action)}\n`);
+          for (const a of r.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${printable(a)}\n`);
         }
       }
       setExitCode(command, out.some((r) => r.status === 'needs-attention') ? 1 : 0);

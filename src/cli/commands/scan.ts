@@ -8,6 +8,7 @@ import { scanRoots, type DriftPolicy, type ScanProgress, type ScanRootSpec, type
 import type { HashallConfig } from '../../config/types.js';
 import { formatBytes, formatDuration } from '../../render/format-bytes.js';
 import { HashallError } from '../../errors.js';
+import { printable } from '../../render/escape.js';
 
 interface ScanOpts extends ConfigOptionValues {
   full?: boolean;
@@ -76,7 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
     }
     if (opts.json) ctx.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else ctx.stdout.write(renderSummary(summary));
-    for (const p of opts.json ? [] : summary.problems.slice(0, 50)) ctx.stderr.write(`hashall: ${p.code} ${JSON.stringify(p.path)}: ${p.message}\n`);
+    for (const p of opts.json ? [] : summary.problems.slice(0, 50)) ctx.stderr.write(`hashall: ${p.code} ${printable(p.path)}: ${printable(p.message)}\n`);
     if (summary.status === 'interrupted') {
       ctx.stderr.write('hashall: scan interrupted; the catalog is consistent, run `hashall scan` again to finish\n');
       throw new HashallError('scan interrupted');
@@ -88,16 +89,16 @@ export function progressLine(p: ScanProgress, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? (p.bytesHashed / elapsedMs) * 1000 : 0;
   const left = Math.max(0, p.bytesToHash - p.bytesHashed);
   const eta = p.walking ? 'walking' : rate > 0 ? `ETA ${formatDuration((left / rate) * 1000)}` : '';
-  return `scan ${p.root}: ${p.filesSeen} files, ${formatBytes(p.bytesSeen)} seen, ${formatBytes(p.bytesHashed)}/${formatBytes(p.bytesToHash)} hashed, ${formatBytes(rate)}/s ${eta}`;
+  return `scan ${printable(p.root)}: ${p.filesSeen} files, ${formatBytes(p.bytesSeen)} seen, ${formatBytes(p.bytesHashed)}/${formatBytes(p.bytesToHash)} hashed, ${formatBytes(rate)}/s ${eta}`;
 }
 
 export function renderSummary(s: ScanSummary): string {
   const lines = [
     `scan ${s.status} in ${formatDuration(s.durationMs)} (drift ${s.drift}, session ${s.sessionId})`,
-    ...s.roots.map((r) => `  ${r.path} [${r.kind}${r.filesystem.name ? `, ${r.filesystem.name}` : ''}]${r.coveredBy ? ` covered by ${r.coveredBy}` : `: ${r.files} files, ${r.deleted} deleted`}`),
+    ...s.roots.map((r) => `  ${printable(r.path)} [${r.kind}${r.filesystem.name ? `, ${printable(r.filesystem.name)}` : ''}]${r.coveredBy ? ` covered by ${printable(r.coveredBy)}` : `: ${r.files} files, ${r.deleted} deleted`}`),
     `  files: ${s.filesSeen} seen, ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.deleted} deleted`,
     `  hashed: ${s.filesHashed} files, ${formatBytes(s.bytesHashed)}; symlinks skipped: ${s.symlinks}; problems: ${s.problems.length}`,
-    ...s.skippedMounts.map((m) => `  not entered (another filesystem): ${m}`),
+    ...s.skippedMounts.map((m) => `  not entered (another filesystem): ${printable(m)}`),
   ];
   return lines.join('\n') + '\n';
 }

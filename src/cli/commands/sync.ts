@@ -6,6 +6,7 @@ import { openCatalog } from '../../catalog/db.js';
 import { syncTorrents, type SyncSummary } from '../../catalog/sync.js';
 import { clientFromConfig } from '../../clients/from-config.js';
 import { formatBytes, formatDuration } from '../../render/format-bytes.js';
+import { printable as p } from '../../render/escape.js';
 
 interface SyncOpts extends ConfigOptionValues {
   json?: boolean;
@@ -55,8 +56,8 @@ export function renderSync(s: SyncSummary): string {
     `  data: ${st.ok} ok, ${st.incomplete} incomplete, ${st.missing} missing, ${st['not-in-catalog']} not in the catalog, ${st.unmapped} unmapped; ${s.hashUnknown} without payload hash`,
   ];
   if (s.hashed) lines.push(`  hashed ${s.hashed.files} payload file(s), ${formatBytes(s.hashed.bytes)}; ${s.hashed.failed.length} failed`);
-  for (const f of s.filesystems) lines.push(`  ${f.name}: ${f.freeBytes === null ? `free space unknown (${f.problem ?? '?'})` : `${formatBytes(f.freeBytes)} free`}`);
-  for (const p of s.problems) lines.push(`  ${p.dataStatus.padEnd(14)} ${p.name} [${p.hash.slice(0, 8)}]: ${p.detail ?? ''}`);
-  if (s.hashed) for (const f of s.hashed.failed) lines.push(`  hash failed ${f.code} ${f.path}: ${f.message}`);
+  for (const f of s.filesystems) lines.push(`  ${p(f.name)}: ${f.freeBytes === null ? `free space unknown (${p(f.problem ?? '?')})` : `${formatBytes(f.freeBytes)} free`}`);
+  for (const x of s.problems) lines.push(`  ${x.dataStatus.padEnd(14)} ${p(x.name)} [${x.hash.slice(0, 8)}]: ${p(x.detail ?? '')}`);
+  if (s.hashed) for (const f of s.hashed.failed) lines.push(`  hash failed ${f.code} ${p(f.path)}: ${p(f.message)}`);
   return lines.join('\n') + '\n';
 }

@@ -5,6 +5,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { openCatalog } from '../../catalog/db.js';
 import { torrentReport, type TorrentReport } from '../../catalog/torrent-report.js';
 import { formatBytes } from '../../render/format-bytes.js';
+import { printable as p } from '../../render/escape.js';
 
 interface TorrentsOpts extends ConfigOptionValues {
   json?: boolean;
@@ -35,17 +36,17 @@ export function renderTorrents(r: TorrentReport): string {
   if (r.lastSyncAt === null) return 'no torrents: the client has never been synced (run `hashall sync`)\n';
   const lines = [`${r.torrents.length} torrent(s), last sync ${new Date(r.lastSyncAt).toISOString()}`];
   for (const t of r.torrents) {
-    lines.push(`${t.name} [${t.hash.slice(0, 8)}] ${t.phase}${t.category ? `, category ${t.category}` : ''}`);
+    lines.push(`${p(t.name)} [${t.hash.slice(0, 8)}] ${t.phase}${t.category ? `, category ${p(t.category)}` : ''}`);
     if (t.payload) {
-      lines.push(`  payload ${t.payload.root} (${t.filesystem ?? 'unknown filesystem'}, ${t.payload.kind}, ${t.payload.files} file(s), ${formatBytes(t.payload.bytes)})`);
+      lines.push(`  payload ${p(t.payload.root)} (${p(t.filesystem ?? 'unknown filesystem')}, ${t.payload.kind}, ${t.payload.files} file(s), ${formatBytes(t.payload.bytes)})`);
       lines.push(`  payload hash ${t.payload.payloadHash ?? 'unknown (files without full SHA-256: `hashall sync --hash-missing`)'}; ${t.siblings} sibling(s)`);
-    } else lines.push(`  payload: none (${t.hostContentPath ?? t.clientContentPath})`);
+    } else lines.push(`  payload: none (${p(t.hostContentPath ?? t.clientContentPath)})`);
     if (t.consumers) {
       const c = t.consumers;
-      lines.push(`  external consumers: ${c.status}${c.paths.length ? ` — ${c.paths.join(', ')}` : ''}`);
-      for (const why of c.reasons) lines.push(`    ${why}`);
+      lines.push(`  external consumers: ${c.status}${c.paths.length ? ` — ${c.paths.map(p).join(', ')}` : ''}`);
+      for (const why of c.reasons) lines.push(`    ${p(why)}`);
     }
-    if (t.dataStatus !== 'ok' || t.detail) lines.push(`  ${t.dataStatus}: ${t.detail ?? ''}`);
+    if (t.dataStatus !== 'ok' || t.detail) lines.push(`  ${t.dataStatus}: ${p(t.detail ?? '')}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { openCatalog } from '../../catalog/db.js';
 import { describeHolder, unlockRun } from '../../apply/lock.js';
+import { printable } from '../../render/escape.js';
 
 interface UnlockOptions extends ConfigOptionValues {
   force?: boolean;
@@ -22,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
     const catalog = openCatalog(config.catalog);
     try {
       const holder = unlockRun(catalog.db, runId, { host: os.hostname(), force: Boolean(opts.force) });
-      ctx.stdout.write(`unlocked: ${describeHolder(holder)}\n`);
+      ctx.stdout.write(`unlocked: ${printable(describeHolder(holder))}\n`);
       ctx.stderr.write('hashall: the next `hashall apply` (or `hashall recover`) rolls back whatever that run left half done\n');
     } finally {
       catalog.close();
