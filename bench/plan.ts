@@ -28,6 +28,7 @@ import { scanRoots } from '../src/catalog/scanner.js';
 import { readSnapshot } from '../src/catalog/snapshot.js';
 import { loadConfig } from '../src/config/load.js';
 import { buildPlan } from '../src/plan/build.js';
+import { snapshotPlanner } from '../src/plan/needs.js';
 import { storeSummaries } from '../src/catalog/payload-summary.js';
 import { clientListingDigest } from '../src/domain/listing.js';
 import { renderPlanText } from '../src/render/plan-text.js';
@@ -204,7 +205,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
   const catalog = openCatalog(config.catalog);
   const now = Date.now();
   const t1 = performance.now();
-  const snapshot = readSnapshot(catalog, config, { now, liveCheck: mode === 'live' });
+  const snapshot = readSnapshot(catalog, config, { planner: snapshotPlanner(config, now), liveCheck: mode === 'live' });
   const t2 = performance.now();
   const plan = buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
   const t3 = performance.now();

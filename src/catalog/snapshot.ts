@@ -2,12 +2,10 @@
 //
 // Scale: every payload comes from its summary (stored by the last sync while the catalog serial is unchanged, else
 // computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
-// can act on (detailNeeds), one range query each — never a scan of every file row in JS.
+// can act on (the planner handed in names them), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotPayload, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotPayload, SnapshotPlanner, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
-import { targetCandidates } from '../plan/target-path.js';
-import { detailNeeds } from '../plan/needs.js';
 import type { CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
@@ -18,10 +16,11 @@ import { readActiveTorrents } from './torrent-row.js';
 
 export interface ReadSnapshotOptions {
   /**
-   * Epoch ms the plan will be built for: detailNeeds decides with it which groups act (scan ages, observation
-   * windows). Pass buildPlan the same instant; a different one is safe (a group acting without its lists is blocked).
+   * The planner's questions (src/plan/needs.ts `snapshotPlanner(config, now)`): which groups act, so which file lists
+   * to load, and which target paths' occupancy to read. Build it for the instant the plan will be built for; a
+   * different one is safe (a group acting without its lists is blocked). Readers that plan nothing pass NO_PLANNER.
    */
-  now: number;
+  planner: SnapshotPlanner;
   /** lstat payload files for live link counts and inode drift (default true). */
   liveCheck?: boolean;
   mountInfoFile?: string;
@@ -160,7 +159,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     if (t.hostContentPath === null || !load.has(t.hostContentPath)) continue;
     t.files = (tFiles.all(t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
   }
-  if (!all) for (const p of detailNeeds(config, snapshot, opts.now, load)) load.add(p);
+  if (!all) for (const p of opts.planner.needs(snapshot, load)) load.add(p);
 
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
   // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors.
@@ -227,7 +226,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   if (stale.size > 0) for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
   snapshot.copiesBySha256 = copiesBySha256;
   if (opts.stats) Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size });
-  snapshot.occupiedPaths = readOccupancy(catalog, config, snapshot, fsFor, ctx);
+  snapshot.occupiedPaths = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   return snapshot;
 }
 
@@ -245,7 +244,7 @@ function mountHolding(mounts: HostPathContext['mounts'], p: string): HostPathCon
  */
 function readOccupancy(
   catalog: CatalogDb,
-  config: HashallConfig,
+  planner: SnapshotPlanner,
   snapshot: CatalogSnapshot,
   fsFor: (p: string) => FilesystemRow | null,
   ctx: HostPathContext,
@@ -253,7 +252,7 @@ function readOccupancy(
   const scanned = catalog.db.prepare(`SELECT path, fs_id FROM scan_roots WHERE last_completed_at IS NOT NULL`).all() as { path: string; fs_id: number }[];
   const reader = payloadReader(catalog);
   const out: Record<string, CatalogFile[]> = {};
-  for (const cand of targetCandidates(config, snapshot)) {
+  for (const cand of planner.targets(snapshot)) {
     const fs = fsFor(cand);
     if (!fs || !isAtOrUnder(cand, fs.preferred_mount)) continue;
     if (!scanned.some((s) => s.fs_id === fs.id && isAtOrUnder(cand, s.path))) continue;

@@ -1,5 +1,6 @@
 // The `hashall torrents` report: each active torrent with payload, filesystem, siblings, consumers and flags (data only).
 import type { HashallConfig } from '../config/types.js';
+import type { SnapshotPlanner } from '../domain/snapshot.js';
 import type { CatalogDb } from './db.js';
 import { readSnapshot } from './snapshot.js';
 
@@ -27,8 +28,8 @@ export interface TorrentReport {
   torrents: TorrentReportLine[];
 }
 
-export function torrentReport(catalog: CatalogDb, config: HashallConfig, now: number): TorrentReport {
-  const snap = readSnapshot(catalog, config, { now });
+export function torrentReport(catalog: CatalogDb, config: HashallConfig, planner: SnapshotPlanner): TorrentReport {
+  const snap = readSnapshot(catalog, config, { planner });
   const status = new Map(
     (catalog.db.prepare(`SELECT hash, data_status, data_detail FROM torrents WHERE status = 'active'`).all() as { hash: string; data_status: string; data_detail: string | null }[]).map((r) => [r.hash, r]),
   );

@@ -157,10 +157,26 @@ export interface CatalogSnapshot {
   lastSyncAt: number | null;
   /**
    * What already lies at the places the planner may move payloads to (hitchhiker protection). Keyed by every
-   * canonical path that `targetCandidates(config, snapshot)` (src/plan/target-path.ts) returns for the
-   * snapshot without this field; value = every active catalog file whose canonical path is that path or lies
+   * canonical path that the reader's `SnapshotPlanner.targets` (the planner's `targetCandidates`,
+   * src/plan/target-path.ts) returns for the snapshot without this field; value = every active catalog file whose canonical path is that path or lies
    * under it (empty array = nothing there). A candidate missing from the record is unknown, and the planner
    * blocks a group that needs it; a snapshot without the field blocks every move and reuse.
    */
   occupiedPaths?: Record<string, CatalogFile[]>;
 }
+
+/**
+ * What the snapshot reader asks of the planner while it reads (the planner is handed in; the catalog never imports
+ * it): which payloads' file lists the groups that act need, and which target paths' occupancy it may consult.
+ * `snapshotPlanner(config, now)` (src/plan/needs.ts) is the planner's answer; reports that plan nothing pass
+ * {@link NO_PLANNER}.
+ */
+export interface SnapshotPlanner {
+  /** Payload roots to load beyond `loaded` (see detailNeeds). */
+  needs(snapshot: CatalogSnapshot, loaded: ReadonlySet<string>): Iterable<string>;
+  /** Paths whose occupancy the reader fills into `occupiedPaths` (see targetCandidates). */
+  targets(snapshot: CatalogSnapshot): Iterable<string>;
+}
+
+/** For readers that build no plan: no extra file lists, no occupancy. */
+export const NO_PLANNER: SnapshotPlanner = { needs: () => [], targets: () => [] };

@@ -1,8 +1,9 @@
 // detailNeeds: the payloads whose file lists the planner will use — those of every sibling group that acts (pure).
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogSnapshot } from '../domain/snapshot.js';
+import type { CatalogSnapshot, SnapshotPlanner } from '../domain/snapshot.js';
 import { placementPolicy } from '../policy/placement.js';
 import { groupMembers } from './build.js';
+import { targetCandidates } from './target-path.js';
 import { buildMember, decidePlacement } from './torrent-groups.js';
 import { buildWorld } from './world.js';
 
@@ -22,4 +23,12 @@ export function detailNeeds(config: HashallConfig, snapshot: CatalogSnapshot, no
     for (const m of d.ready) if (!loaded.has(m.payload.rootPath)) out.push(m.payload.rootPath);
   }
   return out;
+}
+
+/** The planner's side of the snapshot read: the file lists and target occupancy a plan for `now` will consult. */
+export function snapshotPlanner(config: HashallConfig, now: number): SnapshotPlanner {
+  return {
+    needs: (snapshot, loaded) => detailNeeds(config, snapshot, now, loaded),
+    targets: (snapshot) => targetCandidates(config, snapshot),
+  };
 }

@@ -90,3 +90,78 @@ describe('purity of the planner layers', () => {
     ]);
   });
 });
+
+/**
+ * Rooms a room may never import (the pipeline runs config → catalog/clients → plan → apply → render → cli).
+ * `all`: not even a type; `code`: no value import (the pure rooms may name the data types of the rooms they describe).
+ */
+const LAYERS: Record<string, { all: string[]; code: string[] }> = {
+  fs: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  config: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  clients: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  catalog: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  domain: { all: ['apply', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'config', 'clients', 'catalog', 'policy', 'plan'] },
+  policy: { all: ['apply', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog', 'plan'] },
+  plan: { all: ['apply', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog'] },
+  render: { all: ['cli', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog', 'apply'] },
+  apply: { all: ['cli', 'render', 'demo'], code: [] },
+};
+
+/** Specifiers imported only as types (`import type … from`, `export type … from`). */
+function typeOnlyImports(src: string): Set<string> {
+  const out = new Set<string>();
+  const re = /(?:^|[\s;])(?:import|export)\s+type\s[^'"]*?from\s*['"]([^'"]+)['"]/gm;
+  for (let m = re.exec(src); m; m = re.exec(src)) out.add(m[1]!);
+  return out;
+}
+
+/** Every relative import of a src file that lands in a room it may not use, or outside src (e.g. test/). */
+export function layerViolations(files: string[], read: (file: string) => string | null): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const room = file.split(path.sep)[1] ?? '';
+    const banned = LAYERS[room] ?? { all: [], code: [] };
+    const code = stripComments(read(file) ?? '');
+    const typesOnly = typeOnlyImports(code);
+    for (const spec of importsOf(code)) {
+      if (!spec.startsWith('.')) continue;
+      const target = path.normalize(path.join(path.dirname(file), spec));
+      const [top, to] = target.split(path.sep);
+      if (top !== 'src') problems.push(`${file} imports ${target} (src never imports outside src)`);
+      else if (to !== undefined && banned.all.includes(to)) problems.push(`${file} (${room}) imports ${target} (${to})`);
+      else if (to !== undefined && banned.code.includes(to) && !typesOnly.has(spec)) problems.push(`${file} (${room}) imports code from ${target} (${to})`);
+    }
+  }
+  return problems.sort();
+}
+
+describe('layering of the rooms', () => {
+  const allSrc = (): string[] =>
+    readdirSync(path.join(ROOT, 'src'), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith('.ts'))
+      .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)));
+
+  it('no room imports a room above it, and nothing in src imports test/', () => {
+    const files = allSrc();
+    expect(files.length).toBeGreaterThan(50);
+    expect(layerViolations(files, readRepo)).toEqual([]);
+  });
+
+  it('the rule fails on a deliberately wrong import', () => {
+    const fake: Record<string, string> = {
+      'src/catalog/snapshot.ts': "import { detailNeeds } from '../plan/needs.js';\nimport type { X } from '../domain/x.js';\n",
+      'src/demo/world.ts': "import { startQbt } from '../../test/support/qbt-sandbox.js';\n",
+      'src/fs/walk.ts': "// import { x } from '../apply/y.js' in a comment is fine\nexport const w = 1;\n",
+      'src/apply/x.ts': "export { main } from '../cli/main.js';\n",
+      'src/render/r.ts': "import type { Row } from '../catalog/rows.js';\nimport { readRows } from '../catalog/read.js';\n",
+      'src/clients/c.ts': "import type { Plan } from '../plan/types.js';\n",
+    };
+    expect(layerViolations(Object.keys(fake), (f) => fake[f] ?? null)).toEqual([
+      'src/apply/x.ts (apply) imports src/cli/main.js (cli)',
+      'src/catalog/snapshot.ts (catalog) imports src/plan/needs.js (plan)',
+      'src/clients/c.ts (clients) imports src/plan/types.js (plan)',
+      'src/demo/world.ts imports test/support/qbt-sandbox.js (src never imports outside src)',
+      'src/render/r.ts (render) imports code from src/catalog/read.js (catalog)',
+    ]);
+  });
+});

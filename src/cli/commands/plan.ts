@@ -10,6 +10,7 @@ import { readSnapshot, type SnapshotReadStats } from '../../catalog/snapshot.js'
 import { clientFromConfig } from '../../clients/from-config.js';
 import type { HashallConfig } from '../../config/types.js';
 import { buildPlan, hasChanges } from '../../plan/build.js';
+import { snapshotPlanner } from '../../plan/needs.js';
 import { writePlanFile } from '../../plan/plan-file-io.js';
 import type { Plan } from '../../plan/types.js';
 import { renderPlanJson } from '../../render/plan-json.js';
@@ -47,7 +48,7 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
     }
     const now = ctx.now();
     const stats: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
-    const snapshot = readSnapshot(catalog, config, { now, stats });
+    const snapshot = readSnapshot(catalog, config, { planner: snapshotPlanner(config, now), stats });
     if (stats.computed >= SUMMARY_HINT_AT) {
       ctx.stderr.write(
         `note: the catalog changed since the last sync, so ${stats.computed} of ${stats.payloads} payloads were read file by file; ` +

@@ -6,6 +6,7 @@ import { openCatalog } from '../../catalog/db.js';
 import { torrentReport, type TorrentReport } from '../../catalog/torrent-report.js';
 import { formatBytes } from '../../render/format-bytes.js';
 import { printable as p } from '../../render/escape.js';
+import { snapshotPlanner } from '../../plan/needs.js';
 
 interface TorrentsOpts extends ConfigOptionValues {
   json?: boolean;
@@ -23,7 +24,7 @@ export function register(program: Command, ctx: CliContext): void {
     const catalog = openCatalog(config.catalog);
     let report: TorrentReport;
     try {
-      report = torrentReport(catalog, config, ctx.now());
+      report = torrentReport(catalog, config, snapshotPlanner(config, ctx.now()));
     } finally {
       catalog.close();
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { mountTmpfs } from '../../support/mounts.js';
 import { insertTorrentRow, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
@@ -45,7 +46,7 @@ describe('occupancy behind a nested mount', () => {
   });
 
   it('the target under the nested mount has no occupancy answer (unknown), not an empty one', () => {
-    const snap = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
+    const snap = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' });
     expect(Object.keys(snap.payloads).sort()).toEqual([realpathSync(path.join(w.seedS, 'movies/Foo')), realpathSync(path.join(w.seedS, 'tv/Bar'))].sort());
     expect(snap.occupiedPaths![target]).toBeUndefined();
     // Control: a target on pool itself is answered (empty: nothing lies there).

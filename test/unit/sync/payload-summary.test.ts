@@ -6,6 +6,7 @@ import type { CatalogDb } from '../../../src/catalog/db.js';
 import { storeSummaries, storedSummaries, storedDupes, dupesKey, computeDupes } from '../../../src/catalog/payload-summary.js';
 import type { FilesystemRow } from '../../../src/catalog/filesystems.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
 import { insertRelocationRow, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
@@ -54,7 +55,7 @@ describe('payload summaries', () => {
 
   it('are stored for the current serial and equal what readSnapshot computes from the rows', () => {
     const rowStats = { payloads: 0, computed: 0, loaded: 0 };
-    const fromRows = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, stats: rowStats });
+    const fromRows = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), liveCheck: false, stats: rowStats });
     expect(storedSummaries(catalog)).toBeNull(); // nothing stored yet: the reader computed them
     expect(rowStats).toEqual({ payloads: 3, computed: 3, loaded: 3 }); // relocation sources are always loaded
     expect(store()).toEqual({ payloads: 3, stored: true });
@@ -65,7 +66,7 @@ describe('payload summaries', () => {
     // Files whose content another row also holds: the library link, the duplicate pair, nothing for the solo.
     expect([linked, plain, solo].map((p) => stored!.get(p)!.copied)).toEqual([1, 2, 0]);
     const storeStats = { payloads: 0, computed: 0, loaded: 0 };
-    const fromStore = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, stats: storeStats });
+    const fromStore = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), liveCheck: false, stats: storeStats });
     expect(storeStats).toEqual({ payloads: 3, computed: 0, loaded: 3 });
     expect(summaryOf(fromStore)).toEqual(summaryOf(fromRows));
     // Donor copies: the same whether looked up (linked, plain) or known to be none (solo, skipped by its summary).
@@ -81,14 +82,14 @@ describe('payload summaries', () => {
     store();
     // Prove the stored row is the one read: mark it, and the snapshot shows the mark.
     catalog.db.prepare(`UPDATE payload_summaries SET payload_hash = ? WHERE root = ?`).run('f'.repeat(64), plain);
-    expect(readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false }).payloads[plain]!.payloadHash).toBe('f'.repeat(64));
+    expect(readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), liveCheck: false }).payloads[plain]!.payloadHash).toBe('f'.repeat(64));
     // A real change on disk, seen by a scan, bumps the serial: the mark (and every stored summary) is no longer used.
     const before = catalog.serial();
     writeFileSync(path.join(plain, 'b.mkv'), Buffer.alloc(30_001, 3));
     await scan(w, catalog, config);
     expect(catalog.serial()).toBeGreaterThan(before);
     expect(storedSummaries(catalog)).toBeNull();
-    const snap = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, files: 'all' });
+    const snap = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), liveCheck: false, files: 'all' });
     const p = snap.payloads[plain]!;
     expect(p.payloadHash).not.toBe('f'.repeat(64));
     expect(p.bytes).toBe(60_001);

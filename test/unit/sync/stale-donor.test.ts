@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { insertRelocationRow, makeSyncWorld, openWorldCatalog, scan, sha256, writeConfig, type SyncWorld } from './world.js';
 
@@ -38,7 +39,7 @@ describe('copies changed since the scan are no donors', () => {
     w?.tmp.cleanup();
   });
 
-  const donors = () => (readSnapshot(catalog, config, { now: w.clock.t, files: 'all' }).copiesBySha256[sha256(video)] ?? []).map((c) => c.path).sort();
+  const donors = () => (readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' }).copiesBySha256[sha256(video)] ?? []).map((c) => c.path).sort();
 
   it('an unchanged pool copy is a donor', () => {
     expect(donors()).toEqual([path.join(copy, 'foo.mkv'), path.join(src, 'foo.mkv')].sort());

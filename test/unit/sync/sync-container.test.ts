@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import { snapshotPlanner } from '../../../src/plan/needs.js';
 import { syncTorrents } from '../../../src/catalog/sync.js';
 import { clientFromConfig } from '../../../src/clients/from-config.js';
 import type { HashallConfig } from '../../../src/config/types.js';
@@ -61,7 +62,7 @@ describe('container-style path map: qBittorrent sees the stash media under a pat
     } finally {
       await client.close();
     }
-    const snap = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
+    const snap = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' });
     const t = snap.torrents.find((x) => x.hash === film.infoHash)!;
     expect(t.clientContentPath).toBe(path.join(ctMedia, 'torrents/seeding/movies/Box'));
     expect(t.hostContentPath).toBe(film.contentPath);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import { snapshotPlanner } from '../../../src/plan/needs.js';
 import { syncTorrents } from '../../../src/catalog/sync.js';
 import { clientFromConfig } from '../../../src/clients/from-config.js';
 import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
@@ -149,7 +150,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
   });
 
   it('consumers: a library hardlink (via the alias-spelled library) is some; links inside seeding roots are none; an unscanned link is unknown', () => {
-    const snap = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
+    const snap = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' });
     const film = snap.payloads[t.film.contentPath];
     expect(film?.consumers).toEqual({ status: 'some', paths: [path.join(w.library, 'Film (2001)/Film.2001.mkv')], reasons: [] });
     const album = snap.payloads[t.album.contentPath];
@@ -161,7 +162,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     mkdirSync(backup);
     linkSync(path.join(t.show.contentPath, 'e01.mkv'), path.join(backup, 'e01.mkv'));
     try {
-      const s2 = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
+      const s2 = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' });
       const c = s2.payloads[t.show.contentPath]?.consumers;
       expect(c?.status).toBe('unknown');
       expect(c?.reasons).toEqual([`${path.join(t.show.contentPath, 'e01.mkv')} has 2 links but the catalog knows 1: a link lives outside every scanned root`]);
@@ -173,7 +174,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     const shows = path.join(w.stash, 'media/shows');
     mkdirSync(shows);
     const cfg2 = writeConfig(w, { url: config.client!.url, pathMaps: config.client!.pathMaps, extraLibraries: [shows] });
-    const s3 = readSnapshot(catalog, cfg2, { now: w.clock.t, files: 'all' });
+    const s3 = readSnapshot(catalog, cfg2, { planner: snapshotPlanner(cfg2, w.clock.t), files: 'all' });
     expect(s3.payloads[t.album.contentPath]?.consumers).toEqual({ status: 'unknown', paths: [], reasons: [`library root ${shows} has never been scanned`] });
     expect(s3.payloads[t.old.contentPath]?.consumers.status).toBe('none');
     // "some" stays some: one library link is enough, whatever else is unknown.
@@ -182,7 +183,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
   });
 
   it('readSnapshot gives the planner what it expects, field by field, and buildPlan demotes a movie to pool', () => {
-    const snap = readSnapshot(catalog, config, { now: w.clock.t, files: 'all' });
+    const snap = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' });
     expect(snap.lineage).toBe(catalog.lineage);
     expect(snap.serial).toBe(catalog.serial());
     const stash = snap.filesystems.find((f) => f.name === 'stash')!;
@@ -262,7 +263,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     expect(s.removed).toBe(1);
     expect(catalog.serial()).toBe(serial + 1);
     expect(row(t.stray.infoHash).status).toBe('removed');
-    expect(readSnapshot(catalog, config, { now: w.clock.t, files: 'all' }).torrents.some((x) => x.hash === t.stray.infoHash)).toBe(false);
+    expect(readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' }).torrents.some((x) => x.hash === t.stray.infoHash)).toBe(false);
   });
 
   it('payload hashes stay null until --hash-missing computes the payload files (and only those)', async () => {

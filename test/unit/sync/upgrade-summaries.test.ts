@@ -6,6 +6,7 @@ import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
 import { MIGRATIONS } from '../../../src/catalog/migrations/index.js';
 import { storeSummaries } from '../../../src/catalog/payload-summary.js';
 import { readSnapshot, type SnapshotReadStats } from '../../../src/catalog/snapshot.js';
+import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { clientListingDigest } from '../../../src/domain/listing.js';
 import { buildPlan } from '../../../src/plan/build.js';
@@ -60,7 +61,7 @@ describe('upgrading a catalog to payload summaries', () => {
   });
 
   const plan = (stats: SnapshotReadStats) => {
-    const snap = readSnapshot(catalog, config, { now: w.clock.t, liveCheck: false, stats });
+    const snap = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), liveCheck: false, stats });
     return { snap, plan: buildPlan({ config, snapshot: snap, now: w.clock.t, createdAt: new Date(w.clock.t).toISOString() }) };
   };
 
