@@ -16,7 +16,7 @@
 //     - a payload file cannot be lstat'ed, or its inode, size or mtime on disk differs from the catalog (changed since
 //       the scan: its catalog hash is no longer evidence of what is on disk).
 import { lstatSync } from 'node:fs';
-import type { CatalogFile, SnapshotPayload } from '../domain/snapshot.js';
+import type { CatalogFile, InodeMeta, SnapshotPayload } from '../domain/snapshot.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { fsPathArg } from '../fs/path-encoding.js';
@@ -39,6 +39,8 @@ export interface LiveInode {
   /** Size and mtime (ns, decimal) on disk; compared with the catalog row when present. */
   size?: number;
   mtimeNs?: string;
+  /** Owner, group and permission bits on disk (set by liveInode). */
+  meta?: InodeMeta;
 }
 
 export interface ConsumerInput {
@@ -99,7 +101,13 @@ export function consumerVerdict(input: ConsumerInput): Consumers {
 export function liveInode(file: CatalogFile): LiveInode | { code: string } {
   try {
     const st = lstatSync(fsPathArg(file.path), { bigint: true });
-    return { ino: Number(st.ino), nlink: Number(st.nlink), size: Number(st.size), mtimeNs: String(st.mtimeNs) };
+    return {
+      ino: Number(st.ino),
+      nlink: Number(st.nlink),
+      size: Number(st.size),
+      mtimeNs: String(st.mtimeNs),
+      meta: { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) & 0o7777 },
+    };
   } catch (err) {
     return { code: (err as NodeJS.ErrnoException).code ?? 'EIO' };
   }

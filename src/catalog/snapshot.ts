@@ -4,7 +4,7 @@
 // computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
 // can act on (the planner handed in names them), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotPayload, SnapshotPlanner, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotFilesystem, SnapshotPayload, SnapshotPlanner, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
@@ -128,6 +128,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   }
 
   const dupesNow = storedDupes(catalog, dupesKey(config, named)) ?? computeDupes(catalog, config, named);
+  if (opts.liveCheck !== false) withLiveMeta(dupesNow);
   const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
   const snapshot: CatalogSnapshot = {
     lineage: catalog.lineage,
@@ -228,6 +229,22 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   if (opts.stats) Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size });
   snapshot.occupiedPaths = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   return snapshot;
+}
+
+/**
+ * Owner, group and mode of every duplicate inode, read from disk (the planner links only inodes that agree). An inode
+ * whose first path no longer has the catalogued inode, size and mtime, or cannot be read, gets none: unknown.
+ */
+function withLiveMeta(dupes: DupeGroup[]): void {
+  for (const g of dupes) {
+    for (const i of g.inodes) {
+      const p = i.paths[0];
+      if (p === undefined) continue;
+      const r = liveInode({ fsId: g.fsId, path: p, ino: i.ino, size: g.size, mtimeNs: i.mtimeNs, nlink: i.nlink, sha256: g.sha256 });
+      if ('code' in r || r.ino !== i.ino || r.size !== g.size || r.mtimeNs !== i.mtimeNs || !r.meta) delete i.meta;
+      else i.meta = r.meta;
+    }
+  }
 }
 
 /** The mount that holds `p` now: the longest mount point at or above it (the later entry when one is mounted over another). */

@@ -1,5 +1,5 @@
 // The demo world: two filesystems (stash with a library, pool), a real qBittorrent and five torrents that show every decision.
-import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startQbt, type QbtSandbox } from '../sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../sandbox/torrent-file.js';
@@ -51,7 +51,12 @@ export async function buildDemoWorld(base: string, stash: string, pool: string):
   const extrasDir = path.join(library, 'Extras');
   mkdirSync(extrasDir, { recursive: true });
   const extras: [string, string] = [path.join(extrasDir, 'trailer.mkv'), path.join(extrasDir, 'trailer (copy).mkv')];
-  for (const e of extras) writeFileSync(e, Buffer.alloc(2 * MiB, 7));
+  // Same modification time (a `cp -a` copy): dedupe never changes the mtime a library file shows.
+  const copied = new Date('2024-01-01T00:00:00Z');
+  for (const e of extras) {
+    writeFileSync(e, Buffer.alloc(2 * MiB, 7));
+    utimesSync(e, copied, copied);
+  }
 
   const qbt = await startQbt({ dir: path.join(base, 'qbt') });
   try {

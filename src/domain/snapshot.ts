@@ -126,12 +126,24 @@ export interface SnapshotRelocation {
   retiredAt: number | null;
 }
 
+/** What every path of an inode shows besides its bytes: owner, group and permission bits (mode & 0o7777). */
+export interface InodeMeta {
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
 /** Files with equal size and full SHA-256 on one filesystem, grouped by inode. */
 export interface DupeGroup {
   fsId: number;
   size: number;
   sha256: string;
-  inodes: { ino: number; nlink: number; mtimeNs: string; paths: string[] }[];
+  /**
+   * `meta`: owner, group and mode as the snapshot reader found them on disk (lstat of the inode, which must still
+   * have the catalogued inode, size and mtime); absent = unknown (not checked, changed since the scan, unreadable) —
+   * the planner never links an inode whose metadata it does not know.
+   */
+  inodes: { ino: number; nlink: number; mtimeNs: string; paths: string[]; meta?: InodeMeta }[];
 }
 
 export interface CatalogSnapshot {

@@ -300,7 +300,8 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   };
   const donorsByRel = new Map<string, CatalogFile[]>();
   for (const f of contentList) {
-    const cands = (world.copies.get(f.sha256) ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256);
+    // Never a donor a client may still write (an unfinished download's placeholder can hash like real content).
+    const cands = (world.copies.get(f.sha256) ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && world.mayWrite(c.path) === null);
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = donorsByRel.size === contentList.length;

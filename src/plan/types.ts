@@ -1,5 +1,7 @@
 // The Plan data model: a closed set of group actions and executor steps, saved as versioned JSON (pure types).
 
+import type { InodeMeta } from '../domain/snapshot.js';
+
 export const PLAN_FORMAT_VERSION = 1;
 
 /**
@@ -92,12 +94,19 @@ export interface RepointStep {
   bytes: number;
 }
 
-/** Replace `duplicate` with a hardlink of `keeper` (same filesystem, equal size + SHA-256). */
+/** A file of a dedupe step: its fingerprint, full SHA-256 and the owner, group and mode its inode shows (see InodeMeta). */
+export type DedupeFile = FileFingerprint & { sha256: string; meta: InodeMeta };
+
+/**
+ * Replace `duplicate` with a hardlink of `keeper` (same filesystem, equal size + SHA-256). The duplicate's path then
+ * shows the keeper's metadata: the planner pairs only files whose owner, group and mode agree (`meta`), and apply
+ * refuses the step when either differs from the plan.
+ */
 export interface DedupeLinkStep {
   kind: 'dedupe-link';
   fs: string;
-  keeper: FileFingerprint & { sha256: string };
-  duplicate: FileFingerprint & { sha256: string };
+  keeper: DedupeFile;
+  duplicate: DedupeFile;
 }
 
 /** Staged removal of a superseded source copy: rename into trash, re-check the target, delete. */

@@ -4,6 +4,7 @@ import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } f
 import { formatDuration } from '../domain/format-bytes.js';
 import { dirName, isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { clientWriteGuard, type WriteGuard } from './in-progress.js';
 
 export interface World {
   config: HashallConfig;
@@ -20,6 +21,8 @@ export interface World {
   contentPaths: string[];
   /** snapshot.copiesBySha256 as a Map (a lookup in a record of many keys re-interns the key string every time). */
   copies: Map<string, CatalogFile[]>;
+  /** Why a client may still write a path (then no content decision may use it), or null (src/plan/in-progress.ts). */
+  mayWrite: WriteGuard;
 }
 
 export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now: number): World {
@@ -38,7 +41,7 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
     t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
   const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
   const copies = new Map(Object.entries(snapshot.copiesBySha256));
-  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies };
+  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot) };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw
   // spelling (an undeclared bind mount, say) is not a second library. A snapshot missing some is topped up with

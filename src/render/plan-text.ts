@@ -3,6 +3,7 @@
 import type { Plan, PlanGroup, PlanTorrent, GroupAction } from '../plan/types.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { trackerFolder } from '../plan/target-path.js';
+import { formatMeta } from '../plan/dedupe.js';
 import { makeStyle, pathChange, type Style } from './path-diff.js';
 import { printable as p } from './escape.js';
 
@@ -69,8 +70,9 @@ function actionBlock(g: PlanGroup, st: Style, color: boolean): string[] {
   if (g.action === 'dedupe') {
     const links = g.steps.filter((s) => s.kind === 'dedupe-link');
     const keeper = links[0]?.keeper;
-    if (keeper) out.push(`${ind}keep ${p(keeper.path)}  (inode ${keeper.ino})`);
-    for (const s of links) out.push(`${ind}${st.green('=')} ${p(s.duplicate.path)}`);
+    // Which way each link goes: the duplicate's path becomes a hardlink of the keeper and shows the keeper's metadata.
+    if (keeper) out.push(`${ind}keep ${p(keeper.path)}  (inode ${keeper.ino}; ${formatMeta(keeper.meta)} — every linked path shows the keeper's metadata)`);
+    for (const s of links) out.push(`${ind}${st.green('=')} ${p(s.keeper.path)} ← ${p(s.duplicate.path)}`);
   } else if (g.action === 'retire') {
     for (const s of g.steps) if (s.kind === 'retire') out.push(`${ind}${st.red('-')} ${p(s.root)}  (kept: ${p(s.keptRoot)} on ${p(s.keptFs)})`);
   } else {

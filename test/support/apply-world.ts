@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openCatalog, type CatalogDb } from '../../src/catalog/db.js';
 import type { HashallConfig } from '../../src/config/types.js';
 import { payloadHash } from '../../src/domain/payload-hash.js';
-import type { FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
+import type { DedupeFile, FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
 import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
 import { fixtureBytes } from './torrent-file.js';
 
@@ -103,6 +103,12 @@ export function hashTreeSync(dir: string): Record<string, string> {
 export function fingerprint(p: string): FileFingerprint {
   const st = lstatSync(p, { bigint: true });
   return { path: p, ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs.toString(), nlink: Number(st.nlink) };
+}
+
+/** A dedupe step's file as the planner would record it: fingerprint, SHA-256 and the owner, group and mode on disk. */
+export function dedupeFile(p: string, sha: string): DedupeFile {
+  const st = lstatSync(p);
+  return { ...fingerprint(p), sha256: sha, meta: { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 } };
 }
 
 export function fileList(root: string): { relpath: string; size: number; sha256: string }[] {

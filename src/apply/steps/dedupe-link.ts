@@ -1,8 +1,10 @@
 // Step `dedupe-link`: replace a duplicate file by a hardlink of its keeper (same filesystem, equal size + full SHA-256).
-// Must never: link across filesystems, link files whose bytes differ, or leave the duplicate's path missing (rename is atomic).
+// Must never: link across filesystems, link files whose bytes differ, link files whose owner, group or mode differ (the
+// duplicate's path would show the keeper's), or leave the duplicate's path missing (rename is atomic).
 import path from 'node:path';
 import { FsError } from '../../errors.js';
-import type { DedupeLinkStep, FileFingerprint } from '../../plan/types.js';
+import type { DedupeFile, DedupeLinkStep } from '../../plan/types.js';
+import { formatMeta } from '../../plan/dedupe.js';
 import type { FsStat } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import { tempName } from '../paths.js';
@@ -14,8 +16,27 @@ interface DedupeUndo extends UndoData {
   renamed?: boolean;
 }
 
-function sameFingerprint(st: FsStat | null, fp: FileFingerprint): boolean {
+function sameFingerprint(st: FsStat | null, fp: DedupeFile): boolean {
   return !!st && st.kind === 'file' && st.ino === fp.ino && st.size === fp.size && st.mtimeNs === fp.mtimeNs;
+}
+
+/** Owner, group and mode as planned (and equal for both: after the link both paths show the keeper's). */
+function checkMeta(step: DedupeLinkStep, k: FsStat, d: FsStat): void {
+  const meta = (st: FsStat) => ({ uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 });
+  const same = (a: DedupeFile['meta'] | undefined, b: DedupeFile['meta']) => !!a && a.uid === b.uid && a.gid === b.gid && (a.mode & 0o7777) === (b.mode & 0o7777);
+  if (!step.keeper.meta || !step.duplicate.meta || !same(step.keeper.meta, step.duplicate.meta)) {
+    throw new FsError(`dedupe: the plan does not prove that ${step.keeper.path} and ${step.duplicate.path} have the same owner, group and mode; nothing was changed`, {
+      hint: 'plan again with this version of hashall',
+    });
+  }
+  for (const [st, f] of [[k, step.keeper], [d, step.duplicate]] as const) {
+    if (!same(meta(st), f.meta)) {
+      throw new FsError(`dedupe: ${f.path} now has ${formatMeta(meta(st))}, planned ${formatMeta(f.meta)}; linking would change what its path shows, nothing was changed`, {
+        path: f.path,
+        hint: 'run `hashall scan` and `hashall plan` again',
+      });
+    }
+  }
 }
 
 async function both(step: DedupeLinkStep, ctx: StepContext): Promise<{ k: FsStat; d: FsStat }> {
@@ -35,6 +56,7 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
       throw new FsError(`dedupe: ${step.keeper.path} or ${step.duplicate.path} changed since planning (inode, size or mtime)`, { hint: 'run `hashall scan` and `hashall plan` again' });
     }
     if (k.dev !== d.dev) throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} are on different filesystems; hashall never links across them`, { code: 'EXDEV' });
+    checkMeta(step, k, d);
     return 'todo';
   },
 
@@ -50,6 +72,7 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     }
     const { k, d } = await both(step, ctx);
     if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) throw new FsError('dedupe: a file changed while it was being verified; nothing was changed');
+    checkMeta(step, k, d);
     undo.tmp = tempName(path.dirname(step.duplicate.path), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-dedupe`);
     undo.keeperIno = k.ino;
     ctx.saveUndo(undo);

@@ -1,12 +1,12 @@
 // applyPlan over real tmpfs filesystems: copy (move), dedupe, retire, no-op second apply, never-overwrite, real EXDEV/ENOSPC, injected EACCES, source changed mid-copy.
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeFile, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { testDeps } from '../../support/apply-deps.js';
 import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
 
@@ -200,7 +200,7 @@ function dedupeGroup(keeper: string, dup: string, size: number, sha: string): Pl
     rule: null,
     bytesToCopy: 0,
     bytesToFree: size,
-    steps: [{ kind: 'dedupe-link', fs: 'stash', keeper: { ...fingerprint(keeper), sha256: sha }, duplicate: { ...fingerprint(dup), sha256: sha } }],
+    steps: [{ kind: 'dedupe-link', fs: 'stash', keeper: dedupeFile(keeper, sha), duplicate: dedupeFile(dup, sha) }],
     fingerprint: { files: [fingerprint(keeper), fingerprint(dup)], torrents: [] },
   };
 }
@@ -232,6 +232,27 @@ describe('dedupe-link', () => {
     expect(res.status).toBe('rolled-back');
     expect(lstatSync(dup).ino).not.toBe(lstatSync(keeper).ino);
     expect(hashTreeSync(path.join(w.stash, 'seeding'))['b/f.bin']).toBe(sha256(other));
+  });
+
+  it.each([
+    ['owner', (p: string) => chownSync(p, 1001, 1001)],
+    ['mode', (p: string) => chmodSync(p, 0o600)],
+  ])('refuses when the %s of a file changed since planning (mtime and inode unchanged), changing nothing', async (_what, change) => {
+    w = makeApplyWorld();
+    const data = bytesFor('dup', 100_000);
+    writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
+    const keeper = path.join(w.stash, 'seeding/a/f.bin');
+    const dup = path.join(w.stash, 'seeding/b/f.bin');
+    const group = dedupeGroup(keeper, dup, data.length, sha256(data));
+    change(dup);
+    const before = lstatSync(dup);
+    const res = await applyPlan(testDeps(w), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/linking would change what its path shows/);
+    const after = lstatSync(dup);
+    expect([after.ino, after.uid, after.gid, after.mode]).toEqual([before.ino, before.uid, before.gid, before.mode]);
+    expect(after.ino).not.toBe(lstatSync(keeper).ino);
+    expect(hashTreeSync(path.join(w.stash, 'seeding'))).toEqual({ 'a/f.bin': sha256(data), 'b/f.bin': sha256(data) });
   });
 });
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeFile, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 
 let w: ApplyWorld;
@@ -70,8 +70,8 @@ describe('plan steps outside the configured roots', () => {
     writeTree(path.dirname(keeper), { 'k.bin': data });
     mkdirSync(path.dirname(victim), { recursive: true });
     writeFileSync(victim, data);
-    const k = { ...fingerprint(keeper), sha256: sha256(data) };
-    const v = { ...fingerprint(victim), sha256: sha256(data) };
+    const k = dedupeFile(keeper, sha256(data));
+    const v = dedupeFile(victim, sha256(data));
     const g: PlanGroup = {
       id: 'g1',
       key: 'dedupe-test',

@@ -139,6 +139,18 @@ describe('buildPlan: REUSE and promote', () => {
     expect(g.fingerprint.files.map((f) => f.path)).toContain('/pool/old/Foo.2020.mkv');
   });
 
+  it('never takes a donor from an unfinished download (its bytes may still change): copies instead', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    const dl = `${POOL_SEED}/other/Foo.Again`;
+    b.payload(dl, [
+      { rel: 'video.mkv', size: 4 * GiB, content: 'Foo.2020-video' },
+      { rel: 'info.nfo', size: 1200, content: 'Foo.2020-nfo' },
+    ]).torrent({ hash: 'bbbb000000000000000000000000000000000002', content: dl, category: 'other', phase: 'downloading', progress: 0.2 });
+    const g = plan(b).groups.find((x) => x.title === 'Foo.2020')!;
+    expect(g.action).toBe('move');
+    expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
+  });
+
   it('a complete copy already at the target path needs no links, only the repoint', () => {
     const b = movie(new SnapshotBuilder(toPool()));
     b.payload(`${POOL_SEED}/movies/Foo.2020`, movieFiles('Foo.2020'));
@@ -360,36 +372,162 @@ describe('buildPlan: placement rules', () => {
 });
 
 describe('buildPlan: dedupe', () => {
-  it('links every other inode to the keeper with the most links; ties by lowest path; only configured filesystems', () => {
-    const cfg = baseConfig({ dedupe: { filesystems: ['stash'], minSize: 100 } });
-    const b = new SnapshotBuilder(cfg);
-    b.file('/stash/a/x.bin', 1000, 'dup');
-    b.file('/stash/b/x.bin', 1000, 'dup');
-    b.link('/stash/b/x.bin', '/stash/c/x.bin');
-    b.file('/stash/d/x.bin', 1000, 'dup');
+  const dedupeOn = (fs: string[] = ['stash'], minSize = 0) => baseConfig({ dedupe: { filesystems: fs, minSize } });
+  const SAME_MTIME = { mtimeNs: '1700000000000000000' };
+  const links = (g: PlanGroup) => g.steps.flatMap((s) => (s.kind === 'dedupe-link' ? [s] : []));
+
+  it('links every other inode to the keeper with the most links; only configured filesystems, size >= minSize', () => {
+    const b = new SnapshotBuilder(dedupeOn(['stash'], 100));
+    b.file(`${STASH_SEED}/a/x.bin`, 1000, 'dup');
+    b.file(`${STASH_SEED}/b/x.bin`, 1000, 'dup');
+    b.link(`${STASH_SEED}/b/x.bin`, `${STASH_SEED}/c/x.bin`);
+    b.file(`${STASH_SEED}/d/x.bin`, 1000, 'dup');
     b.file('/pool/e/x.bin', 1000, 'dup');
     b.file('/pool/f/x.bin', 1000, 'dup');
-    b.file('/stash/small1', 10, 'small');
-    b.file('/stash/small2', 10, 'small');
+    b.file(`${STASH_SEED}/small1`, 10, 'small');
+    b.file(`${STASH_SEED}/small2`, 10, 'small');
     const p = plan(b);
     const g = only(p);
     expect(g.action).toBe('dedupe');
-    const steps = g.steps.filter((s) => s.kind === 'dedupe-link');
-    expect(steps.map((s) => s.keeper.path)).toEqual(['/stash/b/x.bin', '/stash/b/x.bin']);
-    expect(steps.map((s) => s.duplicate.path).sort()).toEqual(['/stash/a/x.bin', '/stash/d/x.bin']);
+    const steps = links(g);
+    expect(steps.map((s) => s.keeper.path)).toEqual([`${STASH_SEED}/b/x.bin`, `${STASH_SEED}/b/x.bin`]);
+    expect(steps.map((s) => s.duplicate.path).sort()).toEqual([`${STASH_SEED}/a/x.bin`, `${STASH_SEED}/d/x.bin`]);
+    expect(g.reasons[1]).toContain('it has the most links');
     expect(g.bytesToFree).toBe(2000);
     expect(p.summary.bytesToFree).toEqual({ stash: 2000 });
   });
 
   it('tie on links goes to the bytewise-lowest path', () => {
-    const b = new SnapshotBuilder(baseConfig({ dedupe: { filesystems: ['pool'], minSize: 0 } }));
-    b.file('/pool/z/x.bin', 1000, 'dup');
-    b.file('/pool/B/x.bin', 1000, 'dup');
-    b.file('/pool/a/x.bin', 1000, 'dup');
+    const b = new SnapshotBuilder(dedupeOn(['pool']));
+    b.file('/pool/z/x.bin', 1000, 'dup', undefined, SAME_MTIME);
+    b.file('/pool/B/x.bin', 1000, 'dup', undefined, SAME_MTIME);
+    b.file('/pool/a/x.bin', 1000, 'dup', undefined, SAME_MTIME);
     const g = only(plan(b));
-    const s = g.steps[0]!;
-    if (s.kind !== 'dedupe-link') throw new Error('expected dedupe-link');
-    expect(s.keeper.path).toBe('/pool/B/x.bin');
+    expect(links(g)[0]!.keeper.path).toBe('/pool/B/x.bin');
+  });
+
+  it('prefers a name without copy markers as the keeper ("trailer.mkv" over "trailer (copy).mkv") and says which way each link goes', () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    b.file(`${STASH_SEED}/movies/Foo/trailer (copy).mkv`, 1000, 'trailer');
+    b.file(`${STASH_SEED}/movies/Foo/trailer.mkv`, 1000, 'trailer');
+    b.file(`${STASH_SEED}/movies/Foo/Copy of trailer.mkv`, 1000, 'trailer');
+    const g = only(plan(b));
+    expect(g.title).toBe('trailer.mkv');
+    const steps = links(g);
+    expect(steps.every((s) => s.keeper.path === `${STASH_SEED}/movies/Foo/trailer.mkv`)).toBe(true);
+    expect(steps.map((s) => s.duplicate.path).sort()).toEqual([`${STASH_SEED}/movies/Foo/Copy of trailer.mkv`, `${STASH_SEED}/movies/Foo/trailer (copy).mkv`]);
+    expect(g.reasons[1]).toContain('its name has no copy marker');
+  });
+
+  it("keeps the consumer's file (outside every seeding root) as the keeper, even with fewer links", () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    b.file(`${STASH_SEED}/movies/Foo/foo.mkv`, 1000, 'foo', undefined, SAME_MTIME);
+    b.link(`${STASH_SEED}/movies/Foo/foo.mkv`, `${STASH_SEED}/cross-seed/Foo/foo.mkv`);
+    b.file(`${MOVIES_LIB}/Foo (2020)/foo.mkv`, 1000, 'foo', undefined, { ...SAME_MTIME, meta: { uid: 0, gid: 0, mode: 0o644 } });
+    const g = only(plan(b));
+    expect(links(g).every((s) => s.keeper.path === `${MOVIES_LIB}/Foo (2020)/foo.mkv`)).toBe(true);
+    expect(g.reasons[1]).toContain('a consumer outside the seeding roots uses');
+    expect(g.reasons[2]).toMatch(/^metadata: the keeper's wins — owner 0:0, mode 0644/);
+  });
+
+  it('links only files whose owner, group and mode agree; the others are left out with the reason', () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    b.file(`${MOVIES_LIB}/Foo/foo.mkv`, 1000, 'foo', undefined, { ...SAME_MTIME, meta: { uid: 1001, gid: 1001, mode: 0o640 } });
+    b.file(`${STASH_SEED}/movies/Foo/foo.mkv`, 1000, 'foo', undefined, { meta: { uid: 0, gid: 0, mode: 0o644 } });
+    b.file(`${STASH_SEED}/cross-seed/Foo/foo.mkv`, 1000, 'foo', undefined, { meta: { uid: 0, gid: 0, mode: 0o644 } });
+    const g = only(plan(b));
+    expect(g.action).toBe('dedupe');
+    for (const s of links(g)) {
+      expect(s.keeper.meta).toEqual({ uid: 0, gid: 0, mode: 0o644 });
+      expect(s.duplicate.meta).toEqual({ uid: 0, gid: 0, mode: 0o644 });
+      expect([s.keeper.path, s.duplicate.path]).not.toContain(`${MOVIES_LIB}/Foo/foo.mkv`);
+    }
+    expect(g.reasons.join('\n')).toContain('owner, group or mode differ between the copies');
+    expect(g.reasons.join('\n')).toContain(`owner 0:0, mode 0644 (${STASH_SEED}/cross-seed/Foo/foo.mkv, ${STASH_SEED}/movies/Foo/foo.mkv)`);
+    expect(g.reasons.join('\n')).toContain(`owner 1001:1001, mode 0640 (${MOVIES_LIB}/Foo/foo.mkv)`);
+  });
+
+  it('a mode difference alone blocks the link, and unknown metadata is never linked', () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    b.file(`${STASH_SEED}/a/x.bin`, 1000, 'x', undefined, { meta: { uid: 0, gid: 0, mode: 0o600 } });
+    b.file(`${STASH_SEED}/b/x.bin`, 1000, 'x', undefined, { meta: { uid: 0, gid: 0, mode: 0o644 } });
+    b.file(`${STASH_SEED}/c/y.bin`, 1000, 'y', undefined, { meta: null });
+    b.file(`${STASH_SEED}/d/y.bin`, 1000, 'y');
+    const p = plan(b);
+    expect(p.groups.map((g) => g.action)).toEqual(['blocked', 'blocked']);
+    expect(p.summary.dedupe).toBe(0);
+    expect(p.groups[0]!.reasons.join('\n')).toContain('mode 0600');
+    expect(p.groups[1]!.reasons.join('\n')).toContain(`the owner and mode of ${STASH_SEED}/c/y.bin are unknown`);
+  });
+
+  it("never changes the modification time a consumer sees: two library copies with different mtimes stay apart", () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    b.file(`${MOVIES_LIB}/A/x.mkv`, 1000, 'x', undefined, { mtimeNs: '1700000000000000000' });
+    b.file(`${MOVIES_LIB}/B/x.mkv`, 1000, 'x', undefined, { mtimeNs: '1700000000500000000' });
+    const g = only(plan(b));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons.join('\n')).toMatch(/lies outside every seeding root and its modification time .* differs from the keeper's/);
+  });
+
+  it('never links files of an unfinished download: two incomplete torrents with zero-filled placeholders', () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    const one = `${STASH_SEED}/movies/One.2020`;
+    const two = `${STASH_SEED}/movies/Two.2021`;
+    b.payload(one, [{ rel: 'one.mkv', size: 5000, content: 'zeros' }]).torrent({ hash: '1'.repeat(40), content: one, phase: 'paused-incomplete', progress: 0 });
+    b.payload(two, [{ rel: 'two.mkv', size: 5000, content: 'zeros' }]).torrent({ hash: '2'.repeat(40), content: two, phase: 'downloading', progress: 0.3 });
+    const p = plan(b);
+    const d = p.groups.find((g) => g.key.startsWith('dedupe:'))!;
+    expect(d.action).toBe('blocked');
+    expect(p.summary.dedupe).toBe(0);
+    expect(d.reasons.join('\n')).toContain(`${one}/one.mkv belongs to an unfinished download: torrent "One.2020" is paused-incomplete`);
+    expect(d.reasons.join('\n')).toContain(`${two}/two.mkv belongs to an unfinished download: torrent "Two.2021" is downloading`);
+  });
+
+  it('an unfinished download is left out while complete copies are still linked', () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    const dl = `${STASH_SEED}/movies/Dl.2020`;
+    b.payload(dl, [{ rel: 'x.mkv', size: 5000, content: 'x' }]).torrent({ hash: '1'.repeat(40), content: dl, phase: 'downloading', progress: 0.99 });
+    b.file(`${STASH_SEED}/done/a/x.mkv`, 5000, 'x');
+    b.file(`${STASH_SEED}/done/b/x.mkv`, 5000, 'x');
+    const d = plan(b).groups.find((g) => g.key.startsWith('dedupe:'))!;
+    expect(d.action).toBe('dedupe');
+    expect(links(d).flatMap((s) => [s.keeper.path, s.duplicate.path])).not.toContain(`${dl}/x.mkv`);
+    expect(d.reasons.join('\n')).toContain(`not linked: ${dl}/x.mkv belongs to an unfinished download`);
+  });
+
+  it('never links in-progress names, nor anything before the client was synced or when it was synced before the scan', () => {
+    const names = new SnapshotBuilder(dedupeOn());
+    names.file(`${STASH_SEED}/a/x.mkv.!qB`, 5000, 'x');
+    names.file(`${STASH_SEED}/b/x.mkv.part`, 5000, 'x');
+    expect(only(plan(names)).reasons.join('\n')).toContain('has a download-in-progress name (.!qB)');
+
+    const never = new SnapshotBuilder(dedupeOn());
+    never.lastSyncAt = null;
+    never.file(`${STASH_SEED}/a/x.mkv`, 5000, 'x');
+    never.file(`${STASH_SEED}/b/x.mkv`, 5000, 'x');
+    expect(only(plan(never)).reasons.join('\n')).toContain('the torrent client has never been synced');
+
+    const stale = new SnapshotBuilder(dedupeOn());
+    stale.lastSyncAt = NOW - 2 * HOUR;
+    stale.file(`${STASH_SEED}/a/x.mkv`, 5000, 'x');
+    stale.file(`${STASH_SEED}/b/x.mkv`, 5000, 'x');
+    const g = only(plan(stale));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons.join('\n')).toContain(`the torrent client was last synced before ${STASH_SEED} was scanned`);
+  });
+
+  it('an unfinished torrent whose path has no host spelling blocks every candidate (it may be writing anywhere)', () => {
+    const b = new SnapshotBuilder(dedupeOn());
+    const dl = `${STASH_SEED}/movies/Dl.2020`;
+    b.payload(dl, [{ rel: 'y.mkv', size: 10, content: 'y' }]).torrent({ hash: '1'.repeat(40), content: dl, phase: 'downloading', unmapped: 'no path map' });
+    b.file(`${STASH_SEED}/a/x.mkv`, 5000, 'x');
+    b.file(`${STASH_SEED}/b/x.mkv`, 5000, 'x');
+    const snapshot = b.build();
+    snapshot.torrents[0]!.clientContentPath = '/downloads/Dl.2020'; // no path map translates it
+    const p = buildPlan({ config: b.config, snapshot, now: b.now, createdAt: new Date(b.now).toISOString() });
+    const d = p.groups.find((g) => g.key.startsWith('dedupe:'))!;
+    expect(d.action).toBe('blocked');
+    expect(d.reasons.join('\n')).toMatch(/torrent "Dl.2020" is downloading .* its path \/downloads\/Dl.2020 has no host spelling, so it may be writing/);
   });
 });
 

@@ -1,6 +1,6 @@
 // Test builder: concise in-memory configs and catalog snapshots for the pure planner (test support).
 import type { HashallConfig, PlacementRule, CategoryConfig } from '../../../src/config/types.js';
-import type { CatalogFile, CatalogSnapshot, ConsumerStatus, DupeGroup, PayloadFile, SnapshotPayload, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../../../src/domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, ConsumerStatus, DupeGroup, InodeMeta, PayloadFile, SnapshotPayload, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../../../src/domain/snapshot.js';
 import type { TorrentPhase } from '../../../src/clients/types.js';
 import { compareBytes, payloadHash } from '../../../src/domain/payload-hash.js';
 import { clientListingDigest, listingDigest } from '../../../src/domain/listing.js';
@@ -130,10 +130,14 @@ export class SnapshotBuilder {
     throw new Error(`no fixture filesystem holds ${path}`);
   }
 
-  /** Add one catalog file; returns its inode. */
-  file(path: string, size: number, content: string | null, ino?: number): number {
+  /** Owner, group and mode of each inode as the reader would find them on disk (default root:root 0644; null = unknown). */
+  private metas = new Map<number, InodeMeta | null>();
+
+  /** Add one catalog file; returns its inode. `mtimeNs` defaults to one derived from the inode; `meta` to root:root 0644. */
+  file(path: string, size: number, content: string | null, ino?: number, opts: { mtimeNs?: string; meta?: InodeMeta | null } = {}): number {
     const i = ino ?? this.nextIno++;
-    this.files.push({ fsId: this.fsIdOf(path), path, ino: i, size, mtimeNs: `${1_700_000_000_000_000_000n + BigInt(i)}`, nlink: 1, sha256: content === null ? null : sha(content) });
+    this.files.push({ fsId: this.fsIdOf(path), path, ino: i, size, mtimeNs: opts.mtimeNs ?? `${1_700_000_000_000_000_000n + BigInt(i)}`, nlink: 1, sha256: content === null ? null : sha(content) });
+    if (opts.meta !== undefined) this.metas.set(i, opts.meta);
     return i;
   }
 
@@ -252,7 +256,7 @@ export class SnapshotBuilder {
       payloads,
       copiesBySha256,
       relocations: this.relocations,
-      dupes: this.dupes ?? computeDupes(files),
+      dupes: this.dupes ?? computeDupes(files, (ino) => (this.metas.has(ino) ? this.metas.get(ino)! : { uid: 0, gid: 0, mode: 0o644 })),
       lastSyncAt: this.lastSyncAt,
     };
     if (this.withOccupancy) {
@@ -264,7 +268,7 @@ export class SnapshotBuilder {
   }
 }
 
-function computeDupes(files: CatalogFile[]): DupeGroup[] {
+function computeDupes(files: CatalogFile[], metaOf: (ino: number) => InodeMeta | null): DupeGroup[] {
   const by = new Map<string, DupeGroup>();
   for (const f of files) {
     if (f.sha256 === null) continue;
@@ -272,7 +276,10 @@ function computeDupes(files: CatalogFile[]): DupeGroup[] {
     let g = by.get(k);
     if (!g) by.set(k, (g = { fsId: f.fsId, size: f.size, sha256: f.sha256, inodes: [] }));
     let i = g.inodes.find((x) => x.ino === f.ino);
-    if (!i) g.inodes.push((i = { ino: f.ino, nlink: f.nlink, mtimeNs: f.mtimeNs, paths: [] }));
+    if (!i) {
+      const meta = metaOf(f.ino);
+      g.inodes.push((i = { ino: f.ino, nlink: f.nlink, mtimeNs: f.mtimeNs, paths: [], ...(meta ? { meta } : {}) }));
+    }
     i.paths.push(f.path);
   }
   return [...by.values()].filter((g) => g.inodes.length > 1);

@@ -35,8 +35,8 @@ export function showcaseInput(): { config: HashallConfig; snapshot: CatalogSnaps
   const d = `${STASH_SEED}/movies/Half.2022`;
   b.payload(d, files('half')).torrent({ hash: 'dead0000'.padEnd(40, '3'), content: d, category: 'movies', phase: 'downloading' });
   // dedupe: two copies of one file on stash
-  b.file('/stash/media/music/a/track.flac', 40 * 1024 * 1024, 'track', ino++);
-  b.file('/stash/media/music/b/track.flac', 40 * 1024 * 1024, 'track', ino++);
+  b.file('/stash/media/music/a/track (1).flac', 40 * 1024 * 1024, 'track', ino++, { mtimeNs: '1700000000000000000' });
+  b.file('/stash/media/music/b/track.flac', 40 * 1024 * 1024, 'track', ino++, { mtimeNs: '1700000000000000000' });
   // retire (window passed) and pending (window running)
   const old = `${STASH_SEED}/movies/Old.1980`;
   const oldDst = `${POOL_SEED}/movies/Old.1980`;

@@ -1,0 +1,76 @@
+// Which catalog paths a torrent client may still write (pure): content decisions — dedupe, reuse donors — never use them.
+//
+// Two unfinished downloads whose files are zero-filled placeholders (preallocated, interrupted) hash alike; linking
+// them makes one inode of two torrents' data, and the client's writes for one then overwrite the other. So a path is
+// usable for a content decision only when it is proven that no client writes it:
+// - its name is not a client's in-progress name (`.!qB`, `.part`, `.!ut`);
+// - the client was synced (when one is configured) and not before the scan of the root holding the path — a torrent
+//   added after the sync may be writing files the scan saw;
+// - no torrent that is not complete and healthy (seeding or paused-complete at progress 1, nothing left) has its
+//   content path or download (incomplete) folder at or above the path;
+// - no such unfinished torrent has a content path with no host spelling (it could be writing anywhere).
+import type { HashallConfig } from '../config/types.js';
+import type { CatalogSnapshot, SnapshotTorrent } from '../domain/snapshot.js';
+import { baseName, dirName, isAtOrUnder } from '../domain/path-string.js';
+import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+
+/** Returns why a client may still write `path` (canonical host path of a catalog file), or null when none does. */
+export type WriteGuard = (path: string) => string | null;
+
+const IN_PROGRESS_SUFFIXES = ['.!qB', '.part', '.!ut'];
+
+/** Complete and healthy: the only torrents whose files hashall takes as settled content. */
+export function isSettled(t: Pick<SnapshotTorrent, 'phase' | 'progress' | 'amountLeft'>): boolean {
+  return (t.phase === 'seeding' || t.phase === 'paused-complete') && t.progress >= 1 && t.amountLeft === 0;
+}
+
+function describe(t: SnapshotTorrent): string {
+  const pct = `${(Math.min(1, Math.max(0, t.progress)) * 100).toFixed(1)}%`;
+  return `torrent "${t.name}" is ${t.phase} (${t.rawState}, ${pct} complete)`;
+}
+
+export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapshot): WriteGuard {
+  const maps = config.client?.pathMaps ?? [];
+  const hostOf = (clientPath: string): string | null => (maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath));
+  // Unfinished torrents by every host place they may write (content path, download folder); all torrents' content paths.
+  const unfinished = new Map<string, SnapshotTorrent>();
+  const placed = new Set<string>();
+  let unplaced: SnapshotTorrent | null = null;
+  for (const t of snapshot.torrents) {
+    const content = t.hostContentPath ?? (t.clientContentPath === '' ? null : hostOf(t.clientContentPath));
+    if (content !== null) placed.add(content);
+    if (isSettled(t)) continue;
+    if (content === null) unplaced ??= t;
+    else if (!unfinished.has(content)) unfinished.set(content, t);
+    const dl = t.clientDownloadPath === '' ? null : hostOf(t.clientDownloadPath);
+    if (dl !== null && !unfinished.has(dl)) unfinished.set(dl, t);
+  }
+  const roots = snapshot.roots;
+  const synced = snapshot.lastSyncAt;
+  return (path) => {
+    const name = baseName(path);
+    const suffix = IN_PROGRESS_SUFFIXES.find((s) => name.endsWith(s));
+    if (suffix !== undefined) return `${path} has a download-in-progress name (${suffix}); a client may still write it`;
+    if (config.client !== null && synced === null) {
+      return `the torrent client has never been synced, so nothing proves no torrent is writing ${path} (refresh, or run \`hashall sync\`)`;
+    }
+    let known = false;
+    for (let p = path; ; p = dirName(p)) {
+      const t = unfinished.get(p);
+      if (t !== undefined) return `${path} belongs to an unfinished download: ${describe(t)}, so the client may still write it`;
+      if (placed.has(p)) known = true;
+      if (p === '/' || p === '') break;
+    }
+    if (unplaced !== null) {
+      return `${describe(unplaced)} and its path ${unplaced.clientContentPath || '(empty)'} has no host spelling, so it may be writing ${path}`;
+    }
+    if (!known && config.client !== null && synced !== null) {
+      let root: (typeof roots)[number] | undefined;
+      for (const r of roots) if (isAtOrUnder(path, r.path) && (!root || r.path.length > root.path.length)) root = r;
+      if (root?.lastScanAt != null && synced < root.lastScanAt) {
+        return `the torrent client was last synced before ${root.path} was scanned: a torrent added since may be writing ${path} (refresh: scan, then sync)`;
+      }
+    }
+    return null;
+  };
+}
