@@ -8,6 +8,9 @@ export const ExitCode = {
   InvalidConfig: 3,
   LockHeld: 4,
   StalePlan: 5,
+  /** apply stopped by Ctrl-C (SIGINT, 128 + 2) or SIGTERM (128 + 15): the current group rolled back or finished. */
+  Interrupted: 130,
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -76,6 +79,9 @@ export class FsError extends HashallError {
     this.path = opts.path;
   }
 }
+
+/** apply was asked to stop (SIGINT/SIGTERM): thrown at a safe point so the group rolls back like any failure. */
+export class InterruptedError extends HashallError {}
 
 /** The catalog refuses to do something unsafe (empty root, root on another filesystem, ...). */
 export class CatalogError extends HashallError {}

@@ -1,11 +1,23 @@
 // TEST-ONLY crash hook: HASHALL_TEST_CRASH_AT=N makes the process SIGKILL itself at the Nth committed journal write
-// (HASHALL_TEST_CRASH_SIGNAL=SIGSTOP freezes it instead, holding the lock). Used by the kill -9 and concurrency tests;
-// never set it outside tests.
+// (HASHALL_TEST_CRASH_SIGNAL=SIGSTOP freezes it instead, holding the lock; SIGINT or SIGTERM sends that signal, as Ctrl-C
+// or a service manager would; SIGINT2 sends SIGINT twice). Used by the kill -9, interrupt and concurrency tests; never set
+// it outside tests.
+
+function defaultKill(sig: string | undefined): () => void {
+  if (sig === 'SIGSTOP' || sig === 'SIGINT' || sig === 'SIGTERM') return () => process.kill(process.pid, sig);
+  if (sig === 'SIGINT2') {
+    return () => {
+      process.kill(process.pid, 'SIGINT');
+      setTimeout(() => process.kill(process.pid, 'SIGINT'), 50);
+    };
+  }
+  return () => process.kill(process.pid, 'SIGKILL');
+}
 
 /** Returns an onBoundary callback when HASHALL_TEST_CRASH_AT is a positive integer, else undefined. */
 export function crashHookFromEnv(
   env: Record<string, string | undefined>,
-  kill: () => void = () => process.kill(process.pid, env.HASHALL_TEST_CRASH_SIGNAL === 'SIGSTOP' ? 'SIGSTOP' : 'SIGKILL'),
+  kill: () => void = defaultKill(env.HASHALL_TEST_CRASH_SIGNAL),
 ): ((what: string) => void) | undefined {
   const raw = env.HASHALL_TEST_CRASH_AT;
   if (!raw) return undefined;

@@ -4,7 +4,7 @@
 import type { CatalogDb } from '../catalog/db.js';
 import type { ClientTorrent, TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
-import { ClientError, HashallError } from '../errors.js';
+import { ClientError, HashallError, InterruptedError } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
 import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
 import type { Emit } from './events.js';
@@ -34,6 +34,12 @@ export interface ApplyDeps {
   guardTimeoutMs?: number;
   /** Runs once the run record exists, before the first group (run-apply purges old trash here, noting it on the record). */
   beforeGroups?: () => Promise<void>;
+  /**
+   * Aborted when a person asks apply to stop (SIGINT/SIGTERM). Checked at safe points: before each group and step, and
+   * between copy chunks. A group with steps left is rolled back; one whose steps are all done is finished. Rollback
+   * itself never stops. The aborted signal's `reason` names the signal.
+   */
+  stop?: AbortSignal;
 }
 
 export interface ApplyOptions {
@@ -186,8 +192,14 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   const notes: string[] = [];
   let fatal: string | null = null;
   let stop = false;
+  const stopped = (): string | null => (deps.stop?.aborted ? `interrupted by ${String(deps.stop.reason ?? 'a signal')}` : null);
+  let cutShort = false;
 
   for (const [gi, group] of groups.entries()) {
+    if (!stop && stopped()) {
+      stop = true;
+      fatal = `${stopped()}: not started`;
+    }
     if (stop) {
       results.push({ id: group.id, title: group.title, action: group.action, status: 'skipped', error: fatal, bytesCopied: 0, bytesFreed: 0 });
       continue;
@@ -207,9 +219,15 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
       deps.emit({ type: 'step-failed', runId, groupId: group.id, step: 0, kind: group.steps[0]!.kind, error: errorText(err) });
     }
     for (const row of failure === null ? rows : []) {
+      if (stopped()) {
+        // A safe point: steps are left, so the group is rolled back (a group whose steps all ran is finished below).
+        failure = new InterruptedError(`${stopped()}; the group is rolled back`);
+        break;
+      }
       const h = handlerFor(row.step);
       const ctx: StepContext = {
         ...base,
+        signal: deps.stop,
         group,
         stepIndex: row.index,
         saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u),
@@ -268,9 +286,10 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
       continue;
     }
     journal.finishGroup(runId, group.id, 'rolled-back', { error, notes: rb.notes });
+    if (failure instanceof InterruptedError) cutShort = true;
     results.push({ id: group.id, title: group.title, action: group.action, status: 'rolled-back', error, bytesCopied: 0, bytesFreed: 0 });
     deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'rolled-back', error });
-    if (isFatal(failure)) {
+    if (isFatal(failure) || failure instanceof InterruptedError) {
       stop = true;
       fatal = `stopped: ${error}`;
     }
@@ -293,6 +312,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   const done = results.filter((r) => r.status === 'done').length;
   let status: RunStatus;
   if (attention.length) status = 'needs-attention';
+  else if (cutShort || results.some((r) => r.status === 'skipped' && stopped())) status = 'interrupted';
   else if (fatal || guardProblems.length) status = 'failed';
   else if (done === results.length) status = 'succeeded';
   else if (done === 0) status = 'rolled-back';

@@ -2,7 +2,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { FsError, errnoCode } from '../errors.js';
+import { FsError, InterruptedError, errnoCode } from '../errors.js';
 
 /** lstat result with exact identity fields (ino/dev as numbers, mtime in ns as a decimal string). */
 export interface FsStat {
@@ -35,9 +35,9 @@ export interface FsPort {
   /**
    * Copy `src` to `tmpPath` (created with O_EXCL — never overwrites), preserving mode, owner (when allowed) and
    * mtime, hashing SHA-256 of the bytes read while copying; fsync the file and its directory. Removes its own
-   * partial temp file on failure.
+   * partial temp file on failure. An aborted `signal` ends the copy between chunks with InterruptedError.
    */
-  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void }): Promise<CopyResult>;
+  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<CopyResult>;
   /** Full SHA-256 of a file's content. */
   hashFile(p: string): Promise<string>;
   link(existing: string, newPath: string): Promise<void>;
@@ -78,7 +78,7 @@ async function wrap<T>(op: string, p: string, fn: () => Promise<T>): Promise<T> 
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof FsError) throw err;
+    if (err instanceof FsError || err instanceof InterruptedError) throw err;
     throw fsError(op, p, err);
   }
 }
@@ -133,7 +133,7 @@ async function setOwner(dir: string, owner: DirOwner): Promise<void> {
 }
 
 /** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
-async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void): Promise<CopyResult> {
+async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal): Promise<CopyResult> {
   const rfh = await fsp.open(src, constants.O_RDONLY);
   let wfh: fsp.FileHandle | null = null;
   let created = false;
@@ -152,6 +152,9 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
       if (bytesRead === 0) break;
       const chunk = bufs[i]!.subarray(0, bytesRead);
       await pendingWrite; // frees the other buffer
+      if (signal?.aborted) {
+        throw new InterruptedError(`copy of ${src} stopped (${String(signal.reason ?? 'interrupted')}); its temporary file is removed`);
+      }
       i ^= 1;
       pendingRead = rfh.read(bufs[i]!, 0, CHUNK, pos + bytesRead);
       hash.update(chunk);
@@ -209,7 +212,7 @@ async function hashFile(p: string): Promise<string> {
 
 export function realFsPort(): FsPort {
   return {
-    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress)),
+    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
     link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(existing, newPath)),
     rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(from, to)),

@@ -36,8 +36,9 @@ export interface RecoverOutcome {
 }
 
 /**
- * Runs marked running that no process is carrying on, and runs left `interrupted`: a recovery marks the run
- * interrupted before it starts undoing, so one still interrupted was being recovered by a process that died —
+ * Runs marked running that no process is carrying on, and runs left `interrupted` without an end time: a recovery
+ * marks the run interrupted before it starts undoing, so one still interrupted was being recovered by a process that died —
+ * (a run stopped by SIGINT/SIGTERM is also `interrupted`, but it rolled back itself and has an end time) —
  * recovering it again is safe (undo is idempotent; undone steps and finished groups are skipped).
  * Called under the global lock: every apply holds that lock for its whole life, so a run that does not hold it is
  * not running anywhere. On this host the pid is checked as well; a run of another host (a re-created container
@@ -45,7 +46,7 @@ export interface RecoverOutcome {
  */
 export function interruptedRuns(catalog: CatalogDb, host: string) {
   const holder = readLock(catalog.db);
-  const stuck = catalog.db.prepare(`SELECT id FROM runs WHERE status = 'interrupted' ORDER BY started_at`).all() as { id: string }[];
+  const stuck = catalog.db.prepare(`SELECT id FROM runs WHERE status = 'interrupted' AND ended_at IS NULL ORDER BY started_at`).all() as { id: string }[];
   const runs = [...runningRuns(catalog.db), ...stuck.map((r) => getRun(catalog.db, r.id)!)];
   return runs.filter((r) => r.id !== holder?.runId && (r.host !== host || !isProcessAlive(r.pid, r.pidStart)));
 }

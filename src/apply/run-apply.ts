@@ -51,6 +51,8 @@ export interface RunApplyInput {
   onBoundary?: (what: string) => void;
   clientTimeoutMs?: (bytes: number) => number;
   runId?: string;
+  /** Aborted on SIGINT/SIGTERM: stop at the next safe point (see ApplyDeps.stop). */
+  stop?: AbortSignal;
   /** Told about a stale lock taken over and about recovered runs (human text, stderr). */
   log?: (line: string) => void;
 }
@@ -98,6 +100,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
           runId,
           identity: { user, host, pid: process.pid, pidStart: processStartTime(process.pid), command: input.command, planFile: input.planFile, planHash: input.planHash },
           onBoundary: input.onBoundary,
+          stop: input.stop,
           // After recovery (never race it), under the lock, once this run's record exists to note what is removed.
           beforeGroups: async () => {
             trash = await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });

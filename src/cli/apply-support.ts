@@ -7,6 +7,9 @@ import { scanRoots } from '../catalog/scanner.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
 import { formatEvent, progressBar } from '../apply/format-event.js';
+import type { RunResult } from '../apply/executor.js';
+import { formatBytes } from '../render/format-bytes.js';
+import { printable } from '../render/escape.js';
 
 export function makeClient(config: HashallConfig, ctx: CliContext): TorrentClient | null {
   if (!config.client) return null;
@@ -56,4 +59,26 @@ export function eventSink(ctx: CliContext, json: boolean): { emit: Emit; end: ()
     },
     end: clearBar,
   };
+}
+
+/** The human summary apply prints on stdout when it ends (also after SIGINT/SIGTERM: what happened and what to run). */
+export function applySummary(result: RunResult, signal: string | null): string {
+  const lines: string[] = [];
+  const done = result.groups.filter((g) => g.status === 'done').length;
+  const head = result.status === 'interrupted' && signal ? `interrupted by ${signal}` : result.status;
+  lines.push(`Apply ${head}: ${done}/${result.groups.length} group(s) done, ${formatBytes(result.bytesCopied)} copied, ${formatBytes(result.bytesFreed)} freed (run ${result.runId}).`);
+  for (const g of result.groups.filter((x) => x.status !== 'done')) lines.push(`  ${printable(g.id)} ${printable(g.title)}: ${g.status}${g.error ? ` — ${printable(g.error)}` : ''}`);
+  for (const p of result.guardProblems) lines.push(`  GUARD: ${printable(p)}`);
+  for (const a of result.attention) lines.push(`  NEEDS ATTENTION: ${printable(a)}`);
+  if (signal && result.status === 'interrupted') {
+    lines.push(
+      `  Stopped safely on ${signal}: finished groups are kept, the group in progress was rolled back, later groups were not started,`,
+      '  and torrents hashall had paused run again. Nothing is left half done. To continue: `hashall apply` (a saved plan is',
+      '  refused as stale if the world moved: re-plan with `hashall plan --out FILE`).',
+    );
+  } else if (signal) {
+    lines.push(`  ${signal} arrived when nothing was left to stop: the run ended as recorded above.`);
+  }
+  if (result.status !== 'succeeded') lines.push(`  details: hashall runs show ${result.runId}`);
+  return lines.join('\n') + '\n';
 }

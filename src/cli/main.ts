@@ -13,7 +13,8 @@ Exit codes:
   2  changes pending (plan --detailed-exitcode)
   3  invalid configuration
   4  another hashall run holds the lock
-  5  saved plan is stale (re-plan)`;
+  5  saved plan is stale (re-plan)
+  130  apply stopped by Ctrl-C (SIGINT), 143 by SIGTERM: rolled back safely`;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command();

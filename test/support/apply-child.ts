@@ -1,9 +1,12 @@
-// Test support: runs `runApply` in a child process (so tests can kill -9 it at a journal boundary via HASHALL_TEST_CRASH_AT).
+// Test support: runs `runApply` in a child process (so tests can kill -9 it, or send it SIGINT/SIGTERM, at a journal boundary via
+// HASHALL_TEST_CRASH_AT), with apply's own signal handling; the human summary goes to stderr, a JSON line to stdout.
 // Usage: node --import ./test/support/ts-register.mjs test/support/apply-child.ts CONFIG.json PLAN.json [QBT_URL]
 import { readFileSync } from 'node:fs';
 import { crashHookFromEnv } from '../../src/apply/crash-hook.js';
 import { runApply } from '../../src/apply/run-apply.js';
 import { createQbittorrentClient } from '../../src/clients/qbittorrent/client.js';
+import { applySummary } from '../../src/cli/apply-support.js';
+import { stopOnSignals } from '../../src/cli/stop-signals.js';
 import type { HashallConfig } from '../../src/config/types.js';
 import type { Plan } from '../../src/plan/types.js';
 
@@ -11,6 +14,7 @@ const [configFile, planFile, qbtUrl] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configFile!, 'utf8')) as HashallConfig;
 const plan = JSON.parse(readFileSync(planFile!, 'utf8')) as Plan;
 const client = qbtUrl ? createQbittorrentClient({ url: qbtUrl, timeoutMs: 10_000 }) : null;
+const stop = stopOnSignals((l) => process.stderr.write(`${l}\n`));
 const out = await runApply({
   config,
   client,
@@ -21,7 +25,10 @@ const out = await runApply({
   now: () => Date.now(),
   emit: () => undefined,
   onBoundary: crashHookFromEnv(process.env),
-  clientTimeoutMs: () => 60_000,
+  clientTimeoutMs: () => Number(process.env.HASHALL_TEST_CLIENT_TIMEOUT_MS ?? 60_000),
+  stop: stop.signal,
 });
+process.stderr.write(applySummary(out.result, stop.received()));
+process.exitCode = stop.exitCode() ?? 0;
 process.stdout.write(JSON.stringify({ status: out.result.status, runId: out.result.runId, recovered: out.recovered }) + '\n');
 await client?.close();

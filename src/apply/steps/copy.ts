@@ -102,6 +102,7 @@ export const copyStep: StepHandler<CopyStep> = {
       const before = await ctx.fs.lstat(src);
       if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
       const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
+        signal: ctx.signal,
         onProgress: (b) =>
           ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: b, totalBytes: f.size, groupBytes: done + b, groupTotal: step.bytes }),
       });

@@ -23,6 +23,8 @@ export interface StepContext {
   clientTimeoutMs(bytes: number): number;
   /** Human notes for the run record (e.g. "auto-management was on and is now off"). */
   note(text: string): void;
+  /** Aborted when apply is asked to stop: long work (a copy) ends at its next safe point with InterruptedError. Absent in undo. */
+  signal?: AbortSignal;
 }
 
 export interface StepOutcome {

@@ -12,12 +12,11 @@ import { hasChanges } from '../../plan/build.js';
 import { serializePlan } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
 import { renderPlanText, summaryLine } from '../../render/plan-text.js';
-import { formatBytes } from '../../render/format-bytes.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { TorrentClient } from '../../clients/types.js';
 import { makePlan } from './plan.js';
-import { eventSink, makeClient, makeRecordTree } from '../apply-support.js';
-import { printable } from '../../render/escape.js';
+import { applySummary, eventSink, makeClient, makeRecordTree } from '../apply-support.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 interface ApplyOptions extends ConfigOptionValues {
   autoApprove?: boolean;
@@ -31,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[planfile]', 'a plan saved with `hashall plan --out FILE`; without it hashall plans now and asks for confirmation')
     .option('--auto-approve', 'apply a fresh plan without asking (cron/CI); required when there is no terminal')
     .option('--json', 'NDJSON progress events on stdout')
-    .addHelpText('after', '\nExit codes: 0 applied (or nothing to do), 1 error or a group failed, 3 invalid config, 4 lock held, 5 saved plan is stale.');
+    .addHelpText('after', '\nExit codes: 0 applied (or nothing to do), 1 error or a group failed, 3 invalid config, 4 lock held, 5 saved plan is stale, 130/143 stopped by SIGINT/SIGTERM (safely).');
   addConfigOption(cmd);
   cmd.action(async (planfile: string | undefined, opts: ApplyOptions, command: Command) => {
     const { config } = loadConfigForCommand(opts, ctx);
@@ -49,6 +48,7 @@ export function register(program: Command, ctx: CliContext): void {
     }
     const client = makeClient(config, ctx);
     const sink = eventSink(ctx, Boolean(opts.json));
+    const stop = stopOnSignals((l) => ctx.stderr.write(`${l}\n`));
     try {
       const { result } = await runApply({
         config,
@@ -62,20 +62,13 @@ export function register(program: Command, ctx: CliContext): void {
         recordTree: makeRecordTree(config, ctx),
         onBoundary: crashHookFromEnv(ctx.env),
         log: (l) => ctx.stderr.write(`hashall: ${l}\n`),
+        stop: stop.signal,
       });
       sink.end();
-      if (!opts.json) {
-        ctx.stdout.write(
-          `Apply ${result.status}: ${result.groups.filter((g) => g.status === 'done').length}/${result.groups.length} group(s) done, ` +
-            `${formatBytes(result.bytesCopied)} copied, ${formatBytes(result.bytesFreed)} freed (run ${result.runId}).\n`,
-        );
-        for (const g of result.groups.filter((x) => x.status !== 'done')) ctx.stdout.write(`  ${printable(g.id)} ${printable(g.title)}: ${g.status}${g.error ? ` — ${printable(g.error)}` : ''}\n`);
-        for (const p of result.guardProblems) ctx.stdout.write(`  GUARD: ${printable(p)}\n`);
-        for (const a of result.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${printable(a)}\n`);
-        if (result.status !== 'succeeded') ctx.stdout.write(`  details: hashall runs show ${result.runId}\n`);
-      }
-      setExitCode(command, result.status === 'succeeded' ? 0 : 1);
+      if (!opts.json) ctx.stdout.write(applySummary(result, stop.received()));
+      setExitCode(command, stop.exitCode() ?? (result.status === 'succeeded' ? 0 : 1));
     } finally {
+      stop.dispose();
       sink.end();
       await client?.close();
     }
