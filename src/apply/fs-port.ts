@@ -3,6 +3,7 @@ import { constants, promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
+import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
 
 /** lstat result with exact identity fields (ino/dev as numbers, mtime in ns as a decimal string). */
 export interface FsStat {
@@ -44,8 +45,20 @@ export interface FsPort {
   rename(from: string, to: string): Promise<void>;
   unlink(p: string): Promise<void>;
   rmdir(p: string): Promise<void>;
-  /** Remove a whole tree (used only to delete a retired copy after every proof). */
-  rmTree(p: string): Promise<void>;
+  /**
+   * Remove the tree `rel` under a held directory without following symlinks or crossing devices, checking each
+   * directory's (dev, ino) and, with `opts.expect`/`opts.allow`, that it is exactly what hashall recorded (see
+   * src/fs/no-follow-tree.ts). Used only for hashall's trash.
+   */
+  rmTree(base: HeldDir, rel: string, opts?: RemoveOptions): Promise<TreeResult>;
+  /** List the tree `rel` under a held directory by the same rules as {@link FsPort.rmTree}. */
+  listTree(base: HeldDir, rel: string, opts?: TreeOptions): Promise<TreeResult>;
+  /** Hold a directory open by the path given (a configured root); its `path` is an anchored spelling for other calls. */
+  holdDir(p: string): Promise<HeldDir>;
+  /** Hold (with `create`, make 0700) hashall's private directory `name` in `dir`; refuses a symlink, a foreign owner, group/other write, another device. */
+  holdPrivateDir(dir: string, name: string, opts: { create: boolean }): Promise<HeldDir | null>;
+  /** mkdir -p of `rel` under a held directory, never following a component; returns the levels created (relative, outermost first). */
+  mkdirUnder(base: HeldDir, rel: string): Promise<string[]>;
   /**
    * mkdir -p; returns the directories it created, outermost first. Each is created private (0700), then given the
    * owner, group and mode `like(d)` returns (skipped when null; chown is skipped when not permitted), then exposed.
@@ -218,7 +231,11 @@ export function realFsPort(): FsPort {
     rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(from, to)),
     unlink: (p) => wrap('unlink', p, () => fsp.unlink(p)),
     rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(p)),
-    rmTree: (p) => wrap('remove', p, () => fsp.rm(p, { recursive: true, force: false })),
+    rmTree: (base, rel, opts) => wrap('remove', `${base.label}/${rel}`, () => removeTree(base, rel, opts)),
+    listTree: (base, rel, opts) => wrap('list', `${base.label}/${rel}`, () => listTree(base, rel, opts)),
+    holdDir: (p) => wrap('open', p, () => openTrustedDir(p)),
+    holdPrivateDir: (dir, name, opts) => wrap('open', path.join(dir, name), () => holdPrivateDir(dir, name, opts)),
+    mkdirUnder: (base, rel) => wrap('mkdir', `${base.label}/${rel}`, () => mkdirUnder(base, rel)),
     mkdirp: (dir, like) =>
       wrap('mkdir', dir, async () => {
         const missing: string[] = [];

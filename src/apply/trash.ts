@@ -1,22 +1,29 @@
-// Purges `<filesystem>/.hashall-trash/<run id>/` directories left behind by earlier retires once their observation window is over.
-// Rules (each directory is judged on its own, and kept whenever anything is unknown):
+// Purges what retires left in `<filesystem>/.hashall-trash/<run id>/` once their observation window is over — only what hashall recorded putting there.
+// Rules (each `<run id>` directory is judged on its own, and kept whenever anything is unknown):
+// - the trash directory must be hashall's own: a directory (not a symlink), owned by hashall's user, not writable by
+//   group or others, on the filesystem itself; otherwise it is reported and neither entered nor removed;
+// - only entries a retire journaled are removed: its run record names each one with the (dev, ino) of what was renamed
+//   into the trash and the inodes of every file proven to be the payload. An entry with no such record (left by an
+//   older hashall, or by anyone else) is reported with how to remove it by hand, never deleted; an entry whose inode
+//   differs from the recorded one is kept and reported;
 // - the run that left it must be finished: a run still `running`/`interrupted` (maybe being recovered) or one that
 //   `needs-attention` (its trash may be what a person must move back) is never touched;
-// - the run must have ended more than `safety.retire.observeHours` ago; a directory without a run record is judged
-//   by the newest mtime in its tree and is removed only by a run that keeps a record of its own (apply, not recover);
+// - the run must have ended more than `safety.retire.observeHours` ago;
 // - with `safety.retire.mode: never` nothing is removed (the trash is reported; a person decides);
-// - every path removed is under `<fs path>/.hashall-trash/`; symlinks are unlinked, never followed;
+// - the walk holds directory fds and never follows a symlink nor crosses a device (src/fs/no-follow-tree.ts);
 // - before removing, a note naming the files and bytes is written to the current run's record (when it has one) and to
 //   the record of the run that left the trash, so `hashall runs show` explains it later.
+// The trash directory itself stays (root-owned, 0700): removing it when empty would let anyone re-create it.
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
+import { UnsafeTreeError, type HeldDir, type TreeEntry } from '../fs/no-follow-tree.js';
 import type { Emit } from './events.js';
 import { errorText } from './executor.js';
-import type { FsPort, FsStat } from './fs-port.js';
+import type { FsPort } from './fs-port.js';
 import { Journal, type RunStatus } from './journal.js';
-import { isUnder } from './paths.js';
-import { TRASH_DIR } from './steps/retire.js';
+import { removeCreatedDirs } from './paths.js';
+import { recordedRemoval, trashRecords, TRASH_DIR, type TrashRecord } from './steps/retire.js';
 
 export interface PurgeDeps {
   catalog: CatalogDb;
@@ -44,7 +51,6 @@ export interface PurgeOutcome {
 
 /** Statuses whose trash may go after the window. `needs-attention` is deliberately absent: a person may need it. */
 const FINISHED: ReadonlySet<RunStatus> = new Set<RunStatus>(['succeeded', 'failed', 'rolled-back', 'partial', 'recovered']);
-const MAX_ENTRIES = 1_000_000;
 const NOTE_PATHS = 50;
 
 interface Inventory {
@@ -53,76 +59,29 @@ interface Inventory {
   /** Bytes of regular files with no other hardlink (what removal actually frees). */
   freed: number;
   paths: string[];
-  newestMtimeMs: number;
-}
-
-function mtimeMs(st: FsStat): number {
-  return Number(BigInt(st.mtimeNs) / 1_000_000n);
 }
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function assertInside(p: string, trashRoot: string): void {
-  if (!isUnder(p, trashRoot) || path.resolve(p) === path.resolve(trashRoot)) {
-    throw new Error(`refusing to touch ${p}: it is not inside ${trashRoot}`);
-  }
-}
-
-/** Lists an entry's tree without following symlinks (a symlink is an entry, never a directory). */
-async function inventory(fs: FsPort, entry: string, trashRoot: string): Promise<Inventory> {
-  const inv: Inventory = { files: 0, bytes: 0, freed: 0, paths: [], newestMtimeMs: 0 };
-  const stack: { abs: string; rel: string }[] = [{ abs: entry, rel: '' }];
-  let seen = 0;
-  while (stack.length) {
-    const { abs, rel } = stack.pop()!;
-    assertInside(abs, trashRoot);
-    if (++seen > MAX_ENTRIES) throw new Error(`${entry} holds more than ${MAX_ENTRIES} entries; remove it by hand`);
-    const st = await fs.lstat(abs);
-    if (!st) continue;
-    inv.newestMtimeMs = Math.max(inv.newestMtimeMs, mtimeMs(st));
-    if (st.kind === 'dir') {
-      for (const name of (await fs.readdir(abs)).sort().reverse()) stack.push({ abs: path.join(abs, name), rel: rel ? `${rel}/${name}` : name });
-      continue;
-    }
+function inventoryOf(entries: TreeEntry[], name: string): Inventory {
+  const inv: Inventory = { files: 0, bytes: 0, freed: 0, paths: [] };
+  for (const e of entries) {
     inv.files++;
-    inv.paths.push(rel || path.basename(abs));
-    if (st.kind === 'file') {
-      inv.bytes += st.size;
-      if (st.nlink <= 1) inv.freed += st.size;
+    inv.paths.push(e.rel || name);
+    if (e.stat.kind === 'file') {
+      inv.bytes += e.stat.size;
+      if (e.stat.nlink <= 1) inv.freed += e.stat.size;
     }
   }
   inv.paths.sort();
   return inv;
 }
 
-/** Removes an entry's tree depth first: links and files are unlinked, directories removed once empty. */
-async function removeTree(fs: FsPort, entry: string, trashRoot: string): Promise<void> {
-  const stack: { abs: string; expanded: boolean }[] = [{ abs: entry, expanded: false }];
-  let steps = 0;
-  while (stack.length) {
-    if (++steps > 2 * MAX_ENTRIES + 2) throw new Error(`${entry} is too large to remove automatically; remove it by hand`);
-    const top = stack[stack.length - 1]!;
-    assertInside(top.abs, trashRoot);
-    const st = await fs.lstat(top.abs);
-    if (!st) {
-      stack.pop();
-      continue;
-    }
-    if (st.kind !== 'dir') {
-      await fs.unlink(top.abs);
-      stack.pop();
-      continue;
-    }
-    if (!top.expanded) {
-      top.expanded = true;
-      for (const name of await fs.readdir(top.abs)) stack.push({ abs: path.join(top.abs, name), expanded: false });
-      continue;
-    }
-    await fs.rmdir(top.abs);
-    stack.pop();
-  }
+/** How a person removes a trash entry hashall will not remove (stays on its filesystem, follows no symlink). */
+function byHand(entry: string): string {
+  return `check what it holds, then remove it by hand: rm -r --one-file-system -- '${entry.replace(/'/g, `'\\''`)}'`;
 }
 
 function listPaths(paths: string[]): string {
@@ -137,9 +96,7 @@ function listPaths(paths: string[]): string {
 export async function purgeTrash(deps: PurgeDeps): Promise<PurgeOutcome[]> {
   const db = deps.catalog.db;
   const journal = new Journal(db, deps.now);
-  const hasRecord = (id: string) => Boolean(db.prepare(`SELECT 1 FROM runs WHERE id = ?`).get(id));
-  const ownRecord = hasRecord(deps.runId);
-  const windowMs = deps.config.safety.retire.observeHours * 3_600_000;
+  const ownRecord = Boolean(db.prepare(`SELECT 1 FROM runs WHERE id = ?`).get(deps.runId));
   const out: PurgeOutcome[] = [];
   const done = new Set<string>();
 
@@ -153,88 +110,122 @@ export async function purgeTrash(deps: PurgeDeps): Promise<PurgeOutcome[]> {
     if (done.has(trashRoot)) continue;
     done.add(trashRoot);
     const base = { fs: fsName, ownerRunId: null, files: 0, bytes: 0, paths: [] as string[] };
-    let names: string[];
+    let root: HeldDir | null;
     try {
-      const rootSt = await deps.fs.lstat(trashRoot);
-      if (!rootSt) continue;
-      if (rootSt.kind !== 'dir') {
-        report({ ...base, path: trashRoot, action: 'kept', reason: `${trashRoot} is a ${rootSt.kind}, not a directory; hashall leaves it alone (remove it by hand)` });
-        continue;
-      }
-      names = (await deps.fs.readdir(trashRoot)).sort();
+      root = await deps.fs.holdPrivateDir(fsConf.path, TRASH_DIR, { create: false });
     } catch (err) {
-      report({ ...base, path: trashRoot, action: 'failed', reason: `cannot read ${trashRoot}: ${errorText(err)}` });
+      report({ ...base, path: trashRoot, action: 'kept', reason: `${errorText(err)}; hashall neither enters nor removes it (${byHand(trashRoot)})` });
       continue;
     }
-
-    for (const name of names) {
-      const entry = path.join(trashRoot, name);
-      let inv: Inventory;
-      try {
-        inv = await inventory(deps.fs, entry, trashRoot);
-      } catch (err) {
-        report({ ...base, path: entry, action: 'failed', reason: `cannot list ${entry}: ${errorText(err)}` });
-        continue;
-      }
-      const owner = db.prepare(`SELECT id, status, ended_at FROM runs WHERE id = ?`).get(name) as { id: string; status: RunStatus; ended_at: number | null } | undefined;
-      const found = { fs: fsName, path: entry, ownerRunId: owner?.id ?? null, files: inv.files, bytes: inv.bytes, paths: inv.paths };
-      const keep = (reason: string) => report({ ...found, action: 'kept', reason });
-      const size = `${inv.files} file(s), ${inv.bytes} bytes`;
-
-      // Decide.
-      let why: string;
-      if (deps.config.safety.retire.mode === 'never') {
-        keep(`safety.retire.mode is never: hashall removes nothing, so ${entry} (${size}) stays; remove it by hand once you are sure, or set mode: staged`);
-        continue;
-      }
-      if (owner) {
-        if (owner.status === 'running' || owner.status === 'interrupted') {
-          keep(`run ${owner.id} is ${owner.status} (still working, or interrupted and not yet recovered); its trash stays`);
-          continue;
-        }
-        if (!FINISHED.has(owner.status)) {
-          keep(`run ${owner.id} ${owner.status === 'needs-attention' ? 'needs attention' : `is ${owner.status}`}: its trash may be what a person must restore (see \`hashall runs show ${owner.id}\`); remove ${entry} by hand once resolved`);
-          continue;
-        }
-        if (owner.ended_at === null || deps.now() - owner.ended_at <= windowMs) {
-          const left = owner.ended_at === null ? 'its end time is unknown' : `it ended ${iso(owner.ended_at)}, within observeHours ${deps.config.safety.retire.observeHours}`;
-          keep(`trash of run ${owner.id} stays: ${left}`);
-          continue;
-        }
-        why = `left by run ${owner.id} (${owner.status}, ended ${iso(owner.ended_at)}, more than observeHours ${deps.config.safety.retire.observeHours} ago)`;
-      } else {
-        if (deps.now() - inv.newestMtimeMs <= windowMs) {
-          keep(`WARNING: ${entry} belongs to no recorded run and was modified ${iso(inv.newestMtimeMs)}, within observeHours ${deps.config.safety.retire.observeHours}; it stays`);
-          continue;
-        }
-        if (!ownRecord) {
-          keep(`${entry} belongs to no recorded run; only an apply run (which keeps a record) removes it`);
-          continue;
-        }
-        why = `no run record for ${name}; nothing in it changed since ${iso(inv.newestMtimeMs)}, more than observeHours ${deps.config.safety.retire.observeHours} ago`;
-      }
-
-      // Record first, then remove.
-      const freedText = inv.freed === inv.bytes ? '' : ` (${inv.freed} bytes not hardlinked elsewhere)`;
-      if (ownRecord) journal.addRunNote(deps.runId, `trash purge: removing ${entry}, ${why}: ${size}${freedText}: ${listPaths(inv.paths)}`);
-      if (owner && owner.id !== deps.runId) journal.addRunNote(owner.id, `trash ${entry} (${size}) removed by ${deps.runId} at ${iso(deps.now())}: the observation window was over`);
-      try {
-        await removeTree(deps.fs, entry, trashRoot);
-        report({ ...found, action: 'removed', reason: why });
-      } catch (err) {
-        const msg = `trash purge of ${entry} failed: ${errorText(err)}; what is left stays for the next run`;
-        if (ownRecord) journal.addRunNote(deps.runId, msg);
-        if (owner && owner.id !== deps.runId) journal.addRunNote(owner.id, msg);
-        report({ ...found, action: 'failed', reason: msg });
-      }
-    }
-
-    // The trash directory itself goes once it is empty (it is recreated by the next retire).
+    if (!root) continue;
     try {
-      if ((await deps.fs.readdir(trashRoot)).length === 0) await deps.fs.rmdir(trashRoot);
-    } catch {
-      /* not empty any more, or not ours to remove: leave it */
+      let names: string[];
+      try {
+        names = (await deps.fs.readdir(root.path)).sort();
+      } catch (err) {
+        report({ ...base, path: trashRoot, action: 'failed', reason: `cannot read ${trashRoot}: ${errorText(err)}` });
+        continue;
+      }
+      for (const name of names) await judgeEntry(deps, { db, journal, ownRecord, report }, { fsName, trashRoot, root, name });
+    } finally {
+      await root.close();
     }
   }
   return out;
+}
+
+interface PurgeRun {
+  db: CatalogDb['db'];
+  journal: Journal;
+  ownRecord: boolean;
+  report: (o: PurgeOutcome) => void;
+}
+
+async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; trashRoot: string; root: HeldDir; name: string }): Promise<void> {
+  const { db, journal, ownRecord, report } = run;
+  const { fsName, trashRoot, root, name } = at;
+  const entry = path.join(trashRoot, name);
+  const owner = db.prepare(`SELECT id, status, ended_at FROM runs WHERE id = ?`).get(name) as { id: string; status: RunStatus; ended_at: number | null } | undefined;
+  let inv: Inventory;
+  try {
+    inv = inventoryOf((await deps.fs.listTree(root, name)).entries, name);
+  } catch (err) {
+    report({ fs: fsName, path: entry, ownerRunId: owner?.id ?? null, files: 0, bytes: 0, paths: [], action: 'failed', reason: `cannot list ${entry}: ${errorText(err)}; it stays (${byHand(entry)})` });
+    return;
+  }
+  const found = { fs: fsName, path: entry, ownerRunId: owner?.id ?? null, files: inv.files, bytes: inv.bytes, paths: inv.paths };
+  const keep = (reason: string) => report({ ...found, action: 'kept', reason });
+  const size = `${inv.files} file(s), ${inv.bytes} bytes`;
+  const { mode, observeHours } = deps.config.safety.retire;
+
+  // Decide.
+  if (mode === 'never') {
+    keep(`safety.retire.mode is never: hashall removes nothing, so ${entry} (${size}) stays; remove it by hand once you are sure, or set mode: staged`);
+    return;
+  }
+  const records = owner ? trashRecords(db, owner.id).filter((r) => r.trashRel?.startsWith(`${name}/`) && r.trashId && r.trashRootId) : [];
+  if (!owner || records.length === 0) {
+    const whose = owner ? `run ${owner.id} recorded no identity (dev, ino) of anything it put there (an older hashall)` : `no run record names ${name}`;
+    keep(`WARNING: ${entry} (${size}) is not recorded as hashall's own: ${whose}; hashall never deletes what it did not record — ${byHand(entry)}`);
+    return;
+  }
+  if (owner.status === 'running' || owner.status === 'interrupted') {
+    keep(`run ${owner.id} is ${owner.status} (still working, or interrupted and not yet recovered); its trash stays`);
+    return;
+  }
+  if (!FINISHED.has(owner.status)) {
+    keep(`run ${owner.id} ${owner.status === 'needs-attention' ? 'needs attention' : `is ${owner.status}`}: its trash may be what a person must restore (see \`hashall runs show ${owner.id}\`); remove ${entry} by hand once resolved`);
+    return;
+  }
+  if (owner.ended_at === null || deps.now() - owner.ended_at <= observeHours * 3_600_000) {
+    const left = owner.ended_at === null ? 'its end time is unknown' : `it ended ${iso(owner.ended_at)}, within observeHours ${observeHours}`;
+    keep(`trash of run ${owner.id} stays: ${left}`);
+    return;
+  }
+  const why = `left by run ${owner.id} (${owner.status}, ended ${iso(owner.ended_at)}, more than observeHours ${observeHours} ago)`;
+
+  // Record first, then remove: each recorded entry by its recorded identity, then the levels retire created for it.
+  const freedText = inv.freed === inv.bytes ? '' : ` (${inv.freed} bytes not hardlinked elsewhere)`;
+  if (ownRecord) journal.addRunNote(deps.runId, `trash purge: removing what ${owner.id} recorded in ${entry}, ${why}: ${size}${freedText}: ${listPaths(inv.paths)}`);
+  if (owner.id !== deps.runId) journal.addRunNote(owner.id, `trash ${entry} (${size}) removed by ${deps.runId} at ${iso(deps.now())}: the observation window was over`);
+  const problems: { text: string; failed: boolean }[] = [];
+  for (const rec of records) {
+    const problem = await removeRecorded(deps.fs, root, rec);
+    if (problem) problems.push(problem);
+  }
+  const dirs = [...new Set(records.flatMap((r) => r.trashDirs ?? []).filter((d) => d === name || d.startsWith(`${name}/`)).concat(name))];
+  await removeCreatedDirs(deps.fs, dirs.map((d) => `${root.path}/${d}`)).catch(() => undefined);
+  let left: Inventory | null = null;
+  try {
+    left = (await deps.fs.lstat(`${root.path}/${name}`)) ? inventoryOf((await deps.fs.listTree(root, name)).entries, name) : null;
+  } catch (err) {
+    problems.push({ text: `cannot list what is left: ${errorText(err)}`, failed: true });
+  }
+  if (!problems.length && !left) {
+    report({ ...found, action: 'removed', reason: why });
+    return;
+  }
+  const rest = left ? `; left in place: ${left.files} file(s) hashall did not record${left.paths.length ? ` (${listPaths(left.paths)})` : ''}` : '';
+  const msg = `trash purge of ${entry}: ${problems.length ? problems.map((p) => p.text).join('; ') : 'what hashall recorded is removed'}${rest} — ${byHand(entry)}`;
+  if (ownRecord) journal.addRunNote(deps.runId, msg);
+  if (owner.id !== deps.runId) journal.addRunNote(owner.id, msg);
+  report({ ...found, action: problems.some((p) => p.failed) ? 'failed' : 'kept', reason: msg });
+}
+
+/** Remove one recorded entry; returns why it (or part of it) stays — `failed` when removal began and stopped — or null when it is gone. */
+async function removeRecorded(fs: FsPort, root: HeldDir, rec: TrashRecord): Promise<{ text: string; failed: boolean } | null> {
+  const label = rec.trash;
+  const kept = (text: string) => ({ text, failed: false });
+  if (!rec.trashId || !rec.trashRel || !rec.trashRootId) return kept(`${label} has no recorded identity; kept`);
+  if (rec.trashRootId.dev !== root.dev || rec.trashRootId.ino !== root.ino) return kept(`${label} was recorded in another trash directory (this one was replaced since); kept`);
+  if (!rec.inos) {
+    return (await fs.lstat(`${root.path}/${rec.trashRel}`)) ? kept(`${label} was staged but never proven to be the payload; kept for a person to compare`) : null;
+  }
+  try {
+    await fs.rmTree(root, rec.trashRel, recordedRemoval({ trashId: rec.trashId, inos: rec.inos }));
+    return null;
+  } catch (err) {
+    const untouched = err instanceof UnsafeTreeError && err.reason === 'identity' && err.path === `${root.label}/${rec.trashRel}`;
+    return { text: `${label}: ${errorText(err)}`, failed: !untouched };
+  }
 }

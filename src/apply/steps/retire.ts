@@ -3,22 +3,61 @@
 // not be the same directory as the source, every torrent of the relocation must be complete and pointing elsewhere,
 // no other torrent may seed from the source, and the source itself must be exactly the payload (nothing extra).
 // The plan's gates are re-checked too: retire mode is not `never`, and observeHours have passed since the repoint.
+// Must never delete what it did not record: the trash directory is hashall's own (root-owned 0700, held open by fd,
+// see src/fs/no-follow-tree.ts); the (dev, ino) of what is renamed into it and of every file proven to be the payload
+// are journaled before the deletion, which never follows a symlink, never crosses a device and stops at anything else.
 import path from 'node:path';
+import type { Db } from '../../catalog/db.js';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
 import { payloadHash, type HashableFile } from '../../domain/payload-hash.js';
+import type { HeldDir, Identity } from '../../fs/no-follow-tree.js';
 import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
-import { isUnder, missingDirs, removeCreatedDirs } from '../paths.js';
+import { isUnder, removeCreatedDirs } from '../paths.js';
+import { getRun } from '../run-store.js';
 import type { StepContext, StepHandler } from './types.js';
 
 export const TRASH_DIR = '.hashall-trash';
 
-interface RetireUndo extends UndoData {
-  trash?: string;
+/** What a retire put into the trash, as journaled in its undo data (read back by the trash purge). */
+export interface TrashRecord {
+  /** `<fs path>/.hashall-trash/<run id>/<path of the source relative to the fs path>` (for people). */
+  trash: string;
+  /** The same, relative to the trash directory. */
+  trashRel?: string;
+  /** The trash directory it was renamed into. */
+  trashRootId?: Identity;
+  /** The renamed source root (a rename keeps the inode). */
+  trashId?: Identity;
+  /** Levels hashall created under the trash directory for it (relative, outermost first). */
+  trashDirs?: string[];
+  /** Inodes of every file proven to be the payload, recorded before the deletion began. */
+  inos?: number[];
+}
+
+interface RetireUndo extends UndoData, Partial<TrashRecord> {
+  /** Absolute directories created (records written before the trash was held by fd). */
   dirs?: string[];
   phase?: 'staging' | 'staged' | 'deleting' | 'deleted';
+}
+
+/** Every trash record of run `runId` (retire steps that got as far as naming their trash entry). */
+export function trashRecords(db: Db, runId: string): TrashRecord[] {
+  const run = getRun(db, runId);
+  if (!run) return [];
+  return run.groupRecords.flatMap((g) => g.steps.filter((s) => s.step.kind === 'retire' && typeof s.undo.trash === 'string').map((s) => s.undo as unknown as TrashRecord));
+}
+
+/** The removal rule for a recorded trash entry: its root is the recorded inode, and only recorded files go. */
+export function recordedRemoval(rec: Required<Pick<TrashRecord, 'trashId' | 'inos'>>) {
+  const inos = new Set(rec.inos);
+  return { expect: rec.trashId, allow: (e: { stat: { kind: string; ino: number; dev: number } }) => e.stat.kind === 'file' && e.stat.dev === rec.trashId.dev && inos.has(e.stat.ino) };
+}
+
+function sameId(a: Identity, b: Identity): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
 }
 
 /** Every regular file under `root` (or `root` itself) with its relpath; symlinks or special files make it unknown. */
@@ -50,13 +89,37 @@ export async function hashTree(fs: FsPort, root: string): Promise<{ hash: string
   return { hash: payloadHash(hashed), files };
 }
 
-function trashPath(step: RetireStep, ctx: StepContext): string {
+function trashPath(step: RetireStep, ctx: Pick<StepContext, 'config' | 'runId'>): { fsPath: string; trash: string; trashRel: string } {
   const fsConf = ctx.config.filesystems[step.fs];
   if (!fsConf) throw new HashallError(`retire: filesystem ${step.fs} is not in hashall.yaml`);
   if (!isUnder(step.root, fsConf.path) || step.root === fsConf.path) {
     throw new HashallError(`retire: ${step.root} is not inside filesystem ${step.fs} (${fsConf.path}); refusing to stage it elsewhere`);
   }
-  return path.join(fsConf.path, TRASH_DIR, ctx.runId, path.relative(fsConf.path, step.root));
+  const trashRel = path.posix.join(ctx.runId, path.relative(fsConf.path, step.root));
+  return { fsPath: fsConf.path, trash: path.join(fsConf.path, TRASH_DIR, trashRel), trashRel };
+}
+
+/** Levels of `rel` under a held directory that do not exist yet (relative, outermost first). */
+async function missingUnder(fs: FsPort, base: HeldDir, rel: string): Promise<string[]> {
+  const parts = rel.split('/').filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const level = parts.slice(0, i + 1).join('/');
+    if (!(await fs.lstat(`${base.path}/${level}`))) return parts.slice(i).map((_p, j) => parts.slice(0, i + j + 1).join('/'));
+  }
+  return [];
+}
+
+/** Hold the trash directory a record names, refusing one that is not the directory recorded. */
+async function holdRecordedTrash(fs: FsPort, fsPath: string, rec: RetireUndo): Promise<HeldDir | null> {
+  const root = await fs.holdPrivateDir(fsPath, TRASH_DIR, { create: false });
+  if (root && rec.trashRootId && !sameId(root, rec.trashRootId)) {
+    await root.close();
+    throw new FsError(`${path.join(fsPath, TRASH_DIR)} is not the trash directory hashall staged ${rec.trash} in (it was replaced); nothing in it is touched`, {
+      path: path.join(fsPath, TRASH_DIR),
+      hint: `find the original trash directory (it holds ${rec.trashRel ?? rec.trash}) and move it back by hand`,
+    });
+  }
+  return root;
 }
 
 /** The proof that deleting the source loses nothing: the kept copy is complete and the torrents are healthy elsewhere. */
@@ -97,15 +160,16 @@ async function proveKept(step: RetireStep, ctx: StepContext, sourceNow: string):
   }
 }
 
-/** The source must be exactly the payload (every file, full SHA-256): anything else in it has no other copy. */
-async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, sourceNow: string): Promise<void> {
-  const { hash } = await hashTree(ctx.fs, sourceNow);
+/** The source must be exactly the payload (every file, full SHA-256): anything else in it has no other copy. Returns its files. */
+async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, sourceNow: string): Promise<{ ino: number; dev: number }[]> {
+  const { hash, files } = await hashTree(ctx.fs, sourceNow);
   if (hash !== step.payloadHash) {
     throw new FsError(`retire: ${step.root} is not exactly the payload kept at ${step.keptRoot} (extra or changed files); the source stays`, {
       path: step.root,
       hint: 'something was added to or changed in the source since the copy; move it out of the way, re-scan and re-plan',
     });
   }
+  return files;
 }
 
 /** The plan's own gates, re-checked at run time: retiring is switched on, and the observation window is over. */
@@ -148,34 +212,54 @@ export const retireStep: StepHandler<RetireStep> = {
 
   async run(step, ctx, undoData) {
     const undo = undoData as RetireUndo;
-    const trash = trashPath(step, ctx);
+    const { fsPath, trash, trashRel } = trashPath(step, ctx);
     gates(step, ctx);
     await proveKept(step, ctx, step.root);
-    const parent = path.dirname(trash);
-    undo.dirs = await missingDirs(ctx.fs, parent);
-    undo.trash = trash;
-    undo.phase = 'staging';
-    ctx.saveUndo(undo);
-    await ctx.fs.mkdirp(parent);
-    await ctx.fs.rename(step.root, trash);
-    undo.phase = 'staged';
-    ctx.saveUndo(undo);
-    // Re-prove after staging: if the kept copy was reachable only through the source, it is gone now.
+    const src = await ctx.fs.lstat(step.root);
+    if (!src) throw new FsError(`retire: ${step.root} disappeared before it could be staged; nothing was done`, { path: step.root });
+    const root = await ctx.fs.holdPrivateDir(fsPath, TRASH_DIR, { create: true });
+    if (!root) throw new FsError(`retire: cannot create ${path.join(fsPath, TRASH_DIR)}`, { path: fsPath });
     try {
-      await proveKept(step, ctx, trash);
-      await proveSourceIsPayload(step, ctx, trash);
-    } catch (err) {
-      await ctx.fs.rename(trash, step.root);
+      if (src.dev !== root.dev) {
+        throw new FsError(`retire: ${step.root} is not on the filesystem of ${path.join(fsPath, TRASH_DIR)} (a mount point in between); the source stays`, { path: step.root });
+      }
+      const staged = `${root.path}/${trashRel}`;
+      undo.trash = trash;
+      undo.trashRel = trashRel;
+      undo.trashRootId = { dev: root.dev, ino: root.ino };
+      undo.trashId = { dev: src.dev, ino: src.ino };
+      undo.trashDirs = await missingUnder(ctx.fs, root, path.posix.dirname(trashRel));
       undo.phase = 'staging';
       ctx.saveUndo(undo);
-      throw err;
+      await ctx.fs.mkdirUnder(root, path.posix.dirname(trashRel));
+      await ctx.fs.rename(step.root, staged);
+      undo.phase = 'staged';
+      ctx.saveUndo(undo);
+      // Re-prove after staging: if the kept copy was reachable only through the source, it is gone now.
+      let files: { ino: number; dev: number }[];
+      try {
+        const now = await ctx.fs.lstat(staged);
+        if (!now || !sameId(now, undo.trashId)) {
+          throw new FsError(`retire: what was renamed into ${trash} is not ${step.root} as checked a moment before (it was replaced meanwhile); the source stays`, { path: step.root });
+        }
+        await proveKept(step, ctx, staged);
+        files = await proveSourceIsPayload(step, ctx, staged);
+      } catch (err) {
+        await ctx.fs.rename(staged, step.root);
+        undo.phase = 'staging';
+        ctx.saveUndo(undo);
+        throw err;
+      }
+      undo.inos = [...new Set(files.map((f) => f.ino))];
+      undo.phase = 'deleting';
+      ctx.saveUndo(undo);
+      await ctx.fs.rmTree(root, trashRel, recordedRemoval({ trashId: undo.trashId, inos: undo.inos }));
+      await removeCreatedDirs(ctx.fs, undo.trashDirs.map((d) => `${root.path}/${d}`));
+      undo.phase = 'deleted';
+      ctx.saveUndo(undo);
+    } finally {
+      await root.close();
     }
-    undo.phase = 'deleting';
-    ctx.saveUndo(undo);
-    await ctx.fs.rmTree(trash);
-    await removeCreatedDirs(ctx.fs, undo.dirs);
-    undo.phase = 'deleted';
-    ctx.saveUndo(undo);
     return { status: 'done', bytesFreed: step.bytes, result: { bytesFreed: step.bytes } };
   },
 
@@ -186,23 +270,55 @@ export const retireStep: StepHandler<RetireStep> = {
   async undo(step, ctx, undoData) {
     const undo = undoData as RetireUndo;
     if (!undo.trash) return [];
-    if (undo.phase === 'deleting' || undo.phase === 'deleted') {
-      // The kept copy was proven before deletion began; finish the deletion instead of restoring half a tree.
-      if (await ctx.fs.lstat(undo.trash)) await ctx.fs.rmTree(undo.trash);
+    const { fsPath } = trashPath(step, ctx);
+    const deleting = undo.phase === 'deleting' || undo.phase === 'deleted';
+    if (!undo.trashRel || !undo.trashId || !undo.trashRootId) {
+      // Journaled by a hashall that did not record identities: put a staged source back by name, never delete.
+      if (deleting) {
+        throw new FsError(`retire of ${step.root} was deleting ${undo.trash} when it stopped, and that run recorded no identity of it; hashall does not delete it`, {
+          path: undo.trash,
+          hint: `the kept copy ${step.keptRoot} was proven; check ${undo.trash}, then remove it by hand (rm -r --one-file-system -- '${undo.trash}')`,
+        });
+      }
+      const inTrash = await ctx.fs.lstat(undo.trash);
+      if (inTrash && (await ctx.fs.lstat(step.root))) {
+        throw new FsError(`${step.root} was re-created while the original was staged at ${undo.trash}; both are kept`, { path: undo.trash, hint: `compare them, then move ${undo.trash} back to ${step.root} by hand` });
+      }
+      if (inTrash) await ctx.fs.rename(undo.trash, step.root);
       await removeCreatedDirs(ctx.fs, undo.dirs ?? []);
-      return [`retire of ${step.root} had passed its proof and was deleting; the deletion was completed (kept copy: ${step.keptRoot})`];
+      return [];
     }
-    const inTrash = await ctx.fs.lstat(undo.trash);
-    const atSource = await ctx.fs.lstat(step.root);
-    if (inTrash && atSource) {
-      // Never leave the original in the trash silently: a finished run's trash is purged after the window.
-      throw new FsError(`${step.root} was re-created while the original was staged at ${undo.trash}; both are kept`, {
-        path: undo.trash,
-        hint: `compare them, then move ${undo.trash} back to ${step.root} by hand (the trash of a run needing attention is never purged)`,
-      });
+    const root = await holdRecordedTrash(ctx.fs, fsPath, undo);
+    if (!root) return deleting ? [`retire of ${step.root}: ${path.join(fsPath, TRASH_DIR)} is gone, so is what was being deleted (kept copy: ${step.keptRoot})`] : [];
+    try {
+      const staged = `${root.path}/${undo.trashRel}`;
+      const createdDirs = (undo.trashDirs ?? []).map((d) => `${root.path}/${d}`);
+      if (deleting) {
+        // The kept copy was proven before deletion began; finish the deletion of what was recorded instead of restoring half a tree.
+        await ctx.fs.rmTree(root, undo.trashRel, recordedRemoval({ trashId: undo.trashId, inos: undo.inos ?? [] }));
+        await removeCreatedDirs(ctx.fs, createdDirs);
+        return [`retire of ${step.root} had passed its proof and was deleting; the deletion was completed (kept copy: ${step.keptRoot})`];
+      }
+      const inTrash = await ctx.fs.lstat(staged);
+      if (inTrash && !sameId(inTrash, undo.trashId)) {
+        throw new FsError(`${undo.trash} is not what retire staged there (another inode); it is left alone and ${step.root} is not restored from it`, {
+          path: undo.trash,
+          hint: `find ${step.root}'s original content, compare, and move it back by hand`,
+        });
+      }
+      const atSource = await ctx.fs.lstat(step.root);
+      if (inTrash && atSource) {
+        // Never leave the original in the trash silently: a finished run's trash is purged after the window.
+        throw new FsError(`${step.root} was re-created while the original was staged at ${undo.trash}; both are kept`, {
+          path: undo.trash,
+          hint: `compare them, then move ${undo.trash} back to ${step.root} by hand (the trash of a run needing attention is never purged)`,
+        });
+      }
+      if (inTrash) await ctx.fs.rename(staged, step.root);
+      await removeCreatedDirs(ctx.fs, createdDirs);
+      return [];
+    } finally {
+      await root.close();
     }
-    if (inTrash) await ctx.fs.rename(undo.trash, step.root);
-    await removeCreatedDirs(ctx.fs, undo.dirs ?? []);
-    return [];
   },
 };

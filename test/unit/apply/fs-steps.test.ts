@@ -287,7 +287,13 @@ describe('retire', () => {
     expect(res.status).toBe('succeeded');
     expect(existsSync(src)).toBe(false);
     expect(hashTreeSync(dst)).toEqual(before);
-    expect(existsSync(path.join(w.stash, '.hashall-trash'))).toBe(false); // the trash dirs it created are gone too
+    // The levels it created in the trash are gone; the trash directory itself stays, empty, root-owned and private.
+    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
+    expect(lstatSync(path.join(w.stash, '.hashall-trash'))).toMatchObject({ uid: 0, mode: 0o40700 });
+    // Its journal recorded what it renamed into the trash and every file it proved, before deleting.
+    const undo = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps[0]!.undo;
+    expect(undo).toMatchObject({ phase: 'deleted', trashRel: `${res.runId}/seeding/movies/Movie.A`, trashId: { ino: expect.any(Number) as number }, inos: expect.any(Array) as number[] });
+    expect((undo.inos as number[]).length).toBe(Object.keys(before).length);
     expect((w.catalog.db.prepare(`SELECT retired_at FROM relocations WHERE id = ?`).get(relId) as { retired_at: number | null }).retired_at).not.toBeNull();
     expect(res.bytesFreed).toBe((3 << 20) + 1000);
   });

@@ -1,10 +1,14 @@
-// Retire never deletes what the kept copy does not hold: extra files in the source tree, or a torrent outside the relocation still seeding from it.
+// Retire never deletes what the kept copy does not hold (extra files, a torrent outside the relocation still seeding from it), nor anything it did not record, whatever a local user does to its trash.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
-import { realFsPort } from '../../../src/apply/fs-port.js';
+import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
+import { getRun } from '../../../src/apply/run-store.js';
+import { recordedRemoval } from '../../../src/apply/steps/retire.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
+import { removeTree } from '../../../src/fs/no-follow-tree.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
@@ -151,5 +155,92 @@ describe('retire: a source that is missing because its filesystem is not mounted
     expect(res.status).toBe('rolled-back');
     expect(res.groups[0]!.error).toMatch(/mounted/);
     expect((w.catalog.db.prepare(`SELECT retired_at FROM relocations WHERE id = ?`).get(relId) as { retired_at: number | null }).retired_at).toBeNull();
+  });
+});
+
+describe('retire: its trash and its deletion against a local user (real non-root user, real helper processes)', () => {
+  const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups'];
+
+  it('a .hashall-trash planted by another user in a filesystem root they can write is refused: the source stays', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const before = hashTreeSync(src);
+    chmodSync(w.root, 0o755);
+    chmodSync(w.stash, 0o777);
+    execFileSync('setpriv', [...NOBODY, 'mkdir', path.join(w.stash, '.hashall-trash')]);
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/\.hashall-trash is owned by uid 65534, not by hashall's user \(uid 0\); refusing to use it/);
+    expect(hashTreeSync(src)).toEqual(before);
+    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
+  });
+
+  it('a user process with its working directory inside the source swaps a subdirectory for a symlink while retire deletes it: the victim outside is untouched', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const kept = hashTreeSync(dst);
+    const victim = path.join(w.stash, 'library', 'Victim');
+    writeTree(victim, { 'b.bin': bytesFor('victim-b', 2000), 'v.bin': bytesFor('victim-v', 900) });
+    const victimBefore = hashTreeSync(victim);
+    chmodSync(w.root, 0o755);
+    execFileSync('chown', ['-R', '65534:65534', src]); // the client's files, as a torrent client running as a user writes them
+    // The attacker sits in the source directory (it keeps that directory when retire renames it into the trash) and swaps on cue.
+    const helper = spawn('setpriv', [...NOBODY, 'sh', '-c', `read go; mv sub sub.old && ln -s '${victim}' sub && echo done`], { cwd: src, stdio: ['pipe', 'pipe', 'inherit'] });
+    const done = new Promise<void>((resolve, reject) => {
+      helper.stdout.on('data', (d: Buffer) => (d.toString().includes('done') ? resolve() : undefined));
+      helper.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`helper exited ${code}`))));
+    });
+    const real = realFsPort();
+    let swaps = 0;
+    const fs: FsPort = {
+      ...real,
+      rmTree: (base, rel, opts) =>
+        real.rmTree(base, rel, {
+          ...opts,
+          hooks: {
+            beforeOpenDir: async (r) => {
+              if (r !== 'sub' || swaps++) return;
+              helper.stdin.write('go\n');
+              await done;
+            },
+          },
+        }),
+    };
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(swaps).toBeGreaterThan(0);
+    expect(hashTreeSync(victim)).toEqual(victimBefore);
+    expect(hashTreeSync(dst)).toEqual(kept);
+    expect(res.groups[0]!.error).toMatch(/symbolic link; hashall never follows it/);
+    // The deletion of what was recorded was finished on undo (the kept copy had been proven); the link itself is gone, its target is not.
+    expect(existsSync(src)).toBe(false);
+    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
+  });
+
+  it('deletion stopped half way (the run needs attention): its trash stays, and the recorded removal rule keeps a file planted in the staged tree meanwhile', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const kept = hashTreeSync(dst);
+    const runId = 'r-killed';
+    // The deletion fails right after the journal says `deleting`, with something planted in the staged tree.
+    const fs: FsPort = {
+      ...realFsPort(),
+      rmTree: () => {
+        writeTree(path.join(w.stash, '.hashall-trash', runId, 'seeding', 'movies', 'R', 'sub'), { 'planted.bin': bytesFor('planted', 10) });
+        throw Object.assign(new Error('killed'), { code: 'EKILLED' });
+      },
+    };
+    const res = await applyPlan(testDeps(w, { fs, runId }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('needs-attention'); // undo could not finish the deletion with that port either
+    await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 1000 * 3_600_000, emit: () => undefined, runId: 'later' });
+    const undo = getRun(w.catalog.db, runId)!.groupRecords[0]!.steps[0]!.undo;
+    const staged = path.join(w.stash, '.hashall-trash', runId, 'seeding', 'movies', 'R');
+    expect(undo).toMatchObject({ phase: 'deleting' });
+    expect(existsSync(path.join(staged, 'a.bin'))).toBe(true); // a run needing attention keeps its trash
+    // Removing by the record (as undo and the purge do) stops at the stranger and keeps it.
+    const root = (await realFsPort().holdPrivateDir(w.stash, '.hashall-trash', { create: false }))!;
+    try {
+      await expect(removeTree(root, undo.trashRel as string, recordedRemoval(undo as never))).rejects.toThrow(/planted\.bin .* is not among what hashall recorded/);
+    } finally {
+      await root.close();
+    }
+    expect(existsSync(path.join(staged, 'sub', 'planted.bin'))).toBe(true);
+    expect(hashTreeSync(dst)).toEqual(kept);
   });
 });

@@ -1,15 +1,18 @@
-// purgeTrash on real tmpfs: old trash of a finished run goes (noted on the records), young/unfinished/unknown trash stays, symlinks are unlinked not followed; the apply and recover call sites.
+// purgeTrash on real tmpfs: only what a retire recorded (dev, ino) goes, once its run is finished and the window over; unrecorded, replaced or foreign trash stays and is reported; symlinks never followed; the apply and recover call sites.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApplyEvent } from '../../../src/apply/events.js';
 import { formatRunDetail } from '../../../src/apply/format-event.js';
-import { realFsPort } from '../../../src/apply/fs-port.js';
+import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { Journal, type RunStatus } from '../../../src/apply/journal.js';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
+import type { TrashRecord } from '../../../src/apply/steps/retire.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
+import type { TreeHooks } from '../../../src/fs/no-follow-tree.js';
 import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 
 const HOUR = 3_600_000;
@@ -36,11 +39,48 @@ function recordRun(id: string, status: RunStatus, endedAt: number | null, host =
   }
 }
 
-/** Trash of `runId` on stash: a retired payload staged as retire.ts does it. */
+/** hashall's trash directory on stash as retire makes it (root-owned, 0700). */
+function trashRoot(): string {
+  const root = path.join(w.stash, '.hashall-trash');
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  chmodSync(root, 0o700);
+  return root;
+}
+
+/** Trash of `runId` on stash, staged and journaled as retire.ts does it: the run's retire step records (dev, ino) of the root and of every file. */
 function plantTrash(runId: string, rel = 'seeding/movies/Old.Movie'): string {
-  const dir = path.join(w.stash, '.hashall-trash', runId, rel);
+  const root = trashRoot();
+  const dir = path.join(root, runId, rel);
   writeTree(dir, { 'a.mkv': bytesFor(`${runId}-a`, 20_000), 'sub/b.srt': bytesFor(`${runId}-b`, 300) });
-  return path.join(w.stash, '.hashall-trash', runId);
+  const st = lstatSync(dir);
+  const rootSt = lstatSync(root);
+  const rec: TrashRecord = {
+    trash: dir,
+    trashRel: `${runId}/${rel}`,
+    trashRootId: { dev: rootSt.dev, ino: rootSt.ino },
+    trashId: { dev: st.dev, ino: st.ino },
+    trashDirs: [runId, ...rel.split('/').slice(0, -1).map((_p, i, a) => `${runId}/${a.slice(0, i + 1).join('/')}`)],
+    inos: Object.keys(hashTreeSync(dir)).map((r) => lstatSync(path.join(dir, r)).ino),
+  };
+  journalRetire(runId, { ...rec, phase: 'deleting' });
+  return path.join(root, runId);
+}
+
+/** A retire group of `runId` whose step's undo data is `undo` (the run record must exist). */
+function journalRetire(runId: string, undo: Record<string, unknown>): void {
+  const j = new Journal(w.catalog.db, () => NOW);
+  const root = path.join(w.stash, 'seeding', 'movies', 'Old.Movie');
+  const step = { kind: 'retire' as const, fs: 'stash', root, payloadHash: 'p'.repeat(64), keptRoot: path.join(w.pool, 'seeding', 'movies', 'Old.Movie'), keptFs: 'pool', relocationId: 1, bytes: 20_300 };
+  const n = (w.catalog.db.prepare(`SELECT COUNT(*) AS n FROM run_groups WHERE run_id = ?`).get(runId) as { n: number }).n;
+  const group = { id: `rg${n}`, key: `retire-${n}`, action: 'retire' as const, title: 'Old.Movie', payloadHash: step.payloadHash, torrents: [], from: { fs: 'stash', path: root }, to: null, reasons: [], rule: null, bytesToCopy: 0, bytesToFree: 20_300, steps: [step], fingerprint: { files: [], torrents: [] } };
+  j.planGroup(runId, n, group);
+  j.stepRunning(runId, group.id, 0, undo);
+}
+
+/** The real FsPort with test hooks inside its tree removal. */
+function hookedFs(hooks: TreeHooks): FsPort {
+  const real = realFsPort();
+  return { ...real, rmTree: (base, rel, opts) => real.rmTree(base, rel, { ...opts, hooks }) };
 }
 
 /** Age every entry of a tree (dirs included, symlinks skipped) so its mtime is `ms`. */
@@ -51,8 +91,8 @@ function ageTree(p: string, ms: number): void {
   utimesSync(p, ms / 1000, ms / 1000);
 }
 
-function deps(runId: string, events: ApplyEvent[] = [], now = NOW) {
-  return { catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => now, emit: (e: ApplyEvent) => events.push(e), runId };
+function deps(runId: string, events: ApplyEvent[] = [], now = NOW, fs: FsPort = realFsPort()) {
+  return { catalog: w.catalog, config: w.config, fs, now: () => now, emit: (e: ApplyEvent) => events.push(e), runId };
 }
 
 describe('purgeTrash', () => {
@@ -67,7 +107,9 @@ describe('purgeTrash', () => {
     expect(out[0]).toMatchObject({ action: 'removed', ownerRunId: 'r-old', files: 2, bytes: 20_300, fs: 'stash' });
     expect(out[0]!.paths).toEqual(['seeding/movies/Old.Movie/a.mkv', 'seeding/movies/Old.Movie/sub/b.srt']);
     expect(existsSync(trash)).toBe(false);
-    expect(existsSync(path.join(w.stash, '.hashall-trash'))).toBe(false); // the empty trash directory goes too
+    // The trash directory itself stays, empty and private: removing it would let anyone re-create it.
+    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
+    expect(statSync(path.join(w.stash, '.hashall-trash')).mode & 0o7777).toBe(0o700);
     const mine = getRun(w.catalog.db, 'r-now')!;
     expect(mine.notes.join('\n')).toMatch(/trash purge: removing .*r-old.*2 file\(s\), 20300 bytes.*Old\.Movie\/a\.mkv, seeding\/movies\/Old\.Movie\/sub\/b\.srt/);
     expect(formatRunDetail(mine)).toMatch(/note: trash purge: removing/);
@@ -105,47 +147,102 @@ describe('purgeTrash', () => {
     expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-crashed', 'seeding/movies/Old.Movie/a.mkv'))).toBe(true);
   });
 
-  it('unlinks a symlink planted in the trash without following it: the target outside is untouched', async () => {
+  it('unlinks a symlink planted in a recorded tree without following it: the target outside is untouched', async () => {
     world(72);
     recordRun('r-old', 'succeeded', NOW - 100 * HOUR);
     const trash = plantTrash('r-old');
+    const tree = path.join(trash, 'seeding', 'movies', 'Old.Movie');
     const outside = path.join(w.pool, 'precious');
     writeTree(outside, { 'keep.bin': bytesFor('precious', 5000), 'deep/also.bin': bytesFor('also', 10) });
     const before = hashTreeSync(outside);
-    symlinkSync(outside, path.join(trash, 'seeding', 'link-to-dir'));
-    symlinkSync(path.join(outside, 'keep.bin'), path.join(trash, 'link-to-file'));
-    expect(readlinkSync(path.join(trash, 'link-to-file'))).toBe(path.join(outside, 'keep.bin'));
+    symlinkSync(outside, path.join(tree, 'link-to-dir'));
+    symlinkSync(path.join(outside, 'keep.bin'), path.join(tree, 'sub', 'link-to-file'));
+    expect(readlinkSync(path.join(tree, 'sub', 'link-to-file'))).toBe(path.join(outside, 'keep.bin'));
     recordRun('r-now', 'running', null);
     const out = await purgeTrash(deps('r-now'));
     expect(out[0]).toMatchObject({ action: 'removed', files: 4, bytes: 20_300 }); // links are entries, not bytes
-    expect(out[0]!.paths).toContain('seeding/link-to-dir');
+    expect(out[0]!.paths).toContain('seeding/movies/Old.Movie/link-to-dir');
     expect(existsSync(trash)).toBe(false);
     expect(hashTreeSync(outside)).toEqual(before);
   });
 
-  it('a directory with no run record: kept with a warning while young; once old, removed by a run with a record, kept by recover', async () => {
+  it('an entry no run recorded is never deleted, however old, by apply or recover: reported with how to remove it by hand', async () => {
     world(72);
-    const unknown = path.join(w.stash, '.hashall-trash', 'mystery');
+    const unknown = path.join(trashRoot(), 'mystery');
     writeTree(unknown, { 'x.bin': bytesFor('x', 1000) });
-    ageTree(unknown, NOW - 1 * HOUR); // the files may be old, the tree changed an hour ago
+    ageTree(unknown, NOW - 1000 * HOUR);
+    recordRun('r-legacy', 'succeeded', NOW - 1000 * HOUR); // a real finished run, but its retire recorded no identity (older hashall)
+    writeTree(path.join(w.stash, '.hashall-trash', 'r-legacy', 'seeding', 'Old'), { 'y.bin': bytesFor('y', 100) });
+    journalRetire('r-legacy', { trash: path.join(w.stash, '.hashall-trash', 'r-legacy', 'seeding', 'Old'), dirs: [], phase: 'deleting' });
+    const snapshot = hashTreeSync(path.join(w.stash, '.hashall-trash'));
     recordRun('r-now', 'running', null);
-    const events: ApplyEvent[] = [];
-    const young = await purgeTrash(deps('r-now', events));
-    expect(young[0]).toMatchObject({ action: 'kept', ownerRunId: null });
-    expect(young[0]!.reason).toMatch(/WARNING: .*no recorded run.*stays/);
-    expect(events.some((e) => e.type === 'trash' && e.message.startsWith('WARNING'))).toBe(true);
-    expect(existsSync(path.join(unknown, 'x.bin'))).toBe(true);
+    for (const runId of ['r-now', 'recover-xyz']) {
+      const events: ApplyEvent[] = [];
+      const out = await purgeTrash(deps(runId, events));
+      expect(out.map((o) => [path.basename(o.path), o.action])).toEqual([
+        ['mystery', 'kept'],
+        ['r-legacy', 'kept'],
+      ]);
+      expect(out[0]!.reason).toMatch(/WARNING: .*mystery \(1 file\(s\), 1000 bytes\) is not recorded as hashall's own: no run record names mystery; hashall never deletes what it did not record/);
+      expect(out[0]!.reason).toMatch(/remove it by hand: rm -r --one-file-system -- '.*\/\.hashall-trash\/mystery'/);
+      expect(out[1]!.reason).toMatch(/run r-legacy recorded no identity/);
+      expect(events.some((e) => e.type === 'trash' && e.message.startsWith('WARNING'))).toBe(true);
+    }
+    expect(hashTreeSync(path.join(w.stash, '.hashall-trash'))).toEqual(snapshot);
+    expect(getRun(w.catalog.db, 'r-now')!.notes).toEqual([]);
+  });
 
-    ageTree(unknown, NOW - 100 * HOUR);
-    const norecord = await purgeTrash(deps('recover-xyz')); // `hashall recover` keeps no run record of its own
-    expect(norecord[0]).toMatchObject({ action: 'kept' });
-    expect(norecord[0]!.reason).toMatch(/only an apply run/);
-    expect(existsSync(path.join(unknown, 'x.bin'))).toBe(true);
+  it('a recorded entry whose inode differs from the recorded one is kept and reported, its content untouched', async () => {
+    world(72);
+    recordRun('r-old', 'succeeded', NOW - 100 * HOUR);
+    const trash = plantTrash('r-old');
+    const tree = path.join(trash, 'seeding', 'movies', 'Old.Movie');
+    // Something replaced the staged tree by another directory of the same name (same files, other inodes).
+    renameSync(tree, `${tree}.orig`);
+    writeTree(tree, { 'a.mkv': bytesFor('r-old-a', 20_000), 'sub/b.srt': bytesFor('other', 300) });
+    const snapshot = hashTreeSync(trash);
+    recordRun('r-now', 'running', null);
+    const out = await purgeTrash(deps('r-now'));
+    expect(out[0]).toMatchObject({ action: 'kept', ownerRunId: 'r-old' });
+    expect(out[0]!.reason).toMatch(/Old\.Movie is not what hashall put there \(device \d+ inode \d+, recorded \d+\/\d+\); it is kept/);
+    expect(out[0]!.reason).toMatch(/rm -r --one-file-system/);
+    expect(hashTreeSync(trash)).toEqual(snapshot);
+    expect(getRun(w.catalog.db, 'r-now')!.notes.join('\n')).toMatch(/not what hashall put there/);
+  });
 
-    const old = await purgeTrash(deps('r-now'));
-    expect(old[0]).toMatchObject({ action: 'removed', files: 1, bytes: 1000 });
-    expect(existsSync(unknown)).toBe(false);
-    expect(getRun(w.catalog.db, 'r-now')!.notes.join('\n')).toMatch(/no run record for mystery.*x\.bin/);
+  it('a file planted in a recorded tree after it was recorded stops the removal and is kept', async () => {
+    world(72);
+    recordRun('r-old', 'succeeded', NOW - 100 * HOUR);
+    const trash = plantTrash('r-old');
+    const planted = path.join(trash, 'seeding', 'movies', 'Old.Movie', 'sub', 'planted.bin');
+    writeTree(path.dirname(planted), { 'planted.bin': bytesFor('planted', 77) });
+    recordRun('r-now', 'running', null);
+    const out = await purgeTrash(deps('r-now'));
+    expect(out[0]).toMatchObject({ action: 'failed' });
+    expect(out[0]!.reason).toMatch(/planted\.bin \(device \d+ inode \d+\) is not among what hashall recorded/);
+    expect(existsSync(planted)).toBe(true);
+  });
+
+  it('a directory swapped for a symlink to a victim between the check and the removal (hook): the victim is untouched', async () => {
+    world(72);
+    recordRun('r-old', 'succeeded', NOW - 100 * HOUR);
+    const trash = plantTrash('r-old');
+    const tree = path.join(trash, 'seeding', 'movies', 'Old.Movie');
+    const victim = path.join(w.stash, 'library', 'Victim');
+    writeTree(victim, { 'b.srt': bytesFor('victim-b', 300), 'v.mkv': bytesFor('victim-v', 9000) });
+    const before = hashTreeSync(victim);
+    const fs = hookedFs({
+      beforeOpenDir: (rel) => {
+        if (rel !== 'sub') return;
+        renameSync(path.join(tree, 'sub'), path.join(tree, 'sub.old'));
+        symlinkSync(victim, path.join(tree, 'sub'));
+      },
+    });
+    recordRun('r-now', 'running', null);
+    const out = await purgeTrash(deps('r-now', [], NOW, fs));
+    expect(out[0]!.action).toBe('failed');
+    expect(out[0]!.reason).toMatch(/symbolic link; hashall never follows it/);
+    expect(hashTreeSync(victim)).toEqual(before);
   });
 
   it('with safety.retire.mode never, nothing is removed, even long after the window', async () => {
@@ -170,8 +267,26 @@ describe('purgeTrash', () => {
     const out = await purgeTrash(deps('r-now'));
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ action: 'kept' });
-    expect(out[0]!.reason).toMatch(/is a symlink/);
+    expect(out[0]!.reason).toMatch(/is a symbolic link; hashall never follows it; refusing to use it/);
+    expect(out[0]!.reason).toMatch(/hashall neither enters nor removes it/);
     expect(existsSync(path.join(elsewhere, 'r-old', 'f.bin'))).toBe(true);
+  });
+
+  it('a trash directory owned by another user or writable by others is reported and not entered', async () => {
+    world(1);
+    recordRun('r-old', 'succeeded', NOW - 100 * HOUR);
+    const trash = plantTrash('r-old');
+    recordRun('r-now', 'running', null);
+    const root = path.join(w.stash, '.hashall-trash');
+    chownSync(root, 65534, 65534);
+    const foreign = await purgeTrash(deps('r-now'));
+    expect(foreign).toHaveLength(1);
+    expect(foreign[0]!.reason).toMatch(/owned by uid 65534, not by hashall's user \(uid 0\); refusing to use it/);
+    chownSync(root, 0, 0);
+    chmodSync(root, 0o777);
+    const open = await purgeTrash(deps('r-now'));
+    expect(open[0]!.reason).toMatch(/writable by its group \(mode 777\); refusing/);
+    expect(existsSync(path.join(trash, 'seeding', 'movies', 'Old.Movie', 'a.mkv'))).toBe(true);
   });
 });
 
@@ -195,10 +310,10 @@ describe('call sites', () => {
     expect(types.indexOf('run-start')).toBeLessThan(types.indexOf('trash'));
     expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-old'))).toBe(false);
     expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-young', 'seeding/movies/Old.Movie/a.mkv'))).toBe(true);
-    expect(formatRunDetail(getRun(w.catalog.db, 'r-apply')!)).toMatch(/note: trash purge: removing .*r-old.*20300 bytes/);
+    expect(formatRunDetail(getRun(w.catalog.db, 'r-apply')!)).toMatch(/note: trash purge: removing what r-old recorded.*20300 bytes/);
   });
 
-  it('runRecover recovers the crashed run first, then keeps its now-young trash and purges the old one', async () => {
+  it('runRecover first finishes the crashed run\'s recorded deletion (by the same no-follow remover), then purges the old trash', async () => {
     world(72);
     recordRun('r-crashed', 'running', null); // this host, dead pid: recovery marks it recovered, ended now
     recordRun('r-old', 'failed', NOW - 100 * HOUR);
@@ -208,11 +323,46 @@ describe('call sites', () => {
     const recovered = await runRecover({ ...common(NOW), emit: (e) => events.push(e), runId: 'rec-1' });
     expect(recovered.map((r) => [r.runId, r.status])).toEqual([['r-crashed', 'recovered']]);
     const trashEvents = events.filter((e): e is Extract<ApplyEvent, { type: 'trash' }> => e.type === 'trash');
-    expect(trashEvents.map((e) => [path.basename(e.path), e.action])).toEqual([
-      ['r-crashed', 'kept'],
-      ['r-old', 'removed'],
-    ]);
-    expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-crashed', 'seeding/movies/Old.Movie/a.mkv'))).toBe(true);
+    expect(trashEvents.map((e) => [path.basename(e.path), e.action])).toEqual([['r-old', 'removed']]);
+    expect(recovered[0]!.groups[0]).toMatchObject({ action: 'finished' });
+    expect(recovered[0]!.groups[0]!.notes.join('\n')).toMatch(/the deletion was completed/);
+    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
     expect(getRun(w.catalog.db, 'r-old')!.notes.join('\n')).toMatch(/removed by rec-1/);
+  });
+});
+
+describe('a local user attacking the purge (real non-root user, real helper processes)', () => {
+  /** Run a shell command as `nobody` (uid 65534): the attacker. */
+  const asNobody = (script: string, cwd: string) => execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sh', '-c', script], { cwd, stdio: 'pipe' });
+
+  it('a trash planted by a user who can write the filesystem root, its subdirectory swapped for a symlink while the purge walks: nothing outside is touched', async () => {
+    world(72);
+    chmodSync(w.root, 0o755);
+    chmodSync(w.stash, 0o777); // a filesystem root other users can write (non-sticky)
+    const victim = path.join(w.stash, 'library', 'Victim');
+    writeTree(victim, { 'b.srt': bytesFor('victim-b', 300), 'v.mkv': bytesFor('victim-v', 9000) });
+    const before = hashTreeSync(victim);
+    recordRun('r-old', 'succeeded', NOW - 100 * HOUR); // a real, finished, old run: its id is what the attacker names the junk after
+    asNobody('mkdir -p .hashall-trash/r-old/oldjunk/sub && echo x > .hashall-trash/r-old/oldjunk/sub/b.srt && touch -d 2020-01-01 .hashall-trash/r-old/oldjunk/sub/b.srt .hashall-trash/r-old/oldjunk/sub .hashall-trash/r-old/oldjunk .hashall-trash/r-old', w.stash);
+    const sub = path.join(w.stash, '.hashall-trash', 'r-old', 'oldjunk', 'sub');
+    // The swap, by the attacker, right after hashall looked at `sub` and saw a directory (the second look: the removal's).
+    const real = realFsPort();
+    let looks = 0;
+    const swap = (): void => void asNobody(`mv sub sub.old && ln -s ${victim} sub`, path.dirname(sub));
+    const fs: FsPort = {
+      ...real,
+      lstat: async (p) => {
+        const st = await real.lstat(p);
+        if (p === sub && st?.kind === 'dir' && ++looks === 2) swap();
+        return st;
+      },
+      rmTree: (base, rel, opts) => real.rmTree(base, rel, { ...opts, hooks: { beforeOpenDir: (r) => (r === 'oldjunk/sub' ? swap() : undefined) } }),
+    };
+    recordRun('r-now', 'running', null);
+    const out = await purgeTrash(deps('r-now', [], NOW, fs));
+    expect(hashTreeSync(victim)).toEqual(before);
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/\.hashall-trash is owned by uid 65534, not by hashall's user \(uid 0\); refusing to use it/);
+    expect(lstatSync(path.join(sub, 'b.srt')).isFile()).toBe(true); // the attacker's junk is not hashall's to delete either
   });
 });

@@ -1,0 +1,207 @@
+// The fd-anchored no-follow tree remover on real tmpfs: symlinks never followed, swaps between check and act caught, devices never crossed, foreign entries kept, the private directory's owner and mode enforced.
+import { afterEach, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, UnsafeTreeError, type HeldDir } from '../../../src/fs/no-follow-tree.js';
+import { bytesFor, hashTreeSync, writeTree } from '../../support/apply-world.js';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+
+let tmp: TempDir;
+const held: HeldDir[] = [];
+afterEach(async () => {
+  for (const h of held.splice(0)) await h.close().catch(() => undefined);
+  tmp?.cleanup();
+});
+
+/** A tmpfs "filesystem" with a victim tree outside the tree to remove, and a held anchor on the trash-like base. */
+async function world() {
+  tmp = makeTempDir('hashall-nofollow-');
+  const fsRoot = path.join(tmp.path, 'fs');
+  mountTmpfs(fsRoot, 16 << 20, 'hashall-nofollow');
+  const victim = path.join(fsRoot, 'victim');
+  writeTree(victim, { 'precious.bin': bytesFor('precious', 5000), 'deep/also.bin': bytesFor('also', 700) });
+  const base = path.join(fsRoot, 'base');
+  writeTree(path.join(base, 'run', 'T'), { 'a.bin': bytesFor('a', 3000), 'sub/b.bin': bytesFor('b', 300), 'sub/deeper/c.bin': bytesFor('c', 30) });
+  const anchor = await openTrustedDir(base);
+  held.push(anchor);
+  return { fsRoot, victim, base, anchor, before: hashTreeSync(victim) };
+}
+
+async function refusal(p: Promise<unknown>): Promise<UnsafeTreeError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UnsafeTreeError);
+  return err as UnsafeTreeError;
+}
+
+describe('removeTree', () => {
+  it('removes files, directories and symlinks depth first; a link is unlinked, its target outside untouched; names that are not UTF-8 too', async () => {
+    const { base, anchor, victim, before } = await world();
+    const t = path.join(base, 'run', 'T');
+    symlinkSync(victim, path.join(t, 'sub', 'link-to-dir'));
+    symlinkSync(path.join(victim, 'precious.bin'), path.join(t, 'link-to-file'));
+    writeFileSync(Buffer.concat([Buffer.from(`${t}/`), Buffer.from([0x6e, 0xff, 0x2e, 0x62])]), 'latin-1 name');
+    const res = await removeTree(anchor, 'run/T');
+    expect(res.found).toBe(true);
+    expect(res.entries.map((e) => e.rel).sort()).toEqual(['a.bin', 'link-to-file', 'n\uFFFDff.b', 'sub/b.bin', 'sub/deeper/c.bin', 'sub/link-to-dir']);
+    expect(existsSync(t)).toBe(false);
+    expect(readdirSync(path.join(base, 'run'))).toEqual([]);
+    expect(hashTreeSync(victim)).toEqual(before);
+    expect((await removeTree(anchor, 'run/T')).found).toBe(false); // idempotent
+    expect((await removeTree(anchor, 'run/T/sub/b.bin')).found).toBe(false); // a level above is gone too
+  });
+
+  it('a directory swapped for a symlink between its check and its opening is never entered: the victim is untouched and the rest is kept', async () => {
+    const { base, anchor, victim, before } = await world();
+    const t = path.join(base, 'run', 'T');
+    const err = await refusal(
+      removeTree(anchor, 'run/T', {
+        hooks: {
+          beforeOpenDir: (rel) => {
+            if (rel !== 'sub') return;
+            renameSync(path.join(t, 'sub'), path.join(t, 'sub.moved'));
+            symlinkSync(victim, path.join(t, 'sub'));
+          },
+        },
+      }),
+    );
+    expect(err.reason).toBe('symlink');
+    expect(hashTreeSync(victim)).toEqual(before);
+    expect(lstatSync(path.join(t, 'sub')).isSymbolicLink()).toBe(true);
+    expect(existsSync(path.join(t, 'sub.moved', 'deeper', 'c.bin'))).toBe(true);
+  });
+
+  it('a directory swapped for another directory between its check and its opening is caught by (dev, ino)', async () => {
+    const { base, anchor, victim, before } = await world();
+    const t = path.join(base, 'run', 'T');
+    const err = await refusal(
+      removeTree(anchor, 'run/T', {
+        hooks: {
+          beforeOpenDir: (rel) => {
+            if (rel !== 'sub') return;
+            renameSync(path.join(t, 'sub'), path.join(t, 'sub.moved'));
+            renameSync(victim, path.join(t, 'sub'));
+          },
+        },
+      }),
+    );
+    expect(err.reason).toBe('identity');
+    expect(hashTreeSync(path.join(t, 'sub'))).toEqual(before);
+  });
+
+  it('a parent swapped for a symlink while its children are removed: the held fd keeps every unlink inside the real directory', async () => {
+    const { base, anchor, victim, before } = await world();
+    const t = path.join(base, 'run', 'T');
+    writeTree(victim, { 'b.bin': bytesFor('victim-b', 10) }); // the same name as a file in sub
+    const victimBefore = hashTreeSync(victim);
+    const res = await removeTree(anchor, 'run/T', {
+      hooks: {
+        beforeUnlink: (rel) => {
+          if (rel !== 'sub/b.bin') return;
+          renameSync(path.join(t, 'sub'), path.join(t, 'sub.moved'));
+          symlinkSync(victim, path.join(t, 'sub'));
+        },
+      },
+    }).catch((e: unknown) => e);
+    // rmdir of the name `sub` (now the symlink) fails: the tree is not fully removed, and nothing outside it was touched.
+    expect(res).toBeInstanceOf(Error);
+    expect(hashTreeSync(victim)).toEqual(victimBefore);
+    expect(victimBefore).not.toEqual(before);
+    expect(existsSync(path.join(t, 'sub.moved', 'b.bin'))).toBe(false); // removed through the held fd, not through the path
+  });
+
+  it('the base renamed away and replaced by a symlink after it was held: removal still happens in the held directory only', async () => {
+    const { base, fsRoot, anchor, victim, before } = await world();
+    writeTree(victim, { 'run/T/a.bin': bytesFor('victim-a', 10) });
+    const victimBefore = hashTreeSync(victim);
+    renameSync(base, path.join(fsRoot, 'base.moved'));
+    symlinkSync(victim, base);
+    await removeTree(anchor, 'run/T');
+    expect(hashTreeSync(victim)).toEqual(victimBefore);
+    expect(victimBefore).not.toEqual(before);
+    expect(existsSync(path.join(fsRoot, 'base.moved', 'run', 'T'))).toBe(false);
+  });
+
+  it('a root whose (dev, ino) differs from the recorded one is kept whole', async () => {
+    const { base, anchor } = await world();
+    const t = path.join(base, 'run', 'T');
+    const st = lstatSync(t);
+    const err = await refusal(removeTree(anchor, 'run/T', { expect: { dev: st.dev, ino: st.ino + 1 } }));
+    expect(err.reason).toBe('identity');
+    expect(err.message).toMatch(/not what hashall put there/);
+    expect(existsSync(path.join(t, 'sub', 'deeper', 'c.bin'))).toBe(true);
+    await removeTree(anchor, 'run/T', { expect: { dev: st.dev, ino: st.ino } });
+    expect(existsSync(t)).toBe(false);
+  });
+
+  it('never crosses into another filesystem mounted inside the tree, nor starts on one', async () => {
+    const { base, anchor } = await world();
+    const t = path.join(base, 'run', 'T');
+    const mnt = path.join(t, 'sub', 'mnt');
+    mountTmpfs(mnt, 1 << 20, 'hashall-inner');
+    writeTree(mnt, { 'other-fs.bin': bytesFor('other', 100) });
+    const err = await refusal(removeTree(anchor, 'run/T'));
+    expect(err.reason).toBe('device');
+    expect(err.message).toMatch(/another filesystem/);
+    expect(existsSync(path.join(mnt, 'other-fs.bin'))).toBe(true);
+    const inner = await refusal(removeTree(anchor, 'run/T/sub/mnt'));
+    expect(inner.reason).toBe('device');
+    expect(existsSync(path.join(mnt, 'other-fs.bin'))).toBe(true);
+  });
+
+  it('with an allow-list, an entry not recorded stops the removal and is kept', async () => {
+    const { base, anchor } = await world();
+    const t = path.join(base, 'run', 'T');
+    const recorded = new Set(Object.keys(hashTreeSync(t)).map((r) => lstatSync(path.join(t, r)).ino));
+    writeTree(t, { 'sub/zz-planted.bin': bytesFor('planted', 10) });
+    const err = await refusal(removeTree(anchor, 'run/T', { allow: (e) => recorded.has(e.stat.ino) }));
+    expect(err.reason).toBe('unrecorded');
+    expect(existsSync(path.join(t, 'sub', 'zz-planted.bin'))).toBe(true);
+  });
+
+  it('listTree lists without removing, under the same rules', async () => {
+    const { base, anchor } = await world();
+    const t = path.join(base, 'run', 'T');
+    const res = await listTree(anchor, 'run/T');
+    expect(res.entries.map((e) => [e.rel, e.stat.size]).sort()).toEqual([
+      ['a.bin', 3000],
+      ['sub/b.bin', 300],
+      ['sub/deeper/c.bin', 30],
+    ]);
+    expect(existsSync(path.join(t, 'a.bin'))).toBe(true);
+    await expect(listTree(anchor, 'run/../victim')).rejects.toThrow(/'\.\.' is not allowed/);
+  });
+});
+
+describe('holdPrivateDir', () => {
+  it('creates the directory 0700 and tightens a looser mode of its own; mkdirUnder creates levels below it', async () => {
+    const { fsRoot } = await world();
+    const d = (await holdPrivateDir(fsRoot, '.hashall-trash', { create: true }))!;
+    held.push(d);
+    expect(statSync(path.join(fsRoot, '.hashall-trash')).mode & 0o7777).toBe(0o700);
+    expect(await mkdirUnder(d, 'r1/seeding/movies')).toEqual(['r1', 'r1/seeding', 'r1/seeding/movies']);
+    expect(await mkdirUnder(d, 'r1/seeding/tv')).toEqual(['r1/seeding/tv']);
+    chmodSync(path.join(fsRoot, '.hashall-trash'), 0o755);
+    held.push((await holdPrivateDir(fsRoot, '.hashall-trash', { create: false }))!);
+    expect(statSync(path.join(fsRoot, '.hashall-trash')).mode & 0o7777).toBe(0o700);
+    expect(await holdPrivateDir(fsRoot, '.absent', { create: false })).toBeNull();
+  });
+
+  it('refuses a symlink, another owner, group or other write, and a mount point — and says so', async () => {
+    const { fsRoot, victim } = await world();
+    symlinkSync(victim, path.join(fsRoot, '.t-link'));
+    expect((await refusal(holdPrivateDir(fsRoot, '.t-link', { create: true }))).message).toMatch(/symbolic link.*refusing/);
+    mkdirSync(path.join(fsRoot, '.t-foreign'), { mode: 0o700 });
+    chownSync(path.join(fsRoot, '.t-foreign'), 65534, 65534);
+    expect((await refusal(holdPrivateDir(fsRoot, '.t-foreign', { create: true }))).message).toMatch(/owned by uid 65534.*refusing/);
+    mkdirSync(path.join(fsRoot, '.t-open'));
+    chmodSync(path.join(fsRoot, '.t-open'), 0o777);
+    expect((await refusal(holdPrivateDir(fsRoot, '.t-open', { create: true }))).reason).toBe('mode');
+    expect(statSync(path.join(fsRoot, '.t-open')).mode & 0o7777).toBe(0o777); // refused, not silently taken over
+    mountTmpfs(path.join(fsRoot, '.t-mnt'), 1 << 20, 'hashall-inner');
+    chmodSync(path.join(fsRoot, '.t-mnt'), 0o700);
+    expect((await refusal(holdPrivateDir(fsRoot, '.t-mnt', { create: true }))).reason).toBe('device');
+  });
+});
