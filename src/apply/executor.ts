@@ -10,6 +10,7 @@ import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunIdentity, type RunStatus, type UndoData } from './journal.js';
+import { filesystemGuard, proveSteps } from './on-filesystem.js';
 import { actionableGroups, preflight } from './preflight.js';
 import { checkGroupScope } from './scope.js';
 import { handlerFor } from './steps/index.js';
@@ -186,6 +187,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   });
   deps.emit({ type: 'run-start', runId, groups: groups.length, planFile: deps.identity.planFile });
   await deps.beforeGroups?.();
+  const guard = filesystemGuard({ catalog: deps.catalog, config: deps.config, fs: deps.fs });
   const base: BaseCtx = { fs: deps.fs, client: deps.client, config: deps.config, catalog: deps.catalog, runId, now: deps.now, emit: deps.emit, clientTimeoutMs };
   const results: GroupResult[] = [];
   const attention: string[] = [];
@@ -212,8 +214,10 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
     let bytesFreed = 0;
     let failure: unknown = null;
     try {
-      // A step reaching outside the configured roots (hand-edited plan, other config) fails the group before anything runs.
+      // A step reaching outside the configured roots (hand-edited plan, other config) fails the group before anything runs,
+      // and so does one whose filesystem is not the one the plan names (unmounted, or another mounted in its place).
       await checkGroupScope(group, deps.config, deps.fs);
+      await proveSteps(guard, group, group.steps);
     } catch (err) {
       failure = err;
       deps.emit({ type: 'step-failed', runId, groupId: group.id, step: 0, kind: group.steps[0]!.kind, error: errorText(err) });
@@ -237,6 +241,8 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
       row.status = 'running';
       journal.stepRunning(runId, group.id, row.index, row.undo);
       try {
+        // Again right before each step (a retire deletes): a filesystem unmounted since the group began is caught here.
+        if (row.index > 0) await proveSteps(guard, group, [row.step]);
         if ((await h.check(row.step, ctx)) === 'done') {
           row.status = 'noop';
           journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);

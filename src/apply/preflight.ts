@@ -5,7 +5,7 @@ import type { TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ACTIONABLE, PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
-import { existingAncestor } from './paths.js';
+import { filesystemGuard } from './on-filesystem.js';
 
 export interface PreflightDeps {
   catalog: CatalogDb;
@@ -55,7 +55,10 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
   if (problems.length) {
     throw new StalePlanError(`saved plan is stale:\n  - ${problems.slice(0, 20).join('\n  - ')}${problems.length > 20 ? `\n  - … and ${problems.length - 20} more` : ''}`);
   }
-  // Free space: every target filesystem must hold the bytes to copy plus the configured reserve.
+  // Free space: every target filesystem must hold the bytes to copy plus the configured reserve — measured on that
+  // filesystem, proven by identity and device (never on whatever the nearest existing parent is on). A target that is
+  // not on its filesystem is left to the executor, which refuses that group before any step.
+  const guard = filesystemGuard({ catalog: deps.catalog, config: deps.config, fs: deps.fs });
   const need = new Map<string, { dir: string; bytes: number }>();
   for (const g of groups) {
     for (const s of g.steps) {
@@ -66,7 +69,14 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
     }
   }
   for (const [fsName, n] of need) {
-    const { freeBytes } = await deps.fs.statfs(await existingAncestor(deps.fs, n.dir));
+    let onFs: string;
+    try {
+      const place = { fs: fsName, path: n.dir };
+      onFs = (await guard.prove([place])).get(place)!;
+    } catch {
+      continue;
+    }
+    const { freeBytes } = await deps.fs.statfs(onFs);
     if (freeBytes < n.bytes + deps.config.safety.minFree) {
       throw new StalePlanError(`not enough free space on ${fsName}: ${freeBytes} bytes free, the plan copies ${n.bytes} bytes and keeps ${deps.config.safety.minFree} free`, {
         hint: 'free space on the target, or re-plan',

@@ -13,6 +13,8 @@ export interface FilesystemRow {
   name: string | null;
   free_bytes: number | null;
   total_bytes: number | null;
+  /** Birth time (ns) of the root directory at the preferred mount; null when the filesystem reports none (migration 6). */
+  root_birth: string | null;
   first_seen: number;
   last_seen: number;
 }
@@ -28,11 +30,13 @@ export interface ObservedFilesystem {
   name: string | null;
   freeBytes: number | null;
   totalBytes: number | null;
+  /** See FilesystemRow.root_birth. */
+  rootBirth: string | null;
 }
 
 /**
  * Insert or update the filesystem `obs.uuid`. Returns the row and whether identifying fields changed
- * (dev, mount, preferred spelling, name) — the caller bumps the serial in the same transaction when they did.
+ * (dev, mount, preferred spelling, name, root birth time) — the caller bumps the serial in the same transaction when they did.
  * Refuses (returns `rootMoved`) when the preferred root differs from the recorded one: catalog paths would shift.
  */
 export function recordFilesystem(catalog: CatalogDb, obs: ObservedFilesystem, now: number): { row: FilesystemRow; changed: boolean; rootMoved: boolean } {
@@ -41,10 +45,10 @@ export function recordFilesystem(catalog: CatalogDb, obs: ObservedFilesystem, no
   if (!existing) {
     const info = db
       .prepare(
-        `INSERT INTO filesystems (uuid, dev, fs_type, source, mount_point, preferred_mount, preferred_root, name, free_bytes, total_bytes, first_seen, last_seen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO filesystems (uuid, dev, fs_type, source, mount_point, preferred_mount, preferred_root, name, free_bytes, total_bytes, root_birth, first_seen, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(obs.uuid, obs.dev, obs.fsType, obs.source, obs.mountPoint, obs.preferredMount, obs.preferredRoot, obs.name, obs.freeBytes, obs.totalBytes, now, now);
+      .run(obs.uuid, obs.dev, obs.fsType, obs.source, obs.mountPoint, obs.preferredMount, obs.preferredRoot, obs.name, obs.freeBytes, obs.totalBytes, obs.rootBirth, now, now);
     const row = db.prepare(`SELECT * FROM filesystems WHERE id = ?`).get(Number(info.lastInsertRowid)) as FilesystemRow;
     return { row, changed: true, rootMoved: false };
   }
@@ -55,10 +59,11 @@ export function recordFilesystem(catalog: CatalogDb, obs: ObservedFilesystem, no
     existing.preferred_mount !== obs.preferredMount ||
     existing.name !== obs.name ||
     existing.fs_type !== obs.fsType ||
-    existing.source !== obs.source;
+    existing.source !== obs.source ||
+    existing.root_birth !== obs.rootBirth;
   db.prepare(
-    `UPDATE filesystems SET dev = ?, fs_type = ?, source = ?, mount_point = ?, preferred_mount = ?, name = ?, free_bytes = ?, total_bytes = ?, last_seen = ? WHERE id = ?`,
-  ).run(obs.dev, obs.fsType, obs.source, obs.mountPoint, obs.preferredMount, obs.name, obs.freeBytes, obs.totalBytes, now, existing.id);
+    `UPDATE filesystems SET dev = ?, fs_type = ?, source = ?, mount_point = ?, preferred_mount = ?, name = ?, free_bytes = ?, total_bytes = ?, root_birth = ?, last_seen = ? WHERE id = ?`,
+  ).run(obs.dev, obs.fsType, obs.source, obs.mountPoint, obs.preferredMount, obs.name, obs.freeBytes, obs.totalBytes, obs.rootBirth, now, existing.id);
   const row = db.prepare(`SELECT * FROM filesystems WHERE id = ?`).get(existing.id) as FilesystemRow;
   return { row, changed, rootMoved: false };
 }

@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs';
 import type { FilesystemConfig } from '../config/types.js';
 import { CatalogError, errnoCode } from '../errors.js';
 import { aliasesFromConfig, canonicalize, choosePreferredMount, isUnder, type CanonicalLocation } from '../fs/canonical-path.js';
-import { identifyFilesystem, systemProbes, type IdentityProbes } from '../fs/filesystem-identity.js';
+import { identifyFilesystem, rootBirthAt, systemProbes, type FilesystemIdentity, type IdentityProbes } from '../fs/filesystem-identity.js';
 import { HashPool, QUICK_BLOCK, type HashResult } from '../fs/hash.js';
 import { devToMajorMinor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
 import { spaceOf } from '../fs/statfs.js';
@@ -42,6 +42,11 @@ export interface ScanOptions {
   signal?: AbortSignal;
   now: () => number;
   hashWorkers?: number;
+  /**
+   * Every root must be on the filesystem the catalog already knows under this config name (identity, device, root birth
+   * time), else the scan is refused before anything is recorded (apply's bookkeeping after a group).
+   */
+  expectFilesystem?: string;
   /** Injection points for tests. */
   probes?: IdentityProbes;
   mountInfoFile?: string;
@@ -229,6 +234,29 @@ function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], sessionI
   })();
 }
 
+/**
+ * Refuses (before anything is recorded) a root that is not on the filesystem the catalog knows as `name`: same stable
+ * identity, device and root birth time. Apply's bookkeeping scans with this, so it can never register another
+ * filesystem — the disk below an unmounted pool, a tmpfs mounted in its place — under the configured name.
+ */
+function expectKnown(catalog: CatalogDb, name: string, root: string, ident: FilesystemIdentity, rootBirth: string | null, mountPoint: string): void {
+  const known = catalog.db.prepare(`SELECT * FROM filesystems WHERE name = ?`).all(name) as FilesystemRow[];
+  if (known.some((r) => r.uuid === ident.uuid && r.dev === ident.dev && r.root_birth === rootBirth)) return;
+  const was = known.map((r) => `${r.uuid} at ${r.preferred_mount}, device ${r.dev}`).join('; ') || 'nothing yet';
+  throw new CatalogError(`${root} is on ${ident.uuid} (device ${ident.dev}, mounted at ${mountPoint}), not on filesystem ${name} as the catalog knows it (${was}); nothing was recorded`, {
+    hint: `is ${name} mounted? mount it and run \`hashall scan\``,
+  });
+}
+
+/**
+ * A scan's first phase alone: record the filesystems holding `roots` (identity, device, mounts, root birth time) with
+ * every guard of a scan, without walking them. For callers that need the catalog to know a filesystem before any of
+ * its files (the apply test worlds).
+ */
+export function recordRootFilesystems(catalog: CatalogDb, roots: ScanRootSpec[], opts: Pick<ScanOptions, 'filesystems' | 'now' | 'probes' | 'mountInfoFile'>): void {
+  resolveRoots(catalog, roots, readMountInfo(opts.mountInfoFile), opts.probes ?? systemProbes(), { ...opts, drift: 'metadata' });
+}
+
 /** Canonicalize every root, record its filesystem, apply the guards, and mark roots covered by another root. */
 function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEntry[], probes: IdentityProbes, opts: ScanOptions): ResolvedRoot[] {
   const aliases = aliasesFromConfig(opts.filesystems);
@@ -269,6 +297,17 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
       });
     }
     const ident = identifyFilesystem(loc.mount, mounts, probes);
+    const rootBirth = rootBirthAt(loc.preferred.mountPoint, loc.mount.majorMinor);
+    // Checked before the filesystem is recorded: an unmounted filesystem must not leave the disk below it registered.
+    const prev = catalog.db.prepare(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
+    const was = prev ? (catalog.db.prepare(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined) : undefined;
+    if (prev && was?.uuid !== ident.uuid) {
+      throw new CatalogError(
+        `scan root ${loc.path} is now on filesystem ${ident.uuid} (${loc.mount.mountPoint}) but was on ${was?.uuid ?? prev.fs_id} (${was?.mount_point ?? '?'}) at the last scan`,
+        { hint: 'is a filesystem not mounted? mount it and scan again; nothing was marked deleted' },
+      );
+    }
+    if (opts.expectFilesystem !== undefined) expectKnown(catalog, opts.expectFilesystem, spec.path, ident, rootBirth, loc.mount.mountPoint);
     let space: { freeBytes: number; totalBytes: number } | null = null;
     try {
       space = spaceOf(loc.realPath);
@@ -289,6 +328,7 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
           name: nameByDev.get(loc.mount.majorMinor) ?? null,
           freeBytes: space?.freeBytes ?? null,
           totalBytes: space?.totalBytes ?? null,
+          rootBirth,
         },
         now,
       );
@@ -299,14 +339,6 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
       throw new CatalogError(
         `filesystem ${ident.uuid} is now visible at ${loc.preferred.mountPoint} showing ${loc.preferred.root}, but the catalog recorded paths relative to ${rec.row.preferred_root}`,
         { hint: 'mount the whole filesystem again as before, or configure its path on that mount' },
-      );
-    }
-    const prev = catalog.db.prepare(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
-    if (prev && prev.fs_id !== rec.row.id) {
-      const was = catalog.db.prepare(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined;
-      throw new CatalogError(
-        `scan root ${loc.path} is now on filesystem ${ident.uuid} (${loc.mount.mountPoint}) but was on ${was?.uuid ?? prev.fs_id} (${was?.mount_point ?? '?'}) at the last scan`,
-        { hint: 'is a filesystem not mounted? mount it and scan again; nothing was marked deleted' },
       );
     }
     out.push({ spec, loc, fs: rec.row, coveredBy: null });

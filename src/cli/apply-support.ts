@@ -19,8 +19,8 @@ export function makeClient(config: HashallConfig, ctx: CliContext): TorrentClien
 
 /** Refresh the catalog under a root after a group changed it (the scanner's incremental scan). */
 export function makeRecordTree(config: HashallConfig, ctx: CliContext): RecordTree {
-  return async (catalog, root) => {
-    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now: ctx.now });
+  return async (catalog, root, fsName) => {
+    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now: ctx.now, expectFilesystem: fsName });
     if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
   };
 }

@@ -1,8 +1,8 @@
 // Stable identity of a mounted filesystem: fs UUID, ZFS dataset guid, or a documented fallback (reads the world).
-import { readdirSync, readlinkSync, realpathSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync, openSync, readSync, closeSync, statSync, lstatSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import type { MountEntry } from './mountinfo.js';
+import { devToMajorMinor, type MountEntry } from './mountinfo.js';
 
 export interface FilesystemIdentity {
   /**
@@ -143,4 +143,19 @@ export function identifyFilesystem(entry: MountEntry, all: MountEntry[], probes:
     }
   }
   return { ...base, uuid: `fallback:${entry.fsType}:${entry.source}:${rootMountSpelling(entry, all)}`, method: 'fallback' };
+}
+
+/**
+ * Birth time (ns, decimal) of the directory `dir` — a filesystem's preferred mount point — when it lies on device
+ * `majorMinor` and the filesystem reports one; else null. The fallback identity and the device number of a tmpfs
+ * replaced by another at the same place are equal (the kernel reuses both); the root's birth time is not.
+ */
+export function rootBirthAt(dir: string, majorMinor: string): string | null {
+  try {
+    const st = lstatSync(dir, { bigint: true });
+    if (!st.isDirectory() || devToMajorMinor(st.dev) !== majorMinor || st.birthtimeNs === 0n) return null;
+    return st.birthtimeNs.toString();
+  } catch {
+    return null;
+  }
 }

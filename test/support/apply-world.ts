@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog, type CatalogDb } from '../../src/catalog/db.js';
+import { recordRootFilesystems } from '../../src/catalog/scanner.js';
 import type { HashallConfig } from '../../src/config/types.js';
 import { payloadHash } from '../../src/domain/payload-hash.js';
 import type { DedupeFile, FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
@@ -48,6 +49,8 @@ export function makeApplyWorld(opts: { poolBytes?: number; stashBytes?: number }
     safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
   };
   const catalog = openCatalog(config.catalog);
+  // As a scan would: apply proves every path is on the filesystem the catalog knows under the plan's name.
+  recordRootFilesystems(catalog, [stash, pool].map((p) => ({ path: p, kind: 'adhoc' as const })), { filesystems: config.filesystems, now: () => Date.now() });
   return {
     tmp,
     root,

@@ -4,6 +4,7 @@ import { m002Torrents } from './002-torrents.js';
 import { m003Runs } from './003-runs.js';
 import { m004FilesCover } from './004-files-cover.js';
 import { m005Summaries } from './005-summaries.js';
+import { m006FsBirth } from './006-fs-birth.js';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   up: string;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth];

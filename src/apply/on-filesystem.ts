@@ -1,0 +1,131 @@
+// Proves, right before apply acts, that every path of a step lies on the filesystem the plan names (catalog identity, device, root birth time).
+// Must never: accept a path merely because it exists — an unmounted pool leaves an empty directory on the system disk,
+// and a tmpfs mounted in its place has the same fallback identity and device number; nor measure free space elsewhere.
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { CatalogDb } from '../catalog/db.js';
+import type { FilesystemRow } from '../catalog/filesystems.js';
+import type { HashallConfig } from '../config/types.js';
+import { FsError } from '../errors.js';
+import { identifyFilesystem, rootBirthAt, systemProbes, type IdentityProbes } from '../fs/filesystem-identity.js';
+import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
+import type { PlanGroup, PlanStep } from '../plan/types.js';
+import type { FsPort } from './fs-port.js';
+import { existingAncestor } from './paths.js';
+
+/** A path a step reads or writes, and the filesystem (config name) the plan says it is on. */
+export interface Place {
+  fs: string;
+  path: string;
+}
+
+export interface FilesystemGuard {
+  /**
+   * For each place, the deepest existing directory at or above it (the place itself when it exists), proven to lie on
+   * the filesystem the place names; throws FsError naming the first that does not. Reads mountinfo once per call.
+   */
+  prove(places: Place[]): Promise<Map<Place, string>>;
+}
+
+function when(ns: string | null): string {
+  return ns === null ? 'unknown' : new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
+}
+
+function refuse(p: string, fsName: string, why: string, hint?: string): FsError {
+  return new FsError(`refusing to touch ${p}: it is not on filesystem ${fsName} as the catalog recorded it — ${why}; nothing was changed there`, {
+    path: p,
+    hint: hint ?? `mount ${fsName} where hashall.yaml says, then run \`hashall plan\` again`,
+  });
+}
+
+export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfig; fs: FsPort; probes?: IdentityProbes; mountInfoFile?: string }): FilesystemGuard {
+  const probes = deps.probes ?? systemProbes();
+  const rowsNamed = deps.catalog.db.prepare(`SELECT * FROM filesystems WHERE name = ?`);
+
+  async function proveOne(place: Place, mounts: MountEntry[]): Promise<string> {
+    const { fs: name, path: p } = place;
+    if (!deps.config.filesystems[name]) throw refuse(p, name, `hashall.yaml has no filesystem ${JSON.stringify(name)}`, 'the plan was made with another hashall.yaml; run `hashall plan` again');
+    const rows = rowsNamed.all(name) as FilesystemRow[];
+    if (rows.length === 0) throw refuse(p, name, `the catalog does not know filesystem ${name} yet`, 'run `hashall scan`, then `hashall plan`');
+    const where = await existingAncestor(deps.fs, p);
+    const st = await deps.fs.lstat(where);
+    if (!st) throw refuse(p, name, `${where} vanished while it was checked`);
+    const dev = devToMajorMinor(st.dev);
+    let real = where;
+    try {
+      real = realpathSync(where);
+    } catch {
+      /* keep the spelling: the mount lookup below then fails the device check */
+    }
+    const mount = findMountFor(mounts, real);
+    const row = rows.find((r) => r.dev === dev);
+    const expected = rows.map((r) => `device ${r.dev} mounted at ${r.preferred_mount}`).join(' or ');
+    if (!row) {
+      const missing = where !== p ? ` (${p} does not exist; ${where} does)` : '';
+      throw refuse(p, name, `${where} is on device ${dev}${mount ? ` mounted at ${mount.mountPoint}` : ''}, ${name} is ${expected}${missing} — is ${name} mounted?`);
+    }
+    if (!mount || mount.majorMinor !== dev) throw refuse(p, name, `/proc/self/mountinfo shows no mount of device ${dev} holding ${real}`);
+    const ident = identifyFilesystem(mount, mounts, probes);
+    if (ident.uuid !== row.uuid) throw refuse(p, name, `device ${dev} now holds ${ident.uuid}, the catalog's ${name} is ${row.uuid}`);
+    const birth = rootBirthAt(row.preferred_mount, dev);
+    if (birth !== row.root_birth) {
+      if (row.root_birth === null) throw refuse(p, name, `the catalog has not recorded when the root of ${name} was created (a catalog from before this check)`, 'run `hashall scan`, then `hashall plan`');
+      throw refuse(p, name, `another filesystem is mounted at ${row.preferred_mount}: its root was created ${when(birth)}, the one the catalog knows as ${name} at ${when(row.root_birth)}`);
+    }
+    return where;
+  }
+
+  return {
+    async prove(places) {
+      const mounts = readMountInfo(deps.mountInfoFile);
+      const out = new Map<Place, string>();
+      const seen = new Map<string, string>();
+      for (const place of places) {
+        const key = `${place.fs}\0${place.path}`;
+        let dir = seen.get(key);
+        if (dir === undefined) {
+          dir = await proveOne(place, mounts);
+          seen.set(key, dir);
+        }
+        out.set(place, dir);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * The places a step reads or writes. Files of a view or a dedupe are represented by their directories (one proof per
+ * directory). A repoint's target is on the group's target filesystem.
+ */
+export function stepPlaces(step: PlanStep, group: PlanGroup): Place[] {
+  switch (step.kind) {
+    case 'copy':
+      return [
+        { fs: step.fromFs, path: step.fromRoot },
+        { fs: step.toFs, path: step.toRoot },
+      ];
+    case 'link-view': {
+      const dirs = new Set([step.root, ...step.links.flatMap((l) => [path.dirname(l.donor), path.dirname(l.path)])]);
+      return [...dirs].map((d) => ({ fs: step.fs, path: d }));
+    }
+    case 'repoint':
+      // Only where the client is sent: siblings may seed from sources on different filesystems, and none is touched.
+      return group.to ? [{ fs: group.to.fs, path: step.hostTo }] : [];
+    case 'dedupe-link':
+      return [
+        { fs: step.fs, path: path.dirname(step.keeper.path) },
+        { fs: step.fs, path: path.dirname(step.duplicate.path) },
+      ];
+    case 'retire':
+      return [
+        { fs: step.fs, path: step.root },
+        { fs: step.keptFs, path: step.keptRoot },
+      ];
+  }
+}
+
+/** Throws unless every place of every step of `steps` is on the filesystem the plan names. */
+export async function proveSteps(guard: FilesystemGuard, group: PlanGroup, steps: PlanStep[]): Promise<void> {
+  await guard.prove(steps.flatMap((s) => stepPlaces(s, group)));
+}

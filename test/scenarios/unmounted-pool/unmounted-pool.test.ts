@@ -1,0 +1,132 @@
+// End to end: a saved plan applied while the pool is unmounted, or another tmpfs sits in its place, is refused before any write; once the pool is back the same plan applies.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openCatalog } from '../../../src/catalog/db.js';
+import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
+import type { Plan } from '../../../src/plan/types.js';
+import { runCli } from '../../support/cli.js';
+import { makeTempDir, mountTmpfs, unmount, type TempDir } from '../../support/mounts.js';
+
+let tmp: TempDir;
+let world: DemoWorld;
+let side: string;
+let planFile: string;
+
+/** Every regular file under `dir`: relative path → sha256. */
+function contentTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+async function hashall(...args: string[]) {
+  return runCli([...args, '--config', world.configPath], { cwd: world.base });
+}
+
+async function savePaths(): Promise<string[]> {
+  const res = await world.qbt.api('GET', '/torrents/info');
+  return (JSON.parse(res.text) as { hash: string; save_path: string }[]).sort((a, b) => (a.hash < b.hash ? -1 : 1)).map((t) => t.save_path);
+}
+
+function poolRows(): unknown[] {
+  const c = openCatalog(path.join(world.base, 'catalog.db'));
+  try {
+    return c.db.prepare(`SELECT uuid, dev, root_birth FROM filesystems WHERE name = 'pool'`).all();
+  } finally {
+    c.close();
+  }
+}
+
+let stashBefore: Map<string, string>;
+let poolBefore: Map<string, string>;
+let torrentsBefore: string[];
+let rowsBefore: unknown[];
+
+beforeAll(async () => {
+  tmp = makeTempDir('hashall-unmounted-');
+  const stash = path.join(tmp.path, 'stash');
+  const pool = path.join(tmp.path, 'pool');
+  side = path.join(tmp.path, 'pool-kept');
+  mkdirSync(stash);
+  mkdirSync(pool);
+  mkdirSync(side);
+  mountTmpfs(stash, 128 << 20, 'stash');
+  mountTmpfs(pool, 128 << 20, 'pool');
+  world = await buildDemoWorld(tmp.path, stash, pool);
+  // The saved plan, its moves only: a reuse's fingerprint names donor files on the pool, and their absence alone makes
+  // the plan stale (exit 5); the stash dedupe would change the catalog and make the plan stale for the next test.
+  planFile = path.join(world.base, 'plan.json');
+  const r = await hashall('plan', '--out', planFile);
+  expect(r.code, r.stderr).toBe(0);
+  const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+  plan.groups = plan.groups.filter((g) => g.action === 'move');
+  expect(plan.groups.map((g) => g.to?.fs)).toEqual(['pool', 'pool']);
+  writeFileSync(planFile, JSON.stringify(plan));
+  stashBefore = contentTree(world.stash);
+  poolBefore = contentTree(world.pool);
+  torrentsBefore = await savePaths();
+  rowsBefore = poolRows();
+  // Keep the real pool reachable elsewhere, so it can come back as the very same filesystem.
+  execFileSync('mount', ['--bind', pool, side]);
+});
+
+afterAll(async () => {
+  await world?.qbt.stop();
+  tmp?.cleanup();
+});
+
+describe('a saved plan and a pool that is not there', () => {
+  it('pool unmounted: apply exits 1, says the pool is not mounted, writes nothing onto the disk below the mount point, registers nothing', async () => {
+    unmount(world.pool);
+    expect(readdirSync(world.pool)).toEqual([]); // an empty directory on the disk holding the test's temp dir
+    const r = await hashall('apply', planFile, '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/Apply rolled-back: 0\/2 group\(s\) done, 0 B copied/);
+    expect(r.stdout).toMatch(/not on filesystem pool as the catalog recorded it .*is pool mounted\?/);
+    expect(readdirSync(world.pool)).toEqual([]);
+    expect(contentTree(world.stash)).toEqual(stashBefore);
+    expect(await savePaths()).toEqual(torrentsBefore);
+    expect(poolRows()).toEqual(rowsBefore);
+  });
+
+  it('another tmpfs mounted at the pool mount point: refused, nothing written to it', async () => {
+    mountTmpfs(world.pool, 128 << 20, 'pool');
+    try {
+      const r = await hashall('apply', planFile, '--auto-approve');
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/not on filesystem pool as the catalog recorded it/);
+      expect(readdirSync(world.pool)).toEqual([]);
+      expect(contentTree(world.stash)).toEqual(stashBefore);
+      expect(await savePaths()).toEqual(torrentsBefore);
+      expect(poolRows()).toEqual(rowsBefore);
+    } finally {
+      unmount(world.pool);
+    }
+  });
+
+  it('the real pool back at its place: the same saved plan applies, and every byte is still there', async () => {
+    execFileSync('mount', ['--bind', side, world.pool]);
+    unmount(side);
+    expect(contentTree(world.pool)).toEqual(poolBefore);
+    const r = await hashall('apply', planFile, '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(contentTree(world.stash)).toEqual(stashBefore); // sources stay until retire
+    const onPool = new Set(contentTree(world.pool).values());
+    for (const h of poolBefore.values()) expect(onPool.has(h)).toBe(true);
+    const moved = contentTree(path.join(world.seedStash, 'movies', 'Old.Movie.2009'));
+    for (const h of moved.values()) expect(onPool.has(h)).toBe(true);
+    expect((await savePaths()).filter((p) => p.startsWith(world.seedPool)).length).toBe(3);
+    expect(poolRows()).toEqual(rowsBefore);
+  });
+});
