@@ -7,7 +7,7 @@ import { scanRoots } from '../../../src/catalog/scanner.js';
 import { CatalogError } from '../../../src/errors.js';
 import { devToMajorMinor } from '../../../src/fs/mountinfo.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeFile, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { mountTmpfs, unmount } from '../../support/mounts.js';
 
@@ -61,8 +61,8 @@ describe('a saved plan applied while the target filesystem is not the one it nam
     const dup = path.join(w.stash, 'seeding', 'd', 'd.bin');
     writeTree(path.dirname(keeper), { 'k.bin': data });
     writeTree(path.dirname(dup), { 'd.bin': data });
-    const k = { ...fingerprint(keeper), sha256: sha256(data) };
-    const d = { ...fingerprint(dup), sha256: sha256(data) };
+    const k = dedupeFile(keeper, sha256(data));
+    const d = dedupeFile(dup, sha256(data));
     const dedupe: PlanGroup = {
       id: 'g2',
       key: 'dedupe-test',
