@@ -6,7 +6,7 @@ import { createQbittorrentClient } from '../clients/qbittorrent/client.js';
 import { scanRoots } from '../catalog/scanner.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
-import { formatEvent, progressBar } from '../apply/format-event.js';
+import { formatEvent, progressBar } from '../render/apply-text.js';
 import type { RunResult } from '../apply/executor.js';
 import { formatBytes } from '../render/format-bytes.js';
 import { printable } from '../render/escape.js';

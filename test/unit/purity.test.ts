@@ -40,7 +40,10 @@ export function findImpurities(entries: string[], read: (file: string) => string
       continue;
     }
     const code = stripComments(src);
+    // A type-only import is erased by the compiler: it runs nothing, so the walk does not follow it.
+    const typesOnly = typeOnlyImports(code);
     for (const spec of importsOf(code)) {
+      if (typesOnly.has(spec)) continue;
       if (spec.startsWith('.')) {
         const target = path.normalize(path.join(path.dirname(file), spec.replace(/\.js$/, '.ts')));
         queue.push(target);
@@ -78,7 +81,7 @@ describe('purity of the planner layers', () => {
 
   it('the checker itself catches impure imports, transitive ones, and clock/process use', () => {
     const fake: Record<string, string> = {
-      'src/plan/a.ts': "import { x } from './b.js';\nimport type { T } from '../domain/t.js';\n// Date.now() in a comment is fine\n",
+      'src/plan/a.ts': "import { x } from './b.js';\nimport { y } from '../domain/t.js';\nimport type { R } from '../catalog/r.js';\n// Date.now() in a comment is fine\n",
       'src/plan/b.ts': "import Database from 'better-sqlite3';\nexport const x = () => Date.now();\n",
       'src/domain/t.ts': "export type T = number;\nconst cwd = process.cwd();\nimport('node:fs');\n",
     };

@@ -6,7 +6,7 @@ import { openCatalog } from '../../catalog/db.js';
 import { HashallError } from '../../errors.js';
 import { getRun, listRuns } from '../../apply/run-store.js';
 import { RUN_FORMAT_VERSION } from '../../apply/journal.js';
-import { formatRunDetail, formatRunList } from '../../apply/format-event.js';
+import { formatRunDetail, formatRunList } from '../../render/apply-text.js';
 
 interface RunsOptions extends ConfigOptionValues {
   json?: boolean;

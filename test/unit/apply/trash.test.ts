@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApplyEvent } from '../../../src/apply/events.js';
-import { formatRunDetail } from '../../../src/apply/format-event.js';
+import { formatRunDetail } from '../../../src/render/apply-text.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { Journal, type RunStatus } from '../../../src/apply/journal.js';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';

@@ -1,8 +1,8 @@
 // Human text for apply events and run records (pure): one line per event for stderr, tables for `hashall runs`.
-import type { ApplyEvent } from './events.js';
-import type { RunDetail, RunSummary } from './run-store.js';
-import { formatBytes } from '../render/format-bytes.js';
-import { printable as p, printableLines } from '../render/escape.js';
+import type { ApplyEvent } from '../apply/events.js';
+import type { RunDetail, RunSummary } from '../apply/run-store.js';
+import { formatBytes } from './format-bytes.js';
+import { printable as p, printableLines } from './escape.js';
 
 /** One human line for an event, or null for events shown only as a progress bar (copy-progress). */
 export function formatEvent(e: ApplyEvent): string | null {
