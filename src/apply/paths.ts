@@ -18,6 +18,14 @@ export function tempName(dir: string, runId: string, tag: string): string {
   return path.join(dir, `.hashall-${runId}-${tag}.part`);
 }
 
+/** The exact names {@link tempName} gives (run ids of newRunId, tags `g<N>-<step>-<file index|probe|dedupe>`). */
+const TEMP_NAME = /^\.hashall-(\d{8}T\d{6}Z-[0-9a-f]{4})-g\d+-\d+-(?:\d+|probe|dedupe)\.part$/;
+
+/** The run id in one of hashall's temp names, or null when `name` is not exactly such a name. */
+export function tempRunId(name: string): string | null {
+  return TEMP_NAME.exec(name)?.[1] ?? null;
+}
+
 /** Directories between `dir` and its nearest existing ancestor that do not exist yet (outermost first). */
 export async function missingDirs(fs: FsPort, dir: string): Promise<string[]> {
   const out: string[] = [];

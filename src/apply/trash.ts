@@ -14,6 +14,7 @@
 // - before removing, a note naming the files and bytes is written to the current run's record (when it has one) and to
 //   the record of the run that left the trash, so `hashall runs show` explains it later.
 // The trash directory itself stays (root-owned, 0700): removing it when empty would let anyone re-create it.
+// Last, leftover temp files of hashall are swept (src/apply/temp-sweep.ts) and reported the same way.
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
@@ -23,6 +24,7 @@ import { errorText } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunStatus } from './journal.js';
 import { removeCreatedDirs } from './paths.js';
+import { sweepTempFiles } from './temp-sweep.js';
 import { recordedRemoval, trashRecords, TRASH_DIR, type TrashRecord } from './steps/retire.js';
 
 export interface PurgeDeps {
@@ -131,6 +133,8 @@ export async function purgeTrash(deps: PurgeDeps): Promise<PurgeOutcome[]> {
       await root.close();
     }
   }
+  // Then hashall's temp files no journal accounts for (a kill -9 whose catalog was lost), by the same rules.
+  out.push(...(await sweepTempFiles(deps)));
   return out;
 }
 

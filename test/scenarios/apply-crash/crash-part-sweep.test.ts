@@ -1,0 +1,118 @@
+// A .part left by a kill -9 mid-copy, whose catalog (and journal) was then lost: after a rescan, recover removes exactly hashall's own temp files and nothing else.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ApplyEvent } from '../../../src/apply/events.js';
+import { runRecover } from '../../../src/apply/run-apply.js';
+import { openCatalog } from '../../../src/catalog/db.js';
+import { scanRoots } from '../../../src/catalog/scanner.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const HOUR = 3_600_000;
+
+/** Apply a move in a child process killed at journal boundary `n`; true when it was killed. */
+function killedMove(w: ApplyWorld, n: number): boolean {
+  const src = path.join(w.stash, 'seeding', 'movies', 'Movie.P');
+  writeTree(src, { 'a.bin': bytesFor('pa', 400_000), 'b.bin': bytesFor('pb', 300_000) });
+  const cfgFile = path.join(w.root, 'config.json');
+  const planFile = path.join(w.root, 'plan.json');
+  writeFileSync(cfgFile, JSON.stringify(w.config));
+  writeFileSync(planFile, JSON.stringify(makePlan(w, [moveGroup('g1', w, src, path.join(w.pool, 'seeding', 'movies', 'Movie.P'))])));
+  const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
+    cwd: repo,
+    env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return child.signal === 'SIGKILL';
+}
+
+describe('a .part left by kill -9, the catalog then lost', () => {
+  it('is removed by recover after a rescan; look-alikes, foreign-owned and young files stay', async () => {
+    let w: ApplyWorld | null = null;
+    let part: string | undefined;
+    for (let n = 1; n <= 20 && !part; n++) {
+      w?.cleanup();
+      w = makeApplyWorld();
+      expect(killedMove(w, n)).toBe(true); // the loop stops at the first boundary that leaves a .part, long before the run ends
+      part = hashallLeftovers(w.pool).find((p) => p.endsWith('.part'));
+    }
+    expect(part).toBeDefined();
+    const world = w!;
+    try {
+      const dir = path.dirname(part!);
+      const runId = /\.hashall-(\d{8}T\d{6}Z-[0-9a-f]{4})-/.exec(path.basename(part!))![1]!;
+      // Look-alikes: not hashall's exact name; hashall's name but another owner; a symlink with hashall's name.
+      writeFileSync(path.join(dir, '.hashall-notes.part'), 'a user file');
+      const foreign = path.join(dir, `.hashall-${runId}-g1-0-7.part`);
+      writeFileSync(foreign, 'owned by someone else');
+      chownSync(foreign, 65534, 65534);
+      symlinkSync(path.join(world.stash, 'seeding', 'movies', 'Movie.P', 'a.bin'), path.join(dir, `.hashall-${runId}-g1-0-8.part`));
+
+      // The catalog is lost: a new one, rebuilt by a scan of every root.
+      world.catalog.close();
+      rmSync(path.dirname(world.config.catalog), { recursive: true, force: true });
+      world.catalog = openCatalog(world.config.catalog);
+      const roots = [...world.config.seeding.stash!, ...world.config.seeding.pool!].map((p) => ({ path: p, kind: 'seeding' as const }));
+      await scanRoots(world.catalog, roots, { drift: 'metadata', filesystems: world.config.filesystems, now: () => Date.now(), hashWorkers: 1 });
+      const before = { stash: hashTreeSync(world.stash), pool: hashTreeSync(world.pool) };
+
+      const recover = async (now: number) => {
+        const events: ApplyEvent[] = [];
+        await runRecover({ config: world.config, client: null, now: () => now, catalog: world.catalog, command: 'test recover', emit: (e) => events.push(e) });
+        return events.filter((e): e is Extract<ApplyEvent, { type: 'trash' }> => e.type === 'trash');
+      };
+      // Written a moment ago: another process could still be writing it.
+      const young = await recover(Date.now());
+      expect(young.map((e) => [path.basename(e.path), e.action])).toEqual([
+        [path.basename(part!), 'kept'],
+        [path.basename(foreign), 'kept'],
+      ]);
+      expect(young[0]!.message).toMatch(/changed less than an hour ago/);
+      expect(young[1]!.message).toMatch(/owned by uid 65534, not by hashall's user \(uid 0\)/);
+      expect(existsSync(part!)).toBe(true);
+
+      // Later: the kill -9's own temp file goes; nothing else does.
+      const later = await recover(Date.now() + 2 * HOUR);
+      expect(later.map((e) => [path.basename(e.path), e.action])).toEqual([
+        [path.basename(part!), 'removed'],
+        [path.basename(foreign), 'kept'],
+      ]);
+      expect(later[0]!.message).toMatch(new RegExp(`a temp file of run ${runId}, which the catalog does not know`));
+      expect(existsSync(part!)).toBe(false);
+      const { [path.relative(world.pool, part!)]: gone, ...poolRest } = before.pool;
+      expect(gone).toBeDefined();
+      expect(hashTreeSync(world.pool)).toEqual(poolRest);
+      expect(hashTreeSync(world.stash)).toEqual(before.stash);
+    } finally {
+      world.cleanup();
+    }
+  }, 600_000);
+
+  it('a directory on the way swapped for a symlink: the sweep never follows it', async () => {
+    const w = makeApplyWorld();
+    try {
+      const runId = '20261130T120000Z-abcd';
+      const dir = path.join(w.pool, 'seeding', 'movies', 'X');
+      writeTree(dir, { [`.hashall-${runId}-g1-0-0.part`]: bytesFor('part', 1000) });
+      await scanRoots(w.catalog, [{ path: path.join(w.pool, 'seeding'), kind: 'seeding' }], { drift: 'metadata', filesystems: w.config.filesystems, now: () => Date.now(), hashWorkers: 1 });
+      // The scanned directory is swapped for a symlink to a victim holding a file of the same name and inode-unrelated content.
+      const victim = path.join(w.pool, 'victim');
+      writeTree(victim, { [`.hashall-${runId}-g1-0-0.part`]: bytesFor('victim', 1000) });
+      renameSync(dir, `${dir}.moved`);
+      symlinkSync(victim, dir);
+      const before = hashTreeSync(victim);
+      const events: ApplyEvent[] = [];
+      await runRecover({ config: w.config, client: null, now: () => Date.now() + 2 * HOUR, catalog: w.catalog, command: 'test recover', emit: (e) => events.push(e) });
+      const sweep = events.filter((e): e is Extract<ApplyEvent, { type: 'trash' }> => e.type === 'trash');
+      expect(sweep.map((e) => e.action)).toEqual(['failed']);
+      expect(sweep[0]!.message).toMatch(/symbolic link; hashall never follows it/);
+      expect(hashTreeSync(victim)).toEqual(before);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
