@@ -8,6 +8,7 @@ import { realFsPort } from '../../../src/apply/fs-port.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
+import { ClientError } from '../../../src/errors.js';
 import type { PlanGroup, PlanStep } from '../../../src/plan/types.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
@@ -64,6 +65,17 @@ async function demotePlanGroup(name: string, m: Awaited<ReturnType<typeof seeded
   const bytes = fileList(m.root).reduce((n, f) => n + f.size, 0);
   const g = moveGroup('g1', w, m.root, dst, [repoint(m.t1, name, m.saveDir, toSave, bytes), repoint(m.t2, name, m.saveDir, toSave, bytes)]);
   return withTorrentFingerprint(g, qb, [m.t1.infoHash, m.t2.infoHash]);
+}
+
+/** The real client with some methods replaced (fault injection at the port; every other call goes to the daemon). */
+function overriding(real: TorrentClient, over: Partial<TorrentClient>): TorrentClient {
+  return new Proxy(real, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && key in over) return over[key as keyof TorrentClient];
+      const v = Reflect.get(target, key, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 describe('apply with a real qBittorrent', () => {
@@ -148,6 +160,39 @@ describe('apply with a real qBittorrent', () => {
     expect(await qb.getTorrent(m.t1.infoHash)).toMatchObject({ savePath: m.saveDir, progress: 1, running: true });
     const steps = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps;
     expect(steps.map((s) => s.status)).toEqual(['undone', 'undone']);
+  });
+
+  it('the second sibling failing after the client accepted its repoint rolls back both: each at its original place, complete, running as before', async () => {
+    w = makeApplyWorld();
+    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    const m = await seededMovie('Movie.W', { firstRunning: true });
+    const before = hashTreeSync(m.root);
+    const group = await demotePlanGroup('Movie.W', m);
+    // The real client, except that the second sibling's first setLocation answers 500 after qBittorrent carried it out.
+    let failed = false;
+    const client = overriding(qb, {
+      setLocation: async (hashes, location) => {
+        await qb.setLocation(hashes, location);
+        if (!failed && hashes.includes(m.t2.infoHash)) {
+          failed = true;
+          throw new ClientError('http', 'HTTP 500 from /torrents/setLocation', { status: 500 });
+        }
+      },
+    });
+    const res = await applyPlan(testDeps(w, { client, ...timeouts }), makePlan(w, [group]));
+    expect(res.status, JSON.stringify(res)).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/500/);
+    expect(res.attention).toEqual([]);
+    expect(res.guardProblems).toEqual([]);
+    const steps = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps;
+    expect(steps.map((s) => s.status)).toEqual(['undone', 'undone', 'undone']);
+    // Both siblings are back where they were, complete; the running one runs again, the paused one stays paused.
+    const [a, b] = await Promise.all([qb.getTorrent(m.t1.infoHash), qb.getTorrent(m.t2.infoHash)]);
+    expect(a).toMatchObject({ savePath: m.saveDir, contentPath: m.root, progress: 1, running: true });
+    expect(b).toMatchObject({ savePath: m.saveDir, contentPath: m.root, progress: 1, running: false, phase: 'paused-complete' });
+    // Nothing lost, nothing left on the pool.
+    expect(hashTreeSync(m.root)).toEqual(before);
+    expect(existsSync(path.join(w.pool, 'seeding', 'movies', 'Movie.W'))).toBe(false);
   });
 
   it('the client stopping mid-group stops the run; the copy is undone and the torrent is untouched', async () => {
