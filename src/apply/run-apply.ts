@@ -14,6 +14,7 @@ import { applyPlan, type RunResult } from './executor.js';
 import { realFsPort, type FsPort } from './fs-port.js';
 import { acquireLock, describeHolder, processStartTime, releaseLock } from './lock.js';
 import { recoverInterrupted, type RecoverOutcome } from './recover.js';
+import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from './resolve-attention.js';
 import { purgeTrash, type PurgeOutcome } from './trash.js';
 
 /** Run ids sort by time: `20261126T014442Z-3f9a`. */
@@ -62,6 +63,8 @@ export interface RunApplyOutput {
   recovered: RecoverOutcome[];
   /** Old trash judged (and removed when its window was over) before the groups ran. */
   trash: PurgeOutcome[];
+  /** Needs-attention runs retried before the groups ran (finished, rolled back, or still needing a person). */
+  resolved: ResolveOutcome[];
 }
 
 export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
@@ -86,6 +89,9 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
           hint: 'do what the run record says (`hashall runs show ID`), then apply again',
         });
       }
+      // Torrents a failed run paused (a stalled client, say) are hashall's to resume: retry what needs attention.
+      const resolved = await resolveAttention({ ...common, runId, host, onBoundary: input.onBoundary });
+      for (const r of resolved) log(describeResolve(r));
       const user = (() => {
         try {
           return os.userInfo().username;
@@ -108,7 +114,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
         },
         input.plan,
       );
-      return { result, recovered, trash };
+      return { result, recovered, trash, resolved };
     } finally {
       releaseLock(catalog.db, runId);
     }
@@ -144,8 +150,22 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
         onBoundary: input.onBoundary,
         clientTimeoutMs: input.clientTimeoutMs,
       });
+      const resolved = await resolveAttention({
+        catalog,
+        config: input.config,
+        client: input.client,
+        fs,
+        now: input.now,
+        emit: input.emit,
+        runId,
+        host,
+        recordTree: input.recordTree,
+        onBoundary: input.onBoundary,
+        clientTimeoutMs: input.clientTimeoutMs,
+      });
+      for (const r of resolved) input.log?.(describeResolve(r));
       await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });
-      return recovered;
+      return [...recovered, ...resolved.map(asRecoverOutcome)];
     } finally {
       releaseLock(catalog.db, runId);
     }

@@ -1,6 +1,8 @@
 // Reads run records back from the journal: list, show one run with every step, find interrupted runs.
 import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
+import type { UnresolvedRun } from '../domain/unresolved-run.js';
+import { groupPaths } from '../plan/unresolved.js';
 import { RUN_FORMAT_VERSION, type GroupStatus, type RunStatus, type StepStatus, type UndoData, type RunIdentity } from './journal.js';
 
 export interface RunSummary extends RunIdentity {
@@ -16,6 +18,9 @@ export interface RunSummary extends RunIdentity {
   attention: string[];
   notes: string[];
   recoveredBy: string | null;
+  /** Who said a needs-attention run was dealt with by hand (`hashall runs ack`), and when (epoch ms); null until then. */
+  ackedBy: string | null;
+  ackedAt: number | null;
 }
 
 export interface StepRecord {
@@ -71,6 +76,8 @@ interface RunRow {
   attention: string;
   notes: string;
   recovered_by: string | null;
+  acked_at: number | null;
+  acked_by: string | null;
 }
 
 function summarize(db: Db, r: RunRow): RunSummary {
@@ -100,6 +107,8 @@ function summarize(db: Db, r: RunRow): RunSummary {
     attention: JSON.parse(r.attention) as string[],
     notes: JSON.parse(r.notes) as string[],
     recoveredBy: r.recovered_by,
+    ackedBy: r.acked_by,
+    ackedAt: r.acked_at,
   };
 }
 
@@ -174,4 +183,42 @@ export function getRun(db: Db, id: string): RunDetail | null {
 /** Runs still marked `running` (their process may be alive — the caller checks pid/host). */
 export function runningRuns(db: Db): RunSummary[] {
   return (db.prepare(`SELECT * FROM runs WHERE status = 'running' ORDER BY started_at`).all() as RunRow[]).map((r) => summarize(db, r));
+}
+
+const OPEN_GROUP = new Set(['running', 'needs-attention', 'failed']);
+const MAYBE_PAUSED = new Set(['running', 'failed', 'undo-failed']);
+
+/**
+ * Runs a person or a recovery must still resolve, oldest first: needs-attention runs nobody acknowledged, and unfinished
+ * ones (running — an apply at work, or killed — and interrupted without an end time, a recovery that died). With the
+ * paths of their open groups and the torrents a repoint of those groups paused while running and never resumed.
+ */
+export function unresolvedRuns(db: Db): UnresolvedRun[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM runs WHERE (status = 'needs-attention' AND acked_at IS NULL) OR status = 'running' OR (status = 'interrupted' AND ended_at IS NULL)
+       ORDER BY started_at, id`,
+    )
+    .all() as RunRow[];
+  return rows.map((r) => {
+    const detail = getRun(db, r.id)!;
+    const open = detail.groupRecords.filter((g) => OPEN_GROUP.has(g.status));
+    const paused = open.flatMap((g) =>
+      g.steps.flatMap((s) => (s.step.kind === 'repoint' && s.undo.wasRunning === true && MAYBE_PAUSED.has(s.status) ? [{ hash: s.step.torrentHash, name: s.step.torrentName }] : [])),
+    );
+    return {
+      runId: r.id,
+      status: r.status,
+      startedAt: r.started_at,
+      command: r.command,
+      attention: detail.attention,
+      paths: [...new Set(open.flatMap((g) => groupPaths(g.group)))].sort(),
+      pausedTorrents: paused,
+    };
+  });
+}
+
+/** Record that `by` dealt with a needs-attention run by hand; returns false when there is no such run to acknowledge. */
+export function ackRun(db: Db, id: string, by: string, at: number): boolean {
+  return db.prepare(`UPDATE runs SET acked_at = ?, acked_by = ? WHERE id = ? AND status = 'needs-attention' AND acked_at IS NULL`).run(at, by, id).changes === 1;
 }

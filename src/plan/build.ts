@@ -12,6 +12,8 @@ import { buildMember, planTorrentGroup, type Member, type PlanState } from './to
 import { planDedupeGroups } from './dedupe.js';
 import { planRetireGroups } from './retire.js';
 import { summarize } from './summary.js';
+import { blockUnresolved, runsForPlan } from './unresolved.js';
+import type { UnresolvedRun } from '../domain/unresolved-run.js';
 
 export interface BuildPlanInput {
   config: HashallConfig;
@@ -20,6 +22,8 @@ export interface BuildPlanInput {
   now: number;
   /** ISO timestamp recorded in the plan. */
   createdAt: string;
+  /** Apply runs not resolved yet (read from the run store by the caller): shown first, their paths blocked. */
+  unresolvedRuns?: UnresolvedRun[];
 }
 
 /** Sibling groups: torrents sharing a known payload hash; every torrent with an unknown hash is alone. */
@@ -49,7 +53,8 @@ export function buildPlan(input: BuildPlanInput): Plan {
     .sort((a, b) => compareBytes(a.title, b.title) || compareBytes(a.key, b.key));
   const state: PlanState = { reserved: new Map(), claimed: new Map(), claimedAncestors: new Set() };
   const torrentGroups = ordered.map((o) => planTorrentGroup(world, o.ms, policy, state));
-  const all = [...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world)];
+  const unresolved = runsForPlan(input.unresolvedRuns ?? [], snapshot.torrents);
+  const all = blockUnresolved([...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world)], unresolved);
   const groups: PlanGroup[] = all.map((g, i) => ({ id: `g${i + 1}`, ...g }));
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -59,6 +64,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     catalog: { lineage: snapshot.lineage, serial: snapshot.serial },
     groups,
     summary: summarize(groups),
+    ...(unresolved.length > 0 ? { unresolvedRuns: unresolved } : {}),
   };
 }
 

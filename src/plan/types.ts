@@ -1,4 +1,5 @@
 // The Plan data model: a closed set of group actions and executor steps, saved as versioned JSON (pure types).
+import type { UnresolvedRun } from '../domain/unresolved-run.js';
 
 import type { InodeMeta } from '../domain/snapshot.js';
 
@@ -160,6 +161,11 @@ export interface PlanSummary {
 }
 
 export interface Plan {
+  /**
+   * Apply runs not resolved when the plan was made (needs attention, unfinished), shown first; the groups touching
+   * their paths are blocked. Absent when there are none.
+   */
+  unresolvedRuns?: UnresolvedRun[];
   formatVersion: typeof PLAN_FORMAT_VERSION;
   createdAt: string; // ISO time, passed in
   configPath: string;

@@ -5,6 +5,7 @@ import { formatBytes } from '../domain/format-bytes.js';
 import { trackerFolder } from '../plan/target-path.js';
 import { formatMeta } from '../plan/dedupe.js';
 import { makeStyle, pathChange, type Style } from './path-diff.js';
+import { resolveHint } from '../plan/unresolved.js';
 import { printable as p } from './escape.js';
 
 export interface RenderOptions {
@@ -116,6 +117,17 @@ export function summaryLine(plan: Plan): string {
 export function renderPlanText(plan: Plan, opts: RenderOptions): string {
   const st = makeStyle(opts.color);
   const lines: string[] = [];
+  const runs = plan.unresolvedRuns ?? [];
+  if (runs.length > 0) {
+    lines.push(st.bold('Unresolved apply runs (groups touching their paths are blocked until they are resolved):'), '');
+    for (const r of runs) {
+      const what = r.status === 'needs-attention' ? 'needs attention' : r.status === 'running' ? 'is unfinished (still running, or killed)' : 'is unfinished (its recovery was cut short)';
+      lines.push(`  ${st.red('!')} run ${p(r.runId)} ${what}  (${new Date(r.startedAt).toISOString()}, ${p(r.command)})`);
+      for (const t of r.pausedTorrents) lines.push(`      torrent ${p(t.name)} (${t.hash.slice(0, 8)}) was paused by hashall and is still paused`);
+      for (const a of r.attention) lines.push(`      ${p(a)}`);
+      lines.push(`      resolve: ${resolveHint(r)}`, '');
+    }
+  }
   const actionable = plan.groups.filter((g) => g.action === 'move' || g.action === 'reuse' || g.action === 'dedupe' || g.action === 'retire');
   if (actionable.length > 0) {
     lines.push('hashall will perform these changes:', '');

@@ -5,6 +5,7 @@ import { m003Runs } from './003-runs.js';
 import { m004FilesCover } from './004-files-cover.js';
 import { m005Summaries } from './005-summaries.js';
 import { m006FsBirth } from './006-fs-birth.js';
+import { m007RunAck } from './007-run-ack.js';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   up: string;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck];

@@ -16,6 +16,7 @@ import type { Plan } from '../../plan/types.js';
 import { renderPlanJson } from '../../render/plan-json.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { ExitCode } from '../../errors.js';
+import { unresolvedRuns } from '../../apply/run-store.js';
 
 export interface PlanOpts extends ConfigOptionValues {
   out?: string;
@@ -55,7 +56,8 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
           '`hashall sync` (or a plan with refresh) stores their summaries and makes the next plan fast\n',
       );
     }
-    return buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString() });
+    // Needs-attention and unfinished runs come first in the plan, and block the groups touching their paths.
+    return buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString(), unresolvedRuns: unresolvedRuns(catalog.db) });
   } finally {
     catalog.close();
   }

@@ -4,7 +4,8 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { openCatalog } from '../../catalog/db.js';
 import { HashallError } from '../../errors.js';
-import { getRun, listRuns } from '../../apply/run-store.js';
+import os from 'node:os';
+import { ackRun, getRun, listRuns } from '../../apply/run-store.js';
 import { RUN_FORMAT_VERSION } from '../../apply/journal.js';
 import { formatRunDetail, formatRunList } from '../../render/apply-text.js';
 
@@ -12,9 +13,9 @@ interface RunsOptions extends ConfigOptionValues {
   json?: boolean;
 }
 
-function withCatalog<T>(opts: RunsOptions, ctx: CliContext, fn: (db: ReturnType<typeof openCatalog>) => T): T {
+function withCatalog<T>(opts: RunsOptions, ctx: CliContext, fn: (db: ReturnType<typeof openCatalog>) => T, readonly = true): T {
   const { config } = loadConfigForCommand(opts, ctx);
-  const catalog = openCatalog(config.catalog, { readonly: true });
+  const catalog = openCatalog(config.catalog, { readonly });
   try {
     return fn(catalog);
   } finally {
@@ -41,4 +42,42 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.stdout.write(merged.json ? JSON.stringify(run, null, 2) + '\n' : formatRunDetail(run));
     });
   });
+  const ack = runs
+    .command('ack')
+    .description('acknowledge a needs-attention run you resolved by hand: records who and when; plan stops blocking its paths')
+    .argument('<id>', 'run id (see `hashall runs`)');
+  addConfigOption(ack);
+  ack.action((id: string, opts: RunsOptions) => {
+    const merged = { ...runs.opts<RunsOptions>(), ...opts };
+    withCatalog(
+      merged,
+      ctx,
+      (catalog) => {
+        const run = getRun(catalog.db, id);
+        if (!run) throw new HashallError(`no run with id ${id}`, { hint: 'list runs with `hashall runs`' });
+        if (run.status !== 'needs-attention') {
+          throw new HashallError(`run ${id} is ${run.status}, not needs-attention: there is nothing to acknowledge`, {
+            hint: run.status === 'running' || run.status === 'interrupted' ? 'an unfinished run is resolved by `hashall recover`' : undefined,
+          });
+        }
+        if (run.ackedAt !== null) {
+          ctx.stdout.write(`run ${id} was already acknowledged by ${run.ackedBy ?? '?'} at ${new Date(run.ackedAt).toISOString()}\n`);
+          return;
+        }
+        const by = `${userName()}@${os.hostname()}`;
+        const at = ctx.now();
+        ackRun(catalog.db, id, by, at);
+        ctx.stdout.write(`run ${id} acknowledged by ${by} at ${new Date(at).toISOString()}; plan no longer blocks its paths\n`);
+      },
+      false,
+    );
+  });
+}
+
+function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
 }
