@@ -63,6 +63,7 @@ export function formatRunDetail(r: RunDetail): string {
   out.push(`  plan ${p(r.planFile ?? '-')} (sha256 ${r.planHash ?? '-'}), config sha256 ${r.configHash ?? '-'}`);
   out.push(`  copied ${formatBytes(r.bytesCopied)}, freed ${formatBytes(r.bytesFreed)}${r.recoveredBy ? `, recovered by ${p(r.recoveredBy)}` : ''}`);
   if (r.ackedAt !== null) out.push(`  acknowledged by ${p(r.ackedBy ?? '?')} at ${new Date(r.ackedAt).toISOString()}`);
+  if (r.ackedAt !== null) out.push(`  acknowledged by ${p(r.ackedBy ?? '?')} at ${new Date(r.ackedAt).toISOString()}`);
   if (r.error) out.push(`  error: ${printableLines(r.error).split('\n').join('\n         ')}`);
   for (const a of r.attention) out.push(`  NEEDS ATTENTION: ${p(a)}`);
   for (const n of r.notes) out.push(`  note: ${p(n)}`);
