@@ -28,8 +28,9 @@ export interface DirOwner {
 export interface CopyResult {
   sha256: string;
   bytes: number;
-  /** Inode of the created temp file (so undo can prove a path is ours before removing it). */
+  /** Device and inode of the created temp file (so undo can prove a path is ours before removing it). */
   ino: number;
+  dev: number;
 }
 
 export interface FsPort {
@@ -190,7 +191,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
     await wfh.close();
     wfh = null;
     await fsyncDir(path.dirname(tmpPath));
-    return { sha256: hash.digest('hex'), bytes: pos, ino: Number(out.ino) };
+    return { sha256: hash.digest('hex'), bytes: pos, ino: Number(out.ino), dev: Number(out.dev) };
   } catch (err) {
     if (wfh) await wfh.close().catch(() => undefined);
     if (created) await fsp.unlink(tmpPath).catch(() => undefined);

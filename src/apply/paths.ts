@@ -75,10 +75,23 @@ export async function existingAncestor(fs: FsPort, p: string): Promise<string> {
   return cur;
 }
 
-/** Remove directories this step created, deepest first; a directory that is not empty is left (not ours alone). */
-export async function removeCreatedDirs(fs: FsPort, dirs: string[]): Promise<string[]> {
+/**
+ * Remove directories this step created, deepest first; a directory that is not empty is left (not ours alone), and so is
+ * one whose (dev, ino) differs from what `ids` recorded at its creation.
+ */
+export async function removeCreatedDirs(fs: FsPort, dirs: string[], ids?: Record<string, { dev: number; ino: number }>): Promise<string[]> {
   const notes: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    const id = ids?.[d];
+    if (id) {
+      // Recorded when created: anything else at that path now (a symlink, another directory) is not ours to remove.
+      const st = await fs.lstat(d);
+      if (!st) continue;
+      if (st.kind !== 'dir' || st.dev !== id.dev || st.ino !== id.ino) {
+        notes.push(`left ${d}: it is not the directory hashall created there (replaced by ${st.kind === 'dir' ? 'another directory' : `a ${st.kind}`})`);
+        continue;
+      }
+    }
     try {
       await fs.rmdir(d);
     } catch (err) {

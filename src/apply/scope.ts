@@ -51,6 +51,19 @@ function rootOf(step: PlanStep, config: HashallConfig, p: string, roots: string[
   return p.slice(0, p.length - (c.length - trimSlash(root).length));
 }
 
+/**
+ * The seeding root (`kind` 'seeding') or scanned root ('scanned': seeding or library) of filesystem `fsName` that `p`
+ * lies strictly inside, in `p`'s own spelling — where a step's writes are anchored (see dir-chain.ts). Throws when
+ * there is none (the scope check refuses such a step before it runs).
+ */
+export function rootInside(config: HashallConfig, fsName: string, p: string, kind: 'seeding' | 'scanned'): string {
+  const roots = kind === 'seeding' ? seedingRoots(config, fsName) : scannedRoots(config, fsName);
+  const c = canonicalizeByAliases(p, config.filesystems);
+  const root = roots.find((r) => strictlyUnder(c, r));
+  if (!root) throw new FsError(`${p} is not inside ${roots.join(', ') || 'any configured root'} of ${fsName}`, { path: p });
+  return p.slice(0, p.length - (c.length - trimSlash(root).length));
+}
+
 function relpathInside(step: PlanStep, base: string, rel: string): string {
   const p = path.join(base, rel);
   if (path.isAbsolute(rel) || !strictlyUnder(p, base) || path.relative(base, p) !== rel) refuse(step, `file ${JSON.stringify(rel)} escapes ${base}`);

@@ -5,17 +5,22 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
+import { dirChain } from '../dir-chain.js';
 import { mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface CopyFileUndo {
   tmp: string;
   final: string;
-  /** Inode of our temp file once it exists; the final path is ours only if it has this inode. */
+  /** Inode (and device) of our temp file once it exists; the final path is ours only if it has this inode. */
   ino?: number;
+  dev?: number;
 }
 interface CopyUndo extends UndoData {
   dirs?: string[];
+  /** (dev, ino) of each directory this step created: undo removes only that very directory. */
+  dirIds?: Record<string, { dev: number; ino: number }>;
   files?: CopyFileUndo[];
 }
 
@@ -81,32 +86,44 @@ export const copyStep: StepHandler<CopyStep> = {
     const single = await isSingleFile(step, ctx);
     // New directories mirror the source's owner and mode (a single file's parents: the target seeding root's).
     const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => (single ? null : mirrorOf(d, step.toRoot, step.fromRoot)));
+    // Every directory from the target seeding root down is re-proven (dev, ino, no symlink) before each write.
+    const chain = dirChain(ctx.fs, rootInside(ctx.config, step.toFs, step.toRoot, 'seeding'));
     let copied = 0;
     let done = 0;
     for (const [i, f] of step.files.entries()) {
       const { src, dst } = paths(step, single, f.relpath);
+      const dir = path.dirname(dst);
+      await chain.prove(dir);
       if ((await targetState(ctx, dst, f)) === 'same') {
         done += f.size;
         continue;
       }
-      const dir = path.dirname(dst);
       const missing = await missingDirs(ctx.fs, dir);
       if (missing.length) {
         undo.dirs.push(...missing.filter((d) => !undo.dirs!.includes(d)));
         ctx.saveUndo(undo);
         await ctx.fs.mkdirp(dir, like);
+        await chain.prove(dir);
+        undo.dirIds ??= {};
+        for (const d of missing) {
+          const id = chain.identity(d);
+          if (id) undo.dirIds[d] = id;
+        }
+        ctx.saveUndo(undo);
       }
       const entry: CopyFileUndo = { tmp: tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${i}`), final: dst };
       undo.files.push(entry);
       ctx.saveUndo(undo);
       const before = await ctx.fs.lstat(src);
       if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
+      await chain.prove(dir);
       const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
         signal: ctx.signal,
         onProgress: (b) =>
           ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: b, totalBytes: f.size, groupBytes: done + b, groupTotal: step.bytes }),
       });
       entry.ino = res.ino;
+      entry.dev = res.dev;
       ctx.saveUndo(undo);
       const after = await ctx.fs.lstat(src);
       if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
@@ -122,7 +139,9 @@ export const copyStep: StepHandler<CopyStep> = {
         });
       }
       // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
+      await chain.prove(dir);
       await ctx.fs.link(entry.tmp, dst);
+      await chain.prove(dir);
       await ctx.fs.unlink(entry.tmp);
       await ctx.fs.fsyncDir(dir);
       copied += f.size;
@@ -139,7 +158,7 @@ export const copyStep: StepHandler<CopyStep> = {
       const st = await ctx.fs.lstat(dst);
       if (!st || st.kind !== 'file' || st.size !== f.size) throw new FsError(`after the copy ${dst} is missing or has the wrong size`, { path: dst });
       const mine = undo.files?.find((e) => e.final === dst);
-      if (mine?.ino !== undefined && mine.ino !== st.ino) throw new FsError(`after the copy ${dst} is not the file hashall wrote`, { path: dst });
+      if (mine?.ino !== undefined && (mine.ino !== st.ino || (mine.dev !== undefined && mine.dev !== st.dev))) throw new FsError(`after the copy ${dst} is not the file hashall wrote`, { path: dst });
     }
   },
 
@@ -148,12 +167,13 @@ export const copyStep: StepHandler<CopyStep> = {
     const notes: string[] = [];
     for (const e of [...(undo.files ?? [])].reverse()) {
       const tmp = await ctx.fs.lstat(e.tmp);
-      if (tmp) await ctx.fs.unlink(e.tmp);
+      // Once its inode is known, only that very file: the directory may have been swapped since (see dir-chain.ts).
+      if (tmp && tmp.kind === 'file' && (e.ino === undefined || (tmp.ino === e.ino && (e.dev === undefined || tmp.dev === e.dev)))) await ctx.fs.unlink(e.tmp);
       if (e.ino === undefined) continue;
       const fin = await ctx.fs.lstat(e.final);
-      if (fin && fin.ino === e.ino) await ctx.fs.unlink(e.final);
+      if (fin && fin.ino === e.ino && (e.dev === undefined || fin.dev === e.dev)) await ctx.fs.unlink(e.final);
     }
-    notes.push(...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [])));
+    notes.push(...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], undo.dirIds)));
     return notes;
   },
 };

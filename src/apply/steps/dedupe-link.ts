@@ -7,7 +7,9 @@ import type { DedupeFile, DedupeLinkStep } from '../../plan/types.js';
 import { formatMeta } from '../../plan/dedupe.js';
 import type { FsStat } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
+import { dirChain } from '../dir-chain.js';
 import { tempName } from '../paths.js';
+import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface DedupeUndo extends UndoData {
@@ -73,12 +75,17 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     const { k, d } = await both(step, ctx);
     if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) throw new FsError('dedupe: a file changed while it was being verified; nothing was changed');
     checkMeta(step, k, d);
-    undo.tmp = tempName(path.dirname(step.duplicate.path), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-dedupe`);
+    // The duplicate's directories, from its root down, are re-proven (dev, ino, no symlink) before each write.
+    const dir = path.dirname(step.duplicate.path);
+    const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'));
+    await chain.prove(dir);
+    undo.tmp = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-dedupe`);
     undo.keeperIno = k.ino;
     ctx.saveUndo(undo);
     await ctx.fs.link(step.keeper.path, undo.tmp);
     const again = await ctx.fs.lstat(step.duplicate.path);
     if (!sameFingerprint(again, step.duplicate)) throw new FsError(`dedupe: ${step.duplicate.path} changed just before the swap; nothing was replaced`);
+    await chain.prove(dir);
     undo.renamed = true; // journaled before: after the rename the duplicate's own inode is gone (its bytes live on in the keeper)
     ctx.saveUndo(undo);
     await ctx.fs.rename(undo.tmp, step.duplicate.path);

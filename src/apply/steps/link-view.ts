@@ -4,14 +4,18 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
+import { dirChain } from '../dir-chain.js';
 import { isUnder, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface LinkUndo extends UndoData {
   dirs?: string[];
   /** Paths this step linked (or is about to link), with the donor inode they must have to be ours. */
-  links?: { path: string; ino: number }[];
+  links?: { path: string; ino: number; dev?: number }[];
   probe?: string;
+  /** (dev, ino) of each directory this step created: undo removes only that very directory. */
+  dirIds?: Record<string, { dev: number; ino: number }>;
 }
 
 /** The donor directory a view directory mirrors: same relative path up from a link below it (null above the view root). */
@@ -73,20 +77,31 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     undo.links ??= [];
     let probed = false;
     const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => donorDirOf(step, d));
+    // Every directory from the seeding root down to each link is re-proven (dev, ino, no symlink) before each write.
+    const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.root, 'seeding'));
     for (const l of step.links) {
       const d = await donorStat(ctx, l);
-      if ((await viewState(ctx, l, d.ino)) === 'same') continue;
       const dir = path.dirname(l.path);
+      await chain.prove(dir);
+      if ((await viewState(ctx, l, d.ino)) === 'same') continue;
       const missing = await missingDirs(ctx.fs, dir);
       if (missing.length) {
         undo.dirs.push(...missing.filter((x) => !undo.dirs!.includes(x)));
         ctx.saveUndo(undo);
         await ctx.fs.mkdirp(dir, like);
+        await chain.prove(dir);
+        undo.dirIds ??= {};
+        for (const m of missing) {
+          const id = chain.identity(m);
+          if (id) undo.dirIds[m] = id;
+        }
+        ctx.saveUndo(undo);
       }
       if (!probed) {
         // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
         undo.probe = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-probe`);
         ctx.saveUndo(undo);
+        await chain.prove(dir);
         try {
           await ctx.fs.link(l.donor, undo.probe);
         } catch (err) {
@@ -98,11 +113,13 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
             hint: 'views are built only from a donor on the same filesystem and mount; check the filesystems in hashall.yaml',
           });
         }
+        await chain.prove(dir);
         await ctx.fs.unlink(undo.probe);
         probed = true;
       }
-      undo.links.push({ path: l.path, ino: d.ino });
+      undo.links.push({ path: l.path, ino: d.ino, dev: d.dev });
       ctx.saveUndo(undo);
+      await chain.prove(dir);
       await ctx.fs.link(l.donor, l.path);
     }
     return { status: 'done', result: { links: undo.links.length } };
@@ -124,8 +141,8 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     }
     for (const l of [...(undo.links ?? [])].reverse()) {
       const st = await ctx.fs.lstat(l.path);
-      if (st && st.ino === l.ino) await ctx.fs.unlink(l.path);
+      if (st && st.ino === l.ino && (l.dev === undefined || st.dev === l.dev)) await ctx.fs.unlink(l.path);
     }
-    return removeCreatedDirs(ctx.fs, undo.dirs ?? []);
+    return removeCreatedDirs(ctx.fs, undo.dirs ?? [], undo.dirIds);
   },
 };

@@ -1,0 +1,57 @@
+// Re-proves, right before each write, that every directory from a checked root down to where a step writes is still the one it saw: same (dev, ino), a real directory, never a symlink.
+// The scope check runs once per group and the steps then reach each file by name again: another local user who can
+// write inside the seeding root could swap a directory for a symlink in between and make root write elsewhere. Any
+// such change is treated as an attack: the step stops, the group is rolled back, and the message says so.
+import path from 'node:path';
+import { FsError } from '../errors.js';
+import type { FsPort } from './fs-port.js';
+import { isUnder } from './paths.js';
+
+/** A directory of the chain changed under hashall's feet (replaced, swapped for a symlink, removed). */
+export class TamperError extends FsError {
+  constructor(dir: string, what: string) {
+    super(`${dir} ${what} while hashall was writing below it — this looks like an attack by another local user (a directory swapped for a symbolic link to send root's writes elsewhere); stopped, nothing more is written, the group is rolled back`, {
+      code: 'ESTALE',
+      path: dir,
+      hint: 'find out who can write there and what replaced it; hashall wrote nothing through it',
+    });
+  }
+}
+
+export interface DirChain {
+  /**
+   * Every existing component from `root` down to `dir` (both included) must be a real directory, and each one seen
+   * before must still have the (dev, ino) it had; components seen for the first time are remembered. A component
+   * that does not exist (yet) ends the walk, unless it was seen before (then it was removed: tampering).
+   */
+  prove(dir: string): Promise<void>;
+  /** The remembered identity of a directory, for undo data. */
+  identity(dir: string): { dev: number; ino: number } | undefined;
+}
+
+export function dirChain(fs: FsPort, root: string): DirChain {
+  const seen = new Map<string, { dev: number; ino: number }>();
+  return {
+    identity: (dir) => seen.get(dir),
+    async prove(dir) {
+      if (!isUnder(dir, root)) throw new FsError(`${dir} is not inside ${root}; hashall writes only below the checked root`, { path: dir });
+      const parts = path.relative(root, dir).split(path.sep).filter(Boolean);
+      let cur = root;
+      for (let i = 0; i <= parts.length; i++) {
+        if (i > 0) cur = path.join(cur, parts[i - 1]!);
+        const st = await fs.lstat(cur);
+        const known = seen.get(cur);
+        if (!st) {
+          if (known) throw new TamperError(cur, 'vanished');
+          return;
+        }
+        if (st.kind === 'symlink') throw new TamperError(cur, known ? 'was replaced by a symbolic link' : 'is a symbolic link');
+        if (st.kind !== 'dir') throw new TamperError(cur, known ? `was replaced by a ${st.kind}` : `is a ${st.kind}, not a directory`);
+        if (known && (known.dev !== st.dev || known.ino !== st.ino)) {
+          throw new TamperError(cur, `was replaced by another directory (device ${st.dev} inode ${st.ino}, was ${known.dev}/${known.ino})`);
+        }
+        if (!known) seen.set(cur, { dev: st.dev, ino: st.ino });
+      }
+    },
+  };
+}
