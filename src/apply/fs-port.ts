@@ -75,17 +75,19 @@ export interface FsPort {
 
 const CHUNK = 4 << 20;
 
+const HINTS: Record<string, string> = {
+  ENOSPC: 'the target filesystem is full; free space or lower the payload size',
+  EXDEV: 'the two paths are on different filesystems (or different bind mounts); hardlinks and renames cannot cross them',
+  EROFS: 'nothing could be written there; remount it read-write (mount -o remount,rw) and apply again',
+  EACCES: 'hashall has no permission there; check ownership and mode of the directory',
+  EPERM: 'hashall has no permission there; check ownership and mode of the directory',
+};
+
 function fsError(op: string, p: string, err: unknown): FsError {
   const code = errnoCode(err);
-  const hint =
-    code === 'ENOSPC'
-      ? 'the target filesystem is full; free space or lower the payload size'
-      : code === 'EXDEV'
-        ? 'the two paths are on different filesystems (or different bind mounts); hardlinks and renames cannot cross them'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'hashall has no permission there; check ownership and mode of the directory'
-          : undefined;
-  return new FsError(`${op} ${p}: ${(err as Error).message}`, { code, path: p, cause: err, hint });
+  const hint = code ? HINTS[code] : undefined;
+  const what = code === 'EROFS' ? `the filesystem holding it is mounted read-only (${(err as Error).message})` : (err as Error).message;
+  return new FsError(`${op} ${p}: ${what}`, { code, path: p, cause: err, hint });
 }
 
 async function wrap<T>(op: string, p: string, fn: () => Promise<T>): Promise<T> {

@@ -83,10 +83,12 @@ export async function removeCreatedDirs(fs: FsPort, dirs: string[], ids?: Record
   const notes: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     const id = ids?.[d];
+    // Directories are journaled before they are made: one that never came to be (mkdir failed — EROFS, ENOSPC) is
+    // skipped here, since rmdir on a read-only filesystem fails with EROFS even for a path that does not exist.
+    const st = await fs.lstat(d);
+    if (!st) continue;
     if (id) {
       // Recorded when created: anything else at that path now (a symlink, another directory) is not ours to remove.
-      const st = await fs.lstat(d);
-      if (!st) continue;
       if (st.kind !== 'dir' || st.dev !== id.dev || st.ino !== id.ino) {
         notes.push(`left ${d}: it is not the directory hashall created there (replaced by ${st.kind === 'dir' ? 'another directory' : `a ${st.kind}`})`);
         continue;
