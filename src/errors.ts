@@ -8,6 +8,8 @@ export const ExitCode = {
   InvalidConfig: 3,
   LockHeld: 4,
   StalePlan: 5,
+  /** The user answered anything but "yes" at the apply prompt: nothing was changed. */
+  Cancelled: 6,
   /** apply stopped by Ctrl-C (SIGINT, 128 + 2) or SIGTERM (128 + 15): the current group rolled back or finished. */
   Interrupted: 130,
   Terminated: 143,

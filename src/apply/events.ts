@@ -9,6 +9,8 @@ export type ApplyEvent =
   | { type: 'step-done'; runId: string; groupId: string; step: number; kind: string; status: 'done' | 'noop'; note?: string }
   | { type: 'step-failed'; runId: string; groupId: string; step: number; kind: string; error: string }
   | { type: 'copy-progress'; runId: string; groupId: string; file: string; bytes: number; totalBytes: number; groupBytes: number; groupTotal: number }
+  /** Polled while the client rechecks a repointed torrent (minutes for a large payload on a hard disk). */
+  | { type: 'recheck-progress'; runId: string; groupId: string; step: number; torrentHash: string; torrentName: string; progress: number; state: string; elapsedMs: number }
   | { type: 'undo'; runId: string; groupId: string; step: number; kind: string; status: 'undone' | 'undo-failed'; error?: string }
   | { type: 'group-done'; runId: string; groupId: string; status: string; error?: string }
   | { type: 'guard'; runId: string; problems: string[] }

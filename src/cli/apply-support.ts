@@ -6,10 +6,11 @@ import { createQbittorrentClient } from '../clients/qbittorrent/client.js';
 import { scanRoots } from '../catalog/scanner.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
-import { formatEvent, progressBar } from '../render/apply-text.js';
+import { formatEvent, progressBar, recheckLine } from '../render/apply-text.js';
 import type { RunResult } from '../apply/executor.js';
 import { formatBytes } from '../render/format-bytes.js';
 import { printable } from '../render/escape.js';
+import { ConfigError, ExitCode, HashallError, type ConfigProblem } from '../errors.js';
 
 export function makeClient(config: HashallConfig, ctx: CliContext): TorrentClient | null {
   if (!config.client) return null;
@@ -25,37 +26,115 @@ export function makeRecordTree(config: HashallConfig, ctx: CliContext): RecordTr
   };
 }
 
-/** NDJSON events on stdout with --json; otherwise human lines on stderr and a progress bar for copies on a terminal. */
-export function eventSink(ctx: CliContext, json: boolean): { emit: Emit; end: () => void } {
+/** Lines of the CLI itself in the NDJSON stream (beside the apply events): what was planned, notes, warnings, errors. */
+export type CliEvent =
+  | { type: 'info'; message: string }
+  | { type: 'warning'; message: string }
+  | { type: 'plan'; summary: string; groups: number }
+  | { type: 'no-changes'; summary: string }
+  | { type: 'error'; message: string; hint?: string; exitCode: number; problems?: ConfigProblem[] };
+
+export interface EventSink {
+  emit: Emit;
+  /** Something worth knowing that is neither a warning nor an error (refresh counts, notes): stderr, or NDJSON with --json. */
+  info(line: string): void;
+  /** A warning: stderr always (cron mails it), and an NDJSON event with --json. */
+  warn(line: string): void;
+  /** With --json, the error as an NDJSON event (the top-level catch still prints it on stderr). */
+  error(err: unknown): void;
+  /** With --json, a CLI event on stdout; nothing otherwise. */
+  json(e: CliEvent): void;
+  /** Clear a progress line left on the terminal. */
+  end(): void;
+}
+
+/** Bytes per second of each group's copy so far (measured from its first progress event). */
+function copyRates(now: () => number): (e: Extract<ApplyEvent, { type: 'copy-progress' }>) => { bytesPerSec: number } | null {
+  const start = new Map<string, { t: number; bytes: number }>();
+  return (e) => {
+    const t = now();
+    const s = start.get(e.groupId);
+    if (!s) {
+      start.set(e.groupId, { t, bytes: e.groupBytes });
+      return null;
+    }
+    const dt = t - s.t;
+    return dt >= 1000 ? { bytesPerSec: ((e.groupBytes - s.bytes) / dt) * 1000 } : null;
+  };
+}
+
+/**
+ * NDJSON events on stdout with --json (stderr then carries only warnings and errors); otherwise human lines on
+ * stderr, and on a terminal a progress line for copies (speed, ETA) and for rechecks.
+ */
+export function eventSink(ctx: CliContext, json: boolean): EventSink {
   let barShown = false;
   let lastBar = 0;
+  const lastRecheck = new Map<string, number>();
+  const rateOf = copyRates(ctx.now);
   const clearBar = () => {
     if (barShown) ctx.stderr.write('\r\x1b[K');
     barShown = false;
   };
-  return {
-    emit: (e: ApplyEvent) => {
-      if (json) {
-        if (e.type === 'copy-progress') {
-          const t = ctx.now();
-          if (t - lastBar < 500 && e.bytes < e.totalBytes) return;
-          lastBar = t;
-        }
-        ctx.stdout.write(JSON.stringify(e) + '\n');
-        return;
-      }
+  const writeJson = (e: ApplyEvent | CliEvent) => void ctx.stdout.write(JSON.stringify(e) + '\n');
+  const emit = (e: ApplyEvent) => {
+    if (json) {
       if (e.type === 'copy-progress') {
-        if (!ctx.interactive) return;
         const t = ctx.now();
-        if (t - lastBar < 100 && e.groupBytes < e.groupTotal) return;
+        if (t - lastBar < 500 && e.bytes < e.totalBytes) return;
         lastBar = t;
-        ctx.stderr.write(`\r\x1b[K${progressBar(e)}`);
-        barShown = true;
-        return;
       }
+      if (e.type === 'recheck-progress') {
+        // The first poll, then one line every 5 s per torrent: a recheck of a large payload on a hard disk takes minutes.
+        const t = ctx.now();
+        const last = lastRecheck.get(e.torrentHash);
+        if (last !== undefined && t - last < 5000 && e.progress < 1) return;
+        lastRecheck.set(e.torrentHash, t);
+      }
+      writeJson(e);
+      return;
+    }
+    if (e.type === 'copy-progress' || e.type === 'recheck-progress') {
+      const rate = e.type === 'copy-progress' ? rateOf(e) : null;
+      if (!ctx.interactive) return;
+      const t = ctx.now();
+      if (t - lastBar < 100 && (e.type === 'recheck-progress' || e.groupBytes < e.groupTotal)) return;
+      lastBar = t;
+      ctx.stderr.write(`\r\x1b[K${e.type === 'copy-progress' ? progressBar(e, rate) : recheckLine(e)}`);
+      barShown = true;
+      return;
+    }
+    clearBar();
+    const line = formatEvent(e);
+    if (line !== null) ctx.stderr.write(line + '\n');
+  };
+  return {
+    emit,
+    info(line) {
+      if (json) writeJson({ type: 'info', message: line });
+      else {
+        clearBar();
+        ctx.stderr.write(`${printable(line)}\n`);
+      }
+    },
+    warn(line) {
       clearBar();
-      const line = formatEvent(e);
-      if (line !== null) ctx.stderr.write(line + '\n');
+      ctx.stderr.write(`hashall: ${printable(line)}\n`);
+      if (json) writeJson({ type: 'warning', message: line });
+    },
+    error(err) {
+      if (!json) return;
+      const e = err as Partial<HashallError> & Partial<ConfigError>;
+      writeJson({
+        type: 'error',
+        message: e?.message ?? String(err),
+        ...(e?.hint ? { hint: e.hint } : {}),
+        exitCode: err instanceof HashallError ? err.exitCode : ExitCode.Error,
+        ...(err instanceof ConfigError ? { problems: err.problems } : {}),
+      });
+    },
+    json(e) {
+      if (json) writeJson(e);
     },
     end: clearBar,
   };

@@ -14,6 +14,7 @@ Exit codes:
   3  invalid configuration
   4  another hashall run holds the lock
   5  saved plan is stale (re-plan)
+  6  apply declined at the prompt (nothing changed)
   130  apply stopped by Ctrl-C (SIGINT), 143 by SIGTERM: rolled back safely`;
 
 export function buildProgram(ctx: CliContext): Command {

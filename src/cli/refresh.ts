@@ -9,6 +9,12 @@ import type { CliContext } from './context.js';
 import { HashallError } from '../errors.js';
 import { rootsToScan } from './commands/scan.js';
 
+/** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and whether to draw progress on the terminal. */
+export interface RefreshOutput {
+  info(line: string): void;
+  progress: boolean;
+}
+
 export interface RefreshResult {
   scan: ScanSummary | null;
   sync: SyncSummary | null;
@@ -24,12 +30,13 @@ export async function refresh(
   client: TorrentClient | null,
   ctx: CliContext,
   signal?: AbortSignal,
+  out: RefreshOutput = { info: (line) => void ctx.stderr.write(line + '\n'), progress: ctx.interactive },
 ): Promise<RefreshResult> {
   const roots = rootsToScan(config, [], ctx.cwd);
   let scan: ScanSummary | null = null;
   if (roots.length > 0) {
     let last = 0;
-    const progress = ctx.interactive
+    const progress = out.progress
       ? (p: ScanProgress) => {
           const t = ctx.now();
           if (t - last < 200) return;
@@ -40,9 +47,9 @@ export async function refresh(
     try {
       scan = await scanRoots(catalog, roots, { drift: 'metadata', filesystems: config.filesystems, now: ctx.now, progress, signal });
     } finally {
-      if (ctx.interactive) ctx.stderr.write('\r\x1b[K');
+      if (out.progress) ctx.stderr.write('\r\x1b[K');
     }
-    ctx.stderr.write(`refresh: scanned ${roots.length} root(s): ${scanLine(scan)}\n`);
+    out.info(`refresh: scanned ${roots.length} root(s): ${scanLine(scan)}`);
     if (scan.status === 'interrupted') {
       throw new HashallError('refresh interrupted: the scan stopped before it finished; nothing was planned', {
         hint: 'the catalog is consistent; run the command again to continue',
@@ -52,7 +59,7 @@ export async function refresh(
   let sync: SyncSummary | null = null;
   if (client && config.client) {
     sync = await syncTorrents({ catalog, config, client, now: ctx.now, hashMissing: true });
-    ctx.stderr.write(`refresh: synced ${sync.torrents} torrent(s) from ${config.client.type}\n`);
+    out.info(`refresh: synced ${sync.torrents} torrent(s) from ${config.client.type}`);
   }
   return { scan, sync };
 }

@@ -5,6 +5,8 @@ import type { ClientTorrent, TorrentClient, TorrentPhase } from './types.js';
 export interface ConfirmOptions {
   timeoutMs: number;
   intervalMs?: number;
+  /** Sees the torrent at every poll (progress while waiting, e.g. a long recheck). */
+  observe?: (t: ClientTorrent) => void;
 }
 
 function trimSlash(p: string): string {
@@ -60,6 +62,7 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
   let sawChecking = false;
   let failure = null as ClientError | null;
   const done = (t: ClientTorrent): boolean => {
+    o.observe?.(t);
     if (t.phase === 'checking') {
       sawChecking = true;
       return false;

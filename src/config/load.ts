@@ -80,7 +80,8 @@ export function loadConfig(file: string, opts: LoadOptions): { config: HashallCo
     const notFound = errors.length === 1 && errors[0]?.message === 'config file not found';
     throw new ConfigError(
       notFound ? `config file not found: ${path.resolve(opts.cwd, file)}` : `invalid config ${path.resolve(opts.cwd, file)}: ${errors.length} error(s)`,
-      problems,
+      // A missing file has no position worth printing: the message says it once.
+      notFound ? [] : problems,
       { hint: notFound ? errors[0]?.hint : 'fix the problems above; `hashall validate` checks the file without doing anything else' },
     );
   }

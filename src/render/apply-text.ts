@@ -4,7 +4,7 @@ import type { RunDetail, RunSummary } from '../apply/run-store.js';
 import { formatBytes } from './format-bytes.js';
 import { printable as p, printableLines } from './escape.js';
 
-/** One human line for an event, or null for events shown only as a progress bar (copy-progress). */
+/** One human line for an event, or null for events shown only as a progress line on a terminal (copy, recheck). */
 export function formatEvent(e: ApplyEvent): string | null {
   switch (e.type) {
     case 'run-start':
@@ -20,6 +20,7 @@ export function formatEvent(e: ApplyEvent): string | null {
     case 'step-failed':
       return `    FAILED: ${p(e.error)}`;
     case 'copy-progress':
+    case 'recheck-progress':
       return null;
     case 'undo':
       return e.status === 'undone' ? `  ↶ undid step ${e.step} (${e.kind})` : `  ↶ UNDO FAILED for step ${e.step} (${e.kind}): ${p(e.error ?? '')}`;
@@ -34,11 +35,27 @@ export function formatEvent(e: ApplyEvent): string | null {
   }
 }
 
-/** A one-line progress bar for a copy. */
-export function progressBar(e: Extract<ApplyEvent, { type: 'copy-progress' }>, width = 30): string {
+/** A one-line progress bar for a copy; with the group's copy rate so far, its speed and the time left. */
+export function progressBar(e: Extract<ApplyEvent, { type: 'copy-progress' }>, rate: { bytesPerSec: number } | null = null, width = 30): string {
   const frac = e.groupTotal > 0 ? Math.min(1, e.groupBytes / e.groupTotal) : 1;
   const full = Math.round(frac * width);
-  return `  [${'#'.repeat(full)}${' '.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(e.groupBytes)} / ${formatBytes(e.groupTotal)}`;
+  const bar = `  [${'#'.repeat(full)}${' '.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(e.groupBytes)} / ${formatBytes(e.groupTotal)}`;
+  if (!rate || !(rate.bytesPerSec > 0)) return bar;
+  const left = Math.max(0, e.groupTotal - e.groupBytes);
+  return `${bar}  ${formatBytes(rate.bytesPerSec)}/s  ETA ${formatEta((left / rate.bytesPerSec) * 1000)}`;
+}
+
+/** Time left as `45s`, `3m 20s`, `1h 05m`. */
+export function formatEta(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A one-line status while the client rechecks a repointed torrent. */
+export function recheckLine(e: Extract<ApplyEvent, { type: 'recheck-progress' }>): string {
+  return `  waiting for ${p(e.torrentName)} to recheck: ${(e.progress * 100).toFixed(1)}% (${p(e.state)}, ${formatEta(e.elapsedMs)} so far)`;
 }
 
 function when(ms: number | null): string {

@@ -84,7 +84,10 @@ export const repointStep: StepHandler<RepointStep> = {
       throw new ClientError('unconfirmed', `after setLocation ${step.torrentName} reports content at ${moved.contentPath}, expected ${step.expectedContentPath}`);
     }
     // Pointing at files that already exist leaves progress 0 until a check (qBittorrent 4.5): recheck and wait.
-    await recheckConfirmed(client, step.torrentHash, o);
+    const since = ctx.now();
+    const observe = (x: ClientTorrent): void =>
+      ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
+    await recheckConfirmed(client, step.torrentHash, { ...o, observe });
     if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; setLocation switched it off (manual mode keeps it on its new filesystem)`);
     if (t.running) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
     return { status: 'done', result: { wasRunning: t.running, autoTmmWas: t.autoTmm } };

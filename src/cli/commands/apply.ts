@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { setExitCode } from '../exit.js';
-import { HashallError } from '../../errors.js';
+import { ExitCode, HashallError } from '../../errors.js';
+import { formatConfigProblem } from '../format-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { readPlanFile, runApply, runRecover } from '../../apply/run-apply.js';
 import { hasChanges } from '../../plan/build.js';
@@ -15,8 +16,10 @@ import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { TorrentClient } from '../../clients/types.js';
 import { makePlan } from './plan.js';
-import { applySummary, eventSink, makeClient, makeRecordTree } from '../apply-support.js';
+import { applySummary, eventSink, makeClient, makeRecordTree, type EventSink } from '../apply-support.js';
 import { stopOnSignals } from '../stop-signals.js';
+
+const ACTIONABLE = new Set(['move', 'reuse', 'dedupe', 'retire']);
 
 interface ApplyOptions extends ConfigOptionValues {
   autoApprove?: boolean;
@@ -30,56 +33,68 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[planfile]', 'a plan saved with `hashall plan --out FILE`; without it hashall plans now and asks for confirmation')
     .option('--auto-approve', 'apply a fresh plan without asking (cron/CI); required when there is no terminal')
     .option('--json', 'NDJSON progress events on stdout')
-    .addHelpText('after', '\nExit codes: 0 applied (or nothing to do), 1 error or a group failed, 3 invalid config, 4 lock held, 5 saved plan is stale, 130/143 stopped by SIGINT/SIGTERM (safely).');
+    .addHelpText('after', '\nExit codes: 0 applied (or nothing to do), 1 error or a group failed, 3 invalid config, 4 lock held, 5 saved plan is stale, 6 declined at the prompt, 130/143 stopped by SIGINT/SIGTERM (safely).');
   addConfigOption(cmd);
   cmd.action(async (planfile: string | undefined, opts: ApplyOptions, command: Command) => {
-    const { config } = loadConfigForCommand(opts, ctx);
-    let plan: Plan;
-    let hash: string;
-    let file: string | null = null;
-    if (planfile) {
-      file = path.resolve(ctx.cwd, planfile);
-      ({ plan, hash } = readPlanFile(file));
-    } else {
-      const fresh = await freshPlan(config, ctx, opts);
-      if (!fresh) return;
-      plan = fresh;
-      hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
-    }
-    const client = makeClient(config, ctx);
+    // With --json every error is also an NDJSON event (the top-level catch prints it on stderr as well).
     const sink = eventSink(ctx, Boolean(opts.json));
-    const stop = stopOnSignals((l) => ctx.stderr.write(`${l}\n`));
     try {
-      const { result } = await runApply({
-        config,
-        client,
-        plan,
-        planFile: file,
-        planHash: hash,
-        command: planfile ? `hashall apply ${planfile}` : 'hashall apply',
-        now: ctx.now,
-        emit: sink.emit,
-        recordTree: makeRecordTree(config, ctx),
-        onBoundary: crashHookFromEnv(ctx.env),
-        log: (l) => ctx.stderr.write(`hashall: ${l}\n`),
-        stop: stop.signal,
-      });
+      await applyAction(planfile, opts, command, ctx, sink);
+    } catch (err) {
       sink.end();
-      if (!opts.json) ctx.stdout.write(applySummary(result, stop.received()));
-      setExitCode(command, stop.exitCode() ?? (result.status === 'succeeded' ? 0 : 1));
-    } finally {
-      stop.dispose();
-      sink.end();
-      await client?.close();
+      sink.error(err);
+      throw err;
     }
   });
+}
+
+async function applyAction(planfile: string | undefined, opts: ApplyOptions, command: Command, ctx: CliContext, sink: EventSink): Promise<void> {
+  const { config, warnings } = loadConfigForCommand(opts, ctx);
+  for (const w of warnings) sink.json({ type: 'warning', message: formatConfigProblem(w) });
+  let plan: Plan;
+  let hash: string;
+  let file: string | null = null;
+  if (planfile) {
+    file = path.resolve(ctx.cwd, planfile);
+    ({ plan, hash } = readPlanFile(file));
+  } else {
+    const fresh = await freshPlan(config, ctx, opts, sink);
+    if (!fresh) return;
+    plan = fresh;
+    hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
+  }
+  const client = makeClient(config, ctx);
+  const stop = stopOnSignals((l) => ctx.stderr.write(`${l}\n`));
+  try {
+    const { result } = await runApply({
+      config,
+      client,
+      plan,
+      planFile: file,
+      planHash: hash,
+      command: planfile ? `hashall apply ${planfile}` : 'hashall apply',
+      now: ctx.now,
+      emit: sink.emit,
+      recordTree: makeRecordTree(config, ctx),
+      onBoundary: crashHookFromEnv(ctx.env),
+      log: sink.warn,
+      stop: stop.signal,
+    });
+    sink.end();
+    if (!opts.json) ctx.stdout.write(applySummary(result, stop.received()));
+    setExitCode(command, stop.exitCode() ?? (result.status === 'succeeded' ? 0 : 1));
+  } finally {
+    stop.dispose();
+    sink.end();
+    await client?.close();
+  }
 }
 
 /**
  * Apply without a plan file: finish or roll back an interrupted run first (its half state must not be planned
  * from), then plan afresh, show it, and ask. Returns null when there is nothing to do or the user declined.
  */
-async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOptions): Promise<Plan | null> {
+async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOptions, sink: EventSink): Promise<Plan | null> {
   if (!opts.autoApprove && !ctx.prompt) {
     throw new HashallError('refusing to apply without confirmation: there is no terminal to ask', {
       hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
@@ -87,26 +102,24 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   }
   const client: TorrentClient | null = makeClient(config, ctx);
   try {
-    const sink = eventSink(ctx, Boolean(opts.json));
-    await runRecover({ config, client, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: (l) => ctx.stderr.write(`hashall: ${l}\n`) });
+    await runRecover({ config, client, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn });
     sink.end();
   } finally {
     await client?.close();
   }
-  const plan = await makePlan(config, ctx, { refresh: true });
-  const text = renderPlanText(plan, { color: ctx.color });
-  if (opts.json) ctx.stderr.write(text);
-  else ctx.stdout.write(text);
+  // With --json the plan is not printed (stderr carries only warnings and errors): `hashall plan --json` shows it.
+  const plan = await makePlan(config, ctx, { refresh: true, out: opts.json ? { info: sink.info, progress: false } : undefined });
+  if (!opts.json) ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
   if (!hasChanges(plan)) {
     // Scripts reading NDJSON still get one line saying why nothing ran.
-    if (opts.json) ctx.stdout.write(JSON.stringify({ type: 'no-changes', summary: summaryLine(plan) }) + '\n');
+    sink.json({ type: 'no-changes', summary: summaryLine(plan) });
     return null;
   }
+  sink.json({ type: 'plan', summary: summaryLine(plan), groups: plan.groups.filter((g) => ACTIONABLE.has(g.action)).length });
   if (opts.autoApprove) return plan;
   const answer = await ctx.prompt!('\nApply these changes? Only "yes" is accepted: ');
   if (answer.trim() !== 'yes') {
-    ctx.stderr.write('apply cancelled; nothing was changed\n');
-    return null;
+    throw new HashallError('apply cancelled; nothing was changed', { exitCode: ExitCode.Cancelled, hint: 'only "yes" applies the plan' });
   }
   return plan;
 }

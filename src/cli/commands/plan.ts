@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { setExitCode } from '../exit.js';
-import { refresh } from '../refresh.js';
+import { refresh, type RefreshOutput } from '../refresh.js';
 import { openCatalog } from '../../catalog/db.js';
 import { readSnapshot, type SnapshotReadStats } from '../../catalog/snapshot.js';
 import { clientFromConfig } from '../../clients/from-config.js';
@@ -29,7 +29,8 @@ export interface PlanOpts extends ConfigOptionValues {
 const SUMMARY_HINT_AT = 1000;
 
 /** Refresh (unless told not to) and compute a plan; the shared front half of `plan` and `apply` without a file. */
-export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { refresh: boolean }): Promise<Plan> {
+export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { refresh: boolean; out?: RefreshOutput }): Promise<Plan> {
+  const out: RefreshOutput = opts.out ?? { info: (line) => void ctx.stderr.write(line + '\n'), progress: ctx.interactive };
   const catalog = openCatalog(config.catalog);
   try {
     if (opts.refresh) {
@@ -40,7 +41,7 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await refresh(catalog, config, client, ctx, ac.signal);
+        await refresh(catalog, config, client, ctx, ac.signal, out);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -51,9 +52,9 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
     const stats: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
     const snapshot = readSnapshot(catalog, config, { planner: snapshotPlanner(config, now), stats });
     if (stats.computed >= SUMMARY_HINT_AT) {
-      ctx.stderr.write(
+      out.info(
         `note: the catalog changed since the last sync, so ${stats.computed} of ${stats.payloads} payloads were read file by file; ` +
-          '`hashall sync` (or a plan with refresh) stores their summaries and makes the next plan fast\n',
+          '`hashall sync` (or a plan with refresh) stores their summaries and makes the next plan fast',
       );
     }
     // Needs-attention and unfinished runs come first in the plan, and block the groups touching their paths.

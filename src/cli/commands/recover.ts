@@ -29,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
         now: ctx.now,
         emit: sink.emit,
         recordTree: makeRecordTree(config, ctx),
-        log: (l) => ctx.stderr.write(`hashall: ${l}\n`),
+        log: sink.warn,
       });
       if (opts.json) ctx.stdout.write(JSON.stringify({ recovered: out }, null, 2) + '\n');
       else if (!out.length) ctx.stdout.write('nothing to recover: no interrupted run on this host\n');

@@ -95,7 +95,8 @@ describe('plan → apply → plan on the demo world', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/no terminal to ask/);
     const declined = await hashallAnswering('no', 'apply');
-    expect(declined.code, declined.stderr).toBe(0);
+    // Declining is not success: a distinct, documented exit code.
+    expect(declined.code, declined.stderr).toBe(6);
     expect(declined.stdout).toContain('Plan: 2 to move');
     expect(declined.stderr).toContain('apply cancelled');
     expect([contentTree(world.stash), contentTree(world.pool)]).toEqual(before);
@@ -104,8 +105,14 @@ describe('plan → apply → plan on the demo world', () => {
   it('applies a saved plan: data on pool, torrents seeding from pool, library link intact, duplicates linked', async () => {
     const planFile = path.join(world.base, 'plan-1.json');
     expect((await hashall('plan', '--out', planFile)).code).toBe(0);
-    const r = await hashall('apply', planFile, '--auto-approve');
+    const r = await hashall('apply', planFile, '--auto-approve', '--json');
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    // --json: events on stdout only; the wait for each repointed torrent's recheck is visible as progress events.
+    expect(r.stderr).toBe('');
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; torrentHash?: string; progress?: number });
+    const rechecked = new Set(events.filter((e) => e.type === 'recheck-progress').map((e) => e.torrentHash));
+    for (const key of ['old', 'show', 'xseed', 'album'] as const) expect(rechecked.has(world.torrents[key].infoHash), key).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'run-done', status: 'succeeded' });
 
     const t = await torrents();
     for (const key of ['old', 'show', 'xseed', 'album'] as const) {
@@ -138,8 +145,10 @@ describe('plan → apply → plan on the demo world', () => {
     const again = await hashall('apply', '--auto-approve');
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^No changes\./m);
+    // The README's cron line on a quiet night: NDJSON on stdout, nothing at all on stderr.
     const json = await hashall('apply', '--auto-approve', '--json');
     expect(json.code, json.stderr).toBe(0);
+    expect(json.stderr).toBe('');
     const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: string });
     expect(lines.at(-1)).toMatchObject({ type: 'no-changes' });
     expect(lines.at(-1)?.summary).toMatch(/^No changes\./);

@@ -66,6 +66,19 @@ describe('hashall validate', () => {
     expect(missing.stderr).toContain(`${empty}/hashall.yaml:1:1: error: config file not found`);
     expect(missing.stderr).toContain('hashall init');
   });
+
+  it('a command without its config says so once, with the hint; apply --json also puts the error in the NDJSON stream', async () => {
+    const empty = tempDir();
+    const plan = await runCli(['plan'], { env: { HOME: '/root' }, cwd: empty });
+    expect(plan.code).toBe(3);
+    expect(plan.stderr).toBe(`hashall: config file not found: ${empty}/hashall.yaml\n  hint: run \`hashall init\` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG\n`);
+    const apply = await runCli(['apply', '--auto-approve', '--json'], { env: { HOME: '/root' }, cwd: empty });
+    expect(apply.code).toBe(3);
+    expect(apply.stderr).toBe(plan.stderr);
+    expect(apply.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { type: 'error', message: `config file not found: ${empty}/hashall.yaml`, hint: expect.stringContaining('hashall init'), exitCode: 3, problems: [] },
+    ]);
+  });
 });
 
 describe('hashall init', () => {

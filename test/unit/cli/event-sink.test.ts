@@ -1,0 +1,67 @@
+// The apply event sink: speed and ETA on the copy bar and a recheck line (terminal only), NDJSON-only stdout with --json.
+import { describe, expect, it } from 'vitest';
+import { eventSink } from '../../../src/cli/apply-support.js';
+import type { CliContext } from '../../../src/cli/context.js';
+import type { ApplyEvent } from '../../../src/apply/events.js';
+import { HashallError } from '../../../src/errors.js';
+
+function ctxAt(clock: { t: number }, interactive: boolean) {
+  const out = { stdout: '', stderr: '' };
+  const ctx: CliContext = {
+    stdout: { write: (s: string) => (out.stdout += s) },
+    stderr: { write: (s: string) => (out.stderr += s) },
+    env: {},
+    cwd: '/',
+    now: () => clock.t,
+    interactive,
+    color: false,
+    prompt: null,
+  };
+  return { ctx, out };
+}
+
+const MiB = 1024 * 1024;
+const copy = (groupBytes: number): ApplyEvent => ({ type: 'copy-progress', runId: 'r', groupId: 'g1', file: 'a.mkv', bytes: groupBytes, totalBytes: 600 * MiB, groupBytes, groupTotal: 600 * MiB });
+const recheck = (progress: number, elapsedMs: number): ApplyEvent => ({ type: 'recheck-progress', runId: 'r', groupId: 'g1', step: 2, torrentHash: 'ab'.repeat(20), torrentName: 'Big\x1b[2J.Movie', progress, state: 'checkingUP', elapsedMs });
+
+describe('eventSink', () => {
+  it('on a terminal the copy bar shows speed and time left once a second of copying is measured', () => {
+    const clock = { t: 0 };
+    const { ctx, out } = ctxAt(clock, true);
+    const sink = eventSink(ctx, false);
+    sink.emit(copy(0));
+    clock.t = 2000;
+    sink.emit(copy(200 * MiB));
+    expect(out.stderr.split('\r\x1b[K').at(-1)).toBe(`  [##########                    ]  33% 200.0 MiB / 600.0 MiB  100.0 MiB/s  ETA 4s`);
+    clock.t = 2500;
+    sink.emit(recheck(0.425, 95_000));
+    expect(out.stderr.split('\r\x1b[K').at(-1)).toBe('  waiting for Big\\x1b[2J.Movie to recheck: 42.5% (checkingUP, 1m 35s so far)');
+    sink.end();
+    expect(out.stdout).toBe('');
+  });
+
+  it('without a terminal there is no progress at all; with --json the recheck is an event every 5 s and errors are events too', () => {
+    const clock = { t: 0 };
+    const quiet = ctxAt(clock, false);
+    const human = eventSink(quiet.ctx, false);
+    human.emit(copy(1));
+    human.emit(recheck(0.5, 1000));
+    expect(quiet.out).toEqual({ stdout: '', stderr: '' });
+
+    const j = ctxAt(clock, false);
+    const sink = eventSink(j.ctx, true);
+    for (let i = 0; i <= 12; i++) {
+      clock.t = i * 1000;
+      sink.emit(recheck(i / 12, i * 1000));
+    }
+    const lines = j.out.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; progress: number; elapsedMs: number });
+    expect(lines.map((l) => l.elapsedMs)).toEqual([0, 5000, 10000, 12000]);
+    sink.info('refresh: scanned 3 root(s)');
+    sink.error(new HashallError('lock held', { exitCode: 4, hint: 'wait' }));
+    expect(j.out.stderr).toBe('');
+    expect(j.out.stdout.trim().split('\n').slice(-2).map((l) => JSON.parse(l))).toEqual([
+      { type: 'info', message: 'refresh: scanned 3 root(s)' },
+      { type: 'error', message: 'lock held', hint: 'wait', exitCode: 4 },
+    ]);
+  });
+});
