@@ -92,7 +92,8 @@ describe('lock', () => {
 
     const ok = await runCli(['apply', planFile, '--config', cfg, '--json']);
     expect(ok.code, ok.stderr).toBe(0);
-    const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; runId: string });
+    // Config warnings come first (they are also on stderr); then the run's events.
+    const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; runId: string }).filter((e) => e.type !== 'warning');
     expect(events[0]!.type).toBe('run-start');
     expect(events.at(-1)).toMatchObject({ type: 'run-done', status: 'succeeded' });
     expect(hashTreeSync(dst)).toEqual(hashTreeSync(src));
