@@ -60,7 +60,7 @@ export async function sweepTempFiles(deps: PurgeDeps): Promise<PurgeOutcome[]> {
     const report = (o: PurgeOutcome): void => {
       out.push(o);
       deps.emit({ type: 'trash', runId: deps.runId, action: o.action, path: o.path, files: o.files, bytes: o.bytes, message: o.reason });
-      if (ownRecord && o.action !== 'kept') journal.addRunNote(deps.runId, `temp sweep: ${o.reason}`);
+      if (ownRecord && o.action !== 'kept') journal.addRunNote(deps.runId, `temp sweep: ${o.action} ${o.path}: ${o.reason}`);
     };
     let mount: HeldDir | null = null;
     let dir: HeldDir | null = null;
@@ -77,7 +77,7 @@ export async function sweepTempFiles(deps: PurgeDeps): Promise<PurgeOutcome[]> {
       else if (deps.now() - st.ctimeMs < QUIET_MS) keep(`it changed less than an hour ago (another process may be writing it)`);
       else {
         await deps.fs.unlink(`${dir.path}/${name}`);
-        report({ ...base, bytes: st.size, action: 'removed', reason: `removed ${abs} (${st.size} bytes): a temp file of ${run ? `run ${runId} (${run.status})` : `run ${runId}, which the catalog does not know (lost or re-created catalog)`}` });
+        report({ ...base, bytes: st.size, action: 'removed', reason: `a leftover temp file of ${run ? `run ${runId} (${run.status})` : `run ${runId}, which the catalog does not know (lost or re-created catalog)`}` });
       }
     } catch (err) {
       report({ ...base, action: 'failed', reason: `cannot judge ${abs}: ${errorText(err)}; it stays` });

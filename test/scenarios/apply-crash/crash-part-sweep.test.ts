@@ -5,7 +5,8 @@ import { chownSync, existsSync, renameSync, rmSync, symlinkSync, writeFileSync }
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApplyEvent } from '../../../src/apply/events.js';
-import { runRecover } from '../../../src/apply/run-apply.js';
+import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { getRun } from '../../../src/apply/run-store.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { scanRoots } from '../../../src/catalog/scanner.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
@@ -31,7 +32,7 @@ function killedMove(w: ApplyWorld, n: number): boolean {
 }
 
 describe('a .part left by kill -9, the catalog then lost', () => {
-  it('is removed by recover after a rescan; look-alikes, foreign-owned and young files stay', async () => {
+  it('is removed by the next apply after a rescan (recover keeps it while young); look-alikes and foreign-owned files stay', async () => {
     let w: ApplyWorld | null = null;
     let part: string | undefined;
     for (let n = 1; n <= 20 && !part; n++) {
@@ -75,13 +76,18 @@ describe('a .part left by kill -9, the catalog then lost', () => {
       expect(young[1]!.message).toMatch(/owned by uid 65534, not by hashall's user \(uid 0\)/);
       expect(existsSync(part!)).toBe(true);
 
-      // Later: the kill -9's own temp file goes; nothing else does.
-      const later = await recover(Date.now() + 2 * HOUR);
+      // Later, at the next cron apply: the kill -9's own temp file goes (noted on the run record); nothing else does.
+      const events: ApplyEvent[] = [];
+      const now = Date.now() + 2 * HOUR;
+      const applied = await runApply({ config: world.config, client: null, now: () => now, catalog: world.catalog, command: 'test apply', plan: makePlan(world, []), planFile: null, planHash: null, emit: (e) => events.push(e) });
+      expect(applied.result.status).toBe('succeeded');
+      const later = events.filter((e): e is Extract<ApplyEvent, { type: 'trash' }> => e.type === 'trash');
       expect(later.map((e) => [path.basename(e.path), e.action])).toEqual([
         [path.basename(part!), 'removed'],
         [path.basename(foreign), 'kept'],
       ]);
-      expect(later[0]!.message).toMatch(new RegExp(`a temp file of run ${runId}, which the catalog does not know`));
+      expect(later[0]!.message).toMatch(new RegExp(`a leftover temp file of run ${runId}, which the catalog does not know`));
+      expect(getRun(world.catalog.db, applied.result.runId)!.notes.join('\n')).toContain(`temp sweep: removed ${part!}: a leftover temp file of run ${runId}`);
       expect(existsSync(part!)).toBe(false);
       const { [path.relative(world.pool, part!)]: gone, ...poolRest } = before.pool;
       expect(gone).toBeDefined();
