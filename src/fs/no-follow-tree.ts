@@ -6,7 +6,7 @@
 import { constants, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { FsError, errnoCode } from '../errors.js';
-import { bytesToPathText } from './path-encoding.js';
+import { bytesToPathText, fsPathArg } from './path-encoding.js';
 
 export interface Identity {
   dev: number;
@@ -177,8 +177,9 @@ export async function namesIn(dir: HeldDir): Promise<Buffer[]> {
 }
 
 /**
- * Walk down `rel` (slash-separated, no `..`) from a held directory, opening each component O_NOFOLLOW on the same
- * device. Returns the innermost directory; the caller closes it (intermediates are closed here).
+ * Walk down `rel` (slash-separated catalog path text, no `..`: a name that is not UTF-8 is opened as its raw bytes,
+ * see path-encoding.ts) from a held directory, opening each component O_NOFOLLOW on the same device. Returns the
+ * innermost directory; the caller closes it (intermediates are closed here).
  */
 export async function openDirUnder(base: HeldDir, rel: string): Promise<HeldDir> {
   const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
@@ -186,7 +187,7 @@ export async function openDirUnder(base: HeldDir, rel: string): Promise<HeldDir>
   let cur = base;
   try {
     for (const part of parts) {
-      const next = await openChildDir(cur, part);
+      const next = await openChildDir(cur, fsPathArg(part));
       if (cur !== base) await cur.close();
       cur = next;
     }
@@ -319,8 +320,9 @@ async function walk(base: HeldDir, rel: string, opts: RemoveOptions & { remove: 
   const max = opts.maxEntries ?? 1_000_000;
   const hooks = opts.hooks ?? {};
   const parentRel = path.posix.dirname(rel);
-  const leaf = path.posix.basename(rel);
-  if (!leaf || leaf === '.' || leaf === '..') throw new UnsafeTreeError('not-directory', `${rel}: not a name under ${base.label}`, { path: rel });
+  const leafText = path.posix.basename(rel);
+  const leaf = fsPathArg(leafText);
+  if (!leafText || leafText === '.' || leafText === '..') throw new UnsafeTreeError('not-directory', `${rel}: not a name under ${base.label}`, { path: rel });
   const frames: Frame[] = [];
   const entries: TreeEntry[] = [];
   let parent: HeldDir;
@@ -334,7 +336,7 @@ async function walk(base: HeldDir, rel: string, opts: RemoveOptions & { remove: 
     if (parent.dev !== base.dev) throw new UnsafeTreeError('device', `${parent.label} is on another filesystem; never crossed`, { path: parent.label });
     const top = await lstatAt(parent, leaf);
     if (!top) return { found: false, entries };
-    const label = `${parent.label}/${leaf}`;
+    const label = `${parent.label}/${leafText}`;
     if (opts.expect && !sameIdentity(top, opts.expect)) {
       throw new UnsafeTreeError('identity', `${label} is not what hashall put there (device ${top.dev} inode ${top.ino}, recorded ${opts.expect.dev}/${opts.expect.ino}); it is kept`, {
         path: label,

@@ -1,7 +1,7 @@
 // A .part left by a kill -9 mid-copy, whose catalog (and journal) was then lost: after a rescan, recover removes exactly hashall's own temp files and nothing else.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApplyEvent } from '../../../src/apply/events.js';
@@ -117,6 +117,26 @@ describe('a .part left by kill -9, the catalog then lost', () => {
       expect(sweep.map((e) => e.action)).toEqual(['failed']);
       expect(sweep[0]!.message).toMatch(/symbolic link; hashall never follows it/);
       expect(hashTreeSync(victim)).toEqual(before);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('a .part in a directory whose name is not UTF-8 is found and removed by its bytes', async () => {
+    const w = makeApplyWorld();
+    try {
+      const runId = '20261130T120000Z-beef';
+      const dir = Buffer.concat([Buffer.from(path.join(w.pool, 'seeding', 'movies') + '/'), Buffer.from([0x4d, 0xe9, 0x6c, 0x61])]); // "Méla" in latin-1
+      mkdirSync(dir, { recursive: true });
+      const part = Buffer.concat([dir, Buffer.from(`/.hashall-${runId}-g2-0-1.part`)]);
+      writeFileSync(part, bytesFor('part', 500));
+      writeFileSync(Buffer.concat([dir, Buffer.from('/keep.bin')]), bytesFor('keep', 500));
+      await scanRoots(w.catalog, [{ path: path.join(w.pool, 'seeding'), kind: 'seeding' }], { drift: 'metadata', filesystems: w.config.filesystems, now: () => Date.now(), hashWorkers: 1 });
+      const events: ApplyEvent[] = [];
+      await runRecover({ config: w.config, client: null, now: () => Date.now() + 2 * HOUR, catalog: w.catalog, command: 'test recover', emit: (e) => events.push(e) });
+      expect(events.filter((e) => e.type === 'trash').map((e) => (e as { action: string }).action)).toEqual(['removed']);
+      expect(existsSync(part)).toBe(false);
+      expect(existsSync(Buffer.concat([dir, Buffer.from('/keep.bin')]))).toBe(true);
     } finally {
       w.cleanup();
     }
