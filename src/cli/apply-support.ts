@@ -1,8 +1,6 @@
-// Shared wiring for apply/recover commands: the client from config, the catalog refresher, and the event sink (NDJSON or human).
+// Shared wiring for apply/recover commands: the catalog refresher, and the event sink (NDJSON or human).
 import type { CliContext } from './context.js';
 import type { HashallConfig } from '../config/types.js';
-import type { TorrentClient } from '../clients/types.js';
-import { createQbittorrentClient } from '../clients/qbittorrent/client.js';
 import { scanRoots } from '../catalog/scanner.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
@@ -11,12 +9,6 @@ import type { RunResult } from '../apply/executor.js';
 import { formatBytes } from '../render/format-bytes.js';
 import { printable } from '../render/escape.js';
 import { ConfigError, ExitCode, HashallError, type ConfigProblem } from '../errors.js';
-
-export function makeClient(config: HashallConfig, ctx: CliContext): TorrentClient | null {
-  if (!config.client) return null;
-  const c = config.client;
-  return createQbittorrentClient({ url: c.url, username: c.username, password: c.password ? () => c.password!.reveal() : null, timeoutMs: c.timeoutMs, now: ctx.now });
-}
 
 /** Refresh the catalog under a root after a group changed it (the scanner's incremental scan). */
 export function makeRecordTree(config: HashallConfig, ctx: CliContext): RecordTree {

@@ -69,7 +69,8 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
     }
     if (t.phase === 'moving') return false;
     // A check too quick to be seen still shows when it changed the progress (found data, or lost it).
-    const checked = sawChecking || t.progress !== before.progress;
+    // …or the client's own flag turned from unchecked to checked (rTorrent's d.is_hash_checked after a close).
+    const checked = sawChecking || t.progress !== before.progress || (before.verified === false && t.verified === true);
     if (!checked) return false;
     if (SETTLED_COMPLETE.includes(t.phase) && t.progress >= 1) return true;
     const incomplete = t.progress < 1 && (t.phase === 'paused-incomplete' || t.phase === 'downloading');

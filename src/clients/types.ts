@@ -37,6 +37,11 @@ export interface ClientTorrent {
   completionOn: number | null; // epoch seconds
   seedingTimeSec: number;
   tracker: string | null;
+  /**
+   * False while the client says the data has not been hash-checked since the torrent was (re)opened (rTorrent after
+   * d.close); its turning true proves a recheck ran. Absent where the client has no such flag.
+   */
+  verified?: boolean;
 }
 
 export interface ClientTorrentFile {

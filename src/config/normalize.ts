@@ -1,6 +1,6 @@
 // Turns schema-valid hashall.yaml data into the normalized HashallConfig: units, defaults, paths, secrets (pure).
 import path from 'node:path';
-import type { CategoryConfig, FilesystemConfig, HashallConfig, PathMap, PlacementRule, RuleMatch, Secret } from './types.js';
+import type { CategoryConfig, ClientType, FilesystemConfig, HashallConfig, PathMap, PlacementRule, RuleMatch, Secret } from './types.js';
 import type { RawProblem } from './problem.js';
 import { parseDuration, parseSize } from './units.js';
 import { expandTemplate, templateVariables } from './interpolate.js';
@@ -35,7 +35,7 @@ export interface RawConfig {
   filesystems: Record<string, { path: string; aliases?: string[] }>;
   seeding?: Record<string, string[]>;
   libraries?: string[];
-  client?: { type: 'qbittorrent'; url: string; username?: string; password?: string; timeout?: string | number; pathMaps?: { client: string; host: string }[] };
+  client?: { type?: ClientType; url: string; username?: string; password?: string; timeout?: string | number; pathMaps?: { client: string; host: string }[] };
   categories?: Record<string, { path: string; place?: string }>;
   placement?: { default?: string; rules?: { name: string; match: Record<string, unknown>; place: string }[] };
   dedupe?: { filesystems?: string[]; minSize?: string | number };
@@ -138,8 +138,12 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
         problems.push({ severity: 'warning', path: ['client', 'password'], message: 'password is written in clear text', hint: 'write password: ${QBT_PASSWORD} and set that environment variable' });
       }
     }
+    const type: ClientType = c.type ?? 'qbittorrent';
+    if (c.url.startsWith('scgi:') && type !== 'rtorrent') {
+      problems.push({ severity: 'error', path: ['client', 'url'], message: `an scgi:// URL is for rTorrent, but the client type is ${type}`, hint: 'set client.type: rtorrent, or give the http(s) URL of the client' });
+    }
     client = {
-      type: c.type,
+      type,
       url: c.url.replace(/\/+$/, ''),
       username: c.username ?? null,
       password,

@@ -26,9 +26,12 @@ export interface PathMap {
   host: string;
 }
 
+export type ClientType = 'qbittorrent' | 'transmission' | 'rtorrent';
+
+/** One client instance's settings (today the single `client:`; a later `clients:` map holds one per name). */
 export interface ClientConfig {
-  type: 'qbittorrent';
-  /** Base URL of the Web UI, e.g. `http://127.0.0.1:8080`. */
+  type: ClientType;
+  /** Web UI base URL (qBittorrent), RPC URL (Transmission), `scgi://…` or `http(s)://…/RPC2` (rTorrent). */
   url: string;
   username: string | null;
   password: Secret | null;

@@ -16,7 +16,8 @@ import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { TorrentClient } from '../../clients/types.js';
 import { makePlan } from './plan.js';
-import { applySummary, eventSink, makeClient, makeRecordTree, type EventSink } from '../apply-support.js';
+import { applySummary, eventSink, makeRecordTree, type EventSink } from '../apply-support.js';
+import { optionalClient } from '../../clients/from-config.js';
 import { stopOnSignals } from '../stop-signals.js';
 
 const ACTIONABLE = new Set(['move', 'reuse', 'dedupe', 'retire']);
@@ -63,7 +64,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
     plan = fresh;
     hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
   }
-  const client = makeClient(config, ctx);
+  const client = optionalClient(config, { now: ctx.now });
   const stop = stopOnSignals((l) => ctx.stderr.write(`${l}\n`));
   try {
     const { result } = await runApply({
@@ -100,7 +101,7 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
       hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
     });
   }
-  const client: TorrentClient | null = makeClient(config, ctx);
+  const client: TorrentClient | null = optionalClient(config, { now: ctx.now });
   try {
     await runRecover({ config, client, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn });
     sink.end();

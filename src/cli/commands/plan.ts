@@ -7,7 +7,7 @@ import { setExitCode } from '../exit.js';
 import { refresh, type RefreshOutput } from '../refresh.js';
 import { openCatalog } from '../../catalog/db.js';
 import { readSnapshot, type SnapshotReadStats } from '../../catalog/snapshot.js';
-import { clientFromConfig } from '../../clients/from-config.js';
+import { optionalClient } from '../../clients/from-config.js';
 import type { HashallConfig } from '../../config/types.js';
 import { buildPlan, hasChanges } from '../../plan/build.js';
 import { snapshotPlanner } from '../../plan/needs.js';
@@ -34,7 +34,7 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
   const catalog = openCatalog(config.catalog);
   try {
     if (opts.refresh) {
-      const client = config.client ? clientFromConfig(config) : null;
+      const client = optionalClient(config);
       // Ctrl-C / SIGTERM stop the scan between batches, so its session is marked interrupted, not left running.
       const ac = new AbortController();
       const onSignal = (): void => ac.abort();

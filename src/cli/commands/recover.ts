@@ -4,7 +4,8 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { setExitCode } from '../exit.js';
 import { runRecover } from '../../apply/run-apply.js';
-import { eventSink, makeClient, makeRecordTree } from '../apply-support.js';
+import { eventSink, makeRecordTree } from '../apply-support.js';
+import { optionalClient } from '../../clients/from-config.js';
 import { printable } from '../../render/escape.js';
 
 interface RecoverOptions extends ConfigOptionValues {
@@ -19,7 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
   addConfigOption(cmd);
   cmd.action(async (opts: RecoverOptions, command: Command) => {
     const { config } = loadConfigForCommand(opts, ctx);
-    const client = makeClient(config, ctx);
+    const client = optionalClient(config, { now: ctx.now });
     const sink = eventSink(ctx, false);
     try {
       const out = await runRecover({

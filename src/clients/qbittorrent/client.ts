@@ -1,5 +1,6 @@
 // TorrentClient for qBittorrent 4.x/5.x over the Web API v2: version detection, reads, mutations, polling.
 import { ClientError, HashallError } from '../../errors.js';
+import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
 import { isRunningState, phaseOfState } from './states.js';
 import { QbtTransport, type ApiRequest, type TransportOptions } from './transport.js';
@@ -15,8 +16,6 @@ export interface QbittorrentClient extends TorrentClient {
   /** True when the Web API is 2.11+ (qBittorrent 5.x: stop/start instead of pause/resume). */
   usesStopStart(): Promise<boolean>;
 }
-
-const HASH_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
 /** Parse `2.8.19` into comparable numbers; null when it is not a dotted version. */
 export function parseApiVersion(text: string): number[] | null {
@@ -34,16 +33,9 @@ export function apiAtLeast(version: readonly number[], min: readonly number[]): 
   return true;
 }
 
+/** Validated, lower-cased and joined with `|` as the Web API wants them. */
 function checkHashes(hashes: readonly string[]): string {
-  for (const h of hashes) {
-    if (!HASH_RE.test(h)) {
-      // Never let "all" or an empty string through: qBittorrent would apply the mutation to every torrent.
-      throw new HashallError(`not an info-hash: ${JSON.stringify(h).slice(0, 80)}`, {
-        hint: 'pass 40 (v1) or 64 (v2) hex characters',
-      });
-    }
-  }
-  return hashes.map((h) => h.toLowerCase()).join('|');
+  return checkInfoHashes(hashes).join('|');
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -189,22 +181,8 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
     return tags.map((t) => t.trim()).join(',');
   }
 
-  async function waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent> {
-    const interval = Math.max(10, w.intervalMs ?? 100);
-    const start = now();
-    const maxPolls = Math.ceil(w.timeoutMs / interval) + 2;
-    let last: ClientTorrent | null = null;
-    for (let i = 0; i < maxPolls; i++) {
-      last = await getTorrent(hash);
-      if (last && predicate(last)) return last;
-      if (now() - start >= w.timeoutMs) break;
-      await sleep(interval);
-    }
-    const seen = last ? `last seen ${last.rawState}, progress ${last.progress}, save path ${last.savePath}` : 'the client does not list it';
-    throw new ClientError('timeout', `gave up after ${w.timeoutMs} ms waiting for ${w.what ?? 'a condition'} on torrent ${hash.toLowerCase()} (${seen})`, {
-      hint: 'qBittorrent may be busy (checking queue) or did not act on the request; look at its log',
-    });
-  }
+  const waitFor = (hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent> =>
+    pollTorrent({ get: getTorrent, now, sleep, app: 'qBittorrent' }, hash, predicate, w);
 
   return {
     version,

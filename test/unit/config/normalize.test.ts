@@ -112,6 +112,19 @@ safety:
     expect(r.warnings.map((w) => `${w.line}:${w.col} ${w.message}`)).toContain('7:13 password is written in clear text');
   });
 
+  it('client.type defaults to qbittorrent (configs written before other clients keep working); transmission and rtorrent are accepted', () => {
+    expect(checkText(minimal + 'client:\n  url: http://h:1\n').config?.client?.type).toBe('qbittorrent');
+    expect(checkText(minimal + 'client:\n  type: transmission\n  url: http://h:9091/transmission/rpc\n').config?.client).toMatchObject({ type: 'transmission', url: 'http://h:9091/transmission/rpc' });
+    expect(checkText(minimal + 'client:\n  type: rtorrent\n  url: scgi:///run/rtorrent/rpc.sock\n').config?.client).toMatchObject({ type: 'rtorrent', url: 'scgi:///run/rtorrent/rpc.sock' });
+    const bad = checkText(minimal + 'client:\n  type: deluge\n  url: http://h:1\n');
+    expect(bad.errors.map((e) => e.path)).toEqual(['client.type']);
+  });
+
+  it('an scgi:// URL with a client type other than rtorrent is an error at client.url', () => {
+    const r = checkText(minimal + 'client:\n  url: scgi:///run/rtorrent/rpc.sock\n');
+    expect(r.errors.map((e) => `${e.line}:${e.col} ${e.path} ${e.message}`)).toEqual(['5:8 client.url an scgi:// URL is for rTorrent, but the client type is qbittorrent']);
+  });
+
   it('rejects a category path that is absolute or climbs out of the seeding root', () => {
     const r = checkText(minimal + 'categories:\n  a: { path: /abs }\n  b: { path: x/../../y }\n');
     expect(r.errors.map((e) => `${e.line}:${e.col} ${e.path}`)).toEqual(['5:14 categories.a.path', '6:14 categories.b.path']);

@@ -7,7 +7,7 @@ import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import { snapshotPlanner } from '../../../src/plan/needs.js';
 import { syncTorrents } from '../../../src/catalog/sync.js';
 import { clientFromConfig } from '../../../src/clients/from-config.js';
-import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { buildPlan } from '../../../src/plan/build.js';
 import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
@@ -35,7 +35,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
   let sb: QbtSandbox;
   let config: HashallConfig;
   let catalog: CatalogDb;
-  let client: QbittorrentClient;
+  let client: TorrentClient;
   const t = {} as Record<'film' | 'show' | 'album' | 'albumX' | 'doc' | 'old' | 'gone' | 'partial' | 'stray', MadeTorrent>;
   let elsewhere: string;
 

@@ -1,0 +1,44 @@
+// Client-neutral helpers for adapters: info-hash validation and a bounded poll of one torrent (waitFor).
+import { ClientError, HashallError } from '../errors.js';
+import type { ClientTorrent, WaitOptions } from './types.js';
+
+const HASH_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * Lower-case hashes, or throw on anything that is not one: an empty or "all" selector makes qBittorrent and
+ * Transmission apply a mutation to every torrent.
+ */
+export function checkInfoHashes(hashes: readonly string[]): string[] {
+  for (const h of hashes) {
+    if (!HASH_RE.test(h)) throw new HashallError(`not an info-hash: ${JSON.stringify(h).slice(0, 80)}`, { hint: 'pass 40 (v1) or 64 (v2) hex characters' });
+  }
+  return hashes.map((h) => h.toLowerCase());
+}
+
+export interface PollDeps {
+  get(hash: string): Promise<ClientTorrent | null>;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Who is polled, for the timeout message (e.g. `Transmission`). */
+  app: string;
+  /** Upper bound on the poll interval (a client whose transitions are brief needs quick polls). */
+  maxIntervalMs?: number;
+}
+
+/** Poll one torrent until `predicate` holds; throws ClientError('timeout') naming what did not happen. Bounded in time and count. */
+export async function pollTorrent(d: PollDeps, hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent> {
+  const interval = Math.min(d.maxIntervalMs ?? Infinity, Math.max(10, w.intervalMs ?? 100));
+  const start = d.now();
+  const maxPolls = Math.ceil(w.timeoutMs / interval) + 2;
+  let last: ClientTorrent | null = null;
+  for (let i = 0; i < maxPolls; i++) {
+    last = await d.get(hash);
+    if (last && predicate(last)) return last;
+    if (d.now() - start >= w.timeoutMs) break;
+    await d.sleep(interval);
+  }
+  const seen = last ? `last seen ${last.rawState}, progress ${last.progress}, save path ${last.savePath}` : 'the client does not list it';
+  throw new ClientError('timeout', `gave up after ${w.timeoutMs} ms waiting for ${w.what ?? 'a condition'} on torrent ${hash.toLowerCase()} (${seen})`, {
+    hint: `${d.app} may be busy (check queue) or did not act on the request; look at its log`,
+  });
+}

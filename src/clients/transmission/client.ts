@@ -1,0 +1,259 @@
+// TorrentClient for transmission-daemon (RPC 15+, Transmission 2.9x–4.x): 409 session handshake, basic auth, reads, repoint without moving.
+import { ClientError, HashallError } from '../../errors.js';
+import { checkInfoHashes, pollTorrent } from '../poll.js';
+import { redactUrl } from '../qbittorrent/transport.js';
+import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
+import { phaseOfTransmission, rawStateOf } from './states.js';
+
+export interface TransmissionClientOptions {
+  /** RPC URL: `http://host:9091/transmission/rpc` (a bare `http://host:9091` gets that path). */
+  url: string;
+  username?: string | null;
+  /** Read per request (basic auth); never stored, logged or put into a message. */
+  password?: (() => string) | null;
+  timeoutMs: number;
+  attempts?: number;
+  backoffMs?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** Labels exist from RPC 16 (Transmission 3.00). */
+const LABELS_RPC = 16;
+const BASE_FIELDS = ['hashString', 'name', 'downloadDir', 'status', 'error', 'errorString', 'percentDone', 'leftUntilDone', 'totalSize', 'addedDate', 'doneDate', 'secondsSeeding', 'trackers'];
+
+function rpcUrl(raw: string): URL {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch (cause) {
+    throw new ClientError('protocol', `Transmission URL is not a valid URL: ${redactUrl(raw)}`, { cause, hint: 'set client.url to http://127.0.0.1:9091/transmission/rpc' });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ClientError('protocol', `Transmission URL must be http or https, got ${u.protocol}`, { hint: 'set client.url to http://127.0.0.1:9091/transmission/rpc' });
+  u.username = '';
+  u.password = '';
+  u.hash = '';
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/transmission/rpc';
+  return u;
+}
+
+type Obj = Record<string, unknown>;
+
+function num(o: Obj, k: string, what: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ClientError('protocol', `Transmission ${what}: field "${k}" is ${v === undefined ? 'missing' : `a ${typeof v}`}, expected a number`);
+  return v;
+}
+
+function str(o: Obj, k: string, what: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') throw new ClientError('protocol', `Transmission ${what}: field "${k}" is ${v === undefined ? 'missing' : `a ${typeof v}`}, expected a string`);
+  return v;
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir.replace(/\/+$/, '')}/${name}`;
+}
+
+export function torrentFromTransmission(o: Obj): ClientTorrent {
+  const what = 'torrent entry';
+  const status = num(o, 'status', what);
+  const error = num(o, 'error', what);
+  const errorString = typeof o.errorString === 'string' ? o.errorString : '';
+  const percentDone = num(o, 'percentDone', what);
+  const downloadDir = str(o, 'downloadDir', what);
+  const name = str(o, 'name', what);
+  const labels = Array.isArray(o.labels) ? o.labels.filter((l): l is string => typeof l === 'string') : [];
+  const phase = phaseOfTransmission(status, error, errorString, percentDone);
+  const trackers = Array.isArray(o.trackers) ? (o.trackers as Obj[]) : [];
+  const epoch = (k: string) => (typeof o[k] === 'number' && (o[k] as number) > 0 ? (o[k] as number) : null);
+  return {
+    hash: str(o, 'hashString', what).toLowerCase(),
+    name,
+    savePath: downloadDir,
+    contentPath: joinPath(downloadDir, name),
+    downloadPath: '',
+    category: labels[0] ?? '',
+    tags: labels,
+    rawState: rawStateOf(status, error),
+    phase,
+    running: phase === 'seeding' || phase === 'downloading',
+    progress: percentDone,
+    amountLeft: num(o, 'leftUntilDone', what),
+    size: num(o, 'totalSize', what),
+    autoTmm: false,
+    addedOn: epoch('addedDate'),
+    completionOn: epoch('doneDate'),
+    seedingTimeSec: typeof o.secondsSeeding === 'number' ? o.secondsSeeding : 0,
+    tracker: typeof trackers[0]?.announce === 'string' ? (trackers[0].announce as string) : null,
+  };
+}
+
+export function createTransmissionClient(opts: TransmissionClientOptions): TorrentClient {
+  const url = rpcUrl(opts.url);
+  const shown = redactUrl(url.href);
+  const doFetch = opts.fetch ?? fetch;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = opts.now ?? Date.now;
+  let session = '';
+  let versionCache: { v: ClientVersion; rpc: number } | null = null;
+
+  async function once(body: string, method: string): Promise<{ status: number; text: string; session: string | null } | ClientError> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (session) headers['x-transmission-session-id'] = session;
+    if (opts.password) headers.authorization = `Basic ${Buffer.from(`${opts.username ?? ''}:${opts.password()}`).toString('base64')}`;
+    try {
+      const res = await doFetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(opts.timeoutMs), redirect: 'manual' });
+      return { status: res.status, text: await res.text(), session: res.headers.get('x-transmission-session-id') };
+    } catch (cause) {
+      if (cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError')) {
+        throw new ClientError('timeout', `Transmission did not answer ${method} at ${shown} within ${opts.timeoutMs} ms`, { hint: 'check that transmission-daemon is running, or raise client.timeout' });
+      }
+      const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+      const code = typeof inner === 'object' && inner !== null && 'code' in inner ? String((inner as { code: unknown }).code) : String(inner);
+      return new ClientError('network', `cannot reach Transmission at ${shown} for ${method}: ${code}`, { hint: 'check client.url and that transmission-daemon is running' });
+    }
+  }
+
+  /** One RPC call: session handshake (409, once), retries on network errors and 5xx, `result` must be `success`. */
+  async function rpc(method: string, args: Obj = {}): Promise<Obj> {
+    const body = JSON.stringify({ method, arguments: args });
+    const attempts = Math.max(1, opts.attempts ?? 3);
+    let delay = opts.backoffMs ?? 250;
+    let last: ClientError | undefined;
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) {
+        await sleep(delay);
+        delay *= 2;
+      }
+      let ans = await once(body, method);
+      if (!(ans instanceof ClientError) && ans.status === 409) {
+        // The CSRF handshake: repeat with the session id the 409 carried (it changes when the daemon restarts).
+        session = ans.session ?? '';
+        if (!session) throw new ClientError('protocol', `Transmission at ${shown} answered 409 without an X-Transmission-Session-Id`);
+        ans = await once(body, method);
+      }
+      if (ans instanceof ClientError) {
+        last = ans;
+        continue;
+      }
+      if (ans.status === 401 || ans.status === 403) {
+        throw new ClientError('auth', `Transmission at ${shown} refused ${method} with ${ans.status}`, {
+          status: ans.status,
+          hint: ans.status === 403 ? 'the daemon does not accept this address: check rpc-whitelist in settings.json' : 'check client.username and the password variable',
+        });
+      }
+      if (ans.status >= 500) {
+        last = new ClientError('http', `Transmission at ${shown} answered ${ans.status} to ${method} (${i + 1} of ${attempts} tries)`, { status: ans.status });
+        continue;
+      }
+      if (ans.status !== 200) throw new ClientError('http', `Transmission at ${shown} answered ${ans.status} to ${method}`, { status: ans.status });
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(ans.text);
+      } catch (cause) {
+        throw new ClientError('protocol', `Transmission sent unparsable JSON for ${method}`, { cause });
+      }
+      const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Obj;
+      if (o.result !== 'success') throw new ClientError('protocol', `Transmission refused ${method}: ${typeof o.result === 'string' ? o.result.slice(0, 200) : 'no result'}`);
+      if (typeof o.arguments !== 'object' || o.arguments === null) throw new ClientError('protocol', `Transmission answered ${method} without arguments`);
+      return o.arguments as Obj;
+    }
+    throw last ?? new ClientError('network', `no answer from Transmission for ${method}`);
+  }
+
+  async function version(): Promise<ClientVersion> {
+    if (versionCache) return versionCache.v;
+    const s = await rpc('session-get', { fields: ['version', 'rpc-version'] });
+    const rpcVersion = typeof s['rpc-version'] === 'number' ? s['rpc-version'] : NaN;
+    if (typeof s.version !== 'string' || !Number.isInteger(rpcVersion)) throw new ClientError('protocol', 'Transmission sent no readable version in session-get');
+    versionCache = { v: { app: `Transmission ${s.version}`, webApi: `rpc ${rpcVersion}` }, rpc: rpcVersion };
+    return versionCache.v;
+  }
+
+  async function fields(extra: string[] = []): Promise<string[]> {
+    await version();
+    return [...BASE_FIELDS, ...((versionCache?.rpc ?? 0) >= LABELS_RPC ? ['labels'] : []), ...extra];
+  }
+
+  async function get(ids: string[] | null, extra: string[] = []): Promise<Obj[]> {
+    const args: Obj = { fields: await fields(extra) };
+    if (ids) args.ids = ids;
+    const out = await rpc('torrent-get', args);
+    if (!Array.isArray(out.torrents)) throw new ClientError('protocol', 'Transmission torrent-get answered without a torrent list');
+    return out.torrents as Obj[];
+  }
+
+  async function listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]> {
+    if (filter?.hashes && filter.hashes.length === 0) return [];
+    const ids = filter?.hashes ? checkInfoHashes(filter.hashes) : null;
+    const list = (await get(ids)).map(torrentFromTransmission);
+    if (!ids) return list;
+    const wanted = new Set(ids);
+    return list.filter((t) => wanted.has(t.hash));
+  }
+
+  async function getTorrent(hash: string): Promise<ClientTorrent | null> {
+    return (await listTorrents({ hashes: [hash] }))[0] ?? null;
+  }
+
+  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
+    const [h] = checkInfoHashes([hash]);
+    const t = (await get([h as string], ['files'])).find((x) => typeof x.hashString === 'string' && x.hashString.toLowerCase() === h);
+    if (!t) throw new ClientError('http', `Transmission does not know torrent ${h}`, { status: 404 });
+    if (!Array.isArray(t.files)) throw new ClientError('protocol', `Transmission sent no file list for ${h}`);
+    return (t.files as Obj[]).map((f, index) => {
+      const length = num(f, 'length', 'file entry');
+      return { name: str(f, 'name', 'file entry'), size: length, progress: length > 0 ? num(f, 'bytesCompleted', 'file entry') / length : 1, index };
+    });
+  }
+
+  /** A mutation on exactly these torrents: Transmission applies a call without `ids` to every torrent, so never send one. */
+  async function mutate(method: string, hashes: readonly string[], extra: Obj = {}): Promise<void> {
+    if (hashes.length === 0) return;
+    await rpc(method, { ids: checkInfoHashes(hashes), ...extra });
+  }
+
+  async function setLabels(hashes: string[], edit: (labels: string[]) => string[]): Promise<void> {
+    await version();
+    if ((versionCache?.rpc ?? 0) < LABELS_RPC) throw new HashallError(`Transmission ${versionCache?.v.app ?? ''} has no labels (they arrived in 3.00)`);
+    for (const t of await get(checkInfoHashes(hashes))) {
+      const labels = Array.isArray(t.labels) ? (t.labels as string[]) : [];
+      await rpc('torrent-set', { ids: [String(t.hashString)], labels: edit(labels) });
+    }
+  }
+
+  return {
+    version,
+    listTorrents,
+    getTorrent,
+    listFiles,
+    pause: (hashes) => mutate('torrent-stop', hashes),
+    resume: (hashes) => mutate('torrent-start', hashes),
+    async setLocation(hashes, location) {
+      if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
+      // move: false — repoint only; Transmission must never move or delete data itself.
+      await mutate('torrent-set-location', hashes, { location, move: false });
+    },
+    recheck: (hashes) => mutate('torrent-verify', hashes),
+    async setAutoManagement(_hashes, enable) {
+      if (enable) throw new HashallError('Transmission has no automatic torrent management to enable');
+    },
+    async setDownloadPath() {
+      // Transmission's incomplete-dir is session-wide, not per torrent: nothing to clear.
+    },
+    async addTags(hashes, tags) {
+      if (tags.length > 0) await setLabels(hashes, (l) => [...new Set([...l, ...tags])]);
+    },
+    async removeTags(hashes, tags) {
+      if (tags.length > 0) await setLabels(hashes, (l) => l.filter((x) => !tags.includes(x)));
+    },
+    // Transmission's verify takes at least ~100 ms (its verify thread sleeps each second) and stop/start show up on
+    // its next state tick: poll at 40 ms so a check is seen.
+    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Transmission', maxIntervalMs: 40 }, hash, predicate, w),
+    async close() {
+      // stateless: the session id dies with the daemon
+    },
+  };
+}

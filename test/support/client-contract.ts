@@ -1,0 +1,133 @@
+// Test support: the TorrentClient contract every adapter must keep, run against a real daemon (read, pause/resume, repoint onto a hardlinked view, recheck).
+import { existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setLocationConfirmed } from '../../src/clients/confirm.js';
+import type { TorrentClient } from '../../src/clients/types.js';
+import { ClientError } from '../../src/errors.js';
+import { makeTorrent, type MadeTorrent } from './torrent-file.js';
+
+export interface ContractDaemon {
+  client: TorrentClient;
+  /** A scratch directory of this daemon's sandbox. */
+  dir: string;
+  /** Add `t` with its data already in `saveDir`, hash-checked by the daemon; running or stopped; with a label/category. */
+  add(t: MadeTorrent, saveDir: string, o: { running: boolean; label?: string }): Promise<void>;
+}
+
+const TRACKER = 'http://127.0.0.1:1/announce';
+const UNKNOWN = '0123456789abcdef0123456789abcdef01234567';
+const o = { timeoutMs: 20_000, intervalMs: 50 };
+
+function sha(p: string): string {
+  return createHash('sha256').update(readFileSync(p)).digest('hex');
+}
+
+function hashes(paths: string[]): string[] {
+  return paths.map(sha);
+}
+
+/** A hardlinked copy of a torrent's files under `toSave`, laid out as the torrent expects. */
+function linkView(t: MadeTorrent, fromSave: string, toSave: string): string[] {
+  return t.paths.map((p) => {
+    const dst = path.join(toSave, path.relative(fromSave, p));
+    mkdirSync(path.dirname(dst), { recursive: true });
+    linkSync(p, dst);
+    return dst;
+  });
+}
+
+export function clientContract(name: string, daemon: () => ContractDaemon): void {
+  describe(`${name}: the TorrentClient contract against the real daemon`, () => {
+    let d: ContractDaemon;
+    let single: MadeTorrent;
+    let multi: MadeTorrent;
+    let singleSave: string;
+    let multiSave: string;
+
+    test('lists single- and multi-file torrents with save path, content path, category, state and files', async () => {
+      d = daemon();
+      singleSave = path.join(d.dir, 'data', 'single');
+      multiSave = path.join(d.dir, 'data', 'multi');
+      single = makeTorrent({ saveDir: singleSave, name: 'film.mkv', files: [{ size: 100_000 }], trackers: [TRACKER] });
+      multi = makeTorrent({
+        saveDir: multiSave,
+        name: 'Album (2001)',
+        files: [{ path: 'a.flac', size: 70_000 }, { path: 'c.txt', content: 'hello\n' }, { path: 'sub/b.flac', size: 30_001 }],
+        pieceLength: 32 * 1024,
+        trackers: [TRACKER],
+      });
+      await d.add(single, singleSave, { running: false, label: 'movies' });
+      await d.add(multi, multiSave, { running: true });
+      const v = await d.client.version();
+      expect(v.app).toMatch(/\d+\.\d+/);
+      const all = await d.client.listTorrents();
+      expect(all.map((t) => t.hash).sort()).toEqual([single.infoHash, multi.infoHash].sort());
+      const s = await d.client.getTorrent(single.infoHash.toUpperCase());
+      expect(s).toMatchObject({ hash: single.infoHash, name: 'film.mkv', savePath: singleSave, contentPath: single.paths[0], category: 'movies', progress: 1, size: 100_000, amountLeft: 0, phase: 'paused-complete', running: false, downloadPath: '', autoTmm: false });
+      const m = await d.client.waitFor(multi.infoHash, (t) => t.phase === 'seeding', o);
+      expect(m).toMatchObject({ name: 'Album (2001)', savePath: multiSave, contentPath: path.join(multiSave, 'Album (2001)'), category: '', progress: 1, running: true, size: 100_007 });
+      expect(await d.client.listFiles(single.infoHash)).toEqual([{ name: 'film.mkv', size: 100_000, progress: 1, index: 0 }]);
+      expect(await d.client.listFiles(multi.infoHash)).toEqual([
+        { name: 'Album (2001)/a.flac', size: 70_000, progress: 1, index: 0 },
+        { name: 'Album (2001)/c.txt', size: 6, progress: 1, index: 1 },
+        { name: 'Album (2001)/sub/b.flac', size: 30_001, progress: 1, index: 2 },
+      ]);
+      expect(await d.client.listTorrents({ hashes: [multi.infoHash] })).toHaveLength(1);
+      expect(await d.client.listTorrents({ hashes: [] })).toEqual([]);
+    });
+
+    test('an unknown hash is null, its files an error; a non-hash is refused before anything is sent', async () => {
+      expect(await d.client.getTorrent(UNKNOWN)).toBeNull();
+      await expect(d.client.listFiles(UNKNOWN)).rejects.toBeInstanceOf(ClientError);
+      await expect(d.client.pause([''])).rejects.toThrow(/not an info-hash/);
+      await expect(d.client.pause(['all'])).rejects.toThrow(/not an info-hash/);
+      // nothing was paused by those
+      expect((await d.client.getTorrent(multi.infoHash))?.running).toBe(true);
+    });
+
+    test('pause and resume, each confirmed by reading back', async () => {
+      const p = await pauseConfirmed(d.client, multi.infoHash, o);
+      expect(p).toMatchObject({ phase: 'paused-complete', running: false, progress: 1 });
+      const r = await resumeConfirmed(d.client, multi.infoHash, o);
+      expect(r).toMatchObject({ phase: 'seeding', running: true });
+    });
+
+    test('repoint onto a hardlinked view in another directory: confirmed, rechecked complete, no byte of the source touched', async () => {
+      for (const [t, from] of [[multi, multiSave], [single, singleSave]] as const) {
+        const before = hashes(t.paths);
+        const toSave = path.join(d.dir, 'view', path.basename(from));
+        const view = linkView(t, from, toSave);
+        const wasRunning = (await d.client.getTorrent(t.infoHash))!.running;
+        if (wasRunning) await pauseConfirmed(d.client, t.infoHash, o);
+        const moved = await setLocationConfirmed(d.client, t.infoHash, toSave, o);
+        expect(moved.contentPath).toBe(path.join(toSave, t === multi ? 'Album (2001)' : 'film.mkv'));
+        const checked = await recheckConfirmed(d.client, t.infoHash, o);
+        expect(checked).toMatchObject({ progress: 1, savePath: toSave });
+        if (wasRunning) expect(await resumeConfirmed(d.client, t.infoHash, o)).toMatchObject({ running: true, savePath: toSave });
+        // The client moved nothing: the source files are where they were with the same bytes, the view the same inodes.
+        expect(hashes(t.paths)).toEqual(before);
+        expect(hashes(view)).toEqual(before);
+        expect(t.paths.every(existsSync)).toBe(true);
+      }
+    });
+
+    test('a recheck over wrong bytes ends incomplete and is reported as a failure, never as done', async () => {
+      const save = path.join(d.dir, 'data', 'bad');
+      const t = makeTorrent({ saveDir: save, name: 'Bad.Set', files: [{ path: 'x.bin', size: 64_000 }], trackers: [TRACKER] });
+      await d.add(t, save, { running: false });
+      const wrongSave = path.join(d.dir, 'data', 'wrong');
+      mkdirSync(path.join(wrongSave, 'Bad.Set'), { recursive: true });
+      writeFileSync(path.join(wrongSave, 'Bad.Set', 'x.bin'), Buffer.alloc(64_000, 7));
+      await setLocationConfirmed(d.client, t.infoHash, wrongSave, o);
+      const err = await recheckConfirmed(d.client, t.infoHash, o).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(ClientError);
+      expect((err as ClientError).message).toMatch(/incomplete/);
+      // Back onto the good data: complete again, and the good bytes were never touched.
+      await setLocationConfirmed(d.client, t.infoHash, save, o);
+      expect(await recheckConfirmed(d.client, t.infoHash, o)).toMatchObject({ progress: 1, savePath: save });
+      expect(readFileSync(path.join(wrongSave, 'Bad.Set', 'x.bin')).equals(Buffer.alloc(64_000, 7))).toBe(true);
+    });
+  });
+}

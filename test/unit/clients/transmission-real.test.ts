@@ -1,0 +1,53 @@
+// The Transmission client against a real transmission-daemon 3.00 on loopback (basic auth on), plus its auth and handshake errors.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import { ClientError } from '../../../src/errors.js';
+import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';
+import { clientContract } from '../../support/client-contract.js';
+
+const sandboxes = transmissionSandboxes();
+let sb: TransmissionSandbox;
+let client: TorrentClient;
+beforeAll(async () => {
+  sb = await sandboxes.start({ auth: true });
+  client = createTransmissionClient({ url: sb.url, username: sb.username, password: () => sb.password, timeoutMs: 10_000 });
+});
+afterAll(() => sandboxes.stopAll());
+
+clientContract('Transmission', () => ({
+  client,
+  dir: sb.dir,
+  async add(t, saveDir, o) {
+    await sb.add(t, { downloadDir: saveDir, paused: !o.running, labels: o.label ? [o.label] : undefined });
+  },
+}));
+
+describe('Transmission transport', () => {
+  test('a wrong password is an auth error that never shows the password', async () => {
+    const wrong = createTransmissionClient({ url: sb.url, username: sb.username, password: () => 'not-the-password-123', timeoutMs: 5_000 });
+    const err = await wrong.version().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).kind).toBe('auth');
+    expect(JSON.stringify({ m: (err as Error).message, h: (err as ClientError).hint })).not.toContain('not-the-password-123');
+  });
+
+  test('the bare host:port URL gets the RPC path; after a daemon restart a new client handshakes (409) and reads the same torrents', async () => {
+    const bare = createTransmissionClient({ url: sb.url.replace('/transmission/rpc', ''), username: sb.username, password: () => sb.password, timeoutMs: 10_000 });
+    expect((await bare.version()).app).toMatch(/^Transmission 3\./);
+    const n = (await client.listTorrents()).length;
+    await sb.restart();
+    const after = createTransmissionClient({ url: sb.url, username: sb.username, password: () => sb.password, timeoutMs: 10_000 });
+    expect((await after.listTorrents()).length).toBe(n);
+    client = after;
+  });
+
+  test('nothing listens: a network error naming the URL without credentials, after bounded retries', async () => {
+    const dead = createTransmissionClient({ url: 'http://user:secret@127.0.0.1:9/transmission/rpc', timeoutMs: 2_000, attempts: 2, backoffMs: 10 });
+    const err = await dead.listTorrents().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).kind).toBe('network');
+    expect((err as Error).message).toContain('127.0.0.1:9');
+    expect((err as Error).message).not.toContain('secret');
+  });
+});
