@@ -88,6 +88,7 @@ export async function run(): Promise<Record<string, number>> {
       categories: {},
       placement: { default: 'keep', rules: [] },
       dedupe: { filesystems: [], minSize: 0 },
+      verify: { everyMs: 30 * 86_400_000, budgetBytes: 200 * 2 ** 30 },
       safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
     };
     const dst = path.join(dstBase, 'seeding', 'Payload');

@@ -11,6 +11,7 @@ import { walkTree, type WalkFile } from '../fs/walk.js';
 import type { CatalogDb } from './db.js';
 import type { Statement } from 'better-sqlite3';
 import { prefixRange, recordFilesystem, type FilesystemRow } from './filesystems.js';
+import { integrityStore, openProblemInodes } from './integrity.js';
 
 export type DriftPolicy = 'metadata' | 'quick' | 'full';
 
@@ -121,6 +122,10 @@ interface WriteOp {
   quick: string | null;
   sha: string | null;
   hashedAt: number | null;
+  /** Same inode, size and mtime, other bytes: recorded as corrupted; the row keeps its recorded hashes. */
+  corrupted?: { expected: string | null; found: string | null; detail: string };
+  /** The row's previous inode had an open integrity problem and the file was edited or replaced since: it ends. */
+  endsProblemOf?: number;
 }
 
 const BATCH = 1000;
@@ -392,6 +397,9 @@ async function scanOneRoot(
   const now = opts.now();
   const fullOnNew = !opts.quickOnly;
   let bytesToHash = 0;
+  const integrity = integrityStore(catalog);
+  // Inodes with an open integrity problem: their recorded hashes are never replaced by what a scan reads.
+  const troubled = openProblemInodes(catalog);
 
   const flush = (): void => {
     if (writes.length === 0) return;
@@ -399,7 +407,16 @@ async function scanOneRoot(
     writes = [];
     db.transaction(() => {
       const t = opts.now();
-      for (const w of batch) upsert.run(fsId, w.path, w.f.ino, w.f.size, String(w.f.mtimeNs), w.f.nlink, w.quick, w.sha, w.hashedAt, t, t);
+      for (const w of batch) {
+        upsert.run(fsId, w.path, w.f.ino, w.f.size, String(w.f.mtimeNs), w.f.nlink, w.quick, w.sha, w.hashedAt, t, t);
+        if (w.corrupted) {
+          integrity.record(
+            { fsId, ino: Number(w.f.ino), kind: 'corrupted', path: joinRel(r.loc.preferred.mountPoint, w.path), expected: w.corrupted.expected, found: w.corrupted.found, size: w.f.size, mtimeNs: String(w.f.mtimeNs), detail: w.corrupted.detail, source: 'scan' },
+            t,
+          );
+        }
+        if (w.endsProblemOf !== undefined) integrity.resolve(fsId, w.endsProblemOf, 'changed', t);
+      }
       catalog.bumpSerial();
     })();
   };
@@ -478,22 +495,40 @@ async function scanOneRoot(
           }
         }
         if (opts.drift === 'full' && row.sha256 !== null && res.sha256 !== row.sha256) changed = true;
-        if (changed) summary.changed++;
-        else summary.unchanged++;
-        const sha = res.sha256 ?? (changed ? null : row.sha256);
-        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha, hashedAt: res.sha256 ? now : changed ? null : row.hashed_at });
+        if (changed || troubled.has(`${fsId}:${meta.ino}`)) {
+          // Same inode, size and mtime but other bytes: not an edit (an edit moves the mtime) — bit rot, a bad disk.
+          // Never absorbed: the row keeps its recorded hashes and the inode becomes (or stays) an integrity problem.
+          summary.unchanged++;
+          if (changed) {
+            summary.problems.push({ path: joinRel(r.loc.preferred.mountPoint, relPath), code: 'ECORRUPT', message: 'same size and mtime as recorded but different content: recorded hash kept (see `hashall verify`)' });
+          }
+          writes.push({
+            path: relPath,
+            f,
+            quick: row.quick_hash,
+            sha: row.sha256,
+            hashedAt: row.hashed_at,
+            ...(changed ? { corrupted: { expected: row.sha256, found: res.sha256 ?? null, detail: `found by a scan with --drift ${opts.drift}` } } : {}),
+          });
+          return;
+        }
+        summary.unchanged++;
+        const sha = res.sha256 ?? row.sha256;
+        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha, hashedAt: res.sha256 ? now : row.hashed_at });
       })().finally(settle);
       return;
     }
 
     const row = meta;
     const kind: 'added' | 'changed' = row ? 'changed' : 'added';
+    // An edit (or a replacement) ends the integrity problem of the inode the row had.
+    const ends = row && troubled.has(`${fsId}:${row.ino}`) ? { endsProblemOf: row.ino } : {};
     // New or changed: share the hashes of a known hardlink with identical metadata (unless drift is full).
     if (f.nlink > 1 && opts.drift !== 'full' && !inodeJobs.has(f.ino)) {
       const known = getByInode.get(fsId, f.ino, f.size, String(f.mtimeNs)) as { quick_hash: string; sha256: string | null; hashed_at: number | null } | undefined;
       if (known && (known.sha256 !== null || !fullOnNew)) {
         summary[kind]++;
-        writes.push({ path: relPath, f, quick: known.quick_hash, sha: known.sha256, hashedAt: known.hashed_at });
+        writes.push({ path: relPath, f, quick: known.quick_hash, sha: known.sha256, hashedAt: known.hashed_at, ...ends });
         return;
       }
     }
@@ -502,7 +537,7 @@ async function scanOneRoot(
       .then((res) => {
         if (res.error || res.changed) return recordProblem(relPath, f, res, row);
         summary[kind]++;
-        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha: res.sha256 ?? null, hashedAt: res.sha256 ? now : null });
+        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha: res.sha256 ?? null, hashedAt: res.sha256 ? now : null, ...ends });
       })
       .finally(settle);
   };

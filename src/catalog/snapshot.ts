@@ -13,6 +13,7 @@ import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, r
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
 import { computeDupes, dupesKey, payloadRoots, readRelocations, storedDupes, storedSummaries, summarize, summaryConsumers } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
+import { openProblemPaths } from './integrity.js';
 
 export interface ReadSnapshotOptions {
   /**
@@ -227,6 +228,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   if (stale.size > 0) for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
   snapshot.copiesBySha256 = copiesBySha256;
   if (opts.stats) Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size });
+  snapshot.integrityProblems = openProblemPaths(catalog);
   snapshot.occupiedPaths = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   return snapshot;
 }

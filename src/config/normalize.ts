@@ -10,6 +10,8 @@ export const DEFAULTS = {
   clientTimeout: '30s',
   placementDefault: 'keep',
   dedupeMinSize: '1MiB',
+  verifyEvery: '30d',
+  verifyBudget: '200GiB',
   verify: 'full',
   retireMode: 'staged',
   observeHours: '72h',
@@ -39,6 +41,7 @@ export interface RawConfig {
   categories?: Record<string, { path: string; place?: string }>;
   placement?: { default?: string; rules?: { name: string; match: Record<string, unknown>; place: string }[] };
   dedupe?: { filesystems?: string[]; minSize?: string | number };
+  verify?: { every?: string | number; budget?: string | number };
   safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number }; minFree?: string | number; maxScanAgeHours?: string | number };
 }
 
@@ -187,6 +190,10 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     dedupe: {
       filesystems: raw.dedupe?.filesystems ?? [],
       minSize: size(raw.dedupe?.minSize ?? DEFAULTS.dedupeMinSize, ['dedupe', 'minSize']),
+    },
+    verify: {
+      everyMs: duration(raw.verify?.every ?? DEFAULTS.verifyEvery, 'd', ['verify', 'every']),
+      budgetBytes: size(raw.verify?.budget ?? DEFAULTS.verifyBudget, ['verify', 'budget']),
     },
     safety: {
       verify: s.verify ?? DEFAULTS.verify,

@@ -84,6 +84,8 @@ export interface HashallConfig {
   categories: Record<string, CategoryConfig>;
   placement: { default: string; rules: PlacementRule[] };
   dedupe: { filesystems: string[]; minSize: number };
+  /** Rolling verification: re-read every file once per `everyMs`, at most `budgetBytes` per scheduled run. */
+  verify: { everyMs: number; budgetBytes: number };
   safety: {
     verify: 'full' | 'sample';
     retire: { mode: 'staged' | 'never'; observeHours: number };

@@ -175,6 +175,17 @@ export interface CatalogSnapshot {
    * blocks a group that needs it; a snapshot without the field blocks every move and reuse.
    */
   occupiedPaths?: Record<string, CatalogFile[]>;
+  /**
+   * Every active path whose inode has an open integrity problem (src/catalog/integrity.ts): corrupted bytes or unreadable.
+   * The planner blocks any group that would copy, link, dedupe or retire with one. Absent = none known.
+   */
+  integrityProblems?: IntegritySnapshotProblem[];
+}
+
+/** A file known to be bad: corrupted (same size and mtime, other bytes) or unreadable when last verified. */
+export interface IntegritySnapshotProblem {
+  path: string;
+  kind: 'corrupted' | 'unreadable';
 }
 
 /**

@@ -14,6 +14,7 @@ import { planRetireGroups } from './retire.js';
 import { summarize } from './summary.js';
 import { blockUnresolved, runsForPlan } from './unresolved.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
+import { blockOnIntegrity } from './integrity.js';
 
 export interface BuildPlanInput {
   config: HashallConfig;
@@ -54,7 +55,10 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const state: PlanState = { reserved: new Map(), claimed: new Map(), claimedAncestors: new Set() };
   const torrentGroups = ordered.map((o) => planTorrentGroup(world, o.ms, policy, state));
   const unresolved = runsForPlan(input.unresolvedRuns ?? [], snapshot.torrents);
-  const all = blockUnresolved([...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world)], unresolved);
+  const all = blockOnIntegrity(
+    blockUnresolved([...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world)], unresolved),
+    snapshot.integrityProblems ?? [],
+  );
   const groups: PlanGroup[] = all.map((g, i) => ({ id: `g${i + 1}`, ...g }));
   return {
     formatVersion: PLAN_FORMAT_VERSION,

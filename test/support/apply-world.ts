@@ -46,6 +46,7 @@ export function makeApplyWorld(opts: { poolBytes?: number; stashBytes?: number }
     categories: {},
     placement: { default: 'keep', rules: [] },
     dedupe: { filesystems: ['stash', 'pool'], minSize: 0 },
+    verify: { everyMs: 30 * 86_400_000, budgetBytes: 200 * 2 ** 30 },
     safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
   };
   const catalog = openCatalog(config.catalog);

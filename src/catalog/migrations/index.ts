@@ -6,6 +6,7 @@ import { m004FilesCover } from './004-files-cover.js';
 import { m005Summaries } from './005-summaries.js';
 import { m006FsBirth } from './006-fs-birth.js';
 import { m007RunAck } from './007-run-ack.js';
+import { m008Integrity } from './008-integrity.js';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   up: string;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity];

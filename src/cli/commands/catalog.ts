@@ -6,6 +6,8 @@ import { openCatalog } from '../../catalog/db.js';
 import { catalogStats } from '../../catalog/reports.js';
 import { formatBytes } from '../../render/format-bytes.js';
 import { printable } from '../../render/escape.js';
+import { verificationCoverage } from '../../catalog/integrity.js';
+import { renderCoverage } from '../../render/verify-text.js';
 
 export function register(program: Command, ctx: CliContext): void {
   const catalogCmd = program.command('catalog').description('inspect the catalog');
@@ -19,8 +21,9 @@ export function register(program: Command, ctx: CliContext): void {
     const catalog = openCatalog(config.catalog, { readonly: true });
     try {
       const s = catalogStats(catalog);
+      const verification = verificationCoverage(catalog, ctx.now() - config.verify.everyMs);
       if (opts.json) {
-        ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        ctx.stdout.write(JSON.stringify({ ...s, verification }, null, 2) + '\n');
         return;
       }
       ctx.stdout.write(`catalog ${printable(config.catalog)} (lineage ${s.lineage}, serial ${s.serial})\n`);
@@ -40,6 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
             ? `  payload summaries: ${sm.payloads}, current (stored by the last sync)\n`
             : `  payload summaries: ${sm.payloads}, stale (stored at serial ${sm.serial}; the catalog changed since — \`hashall sync\` refreshes them)\n`,
       );
+      ctx.stdout.write(renderCoverage(verification, config.verify.everyMs));
     } finally {
       catalog.close();
     }

@@ -15,10 +15,11 @@ import { register as applyCommand } from './apply.js';
 import { register as runsCommand } from './runs.js';
 import { register as unlockCommand } from './unlock.js';
 import { register as recoverCommand } from './recover.js';
+import { register as verifyCommand } from './verify.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand];
+const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand, verifyCommand];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of commands) register(program, ctx);

@@ -49,6 +49,7 @@ export function baseConfig(over: Partial<HashallConfig> = {}): HashallConfig {
     categories: {},
     placement: { default: 'stash', rules: [] },
     dedupe: { filesystems: [], minSize: 0 },
+    verify: { everyMs: 30 * 86_400_000, budgetBytes: 200 * 2 ** 30 },
     safety: { verify: 'full', retire: { mode: 'staged', observeHours: 72 }, minFree: 0, maxScanAgeHours: 24 },
     ...over,
   };

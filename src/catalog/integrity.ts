@@ -1,0 +1,132 @@
+// Owner of the integrity_problems table and files.verified_at: corrupted or unreadable inodes, kept until resolved.
+// Rules: a recorded SHA-256 is never replaced while a problem of its inode is open (a scan keeps the old hash); every
+// change to the open set bumps the catalog serial, so a saved plan made before it is stale.
+import type { CatalogDb } from './db.js';
+
+export type IntegrityKind = 'corrupted' | 'unreadable';
+export type IntegrityResolution = 'verified-ok' | 'changed' | 'missing' | 'repaired';
+
+export interface IntegrityFinding {
+  fsId: number;
+  ino: number;
+  kind: IntegrityKind;
+  /** Canonical absolute path the inode was found through. */
+  path: string;
+  /** The recorded SHA-256 (kept) and what was read (null when unreadable). */
+  expected: string | null;
+  found: string | null;
+  size: number;
+  mtimeNs: string;
+  detail: string | null;
+  source: 'verify' | 'scan';
+}
+
+export interface IntegrityProblem extends IntegrityFinding {
+  id: number;
+  detectedAt: number;
+}
+
+interface ProblemRow {
+  id: number;
+  fs_id: number;
+  ino: number;
+  kind: IntegrityKind;
+  path: string;
+  expected: string | null;
+  found: string | null;
+  size: number;
+  mtime_ns: string;
+  detail: string | null;
+  source: 'verify' | 'scan';
+  detected_at: number;
+}
+
+const toProblem = (r: ProblemRow): IntegrityProblem => ({
+  id: r.id,
+  fsId: r.fs_id,
+  ino: r.ino,
+  kind: r.kind,
+  path: r.path,
+  expected: r.expected,
+  found: r.found,
+  size: r.size,
+  mtimeNs: r.mtime_ns,
+  detail: r.detail,
+  source: r.source,
+  detectedAt: r.detected_at,
+});
+
+/** The integrity statements, prepared once per catalog handle. Writes must run inside the caller's transaction. */
+export function integrityStore(catalog: CatalogDb) {
+  const db = catalog.db;
+  const findOpen = db.prepare(`SELECT id FROM integrity_problems WHERE fs_id = ? AND ino = ? AND kind = ? AND resolved_at IS NULL`).pluck();
+  const insert = db.prepare(
+    `INSERT INTO integrity_problems (fs_id, ino, kind, path, expected, found, size, mtime_ns, detail, source, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const refresh = db.prepare(`UPDATE integrity_problems SET path = ?, found = ?, detail = ? WHERE id = ?`);
+  const resolve = db.prepare(`UPDATE integrity_problems SET resolved_at = ?, resolution = ? WHERE fs_id = ? AND ino = ? AND resolved_at IS NULL`);
+  const openOfInode = db.prepare(`SELECT count(*) FROM integrity_problems WHERE fs_id = ? AND ino = ? AND resolved_at IS NULL`).pluck();
+  const verified = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET verified_at = ? WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active'`);
+  return {
+    /** Record (or refresh) an open problem; true when it is new (the caller's transaction then bumps the serial). */
+    record(f: IntegrityFinding, now: number): boolean {
+      const id = findOpen.get(f.fsId, f.ino, f.kind) as number | undefined;
+      if (id !== undefined) {
+        refresh.run(f.path, f.found, f.detail, id);
+        return false;
+      }
+      insert.run(f.fsId, f.ino, f.kind, f.path, f.expected, f.found, f.size, f.mtimeNs, f.detail, f.source, now);
+      return true;
+    },
+    /** Close every open problem of an inode; true when one was open. */
+    resolve(fsId: number, ino: number, resolution: IntegrityResolution, now: number): boolean {
+      return resolve.run(now, resolution, fsId, ino).changes > 0;
+    },
+    hasOpen(fsId: number, ino: number): boolean {
+      return (openOfInode.get(fsId, ino) as number) > 0;
+    },
+    /** Every active row of the inode (with this size and mtime) was just proven to hold its recorded bytes. */
+    markVerified(fsId: number, ino: number, size: number, mtimeNs: string, now: number): void {
+      verified.run(now, fsId, ino, size, mtimeNs);
+    },
+  };
+}
+
+export type IntegrityStore = ReturnType<typeof integrityStore>;
+
+/** Open problems, oldest first. */
+export function openIntegrityProblems(catalog: CatalogDb): IntegrityProblem[] {
+  return (catalog.db.prepare(`SELECT * FROM integrity_problems WHERE resolved_at IS NULL ORDER BY detected_at, id`).all() as ProblemRow[]).map(toProblem);
+}
+
+/** (fs_id, ino) keys of inodes with an open problem, for scans that must not absorb their bytes. */
+export function openProblemInodes(catalog: CatalogDb): Set<string> {
+  const rows = catalog.db.prepare(`SELECT fs_id, ino FROM integrity_problems WHERE resolved_at IS NULL`).raw(true).all() as [number, number][];
+  return new Set(rows.map(([fs, ino]) => `${fs}:${ino}`));
+}
+
+/**
+ * Canonical absolute paths of every active row whose inode has an open problem (all links of a bad inode are bad),
+ * with the problem kind — what the planner needs to block groups that would copy, link or retire with them.
+ */
+export function openProblemPaths(catalog: CatalogDb): { path: string; kind: IntegrityKind }[] {
+  return catalog.db
+    .prepare(
+      `SELECT DISTINCT f.abs_path AS path, p.kind AS kind FROM integrity_problems p
+       JOIN file_paths f ON f.fs_id = p.fs_id AND f.ino = p.ino AND f.status = 'active'
+       WHERE p.resolved_at IS NULL ORDER BY f.abs_path`,
+    )
+    .all() as { path: string; kind: IntegrityKind }[];
+}
+
+/** Verification coverage for `catalog stats`: hashed inodes, how many were verified since `since`, the oldest proof. */
+export function verificationCoverage(catalog: CatalogDb, since: number): { inodes: number; verifiedSince: number; oldestProofAt: number | null; open: number } {
+  const r = catalog.db
+    .prepare(
+      `SELECT count(*) AS inodes, sum(CASE WHEN last >= ? THEN 1 ELSE 0 END) AS recent, min(last) AS oldest FROM (
+         SELECT max(coalesce(verified_at, hashed_at, 0)) AS last FROM files WHERE status = 'active' AND sha256 IS NOT NULL GROUP BY fs_id, ino)`,
+    )
+    .get(since) as { inodes: number; recent: number | null; oldest: number | null };
+  const open = catalog.db.prepare(`SELECT count(*) FROM integrity_problems WHERE resolved_at IS NULL`).pluck().get() as number;
+  return { inodes: r.inodes, verifiedSince: r.recent ?? 0, oldestProofAt: r.inodes > 0 ? r.oldest : null, open };
+}

@@ -1,0 +1,56 @@
+// Human text of `hashall verify`: each damaged, changed, missing or unreadable file, payload verdicts, totals (pure).
+import type { VerifyProgress, VerifyReport } from '../catalog/verify.js';
+import { formatBytes, formatDuration } from './format-bytes.js';
+import { printable } from './escape.js';
+
+const WORD: Record<string, string> = {
+  corrupted: 'CORRUPTED  ',
+  unreadable: 'UNREADABLE ',
+  changed: 'changed    ',
+  missing: 'missing    ',
+};
+
+export function renderVerify(r: VerifyReport): string {
+  const lines: string[] = [];
+  for (const f of r.findings) {
+    const extra = f.status === 'corrupted' ? ` (recorded sha256 ${f.expected?.slice(0, 16)}…, read ${f.found?.slice(0, 16) ?? '?'}…)` : f.detail ? ` (${printable(f.detail)})` : '';
+    lines.push(`${WORD[f.status]}${printable(f.path)}${extra}`);
+  }
+  for (const p of r.payloads) if (p.status === 'mismatch') lines.push(`payload hash differs: ${printable(p.root)} [${printable(p.fs)}]`);
+  if (lines.length > 0) lines.push('');
+  for (const t of r.totals) {
+    lines.push(
+      `${printable(t.fs)}: ${t.files} files, ${formatBytes(t.bytes)} — ${t.ok} ok, ${t.corrupted} corrupted, ${t.changed} changed, ${t.missing} missing, ${t.unreadable} unreadable`,
+    );
+  }
+  const payloadsOk = r.payloads.filter((p) => p.status === 'ok').length;
+  if (r.payloads.length > 0) lines.push(`payloads: ${payloadsOk} of ${r.payloads.length} re-hashed in full and equal to the recorded payload hash`);
+  if (r.scheduled) {
+    lines.push(
+      `scheduled: ${r.inodes} of ${r.scheduled.dueInodes} due inode(s) verified within the ${formatBytes(r.scheduled.budgetBytes)} budget; ${r.scheduled.leftInodes} left for the next run`,
+    );
+  }
+  lines.push(`verified ${r.inodes} inode(s), ${formatBytes(r.bytesRead)} read`);
+  const corrupted = r.findings.filter((f) => f.status === 'corrupted' || f.status === 'unreadable').length;
+  if (corrupted > 0) {
+    lines.push(
+      `${corrupted} damaged file(s): plans now block every group that would copy, link or retire with them; restore each from a good copy (\`hashall whereis PATH\` lists the copies) or let the torrent client recheck and re-download it, then run \`hashall verify PATH\` again`,
+    );
+  }
+  if (r.findings.some((f) => f.status === 'changed' || f.status === 'missing')) lines.push('changed or missing files are edits or deletions since the last scan: `hashall scan` records them');
+  return lines.join('\n') + '\n';
+}
+
+/** One progress line for a terminal: inodes and bytes done, rate and time left. */
+export function verifyProgressLine(p: VerifyProgress, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (p.bytes / elapsedMs) * 1000 : 0;
+  const eta = rate > 0 ? `, ETA ${formatDuration(((p.totalBytes - p.bytes) / rate) * 1000)}` : '';
+  return `verify: ${p.inodes}/${p.totalInodes} files, ${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}, ${formatBytes(rate)}/s${eta}`;
+}
+
+/** The `catalog stats` line on verification coverage and open integrity problems. */
+export function renderCoverage(v: { inodes: number; verifiedSince: number; oldestProofAt: number | null; open: number }, everyMs: number): string {
+  const oldest = v.oldestProofAt === null ? 'none' : new Date(v.oldestProofAt).toISOString();
+  const problems = v.open > 0 ? `; ${v.open} open integrity problem(s) — \`hashall verify\` lists them` : '';
+  return `  verification: ${v.verifiedSince} of ${v.inodes} hashed inodes read back within the last ${formatDuration(everyMs)}, oldest proof ${oldest}${problems}\n`;
+}
