@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { linkSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { openIntegrityProblems } from '../../../src/catalog/integrity.js';
 import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
 import { scanRoots, type ScanOptions } from '../../../src/catalog/scanner.js';
 import { CatalogError } from '../../../src/errors.js';
@@ -89,30 +90,48 @@ describe('scanRoots', () => {
     expect(catalog.serial()).toBe(serial);
   });
 
-  it('drift policies: same size and restored mtime is invisible to metadata, caught by quick and full', async () => {
+  it('drift policies: same size and restored mtime is invisible to metadata, caught by quick and full as corruption (never absorbed)', async () => {
     const f = path.join(stash, 'f.bin');
     writeFileSync(f, Buffer.alloc(300_000, 1));
     const T = 1_600_000_000; // whole seconds: restorable exactly
     utimesSync(f, T, T);
     await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
-        const changed = Buffer.alloc(300_000, 1);
+    const changed = Buffer.alloc(300_000, 1);
     changed[0] = 2; // inside the first sampled block
     writeFileSync(f, changed);
     utimesSync(f, T, T);
     const meta = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'metadata' }));
     expect(meta).toMatchObject({ changed: 0, unchanged: 1 });
     expect(rows()[0]?.sha256).toBe(sha(Buffer.alloc(300_000, 1)));
+    // Same inode, size and mtime, other bytes: corruption. The recorded hash stays; the inode becomes a problem.
     const quick = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'quick' }));
-    expect(quick).toMatchObject({ changed: 1, unchanged: 0 });
-    expect(rows()[0]?.sha256).toBe(sha(changed));
+    expect(quick).toMatchObject({ changed: 0, unchanged: 1 });
+    expect(quick.problems.map((p) => [p.path, p.code])).toEqual([[f, 'ECORRUPT']]);
+    expect(rows()[0]?.sha256).toBe(sha(Buffer.alloc(300_000, 1)));
+    expect(openIntegrityProblems(catalog).map((p) => [p.path, p.kind, p.expected, p.found])).toEqual([[f, 'corrupted', sha(Buffer.alloc(300_000, 1)), sha(changed)]]);
+    const full = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'full' }));
+    expect(full).toMatchObject({ changed: 0 });
+    expect(rows()[0]?.sha256).toBe(sha(Buffer.alloc(300_000, 1)));
+    expect(openIntegrityProblems(catalog)).toHaveLength(1);
+
     // A change outside the sampled blocks is only seen by `full`.
-    const again = Buffer.from(changed);
+    const g = path.join(stash, 'g.bin');
+    writeFileSync(g, Buffer.alloc(300_000, 4));
+    utimesSync(g, T, T);
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    const again = Buffer.alloc(300_000, 4);
     again[100_000] = 9;
-    writeFileSync(f, again);
-    utimesSync(f, T, T);
-    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'quick' }))).toMatchObject({ changed: 0 });
-    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'full' }))).toMatchObject({ changed: 1 });
-    expect(rows()[0]?.sha256).toBe(sha(again));
+    writeFileSync(g, again);
+    utimesSync(g, T, T);
+    expect((await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'quick' }))).problems.filter((p) => p.path === g)).toEqual([]);
+    expect((await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ drift: 'full' }))).problems.filter((p) => p.path === g).map((p) => p.code)).toEqual(['ECORRUPT']);
+
+    // An edit (the mtime moves) ends the problem and records the new hash.
+    writeFileSync(f, changed);
+    const edited = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    expect(edited).toMatchObject({ changed: 1 });
+    expect(rows().find((r) => r.path === 'f.bin')?.sha256).toBe(sha(changed));
+    expect(openIntegrityProblems(catalog).map((p) => p.path)).toEqual([g]);
   });
 
   it('a subtree rescan deletes only inside the subtree, never in siblings sharing a name prefix', async () => {
