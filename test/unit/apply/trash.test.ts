@@ -1,6 +1,6 @@
 // purgeTrash on real tmpfs: only what a retire recorded (dev, ino) goes, once its run is finished and the window over; unrecorded, replaced or foreign trash stays and is reported; symlinks never followed; the apply and recover call sites.
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -328,6 +328,32 @@ describe('call sites', () => {
     expect(recovered[0]!.groups[0]!.notes.join('\n')).toMatch(/the deletion was completed/);
     expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
     expect(getRun(w.catalog.db, 'r-old')!.notes.join('\n')).toMatch(/removed by rec-1/);
+  });
+});
+
+describe('a retire journaled by an older hashall (no identities recorded)', () => {
+  const common = (now: number) => ({ config: w.config, client: null, now: () => now, catalog: w.catalog, command: 'test' });
+
+  it('recovery puts a staged source back by name, and never deletes one that was being deleted: it needs a person', async () => {
+    world(72);
+    const source = path.join(w.stash, 'seeding', 'movies', 'Old.Movie');
+    mkdirSync(path.dirname(source), { recursive: true });
+    for (const [runId, phase] of [
+      ['r-staged', 'staged'],
+      ['r-deleting', 'deleting'],
+    ] as const) {
+      recordRun(runId, 'running', null); // this host, dead pid: recovered by the next run
+      const staged = path.join(trashRoot(), runId, 'seeding', 'movies', 'Old.Movie');
+      writeTree(staged, { 'a.mkv': bytesFor(`${runId}-a`, 2000) });
+      journalRetire(runId, { trash: staged, dirs: [], phase });
+    }
+    const recovered = await runRecover({ ...common(NOW), emit: () => undefined, runId: 'rec-legacy' });
+    expect(getRun(w.catalog.db, 'r-staged')!.status).toBe('recovered');
+    expect(getRun(w.catalog.db, 'r-deleting')!.status).toBe('needs-attention');
+    expect(recovered.find((r) => r.runId === 'r-deleting')!.attention.join('\n')).toMatch(/recorded no identity of it; hashall does not delete it.*rm -r --one-file-system/);
+    expect(readFileSync(path.join(source, 'a.mkv'))).toEqual(bytesFor('r-staged-a', 2000)); // put back by name
+    expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-deleting', 'seeding', 'movies', 'Old.Movie', 'a.mkv'))).toBe(true);
+    expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-staged', 'seeding', 'movies', 'Old.Movie'))).toBe(false);
   });
 });
 
