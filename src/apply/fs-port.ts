@@ -3,6 +3,7 @@ import { constants, promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
+import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
 
 /** lstat result with exact identity fields (ino/dev as numbers, mtime in ns as a decimal string). */
@@ -33,6 +34,10 @@ export interface CopyResult {
   dev: number;
 }
 
+/**
+ * Every path argument is a catalog path text (src/fs/path-encoding.ts): a name that is not valid UTF-8 arrives escaped
+ * and is turned back into its exact bytes at the system call; names read back (readdir) are escaped the same way.
+ */
 export interface FsPort {
   /**
    * Copy `src` to `tmpPath` (created with O_EXCL — never overwrites), preserving mode, owner (when allowed) and
@@ -122,7 +127,7 @@ async function writeAll(fh: fsp.FileHandle, buf: Buffer, pos: number): Promise<v
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fh = await fsp.open(fsPathArg(dir), constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await fh.sync();
   } finally {
@@ -135,7 +140,7 @@ async function fsyncDir(dir: string): Promise<void> {
  * be writable by another user, who must not get a symlink chowned in its place. chown is skipped when not permitted.
  */
 async function setOwner(dir: string, owner: DirOwner): Promise<void> {
-  const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  const fh = await fsp.open(fsPathArg(dir), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
     try {
       await fh.chown(owner.uid, owner.gid);
@@ -150,12 +155,12 @@ async function setOwner(dir: string, owner: DirOwner): Promise<void> {
 
 /** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
 async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal): Promise<CopyResult> {
-  const rfh = await fsp.open(src, constants.O_RDONLY);
+  const rfh = await fsp.open(fsPathArg(src), constants.O_RDONLY);
   let wfh: fsp.FileHandle | null = null;
   let created = false;
   try {
     const st = await rfh.stat({ bigint: true });
-    wfh = await fsp.open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    wfh = await fsp.open(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     created = true;
     const hash = createHash('sha256');
     const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
@@ -204,7 +209,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
 }
 
 async function hashFile(p: string): Promise<string> {
-  const fh = await fsp.open(p, constants.O_RDONLY);
+  const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY);
   try {
     const hash = createHash('sha256');
     const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
@@ -230,10 +235,10 @@ export function realFsPort(): FsPort {
   return {
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
-    link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(existing, newPath)),
-    rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(from, to)),
-    unlink: (p) => wrap('unlink', p, () => fsp.unlink(p)),
-    rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(p)),
+    link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(fsPathArg(existing), fsPathArg(newPath))),
+    rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(fsPathArg(from), fsPathArg(to))),
+    unlink: (p) => wrap('unlink', p, () => fsp.unlink(fsPathArg(p))),
+    rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(fsPathArg(p))),
     rmTree: (base, rel, opts) => wrap('remove', `${base.label}/${rel}`, () => removeTree(base, rel, opts)),
     listTree: (base, rel, opts) => wrap('list', `${base.label}/${rel}`, () => listTree(base, rel, opts)),
     holdDir: (p) => wrap('open', p, () => openTrustedDir(p)),
@@ -245,7 +250,7 @@ export function realFsPort(): FsPort {
         let cur = path.resolve(dir);
         for (;;) {
           try {
-            const s = await fsp.lstat(cur);
+            const s = await fsp.lstat(fsPathArg(cur));
             if (!s.isDirectory()) throw new FsError(`mkdir ${dir}: ${cur} exists and is not a directory`, { code: 'ENOTDIR', path: cur });
             break;
           } catch (err) {
@@ -260,7 +265,7 @@ export function realFsPort(): FsPort {
         for (const d of missing) {
           const owner = like ? await like(d) : null;
           try {
-            await fsp.mkdir(d, owner ? 0o700 : 0o777); // 0777 & ~umask when no owner is known
+            await fsp.mkdir(fsPathArg(d), owner ? 0o700 : 0o777); // 0777 & ~umask when no owner is known
           } catch (err) {
             if (errnoCode(err) !== 'EEXIST') throw err;
             continue;
@@ -273,7 +278,7 @@ export function realFsPort(): FsPort {
       }),
     lstat: async (p) => {
       try {
-        return toStat(await fsp.lstat(p, { bigint: true }));
+        return toStat(await fsp.lstat(fsPathArg(p), { bigint: true }));
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') return null;
         throw fsError('lstat', p, err);
@@ -281,10 +286,11 @@ export function realFsPort(): FsPort {
     },
     statfs: (p) =>
       wrap('statfs', p, async () => {
-        const s = await fsp.statfs(p);
+        const s = await fsp.statfs(fsPathArg(p));
         return { freeBytes: s.bavail * s.bsize };
       }),
-    readdir: (p) => wrap('readdir', p, () => fsp.readdir(p)),
+    // Names as the catalog spells them: raw bytes, escaped where they are not UTF-8 (never decoded lossily).
+    readdir: (p) => wrap('readdir', p, async () => (await fsp.readdir(fsPathArg(p), { encoding: 'buffer' })).map(bytesToPathText)),
     fsyncDir: (dir) => wrap('fsync', dir, () => fsyncDir(dir)),
   };
 }

@@ -7,6 +7,7 @@ import type { CatalogDb } from '../catalog/db.js';
 import type { FilesystemRow } from '../catalog/filesystems.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
+import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { identifyFilesystem, rootBirthAt, systemProbes, type IdentityProbes } from '../fs/filesystem-identity.js';
 import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
@@ -53,7 +54,7 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
     const dev = devToMajorMinor(st.dev);
     let real = where;
     try {
-      real = realpathSync(where);
+      real = bytesToPathText(realpathSync(fsPathArg(where), { encoding: 'buffer' }));
     } catch {
       /* keep the spelling: the mount lookup below then fails the device check */
     }

@@ -81,8 +81,10 @@ function joinRel(rel: string, name: string | Buffer): string {
 }
 
 function anchoredAt(base: string, name: string | Buffer): string | Buffer {
-  if (typeof name === 'string') return `${base}/${name}`;
-  return Buffer.concat([Buffer.from(`${base}/`), name]);
+  // A string name is catalog text: escaped where the name is not UTF-8 (path-encoding.ts), so convert to its bytes.
+  const bytes = typeof name === 'string' ? fsPathArg(name) : name;
+  if (typeof bytes === 'string') return `${base}/${bytes}`;
+  return Buffer.concat([Buffer.from(`${base}/`), bytes]);
 }
 
 function sameIdentity(a: Identity, b: Identity): boolean {
@@ -133,7 +135,7 @@ async function openHeld(p: string | Buffer, flags: number, label: string): Promi
  * components are hashall's own): the path is followed, as given. Everything below it is reached without following.
  */
 export function openTrustedDir(p: string): Promise<HeldDir> {
-  return openHeld(p, constants.O_RDONLY | constants.O_DIRECTORY, p);
+  return openHeld(fsPathArg(p), constants.O_RDONLY | constants.O_DIRECTORY, p);
 }
 
 /**
