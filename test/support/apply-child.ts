@@ -1,19 +1,21 @@
 // Test support: runs `runApply` in a child process (so tests can kill -9 it, or send it SIGINT/SIGTERM, at a journal boundary via
 // HASHALL_TEST_CRASH_AT), with apply's own signal handling; the human summary goes to stderr, a JSON line to stdout.
-// Usage: node --import ./test/support/ts-register.mjs test/support/apply-child.ts CONFIG.json PLAN.json [QBT_URL]
+// Usage: node --import ./test/support/ts-register.mjs test/support/apply-child.ts CONFIG.json PLAN.json [CLIENT_URL [CLIENT_TYPE]]
 import { readFileSync } from 'node:fs';
 import { crashHookFromEnv } from '../../src/apply/crash-hook.js';
 import { runApply } from '../../src/apply/run-apply.js';
-import { createQbittorrentClient } from '../../src/clients/qbittorrent/client.js';
+import { clientFromSettings } from '../../src/clients/from-config.js';
 import { applySummary } from '../../src/cli/apply-support.js';
 import { stopOnSignals } from '../../src/cli/stop-signals.js';
-import type { HashallConfig } from '../../src/config/types.js';
+import type { ClientType, HashallConfig } from '../../src/config/types.js';
 import type { Plan } from '../../src/plan/types.js';
 
-const [configFile, planFile, qbtUrl] = process.argv.slice(2);
+const [configFile, planFile, clientUrl, clientType] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configFile!, 'utf8')) as HashallConfig;
 const plan = JSON.parse(readFileSync(planFile!, 'utf8')) as Plan;
-const client = qbtUrl ? createQbittorrentClient({ url: qbtUrl, timeoutMs: 10_000 }) : null;
+const client = clientUrl
+  ? clientFromSettings({ type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password: null, pathMaps: [], timeoutMs: 10_000 })
+  : null;
 const stop = stopOnSignals((l) => process.stderr.write(`${l}\n`));
 const out = await runApply({
   config,
