@@ -244,3 +244,19 @@ describe('retire: its trash and its deletion against a local user (real non-root
     expect(hashTreeSync(dst)).toEqual(kept);
   });
 });
+
+describe('retire: the kept copy must be on the filesystem the plan names', () => {
+  it('a copy hidden on the system disk under an unmounted pool is not accepted; the stash source stays', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const before = hashTreeSync(src);
+    unmount(w.pool);
+    // What an earlier apply while the pool was unmounted would have left on the disk below the mount point: a complete,
+    // byte-identical copy at the kept path, now visible because the pool is not mounted again.
+    writeTree(dst, { 'a.bin': bytesFor('ra', 30_000), 'sub/b.bin': bytesFor('rb', 2000) });
+    expect(payloadHashOf(dst)).toBe(hash);
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/not on filesystem pool as the catalog recorded it/);
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+});
