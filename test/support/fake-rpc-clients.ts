@@ -1,0 +1,124 @@
+// Test support: wire-level fakes of Transmission RPC and rTorrent XML-RPC (HTTP) on 127.0.0.1, for faults the real daemons cannot produce (lying "ok", 5xx) and for benchmarks.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeRpcTorrent {
+  hash: string; // lower-case hex
+  name: string;
+  dir: string; // Transmission downloadDir / rTorrent save path
+  files: { path: string; size: number }[]; // relative to the payload root (multi) or the single file's name
+  running: boolean;
+}
+
+export interface FakeRpc {
+  url: string;
+  torrents: Map<string, FakeRpcTorrent>;
+  /** The next `n` requests answer this HTTP status with an empty body. */
+  failNext(n: number, status: number): void;
+  /** Calls seen per method name. */
+  count(method: string): number;
+  close(): Promise<void>;
+}
+
+/** Every fake mutation is a lie: it answers success and changes nothing. */
+async function serve(handle: (body: string, headers: Record<string, string | string[] | undefined>) => { status: number; body: string; headers?: Record<string, string> }): Promise<{ server: Server; url: string; fail: { n: number; status: number } }> {
+  const fail = { n: 0, status: 500 };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (fail.n > 0) {
+        fail.n--;
+        res.writeHead(fail.status).end();
+        return;
+      }
+      const out = handle(Buffer.concat(chunks).toString('utf8'), req.headers);
+      res.writeHead(out.status, out.headers ?? {}).end(out.body);
+    });
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return { server, url: `http://127.0.0.1:${port}`, fail };
+}
+
+function bump(counts: Map<string, number>, m: string): void {
+  counts.set(m, (counts.get(m) ?? 0) + 1);
+}
+
+const total = (t: FakeRpcTorrent) => t.files.reduce((n, f) => n + f.size, 0);
+const multi = (t: FakeRpcTorrent) => t.files.length > 1 || t.files[0]?.path !== t.name;
+
+export async function startFakeTransmission(): Promise<FakeRpc> {
+  const torrents = new Map<string, FakeRpcTorrent>();
+  const counts = new Map<string, number>();
+  const session = 'fake-session-1';
+  const { server, url, fail } = await serve((body, headers) => {
+    if (headers['x-transmission-session-id'] !== session) return { status: 409, body: '', headers: { 'x-transmission-session-id': session } };
+    const req = JSON.parse(body) as { method: string; arguments?: { ids?: string[]; fields?: string[] } };
+    bump(counts, req.method);
+    const ok = (args: unknown) => ({ status: 200, body: JSON.stringify({ result: 'success', arguments: args }) });
+    if (req.method === 'session-get') return ok({ version: '3.00 (fake)', 'rpc-version': 16 });
+    if (req.method !== 'torrent-get') return ok({});
+    const ids = req.arguments?.ids;
+    const list = ids ? ids.map((h) => torrents.get(h.toLowerCase())).filter((t): t is FakeRpcTorrent => !!t) : [...torrents.values()];
+    const wantFiles = req.arguments?.fields?.includes('files');
+    return ok({
+      torrents: list.map((t) => ({
+        hashString: t.hash,
+        name: t.name,
+        downloadDir: t.dir,
+        status: t.running ? 6 : 0,
+        error: 0,
+        errorString: '',
+        percentDone: 1,
+        leftUntilDone: 0,
+        totalSize: total(t),
+        addedDate: 1_700_000_000,
+        doneDate: 1_700_000_100,
+        secondsSeeding: 100,
+        trackers: [],
+        labels: [],
+        ...(wantFiles ? { files: t.files.map((f) => ({ name: multi(t) ? `${t.name}/${f.path}` : f.path, length: f.size, bytesCompleted: f.size })) } : {}),
+      })),
+    });
+  });
+  return { url: `${url}/transmission/rpc`, torrents, failNext: (n, s) => Object.assign(fail, { n, status: s }), count: (m) => counts.get(m) ?? 0, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const xs = (s: string) => `<value><string>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</string></value>`;
+const xi = (n: number) => `<value><i8>${n}</i8></value>`;
+const xa = (vals: string[]) => `<value><array><data>${vals.join('')}</data></array></value>`;
+const answer = (v: string) => ({ status: 200, body: `<?xml version="1.0"?><methodResponse><params><param>${v}</param></params></methodResponse>`, headers: { 'content-type': 'text/xml' } });
+
+/** rTorrent's d.* fields in the order the adapter asks for them (see src/clients/rtorrent/client.ts). */
+function dFields(t: FakeRpcTorrent): string[] {
+  const m = multi(t);
+  const size = total(t);
+  return [xs(t.hash.toUpperCase()), xs(t.name), xs(m ? `${t.dir}/${t.name}` : t.dir), xi(m ? 1 : 0), xi(t.running ? 1 : 0), xi(1), xi(t.running ? 1 : 0), xi(1), xi(0), xi(0), xi(0), xi(1), xs(''), xi(size), xi(0), xi(size), xi(1_700_000_000), xi(1_700_000_100)];
+}
+
+export async function startFakeRtorrent(): Promise<FakeRpc> {
+  const torrents = new Map<string, FakeRpcTorrent>();
+  const counts = new Map<string, number>();
+  const { server, url, fail } = await serve((body) => {
+    const method = /<methodName>([^<]+)<\/methodName>/.exec(body)?.[1] ?? '';
+    bump(counts, method);
+    if (method === 'system.client_version') return answer(xs('0.9.8'));
+    if (method === 'system.api_version') return answer(xi(10));
+    if (method === 'd.multicall2') return answer(xa([...torrents.values()].map((t) => xa(dFields(t)))));
+    if (method === 'system.multicall') {
+      // One torrent per multicall (getTorrent / listFiles): the first hash in the body names it.
+      const h = /<string>([0-9A-F]{40})<\/string>/.exec(body)?.[1]?.toLowerCase() ?? '';
+      const t = torrents.get(h);
+      const calls = [...body.matchAll(/<name>methodName<\/name>\s*<value><string>([^<]+)<\/string>/g)].map((x) => x[1] as string);
+      const fault = `<value><struct><member><name>faultCode</name>${xi(-501)}</member><member><name>faultString</name>${xs('Could not find info-hash.')}</member></struct></value>`;
+      if (!t) return answer(xa(calls.map(() => fault)));
+      if (calls[0] === 'd.is_multi_file') {
+        const files = xa(t.files.map((f) => xa([xs(f.path), xi(f.size), xi(1), xi(1)])));
+        return answer(xa([xa([xi(multi(t) ? 1 : 0)]), xa([xs(multi(t) ? `${t.dir}/${t.name}` : t.dir)]), xa([files])]));
+      }
+      return answer(xa(dFields(t).map((v) => xa([v]))));
+    }
+    return answer(xi(0)); // every mutation: "ok", and nothing happens
+  });
+  return { url: `${url}/RPC2`, torrents, failNext: (n, s) => Object.assign(fail, { n, status: s }), count: (m) => counts.get(m) ?? 0, close: () => new Promise((r) => server.close(() => r())) };
+}

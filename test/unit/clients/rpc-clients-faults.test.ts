@@ -1,0 +1,49 @@
+// Transmission and rTorrent adapters against wire-level fakes: a lying "ok" is never taken as done, 5xx is retried then reported.
+import { afterEach, describe, expect, test } from 'vitest';
+import { setLocationConfirmed, pauseConfirmed } from '../../../src/clients/confirm.js';
+import { createRtorrentClient } from '../../../src/clients/rtorrent/client.js';
+import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import { ClientError } from '../../../src/errors.js';
+import { startFakeRtorrent, startFakeTransmission, type FakeRpc } from '../../support/fake-rpc-clients.js';
+
+const H = 'ab'.repeat(20);
+let fake: FakeRpc | null = null;
+afterEach(async () => {
+  await fake?.close();
+  fake = null;
+});
+
+const kinds: [string, () => Promise<FakeRpc>, (url: string) => TorrentClient][] = [
+  ['Transmission', startFakeTransmission, (url) => createTransmissionClient({ url, timeoutMs: 2_000, backoffMs: 5 })],
+  ['rTorrent (HTTP)', startFakeRtorrent, (url) => createRtorrentClient({ url, timeoutMs: 2_000, backoffMs: 5 })],
+];
+
+describe.each(kinds)('%s against a wire-level fake', (_name, start, make) => {
+  test('a repoint answered "ok" that changed nothing is unconfirmed, never done; a pause likewise', async () => {
+    fake = await start();
+    fake.torrents.set(H, { hash: H, name: 'Movie', dir: '/stash/seeding/movies', files: [{ path: 'a.mkv', size: 10 }, { path: 'b.nfo', size: 1 }], running: false });
+    const c = make(fake.url);
+    expect(await c.getTorrent(H)).toMatchObject({ savePath: '/stash/seeding/movies', contentPath: '/stash/seeding/movies/Movie', phase: 'paused-complete' });
+    const err = await setLocationConfirmed(c, H, '/pool/seeding/movies', { timeoutMs: 300, intervalMs: 20 }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).kind).toBe('unconfirmed');
+    expect((err as Error).message).toMatch(/did not move to \/pool\/seeding\/movies/);
+    fake.torrents.get(H)!.running = true;
+    const perr = await pauseConfirmed(c, H, { timeoutMs: 300, intervalMs: 20 }).then(() => null, (e: unknown) => e);
+    expect((perr as ClientError).kind).toBe('unconfirmed');
+  });
+
+  test('5xx answers are retried (bounded) and then reported as an http error; a transient one is survived', async () => {
+    fake = await start();
+    fake.torrents.set(H, { hash: H, name: 'one.bin', dir: '/d', files: [{ path: 'one.bin', size: 5 }], running: true });
+    const c = make(fake.url);
+    fake.failNext(2, 502);
+    expect((await c.listTorrents()).map((t) => t.hash)).toEqual([H]);
+    fake.failNext(10, 503);
+    const err = await c.listFiles(H).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).kind).toBe('http');
+    expect((err as ClientError).status).toBe(503);
+  });
+});
