@@ -12,13 +12,13 @@ import { applyPlan } from '../src/apply/executor.js';
 import { realFsPort } from '../src/apply/fs-port.js';
 import type { Plan } from '../src/plan/types.js';
 
-function scale(): number {
+export function scale(): number {
   const s = Number(process.env.HASHALL_BENCH_SCALE ?? '1');
   return Number.isFinite(s) && s > 0 ? s : 1;
 }
 
 /** Source on /dev/shm (tmpfs) when it has room, target under the OS temp dir (the disk): two filesystems. */
-function places(bytes: number): { srcBase: string; dstBase: string; note: string } {
+export function places(bytes: number): { srcBase: string; dstBase: string; note: string } {
   const shm = '/dev/shm';
   let srcParent = tmpdir();
   if (existsSync(shm)) {
@@ -52,6 +52,96 @@ function ms(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+export interface CopyTimes {
+  payloadBytes: number;
+  cpSyncMs: number;
+  hashallMs: number;
+  ratio: number;
+}
+
+/**
+ * Time `cp -a` + `sync` of the payload at `src` (files as listed) into a fresh directory under `dstBase`, then hashall's
+ * apply of one move group (copy step only) of the same payload to `dstBase`/seeding. `srcBase` holds `src`.
+ */
+export async function measureCopy(srcBase: string, dstBase: string, src: string, files: { relpath: string; size: number; sha256: string }[]): Promise<CopyTimes> {
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  // cp -a + sync
+  execFileSync('sync');
+  const cpTarget = path.join(dstBase, 'cp', 'Payload');
+  mkdirSync(path.dirname(cpTarget), { recursive: true });
+  let t0 = process.hrtime.bigint();
+  execFileSync('cp', ['-a', src, cpTarget]);
+  execFileSync('sync');
+  const cpMs = ms(t0);
+  rmSync(path.dirname(cpTarget), { recursive: true, force: true });
+  execFileSync('sync');
+
+  // hashall apply of one move group (copy step only)
+  const catalogFile = path.join(dstBase, 'catalog.db');
+  const catalog = openCatalog(catalogFile);
+  const config: HashallConfig = {
+    version: 1,
+    configPath: path.join(dstBase, 'hashall.yaml'),
+    configHash: 'bench',
+    catalog: catalogFile,
+    filesystems: { src: { name: 'src', path: srcBase, aliases: [] }, dst: { name: 'dst', path: dstBase, aliases: [] } },
+    seeding: { src: [path.join(srcBase, 'seeding')], dst: [path.join(dstBase, 'seeding')] },
+    libraries: [],
+    client: null,
+    categories: {},
+    placement: { default: 'keep', rules: [] },
+    dedupe: { filesystems: [], minSize: 0 },
+    verify: { everyMs: 30 * 86_400_000, budgetBytes: 200 * 2 ** 30 },
+    safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
+  };
+  const dst = path.join(dstBase, 'seeding', 'Payload');
+  const plan: Plan = {
+    formatVersion: 1,
+    createdAt: new Date(0).toISOString(),
+    configPath: config.configPath,
+    configHash: 'bench',
+    catalog: { lineage: catalog.lineage, serial: catalog.serial() },
+    groups: [
+      {
+        id: 'g1',
+        key: 'bench',
+        action: 'move',
+        title: 'Payload',
+        payloadHash: 'bench',
+        torrents: [],
+        from: { fs: 'src', path: src },
+        to: { fs: 'dst', path: dst },
+        reasons: ['bench'],
+        rule: null,
+        bytesToCopy: bytes,
+        bytesToFree: 0,
+        steps: [{ kind: 'copy', fromFs: 'src', toFs: 'dst', fromRoot: src, toRoot: dst, files, bytes }],
+        fingerprint: { files: [], torrents: [] },
+      },
+    ],
+    summary: { move: 1, reuse: 0, dedupe: 0, retire: 0, keep: 0, stay: 0, pending: 0, blocked: 0, bytesToCopy: bytes, bytesToFree: {} },
+  };
+  t0 = process.hrtime.bigint();
+  const res = await applyPlan(
+    {
+      catalog,
+      config,
+      client: null,
+      fs: realFsPort(),
+      now: () => Date.now(),
+      runId: 'bench',
+      emit: () => undefined,
+      identity: { user: 'bench', host: os.hostname(), pid: process.pid, pidStart: null, command: 'bench', planFile: null, planHash: null },
+    },
+    plan,
+  );
+  execFileSync('sync');
+  const hashallMs = ms(t0);
+  catalog.close();
+  if (res.status !== 'succeeded') throw new Error(`bench apply ${res.status}: ${res.groups[0]?.error ?? ''}`);
+  return { payloadBytes: bytes, cpSyncMs: Math.round(cpMs), hashallMs: Math.round(hashallMs), ratio: Number((hashallMs / cpMs).toFixed(3)) };
+}
+
 export async function run(): Promise<Record<string, number>> {
   const total = Math.round(2 * 1024 ** 3 * scale());
   const fileCount = 16;
@@ -60,89 +150,11 @@ export async function run(): Promise<Record<string, number>> {
   try {
     const src = path.join(srcBase, 'seeding', 'Payload');
     const files = writePayload(src, total, fileCount);
-    const bytes = files.reduce((n, f) => n + f.size, 0);
-
-    // cp -a + sync
-    execFileSync('sync');
-    const cpTarget = path.join(dstBase, 'cp', 'Payload');
-    mkdirSync(path.dirname(cpTarget), { recursive: true });
-    let t0 = process.hrtime.bigint();
-    execFileSync('cp', ['-a', src, cpTarget]);
-    execFileSync('sync');
-    const cpMs = ms(t0);
-    rmSync(path.dirname(cpTarget), { recursive: true, force: true });
-    execFileSync('sync');
-
-    // hashall apply of one move group (copy step only)
-    const catalogFile = path.join(dstBase, 'catalog.db');
-    const catalog = openCatalog(catalogFile);
-    const config: HashallConfig = {
-      version: 1,
-      configPath: path.join(dstBase, 'hashall.yaml'),
-      configHash: 'bench',
-      catalog: catalogFile,
-      filesystems: { src: { name: 'src', path: srcBase, aliases: [] }, dst: { name: 'dst', path: dstBase, aliases: [] } },
-      seeding: { src: [path.join(srcBase, 'seeding')], dst: [path.join(dstBase, 'seeding')] },
-      libraries: [],
-      client: null,
-      categories: {},
-      placement: { default: 'keep', rules: [] },
-      dedupe: { filesystems: [], minSize: 0 },
-      verify: { everyMs: 30 * 86_400_000, budgetBytes: 200 * 2 ** 30 },
-      safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
-    };
-    const dst = path.join(dstBase, 'seeding', 'Payload');
-    const plan: Plan = {
-      formatVersion: 1,
-      createdAt: new Date(0).toISOString(),
-      configPath: config.configPath,
-      configHash: 'bench',
-      catalog: { lineage: catalog.lineage, serial: catalog.serial() },
-      groups: [
-        {
-          id: 'g1',
-          key: 'bench',
-          action: 'move',
-          title: 'Payload',
-          payloadHash: 'bench',
-          torrents: [],
-          from: { fs: 'src', path: src },
-          to: { fs: 'dst', path: dst },
-          reasons: ['bench'],
-          rule: null,
-          bytesToCopy: bytes,
-          bytesToFree: 0,
-          steps: [{ kind: 'copy', fromFs: 'src', toFs: 'dst', fromRoot: src, toRoot: dst, files, bytes }],
-          fingerprint: { files: [], torrents: [] },
-        },
-      ],
-      summary: { move: 1, reuse: 0, dedupe: 0, retire: 0, keep: 0, stay: 0, pending: 0, blocked: 0, bytesToCopy: bytes, bytesToFree: {} },
-    };
-    t0 = process.hrtime.bigint();
-    const res = await applyPlan(
-      {
-        catalog,
-        config,
-        client: null,
-        fs: realFsPort(),
-        now: () => Date.now(),
-        runId: 'bench',
-        emit: () => undefined,
-        identity: { user: 'bench', host: os.hostname(), pid: process.pid, pidStart: null, command: 'bench', planFile: null, planHash: null },
-      },
-      plan,
-    );
-    execFileSync('sync');
-    const hashallMs = ms(t0);
-    catalog.close();
-    if (res.status !== 'succeeded') throw new Error(`bench apply ${res.status}: ${res.groups[0]?.error ?? ''}`);
+    const t = await measureCopy(srcBase, dstBase, src, files);
     return {
-      payloadBytes: bytes,
-      cpSyncMs: Math.round(cpMs),
-      hashallMs: Math.round(hashallMs),
-      ratio: Number((hashallMs / cpMs).toFixed(3)),
-      hashallMiBps: Math.round(bytes / 1024 ** 2 / (hashallMs / 1000)),
-      cpMiBps: Math.round(bytes / 1024 ** 2 / (cpMs / 1000)),
+      ...t,
+      hashallMiBps: Math.round(t.payloadBytes / 1024 ** 2 / (t.hashallMs / 1000)),
+      cpMiBps: Math.round(t.payloadBytes / 1024 ** 2 / (t.cpSyncMs / 1000)),
     };
   } finally {
     rmSync(srcBase, { recursive: true, force: true });

@@ -1,13 +1,15 @@
-// `npm run bench`: runs every benchmark in turn (scan, plan, copy) and prints each figure as a ratio to the standard tool.
+// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small) and prints each figure as a ratio to the standard tool.
 import { run as scanBench } from './scan.js';
 import { run as planBench } from './plan.js';
 import { run as copyBench } from './copy.js';
+import { run as copySmallBench } from './copy-small.js';
 
 const only = new Set(process.argv.slice(2));
 const benches: [string, () => Promise<Record<string, number>>][] = [
   ['scan', () => scanBench()],
   ['plan', () => planBench()],
   ['copy', () => copyBench()],
+  ['copy-small', () => copySmallBench()],
 ];
 
 const results: Record<string, Record<string, number>> = {};

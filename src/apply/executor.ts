@@ -110,7 +110,7 @@ export interface StepRow {
   undo: UndoData;
 }
 
-type BaseCtx = Omit<StepContext, 'saveUndo' | 'stepIndex' | 'group' | 'note'>;
+type BaseCtx = Omit<StepContext, 'saveUndo' | 'appendUndo' | 'stepIndex' | 'group' | 'note'>;
 
 /**
  * Undo the steps of a group in reverse (those running, done or failed; no-ops changed nothing). Returns the notes and,
@@ -229,12 +229,19 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
         break;
       }
       const h = handlerFor(row.step);
+      const logged = new Set<string>();
       const ctx: StepContext = {
         ...base,
         signal: deps.stop,
         group,
         stepIndex: row.index,
-        saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u),
+        saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u, logged),
+        appendUndo: (key, entries) => {
+          logged.add(key);
+          const list = Array.isArray(row.undo[key]) ? (row.undo[key] as unknown[]) : (row.undo[key] = []);
+          journal.stepUndoAppend(runId, group.id, row.index, key, entries);
+          list.push(...entries);
+        },
         note: (t) => groupNotes.push(t),
       };
       deps.emit({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: row.step.kind, what: h.describe(row.step) });

@@ -85,10 +85,29 @@ export class Journal {
     this.boundary(`step-running ${groupId}#${idx}`);
   }
 
-  /** Progressive undo data: written BEFORE each mutation inside a step, so a crash leaves enough to undo it. */
-  stepUndo(runId: string, groupId: string, idx: number, undo: UndoData): void {
-    this.db.prepare(`UPDATE run_steps SET undo = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`).run(JSON.stringify(undo), runId, groupId, idx);
+  /**
+   * Progressive undo data: written BEFORE each mutation inside a step, so a crash leaves enough to undo it. Keys in
+   * `logged` are arrays kept in the append-only log (stepUndoAppend) and are left out of this record.
+   */
+  stepUndo(runId: string, groupId: string, idx: number, undo: UndoData, logged: ReadonlySet<string> = new Set()): void {
+    const record = logged.size === 0 ? undo : Object.fromEntries(Object.entries(undo).filter(([k]) => !logged.has(k)));
+    this.db.prepare(`UPDATE run_steps SET undo = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`).run(JSON.stringify(record), runId, groupId, idx);
     this.boundary(`step-undo-data ${groupId}#${idx}`);
+  }
+
+  /**
+   * Append entries to the array `key` of a step's undo data, BEFORE the mutations they describe: one committed
+   * insert of only the new entries, so journaling a step over N files costs O(N) in total (see migration 9).
+   */
+  stepUndoAppend(runId: string, groupId: string, idx: number, key: string, entries: readonly unknown[]): void {
+    if (entries.length === 0) return;
+    this.db
+      .prepare(
+        `INSERT INTO run_step_undo (run_id, group_id, step_index, seq, key, entries)
+         VALUES (?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM run_step_undo WHERE run_id = ? AND group_id = ? AND step_index = ?), ?, ?)`,
+      )
+      .run(runId, groupId, idx, runId, groupId, idx, key, JSON.stringify(entries));
+    this.boundary(`step-undo-append ${groupId}#${idx}`);
   }
 
   stepFinished(runId: string, groupId: string, idx: number, status: 'done' | 'noop' | 'failed', result: unknown, error: string | null): void {
@@ -151,4 +170,21 @@ export class Journal {
   markRecovered(runId: string, byRunId: string, status: RunStatus): void {
     this.db.prepare(`UPDATE runs SET status = ?, recovered_by = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`).run(status, byRunId, this.now(), runId);
   }
+}
+
+/** A step's undo data as journaled: its run_steps.undo record with every logged array appended to, in order. */
+export function readUndo(db: Db, runId: string, groupId: string, idx: number, record: string): UndoData {
+  const undo = JSON.parse(record) as UndoData;
+  // A catalog opened read-only before migration 9 has no log (and then no logged entries).
+  if (db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_step_undo'`).get() === undefined) return undo;
+  const rows = db.prepare(`SELECT key, entries FROM run_step_undo WHERE run_id = ? AND group_id = ? AND step_index = ? ORDER BY seq`).all(runId, groupId, idx) as {
+    key: string;
+    entries: string;
+  }[];
+  for (const r of rows) {
+    const list = Array.isArray(undo[r.key]) ? (undo[r.key] as unknown[]) : [];
+    for (const e of JSON.parse(r.entries) as unknown[]) list.push(e);
+    undo[r.key] = list;
+  }
+  return undo;
 }

@@ -132,3 +132,11 @@ export async function strangersUnder(fs: FsPort, root: string, planned: Readonly
   }
   return out.slice(0, limit);
 }
+
+/** Created-directory identities as a step journals them: a record (saved whole) plus a list (appended per batch). */
+export function createdDirIds(
+  record: Record<string, { dev: number; ino: number }> | undefined,
+  list: readonly { path: string; dev: number; ino: number }[] | undefined,
+): Record<string, { dev: number; ino: number }> {
+  return { ...record, ...Object.fromEntries((list ?? []).map((d) => [d.path, { dev: d.dev, ino: d.ino }])) };
+}

@@ -17,13 +17,13 @@ export interface ResolveOutcome {
   groups: { id: string; action: 'finished' | 'rolled-back' | 'still needs attention'; notes: string[] }[];
 }
 
-type Base = Omit<StepContext, 'saveUndo' | 'stepIndex' | 'group' | 'note'>;
+type Base = Omit<StepContext, 'saveUndo' | 'appendUndo' | 'stepIndex' | 'group' | 'note'>;
 
 /** True when every step of the group reports its effect already in place (a copy re-hashes its target files). */
 async function alreadyDone(base: Base, group: StepRow[], g: StepContext['group']): Promise<boolean> {
   for (const s of group) {
     try {
-      const ctx: StepContext = { ...base, group: g, stepIndex: s.index, saveUndo: () => undefined, note: () => undefined };
+      const ctx: StepContext = { ...base, group: g, stepIndex: s.index, saveUndo: () => undefined, appendUndo: () => undefined, note: () => undefined };
       if ((await handlerFor(s.step).check(s.step, ctx)) !== 'done') return false;
     } catch {
       return false;

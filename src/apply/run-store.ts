@@ -3,7 +3,7 @@ import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { groupPaths } from '../plan/unresolved.js';
-import { RUN_FORMAT_VERSION, type GroupStatus, type RunStatus, type StepStatus, type UndoData, type RunIdentity } from './journal.js';
+import { RUN_FORMAT_VERSION, readUndo, type GroupStatus, type RunStatus, type StepStatus, type UndoData, type RunIdentity } from './journal.js';
 
 export interface RunSummary extends RunIdentity {
   id: string;
@@ -169,7 +169,7 @@ export function getRun(db: Db, id: string): RunDetail | null {
         kind: s.kind,
         status: s.status,
         step: JSON.parse(s.plan_step) as PlanStep,
-        undo: JSON.parse(s.undo) as UndoData,
+        undo: readUndo(db, id, g.group_id, s.step_index, s.undo),
         result: s.result === null ? null : (JSON.parse(s.result) as unknown),
         error: s.error,
         startedAt: s.started_at,

@@ -1,8 +1,10 @@
 // Test support: runs `runApply` in a child process (so tests can kill -9 it, or send it SIGINT/SIGTERM, at a journal boundary via
-// HASHALL_TEST_CRASH_AT), with apply's own signal handling; the human summary goes to stderr, a JSON line to stdout.
+// HASHALL_TEST_CRASH_AT, or kill -9 it right after its Nth disk mutation via HASHALL_TEST_CRASH_FS_AT), with apply's own
+// signal handling; the human summary goes to stderr, a JSON line to stdout.
 // Usage: node --import ./test/support/ts-register.mjs test/support/apply-child.ts CONFIG.json PLAN.json [CLIENT_URL [CLIENT_TYPE]]
 import { readFileSync } from 'node:fs';
 import { crashHookFromEnv } from '../../src/apply/crash-hook.js';
+import { realFsPort, type FsPort } from '../../src/apply/fs-port.js';
 import { runApply } from '../../src/apply/run-apply.js';
 import { clientFromSettings } from '../../src/clients/from-config.js';
 import { applySummary } from '../../src/cli/apply-support.js';
@@ -16,8 +18,30 @@ const plan = JSON.parse(readFileSync(planFile!, 'utf8')) as Plan;
 const client = clientUrl
   ? clientFromSettings({ type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password: null, pathMaps: [], timeoutMs: 10_000 })
   : null;
+/** The real FsPort, killing this process with SIGKILL right after its `at`-th mutation (copy, link, unlink, rename, mkdir, fsync). */
+function killingFs(at: number): FsPort {
+  const fs = realFsPort();
+  let n = 0;
+  const after = <T>(p: Promise<T>): Promise<T> =>
+    p.then((v) => {
+      if (++n === at) process.kill(process.pid, 'SIGKILL');
+      return v;
+    });
+  return {
+    ...fs,
+    copyFileVerified: (a, b, o) => after(fs.copyFileVerified(a, b, o)),
+    link: (a, b) => after(fs.link(a, b)),
+    unlink: (a) => after(fs.unlink(a)),
+    rename: (a, b) => after(fs.rename(a, b)),
+    mkdirp: (d, like) => after(fs.mkdirp(d, like)),
+    fsyncDir: (d) => after(fs.fsyncDir(d)),
+  };
+}
+const fsAt = Number(process.env.HASHALL_TEST_CRASH_FS_AT ?? '0');
+
 const stop = stopOnSignals((l) => process.stderr.write(`${l}\n`));
 const out = await runApply({
+  fs: fsAt > 0 ? killingFs(fsAt) : undefined,
   config,
   client,
   plan,

@@ -6,7 +6,7 @@ import { FsError } from '../../errors.js';
 import type { CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
-import { mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -21,7 +21,21 @@ interface CopyUndo extends UndoData {
   dirs?: string[];
   /** (dev, ino) of each directory this step created: undo removes only that very directory. */
   dirIds?: Record<string, { dev: number; ino: number }>;
+  /** The same, journaled per batch (appended); merged with dirIds. */
+  dirIdList?: { path: string; dev: number; ino: number }[];
+  /** Temp names are journaled before the copy, then again with their inodes (the later entry of a temp name wins). */
   files?: CopyFileUndo[];
+}
+
+/** Files per journaled batch, and bytes (a batch holds at least one file). */
+export const COPY_BATCH_FILES = 256;
+const COPY_BATCH_BYTES = 1 << 30;
+
+/** One entry per temp name, the latest journaled (with its inode once known), in first-journaled order. */
+function filesByTemp(undo: CopyUndo): Map<string, CopyFileUndo> {
+  const out = new Map<string, CopyFileUndo>();
+  for (const e of undo.files ?? []) out.set(e.tmp, e);
+  return out;
 }
 
 /** A single-file payload has its root = the file itself and relpath = its basename. */
@@ -90,62 +104,90 @@ export const copyStep: StepHandler<CopyStep> = {
     const chain = dirChain(ctx.fs, rootInside(ctx.config, step.toFs, step.toRoot, 'seeding'));
     let copied = 0;
     let done = 0;
+    const todo: { i: number; f: CopyStep['files'][number]; src: string; dst: string }[] = [];
     for (const [i, f] of step.files.entries()) {
       const { src, dst } = paths(step, single, f.relpath);
-      const dir = path.dirname(dst);
-      await chain.prove(dir);
-      if ((await targetState(ctx, dst, f)) === 'same') {
-        done += f.size;
-        continue;
+      await chain.prove(path.dirname(dst));
+      if ((await targetState(ctx, dst, f)) === 'same') done += f.size;
+      else todo.push({ i, f, src, dst });
+    }
+    // Journaled per batch, in appends of only the new entries (linear in the number of files, see migration 9):
+    // 1. the directories about to be created, then their identities once made, 2. the temp names, then the copies
+    // into them, 3. the temp files' inodes, then the links into place. A crash anywhere leaves only paths the journal
+    // names: temp names (ours by name: they carry the run id), and final paths that are ours only with a journaled inode.
+    const created = new Set(undo.dirs);
+    const present = new Set<string>();
+    for (let at = 0; at < todo.length; ) {
+      const batch: typeof todo = [];
+      let bytes = 0;
+      while (at < todo.length && batch.length < COPY_BATCH_FILES && (batch.length === 0 || bytes + todo[at]!.f.size <= COPY_BATCH_BYTES)) {
+        bytes += todo[at]!.f.size;
+        batch.push(todo[at++]!);
       }
-      const missing = await missingDirs(ctx.fs, dir);
-      if (missing.length) {
-        undo.dirs.push(...missing.filter((d) => !undo.dirs!.includes(d)));
-        ctx.saveUndo(undo);
+      const dirs = [...new Set(batch.map((b) => path.dirname(b.dst)))].filter((d) => !present.has(d));
+      const newDirs: string[] = [];
+      const toMake: string[] = [];
+      for (const dir of dirs) {
+        const missing = await missingDirs(ctx.fs, dir);
+        if (missing.length) toMake.push(dir);
+        for (const d of missing) {
+          if (created.has(d)) continue;
+          newDirs.push(d);
+          created.add(d);
+        }
+      }
+      if (newDirs.length) ctx.appendUndo('dirs', newDirs);
+      for (const dir of toMake) {
         await ctx.fs.mkdirp(dir, like);
         await chain.prove(dir);
-        undo.dirIds ??= {};
-        for (const d of missing) {
-          const id = chain.identity(d);
-          if (id) undo.dirIds[d] = id;
-        }
-        ctx.saveUndo(undo);
       }
-      const entry: CopyFileUndo = { tmp: tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${i}`), final: dst };
-      undo.files.push(entry);
-      ctx.saveUndo(undo);
-      const before = await ctx.fs.lstat(src);
-      if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
-      await chain.prove(dir);
-      const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
-        signal: ctx.signal,
-        onProgress: (b) =>
-          ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: b, totalBytes: f.size, groupBytes: done + b, groupTotal: step.bytes }),
+      const ids = newDirs.flatMap((d) => {
+        const id = chain.identity(d);
+        return id ? [{ path: d, ...id }] : [];
       });
-      entry.ino = res.ino;
-      entry.dev = res.dev;
-      ctx.saveUndo(undo);
-      const after = await ctx.fs.lstat(src);
-      if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
-        throw new FsError(`source ${src} changed while it was being copied; the group is aborted and nothing at the source was touched`, {
-          path: src,
-          hint: 'wait until the file is no longer written to, then `hashall scan` and `hashall plan` again',
+      if (ids.length) ctx.appendUndo('dirIdList', ids);
+      for (const dir of dirs) present.add(dir);
+      const entries: CopyFileUndo[] = batch.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
+      ctx.appendUndo('files', entries);
+      const mine: CopyFileUndo[] = [];
+      for (const [k, { f, src, dst }] of batch.entries()) {
+        const entry = entries[k]!;
+        const before = await ctx.fs.lstat(src);
+        if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
+        await chain.prove(path.dirname(dst));
+        const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
+          signal: ctx.signal,
+          onProgress: (b) =>
+            ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: b, totalBytes: f.size, groupBytes: done + b, groupTotal: step.bytes }),
         });
+        mine.push({ ...entry, ino: res.ino, dev: res.dev });
+        const after = await ctx.fs.lstat(src);
+        if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
+          throw new FsError(`source ${src} changed while it was being copied; the group is aborted and nothing at the source was touched`, {
+            path: src,
+            hint: 'wait until the file is no longer written to, then `hashall scan` and `hashall plan` again',
+          });
+        }
+        if (res.sha256 !== f.sha256 || res.bytes !== f.size) {
+          throw new FsError(`copy of ${src} does not match the catalog: sha256 ${res.sha256} (${res.bytes} bytes), expected ${f.sha256} (${f.size} bytes)`, {
+            path: src,
+            hint: 'the source changed since it was hashed; run `hashall scan` and `hashall plan` again',
+          });
+        }
+        done += f.size;
       }
-      if (res.sha256 !== f.sha256 || res.bytes !== f.size) {
-        throw new FsError(`copy of ${src} does not match the catalog: sha256 ${res.sha256} (${res.bytes} bytes), expected ${f.sha256} (${f.size} bytes)`, {
-          path: src,
-          hint: 'the source changed since it was hashed; run `hashall scan` and `hashall plan` again',
-        });
+      // From here a final path holding one of these inodes is ours (undo removes it).
+      ctx.appendUndo('files', mine);
+      for (const e of mine) {
+        const dir = path.dirname(e.final);
+        // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
+        await chain.prove(dir);
+        await ctx.fs.link(e.tmp, e.final);
+        await chain.prove(dir);
+        await ctx.fs.unlink(e.tmp);
       }
-      // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
-      await chain.prove(dir);
-      await ctx.fs.link(entry.tmp, dst);
-      await chain.prove(dir);
-      await ctx.fs.unlink(entry.tmp);
-      await ctx.fs.fsyncDir(dir);
-      copied += f.size;
-      done += f.size;
+      for (const dir of dirs) await ctx.fs.fsyncDir(dir);
+      copied += bytes;
     }
     return { status: 'done', bytesCopied: copied, result: { bytesCopied: copied } };
   },
@@ -153,11 +195,13 @@ export const copyStep: StepHandler<CopyStep> = {
   async verify(step, ctx, undoData) {
     const undo = undoData as CopyUndo;
     const single = (await ctx.fs.lstat(step.toRoot))?.kind === 'file';
+    const ours = filesByTemp(undo);
+    const byFinal = new Map([...ours.values()].map((e) => [e.final, e]));
     for (const f of step.files) {
       const { dst } = paths(step, single, f.relpath);
       const st = await ctx.fs.lstat(dst);
       if (!st || st.kind !== 'file' || st.size !== f.size) throw new FsError(`after the copy ${dst} is missing or has the wrong size`, { path: dst });
-      const mine = undo.files?.find((e) => e.final === dst);
+      const mine = byFinal.get(dst);
       if (mine?.ino !== undefined && (mine.ino !== st.ino || (mine.dev !== undefined && mine.dev !== st.dev))) throw new FsError(`after the copy ${dst} is not the file hashall wrote`, { path: dst });
     }
   },
@@ -165,7 +209,7 @@ export const copyStep: StepHandler<CopyStep> = {
   async undo(_step, ctx, undoData) {
     const undo = undoData as CopyUndo;
     const notes: string[] = [];
-    for (const e of [...(undo.files ?? [])].reverse()) {
+    for (const e of [...filesByTemp(undo).values()].reverse()) {
       const tmp = await ctx.fs.lstat(e.tmp);
       // Once its inode is known, only that very file: the directory may have been swapped since (see dir-chain.ts).
       if (tmp && tmp.kind === 'file' && (e.ino === undefined || (tmp.ino === e.ino && (e.dev === undefined || tmp.dev === e.dev)))) await ctx.fs.unlink(e.tmp);
@@ -173,7 +217,8 @@ export const copyStep: StepHandler<CopyStep> = {
       const fin = await ctx.fs.lstat(e.final);
       if (fin && fin.ino === e.ino && (e.dev === undefined || fin.dev === e.dev)) await ctx.fs.unlink(e.final);
     }
-    notes.push(...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], undo.dirIds)));
+    const dirIds = createdDirIds(undo.dirIds, undo.dirIdList);
+    notes.push(...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds)));
     return notes;
   },
 };

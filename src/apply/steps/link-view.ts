@@ -5,7 +5,7 @@ import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
-import { isUnder, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { createdDirIds, isUnder, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -16,7 +16,12 @@ interface LinkUndo extends UndoData {
   probe?: string;
   /** (dev, ino) of each directory this step created: undo removes only that very directory. */
   dirIds?: Record<string, { dev: number; ino: number }>;
+  /** The same, journaled per batch (appended); merged with dirIds. */
+  dirIdList?: { path: string; dev: number; ino: number }[];
 }
+
+/** Links per journaled batch. */
+const LINK_BATCH = 256;
 
 /** The donor directory a view directory mirrors: same relative path up from a link below it (null above the view root). */
 function donorDirOf(step: LinkViewStep, dir: string): string | null {
@@ -79,25 +84,44 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => donorDirOf(step, d));
     // Every directory from the seeding root down to each link is re-proven (dev, ino, no symlink) before each write.
     const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.root, 'seeding'));
+    const todo: { l: LinkViewStep['links'][number]; ino: number; dev: number }[] = [];
     for (const l of step.links) {
       const d = await donorStat(ctx, l);
-      const dir = path.dirname(l.path);
-      await chain.prove(dir);
-      if ((await viewState(ctx, l, d.ino)) === 'same') continue;
-      const missing = await missingDirs(ctx.fs, dir);
-      if (missing.length) {
-        undo.dirs.push(...missing.filter((x) => !undo.dirs!.includes(x)));
-        ctx.saveUndo(undo);
+      await chain.prove(path.dirname(l.path));
+      if ((await viewState(ctx, l, d.ino)) !== 'same') todo.push({ l, ino: d.ino, dev: d.dev });
+    }
+    // Journaled per batch in appends of only the new entries (linear in the number of links): the directories about
+    // to be created (then their identities), then the paths about to be linked with the donor inode that makes them ours.
+    const created = new Set(undo.dirs);
+    const present = new Set<string>();
+    for (let at = 0; at < todo.length; at += LINK_BATCH) {
+      const batch = todo.slice(at, at + LINK_BATCH);
+      const dirs = [...new Set(batch.map((b) => path.dirname(b.l.path)))].filter((d) => !present.has(d));
+      const newDirs: string[] = [];
+      const toMake: string[] = [];
+      for (const dir of dirs) {
+        const missing = await missingDirs(ctx.fs, dir);
+        if (missing.length) toMake.push(dir);
+        for (const x of missing) {
+          if (created.has(x)) continue;
+          newDirs.push(x);
+          created.add(x);
+        }
+      }
+      if (newDirs.length) ctx.appendUndo('dirs', newDirs);
+      for (const dir of toMake) {
         await ctx.fs.mkdirp(dir, like);
         await chain.prove(dir);
-        undo.dirIds ??= {};
-        for (const m of missing) {
-          const id = chain.identity(m);
-          if (id) undo.dirIds[m] = id;
-        }
-        ctx.saveUndo(undo);
       }
+      const ids = newDirs.flatMap((m) => {
+        const id = chain.identity(m);
+        return id ? [{ path: m, ...id }] : [];
+      });
+      if (ids.length) ctx.appendUndo('dirIdList', ids);
+      for (const dir of dirs) present.add(dir);
       if (!probed) {
+        const { l } = batch[0]!;
+        const dir = path.dirname(l.path);
         // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
         undo.probe = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-probe`);
         ctx.saveUndo(undo);
@@ -117,10 +141,14 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
         await ctx.fs.unlink(undo.probe);
         probed = true;
       }
-      undo.links.push({ path: l.path, ino: d.ino, dev: d.dev });
-      ctx.saveUndo(undo);
-      await chain.prove(dir);
-      await ctx.fs.link(l.donor, l.path);
+      ctx.appendUndo(
+        'links',
+        batch.map((b) => ({ path: b.l.path, ino: b.ino, dev: b.dev })),
+      );
+      for (const { l } of batch) {
+        await chain.prove(path.dirname(l.path));
+        await ctx.fs.link(l.donor, l.path);
+      }
     }
     return { status: 'done', result: { links: undo.links.length } };
   },
@@ -143,6 +171,7 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
       const st = await ctx.fs.lstat(l.path);
       if (st && st.ino === l.ino && (l.dev === undefined || st.dev === l.dev)) await ctx.fs.unlink(l.path);
     }
-    return removeCreatedDirs(ctx.fs, undo.dirs ?? [], undo.dirIds);
+    const dirIds = createdDirIds(undo.dirIds, undo.dirIdList);
+    return removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds);
   },
 };

@@ -19,6 +19,12 @@ export interface StepContext {
   emit: Emit;
   /** Persist the step's undo data (committed) — call BEFORE each mutation it describes. */
   saveUndo(undo: UndoData): void;
+  /**
+   * Append entries to the array `undo[key]` (the step's undo object, which this pushes onto) and journal only them —
+   * call BEFORE the mutations they describe. For steps over many files: constant cost per entry, where saveUndo
+   * rewrites the whole record. Logged keys are left out of saveUndo's record and read back merged (journal.readUndo).
+   */
+  appendUndo(key: string, entries: readonly unknown[]): void;
   /** Client wait bound for a payload of `bytes` (see executor for the formula). */
   clientTimeoutMs(bytes: number): number;
   /** Human notes for the run record (e.g. "auto-management was on and is now off"). */
@@ -47,5 +53,5 @@ export interface StepHandler<S extends PlanStep> {
    * Reverse what `run` did, using only journaled undo data (also after a crash, in another process). Must be
    * idempotent and remove only what this step created. Returns notes; throws when a person must act.
    */
-  undo(step: S, ctx: Omit<StepContext, 'saveUndo'> & { saveUndo?: (u: UndoData) => void }, undo: UndoData): Promise<string[]>;
+  undo(step: S, ctx: Omit<StepContext, 'saveUndo' | 'appendUndo'> & { saveUndo?: (u: UndoData) => void }, undo: UndoData): Promise<string[]>;
 }

@@ -7,6 +7,7 @@ import { m005Summaries } from './005-summaries.js';
 import { m006FsBirth } from './006-fs-birth.js';
 import { m007RunAck } from './007-run-ack.js';
 import { m008Integrity } from './008-integrity.js';
+import { m009UndoLog } from './009-undo-log.js';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,4 @@ export interface Migration {
   up: string;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog];

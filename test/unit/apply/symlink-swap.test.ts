@@ -22,11 +22,11 @@ describe('a directory swapped for a symlink during a copy', () => {
     const outside = path.join(w.root, 'outside');
     mkdirSync(outside);
     const hidden = path.join(w.pool, 'hidden-d');
-    // Files are copied in name order: a.bin, d/b.bin, d/c.bin; each copy ends with an fsync of its directory. After
-    // d/b.bin is in place, a local user who can write in S moves d away and puts a symlink to `outside` in its place.
+    // Files are copied to temp names in name order (a.bin, d/b.bin, d/c.bin), then linked into place in that order.
+    // Right after d/b.bin is linked, a local user who can write in S moves d away and puts a symlink to `outside` there.
     const fs = faultyFsPort(realFsPort(), [
       {
-        op: 'fsyncDir',
+        op: 'link',
         nth: 2,
         after: () => {
           renameSync(path.join(dst, 'd'), hidden);
