@@ -1,0 +1,30 @@
+// CLI command `hashall doctor`: config, catalog, filesystems, hardlinks, free space, client, path maps, lock, runs, trash.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { addConfigOption, type ConfigOptionValues } from '../config-option.js';
+import { setExitCode } from '../exit.js';
+import { resolveConfigPath } from '../../config/load.js';
+import { runDoctor } from '../../doctor/checks.js';
+import { renderDoctor } from '../../render/doctor-text.js';
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('doctor')
+    .description('check everything hashall depends on and say how to fix what is wrong')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      '\nChecks: config; catalog integrity (PRAGMA quick_check) and schema; every filesystem mounted with the identity the\n' +
+        'catalog recorded, and its free space against safety.minFree; a hardlink probe in each seeding root; the client\n' +
+        '(reachable, authenticated, version) and its path maps; scan and sync freshness; the lock; unfinished or\n' +
+        'needs-attention runs; damaged files; staged trash.\n' +
+        'Exit codes: 0 healthy (warnings allowed), 1 at least one problem.',
+    );
+  addConfigOption(cmd);
+  cmd.action(async (opts: ConfigOptionValues & { json?: boolean }) => {
+    const report = await runDoctor({ configPath: resolveConfigPath(opts.config, ctx.env, ctx.cwd), env: ctx.env, cwd: ctx.cwd, now: ctx.now });
+    if (opts.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else ctx.stdout.write(renderDoctor(report));
+    if (!report.healthy) setExitCode(cmd, 1);
+  });
+}

@@ -1,0 +1,332 @@
+// `hashall doctor`: every check a stuck user would otherwise do by hand, each with a verdict and the fix (reads the world).
+// Must never: write anywhere but its own probe files in a seeding root proven to be on its filesystem (an unmounted
+// pool leaves an empty directory on the system disk: no probe there); print a secret.
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, statSync, unlinkSync, linkSync, constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { openCatalog, schemaVersion, type CatalogDb } from '../catalog/db.js';
+import { openIntegrityProblems } from '../catalog/integrity.js';
+import { MIGRATIONS } from '../catalog/migrations/index.js';
+import { optionalClient } from '../clients/from-config.js';
+import { checkConfig } from '../config/load.js';
+import type { HashallConfig } from '../config/types.js';
+import { clientToHost } from '../domain/path-map.js';
+import { formatBytes } from '../domain/format-bytes.js';
+import { ClientError } from '../errors.js';
+import { spaceOf } from '../fs/statfs.js';
+import { realFsPort } from '../apply/fs-port.js';
+import { describeHolder, isStale, readLock } from '../apply/lock.js';
+import { filesystemGuard } from '../apply/on-filesystem.js';
+import { unresolvedRuns } from '../apply/run-store.js';
+import { TRASH_DIR } from '../apply/steps/retire.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'problem' | 'skipped';
+
+export interface DoctorCheck {
+  /** Stable id for scripts, e.g. `filesystem:pool`. */
+  id: string;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do, when it is not ok. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  configPath: string;
+  checks: DoctorCheck[];
+  healthy: boolean;
+}
+
+export interface DoctorOptions {
+  configPath: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  now: () => number;
+  mountInfoFile?: string;
+}
+
+const HOUR = 3_600_000;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Bytes of regular files under a directory, never following a symlink nor leaving the device. */
+function treeBytes(dir: string, dev: number): { files: number; bytes: number } {
+  const out = { files: 0, bytes: 0 };
+  const stack = [dir];
+  while (stack.length > 0 && out.files < 1_000_000) {
+    const d = stack.pop()!;
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const p = path.join(d, n);
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st || st.dev !== dev) continue;
+      if (st.isDirectory()) stack.push(p);
+      else if (st.isFile()) {
+        out.files++;
+        out.bytes += st.size;
+      }
+    }
+  }
+  return out;
+}
+
+/** Create a file and a hardlink of it in `dir` (exclusive names, never following), then remove both. */
+function hardlinkProbe(dir: string): string | null {
+  const base = path.join(dir, `.hashall-probe-${randomBytes(6).toString('hex')}`);
+  const link = `${base}.link`;
+  let fd: number | null = null;
+  try {
+    fd = openSync(base, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const ino = fstatSync(fd).ino;
+    linkSync(base, link);
+    if (lstatSync(link).ino !== ino) return `${link} is not a hardlink of ${base}`;
+    return null;
+  } catch (err) {
+    return message(err);
+  } finally {
+    if (fd !== null) closeSync(fd);
+    for (const p of [link, base]) {
+      try {
+        unlinkSync(p);
+      } catch {
+        /* never created */
+      }
+    }
+  }
+}
+
+async function clientChecks(config: HashallConfig, out: DoctorCheck[]): Promise<void> {
+  const c = config.client;
+  if (!c) {
+    out.push({ id: 'client', title: 'torrent client', status: 'skipped', detail: 'hashall.yaml has no `client` section: plans cover dedupe only' });
+    return;
+  }
+  const client = optionalClient(config)!;
+  try {
+    const v = await client.version();
+    out.push({ id: 'client', title: `${c.type} at ${c.url}`, status: 'ok', detail: `reachable and authenticated, ${v.app}${v.webApi ? ` (API ${v.webApi})` : ''}` });
+    const torrents = await client.listTorrents();
+    const unmapped: string[] = [];
+    const missing: string[] = [];
+    for (const t of torrents) {
+      const host = clientToHost(c.pathMaps, t.savePath);
+      if (host === null) unmapped.push(`${t.name}: ${t.savePath}`);
+      else if (!statSync(host, { throwIfNoEntry: false })?.isDirectory()) missing.push(`${t.name}: ${t.savePath} → ${host}`);
+    }
+    const bad = unmapped.length + missing.length;
+    out.push({
+      id: 'client:path-maps',
+      title: 'path maps',
+      status: bad === 0 ? 'ok' : 'problem',
+      detail:
+        bad === 0
+          ? `every one of ${torrents.length} torrents' save paths maps to an existing host directory`
+          : [
+              ...(unmapped.length > 0 ? [`${unmapped.length} save path(s) no path map translates, e.g. ${unmapped.slice(0, 3).join('; ')}`] : []),
+              ...(missing.length > 0 ? [`${missing.length} save path(s) map to a host directory that does not exist, e.g. ${missing.slice(0, 3).join('; ')}`] : []),
+            ].join('; '),
+      ...(bad > 0 ? { fix: 'add or correct `client.pathMaps` (client path → host path, whole segments) so every save path lands on an existing host directory' } : {}),
+    });
+  } catch (err) {
+    const auth = err instanceof ClientError && err.kind === 'auth';
+    out.push({
+      id: 'client',
+      title: `${c.type} at ${c.url}`,
+      status: 'problem',
+      detail: message(err),
+      fix: auth ? 'check the username and the password variable hashall.yaml names (the password itself is never printed)' : `start the client or correct \`client.url\`; hashall needs it for every plan that moves torrents`,
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, out: DoctorCheck[]): void {
+  const db = catalog.db;
+  const quick = db.pragma('quick_check', { simple: true }) as string;
+  const version = schemaVersion(db);
+  const latest = MIGRATIONS.at(-1)!.version;
+  out.push({
+    id: 'catalog',
+    title: `catalog ${config.catalog}`,
+    status: quick === 'ok' && version === latest ? 'ok' : 'problem',
+    detail: `PRAGMA quick_check: ${quick}; schema ${version} of ${latest}`,
+    ...(quick !== 'ok' ? { fix: 'the catalog file is damaged: move it aside and run `hashall scan` and `hashall sync` to rebuild it (run records are lost with it)' } : {}),
+  });
+
+  const maxAge = config.safety.maxScanAgeHours * HOUR;
+  const roots = db.prepare(`SELECT path, last_completed_at FROM scan_roots WHERE kind IN ('seeding', 'library')`).all() as { path: string; last_completed_at: number | null }[];
+  const stale = roots.filter((r) => r.last_completed_at === null || now - r.last_completed_at > maxAge);
+  out.push({
+    id: 'freshness:scan',
+    title: 'scan freshness',
+    status: roots.length === 0 ? 'warn' : stale.length === 0 ? 'ok' : 'warn',
+    detail:
+      roots.length === 0
+        ? 'no root scanned yet'
+        : stale.length === 0
+          ? `every scanned root completed a scan within ${config.safety.maxScanAgeHours} h`
+          : `${stale.length} root(s) not scanned within ${config.safety.maxScanAgeHours} h (plans block their payloads): ${stale.slice(0, 3).map((r) => r.path).join(', ')}`,
+    ...(roots.length === 0 || stale.length > 0 ? { fix: '`hashall scan` (a plan with refresh scans too)' } : {}),
+  });
+  if (config.client) {
+    const last = db.prepare(`SELECT max(finished_at) FROM sync_sessions`).pluck().get() as number | null;
+    out.push({
+      id: 'freshness:sync',
+      title: 'client sync freshness',
+      status: last !== null && now - last <= maxAge ? 'ok' : 'warn',
+      detail: last === null ? 'never synced' : `last sync ${new Date(last).toISOString()}`,
+      ...(last === null || now - last > maxAge ? { fix: '`hashall sync` (a plan with refresh syncs too)' } : {}),
+    });
+  }
+
+  const lock = readLock(db);
+  if (!lock) out.push({ id: 'lock', title: 'apply lock', status: 'ok', detail: 'free' });
+  else if (isStale(lock, os.hostname())) {
+    out.push({ id: 'lock', title: 'apply lock', status: 'problem', detail: `held by a run whose process is gone: ${describeHolder(lock)}`, fix: `\`hashall recover\` rolls its work back, then \`hashall unlock ${lock.runId}\`` });
+  } else out.push({ id: 'lock', title: 'apply lock', status: 'warn', detail: `held by a live run: ${describeHolder(lock)}` });
+
+  const runs = unresolvedRuns(db);
+  out.push({
+    id: 'runs',
+    title: 'unfinished or needs-attention runs',
+    status: runs.length === 0 ? 'ok' : 'problem',
+    detail:
+      runs.length === 0
+        ? 'none'
+        : runs.map((r) => `${r.runId} (${r.status}${r.pausedTorrents.length > 0 ? `, ${r.pausedTorrents.length} torrent(s) left paused` : ''})`).join('; '),
+    ...(runs.length > 0 ? { fix: '`hashall runs show RUN` says what happened; `hashall recover` finishes or rolls back; after fixing by hand, `hashall runs ack RUN`' } : {}),
+  });
+
+  const integrity = openIntegrityProblems(catalog);
+  out.push({
+    id: 'integrity',
+    title: 'data integrity',
+    status: integrity.length === 0 ? 'ok' : 'problem',
+    detail: integrity.length === 0 ? 'no open problem' : `${integrity.length} damaged file(s), e.g. ${integrity.slice(0, 3).map((p) => `${p.path} (${p.kind})`).join(', ')}`,
+    ...(integrity.length > 0 ? { fix: 'restore each from a good copy (`hashall whereis PATH`) or let the client re-download it, then `hashall verify PATH`' } : {}),
+  });
+}
+
+export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const finish = (): DoctorReport => ({ configPath: opts.configPath, checks, healthy: checks.every((c) => c.status !== 'problem') });
+
+  const { config, problems } = checkConfig(opts.configPath, { env: opts.env, cwd: opts.cwd });
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (!config || errors.length > 0) {
+    checks.push({
+      id: 'config',
+      title: `config ${opts.configPath}`,
+      status: 'problem',
+      detail: `${errors.length} error(s), e.g. ${errors.slice(0, 3).map((p) => p.message).join('; ')}`,
+      fix: '`hashall validate` lists every problem with file:line:col',
+    });
+    return finish();
+  }
+  const warnings = problems.length - errors.length;
+  checks.push({ id: 'config', title: `config ${opts.configPath}`, status: 'ok', detail: warnings > 0 ? `valid, ${warnings} warning(s) (\`hashall validate\`)` : 'valid' });
+
+  let catalog: CatalogDb | null = null;
+  try {
+    if (statSync(config.catalog, { throwIfNoEntry: false }) === undefined) {
+      checks.push({ id: 'catalog', title: `catalog ${config.catalog}`, status: 'warn', detail: 'does not exist yet', fix: '`hashall scan` creates it' });
+    } else {
+      catalog = openCatalog(config.catalog, { readonly: true });
+      catalogChecks(catalog, config, opts.now(), checks);
+    }
+  } catch (err) {
+    checks.push({
+      id: 'catalog',
+      title: `catalog ${config.catalog}`,
+      status: 'problem',
+      detail: `cannot be read: ${message(err)}`,
+      fix: 'the catalog file is damaged: move it aside and run `hashall scan` and `hashall sync` to rebuild it',
+    });
+    catalog?.close();
+    catalog = null;
+  }
+
+  // Filesystems: mounted where hashall.yaml says, and the very filesystem the catalog recorded.
+  const guard = catalog ? filesystemGuard({ catalog, config, fs: realFsPort(), ...(opts.mountInfoFile ? { mountInfoFile: opts.mountInfoFile } : {}) }) : null;
+  const proven = new Set<string>();
+  for (const [name, fsc] of Object.entries(config.filesystems)) {
+    const id = `filesystem:${name}`;
+    if (!guard) {
+      checks.push({ id, title: `filesystem ${name}`, status: 'skipped', detail: 'no catalog to compare with' });
+      continue;
+    }
+    try {
+      await guard.prove([{ fs: name, path: fsc.path }]);
+      proven.add(name);
+      const space = spaceOf(fsc.path);
+      const low = (config.seeding[name]?.length ?? 0) > 0 && space.freeBytes < config.safety.minFree;
+      checks.push({
+        id,
+        title: `filesystem ${name} at ${fsc.path}`,
+        status: low ? 'warn' : 'ok',
+        detail: `mounted, identity as recorded; ${formatBytes(space.freeBytes)} free${low ? `, below safety.minFree ${formatBytes(config.safety.minFree)}: no move will target it` : ''}`,
+        ...(low ? { fix: 'free space on it or lower `safety.minFree`' } : {}),
+      });
+    } catch (err) {
+      const unknown = /does not know filesystem/.test(message(err));
+      checks.push({
+        id,
+        title: `filesystem ${name} at ${fsc.path}`,
+        status: unknown ? 'warn' : 'problem',
+        detail: message(err),
+        fix: unknown ? '`hashall scan`' : `mount ${name} at ${fsc.path} (hashall refuses to act on it meanwhile)`,
+      });
+    }
+  }
+
+  // A hardlink probe in each seeding root, only on a filesystem proven mounted (never onto the disk beneath it).
+  for (const [name, roots] of Object.entries(config.seeding)) {
+    for (const root of roots) {
+      const id = `hardlinks:${root}`;
+      if (!proven.has(name)) {
+        checks.push({ id, title: `hardlinks in ${root}`, status: 'skipped', detail: `filesystem ${name} is not proven mounted` });
+        continue;
+      }
+      if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
+        checks.push({ id, title: `hardlinks in ${root}`, status: 'problem', detail: 'the seeding root does not exist', fix: 'create it or correct `seeding` in hashall.yaml' });
+        continue;
+      }
+      const failed = hardlinkProbe(root);
+      checks.push({
+        id,
+        title: `hardlinks in ${root}`,
+        status: failed === null ? 'ok' : 'problem',
+        detail: failed === null ? 'a file and a hardlink of it were created and removed' : `cannot hardlink: ${failed}`,
+        ...(failed !== null ? { fix: 'hashall builds every view by hardlink: the root must be writable by it and on a filesystem with hardlinks' } : {}),
+      });
+    }
+  }
+
+  // Staged trash per filesystem.
+  for (const [name, fsc] of Object.entries(config.filesystems)) {
+    if (!proven.has(name)) continue;
+    const trash = path.join(fsc.path, TRASH_DIR);
+    const st = lstatSync(trash, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (!st.isDirectory()) {
+      checks.push({ id: `trash:${name}`, title: `trash on ${name}`, status: 'problem', detail: `${trash} is not a directory hashall made`, fix: `remove ${trash} after checking what it is` });
+      continue;
+    }
+    const t = treeBytes(trash, st.dev);
+    checks.push({ id: `trash:${name}`, title: `trash on ${name}`, status: 'ok', detail: `${t.files} file(s), ${formatBytes(t.bytes)} staged for deletion after the observation window` });
+  }
+
+  if (config.client) await clientChecks(config, checks);
+  catalog?.close();
+  return finish();
+}

@@ -1,0 +1,156 @@
+// `hashall doctor` on real tmpfs and a real qbittorrent-nox with a login: a healthy world exits 0; a broken one names each problem and exits 1.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { acquireLock } from '../../../src/apply/lock.js';
+import { openCatalog } from '../../../src/catalog/db.js';
+import type { DoctorReport } from '../../../src/doctor/checks.js';
+import { runCli } from '../../support/cli.js';
+import { makeTempDir, mountTmpfs, unmount, type TempDir } from '../../support/mounts.js';
+import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
+import { addTorrent, makeTorrent } from '../../support/torrent-file.js';
+
+const qbts = qbtSandboxes();
+let qb: QbtSandbox;
+let tmp: TempDir;
+let stash: string;
+let pool: string;
+let config: string;
+const PASSWORD = 'doctor-secret-7731';
+
+function writeConfig(opts: { poolMap?: string } = {}): void {
+  writeFileSync(
+    config,
+    [
+      'version: 1',
+      'catalog: ./state/catalog.db',
+      'filesystems:',
+      `  stash: { path: ${stash} }`,
+      `  pool: { path: ${pool} }`,
+      'seeding:',
+      `  stash: [${stash}/seeding]`,
+      `  pool: [${pool}/seeding]`,
+      'client:',
+      `  url: ${qb.url}`,
+      `  username: ${qb.username}`,
+      '  password: ${DOCTOR_QBT_PASSWORD}',
+      '  pathMaps:',
+      `    - { client: /data/stash, host: ${stash} }`,
+      `    - { client: /data/pool, host: ${opts.poolMap ?? pool} }`,
+      'safety: { minFree: 1MiB }',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function doctor(password = PASSWORD): Promise<{ code: number; report: DoctorReport; text: string }> {
+  const env = { ...process.env, DOCTOR_QBT_PASSWORD: password };
+  const j = await runCli(['doctor', '--json', '--config', config], { env });
+  const t = await runCli(['doctor', '--config', config], { env });
+  expect(t.code).toBe(j.code);
+  return { code: j.code, report: JSON.parse(j.stdout) as DoctorReport, text: t.stdout + t.stderr };
+}
+
+const status = (r: DoctorReport, id: string): string | undefined => r.checks.find((c) => c.id === id)?.status;
+
+beforeAll(async () => {
+  tmp = makeTempDir('hashall-doctor-');
+  stash = path.join(tmp.path, 'stash');
+  pool = path.join(tmp.path, 'pool');
+  mountTmpfs(stash, 16 << 20, 'stash');
+  mountTmpfs(pool, 16 << 20, 'pool');
+  for (const d of [`${stash}/seeding/movies`, `${pool}/seeding/movies`]) mkdirSync(d, { recursive: true });
+  // qBittorrent sees the host's directories under /data/... (its own mount namespace, like a container).
+  qb = await qbts.start({ auth: true, username: 'admin', password: PASSWORD, prelude: [`mkdir -p /data/stash /data/pool`, `mount --bind ${stash} /data/stash`, `mount --bind ${pool} /data/pool`] });
+  const t = makeTorrent({ saveDir: `${stash}/seeding/movies`, name: 'Film.2020', files: [{ path: 'film.mkv', size: 40_000 }], trackers: ['http://127.0.0.1:1/announce'] });
+  await addTorrent(qb, t, { savepath: '/data/stash/seeding/movies', skipChecking: true, paused: true });
+  config = path.join(tmp.path, 'hashall.yaml');
+  writeConfig();
+  const env = { ...process.env, DOCTOR_QBT_PASSWORD: PASSWORD };
+  expect((await runCli(['scan', '--config', config], { env })).code).toBe(0);
+  expect((await runCli(['sync', '--config', config], { env })).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await qbts.stopAll();
+  tmp?.cleanup();
+});
+
+describe('hashall doctor', () => {
+  it('a healthy world: every check ok, exit 0, no probe file left, the password never printed', async () => {
+    const { code, report, text } = await doctor();
+    expect(code, text).toBe(0);
+    expect(report.healthy).toBe(true);
+    for (const id of ['config', 'catalog', 'filesystem:stash', 'filesystem:pool', `hardlinks:${stash}/seeding`, `hardlinks:${pool}/seeding`, 'client', 'client:path-maps', 'lock', 'runs', 'integrity']) {
+      expect(status(report, id), id).toBe('ok');
+    }
+    expect(report.checks.find((c) => c.id === 'client')!.detail).toMatch(/v\d/);
+    expect(text).not.toContain(PASSWORD);
+    expect(readdirSync(`${stash}/seeding`).filter((n) => n.startsWith('.hashall-probe'))).toEqual([]);
+  });
+
+  it('a broken world: wrong password, pool unmounted, a stale lock, a needs-attention run — each named, exit 1', async () => {
+    // A stale lock (its process is gone) and a needs-attention run nobody acknowledged.
+    const dead = spawnSync('true').pid!;
+    const catalog = openCatalog(path.join(tmp.path, 'state', 'catalog.db'));
+    acquireLock(catalog.db, { runId: 'r-dead', pid: dead, pidStart: null, host: os.hostname(), command: 'hashall apply', startedAt: Date.now() }, { takeOverStale: false });
+    catalog.db
+      .prepare(`INSERT INTO runs (id, started_at, ended_at, user, host, pid, command, status, attention) VALUES ('r-attn', ?, ?, 'root', ?, 1, 'hashall apply', 'needs-attention', ?)`)
+      .run(Date.now() - 1000, Date.now(), os.hostname(), JSON.stringify(['move /x back by hand']));
+    catalog.close();
+
+    const wrongPw = await doctor('not-the-password');
+    expect(wrongPw.code).toBe(1);
+    expect(status(wrongPw.report, 'client')).toBe('problem');
+    expect(wrongPw.report.checks.find((c) => c.id === 'client')!.fix).toMatch(/password/);
+    expect(wrongPw.text).not.toContain(PASSWORD);
+    expect(wrongPw.text).not.toContain('not-the-password');
+    expect(status(wrongPw.report, 'lock')).toBe('problem');
+    expect(status(wrongPw.report, 'runs')).toBe('problem');
+    expect(wrongPw.report.checks.find((c) => c.id === 'runs')!.detail).toMatch(/r-attn \(needs-attention\)/);
+    expect(wrongPw.text).toMatch(/PROBLEM .*apply lock: held by a run whose process is gone/);
+
+    unmount(pool);
+    try {
+      const { code, report, text } = await doctor();
+      expect(code).toBe(1);
+        expect(status(report, 'filesystem:pool')).toBe('problem');
+      expect(report.checks.find((c) => c.id === 'filesystem:pool')!.detail).toMatch(/is pool mounted\?|not on filesystem pool/);
+      expect(status(report, `hardlinks:${pool}/seeding`)).toBe('skipped');
+      expect(status(report, 'filesystem:stash')).toBe('ok');
+      expect(text).toMatch(/fix: mount pool at/);
+      // No probe was written onto the disk under the empty mountpoint.
+      expect(existsSync(`${pool}/seeding`) ? readdirSync(`${pool}/seeding`) : []).toEqual([]);
+    } finally {
+      mountTmpfs(pool, 16 << 20, 'pool');
+    }
+  });
+
+  it('a save path whose mapped host directory does not exist is a path-map problem', async () => {
+    writeConfig({ poolMap: path.join(tmp.path, 'nowhere') });
+    await qb.api('POST', '/torrents/setLocation', { hashes: 'all', location: '/data/pool/seeding/movies' });
+    try {
+      const { code, report } = await doctor();
+      expect(code).toBe(1);
+      const pm = report.checks.find((c) => c.id === 'client:path-maps')!;
+      expect(pm.status).toBe('problem');
+      expect(pm.detail).toMatch(/map to a host directory that does not exist, e\.g\. Film\.2020: \/data\/pool\/seeding\/movies → .*nowhere\/seeding\/movies/);
+    } finally {
+      await qb.api('POST', '/torrents/setLocation', { hashes: 'all', location: '/data/stash/seeding/movies' });
+      writeConfig();
+    }
+  });
+
+  it('a damaged catalog file is a catalog problem with the fix, and the other checks still run', async () => {
+    const file = path.join(tmp.path, 'state', 'catalog.db');
+    for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) spawnSync('rm', ['-f', file + suffix]);
+    writeFileSync(file, Buffer.alloc(8192, 0x41));
+    const { code, report, text } = await doctor();
+    expect(code).toBe(1);
+    expect(status(report, 'catalog')).toBe('problem');
+    expect(text).toMatch(/fix: the catalog file is damaged: move it aside/);
+    expect(status(report, 'client')).toBe('ok');
+  });
+});
