@@ -23,7 +23,8 @@ export function buildProgram(ctx: CliContext): Command {
     .name('hashall')
     .description('Declarative reconciler: keep every torrent payload on the right filesystem, safely.')
     .version('0.1.0')
-    .showHelpAfterError()
+    // A usage error is one line (commander adds "Did you mean …?" for a mistyped command), not the whole help.
+    .showHelpAfterError('(add --help for usage)')
     .allowExcessArguments(false)
     .addHelpText('after', EXIT_CODES_HELP)
     .configureOutput({

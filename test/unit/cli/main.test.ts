@@ -15,4 +15,12 @@ describe('hashall CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown command|too many arguments/);
   });
+
+  it('a mistyped command gets one line and a did-you-mean, not the whole help', async () => {
+    const r = await runCli(['paln']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("error: unknown command 'paln'\n(Did you mean plan?)\n(add --help for usage)\n");
+    const opt = await runCli(['plan', '--bogus']);
+    expect(opt.stderr).toBe("error: unknown option '--bogus'\n(add --help for usage)\n");
+  });
 });
