@@ -12,6 +12,7 @@ import type { CatalogDb } from './db.js';
 import type { Statement } from 'better-sqlite3';
 import { prefixRange, recordFilesystem, type FilesystemRow } from './filesystems.js';
 import { integrityStore, openProblemInodes } from './integrity.js';
+import { configuredIdentities, pruneStaleFilesystems, refuseShadow } from './stale-filesystems.js';
 
 export type DriftPolicy = 'metadata' | 'quick' | 'full';
 
@@ -174,6 +175,7 @@ export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts:
   const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
   try {
     const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
+    pruneStaleFilesystems(catalog, new Set([...configuredIdentities(opts.filesystems, mounts, probes), ...resolved.map((r) => r.fs.uuid)]));
     for (const r of resolved) {
       if (opts.signal?.aborted) break;
       if (r.coveredBy) {
@@ -313,6 +315,8 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
       );
     }
     if (opts.expectFilesystem !== undefined) expectKnown(catalog, opts.expectFilesystem, spec.path, ident, rootBirth, loc.mount.mountPoint);
+    const name = nameByDev.get(loc.mount.majorMinor) ?? null;
+    if (name !== null) refuseShadow(catalog, name, ident.uuid, spec.path, loc.mount.mountPoint);
     let space: { freeBytes: number; totalBytes: number } | null = null;
     try {
       space = spaceOf(loc.realPath);
@@ -330,7 +334,7 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
           mountPoint: loc.mount.mountPoint,
           preferredMount: loc.preferred.mountPoint,
           preferredRoot: loc.preferred.root,
-          name: nameByDev.get(loc.mount.majorMinor) ?? null,
+          name,
           freeBytes: space?.freeBytes ?? null,
           totalBytes: space?.totalBytes ?? null,
           rootBirth,
