@@ -45,8 +45,13 @@ export interface FsPort {
    * partial temp file on failure. An aborted `signal` ends the copy between chunks with InterruptedError.
    */
   copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<CopyResult>;
-  /** Full SHA-256 of a file's content. */
+  /** Full SHA-256 of a file's content (never through a symlink). */
   hashFile(p: string): Promise<string>;
+  /**
+   * SHA-256 over the size and three 64 KiB blocks (start, middle, end; the whole file when it is smaller): the read-back
+   * of `safety.verify: sample`. Never through a symlink.
+   */
+  sampleHash(p: string): Promise<string>;
   link(existing: string, newPath: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   unlink(p: string): Promise<void>;
@@ -208,8 +213,33 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
   }
 }
 
+const SAMPLE_BLOCK = 65536;
+
+async function sampleHash(p: string): Promise<string> {
+  const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const { size } = await fh.stat();
+    const hash = createHash('sha256').update(`hashall-sample-v1\n${size}\n`);
+    const offsets = size <= 3 * SAMPLE_BLOCK ? [0] : [0, Math.floor((size - SAMPLE_BLOCK) / 2), size - SAMPLE_BLOCK];
+    const len = size <= 3 * SAMPLE_BLOCK ? size : SAMPLE_BLOCK;
+    const buf = Buffer.allocUnsafe(len);
+    for (const off of offsets) {
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await fh.read(buf, got, len - got, off + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      hash.update(buf.subarray(0, got));
+    }
+    return hash.digest('hex');
+  } finally {
+    await fh.close();
+  }
+}
+
 async function hashFile(p: string): Promise<string> {
-  const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY);
+  const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const hash = createHash('sha256');
     const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
@@ -235,6 +265,7 @@ export function realFsPort(): FsPort {
   return {
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
+    sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
     link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(fsPathArg(existing), fsPathArg(newPath))),
     rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(fsPathArg(from), fsPathArg(to))),
     unlink: (p) => wrap('unlink', p, () => fsp.unlink(fsPathArg(p))),

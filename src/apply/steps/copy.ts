@@ -65,6 +65,32 @@ function strangers(step: CopyStep, ctx: StepContext): Promise<string[]> {
   return strangersUnder(ctx.fs, step.toRoot, new Set(step.files.map((f) => f.relpath)), ctx.runId);
 }
 
+/**
+ * Read the written copy back before it gets its final name (`safety.verify`). Both modes already proved, while copying,
+ * that the bytes read from the source are the catalog's. `full` re-reads the whole copy and compares its SHA-256;
+ * `sample` compares the size and three 64 KiB blocks of copy and source (catches a short or misplaced write, not a
+ * flipped bit in between). The copy was fsynced: a re-read comes from the page cache unless the kernel dropped it.
+ */
+async function readBack(ctx: StepContext, src: string, tmp: string, sha256: string): Promise<void> {
+  if (ctx.config.safety.verify === 'full') {
+    const got = await ctx.fs.hashFile(tmp);
+    if (got !== sha256) {
+      throw new FsError(`the copy ${tmp} reads back as sha256 ${got}, not the ${sha256} that was written: the target filesystem returned other bytes`, {
+        path: tmp,
+        hint: 'check the target disk (dmesg, SMART) before trying again; the source is untouched',
+      });
+    }
+    return;
+  }
+  const [a, b] = await Promise.all([ctx.fs.sampleHash(src), ctx.fs.sampleHash(tmp)]);
+  if (a !== b) {
+    throw new FsError(`the copy ${tmp} reads back with other sampled blocks than its source ${src}: the target filesystem returned other bytes`, {
+      path: tmp,
+      hint: 'check the target disk (dmesg, SMART) before trying again; the source is untouched',
+    });
+  }
+}
+
 export const copyStep: StepHandler<CopyStep> = {
   describe: (s) => `copy ${s.files.length} file(s), ${s.bytes} bytes: ${s.fromRoot} → ${s.toRoot}`,
 
@@ -174,6 +200,7 @@ export const copyStep: StepHandler<CopyStep> = {
             hint: 'the source changed since it was hashed; run `hashall scan` and `hashall plan` again',
           });
         }
+        await readBack(ctx, src, entry.tmp, f.sha256);
         done += f.size;
       }
       // From here a final path holding one of these inodes is ours (undo removes it).
