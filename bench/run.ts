@@ -1,8 +1,9 @@
-// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small) and prints each figure as a ratio to the standard tool.
+// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, sync) and prints each figure as a ratio to the standard tool.
 import { run as scanBench } from './scan.js';
 import { run as planBench } from './plan.js';
 import { run as copyBench } from './copy.js';
 import { run as copySmallBench } from './copy-small.js';
+import { run as syncBench } from './sync.js';
 
 const only = new Set(process.argv.slice(2));
 const benches: [string, () => Promise<Record<string, number>>][] = [
@@ -10,6 +11,7 @@ const benches: [string, () => Promise<Record<string, number>>][] = [
   ['plan', () => planBench()],
   ['copy', () => copyBench()],
   ['copy-small', () => copySmallBench()],
+  ['sync', () => syncBench()],
 ];
 
 const results: Record<string, Record<string, number>> = {};
