@@ -38,7 +38,13 @@ describe('Transmission transport', () => {
     const n = (await client.listTorrents()).length;
     await sb.restart();
     const after = createTransmissionClient({ url: sb.url, username: sb.username, password: () => sb.password, timeoutMs: 10_000 });
-    expect((await after.listTorrents()).length).toBe(n);
+    // The daemon answers RPC before it has loaded its torrents from the config dir: poll, bounded.
+    let seen = -1;
+    for (let i = 0; i < 100 && seen !== n; i++) {
+      seen = (await after.listTorrents()).length;
+      if (seen !== n) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen).toBe(n);
     client = after;
   });
 
