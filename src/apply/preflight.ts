@@ -1,11 +1,11 @@
 // Refuses a stale saved plan before anything is touched: catalog lineage/serial, config hash, every group's fingerprint, free space.
-import { StalePlanError, HashallError } from '../errors.js';
+import { FsError, StalePlanError, HashallError } from '../errors.js';
 import type { CatalogDb } from '../catalog/db.js';
 import type { TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ACTIONABLE, PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
-import { filesystemGuard } from './on-filesystem.js';
+import { filesystemGuard, stepPlaces } from './on-filesystem.js';
 
 export interface PreflightDeps {
   catalog: CatalogDb;
@@ -16,6 +16,23 @@ export interface PreflightDeps {
 
 export function actionableGroups(plan: Plan) {
   return plan.groups.filter((g) => ACTIONABLE.includes(g.action) && g.steps.length > 0);
+}
+
+/** The first refusal per filesystem of the plan's places that are not on the filesystem they name (see on-filesystem.ts). */
+async function unprovenFilesystems(plan: Plan, deps: PreflightDeps): Promise<string[]> {
+  const guard = filesystemGuard({ catalog: deps.catalog, config: deps.config, fs: deps.fs });
+  const out = new Map<string, string>();
+  for (const g of actionableGroups(plan)) {
+    for (const place of g.steps.flatMap((s) => stepPlaces(s, g))) {
+      if (out.has(place.fs)) continue;
+      try {
+        await guard.prove([place]);
+      } catch (err) {
+        out.set(place.fs, (err as Error).message);
+      }
+    }
+  }
+  return [...out.values()];
 }
 
 /** Throws StalePlanError (exit 5) naming the first mismatch groups; HashallError for a plan this version cannot read. */
@@ -53,6 +70,14 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
     }
   }
   if (problems.length) {
+    // Files missing because their filesystem is not mounted (or another is in its place) do not make the plan stale:
+    // the world is not there. Say that, and what to do, rather than "re-plan" (which would fail to scan it).
+    const unmounted = await unprovenFilesystems(plan, deps);
+    if (unmounted.length) {
+      throw new FsError(`the saved plan cannot be applied now: ${unmounted.join('; ')}\n  (and so:\n  - ${problems.slice(0, 5).join('\n  - ')}${problems.length > 5 ? `\n  - … and ${problems.length - 5} more` : ''})`, {
+        hint: 'mount the filesystem where hashall.yaml says and apply the same plan again; nothing was changed',
+      });
+    }
     throw new StalePlanError(`saved plan is stale:\n  - ${problems.slice(0, 20).join('\n  - ')}${problems.length > 20 ? `\n  - … and ${problems.length - 20} more` : ''}`);
   }
   // Free space: every target filesystem must hold the bytes to copy plus the configured reserve — measured on that

@@ -48,6 +48,7 @@ function poolRows(): unknown[] {
   }
 }
 
+const reusePlanFile = () => path.join(world.base, 'plan-reuse.json');
 let stashBefore: Map<string, string>;
 let poolBefore: Map<string, string>;
 let torrentsBefore: string[];
@@ -70,6 +71,7 @@ beforeAll(async () => {
   const r = await hashall('plan', '--out', planFile);
   expect(r.code, r.stderr).toBe(0);
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+  writeFileSync(reusePlanFile(), JSON.stringify({ ...plan, groups: plan.groups.filter((g) => g.action === 'reuse') }));
   plan.groups = plan.groups.filter((g) => g.action === 'move');
   expect(plan.groups.map((g) => g.to?.fs)).toEqual(['pool', 'pool']);
   writeFileSync(planFile, JSON.stringify(plan));
@@ -98,6 +100,13 @@ describe('a saved plan and a pool that is not there', () => {
     expect(contentTree(world.stash)).toEqual(stashBefore);
     expect(await savePaths()).toEqual(torrentsBefore);
     expect(poolRows()).toEqual(rowsBefore);
+    // A reuse's fingerprint names its donor files on the pool: they are missing, but the plan is not stale — the pool
+    // is not there. Exit 1 with what to do, not exit 5 with "re-plan" (a plan now could not scan the pool).
+    const reuse = await hashall('apply', reusePlanFile(), '--auto-approve');
+    expect(reuse.code, reuse.stdout + reuse.stderr).toBe(1);
+    expect(reuse.stderr).toMatch(/the saved plan cannot be applied now: .*is pool mounted\?/);
+    expect(reuse.stderr).toMatch(/apply the same plan again/);
+    expect(readdirSync(world.pool)).toEqual([]);
   });
 
   it('another tmpfs mounted at the pool mount point: refused, nothing written to it', async () => {
