@@ -206,7 +206,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
     return { sha256: hash.digest('hex'), bytes: pos, ino: Number(out.ino), dev: Number(out.dev) };
   } catch (err) {
     if (wfh) await wfh.close().catch(() => undefined);
-    if (created) await fsp.unlink(tmpPath).catch(() => undefined);
+    if (created) await fsp.unlink(fsPathArg(tmpPath)).catch(() => undefined);
     throw err;
   } finally {
     await rfh.close();
