@@ -7,7 +7,7 @@ import type { SnapshotRelocation } from '../domain/snapshot.js';
 import type { PlanGroup, RetireStep } from './types.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { baseName, isAtOrUnder } from '../domain/path-string.js';
-import { formatDuration } from '../domain/format-bytes.js';
+import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { planTorrentOf } from './torrent-groups.js';
 import { scanProblem, rootCovering, type World } from './world.js';
 
@@ -72,11 +72,14 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   const windowMs = config.safety.retire.observeHours * 3_600_000;
   const left = rel.repointedAt + windowMs - now;
   if (left > 0) {
+    // Say what happens then, and how much it frees (at most the payload: files also linked elsewhere stay).
+    const then = snapshot.payloads[rel.sourceRoot];
+    const frees = then ? `; then an apply retires ${rel.sourceRoot} on ${srcFs}, freeing up to ${formatBytes(then.bytes)}` : '';
     return {
       ...group,
       action: 'pending',
       reasons: [
-        `observing the new location before removing the old copy: ${formatDuration(left)} left of ${config.safety.retire.observeHours}h (until ${new Date(rel.repointedAt + windowMs).toISOString()})`,
+        `observing the new location before removing the old copy: ${formatDuration(left)} left of ${config.safety.retire.observeHours}h (until ${new Date(rel.repointedAt + windowMs).toISOString()})${frees}`,
       ],
     };
   }

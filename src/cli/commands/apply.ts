@@ -82,7 +82,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
       stop: stop.signal,
     });
     sink.end();
-    if (!opts.json) ctx.stdout.write(applySummary(result, stop.received()));
+    if (!opts.json) ctx.stdout.write(applySummary(result, stop.received(), { plan, retire: config.safety.retire, now: ctx.now() }));
     setExitCode(command, stop.exitCode() ?? (result.status === 'succeeded' ? 0 : 1));
   } finally {
     stop.dispose();

@@ -557,7 +557,10 @@ describe('buildPlan: retire', () => {
   it('is pending before the window ends, with the time left', () => {
     const g = plan(relocated(60)).groups.find((x) => x.key === 'retire:3')!;
     expect(g.action).toBe('pending');
-    expect(g.reasons[0]).toBe('observing the new location before removing the old copy: 12h left of 72h (until 2025-01-16T00:00:00.000Z)');
+    expect(g.reasons[0]).toBe(
+      `observing the new location before removing the old copy: 12h left of 72h (until 2025-01-16T00:00:00.000Z); then an apply retires ${STASH_SEED}/movies/Foo on stash, freeing up to 4.0 GiB`,
+    );
+    expect(g.bytesToFree).toBe(0); // nothing is freed by this plan
   });
 
   it('mode never retires nothing', () => {

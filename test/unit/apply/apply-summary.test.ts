@@ -1,0 +1,31 @@
+// apply's closing summary says when the sources of moved groups retire and how much that frees (instead of a bare "0 B freed").
+import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { applySummary } from '../../../src/cli/apply-support.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { bytesFor, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+
+let w: ApplyWorld;
+afterEach(() => w?.cleanup());
+
+describe('apply summary', () => {
+  it('after a move: nothing freed yet, the source (how much, on which filesystem) retires after the observation window (when)', async () => {
+    w = makeApplyWorld();
+    const src = path.join(w.stash, 'seeding', 'movies', 'M');
+    writeTree(src, { 'm.mkv': bytesFor('m', 3 << 20), 'm.nfo': bytesFor('n', 100) });
+    const plan = makePlan(w, [moveGroup('g1', w, src, path.join(w.pool, 'seeding', 'movies', 'M'))]);
+    const res = await applyPlan(testDeps(w), plan);
+    expect(res.status).toBe('succeeded');
+    const now = Date.UTC(2026, 10, 30, 12, 0, 30);
+    const text = applySummary(res, null, { plan, retire: { mode: 'staged', observeHours: 72 }, now });
+    expect(text).toBe(
+      `Apply succeeded: 1/1 group(s) done, 3.0 MiB copied, 0 B freed (run ${res.runId}).\n` +
+        '  Nothing is freed yet: the sources of 1 moved group(s) (up to 3.0 MiB on stash) stay until their torrents have seeded from the new place for 72h; ' +
+        'an apply after 2026-12-03T12:00Z retires them (`hashall plan` lists them as pending until then).\n',
+    );
+    expect(applySummary(res, null, { plan, retire: { mode: 'never', observeHours: 72 }, now })).toContain(
+      '  Nothing is freed: safety.retire.mode is never, so the sources of 1 moved group(s) (up to 3.0 MiB on stash) stay until you remove them.',
+    );
+  });
+});
