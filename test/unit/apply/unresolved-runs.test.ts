@@ -87,6 +87,31 @@ describe('unresolved runs', () => {
     expect(unresolvedRuns(w.catalog.db)).toEqual([]);
   });
 
+  it('a group whose effect is complete despite the failure is finished, not undone: the relocation is recorded (the kept copy re-hashed)', async () => {
+    w = makeApplyWorld();
+    const src = path.join(w.stash, 'seeding', 'movies', 'F');
+    writeTree(src, { 'f.mkv': bytesFor('f', 7000) });
+    const dst = path.join(w.pool, 'seeding', 'movies', 'F');
+    const before = hashTreeSync(src);
+    // The file is in place when fsync of its directory fails; the undo then cannot remove it: needs attention.
+    const fs = faultyFsPort(realFsPort(), [
+      { op: 'fsyncDir', nth: 1, code: 'EIO' },
+      { op: 'unlink', nth: 2, code: 'EACCES' },
+    ]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(res.status).toBe('needs-attention');
+    expect(hashTreeSync(dst)).toEqual(before);
+    expect(w.catalog.db.prepare(`SELECT COUNT(*) FROM relocations`).pluck().get()).toBe(0); // the bug: never recorded
+    const out = await runRecover({ config: w.config, client: null, command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
+    expect(out).toEqual([{ runId: res.runId, status: 'recovered', groups: [{ id: 'g1', action: 'finished', notes: [] }], attention: [] }]);
+    const run = getRun(w.catalog.db, res.runId)!;
+    expect(run.status).toBe('recovered');
+    expect(run.groupRecords[0]!.status).toBe('done');
+    expect(w.catalog.db.prepare(`SELECT source_root, target_root FROM relocations`).all()).toEqual([{ source_root: src, target_root: dst }]);
+    expect(hashTreeSync(dst)).toEqual(before);
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+
   it('`hashall runs ack ID` records who and when; the run no longer blocks and is not retried; other runs cannot be acknowledged', async () => {
     const { runId } = await needsAttention();
     const cfg = writeYaml();
