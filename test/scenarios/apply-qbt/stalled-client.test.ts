@@ -105,9 +105,14 @@ describe('a client stalled during a repoint', () => {
       await real.close();
     }
     stopped = false;
-    const t0 = await world.qbt.api('GET', `/torrents/info?hashes=${album.hash}`);
-    const paused = (JSON.parse(t0.text) as { state: string }[])[0]!;
-    expect(paused.state).toMatch(/^(paused|stopped)/); // hashall paused it and could not resume it: the bug's starting point
+    // Woken up, qBittorrent carries out what it had queued (the setLocation): wait until it has settled.
+    const watcher = createQbittorrentClient({ url: world.qbt.url, timeoutMs: 10_000 });
+    try {
+      const settled = await watcher.waitFor(album.hash, (t) => t.phase !== 'moving' && t.phase !== 'checking', { timeoutMs: 60_000 });
+      expect(settled.running).toBe(false); // hashall paused it and could not resume it: the bug's starting point
+    } finally {
+      await watcher.close();
+    }
 
     // The run store knows what it left paused (durably, in the journal).
     const catalog = openCatalog(config.catalog, { readonly: true });
