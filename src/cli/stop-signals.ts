@@ -32,12 +32,12 @@ export function stopOnSignals(write: (line: string) => void, source: SignalSourc
       first = sig;
       ac.abort(sig);
       write(
-        `hashall: ${sig} received: stopping at the next safe point — the group in progress is rolled back (or finished when only ` +
+        `${sig} received: stopping at the next safe point — the group in progress is rolled back (or finished when only ` +
           'its bookkeeping is left) and torrents hashall paused are resumed; this can take a few minutes',
       );
       return;
     }
-    write(`hashall: ${sig} again: still rolling back, please wait (a kill -9 now would leave the group half done for \`hashall recover\`)`);
+    write(`${sig} again: still rolling back, please wait (a kill -9 now would leave the group half done for \`hashall recover\`)`);
   };
   const onInt = (): void => on('SIGINT');
   const onTerm = (): void => on('SIGTERM');

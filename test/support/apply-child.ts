@@ -39,7 +39,7 @@ function killingFs(at: number): FsPort {
 }
 const fsAt = Number(process.env.HASHALL_TEST_CRASH_FS_AT ?? '0');
 
-const stop = stopOnSignals((l) => process.stderr.write(`${l}\n`));
+const stop = stopOnSignals((l) => process.stderr.write(`hashall: ${l}\n`));
 const out = await runApply({
   fs: fsAt > 0 ? killingFs(fsAt) : undefined,
   config,

@@ -65,7 +65,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
     hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
   }
   const client = optionalClient(config, { now: ctx.now });
-  const stop = stopOnSignals((l) => ctx.stderr.write(`${l}\n`));
+  const stop = stopOnSignals(sink.warn); // with --json also a warning event
   try {
     const { result } = await runApply({
       config,
