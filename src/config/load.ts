@@ -11,6 +11,7 @@ import { interpolateEnv } from './interpolate.js';
 import { normalizeConfig, type RawConfig } from './normalize.js';
 import { checkRules } from './rules.js';
 import { checkFilesystemPaths, type FsCheckOptions } from './fs-checks.js';
+import { mentionsRemoved, validParts } from './valid-parts.js';
 
 export interface LoadOptions extends FsCheckOptions {
   env: Record<string, string | undefined>;
@@ -43,7 +44,8 @@ export function checkConfig(file: string, opts: LoadOptions): { config: HashallC
   }
   const src = parseYamlSource(bytes.toString('utf8'), configPath);
   const problems: ConfigProblem[] = [...src.problems];
-  if (problems.some((p) => p.severity === 'error')) return { config: null, problems: sortProblems(problems) };
+  // Syntax errors leave no document to check further; a value problem the YAML stage found (a folded list item) does.
+  if (src.doc.errors.length > 0) return { config: null, problems: sortProblems(problems) };
 
   const data = src.doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (data === null || data === undefined) {
@@ -56,18 +58,25 @@ export function checkConfig(file: string, opts: LoadOptions): { config: HashallC
   const unresolved = new Set(interpolated.problems.map((p) => p.path.join('\u0000')));
   const schemaProblems = validateAgainstSchema(interpolated.data, compileSchema()).filter((p) => !unresolved.has(p.path.join('\u0000')));
   problems.push(...positionProblems(src, schemaProblems));
-  if (schemaProblems.length > 0) return { config: null, problems: sortProblems(problems) };
+  // Every problem at once: with schema errors, the cross-field rules still run on the parts that are valid.
+  let checked: unknown = interpolated.data;
+  let removed = new Set<string>();
+  if (schemaProblems.length > 0) {
+    const parts = validParts(interpolated.data, schemaProblems);
+    if (!parts || validateAgainstSchema(parts.data, compileSchema()).length > 0) return { config: null, problems: sortProblems(problems) };
+    checked = parts.data;
+    removed = parts.removedFilesystems;
+  }
 
   const homeDir = opts.homeDir ?? (opts.env.HOME || os.homedir());
-  const normalized = normalizeConfig(interpolated.data as RawConfig, {
+  const normalized = normalizeConfig(checked as RawConfig, {
     configPath,
     configHash: createHash('sha256').update(bytes).digest('hex'),
     homeDir,
     env: opts.env,
   });
-  problems.push(...positionProblems(src, normalized.problems));
-  problems.push(...positionProblems(src, checkRules(normalized.config)));
-  problems.push(...positionProblems(src, checkFilesystemPaths(normalized.config, opts)));
+  const later = [...normalized.problems, ...checkRules(normalized.config), ...checkFilesystemPaths(normalized.config, opts)].filter((p) => !mentionsRemoved(p, removed));
+  problems.push(...positionProblems(src, later));
   const ok = !problems.some((p) => p.severity === 'error');
   return { config: ok ? normalized.config : null, problems: sortProblems(problems) };
 }

@@ -1,5 +1,5 @@
 // Parses hashall.yaml text with node positions and maps key paths back to file line:col (pure).
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import { formatKeyPath, type KeyPath, type RawProblem } from './problem.js';
 
@@ -40,7 +40,44 @@ export function parseYamlSource(text: string, file: string): YamlSource {
       });
     }
   }
+  problems.push(...foldedListItems(text, doc, lineCounter, file));
   return { file, doc, lineCounter, problems };
+}
+
+/**
+ * A list item indented deeper than the one before (`- /a` then `  - /b`) is no second item: YAML folds it into the
+ * first, a plain scalar spanning two lines, and the value silently becomes one path "/a - /b". Found from the source
+ * positions: a plain scalar whose continuation line starts with "- ".
+ */
+function foldedListItems(text: string, doc: Document.Parsed, lineCounter: LineCounter, file: string): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      if (node.type !== 'PLAIN' || !node.range || typeof node.value !== 'string') return;
+      const source = text.slice(node.range[0], node.range[1]);
+      const m = /\n([ \t]*)- /.exec(source);
+      if (!m) return;
+      const { line, col } = lineCounter.linePos(node.range[0] + m.index + 1 + m[1]!.length);
+      const keys: KeyPath = [];
+      for (const [i, anc] of path.entries()) {
+        const child = path[i + 1] ?? node;
+        if (isMap(anc)) {
+          const pair = anc.items.find((p) => p === child);
+          if (pair && isScalar(pair.key)) keys.push(String(pair.key.value));
+        } else if (isSeq(anc)) keys.push(anc.items.indexOf(child as never));
+      }
+      out.push({
+        severity: 'error',
+        file,
+        line,
+        col,
+        path: formatKeyPath(keys),
+        message: `this "- " continues the value above instead of starting a new list item: the value reads ${JSON.stringify(node.value)}`,
+        hint: 'indent every "- item" of a list exactly like the first one (or quote the value if the " - " is meant)',
+      });
+    },
+  });
+  return out;
 }
 
 /** The key path of the innermost node containing `offset` (for naming where a YAML error is). */

@@ -30,14 +30,30 @@ describe('hashall validate', () => {
     const r = await runCli(['validate', '--config', file]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`${file}:4:19: error: invalid value "fast": must be one of "full", "sample" [safety.verify]`);
-    expect(r.stdout).toBe(`${file}: invalid (1 error, 0 warnings)\n`);
+    expect(r.stdout).toBe(`${file}: invalid (2 errors, 1 warning)\n`);
   });
 
-  it('reports schema errors and then, once fixed, rule errors', async () => {
-    const { file } = write(invalid.replace('fast', 'full'));
+  it('reports schema errors and the cross-field rule errors of the valid parts together', async () => {
+    const { file } = write(invalid);
     const r = await runCli(['validate', '--config', file]);
     expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${file}:4:19: error: invalid value "fast"`);
     expect(r.stderr).toContain(`${file}:5:23: error: placement.default names unknown filesystem "nowhere" [placement.default]`);
+    expect(r.stdout).toBe(`${file}: invalid (2 errors, 1 warning)\n`);
+    // An invalid filesystem entry is reported once, not again as "unknown filesystem" wherever it is named.
+    const fsBad = write('version: 1\nfilesystems:\n  disk: { pth: /srv/x }\n  other: { path: /srv/y }\nseeding:\n  disk: [/srv/x/seed]\nplacement: { default: cold }\n');
+    const r2 = await runCli(['validate', '--config', fsBad.file]);
+    expect(r2.stderr).not.toMatch(/unknown filesystem "disk"/);
+    expect(r2.stderr).toContain('unknown filesystem "cold"');
+  });
+
+  it('a list item indented too far (folded into the item above as "a - b") is an error at its line and column', async () => {
+    const { file } = write('version: 1\nfilesystems:\n  disk: { path: /srv/x }\nlibraries:\n  - /srv/x/movies\n    - /srv/x/shows\nplacement: { default: nowhere }\n');
+    const r = await runCli(['validate', '--config', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${file}:6:5: error: this "- " continues the value above instead of starting a new list item: the value reads "/srv/x/movies - /srv/x/shows" [libraries[0]]`);
+    // … reported together with everything else.
+    expect(r.stderr).toContain('unknown filesystem "nowhere"');
   });
 
   it('--json prints one document { ok, file, errors, warnings } on stdout', async () => {
@@ -48,7 +64,10 @@ describe('hashall validate', () => {
     expect(Object.keys(doc)).toEqual(['ok', 'file', 'errors', 'warnings']);
     expect(doc.ok).toBe(false);
     expect(doc.file).toBe(file);
-    expect(doc.errors).toEqual([{ severity: 'error', file, line: 4, col: 19, path: 'safety.verify', message: 'invalid value "fast": must be one of "full", "sample"', hint: 'use one of "full", "sample"' }]);
+    expect(doc.errors).toEqual([
+      { severity: 'error', file, line: 4, col: 19, path: 'safety.verify', message: 'invalid value "fast": must be one of "full", "sample"', hint: 'use one of "full", "sample"' },
+      { severity: 'error', file, line: 5, col: 23, path: 'placement.default', message: 'placement.default names unknown filesystem "nowhere"', hint: 'known filesystems: disk (or keep)' },
+    ]);
     const ok = await runCli(['validate', '--json', '--config', write(valid).file]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, errors: [], warnings: [{ severity: 'warning', line: 3, col: 17 }] });
