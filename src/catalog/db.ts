@@ -1,6 +1,6 @@
 // Opens the SQLite catalog (WAL), applies numbered migrations, and tracks the lineage id and change serial.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CatalogError } from '../errors.js';
@@ -24,7 +24,7 @@ const META = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT 
 
 export function openCatalog(file: string, opts: { migrations?: Migration[]; readonly?: boolean } = {}): CatalogDb {
   const migrations = opts.migrations ?? MIGRATIONS;
-  if (!opts.readonly) mkdirSync(path.dirname(file), { recursive: true });
+  if (!opts.readonly) makePrivate(file);
   let db: Db;
   try {
     db = new Database(file, { readonly: Boolean(opts.readonly), fileMustExist: Boolean(opts.readonly) });
@@ -40,7 +40,9 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
     db.pragma('synchronous = NORMAL');
   }
   db.pragma('foreign_keys = ON');
-  if (!opts.readonly) migrate(db, migrations);
+  // Deleted and rewritten content is zeroed on disk (a scrubbed passkey must not linger in a free page).
+  if (!opts.readonly) db.pragma('secure_delete = ON');
+  if (!opts.readonly && migrate(db, migrations) > 0) db.pragma('wal_checkpoint(TRUNCATE)'); // no old page version stays in the WAL
   const lineage = (db.prepare(`SELECT value FROM meta WHERE key = 'lineage'`).get() as { value: string } | undefined)?.value;
   if (!lineage) throw new CatalogError(`catalog ${file} has no lineage; it was not created by hashall`);
   const getSerial = db.prepare(`SELECT value FROM meta WHERE key = 'serial'`);
@@ -59,8 +61,31 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
   };
 }
 
-/** Apply pending migrations in order, each in its own transaction; refuse a catalog newer than this program. */
-export function migrate(db: Db, migrations: Migration[]): void {
+/**
+ * hashall's own files are private, whatever the umask: directories it creates for the catalog are 0700, the catalog
+ * file (created here, before SQLite opens it) and its -wal/-shm companions are 0600 — an existing catalog more open
+ * than that is tightened (it holds run records and, in older versions, tracker passkeys). Existing directories are
+ * the user's and keep their mode.
+ */
+function makePrivate(file: string): void {
+  const dir = path.dirname(file);
+  const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (made !== undefined) {
+    // mkdir's mode is masked by the umask: set every directory it created exactly.
+    for (let d = dir; ; d = path.dirname(d)) {
+      chmodSync(d, 0o700);
+      if (d === made || path.dirname(d) === d) break;
+    }
+  }
+  if (!existsSync(file)) closeSync(openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    const st = lstatSync(f, { throwIfNoEntry: false });
+    if (st?.isFile() && (st.mode & 0o777) !== 0o600) chmodSync(f, 0o600);
+  }
+}
+
+/** Apply pending migrations in order, each in its own transaction; refuse a catalog newer than this program. Returns how many ran. */
+export function migrate(db: Db, migrations: Migration[]): number {
   db.exec(META);
   const init = db.transaction(() => {
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('lineage', ?)`).run(randomUUID());
@@ -75,14 +100,18 @@ export function migrate(db: Db, migrations: Migration[]): void {
       hint: 'upgrade hashall; never open a catalog with an older version',
     });
   }
+  let applied = 0;
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
+    applied++;
     const step = db.transaction(() => {
       if (m.up.trim()) db.exec(m.up);
+      m.run?.(db);
       db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(m.version));
     });
     step();
   }
+  return applied;
 }
 
 export function schemaVersion(db: Db): number {

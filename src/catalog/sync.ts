@@ -3,6 +3,7 @@
 // Must never: record an empty torrent list over a catalog that knows active torrents (an error that looks like
 // "no torrents" would mark everything removed); delete a torrent row (gone torrents become 'removed');
 // use save_path + name instead of content_path.
+import { trackerHost } from '../domain/tracker.js';
 import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError } from '../errors.js';
@@ -88,7 +89,8 @@ function rowOf(t: ClientTorrent, r: TorrentResolution, files: readonly ClientTor
     name: t.name,
     category: t.category,
     tags: JSON.stringify(t.tags),
-    tracker: t.tracker,
+    // Host name only: an announce URL carries the user's passkey, which is never stored.
+    tracker: trackerHost(t.tracker),
     raw_state: t.rawState,
     phase: t.phase,
     running: t.running ? 1 : 0,

@@ -65,8 +65,22 @@ function pointerToPath(pointer: string): KeyPath {
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
 }
 
-function show(v: unknown): string {
+function showValue(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+}
+
+/** Keys whose values are secrets: an error message names their type, never their value. */
+const SECRET_KEY = /password|passkey|secret|token|api[-_]?key/i;
+
+export function isSecretPath(path: readonly (string | number)[]): boolean {
+  const last = path[path.length - 1];
+  return typeof last === 'string' && SECRET_KEY.test(last);
+}
+
+/** A value as error messages show it: JSON, credentials in a URL masked. */
+function show(v: unknown): string {
+  const text = showValue(v);
+  return typeof v === 'string' ? text.replace(/(\/\/[^/@\s"]*?):[^/@\s"]*@/, '$1:***@') : text;
 }
 
 /** Closest allowed key by edit distance, for "did you mean" hints. */
@@ -109,6 +123,9 @@ const PATTERN_TEXT: Record<string, { message: (v: unknown) => string; hint: stri
 function describeError(e: ErrorObject): RawProblem {
   const path = pointerToPath(e.instancePath);
   const params = e.params as Record<string, unknown>;
+  // Never echo a secret's value (a numeric password would otherwise be printed as "got number 424242").
+  const secret = isSecretPath(path);
+  const shown = (v: unknown): string => (secret ? '(a secret: value not shown)' : show(v));
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
@@ -121,28 +138,28 @@ function describeError(e: ErrorObject): RawProblem {
       return { severity: 'error', path, atKey: true, message: `missing required key "${String(params.missingProperty)}"`, hint: 'see the schema description of this section (schemas/hashall.schema.json)' };
     case 'type': {
       const want = Array.isArray(params.type) ? (params.type as string[]).join(' or ') : String(params.type);
-      const got = e.data === null ? 'null' : Array.isArray(e.data) ? 'a list' : typeof e.data === 'object' ? 'a mapping' : `${typeof e.data} ${show(e.data)}`;
+      const got = e.data === null ? 'null' : Array.isArray(e.data) ? 'a list' : typeof e.data === 'object' ? 'a mapping' : `${typeof e.data} ${shown(e.data)}`;
       return { severity: 'error', path, message: `wrong type: expected ${want.replace('object', 'a mapping').replace('array', 'a list')}, got ${got}`, hint: 'check the value type (quote strings, indent mappings, use - for list items)' };
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map((v) => show(v)).join(', ');
-      return { severity: 'error', path, message: `invalid value ${show(e.data)}: must be one of ${allowed}`, hint: `use one of ${allowed}` };
+      return { severity: 'error', path, message: `invalid value ${shown(e.data)}: must be one of ${allowed}`, hint: `use one of ${allowed}` };
     }
     case 'const':
-      return { severity: 'error', path, message: `invalid value ${show(e.data)}: must be ${show(params.allowedValue)}`, hint: `write ${show(params.allowedValue)}` };
+      return { severity: 'error', path, message: `invalid value ${shown(e.data)}: must be ${show(params.allowedValue)}`, hint: `write ${show(params.allowedValue)}` };
     case 'pattern': {
       const def = /#\/definitions\/([A-Za-z]+)\/pattern$/.exec(e.schemaPath)?.[1];
       const text = def ? PATTERN_TEXT[def] : undefined;
       if (text) return { severity: 'error', path, message: text.message(e.data), hint: text.hint };
-      if (path[path.length - 1] === 'url') return { severity: 'error', path, message: `not an http(s) URL: ${show(e.data)}`, hint: 'write e.g. http://127.0.0.1:8080' };
-      return { severity: 'error', path, message: `invalid value ${show(e.data)}: must match ${String(params.pattern)}` };
+      if (path[path.length - 1] === 'url') return { severity: 'error', path, message: `not an http(s) URL: ${shown(e.data)}`, hint: 'write e.g. http://127.0.0.1:8080' };
+      return { severity: 'error', path, message: `invalid value ${shown(e.data)}: must match ${String(params.pattern)}` };
     }
     case 'propertyNames': {
       const name = String(params.propertyName);
       return { severity: 'error', path: [...path, name], atKey: true, message: `not a valid name: ${show(name)}`, hint: PATTERN_TEXT.name?.hint ?? '' };
     }
     case 'minimum':
-      return { severity: 'error', path, message: `must not be negative (got ${show(e.data)})` };
+      return { severity: 'error', path, message: `must not be negative (got ${shown(e.data)})` };
     case 'minItems':
     case 'minProperties':
       return { severity: 'error', path, message: `must not be empty`, hint: 'add at least one entry or remove the key' };

@@ -1,5 +1,5 @@
 // Reads and writes saved plan files and loads schemas/plan.schema.json for validation (reads the world).
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -41,11 +41,13 @@ export function readPlanFile(file: string): Plan {
   return parsePlan(text, `plan file ${file}`);
 }
 
-/** Write atomically (temp file in the same directory, then rename). */
+/** Write atomically (temp file in the same directory, then rename), mode 0600. */
 export function writePlanFile(file: string, plan: Plan): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
   try {
-    writeFileSync(tmp, serializePlan(plan), { mode: 0o644 });
+    // Private (0600 whatever the umask): a plan names every path and torrent of the user's library.
+    writeFileSync(tmp, serializePlan(plan), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
     renameSync(tmp, file);
   } catch (err) {
     throw new HashallError(`cannot write plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });

@@ -1,4 +1,5 @@
 // Where a payload goes on another filesystem: seeding-root substitution, category folders, unique roots (pure).
+import { trackerHost } from '../domain/tracker.js';
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot, SnapshotPayload, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, isAtOrUnder, joinPath, relativeTo } from '../domain/path-string.js';
@@ -12,21 +13,11 @@ export function targetSeedingRoot(config: HashallConfig, fsName: string): string
 }
 
 /**
- * The folder name `{tracker}` stands for: the host name of the torrent's tracker URL (lower case, no port),
- * or the tracker string itself when it is a bare name. Null when the client reports no tracker.
+ * The folder name `{tracker}` stands for: the host name of the torrent's tracker (src/domain/tracker.ts; the catalog
+ * keeps nothing else). Null when the client reports no tracker.
  */
 export function trackerFolder(tracker: string | null): string | null {
-  if (tracker === null || tracker.trim() === '') return null;
-  const t = tracker.trim();
-  if (t.includes('://')) {
-    try {
-      const host = new URL(t).hostname.toLowerCase();
-      return host === '' ? null : host;
-    } catch {
-      return null;
-    }
-  }
-  return t.includes('/') ? null : t;
+  return trackerHost(tracker);
 }
 
 export type TargetRoot = { root: string; problem: null } | { root: null; problem: string };

@@ -1,4 +1,5 @@
 // The ordered list of catalog schema migrations. Append only: never edit or remove a released migration.
+import type { Db } from '../db.js';
 import { m001Catalog } from './001-catalog.js';
 import { m002Torrents } from './002-torrents.js';
 import { m003Runs } from './003-runs.js';
@@ -8,12 +9,15 @@ import { m006FsBirth } from './006-fs-birth.js';
 import { m007RunAck } from './007-run-ack.js';
 import { m008Integrity } from './008-integrity.js';
 import { m009UndoLog } from './009-undo-log.js';
+import { m010TrackerHosts } from './010-tracker-hosts.js';
 
 export interface Migration {
   version: number;
   name: string;
   /** SQL executed inside one transaction. Additive only (CREATE / ALTER ADD); never destructive. */
   up: string;
+  /** Data rewritten in the same transaction, after `up` (e.g. scrubbing secrets stored by older versions). */
+  run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts];
