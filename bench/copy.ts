@@ -7,6 +7,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../src/catalog/db.js';
+import { scanRoots } from '../src/catalog/scanner.js';
 import type { HashallConfig } from '../src/config/types.js';
 import { applyPlan } from '../src/apply/executor.js';
 import { realFsPort } from '../src/apply/fs-port.js';
@@ -95,6 +96,13 @@ export async function measureCopy(srcBase: string, dstBase: string, src: string,
     safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
   };
   const dst = path.join(dstBase, 'seeding', 'Payload');
+  // Apply proves every path is on the filesystem the catalog recorded: register both (a scan, outside the timing).
+  mkdirSync(path.join(dstBase, 'seeding'), { recursive: true });
+  await scanRoots(
+    catalog,
+    [path.join(srcBase, 'seeding'), path.join(dstBase, 'seeding')].map((p) => ({ path: p, kind: 'seeding' as const })),
+    { drift: 'metadata', filesystems: config.filesystems, now: () => Date.now() },
+  );
   const plan: Plan = {
     formatVersion: 1,
     createdAt: new Date(0).toISOString(),
