@@ -10,7 +10,15 @@ export type RecordTree = (catalog: CatalogDb, root: string, fsName: string) => P
 export async function recordGroupOutcome(
   catalog: CatalogDb,
   group: PlanGroup,
-  info: { runId: string; now: number; changed: boolean; recordTree?: RecordTree | undefined; markDone: () => void },
+  info: {
+    runId: string;
+    now: number;
+    changed: boolean;
+    recordTree?: RecordTree | undefined;
+    markDone: () => void;
+    /** Told about every root whose refresh failed (apply shows it as an event, not only in the run record). */
+    refreshFailed?: (root: string, error: string) => void;
+  },
 ): Promise<string[]> {
   const notes: string[] = [];
   if (info.recordTree && info.changed) {
@@ -19,11 +27,14 @@ export async function recordGroupOutcome(
       try {
         await info.recordTree!(catalog, root, fsName);
       } catch (err) {
-        notes.push(`catalog not refreshed for ${root} (${(err as Error).message}); run \`hashall scan\` before the next plan`);
+        const message = (err as Error).message;
+        notes.push(`catalog not refreshed for ${root} (${message}); run \`hashall scan\` before the next plan`);
+        info.refreshFailed?.(root, message);
       }
     };
     if ((group.action === 'move' || group.action === 'reuse') && group.to) {
-      // Every sibling's view, not only the group's headline target, so the next plan sees them all.
+      // Every sibling's view, not only the group's headline target, so the next plan sees them all — a folder, or
+      // the file of a one-file payload (the scanner refreshes either shape).
       const roots = new Set([group.to.path, ...group.steps.flatMap((s) => (s.kind === 'repoint' ? [s.hostTo] : []))]);
       for (const root of roots) await record(root, group.to.fs);
     }

@@ -14,6 +14,8 @@ export type ApplyEvent =
   | { type: 'undo'; runId: string; groupId: string; step: number; kind: string; status: 'undone' | 'undo-failed'; error?: string }
   | { type: 'group-done'; runId: string; groupId: string; status: string; error?: string }
   | { type: 'guard'; runId: string; problems: string[] }
+  /** The change is done and verified, but the catalog was not refreshed for `path` (a tree, or `the torrent client`): the next plan needs a refresh. */
+  | { type: 'refresh-failed'; runId: string; groupId: string | null; path: string; error: string }
   | { type: 'trash'; runId: string; action: 'removed' | 'kept' | 'failed'; path: string; files: number; bytes: number; message: string }
   | { type: 'run-done'; runId: string; status: RunStatus; bytesCopied: number; bytesFreed: number; attention: string[] };
 

@@ -279,6 +279,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
         changed: rows.some((r) => r.status === 'done'),
         recordTree: deps.recordTree,
         markDone,
+        refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
       })));
       notes.push(...groupNotes);
       results.push({ id: group.id, title: group.title, action: group.action, status: 'done', error: null, bytesCopied, bytesFreed });

@@ -86,6 +86,7 @@ export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutc
             now: deps.now(),
             changed: true,
             recordTree: deps.recordTree,
+            refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId: deps.runId, groupId: g.id, path, error }),
             markDone: () => journal.finishGroup(r.id, g.id, 'done', { notes: [`finished by recovery in ${deps.runId}`, ...notes] }),
           });
           outcome.groups.push({ id: g.id, action: 'finished', notes: [...notes, ...more] });

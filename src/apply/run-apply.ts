@@ -49,6 +49,8 @@ export interface RunApplyInput {
   fs?: FsPort;
   catalog?: CatalogDb;
   recordTree?: RecordTree;
+  /** Re-read the client's torrents into the catalog after groups repointed some (their rows would be stale). */
+  recordTorrents?: (catalog: CatalogDb) => Promise<void>;
   onBoundary?: (what: string) => void;
   clientTimeoutMs?: (bytes: number) => number;
   runId?: string;
@@ -114,6 +116,15 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
         },
         input.plan,
       );
+      const repointed = result.groups.some((g) => g.status === 'done' && input.plan.groups.some((pg) => pg.id === g.id && pg.steps.some((s) => s.kind === 'repoint')));
+      if (repointed && input.recordTorrents) {
+        // Like the file refresh: the change is done and verified; a failed re-read is shown, never undone.
+        try {
+          await input.recordTorrents(catalog);
+        } catch (err) {
+          input.emit({ type: 'refresh-failed', runId, groupId: null, path: 'the torrent client', error: (err as Error).message });
+        }
+      }
       return { result, recovered, trash, resolved };
     } finally {
       releaseLock(catalog.db, runId);

@@ -139,6 +139,8 @@ interface ResolvedRoot {
   loc: CanonicalLocation;
   fs: FilesystemRow;
   coveredBy: string | null;
+  /** The root is one regular file (ad-hoc refresh of a one-file payload): never recorded as a scanned root. */
+  single: boolean;
 }
 
 /** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
@@ -234,6 +236,7 @@ function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], sessionI
   );
   catalog.db.transaction(() => {
     for (const r of resolved) {
+      if (r.single) continue;
       const range = prefixRange(r.loc.rel);
       const n = range ? (count.get(r.fs.id, range.lo, range.hi) as { n: number }).n : (countAll.get(r.fs.id) as { n: number }).n;
       upsert.run(r.loc.path, r.fs.id, r.loc.rel, r.spec.kind, sessionId, now, n);
@@ -293,7 +296,9 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
     }
     if (!loc) throw new CatalogError(`scan root ${spec.path} is on no filesystem listed in /proc/self/mountinfo`);
     const st = lstatSync(loc.realPath, { bigint: true });
-    if (!st.isDirectory()) throw new CatalogError(`scan root ${spec.path} is not a directory`, { hint: 'scan roots are directories' });
+    // A one-file payload is refreshed by scanning that file (apply's catalog refresh): only ad-hoc roots may be files.
+    const single = spec.kind === 'adhoc' && st.isFile();
+    if (!st.isDirectory() && !single) throw new CatalogError(`scan root ${spec.path} is not a directory`, { hint: 'scan roots are directories (a single file only as an ad-hoc refresh)' });
     if (devToMajorMinor(st.dev) !== loc.mount.majorMinor) {
       throw new CatalogError(`scan root ${spec.path}: st_dev ${devToMajorMinor(st.dev)} disagrees with mountinfo (${loc.mount.majorMinor} at ${loc.mount.mountPoint})`);
     }
@@ -350,7 +355,7 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
         { hint: 'mount the whole filesystem again as before, or configure its path on that mount' },
       );
     }
-    out.push({ spec, loc, fs: rec.row, coveredBy: null });
+    out.push({ spec, loc, fs: rec.row, coveredBy: null, single });
   }
   // Same directory twice (bind mount, alias) or nested on the same filesystem: scanned once, by the outermost root.
   for (const r of out) {
@@ -563,7 +568,7 @@ async function scanOneRoot(
   try {
     for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal })) {
       for (const ev of batch) {
-        const relPath = rootRel === '' ? ev.rel : rootRel + '/' + ev.rel;
+        const relPath = rootRel === '' ? ev.rel : ev.rel === '' ? rootRel : rootRel + '/' + ev.rel;
         switch (ev.kind) {
           case 'file':
             processFile(ev, relPath);

@@ -2,6 +2,9 @@
 import type { CliContext } from './context.js';
 import type { HashallConfig } from '../config/types.js';
 import { scanRoots } from '../catalog/scanner.js';
+import { syncTorrents } from '../catalog/sync.js';
+import type { CatalogDb } from '../catalog/db.js';
+import type { TorrentClient } from '../clients/types.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
 import { formatEvent, progressBar, recheckLine } from '../render/apply-text.js';
@@ -16,6 +19,14 @@ export function makeRecordTree(config: HashallConfig, ctx: CliContext): RecordTr
   return async (catalog, root, fsName) => {
     const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now: ctx.now, expectFilesystem: fsName });
     if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
+  };
+}
+
+/** Re-read the client's torrents after apply repointed some, so the catalog (and `plan --no-refresh`) sees where they are now. */
+export function makeRecordTorrents(config: HashallConfig, client: TorrentClient | null, ctx: CliContext): ((catalog: CatalogDb) => Promise<void>) | undefined {
+  if (!client || !config.client) return undefined;
+  return async (catalog) => {
+    await syncTorrents({ catalog, config, client, now: ctx.now });
   };
 }
 

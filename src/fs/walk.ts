@@ -60,7 +60,8 @@ function childAbs(dirAbs: string | Buffer, name: string | Buffer): string | Buff
 }
 
 /**
- * Walk `root` (an absolute, symlink-free directory) depth-first and yield batches of events.
+ * Walk `root` (an absolute, symlink-free directory) depth-first and yield batches of events; a regular file as root
+ * yields that one file, with rel ''.
  * The root's st_dev is the walk's filesystem: a subdirectory with another st_dev, or any directory listed as a
  * mount point, is reported as `mount` and not entered. Throws only if the root itself cannot be lstat'ed or listed.
  * The entries of one directory are yielded consecutively (a directory is listed whole before the next one).
@@ -68,6 +69,11 @@ function childAbs(dirAbs: string | Buffer, name: string | Buffer): string | Buff
 export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator<WalkEvent[]> {
   const batchSize = opts.batchSize ?? 512;
   const rootStat = lstatSync(root, { bigint: true });
+  if (rootStat.isFile()) {
+    // A single-file root (a one-file payload refreshed after apply) is its own only entry.
+    yield [{ kind: 'file', rel: '', abs: root, ino: rootStat.ino, size: Number(rootStat.size), mtimeNs: rootStat.mtimeNs, nlink: Number(rootStat.nlink) }];
+    return;
+  }
   if (!rootStat.isDirectory()) throw Object.assign(new Error(`not a directory: ${root}`), { code: 'ENOTDIR' });
   const rootDev = rootStat.dev;
   const stack: PendingDir[] = [{ abs: root, rel: '' }];

@@ -26,6 +26,8 @@ export function formatEvent(e: ApplyEvent): string | null {
       return e.status === 'undone' ? `  ↶ undid step ${e.step} (${e.kind})` : `  ↶ UNDO FAILED for step ${e.step} (${e.kind}): ${p(e.error ?? '')}`;
     case 'group-done':
       return `${e.status === 'done' ? '✔' : '✘'} ${p(e.groupId)} ${e.status}${e.error ? `: ${p(e.error)}` : ''}`;
+    case 'refresh-failed':
+      return `  ! catalog not refreshed for ${p(e.path)}: ${p(e.error)} — run \`hashall scan\` (or plan with its refresh) before relying on the catalog`;
     case 'guard':
       return `GUARD: torrents not healthy after apply:\n${e.problems.map((x) => `  - ${p(x)}`).join('\n')}`;
     case 'trash':

@@ -16,7 +16,7 @@ import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { TorrentClient } from '../../clients/types.js';
 import { makePlan } from './plan.js';
-import { applySummary, eventSink, makeRecordTree, type EventSink } from '../apply-support.js';
+import { applySummary, eventSink, makeRecordTorrents, makeRecordTree, type EventSink } from '../apply-support.js';
 import { optionalClient } from '../../clients/from-config.js';
 import { stopOnSignals } from '../stop-signals.js';
 
@@ -77,6 +77,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
       now: ctx.now,
       emit: sink.emit,
       recordTree: makeRecordTree(config, ctx),
+      recordTorrents: makeRecordTorrents(config, client, ctx),
       onBoundary: crashHookFromEnv(ctx.env),
       log: sink.warn,
       stop: stop.signal,

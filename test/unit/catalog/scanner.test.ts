@@ -149,6 +149,22 @@ describe('scanRoots', () => {
     expect(paths()).toEqual(['a/foo bar/f', 'a/foo%/f', 'a/foo-x/f', 'a/foo/g', 'a/foo_/f', 'a/fooz/f']);
   });
 
+  it('an ad-hoc refresh of ONE file (a one-file payload after apply) records it, touches no sibling, and is no scan root; a configured root must be a directory', async () => {
+    mkdirSync(path.join(stash, 'movies'), { recursive: true });
+    writeFileSync(path.join(stash, 'movies', 'old.mkv'), 'old');
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    writeFileSync(path.join(stash, 'movies', 'New File 2020.mkv'), 'new bytes');
+    rmSync(path.join(stash, 'movies', 'old.mkv'));
+    const s = await scanRoots(catalog, [{ path: path.join(stash, 'movies', 'New File 2020.mkv'), kind: 'adhoc' }], opts());
+    expect(s).toMatchObject({ status: 'completed', added: 1, deleted: 0 });
+    expect(rows().map((r) => [r.path, r.sha256])).toEqual([
+      ['movies/New File 2020.mkv', sha('new bytes')],
+      ['movies/old.mkv', sha('old')], // a sibling: only a scan of its directory may mark it deleted
+    ]);
+    expect(catalog.db.prepare(`SELECT count(*) AS n FROM scan_roots WHERE path LIKE '%.mkv'`).get()).toEqual({ n: 0 });
+    await expect(scanRoots(catalog, [{ path: path.join(stash, 'movies', 'New File 2020.mkv'), kind: 'seeding' }], opts())).rejects.toThrow(/is not a directory/);
+  });
+
   it('a bind mount and a configured alias of a scanned root yield one set of rows under the canonical spelling', async () => {
     mkdirSync(path.join(stash, 'media', 'm'), { recursive: true });
     writeFileSync(path.join(stash, 'media', 'm', 'x'), 'x');
