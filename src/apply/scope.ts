@@ -9,7 +9,7 @@ import { hostToClient } from '../domain/path-map.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import { contentRelOf } from '../domain/listing.js';
-import { dropSegments, isAtOrUnder, segments } from '../domain/path-string.js';
+import { isAtOrUnder, segments } from '../domain/path-string.js';
 import type { PlanGroup, PlanStep, RepointStep } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
 import { isUnder, trimSlash } from './paths.js';
@@ -99,17 +99,19 @@ function checkRepoint(step: RepointStep, group: PlanGroup, config: HashallConfig
   const fp = group.fingerprint.torrents.find((t) => t.hash.toLowerCase() === step.torrentHash.toLowerCase());
   if (!fp) refuse(step, `torrent ${step.torrentHash} has no fingerprint in the plan, so its live state was never checked`);
   const rel = contentRelOf(fp);
-  if (rel === null) refuse(step, `the content path ${fp.clientContentPath} of ${step.torrentName} is not inside its save path ${fp.clientSavePath}`);
-  const depth = segments(rel).length;
-  const hostSave = dropSegments(canonTo, depth);
+  if (rel === null || rel === '') refuse(step, `the content path ${fp.clientContentPath} of ${step.torrentName} is not inside its save path ${fp.clientSavePath}`);
+  // The new location is the torrent's payload root (from its file list: its root folder, or its only file), one level
+  // below its save path; content_path lies at it, or at the file inside it for a one-file torrent in a folder.
+  if (segments(rel)[0] !== path.basename(canonTo)) refuse(step, `the new location ${step.hostTo} is not the root "${segments(rel)[0]}" of ${step.torrentName}`);
+  const hostSave = path.dirname(canonTo);
   if (!isAtOrUnder(hostSave, seedRoot)) refuse(step, `the new save path ${hostSave} would lie outside the seeding root ${seedRoot}`);
   // The client must be sent exactly where the files were checked: the host path and the client paths agree.
   const maps = config.client?.pathMaps ?? [];
   const spell = (h: string) => (maps.length ? hostToClient(maps, h) : h);
-  const pairs = [step.hostTo, canonTo].map((h) => ({ content: spell(h), save: spell(dropSegments(h, depth)) }));
-  const agrees = pairs.some((p) => p.content !== null && p.save !== null && trimSlash(p.content) === trimSlash(step.expectedContentPath) && trimSlash(p.save) === trimSlash(step.toSavePath));
+  const saves = [step.hostTo, canonTo].map((h) => spell(path.dirname(h)));
+  const agrees = saves.some((save) => save !== null && trimSlash(save) === trimSlash(step.toSavePath) && trimSlash(step.expectedContentPath) === `${trimSlash(save)}/${segments(rel).join('/')}`);
   if (!agrees) {
-    refuse(step, `the client save path ${step.toSavePath} / content path ${step.expectedContentPath} is not where the host path ${step.hostTo} lies under the path maps in hashall.yaml (expected save path ${pairs.map((p) => p.save ?? '(unmapped)').join(' or ')})`);
+    refuse(step, `the client save path ${step.toSavePath} / content path ${step.expectedContentPath} is not where the host path ${step.hostTo} lies under the path maps in hashall.yaml (expected save path ${saves.map((x) => x ?? '(unmapped)').join(' or ')})`);
   }
 }
 

@@ -4,7 +4,8 @@ import type { ClientTorrent, ClientTorrentFile } from '../clients/types.js';
 import type { PathMap } from '../config/types.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { payloadHash } from '../domain/payload-hash.js';
-import { relativeTo, segments } from '../domain/path-string.js';
+import { joinPath } from '../domain/path-string.js';
+import { clientListing } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
 import { filesystemRowFor, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import type { payloadReader, ResolvedPayload } from './payload-rows.js';
@@ -42,23 +43,6 @@ function sample(list: string[]): string {
   return list.length > 3 ? `${list.slice(0, 3).join(', ')}, … (${list.length} in all)` : list.join(', ');
 }
 
-/**
- * The client's file names relative to the payload root (the content root stripped), or null when a name lies
- * outside content_path (then the file list cannot be checked against the payload).
- */
-export function clientRelpaths(t: Pick<ClientTorrent, 'savePath' | 'contentPath'>, files: readonly Pick<ClientTorrentFile, 'name'>[]): string[] | null {
-  const contentRel = relativeTo(trimSlash(t.contentPath), trimSlash(t.savePath));
-  if (contentRel === null) return null;
-  const out: string[] = [];
-  for (const f of files) {
-    if (contentRel === '') out.push(f.name);
-    else if (f.name === contentRel) out.push(segments(f.name).pop() ?? '');
-    else if (f.name.startsWith(contentRel + '/')) out.push(f.name.slice(contentRel.length + 1));
-    else return null;
-  }
-  return out;
-}
-
 export function resolveTorrent(
   catalog: CatalogDb,
   ctx: HostPathContext,
@@ -77,11 +61,16 @@ export function resolveTorrent(
     payloadHash: null,
   });
   if (t.contentPath.trim() === '') return none('unmapped', 'the client reports no content path (no metadata yet?)');
-  let host = clientToHost(maps, t.contentPath);
+  // The payload root comes from the file list: save path + the torrent's root (its folder, or its only file).
+  // content_path names the FILE of a one-file torrent even inside a folder, so it is not the root; it only has to
+  // agree with the list (clientListing). A list that does not map falls back to content_path, and says why below.
+  const listing = clientListing({ clientSavePath: t.savePath, clientContentPath: t.contentPath, files });
+  const clientRoot = listing.ok ? joinPath(trimSlash(t.savePath), listing.rootRel) : t.contentPath;
+  let host = clientToHost(maps, clientRoot);
   if (host === null) {
-    const direct = normalizeAbsolute(t.contentPath);
+    const direct = normalizeAbsolute(clientRoot);
     if (direct === null || !exists(direct)) {
-      return none('unmapped', `no path map in hashall.yaml translates ${t.contentPath}, and it does not exist on the host`);
+      return none('unmapped', `no path map in hashall.yaml translates ${clientRoot}, and it does not exist on the host`);
     }
     host = direct;
   }
@@ -89,7 +78,7 @@ export function resolveTorrent(
   if (where.ok && !exists(where.loc.realPath)) where = { ok: false, code: 'ENOENT', spelled: where.loc.path };
   if (!where.ok) {
     const why = where.code === 'ENOENT' || where.code === 'ENOTDIR' ? 'does not exist on the host (data missing, or its filesystem is not mounted)' : `cannot be resolved (${where.code})`;
-    return none('missing', `${where.spelled} (client ${t.contentPath}) ${why}`);
+    return none('missing', `${where.spelled} (client ${clientRoot}) ${why}`);
   }
   const loc = where.loc;
   const fs = filesystemRowFor(catalog, loc);
@@ -102,11 +91,20 @@ export function resolveTorrent(
   if (!payload) return { ...base, fsId: fs.id, dataStatus: 'not-in-catalog', detail: `${loc.path} has no files in the catalog (scan the seeding root that holds it)` };
   const hash = payloadHash(payload.files);
   const res: TorrentResolution = { ...base, fsId: fs.id, dataStatus: 'ok', detail: null, payload, payloadHash: hash };
-  const rels = clientRelpaths(t, files);
-  if (rels === null) return { ...res, detail: `files of the torrent lie outside its content path ${t.contentPath}` };
+  if (!listing.ok) {
+    const why: Record<typeof listing.kind, string> = {
+      empty: 'the client reports no file list (no metadata yet?)',
+      'not-inside': `its content path ${t.contentPath} is not inside its save path ${t.savePath}`,
+      outside: `its content path ${t.contentPath} does not match its file list`,
+      duplicate: `its file list names ${sample(listing.names)} twice`,
+      'no-root': `it has no root folder: its ${files.length} files lie directly in its save path ${t.savePath}, beside other content`,
+    };
+    return { ...res, dataStatus: t.progress < 1 || t.amountLeft > 0 ? 'incomplete' : 'ok', detail: why[listing.kind] };
+  }
   const have = new Map(payload.files.map((f) => [f.relpath, f.size]));
+  const sizeOf = listing.files;
+  const rels = [...sizeOf.keys()];
   const missing = rels.filter((r) => !have.has(r));
-  const sizeOf = new Map(files.map((f, i) => [rels[i] as string, f.size]));
   const wrong = rels.filter((r) => have.has(r) && have.get(r) !== sizeOf.get(r));
   if (missing.length > 0) return { ...res, dataStatus: 'incomplete', detail: `${missing.length} of ${rels.length} files are not in the catalog payload: ${sample(missing)}` };
   if (t.progress < 1 || t.amountLeft > 0) return { ...res, dataStatus: 'incomplete', detail: `the client has ${(t.progress * 100).toFixed(1)}% of the data` };

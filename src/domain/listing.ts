@@ -17,37 +17,57 @@ export function contentRelOf(t: { clientSavePath: string; clientContentPath: str
   return relativeTo(trimSlash(t.clientContentPath), trimSlash(t.clientSavePath));
 }
 
+/**
+ * The torrent's own root below its save path, from its FILE LIST (never from content_path): the first path segment
+ * every file shares — the root folder, or the file itself of a one-file torrent without a folder. Null when there is
+ * none: the files lie directly in the save path (qBittorrent's "don't create subfolder" layout), beside whatever else
+ * is there, or the list is empty.
+ */
+export function rootRelOf(files: readonly { name: string }[]): string | null {
+  const first = files[0];
+  if (first === undefined) return null;
+  const root = segments(first.name)[0];
+  if (root === undefined) return null;
+  if (files.length === 1) return root;
+  for (const f of files) {
+    const s = segments(f.name);
+    if (s.length < 2 || s[0] !== root) return null;
+  }
+  return root;
+}
+
 export type ClientListing =
-  | { ok: true; contentRel: string; files: Map<string, number> }
-  | { ok: false; kind: 'empty' | 'not-inside' | 'outside' | 'duplicate'; names: string[] };
+  | { ok: true; /** The torrent's root below the save path (rootRelOf). */ rootRel: string; /** content_path below the save path. */ contentRel: string; files: Map<string, number> }
+  | { ok: false; kind: 'empty' | 'not-inside' | 'outside' | 'duplicate' | 'no-root'; names: string[] };
 
 /**
- * A client file list relative to the payload root. Client names are relative to the save path and include the
- * content root (the top folder of a multi-file torrent, the file itself of a single-file one); stripping it gives
- * paths relative to the payload root, so cross-seed siblings with different top folders list the same relpaths.
+ * A client file list relative to the payload root. Client names are relative to the save path; the payload root is
+ * the torrent's root from its file list (rootRelOf: the top folder, or the file of a one-file torrent without one).
+ * Stripping it gives paths relative to the payload root, so cross-seed siblings with different top folders — and a
+ * one-file torrent with or without a folder — list the same relpaths. content_path must agree with the file list:
+ * it names the root folder of a multi-file torrent and the file of a one-file torrent (qBittorrent reports the file
+ * even when it sits in a folder); when it does not, the list does not map ('outside').
  */
 export function clientListing(t: { clientSavePath: string; clientContentPath: string; files: readonly { name: string; size: number }[] }): ClientListing {
   if (t.files.length === 0) return { ok: false, kind: 'empty', names: [] };
   const contentRel = contentRelOf(t);
   if (contentRel === null) return { ok: false, kind: 'not-inside', names: [] };
+  const rootRel = rootRelOf(t.files);
+  if (rootRel === null) return { ok: false, kind: 'no-root', names: t.files.map((f) => f.name) };
+  const only = t.files.length === 1 ? segments(t.files[0]!.name) : null;
+  const expectedContent = only ? only.join('/') : rootRel;
+  if (contentRel !== expectedContent) return { ok: false, kind: 'outside', names: t.files.map((f) => f.name) };
   const files = new Map<string, number>();
-  const outside: string[] = [];
   const dup: string[] = [];
   for (const f of t.files) {
-    let rel: string | null;
-    if (contentRel === '') rel = f.name;
-    else if (f.name === contentRel) rel = segments(f.name).pop() ?? null;
-    else rel = f.name.startsWith(contentRel + '/') ? f.name.slice(contentRel.length + 1) : null;
-    if (rel === null || rel === '') {
-      outside.push(f.name);
-      continue;
-    }
+    const s = segments(f.name);
+    // A one-file torrent without a folder lists its file name; every other name loses its root folder.
+    const rel = s.length === 1 ? s[0]! : s.slice(1).join('/');
     if (files.has(rel)) dup.push(rel);
     files.set(rel, f.size);
   }
-  if (outside.length > 0) return { ok: false, kind: 'outside', names: outside };
   if (dup.length > 0) return { ok: false, kind: 'duplicate', names: dup };
-  return { ok: true, contentRel, files };
+  return { ok: true, rootRel, contentRel, files };
 }
 
 /**

@@ -6,7 +6,8 @@
 import type { SnapshotRelocation } from '../domain/snapshot.js';
 import type { PlanGroup, RetireStep } from './types.js';
 import { compareBytes } from '../domain/payload-hash.js';
-import { baseName, isAtOrUnder } from '../domain/path-string.js';
+import { baseName, isAtOrUnder, joinPath } from '../domain/path-string.js';
+import { contentRelOf } from '../domain/listing.js';
 import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { planTorrentOf } from './torrent-groups.js';
 import { scanProblem, rootCovering, type World } from './world.js';
@@ -94,7 +95,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   if (sp) checks.push(sp);
   if (src.payloadHash === null) checks.push(`the source ${rel.sourceRoot} has files without a full SHA-256; cannot prove it is the relocated content`);
   else if (src.payloadHash !== rel.payloadHash) checks.push(`the source ${rel.sourceRoot} changed since it was relocated (payload hash differs)`);
-  const users = snapshot.torrents.filter((t) => t.hostContentPath !== null && (isAtOrUnder(t.hostContentPath, rel.sourceRoot) || isAtOrUnder(rel.sourceRoot, t.hostContentPath)));
+  const users = snapshot.torrents.filter((t) => mayUse(t, rel.sourceRoot));
   if (users.length > 0) checks.push(`torrent "${users[0]!.name}" still uses ${rel.sourceRoot}`);
   // A torrent without a host spelling could be seeding from the source under a path hashall cannot translate.
   const unplaced = snapshot.torrents.filter((t) => t.hostContentPath === null);
@@ -123,6 +124,23 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
     steps: [step],
     fingerprint: { files, torrents: ts },
   };
+}
+
+/**
+ * True when torrent `t` may seed from `root`: its payload root is `root`, lies under it or holds it. A torrent without
+ * a root folder reports its save directory as content path: it holds `root` only through one of its own files there
+ * (when its file list is known; unknown counts as a use).
+ */
+function mayUse(t: World['snapshot']['torrents'][number], root: string): boolean {
+  const c = t.hostContentPath;
+  if (c === null) return false; // counted apart: a torrent without a host spelling blocks every retire
+  if (isAtOrUnder(c, root)) return true;
+  if (!isAtOrUnder(root, c)) return false;
+  if (contentRelOf(t) !== '' || t.files === null) return true;
+  return t.files.some((f) => {
+    const p = joinPath(c, f.name);
+    return isAtOrUnder(p, root) || isAtOrUnder(root, p);
+  });
 }
 
 /**

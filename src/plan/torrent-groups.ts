@@ -11,7 +11,7 @@ import type { CopyStep, FileFingerprint, GroupFingerprint, LinkViewStep, PlanGro
 import type { Placement, PolicyGroup } from '../policy/placement.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { formatBytes } from '../domain/format-bytes.js';
-import { baseName, dirName, dropSegments, joinPath, relativeTo } from '../domain/path-string.js';
+import { baseName, dirName, joinPath, relativeTo } from '../domain/path-string.js';
 import { mapTorrentFiles } from './torrent-files.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
 import { hostToClient } from './client-spelling.js';
@@ -21,8 +21,8 @@ export interface Member {
   torrent: SnapshotTorrent;
   payload: SnapshotPayload | null;
   fsName: string | null;
-  /** Segments of content_path below save_path, when the file list maps cleanly. */
-  contentDepth: number | null;
+  /** content_path below save_path as the client reports it, when the file list maps cleanly (see mapTorrentFiles). */
+  contentRel: string | null;
   /** Why this torrent cannot be planned (empty = fine). */
   problems: string[];
 }
@@ -61,7 +61,7 @@ export function buildMember(world: World, t: SnapshotTorrent): Member {
   else if (t.progress < 1 || t.amountLeft > 0) problems.push(`torrent ${name} is not complete (${(t.progress * 100).toFixed(1)}%)`);
   let payload: SnapshotPayload | null = null;
   let fsName: string | null = null;
-  let contentDepth: number | null = null;
+  let contentRel: string | null = null;
   if (t.hostContentPath === null) {
     problems.push(`client path ${t.clientContentPath || '(empty)'} of ${name} has no host spelling${t.unmappedReason ? `: ${t.unmappedReason}` : ''}`);
   } else {
@@ -90,11 +90,11 @@ export function buildMember(world: World, t: SnapshotTorrent): Member {
         problems.push(`external-consumer status of ${payload.rootPath} is unknown${why}`);
       }
       const m = mapTorrentFiles(t, payload);
-      if (m.ok) contentDepth = m.contentDepth;
+      if (m.ok) contentRel = m.contentRel;
       else problems.push(m.problem);
     }
   }
-  return { torrent: t, payload, fsName, contentDepth, problems };
+  return { torrent: t, payload, fsName, contentRel, problems };
 }
 
 interface ContentFile {
@@ -177,7 +177,7 @@ function torrentFingerprints(members: Member[]): GroupFingerprint['torrents'] {
   return members.map((m) => ({ hash: m.torrent.hash, phase: m.torrent.phase, clientSavePath: m.torrent.clientSavePath, clientContentPath: m.torrent.clientContentPath }));
 }
 
-type ReadyMember = Member & { payload: SnapshotPayload; fsName: string; contentDepth: number };
+type ReadyMember = Member & { payload: SnapshotPayload; fsName: string; contentRel: string };
 
 export type PlacementDecision =
   | { outcome: 'blocked'; problems: string[] }
@@ -274,7 +274,6 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   if (seedProblem) return blocked([seedProblem]);
 
   const promote = world.warm.has(fsName);
-  const kind = primary.payload!.kind;
   const content = new Map<string, ContentFile>();
   for (const f of primary.payload!.files!) content.set(f.relpath, { relpath: f.relpath, size: f.size, sha256: f.sha256! });
   const contentList = [...content.values()]; // in relpath byte order, as SnapshotPayload.files is
@@ -316,19 +315,24 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const source = off[0]!;
   const notes: string[] = [];
   const rootOf = new Map<Member, string>();
-  const views = new Map<string, Member[]>();
+  const views = new Map<string, ReadyMember[]>();
   for (const m of off) {
     const t = targetRoot(config, m.torrent, m.payload, fsName);
     if (t.root === null) return blocked([t.problem]);
-    const r = resolveRoot(world, state, t.root, hash, kind, content, !reuse);
+    // Siblings may differ in shape (a one-file torrent with and without its folder): each view takes its torrent's.
+    const r = resolveRoot(world, state, t.root, hash, m.payload.kind, content, !reuse);
     if (r.root === null) return blocked([r.problem]);
     if (r.note && !notes.includes(r.note)) notes.push(r.note);
     rootOf.set(m, r.root);
     const list = views.get(r.root) ?? [];
+    if (list.some((o) => o.payload.kind !== m.payload.kind)) {
+      return blocked([`"${list[0]!.torrent.name}" and "${m.torrent.name}" would both use ${r.root}, one as a file and one as a folder`]);
+    }
     list.push(m);
     views.set(r.root, list);
   }
   const sourceRoot = rootOf.get(source)!;
+  const sourceKind = source.payload.kind;
 
   if (!reuse) {
     const free = target.freeBytes;
@@ -345,9 +349,9 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
     const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files: contentList, bytes };
     steps.push(copy);
   }
-  const donorFor = (f: ContentFile, viewRoot: string): string => {
+  const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): string => {
     const want = filePathIn(viewRoot, kind, f.relpath);
-    if (!reuse) return filePathIn(sourceRoot, kind, f.relpath);
+    if (!reuse) return filePathIn(sourceRoot, sourceKind, f.relpath);
     const cands = donorsByRel.get(f.relpath)!;
     let best = cands.find((c) => c.path === want);
     if (!best) best = [...cands].sort((a, b) => compareBytes(a.path, b.path))[0]!;
@@ -355,9 +359,10 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
     return best.path;
   };
   for (const [root, ms] of [...views].sort((a, b) => compareBytes(a[0], b[0]))) {
+    const kind = ms[0]!.payload.kind;
     const links: LinkViewStep['links'] = [];
     for (const f of contentList) {
-      const donor = donorFor(f, root);
+      const donor = donorFor(f, root, kind);
       const path = filePathIn(root, kind, f.relpath);
       if (donor !== path) links.push({ donor, path, size: f.size, sha256: f.sha256 });
     }
@@ -368,11 +373,14 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   }
   const maps = config.client?.pathMaps ?? [];
   for (const m of off) {
+    // The payload root is one level below the save path (the torrent's root folder, or its only file); the client
+    // reports content_path below the save path the same way after the move (a one-file torrent: the file, even
+    // inside its folder).
     const root = rootOf.get(m)!;
-    const saveHost = dropSegments(root, m.contentDepth);
+    const saveHost = dirName(root);
     const toSave = hostToClient(maps, saveHost);
-    const expected = hostToClient(maps, root);
-    if (toSave === null || expected === null) return blocked([`the torrent client cannot see ${saveHost}: no path map in hashall.yaml covers it`]);
+    if (toSave === null) return blocked([`the torrent client cannot see ${saveHost}: no path map in hashall.yaml covers it`]);
+    const expected = joinPath(toSave, m.contentRel);
     const step: RepointStep = {
       kind: 'repoint',
       torrentHash: m.torrent.hash,

@@ -131,7 +131,9 @@ export async function startFakeQbt(opts: FakeQbtOptions = {}): Promise<FakeQbt> 
       case '/torrents/files': {
         const t = torrents.get((r.query.get('hash') ?? '').toLowerCase());
         if (!t) return { status: 404, body: 'Not Found' };
-        return { json: [{ index: 0, name: t.name, size: 1000, progress: t.progress, priority: 1, is_seed: true }] };
+        // The torrent's own list when the test gives one (`fileList`), else one 1000-byte file named like the torrent.
+        const list = Array.isArray(t.fileList) ? (t.fileList as { name: string; size: number }[]) : [{ name: t.name, size: 1000 }];
+        return { json: list.map((f, index) => ({ index, name: f.name, size: f.size, progress: t.progress, priority: 1, is_seed: true })) };
       }
       case '/torrents/pause':
       case '/torrents/stop':

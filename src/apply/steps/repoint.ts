@@ -6,7 +6,9 @@ import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
 import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
 import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { trimSlash } from '../paths.js';
+import { strangersUnder, trimSlash } from '../paths.js';
+import { rootRelOf } from '../../domain/listing.js';
+import { baseName, segments } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface RepointUndo extends UndoData {
@@ -39,6 +41,59 @@ function mustBeSettled(t: ClientTorrent, step: RepointStep): void {
   });
 }
 
+/**
+ * What is wrong with the torrent's OWN file list (read from the client now, not the plan's idea of it) laid out in
+ * the save directory of `hostRoot`: null when it names exactly the files there — every one a regular file of the
+ * client's size (on filesystem `fsName` when given), no other file in the torrent's folder, and the list's root (its
+ * folder, or its only file) is `hostRoot` itself.
+ */
+async function filesProblem(step: RepointStep, ctx: Pick<StepContext, 'fs' | 'config' | 'runId'>, client: TorrentClient, hostRoot: string, fsName: string | null): Promise<{ what: string; path: string } | null> {
+  const at = (what: string, p = hostRoot) => ({ what, path: p });
+  const files = await client.listFiles(step.torrentHash);
+  const root = rootRelOf(files);
+  if (root === null) return at(files.length === 0 ? 'the client reports no file list for it' : 'its files have no root folder of their own (they lie directly in the save path)');
+  if (root !== baseName(hostRoot)) return at(`its file list has the root "${root}", but its files are expected at ${hostRoot}`);
+  let dev: number | null = null;
+  if (fsName !== null) {
+    const fsConf = ctx.config.filesystems[fsName];
+    const fsStat = fsConf ? await ctx.fs.lstat(fsConf.path) : null;
+    if (!fsConf || !fsStat) return at(`filesystem ${fsName} is not ${fsConf ? `mounted at ${fsConf.path}` : 'in hashall.yaml'}`);
+    dev = fsStat.dev;
+  }
+  const saveHost = hostRoot.slice(0, hostRoot.length - root.length - 1);
+  const rels = new Set<string>();
+  for (const f of files) {
+    const segs = segments(f.name);
+    if (segs.some((x) => x === '..' || x === '.')) return at(`its file list names ${JSON.stringify(f.name)}, which leaves its folder`);
+    const p = [saveHost, ...segs].join('/');
+    const st = await ctx.fs.lstat(p);
+    if (!st || st.kind !== 'file') return at(`${p} (of its file list) is ${st ? `a ${st.kind}` : 'missing'}, not a file`, p);
+    if (st.size !== f.size) return at(`${p} has ${st.size} bytes; the client expects ${f.size}`, p);
+    if (dev !== null && st.dev !== dev) return at(`${p} is not on filesystem ${fsName}, where the plan put it`, p);
+    if (segs.length > 1) rels.add(segs.slice(1).join('/'));
+  }
+  if (files.length > 1 || rels.size > 0) {
+    const others = await strangersUnder(ctx.fs, hostRoot, rels, ctx.runId);
+    if (others.length > 0) return at(`${hostRoot} also holds files that are not part of it (${others.join(', ')})`);
+  }
+  return null;
+}
+
+/**
+ * Proof before the client is asked to look anywhere: the new save path + the torrent's own file list names exactly
+ * the files at the target, on the target filesystem. Otherwise setLocation makes the client move or download data
+ * itself (qBittorrent moved a payload across filesystems and back when the plan had dropped its folder).
+ */
+async function proveTargetFiles(step: RepointStep, ctx: StepContext, client: TorrentClient): Promise<void> {
+  const problem = await filesProblem(step, ctx, client, step.hostTo, ctx.group.to?.fs ?? '(none named)');
+  if (problem) {
+    throw new FsError(`refusing to repoint ${step.torrentName}: ${problem.what}`, {
+      path: problem.path,
+      hint: 'setLocation onto anything else makes the client move or download data itself; the client was not asked — run `hashall plan` again',
+    });
+  }
+}
+
 function isAt(t: ClientTorrent, step: RepointStep): boolean {
   return trimSlash(t.savePath) === trimSlash(step.toSavePath) && trimSlash(t.contentPath) === trimSlash(step.expectedContentPath);
 }
@@ -52,10 +107,7 @@ export const repointStep: StepHandler<RepointStep> = {
     if (isAt(t, step) && isComplete(t) && t.downloadPath === '') return 'done';
     mustBeSettled(t, step);
     // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
-    const target = await ctx.fs.lstat(step.hostTo);
-    if (!target) {
-      throw new FsError(`refusing to repoint ${step.torrentName}: its files are not at ${step.hostTo}`, { path: step.hostTo, hint: 'the copy/view step did not leave them there; re-plan' });
-    }
+    await proveTargetFiles(step, ctx, client);
     if (trimSlash(t.savePath) !== trimSlash(step.fromSavePath) && trimSlash(t.savePath) !== trimSlash(step.toSavePath)) {
       throw new ClientError('unconfirmed', `torrent ${step.torrentName} is at ${t.savePath}, expected ${step.fromSavePath}`, { hint: 'it was moved since planning; run `hashall plan` again' });
     }
@@ -78,6 +130,7 @@ export const repointStep: StepHandler<RepointStep> = {
       await client.setDownloadPath([step.torrentHash], '');
       await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
     }
+    await proveTargetFiles(step, ctx, client); // again, right before the call: nothing may have changed since check
     await setLocationConfirmed(client, step.torrentHash, step.toSavePath, o);
     const moved = await mustGet(client, step.torrentHash);
     if (trimSlash(moved.contentPath) !== trimSlash(step.expectedContentPath)) {
@@ -111,10 +164,12 @@ export const repointStep: StepHandler<RepointStep> = {
     const notes: string[] = [];
     let t = await mustGet(client, step.torrentHash);
     if (t.running) t = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
-    if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath) || !isComplete(t)) {
-      if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath)) await setLocationConfirmed(client, step.torrentHash, undo.prevSavePath, o);
-      await recheckConfirmed(client, step.torrentHash, o);
-    }
+    if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath)) t = await setLocationConfirmed(client, step.torrentHash, undo.prevSavePath, o);
+    // Back at its original place. Complete there, with its own files present, is the state the undo wants (the
+    // client may have moved its data back itself and kept progress 1, or never left): no recheck — a quick check of
+    // a complete torrent leaves no trace to confirm, and waiting for one ran into the timeout. Anything else is
+    // rechecked; a check that ends complete changes the progress, which proves it ran.
+    if (!isComplete(t) || (await filesProblem(step, ctx, client, step.hostFrom, null)) !== null) await recheckConfirmed(client, step.torrentHash, o);
     if (undo.prevDownloadPath) {
       await client.setDownloadPath([step.torrentHash], undo.prevDownloadPath);
       notes.push(`${step.torrentName}: restored download path ${undo.prevDownloadPath}`);

@@ -15,7 +15,7 @@ import type { HeldDir, Identity } from '../../fs/no-follow-tree.js';
 import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
-import { isUnder, removeCreatedDirs } from '../paths.js';
+import { isUnder, removeCreatedDirs, trimSlash } from '../paths.js';
 import { getRun } from '../run-store.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -146,11 +146,18 @@ async function proveKept(step: RetireStep, ctx: StepContext, sourceNow: string):
   const maps = ctx.config.client?.pathMaps ?? [];
   const srcClient = hostToClient(maps, step.root) ?? step.root;
   const usesSource = (contentPath: string) => isUnder(contentPath, srcClient) || isUnder(clientToHost(maps, contentPath) ?? contentPath, step.root);
+  // A torrent without a root folder reports its save directory as content path: its own files say what it uses.
+  const client = ctx.client;
+  const seedsFrom = async (t: { hash: string; savePath: string; contentPath: string }): Promise<boolean> => {
+    if (usesSource(t.contentPath)) return true;
+    if (trimSlash(t.contentPath) !== trimSlash(t.savePath) || !isUnder(srcClient, t.savePath)) return false;
+    return (await client.listFiles(t.hash)).some((f) => usesSource(path.posix.join(t.savePath, f.name)) || isUnder(srcClient, path.posix.join(t.savePath, f.name)));
+  };
   const ours = new Set(hashes.map((h) => h.toLowerCase()));
   // Every torrent in the client, not only the relocation's: one added since (a cross-seed) may seed from the source.
   for (const t of await ctx.client.listTorrents()) {
     if (!ours.has(t.hash.toLowerCase())) {
-      if (usesSource(t.contentPath)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
+      if (await seedsFrom(t)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
       continue;
     }
     if (t.progress < 1 || !(t.phase === 'seeding' || t.phase === 'paused-complete')) {

@@ -46,8 +46,9 @@ async function seededMovie(name: string, opts: { firstRunning: boolean }) {
 }
 
 /** `content` is the content path below the save path: qBittorrent reports the file itself for a one-file torrent. */
+/** The payload root is the torrent's root folder `name`; `content` is what qBittorrent reports below the save path (the file of a one-file torrent). */
 function repoint(t: MadeTorrent, name: string, fromSave: string, toSave: string, bytes: number, content = name): PlanStep {
-  return { kind: 'repoint', torrentHash: t.infoHash, torrentName: name, fromSavePath: fromSave, toSavePath: toSave, expectedContentPath: path.join(toSave, content), hostFrom: path.join(fromSave, content), hostTo: path.join(toSave, content), bytes };
+  return { kind: 'repoint', torrentHash: t.infoHash, torrentName: name, fromSavePath: fromSave, toSavePath: toSave, expectedContentPath: path.join(toSave, content), hostFrom: path.join(fromSave, name), hostTo: path.join(toSave, name), bytes };
 }
 
 async function withTorrentFingerprint(g: PlanGroup, client: TorrentClient, hashes: string[]): Promise<PlanGroup> {
@@ -214,7 +215,7 @@ describe('apply with a real qBittorrent', () => {
     const fs = faultyFsPort(realFsPort(), [{ op: 'copyFileVerified', nth: 1, after: () => own.stop() }]);
     const res = await applyPlan(testDeps(w, { client, fs, ...timeouts }), makePlan(w, [g1, g2]));
     expect(res.status).toBe('failed');
-    expect(res.groups.map((g) => g.status)).toEqual(['rolled-back', 'skipped']);
+    expect(res.groups.map((g) => g.status), JSON.stringify(res.groups)).toEqual(['rolled-back', 'skipped']);
     expect(existsSync(path.join(toSave, 'Movie.T'))).toBe(false);
     expect(existsSync(path.join(w.pool, 'seeding', 'other'))).toBe(false);
     expect(hashTreeSync(root)).toEqual(before);
@@ -260,7 +261,7 @@ describe('apply against a fake qBittorrent that answers 200 and does nothing', (
       const root = path.join(saveDir, 'Movie.V');
       writeTree(root, { 'a.mkv': bytesFor('v', 2000) });
       const hash = 'ab'.repeat(20);
-      fake.torrents.set(hash, fakeTorrent(hash, { name: 'Movie.V', save_path: saveDir, content_path: root, state: 'pausedUP' }));
+      fake.torrents.set(hash, fakeTorrent(hash, { name: 'Movie.V', save_path: saveDir, content_path: root, state: 'pausedUP', fileList: [{ name: 'Movie.V/a.mkv', size: 2000 }] }));
       const client = createQbittorrentClient({ url: fake.url, timeoutMs: 2_000 });
       const toSave = path.join(w.pool, 'seeding', 'movies');
       const g = moveGroup('g1', w, root, path.join(toSave, 'Movie.V'), [

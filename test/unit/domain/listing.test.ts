@@ -1,6 +1,6 @@
 // clientListing / listingDigest: a torrent's file list relative to its content root, and the digest comparing it with a payload's.
 import { describe, expect, it } from 'vitest';
-import { clientListing, clientListingDigest, listingDigest } from '../../../src/domain/listing.js';
+import { clientListing, clientListingDigest, listingDigest, rootRelOf } from '../../../src/domain/listing.js';
 
 const t = (files: { name: string; size: number }[], save = '/data/movies', content = '/data/movies/Foo') => ({ clientSavePath: save, clientContentPath: content, files });
 
@@ -21,6 +21,24 @@ describe('listing digests', () => {
     expect(clientListingDigest(t([{ name: 'Foo.mkv', size: 5 }], '/d', '/d/Foo.mkv'))).toBe(listingDigest([{ relpath: 'Foo.mkv', size: 5 }]));
     const forged = listingDigest([{ relpath: 'a"\n["b', size: 1 }]);
     expect(forged).not.toBe(listingDigest([{ relpath: 'a', size: 1 }, { relpath: 'b', size: 1 }]));
+  });
+
+  it('the payload root comes from the file list: a one-file torrent in its folder has the FOLDER as root though content_path names the file', () => {
+    expect(rootRelOf([{ name: 'X.2024/X.2024.mkv' }])).toBe('X.2024');
+    expect(rootRelOf([{ name: 'X.2024/extras/X.mkv' }])).toBe('X.2024');
+    expect(rootRelOf([{ name: 'X.2024.mkv' }])).toBe('X.2024.mkv');
+    expect(rootRelOf([{ name: 'Show/e1.mkv' }, { name: 'Show/sub/e2.mkv' }])).toBe('Show');
+    expect(rootRelOf([{ name: 'a.bin' }, { name: 'b.bin' }])).toBeNull(); // "don't create subfolder": no root of its own
+    expect(rootRelOf([{ name: 'A/a.bin' }, { name: 'B/b.bin' }])).toBeNull();
+    expect(rootRelOf([{ name: 'A/a.bin' }, { name: 'A' }])).toBeNull();
+    expect(rootRelOf([])).toBeNull();
+    const inFolder = clientListing(t([{ name: 'X.2024/X.2024.mkv', size: 5 }], '/d', '/d/X.2024/X.2024.mkv'));
+    expect(inFolder).toMatchObject({ ok: true, rootRel: 'X.2024', contentRel: 'X.2024/X.2024.mkv' });
+    // The same content with and without its folder lists the same relpaths: siblings.
+    expect(clientListingDigest(t([{ name: 'X.2024/X.2024.mkv', size: 5 }], '/d', '/d/X.2024/X.2024.mkv'))).toBe(clientListingDigest(t([{ name: 'X.2024.mkv', size: 5 }], '/e', '/e/X.2024.mkv')));
+    // content_path must agree with the list: the folder is not the content path of a one-file torrent, nor the reverse.
+    expect(clientListing(t([{ name: 'X.2024/X.2024.mkv', size: 5 }], '/d', '/d/X.2024'))).toMatchObject({ ok: false, kind: 'outside' });
+    expect(clientListing(t([{ name: 'a.bin', size: 1 }, { name: 'b.bin', size: 1 }], '/d', '/d'))).toMatchObject({ ok: false, kind: 'no-root' });
   });
 
   it('lists that do not map have no digest: empty, outside the content root, a path twice, content outside the save path', () => {

@@ -187,7 +187,11 @@ export class SnapshotBuilder {
       completionOn: 1_700_000_100,
       seedingTimeSec: Math.round((spec.seedingDays ?? 30) * 86_400),
       clientSavePath: hostToClient(maps, dirName(spec.content)) ?? `/unmapped${dirName(spec.content)}`,
-      clientContentPath: hostToClient(maps, spec.content) ?? `/unmapped${spec.content}`,
+      // qBittorrent reports the FILE as content_path of a one-file torrent, even inside its folder.
+      clientContentPath: (() => {
+        const only = files.length === 1 && files[0]!.name.includes('/') ? `${dirName(spec.content)}/${files[0]!.name}` : spec.content;
+        return hostToClient(maps, only) ?? `/unmapped${only}`;
+      })(),
       clientDownloadPath: '',
       hostContentPath: spec.unmapped ? null : spec.content,
       unmappedReason: spec.unmapped ?? null,

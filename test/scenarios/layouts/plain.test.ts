@@ -1,0 +1,21 @@
+// Layout matrix with no category map (layout kept verbatim): plan → apply → retire on real tmpfs and a real qBittorrent, every byte re-hashed.
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { qbtSandboxes } from '../../support/qbt-sandbox.js';
+import { buildLayoutWorld, runLayoutMatrix, type LayoutWorld } from './layout-world.js';
+
+const qbts = qbtSandboxes();
+let w: LayoutWorld;
+
+beforeAll(async () => {
+  w = await buildLayoutWorld(qbts, { mapped: false });
+});
+afterAll(async () => {
+  await w?.stop();
+  await qbts.stopAll();
+});
+
+describe('every layout qBittorrent produces, no category map (layout kept verbatim)', () => {
+  it('single file (bare, in a folder, deeper), renamed root, nested, odd names move and retire; a rootless torrent is blocked', async () => {
+    await runLayoutMatrix(w);
+  });
+});
