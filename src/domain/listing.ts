@@ -45,8 +45,8 @@ export type ClientListing =
  * the torrent's root from its file list (rootRelOf: the top folder, or the file of a one-file torrent without one).
  * Stripping it gives paths relative to the payload root, so cross-seed siblings with different top folders — and a
  * one-file torrent with or without a folder — list the same relpaths. content_path must agree with the file list:
- * it names the root folder of a multi-file torrent and the file of a one-file torrent (qBittorrent reports the file
- * even when it sits in a folder); when it does not, the list does not map ('outside').
+ * it names the root (folder or only file), or the file of a one-file torrent inside its folder (qBittorrent reports
+ * that; Transmission and rTorrent report the folder); when it does not, the list does not map ('outside').
  */
 export function clientListing(t: { clientSavePath: string; clientContentPath: string; files: readonly { name: string; size: number }[] }): ClientListing {
   if (t.files.length === 0) return { ok: false, kind: 'empty', names: [] };
@@ -54,9 +54,9 @@ export function clientListing(t: { clientSavePath: string; clientContentPath: st
   if (contentRel === null) return { ok: false, kind: 'not-inside', names: [] };
   const rootRel = rootRelOf(t.files);
   if (rootRel === null) return { ok: false, kind: 'no-root', names: t.files.map((f) => f.name) };
-  const only = t.files.length === 1 ? segments(t.files[0]!.name) : null;
-  const expectedContent = only ? only.join('/') : rootRel;
-  if (contentRel !== expectedContent) return { ok: false, kind: 'outside', names: t.files.map((f) => f.name) };
+  // qBittorrent names the file of a one-file torrent even inside its folder; Transmission and rTorrent name the folder.
+  const only = t.files.length === 1 ? segments(t.files[0]!.name).join('/') : null;
+  if (contentRel !== rootRel && contentRel !== only) return { ok: false, kind: 'outside', names: t.files.map((f) => f.name) };
   const files = new Map<string, number>();
   const dup: string[] = [];
   for (const f of t.files) {

@@ -36,8 +36,10 @@ describe('listing digests', () => {
     expect(inFolder).toMatchObject({ ok: true, rootRel: 'X.2024', contentRel: 'X.2024/X.2024.mkv' });
     // The same content with and without its folder lists the same relpaths: siblings.
     expect(clientListingDigest(t([{ name: 'X.2024/X.2024.mkv', size: 5 }], '/d', '/d/X.2024/X.2024.mkv'))).toBe(clientListingDigest(t([{ name: 'X.2024.mkv', size: 5 }], '/e', '/e/X.2024.mkv')));
-    // content_path must agree with the list: the folder is not the content path of a one-file torrent, nor the reverse.
-    expect(clientListing(t([{ name: 'X.2024/X.2024.mkv', size: 5 }], '/d', '/d/X.2024'))).toMatchObject({ ok: false, kind: 'outside' });
+    // content_path must agree with the list: the file (qBittorrent) or the folder (Transmission, rTorrent), nothing else.
+    expect(clientListing(t([{ name: 'X.2024/X.2024.mkv', size: 5 }], '/d', '/d/X.2024'))).toMatchObject({ ok: true, rootRel: 'X.2024', contentRel: 'X.2024' });
+    expect(clientListing(t([{ name: 'X.2024/X.2024.mkv', size: 5 }], '/d', '/d/Other'))).toMatchObject({ ok: false, kind: 'outside' });
+    expect(clientListing(t([{ name: 'X/a.mkv', size: 5 }, { name: 'X/b.mkv', size: 5 }], '/d', '/d/X/a.mkv'))).toMatchObject({ ok: false, kind: 'outside' });
     expect(clientListing(t([{ name: 'a.bin', size: 1 }, { name: 'b.bin', size: 1 }], '/d', '/d'))).toMatchObject({ ok: false, kind: 'no-root' });
   });
 

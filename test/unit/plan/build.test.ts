@@ -582,6 +582,31 @@ describe('buildPlan: retire', () => {
     expect(g2.reasons).toContain(`torrent "Foo" still uses ${STASH_SEED}/movies/Foo`);
   });
 
+  it('a torrent without a root folder (its save directory as content path) holds a source only through its own files', () => {
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
+    const src = `${STASH_SEED}/movies/Foo.mkv`;
+    const dst = `${POOL_SEED}/movies/Foo.mkv`;
+    const retireOf = (packFiles: string[]) => {
+      const b = new SnapshotBuilder(cfg);
+      b.payload(src, [{ rel: 'Foo.mkv', size: 100, content: 'foo' }], { kind: 'file' });
+      b.payload(dst, [{ rel: 'Foo.mkv', size: 100, content: 'foo' }], { kind: 'file' });
+      b.payload(`${STASH_SEED}/movies/Bar.mkv`, [{ rel: 'Bar.mkv', size: 50, content: 'bar' }], { kind: 'file' });
+      b.torrent({ hash: 'a'.repeat(40), content: dst });
+      b.torrent({ hash: 'b'.repeat(40), name: 'Pack', content: `${STASH_SEED}/movies`, files: packFiles.map((name) => ({ name, size: 100 })) });
+      b.relocation({ id: 5, payloadHash: b.build().payloads[dst]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: dst, torrentHashes: ['a'.repeat(40)], repointedAt: NOW - 100 * HOUR });
+      const snapshot = b.build();
+      const pack = snapshot.torrents.find((t) => t.name === 'Pack')!;
+      pack.clientSavePath = pack.clientContentPath; // qBittorrent's "don't create subfolder": content_path = save_path
+      pack.listingDigest = null;
+      return buildPlan({ config: cfg, snapshot, now: NOW, createdAt: new Date(NOW).toISOString() }).groups.find((g) => g.key === 'retire:5')!;
+    };
+    const uses = retireOf(['Foo.mkv', 'Bar.mkv']);
+    expect(uses.action).toBe('blocked');
+    expect(uses.reasons).toContain(`torrent "Pack" still uses ${src}`);
+    const beside = retireOf(['Baz.mkv', 'Bar.mkv']);
+    expect(beside.action, beside.reasons.join('; ')).toBe('retire');
+  });
+
   it('blocks when a relocated torrent is unhealthy or no longer points at the target', () => {
     const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
     const b = new SnapshotBuilder(cfg);
