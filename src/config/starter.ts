@@ -4,7 +4,7 @@ import type { MountEntry } from '../fs/mountinfo.js';
 const PSEUDO_TYPES = new Set([
   'proc', 'sysfs', 'cgroup', 'cgroup2', 'devpts', 'devtmpfs', 'mqueue', 'debugfs', 'tracefs', 'securityfs', 'pstore',
   'bpf', 'configfs', 'fusectl', 'hugetlbfs', 'autofs', 'binfmt_misc', 'nsfs', 'squashfs', 'efivarfs', 'rpc_pipefs',
-  'ramfs', 'selinuxfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'tmpfs', 'nfsd',
+  'ramfs', 'selinuxfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'nfsd',
 ]);
 const SYSTEM_PREFIXES = ['/proc', '/sys', '/dev', '/run', '/boot', '/efi', '/snap', '/var/lib/docker', '/var/lib/containers', '/var/lib/kubelet', '/etc', '/usr', '/tmp', '/var/tmp', '/mnt/sandboxing'];
 
@@ -16,10 +16,13 @@ export interface DataMount {
   aliases: string[];
   fsType: string;
   source: string;
+  /** Size of the filesystem in bytes, when known (sizes the `safety.minFree` default). */
+  totalBytes?: number;
 }
 
 /**
- * The mounts that can hold torrent data: writable, not pseudo or system, not the root filesystem,
+ * The mounts that can hold torrent data: writable, not pseudo or system, not the root filesystem (a tmpfs counts
+ * when it is mounted where data lives — /run, /dev, /tmp and the other system places are never candidates),
  * and not containing another candidate (its path would nest). Bind mounts of one place become aliases.
  * `isDir` tells directories from bind-mounted files.
  */
@@ -59,6 +62,24 @@ export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boole
 
 const q = (s: string): string => (/^[A-Za-z0-9_./-]+$/.test(s) ? s : JSON.stringify(s));
 
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+/**
+ * The starter `safety.minFree`: 10GiB, but never more than 5 % of the smallest data filesystem whose size is known
+ * (a 10GiB margin on a 8GiB disk would block every move to it), rounded down to whole GiB or MiB (at least 1MiB).
+ */
+export function starterMinFree(mounts: readonly DataMount[]): { text: string; why: string } {
+  const sized = mounts.filter((m) => m.totalBytes !== undefined && m.totalBytes > 0);
+  if (sized.length === 0) return { text: '10GiB', why: 'keep this much free on a target filesystem' };
+  const smallest = sized.reduce((a, b) => (b.totalBytes! < a.totalBytes! ? b : a));
+  const cap = smallest.totalBytes! * 0.05;
+  if (cap >= 10 * GiB) return { text: '10GiB', why: 'keep this much free on a target filesystem' };
+  const text = cap >= GiB ? `${Math.floor(cap / GiB)}GiB` : `${Math.max(1, Math.floor(cap / MiB))}MiB`;
+  const size = smallest.totalBytes! >= GiB ? `${(smallest.totalBytes! / GiB).toFixed(1)} GiB` : `${Math.round(smallest.totalBytes! / MiB)} MiB`;
+  return { text, why: `5 % of ${smallest.name} (${size}), the smallest filesystem here; 10GiB would block every move to it` };
+}
+
 /** The starter file text. It validates as written (paths that do not exist yet are only warnings). */
 export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: string[]; schemaRef: string; mountInfoSource: string }): string {
   const fss = opts.mounts.length
@@ -80,7 +101,8 @@ export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: str
   for (const s of opts.skippedOuter) lines.push(`# Not listed: ${s} (other listed mounts are inside it; filesystem paths must not nest).`);
   lines.push('filesystems:');
   for (const fs of fss) {
-    lines.push(`  ${fs.name}:${fs.fsType ? `  # ${fs.fsType} ${fs.source}`.trimEnd() : ''}`);
+    const volatile = fs.fsType === 'tmpfs' ? ' — in memory: its contents vanish at reboot' : '';
+    lines.push(`  ${fs.name}:${fs.fsType ? `  # ${fs.fsType} ${fs.source}${volatile}`.trimEnd() : ''}`);
     lines.push(`    path: ${q(fs.path)}`);
     if (fs.aliases.length) lines.push(`    aliases: [${fs.aliases.map(q).join(', ')}]`);
   }
@@ -128,7 +150,8 @@ export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: str
   lines.push('  retire:');
   lines.push('    mode: staged          # staged: rename the old copy aside, delete after observation; never: keep it');
   lines.push('    observeHours: 72h     # how long the new copy must seed healthily first');
-  lines.push('  minFree: 10GiB          # keep this much free on a target filesystem');
+  const minFree = starterMinFree(opts.mounts);
+  lines.push(`  minFree: ${minFree.text.padEnd(14)} # ${minFree.why}`);
   lines.push('  maxScanAgeHours: 24h    # older scans block planning');
   return lines.join('\n') + '\n';
 }

@@ -5,7 +5,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { HashallError, errnoCode } from '../../errors.js';
 import { readMountInfo } from '../../fs/mountinfo.js';
-import { findDataMounts, starterConfigText } from '../../config/starter.js';
+import { spaceOf } from '../../fs/statfs.js';
+import { printable } from '../../render/escape.js';
+import { findDataMounts, starterConfigText, starterMinFree } from '../../config/starter.js';
 import { schemaPath } from '../../config/schema.js';
 
 const MOUNTINFO = '/proc/self/mountinfo';
@@ -25,7 +27,15 @@ export function register(program: Command, ctx: CliContext): void {
           return false;
         }
       };
-      const { data, skippedOuter } = findDataMounts(readMountInfo(MOUNTINFO), isDir);
+      const found = findDataMounts(readMountInfo(MOUNTINFO), isDir);
+      const { skippedOuter } = found;
+      const data = found.data.map((m) => {
+        try {
+          return { ...m, totalBytes: spaceOf(m.path).totalBytes };
+        } catch (_e) {
+          return m;
+        }
+      });
       const text = starterConfigText({ mounts: data, skippedOuter, schemaRef: schemaPath(), mountInfoSource: MOUNTINFO });
       try {
         writeFileSync(file, text, { flag: 'wx' });
@@ -34,7 +44,8 @@ export function register(program: Command, ctx: CliContext): void {
         if (code === 'EEXIST') throw new HashallError(`${file} already exists; not overwriting it`, { hint: 'edit it, or move it away and run `hashall init` again (or use --path DIR)' });
         throw new HashallError(`cannot write ${file}: ${code ?? (e as Error).message}`, { cause: e, hint: 'check that the directory exists and is writable' });
       }
-      ctx.stderr.write(`wrote ${file} (${data.length} filesystem${data.length === 1 ? '' : 's'} found); edit the CHANGE ME lines, then run \`hashall validate --config ${file}\`\n`);
+      const minFree = starterMinFree(data);
+      ctx.stderr.write(`wrote ${file} (${data.length} filesystem${data.length === 1 ? '' : 's'} found: ${data.map((m) => `${m.name} at ${printable(m.path)} [${printable(m.fsType)}]`).join(', ') || 'none'}); safety.minFree ${minFree.text} (${minFree.why}); edit the CHANGE ME lines, then run \`hashall validate --config ${file}\`\n`);
       ctx.stdout.write(file + '\n');
     });
 }

@@ -1,7 +1,7 @@
 // The starter config: which mounts become filesystems (pseudo, system, read-only and nesting ones do not).
 import { describe, expect, it } from 'vitest';
 import { parseMountInfo } from '../../../src/fs/mountinfo.js';
-import { findDataMounts, starterConfigText } from '../../../src/config/starter.js';
+import { findDataMounts, starterConfigText, starterMinFree, type DataMount } from '../../../src/config/starter.js';
 import { checkText } from './temp-config.js';
 
 const MOUNTINFO = `21 26 0:20 / /proc rw,relatime - proc proc rw
@@ -18,6 +18,9 @@ const MOUNTINFO = `21 26 0:20 / /proc rw,relatime - proc proc rw
 45 44 8:49 / /srv/disk2 rw - xfs /dev/sdd1 rw
 46 26 254:0 /etc/hosts /etc/hosts rw - ext4 /dev/vda rw
 47 26 8:65 / /mnt/with\\040space rw - ext4 /dev/sde1 rw
+48 26 0:60 / /scratch rw - tmpfs scratch rw,size=8388608k
+49 26 0:61 / /dev/shm rw - tmpfs tmpfs rw
+50 26 0:62 / /tmp rw - tmpfs tmpfs rw
 `;
 
 describe('starter config', () => {
@@ -30,6 +33,7 @@ describe('starter config', () => {
       ['media2', '/pool/media', []],
       ['disk2', '/srv/disk2', []],
       ['with-space', '/mnt/with space', []],
+      ['scratch', '/scratch', []], // a tmpfs where data lives is offered; /dev/shm, /tmp, /run are not
     ]);
     expect(skippedOuter).toEqual(['/srv']);
   });
@@ -49,5 +53,24 @@ describe('starter config', () => {
     const r = checkText(text);
     expect(r.errors).toEqual([]);
     expect(Object.keys(r.config?.filesystems ?? {})).toEqual(['main']);
+  });
+
+  it('sizes safety.minFree from the real disks: 10GiB, but at most 5 % of the smallest, and says why', () => {
+    const m = (name: string, totalBytes?: number): DataMount => ({ name, path: `/${name}`, aliases: [], fsType: 'ext4', source: 'x', ...(totalBytes !== undefined ? { totalBytes } : {}) });
+    expect(starterMinFree([m('big', 4 * 2 ** 40), m('huge', 16 * 2 ** 40)]).text).toBe('10GiB');
+    expect(starterMinFree([m('unknown')]).text).toBe('10GiB');
+    const small = starterMinFree([m('big', 4 * 2 ** 40), m('ssd', 64 * 2 ** 30)]);
+    expect(small).toEqual({ text: '3GiB', why: '5 % of ssd (64.0 GiB), the smallest filesystem here; 10GiB would block every move to it' });
+    expect(starterMinFree([m('tiny', 8 * 2 ** 20)]).text).toBe('1MiB');
+    expect(starterMinFree([m('stick', 8 * 2 ** 30)]).text).toBe('409MiB');
+    const text = starterConfigText({ mounts: [m('stick', 8 * 2 ** 30)], skippedOuter: [], schemaRef: 'x', mountInfoSource: 'test' });
+    expect(text).toMatch(/minFree: 409MiB +# 5 % of stick/);
+    expect(checkText(text).errors).toEqual([]);
+    expect(checkText(text).config?.safety.minFree).toBe(409 * 2 ** 20);
+  });
+
+  it('marks a tmpfs as volatile in the starter file', () => {
+    const text = starterConfigText({ mounts: data, skippedOuter, schemaRef: 'x', mountInfoSource: 'test' });
+    expect(text).toContain('scratch:  # tmpfs scratch — in memory: its contents vanish at reboot');
   });
 });
