@@ -11,6 +11,7 @@ import type { Db } from '../../catalog/db.js';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
 import { payloadHash, type HashableFile } from '../../domain/payload-hash.js';
+import { isAtOrUnder, longestRootOf } from '../../domain/path-string.js';
 import type { HeldDir, Identity } from '../../fs/no-follow-tree.js';
 import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
@@ -194,6 +195,33 @@ function gates(step: RetireStep, ctx: StepContext): void {
   }
 }
 
+/**
+ * The folders a retire left empty above the retired root: removed upwards while each is empty, strictly below the
+ * seeding root, and never a category folder (or a prefix of one — `cross-seed` of `cross-seed/{tracker}`): clients and
+ * the *arr apps expect those. rmdir removes only an empty directory, so nothing anyone put there meanwhile goes.
+ */
+async function removeEmptiedParents(step: RetireStep, ctx: StepContext): Promise<string[]> {
+  const seedRoot = longestRootOf(step.root, ctx.config.seeding[step.fs] ?? []);
+  if (seedRoot === null) return [];
+  const categories = Object.values(ctx.config.categories).map((c) => c.path.split('/').filter(Boolean));
+  const isCategory = (rel: string[]): boolean => categories.some((c) => rel.length <= c.length && rel.every((seg, i) => /^\{[^}]*\}$/.test(c[i]!) || c[i] === seg));
+  const removed: string[] = [];
+  for (let dir = path.dirname(step.root); dir !== seedRoot && isAtOrUnder(dir, seedRoot); dir = path.dirname(dir)) {
+    if (isCategory(dir.slice(seedRoot.length + 1).split('/'))) break;
+    const st = await ctx.fs.lstat(dir);
+    if (!st || st.kind !== 'dir') break;
+    const entries = await ctx.fs.readdir(dir);
+    if (entries.length > 0) break;
+    try {
+      await ctx.fs.rmdir(dir);
+    } catch {
+      break; // not empty any more, or not ours to remove: leave it
+    }
+    removed.push(dir);
+  }
+  return removed;
+}
+
 export const retireStep: StepHandler<RetireStep> = {
   describe: (s) => `retire ${s.root} (${s.bytes} bytes; kept at ${s.keptRoot})`,
 
@@ -267,6 +295,8 @@ export const retireStep: StepHandler<RetireStep> = {
     } finally {
       await root.close();
     }
+    const emptied = await removeEmptiedParents(step, ctx);
+    if (emptied.length > 0) ctx.note(`removed the folder(s) the retire of ${step.root} left empty: ${emptied.join(', ')}`);
     return { status: 'done', bytesFreed: step.bytes, result: { bytesFreed: step.bytes } };
   },
 

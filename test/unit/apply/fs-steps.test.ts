@@ -298,6 +298,29 @@ describe('retire', () => {
     expect(res.bytesFreed).toBe((3 << 20) + 1000);
   });
 
+  it('removes the folders the retire left empty, up to but never the category folder or the seeding root', async () => {
+    w = makeApplyWorld();
+    w.config.categories = { movies: { path: 'movies', place: null }, xseed: { path: 'cross-seed/{tracker}', place: null } };
+    const src = path.join(w.stash, 'seeding', 'movies', '2020', 'Movie.C');
+    const xs = path.join(w.stash, 'seeding', 'cross-seed', 'tracker-a', 'Movie.D');
+    writeTree(src, { 'c.mkv': bytesFor('c', 5000) });
+    writeTree(xs, { 'd.mkv': bytesFor('d', 5000) });
+    writeTree(path.join(w.stash, 'seeding', 'movies', '2021', 'Other'), { 'o.mkv': bytesFor('o', 10) });
+    const dst = path.join(w.pool, 'seeding', 'movies', '2020', 'Movie.C');
+    const xdst = path.join(w.pool, 'seeding', 'cross-seed', 'tracker-a', 'Movie.D');
+    expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst), moveGroup('g2', w, xs, xdst)]))).status).toBe('succeeded');
+    const rels = w.catalog.db.prepare(`SELECT id, source_root FROM relocations ORDER BY id`).all() as { id: number; source_root: string }[];
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(w, src, dst, rels[0]!.id)]));
+    expect(res.status).toBe('succeeded');
+    expect(existsSync(path.join(w.stash, 'seeding', 'movies', '2020'))).toBe(false); // emptied by the retire
+    expect(readdirSync(path.join(w.stash, 'seeding', 'movies'))).toEqual(['2021']); // the category folder stays
+    expect(getRun(w.catalog.db, res.runId)!.notes.join('\n')).toMatch(/left empty: .*movies\/2020/);
+    const res2 = await applyPlan(testDeps(w), makePlan(w, [{ ...retireGroup(w, xs, xdst, rels[1]!.id), id: 'r2', key: 'retire-2' }]));
+    expect(res2.status).toBe('succeeded');
+    // cross-seed/tracker-a matches the category cross-seed/{tracker}: kept, empty.
+    expect(readdirSync(path.join(w.stash, 'seeding', 'cross-seed', 'tracker-a'))).toEqual([]);
+  });
+
   it('never deletes the last copy: a kept copy that differs puts the source back', async () => {
     const { src, dst, before } = movieWorld();
     await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
