@@ -148,7 +148,8 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
     if (tookOver) input.log?.(`stale lock of ${describeHolder(tookOver)} cleared`);
     const fs = input.fs ?? realFsPort();
     try {
-      const recovered = await recoverInterrupted({
+      // Both work under this recover run's lock, with the same world.
+      const world = {
         catalog,
         config: input.config,
         client: input.client,
@@ -160,20 +161,9 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
         recordTree: input.recordTree,
         onBoundary: input.onBoundary,
         clientTimeoutMs: input.clientTimeoutMs,
-      });
-      const resolved = await resolveAttention({
-        catalog,
-        config: input.config,
-        client: input.client,
-        fs,
-        now: input.now,
-        emit: input.emit,
-        runId,
-        host,
-        recordTree: input.recordTree,
-        onBoundary: input.onBoundary,
-        clientTimeoutMs: input.clientTimeoutMs,
-      });
+      };
+      const recovered = await recoverInterrupted(world);
+      const resolved = await resolveAttention(world);
       for (const r of resolved) input.log?.(describeResolve(r));
       await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });
       return [...recovered, ...resolved.map(asRecoverOutcome)];

@@ -1,6 +1,6 @@
 // A child daemon the sandboxes own: spawned with a kernel death signal, waited for with a bound, stopped only by its own PID.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,6 +82,27 @@ export function spawnOwned(cmd: string, args: string[], o: { env: Record<string,
     async kill() {
       process.removeListener('exit', onExit);
       if (!(await signal('SIGKILL', 5_000))) throw new Error(`sandbox: pid ${pid} survived SIGKILL`);
+    },
+  };
+}
+
+/**
+ * Per-test-file owner of throwaway daemons (`const qbts = sandboxOwner(startQbt); afterAll(() => qbts.stopAll())`):
+ * stopAll stops every sandbox it started and deletes the temp dirs it created (those started without `dir`).
+ */
+export function sandboxOwner<O extends { dir?: string }, S extends { readonly dir: string; stop(): Promise<void> }>(startOne: (opts: O) => Promise<S>) {
+  const started: { sb: S; purge: boolean }[] = [];
+  return {
+    async start(opts: O = {} as O): Promise<S> {
+      const sb = await startOne(opts);
+      started.push({ sb, purge: opts.dir === undefined });
+      return sb;
+    },
+    async stopAll(): Promise<void> {
+      for (const { sb, purge } of started.splice(0)) {
+        await sb.stop();
+        if (purge) rmSync(sb.dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -1,10 +1,11 @@
 // Throwaway loopback-only qbittorrent-nox for the demo and the tests (own profile, free ports, bounded start/stop).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sandboxOwner } from './owned-process.js';
 
 export interface QbtSandboxOptions {
   /** Sandbox directory (created); default a fresh temp dir that stop({purge}) may delete. */
@@ -337,18 +338,5 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
  * stopAll stops every sandbox it started and deletes the temp dirs it created.
  */
 export function qbtSandboxes() {
-  const started: { sb: QbtSandbox; purge: boolean }[] = [];
-  return {
-    async start(opts: QbtSandboxOptions = {}): Promise<QbtSandbox> {
-      const sb = await startQbt(opts);
-      started.push({ sb, purge: opts.dir === undefined });
-      return sb;
-    },
-    async stopAll(): Promise<void> {
-      for (const { sb, purge } of started.splice(0)) {
-        await sb.stop();
-        if (purge) rmSync(sb.dir, { recursive: true, force: true });
-      }
-    },
-  };
+  return sandboxOwner<QbtSandboxOptions, QbtSandbox>(startQbt);
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { RtorrentTransport } from '../clients/rtorrent/transport.js';
 import type { XmlRpcValue } from '../clients/rtorrent/xmlrpc.js';
 import { freePort } from './qbt-sandbox.js';
-import { pause, spawnOwned, tailFile, type OwnedProcess } from './owned-process.js';
+import { pause, sandboxOwner, spawnOwned, tailFile, type OwnedProcess } from './owned-process.js';
 import type { MadeTorrent } from './torrent-file.js';
 
 export interface RtorrentSandboxOptions {
@@ -198,18 +198,5 @@ async function relayScgi(socket: string, body: Buffer): Promise<string> {
 
 /** Per-test-file owner: stopAll stops every sandbox it started and deletes the temp dirs it created. */
 export function rtorrentSandboxes() {
-  const started: { sb: RtorrentSandbox; purge: boolean }[] = [];
-  return {
-    async start(opts: RtorrentSandboxOptions = {}): Promise<RtorrentSandbox> {
-      const sb = await startRtorrent(opts);
-      started.push({ sb, purge: opts.dir === undefined });
-      return sb;
-    },
-    async stopAll(): Promise<void> {
-      for (const { sb, purge } of started.splice(0)) {
-        await sb.stop();
-        if (purge) rmSync(sb.dir, { recursive: true, force: true });
-      }
-    },
-  };
+  return sandboxOwner<RtorrentSandboxOptions, RtorrentSandbox>(startRtorrent);
 }

@@ -1,10 +1,10 @@
 // Throwaway loopback-only transmission-daemon for the demo and the tests (own config dir, free ports, bounded start/stop).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './qbt-sandbox.js';
-import { pause, spawnOwned, tailFile, type OwnedProcess } from './owned-process.js';
+import { pause, sandboxOwner, spawnOwned, tailFile, type OwnedProcess } from './owned-process.js';
 import type { MadeTorrent } from './torrent-file.js';
 
 export interface TransmissionSandboxOptions {
@@ -164,18 +164,5 @@ export async function startTransmission(opts: TransmissionSandboxOptions = {}): 
 
 /** Per-test-file owner: stopAll stops every sandbox it started and deletes the temp dirs it created. */
 export function transmissionSandboxes() {
-  const started: { sb: TransmissionSandbox; purge: boolean }[] = [];
-  return {
-    async start(opts: TransmissionSandboxOptions = {}): Promise<TransmissionSandbox> {
-      const sb = await startTransmission(opts);
-      started.push({ sb, purge: opts.dir === undefined });
-      return sb;
-    },
-    async stopAll(): Promise<void> {
-      for (const { sb, purge } of started.splice(0)) {
-        await sb.stop();
-        if (purge) rmSync(sb.dir, { recursive: true, force: true });
-      }
-    },
-  };
+  return sandboxOwner<TransmissionSandboxOptions, TransmissionSandbox>(startTransmission);
 }
