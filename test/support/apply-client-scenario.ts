@@ -12,7 +12,7 @@ import type { ClientType } from '../../src/config/types.js';
 import type { PlanGroup, PlanStep } from '../../src/plan/types.js';
 import { testDeps } from './apply-deps.js';
 import { bytesFor, fileList, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from './apply-world.js';
-import { makeTorrent, type MadeTorrent } from './torrent-file.js';
+import { makeTorrent, type MadeTorrent } from '../../src/sandbox/torrent-file.js';
 
 export interface ScenarioDaemon {
   type: ClientType;

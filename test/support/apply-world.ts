@@ -8,7 +8,7 @@ import type { HashallConfig } from '../../src/config/types.js';
 import { payloadHash } from '../../src/domain/payload-hash.js';
 import type { DedupeFile, FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
 import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
-import { fixtureBytes } from './torrent-file.js';
+import { fixtureBytes } from '../../src/sandbox/torrent-file.js';
 
 export interface ApplyWorld {
   tmp: TempDir;

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setLocationConfirmed } from '../../src/clients/confirm.js';
 import type { TorrentClient } from '../../src/clients/types.js';
 import { ClientError } from '../../src/errors.js';
-import { makeTorrent, type MadeTorrent } from './torrent-file.js';
+import { makeTorrent, type MadeTorrent } from '../../src/sandbox/torrent-file.js';
 
 export interface ContractDaemon {
   client: TorrentClient;

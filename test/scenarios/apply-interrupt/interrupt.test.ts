@@ -9,8 +9,8 @@ import { runApply } from '../../../src/apply/run-apply.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
-import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent } from '../../support/torrent-file.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
-import { startQbt, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent, waitSettled, type MadeTorrent } from '../../support/torrent-file.js';
+import { startQbt, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, waitSettled, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { runCli } from '../../support/cli.js';
 import type { Plan, PlanGroup } from '../../../src/plan/types.js';
 

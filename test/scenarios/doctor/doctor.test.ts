@@ -9,8 +9,8 @@ import { openCatalog } from '../../../src/catalog/db.js';
 import type { DoctorReport } from '../../../src/doctor/checks.js';
 import { runCli } from '../../support/cli.js';
 import { makeTempDir, mountTmpfs, unmount, type TempDir } from '../../support/mounts.js';
-import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent } from '../../support/torrent-file.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 
 const qbts = qbtSandboxes();
 let qb: QbtSandbox;

@@ -4,8 +4,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync
 import path from 'node:path';
 import { expect } from 'vitest';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
-import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent, waitSettled, type MadeTorrent, type RawTorrent } from '../../support/torrent-file.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, waitSettled, type MadeTorrent, type RawTorrent } from '../../../src/sandbox/torrent-file.js';
 import { runCli, type CliResult } from '../../support/cli.js';
 import type { Plan, PlanGroup } from '../../../src/plan/types.js';
 

@@ -1,6 +1,6 @@
 // Layout matrix with a category mapped under `categories:` (movies → films): plan → apply → retire on real tmpfs and a real qBittorrent, every byte re-hashed.
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { qbtSandboxes } from '../../support/qbt-sandbox.js';
+import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
 import { buildLayoutWorld, runLayoutMatrix, type LayoutWorld } from './layout-world.js';
 
 const qbts = qbtSandboxes();

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
-import { startQbt, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent, type MadeTorrent } from '../../support/torrent-file.js';
+import { startQbt, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { runCli } from '../../support/cli.js';
 import type { Plan } from '../../../src/plan/types.js';
 

@@ -12,8 +12,8 @@ import type { TorrentClient } from '../../../src/clients/types.js';
 import type { RepointStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { hashTreeSync, makeApplyWorld, makePlan, moveGroup, type ApplyWorld } from '../../support/apply-world.js';
-import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent } from '../../support/torrent-file.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;

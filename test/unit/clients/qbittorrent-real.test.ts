@@ -15,8 +15,8 @@ import {
   setLocationConfirmed,
 } from '../../../src/clients/confirm.js';
 import { clientToHost } from '../../../src/domain/path-map.js';
-import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent, type MadeTorrent } from '../../support/torrent-file.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 
 const qbts = qbtSandboxes();
 afterAll(() => qbts.stopAll());

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, test } from 'vitest';
-import { bdecode, bencode, makeTorrent, type Bencoded } from '../../support/torrent-file.js';
+import { bdecode, bencode, makeTorrent, type Bencoded } from '../../../src/sandbox/torrent-file.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hashall-tf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,8 +10,8 @@ import { clientFromConfig } from '../../../src/clients/from-config.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { buildPlan } from '../../../src/plan/build.js';
-import { qbtSandboxes, type QbtSandbox } from '../../support/qbt-sandbox.js';
-import { addTorrent, makeTorrent, waitSettled, type MadeTorrent } from '../../support/torrent-file.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, waitSettled, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { expectedPayloadHash, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
 
 const qbts = qbtSandboxes();
