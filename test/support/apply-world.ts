@@ -170,3 +170,24 @@ export function hashallLeftovers(dir: string): string[] {
   if (existsSync(dir)) walk(dir);
   return out;
 }
+
+/** The world as a hashall.yaml beside it (stash and pool, their seeding roots, keep placement, no free-space margin), for CLI tests. */
+export function writeWorldConfig(w: ApplyWorld): string {
+  const cfg = path.join(w.root, 'hashall.yaml');
+  writeFileSync(
+    cfg,
+    [
+      'version: 1',
+      `catalog: ${w.config.catalog}`,
+      'filesystems:',
+      `  stash: { path: ${w.stash} }`,
+      `  pool: { path: ${w.pool} }`,
+      'seeding:',
+      `  stash: [${path.join(w.stash, 'seeding')}]`,
+      `  pool: [${path.join(w.pool, 'seeding')}]`,
+      'placement: { default: keep }',
+      'safety: { minFree: 0 }',
+    ].join('\n') + '\n',
+  );
+  return cfg;
+}

@@ -11,7 +11,7 @@ import { realFsPort } from '../../../src/apply/fs-port.js';
 import { listRuns } from '../../../src/apply/run-store.js';
 import { ExitCode } from '../../../src/errors.js';
 import { runCli } from '../../support/cli.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
 
 let w: ApplyWorld;
 afterEach(() => w?.cleanup());
@@ -61,22 +61,7 @@ describe('lock', () => {
 
   it('through the CLI: apply with the lock held exits 4; runs/runs show/unlock work; a stale plan exits 5', async () => {
     const { src, dst } = world();
-    const cfg = path.join(w.root, 'hashall.yaml');
-    writeFileSync(
-      cfg,
-      [
-        'version: 1',
-        `catalog: ${w.config.catalog}`,
-        'filesystems:',
-        `  stash: { path: ${w.stash} }`,
-        `  pool: { path: ${w.pool} }`,
-        'seeding:',
-        `  stash: [${path.join(w.stash, 'seeding')}]`,
-        `  pool: [${path.join(w.pool, 'seeding')}]`,
-        'placement: { default: keep }',
-        'safety: { minFree: 0 }',
-      ].join('\n') + '\n',
-    );
+    const cfg = writeWorldConfig(w);
     const check = await runCli(['validate', '--config', cfg]);
     expect(check.code, check.stderr + check.stdout).toBe(0);
     const loaded = (await import('../../../src/config/load.js')).loadConfig(cfg, { env: {}, cwd: w.root }).config;

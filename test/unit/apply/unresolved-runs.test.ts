@@ -1,6 +1,5 @@
 // Needs-attention runs: listed with their paths by the run store, blocked in the plan, retried by recover, or acknowledged with `hashall runs ack`.
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
@@ -12,7 +11,7 @@ import { renderPlanText } from '../../../src/render/plan-text.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { runCli } from '../../support/cli.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
 
 let w: ApplyWorld;
 afterEach(() => w?.cleanup());
@@ -31,26 +30,6 @@ async function needsAttention() {
   const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst), moveGroup('g2', w, src, path.join(w.pool, 'seeding', 'other', 'M'))]));
   expect(res.status).toBe('needs-attention');
   return { src, dst, before, runId: res.runId };
-}
-
-function writeYaml(): string {
-  const cfg = path.join(w.root, 'hashall.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'version: 1',
-      `catalog: ${w.config.catalog}`,
-      'filesystems:',
-      `  stash: { path: ${w.stash} }`,
-      `  pool: { path: ${w.pool} }`,
-      'seeding:',
-      `  stash: [${path.join(w.stash, 'seeding')}]`,
-      `  pool: [${path.join(w.pool, 'seeding')}]`,
-      'placement: { default: keep }',
-      'safety: { minFree: 0 }',
-    ].join('\n') + '\n',
-  );
-  return cfg;
 }
 
 describe('unresolved runs', () => {
@@ -114,7 +93,7 @@ describe('unresolved runs', () => {
 
   it('`hashall runs ack ID` records who and when; the run no longer blocks and is not retried; other runs cannot be acknowledged', async () => {
     const { runId } = await needsAttention();
-    const cfg = writeYaml();
+    const cfg = writeWorldConfig(w);
     w.config = loadConfig(cfg, { env: {}, cwd: w.root }).config;
     const missing = await runCli(['runs', 'ack', 'no-such-run', '--config', cfg]);
     expect(missing.code).toBe(1);
