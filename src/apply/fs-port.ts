@@ -84,6 +84,17 @@ export interface FsPort {
 }
 
 const CHUNK = 4 << 20;
+const MIN_CHUNK = 64 << 10;
+
+/**
+ * Read buffers for a file of `size` bytes: two of min(4 MiB, size) (at least 64 KiB; a file that grew is read in more
+ * chunks). Two 4 MiB buffers for every small file made V8 collect garbage every few files, at a cost growing with the
+ * heap: the copy of many small files went superlinear (issue 17 item 10).
+ */
+function readBuffers(size: number): [Buffer, Buffer] {
+  const n = Math.min(CHUNK, Math.max(MIN_CHUNK, size + 1));
+  return [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
+}
 
 const HINTS: Record<string, string> = {
   ENOSPC: 'the target filesystem is full; free space or lower the payload size',
@@ -168,10 +179,11 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
     wfh = await fsp.open(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     created = true;
     const hash = createHash('sha256');
-    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    const bufs = readBuffers(Number(st.size));
+    const chunkLen = bufs[0].length;
     let i = 0;
     let pos = 0;
-    let pendingRead = rfh.read(bufs[0]!, 0, CHUNK, 0);
+    let pendingRead = rfh.read(bufs[0], 0, chunkLen, 0);
     let pendingWrite: Promise<void> = Promise.resolve();
     for (;;) {
       const { bytesRead } = await pendingRead;
@@ -182,7 +194,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
         throw new InterruptedError(`copy of ${src} stopped (${String(signal.reason ?? 'interrupted')}); its temporary file is removed`);
       }
       i ^= 1;
-      pendingRead = rfh.read(bufs[i]!, 0, CHUNK, pos + bytesRead);
+      pendingRead = rfh.read(bufs[i]!, 0, chunkLen, pos + bytesRead);
       hash.update(chunk);
       pendingWrite = writeAll(wfh, chunk, pos);
       pos += bytesRead;
@@ -242,16 +254,17 @@ async function hashFile(p: string): Promise<string> {
   const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const hash = createHash('sha256');
-    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    const bufs = readBuffers((await fh.stat()).size);
+    const chunkLen = bufs[0].length;
     let i = 0;
     let pos = 0;
-    let pending = fh.read(bufs[0]!, 0, CHUNK, 0);
+    let pending = fh.read(bufs[0], 0, chunkLen, 0);
     for (;;) {
       const { bytesRead } = await pending;
       if (bytesRead === 0) break;
       const cur = bufs[i]!;
       i ^= 1;
-      pending = fh.read(bufs[i]!, 0, CHUNK, pos + bytesRead);
+      pending = fh.read(bufs[i]!, 0, chunkLen, pos + bytesRead);
       hash.update(cur.subarray(0, bytesRead));
       pos += bytesRead;
     }

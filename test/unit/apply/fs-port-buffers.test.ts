@@ -1,0 +1,31 @@
+// The FsPort's verified copy and hash read files with buffers sized to the file: every size around the buffer bounds hashes and copies exactly.
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import { bytesFor, makeApplyWorld, sha256, type ApplyWorld } from '../../support/apply-world.js';
+
+let w: ApplyWorld | null = null;
+afterEach(() => {
+  w?.cleanup();
+  w = null;
+});
+
+describe('FsPort buffers sized to the file', () => {
+  it('copyFileVerified and hashFile are exact at 0, 1, 64 KiB ± 1, 4 MiB ± 1 and 9 MiB + 3 bytes', async () => {
+    w = makeApplyWorld();
+    const fs = realFsPort();
+    const sizes = [0, 1, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, (9 << 20) + 3];
+    for (const [i, size] of sizes.entries()) {
+      const src = path.join(w.stash, `f${i}.bin`);
+      const data = bytesFor(`buf-${size}`, size);
+      writeFileSync(src, data);
+      const want = sha256(data);
+      expect(await fs.hashFile(src), `hash of ${size} bytes`).toBe(want);
+      const tmp = path.join(w.pool, `f${i}.part`);
+      const res = await fs.copyFileVerified(src, tmp);
+      expect({ sha256: res.sha256, bytes: res.bytes }, `copy of ${size} bytes`).toEqual({ sha256: want, bytes: size });
+      expect(sha256(readFileSync(tmp)), `bytes of the copy of ${size}`).toBe(want);
+    }
+  });
+});
