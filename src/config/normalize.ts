@@ -17,6 +17,8 @@ export const DEFAULTS = {
   observeHours: '72h',
   minFree: '10GiB',
   maxScanAgeHours: '24h',
+  orphansAction: 'report',
+  orphansMinAge: '14d',
 } as const;
 
 export interface NormalizeContext {
@@ -41,6 +43,7 @@ export interface RawConfig {
   categories?: Record<string, { path: string; place?: string }>;
   placement?: { default?: string; rules?: { name: string; match: Record<string, unknown>; place: string }[] };
   dedupe?: { filesystems?: string[]; minSize?: string | number };
+  orphans?: { action?: 'report' | 'retire'; minAge?: string | number; exclude?: string[] };
   verify?: { every?: string | number; budget?: string | number };
   safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number }; minFree?: string | number; maxScanAgeHours?: string | number };
 }
@@ -194,6 +197,11 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     verify: {
       everyMs: duration(raw.verify?.every ?? DEFAULTS.verifyEvery, 'd', ['verify', 'every']),
       budgetBytes: size(raw.verify?.budget ?? DEFAULTS.verifyBudget, ['verify', 'budget']),
+    },
+    orphans: {
+      action: raw.orphans?.action ?? DEFAULTS.orphansAction,
+      minAgeMs: duration(raw.orphans?.minAge ?? DEFAULTS.orphansMinAge, 'd', ['orphans', 'minAge']),
+      exclude: raw.orphans?.exclude ?? [],
     },
     safety: {
       verify: s.verify ?? DEFAULTS.verify,

@@ -67,6 +67,18 @@ export interface PlacementRule {
   place: string;
 }
 
+/** What to do with orphans (data under a seeding root no torrent and no external consumer uses; src/plan/orphans.ts). */
+export interface OrphansConfig {
+  /** `report` (default): `hashall orphans` lists them, plan does nothing. `retire`: plan stages them into the trash. */
+  action: 'report' | 'retire';
+  /** Files younger than this (modification time, ms) are in progress, never orphans. */
+  minAgeMs: number;
+  /** Globs (relative to the seeding root) that are never orphans. */
+  exclude: string[];
+}
+
+export const DEFAULT_ORPHANS: OrphansConfig = { action: 'report', minAgeMs: 14 * 86_400_000, exclude: [] };
+
 export interface HashallConfig {
   version: 1;
   /** Absolute path of the config file. */
@@ -86,6 +98,8 @@ export interface HashallConfig {
   dedupe: { filesystems: string[]; minSize: number };
   /** Rolling verification: re-read every file once per `everyMs`, at most `budgetBytes` per scheduled run. */
   verify: { everyMs: number; budgetBytes: number };
+  /** Orphan policy; absent in configs built by hand (then DEFAULT_ORPHANS: report only). */
+  orphans?: OrphansConfig;
   safety: {
     verify: 'full' | 'sample';
     retire: { mode: 'staged' | 'never'; observeHours: number };

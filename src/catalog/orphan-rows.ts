@@ -1,0 +1,128 @@
+// The catalog reads behind orphan classification: roots, torrents, every active file under the seeding roots (streamed), inode links, content copies.
+//
+// Scale: one covering-index range scan per seeding root (files_fs_path_cover: no table lookup per row), one pass over
+// the filesystem's multiply-linked rows for link counts, and the torrents' file lists only for torrents without a
+// root folder; SHA-256 copies are looked up only for orphan inodes. Rows are streamed to the caller, never all held.
+import type { HashallConfig } from '../config/types.js';
+import type { SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import type { CatalogDb } from './db.js';
+import { hostPathContext } from './host-paths.js';
+import { absoluteCatalogPath } from './scanner.js';
+import { snapshotRoots } from './snapshot.js';
+import { readActiveTorrents } from './torrent-row.js';
+
+export interface OrphanWorld {
+  roots: SnapshotRoot[];
+  torrents: SnapshotTorrent[];
+  fileCount: (hash: string) => number;
+  torrentFiles: (hash: string) => { name: string; size: number }[];
+  lastSyncAt: number | null;
+  fsName: (fsId: number) => string | null;
+}
+
+export interface OrphanRow {
+  fsId: number;
+  path: string;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+  nlink: number;
+}
+
+/** Everything but the files: roots with their scans, active torrents, file-list counts, last sync, filesystem names. */
+export function readOrphanWorld(catalog: CatalogDb, config: HashallConfig, mountInfoFile?: string): OrphanWorld {
+  const db = catalog.db;
+  const roots = snapshotRoots(catalog, config, hostPathContext(config, mountInfoFile));
+  const { torrents } = readActiveTorrents(catalog);
+  const counts = new Map((db.prepare(`SELECT torrent_hash, count(*) FROM torrent_files GROUP BY torrent_hash`).raw(true).all() as [string, number][]).map(([h, n]) => [h, n]));
+  const list = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`).raw(true);
+  const names = new Map((db.prepare(`SELECT id, name FROM filesystems`).raw(true).all() as [number, string | null][]).map(([id, n]) => [id, n !== null && config.filesystems[n] ? n : null]));
+  const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
+  return {
+    roots,
+    torrents,
+    fileCount: (h) => counts.get(h) ?? 0,
+    torrentFiles: (h) => (list.all(h) as [string, number][]).map(([name, size]) => ({ name, size })),
+    lastSyncAt,
+    fsName: (id) => names.get(id) ?? null,
+  };
+}
+
+/** Active-path counts of every multiply-linked inode of a filesystem: all of them, and those outside every seeding root. */
+function linkCounts(catalog: CatalogDb, fsId: number, mount: string, seedingRoots: readonly string[]): Map<number, { known: number; outside: number }> {
+  const out = new Map<number, { known: number; outside: number }>();
+  const rows = catalog.db.prepare(`SELECT ino, path FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' AND nlink > 1`).raw(true).iterate(fsId) as Iterable<[number, string]>;
+  for (const [ino, rel] of rows) {
+    const abs = absoluteCatalogPath(mount, rel);
+    const c = out.get(ino) ?? { known: 0, outside: 0 };
+    c.known += 1;
+    if (!seedingRoots.some((r) => isAtOrUnder(abs, r))) c.outside += 1;
+    out.set(ino, c);
+  }
+  return out;
+}
+
+/**
+ * Hand every active catalog file under the (scanned) seeding roots to `visit`, in path order per root, with the longest
+ * seeding root holding it and, for files with more than one link, what the catalog knows of the inode's links.
+ */
+export function forEachSeedingFile(
+  catalog: CatalogDb,
+  roots: readonly SnapshotRoot[],
+  visit: (row: OrphanRow, root: string, links: { known: number; outside: number } | null) => void,
+): void {
+  const db = catalog.db;
+  const seeding = roots.filter((r) => r.kind === 'seeding');
+  const allSeeding = seeding.map((r) => r.path);
+  const mounts = new Map((db.prepare(`SELECT id, preferred_mount FROM filesystems`).raw(true).all() as [number, string][]).map(([id, m]) => [id, m]));
+  const byFs = new Map<number, string[]>();
+  for (const r of seeding) if (r.fsId !== null && r.lastScanAt !== null) byFs.set(r.fsId, [...(byFs.get(r.fsId) ?? []), r.path]);
+  const all = db.prepare(`SELECT path, ino, size, mtime_ns, nlink FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' ORDER BY path`).raw(true);
+  const range = db.prepare(`SELECT path, ino, size, mtime_ns, nlink FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`).raw(true);
+  for (const [fsId, fsRoots] of [...byFs].sort((a, b) => a[0] - b[0])) {
+    const mount = mounts.get(fsId);
+    if (mount === undefined) continue;
+    const links = linkCounts(catalog, fsId, mount, allSeeding);
+    const tops = [...new Set(fsRoots)].filter((r) => !fsRoots.some((o) => o !== r && isAtOrUnder(r, o))).sort();
+    for (const top of tops) {
+      if (!isAtOrUnder(top, mount)) continue;
+      const rel = top === mount ? '' : mount === '/' ? top.slice(1) : top.slice(mount.length + 1);
+      const rows = (rel === '' ? all.iterate(fsId) : range.iterate(fsId, `${rel}/`, `${rel}0`)) as Iterable<[string, number, number, string, number]>;
+      const nested = fsRoots.length > 1;
+      let lastDir = '';
+      let lastRoot = top;
+      for (const [p, ino, size, mtimeNs, nlink] of rows) {
+        const abs = absoluteCatalogPath(mount, p);
+        let root = top;
+        if (nested) {
+          const dir = abs.slice(0, abs.lastIndexOf('/'));
+          if (dir !== lastDir) {
+            lastDir = dir;
+            lastRoot = longestRootOf(abs, fsRoots) ?? top;
+          }
+          root = lastRoot;
+        }
+        visit({ fsId, path: abs, ino, size, mtimeNs, nlink }, root, nlink > 1 ? (links.get(ino) ?? null) : null);
+      }
+    }
+  }
+}
+
+/**
+ * What the catalog knows of an orphan inode's content: no full SHA-256 yet, a copy on another inode that is not one of
+ * `orphanInodes` (`fsId:ino`) — a payload, a library file, any other active file — or no other copy.
+ */
+export function orphanContent(catalog: CatalogDb, orphanInodes: ReadonlySet<string>): (f: { fsId: number; ino: number }) => 'unhashed' | 'duplicated' | 'unique' {
+  const shaOf = catalog.db.prepare(`SELECT sha256 FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND status = 'active' AND sha256 IS NOT NULL LIMIT 1`).pluck();
+  const copies = catalog.db.prepare(`SELECT fs_id, ino FROM files INDEXED BY files_sha WHERE sha256 = ? AND status = 'active'`).raw(true);
+  return (f) => {
+    const sha = shaOf.get(f.fsId, f.ino) as string | undefined;
+    if (sha === undefined) return 'unhashed';
+    for (const [fsId, ino] of copies.iterate(sha) as Iterable<[number, number]>) {
+      if ((fsId === f.fsId && ino === f.ino) || orphanInodes.has(`${fsId}:${ino}`)) continue;
+      return 'duplicated';
+    }
+    return 'unique';
+  };
+}

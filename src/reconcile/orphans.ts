@@ -1,0 +1,20 @@
+// Orphan report orchestration: the catalog reads (src/catalog/orphan-rows.ts) fed to the pure classifier (src/plan/orphans.ts).
+import type { CatalogDb } from '../catalog/db.js';
+import { forEachSeedingFile, orphanContent, readOrphanWorld } from '../catalog/orphan-rows.js';
+import type { HashallConfig } from '../config/types.js';
+import { orphanClassifier, orphanReport, type OrphanReport } from '../plan/orphans.js';
+
+/** Classify every catalogued file under the seeding roots for instant `now` and sum what reclaiming the orphan trees frees. */
+export function classifyOrphans(catalog: CatalogDb, config: HashallConfig, now: number, mountInfoFile?: string): OrphanReport {
+  // One read transaction: the torrents, the files and the copies are one state of the catalog.
+  const read = catalog.db.transaction(() => {
+    const world = readOrphanWorld(catalog, config, mountInfoFile);
+    const classifier = orphanClassifier({ config, now, ...world });
+    forEachSeedingFile(catalog, world.roots, (row, root, links) => classifier.file(row, root, links));
+    const classified = classifier.finish();
+    const inodes = new Set<string>();
+    for (const t of classified.trees) for (const f of t.files) inodes.add(`${f.fsId}:${f.ino}`);
+    return orphanReport(classified, orphanContent(catalog, inodes));
+  });
+  return read();
+}

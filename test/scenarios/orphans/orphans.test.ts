@@ -1,0 +1,92 @@
+// `hashall orphans` on a real tmpfs and a real qBittorrent: every layout peers' orphan cleaners got wrong finds no orphan; real orphans are found, and nothing is lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
+import { buildOrphanWorld, contentTree, type OrphanWorld } from './orphan-world.js';
+
+interface TreeJson {
+  fs: string;
+  path: string;
+  kind: string;
+  fileCount: number;
+  bytes: number;
+  freedBytes: number;
+  duplicatedBytes: number;
+  uniqueBytes: number;
+  linkedBytes: number;
+}
+interface OrphansJson {
+  proven: boolean;
+  blockers: string[];
+  trees: TreeJson[];
+  totals: { fs: string; freedBytes: number }[];
+  classes: { files: Record<string, number> };
+  unknownSamples: { path: string; why: string }[];
+}
+
+const qbts = qbtSandboxes();
+let w: OrphanWorld;
+let before: Map<string, string>;
+
+beforeAll(async () => {
+  w = await buildOrphanWorld(qbts);
+  before = contentTree(w.stash);
+}, 120_000);
+afterAll(async () => {
+  await w?.stop();
+  await qbts.stopAll();
+});
+
+async function orphans(): Promise<OrphansJson> {
+  const r = await w.hashall('orphans', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as OrphansJson;
+}
+
+function nothingLost(): void {
+  const now = contentTree(w.stash);
+  for (const [rel, sha] of before) expect(now.get(rel), `${rel} kept its bytes`).toBe(sha);
+}
+
+describe('hashall orphans on real layouts', () => {
+  it('finds exactly the real orphans: renamed root, bare single file, paused, missing files, incomplete + temp folder, cross-seed link, category path, library links, odd names are not orphans', async () => {
+    const scan = await w.hashall('scan');
+    expect(scan.code, scan.stderr).toBe(0);
+    const sync = await w.hashall('sync');
+    expect(sync.code, sync.stderr).toBe(0);
+    const r = await orphans();
+    const paths = r.trees.map((t) => t.path).sort();
+    expect(paths, JSON.stringify(r, null, 1)).toEqual([...w.expectedOrphans].sort());
+    // Every torrent's data, the library-held files, the in-progress ones and the young folder are classified as such.
+    expect(r.classes.files.orphan).toBe(5);
+    expect(r.classes.files.consumer).toBe(2);
+    expect(r.classes.files['in-progress']).toBeGreaterThanOrEqual(4); // missing-files torrent (paused, incomplete), temp .!qB, stray .!qB, young
+    expect(r.classes.files.unknown, JSON.stringify(r.unknownSamples)).toBe(0);
+    // What reclaiming frees: the hardlinked pair counts once; the copy of a payload file exists elsewhere.
+    const removed = r.trees.find((t) => t.path.endsWith('Removed.Torrent.2010'))!;
+    expect(removed).toMatchObject({ kind: 'dir', fileCount: 3, bytes: 33_000 * 2 + 20_000, freedBytes: 53_000, duplicatedBytes: 20_000, uniqueBytes: 33_000, linkedBytes: 0 });
+    expect(r.trees.find((t) => t.path.endsWith('lonely.nfo'))).toMatchObject({ kind: 'file', fileCount: 1, freedBytes: 300 });
+    expect(r.totals).toEqual([expect.objectContaining({ fs: 'stash', freedBytes: 53_000 + 300 + 7_000 })]);
+    // The torrent the recheck found incomplete is held as in progress; the proof holds (client synced after the scan).
+    expect(r.blockers).toEqual([]);
+    expect(r.proven).toBe(true);
+    const text = await w.hashall('orphans');
+    expect(text.stdout).toMatch(/Removed\.Torrent\.2010\/ {2}3 file\(s\)/);
+    expect(text.stdout).toMatch(/is the only copy/);
+    nothingLost();
+  });
+
+  it('the client unreachable during the refresh: nothing is proven an orphan (blocked, with the reason)', async () => {
+    await w.qbt.stop();
+    const plan = await w.hashall('plan', '--json');
+    expect(plan.code).toBe(1);
+    // The scan of that refresh completed; the sync did not.
+    const r = await orphans();
+    expect(r.proven).toBe(false);
+    expect(r.blockers.join('\n')).toMatch(/not synced after the last scan/);
+    const text = await w.hashall('orphans');
+    expect(text.stdout).toMatch(/^NOT PROVEN/);
+    nothingLost();
+    expect(path.isAbsolute(w.seed)).toBe(true);
+  });
+});

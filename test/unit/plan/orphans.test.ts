@@ -1,0 +1,159 @@
+// The pure orphan classifier: unknown is never orphan, trees stop at category folders, reclaim figures count inodes once.
+import { describe, expect, it } from 'vitest';
+import type { SnapshotTorrent } from '../../../src/domain/snapshot.js';
+import { orphanClassifier, orphanReport, type OrphanInput, type InodeLinks } from '../../../src/plan/orphans.js';
+import { baseConfig, category, HOUR, NOW, STASH_SEED, MOVIES_LIB } from './fixtures.js';
+
+const OLD = `${BigInt(NOW - 100 * 24 * HOUR) * 1_000_000n}`;
+const MOVIES = `${STASH_SEED}/movies`;
+
+function torrent(over: Partial<SnapshotTorrent> & { hash: string; content: string }): SnapshotTorrent {
+  const { content, ...rest } = over;
+  const save = content.slice(0, content.lastIndexOf('/'));
+  return {
+    name: content.slice(content.lastIndexOf('/') + 1),
+    category: 'movies',
+    tags: [],
+    tracker: null,
+    phase: 'seeding',
+    rawState: 'stalledUP',
+    running: true,
+    progress: 1,
+    amountLeft: 0,
+    size: 1,
+    autoTmm: false,
+    addedOn: null,
+    completionOn: null,
+    seedingTimeSec: 0,
+    clientSavePath: save.replace('/stash', '/data/stash'),
+    clientContentPath: content.replace('/stash', '/data/stash'),
+    clientDownloadPath: '',
+    hostContentPath: content,
+    unmappedReason: null,
+    files: null,
+    listingDigest: null,
+    syncedAt: NOW - HOUR,
+    ...rest,
+  };
+}
+
+interface F {
+  path: string;
+  size?: number;
+  ino?: number;
+  nlink?: number;
+  links?: InodeLinks;
+  mtimeNs?: string;
+}
+
+function classify(files: F[], torrents: SnapshotTorrent[], over: Partial<OrphanInput> = {}, lists: Record<string, { name: string; size: number }[]> = {}) {
+  const input: OrphanInput = {
+    config: baseConfig({ categories: { movies: category('movies'), xs: category('cross-seed/{tracker}') } }),
+    now: NOW,
+    roots: [
+      { path: STASH_SEED, kind: 'seeding', fsName: 'stash', fsId: 1, lastScanAt: NOW - 2 * HOUR },
+      { path: MOVIES_LIB, kind: 'library', fsName: null, fsId: 1, lastScanAt: NOW - 2 * HOUR },
+    ],
+    torrents,
+    fileCount: (h) => lists[h]?.length ?? 1,
+    torrentFiles: (h) => lists[h] ?? [],
+    lastSyncAt: NOW - HOUR,
+    fsName: () => 'stash',
+    ...over,
+  };
+  const c = orphanClassifier(input);
+  let ino = 100;
+  const classes = files.map((f) => c.file({ fsId: 1, path: f.path, ino: f.ino ?? ino++, size: f.size ?? 10, mtimeNs: f.mtimeNs ?? OLD, nlink: f.nlink ?? 1 }, STASH_SEED, f.links ?? null));
+  return { classes, result: c.finish() };
+}
+
+describe('orphan classifier (pure)', () => {
+  it('payload by root folder, only listed files of a rootless torrent, orphans elsewhere; trees never the seeding root nor a category folder', () => {
+    const rooted = torrent({ hash: 'a', content: `${MOVIES}/A.2020` });
+    const rootless = torrent({ hash: 'b', content: `${MOVIES}/loose`, clientSavePath: '/data/stash/media/torrents/seeding/movies/loose', clientContentPath: '/data/stash/media/torrents/seeding/movies/loose' });
+    const { classes, result } = classify(
+      [
+        { path: `${MOVIES}/A.2020/a.mkv` },
+        { path: `${MOVIES}/A.2020/extra.nfo` },
+        { path: `${MOVIES}/loose/l1.bin` },
+        { path: `${MOVIES}/loose/stray.bin` },
+        { path: `${MOVIES}/Gone/g.mkv` },
+        { path: `${STASH_SEED}/cross-seed/t1/X/x.mkv` },
+        { path: `${STASH_SEED}/cross-seed/t1/y.bin` },
+      ],
+      [rooted, rootless],
+      {},
+      { a: [{ name: 'A.2020/a.mkv', size: 10 }], b: [{ name: 'l1.bin', size: 10 }] },
+    );
+    expect(classes).toEqual(['payload', 'payload', 'payload', 'orphan', 'orphan', 'orphan', 'orphan']);
+    expect(result.blockers).toEqual([]);
+    // cross-seed/t1 is a category folder (cross-seed/{tracker}): its entries are reported, not the folder.
+    expect(result.trees.map((t) => [t.path, t.kind])).toEqual([
+      [`${STASH_SEED}/cross-seed/t1/X`, 'dir'],
+      [`${STASH_SEED}/cross-seed/t1/y.bin`, 'file'],
+      [`${MOVIES}/Gone`, 'dir'],
+      [`${MOVIES}/loose/stray.bin`, 'file'],
+    ]);
+  });
+
+  it('unknown is never orphan: an unplaced torrent makes every file unknown; error, missing-files and list-less torrents block', () => {
+    const unplaced = torrent({ hash: 'u', content: '/x', hostContentPath: null, clientContentPath: '/nowhere/mapped/x', unmappedReason: 'no path map' });
+    const { classes, result } = classify([{ path: `${MOVIES}/Gone/g.mkv` }], [unplaced]);
+    expect(classes).toEqual(['unknown']);
+    expect(result.trees).toEqual([]);
+    expect(result.blockers.join('\n')).toMatch(/has no host spelling/);
+    const err = torrent({ hash: 'e', content: `${MOVIES}/E`, phase: 'error', rawState: 'error' });
+    const miss = torrent({ hash: 'm', content: `${MOVIES}/M`, phase: 'missing-files', rawState: 'missingFiles' });
+    const nolist = torrent({ hash: 'n', content: `${MOVIES}/N`, phase: 'downloading', rawState: 'metaDL', progress: 0 });
+    const r2 = classify([{ path: `${MOVIES}/E/e.mkv` }, { path: `${MOVIES}/M/m.mkv` }, { path: `${MOVIES}/N/n.mkv` }, { path: `${MOVIES}/Gone/g.mkv` }], [err, miss, nolist], { fileCount: (h) => (h === 'n' ? 0 : 1) });
+    expect(r2.classes).toEqual(['in-progress', 'in-progress', 'unknown', 'orphan']);
+    expect(r2.result.blockers.join('\n')).toMatch(/is error/);
+    expect(r2.result.blockers.join('\n')).toMatch(/is missing-files/);
+    expect(r2.result.blockers.join('\n')).toMatch(/has no file list/);
+  });
+
+  it('no client, never synced, synced before the scan, a root never scanned: blocked', () => {
+    expect(classify([], [], { config: { ...baseConfig(), client: null } }).result.blockers.join()).toMatch(/no torrent client is configured/);
+    expect(classify([], [], { lastSyncAt: null }).result.blockers.join()).toMatch(/never been synced/);
+    expect(classify([], [], { lastSyncAt: NOW - 3 * HOUR }).result.blockers.join()).toMatch(/not synced after the last scan/);
+    const roots: OrphanInput['roots'] = [{ path: STASH_SEED, kind: 'seeding', fsName: 'stash', fsId: 1, lastScanAt: null }];
+    expect(classify([], [], { roots }).result.blockers.join()).toMatch(/never been scanned/);
+  });
+
+  it('consumer, unknown links, hashall names, in-progress names, young files, excluded globs', () => {
+    const config = { ...baseConfig(), orphans: { action: 'report' as const, minAgeMs: 14 * 24 * HOUR, exclude: ['keep/**'] } };
+    const young = `${BigInt(NOW - HOUR) * 1_000_000n}`;
+    const { classes } = classify(
+      [
+        { path: `${MOVIES}/Lib/l.mkv`, nlink: 2, links: { known: 2, outside: 1 } },
+        { path: `${MOVIES}/Far/f.mkv`, nlink: 3, links: { known: 2, outside: 0 } },
+        { path: `${STASH_SEED}/.hashall-trash/run/x.bin` },
+        { path: `${MOVIES}/.hashall-run-g1-copy-0.part` },
+        { path: `${MOVIES}/Dl/d.mkv.!qB` },
+        { path: `${MOVIES}/New/n.mkv`, mtimeNs: young },
+        { path: `${STASH_SEED}/keep/k.bin` },
+      ],
+      [],
+      { config },
+    );
+    expect(classes).toEqual(['consumer', 'unknown', 'hashall', 'hashall', 'in-progress', 'in-progress', 'excluded']);
+  });
+
+  it('reclaim: a hardlinked pair inside the trees frees its bytes once; a link into a payload frees nothing', () => {
+    const t = torrent({ hash: 'a', content: `${MOVIES}/A` });
+    const { result } = classify(
+      [
+        { path: `${MOVIES}/A/a.mkv`, ino: 1, nlink: 2, size: 100, links: { known: 2, outside: 0 } },
+        { path: `${MOVIES}/Old/p1.mkv`, ino: 2, nlink: 2, size: 50, links: { known: 2, outside: 0 } },
+        { path: `${MOVIES}/Old/sub/p2.mkv`, ino: 2, nlink: 2, size: 50, links: { known: 2, outside: 0 } },
+        { path: `${MOVIES}/Old/linked.mkv`, ino: 1, nlink: 2, size: 100, links: { known: 2, outside: 0 } },
+        { path: `${MOVIES}/Old/u.bin`, ino: 3, size: 7 },
+      ],
+      [t],
+    );
+    const report = orphanReport(result, (f) => (f.ino === 2 ? 'duplicated' : 'unique'));
+    expect(report.trees).toHaveLength(1);
+    expect(report.trees[0]).toMatchObject({ path: `${MOVIES}/Old`, fileCount: 4, bytes: 207, freedBytes: 57, duplicatedBytes: 50, uniqueBytes: 7, linkedBytes: 100 });
+    expect(report.totals).toEqual([expect.objectContaining({ fs: 'stash', freedBytes: 57, linkedBytes: 100 })]);
+  });
+});
