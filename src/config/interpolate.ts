@@ -29,19 +29,27 @@ export function expandTemplate(template: string, env: Record<string, string | un
 /**
  * Returns a copy of `data` with every string interpolated. Strings at a path for which `keepRaw`
  * returns true are checked (variables must be set) but left as written: they are resolved at use (secrets).
+ * With `offline`, no variable is read: `deferred` lists the paths whose value holds a reference.
  */
 export function interpolateEnv(
   data: unknown,
   env: Record<string, string | undefined>,
   keepRaw: (path: KeyPath) => boolean,
-): { data: unknown; problems: RawProblem[] } {
+  opts: { offline?: boolean } = {},
+): { data: unknown; problems: RawProblem[]; deferred: KeyPath[] } {
   const problems: RawProblem[] = [];
+  // Offline (validate --offline): references are checked for syntax only, never read, and their values left as written.
+  const deferred: KeyPath[] = [];
   const walk = (value: unknown, path: KeyPath): unknown => {
     if (typeof value === 'string') {
       if (!value.includes('$')) return value;
       const { names, bad } = templateVariables(value);
       for (const b of bad) {
         problems.push({ severity: 'error', path, message: `malformed variable reference ${b}`, hint: 'write ${NAME} with letters, digits and _ (or $$ for a literal $)' });
+      }
+      if (opts.offline) {
+        if (names.length > 0) deferred.push(path);
+        return value;
       }
       for (const name of names) {
         if (env[name] === undefined) {
@@ -58,5 +66,5 @@ export function interpolateEnv(
     }
     return value;
   };
-  return { data: walk(data, []), problems };
+  return { data: walk(data, []), problems, deferred };
 }

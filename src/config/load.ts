@@ -18,6 +18,28 @@ export interface LoadOptions extends FsCheckOptions {
   cwd: string;
   /** Home directory for `~/` and the default catalog (default: $HOME, else os.homedir()). */
   homeDir?: string;
+  /**
+   * Schema and cross-field checks only (`validate --offline`): no environment variable is read (`${VAR}` is checked
+   * for syntax; a value holding one is not judged by its written form), no filesystem check, no client.
+   */
+  offline?: boolean;
+}
+
+/** What checkConfig found; `config` is null when any error was found. */
+export interface CheckResult {
+  config: HashallConfig | null;
+  problems: ConfigProblem[];
+  /** Offline only: values holding a `${VAR}` reference, left unresolved. */
+  unresolvedReferences: number;
+}
+
+/** The home directory without reading the environment (offline): the password database, else `/`. */
+function homeWithoutEnv(): string {
+  try {
+    return os.userInfo().homedir || '/';
+  } catch (_e) {
+    return '/';
+  }
 }
 
 /** `--config`, then `$HASHALL_CONFIG`, then `./hashall.yaml`, resolved against `cwd`. */
@@ -29,7 +51,8 @@ export function resolveConfigPath(opt: string | undefined, env: Record<string, s
 const isPassword = (p: (string | number)[]): boolean => p.length === 2 && p[0] === 'client' && p[1] === 'password';
 
 /** Runs every stage it can and returns all problems; `config` is null when any error was found. Never throws for bad input. */
-export function checkConfig(file: string, opts: LoadOptions): { config: HashallConfig | null; problems: ConfigProblem[] } {
+export function checkConfig(file: string, opts: LoadOptions): CheckResult {
+  const env = opts.offline ? {} : opts.env;
   const configPath = path.resolve(opts.cwd, file);
   let bytes: Buffer;
   try {
@@ -40,22 +63,23 @@ export function checkConfig(file: string, opts: LoadOptions): { config: HashallC
       code === 'ENOENT'
         ? { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'config file not found', hint: 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG' }
         : { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `cannot read config file: ${code ?? (e as Error).message}`, hint: 'check the path and its permissions' };
-    return { config: null, problems: [problem] };
+    return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   const src = parseYamlSource(bytes.toString('utf8'), configPath);
   const problems: ConfigProblem[] = [...src.problems];
   // Syntax errors leave no document to check further; a value problem the YAML stage found (a folded list item) does.
-  if (src.doc.errors.length > 0) return { config: null, problems: sortProblems(problems) };
+  if (src.doc.errors.length > 0) return { config: null, problems: sortProblems(problems), unresolvedReferences: 0 };
 
   const data = src.doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (data === null || data === undefined) {
     problems.push({ severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'the config file is empty', hint: 'run `hashall init` for a starter file, or see examples/' });
-    return { config: null, problems };
+    return { config: null, problems, unresolvedReferences: 0 };
   }
-  const interpolated = interpolateEnv(data, opts.env, isPassword);
+  const interpolated = interpolateEnv(data, env, isPassword, { offline: opts.offline === true });
   problems.push(...positionProblems(src, interpolated.problems));
-  // A value whose variable is unset was left as written; its schema complaints would only repeat that.
-  const unresolved = new Set(interpolated.problems.map((p) => p.path.join('\u0000')));
+  // A value whose variable is unset (or not read, offline) was left as written; its complaints would only repeat that.
+  const unresolved = new Set([...interpolated.problems, ...interpolated.deferred.map((path) => ({ path }))].map((p) => p.path.join('\u0000')));
+  const unresolvedReferences = interpolated.deferred.length;
   const schemaProblems = validateAgainstSchema(interpolated.data, compileSchema()).filter((p) => !unresolved.has(p.path.join('\u0000')));
   problems.push(...positionProblems(src, schemaProblems));
   // Every problem at once: with schema errors, the cross-field rules still run on the parts that are valid.
@@ -63,22 +87,23 @@ export function checkConfig(file: string, opts: LoadOptions): { config: HashallC
   let removed = new Set<string>();
   if (schemaProblems.length > 0) {
     const parts = validParts(interpolated.data, schemaProblems);
-    if (!parts || validateAgainstSchema(parts.data, compileSchema()).length > 0) return { config: null, problems: sortProblems(problems) };
+    if (!parts || validateAgainstSchema(parts.data, compileSchema()).length > 0) return { config: null, problems: sortProblems(problems), unresolvedReferences };
     checked = parts.data;
     removed = parts.removedFilesystems;
   }
 
-  const homeDir = opts.homeDir ?? (opts.env.HOME || os.homedir());
+  const homeDir = opts.homeDir ?? (opts.offline ? homeWithoutEnv() : opts.env.HOME || os.homedir());
   const normalized = normalizeConfig(checked as RawConfig, {
     configPath,
     configHash: createHash('sha256').update(bytes).digest('hex'),
     homeDir,
-    env: opts.env,
+    env,
   });
-  const later = [...normalized.problems, ...checkRules(normalized.config), ...checkFilesystemPaths(normalized.config, opts)].filter((p) => !mentionsRemoved(p, removed));
+  const fsProblems = opts.offline ? [] : checkFilesystemPaths(normalized.config, opts);
+  const later = [...normalized.problems, ...checkRules(normalized.config), ...fsProblems].filter((p) => !mentionsRemoved(p, removed) && !unresolved.has(p.path.join('\u0000')));
   problems.push(...positionProblems(src, later));
   const ok = !problems.some((p) => p.severity === 'error');
-  return { config: ok ? normalized.config : null, problems: sortProblems(problems) };
+  return { config: ok ? normalized.config : null, problems: sortProblems(problems), unresolvedReferences };
 }
 
 /** Loads a valid config or throws ConfigError carrying every problem (errors and warnings). */

@@ -1,6 +1,7 @@
 // Terraform-like human text of a Plan, rendered only from the plan data (the same data as --json; pure).
 // Every name and path goes through printable(): a crafted file name cannot forge a line of the review.
-import type { Plan, PlanGroup, PlanTorrent, GroupAction } from '../plan/types.js';
+import { ACTIONABLE, type Plan, type PlanGroup, type PlanTorrent, type GroupAction } from '../plan/types.js';
+import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { trackerFolder } from '../plan/target-path.js';
 import { formatMeta } from '../plan/dedupe.js';
@@ -113,6 +114,23 @@ export function summaryLine(plan: Plan): string {
   return `Plan: ${counts} Copies ${formatBytes(s.bytesToCopy)}${frees.length > 0 ? `, frees ${frees.join(', ')}` : ''}.`;
 }
 
+/** The lines of one group as the text view shows it (actionable groups in full, the others short); every name printable. */
+export function groupLines(g: PlanGroup, opts: RenderOptions): string[] {
+  const st = makeStyle(opts.color);
+  return ACTIONABLE.includes(g.action) ? actionBlock(g, st, opts.color) : shortBlock(g, st);
+}
+
+/** The lines of one unresolved apply run (what it is, what it paused, what a person must do), followed by a blank line. */
+export function unresolvedRunLines(r: UnresolvedRun, opts: RenderOptions): string[] {
+  const st = makeStyle(opts.color);
+  const what = r.status === 'needs-attention' ? 'needs attention' : r.status === 'running' ? 'is unfinished (still running, or killed)' : 'is unfinished (its recovery was cut short)';
+  const lines = [`  ${st.red('!')} run ${p(r.runId)} ${what}  (${new Date(r.startedAt).toISOString()}, ${p(r.command)})`];
+  for (const t of r.pausedTorrents) lines.push(`      torrent ${p(t.name)} (${p(t.hash.slice(0, 8))}) was paused by hashall and is still paused`);
+  for (const a of r.attention) lines.push(`      ${p(a)}`);
+  lines.push(`      resolve: ${p(resolveHint(r))}`, '');
+  return lines;
+}
+
 /** Render the whole plan: actionable groups, then staying, pending and blocked sections, then the summary. */
 export function renderPlanText(plan: Plan, opts: RenderOptions): string {
   const st = makeStyle(opts.color);
@@ -120,13 +138,7 @@ export function renderPlanText(plan: Plan, opts: RenderOptions): string {
   const runs = plan.unresolvedRuns ?? [];
   if (runs.length > 0) {
     lines.push(st.bold('Unresolved apply runs (groups touching their paths are blocked until they are resolved):'), '');
-    for (const r of runs) {
-      const what = r.status === 'needs-attention' ? 'needs attention' : r.status === 'running' ? 'is unfinished (still running, or killed)' : 'is unfinished (its recovery was cut short)';
-      lines.push(`  ${st.red('!')} run ${p(r.runId)} ${what}  (${new Date(r.startedAt).toISOString()}, ${p(r.command)})`);
-      for (const t of r.pausedTorrents) lines.push(`      torrent ${p(t.name)} (${t.hash.slice(0, 8)}) was paused by hashall and is still paused`);
-      for (const a of r.attention) lines.push(`      ${p(a)}`);
-      lines.push(`      resolve: ${resolveHint(r)}`, '');
-    }
+    for (const r of runs) lines.push(...unresolvedRunLines(r, opts));
   }
   const actionable = plan.groups.filter((g) => g.action === 'move' || g.action === 'reuse' || g.action === 'dedupe' || g.action === 'retire');
   if (actionable.length > 0) {

@@ -13,14 +13,12 @@ import { buildPlan, hasChanges } from '../../plan/build.js';
 import { snapshotPlanner } from '../../plan/needs.js';
 import { writePlanFile } from '../../plan/plan-file-io.js';
 import type { Plan } from '../../plan/types.js';
-import { renderPlanJson } from '../../render/plan-json.js';
-import { renderPlanText } from '../../render/plan-text.js';
+import { addPlanFormatOptions, planFormat, renderPlan, type PlanFormatOpts } from '../plan-format.js';
 import { ExitCode } from '../../errors.js';
 import { unresolvedRuns } from '../../apply/run-store.js';
 
-export interface PlanOpts extends ConfigOptionValues {
+export interface PlanOpts extends ConfigOptionValues, PlanFormatOpts {
   out?: string;
-  json?: boolean;
   detailedExitcode?: boolean;
   refresh?: boolean;
 }
@@ -69,12 +67,13 @@ export function register(program: Command, ctx: CliContext): void {
     .command('plan')
     .description('refresh the catalog and client state, then show what apply would change and why')
     .option('-o, --out <file>', 'save the plan (versioned JSON) for `hashall apply FILE`')
-    .option('--json', 'print the plan as one JSON document on stdout')
     .option('--detailed-exitcode', 'exit 2 when the plan has actionable changes, 0 when it has none')
     .option('--no-refresh', 'plan from the catalog as it is (no scan, no client sync)')
     .addHelpText('after', '\nExit codes: 0 ok (with --detailed-exitcode: no changes), 2 changes pending (--detailed-exitcode), 1 error, 3 invalid config.');
+  addPlanFormatOptions(cmd);
   addConfigOption(cmd);
   cmd.action(async (opts: PlanOpts) => {
+    const format = planFormat(opts);
     const { config } = loadConfigForCommand(opts, ctx);
     const plan = await makePlan(config, ctx, { refresh: opts.refresh !== false });
     if (opts.out) {
@@ -82,8 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
       writePlanFile(file, plan);
       ctx.stderr.write(`plan saved to ${file}; apply it with: hashall apply ${opts.out}\n`);
     }
-    if (opts.json) ctx.stdout.write(renderPlanJson(plan));
-    else ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
+    ctx.stdout.write(renderPlan(plan, format, ctx.color));
     if (opts.detailedExitcode) setExitCode(cmd, hasChanges(plan) ? ExitCode.ChangesPending : ExitCode.Ok);
   });
 }

@@ -1,19 +1,18 @@
-// CLI command `hashall show FILE [--json]`: renders a saved plan as text or as the JSON document.
+// CLI command `hashall show FILE [--format text|json|markdown]`: renders a saved plan.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
-import { renderPlanText } from '../../render/plan-text.js';
-import { renderPlanJson } from '../../render/plan-json.js';
+import { addPlanFormatOptions, planFormat, renderPlan, type PlanFormatOpts } from '../plan-format.js';
 import path from 'node:path';
 
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('show')
     .description('Render a plan saved with `hashall plan --out FILE` (exit 1 if it cannot be read or has an unknown format version)')
-    .argument('<file>', 'saved plan file')
-    .option('--json', 'print the plan as one JSON document instead of text')
-    .action((file: string, opts: { json?: boolean }) => {
-      const plan = readPlanFile(path.resolve(ctx.cwd, file));
-      ctx.stdout.write(opts.json ? renderPlanJson(plan) : renderPlanText(plan, { color: ctx.color }));
-    });
+    .argument('<file>', 'saved plan file');
+  addPlanFormatOptions(cmd).action((file: string, opts: PlanFormatOpts) => {
+    const format = planFormat(opts);
+    const plan = readPlanFile(path.resolve(ctx.cwd, file));
+    ctx.stdout.write(renderPlan(plan, format, ctx.color));
+  });
 }

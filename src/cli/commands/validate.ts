@@ -12,19 +12,22 @@ export function register(program: Command, ctx: CliContext): void {
     .command('validate')
     .description('check hashall.yaml (YAML, schema, cross-field rules, paths) and report every problem')
     .option('--json', 'print one JSON document { ok, file, errors, warnings } on stdout')
+    .option('--offline', 'schema and cross-field checks only: no environment variable is read (${VAR} is checked for syntax), no filesystem, no client — for CI without secrets or mounts')
     .addHelpText('after', '\nExit codes: 0 valid (warnings allowed), 3 invalid, 1 unexpected error.');
   addConfigOption(cmd);
-  cmd.action((opts: ConfigOptionValues & { json?: boolean }) => {
+  cmd.action((opts: ConfigOptionValues & { json?: boolean; offline?: boolean }) => {
     const file = resolveConfigPath(opts.config, ctx.env, ctx.cwd);
-    const { problems } = checkConfig(file, { env: ctx.env, cwd: ctx.cwd });
+    const offline = opts.offline === true;
+    const { problems, unresolvedReferences } = checkConfig(file, { env: ctx.env, cwd: ctx.cwd, offline });
     const errors = problems.filter((p) => p.severity === 'error');
     const warnings = problems.filter((p) => p.severity === 'warning');
     const ok = errors.length === 0;
     if (opts.json) {
-      ctx.stdout.write(JSON.stringify({ ok, file, errors, warnings }, null, 2) + '\n');
+      ctx.stdout.write(JSON.stringify({ ok, file, errors, warnings, ...(offline ? { offline, unresolvedReferences } : {}) }, null, 2) + '\n');
     } else {
       for (const p of problems) ctx.stderr.write(formatConfigProblem(p) + '\n');
-      const counts = `${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+      const scope = offline ? `; offline: schema and cross-field checks only, ${unresolvedReferences} environment reference(s) not resolved, no filesystem or client checked` : '';
+      const counts = `${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}${scope}`;
       ctx.stdout.write(ok ? `${file}: valid (${counts})\n` : `${file}: invalid (${counts})\n`);
     }
     if (!ok) setExitCode(cmd, ExitCode.InvalidConfig);
