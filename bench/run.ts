@@ -1,8 +1,9 @@
-// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, sync) and prints each figure as a ratio to the standard tool.
+// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync) and prints each figure as a ratio to the standard tool.
 import { run as scanBench } from './scan.js';
 import { run as planBench } from './plan.js';
 import { run as copyBench } from './copy.js';
 import { run as copySmallBench } from './copy-small.js';
+import { run as dedupeBench } from './dedupe.js';
 import { run as syncBench } from './sync.js';
 
 const only = new Set(process.argv.slice(2));
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<Record<string, number>>][] = [
   ['plan', () => planBench()],
   ['copy', () => copyBench()],
   ['copy-small', () => copySmallBench()],
+  ['dedupe', () => dedupeBench()],
   ['sync', () => syncBench()],
 ];
 

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { PlanGroup } from '../plan/types.js';
+import { dedupeLinkRecords, recordDedupeLinks } from './dedupe-bookkeeping.js';
 
 /** Records the files now under `root` (scanner's subtree scan, wired by the CLI); optional so apply works before it exists. */
 export type RecordTree = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
@@ -21,6 +22,7 @@ export async function recordGroupOutcome(
   },
 ): Promise<string[]> {
   const notes: string[] = [];
+  const links = group.action === 'dedupe' && info.changed ? dedupeLinkRecords(catalog, group, info.runId) : { records: [], rescan: [] };
   if (info.recordTree && info.changed) {
     // The data change already happened and was verified: a failed catalog refresh is reported, never undone.
     const record = async (root: string, fsName: string) => {
@@ -39,7 +41,9 @@ export async function recordGroupOutcome(
       for (const root of roots) await record(root, group.to.fs);
     }
     if (group.action === 'dedupe') {
-      for (const s of group.steps) if (s.kind === 'dedupe-link') await record(path.dirname(s.duplicate.path), s.fs);
+      // Linked duplicates are recorded from what their steps saw (below); only the paths of steps that found their
+      // link already made (a no-op) or whose rows the catalog lacks are rescanned.
+      for (const s of links.rescan) await record(path.dirname(s.duplicate.path), s.fs);
     }
     if (group.action === 'retire') {
       for (const s of group.steps) if (s.kind === 'retire') await record(path.dirname(s.root), s.fs);
@@ -47,6 +51,7 @@ export async function recordGroupOutcome(
   }
   const txn = catalog.db.transaction(() => {
     let changed = info.changed;
+    recordDedupeLinks(catalog, links.records, info.now);
     if ((group.action === 'move' || group.action === 'reuse') && group.from && group.to && group.payloadHash) {
       for (const rel of relocationsOf(group)) {
         const exists = catalog.db

@@ -47,6 +47,8 @@ export interface FsPort {
   copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<CopyResult>;
   /** Full SHA-256 of a file's content (never through a symlink). */
   hashFile(p: string): Promise<string>;
+  /** Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first difference). */
+  sameBytes(a: string, b: string): Promise<boolean>;
   /**
    * SHA-256 over the size and three 64 KiB blocks (start, middle, end; the whole file when it is smaller): the read-back
    * of `safety.verify: sample`. Never through a symlink.
@@ -274,10 +276,34 @@ async function hashFile(p: string): Promise<string> {
   }
 }
 
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const fa = await fsp.open(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const fb = await fsp.open(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
+      if (sa.size !== sb.size) return false;
+      const [ba, bb] = readBuffers(sa.size);
+      for (let pos = 0; ; ) {
+        const [ra, rb] = await Promise.all([fa.read(ba, 0, ba.length, pos), fb.read(bb, 0, bb.length, pos)]);
+        if (ra.bytesRead !== rb.bytesRead) return false;
+        if (ra.bytesRead === 0) return true;
+        if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+        pos += ra.bytesRead;
+      }
+    } finally {
+      await fb.close();
+    }
+  } finally {
+    await fa.close();
+  }
+}
+
 export function realFsPort(): FsPort {
   return {
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
+    sameBytes: (a, b) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
     link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(fsPathArg(existing), fsPathArg(newPath))),
     rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(fsPathArg(from), fsPathArg(to))),

@@ -1,4 +1,4 @@
-// Step `dedupe-link`: replace a duplicate file by a hardlink of its keeper (same filesystem, equal size + full SHA-256).
+// Step `dedupe-link`: replace a duplicate file by a hardlink of its keeper (same filesystem, equal size + full SHA-256, equal bytes right before).
 // Must never: link across filesystems, link files whose bytes differ, link files whose owner, group or mode differ (the
 // duplicate's path would show the keeper's), or leave the duplicate's path missing (rename is atomic).
 import path from 'node:path';
@@ -7,6 +7,7 @@ import type { DedupeFile, DedupeLinkStep } from '../../plan/types.js';
 import { formatMeta } from '../../plan/dedupe.js';
 import type { FsStat } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
+import type { DedupeLinkResult } from '../dedupe-bookkeeping.js';
 import { dirChain } from '../dir-chain.js';
 import { tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
@@ -67,10 +68,13 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     if (step.keeper.sha256 !== step.duplicate.sha256 || step.keeper.size !== step.duplicate.size) {
       throw new FsError(`dedupe: the plan pairs files with different content (${step.keeper.path}, ${step.duplicate.path})`);
     }
-    // Full re-hash of both right before acting: the catalog is evidence, not proof.
-    for (const f of [step.keeper, step.duplicate]) {
-      const h = await ctx.fs.hashFile(f.path);
-      if (h !== f.sha256) throw new FsError(`dedupe: ${f.path} now hashes to ${h}, not ${f.sha256}; nothing was changed`, { path: f.path, hint: 're-scan and re-plan' });
+    // Right before acting, the two files are compared byte for byte (as jdupes does before it links): what the link
+    // must never do is change the bytes seen at the duplicate's path, and equal bytes prove exactly that — without
+    // relying on the catalog's hashes or on SHA-256 being collision-free. A file that changed since planning is also
+    // caught by its inode, size and mtime (checked before and after the comparison); bytes that rotted in one file only
+    // differ from the other's.
+    if (!(await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path))) {
+      throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} no longer hold the same bytes; nothing was changed`, { path: step.duplicate.path, hint: 're-scan and re-plan' });
     }
     const { k, d } = await both(step, ctx);
     if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) throw new FsError('dedupe: a file changed while it was being verified; nothing was changed');
@@ -90,7 +94,10 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     ctx.saveUndo(undo);
     await ctx.fs.rename(undo.tmp, step.duplicate.path);
     await ctx.fs.fsyncDir(path.dirname(step.duplicate.path));
-    return { status: 'done', bytesFreed: d.nlink === 1 ? d.size : 0, result: { bytesFreed: d.nlink === 1 ? d.size : 0 } };
+    // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's new inode and link count, and its old inode.
+    const now = await ctx.fs.lstat(step.duplicate.path);
+    const result: DedupeLinkResult = { bytesFreed: d.nlink === 1 ? d.size : 0, ino: now?.ino, nlink: now?.nlink, oldIno: d.ino };
+    return { status: 'done', bytesFreed: result.bytesFreed, result };
   },
 
   async verify(step, ctx) {

@@ -1,4 +1,4 @@
-// The FsPort's verified copy and hash read files with buffers sized to the file: every size around the buffer bounds hashes and copies exactly.
+// The FsPort's verified copy, hash and byte comparison read files with buffers sized to the file: every size around the buffer bounds hashes, copies and compares exactly.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +26,27 @@ describe('FsPort buffers sized to the file', () => {
       const res = await fs.copyFileVerified(src, tmp);
       expect({ sha256: res.sha256, bytes: res.bytes }, `copy of ${size} bytes`).toEqual({ sha256: want, bytes: size });
       expect(sha256(readFileSync(tmp)), `bytes of the copy of ${size}`).toBe(want);
+    }
+  });
+
+  it('sameBytes: equal files are equal at every size; one differing byte (first, middle, last) or length is not', async () => {
+    w = makeApplyWorld();
+    const fs = realFsPort();
+    for (const size of [1, (64 << 10) + 1, (4 << 20) + 5]) {
+      const data = bytesFor(`same-${size}`, size);
+      const a = path.join(w.stash, `a${size}`);
+      const b = path.join(w.stash, `b${size}`);
+      writeFileSync(a, data);
+      writeFileSync(b, data);
+      expect(await fs.sameBytes(a, b), `equal, ${size} bytes`).toBe(true);
+      for (const at of [0, Math.floor(size / 2), size - 1]) {
+        const other = Buffer.from(data);
+        other[at] = other[at]! ^ 1;
+        writeFileSync(b, other);
+        expect(await fs.sameBytes(a, b), `byte ${at} of ${size} differs`).toBe(false);
+      }
+      writeFileSync(b, Buffer.concat([data, Buffer.from([0])]));
+      expect(await fs.sameBytes(a, b), `one byte longer than ${size}`).toBe(false);
     }
   });
 });

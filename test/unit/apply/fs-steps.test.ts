@@ -220,7 +220,7 @@ describe('dedupe-link', () => {
     expect(hashallLeftovers(w.stash)).toEqual([]);
   });
 
-  it('refuses when the bytes differ from the plan (full re-hash right before), changing nothing', async () => {
+  it('refuses when the bytes differ (compared byte for byte right before), changing nothing', async () => {
     w = makeApplyWorld();
     const data = bytesFor('dup', 100_000);
     const other = Buffer.from(data);

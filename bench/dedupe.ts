@@ -1,0 +1,204 @@
+// Benchmark: dedupe of a fresh tree (20k files, 2k duplicate files in ~1.9k groups) — hashall (scan + plan + apply from an empty catalog, and apply of a saved plan with a current catalog) vs `jdupes -r -L` and util-linux `hardlink`, same fresh copy for each, result inode sets checked equal.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { scale } from './copy.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.resolve(here, '../src/cli/bin.js');
+
+interface Tree {
+  /** Every file (relpath), and the groups of relpaths that must end up as one inode (each sorted, 2+ paths). */
+  files: number;
+  groups: string[][];
+  bytes: number;
+}
+
+/**
+ * `files` files under `root` (20 per folder, sizes 16 B – 2×average, all distinct content), of which `dupFiles` are
+ * byte-for-byte copies of `groups` originals (one copy each, the first few groups two or more) in a `cross-seed`
+ * folder, as cross-seeding leaves them. Same mode and mtime everywhere, so every tool may link every group.
+ */
+export function generate(root: string, files: number, dupFiles: number, groupCount: number, bytes: number): Tree {
+  const pool = randomBytes(16 << 20);
+  const unique = files - dupFiles;
+  const avg = Math.max(64, Math.floor(bytes / files));
+  const stride = Math.max(1, Math.floor(unique / groupCount));
+  const groups: string[][] = [];
+  const contentOf = (i: number): Buffer => {
+    const size = 16 + ((i * 7919) % (2 * avg));
+    const off = (i * 104729) % (pool.length - size);
+    const buf = Buffer.from(pool.subarray(off, off + size));
+    buf.writeUInt32LE(i, 0); // distinct content per original
+    return buf;
+  };
+  let written = 0;
+  const write = (rel: string, data: Buffer) => {
+    const p = path.join(root, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, data, { mode: 0o644 });
+    utimesSync(p, 1_600_000_000, 1_600_000_000);
+    written += data.length;
+  };
+  const originals: string[] = [];
+  for (let i = 0; i < unique; i++) {
+    const rel = `movies/t${Math.floor(i / 20)}/f${i}.bin`;
+    write(rel, contentOf(i));
+    originals.push(rel);
+  }
+  let d = 0;
+  for (let g = 0; g < groupCount; g++) groups.push([originals[g * stride]!]);
+  for (let k = 0; k < dupFiles; k++) {
+    const g = k % groupCount;
+    const src = groups[g]![0]!;
+    const i = Number(/f(\d+)\.bin$/.exec(src)![1]);
+    const rel = `cross-seed/t${Math.floor(d / 20)}/f${i}-${Math.floor(k / groupCount)}.bin`;
+    d++;
+    write(rel, contentOf(i));
+    groups[g]!.push(rel);
+  }
+  return { files, groups: groups.map((x) => x.sort()), bytes: written };
+}
+
+/** The link groups found on disk (relpaths sharing an inode, 2+ each, sorted) and the number of distinct inodes. */
+function linkGroups(root: string): { groups: string[][]; inodes: number } {
+  const byIno = new Map<number, string[]>();
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = path.join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p, r);
+      else if (st.isFile()) byIno.set(st.ino, [...(byIno.get(st.ino) ?? []), r]);
+    }
+  };
+  walk(root, '');
+  const groups = [...byIno.values()].filter((g) => g.length > 1).map((g) => g.sort());
+  return { groups: groups.sort((a, b) => (a[0]! < b[0]! ? -1 : 1)), inodes: byIno.size };
+}
+
+function same(a: string[][], b: string[][]): boolean {
+  const key = (g: string[][]) => JSON.stringify([...g].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)));
+  return key(a) === key(b);
+}
+
+function have(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
+}
+
+function ms(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** A fresh copy of the original tree under `base/name`, written back to disk and left in the page cache. */
+function freshCopy(base: string, name: string): string {
+  const dir = path.join(base, name);
+  mkdirSync(dir, { recursive: true });
+  execFileSync('cp', ['-a', path.join(base, 'orig', 'seeding'), path.join(dir, 'seeding')]);
+  execFileSync('sync');
+  return dir;
+}
+
+export function writeConfig(dir: string): string {
+  const file = path.join(dir, 'hashall.yaml');
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      `catalog: ${path.join(dir, 'state', 'catalog.db')}`,
+      'filesystems:',
+      `  disk: { path: ${dir} }`,
+      'seeding:',
+      `  disk: [${path.join(dir, 'seeding')}]`,
+      'placement: { default: keep }',
+      'dedupe: { filesystems: [disk], minSize: 1 }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function hashall(args: string[], ok: number[] = [0]): void {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, NO_COLOR: '1' } });
+  if (r.status === null || !ok.includes(r.status)) throw new Error(`hashall ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.slice(-2000)}`);
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const s = scale();
+  const files = Math.round(20_000 * s);
+  const dupFiles = Math.round(2_000 * s);
+  const groupCount = Math.round(1_912 * s);
+  const base = mkdtempSync(path.join(tmpdir(), 'hashall-bench-dedupe-'));
+  const out: Record<string, number> = {};
+  try {
+    const tree = generate(path.join(base, 'orig', 'seeding'), files, dupFiles, groupCount, Math.round(2 * 1024 ** 3 * s));
+    process.stderr.write(`bench dedupe: ${files} files, ${dupFiles} duplicates in ${groupCount} groups, ${(tree.bytes / 1024 ** 3).toFixed(2)} GiB under ${tmpdir()}\n`);
+    out.files = files;
+    out.groups = groupCount;
+    out.bytes = tree.bytes;
+    const expected = tree.groups;
+    const check = (name: string, dir: string) => {
+      const got = linkGroups(path.join(dir, 'seeding'));
+      const ok = same(got.groups, expected);
+      out[`${name}Inodes`] = got.inodes;
+      out[`${name}SameLinks`] = ok ? 1 : 0;
+      if (!ok) process.stderr.write(`bench dedupe: ${name} reached ${got.groups.length} link groups / ${got.inodes} inodes, expected ${expected.length} groups\n`);
+    };
+    const peers: [string, string, string[]][] = [
+      ['jdupes', 'jdupes', ['-r', '-L', '-q']],
+      ['hardlink', 'hardlink', ['-q']],
+    ];
+    for (const [name, cmd, args] of peers) {
+      if (!have(cmd)) {
+        process.stderr.write(`bench dedupe: PEER MISSING — ${cmd} is not installed (apt-get install ${cmd === 'hardlink' ? 'util-linux' : cmd}); its ratio is left out\n`);
+        continue;
+      }
+      const dir = freshCopy(base, name);
+      const t0 = process.hrtime.bigint();
+      execFileSync(cmd, [...args, path.join(dir, 'seeding')], { stdio: ['ignore', 'ignore', 'inherit'] });
+      out[`${name}Ms`] = Math.round(ms(t0));
+      check(name, dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // hashall from an empty catalog: `apply --auto-approve` scans, plans and applies.
+    {
+      const dir = freshCopy(base, 'hashall-empty');
+      const cfg = writeConfig(dir);
+      const t0 = process.hrtime.bigint();
+      hashall(['apply', '--auto-approve', '--config', cfg]);
+      out.hashallEmptyCatalogMs = Math.round(ms(t0));
+      check('hashallEmptyCatalog', dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // hashall with a current catalog: scan and plan first (not timed), then `apply PLANFILE`.
+    {
+      const dir = freshCopy(base, 'hashall-current');
+      const cfg = writeConfig(dir);
+      const planFile = path.join(dir, 'plan.json');
+      hashall(['scan', '--config', cfg]);
+      hashall(['plan', '--config', cfg, '--out', planFile], [0, 2]);
+      const t0 = process.hrtime.bigint();
+      hashall(['apply', planFile, '--config', cfg]);
+      out.hashallApplyMs = Math.round(ms(t0));
+      out.hashallApplyMsPerGroup = Number((out.hashallApplyMs / groupCount).toFixed(3));
+      check('hashallApply', dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const peer of ['jdupes', 'hardlink']) {
+      if (out[`${peer}Ms`] === undefined) continue;
+      out[`applyVs${peer[0]!.toUpperCase()}${peer.slice(1)}`] = Number((out.hashallApplyMs! / out[`${peer}Ms`]!).toFixed(2));
+      out[`emptyCatalogVs${peer[0]!.toUpperCase()}${peer.slice(1)}`] = Number((out.hashallEmptyCatalogMs! / out[`${peer}Ms`]!).toFixed(2));
+    }
+    return out;
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(JSON.stringify(await run(), null, 2) + '\n');
+}

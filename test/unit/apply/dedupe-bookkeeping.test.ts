@@ -1,0 +1,76 @@
+// After a dedupe group apply records the links in the catalog from what it did (new inode, links of each path), without rescanning directories: the rows equal what a full rescan finds.
+import { afterEach, describe, expect, it } from 'vitest';
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import type { RecordTree } from '../../../src/apply/bookkeeping.js';
+import { scanRoots } from '../../../src/catalog/scanner.js';
+import type { PlanGroup } from '../../../src/plan/types.js';
+import { bytesFor, dedupeFile, fingerprint, hashTreeSync, makeApplyWorld, makePlan, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { testDeps } from '../../support/apply-deps.js';
+
+let w: ApplyWorld | null = null;
+afterEach(() => {
+  w?.cleanup();
+  w = null;
+});
+
+function group(id: string, keeper: string, dups: string[], sha: string, size: number): PlanGroup {
+  return {
+    id,
+    key: `dedupe:${sha}`,
+    action: 'dedupe',
+    title: path.basename(keeper),
+    payloadHash: null,
+    torrents: [],
+    from: null,
+    to: null,
+    reasons: ['test dedupe'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: size * dups.length,
+    steps: dups.map((d) => ({ kind: 'dedupe-link' as const, fs: 'stash', keeper: dedupeFile(keeper, sha), duplicate: dedupeFile(d, sha) })),
+    fingerprint: { files: [keeper, ...dups].map((p) => fingerprint(p)), torrents: [] },
+  };
+}
+
+/** Every catalog row under the stash, as a rescan would write it (hashes, inode, links, metadata). */
+function rows(w: ApplyWorld): unknown[] {
+  return w.catalog.db
+    .prepare(`SELECT path, ino, size, mtime_ns, nlink, quick_hash, sha256, status FROM files ORDER BY path`)
+    .all();
+}
+
+describe('dedupe bookkeeping', () => {
+  it('records the new inode and link counts of every linked path without a rescan; a full rescan then changes nothing', async () => {
+    w = makeApplyWorld();
+    const a = bytesFor('bk-a', 70_000);
+    const b = bytesFor('bk-b', 5_000);
+    const seeding = path.join(w.stash, 'seeding');
+    // Group 1: a keeper with two duplicates in two other folders (one beside an unrelated file); group 2: one pair.
+    writeTree(seeding, { 'm/a.bin': a, 'x/a copy.bin': a, 'y/a.bin': a, 'y/other.bin': bytesFor('other', 900), 'm/b.bin': b, 'z/b.bin': b });
+    const scan = () => scanRoots(w!.catalog, [{ path: seeding, kind: 'seeding' }], { drift: 'metadata', filesystems: w!.config.filesystems, now: () => Date.now() });
+    await scan();
+    const before = hashTreeSync(seeding);
+    const p = (r: string) => path.join(seeding, r);
+    const plan = makePlan(w, [group('g1', p('m/a.bin'), [p('x/a copy.bin'), p('y/a.bin')], sha256(a), a.length), group('g2', p('m/b.bin'), [p('z/b.bin')], sha256(b), b.length)]);
+    const rescanned: string[] = [];
+    const recordTree: RecordTree = async (catalog, root) => {
+      rescanned.push(root);
+      await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: w!.config.filesystems, now: () => Date.now() });
+    };
+    const serial = w.catalog.serial();
+    const res = await applyPlan(testDeps(w, { recordTree }), plan);
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    expect(lstatSync(p('y/a.bin')).ino).toBe(lstatSync(p('m/a.bin')).ino);
+    expect(lstatSync(p('m/a.bin')).nlink).toBe(3);
+    expect(hashTreeSync(seeding)).toEqual(before);
+    expect(rescanned).toEqual([]); // no directory was rescanned
+    expect(w.catalog.serial()).toBeGreaterThan(serial);
+    const recorded = rows(w);
+    const dup = recorded.find((r) => (r as { path: string }).path.endsWith('y/a.bin')) as { ino: number; nlink: number };
+    expect([dup.ino, dup.nlink]).toEqual([lstatSync(p('m/a.bin')).ino, 3]);
+    await scan();
+    expect(rows(w)).toEqual(recorded);
+  });
+});
