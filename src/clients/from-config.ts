@@ -1,6 +1,7 @@
-// The one construction point of the configured TorrentClient (qBittorrent, Transmission or rTorrent) from a client's settings.
+// The one construction point of the configured TorrentClient (qBittorrent, Transmission, rTorrent or Deluge) from a client's settings.
 import type { ClientConfig, HashallConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
+import { createDelugeClient } from './deluge/client.js';
 import { createQbittorrentClient } from './qbittorrent/client.js';
 import { createRtorrentClient } from './rtorrent/client.js';
 import { createTransmissionClient } from './transmission/client.js';
@@ -23,6 +24,9 @@ export function clientFromSettings(c: ClientConfig, opts: { now?: () => number }
       return createTransmissionClient(common);
     case 'rtorrent':
       return createRtorrentClient(common);
+    case 'deluge':
+      // deluge-web has one password and no user name.
+      return createDelugeClient(common);
   }
 }
 
@@ -36,7 +40,7 @@ export function clientFromConfig(config: Pick<HashallConfig, 'client' | 'configP
   const c = config.client;
   if (!c) {
     throw new ConfigError(`${config.configPath} has no \`client\` section, so there is no torrent client to talk to`, [], {
-      hint: 'add a `client:` section (type qbittorrent, transmission or rtorrent, url, credentials, pathMaps) to hashall.yaml',
+      hint: 'add a `client:` section (type qbittorrent, transmission, rtorrent or deluge, url, credentials, pathMaps) to hashall.yaml',
     });
   }
   return clientFromSettings(c, opts);

@@ -26,7 +26,7 @@ export interface PathMap {
   host: string;
 }
 
-export type ClientType = 'qbittorrent' | 'transmission' | 'rtorrent';
+export type ClientType = 'qbittorrent' | 'transmission' | 'rtorrent' | 'deluge';
 
 /** One client instance's settings (today the single `client:`; a later `clients:` map holds one per name). */
 export interface ClientConfig {

@@ -9,14 +9,17 @@ import { runApply } from '../../src/apply/run-apply.js';
 import { clientFromSettings } from '../../src/clients/from-config.js';
 import { applySummary } from '../../src/cli/apply-support.js';
 import { stopOnSignals } from '../../src/cli/stop-signals.js';
+import { makeSecret } from '../../src/config/normalize.js';
 import type { ClientType, HashallConfig } from '../../src/config/types.js';
 import type { Plan } from '../../src/plan/types.js';
 
 const [configFile, planFile, clientUrl, clientType] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configFile!, 'utf8')) as HashallConfig;
 const plan = JSON.parse(readFileSync(planFile!, 'utf8')) as Plan;
+// A client that needs a password (deluge-web) gets it from HASHALL_TEST_CLIENT_PASSWORD, as hashall.yaml would from ${VAR}.
+const password = process.env.HASHALL_TEST_CLIENT_PASSWORD ? makeSecret('${HASHALL_TEST_CLIENT_PASSWORD}', process.env) : null;
 const client = clientUrl
-  ? clientFromSettings({ type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password: null, pathMaps: [], timeoutMs: 10_000 })
+  ? clientFromSettings({ type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password, pathMaps: [], timeoutMs: 10_000 })
   : null;
 /** The real FsPort, killing this process with SIGKILL right after its `at`-th mutation (copy, link, unlink, rename, mkdir, fsync). */
 function killingFs(at: number): FsPort {

@@ -18,6 +18,8 @@ export interface ScenarioDaemon {
   type: ClientType;
   url: string;
   client: TorrentClient;
+  /** The client's password, for the apply child that builds its own client (deluge-web needs one). */
+  password?: string;
   /** Add `t` with its data already in `saveDir`, checked by the daemon, running or stopped. */
   add(t: MadeTorrent, saveDir: string, o: { running: boolean }): Promise<void>;
 }
@@ -164,7 +166,7 @@ export function applyScenario(name: string, daemon: () => ScenarioDaemon): void 
           writeFileSync(planFile, JSON.stringify(makePlan(w, [await makeGroup()])));
           const child: SpawnSyncReturns<string> = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile, d.url, d.type], {
             cwd: repo,
-            env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n), HASHALL_TEST_CRASH_LOG: '1' },
+            env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n), HASHALL_TEST_CRASH_LOG: '1', ...(d.password ? { HASHALL_TEST_CLIENT_PASSWORD: d.password } : {}) },
             encoding: 'utf8',
             timeout: 90_000,
           });

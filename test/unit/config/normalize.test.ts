@@ -112,11 +112,12 @@ safety:
     expect(r.warnings.map((w) => `${w.line}:${w.col} ${w.message}`)).toContain('7:13 password is written in clear text');
   });
 
-  it('client.type defaults to qbittorrent (configs written before other clients keep working); transmission and rtorrent are accepted', () => {
+  it('client.type defaults to qbittorrent (configs written before other clients keep working); transmission, rtorrent and deluge are accepted', () => {
     expect(checkText(minimal + 'client:\n  url: http://h:1\n').config?.client?.type).toBe('qbittorrent');
     expect(checkText(minimal + 'client:\n  type: transmission\n  url: http://h:9091/transmission/rpc\n').config?.client).toMatchObject({ type: 'transmission', url: 'http://h:9091/transmission/rpc' });
     expect(checkText(minimal + 'client:\n  type: rtorrent\n  url: scgi:///run/rtorrent/rpc.sock\n').config?.client).toMatchObject({ type: 'rtorrent', url: 'scgi:///run/rtorrent/rpc.sock' });
-    const bad = checkText(minimal + 'client:\n  type: deluge\n  url: http://h:1\n');
+    expect(checkText(minimal + 'client:\n  type: deluge\n  url: http://h:8112\n').config?.client).toMatchObject({ type: 'deluge', url: 'http://h:8112' });
+    const bad = checkText(minimal + 'client:\n  type: vuze\n  url: http://h:1\n');
     expect(bad.errors.map((e) => e.path)).toEqual(['client.type']);
   });
 

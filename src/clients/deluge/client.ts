@@ -1,0 +1,228 @@
+// TorrentClient for Deluge 2.x through deluge-web's JSON-RPC: core.get_torrents_status reads, pause/resume, force_recheck, repoint by move_storage onto files already there.
+import { ClientError, HashallError } from '../../errors.js';
+import { checkInfoHashes, pollTorrent } from '../poll.js';
+import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
+import { phaseOfDeluge, runningInDeluge } from './states.js';
+import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
+
+export interface DelugeClientOptions extends DelugeTransportOptions {
+  now?: () => number;
+}
+
+/** The status keys read per torrent. */
+export const DELUGE_FIELDS = [
+  'hash',
+  'name',
+  'save_path',
+  'state',
+  'progress',
+  'message',
+  'label',
+  'total_size',
+  'total_wanted',
+  'total_done',
+  'time_added',
+  'completed_time',
+  'seeding_time',
+  'tracker_host',
+  'move_completed',
+  'move_completed_path',
+  'is_auto_managed',
+] as const;
+
+const FILE_FIELDS = ['hash', 'files', 'file_progress', 'file_priorities'];
+
+type Obj = Record<string, unknown>;
+
+function num(o: Obj, k: string, what: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ClientError('protocol', `Deluge ${what}: field "${k}" is ${v === undefined ? 'missing' : `a ${typeof v}`}, expected a number`);
+  return v;
+}
+
+function str(o: Obj, k: string, what: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') throw new ClientError('protocol', `Deluge ${what}: field "${k}" is ${v === undefined ? 'missing' : `a ${typeof v}`}, expected a string`);
+  return v;
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir.replace(/\/+$/, '')}/${name}`;
+}
+
+/**
+ * Deluge 2.x keeps a torrent's data in place when move_storage finds it already at the target: Torrent.move_storage
+ * always passes libtorrent's dont_replace, which keeps every file that exists at the target, moves no byte of those
+ * and deletes no source file (test/unit/clients/deluge-move-storage.test.ts proves it on the real daemon). Deluge
+ * 1.3 passes always_replace_files (the target is overwritten and the source removed): a repoint there is refused.
+ */
+export const DELUGE_SAFE_MOVE_MAJOR = 2;
+
+/** One torrent status (as core.get_torrents_status sends it) → ClientTorrent. */
+export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
+  const what = `torrent ${hash}`;
+  const state = str(o, 'state', what);
+  const progress = Math.min(1, num(o, 'progress', what) / 100);
+  const message = typeof o.message === 'string' ? o.message : '';
+  const savePath = str(o, 'save_path', what);
+  const name = str(o, 'name', what);
+  const label = typeof o.label === 'string' ? o.label : '';
+  const wanted = num(o, 'total_wanted', what);
+  const epoch = (k: string) => (typeof o[k] === 'number' && (o[k] as number) > 0 ? Math.round(o[k] as number) : null);
+  const tracker = typeof o.tracker_host === 'string' && o.tracker_host !== '' ? o.tracker_host : null;
+  return {
+    hash: hash.toLowerCase(),
+    name,
+    savePath,
+    // Deluge names a torrent after its root folder (multi-file) or its file: the payload is save_path/name.
+    contentPath: joinPath(savePath, name),
+    // move_completed moves finished data to move_completed_path by itself: the override hashall clears.
+    downloadPath: o.move_completed === true && typeof o.move_completed_path === 'string' ? o.move_completed_path : '',
+    category: label,
+    tags: label ? [label] : [],
+    rawState: message && message !== 'OK' && state === 'Error' ? `Error: ${message.slice(0, 120)}` : state,
+    phase: phaseOfDeluge(state, progress, message),
+    running: runningInDeluge(state),
+    progress,
+    amountLeft: Math.max(0, wanted - num(o, 'total_done', what)),
+    size: num(o, 'total_size', what),
+    autoTmm: false,
+    addedOn: epoch('time_added'),
+    completionOn: epoch('completed_time'),
+    seedingTimeSec: typeof o.seeding_time === 'number' ? Math.round(o.seeding_time) : 0,
+    tracker,
+  };
+}
+
+export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
+  const transport = new DelugeTransport(opts);
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let versionCache: { v: ClientVersion; major: number } | null = null;
+
+  async function version(): Promise<ClientVersion> {
+    if (versionCache) return versionCache.v;
+    // daemon.get_version exists from 2.0; 1.3 only has daemon.info.
+    const got = await transport.call('daemon.get_version').catch((err: unknown) => (DelugeTransport.codeOf(err) === UNKNOWN_METHOD ? transport.call('daemon.info') : Promise.reject(err)));
+    if (typeof got !== 'string' || !/^\d+\.\d+/.test(got)) throw new ClientError('protocol', `Deluge reported an unreadable version: ${JSON.stringify(got).slice(0, 40)}`);
+    const lt = await transport.call('core.get_libtorrent_version').catch(() => '?');
+    const app = got.trim();
+    versionCache = { v: { app: `Deluge ${app}`, webApi: `libtorrent ${String(lt)}` }, major: Number(app.split('.')[0]) };
+    return versionCache.v;
+  }
+
+  async function status(ids: string[] | null, fields: readonly string[]): Promise<Record<string, Obj>> {
+    const out = await transport.call('core.get_torrents_status', [ids ? { id: ids } : {}, fields]);
+    if (typeof out !== 'object' || out === null || Array.isArray(out)) throw new ClientError('protocol', 'Deluge answered core.get_torrents_status without a torrent map');
+    return out as Record<string, Obj>;
+  }
+
+  async function listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]> {
+    if (filter?.hashes && filter.hashes.length === 0) return [];
+    const ids = filter?.hashes ? checkInfoHashes(filter.hashes) : null;
+    const got = await status(ids, DELUGE_FIELDS);
+    const list = Object.entries(got).map(([h, o]) => torrentFromDeluge(h, o));
+    if (!ids) return list;
+    const wanted = new Set(ids);
+    return list.filter((t) => wanted.has(t.hash));
+  }
+
+  /**
+   * core.get_torrent_status reads libtorrent afresh (update=True); core.get_torrents_status answers from a cache up to
+   * 1.5 s old, which hid the progress reset after a move and a whole quick recheck. Unknown hash: an empty map.
+   */
+  async function getTorrent(hash: string): Promise<ClientTorrent | null> {
+    const [h] = checkInfoHashes([hash]);
+    const out = await transport.call('core.get_torrent_status', [h, DELUGE_FIELDS]);
+    if (typeof out !== 'object' || out === null || Array.isArray(out)) throw new ClientError('protocol', 'Deluge answered core.get_torrent_status without a status map');
+    const o = out as Obj;
+    if (Object.keys(o).length === 0) return null;
+    return torrentFromDeluge(typeof o.hash === 'string' ? o.hash : (h as string), o);
+  }
+
+  async function filesOf(hash: string): Promise<{ files: Obj[]; progress: unknown[]; priorities: unknown[] }> {
+    const [h] = checkInfoHashes([hash]);
+    const got = (await status([h as string], FILE_FIELDS))[h as string];
+    if (!got) throw new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
+    if (!Array.isArray(got.files)) throw new ClientError('protocol', `Deluge sent no file list for ${h}`);
+    return { files: got.files as Obj[], progress: Array.isArray(got.file_progress) ? got.file_progress : [], priorities: Array.isArray(got.file_priorities) ? got.file_priorities : [] };
+  }
+
+  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
+    const { files, progress } = await filesOf(hash);
+    return files.map((f, i) => {
+      const p = progress[i];
+      // Deluge's paths are relative to the save path and include the root folder of a multi-file torrent.
+      return { name: str(f, 'path', 'file entry'), size: num(f, 'size', 'file entry'), progress: typeof p === 'number' ? p : 0, index: typeof f.index === 'number' ? f.index : i };
+    });
+  }
+
+  async function mutate(method: string, hashes: readonly string[], extra: unknown[] = []): Promise<void> {
+    if (hashes.length === 0) return;
+    const ids = checkInfoHashes(hashes);
+    // Deluge ignores (1.3) or raises on (2.x) unknown ids per call: say which torrent is missing instead.
+    const known = await status(ids, ['hash']);
+    const missing = ids.filter((h) => !(h in known));
+    if (missing.length > 0) throw new ClientError('http', `Deluge does not know torrent ${missing.join(', ')}`, { status: 404 });
+    await transport.call(method, [ids, ...extra]);
+  }
+
+  /** Refuse a repoint Deluge would turn into a data move: 1.x, or a torrent with skipped files (libtorrent moves its part file). */
+  async function mustRepointSafely(hashes: readonly string[]): Promise<void> {
+    await version();
+    const major = versionCache?.major ?? 0;
+    if (!(major >= DELUGE_SAFE_MOVE_MAJOR)) {
+      throw new HashallError(`${versionCache?.v.app ?? 'this Deluge'} cannot repoint without moving data: its move_storage replaces files at the target and deletes the source (only Deluge 2.x keeps existing files)`, {
+        hint: 'upgrade to Deluge 2.x, or keep hashall from repointing these torrents (placement rules)',
+      });
+    }
+    for (const h of checkInfoHashes(hashes)) {
+      const { priorities } = await filesOf(h);
+      if (priorities.some((p) => p === 0)) {
+        throw new HashallError(`Deluge torrent ${h} has skipped files: libtorrent keeps their pieces in a part file that move_storage would move`, { hint: 'download or drop the skipped files first; hashall repoints only torrents with every file wanted' });
+      }
+    }
+  }
+
+  return {
+    version,
+    listTorrents,
+    getTorrent,
+    listFiles,
+    pause: (hashes) => mutate('core.pause_torrent', hashes),
+    resume: (hashes) => mutate('core.resume_torrent', hashes),
+    async setLocation(hashes, location) {
+      if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
+      await mustRepointSafely(hashes);
+      // The caller has proven every file of the torrent at `location`: with dont_replace, libtorrent keeps them all,
+      // moves nothing, and only points the torrent there (progress 0 until a recheck).
+      await mutate('core.move_storage', hashes, [location]);
+    },
+    async recheck(hashes) {
+      // Deluge's force_recheck resumes the torrent to check it and pauses it again afterwards only if its cached status
+      // said paused; a stale cache (from an earlier check) left a paused torrent running. A fresh read first refreshes it.
+      for (const h of checkInfoHashes(hashes)) await getTorrent(h);
+      await mutate('core.force_recheck', hashes);
+    },
+    async setAutoManagement(_hashes, enable) {
+      if (enable) throw new HashallError('Deluge has no automatic torrent management to enable');
+    },
+    async setDownloadPath(hashes, path) {
+      // Deluge's per-torrent override is "move completed to": cleared by switching move_completed off.
+      for (const h of checkInfoHashes(hashes)) {
+        await mutate('core.set_torrent_options', [h], [path === '' ? { move_completed: false } : { move_completed: true, move_completed_path: path }]);
+      }
+    },
+    async addTags() {
+      throw new HashallError('Deluge has no tags (its label is read as the category)');
+    },
+    async removeTags() {
+      throw new HashallError('Deluge has no tags (its label is read as the category)');
+    },
+    // A check of a small torrent and a move onto existing files take a few hundred ms: poll quickly.
+    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Deluge', maxIntervalMs: 50 }, hash, predicate, w),
+    async close() {
+      // the deluge-web session expires by itself; the daemon connection belongs to deluge-web
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// The Deluge client against a real deluged + deluge-web 2.0.3 on loopback, plus its login, session and connection errors.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createDelugeClient } from '../../../src/clients/deluge/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import { ClientError } from '../../../src/errors.js';
+import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
+import { clientContract } from '../../support/client-contract.js';
+
+const sandboxes = delugeSandboxes();
+let sb: DelugeSandbox;
+let client: TorrentClient;
+beforeAll(async () => {
+  sb = await sandboxes.start();
+  client = createDelugeClient({ url: sb.url, password: () => sb.password, timeoutMs: 10_000 });
+}, 90_000);
+afterAll(() => sandboxes.stopAll());
+
+clientContract('Deluge', () => ({
+  client,
+  dir: sb.dir,
+  async add(t, saveDir, o) {
+    await sb.add(t, { dir: saveDir, running: o.running, label: o.label });
+  },
+}));
+
+describe('Deluge transport', () => {
+  test('the version names Deluge 2.0 and its libtorrent', async () => {
+    expect(await client.version()).toEqual({ app: 'Deluge 2.0.3', webApi: expect.stringMatching(/^libtorrent \d+\.\d+/) });
+  });
+
+  test('a wrong password is an auth error that never shows the password', async () => {
+    const wrong = createDelugeClient({ url: sb.url, password: () => 'not-the-password-123', timeoutMs: 5_000 });
+    const err = await wrong.listTorrents().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).kind).toBe('auth');
+    expect(JSON.stringify({ m: (err as Error).message, h: (err as ClientError).hint })).not.toContain('not-the-password-123');
+  });
+
+  test('an expired session (deleted by deluge-web) is logged in again, once, and the call goes through', async () => {
+    const c = createDelugeClient({ url: sb.url, password: () => sb.password, timeoutMs: 10_000 });
+    const n = (await c.listTorrents()).length;
+    // Delete every session deluge-web knows: the client's cookie is now stale (the sandbox logs in again by itself too).
+    await sb.call('auth.delete_session');
+    expect((await c.listTorrents()).length).toBe(n);
+  });
+
+  test('deluge-web that lost its daemon is connected again; a ?daemon= that is not in its host list is a clear error', async () => {
+    const c = createDelugeClient({ url: sb.url, password: () => sb.password, timeoutMs: 2_000 });
+    const n = (await c.listTorrents()).length;
+    await sb.call('web.disconnect');
+    // deluge-web leaves a core call of a disconnected session unanswered: after the timeout the client connects again.
+    expect((await c.listTorrents()).length).toBe(n);
+    const other = createDelugeClient({ url: `${sb.url}/?daemon=127.0.0.1:1`, password: () => sb.password, timeoutMs: 5_000 });
+    await sb.call('web.disconnect');
+    const err = await other.listTorrents().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as Error).message).toMatch(/host list has no daemon 127\.0\.0\.1:1/);
+  });
+
+  test('nothing listens: a network error naming the URL without credentials, after bounded retries', async () => {
+    const dead = createDelugeClient({ url: 'http://user:secret@127.0.0.1:9/?daemon=x', password: () => 'pw-secret-xyz', timeoutMs: 2_000, attempts: 2, backoffMs: 10 });
+    const err = await dead.listTorrents().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).kind).toBe('network');
+    expect((err as Error).message).toContain('127.0.0.1:9');
+    expect((err as Error).message).not.toMatch(/secret/);
+  });
+});
