@@ -25,7 +25,7 @@ import type { FsPort } from './fs-port.js';
 import { Journal, type RunStatus } from './journal.js';
 import { removeCreatedDirs } from './paths.js';
 import { sweepTempFiles } from './temp-sweep.js';
-import { recordedRemoval, trashRecords, TRASH_DIR, type TrashRecord } from './steps/retire.js';
+import { recordedRemoval, trashRecords, TRASH_DIR, type TrashRecord } from './trash-record.js';
 
 export interface PurgeDeps {
   catalog: CatalogDb;
@@ -35,6 +35,8 @@ export interface PurgeDeps {
   emit: Emit;
   /** The run (or recover command) doing the purge; its record, when it exists, gets a note per removal. */
   runId: string;
+  /** `hashall trash purge --older-than`: how long ago the run must have ended (ms) instead of safety.retire.observeHours. */
+  olderThanMs?: number;
 }
 
 export interface PurgeOutcome {
@@ -52,7 +54,7 @@ export interface PurgeOutcome {
 }
 
 /** Statuses whose trash may go after the window. `needs-attention` is deliberately absent: a person may need it. */
-const FINISHED: ReadonlySet<RunStatus> = new Set<RunStatus>(['succeeded', 'failed', 'rolled-back', 'partial', 'recovered']);
+export const FINISHED: ReadonlySet<RunStatus> = new Set<RunStatus>(['succeeded', 'failed', 'rolled-back', 'partial', 'recovered']);
 const NOTE_PATHS = 50;
 
 interface Inventory {
@@ -181,12 +183,14 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
     keep(`run ${owner.id} ${owner.status === 'needs-attention' ? 'needs attention' : `is ${owner.status}`}: its trash may be what a person must restore (see \`hashall runs show ${owner.id}\`); remove ${entry} by hand once resolved`);
     return;
   }
-  if (owner.ended_at === null || deps.now() - owner.ended_at <= observeHours * 3_600_000) {
-    const left = owner.ended_at === null ? 'its end time is unknown' : `it ended ${iso(owner.ended_at)}, within observeHours ${observeHours}`;
+  const windowMs = deps.olderThanMs ?? observeHours * 3_600_000;
+  const windowText = deps.olderThanMs === undefined ? `observeHours ${observeHours}` : `--older-than ${deps.olderThanMs / 3_600_000}h`;
+  if (owner.ended_at === null || deps.now() - owner.ended_at <= windowMs) {
+    const left = owner.ended_at === null ? 'its end time is unknown' : `it ended ${iso(owner.ended_at)}, within ${windowText}`;
     keep(`trash of run ${owner.id} stays: ${left}`);
     return;
   }
-  const why = `left by run ${owner.id} (${owner.status}, ended ${iso(owner.ended_at)}, more than observeHours ${observeHours} ago)`;
+  const why = `left by run ${owner.id} (${owner.status}, ended ${iso(owner.ended_at)}, more than ${windowText} ago)`;
 
   // Record first, then remove: each recorded entry by its recorded identity, then the levels retire created for it.
   const freedText = inv.freed === inv.bytes ? '' : ` (${inv.freed} bytes not hardlinked elsewhere)`;

@@ -19,7 +19,7 @@ import { realFsPort } from '../apply/fs-port.js';
 import { describeHolder, isStale, readLock } from '../apply/lock.js';
 import { filesystemGuard } from '../apply/on-filesystem.js';
 import { unresolvedRuns } from '../apply/run-store.js';
-import { TRASH_DIR } from '../apply/steps/retire.js';
+import { TRASH_DIR } from '../apply/trash-record.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'problem' | 'skipped';
 

@@ -31,6 +31,7 @@ export interface HeldDir extends Identity {
   /** How to name it in messages (the path it was opened by, with the anchors spelled out). */
   readonly label: string;
   readonly uid: number;
+  readonly gid: number;
   readonly mode: number;
   /** Anchored path of a child name (a Buffer when the name is not plain UTF-8). */
   at(name: string | Buffer): string | Buffer;
@@ -120,6 +121,7 @@ async function openHeld(p: string | Buffer, flags: number, label: string): Promi
       dev: Number(st.dev),
       ino: Number(st.ino),
       uid: Number(st.uid),
+      gid: Number(st.gid),
       mode: Number(st.mode),
       at: (name) => anchoredAt(anchor, name),
       close: () => fh.close(),
@@ -419,6 +421,57 @@ export function listTree(base: HeldDir, rel: string, opts: TreeOptions = {}): Pr
  */
 export function removeTree(base: HeldDir, rel: string, opts: RemoveOptions = {}): Promise<TreeResult> {
   return walk(base, rel, { ...opts, remove: true });
+}
+
+/**
+ * Rename child `name` of held `from` to child `toName` of held `to` (both anchored: a path swapped above either cannot
+ * redirect it). rename(2) never replaces a non-empty directory nor puts a directory over a file; callers check first
+ * that nothing is at the target (Node has no RENAME_NOREPLACE). Errors keep their errno code (EEXIST, ENOTEMPTY, …).
+ */
+export async function renameAt(from: HeldDir, name: string | Buffer, to: HeldDir, toName: string | Buffer): Promise<void> {
+  try {
+    await fsp.rename(from.at(name), to.at(toName));
+  } catch (err) {
+    wrapErr('rename', `${from.label}/${nameText(name)} to ${to.label}/${nameText(toName)}`, err);
+  }
+}
+
+/** Hardlink child `name` of held `from` as child `toName` of held `to`; fails with EEXIST when anything is there (never replaces). */
+export async function linkAt(from: HeldDir, name: string | Buffer, to: HeldDir, toName: string | Buffer): Promise<void> {
+  try {
+    await fsp.link(from.at(name), to.at(toName));
+  } catch (err) {
+    wrapErr('link', `${from.label}/${nameText(name)} to ${to.label}/${nameText(toName)}`, err);
+  }
+}
+
+/** Unlink child `name` of a held directory (the name itself, never what a symlink points to). */
+export async function unlinkAt(dir: HeldDir, name: string | Buffer): Promise<void> {
+  try {
+    await fsp.unlink(dir.at(name));
+  } catch (err) {
+    wrapErr('unlink', `${dir.label}/${nameText(name)}`, err);
+  }
+}
+
+/** Make child `name` of a held directory (fails with EEXIST when anything is there), private until given `owner`, then held. */
+export async function mkdirAt(dir: HeldDir, name: string | Buffer, owner: { uid: number; gid: number; mode: number }): Promise<HeldDir> {
+  try {
+    await fsp.mkdir(dir.at(name), { mode: 0o700 });
+  } catch (err) {
+    wrapErr('mkdir', `${dir.label}/${nameText(name)}`, err);
+  }
+  const made = await openChildDir(dir, name);
+  try {
+    await fsp.chown(made.path, owner.uid, owner.gid).catch((err: unknown) => {
+      if (errnoCode(err) !== 'EPERM') throw err;
+    });
+    await fsp.chmod(made.path, owner.mode & 0o7777);
+    return made;
+  } catch (err) {
+    await made.close();
+    wrapErr('chown', made.label, err);
+  }
 }
 
 /** Run `fn` with a held directory and close it afterwards, whatever happens. */

@@ -70,7 +70,7 @@ export function formatRunList(runs: RunSummary[]): string {
     (r) =>
       `${r.id}  ${r.status.padEnd(15)} ${when(r.startedAt)} → ${when(r.endedAt)}  ${p(r.user)}@${p(r.host)}  groups ${r.groups.done}/${r.groups.total} done` +
       `${r.groups.rolledBack ? `, ${r.groups.rolledBack} rolled back` : ''}${r.groups.failed ? `, ${r.groups.failed} failed` : ''}` +
-      `  copied ${formatBytes(r.bytesCopied)} freed ${formatBytes(r.bytesFreed)}  plan ${p(r.planFile ?? '-')}`,
+      `  copied ${formatBytes(r.bytesCopied)} freed ${formatBytes(r.bytesFreed)}  ${r.planFile === null && r.command.startsWith('hashall trash') ? p(r.command) : `plan ${p(r.planFile ?? '-')}`}`,
   );
   return lines.join('\n') + '\n';
 }

@@ -1,13 +1,13 @@
-// Step `retire`: staged removal of a superseded source — rename into the trash on its filesystem, re-prove the kept copy, delete.
+// Step `retire`: staged removal of a superseded source — rename into the trash on its filesystem, re-prove the kept copy, leave it there for the purge.
 // Must never: delete the last copy. The kept root must hash to the same payload hash (every file, full SHA-256), must
 // not be the same directory as the source, every torrent of the relocation must be complete and pointing elsewhere,
 // no other torrent may seed from the source, and the source itself must be exactly the payload (nothing extra).
 // The plan's gates are re-checked too: retire mode is not `never`, and observeHours have passed since the repoint.
 // Must never delete what it did not record: the trash directory is hashall's own (root-owned 0700, held open by fd,
 // see src/fs/no-follow-tree.ts); the (dev, ino) of what is renamed into it and of every file proven to be the payload
-// are journaled before the deletion, which never follows a symlink, never crosses a device and stops at anything else.
+// are journaled (src/apply/trash-record.ts) before anything may delete it; `trash purge` (src/apply/trash.ts) deletes it
+// after the window, never following a symlink, never crossing a device, stopping at anything else.
 import path from 'node:path';
-import type { Db } from '../../catalog/db.js';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
 import { payloadHash, type HashableFile } from '../../domain/payload-hash.js';
@@ -17,44 +17,14 @@ import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import { isUnder, removeCreatedDirs, trimSlash } from '../paths.js';
-import { getRun } from '../run-store.js';
+import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler } from './types.js';
-
-export const TRASH_DIR = '.hashall-trash';
-
-/** What a retire put into the trash, as journaled in its undo data (read back by the trash purge). */
-export interface TrashRecord {
-  /** `<fs path>/.hashall-trash/<run id>/<path of the source relative to the fs path>` (for people). */
-  trash: string;
-  /** The same, relative to the trash directory. */
-  trashRel?: string;
-  /** The trash directory it was renamed into. */
-  trashRootId?: Identity;
-  /** The renamed source root (a rename keeps the inode). */
-  trashId?: Identity;
-  /** Levels hashall created under the trash directory for it (relative, outermost first). */
-  trashDirs?: string[];
-  /** Inodes of every file proven to be the payload, recorded before the deletion began. */
-  inos?: number[];
-}
 
 interface RetireUndo extends UndoData, Partial<TrashRecord> {
   /** Absolute directories created (records written before the trash was held by fd). */
   dirs?: string[];
-  phase?: 'staging' | 'staged' | 'deleting' | 'deleted';
-}
-
-/** Every trash record of run `runId` (retire steps that got as far as naming their trash entry). */
-export function trashRecords(db: Db, runId: string): TrashRecord[] {
-  const run = getRun(db, runId);
-  if (!run) return [];
-  return run.groupRecords.flatMap((g) => g.steps.filter((s) => s.step.kind === 'retire' && typeof s.undo.trash === 'string').map((s) => s.undo as unknown as TrashRecord));
-}
-
-/** The removal rule for a recorded trash entry: its root is the recorded inode, and only recorded files go. */
-export function recordedRemoval(rec: Required<Pick<TrashRecord, 'trashId' | 'inos'>>) {
-  const inos = new Set(rec.inos);
-  return { expect: rec.trashId, allow: (e: { stat: { kind: string; ino: number; dev: number } }) => e.stat.kind === 'file' && e.stat.dev === rec.trashId.dev && inos.has(e.stat.ino) };
+  /** `kept`: proven and left in the trash for `trash purge` after the window (`deleting`/`deleted`: older hashall, which deleted at once). */
+  phase?: 'staging' | 'staged' | 'kept' | 'deleting' | 'deleted';
 }
 
 function sameId(a: Identity, b: Identity): boolean {
@@ -200,7 +170,7 @@ function gates(step: RetireStep, ctx: StepContext): void {
  * seeding root, and never a category folder (or a prefix of one — `cross-seed` of `cross-seed/{tracker}`): clients and
  * the *arr apps expect those. rmdir removes only an empty directory, so nothing anyone put there meanwhile goes.
  */
-async function removeEmptiedParents(step: RetireStep, ctx: StepContext): Promise<string[]> {
+async function removeEmptiedParents(step: RetireStep, ctx: StepContext, recordBefore: (d: RemovedDir) => void): Promise<string[]> {
   const seedRoot = longestRootOf(step.root, ctx.config.seeding[step.fs] ?? []);
   if (seedRoot === null) return [];
   const categories = Object.values(ctx.config.categories).map((c) => c.path.split('/').filter(Boolean));
@@ -212,6 +182,7 @@ async function removeEmptiedParents(step: RetireStep, ctx: StepContext): Promise
     if (!st || st.kind !== 'dir') break;
     const entries = await ctx.fs.readdir(dir);
     if (entries.length > 0) break;
+    recordBefore({ path: dir, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 });
     try {
       await ctx.fs.rmdir(dir);
     } catch {
@@ -264,6 +235,8 @@ export const retireStep: StepHandler<RetireStep> = {
       undo.trashRootId = { dev: root.dev, ino: root.ino };
       undo.trashId = { dev: src.dev, ino: src.ino };
       undo.trashDirs = await missingUnder(ctx.fs, root, path.posix.dirname(trashRel));
+      undo.fs = step.fs;
+      undo.origin = step.root;
       undo.phase = 'staging';
       ctx.saveUndo(undo);
       await ctx.fs.mkdirUnder(root, path.posix.dirname(trashRel));
@@ -285,19 +258,28 @@ export const retireStep: StepHandler<RetireStep> = {
         ctx.saveUndo(undo);
         throw err;
       }
+      // Proven: it stays staged (restorable with `hashall trash restore`) until `trash purge` — by apply, recover or
+      // by hand — removes exactly these inodes once the run has ended more than observeHours ago.
       undo.inos = [...new Set(files.map((f) => f.ino))];
-      undo.phase = 'deleting';
-      ctx.saveUndo(undo);
-      await ctx.fs.rmTree(root, trashRel, recordedRemoval({ trashId: undo.trashId, inos: undo.inos }));
-      await removeCreatedDirs(ctx.fs, undo.trashDirs.map((d) => `${root.path}/${d}`));
-      undo.phase = 'deleted';
+      undo.files = files.length;
+      undo.bytes = step.bytes;
+      undo.reason = [`superseded by the verified copy at ${step.keptRoot} (filesystem ${step.keptFs})`, ...ctx.group.reasons].join('; ');
+      undo.phase = 'kept';
       ctx.saveUndo(undo);
     } finally {
       await root.close();
     }
-    const emptied = await removeEmptiedParents(step, ctx);
+    // A tidy-up: its failure never undoes the verified retire.
+    const emptied = await removeEmptiedParents(step, ctx, (removed) => {
+      undo.removedParents = [...(undo.removedParents ?? []), removed];
+      ctx.saveUndo(undo);
+    }).catch((err: unknown) => {
+      ctx.note(`the folders above ${step.root} were not tidied: ${(err as Error).message}`);
+      return [];
+    });
     if (emptied.length > 0) ctx.note(`removed the folder(s) the retire of ${step.root} left empty: ${emptied.join(', ')}`);
-    return { status: 'done', bytesFreed: step.bytes, result: { bytesFreed: step.bytes } };
+    ctx.note(`${step.root} is staged at ${trash} until \`hashall trash purge\` (run by apply and recover) removes it after safety.retire.observeHours; \`hashall trash restore ${ctx.runId}\` puts it back`);
+    return { status: 'done', bytesFreed: step.bytes, result: { bytesFreed: step.bytes, staged: trash } };
   },
 
   async verify(step, ctx) {

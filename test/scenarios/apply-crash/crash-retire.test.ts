@@ -1,11 +1,13 @@
-// kill -9 of apply at every journal boundary of a retire group, then recover: the kept copy is intact, the source is back or gone, and nothing is left in the trash.
+// kill -9 of apply at every journal boundary of a retire group, then recover: the kept copy is intact, the source is whole either back in place or staged in the trash, and the purge leaves nothing.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPlan } from '../../../src/apply/executor.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { purgeTrash } from '../../../src/apply/trash.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
@@ -37,8 +39,33 @@ function trashLeft(w: ApplyWorld): string[] {
   return existsSync(root) ? readdirSync(root) : [];
 }
 
+/** The source staged in the trash by each run (run id → every file's SHA-256). */
+function staged(w: ApplyWorld): Record<string, Record<string, string>> {
+  return Object.fromEntries(
+    trashLeft(w)
+      .map((run) => [run, path.join(w.stash, '.hashall-trash', run, 'seeding', 'movies', 'K')] as const)
+      .filter(([, p]) => existsSync(p))
+      .map(([run, p]) => [run, hashTreeSync(p)]),
+  );
+}
+
+/** The source is whole in exactly one place: back at `src`, or staged in the trash. */
+function wholeOnce(w: ApplyWorld, src: string, before: Record<string, string>): void {
+  const inTrash = Object.values(staged(w));
+  if (existsSync(src)) {
+    expect(hashTreeSync(src)).toEqual(before);
+    expect(inTrash).toEqual([]);
+  } else expect(inTrash).toEqual([before]);
+}
+
+/** The purge after the window (observeHours 0 in this world) removes the staged source and leaves an empty trash. */
+async function purgeLater(w: ApplyWorld): Promise<void> {
+  await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+  expect(trashLeft(w)).toEqual([]);
+}
+
 describe('kill -9 at every boundary of a retire', () => {
-  it('each crash is rolled back or finished by recovery; the kept copy is never touched and the trash ends empty', async () => {
+  it('each crash is rolled back or finished by recovery; the kept copy is never touched, the source is whole once, and the purge empties the trash', async () => {
     let finishedNormally = false;
     let crashes = 0;
     for (let n = 1; n <= 30 && !finishedNormally; n++) {
@@ -67,22 +94,25 @@ describe('kill -9 at every boundary of a retire', () => {
           finishedNormally = true;
           expect(existsSync(src)).toBe(false);
           expect(hashTreeSync(dst)).toEqual(before);
-          expect(trashLeft(w)).toEqual([]);
+          wholeOnce(w, src, before);
+          await purgeLater(w);
           continue;
         }
         crashes++;
         const common = { config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
-        const rec = await runRecover({ ...common, command: 'test recover' });
+        // Recover with a window still open, so its purge keeps what the crashed run staged and the test can see it whole.
+        const windowOpen = { ...w.config, safety: { ...w.config.safety, retire: { mode: 'staged' as const, observeHours: 1 } } };
+        const rec = await runRecover({ ...common, config: windowOpen, command: 'test recover' });
         expect(rec.map((r) => r.status), `crash at ${n}: ${JSON.stringify(rec)}`).toEqual(rec.length ? ['recovered'] : []);
         expect(hashTreeSync(dst)).toEqual(before); // the kept copy is never touched
-        if (existsSync(src)) expect(hashTreeSync(src)).toEqual(before); // rolled back whole, or finished: never half a tree
-        expect(trashLeft(w)).toEqual([]);
+        wholeOnce(w, src, before); // rolled back whole, or finished (staged whole): never half a tree
         if (existsSync(src)) {
           const out = await runApply({ ...common, plan: makePlan(w, [retireGroup(src, dst, hash, relId)]), planFile: null, planHash: null, command: 'test rerun' });
           expect(out.result.status).toBe('succeeded');
           expect(existsSync(src)).toBe(false);
-          expect(trashLeft(w)).toEqual([]);
+          wholeOnce(w, src, before);
         }
+        await purgeLater(w);
         expect(hashTreeSync(dst)).toEqual(before);
       } finally {
         w.cleanup();

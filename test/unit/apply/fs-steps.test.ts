@@ -5,6 +5,7 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
+import { purgeTrash } from '../../../src/apply/trash.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { bytesFor, dedupeFile, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { testDeps } from '../../support/apply-deps.js';
@@ -278,7 +279,7 @@ function retireGroup(w: ApplyWorld, source: string, kept: string, relocationId: 
 }
 
 describe('retire', () => {
-  it('moves a verified move to the trash and deletes it; the relocation is marked retired', async () => {
+  it('stages a verified move in the trash (same inodes, every byte) until the purge deletes it after the window; the relocation is marked retired', async () => {
     const { src, dst, before } = movieWorld();
     const moved = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
     expect(moved.status).toBe('succeeded');
@@ -287,13 +288,20 @@ describe('retire', () => {
     expect(res.status).toBe('succeeded');
     expect(existsSync(src)).toBe(false);
     expect(hashTreeSync(dst)).toEqual(before);
-    // The levels it created in the trash are gone; the trash directory itself stays, empty, root-owned and private.
+    // Staged whole in the trash, the same inodes, until the purge after the window.
+    const staged = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'Movie.A');
+    expect(hashTreeSync(staged)).toEqual(before);
+    expect(lstatSync(path.join(w.stash, '.hashall-trash'))).toMatchObject({ uid: 0, mode: 0o40700 });
+    // Its journal recorded what it renamed into the trash and every file it proved, before anything may delete it.
+    const undo = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps[0]!.undo;
+    expect(undo).toMatchObject({ phase: 'kept', fs: 'stash', origin: src, trashRel: `${res.runId}/seeding/movies/Movie.A`, trashId: { ino: expect.any(Number) as number }, inos: expect.any(Array) as number[] });
+    expect((undo.inos as number[]).length).toBe(Object.keys(before).length);
+    expect(undo.inos).toEqual(expect.arrayContaining(Object.keys(before).map((r) => lstatSync(path.join(staged, r)).ino)));
+    // The purge after the window removes it; the levels it created in the trash go, the trash directory stays private.
+    const purged = await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+    expect(purged.map((o) => o.action)).toEqual(['removed']);
     expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
     expect(lstatSync(path.join(w.stash, '.hashall-trash'))).toMatchObject({ uid: 0, mode: 0o40700 });
-    // Its journal recorded what it renamed into the trash and every file it proved, before deleting.
-    const undo = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps[0]!.undo;
-    expect(undo).toMatchObject({ phase: 'deleted', trashRel: `${res.runId}/seeding/movies/Movie.A`, trashId: { ino: expect.any(Number) as number }, inos: expect.any(Array) as number[] });
-    expect((undo.inos as number[]).length).toBe(Object.keys(before).length);
     expect((w.catalog.db.prepare(`SELECT retired_at FROM relocations WHERE id = ?`).get(relId) as { retired_at: number | null }).retired_at).not.toBeNull();
     expect(res.bytesFreed).toBe((3 << 20) + 1000);
   });

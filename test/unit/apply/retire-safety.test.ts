@@ -6,7 +6,7 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { getRun } from '../../../src/apply/run-store.js';
-import { recordedRemoval } from '../../../src/apply/steps/retire.js';
+import { recordedRemoval } from '../../../src/apply/trash-record.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import { removeTree } from '../../../src/fs/no-follow-tree.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
@@ -174,7 +174,7 @@ describe('retire: its trash and its deletion against a local user (real non-root
     expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
   });
 
-  it('a user process with its working directory inside the source swaps a subdirectory for a symlink while retire deletes it: the victim outside is untouched', async () => {
+  it('a user process with its working directory inside the source swaps a subdirectory for a symlink while the purge deletes the staged source: the victim outside is untouched', async () => {
     const { src, dst, relId, hash } = await moved();
     const kept = hashTreeSync(dst);
     const victim = path.join(w.stash, 'library', 'Victim');
@@ -188,6 +188,9 @@ describe('retire: its trash and its deletion against a local user (real non-root
       helper.stdout.on('data', (d: Buffer) => (d.toString().includes('done') ? resolve() : undefined));
       helper.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`helper exited ${code}`))));
     });
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('succeeded');
+    expect(existsSync(src)).toBe(false);
     const real = realFsPort();
     let swaps = 0;
     const fs: FsPort = {
@@ -204,43 +207,33 @@ describe('retire: its trash and its deletion against a local user (real non-root
           },
         }),
     };
-    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    const out = await purgeTrash({ catalog: w.catalog, config: w.config, fs, now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
     expect(swaps).toBeGreaterThan(0);
     expect(hashTreeSync(victim)).toEqual(victimBefore);
     expect(hashTreeSync(dst)).toEqual(kept);
-    expect(res.groups[0]!.error).toMatch(/symbolic link; hashall never follows it/);
-    // The deletion of what was recorded was finished on undo (the kept copy had been proven); the link itself is gone, its target is not.
-    expect(existsSync(src)).toBe(false);
-    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
+    expect(out.map((o) => o.action)).toEqual(['failed']);
+    expect(out[0]!.reason).toMatch(/symbolic link; hashall never follows it/);
   });
 
-  it('deletion stopped half way (the run needs attention): its trash stays, and the recorded removal rule keeps a file planted in the staged tree meanwhile', async () => {
+  it('a file planted in the staged source meanwhile (a process kept its working directory there): the purge removes only what was recorded and keeps the stranger', async () => {
     const { src, dst, relId, hash } = await moved();
     const kept = hashTreeSync(dst);
-    const runId = 'r-killed';
-    // The deletion fails right after the journal says `deleting`, with something planted in the staged tree.
-    const fs: FsPort = {
-      ...realFsPort(),
-      rmTree: () => {
-        writeTree(path.join(w.stash, '.hashall-trash', runId, 'seeding', 'movies', 'R', 'sub'), { 'planted.bin': bytesFor('planted', 10) });
-        throw Object.assign(new Error('killed'), { code: 'EKILLED' });
-      },
-    };
-    const res = await applyPlan(testDeps(w, { fs, runId }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
-    expect(res.status).toBe('needs-attention'); // undo could not finish the deletion with that port either
-    await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 1000 * 3_600_000, emit: () => undefined, runId: 'later' });
-    const undo = getRun(w.catalog.db, runId)!.groupRecords[0]!.steps[0]!.undo;
-    const staged = path.join(w.stash, '.hashall-trash', runId, 'seeding', 'movies', 'R');
-    expect(undo).toMatchObject({ phase: 'deleting' });
-    expect(existsSync(path.join(staged, 'a.bin'))).toBe(true); // a run needing attention keeps its trash
-    // Removing by the record (as undo and the purge do) stops at the stranger and keeps it.
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('succeeded');
+    const undo = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps[0]!.undo;
+    const staged = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R');
+    expect(undo).toMatchObject({ phase: 'kept' });
+    writeTree(path.join(staged, 'sub'), { 'planted.bin': bytesFor('planted', 10) });
+    // Removing by the record (as the purge does) stops at the stranger and keeps it.
     const root = (await realFsPort().holdPrivateDir(w.stash, '.hashall-trash', { create: false }))!;
     try {
       await expect(removeTree(root, undo.trashRel as string, recordedRemoval(undo as never))).rejects.toThrow(/planted\.bin .* is not among what hashall recorded/);
     } finally {
       await root.close();
     }
-    expect(existsSync(path.join(staged, 'sub', 'planted.bin'))).toBe(true);
+    const out = await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+    expect(out.map((o) => o.action)).toEqual(['failed']);
+    expect(readFileSync(path.join(staged, 'sub', 'planted.bin'))).toEqual(bytesFor('planted', 10));
     expect(hashTreeSync(dst)).toEqual(kept);
   });
 });

@@ -10,7 +10,7 @@ import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { Journal, type RunStatus } from '../../../src/apply/journal.js';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
-import type { TrashRecord } from '../../../src/apply/steps/retire.js';
+import type { TrashRecord } from '../../../src/apply/trash-record.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import type { TreeHooks } from '../../../src/fs/no-follow-tree.js';
 import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, writeTree, type ApplyWorld } from '../../support/apply-world.js';

@@ -1,0 +1,93 @@
+// The one format of what hashall puts into `<filesystem>/.hashall-trash/<run id>/…` (journaled as a step's undo data), and reading it back for list, restore and purge.
+// Any step that stages something into the trash (retire of a superseded payload source; retire of an orphan tree)
+// journals a TrashRecord in its undo data — `trash` set, the identities recorded before it acts — and nothing else is
+// needed for `hashall trash`, `trash restore` and `trash purge` to handle it the same way. Fields are optional because
+// older hashall versions recorded fewer; readers fall back (origin from the layout, owner from the nearest parent).
+import path from 'node:path';
+import type { Db } from '../catalog/db.js';
+import type { Identity } from '../fs/no-follow-tree.js';
+import { getRun, type RunDetail } from './run-store.js';
+
+export const TRASH_DIR = '.hashall-trash';
+
+/** Owner, group and mode of a directory level hashall removed (so a restore can make it again as it was). */
+export interface RemovedDir {
+  /** Absolute path of the level. */
+  path: string;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+/** What a step put into the trash, as journaled in its undo data. */
+export interface TrashRecord {
+  /** `<fs path>/.hashall-trash/<run id>/<path of the original relative to the fs path>` (for people). */
+  trash: string;
+  /** The same, relative to the trash directory. */
+  trashRel?: string;
+  /** The trash directory it was renamed into. */
+  trashRootId?: Identity;
+  /** The renamed original (a rename keeps the inode): a directory tree or one file. */
+  trashId?: Identity;
+  /** Levels hashall created under the trash directory for it (relative, outermost first). */
+  trashDirs?: string[];
+  /** Inodes of every file proven to be what was staged, recorded before anything may delete it. */
+  inos?: number[];
+  /** Configured filesystem name and the absolute path it was renamed from (where `trash restore` puts it back). */
+  fs?: string;
+  origin?: string;
+  /** Files and bytes staged (regular files, each path counted). */
+  files?: number;
+  bytes?: number;
+  /** Why it was staged, in words (the plan's reasons). */
+  reason?: string;
+  /** Folders above the original that were left empty and removed afterwards (outermost first): a restore re-makes them. */
+  removedParents?: RemovedDir[];
+}
+
+/** One record with the run and step that journaled it. */
+export interface TrashEntry {
+  runId: string;
+  run: RunDetail;
+  stepKind: string;
+  /** The step's journaled phase (`staging`, `staged`, `kept`, `deleting`, `deleted`). */
+  phase: string | null;
+  reasons: string[];
+  record: TrashRecord;
+}
+
+/** Every trash record of run `runId` (steps that got as far as naming their trash entry), whatever step kind wrote it. */
+export function trashEntries(db: Db, runId: string): TrashEntry[] {
+  const run = getRun(db, runId);
+  if (!run) return [];
+  return run.groupRecords.flatMap((g) =>
+    g.steps
+      .filter((s) => typeof s.undo.trash === 'string')
+      .map((s) => ({
+        runId,
+        run,
+        stepKind: s.kind,
+        phase: typeof s.undo.phase === 'string' ? s.undo.phase : null,
+        reasons: g.reasons,
+        record: s.undo as unknown as TrashRecord,
+      })),
+  );
+}
+
+export function trashRecords(db: Db, runId: string): TrashRecord[] {
+  return trashEntries(db, runId).map((e) => e.record);
+}
+
+/** The path the record's original lived at: recorded, or (older records) the trash layout `<run id>/<path under the fs>`. */
+export function originOf(rec: TrashRecord, fsPath: string): string | null {
+  if (rec.origin) return rec.origin;
+  if (!rec.trashRel) return null;
+  const parts = rec.trashRel.split('/');
+  return parts.length > 1 ? path.join(fsPath, ...parts.slice(1)) : null;
+}
+
+/** The removal rule for a recorded trash entry: its root is the recorded inode, and only recorded files go. */
+export function recordedRemoval(rec: Required<Pick<TrashRecord, 'trashId' | 'inos'>>) {
+  const inos = new Set(rec.inos);
+  return { expect: rec.trashId, allow: (e: { stat: { kind: string; ino: number; dev: number } }) => e.stat.kind === 'file' && e.stat.dev === rec.trashId.dev && inos.has(e.stat.ino) };
+}

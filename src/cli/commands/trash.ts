@@ -1,0 +1,115 @@
+// CLI command `hashall trash [--json]`, `trash restore <RUN|PATH>` and `trash purge [--older-than D]`: the staged trash of retires, listed, put back, or removed.
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
+import { setExitCode } from '../exit.js';
+import { makeRecordTree } from '../apply-support.js';
+import { openCatalog } from '../../catalog/db.js';
+import { parseDuration } from '../../config/units.js';
+import { ExitCode, HashallError } from '../../errors.js';
+import { realFsPort } from '../../apply/fs-port.js';
+import { listTrash } from '../../apply/trash-list.js';
+import { restoreFromTrash } from '../../apply/trash-restore.js';
+import { runTrashCommand } from '../../apply/trash-run.js';
+import { purgeTrash } from '../../apply/trash.js';
+import { formatBytes } from '../../render/format-bytes.js';
+import { printable } from '../../render/escape.js';
+
+interface TrashOptions extends ConfigOptionValues {
+  json?: boolean;
+}
+
+/** What a restore does not do, said after every restore (and in README). */
+export const RESTORE_NOTE =
+  'a restore puts files back only: no torrent client is repointed (torrents that were moved keep seeding from where hashall put them), and the catalog learns of the files at the refresh below or the next `hashall scan`';
+
+export function register(program: Command, ctx: CliContext): void {
+  const trash = program.command('trash').description('what retires staged in .hashall-trash: run, original path, size, when it is purged, why').option('--json', 'one JSON document on stdout');
+  addConfigOption(trash);
+  trash.action(async (opts: TrashOptions) => {
+    const { config } = loadConfigForCommand(opts, ctx);
+    const catalog = openCatalog(config.catalog, { readonly: true });
+    try {
+      const items = await listTrash({ catalog, config, fs: realFsPort() });
+      if (opts.json) {
+        ctx.stdout.write(JSON.stringify({ items }, null, 2) + '\n');
+        return;
+      }
+      for (const i of items) {
+        const size = i.bytes === null ? '' : ` ${formatBytes(i.bytes)}${i.files === null ? '' : ` in ${i.files} file(s)`}`;
+        ctx.stdout.write(`${i.state === 'staged' ? '' : `${i.state.toUpperCase()} `}${printable(i.trash)}${size}\n`);
+        if (i.runId) ctx.stdout.write(`  run ${i.runId} (${i.runStatus}); from ${printable(i.origin ?? '?')}\n`);
+        ctx.stdout.write(`  purged ${i.purge}\n  why: ${printable(i.reason)}\n`);
+      }
+      const bytes = items.reduce((n, i) => n + (i.bytes ?? 0), 0);
+      ctx.stdout.write(`${items.length} trash entr${items.length === 1 ? 'y' : 'ies'}, ${formatBytes(bytes)} staged\n`);
+    } finally {
+      catalog.close();
+    }
+  });
+
+  const restore = trash
+    .command('restore')
+    .description('put what a run staged back exactly where it was (same inodes), refusing to overwrite anything')
+    .argument('<run-or-path>', 'a run id (everything it staged), the original path, or the path inside .hashall-trash')
+    .option('--json', 'one JSON document on stdout');
+  addConfigOption(restore);
+  restore.action(async (target: string, opts: TrashOptions, command: Command) => {
+    const merged = { ...trash.opts<TrashOptions>(), ...opts };
+    const { config } = loadConfigForCommand(merged, ctx);
+    const recordTree = makeRecordTree(config, ctx);
+    const { runId, result } = await runTrashCommand({ config, command: `hashall trash restore ${target}`, now: ctx.now }, async ({ catalog, runId }) => {
+      const out = await restoreFromTrash({ catalog, config, fs: realFsPort(), now: ctx.now, runId }, path.isAbsolute(target) ? target : target.includes('/') ? path.resolve(ctx.cwd, target) : target);
+      const refreshed: string[] = [];
+      for (const o of out.filter((x) => x.action === 'restored')) {
+        const fsName = Object.entries(config.filesystems).find(([, f]) => o.origin.startsWith(`${f.path}/`))?.[0];
+        if (!fsName) continue;
+        try {
+          await recordTree(catalog, path.dirname(o.origin), fsName);
+          refreshed.push(o.origin);
+        } catch (err) {
+          ctx.stderr.write(`warning: the catalog was not refreshed under ${printable(path.dirname(o.origin))}: ${printable((err as Error).message)}; run \`hashall scan\`\n`);
+        }
+      }
+      const bad = out.filter((o) => o.action === 'refused' || o.action === 'missing');
+      return { result: out, status: bad.length ? (bad.length === out.length ? 'failed' : 'partial') : 'succeeded', error: bad.length ? bad.map((o) => o.reason).join('; ') : null };
+    });
+    if (merged.json) ctx.stdout.write(JSON.stringify({ runId, restored: result, note: RESTORE_NOTE }, null, 2) + '\n');
+    else {
+      for (const o of result) ctx.stdout.write(`${o.action.toUpperCase()} ${printable(o.trash)} → ${printable(o.origin)}: ${printable(o.reason)}\n`);
+      ctx.stdout.write(`run ${runId}: ${RESTORE_NOTE}\n`);
+    }
+    setExitCode(command, result.every((o) => o.action === 'restored' || o.action === 'already-restored') ? ExitCode.Ok : ExitCode.Error);
+  });
+
+  const purge = trash
+    .command('purge')
+    .description('remove staged trash whose run ended more than safety.retire.observeHours (or --older-than) ago; only what hashall recorded')
+    .option('--older-than <duration>', 'instead of observeHours: how long ago the run that staged it must have ended (e.g. 7d, 12h)')
+    .option('--json', 'one JSON document on stdout');
+  addConfigOption(purge);
+  purge.action(async (opts: TrashOptions & { olderThan?: string }, command: Command) => {
+    const merged = { ...trash.opts<TrashOptions>(), ...opts };
+    const { config } = loadConfigForCommand(merged, ctx);
+    let olderThanMs: number | undefined;
+    if (opts.olderThan !== undefined) {
+      const ms = parseDuration(opts.olderThan, 'h');
+      if (ms === null) throw new HashallError(`--older-than ${JSON.stringify(opts.olderThan)} is not a duration`, { hint: 'write it like 72h, 7d or 1d12h (a plain number is hours)' });
+      olderThanMs = ms;
+    }
+    const { runId, result } = await runTrashCommand({ config, command: `hashall trash purge${opts.olderThan === undefined ? '' : ` --older-than ${opts.olderThan}`}`, now: ctx.now }, async ({ catalog, runId }) => {
+      const out = await purgeTrash({ catalog, config, fs: realFsPort(), now: ctx.now, emit: () => undefined, runId, olderThanMs });
+      const failed = out.filter((o) => o.action === 'failed');
+      const freed = out.filter((o) => o.action === 'removed').reduce((n, o) => n + o.bytes, 0);
+      return { result: out, status: failed.length ? 'partial' : 'succeeded', error: failed.length ? failed.map((o) => o.reason).join('; ') : null, bytesFreed: freed };
+    });
+    if (merged.json) ctx.stdout.write(JSON.stringify({ runId, trash: result }, null, 2) + '\n');
+    else {
+      for (const o of result) ctx.stdout.write(`${o.action.toUpperCase()} ${printable(o.path)} (${o.files} file(s), ${formatBytes(o.bytes)}): ${printable(o.reason)}\n`);
+      const removed = result.filter((o) => o.action === 'removed');
+      ctx.stdout.write(`run ${runId}: ${removed.length} removed (${formatBytes(removed.reduce((n, o) => n + o.bytes, 0))}), ${result.length - removed.length} kept\n`);
+    }
+    setExitCode(command, result.some((o) => o.action === 'failed') ? ExitCode.Error : ExitCode.Ok);
+  });
+}

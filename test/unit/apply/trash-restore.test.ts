@@ -1,0 +1,308 @@
+// trash restore and purge --older-than on real tmpfs: a retired source comes back with the same inodes and bytes; anything in the way refuses and loses nothing; a swapped parent or trash never redirects it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import { Journal } from '../../../src/apply/journal.js';
+import { getRun, listRuns } from '../../../src/apply/run-store.js';
+import { listTrash } from '../../../src/apply/trash-list.js';
+import type { TrashRecord } from '../../../src/apply/trash-record.js';
+import { restoreFromTrash, type RestoreDeps } from '../../../src/apply/trash-restore.js';
+import { runTrashCommand } from '../../../src/apply/trash-run.js';
+import { purgeTrash } from '../../../src/apply/trash.js';
+import { loadConfig } from '../../../src/config/load.js';
+import type { PlanGroup } from '../../../src/plan/types.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
+import { runCli } from '../../support/cli.js';
+
+const HOUR = 3_600_000;
+let w: ApplyWorld;
+afterEach(() => w?.cleanup());
+
+function retireGroup(src: string, dst: string, hash: string, relId: number, bytes: number): PlanGroup {
+  return {
+    id: 'r1',
+    key: 'retire-1',
+    action: 'retire',
+    title: path.basename(src),
+    payloadHash: hash,
+    torrents: [],
+    from: { fs: 'stash', path: src },
+    to: null,
+    reasons: ['test: superseded by the pool copy'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: bytes,
+    steps: [{ kind: 'retire', fs: 'stash', root: src, payloadHash: hash, keptRoot: dst, keptFs: 'pool', relocationId: relId, bytes }],
+    fingerprint: { files: [], torrents: [] },
+  };
+}
+
+/** Every file's inode under `dir` (relpath → ino). */
+function inodes(dir: string): Record<string, number> {
+  return Object.fromEntries(Object.keys(hashTreeSync(dir)).map((r) => [r, lstatSync(path.join(dir, r)).ino]));
+}
+
+/**
+ * A payload moved to the pool and its stash source retired into the trash (a real apply of both). With `neighbour`,
+ * another torrent's folder stays beside it, so its parent folder is not emptied (and not removed) by the retire.
+ */
+async function retired(opts: { neighbour?: boolean } = {}) {
+  w = makeApplyWorld();
+  const src = path.join(w.stash, 'seeding', 'movies', 'R');
+  writeTree(src, { 'a.bin': bytesFor('ra', 40_000), 'sub/b.bin': bytesFor('rb', 3000), 'sub/deep/c.bin': bytesFor('rc', 10) });
+  if (opts.neighbour) writeTree(path.join(w.stash, 'seeding', 'movies', 'Other'), { 'o.bin': bytesFor('other', 500) });
+  const movies = path.join(w.stash, 'seeding', 'movies');
+  chownSync(movies, 65534, 65534);
+  chmodSync(movies, 0o751);
+  const before = hashTreeSync(src);
+  const inos = inodes(src);
+  const srcIno = lstatSync(src).ino;
+  const dst = path.join(w.pool, 'seeding', 'movies', 'R');
+  const hash = payloadHashOf(src);
+  expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).status).toBe('succeeded');
+  const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+  const kept = hashTreeSync(dst);
+  const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 43_010)]));
+  expect(res.status).toBe('succeeded');
+  expect(existsSync(src)).toBe(false);
+  const staged = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R');
+  expect(hashTreeSync(staged)).toEqual(before);
+  return { src, dst, before, inos, srcIno, kept, staged, runId: res.runId, movies };
+}
+
+/** Restore `target` as the CLI does: under the lock, with its own run record. */
+async function restore(target: string, over: Partial<RestoreDeps> = {}) {
+  return runTrashCommand({ config: w.config, command: `hashall trash restore ${target}`, now: () => Date.now(), catalog: w.catalog }, async ({ catalog, runId }) => {
+    const out = await restoreFromTrash({ catalog, config: w.config, fs: realFsPort(), now: () => Date.now(), runId, ...over }, target);
+    return { result: out, status: out.every((o) => o.action === 'restored') ? 'succeeded' : 'failed', error: null };
+  });
+}
+
+describe('trash restore after a real retire', () => {
+  it('brings back every file with the same inodes and bytes, re-makes the folder the retire removed as it was, and records a restore run', async () => {
+    const r = await retired();
+    expect(existsSync(r.movies)).toBe(false); // the retire tidied the emptied folder away
+    const { runId, result } = await restore(r.runId);
+    expect(result.map((o) => o.action)).toEqual(['restored']);
+    expect(hashTreeSync(r.src)).toEqual(r.before);
+    expect(inodes(r.src)).toEqual(r.inos);
+    expect(lstatSync(r.src).ino).toBe(r.srcIno);
+    expect(lstatSync(r.movies)).toMatchObject({ uid: 65534, gid: 65534, mode: 0o40751 });
+    expect(hashTreeSync(r.dst)).toEqual(r.kept);
+    // Nothing of it is left in the trash; the trash directory itself stays.
+    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
+    const run = getRun(w.catalog.db, runId)!;
+    expect(run).toMatchObject({ status: 'succeeded', command: `hashall trash restore ${r.runId}` });
+    expect(run.notes.join('\n')).toMatch(/trash restore restored: .*R → .*seeding\/movies\/R/);
+    expect(getRun(w.catalog.db, r.runId)!.notes.join('\n')).toMatch(new RegExp(`restored to .*seeding/movies/R by ${runId}`));
+    expect(listRuns(w.catalog.db).map((x) => x.id)).toContain(runId);
+    // A second restore finds it back in place.
+    const again = await restore(r.src);
+    expect(again.result.map((o) => o.action)).toEqual(['already-restored']);
+  });
+
+  it('refuses when a file now sits at the original path, saying what it is; neither it nor the staged tree changes', async () => {
+    const r = await retired({ neighbour: true });
+    writeFileSync(r.src, bytesFor('newcomer', 777));
+    const { result } = await restore(r.src);
+    expect(result[0]).toMatchObject({ action: 'refused' });
+    expect(result[0]!.reason).toMatch(/seeding\/movies\/R is in the way: a file of 777 bytes \(device \d+ inode \d+, owner uid 0/);
+    expect(readFileSync(r.src)).toEqual(bytesFor('newcomer', 777));
+    expect(hashTreeSync(r.staged)).toEqual(r.before);
+    expect(inodes(r.staged)).toEqual(r.inos);
+  });
+
+  it('refuses an empty or a non-empty directory and a symlink in the way alike, touching none', async () => {
+    const r = await retired({ neighbour: true });
+    mkdirSync(r.src);
+    expect((await restore(r.src)).result[0]!.reason).toMatch(/is in the way: a directory/);
+    writeTree(r.src, { 'x.bin': bytesFor('x', 10) });
+    expect((await restore(r.src)).result[0]!.reason).toMatch(/is in the way: a directory/);
+    expect(hashTreeSync(r.src)).toEqual({ 'x.bin': expect.any(String) as string });
+    renameSync(r.src, `${r.src}.mine`);
+    symlinkSync(path.join(w.stash, 'library'), r.src);
+    expect((await restore(r.src)).result[0]!.reason).toMatch(/is in the way: a symbolic link/);
+    expect(lstatSync(r.src).isSymbolicLink()).toBe(true);
+    expect(hashTreeSync(r.staged)).toEqual(r.before);
+  });
+});
+
+describe('trash restore against a local user who can write the original parents', () => {
+  it('a parent swapped for a symlink to a victim before the restore: refused, nothing is written through it', async () => {
+    const r = await retired({ neighbour: true });
+    const victim = path.join(w.stash, 'library', 'Victim');
+    writeTree(victim, { 'v.bin': bytesFor('victim', 900) });
+    const victimBefore = hashTreeSync(victim);
+    renameSync(r.movies, `${r.movies}.old`);
+    symlinkSync(victim, r.movies);
+    const { result } = await restore(r.runId);
+    expect(result[0]).toMatchObject({ action: 'refused' });
+    expect(result[0]!.reason).toMatch(/movies is a symbolic link; hashall never follows it/);
+    expect(hashTreeSync(victim)).toEqual(victimBefore);
+    expect(hashTreeSync(r.staged)).toEqual(r.before);
+  });
+
+  for (const swap of ['a symlink', 'another directory'] as const) {
+    it(`a parent swapped for ${swap} between the check and the rename: the restored tree goes back to the trash, reported as an attack; the victim is untouched`, async () => {
+      const r = await retired({ neighbour: true });
+      const victim = path.join(w.stash, 'library', 'Victim');
+      writeTree(victim, { 'v.bin': bytesFor('victim', 900) });
+      const victimBefore = hashTreeSync(victim);
+      let swapped = 0;
+      const { result } = await restore(r.runId, {
+        beforeAct: () => {
+          swapped++;
+          renameSync(r.movies, `${r.movies}.moved`);
+          if (swap === 'a symlink') symlinkSync(victim, r.movies);
+          else mkdirSync(r.movies);
+        },
+      });
+      expect(swapped).toBe(1);
+      expect(result[0]).toMatchObject({ action: 'refused' });
+      expect(result[0]!.reason).toMatch(/changed while the restore was under way .* looks like an attack .* moved back to/);
+      expect(hashTreeSync(victim)).toEqual(victimBefore);
+      expect(existsSync(path.join(`${r.movies}.moved`, 'R'))).toBe(false);
+      expect(hashTreeSync(r.staged)).toEqual(r.before);
+      expect(inodes(r.staged)).toEqual(r.inos);
+    });
+  }
+
+  it('a trash directory replaced (the original renamed away, another planted with the same layout): refused, nothing moves', async () => {
+    const r = await retired({ neighbour: true });
+    const trash = path.join(w.stash, '.hashall-trash');
+    renameSync(trash, `${trash}.orig`);
+    mkdirSync(trash, { mode: 0o700 });
+    writeTree(path.join(trash, r.runId, 'seeding', 'movies', 'R'), { 'evil.bin': bytesFor('evil', 100) });
+    const { result } = await restore(r.runId);
+    expect(result[0]).toMatchObject({ action: 'refused' });
+    expect(result[0]!.reason).toMatch(/is not the trash directory it was staged in/);
+    expect(existsSync(r.src)).toBe(false);
+    expect(hashTreeSync(path.join(`${trash}.orig`, r.runId, 'seeding', 'movies', 'R'))).toEqual(r.before);
+  });
+
+  it('a trash directory that is a symlink is refused', async () => {
+    const r = await retired({ neighbour: true });
+    const trash = path.join(w.stash, '.hashall-trash');
+    renameSync(trash, `${trash}.orig`);
+    symlinkSync(`${trash}.orig`, trash);
+    const { result } = await restore(r.runId);
+    expect(result[0]!.reason).toMatch(/symbolic link/);
+    expect(existsSync(r.src)).toBe(false);
+  });
+});
+
+describe('trash restore of a single staged file (link, then unlink of the trash name)', () => {
+  /** A file staged as a retire of `run` records it (the orphan retire writes the same record). */
+  function stageFile(runId: string) {
+    w = makeApplyWorld();
+    const origin = path.join(w.stash, 'seeding', 'loose', 'one file.mkv');
+    writeTree(path.dirname(origin), { 'one file.mkv': bytesFor('one', 5000) });
+    const ino = lstatSync(origin).ino;
+    const trashRoot = path.join(w.stash, '.hashall-trash');
+    mkdirSync(path.join(trashRoot, runId, 'seeding', 'loose'), { recursive: true, mode: 0o700 });
+    chmodSync(trashRoot, 0o700);
+    const trash = path.join(trashRoot, runId, 'seeding', 'loose', 'one file.mkv');
+    renameSync(origin, trash);
+    const j = new Journal(w.catalog.db, () => Date.now());
+    j.startRun({ id: runId, startedAt: Date.now(), user: 't', host: 'h', pid: 1, pidStart: null, command: 'hashall apply', planFile: null, planHash: null, configHash: null, catalogSerial: null });
+    const rec: TrashRecord = {
+      trash,
+      trashRel: `${runId}/seeding/loose/one file.mkv`,
+      trashRootId: { dev: lstatSync(trashRoot).dev, ino: lstatSync(trashRoot).ino },
+      trashId: { dev: lstatSync(trash).dev, ino },
+      trashDirs: [runId, `${runId}/seeding`, `${runId}/seeding/loose`],
+      inos: [ino],
+      fs: 'stash',
+      origin,
+      files: 1,
+      bytes: 5000,
+      reason: 'test: an orphan',
+    };
+    const step = { kind: 'retire' as const, fs: 'stash', root: origin, payloadHash: 'p'.repeat(64), keptRoot: '/k', keptFs: 'pool', relocationId: 1, bytes: 5000 };
+    const group = { id: 'g', key: 'k', action: 'retire' as const, title: 't', payloadHash: null, torrents: [], from: null, to: null, reasons: ['r'], rule: null, bytesToCopy: 0, bytesToFree: 0, steps: [step], fingerprint: { files: [], torrents: [] } };
+    j.planGroup(runId, 0, group as unknown as PlanGroup);
+    j.stepRunning(runId, 'g', 0, { ...rec, phase: 'kept' });
+    j.stepFinished(runId, 'g', 0, 'done', null, null);
+    j.finishRun(runId, 'succeeded', { bytesCopied: 0, bytesFreed: 0, error: null });
+    return { origin, trash, ino };
+  }
+
+  it('comes back as the same inode; a crash between link and unlink (both names) is finished by the next restore', async () => {
+    const f = stageFile('r-file');
+    const { result } = await restore(f.origin);
+    expect(result.map((o) => o.action)).toEqual(['restored']);
+    expect(lstatSync(f.origin)).toMatchObject({ ino: f.ino, nlink: 1 });
+    expect(readFileSync(f.origin)).toEqual(bytesFor('one', 5000));
+    expect(existsSync(f.trash)).toBe(false);
+    // As if a restore was killed right after link(): both names, one inode.
+    mkdirSync(path.dirname(f.trash), { recursive: true, mode: 0o700 });
+    renameSync(f.origin, f.trash);
+    linkSync(f.trash, f.origin);
+    const again = await restore('r-file');
+    expect(again.result.map((o) => o.action)).toEqual(['restored']);
+    expect(lstatSync(f.origin)).toMatchObject({ ino: f.ino, nlink: 1 });
+    expect(existsSync(f.trash)).toBe(false);
+  });
+
+  it('refuses a different file in the way and keeps both', async () => {
+    const f = stageFile('r-file');
+    writeFileSync(f.origin, 'mine');
+    const { result } = await restore('r-file');
+    expect(result[0]!.reason).toMatch(/in the way: a file of 4 bytes/);
+    expect(readFileSync(f.origin, 'utf8')).toBe('mine');
+    expect(readFileSync(f.trash)).toEqual(bytesFor('one', 5000));
+  });
+});
+
+describe('trash list and purge --older-than', () => {
+  it('lists run, original path, bytes, purge time and why; purge --older-than removes only what is older, by the recorded inodes', async () => {
+    const r = await retired({ neighbour: true });
+    const ended = getRun(w.catalog.db, r.runId)!.endedAt!;
+    w.config.safety.retire = { mode: 'staged', observeHours: 72 };
+    const items = await listTrash({ catalog: w.catalog, config: w.config, fs: realFsPort() });
+    expect(items).toEqual([
+      expect.objectContaining({ fs: 'stash', runId: r.runId, origin: r.src, bytes: 43_010, files: 3, purgeAfter: ended + 72 * HOUR, state: 'staged' }),
+    ]);
+    expect(items[0]!.reason).toMatch(/superseded by the verified copy at .*pool.*test: superseded by the pool copy/);
+    const purge = (now: number, olderThanMs?: number) => purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => now, emit: () => undefined, runId: 'p', olderThanMs });
+    // 10 hours later: kept by observeHours 72 and by --older-than 12h; removed by --older-than 6h.
+    expect((await purge(ended + 10 * HOUR)).map((o) => o.action)).toEqual(['kept']);
+    expect((await purge(ended + 10 * HOUR, 12 * HOUR)).map((o) => [o.action, o.reason])).toEqual([['kept', expect.stringMatching(/within --older-than 12h/)]]);
+    expect(hashTreeSync(r.staged)).toEqual(r.before);
+    const out = await purge(ended + 10 * HOUR, 6 * HOUR);
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(existsSync(r.staged)).toBe(false);
+    expect(hashTreeSync(r.dst)).toEqual(r.kept);
+    expect(await listTrash({ catalog: w.catalog, config: w.config, fs: realFsPort() })).toEqual([]);
+  });
+
+  it('the CLI: `trash --json`, `trash restore`, `trash purge --older-than` (bad duration: exit 1), and `runs` shows the restore', async () => {
+    const r = await retired({ neighbour: true });
+    const cfg = writeWorldConfig(w);
+    w.config = loadConfig(cfg, { env: {}, cwd: w.root }).config;
+    const list = await runCli(['trash', '--json', '--config', cfg]);
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { items: { runId: string; origin: string }[] }).items).toEqual([expect.objectContaining({ runId: r.runId, origin: r.src })]);
+    const text = await runCli(['trash', '--config', cfg]);
+    expect(text.stdout).toMatch(new RegExp(`run ${r.runId} \\(succeeded\\); from .*seeding/movies/R\\n  purged after .* \\(run ended \\+ observeHours 72\\)`));
+    const bad = await runCli(['trash', 'purge', '--older-than', 'soon', '--config', cfg]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--older-than "soon" is not a duration/);
+    const kept = await runCli(['trash', 'purge', '--older-than', '7d', '--config', cfg]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toMatch(/0 removed .* 1 kept/);
+    const back = await runCli(['trash', 'restore', r.src, '--config', cfg]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/RESTORED .* → .*seeding\/movies\/R: back at/);
+    expect(back.stdout).toMatch(/no torrent client is repointed/);
+    expect(inodes(r.src)).toEqual(r.inos);
+    const again = await runCli(['trash', 'restore', 'no-such-thing', '--config', cfg]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/nothing hashall staged in a trash is named by "no-such-thing"/);
+    const runs = await runCli(['runs', '--config', cfg]);
+    expect(runs.stdout).toMatch(/hashall trash restore /);
+  });
+});
