@@ -30,3 +30,20 @@ export function crashHookFromEnv(
     if (n === at) kill();
   };
 }
+
+/**
+ * TEST-ONLY: HASHALL_TEST_SIGNAL_ON_COPY=SIGTERM|SIGINT sends that signal to this process once, at the first copy progress
+ * of a file not yet copied to its end — a stop in the middle of a copy. Returns `emit` unchanged when unset.
+ */
+export function copySignalHookFromEnv<E extends { type: string; bytes?: number; totalBytes?: number }>(env: Record<string, string | undefined>, emit: (e: E) => void): (e: E) => void {
+  const sig = env.HASHALL_TEST_SIGNAL_ON_COPY;
+  if (sig !== 'SIGTERM' && sig !== 'SIGINT') return emit;
+  let fired = false;
+  return (e) => {
+    emit(e);
+    if (!fired && e.type === 'copy-progress' && e.bytes !== undefined && e.totalBytes !== undefined && e.bytes < e.totalBytes) {
+      fired = true;
+      process.kill(process.pid, sig);
+    }
+  };
+}

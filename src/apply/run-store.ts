@@ -3,6 +3,7 @@ import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { groupPaths } from '../plan/unresolved.js';
+import { readRunNotifications, type RunNotification } from '../notify/state.js';
 import { RUN_FORMAT_VERSION, readUndo, type GroupStatus, type RunStatus, type StepStatus, type UndoData, type RunIdentity } from './journal.js';
 
 export interface RunSummary extends RunIdentity {
@@ -55,6 +56,8 @@ export interface GroupRecord {
 export interface RunDetail extends RunSummary {
   formatVersion: typeof RUN_FORMAT_VERSION;
   groupRecords: GroupRecord[];
+  /** The notifications sent (or failed) about this run: target names, never URLs. */
+  notifications: RunNotification[];
 }
 
 interface RunRow {
@@ -138,6 +141,7 @@ export function getRun(db: Db, id: string): RunDetail | null {
   return {
     formatVersion: RUN_FORMAT_VERSION,
     ...summarize(db, r),
+    notifications: readRunNotifications(db, id),
     groupRecords: groups.map((g) => ({
       id: g.group_id,
       index: g.idx,

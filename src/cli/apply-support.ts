@@ -36,6 +36,8 @@ export type CliEvent =
   | { type: 'warning'; message: string }
   | { type: 'plan'; summary: string; groups: number }
   | { type: 'no-changes'; summary: string }
+  | { type: 'reconcile'; phase: 'start' | 'done' | 'sleep'; iteration: number; outcome?: string; sleepMs?: number }
+  | { type: 'notify'; target: string; event: string; status: 'sent' | 'failed'; attempts: number; error: string | null }
   | { type: 'error'; message: string; hint?: string; exitCode: number; problems?: ConfigProblem[] };
 
 export interface EventSink {

@@ -1,6 +1,6 @@
 // Turns schema-valid hashall.yaml data into the normalized HashallConfig: units, defaults, paths, secrets (pure).
 import path from 'node:path';
-import type { CategoryConfig, ClientType, FilesystemConfig, HashallConfig, PathMap, PlacementRule, RuleMatch, Secret } from './types.js';
+import type { CategoryConfig, ClientType, FilesystemConfig, HashallConfig, NotifyEventName, NotifyFormat, NotifyTarget, PathMap, PlacementRule, RuleMatch, Secret } from './types.js';
 import type { RawProblem } from './problem.js';
 import { parseDuration, parseSize } from './units.js';
 import { expandTemplate, templateVariables } from './interpolate.js';
@@ -19,7 +19,15 @@ export const DEFAULTS = {
   maxScanAgeHours: '24h',
   orphansAction: 'report',
   orphansMinAge: '14d',
+  notifyTimeout: '10s',
+  notifyRetries: 2,
 } as const;
+
+/** The events a notification target hears when it does not list any: all but the quiet nights. */
+export const DEFAULT_NOTIFY_EVENTS: NotifyEventName[] = ['applied', 'failed', 'needs-attention', 'drift', 'blocked', 'doctor'];
+
+/** Formats whose URL itself carries a credential (a webhook token, a topic that is its own password, an app token). */
+const URL_IS_SECRET: ReadonlySet<NotifyFormat> = new Set(['discord', 'slack', 'ntfy', 'gotify']);
 
 export interface NormalizeContext {
   /** Absolute path of the config file. */
@@ -45,6 +53,8 @@ export interface RawConfig {
   dedupe?: { filesystems?: string[]; minSize?: string | number };
   orphans?: { action?: 'report' | 'retire'; minAge?: string | number; exclude?: string[] };
   verify?: { every?: string | number; budget?: string | number };
+  apply?: { auto?: boolean };
+  notify?: { name?: string; url: string; format: NotifyFormat; events?: NotifyEventName[]; headers?: Record<string, string>; timeout?: string | number; retries?: number }[];
   safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number }; minFree?: string | number; maxScanAgeHours?: string | number };
 }
 
@@ -178,6 +188,32 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     return { name: r.name, match, place: r.place };
   });
 
+  const notify: NotifyTarget[] = (raw.notify ?? []).map((n, i) => {
+    const at = ['notify', i];
+    const literal = templateVariables(n.url).names.length === 0;
+    if (literal && (URL_IS_SECRET.has(n.format) || /^[a-z]+:\/\/[^/]*@|[?&](token|key|secret)=/i.test(n.url))) {
+      problems.push({ severity: 'warning', path: [...at, 'url'], message: 'this notification URL carries a credential and is written in clear text', hint: 'write url: ${HASHALL_NOTIFY_URL} (or put ${VAR} where the token goes) and set that environment variable' });
+    }
+    if (templateVariables(n.url).names.every((v) => ctx.env[v] !== undefined)) {
+      let ok = false;
+      try {
+        ok = /^https?:$/.test(new URL(expandTemplate(n.url, ctx.env)).protocol);
+      } catch {
+        ok = false;
+      }
+      if (!ok) problems.push({ severity: 'error', path: [...at, 'url'], message: 'not an http(s) URL once its variables are filled in (the value is not shown: it may hold a token)', hint: 'write e.g. https://ntfy.sh/${NTFY_TOPIC}' });
+    }
+    return {
+      name: n.name ?? `notify[${i}] (${n.format})`,
+      format: n.format,
+      url: makeSecret(n.url, ctx.env),
+      headers: Object.fromEntries(Object.entries(n.headers ?? {}).map(([k, v]) => [k, makeSecret(v, ctx.env)])),
+      events: n.events ?? DEFAULT_NOTIFY_EVENTS,
+      timeoutMs: Math.round(duration(n.timeout ?? DEFAULTS.notifyTimeout, 's', [...at, 'timeout'])),
+      retries: n.retries ?? DEFAULTS.notifyRetries,
+    };
+  });
+
   const s = raw.safety ?? {};
   const config: HashallConfig = {
     version: 1,
@@ -194,6 +230,8 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
       filesystems: raw.dedupe?.filesystems ?? [],
       minSize: size(raw.dedupe?.minSize ?? DEFAULTS.dedupeMinSize, ['dedupe', 'minSize']),
     },
+    apply: { auto: raw.apply?.auto ?? false },
+    notify,
     verify: {
       everyMs: duration(raw.verify?.every ?? DEFAULTS.verifyEvery, 'd', ['verify', 'every']),
       budgetBytes: size(raw.verify?.budget ?? DEFAULTS.verifyBudget, ['verify', 'budget']),

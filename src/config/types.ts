@@ -79,6 +79,26 @@ export interface OrphansConfig {
 
 export const DEFAULT_ORPHANS: OrphansConfig = { action: 'report', minAgeMs: 14 * 86_400_000, exclude: [] };
 
+/** Payload shapes a notification target accepts. */
+export type NotifyFormat = 'json' | 'discord' | 'slack' | 'ntfy' | 'gotify' | 'apprise';
+
+/** What a target can ask to hear about. */
+export type NotifyEventName = 'applied' | 'nothing-to-do' | 'failed' | 'needs-attention' | 'drift' | 'blocked' | 'doctor';
+
+/** One `notify:` target; its URL and header values are secrets (resolved when sending, never printed). */
+export interface NotifyTarget {
+  /** Shown in messages and run records instead of the URL. */
+  name: string;
+  format: NotifyFormat;
+  url: Secret;
+  headers: Record<string, Secret>;
+  events: NotifyEventName[];
+  /** Timeout of one attempt, milliseconds. */
+  timeoutMs: number;
+  /** Further attempts after a failed one. */
+  retries: number;
+}
+
 export interface HashallConfig {
   version: 1;
   /** Absolute path of the config file. */
@@ -100,6 +120,10 @@ export interface HashallConfig {
   verify: { everyMs: number; budgetBytes: number };
   /** Orphan policy; absent in configs built by hand (then DEFAULT_ORPHANS: report only). */
   orphans?: OrphansConfig;
+  /** `apply.auto`: `hashall reconcile` applies fresh plans by itself (absent: false; optional for configs built in code). */
+  apply?: { auto: boolean };
+  /** `notify:` targets (absent: none). */
+  notify?: NotifyTarget[];
   safety: {
     verify: 'full' | 'sample';
     retire: { mode: 'staged' | 'never'; observeHours: number };

@@ -82,10 +82,12 @@ export function formatRunDetail(r: RunDetail): string {
   out.push(`  plan ${p(r.planFile ?? '-')} (sha256 ${r.planHash ?? '-'}), config sha256 ${r.configHash ?? '-'}`);
   out.push(`  copied ${formatBytes(r.bytesCopied)}, freed ${formatBytes(r.bytesFreed)}${r.recoveredBy ? `, recovered by ${p(r.recoveredBy)}` : ''}`);
   if (r.ackedAt !== null) out.push(`  acknowledged by ${p(r.ackedBy ?? '?')} at ${new Date(r.ackedAt).toISOString()}`);
-  if (r.ackedAt !== null) out.push(`  acknowledged by ${p(r.ackedBy ?? '?')} at ${new Date(r.ackedAt).toISOString()}`);
   if (r.error) out.push(`  error: ${printableLines(r.error).split('\n').join('\n         ')}`);
   for (const a of r.attention) out.push(`  NEEDS ATTENTION: ${p(a)}`);
   for (const n of r.notes) out.push(`  note: ${p(n)}`);
+  for (const n of r.notifications) {
+    out.push(`  notified ${p(n.target)} (${n.event}): ${n.status}${n.attempts > 1 ? ` after ${n.attempts} attempts` : ''}${n.error ? ` — ${p(n.error)}` : ''}`);
+  }
   for (const g of r.groupRecords) {
     out.push(`  group ${p(g.id)} ${g.action} "${p(g.title)}": ${g.status}${g.error ? ` — ${p(g.error)}` : ''}`);
     for (const reason of g.reasons) out.push(`    why: ${p(reason)}`);

@@ -10,6 +10,7 @@ import { m007RunAck } from './007-run-ack.js';
 import { m008Integrity } from './008-integrity.js';
 import { m009UndoLog } from './009-undo-log.js';
 import { m010TrackerHosts } from './010-tracker-hosts.js';
+import { m011Notify } from './011-notify.js';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,4 @@ export interface Migration {
   run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify];

@@ -19,6 +19,9 @@ import { makePlan } from './plan.js';
 import { applySummary, eventSink, makeRecordTorrents, makeRecordTree, type EventSink } from '../apply-support.js';
 import { optionalClient } from '../../clients/from-config.js';
 import { stopOnSignals } from '../stop-signals.js';
+import { notifyApplyEnd, notifyDeps, withCatalogDb } from '../notify-support.js';
+import { notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
+import { nothingToDoNotice } from '../../notify/notice.js';
 
 const ACTIONABLE = new Set(['move', 'reuse', 'dedupe', 'retire']);
 
@@ -52,6 +55,18 @@ export function register(program: Command, ctx: CliContext): void {
 async function applyAction(planfile: string | undefined, opts: ApplyOptions, command: Command, ctx: CliContext, sink: EventSink): Promise<void> {
   const { config, warnings } = loadConfigForCommand(opts, ctx);
   for (const w of warnings) sink.json({ type: 'warning', message: formatConfigProblem(w) });
+  const deps = notifyDeps(ctx, sink);
+  try {
+    await applyWithConfig(planfile, config, opts, command, ctx, sink, deps);
+  } catch (err) {
+    // A failed notification never fails the apply; a failed apply is notified (a run's own result already was).
+    sink.end();
+    await notifyApplyEnd(config, deps, { error: err, what: 'apply' });
+    throw err;
+  }
+}
+
+async function applyWithConfig(planfile: string | undefined, config: HashallConfig, opts: ApplyOptions, command: Command, ctx: CliContext, sink: EventSink, deps: NotifyDeps): Promise<void> {
   let plan: Plan;
   let hash: string;
   let file: string | null = null;
@@ -59,7 +74,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
     file = path.resolve(ctx.cwd, planfile);
     ({ plan, hash } = readPlanFile(file));
   } else {
-    const fresh = await freshPlan(config, ctx, opts, sink);
+    const fresh = await freshPlan(config, ctx, opts, sink, deps);
     if (!fresh) return;
     plan = fresh;
     hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
@@ -84,6 +99,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
     });
     sink.end();
     if (!opts.json) ctx.stdout.write(applySummary(result, stop.received(), { plan, retire: config.safety.retire, now: ctx.now() }));
+    await notifyApplyEnd(config, deps, { result });
     setExitCode(command, stop.exitCode() ?? (result.status === 'succeeded' ? 0 : 1));
   } finally {
     stop.dispose();
@@ -96,7 +112,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
  * Apply without a plan file: finish or roll back an interrupted run first (its half state must not be planned
  * from), then plan afresh, show it, and ask. Returns null when there is nothing to do or the user declined.
  */
-async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOptions, sink: EventSink): Promise<Plan | null> {
+async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOptions, sink: EventSink, deps: NotifyDeps): Promise<Plan | null> {
   if (!opts.autoApprove && !ctx.prompt) {
     throw new HashallError('refusing to apply without confirmation: there is no terminal to ask', {
       hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
@@ -112,9 +128,12 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   // With --json the plan is not printed (stderr carries only warnings and errors): `hashall plan --json` shows it.
   const plan = await makePlan(config, ctx, { refresh: true, out: opts.json ? { info: sink.info, progress: false } : undefined });
   if (!opts.json) ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
+  // Newly blocked groups are news whether or not anything runs (the changes themselves are reported by the run).
+  await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false }));
   if (!hasChanges(plan)) {
     // Scripts reading NDJSON still get one line saying why nothing ran.
     sink.json({ type: 'no-changes', summary: summaryLine(plan) });
+    await notify(config, null, nothingToDoNotice(summaryLine(plan), { host: hostName(), at: ctx.now() }), deps);
     return null;
   }
   sink.json({ type: 'plan', summary: summaryLine(plan), groups: plan.groups.filter((g) => ACTIONABLE.has(g.action)).length });

@@ -3,15 +3,19 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, type ConfigOptionValues } from '../config-option.js';
 import { setExitCode } from '../exit.js';
-import { resolveConfigPath } from '../../config/load.js';
 import { runDoctor } from '../../doctor/checks.js';
 import { renderDoctor } from '../../render/doctor-text.js';
+import { loadConfig, resolveConfigPath } from '../../config/load.js';
+import { notifyDoctorFindings } from '../../notify/notify.js';
+import { eventSink } from '../apply-support.js';
+import { notifyDeps, withCatalogDb } from '../notify-support.js';
 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('doctor')
     .description('check everything hashall depends on and say how to fix what is wrong')
     .option('--json', 'print one JSON document on stdout')
+    .option('--no-notify', 'do not tell the `notify:` targets about new problems')
     .addHelpText(
       'after',
       '\nChecks: config; catalog integrity (PRAGMA quick_check) and schema; every filesystem mounted with the identity the\n' +
@@ -21,10 +25,27 @@ export function register(program: Command, ctx: CliContext): void {
         'Exit codes: 0 healthy (warnings allowed), 1 at least one problem.',
     );
   addConfigOption(cmd);
-  cmd.action(async (opts: ConfigOptionValues & { json?: boolean }) => {
-    const report = await runDoctor({ configPath: resolveConfigPath(opts.config, ctx.env, ctx.cwd), env: ctx.env, cwd: ctx.cwd, now: ctx.now });
+  cmd.action(async (opts: ConfigOptionValues & { json?: boolean; notify?: boolean }) => {
+    const configPath = resolveConfigPath(opts.config, ctx.env, ctx.cwd);
+    const report = await runDoctor({ configPath, env: ctx.env, cwd: ctx.cwd, now: ctx.now });
     if (opts.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else ctx.stdout.write(renderDoctor(report));
+    if (!report.healthy && opts.notify !== false) {
+      // Only a config that loads names the targets (a broken config is itself the problem doctor reports).
+      let config = null;
+      try {
+        config = loadConfig(configPath, { env: ctx.env, cwd: ctx.cwd }).config;
+      } catch {
+        config = null;
+      }
+      if (config) {
+        const deps = notifyDeps(ctx, eventSink(ctx, false));
+        // Remember what was notified only in a catalog doctor found sound and current (never create or migrate one here).
+        const sound = report.checks.some((c) => c.id === 'catalog' && c.status === 'ok');
+        if (sound) await withCatalogDb(config.catalog, (db) => notifyDoctorFindings(config, db, report, deps));
+        else await notifyDoctorFindings(config, null, report, deps);
+      }
+    }
     if (!report.healthy) setExitCode(cmd, 1);
   });
 }

@@ -19,10 +19,11 @@ import { register as verifyCommand } from './verify.js';
 import { register as doctorCommand } from './doctor.js';
 import { register as orphansCommand } from './orphans.js';
 import { register as trashCommand } from './trash.js';
+import { register as reconcileCommand } from './reconcile.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand, verifyCommand, doctorCommand, orphansCommand, trashCommand];
+const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand, verifyCommand, doctorCommand, orphansCommand, trashCommand, reconcileCommand];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of commands) register(program, ctx);

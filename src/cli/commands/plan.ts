@@ -14,13 +14,18 @@ import { snapshotPlanner } from '../../plan/needs.js';
 import { writePlanFile } from '../../plan/plan-file-io.js';
 import type { Plan } from '../../plan/types.js';
 import { addPlanFormatOptions, planFormat, renderPlan, type PlanFormatOpts } from '../plan-format.js';
+import { summaryLine } from '../../render/plan-text.js';
 import { ExitCode } from '../../errors.js';
 import { unresolvedRuns } from '../../apply/run-store.js';
+import { notifyPlanFindings } from '../../notify/notify.js';
+import { eventSink } from '../apply-support.js';
+import { notifyDeps, withCatalogDb } from '../notify-support.js';
 
 export interface PlanOpts extends ConfigOptionValues, PlanFormatOpts {
   out?: string;
   detailedExitcode?: boolean;
   refresh?: boolean;
+  notify?: boolean;
 }
 
 /** Payloads re-read from file rows at which `plan` suggests a sync (below it, reading them costs well under a second). */
@@ -69,6 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-o, --out <file>', 'save the plan (versioned JSON) for `hashall apply FILE`')
     .option('--detailed-exitcode', 'exit 2 when the plan has actionable changes, 0 when it has none')
     .option('--no-refresh', 'plan from the catalog as it is (no scan, no client sync)')
+    .option('--no-notify', 'do not tell the `notify:` targets about drift or newly blocked groups (e.g. a plan for a pull request)')
     .addHelpText('after', '\nExit codes: 0 ok (with --detailed-exitcode: no changes), 2 changes pending (--detailed-exitcode), 1 error, 3 invalid config.');
   addPlanFormatOptions(cmd);
   addConfigOption(cmd);
@@ -82,6 +88,10 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.stderr.write(`plan saved to ${file}; apply it with: hashall apply ${opts.out}\n`);
     }
     ctx.stdout.write(renderPlan(plan, format, ctx.color));
+    if (opts.notify !== false) {
+      const deps = notifyDeps(ctx, eventSink(ctx, false));
+      await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: true }));
+    }
     if (opts.detailedExitcode) setExitCode(cmd, hasChanges(plan) ? ExitCode.ChangesPending : ExitCode.Ok);
   });
 }

@@ -1,0 +1,108 @@
+// Sends one notice to the targets that want its event: bounded retries, a timeout per attempt, secrets kept out of every error.
+import type { NotifyEventName, NotifyTarget } from '../config/types.js';
+import { printable } from '../render/escape.js';
+import { renderRequest } from './formats.js';
+import type { Notice } from './notice.js';
+
+export interface NotifyOutcome {
+  /** The target's name (never its URL). */
+  target: string;
+  event: NotifyEventName;
+  status: 'sent' | 'failed';
+  attempts: number;
+  /** Why it failed, with every secret of the target replaced by `***`; null when sent. */
+  error: string | null;
+}
+
+export interface SendOptions {
+  /** Injected for tests of the wire; the global fetch otherwise. */
+  fetch?: typeof fetch;
+  /** Waits between attempts (injected for tests; a real timer otherwise). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Wait before attempt n+1 (1 s, 2 s, 4 s, …). */
+export const RETRY_DELAY_MS = (attempt: number): number => 1000 * 2 ** (attempt - 1);
+
+/** The strings of a target that must never appear in output: its URL, the credential parts of it, header values. */
+function secretsOf(url: string, headers: Record<string, string>): string[] {
+  const out = new Set<string>([url, ...Object.values(headers)]);
+  try {
+    const u = new URL(url);
+    out.add(u.href);
+    if (u.username) out.add(decodeURIComponent(u.username));
+    if (u.password) out.add(decodeURIComponent(u.password));
+    for (const seg of u.pathname.split('/')) if (seg.length >= 6) out.add(decodeURIComponent(seg));
+    for (const [, v] of u.searchParams) out.add(v);
+    out.add(u.pathname + u.search);
+  } catch {
+    /* not a URL: the whole string is already listed */
+  }
+  for (const v of Object.values(headers)) for (const word of v.split(/\s+/)) if (word.length >= 6) out.add(word);
+  return [...out].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every secret replaced by `***`, then made printable. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let t = text;
+  for (const s of secrets) t = t.split(s).join('***');
+  return printable(t);
+}
+
+function describeFetchError(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no answer within the timeout';
+  const cause = e?.cause?.code ?? e?.cause?.message;
+  return `${e?.message ?? String(err)}${cause ? ` (${cause})` : ''}`;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions): Promise<NotifyOutcome> {
+  const base = { target: target.name, event: notice.event };
+  let url: string;
+  const headers: Record<string, string> = {};
+  try {
+    url = target.url.reveal();
+    for (const [k, v] of Object.entries(target.headers)) headers[k] = v.reveal();
+  } catch (err) {
+    // The message names the variable, never a value.
+    return { ...base, status: 'failed', attempts: 0, error: (err as Error).message };
+  }
+  const secrets = secretsOf(url, headers);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { ...base, status: 'failed', attempts: 0, error: 'the URL is not a valid URL (its value is not shown)' };
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return { ...base, status: 'failed', attempts: 0, error: `the URL is not http(s) but ${parsed.protocol} (its value is not shown)` };
+  }
+  const req = renderRequest(target.format, notice);
+  const doFetch = opts.fetch ?? fetch;
+  const sleep = opts.sleep ?? defaultSleep;
+  let error = '';
+  const tries = 1 + target.retries;
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    let retry = true;
+    try {
+      const res = await doFetch(parsed, { method: 'POST', headers: { ...req.headers, ...headers }, body: req.body, signal: AbortSignal.timeout(target.timeoutMs), redirect: 'error' });
+      const text = await res.text().catch(() => '');
+      if (res.ok) return { ...base, status: 'sent', attempts: attempt, error: null };
+      error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      retry = res.status === 429 || res.status >= 500;
+    } catch (err) {
+      error = describeFetchError(err);
+    }
+    if (!retry || attempt === tries) return { ...base, status: 'failed', attempts: attempt, error: scrub(error, secrets) };
+    await sleep(RETRY_DELAY_MS(attempt));
+  }
+  return { ...base, status: 'failed', attempts: tries, error: scrub(error, secrets) };
+}
+
+/** Send `notice` to every target listening for its event, all at once; never throws. */
+export async function sendNotice(targets: readonly NotifyTarget[], notice: Notice, opts: SendOptions = {}): Promise<NotifyOutcome[]> {
+  const wanted = targets.filter((t) => t.events.includes(notice.event));
+  return Promise.all(wanted.map((t) => sendOne(t, notice, opts)));
+}
