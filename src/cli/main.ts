@@ -15,7 +15,7 @@ Exit codes:
   4  another hashall run holds the lock
   5  saved plan is stale (re-plan)
   6  apply declined at the prompt (nothing changed)
-  130  apply stopped by Ctrl-C (SIGINT), 143 by SIGTERM: rolled back safely`;
+  130  apply or reconcile stopped by Ctrl-C (SIGINT), 143 by SIGTERM: rolled back safely`;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command();

@@ -74,6 +74,8 @@ const SECRET_KEY = /password|passkey|secret|token|api[-_]?key/i;
 
 export function isSecretPath(path: readonly (string | number)[]): boolean {
   const last = path[path.length - 1];
+  // A notification target's URL and header values are secrets whatever their names (a webhook URL is its token).
+  if (path[0] === 'notify' && (path[2] === 'url' || path[2] === 'headers')) return true;
   return typeof last === 'string' && SECRET_KEY.test(last);
 }
 

@@ -195,6 +195,12 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
     const unset = await runCli(['validate', '--config', cfg], { env: { ...env }, cwd: w.root });
     expect(unset.code).toBe(3);
     expect(unset.stderr).toMatch(/environment variable BAD_URL is not set/);
+    // A header value of the wrong type is named by its type only: header values are secrets whatever the header's name.
+    const typed = writeConfig(w, ['  - { name: typed, format: gotify, url: "https://gotify.example/message", headers: { X-Gotify-Key: 4242424242 } }']);
+    const t = await runCli(['validate', '--config', typed], { env, cwd: w.root });
+    expect(t.code).toBe(3);
+    expect(t.stderr).toMatch(/hashall\.yaml:21:\d+: error: wrong type: expected string, got number \(a secret: value not shown\)/);
+    expect(t.stderr).not.toContain('4242424242');
     const clear = writeConfig(w, ['  - { name: plain, format: discord, url: "https://discord.com/api/webhooks/1/abcdef" }']);
     const warned = await runCli(['validate', '--config', clear], { env, cwd: w.root });
     expect(warned.code, warned.stderr).toBe(0);
