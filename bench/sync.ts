@@ -1,4 +1,4 @@
-// Benchmark of `sync` against wire-level fakes of each client type (qBittorrent, Transmission, rTorrent over HTTP): 10k torrents, time per 1k.
+// Benchmark of `sync` against wire-level fakes of each client type (qBittorrent, Transmission, rTorrent over HTTP, Deluge): 10k torrents, time per 1k.
 //
 // The fake answers instantly from memory, so the figure is hashall's own cost per torrent: the list call, one file-list
 // call per torrent (4 at a time), parsing, path mapping and the catalog transaction (a real SQLite file). The torrents'
@@ -13,7 +13,8 @@ import { syncTorrents } from '../src/catalog/sync.js';
 import { clientFromSettings } from '../src/clients/from-config.js';
 import type { ClientType, HashallConfig } from '../src/config/types.js';
 import { fakeTorrent, startFakeQbt } from '../test/support/fake-qbt.js';
-import { startFakeRtorrent, startFakeTransmission } from '../test/support/fake-rpc-clients.js';
+import { makeSecret } from '../src/config/normalize.js';
+import { startFakeDeluge, startFakeRtorrent, startFakeTransmission } from '../test/support/fake-rpc-clients.js';
 
 const N = Number(process.env.HASHALL_BENCH_TORRENTS ?? '10000');
 
@@ -30,7 +31,7 @@ async function fakeFor(type: ClientType): Promise<{ url: string; close(): Promis
     }
     return f;
   }
-  const f = type === 'transmission' ? await startFakeTransmission() : await startFakeRtorrent();
+  const f = type === 'transmission' ? await startFakeTransmission() : type === 'deluge' ? await startFakeDeluge({ password: 'bench' }) : await startFakeRtorrent();
   for (let i = 0; i < N; i++) {
     const h = hashOf(i);
     f.torrents.set(h, { hash: h, name: `T${i}`, dir: `/data/seed/c${i % 50}`, files: [{ path: 'a.mkv', size: 1000 }, { path: 'b.nfo', size: 10 }], running: true });
@@ -40,7 +41,7 @@ async function fakeFor(type: ClientType): Promise<{ url: string; close(): Promis
 
 export async function run(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const type of ['qbittorrent', 'transmission', 'rtorrent'] as const) {
+  for (const type of ['qbittorrent', 'transmission', 'rtorrent', 'deluge'] as const) {
     const dir = mkdtempSync(path.join(tmpdir(), 'hashall-bench-sync-'));
     const fake = await fakeFor(type);
     try {
@@ -52,7 +53,7 @@ export async function run(): Promise<Record<string, number>> {
         filesystems: { disk: { name: 'disk', path: dir, aliases: [] } },
         seeding: { disk: [path.join(dir, 'seed')] },
         libraries: [],
-        client: { type, url: fake.url, username: null, password: null, pathMaps: [{ client: '/data', host: dir }], timeoutMs: 30_000 },
+        client: { type, url: fake.url, username: null, password: type === 'deluge' ? makeSecret('bench', {}) : null, pathMaps: [{ client: '/data', host: dir }], timeoutMs: 30_000 },
         categories: {},
         placement: { default: 'keep', rules: [] },
         dedupe: { filesystems: [], minSize: 0 },

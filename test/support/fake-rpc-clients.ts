@@ -1,4 +1,4 @@
-// Test support: wire-level fakes of Transmission RPC and rTorrent XML-RPC (HTTP) on 127.0.0.1, for faults the real daemons cannot produce (lying "ok", 5xx) and for benchmarks.
+// Test support: wire-level fakes of Transmission RPC, rTorrent XML-RPC (HTTP) and deluge-web JSON-RPC on 127.0.0.1, for faults the real daemons cannot produce (lying "ok", 5xx, echoed secrets) and for benchmarks.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -121,4 +121,96 @@ export async function startFakeRtorrent(): Promise<FakeRpc> {
     return answer(xi(0)); // every mutation: "ok", and nothing happens
   });
   return { url: `${url}/RPC2`, torrents, failNext: (n, s) => Object.assign(fail, { n, status: s }), count: (m) => counts.get(m) ?? 0, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export interface FakeDeluge extends FakeRpc {
+  /** The next call of `method` answers a deluge-web error (code 3) with this message. */
+  errorOn(method: string, message: string): void;
+  /** Forget every session (as deluge-web's session timeout does): the next call is "Not authenticated". */
+  expireSessions(): void;
+}
+
+/** deluge-web's /json: auth.login sets a session cookie, every other call needs it; reads from `torrents`, mutations lie. */
+export async function startFakeDeluge(opts: { password?: string; version?: string } = {}): Promise<FakeDeluge> {
+  const version = opts.version ?? '2.0.3';
+  const torrents = new Map<string, FakeRpcTorrent>();
+  const counts = new Map<string, number>();
+  const errors = new Map<string, string>();
+  const sessions = new Set<string>();
+  let n = 0;
+  const status = (t: FakeRpcTorrent, keys: string[]): Record<string, unknown> => {
+    const size = total(t);
+    const all: Record<string, unknown> = {
+      hash: t.hash,
+      name: t.name,
+      save_path: t.dir,
+      state: t.running ? 'Seeding' : 'Paused',
+      progress: 100,
+      message: 'OK',
+      label: '',
+      total_size: size,
+      total_wanted: size,
+      total_done: size,
+      time_added: 1_700_000_000,
+      completed_time: 1_700_000_100,
+      seeding_time: 100,
+      tracker_host: 'tracker.example',
+      move_completed: false,
+      move_completed_path: '/dl',
+      is_auto_managed: false,
+      files: t.files.map((f, index) => ({ index, path: multi(t) ? `${t.name}/${f.path}` : f.path, size: f.size })),
+      file_progress: t.files.map(() => 1),
+      file_priorities: t.files.map(() => 4),
+    };
+    return Object.fromEntries(keys.map((k) => [k, all[k]]));
+  };
+  const { server, url, fail } = await serve((body, headers) => {
+    const req = JSON.parse(body) as { method: string; params: unknown[]; id: number };
+    bump(counts, req.method);
+    const reply = (result: unknown, error: unknown = null, extra: Record<string, string> = {}) => ({ status: 200, body: JSON.stringify({ result, error, id: req.id }), headers: { 'content-type': 'application/json', ...extra } });
+    if (req.method === 'auth.login') {
+      if (opts.password !== undefined && req.params[0] !== opts.password) return reply(false);
+      const sid = `fake-session-${++n}`;
+      sessions.add(sid);
+      return reply(true, null, { 'set-cookie': `_session_id=${sid}; Path=/json` });
+    }
+    const sid = /_session_id=([^;]+)/.exec(String(headers.cookie ?? ''))?.[1] ?? '';
+    if (!sessions.has(sid)) return reply(null, { message: 'Not authenticated', code: 1 });
+    const err = errors.get(req.method);
+    if (err !== undefined) {
+      errors.delete(req.method);
+      return reply(null, { message: err, code: 3 });
+    }
+    switch (req.method) {
+      case 'web.connected':
+        return reply(true);
+      case 'daemon.get_version':
+        // 1.3 has only daemon.info.
+        return version.startsWith('1.') ? reply(null, { message: 'Unknown method', code: 2 }) : reply(version);
+      case 'daemon.info':
+        return reply(version);
+      case 'core.get_libtorrent_version':
+        return reply('2.0.8.0');
+      case 'core.get_torrents_status': {
+        const ids = (req.params[0] as { id?: string[] }).id;
+        const list = ids ? ids.map((h) => torrents.get(h)).filter((t): t is FakeRpcTorrent => !!t) : [...torrents.values()];
+        return reply(Object.fromEntries(list.map((t) => [t.hash, status(t, req.params[1] as string[])])));
+      }
+      case 'core.get_torrent_status': {
+        const t = torrents.get(String(req.params[0]));
+        return reply(t ? status(t, req.params[1] as string[]) : {});
+      }
+      default:
+        return reply(null); // every mutation: "ok", and nothing happens
+    }
+  });
+  return {
+    url,
+    torrents,
+    failNext: (k, s) => Object.assign(fail, { n: k, status: s }),
+    count: (m) => counts.get(m) ?? 0,
+    errorOn: (m, message) => errors.set(m, message),
+    expireSessions: () => sessions.clear(),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

@@ -1,11 +1,12 @@
-// Transmission and rTorrent adapters against wire-level fakes: a lying "ok" is never taken as done, 5xx is retried then reported.
+// Transmission, rTorrent and Deluge adapters against wire-level fakes: a lying "ok" is never taken as done, 5xx is retried then reported.
 import { afterEach, describe, expect, test } from 'vitest';
 import { setLocationConfirmed, pauseConfirmed } from '../../../src/clients/confirm.js';
+import { createDelugeClient } from '../../../src/clients/deluge/client.js';
 import { createRtorrentClient } from '../../../src/clients/rtorrent/client.js';
 import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
-import { startFakeRtorrent, startFakeTransmission, type FakeRpc } from '../../support/fake-rpc-clients.js';
+import { startFakeDeluge, startFakeRtorrent, startFakeTransmission, type FakeRpc } from '../../support/fake-rpc-clients.js';
 
 const H = 'ab'.repeat(20);
 let fake: FakeRpc | null = null;
@@ -17,6 +18,7 @@ afterEach(async () => {
 const kinds: [string, () => Promise<FakeRpc>, (url: string) => TorrentClient][] = [
   ['Transmission', startFakeTransmission, (url) => createTransmissionClient({ url, timeoutMs: 2_000, backoffMs: 5 })],
   ['rTorrent (HTTP)', startFakeRtorrent, (url) => createRtorrentClient({ url, timeoutMs: 2_000, backoffMs: 5 })],
+  ['Deluge', () => startFakeDeluge(), (url) => createDelugeClient({ url, password: () => 'pw', timeoutMs: 2_000, backoffMs: 5 })],
 ];
 
 describe.each(kinds)('%s against a wire-level fake', (_name, start, make) => {
@@ -45,5 +47,47 @@ describe.each(kinds)('%s against a wire-level fake', (_name, start, make) => {
     expect(err).toBeInstanceOf(ClientError);
     expect((err as ClientError).kind).toBe('http');
     expect((err as ClientError).status).toBe(503);
+  });
+});
+
+describe('Deluge against a wire-level fake', () => {
+  const PW = 'sekret-password-42';
+
+  test('an error answer that echoes the password or the session id is redacted in the ClientError', async () => {
+    const f = await startFakeDeluge({ password: PW });
+    fake = f;
+    f.torrents.set(H, { hash: H, name: 'one.bin', dir: '/d', files: [{ path: 'one.bin', size: 5 }], running: true });
+    const c = createDelugeClient({ url: f.url, password: () => PW, timeoutMs: 2_000, backoffMs: 5 });
+    expect(await c.getTorrent(H)).toMatchObject({ hash: H, phase: 'seeding' });
+    f.errorOn('core.pause_torrent', `KeyError: login ${PW} with session fake-session-1 failed`);
+    const err = await c.pause([H]).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as Error).message).toContain('<redacted>');
+    expect((err as Error).message).not.toContain(PW);
+    expect((err as Error).message).not.toContain('fake-session-1');
+  });
+
+  test('an expired session is logged in again once; a refused login is an auth error', async () => {
+    const f = await startFakeDeluge({ password: PW });
+    fake = f;
+    f.torrents.set(H, { hash: H, name: 'one.bin', dir: '/d', files: [{ path: 'one.bin', size: 5 }], running: false });
+    const c = createDelugeClient({ url: f.url, password: () => PW, timeoutMs: 2_000, backoffMs: 5 });
+    expect(await c.listTorrents()).toHaveLength(1);
+    f.expireSessions();
+    expect(await c.listTorrents()).toHaveLength(1);
+    expect(f.count('auth.login')).toBe(2);
+    const wrong = createDelugeClient({ url: f.url, password: () => 'nope-nope', timeoutMs: 2_000, backoffMs: 5 });
+    const err = await wrong.listTorrents().then(() => null, (e: unknown) => e);
+    expect((err as ClientError).kind).toBe('auth');
+  });
+
+  test('a repoint on a Deluge 1.x daemon is refused before any move is sent (its move_storage replaces target files and deletes the source)', async () => {
+    const f = await startFakeDeluge({ version: '1.3.15' });
+    fake = f;
+    f.torrents.set(H, { hash: H, name: 'one.bin', dir: '/d', files: [{ path: 'one.bin', size: 5 }], running: false });
+    const c = createDelugeClient({ url: f.url, password: () => 'pw', timeoutMs: 2_000, backoffMs: 5 });
+    expect((await c.version()).app).toBe('Deluge 1.3.15');
+    await expect(c.setLocation([H], '/pool/x')).rejects.toThrow(/cannot repoint without moving data/);
+    expect(f.count('core.move_storage')).toBe(0);
   });
 });
