@@ -1,0 +1,117 @@
+// `hashall reconcile` without a client (real tmpfs stash/pool, real SQLite): the lock keeps it from running beside another
+// run; without apply.auto it plans and notifies drift, changes nothing; SIGTERM while it sleeps ends it at once (exit 143).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acquireLock, releaseLock } from '../../../src/apply/lock.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { runCli } from '../../support/cli.js';
+import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+let recv: Receiver;
+let w: ApplyWorld | null = null;
+beforeAll(async () => {
+  recv = await startReceiver();
+});
+afterAll(async () => {
+  await recv?.close();
+});
+afterEach(() => {
+  w?.cleanup();
+  w = null;
+  recv.received.length = 0;
+});
+
+/** A world with a pending dedupe (two inodes, same bytes) and a hashall.yaml notifying the receiver. */
+function world(auto: boolean): { cfg: string; dir: string } {
+  w = makeApplyWorld();
+  const dir = path.join(w.stash, 'seeding', 'extras');
+  writeTree(dir, { 'x.bin': bytesFor('same', 100_000), 'y.bin': bytesFor('same', 100_000) });
+  mkdirSync(path.join(w.pool, 'seeding'));
+  const cfg = path.join(w.root, 'hashall.yaml');
+  writeFileSync(
+    cfg,
+    [
+      'version: 1',
+      `catalog: ${w.config.catalog}`,
+      'filesystems:',
+      `  stash: { path: ${w.stash} }`,
+      `  pool: { path: ${w.pool} }`,
+      'seeding:',
+      `  stash: [${path.join(w.stash, 'seeding')}]`,
+      `  pool: [${path.join(w.pool, 'seeding')}]`,
+      'dedupe: { filesystems: [stash], minSize: 0 }',
+      'safety: { minFree: 0 }',
+      `apply: { auto: ${auto} }`,
+      'notify:',
+      `  - { name: hook, format: json, url: "${recv.url}/json", events: [applied, nothing-to-do, failed, needs-attention, drift, blocked] }`,
+    ].join('\n') + '\n',
+  );
+  return { cfg, dir };
+}
+
+const events = (stdout: string) => stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; phase?: string; outcome?: string });
+const received = () => recv.received.map((r) => (JSON.parse(r.body) as { event: string }).event);
+
+describe('hashall reconcile, bounded', () => {
+  it('another run holds the lock: the iteration is skipped (lock-held, exit 4 with --once), nothing changed, not notified as a failure', async () => {
+    const { cfg, dir } = world(true);
+    const before = hashTreeSync(dir);
+    acquireLock(w!.catalog.db, { runId: 'run-busy', pid: process.pid, pidStart: null, host: os.hostname(), command: 'hashall apply busy', startedAt: 1 }, { takeOverStale: true });
+    try {
+      const r = await runCli(['reconcile', '--once', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
+      expect(r.code, r.stderr).toBe(4);
+      expect(events(r.stdout).filter((e) => e.type === 'reconcile' && e.phase === 'done').map((e) => e.outcome)).toEqual(['lock-held']);
+      expect(r.stderr).toMatch(/run-busy/);
+      expect(received()).toEqual([]);
+    } finally {
+      releaseLock(w!.catalog.db, 'run-busy');
+    }
+    expect(hashTreeSync(dir)).toEqual(before);
+    const ok = await runCli(['reconcile', '--once', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(events(ok.stdout).filter((e) => e.type === 'reconcile' && e.phase === 'done').map((e) => e.outcome)).toEqual(['applied']);
+    expect(received()).toEqual(['applied']);
+  }, 60_000);
+
+  it('without apply.auto: plans, notifies the drift once, changes nothing (changes-pending, exit 0)', async () => {
+    const { cfg, dir } = world(false);
+    const before = hashTreeSync(dir);
+    const r = await runCli(['reconcile', '--iterations', '2', '--every', '0s', '--jitter', '0s', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(events(r.stdout).filter((e) => e.type === 'reconcile' && e.phase === 'done').map((e) => e.outcome)).toEqual(['changes-pending', 'changes-pending']);
+    expect(received()).toEqual(['drift']); // the second iteration's drift is the same: not told again
+    expect(hashTreeSync(dir)).toEqual(before);
+    const runs = await runCli(['runs', '--json', '--config', cfg], { cwd: w!.root });
+    expect((JSON.parse(runs.stdout) as { runs: unknown[] }).runs).toEqual([]);
+  }, 60_000);
+
+  it('SIGTERM while it sleeps: it ends at once with exit 143 (bounded by the test, not timed)', async () => {
+    const { cfg } = world(true);
+    const child = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/cli/bin.ts', 'reconcile', '--every', '1h', '--log', 'ndjson', '--config', cfg], {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const limit = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.stdout.on('data', (b: Buffer) => {
+        stdout += b.toString();
+        if (stdout.includes('"phase":"sleep"')) child.kill('SIGTERM');
+      });
+      child.on('exit', (c) => {
+        clearTimeout(limit);
+        resolve(c);
+      });
+    });
+    expect(code, stderr).toBe(143);
+    expect(events(stdout).filter((e) => e.type === 'reconcile').map((e) => `${e.phase}${e.outcome ? `:${e.outcome}` : ''}`)).toEqual(['start', 'done:applied', 'sleep']);
+  }, 150_000);
+});
