@@ -1,10 +1,11 @@
-// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync) and prints each figure as a ratio to the standard tool.
+// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync, orphans) and prints each figure as a ratio to the standard tool.
 import { run as scanBench } from './scan.js';
 import { run as planBench } from './plan.js';
 import { run as copyBench } from './copy.js';
 import { run as copySmallBench } from './copy-small.js';
 import { run as dedupeBench } from './dedupe.js';
 import { run as syncBench } from './sync.js';
+import { run as orphansBench } from './orphans.js';
 
 const only = new Set(process.argv.slice(2));
 const benches: [string, () => Promise<Record<string, number>>][] = [
@@ -14,6 +15,7 @@ const benches: [string, () => Promise<Record<string, number>>][] = [
   ['copy-small', () => copySmallBench()],
   ['dedupe', () => dedupeBench()],
   ['sync', () => syncBench()],
+  ['orphans', () => orphansBench()],
 ];
 
 const results: Record<string, Record<string, number>> = {};

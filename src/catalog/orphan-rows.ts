@@ -1,11 +1,13 @@
 // The catalog reads behind orphan classification: roots, torrents, every active file under the seeding roots (streamed), inode links, content copies.
 //
-// Scale: one covering-index range scan per seeding root (files_fs_path_cover: no table lookup per row), one pass over
-// the filesystem's multiply-linked rows for link counts, and the torrents' file lists only for torrents without a
-// root folder; SHA-256 copies are looked up only for orphan inodes. Rows are streamed to the caller, never all held.
+// Scale: the files under a torrent's payload root are counted with one aggregate per root, never read; the rest of each
+// seeding root is read by covering-index range scans over the gaps (files_fs_path_cover: no table lookup per row);
+// one pass over the filesystem's index for the link counts of multiply-linked inodes; the torrents' file lists only
+// for torrents without a root folder; SHA-256 copies only for orphan inodes. Rows are streamed, never all held.
 import type { HashallConfig } from '../config/types.js';
 import type { SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import { compareBytes } from '../domain/payload-hash.js';
 import type { CatalogDb } from './db.js';
 import { hostPathContext } from './host-paths.js';
 import { absoluteCatalogPath } from './scanner.js';
@@ -35,14 +37,14 @@ export function readOrphanWorld(catalog: CatalogDb, config: HashallConfig, mount
   const db = catalog.db;
   const roots = snapshotRoots(catalog, config, hostPathContext(config, mountInfoFile));
   const { torrents } = readActiveTorrents(catalog);
-  const counts = new Map((db.prepare(`SELECT torrent_hash, count(*) FROM torrent_files GROUP BY torrent_hash`).raw(true).all() as [string, number][]).map(([h, n]) => [h, n]));
+  const count = db.prepare(`SELECT count(*) FROM torrent_files WHERE torrent_hash = ?`).pluck();
   const list = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`).raw(true);
   const names = new Map((db.prepare(`SELECT id, name FROM filesystems`).raw(true).all() as [number, string | null][]).map(([id, n]) => [id, n !== null && config.filesystems[n] ? n : null]));
   const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
   return {
     roots,
     torrents,
-    fileCount: (h) => counts.get(h) ?? 0,
+    fileCount: (h) => count.get(h) as number,
     torrentFiles: (h) => (list.all(h) as [string, number][]).map(([name, size]) => ({ name, size })),
     lastSyncAt,
     fsName: (id) => names.get(id) ?? null,
@@ -63,48 +65,88 @@ function linkCounts(catalog: CatalogDb, fsId: number, mount: string, seedingRoot
   return out;
 }
 
+/** Sorted, outermost-only subtree prefixes (`R/`) of `claims` below `rel` (catalog-relative; '' = the whole filesystem). */
+function claimIntervals(claims: readonly string[], mount: string, rel: string): string[] {
+  const out: string[] = [];
+  const base = rel === '' ? '' : `${rel}/`;
+  const prefixes = claims
+    .filter((c) => isAtOrUnder(c, mount) && c !== mount)
+    .map((c) => `${mount === '/' ? c.slice(1) : c.slice(mount.length + 1)}/`)
+    .filter((p) => p.startsWith(base) && p !== base)
+    .sort(compareBytes);
+  for (const p of prefixes) if (out.length === 0 || !p.startsWith(out[out.length - 1]!)) out.push(p);
+  return out;
+}
+
+/** The smallest string above every string that starts with `prefix` (which ends in '/'). */
+function prefixEnd(prefix: string): string {
+  return `${prefix.slice(0, -1)}0`;
+}
+
+export interface SeedingFileVisitor {
+  /** Every file outside the skipped subtrees, in path order per root, with its seeding root and links (nlink > 1). */
+  file(row: OrphanRow, root: string, links: { known: number; outside: number } | null): void;
+  /** A skipped subtree (an absolute path given in `skip`) that holds `count` files of `bytes` in the catalog. */
+  subtree(path: string, root: string, count: number, bytes: number): void;
+}
+
 /**
- * Hand every active catalog file under the (scanned) seeding roots to `visit`, in path order per root, with the longest
- * seeding root holding it and, for files with more than one link, what the catalog knows of the inode's links.
+ * Walk every active catalog file under the (scanned) seeding roots, except those in the subtrees named by `skip`
+ * (absolute paths — the torrents' payload roots, whose files are settled by their claim): each of those is counted
+ * with one aggregate over its index range instead. The rest is read by range scans of the covering index over the
+ * gaps between them, so the rows read are the ones no torrent explains.
  */
-export function forEachSeedingFile(
-  catalog: CatalogDb,
-  roots: readonly SnapshotRoot[],
-  visit: (row: OrphanRow, root: string, links: { known: number; outside: number } | null) => void,
-): void {
+export function forEachSeedingFile(catalog: CatalogDb, roots: readonly SnapshotRoot[], skip: readonly string[], visitor: SeedingFileVisitor): void {
   const db = catalog.db;
   const seeding = roots.filter((r) => r.kind === 'seeding');
   const allSeeding = seeding.map((r) => r.path);
   const mounts = new Map((db.prepare(`SELECT id, preferred_mount FROM filesystems`).raw(true).all() as [number, string][]).map(([id, m]) => [id, m]));
   const byFs = new Map<number, string[]>();
   for (const r of seeding) if (r.fsId !== null && r.lastScanAt !== null) byFs.set(r.fsId, [...(byFs.get(r.fsId) ?? []), r.path]);
-  const all = db.prepare(`SELECT path, ino, size, mtime_ns, nlink FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' ORDER BY path`).raw(true);
-  const range = db.prepare(`SELECT path, ino, size, mtime_ns, nlink FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`).raw(true);
+  const cols = `path, ino, size, mtime_ns, nlink FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active'`;
+  const range = db.prepare(`SELECT ${cols} AND path >= ? AND path < ? ORDER BY path`).raw(true);
+  const from = db.prepare(`SELECT ${cols} AND path >= ? ORDER BY path`).raw(true);
+  const count = db.prepare(`SELECT count(*), coalesce(sum(size), 0) FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).raw(true);
   for (const [fsId, fsRoots] of [...byFs].sort((a, b) => a[0] - b[0])) {
     const mount = mounts.get(fsId);
     if (mount === undefined) continue;
     const links = linkCounts(catalog, fsId, mount, allSeeding);
-    const tops = [...new Set(fsRoots)].filter((r) => !fsRoots.some((o) => o !== r && isAtOrUnder(r, o))).sort();
+    const tops = [...new Set(fsRoots)].filter((r) => !fsRoots.some((o) => o !== r && isAtOrUnder(r, o))).sort(compareBytes);
+    const nested = fsRoots.length > 1;
+    let lastDir = '';
+    let lastRoot = '';
+    const rootOf = (abs: string, top: string): string => {
+      if (!nested) return top;
+      const dir = abs.slice(0, abs.lastIndexOf('/'));
+      if (dir !== lastDir) {
+        lastDir = dir;
+        lastRoot = longestRootOf(abs, fsRoots) ?? top;
+      }
+      return lastRoot;
+    };
+    const visitRows = (rows: Iterable<[string, number, number, string, number]>, top: string): void => {
+      for (const [p, ino, size, mtimeNs, nlink] of rows) {
+        const abs = absoluteCatalogPath(mount, p);
+        visitor.file({ fsId, path: abs, ino, size, mtimeNs, nlink }, rootOf(abs, top), nlink > 1 ? (links.get(ino) ?? null) : null);
+      }
+    };
     for (const top of tops) {
       if (!isAtOrUnder(top, mount)) continue;
       const rel = top === mount ? '' : mount === '/' ? top.slice(1) : top.slice(mount.length + 1);
-      const rows = (rel === '' ? all.iterate(fsId) : range.iterate(fsId, `${rel}/`, `${rel}0`)) as Iterable<[string, number, number, string, number]>;
-      const nested = fsRoots.length > 1;
-      let lastDir = '';
-      let lastRoot = top;
-      for (const [p, ino, size, mtimeNs, nlink] of rows) {
-        const abs = absoluteCatalogPath(mount, p);
-        let root = top;
-        if (nested) {
-          const dir = abs.slice(0, abs.lastIndexOf('/'));
-          if (dir !== lastDir) {
-            lastDir = dir;
-            lastRoot = longestRootOf(abs, fsRoots) ?? top;
-          }
-          root = lastRoot;
+      const intervals = claimIntervals(skip, mount, rel);
+      // Gaps between the skipped subtrees: [cursor, next prefix), then past the prefix's end.
+      let cursor = rel === '' ? '' : `${rel}/`;
+      const end = rel === '' ? null : `${rel}0`;
+      for (const prefix of intervals) {
+        visitRows(range.iterate(fsId, cursor, prefix) as Iterable<[string, number, number, string, number]>, top);
+        const [n, bytes] = count.get(fsId, prefix, prefixEnd(prefix)) as [number, number];
+        if (n > 0) {
+          const abs = absoluteCatalogPath(mount, prefix.slice(0, -1));
+          visitor.subtree(abs, rootOf(abs, top), n, bytes);
         }
-        visit({ fsId, path: abs, ino, size, mtimeNs, nlink }, root, nlink > 1 ? (links.get(ino) ?? null) : null);
+        cursor = prefixEnd(prefix);
       }
+      visitRows((end === null ? from.iterate(fsId, cursor) : range.iterate(fsId, cursor, end)) as Iterable<[string, number, number, string, number]>, top);
     }
   }
 }

@@ -60,7 +60,7 @@ export interface OrphanInput {
   roots: readonly SnapshotRoot[];
   /** Every active torrent of the catalog. */
   torrents: readonly SnapshotTorrent[];
-  /** How many files the sync recorded in a torrent's client file list (0 = the client reported none). */
+  /** How many files the sync recorded in a torrent's client file list (0 = the client reported none); asked only when its listing digest is null. */
   fileCount: (hash: string) => number;
   /** A torrent's client file list as synced (names relative to its save path); read only for torrents without a root folder. */
   torrentFiles: (hash: string) => readonly { name: string; size: number }[];
@@ -113,7 +113,11 @@ export interface OrphanClassification {
 }
 
 export interface OrphanClassifier {
-  /** Classify one file; `root` is the (longest) seeding root holding it, `links` its inode's links when nlink > 1. */
+  /** Every subtree a torrent claims (payload roots, download folders): the reader counts their files instead of handing each over. */
+  subtrees(): string[];
+  /** A claimed subtree (one of subtrees()) holds `count` catalog files of `bytes` below seeding root `root`. */
+  subtree(path: string, root: string, count: number, bytes: number): void;
+  /** Classify one file outside the claimed subtrees; `root` is the (longest) seeding root holding it, `links` its inode's links when nlink > 1. */
   file(row: OrphanFileRow, root: string, links: InodeLinks | null): FileClass;
   finish(): OrphanClassification;
 }
@@ -207,7 +211,8 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     const settled = isSettled(t);
     const cls: Claim['cls'] = settled ? 'payload' : 'in-progress';
     const why = settled ? `used by ${who}` : `${who} is ${t.phase} (${t.rawState}); the client may still write it`;
-    if (input.fileCount(t.hash) === 0) {
+    // A listing digest exists only for a non-empty list that maps onto a root (src/domain/listing.ts).
+    if (t.listingDigest === null && input.fileCount(t.hash) === 0) {
       blockers.push(`${who} has no file list in the catalog (no metadata yet, or the client reported none)`);
       put(subtree, place, { cls: 'unknown', why: `${who} holds this folder but its file list is unknown` });
     } else if (contentRelOf(t) === '') {
@@ -258,19 +263,34 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     return { cls: 'orphan' };
   };
 
+  const aggOf = (dir: string, root: string): DirAgg => {
+    let agg = dirs.get(dir);
+    if (!agg) {
+      agg = { orphans: 0, others: 0 };
+      dirs.set(dir, agg);
+      rootOfDir.set(dir, root);
+    }
+    return agg;
+  };
+
   return {
+    subtrees: () => [...subtree.keys()],
+    subtree(path, root, count, size) {
+      const claim = subtree.get(path);
+      const cls: FileClass = claim?.cls ?? 'unknown';
+      counts[cls] += count;
+      bytes[cls] += size;
+      // Its files are not orphans: the folder holding it is not an orphan tree.
+      aggOf(path === root ? path : dirName(path), root).others += count;
+      if (cls === 'unknown' && unknownSamples.length < SAMPLES) unknownSamples.push({ path, why: claim?.why ?? 'unknown' });
+    },
     file(row, root, links) {
       const slash = row.path.lastIndexOf('/');
       const dir = slash <= 0 ? '/' : row.path.slice(0, slash);
       if (dir !== lastDir || lastAgg === null) {
         lastDir = dir;
         lastDirClaim = dirClaim(dir);
-        lastAgg = dirs.get(dir) ?? null;
-        if (lastAgg === null) {
-          lastAgg = { orphans: 0, others: 0 };
-          dirs.set(dir, lastAgg);
-          rootOfDir.set(dir, root);
-        }
+        lastAgg = aggOf(dir, root);
       }
       const { cls, why } = decide(row, root, links);
       counts[cls] += 1;

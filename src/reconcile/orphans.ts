@@ -10,7 +10,10 @@ export function classifyOrphans(catalog: CatalogDb, config: HashallConfig, now: 
   const read = catalog.db.transaction(() => {
     const world = readOrphanWorld(catalog, config, mountInfoFile);
     const classifier = orphanClassifier({ config, now, ...world });
-    forEachSeedingFile(catalog, world.roots, (row, root, links) => classifier.file(row, root, links));
+    forEachSeedingFile(catalog, world.roots, classifier.subtrees(), {
+      file: (row, root, links) => classifier.file(row, root, links),
+      subtree: (path, root, count, bytes) => classifier.subtree(path, root, count, bytes),
+    });
     const classified = classifier.finish();
     const inodes = new Set<string>();
     for (const t of classified.trees) for (const f of t.files) inodes.add(`${f.fsId}:${f.ino}`);

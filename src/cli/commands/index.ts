@@ -20,10 +20,11 @@ import { register as doctorCommand } from './doctor.js';
 import { register as orphansCommand } from './orphans.js';
 import { register as trashCommand } from './trash.js';
 import { register as reconcileCommand } from './reconcile.js';
+import { register as reclaimCommand } from './reclaim.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand, verifyCommand, doctorCommand, orphansCommand, trashCommand, reconcileCommand];
+const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand, verifyCommand, doctorCommand, orphansCommand, trashCommand, reconcileCommand, reclaimCommand];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of commands) register(program, ctx);

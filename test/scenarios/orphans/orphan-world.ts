@@ -18,6 +18,7 @@ export interface OrphanWorld {
   tmp: TempDir;
   base: string;
   stash: string;
+  pool: string;
   seed: string;
   library: string;
   movies: string;
@@ -60,6 +61,9 @@ export async function buildOrphanWorld(qbts: ReturnType<typeof qbtSandboxes>, ex
   const base = tmp.path;
   const stash = path.join(base, 'stash');
   mountTmpfs(stash, 32 << 20, 'orphan-stash');
+  const pool = path.join(base, 'pool');
+  mountTmpfs(pool, 8 << 20, 'orphan-pool');
+  const poolLibrary = path.join(pool, 'library');
   const seed = path.join(stash, 'seeding');
   const library = path.join(stash, 'library');
   const movies = path.join(seed, 'movies');
@@ -141,6 +145,8 @@ export async function buildOrphanWorld(qbts: ReturnType<typeof qbtSandboxes>, ex
   // folder with a non-UTF-8 name, and a hardlinked pair inside one orphan tree.
   const removed = path.join(movies, 'Removed.Torrent.2010');
   write(path.join(removed, 'r.mkv'), fixtureBytes('removed', 33_000));
+  // A copy of it on the other filesystem (a library there): the orphan's content also exists elsewhere.
+  write(path.join(poolLibrary, 'r-copy.mkv'), fixtureBytes('removed', 33_000));
   write(path.join(removed, 'Extras', 'copy-of-e01.mkv'), readFileSync(path.join(movies, 'Show S01 (renamed)', 'e01.mkv')));
   linkSync(path.join(removed, 'r.mkv'), path.join(removed, 'Extras', 'r-link.mkv'));
   write(path.join(movies, 'lonely.nfo'), fixtureBytes('lonely', 300));
@@ -161,9 +167,10 @@ export async function buildOrphanWorld(qbts: ReturnType<typeof qbtSandboxes>, ex
       'catalog: catalog.db',
       'filesystems:',
       `  stash: { path: ${q(stash)} }`,
+      `  pool: { path: ${q(pool)} }`,
       'seeding:',
       `  stash: [${q(seed)}]`,
-      `libraries: [${q(library)}]`,
+      `libraries: [${q(library)}, ${q(poolLibrary)}]`,
       'client:',
       '  type: qbittorrent',
       `  url: ${qbt.url}`,
@@ -179,6 +186,7 @@ export async function buildOrphanWorld(qbts: ReturnType<typeof qbtSandboxes>, ex
     tmp,
     base,
     stash,
+    pool,
     seed,
     library,
     movies,

@@ -29,8 +29,8 @@ let w: OrphanWorld;
 let before: Map<string, string>;
 
 beforeAll(async () => {
-  w = await buildOrphanWorld(qbts);
-  before = contentTree(w.stash);
+  w = await buildOrphanWorld(qbts, ['dedupe: { minSize: 1 }']);
+  before = everything();
 }, 120_000);
 afterAll(async () => {
   await w?.stop();
@@ -43,8 +43,16 @@ async function orphans(): Promise<OrphansJson> {
   return JSON.parse(r.stdout) as OrphansJson;
 }
 
+/** Every content byte on both filesystems, re-read: relative path → sha256. */
+function everything(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of contentTree(w.stash)) out.set(`stash/${k}`, v);
+  for (const [k, v] of contentTree(w.pool)) out.set(`pool/${k}`, v);
+  return out;
+}
+
 function nothingLost(): void {
-  const now = contentTree(w.stash);
+  const now = everything();
   for (const [rel, sha] of before) expect(now.get(rel), `${rel} kept its bytes`).toBe(sha);
 }
 
@@ -64,7 +72,7 @@ describe('hashall orphans on real layouts', () => {
     expect(r.classes.files.unknown, JSON.stringify(r.unknownSamples)).toBe(0);
     // What reclaiming frees: the hardlinked pair counts once; the copy of a payload file exists elsewhere.
     const removed = r.trees.find((t) => t.path.endsWith('Removed.Torrent.2010'))!;
-    expect(removed).toMatchObject({ kind: 'dir', fileCount: 3, bytes: 33_000 * 2 + 20_000, freedBytes: 53_000, duplicatedBytes: 20_000, uniqueBytes: 33_000, linkedBytes: 0 });
+    expect(removed).toMatchObject({ kind: 'dir', fileCount: 3, bytes: 33_000 * 2 + 20_000, freedBytes: 53_000, duplicatedBytes: 53_000, uniqueBytes: 0, linkedBytes: 0 });
     expect(r.trees.find((t) => t.path.endsWith('lonely.nfo'))).toMatchObject({ kind: 'file', fileCount: 1, freedBytes: 300 });
     expect(r.totals).toEqual([expect.objectContaining({ fs: 'stash', freedBytes: 53_000 + 300 + 7_000 })]);
     // The torrent the recheck found incomplete is held as in progress; the proof holds (client synced after the scan).
@@ -72,7 +80,23 @@ describe('hashall orphans on real layouts', () => {
     expect(r.proven).toBe(true);
     const text = await w.hashall('orphans');
     expect(text.stdout).toMatch(/Removed\.Torrent\.2010\/ {2}3 file\(s\)/);
-    expect(text.stdout).toMatch(/is the only copy/);
+    expect(text.stdout).toMatch(/lonely\.nfo .*is the only copy/);
+    nothingLost();
+  });
+
+  it('hashall reclaim: dedupe (the planner\'s view, even with dedupe off), orphan retirement and cross-filesystem bytes per filesystem', async () => {
+    const r = await w.hashall('reclaim', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { filesystems: unknown[]; total: unknown; orphanBlockers: string[] };
+    // The orphan copy of e01 duplicates the payload's e01 on the same filesystem: one dedupe link frees 20 000 B.
+    // r.mkv also lies on the pool: 33 000 B reclaimable on either filesystem by keeping the other copy.
+    expect(doc.filesystems).toEqual([
+      { fs: 'pool', dedupe: 0, dedupeGroups: 0, dedupeEnabled: false, orphans: 0, orphansOnlyCopy: 0, crossFilesystem: 33_000 },
+      { fs: 'stash', dedupe: 20_000, dedupeGroups: 1, dedupeEnabled: false, orphans: 60_300, orphansOnlyCopy: 7_300, crossFilesystem: 33_000 },
+    ]);
+    expect(doc.total).toEqual({ dedupe: 20_000, orphans: 60_300, crossFilesystem: 66_000 });
+    const text = await w.hashall('reclaim');
+    expect(text.stdout).toMatch(/^stash: dedupe .*dedupe is off for it in hashall\.yaml/m);
     nothingLost();
   });
 
@@ -86,6 +110,9 @@ describe('hashall orphans on real layouts', () => {
     expect(r.blockers.join('\n')).toMatch(/not synced after the last scan/);
     const text = await w.hashall('orphans');
     expect(text.stdout).toMatch(/^NOT PROVEN/);
+    const rec = JSON.parse((await w.hashall('reclaim', '--json')).stdout) as { total: { orphans: number | null }; orphanBlockers: string[] };
+    expect(rec.total.orphans).toBeNull();
+    expect(rec.orphanBlockers.join('\n')).toMatch(/not synced after the last scan/);
     nothingLost();
     expect(path.isAbsolute(w.seed)).toBe(true);
   });
