@@ -28,6 +28,11 @@ export function compareBytes(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** One file's line of the payload hash (`relpath|size|sha256\n`); a stream of them in relpath byte order, hashed, is the payload hash. */
+export function payloadLine(f: HashableFile): string {
+  return `${f.relpath}|${f.size}|${f.sha256}\n`;
+}
+
 /**
  * The payload hash of a file set, or null when it is unknown (no files, or any file lacks a full SHA-256).
  * Lines are sorted by relpath bytes (whole line as tie-break), so the input order never matters.
@@ -39,7 +44,7 @@ export function payloadHash(files: readonly HashableFile[]): string | null {
   const lines: string[] = [];
   for (const f of files) {
     if (f.sha256 === null || f.sha256 === '') return null;
-    lines.push(`${f.relpath}|${f.size}|${f.sha256}\n`);
+    lines.push(payloadLine(f));
   }
   const keyed = lines.map((line, i) => ({ line, rel: files[i]!.relpath }));
   keyed.sort((a, b) => compareBytes(a.rel, b.rel) || compareBytes(a.line, b.line));
