@@ -145,6 +145,26 @@ export function moveGroup(id: string, w: ApplyWorld, fromRoot: string, toRoot: s
   };
 }
 
+/** A dedupe group as the planner makes one: each duplicate becomes a hardlink of `keeper` (files fingerprinted as they are now). */
+export function dedupeGroup(id: string, keeper: string, dups: string[], sha: string, size: number): PlanGroup {
+  return {
+    id,
+    key: `dedupe:${sha}`,
+    action: 'dedupe',
+    title: path.basename(keeper),
+    payloadHash: null,
+    torrents: [],
+    from: null,
+    to: null,
+    reasons: ['test dedupe'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: size * dups.length,
+    steps: dups.map((d) => ({ kind: 'dedupe-link' as const, fs: 'stash', keeper: dedupeFile(keeper, sha), duplicate: dedupeFile(d, sha) })),
+    fingerprint: { files: [keeper, ...dups].map((p) => fingerprint(p)), torrents: [] },
+  };
+}
+
 export function makePlan(w: ApplyWorld, groups: PlanGroup[]): Plan {
   return {
     formatVersion: 1,

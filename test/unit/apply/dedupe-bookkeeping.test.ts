@@ -5,8 +5,7 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { RecordTree } from '../../../src/apply/bookkeeping.js';
 import { scanRoots } from '../../../src/catalog/scanner.js';
-import type { PlanGroup } from '../../../src/plan/types.js';
-import { bytesFor, dedupeFile, fingerprint, hashTreeSync, makeApplyWorld, makePlan, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeGroup, hashTreeSync, makeApplyWorld, makePlan, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { testDeps } from '../../support/apply-deps.js';
 
 let w: ApplyWorld | null = null;
@@ -14,25 +13,6 @@ afterEach(() => {
   w?.cleanup();
   w = null;
 });
-
-function group(id: string, keeper: string, dups: string[], sha: string, size: number): PlanGroup {
-  return {
-    id,
-    key: `dedupe:${sha}`,
-    action: 'dedupe',
-    title: path.basename(keeper),
-    payloadHash: null,
-    torrents: [],
-    from: null,
-    to: null,
-    reasons: ['test dedupe'],
-    rule: null,
-    bytesToCopy: 0,
-    bytesToFree: size * dups.length,
-    steps: dups.map((d) => ({ kind: 'dedupe-link' as const, fs: 'stash', keeper: dedupeFile(keeper, sha), duplicate: dedupeFile(d, sha) })),
-    fingerprint: { files: [keeper, ...dups].map((p) => fingerprint(p)), torrents: [] },
-  };
-}
 
 /** Every catalog row under the stash, as a rescan would write it (hashes, inode, links, metadata). */
 function rows(w: ApplyWorld): unknown[] {
@@ -53,7 +33,7 @@ describe('dedupe bookkeeping', () => {
     await scan();
     const before = hashTreeSync(seeding);
     const p = (r: string) => path.join(seeding, r);
-    const plan = makePlan(w, [group('g1', p('m/a.bin'), [p('x/a copy.bin'), p('y/a.bin')], sha256(a), a.length), group('g2', p('m/b.bin'), [p('z/b.bin')], sha256(b), b.length)]);
+    const plan = makePlan(w, [dedupeGroup('g1', p('m/a.bin'), [p('x/a copy.bin'), p('y/a.bin')], sha256(a), a.length), dedupeGroup('g2', p('m/b.bin'), [p('z/b.bin')], sha256(b), b.length)]);
     const rescanned: string[] = [];
     const recordTree: RecordTree = async (catalog, root) => {
       rescanned.push(root);

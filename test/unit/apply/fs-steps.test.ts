@@ -7,7 +7,7 @@ import { realFsPort } from '../../../src/apply/fs-port.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, dedupeFile, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeGroup, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { testDeps } from '../../support/apply-deps.js';
 import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
 
@@ -187,23 +187,8 @@ describe('link-view', () => {
   });
 });
 
-function dedupeGroup(keeper: string, dup: string, size: number, sha: string): PlanGroup {
-  return {
-    id: 'd1',
-    key: 'dedupe-1',
-    action: 'dedupe',
-    title: path.basename(dup),
-    payloadHash: null,
-    torrents: [],
-    from: null,
-    to: null,
-    reasons: ['test dedupe'],
-    rule: null,
-    bytesToCopy: 0,
-    bytesToFree: size,
-    steps: [{ kind: 'dedupe-link', fs: 'stash', keeper: dedupeFile(keeper, sha), duplicate: dedupeFile(dup, sha) }],
-    fingerprint: { files: [fingerprint(keeper), fingerprint(dup)], torrents: [] },
-  };
+function dedupePair(keeper: string, dup: string, size: number, sha: string): PlanGroup {
+  return dedupeGroup('d1', keeper, [dup], sha, size);
 }
 
 describe('dedupe-link', () => {
@@ -213,7 +198,7 @@ describe('dedupe-link', () => {
     writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
     const keeper = path.join(w.stash, 'seeding/a/f.bin');
     const dup = path.join(w.stash, 'seeding/b/f.bin');
-    const res = await applyPlan(testDeps(w), makePlan(w, [dedupeGroup(keeper, dup, data.length, sha256(data))]));
+    const res = await applyPlan(testDeps(w), makePlan(w, [dedupePair(keeper, dup, data.length, sha256(data))]));
     expect(res.status).toBe('succeeded');
     expect(res.bytesFreed).toBe(data.length);
     expect(lstatSync(dup).ino).toBe(lstatSync(keeper).ino);
@@ -229,7 +214,7 @@ describe('dedupe-link', () => {
     writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': other });
     const keeper = path.join(w.stash, 'seeding/a/f.bin');
     const dup = path.join(w.stash, 'seeding/b/f.bin');
-    const res = await applyPlan(testDeps(w), makePlan(w, [dedupeGroup(keeper, dup, data.length, sha256(data))]));
+    const res = await applyPlan(testDeps(w), makePlan(w, [dedupePair(keeper, dup, data.length, sha256(data))]));
     expect(res.status).toBe('rolled-back');
     expect(lstatSync(dup).ino).not.toBe(lstatSync(keeper).ino);
     expect(hashTreeSync(path.join(w.stash, 'seeding'))['b/f.bin']).toBe(sha256(other));
@@ -244,7 +229,7 @@ describe('dedupe-link', () => {
     writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
     const keeper = path.join(w.stash, 'seeding/a/f.bin');
     const dup = path.join(w.stash, 'seeding/b/f.bin');
-    const group = dedupeGroup(keeper, dup, data.length, sha256(data));
+    const group = dedupePair(keeper, dup, data.length, sha256(data));
     change(dup);
     const before = lstatSync(dup);
     const res = await applyPlan(testDeps(w), makePlan(w, [group]));
