@@ -15,6 +15,7 @@ import { actionableGroups, preflight } from './preflight.js';
 import { checkGroupScope } from './scope.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
+import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
 
 
 export interface ApplyDeps {
@@ -29,6 +30,8 @@ export interface ApplyDeps {
   recordTree?: RecordTree;
   /** Called after every committed journal write (test-only crash hook: see crash-hook.ts). */
   onBoundary?: (what: string) => void;
+  /** Replaces the fsync of the journal's WAL before each change (tests record the order; see write-ahead.ts). */
+  syncJournal?: (catalog: CatalogDb) => void;
   /** Bound for client waits on a payload of `bytes`; default {@link defaultClientTimeoutMs}. */
   clientTimeoutMs?: (bytes: number) => number;
   /** Bound for the final guard waiting out `checking`/`moving` states (default 10 minutes). */
@@ -187,8 +190,21 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   });
   deps.emit({ type: 'run-start', runId, groups: groups.length, planFile: deps.identity.planFile });
   await deps.beforeGroups?.();
+  // From here journal writes commit at once (a kill -9 loses none) and are fsynced together right before the next
+  // change on disk or in the client — the write-ahead rule — instead of one fsync each (write-ahead.ts).
+  deps.catalog.db.pragma('synchronous = NORMAL');
+  const wal = writeAhead(deps.catalog, deps.syncJournal);
   const guard = filesystemGuard({ catalog: deps.catalog, config: deps.config, fs: deps.fs });
-  const base: BaseCtx = { fs: deps.fs, client: deps.client, config: deps.config, catalog: deps.catalog, runId, now: deps.now, emit: deps.emit, clientTimeoutMs };
+  const base: BaseCtx = {
+    fs: writeAheadFs(deps.fs, wal),
+    client: deps.client && writeAheadClient(deps.client, wal),
+    config: deps.config,
+    catalog: deps.catalog,
+    runId,
+    now: deps.now,
+    emit: deps.emit,
+    clientTimeoutMs,
+  };
   const results: GroupResult[] = [];
   const attention: string[] = [];
   const notes: string[] = [];
@@ -335,6 +351,8 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   const failedGroups = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
   const error = [fatal, ...(guardProblems.length ? [`guard: ${guardProblems.join('; ')}`] : []), ...failedGroups].filter(Boolean).join('\n') || null;
   journal.finishRun(runId, status, { bytesCopied, bytesFreed, error });
+  wal.sync();
+  deps.catalog.db.pragma('synchronous = FULL');
   deps.emit({ type: 'run-done', runId, status, bytesCopied, bytesFreed, attention });
   return { runId, status, groups: results, bytesCopied, bytesFreed, attention, guardProblems, notes };
 }

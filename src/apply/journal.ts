@@ -38,8 +38,10 @@ export interface RunStart extends RunIdentity {
 export type UndoData = Record<string, unknown>;
 
 /**
- * Writes the journal. Every method commits immediately (autocommit statements on a WAL database opened with
- * synchronous=FULL by the executor) and then calls `onBoundary` — the test-only crash hook counts these.
+ * Writes the journal. Every method commits immediately (autocommit statements on a WAL database) and then calls
+ * `onBoundary` — the test-only crash hook counts these. A commit survives a kill -9 at once; it is durable against a
+ * power loss by the next fsync of the WAL, which the executor makes right before every change (write-ahead.ts) —
+ * recovery uses synchronous=FULL (an fsync per write).
  */
 export class Journal {
   constructor(

@@ -16,7 +16,6 @@ import type { StepContext, StepHandler } from './types.js';
 interface DedupeUndo extends UndoData {
   tmp?: string;
   keeperIno?: number;
-  renamed?: boolean;
 }
 
 function sameFingerprint(st: FsStat | null, fp: DedupeFile): boolean {
@@ -90,8 +89,8 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     const again = await ctx.fs.lstat(step.duplicate.path);
     if (!sameFingerprint(again, step.duplicate)) throw new FsError(`dedupe: ${step.duplicate.path} changed just before the swap; nothing was replaced`);
     await chain.prove(dir);
-    undo.renamed = true; // journaled before: after the rename the duplicate's own inode is gone (its bytes live on in the keeper)
-    ctx.saveUndo(undo);
+    // Nothing is journaled for the swap itself: after it the duplicate's own inode is gone (its bytes live on in the
+    // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).
     await ctx.fs.rename(undo.tmp, step.duplicate.path);
     await ctx.fs.fsyncDir(path.dirname(step.duplicate.path));
     // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's new inode and link count, and its old inode.
@@ -105,7 +104,7 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     if (k.ino !== d.ino) throw new FsError(`dedupe: ${step.duplicate.path} is not a hardlink of ${step.keeper.path} after the swap`);
   },
 
-  async undo(_step, ctx, undoData) {
+  async undo(step, ctx, undoData) {
     const undo = undoData as DedupeUndo;
     if (!undo.tmp) return [];
     const t = await ctx.fs.lstat(undo.tmp);
@@ -113,6 +112,7 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
       await ctx.fs.unlink(undo.tmp);
       return [];
     }
-    return undo.renamed ? ['dedupe swap already done: the duplicate path now shares the keeper inode (same bytes); nothing lost, nothing to undo'] : [];
+    const d = await ctx.fs.lstat(step.duplicate.path);
+    return d && d.ino === undo.keeperIno ? ['dedupe swap already done: the duplicate path now shares the keeper inode (same bytes); nothing lost, nothing to undo'] : [];
   },
 };

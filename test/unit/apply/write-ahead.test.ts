@@ -1,0 +1,61 @@
+// The write-ahead rule of the grouped journal fsync: no change on disk happens while a journal write made before it is not yet synced; writes between two changes share one sync.
+import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
+import { bytesFor, dedupeGroup, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { testDeps } from '../../support/apply-deps.js';
+
+let w: ApplyWorld | null = null;
+afterEach(() => {
+  w?.cleanup();
+  w = null;
+});
+
+const CHANGES = ['copyFileVerified', 'link', 'rename', 'unlink', 'rmdir', 'mkdirp'] as const;
+
+/** The real FsPort, logging each change it makes. */
+function loggingFs(log: string[]): FsPort {
+  const fs = realFsPort();
+  const out: FsPort = { ...fs };
+  for (const op of CHANGES) {
+    const real = fs[op] as (...args: unknown[]) => Promise<unknown>;
+    (out as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
+      log.push(`change ${op} ${String(args[args.length > 1 && op !== 'mkdirp' ? 1 : 0])}`);
+      return real(...args);
+    };
+  }
+  return out;
+}
+
+describe('journal write-ahead', () => {
+  it('every change on disk comes after a sync of every journal write before it; a group pays one sync per change at most', async () => {
+    w = makeApplyWorld();
+    const src = path.join(w.stash, 'seeding', 'movies', 'Movie.W');
+    writeTree(src, { 'a.mkv': bytesFor('wa', 200_000), 'sub/b.nfo': bytesFor('wb', 300) });
+    const data = bytesFor('wdup', 50_000);
+    writeTree(path.join(w.stash, 'seeding'), { 'x/d.bin': data, 'y/d.bin': data, 'z/d.bin': data });
+    const p = (r: string) => path.join(w!.stash, 'seeding', r);
+    const dst = path.join(w.pool, 'seeding', 'movies', 'Movie.W');
+    const plan = makePlan(w, [moveGroup('g1', w, src, dst), dedupeGroup('g2', p('x/d.bin'), [p('y/d.bin'), p('z/d.bin')], sha256(data), data.length)]);
+    const log: string[] = [];
+    const deps = testDeps(w, { fs: loggingFs(log), onBoundary: (what) => log.push(`commit ${what}`), syncJournal: () => log.push('sync') });
+    const res = await applyPlan(deps, plan);
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    expect(hashTreeSync(dst)).toEqual(hashTreeSync(src));
+    let unsynced: string | null = null;
+    for (const e of log) {
+      if (e.startsWith('commit ')) unsynced = e;
+      else if (e === 'sync') unsynced = null;
+      else expect(unsynced, `${e} while "${unsynced}" was not synced`).toBeNull();
+    }
+    const changes = log.filter((e) => e.startsWith('change ')).length;
+    const commits = log.filter((e) => e.startsWith('commit ')).length;
+    const syncs = log.filter((e) => e === 'sync').length;
+    expect(changes).toBeGreaterThan(8);
+    expect(syncs).toBeLessThanOrEqual(changes + 1); // + the end of the run
+    expect(syncs).toBeLessThan(commits); // writes with no change between them share one sync
+    // The end of the run is synced too: nothing is left unsynced after the last commit.
+    expect(log.lastIndexOf('sync')).toBeGreaterThan(log.findLastIndex((e) => e.startsWith('commit ')));
+  });
+});
