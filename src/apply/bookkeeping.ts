@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { PlanGroup } from '../plan/types.js';
 import { dedupeLinkRecords, recordDedupeLinks } from './dedupe-bookkeeping.js';
+import { integrityStore } from '../catalog/integrity.js';
 
 /** Records the files now under `root` (scanner's subtree scan, wired by the CLI); optional so apply works before it exists. */
 export type RecordTree = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
@@ -23,6 +24,15 @@ export async function recordGroupOutcome(
 ): Promise<string[]> {
   const notes: string[] = [];
   const links = group.action === 'dedupe' && info.changed ? dedupeLinkRecords(catalog, group, info.runId) : { records: [], rescan: [] };
+  if (group.action === 'repair' && info.changed) {
+    // Closed as repaired before the refresh sees the new inode (which would close it as an edit).
+    const store = integrityStore(catalog);
+    const fsId = catalog.db.prepare(`SELECT id FROM filesystems WHERE name = ?`).pluck();
+    for (const s of group.steps) {
+      const id = s.kind === 'repair' ? (fsId.get(s.fs) as number | undefined) : undefined;
+      if (s.kind === 'repair' && id !== undefined) store.resolve(id, s.damaged.ino, 'repaired', info.now);
+    }
+  }
   if (info.recordTree && info.changed) {
     // The data change already happened and was verified: a failed catalog refresh is reported, never undone.
     const record = async (root: string, fsName: string) => {
@@ -47,6 +57,9 @@ export async function recordGroupOutcome(
     }
     if (group.action === 'retire') {
       for (const s of group.steps) if (s.kind === 'retire') await record(path.dirname(s.root), s.fs);
+    }
+    if (group.action === 'repair') {
+      for (const s of group.steps) if (s.kind === 'repair') for (const d of new Set(s.paths.map((p) => path.dirname(p)))) await record(d, s.fs);
     }
   }
   const txn = catalog.db.transaction(() => {

@@ -123,6 +123,8 @@ export function stepPlaces(step: PlanStep, group: PlanGroup): Place[] {
         { fs: step.fs, path: step.root },
         { fs: step.keptFs, path: step.keptRoot },
       ];
+    case 'repair':
+      return [...new Set(step.paths.map((p) => path.dirname(p)))].map((d) => ({ fs: step.fs, path: d })).concat({ fs: step.source.fs, path: path.dirname(step.source.path) });
   }
 }
 

@@ -19,7 +19,7 @@ export function tempName(dir: string, runId: string, tag: string): string {
 }
 
 /** The exact names {@link tempName} gives (run ids of newRunId, tags `g<N>-<step>-<file index|probe|dedupe>`). */
-const TEMP_NAME = /^\.hashall-(\d{8}T\d{6}Z-[0-9a-f]{4})-g\d+-\d+-(?:\d+|probe|dedupe)\.part$/;
+const TEMP_NAME = /^\.hashall-(\d{8}T\d{6}Z-[0-9a-f]{4})-g\d+-\d+-(?:\d+|probe|dedupe|repair\d*)\.part$/;
 
 /** The run id in one of hashall's temp names, or null when `name` is not exactly such a name. */
 export function tempRunId(name: string): string | null {

@@ -164,6 +164,14 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         }
         break;
       }
+      case 'repair': {
+        known(step, step.fs);
+        known(step, step.source.fs);
+        for (const p of step.paths) await noSymlinks(step, fs, rootOf(step, config, p, scannedRoots(config, step.fs), 'repaired file'), p);
+        await noSymlinks(step, fs, rootOf(step, config, step.source.path, scannedRoots(config, step.source.fs), 'good copy'), step.source.path);
+        if (step.paths.some((p) => canon(p) === canon(step.source.path))) refuse(step, `the good copy ${step.source.path} is one of the paths it repairs`);
+        break;
+      }
       case 'retire': {
         known(step, step.fs);
         known(step, step.keptFs);

@@ -19,6 +19,9 @@ function touched(step: PlanStep): { files: string[]; trees: string[] } {
       return { files: [], trees: [step.root, step.keptRoot] };
     case 'repoint':
       return { files: [], trees: [step.hostTo] };
+    case 'repair':
+      // Its damaged paths are what it fixes; the copy it restores from must be good.
+      return { files: [step.source.path], trees: [] };
   }
 }
 

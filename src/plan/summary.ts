@@ -4,7 +4,8 @@ import type { PlanGroup, PlanSummary } from './types.js';
 export function summarize(groups: readonly PlanGroup[]): PlanSummary {
   const s: PlanSummary = { move: 0, reuse: 0, dedupe: 0, retire: 0, keep: 0, stay: 0, pending: 0, blocked: 0, bytesToCopy: 0, bytesToFree: {} };
   for (const g of groups) {
-    s[g.action] += 1;
+    if (g.action === 'repair') s.repair = (s.repair ?? 0) + 1;
+    else s[g.action] += 1;
     s.bytesToCopy += g.bytesToCopy;
     if (g.bytesToFree > 0) {
       const fs = g.from?.fs ?? '?';

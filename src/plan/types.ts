@@ -10,9 +10,10 @@ export const PLAN_FORMAT_VERSION = 1;
  * Informational: keep (already where it belongs), stay (held warm by a consumer), pending (waiting for
  * an observation window), blocked (something is unknown or unsafe).
  */
-export type GroupAction = 'move' | 'reuse' | 'dedupe' | 'retire' | 'keep' | 'stay' | 'pending' | 'blocked';
+export type GroupAction = 'move' | 'reuse' | 'dedupe' | 'retire' | 'repair' | 'keep' | 'stay' | 'pending' | 'blocked';
 
-export const ACTIONABLE: readonly GroupAction[] = ['move', 'reuse', 'dedupe', 'retire'];
+/** `repair` groups are built by `hashall verify --repair` only (never by the planner, never saved in a plan file). */
+export const ACTIONABLE: readonly GroupAction[] = ['move', 'reuse', 'dedupe', 'retire', 'repair'];
 
 /** A place: filesystem name + canonical host path. */
 export interface Place {
@@ -123,7 +124,25 @@ export interface RetireStep {
   bytes: number;
 }
 
-export type PlanStep = CopyStep | LinkViewStep | RepointStep | DedupeLinkStep | RetireStep;
+/**
+ * Restore a corrupted inode from a copy proven good (`hashall verify --repair`): the good bytes are copied to a temp
+ * name beside the first path (hashed while copying, must be `sha256`), the damaged file is renamed into the trash of
+ * its filesystem, the copy is linked into its place and every other path of the damaged inode is swapped to it.
+ */
+export interface RepairStep {
+  kind: 'repair';
+  fs: string;
+  /** Every active path of the damaged inode (canonical host paths); the first is where the restored copy is written. */
+  paths: string[];
+  /** The damaged inode as verify found it: apply refuses to touch it if any of this changed since. */
+  damaged: { ino: number; size: number; mtimeNs: string };
+  /** The recorded (good) SHA-256 of the content. */
+  sha256: string;
+  /** A catalogued copy on another inode, re-hashed to `sha256` when chosen and again while it is copied. */
+  source: { fs: string; path: string; ino: number; size: number; mtimeNs: string };
+}
+
+export type PlanStep = CopyStep | LinkViewStep | RepointStep | DedupeLinkStep | RetireStep | RepairStep;
 
 export interface PlanGroup {
   /** Stable id within the plan (e.g. `g1`), and a deterministic key of the content/torrents. */
@@ -151,6 +170,8 @@ export interface PlanSummary {
   reuse: number;
   dedupe: number;
   retire: number;
+  /** Repair groups (`verify --repair` only; absent from planned and saved plans). */
+  repair?: number;
   keep: number;
   stay: number;
   pending: number;

@@ -8,13 +8,14 @@ import { formatBytes } from './format-bytes.js';
 import { SYMBOLS, groupLines, unresolvedRunLines } from './plan-text.js';
 import { htmlCode, htmlText, mdCode, mdCodeBlock } from './markdown-escape.js';
 
-const ORDER: GroupAction[] = ['move', 'reuse', 'dedupe', 'retire', 'blocked', 'pending', 'stay', 'keep'];
+const ORDER: GroupAction[] = ['move', 'reuse', 'dedupe', 'retire', 'repair', 'blocked', 'pending', 'stay', 'keep'];
 
 const MEANING: Record<GroupAction, string> = {
   move: 'copied to another filesystem, verified, torrents repointed',
   reuse: 'repointed to a copy already there (nothing copied)',
   dedupe: 'identical files hardlinked on one filesystem',
   retire: 'old copy removed after the observation window',
+  repair: 'corrupted file restored from a good copy',
   blocked: 'nothing happens until resolved',
   pending: 'waiting (observation window)',
   stay: 'held where it is by an external consumer',
@@ -22,7 +23,7 @@ const MEANING: Record<GroupAction, string> = {
 };
 
 const SECTIONS: [GroupAction[], string][] = [
-  [['move', 'reuse', 'dedupe', 'retire'], 'Changes'],
+  [['move', 'reuse', 'dedupe', 'retire', 'repair'], 'Changes'],
   [['blocked'], 'Blocked'],
   [['pending'], 'Pending'],
   [['stay'], 'Staying (held by an external consumer)'],

@@ -18,6 +18,7 @@ export const SYMBOLS: Record<GroupAction, string> = {
   reuse: '+',
   dedupe: '=',
   retire: '-',
+  repair: '^',
   pending: '…',
   blocked: '!',
   stay: '·',

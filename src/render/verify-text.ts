@@ -1,5 +1,6 @@
 // Human text of `hashall verify`: each damaged, changed, missing or unreadable file, payload verdicts, totals (pure).
 import type { VerifyProgress, VerifyReport } from '../catalog/verify.js';
+import type { RepairOutcome } from '../apply/run-repair.js';
 import { formatBytes, formatDuration } from './format-bytes.js';
 import { printable } from './escape.js';
 
@@ -10,7 +11,7 @@ const WORD: Record<string, string> = {
   missing: 'missing    ',
 };
 
-export function renderVerify(r: VerifyReport): string {
+export function renderVerify(r: VerifyReport, repairing = false): string {
   const lines: string[] = [];
   for (const f of r.findings) {
     const extra = f.status === 'corrupted' ? ` (recorded sha256 ${f.expected?.slice(0, 16)}…, read ${f.found?.slice(0, 16) ?? '?'}…)` : f.detail ? ` (${printable(f.detail)})` : '';
@@ -32,7 +33,7 @@ export function renderVerify(r: VerifyReport): string {
   }
   lines.push(`verified ${r.inodes} inode(s), ${formatBytes(r.bytesRead)} read`);
   const corrupted = r.findings.filter((f) => f.status === 'corrupted' || f.status === 'unreadable').length;
-  if (corrupted > 0) {
+  if (corrupted > 0 && !repairing) {
     lines.push(
       `${corrupted} damaged file(s): plans now block every group that would copy, link or retire with them; restore each from a good copy (\`hashall whereis PATH\` lists the copies) or let the torrent client recheck and re-download it, then run \`hashall verify PATH\` again`,
     );
@@ -53,4 +54,29 @@ export function renderCoverage(v: { inodes: number; verifiedSince: number; oldes
   const oldest = v.oldestProofAt === null ? 'none' : new Date(v.oldestProofAt).toISOString();
   const problems = v.open > 0 ? `; ${v.open} open integrity problem(s) — \`hashall verify\` lists them` : '';
   return `  verification: ${v.verifiedSince} of ${v.inodes} hashed inodes read back within the last ${formatDuration(everyMs)}, oldest proof ${oldest}${problems}\n`;
+}
+
+/** What `verify --repair` did for each corrupted inode, and what the user can do where it could not. */
+export function renderRepair(outcomes: readonly RepairOutcome[]): string {
+  if (outcomes.length === 0) return '';
+  const lines = [''];
+  for (const o of outcomes) {
+    const where = o.paths.map(printable).join(', ');
+    if (o.status === 'repaired') {
+      lines.push(`REPAIRED   ${where} from ${printable(o.source ?? '?')} (${formatBytes(o.size)}, run ${printable(o.runId ?? '?')}; the damaged file is in .hashall-trash until the observation window ends)`);
+      continue;
+    }
+    if (o.status === 'failed') {
+      lines.push(`NOT REPAIRED ${where}: ${printable(o.error ?? 'failed')} — rolled back, nothing changed (\`hashall runs show ${printable(o.runId ?? 'ID')}\`)`);
+      continue;
+    }
+    lines.push(`NO GOOD COPY ${where}: ${o.error ? printable(o.error) : 'hashall knows no other file with its recorded SHA-256 that reads back right'}; nothing was changed`);
+    for (const r of o.rejected) lines.push(`    copy ${printable(r.path)}: ${printable(r.why)}`);
+    if (o.torrents.length > 0) {
+      for (const t of o.torrents) lines.push(`    it belongs to torrent ${printable(t.name)} (${printable(t.hash.slice(0, 8))}): force a recheck in the client — it re-downloads the damaged pieces from the swarm — then \`hashall verify ${printable(o.paths[0]!)}\``);
+    } else {
+      lines.push(`    restore it from a backup or download it again, then \`hashall verify ${printable(o.paths[0]!)}\``);
+    }
+  }
+  return lines.join('\n') + '\n';
 }

@@ -3,6 +3,7 @@ import type { PlanStep } from '../../plan/types.js';
 import { copyStep } from './copy.js';
 import { dedupeLinkStep } from './dedupe-link.js';
 import { linkViewStep } from './link-view.js';
+import { repairStep } from './repair.js';
 import { repointStep } from './repoint.js';
 import { retireStep } from './retire.js';
 import type { StepHandler } from './types.js';
@@ -19,5 +20,7 @@ export function handlerFor(step: PlanStep): StepHandler<PlanStep> {
       return dedupeLinkStep as StepHandler<PlanStep>;
     case 'retire':
       return retireStep as StepHandler<PlanStep>;
+    case 'repair':
+      return repairStep as StepHandler<PlanStep>;
   }
 }

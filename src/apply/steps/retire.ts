@@ -71,7 +71,7 @@ function trashPath(step: RetireStep, ctx: Pick<StepContext, 'config' | 'runId'>)
 }
 
 /** Levels of `rel` under a held directory that do not exist yet (relative, outermost first). */
-async function missingUnder(fs: FsPort, base: HeldDir, rel: string): Promise<string[]> {
+export async function missingUnder(fs: FsPort, base: HeldDir, rel: string): Promise<string[]> {
   const parts = rel.split('/').filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const level = parts.slice(0, i + 1).join('/');

@@ -5,11 +5,15 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { setExitCode } from '../exit.js';
 import { openCatalog } from '../../catalog/db.js';
 import { verifyCatalog, verifyFoundProblems } from '../../catalog/verify.js';
-import { HashallError } from '../../errors.js';
-import { renderVerify, verifyProgressLine } from '../../render/verify-text.js';
+import { ExitCode, HashallError } from '../../errors.js';
+import { renderRepair, renderVerify, verifyProgressLine } from '../../render/verify-text.js';
+import { repairCorrupted, type RepairOutcome } from '../../apply/run-repair.js';
+import { optionalClient } from '../../clients/from-config.js';
+import { eventSink, makeRecordTree } from '../apply-support.js';
 
 interface VerifyOpts extends ConfigOptionValues {
   scheduled?: boolean;
+  repair?: boolean;
   json?: boolean;
   hashWorkers: string;
 }
@@ -19,18 +23,21 @@ export function register(program: Command, ctx: CliContext): void {
     .command('verify [paths...]')
     .description('re-read catalogued files and compare them with their recorded SHA-256: corrupted, changed, missing, unreadable')
     .option('--scheduled', 'only the files least recently verified, up to `verify.budget` (every file once per `verify.every`)')
+    .option('--repair', 'restore each corrupted file from a copy proven good (another inode with the recorded SHA-256, re-hashed first) through apply\'s journaled, verified copy; the damaged file goes to the trash. Without such a copy nothing is changed')
     .option('--hash-workers <n>', 'hashing threads', '2')
     .option('--json', 'print the report as one JSON document on stdout')
     .addHelpText(
       'after',
       '\nCorrupted means the same size and mtime as recorded but different bytes (bit rot, a bad disk); it is kept as a\n' +
         'problem until resolved, and plans block every group that would copy, link or retire with it.\n' +
-        'Exit codes: 0 every file verified ok, 1 problems found (or an error), 3 invalid config.',
+        'Exit codes: 0 every file verified ok (with --repair: every corrupted file repaired and nothing else found),\n' +
+        '1 problems found (or an error), 3 invalid config, 4 (--repair) another hashall run holds the lock.',
     );
   addConfigOption(cmd);
   cmd.action(async (paths: string[], opts: VerifyOpts) => {
     const workers = Number(opts.hashWorkers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new HashallError(`--hash-workers must be an integer 1..64 (got ${opts.hashWorkers})`);
+    if (opts.repair && opts.scheduled) throw new HashallError('--repair and --scheduled do not go together', { hint: 'run `hashall verify --repair` (or with paths) after the scheduled run found the damage' });
     if (opts.scheduled && paths.length > 0) throw new HashallError('--scheduled verifies the catalog by age; give either paths or --scheduled', { hint: 'drop the paths, or drop --scheduled' });
     const { config } = loadConfigForCommand(opts, ctx);
     const catalog = openCatalog(config.catalog);
@@ -59,9 +66,30 @@ export function register(program: Command, ctx: CliContext): void {
           : {}),
       });
       if (ctx.interactive) ctx.stderr.write('\r\x1b[K');
-      if (opts.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      else ctx.stdout.write(renderVerify(report));
-      if (verifyFoundProblems(report)) setExitCode(cmd, 1);
+      let repairs: RepairOutcome[] | null = null;
+      if (opts.repair) {
+        // Only what this verify re-read and found corrupted (at these paths, or anywhere without paths).
+        const damaged = report.findings.filter((f) => f.status === 'corrupted').map((f) => f.path);
+        const client = optionalClient(config, { now: ctx.now });
+        const sink = eventSink(ctx, false);
+        try {
+          repairs =
+            damaged.length === 0
+              ? []
+              : await repairCorrupted({ catalog, config, client, paths: damaged, now: ctx.now, emit: opts.json ? () => undefined : sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn, stop: ac.signal });
+        } finally {
+          sink.end();
+          await client?.close();
+        }
+      }
+      if (opts.json) ctx.stdout.write(JSON.stringify(repairs ? { ...report, repairs } : report, null, 2) + '\n');
+      else ctx.stdout.write(renderVerify(report, repairs !== null) + (repairs ? renderRepair(repairs) : ''));
+      // A payload that differed only because of a corrupted file is whole again once that file is repaired.
+      const repairedAll =
+        repairs !== null &&
+        report.findings.every((f) => f.status === 'corrupted' && repairs!.some((r) => r.status === 'repaired' && r.paths.includes(f.path))) &&
+        repairs.every((r) => r.status === 'repaired');
+      if (verifyFoundProblems(report) && !repairedAll) setExitCode(cmd, ExitCode.Error);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -2,9 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../support/cli.js';
+import { rot } from '../../support/bit-rot.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { openIntegrityProblems } from '../../../src/catalog/integrity.js';
@@ -18,19 +19,6 @@ let config: string;
 let stash: string;
 let catalogFile: string;
 const original = new Map<string, Buffer>();
-
-/** Overwrite one byte in place and put the mtime back exactly (`touch -r`, nanoseconds): what bit rot looks like. */
-function rot(file: string, offset: number): void {
-  const ref = `${file}.mtime-ref`;
-  execFileSync('touch', ['-r', file, ref]);
-  const fd = openSync(file, 'r+');
-  const byte = Buffer.alloc(1);
-  byte[0] = (readFileSync(file)[offset]! ^ 0x5a) & 0xff;
-  writeSync(fd, byte, 0, 1, offset);
-  closeSync(fd);
-  execFileSync('touch', ['-r', ref, file]);
-  execFileSync('rm', [ref]);
-}
 
 function restore(file: string): void {
   const ref = `${file}.mtime-ref`;
