@@ -41,10 +41,11 @@ export interface CopyResult {
 export interface FsPort {
   /**
    * Copy `src` to `tmpPath` (created with O_EXCL — never overwrites), preserving mode, owner (when allowed) and
-   * mtime, hashing SHA-256 of the bytes read while copying; fsync the file and its directory. Removes its own
+   * mtime, hashing SHA-256 of the bytes read while copying; fsync the file and (unless `syncDir` is false: the caller
+   * fsyncs the directory once for many files) its directory. Removes its own
    * partial temp file on failure. An aborted `signal` ends the copy between chunks with InterruptedError.
    */
-  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<CopyResult>;
+  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal; syncDir?: boolean }): Promise<CopyResult>;
   /** Full SHA-256 of a file's content (never through a symlink). */
   hashFile(p: string): Promise<string>;
   /** Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first difference). */
@@ -172,7 +173,7 @@ async function setOwner(dir: string, owner: DirOwner): Promise<void> {
 }
 
 /** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
-async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal): Promise<CopyResult> {
+async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true): Promise<CopyResult> {
   const rfh = await fsp.open(fsPathArg(src), constants.O_RDONLY);
   let wfh: fsp.FileHandle | null = null;
   let created = false;
@@ -216,7 +217,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
     const out = await wfh.stat({ bigint: true });
     await wfh.close();
     wfh = null;
-    await fsyncDir(path.dirname(tmpPath));
+    if (syncDir) await fsyncDir(path.dirname(tmpPath));
     return { sha256: hash.digest('hex'), bytes: pos, ino: Number(out.ino), dev: Number(out.dev) };
   } catch (err) {
     if (wfh) await wfh.close().catch(() => undefined);
@@ -301,7 +302,7 @@ async function sameBytes(a: string, b: string): Promise<boolean> {
 
 export function realFsPort(): FsPort {
   return {
-    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal)),
+    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
     sameBytes: (a, b) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),

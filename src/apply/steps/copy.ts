@@ -181,8 +181,11 @@ export const copyStep: StepHandler<CopyStep> = {
         const before = await ctx.fs.lstat(src);
         if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
         await chain.prove(path.dirname(dst));
+        // The file is fsynced; its temp name is not (it is journaled, and gone once linked into place): the folders
+        // are fsynced once per batch below, after the links — one directory fsync per folder instead of one per file.
         const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
           signal: ctx.signal,
+          syncDir: false,
           onProgress: (b) =>
             ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: b, totalBytes: f.size, groupBytes: done + b, groupTotal: step.bytes }),
         });
