@@ -70,8 +70,14 @@ afterAll(async () => {
   tmp?.cleanup();
 });
 
+/** Every file's inode under `dir` (relative path → inode). */
+function inodesUnder(dir: string): Map<string, number> {
+  return new Map([...contentTree(dir).keys()].map((rel) => [rel, lstatSync(path.join(dir, rel)).ino]));
+}
+
 describe('plan → apply → plan on the demo world', () => {
   let contentBefore: Set<string>;
+  let oldInodes: Map<string, number>;
 
   it('plans a move, a sibling move, a reuse, a dedupe and keeps the library-linked movie warm (exit 2 with --detailed-exitcode)', async () => {
     contentBefore = allHashes();
@@ -174,6 +180,7 @@ describe('plan → apply → plan on the demo world', () => {
     const plan = await planJson();
     const retire = plan.groups.filter((g) => g.action === 'retire');
     expect(retire.length).toBeGreaterThan(0);
+    oldInodes = inodesUnder(path.join(world.seedStash, 'movies', 'Old.Movie.2009'));
     const r = await hashallAnswering('yes', 'apply');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/to retire/);
@@ -189,5 +196,24 @@ describe('plan → apply → plan on the demo world', () => {
     for (const h of contentBefore) expect(after.has(h)).toBe(true);
     // And then it has converged again.
     expect((await hashall('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('trash restore puts a retired source back with the same inodes and bytes, and repoints nothing: its torrent keeps seeding from pool', async () => {
+    const old = path.join(world.seedStash, 'movies', 'Old.Movie.2009');
+    const listed = await hashall('trash', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const item = (JSON.parse(listed.stdout) as { items: { origin: string; trash: string; runId: string; purgeAfter: number | null }[] }).items.find((i) => i.origin === old)!;
+    expect(item.purgeAfter).toBeGreaterThan(now());
+    const staged = contentTree(item.trash);
+    const r = await hashall('trash', 'restore', old);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/no torrent client is repointed/);
+    expect(inodesUnder(old)).toEqual(oldInodes);
+    expect(contentTree(old)).toEqual(staged);
+    expect([...staged.values()].every((h) => contentBefore.has(h))).toBe(true);
+    const t = (await torrents())[world.torrents.old.infoHash]!;
+    expect(t.content_path.startsWith(world.pool)).toBe(true);
+    expect(t.progress).toBe(1);
+    expect((await hashall('runs')).stdout).toMatch(/hashall trash restore /);
   });
 });
