@@ -147,6 +147,11 @@ export class Journal {
     this.boundary(`group-${status} ${groupId}`);
   }
 
+  /** A point a crash test may stop at, for work whose record is a run note (trash restore). */
+  checkpoint(what: string): void {
+    this.boundary(what);
+  }
+
   addRunNote(runId: string, note: string): void {
     const row = this.db.prepare(`SELECT notes FROM runs WHERE id = ?`).get(runId) as { notes: string } | undefined;
     const notes = row ? (JSON.parse(row.notes) as string[]) : [];

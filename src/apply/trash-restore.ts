@@ -41,6 +41,8 @@ export interface RestoreDeps {
   now: () => number;
   /** The restore's own run record (notes of what came back). */
   runId: string;
+  /** The restore run's journal (its crash hook counts the boundaries); a new one when absent. */
+  journal?: Journal;
   /** Test-only: called after every check, right before the rename or link. */
   beforeAct?: (origin: string) => Promise<void> | void;
 }
@@ -95,7 +97,7 @@ export async function restoreFromTrash(deps: RestoreDeps, target: string): Promi
       hint: '`hashall trash` lists what is staged',
     });
   }
-  const journal = new Journal(deps.catalog.db, deps.now);
+  const journal = deps.journal ?? new Journal(deps.catalog.db, deps.now);
   const out: RestoreOutcome[] = [];
   for (const e of entries) {
     const o = await restoreOne(deps, journal, e).catch(
@@ -173,6 +175,7 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
     }
     if (inWay) return refuse(`${origin} is in the way: ${describe(inWay)}; nothing was moved — move it aside and restore again`);
     journal.addRunNote(deps.runId, `restoring ${rec.trash} (device ${rec.trashId.dev} inode ${rec.trashId.ino}) to ${origin}`);
+    journal.checkpoint(`restore-start ${origin}`);
     await deps.beforeAct?.(origin);
     try {
       if (staged.kind === 'dir') await renameAt(trashParent, leaf, cur, name);
@@ -182,11 +185,13 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
       if (now && ['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR'].includes(errnoCode(err) ?? '')) return refuse(`${origin} is in the way: ${describe(now)} appeared just now; nothing was moved`);
       throw err;
     }
+    journal.checkpoint(`restore-moved ${origin}`);
     const back = await lstatAt(cur, name);
     if (!back || !sameId(back, rec.trashId)) throw new FsError(`${origin} is not the restored inode right after the restore; ${rec.trash} is kept`, { path: origin });
     if (staged.kind !== 'dir') {
       const still = await lstatAt(trashParent, leaf);
       if (still && sameId(still, rec.trashId)) await unlinkAt(trashParent, leaf);
+      journal.checkpoint(`restore-unlinked ${origin}`);
     }
     // Walk the path again by name: a level swapped meanwhile means the restored tree is not at `origin`.
     const moved = await chainChanged(fsPath, chain);

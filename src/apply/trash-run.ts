@@ -13,6 +13,8 @@ export interface TrashRunInput {
   now: () => number;
   catalog?: CatalogDb;
   runId?: string;
+  /** Test-only crash hook at each committed journal write (src/apply/crash-hook.ts). */
+  onBoundary?: (what: string) => void;
 }
 
 export interface TrashRunBody<T> {
@@ -23,7 +25,7 @@ export interface TrashRunBody<T> {
 }
 
 /** Lock (a live holder: exit 4; a stale one is left for `hashall recover`), record the run, do `fn`, finish the record, release. */
-export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catalog: CatalogDb; runId: string }) => Promise<TrashRunBody<T>>): Promise<{ runId: string; result: T }> {
+export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catalog: CatalogDb; runId: string; journal: Journal }) => Promise<TrashRunBody<T>>): Promise<{ runId: string; result: T }> {
   const catalog = input.catalog ?? openCatalog(input.config.catalog);
   const runId = input.runId ?? newRunId(input.now());
   const host = os.hostname();
@@ -32,7 +34,7 @@ export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catal
     acquireLock(catalog.db, { runId, pid: process.pid, pidStart, host, command: input.command, startedAt: input.now() }, { takeOverStale: false });
     try {
       catalog.db.pragma('synchronous = FULL');
-      const journal = new Journal(catalog.db, input.now);
+      const journal = new Journal(catalog.db, input.now, input.onBoundary);
       const user = (() => {
         try {
           return os.userInfo().username;
@@ -43,7 +45,7 @@ export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catal
       journal.startRun({ id: runId, startedAt: input.now(), user, host, pid: process.pid, pidStart, command: input.command, planFile: null, planHash: null, configHash: input.config.configHash, catalogSerial: null });
       let body: TrashRunBody<T>;
       try {
-        body = await fn({ catalog, runId });
+        body = await fn({ catalog, runId, journal });
       } catch (err) {
         journal.finishRun(runId, 'failed', { bytesCopied: 0, bytesFreed: 0, error: (err as Error).message });
         throw err;

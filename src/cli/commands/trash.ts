@@ -8,6 +8,7 @@ import { makeRecordTree } from '../apply-support.js';
 import { openCatalog } from '../../catalog/db.js';
 import { parseDuration } from '../../config/units.js';
 import { ExitCode, HashallError } from '../../errors.js';
+import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { realFsPort } from '../../apply/fs-port.js';
 import { listTrash } from '../../apply/trash-list.js';
 import { restoreFromTrash } from '../../apply/trash-restore.js';
@@ -59,8 +60,9 @@ export function register(program: Command, ctx: CliContext): void {
     const merged = { ...trash.opts<TrashOptions>(), ...opts };
     const { config } = loadConfigForCommand(merged, ctx);
     const recordTree = makeRecordTree(config, ctx);
-    const { runId, result } = await runTrashCommand({ config, command: `hashall trash restore ${target}`, now: ctx.now }, async ({ catalog, runId }) => {
-      const out = await restoreFromTrash({ catalog, config, fs: realFsPort(), now: ctx.now, runId }, path.isAbsolute(target) ? target : target.includes('/') ? path.resolve(ctx.cwd, target) : target);
+    const run = { config, command: `hashall trash restore ${target}`, now: ctx.now, onBoundary: crashHookFromEnv(ctx.env) };
+    const { runId, result } = await runTrashCommand(run, async ({ catalog, runId, journal }) => {
+      const out = await restoreFromTrash({ catalog, config, fs: realFsPort(), now: ctx.now, runId, journal }, path.isAbsolute(target) ? target : target.includes('/') ? path.resolve(ctx.cwd, target) : target);
       const refreshed: string[] = [];
       for (const o of out.filter((x) => x.action === 'restored')) {
         const fsName = Object.entries(config.filesystems).find(([, f]) => o.origin.startsWith(`${f.path}/`))?.[0];

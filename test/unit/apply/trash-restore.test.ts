@@ -1,6 +1,9 @@
 // trash restore and purge --older-than on real tmpfs: a retired source comes back with the same inodes and bytes; anything in the way refuses and loses nothing; a swapped parent or trash never redirects it.
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
@@ -194,42 +197,42 @@ describe('trash restore against a local user who can write the original parents'
   });
 });
 
-describe('trash restore of a single staged file (link, then unlink of the trash name)', () => {
-  /** A file staged as a retire of `run` records it (the orphan retire writes the same record). */
-  function stageFile(runId: string) {
-    w = makeApplyWorld();
-    const origin = path.join(w.stash, 'seeding', 'loose', 'one file.mkv');
-    writeTree(path.dirname(origin), { 'one file.mkv': bytesFor('one', 5000) });
-    const ino = lstatSync(origin).ino;
-    const trashRoot = path.join(w.stash, '.hashall-trash');
-    mkdirSync(path.join(trashRoot, runId, 'seeding', 'loose'), { recursive: true, mode: 0o700 });
-    chmodSync(trashRoot, 0o700);
-    const trash = path.join(trashRoot, runId, 'seeding', 'loose', 'one file.mkv');
-    renameSync(origin, trash);
-    const j = new Journal(w.catalog.db, () => Date.now());
-    j.startRun({ id: runId, startedAt: Date.now(), user: 't', host: 'h', pid: 1, pidStart: null, command: 'hashall apply', planFile: null, planHash: null, configHash: null, catalogSerial: null });
-    const rec: TrashRecord = {
-      trash,
-      trashRel: `${runId}/seeding/loose/one file.mkv`,
-      trashRootId: { dev: lstatSync(trashRoot).dev, ino: lstatSync(trashRoot).ino },
-      trashId: { dev: lstatSync(trash).dev, ino },
-      trashDirs: [runId, `${runId}/seeding`, `${runId}/seeding/loose`],
-      inos: [ino],
-      fs: 'stash',
-      origin,
-      files: 1,
-      bytes: 5000,
-      reason: 'test: an orphan',
-    };
-    const step = { kind: 'retire' as const, fs: 'stash', root: origin, payloadHash: 'p'.repeat(64), keptRoot: '/k', keptFs: 'pool', relocationId: 1, bytes: 5000 };
-    const group = { id: 'g', key: 'k', action: 'retire' as const, title: 't', payloadHash: null, torrents: [], from: null, to: null, reasons: ['r'], rule: null, bytesToCopy: 0, bytesToFree: 0, steps: [step], fingerprint: { files: [], torrents: [] } };
-    j.planGroup(runId, 0, group as unknown as PlanGroup);
-    j.stepRunning(runId, 'g', 0, { ...rec, phase: 'kept' });
-    j.stepFinished(runId, 'g', 0, 'done', null, null);
-    j.finishRun(runId, 'succeeded', { bytesCopied: 0, bytesFreed: 0, error: null });
-    return { origin, trash, ino };
-  }
+/** A file staged as a retire of `run` records it (the orphan retire writes the same record). */
+function stageFile(runId: string) {
+  w = makeApplyWorld();
+  const origin = path.join(w.stash, 'seeding', 'loose', 'one file.mkv');
+  writeTree(path.dirname(origin), { 'one file.mkv': bytesFor('one', 5000) });
+  const ino = lstatSync(origin).ino;
+  const trashRoot = path.join(w.stash, '.hashall-trash');
+  mkdirSync(path.join(trashRoot, runId, 'seeding', 'loose'), { recursive: true, mode: 0o700 });
+  chmodSync(trashRoot, 0o700);
+  const trash = path.join(trashRoot, runId, 'seeding', 'loose', 'one file.mkv');
+  renameSync(origin, trash);
+  const j = new Journal(w.catalog.db, () => Date.now());
+  j.startRun({ id: runId, startedAt: Date.now(), user: 't', host: 'h', pid: 1, pidStart: null, command: 'hashall apply', planFile: null, planHash: null, configHash: null, catalogSerial: null });
+  const rec: TrashRecord = {
+    trash,
+    trashRel: `${runId}/seeding/loose/one file.mkv`,
+    trashRootId: { dev: lstatSync(trashRoot).dev, ino: lstatSync(trashRoot).ino },
+    trashId: { dev: lstatSync(trash).dev, ino },
+    trashDirs: [runId, `${runId}/seeding`, `${runId}/seeding/loose`],
+    inos: [ino],
+    fs: 'stash',
+    origin,
+    files: 1,
+    bytes: 5000,
+    reason: 'test: an orphan',
+  };
+  const step = { kind: 'retire' as const, fs: 'stash', root: origin, payloadHash: 'p'.repeat(64), keptRoot: '/k', keptFs: 'pool', relocationId: 1, bytes: 5000 };
+  const group = { id: 'g', key: 'k', action: 'retire' as const, title: 't', payloadHash: null, torrents: [], from: null, to: null, reasons: ['r'], rule: null, bytesToCopy: 0, bytesToFree: 0, steps: [step], fingerprint: { files: [], torrents: [] } };
+  j.planGroup(runId, 0, group as unknown as PlanGroup);
+  j.stepRunning(runId, 'g', 0, { ...rec, phase: 'kept' });
+  j.stepFinished(runId, 'g', 0, 'done', null, null);
+  j.finishRun(runId, 'succeeded', { bytesCopied: 0, bytesFreed: 0, error: null });
+  return { origin, trash, ino };
+}
 
+describe('trash restore of a single staged file (link, then unlink of the trash name)', () => {
   it('comes back as the same inode; a crash between link and unlink (both names) is finished by the next restore', async () => {
     const f = stageFile('r-file');
     const { result } = await restore(f.origin);
@@ -306,3 +309,64 @@ describe('trash list and purge --older-than', () => {
     expect(runs.stdout).toMatch(/hashall trash restore /);
   });
 });
+
+describe('kill -9 of `hashall trash restore` at every journal boundary', () => {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  for (const kind of ['a directory', 'a single file'] as const) {
+    it(`${kind}: each crash leaves it whole in the trash or back in place; recover, then restore again, brings back the same inodes`, async () => {
+      let finished = false;
+      let crashes = 0;
+      for (let n = 1; n <= 10 && !finished; n++) {
+        let origin: string;
+        let target: string;
+        let before: Record<string, string>;
+        let inos: Record<string, number> | number;
+        let trashPath: string;
+        if (kind === 'a directory') {
+          const r = await retired({ neighbour: true });
+          [origin, target, before, inos, trashPath] = [r.src, r.runId, r.before, r.inos, r.staged];
+        } else {
+          const f = stageFile('r-file');
+          [origin, target, before, inos, trashPath] = [f.origin, 'r-file', { '': sha(f.trash) }, f.ino, f.trash];
+        }
+        const whole = (p: string): boolean => (kind === 'a directory' ? JSON.stringify(hashTreeSync(p)) === JSON.stringify(before) : sha(p) === before['']);
+        const sameInodes = (p: string): boolean => (kind === 'a directory' ? JSON.stringify(inodes(p)) === JSON.stringify(inos) : lstatSync(p).ino === inos);
+        const cfg = writeWorldConfig(w);
+        try {
+          const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/cli/bin.ts', 'trash', 'restore', target, '--config', cfg], {
+            cwd: repo,
+            env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
+            encoding: 'utf8',
+            timeout: 60_000,
+          });
+          if (child.signal !== 'SIGKILL') {
+            expect(child.status, child.stdout + child.stderr).toBe(0);
+            finished = true;
+          } else crashes++;
+          // Whole in exactly one place (a file may have both names: one inode), never half moved, nothing copied.
+          const atOrigin = existsSync(origin);
+          const inTrash = existsSync(trashPath);
+          expect(atOrigin || inTrash, `crash at ${n}`).toBe(true);
+          if (atOrigin) expect(whole(origin) && sameInodes(origin)).toBe(true);
+          if (inTrash) expect(whole(trashPath) && sameInodes(trashPath)).toBe(true);
+          if (atOrigin && inTrash) expect(kind).toBe('a single file');
+          // The killed restore's run is recovered like any run; then a restore finishes the job.
+          const rec = await runCli(['recover', '--config', cfg]);
+          expect(rec.code, rec.stderr).toBe(0);
+          const again = await runCli(['trash', 'restore', target, '--config', cfg]);
+          expect(again.code, again.stdout + again.stderr).toBe(0);
+          expect(whole(origin) && sameInodes(origin), `crash at ${n}: ${again.stdout}`).toBe(true);
+          expect(existsSync(trashPath)).toBe(false);
+        } finally {
+          w.cleanup();
+        }
+      }
+      expect(finished).toBe(true);
+      expect(crashes).toBeGreaterThanOrEqual(3);
+    }, 300_000);
+  }
+});
+
+function sha(p: string): string {
+  return createHash('sha256').update(readFileSync(p)).digest('hex');
+}
