@@ -158,6 +158,9 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     if (c.url.startsWith('scgi:') && type !== 'rtorrent') {
       problems.push({ severity: 'error', path: ['client', 'url'], message: `an scgi:// URL is for rTorrent, but the client type is ${type}`, hint: 'set client.type: rtorrent, or give the http(s) URL of the client' });
     }
+    if (type === 'deluge' && c.username !== undefined) {
+      problems.push({ severity: 'warning', path: ['client', 'username'], message: 'deluge-web has a password only; username is not used', hint: 'remove client.username (deluge-web logs in to deluged with the account of its own host list)' });
+    }
     client = {
       type,
       url: c.url.replace(/\/+$/, ''),

@@ -1,4 +1,5 @@
 // The Deluge client against a real deluged + deluge-web 2.0.3 on loopback, plus its login, session and connection errors.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
@@ -26,6 +27,17 @@ clientContract('Deluge', () => ({
 describe('Deluge transport', () => {
   test('the version names Deluge 2.0 and its libtorrent', async () => {
     expect(await client.version()).toEqual({ app: 'Deluge 2.0.3', webApi: expect.stringMatching(/^libtorrent \d+\.\d+/) });
+  });
+
+  test('"move completed to" is the download-path override: reported, and cleared by setDownloadPath(\'\') as read back', async () => {
+    const [t] = await client.listTorrents();
+    expect(t).toBeDefined();
+    const h = t!.hash;
+    await sb.call('core.set_torrent_options', [[h], { move_completed: true, move_completed_path: path.join(sb.dir, 'done') }]);
+    expect((await client.getTorrent(h))?.downloadPath).toBe(path.join(sb.dir, 'done'));
+    await client.setDownloadPath([h], '');
+    expect((await client.getTorrent(h))?.downloadPath).toBe('');
+    expect(((await sb.call('core.get_torrent_status', [h, ['move_completed']])) as { move_completed: boolean }).move_completed).toBe(false);
   });
 
   test('a wrong password is an auth error that never shows the password', async () => {

@@ -117,6 +117,8 @@ safety:
     expect(checkText(minimal + 'client:\n  type: transmission\n  url: http://h:9091/transmission/rpc\n').config?.client).toMatchObject({ type: 'transmission', url: 'http://h:9091/transmission/rpc' });
     expect(checkText(minimal + 'client:\n  type: rtorrent\n  url: scgi:///run/rtorrent/rpc.sock\n').config?.client).toMatchObject({ type: 'rtorrent', url: 'scgi:///run/rtorrent/rpc.sock' });
     expect(checkText(minimal + 'client:\n  type: deluge\n  url: http://h:8112\n').config?.client).toMatchObject({ type: 'deluge', url: 'http://h:8112' });
+    const named = checkText(minimal + 'client:\n  type: deluge\n  url: http://h:8112\n  username: admin\n');
+    expect(named.warnings.map((w) => `${w.path} ${w.message}`)).toContain('client.username deluge-web has a password only; username is not used');
     const bad = checkText(minimal + 'client:\n  type: vuze\n  url: http://h:1\n');
     expect(bad.errors.map((e) => e.path)).toEqual(['client.type']);
   });
