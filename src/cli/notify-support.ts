@@ -1,6 +1,6 @@
 // CLI wiring of notifications: each outcome as an NDJSON `notify` event (with --json) and a failure as a warning on stderr.
 import { openCatalog, type CatalogDb, type Db } from '../catalog/db.js';
-import type { RunResult } from '../apply/executor.js';
+import { errorText, type RunResult } from '../apply/executor.js';
 import type { HashallConfig } from '../config/types.js';
 import { ConfigError, ExitCode, HashallError, LockHeldError } from '../errors.js';
 import { applyNotice, failureNotice } from '../notify/notice.js';
@@ -45,6 +45,5 @@ export async function notifyApplyEnd(config: HashallConfig, deps: NotifyDeps, en
   // Another run holds the lock (it notifies itself); a declined prompt or a signal is a person's choice.
   const err = end.error;
   if (err instanceof LockHeldError || (err instanceof HashallError && err.exitCode === ExitCode.Cancelled) || err instanceof ConfigError) return;
-  const message = err instanceof HashallError && err.hint ? `${err.message} (hint: ${err.hint})` : err instanceof Error ? err.message : String(err);
-  await notify(config, null, failureNotice(end.what, message, ctx), deps);
+  await notify(config, null, failureNotice(end.what, errorText(err), ctx), deps);
 }

@@ -66,8 +66,8 @@ async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions):
     url = target.url.reveal();
     for (const [k, v] of Object.entries(target.headers)) headers[k] = v.reveal();
   } catch (err) {
-    // The message names the variable, never a value.
-    return { ...base, status: 'failed', attempts: 0, error: (err as Error).message };
+    // The variable's name only: the template's literal parts may hold a token too.
+    return { ...base, status: 'failed', attempts: 0, error: (err as Error).message.replace(/ \(needed by .*\)$/s, '') };
   }
   const secrets = secretsOf(url, headers);
   let parsed: URL;

@@ -1,4 +1,4 @@
-// Test support: a local HTTP server on 127.0.0.1 (port 0) receiving notifications; a path ending in /fail answers 500,
+// Test support: a local HTTP server on 127.0.0.1 (port 0) receiving notifications; a path ending in /fail answers 500 (echoing the path),
 // /hang never answers; everything else 200 after an optional hook (a test can act before the sender gets its answer).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,7 +41,8 @@ export async function startReceiver(): Promise<Receiver> {
       const bare = r.path.split('?')[0]!;
       if (bare.endsWith('/hang')) return; // never answered: the sender's timeout must end it
       if (bare.endsWith('/fail')) {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+        // Echoes the request line, as some servers do: a sender must keep the secrets in it out of its errors.
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`internal error at POST ${r.path} (auth ${String(r.headers.authorization ?? '-')})`);
         return;
       }
       void (recv.onRequest ? recv.onRequest(r) : Promise.resolve()).finally(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));

@@ -8,13 +8,14 @@ import { ExitCode, HashallError, LockHeldError } from '../../errors.js';
 import { formatConfigProblem } from '../format-problem.js';
 import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
 import { runApply, runRecover } from '../../apply/run-apply.js';
+import { errorText } from '../../apply/executor.js';
 import { hasChanges } from '../../plan/build.js';
 import { serializePlan } from '../../plan/plan-file.js';
 import { summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
 import { parseDuration } from '../../config/units.js';
 import { optionalClient } from '../../clients/from-config.js';
-import { nothingToDoNotice, failureNotice } from '../../notify/notice.js';
+import { actionableGroups, nothingToDoNotice, failureNotice } from '../../notify/notice.js';
 import { hostName, notify, notifyPlanFindings } from '../../notify/notify.js';
 import { makePlan } from './plan.js';
 import { applySummary, eventSink, makeRecordTorrents, makeRecordTree, type EventSink } from '../apply-support.js';
@@ -131,7 +132,7 @@ async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink
   if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
   const summary = summaryLine(plan);
   const auto = config.apply?.auto ?? false;
-  sink.json(hasChanges(plan) ? { type: 'plan', summary, groups: plan.groups.filter((g) => ['move', 'reuse', 'dedupe', 'retire'].includes(g.action)).length } : { type: 'no-changes', summary });
+  sink.json(hasChanges(plan) ? { type: 'plan', summary, groups: actionableGroups(plan).length } : { type: 'no-changes', summary });
   if (!hasChanges(plan)) sink.info(summary);
   await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summary, { ...deps, drift: !auto }));
   if (!hasChanges(plan)) {
@@ -170,7 +171,7 @@ async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink
 async function failedIteration(err: unknown, config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: number }> {
   sink.end();
   if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
-  const message = err instanceof HashallError && err.hint ? `${err.message} (hint: ${err.hint})` : err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   sink.error(err);
   sink.warn(`reconcile iteration failed: ${message}`);
   if (err instanceof LockHeldError) return { outcome: 'lock-held', exitCode: ExitCode.LockHeld };

@@ -52,7 +52,7 @@ function writeConfig(world: ApplyWorld, extra: string[] = []): string {
       `  - { name: phone, format: ntfy, url: "${base}/ntfy", headers: { Authorization: "Bearer \${NTFY_TOKEN}" } }`,
       `  - { name: gotify, format: gotify, url: "${recv.url}/message/gotify?token=\${GOTIFY_TOKEN}" }`,
       `  - { name: apprise, format: apprise, url: "${base}/apprise" }`,
-      `  - { name: broken, format: json, url: "${base}/fail", retries: 1 }`,
+      `  - { name: broken, format: json, url: "${base}/fail", retries: 1, headers: { Authorization: "Bearer \${NTFY_TOKEN}" } }`,
       `  - { name: silent, format: json, url: "${base}/hang", timeout: 1s, retries: 1 }`,
       ...extra,
     ].join('\n') + '\n',
@@ -141,7 +141,8 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
     const show = await runCli(['runs', 'show', runId, '--json', '--config', cfg], { env, cwd: w.root });
     const detail = JSON.parse(show.stdout) as { status: string; notifications: { target: string; status: string; attempts: number; error: string | null }[] };
     expect(detail.status).toBe('succeeded');
-    expect(detail.notifications.find((n) => n.target === 'broken')).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringMatching(/HTTP 500/) });
+    // The server echoed the request path (the secret in it) in its answer: scrubbed from the error.
+    expect(detail.notifications.find((n) => n.target === 'broken')).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringMatching(/^HTTP 500 Internal Server Error: internal error at POST \*\*\* \(auth \*\*\*\)$/) });
     expect(detail.notifications.find((n) => n.target === 'silent')).toMatchObject({ status: 'failed', attempts: 2 });
     expect(detail.notifications.filter((n) => n.status === 'sent')).toHaveLength(6);
     const text = await runCli(['runs', 'show', runId, '--config', cfg], { env, cwd: w.root });

@@ -99,12 +99,16 @@ describe('hashall reconcile, bounded', () => {
     });
     let stdout = '';
     let stderr = '';
+    let sent = false;
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const code = await new Promise<number | null>((resolve) => {
       const limit = setTimeout(() => child.kill('SIGKILL'), 120_000);
       child.stdout.on('data', (b: Buffer) => {
         stdout += b.toString();
-        if (stdout.includes('"phase":"sleep"')) child.kill('SIGTERM');
+        if (!sent && stdout.includes('"phase":"sleep"')) {
+          sent = true; // once: the warning the signal makes it print must not trigger a second one
+          child.kill('SIGTERM');
+        }
       });
       child.on('exit', (c) => {
         clearTimeout(limit);
