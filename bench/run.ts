@@ -1,4 +1,4 @@
-// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync, orphans) and prints each figure as a ratio to the standard tool.
+// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync, orphans, adopt) and prints each figure as a ratio to the standard tool.
 import { run as scanBench } from './scan.js';
 import { run as planBench } from './plan.js';
 import { run as copyBench } from './copy.js';
@@ -6,6 +6,7 @@ import { run as copySmallBench } from './copy-small.js';
 import { run as dedupeBench } from './dedupe.js';
 import { run as syncBench } from './sync.js';
 import { run as orphansBench } from './orphans.js';
+import { run as adoptBench } from './adopt.js';
 
 const only = new Set(process.argv.slice(2));
 const benches: [string, () => Promise<Record<string, number>>][] = [
@@ -16,6 +17,7 @@ const benches: [string, () => Promise<Record<string, number>>][] = [
   ['dedupe', () => dedupeBench()],
   ['sync', () => syncBench()],
   ['orphans', () => orphansBench()],
+  ['adopt', () => adoptBench()],
 ];
 
 const results: Record<string, Record<string, number>> = {};

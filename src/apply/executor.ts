@@ -13,6 +13,7 @@ import { Journal, type RunIdentity, type RunStatus, type UndoData } from './jour
 import { filesystemGuard, proveSteps } from './on-filesystem.js';
 import { actionableGroups, preflight } from './preflight.js';
 import { checkGroupScope } from './scope.js';
+import { recheckWidth, Slots, overlaps, waitsForClient } from './schedule.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
@@ -127,6 +128,8 @@ export async function rollbackGroup(
   runId: string,
   group: PlanGroup,
   steps: StepRow[],
+  /** Runs each undo in the slot its step kind uses (apply with several groups in flight); by default directly. */
+  serialize: <T>(step: PlanStep, fn: () => Promise<T>) => Promise<T> = (_step, fn) => fn(),
 ): Promise<{ ok: boolean; notes: string[]; attention: string[] }> {
   const notes: string[] = [];
   for (const s of [...steps].sort((a, b) => b.index - a.index)) {
@@ -134,7 +137,7 @@ export async function rollbackGroup(
     const h = handlerFor(s.step);
     try {
       const ctx = { ...base, group, stepIndex: s.index, note: (t: string) => notes.push(t) };
-      notes.push(...(await h.undo(s.step, ctx, s.undo)));
+      notes.push(...(await serialize(s.step, () => h.undo(s.step, ctx, s.undo))));
       journal.stepUndone(runId, group.id, s.index, 'undone', null);
       base.emit({ type: 'undo', runId, groupId: group.id, step: s.index, kind: s.step.kind, status: 'undone' });
     } catch (err) {
@@ -207,7 +210,6 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
     emit: deps.emit,
     clientTimeoutMs,
   };
-  const results: GroupResult[] = [];
   const attention: string[] = [];
   const notes: string[] = [];
   let fatal: string | null = null;
@@ -215,15 +217,22 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   const stopped = (): string | null => (deps.stop?.aborted ? `interrupted by ${String(deps.stop.reason ?? 'a signal')}` : null);
   let cutShort = false;
 
-  for (const [gi, group] of groups.entries()) {
-    if (!stop && stopped()) {
-      stop = true;
-      fatal = `${stopped()}: not started`;
-    }
-    if (stop) {
-      results.push({ id: group.id, title: group.title, action: group.action, status: 'skipped', error: fatal, bytesCopied: 0, bytesFreed: 0 });
-      continue;
-    }
+  // Groups that repoint torrents overlap: while up to `width` of them wait for the client (repoint + recheck), the next
+  // one copies. Disk steps (copy, link, dedupe, retire, their undo and the catalog bookkeeping) run one at a time, in the
+  // order groups ask for them; every other group runs alone (see schedule.ts). Each group keeps its own journal
+  // entries, verification and rollback; the lock stays global.
+  const sched = deps.client && groups.filter(overlaps).length > 1 ? await recheckWidth(deps.config, deps.client) : { width: 1, note: null };
+  if (sched.note) notes.push(sched.note);
+  const disk = new Slots(1);
+  const clientSlots = new Slots(sched.width);
+  const slotFor = (step: PlanStep): Slots => (waitsForClient(step) ? clientSlots : disk);
+  const serialize = <T>(step: PlanStep, fn: () => Promise<T>): Promise<T> => slotFor(step).run(fn);
+  const byIndex: (GroupResult | undefined)[] = [];
+
+  const runGroup = async (gi: number, group: PlanGroup): Promise<void> => {
+    const finish = (r: GroupResult): void => {
+      byIndex[gi] = r;
+    };
     journal.planGroup(runId, gi, group);
     deps.emit({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
     const rows: StepRow[] = group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} }));
@@ -241,91 +250,133 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
       deps.emit({ type: 'step-failed', runId, groupId: group.id, step: 0, kind: group.steps[0]!.kind, error: errorText(err) });
     }
     for (const row of failure === null ? rows : []) {
-      if (stopped()) {
-        // A safe point: steps are left, so the group is rolled back (a group whose steps all ran is finished below).
-        failure = new InterruptedError(`${stopped()}; the group is rolled back`);
-        break;
-      }
-      const h = handlerFor(row.step);
-      const logged = new Set<string>();
-      const ctx: StepContext = {
-        ...base,
-        signal: deps.stop,
-        group,
-        stepIndex: row.index,
-        saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u, logged),
-        appendUndo: (key, entries) => {
-          logged.add(key);
-          const list = Array.isArray(row.undo[key]) ? (row.undo[key] as unknown[]) : (row.undo[key] = []);
-          journal.stepUndoAppend(runId, group.id, row.index, key, entries);
-          list.push(...entries);
-        },
-        note: (t) => groupNotes.push(t),
-      };
-      deps.emit({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: row.step.kind, what: h.describe(row.step) });
-      row.status = 'running';
-      journal.stepRunning(runId, group.id, row.index, row.undo);
-      try {
-        // Again right before each step (a retire deletes): a filesystem unmounted since the group began is caught here.
-        if (row.index > 0) await proveSteps(guard, group, [row.step]);
-        if ((await h.check(row.step, ctx)) === 'done') {
-          row.status = 'noop';
-          journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);
-          deps.emit({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: row.step.kind, status: 'noop', note: 'already done' });
-          continue;
+      const ended = await slotFor(row.step).run(async (): Promise<boolean> => {
+        if (stopped()) {
+          // A safe point: steps are left, so the group is rolled back (a group whose steps all ran is finished below).
+          failure = new InterruptedError(`${stopped()}; the group is rolled back`);
+          return true;
         }
-        const out = await h.run(row.step, ctx, row.undo);
-        await h.verify(row.step, ctx, row.undo);
-        bytesCopied += out.bytesCopied ?? 0;
-        bytesFreed += out.bytesFreed ?? 0;
-        row.status = 'done';
-        journal.stepFinished(runId, group.id, row.index, 'done', out.result, null);
-        deps.emit({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: row.step.kind, status: 'done' });
-      } catch (err) {
-        failure = err;
-        row.status = 'failed';
-        journal.stepFinished(runId, group.id, row.index, 'failed', undefined, errorText(err));
-        deps.emit({ type: 'step-failed', runId, groupId: group.id, step: row.index, kind: row.step.kind, error: errorText(err) });
-        break;
-      }
+        if (stop) {
+          // Another group in flight hit a failure that is not local (the client unreachable, an undo that failed): no
+          // group goes on into it; this one is rolled back here, as a signal would.
+          failure = new HashallError(`not continued: ${fatal ?? 'the run stopped'}; the group is rolled back`);
+          return true;
+        }
+        const h = handlerFor(row.step);
+        const logged = new Set<string>();
+        const ctx: StepContext = {
+          ...base,
+          signal: deps.stop,
+          group,
+          stepIndex: row.index,
+          saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u, logged),
+          appendUndo: (key, entries) => {
+            logged.add(key);
+            const list = Array.isArray(row.undo[key]) ? (row.undo[key] as unknown[]) : (row.undo[key] = []);
+            journal.stepUndoAppend(runId, group.id, row.index, key, entries);
+            list.push(...entries);
+          },
+          note: (t) => groupNotes.push(t),
+        };
+        deps.emit({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: row.step.kind, what: h.describe(row.step) });
+        row.status = 'running';
+        journal.stepRunning(runId, group.id, row.index, row.undo);
+        try {
+          // Again right before each step (a retire deletes): a filesystem unmounted since the group began is caught here.
+          if (row.index > 0) await proveSteps(guard, group, [row.step]);
+          if ((await h.check(row.step, ctx)) === 'done') {
+            row.status = 'noop';
+            journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);
+            deps.emit({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: row.step.kind, status: 'noop', note: 'already done' });
+            return false;
+          }
+          const out = await h.run(row.step, ctx, row.undo);
+          await h.verify(row.step, ctx, row.undo);
+          bytesCopied += out.bytesCopied ?? 0;
+          bytesFreed += out.bytesFreed ?? 0;
+          row.status = 'done';
+          journal.stepFinished(runId, group.id, row.index, 'done', out.result, null);
+          deps.emit({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: row.step.kind, status: 'done' });
+          return false;
+        } catch (err) {
+          failure = err;
+          row.status = 'failed';
+          journal.stepFinished(runId, group.id, row.index, 'failed', undefined, errorText(err));
+          deps.emit({ type: 'step-failed', runId, groupId: group.id, step: row.index, kind: row.step.kind, error: errorText(err) });
+          return true;
+        }
+      });
+      if (ended) break;
     }
     if (failure === null) {
       const markDone = () => journal.finishGroup(runId, group.id, 'done', { bytesCopied, bytesFreed, notes: groupNotes });
-      groupNotes.push(...(await recordGroupOutcome(deps.catalog, group, {
-        runId,
-        now: deps.now(),
-        changed: rows.some((r) => r.status === 'done'),
-        recordTree: deps.recordTree,
-        markDone,
-        refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
-      })));
+      const more = await disk.run(() =>
+        recordGroupOutcome(deps.catalog, group, {
+          runId,
+          now: deps.now(),
+          changed: rows.some((r) => r.status === 'done'),
+          recordTree: deps.recordTree,
+          markDone,
+          refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
+        }),
+      );
+      groupNotes.push(...more);
       notes.push(...groupNotes);
-      results.push({ id: group.id, title: group.title, action: group.action, status: 'done', error: null, bytesCopied, bytesFreed });
+      finish({ id: group.id, title: group.title, action: group.action, status: 'done', error: null, bytesCopied, bytesFreed });
       deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
-      continue;
+      return;
     }
     const error = errorText(failure);
-    const rb = await rollbackGroup(base, journal, runId, group, rows);
+    const rb = await rollbackGroup(base, journal, runId, group, rows, serialize);
     notes.push(...groupNotes, ...rb.notes);
     if (!rb.ok) {
       attention.push(...rb.attention);
       journal.addAttention(runId, rb.attention);
       journal.finishGroup(runId, group.id, 'needs-attention', { error, notes: rb.notes });
-      results.push({ id: group.id, title: group.title, action: group.action, status: 'needs-attention', error, bytesCopied: 0, bytesFreed: 0 });
+      finish({ id: group.id, title: group.title, action: group.action, status: 'needs-attention', error, bytesCopied: 0, bytesFreed: 0 });
       deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'needs-attention', error });
       stop = true;
-      fatal = `stopped after group ${group.id}: its rollback failed`;
-      continue;
+      fatal ??= `stopped after group ${group.id}: its rollback failed`;
+      return;
     }
     journal.finishGroup(runId, group.id, 'rolled-back', { error, notes: rb.notes });
     if (failure instanceof InterruptedError) cutShort = true;
-    results.push({ id: group.id, title: group.title, action: group.action, status: 'rolled-back', error, bytesCopied: 0, bytesFreed: 0 });
+    finish({ id: group.id, title: group.title, action: group.action, status: 'rolled-back', error, bytesCopied: 0, bytesFreed: 0 });
     deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'rolled-back', error });
     if (isFatal(failure) || failure instanceof InterruptedError) {
       stop = true;
-      fatal = `stopped: ${error}`;
+      fatal ??= `stopped: ${error}`;
     }
+  };
+
+  // Up to width + 1 overlapping groups in flight (width waiting for the client, one copying). A group that cannot
+  // overlap waits until every group before it has ended. Nothing is left running when this loop ends.
+  const inFlight = new Set<Promise<void>>();
+  let thrown: { err: unknown } | null = null;
+  for (const [gi, group] of groups.entries()) {
+    const alone = !overlaps(group);
+    while (inFlight.size > 0 && (alone || inFlight.size > sched.width)) await Promise.race(inFlight);
+    if (!stop && stopped()) {
+      stop = true;
+      fatal = `${stopped()}: not started`;
+    }
+    if (stop) {
+      byIndex[gi] = { id: group.id, title: group.title, action: group.action, status: 'skipped', error: fatal, bytesCopied: 0, bytesFreed: 0 };
+      continue;
+    }
+    const p: Promise<void> = runGroup(gi, group)
+      .catch((err: unknown) => {
+        // An unexpected throw (the journal's database failed, say): start no more groups, let those in flight end, rethrow.
+        thrown ??= { err };
+        stop = true;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (alone) await p;
   }
+  await Promise.all(inFlight);
+  if (thrown) throw (thrown as { err: unknown }).err;
+  const results = byIndex.filter((r): r is GroupResult => r !== undefined);
 
   // The guard: every torrent this run touched must be complete and healthy.
   let guardProblems: string[] = [];

@@ -69,7 +69,9 @@ export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutc
       emit: deps.emit,
       clientTimeoutMs: deps.clientTimeoutMs ?? defaultClientTimeoutMs,
     };
-    for (const g of detail.groupRecords.filter((x) => x.status === 'running')) {
+    // Several groups may have been in flight (apply overlaps groups that wait for the client): undo the latest first,
+    // as apply undoes steps, so a directory an earlier group created is empty again when that group removes it.
+    for (const g of detail.groupRecords.filter((x) => x.status === 'running').reverse()) {
       const rows: StepRow[] = g.steps.map((s) => ({ index: s.index, step: s.step, status: s.status, undo: s.undo }));
       const open = rows.filter((s) => s.status !== 'done' && s.status !== 'noop');
       const forwardable = open.every((s) => s.step.kind === 'retire' && (s.undo.phase === 'deleting' || s.undo.phase === 'deleted'));

@@ -7,7 +7,7 @@ import type { CatalogDb } from '../catalog/db.js';
 import type { TorrentClient } from '../clients/types.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
-import { formatEvent, progressBar, recheckLine } from '../render/apply-text.js';
+import { formatEvent, inFlightLine } from '../render/apply-text.js';
 import type { RunResult } from '../apply/executor.js';
 import type { Plan } from '../plan/types.js';
 import { formatBytes } from '../render/format-bytes.js';
@@ -77,6 +77,11 @@ export function eventSink(ctx: CliContext, json: boolean): EventSink {
   let barShown = false;
   let lastBar = 0;
   const lastRecheck = new Map<string, number>();
+  // What is in flight, by group (several groups overlap: one copies while others wait for the client to recheck).
+  const copying = new Map<string, { e: Extract<ApplyEvent, { type: 'copy-progress' }>; rate: { bytesPerSec: number } | null }>();
+  const rechecking = new Map<string, Extract<ApplyEvent, { type: 'recheck-progress' }>>();
+  // Step lines carry their group's id when they follow another group's line (only when groups overlap).
+  let lastGroup: string | null = null;
   const rateOf = copyRates(ctx.now);
   const clearBar = () => {
     if (barShown) ctx.stderr.write('\r\x1b[K');
@@ -103,15 +108,33 @@ export function eventSink(ctx: CliContext, json: boolean): EventSink {
     if (e.type === 'copy-progress' || e.type === 'recheck-progress') {
       const rate = e.type === 'copy-progress' ? rateOf(e) : null;
       if (!ctx.interactive) return;
+      // A group does one step at a time: its copy is over once it rechecks, and the other way round.
+      if (e.type === 'copy-progress') {
+        copying.set(e.groupId, { e, rate });
+        rechecking.delete(e.groupId);
+      } else {
+        rechecking.set(e.groupId, e);
+        copying.delete(e.groupId);
+      }
       const t = ctx.now();
       if (t - lastBar < 100 && (e.type === 'recheck-progress' || e.groupBytes < e.groupTotal)) return;
       lastBar = t;
-      ctx.stderr.write(`\r\x1b[K${e.type === 'copy-progress' ? progressBar(e, rate) : recheckLine(e)}`);
+      const copy = e.type === 'copy-progress' ? copying.get(e.groupId)! : ([...copying.values()].at(-1) ?? null);
+      ctx.stderr.write(`\r\x1b[K${inFlightLine(copy, [...rechecking.values()])}`);
       barShown = true;
       return;
     }
+    if ('groupId' in e && e.groupId !== null && (e.type === 'step-done' || e.type === 'step-failed' || e.type === 'group-done')) {
+      copying.delete(e.groupId);
+      rechecking.delete(e.groupId);
+    }
     clearBar();
-    const line = formatEvent(e);
+    let line = formatEvent(e);
+    if (line !== null && 'groupId' in e && e.groupId !== null) {
+      const tag = e.type === 'step-start' || e.type === 'step-done' || e.type === 'step-failed' || e.type === 'undo';
+      if (tag && lastGroup !== e.groupId) line = line.replace(/^(\s*)/, `$1[${printable(e.groupId)}] `);
+      lastGroup = e.groupId;
+    }
     if (line !== null) ctx.stderr.write(line + '\n');
   };
   return {
@@ -187,7 +210,7 @@ export function applySummary(result: RunResult, signal: string | null, retire?: 
   if (kept) lines.push(kept);
   if (signal && result.status === 'interrupted') {
     lines.push(
-      `  Stopped safely on ${signal}: finished groups are kept, the group in progress was rolled back, later groups were not started,`,
+      `  Stopped safely on ${signal}: finished groups are kept, the group(s) in progress were rolled back, later groups were not started,`,
       '  and torrents hashall had paused run again. Nothing is left half done. To continue: `hashall apply` (a saved plan is',
       '  refused as stale if the world moved: re-plan with `hashall plan --out FILE`).',
     );

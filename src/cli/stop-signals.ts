@@ -32,7 +32,7 @@ export function stopOnSignals(write: (line: string) => void, source: SignalSourc
       first = sig;
       ac.abort(sig);
       write(
-        `${sig} received: stopping at the next safe point — the group in progress is rolled back (or finished when only ` +
+        `${sig} received: stopping at the next safe point — every group in progress is rolled back (or finished when only ` +
           'its bookkeeping is left) and torrents hashall paused are resumed; this can take a few minutes',
       );
       return;

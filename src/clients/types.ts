@@ -83,6 +83,11 @@ export interface TorrentClient {
   setDownloadPath(hashes: string[], path: string): Promise<void>;
   addTags(hashes: string[], tags: string[]): Promise<void>;
   removeTags(hashes: string[], tags: string[]): Promise<void>;
+  /**
+   * How many torrents the client hash-checks at once (qBittorrent's max_active_checking_torrents), or null where the
+   * client has no such setting. Apply runs at most this many rechecks at a time. Absent: no known limit.
+   */
+  checkingLimit?(): Promise<number | null>;
   /** Poll one torrent (hash-filtered) until `predicate` holds; throws ClientError('timeout') naming `what`. */
   waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, opts: WaitOptions): Promise<ClientTorrent>;
   close(): Promise<void>;

@@ -21,6 +21,7 @@ export const DEFAULTS = {
   orphansMinAge: '14d',
   notifyTimeout: '10s',
   notifyRetries: 2,
+  parallelRechecks: 8,
 } as const;
 
 /** The events a notification target hears when it does not list any: all but the quiet nights. */
@@ -53,7 +54,7 @@ export interface RawConfig {
   dedupe?: { filesystems?: string[]; minSize?: string | number };
   orphans?: { action?: 'report' | 'retire'; minAge?: string | number; exclude?: string[] };
   verify?: { every?: string | number; budget?: string | number };
-  apply?: { auto?: boolean };
+  apply?: { auto?: boolean; parallelRechecks?: number };
   notify?: { name?: string; url: string; format: NotifyFormat; events?: NotifyEventName[]; headers?: Record<string, string>; timeout?: string | number; retries?: number }[];
   safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number }; minFree?: string | number; maxScanAgeHours?: string | number };
 }
@@ -233,7 +234,7 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
       filesystems: raw.dedupe?.filesystems ?? [],
       minSize: size(raw.dedupe?.minSize ?? DEFAULTS.dedupeMinSize, ['dedupe', 'minSize']),
     },
-    apply: { auto: raw.apply?.auto ?? false },
+    apply: { auto: raw.apply?.auto ?? false, parallelRechecks: raw.apply?.parallelRechecks ?? DEFAULTS.parallelRechecks },
     notify,
     verify: {
       everyMs: duration(raw.verify?.every ?? DEFAULTS.verifyEvery, 'd', ['verify', 'every']),

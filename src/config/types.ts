@@ -121,7 +121,11 @@ export interface HashallConfig {
   /** Orphan policy; absent in configs built by hand (then DEFAULT_ORPHANS: report only). */
   orphans?: OrphansConfig;
   /** `apply.auto`: `hashall reconcile` applies fresh plans by itself (absent: false; optional for configs built in code). */
-  apply?: { auto: boolean };
+  apply?: {
+    auto: boolean;
+    /** Groups that may wait for the client at once (repoint + recheck); also bounded by the client's own checking limit (absent: 8). */
+    parallelRechecks?: number;
+  };
   /** `notify:` targets (absent: none). */
   notify?: NotifyTarget[];
   safety: {

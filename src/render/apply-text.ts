@@ -60,6 +60,30 @@ export function recheckLine(e: Extract<ApplyEvent, { type: 'recheck-progress' }>
   return `  waiting for ${p(e.torrentName)} to recheck: ${(e.progress * 100).toFixed(1)}% (${p(e.state)}, ${formatEta(e.elapsedMs)} so far)`;
 }
 
+/**
+ * The progress line while several groups are in flight: the copy under way (its bar) and the rechecks the client is
+ * running, the longest first, with as many names as fit in about `width` characters.
+ */
+export function inFlightLine(
+  copy: { e: Extract<ApplyEvent, { type: 'copy-progress' }>; rate: { bytesPerSec: number } | null } | null,
+  rechecks: Extract<ApplyEvent, { type: 'recheck-progress' }>[],
+  width = 120,
+): string {
+  if (copy && rechecks.length === 0) return progressBar(copy.e, copy.rate);
+  if (!copy && rechecks.length === 1) return recheckLine(rechecks[0]!);
+  const sorted = [...rechecks].sort((a, b) => b.elapsedMs - a.elapsedMs);
+  const head = copy ? `${progressBar(copy.e, copy.rate, 20)}  + ` : '  waiting for ';
+  let line = `${head}${rechecks.length} recheck(s), longest ${formatEta(sorted[0]?.elapsedMs ?? 0)}`;
+  const names: string[] = [];
+  for (const r of sorted) {
+    const item = `${p(r.torrentName)} ${(r.progress * 100).toFixed(0)}%`;
+    if (line.length + names.join(', ').length + item.length + 4 > width) break;
+    names.push(item);
+  }
+  if (names.length) line += `: ${names.join(', ')}${names.length < sorted.length ? ', …' : ''}`;
+  return line;
+}
+
 function when(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }

@@ -219,6 +219,12 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
       if (tags.length === 0) return;
       await mutate('/torrents/removeTags', hashes, { tags: checkTags(tags) });
     },
+    async checkingLimit() {
+      // Options → Advanced → "Max active checking torrents" (Web API 2.8.x+); a missing or non-positive value: unknown.
+      const prefs = asRecord(parseJson((await call({ method: 'GET', path: '/app/preferences' })).text, 'the preferences'), 'preferences');
+      const n = prefs.max_active_checking_torrents;
+      return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
+    },
     waitFor,
     async close() {
       await transport.logout();

@@ -12,6 +12,7 @@ import type { PlanGroup } from '../../../src/plan/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -214,4 +215,64 @@ describe('SIGINT/SIGTERM during a group that repoints two real torrents (qbittor
     expect(rolledBackAfterRepoint).toBe(true); // some signal came mid-group after a torrent was repointed, and it was put back
     expect(secondSignalSeen).toBe(true);
   }, 900_000); // one child process per boundary; bounded by the loop count and this limit
+});
+
+describe('SIGINT/SIGTERM with several groups in flight (real qbittorrent-nox)', () => {
+  it('at every third boundary: every group in flight stops at a safe point (rolled back or finished); torrents complete where their group left them', async () => {
+    let fired = 0;
+    let finished = false;
+    let severalStopped = false;
+    for (let n = 1; n <= 70 && !finished; n += 3) {
+      const w = makeApplyWorld();
+      try {
+        w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+        w.config.apply = { auto: false, parallelRechecks: 3 };
+        const ts = await seedParallel(sb, w, `SigPar${n}`, 3);
+        const c = runChild(w, await parallelGroups(qb, w, ts), n, sb.url);
+        for (const x of ts) expect(hashTreeSync(x.root)).toEqual(x.before);
+        if (!c.fired) {
+          expect(c.r.status, c.r.stderr).toBe(0);
+          expect(c.out!.status).toBe('succeeded');
+          finished = true;
+        } else {
+          fired++;
+          expectStoppedSafely(w, c);
+          const run = getRun(w.catalog.db, c.out!.runId)!;
+          // Stopped inside the group (not merely "not started"): the signal reached several groups in flight.
+          if (run.groupRecords.filter((g) => g.status === 'rolled-back' && g.error?.includes('the group is rolled back')).length >= 2) severalStopped = true;
+          for (const [i, x] of ts.entries()) {
+            const moved = run.groupRecords.find((g) => g.id === `g${i + 1}`)?.status === 'done';
+            const tt = await qb.waitFor(x.t.infoHash, (t) => t.phase !== 'checking' && t.phase !== 'moving', { timeoutMs: 30_000 });
+            expect(tt, x.name).toMatchObject({ savePath: moved ? x.toSave : x.fromSave, progress: 1, running: x.running });
+            if (moved) expect(hashTreeSync(x.dst)).toEqual(x.before);
+            else expect(existsSync(x.dst)).toBe(false);
+          }
+          const rerun = await runApply({
+            config: w.config,
+            client: qb,
+            plan: makePlan(w, await parallelGroups(qb, w, ts)),
+            planFile: null,
+            planHash: null,
+            command: 'rerun',
+            now: () => Date.now(),
+            emit: () => undefined,
+            catalog: w.catalog,
+            clientTimeoutMs: () => 30_000,
+          });
+          expect(rerun.recovered).toEqual([]);
+          expect(rerun.result.status).toBe('succeeded');
+        }
+        for (const x of ts) {
+          expect(await qb.getTorrent(x.t.infoHash), x.name).toMatchObject({ savePath: x.toSave, progress: 1, running: x.running });
+          expect(hashTreeSync(x.dst)).toEqual(x.before);
+        }
+        await sb.api('POST', '/torrents/delete', { hashes: ts.map((x) => x.t.infoHash).join('|'), deleteFiles: 'false' });
+      } finally {
+        w.cleanup();
+      }
+    }
+    expect(finished).toBe(true);
+    expect(fired).toBeGreaterThan(8);
+    expect(severalStopped).toBe(true);
+  }, 1_200_000); // one child process per boundary; bounded by the loop count and this limit
 });

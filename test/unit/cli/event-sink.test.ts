@@ -64,4 +64,29 @@ describe('eventSink', () => {
       { type: 'error', message: 'lock held', hint: 'wait', exitCode: 4 },
     ]);
   });
+
+  it('with several groups in flight: one line for the copy and the rechecks, and step lines name their group when groups interleave', () => {
+    const clock = { t: 0 };
+    const { ctx, out } = ctxAt(clock, true);
+    const sink = eventSink(ctx, false);
+    const rc = (groupId: string, name: string, progress: number, elapsedMs: number): ApplyEvent => ({ type: 'recheck-progress', runId: 'r', groupId, step: 1, torrentHash: groupId.padEnd(40, '0'), torrentName: name, progress, state: 'checkingUP', elapsedMs });
+    sink.emit({ type: 'group-start', runId: 'r', groupId: 'g1', action: 'move', title: 'A', steps: 2 });
+    sink.emit({ type: 'step-start', runId: 'r', groupId: 'g1', step: 1, kind: 'repoint', what: 'repoint A' });
+    sink.emit({ type: 'group-start', runId: 'r', groupId: 'g2', action: 'move', title: 'B', steps: 2 });
+    sink.emit({ type: 'step-start', runId: 'r', groupId: 'g2', step: 0, kind: 'copy', what: 'copy B' });
+    sink.emit({ type: 'step-done', runId: 'r', groupId: 'g1', step: 1, kind: 'repoint', status: 'done' });
+    expect(out.stderr.split('\n').slice(0, 5)).toEqual(['▶ g1 move A (2 step(s))', '  · repoint A', '▶ g2 move B (2 step(s))', '  · copy B', '    [g1] done']);
+    clock.t = 1000;
+    sink.emit(rc('g3', 'Slow.One', 0.25, 9000));
+    clock.t = 1200;
+    sink.emit(rc('g4', 'Quick.Two', 0.5, 2000));
+    expect(out.stderr.split('\r\x1b[K').at(-1)).toBe('  waiting for 2 recheck(s), longest 9s: Slow.One 25%, Quick.Two 50%');
+    clock.t = 1400;
+    sink.emit({ ...(copy(300 * MiB) as Extract<ApplyEvent, { type: 'copy-progress' }>), groupId: 'g5' });
+    expect(out.stderr.split('\r\x1b[K').at(-1)).toBe('  [##########          ]  50% 300.0 MiB / 600.0 MiB  + 2 recheck(s), longest 9s: Slow.One 25%, Quick.Two 50%');
+    sink.emit({ type: 'step-done', runId: 'r', groupId: 'g3', step: 1, kind: 'repoint', status: 'done' });
+    clock.t = 1600;
+    sink.emit(rc('g4', 'Quick.Two', 0.75, 2400));
+    expect(out.stderr.split('\r\x1b[K').at(-1)).toBe('  [##########          ]  50% 300.0 MiB / 600.0 MiB  + 1 recheck(s), longest 2s: Quick.Two 75%');
+  });
 });

@@ -1,0 +1,171 @@
+// Benchmark: a first adoption — hashall moves 200 small torrents (copy + repoint + recheck each) against a real qbittorrent-nox,
+// vs `cp -a` + `sync` of the same bytes plus ONE setLocation + recheck on the same daemon (what the client cannot avoid).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyPlan } from '../src/apply/executor.js';
+import { realFsPort } from '../src/apply/fs-port.js';
+import { openCatalog } from '../src/catalog/db.js';
+import { scanRoots } from '../src/catalog/scanner.js';
+import { recheckConfirmed, setLocationConfirmed } from '../src/clients/confirm.js';
+import { createQbittorrentClient } from '../src/clients/qbittorrent/client.js';
+import type { HashallConfig } from '../src/config/types.js';
+import { payloadHash } from '../src/domain/payload-hash.js';
+import type { Plan, PlanGroup } from '../src/plan/types.js';
+import { startQbt } from '../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../src/sandbox/torrent-file.js';
+import { places, scale } from './copy.js';
+
+const TRACKER = 'http://127.0.0.1:1/announce';
+
+function ms(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** `count` torrents (two files: ~64 KiB and a small one) under `saveDir`, their files written, added to qBittorrent (running unless `paused`). */
+async function seed(sb: Awaited<ReturnType<typeof startQbt>>, saveDir: string, prefix: string, count: number, paused = false): Promise<MadeTorrent[]> {
+  const out: MadeTorrent[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `${prefix}.${String(i).padStart(4, '0')}`;
+    const t = makeTorrent({ saveDir, name, files: [{ path: 'video.mkv', size: 64 * 1024 + i }, { path: 'info.nfo', content: `${name}\n` }], trackers: [TRACKER] });
+    await addTorrent(sb, t, { savepath: saveDir, skipChecking: true, paused });
+    out.push(t);
+  }
+  return out;
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const count = Math.max(10, Math.round(Number(process.env.HASHALL_BENCH_ADOPT_TORRENTS ?? 200) * scale()));
+  const { srcBase, dstBase, note } = places(count * 80 * 1024);
+  process.stderr.write(`bench adopt: ${count} torrents of ~64 KiB; ${note}\n`);
+  const sb = await startQbt({ dir: path.join(dstBase, 'qbt') });
+  const client = createQbittorrentClient({ url: sb.url, timeoutMs: 30_000 });
+  try {
+    const fromSave = path.join(srcBase, 'seeding', 'movies');
+    const toSave = path.join(dstBase, 'seeding', 'movies');
+    const torrents = await seed(sb, fromSave, 'Adopt', count);
+    const [probe] = await seed(sb, path.join(srcBase, 'probe'), 'Probe', 1, true); // paused, as hashall pauses before it repoints
+
+    // Baseline: cp -a of every payload + sync, then the one recheck any relocation needs (the probe, pointed at its copy).
+    execFileSync('sync');
+    const cpDir = path.join(dstBase, 'cp');
+    mkdirSync(cpDir, { recursive: true });
+    let t0 = process.hrtime.bigint();
+    execFileSync('cp', ['-a', fromSave, path.join(cpDir, 'movies')]);
+    execFileSync('cp', ['-a', path.join(srcBase, 'probe'), path.join(cpDir, 'probe')]);
+    execFileSync('sync');
+    const cpMs = ms(t0);
+    t0 = process.hrtime.bigint();
+    await setLocationConfirmed(client, probe!.infoHash, path.join(cpDir, 'probe'), { timeoutMs: 60_000 });
+    await recheckConfirmed(client, probe!.infoHash, { timeoutMs: 60_000 });
+    const recheckMs = ms(t0);
+
+    // hashall: one move group per torrent (copy + repoint), as a first adoption's plan holds them.
+    const catalogFile = path.join(dstBase, 'catalog', 'catalog.db');
+    const catalog = openCatalog(catalogFile);
+    const config: HashallConfig = {
+      version: 1,
+      configPath: path.join(dstBase, 'hashall.yaml'),
+      configHash: 'bench',
+      catalog: catalogFile,
+      filesystems: { src: { name: 'src', path: srcBase, aliases: [] }, dst: { name: 'dst', path: dstBase, aliases: [] } },
+      seeding: { src: [path.join(srcBase, 'seeding')], dst: [path.join(dstBase, 'seeding')] },
+      libraries: [],
+      client: { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 30_000 },
+      categories: {},
+      placement: { default: 'keep', rules: [] },
+      dedupe: { filesystems: [], minSize: 0 },
+      verify: { everyMs: 30 * 86_400_000, budgetBytes: 200 * 2 ** 30 },
+      safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
+    };
+    mkdirSync(path.join(dstBase, 'seeding'), { recursive: true });
+    await scanRoots(catalog, [path.join(srcBase, 'seeding'), path.join(dstBase, 'seeding')].map((p) => ({ path: p, kind: 'seeding' as const })), {
+      drift: 'metadata',
+      filesystems: config.filesystems,
+      now: () => Date.now(),
+    });
+    const live = new Map((await client.listTorrents({ hashes: torrents.map((t) => t.infoHash) })).map((t) => [t.hash, t]));
+    const groups: PlanGroup[] = torrents.map((t, i) => {
+      const l = live.get(t.infoHash)!;
+      const name = path.basename(t.contentPath);
+      const fromRoot = t.contentPath;
+      const toRoot = path.join(toSave, name);
+      const files = t.paths.map((p) => {
+        const data = readFileSync(p);
+        return { relpath: path.relative(fromRoot, p), size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+      });
+      const bytes = files.reduce((n, f) => n + f.size, 0);
+      return {
+        id: `g${i + 1}`,
+        key: `adopt-${i}`,
+        action: 'move',
+        title: name,
+        payloadHash: payloadHash(files) ?? 'bench',
+        torrents: [{ hash: t.infoHash, name, category: '', tracker: null }],
+        from: { fs: 'src', path: fromRoot },
+        to: { fs: 'dst', path: toRoot },
+        reasons: ['bench: first adoption'],
+        rule: null,
+        bytesToCopy: bytes,
+        bytesToFree: 0,
+        steps: [
+          { kind: 'copy', fromFs: 'src', toFs: 'dst', fromRoot, toRoot, files, bytes },
+          { kind: 'repoint', torrentHash: t.infoHash, torrentName: name, fromSavePath: fromSave, toSavePath: toSave, expectedContentPath: toRoot, hostFrom: fromRoot, hostTo: toRoot, bytes },
+        ],
+        fingerprint: { files: [], torrents: [{ hash: l.hash, phase: l.phase, clientSavePath: l.savePath, clientContentPath: l.contentPath }] },
+      };
+    });
+    const plan: Plan = {
+      formatVersion: 1,
+      createdAt: new Date(0).toISOString(),
+      configPath: config.configPath,
+      configHash: 'bench',
+      catalog: { lineage: catalog.lineage, serial: catalog.serial() },
+      groups,
+      summary: { move: groups.length, reuse: 0, dedupe: 0, retire: 0, keep: 0, stay: 0, pending: 0, blocked: 0, bytesToCopy: 0, bytesToFree: {} },
+    };
+    t0 = process.hrtime.bigint();
+    const res = await applyPlan(
+      {
+        catalog,
+        config,
+        client,
+        fs: realFsPort(),
+        now: () => Date.now(),
+        runId: 'bench-adopt',
+        emit: () => undefined,
+        identity: { user: 'bench', host: os.hostname(), pid: process.pid, pidStart: null, command: 'bench', planFile: null, planHash: null },
+      },
+      plan,
+    );
+    execFileSync('sync');
+    const hashallMs = ms(t0);
+    catalog.close();
+    if (res.status !== 'succeeded') throw new Error(`bench adopt apply ${res.status}: ${res.groups.find((g) => g.error)?.error ?? res.guardProblems.join('; ')}`);
+    const moved = await client.listTorrents({ hashes: torrents.map((t) => t.infoHash) });
+    const wrong = moved.filter((t) => t.savePath !== toSave || t.progress < 1);
+    if (moved.length !== count || wrong.length) throw new Error(`bench adopt: ${wrong.length} torrent(s) not complete at ${toSave}`);
+    const baselineMs = cpMs + recheckMs;
+    return {
+      torrents: count,
+      cpSyncMs: Math.round(cpMs),
+      oneRecheckMs: Math.round(recheckMs),
+      baselineMs: Math.round(baselineMs),
+      hashallMs: Math.round(hashallMs),
+      hashallMsPerTorrent: Math.round(hashallMs / count),
+      ratio: Number((hashallMs / baselineMs).toFixed(2)),
+    };
+  } finally {
+    await client.close().catch(() => undefined);
+    await sb.stop();
+    rmSync(srcBase, { recursive: true, force: true });
+    rmSync(dstBase, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(JSON.stringify(await run(), null, 2) + '\n');
+}

@@ -1,0 +1,58 @@
+// Scheduling of apply's groups: how many may wait for the client at once, and the FIFO slots that serialize disk work.
+import type { TorrentClient } from '../clients/types.js';
+import type { HashallConfig } from '../config/types.js';
+import type { PlanGroup, PlanStep } from '../plan/types.js';
+
+/** Default of `apply.parallelRechecks` for configs built without it (normalize sets it from the same default). */
+export const DEFAULT_PARALLEL_RECHECKS = 8;
+
+/** FIFO counting semaphore: `run(fn)` waits for one of `size` slots, runs fn, frees the slot (also on a throw). */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = Math.max(1, size);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+/**
+ * How many groups may be in their client phase (repoint: pause, setLocation, recheck, resume) at once: the config's
+ * `apply.parallelRechecks`, bounded by the client's own checking limit. A client that cannot say (the read failed)
+ * gets 1: unknown means the careful choice.
+ */
+export async function recheckWidth(config: HashallConfig, client: TorrentClient | null): Promise<{ width: number; clientLimit: number | null; note: string | null }> {
+  const knob = config.apply?.parallelRechecks ?? DEFAULT_PARALLEL_RECHECKS;
+  if (!client?.checkingLimit) return { width: knob, clientLimit: null, note: null };
+  try {
+    const limit = await client.checkingLimit();
+    return { width: limit === null ? knob : Math.min(knob, limit), clientLimit: limit, note: null };
+  } catch (err) {
+    return { width: 1, clientLimit: null, note: `the client's checking limit could not be read (${(err as Error).message}); rechecks run one at a time` };
+  }
+}
+
+/** Steps that wait for the torrent client (run in a client slot); every other step works on disks (the disk slot). */
+export function waitsForClient(step: PlanStep): boolean {
+  return step.kind === 'repoint';
+}
+
+/**
+ * Groups that may overlap others: those that repoint torrents (a move or reuse: copy/link, then the client). Any other
+ * group (dedupe, retire, a move without torrents) runs alone, in plan order, once the groups before it have ended.
+ */
+export function overlaps(group: PlanGroup): boolean {
+  return group.steps.some(waitsForClient);
+}

@@ -1,0 +1,123 @@
+// apply with several move groups in flight on a REAL qbittorrent-nox: rechecks overlap (bounded by the client's own
+// checking limit and apply.parallelRechecks), copies overlap rechecks, and a group whose recheck fails is rolled back alone.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ApplyEvent } from '../../../src/apply/events.js';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, type ApplyWorld } from '../../support/apply-world.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
+
+const qbts = qbtSandboxes();
+let sb: QbtSandbox;
+let qb: QbittorrentClient;
+let w: ApplyWorld;
+const timeouts = { clientTimeoutMs: () => 30_000, guardTimeoutMs: 30_000 };
+
+beforeAll(async () => {
+  sb = await qbts.start();
+  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
+});
+afterAll(async () => {
+  await qb?.close();
+  await qbts.stopAll();
+});
+afterEach(() => w?.cleanup());
+
+async function setCheckingSlots(n: number): Promise<void> {
+  await sb.api('POST', '/app/setPreferences', { json: JSON.stringify({ max_active_checking_torrents: n }) });
+  expect(await qb.checkingLimit!()).toBe(n);
+}
+
+/** The most steps of `kind` open at once (step-start … step-done/failed), from the event order. */
+function maxOpen(events: ApplyEvent[], kind: string): number {
+  const open = new Set<string>();
+  let max = 0;
+  for (const e of events) {
+    if (e.type === 'step-start' && e.kind === kind) open.add(e.groupId);
+    if ((e.type === 'step-done' || e.type === 'step-failed') && e.kind === kind) open.delete(e.groupId);
+    max = Math.max(max, open.size);
+  }
+  return max;
+}
+
+/** Whether some copy started while another group's repoint (and recheck) was under way. */
+function copyOverlappedRecheck(events: ApplyEvent[]): boolean {
+  const repointing = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'step-start' && e.kind === 'repoint') repointing.add(e.groupId);
+    if ((e.type === 'step-done' || e.type === 'step-failed') && e.kind === 'repoint') repointing.delete(e.groupId);
+    if (e.type === 'step-start' && e.kind === 'copy' && [...repointing].some((g) => g !== e.groupId)) return true;
+  }
+  return false;
+}
+
+describe('several groups in flight on a real qBittorrent', () => {
+  it("rechecks overlap up to the client's checking limit (2 here, below apply.parallelRechecks 8); copies overlap them; every torrent ends complete at the target", async () => {
+    w = makeApplyWorld();
+    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.apply = { auto: false, parallelRechecks: 8 };
+    await setCheckingSlots(2);
+    try {
+      const ts = await seedParallel(sb, w, 'Limit', 6);
+      const deps = testDeps(w, { client: qb, ...timeouts });
+      const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
+      expect(res.status, JSON.stringify(res)).toBe('succeeded');
+      expect(maxOpen(deps.events, 'repoint')).toBe(2); // never more than the client checks at once; more than one
+      expect(maxOpen(deps.events, 'copy')).toBe(1); // disk work one group at a time
+      expect(copyOverlappedRecheck(deps.events)).toBe(true);
+      // Events stay grouped: every group's steps in order, each group started and ended once.
+      for (const g of res.groups) {
+        const mine = deps.events.filter((e) => 'groupId' in e && e.groupId === g.id).map((e) => `${e.type}${'step' in e ? e.step : ''}`);
+        expect(mine.filter((x) => !x.startsWith('copy-progress') && !x.startsWith('recheck-progress'))).toEqual(['group-start', 'step-start0', 'step-done0', 'step-start1', 'step-done1', 'group-done']);
+      }
+      for (const x of ts) {
+        expect(await qb.getTorrent(x.t.infoHash), x.name).toMatchObject({ savePath: x.toSave, contentPath: x.dst, progress: 1, running: x.running });
+        expect(hashTreeSync(x.dst)).toEqual(x.before);
+        expect(hashTreeSync(x.root)).toEqual(x.before);
+      }
+    } finally {
+      await setCheckingSlots(16);
+    }
+  });
+
+  it('a recheck failing in one group rolls back that group alone; the groups in flight beside it complete', async () => {
+    w = makeApplyWorld();
+    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.apply = { auto: false, parallelRechecks: 3 };
+    const ts = await seedParallel(sb, w, 'Fail', 3);
+    const bad = ts[1]!;
+    // Right before qBittorrent is pointed at the second copy, its bytes rot (same size): the real recheck ends incomplete.
+    const client: TorrentClient = new Proxy(qb, {
+      get(target, key, receiver) {
+        if (key === 'setLocation') {
+          return async (hashes: string[], location: string) => {
+            if (hashes.includes(bad.t.infoHash) && location === bad.toSave) writeFileSync(path.join(bad.dst, 'a.mkv'), bytesFor('rot', 120_001));
+            return target.setLocation(hashes, location);
+          };
+        }
+        const v = Reflect.get(target, key, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const deps = testDeps(w, { client, ...timeouts });
+    const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
+    expect(res.status).toBe('partial');
+    expect(res.groups.map((g) => g.status)).toEqual(['done', 'rolled-back', 'done']);
+    expect(res.groups[1]!.error).toMatch(/recheck|incomplete/);
+    expect(res.guardProblems).toEqual([]);
+    expect(maxOpen(deps.events, 'repoint')).toBeGreaterThanOrEqual(2);
+    for (const x of ts) {
+      const moved = x !== bad;
+      const tt = await qb.waitFor(x.t.infoHash, (t) => t.phase !== 'checking' && t.phase !== 'moving', { timeoutMs: 30_000 });
+      expect(tt, x.name).toMatchObject({ savePath: moved ? x.toSave : x.fromSave, progress: 1, running: x.running });
+      expect(hashTreeSync(x.root)).toEqual(x.before); // every source intact
+      if (moved) expect(hashTreeSync(x.dst)).toEqual(x.before);
+      else expect(existsSync(bad.dst)).toBe(false); // the rotten copy is ours: removed by the rollback
+    }
+  });
+});
