@@ -16,6 +16,19 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each exit code means, in general; `hashall --help`, each command's help and the README table come from here. */
+export const EXIT_CODE_MEANING: Record<ExitCode, string> = {
+  [ExitCode.Ok]: 'success (plan: no changes with --detailed-exitcode)',
+  [ExitCode.Error]: 'error, or problems found (doctor, verify, a failed group in apply)',
+  [ExitCode.ChangesPending]: 'changes pending (plan --detailed-exitcode)',
+  [ExitCode.InvalidConfig]: 'invalid configuration',
+  [ExitCode.LockHeld]: 'another hashall run holds the lock',
+  [ExitCode.StalePlan]: 'saved plan is stale (re-plan)',
+  [ExitCode.Cancelled]: 'apply declined at the prompt (nothing changed)',
+  [ExitCode.Interrupted]: 'apply or reconcile stopped by Ctrl-C (SIGINT) at a safe point',
+  [ExitCode.Terminated]: 'apply or reconcile stopped by SIGTERM at a safe point',
+};
+
 /** Base class: anything thrown on purpose by hashall. `hint` says what the user can do. */
 export class HashallError extends Error {
   readonly exitCode: ExitCode;

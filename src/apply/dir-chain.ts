@@ -2,10 +2,10 @@
 // The scope check runs once per group and the steps then reach each file by name again: another local user who can
 // write inside the seeding root could swap a directory for a symlink in between and make root write elsewhere. Any
 // such change is treated as an attack: the step stops, the group is rolled back, and the message says so.
+import { isAtOrUnder } from '../domain/path-string.js';
 import path from 'node:path';
 import { FsError } from '../errors.js';
 import type { FsPort } from './fs-port.js';
-import { isUnder } from './paths.js';
 
 /** A directory of the chain changed under hashall's feet (replaced, swapped for a symlink, removed). */
 export class TamperError extends FsError {
@@ -34,7 +34,7 @@ export function dirChain(fs: FsPort, root: string): DirChain {
   return {
     identity: (dir) => seen.get(dir),
     async prove(dir) {
-      if (!isUnder(dir, root)) throw new FsError(`${dir} is not inside ${root}; hashall writes only below the checked root`, { path: dir });
+      if (!isAtOrUnder(dir, root)) throw new FsError(`${dir} is not inside ${root}; hashall writes only below the checked root`, { path: dir });
       const parts = path.relative(root, dir).split(path.sep).filter(Boolean);
       let cur = root;
       for (let i = 0; i <= parts.length; i++) {

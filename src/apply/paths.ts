@@ -2,16 +2,8 @@
 import path from 'node:path';
 import type { DirOwner, FsPort } from './fs-port.js';
 import { FsError } from '../errors.js';
+import { isAtOrUnder, trimSlash } from '../domain/path-string.js';
 
-export function trimSlash(p: string): string {
-  return p.length > 1 ? p.replace(/\/+$/, '') : p;
-}
-
-export function isUnder(p: string, dir: string): boolean {
-  const d = trimSlash(dir);
-  const q = trimSlash(p);
-  return q === d || q.startsWith(d === '/' ? '/' : `${d}/`);
-}
 
 /** A temp name in `dir` owned by this run and step; the `.hashall-` prefix marks it as hashall's. */
 export function tempName(dir: string, runId: string, tag: string): string {
@@ -48,7 +40,7 @@ export async function missingDirs(fs: FsPort, dir: string): Promise<string[]> {
  */
 export function ownerLike(fs: FsPort, seedingRoots: readonly string[], counterpart: (dir: string) => string | null): (dir: string) => Promise<DirOwner | null> {
   return async (dir) => {
-    const root = seedingRoots.filter((r) => isUnder(dir, r) && trimSlash(r) !== trimSlash(dir)).sort((a, b) => b.length - a.length)[0];
+    const root = seedingRoots.filter((r) => isAtOrUnder(dir, r) && trimSlash(r) !== trimSlash(dir)).sort((a, b) => b.length - a.length)[0];
     for (const c of [counterpart(dir), root, path.dirname(dir)]) {
       if (!c) continue;
       const st = await fs.lstat(c);
@@ -60,7 +52,7 @@ export function ownerLike(fs: FsPort, seedingRoots: readonly string[], counterpa
 
 /** `dir` under `root` mirrored under `mirror` (same relative path), or null when `dir` is not under `root`. */
 export function mirrorOf(dir: string, root: string, mirror: string): string | null {
-  return isUnder(dir, root) ? path.join(mirror, path.relative(root, dir)) : null;
+  return isAtOrUnder(dir, root) ? path.join(mirror, path.relative(root, dir)) : null;
 }
 
 /** Nearest existing ancestor of `p` (itself if it exists). */

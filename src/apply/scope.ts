@@ -9,10 +9,9 @@ import { hostToClient } from '../domain/path-map.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import { contentRelOf } from '../domain/listing.js';
-import { isAtOrUnder, segments } from '../domain/path-string.js';
+import { isAtOrUnder, segments, trimSlash } from '../domain/path-string.js';
 import type { PlanGroup, PlanStep, RepointStep } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
-import { isUnder, trimSlash } from './paths.js';
 
 function refuse(step: PlanStep, what: string): never {
   throw new FsError(`refusing ${step.kind} step: ${what}`, {
@@ -21,7 +20,7 @@ function refuse(step: PlanStep, what: string): never {
 }
 
 function strictlyUnder(p: string, root: string): boolean {
-  return isUnder(p, root) && path.resolve(p) !== path.resolve(root);
+  return isAtOrUnder(p, root) && path.resolve(p) !== path.resolve(root);
 }
 
 function normalized(step: PlanStep, p: string, what: string): void {
@@ -35,7 +34,7 @@ function seedingRoots(config: HashallConfig, fsName: string): string[] {
 /** Seeding roots of `fsName` plus the library roots on that filesystem: every place a scan covers. */
 function scannedRoots(config: HashallConfig, fsName: string): string[] {
   const fsConf = config.filesystems[fsName];
-  const libs = fsConf ? config.libraries.filter((l) => isUnder(l, fsConf.path)) : [];
+  const libs = fsConf ? config.libraries.filter((l) => isAtOrUnder(l, fsConf.path)) : [];
   return [...seedingRoots(config, fsName), ...libs];
 }
 
@@ -121,7 +120,7 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
     if (!config.filesystems[name]) refuse(step, `filesystem ${JSON.stringify(name)} is not in hashall.yaml`);
   };
   const canon = (p: string) => canonicalizeByAliases(p, config.filesystems);
-  const nest = (a: string, b: string) => isUnder(canon(a), canon(b)) || isUnder(canon(b), canon(a));
+  const nest = (a: string, b: string) => isAtOrUnder(canon(a), canon(b)) || isAtOrUnder(canon(b), canon(a));
   for (const step of group.steps) {
     switch (step.kind) {
       case 'copy': {
@@ -145,7 +144,7 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         const viewRoot = rootOf(step, config, step.root, seedingRoots(config, step.fs), 'view');
         for (const l of step.links) {
           normalized(step, l.path, 'view path');
-          if (!isUnder(canon(l.path), canon(step.root))) refuse(step, `view path ${l.path} is outside the view ${step.root}`);
+          if (!isAtOrUnder(canon(l.path), canon(step.root))) refuse(step, `view path ${l.path} is outside the view ${step.root}`);
           await noSymlinks(step, fs, viewRoot, l.path);
           const donorRoot = rootOf(step, config, l.donor, scannedRoots(config, step.fs), 'donor');
           await noSymlinks(step, fs, donorRoot, l.donor);

@@ -1,7 +1,7 @@
 // Computes full SHA-256 on demand for catalog files that lack one (e.g. payload files after a --quick-only scan).
 import { HashPool } from '../fs/hash.js';
 import { fsPathArg } from '../fs/path-encoding.js';
-import { isUnder } from '../fs/canonical-path.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
 
 
@@ -57,7 +57,7 @@ export async function hashMissing(
   for (const p of target.paths ?? []) {
     let found: Target | undefined;
     for (const fs of filesystems) {
-      if (!isUnder(p, fs.preferred_mount) || p === fs.preferred_mount) continue;
+      if (!isAtOrUnder(p, fs.preferred_mount) || p === fs.preferred_mount) continue;
       const rel = fs.preferred_mount === '/' ? p.slice(1) : p.slice(fs.preferred_mount.length + 1);
       found = byPath.get(fs.id, rel) as Target | undefined;
       if (found) break;

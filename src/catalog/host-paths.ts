@@ -1,7 +1,8 @@
 // Canonical host spellings for sync and snapshot: the scanner's canonicalization with the config's aliases, and catalog filesystem lookup.
 import path from 'node:path';
 import type { HashallConfig } from '../config/types.js';
-import { aliasesFromConfig, applyAliases, canonicalize, isUnder, type CanonicalLocation, type PathAlias } from '../fs/canonical-path.js';
+import { aliasesFromConfig, applyAliases, canonicalize, type CanonicalLocation, type PathAlias } from '../fs/canonical-path.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 import { readMountInfo, type MountEntry } from '../fs/mountinfo.js';
 import type { CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
@@ -55,7 +56,7 @@ export function filesystemRowFor(catalog: CatalogDb, loc: CanonicalLocation): Fi
 /** The catalog filesystem whose preferred mount is the longest prefix of a canonical path (pure over the rows). */
 export function filesystemByMount<T extends { preferred_mount: string }>(rows: readonly T[], canonical: string): T | null {
   let best: T | null = null;
-  for (const r of rows) if (isUnder(canonical, r.preferred_mount) && (!best || r.preferred_mount.length > best.preferred_mount.length)) best = r;
+  for (const r of rows) if (isAtOrUnder(canonical, r.preferred_mount) && (!best || r.preferred_mount.length > best.preferred_mount.length)) best = r;
   return best;
 }
 

@@ -2,7 +2,8 @@
 import { lstatSync } from 'node:fs';
 import type { FilesystemConfig } from '../config/types.js';
 import { CatalogError, errnoCode } from '../errors.js';
-import { aliasesFromConfig, canonicalize, choosePreferredMount, isUnder, type CanonicalLocation } from '../fs/canonical-path.js';
+import { aliasesFromConfig, canonicalize, choosePreferredMount, type CanonicalLocation } from '../fs/canonical-path.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 import { identifyFilesystem, rootBirthAt, systemProbes, type FilesystemIdentity, type IdentityProbes } from '../fs/filesystem-identity.js';
 import { HashPool, QUICK_BLOCK, type HashResult } from '../fs/hash.js';
 import { devToMajorMinor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
@@ -361,7 +362,7 @@ function resolveRoots(catalog: CatalogDb, roots: ScanRootSpec[], mounts: MountEn
   for (const r of out) {
     for (const o of out) {
       if (o === r || o.coveredBy || o.fs.id !== r.fs.id) continue;
-      if (isUnder(r.loc.path, o.loc.path) && (r.loc.path !== o.loc.path || out.indexOf(o) < out.indexOf(r))) {
+      if (isAtOrUnder(r.loc.path, o.loc.path) && (r.loc.path !== o.loc.path || out.indexOf(o) < out.indexOf(r))) {
         r.coveredBy = o.loc.path;
         break;
       }
@@ -626,7 +627,7 @@ async function scanOneRoot(
   const pathOf = db.prepare(`SELECT path FROM files WHERE id = ?`).pluck();
   const gone = unseen.filter((id) => {
     const p = pathOf.get(id) as string;
-    return !protectedDirs.some((d) => p === d || p.startsWith(d + '/'));
+    return !protectedDirs.some((d) => isAtOrUnder(p, d));
   });
   if (rootFiles === 0 && known > 0) {
     throw new CatalogError(`scan root ${r.loc.path} is empty but the catalog knows ${known} file(s) there`, {

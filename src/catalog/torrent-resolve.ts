@@ -4,12 +4,11 @@ import type { ClientTorrent, ClientTorrentFile } from '../clients/types.js';
 import type { PathMap } from '../config/types.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { payloadHash } from '../domain/payload-hash.js';
-import { joinPath } from '../domain/path-string.js';
+import { isAtOrUnder, joinPath, trimSlash } from '../domain/path-string.js';
 import { clientListing } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
 import { filesystemRowFor, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import type { payloadReader, ResolvedPayload } from './payload-rows.js';
-import { isUnder } from '../fs/canonical-path.js';
 
 export type DataStatus = 'ok' | 'unmapped' | 'missing' | 'not-in-catalog' | 'incomplete';
 
@@ -26,9 +25,6 @@ export interface TorrentResolution {
   payloadHash: string | null;
 }
 
-function trimSlash(p: string): string {
-  return p.length > 1 ? p.replace(/\/+$/, '') : p;
-}
 
 function exists(p: string): boolean {
   try {
@@ -84,7 +80,7 @@ export function resolveTorrent(
   const fs = filesystemRowFor(catalog, loc);
   const base = { hostContentPath: loc.path, unmappedReason: null, payload: null, payloadHash: null };
   if (!fs) return { ...base, fsId: null, dataStatus: 'not-in-catalog', detail: `the filesystem of ${loc.path} has never been scanned` };
-  if (!isUnder(loc.path, fs.preferred_mount)) {
+  if (!isAtOrUnder(loc.path, fs.preferred_mount)) {
     return { ...base, fsId: fs.id, dataStatus: 'not-in-catalog', detail: `${loc.path} is not visible through ${fs.preferred_mount}, where the catalog keeps that filesystem` };
   }
   const payload = reader.resolve(fs.id, fs.preferred_mount, relToMount(loc.path, fs.preferred_mount));

@@ -5,19 +5,9 @@ import type { CliContext } from './context.js';
 import { registerCommands } from './commands/index.js';
 import { formatConfigProblem } from './format-problem.js';
 import { printableLines } from '../render/escape.js';
+import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
 
-export const EXIT_CODES_HELP = `
-Exit codes:
-  0  success (plan: no changes with --detailed-exitcode)
-  1  error
-  2  changes pending (plan --detailed-exitcode)
-  3  invalid configuration
-  4  another hashall run holds the lock
-  5  saved plan is stale (re-plan)
-  6  apply declined at the prompt (nothing changed)
-  130  apply or reconcile stopped by Ctrl-C (SIGINT), 143 by SIGTERM: rolled back safely`;
-
-export function buildProgram(ctx: CliContext): Command {
+export function buildProgram(ctx: CliContext, exit: ExitStatus = newExitStatus()): Command {
   const program = new Command();
   program
     .name('hashall')
@@ -26,22 +16,23 @@ export function buildProgram(ctx: CliContext): Command {
     // A usage error is one line (commander adds "Did you mean …?" for a mistyped command), not the whole help.
     .showHelpAfterError('(add --help for usage)')
     .allowExcessArguments(false)
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText('after', allExitCodesHelp())
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
       writeErr: (s) => void ctx.stderr.write(s),
     })
     .exitOverride();
-  registerCommands(program, ctx);
+  registerCommands(program, ctx, exit);
   return program;
 }
 
 /** Run the CLI with `argv` (without node and script) and return the exit code; never calls process.exit. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
-  const program = buildProgram(ctx);
+  const exit = newExitStatus();
+  const program = buildProgram(ctx, exit);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return (program as unknown as { __exitCode?: number }).__exitCode ?? ExitCode.Ok;
+    return exit.code;
   } catch (err) {
     return reportError(err, ctx);
   }

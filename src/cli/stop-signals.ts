@@ -9,7 +9,7 @@ export interface StopSignals {
   /** The first signal received, or null. */
   received(): StopSignalName | null;
   /** 130 after SIGINT, 143 after SIGTERM (128 + the signal number), null when none arrived. */
-  exitCode(): number | null;
+  exitCode(): ExitCode | null;
   /** Remove the handlers (the default action — exit without rollback — is back). */
   dispose(): void;
 }

@@ -1,5 +1,6 @@
 // Mutations that are proven by reading the torrent back (a 200 is not proof); client-neutral.
 import { ClientError } from '../errors.js';
+import { isAtOrUnder, trimSlash } from '../domain/path-string.js';
 import type { ClientTorrent, TorrentClient, TorrentPhase } from './types.js';
 
 export interface ConfirmOptions {
@@ -9,14 +10,6 @@ export interface ConfirmOptions {
   observe?: (t: ClientTorrent) => void;
 }
 
-function trimSlash(p: string): string {
-  return p.length > 1 ? p.replace(/\/+$/, '') : p;
-}
-
-function under(path: string, dir: string): boolean {
-  const d = trimSlash(dir);
-  return path === d || path.startsWith(d === '/' ? '/' : `${d}/`);
-}
 
 async function mustExist(client: TorrentClient, hash: string, action: string): Promise<ClientTorrent> {
   const t = await client.getTorrent(hash);
@@ -45,7 +38,7 @@ export async function setLocationConfirmed(client: TorrentClient, hash: string, 
   await mustExist(client, hash, 'set the location');
   const loc = trimSlash(location);
   await client.setLocation([hash], loc);
-  return confirm(client, hash, `move to ${loc}`, (t) => trimSlash(t.savePath) === loc && under(t.contentPath, loc) && t.phase !== 'moving', o);
+  return confirm(client, hash, `move to ${loc}`, (t) => trimSlash(t.savePath) === loc && isAtOrUnder(t.contentPath, loc) && t.phase !== 'moving', o);
 }
 
 const SETTLED_COMPLETE: readonly TorrentPhase[] = ['seeding', 'paused-complete'];

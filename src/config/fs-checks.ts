@@ -5,7 +5,7 @@ import { errnoCode } from '../errors.js';
 import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
 import type { HashallConfig } from './types.js';
 import type { KeyPath, RawProblem } from './problem.js';
-import { isUnderOrSame } from './normalize.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 
 /** Where a directory really is: the filesystem (mount `major:minor`) and its path inside that filesystem. */
 export interface Place {
@@ -34,7 +34,7 @@ export function locate(p: string, mounts: MountEntry[]): Place | 'missing' | { e
 
 // Same device and same inode (directories cannot be hardlinked) or the same path inside the filesystem.
 const samePlace = (a: Place, b: Place): boolean => a.dev === b.dev && (a.inner === b.inner || a.ino === b.ino);
-const nests = (a: Place, b: Place): boolean => a.dev === b.dev && (isUnderOrSame(a.inner, b.inner) || isUnderOrSame(b.inner, a.inner));
+const nests = (a: Place, b: Place): boolean => a.dev === b.dev && (isAtOrUnder(a.inner, b.inner) || isAtOrUnder(b.inner, a.inner));
 
 export interface FsCheckOptions {
   /** Mount table to use (default: read /proc/self/mountinfo now). */
@@ -91,11 +91,11 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
       const a = fsPlaces[i];
       const b = fsPlaces[j];
       if (!a || !b || a.name === b.name) continue;
-      if (isUnderOrSame(a.value, b.value) || isUnderOrSame(b.value, a.value)) continue; // already reported by the string rules
+      if (isAtOrUnder(a.value, b.value) || isAtOrUnder(b.value, a.value)) continue; // already reported by the string rules
       if (samePlace(a.place, b.place)) {
         out.push({ severity: 'error', path: b.at, message: `filesystem "${b.name}" (${b.value}) is the same directory as filesystem "${a.name}" (${a.value}): both are ${a.place.inner} on device ${a.place.dev}`, hint: `if ${b.value} is a bind mount or symlink of ${a.value}, list it under filesystems.${a.name}.aliases instead` });
       } else if (nests(a.place, b.place)) {
-        const how = isUnderOrSame(b.place.inner, a.place.inner) ? 'is inside' : 'contains';
+        const how = isAtOrUnder(b.place.inner, a.place.inner) ? 'is inside' : 'contains';
         out.push({ severity: 'error', path: b.at, message: `filesystem "${b.name}" (${b.value}) ${how} filesystem "${a.name}" (${a.value}) on device ${a.place.dev} (${b.place.inner} vs ${a.place.inner})`, hint: 'each filesystem entry must name a distinct place; a bind mount or symlink of another entry belongs in its aliases' });
       } else if (a.place.dev === b.place.dev && a.at[2] === 'path' && b.at[2] === 'path') {
         out.push({ severity: 'warning', path: b.at, message: `filesystems "${a.name}" and "${b.name}" are on the same device ${a.place.dev}`, hint: 'hashall treats them as different filesystems (moves copy bytes); use one entry with several seeding roots instead' });
@@ -112,7 +112,7 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
       const p = look(root, at, 'seeding root');
       if (!p) return;
       seedPlaces.push({ value: root, at, place: p });
-      if (fsPlace && fs && isUnderOrSame(root, fs.path) && !(p.dev === fsPlace.dev && isUnderOrSame(p.inner, fsPlace.inner))) {
+      if (fsPlace && fs && isAtOrUnder(root, fs.path) && !(p.dev === fsPlace.dev && isAtOrUnder(p.inner, fsPlace.inner))) {
         out.push({ severity: 'error', path: at, message: `seeding root ${root} is not on filesystem "${name}": it resolves to ${p.real} on device ${p.dev}, outside ${fs.path} (device ${fsPlace.dev})`, hint: 'a symlink or a separate mount (e.g. another dataset) leads elsewhere; configure that filesystem separately' });
       }
     });
@@ -122,7 +122,7 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
     const p = look(lib, at, 'library root');
     if (!p) return;
     for (const s of seedPlaces) {
-      if (isUnderOrSame(lib, s.value) || isUnderOrSame(s.value, lib)) continue; // reported by the string rules
+      if (isAtOrUnder(lib, s.value) || isAtOrUnder(s.value, lib)) continue; // reported by the string rules
       if (nests(p, s.place)) {
         out.push({ severity: 'error', path: at, message: `library root ${lib} overlaps seeding root ${s.value} (both on device ${p.dev}: ${p.inner} vs ${s.place.inner})`, hint: 'a symlink or bind mount makes them the same tree; list the library directories themselves' });
       }

@@ -4,6 +4,7 @@ import type { CategoryConfig, ClientType, FilesystemConfig, HashallConfig, Notif
 import type { RawProblem } from './problem.js';
 import { parseDuration, parseSize } from './units.js';
 import { expandTemplate, templateVariables } from './interpolate.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 
 /** Defaults of every optional key (the schema's `default`s say the same; a test keeps them in sync). */
 export const DEFAULTS = {
@@ -68,11 +69,6 @@ export function resolveConfigPath(p: string, baseDir: string, homeDir: string): 
   return abs.length > 1 && abs.endsWith('/') ? abs.slice(0, -1) : abs;
 }
 
-/** True when `child` is `parent` or below it, by whole path segments. */
-export function isUnderOrSame(child: string, parent: string): boolean {
-  if (parent === '/') return child.startsWith('/');
-  return child === parent || child.startsWith(parent + '/');
-}
 
 export function makeSecret(template: string, env: Record<string, string | undefined>): Secret {
   return {
@@ -96,7 +92,7 @@ export function canonicalizeByAliases(p: string, filesystems: Record<string, Fil
   let best: { alias: string; target: string } | null = null;
   for (const fs of Object.values(filesystems)) {
     for (const alias of fs.aliases) {
-      if (isUnderOrSame(p, alias) && (!best || alias.length > best.alias.length)) best = { alias, target: fs.path };
+      if (isAtOrUnder(p, alias) && (!best || alias.length > best.alias.length)) best = { alias, target: fs.path };
     }
   }
   if (!best) return p;

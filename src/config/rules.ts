@@ -1,9 +1,9 @@
 // Cross-field rules of a normalized config: names that must exist, paths that must (not) nest, path maps (pure).
 import type { HashallConfig, PathMap } from './types.js';
 import type { KeyPath, RawProblem } from './problem.js';
-import { isUnderOrSame } from './normalize.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 
-const nestedEither = (a: string, b: string): boolean => isUnderOrSame(a, b) || isUnderOrSame(b, a);
+const nestedEither = (a: string, b: string): boolean => isAtOrUnder(a, b) || isAtOrUnder(b, a);
 
 interface Spelling {
   fs: string;
@@ -43,7 +43,7 @@ export function checkRules(config: HashallConfig): RawProblem[] {
         for (const sa of own) {
           if (reported || !nestedEither(sa.value, sb.value)) continue;
           reported = true;
-          const how = sa.value === sb.value ? 'is the same directory as' : isUnderOrSame(sb.value, sa.value) ? 'is inside' : 'contains';
+          const how = sa.value === sb.value ? 'is the same directory as' : isAtOrUnder(sb.value, sa.value) ? 'is inside' : 'contains';
           out.push({ severity: 'error', path: sb.at, message: `filesystem "${b}" (${sb.value}) ${how} filesystem "${a}" (${sa.value})`, hint: 'each filesystem entry must name a distinct place; give the directories that do not overlap (e.g. /stash/media and /pool/media)' });
         }
       }
@@ -59,7 +59,7 @@ export function checkRules(config: HashallConfig): RawProblem[] {
     }
     roots.forEach((root, i) => {
       const at: KeyPath = ['seeding', name, i];
-      if (fs && !isUnderOrSame(root, fs.path)) {
+      if (fs && !isAtOrUnder(root, fs.path)) {
         const alias = fs.aliases.length ? ` or its aliases ${fs.aliases.join(', ')}` : '';
         out.push({ severity: 'error', path: at, message: `seeding root ${root} is not under filesystem "${name}" (${fs.path}${alias})`, hint: `list it under the filesystem it lives on, or fix filesystems.${name}.path` });
       }
@@ -75,7 +75,7 @@ export function checkRules(config: HashallConfig): RawProblem[] {
   config.libraries.forEach((lib, i) => {
     for (const root of allRoots) {
       if (!nestedEither(lib, root.value)) continue;
-      const how = lib === root.value ? 'is the same directory as' : isUnderOrSame(lib, root.value) ? 'is inside' : 'contains';
+      const how = lib === root.value ? 'is the same directory as' : isAtOrUnder(lib, root.value) ? 'is inside' : 'contains';
       out.push({ severity: 'error', path: ['libraries', i], message: `library root ${lib} ${how} seeding root ${root.value}`, hint: 'libraries are the external consumers outside the seeding trees; list the library directories themselves' });
     }
   });
@@ -96,13 +96,13 @@ export function checkRules(config: HashallConfig): RawProblem[] {
         continue;
       }
       type Side = 'client' | 'host';
-      const pick: [PathMap, PathMap, Side] | null = isUnderOrSame(m.client, p.client)
+      const pick: [PathMap, PathMap, Side] | null = isAtOrUnder(m.client, p.client)
         ? [p, m, 'client']
-        : isUnderOrSame(p.client, m.client)
+        : isAtOrUnder(p.client, m.client)
           ? [m, p, 'client']
-          : isUnderOrSame(m.host, p.host)
+          : isAtOrUnder(m.host, p.host)
             ? [p, m, 'host']
-            : isUnderOrSame(p.host, m.host)
+            : isAtOrUnder(p.host, m.host)
               ? [m, p, 'host']
               : null;
       if (!pick) continue;
@@ -123,7 +123,7 @@ export function checkRules(config: HashallConfig): RawProblem[] {
       }
     }
     const spelled = fsNames.flatMap((n) => spellings(config, n));
-    if (!spelled.some((s) => isUnderOrSame(m.host, s.value))) {
+    if (!spelled.some((s) => isAtOrUnder(m.host, s.value))) {
       out.push({ severity: 'warning', path: [...at, 'host'], message: `host path ${m.host} is not under any configured filesystem`, hint: 'torrents under this prefix will be blocked as unknown; add the filesystem or fix the map' });
     }
   });

@@ -1,4 +1,5 @@
 // Builds the commented starter hashall.yaml that `hashall init` writes, from a mount table (pure).
+import { isAtOrUnder } from '../domain/path-string.js';
 import type { MountEntry } from '../fs/mountinfo.js';
 
 const PSEUDO_TYPES = new Set([
@@ -8,7 +9,6 @@ const PSEUDO_TYPES = new Set([
 ]);
 const SYSTEM_PREFIXES = ['/proc', '/sys', '/dev', '/run', '/boot', '/efi', '/snap', '/var/lib/docker', '/var/lib/containers', '/var/lib/kubelet', '/etc', '/usr', '/tmp', '/var/tmp', '/mnt/sandboxing'];
 
-const under = (p: string, prefix: string): boolean => p === prefix || p.startsWith(prefix + '/');
 
 export interface DataMount {
   name: string;
@@ -32,7 +32,7 @@ export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boole
       m.mountPoint !== '/' &&
       !PSEUDO_TYPES.has(m.fsType) &&
       !m.options.includes('ro') &&
-      !SYSTEM_PREFIXES.some((p) => under(m.mountPoint, p)) &&
+      !SYSTEM_PREFIXES.some((p) => isAtOrUnder(m.mountPoint, p)) &&
       isDir(m.mountPoint),
   );
   // Same filesystem and same root inside it: one place, several spellings.
@@ -45,7 +45,7 @@ export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boole
   const spellings = (p: { main: MountEntry; others: MountEntry[] }): string[] => [p.main.mountPoint, ...p.others.map((o) => o.mountPoint)];
   const skippedOuter: string[] = [];
   const kept = places.filter((p) => {
-    const nested = places.some((q) => q !== p && spellings(q).some((s) => spellings(p).some((t) => s !== t && under(s, t))));
+    const nested = places.some((q) => q !== p && spellings(q).some((s) => spellings(p).some((t) => s !== t && isAtOrUnder(s, t))));
     if (nested) skippedOuter.push(p.main.mountPoint);
     return !nested;
   });

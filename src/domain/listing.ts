@@ -1,16 +1,13 @@
 // File listings: a torrent's client file list relative to its content root, and a digest telling two listings equal (pure).
 import { createHash } from 'node:crypto';
 import { compareBytes } from './payload-hash.js';
-import { relativeTo, segments } from './path-string.js';
+import { relativeTo, segments, trimSlash } from './path-string.js';
 
 export interface ListedFile {
   relpath: string;
   size: number;
 }
 
-function trimSlash(p: string): string {
-  return p.length > 1 ? p.replace(/\/+$/, '') : p;
-}
 
 /** content_path relative to save_path ('' = the content is the save path), null when it is not inside it. */
 export function contentRelOf(t: { clientSavePath: string; clientContentPath: string }): string | null {

@@ -1,18 +1,17 @@
 // Translates paths between the torrent client's view and the host's view by longest whole-segment prefix (pure).
-import { posix } from 'node:path';
+import { normalizePath, relativeTo } from './path-string.js';
 import type { PathMap } from '../config/types.js';
 
 /** Lexically normalized absolute path without a trailing slash; null for a relative or empty path. */
 export function normalizeAbsolute(p: string): string | null {
-  if (!p.startsWith('/')) return null;
-  const n = posix.normalize(p);
-  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+  return p.startsWith('/') ? normalizePath(p) : null;
 }
 
+/** `path` below `prefix` with its leading slash ('' when equal; the whole path under `/`), or null outside. */
 function rest(path: string, prefix: string): string | null {
   if (prefix === '/') return path;
-  if (path === prefix) return '';
-  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : null;
+  const rel = relativeTo(path, prefix);
+  return rel === null ? null : rel === '' ? '' : `/${rel}`;
 }
 
 function translate(maps: readonly PathMap[], path: string, from: 'client' | 'host', to: 'client' | 'host'): string | null {

@@ -1,17 +1,60 @@
 // Canonical absolute path string helpers: segment-wise containment, relative paths, joins (pure, POSIX).
 
-/** True when `path` is `root` itself or lies under it (whole segments only: `/a/bc` is not under `/a/b`). */
+/** Drop trailing slashes; `/` stays `/`. */
+export function trimSlash(p: string): string {
+  let end = p.length;
+  while (end > 1 && p.charCodeAt(end - 1) === 47 /* '/' */) end--;
+  return end === p.length ? p : p.slice(0, end);
+}
+
+/** Something that `normalizePath` would change: an empty, `.` or `..` segment, or a trailing slash. */
+const UNNORMALIZED = /\/\/|(?:^|\/)\.\.?(?:\/|$)|.\/$/;
+
+/**
+ * The lexical normal form of a POSIX path: no empty, `.` or `..` segments and no trailing slash (`/..` is `/`;
+ * a relative path keeps its leading `..`). Lexical only: a symlinked directory is the filesystem's business.
+ */
+export function normalizePath(p: string): string {
+  if (p === '' || !UNNORMALIZED.test(p)) return p;
+  const abs = p.charCodeAt(0) === 47;
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!abs) out.push('..');
+      continue;
+    }
+    out.push(seg);
+  }
+  const body = out.join('/');
+  return abs ? `/${body}` : body === '' ? '.' : body;
+}
+
+/**
+ * True when `path` is `root` itself or lies under it, by whole segments (`/a/bc` and `/a/b c` are not under `/a/b`).
+ * The one containment check of hashall: both sides are compared in their lexical normal form, so a trailing slash,
+ * `//`, `.` or `..` can never make a path look inside a root it is not in (`/a/b/../c` is not under `/a/b`). A
+ * relative path is never under an absolute root, nor an absolute path under a relative one.
+ */
 export function isAtOrUnder(path: string, root: string): boolean {
-  if (path === root) return true;
-  if (root === '/') return path.startsWith('/');
-  return path.startsWith(root) && path.charCodeAt(root.length) === 47; /* '/' */
+  const p = normalizePath(path);
+  const r = normalizePath(root);
+  if (p === r) return true;
+  if ((p.charCodeAt(0) === 47) !== (r.charCodeAt(0) === 47)) return false;
+  if (r === '/') return true;
+  if (r === '.') return !p.startsWith('..') || (p.length > 2 && p.charCodeAt(2) !== 47);
+  return p.startsWith(r) && p.charCodeAt(r.length) === 47;
 }
 
 /** `path` relative to `root` ('' when equal), or null when it is not at or under it. */
 export function relativeTo(path: string, root: string): string | null {
-  if (path === root) return '';
   if (!isAtOrUnder(path, root)) return null;
-  return root === '/' ? path.slice(1) : path.slice(root.length + 1);
+  const p = normalizePath(path);
+  const r = normalizePath(root);
+  if (p === r) return '';
+  if (r === '.') return p;
+  return r === '/' ? p.slice(1) : p.slice(r.length + 1);
 }
 
 /** Join path parts with single slashes; empty parts are skipped. */

@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { FilesystemConfig } from '../config/types.js';
 import { findMountFor, type MountEntry } from './mountinfo.js';
+import { isAtOrUnder, normalizePath } from '../domain/path-string.js';
 
 /** A configured alias prefix and the preferred spelling it stands for. */
 export interface PathAlias {
@@ -10,15 +11,11 @@ export interface PathAlias {
   to: string;
 }
 
-/** True when `p` equals `prefix` or lies below it on whole path segments (pure). */
-export function isUnder(p: string, prefix: string): boolean {
-  if (prefix === '/') return p.startsWith('/');
-  return p === prefix || p.startsWith(prefix + '/');
-}
-
 /** Replace a whole-segment prefix; null when `p` is not under `from` (pure). */
-export function rewritePrefix(p: string, from: string, to: string): string | null {
-  if (!isUnder(p, from)) return null;
+export function rewritePrefix(path: string, prefix: string, to: string): string | null {
+  if (!isAtOrUnder(path, prefix)) return null;
+  const p = normalizePath(path);
+  const from = normalizePath(prefix);
   const rest = p.slice(from === '/' ? 0 : from.length);
   if (to === '/') return rest === '' ? '/' : rest;
   return rest === '' || rest === '/' ? to : to + rest;
@@ -34,7 +31,7 @@ export function aliasesFromConfig(filesystems: Record<string, FilesystemConfig>)
 /** Rewrite the longest matching alias prefix to its preferred spelling (pure). */
 export function applyAliases(p: string, aliases: PathAlias[]): string {
   let best: PathAlias | null = null;
-  for (const a of aliases) if (isUnder(p, a.from) && (!best || a.from.length > best.from.length)) best = a;
+  for (const a of aliases) if (isAtOrUnder(p, a.from) && (!best || a.from.length > best.from.length)) best = a;
   return best ? (rewritePrefix(p, best.from, best.to) as string) : p;
 }
 

@@ -1,4 +1,5 @@
 // Parses /proc/self/mountinfo into mount entries and finds the mount that holds a path (read-only).
+import { isAtOrUnder } from '../domain/path-string.js';
 import { readFileSync } from 'node:fs';
 
 export interface MountEntry {
@@ -65,8 +66,7 @@ export function findMountFor(entries: MountEntry[], path: string): MountEntry | 
   let best: MountEntry | null = null;
   for (const m of entries) {
     const mp = m.mountPoint;
-    const under = mp === '/' || path === mp || path.startsWith(mp.endsWith('/') ? mp : mp + '/');
-    if (!under) continue;
+    if (!isAtOrUnder(path, mp)) continue;
     if (!best || mp.length >= best.mountPoint.length) best = m;
   }
   return best;

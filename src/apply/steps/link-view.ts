@@ -1,11 +1,12 @@
 // Step `link-view`: lay out one torrent's view by hardlinking donors on the same filesystem (probing link() for real).
 // Must never: replace anything already at a view path, or remove a link it did not create.
+import { isAtOrUnder } from '../../domain/path-string.js';
 import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
-import { createdDirIds, isUnder, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { createdDirIds, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -25,9 +26,9 @@ const LINK_BATCH = 256;
 
 /** The donor directory a view directory mirrors: same relative path up from a link below it (null above the view root). */
 function donorDirOf(step: LinkViewStep, dir: string): string | null {
-  if (!isUnder(dir, step.root)) return null;
+  if (!isAtOrUnder(dir, step.root)) return null;
   for (const l of step.links) {
-    if (!isUnder(l.path, dir) || l.path === dir) continue;
+    if (!isAtOrUnder(l.path, dir) || l.path === dir) continue;
     const rel = path.relative(dir, l.path);
     if (l.donor.endsWith(`/${rel}`)) return l.donor.slice(0, -rel.length - 1);
   }

@@ -10,7 +10,8 @@ import type { HeldDir } from '../../fs/no-follow-tree.js';
 import type { FsPort, FsStat } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import { dirChain, type DirChain } from '../dir-chain.js';
-import { isUnder, removeCreatedDirs, tempName } from '../paths.js';
+import { removeCreatedDirs, tempName } from '../paths.js';
+import { isAtOrUnder } from '../../domain/path-string.js';
 import { rootInside } from '../scope.js';
 import { missingUnder } from './retire.js';
 import { TRASH_DIR, type TrashRecord } from '../trash-record.js';
@@ -33,7 +34,7 @@ function fsPathOf(step: RepairStep, ctx: Pick<StepContext, 'config'>): string {
   const fsConf = ctx.config.filesystems[step.fs];
   if (!fsConf) throw new HashallError(`repair: filesystem ${step.fs} is not in hashall.yaml`);
   const first = step.paths[0];
-  if (!first || !isUnder(first, fsConf.path)) throw new HashallError(`repair: ${String(first)} is not inside filesystem ${step.fs} (${fsConf.path})`);
+  if (!first || !isAtOrUnder(first, fsConf.path)) throw new HashallError(`repair: ${String(first)} is not inside filesystem ${step.fs} (${fsConf.path})`);
   return fsConf.path;
 }
 

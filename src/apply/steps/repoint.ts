@@ -6,9 +6,9 @@ import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
 import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
 import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { strangersUnder, trimSlash } from '../paths.js';
+import { strangersUnder } from '../paths.js';
 import { rootRelOf } from '../../domain/listing.js';
-import { baseName, segments } from '../../domain/path-string.js';
+import { baseName, segments, trimSlash } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface RepointUndo extends UndoData {

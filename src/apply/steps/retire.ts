@@ -11,12 +11,12 @@ import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
 import { payloadHash, type HashableFile } from '../../domain/payload-hash.js';
-import { isAtOrUnder, longestRootOf } from '../../domain/path-string.js';
+import { isAtOrUnder, longestRootOf, trimSlash } from '../../domain/path-string.js';
 import type { HeldDir, Identity } from '../../fs/no-follow-tree.js';
 import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
-import { isUnder, removeCreatedDirs, trimSlash } from '../paths.js';
+import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -63,7 +63,7 @@ export async function hashTree(fs: FsPort, root: string): Promise<{ hash: string
 function trashPath(step: RetireStep, ctx: Pick<StepContext, 'config' | 'runId'>): { fsPath: string; trash: string; trashRel: string } {
   const fsConf = ctx.config.filesystems[step.fs];
   if (!fsConf) throw new HashallError(`retire: filesystem ${step.fs} is not in hashall.yaml`);
-  if (!isUnder(step.root, fsConf.path) || step.root === fsConf.path) {
+  if (!isAtOrUnder(step.root, fsConf.path) || step.root === fsConf.path) {
     throw new HashallError(`retire: ${step.root} is not inside filesystem ${step.fs} (${fsConf.path}); refusing to stage it elsewhere`);
   }
   const trashRel = path.posix.join(ctx.runId, path.relative(fsConf.path, step.root));
@@ -116,13 +116,13 @@ async function proveKept(step: RetireStep, ctx: StepContext, sourceNow: string):
   if (!ctx.client) return;
   const maps = ctx.config.client?.pathMaps ?? [];
   const srcClient = hostToClient(maps, step.root) ?? step.root;
-  const usesSource = (contentPath: string) => isUnder(contentPath, srcClient) || isUnder(clientToHost(maps, contentPath) ?? contentPath, step.root);
+  const usesSource = (contentPath: string) => isAtOrUnder(contentPath, srcClient) || isAtOrUnder(clientToHost(maps, contentPath) ?? contentPath, step.root);
   // A torrent without a root folder reports its save directory as content path: its own files say what it uses.
   const client = ctx.client;
   const seedsFrom = async (t: { hash: string; savePath: string; contentPath: string }): Promise<boolean> => {
     if (usesSource(t.contentPath)) return true;
-    if (trimSlash(t.contentPath) !== trimSlash(t.savePath) || !isUnder(srcClient, t.savePath)) return false;
-    return (await client.listFiles(t.hash)).some((f) => usesSource(path.posix.join(t.savePath, f.name)) || isUnder(srcClient, path.posix.join(t.savePath, f.name)));
+    if (trimSlash(t.contentPath) !== trimSlash(t.savePath) || !isAtOrUnder(srcClient, t.savePath)) return false;
+    return (await client.listFiles(t.hash)).some((f) => usesSource(path.posix.join(t.savePath, f.name)) || isAtOrUnder(srcClient, path.posix.join(t.savePath, f.name)));
   };
   const ours = new Set(hashes.map((h) => h.toLowerCase()));
   // Every torrent in the client, not only the relocation's: one added since (a cross-seed) may seed from the source.
@@ -201,7 +201,7 @@ export const retireStep: StepHandler<RetireStep> = {
     if (!src) {
       // Already gone: fine only if its seeding root is there (else the filesystem may just not be mounted: unknown)
       // and the kept copy is intact.
-      const seedRoot = (ctx.config.seeding[step.fs] ?? []).find((r) => isUnder(step.root, r));
+      const seedRoot = (ctx.config.seeding[step.fs] ?? []).find((r) => isAtOrUnder(step.root, r));
       if (!seedRoot || !(await ctx.fs.lstat(seedRoot))) {
         throw new FsError(`retire: ${step.root} is missing and so is its seeding root ${seedRoot ?? '(none)'}; is filesystem ${step.fs} mounted? Nothing is recorded`, {
           path: step.root,

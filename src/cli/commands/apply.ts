@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode, HashallError } from '../../errors.js';
 import { formatConfigProblem } from '../format-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
@@ -30,20 +30,23 @@ interface ApplyOptions extends ConfigOptionValues {
   json?: boolean;
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('apply')
     .description('apply a saved plan (or plan now and ask): copy, link, repoint and retire with a journal, verification and rollback')
     .argument('[planfile]', 'a plan saved with `hashall plan --out FILE`; without it hashall plans now and asks for confirmation')
     .option('--auto-approve', 'apply a fresh plan without asking (cron/CI); required when there is no terminal')
     .option('--json', 'NDJSON progress events on stdout')
-    .addHelpText('after', '\nExit codes: 0 applied (or nothing to do), 1 error or a group failed, 3 invalid config, 4 lock held, 5 saved plan is stale, 6 declined at the prompt, 130/143 stopped by SIGINT/SIGTERM (safely).');
+    .addHelpText(
+      'after',
+      exitCodesHelp([[ExitCode.Ok, 'applied (or nothing to do)'], [ExitCode.Error, 'error or a group failed'], ExitCode.InvalidConfig, ExitCode.LockHeld, ExitCode.StalePlan, ExitCode.Cancelled, ExitCode.Interrupted, ExitCode.Terminated]),
+    );
   addConfigOption(cmd);
-  cmd.action(async (planfile: string | undefined, opts: ApplyOptions, command: Command) => {
+  cmd.action(async (planfile: string | undefined, opts: ApplyOptions) => {
     // With --json every error is also an NDJSON event (the top-level catch prints it on stderr as well).
     const sink = eventSink(ctx, Boolean(opts.json));
     try {
-      await applyAction(planfile, opts, command, ctx, sink);
+      await applyAction(planfile, opts, ctx, sink, exit);
     } catch (err) {
       sink.end();
       sink.error(err);
@@ -52,12 +55,12 @@ export function register(program: Command, ctx: CliContext): void {
   });
 }
 
-async function applyAction(planfile: string | undefined, opts: ApplyOptions, command: Command, ctx: CliContext, sink: EventSink): Promise<void> {
+async function applyAction(planfile: string | undefined, opts: ApplyOptions, ctx: CliContext, sink: EventSink, exit: ExitStatus): Promise<void> {
   const { config, warnings } = loadConfigForCommand(opts, ctx);
   for (const w of warnings) sink.json({ type: 'warning', message: formatConfigProblem(w) });
   const deps = notifyDeps(ctx, sink);
   try {
-    await applyWithConfig(planfile, config, opts, command, ctx, sink, deps);
+    await applyWithConfig(planfile, config, opts, ctx, sink, deps, exit);
   } catch (err) {
     // A failed notification never fails the apply; a failed apply is notified (a run's own result already was).
     sink.end();
@@ -66,7 +69,7 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, com
   }
 }
 
-async function applyWithConfig(planfile: string | undefined, config: HashallConfig, opts: ApplyOptions, command: Command, ctx: CliContext, sink: EventSink, deps: NotifyDeps): Promise<void> {
+async function applyWithConfig(planfile: string | undefined, config: HashallConfig, opts: ApplyOptions, ctx: CliContext, sink: EventSink, deps: NotifyDeps, exit: ExitStatus): Promise<void> {
   let plan: Plan;
   let hash: string;
   let file: string | null = null;
@@ -100,7 +103,7 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
     sink.end();
     if (!opts.json) ctx.stdout.write(applySummary(result, stop.received(), { plan, retire: config.safety.retire, now: ctx.now() }));
     await notifyApplyEnd(config, deps, { result });
-    setExitCode(command, stop.exitCode() ?? (result.status === 'succeeded' ? 0 : 1));
+    exit.set(stop.exitCode() ?? (result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Error));
   } finally {
     stop.dispose();
     sink.end();

@@ -1,8 +1,9 @@
 // CLI command `hashall doctor`: config, catalog, filesystems, hardlinks, free space, client, path maps, lock, runs, trash.
+import { ExitCode } from '../../errors.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { runDoctor } from '../../doctor/checks.js';
 import { renderDoctor } from '../../render/doctor-text.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
@@ -10,7 +11,7 @@ import { notifyDoctorFindings } from '../../notify/notify.js';
 import { eventSink } from '../apply-support.js';
 import { notifyDeps, withCatalogDb } from '../notify-support.js';
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('doctor')
     .description('check everything hashall depends on and say how to fix what is wrong')
@@ -22,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
         'catalog recorded, and its free space against safety.minFree; a hardlink probe in each seeding root; the client\n' +
         '(reachable, authenticated, version) and its path maps; scan and sync freshness; the lock; unfinished or\n' +
         'needs-attention runs; damaged files; staged trash.\n' +
-        'Exit codes: 0 healthy (warnings allowed), 1 at least one problem.',
+        exitCodesHelp([[ExitCode.Ok, 'healthy (warnings allowed)'], [ExitCode.Error, 'at least one problem']]),
     );
   addConfigOption(cmd);
   cmd.action(async (opts: ConfigOptionValues & { json?: boolean; notify?: boolean }) => {
@@ -46,6 +47,6 @@ export function register(program: Command, ctx: CliContext): void {
         else await notifyDoctorFindings(config, null, report, deps);
       }
     }
-    if (!report.healthy) setExitCode(cmd, 1);
+    if (!report.healthy) exit.set(ExitCode.Error);
   });
 }

@@ -1,6 +1,7 @@
 // The list of hashall commands; each command lives in its own file and registers itself here.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import type { ExitStatus } from '../exit.js';
 import { register as validateCommand } from './validate.js';
 import { register as initCommand } from './init.js';
 import { register as scanCommand } from './scan.js';
@@ -22,10 +23,11 @@ import { register as trashCommand } from './trash.js';
 import { register as reconcileCommand } from './reconcile.js';
 import { register as reclaimCommand } from './reclaim.js';
 
-export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+/** Registers one command; `exit` receives the code a command ends with when it does not throw. */
+export type RegisterCommand = (program: Command, ctx: CliContext, exit: ExitStatus) => void;
 
 const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand, verifyCommand, doctorCommand, orphansCommand, trashCommand, reconcileCommand, reclaimCommand];
 
-export function registerCommands(program: Command, ctx: CliContext): void {
-  for (const register of commands) register(program, ctx);
+export function registerCommands(program: Command, ctx: CliContext, exit: ExitStatus): void {
+  for (const register of commands) register(program, ctx, exit);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { refresh, type RefreshOutput } from '../refresh.js';
 import { openCatalog } from '../../catalog/db.js';
 import { readSnapshot, type SnapshotReadStats } from '../../catalog/snapshot.js';
@@ -67,7 +67,7 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
   }
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('plan')
     .description('refresh the catalog and client state, then show what apply would change and why')
@@ -75,7 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--detailed-exitcode', 'exit 2 when the plan has actionable changes, 0 when it has none')
     .option('--no-refresh', 'plan from the catalog as it is (no scan, no client sync)')
     .option('--no-notify', 'do not tell the `notify:` targets about drift or newly blocked groups (e.g. a plan for a pull request)')
-    .addHelpText('after', '\nExit codes: 0 ok (with --detailed-exitcode: no changes), 2 changes pending (--detailed-exitcode), 1 error, 3 invalid config.');
+    .addHelpText('after', exitCodesHelp([ExitCode.Ok, ExitCode.ChangesPending, ExitCode.Error, ExitCode.InvalidConfig]));
   addPlanFormatOptions(cmd);
   addConfigOption(cmd);
   cmd.action(async (opts: PlanOpts) => {
@@ -92,6 +92,6 @@ export function register(program: Command, ctx: CliContext): void {
       const deps = notifyDeps(ctx, eventSink(ctx, false));
       await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: true }));
     }
-    if (opts.detailedExitcode) setExitCode(cmd, hasChanges(plan) ? ExitCode.ChangesPending : ExitCode.Ok);
+    if (opts.detailedExitcode) exit.set(hasChanges(plan) ? ExitCode.ChangesPending : ExitCode.Ok);
   });
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode, HashallError, LockHeldError } from '../../errors.js';
 import { formatConfigProblem } from '../format-problem.js';
 import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
@@ -54,7 +54,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('reconcile')
     .description('run unattended: recover, plan, apply (when hashall.yaml says apply: { auto: true }) or notify, then sleep and repeat')
@@ -68,9 +68,15 @@ export function register(program: Command, ctx: CliContext): void {
       '\nEach iteration reloads hashall.yaml, recovers an interrupted run, plans afresh (scan + sync), then applies when\n' +
         '`apply: { auto: true }`, otherwise notifies the `notify:` targets about drift and newly blocked groups; the outcome\n' +
         'is notified too. A failed iteration (client down, lock held by another run) is reported and the loop goes on.\n' +
-        'SIGINT/SIGTERM stop it cleanly: during an apply the group in progress is rolled back first; while sleeping at once.\n' +
-        'Exit codes: 0 (bounded runs: the last iteration succeeded), 1 it failed, 3 invalid config at start, 4 lock held\n' +
-        '(last iteration), 130/143 stopped by SIGINT/SIGTERM (safely).',
+        'SIGINT/SIGTERM stop it cleanly: during an apply the group in progress is rolled back first; while sleeping at once.' +
+        exitCodesHelp([
+          [ExitCode.Ok, 'bounded runs: the last iteration succeeded'],
+          [ExitCode.Error, 'it failed'],
+          [ExitCode.InvalidConfig, 'invalid config at start'],
+          [ExitCode.LockHeld, 'lock held (last iteration)'],
+          ExitCode.Interrupted,
+          ExitCode.Terminated,
+        ]),
     );
   addConfigOption(cmd);
   cmd.action(async (opts: ReconcileOptions) => {
@@ -86,7 +92,7 @@ export function register(program: Command, ctx: CliContext): void {
     // A config error at start is fatal (exit 3); later, a broken edit fails that iteration and the last good config notifies.
     let config = loadConfigForCommand(opts, ctx).config;
     const stop = stopOnSignals(sink.warn);
-    let last: { outcome: IterationOutcome; exitCode: number } = { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };
+    let last: { outcome: IterationOutcome; exitCode: ExitCode } = { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };
     try {
       for (let i = 1; iterations === null || i <= iterations; i++) {
         sink.json({ type: 'reconcile', phase: 'start', iteration: i });
@@ -113,12 +119,12 @@ export function register(program: Command, ctx: CliContext): void {
       stop.dispose();
       sink.end();
     }
-    setExitCode(cmd, stop.exitCode() ?? last.exitCode);
+    exit.set(stop.exitCode() ?? last.exitCode);
   });
 }
 
 /** recover → plan → apply (apply.auto) or notify → notify the outcome. */
-async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: number }> {
+async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: ExitCode }> {
   const deps = notifyDeps(ctx, sink);
   const common = { config, now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn };
   const recoverClient = optionalClient(config, { now: ctx.now });
@@ -168,7 +174,7 @@ async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink
 }
 
 /** An iteration that threw: reported (warning, NDJSON error event) and notified; the loop goes on. */
-async function failedIteration(err: unknown, config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: number }> {
+async function failedIteration(err: unknown, config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: ExitCode }> {
   sink.end();
   if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
   const message = errorText(err);

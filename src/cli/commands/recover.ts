@@ -1,8 +1,9 @@
 // CLI command `hashall recover`: roll back (or finish) the open group of apply runs interrupted on this host.
+import { ExitCode } from '../../errors.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { runRecover } from '../../apply/run-apply.js';
 import { eventSink, makeRecordTree } from '../apply-support.js';
 import { optionalClient } from '../../clients/from-config.js';
@@ -12,13 +13,14 @@ interface RecoverOptions extends ConfigOptionValues {
   json?: boolean;
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('recover')
     .description('roll back the half-done group of an interrupted apply (kill -9, power loss) using its journal')
-    .option('--json', 'one JSON document on stdout');
+    .option('--json', 'one JSON document on stdout')
+    .addHelpText('after', exitCodesHelp([[ExitCode.Ok, 'nothing to recover, or every run recovered'], [ExitCode.Error, 'a run needs attention, or an error'], ExitCode.InvalidConfig, ExitCode.LockHeld]));
   addConfigOption(cmd);
-  cmd.action(async (opts: RecoverOptions, command: Command) => {
+  cmd.action(async (opts: RecoverOptions) => {
     const { config } = loadConfigForCommand(opts, ctx);
     const client = optionalClient(config, { now: ctx.now });
     const sink = eventSink(ctx, false);
@@ -41,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
           for (const a of r.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${printable(a)}\n`);
         }
       }
-      setExitCode(command, out.some((r) => r.status === 'needs-attention') ? 1 : 0);
+      exit.set(out.some((r) => r.status === 'needs-attention') ? ExitCode.Error : ExitCode.Ok);
     } finally {
       await client?.close();
     }

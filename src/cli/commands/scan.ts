@@ -1,4 +1,5 @@
 // CLI command `hashall scan`: incremental catalog scan of given paths or of every configured root.
+import { exitCodesHelp } from '../exit.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -7,7 +8,7 @@ import { openCatalog } from '../../catalog/db.js';
 import { scanRoots, type DriftPolicy, type ScanProgress, type ScanRootSpec, type ScanSummary } from '../../catalog/scanner.js';
 import type { HashallConfig } from '../../config/types.js';
 import { formatBytes, formatDuration } from '../../render/format-bytes.js';
-import { HashallError } from '../../errors.js';
+import { HashallError, ExitCode } from '../../errors.js';
 import { printable } from '../../render/escape.js';
 
 interface ScanOpts extends ConfigOptionValues {
@@ -41,7 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--quick-only', 'compute only quick hashes for new/changed files; full SHA-256 later, on demand')
     .option('--hash-workers <n>', 'hashing threads', '2')
     .option('--json', 'print the scan summary as one JSON document on stdout')
-    .addHelpText('after', '\nExit codes: 0 scanned, 1 error or interrupted (the catalog stays consistent), 3 invalid config.');
+    .addHelpText('after', exitCodesHelp([[ExitCode.Ok, 'scanned'], [ExitCode.Error, 'error or interrupted (the catalog stays consistent)'], ExitCode.InvalidConfig]));
   addConfigOption(cmd);
   cmd.action(async (paths: string[], opts: ScanOpts) => {
     const drift = (opts.full ? 'full' : opts.drift) as DriftPolicy;

@@ -1,4 +1,6 @@
 // CLI command `hashall sync`: record the client's torrents in the catalog and map them onto their payloads.
+import { exitCodesHelp } from '../exit.js';
+import { ExitCode } from '../../errors.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
@@ -21,7 +23,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print the sync summary as one JSON document on stdout')
     .addHelpText(
       'after',
-      '\nA client that answers with zero torrents while the catalog knows some is refused (nothing recorded).\nExit codes: 0 synced, 1 error (client unreachable, refused answer), 3 invalid config.',
+      '\nA client that answers with zero torrents while the catalog knows some is refused (nothing recorded).' +
+        exitCodesHelp([[ExitCode.Ok, 'synced'], [ExitCode.Error, 'error (client unreachable, refused answer)'], ExitCode.InvalidConfig]),
     );
   addConfigOption(cmd);
   cmd.action(async (opts: SyncOpts) => {

@@ -1,4 +1,6 @@
 // CLI command `hashall torrents`: each synced torrent with payload, filesystem, siblings, consumers and flags.
+import { exitCodesHelp } from '../exit.js';
+import { ExitCode } from '../../errors.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
@@ -17,7 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('torrents')
     .description('list the torrents of the last sync with payload, filesystem, siblings and external consumers')
     .option('--json', 'print one JSON document on stdout')
-    .addHelpText('after', '\nReads the catalog only (run `hashall sync` to refresh). Exit codes: 0 listed, 1 error, 3 invalid config.');
+    .addHelpText('after', '\nReads the catalog only (run `hashall sync` to refresh).' + exitCodesHelp([[ExitCode.Ok, 'listed'], ExitCode.Error, ExitCode.InvalidConfig]));
   addConfigOption(cmd);
   cmd.action((opts: TorrentsOpts) => {
     const { config } = loadConfigForCommand(opts, ctx);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { makeRecordTree } from '../apply-support.js';
 import { openCatalog } from '../../catalog/db.js';
 import { parseDuration } from '../../config/units.js';
@@ -25,7 +25,7 @@ interface TrashOptions extends ConfigOptionValues {
 export const RESTORE_NOTE =
   'a restore puts files back only: no torrent client is repointed (torrents that were moved keep seeding from where hashall put them), and the catalog learns of the files at the refresh below or the next `hashall scan`';
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const trash = program.command('trash').description('what retires staged in .hashall-trash: run, original path, size, when it is purged, why').option('--json', 'one JSON document on stdout');
   addConfigOption(trash);
   trash.action(async (opts: TrashOptions) => {
@@ -54,9 +54,10 @@ export function register(program: Command, ctx: CliContext): void {
     .command('restore')
     .description('put what a run staged back exactly where it was (same inodes), refusing to overwrite anything')
     .argument('<run-or-path>', 'a run id (everything it staged), the original path, or the path inside .hashall-trash')
-    .option('--json', 'one JSON document on stdout');
+    .option('--json', 'one JSON document on stdout')
+    .addHelpText('after', exitCodesHelp([[ExitCode.Ok, 'everything restored (or already back)'], [ExitCode.Error, 'something was in the way or failed; nothing was overwritten'], ExitCode.InvalidConfig, ExitCode.LockHeld]));
   addConfigOption(restore);
-  restore.action(async (target: string, opts: TrashOptions, command: Command) => {
+  restore.action(async (target: string, opts: TrashOptions) => {
     const merged = { ...trash.opts<TrashOptions>(), ...opts };
     const { config } = loadConfigForCommand(merged, ctx);
     const recordTree = makeRecordTree(config, ctx);
@@ -82,7 +83,7 @@ export function register(program: Command, ctx: CliContext): void {
       for (const o of result) ctx.stdout.write(`${o.action.toUpperCase()} ${printable(o.trash)} → ${printable(o.origin)}: ${printable(o.reason)}\n`);
       ctx.stdout.write(`run ${runId}: ${RESTORE_NOTE}\n`);
     }
-    setExitCode(command, result.every((o) => o.action === 'restored' || o.action === 'already-restored') ? ExitCode.Ok : ExitCode.Error);
+    exit.set(result.every((o) => o.action === 'restored' || o.action === 'already-restored') ? ExitCode.Ok : ExitCode.Error);
   });
 
   const purge = trash
@@ -91,7 +92,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--older-than <duration>', 'instead of observeHours: how long ago the run that staged it must have ended (e.g. 7d, 12h)')
     .option('--json', 'one JSON document on stdout');
   addConfigOption(purge);
-  purge.action(async (opts: TrashOptions & { olderThan?: string }, command: Command) => {
+  purge.action(async (opts: TrashOptions & { olderThan?: string }) => {
     const merged = { ...trash.opts<TrashOptions>(), ...opts };
     const { config } = loadConfigForCommand(merged, ctx);
     let olderThanMs: number | undefined;
@@ -112,6 +113,6 @@ export function register(program: Command, ctx: CliContext): void {
       const removed = result.filter((o) => o.action === 'removed');
       ctx.stdout.write(`run ${runId}: ${removed.length} removed (${formatBytes(removed.reduce((n, o) => n + o.bytes, 0))}), ${result.length - removed.length} kept\n`);
     }
-    setExitCode(command, result.some((o) => o.action === 'failed') ? ExitCode.Error : ExitCode.Ok);
+    exit.set(result.some((o) => o.action === 'failed') ? ExitCode.Error : ExitCode.Ok);
   });
 }

@@ -4,16 +4,16 @@ import type { CliContext } from '../context.js';
 import { checkConfig, resolveConfigPath } from '../../config/load.js';
 import { formatConfigProblem } from '../format-problem.js';
 import { addConfigOption, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode } from '../../errors.js';
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('validate')
     .description('check hashall.yaml (YAML, schema, cross-field rules, paths) and report every problem')
     .option('--json', 'print one JSON document { ok, file, errors, warnings } on stdout')
     .option('--offline', 'schema and cross-field checks only: no environment variable is read (${VAR} is checked for syntax), no filesystem, no client — for CI without secrets or mounts')
-    .addHelpText('after', '\nExit codes: 0 valid (warnings allowed), 3 invalid, 1 unexpected error.');
+    .addHelpText('after', exitCodesHelp([[ExitCode.Ok, 'valid (warnings allowed)'], [ExitCode.InvalidConfig, 'invalid'], [ExitCode.Error, 'unexpected error']]));
   addConfigOption(cmd);
   cmd.action((opts: ConfigOptionValues & { json?: boolean; offline?: boolean }) => {
     const file = resolveConfigPath(opts.config, ctx.env, ctx.cwd);
@@ -30,6 +30,6 @@ export function register(program: Command, ctx: CliContext): void {
       const counts = `${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}${scope}`;
       ctx.stdout.write(ok ? `${file}: valid (${counts})\n` : `${file}: invalid (${counts})\n`);
     }
-    if (!ok) setExitCode(cmd, ExitCode.InvalidConfig);
+    if (!ok) exit.set(ExitCode.InvalidConfig);
   });
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
-import { setExitCode } from '../exit.js';
+import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { openCatalog } from '../../catalog/db.js';
 import { verifyCatalog, verifyFoundProblems } from '../../catalog/verify.js';
 import { ExitCode, HashallError } from '../../errors.js';
@@ -18,7 +18,7 @@ interface VerifyOpts extends ConfigOptionValues {
   hashWorkers: string;
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('verify [paths...]')
     .description('re-read catalogued files and compare them with their recorded SHA-256: corrupted, changed, missing, unreadable')
@@ -30,8 +30,12 @@ export function register(program: Command, ctx: CliContext): void {
       'after',
       '\nCorrupted means the same size and mtime as recorded but different bytes (bit rot, a bad disk); it is kept as a\n' +
         'problem until resolved, and plans block every group that would copy, link or retire with it.\n' +
-        'Exit codes: 0 every file verified ok (with --repair: every corrupted file repaired and nothing else found),\n' +
-        '1 problems found (or an error), 3 invalid config, 4 (--repair) another hashall run holds the lock.',
+        exitCodesHelp([
+          [ExitCode.Ok, 'every file verified ok (with --repair: every corrupted file repaired and nothing else found)'],
+          [ExitCode.Error, 'problems found (or an error)'],
+          ExitCode.InvalidConfig,
+          [ExitCode.LockHeld, '(--repair) another hashall run holds the lock'],
+        ]),
     );
   addConfigOption(cmd);
   cmd.action(async (paths: string[], opts: VerifyOpts) => {
@@ -89,7 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
         repairs !== null &&
         report.findings.every((f) => f.status === 'corrupted' && repairs!.some((r) => r.status === 'repaired' && r.paths.includes(f.path))) &&
         repairs.every((r) => r.status === 'repaired');
-      if (verifyFoundProblems(report) && !repairedAll) setExitCode(cmd, ExitCode.Error);
+      if (verifyFoundProblems(report) && !repairedAll) exit.set(ExitCode.Error);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

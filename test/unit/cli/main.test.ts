@@ -1,6 +1,17 @@
-// The CLI shell: help lists the exit codes, unknown commands fail with exit 1.
+// The CLI shell: help lists the exit codes from the one table (and the README agrees), unknown commands fail with exit 1.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { runCli } from '../../support/cli.js';
+import { EXIT_CODE_MEANING, ExitCode } from '../../../src/errors.js';
+
+/** The codes in the first column of the README's "Exit codes" table (`| 130, 143 | …` names two). */
+function readmeExitCodes(): number[] {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Exit codes'), readme.indexOf('\n## ', readme.indexOf('\n## Exit codes') + 5));
+  const codes: number[] = [];
+  for (const m of section.matchAll(/^\| ([0-9, ]+) \|/gm)) for (const c of m[1]!.split(',')) codes.push(Number(c.trim()));
+  return codes.sort((a, b) => a - b);
+}
 
 describe('hashall CLI', () => {
   it('prints help with the documented exit codes and exits 0', async () => {
@@ -8,6 +19,19 @@ describe('hashall CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: hashall');
     expect(r.stdout).toMatch(/4 +another hashall run holds the lock/);
+    for (const code of Object.values(ExitCode)) expect(r.stdout).toContain(`  ${String(code).padEnd(4)} ${EXIT_CODE_MEANING[code]}`);
+  });
+
+  it('the README documents exactly the codes of the one ExitCode table', () => {
+    expect(readmeExitCodes()).toEqual(Object.values(ExitCode).sort((a, b) => a - b));
+  });
+
+  it("each command's help names its codes from the same table", async () => {
+    const apply = await runCli(['apply', '--help']);
+    expect(apply.stdout).toContain(`${ExitCode.StalePlan} ${EXIT_CODE_MEANING[ExitCode.StalePlan]}`);
+    expect(apply.stdout).toContain(`${ExitCode.Terminated} ${EXIT_CODE_MEANING[ExitCode.Terminated]}`);
+    const doctor = await runCli(['doctor', '--help']);
+    expect(doctor.stdout).toContain(`Exit codes: ${ExitCode.Ok} healthy (warnings allowed); ${ExitCode.Error} at least one problem.`);
   });
 
   it('rejects an unknown command with exit 1', async () => {

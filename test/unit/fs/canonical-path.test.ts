@@ -1,6 +1,7 @@
 // Canonical path helpers: whole-segment prefixes, aliases, preferred mount choice and bind-mount mapping.
 import { describe, expect, it } from 'vitest';
-import { applyAliases, canonicalFromFsPath, choosePreferredMount, fsInternalPath, isUnder, rewritePrefix } from '../../../src/fs/canonical-path.js';
+import { applyAliases, canonicalFromFsPath, choosePreferredMount, fsInternalPath, rewritePrefix } from '../../../src/fs/canonical-path.js';
+import { isAtOrUnder as isUnder } from '../../../src/domain/path-string.js';
 import { parseMountInfo } from '../../../src/fs/mountinfo.js';
 import { identifyFilesystem, uuidFromSuperblock, type IdentityProbes } from '../../../src/fs/filesystem-identity.js';
 
