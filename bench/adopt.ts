@@ -42,6 +42,9 @@ export async function run(): Promise<Record<string, number>> {
   const { srcBase, dstBase, note } = places(count * 80 * 1024);
   process.stderr.write(`bench adopt: ${count} torrents of ~64 KiB; ${note}\n`);
   const sb = await startQbt({ dir: path.join(dstBase, 'qbt') });
+  // apply.parallelRechecks, and qBittorrent's own checking limit raised to it when above the sandbox's 16.
+  const width = Number(process.env.HASHALL_BENCH_PARALLEL_RECHECKS ?? 16);
+  if (width > 16) await sb.api('POST', '/app/setPreferences', { json: JSON.stringify({ max_active_checking_torrents: width }) });
   const client = createQbittorrentClient({ url: sb.url, timeoutMs: 30_000 });
   try {
     const fromSave = path.join(srcBase, 'seeding', 'movies');
@@ -80,6 +83,7 @@ export async function run(): Promise<Record<string, number>> {
       dedupe: { filesystems: [], minSize: 0 },
       verify: { everyMs: 30 * 86_400_000, budgetBytes: 200 * 2 ** 30 },
       safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
+      apply: { auto: false, parallelRechecks: width },
     };
     mkdirSync(path.join(dstBase, 'seeding'), { recursive: true });
     await scanRoots(catalog, [path.join(srcBase, 'seeding'), path.join(dstBase, 'seeding')].map((p) => ({ path: p, kind: 'seeding' as const })), {
@@ -151,6 +155,7 @@ export async function run(): Promise<Record<string, number>> {
     const baselineMs = cpMs + recheckMs;
     return {
       torrents: count,
+      parallelRechecks: width,
       cpSyncMs: Math.round(cpMs),
       oneRecheckMs: Math.round(recheckMs),
       baselineMs: Math.round(baselineMs),
