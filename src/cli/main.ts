@@ -7,7 +7,8 @@ import { formatConfigProblem } from './format-problem.js';
 import { printableLines } from '../render/escape.js';
 import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
 
-export function buildProgram(ctx: CliContext, exit: ExitStatus = newExitStatus()): Command {
+/** The program with the commands `argv` needs (all of them by default). */
+export async function buildProgram(ctx: CliContext, exit: ExitStatus = newExitStatus(), argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('hashall')
@@ -22,15 +23,15 @@ export function buildProgram(ctx: CliContext, exit: ExitStatus = newExitStatus()
       writeErr: (s) => void ctx.stderr.write(s),
     })
     .exitOverride();
-  registerCommands(program, ctx, exit);
+  await registerCommands(program, ctx, exit, argv);
   return program;
 }
 
 /** Run the CLI with `argv` (without node and script) and return the exit code; never calls process.exit. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const exit = newExitStatus();
-  const program = buildProgram(ctx, exit);
   try {
+    const program = await buildProgram(ctx, exit, argv);
     await program.parseAsync(argv, { from: 'user' });
     return exit.code;
   } catch (err) {

@@ -1,33 +1,50 @@
-// The list of hashall commands; each command lives in its own file and registers itself here.
+// The list of hashall commands and their modules, loaded when run: a command pays only for its own code at start-up.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { ExitStatus } from '../exit.js';
-import { register as validateCommand } from './validate.js';
-import { register as initCommand } from './init.js';
-import { register as scanCommand } from './scan.js';
-import { register as catalogCommand } from './catalog.js';
-import { register as dupesCommand } from './dupes.js';
-import { register as syncCommand } from './sync.js';
-import { register as torrentsCommand } from './torrents.js';
-import { register as whereisCommand } from './whereis.js';
-import { register as planCommand } from './plan.js';
-import { register as showCommand } from './show.js';
-import { register as applyCommand } from './apply.js';
-import { register as runsCommand } from './runs.js';
-import { register as unlockCommand } from './unlock.js';
-import { register as recoverCommand } from './recover.js';
-import { register as verifyCommand } from './verify.js';
-import { register as doctorCommand } from './doctor.js';
-import { register as orphansCommand } from './orphans.js';
-import { register as trashCommand } from './trash.js';
-import { register as reconcileCommand } from './reconcile.js';
-import { register as reclaimCommand } from './reclaim.js';
 
 /** Registers one command; `exit` receives the code a command ends with when it does not throw. */
 export type RegisterCommand = (program: Command, ctx: CliContext, exit: ExitStatus) => void;
 
-const commands: RegisterCommand[] = [validateCommand, initCommand, scanCommand, catalogCommand, dupesCommand, syncCommand, torrentsCommand, whereisCommand, planCommand, showCommand, applyCommand, runsCommand, unlockCommand, recoverCommand, verifyCommand, doctorCommand, orphansCommand, trashCommand, reconcileCommand, reclaimCommand];
+type CommandModule = () => Promise<{ register: RegisterCommand }>;
 
-export function registerCommands(program: Command, ctx: CliContext, exit: ExitStatus): void {
-  for (const register of commands) register(program, ctx, exit);
+/** Every command in help order: its name on the command line → its module (each file registers itself). */
+const COMMANDS: ReadonlyArray<readonly [string, CommandModule]> = [
+  ['validate', () => import('./validate.js')],
+  ['init', () => import('./init.js')],
+  ['scan', () => import('./scan.js')],
+  ['catalog', () => import('./catalog.js')],
+  ['dupes', () => import('./dupes.js')],
+  ['sync', () => import('./sync.js')],
+  ['torrents', () => import('./torrents.js')],
+  ['whereis', () => import('./whereis.js')],
+  ['plan', () => import('./plan.js')],
+  ['show', () => import('./show.js')],
+  ['apply', () => import('./apply.js')],
+  ['runs', () => import('./runs.js')],
+  ['unlock', () => import('./unlock.js')],
+  ['recover', () => import('./recover.js')],
+  ['verify', () => import('./verify.js')],
+  ['doctor', () => import('./doctor.js')],
+  ['orphans', () => import('./orphans.js')],
+  ['trash', () => import('./trash.js')],
+  ['reconcile', () => import('./reconcile.js')],
+  ['reclaim', () => import('./reclaim.js')],
+];
+
+/**
+ * The commands `argv` needs: the one it names (its first word), none for a bare `--version`, and every command
+ * otherwise (`--help`, `help`, a mistyped name: commander lists them or suggests the nearest).
+ */
+export function commandsFor(argv: readonly string[]): string[] {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first !== undefined && COMMANDS.some(([name]) => name === first)) return [first];
+  if (first === undefined && argv.length > 0 && argv.every((a) => a === '--version' || a === '-V')) return [];
+  return COMMANDS.map(([name]) => name);
+}
+
+export async function registerCommands(program: Command, ctx: CliContext, exit: ExitStatus, argv: readonly string[]): Promise<void> {
+  const wanted = new Set(commandsFor(argv));
+  const modules = await Promise.all(COMMANDS.filter(([name]) => wanted.has(name)).map(([, load]) => load()));
+  for (const m of modules) m.register(program, ctx, exit);
 }

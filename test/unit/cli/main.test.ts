@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { runCli } from '../../support/cli.js';
 import { EXIT_CODE_MEANING, ExitCode } from '../../../src/errors.js';
+import { commandsFor } from '../../../src/cli/commands/index.js';
 
 /** The codes in the first column of the README's "Exit codes" table (`| 130, 143 | …` names two). */
 function readmeExitCodes(): number[] {
@@ -46,5 +47,19 @@ describe('hashall CLI', () => {
     expect(r.stderr).toBe("error: unknown command 'paln'\n(Did you mean plan?)\n(add --help for usage)\n");
     const opt = await runCli(['plan', '--bogus']);
     expect(opt.stderr).toBe("error: unknown option '--bogus'\n(add --help for usage)\n");
+  });
+
+  it('loads only the command it runs: the named one, none for --version, all for help or an unknown word', async () => {
+    expect(commandsFor(['plan', '--out', 'x'])).toEqual(['plan']);
+    expect(commandsFor(['trash', 'restore', 'validate'])).toEqual(['trash']);
+    expect(commandsFor(['--version'])).toEqual([]);
+    expect(commandsFor(['--help']).length).toBeGreaterThan(10);
+    expect(commandsFor(['help', 'plan'])).toEqual(commandsFor([]));
+    expect(commandsFor(['paln'])).toEqual(commandsFor([]));
+    const v = await runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await runCli(['help']);
+    expect(help.stdout).toContain('reconcile');
   });
 });

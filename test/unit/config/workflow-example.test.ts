@@ -56,9 +56,9 @@ describe('examples/github-actions/hashall-review.yml', () => {
     expect(apply.steps.find((s) => s.uses?.startsWith('actions/checkout'))?.with?.ref).toBe('${{ github.event.pull_request.merge_commit_sha }}');
   });
 
-  it('every hashall command line uses a real command and only its real options', () => {
+  it('every hashall command line uses a real command and only its real options', async () => {
     const wf = load();
-    const program = buildProgram({ stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: '/', now: () => 0, interactive: false, color: false, prompt: null });
+    const program = await buildProgram({ stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: '/', now: () => 0, interactive: false, color: false, prompt: null });
     const lines = Object.values(wf.jobs).flatMap((j) => runs(j).split('\n')).filter((l) => /^\s*hashall /.test(l));
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines) {
