@@ -57,6 +57,7 @@ export async function recordGroupOutcome(
     }
     if (group.action === 'retire') {
       for (const s of group.steps) if (s.kind === 'retire') await record(path.dirname(s.root), s.fs);
+      for (const s of group.steps) if (s.kind === 'retire-orphan') await record(path.dirname(s.path), s.fs);
     }
     if (group.action === 'repair') {
       for (const s of group.steps) if (s.kind === 'repair') for (const d of new Set(s.paths.map((p) => path.dirname(p)))) await record(d, s.fs);

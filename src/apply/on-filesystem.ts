@@ -125,6 +125,8 @@ export function stepPlaces(step: PlanStep, group: PlanGroup): Place[] {
       ];
     case 'repair':
       return [...new Set(step.paths.map((p) => path.dirname(p)))].map((d) => ({ fs: step.fs, path: d })).concat({ fs: step.source.fs, path: path.dirname(step.source.path) });
+    case 'retire-orphan':
+      return [{ fs: step.fs, path: step.path }];
   }
 }
 

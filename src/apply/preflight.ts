@@ -6,6 +6,7 @@ import type { HashallConfig } from '../config/types.js';
 import { ACTIONABLE, PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
 import { filesystemGuard, stepPlaces } from './on-filesystem.js';
+import { torrentListDigest } from '../plan/orphan-groups.js';
 
 export interface PreflightDeps {
   catalog: CatalogDb;
@@ -51,6 +52,14 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
     if (!deps.client) throw new HashallError('the plan involves torrents but no client is configured', { hint: 'add `client:` to hashall.yaml' });
     const hashes = [...new Set(groups.flatMap((g) => g.fingerprint.torrents.map((t) => t.hash)))];
     for (const t of await deps.client.listTorrents({ hashes })) live.set(t.hash.toLowerCase(), { phase: t.phase, savePath: t.savePath, contentPath: t.contentPath });
+  }
+  // Orphan retirements rest on the client's whole torrent list: one added or removed since may use what was an orphan.
+  const listed = groups.map((g) => g.fingerprint.clientTorrents).filter((c) => c !== undefined);
+  if (listed.length > 0) {
+    if (!deps.client) throw new HashallError('the plan retires orphans but no client is configured to prove no torrent uses them', { hint: 'add `client:` to hashall.yaml' });
+    const now = torrentListDigest((await deps.client.listTorrents()).map((t) => t.hash));
+    const planned = listed[0]!;
+    if (listed.some((c) => c.digest !== now.digest)) problems.push(`the client's torrents changed since planning (${planned.count} → ${now.count}): a torrent added since may use an orphan`);
   }
   for (const g of groups) {
     for (const f of g.fingerprint.files) {

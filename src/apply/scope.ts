@@ -181,6 +181,12 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         await noSymlinks(step, fs, kept, step.keptRoot);
         break;
       }
+      case 'retire-orphan': {
+        known(step, step.fs);
+        const root = rootOf(step, config, step.path, seedingRoots(config, step.fs), 'orphan');
+        await noSymlinks(step, fs, root, step.path);
+        break;
+      }
     }
   }
 }

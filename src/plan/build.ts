@@ -1,6 +1,6 @@
 // buildPlan: config + catalog snapshot + now → Plan. The whole reconcile decision, deterministic (pure).
 //
-// Group order: torrent groups (by title bytes, then key), then dedupe groups, then retire groups; ids g1…gN
+// Group order: torrent groups (by title bytes, then key), then dedupe groups, then retire groups, then orphan groups; ids g1…gN
 // follow that order, so the same inputs always give the same plan, byte for byte.
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot } from '../domain/snapshot.js';
@@ -15,6 +15,8 @@ import { summarize } from './summary.js';
 import { blockUnresolved, runsForPlan } from './unresolved.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { blockOnIntegrity } from './integrity.js';
+import { planOrphanGroups } from './orphan-groups.js';
+import type { OrphanReport } from './orphans.js';
 
 export interface BuildPlanInput {
   config: HashallConfig;
@@ -25,6 +27,8 @@ export interface BuildPlanInput {
   createdAt: string;
   /** Apply runs not resolved yet (read from the run store by the caller): shown first, their paths blocked. */
   unresolvedRuns?: UnresolvedRun[];
+  /** The orphan classification (src/reconcile/orphans.ts), when orphans.action is retire: its trees become retire groups. */
+  orphans?: OrphanReport;
 }
 
 /** Sibling groups: torrents sharing a known payload hash; every torrent with an unknown hash is alone. */
@@ -56,7 +60,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const torrentGroups = ordered.map((o) => planTorrentGroup(world, o.ms, policy, state));
   const unresolved = runsForPlan(input.unresolvedRuns ?? [], snapshot.torrents);
   const all = blockOnIntegrity(
-    blockUnresolved([...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world)], unresolved),
+    blockUnresolved([...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world), ...planOrphanGroups(config, input.orphans, snapshot.torrents)], unresolved),
     snapshot.integrityProblems ?? [],
   );
   const groups: PlanGroup[] = all.map((g, i) => ({ id: `g${i + 1}`, ...g }));

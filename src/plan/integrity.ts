@@ -22,6 +22,8 @@ function touched(step: PlanStep): { files: string[]; trees: string[] } {
     case 'repair':
       // Its damaged paths are what it fixes; the copy it restores from must be good.
       return { files: [step.source.path], trees: [] };
+    case 'retire-orphan':
+      return { files: [], trees: [step.path] };
   }
 }
 

@@ -52,6 +52,12 @@ export interface TorrentFingerprint {
 export interface GroupFingerprint {
   files: FileFingerprint[];
   torrents: TorrentFingerprint[];
+  /**
+   * Every torrent the client listed when the plan was made (count, and SHA-256 over the sorted lower-case hashes), for
+   * decisions that rest on "no torrent uses this" (orphan retirement): a torrent added or removed since makes the plan
+   * stale. Absent for other groups.
+   */
+  clientTorrents?: { count: number; digest: string };
 }
 
 /** Copy payload files across filesystems into `toRoot` (temp name → verify → rename). */
@@ -142,7 +148,25 @@ export interface RepairStep {
   source: { fs: string; path: string; ino: number; size: number; mtimeNs: string };
 }
 
-export type PlanStep = CopyStep | LinkViewStep | RepointStep | DedupeLinkStep | RetireStep | RepairStep;
+/**
+ * Stage an orphan tree (a directory whose files no torrent and no consumer uses, or one such file) into the trash on
+ * its filesystem, restorable with `hashall trash restore` and purged after observeHours. Its files are the group's
+ * fingerprint files: what lies there at apply time must be exactly those.
+ */
+export interface RetireOrphanStep {
+  kind: 'retire-orphan';
+  fs: string;
+  /** The seeding root holding it. */
+  seedingRoot: string;
+  /** The tree's top (canonical host path). */
+  path: string;
+  treeKind: 'dir' | 'file';
+  files: number;
+  /** Bytes freed once purged (inodes wholly inside orphan trees). */
+  bytes: number;
+}
+
+export type PlanStep = CopyStep | LinkViewStep | RepointStep | DedupeLinkStep | RetireStep | RepairStep | RetireOrphanStep;
 
 export interface PlanGroup {
   /** Stable id within the plan (e.g. `g1`), and a deterministic key of the content/torrents. */

@@ -78,6 +78,7 @@ function actionBlock(g: PlanGroup, st: Style, color: boolean): string[] {
     for (const s of links) out.push(`${ind}${st.green('=')} ${p(s.keeper.path)} ← ${p(s.duplicate.path)}`);
   } else if (g.action === 'retire') {
     for (const s of g.steps) if (s.kind === 'retire') out.push(`${ind}${st.red('-')} ${p(s.root)}  (kept: ${p(s.keptRoot)} on ${p(s.keptFs)})`);
+    for (const s of g.steps) if (s.kind === 'retire-orphan') out.push(`${ind}${st.red('-')} ${p(s.path)}${s.treeKind === 'dir' ? '/' : ''}  (orphan: ${s.files} file(s) into the trash on ${p(s.fs)})`);
   } else {
     const repoints = g.steps.filter((s) => s.kind === 'repoint');
     for (const r of repoints) {

@@ -6,6 +6,7 @@ import { linkViewStep } from './link-view.js';
 import { repairStep } from './repair.js';
 import { repointStep } from './repoint.js';
 import { retireStep } from './retire.js';
+import { retireOrphanStep } from './retire-orphan.js';
 import type { StepHandler } from './types.js';
 
 export function handlerFor(step: PlanStep): StepHandler<PlanStep> {
@@ -22,5 +23,7 @@ export function handlerFor(step: PlanStep): StepHandler<PlanStep> {
       return retireStep as StepHandler<PlanStep>;
     case 'repair':
       return repairStep as StepHandler<PlanStep>;
+    case 'retire-orphan':
+      return retireOrphanStep as StepHandler<PlanStep>;
   }
 }

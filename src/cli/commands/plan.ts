@@ -17,6 +17,7 @@ import { addPlanFormatOptions, planFormat, renderPlan, type PlanFormatOpts } fro
 import { summaryLine } from '../../render/plan-text.js';
 import { ExitCode } from '../../errors.js';
 import { unresolvedRuns } from '../../apply/run-store.js';
+import { classifyOrphans } from '../../reconcile/orphans.js';
 import { notifyPlanFindings } from '../../notify/notify.js';
 import { eventSink } from '../apply-support.js';
 import { notifyDeps, withCatalogDb } from '../notify-support.js';
@@ -61,7 +62,8 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
       );
     }
     // Needs-attention and unfinished runs come first in the plan, and block the groups touching their paths.
-    return buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString(), unresolvedRuns: unresolvedRuns(catalog.db) });
+    const orphans = config.orphans?.action === 'retire' ? classifyOrphans(catalog, config, now) : undefined;
+    return buildPlan({ config, snapshot, now, createdAt: new Date(now).toISOString(), unresolvedRuns: unresolvedRuns(catalog.db), ...(orphans ? { orphans } : {}) });
   } finally {
     catalog.close();
   }

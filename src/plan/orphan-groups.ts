@@ -1,0 +1,72 @@
+// Orphan retirement groups (orphans.action: retire): each proven orphan tree is staged into the trash; anything unknown blocks them all (pure).
+//
+// Must never: plan a retirement while the classification is not proven (src/plan/orphans.ts blockers), for a tree on a
+// filesystem hashall.yaml does not name, or when safety.retire.mode is never. What the decision rests on goes into the
+// fingerprint: every file of the tree (inode, size, mtime, link count — a hardlink made since may be a consumer) and
+// the client's whole torrent list (a torrent added since may use the tree): either changed makes a saved plan stale.
+import { createHash } from 'node:crypto';
+import type { HashallConfig } from '../config/types.js';
+import { DEFAULT_ORPHANS } from '../config/types.js';
+import type { SnapshotTorrent } from '../domain/snapshot.js';
+import { baseName } from '../domain/path-string.js';
+import { formatBytes } from '../domain/format-bytes.js';
+import type { OrphanReport } from './orphans.js';
+import type { GroupFingerprint, PlanGroup, RetireOrphanStep } from './types.js';
+
+/** Count and SHA-256 over the sorted lower-case infohashes: the identity of a client's torrent list. */
+export function torrentListDigest(hashes: Iterable<string>): { count: number; digest: string } {
+  const list = [...new Set([...hashes].map((h) => h.toLowerCase()))].sort();
+  return { count: list.length, digest: createHash('sha256').update(list.join('\n'), 'utf8').digest('hex') };
+}
+
+const empty = { payloadHash: null, to: null, rule: null, bytesToCopy: 0 } as const;
+
+export function planOrphanGroups(config: HashallConfig, report: OrphanReport | undefined, torrents: readonly SnapshotTorrent[]): Omit<PlanGroup, 'id'>[] {
+  const policy = config.orphans ?? DEFAULT_ORPHANS;
+  if (policy.action !== 'retire' || report === undefined) return [];
+  if (config.safety.retire.mode === 'never') return [];
+  if (!report.proven) {
+    return [
+      {
+        ...empty,
+        torrents: [],
+        key: 'orphans:blocked',
+        action: 'blocked',
+        title: 'orphan retirement',
+        from: null,
+        reasons: [`no orphan is proven, so none is retired (${report.trees.length} candidate tree(s)): ${report.blockers.slice(0, 5).join('; ')}${report.blockers.length > 5 ? `; … and ${report.blockers.length - 5} more` : ''}`],
+        bytesToFree: 0,
+        steps: [],
+        fingerprint: { files: [], torrents: [] },
+      },
+    ];
+  }
+  const clientTorrents = torrentListDigest(torrents.map((t) => t.hash));
+  return report.trees.map((t): Omit<PlanGroup, 'id'> => {
+    const base = { ...empty, torrents: [], key: `orphan:${t.path}`, title: baseName(t.path), from: { fs: t.fs, path: t.path } };
+    if (config.filesystems[t.fs] === undefined) {
+      return { ...base, action: 'blocked', reasons: [`orphan ${t.path} lies on a filesystem hashall.yaml does not name (${t.fs})`], bytesToFree: 0, steps: [], fingerprint: { files: [], torrents: [] } };
+    }
+    const step: RetireOrphanStep = { kind: 'retire-orphan', fs: t.fs, seedingRoot: t.seedingRoot, path: t.path, treeKind: t.kind, files: t.fileCount, bytes: t.freedBytes };
+    const fingerprint: GroupFingerprint = {
+      files: t.files.map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs, nlink: f.nlink })),
+      torrents: [],
+      clientTorrents,
+    };
+    const frees =
+      t.freedBytes === 0
+        ? `frees nothing: every file is hardlinked elsewhere`
+        : `frees ${formatBytes(t.freedBytes)} once the trash is purged${t.duplicatedBytes > 0 ? ` (${formatBytes(t.duplicatedBytes)} of it also exists elsewhere)` : ''}${t.uniqueBytes > 0 ? ` — ${formatBytes(t.uniqueBytes)} of it is the only copy` : ''}`;
+    return {
+      ...base,
+      action: 'retire',
+      reasons: [
+        `orphan: ${t.why} (${t.fileCount} file(s), ${formatBytes(t.bytes)}, newest ${new Date(t.newestMtimeMs).toISOString().slice(0, 10)})`,
+        `staged into ${config.filesystems[t.fs]!.path}/.hashall-trash (restorable with \`hashall trash restore\`, purged after safety.retire.observeHours ${config.safety.retire.observeHours}h); ${frees}`,
+      ],
+      bytesToFree: t.freedBytes,
+      steps: [step],
+      fingerprint,
+    };
+  });
+}
