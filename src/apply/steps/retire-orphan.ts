@@ -16,7 +16,7 @@ import { fsPathArg } from '../../fs/path-encoding.js';
 import { torrentListDigest } from '../../plan/orphan-groups.js';
 import type { RetireOrphanStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { isUnder, removeCreatedDirs } from '../paths.js';
+import { removeCreatedDirs } from '../paths.js';
 import { TRASH_DIR, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -31,7 +31,7 @@ function sameId(a: Identity, b: Identity): boolean {
 function places(step: RetireOrphanStep, ctx: Pick<StepContext, 'config' | 'runId'>): { fsPath: string; rel: string; trashRel: string } {
   const fsConf = ctx.config.filesystems[step.fs];
   if (!fsConf) throw new HashallError(`retire-orphan: filesystem ${step.fs} is not in hashall.yaml`);
-  if (!isUnder(step.path, fsConf.path) || step.path === fsConf.path) throw new HashallError(`retire-orphan: ${step.path} is not inside filesystem ${step.fs} (${fsConf.path}); refusing`);
+  if (!isAtOrUnder(step.path, fsConf.path) || step.path === fsConf.path) throw new HashallError(`retire-orphan: ${step.path} is not inside filesystem ${step.fs} (${fsConf.path}); refusing`);
   const rel = path.posix.relative(fsConf.path, step.path);
   return { fsPath: fsConf.path, rel, trashRel: `${ctx.runId}/${rel}` };
 }
