@@ -1,6 +1,6 @@
 // End to end through the CLI with a REAL deluged + deluge-web on two tmpfs filesystems: the library-linked movie stays, a movie and its cross-seed move; plan → apply → plan converges.
-import { createHash } from 'node:crypto';
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { contentTree } from '../../support/content-tree.js';
+import { linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
@@ -23,22 +23,6 @@ let linked: MadeTorrent;
 let old: MadeTorrent;
 let xseed: MadeTorrent;
 let libFile: string;
-
-/** Every regular file under `dir` → sha256 of its bytes (re-reads every byte); a symlink fails the test. */
-function contentTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) throw new Error(`symlink found at ${p}`);
-      if (st.isDirectory()) walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 const allContent = (): Set<string> => new Set([...contentTree(stash).values(), ...contentTree(pool).values()]);
 const hashall = (...args: string[]) => runCli([...args, '--config', configPath], { cwd: tmp.path, env: { ...process.env, NO_COLOR: '1', DELUGE_WEB_PASSWORD: sb.password } });

@@ -1,6 +1,8 @@
 // Test support for the layout matrix: every layout qBittorrent produces, on real tmpfs stash/pool, through the real CLI.
+export { contentTree } from '../../support/content-tree.js';
+import { contentTree } from '../../support/content-tree.js';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
@@ -39,22 +41,6 @@ export interface LayoutWorld {
 }
 
 const TRACKER = 'http://127.0.0.1:1/announce';
-
-/** Every regular file under `dir` as relative path → sha256 of its bytes (re-reads every byte); symlinks fail the test. */
-export function contentTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) throw new Error(`symlink found at ${p}`);
-      if (st.isDirectory()) walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 /** A payload root (file or folder) as relpath → sha256; a file root is keyed by its name. */
 export function payloadTree(root: string): Map<string, string> {

@@ -1,10 +1,10 @@
 // `hashall reconcile` as a real child process on the demo world (tmpfs stash/pool, real qbittorrent-nox): SIGTERM in
 // the middle of a copy stops it cleanly (exit 143, the group rolled back, nothing lost); a loop started while the client
 // is down survives the client's restart and converges; every notification is received by a local HTTP server.
+import { contentTree } from '../../support/content-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
@@ -18,22 +18,6 @@ const SECRET = 'loop-hook-9d2e7a41c3';
 let tmp: TempDir;
 let world: DemoWorld;
 let recv: Receiver;
-
-/** Every regular file under `dir`: relative path → sha256 of every byte (a symlink fails the test). */
-function contentTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) throw new Error(`symlink found at ${p}`);
-      if (st.isDirectory()) walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 function allHashes(): Set<string> {
   return new Set([...contentTree(world.stash).values(), ...contentTree(world.pool).values()]);

@@ -1,7 +1,7 @@
 // End to end on the demo world: real tmpfs stash/pool, real qBittorrent; plan → apply → plan converges; retire after the window.
+import { contentTree } from '../../support/content-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
@@ -13,22 +13,6 @@ let tmp: TempDir;
 let world: DemoWorld;
 let clockOffset = 0;
 const now = (): number => Date.now() + clockOffset;
-
-/** Every regular file under `dir`: relative path → sha256 (symlinks are never created by hashall; fail if seen). */
-function contentTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) throw new Error(`symlink found at ${p}`);
-      if (st.isDirectory()) walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 function allHashes(): Set<string> {
   return new Set([...contentTree(world.stash).values(), ...contentTree(world.pool).values()]);

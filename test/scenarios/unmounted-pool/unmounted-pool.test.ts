@@ -1,8 +1,8 @@
 // End to end: a saved plan applied while the pool is unmounted, or another tmpfs sits in its place, is refused before any write; once the pool is back the same plan applies.
+import { contentTree } from '../../support/content-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
@@ -14,21 +14,6 @@ let tmp: TempDir;
 let world: DemoWorld;
 let side: string;
 let planFile: string;
-
-/** Every regular file under `dir`: relative path → sha256. */
-function contentTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 async function hashall(...args: string[]) {
   return runCli([...args, '--config', world.configPath], { cwd: world.base });
