@@ -56,6 +56,14 @@ describe('hashall validate', () => {
     expect(r.stderr).toContain('unknown filesystem "nowhere"');
   });
 
+  it('orphans: a bad action or minAge is an error at its line:col', async () => {
+    const { file } = write('version: 1\nfilesystems:\n  disk: { path: /srv/x }\norphans:\n  action: delete\n  minAge: soon\n');
+    const r = await runCli(['validate', '--config', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${file}:5:11: error: invalid value "delete": must be one of "report", "retire" [orphans.action]`);
+    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:11: error: not a duration: "soon"`));
+  });
+
   it('--json prints one document { ok, file, errors, warnings } on stdout', async () => {
     const { file } = write(invalid);
     const r = await runCli(['validate', '--json', '--config', file]);

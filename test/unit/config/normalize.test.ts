@@ -44,6 +44,7 @@ describe('normalize', () => {
       categories: {},
       placement: { default: 'keep', rules: [] },
       dedupe: { filesystems: [], minSize: 1_048_576 },
+      orphans: { action: 'report', minAgeMs: 14 * 86_400_000, exclude: [] },
       safety: { verify: 'full', retire: { mode: 'staged', observeHours: 72 }, minFree: 10 * 2 ** 30, maxScanAgeHours: 24 },
     });
     expect(c?.configHash).toMatch(/^[0-9a-f]{64}$/);
@@ -57,6 +58,8 @@ describe('normalize', () => {
     expect(p.safety?.properties?.retire?.properties?.observeHours?.default).toBe(DEFAULTS.observeHours);
     expect(p.safety?.properties?.minFree?.default).toBe(DEFAULTS.minFree);
     expect(p.safety?.properties?.maxScanAgeHours?.default).toBe(DEFAULTS.maxScanAgeHours);
+    expect(p.orphans?.properties?.action?.default).toBe(DEFAULTS.orphansAction);
+    expect(p.orphans?.properties?.minAge?.default).toBe(DEFAULTS.orphansMinAge);
   });
 
   it('defaults the catalog to ~/.local/state without XDG_STATE_HOME, and resolves a given one against the config file', () => {
