@@ -1,5 +1,6 @@
 // Benchmark: a first adoption — hashall moves 200 small torrents (copy + repoint + recheck each) against a real qbittorrent-nox,
 // vs `cp -a` + `sync` of the same bytes plus ONE setLocation + recheck on the same daemon (what the client cannot avoid).
+import { singleClient } from '../src/clients/client-set.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -77,7 +78,7 @@ export async function run(): Promise<Record<string, number>> {
       filesystems: { src: { name: 'src', path: srcBase, aliases: [] }, dst: { name: 'dst', path: dstBase, aliases: [] } },
       seeding: { src: [path.join(srcBase, 'seeding')], dst: [path.join(dstBase, 'seeding')] },
       libraries: [],
-      client: { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 30_000 },
+      clients: { default: { name: 'default', at: ['client'], type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 30_000 } },
       categories: {},
       placement: { default: 'keep', rules: [] },
       dedupe: { filesystems: [], minSize: 0 },
@@ -136,7 +137,7 @@ export async function run(): Promise<Record<string, number>> {
       {
         catalog,
         config,
-        client,
+        clients: singleClient(client),
         fs: realFsPort(),
         now: () => Date.now(),
         runId: 'bench-adopt',

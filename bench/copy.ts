@@ -1,5 +1,6 @@
 // Benchmark: hashall's verified cross-filesystem move (copy step: temp name, SHA-256 while copying, fsync, link into place)
 // of a 2 GiB multi-file payload vs `cp -a` + `sync` of the same payload to the same target filesystem. Target ratio ≤ 1.5.
+import { singleClient } from '../src/clients/client-set.js';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -88,7 +89,7 @@ export async function measureCopy(srcBase: string, dstBase: string, src: string,
     filesystems: { src: { name: 'src', path: srcBase, aliases: [] }, dst: { name: 'dst', path: dstBase, aliases: [] } },
     seeding: { src: [path.join(srcBase, 'seeding')], dst: [path.join(dstBase, 'seeding')] },
     libraries: [],
-    client: null,
+    clients: {},
     categories: {},
     placement: { default: 'keep', rules: [] },
     dedupe: { filesystems: [], minSize: 0 },
@@ -134,7 +135,7 @@ export async function measureCopy(srcBase: string, dstBase: string, src: string,
     {
       catalog,
       config,
-      client: null,
+      clients: singleClient(null),
       fs: realFsPort(),
       now: () => Date.now(),
       runId: 'bench',

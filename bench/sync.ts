@@ -53,7 +53,7 @@ export async function run(): Promise<Record<string, number>> {
         filesystems: { disk: { name: 'disk', path: dir, aliases: [] } },
         seeding: { disk: [path.join(dir, 'seed')] },
         libraries: [],
-        client: { type, url: fake.url, username: null, password: type === 'deluge' ? makeSecret('bench', {}) : null, pathMaps: [{ client: '/data', host: dir }], timeoutMs: 30_000 },
+        clients: { default: { name: 'default', at: ['client'], type, url: fake.url, username: null, password: type === 'deluge' ? makeSecret('bench', {}) : null, pathMaps: [{ client: '/data', host: dir }], timeoutMs: 30_000 } },
         categories: {},
         placement: { default: 'keep', rules: [] },
         dedupe: { filesystems: [], minSize: 0 },
@@ -61,9 +61,10 @@ export async function run(): Promise<Record<string, number>> {
         safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
       };
       const catalog = openCatalog(config.catalog);
-      const client = clientFromSettings(config.client!);
+      const instance = config.clients.default!;
+      const client = clientFromSettings(instance);
       const t0 = performance.now();
-      const s = await syncTorrents({ catalog, config, client, now: Date.now });
+      const s = await syncTorrents({ catalog, config, instance, client, now: Date.now });
       const ms = performance.now() - t0;
       if (s.torrents !== N) throw new Error(`bench sync ${type}: synced ${s.torrents} of ${N}`);
       out[`${type}.msPer1k`] = Math.round((ms / N) * 1000);

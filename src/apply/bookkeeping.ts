@@ -1,4 +1,5 @@
 // After a group's steps all succeeded: record the relocation / retirement and the new files in the catalog, bump the serial.
+import { instanceOf } from '../domain/instance.js';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { PlanGroup } from '../plan/types.js';
@@ -75,10 +76,20 @@ export async function recordGroupOutcome(
         changed = true;
         catalog.db
           .prepare(
-            `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, run_id, repointed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients, run_id, repointed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(group.payloadHash, group.from.fs, rel.source, group.to.fs, rel.target, JSON.stringify(rel.torrents), info.runId, info.now);
+          .run(
+            group.payloadHash,
+            group.from.fs,
+            rel.source,
+            group.to.fs,
+            rel.target,
+            JSON.stringify(rel.torrents.map((t) => t.hash)),
+            JSON.stringify(rel.torrents.map((t) => instanceOf(t))),
+            info.runId,
+            info.now,
+          );
       }
     }
     if (group.action === 'retire') {
@@ -101,16 +112,17 @@ export async function recordGroupOutcome(
  * cross-seed view beside the original), and each of them must be retired later. Without repoint steps the
  * group's own from/to is the only relocation.
  */
-export function relocationsOf(group: PlanGroup): { source: string; target: string; torrents: string[] }[] {
-  const bySource = new Map<string, { source: string; target: string; torrents: string[] }>();
+export function relocationsOf(group: PlanGroup): { source: string; target: string; torrents: { client?: string; hash: string }[] }[] {
+  const bySource = new Map<string, { source: string; target: string; torrents: { client?: string; hash: string }[] }>();
   for (const s of group.steps) {
     if (s.kind !== 'repoint') continue;
+    const t = { client: instanceOf(s), hash: s.torrentHash };
     const rel = bySource.get(s.hostFrom);
-    if (rel) rel.torrents.push(s.torrentHash);
-    else bySource.set(s.hostFrom, { source: s.hostFrom, target: s.hostTo, torrents: [s.torrentHash] });
+    if (rel) rel.torrents.push(t);
+    else bySource.set(s.hostFrom, { source: s.hostFrom, target: s.hostTo, torrents: [t] });
   }
   if (bySource.size === 0 && group.from && group.to) {
-    return [{ source: group.from.path, target: group.to.path, torrents: group.torrents.map((t) => t.hash) }];
+    return [{ source: group.from.path, target: group.to.path, torrents: group.torrents.map((t) => ({ client: instanceOf(t), hash: t.hash })) }];
   }
   return [...bySource.values()];
 }

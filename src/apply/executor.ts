@@ -1,8 +1,10 @@
 // Executes a plan group by group: journal → check → run → verify per step; rollback of the group on failure; guard at the end.
 // Invariants: never re-decide (a step may become a no-op, never another action); every mutation is journaled first;
 // a failed group is undone in reverse; a failed undo stops the run and records what a person must do.
+import { clientSet, type ClientSet } from '../clients/client-set.js';
+import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import type { CatalogDb } from '../catalog/db.js';
-import type { ClientTorrent, TorrentClient } from '../clients/types.js';
+import type { ClientTorrent } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
@@ -22,7 +24,8 @@ import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
 export interface ApplyDeps {
   catalog: CatalogDb;
   config: HashallConfig;
-  client: TorrentClient | null;
+  /** Every configured instance's client (a repoint step uses its torrent's instance). */
+  clients: ClientSet;
   fs: FsPort;
   now: () => number;
   runId: string;
@@ -99,7 +102,7 @@ export function manualUndo(step: PlanStep, undo: UndoData): string {
     case 'link-view':
       return `remove the hardlinks hashall created under ${step.root} (listed in \`hashall runs show\`); the donors are untouched`;
     case 'repoint':
-      return `in qBittorrent, pause ${step.torrentName} (${step.torrentHash}), set its location back to ${String(undo.prevSavePath ?? step.fromSavePath)}, force a recheck${undo.wasRunning ? ', then resume it' : ''}`;
+      return `in torrent client "${instanceOf(step)}", pause ${step.torrentName} (${step.torrentHash}), set its location back to ${String(undo.prevSavePath ?? step.fromSavePath)}, force a recheck${undo.wasRunning ? ', then resume it' : ''}`;
     case 'dedupe-link':
       return `check ${step.duplicate.path}: it must exist (as a hardlink of ${step.keeper.path} or the original); remove any leftover ${String(undo.tmp ?? '.hashall-*.part')} file`;
     case 'retire':
@@ -158,27 +161,36 @@ export async function rollbackGroup(
 
 const BAD_PHASES = new Set(['downloading', 'missing-files', 'error', 'paused-incomplete', 'unknown']);
 
-/** The guard: no torrent of the run may be downloading, missing files, erroring, incomplete or gone from the client. */
-export async function guardTorrents(client: TorrentClient, hashes: string[], timeoutMs: number): Promise<string[]> {
+/** The guard: no torrent of the run may be downloading, missing files, erroring, incomplete or gone from its client. */
+export async function guardTorrents(clients: ClientSet, torrents: readonly { client?: string; hash: string }[], timeoutMs: number): Promise<string[]> {
   const problems: string[] = [];
-  for (const h of hashes) {
+  for (const ref of torrents) {
+    const client = clients.get(instanceOf(ref));
+    const h = ref.hash;
     let t: ClientTorrent | null = await client.getTorrent(h);
     if (t && (t.phase === 'checking' || t.phase === 'moving')) {
       try {
         t = await client.waitFor(h, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs, what: 'finish checking/moving' });
       } catch (err) {
         if (isFatal(err)) throw err;
-        problems.push(`${t.name} (${h}) is still ${t.rawState} after ${Math.round(timeoutMs / 1000)} s`);
+        problems.push(`${t.name} (${torrentLabel(ref)}) is still ${t.rawState} after ${Math.round(timeoutMs / 1000)} s`);
         continue;
       }
     }
     if (!t) {
-      problems.push(`${h} is no longer in the client (removed during the run, or the client did not answer for it)`);
+      problems.push(`${h} of client "${instanceOf(ref)}" is no longer in the client (removed during the run, or the client did not answer for it)`);
       continue;
     }
-    if (BAD_PHASES.has(t.phase) || t.progress < 1) problems.push(`${t.name} (${h}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`);
+    if (BAD_PHASES.has(t.phase) || t.progress < 1) problems.push(`${t.name} (${torrentLabel(ref)}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`);
   }
   return problems;
+}
+
+/** One width for every instance: the smallest any of them allows (a client slot may be taken by any instance's recheck). */
+async function sharedRecheckWidth(config: HashallConfig, clients: ClientSet): Promise<{ width: number; note: string | null }> {
+  const each = await Promise.all(clients.names.map((n) => recheckWidth(config, clients.get(n))));
+  const notes = each.flatMap((e) => (e.note === null ? [] : [e.note]));
+  return { width: Math.min(...each.map((e) => e.width)), note: notes.length > 0 ? notes.join('; ') : null };
 }
 
 export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions = {}): Promise<RunResult> {
@@ -204,7 +216,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   const guard = filesystemGuard({ catalog: deps.catalog, config: deps.config, fs: deps.fs });
   const base: BaseCtx = {
     fs: writeAheadFs(deps.fs, wal),
-    client: deps.client && writeAheadClient(deps.client, wal),
+    clients: clientSet(deps.clients.names.map((n) => [n, writeAheadClient(deps.clients.get(n), wal)] as const)),
     config: deps.config,
     catalog: deps.catalog,
     runId,
@@ -223,7 +235,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   // one copies. Disk steps (copy, link, dedupe, retire, their undo and the catalog bookkeeping) run one at a time, in the
   // order groups ask for them; every other group runs alone (see schedule.ts). Each group keeps its own journal
   // entries, verification and rollback; the lock stays global.
-  const sched = deps.client && groups.filter(overlaps).length > 1 ? await recheckWidth(deps.config, deps.client) : { width: 1, note: null };
+  const sched = deps.clients.names.length > 0 && groups.filter(overlaps).length > 1 ? await sharedRecheckWidth(deps.config, deps.clients) : { width: 1, note: null };
   if (sched.note) notes.push(sched.note);
   const disk = new Slots(1);
   const clientSlots = new Slots(sched.width);
@@ -382,10 +394,11 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
 
   // The guard: every torrent this run touched must be complete and healthy.
   let guardProblems: string[] = [];
-  const touched = [...new Set(groups.filter((g) => results.some((r) => r.id === g.id && r.status !== 'skipped')).flatMap((g) => g.torrents.map((t) => t.hash)))];
-  if (deps.client && touched.length && !fatal?.startsWith('stopped:')) {
+  const touchedBy = new Map(groups.filter((g) => results.some((r) => r.id === g.id && r.status !== 'skipped')).flatMap((g) => g.torrents.map((t) => [torrentKey(t), t] as const)));
+  const touched = [...touchedBy.values()];
+  if (deps.clients.names.length > 0 && touched.length && !fatal?.startsWith('stopped:')) {
     try {
-      guardProblems = await guardTorrents(deps.client, touched, deps.guardTimeoutMs ?? 600_000);
+      guardProblems = await guardTorrents(deps.clients, touched, deps.guardTimeoutMs ?? 600_000);
     } catch (err) {
       guardProblems = [`the guard could not read the client: ${errorText(err)}`];
     }

@@ -1,7 +1,8 @@
 // Refuses a stale saved plan before anything is touched: catalog lineage/serial, config hash, every group's fingerprint, free space.
 import { FsError, StalePlanError, HashallError } from '../errors.js';
 import type { CatalogDb } from '../catalog/db.js';
-import type { TorrentClient } from '../clients/types.js';
+import type { ClientSet } from '../clients/client-set.js';
+import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import type { HashallConfig } from '../config/types.js';
 import { ACTIONABLE, PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
@@ -11,7 +12,7 @@ import { torrentListDigest } from '../plan/orphan-groups.js';
 export interface PreflightDeps {
   catalog: CatalogDb;
   config: HashallConfig;
-  client: TorrentClient | null;
+  clients: ClientSet;
   fs: FsPort;
 }
 
@@ -49,9 +50,19 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
   const needsClient = groups.some((g) => g.fingerprint.torrents.length > 0);
   const live = new Map<string, { phase: string; savePath: string; contentPath: string }>();
   if (needsClient) {
-    if (!deps.client) throw new HashallError('the plan involves torrents but no client is configured', { hint: 'add `client:` to hashall.yaml' });
-    const hashes = [...new Set(groups.flatMap((g) => g.fingerprint.torrents.map((t) => t.hash)))];
-    for (const t of await deps.client.listTorrents({ hashes })) live.set(t.hash.toLowerCase(), { phase: t.phase, savePath: t.savePath, contentPath: t.contentPath });
+    if (deps.clients.names.length === 0) throw new HashallError('the plan involves torrents but no client is configured', { hint: 'add `client:` (or `clients:`) to hashall.yaml' });
+    // Only the instances the plan's groups involve are asked (each for its own torrents).
+    const byInstance = new Map<string, Set<string>>();
+    for (const t of groups.flatMap((g) => g.fingerprint.torrents)) {
+      const set = byInstance.get(instanceOf(t)) ?? new Set<string>();
+      set.add(t.hash);
+      byInstance.set(instanceOf(t), set);
+    }
+    for (const [name, hashes] of [...byInstance].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const client = deps.clients.find(name);
+      if (!client) throw new HashallError(`the plan involves torrents of client "${name}", which hashall.yaml does not configure`, { hint: 'run `hashall plan` again' });
+      for (const t of await client.listTorrents({ hashes: [...hashes] })) live.set(torrentKey({ client: name, hash: t.hash }), { phase: t.phase, savePath: t.savePath, contentPath: t.contentPath });
+    }
   }
   // Orphan retirements rest on the client's whole torrent list: one added or removed since may use what was an orphan.
   const listed = groups.map((g) => g.fingerprint.clientTorrents).filter((c) => c !== undefined);
@@ -71,10 +82,10 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
       }
     }
     for (const t of g.fingerprint.torrents) {
-      const l = live.get(t.hash.toLowerCase());
-      if (!l) problems.push(`${g.id} (${g.title}): torrent ${t.hash} is no longer in the client`);
+      const l = live.get(torrentKey(t));
+      if (!l) problems.push(`${g.id} (${g.title}): torrent ${torrentLabel(t)} is no longer in client "${instanceOf(t)}"`);
       else if (l.phase !== t.phase || l.savePath !== t.clientSavePath || l.contentPath !== t.clientContentPath) {
-        problems.push(`${g.id} (${g.title}): torrent ${t.hash} is now ${l.phase} at ${l.contentPath} (planned: ${t.phase} at ${t.clientContentPath})`);
+        problems.push(`${g.id} (${g.title}): torrent ${torrentLabel(t)} is now ${l.phase} at ${l.contentPath} (planned: ${t.phase} at ${t.clientContentPath})`);
       }
     }
   }

@@ -1,8 +1,8 @@
 // Crash recovery: find interrupted runs (pid gone, or no longer holding the lock) and roll back — or, when only bookkeeping remained, finish — their open group.
 // Decision: a group whose every step is done (or a retire that had passed its proof and was deleting) is FINISHED
 // (deletion completed, relocation + catalog recorded); any other open group is ROLLED BACK from its journaled undo data.
+import type { ClientSet } from '../clients/client-set.js';
 import type { CatalogDb } from '../catalog/db.js';
-import type { TorrentClient } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
 import type { Emit } from './events.js';
@@ -16,7 +16,7 @@ import { handlerFor } from './steps/index.js';
 export interface RecoverDeps {
   catalog: CatalogDb;
   config: HashallConfig;
-  client: TorrentClient | null;
+  clients: ClientSet;
   fs: FsPort;
   now: () => number;
   emit: Emit;
@@ -61,7 +61,7 @@ export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutc
     const outcome: RecoverOutcome = { runId: r.id, status: 'recovered', groups: [], attention: [] };
     const base = {
       fs: deps.fs,
-      client: deps.client,
+      clients: deps.clients,
       config: deps.config,
       catalog: deps.catalog,
       runId: r.id,

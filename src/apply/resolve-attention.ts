@@ -1,6 +1,7 @@
 // Every apply and recover retries the needs-attention runs nobody acknowledged: a group already in its target state is finished (torrents hashall paused resumed), any other is rolled back again.
 // Must never: leave a torrent hashall paused without resuming it or reporting it; touch a run a person acknowledged
 // (`hashall runs ack`); act on anything but the run's journal (undo stays idempotent and removes only what it created).
+import { instanceOf } from '../domain/instance.js';
 import { resumeConfirmed } from '../clients/confirm.js';
 import { recordGroupOutcome } from './bookkeeping.js';
 import { defaultClientTimeoutMs, errorText, rollbackGroup, type StepRow } from './executor.js';
@@ -38,7 +39,7 @@ export async function resolveAttention(deps: RecoverDeps): Promise<ResolveOutcom
   const out: ResolveOutcome[] = [];
   for (const { id } of ids) {
     const run = getRun(deps.catalog.db, id)!;
-    const base: Base = { fs: deps.fs, client: deps.client, config: deps.config, catalog: deps.catalog, runId: id, now: deps.now, emit: deps.emit, clientTimeoutMs: deps.clientTimeoutMs ?? defaultClientTimeoutMs };
+    const base: Base = { fs: deps.fs, clients: deps.clients, config: deps.config, catalog: deps.catalog, runId: id, now: deps.now, emit: deps.emit, clientTimeoutMs: deps.clientTimeoutMs ?? defaultClientTimeoutMs };
     const outcome: ResolveOutcome = { runId: id, status: 'recovered', groups: [] };
     for (const g of run.groupRecords.filter((x) => x.status === 'needs-attention' || x.status === 'running')) {
       // A step whose undo failed is retried like one that failed: undo is idempotent.
@@ -50,9 +51,10 @@ export async function resolveAttention(deps: RecoverDeps): Promise<ResolveOutcom
         try {
           for (const s of open) {
             if (s.step.kind !== 'repoint' || s.undo.wasRunning !== true) continue;
-            const t = await deps.client?.getTorrent(s.step.torrentHash);
-            if (t && !t.running) {
-              await resumeConfirmed(deps.client!, s.step.torrentHash, { timeoutMs: 60_000 });
+            const client = deps.clients.find(instanceOf(s.step));
+            const t = await client?.getTorrent(s.step.torrentHash);
+            if (client && t && !t.running) {
+              await resumeConfirmed(client, s.step.torrentHash, { timeoutMs: 60_000 });
               notes.push(`${s.step.torrentName}: resumed (hashall had paused it in run ${id})`);
             }
           }

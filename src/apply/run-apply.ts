@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { openCatalog, type CatalogDb } from '../catalog/db.js';
-import type { TorrentClient } from '../clients/types.js';
+import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { HashallError, errnoCode } from '../errors.js';
 import type { Plan } from '../plan/types.js';
@@ -39,7 +39,8 @@ export function readPlanFile(file: string): { plan: Plan; hash: string } {
 
 export interface RunApplyInput {
   config: HashallConfig;
-  client: TorrentClient | null;
+  /** Every configured instance's client. */
+  clients: ClientSet;
   plan: Plan;
   planFile: string | null;
   planHash: string | null;
@@ -83,7 +84,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
     );
     try {
       if (tookOver) log(`stale lock of ${describeHolder(tookOver)}: that process is gone; recovering its run first`);
-      const common = { catalog, config: input.config, client: input.client, fs, now: input.now, emit: input.emit, recordTree: input.recordTree, clientTimeoutMs: input.clientTimeoutMs };
+      const common = { catalog, config: input.config, clients: input.clients, fs, now: input.now, emit: input.emit, recordTree: input.recordTree, clientTimeoutMs: input.clientTimeoutMs };
       const recovered = await recoverInterrupted({ ...common, runId, host, onBoundary: input.onBoundary });
       for (const r of recovered) log(`recovered interrupted run ${r.runId}: ${r.status}${r.groups.map((g) => `; group ${g.id} ${g.action}`).join('')}`);
       if (recovered.some((r) => r.status === 'needs-attention')) {
@@ -152,7 +153,7 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
       const world = {
         catalog,
         config: input.config,
-        client: input.client,
+        clients: input.clients,
         fs,
         now: input.now,
         emit: input.emit,

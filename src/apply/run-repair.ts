@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import { integrityStore, openIntegrityProblems, type IntegrityProblem } from '../catalog/integrity.js';
-import type { TorrentClient } from '../clients/types.js';
+import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
@@ -35,7 +35,7 @@ export interface RepairOutcome {
 export interface RepairInput {
   catalog: CatalogDb;
   config: HashallConfig;
-  client: TorrentClient | null;
+  clients: ClientSet;
   /** Only the problems with a path at or under one of these (empty: every open corrupted problem). */
   paths: string[];
   now: () => number;
@@ -174,7 +174,7 @@ export async function repairCorrupted(input: RepairInput): Promise<RepairOutcome
   };
   const { result } = await runApply({
     config,
-    client: input.client,
+    clients: input.clients,
     plan,
     planFile: null,
     planHash: null,

@@ -1,4 +1,5 @@
 // Reads run records back from the journal: list, show one run with every step, find interrupted runs.
+import { instanceOf } from '../domain/instance.js';
 import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
@@ -208,7 +209,7 @@ export function unresolvedRuns(db: Db): UnresolvedRun[] {
     const detail = getRun(db, r.id)!;
     const open = detail.groupRecords.filter((g) => OPEN_GROUP.has(g.status));
     const paused = open.flatMap((g) =>
-      g.steps.flatMap((s) => (s.step.kind === 'repoint' && s.undo.wasRunning === true && MAYBE_PAUSED.has(s.status) ? [{ hash: s.step.torrentHash, name: s.step.torrentName }] : [])),
+      g.steps.flatMap((s) => (s.step.kind === 'repoint' && s.undo.wasRunning === true && MAYBE_PAUSED.has(s.status) ? [{ client: instanceOf(s.step), hash: s.step.torrentHash, name: s.step.torrentName }] : [])),
     );
     return {
       runId: r.id,

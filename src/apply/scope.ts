@@ -3,6 +3,7 @@
 // seeding root of their filesystem, dedupe files and view donors inside a seeding or library root of theirs; a copy
 // never nests source and target; no existing component from the root down is a symlink (writes would land elsewhere);
 // a repoint sends the client exactly where the planner would (content and save path, inside a seeding root of the target).
+import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import path from 'node:path';
 import { canonicalizeByAliases } from '../config/normalize.js';
 import { hostToClient } from '../domain/path-map.js';
@@ -95,8 +96,8 @@ function checkRepoint(step: RepointStep, group: PlanGroup, config: HashallConfig
   const canonTo = canonicalizeByAliases(step.hostTo, config.filesystems);
   rootOf(step, config, step.hostTo, seedingRoots(config, target), 'new location');
   const seedRoot = seedingRoots(config, target).find((r) => strictlyUnder(canonTo, r))!;
-  const fp = group.fingerprint.torrents.find((t) => t.hash.toLowerCase() === step.torrentHash.toLowerCase());
-  if (!fp) refuse(step, `torrent ${step.torrentHash} has no fingerprint in the plan, so its live state was never checked`);
+  const fp = group.fingerprint.torrents.find((t) => torrentKey(t) === torrentKey({ client: step.client, hash: step.torrentHash }));
+  if (!fp) refuse(step, `torrent ${torrentLabel({ client: step.client, hash: step.torrentHash })} has no fingerprint in the plan, so its live state was never checked`);
   const rel = contentRelOf(fp);
   if (rel === null || rel === '') refuse(step, `the content path ${fp.clientContentPath} of ${step.torrentName} is not inside its save path ${fp.clientSavePath}`);
   // The new location is the torrent's payload root (from its file list: its root folder, or its only file), one level
@@ -105,12 +106,13 @@ function checkRepoint(step: RepointStep, group: PlanGroup, config: HashallConfig
   const hostSave = path.dirname(canonTo);
   if (!isAtOrUnder(hostSave, seedRoot)) refuse(step, `the new save path ${hostSave} would lie outside the seeding root ${seedRoot}`);
   // The client must be sent exactly where the files were checked: the host path and the client paths agree.
-  const maps = config.client?.pathMaps ?? [];
+  // An instance hashall.yaml does not configure has no client either: the step fails there, touching nothing.
+  const maps = config.clients[instanceOf(step)]?.pathMaps ?? [];
   const spell = (h: string) => (maps.length ? hostToClient(maps, h) : h);
   const saves = [step.hostTo, canonTo].map((h) => spell(path.dirname(h)));
   const agrees = saves.some((save) => save !== null && trimSlash(save) === trimSlash(step.toSavePath) && trimSlash(step.expectedContentPath) === `${trimSlash(save)}/${segments(rel).join('/')}`);
   if (!agrees) {
-    refuse(step, `the client save path ${step.toSavePath} / content path ${step.expectedContentPath} is not where the host path ${step.hostTo} lies under the path maps in hashall.yaml (expected save path ${saves.map((x) => x ?? '(unmapped)').join(' or ')})`);
+    refuse(step, `the client save path ${step.toSavePath} / content path ${step.expectedContentPath} is not where the host path ${step.hostTo} lies under the path maps of client "${instanceOf(step)}" in hashall.yaml (expected save path ${saves.map((x) => x ?? '(unmapped)').join(' or ')})`);
   }
 }
 

@@ -5,21 +5,22 @@
 // one pass over the filesystem's index for the link counts of multiply-linked inodes; the torrents' file lists only
 // for torrents without a root folder; SHA-256 copies only for orphan inodes. Rows are streamed, never all held.
 import type { HashallConfig } from '../config/types.js';
-import type { SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import type { CatalogDb } from './db.js';
 import { hostPathContext } from './host-paths.js';
 import { absoluteCatalogPath } from './scanner.js';
-import { snapshotRoots } from './snapshot.js';
+import { readClientStates, snapshotRoots } from './snapshot.js';
 import { readActiveTorrents } from './torrent-row.js';
 
 export interface OrphanWorld {
   roots: SnapshotRoot[];
   torrents: SnapshotTorrent[];
-  fileCount: (hash: string) => number;
-  torrentFiles: (hash: string) => { name: string; size: number }[];
+  fileCount: (t: { client: string; hash: string }) => number;
+  torrentFiles: (t: { client: string; hash: string }) => { name: string; size: number }[];
   lastSyncAt: number | null;
+  clients: Record<string, SnapshotClientState>;
   fsName: (fsId: number) => string | null;
 }
 
@@ -36,17 +37,21 @@ export interface OrphanRow {
 export function readOrphanWorld(catalog: CatalogDb, config: HashallConfig, mountInfoFile?: string): OrphanWorld {
   const db = catalog.db;
   const roots = snapshotRoots(catalog, config, hostPathContext(config, mountInfoFile));
-  const { torrents } = readActiveTorrents(catalog);
-  const count = db.prepare(`SELECT count(*) FROM torrent_files WHERE torrent_hash = ?`).pluck();
-  const list = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`).raw(true);
+  const instances = Object.keys(config.clients);
+  const { torrents } = readActiveTorrents(catalog, instances);
+  const count = db.prepare(`SELECT count(*) FROM torrent_files WHERE client = ? AND torrent_hash = ?`).pluck();
+  const list = db.prepare(`SELECT name, size FROM torrent_files WHERE client = ? AND torrent_hash = ? ORDER BY idx`).raw(true);
   const names = new Map((db.prepare(`SELECT id, name FROM filesystems`).raw(true).all() as [number, string | null][]).map(([id, n]) => [id, n !== null && config.filesystems[n] ? n : null]));
-  const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
+  const clients = readClientStates(catalog, instances);
+  const states = Object.values(clients);
+  const lastSyncAt = states.length === 0 || states.some((c) => c.syncedAt === null) ? null : Math.min(...states.map((c) => c.syncedAt as number));
   return {
     roots,
     torrents,
-    fileCount: (h) => count.get(h) as number,
-    torrentFiles: (h) => (list.all(h) as [string, number][]).map(([name, size]) => ({ name, size })),
+    fileCount: (t) => count.get(t.client, t.hash) as number,
+    torrentFiles: (t) => (list.all(t.client, t.hash) as [string, number][]).map(([name, size]) => ({ name, size })),
     lastSyncAt,
+    clients,
     fsName: (id) => names.get(id) ?? null,
   };
 }

@@ -4,6 +4,7 @@
 // Every change of catalog content bumps the serial (scanner, hash-missing, sync, apply bookkeeping), so a stored
 // summary is used only while nothing changed since; otherwise the reader recomputes it from the rows.
 import type { HashallConfig } from '../config/types.js';
+import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import type { CatalogFile, DupeGroup, SnapshotRelocation } from '../domain/snapshot.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { listingDigest } from '../domain/listing.js';
@@ -113,20 +114,26 @@ export function readRelocations(catalog: CatalogDb, named: readonly FilesystemRo
     target_fs: string;
     target_root: string;
     torrent_hashes: string;
+    torrent_clients?: string | null;
     repointed_at: number;
     retired_at: number | null;
   }[];
-  return rows.map((r) => ({
+  return rows.map((r) => {
+    const torrentHashes = JSON.parse(r.torrent_hashes) as string[];
+    return {
     id: r.id,
     payloadHash: r.payload_hash,
     sourceFsId: idOf(r.source_fs),
     sourceRoot: r.source_root,
     targetFsId: idOf(r.target_fs),
     targetRoot: r.target_root,
-    torrentHashes: JSON.parse(r.torrent_hashes) as string[],
+    torrentHashes,
+    // NULL (recorded before migration 12): every torrent was of the single instance.
+    torrentClients: r.torrent_clients ? (JSON.parse(r.torrent_clients) as string[]) : torrentHashes.map(() => DEFAULT_INSTANCE),
     repointedAt: r.repointed_at,
     retiredAt: r.retired_at,
-  }));
+    };
+  });
 }
 
 function metaNumber(catalog: CatalogDb, key: string): number {

@@ -4,7 +4,7 @@
 // computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
 // can act on (the planner handed in names them), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotFilesystem, SnapshotPayload, SnapshotPlanner, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotFilesystem, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
@@ -92,7 +92,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const libraries: LibraryScanState[] = roots.filter((r) => r.kind === 'library').map((r) => ({ path: r.path, fsId: r.fsId, scanned: r.lastScanAt !== null }));
 
   // Torrents (active only); their client file lists are read below, only where the planner needs them.
-  const { torrents, rows: tRows } = readActiveTorrents(catalog);
+  const { torrents, rows: tRows } = readActiveTorrents(catalog, Object.keys(config.clients));
   const relocations: SnapshotRelocation[] = readRelocations(catalog, named);
 
   // Every payload from its summary: stored by the last sync when nothing changed since, else computed from its rows.
@@ -130,7 +130,9 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
 
   const dupesNow = storedDupes(catalog, dupesKey(config, named)) ?? computeDupes(catalog, config, named);
   if (opts.liveCheck !== false) withLiveMeta(dupesNow);
-  const lastSyncAt = (db.prepare(`SELECT max(finished_at) AS t FROM sync_sessions`).get() as { t: number | null }).t;
+  const clients = readClientStates(catalog, Object.keys(config.clients));
+  const states = Object.values(clients);
+  const lastSyncAt = states.length === 0 || states.some((c) => c.syncedAt === null) ? null : Math.min(...states.map((c) => c.syncedAt as number));
   const snapshot: CatalogSnapshot = {
     lineage: catalog.lineage,
     serial: catalog.serial(),
@@ -142,6 +144,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     relocations,
     dupes: dupesNow,
     lastSyncAt,
+    clients,
   };
 
   // File lists where the planner needs them (see SnapshotPayload.files): relocation sources and targets, payloads
@@ -156,10 +159,10 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // Client file lists only where they differ from the payload's (the planner says what differs), read before
   // detailNeeds runs, as they decide whether a group is blocked. A torrent whose digest matches lists exactly its
   // payload's files, so acting groups need no client list.
-  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`).raw(true);
+  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE client = ? AND torrent_hash = ? ORDER BY idx`).raw(true);
   for (const t of torrents) {
     if (t.hostContentPath === null || !load.has(t.hostContentPath)) continue;
-    t.files = (tFiles.all(t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
+    t.files = (tFiles.all(t.client, t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
   }
   if (!all) for (const p of opts.planner.needs(snapshot, load)) load.add(p);
 
@@ -277,6 +280,17 @@ function readOccupancy(
     if (!scanned.some((s) => s.fs_id === fs.id && isAtOrUnder(cand, s.path))) continue;
     if (mountHolding(ctx.mounts, cand)?.majorMinor !== fs.dev) continue;
     out[cand] = reader.atOrUnder(fs.id, fs.preferred_mount, relToMount(cand, fs.preferred_mount)).map(({ id: _id, ...f }) => f);
+  }
+  return out;
+}
+
+/** The sync state of each configured instance (client_status, migration 12); an instance never synced has no row. */
+export function readClientStates(catalog: CatalogDb, instances: readonly string[]): Record<string, SnapshotClientState> {
+  const get = catalog.db.prepare(`SELECT synced_at, failed_at, failure FROM client_status WHERE client = ?`);
+  const out: Record<string, SnapshotClientState> = {};
+  for (const name of instances) {
+    const r = get.get(name) as { synced_at: number | null; failed_at: number | null; failure: string | null } | undefined;
+    out[name] = { syncedAt: r?.synced_at ?? null, failedAt: r?.failed_at ?? null, failure: r?.failure ?? null };
   }
   return out;
 }

@@ -1,11 +1,12 @@
-// `hashall sync`: records the client's torrents in the catalog, maps each onto its payload, measures free space.
+// `hashall sync`: records each client instance's torrents in the catalog, maps each onto its payload, measures free space.
 //
 // Must never: record an empty torrent list over a catalog that knows active torrents (an error that looks like
 // "no torrents" would mark everything removed); delete a torrent row (gone torrents become 'removed');
 // use save_path + name instead of content_path.
 import { trackerHost } from '../domain/tracker.js';
 import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../clients/types.js';
-import type { HashallConfig } from '../config/types.js';
+import type { ClientSet } from '../clients/client-set.js';
+import type { ClientConfig, HashallConfig } from '../config/types.js';
 import { ClientError } from '../errors.js';
 import { clientListingDigest } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
@@ -26,6 +27,8 @@ export interface SyncProgress {
 export interface SyncDeps {
   catalog: CatalogDb;
   config: HashallConfig;
+  /** The instance synced (its name keys its rows; its path maps translate its paths) and its client. */
+  instance: ClientConfig;
   client: TorrentClient;
   now: () => number;
   /** Compute missing full SHA-256 of payload files (complete torrents only), then recompute payload hashes. */
@@ -46,6 +49,8 @@ export interface SyncTorrentLine {
 }
 
 export interface SyncSummary {
+  /** The instance synced. */
+  client: string;
   sessionId: number;
   clientVersion: string | null;
   /** Torrents the client reported. */
@@ -83,8 +88,9 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: 
   return out;
 }
 
-function rowOf(t: ClientTorrent, r: TorrentResolution, files: readonly ClientTorrentFile[]): Omit<TorrentRow, 'status' | 'synced_at'> {
+function rowOf(client: string, t: ClientTorrent, r: TorrentResolution, files: readonly ClientTorrentFile[]): Omit<TorrentRow, 'status' | 'synced_at'> {
   return {
+    client,
     hash: t.hash,
     name: t.name,
     category: t.category,
@@ -117,16 +123,17 @@ function rowOf(t: ClientTorrent, r: TorrentResolution, files: readonly ClientTor
   };
 }
 
-/** Read every torrent and its file list, map them onto payloads, and record the result in one transaction. */
+/** Read every torrent of one instance and its file list, map them onto payloads, and record the result in one transaction. */
 export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
   const { catalog, config, client } = deps;
+  const name = deps.instance.name;
   const db = catalog.db;
   const started = deps.now();
   const clientVersion: string | null = (await client.version()).app;
   const listed = await client.listTorrents();
-  const known = (db.prepare(`SELECT count(*) AS n FROM torrents WHERE status = 'active'`).get() as { n: number }).n;
+  const known = (db.prepare(`SELECT count(*) AS n FROM torrents WHERE client = ? AND status = 'active'`).get(name) as { n: number }).n;
   if (listed.length === 0 && known > 0) {
-    throw new ClientError('protocol', `the torrent client reported no torrents, but the catalog knows ${known} active torrent(s) from the last sync; refusing to record them as removed`, {
+    throw new ClientError('protocol', `torrent client "${name}" reported no torrents, but the catalog knows ${known} active torrent(s) of it from the last sync; refusing to record them as removed`, {
       hint: 'check that hashall talks to the right client (URL, restarted with an empty profile?); nothing was recorded',
     });
   }
@@ -139,7 +146,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
   });
 
   const ctx = hostPathContext(config, deps.mountInfoFile);
-  const maps = config.client?.pathMaps ?? [];
+  const maps = deps.instance.pathMaps;
   const resolveAll = (): TorrentResolution[] => {
     const reader = payloadReader(catalog);
     return torrents.map((t, i) => resolveTorrent(catalog, ctx, reader, maps, t, fileLists[i] as ClientTorrentFile[]));
@@ -167,6 +174,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
   deps.progress?.({ phase: 'recording', done: 0, total: torrents.length });
   const now = deps.now();
   const summary: SyncSummary = {
+    client: name,
     sessionId: 0,
     clientVersion,
     torrents: torrents.length,
@@ -182,27 +190,27 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     serial: 0,
     durationMs: 0,
   };
-  const get = db.prepare(`SELECT * FROM torrents WHERE hash = ?`);
+  const get = db.prepare(`SELECT * FROM torrents WHERE client = ? AND hash = ?`);
   const cols = [...COMPARED.filter((c) => c !== 'status'), 'seeding_time'] as const;
   const upsert = db.prepare(
-    `INSERT INTO torrents (hash, ${cols.join(', ')}, status, first_seen, synced_at, removed_at)
-     VALUES (@hash, ${cols.map((c) => '@' + c).join(', ')}, 'active', @now, @now, NULL)
-     ON CONFLICT (hash) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, status = 'active', synced_at = excluded.synced_at, removed_at = NULL`,
+    `INSERT INTO torrents (client, hash, ${cols.join(', ')}, status, first_seen, synced_at, removed_at)
+     VALUES (@client, @hash, ${cols.map((c) => '@' + c).join(', ')}, 'active', @now, @now, NULL)
+     ON CONFLICT (client, hash) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, status = 'active', synced_at = excluded.synced_at, removed_at = NULL`,
   );
-  const getFiles = db.prepare(`SELECT idx, name, size, progress FROM torrent_files WHERE torrent_hash = ? ORDER BY idx`);
-  const delFiles = db.prepare(`DELETE FROM torrent_files WHERE torrent_hash = ?`);
-  const insFile = db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, ?)`);
-  const activeHashes = db.prepare(`SELECT hash FROM torrents WHERE status = 'active'`);
-  const markRemoved = db.prepare(`UPDATE torrents SET status = 'removed', removed_at = ? WHERE hash = ?`);
+  const getFiles = db.prepare(`SELECT idx, name, size, progress FROM torrent_files WHERE client = ? AND torrent_hash = ? ORDER BY idx`);
+  const delFiles = db.prepare(`DELETE FROM torrent_files WHERE client = ? AND torrent_hash = ?`);
+  const insFile = db.prepare(`INSERT INTO torrent_files (client, torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, ?, ?)`);
+  const activeHashes = db.prepare(`SELECT hash FROM torrents WHERE client = ? AND status = 'active'`);
+  const markRemoved = db.prepare(`UPDATE torrents SET status = 'removed', removed_at = ? WHERE client = ? AND hash = ?`);
 
   db.transaction(() => {
     let changedAny = false;
     torrents.forEach((t, i) => {
       const r = resolved[i] as TorrentResolution;
       const files = fileLists[i] as ClientTorrentFile[];
-      const row = { ...rowOf(t, r, files), status: 'active' as const };
-      const prev = get.get(t.hash) as TorrentRow | undefined;
-      const prevFiles = prev ? (getFiles.all(t.hash) as { idx: number; name: string; size: number; progress: number }[]) : [];
+      const row = { ...rowOf(name, t, r, files), status: 'active' as const };
+      const prev = get.get(name, t.hash) as TorrentRow | undefined;
+      const prevFiles = prev ? (getFiles.all(name, t.hash) as { idx: number; name: string; size: number; progress: number }[]) : [];
       const filesSame =
         prevFiles.length === files.length && files.every((f, k) => prevFiles[k]?.idx === f.index && prevFiles[k]?.name === f.name && prevFiles[k]?.size === f.size && prevFiles[k]?.progress === f.progress);
       const rowSame = prev !== undefined && COMPARED.every((c) => prev[c] === row[c]);
@@ -212,8 +220,8 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
       if (!(rowSame && filesSame)) changedAny = true;
       upsert.run({ ...row, now });
       if (!filesSame) {
-        delFiles.run(t.hash);
-        for (const f of files) insFile.run(t.hash, f.index, f.name, f.size, f.progress);
+        delFiles.run(name, t.hash);
+        for (const f of files) insFile.run(name, t.hash, f.index, f.name, f.size, f.progress);
       }
       summary.byStatus[r.dataStatus]++;
       if (r.payload && r.payloadHash === null) summary.hashUnknown++;
@@ -222,22 +230,24 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
       }
     });
     const seen = new Set(torrents.map((t) => t.hash));
-    for (const { hash } of activeHashes.all() as { hash: string }[]) {
+    for (const { hash } of activeHashes.all(name) as { hash: string }[]) {
       if (seen.has(hash)) continue;
-      markRemoved.run(now, hash);
+      markRemoved.run(now, name, hash);
       summary.removed++;
       changedAny = true;
     }
     summary.filesystems = measureFreeSpace(catalog, config, now);
+    // A success after a recorded failure makes the instance known again: that changes what plans may do.
+    if (recordSyncOutcome(catalog, name, { syncedAt: now })) changedAny = true;
     if (changedAny) catalog.bumpSerial();
     summary.serial = catalog.serial();
     summary.sessionId = Number(
       db
         .prepare(
-          `INSERT INTO sync_sessions (started_at, finished_at, client_version, torrents, added, changed, removed, unmapped, hash_unknown, serial)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO sync_sessions (client, started_at, finished_at, client_version, torrents, added, changed, removed, unmapped, hash_unknown, serial)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(started, now, clientVersion, summary.torrents, summary.added, summary.changed, summary.removed, summary.byStatus.unmapped, summary.hashUnknown, summary.serial).lastInsertRowid,
+        .run(name, started, now, clientVersion, summary.torrents, summary.added, summary.changed, summary.removed, summary.byStatus.unmapped, summary.hashUnknown, summary.serial).lastInsertRowid,
     );
   })();
   // What plan needs of every payload, for exactly the serial the sync ended at (src/catalog/payload-summary.ts).
@@ -245,4 +255,64 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
   storeSummaries(catalog, config);
   summary.durationMs = deps.now() - started;
   return summary;
+}
+
+/**
+ * Records the outcome of syncing instance `client` in client_status (migration 12): a success (clears a failure), or
+ * a failure at `failedAt` with its message (the instance is unreachable until a sync succeeds). Returns true when the
+ * instance's known/unknown state changed; call inside a transaction that bumps the serial when it did. Never a secret:
+ * pass a ClientError message (they redact).
+ */
+export function recordSyncOutcome(catalog: CatalogDb, client: string, outcome: { syncedAt: number } | { failedAt: number; failure: string }): boolean {
+  const db = catalog.db;
+  const prev = db.prepare(`SELECT synced_at, failed_at FROM client_status WHERE client = ?`).get(client) as { synced_at: number | null; failed_at: number | null } | undefined;
+  const wasDown = prev?.failed_at != null;
+  if ('syncedAt' in outcome) {
+    db.prepare(
+      `INSERT INTO client_status (client, synced_at, failed_at, failure) VALUES (?, ?, NULL, NULL)
+       ON CONFLICT (client) DO UPDATE SET synced_at = excluded.synced_at, failed_at = NULL, failure = NULL`,
+    ).run(client, outcome.syncedAt);
+    return wasDown;
+  }
+  db.prepare(
+    `INSERT INTO client_status (client, synced_at, failed_at, failure) VALUES (?, NULL, ?, ?)
+     ON CONFLICT (client) DO UPDATE SET failed_at = excluded.failed_at, failure = excluded.failure`,
+  ).run(client, outcome.failedAt, outcome.failure);
+  return !wasDown;
+}
+
+/** Records that syncing `client` failed (its own transaction; bumps the serial when the instance just became unknown). */
+export function recordSyncFailure(catalog: CatalogDb, client: string, now: number, err: unknown): void {
+  const failure = err instanceof Error ? err.message : String(err);
+  catalog.db.transaction(() => {
+    if (recordSyncOutcome(catalog, client, { failedAt: now, failure })) catalog.bumpSerial();
+  })();
+}
+
+export interface SyncAllResult {
+  /** One summary per instance that answered, in instance-name order. */
+  synced: SyncSummary[];
+  /** Instances whose sync failed (recorded in client_status: unreachable until a sync succeeds). */
+  failed: { client: string; error: Error }[];
+}
+
+/**
+ * Sync every configured instance, one after the other. A client failure (unreachable, refused answer) of one instance
+ * is recorded and collected, and the others are still synced: the planner then blocks exactly the groups touching
+ * it. Anything else (the catalog) throws.
+ */
+export async function syncInstances(deps: Omit<SyncDeps, 'instance' | 'client'> & { clients: ClientSet }): Promise<SyncAllResult> {
+  const out: SyncAllResult = { synced: [], failed: [] };
+  for (const name of deps.clients.names) {
+    const instance = deps.config.clients[name];
+    if (!instance) continue;
+    try {
+      out.synced.push(await syncTorrents({ ...deps, instance, client: deps.clients.get(name) }));
+    } catch (err) {
+      if (!(err instanceof ClientError)) throw err;
+      recordSyncFailure(deps.catalog, name, deps.now(), err);
+      out.failed.push({ client: name, error: err });
+    }
+  }
+  return out;
 }

@@ -1,10 +1,13 @@
 // The `hashall torrents` report: each active torrent with payload, filesystem, siblings, consumers and flags (data only).
 import type { HashallConfig } from '../config/types.js';
-import type { SnapshotPlanner } from '../domain/snapshot.js';
+import type { SnapshotClientState, SnapshotPlanner } from '../domain/snapshot.js';
+import { torrentKey } from '../domain/instance.js';
 import type { CatalogDb } from './db.js';
 import { readSnapshot } from './snapshot.js';
 
 export interface TorrentReportLine {
+  /** Client instance seeding it; (client, hash) identifies the torrent. */
+  client: string;
   hash: string;
   name: string;
   category: string;
@@ -25,13 +28,18 @@ export interface TorrentReportLine {
 
 export interface TorrentReport {
   lastSyncAt: number | null;
+  /** Each configured instance's last sync outcome (an instance with failedAt set did not answer its last sync). */
+  clients: Record<string, SnapshotClientState>;
   torrents: TorrentReportLine[];
 }
 
 export function torrentReport(catalog: CatalogDb, config: HashallConfig, planner: SnapshotPlanner): TorrentReport {
   const snap = readSnapshot(catalog, config, { planner });
   const status = new Map(
-    (catalog.db.prepare(`SELECT hash, data_status, data_detail FROM torrents WHERE status = 'active'`).all() as { hash: string; data_status: string; data_detail: string | null }[]).map((r) => [r.hash, r]),
+    (catalog.db.prepare(`SELECT client, hash, data_status, data_detail FROM torrents WHERE status = 'active'`).all() as { client: string; hash: string; data_status: string; data_detail: string | null }[]).map((r) => [
+      torrentKey(r),
+      r,
+    ]),
   );
   const fsName = new Map(snap.filesystems.map((f) => [f.id, f.name ?? f.uuid]));
   const byHash = new Map<string, number>();
@@ -42,8 +50,9 @@ export function torrentReport(catalog: CatalogDb, config: HashallConfig, planner
   const torrents = snap.torrents
     .map((t): TorrentReportLine => {
       const p = t.hostContentPath ? (snap.payloads[t.hostContentPath] ?? null) : null;
-      const st = status.get(t.hash);
+      const st = status.get(torrentKey(t));
       return {
+        client: t.client,
         hash: t.hash,
         name: t.name,
         category: t.category,
@@ -62,6 +71,6 @@ export function torrentReport(catalog: CatalogDb, config: HashallConfig, planner
         syncedAt: t.syncedAt,
       };
     })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.hash < b.hash ? -1 : 1));
-  return { lastSyncAt: snap.lastSyncAt, torrents };
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.client < b.client ? -1 : 1));
+  return { lastSyncAt: snap.lastSyncAt, clients: snap.clients ?? {}, torrents };
 }

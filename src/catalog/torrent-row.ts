@@ -6,6 +6,8 @@ import type { DataStatus } from './torrent-resolve.js';
 
 /** One `torrents` row as better-sqlite3 returns it (`SELECT *` adds first_seen/removed_at, unused here). */
 export interface TorrentRow {
+  /** Client instance name (migration 12); (client, hash) identifies the torrent. */
+  client: string;
   hash: string;
   name: string;
   category: string;
@@ -40,21 +42,26 @@ export interface TorrentRow {
 }
 
 const SNAPSHOT_COLUMNS = [
-  'hash', 'name', 'category', 'tags', 'tracker', 'phase', 'raw_state', 'running', 'progress', 'amount_left', 'size', 'auto_tmm', 'added_on', 'completion_on',
+  'client', 'hash', 'name', 'category', 'tags', 'tracker', 'phase', 'raw_state', 'running', 'progress', 'amount_left', 'size', 'auto_tmm', 'added_on', 'completion_on',
   'seeding_time', 'client_save_path', 'client_content_path', 'client_download_path', 'host_content_path', 'unmapped_reason', 'listing_digest', 'synced_at', 'fs_id',
 ] as const;
 
 /**
  * Every active torrent as the snapshot carries it (client file lists not loaded), by hash, with the row fields the
  * reader needs besides. Raw rows with named columns: row objects of ~30 keys cost more than planning a group.
+ * Only torrents of the configured `instances`: rows of an instance no longer configured (renamed, removed) are history.
  */
-export function readActiveTorrents(catalog: CatalogDb): { torrents: SnapshotTorrent[]; rows: Pick<TorrentRow, 'host_content_path' | 'fs_id'>[] } {
+export function readActiveTorrents(catalog: CatalogDb, instances: readonly string[]): { torrents: SnapshotTorrent[]; rows: Pick<TorrentRow, 'host_content_path' | 'fs_id'>[] } {
   const at = Object.fromEntries(SNAPSHOT_COLUMNS.map((c, i) => [c, i])) as Record<(typeof SNAPSHOT_COLUMNS)[number], number>;
-  const raw = catalog.db.prepare(`SELECT ${SNAPSHOT_COLUMNS.join(', ')} FROM torrents WHERE status = 'active' ORDER BY hash`).raw(true).all() as unknown[][];
+  const wanted = new Set(instances);
+  const raw = (catalog.db.prepare(`SELECT ${SNAPSHOT_COLUMNS.join(', ')} FROM torrents WHERE status = 'active' ORDER BY hash, client`).raw(true).all() as unknown[][]).filter(
+    (v) => wanted.has(v[at.client] as string),
+  );
   const rows: Pick<TorrentRow, 'host_content_path' | 'fs_id'>[] = [];
   const torrents = raw.map((v): SnapshotTorrent => {
     rows.push({ host_content_path: v[at.host_content_path] as string | null, fs_id: v[at.fs_id] as number | null });
     return {
+      client: v[at.client] as string,
       hash: v[at.hash] as string,
       name: v[at.name] as string,
       category: v[at.category] as string,

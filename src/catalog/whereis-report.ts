@@ -8,7 +8,7 @@ export interface WhereisCopy {
   /** Every active catalog path of this inode (its hardlinks). */
   paths: string[];
   /** Torrents whose content path holds one of these paths. */
-  torrents: { hash: string; name: string }[];
+  torrents: { client: string; hash: string; name: string }[];
   /** Paths of this inode outside every seeding root. */
   external: string[];
 }
@@ -28,5 +28,5 @@ export interface WhereisResult {
   payloadHash: string | null;
   files: WhereisFile[];
   /** Every active torrent whose payload is one of the roots, has the same payload hash, or holds one of the copies. */
-  torrents: { hash: string; name: string; hostContentPath: string | null; payloadHash: string | null }[];
+  torrents: { client: string; hash: string; name: string; hostContentPath: string | null; payloadHash: string | null }[];
 }

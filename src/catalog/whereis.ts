@@ -1,4 +1,5 @@
 // The `hashall whereis` report: every copy and hardlink of some content, which torrents use which copy, its consumers.
+import { torrentKey, torrentLabel } from '../domain/instance.js';
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { HashallConfig } from '../config/types.js';
@@ -25,7 +26,7 @@ function exists(p: string): boolean {
   }
 }
 
-type ActiveTorrent = { hash: string; name: string; host_content_path: string | null; payload_hash: string | null };
+type ActiveTorrent = { client: string; hash: string; name: string; host_content_path: string | null; payload_hash: string | null };
 
 function describeCandidate(c: HashCandidate<'torrent' | 'payload-hash'>): string {
   return c.kind === 'torrent' ? `torrent ${c.hash} (${c.label})` : `payload hash ${c.hash} (${c.label})`;
@@ -49,9 +50,11 @@ function resolveQuery(config: HashallConfig, active: ActiveTorrent[], q: string,
   if (m.status === 'unique') {
     const hash = m.match.hash;
     if (m.match.kind === 'torrent') {
-      const t = active.find((x) => x.hash === hash)!;
-      if (t.host_content_path === null) throw new HashallError(`torrent ${t.hash} (${t.name}) has no host path: run \`hashall torrents\` to see why`);
-      return { matched: 'torrent', roots: [t.host_content_path] };
+      // The same info-hash may be seeded by several instances: every one's payload.
+      const ts = active.filter((x) => x.hash === hash);
+      const t = ts.find((x) => x.host_content_path === null);
+      if (t) throw new HashallError(`torrent ${torrentLabel(t)} (${t.name}) has no host path: run \`hashall torrents\` to see why`);
+      return { matched: 'torrent', roots: [...new Set(ts.map((x) => x.host_content_path as string))] };
     }
     return { matched: 'payload-hash', roots: [...new Set(active.filter((t) => t.payload_hash === hash && t.host_content_path !== null).map((t) => t.host_content_path as string))] };
   }
@@ -78,7 +81,10 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
   const db = catalog.db;
   const fsRows = db.prepare(`SELECT * FROM filesystems`).all() as FilesystemRow[];
   const fsById = new Map(fsRows.map((r) => [r.id, r]));
-  const active = db.prepare(`SELECT hash, name, host_content_path, payload_hash FROM torrents WHERE status = 'active'`).all() as ActiveTorrent[];
+  const instances = new Set(Object.keys(config.clients));
+  const active = (db.prepare(`SELECT client, hash, name, host_content_path, payload_hash FROM torrents WHERE status = 'active'`).all() as ActiveTorrent[]).filter((t) =>
+    instances.has(t.client),
+  );
   const { matched, roots } = resolveQuery(config, active, query.trim(), cwd);
   const reader = payloadReader(catalog);
   const first = roots.map((r) => {
@@ -94,8 +100,8 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
   const byContent = new Map<string, typeof active>();
   for (const t of active) if (t.host_content_path) byContent.set(t.host_content_path, [...(byContent.get(t.host_content_path) ?? []), t]);
   const usersOf = (p: string) => {
-    const out: { hash: string; name: string }[] = [];
-    for (let a = p; a !== '' && a !== '/'; a = dirName(a)) for (const t of byContent.get(a) ?? []) out.push({ hash: t.hash, name: t.name });
+    const out: { client: string; hash: string; name: string }[] = [];
+    for (let a = p; a !== '' && a !== '/'; a = dirName(a)) for (const t of byContent.get(a) ?? []) out.push({ client: t.client, hash: t.hash, name: t.name });
     return out;
   };
   const bySha = db.prepare(`SELECT id, fs_id, path, ino, size, mtime_ns, nlink, sha256 FROM files WHERE sha256 = ? AND size = ? AND status = 'active'`);
@@ -109,7 +115,7 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
       const key = `${r.fs_id}:${r.ino}`;
       const c = copies.get(key) ?? { fs: fs.name, fsId: r.fs_id, ino: r.ino, nlink: r.nlink, paths: [], torrents: [], external: [] };
       c.paths.push(abs);
-      for (const u of usersOf(abs)) if (!c.torrents.some((x) => x.hash === u.hash)) c.torrents.push(u);
+      for (const u of usersOf(abs)) if (!c.torrents.some((x) => torrentKey(x) === torrentKey(u))) c.torrents.push(u);
       if (!seedingRoots.some((s) => isAtOrUnder(abs, s))) c.external.push(abs);
       copies.set(key, c);
     }
@@ -120,10 +126,10 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
     return { relpath: f.relpath, size: f.size, sha256: f.sha256, copies: [...copies.values()].sort((a, b) => a.fsId - b.fsId || a.ino - b.ino) };
   });
   // A library file (or any single hardlink) is used by every torrent seeding one of its copies, whatever its name.
-  const usingCopies = new Set(files.flatMap((f) => f.copies.flatMap((c) => c.torrents.map((t) => t.hash))));
+  const usingCopies = new Set(files.flatMap((f) => f.copies.flatMap((c) => c.torrents.map((t) => torrentKey(t)))));
   const torrents = active
-    .filter((t) => (t.host_content_path !== null && roots.includes(t.host_content_path)) || (pHash !== null && t.payload_hash === pHash) || usingCopies.has(t.hash))
-    .map((t) => ({ hash: t.hash, name: t.name, hostContentPath: t.host_content_path, payloadHash: t.payload_hash }))
-    .sort((a, b) => compareBytes(a.name, b.name) || compareBytes(a.hash, b.hash));
+    .filter((t) => (t.host_content_path !== null && roots.includes(t.host_content_path)) || (pHash !== null && t.payload_hash === pHash) || usingCopies.has(torrentKey(t)))
+    .map((t) => ({ client: t.client, hash: t.hash, name: t.name, hostContentPath: t.host_content_path, payloadHash: t.payload_hash }))
+      .sort((a, b) => compareBytes(a.name, b.name) || compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client));
   return { query, matched, roots, payloadHash: pHash, files, torrents };
 }

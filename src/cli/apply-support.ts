@@ -2,9 +2,9 @@
 import type { CliContext } from './context.js';
 import type { HashallConfig } from '../config/types.js';
 import { scanRoots } from '../catalog/scanner.js';
-import { syncTorrents } from '../catalog/sync.js';
+import { syncInstances } from '../catalog/sync.js';
 import type { CatalogDb } from '../catalog/db.js';
-import type { TorrentClient } from '../clients/types.js';
+import type { ClientSet } from '../clients/client-set.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
 import { formatEvent, inFlightLine } from '../render/apply-text.js';
@@ -23,10 +23,11 @@ export function makeRecordTree(config: HashallConfig, ctx: CliContext): RecordTr
 }
 
 /** Re-read the client's torrents after apply repointed some, so the catalog (and `plan --no-refresh`) sees where they are now. */
-export function makeRecordTorrents(config: HashallConfig, client: TorrentClient | null, ctx: CliContext): ((catalog: CatalogDb) => Promise<void>) | undefined {
-  if (!client || !config.client) return undefined;
+export function makeRecordTorrents(config: HashallConfig, clients: ClientSet, ctx: CliContext): ((catalog: CatalogDb) => Promise<void>) | undefined {
+  if (clients.names.length === 0) return undefined;
   return async (catalog) => {
-    await syncTorrents({ catalog, config, client, now: ctx.now });
+    const r = await syncInstances({ catalog, config, clients, now: ctx.now });
+    if (r.failed.length > 0) throw new Error(r.failed.map((f) => `client "${f.client}": ${f.error.message}`).join('; '));
   };
 }
 

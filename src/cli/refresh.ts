@@ -1,8 +1,8 @@
 // Refresh before planning: incremental scan of every configured root, then a client sync, with progress on stderr.
 import type { CatalogDb } from '../catalog/db.js';
 import { scanRoots, type ScanProgress, type ScanSummary } from '../catalog/scanner.js';
-import { syncTorrents, type SyncSummary } from '../catalog/sync.js';
-import type { TorrentClient } from '../clients/types.js';
+import { syncInstances, type SyncAllResult } from '../catalog/sync.js';
+import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { formatBytes } from '../render/format-bytes.js';
 import type { CliContext } from './context.js';
@@ -17,17 +17,18 @@ export interface RefreshOutput {
 
 export interface RefreshResult {
   scan: ScanSummary | null;
-  sync: SyncSummary | null;
+  /** Null when no client is configured. */
+  sync: SyncAllResult | null;
 }
 
 /**
- * Scan the configured roots (incremental, metadata drift) and sync the client. Full SHA-256 of payload
+ * Scan the configured roots (incremental, metadata drift) and sync every client instance. Full SHA-256 of payload
  * files the scan left unhashed is computed by the sync (`hashMissing`), because decisions rely on it.
  */
 export async function refresh(
   catalog: CatalogDb,
   config: HashallConfig,
-  client: TorrentClient | null,
+  clients: ClientSet,
   ctx: CliContext,
   signal?: AbortSignal,
   out: RefreshOutput = { info: (line) => void ctx.stderr.write(line + '\n'), progress: ctx.interactive },
@@ -56,10 +57,13 @@ export async function refresh(
       });
     }
   }
-  let sync: SyncSummary | null = null;
-  if (client && config.client) {
-    sync = await syncTorrents({ catalog, config, client, now: ctx.now, hashMissing: true });
-    out.info(`refresh: synced ${sync.torrents} torrent(s) from ${config.client.type}`);
+  let sync: SyncAllResult | null = null;
+  if (clients.names.length > 0) {
+    sync = await syncInstances({ catalog, config, clients, now: ctx.now, hashMissing: true });
+    for (const s of sync.synced) out.info(`refresh: synced ${s.torrents} torrent(s) from ${config.clients[s.client]?.type ?? 'client'} "${s.client}"`);
+    // Every instance down: nothing to plan with (as with one client). Some down: plan; their groups are blocked.
+    if (sync.synced.length === 0 && sync.failed[0]) throw sync.failed[0].error;
+    for (const f of sync.failed) out.info(`refresh: torrent client "${f.client}" did not answer (${f.error.message}); every group touching its torrents is blocked`);
   }
   return { scan, sync };
 }

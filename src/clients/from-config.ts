@@ -1,4 +1,4 @@
-// The one construction point of the configured TorrentClient (qBittorrent, Transmission, rTorrent or Deluge) from a client's settings.
+// The one construction point of the configured TorrentClients (qBittorrent, Transmission, rTorrent or Deluge), one per instance.
 import type { ClientConfig, HashallConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { createDelugeClient } from './deluge/client.js';
@@ -6,6 +6,7 @@ import { createQbittorrentClient } from './qbittorrent/client.js';
 import { createRtorrentClient } from './rtorrent/client.js';
 import { createTransmissionClient } from './transmission/client.js';
 import type { TorrentClient } from './types.js';
+import { clientSet, type ClientSet } from './client-set.js';
 
 /** A client for one instance's settings; the password is read at use, never kept. */
 export function clientFromSettings(c: ClientConfig, opts: { now?: () => number } = {}): TorrentClient {
@@ -30,18 +31,17 @@ export function clientFromSettings(c: ClientConfig, opts: { now?: () => number }
   }
 }
 
-/** The configured client, or null when hashall.yaml has no `client` section (plan/apply/recover work without one). */
-export function optionalClient(config: Pick<HashallConfig, 'client'>, opts: { now?: () => number } = {}): TorrentClient | null {
-  return config.client ? clientFromSettings(config.client, opts) : null;
+/** Every configured instance's client, by name (none when hashall.yaml has no `client:`/`clients:`). Construction does no I/O. */
+export function clientsFromConfig(config: Pick<HashallConfig, 'clients'>, opts: { now?: () => number } = {}): ClientSet {
+  return clientSet(Object.values(config.clients).map((c) => [c.name, clientFromSettings(c, opts)] as const));
 }
 
-/** The client of `config.client`; throws ConfigError (exit 3) when hashall.yaml has no `client` section. */
-export function clientFromConfig(config: Pick<HashallConfig, 'client' | 'configPath'>, opts: { now?: () => number } = {}): TorrentClient {
-  const c = config.client;
-  if (!c) {
-    throw new ConfigError(`${config.configPath} has no \`client\` section, so there is no torrent client to talk to`, [], {
-      hint: 'add a `client:` section (type qbittorrent, transmission, rtorrent or deluge, url, credentials, pathMaps) to hashall.yaml',
+/** Every configured instance's client; throws ConfigError (exit 3) when hashall.yaml configures none. */
+export function requireClients(config: Pick<HashallConfig, 'clients' | 'configPath'>, opts: { now?: () => number } = {}): ClientSet {
+  if (Object.keys(config.clients).length === 0) {
+    throw new ConfigError(`${config.configPath} has no \`client\` or \`clients\` section, so there is no torrent client to talk to`, [], {
+      hint: 'add a `client:` section (type qbittorrent, transmission, rtorrent or deluge, url, credentials, pathMaps), or `clients:` with one such entry per named instance',
     });
   }
-  return clientFromSettings(c, opts);
+  return clientsFromConfig(config, opts);
 }

@@ -1,6 +1,7 @@
 // Turns schema-valid hashall.yaml data into the normalized HashallConfig: units, defaults, paths, secrets (pure).
 import path from 'node:path';
-import type { CategoryConfig, ClientType, FilesystemConfig, HashallConfig, NotifyEventName, NotifyFormat, NotifyTarget, PathMap, PlacementRule, RuleMatch, Secret } from './types.js';
+import { DEFAULT_INSTANCE } from '../domain/instance.js';
+import type { CategoryConfig, ClientConfig, ClientType, FilesystemConfig, HashallConfig, NotifyEventName, NotifyFormat, NotifyTarget, PathMap, PlacementRule, RuleMatch, Secret } from './types.js';
 import type { RawProblem } from './problem.js';
 import { parseDuration, parseSize } from './units.js';
 import { expandTemplate, templateVariables } from './interpolate.js';
@@ -42,14 +43,25 @@ export interface NormalizeContext {
   env: Record<string, string | undefined>;
 }
 
-/** The shape the schema guarantees (strings already interpolated, except `client.password`). */
+/** One client instance as written (`client:` or an entry of `clients:`). */
+export interface RawClient {
+  type?: ClientType;
+  url: string;
+  username?: string;
+  password?: string;
+  timeout?: string | number;
+  pathMaps?: { client: string; host: string }[];
+}
+
+/** The shape the schema guarantees (strings already interpolated, except the clients' `password`). */
 export interface RawConfig {
   version: 1;
   catalog?: string;
   filesystems: Record<string, { path: string; aliases?: string[] }>;
   seeding?: Record<string, string[]>;
   libraries?: string[];
-  client?: { type?: ClientType; url: string; username?: string; password?: string; timeout?: string | number; pathMaps?: { client: string; host: string }[] };
+  client?: RawClient;
+  clients?: Record<string, RawClient>;
   categories?: Record<string, { path: string; place?: string }>;
   placement?: { default?: string; rules?: { name: string; match: Record<string, unknown>; place: string }[] };
   dedupe?: { filesystems?: string[]; minSize?: string | number };
@@ -140,33 +152,45 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
         ? path.posix.join(xdg, 'hashall', 'catalog.db')
         : path.posix.join(ctx.homeDir, '.local', 'state', 'hashall', 'catalog.db');
 
-  let client: HashallConfig['client'] = null;
-  if (raw.client) {
-    const c = raw.client;
+  const clients: Record<string, ClientConfig> = {};
+  if (raw.client && raw.clients) {
+    problems.push({
+      severity: 'error',
+      path: ['clients'],
+      atKey: true,
+      message: 'both `client:` and `clients:` are set: hashall would not know whether the single client is one of the named instances',
+      hint: `keep one: move the \`client:\` settings into \`clients:\` under a name (e.g. ${DEFAULT_INSTANCE}), or remove \`clients:\``,
+    });
+  }
+  const instance = (name: string, c: RawClient, at: (string | number)[]): ClientConfig => {
     const pathMaps: PathMap[] = (c.pathMaps ?? []).map((m) => ({ client: stripSlash(path.posix.normalize(m.client)), host: stripSlash(path.posix.normalize(m.host)) }));
     let password: Secret | null = null;
     if (c.password !== undefined) {
       password = makeSecret(c.password, ctx.env);
       if (templateVariables(c.password).names.length === 0) {
-        problems.push({ severity: 'warning', path: ['client', 'password'], message: 'password is written in clear text', hint: 'write password: ${QBT_PASSWORD} and set that environment variable' });
+        problems.push({ severity: 'warning', path: [...at, 'password'], message: 'password is written in clear text', hint: 'write password: ${QBT_PASSWORD} and set that environment variable' });
       }
     }
     const type: ClientType = c.type ?? 'qbittorrent';
     if (c.url.startsWith('scgi:') && type !== 'rtorrent') {
-      problems.push({ severity: 'error', path: ['client', 'url'], message: `an scgi:// URL is for rTorrent, but the client type is ${type}`, hint: 'set client.type: rtorrent, or give the http(s) URL of the client' });
+      problems.push({ severity: 'error', path: [...at, 'url'], message: `an scgi:// URL is for rTorrent, but the client type is ${type}`, hint: `set ${at.join('.')}.type: rtorrent, or give the http(s) URL of the client` });
     }
     if (type === 'deluge' && c.username !== undefined) {
-      problems.push({ severity: 'warning', path: ['client', 'username'], message: 'deluge-web has a password only; username is not used', hint: 'remove client.username (deluge-web logs in to deluged with the account of its own host list)' });
+      problems.push({ severity: 'warning', path: [...at, 'username'], message: 'deluge-web has a password only; username is not used', hint: `remove ${at.join('.')}.username (deluge-web logs in to deluged with the account of its own host list)` });
     }
-    client = {
+    return {
+      name,
+      at,
       type,
       url: c.url.replace(/\/+$/, ''),
       username: c.username ?? null,
       password,
       pathMaps,
-      timeoutMs: Math.round(duration(c.timeout ?? DEFAULTS.clientTimeout, 's', ['client', 'timeout'])),
+      timeoutMs: Math.round(duration(c.timeout ?? DEFAULTS.clientTimeout, 's', [...at, 'timeout'])),
     };
-  }
+  };
+  if (raw.clients) for (const [name, c] of Object.entries(raw.clients)) clients[name] = instance(name, c, ['clients', name]);
+  else if (raw.client) clients[DEFAULT_INSTANCE] = instance(DEFAULT_INSTANCE, raw.client, ['client']);
 
   const categories: Record<string, CategoryConfig> = {};
   for (const [name, cat] of Object.entries(raw.categories ?? {})) {
@@ -223,7 +247,7 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     filesystems,
     seeding,
     libraries,
-    client,
+    clients,
     categories,
     placement: { default: raw.placement?.default ?? DEFAULTS.placementDefault, rules },
     dedupe: {

@@ -80,53 +80,55 @@ export function checkRules(config: HashallConfig): RawProblem[] {
     }
   });
 
-  // Path maps: unambiguous in both directions, and a round trip must give the path back.
-  const maps = config.client?.pathMaps ?? [];
-  maps.forEach((m, j) => {
-    const at: KeyPath = ['client', 'pathMaps', j];
-    for (let i = 0; i < j; i++) {
-      const p = maps[i];
-      if (!p) continue;
-      if (p.client === m.client) {
-        out.push({ severity: 'error', path: [...at, 'client'], message: `client prefix ${m.client} is mapped twice (also pathMaps[${i}])`, hint: 'map each client prefix once' });
-        continue;
+  // Path maps of each instance: unambiguous in both directions, and a round trip must give the path back.
+  for (const instance of Object.values(config.clients)) {
+    const maps = instance.pathMaps;
+    maps.forEach((m, j) => {
+      const at: KeyPath = [...instance.at, 'pathMaps', j];
+      for (let i = 0; i < j; i++) {
+        const p = maps[i];
+        if (!p) continue;
+        if (p.client === m.client) {
+          out.push({ severity: 'error', path: [...at, 'client'], message: `client prefix ${m.client} is mapped twice (also pathMaps[${i}])`, hint: 'map each client prefix once' });
+          continue;
+        }
+        if (p.host === m.host) {
+          out.push({ severity: 'error', path: [...at, 'host'], message: `host prefix ${m.host} is mapped from two client prefixes (${p.client} and ${m.client}): mapping back to the client is ambiguous`, hint: 'keep one map per host directory' });
+          continue;
+        }
+        type Side = 'client' | 'host';
+        const pick: [PathMap, PathMap, Side] | null = isAtOrUnder(m.client, p.client)
+          ? [p, m, 'client']
+          : isAtOrUnder(p.client, m.client)
+            ? [m, p, 'client']
+            : isAtOrUnder(m.host, p.host)
+              ? [p, m, 'host']
+              : isAtOrUnder(p.host, m.host)
+                ? [m, p, 'host']
+                : null;
+        if (!pick) continue;
+        const [outer, inner, side] = pick;
+        const consistent =
+          side === 'client'
+            ? inner.host === joinRel(outer.host, inner.client.slice(outer.client.length))
+            : inner.client === joinRel(outer.client, inner.host.slice(outer.host.length));
+        if (consistent) {
+          out.push({ severity: 'warning', path: at, message: `path map ${m.client} → ${m.host} is implied by pathMaps[${i}] (${p.client} → ${p.host})`, hint: 'remove the redundant map' });
+        } else {
+          out.push({
+            severity: 'error',
+            path: at,
+            message: `path maps ${p.client} → ${p.host} and ${m.client} → ${m.host} nest on the ${side} side but disagree: a path under ${inner[side]} would map there and back to a different place`,
+            hint: 'map sibling directories instead of nested ones (e.g. /data/stash → /stash/media and /data/pool → /pool/media)',
+          });
+        }
       }
-      if (p.host === m.host) {
-        out.push({ severity: 'error', path: [...at, 'host'], message: `host prefix ${m.host} is mapped from two client prefixes (${p.client} and ${m.client}): mapping back to the client is ambiguous`, hint: 'keep one map per host directory' });
-        continue;
+      const spelled = fsNames.flatMap((n) => spellings(config, n));
+      if (!spelled.some((s) => isAtOrUnder(m.host, s.value))) {
+        out.push({ severity: 'warning', path: [...at, 'host'], message: `host path ${m.host} is not under any configured filesystem`, hint: 'torrents under this prefix will be blocked as unknown; add the filesystem or fix the map' });
       }
-      type Side = 'client' | 'host';
-      const pick: [PathMap, PathMap, Side] | null = isAtOrUnder(m.client, p.client)
-        ? [p, m, 'client']
-        : isAtOrUnder(p.client, m.client)
-          ? [m, p, 'client']
-          : isAtOrUnder(m.host, p.host)
-            ? [p, m, 'host']
-            : isAtOrUnder(p.host, m.host)
-              ? [m, p, 'host']
-              : null;
-      if (!pick) continue;
-      const [outer, inner, side] = pick;
-      const consistent =
-        side === 'client'
-          ? inner.host === joinRel(outer.host, inner.client.slice(outer.client.length))
-          : inner.client === joinRel(outer.client, inner.host.slice(outer.host.length));
-      if (consistent) {
-        out.push({ severity: 'warning', path: at, message: `path map ${m.client} → ${m.host} is implied by pathMaps[${i}] (${p.client} → ${p.host})`, hint: 'remove the redundant map' });
-      } else {
-        out.push({
-          severity: 'error',
-          path: at,
-          message: `path maps ${p.client} → ${p.host} and ${m.client} → ${m.host} nest on the ${side} side but disagree: a path under ${inner[side]} would map there and back to a different place`,
-          hint: 'map sibling directories instead of nested ones (e.g. /data/stash → /stash/media and /data/pool → /pool/media)',
-        });
-      }
-    }
-    const spelled = fsNames.flatMap((n) => spellings(config, n));
-    if (!spelled.some((s) => isAtOrUnder(m.host, s.value))) {
-      out.push({ severity: 'warning', path: [...at, 'host'], message: `host path ${m.host} is not under any configured filesystem`, hint: 'torrents under this prefix will be blocked as unknown; add the filesystem or fix the map' });
-    }
-  });
+    });
+  }
 
   // Names that must refer to filesystems (and rule names that must be unique).
   const target = (name: string, at: KeyPath, what: string): void => {

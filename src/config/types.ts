@@ -28,8 +28,12 @@ export interface PathMap {
 
 export type ClientType = 'qbittorrent' | 'transmission' | 'rtorrent' | 'deluge';
 
-/** One client instance's settings (today the single `client:`; a later `clients:` map holds one per name). */
+/** One client instance's settings: an entry of `clients:`, or the single `client:` (named `default`, src/domain/instance.ts). */
 export interface ClientConfig {
+  /** Instance name: the key in `clients:`, or `default` for `client:`. A torrent is identified by (name, info-hash). */
+  name: string;
+  /** Where the settings are in hashall.yaml (`['client']` or `['clients', name]`), for problems at file:line:col. */
+  at: (string | number)[];
   type: ClientType;
   /** Web UI base URL (qBittorrent), RPC URL (Transmission), `scgi://…` or `http(s)://…/RPC2` (rTorrent). */
   url: string;
@@ -112,7 +116,8 @@ export interface HashallConfig {
   seeding: Record<string, string[]>;
   /** Absolute library (external consumer) roots. */
   libraries: string[];
-  client: ClientConfig | null;
+  /** Client instances by name (empty: no client configured). `client:` becomes the one instance `default`. */
+  clients: Record<string, ClientConfig>;
   categories: Record<string, CategoryConfig>;
   placement: { default: string; rules: PlacementRule[] };
   dedupe: { filesystems: string[]; minSize: number };

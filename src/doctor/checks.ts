@@ -8,9 +8,10 @@ import path from 'node:path';
 import { openCatalog, schemaVersion, type CatalogDb } from '../catalog/db.js';
 import { openIntegrityProblems } from '../catalog/integrity.js';
 import { MIGRATIONS } from '../catalog/migrations/index.js';
-import { optionalClient } from '../clients/from-config.js';
+import { clientFromSettings } from '../clients/from-config.js';
+import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import { checkConfig } from '../config/load.js';
-import type { HashallConfig } from '../config/types.js';
+import type { ClientConfig, HashallConfig } from '../config/types.js';
 import { clientToHost } from '../domain/path-map.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { ClientError } from '../errors.js';
@@ -105,15 +106,22 @@ function hardlinkProbe(dir: string): string | null {
 }
 
 async function clientChecks(config: HashallConfig, out: DoctorCheck[]): Promise<void> {
-  const c = config.client;
-  if (!c) {
+  const all = Object.values(config.clients);
+  if (all.length === 0) {
     out.push({ id: 'client', title: 'torrent client', status: 'skipped', detail: 'hashall.yaml has no `client` section: plans cover dedupe only' });
     return;
   }
-  const client = optionalClient(config)!;
+  for (const c of all) await instanceChecks(c, out);
+}
+
+/** One instance: reachable, authenticated, its save paths mapped. Ids `client`, `client:path-maps` (the single `client:`), else `client.NAME…`. */
+async function instanceChecks(c: ClientConfig, out: DoctorCheck[]): Promise<void> {
+  const id = c.name === DEFAULT_INSTANCE && c.at[0] === 'client' ? 'client' : `client.${c.name}`;
+  const where = c.at.join('.');
+  const client = clientFromSettings(c);
   try {
     const v = await client.version();
-    out.push({ id: 'client', title: `${c.type} at ${c.url}`, status: 'ok', detail: `reachable and authenticated, ${v.app}${v.webApi ? ` (API ${v.webApi})` : ''}` });
+    out.push({ id, title: `${c.type} "${c.name}" at ${c.url}`, status: 'ok', detail: `reachable and authenticated, ${v.app}${v.webApi ? ` (API ${v.webApi})` : ''}` });
     const torrents = await client.listTorrents();
     const unmapped: string[] = [];
     const missing: string[] = [];
@@ -124,8 +132,8 @@ async function clientChecks(config: HashallConfig, out: DoctorCheck[]): Promise<
     }
     const bad = unmapped.length + missing.length;
     out.push({
-      id: 'client:path-maps',
-      title: 'path maps',
+      id: `${id}:path-maps`,
+      title: `path maps of "${c.name}"`,
       status: bad === 0 ? 'ok' : 'problem',
       detail:
         bad === 0
@@ -134,16 +142,16 @@ async function clientChecks(config: HashallConfig, out: DoctorCheck[]): Promise<
               ...(unmapped.length > 0 ? [`${unmapped.length} save path(s) no path map translates, e.g. ${unmapped.slice(0, 3).join('; ')}`] : []),
               ...(missing.length > 0 ? [`${missing.length} save path(s) map to a host directory that does not exist, e.g. ${missing.slice(0, 3).join('; ')}`] : []),
             ].join('; '),
-      ...(bad > 0 ? { fix: 'add or correct `client.pathMaps` (client path → host path, whole segments) so every save path lands on an existing host directory' } : {}),
+      ...(bad > 0 ? { fix: `add or correct \`${where}.pathMaps\` (client path → host path, whole segments) so every save path lands on an existing host directory` } : {}),
     });
   } catch (err) {
     const auth = err instanceof ClientError && err.kind === 'auth';
     out.push({
-      id: 'client',
-      title: `${c.type} at ${c.url}`,
+      id,
+      title: `${c.type} "${c.name}" at ${c.url}`,
       status: 'problem',
       detail: message(err),
-      fix: auth ? 'check the username and the password variable hashall.yaml names (the password itself is never printed)' : `start the client or correct \`client.url\`; hashall needs it for every plan that moves torrents`,
+      fix: auth ? 'check the username and the password variable hashall.yaml names (the password itself is never printed)' : `start the client or correct \`${where}.url\`; hashall needs it for every plan that moves torrents`,
     });
   } finally {
     await client.close();
@@ -178,11 +186,11 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
           : `${stale.length} root(s) not scanned within ${config.safety.maxScanAgeHours} h (plans block their payloads): ${stale.slice(0, 3).map((r) => r.path).join(', ')}`,
     ...(roots.length === 0 || stale.length > 0 ? { fix: '`hashall scan` (a plan with refresh scans too)' } : {}),
   });
-  if (config.client) {
-    const last = db.prepare(`SELECT max(finished_at) FROM sync_sessions`).pluck().get() as number | null;
+  for (const name of Object.keys(config.clients)) {
+    const last = db.prepare(`SELECT synced_at FROM client_status WHERE client = ?`).pluck().get(name) as number | null | undefined ?? null;
     out.push({
-      id: 'freshness:sync',
-      title: 'client sync freshness',
+      id: name === DEFAULT_INSTANCE ? 'freshness:sync' : `freshness:sync.${name}`,
+      title: `client sync freshness of "${name}"`,
       status: last !== null && now - last <= maxAge ? 'ok' : 'warn',
       detail: last === null ? 'never synced' : `last sync ${new Date(last).toISOString()}`,
       ...(last === null || now - last > maxAge ? { fix: '`hashall sync` (a plan with refresh syncs too)' } : {}),
@@ -326,7 +334,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checks.push({ id: `trash:${name}`, title: `trash on ${name}`, status: 'ok', detail: `${t.files} file(s), ${formatBytes(t.bytes)} staged for deletion after the observation window` });
   }
 
-  if (config.client) await clientChecks(config, checks);
+  if (Object.keys(config.clients).length > 0) await clientChecks(config, checks);
   catalog?.close();
   return finish();
 }

@@ -79,6 +79,8 @@ export interface SnapshotPayload {
 }
 
 export interface SnapshotTorrent {
+  /** Client instance name: a torrent is identified by (client, hash); the same hash may be seeded by two instances. */
+  client: string;
   hash: string;
   name: string;
   category: string;
@@ -113,6 +115,16 @@ export interface SnapshotTorrent {
   syncedAt: number;
 }
 
+/** One client instance's last sync outcome (catalog table client_status). */
+export interface SnapshotClientState {
+  /** Epoch ms of its last successful sync; null = never synced. */
+  syncedAt: number | null;
+  /** Epoch ms of its last failed sync attempt when newer than its last success, else null. */
+  failedAt: number | null;
+  /** Why that attempt failed (redacted client error text). */
+  failure: string | null;
+}
+
 /** A relocation recorded by apply: torrents were repointed from source to target at `repointedAt`. */
 export interface SnapshotRelocation {
   id: number;
@@ -122,6 +134,8 @@ export interface SnapshotRelocation {
   targetFsId: number;
   targetRoot: string;
   torrentHashes: string[];
+  /** Instance of each torrent of torrentHashes (same order); absent: every one is of the single instance `default`. */
+  torrentClients?: string[];
   repointedAt: number; // epoch ms
   retiredAt: number | null;
 }
@@ -165,8 +179,14 @@ export interface CatalogSnapshot {
   copiesBySha256: Record<string, CatalogFile[]>;
   relocations: SnapshotRelocation[];
   dupes: DupeGroup[];
-  /** Epoch ms of the last successful client sync; null = never synced. */
+  /** Epoch ms of the oldest last successful sync of the configured instances; null = some instance never synced. */
   lastSyncAt: number | null;
+  /**
+   * Each configured instance's sync state by name. An instance whose last sync attempt failed after its last success
+   * (failedAt set) is unreachable: what it seeds now is unknown, and the planner blocks every group that touches it.
+   * Absent in snapshots built without it: no instance is known to be down.
+   */
+  clients?: Record<string, SnapshotClientState>;
   /**
    * What already lies at the places the planner may move payloads to (hitchhiker protection). Keyed by every
    * canonical path that the reader's `SnapshotPlanner.targets` (the planner's `targetCandidates`,

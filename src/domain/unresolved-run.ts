@@ -11,5 +11,5 @@ export interface UnresolvedRun {
   /** Canonical host paths its open groups touch (sources, targets, views): groups touching them are blocked. */
   paths: string[];
   /** Torrents a repoint of those groups paused while they were running and that hashall has not resumed since. */
-  pausedTorrents: { hash: string; name: string }[];
+  pausedTorrents: { client?: string; hash: string; name: string }[];
 }

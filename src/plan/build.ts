@@ -2,6 +2,7 @@
 //
 // Group order: torrent groups (by title bytes, then key), then dedupe groups, then retire groups, then orphan groups; ids g1…gN
 // follow that order, so the same inputs always give the same plan, byte for byte.
+import { torrentKey } from '../domain/instance.js';
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot } from '../domain/snapshot.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanGroup } from './types.js';
@@ -36,13 +37,13 @@ export function groupMembers(members: Member[]): Member[][] {
   const byKey = new Map<string, Member[]>();
   for (const m of members) {
     const h = m.payload?.payloadHash ?? null;
-    const key = h !== null ? `p:${h}` : `t:${m.torrent.hash}`;
+    const key = h !== null ? `p:${h}` : `t:${torrentKey(m.torrent)}`;
     const list = byKey.get(key);
     if (list) list.push(m);
     else byKey.set(key, [m]);
   }
   const groups = [...byKey.values()];
-  for (const g of groups) g.sort((a, b) => compareBytes(a.torrent.hostContentPath ?? '', b.torrent.hostContentPath ?? '') || compareBytes(a.torrent.hash, b.torrent.hash));
+  for (const g of groups) g.sort((a, b) => compareBytes(a.torrent.hostContentPath ?? '', b.torrent.hostContentPath ?? '') || compareBytes(a.torrent.hash, b.torrent.hash) || compareBytes(a.torrent.client, b.torrent.client));
   return groups;
 }
 
@@ -50,7 +51,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const { config, snapshot, now, createdAt } = input;
   const world = buildWorld(config, snapshot, now);
   const policy = placementPolicy(config);
-  const members = [...snapshot.torrents].sort((a, b) => compareBytes(a.hash, b.hash)).map((t) => buildMember(world, t));
+  const members = [...snapshot.torrents].sort((a, b) => compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client)).map((t) => buildMember(world, t));
   const sets = groupMembers(members);
   // Decide in a fixed order so reservations (free space, claimed roots) are deterministic.
   const ordered = sets

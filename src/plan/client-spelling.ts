@@ -1,5 +1,5 @@
-// Host path → the torrent client's spelling for repoint steps, on top of the shared path maps (pure).
-import type { PathMap } from '../config/types.js';
+// Host path ↔ a torrent client instance's spelling: each instance's own path maps, for repoint steps (pure).
+import type { HashallConfig, PathMap } from '../config/types.js';
 import { hostToClient as mapHostToClient } from '../domain/path-map.js';
 
 /**
@@ -10,4 +10,9 @@ import { hostToClient as mapHostToClient } from '../domain/path-map.js';
 export function hostToClient(maps: readonly PathMap[], hostPath: string): string | null {
   if (maps.length === 0) return hostPath;
   return mapHostToClient(maps, hostPath);
+}
+
+/** The path maps of instance `client` (none when it is not configured: its torrents are not planned). */
+export function mapsOf(config: Pick<HashallConfig, 'clients'>, client: string): readonly PathMap[] {
+  return config.clients[client]?.pathMaps ?? [];
 }

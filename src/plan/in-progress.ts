@@ -13,6 +13,7 @@ import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder } from '../domain/path-string.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { mapsOf } from './client-spelling.js';
 
 /** Returns why a client may still write `path` (canonical host path of a catalog file), or null when none does. */
 export type WriteGuard = (path: string) => string | null;
@@ -30,28 +31,32 @@ function describe(t: SnapshotTorrent): string {
 }
 
 export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapshot): WriteGuard {
-  const maps = config.client?.pathMaps ?? [];
-  const hostOf = (clientPath: string): string | null => (maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath));
+  const hostOf = (t: SnapshotTorrent, clientPath: string): string | null => {
+    const maps = mapsOf(config, t.client);
+    return maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath);
+  };
   // Unfinished torrents by every host place they may write (content path, download folder); all torrents' content paths.
   const unfinished = new Map<string, SnapshotTorrent>();
   const placed = new Set<string>();
   let unplaced: SnapshotTorrent | null = null;
   for (const t of snapshot.torrents) {
-    const content = t.hostContentPath ?? (t.clientContentPath === '' ? null : hostOf(t.clientContentPath));
+    const content = t.hostContentPath ?? (t.clientContentPath === '' ? null : hostOf(t, t.clientContentPath));
     if (content !== null) placed.add(content);
     if (isSettled(t)) continue;
     if (content === null) unplaced ??= t;
     else if (!unfinished.has(content)) unfinished.set(content, t);
-    const dl = t.clientDownloadPath === '' ? null : hostOf(t.clientDownloadPath);
+    const dl = t.clientDownloadPath === '' ? null : hostOf(t, t.clientDownloadPath);
     if (dl !== null && !unfinished.has(dl)) unfinished.set(dl, t);
   }
   const roots = snapshot.roots;
+  // The oldest last sync of the instances: a torrent added to any of them since may be writing what the scan saw.
   const synced = snapshot.lastSyncAt;
+  const anyClient = Object.keys(config.clients).length > 0;
   return (path) => {
     const name = baseName(path);
     const suffix = IN_PROGRESS_SUFFIXES.find((s) => name.endsWith(s));
     if (suffix !== undefined) return `${path} has a download-in-progress name (${suffix}); a client may still write it`;
-    if (config.client !== null && synced === null) {
+    if (anyClient && synced === null) {
       return `the torrent client has never been synced, so nothing proves no torrent is writing ${path} (refresh, or run \`hashall sync\`)`;
     }
     let known = false;
@@ -64,7 +69,7 @@ export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapsho
     if (unplaced !== null) {
       return `${describe(unplaced)} and its path ${unplaced.clientContentPath || '(empty)'} has no host spelling, so it may be writing ${path}`;
     }
-    if (!known && config.client !== null && synced !== null) {
+    if (!known && anyClient && synced !== null) {
       let root: (typeof roots)[number] | undefined;
       for (const r of roots) if (isAtOrUnder(path, r.path) && (!root || r.path.length > root.path.length)) root = r;
       if (root?.lastScanAt != null && synced < root.lastScanAt) {

@@ -20,9 +20,10 @@
 // Blockers are the reasons no orphan is proven at all (they stop retirement; the report shows them): client never
 // synced, or not since the last scan, or too long ago; a seeding or library root not scanned (or too long ago); a
 // torrent without a host path, without a file list, or in error / missing files / an unknown state; no client.
+import { mapsOf } from './client-spelling.js';
 import type { HashallConfig } from '../config/types.js';
 import { DEFAULT_ORPHANS } from '../config/types.js';
-import type { SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { contentRelOf } from '../domain/listing.js';
 import { baseName, dirName, isAtOrUnder, joinPath } from '../domain/path-string.js';
@@ -61,10 +62,13 @@ export interface OrphanInput {
   /** Every active torrent of the catalog. */
   torrents: readonly SnapshotTorrent[];
   /** How many files the sync recorded in a torrent's client file list (0 = the client reported none); asked only when its listing digest is null. */
-  fileCount: (hash: string) => number;
+  fileCount: (t: { client: string; hash: string }) => number;
   /** A torrent's client file list as synced (names relative to its save path); read only for torrents without a root folder. */
-  torrentFiles: (hash: string) => readonly { name: string; size: number }[];
+  torrentFiles: (t: { client: string; hash: string }) => readonly { name: string; size: number }[];
+  /** The oldest last successful sync of the configured instances; null = one never synced. */
   lastSyncAt: number | null;
+  /** Each configured instance's sync state: one that did not answer its last sync makes every verdict unknown. */
+  clients?: Record<string, SnapshotClientState>;
   /** Config name of each catalog filesystem id (null = not configured). */
   fsName: (fsId: number) => string | null;
 }
@@ -162,9 +166,12 @@ function globalBlockers(input: OrphanInput): string[] {
     if (r.lastScanAt === null) out.push(`${what} ${r.path} has never been scanned (run \`hashall scan\`)`);
     else if (now - r.lastScanAt > maxMs) out.push(`${what} ${r.path} was last scanned ${formatDuration(now - r.lastScanAt)} ago, longer than safety.maxScanAgeHours`);
   }
-  if (config.client === null) {
+  if (Object.keys(config.clients).length === 0) {
     out.push('no torrent client is configured in hashall.yaml, so nothing proves that no torrent uses the data under the seeding roots');
     return out;
+  }
+  for (const [name, c] of Object.entries(input.clients ?? {})) {
+    if (c.failedAt !== null) out.push(`torrent client "${name}" did not answer its last sync, so what its torrents use now is unknown (refresh when it is back)`);
   }
   if (lastSyncAt === null) out.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
   else {
@@ -182,8 +189,10 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   const youngAfter = String(BigInt(Math.max(0, now - policy.minAgeMs)) * 1_000_000n);
   const young = (mtimeNs: string): boolean => mtimeNs.length > youngAfter.length || (mtimeNs.length === youngAfter.length && mtimeNs > youngAfter);
   const excludes = policy.exclude.map(globToRegExp);
-  const maps = config.client?.pathMaps ?? [];
-  const hostOf = (clientPath: string): string | null => (clientPath === '' ? null : maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath));
+  const hostOf = (t: SnapshotTorrent, clientPath: string): string | null => {
+    const maps = mapsOf(config, t.client);
+    return clientPath === '' ? null : maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath);
+  };
   const blockers = globalBlockers(input);
   const seedingRoots = input.roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
   const unscannedLibrary = input.roots.some((r) => r.kind === 'library' && r.lastScanAt === null);
@@ -198,9 +207,9 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     if (!had || rank[c.cls] > rank[had.cls]) m.set(p, c);
   };
   let everywhere: string | null = null;
-  for (const t of [...input.torrents].sort((a, b) => compareBytes(a.hash, b.hash))) {
+  for (const t of [...input.torrents].sort((a, b) => compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client))) {
     const who = describeTorrent(t);
-    const place = t.hostContentPath ?? hostOf(t.clientContentPath);
+    const place = t.hostContentPath ?? hostOf(t, t.clientContentPath);
     if (UNSAFE_PHASES.has(t.phase)) blockers.push(`${who} is ${t.phase} (${t.rawState}): what it uses cannot be proven`);
     if (place === null) {
       const why = `${who} has no host spelling (${t.unmappedReason ?? (t.clientContentPath || 'no content path')}), so it may be using any file`;
@@ -212,16 +221,16 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     const cls: Claim['cls'] = settled ? 'payload' : 'in-progress';
     const why = settled ? `used by ${who}` : `${who} is ${t.phase} (${t.rawState}); the client may still write it`;
     // A listing digest exists only for a non-empty list that maps onto a root (src/domain/listing.ts).
-    if (t.listingDigest === null && input.fileCount(t.hash) === 0) {
+    if (t.listingDigest === null && input.fileCount(t) === 0) {
       blockers.push(`${who} has no file list in the catalog (no metadata yet, or the client reported none)`);
       put(subtree, place, { cls: 'unknown', why: `${who} holds this folder but its file list is unknown` });
     } else if (contentRelOf(t) === '') {
       // No root folder: the save directory holds its files beside other content; only its own files are its.
-      for (const f of input.torrentFiles(t.hash)) put(exact, joinPath(place, f.name), { cls, why });
+      for (const f of input.torrentFiles(t)) put(exact, joinPath(place, f.name), { cls, why });
     } else {
       put(subtree, place, { cls, why });
     }
-    const dl = hostOf(t.clientDownloadPath);
+    const dl = hostOf(t, t.clientDownloadPath);
     if (dl !== null) put(subtree, dl, { cls: 'in-progress', why: `in the download (temp) folder of ${who}` });
   }
 

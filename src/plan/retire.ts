@@ -10,6 +10,7 @@ import { baseName, isAtOrUnder, joinPath } from '../domain/path-string.js';
 import { contentRelOf } from '../domain/listing.js';
 import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { planTorrentOf } from './torrent-groups.js';
+import { torrentKey, torrentLabel } from '../domain/instance.js';
 import { scanProblem, rootCovering, type World } from './world.js';
 
 const HEALTHY = new Set(['seeding', 'paused-complete']);
@@ -17,7 +18,7 @@ const HEALTHY = new Set(['seeding', 'paused-complete']);
 export function planRetireGroups(world: World): Omit<PlanGroup, 'id'>[] {
   const { config, snapshot } = world;
   if (config.safety.retire.mode === 'never') return [];
-  const torrents = new Map(snapshot.torrents.map((t) => [t.hash, t]));
+  const torrents = new Map(snapshot.torrents.map((t) => [torrentKey(t), t]));
   const out: Omit<PlanGroup, 'id'>[] = [];
   const relocations = snapshot.relocations.filter((r) => r.retiredAt === null).sort((a, b) => a.id - b.id);
   for (const rel of relocations) out.push(planOne(world, rel, torrents));
@@ -29,7 +30,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   const { config, snapshot, now } = world;
   const srcFs = world.fsById.get(rel.sourceFsId)?.name ?? `fs#${rel.sourceFsId}`;
   const dstFs = world.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
-  const members = rel.torrentHashes.map((h) => torrents.get(h));
+  const members = rel.torrentHashes.map((h, i) => torrents.get(torrentKey({ client: rel.torrentClients?.[i], hash: h })));
   const group: Omit<PlanGroup, 'id'> = {
     key: `retire:${rel.id}`,
     action: 'blocked',
@@ -53,11 +54,15 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
       `the torrent client was last synced ${formatDuration(now - snapshot.lastSyncAt)} ago, longer than safety.maxScanAgeHours (${config.safety.maxScanAgeHours}h): refresh, or run \`hashall sync\``,
     );
   }
+  // "No torrent uses the source" needs every instance: one that did not answer may seed from it.
+  for (const [name, c] of Object.entries(snapshot.clients ?? {})) {
+    if (c.failedAt !== null) problems.push(`torrent client "${name}" did not answer its last sync, so it may still seed from ${rel.sourceRoot}`);
+  }
   if (rel.torrentHashes.length === 0) problems.push(`relocation ${rel.id} lists no torrents, so nothing proves the copy on ${dstFs} is in use`);
   rel.torrentHashes.forEach((h, i) => {
     const t = members[i];
     if (!t) {
-      problems.push(`relocated torrent ${h.slice(0, 8)} is no longer in the client; cannot prove the target is in use`);
+      problems.push(`relocated torrent ${torrentLabel({ client: rel.torrentClients?.[i], hash: h })} is no longer in its client; cannot prove the target is in use`);
       return;
     }
     const p = t.hostContentPath === null ? undefined : snapshot.payloads[t.hostContentPath];
@@ -113,7 +118,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   const step: RetireStep = { kind: 'retire', fs: srcFs, root: rel.sourceRoot, payloadHash: rel.payloadHash, keptRoot: rel.targetRoot, keptFs: dstFs, relocationId: rel.id, bytes: 0 };
   const files = [...src.files!, ...(target?.files ?? [])].map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs, nlink: f.nlink }));
   files.sort((a, b) => compareBytes(a.path, b.path));
-  const ts = members.filter((t) => t !== undefined).map((t) => ({ hash: t.hash, phase: t.phase, clientSavePath: t.clientSavePath, clientContentPath: t.clientContentPath }));
+  const ts = members.filter((t) => t !== undefined).map((t) => ({ client: t.client, hash: t.hash, phase: t.phase, clientSavePath: t.clientSavePath, clientContentPath: t.clientContentPath }));
   return {
     ...group,
     action: 'retire',

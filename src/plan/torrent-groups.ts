@@ -14,7 +14,7 @@ import { formatBytes } from '../domain/format-bytes.js';
 import { baseName, dirName, joinPath, relativeTo } from '../domain/path-string.js';
 import { mapTorrentFiles } from './torrent-files.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
-import { hostToClient } from './client-spelling.js';
+import { hostToClient, mapsOf } from './client-spelling.js';
 import { foreignTorrentAt, scanProblem, type World } from './world.js';
 
 export interface Member {
@@ -44,7 +44,7 @@ const HEALTHY = new Set(['seeding', 'paused-complete']);
 export const EMPTY_FINGERPRINT: GroupFingerprint = { files: [], torrents: [] };
 
 export function planTorrentOf(t: SnapshotTorrent): PlanTorrent {
-  return { hash: t.hash, name: t.name, category: t.category, tracker: t.tracker };
+  return { client: t.client, hash: t.hash, name: t.name, category: t.category, tracker: t.tracker };
 }
 
 function sizeOf(files: readonly { size: number }[]): number {
@@ -57,6 +57,10 @@ function sizeOf(files: readonly { size: number }[]): number {
 export function buildMember(world: World, t: SnapshotTorrent): Member {
   const problems: string[] = [];
   const name = `"${t.name}"`;
+  const down = world.snapshot.clients?.[t.client];
+  if (down?.failedAt != null) {
+    problems.push(`torrent client "${t.client}" (which seeds ${name}) did not answer its last sync${down.failure ? ` (${down.failure})` : ''}: what it seeds now is unknown`);
+  }
   if (t.phase === 'unknown' || !HEALTHY.has(t.phase)) problems.push(`torrent ${name} is ${t.phase} (${t.rawState}); only complete, stable torrents are moved`);
   else if (t.progress < 1 || t.amountLeft > 0) problems.push(`torrent ${name} is not complete (${(t.progress * 100).toFixed(1)}%)`);
   let payload: SnapshotPayload | null = null;
@@ -174,7 +178,7 @@ function fileFingerprints(lists: readonly (readonly CatalogFile[])[]): FileFinge
 }
 
 function torrentFingerprints(members: Member[]): GroupFingerprint['torrents'] {
-  return members.map((m) => ({ hash: m.torrent.hash, phase: m.torrent.phase, clientSavePath: m.torrent.clientSavePath, clientContentPath: m.torrent.clientContentPath }));
+  return members.map((m) => ({ client: m.torrent.client, hash: m.torrent.hash, phase: m.torrent.phase, clientSavePath: m.torrent.clientSavePath, clientContentPath: m.torrent.clientContentPath }));
 }
 
 type ReadyMember = Member & { payload: SnapshotPayload; fsName: string; contentRel: string };
@@ -193,7 +197,7 @@ export type PlacementDecision =
  */
 export function decidePlacement(world: World, members: Member[], policy: Policy): PlacementDecision {
   const problems: string[] = [];
-  if (world.snapshot.lastSyncAt === null) problems.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
+  problems.push(...unsyncedInstances(world));
   for (const m of members) problems.push(...m.problems);
   problems.push(...world.libraryProblems.map((p) => `${p}; external consumers cannot be ruled out`));
   const hash = members[0]!.payload?.payloadHash ?? null;
@@ -219,13 +223,22 @@ export function decidePlacement(world: World, members: Member[], policy: Policy)
   return { outcome: 'act', placement: to, ready, off };
 }
 
+/** Why no torrent group can be trusted: a configured instance never synced (it may seed any payload). */
+function unsyncedInstances(world: World): string[] {
+  const states = world.snapshot.clients;
+  if (states === undefined) return world.snapshot.lastSyncAt === null ? ['the torrent client has never been synced (refresh, or run `hashall sync`)'] : [];
+  return Object.entries(states)
+    .filter(([, c]) => c.syncedAt === null)
+    .map(([name]) => `torrent client "${name}" has never been synced, so nothing is known of what it seeds (refresh, or run \`hashall sync\`)`);
+}
+
 /** Plan one sibling group. `members` are sorted (content path bytes, then hash); ids are assigned later. */
 export function planTorrentGroup(world: World, members: Member[], policy: Policy, state: PlanState): Omit<PlanGroup, 'id'> {
   const { config } = world;
   const primary = members[0]!;
   const hash = primary.payload?.payloadHash ?? null;
   const group: Omit<PlanGroup, 'id'> = {
-    key: hash !== null && members.every((m) => m.payload?.payloadHash === hash) ? `payload:${hash}` : `torrent:${primary.torrent.hash}`,
+    key: hash !== null && members.every((m) => m.payload?.payloadHash === hash) ? `payload:${hash}` : `torrent:${primary.torrent.client}/${primary.torrent.hash}`,
     action: 'blocked',
     title: primary.torrent.name,
     payloadHash: hash,
@@ -371,18 +384,18 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
     if (kind === 'dir') view.expected = contentList.map((f) => f.relpath);
     steps.push(view);
   }
-  const maps = config.client?.pathMaps ?? [];
   for (const m of off) {
     // The payload root is one level below the save path (the torrent's root folder, or its only file); the client
     // reports content_path below the save path the same way after the move (a one-file torrent: the file, even
     // inside its folder).
     const root = rootOf.get(m)!;
     const saveHost = dirName(root);
-    const toSave = hostToClient(maps, saveHost);
-    if (toSave === null) return blocked([`the torrent client cannot see ${saveHost}: no path map in hashall.yaml covers it`]);
+    const toSave = hostToClient(mapsOf(config, m.torrent.client), saveHost);
+    if (toSave === null) return blocked([`torrent client "${m.torrent.client}" cannot see ${saveHost}: no path map of that instance in hashall.yaml covers it`]);
     const expected = joinPath(toSave, m.contentRel);
     const step: RepointStep = {
       kind: 'repoint',
+      client: m.torrent.client,
       torrentHash: m.torrent.hash,
       torrentName: m.torrent.name,
       fromSavePath: m.torrent.clientSavePath,

@@ -22,6 +22,8 @@ export interface Place {
 }
 
 export interface PlanTorrent {
+  /** Client instance (absent in plans written before `clients:`: `default`, see domain/instance.ts). */
+  client?: string;
   hash: string;
   name: string;
   category: string;
@@ -43,6 +45,8 @@ export interface FileFingerprint {
 }
 
 export interface TorrentFingerprint {
+  /** Client instance (absent in plans written before `clients:`: `default`). */
+  client?: string;
   hash: string;
   phase: string;
   clientSavePath: string;
@@ -90,6 +94,8 @@ export interface LinkViewStep {
 /** Repoint one torrent at its view: pause → setLocation → recheck → confirm → resume if it was running. */
 export interface RepointStep {
   kind: 'repoint';
+  /** Client instance holding the torrent (absent in plans written before `clients:`: `default`). */
+  client?: string;
   torrentHash: string;
   torrentName: string;
   /** Client-side spellings (already translated through path maps). */

@@ -2,6 +2,7 @@
 //
 // Must never: plan a change over a half-finished or needs-attention run's paths — after a failure the next plan would
 // otherwise reuse its leftovers toward the same target, and a cron job would repeat the failure every night.
+import { torrentKey } from '../domain/instance.js';
 import type { SnapshotTorrent } from '../domain/snapshot.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { isAtOrUnder } from '../domain/path-string.js';
@@ -41,7 +42,7 @@ function blockedBy(g: Omit<PlanGroup, 'id'>, runs: readonly UnresolvedRun[]): st
   const paths = groupPaths(g);
   for (const r of runs) {
     const what = r.status === 'needs-attention' ? 'needs attention' : 'is unfinished';
-    const torrent = g.torrents.find((t) => r.pausedTorrents.some((p) => p.hash === t.hash));
+    const torrent = g.torrents.find((t) => r.pausedTorrents.some((p) => torrentKey(p) === torrentKey(t)));
     if (torrent) return `apply run ${r.runId} ${what} and left torrent "${torrent.name}" paused: resolve it first — ${resolveHint(r)}`;
     for (const p of paths) {
       const hit = r.paths.find((q) => overlap(p, q));
@@ -66,11 +67,11 @@ export function blockUnresolved<G extends Omit<PlanGroup, 'id'>>(groups: G[], ru
 
 /** The runs as the plan shows them: paused torrents only while the client still reports them paused (or lost). */
 export function runsForPlan(runs: readonly UnresolvedRun[], torrents: readonly SnapshotTorrent[]): UnresolvedRun[] {
-  const byHash = new Map(torrents.map((t) => [t.hash, t]));
+  const byKey = new Map(torrents.map((t) => [torrentKey(t), t]));
   return runs.map((r) => ({
     ...r,
     pausedTorrents: r.pausedTorrents.filter((p) => {
-      const t = byHash.get(p.hash);
+      const t = byKey.get(torrentKey(p));
       return t === undefined || t.phase === 'paused-complete' || t.phase === 'paused-incomplete';
     }),
   }));

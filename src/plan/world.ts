@@ -5,6 +5,7 @@ import { formatDuration } from '../domain/format-bytes.js';
 import { dirName, isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { clientWriteGuard, type WriteGuard } from './in-progress.js';
+import { mapsOf } from './client-spelling.js';
 
 export interface World {
   config: HashallConfig;
@@ -36,9 +37,10 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
   for (const r of snapshot.roots) rootsByPath.set(r.path, r);
   // A torrent sync could not place (its data is missing, say) still owns the directory its client path names:
   // use the path-mapped spelling of its content path, so no other payload is routed there.
-  const maps = config.client?.pathMaps ?? [];
-  const spelled = (t: CatalogSnapshot['torrents'][number]): string | null =>
-    t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
+  const spelled = (t: CatalogSnapshot['torrents'][number]): string | null => {
+    const maps = mapsOf(config, t.client);
+    return t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
+  };
   const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
   const copies = new Map(Object.entries(snapshot.copiesBySha256));
   const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot) };

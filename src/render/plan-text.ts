@@ -2,6 +2,7 @@
 // Every name and path goes through printable(): a crafted file name cannot forge a line of the review.
 import { ACTIONABLE, type Plan, type PlanGroup, type PlanTorrent, type GroupAction } from '../plan/types.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
+import { torrentLabel } from '../domain/instance.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { trackerFolder } from '../plan/target-path.js';
 import { formatMeta } from '../plan/dedupe.js';
@@ -43,7 +44,7 @@ function symbol(action: GroupAction, st: Style): string {
 }
 
 function torrentLine(t: PlanTorrent): string {
-  const parts = [t.name, t.hash.slice(0, 8), t.category === '' ? '(no category)' : t.category];
+  const parts = [t.name, torrentLabel(t), t.category === '' ? '(no category)' : t.category];
   parts.push(trackerFolder(t.tracker) ?? '(no tracker)');
   return parts.map(p).join('  ');
 }
@@ -127,7 +128,7 @@ export function unresolvedRunLines(r: UnresolvedRun, opts: RenderOptions): strin
   const st = makeStyle(opts.color);
   const what = r.status === 'needs-attention' ? 'needs attention' : r.status === 'running' ? 'is unfinished (still running, or killed)' : 'is unfinished (its recovery was cut short)';
   const lines = [`  ${st.red('!')} run ${p(r.runId)} ${what}  (${new Date(r.startedAt).toISOString()}, ${p(r.command)})`];
-  for (const t of r.pausedTorrents) lines.push(`      torrent ${p(t.name)} (${p(t.hash.slice(0, 8))}) was paused by hashall and is still paused`);
+  for (const t of r.pausedTorrents) lines.push(`      torrent ${p(t.name)} (${p(torrentLabel(t))}) was paused by hashall and is still paused`);
   for (const a of r.attention) lines.push(`      ${p(a)}`);
   lines.push(`      resolve: ${p(resolveHint(r))}`, '');
   return lines;

@@ -1,4 +1,5 @@
 // Human text of the `hashall whereis` report: copies, hardlinks, the torrents using each copy (pure).
+import { torrentLabel } from '../domain/instance.js';
 import type { WhereisResult } from '../catalog/whereis-report.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { printable as p } from './escape.js';
@@ -10,11 +11,11 @@ export function renderWhereis(r: WhereisResult): string {
     for (const c of f.copies) {
       lines.push(`  ${c.fs ?? `fs#${c.fsId}`} inode ${c.ino} (${c.nlink} link(s))`);
       for (const path of c.paths) lines.push(`    ${p(path)}${c.external.includes(path) ? '   [external]' : ''}`);
-      for (const t of c.torrents) lines.push(`    used by ${p(t.name)} [${t.hash.slice(0, 8)}]`);
+      for (const t of c.torrents) lines.push(`    used by ${p(t.name)} [${p(torrentLabel(t))}]`);
     }
   }
   if (r.torrents.length === 0) lines.push('torrents using this content: none');
   else lines.push('torrents using this content:');
-  for (const t of r.torrents) lines.push(`  ${p(t.name)} [${t.hash.slice(0, 8)}] ${t.hostContentPath === null ? '(no host path)' : p(t.hostContentPath)}`);
+  for (const t of r.torrents) lines.push(`  ${p(t.name)} [${p(torrentLabel(t))}] ${t.hostContentPath === null ? '(no host path)' : p(t.hostContentPath)}`);
   return lines.join('\n') + '\n';
 }

@@ -2,11 +2,13 @@
 // HASHALL_TEST_CRASH_AT, or kill -9 it right after its Nth disk mutation via HASHALL_TEST_CRASH_FS_AT), with apply's own
 // signal handling; the human summary goes to stderr, a JSON line to stdout.
 // Usage: node --import ./test/support/ts-register.mjs test/support/apply-child.ts CONFIG.json PLAN.json [CLIENT_URL [CLIENT_TYPE]]
+// (without CLIENT_URL: the clients of CONFIG.json's `clients`, without passwords)
 import { readFileSync } from 'node:fs';
 import { crashHookFromEnv } from '../../src/apply/crash-hook.js';
 import { realFsPort, type FsPort } from '../../src/apply/fs-port.js';
 import { runApply } from '../../src/apply/run-apply.js';
 import { clientFromSettings } from '../../src/clients/from-config.js';
+import { clientSet, closeAll, singleClient } from '../../src/clients/client-set.js';
 import { applySummary } from '../../src/cli/apply-support.js';
 import { stopOnSignals } from '../../src/cli/stop-signals.js';
 import { makeSecret } from '../../src/config/normalize.js';
@@ -18,9 +20,10 @@ const config = JSON.parse(readFileSync(configFile!, 'utf8')) as HashallConfig;
 const plan = JSON.parse(readFileSync(planFile!, 'utf8')) as Plan;
 // A client that needs a password (deluge-web) gets it from HASHALL_TEST_CLIENT_PASSWORD, as hashall.yaml would from ${VAR}.
 const password = process.env.HASHALL_TEST_CLIENT_PASSWORD ? makeSecret('${HASHALL_TEST_CLIENT_PASSWORD}', process.env) : null;
-const client = clientUrl
-  ? clientFromSettings({ type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password, pathMaps: [], timeoutMs: 10_000 })
-  : null;
+// A client URL on the command line: that client as the single instance `default`; else every instance of the config.
+const clients = clientUrl
+  ? singleClient(clientFromSettings({ name: 'default', at: ['client'], type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password, pathMaps: [], timeoutMs: 10_000 }))
+  : clientSet(Object.values(config.clients).map((c) => [c.name, clientFromSettings({ ...c, password: null })] as const));
 /** The real FsPort, killing this process with SIGKILL right after its `at`-th mutation (copy, link, unlink, rename, mkdir, fsync). */
 function killingFs(at: number): FsPort {
   const fs = realFsPort();
@@ -46,7 +49,7 @@ const stop = stopOnSignals((l) => process.stderr.write(`hashall: ${l}\n`));
 const out = await runApply({
   fs: fsAt > 0 ? killingFs(fsAt) : undefined,
   config,
-  client,
+  clients,
   plan,
   planFile: planFile!,
   planHash: null,
@@ -60,4 +63,4 @@ const out = await runApply({
 process.stderr.write(applySummary(out.result, stop.received()));
 process.exitCode = stop.exitCode() ?? 0;
 process.stdout.write(JSON.stringify({ status: out.result.status, runId: out.result.runId, recovered: out.recovered }) + '\n');
-await client?.close();
+await closeAll(clients);

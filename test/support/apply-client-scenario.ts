@@ -1,4 +1,6 @@
 // Test support: apply against a real daemon of any client type — a move with a cross-seed sibling, a reuse, a failed recheck rolled back, kill -9 at every boundary.
+import { singleClient } from '../../src/clients/client-set.js';
+import { testInstance } from './instance.js';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -47,7 +49,7 @@ export function applyScenario(name: string, daemon: () => ScenarioDaemon): void 
     let w: ApplyWorld;
     const world = (d: ScenarioDaemon): ApplyWorld => {
       const x = makeApplyWorld();
-      x.config.client = { type: d.type, url: d.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+      x.config.clients = { default: testInstance(d.type, d.url, { timeoutMs: 10_000 }) };
       return x;
     };
 
@@ -72,13 +74,13 @@ export function applyScenario(name: string, daemon: () => ScenarioDaemon): void 
         const dst = path.join(toSave, 'Movie.M');
         const bytes = fileList(m.root).reduce((n, f) => n + f.size, 0);
         const group = async () => withTorrents(moveGroup('g1', w, m.root, dst, [repoint(m.t1, 'Movie.M', m.saveDir, toSave, bytes), repoint(m.t2, 'Movie.M', m.saveDir, toSave, bytes)]), d.client, [m.t1.infoHash, m.t2.infoHash]);
-        const res = await applyPlan(testDeps(w, { client: d.client, ...timeouts }), makePlan(w, [await group()]));
+        const res = await applyPlan(testDeps(w, { clients: singleClient(d.client), ...timeouts }), makePlan(w, [await group()]));
         expect(res.status, JSON.stringify(res)).toBe('succeeded');
         expect(hashTreeSync(dst)).toEqual(before);
         expect(hashTreeSync(m.root)).toEqual(before);
         expect(await d.client.getTorrent(m.t1.infoHash)).toMatchObject({ savePath: toSave, contentPath: dst, progress: 1, running: true, phase: 'seeding' });
         expect(await d.client.getTorrent(m.t2.infoHash)).toMatchObject({ savePath: toSave, contentPath: dst, progress: 1, running: false, phase: 'paused-complete' });
-        const again = await applyPlan(testDeps(w, { client: d.client, ...timeouts }), makePlan(w, [await group()]));
+        const again = await applyPlan(testDeps(w, { clients: singleClient(d.client), ...timeouts }), makePlan(w, [await group()]));
         expect(again.status).toBe('succeeded');
         expect(getRun(w.catalog.db, again.runId)!.groupRecords[0]!.steps.map((s) => s.status)).toEqual(['noop', 'noop', 'noop']);
       } finally {
@@ -101,7 +103,7 @@ export function applyScenario(name: string, daemon: () => ScenarioDaemon): void 
         const base = moveGroup('g1', w, m.root, view);
         const steps: PlanStep[] = [{ kind: 'link-view', fs: 'pool', torrentHash: m.t1.infoHash, root: view, links }, repoint(m.t1, 'Movie.R', m.saveDir, toSave, bytes), repoint(m.t2, 'Movie.R', m.saveDir, toSave, bytes)];
         const group = await withTorrents({ ...base, action: 'reuse', bytesToCopy: 0, steps }, d.client, [m.t1.infoHash, m.t2.infoHash]);
-        const res = await applyPlan(testDeps(w, { client: d.client, ...timeouts }), makePlan(w, [group]));
+        const res = await applyPlan(testDeps(w, { clients: singleClient(d.client), ...timeouts }), makePlan(w, [group]));
         expect(res.status, JSON.stringify(res)).toBe('succeeded');
         expect(res.bytesCopied).toBe(0);
         expect(lstatSync(path.join(view, 'movie.mkv')).ino).toBe(lstatSync(path.join(donorRoot, 'movie.mkv')).ino);
@@ -127,7 +129,7 @@ export function applyScenario(name: string, daemon: () => ScenarioDaemon): void 
         const base = moveGroup('g1', w, m.root, view);
         const steps: PlanStep[] = [{ kind: 'link-view', fs: 'pool', torrentHash: m.t1.infoHash, root: view, links }, repoint(m.t1, 'Movie.S', m.saveDir, toSave, 300_017)];
         const group = await withTorrents({ ...base, action: 'reuse', steps }, d.client, [m.t1.infoHash]);
-        const res = await applyPlan(testDeps(w, { client: d.client, ...timeouts }), makePlan(w, [group]));
+        const res = await applyPlan(testDeps(w, { clients: singleClient(d.client), ...timeouts }), makePlan(w, [group]));
         expect(res.status).toBe('rolled-back');
         expect(res.groups[0]!.error).toMatch(/recheck|incomplete/);
         expect(res.guardProblems).toEqual([]);
@@ -170,7 +172,7 @@ export function applyScenario(name: string, daemon: () => ScenarioDaemon): void 
             encoding: 'utf8',
             timeout: 90_000,
           });
-          const common = { config: w.config, client: d.client, now: () => Date.now(), emit: () => undefined, catalog: w.catalog, clientTimeoutMs: () => 30_000 };
+          const common = { config: w.config, clients: singleClient(d.client), now: () => Date.now(), emit: () => undefined, catalog: w.catalog, clientTimeoutMs: () => 30_000 };
           if (child.signal !== 'SIGKILL') {
             expect(child.status, child.stderr).toBe(0);
             expect(JSON.parse(child.stdout).status).toBe('succeeded');

@@ -1,4 +1,5 @@
 // Test support: ApplyDeps for in-process applyPlan calls with a recorded event list.
+import { singleClient } from '../../src/clients/client-set.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { TorrentClient } from '../../src/clients/types.js';
@@ -7,18 +8,21 @@ import type { ApplyDeps } from '../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../src/apply/fs-port.js';
 import type { ApplyWorld } from './apply-world.js';
 
+/** `client`: one client as the single instance `default` (or pass `clients`). */
 export function testDeps(w: ApplyWorld, over: Partial<ApplyDeps> & { fs?: FsPort; client?: TorrentClient | null } = {}): ApplyDeps & { events: ApplyEvent[] } {
   const events: ApplyEvent[] = [];
+  const { client, ...rest } = over;
   return {
     catalog: w.catalog,
     config: w.config,
-    client: null,
+    clients: over.clients ?? singleClient(client ?? null),
     fs: realFsPort(),
     now: () => Date.now(),
     runId: `t-${randomBytes(4).toString('hex')}`,
     emit: (e) => events.push(e),
     identity: { user: 'test', host: os.hostname(), pid: process.pid, pidStart: null, command: 'test', planFile: null, planHash: null },
     events,
-    ...over,
+    ...rest,
+    ...(over.clients ? {} : { clients: singleClient(client ?? null) }),
   };
 }

@@ -42,7 +42,7 @@ export function makeApplyWorld(opts: { poolBytes?: number; stashBytes?: number }
     },
     seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] },
     libraries: [path.join(stash, 'library')],
-    client: null,
+    clients: {},
     categories: {},
     placement: { default: 'keep', rules: [] },
     dedupe: { filesystems: ['stash', 'pool'], minSize: 0 },

@@ -10,6 +10,7 @@ import { strangersUnder } from '../paths.js';
 import { rootRelOf } from '../../domain/listing.js';
 import { baseName, segments, trimSlash } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
+import { instanceOf, torrentLabel } from '../../domain/instance.js';
 
 interface RepointUndo extends UndoData {
   prevSavePath?: string;
@@ -18,14 +19,14 @@ interface RepointUndo extends UndoData {
   autoTmm?: boolean;
 }
 
-function needClient(ctx: Pick<StepContext, 'client'>): TorrentClient {
-  if (!ctx.client) throw new ClientError('network', 'this plan repoints torrents but no torrent client is configured', { hint: 'add `client:` to hashall.yaml' });
-  return ctx.client;
+/** The client of the step's instance (plans older than `clients:` name none: the single instance `default`). */
+function needClient(ctx: Pick<StepContext, 'clients'>, step: RepointStep): TorrentClient {
+  return ctx.clients.get(instanceOf(step));
 }
 
-async function mustGet(client: TorrentClient, hash: string): Promise<ClientTorrent> {
-  const t = await client.getTorrent(hash);
-  if (!t) throw new ClientError('unconfirmed', `torrent ${hash} is no longer in the client`, { hint: 'run `hashall plan` again' });
+async function mustGet(client: TorrentClient, step: RepointStep): Promise<ClientTorrent> {
+  const t = await client.getTorrent(step.torrentHash);
+  if (!t) throw new ClientError('unconfirmed', `torrent ${step.torrentHash} is no longer in client "${instanceOf(step)}"`, { hint: 'run `hashall plan` again' });
   return t;
 }
 
@@ -99,11 +100,11 @@ function isAt(t: ClientTorrent, step: RepointStep): boolean {
 }
 
 export const repointStep: StepHandler<RepointStep> = {
-  describe: (s) => `repoint ${s.torrentName} (${s.torrentHash.slice(0, 8)}): ${s.fromSavePath} → ${s.toSavePath}`,
+  describe: (s) => `repoint ${s.torrentName} (${torrentLabel({ client: s.client, hash: s.torrentHash })}): ${s.fromSavePath} → ${s.toSavePath}`,
 
   async check(step, ctx) {
-    const client = needClient(ctx);
-    const t = await mustGet(client, step.torrentHash);
+    const client = needClient(ctx, step);
+    const t = await mustGet(client, step);
     if (isAt(t, step) && isComplete(t) && t.downloadPath === '') return 'done';
     mustBeSettled(t, step);
     // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
@@ -116,9 +117,9 @@ export const repointStep: StepHandler<RepointStep> = {
 
   async run(step, ctx, undoData) {
     const undo = undoData as RepointUndo;
-    const client = needClient(ctx);
+    const client = needClient(ctx, step);
     const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
-    const t = await mustGet(client, step.torrentHash);
+    const t = await mustGet(client, step);
     mustBeSettled(t, step);
     undo.prevSavePath = t.savePath;
     undo.prevDownloadPath = t.downloadPath;
@@ -132,7 +133,7 @@ export const repointStep: StepHandler<RepointStep> = {
     }
     await proveTargetFiles(step, ctx, client); // again, right before the call: nothing may have changed since check
     await setLocationConfirmed(client, step.torrentHash, step.toSavePath, o);
-    const moved = await mustGet(client, step.torrentHash);
+    const moved = await mustGet(client, step);
     if (trimSlash(moved.contentPath) !== trimSlash(step.expectedContentPath)) {
       throw new ClientError('unconfirmed', `after setLocation ${step.torrentName} reports content at ${moved.contentPath}, expected ${step.expectedContentPath}`);
     }
@@ -148,7 +149,7 @@ export const repointStep: StepHandler<RepointStep> = {
 
   async verify(step, ctx, undoData) {
     const undo = undoData as RepointUndo;
-    const t = await mustGet(needClient(ctx), step.torrentHash);
+    const t = await mustGet(needClient(ctx, step), step);
     if (!isAt(t, step)) throw new ClientError('unconfirmed', `${step.torrentName} reads back at ${t.savePath} / ${t.contentPath}, expected ${step.toSavePath} / ${step.expectedContentPath}`);
     if (t.progress < 1 || t.phase === 'downloading' || t.phase === 'missing-files' || t.phase === 'error' || t.phase === 'paused-incomplete') {
       throw new ClientError('unconfirmed', `${step.torrentName} is ${t.rawState} at progress ${t.progress} after the repoint`);
@@ -159,10 +160,10 @@ export const repointStep: StepHandler<RepointStep> = {
   async undo(step, ctx, undoData) {
     const undo = undoData as RepointUndo;
     if (undo.prevSavePath === undefined) return []; // nothing was changed before the crash/failure
-    const client = needClient(ctx);
+    const client = needClient(ctx, step);
     const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
     const notes: string[] = [];
-    let t = await mustGet(client, step.torrentHash);
+    let t = await mustGet(client, step);
     if (t.running) t = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
     if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath)) t = await setLocationConfirmed(client, step.torrentHash, undo.prevSavePath, o);
     // Back at its original place. Complete there, with its own files present, is the state the undo wants (the
@@ -175,7 +176,7 @@ export const repointStep: StepHandler<RepointStep> = {
       notes.push(`${step.torrentName}: restored download path ${undo.prevDownloadPath}`);
     }
     if (undo.autoTmm) {
-      const back = await mustGet(client, step.torrentHash);
+      const back = await mustGet(client, step);
       if (!back.autoTmm) await setAutoManagementConfirmed(client, step.torrentHash, true, o);
     }
     if (undo.wasRunning) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });

@@ -7,6 +7,7 @@
 // see src/fs/no-follow-tree.ts); the (dev, ino) of what is renamed into it and of every file proven to be the payload
 // are journaled (src/apply/trash-record.ts) before anything may delete it; `trash purge` (src/apply/trash.ts) deletes it
 // after the window, never following a symlink, never crossing a device, stopping at anything else.
+import { DEFAULT_INSTANCE, torrentKey } from '../../domain/instance.js';
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
@@ -109,32 +110,40 @@ async function proveKept(step: RetireStep, ctx: StepContext, sourceNow: string):
       hint: 'the kept copy is incomplete or changed; re-scan and re-plan',
     });
   }
-  const rel = ctx.catalog.db.prepare(`SELECT torrent_hashes FROM relocations WHERE id = ?`).get(step.relocationId) as { torrent_hashes: string } | undefined;
+  const rel = ctx.catalog.db.prepare(`SELECT torrent_hashes, torrent_clients FROM relocations WHERE id = ?`).get(step.relocationId) as
+    | { torrent_hashes: string; torrent_clients: string | null }
+    | undefined;
   if (!rel) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
   const hashes = JSON.parse(rel.torrent_hashes) as string[];
-  if (hashes.length && !ctx.client) throw new ClientError('network', 'retire needs the torrent client to prove the torrents are healthy, and none is configured');
-  if (!ctx.client) return;
-  const maps = ctx.config.client?.pathMaps ?? [];
+  const instances = rel.torrent_clients ? (JSON.parse(rel.torrent_clients) as string[]) : hashes.map(() => DEFAULT_INSTANCE);
+  const ours = new Set(hashes.map((h, i) => torrentKey({ client: instances[i], hash: h })));
+  if (hashes.length && ctx.clients.names.length === 0) throw new ClientError('network', 'retire needs the torrent client to prove the torrents are healthy, and none is configured');
+  // Every instance, and every torrent in it, not only the relocation's: one added since (a cross-seed, in any
+  // instance) may seed from the source. An instance that does not answer throws: the source stays.
+  for (const name of ctx.clients.names) await proveInstanceDone(step, ctx, name, ours);
+}
+
+/** No torrent of instance `name` outside the relocation (`ours`, torrent keys) seeds from the source; its relocated ones are healthy elsewhere. */
+async function proveInstanceDone(step: RetireStep, ctx: StepContext, name: string, ours: ReadonlySet<string>): Promise<void> {
+  const client = ctx.clients.get(name);
+  const maps = ctx.config.clients[name]?.pathMaps ?? [];
   const srcClient = hostToClient(maps, step.root) ?? step.root;
   const usesSource = (contentPath: string) => isAtOrUnder(contentPath, srcClient) || isAtOrUnder(clientToHost(maps, contentPath) ?? contentPath, step.root);
   // A torrent without a root folder reports its save directory as content path: its own files say what it uses.
-  const client = ctx.client;
   const seedsFrom = async (t: { hash: string; savePath: string; contentPath: string }): Promise<boolean> => {
     if (usesSource(t.contentPath)) return true;
     if (trimSlash(t.contentPath) !== trimSlash(t.savePath) || !isAtOrUnder(srcClient, t.savePath)) return false;
     return (await client.listFiles(t.hash)).some((f) => usesSource(path.posix.join(t.savePath, f.name)) || isAtOrUnder(srcClient, path.posix.join(t.savePath, f.name)));
   };
-  const ours = new Set(hashes.map((h) => h.toLowerCase()));
-  // Every torrent in the client, not only the relocation's: one added since (a cross-seed) may seed from the source.
-  for (const t of await ctx.client.listTorrents()) {
-    if (!ours.has(t.hash.toLowerCase())) {
-      if (await seedsFrom(t)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
+  for (const t of await client.listTorrents()) {
+    if (!ours.has(torrentKey({ client: name, hash: t.hash }))) {
+      if (await seedsFrom(t)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}/${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
       continue;
     }
     if (t.progress < 1 || !(t.phase === 'seeding' || t.phase === 'paused-complete')) {
-      throw new ClientError('unconfirmed', `retire: torrent ${t.name} is ${t.rawState} (progress ${t.progress}); the source stays until it is healthy`);
+      throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}) is ${t.rawState} (progress ${t.progress}); the source stays until it is healthy`);
     }
-    if (usesSource(t.contentPath)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} still points into ${step.root}; the source stays`);
+    if (usesSource(t.contentPath)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}) still points into ${step.root}; the source stays`);
   }
 }
 

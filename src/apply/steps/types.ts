@@ -1,6 +1,6 @@
 // The contract every step kind implements: check (already done? precondition broken?) → run → verify → undo.
 import type { CatalogDb } from '../../catalog/db.js';
-import type { TorrentClient } from '../../clients/types.js';
+import type { ClientSet } from '../../clients/client-set.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { PlanGroup, PlanStep } from '../../plan/types.js';
 import type { Emit } from '../events.js';
@@ -9,7 +9,8 @@ import type { UndoData } from '../journal.js';
 
 export interface StepContext {
   fs: FsPort;
-  client: TorrentClient | null;
+  /** The torrent client of every configured instance; a step picks its torrent's (domain/instance.ts instanceOf). */
+  clients: ClientSet;
   config: HashallConfig;
   catalog: CatalogDb;
   runId: string;

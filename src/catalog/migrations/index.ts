@@ -11,14 +11,15 @@ import { m008Integrity } from './008-integrity.js';
 import { m009UndoLog } from './009-undo-log.js';
 import { m010TrackerHosts } from './010-tracker-hosts.js';
 import { m011Notify } from './011-notify.js';
+import { m012ClientInstances } from './012-client-instances.js';
 
 export interface Migration {
   version: number;
   name: string;
-  /** SQL executed inside one transaction. Additive only (CREATE / ALTER ADD); never destructive. */
+  /** SQL executed inside one transaction. Additive (CREATE / ALTER ADD); a rebuild (012) copies every row. Never loses data. */
   up: string;
   /** Data rewritten in the same transaction, after `up` (e.g. scrubbing secrets stored by older versions). */
   run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances];

@@ -14,10 +14,10 @@ import { serializePlan } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
 import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
-import type { TorrentClient } from '../../clients/types.js';
 import { makePlan } from './plan.js';
 import { applySummary, eventSink, makeRecordTorrents, makeRecordTree, type EventSink } from '../apply-support.js';
-import { optionalClient } from '../../clients/from-config.js';
+import { clientsFromConfig } from '../../clients/from-config.js';
+import { closeAll } from '../../clients/client-set.js';
 import { stopOnSignals } from '../stop-signals.js';
 import { notifyApplyEnd, notifyDeps, withCatalogDb } from '../notify-support.js';
 import { notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
@@ -82,12 +82,12 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
     plan = fresh;
     hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
   }
-  const client = optionalClient(config, { now: ctx.now });
+  const clients = clientsFromConfig(config, { now: ctx.now });
   const stop = stopOnSignals(sink.warn); // with --json also a warning event
   try {
     const { result } = await runApply({
       config,
-      client,
+      clients,
       plan,
       planFile: file,
       planHash: hash,
@@ -95,7 +95,7 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
       now: ctx.now,
       emit: sink.emit,
       recordTree: makeRecordTree(config, ctx),
-      recordTorrents: makeRecordTorrents(config, client, ctx),
+      recordTorrents: makeRecordTorrents(config, clients, ctx),
       onBoundary: crashHookFromEnv(ctx.env),
       log: sink.warn,
       stop: stop.signal,
@@ -107,7 +107,7 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
   } finally {
     stop.dispose();
     sink.end();
-    await client?.close();
+    await closeAll(clients);
   }
 }
 
@@ -121,12 +121,12 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
       hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
     });
   }
-  const client: TorrentClient | null = optionalClient(config, { now: ctx.now });
+  const clients = clientsFromConfig(config, { now: ctx.now });
   try {
-    await runRecover({ config, client, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn });
+    await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn });
     sink.end();
   } finally {
-    await client?.close();
+    await closeAll(clients);
   }
   // With --json the plan is not printed (stderr carries only warnings and errors): `hashall plan --json` shows it.
   const plan = await makePlan(config, ctx, { refresh: true, out: opts.json ? { info: sink.info, progress: false } : undefined });

@@ -7,7 +7,8 @@ import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { refresh, type RefreshOutput } from '../refresh.js';
 import { openCatalog } from '../../catalog/db.js';
 import { readSnapshot, type SnapshotReadStats } from '../../catalog/snapshot.js';
-import { optionalClient } from '../../clients/from-config.js';
+import { clientsFromConfig } from '../../clients/from-config.js';
+import { closeAll } from '../../clients/client-set.js';
 import type { HashallConfig } from '../../config/types.js';
 import { buildPlan, hasChanges } from '../../plan/build.js';
 import { snapshotPlanner } from '../../plan/needs.js';
@@ -38,18 +39,18 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
   const catalog = openCatalog(config.catalog);
   try {
     if (opts.refresh) {
-      const client = optionalClient(config);
+      const clients = clientsFromConfig(config);
       // Ctrl-C / SIGTERM stop the scan between batches, so its session is marked interrupted, not left running.
       const ac = new AbortController();
       const onSignal = (): void => ac.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await refresh(catalog, config, client, ctx, ac.signal, out);
+        await refresh(catalog, config, clients, ctx, ac.signal, out);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await client?.close();
+        await closeAll(clients);
       }
     }
     const now = ctx.now();

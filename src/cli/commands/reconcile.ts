@@ -14,7 +14,8 @@ import { serializePlan } from '../../plan/plan-file.js';
 import { summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
 import { parseDuration } from '../../config/units.js';
-import { optionalClient } from '../../clients/from-config.js';
+import { clientsFromConfig } from '../../clients/from-config.js';
+import { closeAll } from '../../clients/client-set.js';
 import { actionableGroups, nothingToDoNotice, failureNotice } from '../../notify/notice.js';
 import { hostName, notify, notifyPlanFindings } from '../../notify/notify.js';
 import { makePlan } from './plan.js';
@@ -127,11 +128,11 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
 async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: ExitCode }> {
   const deps = notifyDeps(ctx, sink);
   const common = { config, now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn };
-  const recoverClient = optionalClient(config, { now: ctx.now });
+  const recoverClients = clientsFromConfig(config, { now: ctx.now });
   try {
-    await runRecover({ ...common, client: recoverClient, command: 'hashall reconcile (recover)' });
+    await runRecover({ ...common, clients: recoverClients, command: 'hashall reconcile (recover)' });
   } finally {
-    await recoverClient?.close();
+    await closeAll(recoverClients);
   }
   if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
   const plan = await makePlan(config, ctx, { refresh: true, out: { info: sink.info, progress: false } });
@@ -149,17 +150,17 @@ async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink
     sink.info(`${summary} Not applied: hashall.yaml does not say apply: { auto: true } (the notify: targets were told).`);
     return { outcome: 'changes-pending', exitCode: ExitCode.Ok };
   }
-  const client = optionalClient(config, { now: ctx.now });
+  const clients = clientsFromConfig(config, { now: ctx.now });
   try {
     const { result } = await runApply({
       ...common,
-      client,
+      clients,
       plan,
       planFile: null,
       planHash: createHash('sha256').update(serializePlan(plan)).digest('hex'),
       command: 'hashall reconcile',
       emit: copySignalHookFromEnv(ctx.env, sink.emit),
-      recordTorrents: makeRecordTorrents(config, client, ctx),
+      recordTorrents: makeRecordTorrents(config, clients, ctx),
       onBoundary: crashHookFromEnv(ctx.env),
       stop,
     });
@@ -169,7 +170,7 @@ async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink
     const outcome: IterationOutcome = result.status === 'succeeded' ? 'applied' : result.status === 'needs-attention' ? 'needs-attention' : stop.aborted ? 'stopped' : 'failed';
     return { outcome, exitCode: result.status === 'succeeded' || outcome === 'stopped' ? ExitCode.Ok : ExitCode.Error };
   } finally {
-    await client?.close();
+    await closeAll(clients);
   }
 }
 

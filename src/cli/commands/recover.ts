@@ -6,7 +6,8 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { runRecover } from '../../apply/run-apply.js';
 import { eventSink, makeRecordTree } from '../apply-support.js';
-import { optionalClient } from '../../clients/from-config.js';
+import { clientsFromConfig } from '../../clients/from-config.js';
+import { closeAll } from '../../clients/client-set.js';
 import { printable } from '../../render/escape.js';
 
 interface RecoverOptions extends ConfigOptionValues {
@@ -22,12 +23,12 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
   addConfigOption(cmd);
   cmd.action(async (opts: RecoverOptions) => {
     const { config } = loadConfigForCommand(opts, ctx);
-    const client = optionalClient(config, { now: ctx.now });
+    const clients = clientsFromConfig(config, { now: ctx.now });
     const sink = eventSink(ctx, false);
     try {
       const out = await runRecover({
         config,
-        client,
+        clients,
         command: 'hashall recover',
         now: ctx.now,
         emit: sink.emit,
@@ -45,7 +46,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       }
       exit.set(out.some((r) => r.status === 'needs-attention') ? ExitCode.Error : ExitCode.Ok);
     } finally {
-      await client?.close();
+      await closeAll(clients);
     }
   });
 }

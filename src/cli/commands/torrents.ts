@@ -1,6 +1,7 @@
 // CLI command `hashall torrents`: each synced torrent with payload, filesystem, siblings, consumers and flags.
 import { exitCodesHelp } from '../exit.js';
 import { ExitCode } from '../../errors.js';
+import { torrentLabel } from '../../domain/instance.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
@@ -36,10 +37,14 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 export function renderTorrents(r: TorrentReport): string {
-  if (r.lastSyncAt === null) return 'no torrents: the client has never been synced (run `hashall sync`)\n';
-  const lines = [`${r.torrents.length} torrent(s), last sync ${new Date(r.lastSyncAt).toISOString()}`];
+  const never = Object.entries(r.clients).filter(([, c]) => c.syncedAt === null).map(([n]) => n);
+  if (r.lastSyncAt === null && never.length === Object.keys(r.clients).length) return 'no torrents: the client has never been synced (run `hashall sync`)\n';
+  const lines = [`${r.torrents.length} torrent(s), last sync ${r.lastSyncAt === null ? `never for ${never.map((n) => `"${p(n)}"`).join(', ')}` : new Date(r.lastSyncAt).toISOString()}`];
+  for (const [name, c] of Object.entries(r.clients)) {
+    if (c.failedAt !== null) lines.push(`client "${p(name)}" did not answer its last sync (${p(c.failure ?? '?')}): its torrents below are as last seen, and plans block them`);
+  }
   for (const t of r.torrents) {
-    lines.push(`${p(t.name)} [${t.hash.slice(0, 8)}] ${t.phase}${t.category ? `, category ${p(t.category)}` : ''}`);
+    lines.push(`${p(t.name)} [${p(torrentLabel(t))}] ${t.phase}${t.category ? `, category ${p(t.category)}` : ''}`);
     if (t.payload) {
       lines.push(`  payload ${p(t.payload.root)} (${p(t.filesystem ?? 'unknown filesystem')}, ${t.payload.kind}, ${t.payload.files} file(s), ${formatBytes(t.payload.bytes)})`);
       lines.push(`  payload hash ${t.payload.payloadHash ?? 'unknown (files without full SHA-256: `hashall sync --hash-missing`)'}; ${t.siblings} sibling(s)`);

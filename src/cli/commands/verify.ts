@@ -8,7 +8,8 @@ import { verifyCatalog, verifyFoundProblems } from '../../catalog/verify.js';
 import { ExitCode, HashallError } from '../../errors.js';
 import { renderRepair, renderVerify, verifyProgressLine } from '../../render/verify-text.js';
 import { repairCorrupted, type RepairOutcome } from '../../apply/run-repair.js';
-import { optionalClient } from '../../clients/from-config.js';
+import { clientsFromConfig } from '../../clients/from-config.js';
+import { closeAll } from '../../clients/client-set.js';
 import { eventSink, makeRecordTree } from '../apply-support.js';
 
 interface VerifyOpts extends ConfigOptionValues {
@@ -74,16 +75,16 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       if (opts.repair) {
         // Only what this verify re-read and found corrupted (at these paths, or anywhere without paths).
         const damaged = report.findings.filter((f) => f.status === 'corrupted').map((f) => f.path);
-        const client = optionalClient(config, { now: ctx.now });
+        const clients = clientsFromConfig(config, { now: ctx.now });
         const sink = eventSink(ctx, false);
         try {
           repairs =
             damaged.length === 0
               ? []
-              : await repairCorrupted({ catalog, config, client, paths: damaged, now: ctx.now, emit: opts.json ? () => undefined : sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn, stop: ac.signal });
+              : await repairCorrupted({ catalog, config, clients, paths: damaged, now: ctx.now, emit: opts.json ? () => undefined : sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn, stop: ac.signal });
         } finally {
           sink.end();
-          await client?.close();
+          await closeAll(clients);
         }
       }
       if (opts.json) ctx.stdout.write(JSON.stringify(repairs ? { ...report, repairs } : report, null, 2) + '\n');

@@ -1,5 +1,6 @@
 // Two concurrent applies: while one real apply process holds the lock (frozen mid-group), a second exits 4 naming it;
 // once the first finishes, the lock is free again.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -47,7 +48,7 @@ describe('two concurrent applies', () => {
       const holder = readLock(w.catalog.db)!;
       expect(holder.pid).toBe(child.pid);
 
-      const common = { config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
+      const common = { config: w.config, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
       const err = await runApply({ ...common, plan: makePlan(w, [moveGroup('g1', w, src, dst)]), planFile: null, planHash: null, command: 'second' }).catch((e: unknown) => e);
       expect(err).toMatchObject({ exitCode: 4 });
       expect((err as Error).message).toContain(holder.runId);

@@ -1,4 +1,5 @@
 // kill -9 of apply during dedupe groups — at every journal boundary and right after every disk change (link, rename, fsync) — then recover/rerun: converges, every byte re-hashed, no temp link left.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { lstatSync, writeFileSync } from 'node:fs';
@@ -51,7 +52,7 @@ async function crashAndConverge(env: Record<string, string>, recoverFirst: boole
     // Whatever the crash point: every path holds its bytes (a swap is atomic), at most our temp links beside them.
     const killed = hashTreeSync(seeding);
     for (const [rel, sha] of Object.entries(before)) expect(killed[rel], rel).toBe(sha);
-    const common = { config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
+    const common = { config: w.config, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
     if (recoverFirst) {
       const rec = await runRecover({ ...common, command: 'test recover' });
       if (rec[0]) expect(rec[0].status).toBe('recovered');

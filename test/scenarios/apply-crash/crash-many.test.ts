@@ -1,5 +1,6 @@
 // kill -9 of apply during a copy of many small files (journaled per batch): at every journal boundary and between
 // disk mutations inside a batch; recover + rerun converge, every byte re-hashed, nothing lost, no leftovers.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ async function crashAndConverge(env: Record<string, string>, recoverFirst: boole
     }
     expect(readLock(w.catalog.db)).not.toBeNull();
     expect(hashTreeSync(src)).toEqual(before);
-    const common = { config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
+    const common = { config: w.config, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
     if (recoverFirst) {
       const rec = await runRecover({ ...common, command: 'test recover' });
       if (rec[0]) expect(rec[0].status).toBe('recovered');

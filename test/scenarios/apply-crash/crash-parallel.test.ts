@@ -1,6 +1,8 @@
 // kill -9 while several move groups are in flight on a real qBittorrent (one copying, others between copy and repoint or
 // mid-recheck); then `recover` (or the next apply) converges: every group rolled back or finished, every byte re-hashed,
 // nothing lost, every torrent complete, seeding (or paused as before) from a complete location.
+import { singleClient } from '../../../src/clients/client-set.js';
+import { testInstance } from '../../support/instance.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -38,7 +40,7 @@ describe('kill -9 with several groups in flight (real qBittorrent)', () => {
     for (let n = 1; n <= 70 && !finished; n += 2) {
       const w = makeApplyWorld();
       try {
-        w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+        w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         w.config.apply = { auto: false, parallelRechecks: TORRENTS };
         const ts = await seedParallel(sb, w, `Par${n}`, TORRENTS);
         const cfgFile = path.join(w.root, 'config.json');
@@ -52,7 +54,7 @@ describe('kill -9 with several groups in flight (real qBittorrent)', () => {
           timeout: 120_000,
         });
         for (const x of ts) expect(hashTreeSync(x.root)).toEqual(x.before); // sources never touched
-        const common = { config: w.config, client: qb, now: () => Date.now(), emit: () => undefined, catalog: w.catalog, clientTimeoutMs: () => 30_000 };
+        const common = { config: w.config, clients: singleClient(qb), now: () => Date.now(), emit: () => undefined, catalog: w.catalog, clientTimeoutMs: () => 30_000 };
         if (child.signal !== 'SIGKILL') {
           expect(child.status, child.stderr).toBe(0);
           expect(JSON.parse(child.stdout).status).toBe('succeeded');

@@ -1,4 +1,5 @@
 // A .part left by a kill -9 mid-copy, whose catalog (and journal) was then lost: after a rescan, recover removes exactly hashall's own temp files and nothing else.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -65,7 +66,7 @@ describe('a .part left by kill -9, the catalog then lost', () => {
 
       const recover = async (now: number) => {
         const events: ApplyEvent[] = [];
-        await runRecover({ config: world.config, client: null, now: () => now, catalog: world.catalog, command: 'test recover', emit: (e) => events.push(e) });
+        await runRecover({ config: world.config, clients: singleClient(null), now: () => now, catalog: world.catalog, command: 'test recover', emit: (e) => events.push(e) });
         return events.filter((e): e is Extract<ApplyEvent, { type: 'trash' }> => e.type === 'trash');
       };
       // Written a moment ago: another process could still be writing it.
@@ -78,7 +79,7 @@ describe('a .part left by kill -9, the catalog then lost', () => {
       // Later, at the next cron apply: the kill -9's own temp files go (noted on the run record); nothing else does.
       const events: ApplyEvent[] = [];
       const now = Date.now() + 2 * HOUR;
-      const applied = await runApply({ config: world.config, client: null, now: () => now, catalog: world.catalog, command: 'test apply', plan: makePlan(world, []), planFile: null, planHash: null, emit: (e) => events.push(e) });
+      const applied = await runApply({ config: world.config, clients: singleClient(null), now: () => now, catalog: world.catalog, command: 'test apply', plan: makePlan(world, []), planFile: null, planHash: null, emit: (e) => events.push(e) });
       expect(applied.result.status).toBe('succeeded');
       const later = events.filter((e): e is Extract<ApplyEvent, { type: 'trash' }> => e.type === 'trash');
       expect(later.map((e) => [path.basename(e.path), e.action])).toEqual([...parts.map((p) => [path.basename(p), 'removed']), [path.basename(foreign), 'kept']]);
@@ -111,7 +112,7 @@ describe('a .part left by kill -9, the catalog then lost', () => {
       symlinkSync(victim, dir);
       const before = hashTreeSync(victim);
       const events: ApplyEvent[] = [];
-      await runRecover({ config: w.config, client: null, now: () => Date.now() + 2 * HOUR, catalog: w.catalog, command: 'test recover', emit: (e) => events.push(e) });
+      await runRecover({ config: w.config, clients: singleClient(null), now: () => Date.now() + 2 * HOUR, catalog: w.catalog, command: 'test recover', emit: (e) => events.push(e) });
       const sweep = events.filter((e): e is Extract<ApplyEvent, { type: 'trash' }> => e.type === 'trash');
       expect(sweep.map((e) => e.action)).toEqual(['failed']);
       expect(sweep[0]!.message).toMatch(/symbolic link; hashall never follows it/);
@@ -132,7 +133,7 @@ describe('a .part left by kill -9, the catalog then lost', () => {
       writeFileSync(Buffer.concat([dir, Buffer.from('/keep.bin')]), bytesFor('keep', 500));
       await scanRoots(w.catalog, [{ path: path.join(w.pool, 'seeding'), kind: 'seeding' }], { drift: 'metadata', filesystems: w.config.filesystems, now: () => Date.now(), hashWorkers: 1 });
       const events: ApplyEvent[] = [];
-      await runRecover({ config: w.config, client: null, now: () => Date.now() + 2 * HOUR, catalog: w.catalog, command: 'test recover', emit: (e) => events.push(e) });
+      await runRecover({ config: w.config, clients: singleClient(null), now: () => Date.now() + 2 * HOUR, catalog: w.catalog, command: 'test recover', emit: (e) => events.push(e) });
       expect(events.filter((e) => e.type === 'trash').map((e) => (e as { action: string }).action)).toEqual(['removed']);
       expect(existsSync(part)).toBe(false);
       expect(existsSync(Buffer.concat([dir, Buffer.from('/keep.bin')]))).toBe(true);

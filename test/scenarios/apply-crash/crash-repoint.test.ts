@@ -1,5 +1,7 @@
 // kill -9 at every journal boundary of a move group with a real qBittorrent repoint, then `recover` + rerun converge:
 // the torrent is back where it was (complete, running as before) or fully moved; the source is never lost.
+import { singleClient } from '../../../src/clients/client-set.js';
+import { testInstance } from '../../support/instance.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -33,7 +35,7 @@ describe('kill -9 during a group that repoints a real torrent', () => {
     for (let n = 1; n <= 30 && !finished; n++) {
       const w = makeApplyWorld();
       try {
-        w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+        w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         const name = `Crash.${n}`;
         const saveDir = path.join(w.stash, 'seeding', 'movies');
         const t = makeTorrent({ saveDir, name, files: [{ path: 'a.mkv', size: 200_000 }, { path: 'b.nfo', content: `n=${n}\n` }], trackers: ['http://127.0.0.1:1/announce'] });
@@ -63,7 +65,7 @@ describe('kill -9 during a group that repoints a real torrent', () => {
           encoding: 'utf8',
           timeout: 90_000,
         });
-        const common = { config: w.config, client: qb, now: () => Date.now(), emit: () => undefined, catalog: w.catalog, clientTimeoutMs: () => 30_000 };
+        const common = { config: w.config, clients: singleClient(qb), now: () => Date.now(), emit: () => undefined, catalog: w.catalog, clientTimeoutMs: () => 30_000 };
         if (child.signal !== 'SIGKILL') {
           expect(child.status, child.stderr).toBe(0);
           expect(JSON.parse(child.stdout).status).toBe('succeeded');

@@ -1,4 +1,5 @@
 // kill -9 of apply at every journal boundary of a retire group, then recover: the kept copy is intact, the source is whole either back in place or staged in the trash, and the purge leaves nothing.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -99,7 +100,7 @@ describe('kill -9 at every boundary of a retire', () => {
           continue;
         }
         crashes++;
-        const common = { config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
+        const common = { config: w.config, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
         // Recover with a window still open, so its purge keeps what the crashed run staged and the test can see it whole.
         const windowOpen = { ...w.config, safety: { ...w.config.safety, retire: { mode: 'staged' as const, observeHours: 1 } } };
         const rec = await runRecover({ ...common, config: windowOpen, command: 'test recover' });

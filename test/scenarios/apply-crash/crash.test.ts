@@ -1,4 +1,5 @@
 // kill -9 of apply at every journal boundary of a move (copy) group, then recover/rerun: converges, nothing lost, no leftovers.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -44,7 +45,7 @@ describe('kill -9 at every step boundary', () => {
         // The killed run left its lock and a journal.
         expect(readLock(w.catalog.db)).not.toBeNull();
         expect(hashTreeSync(src)).toEqual(before); // the source is never touched by a move
-        const common = { config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
+        const common = { config: w.config, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog };
         let recoveredRun: string | null = null;
         if (n % 2 === 1) {
           const rec = await runRecover({ ...common, command: 'test recover' });

@@ -1,5 +1,7 @@
 // SIGINT / SIGTERM sent to a real apply child process at every journal boundary: it stops at the next safe point, rolls
 // back (or finishes) the group in progress, resumes what it paused, records the run interrupted, says so, exits 130/143.
+import { singleClient } from '../../../src/clients/client-set.js';
+import { testInstance } from '../../support/instance.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -94,7 +96,7 @@ describe('SIGINT/SIGTERM during apply (copy groups, real child process)', () => 
           if (g?.status === 'done') expect(hashTreeSync(dst)).toEqual(b);
           else expect(existsSync(dst)).toBe(false); // rolled back or never started: nothing of it on the pool
         }
-        const rerun = await runApply({ config: w.config, client: null, plan: makePlan(w, groups()), planFile: null, planHash: null, command: 'rerun', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
+        const rerun = await runApply({ config: w.config, clients: singleClient(null), plan: makePlan(w, groups()), planFile: null, planHash: null, command: 'rerun', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
         expect(rerun.recovered).toEqual([]); // a stopped run is not a crashed one: nothing to recover
         expect(rerun.result.status).toBe('succeeded');
         expect(hashTreeSync(dstA)).toEqual(before.a);
@@ -131,7 +133,7 @@ describe('SIGINT/SIGTERM during a group that repoints two real torrents (qbittor
     for (let n = 1; n <= 45 && !finished; n++) {
       const w = makeApplyWorld();
       try {
-        w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+        w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         const name = `Sig.${n}`;
         const files = [{ path: 'a.mkv', size: 300_000 }, { path: 'b.nfo', content: `n=${n}\n` }];
         const dirA = path.join(w.stash, 'seeding', 'movies');
@@ -189,7 +191,7 @@ describe('SIGINT/SIGTERM during a group that repoints two real torrents (qbittor
           }
           const rerun = await runApply({
             config: w.config,
-            client: qb,
+            clients: singleClient(qb),
             plan: makePlan(w, [await makeGroup()]),
             planFile: null,
             planHash: null,
@@ -225,7 +227,7 @@ describe('SIGINT/SIGTERM with several groups in flight (real qbittorrent-nox)', 
     for (let n = 1; n <= 70 && !finished; n += 3) {
       const w = makeApplyWorld();
       try {
-        w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+        w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         w.config.apply = { auto: false, parallelRechecks: 3 };
         const ts = await seedParallel(sb, w, `SigPar${n}`, 3);
         const c = runChild(w, await parallelGroups(qb, w, ts), n, sb.url);
@@ -249,7 +251,7 @@ describe('SIGINT/SIGTERM with several groups in flight (real qbittorrent-nox)', 
           }
           const rerun = await runApply({
             config: w.config,
-            client: qb,
+            clients: singleClient(qb),
             plan: makePlan(w, await parallelGroups(qb, w, ts)),
             planFile: null,
             planHash: null,

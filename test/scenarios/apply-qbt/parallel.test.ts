@@ -1,5 +1,7 @@
 // apply with several move groups in flight on a REAL qbittorrent-nox: rechecks overlap (bounded by the client's own
 // checking limit and apply.parallelRechecks), copies overlap rechecks, and a group whose recheck fails is rolled back alone.
+import { singleClient } from '../../../src/clients/client-set.js';
+import { testInstance } from '../../support/instance.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -59,12 +61,12 @@ function copyOverlappedRecheck(events: ApplyEvent[]): boolean {
 describe('several groups in flight on a real qBittorrent', () => {
   it("rechecks overlap up to the client's checking limit (2 here, below apply.parallelRechecks 8); copies overlap them; every torrent ends complete at the target", async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     w.config.apply = { auto: false, parallelRechecks: 8 };
     await setCheckingSlots(2);
     try {
       const ts = await seedParallel(sb, w, 'Limit', 6);
-      const deps = testDeps(w, { client: qb, ...timeouts });
+      const deps = testDeps(w, { clients: singleClient(qb), ...timeouts });
       const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
       expect(res.status, JSON.stringify(res)).toBe('succeeded');
       expect(maxOpen(deps.events, 'repoint')).toBe(2); // never more than the client checks at once; more than one
@@ -87,7 +89,7 @@ describe('several groups in flight on a real qBittorrent', () => {
 
   it('a recheck failing in one group rolls back that group alone; the groups in flight beside it complete', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     w.config.apply = { auto: false, parallelRechecks: 3 };
     const ts = await seedParallel(sb, w, 'Fail', 3);
     const bad = ts[1]!;

@@ -1,5 +1,6 @@
 // apply against a REAL qbittorrent-nox: demote move with cross-seed siblings, reuse via link views, second apply no-op,
 // a recheck that fails (rolled back, torrent healthy again), the client stopping mid-group, and a lying 200 (fake server).
+import { testInstance } from '../../support/instance.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
@@ -82,7 +83,7 @@ function overriding(real: TorrentClient, over: Partial<TorrentClient>): TorrentC
 describe('apply with a real qBittorrent', () => {
   it('demote move: copies, repoints both siblings (running one resumed, paused one stays paused), guard passes; second apply is a no-op', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.Q', { firstRunning: true });
     const before = hashTreeSync(m.root);
     const group = await demotePlanGroup('Movie.Q', m);
@@ -102,7 +103,7 @@ describe('apply with a real qBittorrent', () => {
 
   it('reuse: builds the view on pool by hardlink from an existing verified copy, copies zero bytes, repoints', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.R', { firstRunning: false });
     // the same content already on pool, elsewhere (e.g. left by an earlier move under another category)
     const donorRoot = path.join(w.pool, 'seeding', 'archive', 'Movie.R');
@@ -136,7 +137,7 @@ describe('apply with a real qBittorrent', () => {
 
   it('a recheck that ends incomplete (wrong bytes in the view) rolls back: torrents return, recheck complete, view removed', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.S', { firstRunning: true });
     const before = hashTreeSync(m.root);
     // A "donor" on pool whose movie.mkv has other bytes of the same size: the recheck cannot complete.
@@ -165,7 +166,7 @@ describe('apply with a real qBittorrent', () => {
 
   it('the second sibling failing after the client accepted its repoint rolls back both: each at its original place, complete, running as before', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.W', { firstRunning: true });
     const before = hashTreeSync(m.root);
     const group = await demotePlanGroup('Movie.W', m);
@@ -200,7 +201,7 @@ describe('apply with a real qBittorrent', () => {
     w = makeApplyWorld();
     const own = await qbts.start();
     const client = createQbittorrentClient({ url: own.url, timeoutMs: 3_000, attempts: 1 });
-    w.config.client = { type: 'qbittorrent', url: own.url, username: null, password: null, pathMaps: [], timeoutMs: 3_000 };
+    w.config.clients = { default: testInstance('qbittorrent', own.url, { timeoutMs: 3_000 }) };
     const saveDir = path.join(w.stash, 'seeding', 'movies');
     const t = makeTorrent({ saveDir, name: 'Movie.T', files: [{ path: 'a.mkv', size: 100_000 }], trackers: [TRACKER] });
     await addTorrent(own, t, { savepath: saveDir, skipChecking: true });
@@ -233,7 +234,7 @@ describe('apply with a real qBittorrent', () => {
     const real = createQbittorrentClient({ url: own.url, timeoutMs: 3_000, attempts: 1 });
     // The real client, with the sandbox stopped right after it accepted setLocation.
     const client: TorrentClient = { ...real, listTorrents: (f) => real.listTorrents(f), getTorrent: (h) => real.getTorrent(h), waitFor: (h, p, o) => real.waitFor(h, p, o), pause: (h) => real.pause(h), resume: (h) => real.resume(h), recheck: (h) => real.recheck(h), setDownloadPath: (h, p) => real.setDownloadPath(h, p), setAutoManagement: (h, e) => real.setAutoManagement(h, e), close: () => real.close(), setLocation: async (h, loc) => { await real.setLocation(h, loc); await own.stop(); } };
-    w.config.client = { type: 'qbittorrent', url: own.url, username: null, password: null, pathMaps: [], timeoutMs: 3_000 };
+    w.config.clients = { default: testInstance('qbittorrent', own.url, { timeoutMs: 3_000 }) };
     const saveDir = path.join(w.stash, 'seeding', 'movies');
     const t = makeTorrent({ saveDir, name: 'Movie.U', files: [{ path: 'a.mkv', size: 50_000 }], trackers: [TRACKER] });
     await addTorrent(own, t, { savepath: saveDir, skipChecking: true });

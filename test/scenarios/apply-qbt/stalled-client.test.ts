@@ -1,5 +1,6 @@
 // A real qbittorrent-nox SIGSTOPped (by its pid) during a repoint: the run ends needs-attention with the torrent paused;
 // after SIGCONT `plan` shows the run first and blocks its group, and the next apply resolves it and resumes the torrent.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -87,7 +88,7 @@ describe('a client stalled during a repoint', () => {
     try {
       const out = await runApply({
         config,
-        client: stallingClient(real),
+        clients: singleClient(stallingClient(real)),
         plan,
         planFile: null,
         planHash: null,

@@ -1,5 +1,6 @@
 // Interrupted runs are always recovered before anything else: a recovery killed -9 part-way (run left `interrupted`),
 // and a run recorded under another host name (container renamed) once its lock was cleared with `unlock --force`.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -65,7 +66,7 @@ describe('recovery that is itself interrupted', () => {
     expect(hashTreeSync(dstA)).toEqual(before.a); // ... but not step 0 yet
 
     // 3. The next recovery must finish the job.
-    const rec = await runRecover({ config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog, command: 'test recover' });
+    const rec = await runRecover({ config: w.config, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog, command: 'test recover' });
     expect(rec.map((r) => r.runId)).toContain(runId);
     expect(existsSync(dstA)).toBe(false);
     expect(hashTreeSync(srcA)).toEqual(before.a);
@@ -103,7 +104,7 @@ describe('an interrupted run recorded under another host name', () => {
     const syncAtBoundary: unknown[] = [];
     const rec = await runRecover({
       config: w.config,
-      client: null,
+      clients: singleClient(null),
       now: () => Date.now(),
       emit: () => undefined,
       catalog: w.catalog,

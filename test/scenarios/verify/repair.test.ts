@@ -1,6 +1,7 @@
 // `hashall verify --repair` on real tmpfs with real flipped bytes: restore only from a copy proven good, through the
 // executor (journal, verify, rollback, run record); without one nothing changes; a file another process changed, or
 // a directory a local user swapped for a symlink, is never written through; every byte re-hashed afterwards.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -183,7 +184,7 @@ describe('hashall verify --repair', () => {
     ]);
     const poolBefore = snapshot(pool);
     try {
-      const out = await repairCorrupted({ catalog, config: cfg, client: null, paths: [movie()], now: () => Date.now(), emit: () => undefined, fs });
+      const out = await repairCorrupted({ catalog, config: cfg, clients: singleClient(null), paths: [movie()], now: () => Date.now(), emit: () => undefined, fs });
       expect(out).toHaveLength(1);
       expect(out[0]).toMatchObject({ status: 'failed' });
       expect(out[0]!.error).toMatch(/changed since verify found it corrupted/);
@@ -220,7 +221,7 @@ describe('hashall verify --repair', () => {
       },
     ]);
     try {
-      const out = await repairCorrupted({ catalog, config: cfg, client: null, paths: [movie()], now: () => Date.now(), emit: () => undefined, fs });
+      const out = await repairCorrupted({ catalog, config: cfg, clients: singleClient(null), paths: [movie()], now: () => Date.now(), emit: () => undefined, fs });
       expect(out[0]).toMatchObject({ status: 'failed' });
     } finally {
       catalog.close();

@@ -1,10 +1,13 @@
 // The post-apply guard names every torrent of the run that is downloading, missing files, erroring, incomplete or gone (fake server states).
+import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { guardTorrents } from '../../../src/apply/executor.js';
 import { fakeTorrent } from '../../support/fake-qbt.js';
 import { useFakeClient } from '../../support/fake-client.js';
 
 const fx = useFakeClient();
+
+const refs = (...hashes: string[]) => hashes.map((hash) => ({ hash }));
 
 describe('guardTorrents', () => {
   it('passes healthy torrents and names the unhealthy ones with their state', async () => {
@@ -16,8 +19,8 @@ describe('guardTorrents', () => {
     fx.fake.torrents.set(dl, fakeTorrent(dl, { name: 'Downloading', state: 'stalledDL', progress: 0.4, amount_left: 600 }));
     fx.fake.torrents.set(missing, fakeTorrent(missing, { name: 'Missing', state: 'missingFiles' }));
     fx.fake.torrents.set(partial, fakeTorrent(partial, { name: 'Partial', state: 'pausedDL', progress: 0.9, amount_left: 100 }));
-    expect(await guardTorrents(fx.client, [ok], 1_000)).toEqual([]);
-    const problems = await guardTorrents(fx.client, [ok, dl, missing, partial], 1_000);
+    expect(await guardTorrents(singleClient(fx.client), refs(ok), 1_000)).toEqual([]);
+    const problems = await guardTorrents(singleClient(fx.client), refs(ok, dl, missing, partial), 1_000);
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/Downloading .* stalledDL at progress 0.4/);
     expect(problems[1]).toMatch(/Missing .* missingFiles/);
@@ -27,7 +30,7 @@ describe('guardTorrents', () => {
   it('a torrent stuck checking past the bound is reported, not waited on forever', async () => {
     const h = '5'.repeat(40);
     fx.fake.torrents.set(h, fakeTorrent(h, { name: 'Checking', state: 'checkingUP', progress: 0.5 }));
-    const problems = await guardTorrents(fx.client, [h], 300);
+    const problems = await guardTorrents(singleClient(fx.client), refs(h), 300);
     expect(problems).toEqual([expect.stringMatching(/Checking .* still checkingUP/)]);
   });
 
@@ -35,7 +38,7 @@ describe('guardTorrents', () => {
     const ok = '6'.repeat(40);
     const gone = '7'.repeat(40);
     fx.fake.torrents.set(ok, fakeTorrent(ok, { name: 'Fine', state: 'stalledUP' }));
-    const problems = await guardTorrents(fx.client, [ok, gone], 1_000);
+    const problems = await guardTorrents(singleClient(fx.client), refs(ok, gone), 1_000);
     expect(problems).toEqual([expect.stringMatching(new RegExp(`${gone}.*no longer in the client`))]);
   });
 });

@@ -1,4 +1,5 @@
 // The global lock (exit 4, stale detection, unlock) and stale saved plans (exit 5), in-process and through the CLI.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ function world() {
 }
 
 const host = os.hostname();
-const common = () => ({ config: w.config, client: null, now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
+const common = () => ({ config: w.config, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
 
 describe('lock', () => {
   it('a second apply while a live run holds the lock exits 4 naming the holder, and changes nothing', async () => {
@@ -117,7 +118,7 @@ describe('stale plans (exit 5)', () => {
   it('refuses when a fingerprinted file changed, the config changed, or the catalog is another one', async () => {
     const { src, dst } = world();
     const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
-    const deps = { catalog: w.catalog, config: w.config, client: null, fs: realFsPort() };
+    const deps = { catalog: w.catalog, config: w.config, clients: singleClient(null), fs: realFsPort() };
     await expect(preflight(plan, deps)).resolves.toBeUndefined();
     await expect(preflight({ ...plan, configHash: 'other' }, deps)).rejects.toMatchObject({ exitCode: 5, message: expect.stringMatching(/hashall.yaml changed/) });
     await expect(preflight({ ...plan, catalog: { lineage: 'x', serial: 0 } }, deps)).rejects.toThrow(/another catalog/);
@@ -133,7 +134,7 @@ describe('stale plans (exit 5)', () => {
     const { src, dst } = world();
     const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
     expect(plan.groups[0]!.fingerprint.files[0]).toMatchObject({ nlink: 1 });
-    const deps = { catalog: w.catalog, config: w.config, client: null, fs: realFsPort() };
+    const deps = { catalog: w.catalog, config: w.config, clients: singleClient(null), fs: realFsPort() };
     await expect(preflight(plan, deps)).resolves.toBeUndefined();
     const lib = path.join(w.stash, 'movies');
     mkdirSync(lib, { recursive: true });

@@ -1,5 +1,6 @@
 // Repoint against a real qBittorrent: no setLocation unless the torrent's own file list is at the target (issue 10.1a),
 // and an undo that finds the torrent already back and complete succeeds and resumes it (issue 10.2).
+import { testInstance } from '../../support/instance.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -48,7 +49,7 @@ async function movieInFolder(name: string) {
 describe('repoint proves the target files before the client is called', () => {
   it('the plan of the old bug (folder dropped: target = the bare file) is refused before setLocation; nothing moves, the torrent keeps seeding', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await movieInFolder('X.2024');
     const before = hashTreeSync(w.stash);
     // What the planner used to produce with a category map: the file copied to films/X.2024.mkv, save path without the folder.
@@ -80,7 +81,7 @@ describe('repoint proves the target files before the client is called', () => {
 
   it('a file of the list with another size at the target, or on another filesystem, is refused before setLocation', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await movieInFolder('Y.2025');
     const client = counting(qb);
     const ctx = (hostTo: string, toFs: string) => ({
@@ -118,7 +119,7 @@ describe('repoint proves the target files before the client is called', () => {
 describe('repoint undo when the torrent is already back', () => {
   it('the client moved the data away and back by itself: complete at its original place is success, and it runs again', async () => {
     w = makeApplyWorld();
-    w.config.client = { type: 'qbittorrent', url: sb.url, username: null, password: null, pathMaps: [], timeoutMs: 10_000 };
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await movieInFolder('Z.2026');
     const before = hashTreeSync(m.root);
     const toSave = path.join(w.pool, 'seeding', 'movies');

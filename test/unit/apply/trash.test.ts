@@ -1,4 +1,5 @@
 // purgeTrash on real tmpfs: only what a retire recorded (dev, ino) goes, once its run is finished and the window over; unrecorded, replaced or foreign trash stays and is reported; symlinks never followed; the apply and recover call sites.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -291,7 +292,7 @@ describe('purgeTrash', () => {
 });
 
 describe('call sites', () => {
-  const common = (now: number) => ({ config: w.config, client: null, now: () => now, catalog: w.catalog, command: 'test' });
+  const common = (now: number) => ({ config: w.config, clients: singleClient(null), now: () => now, catalog: w.catalog, command: 'test' });
 
   it('runApply purges after recovery, before the groups, and the new run record explains it', async () => {
     world(72);
@@ -332,7 +333,7 @@ describe('call sites', () => {
 });
 
 describe('a retire journaled by an older hashall (no identities recorded)', () => {
-  const common = (now: number) => ({ config: w.config, client: null, now: () => now, catalog: w.catalog, command: 'test' });
+  const common = (now: number) => ({ config: w.config, clients: singleClient(null), now: () => now, catalog: w.catalog, command: 'test' });
 
   it('recovery puts a staged source back by name, and never deletes one that was being deleted: it needs a person', async () => {
     world(72);

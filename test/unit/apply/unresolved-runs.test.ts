@@ -1,4 +1,5 @@
 // Needs-attention runs: listed with their paths by the run store, blocked in the plan, retried by recover, or acknowledged with `hashall runs ack`.
+import { singleClient } from '../../../src/clients/client-set.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
@@ -58,7 +59,7 @@ describe('unresolved runs', () => {
   it('recover retries the failed undo: the .part is removed, the run becomes recovered, nothing is left to resolve', async () => {
     const { src, before, runId } = await needsAttention();
     expect(hashallLeftovers(w.pool)).toHaveLength(1); // the temp file its undo could not remove
-    const out = await runRecover({ config: w.config, client: null, command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
+    const out = await runRecover({ config: w.config, clients: singleClient(null), command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
     expect(out).toEqual([{ runId, status: 'recovered', groups: [{ id: 'g1', action: 'rolled-back', notes: expect.any(Array) }], attention: [] }]);
     expect(hashallLeftovers(w.pool)).toEqual([]);
     expect(hashTreeSync(src)).toEqual(before);
@@ -81,7 +82,7 @@ describe('unresolved runs', () => {
     expect(res.status).toBe('needs-attention');
     expect(hashTreeSync(dst)).toEqual(before);
     expect(w.catalog.db.prepare(`SELECT COUNT(*) FROM relocations`).pluck().get()).toBe(0); // the bug: never recorded
-    const out = await runRecover({ config: w.config, client: null, command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
+    const out = await runRecover({ config: w.config, clients: singleClient(null), command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
     expect(out).toEqual([{ runId: res.runId, status: 'recovered', groups: [{ id: 'g1', action: 'finished', notes: [] }], attention: [] }]);
     const run = getRun(w.catalog.db, res.runId)!;
     expect(run.status).toBe('recovered');
@@ -108,7 +109,7 @@ describe('unresolved runs', () => {
     const again = await runCli(['runs', 'ack', runId, '--config', cfg]);
     expect(again.stdout).toContain('was already acknowledged by');
     const leftovers = hashallLeftovers(w.pool);
-    const out = await runRecover({ config: w.config, client: null, command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
+    const out = await runRecover({ config: w.config, clients: singleClient(null), command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
     expect(out).toEqual([]); // acknowledged: a person dealt with it, hashall does not act on it again
     expect(hashallLeftovers(w.pool)).toEqual(leftovers);
     const okSrc = path.join(w.stash, 'seeding', 'tv', 'S');

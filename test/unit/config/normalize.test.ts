@@ -40,7 +40,7 @@ describe('normalize', () => {
       catalog: '/xdg/state/hashall/catalog.db',
       seeding: {},
       libraries: [],
-      client: null,
+      clients: {},
       categories: {},
       placement: { default: 'keep', rules: [] },
       dedupe: { filesystems: [], minSize: 1_048_576 },
@@ -50,7 +50,8 @@ describe('normalize', () => {
     expect(c?.configHash).toMatch(/^[0-9a-f]{64}$/);
     const schema = loadSchema() as { properties: Record<string, { default?: unknown; properties?: Record<string, { default?: unknown; properties?: Record<string, { default?: unknown }> }> }> };
     const p = schema.properties;
-    expect(p.client?.properties?.timeout?.default).toBe(DEFAULTS.clientTimeout);
+    const defs = (schema as unknown as { definitions: typeof p }).definitions;
+    expect(defs.client?.properties?.timeout?.default).toBe(DEFAULTS.clientTimeout);
     expect(p.placement?.properties?.default?.default).toBe(DEFAULTS.placementDefault);
     expect(p.dedupe?.properties?.minSize?.default).toBe(DEFAULTS.dedupeMinSize);
     expect(p.safety?.properties?.verify?.default).toBe(DEFAULTS.verify);
@@ -93,7 +94,7 @@ safety:
     const c = r.config;
     expect(c?.filesystems.disk).toEqual({ name: 'disk', path: '/srv', aliases: [`${r.dir}/media`] });
     expect(c?.seeding.disk).toEqual(['/srv/torrents']);
-    expect(c?.client).toMatchObject({ url: 'http://127.0.0.1:8080', timeoutMs: 120_000, pathMaps: [{ client: '/data', host: '/srv' }], username: null, password: null });
+    expect(c?.clients.default).toMatchObject({ url: 'http://127.0.0.1:8080', timeoutMs: 120_000, pathMaps: [{ client: '/data', host: '/srv' }], username: null, password: null });
     expect(c?.placement.rules[0]?.match).toEqual({ minSeedingDays: 1.5, minSize: 2e9 });
     expect(c?.placement.rules[1]?.match).toEqual({ minSeedingDays: 14 });
     expect(c?.safety).toMatchObject({ retire: { observeHours: 48 }, maxScanAgeHours: 6, minFree: 1024 });
@@ -102,11 +103,11 @@ safety:
   it('turns the password into a Secret that reads the environment at use and never serializes', () => {
     const env: Record<string, string | undefined> = { QBT_PASSWORD: 'first' };
     const r = checkText(minimal + 'client:\n  type: qbittorrent\n  url: http://h:1\n  password: pre-${QBT_PASSWORD}\n', env);
-    const secret = r.config?.client?.password;
+    const secret = r.config?.clients.default?.password;
     expect(secret?.template).toBe('pre-${QBT_PASSWORD}');
     expect(secret?.reveal()).toBe('pre-first');
     expect(JSON.stringify(r.config)).not.toContain('first');
-    expect(JSON.stringify(r.config?.client)).toContain('"password":"***"');
+    expect(JSON.stringify(r.config?.clients.default)).toContain('"password":"***"');
   });
 
   it('warns about a password written in clear text', () => {
@@ -116,10 +117,10 @@ safety:
   });
 
   it('client.type defaults to qbittorrent (configs written before other clients keep working); transmission, rtorrent and deluge are accepted', () => {
-    expect(checkText(minimal + 'client:\n  url: http://h:1\n').config?.client?.type).toBe('qbittorrent');
-    expect(checkText(minimal + 'client:\n  type: transmission\n  url: http://h:9091/transmission/rpc\n').config?.client).toMatchObject({ type: 'transmission', url: 'http://h:9091/transmission/rpc' });
-    expect(checkText(minimal + 'client:\n  type: rtorrent\n  url: scgi:///run/rtorrent/rpc.sock\n').config?.client).toMatchObject({ type: 'rtorrent', url: 'scgi:///run/rtorrent/rpc.sock' });
-    expect(checkText(minimal + 'client:\n  type: deluge\n  url: http://h:8112\n').config?.client).toMatchObject({ type: 'deluge', url: 'http://h:8112' });
+    expect(checkText(minimal + 'client:\n  url: http://h:1\n').config?.clients.default?.type).toBe('qbittorrent');
+    expect(checkText(minimal + 'client:\n  type: transmission\n  url: http://h:9091/transmission/rpc\n').config?.clients.default).toMatchObject({ type: 'transmission', url: 'http://h:9091/transmission/rpc' });
+    expect(checkText(minimal + 'client:\n  type: rtorrent\n  url: scgi:///run/rtorrent/rpc.sock\n').config?.clients.default).toMatchObject({ type: 'rtorrent', url: 'scgi:///run/rtorrent/rpc.sock' });
+    expect(checkText(minimal + 'client:\n  type: deluge\n  url: http://h:8112\n').config?.clients.default).toMatchObject({ type: 'deluge', url: 'http://h:8112' });
     const named = checkText(minimal + 'client:\n  type: deluge\n  url: http://h:8112\n  username: admin\n');
     expect(named.warnings.map((w) => `${w.path} ${w.message}`)).toContain('client.username deluge-web has a password only; username is not used');
     const bad = checkText(minimal + 'client:\n  type: vuze\n  url: http://h:1\n');

@@ -35,7 +35,10 @@ export function baseConfig(over: Partial<HashallConfig> = {}): HashallConfig {
     },
     seeding: { stash: [STASH_SEED], pool: [POOL_SEED] },
     libraries: [MOVIES_LIB],
-    client: {
+    clients: {
+      default: {
+      name: 'default',
+      at: ['client'],
       type: 'qbittorrent',
       url: 'http://127.0.0.1:8080',
       username: null,
@@ -45,6 +48,7 @@ export function baseConfig(over: Partial<HashallConfig> = {}): HashallConfig {
         { client: '/data/pool', host: '/pool' },
       ],
       timeoutMs: 5000,
+      },
     },
     categories: {},
     placement: { default: 'stash', rules: [] },
@@ -79,6 +83,8 @@ export interface FileSpec {
 
 export interface TorrentSpec {
   hash: string;
+  /** Client instance (default: `default`). */
+  client?: string;
   name?: string;
   category?: string;
   tags?: string[];
@@ -159,7 +165,7 @@ export class SnapshotBuilder {
   }
 
   torrent(spec: TorrentSpec): this {
-    const maps = this.config.client?.pathMaps ?? [];
+    const maps = this.config.clients[spec.client ?? 'default']?.pathMaps ?? [];
     const payloadFiles = this.files.filter((f) => isAtOrUnder(f.path, spec.content));
     const kind = this.payloadSpecs.get(spec.content)?.kind ?? 'dir';
     const top = baseName(spec.content);
@@ -171,6 +177,7 @@ export class SnapshotBuilder {
     const size = files.reduce((s, f) => s + f.size, 0);
     const phase = spec.phase ?? 'seeding';
     this.torrentList.push({
+      client: spec.client ?? 'default',
       hash: spec.hash,
       name: spec.name ?? top,
       category: spec.category ?? '',

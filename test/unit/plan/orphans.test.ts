@@ -11,6 +11,7 @@ function torrent(over: Partial<SnapshotTorrent> & { hash: string; content: strin
   const { content, ...rest } = over;
   const save = content.slice(0, content.lastIndexOf('/'));
   return {
+    client: 'default',
     name: content.slice(content.lastIndexOf('/') + 1),
     category: 'movies',
     tags: [],
@@ -55,8 +56,8 @@ function classify(files: F[], torrents: SnapshotTorrent[], over: Partial<OrphanI
       { path: MOVIES_LIB, kind: 'library', fsName: null, fsId: 1, lastScanAt: NOW - 2 * HOUR },
     ],
     torrents,
-    fileCount: (h) => lists[h]?.length ?? 1,
-    torrentFiles: (h) => lists[h] ?? [],
+    fileCount: (t) => lists[t.hash]?.length ?? 1,
+    torrentFiles: (t) => lists[t.hash] ?? [],
     lastSyncAt: NOW - HOUR,
     fsName: () => 'stash',
     ...over,
@@ -105,7 +106,7 @@ describe('orphan classifier (pure)', () => {
     const err = torrent({ hash: 'e', content: `${MOVIES}/E`, phase: 'error', rawState: 'error' });
     const miss = torrent({ hash: 'm', content: `${MOVIES}/M`, phase: 'missing-files', rawState: 'missingFiles' });
     const nolist = torrent({ hash: 'n', content: `${MOVIES}/N`, phase: 'downloading', rawState: 'metaDL', progress: 0 });
-    const r2 = classify([{ path: `${MOVIES}/E/e.mkv` }, { path: `${MOVIES}/M/m.mkv` }, { path: `${MOVIES}/N/n.mkv` }, { path: `${MOVIES}/Gone/g.mkv` }], [err, miss, nolist], { fileCount: (h) => (h === 'n' ? 0 : 1) });
+    const r2 = classify([{ path: `${MOVIES}/E/e.mkv` }, { path: `${MOVIES}/M/m.mkv` }, { path: `${MOVIES}/N/n.mkv` }, { path: `${MOVIES}/Gone/g.mkv` }], [err, miss, nolist], { fileCount: (t) => (t.hash === 'n' ? 0 : 1) });
     expect(r2.classes).toEqual(['in-progress', 'in-progress', 'unknown', 'orphan']);
     expect(r2.result.blockers.join('\n')).toMatch(/is error/);
     expect(r2.result.blockers.join('\n')).toMatch(/is missing-files/);
@@ -113,7 +114,7 @@ describe('orphan classifier (pure)', () => {
   });
 
   it('no client, never synced, synced before the scan, a root never scanned: blocked', () => {
-    expect(classify([], [], { config: { ...baseConfig(), client: null } }).result.blockers.join()).toMatch(/no torrent client is configured/);
+    expect(classify([], [], { config: { ...baseConfig(), clients: {} } }).result.blockers.join()).toMatch(/no torrent client is configured/);
     expect(classify([], [], { lastSyncAt: null }).result.blockers.join()).toMatch(/never been synced/);
     expect(classify([], [], { lastSyncAt: NOW - 3 * HOUR }).result.blockers.join()).toMatch(/not synced after the last scan/);
     const roots: OrphanInput['roots'] = [{ path: STASH_SEED, kind: 'seeding', fsName: 'stash', fsId: 1, lastScanAt: null }];

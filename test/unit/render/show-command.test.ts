@@ -57,7 +57,7 @@ describe('hashall show', () => {
     for (const l of shown) expect(l).toContain('Foo.2020\\n  · stay Harmless  on stash  (g9)\\x1b[2K\\x1b[1A\\u202e');
     expect(shown).toContain('      - /stash/media/torrents/seeding/movies/Foo.2020\\n  · stay Harmless  on stash  (g9)\\x1b[2K\\x1b[1A\\u202e');
     expect(text.stdout.split('\n').some((l) => l.startsWith('  · stay Harmless'))).toBe(false);
-    expect(text.stdout).toContain('Foo.2020\\n  · stay Harmless  on stash  (g9)\\x1b[2K\\x1b[1A\\u202e  1a2b3c4d  movies');
+    expect(text.stdout).toContain('Foo.2020\\n  · stay Harmless  on stash  (g9)\\x1b[2K\\x1b[1A\\u202e  default/1a2b3c4d  movies');
     const json = await runCli(['show', file, '--json']);
     expect((JSON.parse(json.stdout) as Plan).groups.flatMap((g) => g.torrents.map((t) => t.name))).toContain(evil);
   });

@@ -6,7 +6,7 @@ import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import { snapshotPlanner } from '../../../src/plan/needs.js';
 import { syncTorrents } from '../../../src/catalog/sync.js';
-import { clientFromConfig } from '../../../src/clients/from-config.js';
+import { clientFromSettings } from '../../../src/clients/from-config.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { ClientError } from '../../../src/errors.js';
 import { fakeTorrent, startFakeQbt } from '../../support/fake-qbt.js';
@@ -54,10 +54,10 @@ describe('container-style path map: qBittorrent sees the stash media under a pat
 
   it('maps client paths to canonical host paths; a client path no map covers and the host lacks is unmapped', async () => {
     expect(existsSync(path.join(ctMedia, 'torrents'))).toBe(false);
-    const client = clientFromConfig(config);
+    const client = clientFromSettings(config.clients.default!);
     try {
       await client.waitFor(film.infoHash, (t) => t.progress === 1, { timeoutMs: 20_000, intervalMs: 50, what: 'initial check' });
-      const s = await syncTorrents({ catalog, config, client, now: w.now });
+      const s = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
       expect(s.byStatus).toMatchObject({ ok: 1, unmapped: 1 });
     } finally {
       await client.close();
@@ -87,18 +87,18 @@ describe('a client answering with zero torrents while the catalog knows some is 
     try {
       fake.torrents.set('a'.repeat(40), fakeTorrent('a'.repeat(40), { content_path: '/data/seed/A', name: 'A' }));
       fake.torrents.set('b'.repeat(40), fakeTorrent('b'.repeat(40), { content_path: '/data/seed/B', name: 'B' }));
-      const client = clientFromConfig(config);
-      const first = await syncTorrents({ catalog, config, client, now: w.now });
+      const client = clientFromSettings(config.clients.default!);
+      const first = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
       expect(first.torrents).toBe(2);
       const serial = catalog.serial();
       const sessions = catalog.db.prepare(`SELECT count(*) AS n FROM sync_sessions`).get() as { n: number };
       fake.torrents.clear();
-      const err = await syncTorrents({ catalog, config, client, now: w.now }).then(
+      const err = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now }).then(
         () => null,
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(ClientError);
-      expect((err as Error).message).toBe('the torrent client reported no torrents, but the catalog knows 2 active torrent(s) from the last sync; refusing to record them as removed');
+      expect((err as Error).message).toBe('torrent client "default" reported no torrents, but the catalog knows 2 active torrent(s) of it from the last sync; refusing to record them as removed');
       expect(catalog.serial()).toBe(serial);
       expect(catalog.db.prepare(`SELECT hash, status FROM torrents ORDER BY hash`).all()).toEqual([
         { hash: 'a'.repeat(40), status: 'active' },

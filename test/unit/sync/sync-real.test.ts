@@ -6,7 +6,7 @@ import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import { snapshotPlanner } from '../../../src/plan/needs.js';
 import { syncTorrents } from '../../../src/catalog/sync.js';
-import { clientFromConfig } from '../../../src/clients/from-config.js';
+import { clientFromSettings } from '../../../src/clients/from-config.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { buildPlan } from '../../../src/plan/build.js';
@@ -54,7 +54,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
       ],
     });
     catalog = openWorldCatalog(config);
-    client = clientFromConfig(config);
+    client = clientFromSettings(config.clients.default!);
     const S = w.seedS;
     t.film = makeTorrent({ saveDir: path.join(S, 'movies'), name: 'Film.2001.mkv', files: [{ size: 40_000 }], trackers: [TRACKER] });
     t.show = makeTorrent({ saveDir: path.join(S, 'tv'), name: 'Show.S01', files: [{ path: 'e01.mkv', size: 30_000 }, { path: 'e02.mkv', size: 20_000 }, { path: 'extras/x.nfo', content: 'nfo\n' }] });
@@ -100,7 +100,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
 
   it('records every torrent and maps it onto its payload (single, multi, renamed root, cross-seed pair, missing, incomplete, unmapped)', async () => {
     const before = catalog.serial();
-    const s = await syncTorrents({ catalog, config, client, now: w.now, hashMissing: true });
+    const s = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now, hashMissing: true });
     expect(s.torrents).toBe(9);
     expect(s.added).toBe(9);
     expect(s.byStatus).toEqual({ ok: 6, unmapped: 1, missing: 1, 'not-in-catalog': 0, incomplete: 1 });
@@ -139,7 +139,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
 
     // Nothing changed: a second sync records no change and leaves the serial alone.
     const serial = catalog.serial();
-    const again = await syncTorrents({ catalog, config, client, now: w.now });
+    const again = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
     expect(again).toMatchObject({ added: 0, changed: 0, unchanged: 9, removed: 0 });
     expect(catalog.serial()).toBe(serial);
     // Free space is measured per configured filesystem on the recorded device.
@@ -173,13 +173,13 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     // A configured library root on the same filesystem that was never scanned makes stash payloads unknown, not pool ones.
     const shows = path.join(w.stash, 'media/shows');
     mkdirSync(shows);
-    const cfg2 = writeConfig(w, { url: config.client!.url, pathMaps: config.client!.pathMaps, extraLibraries: [shows] });
+    const cfg2 = writeConfig(w, { url: config.clients.default!.url, pathMaps: config.clients.default!.pathMaps, extraLibraries: [shows] });
     const s3 = readSnapshot(catalog, cfg2, { planner: snapshotPlanner(cfg2, w.clock.t), files: 'all' });
     expect(s3.payloads[t.album.contentPath]?.consumers).toEqual({ status: 'unknown', paths: [], reasons: [`library root ${shows} has never been scanned`] });
     expect(s3.payloads[t.old.contentPath]?.consumers.status).toBe('none');
     // "some" stays some: one library link is enough, whatever else is unknown.
     expect(s3.payloads[t.film.contentPath]?.consumers.status).toBe('some');
-    writeConfig(w, { url: config.client!.url, pathMaps: config.client!.pathMaps });
+    writeConfig(w, { url: config.clients.default!.url, pathMaps: config.clients.default!.pathMaps });
   });
 
   it('readSnapshot gives the planner what it expects, field by field, and buildPlan demotes a movie to pool', () => {
@@ -259,7 +259,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     expect(del.status).toBe(200);
     await client.waitFor(t.film.infoHash, () => true, { timeoutMs: 5_000 });
     const serial = catalog.serial();
-    const s = await syncTorrents({ catalog, config, client, now: w.now });
+    const s = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
     expect(s.removed).toBe(1);
     expect(catalog.serial()).toBe(serial + 1);
     expect(row(t.stray.infoHash).status).toBe('removed');
@@ -271,10 +271,10 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     writeFileSync(path.join(w.library, 'poster.jpg'), 'poster');
     writeFileSync(path.join(t.show.contentPath, 'e02.mkv'), Buffer.alloc(20_000, 7));
     await scan(w, catalog, config, undefined, true);
-    const s1 = await syncTorrents({ catalog, config, client, now: w.now });
+    const s1 = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
     expect(s1.hashUnknown).toBe(1);
     expect(row(t.show.infoHash).payload_hash).toBeNull();
-    const s2 = await syncTorrents({ catalog, config, client, now: w.now, hashMissing: true });
+    const s2 = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now, hashMissing: true });
     expect(s2.hashed?.files).toBeGreaterThanOrEqual(1);
     expect(s2.hashUnknown).toBe(0);
     expect(row(t.show.infoHash).payload_hash).toBe(expectedPayloadHash(t.show.contentPath, ['e01.mkv', 'e02.mkv', 'extras/x.nfo']));

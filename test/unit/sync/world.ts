@@ -141,15 +141,16 @@ export interface TorrentRowSpec {
 
 /**
  * A complete, seeding torrent row as a sync records it (columns of migration 2 only, so it fits a catalog of any
- * version), without its file list: the snapshot can be read with no client.
+ * version; of the instance `default` from migration 11 on), without its file list: the snapshot can be read with no client.
  */
 export function insertTorrentRow(catalog: CatalogDb, t: TorrentRowSpec): void {
+  const keyed = (catalog.db.pragma('table_info(torrents)') as { name: string }[]).some((c) => c.name === 'client');
   catalog.db
     .prepare(
-      `INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm, added_on, completion_on,
+      `INSERT INTO torrents (${keyed ? 'client, ' : ''}hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm, added_on, completion_on,
         seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason, data_status, payload_kind,
         payload_files, payload_bytes, payload_hash, status, first_seen, synced_at)
-       VALUES (?, ?, ?, '[]', NULL, 'stalledUP', 'seeding', 1, 1, 0, ?, 0, 1, 2, 100, ?, ?, '', ?, ?, NULL, 'ok', 'dir', ?, ?, NULL, 'active', 1, ?)`,
+       VALUES (${keyed ? "'default', " : ''}?, ?, ?, '[]', NULL, 'stalledUP', 'seeding', 1, 1, 0, ?, 0, 1, 2, 100, ?, ?, '', ?, ?, NULL, 'ok', 'dir', ?, ?, NULL, 'active', 1, ?)`,
     )
     .run(t.hash, t.name, t.category, t.bytes, t.savePath, t.contentPath, t.hostPath, t.fsId, t.files, t.bytes, t.syncedAt);
 }

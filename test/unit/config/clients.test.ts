@@ -1,0 +1,85 @@
+// `clients:` — several named client instances; `client:` stays the single instance `default`; both at once is an error.
+import { describe, expect, it } from 'vitest';
+import { brief, checkText } from './temp-config.js';
+
+const minimal = 'version: 1\nfilesystems:\n  disk: { path: /srv }\n';
+
+describe('client instances', () => {
+  it('`client:` is the one instance `default`, with its settings and problems located under client', () => {
+    const r = checkText(minimal + 'client:\n  type: transmission\n  url: http://h:9091/transmission/rpc\n  pathMaps:\n    - { client: /data, host: /srv }\n');
+    expect(r.errors).toEqual([]);
+    expect(Object.keys(r.config!.clients)).toEqual(['default']);
+    expect(r.config!.clients.default).toMatchObject({ name: 'default', at: ['client'], type: 'transmission', pathMaps: [{ client: '/data', host: '/srv' }] });
+  });
+
+  it('`clients:` names each instance, with its own type, url, password from the environment and path maps', () => {
+    const env = { QBT_PW: 'q-secret', TR_PW: 't-secret' };
+    const r = checkText(
+      minimal +
+        [
+          'clients:',
+          '  qbt:',
+          '    url: http://127.0.0.1:8080',
+          '    password: ${QBT_PW}',
+          '    pathMaps: [{ client: /data, host: /srv }]',
+          '  tr-1.main:',
+          '    type: transmission',
+          '    url: http://127.0.0.1:9091/transmission/rpc',
+          '    username: admin',
+          '    password: ${TR_PW}',
+          '    pathMaps: [{ client: /downloads, host: /srv }]',
+          '',
+        ].join('\n'),
+      env,
+    );
+    expect(r.errors).toEqual([]);
+    const c = r.config!.clients;
+    expect(Object.keys(c).sort()).toEqual(['qbt', 'tr-1.main']);
+    expect(c.qbt).toMatchObject({ name: 'qbt', at: ['clients', 'qbt'], type: 'qbittorrent', pathMaps: [{ client: '/data', host: '/srv' }] });
+    expect(c['tr-1.main']).toMatchObject({ name: 'tr-1.main', type: 'transmission', username: 'admin', pathMaps: [{ client: '/downloads', host: '/srv' }] });
+    expect(c.qbt!.password!.reveal()).toBe('q-secret');
+    expect(c['tr-1.main']!.password!.reveal()).toBe('t-secret');
+    expect(JSON.stringify(r.config)).not.toMatch(/q-secret|t-secret/);
+  });
+
+  it('both `client:` and `clients:` is an error at the `clients` key, saying which to keep', () => {
+    const r = checkText(minimal + 'client:\n  url: http://h:1\nclients:\n  a:\n    url: http://h:2\n');
+    expect(brief(r.errors)).toEqual([expect.stringMatching(/^6:1 clients both `client:` and `clients:` are set/)]);
+    expect(r.errors[0]!.hint).toMatch(/move the `client:` settings into `clients:`/);
+  });
+
+  it('instance names are validated at their key; an empty map and unknown keys are errors at file:line:col', () => {
+    const bad = checkText(minimal + 'clients:\n  "-bad name":\n    url: http://h:1\n');
+    expect(brief(bad.errors)).toEqual([expect.stringMatching(/^5:3 clients\["-bad name"\] not a valid name: "-bad name"/)]);
+    const empty = checkText(minimal + 'clients: {}\n');
+    expect(brief(empty.errors)).toEqual([expect.stringMatching(/^4:\d+ clients must not be empty/)]);
+    const typo = checkText(minimal + 'clients:\n  a:\n    url: http://h:1\n    pathmaps: []\n');
+    expect(brief(typo.errors)).toEqual([expect.stringMatching(/^7:5 clients\.a\.pathmaps unknown key "pathmaps"/)]);
+    expect(typo.errors[0]!.hint).toMatch(/did you mean "pathMaps"/);
+  });
+
+  it('each instance is checked on its own: path maps, scgi URL for rTorrent only, a clear-text password — at that instance', () => {
+    const r = checkText(
+      minimal +
+        [
+          'clients:',
+          '  one:',
+          '    url: http://h:1',
+          '    pathMaps: [{ client: /data, host: /srv }]',
+          '  two:',
+          '    type: transmission',
+          '    url: scgi:///run/x.sock',
+          '    password: hunter2',
+          '    pathMaps:',
+          '      - { client: /data, host: /srv }',
+          '      - { client: /data, host: /srv/b }',
+          '',
+        ].join('\n'),
+    );
+    expect(brief(r.errors)).toEqual([
+      expect.stringMatching(/^10:10 clients\.two\.url an scgi:\/\/ URL is for rTorrent, but the client type is transmission/),
+      expect.stringMatching(/^14:19 clients\.two\.pathMaps\[1\]\.client client prefix \/data is mapped twice/),
+    ]);
+    expect(brief(r.warnings)).toContain('11:15 clients.two.password password is written in clear text');
+  });
+});
