@@ -21,6 +21,7 @@
 // synced, or not since the last scan, or too long ago; a seeding or library root not scanned (or too long ago); a
 // torrent without a host path, without a file list, or in error / missing files / an unknown state; no client.
 import { mapsOf } from './client-spelling.js';
+import { torrentLabel } from '../domain/instance.js';
 import type { HashallConfig } from '../config/types.js';
 import { DEFAULT_ORPHANS } from '../config/types.js';
 import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
@@ -143,7 +144,7 @@ interface DirAgg {
 }
 
 function describeTorrent(t: SnapshotTorrent): string {
-  return `torrent "${t.name}" (${t.hash.slice(0, 8)})`;
+  return `torrent "${t.name}" (${torrentLabel(t)})`;
 }
 
 /** True when `rel` (below a seeding root) is a category folder or a prefix of one (`cross-seed` of `cross-seed/{tracker}`). */
