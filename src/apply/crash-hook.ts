@@ -14,11 +14,19 @@ function defaultKill(sig: string | undefined): () => void {
   return () => process.kill(process.pid, 'SIGKILL');
 }
 
-/** Returns an onBoundary callback when HASHALL_TEST_CRASH_AT is a positive integer, else undefined. */
+/** Returns an onBoundary callback when HASHALL_TEST_CRASH_AT is a positive integer (or HASHALL_TEST_CRASH_AT_BOUNDARY names one), else undefined. */
 export function crashHookFromEnv(
   env: Record<string, string | undefined>,
   kill: () => void = defaultKill(env.HASHALL_TEST_CRASH_SIGNAL),
 ): ((what: string) => void) | undefined {
+  const match = env.HASHALL_TEST_CRASH_AT_BOUNDARY;
+  if (match) {
+    // Or at the first boundary named exactly so, e.g. `step-undo-data g1#3` (a group's step, whatever came before).
+    return (what: string) => {
+      if (env.HASHALL_TEST_CRASH_LOG) process.stderr.write(`crash-hook: ${what}\n`);
+      if (what === match) kill();
+    };
+  }
   const raw = env.HASHALL_TEST_CRASH_AT;
   if (!raw) return undefined;
   const at = Number(raw);
