@@ -284,13 +284,17 @@ function readOccupancy(
   return out;
 }
 
-/** The sync state of each configured instance (client_status, migration 12); an instance never synced has no row. */
+/** The sync state of each configured instance (client_status and sync_sessions, migration 12); never synced: syncedAt null. */
 export function readClientStates(catalog: CatalogDb, instances: readonly string[]): Record<string, SnapshotClientState> {
   const get = catalog.db.prepare(`SELECT synced_at, failed_at, failure FROM client_status WHERE client = ?`);
+  // The sync sessions say the same of a success (client_status is written with each; older rows may lack it).
+  const lastSession = catalog.db.prepare(`SELECT max(finished_at) FROM sync_sessions WHERE client = ?`).pluck();
   const out: Record<string, SnapshotClientState> = {};
   for (const name of instances) {
     const r = get.get(name) as { synced_at: number | null; failed_at: number | null; failure: string | null } | undefined;
-    out[name] = { syncedAt: r?.synced_at ?? null, failedAt: r?.failed_at ?? null, failure: r?.failure ?? null };
+    const session = lastSession.get(name) as number | null;
+    const syncedAt = r?.synced_at != null && session != null ? Math.max(r.synced_at, session) : (r?.synced_at ?? session);
+    out[name] = { syncedAt, failedAt: r?.failed_at ?? null, failure: r?.failure ?? null };
   }
   return out;
 }

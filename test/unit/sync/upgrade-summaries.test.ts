@@ -48,7 +48,7 @@ describe('upgrading a catalog to payload summaries', () => {
       bytes: 20_004,
       syncedAt: w.clock.t,
     });
-    const tf = old.db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, 1)`);
+    const tf = old.db.prepare(`INSERT INTO torrent_files (client, torrent_hash, idx, name, size, progress) VALUES ('default', ?, ?, ?, ?, 1)`);
     files.forEach((f, i) => tf.run('f'.repeat(40), i, f.name, f.size));
     old.db
       .prepare(`INSERT INTO sync_sessions (started_at, finished_at, client_version, torrents, added, changed, removed, unmapped, hash_unknown, serial) VALUES (?, ?, 'v4.5.2', 1, 1, 0, 0, 0, 0, 0)`)
