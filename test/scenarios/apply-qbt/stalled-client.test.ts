@@ -139,7 +139,7 @@ describe('a client stalled during a repoint', () => {
     expect(pj.groups.filter((x) => x.action === 'move').length).toBeGreaterThan(0); // unrelated groups still go ahead
     const text = await hashall('plan', '--no-refresh');
     expect(text.stdout.indexOf('Unresolved apply runs')).toBe(0);
-    expect(text.stdout).toContain(`torrent ${album.name} (${album.hash.slice(0, 8)}) was paused by hashall and is still paused`);
+    expect(text.stdout).toContain(`torrent ${album.name} (default/${album.hash.slice(0, 8)}) was paused by hashall and is still paused`);
     expect(text.stdout).toContain('`hashall recover` retries its rollback');
 
     // The next cron apply resolves it first (the torrent runs again), then plans and applies everything.

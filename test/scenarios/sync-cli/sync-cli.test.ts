@@ -99,7 +99,7 @@ describe('sync / torrents / whereis through the CLI', () => {
     const text = await cli('whereis', lib);
     expect(text.stdout).not.toContain('torrents: none');
     expect(text.stdout).toContain(`torrents using this content:\n`);
-    expect(text.stdout).toContain(`  Pair [${a.infoHash.slice(0, 8)}] ${a.contentPath}`);
+    expect(text.stdout).toContain(`  Pair [default/${a.infoHash.slice(0, 8)}] ${a.contentPath}`);
     // The 8-hex short hash every other output prints, for an info-hash and for a payload hash.
     const short = JSON.parse((await cli('whereis', a.infoHash.slice(0, 8), '--json')).stdout) as WhereisResult;
     const full = JSON.parse((await cli('whereis', a.infoHash, '--json')).stdout) as WhereisResult;
