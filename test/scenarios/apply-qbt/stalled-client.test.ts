@@ -123,7 +123,7 @@ describe('a client stalled during a repoint', () => {
     try {
       const open = unresolvedRuns(catalog.db);
       expect(open.map((r) => [r.runId, r.status])).toEqual([[runId, 'needs-attention']]);
-      expect(open[0]!.pausedTorrents).toEqual([album]);
+      expect(open[0]!.pausedTorrents).toEqual([{ client: 'default', ...album }]);
     } finally {
       catalog.close();
     }
@@ -132,7 +132,7 @@ describe('a client stalled during a repoint', () => {
     const p = await hashall('plan', '--json');
     expect(p.code, p.stderr).toBe(0);
     const pj = JSON.parse(p.stdout) as Plan;
-    expect(pj.unresolvedRuns?.map((r) => [r.runId, r.pausedTorrents])).toEqual([[runId, [album]]]);
+    expect(pj.unresolvedRuns?.map((r) => [r.runId, r.pausedTorrents])).toEqual([[runId, [{ client: 'default', ...album }]]]);
     const blocked = pj.groups.find((x) => x.torrents.some((t) => t.hash === album.hash))!;
     expect(blocked.action).toBe('blocked');
     expect(blocked.reasons[0]).toContain(`apply run ${runId} needs attention`);
