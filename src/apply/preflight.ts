@@ -67,8 +67,10 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
   // Orphan retirements rest on the client's whole torrent list: one added or removed since may use what was an orphan.
   const listed = groups.map((g) => g.fingerprint.clientTorrents).filter((c) => c !== undefined);
   if (listed.length > 0) {
-    if (!deps.client) throw new HashallError('the plan retires orphans but no client is configured to prove no torrent uses them', { hint: 'add `client:` to hashall.yaml' });
-    const now = torrentListDigest((await deps.client.listTorrents()).map((t) => t.hash));
+    if (deps.clients.names.length === 0) throw new HashallError('the plan retires orphans but no client is configured to prove no torrent uses them', { hint: 'add `client:` to hashall.yaml' });
+    const keys: string[] = [];
+    for (const name of deps.clients.names) for (const t of await deps.clients.get(name).listTorrents()) keys.push(`${name}/${t.hash}`);
+    const now = torrentListDigest(keys);
     const planned = listed[0]!;
     if (listed.some((c) => c.digest !== now.digest)) problems.push(`the client's torrents changed since planning (${planned.count} → ${now.count}): a torrent added since may use an orphan`);
   }

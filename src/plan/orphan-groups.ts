@@ -41,7 +41,8 @@ export function planOrphanGroups(config: HashallConfig, report: OrphanReport | u
       },
     ];
   }
-  const clientTorrents = torrentListDigest(torrents.map((t) => t.hash));
+  // Every instance's torrents, each as instance/info-hash (the same hash in two instances is two torrents).
+  const clientTorrents = torrentListDigest(torrents.map((t) => `${t.client}/${t.hash}`));
   return report.trees.map((t): Omit<PlanGroup, 'id'> => {
     const base = { ...empty, torrents: [], key: `orphan:${t.path}`, title: baseName(t.path), from: { fs: t.fs, path: t.path } };
     if (config.filesystems[t.fs] === undefined) {

@@ -7,6 +7,8 @@
 // client uses it (re-checked on the live client list, which must still be the one planned), or when orphans.action is
 // not retire or safety.retire.mode is never. Nothing is deleted here: the trash purge deletes exactly the journaled
 // inodes after the window (src/apply/trash.ts); `hashall trash restore` puts it back (the TrashRecord below).
+import type { PathMap } from '../../config/types.js';
+import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, normalizeAbsolute } from '../../domain/path-map.js';
@@ -41,25 +43,30 @@ function gates(step: RetireOrphanStep, ctx: StepContext): void {
   if (ctx.config.safety.retire.mode === 'never') throw new HashallError(`retire-orphan: safety.retire.mode is never in hashall.yaml; ${step.path} stays`);
 }
 
-/** The live client list must be the one planned, and no torrent in it may hold the orphan. */
+/** The live torrent lists of every instance must be the ones planned, and no torrent in them may hold the orphan. */
 async function noTorrentUses(step: RetireOrphanStep, ctx: StepContext): Promise<void> {
-  if (!ctx.client) throw new ClientError('network', `retire-orphan: no torrent client is configured, so nothing proves no torrent uses ${step.path}; it stays`);
-  const torrents = await ctx.client.listTorrents();
+  if (ctx.clients.names.length === 0) throw new ClientError('network', `retire-orphan: no torrent client is configured, so nothing proves no torrent uses ${step.path}; it stays`);
+  const lists = [];
+  for (const name of ctx.clients.names) lists.push({ name, client: ctx.clients.get(name), torrents: await ctx.clients.get(name).listTorrents() });
   const planned = ctx.group.fingerprint.clientTorrents;
-  const live = torrentListDigest(torrents.map((t) => t.hash));
+  const live = torrentListDigest(lists.flatMap((l) => l.torrents.map((t) => `${l.name}/${t.hash}`)));
   if (!planned || planned.digest !== live.digest) {
     throw new ClientError('unconfirmed', `retire-orphan: the client's torrents changed since planning (${planned?.count ?? '?'} → ${live.count}); one added since may use ${step.path}, which stays`, {
       hint: 'run `hashall plan` again',
     });
   }
-  const maps = ctx.config.client?.pathMaps ?? [];
+  for (const { name, client, torrents } of lists) await noneHolds(step, client, ctx.config.clients[name]?.pathMaps ?? [], torrents);
+}
+
+/** No torrent of one instance (its client, path maps and live list) holds the orphan. */
+async function noneHolds(step: RetireOrphanStep, client: TorrentClient, maps: readonly PathMap[], torrents: readonly ClientTorrent[]): Promise<void> {
   const host = (p: string): string | null => (maps.length > 0 ? clientToHost(maps, p) : normalizeAbsolute(p));
   for (const t of torrents) {
     const content = host(t.contentPath);
     if (content === null) throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) has no host spelling (${t.contentPath}); it may use ${step.path}, which stays`);
     if (isAtOrUnder(content, step.path)) throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) uses ${content}, inside ${step.path}; it stays`);
     if (!isAtOrUnder(step.path, content)) continue;
-    const files = await ctx.client.listFiles(t.hash);
+    const files = await client.listFiles(t.hash);
     const save = host(t.savePath) ?? content;
     if (files.length === 0 || files.some((f) => isAtOrUnder(path.posix.join(save, f.name), step.path) || isAtOrUnder(step.path, path.posix.join(save, f.name)))) {
       throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) holds ${step.path} (its files lie around it); it stays`);
