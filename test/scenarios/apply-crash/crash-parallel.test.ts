@@ -69,7 +69,7 @@ describe('kill -9 with several groups in flight (real qBittorrent)', () => {
           const doneBefore = new Set(killed.groupRecords.filter((g) => g.status === 'done').map((g) => g.id));
           if ((n >> 1) % 2 === 0) {
             const rec = await runRecover({ ...common, command: 'test recover' });
-            expect(rec.map((r) => r.status)).toEqual(killed.status === 'running' ? ['recovered'] : []);
+            expect(rec.map((r) => r.status), JSON.stringify(rec.map((r) => r.attention))).toEqual(killed.status === 'running' ? ['recovered'] : []);
             const finishedNow = new Set(rec.flatMap((r) => r.groups.filter((g) => g.action === 'finished').map((g) => g.id)));
             for (const [i, x] of ts.entries()) {
               const moved = doneBefore.has(`g${i + 1}`) || finishedNow.has(`g${i + 1}`);
