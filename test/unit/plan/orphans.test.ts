@@ -113,6 +113,26 @@ describe('orphan classifier (pure)', () => {
     expect(r2.result.blockers.join('\n')).toMatch(/has no file list/);
   });
 
+  it("a second instance's torrents are payload through its own path maps (same info-hash in both, or its own); one that did not answer its last sync blocks", () => {
+    const base = baseConfig({ categories: { movies: category('movies'), xs: category('cross-seed/{tracker}') } });
+    const rt = { ...base.clients.default!, name: 'rt', at: ['clients', 'rt'], type: 'rtorrent' as const, url: 'scgi:///run/rt.sock', pathMaps: [{ client: '/downloads', host: '/stash/media/torrents/seeding' }] };
+    const config = { ...base, clients: { ...base.clients, rt } };
+    const inQbt = torrent({ hash: 'a', content: `${MOVIES}/A.2020` });
+    // rTorrent spells its paths /downloads/…: only its own path map places its torrents on the host.
+    const sameHash = torrent({ client: 'rt', hash: 'a', content: `${MOVIES}/A.2020`, clientSavePath: '/downloads/movies', clientContentPath: '/downloads/movies/A.2020', hostContentPath: null });
+    const onlyRt = torrent({ client: 'rt', hash: 'r', content: `${MOVIES}/R.2019`, clientSavePath: '/downloads/movies', clientContentPath: '/downloads/movies/R.2019', hostContentPath: null });
+    const files = [{ path: `${MOVIES}/A.2020/a.mkv` }, { path: `${MOVIES}/R.2019/r.mkv` }, { path: `${MOVIES}/Gone/g.mkv` }];
+    const synced = { default: { syncedAt: NOW - HOUR, failedAt: null, failure: null }, rt: { syncedAt: NOW - HOUR, failedAt: null, failure: null } };
+    const { classes, result } = classify(files, [inQbt, sameHash, onlyRt], { config, clients: synced });
+    expect(classes).toEqual(['payload', 'payload', 'orphan']);
+    expect(result.blockers).toEqual([]);
+    expect(result.trees.map((t) => t.path)).toEqual([`${MOVIES}/Gone`]);
+    // Without rTorrent's torrent list the R.2019 folder would look unused: the same files, rt silent at its last sync.
+    const down = { ...synced, rt: { syncedAt: NOW - 2 * HOUR, failedAt: NOW - HOUR, failure: 'connection refused' } };
+    const r2 = classify(files, [inQbt, sameHash, onlyRt], { config, clients: down });
+    expect(r2.result.blockers.join('\n')).toMatch(/"rt" did not answer its last sync/);
+  });
+
   it('no client, never synced, synced before the scan, a root never scanned: blocked', () => {
     expect(classify([], [], { config: { ...baseConfig(), clients: {} } }).result.blockers.join()).toMatch(/no torrent client is configured/);
     expect(classify([], [], { lastSyncAt: null }).result.blockers.join()).toMatch(/never been synced/);
