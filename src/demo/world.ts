@@ -22,16 +22,17 @@ const MiB = 1024 * 1024;
 
 /**
  * Lay out the world under `base` (stash and pool must already exist: two mounts, or two plain dirs) and start
- * qBittorrent with five running torrents. The caller stops `qbt` and removes `base`.
+ * qBittorrent with five running torrents. The caller stops `qbt` and removes `base`. `trackers` (loopback URLs) makes
+ * Old.Movie.2009 a private torrent announcing to them (tests of what hashall keeps of a tracker URL).
  */
-export async function buildDemoWorld(base: string, stash: string, pool: string): Promise<DemoWorld> {
+export async function buildDemoWorld(base: string, stash: string, pool: string, opts: { trackers?: string[] } = {}): Promise<DemoWorld> {
   const seedStash = path.join(stash, 'media/torrents/seeding');
   const seedPool = path.join(pool, 'media/torrents/seeding');
   const library = path.join(stash, 'media/movies');
   for (const d of [seedStash, seedPool, library]) mkdirSync(d, { recursive: true });
 
   // 1. An old movie tagged for the archive: nothing else uses it -> MOVE to pool.
-  const old = makeTorrent({ saveDir: path.join(seedStash, 'movies'), name: 'Old.Movie.2009', files: [{ path: 'Old.Movie.2009.mkv', size: 6 * MiB }, { path: 'Old.Movie.2009.srt', size: 20_000 }] });
+  const old = makeTorrent({ saveDir: path.join(seedStash, 'movies'), name: 'Old.Movie.2009', ...(opts.trackers ? { trackers: opts.trackers, private: true } : {}), files: [{ path: 'Old.Movie.2009.mkv', size: 6 * MiB }, { path: 'Old.Movie.2009.srt', size: 20_000 }] });
   // 2. A movie the library hardlinks -> stays on stash whatever the rules say.
   const linked = makeTorrent({ saveDir: path.join(seedStash, 'movies'), name: 'Linked.Movie.2021', files: [{ path: 'Linked.Movie.2021.mkv', size: 4 * MiB }] });
   mkdirSync(path.join(library, 'Linked Movie (2021)'), { recursive: true });
