@@ -191,8 +191,11 @@ export function hashallLeftovers(dir: string): string[] {
   return out;
 }
 
-/** The world as a hashall.yaml beside it (stash and pool, their seeding roots, keep placement, no free-space margin), for CLI tests. */
-export function writeWorldConfig(w: ApplyWorld): string {
+/**
+ * The world as a hashall.yaml beside it (stash and pool, their seeding roots, keep placement, no free-space margin), for
+ * CLI tests; `extra` lines are appended (further top-level keys such as `dedupe:`, `notify:` or `libraries:`).
+ */
+export function writeWorldConfig(w: ApplyWorld, extra: string[] = []): string {
   const cfg = path.join(w.root, 'hashall.yaml');
   writeFileSync(
     cfg,
@@ -207,6 +210,7 @@ export function writeWorldConfig(w: ApplyWorld): string {
       `  pool: [${path.join(w.pool, 'seeding')}]`,
       'placement: { default: keep }',
       'safety: { minFree: 0 }',
+      ...extra,
     ].join('\n') + '\n',
   );
   return cfg;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { loadConfig } from '../../../src/config/load.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
 import { runCli } from '../../support/cli.js';
 import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
 
@@ -30,34 +30,19 @@ afterEach(() => {
 /** hashall.yaml for the world with one target per format, plus one that answers 500 and one that never answers. */
 function writeConfig(world: ApplyWorld, extra: string[] = []): string {
   const base = `${recv.url}/\${HOOK_PATH}`;
-  const cfg = path.join(world.root, 'hashall.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'version: 1',
-      `catalog: ${world.config.catalog}`,
-      'filesystems:',
-      `  stash: { path: ${world.stash} }`,
-      `  pool: { path: ${world.pool} }`,
-      'seeding:',
-      `  stash: [${path.join(world.stash, 'seeding')}]`,
-      `  pool: [${path.join(world.pool, 'seeding')}]`,
-      'placement: { default: keep }',
-      'dedupe: { filesystems: [stash], minSize: 0 }',
-      'safety: { minFree: 0 }',
-      'notify:',
-      `  - { name: generic, format: json, url: "${base}/json", events: [applied, failed, needs-attention, nothing-to-do, drift, blocked, doctor] }`,
-      `  - { name: chat, format: discord, url: "${base}/discord" }`,
-      `  - { name: team, format: slack, url: "${base}/slack" }`,
-      `  - { name: phone, format: ntfy, url: "${base}/ntfy", headers: { Authorization: "Bearer \${NTFY_TOKEN}" } }`,
-      `  - { name: gotify, format: gotify, url: "${recv.url}/message/gotify?token=\${GOTIFY_TOKEN}" }`,
-      `  - { name: apprise, format: apprise, url: "${base}/apprise" }`,
-      `  - { name: broken, format: json, url: "${base}/fail", retries: 1, headers: { Authorization: "Bearer \${NTFY_TOKEN}" } }`,
-      `  - { name: silent, format: json, url: "${base}/hang", timeout: 1s, retries: 1 }`,
-      ...extra,
-    ].join('\n') + '\n',
-  );
-  return cfg;
+  return writeWorldConfig(world, [
+    'dedupe: { filesystems: [stash], minSize: 0 }',
+    'notify:',
+    `  - { name: generic, format: json, url: "${base}/json", events: [applied, failed, needs-attention, nothing-to-do, drift, blocked, doctor] }`,
+    `  - { name: chat, format: discord, url: "${base}/discord" }`,
+    `  - { name: team, format: slack, url: "${base}/slack" }`,
+    `  - { name: phone, format: ntfy, url: "${base}/ntfy", headers: { Authorization: "Bearer \${NTFY_TOKEN}" } }`,
+    `  - { name: gotify, format: gotify, url: "${recv.url}/message/gotify?token=\${GOTIFY_TOKEN}" }`,
+    `  - { name: apprise, format: apprise, url: "${base}/apprise" }`,
+    `  - { name: broken, format: json, url: "${base}/fail", retries: 1, headers: { Authorization: "Bearer \${NTFY_TOKEN}" } }`,
+    `  - { name: silent, format: json, url: "${base}/hang", timeout: 1s, retries: 1 }`,
+    ...extra,
+  ]);
 }
 
 function validator() {

@@ -2,12 +2,12 @@
 // run; without apply.auto it plans and notifies drift, changes nothing; SIGTERM while it sleeps ends it at once (exit 143).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock, releaseLock } from '../../../src/apply/lock.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
 import { runCli } from '../../support/cli.js';
 import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
 
@@ -32,25 +32,12 @@ function world(auto: boolean): { cfg: string; dir: string } {
   const dir = path.join(w.stash, 'seeding', 'extras');
   writeTree(dir, { 'x.bin': bytesFor('same', 100_000), 'y.bin': bytesFor('same', 100_000) });
   mkdirSync(path.join(w.pool, 'seeding'));
-  const cfg = path.join(w.root, 'hashall.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'version: 1',
-      `catalog: ${w.config.catalog}`,
-      'filesystems:',
-      `  stash: { path: ${w.stash} }`,
-      `  pool: { path: ${w.pool} }`,
-      'seeding:',
-      `  stash: [${path.join(w.stash, 'seeding')}]`,
-      `  pool: [${path.join(w.pool, 'seeding')}]`,
-      'dedupe: { filesystems: [stash], minSize: 0 }',
-      'safety: { minFree: 0 }',
-      `apply: { auto: ${auto} }`,
-      'notify:',
-      `  - { name: hook, format: json, url: "${recv.url}/json", events: [applied, nothing-to-do, failed, needs-attention, drift, blocked] }`,
-    ].join('\n') + '\n',
-  );
+  const cfg = writeWorldConfig(w, [
+    'dedupe: { filesystems: [stash], minSize: 0 }',
+    `apply: { auto: ${auto} }`,
+    'notify:',
+    `  - { name: hook, format: json, url: "${recv.url}/json", events: [applied, nothing-to-do, failed, needs-attention, drift, blocked] }`,
+  ]);
   return { cfg, dir };
 }
 

@@ -1,8 +1,8 @@
 // `hashall dupes --trees` on two real tmpfs: duplicate folder trees within and across filesystems by the payload-hash formula, hardlinked views told apart, subfolders of duplicates not repeated, unhashed folders not compared.
 import { afterEach, describe, expect, it } from 'vitest';
-import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { bytesFor, hashTreeSync, makeApplyWorld, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyWorld, payloadHashOf, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
 import { runCli } from '../../support/cli.js';
 
 let w: ApplyWorld;
@@ -18,24 +18,7 @@ interface TreesJson {
 const A = { 'a.mkv': bytesFor('tree-a', 50_000), 'sub/b.srt': bytesFor('tree-b', 700), 'sub/deep/c.nfo': bytesFor('tree-c', 90) };
 
 function config(): string {
-  const cfg = path.join(w.root, 'hashall.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'version: 1',
-      `catalog: ${w.config.catalog}`,
-      'filesystems:',
-      `  stash: { path: ${w.stash} }`,
-      `  pool: { path: ${w.pool} }`,
-      'seeding:',
-      `  stash: [${path.join(w.stash, 'seeding')}]`,
-      `  pool: [${path.join(w.pool, 'seeding')}]`,
-      `libraries: [${path.join(w.stash, 'library')}]`,
-      'placement: { default: keep }',
-      'safety: { minFree: 0 }',
-    ].join('\n') + '\n',
-  );
-  return cfg;
+  return writeWorldConfig(w, [`libraries: [${path.join(w.stash, 'library')}]`]);
 }
 
 describe('dupes --trees', () => {
