@@ -1,5 +1,5 @@
 // The whole `hashall apply PLANFILE` sequence: read the plan, lock, recover interrupted runs, preflight, purge old trash, apply, release.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { openCatalog, type CatalogDb } from '../catalog/db.js';
@@ -8,6 +8,7 @@ import type { HashallConfig } from '../config/types.js';
 import { HashallError, errnoCode } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { parsePlan } from '../plan/plan-file-io.js';
+import { planHash } from '../plan/plan-file.js';
 import type { RecordTree } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import { applyPlan, type RunResult } from './executor.js';
@@ -34,7 +35,7 @@ export function readPlanFile(file: string): { plan: Plan; hash: string } {
     });
   }
   const plan = parsePlan(bytes.toString('utf8'), `plan file ${file}`);
-  return { plan, hash: createHash('sha256').update(bytes).digest('hex') };
+  return { plan, hash: planHash(bytes) };
 }
 
 export interface RunApplyInput {

@@ -1,4 +1,5 @@
 // Saved plan files: versioned JSON text ↔ Plan, with the format version checked first (pure).
+import { createHash } from 'node:crypto';
 import { HashallError } from '../errors.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './types.js';
 
@@ -7,6 +8,11 @@ export type PlanValidator = (data: unknown) => string[];
 
 export function serializePlan(plan: Plan): string {
   return JSON.stringify(plan, null, 2) + '\n';
+}
+
+/** The plan hash run records keep: SHA-256 of a plan file's bytes, or of the serialized plan when there is no file. */
+export function planHash(planFileBytes: string | Buffer): string {
+  return createHash('sha256').update(planFileBytes).digest('hex');
 }
 
 /**

@@ -1,5 +1,4 @@
 // CLI command `hashall apply [PLANFILE]`: applies a saved plan, or plans afresh and asks; lock, recovery, preflight, journal, report.
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -10,7 +9,7 @@ import { formatConfigProblem } from '../format-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { readPlanFile, runApply, runRecover } from '../../apply/run-apply.js';
 import { hasChanges } from '../../plan/build.js';
-import { serializePlan } from '../../plan/plan-file.js';
+import { planHash, serializePlan } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
 import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
@@ -80,7 +79,7 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
     const fresh = await freshPlan(config, ctx, opts, sink, deps);
     if (!fresh) return;
     plan = fresh;
-    hash = createHash('sha256').update(serializePlan(plan)).digest('hex');
+    hash = planHash(serializePlan(plan));
   }
   const clients = clientsFromConfig(config, { now: ctx.now });
   const stop = stopOnSignals(sink.warn); // with --json also a warning event

@@ -10,7 +10,7 @@ import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.
 import { runApply, runRecover } from '../../apply/run-apply.js';
 import { errorText } from '../../apply/executor.js';
 import { hasChanges } from '../../plan/build.js';
-import { serializePlan } from '../../plan/plan-file.js';
+import { planHash, serializePlan } from '../../plan/plan-file.js';
 import { summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
 import { parseDuration } from '../../config/units.js';
@@ -22,7 +22,6 @@ import { makePlan } from './plan.js';
 import { applySummary, eventSink, makeRecordTorrents, makeRecordTree, type EventSink } from '../apply-support.js';
 import { notifyApplyEnd, notifyDeps, withCatalogDb } from '../notify-support.js';
 import { stopOnSignals } from '../stop-signals.js';
-import { createHash } from 'node:crypto';
 
 interface ReconcileOptions extends ConfigOptionValues {
   every: string;
@@ -157,7 +156,7 @@ async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink
       clients,
       plan,
       planFile: null,
-      planHash: createHash('sha256').update(serializePlan(plan)).digest('hex'),
+      planHash: planHash(serializePlan(plan)),
       command: 'hashall reconcile',
       emit: copySignalHookFromEnv(ctx.env, sink.emit),
       recordTorrents: makeRecordTorrents(config, clients, ctx),

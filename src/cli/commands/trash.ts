@@ -1,4 +1,5 @@
 // CLI command `hashall trash [--json]`, `trash restore <RUN|PATH>` and `trash purge [--older-than D]`: the staged trash of retires, listed, put back, or removed.
+import { isAtOrUnder } from '../../domain/path-string.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -66,7 +67,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       const out = await restoreFromTrash({ catalog, config, fs: realFsPort(), now: ctx.now, runId, journal }, path.isAbsolute(target) ? target : target.includes('/') ? path.resolve(ctx.cwd, target) : target);
       const refreshed: string[] = [];
       for (const o of out.filter((x) => x.action === 'restored')) {
-        const fsName = Object.entries(config.filesystems).find(([, f]) => o.origin.startsWith(`${f.path}/`))?.[0];
+        const fsName = Object.entries(config.filesystems).find(([, f]) => o.origin !== f.path && isAtOrUnder(o.origin, f.path))?.[0];
         if (!fsName) continue;
         try {
           await recordTree(catalog, path.dirname(o.origin), fsName);

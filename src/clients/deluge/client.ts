@@ -1,4 +1,5 @@
 // TorrentClient for Deluge 2.x through deluge-web's JSON-RPC: core.get_torrents_status reads, pause/resume, force_recheck, repoint by move_storage onto files already there.
+import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
@@ -46,10 +47,6 @@ function str(o: Obj, k: string, what: string): string {
   return v;
 }
 
-function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir.replace(/\/+$/, '')}/${name}`;
-}
-
 /**
  * Deluge 2.x keeps a torrent's data in place when move_storage finds it already at the target: Torrent.move_storage
  * always passes libtorrent's dont_replace, which keeps every file that exists at the target, moves no byte of those
@@ -75,7 +72,7 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
     name,
     savePath,
     // Deluge names a torrent after its root folder (multi-file) or its file: the payload is save_path/name.
-    contentPath: joinPath(savePath, name),
+    contentPath: joinPath(trimSlash(savePath), name),
     // move_completed moves finished data to move_completed_path by itself: the override hashall clears.
     downloadPath: o.move_completed === true && typeof o.move_completed_path === 'string' ? o.move_completed_path : '',
     category: label,

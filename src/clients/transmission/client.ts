@@ -1,4 +1,5 @@
 // TorrentClient for transmission-daemon (RPC 15+, Transmission 2.9x–4.x): 409 session handshake, basic auth, reads, repoint without moving.
+import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../qbittorrent/transport.js';
@@ -52,10 +53,6 @@ function str(o: Obj, k: string, what: string): string {
   return v;
 }
 
-function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir.replace(/\/+$/, '')}/${name}`;
-}
-
 export function torrentFromTransmission(o: Obj): ClientTorrent {
   const what = 'torrent entry';
   const status = num(o, 'status', what);
@@ -72,7 +69,7 @@ export function torrentFromTransmission(o: Obj): ClientTorrent {
     hash: str(o, 'hashString', what).toLowerCase(),
     name,
     savePath: downloadDir,
-    contentPath: joinPath(downloadDir, name),
+    contentPath: joinPath(trimSlash(downloadDir), name),
     downloadPath: '',
     category: labels[0] ?? '',
     tags: labels,
