@@ -121,12 +121,12 @@ async function setup(dir: string): Promise<void> {
   const db = catalog.db;
   const insFile = db.prepare(`INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status, first_seen, last_seen)
     VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, 'active', ?, ?)`);
-  const insTorrent = db.prepare(`INSERT INTO torrents (hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm,
+  const insTorrent = db.prepare(`INSERT INTO torrents (client, hash, name, category, tags, tracker, raw_state, phase, running, progress, amount_left, size, auto_tmm,
     added_on, completion_on, seeding_time, client_save_path, client_content_path, client_download_path, host_content_path, fs_id, unmapped_reason,
     data_status, payload_kind, payload_files, payload_bytes, payload_hash, listing_digest, status, first_seen, synced_at)
-    VALUES (?, ?, ?, '[]', 'https://tracker.example.org/announce', 'stalledUP', 'seeding', 1, 1, 0, ?, 0, 1700000000, 1700000100, ?, ?, ?, '', ?, ?, NULL,
+    VALUES ('default', ?, ?, ?, '[]', 'https://tracker.example.org/announce', 'stalledUP', 'seeding', 1, 1, 0, ?, 0, 1700000000, 1700000100, ?, ?, ?, '', ?, ?, NULL,
     'ok', 'dir', ?, ?, NULL, ?, 'active', ?, ?)`);
-  const insTFile = db.prepare(`INSERT INTO torrent_files (torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, 1)`);
+  const insTFile = db.prepare(`INSERT INTO torrent_files (client, torrent_hash, idx, name, size, progress) VALUES ('default', ?, ?, ?, ?, 1)`);
   const mtime = '1700000000000000000';
   let fakeIno = 1_000_000_000;
   const fill = db.transaction(() => {
