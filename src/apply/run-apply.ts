@@ -1,14 +1,11 @@
 // The whole `hashall apply PLANFILE` sequence: read the plan, lock, recover interrupted runs, preflight, purge old trash, apply, release.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { openCatalog, type CatalogDb } from '../catalog/db.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
-import { HashallError, errnoCode } from '../errors.js';
+import { HashallError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import { parsePlan } from '../plan/plan-file-io.js';
-import { planHash } from '../plan/plan-file.js';
 import type { RecordTree } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import { applyPlan, type RunResult } from './executor.js';
@@ -22,20 +19,6 @@ import { purgeTrash, type PurgeOutcome } from './trash.js';
 export function newRunId(now: number): string {
   const iso = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${iso}-${randomBytes(2).toString('hex')}`;
-}
-
-/** Read a saved plan (format version and schemas/plan.schema.json checked by the plan module) and hash its bytes. */
-export function readPlanFile(file: string): { plan: Plan; hash: string } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new HashallError(`cannot read plan file ${file}: ${(err as Error).message}`, {
-      hint: errnoCode(err) === 'ENOENT' ? 'save a plan with `hashall plan --out FILE` first' : undefined,
-    });
-  }
-  const plan = parsePlan(bytes.toString('utf8'), `plan file ${file}`);
-  return { plan, hash: planHash(bytes) };
 }
 
 export interface RunApplyInput {

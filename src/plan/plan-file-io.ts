@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { HashallError, errnoCode } from '../errors.js';
 import { packageRoot } from '../config/schema.js';
-import { decodePlan, serializePlan, type PlanValidator } from './plan-file.js';
+import { decodePlan, planHash, serializePlan, type PlanValidator } from './plan-file.js';
 import type { Plan } from './types.js';
 
 export function planSchemaPath(): string {
@@ -31,14 +31,19 @@ export function parsePlan(text: string, source?: string): Plan {
   return decodePlan(text, planValidator(), source);
 }
 
-export function readPlanFile(file: string): Plan {
-  let text: string;
+/** Read a saved plan (format version and schemas/plan.schema.json checked) and the hash of its bytes that run records keep. */
+export function readPlanFile(file: string): { plan: Plan; hash: string } {
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
-    throw new HashallError(`cannot read plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err, hint: 'check the path; plans are written by `hashall plan --out FILE`' });
+    const code = errnoCode(err);
+    throw new HashallError(`cannot read plan file ${file}: ${code ?? (err as Error).message}`, {
+      cause: err,
+      hint: code === 'ENOENT' ? 'save a plan with `hashall plan --out FILE` first' : 'check the path; plans are written by `hashall plan --out FILE`',
+    });
   }
-  return parsePlan(text, `plan file ${file}`);
+  return { plan: parsePlan(bytes.toString('utf8'), `plan file ${file}`), hash: planHash(bytes) };
 }
 
 /** Write atomically (temp file in the same directory, then rename), mode 0600. */

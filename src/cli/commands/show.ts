@@ -12,7 +12,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<file>', 'saved plan file');
   addPlanFormatOptions(cmd).action((file: string, opts: PlanFormatOpts) => {
     const format = planFormat(opts);
-    const plan = readPlanFile(path.resolve(ctx.cwd, file));
+    const { plan } = readPlanFile(path.resolve(ctx.cwd, file));
     ctx.stdout.write(renderPlan(plan, format, ctx.color));
   });
 }

@@ -7,7 +7,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import path from 'node:path';
 import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { readPlanFile, runApply } from '../../../src/apply/run-apply.js';
+import { runApply } from '../../../src/apply/run-apply.js';
+import { readPlanFile } from '../../../src/plan/plan-file-io.js';
 import { getRun, unresolvedRuns } from '../../../src/apply/run-store.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';

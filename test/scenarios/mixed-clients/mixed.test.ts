@@ -17,7 +17,8 @@ import { createTransmissionClient } from '../../../src/clients/transmission/clie
 import { clientSet } from '../../../src/clients/client-set.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { readPlanFile, runApply } from '../../../src/apply/run-apply.js';
+import { runApply } from '../../../src/apply/run-apply.js';
+import { readPlanFile } from '../../../src/plan/plan-file-io.js';
 import type { Plan, PlanGroup, RepointStep } from '../../../src/plan/types.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

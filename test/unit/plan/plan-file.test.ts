@@ -1,7 +1,10 @@
 // Saved plan files: serialize → parse round trip, schema validity (file snapshot), version and damage errors.
 import { describe, expect, it } from 'vitest';
-import { serializePlan, decodePlan } from '../../../src/plan/plan-file.js';
-import { parsePlan, planValidator, loadPlanSchema } from '../../../src/plan/plan-file-io.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serializePlan, decodePlan, planHash } from '../../../src/plan/plan-file.js';
+import { parsePlan, planValidator, loadPlanSchema, readPlanFile, writePlanFile } from '../../../src/plan/plan-file-io.js';
 import { renderPlanJson } from '../../../src/render/plan-json.js';
 import { HashallError } from '../../../src/errors.js';
 import { showcasePlan } from '../render/showcase.js';
@@ -53,5 +56,21 @@ describe('plan files', () => {
 
   it('the schema is strict (ajv strict mode compiles it)', () => {
     expect(loadPlanSchema().$schema).toBe('http://json-schema.org/draft-07/schema#');
+  });
+
+  it('readPlanFile (the one reader, for apply and show) returns the plan and the hash of the bytes on disk', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-planfile-'));
+    try {
+      const file = path.join(dir, 'plan.json');
+      writePlanFile(file, showcasePlan());
+      const { plan, hash } = readPlanFile(file);
+      expect(plan).toEqual(showcasePlan());
+      expect(hash).toBe(planHash(readFileSync(file)));
+      const missing = path.join(dir, 'nope.json');
+      expect(() => readPlanFile(missing)).toThrow(`cannot read plan file ${missing}: ENOENT`);
+      expect(() => readPlanFile(missing)).toThrow(expect.objectContaining({ hint: 'save a plan with `hashall plan --out FILE` first' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
