@@ -62,7 +62,7 @@ export async function run(): Promise<Record<string, number>> {
       };
       const catalog = openCatalog(config.catalog);
       const instance = config.clients.default!;
-      const client = clientFromSettings(instance);
+      const client = clientFromSettings(instance, { now: Date.now });
       const t0 = performance.now();
       const s = await syncTorrents({ catalog, config, instance, client, now: Date.now });
       const ms = performance.now() - t0;

@@ -9,14 +9,15 @@ import type { TorrentClient } from './types.js';
 import { clientSet, type ClientSet } from './client-set.js';
 
 /** A client for one instance's settings; the password is read at use, never kept. */
-export function clientFromSettings(c: ClientConfig, opts: { now?: () => number } = {}): TorrentClient {
+/** The clock is required (the injected one: its polls and timeouts follow the caller's clock, on every path). */
+export function clientFromSettings(c: ClientConfig, opts: { now: () => number }): TorrentClient {
   const password = c.password;
   const common = {
     url: c.url,
     username: c.username,
     password: password ? () => password.reveal() : null,
     timeoutMs: c.timeoutMs,
-    ...(opts.now ? { now: opts.now } : {}),
+    now: opts.now,
   };
   switch (c.type) {
     case 'qbittorrent':
@@ -32,12 +33,12 @@ export function clientFromSettings(c: ClientConfig, opts: { now?: () => number }
 }
 
 /** Every configured instance's client, by name (none when hashall.yaml has no `client:`/`clients:`). Construction does no I/O. */
-export function clientsFromConfig(config: Pick<HashallConfig, 'clients'>, opts: { now?: () => number } = {}): ClientSet {
+export function clientsFromConfig(config: Pick<HashallConfig, 'clients'>, opts: { now: () => number }): ClientSet {
   return clientSet(Object.values(config.clients).map((c) => [c.name, clientFromSettings(c, opts)] as const));
 }
 
 /** Every configured instance's client; throws ConfigError (exit 3) when hashall.yaml configures none. */
-export function requireClients(config: Pick<HashallConfig, 'clients' | 'configPath'>, opts: { now?: () => number } = {}): ClientSet {
+export function requireClients(config: Pick<HashallConfig, 'clients' | 'configPath'>, opts: { now: () => number }): ClientSet {
   if (Object.keys(config.clients).length === 0) {
     throw new ConfigError(`${config.configPath} has no \`client\` or \`clients\` section, so there is no torrent client to talk to`, [], {
       hint: 'add a `client:` section (type qbittorrent, transmission, rtorrent or deluge, url, credentials, pathMaps), or `clients:` with one such entry per named instance',

@@ -105,20 +105,20 @@ function hardlinkProbe(dir: string): string | null {
   }
 }
 
-async function clientChecks(config: HashallConfig, out: DoctorCheck[]): Promise<void> {
+async function clientChecks(config: HashallConfig, now: () => number, out: DoctorCheck[]): Promise<void> {
   const all = Object.values(config.clients);
   if (all.length === 0) {
     out.push({ id: 'client', title: 'torrent client', status: 'skipped', detail: 'hashall.yaml has no `client` section: plans cover dedupe only' });
     return;
   }
-  for (const c of all) await instanceChecks(c, out);
+  for (const c of all) await instanceChecks(c, now, out);
 }
 
 /** One instance: reachable, authenticated, its save paths mapped. Ids `client`, `client:path-maps` (the single `client:`), else `client.NAME…`. */
-async function instanceChecks(c: ClientConfig, out: DoctorCheck[]): Promise<void> {
+async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorCheck[]): Promise<void> {
   const id = c.name === DEFAULT_INSTANCE && c.at[0] === 'client' ? 'client' : `client.${c.name}`;
   const where = c.at.join('.');
-  const client = clientFromSettings(c);
+  const client = clientFromSettings(c, { now });
   try {
     const v = await client.version();
     out.push({ id, title: `${c.type} "${c.name}" at ${c.url}`, status: 'ok', detail: `reachable and authenticated, ${v.app}${v.webApi ? ` (API ${v.webApi})` : ''}` });
@@ -334,7 +334,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checks.push({ id: `trash:${name}`, title: `trash on ${name}`, status: 'ok', detail: `${t.files} file(s), ${formatBytes(t.bytes)} staged for deletion after the observation window` });
   }
 
-  if (Object.keys(config.clients).length > 0) await clientChecks(config, checks);
+  if (Object.keys(config.clients).length > 0) await clientChecks(config, opts.now, checks);
   catalog?.close();
   return finish();
 }

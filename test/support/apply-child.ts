@@ -22,8 +22,8 @@ const plan = JSON.parse(readFileSync(planFile!, 'utf8')) as Plan;
 const password = process.env.HASHALL_TEST_CLIENT_PASSWORD ? makeSecret('${HASHALL_TEST_CLIENT_PASSWORD}', process.env) : null;
 // A client URL on the command line: that client as the single instance `default`; else every instance of the config.
 const clients = clientUrl
-  ? singleClient(clientFromSettings({ name: 'default', at: ['client'], type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password, pathMaps: [], timeoutMs: 10_000 }))
-  : clientSet(Object.values(config.clients).map((c) => [c.name, clientFromSettings({ ...c, password: null })] as const));
+  ? singleClient(clientFromSettings({ name: 'default', at: ['client'], type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password, pathMaps: [], timeoutMs: 10_000 }, { now: Date.now }))
+  : clientSet(Object.values(config.clients).map((c) => [c.name, clientFromSettings({ ...c, password: null }, { now: Date.now })] as const));
 /** The real FsPort, killing this process with SIGKILL right after its `at`-th mutation (copy, link, unlink, rename, mkdir, fsync). */
 function killingFs(at: number): FsPort {
   const fs = realFsPort();

@@ -39,7 +39,7 @@ export async function makePlan(config: HashallConfig, ctx: CliContext, opts: { r
   const catalog = openCatalog(config.catalog);
   try {
     if (opts.refresh) {
-      const clients = clientsFromConfig(config);
+      const clients = clientsFromConfig(config, { now: ctx.now });
       // Ctrl-C / SIGTERM stop the scan between batches, so its session is marked interrupted, not left running.
       const ac = new AbortController();
       const onSignal = (): void => ac.abort();

@@ -54,7 +54,7 @@ describe('container-style path map: qBittorrent sees the stash media under a pat
 
   it('maps client paths to canonical host paths; a client path no map covers and the host lacks is unmapped', async () => {
     expect(existsSync(path.join(ctMedia, 'torrents'))).toBe(false);
-    const client = clientFromSettings(config.clients.default!);
+    const client = clientFromSettings(config.clients.default!, { now: Date.now });
     try {
       await client.waitFor(film.infoHash, (t) => t.progress === 1, { timeoutMs: 20_000, intervalMs: 50, what: 'initial check' });
       const s = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
@@ -87,7 +87,7 @@ describe('a client answering with zero torrents while the catalog knows some is 
     try {
       fake.torrents.set('a'.repeat(40), fakeTorrent('a'.repeat(40), { content_path: '/data/seed/A', name: 'A' }));
       fake.torrents.set('b'.repeat(40), fakeTorrent('b'.repeat(40), { content_path: '/data/seed/B', name: 'B' }));
-      const client = clientFromSettings(config.clients.default!);
+      const client = clientFromSettings(config.clients.default!, { now: Date.now });
       const first = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
       expect(first.torrents).toBe(2);
       const serial = catalog.serial();

@@ -54,7 +54,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
       ],
     });
     catalog = openWorldCatalog(config);
-    client = clientFromSettings(config.clients.default!);
+    client = clientFromSettings(config.clients.default!, { now: Date.now });
     const S = w.seedS;
     t.film = makeTorrent({ saveDir: path.join(S, 'movies'), name: 'Film.2001.mkv', files: [{ size: 40_000 }], trackers: [TRACKER] });
     t.show = makeTorrent({ saveDir: path.join(S, 'tv'), name: 'Show.S01', files: [{ path: 'e01.mkv', size: 30_000 }, { path: 'e02.mkv', size: 20_000 }, { path: 'extras/x.nfo', content: 'nfo\n' }] });
