@@ -19,6 +19,7 @@ import { recheckWidth, Slots, overlaps, waitsForClient } from './schedule.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
+import { isSettledHealthy } from '../domain/torrent-phase.js';
 
 
 export interface ApplyDeps {
@@ -159,8 +160,6 @@ export async function rollbackGroup(
   return { ok: true, notes, attention: [] };
 }
 
-const BAD_PHASES = new Set(['downloading', 'missing-files', 'error', 'paused-incomplete', 'unknown']);
-
 /** The guard: no torrent of the run may be downloading, missing files, erroring, incomplete or gone from its client. */
 export async function guardTorrents(clients: ClientSet, torrents: readonly { client?: string; hash: string }[], timeoutMs: number): Promise<string[]> {
   const problems: string[] = [];
@@ -181,7 +180,8 @@ export async function guardTorrents(clients: ClientSet, torrents: readonly { cli
       problems.push(`${h} of client "${instanceOf(ref)}" is no longer in the client (removed during the run, or the client did not answer for it)`);
       continue;
     }
-    if (BAD_PHASES.has(t.phase) || t.progress < 1) problems.push(`${t.name} (${torrentLabel(ref)}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`);
+    // Not checking or moving any more (waited for above): settled and healthy, or a problem.
+    if (!isSettledHealthy(t)) problems.push(`${t.name} (${torrentLabel(ref)}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`);
   }
   return problems;
 }

@@ -1,7 +1,8 @@
 // Mutations that are proven by reading the torrent back (a 200 is not proof); client-neutral.
 import { ClientError } from '../errors.js';
 import { isAtOrUnder, trimSlash } from '../domain/path-string.js';
-import type { ClientTorrent, TorrentClient, TorrentPhase } from './types.js';
+import type { ClientTorrent, TorrentClient } from './types.js';
+import { isSettledHealthy } from '../domain/torrent-phase.js';
 
 export interface ConfirmOptions {
   timeoutMs: number;
@@ -41,8 +42,6 @@ export async function setLocationConfirmed(client: TorrentClient, hash: string, 
   return confirm(client, hash, `move to ${loc}`, (t) => trimSlash(t.savePath) === loc && isAtOrUnder(t.contentPath, loc) && t.phase !== 'moving', o);
 }
 
-const SETTLED_COMPLETE: readonly TorrentPhase[] = ['seeding', 'paused-complete'];
-
 /**
  * Recheck and wait until the check is over with the data complete (progress 1). Proof that a check ran:
  * it was seen checking, or its progress changed. A check that ends incomplete, or a torrent that
@@ -65,7 +64,7 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
     // …or the client's own flag turned from unchecked to checked (rTorrent's d.is_hash_checked after a close).
     const checked = sawChecking || t.progress !== before.progress || (before.verified === false && t.verified === true);
     if (!checked) return false;
-    if (SETTLED_COMPLETE.includes(t.phase) && t.progress >= 1) return true;
+    if (isSettledHealthy(t)) return true;
     const incomplete = t.progress < 1 && (t.phase === 'paused-incomplete' || t.phase === 'downloading');
     if (t.phase === 'missing-files' || t.phase === 'error' || incomplete) {
       failure = new ClientError('unconfirmed', `recheck of ${t.hash} ended incomplete: ${t.rawState}, progress ${t.progress}`, {

@@ -1,19 +1,8 @@
 // The TorrentClient interface and the client-neutral torrent model every layer above uses (pure types).
+import type { TorrentPhase } from '../domain/torrent-phase.js';
 
-/**
- * One state vocabulary for every client and version (qBittorrent 4.x `pausedUP` and 5.x `stoppedUP`
- * both become `paused-complete`). Normalized in exactly one place: clients/qbittorrent/states.ts.
- */
-export type TorrentPhase =
-  | 'seeding' // running and complete (uploading, stalledUP, forcedUP, queuedUP)
-  | 'paused-complete' // pausedUP / stoppedUP
-  | 'paused-incomplete' // pausedDL / stoppedDL
-  | 'downloading' // downloading, stalledDL, metaDL, forcedDL, queuedDL, allocating
-  | 'checking' // checkingUP, checkingDL, checkingResumeData
-  | 'moving'
-  | 'missing-files'
-  | 'error'
-  | 'unknown';
+/** The phase vocabulary lives beside its predicates in domain/torrent-phase.ts. */
+export type { TorrentPhase };
 
 export interface ClientTorrent {
   hash: string; // lower-case hex info-hash (v1, or truncated v2 as the client reports it)

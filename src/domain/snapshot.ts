@@ -1,5 +1,5 @@
 // The read-only view of catalog + last client sync that the pure planner consumes (pure types).
-import type { TorrentPhase } from '../clients/types.js';
+import type { TorrentPhase } from './torrent-phase.js';
 
 /** A filesystem known to the catalog, joined with its config name (null when not configured). */
 export interface SnapshotFilesystem {

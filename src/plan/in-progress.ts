@@ -14,16 +14,12 @@ import type { CatalogSnapshot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder } from '../domain/path-string.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { mapsOf } from './client-spelling.js';
+import { isSettled } from '../domain/torrent-phase.js';
 
 /** Returns why a client may still write `path` (canonical host path of a catalog file), or null when none does. */
 export type WriteGuard = (path: string) => string | null;
 
 const IN_PROGRESS_SUFFIXES = ['.!qB', '.part', '.!ut'];
-
-/** Complete and healthy: the only torrents whose files hashall takes as settled content. */
-export function isSettled(t: Pick<SnapshotTorrent, 'phase' | 'progress' | 'amountLeft'>): boolean {
-  return (t.phase === 'seeding' || t.phase === 'paused-complete') && t.progress >= 1 && t.amountLeft === 0;
-}
 
 function describe(t: SnapshotTorrent): string {
   const pct = `${(Math.min(1, Math.max(0, t.progress)) * 100).toFixed(1)}%`;

@@ -31,7 +31,7 @@ import { baseName, dirName, isAtOrUnder, joinPath } from '../domain/path-string.
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { formatDuration } from '../domain/format-bytes.js';
 import { globToRegExp } from '../policy/glob.js';
-import { isSettled } from './in-progress.js';
+import { isSettled } from '../domain/torrent-phase.js';
 
 export type FileClass = 'payload' | 'consumer' | 'in-progress' | 'hashall' | 'excluded' | 'unknown' | 'orphan';
 

@@ -12,8 +12,8 @@ import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { planTorrentOf } from './torrent-groups.js';
 import { torrentKey, torrentLabel } from '../domain/instance.js';
 import { scanProblem, rootCovering, type World } from './world.js';
+import { isSettled } from '../domain/torrent-phase.js';
 
-const HEALTHY = new Set(['seeding', 'paused-complete']);
 
 export function planRetireGroups(world: World): Omit<PlanGroup, 'id'>[] {
   const { config, snapshot } = world;
@@ -68,7 +68,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
     const p = t.hostContentPath === null ? undefined : snapshot.payloads[t.hostContentPath];
     if (!p || p.fsId !== rel.targetFsId || p.payloadHash !== rel.payloadHash) {
       problems.push(`torrent "${t.name}" does not point at the relocated content on ${dstFs} (it uses ${t.hostContentPath ?? t.clientContentPath})`);
-    } else if (!HEALTHY.has(t.phase) || t.progress < 1 || t.amountLeft > 0) {
+    } else if (!isSettled(t)) {
       const left = t.amountLeft > 0 ? `, ${t.amountLeft} bytes left` : '';
       problems.push(`torrent "${t.name}" is ${t.phase} (${t.rawState}${left}), not healthy on ${dstFs}`);
     }

@@ -16,6 +16,7 @@ import { mapTorrentFiles } from './torrent-files.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
 import { hostToClient, mapsOf } from './client-spelling.js';
 import { foreignTorrentAt, scanProblem, type World } from './world.js';
+import { isSettledPhase } from '../domain/torrent-phase.js';
 
 export interface Member {
   torrent: SnapshotTorrent;
@@ -39,7 +40,6 @@ export interface PlanState {
 
 export type Policy = (group: PolicyGroup, now: number) => Placement;
 
-const HEALTHY = new Set(['seeding', 'paused-complete']);
 
 export const EMPTY_FINGERPRINT: GroupFingerprint = { files: [], torrents: [] };
 
@@ -61,7 +61,7 @@ export function buildMember(world: World, t: SnapshotTorrent): Member {
   if (down?.failedAt != null) {
     problems.push(`torrent client "${t.client}" (which seeds ${name}) did not answer its last sync${down.failure ? ` (${down.failure})` : ''}: what it seeds now is unknown`);
   }
-  if (t.phase === 'unknown' || !HEALTHY.has(t.phase)) problems.push(`torrent ${name} is ${t.phase} (${t.rawState}); only complete, stable torrents are moved`);
+  if (!isSettledPhase(t.phase)) problems.push(`torrent ${name} is ${t.phase} (${t.rawState}); only complete, stable torrents are moved`);
   else if (t.progress < 1 || t.amountLeft > 0) problems.push(`torrent ${name} is not complete (${(t.progress * 100).toFixed(1)}%)`);
   let payload: SnapshotPayload | null = null;
   let fsName: string | null = null;

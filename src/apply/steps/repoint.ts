@@ -11,6 +11,7 @@ import { rootRelOf } from '../../domain/listing.js';
 import { baseName, segments, trimSlash } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
 import { instanceOf, torrentLabel } from '../../domain/instance.js';
+import { isSettledHealthy } from '../../domain/torrent-phase.js';
 
 interface RepointUndo extends UndoData {
   prevSavePath?: string;
@@ -30,13 +31,9 @@ async function mustGet(client: TorrentClient, step: RepointStep): Promise<Client
   return t;
 }
 
-function isComplete(t: ClientTorrent): boolean {
-  return t.progress >= 1 && (t.phase === 'seeding' || t.phase === 'paused-complete');
-}
-
 /** Unknown ⇒ refuse: while a torrent checks, moves or downloads, whether it runs (and what it will do) is not known. */
 function mustBeSettled(t: ClientTorrent, step: RepointStep): void {
-  if (isComplete(t)) return;
+  if (isSettledHealthy(t)) return;
   throw new ClientError('unconfirmed', `refusing to repoint ${step.torrentName}: it is ${t.rawState} at progress ${t.progress}; hashall repoints only complete torrents in a stable state (seeding or paused)`, {
     hint: 'wait until it has settled, then run `hashall plan` again',
   });
@@ -105,7 +102,7 @@ export const repointStep: StepHandler<RepointStep> = {
   async check(step, ctx) {
     const client = needClient(ctx, step);
     const t = await mustGet(client, step);
-    if (isAt(t, step) && isComplete(t) && t.downloadPath === '') return 'done';
+    if (isAt(t, step) && isSettledHealthy(t) && t.downloadPath === '') return 'done';
     mustBeSettled(t, step);
     // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
     await proveTargetFiles(step, ctx, client);
@@ -179,7 +176,7 @@ export const repointStep: StepHandler<RepointStep> = {
     // client may have moved its data back itself and kept progress 1, or never left): no recheck — a quick check of
     // a complete torrent leaves no trace to confirm, and waiting for one ran into the timeout. Anything else is
     // rechecked; a check that ends complete changes the progress, which proves it ran.
-    if (!isComplete(t) || (await filesProblem(step, ctx, client, step.hostFrom, null)) !== null) await recheckConfirmed(client, step.torrentHash, o);
+    if (!isSettledHealthy(t) || (await filesProblem(step, ctx, client, step.hostFrom, null)) !== null) await recheckConfirmed(client, step.torrentHash, o);
     if (undo.prevDownloadPath) {
       await client.setDownloadPath([step.torrentHash], undo.prevDownloadPath);
       notes.push(`${step.torrentName}: restored download path ${undo.prevDownloadPath}`);

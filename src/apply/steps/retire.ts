@@ -20,6 +20,7 @@ import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler } from './types.js';
+import { isSettledHealthy } from '../../domain/torrent-phase.js';
 
 interface RetireUndo extends UndoData, Partial<TrashRecord> {
   /** Absolute directories created (records written before the trash was held by fd). */
@@ -140,7 +141,7 @@ async function proveInstanceDone(step: RetireStep, ctx: StepContext, name: strin
       if (await seedsFrom(t)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}/${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
       continue;
     }
-    if (t.progress < 1 || !(t.phase === 'seeding' || t.phase === 'paused-complete')) {
+    if (!isSettledHealthy(t)) {
       throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}) is ${t.rawState} (progress ${t.progress}); the source stays until it is healthy`);
     }
     if (usesSource(t.contentPath)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}) still points into ${step.root}; the source stays`);
