@@ -48,8 +48,12 @@ export interface FsPort {
   copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal; syncDir?: boolean }): Promise<CopyResult>;
   /** Full SHA-256 of a file's content (never through a symlink). */
   hashFile(p: string): Promise<string>;
-  /** Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first difference). */
-  sameBytes(a: string, b: string): Promise<boolean>;
+  /**
+   * Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first
+   * difference). With `inodes`, also false unless the files opened are those inodes (a file swapped in for the compare
+   * and back is not the one compared).
+   */
+  sameBytes(a: string, b: string, inodes?: { a: number; b: number }): Promise<boolean>;
   /**
    * SHA-256 over the size and three 64 KiB blocks (start, middle, end; the whole file when it is smaller): the read-back
    * of `safety.verify: sample`. Never through a symlink.
@@ -277,12 +281,13 @@ async function hashFile(p: string): Promise<string> {
   }
 }
 
-async function sameBytes(a: string, b: string): Promise<boolean> {
+async function sameBytes(a: string, b: string, inodes?: { a: number; b: number }): Promise<boolean> {
   const fa = await fsp.open(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const fb = await fsp.open(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
+      if (inodes && (sa.ino !== inodes.a || sb.ino !== inodes.b)) return false;
       if (sa.size !== sb.size) return false;
       const [ba, bb] = readBuffers(sa.size);
       for (let pos = 0; ; ) {
@@ -304,7 +309,7 @@ export function realFsPort(): FsPort {
   return {
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
-    sameBytes: (a, b) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b)),
+    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
     link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(fsPathArg(existing), fsPathArg(newPath))),
     rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(fsPathArg(from), fsPathArg(to))),

@@ -1,4 +1,4 @@
-// Step `dedupe-link`: replace a duplicate file by a hardlink of its keeper (same filesystem, equal size + full SHA-256, equal bytes right before).
+// Step `dedupe-link`: replace a duplicate file by a hardlink of its keeper (same filesystem, equal size + full SHA-256, equal bytes right before), in three phases a batch can share.
 // Must never: link across filesystems, link files whose bytes differ, link files whose owner, group or mode differ (the
 // duplicate's path would show the keeper's), or leave the duplicate's path missing (rename is atomic).
 import path from 'node:path';
@@ -11,11 +11,75 @@ import type { DedupeLinkResult } from '../dedupe-bookkeeping.js';
 import { dirChain } from '../dir-chain.js';
 import { tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
-import type { StepContext, StepHandler } from './types.js';
+import type { StepContext, StepHandler, StepOutcome } from './types.js';
 
 interface DedupeUndo extends UndoData {
   tmp?: string;
   keeperIno?: number;
+}
+
+/**
+ * Phase 1, no change on disk: name the temp link beside the duplicate and journal it (with the keeper's inode, which
+ * is all undo needs to tell our temp link from anything else). It becomes durable with the next WAL fsync, which the
+ * write-ahead FsPort makes before the link — for a batch, one fsync for every group's temp names.
+ */
+export function prepareDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData): void {
+  const undo = undoData as DedupeUndo;
+  undo.tmp = tempName(path.dirname(step.duplicate.path), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-dedupe`);
+  undo.keeperIno = step.keeper.ino;
+  ctx.saveUndo(undo);
+}
+
+/**
+ * Phase 2: compare, link, swap — no journal write and no fsync on the way (the temp name was journaled in phase 1; the
+ * swap is read back from the disk by undo). The duplicate's folder is fsynced by the caller (phase 3).
+ */
+export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData): Promise<StepOutcome> {
+  const undo = undoData as DedupeUndo;
+  if (!undo.tmp || undo.keeperIno !== step.keeper.ino) throw new FsError(`dedupe: no temp name journaled for ${step.duplicate.path}; nothing was changed`);
+  if (step.keeper.sha256 !== step.duplicate.sha256 || step.keeper.size !== step.duplicate.size) {
+    throw new FsError(`dedupe: the plan pairs files with different content (${step.keeper.path}, ${step.duplicate.path})`);
+  }
+  // Right before acting, the two files are compared byte for byte (as jdupes does before it links): what the link
+  // must never do is change the bytes seen at the duplicate's path, and equal bytes prove exactly that — without
+  // relying on the catalog's hashes or on SHA-256 being collision-free. A file that changed since planning is also
+  // caught by its inode, size and mtime (checked before and after the comparison; the files compared are the planned
+  // inodes, checked on the open descriptors); bytes that rotted in one file only differ from the other's.
+  if (!(await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino }))) {
+    throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} no longer hold the same bytes (or are no longer the planned files); nothing was changed`, {
+      path: step.duplicate.path,
+      hint: 're-scan and re-plan',
+    });
+  }
+  const { k, d } = await both(step, ctx);
+  if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) throw new FsError('dedupe: a file changed while it was being verified; nothing was changed');
+  checkMeta(step, k, d);
+  // The duplicate's directories, from its root down, are re-proven (dev, ino, no symlink) before each write.
+  const dir = path.dirname(step.duplicate.path);
+  const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'));
+  await chain.prove(dir);
+  await ctx.fs.link(step.keeper.path, undo.tmp);
+  // The link was made by name: the temp link must be the planned keeper (another user may have swapped the keeper's
+  // path since the compare), or the swap would put other bytes at the duplicate's path.
+  const made = await ctx.fs.lstat(undo.tmp);
+  if (!made || made.kind !== 'file' || made.ino !== step.keeper.ino || made.dev !== k.dev) {
+    // The name is ours (link never replaces an existing name, and it was journaled before): remove it again.
+    if (made) await ctx.fs.unlink(undo.tmp);
+    throw new FsError(`dedupe: ${step.keeper.path} was replaced between the compare and the link (the link made is inode ${made?.ino ?? 'none'}, the keeper is ${step.keeper.ino}); nothing was replaced`, {
+      path: step.keeper.path,
+      hint: 'find out who changes files there; re-scan and re-plan',
+    });
+  }
+  const again = await ctx.fs.lstat(step.duplicate.path);
+  if (!sameFingerprint(again, step.duplicate)) throw new FsError(`dedupe: ${step.duplicate.path} changed just before the swap; nothing was replaced`);
+  await chain.prove(dir);
+  // Nothing is journaled for the swap itself: after it the duplicate's own inode is gone (its bytes live on in the
+  // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).
+  await ctx.fs.rename(undo.tmp, step.duplicate.path);
+  // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's new inode and link count, and its old inode.
+  const now = await ctx.fs.lstat(step.duplicate.path);
+  const result: DedupeLinkResult = { bytesFreed: d.nlink === 1 ? d.size : 0, ino: now?.ino, nlink: now?.nlink, oldIno: d.ino };
+  return { status: 'done', bytesFreed: result.bytesFreed, result };
 }
 
 function sameFingerprint(st: FsStat | null, fp: DedupeFile): boolean {
@@ -62,46 +126,17 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     return 'todo';
   },
 
+  // One pair on its own: the three phases a batch of groups runs for many pairs at once (dedupe-batch.ts).
   async run(step, ctx, undoData) {
-    const undo = undoData as DedupeUndo;
-    if (step.keeper.sha256 !== step.duplicate.sha256 || step.keeper.size !== step.duplicate.size) {
-      throw new FsError(`dedupe: the plan pairs files with different content (${step.keeper.path}, ${step.duplicate.path})`);
-    }
-    // Right before acting, the two files are compared byte for byte (as jdupes does before it links): what the link
-    // must never do is change the bytes seen at the duplicate's path, and equal bytes prove exactly that — without
-    // relying on the catalog's hashes or on SHA-256 being collision-free. A file that changed since planning is also
-    // caught by its inode, size and mtime (checked before and after the comparison); bytes that rotted in one file only
-    // differ from the other's.
-    if (!(await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path))) {
-      throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} no longer hold the same bytes; nothing was changed`, { path: step.duplicate.path, hint: 're-scan and re-plan' });
-    }
-    const { k, d } = await both(step, ctx);
-    if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) throw new FsError('dedupe: a file changed while it was being verified; nothing was changed');
-    checkMeta(step, k, d);
-    // The duplicate's directories, from its root down, are re-proven (dev, ino, no symlink) before each write.
-    const dir = path.dirname(step.duplicate.path);
-    const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'));
-    await chain.prove(dir);
-    undo.tmp = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-dedupe`);
-    undo.keeperIno = k.ino;
-    ctx.saveUndo(undo);
-    await ctx.fs.link(step.keeper.path, undo.tmp);
-    const again = await ctx.fs.lstat(step.duplicate.path);
-    if (!sameFingerprint(again, step.duplicate)) throw new FsError(`dedupe: ${step.duplicate.path} changed just before the swap; nothing was replaced`);
-    await chain.prove(dir);
-    // Nothing is journaled for the swap itself: after it the duplicate's own inode is gone (its bytes live on in the
-    // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).
-    await ctx.fs.rename(undo.tmp, step.duplicate.path);
+    prepareDedupeLink(step, ctx, undoData);
+    const out = await swapDedupeLink(step, ctx, undoData);
     await ctx.fs.fsyncDir(path.dirname(step.duplicate.path));
-    // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's new inode and link count, and its old inode.
-    const now = await ctx.fs.lstat(step.duplicate.path);
-    const result: DedupeLinkResult = { bytesFreed: d.nlink === 1 ? d.size : 0, ino: now?.ino, nlink: now?.nlink, oldIno: d.ino };
-    return { status: 'done', bytesFreed: result.bytesFreed, result };
+    return out;
   },
 
   async verify(step, ctx) {
     const { k, d } = await both(step, ctx);
-    if (k.ino !== d.ino) throw new FsError(`dedupe: ${step.duplicate.path} is not a hardlink of ${step.keeper.path} after the swap`);
+    if (k.ino !== d.ino || d.ino !== step.keeper.ino) throw new FsError(`dedupe: ${step.duplicate.path} is not a hardlink of the planned ${step.keeper.path} (inode ${step.keeper.ino}) after the swap`);
   },
 
   async undo(step, ctx, undoData) {

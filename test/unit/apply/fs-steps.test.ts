@@ -1,6 +1,6 @@
 // applyPlan over real tmpfs filesystems: copy (move), dedupe, retire, no-op second apply, never-overwrite, real EXDEV/ENOSPC, injected EACCES, source changed mid-copy.
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
@@ -239,6 +239,76 @@ describe('dedupe-link', () => {
     expect([after.ino, after.uid, after.gid, after.mode]).toEqual([before.ino, before.uid, before.gid, before.mode]);
     expect(after.ino).not.toBe(lstatSync(keeper).ino);
     expect(hashTreeSync(path.join(w.stash, 'seeding'))).toEqual({ 'a/f.bin': sha256(data), 'b/f.bin': sha256(data) });
+  });
+});
+
+describe('dedupe-link against another local user swapping files between the check and the link', () => {
+  /** keeper a/f.bin and duplicate b/f.bin with the same bytes, planned. */
+  function pair() {
+    w = makeApplyWorld();
+    const data = bytesFor('dup', 100_000);
+    writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
+    const keeper = path.join(w.stash, 'seeding/a/f.bin');
+    const dup = path.join(w.stash, 'seeding/b/f.bin');
+    return { data, keeper, dup, group: dedupePair(keeper, dup, data.length, sha256(data)) };
+  }
+
+  it('a keeper swapped for another file right before the link: the duplicate keeps its bytes, nothing is left behind', async () => {
+    const { data, keeper, dup, group } = pair();
+    const aside = path.join(w.stash, 'seeding/a/moved-away.bin');
+    const evil = Buffer.from(data);
+    evil[0] = evil[0]! ^ 0xff;
+    const real = realFsPort();
+    const fs = {
+      ...real,
+      link: async (existing: string, newPath: string) => {
+        if (existing === keeper) {
+          renameSync(keeper, aside);
+          writeFileSync(keeper, evil);
+        }
+        return real.link(existing, newPath);
+      },
+    };
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/keeper/);
+    const tree = hashTreeSync(path.join(w.stash, 'seeding'));
+    expect(tree['b/f.bin']).toBe(sha256(data));
+    expect(tree['a/moved-away.bin']).toBe(sha256(data));
+    expect(lstatSync(dup).ino).not.toBe(lstatSync(keeper).ino);
+    expect(hashallLeftovers(w.stash)).toEqual([]);
+  });
+
+  it('a duplicate edited in place (mtime put back) and swapped for a true copy while it is compared: refused, its bytes kept', async () => {
+    const { data, keeper, dup } = pair();
+    const edited = Buffer.from(data);
+    edited[70_000] = edited[70_000]! ^ 1;
+    // Planned while both held `data` (its hash); edited in place since, its mtime put back: same inode, size and mtime
+    // as planned, only the bytes tell.
+    utimesSync(dup, 1_600_000_000, 1_600_000_000);
+    const group = dedupePair(keeper, dup, data.length, sha256(data));
+    writeFileSync(dup, edited);
+    utimesSync(dup, 1_600_000_000, 1_600_000_000);
+    const aside = path.join(w.stash, 'seeding/b/.aside');
+    const real = realFsPort();
+    const fs = {
+      ...real,
+      sameBytes: async (a: string, b: string, expect?: { a: number; b: number }) => {
+        // Swap a true copy of the keeper in for the compare, and the edited duplicate back right after.
+        renameSync(dup, aside);
+        writeFileSync(dup, data);
+        try {
+          return await real.sameBytes(a, b, expect);
+        } finally {
+          renameSync(aside, dup);
+        }
+      },
+    };
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(hashTreeSync(path.join(w.stash, 'seeding'))).toEqual({ 'a/f.bin': sha256(data), 'b/f.bin': sha256(edited) });
+    expect(lstatSync(dup).ino).not.toBe(lstatSync(keeper).ino);
+    expect(hashallLeftovers(w.stash)).toEqual([]);
   });
 });
 
