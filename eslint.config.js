@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Pure layers: no filesystem, database, network, process or clock access.
-    files: ['src/domain/**/*.ts', 'src/policy/**/*.ts', 'src/plan/**/*.ts', 'src/render/**/*.ts', 'src/config/normalize.ts', 'src/config/rules.ts'],
+    files: ['src/domain/**/*.ts', 'src/policy/**/*.ts', 'src/plan/**/*.ts', 'src/render/**/*.ts', 'src/config/normalize.ts', 'src/config/rules.ts', 'src/catalog/scan/decide.ts'],
     // `*-io.ts` files beside pure code are its effectful edge (e.g. src/plan/plan-file-io.ts reads/writes plan files).
     ignores: ['src/**/*-io.ts'],
     rules: {

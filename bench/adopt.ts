@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { applyPlan } from '../src/apply/executor.js';
 import { realFsPort } from '../src/apply/fs-port.js';
 import { openCatalog } from '../src/catalog/db.js';
-import { scanRoots } from '../src/catalog/scanner.js';
+import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import { recheckConfirmed, setLocationConfirmed } from '../src/clients/confirm.js';
 import { createQbittorrentClient } from '../src/clients/qbittorrent/client.js';
 import type { HashallConfig } from '../src/config/types.js';

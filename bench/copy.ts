@@ -8,7 +8,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../src/catalog/db.js';
-import { scanRoots } from '../src/catalog/scanner.js';
+import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import type { HashallConfig } from '../src/config/types.js';
 import { applyPlan } from '../src/apply/executor.js';
 import { realFsPort } from '../src/apply/fs-port.js';

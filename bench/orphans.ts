@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../src/catalog/db.js';
-import { scanRoots } from '../src/catalog/scanner.js';
+import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import { storeSummaries } from '../src/catalog/payload-summary.js';
 import { loadConfig } from '../src/config/load.js';
 import { clientListingDigest } from '../src/domain/listing.js';

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { openCatalog } from '../src/catalog/db.js';
-import { scanRoots } from '../src/catalog/scanner.js';
+import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import { readSnapshot } from '../src/catalog/snapshot.js';
 import { loadConfig } from '../src/config/load.js';
 import { buildPlan } from '../src/plan/build.js';

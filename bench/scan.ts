@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../src/catalog/db.js';
-import { scanRoots } from '../src/catalog/scanner.js';
+import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 
 export interface ScanBenchOptions {
   dir?: string;

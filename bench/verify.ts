@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../src/catalog/db.js';
-import { scanRoots } from '../src/catalog/scanner.js';
+import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import { verifyCatalog } from '../src/catalog/verify.js';
 import { loadConfig } from '../src/config/load.js';
 import { generateTree } from './scan.js';

@@ -21,7 +21,7 @@ import { isAtOrUnder } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { fsPathArg } from '../fs/path-encoding.js';
 import type { CatalogDb } from './db.js';
-import { absoluteCatalogPath } from './scanner.js';
+import { absoluteCatalogPath } from './filesystems.js';
 
 export type Consumers = SnapshotPayload['consumers'];
 

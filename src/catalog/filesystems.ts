@@ -73,3 +73,9 @@ export function prefixRange(rel: string): { lo: string; hi: string } | null {
   if (rel === '') return null;
   return { lo: rel + '/', hi: rel + '0' };
 }
+
+/** Canonical absolute path of a catalog row: its filesystem's preferred mount joined with the row's relative path. */
+export function absoluteCatalogPath(preferredMount: string, rel: string): string {
+  if (rel === '') return preferredMount;
+  return preferredMount === '/' ? '/' + rel : preferredMount + '/' + rel;
+}

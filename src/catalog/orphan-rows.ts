@@ -10,7 +10,7 @@ import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import type { CatalogDb } from './db.js';
 import { hostPathContext } from './host-paths.js';
-import { absoluteCatalogPath } from './scanner.js';
+import { absoluteCatalogPath } from './filesystems.js';
 import { readClientStates, snapshotRoots } from './snapshot.js';
 import { readActiveTorrents } from './torrent-row.js';
 

@@ -2,8 +2,7 @@
 import type { CatalogFile, PayloadFile } from '../domain/snapshot.js';
 import type { CatalogDb } from './db.js';
 import { compareBytes } from '../domain/payload-hash.js';
-import { prefixRange } from './filesystems.js';
-import { absoluteCatalogPath } from './scanner.js';
+import { absoluteCatalogPath, prefixRange } from './filesystems.js';
 
 export interface FileRowOut {
   id: number;

@@ -1,7 +1,7 @@
 // Shared wiring for apply/recover commands: the catalog refresher, and the event sink (NDJSON or human).
 import type { CliContext } from './context.js';
 import type { HashallConfig } from '../config/types.js';
-import { scanRoots } from '../catalog/scanner.js';
+import { scanRoots } from '../catalog/scan/scan-roots.js';
 import { syncInstances } from '../catalog/sync.js';
 import type { CatalogDb } from '../catalog/db.js';
 import type { ClientSet } from '../clients/client-set.js';

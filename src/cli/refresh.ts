@@ -1,6 +1,7 @@
 // Refresh before planning: incremental scan of every configured root, then a client sync, with progress on stderr.
 import type { CatalogDb } from '../catalog/db.js';
-import { scanRoots, type ScanProgress, type ScanSummary } from '../catalog/scanner.js';
+import { scanRoots } from '../catalog/scan/scan-roots.js';
+import type { ScanProgress, ScanSummary } from '../catalog/scan/types.js';
 import { syncInstances, type SyncAllResult } from '../catalog/sync.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';

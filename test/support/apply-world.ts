@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog, type CatalogDb } from '../../src/catalog/db.js';
-import { recordRootFilesystems } from '../../src/catalog/scanner.js';
+import { recordRootFilesystems } from '../../src/catalog/scan/scan-roots.js';
 import type { HashallConfig } from '../../src/config/types.js';
 import { payloadHash } from '../../src/domain/payload-hash.js';
 import type { DedupeFile, FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';

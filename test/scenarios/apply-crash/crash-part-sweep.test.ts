@@ -9,7 +9,7 @@ import type { ApplyEvent } from '../../../src/apply/events.js';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { openCatalog } from '../../../src/catalog/db.js';
-import { scanRoots } from '../../../src/catalog/scanner.js';
+import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -4,7 +4,7 @@ import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { RecordTree } from '../../../src/apply/bookkeeping.js';
-import { scanRoots } from '../../../src/catalog/scanner.js';
+import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyWorld, makePlan, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
 import { testDeps } from '../../support/apply-deps.js';
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
-import { scanRoots } from '../../../src/catalog/scanner.js';
+import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
 import { CatalogError } from '../../../src/errors.js';
 import { devToMajorMinor } from '../../../src/fs/mountinfo.js';
 import { testDeps } from '../../support/apply-deps.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openCatalog, schemaVersion, type CatalogDb } from '../../../src/catalog/db.js';
-import { DIRECTORY_ROW_COLUMNS } from '../../../src/catalog/scanner.js';
+import { DIRECTORY_ROW_COLUMNS } from '../../../src/catalog/scan/file-rows.js';
 
 let dir: string;
 let catalog: CatalogDb;

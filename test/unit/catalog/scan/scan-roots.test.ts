@@ -3,12 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { linkSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openIntegrityProblems } from '../../../src/catalog/integrity.js';
-import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
-import { scanRoots, type ScanOptions } from '../../../src/catalog/scanner.js';
-import { CatalogError } from '../../../src/errors.js';
-import type { FilesystemConfig } from '../../../src/config/types.js';
-import { bindMount, makeTempDir, mountTmpfs, unmount, type TempDir } from '../../support/mounts.js';
+import { openIntegrityProblems } from '../../../../src/catalog/integrity.js';
+import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
+import { scanRoots } from '../../../../src/catalog/scan/scan-roots.js';
+import type { ScanOptions } from '../../../../src/catalog/scan/types.js';
+import { CatalogError } from '../../../../src/errors.js';
+import type { FilesystemConfig } from '../../../../src/config/types.js';
+import { bindMount, makeTempDir, mountTmpfs, unmount, type TempDir } from '../../../support/mounts.js';
 
 const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 

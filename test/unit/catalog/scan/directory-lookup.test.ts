@@ -3,9 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
-import { scanRoots, type ScanOptions } from '../../../src/catalog/scanner.js';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
+import { scanRoots } from '../../../../src/catalog/scan/scan-roots.js';
+import type { ScanOptions } from '../../../../src/catalog/scan/types.js';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../../support/mounts.js';
 
 const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 

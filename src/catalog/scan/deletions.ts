@@ -1,0 +1,52 @@
+// The deletion pass of one scanned root, with its guards: an emptied root is refused, unread directories and other
+// mounts keep their rows, and only rows that existed before the scan and were not seen are marked deleted.
+import { CatalogError } from '../../errors.js';
+import type { CatalogDb } from '../db.js';
+import { emptyRootSuspect, isShielded, isVanished } from './decide.js';
+import type { FileRowStatements } from './file-rows.js';
+
+/** Rows marked deleted per transaction. */
+const BATCH = 1000;
+
+export interface RootWalkOutcome {
+  /** Canonical path of the root (for messages). */
+  rootPath: string;
+  /** The root's path relative to its filesystem ('' = the whole filesystem). */
+  rootRel: string;
+  /** Regular files the walk saw under the root. */
+  filesSeen: number;
+  /** Ids of catalogued rows (any status) the walk saw. */
+  seen: ReadonlySet<number>;
+  /** The highest row id when the scan began: higher ids were inserted by this scan. */
+  maxIdAtStart: number;
+  /** Relative paths of directories not read (unreadable) or not entered (other mounts). */
+  protectedDirs: readonly string[];
+}
+
+/**
+ * Mark deleted the active rows under a completed root walk that were not seen, outside protected directories.
+ * Throws CatalogError (nothing marked) when the root looked empty but the catalog knows files there. Returns the count.
+ * Reads ids in index order so memory stays bounded however large the root is; paths only for the rows not seen.
+ */
+export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: RootWalkOutcome): number {
+  const unseen: number[] = [];
+  let known = 0;
+  for (const id of rows.activeIdsUnder(w.rootRel)) {
+    known++;
+    if (isVanished(id, w.seen, w.maxIdAtStart)) unseen.push(id);
+  }
+  const gone = unseen.filter((id) => !isShielded(rows.pathOf(id), w.protectedDirs));
+  if (emptyRootSuspect(w.filesSeen, known)) {
+    throw new CatalogError(`scan root ${w.rootPath} is empty but the catalog knows ${known} file(s) there`, {
+      hint: 'is the filesystem mounted? nothing was marked deleted; if the files were really removed, delete the catalog rows with a scan of a non-empty parent',
+    });
+  }
+  for (let i = 0; i < gone.length; i += BATCH) {
+    const slice = gone.slice(i, i + BATCH);
+    catalog.db.transaction(() => {
+      for (const id of slice) rows.markDeleted(id);
+      catalog.bumpSerial();
+    })();
+  }
+  return gone.length;
+}

@@ -1,0 +1,157 @@
+// Root resolution of a scan: canonicalize each root, identify and record its filesystem, apply the guards that refuse
+// a root on the wrong filesystem before anything is recorded, and mark roots already covered by another root.
+import { lstatSync } from 'node:fs';
+import { CatalogError, errnoCode } from '../../errors.js';
+import { aliasesFromConfig, canonicalize, choosePreferredMount, type CanonicalLocation } from '../../fs/canonical-path.js';
+import { isAtOrUnder } from '../../domain/path-string.js';
+import { identifyFilesystem, rootBirthAt, type FilesystemIdentity, type IdentityProbes } from '../../fs/filesystem-identity.js';
+import { devToMajorMinor, type MountEntry } from '../../fs/mountinfo.js';
+import { spaceOf } from '../../fs/statfs.js';
+import type { CatalogDb } from '../db.js';
+import { recordFilesystem, type FilesystemRow } from '../filesystems.js';
+import { refuseShadow } from '../stale-filesystems.js';
+import type { ScanOptions, ScanRootSpec, ScanRootSummary } from './types.js';
+
+export interface ResolvedRoot {
+  spec: ScanRootSpec;
+  loc: CanonicalLocation;
+  fs: FilesystemRow;
+  coveredBy: string | null;
+  /** The root is one regular file (ad-hoc refresh of a one-file payload): never recorded as a scanned root. */
+  single: boolean;
+}
+
+export function rootSummary(r: ResolvedRoot, files: number, deleted: number): ScanRootSummary {
+  return {
+    input: r.spec.path,
+    path: r.loc.path,
+    kind: r.spec.kind,
+    filesystem: { id: r.fs.id, uuid: r.fs.uuid, name: r.fs.name },
+    coveredBy: r.coveredBy,
+    files,
+    deleted,
+  };
+}
+
+/**
+ * Refuses (before anything is recorded) a root that is not on the filesystem the catalog knows as `name`: same stable
+ * identity, device and root birth time. Apply's bookkeeping scans with this, so it can never register another
+ * filesystem — the disk below an unmounted pool, a tmpfs mounted in its place — under the configured name.
+ */
+function expectKnown(catalog: CatalogDb, name: string, root: string, ident: FilesystemIdentity, rootBirth: string | null, mountPoint: string): void {
+  const known = catalog.db.prepare(`SELECT * FROM filesystems WHERE name = ?`).all(name) as FilesystemRow[];
+  if (known.some((r) => r.uuid === ident.uuid && r.dev === ident.dev && r.root_birth === rootBirth)) return;
+  const was = known.map((r) => `${r.uuid} at ${r.preferred_mount}, device ${r.dev}`).join('; ') || 'nothing yet';
+  throw new CatalogError(`${root} is on ${ident.uuid} (device ${ident.dev}, mounted at ${mountPoint}), not on filesystem ${name} as the catalog knows it (${was}); nothing was recorded`, {
+    hint: `is ${name} mounted? mount it and run \`hashall scan\``,
+  });
+}
+
+/** Canonicalize every root, record its filesystem, apply the guards, and mark roots covered by another root. */
+export function resolveRoots(
+  catalog: CatalogDb,
+  roots: ScanRootSpec[],
+  mounts: MountEntry[],
+  probes: IdentityProbes,
+  opts: Pick<ScanOptions, 'filesystems' | 'now' | 'expectFilesystem'>,
+): ResolvedRoot[] {
+  const aliases = aliasesFromConfig(opts.filesystems);
+  const preferredPaths: string[] = [];
+  const nameByDev = new Map<string, string>();
+  for (const fs of Object.values(opts.filesystems)) {
+    try {
+      const loc = canonicalize(fs.path, { mounts, aliases: [], preferredPaths: [] });
+      if (!loc) continue;
+      preferredPaths.push(loc.realPath);
+      if (!nameByDev.has(loc.mount.majorMinor)) nameByDev.set(loc.mount.majorMinor, fs.name);
+    } catch {
+      /* a configured filesystem path that does not exist cannot name anything */
+    }
+  }
+  const out: ResolvedRoot[] = [];
+  const now = opts.now();
+  for (const spec of roots) {
+    let loc: CanonicalLocation | null;
+    try {
+      loc = canonicalize(spec.path, { mounts, aliases, preferredPaths });
+    } catch (err) {
+      throw new CatalogError(`scan root ${spec.path} cannot be resolved: ${errnoCode(err) ?? (err as Error).message}`, {
+        cause: err,
+        hint: 'a missing root is never treated as empty; mount it, or remove it from hashall.yaml',
+      });
+    }
+    if (!loc) throw new CatalogError(`scan root ${spec.path} is on no filesystem listed in /proc/self/mountinfo`);
+    const st = lstatSync(loc.realPath, { bigint: true });
+    // A one-file payload is refreshed by scanning that file (apply's catalog refresh): only ad-hoc roots may be files.
+    const single = spec.kind === 'adhoc' && st.isFile();
+    if (!st.isDirectory() && !single) throw new CatalogError(`scan root ${spec.path} is not a directory`, { hint: 'scan roots are directories (a single file only as an ad-hoc refresh)' });
+    if (devToMajorMinor(st.dev) !== loc.mount.majorMinor) {
+      throw new CatalogError(`scan root ${spec.path}: st_dev ${devToMajorMinor(st.dev)} disagrees with mountinfo (${loc.mount.majorMinor} at ${loc.mount.mountPoint})`);
+    }
+    const pref = choosePreferredMount(loc.mount.majorMinor, mounts, preferredPaths);
+    if (pref && pref.mountId !== loc.preferred.mountId) {
+      throw new CatalogError(`scan root ${spec.path} is not visible through ${pref.mountPoint}, the preferred mount of its filesystem`, {
+        hint: 'configure a filesystem path on the same mount as the root, or scan through the preferred mount',
+      });
+    }
+    const ident = identifyFilesystem(loc.mount, mounts, probes);
+    const rootBirth = rootBirthAt(loc.preferred.mountPoint, loc.mount.majorMinor);
+    // Checked before the filesystem is recorded: an unmounted filesystem must not leave the disk below it registered.
+    const prev = catalog.db.prepare(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
+    const was = prev ? (catalog.db.prepare(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined) : undefined;
+    if (prev && was?.uuid !== ident.uuid) {
+      throw new CatalogError(
+        `scan root ${loc.path} is now on filesystem ${ident.uuid} (${loc.mount.mountPoint}) but was on ${was?.uuid ?? prev.fs_id} (${was?.mount_point ?? '?'}) at the last scan`,
+        { hint: 'is a filesystem not mounted? mount it and scan again; nothing was marked deleted' },
+      );
+    }
+    if (opts.expectFilesystem !== undefined) expectKnown(catalog, opts.expectFilesystem, spec.path, ident, rootBirth, loc.mount.mountPoint);
+    const name = nameByDev.get(loc.mount.majorMinor) ?? null;
+    if (name !== null) refuseShadow(catalog, name, ident.uuid, spec.path, loc.mount.mountPoint);
+    let space: { freeBytes: number; totalBytes: number } | null = null;
+    try {
+      space = spaceOf(loc.realPath);
+    } catch {
+      space = null;
+    }
+    const rec = catalog.db.transaction(() => {
+      const r = recordFilesystem(
+        catalog,
+        {
+          uuid: ident.uuid,
+          dev: ident.dev,
+          fsType: ident.fsType,
+          source: ident.source,
+          mountPoint: loc.mount.mountPoint,
+          preferredMount: loc.preferred.mountPoint,
+          preferredRoot: loc.preferred.root,
+          name,
+          freeBytes: space?.freeBytes ?? null,
+          totalBytes: space?.totalBytes ?? null,
+          rootBirth,
+        },
+        now,
+      );
+      if (r.changed) catalog.bumpSerial();
+      return r;
+    })();
+    if (rec.rootMoved) {
+      throw new CatalogError(
+        `filesystem ${ident.uuid} is now visible at ${loc.preferred.mountPoint} showing ${loc.preferred.root}, but the catalog recorded paths relative to ${rec.row.preferred_root}`,
+        { hint: 'mount the whole filesystem again as before, or configure its path on that mount' },
+      );
+    }
+    out.push({ spec, loc, fs: rec.row, coveredBy: null, single });
+  }
+  // Same directory twice (bind mount, alias) or nested on the same filesystem: scanned once, by the outermost root.
+  for (const r of out) {
+    for (const o of out) {
+      if (o === r || o.coveredBy || o.fs.id !== r.fs.id) continue;
+      if (isAtOrUnder(r.loc.path, o.loc.path) && (r.loc.path !== o.loc.path || out.indexOf(o) < out.indexOf(r))) {
+        r.coveredBy = o.loc.path;
+        break;
+      }
+    }
+  }
+  return out;
+}

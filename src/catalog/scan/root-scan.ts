@@ -1,0 +1,258 @@
+// One root of a scan: walk it, decide each file against its row (decide.ts), hash what must be read on the pool with
+// bounded concurrency, write rows in batched transactions, then run the deletion pass of a completed walk.
+import { CatalogError, errnoCode } from '../../errors.js';
+import { HashPool, QUICK_BLOCK, type HashResult } from '../../fs/hash.js';
+import type { MountEntry } from '../../fs/mountinfo.js';
+import { walkTree, type WalkFile } from '../../fs/walk.js';
+import type { CatalogDb } from '../db.js';
+import { absoluteCatalogPath } from '../filesystems.js';
+import { integrityStore, openProblemInodes } from '../integrity.js';
+import { decideFile, judgeReread, linkHashesSuffice, readFailed, type DecisionPolicy, type RecordedHashes, type RowMeta } from './decide.js';
+import { markVanished } from './deletions.js';
+import { directoryRowsReader, fileRowStatements, maxFileId } from './file-rows.js';
+import { rootSummary, type ResolvedRoot } from './resolve-roots.js';
+import type { ScanOptions, ScanSummary } from './types.js';
+
+interface WriteOp {
+  path: string;
+  f: WalkFile;
+  quick: string | null;
+  sha: string | null;
+  hashedAt: number | null;
+  /** Same inode, size and mtime, other bytes: recorded as corrupted; the row keeps its recorded hashes. */
+  corrupted?: { expected: string | null; found: string | null; detail: string };
+  /** The row's previous inode had an open integrity problem and the file was edited or replaced since: it ends. */
+  endsProblemOf?: number;
+}
+
+/** Rows written per transaction. */
+const BATCH = 1000;
+/** Files being hashed at once; the walk waits below this. */
+const MAX_IN_FLIGHT = 512;
+
+/** What every root of one scan shares. */
+export interface RootScanContext {
+  catalog: CatalogDb;
+  /** Every resolved root of the scan: a configured root met as a mount inside this one is scanned on its own. */
+  all: ResolvedRoot[];
+  mounts: MountEntry[];
+  pool: HashPool;
+  opts: ScanOptions;
+  /** Counters of the whole scan, updated in place. */
+  summary: ScanSummary;
+}
+
+export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promise<void> {
+  const { catalog, pool, opts, summary } = ctx;
+  const db = catalog.db;
+  const fsId = r.fs.id;
+  const rootRel = r.loc.rel;
+  const abs = (rel: string): string => absoluteCatalogPath(r.loc.preferred.mountPoint, rel);
+  const dirRows = directoryRowsReader(catalog, fsId);
+  const fileRows = fileRowStatements(catalog, fsId);
+  const withHashes = (m: RowMeta): RowMeta & RecordedHashes => ({ ...m, ...fileRows.hashesOf(m.id) });
+  // Rows inserted by this scan get ids above this mark; rows at or below it that this scan saw on disk are in `seen`.
+  const maxIdAtStart = maxFileId(catalog);
+  const mountPoints = new Set(ctx.mounts.map((m) => m.mountPoint));
+  mountPoints.delete(r.loc.realPath);
+  const seen = new Set<number>();
+  const protectedDirs: string[] = [];
+  let writes: WriteOp[] = [];
+  let rootFiles = 0;
+  const now = opts.now();
+  const policy: DecisionPolicy = { drift: opts.drift, fullOnNew: !opts.quickOnly };
+  let bytesToHash = 0;
+  const integrity = integrityStore(catalog);
+  // Inodes with an open integrity problem: their recorded hashes are never replaced by what a scan reads.
+  const troubled = openProblemInodes(catalog);
+  const isTroubled = (ino: number): boolean => troubled.has(`${fsId}:${ino}`);
+
+  const flush = (): void => {
+    if (writes.length === 0) return;
+    const batch = writes;
+    writes = [];
+    db.transaction(() => {
+      const t = opts.now();
+      for (const w of batch) {
+        fileRows.upsert({ path: w.path, ino: w.f.ino, size: w.f.size, mtimeNs: w.f.mtimeNs, nlink: w.f.nlink, quick: w.quick, sha: w.sha, hashedAt: w.hashedAt }, t);
+        if (w.corrupted) {
+          integrity.record(
+            { fsId, ino: Number(w.f.ino), kind: 'corrupted', path: abs(w.path), expected: w.corrupted.expected, found: w.corrupted.found, size: w.f.size, mtimeNs: String(w.f.mtimeNs), detail: w.corrupted.detail, source: 'scan' },
+            t,
+          );
+        }
+        if (w.endsProblemOf !== undefined) integrity.resolve(fsId, w.endsProblemOf, 'changed', t);
+      }
+      catalog.bumpSerial();
+    })();
+  };
+  const report = (walking: boolean): void => {
+    opts.progress?.({
+      root: r.loc.path,
+      filesSeen: summary.filesSeen,
+      bytesSeen: summary.bytesSeen,
+      filesHashed: summary.filesHashed,
+      bytesHashed: summary.bytesHashed,
+      bytesToHash,
+      walking,
+    });
+  };
+
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  const settle = (): void => {
+    inFlight--;
+    if (writes.length >= BATCH) flush();
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  };
+  const waitBelow = async (limit: number): Promise<void> => {
+    while (inFlight > limit) await new Promise<void>((res) => (wake = res));
+  };
+
+  // One read per inode: the links of a hardlinked file share the job (a full job serves a quick request too).
+  const inodeJobs = new Map<bigint, { full: boolean; p: Promise<HashResult> }>();
+  const hashFile = (f: WalkFile, full: boolean): Promise<HashResult> => {
+    const shared = f.nlink > 1 ? inodeJobs.get(f.ino) : undefined;
+    if (shared && (shared.full || !full)) return shared.p;
+    bytesToHash += full ? f.size : Math.min(f.size, 3 * QUICK_BLOCK);
+    const p = pool.hash({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs }).then((res) => {
+      summary.bytesHashed += res.bytesRead;
+      if (!res.error && !res.changed) summary.filesHashed++;
+      return res;
+    });
+    if (f.nlink > 1) inodeJobs.set(f.ino, { full, p });
+    return p;
+  };
+
+  /** A file the scan could not read: reported; recorded without hashes (unknown content) unless its row already matches, never deleted. */
+  const recordProblem = (relPath: string, f: WalkFile, res: HashResult, rowMatches: boolean): void => {
+    summary.problems.push({
+      path: abs(relPath),
+      code: res.changed ? 'ECHANGED' : (res.error?.code ?? 'EIO'),
+      message: res.changed ? 'file changed while it was being read; hashes not recorded' : (res.error?.message ?? 'unreadable'),
+    });
+    if (!rowMatches) writes.push({ path: relPath, f, quick: null, sha: null, hashedAt: null });
+  };
+
+  /** Same metadata as recorded, read again: confirm, fill in, or find corruption (never absorbed). */
+  const reread = async (relPath: string, f: WalkFile, row: RowMeta & RecordedHashes, full: boolean): Promise<void> => {
+    const troubledRow = isTroubled(row.ino);
+    const first = await hashFile(f, full);
+    let verdict = judgeReread(row, first, policy, troubledRow, now);
+    if (verdict.kind === 'unreadable') return recordProblem(relPath, f, first, true);
+    if (verdict.kind === 'escalate') {
+      const res = await hashFile(f, true);
+      // A failed escalated read records the file without hashes, as before the split.
+      if (readFailed(res)) return recordProblem(relPath, f, res, false);
+      verdict = judgeReread(row, res, policy, troubledRow, now, true);
+    }
+    summary.unchanged++;
+    switch (verdict.kind) {
+      case 'corrupted':
+        summary.problems.push({ path: abs(relPath), code: 'ECORRUPT', message: 'same size and mtime as recorded but different content: recorded hash kept (see `hashall verify`)' });
+        writes.push({ path: relPath, f, quick: row.quick_hash, sha: row.sha256, hashedAt: row.hashed_at, corrupted: { expected: row.sha256, found: verdict.found, detail: `found by a scan with --drift ${opts.drift}` } });
+        return;
+      case 'kept':
+        writes.push({ path: relPath, f, quick: row.quick_hash, sha: row.sha256, hashedAt: row.hashed_at });
+        return;
+      case 'confirmed':
+        writes.push({ path: relPath, f, quick: verdict.quick, sha: verdict.sha, hashedAt: verdict.hashedAt });
+        return;
+    }
+  };
+
+  const processFile = (f: WalkFile, relPath: string): void => {
+    summary.filesSeen++;
+    summary.bytesSeen += f.size;
+    rootFiles++;
+    const found = dirRows(relPath);
+    if (found) seen.add(found.id);
+    const d = decideFile(found, f, policy, isTroubled);
+    switch (d.kind) {
+      case 'unchanged':
+        summary.unchanged++;
+        return;
+      case 'metadata-changed': {
+        summary.unchanged++;
+        const known = withHashes(found as RowMeta);
+        writes.push({ path: relPath, f, quick: known.quick_hash, sha: known.sha256, hashedAt: known.hashed_at });
+        return;
+      }
+      case 'reread':
+        inFlight++;
+        void reread(relPath, f, withHashes(found as RowMeta), d.full).finally(settle);
+        return;
+    }
+    const kind = d.kind === 'new' ? 'added' : 'changed';
+    const ends = d.kind === 'content-changed' && d.endsProblemOf !== null ? { endsProblemOf: d.endsProblemOf } : {};
+    // Share the hashes of a known hardlink with identical metadata (never under drift full).
+    if (d.mayShareLink && !inodeJobs.has(f.ino)) {
+      const known = fileRows.linkHashes(f.ino, f.size, f.mtimeNs);
+      if (known && linkHashesSuffice(known, policy)) {
+        summary[kind]++;
+        writes.push({ path: relPath, f, quick: known.quick_hash, sha: known.sha256, hashedAt: known.hashed_at, ...ends });
+        return;
+      }
+    }
+    inFlight++;
+    void hashFile(f, d.full)
+      .then((res) => {
+        if (readFailed(res)) return recordProblem(relPath, f, res, false);
+        summary[kind]++;
+        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha: res.sha256 ?? null, hashedAt: res.sha256 ? now : null, ...ends });
+      })
+      .finally(settle);
+  };
+
+  report(true);
+  try {
+    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal })) {
+      for (const ev of batch) {
+        const relPath = rootRel === '' ? ev.rel : ev.rel === '' ? rootRel : rootRel + '/' + ev.rel;
+        switch (ev.kind) {
+          case 'file':
+            processFile(ev, relPath);
+            break;
+          case 'symlink':
+            summary.symlinks++;
+            break;
+          case 'special':
+            summary.special++;
+            break;
+          case 'mount': {
+            const canon = abs(relPath);
+            // A configured root inside is scanned on its own; anything else is reported and left alone.
+            if (!ctx.all.some((o) => o.loc.realPath === ev.abs || o.loc.path === canon)) summary.skippedMounts.push(canon);
+            protectedDirs.push(relPath);
+            break;
+          }
+          case 'problem':
+            summary.problems.push({ path: abs(relPath), code: ev.code, message: ev.message });
+            protectedDirs.push(relPath);
+            break;
+        }
+      }
+      if (writes.length >= BATCH) flush();
+      await waitBelow(MAX_IN_FLIGHT);
+      report(true);
+    }
+  } catch (err) {
+    await waitBelow(0);
+    flush();
+    throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
+  }
+  while (inFlight > 0) {
+    await waitBelow(0);
+  }
+  flush();
+  report(false);
+  if (opts.signal?.aborted) return;
+
+  const deleted = markVanished(catalog, fileRows, { rootPath: r.loc.path, rootRel, filesSeen: rootFiles, seen, maxIdAtStart, protectedDirs });
+  summary.deleted += deleted;
+  summary.roots.push(rootSummary(r, rootFiles, deleted));
+}

@@ -1,0 +1,72 @@
+// Incremental scanner entry: resolves the roots, scans each (root-scan.ts) under one scan session, and records the
+// roots a completed scan covered. Hashes each inode once, writes in batches, never mass-deletes.
+import { systemProbes } from '../../fs/filesystem-identity.js';
+import { HashPool } from '../../fs/hash.js';
+import { readMountInfo } from '../../fs/mountinfo.js';
+import type { CatalogDb } from '../db.js';
+import { configuredIdentities, pruneStaleFilesystems } from '../stale-filesystems.js';
+import { resolveRoots, rootSummary } from './resolve-roots.js';
+import { scanOneRoot } from './root-scan.js';
+import { finishSession, markRootsScanned, openSession } from './session.js';
+import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
+
+/** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
+export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
+  const started = opts.now();
+  const mounts = readMountInfo(opts.mountInfoFile);
+  const probes = opts.probes ?? systemProbes();
+  const sessionId = openSession(catalog, started, opts.drift, roots);
+  const summary: ScanSummary = {
+    sessionId,
+    status: 'completed',
+    drift: opts.drift,
+    roots: [],
+    filesSeen: 0,
+    added: 0,
+    changed: 0,
+    unchanged: 0,
+    deleted: 0,
+    symlinks: 0,
+    special: 0,
+    skippedMounts: [],
+    problems: [],
+    bytesSeen: 0,
+    bytesHashed: 0,
+    filesHashed: 0,
+    durationMs: 0,
+    serial: catalog.serial(),
+  };
+  const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
+  try {
+    const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
+    pruneStaleFilesystems(catalog, new Set([...configuredIdentities(opts.filesystems, mounts, probes), ...resolved.map((r) => r.fs.uuid)]));
+    for (const r of resolved) {
+      if (opts.signal?.aborted) break;
+      if (r.coveredBy) {
+        summary.roots.push(rootSummary(r, 0, 0));
+        continue;
+      }
+      await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary }, r);
+    }
+    if (opts.signal?.aborted) summary.status = 'interrupted';
+    finishSession(catalog, sessionId, summary, opts.now(), null);
+    if (summary.status === 'completed') markRootsScanned(catalog, resolved, sessionId, opts.now());
+  } catch (err) {
+    finishSession(catalog, sessionId, summary, opts.now(), err as Error);
+    throw err;
+  } finally {
+    await pool.close();
+  }
+  summary.durationMs = opts.now() - started;
+  summary.serial = catalog.serial();
+  return summary;
+}
+
+/**
+ * A scan's first phase alone: record the filesystems holding `roots` (identity, device, mounts, root birth time) with
+ * every guard of a scan, without walking them. For callers that need the catalog to know a filesystem before any of
+ * its files (the apply test worlds).
+ */
+export function recordRootFilesystems(catalog: CatalogDb, roots: ScanRootSpec[], opts: Pick<ScanOptions, 'filesystems' | 'now' | 'probes' | 'mountInfoFile'>): void {
+  resolveRoots(catalog, roots, readMountInfo(opts.mountInfoFile), opts.probes ?? systemProbes(), opts);
+}

@@ -1,0 +1,83 @@
+// The scanner's public shapes: roots to scan, options, progress and the summary a scan returns.
+import type { FilesystemConfig } from '../../config/types.js';
+import type { IdentityProbes } from '../../fs/filesystem-identity.js';
+import type { DriftPolicy } from './decide.js';
+
+export type { DriftPolicy } from './decide.js';
+
+export interface ScanRootSpec {
+  path: string;
+  kind: 'seeding' | 'library' | 'adhoc';
+}
+
+export interface ScanProgress {
+  root: string;
+  filesSeen: number;
+  bytesSeen: number;
+  filesHashed: number;
+  bytesHashed: number;
+  /** Bytes queued for hashing so far (grows while walking). */
+  bytesToHash: number;
+  walking: boolean;
+}
+
+export interface ScanOptions {
+  /** `metadata`: same inode+size+mtime keeps hashes; `quick`: re-check the quick hash; `full`: re-hash everything. */
+  drift: DriftPolicy;
+  /** Defer full SHA-256 of new/changed files (quick hash only). */
+  quickOnly?: boolean;
+  /** Config filesystems: names, preferred spellings and aliases. */
+  filesystems: Record<string, FilesystemConfig>;
+  /** Called after every walked batch (a few hundred entries); throttle display in the caller. */
+  progress?: (p: ScanProgress) => void;
+  signal?: AbortSignal;
+  now: () => number;
+  hashWorkers?: number;
+  /**
+   * Every root must be on the filesystem the catalog already knows under this config name (identity, device, root birth
+   * time), else the scan is refused before anything is recorded (apply's bookkeeping after a group).
+   */
+  expectFilesystem?: string;
+  /** Injection points for tests. */
+  probes?: IdentityProbes;
+  mountInfoFile?: string;
+}
+
+export interface ScanProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface ScanRootSummary {
+  input: string;
+  path: string;
+  kind: ScanRootSpec['kind'];
+  filesystem: { id: number; uuid: string; name: string | null };
+  /** Canonical path of the root that already covers this one, if any. */
+  coveredBy: string | null;
+  files: number;
+  deleted: number;
+}
+
+export interface ScanSummary {
+  sessionId: number;
+  status: 'completed' | 'interrupted';
+  drift: DriftPolicy;
+  roots: ScanRootSummary[];
+  filesSeen: number;
+  added: number;
+  changed: number;
+  unchanged: number;
+  deleted: number;
+  symlinks: number;
+  special: number;
+  /** Directories not entered because they are other mounts/filesystems (canonical paths). */
+  skippedMounts: string[];
+  problems: ScanProblem[];
+  bytesSeen: number;
+  bytesHashed: number;
+  filesHashed: number;
+  durationMs: number;
+  serial: number;
+}
