@@ -6,7 +6,7 @@ import type { Migration } from './index.js';
  * rowid every index carries), inode, size, mtime, link count, status and which hashes are known. The lookup in
  * src/catalog/scan/file-rows.ts (DIRECTORY_ROW_COLUMNS) and the deletion pass are then answered from the index alone, with no
  * table lookup per row. The last key is an expression and must stay textually identical to the flags column the
- * scanner selects, or SQLite falls back to reading the table (test/unit/catalog/scanner-lookup.test.ts checks the plan).
+ * scanner selects, or SQLite falls back to reading the table (test/unit/catalog/files-cover.test.ts checks the plan).
  * files_fs_path stays: it is the UNIQUE (fs_id, path) constraint the scanner's upsert relies on.
  */
 export const m004FilesCover: Migration = {
