@@ -1,4 +1,4 @@
-// `npm run demo`: builds a throwaway stash/pool world with a real qBittorrent, then runs plan, apply and plan again.
+// `npm run demo`: builds a throwaway stash/pool seedbox with a real qBittorrent, then runs plan, apply and plan again.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { processContext } from '../cli/context.js';
-import { buildDemoWorld, type DemoWorld } from './world.js';
+import { buildDemoSeedbox, type DemoSeedbox } from './seedbox.js';
 
 const say = (s: string): void => void process.stderr.write(`demo: ${s}\n`);
 
@@ -47,16 +47,16 @@ async function demo(): Promise<number> {
     for (const [name, dir] of [['demo-stash', stash], ['demo-pool', pool]] as const) {
       if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', name, dir]).status !== 0) throw new Error(`cannot mount tmpfs at ${dir}`);
     }
-    say(`world in ${base}: two real tmpfs filesystems, stash (warm, holds the library) and pool (cold)`);
+    say(`seedbox in ${base}: two real tmpfs filesystems, stash (warm, holds the library) and pool (cold)`);
   } else {
-    say(`world in ${base}: NOTE stash and pool are two directories on ONE filesystem (run as root for two real tmpfs mounts)`);
+    say(`seedbox in ${base}: NOTE stash and pool are two directories on ONE filesystem (run as root for two real tmpfs mounts)`);
   }
-  let world: DemoWorld | null = null;
+  let seedbox: DemoSeedbox | null = null;
   try {
-    world = await buildDemoWorld(base, stash, pool);
-    say(`qBittorrent ${world.qbt.url} (pid ${world.qbt.pid}, loopback only) seeding 5 torrents from stash`);
+    seedbox = await buildDemoSeedbox(base, stash, pool);
+    say(`qBittorrent ${seedbox.qbt.url} (pid ${seedbox.qbt.pid}, loopback only) seeding 5 torrents from stash`);
     say('one movie is hardlinked into the library; the album already has a copy on pool; the library has a duplicate trailer');
-    const cfg = ['--config', world.configPath];
+    const cfg = ['--config', seedbox.configPath];
     let code = await hashall(['plan', ...cfg, '--out', path.join(base, 'plan.json')], base);
     if (code !== 0) return code;
     code = await hashall(['apply', path.join(base, 'plan.json'), ...cfg], base);
@@ -66,7 +66,7 @@ async function demo(): Promise<number> {
     await hashall(['runs', ...cfg], base);
     return code;
   } finally {
-    await world?.qbt.stop();
+    await seedbox?.qbt.stop();
     if (keep) say(`kept ${base} (--keep)`);
     else {
       if (mounted) for (const d of [stash, pool]) spawnSync('umount', ['-l', d]);

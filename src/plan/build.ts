@@ -8,7 +8,7 @@ import type { CatalogSnapshot } from '../domain/snapshot.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanGroup } from './types.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { placementPolicy } from '../policy/placement.js';
-import { buildWorld } from './world.js';
+import { indexSnapshot } from './snapshot-index.js';
 import { buildMember, planTorrentGroup, type Member, type PlanState } from './torrent-groups.js';
 import { planDedupeGroups } from './dedupe.js';
 import { planRetireGroups } from './retire.js';
@@ -49,19 +49,19 @@ export function groupMembers(members: Member[]): Member[][] {
 
 export function buildPlan(input: BuildPlanInput): Plan {
   const { config, snapshot, now, createdAt } = input;
-  const world = buildWorld(config, snapshot, now);
+  const ix = indexSnapshot(config, snapshot, now);
   const policy = placementPolicy(config);
-  const members = [...snapshot.torrents].sort((a, b) => compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client)).map((t) => buildMember(world, t));
+  const members = [...snapshot.torrents].sort((a, b) => compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client)).map((t) => buildMember(ix, t));
   const sets = groupMembers(members);
   // Decide in a fixed order so reservations (free space, claimed roots) are deterministic.
   const ordered = sets
     .map((ms) => ({ ms, title: ms[0]!.torrent.name, key: ms[0]!.payload?.payloadHash ?? ms[0]!.torrent.hash }))
     .sort((a, b) => compareBytes(a.title, b.title) || compareBytes(a.key, b.key));
   const state: PlanState = { reserved: new Map(), claimed: new Map(), claimedAncestors: new Set() };
-  const torrentGroups = ordered.map((o) => planTorrentGroup(world, o.ms, policy, state));
+  const torrentGroups = ordered.map((o) => planTorrentGroup(ix, o.ms, policy, state));
   const unresolved = runsForPlan(input.unresolvedRuns ?? [], snapshot.torrents);
   const all = blockOnIntegrity(
-    blockUnresolved([...torrentGroups, ...planDedupeGroups(world), ...planRetireGroups(world), ...planOrphanGroups(config, input.orphans, snapshot.torrents)], unresolved),
+    blockUnresolved([...torrentGroups, ...planDedupeGroups(ix), ...planRetireGroups(ix), ...planOrphanGroups(config, input.orphans, snapshot.torrents)], unresolved),
     snapshot.integrityProblems ?? [],
   );
   const groups: PlanGroup[] = all.map((g, i) => ({ id: `g${i + 1}`, ...g }));

@@ -1,7 +1,7 @@
 // Dedupe groups: same-filesystem files with equal size and full SHA-256 become hardlinks of one keeper (pure).
 //
 // Invariants (must never be broken here):
-// - never a file a client may still write (world.mayWrite: unfinished downloads, in-progress names, an unsynced
+// - never a file a client may still write (SnapshotIndex.mayWrite: unfinished downloads, in-progress names, an unsynced
 //   client) — two zero-filled placeholders hash alike; such inodes are left out and the plan says why;
 // - linking never changes what a path shows besides its inode: only inodes whose owner, group and mode agree (as the
 //   snapshot reader found them on disk) are linked together, one link set per (owner, group, mode); unknown metadata
@@ -19,7 +19,7 @@ import { compareBytes } from '../domain/payload-hash.js';
 import { baseName, isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { hasCopyMarker } from './copy-marker.js';
-import type { World } from './world.js';
+import type { SnapshotIndex } from './snapshot-index.js';
 
 type Inode = DupeGroup['inodes'][number];
 type KnownInode = Inode & { meta: InodeMeta };
@@ -85,13 +85,13 @@ function paths(i: Inode): string {
   return sorted.length === 1 ? sorted[0]! : `${sorted[0]!} (+${sorted.length - 1} more link${sorted.length === 2 ? '' : 's'})`;
 }
 
-export function planDedupeGroups(world: World): Omit<PlanGroup, 'id'>[] {
-  const { config, snapshot } = world;
+export function planDedupeGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
+  const { config, snapshot } = ix;
   const wanted = new Set(config.dedupe.filesystems);
   const seedingRoots = snapshot.roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
   const out: Omit<PlanGroup, 'id'>[] = [];
   for (const d of snapshot.dupes) {
-    const fsName = world.fsById.get(d.fsId)?.name ?? null;
+    const fsName = ix.fsById.get(d.fsId)?.name ?? null;
     if (fsName === null || !wanted.has(fsName)) continue;
     if (d.size < config.dedupe.minSize) continue;
     const inodes = d.inodes.filter((i) => i.paths.length > 0);
@@ -101,7 +101,7 @@ export function planDedupeGroups(world: World): Omit<PlanGroup, 'id'>[] {
     const held: string[] = [];
     const usable: KnownInode[] = [];
     for (const i of inodes) {
-      const writing = i.paths.map((p) => world.mayWrite(p)).find((r) => r !== null);
+      const writing = i.paths.map((p) => ix.mayWrite(p)).find((r) => r !== null);
       if (writing) held.push(`not linked: ${writing}`);
       else if (!i.meta) held.push(`not linked: the owner and mode of ${paths(i)} are unknown (changed since the scan, or unreadable): refresh and plan again`);
       else usable.push(i as KnownInode);

@@ -5,7 +5,7 @@ import { placementPolicy } from '../policy/placement.js';
 import { groupMembers } from './build.js';
 import { targetCandidates } from './target-path.js';
 import { buildMember, decidePlacement } from './torrent-groups.js';
-import { buildWorld } from './world.js';
+import { indexSnapshot } from './snapshot-index.js';
 
 /**
  * Payload roots of every group decidePlacement sends on to moving or reusing: buildPlan touches file lists, donors
@@ -13,12 +13,12 @@ import { buildWorld } from './world.js';
  * whose file lists are not loaded yet; `loaded` names the payloads whose lists already are (they need nothing more).
  */
 export function detailNeeds(config: HashallConfig, snapshot: CatalogSnapshot, now: number, loaded: ReadonlySet<string> = new Set()): string[] {
-  const world = buildWorld(config, snapshot, now);
+  const ix = indexSnapshot(config, snapshot, now);
   const policy = placementPolicy(config);
-  const members = snapshot.torrents.map((t) => buildMember(world, t));
+  const members = snapshot.torrents.map((t) => buildMember(ix, t));
   const out: string[] = [];
   for (const ms of groupMembers(members)) {
-    const d = decidePlacement(world, ms, policy);
+    const d = decidePlacement(ix, ms, policy);
     if (d.outcome !== 'act') continue;
     for (const m of d.ready) if (!loaded.has(m.payload.rootPath)) out.push(m.payload.rootPath);
   }

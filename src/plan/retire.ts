@@ -11,25 +11,25 @@ import { contentRelOf } from '../domain/listing.js';
 import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { planTorrentOf } from './torrent-groups.js';
 import { torrentKey, torrentLabel } from '../domain/instance.js';
-import { scanProblem, rootCovering, type World } from './world.js';
+import { scanProblem, rootCovering, type SnapshotIndex } from './snapshot-index.js';
 import { isSettled } from '../domain/torrent-phase.js';
 
 
-export function planRetireGroups(world: World): Omit<PlanGroup, 'id'>[] {
-  const { config, snapshot } = world;
+export function planRetireGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
+  const { config, snapshot } = ix;
   if (config.safety.retire.mode === 'never') return [];
   const torrents = new Map(snapshot.torrents.map((t) => [torrentKey(t), t]));
   const out: Omit<PlanGroup, 'id'>[] = [];
   const relocations = snapshot.relocations.filter((r) => r.retiredAt === null).sort((a, b) => a.id - b.id);
-  for (const rel of relocations) out.push(planOne(world, rel, torrents));
-  assignFreedBytes(world, out);
+  for (const rel of relocations) out.push(planOne(ix, rel, torrents));
+  assignFreedBytes(ix, out);
   return out;
 }
 
-function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, World['snapshot']['torrents'][number]>): Omit<PlanGroup, 'id'> {
-  const { config, snapshot, now } = world;
-  const srcFs = world.fsById.get(rel.sourceFsId)?.name ?? `fs#${rel.sourceFsId}`;
-  const dstFs = world.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
+function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<string, SnapshotIndex['snapshot']['torrents'][number]>): Omit<PlanGroup, 'id'> {
+  const { config, snapshot, now } = ix;
+  const srcFs = ix.fsById.get(rel.sourceFsId)?.name ?? `fs#${rel.sourceFsId}`;
+  const dstFs = ix.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
   const members = rel.torrentHashes.map((h, i) => torrents.get(torrentKey({ client: rel.torrentClients?.[i], hash: h })));
   const group: Omit<PlanGroup, 'id'> = {
     key: `retire:${rel.id}`,
@@ -93,10 +93,10 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   const src = snapshot.payloads[rel.sourceRoot];
   if (!src) return { ...group, reasons: [`source ${rel.sourceRoot} is not in the catalog (already removed, or not scanned)`] };
   const checks: string[] = [];
-  if (world.fsById.get(rel.sourceFsId)?.name == null) checks.push(`the source filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
+  if (ix.fsById.get(rel.sourceFsId)?.name == null) checks.push(`the source filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
   else if (src.fsId !== rel.sourceFsId) checks.push(`${rel.sourceRoot} is on another filesystem than the relocation recorded (${srcFs})`);
-  if (world.fsById.get(rel.targetFsId)?.name == null) checks.push(`the target filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
-  const sp = scanProblem(world, rootCovering(world, rel.sourceRoot), rel.sourceRoot, 'source');
+  if (ix.fsById.get(rel.targetFsId)?.name == null) checks.push(`the target filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
+  const sp = scanProblem(ix, rootCovering(ix, rel.sourceRoot), rel.sourceRoot, 'source');
   if (sp) checks.push(sp);
   if (src.payloadHash === null) checks.push(`the source ${rel.sourceRoot} has files without a full SHA-256; cannot prove it is the relocated content`);
   else if (src.payloadHash !== rel.payloadHash) checks.push(`the source ${rel.sourceRoot} changed since it was relocated (payload hash differs)`);
@@ -110,7 +110,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
   }
   if (src.consumers.status === 'some') checks.push(`an external consumer still links the source (${src.consumers.paths[0] ?? 'consumer'})`);
   if (src.consumers.status === 'unknown') checks.push(`external-consumer status of the source is unknown${src.consumers.reasons.length ? `: ${src.consumers.reasons.join('; ')}` : ''}`);
-  for (const p of world.libraryProblems) checks.push(`${p}; external consumers cannot be ruled out`);
+  for (const p of ix.libraryProblems) checks.push(`${p}; external consumers cannot be ruled out`);
   const target = snapshot.payloads[rel.targetRoot];
   if (src.files === null || (target !== undefined && target.files === null)) checks.push(`the file lists of ${rel.sourceRoot} were not loaded with the catalog snapshot (plan again)`);
   if (checks.length > 0) return { ...group, reasons: checks };
@@ -136,7 +136,7 @@ function planOne(world: World, rel: SnapshotRelocation, torrents: Map<string, Wo
  * a root folder reports its save directory as content path: it holds `root` only through one of its own files there
  * (when its file list is known; unknown counts as a use).
  */
-function mayUse(t: World['snapshot']['torrents'][number], root: string): boolean {
+function mayUse(t: SnapshotIndex['snapshot']['torrents'][number], root: string): boolean {
   const c = t.hostContentPath;
   if (c === null) return false; // counted apart: a torrent without a host spelling blocks every retire
   if (isAtOrUnder(c, root)) return true;
@@ -152,14 +152,14 @@ function mayUse(t: World['snapshot']['torrents'][number], root: string): boolean
  * Bytes actually freed: an inode is freed when all its links lie in sources retired by this plan (sibling
  * views hardlinked on the source filesystem are freed together). Counted once, on the first group holding it.
  */
-function assignFreedBytes(world: World, groups: Omit<PlanGroup, 'id'>[]): void {
+function assignFreedBytes(ix: SnapshotIndex, groups: Omit<PlanGroup, 'id'>[]): void {
   const linksInPlan = new Map<string, number>();
-  const sources = groups.filter((g) => g.action === 'retire').map((g) => world.snapshot.payloads[g.from!.path]!);
+  const sources = groups.filter((g) => g.action === 'retire').map((g) => ix.snapshot.payloads[g.from!.path]!);
   for (const s of sources) for (const f of s.files ?? []) linksInPlan.set(`${f.fsId}:${f.ino}`, (linksInPlan.get(`${f.fsId}:${f.ino}`) ?? 0) + 1);
   const counted = new Set<string>();
   for (const g of groups) {
     if (g.action !== 'retire') continue;
-    const src = world.snapshot.payloads[g.from!.path]!;
+    const src = ix.snapshot.payloads[g.from!.path]!;
     let freed = 0;
     for (const f of src.files ?? []) {
       const k = `${f.fsId}:${f.ino}`;

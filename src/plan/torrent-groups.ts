@@ -15,7 +15,7 @@ import { baseName, dirName, joinPath, relativeTo } from '../domain/path-string.j
 import { mapTorrentFiles } from './torrent-files.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
 import { hostToClient, mapsOf } from './client-spelling.js';
-import { foreignTorrentAt, scanProblem, type World } from './world.js';
+import { foreignTorrentAt, scanProblem, type SnapshotIndex } from './snapshot-index.js';
 import { isSettledPhase } from '../domain/torrent-phase.js';
 
 export interface Member {
@@ -54,10 +54,10 @@ function sizeOf(files: readonly { size: number }[]): number {
 }
 
 /** Resolve each torrent to its payload and collect what is unknown or unsafe about it. */
-export function buildMember(world: World, t: SnapshotTorrent): Member {
+export function buildMember(ix: SnapshotIndex, t: SnapshotTorrent): Member {
   const problems: string[] = [];
   const name = `"${t.name}"`;
-  const down = world.snapshot.clients?.[t.client];
+  const down = ix.snapshot.clients?.[t.client];
   if (down?.failedAt != null) {
     problems.push(`torrent client "${t.client}" (which seeds ${name}) did not answer its last sync${down.failure ? ` (${down.failure})` : ''}: what it seeds now is unknown`);
   }
@@ -69,17 +69,17 @@ export function buildMember(world: World, t: SnapshotTorrent): Member {
   if (t.hostContentPath === null) {
     problems.push(`client path ${t.clientContentPath || '(empty)'} of ${name} has no host spelling${t.unmappedReason ? `: ${t.unmappedReason}` : ''}`);
   } else {
-    payload = world.snapshot.payloads[t.hostContentPath] ?? null;
+    payload = ix.snapshot.payloads[t.hostContentPath] ?? null;
     if (payload === null) {
       problems.push(`payload ${t.hostContentPath} of ${name} is not in the catalog (scan the seeding root that holds it)`);
     } else {
-      const fs = world.fsById.get(payload.fsId);
+      const fs = ix.fsById.get(payload.fsId);
       fsName = fs?.name ?? null;
       if (fsName === null) problems.push(`payload ${payload.rootPath} is on a filesystem hashall.yaml does not declare`);
       if (payload.seedingRoot === null) problems.push(`payload ${payload.rootPath} is outside every seeding root`);
       else if (payload.rootPath === payload.seedingRoot) problems.push(`payload ${payload.rootPath} is a seeding root itself, not a payload inside one`);
       else {
-        const sp = scanProblem(world, world.rootsByPath.get(payload.seedingRoot), payload.seedingRoot, 'seeding root');
+        const sp = scanProblem(ix, ix.rootsByPath.get(payload.seedingRoot), payload.seedingRoot, 'seeding root');
         if (sp) problems.push(sp);
       }
       if (payload.payloadHash === null) {
@@ -142,13 +142,13 @@ type Resolved = { root: string; note: string | null; problem: null } | { root: n
  * Pick the view root for content: the normal target when nothing different lies there (empty when
  * `requireEmpty`), else the unique root beside it, else a problem. Unknown occupancy is a problem.
  */
-function resolveRoot(world: World, state: PlanState, root: string, hash: string, kind: 'file' | 'dir', content: Map<string, ContentFile>, requireEmpty: boolean): Resolved {
-  const occ = world.snapshot.occupiedPaths;
+function resolveRoot(ix: SnapshotIndex, state: PlanState, root: string, hash: string, kind: 'file' | 'dir', content: Map<string, ContentFile>, requireEmpty: boolean): Resolved {
+  const occ = ix.snapshot.occupiedPaths;
   const fits = (r: string): boolean | null => {
     const o = occ?.[r];
     if (o === undefined) return null;
     if (claimConflict(state, r, hash)) return false;
-    if (foreignTorrentAt(world, r, hash)) return false;
+    if (foreignTorrentAt(ix, r, hash)) return false;
     return requireEmpty ? o.length === 0 : compatible(o, r, kind, content);
   };
   const first = fits(root);
@@ -195,11 +195,11 @@ export type PlacementDecision =
  * holds it), or act (it needs its file lists: move, reuse, or a block found while building steps). detailNeeds
  * uses the same function, so the reader loads file lists for exactly the groups that act.
  */
-export function decidePlacement(world: World, members: Member[], policy: Policy): PlacementDecision {
+export function decidePlacement(ix: SnapshotIndex, members: Member[], policy: Policy): PlacementDecision {
   const problems: string[] = [];
-  problems.push(...unsyncedInstances(world));
+  problems.push(...unsyncedInstances(ix));
   for (const m of members) problems.push(...m.problems);
-  problems.push(...world.libraryProblems.map((p) => `${p}; external consumers cannot be ruled out`));
+  problems.push(...ix.libraryProblems.map((p) => `${p}; external consumers cannot be ruled out`));
   const hash = members[0]!.payload?.payloadHash ?? null;
   if (problems.length > 0 || hash === null) return { outcome: 'blocked', problems: problems.length > 0 ? problems : ['payload hash unknown'] };
 
@@ -212,7 +212,7 @@ export function decidePlacement(world: World, members: Member[], policy: Policy)
         relPath: m.payload.seedingRoot === null ? null : relativeTo(m.payload.rootPath, m.payload.seedingRoot),
       })),
     },
-    world.now,
+    ix.now,
   );
   if (placement.fs === 'keep') return { outcome: 'keep', placement, ready };
   const to = placement as Placement & { fs: string };
@@ -224,17 +224,17 @@ export function decidePlacement(world: World, members: Member[], policy: Policy)
 }
 
 /** Why no torrent group can be trusted: a configured instance never synced (it may seed any payload). */
-function unsyncedInstances(world: World): string[] {
-  const states = world.snapshot.clients;
-  if (states === undefined) return world.snapshot.lastSyncAt === null ? ['the torrent client has never been synced (refresh, or run `hashall sync`)'] : [];
+function unsyncedInstances(ix: SnapshotIndex): string[] {
+  const states = ix.snapshot.clients;
+  if (states === undefined) return ix.snapshot.lastSyncAt === null ? ['the torrent client has never been synced (refresh, or run `hashall sync`)'] : [];
   return Object.entries(states)
     .filter(([, c]) => c.syncedAt === null)
     .map(([name]) => `torrent client "${name}" has never been synced, so nothing is known of what it seeds (refresh, or run \`hashall sync\`)`);
 }
 
 /** Plan one sibling group. `members` are sorted (content path bytes, then hash); ids are assigned later. */
-export function planTorrentGroup(world: World, members: Member[], policy: Policy, state: PlanState): Omit<PlanGroup, 'id'> {
-  const { config } = world;
+export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: Policy, state: PlanState): Omit<PlanGroup, 'id'> {
+  const { config } = ix;
   const primary = members[0]!;
   const hash = primary.payload?.payloadHash ?? null;
   const group: Omit<PlanGroup, 'id'> = {
@@ -254,7 +254,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   };
   const blocked = (reasons: string[]): Omit<PlanGroup, 'id'> => ({ ...group, action: 'blocked', reasons: [...new Set(reasons)] });
 
-  const d = decidePlacement(world, members, policy);
+  const d = decidePlacement(ix, members, policy);
   if (d.outcome === 'blocked') return blocked(d.problems);
   const { placement, ready } = d;
   group.rule = placement.rule;
@@ -273,7 +273,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   }
   if (d.outcome !== 'act' || hash === null) return blocked(['payload hash unknown']); // decidePlacement returned every other outcome above
   const off = d.off;
-  const target = world.fsByName.get(fsName);
+  const target = ix.fsByName.get(fsName);
   // From here on the group acts: it needs its payloads' file lists (the reader loads them for the groups detailNeeds
   // names). Client file lists are not needed: every ready torrent lists exactly its payload's files (mapTorrentFiles).
   const unloaded = ready.filter((m) => m.payload.files === null);
@@ -283,10 +283,10 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   if (!target || !config.filesystems[fsName]) return blocked([`${placement.reason}, but filesystem "${fsName}" is not known to the catalog (scan it first)`]);
   const seedRoot = targetSeedingRoot(config, fsName);
   if (seedRoot === null) return blocked([`${placement.reason}, but ${fsName} has no seeding root in hashall.yaml`]);
-  const seedProblem = scanProblem(world, world.rootsByPath.get(seedRoot), seedRoot, 'target seeding root');
+  const seedProblem = scanProblem(ix, ix.rootsByPath.get(seedRoot), seedRoot, 'target seeding root');
   if (seedProblem) return blocked([seedProblem]);
 
-  const promote = world.warm.has(fsName);
+  const promote = ix.warm.has(fsName);
   const content = new Map<string, ContentFile>();
   for (const f of primary.payload!.files!) content.set(f.relpath, { relpath: f.relpath, size: f.size, sha256: f.sha256! });
   const contentList = [...content.values()]; // in relpath byte order, as SnapshotPayload.files is
@@ -313,7 +313,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
   const donorsByRel = new Map<string, CatalogFile[]>();
   for (const f of contentList) {
     // Never a donor a client may still write (an unfinished download's placeholder can hash like real content).
-    const cands = (world.copies.get(f.sha256) ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && world.mayWrite(c.path) === null);
+    const cands = (ix.copies.get(f.sha256) ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null);
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = donorsByRel.size === contentList.length;
@@ -333,7 +333,7 @@ export function planTorrentGroup(world: World, members: Member[], policy: Policy
     const t = targetRoot(config, m.torrent, m.payload, fsName);
     if (t.root === null) return blocked([t.problem]);
     // Siblings may differ in shape (a one-file torrent with and without its folder): each view takes its torrent's.
-    const r = resolveRoot(world, state, t.root, hash, m.payload.kind, content, !reuse);
+    const r = resolveRoot(ix, state, t.root, hash, m.payload.kind, content, !reuse);
     if (r.root === null) return blocked([r.problem]);
     if (r.note && !notes.includes(r.note)) notes.push(r.note);
     rootOf.set(m, r.root);

@@ -6,7 +6,7 @@ import type { HashallConfig } from '../config/types.js';
 import { NO_PLANNER } from '../domain/snapshot.js';
 import { planDedupeGroups } from '../plan/dedupe.js';
 import { reclaimReport, type ReclaimReport } from '../plan/reclaim.js';
-import { buildWorld } from '../plan/world.js';
+import { indexSnapshot } from '../plan/snapshot-index.js';
 import { classifyOrphans } from './orphans.js';
 
 /** What could be reclaimed now, per filesystem; dedupe is planned as if switched on for every configured filesystem. */
@@ -15,7 +15,7 @@ export function reclaim(catalog: CatalogDb, config: HashallConfig, now: number, 
   const everywhere: HashallConfig = { ...config, dedupe: { ...config.dedupe, filesystems: all } };
   const read = catalog.db.transaction(() => {
     const snapshot = readSnapshot(catalog, everywhere, { planner: NO_PLANNER, ...(mountInfoFile ? { mountInfoFile } : {}) });
-    const dedupeGroups = planDedupeGroups(buildWorld(everywhere, snapshot, now));
+    const dedupeGroups = planDedupeGroups(indexSnapshot(everywhere, snapshot, now));
     const orphans = classifyOrphans(catalog, config, now, mountInfoFile);
     const names = new Map(snapshot.filesystems.map((f) => [f.id, f.name]));
     const cross = new Map<string, number>();

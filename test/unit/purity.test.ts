@@ -155,7 +155,7 @@ describe('layering of the rooms', () => {
   it('the rule fails on a deliberately wrong import', () => {
     const fake: Record<string, string> = {
       'src/catalog/snapshot.ts': "import { detailNeeds } from '../plan/needs.js';\nimport type { X } from '../domain/x.js';\n",
-      'src/demo/world.ts': "import { startQbt } from '../../test/support/qbt-sandbox.js';\n",
+      'src/demo/seedbox.ts': "import { startQbt } from '../../test/support/qbt-sandbox.js';\n",
       'src/fs/walk.ts': "// import { x } from '../apply/y.js' in a comment is fine\nexport const w = 1;\n",
       'src/apply/x.ts': "export { main } from '../cli/main.js';\n",
       'src/render/r.ts': "import type { Row } from '../catalog/rows.js';\nimport { readRows } from '../catalog/read.js';\n",
@@ -165,7 +165,7 @@ describe('layering of the rooms', () => {
       'src/apply/x.ts (apply) imports src/cli/main.js (cli)',
       'src/catalog/snapshot.ts (catalog) imports src/plan/needs.js (plan)',
       'src/clients/c.ts (clients) imports src/plan/types.js (plan)',
-      'src/demo/world.ts imports test/support/qbt-sandbox.js (src never imports outside src)',
+      'src/demo/seedbox.ts imports test/support/qbt-sandbox.js (src never imports outside src)',
       'src/render/r.ts (render) imports code from src/catalog/read.js (catalog)',
     ]);
   });

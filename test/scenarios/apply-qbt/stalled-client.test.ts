@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
+import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { runApply } from '../../../src/apply/run-apply.js';
 import { readPlanFile } from '../../../src/plan/plan-file-io.js';
@@ -18,7 +18,7 @@ import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
 
 let tmp: TempDir;
-let world: DemoWorld;
+let seedbox: DemoSeedbox;
 let stopped = false;
 
 function contentHashes(dir: string): string[] {
@@ -33,10 +33,10 @@ function contentHashes(dir: string): string[] {
   if (existsSync(dir)) walk(dir);
   return out;
 }
-const allContent = (): Set<string> => new Set([...contentHashes(world.stash), ...contentHashes(world.pool)]);
+const allContent = (): Set<string> => new Set([...contentHashes(seedbox.stash), ...contentHashes(seedbox.pool)]);
 
 async function hashall(...args: string[]) {
-  return runCli([...args, '--config', world.configPath], { cwd: world.base });
+  return runCli([...args, '--config', seedbox.configPath], { cwd: seedbox.base });
 }
 
 /** The real client, except that asking it to set a location first freezes qBittorrent (SIGSTOP), once. */
@@ -45,7 +45,7 @@ function stallingClient(real: TorrentClient): TorrentClient {
     get(target, key) {
       if (key === 'setLocation' && !stopped) {
         return async (hashes: string[], location: string) => {
-          process.kill(world.qbt.pid, 'SIGSTOP');
+          process.kill(seedbox.qbt.pid, 'SIGSTOP');
           stopped = true;
           return target.setLocation(hashes, location);
         };
@@ -64,12 +64,12 @@ beforeAll(async () => {
   mkdirSync(pool);
   mountTmpfs(stash, 128 << 20, 'stash');
   mountTmpfs(pool, 128 << 20, 'pool');
-  world = await buildDemoWorld(tmp.path, stash, pool);
+  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
 });
 
 afterAll(async () => {
-  if (stopped && world) process.kill(world.qbt.pid, 'SIGCONT');
-  await world?.qbt.stop();
+  if (stopped && seedbox) process.kill(seedbox.qbt.pid, 'SIGCONT');
+  await seedbox?.qbt.stop();
   tmp?.cleanup();
 });
 
@@ -78,12 +78,12 @@ describe('a client stalled during a repoint', () => {
     const before = allContent();
     const planned = await hashall('plan', '--out', 'plan.json');
     expect(planned.code, planned.stderr).toBe(0);
-    const { plan: whole } = readPlanFile(path.join(world.base, 'plan.json'));
+    const { plan: whole } = readPlanFile(path.join(seedbox.base, 'plan.json'));
     // Only the first group that repoints: the stall is about one repoint. (With several groups in flight, every group
     // waiting for the frozen client would need attention too — each then resolved the same way.)
     const plan = { ...whole, groups: [whole.groups.find((g) => g.steps.some((s) => s.kind === 'repoint'))!] };
-    const config = loadConfig(world.configPath, { env: {}, cwd: world.base }).config;
-    const real = createQbittorrentClient({ url: world.qbt.url, timeoutMs: 2_000 }); // a short client timeout, injected
+    const config = loadConfig(seedbox.configPath, { env: {}, cwd: seedbox.base }).config;
+    const real = createQbittorrentClient({ url: seedbox.qbt.url, timeoutMs: 2_000 }); // a short client timeout, injected
     let runId: string;
     let album: { hash: string; name: string };
     try {
@@ -106,12 +106,12 @@ describe('a client stalled during a repoint', () => {
       const step = g.steps.find((s) => s.kind === 'repoint')!;
       album = step.kind === 'repoint' ? { hash: step.torrentHash, name: step.torrentName } : { hash: '', name: '' };
     } finally {
-      process.kill(world.qbt.pid, 'SIGCONT');
+      process.kill(seedbox.qbt.pid, 'SIGCONT');
       await real.close();
     }
     stopped = false;
     // Woken up, qBittorrent carries out what it had queued (the setLocation): wait until it has settled.
-    const watcher = createQbittorrentClient({ url: world.qbt.url, timeoutMs: 10_000 });
+    const watcher = createQbittorrentClient({ url: seedbox.qbt.url, timeoutMs: 10_000 });
     try {
       const settled = await watcher.waitFor(album.hash, (t) => t.phase !== 'moving' && t.phase !== 'checking', { timeoutMs: 60_000 });
       expect(settled.running).toBe(false); // hashall paused it and could not resume it: the bug's starting point
@@ -155,7 +155,7 @@ describe('a client stalled during a repoint', () => {
     } finally {
       c2.close();
     }
-    const res = await world.qbt.api('GET', '/torrents/info');
+    const res = await seedbox.qbt.api('GET', '/torrents/info');
     for (const t of JSON.parse(res.text) as { name: string; state: string; progress: number }[]) {
       expect(t.progress, t.name).toBe(1);
       expect(t.state, t.name).not.toMatch(/^(paused|stopped)/);

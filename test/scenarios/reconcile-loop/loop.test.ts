@@ -1,4 +1,4 @@
-// `hashall reconcile` as a real child process on the demo world (tmpfs stash/pool, real qbittorrent-nox): SIGTERM in
+// `hashall reconcile` as a real child process on the demo seedbox (tmpfs stash/pool, real qbittorrent-nox): SIGTERM in
 // the middle of a copy stops it cleanly (exit 143, the group rolled back, nothing lost); a loop started while the client
 // is down survives the client's restart and converges; every notification is received by a local HTTP server.
 import { contentTree } from '../../support/content-tree.js';
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
+import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
@@ -16,11 +16,11 @@ import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SECRET = 'loop-hook-9d2e7a41c3';
 let tmp: TempDir;
-let world: DemoWorld;
+let seedbox: DemoSeedbox;
 let recv: Receiver;
 
 function allHashes(): Set<string> {
-  return new Set([...contentTree(world.stash).values(), ...contentTree(world.pool).values()]);
+  return new Set([...contentTree(seedbox.stash).values(), ...contentTree(seedbox.pool).values()]);
 }
 
 function leftovers(dir: string): string[] {
@@ -38,7 +38,7 @@ interface Child {
 /** Run `hashall reconcile ARGS` as a child process (never blocking this process: the receiver must answer), bounded in time. */
 function reconcile(args: string[], extraEnv: Record<string, string> = {}): Promise<Child> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/cli/bin.ts', 'reconcile', ...args, '--config', world.configPath], {
+    const child = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/cli/bin.ts', 'reconcile', ...args, '--config', seedbox.configPath], {
       cwd: repo,
       env: { ...process.env, NO_COLOR: '1', HOOK_PATH: SECRET, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,7 +60,7 @@ function reconcile(args: string[], extraEnv: Record<string, string> = {}): Promi
 }
 
 async function torrents(): Promise<{ hash: string; save_path: string; state: string; progress: number }[]> {
-  const res = await world.qbt.api('GET', '/torrents/info');
+  const res = await seedbox.qbt.api('GET', '/torrents/info');
   return JSON.parse(res.text) as { hash: string; save_path: string; state: string; progress: number }[];
 }
 
@@ -85,17 +85,17 @@ beforeAll(async () => {
   mkdirSync(pool);
   mountTmpfs(stash, 128 << 20, 'stash');
   mountTmpfs(pool, 128 << 20, 'pool');
-  world = await buildDemoWorld(tmp.path, stash, pool);
+  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
   recv = await startReceiver();
   appendFileSync(
-    world.configPath,
+    seedbox.configPath,
     ['apply: { auto: true }', 'notify:', `  - { name: hook, format: json, timeout: 60s, url: "${recv.url}/\${HOOK_PATH}/json", events: [applied, nothing-to-do, failed, needs-attention, blocked] }`, ''].join('\n'),
   );
 });
 
 afterAll(async () => {
   await recv?.close();
-  await world?.qbt.stop();
+  await seedbox?.qbt.stop();
   tmp?.cleanup();
 });
 
@@ -111,7 +111,7 @@ describe('hashall reconcile (real child process, real qBittorrent)', () => {
     expect(c.events.some((e) => e.type === 'copy-progress' && (e.bytes as number) < (e.totalBytes as number))).toBe(true);
     expect(c.stderr).toContain('SIGTERM received: stopping at the next safe point');
 
-    const catalog = openCatalog(path.join(world.base, 'catalog.db'));
+    const catalog = openCatalog(path.join(seedbox.base, 'catalog.db'));
     try {
       const [run] = listRuns(catalog.db);
       expect(run?.status).toBe('interrupted');
@@ -128,14 +128,14 @@ describe('hashall reconcile (real child process, real qBittorrent)', () => {
     // Nothing lost: every byte of every file re-hashed; no temp file left; no torrent paused or checking.
     const after = allHashes();
     for (const h of contentBefore) expect(after.has(h)).toBe(true);
-    expect(leftovers(world.pool)).toEqual([]);
-    expect(leftovers(world.stash)).toEqual([]);
+    expect(leftovers(seedbox.pool)).toEqual([]);
+    expect(leftovers(seedbox.stash)).toEqual([]);
     await expectAllSeeding();
     for (const out of [c.stdout, c.stderr]) expect(out).not.toContain(SECRET);
   }, 300_000);
 
   it('started while the client is down: the iteration fails and is notified, the client restarts, the next iteration converges', async () => {
-    await world.qbt.stop();
+    await seedbox.qbt.stop();
     recv.received.length = 0;
     let restarted = false;
     recv.onRequest = async (r) => {
@@ -144,9 +144,9 @@ describe('hashall reconcile (real child process, real qBittorrent)', () => {
         restarted = true;
         // Before the loop hears back, so its next iteration finds the client up. The sandbox restarts on a fresh port:
         // the loop reloads hashall.yaml every iteration, so the edited client.url is what it uses next.
-        const old = world.qbt.url;
-        await world.qbt.restart();
-        writeFileSync(world.configPath, readFileSync(world.configPath, 'utf8').replace(`url: ${old}`, `url: ${world.qbt.url}`));
+        const old = seedbox.qbt.url;
+        await seedbox.qbt.restart();
+        writeFileSync(seedbox.configPath, readFileSync(seedbox.configPath, 'utf8').replace(`url: ${old}`, `url: ${seedbox.qbt.url}`));
       }
     };
     try {
@@ -163,14 +163,14 @@ describe('hashall reconcile (real child process, real qBittorrent)', () => {
     }
     // Converged: the archive torrents seed from the pool, the library-linked one stays, nothing lost (every byte re-hashed).
     const list = await torrents();
-    const onPool = (h: string) => list.find((t) => t.hash === h)?.save_path.startsWith(world.seedPool);
-    for (const key of ['old', 'show', 'xseed', 'album'] as const) expect(onPool(world.torrents[key].infoHash), key).toBe(true);
-    expect(onPool(world.torrents.linked.infoHash)).toBe(false);
+    const onPool = (h: string) => list.find((t) => t.hash === h)?.save_path.startsWith(seedbox.seedPool);
+    for (const key of ['old', 'show', 'xseed', 'album'] as const) expect(onPool(seedbox.torrents[key].infoHash), key).toBe(true);
+    expect(onPool(seedbox.torrents.linked.infoHash)).toBe(false);
     await expectAllSeeding();
     const after = allHashes();
     for (const h of contentBefore) expect(after.has(h)).toBe(true);
-    expect(leftovers(world.pool)).toEqual([]);
-    const catalog = openCatalog(path.join(world.base, 'catalog.db'));
+    expect(leftovers(seedbox.pool)).toEqual([]);
+    const catalog = openCatalog(path.join(seedbox.base, 'catalog.db'));
     try {
       expect(listRuns(catalog.db).map((r) => r.status)).toEqual(['succeeded', 'interrupted']);
     } finally {

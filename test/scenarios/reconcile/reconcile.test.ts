@@ -1,33 +1,33 @@
-// End to end on the demo world: real tmpfs stash/pool, real qBittorrent; plan → apply → plan converges; retire after the window.
+// End to end on the demo seedbox: real tmpfs stash/pool, real qBittorrent; plan → apply → plan converges; retire after the window.
 import { contentTree } from '../../support/content-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
+import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
 import type { Plan } from '../../../src/plan/types.js';
 
 const HOUR = 3600_000;
 let tmp: TempDir;
-let world: DemoWorld;
+let seedbox: DemoSeedbox;
 let clockOffset = 0;
 const now = (): number => Date.now() + clockOffset;
 
 function allHashes(): Set<string> {
-  return new Set([...contentTree(world.stash).values(), ...contentTree(world.pool).values()]);
+  return new Set([...contentTree(seedbox.stash).values(), ...contentTree(seedbox.pool).values()]);
 }
 
 async function hashall(...args: string[]) {
-  return runCli([...args, '--config', world.configPath], { cwd: world.base, now });
+  return runCli([...args, '--config', seedbox.configPath], { cwd: seedbox.base, now });
 }
 
 async function hashallAnswering(answer: string, ...args: string[]) {
-  return runCli([...args, '--config', world.configPath], { cwd: world.base, now, interactive: true, prompt: async () => answer });
+  return runCli([...args, '--config', seedbox.configPath], { cwd: seedbox.base, now, interactive: true, prompt: async () => answer });
 }
 
 async function torrents(): Promise<Record<string, { save_path: string; content_path: string; state: string; progress: number }>> {
-  const res = await world.qbt.api('GET', '/torrents/info');
+  const res = await seedbox.qbt.api('GET', '/torrents/info');
   const list = JSON.parse(res.text) as { hash: string; save_path: string; content_path: string; state: string; progress: number }[];
   return Object.fromEntries(list.map((t) => [t.hash, t]));
 }
@@ -46,11 +46,11 @@ beforeAll(async () => {
   mkdirSync(pool);
   mountTmpfs(stash, 128 << 20, 'stash');
   mountTmpfs(pool, 128 << 20, 'pool');
-  world = await buildDemoWorld(tmp.path, stash, pool);
+  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
 });
 
 afterAll(async () => {
-  await world?.qbt.stop();
+  await seedbox?.qbt.stop();
   tmp?.cleanup();
 });
 
@@ -59,7 +59,7 @@ function inodesUnder(dir: string): Map<string, number> {
   return new Map([...contentTree(dir).keys()].map((rel) => [rel, lstatSync(path.join(dir, rel)).ino]));
 }
 
-describe('plan → apply → plan on the demo world', () => {
+describe('plan → apply → plan on the demo seedbox', () => {
   let contentBefore: Set<string>;
   let oldInodes: Map<string, number>;
 
@@ -74,13 +74,13 @@ describe('plan → apply → plan on the demo world', () => {
     expect(byTitle['Album.2015.FLAC']?.action).toBe('reuse');
     expect(byTitle['Album.2015.FLAC']?.bytesToCopy).toBe(0);
     expect(byTitle['Linked.Movie.2021']?.action).toBe('stay');
-    const show = plan.groups.find((g) => g.torrents.some((t) => t.hash === world.torrents.show.infoHash));
+    const show = plan.groups.find((g) => g.torrents.some((t) => t.hash === seedbox.torrents.show.infoHash));
     expect(show?.action).toBe('move');
-    expect(show?.torrents.map((t) => t.hash).sort()).toEqual([world.torrents.show.infoHash, world.torrents.xseed.infoHash].sort());
+    expect(show?.torrents.map((t) => t.hash).sort()).toEqual([seedbox.torrents.show.infoHash, seedbox.torrents.xseed.infoHash].sort());
   });
 
   it('apply without a plan file refuses without a terminal, and changes nothing when the user declines', async () => {
-    const before = [contentTree(world.stash), contentTree(world.pool)];
+    const before = [contentTree(seedbox.stash), contentTree(seedbox.pool)];
     const refused = await hashall('apply');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/no terminal to ask/);
@@ -89,11 +89,11 @@ describe('plan → apply → plan on the demo world', () => {
     expect(declined.code, declined.stderr).toBe(6);
     expect(declined.stdout).toContain('Plan: 2 to move');
     expect(declined.stderr).toContain('apply cancelled');
-    expect([contentTree(world.stash), contentTree(world.pool)]).toEqual(before);
+    expect([contentTree(seedbox.stash), contentTree(seedbox.pool)]).toEqual(before);
   });
 
   it('applies a saved plan: data on pool, torrents seeding from pool, library link intact, duplicates linked', async () => {
-    const planFile = path.join(world.base, 'plan-1.json');
+    const planFile = path.join(seedbox.base, 'plan-1.json');
     expect((await hashall('plan', '--out', planFile)).code).toBe(0);
     const r = await hashall('apply', planFile, '--auto-approve', '--json');
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -101,28 +101,28 @@ describe('plan → apply → plan on the demo world', () => {
     expect(r.stderr).toBe('');
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; torrentHash?: string; progress?: number });
     const rechecked = new Set(events.filter((e) => e.type === 'recheck-progress').map((e) => e.torrentHash));
-    for (const key of ['old', 'show', 'xseed', 'album'] as const) expect(rechecked.has(world.torrents[key].infoHash), key).toBe(true);
+    for (const key of ['old', 'show', 'xseed', 'album'] as const) expect(rechecked.has(seedbox.torrents[key].infoHash), key).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'run-done', status: 'succeeded' });
 
     const t = await torrents();
     for (const key of ['old', 'show', 'xseed', 'album'] as const) {
-      const info = t[world.torrents[key].infoHash];
-      expect(info?.save_path.startsWith(world.seedPool), `${key} save_path ${info?.save_path}`).toBe(true);
+      const info = t[seedbox.torrents[key].infoHash];
+      expect(info?.save_path.startsWith(seedbox.seedPool), `${key} save_path ${info?.save_path}`).toBe(true);
       expect(info?.progress).toBe(1);
       expect(info?.state).toMatch(/^(stalledUP|uploading|queuedUP|forcedUP)$/);
     }
-    const linked = t[world.torrents.linked.infoHash];
-    expect(linked?.save_path.startsWith(world.seedStash)).toBe(true);
+    const linked = t[seedbox.torrents.linked.infoHash];
+    expect(linked?.save_path.startsWith(seedbox.seedStash)).toBe(true);
     // The library's hardlink still shares the inode of the seeding copy.
-    const libFile = path.join(world.library, 'Linked Movie (2021)', 'Linked Movie (2021).mkv');
-    expect(lstatSync(libFile).ino).toBe(lstatSync(world.torrents.linked.paths[0] as string).ino);
+    const libFile = path.join(seedbox.library, 'Linked Movie (2021)', 'Linked Movie (2021).mkv');
+    expect(lstatSync(libFile).ino).toBe(lstatSync(seedbox.torrents.linked.paths[0] as string).ino);
     // Cross-seed siblings on pool share inodes (one copy, two views).
-    const a = path.join(world.seedPool, 'tv', 'Some.Show.S01', 'e01.mkv');
-    const b = path.join(world.seedPool, 'cross-seed', 'Some Show S01 [other tracker]', 'e01.mkv');
+    const a = path.join(seedbox.seedPool, 'tv', 'Some.Show.S01', 'e01.mkv');
+    const b = path.join(seedbox.seedPool, 'cross-seed', 'Some Show S01 [other tracker]', 'e01.mkv');
     expect(lstatSync(a).ino).toBe(lstatSync(b).ino);
-    expect(lstatSync(a).dev).not.toBe(lstatSync(world.torrents.show.paths[0] as string).dev);
+    expect(lstatSync(a).dev).not.toBe(lstatSync(seedbox.torrents.show.paths[0] as string).dev);
     // Dedupe made the two trailers one inode.
-    expect(lstatSync(world.extras[0]).ino).toBe(lstatSync(world.extras[1]).ino);
+    expect(lstatSync(seedbox.extras[0]).ino).toBe(lstatSync(seedbox.extras[1]).ino);
     // Nothing lost: every piece of content that existed still exists.
     const after = allHashes();
     for (const h of contentBefore) expect(after.has(h)).toBe(true);
@@ -141,7 +141,7 @@ describe('plan → apply → plan on the demo world', () => {
   it('converges: a second plan has nothing to do and a second apply (cron style, no file) changes nothing', async () => {
     const r = await hashall('plan', '--detailed-exitcode');
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const before = [contentTree(world.stash), contentTree(world.pool)];
+    const before = [contentTree(seedbox.stash), contentTree(seedbox.pool)];
     const again = await hashall('apply', '--auto-approve');
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^No changes\./m);
@@ -152,7 +152,7 @@ describe('plan → apply → plan on the demo world', () => {
     const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: string });
     expect(lines.at(-1)).toMatchObject({ type: 'no-changes' });
     expect(lines.at(-1)?.summary).toMatch(/^No changes\./);
-    expect([contentTree(world.stash), contentTree(world.pool)]).toEqual(before);
+    expect([contentTree(seedbox.stash), contentTree(seedbox.pool)]).toEqual(before);
   });
 
   it('retires the superseded stash copies only after the observation window, never the last copy', async () => {
@@ -164,18 +164,18 @@ describe('plan → apply → plan on the demo world', () => {
     const plan = await planJson();
     const retire = plan.groups.filter((g) => g.action === 'retire');
     expect(retire.length).toBeGreaterThan(0);
-    oldInodes = inodesUnder(path.join(world.seedStash, 'movies', 'Old.Movie.2009'));
+    oldInodes = inodesUnder(path.join(seedbox.seedStash, 'movies', 'Old.Movie.2009'));
     const r = await hashallAnswering('yes', 'apply');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/to retire/);
 
-    expect(existsSync(path.join(world.seedStash, 'movies', 'Old.Movie.2009'))).toBe(false);
-    expect(existsSync(path.join(world.seedStash, 'music', 'Album.2015.FLAC'))).toBe(false);
+    expect(existsSync(path.join(seedbox.seedStash, 'movies', 'Old.Movie.2009'))).toBe(false);
+    expect(existsSync(path.join(seedbox.seedStash, 'music', 'Album.2015.FLAC'))).toBe(false);
     // Every superseded view of the moved sibling group is gone from stash too: no duplicate bytes across filesystems.
-    expect([...contentTree(world.seedStash).keys()].sort()).toEqual([path.join('movies', 'Linked.Movie.2021', 'Linked.Movie.2021.mkv')]);
+    expect([...contentTree(seedbox.seedStash).keys()].sort()).toEqual([path.join('movies', 'Linked.Movie.2021', 'Linked.Movie.2021.mkv')]);
     // The pool copies are intact and the torrents still complete there.
     const t = await torrents();
-    for (const key of ['old', 'album', 'show', 'xseed'] as const) expect(t[world.torrents[key].infoHash]?.progress).toBe(1);
+    for (const key of ['old', 'album', 'show', 'xseed'] as const) expect(t[seedbox.torrents[key].infoHash]?.progress).toBe(1);
     const after = allHashes();
     for (const h of contentBefore) expect(after.has(h)).toBe(true);
     // And then it has converged again.
@@ -183,7 +183,7 @@ describe('plan → apply → plan on the demo world', () => {
   });
 
   it('trash restore puts a retired source back with the same inodes and bytes, and repoints nothing: its torrent keeps seeding from pool', async () => {
-    const old = path.join(world.seedStash, 'movies', 'Old.Movie.2009');
+    const old = path.join(seedbox.seedStash, 'movies', 'Old.Movie.2009');
     const listed = await hashall('trash', '--json');
     expect(listed.code, listed.stderr).toBe(0);
     const item = (JSON.parse(listed.stdout) as { items: { origin: string; trash: string; runId: string; purgeAfter: number | null }[] }).items.find((i) => i.origin === old)!;
@@ -195,8 +195,8 @@ describe('plan → apply → plan on the demo world', () => {
     expect(inodesUnder(old)).toEqual(oldInodes);
     expect(contentTree(old)).toEqual(staged);
     expect([...staged.values()].every((h) => contentBefore.has(h))).toBe(true);
-    const t = (await torrents())[world.torrents.old.infoHash]!;
-    expect(t.content_path.startsWith(world.pool)).toBe(true);
+    const t = (await torrents())[seedbox.torrents.old.infoHash]!;
+    expect(t.content_path.startsWith(seedbox.pool)).toBe(true);
     expect(t.progress).toBe(1);
     expect((await hashall('runs')).stdout).toMatch(/hashall trash restore /);
   });

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { buildDemoWorld, type DemoWorld } from '../../../src/demo/world.js';
+import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
 import { bencode } from '../../../src/sandbox/torrent-file.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
@@ -12,7 +12,7 @@ import type { Plan } from '../../../src/plan/types.js';
 
 const PASSKEY = '5eca1c0ffee0f00dba11ad0fdeadbeef';
 let tmp: TempDir;
-let world: DemoWorld;
+let seedbox: DemoSeedbox;
 let tracker: Server;
 const announces: string[] = [];
 
@@ -28,14 +28,14 @@ async function startTracker(): Promise<number> {
 }
 
 async function hashall(...args: string[]) {
-  return runCli([...args, '--config', world.configPath], { cwd: world.base });
+  return runCli([...args, '--config', seedbox.configPath], { cwd: seedbox.base });
 }
 
 /** Every byte hashall keeps: the catalog and its WAL, saved plans, anything else in its directory. */
 function keptBytes(): string {
-  return readdirSync(world.base, { withFileTypes: true })
+  return readdirSync(seedbox.base, { withFileTypes: true })
     .filter((e) => e.isFile())
-    .map((e) => readFileSync(path.join(world.base, e.name)).toString('latin1'))
+    .map((e) => readFileSync(path.join(seedbox.base, e.name)).toString('latin1'))
     .join('\n');
 }
 
@@ -49,11 +49,11 @@ beforeAll(async () => {
   mountTmpfs(stash, 128 << 20, 'stash');
   mountTmpfs(pool, 128 << 20, 'pool');
   // libtorrent's SSRF mitigation announces to a loopback tracker only at the path /announce: the passkey rides in the query.
-  world = await buildDemoWorld(tmp.path, stash, pool, { trackers: [`http://127.0.0.1:${port}/announce?passkey=${PASSKEY}`] });
+  seedbox = await buildDemoSeedbox(tmp.path, stash, pool, { trackers: [`http://127.0.0.1:${port}/announce?passkey=${PASSKEY}`] });
   // Bounded: until qBittorrent has announced and reports the working tracker with its passkey (at most 60 s).
-  const hash = world.torrents.old.infoHash;
+  const hash = seedbox.torrents.old.infoHash;
   for (let i = 0; i < 120; i++) {
-    const res = await world.qbt.api('GET', `/torrents/info?hashes=${hash}`);
+    const res = await seedbox.qbt.api('GET', `/torrents/info?hashes=${hash}`);
     const [t] = JSON.parse(res.text) as { tracker: string }[];
     if (t?.tracker.includes(PASSKEY)) return;
     await new Promise((r) => setTimeout(r, 500));
@@ -62,7 +62,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await world?.qbt.stop();
+  await seedbox?.qbt.stop();
   tmp?.cleanup();
   await new Promise<void>((resolve) => (tracker ? tracker.close(() => resolve()) : resolve()));
 });
@@ -87,8 +87,8 @@ describe('a tracker passkey never leaves the client', () => {
     expect(planned.code, planned.stderr).toBe(0);
     // What hashall keeps of the tracker is its host: proof that the tracker was seen at all.
     const torrentsInPlan = (JSON.parse(planned.stdout) as Plan).groups.flatMap((g) => g.torrents);
-    expect(torrentsInPlan.find((t) => t.hash === world.torrents.old.infoHash)?.tracker).toBe('127.0.0.1');
-    const planFile = path.join(world.base, 'plan.json');
+    expect(torrentsInPlan.find((t) => t.hash === seedbox.torrents.old.infoHash)?.tracker).toBe('127.0.0.1');
+    const planFile = path.join(seedbox.base, 'plan.json');
     expect((await run('plan', '--out', planFile)).code).toBe(0);
     const applied = await run('apply', planFile, '--json');
     expect(applied.code, applied.stderr).toBe(0);
@@ -100,7 +100,7 @@ describe('a tracker passkey never leaves the client', () => {
     expect(runId).toBeTruthy();
     expect((await run('runs', 'show', runId!, '--json')).code).toBe(0);
     expect((await run('runs', 'show', runId!)).code).toBe(0);
-    expect((await run('whereis', world.torrents.old.infoHash)).code).toBe(0);
+    expect((await run('whereis', seedbox.torrents.old.infoHash)).code).toBe(0);
     expect((await run('doctor', '--json', '--no-notify')).code).toBeLessThanOrEqual(1);
     const all = outputs.join('\n');
     expect(all).toContain('Old.Movie.2009');

@@ -1,10 +1,10 @@
-// The demo world: two filesystems (stash with a library, pool), a real qBittorrent and five torrents that show every decision.
+// The demo seedbox: two filesystems (stash with a library, pool), a real qBittorrent and five torrents that show every decision.
 import { copyFileSync, linkSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startQbt, type QbtSandbox } from '../sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../sandbox/torrent-file.js';
 
-export interface DemoWorld {
+export interface DemoSeedbox {
   base: string;
   stash: string;
   pool: string;
@@ -21,11 +21,11 @@ export interface DemoWorld {
 const MiB = 1024 * 1024;
 
 /**
- * Lay out the world under `base` (stash and pool must already exist: two mounts, or two plain dirs) and start
+ * Lay out the seedbox under `base` (stash and pool must already exist: two mounts, or two plain dirs) and start
  * qBittorrent with five running torrents. The caller stops `qbt` and removes `base`. `trackers` (loopback URLs) makes
  * Old.Movie.2009 a private torrent announcing to them (tests of what hashall keeps of a tracker URL).
  */
-export async function buildDemoWorld(base: string, stash: string, pool: string, opts: { trackers?: string[] } = {}): Promise<DemoWorld> {
+export async function buildDemoSeedbox(base: string, stash: string, pool: string, opts: { trackers?: string[] } = {}): Promise<DemoSeedbox> {
   const seedStash = path.join(stash, 'media/torrents/seeding');
   const seedPool = path.join(pool, 'media/torrents/seeding');
   const library = path.join(stash, 'media/movies');
@@ -76,7 +76,7 @@ export async function buildDemoWorld(base: string, stash: string, pool: string, 
   writeFileSync(
     configPath,
     [
-      '# hashall demo world (throwaway): stash is warm and holds the library, pool is cold.',
+      '# hashall demo seedbox (throwaway): stash is warm and holds the library, pool is cold.',
       'version: 1',
       'catalog: catalog.db',
       'filesystems:',

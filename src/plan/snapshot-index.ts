@@ -7,7 +7,8 @@ import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { clientWriteGuard, type WriteGuard } from './in-progress.js';
 import { mapsOf } from './client-spelling.js';
 
-export interface World {
+/** What the planner decides from: the config, the snapshot and the clock, with the snapshot's indexes built once. */
+export interface SnapshotIndex {
   config: HashallConfig;
   snapshot: CatalogSnapshot;
   now: number;
@@ -26,7 +27,8 @@ export interface World {
   mayWrite: WriteGuard;
 }
 
-export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now: number): World {
+/** Build the indexes (pure; once per plan). */
+export function indexSnapshot(config: HashallConfig, snapshot: CatalogSnapshot, now: number): SnapshotIndex {
   const fsById = new Map<number, SnapshotFilesystem>();
   const fsByName = new Map<string, SnapshotFilesystem>();
   for (const f of snapshot.filesystems) {
@@ -43,7 +45,7 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
   };
   const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
   const copies = new Map(Object.entries(snapshot.copiesBySha256));
-  const world: World = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot) };
+  const ix: SnapshotIndex = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot) };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw
   // spelling (an undeclared bind mount, say) is not a second library. A snapshot missing some is topped up with
@@ -57,28 +59,28 @@ export function buildWorld(config: HashallConfig, snapshot: CatalogSnapshot, now
       const mp = longestRootOf(lib, mounts);
       fs = snapshot.filesystems.find((f) => f.mountPoint === mp);
     }
-    if (fs?.name) world.warm.add(fs.name);
-    const problem = scanProblem(world, root, lib, 'library root');
-    if (problem) world.libraryProblems.push(problem);
+    if (fs?.name) ix.warm.add(fs.name);
+    const problem = scanProblem(ix, root, lib, 'library root');
+    if (problem) ix.libraryProblems.push(problem);
   }
-  return world;
+  return ix;
 }
 
 /** Why a root cannot be trusted (never scanned, scanned too long ago), or null when it is fresh. */
-export function scanProblem(world: World, root: SnapshotRoot | undefined, path: string, what: string): string | null {
+export function scanProblem(ix: SnapshotIndex, root: SnapshotRoot | undefined, path: string, what: string): string | null {
   if (!root || root.lastScanAt === null) return `${what} ${path} has never been scanned (run \`hashall scan\`)`;
-  const maxMs = world.config.safety.maxScanAgeHours * 3_600_000;
-  const age = world.now - root.lastScanAt;
+  const maxMs = ix.config.safety.maxScanAgeHours * 3_600_000;
+  const age = ix.now - root.lastScanAt;
   if (age > maxMs) {
-    return `${what} ${path} was last scanned ${formatDuration(age)} ago, longer than safety.maxScanAgeHours (${world.config.safety.maxScanAgeHours}h)`;
+    return `${what} ${path} was last scanned ${formatDuration(age)} ago, longer than safety.maxScanAgeHours (${ix.config.safety.maxScanAgeHours}h)`;
   }
   return null;
 }
 
 /** The snapshot root record covering `path` (the longest root at or above it), if any. */
-export function rootCovering(world: World, path: string): SnapshotRoot | undefined {
+export function rootCovering(ix: SnapshotIndex, path: string): SnapshotRoot | undefined {
   let best: SnapshotRoot | undefined;
-  for (const r of world.snapshot.roots) if (isAtOrUnder(path, r.path) && (!best || r.path.length > best.path.length)) best = r;
+  for (const r of ix.snapshot.roots) if (isAtOrUnder(path, r.path) && (!best || r.path.length > best.path.length)) best = r;
   return best;
 }
 
@@ -86,9 +88,9 @@ export function rootCovering(world: World, path: string): SnapshotRoot | undefin
  * True when some torrent's content path is `root`, lies under it or holds it, and that torrent's payload is not
  * known to be `payloadHash`: putting our content there would make two different payloads share a directory.
  */
-export function foreignTorrentAt(world: World, root: string, payloadHash: string): boolean {
-  const foreign = (p: string): boolean => world.snapshot.payloads[p]?.payloadHash !== payloadHash;
-  const paths = world.contentPaths;
+export function foreignTorrentAt(ix: SnapshotIndex, root: string, payloadHash: string): boolean {
+  const foreign = (p: string): boolean => ix.snapshot.payloads[p]?.payloadHash !== payloadHash;
+  const paths = ix.contentPaths;
   for (let p = root; p !== '' && p !== '/'; p = dirName(p)) if (binaryHas(paths, p) && foreign(p)) return true;
   const prefix = `${root}/`;
   for (let i = lowerBound(paths, prefix); i < paths.length && paths[i]!.startsWith(prefix); i++) if (foreign(paths[i]!)) return true;
