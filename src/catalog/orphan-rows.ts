@@ -14,7 +14,7 @@ import { absoluteCatalogPath } from './filesystems.js';
 import { readClientStates, snapshotRoots } from './snapshot.js';
 import { readActiveTorrents } from './torrent-row.js';
 
-export interface OrphanWorld {
+export interface OrphanContext {
   roots: SnapshotRoot[];
   torrents: SnapshotTorrent[];
   fileCount: (t: { client: string; hash: string }) => number;
@@ -34,7 +34,7 @@ export interface OrphanRow {
 }
 
 /** Everything but the files: roots with their scans, active torrents, file-list counts, last sync, filesystem names. */
-export function readOrphanWorld(catalog: CatalogDb, config: HashallConfig, mountInfoFile?: string): OrphanWorld {
+export function readOrphanContext(catalog: CatalogDb, config: HashallConfig, mountInfoFile?: string): OrphanContext {
   const db = catalog.db;
   const roots = snapshotRoots(catalog, config, hostPathContext(config, mountInfoFile));
   const instances = Object.keys(config.clients);

@@ -1,6 +1,6 @@
 // Orphan report orchestration: the catalog reads (src/catalog/orphan-rows.ts) fed to the pure classifier (src/plan/orphans.ts).
 import type { CatalogDb } from '../catalog/db.js';
-import { forEachSeedingFile, orphanContent, readOrphanWorld } from '../catalog/orphan-rows.js';
+import { forEachSeedingFile, orphanContent, readOrphanContext } from '../catalog/orphan-rows.js';
 import type { HashallConfig } from '../config/types.js';
 import { orphanClassifier, orphanReport, type OrphanReport } from '../plan/orphans.js';
 
@@ -8,9 +8,9 @@ import { orphanClassifier, orphanReport, type OrphanReport } from '../plan/orpha
 export function classifyOrphans(catalog: CatalogDb, config: HashallConfig, now: number, mountInfoFile?: string): OrphanReport {
   // One read transaction: the torrents, the files and the copies are one state of the catalog.
   const read = catalog.db.transaction(() => {
-    const world = readOrphanWorld(catalog, config, mountInfoFile);
-    const classifier = orphanClassifier({ config, now, ...world });
-    forEachSeedingFile(catalog, world.roots, classifier.subtrees(), {
+    const context = readOrphanContext(catalog, config, mountInfoFile);
+    const classifier = orphanClassifier({ config, now, ...context });
+    forEachSeedingFile(catalog, context.roots, classifier.subtrees(), {
       file: (row, root, links) => classifier.file(row, root, links),
       subtree: (path, root, count, bytes) => classifier.subtree(path, root, count, bytes),
     });

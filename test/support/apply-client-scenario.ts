@@ -13,7 +13,7 @@ import type { TorrentClient } from '../../src/clients/types.js';
 import type { ClientType } from '../../src/config/types.js';
 import type { PlanGroup, PlanStep } from '../../src/plan/types.js';
 import { testDeps } from './apply-deps.js';
-import { bytesFor, fileList, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from './apply-world.js';
+import { bytesFor, fileList, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from './apply-fixture.js';
 import { makeTorrent, type MadeTorrent } from '../../src/sandbox/torrent-file.js';
 
 export interface ScenarioDaemon {
@@ -46,9 +46,9 @@ async function withTorrents(g: PlanGroup, client: TorrentClient, hashes: string[
 
 export function applyScenario(name: string, daemon: () => ScenarioDaemon): void {
   describe(`apply with a real ${name}`, () => {
-    let w: ApplyWorld;
-    const world = (d: ScenarioDaemon): ApplyWorld => {
-      const x = makeApplyWorld();
+    let w: ApplyFixture;
+    const world = (d: ScenarioDaemon): ApplyFixture => {
+      const x = makeApplyFixture();
       x.config.clients = { default: testInstance(d.type, d.url, { timeoutMs: 10_000 }) };
       return x;
     };

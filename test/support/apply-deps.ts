@@ -6,10 +6,10 @@ import type { TorrentClient } from '../../src/clients/types.js';
 import type { ApplyEvent } from '../../src/apply/events.js';
 import type { ApplyDeps } from '../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../src/apply/fs-port.js';
-import type { ApplyWorld } from './apply-world.js';
+import type { ApplyFixture } from './apply-fixture.js';
 
 /** `client`: one client as the single instance `default` (or pass `clients`). */
-export function testDeps(w: ApplyWorld, over: Partial<ApplyDeps> & { fs?: FsPort; client?: TorrentClient | null } = {}): ApplyDeps & { events: ApplyEvent[] } {
+export function testDeps(w: ApplyFixture, over: Partial<ApplyDeps> & { fs?: FsPort; client?: TorrentClient | null } = {}): ApplyDeps & { events: ApplyEvent[] } {
   const events: ApplyEvent[] = [];
   const { client, ...rest } = over;
   return {

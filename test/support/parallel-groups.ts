@@ -4,7 +4,7 @@ import type { QbittorrentClient } from '../../src/clients/qbittorrent/client.js'
 import type { PlanGroup } from '../../src/plan/types.js';
 import type { QbtSandbox } from '../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../src/sandbox/torrent-file.js';
-import { hashTreeSync, moveGroup, type ApplyWorld } from './apply-world.js';
+import { hashTreeSync, moveGroup, type ApplyFixture } from './apply-fixture.js';
 
 export interface ParallelTorrent {
   t: MadeTorrent;
@@ -19,7 +19,7 @@ export interface ParallelTorrent {
 }
 
 /** `count` torrents (every other one running) under stash/seeding/movies, named `${prefix}.${i}`, added complete. */
-export async function seedParallel(sb: QbtSandbox, w: ApplyWorld, prefix: string, count: number, size = 120_000): Promise<ParallelTorrent[]> {
+export async function seedParallel(sb: QbtSandbox, w: ApplyFixture, prefix: string, count: number, size = 120_000): Promise<ParallelTorrent[]> {
   const fromSave = path.join(w.stash, 'seeding', 'movies');
   const toSave = path.join(w.pool, 'seeding', 'movies');
   const out: ParallelTorrent[] = [];
@@ -35,7 +35,7 @@ export async function seedParallel(sb: QbtSandbox, w: ApplyWorld, prefix: string
 }
 
 /** One move group per torrent (ids g1…gN), fingerprinted from the client's live state as the planner would. */
-export async function parallelGroups(qb: QbittorrentClient, w: ApplyWorld, ts: ParallelTorrent[]): Promise<PlanGroup[]> {
+export async function parallelGroups(qb: QbittorrentClient, w: ApplyFixture, ts: ParallelTorrent[]): Promise<PlanGroup[]> {
   const live = new Map((await qb.listTorrents({ hashes: ts.map((x) => x.t.infoHash) })).map((t) => [t.hash, t]));
   return ts.map((x, i) => {
     const g = moveGroup(`g${i + 1}`, w, x.root, x.dst);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runApply } from '../../../src/apply/run-apply.js';
 import { readLock } from '../../../src/apply/lock.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -23,7 +23,7 @@ function procState(pid: number): string | null {
 
 describe('two concurrent applies', () => {
   it('the second exits 4 naming the first (run id and pid); nothing is done twice', async () => {
-    const w = makeApplyWorld();
+    const w = makeApplyFixture();
     let childPid: number | undefined;
     try {
       const src = path.join(w.stash, 'seeding', 'C');

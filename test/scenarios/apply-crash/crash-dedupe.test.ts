@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { readLock } from '../../../src/apply/lock.js';
-import { bytesFor, dedupeGroup, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeGroup, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -16,7 +16,7 @@ const B = bytesFor('crash-dedupe-b', 4_000);
 const C = bytesFor('crash-dedupe-c', 70_000);
 
 /** Three groups: a keeper with two duplicates in other folders, and two pairs. */
-function plan(w: ApplyWorld) {
+function plan(w: ApplyFixture) {
   const p = (r: string) => path.join(w.stash, 'seeding', r);
   return makePlan(w, [
     dedupeGroup('g1', p('m/a.bin'), [p('x/a.bin'), p('y/a copy.bin')], sha256(A), A.length),
@@ -27,7 +27,7 @@ function plan(w: ApplyWorld) {
 
 /** One apply child killed at `env`'s crash point, then recover (if asked) and a rerun; returns whether the child was killed. */
 async function crashAndConverge(env: Record<string, string>, recoverFirst: boolean): Promise<boolean> {
-  const w = makeApplyWorld();
+  const w = makeApplyFixture();
   try {
     const seeding = path.join(w.stash, 'seeding');
     writeTree(seeding, { 'm/a.bin': A, 'x/a.bin': A, 'y/a copy.bin': A, 'm/b.bin': B, 'x/b.bin': B, 'm/c.bin': C, 'y/c.bin': C, 'y/other.bin': bytesFor('other', 10) });

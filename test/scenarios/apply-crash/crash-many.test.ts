@@ -9,14 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { COPY_BATCH_FILES } from '../../../src/apply/steps/copy.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const FILES = COPY_BATCH_FILES + 40; // two batches, the second one partial
 
 /** One apply child killed at `env`'s crash point, then recover (odd runs) and a rerun; returns whether the child was killed. */
 async function crashAndConverge(env: Record<string, string>, recoverFirst: boolean): Promise<boolean> {
-  const w = makeApplyWorld();
+  const w = makeApplyFixture();
   try {
     const src = path.join(w.stash, 'seeding', 'many', 'Many.Files');
     const tree: Record<string, Buffer> = {};

@@ -12,7 +12,7 @@ import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
-import { hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan } from '../../support/apply-world.js';
+import { hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan } from '../../support/apply-fixture.js';
 import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -38,7 +38,7 @@ describe('kill -9 with several groups in flight (real qBittorrent)', () => {
     let severalPastCopy = false; // ≥ 2 open groups whose copy was done (between copy and repoint, or repointing)
     let severalRepointing = false; // ≥ 2 repoints under way at once (torrents paused and pointed at the copy, rechecking)
     for (let n = 1; n <= 70 && !finished; n += 2) {
-      const w = makeApplyWorld();
+      const w = makeApplyFixture();
       try {
         w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         w.config.apply = { auto: false, parallelRechecks: TORRENTS };

@@ -10,13 +10,13 @@ import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const HOUR = 3_600_000;
 
 /** Apply a move in a child process killed at journal boundary `n`; true when it was killed. */
-function killedMove(w: ApplyWorld, n: number): boolean {
+function killedMove(w: ApplyFixture, n: number): boolean {
   const src = path.join(w.stash, 'seeding', 'movies', 'Movie.P');
   writeTree(src, { 'a.bin': bytesFor('pa', 400_000), 'b.bin': bytesFor('pb', 300_000) });
   const cfgFile = path.join(w.root, 'config.json');
@@ -34,11 +34,11 @@ function killedMove(w: ApplyWorld, n: number): boolean {
 
 describe('a .part left by kill -9, the catalog then lost', () => {
   it('is removed by the next apply after a rescan (recover keeps it while young); look-alikes and foreign-owned files stay', async () => {
-    let w: ApplyWorld | null = null;
+    let w: ApplyFixture | null = null;
     let part: string | undefined;
     for (let n = 1; n <= 20 && !part; n++) {
       w?.cleanup();
-      w = makeApplyWorld();
+      w = makeApplyFixture();
       expect(killedMove(w, n)).toBe(true); // the loop stops at the first boundary that leaves a .part, long before the run ends
       part = hashallLeftovers(w.pool).find((p) => p.endsWith('.part'));
     }
@@ -99,7 +99,7 @@ describe('a .part left by kill -9, the catalog then lost', () => {
   }, 600_000);
 
   it('a directory on the way swapped for a symlink: the sweep never follows it', async () => {
-    const w = makeApplyWorld();
+    const w = makeApplyFixture();
     try {
       const runId = '20261130T120000Z-abcd';
       const dir = path.join(w.pool, 'seeding', 'movies', 'X');
@@ -123,7 +123,7 @@ describe('a .part left by kill -9, the catalog then lost', () => {
   });
 
   it('a .part in a directory whose name is not UTF-8 is found and removed by its bytes', async () => {
-    const w = makeApplyWorld();
+    const w = makeApplyFixture();
     try {
       const runId = '20261130T120000Z-beef';
       const dir = Buffer.concat([Buffer.from(path.join(w.pool, 'seeding', 'movies') + '/'), Buffer.from([0x4d, 0xe9, 0x6c, 0x61])]); // "Méla" in latin-1

@@ -13,7 +13,7 @@ import { createQbittorrentClient, type QbittorrentClient } from '../../../src/cl
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { hashTreeSync, makeApplyWorld, makePlan, moveGroup } from '../../support/apply-world.js';
+import { hashTreeSync, makeApplyFixture, makePlan, moveGroup } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const qbts = qbtSandboxes();
@@ -33,7 +33,7 @@ describe('kill -9 during a group that repoints a real torrent', () => {
     let finished = false;
     let crashes = 0;
     for (let n = 1; n <= 30 && !finished; n++) {
-      const w = makeApplyWorld();
+      const w = makeApplyFixture();
       try {
         w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         const name = `Crash.${n}`;

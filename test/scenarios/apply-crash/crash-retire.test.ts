@@ -11,7 +11,7 @@ import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -35,13 +35,13 @@ function retireGroup(src: string, dst: string, hash: string, relId: number): Pla
 }
 
 /** What the trash holds below its run directories (empty when every run's entries are gone). */
-function trashLeft(w: ApplyWorld): string[] {
+function trashLeft(w: ApplyFixture): string[] {
   const root = path.join(w.stash, '.hashall-trash');
   return existsSync(root) ? readdirSync(root) : [];
 }
 
 /** The source staged in the trash by each run (run id → every file's SHA-256). */
-function staged(w: ApplyWorld): Record<string, Record<string, string>> {
+function staged(w: ApplyFixture): Record<string, Record<string, string>> {
   return Object.fromEntries(
     trashLeft(w)
       .map((run) => [run, path.join(w.stash, '.hashall-trash', run, 'seeding', 'movies', 'K')] as const)
@@ -51,7 +51,7 @@ function staged(w: ApplyWorld): Record<string, Record<string, string>> {
 }
 
 /** The source is whole in exactly one place: back at `src`, or staged in the trash. */
-function wholeOnce(w: ApplyWorld, src: string, before: Record<string, string>): void {
+function wholeOnce(w: ApplyFixture, src: string, before: Record<string, string>): void {
   const inTrash = Object.values(staged(w));
   if (existsSync(src)) {
     expect(hashTreeSync(src)).toEqual(before);
@@ -60,7 +60,7 @@ function wholeOnce(w: ApplyWorld, src: string, before: Record<string, string>): 
 }
 
 /** The purge after the window (observeHours 0 in this world) removes the staged source and leaves an empty trash. */
-async function purgeLater(w: ApplyWorld): Promise<void> {
+async function purgeLater(w: ApplyFixture): Promise<void> {
   await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
   expect(trashLeft(w)).toEqual([]);
 }
@@ -70,7 +70,7 @@ describe('kill -9 at every boundary of a retire', () => {
     let finishedNormally = false;
     let crashes = 0;
     for (let n = 1; n <= 30 && !finishedNormally; n++) {
-      const w = makeApplyWorld();
+      const w = makeApplyFixture();
       try {
         const src = path.join(w.stash, 'seeding', 'movies', 'K');
         writeTree(src, { 'a.bin': bytesFor('ka', 300_000), 'd/b.bin': bytesFor('kb', 7000), 'd/e/c.bin': bytesFor('kc', 10) });

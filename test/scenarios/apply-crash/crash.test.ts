@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/apply/run-apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { getRun } from '../../../src/apply/run-store.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -17,7 +17,7 @@ describe('kill -9 at every step boundary', () => {
     let finishedNormally = false;
     let crashes = 0;
     for (let n = 1; n <= 40 && !finishedNormally; n++) {
-      const w = makeApplyWorld();
+      const w = makeApplyFixture();
       try {
         const src = path.join(w.stash, 'seeding', 'movies', 'Movie.K');
         writeTree(src, { 'a.bin': bytesFor('ka', 1 << 20), 'd/b.bin': bytesFor('kb', 70_000), 'd/e/c.bin': bytesFor('kc', 10) });

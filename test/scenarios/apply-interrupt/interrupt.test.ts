@@ -13,7 +13,7 @@ import { createQbittorrentClient, type QbittorrentClient } from '../../../src/cl
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -23,7 +23,7 @@ function signalFor(n: number): 'SIGINT' | 'SIGTERM' | 'SIGINT2' {
   return n % 3 === 0 ? 'SIGINT2' : n % 3 === 1 ? 'SIGINT' : 'SIGTERM';
 }
 
-function runChild(w: ApplyWorld, groups: PlanGroup[], n: number, qbtUrl?: string) {
+function runChild(w: ApplyFixture, groups: PlanGroup[], n: number, qbtUrl?: string) {
   const cfgFile = path.join(w.root, 'config.json');
   const planFile = path.join(w.root, 'plan.json');
   writeFileSync(cfgFile, JSON.stringify(w.config));
@@ -42,7 +42,7 @@ function runChild(w: ApplyWorld, groups: PlanGroup[], n: number, qbtUrl?: string
 }
 
 /** What every interrupted child must show, whatever the boundary. */
-function expectStoppedSafely(w: ApplyWorld, c: ReturnType<typeof runChild>): void {
+function expectStoppedSafely(w: ApplyFixture, c: ReturnType<typeof runChild>): void {
   expect(c.r.signal, c.r.stderr).toBeNull(); // it was not killed by the signal: it handled it
   expect(c.out, c.r.stderr).not.toBeNull();
   expect(c.r.status, c.r.stderr).toBe(c.sig === 'SIGTERM' ? 143 : 130);
@@ -69,7 +69,7 @@ describe('SIGINT/SIGTERM during apply (copy groups, real child process)', () => 
     let finished = false;
     let midCopy = false;
     for (let n = 1; n <= 40 && !finished; n++) {
-      const w = makeApplyWorld();
+      const w = makeApplyFixture();
       try {
         const srcA = path.join(w.stash, 'seeding', 'movies', 'Big.A');
         const srcB = path.join(w.stash, 'seeding', 'movies', 'Small.B');
@@ -131,7 +131,7 @@ describe('SIGINT/SIGTERM during a group that repoints two real torrents (qbittor
     let secondSignalSeen = false;
     let rolledBackAfterRepoint = false;
     for (let n = 1; n <= 45 && !finished; n++) {
-      const w = makeApplyWorld();
+      const w = makeApplyFixture();
       try {
         w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         const name = `Sig.${n}`;
@@ -225,7 +225,7 @@ describe('SIGINT/SIGTERM with several groups in flight (real qbittorrent-nox)', 
     let finished = false;
     let severalStopped = false;
     for (let n = 1; n <= 70 && !finished; n += 3) {
-      const w = makeApplyWorld();
+      const w = makeApplyFixture();
       try {
         w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
         w.config.apply = { auto: false, parallelRechecks: 3 };

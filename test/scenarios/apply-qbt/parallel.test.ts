@@ -10,14 +10,14 @@ import { applyPlan } from '../../../src/apply/executor.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
 let qb: QbittorrentClient;
-let w: ApplyWorld;
+let w: ApplyFixture;
 const timeouts = { clientTimeoutMs: () => 30_000, guardTimeoutMs: 30_000 };
 
 beforeAll(async () => {
@@ -60,7 +60,7 @@ function copyOverlappedRecheck(events: ApplyEvent[]): boolean {
 
 describe('several groups in flight on a real qBittorrent', () => {
   it("rechecks overlap up to the client's checking limit (2 here, below apply.parallelRechecks 8); copies overlap them; every torrent ends complete at the target", async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     w.config.apply = { auto: false, parallelRechecks: 8 };
     await setCheckingSlots(2);
@@ -88,7 +88,7 @@ describe('several groups in flight on a real qBittorrent', () => {
   });
 
   it('a recheck failing in one group rolls back that group alone; the groups in flight beside it complete', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     w.config.apply = { auto: false, parallelRechecks: 3 };
     const ts = await seedParallel(sb, w, 'Fail', 3);

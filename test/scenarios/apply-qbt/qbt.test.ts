@@ -15,13 +15,13 @@ import { faultyFsPort } from '../../support/faulty-fs.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { fakeTorrent, startFakeQbt } from '../../support/fake-qbt.js';
-import { fileList, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, type ApplyWorld } from '../../support/apply-world.js';
+import { fileList, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
 let qb: QbittorrentClient;
-let w: ApplyWorld;
+let w: ApplyFixture;
 const TRACKER = 'http://127.0.0.1:1/announce';
 const timeouts = { clientTimeoutMs: () => 30_000, guardTimeoutMs: 30_000 };
 
@@ -82,7 +82,7 @@ function overriding(real: TorrentClient, over: Partial<TorrentClient>): TorrentC
 
 describe('apply with a real qBittorrent', () => {
   it('demote move: copies, repoints both siblings (running one resumed, paused one stays paused), guard passes; second apply is a no-op', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.Q', { firstRunning: true });
     const before = hashTreeSync(m.root);
@@ -102,7 +102,7 @@ describe('apply with a real qBittorrent', () => {
   });
 
   it('reuse: builds the view on pool by hardlink from an existing verified copy, copies zero bytes, repoints', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.R', { firstRunning: false });
     // the same content already on pool, elsewhere (e.g. left by an earlier move under another category)
@@ -136,13 +136,13 @@ describe('apply with a real qBittorrent', () => {
   });
 
   it('a recheck that ends incomplete (wrong bytes in the view) rolls back: torrents return, recheck complete, view removed', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.S', { firstRunning: true });
     const before = hashTreeSync(m.root);
     // A "donor" on pool whose movie.mkv has other bytes of the same size: the recheck cannot complete.
     const badRoot = path.join(w.pool, 'seeding', 'bad', 'Movie.S');
-    const { writeTree, bytesFor } = await import('../../support/apply-world.js');
+    const { writeTree, bytesFor } = await import('../../support/apply-fixture.js');
     writeTree(badRoot, { 'movie.mkv': bytesFor('wrong', 300_000), 'subs/en.srt': Buffer.from('subtitle\n') });
     const toSave = path.join(w.pool, 'seeding', 'movies');
     const view = path.join(toSave, 'Movie.S');
@@ -165,7 +165,7 @@ describe('apply with a real qBittorrent', () => {
   });
 
   it('the second sibling failing after the client accepted its repoint rolls back both: each at its original place, complete, running as before', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await seededMovie('Movie.W', { firstRunning: true });
     const before = hashTreeSync(m.root);
@@ -198,7 +198,7 @@ describe('apply with a real qBittorrent', () => {
   });
 
   it('the client stopping mid-group stops the run; the copy is undone and the torrent is untouched', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const own = await qbts.start();
     const client = createQbittorrentClient({ url: own.url, timeoutMs: 3_000, attempts: 1 });
     w.config.clients = { default: testInstance('qbittorrent', own.url, { timeoutMs: 3_000 }) };
@@ -210,7 +210,7 @@ describe('apply with a real qBittorrent', () => {
     const toSave = path.join(w.pool, 'seeding', 'movies');
     const g1 = await withTorrentFingerprint(moveGroup('g1', w, root, path.join(toSave, 'Movie.T'), [repoint(t, 'Movie.T', saveDir, toSave, 100_000, 'Movie.T/a.mkv')]), client, [t.infoHash]);
     const other = path.join(w.stash, 'seeding', 'other');
-    const { writeTree, bytesFor } = await import('../../support/apply-world.js');
+    const { writeTree, bytesFor } = await import('../../support/apply-fixture.js');
     writeTree(other, { 'x.bin': bytesFor('x', 1000) });
     const g2 = moveGroup('g2', w, other, path.join(w.pool, 'seeding', 'other'));
     const fs = faultyFsPort(realFsPort(), [{ op: 'copyFileVerified', nth: 1, after: () => own.stop() }]);
@@ -229,7 +229,7 @@ describe('apply with a real qBittorrent', () => {
   });
 
   it('the client dying after setLocation makes the undo impossible: the run needs attention and says what to do', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const own = await qbts.start();
     const real = createQbittorrentClient({ url: own.url, timeoutMs: 3_000, attempts: 1 });
     // The real client, with the sandbox stopped right after it accepted setLocation.
@@ -254,11 +254,11 @@ describe('apply with a real qBittorrent', () => {
 
 describe('apply against a fake qBittorrent that answers 200 and does nothing', () => {
   it('setLocation not confirmed by reading back → group rolled back, data untouched', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const fake = await startFakeQbt({ lying: true });
     try {
       const saveDir = path.join(w.stash, 'seeding', 'movies');
-      const { writeTree, bytesFor } = await import('../../support/apply-world.js');
+      const { writeTree, bytesFor } = await import('../../support/apply-fixture.js');
       const root = path.join(saveDir, 'Movie.V');
       writeTree(root, { 'a.mkv': bytesFor('v', 2000) });
       const hash = 'ab'.repeat(20);

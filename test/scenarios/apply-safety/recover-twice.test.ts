@@ -11,10 +11,10 @@ import { applyPlan } from '../../../src/apply/executor.js';
 import { runRecover } from '../../../src/apply/run-apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, fileList, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, fileList, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 function deadPid(): number {
@@ -24,7 +24,7 @@ function deadPid(): number {
 
 describe('recovery that is itself interrupted', () => {
   it('is resumed by the next recovery: nothing this run created is left on the target', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const srcA = path.join(w.stash, 'seeding', 'movies', 'A');
     const srcB = path.join(w.stash, 'seeding', 'movies', 'B');
     writeTree(srcA, { 'a.bin': bytesFor('ra', 50_000) });
@@ -79,7 +79,7 @@ describe('recovery that is itself interrupted', () => {
 
 describe('an interrupted run recorded under another host name', () => {
   it('is recovered once its lock is gone (the lock proves it is not running), not silently left half done', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const srcA = path.join(w.stash, 'seeding', 'movies', 'A');
     const srcB = path.join(w.stash, 'seeding', 'movies', 'B');
     writeTree(srcA, { 'a.bin': bytesFor('ha', 40_000) });

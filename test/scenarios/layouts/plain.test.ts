@@ -1,13 +1,13 @@
 // Layout matrix with no category map (layout kept verbatim): plan → apply → retire on real tmpfs and a real qBittorrent, every byte re-hashed.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
-import { buildLayoutWorld, runLayoutMatrix, type LayoutWorld } from './layout-world.js';
+import { buildLayoutFixture, runLayoutMatrix, type LayoutFixture } from './layout-fixture.js';
 
 const qbts = qbtSandboxes();
-let w: LayoutWorld;
+let w: LayoutFixture;
 
 beforeAll(async () => {
-  w = await buildLayoutWorld(qbts, { mapped: false });
+  w = await buildLayoutFixture(qbts, { mapped: false });
 });
 afterAll(async () => {
   await w?.stop();

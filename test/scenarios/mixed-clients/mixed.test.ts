@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
-import { hashTreeSync } from '../../support/apply-world.js';
+import { hashTreeSync } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
 import { startQbt, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';

@@ -8,7 +8,7 @@ import { payloadHash } from '../../../src/domain/payload-hash.js';
 import { bytesToPathText } from '../../../src/fs/path-encoding.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, makeApplyWorld, makePlan, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, makeApplyFixture, makePlan, type ApplyFixture } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
@@ -25,7 +25,7 @@ function writeRaw(dir: string, name: Buffer, data: Buffer): Buffer {
 }
 
 let tmp: TempDir | null = null;
-let w: ApplyWorld | null = null;
+let w: ApplyFixture | null = null;
 afterEach(() => {
   tmp?.cleanup();
   tmp = null;
@@ -77,7 +77,7 @@ describe('a file name that is not valid UTF-8', () => {
   });
 
   it('a move copies it under its exact bytes (preflight, copy, verify and undo data all use the decoded name)', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'M');
     const data = bytesFor('m', 50_000);
     const srcFile = writeRaw(src, NAME, data);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { loadConfig } from '../../../src/config/load.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
 import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
 
@@ -14,7 +14,7 @@ const SECRETS = { HOOK_PATH: 'hook-7f3c9a1e5d2b8c4f', NTFY_TOKEN: 'tk_s3cr3tN7fy
 const env = { ...process.env, NO_COLOR: '1', ...SECRETS };
 
 let recv: Receiver;
-let w: ApplyWorld | null = null;
+let w: ApplyFixture | null = null;
 beforeAll(async () => {
   recv = await startReceiver();
 });
@@ -28,9 +28,9 @@ afterEach(() => {
 });
 
 /** hashall.yaml for the world with one target per format, plus one that answers 500 and one that never answers. */
-function writeConfig(world: ApplyWorld, extra: string[] = []): string {
+function writeConfig(world: ApplyFixture, extra: string[] = []): string {
   const base = `${recv.url}/\${HOOK_PATH}`;
-  return writeWorldConfig(world, [
+  return writeFixtureConfig(world, [
     'dedupe: { filesystems: [stash], minSize: 0 }',
     'notify:',
     `  - { name: generic, format: json, url: "${base}/json", events: [applied, failed, needs-attention, nothing-to-do, drift, blocked, doctor] }`,
@@ -52,7 +52,7 @@ function validator() {
 }
 
 /** Every byte of the catalog's files (db, -wal, -shm): a secret must not be stored anywhere in them. */
-function catalogBytes(world: ApplyWorld): string {
+function catalogBytes(world: ApplyFixture): string {
   const dir = path.dirname(world.config.catalog);
   return readdirSync(dir)
     .map((n) => readFileSync(path.join(dir, n)).toString('latin1'))
@@ -65,7 +65,7 @@ function expectNoSecret(text: string): void {
 
 describe('notifications after apply (real apply, local HTTP receiver)', () => {
   it('every format is received with its shape; a 500 and a timeout are retried, reported, recorded; apply exits 0; no secret anywhere', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'Notify.Movie');
     const dst = path.join(w.pool, 'seeding', 'movies', 'Notify.Movie');
     writeTree(src, { 'a.mkv': bytesFor('notify', 300_000) });
@@ -139,7 +139,7 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
   }, 60_000);
 
   it('plan: drift is notified once (new relative to the last notification reaching every target); --no-notify sends nothing', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const dir = path.join(w.stash, 'seeding', 'extras');
     writeTree(dir, { 'x.bin': bytesFor('same', 200_000), 'y.bin': bytesFor('same', 200_000) }); // two inodes, same bytes: a dedupe
     mkdirSync(path.join(w.pool, 'seeding'));
@@ -172,7 +172,7 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
   }, 60_000);
 
   it('a config whose notification URL is not http(s) once filled in is an error at its line:col, without the value', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const cfg = writeConfig(w, ['  - { name: wrong, format: json, url: "${BAD_URL}" }']);
     const r = await runCli(['validate', '--config', cfg], { env: { ...env, BAD_URL: 'ftp://user:pw-Zq81x@example.org/x' }, cwd: w.root });
     expect(r.code).toBe(3);

@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
-import { payloadHashOf } from '../../support/apply-world.js';
-import { buildOrphanWorld, contentTree, type OrphanWorld } from './orphan-world.js';
+import { payloadHashOf } from '../../support/apply-fixture.js';
+import { buildOrphanFixture, contentTree, type OrphanFixture } from './orphan-fixture.js';
 
 const qbts = qbtSandboxes();
-let w: OrphanWorld;
+let w: OrphanFixture;
 
 beforeAll(async () => {
-  w = await buildOrphanWorld(qbts);
+  w = await buildOrphanFixture(qbts);
 }, 120_000);
 afterAll(async () => {
   await w?.stop();

@@ -8,14 +8,14 @@ import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { pathTextToBytes } from '../../../src/fs/path-encoding.js';
 import type { Plan } from '../../../src/plan/types.js';
-import { buildOrphanWorld, contentTree, type OrphanWorld } from './orphan-world.js';
+import { buildOrphanFixture, contentTree, type OrphanFixture } from './orphan-fixture.js';
 
 const qbts = qbtSandboxes();
-let w: OrphanWorld;
+let w: OrphanFixture;
 let before: Map<string, string>;
 
 beforeAll(async () => {
-  w = await buildOrphanWorld(qbts, ['orphans: { action: retire }']);
+  w = await buildOrphanFixture(qbts, ['orphans: { action: retire }']);
   before = all();
   inodes = orphanInodes();
 }, 120_000);

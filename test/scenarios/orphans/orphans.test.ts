@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
-import { buildOrphanWorld, contentTree, type OrphanWorld } from './orphan-world.js';
+import { buildOrphanFixture, contentTree, type OrphanFixture } from './orphan-fixture.js';
 
 interface TreeJson {
   fs: string;
@@ -25,11 +25,11 @@ interface OrphansJson {
 }
 
 const qbts = qbtSandboxes();
-let w: OrphanWorld;
+let w: OrphanFixture;
 let before: Map<string, string>;
 
 beforeAll(async () => {
-  w = await buildOrphanWorld(qbts, ['dedupe: { minSize: 1 }']);
+  w = await buildOrphanFixture(qbts, ['dedupe: { minSize: 1 }']);
   before = everything();
 }, 120_000);
 afterAll(async () => {

@@ -7,13 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock, releaseLock } from '../../../src/apply/lock.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
 import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let recv: Receiver;
-let w: ApplyWorld | null = null;
+let w: ApplyFixture | null = null;
 beforeAll(async () => {
   recv = await startReceiver();
 });
@@ -28,11 +28,11 @@ afterEach(() => {
 
 /** A world with a pending dedupe (two inodes, same bytes) and a hashall.yaml notifying the receiver. */
 function world(auto: boolean): { cfg: string; dir: string } {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const dir = path.join(w.stash, 'seeding', 'extras');
   writeTree(dir, { 'x.bin': bytesFor('same', 100_000), 'y.bin': bytesFor('same', 100_000) });
   mkdirSync(path.join(w.pool, 'seeding'));
-  const cfg = writeWorldConfig(w, [
+  const cfg = writeFixtureConfig(w, [
     'dedupe: { filesystems: [stash], minSize: 0 }',
     `apply: { auto: ${auto} }`,
     'notify:',

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { expectedPayloadHash, makeSyncWorld, writeConfig, type SyncWorld } from '../../unit/sync/world.js';
+import { expectedPayloadHash, makeSyncFixture, writeConfig, type SyncFixture } from '../../unit/sync/sync-fixture.js';
 import type { TorrentReport } from '../../../src/catalog/torrent-report.js';
 import type { WhereisResult } from '../../../src/catalog/whereis.js';
 import type { SyncSummary } from '../../../src/catalog/sync.js';
@@ -13,14 +13,14 @@ import type { SyncSummary } from '../../../src/catalog/sync.js';
 const qbts = qbtSandboxes();
 
 describe('sync / torrents / whereis through the CLI', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   let sb: QbtSandbox;
   let a: MadeTorrent;
   let b: MadeTorrent;
   const cli = (...args: string[]) => runCli([...args, '--config', w.configFile], { cwd: w.tmp.path, now: w.now });
 
   beforeAll(async () => {
-    w = makeSyncWorld('hashall-synccli-');
+    w = makeSyncFixture('hashall-synccli-');
     sb = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
     writeConfig(w, { url: sb.url });
     a = makeTorrent({ saveDir: path.join(w.seedS, 'movies'), name: 'Pair', files: [{ path: 'p.mkv', size: 21_000 }] });

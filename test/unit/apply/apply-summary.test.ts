@@ -4,14 +4,14 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { applySummary } from '../../../src/cli/apply-support.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 describe('apply summary', () => {
   it('after a move: nothing freed yet, the source (how much, on which filesystem) retires after the observation window (when)', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'M');
     writeTree(src, { 'm.mkv': bytesFor('m', 3 << 20), 'm.nfo': bytesFor('n', 100) });
     const plan = makePlan(w, [moveGroup('g1', w, src, path.join(w.pool, 'seeding', 'movies', 'M'))]);

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 /** The disk handing back other bytes than were written: one byte of the fresh copy changes right after the copy. */
@@ -28,7 +28,7 @@ function flipAfterCopy(offset: number) {
 }
 
 function world(verify: 'full' | 'sample') {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   w.config.safety.verify = verify;
   const src = path.join(w.stash, 'seeding', 'movies', 'Movie.B');
   writeTree(src, { 'a.mkv': bytesFor('a', 3 << 20), 'b.nfo': bytesFor('b', 100) });

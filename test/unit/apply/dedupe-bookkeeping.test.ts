@@ -5,17 +5,17 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { RecordTree } from '../../../src/apply/bookkeeping.js';
 import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
-import { bytesFor, dedupeGroup, hashTreeSync, makeApplyWorld, makePlan, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
-let w: ApplyWorld | null = null;
+let w: ApplyFixture | null = null;
 afterEach(() => {
   w?.cleanup();
   w = null;
 });
 
 /** Every catalog row under the stash, as a rescan would write it (hashes, inode, links, metadata). */
-function rows(w: ApplyWorld): unknown[] {
+function rows(w: ApplyFixture): unknown[] {
   return w.catalog.db
     .prepare(`SELECT path, ino, size, mtime_ns, nlink, quick_hash, sha256, status FROM files ORDER BY path`)
     .all();
@@ -23,7 +23,7 @@ function rows(w: ApplyWorld): unknown[] {
 
 describe('dedupe bookkeeping', () => {
   it('records the new inode and link counts of every linked path without a rescan; a full rescan then changes nothing', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const a = bytesFor('bk-a', 70_000);
     const b = bytesFor('bk-b', 5_000);
     const seeding = path.join(w.stash, 'seeding');

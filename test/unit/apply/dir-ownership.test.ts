@@ -6,9 +6,9 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { LinkViewStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 function own(p: string, uid: number, gid: number, mode: number): void {
@@ -29,7 +29,7 @@ function asClient(script: string): { status: number | null; stderr: string } {
 
 describe('ownership of directories apply creates', () => {
   it('copy and link-view mirror the source directories; new category folders take the target seeding root; uid 1000 can rename, add and delete there', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     chmodSync(w.root, 0o755); // the temp dir is 0700: let uid 1000 reach the tmpfs mounts below it
     const src = path.join(w.stash, 'seeding', 'movies', 'Movie.A');
     const files = { 'a.mkv': bytesFor('a', 70_000), 'sub/b.srt': bytesFor('b', 900) };

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { realFsPort } from '../../../src/apply/fs-port.js';
-import { bytesFor, makeApplyWorld, sha256, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, makeApplyFixture, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
 
-let w: ApplyWorld | null = null;
+let w: ApplyFixture | null = null;
 afterEach(() => {
   w?.cleanup();
   w = null;
@@ -13,7 +13,7 @@ afterEach(() => {
 
 describe('FsPort buffers sized to the file', () => {
   it('copyFileVerified and hashFile are exact at 0, 1, 64 KiB ± 1, 4 MiB ± 1 and 9 MiB + 3 bytes', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const fs = realFsPort();
     const sizes = [0, 1, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, (9 << 20) + 3];
     for (const [i, size] of sizes.entries()) {
@@ -30,7 +30,7 @@ describe('FsPort buffers sized to the file', () => {
   });
 
   it('sameBytes: equal files are equal at every size; one differing byte (first, middle, last) or length is not', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const fs = realFsPort();
     for (const size of [1, (64 << 10) + 1, (4 << 20) + 5]) {
       const data = bytesFor(`same-${size}`, size);

@@ -7,15 +7,15 @@ import { realFsPort } from '../../../src/apply/fs-port.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, dedupeGroup, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeGroup, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
-function movieWorld(opts: { poolBytes?: number } = {}) {
-  w = makeApplyWorld(opts);
+function movieFixture(opts: { poolBytes?: number } = {}) {
+  w = makeApplyFixture(opts);
   const src = path.join(w.stash, 'seeding', 'movies', 'Movie.A');
   writeTree(src, { 'a.mkv': bytesFor('a', 3 << 20), 'sub/b.srt': bytesFor('b', 1000), 'c.nfo': bytesFor('c', 0) });
   const dst = path.join(w.pool, 'seeding', 'movies', 'Movie.A');
@@ -24,7 +24,7 @@ function movieWorld(opts: { poolBytes?: number } = {}) {
 
 describe('copy (move across filesystems)', () => {
   it('copies every file with its bytes, mode and mtime, records the relocation, bumps the serial; a second apply is a no-op', async () => {
-    const { src, dst, before } = movieWorld();
+    const { src, dst, before } = movieFixture();
     const serial0 = w.catalog.serial();
     const d = testDeps(w);
     const res = await applyPlan(d, makePlan(w, [moveGroup('g1', w, src, dst)]));
@@ -56,7 +56,7 @@ describe('copy (move across filesystems)', () => {
   });
 
   it('never overwrites different content at the target: the group is rolled back and both sides are unchanged', async () => {
-    const { src, dst, before } = movieWorld();
+    const { src, dst, before } = movieFixture();
     writeTree(dst, { 'sub/b.srt': Buffer.from('someone else') });
     const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
     const res = await applyPlan(testDeps(w), plan);
@@ -67,7 +67,7 @@ describe('copy (move across filesystems)', () => {
   });
 
   it('a real ENOSPC on a small tmpfs target rolls the group back and leaves no partial files', async () => {
-    const { src, dst, before } = movieWorld({ poolBytes: 2 << 20 });
+    const { src, dst, before } = movieFixture({ poolBytes: 2 << 20 });
     const res = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]), { skipPreflight: true });
     expect(res.status).toBe('rolled-back');
     expect(res.groups[0]!.error).toMatch(/ENOSPC|no space/i);
@@ -76,13 +76,13 @@ describe('copy (move across filesystems)', () => {
   });
 
   it('preflight refuses a copy that would not fit (exit 5) before touching anything', async () => {
-    const { src, dst } = movieWorld({ poolBytes: 2 << 20 });
+    const { src, dst } = movieFixture({ poolBytes: 2 << 20 });
     await expect(applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).rejects.toMatchObject({ exitCode: 5 });
     expect(readdirSync(w.pool)).toEqual([]);
   });
 
   it('an injected EACCES on the second file undoes the first one', async () => {
-    const { src, dst, before } = movieWorld();
+    const { src, dst, before } = movieFixture();
     const fs = faultyFsPort(realFsPort(), [{ op: 'copyFileVerified', nth: 2, code: 'EACCES' }]);
     const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
     expect(fs.fired).toHaveLength(1);
@@ -95,7 +95,7 @@ describe('copy (move across filesystems)', () => {
   });
 
   it('a source file modified during its copy aborts the group', async () => {
-    const { src, dst } = movieWorld();
+    const { src, dst } = movieFixture();
     const victim = path.join(src, 'a.mkv');
     const fs = faultyFsPort(realFsPort(), [{ op: 'copyFileVerified', nth: 1, pathIncludes: 'a.mkv', after: () => appendFileSync(victim, 'late write') }]);
     const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
@@ -106,7 +106,7 @@ describe('copy (move across filesystems)', () => {
   });
 
   it('continues with the next group after a group-local failure (partial)', async () => {
-    const { src, dst } = movieWorld();
+    const { src, dst } = movieFixture();
     const src2 = path.join(w.stash, 'seeding', 'movies', 'Movie.B');
     writeTree(src2, { 'x.bin': bytesFor('x', 5000) });
     const dst2 = path.join(w.pool, 'seeding', 'movies', 'Movie.B');
@@ -127,7 +127,7 @@ function viewGroup(donorDir: string, root: string, links: LinkViewStep['links'],
 
 describe('link-view', () => {
   it('builds hardlinks from a same-filesystem donor; existing identical links are no-ops', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const donor = path.join(w.stash, 'seeding', 'movies', 'M', 'm.mkv');
     writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
     const view = path.join(w.stash, 'seeding', 'cross-seed', 'trk', 'M', 'm.mkv');
@@ -145,7 +145,7 @@ describe('link-view', () => {
   });
 
   it('refuses to build a view in a directory that already holds another torrent\'s file: nothing linked, the stranger untouched', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
     writeTree(donorDir, { 'm.mkv': bytesFor('m', 4096), 'm.nfo': bytesFor('n', 10) });
     const viewRoot = path.join(w.stash, 'seeding', 'cross-seed', 'trk', 'M');
@@ -162,7 +162,7 @@ describe('link-view', () => {
   });
 
   it('a real EXDEV across a bind mount of the same filesystem fails the group and removes the directories it made', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const donor = path.join(w.stash, 'seeding', 'M', 'm.mkv');
     writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
     const view = path.join(w.stashAlias, 'seeding', 'view', 'M', 'm.mkv');
@@ -175,7 +175,7 @@ describe('link-view', () => {
   });
 
   it('refuses to replace a different file at a view path', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const donor = path.join(w.stash, 'seeding', 'M', 'm.mkv');
     writeTree(path.dirname(donor), { 'm.mkv': bytesFor('m', 4096) });
     const view = path.join(w.stash, 'seeding', 'view', 'm.mkv');
@@ -193,7 +193,7 @@ function dedupePair(keeper: string, dup: string, size: number, sha: string): Pla
 
 describe('dedupe-link', () => {
   it('replaces the duplicate by a hardlink of the keeper and frees its bytes', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const data = bytesFor('dup', 100_000);
     writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
     const keeper = path.join(w.stash, 'seeding/a/f.bin');
@@ -207,7 +207,7 @@ describe('dedupe-link', () => {
   });
 
   it('refuses when the bytes differ (compared byte for byte right before), changing nothing', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const data = bytesFor('dup', 100_000);
     const other = Buffer.from(data);
     other[50_000] = other[50_000]! ^ 1;
@@ -224,7 +224,7 @@ describe('dedupe-link', () => {
     ['owner', (p: string) => chownSync(p, 1001, 1001)],
     ['mode', (p: string) => chmodSync(p, 0o600)],
   ])('refuses when the %s of a file changed since planning (mtime and inode unchanged), changing nothing', async (_what, change) => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const data = bytesFor('dup', 100_000);
     writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
     const keeper = path.join(w.stash, 'seeding/a/f.bin');
@@ -245,7 +245,7 @@ describe('dedupe-link', () => {
 describe('dedupe-link against another local user swapping files between the check and the link', () => {
   /** keeper a/f.bin and duplicate b/f.bin with the same bytes, planned. */
   function pair() {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const data = bytesFor('dup', 100_000);
     writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
     const keeper = path.join(w.stash, 'seeding/a/f.bin');
@@ -312,7 +312,7 @@ describe('dedupe-link against another local user swapping files between the chec
   });
 });
 
-function retireGroup(w: ApplyWorld, source: string, kept: string, relocationId: number): PlanGroup {
+function retireGroup(w: ApplyFixture, source: string, kept: string, relocationId: number): PlanGroup {
   const files = fileList(source);
   const bytes = files.reduce((n, f) => n + f.size, 0);
   return {
@@ -335,7 +335,7 @@ function retireGroup(w: ApplyWorld, source: string, kept: string, relocationId: 
 
 describe('retire', () => {
   it('stages a verified move in the trash (same inodes, every byte) until the purge deletes it after the window; the relocation is marked retired', async () => {
-    const { src, dst, before } = movieWorld();
+    const { src, dst, before } = movieFixture();
     const moved = await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
     expect(moved.status).toBe('succeeded');
     const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
@@ -362,7 +362,7 @@ describe('retire', () => {
   });
 
   it('removes the folders the retire left empty, up to but never the category folder or the seeding root', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.categories = { movies: { path: 'movies', place: null }, xseed: { path: 'cross-seed/{tracker}', place: null } };
     const src = path.join(w.stash, 'seeding', 'movies', '2020', 'Movie.C');
     const xs = path.join(w.stash, 'seeding', 'cross-seed', 'tracker-a', 'Movie.D');
@@ -385,7 +385,7 @@ describe('retire', () => {
   });
 
   it('never deletes the last copy: a kept copy that differs puts the source back', async () => {
-    const { src, dst, before } = movieWorld();
+    const { src, dst, before } = movieFixture();
     await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
     const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
     const plan = makePlan(w, [retireGroup(w, src, dst, relId)]);
@@ -397,7 +397,7 @@ describe('retire', () => {
   });
 
   it('a failure while staging the source (injected EXDEV on the rename into the trash) keeps the source and the kept copy', async () => {
-    const { src, dst, before } = movieWorld();
+    const { src, dst, before } = movieFixture();
     await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
     const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
     const fs = faultyFsPort(realFsPort(), [{ op: 'rename', nth: 1, code: 'EXDEV' }]);

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import type { LinkViewStep } from '../../../src/plan/types.js';
-import { hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
-let w: ApplyWorld | null = null;
+let w: ApplyFixture | null = null;
 afterEach(() => {
   w?.cleanup();
   w = null;
@@ -15,7 +15,7 @@ afterEach(() => {
 
 /** Copy N small files (in N/10 directories) to pool and build a second view of them; count journal writes and bytes. */
 async function journalOf(n: number): Promise<{ writes: number; bytes: number }> {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const src = path.join(w.stash, 'seeding', 'many', `Many.${n}`);
   const tree: Record<string, Buffer> = {};
   for (let i = 0; i < n; i++) tree[`d${Math.floor(i / 10)}/f${i}.txt`] = Buffer.from(`file ${i}\n`);

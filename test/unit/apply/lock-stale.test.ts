@@ -12,9 +12,9 @@ import { realFsPort } from '../../../src/apply/fs-port.js';
 import { listRuns } from '../../../src/apply/run-store.js';
 import { ExitCode } from '../../../src/errors.js';
 import { runCli } from '../../support/cli.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 function deadPid(): number {
@@ -23,7 +23,7 @@ function deadPid(): number {
 }
 
 function world() {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const src = path.join(w.stash, 'seeding', 'movies', 'L');
   writeTree(src, { 'a.bin': bytesFor('la', 10_000) });
   return { src, dst: path.join(w.pool, 'seeding', 'movies', 'L') };
@@ -62,7 +62,7 @@ describe('lock', () => {
 
   it('through the CLI: apply with the lock held exits 4; runs/runs show/unlock work; a stale plan exits 5', async () => {
     const { src, dst } = world();
-    const cfg = writeWorldConfig(w);
+    const cfg = writeFixtureConfig(w);
     const check = await runCli(['validate', '--config', cfg]);
     expect(check.code, check.stderr + check.stdout).toBe(0);
     const loaded = (await import('../../../src/config/load.js')).loadConfig(cfg, { env: {}, cwd: w.root }).config;

@@ -7,15 +7,15 @@ import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
 import { CatalogError } from '../../../src/errors.js';
 import { devToMajorMinor } from '../../../src/fs/mountinfo.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, dedupeFile, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeFile, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { mountTmpfs, unmount } from '../../support/mounts.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 function world() {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const src = path.join(w.stash, 'seeding', 'movies', 'S');
   writeTree(src, { 'a.bin': bytesFor('sa', 200_000), 'd/b.bin': bytesFor('sb', 3000) });
   const dst = path.join(w.pool, 'seeding', 'movies', 'S');

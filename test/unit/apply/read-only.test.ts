@@ -6,9 +6,9 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, dedupeFile, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeFile, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => {
   if (w) execFileSync('mount', ['-o', 'remount,rw', w.pool]);
   w?.cleanup();
@@ -37,7 +37,7 @@ function dedupeGroup(id: string, keeper: string, dup: string, data: Buffer): Pla
 
 describe('a read-only pool', () => {
   it('the pool group is rolled back before changing anything, says the filesystem is read-only, and the stash group after it runs', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'S');
     writeTree(src, { 'a.bin': bytesFor('a', 20_000), 'd/b.bin': bytesFor('b', 3000) });
     const before = hashTreeSync(src);

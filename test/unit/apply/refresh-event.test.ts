@@ -4,14 +4,14 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { formatEvent } from '../../../src/render/apply-text.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 describe('catalog refresh after a group', () => {
   it('a failed refresh leaves the verified move done and emits refresh-failed, which the human view prints', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'A');
     writeTree(src, { 'a.mkv': bytesFor('a', 5000) });
     const to = path.join(w.pool, 'seeding', 'movies', 'A');

@@ -12,14 +12,14 @@ import { setLocationConfirmed } from '../../../src/clients/confirm.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { RepointStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { hashTreeSync, makeApplyWorld, makePlan, moveGroup, type ApplyWorld } from '../../support/apply-world.js';
+import { hashTreeSync, makeApplyFixture, makePlan, moveGroup, type ApplyFixture } from '../../support/apply-fixture.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
 let qb: QbittorrentClient;
-let w: ApplyWorld;
+let w: ApplyFixture;
 const TRACKER = 'http://127.0.0.1:1/announce';
 
 beforeAll(async () => {
@@ -48,7 +48,7 @@ async function movieInFolder(name: string) {
 
 describe('repoint proves the target files before the client is called', () => {
   it('the plan of the old bug (folder dropped: target = the bare file) is refused before setLocation; nothing moves, the torrent keeps seeding', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await movieInFolder('X.2024');
     const before = hashTreeSync(w.stash);
@@ -80,7 +80,7 @@ describe('repoint proves the target files before the client is called', () => {
   });
 
   it('a file of the list with another size at the target, or on another filesystem, is refused before setLocation', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await movieInFolder('Y.2025');
     const client = counting(qb);
@@ -95,7 +95,7 @@ describe('repoint proves the target files before the client is called', () => {
       note: () => undefined,
     });
     const step = (hostTo: string): RepointStep => ({ kind: 'repoint', torrentHash: m.t.infoHash, torrentName: 'Y.2025', fromSavePath: m.saveDir, toSavePath: path.dirname(hostTo), expectedContentPath: path.join(hostTo, 'Y.2025.mkv'), hostFrom: m.root, hostTo, bytes: 60_000 });
-    const { writeTree, bytesFor } = await import('../../support/apply-world.js');
+    const { writeTree, bytesFor } = await import('../../support/apply-fixture.js');
     // The old bug's plan: the folder dropped, the bare file at the target.
     const bare = path.join(w.pool, 'seeding', 'films', 'Y.2025.mkv');
     writeTree(path.dirname(bare), { 'Y.2025.mkv': bytesFor('Y.2025/Y.2025.mkv', 60_000) });
@@ -118,7 +118,7 @@ describe('repoint proves the target files before the client is called', () => {
 
 describe('repoint undo when the torrent is already back', () => {
   it('the client moved the data away and back by itself: complete at its original place is success, and it runs again', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     const m = await movieInFolder('Z.2026');
     const before = hashTreeSync(m.root);

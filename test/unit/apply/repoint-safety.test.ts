@@ -4,11 +4,11 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, makeApplyWorld, makePlan, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, makeApplyFixture, makePlan, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { fakeTorrent } from '../../support/fake-qbt.js';
 import { useFakeClient } from '../../support/fake-client.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 const fx = useFakeClient();
 afterEach(() => {
   fx.fake.torrents.clear();
@@ -39,7 +39,7 @@ function repointGroup(hash: string, from: string, to: string): PlanGroup {
 describe('repoint of an unsettled torrent', () => {
   for (const state of ['checkingUP', 'moving', 'stalledDL']) {
     it(`a torrent that is ${state} when its step starts is not touched`, async () => {
-      w = makeApplyWorld();
+      w = makeApplyFixture();
       const from = path.join(w.stash, 'seeding', 'movies');
       const to = path.join(w.pool, 'seeding', 'movies');
       writeTree(path.join(from, 'P'), { 'p.bin': bytesFor('p', 1000) });
@@ -61,7 +61,7 @@ describe('repoint of an unsettled torrent', () => {
 
 describe('repoint whose client path and host path disagree', () => {
   it('a step that checks files at one place but points the client at another is refused before the client is touched', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const from = path.join(w.stash, 'seeding', 'movies');
     const to = path.join(w.pool, 'seeding', 'movies');
     const elsewhere = path.join(w.stash, 'seeding', 'other');
@@ -85,14 +85,14 @@ describe('repoint whose client path and host path disagree', () => {
 
 describe('repoint whose save path is edited to an ancestor of the content', () => {
   // The content path alone is checked to lie under the save path: `/` or the pool's mount point would pass that.
-  const cases: [string, (w: ApplyWorld) => string][] = [
+  const cases: [string, (w: ApplyFixture) => string][] = [
     ['the root directory', () => '/'],
     ['the pool mount point', (x) => x.pool],
     ['the seeding root (one level above where the planner puts it)', (x) => path.join(x.pool, 'seeding')],
   ];
   for (const [what, savePath] of cases) {
     it(`a toSavePath of ${what} is refused before the client is touched`, async () => {
-      w = makeApplyWorld();
+      w = makeApplyFixture();
       const from = path.join(w.stash, 'seeding', 'movies');
       const to = path.join(w.pool, 'seeding', 'movies');
       writeTree(path.join(from, 'P'), { 'p.bin': bytesFor('p', 1000) });
@@ -113,7 +113,7 @@ describe('repoint whose save path is edited to an ancestor of the content', () =
   }
 
   it('a repoint whose torrent has no fingerprint in the plan (its live state was never checked) is refused', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const from = path.join(w.stash, 'seeding', 'movies');
     const to = path.join(w.pool, 'seeding', 'movies');
     writeTree(path.join(from, 'P'), { 'p.bin': bytesFor('p', 1000) });

@@ -11,13 +11,13 @@ import { purgeTrash } from '../../../src/apply/trash.js';
 import { removeTree } from '../../../src/fs/no-follow-tree.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { fakeTorrent } from '../../support/fake-qbt.js';
 import { useFakeClient } from '../../support/fake-client.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { unmount } from '../../support/mounts.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 const fx = useFakeClient();
 afterEach(() => {
   fx.fake.torrents.clear();
@@ -26,7 +26,7 @@ afterEach(() => {
 
 /** A payload moved to the pool (source still on stash), its payload hash and relocation id. */
 async function moved() {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const src = path.join(w.stash, 'seeding', 'movies', 'R');
   writeTree(src, { 'a.bin': bytesFor('ra', 30_000), 'sub/b.bin': bytesFor('rb', 2000) });
   const dst = path.join(w.pool, 'seeding', 'movies', 'R');

@@ -4,14 +4,14 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, dedupeFile, fingerprint, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeFile, fingerprint, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 function world() {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const src = path.join(w.stash, 'seeding', 'movies', 'S');
   writeTree(src, { 'a.bin': bytesFor('sa', 20_000), 'd/b.bin': bytesFor('sb', 3000) });
   return { src, before: hashTreeSync(src) };

@@ -5,15 +5,15 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 describe('a directory swapped for a symlink during a copy', () => {
   it('the next write is refused: nothing lands outside, the group is rolled back, the message says it looks like an attack', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'S');
     writeTree(src, { 'a.bin': bytesFor('a', 20_000), 'd/b.bin': bytesFor('b', 30_000), 'd/c.bin': bytesFor('c', 40_000) });
     const before = hashTreeSync(src);

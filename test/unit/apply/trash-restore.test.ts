@@ -17,11 +17,11 @@ import { purgeTrash } from '../../../src/apply/trash.js';
 import { loadConfig } from '../../../src/config/load.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, moveGroup, payloadHashOf, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
 
 const HOUR = 3_600_000;
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 function retireGroup(src: string, dst: string, hash: string, relId: number, bytes: number): PlanGroup {
@@ -53,7 +53,7 @@ function inodes(dir: string): Record<string, number> {
  * another torrent's folder stays beside it, so its parent folder is not emptied (and not removed) by the retire.
  */
 async function retired(opts: { neighbour?: boolean } = {}) {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const src = path.join(w.stash, 'seeding', 'movies', 'R');
   writeTree(src, { 'a.bin': bytesFor('ra', 40_000), 'sub/b.bin': bytesFor('rb', 3000), 'sub/deep/c.bin': bytesFor('rc', 10) });
   if (opts.neighbour) writeTree(path.join(w.stash, 'seeding', 'movies', 'Other'), { 'o.bin': bytesFor('other', 500) });
@@ -199,7 +199,7 @@ describe('trash restore against a local user who can write the original parents'
 
 /** A file staged as a retire of `run` records it (the orphan retire writes the same record). */
 function stageFile(runId: string) {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const origin = path.join(w.stash, 'seeding', 'loose', 'one file.mkv');
   writeTree(path.dirname(origin), { 'one file.mkv': bytesFor('one', 5000) });
   const ino = lstatSync(origin).ino;
@@ -284,7 +284,7 @@ describe('trash list and purge --older-than', () => {
 
   it('the CLI: `trash --json`, `trash restore`, `trash purge --older-than` (bad duration: exit 1), and `runs` shows the restore', async () => {
     const r = await retired({ neighbour: true });
-    const cfg = writeWorldConfig(w);
+    const cfg = writeFixtureConfig(w);
     w.config = loadConfig(cfg, { env: {}, cwd: w.root }).config;
     const list = await runCli(['trash', '--json', '--config', cfg]);
     expect(list.code, list.stderr).toBe(0);
@@ -331,7 +331,7 @@ describe('kill -9 of `hashall trash restore` at every journal boundary', () => {
         }
         const whole = (p: string): boolean => (kind === 'a directory' ? JSON.stringify(hashTreeSync(p)) === JSON.stringify(before) : sha(p) === before['']);
         const sameInodes = (p: string): boolean => (kind === 'a directory' ? JSON.stringify(inodes(p)) === JSON.stringify(inos) : lstatSync(p).ino === inos);
-        const cfg = writeWorldConfig(w);
+        const cfg = writeFixtureConfig(w);
         try {
           const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/cli/bin.ts', 'trash', 'restore', target, '--config', cfg], {
             cwd: repo,

@@ -14,16 +14,16 @@ import { getRun } from '../../../src/apply/run-store.js';
 import type { TrashRecord } from '../../../src/apply/trash-record.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import type { TreeHooks } from '../../../src/fs/no-follow-tree.js';
-import { bytesFor, hashTreeSync, makeApplyWorld, makePlan, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 function world(observeHours = 72, mode: 'staged' | 'never' = 'staged') {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   w.config.safety.retire = { mode, observeHours };
   return w;
 }

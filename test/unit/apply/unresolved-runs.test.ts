@@ -12,14 +12,14 @@ import { renderPlanText } from '../../../src/render/plan-text.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { runCli } from '../../support/cli.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyWorld, makePlan, moveGroup, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 /** A move whose copy fails at link() and whose undo cannot remove the temp file: a real needs-attention run. */
 async function needsAttention() {
-  w = makeApplyWorld();
+  w = makeApplyFixture();
   const src = path.join(w.stash, 'seeding', 'movies', 'M');
   writeTree(src, { 'm.mkv': bytesFor('m', 5000) });
   const dst = path.join(w.pool, 'seeding', 'movies', 'M');
@@ -68,7 +68,7 @@ describe('unresolved runs', () => {
   });
 
   it('a group whose effect is complete despite the failure is finished, not undone: the relocation is recorded (the kept copy re-hashed)', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'F');
     writeTree(src, { 'f.mkv': bytesFor('f', 7000) });
     const dst = path.join(w.pool, 'seeding', 'movies', 'F');
@@ -94,7 +94,7 @@ describe('unresolved runs', () => {
 
   it('`hashall runs ack ID` records who and when; the run no longer blocks and is not retried; other runs cannot be acknowledged', async () => {
     const { runId } = await needsAttention();
-    const cfg = writeWorldConfig(w);
+    const cfg = writeFixtureConfig(w);
     w.config = loadConfig(cfg, { env: {}, cwd: w.root }).config;
     const missing = await runCli(['runs', 'ack', 'no-such-run', '--config', cfg]);
     expect(missing.code).toBe(1);

@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
-import { bytesFor, dedupeGroup, hashTreeSync, makeApplyWorld, makePlan, moveGroup, sha256, writeTree, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
-let w: ApplyWorld | null = null;
+let w: ApplyFixture | null = null;
 afterEach(() => {
   w?.cleanup();
   w = null;
@@ -30,7 +30,7 @@ function loggingFs(log: string[]): FsPort {
 
 describe('journal write-ahead', () => {
   it('every change on disk comes after a sync of every journal write before it; a group pays one sync per change at most', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const src = path.join(w.stash, 'seeding', 'movies', 'Movie.W');
     writeTree(src, { 'a.mkv': bytesFor('wa', 200_000), 'sub/b.nfo': bytesFor('wb', 300) });
     const data = bytesFor('wdup', 50_000);

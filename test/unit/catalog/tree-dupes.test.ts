@@ -2,10 +2,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { linkSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { bytesFor, hashTreeSync, makeApplyWorld, payloadHashOf, writeTree, writeWorldConfig, type ApplyWorld } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, payloadHashOf, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
 
-let w: ApplyWorld;
+let w: ApplyFixture;
 afterEach(() => w?.cleanup());
 
 interface TreesJson {
@@ -18,12 +18,12 @@ interface TreesJson {
 const A = { 'a.mkv': bytesFor('tree-a', 50_000), 'sub/b.srt': bytesFor('tree-b', 700), 'sub/deep/c.nfo': bytesFor('tree-c', 90) };
 
 function config(): string {
-  return writeWorldConfig(w, [`libraries: [${path.join(w.stash, 'library')}]`]);
+  return writeFixtureConfig(w, [`libraries: [${path.join(w.stash, 'library')}]`]);
 }
 
 describe('dupes --trees', () => {
   it('finds a tree copied within stash and across to pool, tells a hardlinked view apart, and reports only the top-most folders', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     const orig = path.join(w.stash, 'seeding', 'movies', 'Movie.2020');
     writeTree(orig, A);
     writeTree(path.join(w.stash, 'seeding', 'cross-seed', 'Movie 2020 [copy]'), A); // same content, new inodes, same fs
@@ -67,7 +67,7 @@ describe('dupes --trees', () => {
   });
 
   it('a folder whose files lack a full SHA-256 is not compared (counted, and said how to hash it)', async () => {
-    w = makeApplyWorld();
+    w = makeApplyFixture();
     writeTree(path.join(w.stash, 'seeding', 'movies', 'M1'), A);
     writeTree(path.join(w.pool, 'seeding', 'movies', 'M1'), A);
     writeTree(path.join(w.stash, 'library'), { 'l.bin': bytesFor('lib', 10) });

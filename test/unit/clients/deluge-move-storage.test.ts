@@ -13,7 +13,7 @@ import { createDelugeClient } from '../../../src/clients/deluge/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
 import { makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { hashTreeSync } from '../../support/apply-world.js';
+import { hashTreeSync } from '../../support/apply-fixture.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, UnsafeTreeError, type HeldDir } from '../../../src/fs/no-follow-tree.js';
-import { bytesFor, hashTreeSync, writeTree } from '../../support/apply-world.js';
+import { bytesFor, hashTreeSync, writeTree } from '../../support/apply-fixture.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
 let tmp: TempDir;

@@ -7,18 +7,18 @@ import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { mountTmpfs } from '../../support/mounts.js';
-import { insertTorrentRow, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+import { insertTorrentRow, makeSyncFixture, openFixtureCatalog, scan, writeConfig, type SyncFixture } from './sync-fixture.js';
 
 describe('occupancy behind a nested mount', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   let config: HashallConfig;
   let catalog: CatalogDb;
   let target: string;
 
   beforeAll(async () => {
-    w = makeSyncWorld('hashall-occ-nested-');
+    w = makeSyncFixture('hashall-occ-nested-');
     config = writeConfig(w, { url: 'http://127.0.0.1:9' });
-    catalog = openWorldCatalog(config);
+    catalog = openFixtureCatalog(config);
     const src = path.join(w.seedS, 'movies/Foo');
     const control = path.join(w.seedS, 'tv/Bar');
     for (const d of [src, control]) {

@@ -9,10 +9,10 @@ import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import type { CatalogSnapshot } from '../../../src/domain/snapshot.js';
-import { insertRelocationRow, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+import { insertRelocationRow, makeSyncFixture, openFixtureCatalog, scan, writeConfig, type SyncFixture } from './sync-fixture.js';
 
 describe('payload summaries', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   let config: HashallConfig;
   let catalog: CatalogDb;
   let linked: string;
@@ -25,9 +25,9 @@ describe('payload summaries', () => {
   const store = () => storeSummaries(catalog, config);
 
   beforeAll(async () => {
-    w = makeSyncWorld('hashall-summaries-');
+    w = makeSyncFixture('hashall-summaries-');
     config = writeConfig(w, { url: 'http://127.0.0.1:9' });
-    catalog = openWorldCatalog(config);
+    catalog = openFixtureCatalog(config);
     linked = path.join(w.seedS, 'movies/Linked');
     plain = path.join(w.seedS, 'movies/Plain');
     mkdirSync(linked, { recursive: true });

@@ -6,10 +6,10 @@ import type { CatalogDb } from '../../../src/catalog/db.js';
 import { readSnapshot } from '../../../src/catalog/snapshot.js';
 import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
-import { insertRelocationRow, makeSyncWorld, openWorldCatalog, scan, sha256, writeConfig, type SyncWorld } from './world.js';
+import { insertRelocationRow, makeSyncFixture, openFixtureCatalog, scan, sha256, writeConfig, type SyncFixture } from './sync-fixture.js';
 
 describe('copies changed since the scan are no donors', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   let config: HashallConfig;
   let catalog: CatalogDb;
   let src: string;
@@ -17,9 +17,9 @@ describe('copies changed since the scan are no donors', () => {
   const video = Buffer.alloc(50_000, 7);
 
   beforeAll(async () => {
-    w = makeSyncWorld('hashall-stale-donor-');
+    w = makeSyncFixture('hashall-stale-donor-');
     config = writeConfig(w, { url: 'http://127.0.0.1:9' });
-    catalog = openWorldCatalog(config);
+    catalog = openFixtureCatalog(config);
     src = path.join(w.seedS, 'movies/Foo');
     copy = path.join(w.seedP, 'old/Foo');
     for (const d of [src, copy]) {

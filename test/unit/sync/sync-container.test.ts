@@ -12,12 +12,12 @@ import { ClientError } from '../../../src/errors.js';
 import { fakeTorrent, startFakeQbt } from '../../support/fake-qbt.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { expectedPayloadHash, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+import { expectedPayloadHash, makeSyncFixture, openFixtureCatalog, scan, writeConfig, type SyncFixture } from './sync-fixture.js';
 
 const qbts = qbtSandboxes();
 
 describe('container-style path map: qBittorrent sees the stash media under a path the host does not have', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   let sb: QbtSandbox;
   let config: HashallConfig;
   let catalog: CatalogDb;
@@ -26,7 +26,7 @@ describe('container-style path map: qBittorrent sees the stash media under a pat
   let nowhere: MadeTorrent;
 
   beforeAll(async () => {
-    w = makeSyncWorld('hashall-syncct-');
+    w = makeSyncFixture('hashall-syncct-');
     const ct = path.join(w.tmp.path, 'ct');
     mkdirSync(ct);
     ctMedia = path.join(ct, 'data/media');
@@ -36,7 +36,7 @@ describe('container-style path map: qBittorrent sees the stash media under a pat
       prelude: [`mount -t tmpfs ct '${ct}'`, `mkdir -p '${ctMedia}' '${ct}/other'`, `mount --bind '${path.join(w.stash, 'media')}' '${ctMedia}'`],
     });
     config = writeConfig(w, { url: sb.url, pathMaps: [{ client: ctMedia, host: path.join(w.stash, 'media') }] });
-    catalog = openWorldCatalog(config);
+    catalog = openFixtureCatalog(config);
     film = makeTorrent({ saveDir: path.join(w.seedS, 'movies'), name: 'Box', files: [{ path: 'box.mkv', size: 33_000 }, { path: 'box.nfo', content: 'n' }] });
     const ctSave = path.join(ctMedia, 'torrents/seeding/movies');
     // Checked by qBittorrent through the container path: progress 1 proves it reads the host bytes there.
@@ -74,16 +74,16 @@ describe('container-style path map: qBittorrent sees the stash media under a pat
 });
 
 describe('a client answering with zero torrents while the catalog knows some is refused', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   beforeAll(() => {
-    w = makeSyncWorld('hashall-syncz-');
+    w = makeSyncFixture('hashall-syncz-');
   });
   afterAll(() => w.tmp.cleanup());
 
   it('records nothing: rows, statuses and serial stay as they were', async () => {
     const fake = await startFakeQbt();
     const config = writeConfig(w, { url: fake.url });
-    const catalog = openWorldCatalog(config);
+    const catalog = openFixtureCatalog(config);
     try {
       fake.torrents.set('a'.repeat(40), fakeTorrent('a'.repeat(40), { content_path: '/data/seed/A', name: 'A' }));
       fake.torrents.set('b'.repeat(40), fakeTorrent('b'.repeat(40), { content_path: '/data/seed/B', name: 'B' }));

@@ -12,7 +12,7 @@ import type { HashallConfig } from '../../../src/config/types.js';
 import { buildPlan } from '../../../src/plan/build.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, waitSettled, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { expectedPayloadHash, makeSyncWorld, openWorldCatalog, scan, writeConfig, type SyncWorld } from './world.js';
+import { expectedPayloadHash, makeSyncFixture, openFixtureCatalog, scan, writeConfig, type SyncFixture } from './sync-fixture.js';
 
 const qbts = qbtSandboxes();
 const TRACKER = 'http://127.0.0.1:1/announce';
@@ -31,7 +31,7 @@ interface Row {
 }
 
 describe('sync against a real qBittorrent (host paths, identity path maps, alias library)', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   let sb: QbtSandbox;
   let config: HashallConfig;
   let catalog: CatalogDb;
@@ -42,7 +42,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
   const row = (hash: string): Row => catalog.db.prepare(`SELECT * FROM torrents WHERE hash = ?`).get(hash) as Row;
 
   beforeAll(async () => {
-    w = makeSyncWorld('hashall-sync-');
+    w = makeSyncFixture('hashall-sync-');
     sb = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
     elsewhere = path.join(w.tmp.path, 'elsewhere');
     // Identity maps: qBittorrent runs on the host; paths outside them must exist to be adopted.
@@ -53,7 +53,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
         { client: path.join(w.pool, 'media'), host: path.join(w.pool, 'media') },
       ],
     });
-    catalog = openWorldCatalog(config);
+    catalog = openFixtureCatalog(config);
     client = clientFromSettings(config.clients.default!, { now: Date.now });
     const S = w.seedS;
     t.film = makeTorrent({ saveDir: path.join(S, 'movies'), name: 'Film.2001.mkv', files: [{ size: 40_000 }], trackers: [TRACKER] });

@@ -10,10 +10,10 @@ import { snapshotPlanner } from '../../../src/plan/needs.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { clientListingDigest } from '../../../src/domain/listing.js';
 import { buildPlan } from '../../../src/plan/build.js';
-import { insertTorrentRow, makeSyncWorld, scan, writeConfig, type SyncWorld } from './world.js';
+import { insertTorrentRow, makeSyncFixture, scan, writeConfig, type SyncFixture } from './sync-fixture.js';
 
 describe('upgrading a catalog to payload summaries', () => {
-  let w: SyncWorld;
+  let w: SyncFixture;
   let config: HashallConfig;
   let catalog: CatalogDb;
   const files = [
@@ -22,7 +22,7 @@ describe('upgrading a catalog to payload summaries', () => {
   ];
 
   beforeAll(async () => {
-    w = makeSyncWorld('hashall-upgrade-5-');
+    w = makeSyncFixture('hashall-upgrade-5-');
     config = writeConfig(w, { url: 'http://127.0.0.1:9' });
     // A catalog at migration 4, upgraded by the next open; its rows then are what the code before migration 5 wrote
     // (no listing digest, no summaries). The scan runs on the upgraded schema: today's scanner writes later columns.

@@ -10,7 +10,7 @@ import type { HashallConfig } from '../../../src/config/types.js';
 import { payloadHash } from '../../../src/domain/payload-hash.js';
 import { bindMount, makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
-export interface SyncWorld {
+export interface SyncFixture {
   tmp: TempDir;
   stash: string;
   pool: string;
@@ -26,7 +26,7 @@ export interface SyncWorld {
   now: () => number;
 }
 
-export function makeSyncWorld(prefix: string): SyncWorld {
+export function makeSyncFixture(prefix: string): SyncFixture {
   const tmp = makeTempDir(prefix);
   const stash = path.join(tmp.path, 'stash');
   const pool = path.join(tmp.path, 'pool');
@@ -55,7 +55,7 @@ export function makeSyncWorld(prefix: string): SyncWorld {
 }
 
 /** Write hashall.yaml for the world (client url and path maps given) and load it like the CLI does. */
-export function writeConfig(w: SyncWorld, o: { url: string; pathMaps?: { client: string; host: string }[]; extraLibraries?: string[] }): HashallConfig {
+export function writeConfig(w: SyncFixture, o: { url: string; pathMaps?: { client: string; host: string }[]; extraLibraries?: string[] }): HashallConfig {
   const maps = o.pathMaps ?? [];
   const text = [
     'version: 1',
@@ -89,12 +89,12 @@ export function writeConfig(w: SyncWorld, o: { url: string; pathMaps?: { client:
   return loadConfig(w.configFile, { env: {}, cwd: w.tmp.path }).config;
 }
 
-export function openWorldCatalog(config: HashallConfig): CatalogDb {
+export function openFixtureCatalog(config: HashallConfig): CatalogDb {
   return openCatalog(config.catalog);
 }
 
 /** Scan the given roots (default: every configured root) with the world's clock. */
-export async function scan(w: SyncWorld, catalog: CatalogDb, config: HashallConfig, roots?: ScanRootSpec[], quickOnly = false) {
+export async function scan(w: SyncFixture, catalog: CatalogDb, config: HashallConfig, roots?: ScanRootSpec[], quickOnly = false) {
   const specs = roots ?? [...Object.values(config.seeding).flat().map((p) => ({ path: p, kind: 'seeding' as const })), ...config.libraries.map((p) => ({ path: p, kind: 'library' as const }))];
   return scanRoots(catalog, specs, { drift: 'metadata', filesystems: config.filesystems, now: w.now, quickOnly, hashWorkers: 2 });
 }

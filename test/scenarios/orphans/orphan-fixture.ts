@@ -14,7 +14,7 @@ export const CLOCK_AHEAD = 30 * 86_400_000;
 /** `caf<0xe9>`: not valid UTF-8. */
 export const ODD = Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9])]);
 
-export interface OrphanWorld {
+export interface OrphanFixture {
   tmp: TempDir;
   base: string;
   stash: string;
@@ -56,7 +56,7 @@ function write(p: string | Buffer, data: Buffer): void {
 }
 
 /** Build the world; `config` extra lines are appended to hashall.yaml. */
-export async function buildOrphanWorld(qbts: ReturnType<typeof qbtSandboxes>, extraConfig: string[] = []): Promise<OrphanWorld> {
+export async function buildOrphanFixture(qbts: ReturnType<typeof qbtSandboxes>, extraConfig: string[] = []): Promise<OrphanFixture> {
   const tmp = makeTempDir('hashall-orphans-');
   const base = tmp.path;
   const stash = path.join(base, 'stash');
@@ -182,7 +182,7 @@ export async function buildOrphanWorld(qbts: ReturnType<typeof qbtSandboxes>, ex
       '',
     ].join('\n'),
   );
-  const w: OrphanWorld = {
+  const w: OrphanFixture = {
     tmp,
     base,
     stash,

@@ -23,7 +23,7 @@ export interface LayoutCase {
   blocked?: RegExp;
 }
 
-export interface LayoutWorld {
+export interface LayoutFixture {
   tmp: TempDir;
   base: string;
   stash: string;
@@ -49,18 +49,18 @@ export function payloadTree(root: string): Map<string, string> {
 }
 
 /** The multiset of content hashes on both filesystems (what must never shrink). */
-export function allContent(w: Pick<LayoutWorld, 'stash' | 'pool'>): Set<string> {
+export function allContent(w: Pick<LayoutFixture, 'stash' | 'pool'>): Set<string> {
   return new Set([...contentTree(w.stash).values(), ...contentTree(w.pool).values()]);
 }
 
-export async function torrentInfo(w: LayoutWorld): Promise<Map<string, RawTorrent & { running: boolean }>> {
+export async function torrentInfo(w: LayoutFixture): Promise<Map<string, RawTorrent & { running: boolean }>> {
   const res = await w.qbt.api('GET', '/torrents/info');
   const list = JSON.parse(res.text) as RawTorrent[];
   return new Map(list.map((t) => [t.hash, { ...t, running: !/^(paused|stopped)/.test(t.state) }]));
 }
 
 /** Build the world: two tmpfs filesystems, one qBittorrent per test file, one torrent per layout, a config. */
-export async function buildLayoutWorld(qbts: ReturnType<typeof qbtSandboxes>, opts: { mapped: boolean }): Promise<LayoutWorld> {
+export async function buildLayoutFixture(qbts: ReturnType<typeof qbtSandboxes>, opts: { mapped: boolean }): Promise<LayoutFixture> {
   const tmp = makeTempDir(opts.mapped ? 'hashall-layouts-mapped-' : 'hashall-layouts-plain-');
   const base = tmp.path;
   const stash = path.join(base, 'stash');
@@ -141,7 +141,7 @@ export async function buildLayoutWorld(qbts: ReturnType<typeof qbtSandboxes>, op
       return t;
     },
   });
-  const info = await torrentInfo({ qbt } as LayoutWorld);
+  const info = await torrentInfo({ qbt } as LayoutFixture);
   for (const c of cases) {
     const t = info.get(c.torrent.infoHash);
     const want = c === loose ? saveDir : path.join(saveDir, c.contentRel);
@@ -171,7 +171,7 @@ export async function buildLayoutWorld(qbts: ReturnType<typeof qbtSandboxes>, op
       '',
     ].join('\n'),
   );
-  const w: LayoutWorld = {
+  const w: LayoutFixture = {
     tmp,
     base,
     stash,
@@ -191,7 +191,7 @@ export async function buildLayoutWorld(qbts: ReturnType<typeof qbtSandboxes>, op
   return w;
 }
 
-export async function planJson(w: LayoutWorld, ...extra: string[]): Promise<Plan> {
+export async function planJson(w: LayoutFixture, ...extra: string[]): Promise<Plan> {
   const r = await w.hashall('plan', '--json', ...extra);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Plan;
@@ -206,7 +206,7 @@ export function groupsOf(plan: Plan, hash: string): PlanGroup[] {
  * plan → apply → (plan without refresh) → retire after the window, for every layout, re-hashing every content byte
  * before and after each phase. Shared by the mapped and plain test files.
  */
-export async function runLayoutMatrix(w: LayoutWorld): Promise<void> {
+export async function runLayoutMatrix(w: LayoutFixture): Promise<void> {
   const before = allContent(w);
   const sources = new Map(w.cases.filter((c) => !c.blocked).map((c) => [c.key, payloadTree(path.join(w.saveDir, c.root))]));
   const looseBefore = new Map(w.cases.find((c) => c.blocked)!.torrent.paths.map((p) => [path.basename(p), createHash('sha256').update(readFileSync(path.join(w.saveDir, path.basename(p)))).digest('hex')]));

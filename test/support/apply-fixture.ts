@@ -10,7 +10,7 @@ import type { DedupeFile, FileFingerprint, Plan, PlanGroup, PlanStep } from '../
 import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
 import { fixtureBytes } from '../../src/sandbox/torrent-file.js';
 
-export interface ApplyWorld {
+export interface ApplyFixture {
   tmp: TempDir;
   root: string;
   stash: string;
@@ -22,7 +22,7 @@ export interface ApplyWorld {
   cleanup(): void;
 }
 
-export function makeApplyWorld(opts: { poolBytes?: number; stashBytes?: number } = {}): ApplyWorld {
+export function makeApplyFixture(opts: { poolBytes?: number; stashBytes?: number } = {}): ApplyFixture {
   const tmp = makeTempDir('hashall-apply-');
   const root = tmp.path;
   const stash = path.join(root, 'stash');
@@ -124,7 +124,7 @@ export function payloadHashOf(root: string): string {
 }
 
 /** A move group copying `fromRoot` (dir) to `toRoot` on another filesystem, plus optional extra steps. */
-export function moveGroup(id: string, w: ApplyWorld, fromRoot: string, toRoot: string, extra: PlanStep[] = [], torrents: PlanGroup['torrents'] = []): PlanGroup {
+export function moveGroup(id: string, w: ApplyFixture, fromRoot: string, toRoot: string, extra: PlanStep[] = [], torrents: PlanGroup['torrents'] = []): PlanGroup {
   const files = fileList(fromRoot);
   const bytes = files.reduce((n, f) => n + f.size, 0);
   return {
@@ -165,7 +165,7 @@ export function dedupeGroup(id: string, keeper: string, dups: string[], sha: str
   };
 }
 
-export function makePlan(w: ApplyWorld, groups: PlanGroup[]): Plan {
+export function makePlan(w: ApplyFixture, groups: PlanGroup[]): Plan {
   return {
     formatVersion: 1,
     createdAt: new Date(0).toISOString(),
@@ -195,7 +195,7 @@ export function hashallLeftovers(dir: string): string[] {
  * The world as a hashall.yaml beside it (stash and pool, their seeding roots, keep placement, no free-space margin), for
  * CLI tests; `extra` lines are appended (further top-level keys such as `dedupe:`, `notify:` or `libraries:`).
  */
-export function writeWorldConfig(w: ApplyWorld, extra: string[] = []): string {
+export function writeFixtureConfig(w: ApplyFixture, extra: string[] = []): string {
   const cfg = path.join(w.root, 'hashall.yaml');
   writeFileSync(
     cfg,
