@@ -4,7 +4,7 @@ import { openCatalog, type CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
 import { acquireLock, processStartTime, releaseLock } from './lock.js';
 import { Journal, type RunStatus } from './journal.js';
-import { newRunId } from './run-apply.js';
+import { newRunId } from '../reconcile/apply.js';
 
 export interface TrashRunInput {
   config: HashallConfig;

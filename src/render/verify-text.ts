@@ -1,6 +1,6 @@
 // Human text of `hashall verify`: each damaged, changed, missing or unreadable file, payload verdicts, totals (pure).
 import type { VerifyProgress, VerifyReport } from '../catalog/verify.js';
-import type { RepairOutcome } from '../apply/run-repair.js';
+import type { RepairOutcome } from '../reconcile/repair.js';
 import { formatBytes, formatDuration } from './format-bytes.js';
 import { printable } from './escape.js';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { crashHookFromEnv } from '../../src/apply/crash-hook.js';
 import { realFsPort, type FsPort } from '../../src/apply/fs-port.js';
-import { runApply } from '../../src/apply/run-apply.js';
+import { runApply } from '../../src/reconcile/apply.js';
 import { clientFromSettings } from '../../src/clients/from-config.js';
 import { clientSet, closeAll, singleClient } from '../../src/clients/client-set.js';
 import { applySummary } from '../../src/cli/apply-support.js';

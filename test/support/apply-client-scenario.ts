@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/executor.js';
-import { runApply, runRecover } from '../../src/apply/run-apply.js';
+import { runApply, runRecover } from '../../src/reconcile/apply.js';
 import { getRun, listRuns } from '../../src/apply/run-store.js';
 import type { TorrentClient } from '../../src/clients/types.js';
 import type { ClientType } from '../../src/config/types.js';

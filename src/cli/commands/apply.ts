@@ -7,7 +7,7 @@ import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode, HashallError } from '../../errors.js';
 import { formatConfigProblem } from '../format-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
-import { runApply, runRecover } from '../../apply/run-apply.js';
+import { runApply, runRecover } from '../../reconcile/apply.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
 import { hasChanges } from '../../plan/build.js';
 import { planHash, serializePlan } from '../../plan/plan-file.js';

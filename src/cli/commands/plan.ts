@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
-import { refresh, type RefreshOutput } from '../refresh.js';
+import { refresh, type RefreshOutput } from '../../reconcile/refresh.js';
 import { openCatalog } from '../../catalog/db.js';
 import { readSnapshot, type SnapshotReadStats } from '../../catalog/snapshot.js';
 import { clientsFromConfig } from '../../clients/from-config.js';

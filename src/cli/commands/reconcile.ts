@@ -7,7 +7,7 @@ import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode, HashallError, LockHeldError } from '../../errors.js';
 import { formatConfigProblem } from '../format-problem.js';
 import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
-import { runApply, runRecover } from '../../apply/run-apply.js';
+import { runApply, runRecover } from '../../reconcile/apply.js';
 import { errorText } from '../../apply/executor.js';
 import { hasChanges } from '../../plan/build.js';
 import { planHash, serializePlan } from '../../plan/plan-file.js';

@@ -7,7 +7,7 @@ import { openCatalog } from '../../catalog/db.js';
 import { verifyCatalog, verifyFoundProblems } from '../../catalog/verify.js';
 import { ExitCode, HashallError } from '../../errors.js';
 import { renderRepair, renderVerify, verifyProgressLine } from '../../render/verify-text.js';
-import { repairCorrupted, type RepairOutcome } from '../../apply/run-repair.js';
+import { repairCorrupted, type RepairOutcome } from '../../reconcile/repair.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { eventSink, makeRecordTree } from '../apply-support.js';

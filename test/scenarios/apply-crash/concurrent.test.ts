@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runApply } from '../../../src/apply/run-apply.js';
+import { runApply } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree } from '../../support/apply-fixture.js';
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { bytesFor, dedupeGroup, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { COPY_BATCH_FILES } from '../../../src/apply/steps/copy.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree } from '../../support/apply-fixture.js';

@@ -6,7 +6,7 @@ import { chownSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writ
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApplyEvent } from '../../../src/apply/events.js';
-import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';

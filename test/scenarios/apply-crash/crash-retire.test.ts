@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
-import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';

@@ -7,7 +7,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import path from 'node:path';
 import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { runApply } from '../../../src/apply/run-apply.js';
+import { runApply } from '../../../src/reconcile/apply.js';
 import { readPlanFile } from '../../../src/plan/plan-file-io.js';
 import { getRun, unresolvedRuns } from '../../../src/apply/run-store.js';
 import { openCatalog } from '../../../src/catalog/db.js';

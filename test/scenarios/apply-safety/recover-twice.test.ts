@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPlan } from '../../../src/apply/executor.js';
-import { runRecover } from '../../../src/apply/run-apply.js';
+import { runRecover } from '../../../src/reconcile/apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, fileList, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';

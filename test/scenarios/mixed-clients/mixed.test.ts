@@ -17,7 +17,7 @@ import { createTransmissionClient } from '../../../src/clients/transmission/clie
 import { clientSet } from '../../../src/clients/client-set.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { runApply } from '../../../src/apply/run-apply.js';
+import { runApply } from '../../../src/reconcile/apply.js';
 import { readPlanFile } from '../../../src/plan/plan-file-io.js';
 import type { Plan, PlanGroup, RepointStep } from '../../../src/plan/types.js';
 

@@ -12,7 +12,7 @@ import { faultyFsPort } from '../../support/faulty-fs.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
-import { repairCorrupted } from '../../../src/apply/run-repair.js';
+import { repairCorrupted } from '../../../src/reconcile/repair.js';
 import { loadConfig } from '../../../src/config/load.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, linkSync, mkdirSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { acquireLock, isStale, readLock, releaseLock, unlockRun } from '../../../src/apply/lock.js';
-import { runApply } from '../../../src/apply/run-apply.js';
+import { runApply } from '../../../src/reconcile/apply.js';
 import { preflight } from '../../../src/apply/preflight.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { listRuns } from '../../../src/apply/run-store.js';

@@ -9,7 +9,7 @@ import type { ApplyEvent } from '../../../src/apply/events.js';
 import { formatRunDetail } from '../../../src/render/apply-text.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { Journal, type RunStatus } from '../../../src/apply/journal.js';
-import { runApply, runRecover } from '../../../src/apply/run-apply.js';
+import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import type { TrashRecord } from '../../../src/apply/trash-record.js';
 import { purgeTrash } from '../../../src/apply/trash.js';

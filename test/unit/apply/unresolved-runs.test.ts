@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
-import { runRecover } from '../../../src/apply/run-apply.js';
+import { runRecover } from '../../../src/reconcile/apply.js';
 import { getRun, unresolvedRuns } from '../../../src/apply/run-store.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { blockUnresolved } from '../../../src/plan/unresolved.js';

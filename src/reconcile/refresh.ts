@@ -6,9 +6,9 @@ import { syncInstances, type SyncAllResult } from '../catalog/sync.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { formatBytes } from '../render/format-bytes.js';
-import type { CliContext } from './context.js';
+import type { CliContext } from '../cli/context.js';
 import { HashallError } from '../errors.js';
-import { rootsToScan } from './commands/scan.js';
+import { rootsToScan } from '../cli/commands/scan.js';
 
 /** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and whether to draw progress on the terminal. */
 export interface RefreshOutput {

@@ -10,10 +10,10 @@ import { isAtOrUnder } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { summarize } from '../plan/summary.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanGroup, type RepairStep } from '../plan/types.js';
-import type { RecordTree } from './bookkeeping.js';
-import type { Emit } from './events.js';
-import { realFsPort, type FsPort } from './fs-port.js';
-import { runApply } from './run-apply.js';
+import type { RecordTree } from '../apply/bookkeeping.js';
+import type { Emit } from '../apply/events.js';
+import { realFsPort, type FsPort } from '../apply/fs-port.js';
+import { runApply } from './apply.js';
 
 export interface RepairOutcome {
   /** Every active path of the damaged inode. */

@@ -6,14 +6,14 @@ import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { HashallError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import type { RecordTree } from './bookkeeping.js';
-import type { Emit } from './events.js';
-import { applyPlan, type RunResult } from './executor.js';
-import { realFsPort, type FsPort } from './fs-port.js';
-import { acquireLock, describeHolder, processStartTime, releaseLock } from './lock.js';
-import { recoverInterrupted, type RecoverOutcome } from './recover.js';
-import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from './resolve-attention.js';
-import { purgeTrash, type PurgeOutcome } from './trash.js';
+import type { RecordTree } from '../apply/bookkeeping.js';
+import type { Emit } from '../apply/events.js';
+import { applyPlan, type RunResult } from '../apply/executor.js';
+import { realFsPort, type FsPort } from '../apply/fs-port.js';
+import { acquireLock, describeHolder, processStartTime, releaseLock } from '../apply/lock.js';
+import { recoverInterrupted, type RecoverOutcome } from '../apply/recover.js';
+import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from '../apply/resolve-attention.js';
+import { purgeTrash, type PurgeOutcome } from '../apply/trash.js';
 
 /** Run ids sort by time: `20261126T014442Z-3f9a`. */
 export function newRunId(now: number): string {
