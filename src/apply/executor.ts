@@ -41,7 +41,7 @@ export interface ApplyDeps {
   clientTimeoutMs?: (bytes: number) => number;
   /** Bound for the final guard waiting out `checking`/`moving` states (default 10 minutes). */
   guardTimeoutMs?: number;
-  /** Runs once the run record exists, before the first group (run-apply purges old trash here, noting it on the record). */
+  /** Runs once the run record exists, before the first group (runApply in src/reconcile/apply.ts purges old trash here, noting it on the record). */
   beforeGroups?: () => Promise<void>;
   /**
    * Aborted when a person asks apply to stop (SIGINT/SIGTERM). Checked at safe points: before each group and step, and

@@ -1,8 +1,15 @@
 // The apply journal: run, group and step records written to SQLite before and after every action, committed at once.
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 
 export const RUN_FORMAT_VERSION = 1;
+
+/** Run ids sort by time: `20261126T014442Z-3f9a`. */
+export function newRunId(now: number): string {
+  const iso = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${iso}-${randomBytes(2).toString('hex')}`;
+}
 
 export type RunStatus =
   | 'running'

@@ -3,8 +3,7 @@ import os from 'node:os';
 import { openCatalog, type CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
 import { acquireLock, processStartTime, releaseLock } from './lock.js';
-import { Journal, type RunStatus } from './journal.js';
-import { newRunId } from '../reconcile/apply.js';
+import { Journal, newRunId, type RunStatus } from './journal.js';
 
 export interface TrashRunInput {
   config: HashallConfig;

@@ -1,35 +1,13 @@
-// Shared wiring for apply/recover commands: the catalog refresher, and the event sink (NDJSON or human).
+// Shared wiring for apply/recover commands: the event sink (NDJSON or human) and apply's summary.
 import type { CliContext } from './context.js';
 import type { HashallConfig } from '../config/types.js';
-import { scanRoots } from '../catalog/scan/scan-roots.js';
-import { syncInstances } from '../catalog/sync.js';
-import type { CatalogDb } from '../catalog/db.js';
-import type { ClientSet } from '../clients/client-set.js';
 import type { ApplyEvent, Emit } from '../apply/events.js';
-import type { RecordTree } from '../apply/bookkeeping.js';
 import { formatEvent, inFlightLine } from '../render/apply-text.js';
 import type { RunResult } from '../apply/executor.js';
 import type { Plan } from '../plan/types.js';
 import { formatBytes } from '../render/format-bytes.js';
 import { printable } from '../render/escape.js';
 import { ConfigError, ExitCode, HashallError, type ConfigProblem } from '../errors.js';
-
-/** Refresh the catalog under a root after a group changed it (the scanner's incremental scan). */
-export function makeRecordTree(config: HashallConfig, ctx: CliContext): RecordTree {
-  return async (catalog, root, fsName) => {
-    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now: ctx.now, expectFilesystem: fsName });
-    if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
-  };
-}
-
-/** Re-read the client's torrents after apply repointed some, so the catalog (and `plan --no-refresh`) sees where they are now. */
-export function makeRecordTorrents(config: HashallConfig, clients: ClientSet, ctx: CliContext): ((catalog: CatalogDb) => Promise<void>) | undefined {
-  if (clients.names.length === 0) return undefined;
-  return async (catalog) => {
-    const r = await syncInstances({ catalog, config, clients, now: ctx.now });
-    if (r.failed.length > 0) throw new Error(r.failed.map((f) => `client "${f.client}": ${f.error.message}`).join('; '));
-  };
-}
 
 /** Lines of the CLI itself in the NDJSON stream (beside the apply events): what was planned, notes, warnings, errors. */
 export type CliEvent =

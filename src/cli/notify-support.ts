@@ -1,10 +1,5 @@
 // CLI wiring of notifications: each outcome as an NDJSON `notify` event (with --json) and a failure as a warning on stderr.
-import { openCatalog, type CatalogDb, type Db } from '../catalog/db.js';
-import { errorText, type RunResult } from '../apply/executor.js';
-import type { HashallConfig } from '../config/types.js';
-import { ConfigError, ExitCode, HashallError, LockHeldError } from '../errors.js';
-import { applyNotice, failureNotice } from '../notify/notice.js';
-import { hostName, notify, type NotifyDeps } from '../notify/notify.js';
+import type { NotifyDeps } from '../notify/notify.js';
 import type { CliContext } from './context.js';
 import type { EventSink } from './apply-support.js';
 
@@ -17,33 +12,4 @@ export function notifyDeps(ctx: CliContext, sink: EventSink): NotifyDeps {
       if (o.status === 'failed') sink.warn(`notification to ${o.target} (${o.event}) failed${o.attempts > 1 ? ` after ${o.attempts} attempts` : ''}: ${o.error ?? 'unknown error'}`);
     },
   };
-}
-
-/** Run `fn` with the catalog open (null when it cannot be opened: notifications then go unrecorded), closing it after. */
-export async function withCatalogDb<T>(catalogFile: string, fn: (db: Db | null) => Promise<T>): Promise<T> {
-  let catalog: CatalogDb | null = null;
-  try {
-    catalog = openCatalog(catalogFile);
-  } catch {
-    catalog = null;
-  }
-  try {
-    return await fn(catalog?.db ?? null);
-  } finally {
-    catalog?.close();
-  }
-}
-
-/** Tell the targets that an apply ended: its result on its run record, or a failure that came before or outside a run. */
-export async function notifyApplyEnd(config: HashallConfig, deps: NotifyDeps, end: { result: RunResult } | { error: unknown; what: string }): Promise<void> {
-  if ((config.notify ?? []).length === 0) return;
-  const ctx = { host: hostName(), at: deps.now() };
-  if ('result' in end) {
-    await withCatalogDb(config.catalog, (db) => notify(config, db, applyNotice(end.result, ctx), deps));
-    return;
-  }
-  // Another run holds the lock (it notifies itself); a declined prompt or a signal is a person's choice.
-  const err = end.error;
-  if (err instanceof LockHeldError || (err instanceof HashallError && err.exitCode === ExitCode.Cancelled) || err instanceof ConfigError) return;
-  await notify(config, null, failureNotice(end.what, errorText(err), ctx), deps);
 }

@@ -1,5 +1,5 @@
-// The whole `hashall apply PLANFILE` sequence: read the plan, lock, recover interrupted runs, preflight, purge old trash, apply, release.
-import { randomBytes } from 'node:crypto';
+// Apply: the whole `hashall apply` sequence around the executor — lock, recover interrupted runs, retry what needs
+// attention, purge old trash, apply, re-read repointed torrents, release; and `hashall recover` alone.
 import os from 'node:os';
 import { openCatalog, type CatalogDb } from '../catalog/db.js';
 import type { ClientSet } from '../clients/client-set.js';
@@ -10,16 +10,11 @@ import type { RecordTree } from '../apply/bookkeeping.js';
 import type { Emit } from '../apply/events.js';
 import { applyPlan, type RunResult } from '../apply/executor.js';
 import { realFsPort, type FsPort } from '../apply/fs-port.js';
+import { newRunId } from '../apply/journal.js';
 import { acquireLock, describeHolder, processStartTime, releaseLock } from '../apply/lock.js';
 import { recoverInterrupted, type RecoverOutcome } from '../apply/recover.js';
 import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from '../apply/resolve-attention.js';
 import { purgeTrash, type PurgeOutcome } from '../apply/trash.js';
-
-/** Run ids sort by time: `20261126T014442Z-3f9a`. */
-export function newRunId(now: number): string {
-  const iso = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${iso}-${randomBytes(2).toString('hex')}`;
-}
 
 export interface RunApplyInput {
   config: HashallConfig;

@@ -1,25 +1,39 @@
-// Refresh before planning: incremental scan of every configured root, then a client sync, with progress on stderr.
+// Refresh: bring the catalog up to date with the disks and the clients — before planning (scan every configured
+// root, then sync every client instance) and after applying (rescan a changed root, re-read repointed torrents).
+import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import { scanRoots } from '../catalog/scan/scan-roots.js';
-import type { ScanProgress, ScanSummary } from '../catalog/scan/types.js';
+import type { ScanProgress, ScanRootSpec, ScanSummary } from '../catalog/scan/types.js';
 import { syncInstances, type SyncAllResult } from '../catalog/sync.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
-import { formatBytes } from '../render/format-bytes.js';
-import type { CliContext } from '../cli/context.js';
+import type { RecordTree } from '../apply/bookkeeping.js';
 import { HashallError } from '../errors.js';
-import { rootsToScan } from '../cli/commands/scan.js';
 
-/** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and whether to draw progress on the terminal. */
+/** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and, on a terminal, the scan's progress. */
 export interface RefreshOutput {
   info(line: string): void;
-  progress: boolean;
+  /** Drawn while the scan runs (throttling is the drawer's); `clear` once it ended, however it ended. */
+  progress?: { draw(p: ScanProgress): void; clear(): void };
 }
 
 export interface RefreshResult {
   scan: ScanSummary | null;
   /** Null when no client is configured. */
   sync: SyncAllResult | null;
+}
+
+/** Every seeding and library root of the config, or the given paths (kind taken from the config when they match). */
+export function rootsToScan(config: HashallConfig, paths: string[], cwd: string): ScanRootSpec[] {
+  const seeding = Object.values(config.seeding).flat();
+  if (paths.length === 0) {
+    return [...seeding.map((p) => ({ path: p, kind: 'seeding' as const })), ...config.libraries.map((p) => ({ path: p, kind: 'library' as const }))];
+  }
+  return paths.map((p) => {
+    const abs = path.resolve(cwd, p);
+    const kind = seeding.includes(abs) ? 'seeding' : config.libraries.includes(abs) ? 'library' : 'adhoc';
+    return { path: abs, kind };
+  });
 }
 
 /**
@@ -30,26 +44,17 @@ export async function refresh(
   catalog: CatalogDb,
   config: HashallConfig,
   clients: ClientSet,
-  ctx: CliContext,
+  env: { now: () => number; cwd: string },
+  out: RefreshOutput,
   signal?: AbortSignal,
-  out: RefreshOutput = { info: (line) => void ctx.stderr.write(line + '\n'), progress: ctx.interactive },
 ): Promise<RefreshResult> {
-  const roots = rootsToScan(config, [], ctx.cwd);
+  const roots = rootsToScan(config, [], env.cwd);
   let scan: ScanSummary | null = null;
   if (roots.length > 0) {
-    let last = 0;
-    const progress = out.progress
-      ? (p: ScanProgress) => {
-          const t = ctx.now();
-          if (t - last < 200) return;
-          last = t;
-          ctx.stderr.write(`\r\x1b[Kscanning: ${p.filesSeen} files, ${formatBytes(p.bytesHashed)} hashed`);
-        }
-      : undefined;
     try {
-      scan = await scanRoots(catalog, roots, { drift: 'metadata', filesystems: config.filesystems, now: ctx.now, progress, signal });
+      scan = await scanRoots(catalog, roots, { drift: 'metadata', filesystems: config.filesystems, now: env.now, progress: out.progress?.draw, signal });
     } finally {
-      if (out.progress) ctx.stderr.write('\r\x1b[K');
+      out.progress?.clear();
     }
     out.info(`refresh: scanned ${roots.length} root(s): ${scanLine(scan)}`);
     if (scan.status === 'interrupted') {
@@ -60,7 +65,7 @@ export async function refresh(
   }
   let sync: SyncAllResult | null = null;
   if (clients.names.length > 0) {
-    sync = await syncInstances({ catalog, config, clients, now: ctx.now, hashMissing: true });
+    sync = await syncInstances({ catalog, config, clients, now: env.now, hashMissing: true });
     for (const s of sync.synced) out.info(`refresh: synced ${s.torrents} torrent(s) from ${config.clients[s.client]?.type ?? 'client'} "${s.client}"`);
     // Every instance down: nothing to plan with (as with one client). Some down: plan; their groups are blocked.
     if (sync.synced.length === 0 && sync.failed[0]) throw sync.failed[0].error;
@@ -71,4 +76,21 @@ export async function refresh(
 
 function scanLine(s: ScanSummary): string {
   return `${s.added} added, ${s.changed} changed, ${s.deleted} deleted, ${s.unchanged} unchanged`;
+}
+
+/** Refresh the catalog under a root after a group changed it (the scanner's incremental scan). */
+export function makeRecordTree(config: HashallConfig, now: () => number): RecordTree {
+  return async (catalog, root, fsName) => {
+    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now, expectFilesystem: fsName });
+    if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
+  };
+}
+
+/** Re-read the client's torrents after apply repointed some, so the catalog (and `plan --no-refresh`) sees where they are now. */
+export function makeRecordTorrents(config: HashallConfig, clients: ClientSet, now: () => number): ((catalog: CatalogDb) => Promise<void>) | undefined {
+  if (clients.names.length === 0) return undefined;
+  return async (catalog) => {
+    const r = await syncInstances({ catalog, config, clients, now });
+    if (r.failed.length > 0) throw new Error(r.failed.map((f) => `client "${f.client}": ${f.error.message}`).join('; '));
+  };
 }

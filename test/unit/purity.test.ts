@@ -97,19 +97,22 @@ describe('purity of the planner layers', () => {
 });
 
 /**
- * Rooms a room may never import (the pipeline runs config → catalog/clients → plan → apply → render → cli).
+ * Rooms a room may never import (the pipeline runs config → catalog/clients → plan → apply → render → cli, and
+ * `reconcile`, the orchestration — refresh, read, plan, apply side by side — joins them for the commands).
  * `all`: not even a type; `code`: no value import (the pure rooms may name the data types of the rooms they describe).
  */
 const LAYERS: Record<string, { all: string[]; code: string[] }> = {
-  fs: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
-  config: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
-  clients: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
-  catalog: { all: ['plan', 'apply', 'cli', 'render', 'demo', 'sandbox'], code: [] },
-  domain: { all: ['apply', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'config', 'clients', 'catalog', 'policy', 'plan'] },
-  policy: { all: ['apply', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog', 'plan'] },
-  plan: { all: ['apply', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog'] },
-  render: { all: ['cli', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog', 'apply'] },
-  apply: { all: ['cli', 'render', 'demo'], code: [] },
+  fs: { all: ['plan', 'apply', 'reconcile', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  config: { all: ['plan', 'apply', 'reconcile', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  clients: { all: ['plan', 'apply', 'reconcile', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  catalog: { all: ['plan', 'apply', 'reconcile', 'cli', 'render', 'demo', 'sandbox'], code: [] },
+  domain: { all: ['apply', 'reconcile', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'config', 'clients', 'catalog', 'policy', 'plan'] },
+  policy: { all: ['apply', 'reconcile', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog', 'plan'] },
+  plan: { all: ['apply', 'reconcile', 'cli', 'render', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog'] },
+  render: { all: ['cli', 'demo', 'sandbox'], code: ['fs', 'clients', 'catalog', 'apply', 'reconcile'] },
+  apply: { all: ['reconcile', 'cli', 'render', 'demo'], code: [] },
+  notify: { all: ['reconcile', 'cli', 'demo', 'sandbox'], code: [] },
+  reconcile: { all: ['cli', 'demo', 'sandbox'], code: [] },
 };
 
 /** Specifiers imported only as types (`import type … from`, `export type … from`). */
@@ -160,12 +163,18 @@ describe('layering of the rooms', () => {
       'src/apply/x.ts': "export { main } from '../cli/main.js';\n",
       'src/render/r.ts': "import type { Row } from '../catalog/rows.js';\nimport { readRows } from '../catalog/read.js';\n",
       'src/clients/c.ts': "import type { Plan } from '../plan/types.js';\n",
+      'src/catalog/sync.ts': "import { makePlan } from '../reconcile/plan.js';\n",
+      'src/apply/run.ts': "import type { RunApplyInput } from '../reconcile/apply.js';\n",
+      'src/reconcile/plan.ts': "import { refreshOutput } from '../cli/refresh-output.js';\nimport { readSnapshot } from '../catalog/snapshot.js';\n",
     };
     expect(layerViolations(Object.keys(fake), (f) => fake[f] ?? null)).toEqual([
+      'src/apply/run.ts (apply) imports src/reconcile/apply.js (reconcile)',
       'src/apply/x.ts (apply) imports src/cli/main.js (cli)',
       'src/catalog/snapshot.ts (catalog) imports src/plan/needs.js (plan)',
+      'src/catalog/sync.ts (catalog) imports src/reconcile/plan.js (reconcile)',
       'src/clients/c.ts (clients) imports src/plan/types.js (plan)',
       'src/demo/seedbox.ts imports test/support/qbt-sandbox.js (src never imports outside src)',
+      'src/reconcile/plan.ts (reconcile) imports src/cli/refresh-output.js (cli)',
       'src/render/r.ts (render) imports code from src/catalog/read.js (catalog)',
     ]);
   });

@@ -14,12 +14,15 @@ import { planHash, serializePlan } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
 import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
-import { makePlan } from './plan.js';
-import { applySummary, eventSink, makeRecordTorrents, makeRecordTree, type EventSink } from '../apply-support.js';
+import { makePlan } from '../../reconcile/plan.js';
+import { makeRecordTorrents, makeRecordTree } from '../../reconcile/refresh.js';
+import { refreshOutput } from '../refresh-output.js';
+import { applySummary, eventSink, type EventSink } from '../apply-support.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { stopOnSignals } from '../stop-signals.js';
-import { notifyApplyEnd, notifyDeps, withCatalogDb } from '../notify-support.js';
+import { notifyDeps } from '../notify-support.js';
+import { notifyApplyEnd, withCatalogDb } from '../../reconcile/notify.js';
 import { notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
 import { nothingToDoNotice } from '../../notify/notice.js';
 
@@ -94,8 +97,8 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
       command: planfile ? `hashall apply ${planfile}` : 'hashall apply',
       now: ctx.now,
       emit: sink.emit,
-      recordTree: makeRecordTree(config, ctx),
-      recordTorrents: makeRecordTorrents(config, clients, ctx),
+      recordTree: makeRecordTree(config, ctx.now),
+      recordTorrents: makeRecordTorrents(config, clients, ctx.now),
       onBoundary: crashHookFromEnv(ctx.env),
       log: sink.warn,
       stop: stop.signal,
@@ -123,13 +126,13 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   }
   const clients = clientsFromConfig(config, { now: ctx.now });
   try {
-    await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn });
+    await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx.now), log: sink.warn });
     sink.end();
   } finally {
     await closeAll(clients);
   }
   // With --json the plan is not printed (stderr carries only warnings and errors): `hashall plan --json` shows it.
-  const plan = await makePlan(config, ctx, { refresh: true, out: opts.json ? { info: sink.info, progress: false } : undefined });
+  const plan = await makePlan(config, { refresh: true, now: ctx.now, cwd: ctx.cwd, out: opts.json ? { info: sink.info } : refreshOutput(ctx) });
   if (!opts.json) ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
   // Newly blocked groups are news whether or not anything runs (the changes themselves are reported by the run).
   await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false }));

@@ -1,26 +1,16 @@
-// CLI command `hashall reconcile --every 6h`: the loop for containers without cron — recover, plan, apply (apply.auto) or
-// notify, sleep with jitter; a clean stop on SIGINT/SIGTERM between and within steps; never two runs at once (the lock).
+// CLI command `hashall reconcile --every 6h`: the loop for containers without cron — each iteration (src/reconcile/loop.ts:
+// recover, plan, apply (apply.auto) or notify), then sleep with jitter; a clean stop on SIGINT/SIGTERM between and within
+// steps; never two runs at once (the lock).
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
-import { ExitCode, HashallError, LockHeldError } from '../../errors.js';
+import { ExitCode, HashallError } from '../../errors.js';
 import { formatConfigProblem } from '../format-problem.js';
-import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
-import { runApply, runRecover } from '../../reconcile/apply.js';
-import { errorText } from '../../apply/executor.js';
-import { hasChanges } from '../../plan/build.js';
-import { planHash, serializePlan } from '../../plan/plan-file.js';
-import { summaryLine } from '../../render/plan-text.js';
-import type { HashallConfig } from '../../config/types.js';
 import { parseDuration } from '../../config/units.js';
-import { clientsFromConfig } from '../../clients/from-config.js';
-import { closeAll } from '../../clients/client-set.js';
-import { actionableGroups, nothingToDoNotice, failureNotice } from '../../notify/notice.js';
-import { hostName, notify, notifyPlanFindings } from '../../notify/notify.js';
-import { makePlan } from './plan.js';
-import { applySummary, eventSink, makeRecordTorrents, makeRecordTree, type EventSink } from '../apply-support.js';
-import { notifyApplyEnd, notifyDeps, withCatalogDb } from '../notify-support.js';
+import { failedIteration, reconcileOnce, type IterationEnd, type IterationOutput } from '../../reconcile/loop.js';
+import { applySummary, eventSink } from '../apply-support.js';
+import { notifyDeps } from '../notify-support.js';
 import { stopOnSignals } from '../stop-signals.js';
 
 interface ReconcileOptions extends ConfigOptionValues {
@@ -30,9 +20,6 @@ interface ReconcileOptions extends ConfigOptionValues {
   iterations?: string;
   log: string;
 }
-
-/** How one iteration ended. */
-export type IterationOutcome = 'applied' | 'nothing-to-do' | 'changes-pending' | 'failed' | 'needs-attention' | 'lock-held' | 'stopped';
 
 function durationOption(value: string, flag: string): number {
   const ms = parseDuration(value, 's');
@@ -92,7 +79,9 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     // A config error at start is fatal (exit 3); later, a broken edit fails that iteration and the last good config notifies.
     let config = loadConfigForCommand(opts, ctx).config;
     const stop = stopOnSignals(sink.warn);
-    let last: { outcome: IterationOutcome; exitCode: ExitCode } = { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };
+    let last: IterationEnd = { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };
+    const out: IterationOutput = { ...sink, runNotSucceeded: (result, signal) => void ctx.stderr.write(applySummary(result, signal)) };
+    const io = () => ({ now: ctx.now, out, notify: notifyDeps(ctx, sink), stop: stop.signal });
     try {
       for (let i = 1; iterations === null || i <= iterations; i++) {
         sink.json({ type: 'reconcile', phase: 'start', iteration: i });
@@ -101,9 +90,9 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
           const loaded = loadConfigForCommand(opts, ctx);
           for (const w of loaded.warnings) sink.json({ type: 'warning', message: formatConfigProblem(w) });
           config = loaded.config;
-          last = await iteration(config, ctx, sink, stop.signal);
+          last = await reconcileOnce({ ...io(), config, cwd: ctx.cwd, env: ctx.env });
         } catch (err) {
-          last = await failedIteration(err, config, ctx, sink, stop.signal);
+          last = await failedIteration(err, { ...io(), config });
         }
         sink.end();
         sink.json({ type: 'reconcile', phase: 'done', iteration: i, outcome: last.outcome });
@@ -121,66 +110,4 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     }
     exit.set(stop.exitCode() ?? last.exitCode);
   });
-}
-
-/** recover → plan → apply (apply.auto) or notify → notify the outcome. */
-async function iteration(config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: ExitCode }> {
-  const deps = notifyDeps(ctx, sink);
-  const common = { config, now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn };
-  const recoverClients = clientsFromConfig(config, { now: ctx.now });
-  try {
-    await runRecover({ ...common, clients: recoverClients, command: 'hashall reconcile (recover)' });
-  } finally {
-    await closeAll(recoverClients);
-  }
-  if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
-  const plan = await makePlan(config, ctx, { refresh: true, out: { info: sink.info, progress: false } });
-  if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
-  const summary = summaryLine(plan);
-  const auto = config.apply?.auto ?? false;
-  sink.json(hasChanges(plan) ? { type: 'plan', summary, groups: actionableGroups(plan).length } : { type: 'no-changes', summary });
-  if (!hasChanges(plan)) sink.info(summary);
-  await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summary, { ...deps, drift: !auto }));
-  if (!hasChanges(plan)) {
-    await notify(config, null, nothingToDoNotice(summary, { host: hostName(), at: ctx.now() }), deps);
-    return { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };
-  }
-  if (!auto) {
-    sink.info(`${summary} Not applied: hashall.yaml does not say apply: { auto: true } (the notify: targets were told).`);
-    return { outcome: 'changes-pending', exitCode: ExitCode.Ok };
-  }
-  const clients = clientsFromConfig(config, { now: ctx.now });
-  try {
-    const { result } = await runApply({
-      ...common,
-      clients,
-      plan,
-      planFile: null,
-      planHash: planHash(serializePlan(plan)),
-      command: 'hashall reconcile',
-      emit: copySignalHookFromEnv(ctx.env, sink.emit),
-      recordTorrents: makeRecordTorrents(config, clients, ctx),
-      onBoundary: crashHookFromEnv(ctx.env),
-      stop,
-    });
-    sink.end();
-    if (result.status !== 'succeeded') ctx.stderr.write(applySummary(result, stop.aborted ? String(stop.reason) : null));
-    await notifyApplyEnd(config, deps, { result });
-    const outcome: IterationOutcome = result.status === 'succeeded' ? 'applied' : result.status === 'needs-attention' ? 'needs-attention' : stop.aborted ? 'stopped' : 'failed';
-    return { outcome, exitCode: result.status === 'succeeded' || outcome === 'stopped' ? ExitCode.Ok : ExitCode.Error };
-  } finally {
-    await closeAll(clients);
-  }
-}
-
-/** An iteration that threw: reported (warning, NDJSON error event) and notified; the loop goes on. */
-async function failedIteration(err: unknown, config: HashallConfig, ctx: CliContext, sink: EventSink, stop: AbortSignal): Promise<{ outcome: IterationOutcome; exitCode: ExitCode }> {
-  sink.end();
-  if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
-  const message = errorText(err);
-  sink.error(err);
-  sink.warn(`reconcile iteration failed: ${message}`);
-  if (err instanceof LockHeldError) return { outcome: 'lock-held', exitCode: ExitCode.LockHeld };
-  await notify(config, null, failureNotice('reconcile', message, { host: hostName(), at: ctx.now() }), notifyDeps(ctx, sink));
-  return { outcome: 'failed', exitCode: err instanceof HashallError ? err.exitCode : ExitCode.Error };
 }

@@ -5,7 +5,8 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { runRecover } from '../../reconcile/apply.js';
-import { eventSink, makeRecordTree } from '../apply-support.js';
+import { eventSink } from '../apply-support.js';
+import { makeRecordTree } from '../../reconcile/refresh.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { printable } from '../../render/escape.js';
@@ -32,7 +33,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         command: 'hashall recover',
         now: ctx.now,
         emit: sink.emit,
-        recordTree: makeRecordTree(config, ctx),
+        recordTree: makeRecordTree(config, ctx.now),
         log: sink.warn,
       });
       if (opts.json) ctx.stdout.write(JSON.stringify({ recovered: out }, null, 2) + '\n');

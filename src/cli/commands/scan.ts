@@ -1,13 +1,12 @@
 // CLI command `hashall scan`: incremental catalog scan of given paths or of every configured root.
 import { exitCodesHelp } from '../exit.js';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { openCatalog } from '../../catalog/db.js';
 import { scanRoots } from '../../catalog/scan/scan-roots.js';
-import type { DriftPolicy, ScanProgress, ScanRootSpec, ScanSummary } from '../../catalog/scan/types.js';
-import type { HashallConfig } from '../../config/types.js';
+import type { DriftPolicy, ScanProgress, ScanSummary } from '../../catalog/scan/types.js';
+import { rootsToScan } from '../../reconcile/refresh.js';
 import { formatBytes, formatDuration } from '../../render/format-bytes.js';
 import { HashallError, ExitCode } from '../../errors.js';
 import { printable } from '../../render/escape.js';
@@ -18,19 +17,6 @@ interface ScanOpts extends ConfigOptionValues {
   quickOnly?: boolean;
   json?: boolean;
   hashWorkers?: string;
-}
-
-/** Every seeding and library root of the config, or the given paths (kind taken from the config when they match). */
-export function rootsToScan(config: HashallConfig, paths: string[], cwd: string): ScanRootSpec[] {
-  const seeding = Object.values(config.seeding).flat();
-  if (paths.length === 0) {
-    return [...seeding.map((p) => ({ path: p, kind: 'seeding' as const })), ...config.libraries.map((p) => ({ path: p, kind: 'library' as const }))];
-  }
-  return paths.map((p) => {
-    const abs = path.resolve(cwd, p);
-    const kind = seeding.includes(abs) ? 'seeding' : config.libraries.includes(abs) ? 'library' : 'adhoc';
-    return { path: abs, kind };
-  });
 }
 
 export function register(program: Command, ctx: CliContext): void {

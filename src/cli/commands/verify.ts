@@ -10,7 +10,8 @@ import { renderRepair, renderVerify, verifyProgressLine } from '../../render/ver
 import { repairCorrupted, type RepairOutcome } from '../../reconcile/repair.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
-import { eventSink, makeRecordTree } from '../apply-support.js';
+import { eventSink } from '../apply-support.js';
+import { makeRecordTree } from '../../reconcile/refresh.js';
 
 interface VerifyOpts extends ConfigOptionValues {
   scheduled?: boolean;
@@ -81,7 +82,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
           repairs =
             damaged.length === 0
               ? []
-              : await repairCorrupted({ catalog, config, clients, paths: damaged, now: ctx.now, emit: opts.json ? () => undefined : sink.emit, recordTree: makeRecordTree(config, ctx), log: sink.warn, stop: ac.signal });
+              : await repairCorrupted({ catalog, config, clients, paths: damaged, now: ctx.now, emit: opts.json ? () => undefined : sink.emit, recordTree: makeRecordTree(config, ctx.now), log: sink.warn, stop: ac.signal });
         } finally {
           sink.end();
           await closeAll(clients);

@@ -1,0 +1,45 @@
+// Plan: refresh (unless told not to), read the catalog, build the plan — the front half shared by `plan`, `apply`
+// without a file and each `reconcile` iteration.
+import { openCatalog } from '../catalog/db.js';
+import { clientsFromConfig } from '../clients/from-config.js';
+import { closeAll } from '../clients/client-set.js';
+import type { HashallConfig } from '../config/types.js';
+import { buildPlan } from '../plan/build.js';
+import type { Plan } from '../plan/types.js';
+import { refresh, type RefreshOutput } from './refresh.js';
+import { readForPlan } from './read.js';
+
+export interface MakePlanInput {
+  /** Scan the roots and sync the clients first. */
+  refresh: boolean;
+  now: () => number;
+  /** Where relative scan paths resolve (the configured roots are absolute). */
+  cwd: string;
+  out: RefreshOutput;
+}
+
+export async function makePlan(config: HashallConfig, input: MakePlanInput): Promise<Plan> {
+  const catalog = openCatalog(config.catalog);
+  try {
+    if (input.refresh) {
+      const clients = clientsFromConfig(config, { now: input.now });
+      // Ctrl-C / SIGTERM stop the scan between batches, so its session is marked interrupted, not left running.
+      const ac = new AbortController();
+      const onSignal = (): void => ac.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await refresh(catalog, config, clients, input, input.out, ac.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await closeAll(clients);
+      }
+    }
+    const now = input.now();
+    const read = readForPlan(catalog, config, now, input.out.info);
+    return buildPlan({ config, now, createdAt: new Date(now).toISOString(), ...read });
+  } finally {
+    catalog.close();
+  }
+}
