@@ -110,6 +110,8 @@ export function manualUndo(step: PlanStep, undo: UndoData): string {
       return `move ${String(undo.trash ?? 'the trash copy')} back to ${step.root} if it still exists; the kept copy is ${step.keptRoot}`;
     case 'repair':
       return `each of ${step.paths.join(', ')} must exist (the restored copy or the damaged file); if ${step.paths[0]} is missing, move ${String(undo.trash ?? 'the damaged file in .hashall-trash')} back there, and remove any leftover ${String(undo.tmp ?? '.hashall-*-repair.part')} file`;
+    case 'recheck':
+      return `nothing on disk to put back: a recheck cannot be undone (torrent ${step.torrentName}, ${step.torrentHash}, in client "${step.client}" stays incomplete until it re-downloads ${step.damaged.map((d) => d.path).join(', ')});${undo.clearedDownloadPath ? ` set its download path ${String(undo.clearedDownloadPath)} again only once it is complete;` : ''} check that it is not checking, moving or in error`;
     case 'retire-orphan':
       return `\`hashall trash restore\` puts ${String(undo.trash ?? 'the staged orphan')} back at ${step.path} (or move it back by hand if nothing is there)`;
   }

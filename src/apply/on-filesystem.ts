@@ -125,6 +125,9 @@ export function stepPlaces(step: PlanStep, group: PlanGroup): Place[] {
       ];
     case 'repair':
       return [...new Set(step.paths.map((p) => path.dirname(p)))].map((d) => ({ fs: step.fs, path: d })).concat({ fs: step.source.fs, path: path.dirname(step.source.path) });
+    case 'recheck':
+      // The client writes into the damaged files where they are: their folders must be on the filesystem verify read.
+      return [...new Set(step.damaged.map((d) => path.dirname(d.path)))].map((d) => ({ fs: step.fs, path: d }));
     case 'retire-orphan':
       return [{ fs: step.fs, path: step.path }];
   }

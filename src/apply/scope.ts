@@ -173,6 +173,11 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         if (step.paths.some((p) => canon(p) === canon(step.source.path))) refuse(step, `the good copy ${step.source.path} is one of the paths it repairs`);
         break;
       }
+      case 'recheck': {
+        known(step, step.fs);
+        for (const d of step.damaged) await noSymlinks(step, fs, rootOf(step, config, d.path, scannedRoots(config, step.fs), 'damaged file'), d.path);
+        break;
+      }
       case 'retire': {
         known(step, step.fs);
         known(step, step.keptFs);

@@ -77,6 +77,12 @@ export interface TorrentClient {
    * client has no such setting. Apply runs at most this many rechecks at a time. Absent: no known limit.
    */
   checkingLimit?(): Promise<number | null>;
+  /**
+   * True when the client renames the files of an incomplete torrent (qBittorrent's "append .!qB to incomplete files",
+   * Transmission's rename-partial-files): a recheck that finds damage would then rename the torrent's data. Absent: the
+   * client never renames incomplete files (rTorrent, Deluge).
+   */
+  renamesIncompleteFiles?(): Promise<boolean>;
   /** Poll one torrent (hash-filtered) until `predicate` holds; throws ClientError('timeout') naming `what`. */
   waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, opts: WaitOptions): Promise<ClientTorrent>;
   close(): Promise<void>;

@@ -22,6 +22,9 @@ function touched(step: PlanStep): { files: string[]; trees: string[] } {
     case 'repair':
       // Its damaged paths are what it fixes; the copy it restores from must be good.
       return { files: [step.source.path], trees: [] };
+    case 'recheck':
+      // Its damaged files are what the client re-downloads; it reads and copies nothing.
+      return { files: [], trees: [] };
     case 'retire-orphan':
       return { files: [], trees: [step.path] };
   }

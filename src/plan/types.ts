@@ -155,6 +155,30 @@ export interface RepairStep {
 }
 
 /**
+ * Ask the client holding a torrent to recheck it (`hashall verify --repair`, when files of the torrent are corrupted and
+ * no good copy exists anywhere): the check marks the damaged pieces missing and the client re-downloads them from the
+ * swarm into the same files. hashall writes no byte; the client is never asked to move anything.
+ */
+export interface RecheckStep {
+  kind: 'recheck';
+  /** Client instance holding the torrent (identity: instance + info-hash). */
+  client: string;
+  torrentHash: string;
+  torrentName: string;
+  /** The client's spellings of its save and content path when chosen: it must still report exactly these. */
+  clientSavePath: string;
+  clientContentPath: string;
+  /** Host path of its content root (folder, or the file of a one-file torrent). */
+  hostRoot: string;
+  /** Filesystem of the damaged files. */
+  fs: string;
+  /** The damaged files of the torrent as verify found them; `relpath` is relative to the content root (the basename for a one-file torrent). */
+  damaged: { path: string; relpath: string; ino: number; size: number; mtimeNs: string }[];
+  /** Torrent size (bounds the wait for its check). */
+  bytes: number;
+}
+
+/**
  * Stage an orphan tree (a directory whose files no torrent and no consumer uses, or one such file) into the trash on
  * its filesystem, restorable with `hashall trash restore` and purged after observeHours. Its files are the group's
  * fingerprint files: what lies there at apply time must be exactly those.
@@ -172,7 +196,7 @@ export interface RetireOrphanStep {
   bytes: number;
 }
 
-export type PlanStep = CopyStep | LinkViewStep | RepointStep | DedupeLinkStep | RetireStep | RepairStep | RetireOrphanStep;
+export type PlanStep = CopyStep | LinkViewStep | RepointStep | DedupeLinkStep | RetireStep | RepairStep | RecheckStep | RetireOrphanStep;
 
 export interface PlanGroup {
   /** Stable id within the plan (e.g. `g1`), and a deterministic key of the content/torrents. */

@@ -20,6 +20,7 @@ export function groupPaths(g: Pick<PlanGroup, 'from' | 'to' | 'steps'>): string[
     else if (s.kind === 'dedupe-link') out.add(s.keeper.path).add(s.duplicate.path);
     else if (s.kind === 'repair') for (const p of [...s.paths, s.source.path]) out.add(p);
     else if (s.kind === 'retire-orphan') out.add(s.path);
+    else if (s.kind === 'recheck') for (const d of s.damaged) out.add(d.path);
     else out.add(s.root).add(s.keptRoot);
   }
   return [...out].sort();

@@ -3,6 +3,7 @@ import type { VerifyProgress, VerifyReport } from '../catalog/verify.js';
 import type { RepairOutcome } from '../reconcile/repair.js';
 import { formatBytes, formatDuration } from './format-bytes.js';
 import { printable } from './escape.js';
+import { torrentLabel } from '../domain/instance.js';
 
 const WORD: Record<string, string> = {
   corrupted: 'CORRUPTED  ',
@@ -66,14 +67,25 @@ export function renderRepair(outcomes: readonly RepairOutcome[]): string {
       lines.push(`REPAIRED   ${where} from ${printable(o.source ?? '?')} (${formatBytes(o.size)}, run ${printable(o.runId ?? '?')}; the damaged file is in .hashall-trash until the observation window ends)`);
       continue;
     }
+    if (o.status === 'needs-redownload' && o.recheck) {
+      const t = o.recheck;
+      const state = t.progress === null ? '' : ` (${Math.floor(t.progress * 1000) / 10}% complete, ${printable(t.state ?? '?')})`;
+      lines.push(
+        `NEEDS RE-DOWNLOAD ${where}: no good copy; torrent ${printable(t.name)} (${printable(torrentLabel(t))}) is rechecked in client "${printable(t.client)}"${state} and needs re-download from the swarm (run ${printable(o.runId ?? '?')})`,
+      );
+      if (t.running === false) lines.push(`    it is paused: resume it in the client so it downloads the damaged pieces`);
+      lines.push(`    once it is complete again, \`hashall verify ${printable(o.paths[0]!)}\` reads it whole and closes the problem`);
+      continue;
+    }
     if (o.status === 'failed') {
-      lines.push(`NOT REPAIRED ${where}: ${printable(o.error ?? 'failed')} — rolled back, nothing changed (\`hashall runs show ${printable(o.runId ?? 'ID')}\`)`);
+      const undone = o.recheck ? `the recheck of torrent ${printable(o.recheck.name)} (${printable(torrentLabel(o.recheck))}) failed; hashall wrote no file` : 'rolled back, nothing changed';
+      lines.push(`NOT REPAIRED ${where}: ${printable(o.error ?? 'failed')} — ${undone} (\`hashall runs show ${printable(o.runId ?? 'ID')}\`)`);
       continue;
     }
     lines.push(`NO GOOD COPY ${where}: ${o.error ? printable(o.error) : 'hashall knows no other file with its recorded SHA-256 that reads back right'}; nothing was changed`);
     for (const r of o.rejected) lines.push(`    copy ${printable(r.path)}: ${printable(r.why)}`);
     if (o.torrents.length > 0) {
-      for (const t of o.torrents) lines.push(`    it belongs to torrent ${printable(t.name)} (${printable(t.hash.slice(0, 8))}): force a recheck in the client — it re-downloads the damaged pieces from the swarm — then \`hashall verify ${printable(o.paths[0]!)}\``);
+      for (const t of o.torrents) lines.push(`    it belongs to torrent ${printable(t.name)} (${printable(torrentLabel(t))}): force a recheck in the client — it re-downloads the damaged pieces from the swarm — then \`hashall verify ${printable(o.paths[0]!)}\``);
     } else {
       lines.push(`    restore it from a backup or download it again, then \`hashall verify ${printable(o.paths[0]!)}\``);
     }

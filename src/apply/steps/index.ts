@@ -3,6 +3,7 @@ import type { PlanStep } from '../../plan/types.js';
 import { copyStep } from './copy.js';
 import { dedupeLinkStep } from './dedupe-link.js';
 import { linkViewStep } from './link-view.js';
+import { recheckStep } from './recheck.js';
 import { repairStep } from './repair.js';
 import { repointStep } from './repoint.js';
 import { retireStep } from './retire.js';
@@ -23,6 +24,8 @@ export function handlerFor(step: PlanStep): StepHandler<PlanStep> {
       return retireStep as StepHandler<PlanStep>;
     case 'repair':
       return repairStep as StepHandler<PlanStep>;
+    case 'recheck':
+      return recheckStep as StepHandler<PlanStep>;
     case 'retire-orphan':
       return retireOrphanStep as StepHandler<PlanStep>;
   }

@@ -25,7 +25,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     .command('verify [paths...]')
     .description('re-read catalogued files and compare them with their recorded SHA-256: corrupted, changed, missing, unreadable')
     .option('--scheduled', 'only the files least recently verified, up to `verify.budget` (every file once per `verify.every`)')
-    .option('--repair', 'restore each corrupted file from a copy proven good (another inode with the recorded SHA-256, re-hashed first) through apply\'s journaled, verified copy; the damaged file goes to the trash. Without such a copy nothing is changed')
+    .option('--repair', 'restore each corrupted file from a copy proven good (another inode with the recorded SHA-256, re-hashed first) through apply\'s journaled, verified copy; the damaged file goes to the trash. Without such a copy, the torrent holding the file is rechecked by its client so it re-downloads the damaged pieces from the swarm; with neither, nothing is changed')
     .option('--hash-workers <n>', 'hashing threads', '2')
     .option('--json', 'print the report as one JSON document on stdout')
     .addHelpText(

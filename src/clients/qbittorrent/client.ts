@@ -168,6 +168,10 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
     return files.sort((a, b) => a.index - b.index);
   }
 
+  async function preferences(): Promise<Record<string, unknown>> {
+    return asRecord(parseJson((await call({ method: 'GET', path: '/app/preferences' })).text, 'the preferences'), 'preferences');
+  }
+
   async function mutate(path: string, hashes: readonly string[], extra: Record<string, string> = {}, hashKey = 'hashes'): Promise<void> {
     if (hashes.length === 0) return;
     const joined = checkHashes(hashes);
@@ -221,9 +225,13 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
     },
     async checkingLimit() {
       // Options → Advanced → "Max active checking torrents" (Web API 2.8.x+); a missing or non-positive value: unknown.
-      const prefs = asRecord(parseJson((await call({ method: 'GET', path: '/app/preferences' })).text, 'the preferences'), 'preferences');
-      const n = prefs.max_active_checking_torrents;
+      const n = (await preferences()).max_active_checking_torrents;
       return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
+    },
+    async renamesIncompleteFiles() {
+      // Options → Downloads → "Append .!qB extension to incomplete files"; an answer without the key is unknown: assume it does.
+      const on = (await preferences()).incomplete_files_ext;
+      return typeof on === 'boolean' ? on : true;
     },
     waitFor,
     async close() {

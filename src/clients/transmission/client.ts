@@ -240,6 +240,11 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     async setDownloadPath() {
       // Transmission's incomplete-dir is session-wide, not per torrent: nothing to clear.
     },
+    async renamesIncompleteFiles() {
+      // "rename-partial-files" (default on): the files of an incomplete torrent end in .part. Absent: assume it does.
+      const on = (await rpc('session-get', { fields: ['rename-partial-files'] }))['rename-partial-files'];
+      return typeof on === 'boolean' ? on : true;
+    },
     async addTags(hashes, tags) {
       if (tags.length > 0) await setLabels(hashes, (l) => [...new Set([...l, ...tags])]);
     },

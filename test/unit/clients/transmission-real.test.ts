@@ -48,6 +48,15 @@ describe('Transmission transport', () => {
     client = after;
   });
 
+  test('says it renames the files of incomplete torrents while rename-partial-files is on (a recheck would rename them), and not once it is off', async () => {
+    expect(await client.renamesIncompleteFiles!()).toBe(true); // the daemon's default
+    const set = (on: boolean) => sb.rpc('session-set', { 'rename-partial-files': on });
+    await set(false);
+    expect(await client.renamesIncompleteFiles!()).toBe(false);
+    await set(true);
+    expect(await client.renamesIncompleteFiles!()).toBe(true);
+  });
+
   test('nothing listens: a network error naming the URL without credentials, after bounded retries', async () => {
     const dead = createTransmissionClient({ url: 'http://user:secret@127.0.0.1:9/transmission/rpc', timeoutMs: 2_000, attempts: 2, backoffMs: 10 });
     const err = await dead.listTorrents().then(() => null, (e: unknown) => e);
