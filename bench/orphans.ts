@@ -142,7 +142,9 @@ async function setup(dir: string): Promise<void> {
   for (const what of ['orphans', 'reclaim'] as const) {
     let best: Record<string, number> | null = null;
     for (let i = 0; i < repeats(); i++) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', configPath, what], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      // HASHALL_BENCH_PROF=DIR writes a V8 CPU profile of each measured run there (node --cpu-prof).
+      const prof = process.env.HASHALL_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HASHALL_BENCH_PROF}`, `--cpu-prof-name=${what}-${i + 1}.cpuprofile`] : [];
+      const r = spawnSync(process.execPath, [...prof, fileURLToPath(import.meta.url), '--measure', configPath, what], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (r.status !== 0) throw new Error(`measure child failed: ${r.stderr}`);
       const m = JSON.parse(r.stdout) as Record<string, number>;
       log(`${what} run ${i + 1}: ${JSON.stringify(m)}`);
@@ -188,7 +190,9 @@ export async function run(): Promise<Record<string, number>> {
     );
     return results;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // HASHALL_BENCH_KEEP=1 keeps the catalog and config (the tmpfs files are gone with the namespace) for profiling.
+    if (process.env.HASHALL_BENCH_KEEP === '1') process.stderr.write(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,16 +1,19 @@
 // The catalog reads behind orphan classification: roots, torrents, every active file under the seeding roots (streamed), inode links, content copies.
 //
-// Scale: the files under a torrent's payload root are counted with one aggregate per root, never read; the rest of each
+// Scale: the files under a torrent's payload root are counted with one aggregate per root (or taken from the payload
+// summaries the last sync stored, while current), never read; the rest of each
 // seeding root is read by covering-index range scans over the gaps (files_fs_path_cover: no table lookup per row);
-// one pass over the filesystem's index for the link counts of multiply-linked inodes; the torrents' file lists only
+// the link counts of a multiply-linked inode looked up per visited inode; the torrents' file lists only
 // for torrents without a root folder; SHA-256 copies only for orphan inodes. Rows are streamed, never all held.
 import type { HashallConfig } from '../config/types.js';
 import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import type { CatalogDb } from './db.js';
+import { inodeLinks } from './consumers.js';
 import { hostPathContext } from './host-paths.js';
 import { absoluteCatalogPath } from './filesystems.js';
+import { summaryState } from './payload-summary.js';
 import { readClientStates, snapshotRoots } from './snapshot.js';
 import { readActiveTorrents } from './torrent-row.js';
 
@@ -22,6 +25,11 @@ export interface OrphanContext {
   lastSyncAt: number | null;
   clients: Record<string, SnapshotClientState>;
   fsName: (fsId: number) => string | null;
+  /**
+   * Files and bytes under each payload directory, by `fsId\0root`, from the payload summaries the last sync stored —
+   * only while they describe the catalog as it is (its serial); empty otherwise (forEachSeedingFile then counts).
+   */
+  dirTotals: ReadonlyMap<string, { files: number; bytes: number }>;
 }
 
 export interface OrphanRow {
@@ -53,21 +61,35 @@ export function readOrphanContext(catalog: CatalogDb, config: HashallConfig, mou
     lastSyncAt,
     clients,
     fsName: (id) => names.get(id) ?? null,
+    dirTotals: storedDirTotals(catalog),
   };
 }
 
-/** Active-path counts of every multiply-linked inode of a filesystem: all of them, and those outside every seeding root. */
-function linkCounts(catalog: CatalogDb, fsId: number, mount: string, seedingRoots: readonly string[]): Map<number, { known: number; outside: number }> {
-  const out = new Map<number, { known: number; outside: number }>();
-  const rows = catalog.db.prepare(`SELECT ino, path FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' AND nlink > 1`).raw(true).iterate(fsId) as Iterable<[number, string]>;
-  for (const [ino, rel] of rows) {
-    const abs = absoluteCatalogPath(mount, rel);
-    const c = out.get(ino) ?? { known: 0, outside: 0 };
-    c.known += 1;
-    if (!seedingRoots.some((r) => isAtOrUnder(abs, r))) c.outside += 1;
-    out.set(ino, c);
-  }
+/**
+ * The stored payload summaries' totals of directory payloads, when current (see OrphanContext.dirTotals). A summary of
+ * a directory root counts exactly the active rows of the range [root/, root0) a claimed subtree is counted over.
+ */
+function storedDirTotals(catalog: CatalogDb): Map<string, { files: number; bytes: number }> {
+  const out = new Map<string, { files: number; bytes: number }>();
+  if (!summaryState(catalog).current) return out;
+  const rows = catalog.db.prepare(`SELECT fs_id, root, files, bytes FROM payload_summaries WHERE kind = 'dir'`).raw(true).all() as [number, string, number, number][];
+  for (const [fsId, root, files, bytes] of rows) out.set(`${fsId}\0${root}`, { files, bytes });
   return out;
+}
+
+/**
+ * Active-path counts of a multiply-linked inode of a filesystem — all of them, and those outside every seeding root —
+ * looked up per inode when a visited file has more than one link (memoized by inodeLinks): the visited files are the
+ * ones no torrent claims, so this reads the few inodes that matter instead of every multiply-linked row of the filesystem.
+ */
+function linkCounts(catalog: CatalogDb, seedingRoots: readonly string[]): (row: OrphanRow) => { known: number; outside: number } {
+  const paths = inodeLinks(catalog);
+  return (row) => {
+    const all = paths({ fsId: row.fsId, path: row.path, ino: row.ino, size: row.size, mtimeNs: row.mtimeNs, nlink: row.nlink, sha256: null });
+    let outside = 0;
+    for (const abs of all) if (!seedingRoots.some((r) => isAtOrUnder(abs, r))) outside += 1;
+    return { known: all.length, outside };
+  };
 }
 
 /** Sorted, outermost-only subtree prefixes (`R/`) of `claims` below `rel` (catalog-relative; '' = the whole filesystem). */
@@ -101,7 +123,13 @@ export interface SeedingFileVisitor {
  * with one aggregate over its index range instead. The rest is read by range scans of the covering index over the
  * gaps between them, so the rows read are the ones no torrent explains.
  */
-export function forEachSeedingFile(catalog: CatalogDb, roots: readonly SnapshotRoot[], skip: readonly string[], visitor: SeedingFileVisitor): void {
+export function forEachSeedingFile(
+  catalog: CatalogDb,
+  roots: readonly SnapshotRoot[],
+  skip: readonly string[],
+  visitor: SeedingFileVisitor,
+  dirTotals: OrphanContext['dirTotals'] = new Map(),
+): void {
   const db = catalog.db;
   const seeding = roots.filter((r) => r.kind === 'seeding');
   const allSeeding = seeding.map((r) => r.path);
@@ -111,11 +139,11 @@ export function forEachSeedingFile(catalog: CatalogDb, roots: readonly SnapshotR
   const cols = `path, ino, size, mtime_ns, nlink FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active'`;
   const range = db.prepare(`SELECT ${cols} AND path >= ? AND path < ? ORDER BY path`).raw(true);
   const from = db.prepare(`SELECT ${cols} AND path >= ? ORDER BY path`).raw(true);
+  const links = linkCounts(catalog, allSeeding);
   const count = db.prepare(`SELECT count(*), coalesce(sum(size), 0) FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).raw(true);
   for (const [fsId, fsRoots] of [...byFs].sort((a, b) => a[0] - b[0])) {
     const mount = mounts.get(fsId);
     if (mount === undefined) continue;
-    const links = linkCounts(catalog, fsId, mount, allSeeding);
     const tops = [...new Set(fsRoots)].filter((r) => !fsRoots.some((o) => o !== r && isAtOrUnder(r, o))).sort(compareBytes);
     const nested = fsRoots.length > 1;
     let lastDir = '';
@@ -132,7 +160,8 @@ export function forEachSeedingFile(catalog: CatalogDb, roots: readonly SnapshotR
     const visitRows = (rows: Iterable<[string, number, number, string, number]>, top: string): void => {
       for (const [p, ino, size, mtimeNs, nlink] of rows) {
         const abs = absoluteCatalogPath(mount, p);
-        visitor.file({ fsId, path: abs, ino, size, mtimeNs, nlink }, rootOf(abs, top), nlink > 1 ? (links.get(ino) ?? null) : null);
+        const row = { fsId, path: abs, ino, size, mtimeNs, nlink };
+        visitor.file(row, rootOf(abs, top), nlink > 1 ? links(row) : null);
       }
     };
     for (const top of tops) {
@@ -144,11 +173,10 @@ export function forEachSeedingFile(catalog: CatalogDb, roots: readonly SnapshotR
       const end = rel === '' ? null : `${rel}0`;
       for (const prefix of intervals) {
         visitRows(range.iterate(fsId, cursor, prefix) as Iterable<[string, number, number, string, number]>, top);
-        const [n, bytes] = count.get(fsId, prefix, prefixEnd(prefix)) as [number, number];
-        if (n > 0) {
-          const abs = absoluteCatalogPath(mount, prefix.slice(0, -1));
-          visitor.subtree(abs, rootOf(abs, top), n, bytes);
-        }
+        const abs = absoluteCatalogPath(mount, prefix.slice(0, -1));
+        const stored = dirTotals.get(`${fsId}\0${abs}`);
+        const [n, bytes] = stored ? [stored.files, stored.bytes] : (count.get(fsId, prefix, prefixEnd(prefix)) as [number, number]);
+        if (n > 0) visitor.subtree(abs, rootOf(abs, top), n, bytes);
         cursor = prefixEnd(prefix);
       }
       visitRows((end === null ? from.iterate(fsId, cursor) : range.iterate(fsId, cursor, end)) as Iterable<[string, number, number, string, number]>, top);

@@ -240,7 +240,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
  * Owner, group and mode of every duplicate inode, read from disk (the planner links only inodes that agree). An inode
  * whose first path no longer has the catalogued inode, size and mtime, or cannot be read, gets none: unknown.
  */
-function withLiveMeta(dupes: DupeGroup[]): void {
+export function withLiveMeta(dupes: DupeGroup[]): void {
   for (const g of dupes) {
     for (const i of g.inodes) {
       const p = i.paths[0];

@@ -1,6 +1,7 @@
 // `hashall orphans` on a real tmpfs and a real qBittorrent: every layout peers' orphan cleaners got wrong finds no orphan; real orphans are found, and nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { openCatalog } from '../../../src/catalog/db.js';
 import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
 import { buildOrphanFixture, contentTree, type OrphanFixture } from './orphan-fixture.js';
 
@@ -97,6 +98,21 @@ describe('hashall orphans on real layouts', () => {
     expect(doc.total).toEqual({ dedupe: 20_000, orphans: 60_300, crossFilesystem: 66_000 });
     const text = await w.hashall('reclaim');
     expect(text.stdout).toMatch(/^stash: dedupe .*dedupe is off for it in hashall\.yaml/m);
+    nothingLost();
+  });
+
+  it('orphans and reclaim answer the same from the payload summaries the sync stored as from the file rows alone', async () => {
+    const current = [await orphans(), JSON.parse((await w.hashall('reclaim', '--json')).stdout) as unknown];
+    expect((current[0] as OrphansJson).classes.files.payload).toBeGreaterThan(0);
+    // Summaries from another catalog serial are never used: every payload folder is counted from its rows.
+    const catalog = openCatalog(path.join(w.base, 'catalog.db'));
+    try {
+      expect(catalog.db.prepare(`UPDATE meta SET value = '-1' WHERE key = 'summaries_serial'`).run().changes).toBe(1);
+    } finally {
+      catalog.close();
+    }
+    const recounted = [await orphans(), JSON.parse((await w.hashall('reclaim', '--json')).stdout) as unknown];
+    expect(recounted).toEqual(current);
     nothingLost();
   });
 
