@@ -177,6 +177,9 @@ async function setup(dir: string): Promise<void> {
   catalog.close();
   log(`generated ${torrents} torrents, ${torrents * FILES_PER_TORRENT} payload files in ${Math.round(performance.now() - t0)} ms; summaries stored in ${summariesMs} ms`);
 
+  // HASHALL_BENCH_HOLD: a command run inside the namespace once the world is built (BENCH_DIR names it), before any
+  // measurement — e.g. `sleep 3600`, then `nsenter -t PID -m node dist/bench/plan.js --measure $BENCH_DIR/hashall.yaml live`.
+  if (process.env.HASHALL_BENCH_HOLD) spawnSync('sh', ['-c', process.env.HASHALL_BENCH_HOLD], { stdio: ['ignore', 2, 2], env: { ...process.env, BENCH_DIR: dir } });
   const results: Record<string, number> = { torrents, files: torrents * FILES_PER_TORRENT, summariesMs };
   // HASHALL_BENCH_NODE_ARGS: extra node flags for the measured child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const nodeArgs = (process.env.HASHALL_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');

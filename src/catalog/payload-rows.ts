@@ -108,6 +108,12 @@ export function payloadBulkReader(catalog: CatalogDb) {
     under: db.prepare(`SELECT ${F} FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`).raw(true),
     all: db.prepare(`SELECT ${F} FROM files WHERE fs_id = ? AND status = 'active' ORDER BY path`).raw(true),
   };
+  // The files below a directory root with their path relative to it (SQLite counts characters as `length` does, so
+  // the cut is right for any name): each file's path is then its root's string + '/' + this short one, and no row's
+  // whole relative path stays in memory behind both.
+  const underRel = db
+    .prepare(`SELECT id, substr(path, length(?) + 2), ino, size, mtime_ns, nlink, sha256 FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`)
+    .raw(true);
   const LINKS = INODE_LINKS_SQL;
   const linkStmts = {
     one: db.prepare(`${LINKS} WHERE p.fs_id = ? AND p.path = ? AND p.status = 'active'`).raw(true),
@@ -142,23 +148,25 @@ export function payloadBulkReader(catalog: CatalogDb) {
         rows = fileStmts.one.all(fsId, rel) as FileRaw[];
         single = rows.length > 0;
       }
-      if (!single) rows = query(fileStmts, fsId, rel, false) as FileRaw[];
+      // Directory rows carry their path relative to the root (`underRel`), or to the mount when the root is the mount.
+      const range = single ? null : prefixRange(rel);
+      if (!single) rows = (range ? underRel.all(rel, fsId, range.lo, range.hi) : fileStmts.all.all(fsId)) as FileRaw[];
       if (rows.length === 0) return null;
-      const cut = rel === '' ? 0 : rel.length + 1;
+      const root = absoluteCatalogPath(mount, rel);
       const base = single ? (rel.split('/').pop() as string) : '';
       const files: PayloadFile[] = new Array(rows.length);
       const ids: number[] = new Array(rows.length);
-      const byId = new Map<number, string>();
+      const byId = links ? new Map<number, string>() : null;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
-        const path = absoluteCatalogPath(mount, r[1]);
-        const f: PayloadFile = { fsId, path, ino: r[2], size: r[3], mtimeNs: r[4], nlink: r[5], sha256: r[6], relpath: single ? base : r[1].slice(cut) };
+        const path = single ? root : absoluteCatalogPath(root, r[1]);
+        const f: PayloadFile = { fsId, path, ino: r[2], size: r[3], mtimeNs: r[4], nlink: r[5], sha256: r[6], relpath: single ? base : r[1] };
         files[i] = f;
         ids[i] = r[0];
-        byId.set(r[0], path);
+        byId?.set(r[0], path);
       }
       const otherLinks = new Map<string, string[]>();
-      if (links) for (const [pid, other] of query(linkStmts, fsId, rel, single) as LinkRaw[]) {
+      if (byId) for (const [pid, other] of query(linkStmts, fsId, rel, single) as LinkRaw[]) {
         const own = byId.get(pid);
         if (own === undefined) continue;
         const list = otherLinks.get(own);

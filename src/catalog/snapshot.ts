@@ -5,13 +5,13 @@
 // can act on (the planner handed in names them), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotFilesystem, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
-import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import { dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
-import { computeDupes, dupesKey, payloadRoots, readRelocations, storedDupes, storedSummaries, summarize, summaryConsumers } from './payload-summary.js';
+import { computeDupes, dupesKey, payloadRoots, readRelocations, storedDupes, storedSummaries, summarize, summaryConsumers, type PayloadSummary } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
 
@@ -99,6 +99,8 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const reader = payloadBulkReader(catalog);
   const stored = storedSummaries(catalog);
   const bulkOf = new Map<string, BulkPayload>();
+  // Summaries stored by the last sync at this serial: their `linked` lists are the other links of every payload file.
+  const storedOf = new Map<string, PayloadSummary>();
   const fsOf = new Map<string, FilesystemRow>();
   // Payloads whose files are, by their summary, their content's only copies: no donor lookup (see copiesBySha256).
   const uncopied = new Set<string>();
@@ -110,7 +112,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       if (!bulk) continue;
       bulkOf.set(rootPath, bulk);
       s = summarize(rootPath, fs.id, bulk);
-    }
+    } else storedOf.set(rootPath, s);
     fsOf.set(rootPath, fs);
     if (s.copied === 0) uncopied.add(rootPath);
     payloads[rootPath] = {
@@ -183,14 +185,19 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // (A Map while reading: lookups in a record of a million keys would re-intern the key string every time.)
   const copies = new Map<string, CatalogFile[]>();
   const known = (sha: string): boolean => copies.has(sha);
-  // Payload files whose content has no other active copy (left out of copiesBySha256, see its contract).
+  // Payload files whose content has no other active copy (left out of copiesBySha256, see its contract), and the file
+  // lists of loaded payloads whose every file is such (their summary counted no copy).
   const solos: CatalogFile[] = [];
+  const soloLists: (readonly CatalogFile[])[] = [];
   for (const rootPath of [...load].sort((a, b) => (a < b ? -1 : 1))) {
     const payload = payloads[rootPath]!;
     const fs = fsOf.get(rootPath)!;
     const rel = relToMount(rootPath, fs.preferred_mount);
-    // The inode links of a loaded payload matter only to a live consumer verdict; the summary's verdict stands otherwise.
-    const bulk = bulkOf.get(rootPath) ?? reader.resolve(fs.id, fs.preferred_mount, rel, live !== undefined);
+    // The inode links of a loaded payload matter only to a live consumer verdict (the summary's verdict stands
+    // otherwise); a summary stored at this serial lists them already (`linked`: every file with another row or link).
+    const summary = storedOf.get(rootPath);
+    let bulk = bulkOf.get(rootPath) ?? reader.resolve(fs.id, fs.preferred_mount, rel, live !== undefined && summary === undefined);
+    if (bulk && live && summary !== undefined && !bulkOf.has(rootPath)) bulk = { ...bulk, otherLinks: linksFromSummary(summary) };
     if (!bulk) {
       // Gone from the catalog between the summary and now cannot happen inside one read transaction; never guess.
       delete payloads[rootPath];
@@ -206,8 +213,9 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       payload.consumers = consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live });
     }
     if (uncopied.has(rootPath)) {
-      // No other row holds their content: each file is its content's only copy (what reader.copies would find).
-      for (const f of files) if (f.sha256 !== null && !known(f.sha256)) solos.push(f);
+      // No other row holds their content: each file is its content's only copy (what reader.copies would find), so
+      // no other loaded payload can have put its sha256 into `copies` (that payload would hold a copy of it).
+      if (live) soloLists.push(files);
       continue;
     }
     const found = reader.copies(bulk, fs.id, rel, mountOf, known);
@@ -228,12 +236,22 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const copiesBySha256: Record<string, CatalogFile[]> = {};
   for (const [sha, list] of copies) copiesBySha256[sha] = stale.size === 0 ? list : list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`));
   // A sole copy that changed on disk is no donor: its key stays, empty, so the planner does not fall back to it.
-  if (stale.size > 0) for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
+  if (stale.size > 0) {
+    for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
+    for (const list of soloLists) for (const f of list) if (f.sha256 !== null && stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256] = [];
+  }
   snapshot.copiesBySha256 = copiesBySha256;
   if (opts.stats) Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size });
   snapshot.integrityProblems = openProblemPaths(catalog);
   snapshot.occupiedPaths = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   return snapshot;
+}
+
+/** The other active paths of each payload file's inode as a stored summary lists them (the shape of BulkPayload.otherLinks). */
+function linksFromSummary(s: PayloadSummary): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const l of s.linked) if (l.links.length > 0) out.set(l.path, l.links);
+  return out;
 }
 
 /**
@@ -252,11 +270,31 @@ export function withLiveMeta(dupes: DupeGroup[]): void {
   }
 }
 
+type Mount = HostPathContext['mounts'][number];
+
 /** The mount that holds `p` now: the longest mount point at or above it (the later entry when one is mounted over another). */
-function mountHolding(mounts: HostPathContext['mounts'], p: string): HostPathContext['mounts'][number] | null {
-  let best: HostPathContext['mounts'][number] | null = null;
+function mountHolding(mounts: readonly Mount[], p: string): Mount | null {
+  let best: Mount | null = null;
   for (const m of mounts) if (isAtOrUnder(p, m.mountPoint) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
   return best;
+}
+
+/**
+ * mountHolding for many (normalized) paths: a path that is no mount point itself is held by what holds its parent,
+ * so the scan of every mount runs once per parent directory, not once per path (thousands of targets share a few).
+ */
+function mountHolder(mounts: readonly Mount[]): (p: string) => Mount | null {
+  const at = new Map<string, Mount>();
+  for (const m of mounts) at.set(normalizePath(m.mountPoint), m); // the later entry of one mount point wins, as in mountHolding
+  const byParent = new Map<string, Mount | null>();
+  return (p) => {
+    const own = at.get(p);
+    if (own !== undefined) return own;
+    const parent = dirName(p);
+    let held = byParent.get(parent);
+    if (held === undefined) byParent.set(parent, (held = mountHolding(mounts, parent)));
+    return held;
+  };
 }
 
 /**
@@ -273,12 +311,13 @@ function readOccupancy(
 ): Record<string, CatalogFile[]> {
   const scanned = catalog.db.prepare(`SELECT path, fs_id FROM scan_roots WHERE last_completed_at IS NOT NULL`).all() as { path: string; fs_id: number }[];
   const reader = payloadReader(catalog);
+  const holder = mountHolder(ctx.mounts);
   const out: Record<string, CatalogFile[]> = {};
   for (const cand of planner.targets(snapshot)) {
     const fs = fsFor(cand);
     if (!fs || !isAtOrUnder(cand, fs.preferred_mount)) continue;
     if (!scanned.some((s) => s.fs_id === fs.id && isAtOrUnder(cand, s.path))) continue;
-    if (mountHolding(ctx.mounts, cand)?.majorMinor !== fs.dev) continue;
+    if (holder(normalizePath(cand))?.majorMinor !== fs.dev) continue;
     out[cand] = reader.atOrUnder(fs.id, fs.preferred_mount, relToMount(cand, fs.preferred_mount)).map(({ id: _id, ...f }) => f);
   }
   return out;

@@ -112,7 +112,9 @@ function filePathIn(root: string, kind: 'file' | 'dir', relpath: string): string
 }
 
 /** True when every catalog file at/under `root` already holds exactly the content expected there. */
-function compatible(occupants: CatalogFile[], root: string, kind: 'file' | 'dir', content: Map<string, ContentFile>): boolean {
+function compatible(occupants: CatalogFile[], root: string, kind: 'file' | 'dir', contentOf: () => Map<string, ContentFile>): boolean {
+  if (occupants.length === 0) return true;
+  const content = contentOf();
   for (const f of occupants) {
     const rel = relativeTo(f.path, root);
     if (rel === null) continue;
@@ -142,7 +144,7 @@ type Resolved = { root: string; note: string | null; problem: null } | { root: n
  * Pick the view root for content: the normal target when nothing different lies there (empty when
  * `requireEmpty`), else the unique root beside it, else a problem. Unknown occupancy is a problem.
  */
-function resolveRoot(ix: SnapshotIndex, state: PlanState, root: string, hash: string, kind: 'file' | 'dir', content: Map<string, ContentFile>, requireEmpty: boolean): Resolved {
+function resolveRoot(ix: SnapshotIndex, state: PlanState, root: string, hash: string, kind: 'file' | 'dir', content: () => Map<string, ContentFile>, requireEmpty: boolean): Resolved {
   const occ = ix.snapshot.occupiedPaths;
   const fits = (r: string): boolean | null => {
     const o = occ?.[r];
@@ -287,9 +289,10 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   if (seedProblem) return blocked([seedProblem]);
 
   const promote = ix.warm.has(fsName);
-  const content = new Map<string, ContentFile>();
-  for (const f of primary.payload!.files!) content.set(f.relpath, { relpath: f.relpath, size: f.size, sha256: f.sha256! });
-  const contentList = [...content.values()]; // in relpath byte order, as SnapshotPayload.files is
+  // In relpath byte order, as SnapshotPayload.files is; relpaths are distinct (one payload root, distinct paths).
+  const contentList: ContentFile[] = primary.payload!.files!.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256! }));
+  let contentMap: Map<string, ContentFile> | null = null;
+  const content = (): Map<string, ContentFile> => (contentMap ??= new Map(contentList.map((f) => [f.relpath, f])));
   const bytes = sizeOf(contentList);
 
   // Donors already on the target filesystem, per file. A sha256 without a key in the snapshot has no copy other
@@ -312,8 +315,10 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   };
   const donorsByRel = new Map<string, CatalogFile[]>();
   for (const f of contentList) {
+    const copies = ix.copies.get(f.sha256) ?? ownCopies(f.sha256);
+    if (copies.length === 0) continue;
     // Never a donor a client may still write (an unfinished download's placeholder can hash like real content).
-    const cands = (ix.copies.get(f.sha256) ?? ownCopies(f.sha256)).filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null);
+    const cands = copies.filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null);
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = donorsByRel.size === contentList.length;
@@ -373,6 +378,8 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   };
   for (const [root, ms] of [...views].sort((a, b) => compareBytes(a[0], b[0]))) {
     const kind = ms[0]!.payload.kind;
+    // The copy's own view: every file is copied to where the view wants it, so there is nothing to link.
+    if (!reuse && root === sourceRoot && kind === sourceKind) continue;
     const links: LinkViewStep['links'] = [];
     for (const f of contentList) {
       const donor = donorFor(f, root, kind);
