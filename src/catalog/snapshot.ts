@@ -14,6 +14,8 @@ import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-ro
 import { computeDupes, dupesKey, payloadRoots, readRelocations, storedDupes, storedSummaries, summarize, summaryConsumers, type PayloadSummary } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
+import { liveCheckPool } from './live-check.js';
+import { availableParallelism } from 'node:os';
 
 export interface ReadSnapshotOptions {
   /**
@@ -32,7 +34,15 @@ export interface ReadSnapshotOptions {
   files?: 'needed' | 'all';
   /** Filled with how the read went (for a hint when planning had to re-read every payload). */
   stats?: SnapshotReadStats;
+  /**
+   * Worker threads for the live check of the loaded payloads' files (src/catalog/live-check.ts; same answers as
+   * checking on the reading thread). Default: up to 2 when they hold at least LIVE_WORKERS_AT files, else none.
+   */
+  liveWorkers?: number;
 }
+
+/** Files to live-check from which worker threads pay for their start (a few tens of milliseconds). */
+export const LIVE_WORKERS_AT = 20_000;
 
 export interface SnapshotReadStats {
   /** Payloads in the snapshot. */
@@ -189,8 +199,26 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // lists of loaded payloads whose every file is such (their summary counted no copy).
   const solos: CatalogFile[] = [];
   const soloLists: (readonly CatalogFile[])[] = [];
-  for (const rootPath of [...load].sort((a, b) => (a < b ? -1 : 1))) {
-    const payload = payloads[rootPath]!;
+  // Many files to check: lstat them on worker threads while the rows of the next payloads are read (first pass), then
+  // decide (second pass). Few: each payload is read and decided in turn, checked on this thread.
+  const loadOrder = [...load].sort((a, b) => (a < b ? -1 : 1));
+  let loadFiles = 0;
+  for (const p of loadOrder) loadFiles += payloads[p]!.fileCount;
+  const workers = live === undefined ? 0 : (opts.liveWorkers ?? (loadFiles >= LIVE_WORKERS_AT ? Math.min(2, availableParallelism()) : 0));
+  const pool = workers > 0 ? liveCheckPool(workers) : null;
+  const read = new Map<string, { bulk: BulkPayload; handle: number }>();
+  try {
+    if (pool) for (const rootPath of loadOrder) {
+      const bulk = readLoaded(rootPath);
+      if (bulk) read.set(rootPath, { bulk, handle: pool.submit(bulk.files) });
+    }
+    for (const rootPath of loadOrder) decideLoaded(rootPath);
+  } finally {
+    pool?.close();
+  }
+
+  /** The rows of a loaded payload, with the other links of its files when a live verdict needs them. */
+  function readLoaded(rootPath: string): BulkPayload | null {
     const fs = fsOf.get(rootPath)!;
     const rel = relToMount(rootPath, fs.preferred_mount);
     // The inode links of a loaded payload matter only to a live consumer verdict (the summary's verdict stands
@@ -198,10 +226,19 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     const summary = storedOf.get(rootPath);
     let bulk = bulkOf.get(rootPath) ?? reader.resolve(fs.id, fs.preferred_mount, rel, live !== undefined && summary === undefined);
     if (bulk && live && summary !== undefined && !bulkOf.has(rootPath)) bulk = { ...bulk, otherLinks: linksFromSummary(summary) };
+    return bulk;
+  }
+
+  function decideLoaded(rootPath: string): void {
+    const payload = payloads[rootPath]!;
+    const fs = fsOf.get(rootPath)!;
+    const rel = relToMount(rootPath, fs.preferred_mount);
+    const early = read.get(rootPath);
+    const bulk = pool ? (early?.bulk ?? null) : readLoaded(rootPath);
     if (!bulk) {
       // Gone from the catalog between the summary and now cannot happen inside one read transaction; never guess.
       delete payloads[rootPath];
-      continue;
+      return;
     }
     const files = bulk.files;
     payload.files = files;
@@ -210,13 +247,23 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
         const others = bulk.otherLinks.get(f.path);
         return others ? [f.path, ...others] : [f.path];
       };
-      payload.consumers = consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live });
+      // The workers report only files whose disk state differs from their row; any other file reads as its row.
+      const differs = early && pool ? pool.take(early.handle, files) : null;
+      const own = differs
+        ? (f: CatalogFile): ReturnType<typeof liveInode> => {
+            const r = differs.get(f);
+            if (r === undefined) return { ino: f.ino, nlink: f.nlink, size: f.size, mtimeNs: f.mtimeNs };
+            if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
+            return r;
+          }
+        : live;
+      payload.consumers = consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live: own });
     }
     if (uncopied.has(rootPath)) {
       // No other row holds their content: each file is its content's only copy (what reader.copies would find), so
       // no other loaded payload can have put its sha256 into `copies` (that payload would hold a copy of it).
       if (live) soloLists.push(files);
-      continue;
+      return;
     }
     const found = reader.copies(bulk, fs.id, rel, mountOf, known);
     if (live) {

@@ -1,0 +1,114 @@
+// The live check on worker threads answers exactly what the reading thread's lstat answers (real files, real catalog).
+import { appendFileSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogDb } from '../../../src/catalog/db.js';
+import { liveCheckPool, liveDifferences, type LiveAnswer } from '../../../src/catalog/live-check.js';
+import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import type { HashallConfig } from '../../../src/config/types.js';
+import type { CatalogFile } from '../../../src/domain/snapshot.js';
+import { snapshotPlanner } from '../../../src/plan/needs.js';
+import { insertRelocationRow, makeSyncFixture, openFixtureCatalog, scan, writeConfig, type SyncFixture } from '../sync/sync-fixture.js';
+
+/** The fields both checks give (the reading thread's liveInode also reads owner and mode, which no verdict here uses). */
+function shown(m: Map<CatalogFile, LiveAnswer>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [f, r] of m) out[path.basename(f.path)] = 'code' in r ? { code: r.code } : { ino: r.ino, nlink: r.nlink, size: r.size, mtimeNs: r.mtimeNs };
+  return out;
+}
+
+function row(p: string, nlink?: number): CatalogFile {
+  const st = lstatSync(p, { bigint: true });
+  return { fsId: 1, path: p, ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), nlink: nlink ?? Number(st.nlink), sha256: null };
+}
+
+describe('live check pool', () => {
+  let w: SyncFixture;
+  beforeAll(() => {
+    w = makeSyncFixture('hashall-live-check-');
+  });
+  afterAll(() => w?.tmp.cleanup());
+
+  it('reports exactly the files whose disk state differs from their row, with what lstat finds', () => {
+    const dir = path.join(w.seedS, 'pool-unit');
+    mkdirSync(dir, { recursive: true });
+    const names = ['same', 'grown', 'touched', 'replaced', 'linked', 'gone', 'fewer-links'];
+    for (const n of names) writeFileSync(path.join(dir, n), `${n}\n`);
+    const rows = names.map((n) => row(path.join(dir, n), n === 'fewer-links' ? 3 : undefined));
+    appendFileSync(path.join(dir, 'grown'), 'more\n');
+    utimesSync(path.join(dir, 'touched'), new Date(Date.UTC(2031, 0, 1)), new Date(Date.UTC(2031, 0, 1)));
+    writeFileSync(path.join(dir, 'replaced.new'), 'replaced\n');
+    renameSync(path.join(dir, 'replaced.new'), path.join(dir, 'replaced'));
+    linkSync(path.join(dir, 'linked'), path.join(dir, 'linked-elsewhere'));
+    rmSync(path.join(dir, 'gone'));
+
+    const here = shown(liveDifferences(rows));
+    expect(Object.keys(here).sort()).toEqual(['gone', 'grown', 'linked', 'replaced', 'touched']);
+    expect(here.gone).toEqual({ code: 'ENOENT' });
+
+    const pool = liveCheckPool(2);
+    try {
+      // Several submissions, taken out of order, some travelling in one message.
+      const a = pool.submit(rows.slice(0, 3));
+      const b = pool.submit(rows.slice(3));
+      const c = pool.submit(rows);
+      expect(shown(pool.take(c, rows))).toEqual(here);
+      expect(shown(pool.take(b, rows.slice(3)))).toEqual(shown(liveDifferences(rows.slice(3))));
+      expect(shown(pool.take(a, rows.slice(0, 3)))).toEqual(shown(liveDifferences(rows.slice(0, 3))));
+    } finally {
+      pool.close();
+    }
+  });
+});
+
+describe('readSnapshot with the live check on worker threads', () => {
+  let w: SyncFixture;
+  let config: HashallConfig;
+  let catalog: CatalogDb;
+
+  beforeAll(async () => {
+    w = makeSyncFixture('hashall-live-snapshot-');
+    config = writeConfig(w, { url: 'http://127.0.0.1:9' });
+    catalog = openFixtureCatalog(config);
+    const payloads = ['Changed', 'Linked', 'Same', 'Donor'];
+    for (const name of payloads) {
+      const d = path.join(w.seedS, 'movies', name);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, `${name}.mkv`), `${name} video\n`);
+      writeFileSync(path.join(d, `${name}.nfo`), `${name} nfo\n`);
+    }
+    // A pool copy of Donor's content, changed after the scan below: no donor any more.
+    const copy = path.join(w.seedP, 'old/Donor');
+    mkdirSync(copy, { recursive: true });
+    writeFileSync(path.join(copy, 'Donor.mkv'), 'Donor video\n');
+    await scan(w, catalog, config);
+    for (const name of payloads) {
+      const src = realpathSync(path.join(w.seedS, 'movies', name));
+      insertRelocationRow(catalog, src, path.join(realpathSync(w.seedP), 'movies', name), w.clock.t);
+    }
+    utimesSync(path.join(w.seedS, 'movies/Changed/Changed.nfo'), new Date(Date.UTC(2031, 0, 1)), new Date(Date.UTC(2031, 0, 1)));
+    linkSync(path.join(w.seedS, 'movies/Linked/Linked.mkv'), path.join(w.seedS, '..', 'Linked-hardlink.mkv'));
+    utimesSync(path.join(copy, 'Donor.mkv'), new Date(Date.UTC(2031, 0, 1)), new Date(Date.UTC(2031, 0, 1)));
+  }, 60_000);
+
+  afterAll(() => {
+    catalog?.close();
+    w?.tmp.cleanup();
+  });
+
+  it('gives the same snapshot as the check on the reading thread, changed files and extra links included', () => {
+    const read = (liveWorkers: number) => readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all', liveWorkers });
+    const here = read(0);
+    const workers = read(2);
+    expect(workers).toEqual(here);
+    const reasons = (name: string) => Object.values(workers.payloads).find((p) => p.rootPath.endsWith(`/movies/${name}`))!.consumers;
+    expect(reasons('Changed').status).toBe('unknown');
+    expect(reasons('Changed').reasons.join('\n')).toMatch(/Changed\.nfo changed since the scan/);
+    expect(reasons('Linked').status).toBe('unknown');
+    expect(reasons('Linked').reasons.join('\n')).toMatch(/Linked\.mkv has 2 links but the catalog knows 1/);
+    expect(reasons('Same').status).toBe('none');
+    // The changed pool copy is no donor of Donor.mkv's content: only the payload file itself is left.
+    const donorFile = Object.values(workers.payloads).find((p) => p.rootPath.endsWith('/movies/Donor'))!.files!.find((f) => f.relpath === 'Donor.mkv')!;
+    expect((workers.copiesBySha256[donorFile.sha256!] ?? [donorFile]).map((c) => c.path)).toEqual([donorFile.path]);
+  });
+});
