@@ -135,6 +135,16 @@ export function isShielded(path: string, protectedDirs: readonly string[]): bool
   return protectedDirs.some((d) => isAtOrUnder(path, d));
 }
 
+/**
+ * Whether the deletion pass may skip reading the root's rows: `knownBefore` rows were active under the root when the
+ * scan began and are still active (counted after the walk, ids up to the start mark), and the walk found
+ * `seenKnown` distinct rows that were active at lookup, under the root, with ids up to that mark — a subset of them.
+ * Equal counts mean the subset is the whole set: no row can have vanished.
+ */
+export function allKnownSeen(knownBefore: number, seenKnown: number): boolean {
+  return knownBefore === seenKnown;
+}
+
 /** An empty root the catalog knows files under is refused, never emptied: it is unmounted until proven otherwise. */
 export function emptyRootSuspect(filesSeen: number, knownActive: number): boolean {
   return filesSeen === 0 && knownActive > 0;

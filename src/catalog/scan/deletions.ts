@@ -2,7 +2,7 @@
 // mounts keep their rows, and only rows that existed before the scan and were not seen are marked deleted.
 import { CatalogError } from '../../errors.js';
 import type { CatalogDb } from '../db.js';
-import { emptyRootSuspect, isShielded, isVanished } from './decide.js';
+import { allKnownSeen, emptyRootSuspect, isShielded, isVanished } from './decide.js';
 import type { FileRowStatements } from './file-rows.js';
 
 /** Rows marked deleted per transaction. */
@@ -17,6 +17,8 @@ export interface RootWalkOutcome {
   filesSeen: number;
   /** Ids of catalogued rows (any status) the walk saw. */
   seen: ReadonlySet<number>;
+  /** How many of them were active when looked up, under the root (the root's prefix range) and at or below maxIdAtStart. */
+  seenKnown: number;
   /** The highest row id when the scan began: higher ids were inserted by this scan. */
   maxIdAtStart: number;
   /** Relative paths of directories not read (unreadable) or not entered (other mounts). */
@@ -29,6 +31,8 @@ export interface RootWalkOutcome {
  * Reads ids in index order so memory stays bounded however large the root is; paths only for the rows not seen.
  */
 export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: RootWalkOutcome): number {
+  // The common case (nothing removed) is settled by one count from the covering index instead of reading every id.
+  if (w.filesSeen > 0 && allKnownSeen(rows.activeCountUnder(w.rootRel, w.maxIdAtStart), w.seenKnown)) return 0;
   const unseen: number[] = [];
   let known = 0;
   for (const id of rows.activeIdsUnder(w.rootRel)) {

@@ -30,6 +30,8 @@ export interface FileRowStatements {
   upsert(w: FileRowWrite, now: number): void;
   /** Ids of the active rows at or under `rel` (streamed from the index: memory stays bounded). */
   activeIdsUnder(rel: string): IterableIterator<number>;
+  /** Number of active rows at or under `rel` with ids up to `maxId` (answered from the covering index). */
+  activeCountUnder(rel: string, maxId: number): number;
   pathOf(id: number): string;
   markDeleted(id: number): void;
 }
@@ -49,6 +51,8 @@ export function fileRowStatements(catalog: CatalogDb, fsId: number): FileRowStat
   );
   const idsUnder = db.prepare(`SELECT id FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).pluck();
   const idsAll = db.prepare(`SELECT id FROM files WHERE fs_id = ? AND status = 'active'`).pluck();
+  const countUnder = db.prepare(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? AND id <= ?`).pluck();
+  const countAll = db.prepare(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND id <= ?`).pluck();
   const pathOf = db.prepare(`SELECT path FROM files WHERE id = ?`).pluck();
   const mark = db.prepare(`UPDATE files SET status = 'deleted' WHERE id = ?`);
   return {
@@ -60,6 +64,10 @@ export function fileRowStatements(catalog: CatalogDb, fsId: number): FileRowStat
     activeIdsUnder: (rel) => {
       const range = prefixRange(rel);
       return (range ? idsUnder.iterate(fsId, range.lo, range.hi) : idsAll.iterate(fsId)) as IterableIterator<number>;
+    },
+    activeCountUnder: (rel, maxId) => {
+      const range = prefixRange(rel);
+      return (range ? countUnder.get(fsId, range.lo, range.hi, maxId) : countAll.get(fsId, maxId)) as number;
     },
     pathOf: (id) => pathOf.get(id) as string,
     markDeleted: (id) => {

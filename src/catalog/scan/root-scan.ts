@@ -56,6 +56,10 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   const mountPoints = new Set(ctx.mounts.map((m) => m.mountPoint));
   mountPoints.delete(r.loc.realPath);
   const seen = new Set<number>();
+  // Rows active at lookup, under the root and older than the scan: when they are all the deletion pass would read,
+  // it reads none (see allKnownSeen).
+  let seenKnown = 0;
+  const underRoot = rootRel === '' ? '' : rootRel + '/';
   const protectedDirs: string[] = [];
   let writes: WriteOp[] = [];
   let rootFiles = 0;
@@ -170,7 +174,10 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     summary.bytesSeen += f.size;
     rootFiles++;
     const found = dirRows(relPath);
-    if (found) seen.add(found.id);
+    if (found) {
+      seen.add(found.id);
+      if (found.status === 'active' && found.id <= maxIdAtStart && relPath.startsWith(underRoot)) seenKnown++;
+    }
     const d = decideFile(found, f, policy, isTroubled);
     switch (d.kind) {
       case 'unchanged':
@@ -252,7 +259,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   report(false);
   if (opts.signal?.aborted) return;
 
-  const deleted = markVanished(catalog, fileRows, { rootPath: r.loc.path, rootRel, filesSeen: rootFiles, seen, maxIdAtStart, protectedDirs });
+  const deleted = markVanished(catalog, fileRows, { rootPath: r.loc.path, rootRel, filesSeen: rootFiles, seen, seenKnown, maxIdAtStart, protectedDirs });
   summary.deleted += deleted;
   summary.roots.push(rootSummary(r, rootFiles, deleted));
 }

@@ -150,6 +150,45 @@ describe('scanRoots', () => {
     expect(paths()).toEqual(['a/foo bar/f', 'a/foo%/f', 'a/foo-x/f', 'a/foo/g', 'a/foo_/f', 'a/fooz/f']);
   });
 
+  it('the deletion pass: an ad-hoc refresh of a file that replaced a directory of the same name deletes the rows under it; a path back from deleted and a removal in one rescan', async () => {
+    const item = path.join(stash, 'p', 'item');
+    const asDirectory = (): void => {
+      rmSync(item, { recursive: true, force: true });
+      mkdirSync(item);
+      writeFileSync(path.join(item, 'inner'), 'i');
+    };
+    const asFile = (text: string): void => {
+      rmSync(item, { recursive: true, force: true });
+      writeFileSync(item, text);
+    };
+    mkdirSync(path.join(stash, 'p'));
+    writeFileSync(path.join(stash, 'p', 'a'), 'a');
+    writeFileSync(path.join(stash, 'p', 'b'), 'b');
+    asFile('file 1');
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    // The file's own row is still active when only the new inner file was refreshed.
+    asDirectory();
+    await scanRoots(catalog, [{ path: path.join(item, 'inner'), kind: 'adhoc' }], opts());
+    expect(paths()).toEqual(['p/a', 'p/b', 'p/item', 'p/item/inner']);
+    asFile('file 2');
+    expect(await scanRoots(catalog, [{ path: item, kind: 'adhoc' }], opts())).toMatchObject({ changed: 1, deleted: 1 });
+    expect(paths()).toEqual(['p/a', 'p/b', 'p/item']);
+    // The file's row is deleted (a full scan saw the directory) and comes back when the file does.
+    asDirectory();
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    expect(paths()).toEqual(['p/a', 'p/b', 'p/item/inner']);
+    asFile('file 3');
+    expect(await scanRoots(catalog, [{ path: item, kind: 'adhoc' }], opts())).toMatchObject({ added: 1, deleted: 1 });
+    expect(paths()).toEqual(['p/a', 'p/b', 'p/item']);
+    // b goes and comes back while a goes: one rescan reactivates b and deletes a.
+    rmSync(path.join(stash, 'p', 'b'));
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    writeFileSync(path.join(stash, 'p', 'b'), 'b');
+    rmSync(path.join(stash, 'p', 'a'));
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ added: 1, deleted: 1, unchanged: 1 });
+    expect(paths()).toEqual(['p/b', 'p/item']);
+  });
+
   it('an ad-hoc refresh of ONE file (a one-file payload after apply) records it, touches no sibling, and is no scan root; a configured root must be a directory', async () => {
     mkdirSync(path.join(stash, 'movies'), { recursive: true });
     writeFileSync(path.join(stash, 'movies', 'old.mkv'), 'old');
