@@ -1,7 +1,8 @@
 // Streaming directory walk: lstat only, never follows symlinks, stays on one filesystem, reports unreadable entries.
-import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, readdirSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { bytesToPathText } from './path-encoding.js';
+import { FIELDS, lstatPacked, StatPool, type PackedStats } from './stat-pool.js';
 
 export interface WalkFile {
   kind: 'file';
@@ -30,7 +31,15 @@ export interface WalkOptions {
   /** Events per yielded batch (default 512). */
   batchSize?: number;
   signal?: AbortSignal;
+  /**
+   * Directories with at least this many entries are lstat'ed on worker threads (default 64; 0 = every directory),
+   * several directories ahead of the caller; smaller ones on the calling thread. The result is the same.
+   */
+  offloadFrom?: number;
 }
+
+/** Directories listed and being lstat'ed ahead of the one being yielded. */
+const LOOKAHEAD = 4;
 
 const SLASH = Buffer.from('/');
 const REPLACEMENT = '\uFFFD';
@@ -59,6 +68,14 @@ function childAbs(dirAbs: string | Buffer, name: string | Buffer): string | Buff
   return Buffer.concat([base, SLASH, typeof name === 'string' ? Buffer.from(name, 'utf8') : name]);
 }
 
+/** A directory listed and being lstat'ed: its entries' names, absolute paths and (soon) packed stats. */
+interface Listed {
+  dir: PendingDir;
+  names: (string | Buffer)[];
+  abs: (string | Buffer)[];
+  stats: PackedStats | Promise<PackedStats>;
+}
+
 /**
  * Walk `root` (an absolute, symlink-free directory) depth-first and yield batches of events; a regular file as root
  * yields that one file, with rel ''.
@@ -68,6 +85,7 @@ function childAbs(dirAbs: string | Buffer, name: string | Buffer): string | Buff
  */
 export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator<WalkEvent[]> {
   const batchSize = opts.batchSize ?? 512;
+  const offloadFrom = opts.offloadFrom ?? 64;
   const rootStat = lstatSync(root, { bigint: true });
   if (rootStat.isFile()) {
     // A single-file root (a one-file payload refreshed after apply) is its own only entry.
@@ -76,56 +94,73 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
   }
   if (!rootStat.isDirectory()) throw Object.assign(new Error(`not a directory: ${root}`), { code: 'ENOTDIR' });
   const rootDev = rootStat.dev;
+  const pool = new StatPool();
   const stack: PendingDir[] = [{ abs: root, rel: '' }];
+  const ahead: Listed[] = [];
   let batch: WalkEvent[] = [];
   let first = true;
-  while (stack.length) {
-    if (opts.signal?.aborted) return;
-    const dir = stack.pop() as PendingDir;
-    let listing: ReturnType<typeof listDir>;
-    try {
-      listing = listDir(dir.abs);
-    } catch (err) {
-      if (first) throw err;
-      batch.push({ kind: 'problem', rel: dir.rel, code: errnoCode(err) ?? 'EIO', message: (err as Error).message, isDir: true });
-      continue;
+  try {
+    while (stack.length || ahead.length) {
+      if (opts.signal?.aborted) return;
+      // List the next directories and start their lstat, so the threads work while this one is yielded.
+      while (ahead.length < LOOKAHEAD && stack.length) {
+        const dir = stack.pop() as PendingDir;
+        let listing: ReturnType<typeof listDir>;
+        try {
+          listing = listDir(dir.abs);
+        } catch (err) {
+          if (first) throw err;
+          batch.push({ kind: 'problem', rel: dir.rel, code: errnoCode(err) ?? 'EIO', message: (err as Error).message, isDir: true });
+          continue;
+        }
+        first = false;
+        const names: (string | Buffer)[] = listing.names ?? listing.raw;
+        const abs = names.map((name) => childAbs(dir.abs, name));
+        const offload = names.length >= offloadFrom && names.length > 0;
+        const target = listing.names && typeof dir.abs === 'string' ? { dir: dir.abs, names: listing.names } : { paths: abs };
+        ahead.push({ dir, names, abs, stats: offload ? pool.lstat(target) : lstatPacked(lstatSync, abs) });
+      }
+      const next = ahead.shift();
+      if (next === undefined) continue;
+      const { dir, names, abs } = next;
+      const { state, vals, errs } = await next.stats;
+      const errAt = errs.length ? new Map(errs.map(([i, code, message]) => [i, { code, message }])) : null;
+      for (let i = 0; i < names.length; i++) {
+        // Plain UTF-8 names are their own catalog text; raw names go through the reversible escape.
+        const name = names[i] as string | Buffer;
+        const nameText = typeof name === 'string' ? name : bytesToPathText(name);
+        const rel = dir.rel ? dir.rel + '/' + nameText : nameText;
+        const entryAbs = abs[i] as string | Buffer;
+        if (state[i] === 2) {
+          const e = errAt?.get(i);
+          batch.push({ kind: 'problem', rel, code: e?.code ?? 'EIO', message: e?.message ?? 'lstat failed', isDir: false });
+          continue;
+        }
+        // Vanished between readdir and lstat: not a problem, simply not there.
+        if (state[i] === 1) continue;
+        const o = i * FIELDS;
+        // One conversion of the mode instead of a BigInt operation per type test.
+        const type = Number(vals[o]) & constants.S_IFMT;
+        if (type === constants.S_IFREG) {
+          batch.push({ kind: 'file', rel, abs: entryAbs, ino: vals[o + 2] as bigint, size: Number(vals[o + 3]), mtimeNs: vals[o + 4] as bigint, nlink: Number(vals[o + 5]) });
+        } else if (type === constants.S_IFDIR) {
+          const absText = typeof entryAbs === 'string' ? entryAbs : entryAbs.toString('utf8');
+          if (vals[o + 1] !== rootDev || opts.mountPoints.has(absText)) batch.push({ kind: 'mount', rel, abs: absText });
+          else stack.push({ abs: entryAbs, rel });
+        } else if (type === constants.S_IFLNK) {
+          batch.push({ kind: 'symlink', rel });
+        } else {
+          batch.push({ kind: 'special', rel });
+        }
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+          if (opts.signal?.aborted) return;
+        }
+      }
     }
-    first = false;
-    const count = listing.names ? listing.names.length : listing.raw.length;
-    for (let i = 0; i < count; i++) {
-      // Plain UTF-8 names are their own catalog text; raw names go through the reversible escape.
-      const name: string | Buffer = listing.names ? (listing.names[i] as string) : (listing.raw[i] as Buffer);
-      const nameText = typeof name === 'string' ? name : bytesToPathText(name);
-      const rel = dir.rel ? dir.rel + '/' + nameText : nameText;
-      const abs = childAbs(dir.abs, name);
-      let st: BigIntStats | undefined;
-      try {
-        st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      } catch (err) {
-        batch.push({ kind: 'problem', rel, code: errnoCode(err) ?? 'EIO', message: (err as Error).message, isDir: false });
-        continue;
-      }
-      // Vanished between readdir and lstat: not a problem, simply not there.
-      if (st === undefined) continue;
-      // One conversion of the mode instead of a BigInt operation per isFile()/isDirectory()/… test.
-      const type = Number(st.mode) & constants.S_IFMT;
-      if (type === constants.S_IFREG) {
-        batch.push({ kind: 'file', rel, abs, ino: st.ino, size: Number(st.size), mtimeNs: st.mtimeNs, nlink: Number(st.nlink) });
-      } else if (type === constants.S_IFDIR) {
-        const absText = typeof abs === 'string' ? abs : abs.toString('utf8');
-        if (st.dev !== rootDev || opts.mountPoints.has(absText)) batch.push({ kind: 'mount', rel, abs: absText });
-        else stack.push({ abs, rel });
-      } else if (type === constants.S_IFLNK) {
-        batch.push({ kind: 'symlink', rel });
-      } else {
-        batch.push({ kind: 'special', rel });
-      }
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
-        if (opts.signal?.aborted) return;
-      }
-    }
+    if (batch.length) yield batch;
+  } finally {
+    await pool.close();
   }
-  if (batch.length) yield batch;
 }
