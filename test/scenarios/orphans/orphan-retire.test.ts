@@ -117,6 +117,49 @@ describe('orphans.action: retire', () => {
     nothingLost();
   });
 
+  it('a file of an orphan tree swapped after planning for a symlink to a payload file, or for a hardlink of one (another inode): the saved plan is stale (exit 5), nothing staged, the payload untouched', async () => {
+    await planFile('p4.json');
+    const victim = path.join(w.movies, 'Removed.Torrent.2010', 'Extras', 'copy-of-e01.mkv');
+    const aside = path.join(w.stash, 'aside-copy-of-e01.mkv');
+    const payload = path.join(w.movies, 'Show S01 (renamed)', 'e01.mkv');
+    const payloadIno = lstatSync(payload).ino;
+    for (const swap of [() => symlinkSync(payload, victim), () => linkSync(payload, victim)]) {
+      renameSync(victim, aside);
+      swap();
+      const r = await w.hashall('apply', path.join(w.base, 'p4.json'), '--auto-approve');
+      expect(r.code, r.stdout + r.stderr).toBe(5);
+      expect(r.stderr).toMatch(/copy-of-e01\.mkv changed \(inode, size or mtime\)/);
+      expect(lstatSync(payload)).toMatchObject({ ino: payloadIno });
+      unlinkSync(victim);
+      renameSync(aside, victim);
+      expect(lstatSync(payload).nlink).toBe(1);
+      expect(readdirSync(path.join(w.movies, 'Removed.Torrent.2010')).sort()).toEqual(['Extras', 'r.mkv']);
+      othersUntouched();
+      nothingLost();
+    }
+  });
+
+  it('a folder of an orphan tree moved away and replaced by a symlink to it (every planned inode still reachable, so the plan is not stale): the staged tree is re-proven without following, put back, refused; the moved folder untouched', async () => {
+    await planFile('p5.json');
+    const extras = path.join(w.movies, 'Removed.Torrent.2010', 'Extras');
+    const elsewhere = path.join(w.stash, 'extras-elsewhere');
+    renameSync(extras, elsewhere);
+    symlinkSync(elsewhere, extras);
+    const inside = readdirSync(elsewhere).sort();
+    const r = await w.hashall('apply', path.join(w.base, 'p5.json'), '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/Removed\.Torrent\.2010\/Extras is a symlink; hashall retires only the regular files it proved orphans/);
+    expect(r.stdout + r.stderr).toMatch(/Removed\.Torrent\.2010 was put back and stays/);
+    // The tree is back where it was, the symlink still a symlink, the folder it points to whole.
+    expect(lstatSync(extras).isSymbolicLink()).toBe(true);
+    expect(readdirSync(elsewhere).sort()).toEqual(inside);
+    expect(existsSync(path.join(w.movies, 'Removed.Torrent.2010', 'r.mkv'))).toBe(true);
+    unlinkSync(extras);
+    renameSync(elsewhere, extras);
+    othersUntouched();
+    nothingLost();
+  });
+
   it('kill -9 at every journal boundary of an orphan retire, then recover + apply, converges: orphans staged, nothing lost', async () => {
     const { config } = loadConfig(w.configPath, { env: {}, cwd: w.base });
     const cfgFile = path.join(w.base, 'config.json');
