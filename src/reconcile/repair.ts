@@ -55,6 +55,8 @@ export interface RepairInput {
   recordTree?: RecordTree;
   log?: (line: string) => void;
   stop?: AbortSignal;
+  /** Journal boundaries (the test crash hook, see apply/crash-hook.ts). */
+  onBoundary?: (what: string) => void;
 }
 
 interface Candidate {
@@ -241,6 +243,12 @@ function repairGroup(n: number, p: IntegrityProblem, fsName: string, paths: stri
   };
 }
 
+/** Why a group did not end done: its error, or that a stop signal ended the run before it (rolled back, or not started). */
+function notDone(r: { status: string; error: string | null } | undefined, stop: AbortSignal | undefined): string {
+  if (stop?.aborted) return `stopped by ${String(stop.reason)}: ${r?.status === 'rolled-back' ? 'rolled back' : 'not started'}${r?.error ? ` (${r.error})` : ''}`;
+  return r?.error ?? `not run (${r?.status ?? 'skipped'})`;
+}
+
 export async function repairCorrupted(input: RepairInput): Promise<RepairOutcome[]> {
   const { catalog, config } = input;
   const fs = input.fs ?? realFsPort();
@@ -323,6 +331,7 @@ export async function repairCorrupted(input: RepairInput): Promise<RepairOutcome
     recordTree: input.recordTree,
     log: input.log,
     stop: input.stop,
+    onBoundary: input.onBoundary,
   });
   const store = integrityStore(catalog);
   catalog.db.transaction(() => {
@@ -335,7 +344,7 @@ export async function repairCorrupted(input: RepairInput): Promise<RepairOutcome
         changed = store.resolve(problem.fsId, problem.ino, 'repaired', input.now()) || changed;
       } else {
         outcome.status = 'failed';
-        outcome.error = r?.error ?? `not run (${r?.status ?? 'skipped'})`;
+        outcome.error = notDone(r, input.stop);
       }
     }
     if (changed) catalog.bumpSerial();
@@ -350,7 +359,7 @@ export async function repairCorrupted(input: RepairInput): Promise<RepairOutcome
       if (r?.status === 'done') outcome.status = 'needs-redownload';
       else {
         outcome.status = 'failed';
-        outcome.error = r?.error ?? `not run (${r?.status ?? 'skipped'})`;
+        outcome.error = notDone(r, input.stop);
       }
     }
   }

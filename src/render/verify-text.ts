@@ -57,6 +57,17 @@ export function renderCoverage(v: { inodes: number; verifiedSince: number; oldes
   return `  verification: ${v.verifiedSince} of ${v.inodes} hashed inodes read back within the last ${formatDuration(everyMs)}, oldest proof ${oldest}${problems}\n`;
 }
 
+/** The closing lines of a `verify --repair` stopped by SIGINT/SIGTERM: what was left undone, and how to continue. */
+export function repairStopped(signal: string, outcomes: readonly RepairOutcome[]): string {
+  const undone = outcomes.filter((o) => o.status === 'failed');
+  if (undone.length === 0) return `\n${signal} arrived when nothing was left to stop: every repair ran to its end as reported above.\n`;
+  const done = outcomes.filter((o) => o.status === 'repaired' || o.status === 'needs-redownload').length;
+  return (
+    `\nRepair interrupted by ${signal}: ${done} of ${outcomes.length} done; the repair in progress was rolled back (or finished when only its bookkeeping was left) and later ones were not started. ` +
+    `Nothing is left half done: each damaged file is either restored or untouched. To continue: \`hashall verify --repair ${undone.map((o) => printable(o.paths[0]!)).join(' ')}\`.\n`
+  );
+}
+
 /** What `verify --repair` did for each corrupted inode, and what the user can do where it could not. */
 export function renderRepair(outcomes: readonly RepairOutcome[]): string {
   if (outcomes.length === 0) return '';

@@ -108,7 +108,11 @@ export const repairStep: StepHandler<RepairStep> = {
     // 1. The good bytes beside the damaged file, hashed while copied: only the recorded SHA-256 is kept.
     undo.tmp = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-repair`);
     ctx.saveUndo(undo);
-    const copied = await ctx.fs.copyFileVerified(step.source.path, undo.tmp, ctx.signal ? { signal: ctx.signal } : {});
+    // Progress like a move's copy (a large file takes minutes); a stop signal ends the copy at its next chunk.
+    const copied = await ctx.fs.copyFileVerified(step.source.path, undo.tmp, {
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onProgress: (b) => ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: first, bytes: b, totalBytes: step.damaged.size, groupBytes: b, groupTotal: step.damaged.size }),
+    });
     undo.newIno = copied.ino;
     ctx.saveUndo(undo);
     if (copied.sha256 !== step.sha256 || copied.dev !== damaged.dev) {

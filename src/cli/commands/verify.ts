@@ -6,10 +6,12 @@ import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { openCatalog } from '../../catalog/db.js';
 import { verifyCatalog, verifyFoundProblems } from '../../catalog/verify.js';
 import { ExitCode, HashallError } from '../../errors.js';
-import { renderRepair, renderVerify, verifyProgressLine } from '../../render/verify-text.js';
+import { renderRepair, renderVerify, repairStopped, verifyProgressLine } from '../../render/verify-text.js';
+import { stopOnSignals } from '../stop-signals.js';
 import { repairCorrupted, type RepairOutcome } from '../../reconcile/repair.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
+import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
 import { eventSink } from '../apply-support.js';
 import { makeRecordTree } from '../../reconcile/refresh.js';
 
@@ -37,6 +39,8 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
           [ExitCode.Error, 'problems found (or an error)'],
           ExitCode.InvalidConfig,
           [ExitCode.LockHeld, '(--repair) another hashall run holds the lock'],
+          [ExitCode.Interrupted, 'stopped by Ctrl-C (SIGINT) at a safe point: a repair in flight was rolled back or finished'],
+          [ExitCode.Terminated, 'stopped by SIGTERM at a safe point, the same way'],
         ]),
     );
   addConfigOption(cmd);
@@ -47,10 +51,8 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     if (opts.scheduled && paths.length > 0) throw new HashallError('--scheduled verifies the catalog by age; give either paths or --scheduled', { hint: 'drop the paths, or drop --scheduled' });
     const { config } = loadConfigForCommand(opts, ctx);
     const catalog = openCatalog(config.catalog);
-    const ac = new AbortController();
-    const onSignal = (): void => ac.abort(new HashallError('verify interrupted; what was verified so far is not recorded, run it again'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // Like apply: the first SIGINT/SIGTERM stops at the next safe point (a repair in flight is rolled back or finished), exit 130/143.
+    const stop = stopOnSignals((line) => ctx.stderr.write(`hashall: ${line}\n`));
     const started = ctx.now();
     let lastDraw = 0;
     try {
@@ -59,7 +61,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         ...(opts.scheduled ? { scheduled: config.verify } : {}),
         now: ctx.now,
         hashWorkers: workers,
-        signal: ac.signal,
+        signal: stop.signal,
         ...(ctx.interactive
           ? {
               onProgress: (p) => {
@@ -70,8 +72,16 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
               },
             }
           : {}),
+      }).catch((err: unknown) => {
+        if (stop.received() === null) throw err;
+        return null;
       });
       if (ctx.interactive) ctx.stderr.write('\r\x1b[K');
+      if (report === null) {
+        ctx.stderr.write(`hashall: verify interrupted by ${stop.received()!}: what it read so far is not recorded and nothing was changed; run it again\n`);
+        exit.set(stop.exitCode()!);
+        return;
+      }
       let repairs: RepairOutcome[] | null = null;
       if (opts.repair) {
         // Only what this verify re-read and found corrupted (at these paths, or anywhere without paths).
@@ -82,23 +92,24 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
           repairs =
             damaged.length === 0
               ? []
-              : await repairCorrupted({ catalog, config, clients, paths: damaged, now: ctx.now, emit: opts.json ? () => undefined : sink.emit, recordTree: makeRecordTree(config, ctx.now), log: sink.warn, stop: ac.signal });
+              : await repairCorrupted({ catalog, config, clients, paths: damaged, now: ctx.now, emit: copySignalHookFromEnv(ctx.env, opts.json ? () => undefined : sink.emit), recordTree: makeRecordTree(config, ctx.now), log: sink.warn, stop: stop.signal, onBoundary: crashHookFromEnv(ctx.env) });
         } finally {
           sink.end();
           await closeAll(clients);
         }
       }
-      if (opts.json) ctx.stdout.write(JSON.stringify(repairs ? { ...report, repairs } : report, null, 2) + '\n');
-      else ctx.stdout.write(renderVerify(report, repairs !== null) + (repairs ? renderRepair(repairs) : ''));
+      const sig = stop.received();
+      if (opts.json) ctx.stdout.write(JSON.stringify(repairs ? { ...report, repairs, ...(sig ? { interrupted: sig } : {}) } : report, null, 2) + '\n');
+      else ctx.stdout.write(renderVerify(report, repairs !== null) + (repairs ? renderRepair(repairs) : '') + (sig && repairs ? repairStopped(sig, repairs) : ''));
       // A payload that differed only because of a corrupted file is whole again once that file is repaired.
       const repairedAll =
         repairs !== null &&
         report.findings.every((f) => f.status === 'corrupted' && repairs!.some((r) => r.status === 'repaired' && r.paths.includes(f.path))) &&
         repairs.every((r) => r.status === 'repaired');
       if (verifyFoundProblems(report) && !repairedAll) exit.set(ExitCode.Error);
+      if (sig) exit.set(stop.exitCode()!);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.dispose();
       catalog.close();
     }
   });
