@@ -153,13 +153,15 @@ export function payloadBulkReader(catalog: CatalogDb) {
       if (!single) rows = (range ? underRel.all(rel, fsId, range.lo, range.hi) : fileStmts.all.all(fsId)) as FileRaw[];
       if (rows.length === 0) return null;
       const root = absoluteCatalogPath(mount, rel);
+      // absoluteCatalogPath(root, relpath), its separator joined once per payload rather than once per file.
+      const prefix = root === '/' ? '/' : `${root}/`;
       const base = single ? (rel.split('/').pop() as string) : '';
       const files: PayloadFile[] = new Array(rows.length);
       const ids: number[] = new Array(rows.length);
       const byId = links ? new Map<number, string>() : null;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
-        const path = single ? root : absoluteCatalogPath(root, r[1]);
+        const path = single ? root : r[1] === '' ? root : prefix + r[1];
         const f: PayloadFile = { fsId, path, ino: r[2], size: r[3], mtimeNs: r[4], nlink: r[5], sha256: r[6], relpath: single ? base : r[1] };
         files[i] = f;
         ids[i] = r[0];

@@ -48,6 +48,35 @@ export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapsho
   // The oldest last sync of the instances: a torrent added to any of them since may be writing what the scan saw.
   const synced = snapshot.lastSyncAt;
   const anyClient = Object.keys(config.clients).length > 0;
+  // What the walk up from a directory finds (memoized: donors and dedupe candidates share a few directories): the
+  // nearest unfinished torrent at or above it, else whether some torrent's content path is at or above it.
+  const above = new Map<string, { t: SnapshotTorrent | undefined; known: boolean }>();
+  const walkUp = (dir: string): { t: SnapshotTorrent | undefined; known: boolean } => {
+    let hit = above.get(dir);
+    if (hit !== undefined) return hit;
+    const t = unfinished.get(dir);
+    if (t !== undefined || dir === '/' || dir === '') hit = { t, known: placed.has(dir) };
+    else {
+      const up = walkUp(dirName(dir));
+      hit = { t: up.t, known: placed.has(dir) || up.known };
+    }
+    above.set(dir, hit);
+    return hit;
+  };
+  // The longest root at or above a directory (the first of equal ones), memoized the same way.
+  const rootAbove = new Map<string, (typeof roots)[number] | undefined>();
+  const longestRoot = (p: string): (typeof roots)[number] | undefined => {
+    let root: (typeof roots)[number] | undefined;
+    for (const r of roots) if (isAtOrUnder(p, r.path) && (!root || r.path.length > root.path.length)) root = r;
+    return root;
+  };
+  const rootOf = (path: string): (typeof roots)[number] | undefined => {
+    const own = roots.find((r) => r.path === path);
+    if (own !== undefined || path === '/' || path === '') return own ?? longestRoot(path);
+    const dir = dirName(path);
+    if (!rootAbove.has(dir)) rootAbove.set(dir, longestRoot(dir));
+    return rootAbove.get(dir);
+  };
   return (path) => {
     const name = baseName(path);
     const suffix = IN_PROGRESS_SUFFIXES.find((s) => name.endsWith(s));
@@ -55,19 +84,16 @@ export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapsho
     if (anyClient && synced === null) {
       return `the torrent client has never been synced, so nothing proves no torrent is writing ${path} (refresh, or run \`hashall sync\`)`;
     }
-    let known = false;
-    for (let p = path; ; p = dirName(p)) {
-      const t = unfinished.get(p);
-      if (t !== undefined) return `${path} belongs to an unfinished download: ${describe(t)}, so the client may still write it`;
-      if (placed.has(p)) known = true;
-      if (p === '/' || p === '') break;
-    }
+    const self = unfinished.get(path);
+    const up = self !== undefined || path === '/' || path === '' ? { t: self, known: placed.has(path) } : walkUp(dirName(path));
+    const t = self ?? up.t;
+    if (t !== undefined) return `${path} belongs to an unfinished download: ${describe(t)}, so the client may still write it`;
+    const known = placed.has(path) || up.known;
     if (unplaced !== null) {
       return `${describe(unplaced)} and its path ${unplaced.clientContentPath || '(empty)'} has no host spelling, so it may be writing ${path}`;
     }
     if (!known && anyClient && synced !== null) {
-      let root: (typeof roots)[number] | undefined;
-      for (const r of roots) if (isAtOrUnder(path, r.path) && (!root || r.path.length > root.path.length)) root = r;
+      const root = rootOf(path);
       if (root?.lastScanAt != null && synced < root.lastScanAt) {
         return `the torrent client was last synced before ${root.path} was scanned: a torrent added since may be writing ${path} (refresh: scan, then sync)`;
       }
