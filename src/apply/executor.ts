@@ -95,26 +95,9 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** What a person must do when the automatic undo of a step failed. */
+/** What a person must do when the automatic undo of a step failed (each step kind's handler says it). */
 export function manualUndo(step: PlanStep, undo: UndoData): string {
-  switch (step.kind) {
-    case 'copy':
-      return `remove the files hashall created under ${step.toRoot} (listed in the step's undo data: \`hashall runs show\`); the source ${step.fromRoot} is untouched`;
-    case 'link-view':
-      return `remove the hardlinks hashall created under ${step.root} (listed in \`hashall runs show\`); the donors are untouched`;
-    case 'repoint':
-      return `in torrent client "${instanceOf(step)}", pause ${step.torrentName} (${step.torrentHash}), set its location back to ${String(undo.prevSavePath ?? step.fromSavePath)}, force a recheck${undo.wasRunning ? ', then resume it' : ''}`;
-    case 'dedupe-link':
-      return `check ${step.duplicate.path}: it must exist (as a hardlink of ${step.keeper.path} or the original); remove any leftover ${String(undo.tmp ?? '.hashall-*.part')} file`;
-    case 'retire':
-      return `move ${String(undo.trash ?? 'the trash copy')} back to ${step.root} if it still exists; the kept copy is ${step.keptRoot}`;
-    case 'repair':
-      return `each of ${step.paths.join(', ')} must exist (the restored copy or the damaged file); if ${step.paths[0]} is missing, move ${String(undo.trash ?? 'the damaged file in .hashall-trash')} back there, and remove any leftover ${String(undo.tmp ?? '.hashall-*-repair.part')} file`;
-    case 'recheck':
-      return `nothing on disk to put back: a recheck cannot be undone (torrent ${step.torrentName}, ${step.torrentHash}, in client "${step.client}" stays incomplete until it re-downloads ${step.damaged.map((d) => d.path).join(', ')});${undo.clearedDownloadPath ? ` set its download path ${String(undo.clearedDownloadPath)} again only once it is complete;` : ''} check that it is not checking, moving or in error`;
-    case 'retire-orphan':
-      return `\`hashall trash restore\` puts ${String(undo.trash ?? 'the staged orphan')} back at ${step.path} (or move it back by hand if nothing is there)`;
-  }
+  return handlerFor(step).manualUndo(step, undo);
 }
 
 export interface StepRow {

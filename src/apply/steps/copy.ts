@@ -93,6 +93,7 @@ async function readBack(ctx: StepContext, src: string, tmp: string, sha256: stri
 
 export const copyStep: StepHandler<CopyStep> = {
   describe: (s) => `copy ${s.files.length} file(s), ${s.bytes} bytes: ${s.fromRoot} → ${s.toRoot}`,
+  manualUndo: (s) => `remove the files hashall created under ${s.toRoot} (listed in the step's undo data: \`hashall runs show\`); the source ${s.fromRoot} is untouched`,
 
   async check(step, ctx) {
     const single = await isSingleFile(step, ctx);

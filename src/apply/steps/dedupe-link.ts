@@ -114,6 +114,7 @@ async function both(step: DedupeLinkStep, ctx: StepContext): Promise<{ k: FsStat
 
 export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
   describe: (s) => `hardlink ${s.duplicate.path} to ${s.keeper.path} (${s.keeper.size} bytes)`,
+  manualUndo: (s, undo) => `check ${s.duplicate.path}: it must exist (as a hardlink of ${s.keeper.path} or the original); remove any leftover ${String(undo.tmp ?? '.hashall-*.part')} file`,
 
   async check(step, ctx) {
     const { k, d } = await both(step, ctx);

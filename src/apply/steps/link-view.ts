@@ -57,6 +57,7 @@ async function viewState(ctx: StepContext, l: LinkViewStep['links'][number], don
 
 export const linkViewStep: StepHandler<LinkViewStep> = {
   describe: (s) => `link view of ${s.torrentHash.slice(0, 8)} at ${s.root} (${s.links.length} hardlink(s))`,
+  manualUndo: (s) => `remove the hardlinks hashall created under ${s.root} (listed in \`hashall runs show\`); the donors are untouched`,
 
   async check(step, ctx) {
     if (step.expected) {

@@ -74,6 +74,8 @@ async function mustNotRename(client: TorrentClient, step: RecheckStep): Promise<
 
 export const recheckStep: StepHandler<RecheckStep> = {
   describe: (s) => `recheck ${label(s)} in client "${s.client}" so it re-downloads ${s.damaged.map((d) => d.path).join(', ')} from the swarm`,
+  manualUndo: (s, undo) =>
+    `nothing on disk to put back: a recheck cannot be undone (torrent ${s.torrentName}, ${s.torrentHash}, in client "${s.client}" stays incomplete until it re-downloads ${s.damaged.map((d) => d.path).join(', ')});${undo.clearedDownloadPath ? ` set its download path ${String(undo.clearedDownloadPath)} again only once it is complete;` : ''} check that it is not checking, moving or in error`,
 
   async check(step, ctx) {
     const client = ctx.clients.get(step.client);

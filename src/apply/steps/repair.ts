@@ -68,6 +68,8 @@ async function holdTrash(fs: FsPort, fsPath: string, rec: RepairUndo, create: bo
 
 export const repairStep: StepHandler<RepairStep> = {
   describe: (s) => `restore ${s.paths[0]} from ${s.source.path} (${s.damaged.size} bytes)`,
+  manualUndo: (s, undo) =>
+    `each of ${s.paths.join(', ')} must exist (the restored copy or the damaged file); if ${s.paths[0]} is missing, move ${String(undo.trash ?? 'the damaged file in .hashall-trash')} back there, and remove any leftover ${String(undo.tmp ?? '.hashall-*-repair.part')} file`,
 
   async check(step, ctx) {
     fsPathOf(step, ctx);

@@ -98,6 +98,8 @@ function isAt(t: ClientTorrent, step: RepointStep): boolean {
 
 export const repointStep: StepHandler<RepointStep> = {
   describe: (s) => `repoint ${s.torrentName} (${torrentLabel({ client: s.client, hash: s.torrentHash })}): ${s.fromSavePath} → ${s.toSavePath}`,
+  manualUndo: (s, undo) =>
+    `in torrent client "${instanceOf(s)}", pause ${s.torrentName} (${s.torrentHash}), set its location back to ${String(undo.prevSavePath ?? s.fromSavePath)}, force a recheck${undo.wasRunning ? ', then resume it' : ''}`,
 
   async check(step, ctx) {
     const client = needClient(ctx, step);

@@ -108,6 +108,7 @@ async function provePlanned(step: RetireOrphanStep, ctx: StepContext, trash: Hel
 
 export const retireOrphanStep: StepHandler<RetireOrphanStep> = {
   describe: (s) => `stage orphan ${s.path} (${s.files} file(s), frees ${s.bytes} bytes after the window) into the trash`,
+  manualUndo: (s, undo) => `\`hashall trash restore\` puts ${String(undo.trash ?? 'the staged orphan')} back at ${s.path} (or move it back by hand if nothing is there)`,
 
   async check(step, ctx) {
     places(step, ctx);

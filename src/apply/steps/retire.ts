@@ -205,6 +205,7 @@ async function removeEmptiedParents(step: RetireStep, ctx: StepContext, recordBe
 
 export const retireStep: StepHandler<RetireStep> = {
   describe: (s) => `retire ${s.root} (${s.bytes} bytes; kept at ${s.keptRoot})`,
+  manualUndo: (s, undo) => `move ${String(undo.trash ?? 'the trash copy')} back to ${s.root} if it still exists; the kept copy is ${s.keptRoot}`,
 
   async check(step, ctx) {
     const src = await ctx.fs.lstat(step.root);

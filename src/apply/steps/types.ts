@@ -1,4 +1,5 @@
-// The contract every step kind implements: check (already done? precondition broken?) → run → verify → undo.
+// The contract every step kind implements: check (already done? precondition broken?) → run → verify → undo, and
+// what a person must do when that undo failed.
 import type { CatalogDb } from '../../catalog/db.js';
 import type { ClientSet } from '../../clients/client-set.js';
 import type { HashallConfig } from '../../config/types.js';
@@ -44,6 +45,8 @@ export interface StepOutcome {
 export interface StepHandler<S extends PlanStep> {
   /** Human one-liner for progress output. */
   describe(step: S): string;
+  /** What a person must do when the automatic undo failed (the run record and `apply` show it), from the journaled undo data. */
+  manualUndo(step: S, undo: UndoData): string;
   /** 'done' = nothing to do (no-op); 'todo' = run it; throws when a precondition is broken. */
   check(step: S, ctx: StepContext): Promise<'done' | 'todo'>;
   /** Perform the step, journaling undo data before each mutation. `undo` starts empty and is mutated + saved. */
