@@ -5,6 +5,7 @@ import type { CatalogDb } from '../catalog/db.js';
 import type { PlanGroup } from '../plan/types.js';
 import { dedupeLinkRecords, recordDedupeLinks } from './dedupe-bookkeeping.js';
 import { integrityStore } from '../catalog/integrity.js';
+import { markRelocationRetired, recordRelocation } from '../catalog/relocations.js';
 
 /** Records the files now under `root` (scanner's subtree scan, wired by the CLI); optional so apply works before it exists. */
 export type RecordTree = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
@@ -69,34 +70,15 @@ export async function recordGroupOutcome(
     recordDedupeLinks(catalog, links.records, info.now);
     if ((group.action === 'move' || group.action === 'reuse') && group.from && group.to && group.payloadHash) {
       for (const rel of relocationsOf(group)) {
-        const exists = catalog.db
-          .prepare(`SELECT id FROM relocations WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
-          .get(group.payloadHash, rel.source, rel.target);
-        if (exists) continue;
-        changed = true;
-        catalog.db
-          .prepare(
-            `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients, run_id, repointed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            group.payloadHash,
-            group.from.fs,
-            rel.source,
-            group.to.fs,
-            rel.target,
-            JSON.stringify(rel.torrents.map((t) => t.hash)),
-            JSON.stringify(rel.torrents.map((t) => instanceOf(t))),
-            info.runId,
-            info.now,
-          );
+        const torrents = rel.torrents.map((t) => ({ client: instanceOf(t), hash: t.hash }));
+        const from = { sourceFs: group.from.fs, sourceRoot: rel.source, targetFs: group.to.fs, targetRoot: rel.target };
+        if (recordRelocation(catalog.db, { payloadHash: group.payloadHash, ...from, torrents, runId: info.runId, repointedAt: info.now })) changed = true;
       }
     }
     if (group.action === 'retire') {
       for (const s of group.steps) {
         if (s.kind !== 'retire') continue;
-        const r = catalog.db.prepare(`UPDATE relocations SET retired_at = ? WHERE id = ? AND retired_at IS NULL`).run(info.now, s.relocationId);
-        if (r.changes) changed = true;
+        if (markRelocationRetired(catalog.db, s.relocationId, info.now)) changed = true;
       }
     }
     // A group whose steps were all no-ops and whose relocation is already recorded changed nothing: no new serial.

@@ -10,7 +10,7 @@ import { defaultClientTimeoutMs, errorText, rollbackGroup, type StepRow } from '
 import type { FsPort } from './fs-port.js';
 import { Journal } from './journal.js';
 import { isProcessAlive, readLock } from './lock.js';
-import { getRun, runningRuns } from './run-store.js';
+import { getRun, markRunInterrupted, runningRuns, unfinishedInterruptedRunIds } from './run-store.js';
 import { handlerFor } from './steps/index.js';
 
 export interface RecoverDeps {
@@ -46,8 +46,8 @@ export interface RecoverOutcome {
  */
 export function interruptedRuns(catalog: CatalogDb, host: string) {
   const holder = readLock(catalog.db);
-  const stuck = catalog.db.prepare(`SELECT id FROM runs WHERE status = 'interrupted' AND ended_at IS NULL ORDER BY started_at`).all() as { id: string }[];
-  const runs = [...runningRuns(catalog.db), ...stuck.map((r) => getRun(catalog.db, r.id)!)];
+  const stuck = unfinishedInterruptedRunIds(catalog.db);
+  const runs = [...runningRuns(catalog.db), ...stuck.map((id) => getRun(catalog.db, id)!)];
   return runs.filter((r) => r.id !== holder?.runId && (r.host !== host || !isProcessAlive(r.pid, r.pidStart)));
 }
 
@@ -56,7 +56,7 @@ export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutc
   const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);
   const out: RecoverOutcome[] = [];
   for (const r of interruptedRuns(deps.catalog, deps.host)) {
-    deps.catalog.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(r.id);
+    markRunInterrupted(deps.catalog.db, r.id);
     const detail = getRun(deps.catalog.db, r.id)!;
     const outcome: RecoverOutcome = { runId: r.id, status: 'recovered', groups: [], attention: [] };
     const base = {

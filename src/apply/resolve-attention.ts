@@ -7,7 +7,7 @@ import { recordGroupOutcome } from './bookkeeping.js';
 import { defaultClientTimeoutMs, errorText, rollbackGroup, type StepRow } from './executor.js';
 import { Journal } from './journal.js';
 import type { RecoverDeps, RecoverOutcome } from './recover.js';
-import { getRun } from './run-store.js';
+import { getRun, unackedAttentionRunIds } from './run-store.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 
@@ -35,9 +35,9 @@ async function alreadyDone(base: Base, group: StepRow[], g: StepContext['group']
 
 export async function resolveAttention(deps: RecoverDeps): Promise<ResolveOutcome[]> {
   const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);
-  const ids = deps.catalog.db.prepare(`SELECT id FROM runs WHERE status = 'needs-attention' AND acked_at IS NULL ORDER BY started_at, id`).all() as { id: string }[];
+  const ids = unackedAttentionRunIds(deps.catalog.db);
   const out: ResolveOutcome[] = [];
-  for (const { id } of ids) {
+  for (const id of ids) {
     const run = getRun(deps.catalog.db, id)!;
     const base: Base = { fs: deps.fs, clients: deps.clients, config: deps.config, catalog: deps.catalog, runId: id, now: deps.now, emit: deps.emit, clientTimeoutMs: deps.clientTimeoutMs ?? defaultClientTimeoutMs };
     const outcome: ResolveOutcome = { runId: id, status: 'recovered', groups: [] };

@@ -1,4 +1,5 @@
-// Reads run records back from the journal: list, show one run with every step, find interrupted runs.
+// The runs tables' owner beside the journal (which writes a run as it goes): reads run records back — list, show one
+// run with every step, find interrupted and unresolved runs — and the few writes made outside a run (ack, mark interrupted).
 import { instanceOf } from '../domain/instance.js';
 import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
@@ -226,4 +227,35 @@ export function unresolvedRuns(db: Db): UnresolvedRun[] {
 /** Record that `by` dealt with a needs-attention run by hand; returns false when there is no such run to acknowledge. */
 export function ackRun(db: Db, id: string, by: string, at: number): boolean {
   return db.prepare(`UPDATE runs SET acked_at = ?, acked_by = ? WHERE id = ? AND status = 'needs-attention' AND acked_at IS NULL`).run(at, by, id).changes === 1;
+}
+
+/** Whether run `id` is recorded. */
+export function runExists(db: Db, id: string): boolean {
+  return db.prepare(`SELECT 1 FROM runs WHERE id = ?`).get(id) !== undefined;
+}
+
+/** Status and end time of run `id` (null: no such run). */
+export function runState(db: Db, id: string): { id: string; status: RunStatus; endedAt: number | null } | null {
+  const r = db.prepare(`SELECT id, status, ended_at FROM runs WHERE id = ?`).get(id) as { id: string; status: RunStatus; ended_at: number | null } | undefined;
+  return r ? { id: r.id, status: r.status, endedAt: r.ended_at } : null;
+}
+
+/** Every run id, oldest first. */
+export function runIds(db: Db): string[] {
+  return (db.prepare(`SELECT id FROM runs ORDER BY started_at, id`).all() as { id: string }[]).map((r) => r.id);
+}
+
+/** Runs marked interrupted without an end time (a recovery that died, or one about to start), oldest first. */
+export function unfinishedInterruptedRunIds(db: Db): string[] {
+  return (db.prepare(`SELECT id FROM runs WHERE status = 'interrupted' AND ended_at IS NULL ORDER BY started_at`).all() as { id: string }[]).map((r) => r.id);
+}
+
+/** Needs-attention runs nobody acknowledged, oldest first. */
+export function unackedAttentionRunIds(db: Db): string[] {
+  return (db.prepare(`SELECT id FROM runs WHERE status = 'needs-attention' AND acked_at IS NULL ORDER BY started_at, id`).all() as { id: string }[]).map((r) => r.id);
+}
+
+/** Mark run `id` interrupted: recovery does it before undoing anything, so a recovery that dies is recovered again. */
+export function markRunInterrupted(db: Db, id: string): void {
+  db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(id);
 }

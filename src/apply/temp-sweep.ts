@@ -14,6 +14,7 @@ import type { CatalogDb } from '../catalog/db.js';
 import { openDirUnder, lstatAt, type HeldDir } from '../fs/no-follow-tree.js';
 import { errorText } from './executor.js';
 import { Journal, type RunStatus } from './journal.js';
+import { runExists, runState } from './run-store.js';
 import { tempRunId } from './paths.js';
 import type { PurgeDeps, PurgeOutcome } from './trash.js';
 
@@ -47,14 +48,14 @@ export async function sweepTempFiles(deps: PurgeDeps): Promise<PurgeOutcome[]> {
   const db = deps.catalog.db;
   const out: PurgeOutcome[] = [];
   const journal = new Journal(db, deps.now);
-  const ownRecord = Boolean(db.prepare(`SELECT 1 FROM runs WHERE id = ?`).get(deps.runId));
+  const ownRecord = runExists(db, deps.runId);
   const euid = process.geteuid?.() ?? 0;
   for (const row of candidates(db, Object.keys(deps.config.filesystems))) {
     const name = path.posix.basename(row.path);
     const runId = tempRunId(name);
     if (!runId) continue; // `.hashall-` and `.part` but not hashall's exact pattern: not ours
     const abs = row.preferred_mount === '/' ? `/${row.path}` : `${row.preferred_mount}/${row.path}`;
-    const run = db.prepare(`SELECT status FROM runs WHERE id = ?`).get(runId) as { status: RunStatus } | undefined;
+    const run = runState(db, runId);
     if (run && !DONE.has(run.status)) continue; // recovery's (or a person's) to handle, from the journal
     const base = { fs: row.fs_name, path: abs, ownerRunId: runId, files: 1, bytes: 0, paths: [name] };
     const report = (o: PurgeOutcome): void => {

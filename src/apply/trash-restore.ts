@@ -32,6 +32,7 @@ import { errorText } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import { Journal } from './journal.js';
 import { removeCreatedDirs } from './paths.js';
+import { runExists, runIds } from './run-store.js';
 import { originOf, TRASH_DIR, trashEntries, type TrashEntry } from './trash-record.js';
 
 export interface RestoreDeps {
@@ -71,9 +72,9 @@ function describe(st: EntryStat): string {
 /** Every recorded trash entry a `RUN|PATH` argument names: all of a run's, or the one staged from (or at) a path. */
 export function selectEntries(catalog: CatalogDb, config: HashallConfig, target: string): TrashEntry[] {
   const db = catalog.db;
-  if (db.prepare(`SELECT 1 FROM runs WHERE id = ?`).get(target)) return trashEntries(db, target);
+  if (runExists(db, target)) return trashEntries(db, target);
   const abs = path.resolve(target);
-  const ids = (db.prepare(`SELECT id FROM runs ORDER BY started_at, id`).all() as { id: string }[]).map((r) => r.id);
+  const ids = runIds(db);
   const all = ids.flatMap((id) => trashEntries(db, id));
   return all.filter((e) => {
     const fsPath = fsPathOf(config, e);

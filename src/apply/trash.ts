@@ -23,6 +23,7 @@ import type { Emit } from './events.js';
 import { errorText } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunStatus } from './journal.js';
+import { runExists, runState } from './run-store.js';
 import { removeCreatedDirs } from './paths.js';
 import { sweepTempFiles } from './temp-sweep.js';
 import { recordedRemoval, trashRecords, TRASH_DIR, type TrashRecord } from './trash-record.js';
@@ -100,7 +101,7 @@ function listPaths(paths: string[]): string {
 export async function purgeTrash(deps: PurgeDeps): Promise<PurgeOutcome[]> {
   const db = deps.catalog.db;
   const journal = new Journal(db, deps.now);
-  const ownRecord = Boolean(db.prepare(`SELECT 1 FROM runs WHERE id = ?`).get(deps.runId));
+  const ownRecord = runExists(db, deps.runId);
   const out: PurgeOutcome[] = [];
   const done = new Set<string>();
 
@@ -151,7 +152,7 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
   const { db, journal, ownRecord, report } = run;
   const { fsName, trashRoot, root, name } = at;
   const entry = path.join(trashRoot, name);
-  const owner = db.prepare(`SELECT id, status, ended_at FROM runs WHERE id = ?`).get(name) as { id: string; status: RunStatus; ended_at: number | null } | undefined;
+  const owner = runState(db, name);
   let inv: Inventory;
   try {
     inv = inventoryOf((await deps.fs.listTree(root, name)).entries, name);
@@ -185,12 +186,12 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
   }
   const windowMs = deps.olderThanMs ?? observeHours * 3_600_000;
   const windowText = deps.olderThanMs === undefined ? `observeHours ${observeHours}` : `--older-than ${deps.olderThanMs / 3_600_000}h`;
-  if (owner.ended_at === null || deps.now() - owner.ended_at <= windowMs) {
-    const left = owner.ended_at === null ? 'its end time is unknown' : `it ended ${iso(owner.ended_at)}, within ${windowText}`;
+  if (owner.endedAt === null || deps.now() - owner.endedAt <= windowMs) {
+    const left = owner.endedAt === null ? 'its end time is unknown' : `it ended ${iso(owner.endedAt)}, within ${windowText}`;
     keep(`trash of run ${owner.id} stays: ${left}`);
     return;
   }
-  const why = `left by run ${owner.id} (${owner.status}, ended ${iso(owner.ended_at)}, more than ${windowText} ago)`;
+  const why = `left by run ${owner.id} (${owner.status}, ended ${iso(owner.endedAt)}, more than ${windowText} ago)`;
 
   // Record first, then remove: each recorded entry by its recorded identity, then the levels retire created for it.
   const freedText = inv.freed === inv.bytes ? '' : ` (${inv.freed} bytes not hardlinked elsewhere)`;

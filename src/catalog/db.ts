@@ -117,3 +117,8 @@ export function migrate(db: Db, migrations: Migration[]): number {
 export function schemaVersion(db: Db): number {
   return Number((db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value);
 }
+
+/** Whether the catalog has table `name` (a table a later migration adds is absent from a catalog opened read-only before it). */
+export function tableExists(db: Db, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}

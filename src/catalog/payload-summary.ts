@@ -4,14 +4,14 @@
 // Every change of catalog content bumps the serial (scanner, hash-missing, sync, apply bookkeeping), so a stored
 // summary is used only while nothing changed since; otherwise the reader recomputes it from the rows.
 import type { HashallConfig } from '../config/types.js';
-import { DEFAULT_INSTANCE } from '../domain/instance.js';
-import type { CatalogFile, DupeGroup, SnapshotRelocation } from '../domain/snapshot.js';
+import type { CatalogFile, DupeGroup } from '../domain/snapshot.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { listingDigest } from '../domain/listing.js';
 import { payloadHash } from '../domain/payload-hash.js';
-import type { CatalogDb } from './db.js';
+import { tableExists, type CatalogDb } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
 import { filesystemByMount, relToMount } from './host-paths.js';
+import { readRelocations } from './relocations.js';
 import { payloadBulkReader, toCatalogFile, type BulkPayload } from './payload-rows.js';
 import { consumerVerdict, type Consumers, type LibraryScanState } from './consumers.js';
 
@@ -102,47 +102,9 @@ export function payloadRoots(
   return roots;
 }
 
-/** Relocations recorded by apply (migration 3; none in older catalogs). source_fs / target_fs are config names, mapped to catalog ids (-1 = unknown). */
-export function readRelocations(catalog: CatalogDb, named: readonly FilesystemRow[]): SnapshotRelocation[] {
-  if (!tableExists(catalog, 'relocations')) return [];
-  const idOf = (name: string): number => named.find((r) => r.name === name)?.id ?? -1;
-  const rows = catalog.db.prepare(`SELECT * FROM relocations ORDER BY id`).all() as {
-    id: number;
-    payload_hash: string;
-    source_fs: string;
-    source_root: string;
-    target_fs: string;
-    target_root: string;
-    torrent_hashes: string;
-    torrent_clients?: string | null;
-    repointed_at: number;
-    retired_at: number | null;
-  }[];
-  return rows.map((r) => {
-    const torrentHashes = JSON.parse(r.torrent_hashes) as string[];
-    return {
-    id: r.id,
-    payloadHash: r.payload_hash,
-    sourceFsId: idOf(r.source_fs),
-    sourceRoot: r.source_root,
-    targetFsId: idOf(r.target_fs),
-    targetRoot: r.target_root,
-    torrentHashes,
-    // NULL (recorded before migration 12): every torrent was of the single instance.
-    torrentClients: r.torrent_clients ? (JSON.parse(r.torrent_clients) as string[]) : torrentHashes.map(() => DEFAULT_INSTANCE),
-    repointedAt: r.repointed_at,
-    retiredAt: r.retired_at,
-    };
-  });
-}
-
 function metaNumber(catalog: CatalogDb, key: string): number {
   const row = catalog.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined;
   return row ? Number(row.value) : -1;
-}
-
-function tableExists(catalog: CatalogDb, name: string): boolean {
-  return catalog.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
 /** The payload summaries `plan` reads: how many are stored, and whether they describe the catalog as it is. */
@@ -154,7 +116,7 @@ export interface SummaryStats {
 }
 
 export function summaryState(catalog: CatalogDb): SummaryStats {
-  if (!tableExists(catalog, 'payload_summaries')) return { payloads: 0, serial: null, current: false };
+  if (!tableExists(catalog.db, 'payload_summaries')) return { payloads: 0, serial: null, current: false };
   const stored = metaNumber(catalog, 'summaries_serial');
   const serial = stored >= 0 ? stored : null;
   const payloads = (catalog.db.prepare(`SELECT count(*) AS n FROM payload_summaries`).get() as { n: number }).n;
@@ -163,7 +125,7 @@ export function summaryState(catalog: CatalogDb): SummaryStats {
 
 /** The stored summaries, keyed by root path, when they were computed at the current serial; null when stale or absent. */
 export function storedSummaries(catalog: CatalogDb): Map<string, PayloadSummary> | null {
-  if (!tableExists(catalog, 'payload_summaries') || metaNumber(catalog, 'summaries_serial') !== catalog.serial()) return null;
+  if (!tableExists(catalog.db, 'payload_summaries') || metaNumber(catalog, 'summaries_serial') !== catalog.serial()) return null;
   const rows = catalog.db.prepare(`SELECT fs_id, root, kind, files, bytes, missing, payload_hash, listing_digest, linked, copied FROM payload_summaries`).raw(true).all() as [
     number,
     string,
@@ -230,7 +192,7 @@ export function dupesKey(config: HashallConfig, named: readonly FilesystemRow[])
 
 /** The stored duplicate groups when computed at the current serial for these dedupe settings; null otherwise. */
 export function storedDupes(catalog: CatalogDb, key: string): DupeGroup[] | null {
-  if (!tableExists(catalog, 'dupe_summaries') || metaNumber(catalog, 'dupes_serial') !== catalog.serial()) return null;
+  if (!tableExists(catalog.db, 'dupe_summaries') || metaNumber(catalog, 'dupes_serial') !== catalog.serial()) return null;
   const row = catalog.db.prepare(`SELECT value FROM meta WHERE key = 'dupes_key'`).get() as { value: string } | undefined;
   if (row?.value !== key) return null;
   const rows = catalog.db.prepare(`SELECT fs_id, size, sha256, inodes FROM dupe_summaries ORDER BY rowid`).raw(true).all() as [number, number, string, string][];
@@ -244,7 +206,7 @@ export function storedDupes(catalog: CatalogDb, key: string): DupeGroup[] | null
  * the catalog changed in between (the next sync stores them; until then plan recomputes, which is always correct).
  */
 export function storeSummaries(catalog: CatalogDb, config: HashallConfig): { payloads: number; stored: boolean } {
-  if (!tableExists(catalog, 'payload_summaries')) return { payloads: 0, stored: false };
+  if (!tableExists(catalog.db, 'payload_summaries')) return { payloads: 0, stored: false };
   const db = catalog.db;
   const computed = db.transaction(() => {
     const fsRows = db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];

@@ -7,7 +7,7 @@
 // see src/fs/no-follow-tree.ts); the (dev, ino) of what is renamed into it and of every file proven to be the payload
 // are journaled (src/apply/trash-record.ts) before anything may delete it; `trash purge` (src/apply/trash.ts) deletes it
 // after the window, never following a symlink, never crossing a device, stopping at anything else.
-import { DEFAULT_INSTANCE, torrentKey } from '../../domain/instance.js';
+import { torrentKey } from '../../domain/instance.js';
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
@@ -21,6 +21,7 @@ import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
+import { relocationRepointedAt, relocationTorrents } from '../../catalog/relocations.js';
 
 interface RetireUndo extends UndoData, Partial<TrashRecord> {
   /** Absolute directories created (records written before the trash was held by fd). */
@@ -111,12 +112,9 @@ async function proveKept(step: RetireStep, ctx: StepContext, sourceNow: string):
       hint: 'the kept copy is incomplete or changed; re-scan and re-plan',
     });
   }
-  const rel = ctx.catalog.db.prepare(`SELECT torrent_hashes, torrent_clients FROM relocations WHERE id = ?`).get(step.relocationId) as
-    | { torrent_hashes: string; torrent_clients: string | null }
-    | undefined;
+  const rel = relocationTorrents(ctx.catalog.db, step.relocationId);
   if (!rel) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
-  const hashes = JSON.parse(rel.torrent_hashes) as string[];
-  const instances = rel.torrent_clients ? (JSON.parse(rel.torrent_clients) as string[]) : hashes.map(() => DEFAULT_INSTANCE);
+  const { hashes, clients: instances } = rel;
   const ours = new Set(hashes.map((h, i) => torrentKey({ client: instances[i], hash: h })));
   if (hashes.length && ctx.clients.names.length === 0) throw new ClientError('network', 'retire needs the torrent client to prove the torrents are healthy, and none is configured');
   // Every instance, and every torrent in it, not only the relocation's: one added since (a cross-seed, in any
@@ -164,9 +162,9 @@ async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, sourceNo
 function gates(step: RetireStep, ctx: StepContext): void {
   const { mode, observeHours } = ctx.config.safety.retire;
   if (mode === 'never') throw new HashallError(`retire: safety.retire.mode is never in hashall.yaml; ${step.root} stays`, { hint: 'set safety.retire.mode: staged to allow retiring, then re-plan' });
-  const rel = ctx.catalog.db.prepare(`SELECT repointed_at FROM relocations WHERE id = ?`).get(step.relocationId) as { repointed_at: number | null } | undefined;
-  if (!rel) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
-  const until = rel.repointed_at === null ? null : rel.repointed_at + observeHours * 3_600_000;
+  const repointedAt = relocationRepointedAt(ctx.catalog.db, step.relocationId);
+  if (repointedAt === undefined) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
+  const until = repointedAt === null ? null : repointedAt + observeHours * 3_600_000;
   if (until === null || ctx.now() < until) {
     throw new HashallError(
       `retire: the observation window of relocation ${step.relocationId} is not over (${until === null ? 'its repoint time is unknown' : `until ${new Date(until).toISOString()}`}, observeHours ${observeHours}); ${step.root} stays`,

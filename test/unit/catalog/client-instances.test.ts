@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { MIGRATIONS } from '../../../src/catalog/migrations/index.js';
-import { readRelocations } from '../../../src/catalog/payload-summary.js';
+import { readRelocations } from '../../../src/catalog/relocations.js';
 import { readClientStates } from '../../../src/catalog/snapshot.js';
 import { readActiveTorrents } from '../../../src/catalog/torrent-row.js';
 

@@ -1,0 +1,98 @@
+// The relocations table (migration 3; torrent_clients since migration 12), its one owner: what apply moved and when
+// its torrents were repointed — recorded by apply's bookkeeping, read by the plan snapshot and proved by the retire step.
+import { DEFAULT_INSTANCE } from '../domain/instance.js';
+import type { SnapshotRelocation } from '../domain/snapshot.js';
+import { tableExists, type CatalogDb, type Db } from './db.js';
+import type { FilesystemRow } from './filesystems.js';
+
+interface RelocationRow {
+  id: number;
+  payload_hash: string;
+  source_fs: string;
+  source_root: string;
+  target_fs: string;
+  target_root: string;
+  torrent_hashes: string;
+  torrent_clients?: string | null;
+  repointed_at: number;
+  retired_at: number | null;
+}
+
+/** The relocation's torrents, hashes and instances side by side; NULL instances (recorded before migration 12): every torrent was of the single instance. */
+function torrentsOf(r: Pick<RelocationRow, 'torrent_hashes' | 'torrent_clients'>): { hashes: string[]; clients: string[] } {
+  const hashes = JSON.parse(r.torrent_hashes) as string[];
+  return { hashes, clients: r.torrent_clients ? (JSON.parse(r.torrent_clients) as string[]) : hashes.map(() => DEFAULT_INSTANCE) };
+}
+
+/** Relocations recorded by apply (migration 3; none in older catalogs). source_fs / target_fs are config names, mapped to catalog ids (-1 = unknown). */
+export function readRelocations(catalog: CatalogDb, named: readonly FilesystemRow[]): SnapshotRelocation[] {
+  if (!tableExists(catalog.db, 'relocations')) return [];
+  const idOf = (name: string): number => named.find((r) => r.name === name)?.id ?? -1;
+  const rows = catalog.db.prepare(`SELECT * FROM relocations ORDER BY id`).all() as RelocationRow[];
+  return rows.map((r) => {
+    const { hashes, clients } = torrentsOf(r);
+    return {
+      id: r.id,
+      payloadHash: r.payload_hash,
+      sourceFsId: idOf(r.source_fs),
+      sourceRoot: r.source_root,
+      targetFsId: idOf(r.target_fs),
+      targetRoot: r.target_root,
+      torrentHashes: hashes,
+      torrentClients: clients,
+      repointedAt: r.repointed_at,
+      retiredAt: r.retired_at,
+    };
+  });
+}
+
+/** The torrents relocation `id` moved (null: no such relocation). */
+export function relocationTorrents(db: Db, id: number): { hashes: string[]; clients: string[] } | null {
+  const r = db.prepare(`SELECT torrent_hashes, torrent_clients FROM relocations WHERE id = ?`).get(id) as Pick<RelocationRow, 'torrent_hashes' | 'torrent_clients'> | undefined;
+  return r ? torrentsOf(r) : null;
+}
+
+/** When relocation `id`'s torrents were repointed (null: unknown; undefined: no such relocation). */
+export function relocationRepointedAt(db: Db, id: number): number | null | undefined {
+  const r = db.prepare(`SELECT repointed_at FROM relocations WHERE id = ?`).get(id) as { repointed_at: number | null } | undefined;
+  return r ? r.repointed_at : undefined;
+}
+
+export interface NewRelocation {
+  payloadHash: string;
+  sourceFs: string;
+  sourceRoot: string;
+  targetFs: string;
+  targetRoot: string;
+  torrents: { client: string; hash: string }[];
+  runId: string;
+  repointedAt: number;
+}
+
+/** Record a relocation unless the same payload's move from `sourceRoot` to `targetRoot` is already recorded and not retired. Returns whether it wrote one. */
+export function recordRelocation(db: Db, rel: NewRelocation): boolean {
+  const exists = db
+    .prepare(`SELECT id FROM relocations WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
+    .get(rel.payloadHash, rel.sourceRoot, rel.targetRoot);
+  if (exists) return false;
+  db.prepare(
+    `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients, run_id, repointed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    rel.payloadHash,
+    rel.sourceFs,
+    rel.sourceRoot,
+    rel.targetFs,
+    rel.targetRoot,
+    JSON.stringify(rel.torrents.map((t) => t.hash)),
+    JSON.stringify(rel.torrents.map((t) => t.client)),
+    rel.runId,
+    rel.repointedAt,
+  );
+  return true;
+}
+
+/** Mark relocation `id` retired at `at` (its source is gone). Returns whether it was open. */
+export function markRelocationRetired(db: Db, id: number, at: number): boolean {
+  return db.prepare(`UPDATE relocations SET retired_at = ? WHERE id = ? AND retired_at IS NULL`).run(at, id).changes > 0;
+}
