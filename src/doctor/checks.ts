@@ -221,7 +221,7 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
     title: 'data integrity',
     status: integrity.length === 0 ? 'ok' : 'problem',
     detail: integrity.length === 0 ? 'no open problem' : `${integrity.length} damaged file(s), e.g. ${integrity.slice(0, 3).map((p) => `${p.path} (${p.kind})`).join(', ')}`,
-    ...(integrity.length > 0 ? { fix: 'restore each from a good copy (`hashall whereis PATH`) or let the client re-download it, then `hashall verify PATH`' } : {}),
+    ...(integrity.length > 0 ? { fix: '`hashall verify --repair PATH` restores each from a good copy, or has the torrent holding it re-downloaded from the swarm; then `hashall verify PATH`' } : {}),
   });
 }
 

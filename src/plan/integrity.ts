@@ -65,7 +65,7 @@ export function blockOnIntegrity(groups: Group[], problems: readonly IntegritySn
       action: 'blocked',
       reasons: [
         `would ${g.action} with a damaged file: ${describe(listed[0]!)}${listed.length > 1 ? ` (and ${listed.length - 1} more)` : ''}`,
-        'run `hashall verify` on it; restore it from a good copy (or let the client re-download it), then plan again',
+        '`hashall verify --repair PATH` restores it from a good copy, or has the torrent holding it re-downloaded from the swarm; then plan again',
         ...g.reasons,
       ],
       bytesToCopy: 0,

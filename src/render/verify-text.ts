@@ -36,7 +36,7 @@ export function renderVerify(r: VerifyReport, repairing = false): string {
   const corrupted = r.findings.filter((f) => f.status === 'corrupted' || f.status === 'unreadable').length;
   if (corrupted > 0 && !repairing) {
     lines.push(
-      `${corrupted} damaged file(s): plans now block every group that would copy, link or retire with them; restore each from a good copy (\`hashall whereis PATH\` lists the copies) or let the torrent client recheck and re-download it, then run \`hashall verify PATH\` again`,
+      `${corrupted} damaged file(s): plans now block every group that would copy, link or retire with them; \`hashall verify --repair\` restores each corrupted one from a good copy, or has the torrent holding it re-downloaded from the swarm (an unreadable one: restore it from a backup), then run \`hashall verify PATH\` again`,
     );
   }
   if (r.findings.some((f) => f.status === 'changed' || f.status === 'missing')) lines.push('changed or missing files are edits or deletions since the last scan: `hashall scan` records them');
