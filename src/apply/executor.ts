@@ -19,6 +19,7 @@ import { recheckWidth, Slots, overlaps, waitsForClient } from './schedule.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
+import { batchable, DEDUPE_BATCH_GROUPS, runDedupeBatch, type DedupeBatchEnv } from './dedupe-batch.js';
 import { isSettledHealthy } from '../domain/torrent-phase.js';
 
 
@@ -107,7 +108,7 @@ export interface StepRow {
   undo: UndoData;
 }
 
-type BaseCtx = Omit<StepContext, 'saveUndo' | 'appendUndo' | 'stepIndex' | 'group' | 'note'>;
+export type BaseCtx = Omit<StepContext, 'saveUndo' | 'appendUndo' | 'stepIndex' | 'group' | 'note'>;
 
 /**
  * Undo the steps of a group in reverse (those running, done or failed; no-ops changed nothing). Returns the notes and,
@@ -211,7 +212,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   };
   const attention: string[] = [];
   const notes: string[] = [];
-  let fatal: string | null = null;
+  let fatal = null as string | null; // set by the closures below (TS would narrow a plain null)
   let stop = false;
   const stopped = (): string | null => (deps.stop?.aborted ? `interrupted by ${String(deps.stop.reason ?? 'a signal')}` : null);
   let cutShort = false;
@@ -228,10 +229,88 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   const serialize = <T>(step: PlanStep, fn: () => Promise<T>): Promise<T> => slotFor(step).run(fn);
   const byIndex: (GroupResult | undefined)[] = [];
 
-  const runGroup = async (gi: number, group: PlanGroup): Promise<void> => {
-    const finish = (r: GroupResult): void => {
-      byIndex[gi] = r;
+  const finish = (gi: number, group: PlanGroup, status: GroupResult['status'], error: string | null, bytesCopied: number, bytesFreed: number): void => {
+    byIndex[gi] = { id: group.id, title: group.title, action: group.action, status, error, bytesCopied, bytesFreed };
+  };
+  /** Why no step may start now, as the error its group is rolled back with (a signal, or another group's failure that is not local); null when it may. */
+  const halt = (): Error | null => {
+    // A signal: steps are left, so the group is rolled back (a group whose steps all ran is finished).
+    if (stopped()) return new InterruptedError(`${stopped()}; the group is rolled back`);
+    // Another group in flight hit a failure that is not local (the client unreachable, an undo that failed): no group
+    // goes on into it; this one is rolled back here, as a signal would.
+    if (stop) return new HashallError(`not continued: ${fatal ?? 'the run stopped'}; the group is rolled back`);
+    return null;
+  };
+  const stepContext = (group: PlanGroup, row: StepRow, groupNotes: string[]): StepContext => {
+    const logged = new Set<string>();
+    return {
+      ...base,
+      signal: deps.stop,
+      group,
+      stepIndex: row.index,
+      saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u, logged),
+      appendUndo: (key, entries) => {
+        logged.add(key);
+        const list = Array.isArray(row.undo[key]) ? (row.undo[key] as unknown[]) : (row.undo[key] = []);
+        journal.stepUndoAppend(runId, group.id, row.index, key, entries);
+        list.push(...entries);
+      },
+      note: (t) => groupNotes.push(t),
     };
+  };
+  /** Every step succeeded: the catalog bookkeeping and the group's end, in one transaction. */
+  const endDone = async (gi: number, group: PlanGroup, rows: StepRow[], bytes: { copied: number; freed: number }, groupNotes: string[]): Promise<void> => {
+    const markDone = () => journal.finishGroup(runId, group.id, 'done', { bytesCopied: bytes.copied, bytesFreed: bytes.freed, notes: groupNotes });
+    const more = await disk.run(() =>
+      recordGroupOutcome(deps.catalog, group, {
+        runId,
+        now: deps.now(),
+        changed: rows.some((r) => r.status === 'done'),
+        recordTree: deps.recordTree,
+        markDone,
+        refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
+      }),
+    );
+    groupNotes.push(...more);
+    notes.push(...groupNotes);
+    finish(gi, group, 'done', null, bytes.copied, bytes.freed);
+    deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
+  };
+  /** A step failed (or the run stops): undo the group's steps in reverse; a failed undo stops the run. */
+  const endFailed = async (gi: number, group: PlanGroup, rows: StepRow[], failure: unknown, groupNotes: string[]): Promise<void> => {
+    const error = errorText(failure);
+    const rb = await rollbackGroup(base, journal, runId, group, rows, serialize);
+    notes.push(...groupNotes, ...rb.notes);
+    if (!rb.ok) {
+      attention.push(...rb.attention);
+      journal.addAttention(runId, rb.attention);
+      journal.finishGroup(runId, group.id, 'needs-attention', { error, notes: rb.notes });
+      finish(gi, group, 'needs-attention', error, 0, 0);
+      deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'needs-attention', error });
+      stop = true;
+      fatal ??= `stopped after group ${group.id}: its rollback failed`;
+      return;
+    }
+    journal.finishGroup(runId, group.id, 'rolled-back', { error, notes: rb.notes });
+    if (failure instanceof InterruptedError) cutShort = true;
+    finish(gi, group, 'rolled-back', error, 0, 0);
+    deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'rolled-back', error });
+    if (isFatal(failure) || failure instanceof InterruptedError) {
+      stop = true;
+      fatal ??= `stopped: ${error}`;
+    }
+  };
+  /** Before a group starts: once the run stops (a signal, a failure that is not local), it and every later group are skipped. */
+  const notStarted = (gi: number, group: PlanGroup): boolean => {
+    if (!stop && stopped()) {
+      stop = true;
+      fatal = `${stopped()}: not started`;
+    }
+    if (stop) finish(gi, group, 'skipped', fatal, 0, 0);
+    return stop;
+  };
+
+  const runGroup = async (gi: number, group: PlanGroup): Promise<void> => {
     journal.planGroup(runId, gi, group);
     deps.emit({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
     const rows: StepRow[] = group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} }));
@@ -250,33 +329,13 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
     }
     for (const row of failure === null ? rows : []) {
       const ended = await slotFor(row.step).run(async (): Promise<boolean> => {
-        if (stopped()) {
-          // A safe point: steps are left, so the group is rolled back (a group whose steps all ran is finished below).
-          failure = new InterruptedError(`${stopped()}; the group is rolled back`);
-          return true;
-        }
-        if (stop) {
-          // Another group in flight hit a failure that is not local (the client unreachable, an undo that failed): no
-          // group goes on into it; this one is rolled back here, as a signal would.
-          failure = new HashallError(`not continued: ${fatal ?? 'the run stopped'}; the group is rolled back`);
+        const halted = halt();
+        if (halted) {
+          failure = halted;
           return true;
         }
         const h = handlerFor(row.step);
-        const logged = new Set<string>();
-        const ctx: StepContext = {
-          ...base,
-          signal: deps.stop,
-          group,
-          stepIndex: row.index,
-          saveUndo: (u) => journal.stepUndo(runId, group.id, row.index, u, logged),
-          appendUndo: (key, entries) => {
-            logged.add(key);
-            const list = Array.isArray(row.undo[key]) ? (row.undo[key] as unknown[]) : (row.undo[key] = []);
-            journal.stepUndoAppend(runId, group.id, row.index, key, entries);
-            list.push(...entries);
-          },
-          note: (t) => groupNotes.push(t),
-        };
+        const ctx = stepContext(group, row, groupNotes);
         deps.emit({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: row.step.kind, what: h.describe(row.step) });
         row.status = 'running';
         journal.stepRunning(runId, group.id, row.index, row.undo);
@@ -307,62 +366,33 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
       });
       if (ended) break;
     }
-    if (failure === null) {
-      const markDone = () => journal.finishGroup(runId, group.id, 'done', { bytesCopied, bytesFreed, notes: groupNotes });
-      const more = await disk.run(() =>
-        recordGroupOutcome(deps.catalog, group, {
-          runId,
-          now: deps.now(),
-          changed: rows.some((r) => r.status === 'done'),
-          recordTree: deps.recordTree,
-          markDone,
-          refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
-        }),
-      );
-      groupNotes.push(...more);
-      notes.push(...groupNotes);
-      finish({ id: group.id, title: group.title, action: group.action, status: 'done', error: null, bytesCopied, bytesFreed });
-      deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
-      return;
-    }
-    const error = errorText(failure);
-    const rb = await rollbackGroup(base, journal, runId, group, rows, serialize);
-    notes.push(...groupNotes, ...rb.notes);
-    if (!rb.ok) {
-      attention.push(...rb.attention);
-      journal.addAttention(runId, rb.attention);
-      journal.finishGroup(runId, group.id, 'needs-attention', { error, notes: rb.notes });
-      finish({ id: group.id, title: group.title, action: group.action, status: 'needs-attention', error, bytesCopied: 0, bytesFreed: 0 });
-      deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'needs-attention', error });
-      stop = true;
-      fatal ??= `stopped after group ${group.id}: its rollback failed`;
-      return;
-    }
-    journal.finishGroup(runId, group.id, 'rolled-back', { error, notes: rb.notes });
-    if (failure instanceof InterruptedError) cutShort = true;
-    finish({ id: group.id, title: group.title, action: group.action, status: 'rolled-back', error, bytesCopied: 0, bytesFreed: 0 });
-    deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'rolled-back', error });
-    if (isFatal(failure) || failure instanceof InterruptedError) {
-      stop = true;
-      fatal ??= `stopped: ${error}`;
-    }
+    if (failure === null) await endDone(gi, group, rows, { copied: bytesCopied, freed: bytesFreed }, groupNotes);
+    else await endFailed(gi, group, rows, failure, groupNotes);
   };
+  const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, halt, notStarted, endDone, endFailed };
 
   // Up to width + 1 overlapping groups in flight (width waiting for the client, one copying). A group that cannot
   // overlap waits until every group before it has ended. Nothing is left running when this loop ends.
   const inFlight = new Set<Promise<void>>();
   let thrown: { err: unknown } | null = null;
-  for (const [gi, group] of groups.entries()) {
+  for (let gi = 0; gi < groups.length; gi++) {
+    const group = groups[gi]!;
     const alone = !overlaps(group);
     while (inFlight.size > 0 && (alone || inFlight.size > sched.width)) await Promise.race(inFlight);
-    if (!stop && stopped()) {
-      stop = true;
-      fatal = `${stopped()}: not started`;
-    }
-    if (stop) {
-      byIndex[gi] = { id: group.id, title: group.title, action: group.action, status: 'skipped', error: fatal, bytesCopied: 0, bytesFreed: 0 };
+    if (batchable(group)) {
+      // Consecutive dedupe groups run as one batch (dedupe-batch.ts): one WAL fsync for all their temp names, one
+      // fsync per folder for all their swaps.
+      const batch = [{ gi, group }];
+      while (batch.length < DEDUPE_BATCH_GROUPS && gi + 1 < groups.length && batchable(groups[gi + 1]!)) batch.push({ gi: gi + 1, group: groups[++gi]! });
+      try {
+        await runDedupeBatch(batchEnv, batch);
+      } catch (err) {
+        thrown ??= { err };
+        stop = true;
+      }
       continue;
     }
+    if (notStarted(gi, group)) continue;
     const p: Promise<void> = runGroup(gi, group)
       .catch((err: unknown) => {
         // An unexpected throw (the journal's database failed, say): start no more groups, let those in flight end, rethrow.

@@ -1,4 +1,4 @@
-// kill -9 of apply during dedupe groups — at every journal boundary and right after every disk change (link, rename, fsync) — then recover/rerun: converges, every byte re-hashed, no temp link left.
+// kill -9 of apply during a batch of dedupe groups (several in flight) — at every journal boundary and right after every disk change (link, rename, fsync) — then recover/rerun: converges, every byte re-hashed, no temp link left.
 import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -25,8 +25,8 @@ function plan(w: ApplyFixture) {
   ]);
 }
 
-/** One apply child killed at `env`'s crash point, then recover (if asked) and a rerun; returns whether the child was killed. */
-async function crashAndConverge(env: Record<string, string>, recoverFirst: boolean): Promise<boolean> {
+/** One apply child killed at `env`'s crash point, then recover (if asked) and a rerun; returns whether the child was killed and how many groups it left open (in flight). */
+async function crashAndConverge(env: Record<string, string>, recoverFirst: boolean): Promise<{ killed: boolean; open: number }> {
   const w = makeApplyFixture();
   try {
     const seeding = path.join(w.stash, 'seeding');
@@ -46,9 +46,10 @@ async function crashAndConverge(env: Record<string, string>, recoverFirst: boole
       expect(child.status, child.stderr).toBe(0);
       expect(JSON.parse(child.stdout).status).toBe('succeeded');
       expect(hashTreeSync(seeding)).toEqual(before);
-      return false;
+      return { killed: false, open: 0 };
     }
     expect(readLock(w.catalog.db)).not.toBeNull();
+    const open = (w.catalog.db.prepare(`SELECT count(*) AS n FROM run_groups WHERE status = 'running'`).get() as { n: number }).n;
     // Whatever the crash point: every path holds its bytes (a swap is atomic), at most our temp links beside them.
     const killed = hashTreeSync(seeding);
     for (const [rel, sha] of Object.entries(before)) expect(killed[rel], rel).toBe(sha);
@@ -77,7 +78,7 @@ async function crashAndConverge(env: Record<string, string>, recoverFirst: boole
     expect(ino('x/b.bin')).toBe(ino('m/b.bin'));
     expect(ino('y/c.bin')).toBe(ino('m/c.bin'));
     expect(ino('y/other.bin')).not.toBe(ino('y/c.bin'));
-    return true;
+    return { killed: true, open };
   } finally {
     w.cleanup();
   }
@@ -87,22 +88,30 @@ describe('kill -9 during dedupe groups', () => {
   it('at every journal boundary: each crash is rolled back or finished, then the rerun converges', async () => {
     let crashes = 0;
     let finished = false;
+    let mostOpen = 0;
     for (let n = 1; n <= 60 && !finished; n++) {
-      if (await crashAndConverge({ HASHALL_TEST_CRASH_AT: String(n) }, n % 2 === 1)) crashes++;
+      const r = await crashAndConverge({ HASHALL_TEST_CRASH_AT: String(n) }, n % 2 === 1);
+      if (r.killed) crashes++;
       else finished = true;
+      mostOpen = Math.max(mostOpen, r.open);
     }
     expect(finished).toBe(true);
     expect(crashes).toBeGreaterThan(10);
+    // The three groups run as one batch: some crashes leave all three in flight, and each is rolled back or finished.
+    expect(mostOpen).toBe(3);
   }, 900_000);
 
-  it('right after every disk change (temp link, swap, directory fsync)', async () => {
-    let crashes = 0;
+  it('right after every disk change (temp link, swap, directory fsync), in the middle of the batch', async () => {
+    const open: number[] = [];
     let finished = false;
     for (let n = 1; n <= 30 && !finished; n++) {
-      if (await crashAndConverge({ HASHALL_TEST_CRASH_FS_AT: String(n) }, n % 2 === 0)) crashes++;
+      const r = await crashAndConverge({ HASHALL_TEST_CRASH_FS_AT: String(n) }, n % 2 === 0);
+      if (r.killed) open.push(r.open);
       else finished = true;
     }
     expect(finished).toBe(true);
-    expect(crashes).toBe(12); // 4 links × (temp link, swap, fsync)
+    // 4 temp links and 4 swaps, then one fsync per folder of the batch (x and y); every crash in the middle of the batch
+    // leaves its three groups in flight, linked or not yet.
+    expect(open).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
   }, 900_000);
 });

@@ -1,0 +1,152 @@
+// Runs consecutive dedupe groups as one batch: every group's temp names journaled under one WAL fsync, then the compares, links and swaps, then one fsync per folder, then each group verified, recorded and ended.
+// Why it is as safe as one group at a time: (1) journal before every change — phase 1 journals every temp name and
+// changes nothing; the write-ahead FsPort fsyncs the WAL once before the first link, and phase 2 writes no journal
+// record on its way (a failure's record makes the next link sync again). (2) Each swap is atomic (rename) and undo
+// reads it from the disk, so a crash anywhere leaves each group in flight either untouched, with a journaled temp
+// link to remove, or swapped (same bytes, nothing to undo): recovery rolls back every open group. (3) A group is
+// recorded done only after the fsync of its duplicates' folders (phase 3). (4) Every check of the single-group step
+// still runs right before its own link (compare, inode/size/mtime, owner/mode, folder chain, the temp link's inode).
+import path from 'node:path';
+import type { PlanGroup } from '../plan/types.js';
+import type { ApplyEvent, Emit } from './events.js';
+import { errorText, type BaseCtx, type StepRow } from './executor.js';
+import type { Journal } from './journal.js';
+import { proveSteps, type FilesystemGuard } from './on-filesystem.js';
+import { checkGroupScope } from './scope.js';
+import { dedupeLinkStep, prepareDedupeLink, swapDedupeLink } from './steps/dedupe-link.js';
+import type { StepContext, StepOutcome } from './steps/types.js';
+
+/** At most this many groups per batch: bounds the work a crash leaves in flight (each is cheap to roll back). */
+export const DEDUPE_BATCH_GROUPS = 256;
+
+/** A dedupe group (every step a dedupe-link): runs in a batch with its neighbours. */
+export function batchable(group: PlanGroup): boolean {
+  return group.action === 'dedupe' && group.steps.length > 0 && group.steps.every((s) => s.kind === 'dedupe-link');
+}
+
+/** What the executor lends a batch: its journal, step contexts and the way it ends a group (the same as for a group on its own). */
+export interface DedupeBatchEnv {
+  runId: string;
+  journal: Journal;
+  base: BaseCtx;
+  guard: FilesystemGuard;
+  emit: Emit;
+  stepContext(group: PlanGroup, row: StepRow, notes: string[]): StepContext;
+  /** Why no step may start now (a signal, a failure elsewhere that is not local), as the error its group is rolled back with. */
+  halt(): Error | null;
+  /** True when the run stopped before this group (recorded skipped). */
+  notStarted(gi: number, group: PlanGroup): boolean;
+  endDone(gi: number, group: PlanGroup, rows: StepRow[], bytes: { copied: number; freed: number }, notes: string[]): Promise<void>;
+  endFailed(gi: number, group: PlanGroup, rows: StepRow[], failure: unknown, notes: string[]): Promise<void>;
+}
+
+interface Member {
+  gi: number;
+  group: PlanGroup;
+  rows: StepRow[];
+  outs: Map<number, StepOutcome>;
+  notes: string[];
+  /** The group's progress events, shown together when it ends (the phases interleave the groups). */
+  events: ApplyEvent[];
+  failure: unknown;
+}
+
+export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; group: PlanGroup }[]): Promise<void> {
+  const { runId, journal } = env;
+  const members: Member[] = [];
+  const fail = (m: Member, row: StepRow | null, err: unknown): void => {
+    m.failure = err;
+    if (row) {
+      row.status = 'failed';
+      journal.stepFinished(runId, m.group.id, row.index, 'failed', undefined, errorText(err));
+    }
+    m.events.push({ type: 'step-failed', runId, groupId: m.group.id, step: row?.index ?? 0, kind: 'dedupe-link', error: errorText(err) });
+  };
+
+  // Phase 1 — journal: each group planned, its steps checked and their temp names journaled. Nothing changes on disk.
+  for (const { gi, group } of batch) {
+    if (env.notStarted(gi, group)) continue;
+    const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null };
+    members.push(m);
+    journal.planGroup(runId, gi, group);
+    m.events.push({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
+    try {
+      await checkGroupScope(group, env.base.config, env.base.fs);
+      await proveSteps(env.guard, group, group.steps);
+    } catch (err) {
+      fail(m, null, err);
+      continue;
+    }
+    for (const row of m.rows) {
+      const step = row.step;
+      if (step.kind !== 'dedupe-link') throw new Error(`dedupe batch: step ${row.index} of ${group.id} is ${step.kind}`);
+      const ctx = env.stepContext(group, row, m.notes);
+      m.events.push({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: step.kind, what: dedupeLinkStep.describe(step) });
+      row.status = 'running';
+      journal.stepRunning(runId, group.id, row.index, row.undo);
+      try {
+        if ((await dedupeLinkStep.check(step, ctx)) === 'done') {
+          row.status = 'noop';
+          journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);
+          m.events.push({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: step.kind, status: 'noop', note: 'already done' });
+          continue;
+        }
+        prepareDedupeLink(step, ctx, row.undo);
+      } catch (err) {
+        fail(m, row, err);
+        break;
+      }
+    }
+  }
+
+  // Phase 2 — change: compare, link, swap, group after group (the first link fsyncs the WAL: every temp name at once).
+  // A stop between groups leaves the rest to be rolled back (their temp links were never made).
+  const folders = new Map<string, Member[]>();
+  for (const m of members) {
+    for (const row of m.failure === null ? m.rows : []) {
+      if (row.status !== 'running' || row.step.kind !== 'dedupe-link') continue;
+      const halted = env.halt();
+      if (halted) {
+        m.failure = halted;
+        break;
+      }
+      try {
+        m.outs.set(row.index, await swapDedupeLink(row.step, env.stepContext(m.group, row, m.notes), row.undo));
+        const dir = path.dirname(row.step.duplicate.path);
+        folders.set(dir, [...(folders.get(dir) ?? []), m]);
+      } catch (err) {
+        fail(m, row, err);
+        break;
+      }
+    }
+  }
+
+  // Phase 3 — durable: one fsync per folder holding a swapped duplicate; a group is recorded done only after its folders'.
+  for (const [dir, touched] of folders) {
+    try {
+      await env.base.fs.fsyncDir(dir);
+    } catch (err) {
+      for (const m of touched.filter((x) => x.failure === null)) fail(m, null, err);
+    }
+  }
+  for (const m of members) {
+    let freed = 0;
+    for (const row of m.failure === null ? m.rows : []) {
+      const out = m.outs.get(row.index);
+      if (row.status !== 'running' || !out || row.step.kind !== 'dedupe-link') continue;
+      try {
+        await dedupeLinkStep.verify(row.step, env.stepContext(m.group, row, m.notes), row.undo);
+      } catch (err) {
+        fail(m, row, err);
+        break;
+      }
+      row.status = 'done';
+      freed += out.bytesFreed ?? 0;
+      journal.stepFinished(runId, m.group.id, row.index, 'done', out.result, null);
+      m.events.push({ type: 'step-done', runId, groupId: m.group.id, step: row.index, kind: row.step.kind, status: 'done' });
+    }
+    for (const e of m.events) env.emit(e);
+    if (m.failure === null) await env.endDone(m.gi, m.group, m.rows, { copied: 0, freed }, m.notes);
+    else await env.endFailed(m.gi, m.group, m.rows, m.failure, m.notes);
+  }
+}
