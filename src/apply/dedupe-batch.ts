@@ -11,7 +11,7 @@ import type { PlanGroup } from '../plan/types.js';
 import type { ApplyEvent, Emit } from './events.js';
 import { errorText, type BaseCtx, type StepRow } from './executor.js';
 import type { Journal } from './journal.js';
-import { proveSteps, type FilesystemGuard } from './on-filesystem.js';
+import { proveSteps, stepPlaces, type FilesystemGuard } from './on-filesystem.js';
 import { checkGroupScope } from './scope.js';
 import { dedupeLinkStep, prepareDedupeLink, swapDedupeLink } from './steps/dedupe-link.js';
 import type { StepContext, StepOutcome } from './steps/types.js';
@@ -72,7 +72,6 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
     m.events.push({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
     try {
       await checkGroupScope(group, env.base.config, env.base.fs);
-      await proveSteps(env.guard, group, group.steps);
     } catch (err) {
       fail(m, null, err);
       continue;
@@ -95,6 +94,21 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       } catch (err) {
         fail(m, row, err);
         break;
+      }
+    }
+  }
+
+  // Right before the first change, every folder of the batch is proven on the filesystem its plan names, in one pass
+  // (each folder once); when that fails, group by group, so only the groups it concerns fail.
+  const live = members.filter((m) => m.failure === null);
+  try {
+    await env.guard.prove(live.flatMap((m) => m.group.steps.flatMap((st) => stepPlaces(st, m.group))));
+  } catch {
+    for (const m of live) {
+      try {
+        await proveSteps(env.guard, m.group, m.group.steps);
+      } catch (err) {
+        fail(m, m.rows.find((r) => r.status === 'running') ?? null, err);
       }
     }
   }

@@ -32,18 +32,21 @@ export interface DedupeLinkRecord {
   nlink: number;
 }
 
-/** The catalog row of `p` (a canonical host path) on the filesystem named `fsName`, or null. */
-function rowOf(catalog: CatalogDb, fsName: string, p: string): FileRow | null {
-  const mounts = catalog.db.prepare(`SELECT id, preferred_mount FROM filesystems WHERE name = ?`).all(fsName) as { id: number; preferred_mount: string }[];
-  for (const m of mounts) {
-    const prefix = m.preferred_mount === '/' ? '/' : `${m.preferred_mount}/`;
-    if (!p.startsWith(prefix)) continue;
-    const row = catalog.db
-      .prepare(`SELECT id, fs_id, ino, size, mtime_ns, quick_hash, sha256, hashed_at, verified_at FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`)
-      .get(m.id, p.slice(prefix.length)) as FileRow | undefined;
-    if (row) return row;
-  }
-  return null;
+/** The catalog row of a canonical host path on the filesystem named so, or null (statements compiled once per call site). */
+function rowReader(catalog: CatalogDb): (fsName: string, p: string) => FileRow | null {
+  const mountsOf = catalog.db.prepare(`SELECT id, preferred_mount FROM filesystems WHERE name = ?`);
+  const byPath = catalog.db.prepare(
+    `SELECT id, fs_id, ino, size, mtime_ns, quick_hash, sha256, hashed_at, verified_at FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`,
+  );
+  return (fsName, p) => {
+    for (const m of mountsOf.all(fsName) as { id: number; preferred_mount: string }[]) {
+      const prefix = m.preferred_mount === '/' ? '/' : `${m.preferred_mount}/`;
+      if (!p.startsWith(prefix)) continue;
+      const row = byPath.get(m.id, p.slice(prefix.length)) as FileRow | undefined;
+      if (row) return row;
+    }
+    return null;
+  };
 }
 
 /**
@@ -59,12 +62,13 @@ export function dedupeLinkRecords(catalog: CatalogDb, group: PlanGroup, runId: s
   );
   const records: DedupeLinkRecord[] = [];
   const rescan: DedupeLinkStep[] = [];
+  const rowOf = rowReader(catalog);
   for (const [i, step] of group.steps.entries()) {
     if (step.kind !== 'dedupe-link') continue;
     const journaled = results.get(i);
     const res = journaled?.status === 'done' && journaled.result ? (JSON.parse(journaled.result) as DedupeLinkResult) : null;
-    const keeper = res ? rowOf(catalog, step.fs, step.keeper.path) : null;
-    const dup = res ? rowOf(catalog, step.fs, step.duplicate.path) : null;
+    const keeper = res ? rowOf(step.fs, step.keeper.path) : null;
+    const dup = res ? rowOf(step.fs, step.duplicate.path) : null;
     if (!res || res.ino === undefined || res.nlink === undefined || !keeper || !dup || keeper.ino !== res.ino || keeper.fs_id !== dup.fs_id) {
       rescan.push(step);
       continue;
@@ -77,11 +81,12 @@ export function dedupeLinkRecords(catalog: CatalogDb, group: PlanGroup, runId: s
 /** Write the records (call inside the group's bookkeeping transaction, in step order). */
 export function recordDedupeLinks(catalog: CatalogDb, records: DedupeLinkRecord[], now: number): void {
   if (!records.length) return;
-  const dropLink = catalog.db.prepare(`UPDATE files SET nlink = nlink - 1 WHERE fs_id = ? AND ino = ? AND status = 'active' AND nlink > 1`);
+  // By (fs_id, ino): without the hint SQLite scans every row of the filesystem through the covering path index.
+  const dropLink = catalog.db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = nlink - 1 WHERE fs_id = ? AND ino = ? AND status = 'active' AND nlink > 1`);
   const take = catalog.db.prepare(
     `UPDATE files SET ino = ?, size = ?, mtime_ns = ?, quick_hash = ?, sha256 = ?, hashed_at = ?, verified_at = ?, last_seen = ? WHERE id = ?`,
   );
-  const links = catalog.db.prepare(`UPDATE files SET nlink = ? WHERE fs_id = ? AND ino = ? AND status = 'active'`);
+  const links = catalog.db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = ? WHERE fs_id = ? AND ino = ? AND status = 'active'`);
   for (const r of records) {
     const k = r.keeper;
     if (r.oldIno !== k.ino) dropLink.run(k.fs_id, r.oldIno);

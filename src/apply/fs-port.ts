@@ -1,5 +1,5 @@
 // The FsPort: every disk mutation the executor performs (verified copy, link, rename, unlink, mkdir -p, ...) and its real implementation.
-import { constants, promises as fsp } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, promises as fsp, read as fsReadCb, readSync, renameSync, unlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
@@ -281,28 +281,40 @@ async function hashFile(p: string): Promise<string> {
   }
 }
 
+/** Files up to this size are compared with synchronous reads (no thread-pool round trip per read; a dedupe batch compares thousands). */
+const SYNC_COMPARE_MAX = 4 << 20;
+
 async function sameBytes(a: string, b: string, inodes?: { a: number; b: number }): Promise<boolean> {
-  const fa = await fsp.open(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fa = openSync(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const fb = await fsp.open(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fb = openSync(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
+      const sa = fstatSync(fa);
+      const sb = fstatSync(fb);
       if (inodes && (sa.ino !== inodes.a || sb.ino !== inodes.b)) return false;
       if (sa.size !== sb.size) return false;
       const [ba, bb] = readBuffers(sa.size);
+      const small = sa.size <= SYNC_COMPARE_MAX;
+      // Larger files are read through the thread pool, both at once, so a long compare never blocks signal handling.
+      const read = (fd: number, buf: Buffer, pos: number): number | Promise<number> =>
+        small ? readSync(fd, buf, 0, buf.length, pos) : new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
       for (let pos = 0; ; ) {
-        const [ra, rb] = await Promise.all([fa.read(ba, 0, ba.length, pos), fb.read(bb, 0, bb.length, pos)]);
-        if (ra.bytesRead !== rb.bytesRead) return false;
-        if (ra.bytesRead === 0) return true;
-        if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
-        pos += ra.bytesRead;
+        const [ra, rb] = small ? [read(fa, ba, pos) as number, read(fb, bb, pos) as number] : await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
+        if (ra !== rb) return false;
+        if (ra === 0) return true;
+        if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return false;
+        pos += ra;
       }
     } finally {
-      await fb.close();
+      closeSync(fb);
     }
   } finally {
-    await fa.close();
+    closeSync(fa);
   }
+}
+
+function fsRead(fd: number, buf: Buffer, pos: number, resolve: (n: number) => void, reject: (e: unknown) => void): void {
+  fsReadCb(fd, buf, 0, buf.length, pos, (err, n) => (err ? reject(err) : resolve(n)));
 }
 
 export function realFsPort(): FsPort {
@@ -311,9 +323,11 @@ export function realFsPort(): FsPort {
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
-    link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, () => fsp.link(fsPathArg(existing), fsPathArg(newPath))),
-    rename: (from, to) => wrap('rename', `${from} -> ${to}`, () => fsp.rename(fsPathArg(from), fsPathArg(to))),
-    unlink: (p) => wrap('unlink', p, () => fsp.unlink(fsPathArg(p))),
+    // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
+    // on a busy machine (a dedupe batch makes thousands of them).
+    link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, async () => linkSync(fsPathArg(existing), fsPathArg(newPath))),
+    rename: (from, to) => wrap('rename', `${from} -> ${to}`, async () => renameSync(fsPathArg(from), fsPathArg(to))),
+    unlink: (p) => wrap('unlink', p, async () => unlinkSync(fsPathArg(p))),
     rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(fsPathArg(p))),
     rmTree: (base, rel, opts) => wrap('remove', `${base.label}/${rel}`, () => removeTree(base, rel, opts)),
     listTree: (base, rel, opts) => wrap('list', `${base.label}/${rel}`, () => listTree(base, rel, opts)),
@@ -354,7 +368,7 @@ export function realFsPort(): FsPort {
       }),
     lstat: async (p) => {
       try {
-        return toStat(await fsp.lstat(fsPathArg(p), { bigint: true }));
+        return toStat(lstatSync(fsPathArg(p), { bigint: true }));
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') return null;
         throw fsError('lstat', p, err);

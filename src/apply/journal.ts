@@ -1,5 +1,6 @@
 // The apply journal: run, group and step records written to SQLite before and after every action, committed at once.
 import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 
@@ -51,19 +52,27 @@ export type UndoData = Record<string, unknown>;
  * recovery uses synchronous=FULL (an fsync per write).
  */
 export class Journal {
+  /** Statements compiled once per journal (a dedupe batch writes thousands of records; compiling each costs as much as running it). */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
     private readonly onBoundary: (what: string) => void = () => undefined,
   ) {}
 
+  private sql(text: string): Statement {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
+  }
+
   private boundary(what: string): void {
     this.onBoundary(what);
   }
 
   startRun(r: RunStart): void {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO runs (id, started_at, user, host, pid, pid_start, command, plan_file, plan_hash, config_hash, catalog_serial, status)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
       )
@@ -74,13 +83,12 @@ export class Journal {
   /** Record a group and all its steps as planned (one transaction), before any of them runs. */
   planGroup(runId: string, idx: number, g: PlanGroup): void {
     const txn = this.db.transaction(() => {
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
         )
         .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(g), JSON.stringify(g.reasons), this.now());
-      const ins = this.db.prepare(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
+      const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
       g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
     });
     txn();
@@ -88,8 +96,7 @@ export class Journal {
   }
 
   stepRunning(runId: string, groupId: string, idx: number, undo: UndoData): void {
-    this.db
-      .prepare(`UPDATE run_steps SET status = 'running', undo = ?, started_at = ?, error = NULL WHERE run_id = ? AND group_id = ? AND step_index = ?`)
+    this.sql(`UPDATE run_steps SET status = 'running', undo = ?, started_at = ?, error = NULL WHERE run_id = ? AND group_id = ? AND step_index = ?`)
       .run(JSON.stringify(undo), this.now(), runId, groupId, idx);
     this.boundary(`step-running ${groupId}#${idx}`);
   }
@@ -100,7 +107,7 @@ export class Journal {
    */
   stepUndo(runId: string, groupId: string, idx: number, undo: UndoData, logged: ReadonlySet<string> = new Set()): void {
     const record = logged.size === 0 ? undo : Object.fromEntries(Object.entries(undo).filter(([k]) => !logged.has(k)));
-    this.db.prepare(`UPDATE run_steps SET undo = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`).run(JSON.stringify(record), runId, groupId, idx);
+    this.sql(`UPDATE run_steps SET undo = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`).run(JSON.stringify(record), runId, groupId, idx);
     this.boundary(`step-undo-data ${groupId}#${idx}`);
   }
 
@@ -110,8 +117,7 @@ export class Journal {
    */
   stepUndoAppend(runId: string, groupId: string, idx: number, key: string, entries: readonly unknown[]): void {
     if (entries.length === 0) return;
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO run_step_undo (run_id, group_id, step_index, seq, key, entries)
          VALUES (?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM run_step_undo WHERE run_id = ? AND group_id = ? AND step_index = ?), ?, ?)`,
       )
@@ -120,15 +126,13 @@ export class Journal {
   }
 
   stepFinished(runId: string, groupId: string, idx: number, status: 'done' | 'noop' | 'failed', result: unknown, error: string | null): void {
-    this.db
-      .prepare(`UPDATE run_steps SET status = ?, result = ?, error = ?, ended_at = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`)
+    this.sql(`UPDATE run_steps SET status = ?, result = ?, error = ?, ended_at = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`)
       .run(status, result === undefined ? null : JSON.stringify(result), error, this.now(), runId, groupId, idx);
     this.boundary(`step-${status} ${groupId}#${idx}`);
   }
 
   stepUndone(runId: string, groupId: string, idx: number, status: 'undone' | 'undo-failed', error: string | null): void {
-    this.db
-      .prepare(`UPDATE run_steps SET status = ?, error = COALESCE(?, error), undone_at = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`)
+    this.sql(`UPDATE run_steps SET status = ?, error = COALESCE(?, error), undone_at = ? WHERE run_id = ? AND group_id = ? AND step_index = ?`)
       .run(status, error, this.now(), runId, groupId, idx);
     this.boundary(`step-${status} ${groupId}#${idx}`);
   }
@@ -141,12 +145,11 @@ export class Journal {
   ): void {
     const reasons = info.notes?.length
       ? JSON.stringify([
-          ...(JSON.parse((this.db.prepare(`SELECT reasons FROM run_groups WHERE run_id = ? AND group_id = ?`).get(runId, groupId) as { reasons: string }).reasons) as string[]),
+          ...(JSON.parse((this.sql(`SELECT reasons FROM run_groups WHERE run_id = ? AND group_id = ?`).get(runId, groupId) as { reasons: string }).reasons) as string[]),
           ...info.notes,
         ])
       : null;
-    this.db
-      .prepare(
+    this.sql(
         `UPDATE run_groups SET status = ?, error = ?, bytes_copied = ?, bytes_freed = ?, ended_at = ?, reasons = COALESCE(?, reasons)
          WHERE run_id = ? AND group_id = ?`,
       )
@@ -160,29 +163,28 @@ export class Journal {
   }
 
   addRunNote(runId: string, note: string): void {
-    const row = this.db.prepare(`SELECT notes FROM runs WHERE id = ?`).get(runId) as { notes: string } | undefined;
+    const row = this.sql(`SELECT notes FROM runs WHERE id = ?`).get(runId) as { notes: string } | undefined;
     const notes = row ? (JSON.parse(row.notes) as string[]) : [];
     notes.push(note);
-    this.db.prepare(`UPDATE runs SET notes = ? WHERE id = ?`).run(JSON.stringify(notes), runId);
+    this.sql(`UPDATE runs SET notes = ? WHERE id = ?`).run(JSON.stringify(notes), runId);
   }
 
   addAttention(runId: string, items: string[]): void {
     if (!items.length) return;
-    const row = this.db.prepare(`SELECT attention FROM runs WHERE id = ?`).get(runId) as { attention: string } | undefined;
+    const row = this.sql(`SELECT attention FROM runs WHERE id = ?`).get(runId) as { attention: string } | undefined;
     const all = row ? (JSON.parse(row.attention) as string[]) : [];
     all.push(...items);
-    this.db.prepare(`UPDATE runs SET attention = ? WHERE id = ?`).run(JSON.stringify(all), runId);
+    this.sql(`UPDATE runs SET attention = ? WHERE id = ?`).run(JSON.stringify(all), runId);
   }
 
   finishRun(runId: string, status: RunStatus, info: { bytesCopied: number; bytesFreed: number; error: string | null }): void {
-    this.db
-      .prepare(`UPDATE runs SET status = ?, ended_at = ?, bytes_copied = ?, bytes_freed = ?, error = ? WHERE id = ?`)
+    this.sql(`UPDATE runs SET status = ?, ended_at = ?, bytes_copied = ?, bytes_freed = ?, error = ? WHERE id = ?`)
       .run(status, this.now(), info.bytesCopied, info.bytesFreed, info.error, runId);
     this.boundary(`run-${status}`);
   }
 
   markRecovered(runId: string, byRunId: string, status: RunStatus): void {
-    this.db.prepare(`UPDATE runs SET status = ?, recovered_by = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`).run(status, byRunId, this.now(), runId);
+    this.sql(`UPDATE runs SET status = ?, recovered_by = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`).run(status, byRunId, this.now(), runId);
   }
 }
 

@@ -30,7 +30,7 @@ export function findDonors(catalog: CatalogDb, config: HashallConfig, index: Tre
   if (!report.proven) return { proven: false, blockers: report.blockers, donors: [] };
   const names = new Map((catalog.db.prepare(`SELECT id, name FROM filesystems`).all() as { id: number; name: string | null }[]).map((r) => [r.id, r.name]));
   const torrentsOf = catalog.db.prepare(`SELECT hash, name, host_content_path AS contentPath, fs_id AS fsId FROM torrents WHERE status = 'active' AND payload_hash = ? ORDER BY name, hash`);
-  const shaOf = catalog.db.prepare(`SELECT sha256 FROM files WHERE fs_id = ? AND ino = ? AND status = 'active' AND sha256 IS NOT NULL LIMIT 1`).pluck();
+  const shaOf = catalog.db.prepare(`SELECT sha256 FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND status = 'active' AND sha256 IS NOT NULL LIMIT 1`).pluck();
   const donors: Donor[] = [];
   for (const t of report.trees) {
     let hash: string | null;
