@@ -56,6 +56,20 @@ describe('plan files', () => {
 
   it('the schema is strict (ajv strict mode compiles it)', () => {
     expect(loadPlanSchema().$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(planValidator(loadPlanSchema())(JSON.parse(serializePlan(showcasePlan())))).toEqual([]);
+  });
+
+  it('the validator compiled ahead of time is schemas/plan.schema.json as it is now (else: node scripts/gen-plan-validator.mjs) and judges as the schema compiled now', async () => {
+    const gen = await import('../../../scripts/gen-plan-validator.mjs');
+    expect(readFileSync(gen.generatedFile, 'utf8')).toBe(gen.planValidatorSource(readFileSync(path.resolve(__dirname, '../../../schemas/plan.schema.json'), 'utf8')));
+    const bad = JSON.parse(serializePlan(showcasePlan()));
+    bad.groups[0].action = 'teleport';
+    bad.groups[1].steps[0].kind = 'explode';
+    bad.createdAt = 'yesterday';
+    delete bad.catalog;
+    const now = planValidator(loadPlanSchema());
+    expect(planValidator()(bad)).toEqual(now(bad));
+    expect(now(bad).join('\n')).toMatch(/createdAt: must match format "date-time"/);
   });
 
   it('readPlanFile (the one reader, for apply and show) returns the plan and the hash of the bytes on disk', () => {
