@@ -25,7 +25,7 @@ function plan(w: ApplyFixture) {
   ]);
 }
 
-/** One apply child killed at `env`'s crash point, then recover (if asked) and a rerun; returns whether the child was killed and how many groups it left open (in flight). */
+/** One apply child killed (or signalled, with HASHALL_TEST_CRASH_SIGNAL) at `env`'s crash point, then recover (if asked) and a rerun; returns whether the child was stopped and how many groups it left open (in flight). */
 async function crashAndConverge(env: Record<string, string>, recoverFirst: boolean): Promise<{ killed: boolean; open: number }> {
   const w = makeApplyFixture();
   try {
@@ -42,14 +42,26 @@ async function crashAndConverge(env: Record<string, string>, recoverFirst: boole
       encoding: 'utf8',
       timeout: 60_000,
     });
-    if (child.signal !== 'SIGKILL') {
+    const open = (w.catalog.db.prepare(`SELECT count(*) AS n FROM run_groups WHERE status = 'running'`).get() as { n: number }).n;
+    const sig = env.HASHALL_TEST_CRASH_SIGNAL;
+    if (child.signal !== 'SIGKILL' && child.status !== 0 && sig) {
+      // Stopped by SIGINT/SIGTERM mid-batch: the groups already swapped are finished, the others rolled back — no group
+      // left open, no temp link, the lock released, every byte where it was; the run is recorded interrupted.
+      expect(child.status, child.stderr).toBe(sig === 'SIGINT' ? 130 : 143);
+      // (A signal at the run's last boundaries finds nothing left to stop: the run succeeded.)
+      expect(['interrupted', 'succeeded']).toContain(JSON.parse(child.stdout).status);
+      expect(open).toBe(0);
+      expect(readLock(w.catalog.db)).toBeNull();
+      expect(hashTreeSync(seeding)).toEqual(before);
+      expect(hashallLeftovers(w.stash)).toEqual([]);
+    } else if (child.signal !== 'SIGKILL') {
       expect(child.status, child.stderr).toBe(0);
       expect(JSON.parse(child.stdout).status).toBe('succeeded');
       expect(hashTreeSync(seeding)).toEqual(before);
       return { killed: false, open: 0 };
+    } else {
+      expect(readLock(w.catalog.db)).not.toBeNull();
     }
-    expect(readLock(w.catalog.db)).not.toBeNull();
-    const open = (w.catalog.db.prepare(`SELECT count(*) AS n FROM run_groups WHERE status = 'running'`).get() as { n: number }).n;
     // Whatever the crash point: every path holds its bytes (a swap is atomic), at most our temp links beside them.
     const killed = hashTreeSync(seeding);
     for (const [rel, sha] of Object.entries(before)) expect(killed[rel], rel).toBe(sha);
@@ -99,6 +111,18 @@ describe('kill -9 during dedupe groups', () => {
     expect(crashes).toBeGreaterThan(10);
     // The three groups run as one batch: some crashes leave all three in flight, and each is rolled back or finished.
     expect(mostOpen).toBe(3);
+  }, 900_000);
+
+  it('SIGINT or SIGTERM at every journal boundary: the batch stops at its next pair, each group linked or rolled back, nothing lost; the rerun converges', async () => {
+    let stops = 0;
+    let finished = false;
+    for (let n = 1; n <= 60 && !finished; n++) {
+      const r = await crashAndConverge({ HASHALL_TEST_CRASH_AT: String(n), HASHALL_TEST_CRASH_SIGNAL: n % 2 ? 'SIGINT' : 'SIGTERM' }, false);
+      if (r.killed) stops++;
+      else finished = true;
+    }
+    expect(finished).toBe(true);
+    expect(stops).toBeGreaterThan(10);
   }, 900_000);
 
   it('right after every disk change (temp link, swap, directory fsync), in the middle of the batch', async () => {
