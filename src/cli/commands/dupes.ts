@@ -4,13 +4,13 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { openCatalog } from '../../catalog/db.js';
 import { crossDupes, localDupes } from '../../catalog/reports.js';
-import { formatBytes } from '../../render/format-bytes.js';
 import { HashallError } from '../../errors.js';
-import { printable } from '../../render/escape.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { CatalogDb } from '../../catalog/db.js';
 import { treeDupes } from '../../catalog/tree-dupes.js';
 import { findDonors } from '../../reconcile/tree-donors.js';
+import { jsonDocument } from '../../render/json.js';
+import { renderDupes, renderTreeDupes } from '../../render/dupes-text.js';
 
 /** `dupes --trees`: duplicate trees under the seeding and library roots, then donors (orphan trees equal to a payload elsewhere). */
 function writeTrees(ctx: CliContext, config: HashallConfig, catalog: CatalogDb, json: boolean): void {
@@ -19,23 +19,10 @@ function writeTrees(ctx: CliContext, config: HashallConfig, catalog: CatalogDb, 
   const donors = findDonors(catalog, config, index, ctx.now());
   const reclaimable = index.groups.reduce((n, g) => n + g.reclaimableBytes, 0);
   if (json) {
-    ctx.stdout.write(JSON.stringify({ trees: index.groups, reclaimableBytes: reclaimable, unhashedDirs: index.unhashedDirs, donors }, null, 2) + '\n');
+    ctx.stdout.write(jsonDocument({ trees: index.groups, reclaimableBytes: reclaimable, unhashedDirs: index.unhashedDirs, donors }));
     return;
   }
-  for (const g of index.groups) {
-    ctx.stdout.write(`tree ${formatBytes(g.bytes)} in ${g.files} file(s) × ${g.copies.length} on ${g.filesystems.map(printable).join(', ')}, reclaimable ${formatBytes(g.reclaimableBytes)} tree:${g.treeHash.slice(0, 16)}\n`);
-    for (const c of g.copies) ctx.stdout.write(`  ${printable(c.fsName ?? `fs#${c.fsId}`)}: ${printable(c.path)}${c.sameInodesAs ? ` (the same inodes as ${printable(c.sameInodesAs)})` : ''}\n`);
-  }
-  ctx.stdout.write(`${index.groups.length} duplicate tree group(s), ${formatBytes(reclaimable)} reclaimable within filesystems${index.unhashedDirs ? `; ${index.unhashedDirs} folder(s) not compared (files without a full SHA-256: \`hashall scan --full\`)` : ''}\n`);
-  if (!donors.proven) {
-    ctx.stdout.write(`donors: none reported — no orphan is proven while: ${donors.blockers.map(printable).join('; ')}\n`);
-    return;
-  }
-  for (const d of donors.donors) {
-    ctx.stdout.write(`donor ${printable(d.fs)}: ${printable(d.path)} (${formatBytes(d.bytes)}, ${d.files} file(s), no torrent uses it) holds the payload of\n`);
-    for (const t of d.torrents) ctx.stdout.write(`  ${printable(t.name)} (${t.hash.slice(0, 8)}) at ${printable(t.contentPath ?? '?')}${t.fs ? ` on ${printable(t.fs)}` : ''}\n`);
-  }
-  ctx.stdout.write(`${donors.donors.length} donor(s): orphan trees whose content is a torrent's payload elsewhere\n`);
+  ctx.stdout.write(renderTreeDupes(index, donors, reclaimable));
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -69,21 +56,10 @@ export function register(program: Command, ctx: CliContext): void {
       const cross = opts.cross ? crossDupes(catalog) : null;
       const reclaimable = local.reduce((n, g) => n + g.reclaimableBytes, 0);
       if (opts.json) {
-        ctx.stdout.write(JSON.stringify({ groups: local, reclaimableBytes: reclaimable, ...(cross ? { cross } : {}) }, null, 2) + '\n');
+        ctx.stdout.write(jsonDocument({ groups: local, reclaimableBytes: reclaimable, ...(cross ? { cross } : {}) }));
         return;
       }
-      for (const g of local) {
-        ctx.stdout.write(`${printable(g.fsName ?? `fs#${g.fsId}`)} ${formatBytes(g.size)} × ${g.inodes.length} inodes, reclaimable ${formatBytes(g.reclaimableBytes)} sha256:${g.sha256.slice(0, 16)}\n`);
-        for (const i of g.inodes) for (const p of i.paths) ctx.stdout.write(`  ${printable(p)} (inode ${i.ino})\n`);
-      }
-      ctx.stdout.write(`${local.length} duplicate group(s), ${formatBytes(reclaimable)} reclaimable by hardlinking\n`);
-      if (cross) {
-        for (const g of cross) {
-          ctx.stdout.write(`cross ${formatBytes(g.size)} sha256:${g.sha256.slice(0, 16)}\n`);
-          for (const c of g.copies) for (const p of c.paths) ctx.stdout.write(`  ${printable(c.fsName ?? `fs#${c.fsId}`)}: ${printable(p)}\n`);
-        }
-        ctx.stdout.write(`${cross.length} content group(s) on several filesystems\n`);
-      }
+      ctx.stdout.write(renderDupes(local, cross, reclaimable));
     } finally {
       catalog.close();
     }

@@ -5,6 +5,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { openCatalog } from '../../catalog/db.js';
 import { classifyOrphans } from '../../reconcile/orphans.js';
 import { orphansJson, orphansText } from '../../render/orphans-text.js';
+import { jsonDocument } from '../../render/json.js';
 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -18,7 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     const catalog = openCatalog(config.catalog, { readonly: true });
     try {
       const report = classifyOrphans(catalog, config, ctx.now());
-      ctx.stdout.write(opts.json ? JSON.stringify(orphansJson(report), null, 2) + '\n' : orphansText(report));
+      ctx.stdout.write(opts.json ? jsonDocument(orphansJson(report)) : orphansText(report));
     } finally {
       catalog.close();
     }

@@ -5,6 +5,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { openCatalog } from '../../catalog/db.js';
 import { reclaim } from '../../reconcile/reclaim.js';
 import { reclaimText } from '../../render/reclaim-text.js';
+import { jsonDocument } from '../../render/json.js';
 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -18,7 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     const catalog = openCatalog(config.catalog, { readonly: true });
     try {
       const report = reclaim(catalog, config, ctx.now());
-      ctx.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : reclaimText(report));
+      ctx.stdout.write(opts.json ? jsonDocument(report) : reclaimText(report));
     } finally {
       catalog.close();
     }

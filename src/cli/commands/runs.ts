@@ -8,6 +8,7 @@ import os from 'node:os';
 import { ackRun, getRun, listRuns } from '../../apply/run-store.js';
 import { RUN_FORMAT_VERSION } from '../../apply/journal.js';
 import { formatRunDetail, formatRunList } from '../../render/apply-text.js';
+import { jsonDocument } from '../../render/json.js';
 
 interface RunsOptions extends ConfigOptionValues {
   json?: boolean;
@@ -29,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
   runs.action((opts: RunsOptions) => {
     withCatalog(opts, ctx, (catalog) => {
       const list = listRuns(catalog.db);
-      ctx.stdout.write(opts.json ? JSON.stringify({ formatVersion: RUN_FORMAT_VERSION, runs: list }, null, 2) + '\n' : formatRunList(list));
+      ctx.stdout.write(opts.json ? jsonDocument({ formatVersion: RUN_FORMAT_VERSION, runs: list }) : formatRunList(list));
     });
   });
   const show = runs.command('show').description('show one run with every group and step, its outcome, reason and error').argument('<id>', 'run id (see `hashall runs`)').option('--json', 'one JSON document on stdout');
@@ -39,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     withCatalog(merged, ctx, (catalog) => {
       const run = getRun(catalog.db, id);
       if (!run) throw new HashallError(`no run with id ${id}`, { hint: 'list runs with `hashall runs`' });
-      ctx.stdout.write(merged.json ? JSON.stringify(run, null, 2) + '\n' : formatRunDetail(run));
+      ctx.stdout.write(merged.json ? jsonDocument(run) : formatRunDetail(run));
     });
   });
   const ack = runs

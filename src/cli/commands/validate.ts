@@ -6,6 +6,7 @@ import { formatConfigProblem } from '../format-problem.js';
 import { addConfigOption, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode } from '../../errors.js';
+import { jsonDocument } from '../../render/json.js';
 
 export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
@@ -23,7 +24,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const warnings = problems.filter((p) => p.severity === 'warning');
     const ok = errors.length === 0;
     if (opts.json) {
-      ctx.stdout.write(JSON.stringify({ ok, file, errors, warnings, ...(offline ? { offline, unresolvedReferences } : {}) }, null, 2) + '\n');
+      ctx.stdout.write(jsonDocument({ ok, file, errors, warnings, ...(offline ? { offline, unresolvedReferences } : {}) }));
     } else {
       for (const p of problems) ctx.stderr.write(formatConfigProblem(p) + '\n');
       const scope = offline ? `; offline: schema and cross-field checks only, ${unresolvedReferences} environment reference(s) not resolved, no filesystem or client checked` : '';

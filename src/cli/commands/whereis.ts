@@ -7,6 +7,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { openCatalog } from '../../catalog/db.js';
 import { whereis, type WhereisResult } from '../../catalog/whereis.js';
 import { renderWhereis } from '../../render/whereis-text.js';
+import { jsonDocument } from '../../render/json.js';
 
 interface WhereisOpts extends ConfigOptionValues {
   json?: boolean;
@@ -29,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
     } finally {
       catalog.close();
     }
-    if (opts.json) ctx.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    if (opts.json) ctx.stdout.write(jsonDocument(result));
     else ctx.stdout.write(renderWhereis(result));
   });
 }
