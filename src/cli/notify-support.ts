@@ -1,7 +1,7 @@
 // CLI wiring of notifications: each outcome as an NDJSON `notify` event (with --json) and a failure as a warning on stderr.
 import type { NotifyDeps } from '../notify/notify.js';
 import type { CliContext } from './context.js';
-import type { EventSink } from './apply-support.js';
+import type { EventSink } from './event-sink.js';
 
 /** Notification deps reporting through the command's event sink; a failed notification is a warning, never an error. */
 export function notifyDeps(ctx: CliContext, sink: EventSink): NotifyDeps {

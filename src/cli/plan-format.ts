@@ -1,13 +1,7 @@
-// The `--format text|json|markdown` option of `plan` and `show` (`--json` is `--format json`), and the view it picks.
+// The `--format text|json|markdown` option of `plan` and `show` (`--json` is `--format json`); the views are render/plan-view.ts.
 import { Option, type Command } from 'commander';
 import { HashallError } from '../errors.js';
-import type { Plan } from '../plan/types.js';
-import { renderPlanJson } from '../render/plan-json.js';
-import { renderPlanMarkdown } from '../render/plan-markdown.js';
-import { renderPlanText } from '../render/plan-text.js';
-
-export const PLAN_FORMATS = ['text', 'json', 'markdown'] as const;
-export type PlanFormat = (typeof PLAN_FORMATS)[number];
+import { PLAN_FORMATS, type PlanFormat } from '../render/plan-view.js';
 
 export interface PlanFormatOpts {
   json?: boolean;
@@ -26,10 +20,4 @@ export function planFormat(opts: PlanFormatOpts): PlanFormat {
     throw new HashallError(`--json and --format ${opts.format} ask for two different outputs`, { hint: 'give one of them' });
   }
   return opts.json ? 'json' : (opts.format ?? 'text');
-}
-
-export function renderPlan(plan: Plan, format: PlanFormat, color: boolean): string {
-  if (format === 'json') return renderPlanJson(plan);
-  if (format === 'markdown') return renderPlanMarkdown(plan);
-  return renderPlanText(plan, { color });
 }

@@ -1,7 +1,8 @@
 // The terminal view of a refresh: its lines on stderr and, on a terminal, the scan's progress line (throttled to 5 a second).
 import type { ScanProgress } from '../catalog/scan/types.js';
 import type { RefreshOutput } from '../reconcile/refresh.js';
-import { formatBytes } from '../render/format-bytes.js';
+import { refreshProgressLine } from '../render/refresh-text.js';
+import { CLEAR_LINE } from '../render/view-output.js';
 import type { CliContext } from './context.js';
 
 export function refreshOutput(ctx: CliContext): RefreshOutput {
@@ -15,8 +16,8 @@ function scanProgressLine(ctx: CliContext): NonNullable<RefreshOutput['progress'
       const t = ctx.now();
       if (t - last < 200) return;
       last = t;
-      ctx.stderr.write(`\r\x1b[Kscanning: ${p.filesSeen} files, ${formatBytes(p.bytesHashed)} hashed`);
+      ctx.stderr.write(`${CLEAR_LINE}${refreshProgressLine(p)}`);
     },
-    clear: () => void ctx.stderr.write('\r\x1b[K'),
+    clear: () => void ctx.stderr.write(CLEAR_LINE),
   };
 }

@@ -9,6 +9,7 @@ import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import type { RecordTree } from '../apply/bookkeeping.js';
 import { HashallError } from '../errors.js';
+import { refreshClientDownLine, refreshScannedLine, refreshSyncedLine } from '../render/refresh-text.js';
 
 /** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and, on a terminal, the scan's progress. */
 export interface RefreshOutput {
@@ -56,7 +57,7 @@ export async function refresh(
     } finally {
       out.progress?.clear();
     }
-    out.info(`refresh: scanned ${roots.length} root(s): ${scanLine(scan)}`);
+    out.info(refreshScannedLine(roots.length, scan));
     if (scan.status === 'interrupted') {
       throw new HashallError('refresh interrupted: the scan stopped before it finished; nothing was planned', {
         hint: 'the catalog is consistent; run the command again to continue',
@@ -66,16 +67,12 @@ export async function refresh(
   let sync: SyncAllResult | null = null;
   if (clients.names.length > 0) {
     sync = await syncInstances({ catalog, config, clients, now: env.now, hashMissing: true });
-    for (const s of sync.synced) out.info(`refresh: synced ${s.torrents} torrent(s) from ${config.clients[s.client]?.type ?? 'client'} "${s.client}"`);
+    for (const s of sync.synced) out.info(refreshSyncedLine(s.torrents, config.clients[s.client]?.type, s.client));
     // Every instance down: nothing to plan with (as with one client). Some down: plan; their groups are blocked.
     if (sync.synced.length === 0 && sync.failed[0]) throw sync.failed[0].error;
-    for (const f of sync.failed) out.info(`refresh: torrent client "${f.client}" did not answer (${f.error.message}); every group touching its torrents is blocked`);
+    for (const f of sync.failed) out.info(refreshClientDownLine(f.client, f.error.message));
   }
   return { scan, sync };
-}
-
-function scanLine(s: ScanSummary): string {
-  return `${s.added} added, ${s.changed} changed, ${s.deleted} deleted, ${s.unchanged} unchanged`;
 }
 
 /** Refresh the catalog under a root after a group changed it (the scanner's incremental scan). */

@@ -9,7 +9,7 @@ import { realFsPort, type FsPort } from '../../src/apply/fs-port.js';
 import { runApply } from '../../src/reconcile/apply.js';
 import { clientFromSettings } from '../../src/clients/from-config.js';
 import { clientSet, closeAll, singleClient } from '../../src/clients/client-set.js';
-import { applySummary } from '../../src/cli/apply-support.js';
+import { applySummary } from '../../src/render/apply-summary.js';
 import { stopOnSignals } from '../../src/cli/stop-signals.js';
 import { makeSecret } from '../../src/config/normalize.js';
 import type { ClientType, HashallConfig } from '../../src/config/types.js';

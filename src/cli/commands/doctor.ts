@@ -8,7 +8,7 @@ import { runDoctor } from '../../doctor/checks.js';
 import { renderDoctor } from '../../render/doctor-text.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { notifyDoctorFindings } from '../../notify/notify.js';
-import { eventSink } from '../apply-support.js';
+import { eventSink } from '../event-sink.js';
 import { notifyDeps } from '../notify-support.js';
 import { withCatalogDb } from '../../reconcile/notify.js';
 

@@ -8,11 +8,12 @@ import { hasChanges } from '../../plan/build.js';
 import { makePlan } from '../../reconcile/plan.js';
 import { refreshOutput } from '../refresh-output.js';
 import { writePlanFile } from '../../plan/plan-file-io.js';
-import { addPlanFormatOptions, planFormat, renderPlan, type PlanFormatOpts } from '../plan-format.js';
+import { addPlanFormatOptions, planFormat, type PlanFormatOpts } from '../plan-format.js';
+import { planSavedLine, renderPlan } from '../../render/plan-view.js';
 import { summaryLine } from '../../render/plan-text.js';
 import { ExitCode } from '../../errors.js';
 import { notifyPlanFindings } from '../../notify/notify.js';
-import { eventSink } from '../apply-support.js';
+import { eventSink } from '../event-sink.js';
 import { notifyDeps } from '../notify-support.js';
 import { withCatalogDb } from '../../reconcile/notify.js';
 
@@ -41,7 +42,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     if (opts.out) {
       const file = path.resolve(ctx.cwd, opts.out);
       writePlanFile(file, plan);
-      ctx.stderr.write(`plan saved to ${file}; apply it with: hashall apply ${opts.out}\n`);
+      ctx.stderr.write(planSavedLine(file, opts.out));
     }
     ctx.stdout.write(renderPlan(plan, format, ctx.color));
     if (opts.notify !== false) {

@@ -9,7 +9,8 @@ import { ExitCode, HashallError } from '../../errors.js';
 import { formatConfigProblem } from '../format-problem.js';
 import { parseDuration } from '../../config/units.js';
 import { failedIteration, reconcileOnce, type IterationEnd, type IterationOutput } from '../../reconcile/loop.js';
-import { applySummary, eventSink } from '../apply-support.js';
+import { eventSink } from '../event-sink.js';
+import { applySummary } from '../../render/apply-summary.js';
 import { notifyDeps } from '../notify-support.js';
 import { stopOnSignals } from '../stop-signals.js';
 

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { runRecover } from '../../reconcile/apply.js';
-import { eventSink } from '../apply-support.js';
+import { eventSink } from '../event-sink.js';
 import { makeRecordTree } from '../../reconcile/refresh.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';

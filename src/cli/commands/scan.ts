@@ -7,9 +7,10 @@ import { openCatalog } from '../../catalog/db.js';
 import { scanRoots } from '../../catalog/scan/scan-roots.js';
 import type { DriftPolicy, ScanProgress, ScanSummary } from '../../catalog/scan/types.js';
 import { rootsToScan } from '../../reconcile/refresh.js';
-import { formatBytes, formatDuration } from '../../render/format-bytes.js';
 import { HashallError, ExitCode } from '../../errors.js';
-import { printable } from '../../render/escape.js';
+import { SCAN_INTERRUPTED, scanProgressLine, scanSummaryView } from '../../render/scan-view.js';
+import { CLEAR_LINE } from '../../render/view-output.js';
+import { writeView } from '../write-view.js';
 
 interface ScanOpts extends ConfigOptionValues {
   full?: boolean;
@@ -51,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
           const t = ctx.now();
           if (t - lastDraw < 200) return;
           lastDraw = t;
-          ctx.stderr.write(`\r\x1b[K${progressLine(p, t - started)}`);
+          ctx.stderr.write(`${CLEAR_LINE}${scanProgressLine(p, t - started)}`);
         }
       : undefined;
     let summary: ScanSummary;
@@ -60,33 +61,13 @@ export function register(program: Command, ctx: CliContext): void {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      if (ctx.interactive) ctx.stderr.write('\r\x1b[K');
+      if (ctx.interactive) ctx.stderr.write(CLEAR_LINE);
       catalog.close();
     }
-    if (opts.json) ctx.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else ctx.stdout.write(renderSummary(summary));
-    for (const p of opts.json ? [] : summary.problems.slice(0, 50)) ctx.stderr.write(`hashall: ${p.code} ${printable(p.path)}: ${printable(p.message)}\n`);
+    writeView(ctx, scanSummaryView(summary, Boolean(opts.json)));
     if (summary.status === 'interrupted') {
-      ctx.stderr.write('hashall: scan interrupted; the catalog is consistent, run `hashall scan` again to finish\n');
+      ctx.stderr.write(SCAN_INTERRUPTED);
       throw new HashallError('scan interrupted');
     }
   });
-}
-
-export function progressLine(p: ScanProgress, elapsedMs: number): string {
-  const rate = elapsedMs > 0 ? (p.bytesHashed / elapsedMs) * 1000 : 0;
-  const left = Math.max(0, p.bytesToHash - p.bytesHashed);
-  const eta = p.walking ? 'walking' : rate > 0 ? `ETA ${formatDuration((left / rate) * 1000)}` : '';
-  return `scan ${printable(p.root)}: ${p.filesSeen} files, ${formatBytes(p.bytesSeen)} seen, ${formatBytes(p.bytesHashed)}/${formatBytes(p.bytesToHash)} hashed, ${formatBytes(rate)}/s ${eta}`;
-}
-
-export function renderSummary(s: ScanSummary): string {
-  const lines = [
-    `scan ${s.status} in ${formatDuration(s.durationMs)} (drift ${s.drift}, session ${s.sessionId})`,
-    ...s.roots.map((r) => `  ${printable(r.path)} [${r.kind}${r.filesystem.name ? `, ${printable(r.filesystem.name)}` : ''}]${r.coveredBy ? ` covered by ${printable(r.coveredBy)}` : `: ${r.files} files, ${r.deleted} deleted`}`),
-    `  files: ${s.filesSeen} seen, ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.deleted} deleted`,
-    `  hashed: ${s.filesHashed} files, ${formatBytes(s.bytesHashed)}; symlinks skipped: ${s.symlinks}; problems: ${s.problems.length}`,
-    ...s.skippedMounts.map((m) => `  not entered (another filesystem): ${printable(m)}`),
-  ];
-  return lines.join('\n') + '\n';
 }

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
-import { addPlanFormatOptions, planFormat, renderPlan, type PlanFormatOpts } from '../plan-format.js';
+import { addPlanFormatOptions, planFormat, type PlanFormatOpts } from '../plan-format.js';
+import { renderPlan } from '../../render/plan-view.js';
 import path from 'node:path';
 
 export function register(program: Command, ctx: CliContext): void {

@@ -9,7 +9,7 @@ import { syncInstances, type SyncAllResult } from '../../catalog/sync.js';
 import { requireClients } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { renderSync, syncFailedLine, syncProgressLine } from '../../render/sync-text.js';
-import { CLEAR_LINE } from '../../render/scan-view.js';
+import { CLEAR_LINE } from '../../render/view-output.js';
 import { jsonDocument } from '../../render/json.js';
 
 interface SyncOpts extends ConfigOptionValues {

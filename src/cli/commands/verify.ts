@@ -12,7 +12,7 @@ import { repairCorrupted, type RepairOutcome } from '../../reconcile/repair.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
-import { eventSink } from '../apply-support.js';
+import { eventSink } from '../event-sink.js';
 import { makeRecordTree } from '../../reconcile/refresh.js';
 
 interface VerifyOpts extends ConfigOptionValues {

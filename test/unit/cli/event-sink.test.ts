@@ -1,6 +1,6 @@
 // The apply event sink: speed and ETA on the copy bar and a recheck line (terminal only), NDJSON-only stdout with --json.
 import { describe, expect, it } from 'vitest';
-import { eventSink } from '../../../src/cli/apply-support.js';
+import { eventSink } from '../../../src/cli/event-sink.js';
 import type { CliContext } from '../../../src/cli/context.js';
 import type { ApplyEvent } from '../../../src/apply/events.js';
 import { HashallError } from '../../../src/errors.js';

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
-import { applySummary } from '../../../src/cli/apply-support.js';
+import { applySummary } from '../../../src/render/apply-summary.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
