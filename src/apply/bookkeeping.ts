@@ -7,8 +7,8 @@ import { dedupeLinkRecords, recordDedupeLinks } from './dedupe-bookkeeping.js';
 import { integrityStore } from '../catalog/integrity.js';
 import { markRelocationRetired, recordRelocation } from '../catalog/relocations.js';
 
-/** Records the files now under `root` (scanner's subtree scan, wired by the CLI); optional so apply works before it exists. */
-export type RecordTree = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
+/** Rescans `root` (the scanner's incremental scan of that subtree, wired by the caller) so the catalog records the files a group left there; optional so apply works without it. */
+export type RescanRoot = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
 
 /** Refresh the catalog (best effort, notes on failure), then in ONE transaction: relocation rows, serial bump, group done. */
 export async function recordGroupOutcome(
@@ -18,7 +18,7 @@ export async function recordGroupOutcome(
     runId: string;
     now: number;
     changed: boolean;
-    recordTree?: RecordTree | undefined;
+    rescanRoot?: RescanRoot | undefined;
     markDone: () => void;
     /** Told about every root whose refresh failed (apply shows it as an event, not only in the run record). */
     refreshFailed?: (root: string, error: string) => void;
@@ -35,11 +35,11 @@ export async function recordGroupOutcome(
       if (s.kind === 'repair' && id !== undefined) store.resolve(id, s.damaged.ino, 'repaired', info.now);
     }
   }
-  if (info.recordTree && info.changed) {
+  if (info.rescanRoot && info.changed) {
     // The data change already happened and was verified: a failed catalog refresh is reported, never undone.
     const record = async (root: string, fsName: string) => {
       try {
-        await info.recordTree!(catalog, root, fsName);
+        await info.rescanRoot!(catalog, root, fsName);
       } catch (err) {
         const message = (err as Error).message;
         notes.push(`catalog not refreshed for ${root} (${message}); run \`hashall scan\` before the next plan`);

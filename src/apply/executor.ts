@@ -8,7 +8,7 @@ import type { ClientTorrent } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
-import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
+import { recordGroupOutcome, type RescanRoot } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunIdentity, type RunStatus, type UndoData } from './journal.js';
@@ -33,7 +33,7 @@ export interface ApplyDeps {
   runId: string;
   emit: Emit;
   identity: RunIdentity;
-  recordTree?: RecordTree;
+  rescanRoot?: RescanRoot;
   /** Called after every committed journal write (test-only crash hook: see crash-hook.ts). */
   onBoundary?: (what: string) => void;
   /** Replaces the fsync of the journal's WAL before each change (tests record the order; see write-ahead.ts). */
@@ -266,7 +266,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
         runId,
         now: deps.now(),
         changed: rows.some((r) => r.status === 'done'),
-        recordTree: deps.recordTree,
+        rescanRoot: deps.rescanRoot,
         markDone,
         refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
       }),

@@ -4,7 +4,7 @@
 import type { ClientSet } from '../clients/client-set.js';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
-import { recordGroupOutcome, type RecordTree } from './bookkeeping.js';
+import { recordGroupOutcome, type RescanRoot } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import { defaultClientTimeoutMs, errorText, rollbackGroup, type StepRow } from './executor.js';
 import type { FsPort } from './fs-port.js';
@@ -23,7 +23,7 @@ export interface RecoverDeps {
   /** Id of the run (or recover command) doing the recovery, recorded on the interrupted run. */
   runId: string;
   host: string;
-  recordTree?: RecordTree;
+  rescanRoot?: RescanRoot;
   onBoundary?: (what: string) => void;
   clientTimeoutMs?: (bytes: number) => number;
 }
@@ -87,7 +87,7 @@ export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutc
             runId: r.id,
             now: deps.now(),
             changed: true,
-            recordTree: deps.recordTree,
+            rescanRoot: deps.rescanRoot,
             refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId: deps.runId, groupId: g.id, path, error }),
             markDone: () => journal.finishGroup(r.id, g.id, 'done', { notes: [`finished by recovery in ${deps.runId}`, ...notes] }),
           });

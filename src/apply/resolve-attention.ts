@@ -63,7 +63,7 @@ export async function resolveAttention(deps: RecoverDeps): Promise<ResolveOutcom
               runId: id,
               now: deps.now(),
               changed: true,
-              recordTree: deps.recordTree,
+              rescanRoot: deps.rescanRoot,
               markDone: () => journal.finishGroup(id, g.id, 'done', { notes: [`found complete and finished by ${deps.runId}`, ...notes] }),
             })),
           );

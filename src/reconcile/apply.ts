@@ -6,7 +6,7 @@ import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { HashallError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import type { RecordTree } from '../apply/bookkeeping.js';
+import type { RescanRoot } from '../apply/bookkeeping.js';
 import type { Emit } from '../apply/events.js';
 import { applyPlan, type RunResult } from '../apply/executor.js';
 import { realFsPort, type FsPort } from '../apply/fs-port.js';
@@ -28,9 +28,9 @@ export interface RunApplyInput {
   emit: Emit;
   fs?: FsPort;
   catalog?: CatalogDb;
-  recordTree?: RecordTree;
+  rescanRoot?: RescanRoot;
   /** Re-read the client's torrents into the catalog after groups repointed some (their rows would be stale). */
-  recordTorrents?: (catalog: CatalogDb) => Promise<void>;
+  resyncTorrents?: (catalog: CatalogDb) => Promise<void>;
   onBoundary?: (what: string) => void;
   clientTimeoutMs?: (bytes: number) => number;
   runId?: string;
@@ -63,7 +63,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
     );
     try {
       if (tookOver) log(`stale lock of ${describeHolder(tookOver)}: that process is gone; recovering its run first`);
-      const common = { catalog, config: input.config, clients: input.clients, fs, now: input.now, emit: input.emit, recordTree: input.recordTree, clientTimeoutMs: input.clientTimeoutMs };
+      const common = { catalog, config: input.config, clients: input.clients, fs, now: input.now, emit: input.emit, rescanRoot: input.rescanRoot, clientTimeoutMs: input.clientTimeoutMs };
       const recovered = await recoverInterrupted({ ...common, runId, host, onBoundary: input.onBoundary });
       for (const r of recovered) log(`recovered interrupted run ${r.runId}: ${r.status}${r.groups.map((g) => `; group ${g.id} ${g.action}`).join('')}`);
       if (recovered.some((r) => r.status === 'needs-attention')) {
@@ -97,10 +97,10 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
         input.plan,
       );
       const repointed = result.groups.some((g) => g.status === 'done' && input.plan.groups.some((pg) => pg.id === g.id && pg.steps.some((s) => s.kind === 'repoint')));
-      if (repointed && input.recordTorrents) {
+      if (repointed && input.resyncTorrents) {
         // Like the file refresh: the change is done and verified; a failed re-read is shown, never undone.
         try {
-          await input.recordTorrents(catalog);
+          await input.resyncTorrents(catalog);
         } catch (err) {
           input.emit({ type: 'refresh-failed', runId, groupId: null, path: 'the torrent client', error: (err as Error).message });
         }
@@ -138,7 +138,7 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
         emit: input.emit,
         runId,
         host,
-        recordTree: input.recordTree,
+        rescanRoot: input.rescanRoot,
         onBoundary: input.onBoundary,
         clientTimeoutMs: input.clientTimeoutMs,
       };

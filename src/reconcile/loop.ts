@@ -15,7 +15,7 @@ import { summaryLine } from '../render/plan-text.js';
 import { runApply, runRecover } from './apply.js';
 import { notifyApplyEnd, withCatalogDb } from './notify.js';
 import { makePlan } from './plan.js';
-import { makeRecordTorrents, makeRecordTree } from './refresh.js';
+import { makeResyncTorrents, makeRescanRoot } from './refresh.js';
 
 /** How one iteration ended. */
 export type IterationOutcome = 'applied' | 'nothing-to-do' | 'changes-pending' | 'failed' | 'needs-attention' | 'lock-held' | 'stopped';
@@ -56,7 +56,7 @@ export interface IterationInput {
 export async function reconcileOnce(input: IterationInput): Promise<IterationEnd> {
   const { config, out, stop } = input;
   const deps = input.notify;
-  const common = { config, now: input.now, emit: out.emit, recordTree: makeRecordTree(config, input.now), log: out.warn };
+  const common = { config, now: input.now, emit: out.emit, rescanRoot: makeRescanRoot(config, input.now), log: out.warn };
   const recoverClients = clientsFromConfig(config, { now: input.now });
   try {
     await runRecover({ ...common, clients: recoverClients, command: 'hashall reconcile (recover)' });
@@ -89,7 +89,7 @@ export async function reconcileOnce(input: IterationInput): Promise<IterationEnd
       planHash: planHash(serializePlan(plan)),
       command: 'hashall reconcile',
       emit: copySignalHookFromEnv(input.env, out.emit),
-      recordTorrents: makeRecordTorrents(config, clients, input.now),
+      resyncTorrents: makeResyncTorrents(config, clients, input.now),
       onBoundary: crashHookFromEnv(input.env),
       stop,
     });

@@ -7,7 +7,7 @@ import type { ScanProgress, ScanRootSpec, ScanSummary } from '../catalog/scan/ty
 import { syncInstances, type SyncAllResult } from '../catalog/sync.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
-import type { RecordTree } from '../apply/bookkeeping.js';
+import type { RescanRoot } from '../apply/bookkeeping.js';
 import { HashallError } from '../errors.js';
 import { refreshClientDownLine, refreshScannedLine, refreshSyncedLine } from '../render/refresh-text.js';
 
@@ -76,7 +76,7 @@ export async function refresh(
 }
 
 /** Refresh the catalog under a root after a group changed it (the scanner's incremental scan). */
-export function makeRecordTree(config: HashallConfig, now: () => number): RecordTree {
+export function makeRescanRoot(config: HashallConfig, now: () => number): RescanRoot {
   return async (catalog, root, fsName) => {
     const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now, expectFilesystem: fsName });
     if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
@@ -84,7 +84,7 @@ export function makeRecordTree(config: HashallConfig, now: () => number): Record
 }
 
 /** Re-read the client's torrents after apply repointed some, so the catalog (and `plan --no-refresh`) sees where they are now. */
-export function makeRecordTorrents(config: HashallConfig, clients: ClientSet, now: () => number): ((catalog: CatalogDb) => Promise<void>) | undefined {
+export function makeResyncTorrents(config: HashallConfig, clients: ClientSet, now: () => number): ((catalog: CatalogDb) => Promise<void>) | undefined {
   if (clients.names.length === 0) return undefined;
   return async (catalog) => {
     const r = await syncInstances({ catalog, config, clients, now });

@@ -14,7 +14,7 @@ import { torrentKey } from '../domain/instance.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { summarize } from '../plan/summary.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanGroup, type RecheckStep, type RepairStep } from '../plan/types.js';
-import type { RecordTree } from '../apply/bookkeeping.js';
+import type { RescanRoot } from '../apply/bookkeeping.js';
 import type { Emit } from '../apply/events.js';
 import { realFsPort, type FsPort } from '../apply/fs-port.js';
 import { runApply } from './apply.js';
@@ -52,7 +52,7 @@ export interface RepairInput {
   now: () => number;
   emit: Emit;
   fs?: FsPort;
-  recordTree?: RecordTree;
+  rescanRoot?: RescanRoot;
   log?: (line: string) => void;
   stop?: AbortSignal;
   /** Journal boundaries (the test crash hook, see apply/crash-hook.ts). */
@@ -328,7 +328,7 @@ export async function repairCorrupted(input: RepairInput): Promise<RepairOutcome
     emit: input.emit,
     fs,
     catalog,
-    recordTree: input.recordTree,
+    rescanRoot: input.rescanRoot,
     log: input.log,
     stop: input.stop,
     onBoundary: input.onBoundary,

@@ -15,7 +15,7 @@ import type { Plan } from '../../plan/types.js';
 import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
 import { makePlan } from '../../reconcile/plan.js';
-import { makeRecordTorrents, makeRecordTree } from '../../reconcile/refresh.js';
+import { makeResyncTorrents, makeRescanRoot } from '../../reconcile/refresh.js';
 import { refreshOutput } from '../refresh-output.js';
 import { eventSink, type EventSink } from '../event-sink.js';
 import { applySummary } from '../../render/apply-summary.js';
@@ -98,8 +98,8 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
       command: planfile ? `hashall apply ${planfile}` : 'hashall apply',
       now: ctx.now,
       emit: sink.emit,
-      recordTree: makeRecordTree(config, ctx.now),
-      recordTorrents: makeRecordTorrents(config, clients, ctx.now),
+      rescanRoot: makeRescanRoot(config, ctx.now),
+      resyncTorrents: makeResyncTorrents(config, clients, ctx.now),
       onBoundary: crashHookFromEnv(ctx.env),
       log: sink.warn,
       stop: stop.signal,
@@ -127,7 +127,7 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   }
   const clients = clientsFromConfig(config, { now: ctx.now });
   try {
-    await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, recordTree: makeRecordTree(config, ctx.now), log: sink.warn });
+    await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, rescanRoot: makeRescanRoot(config, ctx.now), log: sink.warn });
     sink.end();
   } finally {
     await closeAll(clients);

@@ -6,7 +6,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { runRecover } from '../../reconcile/apply.js';
 import { eventSink } from '../event-sink.js';
-import { makeRecordTree } from '../../reconcile/refresh.js';
+import { makeRescanRoot } from '../../reconcile/refresh.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { printable } from '../../render/escape.js';
@@ -33,7 +33,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         command: 'hashall recover',
         now: ctx.now,
         emit: sink.emit,
-        recordTree: makeRecordTree(config, ctx.now),
+        rescanRoot: makeRescanRoot(config, ctx.now),
         log: sink.warn,
       });
       if (opts.json) ctx.stdout.write(JSON.stringify({ recovered: out }, null, 2) + '\n');

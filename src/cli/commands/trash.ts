@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
-import { makeRecordTree } from '../../reconcile/refresh.js';
+import { makeRescanRoot } from '../../reconcile/refresh.js';
 import { openCatalog } from '../../catalog/db.js';
 import { parseDuration } from '../../config/units.js';
 import { ExitCode, HashallError } from '../../errors.js';
@@ -61,7 +61,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
   restore.action(async (target: string, opts: TrashOptions) => {
     const merged = { ...trash.opts<TrashOptions>(), ...opts };
     const { config } = loadConfigForCommand(merged, ctx);
-    const recordTree = makeRecordTree(config, ctx.now);
+    const rescanRoot = makeRescanRoot(config, ctx.now);
     const run = { config, command: `hashall trash restore ${target}`, now: ctx.now, onBoundary: crashHookFromEnv(ctx.env) };
     const { runId, result } = await runTrashCommand(run, async ({ catalog, runId, journal }) => {
       const out = await restoreFromTrash({ catalog, config, fs: realFsPort(), now: ctx.now, runId, journal }, path.isAbsolute(target) ? target : target.includes('/') ? path.resolve(ctx.cwd, target) : target);
@@ -70,7 +70,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         const fsName = Object.entries(config.filesystems).find(([, f]) => o.origin !== f.path && isAtOrUnder(o.origin, f.path))?.[0];
         if (!fsName) continue;
         try {
-          await recordTree(catalog, path.dirname(o.origin), fsName);
+          await rescanRoot(catalog, path.dirname(o.origin), fsName);
           refreshed.push(o.origin);
         } catch (err) {
           ctx.stderr.write(`warning: the catalog was not refreshed under ${printable(path.dirname(o.origin))}: ${printable((err as Error).message)}; run \`hashall scan\`\n`);

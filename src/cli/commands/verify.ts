@@ -13,7 +13,7 @@ import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
 import { eventSink } from '../event-sink.js';
-import { makeRecordTree } from '../../reconcile/refresh.js';
+import { makeRescanRoot } from '../../reconcile/refresh.js';
 
 interface VerifyOpts extends ConfigOptionValues {
   scheduled?: boolean;
@@ -92,7 +92,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
           repairs =
             damaged.length === 0
               ? []
-              : await repairCorrupted({ catalog, config, clients, paths: damaged, now: ctx.now, emit: copySignalHookFromEnv(ctx.env, opts.json ? () => undefined : sink.emit), recordTree: makeRecordTree(config, ctx.now), log: sink.warn, stop: stop.signal, onBoundary: crashHookFromEnv(ctx.env) });
+              : await repairCorrupted({ catalog, config, clients, paths: damaged, now: ctx.now, emit: copySignalHookFromEnv(ctx.env, opts.json ? () => undefined : sink.emit), rescanRoot: makeRescanRoot(config, ctx.now), log: sink.warn, stop: stop.signal, onBoundary: crashHookFromEnv(ctx.env) });
         } finally {
           sink.end();
           await closeAll(clients);

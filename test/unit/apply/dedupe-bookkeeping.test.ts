@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
-import type { RecordTree } from '../../../src/apply/bookkeeping.js';
+import type { RescanRoot } from '../../../src/apply/bookkeeping.js';
 import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
@@ -35,12 +35,12 @@ describe('dedupe bookkeeping', () => {
     const p = (r: string) => path.join(seeding, r);
     const plan = makePlan(w, [dedupeGroup('g1', p('m/a.bin'), [p('x/a copy.bin'), p('y/a.bin')], sha256(a), a.length), dedupeGroup('g2', p('m/b.bin'), [p('z/b.bin')], sha256(b), b.length)]);
     const rescanned: string[] = [];
-    const recordTree: RecordTree = async (catalog, root) => {
+    const rescanRoot: RescanRoot = async (catalog, root) => {
       rescanned.push(root);
       await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: w!.config.filesystems, now: () => Date.now() });
     };
     const serial = w.catalog.serial();
-    const res = await applyPlan(testDeps(w, { recordTree }), plan);
+    const res = await applyPlan(testDeps(w, { rescanRoot }), plan);
     expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
     expect(lstatSync(p('y/a.bin')).ino).toBe(lstatSync(p('m/a.bin')).ino);
     expect(lstatSync(p('m/a.bin')).nlink).toBe(3);

@@ -15,7 +15,7 @@ describe('catalog refresh after a group', () => {
     const src = path.join(w.stash, 'seeding', 'movies', 'A');
     writeTree(src, { 'a.mkv': bytesFor('a', 5000) });
     const to = path.join(w.pool, 'seeding', 'movies', 'A');
-    const deps = testDeps(w, { recordTree: async () => Promise.reject(new Error('scan root is unreadable')) });
+    const deps = testDeps(w, { rescanRoot: async () => Promise.reject(new Error('scan root is unreadable')) });
     const res = await applyPlan(deps, makePlan(w, [moveGroup('g1', w, src, to)]));
     expect(res.status).toBe('succeeded');
     const ev = deps.events.find((e) => e.type === 'refresh-failed');
