@@ -9,7 +9,8 @@ import { eventSink } from '../event-sink.js';
 import { makeRescanRoot } from '../../reconcile/refresh.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
-import { printable } from '../../render/escape.js';
+import { jsonDocument } from '../../render/json.js';
+import { renderRecover } from '../../render/recover-text.js';
 
 interface RecoverOptions extends ConfigOptionValues {
   json?: boolean;
@@ -36,15 +37,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         rescanRoot: makeRescanRoot(config, ctx.now),
         log: sink.warn,
       });
-      if (opts.json) ctx.stdout.write(JSON.stringify({ recovered: out }, null, 2) + '\n');
-      else if (!out.length) ctx.stdout.write('nothing to recover: no interrupted run on this host\n');
-      else {
-        for (const r of out) {
-          ctx.stdout.write(`run ${r.runId}: ${r.status}\n`);
-          for (const g of r.groups) ctx.stdout.write(`  group ${printable(g.id)}: ${printable(g.action)}\n`);
-          for (const a of r.attention) ctx.stdout.write(`  NEEDS ATTENTION: ${printable(a)}\n`);
-        }
-      }
+      ctx.stdout.write(opts.json ? jsonDocument({ recovered: out }) : renderRecover(out));
       exit.set(out.some((r) => r.status === 'needs-attention') ? ExitCode.Error : ExitCode.Ok);
     } finally {
       await closeAll(clients);

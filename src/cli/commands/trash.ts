@@ -15,16 +15,12 @@ import { listTrash } from '../../apply/trash-list.js';
 import { restoreFromTrash } from '../../apply/trash-restore.js';
 import { runTrashCommand } from '../../apply/trash-run.js';
 import { purgeTrash } from '../../apply/trash.js';
-import { formatBytes } from '../../render/format-bytes.js';
-import { printable } from '../../render/escape.js';
+import { jsonDocument } from '../../render/json.js';
+import { RESTORE_NOTE, renderTrashList, renderTrashPurge, renderTrashRestore, restoreNotRefreshedLine } from '../../render/trash-text.js';
 
 interface TrashOptions extends ConfigOptionValues {
   json?: boolean;
 }
-
-/** What a restore does not do, said after every restore (and in README). */
-export const RESTORE_NOTE =
-  'a restore puts files back only: no torrent client is repointed (torrents that were moved keep seeding from where hashall put them), and the catalog learns of the files at the refresh below or the next `hashall scan`';
 
 export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const trash = program.command('trash').description('what retires staged in .hashall-trash: run, original path, size, when it is purged, why').option('--json', 'one JSON document on stdout');
@@ -35,17 +31,10 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     try {
       const items = await listTrash({ catalog, config, fs: realFsPort() });
       if (opts.json) {
-        ctx.stdout.write(JSON.stringify({ items }, null, 2) + '\n');
+        ctx.stdout.write(jsonDocument({ items }));
         return;
       }
-      for (const i of items) {
-        const size = i.bytes === null ? '' : ` ${formatBytes(i.bytes)}${i.files === null ? '' : ` in ${i.files} file(s)`}`;
-        ctx.stdout.write(`${i.state === 'staged' ? '' : `${i.state.toUpperCase()} `}${printable(i.trash)}${size}\n`);
-        if (i.runId) ctx.stdout.write(`  run ${i.runId} (${i.runStatus}); from ${printable(i.origin ?? '?')}\n`);
-        ctx.stdout.write(`  purged ${i.purge}\n  why: ${printable(i.reason)}\n`);
-      }
-      const bytes = items.reduce((n, i) => n + (i.bytes ?? 0), 0);
-      ctx.stdout.write(`${items.length} trash entr${items.length === 1 ? 'y' : 'ies'}, ${formatBytes(bytes)} staged\n`);
+      ctx.stdout.write(renderTrashList(items));
     } finally {
       catalog.close();
     }
@@ -73,17 +62,13 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
           await rescanRoot(catalog, path.dirname(o.origin), fsName);
           refreshed.push(o.origin);
         } catch (err) {
-          ctx.stderr.write(`warning: the catalog was not refreshed under ${printable(path.dirname(o.origin))}: ${printable((err as Error).message)}; run \`hashall scan\`\n`);
+          ctx.stderr.write(restoreNotRefreshedLine(path.dirname(o.origin), (err as Error).message));
         }
       }
       const bad = out.filter((o) => o.action === 'refused' || o.action === 'missing');
       return { result: out, status: bad.length ? (bad.length === out.length ? 'failed' : 'partial') : 'succeeded', error: bad.length ? bad.map((o) => o.reason).join('; ') : null };
     });
-    if (merged.json) ctx.stdout.write(JSON.stringify({ runId, restored: result, note: RESTORE_NOTE }, null, 2) + '\n');
-    else {
-      for (const o of result) ctx.stdout.write(`${o.action.toUpperCase()} ${printable(o.trash)} → ${printable(o.origin)}: ${printable(o.reason)}\n`);
-      ctx.stdout.write(`run ${runId}: ${RESTORE_NOTE}\n`);
-    }
+    ctx.stdout.write(merged.json ? jsonDocument({ runId, restored: result, note: RESTORE_NOTE }) : renderTrashRestore(runId, result));
     exit.set(result.every((o) => o.action === 'restored' || o.action === 'already-restored') ? ExitCode.Ok : ExitCode.Error);
   });
 
@@ -108,12 +93,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       const freed = out.filter((o) => o.action === 'removed').reduce((n, o) => n + o.bytes, 0);
       return { result: out, status: failed.length ? 'partial' : 'succeeded', error: failed.length ? failed.map((o) => o.reason).join('; ') : null, bytesFreed: freed };
     });
-    if (merged.json) ctx.stdout.write(JSON.stringify({ runId, trash: result }, null, 2) + '\n');
-    else {
-      for (const o of result) ctx.stdout.write(`${o.action.toUpperCase()} ${printable(o.path)} (${o.files} file(s), ${formatBytes(o.bytes)}): ${printable(o.reason)}\n`);
-      const removed = result.filter((o) => o.action === 'removed');
-      ctx.stdout.write(`run ${runId}: ${removed.length} removed (${formatBytes(removed.reduce((n, o) => n + o.bytes, 0))}), ${result.length - removed.length} kept\n`);
-    }
+    ctx.stdout.write(merged.json ? jsonDocument({ runId, trash: result }) : renderTrashPurge(runId, result));
     exit.set(result.some((o) => o.action === 'failed') ? ExitCode.Error : ExitCode.Ok);
   });
 }
