@@ -6,6 +6,7 @@ import type { PlanGroup } from '../plan/types.js';
 import { dedupeLinkRecords, recordDedupeLinks } from './dedupe-bookkeeping.js';
 import { integrityStore } from '../catalog/integrity.js';
 import { markRelocationRetired, recordRelocation } from '../catalog/relocations.js';
+import { filesystemIdNamed } from '../catalog/filesystems.js';
 
 /** Rescans `root` (the scanner's incremental scan of that subtree, wired by the caller) so the catalog records the files a group left there; optional so apply works without it. */
 export type RescanRoot = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
@@ -29,9 +30,8 @@ export async function recordGroupOutcome(
   if (group.action === 'repair' && info.changed) {
     // Closed as repaired before the refresh sees the new inode (which would close it as an edit).
     const store = integrityStore(catalog);
-    const fsId = catalog.db.prepare(`SELECT id FROM filesystems WHERE name = ?`).pluck();
     for (const s of group.steps) {
-      const id = s.kind === 'repair' ? (fsId.get(s.fs) as number | undefined) : undefined;
+      const id = s.kind === 'repair' ? filesystemIdNamed(catalog.db, s.fs) : undefined;
       if (s.kind === 'repair' && id !== undefined) store.resolve(id, s.damaged.ino, 'repaired', info.now);
     }
   }

@@ -3,6 +3,7 @@
 // every active row of the keeper's inode takes the link count read after the swap, and rows of the duplicate's former
 // inode lose one link. A rescan of the same tree then finds exactly these rows.
 import type { CatalogDb } from '../catalog/db.js';
+import { stepResults } from './run-store.js';
 import type { DedupeLinkStep, PlanGroup } from '../plan/types.js';
 
 /** What a dedupe-link step journals as its result: the duplicate's inode and link count after the swap, and before. */
@@ -56,7 +57,7 @@ function rowReader(catalog: CatalogDb): (fsName: string, p: string) => FileRow |
  */
 export function dedupeLinkRecords(catalog: CatalogDb, group: PlanGroup, runId: string): { records: DedupeLinkRecord[]; rescan: DedupeLinkStep[] } {
   const results = new Map(
-    (catalog.db.prepare(`SELECT step_index, status, result FROM run_steps WHERE run_id = ? AND group_id = ?`).all(runId, group.id) as { step_index: number; status: string; result: string | null }[]).map(
+    stepResults(catalog.db, runId, group.id).map(
       (r) => [r.step_index, r],
     ),
   );

@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
-import type { FilesystemRow } from '../catalog/filesystems.js';
+import { filesystemsNamed } from '../catalog/filesystems.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
@@ -41,12 +41,11 @@ function refuse(p: string, fsName: string, why: string, hint?: string): FsError 
 
 export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfig; fs: FsPort; probes?: IdentityProbes; mountInfoFile?: string }): FilesystemGuard {
   const probes = deps.probes ?? systemProbes();
-  const rowsNamed = deps.catalog.db.prepare(`SELECT * FROM filesystems WHERE name = ?`);
 
   async function proveOne(place: Place, mounts: MountEntry[]): Promise<string> {
     const { fs: name, path: p } = place;
     if (!deps.config.filesystems[name]) throw refuse(p, name, `hashall.yaml has no filesystem ${JSON.stringify(name)}`, 'the plan was made with another hashall.yaml; run `hashall plan` again');
-    const rows = rowsNamed.all(name) as FilesystemRow[];
+    const rows = filesystemsNamed(deps.catalog.db, name);
     if (rows.length === 0) throw refuse(p, name, `the catalog does not know filesystem ${name} yet`, 'run `hashall scan`, then `hashall plan`');
     const where = await existingAncestor(deps.fs, p);
     const st = await deps.fs.lstat(where);

@@ -259,3 +259,8 @@ export function unackedAttentionRunIds(db: Db): string[] {
 export function markRunInterrupted(db: Db, id: string): void {
   db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(id);
 }
+
+/** The status and result of each step of group `groupId` of run `runId`, as journaled. */
+export function stepResults(db: Db, runId: string, groupId: string): { step_index: number; status: string; result: string | null }[] {
+  return db.prepare(`SELECT step_index, status, result FROM run_steps WHERE run_id = ? AND group_id = ?`).all(runId, groupId) as { step_index: number; status: string; result: string | null }[];
+}

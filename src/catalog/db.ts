@@ -122,3 +122,8 @@ export function schemaVersion(db: Db): number {
 export function tableExists(db: Db, name: string): boolean {
   return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
+
+/** SQLite's `PRAGMA quick_check`: `ok`, or what is damaged. */
+export function quickCheck(db: Db): string {
+  return db.pragma('quick_check', { simple: true }) as string;
+}

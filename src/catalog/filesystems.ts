@@ -1,5 +1,6 @@
-// Records filesystems in the catalog by stable identity; a changed st_dev or mount updates the row in place.
-import type { CatalogDb } from './db.js';
+// The filesystems table's owner: records filesystems by stable identity (a changed st_dev or mount updates the row in
+// place) and finds them by configured name.
+import type { CatalogDb, Db } from './db.js';
 
 export interface FilesystemRow {
   id: number;
@@ -78,4 +79,20 @@ export function prefixRange(rel: string): { lo: string; hi: string } | null {
 export function absoluteCatalogPath(preferredMount: string, rel: string): string {
   if (rel === '') return preferredMount;
   return preferredMount === '/' ? '/' + rel : preferredMount + '/' + rel;
+}
+
+/** The catalog rows of the filesystem configured as `name` (none before its first scan). */
+export function filesystemsNamed(db: Db, name: string): FilesystemRow[] {
+  return db.prepare(`SELECT * FROM filesystems WHERE name = ?`).all(name) as FilesystemRow[];
+}
+
+/** The catalog id of the filesystem configured as `name` (undefined before its first scan). */
+export function filesystemIdNamed(db: Db, name: string): number | undefined {
+  return db.prepare(`SELECT id FROM filesystems WHERE name = ?`).pluck().get(name) as number | undefined;
+}
+
+/** Each catalog filesystem's label by id: its configured name, or null (or its identity, with `orIdentity`) when it has none. */
+export function filesystemLabels(db: Db, opts: { orIdentity?: boolean } = {}): Map<number, string | null> {
+  const rows = db.prepare(`SELECT id, ${opts.orIdentity ? 'coalesce(name, uuid)' : 'name'} AS name FROM filesystems`).all() as { id: number; name: string | null }[];
+  return new Map(rows.map((r) => [r.id, r.name]));
 }

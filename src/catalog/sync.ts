@@ -316,3 +316,8 @@ export async function syncInstances(deps: Omit<SyncDeps, 'instance' | 'client'> 
   }
   return out;
 }
+
+/** When instance `client` last synced successfully (null: never). */
+export function lastSyncedAt(catalog: CatalogDb, client: string): number | null {
+  return (catalog.db.prepare(`SELECT synced_at FROM client_status WHERE client = ?`).pluck().get(client) as number | null | undefined) ?? null;
+}

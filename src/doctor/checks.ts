@@ -5,7 +5,9 @@ import { closeSync, fstatSync, lstatSync, openSync, readdirSync, statSync, unlin
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { openCatalog, schemaVersion, type CatalogDb } from '../catalog/db.js';
+import { openCatalog, quickCheck, schemaVersion, type CatalogDb } from '../catalog/db.js';
+import { configuredScanRoots } from '../catalog/scan/session.js';
+import { lastSyncedAt } from '../catalog/sync.js';
 import { openIntegrityProblems } from '../catalog/integrity.js';
 import { MIGRATIONS } from '../catalog/migrations/index.js';
 import { clientFromSettings } from '../clients/from-config.js';
@@ -160,7 +162,7 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
 
 function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, out: DoctorCheck[]): void {
   const db = catalog.db;
-  const quick = db.pragma('quick_check', { simple: true }) as string;
+  const quick = quickCheck(db);
   const version = schemaVersion(db);
   const latest = MIGRATIONS.at(-1)!.version;
   out.push({
@@ -172,8 +174,8 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
   });
 
   const maxAge = config.safety.maxScanAgeHours * HOUR;
-  const roots = db.prepare(`SELECT path, last_completed_at FROM scan_roots WHERE kind IN ('seeding', 'library')`).all() as { path: string; last_completed_at: number | null }[];
-  const stale = roots.filter((r) => r.last_completed_at === null || now - r.last_completed_at > maxAge);
+  const roots = configuredScanRoots(catalog);
+  const stale = roots.filter((r) => r.lastCompletedAt === null || now - r.lastCompletedAt > maxAge);
   out.push({
     id: 'freshness:scan',
     title: 'scan freshness',
@@ -187,7 +189,7 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
     ...(roots.length === 0 || stale.length > 0 ? { fix: '`hashall scan` (a plan with refresh scans too)' } : {}),
   });
   for (const name of Object.keys(config.clients)) {
-    const last = db.prepare(`SELECT synced_at FROM client_status WHERE client = ?`).pluck().get(name) as number | null | undefined ?? null;
+    const last = lastSyncedAt(catalog, name);
     out.push({
       id: name === DEFAULT_INSTANCE ? 'freshness:sync' : `freshness:sync.${name}`,
       title: `client sync freshness of "${name}"`,

@@ -5,6 +5,7 @@
 // open until `hashall verify` reads the file whole again. With neither, nothing is changed and the report says what to do.
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
+import { filesystemLabels } from '../catalog/filesystems.js';
 import { integrityStore, openIntegrityProblems, type IntegrityProblem } from '../catalog/integrity.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { ClientTorrent } from '../clients/types.js';
@@ -252,7 +253,7 @@ function notDone(r: { status: string; error: string | null } | undefined, stop: 
 export async function repairCorrupted(input: RepairInput): Promise<RepairOutcome[]> {
   const { catalog, config } = input;
   const fs = input.fs ?? realFsPort();
-  const fsNames = new Map((catalog.db.prepare(`SELECT id, coalesce(name, uuid) AS name FROM filesystems`).all() as { id: number; name: string }[]).map((r) => [r.id, r.name]));
+  const fsNames = filesystemLabels(catalog.db, { orIdentity: true }) as Map<number, string>;
   const problems = openIntegrityProblems(catalog).filter((p) => p.kind === 'corrupted' && p.expected !== null);
   const outcomes: RepairOutcome[] = [];
   const groups: { group: PlanGroup; problem: IntegrityProblem; outcome: RepairOutcome }[] = [];

@@ -179,3 +179,52 @@ describe('layering of the rooms', () => {
     ]);
   });
 });
+
+/**
+ * SQL on the raw database handle, outside src/catalog: only in the modules that own a table (the run journal and
+ * its reader, the apply lock, the notification record). The rest of src goes through their named queries.
+ */
+const TABLE_OWNERS_OUTSIDE_CATALOG: Record<string, string> = {
+  'src/apply/journal.ts': 'runs, run_groups, run_steps, run_step_undo: written as a run goes',
+  'src/apply/run-store.ts': 'runs and their groups and steps: read back, acknowledged, marked interrupted',
+  'src/apply/lock.ts': 'apply_lock',
+  'src/notify/state.ts': 'run_notifications, notify_state',
+  // Not routed yet (each names what it still does on the raw handle); a new file here is a new owner — say which table.
+  'src/apply/executor.ts': 'PRAGMA synchronous around a run',
+  'src/apply/recover.ts': 'PRAGMA synchronous for recovery',
+  'src/apply/trash-run.ts': 'PRAGMA synchronous for trash runs',
+  'src/apply/write-ahead.ts': 'WAL checkpoint and total_changes (the write-ahead fsync)',
+  'src/apply/dedupe-bookkeeping.ts': "files rows of linked duplicates (the dedupe path's batched bookkeeping)",
+  'src/apply/temp-sweep.ts': 'catalogued .hashall-*.part files (files joined with filesystems)',
+  'src/reconcile/repair.ts': 'file_paths, files and torrents of a damaged inode',
+  'src/reconcile/tree-donors.ts': 'torrents and files of donor trees',
+};
+
+/** Files outside src/catalog that prepare SQL, exec it or set a pragma on a database handle. */
+export function rawSqlUsers(files: string[], read: (file: string) => string | null): string[] {
+  return files.filter((f) => !f.startsWith(`src${path.sep}catalog${path.sep}`) && /\.prepare\(|\bdb\.(exec|pragma)\(/.test(stripComments(read(f) ?? ''))).sort();
+}
+
+describe('one owner per table', () => {
+  const allSrc = (): string[] =>
+    readdirSync(path.join(ROOT, 'src'), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith('.ts'))
+      .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)));
+
+  it('outside src/catalog only the owners listed touch the raw database handle', () => {
+    const users = rawSqlUsers(allSrc(), readRepo);
+    expect(users.filter((f) => !(f.split(path.sep).join('/') in TABLE_OWNERS_OUTSIDE_CATALOG))).toEqual([]);
+    // An entry whose file no longer touches the handle is stale: remove it.
+    expect(Object.keys(TABLE_OWNERS_OUTSIDE_CATALOG).filter((f) => !users.map((u) => u.split(path.sep).join('/')).includes(f))).toEqual([]);
+  });
+
+  it('the rule fails on SQL outside the owners', () => {
+    const fake: Record<string, string> = {
+      'src/apply/steps/retire.ts': "const r = ctx.catalog.db.prepare(`SELECT repointed_at FROM relocations WHERE id = ?`).get(id);\n",
+      'src/catalog/relocations.ts': 'db.prepare(`SELECT 1`);\n',
+      'src/cli/x.ts': "// db.prepare('x') in a comment is fine\nconst m = /a/.exec(s);\n",
+      'src/apply/y.ts': "deps.catalog.db.pragma('synchronous = FULL');\n",
+    };
+    expect(rawSqlUsers(Object.keys(fake), (f) => fake[f] ?? null)).toEqual([path.join('src', 'apply', 'steps', 'retire.ts'), path.join('src', 'apply', 'y.ts')]);
+  });
+});

@@ -8,6 +8,7 @@ import { HashallError } from '../../errors.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { CatalogDb } from '../../catalog/db.js';
 import { treeDupes } from '../../catalog/tree-dupes.js';
+import { filesystemIdNamed } from '../../catalog/filesystems.js';
 import { findDonors } from '../../reconcile/tree-donors.js';
 import { jsonDocument } from '../../render/json.js';
 import { renderDupes, renderTreeDupes } from '../../render/dupes-text.js';
@@ -44,13 +45,12 @@ export function register(program: Command, ctx: CliContext): void {
       }
       let fsId: number | undefined;
       if (opts.filesystem !== undefined) {
-        const row = catalog.db.prepare(`SELECT id FROM filesystems WHERE name = ?`).get(opts.filesystem) as { id: number } | undefined;
-        if (!row) {
+        fsId = filesystemIdNamed(catalog.db, opts.filesystem);
+        if (fsId === undefined) {
           throw new HashallError(`filesystem ${JSON.stringify(opts.filesystem)} is not in the catalog`, {
             hint: config.filesystems[opts.filesystem] ? 'scan a root on it first: `hashall scan`' : `configured filesystems: ${Object.keys(config.filesystems).join(', ') || '(none)'}`,
           });
         }
-        fsId = row.id;
       }
       const local = localDupes(catalog, fsId === undefined ? {} : { fsId });
       const cross = opts.cross ? crossDupes(catalog) : null;
