@@ -22,7 +22,7 @@ import { applySummary } from '../../render/apply-summary.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { stopOnSignals } from '../stop-signals.js';
-import { notifyDeps } from '../notify-support.js';
+import { notifyDeps } from '../notify-deps.js';
 import { notifyApplyEnd, withCatalogDb } from '../../reconcile/notify.js';
 import { notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
 import { nothingToDoNotice } from '../../notify/notice.js';

@@ -9,7 +9,7 @@ import { renderDoctor } from '../../render/doctor-text.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { notifyDoctorFindings } from '../../notify/notify.js';
 import { eventSink } from '../event-sink.js';
-import { notifyDeps } from '../notify-support.js';
+import { notifyDeps } from '../notify-deps.js';
 import { withCatalogDb } from '../../reconcile/notify.js';
 
 export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {

@@ -14,7 +14,7 @@ import { summaryLine } from '../../render/plan-text.js';
 import { ExitCode } from '../../errors.js';
 import { notifyPlanFindings } from '../../notify/notify.js';
 import { eventSink } from '../event-sink.js';
-import { notifyDeps } from '../notify-support.js';
+import { notifyDeps } from '../notify-deps.js';
 import { withCatalogDb } from '../../reconcile/notify.js';
 
 export interface PlanOpts extends ConfigOptionValues, PlanFormatOpts {

@@ -11,7 +11,7 @@ import { parseDuration } from '../../config/units.js';
 import { failedIteration, reconcileOnce, type IterationEnd, type IterationOutput } from '../../reconcile/loop.js';
 import { eventSink } from '../event-sink.js';
 import { applySummary } from '../../render/apply-summary.js';
-import { notifyDeps } from '../notify-support.js';
+import { notifyDeps } from '../notify-deps.js';
 import { stopOnSignals } from '../stop-signals.js';
 
 interface ReconcileOptions extends ConfigOptionValues {
