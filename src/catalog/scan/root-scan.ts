@@ -43,7 +43,8 @@ export interface RootScanContext {
 }
 
 export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promise<void> {
-  const { catalog, pool, opts, summary } = ctx;
+  const { catalog, opts, summary } = ctx;
+  const hashJob = (opts.wrapHash ?? ((h) => h))((job) => ctx.pool.hash(job));
   const db = catalog.db;
   const fsId = r.fs.id;
   const rootRel = r.loc.rel;
@@ -123,7 +124,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     const shared = f.nlink > 1 ? inodeJobs.get(f.ino) : undefined;
     if (shared && (shared.full || !full)) return shared.p;
     bytesToHash += full ? f.size : Math.min(f.size, 3 * QUICK_BLOCK);
-    const p = pool.hash({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs }).then((res) => {
+    const p = hashJob({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs }).then((res) => {
       summary.bytesHashed += res.bytesRead;
       if (!res.error && !res.changed) summary.filesHashed++;
       return res;
@@ -150,8 +151,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     if (verdict.kind === 'unreadable') return recordProblem(relPath, f, first, true);
     if (verdict.kind === 'escalate') {
       const res = await hashFile(f, true);
-      // A failed escalated read records the file without hashes, as before the split.
-      if (readFailed(res)) return recordProblem(relPath, f, res, false);
+      // A failed escalated read is reported; the row keeps its recorded hashes (a failed read is never content).
+      if (readFailed(res)) return recordProblem(relPath, f, res, true);
       verdict = judgeReread(row, res, policy, troubledRow, now, true);
     }
     summary.unchanged++;

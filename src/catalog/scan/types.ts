@@ -1,6 +1,7 @@
 // The scanner's public shapes: roots to scan, options, progress and the summary a scan returns.
 import type { FilesystemConfig } from '../../config/types.js';
 import type { IdentityProbes } from '../../fs/filesystem-identity.js';
+import type { HashJob, HashResult } from '../../fs/hash.js';
 import type { DriftPolicy } from './decide.js';
 
 export type { DriftPolicy } from './decide.js';
@@ -41,6 +42,8 @@ export interface ScanOptions {
   /** Injection points for tests. */
   probes?: IdentityProbes;
   mountInfoFile?: string;
+  /** Wraps the scan's hash pool (tests inject read failures the real disk cannot produce on cue). */
+  wrapHash?: (hash: (job: HashJob) => Promise<HashResult>) => (job: HashJob) => Promise<HashResult>;
 }
 
 export interface ScanProblem {

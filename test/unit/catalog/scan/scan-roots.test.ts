@@ -135,6 +135,29 @@ describe('scanRoots', () => {
     expect(openIntegrityProblems(catalog).map((p) => p.path)).toEqual([g]);
   });
 
+  it('a quick-hash drift whose full re-read fails keeps the recorded hashes (never replaced by nothing) and reports the read', async () => {
+    const f = path.join(stash, 'f.bin');
+    const original = Buffer.alloc(300_000, 1);
+    writeFileSync(f, original);
+    const T = 1_600_000_000;
+    utimesSync(f, T, T);
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    const before = catalog.db.prepare(`SELECT quick_hash, sha256 FROM files WHERE path = 'f.bin'`).get();
+    const changed = Buffer.from(original);
+    changed[0] = 2;
+    writeFileSync(f, changed);
+    utimesSync(f, T, T);
+    // The escalated full read fails (a disk error on cue: the real disk cannot be made to fail on the second read).
+    const s = await scanRoots(
+      catalog,
+      [{ path: stash, kind: 'library' }],
+      opts({ drift: 'quick', wrapHash: (hash) => async (job) => (job.full ? { bytesRead: 0, error: { code: 'EIO', message: 'injected read error' } } : hash(job)) }),
+    );
+    expect(s.problems.map((p) => [p.path, p.code])).toEqual([[f, 'EIO']]);
+    expect(catalog.db.prepare(`SELECT quick_hash, sha256 FROM files WHERE path = 'f.bin'`).get()).toEqual(before);
+    expect(sha(original)).toBe((before as { sha256: string }).sha256);
+  });
+
   it('a subtree rescan deletes only inside the subtree, never in siblings sharing a name prefix', async () => {
     const names = ['foo', 'foo bar', 'foo_', 'foo%', 'foo-x', 'fooz'];
     for (const n of names) {
