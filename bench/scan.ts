@@ -95,18 +95,31 @@ async function scanOnce(catalogFile: string, dir: string): Promise<void> {
   }
 }
 
-/** Child mode: one no-change rescan, then print {ms, maxRssKiB} as JSON. */
+/** Child mode: one no-change rescan, then print {ms, cpuMs, maxRssKiB} as JSON (cpuMs: every thread's user + system time). */
 async function child(catalogFile: string, dir: string): Promise<void> {
+  const cpu0 = process.cpuUsage();
   const ms = await timedAsync(() => scanOnce(catalogFile, dir));
-  process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
 }
 
-function rescanInChild(catalogFile: string, dir: string): { ms: number; wallMs: number; maxRssKiB: number } {
+/** `find -printf` over `dir`: wall time and its user + system CPU time (the shell's `times`), which a busy machine inflates far less. */
+function findOnce(dir: string): { ms: number; cpuMs: number } {
+  let out = '';
+  const ms = timed(() => {
+    out = execFileSync('sh', ['-c', `find "$1" -printf '%i %s %T@ %p\\n' > /dev/null; times`, 'sh', dir], { encoding: 'utf8' });
+  });
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(out.trim());
+  const cpuMs = m ? (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000 : NaN;
+  return { ms, cpuMs };
+}
+
+function rescanInChild(catalogFile: string, dir: string): { ms: number; cpuMs: number; wallMs: number; maxRssKiB: number } {
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', catalogFile, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`rescan child failed: ${r.stderr}`);
   const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
-  return { ...(JSON.parse(r.stdout.trim().split('\n').pop() as string) as { ms: number; maxRssKiB: number }), wallMs };
+  return { ...(JSON.parse(r.stdout.trim().split('\n').pop() as string) as { ms: number; cpuMs: number; maxRssKiB: number }), wallMs };
 }
 
 export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, number>> {
@@ -131,13 +144,16 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
       bareMs = Math.min(bareMs, await timedAsync(() => bareHash(tree)));
       initialMs = Math.min(initialMs, await timedAsync(() => scanOnce(catalogFile, tree)));
     }
-    let findMs = Infinity;
-    let rescan = { ms: Infinity, wallMs: Infinity, maxRssKiB: 0 };
+    let find = { ms: Infinity, cpuMs: Infinity };
+    let rescan = { ms: Infinity, cpuMs: Infinity, wallMs: Infinity, maxRssKiB: 0 };
     for (let i = 0; i < reps; i++) {
-      findMs = Math.min(findMs, timed(() => execFileSync('sh', ['-c', `find "$1" -printf '%i %s %T@ %p\\n' > /dev/null`, 'sh', tree])));
+      const f = findOnce(tree);
+      find = { ms: Math.min(find.ms, f.ms), cpuMs: Math.min(find.cpuMs, f.cpuMs) };
       const r = rescanInChild(catalogFile, tree);
-      if (r.ms < rescan.ms) rescan = r;
+      if (r.ms < rescan.ms) rescan = { ...r, cpuMs: Math.min(r.cpuMs, rescan.cpuMs) };
+      else rescan.cpuMs = Math.min(rescan.cpuMs, r.cpuMs);
     }
+    const findMs = find.ms;
     // Peak RSS of a no-change rescan of many small files.
     for (let i = 0; i < rssFiles; i++) {
       if (i % 1000 === 0) mkdirSync(path.join(rssTree, `d${i / 1000}`), { recursive: true });
@@ -153,15 +169,18 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
       rssBareMs = Math.min(rssBareMs, await timedAsync(() => bareHash(rssTree)));
       rssInitialMs = Math.min(rssInitialMs, await timedAsync(() => scanOnce(rssCatalog, rssTree)));
     }
-    let rssFindMs = Infinity;
-    let big = { ms: Infinity, wallMs: Infinity, maxRssKiB: 0 };
+    let rssFind = { ms: Infinity, cpuMs: Infinity };
+    let big = { ms: Infinity, cpuMs: Infinity, wallMs: Infinity, maxRssKiB: 0 };
     let peakKiB = 0;
     for (let i = 0; i < reps; i++) {
-      rssFindMs = Math.min(rssFindMs, timed(() => execFileSync('sh', ['-c', `find "$1" -printf '%i %s %T@ %p\\n' > /dev/null`, 'sh', rssTree])));
+      const f = findOnce(rssTree);
+      rssFind = { ms: Math.min(rssFind.ms, f.ms), cpuMs: Math.min(rssFind.cpuMs, f.cpuMs) };
       const r = rescanInChild(rssCatalog, rssTree);
       peakKiB = Math.max(peakKiB, r.maxRssKiB);
-      if (r.ms < big.ms) big = r;
+      if (r.ms < big.ms) big = { ...r, cpuMs: Math.min(r.cpuMs, big.cpuMs) };
+      else big.cpuMs = Math.min(big.cpuMs, r.cpuMs);
     }
+    const rssFindMs = rssFind.ms;
     return {
       files,
       bytes,
@@ -173,6 +192,9 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
       rescanMs: Math.round(rescan.ms),
       findMs: Math.round(findMs),
       rescanVsFind: +(rescan.ms / findMs).toFixed(2),
+      rescanCpuMs: Math.round(rescan.cpuMs),
+      findCpuMs: Math.round(find.cpuMs),
+      rescanCpuVsFindCpu: +(rescan.cpuMs / find.cpuMs).toFixed(2),
       rescanWallMs: Math.round(rescan.wallMs),
       rescanWallVsFind: +(rescan.wallMs / findMs).toFixed(2),
       rssFiles,
@@ -183,6 +205,9 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
       rssFindMs: Math.round(rssFindMs),
       rssRescanVsFind: +(big.ms / rssFindMs).toFixed(2),
       rssRescanWallVsFind: +(big.wallMs / rssFindMs).toFixed(2),
+      rssRescanCpuMs: Math.round(big.cpuMs),
+      rssFindCpuMs: Math.round(rssFind.cpuMs),
+      rssRescanCpuVsFindCpu: +(big.cpuMs / rssFind.cpuMs).toFixed(2),
       rssRescanPeakMiB: Math.round(peakKiB / 1024),
       repeat: reps,
       // The machine may be shared: the 1-minute load average when the run ended.

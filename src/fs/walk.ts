@@ -36,6 +36,8 @@ export interface WalkOptions {
    * several directories ahead of the caller; smaller ones on the calling thread. The result is the same.
    */
   offloadFrom?: number;
+  /** Entries walked before any directory goes to the threads (default 20,000): a small tree never starts them. */
+  offloadAfter?: number;
 }
 
 /** Directories listed and being lstat'ed ahead of the one being yielded. */
@@ -86,6 +88,8 @@ interface Listed {
 export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator<WalkEvent[]> {
   const batchSize = opts.batchSize ?? 512;
   const offloadFrom = opts.offloadFrom ?? 64;
+  const offloadAfter = opts.offloadAfter ?? 20_000;
+  let listed = 0;
   const rootStat = lstatSync(root, { bigint: true });
   if (rootStat.isFile()) {
     // A single-file root (a one-file payload refreshed after apply) is its own only entry.
@@ -116,7 +120,8 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
         first = false;
         const names: (string | Buffer)[] = listing.names ?? listing.raw;
         const abs = names.map((name) => childAbs(dir.abs, name));
-        const offload = names.length >= offloadFrom && names.length > 0;
+        const offload = names.length >= offloadFrom && names.length > 0 && listed >= offloadAfter;
+        listed += names.length;
         const target = listing.names && typeof dir.abs === 'string' ? { dir: dir.abs, names: listing.names } : { paths: abs };
         ahead.push({ dir, names, abs, stats: offload ? pool.lstat(target) : lstatPacked(lstatSync, abs) });
       }

@@ -19,7 +19,7 @@ afterEach(() => tmp.cleanup());
 
 async function walk(offloadFrom: number, mountPoints = new Set<string>()): Promise<string[]> {
   const out: string[] = [];
-  for await (const batch of walkTree(root, { mountPoints, offloadFrom, batchSize: 7 })) {
+  for await (const batch of walkTree(root, { mountPoints, offloadFrom, offloadAfter: 0, batchSize: 7 })) {
     for (const e of batch as WalkEvent[]) {
       if (e.kind === 'file') out.push(`file ${e.rel} ${e.size} ${e.nlink} ${String(e.mtimeNs).length > 0} ${typeof e.abs === 'string' ? e.abs : `bytes:${e.abs.toString('hex')}`}`);
       else if (e.kind === 'problem') out.push(`problem ${e.rel} ${e.code} ${e.isDir}`);
@@ -60,5 +60,19 @@ describe('walkTree', () => {
     expect(here).toEqual(expect.arrayContaining(['symlink link-to-dir', 'symlink dangling', 'special fifo', 'mount other', 'mount listed-mount']));
     expect(here.some((e) => e.includes('inside') || e.includes('deep-file'))).toBe(false);
     expect(here.filter((e) => e.startsWith('problem ')).map((e) => e.split(' ').slice(2).join(' '))).toEqual(['ENAMETOOLONG false']);
+  });
+
+  it('an abort while directories are being lstat-ed on the threads ends the walk at the next batch', async () => {
+    for (let d = 0; d < 20; d++) {
+      mkdirSync(path.join(root, `d${d}`));
+      for (let i = 0; i < 100; i++) writeFileSync(path.join(root, `d${d}`, `f${i}`), '');
+    }
+    const ac = new AbortController();
+    let seen = 0;
+    for await (const batch of walkTree(root, { mountPoints: new Set(), offloadFrom: 0, offloadAfter: 0, batchSize: 50, signal: ac.signal })) {
+      seen += batch.length;
+      ac.abort();
+    }
+    expect(seen).toBe(50);
   });
 });
