@@ -53,7 +53,7 @@ interface Submission {
 
 /** Files per message to a worker (a payload is one submission; small ones travel together). */
 const BATCH_FILES = 4096;
-/** How long `take` waits without any answer before checking the submission itself. */
+/** How long `take` waits without any answer before checking the submission, and every later one, itself. */
 const STALL_MS = 30_000;
 
 export interface LiveCheckPool {
@@ -75,13 +75,14 @@ export function liveDifferences(files: readonly CatalogFile[]): Map<CatalogFile,
   return out;
 }
 
-/** A pool of `workers` threads (at least one) for one snapshot read; close it when the read ends. */
-export function liveCheckPool(workers: number): LiveCheckPool {
+/** A pool of `workers` threads (at least one) for one snapshot read; close it when the read ends. `opts` are for tests: a worker's code and the stall time. */
+export function liveCheckPool(workers: number, opts: { source?: string; stallMs?: number } = {}): LiveCheckPool {
+  const stallMs = opts.stallMs ?? STALL_MS;
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const threads: { worker: Worker; port: MessagePort; queued: number }[] = [];
   for (let i = 0; i < Math.max(1, workers); i++) {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
+    const worker = new Worker(opts.source ?? WORKER_SOURCE, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
     worker.unref();
     // A worker that fails leaves its submissions unanswered: take() then checks them itself.
     worker.on('error', () => undefined);
@@ -91,6 +92,8 @@ export function liveCheckPool(workers: number): LiveCheckPool {
   let pending: Submission[] = [];
   let pendingFiles = 0;
   let next = 0;
+  // Set once the workers stopped answering: every later submission is checked on the calling thread at once.
+  let stalled = false;
   const flush = (): void => {
     if (pending.length === 0) return;
     const t = threads.reduce((a, b) => (b.queued < a.queued ? b : a));
@@ -137,9 +140,13 @@ export function liveCheckPool(workers: number): LiveCheckPool {
           for (let i = 0; i < found.length; i += 2) out.set(files[found[i] as number]!, found[i + 1] as LiveAnswer);
           return out;
         }
-        if (waited >= STALL_MS) return liveDifferences(files);
-        const r = Atomics.wait(signal, 0, seen, 1000);
-        waited = r === 'timed-out' ? waited + 1000 : 0;
+        if (stalled || waited >= stallMs) {
+          stalled = true;
+          return liveDifferences(files);
+        }
+        const step = Math.min(1000, stallMs);
+        const r = Atomics.wait(signal, 0, seen, step);
+        waited = r === 'timed-out' ? waited + step : 0;
       }
     },
     close() {

@@ -61,6 +61,33 @@ describe('live check pool', () => {
   });
 });
 
+describe('live check pool whose workers never answer', () => {
+  let w: SyncFixture;
+  beforeAll(() => {
+    w = makeSyncFixture('hashall-live-stall-');
+  });
+  afterAll(() => w?.tmp.cleanup());
+
+  it('checks on the calling thread instead, the same answers, and at once for every later submission', () => {
+    const dir = path.join(w.seedS, 'stall');
+    mkdirSync(dir, { recursive: true });
+    for (const n of ['a', 'b']) writeFileSync(path.join(dir, n), `${n}\n`);
+    const rows = ['a', 'b'].map((n) => row(path.join(dir, n)));
+    appendFileSync(path.join(dir, 'b'), 'more\n');
+    // A worker that exits at once: nothing it is sent is ever answered.
+    const pool = liveCheckPool(1, { source: '', stallMs: 50 });
+    try {
+      const first = pool.submit(rows);
+      const second = pool.submit(rows.slice(0, 1));
+      expect(shown(pool.take(first, rows))).toEqual(shown(liveDifferences(rows)));
+      expect(Object.keys(shown(pool.take(first, rows)))).toEqual(['b']);
+      expect(shown(pool.take(second, rows.slice(0, 1)))).toEqual({});
+    } finally {
+      pool.close();
+    }
+  });
+});
+
 describe('readSnapshot with the live check on worker threads', () => {
   let w: SyncFixture;
   let config: HashallConfig;
