@@ -63,37 +63,48 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
     m.events.push({ type: 'step-failed', runId, groupId: m.group.id, step: row?.index ?? 0, kind: 'dedupe-link', error: errorText(err) });
   };
 
-  // Phase 1 — journal: each group planned, its steps checked and their temp names journaled. Nothing changes on disk.
-  for (const { gi, group } of batch) {
-    if (env.notStarted(gi, group)) continue;
-    const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null };
-    members.push(m);
-    journal.planGroup(runId, gi, group);
-    m.events.push({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
-    try {
-      await checkGroupScope(group, env.base.config, env.base.fs);
-    } catch (err) {
-      fail(m, null, err);
-      continue;
-    }
-    for (const row of m.rows) {
-      const step = row.step;
-      if (step.kind !== 'dedupe-link') throw new Error(`dedupe batch: step ${row.index} of ${group.id} is ${step.kind}`);
-      const ctx = env.stepContext(group, row, m.notes);
-      m.events.push({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: step.kind, what: dedupeLinkStep.describe(step) });
-      row.status = 'running';
-      journal.stepRunning(runId, group.id, row.index, row.undo);
+  // Phase 1 — journal: each group planned, its steps checked and their temp names journaled. Nothing changes on disk,
+  // so the records go in one transaction (one commit instead of three or more per group): a crash before its commit
+  // leaves no trace of the batch and no change.
+  const db = env.base.catalog.db;
+  db.exec('BEGIN');
+  try {
+    await prepareAll();
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
+  }
+  async function prepareAll(): Promise<void> {
+    for (const { gi, group } of batch) {
+      if (env.notStarted(gi, group)) continue;
+      const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null };
+      members.push(m);
+      journal.planGroup(runId, gi, group);
+      m.events.push({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
       try {
-        if ((await dedupeLinkStep.check(step, ctx)) === 'done') {
-          row.status = 'noop';
-          journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);
-          m.events.push({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: step.kind, status: 'noop', note: 'already done' });
-          continue;
-        }
-        prepareDedupeLink(step, ctx, row.undo);
+        await checkGroupScope(group, env.base.config, env.base.fs);
       } catch (err) {
-        fail(m, row, err);
-        break;
+        fail(m, null, err);
+        continue;
+      }
+      for (const row of m.rows) {
+        const step = row.step;
+        if (step.kind !== 'dedupe-link') throw new Error(`dedupe batch: step ${row.index} of ${group.id} is ${step.kind}`);
+        const ctx = env.stepContext(group, row, m.notes);
+        m.events.push({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: step.kind, what: dedupeLinkStep.describe(step) });
+        row.status = 'running';
+        journal.stepRunning(runId, group.id, row.index, row.undo);
+        try {
+          if ((await dedupeLinkStep.check(step, ctx)) === 'done') {
+            row.status = 'noop';
+            journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);
+            m.events.push({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: step.kind, status: 'noop', note: 'already done' });
+            continue;
+          }
+          prepareDedupeLink(step, ctx, row.undo);
+        } catch (err) {
+          fail(m, row, err);
+          break;
+        }
       }
     }
   }
