@@ -3,6 +3,8 @@
 // every active row of the keeper's inode takes the link count read after the swap, and rows of the duplicate's former
 // inode lose one link. A rescan of the same tree then finds exactly these rows.
 import type { CatalogDb } from '../catalog/db.js';
+import { activeFileAtReader, dedupeLinkWrites, type LinkedFileRow } from '../catalog/files-table.js';
+import { filesystemMountsReader } from '../catalog/filesystems.js';
 import { stepResults } from './run-store.js';
 import type { DedupeLinkStep, PlanGroup } from '../plan/types.js';
 
@@ -14,17 +16,7 @@ export interface DedupeLinkResult {
   oldIno?: number;
 }
 
-interface FileRow {
-  id: number;
-  fs_id: number;
-  ino: number;
-  size: number;
-  mtime_ns: string;
-  quick_hash: string | null;
-  sha256: string | null;
-  hashed_at: number | null;
-  verified_at: number | null;
-}
+type FileRow = LinkedFileRow;
 
 export interface DedupeLinkRecord {
   dupId: number;
@@ -35,15 +27,13 @@ export interface DedupeLinkRecord {
 
 /** The catalog row of a canonical host path on the filesystem named so, or null (statements compiled once per call site). */
 function rowReader(catalog: CatalogDb): (fsName: string, p: string) => FileRow | null {
-  const mountsOf = catalog.db.prepare(`SELECT id, preferred_mount FROM filesystems WHERE name = ?`);
-  const byPath = catalog.db.prepare(
-    `SELECT id, fs_id, ino, size, mtime_ns, quick_hash, sha256, hashed_at, verified_at FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`,
-  );
+  const mountsOf = filesystemMountsReader(catalog.db);
+  const byPath = activeFileAtReader(catalog.db);
   return (fsName, p) => {
-    for (const m of mountsOf.all(fsName) as { id: number; preferred_mount: string }[]) {
+    for (const m of mountsOf(fsName)) {
       const prefix = m.preferred_mount === '/' ? '/' : `${m.preferred_mount}/`;
       if (!p.startsWith(prefix)) continue;
-      const row = byPath.get(m.id, p.slice(prefix.length)) as FileRow | undefined;
+      const row = byPath(m.id, p.slice(prefix.length));
       if (row) return row;
     }
     return null;
@@ -82,16 +72,11 @@ export function dedupeLinkRecords(catalog: CatalogDb, group: PlanGroup, runId: s
 /** Write the records (call inside the group's bookkeeping transaction, in step order). */
 export function recordDedupeLinks(catalog: CatalogDb, records: DedupeLinkRecord[], now: number): void {
   if (!records.length) return;
-  // By (fs_id, ino): without the hint SQLite scans every row of the filesystem through the covering path index.
-  const dropLink = catalog.db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = nlink - 1 WHERE fs_id = ? AND ino = ? AND status = 'active' AND nlink > 1`);
-  const take = catalog.db.prepare(
-    `UPDATE files SET ino = ?, size = ?, mtime_ns = ?, quick_hash = ?, sha256 = ?, hashed_at = ?, verified_at = ?, last_seen = ? WHERE id = ?`,
-  );
-  const links = catalog.db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = ? WHERE fs_id = ? AND ino = ? AND status = 'active'`);
+  const w = dedupeLinkWrites(catalog.db);
   for (const r of records) {
     const k = r.keeper;
-    if (r.oldIno !== k.ino) dropLink.run(k.fs_id, r.oldIno);
-    take.run(k.ino, k.size, k.mtime_ns, k.quick_hash, k.sha256, k.hashed_at, k.verified_at, now, r.dupId);
-    links.run(r.nlink, k.fs_id, k.ino);
+    if (r.oldIno !== k.ino) w.dropLink(k.fs_id, r.oldIno);
+    w.take(k, r.dupId, now);
+    w.setLinks(r.nlink, k.fs_id, k.ino);
   }
 }

@@ -3,7 +3,7 @@
 // a failed group is undone in reverse; a failed undo stops the run and records what a person must do.
 import { clientSet, type ClientSet } from '../clients/client-set.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
-import type { CatalogDb } from '../catalog/db.js';
+import { setDurability, type CatalogDb } from '../catalog/db.js';
 import type { ClientTorrent } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError } from '../errors.js';
@@ -181,7 +181,7 @@ async function sharedRecheckWidth(config: HashallConfig, clients: ClientSet): Pr
 
 export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions = {}): Promise<RunResult> {
   if (!opts.skipPreflight) await preflight(plan, deps);
-  deps.catalog.db.pragma('synchronous = FULL');
+  setDurability(deps.catalog.db, 'full');
   const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);
   const runId = deps.runId;
   const groups = actionableGroups(plan);
@@ -197,7 +197,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   await deps.beforeGroups?.();
   // From here journal writes commit at once (a kill -9 loses none) and are fsynced together right before the next
   // change on disk or in the client — the write-ahead rule — instead of one fsync each (write-ahead.ts).
-  deps.catalog.db.pragma('synchronous = NORMAL');
+  setDurability(deps.catalog.db, 'normal');
   const wal = writeAhead(deps.catalog, deps.syncJournal);
   const guard = filesystemGuard({ catalog: deps.catalog, config: deps.config, fs: deps.fs });
   const base: BaseCtx = {
@@ -435,7 +435,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
   const error = [fatal, ...(guardProblems.length ? [`guard: ${guardProblems.join('; ')}`] : []), ...failedGroups].filter(Boolean).join('\n') || null;
   journal.finishRun(runId, status, { bytesCopied, bytesFreed, error });
   wal.sync();
-  deps.catalog.db.pragma('synchronous = FULL');
+  setDurability(deps.catalog.db, 'full');
   deps.emit({ type: 'run-done', runId, status, bytesCopied, bytesFreed, attention });
   return { runId, status, groups: results, bytesCopied, bytesFreed, attention, guardProblems, notes };
 }

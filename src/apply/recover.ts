@@ -2,7 +2,7 @@
 // Decision: a group whose every step is done (or a retire that had passed its proof and was deleting) is FINISHED
 // (deletion completed, relocation + catalog recorded); any other open group is ROLLED BACK from its journaled undo data.
 import type { ClientSet } from '../clients/client-set.js';
-import type { CatalogDb } from '../catalog/db.js';
+import { setDurability, type CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
 import { recordGroupOutcome, type RescanRoot } from './bookkeeping.js';
 import type { Emit } from './events.js';
@@ -52,7 +52,7 @@ export function interruptedRuns(catalog: CatalogDb, host: string) {
 }
 
 export async function recoverInterrupted(deps: RecoverDeps): Promise<RecoverOutcome[]> {
-  deps.catalog.db.pragma('synchronous = FULL'); // like the executor: every journal write is durable when it returns
+  setDurability(deps.catalog.db, 'full'); // like the executor: every journal write is durable when it returns
   const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);
   const out: RecoverOutcome[] = [];
   for (const r of interruptedRuns(deps.catalog, deps.host)) {

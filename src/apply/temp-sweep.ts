@@ -10,7 +10,7 @@
 // Runs where the purge runs (apply start and `hashall recover`, after recovery, under the lock): no hashall run is
 // writing temp files then, and recovery has already removed the ones its journal knows.
 import path from 'node:path';
-import type { CatalogDb } from '../catalog/db.js';
+import { catalogedTempFiles } from '../catalog/files-table.js';
 import { openDirUnder, lstatAt, type HeldDir } from '../fs/no-follow-tree.js';
 import { errorText } from './executor.js';
 import { Journal, type RunStatus } from './journal.js';
@@ -23,26 +23,6 @@ const DONE: ReadonlySet<RunStatus> = new Set<RunStatus>(['succeeded', 'failed', 
 const QUIET_MS = 3_600_000;
 const MAX_ROWS = 10_000;
 
-interface TempRow {
-  path: string;
-  ino: number;
-  fs_name: string;
-  preferred_mount: string;
-}
-
-function candidates(db: CatalogDb['db'], fsNames: string[]): TempRow[] {
-  if (!fsNames.length) return [];
-  return db
-    .prepare(
-      `SELECT f.path, f.ino, fs.name AS fs_name, fs.preferred_mount
-       FROM files f JOIN filesystems fs ON fs.id = f.fs_id
-       WHERE f.status = 'active' AND (f.path GLOB '.hashall-*.part' OR f.path GLOB '*/.hashall-*.part')
-         AND fs.name IN (${fsNames.map(() => '?').join(', ')})
-       ORDER BY fs.name, f.path LIMIT ${MAX_ROWS}`,
-    )
-    .all(...fsNames) as TempRow[];
-}
-
 /** Judge and remove catalogued temp files of hashall that no journal accounts for. Never throws for one file. */
 export async function sweepTempFiles(deps: PurgeDeps): Promise<PurgeOutcome[]> {
   const db = deps.catalog.db;
@@ -50,7 +30,7 @@ export async function sweepTempFiles(deps: PurgeDeps): Promise<PurgeOutcome[]> {
   const journal = new Journal(db, deps.now);
   const ownRecord = runExists(db, deps.runId);
   const euid = process.geteuid?.() ?? 0;
-  for (const row of candidates(db, Object.keys(deps.config.filesystems))) {
+  for (const row of catalogedTempFiles(db, Object.keys(deps.config.filesystems), MAX_ROWS)) {
     const name = path.posix.basename(row.path);
     const runId = tempRunId(name);
     if (!runId) continue; // `.hashall-` and `.part` but not hashall's exact pattern: not ours

@@ -1,6 +1,6 @@
 // `hashall trash restore` and `trash purge` as runs: under the global lock, with their own run record (so `hashall runs` shows them), then released.
 import os from 'node:os';
-import { openCatalog, type CatalogDb } from '../catalog/db.js';
+import { openCatalog, setDurability, type CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
 import { acquireLock, processStartTime, releaseLock } from './lock.js';
 import { Journal, newRunId, type RunStatus } from './journal.js';
@@ -32,7 +32,7 @@ export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catal
   try {
     acquireLock(catalog.db, { runId, pid: process.pid, pidStart, host, command: input.command, startedAt: input.now() }, { takeOverStale: false });
     try {
-      catalog.db.pragma('synchronous = FULL');
+      setDurability(catalog.db, 'full');
       const journal = new Journal(catalog.db, input.now, input.onBoundary);
       const user = (() => {
         try {

@@ -6,7 +6,7 @@
 // change, or at the end of the run). What the WAL sync does not cover — the change itself (a rename) — is fsynced by
 // the step where a crash could otherwise lose track of it.
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import type { CatalogDb } from '../catalog/db.js';
+import { checkpointWal, totalChangesReader, type CatalogDb } from '../catalog/db.js';
 import type { TorrentClient } from '../clients/types.js';
 import { errnoCode } from '../errors.js';
 import type { FsPort } from './fs-port.js';
@@ -23,7 +23,7 @@ function fsyncWal(catalog: CatalogDb): void {
     fd = openSync(`${catalog.path}-wal`, 'r');
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
-    catalog.db.pragma('wal_checkpoint(FULL)');
+    checkpointWal(catalog.db);
     return;
   }
   try {
@@ -38,8 +38,7 @@ function fsyncWal(catalog: CatalogDb): void {
  * delete on it: the journal's and the bookkeeping's alike). `fsync` replaces the WAL fsync in tests.
  */
 export function writeAhead(catalog: CatalogDb, fsync: (catalog: CatalogDb) => void = fsyncWal): WriteAhead {
-  const changes = catalog.db.prepare(`SELECT total_changes() AS n`);
-  const count = () => (changes.get() as { n: number }).n;
+  const count = totalChangesReader(catalog.db);
   let synced = -1;
   return {
     sync() {

@@ -62,6 +62,25 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
 }
 
 /**
+ * How durable each commit of this connection is: 'full' fsyncs the WAL on every commit (runs and recovery journal
+ * writes), 'normal' is the catalog's default (durable at the next checkpoint or WAL sync).
+ */
+export function setDurability(db: Db, level: 'full' | 'normal'): void {
+  db.pragma(level === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
+}
+
+/** Checkpoint the WAL into the database file and sync it (the durable point when there is no WAL file to fsync). */
+export function checkpointWal(db: Db): void {
+  db.pragma('wal_checkpoint(FULL)');
+}
+
+/** A reader of the rows this connection has inserted, updated or deleted so far (`total_changes()`), compiled once. */
+export function totalChangesReader(db: Db): () => number {
+  const changes = db.prepare(`SELECT total_changes() AS n`);
+  return () => (changes.get() as { n: number }).n;
+}
+
+/**
  * hashall's own files are private, whatever the umask: directories it creates for the catalog are 0700, the catalog
  * file (created here, before SQLite opens it) and its -wal/-shm companions are 0600 — an existing catalog more open
  * than that is tightened (it holds run records and, in older versions, tracker passkeys). Existing directories are

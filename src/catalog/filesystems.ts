@@ -96,3 +96,9 @@ export function filesystemLabels(db: Db, opts: { orIdentity?: boolean } = {}): M
   const rows = db.prepare(`SELECT id, ${opts.orIdentity ? 'coalesce(name, uuid)' : 'name'} AS name FROM filesystems`).all() as { id: number; name: string | null }[];
   return new Map(rows.map((r) => [r.id, r.name]));
 }
+
+/** The id and preferred mount of each catalog row of the filesystem configured as `name` (the statement compiled once). */
+export function filesystemMountsReader(db: Db): (name: string) => { id: number; preferred_mount: string }[] {
+  const mountsOf = db.prepare(`SELECT id, preferred_mount FROM filesystems WHERE name = ?`);
+  return (name) => mountsOf.all(name) as { id: number; preferred_mount: string }[];
+}

@@ -11,6 +11,7 @@ import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import type { CatalogDb } from './db.js';
 import { inodeLinks } from './consumers.js';
+import { inodeShaReader } from './files-table.js';
 import { hostPathContext } from './host-paths.js';
 import { absoluteCatalogPath } from './filesystems.js';
 import { summaryState } from './payload-summary.js';
@@ -189,10 +190,10 @@ export function forEachSeedingFile(
  * `orphanInodes` (`fsId:ino`) — a payload, a library file, any other active file — or no other copy.
  */
 export function orphanContent(catalog: CatalogDb, orphanInodes: ReadonlySet<string>): (f: { fsId: number; ino: number }) => 'unhashed' | 'duplicated' | 'unique' {
-  const shaOf = catalog.db.prepare(`SELECT sha256 FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND status = 'active' AND sha256 IS NOT NULL LIMIT 1`).pluck();
+  const shaOf = inodeShaReader(catalog.db);
   const copies = catalog.db.prepare(`SELECT fs_id, ino FROM files INDEXED BY files_sha WHERE sha256 = ? AND status = 'active'`).raw(true);
   return (f) => {
-    const sha = shaOf.get(f.fsId, f.ino) as string | undefined;
+    const sha = shaOf(f.fsId, f.ino);
     if (sha === undefined) return 'unhashed';
     for (const [fsId, ino] of copies.iterate(sha) as Iterable<[number, number]>) {
       if ((fsId === f.fsId && ino === f.ino) || orphanInodes.has(`${fsId}:${ino}`)) continue;

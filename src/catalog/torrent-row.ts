@@ -1,7 +1,7 @@
-// The catalog's `torrents` rows (migrations 2 and 5): the row type the sync writes, and the snapshot's read of them.
+// The catalog's `torrents` rows (migrations 2 and 5): the row type the sync writes, the snapshot's read of them, and the named reads of repair (torrents holding a path) and donors (torrents by payload hash).
 import type { TorrentPhase } from '../clients/types.js';
 import type { SnapshotTorrent } from '../domain/snapshot.js';
-import type { CatalogDb } from './db.js';
+import type { CatalogDb, Db } from './db.js';
 import type { DataStatus } from './torrent-resolve.js';
 
 /** One `torrents` row as better-sqlite3 returns it (`SELECT *` adds first_seen/removed_at, unused here). */
@@ -88,4 +88,26 @@ export function readActiveTorrents(catalog: CatalogDb, instances: readonly strin
     };
   });
   return { torrents, rows };
+}
+
+/** An active torrent's identity, name, mapped content root and size. */
+export interface TorrentWithContent {
+  client: string;
+  name: string;
+  hash: string;
+  root: string;
+  size: number;
+}
+
+/** Every active torrent whose content maps to a host path, by instance, then hash. */
+export function activeTorrentsWithContent(db: Db): TorrentWithContent[] {
+  return db
+    .prepare(`SELECT client, name, hash, host_content_path AS root, size FROM torrents WHERE status = 'active' AND host_content_path IS NOT NULL ORDER BY client, hash`)
+    .all() as TorrentWithContent[];
+}
+
+/** The active torrents whose payload hash is the one given, by name, then hash (the statement compiled once). */
+export function activeTorrentsWithPayloadReader(db: Db): (payloadHash: string) => { hash: string; name: string; contentPath: string | null; fsId: number | null }[] {
+  const torrentsOf = db.prepare(`SELECT hash, name, host_content_path AS contentPath, fs_id AS fsId FROM torrents WHERE status = 'active' AND payload_hash = ? ORDER BY name, hash`);
+  return (payloadHash) => torrentsOf.all(payloadHash) as { hash: string; name: string; contentPath: string | null; fsId: number | null }[];
 }

@@ -5,7 +5,9 @@
 // open until `hashall verify` reads the file whole again. With neither, nothing is changed and the report says what to do.
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
+import { activeInodePaths, sameContentPaths, type SameContentRow } from '../catalog/files-table.js';
 import { filesystemLabels } from '../catalog/filesystems.js';
+import { activeTorrentsWithContent, type TorrentWithContent } from '../catalog/torrent-row.js';
 import { integrityStore, openIntegrityProblems, type IntegrityProblem } from '../catalog/integrity.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { ClientTorrent } from '../clients/types.js';
@@ -60,31 +62,17 @@ export interface RepairInput {
   onBoundary?: (what: string) => void;
 }
 
-interface Candidate {
-  fsId: number;
-  fs: string;
-  ino: number;
-  size: number;
-  mtimeNs: string;
-  path: string;
-}
+type Candidate = SameContentRow;
 
 /** Active paths of an inode, sorted. */
 function inodePaths(catalog: CatalogDb, fsId: number, ino: number): string[] {
-  const rows = catalog.db.prepare(`SELECT abs_path FROM file_paths WHERE fs_id = ? AND ino = ? AND status = 'active'`).pluck().all(fsId, ino) as string[];
+  const rows = activeInodePaths(catalog.db, fsId, ino);
   return rows.sort(compareBytes);
 }
 
 /** Other catalogued inodes with the same recorded content and no open problem of their own: the same filesystem first. */
 function candidates(catalog: CatalogDb, p: IntegrityProblem): Candidate[] {
-  const rows = catalog.db
-    .prepare(
-      `SELECT f.fs_id AS fsId, coalesce(fs.name, fs.uuid) AS fs, f.ino AS ino, f.size AS size, f.mtime_ns AS mtimeNs, f.abs_path AS path
-       FROM file_paths f JOIN filesystems fs ON fs.id = f.fs_id
-       WHERE f.sha256 = ? AND f.size = ? AND f.status = 'active' AND NOT (f.fs_id = ? AND f.ino = ?)
-         AND NOT EXISTS (SELECT 1 FROM integrity_problems q WHERE q.fs_id = f.fs_id AND q.ino = f.ino AND q.resolved_at IS NULL)`,
-    )
-    .all(p.expected, p.size, p.fsId, p.ino) as Candidate[];
+  const rows = sameContentPaths(catalog.db, p.expected, p.size, p.fsId, p.ino);
   const seen = new Set<string>();
   return rows
     .sort((a, b) => Number(b.fsId === p.fsId) - Number(a.fsId === p.fsId) || compareBytes(a.path, b.path))
@@ -111,22 +99,14 @@ async function proveGood(fs: FsPort, p: IntegrityProblem, list: Candidate[], rej
   return null;
 }
 
-interface HoldingTorrent {
-  client: string;
-  name: string;
-  hash: string;
-  root: string;
-  size: number;
-}
+type HoldingTorrent = TorrentWithContent;
 
 /**
  * Torrents whose content root holds one of `paths`, each by its identity (client instance, info-hash): two instances may
  * seed the same info-hash, and each is its own torrent. Sorted by instance, then hash.
  */
 export function torrentsHolding(catalog: CatalogDb, paths: string[]): HoldingTorrent[] {
-  const rows = catalog.db
-    .prepare(`SELECT client, name, hash, host_content_path AS root, size FROM torrents WHERE status = 'active' AND host_content_path IS NOT NULL ORDER BY client, hash`)
-    .all() as HoldingTorrent[];
+  const rows = activeTorrentsWithContent(catalog.db);
   return rows.filter((t) => paths.some((p) => isAtOrUnder(p, t.root)));
 }
 

@@ -189,15 +189,6 @@ const TABLE_OWNERS_OUTSIDE_CATALOG: Record<string, string> = {
   'src/apply/run-store.ts': 'runs and their groups and steps: read back, acknowledged, marked interrupted',
   'src/apply/lock.ts': 'apply_lock',
   'src/notify/state.ts': 'run_notifications, notify_state',
-  // Not routed yet (each names what it still does on the raw handle); a new file here is a new owner — say which table.
-  'src/apply/executor.ts': 'PRAGMA synchronous around a run',
-  'src/apply/recover.ts': 'PRAGMA synchronous for recovery',
-  'src/apply/trash-run.ts': 'PRAGMA synchronous for trash runs',
-  'src/apply/write-ahead.ts': 'WAL checkpoint and total_changes (the write-ahead fsync)',
-  'src/apply/dedupe-bookkeeping.ts': "files rows of linked duplicates (the dedupe path's batched bookkeeping)",
-  'src/apply/temp-sweep.ts': 'catalogued .hashall-*.part files (files joined with filesystems)',
-  'src/reconcile/repair.ts': 'file_paths, files and torrents of a damaged inode',
-  'src/reconcile/tree-donors.ts': 'torrents and files of donor trees',
 };
 
 /** Files outside src/catalog that prepare SQL, exec it or set a pragma on a database handle. */

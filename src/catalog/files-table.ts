@@ -1,0 +1,100 @@
+// The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, and the dedupe bookkeeping's rows.
+import type { Db } from './db.js';
+
+/** The recorded SHA-256 of an active inode, or undefined (the statement compiled once). */
+export function inodeShaReader(db: Db): (fsId: number, ino: number) => string | undefined {
+  const shaOf = db.prepare(`SELECT sha256 FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND status = 'active' AND sha256 IS NOT NULL LIMIT 1`).pluck();
+  return (fsId, ino) => shaOf.get(fsId, ino) as string | undefined;
+}
+
+/** Active absolute paths of an inode, unsorted. */
+export function activeInodePaths(db: Db, fsId: number, ino: number): string[] {
+  return db.prepare(`SELECT abs_path FROM file_paths WHERE fs_id = ? AND ino = ? AND status = 'active'`).pluck().all(fsId, ino) as string[];
+}
+
+/** An active inode, other than (fsId, ino), recording the same content; `fs` is its filesystem's name or identity. */
+export interface SameContentRow {
+  fsId: number;
+  fs: string;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+  path: string;
+}
+
+/** Active paths of other inodes with this SHA-256 and size and no open integrity problem of their own, unsorted. */
+export function sameContentPaths(db: Db, sha256: string | null, size: number, fsId: number, ino: number): SameContentRow[] {
+  return db
+    .prepare(
+      `SELECT f.fs_id AS fsId, coalesce(fs.name, fs.uuid) AS fs, f.ino AS ino, f.size AS size, f.mtime_ns AS mtimeNs, f.abs_path AS path
+       FROM file_paths f JOIN filesystems fs ON fs.id = f.fs_id
+       WHERE f.sha256 = ? AND f.size = ? AND f.status = 'active' AND NOT (f.fs_id = ? AND f.ino = ?)
+         AND NOT EXISTS (SELECT 1 FROM integrity_problems q WHERE q.fs_id = f.fs_id AND q.ino = f.ino AND q.resolved_at IS NULL)`,
+    )
+    .all(sha256, size, fsId, ino) as SameContentRow[];
+}
+
+/** A catalogued file named like one of hashall's temp files, with its filesystem's name and mount. */
+export interface TempFileRow {
+  path: string;
+  ino: number;
+  fs_name: string;
+  preferred_mount: string;
+}
+
+/** Active files named `.hashall-*.part` on the filesystems named, by filesystem and path, at most `maxRows`. */
+export function catalogedTempFiles(db: Db, fsNames: string[], maxRows: number): TempFileRow[] {
+  if (!fsNames.length) return [];
+  return db
+    .prepare(
+      `SELECT f.path, f.ino, fs.name AS fs_name, fs.preferred_mount
+       FROM files f JOIN filesystems fs ON fs.id = f.fs_id
+       WHERE f.status = 'active' AND (f.path GLOB '.hashall-*.part' OR f.path GLOB '*/.hashall-*.part')
+         AND fs.name IN (${fsNames.map(() => '?').join(', ')})
+       ORDER BY fs.name, f.path LIMIT ${maxRows}`,
+    )
+    .all(...fsNames) as TempFileRow[];
+}
+
+/** The columns of an active file row the dedupe bookkeeping copies from a keeper to its linked duplicate. */
+export interface LinkedFileRow {
+  id: number;
+  fs_id: number;
+  ino: number;
+  size: number;
+  mtime_ns: string;
+  quick_hash: string | null;
+  sha256: string | null;
+  hashed_at: number | null;
+  verified_at: number | null;
+}
+
+/** The active row at a path relative to a filesystem's root, or undefined (the statement compiled once). */
+export function activeFileAtReader(db: Db): (fsId: number, rel: string) => LinkedFileRow | undefined {
+  const byPath = db.prepare(
+    `SELECT id, fs_id, ino, size, mtime_ns, quick_hash, sha256, hashed_at, verified_at FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`,
+  );
+  return (fsId, rel) => byPath.get(fsId, rel) as LinkedFileRow | undefined;
+}
+
+/** The dedupe bookkeeping's writes (statements compiled once per call): see apply/dedupe-bookkeeping.ts. */
+export function dedupeLinkWrites(db: Db): {
+  /** Rows of the duplicate's former inode lose one link. */
+  dropLink(fsId: number, ino: number): void;
+  /** The duplicate's row takes its keeper's inode, metadata and hashes. */
+  take(k: LinkedFileRow, dupId: number, now: number): void;
+  /** Every active row of the keeper's inode takes the link count read after the swap. */
+  setLinks(nlink: number, fsId: number, ino: number): void;
+} {
+  // By (fs_id, ino): without the hint SQLite scans every row of the filesystem through the covering path index.
+  const dropLink = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = nlink - 1 WHERE fs_id = ? AND ino = ? AND status = 'active' AND nlink > 1`);
+  const take = db.prepare(
+    `UPDATE files SET ino = ?, size = ?, mtime_ns = ?, quick_hash = ?, sha256 = ?, hashed_at = ?, verified_at = ?, last_seen = ? WHERE id = ?`,
+  );
+  const links = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = ? WHERE fs_id = ? AND ino = ? AND status = 'active'`);
+  return {
+    dropLink: (fsId, ino) => void dropLink.run(fsId, ino),
+    take: (k, dupId, now) => void take.run(k.ino, k.size, k.mtime_ns, k.quick_hash, k.sha256, k.hashed_at, k.verified_at, now, dupId),
+    setLinks: (nlink, fsId, ino) => void links.run(nlink, fsId, ino),
+  };
+}
