@@ -7,6 +7,7 @@
 // recorded done only after the fsync of its duplicates' folders (phase 3). (4) Every check of the single-group step
 // still runs right before its own link (compare, inode/size/mtime, owner/mode, folder chain, the temp link's inode).
 import path from 'node:path';
+import { inOneCommit } from '../catalog/db.js';
 import type { PlanGroup } from '../plan/types.js';
 import type { ApplyEvent, Emit } from './events.js';
 import { errorText, type BaseCtx, type StepRow } from './executor.js';
@@ -66,13 +67,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   // Phase 1 — journal: each group planned, its steps checked and their temp names journaled. Nothing changes on disk,
   // so the records go in one transaction (one commit instead of three or more per group): a crash before its commit
   // leaves no trace of the batch and no change.
-  const db = env.base.catalog.db;
-  db.exec('BEGIN');
-  try {
-    await prepareAll();
-  } finally {
-    if (db.inTransaction) db.exec('COMMIT');
-  }
+  await inOneCommit(env.base.catalog.db, prepareAll);
   async function prepareAll(): Promise<void> {
     for (const { gi, group } of batch) {
       if (env.notStarted(gi, group)) continue;

@@ -81,6 +81,19 @@ export function totalChangesReader(db: Db): () => number {
 }
 
 /**
+ * Run `fn` inside one transaction of this connection that may span awaits (better-sqlite3's db.transaction cannot),
+ * committed when `fn` ends, whether it returns or throws (unless something inside ended it already).
+ */
+export async function inOneCommit<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  db.exec('BEGIN');
+  try {
+    return await fn();
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
+  }
+}
+
+/**
  * hashall's own files are private, whatever the umask: directories it creates for the catalog are 0700, the catalog
  * file (created here, before SQLite opens it) and its -wal/-shm companions are 0600 — an existing catalog more open
  * than that is tightened (it holds run records and, in older versions, tracker passkeys). Existing directories are
