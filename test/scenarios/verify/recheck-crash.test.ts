@@ -3,8 +3,6 @@
 // changed, the torrent is settled (complete, or incomplete when the recheck ran) and its data where it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../support/cli.js';
@@ -13,24 +11,10 @@ import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { makeSyncFixture, writeConfig, type SyncFixture } from '../../unit/sync/sync-fixture.js';
+import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const qbts = qbtSandboxes();
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else out[p] = `${st.ino}:${sha(readFileSync(p))}`;
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('kill -9 during verify --repair through the swarm', () => {
   let w: SyncFixture;
@@ -64,7 +48,7 @@ describe('kill -9 during verify --repair through the swarm', () => {
       expect((await cli('sync')).code).toBe(0);
       const damaged = t.paths[0]!;
       rot(damaged, 50_001);
-      const before = snapshot(w.stash);
+      const before = inodeTreeSnapshot(w.stash);
       const r = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/cli/bin.ts', 'verify', '--repair', damaged, '--config', w.configFile], {
         cwd: repo,
         env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
@@ -82,7 +66,7 @@ describe('kill -9 during verify --repair through the swarm', () => {
       }
       const runs = JSON.parse((await cli('runs', '--json')).stdout).runs as { status: string }[];
       for (const run of runs) expect(run.status).not.toMatch(/^(running|needs-attention)$/);
-      expect(snapshot(w.stash)).toEqual(before);
+      expect(inodeTreeSnapshot(w.stash)).toEqual(before);
       const now = await qb.waitFor(t.infoHash, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs: 60_000, what: 'settle' });
       expect([now.contentPath, now.downloadPath]).toEqual([path.dirname(damaged), '']);
       if (now.progress < 1) {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../support/cli.js';
@@ -12,6 +12,7 @@ import { rot } from '../../support/bit-rot.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { bytesFor } from '../../support/apply-fixture.js';
 import { openCatalog } from '../../../src/catalog/db.js';
+import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -69,27 +70,12 @@ function runChild(w: World, env: Record<string, string>) {
   });
 }
 
-/** Every regular file under `dir`: inode and SHA-256 of its bytes. */
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else out[p] = `${st.ino}:${sha(readFileSync(p))}`;
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 /** Repaired (the good bytes at both links, the damaged inode whole in the trash) or untouched (the damaged inode at both links); nothing else. */
 function expectRepairedOrUntouched(w: World, rotten: Buffer, oldIno: number, poolBefore: Record<string, string>): 'repaired' | 'untouched' {
-  expect(files(w.pool)).toEqual(poolBefore);
+  expect(inodeTreeSnapshot(w.pool)).toEqual(poolBefore);
   const now = lstatSync(w.movie);
   expect(lstatSync(w.lib).ino).toBe(now.ino);
-  const stash = files(w.stash);
+  const stash = inodeTreeSnapshot(w.stash);
   const leftovers = Object.keys(stash).filter((p) => path.basename(p).startsWith('.hashall-'));
   expect(leftovers).toEqual([]);
   const trashed = Object.keys(stash).filter((p) => p.includes('.hashall-trash'));
@@ -123,7 +109,7 @@ describe('SIGINT/SIGTERM during verify --repair (real child process)', () => {
       const w = await makeWorld(n);
       const oldIno = lstatSync(w.movie).ino;
       const rotten = readFileSync(w.movie);
-      const poolBefore = files(w.pool);
+      const poolBefore = inodeTreeSnapshot(w.pool);
       const sig = n % 2 === 0 ? 'SIGTERM' : 'SIGINT';
       const r = runChild(w, { HASHALL_TEST_CRASH_AT: String(n), HASHALL_TEST_CRASH_SIGNAL: sig });
       expect(r.signal, r.stderr).toBeNull(); // handled, not killed by it
@@ -161,7 +147,7 @@ describe('SIGINT/SIGTERM during verify --repair (real child process)', () => {
     const w = await makeWorld(99);
     const oldIno = lstatSync(w.movie).ino;
     const rotten = readFileSync(w.movie);
-    const poolBefore = files(w.pool);
+    const poolBefore = inodeTreeSnapshot(w.pool);
     const r = runChild(w, { HASHALL_TEST_SIGNAL_ON_COPY: 'SIGINT' });
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stdout + r.stderr).toBe(130);

@@ -4,7 +4,7 @@
 import { singleClient } from '../../../src/clients/client-set.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../support/cli.js';
 import { rot } from '../../support/bit-rot.js';
@@ -14,6 +14,7 @@ import { openCatalog } from '../../../src/catalog/db.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { repairCorrupted } from '../../../src/reconcile/repair.js';
 import { loadConfig } from '../../../src/config/load.js';
+import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 let tmp: TempDir;
@@ -35,22 +36,6 @@ const twinB = (): string => path.join(pool, 'torrents', 'music', 'a.flac');
 
 async function hashall(...args: string[]) {
   return runCli([...args, '--config', config]);
-}
-
-/** Every regular file under a tree with the SHA-256 of its bytes and its inode (symlinks listed, never followed). */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isSymbolicLink()) out[p] = 'symlink';
-      else out[p] = `${st.ino}:${sha(readFileSync(p))}`;
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 function problemRows(): { path: string; resolution: string | null }[] {
@@ -109,12 +94,12 @@ afterAll(() => tmp?.cleanup());
 describe('hashall verify --repair', () => {
   it('without a good copy nothing is changed, and it says what the user can do', async () => {
     rot(solo(), 777);
-    const before = { ...snapshot(stash), ...snapshot(pool) };
+    const before = { ...inodeTreeSnapshot(stash), ...inodeTreeSnapshot(pool) };
     const r = await hashall('verify', '--repair', solo());
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`NO GOOD COPY ${solo()}: hashall knows no other file with its recorded SHA-256 that reads back right; nothing was changed`);
     expect(r.stdout).toContain('restore it from a backup or download it again');
-    expect({ ...snapshot(stash), ...snapshot(pool) }).toEqual(before);
+    expect({ ...inodeTreeSnapshot(stash), ...inodeTreeSnapshot(pool) }).toEqual(before);
     expect(existsSync(path.join(stash, '.hashall-trash'))).toBe(false);
     expect(JSON.parse((await hashall('runs', '--json')).stdout).runs).toEqual([]);
   });
@@ -122,17 +107,17 @@ describe('hashall verify --repair', () => {
   it('a copy that is damaged too is no good copy: both stay as they are', async () => {
     rot(twinA(), 10);
     rot(twinB(), 20);
-    const before = { ...snapshot(stash), ...snapshot(pool) };
+    const before = { ...inodeTreeSnapshot(stash), ...inodeTreeSnapshot(pool) };
     const r = await hashall('verify', '--repair', twinA(), twinB());
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`NO GOOD COPY ${twinA()}`);
     expect(r.stdout).toContain(`NO GOOD COPY ${twinB()}`);
-    expect({ ...snapshot(stash), ...snapshot(pool) }).toEqual(before);
+    expect({ ...inodeTreeSnapshot(stash), ...inodeTreeSnapshot(pool) }).toEqual(before);
   });
 
   it('restores the exact bytes from a proven copy on another filesystem, every link of the inode, the damaged file kept in the trash, recorded as a run', async () => {
     const oldIno = lstatSync(movie()).ino;
-    const poolBefore = snapshot(pool);
+    const poolBefore = inodeTreeSnapshot(pool);
     rot(movie(), 1_234_567);
     const rotten = readFileSync(movie());
     const r = await hashall('verify', '--repair', movie());
@@ -143,12 +128,12 @@ describe('hashall verify --repair', () => {
     expect(lstatSync(libLink()).ino).toBe(lstatSync(movie()).ino);
     expect(lstatSync(movie()).ino).not.toBe(oldIno);
     expect(lstatSync(movie()).nlink).toBe(2);
-    expect(snapshot(pool)).toEqual(poolBefore);
+    expect(inodeTreeSnapshot(pool)).toEqual(poolBefore);
     // The damaged inode waits in the trash of its own filesystem, every (bad) byte of it.
     const runs = JSON.parse((await hashall('runs', '--json')).stdout).runs as { id: string; status: string; command: string }[];
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ status: 'succeeded', command: 'hashall verify --repair' });
-    const inTrash = Object.keys(snapshot(path.join(stash, '.hashall-trash', runs[0]!.id)));
+    const inTrash = Object.keys(inodeTreeSnapshot(path.join(stash, '.hashall-trash', runs[0]!.id)));
     expect(inTrash).toHaveLength(1);
     const trashed = inTrash[0]!;
     expect(lstatSync(trashed).ino).toBe(oldIno);
@@ -161,7 +146,7 @@ describe('hashall verify --repair', () => {
     const again = await hashall('verify', movie(), libLink());
     expect(again.code, again.stdout).toBe(0);
     // No temp file left anywhere.
-    expect(Object.keys(snapshot(stash)).filter((p) => p.endsWith('.part'))).toEqual([]);
+    expect(Object.keys(inodeTreeSnapshot(stash)).filter((p) => p.endsWith('.part'))).toEqual([]);
   });
 
   it('a file another process changed since verify is never touched: the group rolls back, nothing lost', async () => {
@@ -182,7 +167,7 @@ describe('hashall verify --repair', () => {
         },
       },
     ]);
-    const poolBefore = snapshot(pool);
+    const poolBefore = inodeTreeSnapshot(pool);
     try {
       const out = await repairCorrupted({ catalog, config: cfg, clients: singleClient(null), paths: [movie()], now: () => Date.now(), emit: () => undefined, fs });
       expect(out).toHaveLength(1);
@@ -193,8 +178,8 @@ describe('hashall verify --repair', () => {
     }
     expect(readFileSync(movie()).equals(edited)).toBe(true);
     expect(lstatSync(libLink()).ino).toBe(lstatSync(movie()).ino);
-    expect(snapshot(pool)).toEqual(poolBefore);
-    expect(Object.keys(snapshot(stash)).filter((p) => p.endsWith('.part'))).toEqual([]);
+    expect(inodeTreeSnapshot(pool)).toEqual(poolBefore);
+    expect(Object.keys(inodeTreeSnapshot(stash)).filter((p) => p.endsWith('.part'))).toEqual([]);
   });
 
   it('a directory swapped for a symlink by another local user mid-repair: nothing is written through it, the damaged file stays whole', async () => {
@@ -208,7 +193,7 @@ describe('hashall verify --repair', () => {
     const catalog = openCatalog(catalogFile);
     const dir = path.dirname(movie());
     const moved = `${dir}.real`;
-    const decoy = snapshot(outside);
+    const decoy = inodeTreeSnapshot(outside);
     // After the good bytes are copied beside the damaged file, the attacker swaps its folder for a symlink to theirs.
     const fs = faultyFsPort(realFsPort(), [
       {
@@ -226,7 +211,7 @@ describe('hashall verify --repair', () => {
     } finally {
       catalog.close();
     }
-    expect(snapshot(outside)).toEqual(decoy);
+    expect(inodeTreeSnapshot(outside)).toEqual(decoy);
     // The damaged inode is where the attacker moved it and still has every byte; the library link still shares it.
     const movedFile = path.join(moved, 'film.mkv');
     expect(readFileSync(movedFile).equals(rotten)).toBe(true);

@@ -3,33 +3,16 @@
 // leaves "complete", hashall says it needs re-download, the run record has the step — and nothing else on disk changes.
 // With a good copy, the file is restored from it and the torrent is never rechecked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../support/cli.js';
 import { rot } from '../../support/bit-rot.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, waitSettled, type MadeTorrent, type RawTorrent } from '../../../src/sandbox/torrent-file.js';
 import { makeSyncFixture, writeConfig, type SyncFixture } from '../../unit/sync/sync-fixture.js';
+import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
 
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const qbts = qbtSandboxes();
-
-/** Every regular file under the given trees: path → inode and SHA-256 of every byte (symlinks listed, never followed). */
-function snapshot(...dirs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isSymbolicLink()) out[p] = 'symlink';
-      else out[p] = `${st.ino}:${st.size}:${sha(readFileSync(p))}`;
-    }
-  };
-  for (const d of dirs) walk(d);
-  return out;
-}
 
 describe('hashall verify --repair with no good copy: a recheck in the torrent client', () => {
   let w: SyncFixture;
@@ -82,7 +65,7 @@ describe('hashall verify --repair with no good copy: a recheck in the torrent cl
   it('with no good copy: the torrent is rechecked (it leaves complete), hashall says it needs re-download, recorded, nothing else changed', async () => {
     const damaged = t.paths[1]!;
     rot(damaged, 150_001);
-    const before = snapshot(w.stash, w.pool);
+    const before = inodeTreeSnapshot(w.stash, w.pool);
     const seen = await cli('verify', damaged);
     expect(seen.code).toBe(1);
     expect(seen.stdout).toContain(`CORRUPTED  ${damaged}`);
@@ -100,7 +83,7 @@ describe('hashall verify --repair with no good copy: a recheck in the torrent cl
     const o = await info(other.infoHash);
     expect([o.progress, o.state]).toEqual([1, expect.stringMatching(COMPLETE)]);
     // Nothing on disk changed: every byte of every file (the damaged one too, still damaged) re-hashed.
-    expect(snapshot(w.stash, w.pool)).toEqual(before);
+    expect(inodeTreeSnapshot(w.stash, w.pool)).toEqual(before);
 
     const runs = JSON.parse((await cli('runs', '--json')).stdout).runs as { id: string; status: string; command: string }[];
     expect(runs).toHaveLength(2);
@@ -114,7 +97,7 @@ describe('hashall verify --repair with no good copy: a recheck in the torrent cl
     const again = await cli('verify', '--repair', damaged);
     expect(again.code).toBe(1);
     expect(again.stdout).toContain(`NEEDS RE-DOWNLOAD ${damaged}`);
-    expect(snapshot(w.stash, w.pool)).toEqual(before);
+    expect(inodeTreeSnapshot(w.stash, w.pool)).toEqual(before);
   });
 
   it('never lets the client rename or move the data: a client renaming incomplete files is refused; a download path is cleared first', async () => {
@@ -125,20 +108,20 @@ describe('hashall verify --repair with no good copy: a recheck in the torrent cl
     for (let i = 0; i < 200 && !existsSync(`${t.paths[1]!}.!qB`); i++) await new Promise((res) => setTimeout(res, 50));
     expect(existsSync(`${t.paths[1]!}.!qB`)).toBe(true);
     rot(damaged, 4_321);
-    const before = snapshot(w.stash, w.pool);
+    const before = inodeTreeSnapshot(w.stash, w.pool);
     const refused = await cli('verify', '--repair', damaged);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(`NOT REPAIRED ${damaged}`);
     expect(refused.stdout).toContain('renames the files of incomplete torrents');
     const still = await info(other.infoHash);
     expect([still.progress, still.state]).toEqual([1, expect.stringMatching(COMPLETE)]);
-    expect(snapshot(w.stash, w.pool)).toEqual(before);
+    expect(inodeTreeSnapshot(w.stash, w.pool)).toEqual(before);
 
     // qBittorrent moves a torrent that turns incomplete into its download path: hashall clears it before the recheck.
     // Off again: qBittorrent renames b.flac.!qB back.
     expect((await prefs({ incomplete_files_ext: false })).status).toBe(200);
     for (let i = 0; i < 200 && !existsSync(t.paths[1]!); i++) await new Promise((res) => setTimeout(res, 50));
-    const before2 = snapshot(w.stash, w.pool);
+    const before2 = inodeTreeSnapshot(w.stash, w.pool);
     expect(Object.keys(before2).filter((p) => p.endsWith('.!qB'))).toEqual([]);
     const incomplete = path.join(w.stash, 'media', 'incomplete');
     expect((await sb.api('POST', '/torrents/setDownloadPath', { id: other.infoHash, path: incomplete })).status).toBe(200);
@@ -149,7 +132,7 @@ describe('hashall verify --repair with no good copy: a recheck in the torrent cl
     const after = await waitSettled(sb, other.infoHash);
     expect(after.progress).toBeLessThan(1);
     expect([after.download_path, after.content_path]).toEqual(['', damaged]);
-    expect(snapshot(w.stash, w.pool)).toEqual(before2);
+    expect(inodeTreeSnapshot(w.stash, w.pool)).toEqual(before2);
     const runs = JSON.parse((await cli('runs', '--json')).stdout).runs as { id: string }[];
     expect((await cli('runs', 'show', runs[0]!.id)).stdout).toContain(`its download path ${incomplete} was cleared`);
   });
