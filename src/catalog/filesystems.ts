@@ -1,6 +1,8 @@
 // The filesystems table's owner: records filesystems by stable identity (a changed st_dev or mount updates the row in
 // place) and finds them by configured name.
 import type { CatalogDb, Db } from './db.js';
+import type { HashallConfig } from '../config/types.js';
+import type { SnapshotFilesystem } from '../domain/snapshot.js';
 
 export interface FilesystemRow {
   id: number;
@@ -101,4 +103,22 @@ export function filesystemLabels(db: Db, opts: { orIdentity?: boolean } = {}): M
 export function filesystemMountsReader(db: Db): (name: string) => { id: number; preferred_mount: string }[] {
   const mountsOf = db.prepare(`SELECT id, preferred_mount FROM filesystems WHERE name = ?`);
   return (name) => mountsOf.all(name) as { id: number; preferred_mount: string }[];
+}
+
+/**
+ * Every recorded filesystem as the planner sees it for `config`: the rows (by id), those whose name `config` declares,
+ * and the snapshot's view of each (a name the config no longer declares reads as null).
+ */
+export function readSnapshotFilesystems(db: Db, config: HashallConfig): { rows: FilesystemRow[]; named: FilesystemRow[]; filesystems: SnapshotFilesystem[] } {
+  const rows = db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];
+  const named = rows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
+  const filesystems: SnapshotFilesystem[] = rows.map((r) => ({
+    id: r.id,
+    name: r.name !== null && config.filesystems[r.name] ? r.name : null,
+    uuid: r.uuid,
+    mountPoint: r.preferred_mount,
+    fsType: r.fs_type,
+    freeBytes: r.free_bytes,
+  }));
+  return { rows, named, filesystems };
 }

@@ -1,8 +1,8 @@
 // Catalog reads for `hashall reclaim`: bytes per filesystem whose content (size + full SHA-256) also lies on another filesystem, and the slice of a snapshot the dedupe planner reads.
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogSnapshot, SnapshotFilesystem } from '../domain/snapshot.js';
+import type { CatalogSnapshot } from '../domain/snapshot.js';
 import type { CatalogDb } from './db.js';
-import type { FilesystemRow } from './filesystems.js';
+import { readSnapshotFilesystems } from './filesystems.js';
 import type { OrphanContext } from './orphan-rows.js';
 import { computeDupes, dupesKey, storedDupes } from './payload-summary.js';
 import { withLiveMeta } from './snapshot.js';
@@ -39,16 +39,7 @@ export function crossFilesystemBytes(catalog: CatalogDb): Map<number, { bytes: n
  * only moves and reuses need.
  */
 export function dedupeSnapshot(catalog: CatalogDb, config: HashallConfig, context: OrphanContext): CatalogSnapshot {
-  const fsRows = catalog.db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];
-  const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
-  const filesystems: SnapshotFilesystem[] = fsRows.map((r) => ({
-    id: r.id,
-    name: r.name !== null && config.filesystems[r.name] ? r.name : null,
-    uuid: r.uuid,
-    mountPoint: r.preferred_mount,
-    fsType: r.fs_type,
-    freeBytes: r.free_bytes,
-  }));
+  const { named, filesystems } = readSnapshotFilesystems(catalog.db, config);
   const dupes = storedDupes(catalog, dupesKey(config, named)) ?? computeDupes(catalog, config, named);
   withLiveMeta(dupes);
   return {

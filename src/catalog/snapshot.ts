@@ -4,10 +4,10 @@
 // computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
 // can act on (the planner handed in names them), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotFilesystem, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
 import { dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
-import type { FilesystemRow } from './filesystems.js';
+import { readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
@@ -85,17 +85,8 @@ export function readSnapshot(catalog: CatalogDb, config: HashallConfig, opts: Re
 
 function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathContext, opts: ReadSnapshotOptions): CatalogSnapshot {
   const db = catalog.db;
-  const fsRows = db.prepare(`SELECT * FROM filesystems ORDER BY id`).all() as FilesystemRow[];
+  const { rows: fsRows, named, filesystems } = readSnapshotFilesystems(db, config);
   const fsById = new Map(fsRows.map((r) => [r.id, r]));
-  const named = fsRows.filter((r) => r.name !== null && config.filesystems[r.name] !== undefined);
-  const filesystems: SnapshotFilesystem[] = fsRows.map((r) => ({
-    id: r.id,
-    name: r.name !== null && config.filesystems[r.name] ? r.name : null,
-    uuid: r.uuid,
-    mountPoint: r.preferred_mount,
-    fsType: r.fs_type,
-    freeBytes: r.free_bytes,
-  }));
   const fsFor = (path: string): FilesystemRow | null => filesystemByMount(named, path) ?? filesystemByMount(fsRows, path);
 
   const roots = snapshotRoots(catalog, config, ctx);
