@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
 import type { HashallConfig } from './types.js';
 import { parseYamlSource, positionProblems } from './yaml-source.js';
-import { compileSchema, validateAgainstSchema } from './schema.js';
+import { validateAgainstSchema } from './schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { normalizeConfig, type RawConfig } from './normalize.js';
 import { checkRules } from './rules.js';
@@ -82,14 +82,14 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   // A value whose variable is unset (or not read, offline) was left as written; its complaints would only repeat that.
   const unresolved = new Set([...interpolated.problems, ...interpolated.deferred.map((path) => ({ path }))].map((p) => p.path.join('\u0000')));
   const unresolvedReferences = interpolated.deferred.length;
-  const schemaProblems = validateAgainstSchema(interpolated.data, compileSchema()).filter((p) => !unresolved.has(p.path.join('\u0000')));
+  const schemaProblems = validateAgainstSchema(interpolated.data).filter((p) => !unresolved.has(p.path.join('\u0000')));
   problems.push(...positionProblems(src, schemaProblems));
   // Every problem at once: with schema errors, the cross-field rules still run on the parts that are valid.
   let checked: unknown = interpolated.data;
   let removed = new Set<string>();
   if (schemaProblems.length > 0) {
     const parts = validParts(interpolated.data, schemaProblems);
-    if (!parts || validateAgainstSchema(parts.data, compileSchema()).length > 0) return { config: null, problems: sortProblems(problems), unresolvedReferences };
+    if (!parts || validateAgainstSchema(parts.data).length > 0) return { config: null, problems: sortProblems(problems), unresolvedReferences };
     checked = parts.data;
     removed = parts.removedFilesystems;
   }
