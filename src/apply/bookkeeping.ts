@@ -3,7 +3,7 @@ import { instanceOf } from '../domain/instance.js';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { PlanGroup } from '../plan/types.js';
-import { dedupeLinkRecords, recordDedupeLinks } from './dedupe-bookkeeping.js';
+import { dedupeLinkRecorder, dedupeLinkRecords, recordDedupeLinks, type DedupeLinkResult } from './dedupe-bookkeeping.js';
 import { integrityStore } from '../catalog/integrity.js';
 import { markRelocationRetired, recordRelocation } from '../catalog/relocations.js';
 import { filesystemIdNamed } from '../catalog/filesystems.js';
@@ -36,16 +36,7 @@ export async function recordGroupOutcome(
     }
   }
   if (info.rescanRoot && info.changed) {
-    // The data change already happened and was verified: a failed catalog refresh is reported, never undone.
-    const record = async (root: string, fsName: string) => {
-      try {
-        await info.rescanRoot!(catalog, root, fsName);
-      } catch (err) {
-        const message = (err as Error).message;
-        notes.push(`catalog not refreshed for ${root} (${message}); run \`hashall scan\` before the next plan`);
-        info.refreshFailed?.(root, message);
-      }
-    };
+    const record = refresher(catalog, info.rescanRoot, notes, info.refreshFailed);
     if ((group.action === 'move' || group.action === 'reuse') && group.to) {
       // Every sibling's view, not only the group's headline target, so the next plan sees them all — a folder, or
       // the file of a one-file payload (the scanner refreshes either shape).
@@ -86,6 +77,55 @@ export async function recordGroupOutcome(
     info.markDone();
   });
   txn();
+  return notes;
+}
+
+/** Rescans a root for the catalog; the data change already happened and was verified: a failed refresh is reported (a note, `failed`), never undone. */
+function refresher(catalog: CatalogDb, rescanRoot: RescanRoot, notes: string[], failed?: (root: string, error: string) => void): (root: string, fsName: string) => Promise<void> {
+  return async (root, fsName) => {
+    try {
+      await rescanRoot(catalog, root, fsName);
+    } catch (err) {
+      const message = (err as Error).message;
+      notes.push(`catalog not refreshed for ${root} (${message}); run \`hashall scan\` before the next plan`);
+      failed?.(root, message);
+    }
+  };
+}
+
+/** A dedupe group of a batch whose steps all succeeded: each step's result (null for a no-op), and its end to journal. */
+export interface DedupeDone {
+  group: PlanGroup;
+  resultOf: (step: number) => DedupeLinkResult | null;
+  changed: boolean;
+  /** Journals the group's steps and the group done (called inside the batch's bookkeeping transaction). */
+  markDone: () => void;
+}
+
+/**
+ * The bookkeeping of a batch of dedupe groups (dedupe-batch.ts), as recordGroupOutcome does for each, in ONE
+ * transaction: every group's linked rows, one serial bump, every group's end. The steps without a usable result are
+ * rescanned first (outside it: the scanner commits on its own). Returns each group's notes, by group id.
+ */
+export async function recordDedupeGroups(
+  catalog: CatalogDb,
+  done: DedupeDone[],
+  info: { now: number; rescanRoot?: RescanRoot | undefined; refreshFailed?: (groupId: string, root: string, error: string) => void },
+): Promise<Map<string, string[]>> {
+  const notes = new Map(done.map((d) => [d.group.id, [] as string[]]));
+  const recorder = dedupeLinkRecorder(catalog);
+  const links = done.map((d) => (d.changed ? recorder(d.group, d.resultOf) : { records: [], rescan: [] }));
+  if (info.rescanRoot) {
+    for (const [i, d] of done.entries()) {
+      const record = refresher(catalog, info.rescanRoot, notes.get(d.group.id)!, (root, error) => info.refreshFailed?.(d.group.id, root, error));
+      for (const s of links[i]!.rescan) await record(path.dirname(s.duplicate.path), s.fs);
+    }
+  }
+  catalog.db.transaction(() => {
+    recordDedupeLinks(catalog, links.flatMap((l) => l.records), info.now);
+    if (done.some((d) => d.changed)) catalog.bumpSerial();
+    for (const d of done) d.markDone();
+  })();
   return notes;
 }
 

@@ -1,14 +1,18 @@
-// Runs consecutive dedupe groups as one batch: every group's temp names journaled under one WAL fsync, then the compares, links and swaps, then one fsync per folder, then each group verified, recorded and ended.
+// Runs consecutive dedupe groups as one batch: every group's temp names journaled under one WAL fsync, then the compares, links and swaps, then one fsync per folder, then each group verified and all recorded done in one transaction.
 // Why it is as safe as one group at a time: (1) journal before every change — phase 1 journals every temp name and
 // changes nothing; the write-ahead FsPort fsyncs the WAL once before the first link, and phase 2 writes no journal
 // record on its way (a failure's record makes the next link sync again). (2) Each swap is atomic (rename) and undo
 // reads it from the disk, so a crash anywhere leaves each group in flight either untouched, with a journaled temp
 // link to remove, or swapped (same bytes, nothing to undo): recovery rolls back every open group. (3) A group is
-// recorded done only after the fsync of its duplicates' folders (phase 3). (4) Every check of the single-group step
-// still runs right before its own link (compare, inode/size/mtime, owner/mode, folder chain, the temp link's inode).
+// recorded done only after the fsync of its duplicates' folders (phase 3), all of them in one transaction (a crash
+// before its commit leaves every group of the batch running, swapped or not: recovery rolls them back, as at (2)).
+// (4) Every check of the single-group step still runs right before its own link (compare, inode/size/mtime,
+// owner/mode, folder chain, the temp link's inode).
 import path from 'node:path';
 import { inOneCommit } from '../catalog/db.js';
-import type { PlanGroup } from '../plan/types.js';
+import type { DedupeLinkStep, PlanGroup } from '../plan/types.js';
+import type { DedupeDone } from './bookkeeping.js';
+import type { DedupeLinkResult } from './dedupe-bookkeeping.js';
 import type { ApplyEvent, Emit } from './events.js';
 import { errorText, type BaseCtx, type StepRow } from './executor.js';
 import type { Journal } from './journal.js';
@@ -37,7 +41,10 @@ export interface DedupeBatchEnv {
   halt(): Error | null;
   /** True when the run stopped before this group (recorded skipped). */
   notStarted(gi: number, group: PlanGroup): boolean;
-  endDone(gi: number, group: PlanGroup, rows: StepRow[], bytes: { copied: number; freed: number }, notes: string[]): Promise<void>;
+  /** The bookkeeping of the batch's done groups, in one transaction (recordDedupeGroups); each group's notes by id. */
+  recordDone(done: DedupeDone[]): Promise<Map<string, string[]>>;
+  /** A group recorded done: its result and event. */
+  finishDone(gi: number, group: PlanGroup, bytes: { copied: number; freed: number }, notes: string[]): void;
   endFailed(gi: number, group: PlanGroup, rows: StepRow[], failure: unknown, notes: string[]): Promise<void>;
 }
 
@@ -50,6 +57,8 @@ interface Member {
   /** The group's progress events, shown together when it ends (the phases interleave the groups). */
   events: ApplyEvent[];
   failure: unknown;
+  /** Bytes its swaps freed (set when it is recorded done). */
+  freed: number;
 }
 
 export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; group: PlanGroup }[]): Promise<void> {
@@ -71,7 +80,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   async function prepareAll(): Promise<void> {
     for (const { gi, group } of batch) {
       if (env.notStarted(gi, group)) continue;
-      const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null };
+      const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null, freed: 0 };
       members.push(m);
       journal.planGroup(runId, gi, group);
       m.events.push({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
@@ -141,32 +150,52 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
     }
   }
 
-  // Phase 3 — durable: one fsync per folder holding a swapped duplicate; a group is recorded done only after its folders'.
-  for (const [dir, touched] of folders) {
-    try {
-      await env.base.fs.fsyncDir(dir);
-    } catch (err) {
-      for (const m of touched.filter((x) => x.failure === null)) fail(m, null, err);
-    }
-  }
-  for (const m of members) {
-    let freed = 0;
-    for (const row of m.failure === null ? m.rows : []) {
-      const out = m.outs.get(row.index);
-      if (row.status !== 'running' || !out || row.step.kind !== 'dedupe-link') continue;
+  // Phase 3 — durable: one fsync per folder holding a swapped duplicate, all of them at once (on the thread pool); a
+  // group is recorded done only after its folders'.
+  await Promise.all(
+    [...folders].map(async ([dir, touched]) => {
       try {
-        await dedupeLinkStep.verify(row.step, env.stepContext(m.group, row, m.notes), row.undo);
+        await env.base.fs.fsyncDir(dir);
+      } catch (err) {
+        for (const m of touched.filter((x) => x.failure === null)) fail(m, null, err);
+      }
+    }),
+  );
+  const swapped = (m: Member) => m.rows.filter((row) => row.status === 'running' && m.outs.has(row.index));
+  for (const m of members) {
+    for (const row of m.failure === null ? swapped(m) : []) {
+      try {
+        await dedupeLinkStep.verify(row.step as DedupeLinkStep, env.stepContext(m.group, row, m.notes), row.undo);
       } catch (err) {
         fail(m, row, err);
         break;
       }
-      row.status = 'done';
-      freed += out.bytesFreed ?? 0;
-      journal.stepFinished(runId, m.group.id, row.index, 'done', out.result, null);
-      m.events.push({ type: 'step-done', runId, groupId: m.group.id, step: row.index, kind: row.step.kind, status: 'done' });
     }
+  }
+  // Every group verified is recorded in ONE transaction: its steps and its end journaled, its linked rows written. A
+  // crash before the commit leaves them all in flight, swapped: recovery finds each swap done (nothing to undo).
+  const done = members.filter((m) => m.failure === null);
+  const freed = (m: Member) => swapped(m).reduce((n, row) => n + (m.outs.get(row.index)!.bytesFreed ?? 0), 0);
+  const groupNotes = await env.recordDone(
+    done.map((m) => ({
+      group: m.group,
+      changed: swapped(m).length > 0,
+      resultOf: (i: number) => (m.rows[i]?.status === 'running' ? ((m.outs.get(i)?.result as DedupeLinkResult | undefined) ?? null) : null),
+      markDone: () => {
+        const bytesFreed = freed(m);
+        for (const row of swapped(m)) {
+          row.status = 'done';
+          journal.stepFinished(runId, m.group.id, row.index, 'done', m.outs.get(row.index)!.result, null);
+          m.events.push({ type: 'step-done', runId, groupId: m.group.id, step: row.index, kind: row.step.kind, status: 'done' });
+        }
+        journal.finishGroup(runId, m.group.id, 'done', { bytesCopied: 0, bytesFreed, notes: m.notes });
+        m.freed = bytesFreed;
+      },
+    })),
+  );
+  for (const m of members) {
     for (const e of m.events) env.emit(e);
-    if (m.failure === null) await env.endDone(m.gi, m.group, m.rows, { copied: 0, freed }, m.notes);
+    if (m.failure === null) env.finishDone(m.gi, m.group, { copied: 0, freed: m.freed }, [...m.notes, ...(groupNotes.get(m.group.id) ?? [])]);
     else await env.endFailed(m.gi, m.group, m.rows, m.failure, m.notes);
   }
 }

@@ -25,12 +25,15 @@ export interface DedupeLinkRecord {
   nlink: number;
 }
 
-/** The catalog row of a canonical host path on the filesystem named so, or null (statements compiled once per call site). */
+/** The catalog row of a canonical host path on the filesystem named so, or null (statements compiled once, mounts read once per name). */
 function rowReader(catalog: CatalogDb): (fsName: string, p: string) => FileRow | null {
-  const mountsOf = filesystemMountsReader(catalog.db);
+  const readMounts = filesystemMountsReader(catalog.db);
+  const mounts = new Map<string, { id: number; preferred_mount: string }[]>();
   const byPath = activeFileAtReader(catalog.db);
   return (fsName, p) => {
-    for (const m of mountsOf(fsName)) {
+    let list = mounts.get(fsName);
+    if (!list) mounts.set(fsName, (list = readMounts(fsName)));
+    for (const m of list) {
       const prefix = m.preferred_mount === '/' ? '/' : `${m.preferred_mount}/`;
       if (!p.startsWith(prefix)) continue;
       const row = byPath(m.id, p.slice(prefix.length));
@@ -40,33 +43,45 @@ function rowReader(catalog: CatalogDb): (fsName: string, p: string) => FileRow |
   };
 }
 
+/** What a group's linked duplicates become in the catalog: the rows to write, and the steps to rescan instead. */
+export interface DedupeLinkPlan {
+  records: DedupeLinkRecord[];
+  rescan: DedupeLinkStep[];
+}
+
 /**
- * The rows to write for the group's linked duplicates (steps journaled `done` with their post-swap inode), and the
- * steps that must be rescanned instead: no-ops (found already linked), results without inode data (a journal of an
- * older version), or paths the catalog has no row for.
+ * The records of groups' linked duplicates from each step's result (`resultOf(i)`: the result of step i when it was
+ * done, else null), the catalog's statements compiled once for every group it is called for. Steps without a usable
+ * result — no-ops (found already linked), results without inode data (a journal of an older version), or paths the
+ * catalog has no row for — are to be rescanned instead.
  */
-export function dedupeLinkRecords(catalog: CatalogDb, group: PlanGroup, runId: string): { records: DedupeLinkRecord[]; rescan: DedupeLinkStep[] } {
-  const results = new Map(
-    stepResults(catalog.db, runId, group.id).map(
-      (r) => [r.step_index, r],
-    ),
-  );
-  const records: DedupeLinkRecord[] = [];
-  const rescan: DedupeLinkStep[] = [];
+export function dedupeLinkRecorder(catalog: CatalogDb): (group: PlanGroup, resultOf: (i: number) => DedupeLinkResult | null) => DedupeLinkPlan {
   const rowOf = rowReader(catalog);
-  for (const [i, step] of group.steps.entries()) {
-    if (step.kind !== 'dedupe-link') continue;
-    const journaled = results.get(i);
-    const res = journaled?.status === 'done' && journaled.result ? (JSON.parse(journaled.result) as DedupeLinkResult) : null;
-    const keeper = res ? rowOf(step.fs, step.keeper.path) : null;
-    const dup = res ? rowOf(step.fs, step.duplicate.path) : null;
-    if (!res || res.ino === undefined || res.nlink === undefined || !keeper || !dup || keeper.ino !== res.ino || keeper.fs_id !== dup.fs_id) {
-      rescan.push(step);
-      continue;
+  return (group, resultOf) => {
+    const records: DedupeLinkRecord[] = [];
+    const rescan: DedupeLinkStep[] = [];
+    for (const [i, step] of group.steps.entries()) {
+      if (step.kind !== 'dedupe-link') continue;
+      const res = resultOf(i);
+      const keeper = res ? rowOf(step.fs, step.keeper.path) : null;
+      const dup = res ? rowOf(step.fs, step.duplicate.path) : null;
+      if (!res || res.ino === undefined || res.nlink === undefined || !keeper || !dup || keeper.ino !== res.ino || keeper.fs_id !== dup.fs_id) {
+        rescan.push(step);
+        continue;
+      }
+      records.push({ dupId: dup.id, keeper, oldIno: res.oldIno ?? dup.ino, nlink: res.nlink });
     }
-    records.push({ dupId: dup.id, keeper, oldIno: res.oldIno ?? dup.ino, nlink: res.nlink });
-  }
-  return { records, rescan };
+    return { records, rescan };
+  };
+}
+
+/** The records of one group from the results its steps journaled (`done` with their post-swap inode). */
+export function dedupeLinkRecords(catalog: CatalogDb, group: PlanGroup, runId: string): DedupeLinkPlan {
+  const results = new Map(stepResults(catalog.db, runId, group.id).map((r) => [r.step_index, r]));
+  return dedupeLinkRecorder(catalog)(group, (i) => {
+    const journaled = results.get(i);
+    return journaled?.status === 'done' && journaled.result ? (JSON.parse(journaled.result) as DedupeLinkResult) : null;
+  });
 }
 
 /** Write the records (call inside the group's bookkeeping transaction, in step order). */

@@ -8,7 +8,7 @@ import type { ClientTorrent } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
-import { recordGroupOutcome, type RescanRoot } from './bookkeeping.js';
+import { recordDedupeGroups, recordGroupOutcome, type DedupeDone, type RescanRoot } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunIdentity, type RunStatus, type UndoData } from './journal.js';
@@ -272,10 +272,23 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
       }),
     );
     groupNotes.push(...more);
+    finishDone(gi, group, bytes, groupNotes);
+  };
+  /** A group recorded done (its bookkeeping committed): its result and event. */
+  const finishDone = (gi: number, group: PlanGroup, bytes: { copied: number; freed: number }, groupNotes: string[]): void => {
     notes.push(...groupNotes);
     finish(gi, group, 'done', null, bytes.copied, bytes.freed);
     deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
   };
+  /** A dedupe batch's bookkeeping: every done group of it in one transaction (see recordDedupeGroups). */
+  const recordDone = (done: DedupeDone[]): Promise<Map<string, string[]>> =>
+    disk.run(() =>
+      recordDedupeGroups(deps.catalog, done, {
+        now: deps.now(),
+        rescanRoot: deps.rescanRoot,
+        refreshFailed: (groupId, path, error) => deps.emit({ type: 'refresh-failed', runId, groupId, path, error }),
+      }),
+    );
   /** A step failed (or the run stops): undo the group's steps in reverse; a failed undo stops the run. */
   const endFailed = async (gi: number, group: PlanGroup, rows: StepRow[], failure: unknown, groupNotes: string[]): Promise<void> => {
     const error = errorText(failure);
@@ -369,7 +382,7 @@ export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions 
     if (failure === null) await endDone(gi, group, rows, { copied: bytesCopied, freed: bytesFreed }, groupNotes);
     else await endFailed(gi, group, rows, failure, groupNotes);
   };
-  const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, halt, notStarted, endDone, endFailed };
+  const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, halt, notStarted, recordDone, finishDone, endFailed };
 
   // Up to width + 1 overlapping groups in flight (width waiting for the client, one copying). A group that cannot
   // overlap waits until every group before it has ended. Nothing is left running when this loop ends.
