@@ -3,6 +3,7 @@ import { copyFileSync, linkSync, mkdirSync, utimesSync, writeFileSync } from 'no
 import path from 'node:path';
 import { startQbt, type QbtSandbox } from '../sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../sandbox/torrent-file.js';
+import { stashPoolConfigText } from '../sandbox/stash-pool-config.js';
 
 export interface DemoSeedbox {
   base: string;
@@ -72,33 +73,29 @@ export async function buildDemoSeedbox(base: string, stash: string, pool: string
   }
 
   const configPath = path.join(base, 'hashall.yaml');
-  const q = (s: string): string => JSON.stringify(s);
   writeFileSync(
     configPath,
-    [
-      '# hashall demo seedbox (throwaway): stash is warm and holds the library, pool is cold.',
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${q(stash)} }`,
-      `  pool: { path: ${q(pool)} }`,
-      'seeding:',
-      `  stash: [${q(seedStash)}]`,
-      `  pool: [${q(seedPool)}]`,
-      `libraries: [${q(library)}]`,
-      'client:',
-      '  type: qbittorrent',
-      `  url: ${qbt.url}`,
-      'placement:',
-      '  default: keep',
-      '  rules:',
-      '    - name: archive-to-pool',
-      '      match: { tags: [archive] }',
-      '      place: pool',
-      'dedupe: { filesystems: [stash], minSize: 1MiB }',
-      'safety: { minFree: 1MiB, retire: { mode: staged, observeHours: 72 } }',
-      '',
-    ].join('\n'),
+    stashPoolConfigText(
+      {
+        comment: 'hashall demo seedbox (throwaway): stash is warm and holds the library, pool is cold.',
+        catalog: 'catalog.db',
+        stash,
+        pool,
+        seeding: { stash: [seedStash], pool: [seedPool] },
+        libraries: [library],
+        client: { type: 'qbittorrent', url: qbt.url },
+      },
+      [
+        'placement:',
+        '  default: keep',
+        '  rules:',
+        '    - name: archive-to-pool',
+        '      match: { tags: [archive] }',
+        '      place: pool',
+        'dedupe: { filesystems: [stash], minSize: 1MiB }',
+        'safety: { minFree: 1MiB, retire: { mode: staged, observeHours: 72 } }',
+      ],
+    ),
   );
   return { base, stash, pool, seedStash, seedPool, library, configPath, qbt, torrents: { old, linked, show, xseed, album }, extras };
 }

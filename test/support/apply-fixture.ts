@@ -9,6 +9,7 @@ import { payloadHash } from '../../src/domain/payload-hash.js';
 import type { DedupeFile, FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
 import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
 import { fixtureBytes } from '../../src/sandbox/torrent-file.js';
+import { stashPoolConfigText } from '../../src/sandbox/stash-pool-config.js';
 
 export interface ApplyFixture {
   tmp: TempDir;
@@ -199,19 +200,11 @@ export function writeFixtureConfig(w: ApplyFixture, extra: string[] = []): strin
   const cfg = path.join(w.root, 'hashall.yaml');
   writeFileSync(
     cfg,
-    [
-      'version: 1',
-      `catalog: ${w.config.catalog}`,
-      'filesystems:',
-      `  stash: { path: ${w.stash} }`,
-      `  pool: { path: ${w.pool} }`,
-      'seeding:',
-      `  stash: [${path.join(w.stash, 'seeding')}]`,
-      `  pool: [${path.join(w.pool, 'seeding')}]`,
+    stashPoolConfigText({ catalog: w.config.catalog, stash: w.stash, pool: w.pool, seeding: { stash: [path.join(w.stash, 'seeding')], pool: [path.join(w.pool, 'seeding')] } }, [
       'placement: { default: keep }',
       'safety: { minFree: 0 }',
       ...extra,
-    ].join('\n') + '\n',
+    ]),
   );
   return cfg;
 }

@@ -10,6 +10,7 @@ import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge
 import { makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { runCli } from '../../support/cli.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 const sandboxes = delugeSandboxes();
@@ -48,28 +49,19 @@ beforeAll(async () => {
   mkdirSync(path.dirname(libFile), { recursive: true });
   linkSync(linked.paths[0] as string, libFile);
   configPath = path.join(tmp.path, 'hashall.yaml');
-  const q = (s: string): string => JSON.stringify(s);
   writeFileSync(
     configPath,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${q(stash)} }`,
-      `  pool: { path: ${q(pool)} }`,
-      'seeding:',
-      `  stash: [${q(path.join(stash, 'seeding'))}]`,
-      `  pool: [${q(path.join(pool, 'seeding'))}]`,
-      `libraries: [${q(path.join(stash, 'library'))}]`,
-      'client:',
-      '  type: deluge',
-      `  url: ${sb.url}`,
-      '  password: ${DELUGE_WEB_PASSWORD}',
-      'placement:',
-      '  default: pool',
-      'safety: { minFree: 1MiB, retire: { mode: staged, observeHours: 1 } }',
-      '',
-    ].join('\n'),
+    stashPoolConfigText(
+      {
+        catalog: 'catalog.db',
+        stash,
+        pool,
+        seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] },
+        libraries: [path.join(stash, 'library')],
+        client: { type: 'deluge', url: sb.url, password: '${DELUGE_WEB_PASSWORD}' },
+      },
+      ['placement:', '  default: pool', 'safety: { minFree: 1MiB, retire: { mode: staged, observeHours: 1 } }'],
+    ),
   );
 }, 120_000);
 

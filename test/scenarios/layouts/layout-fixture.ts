@@ -10,6 +10,7 @@ import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.
 import { addTorrent, makeTorrent, waitSettled, type MadeTorrent, type RawTorrent } from '../../../src/sandbox/torrent-file.js';
 import { runCli, type CliResult } from '../../support/cli.js';
 import type { Plan, PlanGroup } from '../../../src/plan/types.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 export interface LayoutCase {
   key: string;
@@ -149,27 +150,14 @@ export async function buildLayoutFixture(qbts: ReturnType<typeof qbtSandboxes>, 
   }
 
   const configPath = path.join(base, 'hashall.yaml');
-  const q = (s: string): string => JSON.stringify(s);
   writeFileSync(
     configPath,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${q(stash)} }`,
-      `  pool: { path: ${q(pool)} }`,
-      'seeding:',
-      `  stash: [${q(seedStash)}]`,
-      `  pool: [${q(seedPool)}]`,
-      'client:',
-      '  type: qbittorrent',
-      `  url: ${qbt.url}`,
+    stashPoolConfigText({ catalog: 'catalog.db', stash, pool, seeding: { stash: [seedStash], pool: [seedPool] }, client: { type: 'qbittorrent', url: qbt.url } }, [
       ...(opts.mapped ? ['categories:', '  movies: { path: films }'] : []),
       'placement:',
       '  default: pool',
       'safety: { minFree: 1MiB, retire: { mode: staged, observeHours: 1 } }',
-      '',
-    ].join('\n'),
+    ]),
   );
   const w: LayoutFixture = {
     tmp,

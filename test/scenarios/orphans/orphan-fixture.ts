@@ -7,6 +7,7 @@ import type { qbtSandboxes, QbtSandbox } from '../../../src/sandbox/qbt-sandbox.
 import { addTorrent, fixtureBytes, makeTorrent, waitSettled, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { runCli, type CliResult } from '../../support/cli.js';
 import { bytesToPathText } from '../../../src/fs/path-encoding.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 /** The hashall clock runs this far ahead, so every file written now is older than orphans.minAge (14d). */
@@ -159,28 +160,15 @@ export async function buildOrphanFixture(qbts: ReturnType<typeof qbtSandboxes>, 
   utimesSync(young, soon, soon);
 
   const configPath = path.join(base, 'hashall.yaml');
-  const q = (s: string): string => JSON.stringify(s);
   writeFileSync(
     configPath,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${q(stash)} }`,
-      `  pool: { path: ${q(pool)} }`,
-      'seeding:',
-      `  stash: [${q(seed)}]`,
-      `libraries: [${q(library)}, ${q(poolLibrary)}]`,
-      'client:',
-      '  type: qbittorrent',
-      `  url: ${qbt.url}`,
+    stashPoolConfigText({ catalog: 'catalog.db', stash, pool, seeding: { stash: [seed] }, libraries: [library, poolLibrary], client: { type: 'qbittorrent', url: qbt.url } }, [
       'categories:',
       '  movies: { path: movies }',
       '  cross-seed: { path: "cross-seed/{tracker}" }',
       'safety: { minFree: 1MiB, retire: { mode: staged, observeHours: 1 } }',
       ...extraConfig,
-      '',
-    ].join('\n'),
+    ]),
   );
   const w: OrphanFixture = {
     tmp,
