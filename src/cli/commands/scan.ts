@@ -5,11 +5,11 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { openCatalog } from '../../catalog/db.js';
 import { scanRoots } from '../../catalog/scan/scan-roots.js';
-import type { DriftPolicy, ScanProgress, ScanSummary } from '../../catalog/scan/types.js';
+import type { DriftPolicy, ScanSummary } from '../../catalog/scan/types.js';
 import { rootsToScan } from '../../reconcile/refresh.js';
 import { HashallError, ExitCode } from '../../errors.js';
 import { SCAN_INTERRUPTED, scanProgressLine, scanSummaryView } from '../../render/scan-view.js';
-import { CLEAR_LINE } from '../../render/view-output.js';
+import { progressLine } from '../progress-line.js';
 import { writeView } from '../write-view.js';
 
 interface ScanOpts extends ConfigOptionValues {
@@ -45,23 +45,14 @@ export function register(program: Command, ctx: CliContext): void {
     const onSignal = (): void => ac.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const started = ctx.now();
-    let lastDraw = 0;
-    const progress = ctx.interactive
-      ? (p: ScanProgress) => {
-          const t = ctx.now();
-          if (t - lastDraw < 200) return;
-          lastDraw = t;
-          ctx.stderr.write(`${CLEAR_LINE}${scanProgressLine(p, t - started)}`);
-        }
-      : undefined;
+    const line = progressLine(ctx, scanProgressLine);
     let summary: ScanSummary;
     try {
-      summary = await scanRoots(catalog, roots, { drift, quickOnly: Boolean(opts.quickOnly), filesystems: config.filesystems, now: ctx.now, progress, signal: ac.signal, hashWorkers: workers });
+      summary = await scanRoots(catalog, roots, { drift, quickOnly: Boolean(opts.quickOnly), filesystems: config.filesystems, now: ctx.now, progress: line?.draw, signal: ac.signal, hashWorkers: workers });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      if (ctx.interactive) ctx.stderr.write(CLEAR_LINE);
+      line?.clear();
       catalog.close();
     }
     writeView(ctx, scanSummaryView(summary, Boolean(opts.json)));

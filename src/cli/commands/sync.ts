@@ -9,7 +9,7 @@ import { syncInstances, type SyncAllResult } from '../../catalog/sync.js';
 import { requireClients } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { renderSync, syncFailedLine, syncProgressLine } from '../../render/sync-text.js';
-import { CLEAR_LINE } from '../../render/view-output.js';
+import { progressLine } from '../progress-line.js';
 import { jsonDocument } from '../../render/json.js';
 
 interface SyncOpts extends ConfigOptionValues {
@@ -35,6 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
     const clients = requireClients(config, { now: ctx.now });
     const catalog = openCatalog(config.catalog);
     let result: SyncAllResult;
+    const line = progressLine(ctx, syncProgressLine);
     try {
       result = await syncInstances({
         catalog,
@@ -42,10 +43,10 @@ export function register(program: Command, ctx: CliContext): void {
         clients,
         now: ctx.now,
         hashMissing: Boolean(opts.hashMissing),
-        progress: ctx.interactive ? (p) => ctx.stderr.write(`${CLEAR_LINE}${syncProgressLine(p)}`) : undefined,
+        progress: line?.draw,
       });
     } finally {
-      if (ctx.interactive) ctx.stderr.write(CLEAR_LINE);
+      line?.clear();
       await closeAll(clients);
       catalog.close();
     }

@@ -8,6 +8,7 @@ import { verifyCatalog, verifyFoundProblems } from '../../catalog/verify.js';
 import { ExitCode, HashallError } from '../../errors.js';
 import { renderRepair, renderVerify, repairStopped, verifyProgressLine } from '../../render/verify-text.js';
 import { stopOnSignals } from '../stop-signals.js';
+import { progressLine } from '../progress-line.js';
 import { repairCorrupted, type RepairOutcome } from '../../reconcile/repair.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
@@ -53,8 +54,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const catalog = openCatalog(config.catalog);
     // Like apply: the first SIGINT/SIGTERM stops at the next safe point (a repair in flight is rolled back or finished), exit 130/143.
     const stop = stopOnSignals((line) => ctx.stderr.write(`hashall: ${line}\n`));
-    const started = ctx.now();
-    let lastDraw = 0;
+    const line = progressLine(ctx, verifyProgressLine);
     try {
       const report = await verifyCatalog(catalog, config, {
         paths,
@@ -62,21 +62,12 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         now: ctx.now,
         hashWorkers: workers,
         signal: stop.signal,
-        ...(ctx.interactive
-          ? {
-              onProgress: (p) => {
-                const t = ctx.now();
-                if (t - lastDraw < 200) return;
-                lastDraw = t;
-                ctx.stderr.write(`\r\x1b[K${verifyProgressLine(p, t - started)}`);
-              },
-            }
-          : {}),
+        ...(line ? { onProgress: line.draw } : {}),
       }).catch((err: unknown) => {
         if (stop.received() === null) throw err;
         return null;
       });
-      if (ctx.interactive) ctx.stderr.write('\r\x1b[K');
+      line?.clear();
       if (report === null) {
         ctx.stderr.write(`hashall: verify interrupted by ${stop.received()!}: what it read so far is not recorded and nothing was changed; run it again\n`);
         exit.set(stop.exitCode()!);
