@@ -106,8 +106,21 @@ export function activeTorrentsWithContent(db: Db): TorrentWithContent[] {
     .all() as TorrentWithContent[];
 }
 
-/** The active torrents whose payload hash is the one given, by name, then hash (the statement compiled once). */
-export function activeTorrentsWithPayloadReader(db: Db): (payloadHash: string) => { hash: string; name: string; contentPath: string | null; fsId: number | null }[] {
-  const torrentsOf = db.prepare(`SELECT hash, name, host_content_path AS contentPath, fs_id AS fsId FROM torrents WHERE status = 'active' AND payload_hash = ? ORDER BY name, hash`);
-  return (payloadHash) => torrentsOf.all(payloadHash) as { hash: string; name: string; contentPath: string | null; fsId: number | null }[];
+/** An active torrent holding a payload: (client, hash) identifies it. */
+export interface PayloadTorrent {
+  client: string;
+  hash: string;
+  name: string;
+  contentPath: string | null;
+  fsId: number | null;
+}
+
+/**
+ * The active torrents of the configured `instances` whose payload hash is the one given, by name, instance, then hash
+ * (the statement compiled once). Rows of an instance no longer configured are history, as in readActiveTorrents.
+ */
+export function activeTorrentsWithPayloadReader(db: Db, instances: readonly string[]): (payloadHash: string) => PayloadTorrent[] {
+  const wanted = new Set(instances);
+  const torrentsOf = db.prepare(`SELECT client, hash, name, host_content_path AS contentPath, fs_id AS fsId FROM torrents WHERE status = 'active' AND payload_hash = ? ORDER BY name, client, hash`);
+  return (payloadHash) => (torrentsOf.all(payloadHash) as PayloadTorrent[]).filter((t) => wanted.has(t.client));
 }

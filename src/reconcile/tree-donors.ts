@@ -16,8 +16,8 @@ export interface Donor {
   files: number;
   bytes: number;
   treeHash: string;
-  /** The torrents whose payload has this content, and where it is. */
-  torrents: { hash: string; name: string; contentPath: string | null; fs: string | null }[];
+  /** The torrents whose payload has this content (client instance and info-hash), and where it is. */
+  torrents: { client: string; hash: string; name: string; contentPath: string | null; fs: string | null }[];
 }
 
 export interface DonorReport {
@@ -32,7 +32,7 @@ export function findDonors(catalog: CatalogDb, config: HashallConfig, index: Tre
   const report = classifyOrphans(catalog, config, now);
   if (!report.proven) return { proven: false, blockers: report.blockers, donors: [] };
   const names = filesystemLabels(catalog.db);
-  const torrentsOf = activeTorrentsWithPayloadReader(catalog.db);
+  const torrentsOf = activeTorrentsWithPayloadReader(catalog.db, Object.keys(config.clients));
   const shaOf = inodeShaReader(catalog.db);
   const donors: Donor[] = [];
   for (const t of report.trees) {
@@ -52,7 +52,7 @@ export function findDonors(catalog: CatalogDb, config: HashallConfig, index: Tre
       files: t.fileCount,
       bytes: t.bytes,
       treeHash: hash,
-      torrents: torrents.map((x) => ({ hash: x.hash, name: x.name, contentPath: x.contentPath, fs: x.fsId === null ? null : (names.get(x.fsId) ?? `fs#${x.fsId}`) })),
+      torrents: torrents.map((x) => ({ client: x.client, hash: x.hash, name: x.name, contentPath: x.contentPath, fs: x.fsId === null ? null : (names.get(x.fsId) ?? `fs#${x.fsId}`) })),
     });
   }
   return { proven: true, blockers: [], donors };

@@ -2,6 +2,7 @@
 import type { CrossDupeGroup, LocalDupeGroup } from '../catalog/reports.js';
 import type { TreeIndex } from '../catalog/tree-dupes.js';
 import type { DonorReport } from '../reconcile/tree-donors.js';
+import { torrentLabel } from '../domain/instance.js';
 import { formatBytes } from './format-bytes.js';
 import { printable } from './escape.js';
 
@@ -37,7 +38,7 @@ export function renderTreeDupes(index: TreeIndex, donors: DonorReport, reclaimab
   }
   for (const d of donors.donors) {
     out.push(`donor ${printable(d.fs)}: ${printable(d.path)} (${formatBytes(d.bytes)}, ${d.files} file(s), no torrent uses it) holds the payload of`);
-    for (const t of d.torrents) out.push(`  ${printable(t.name)} (${t.hash.slice(0, 8)}) at ${printable(t.contentPath ?? '?')}${t.fs ? ` on ${printable(t.fs)}` : ''}`);
+    for (const t of d.torrents) out.push(`  ${printable(t.name)} (${printable(torrentLabel(t))}) at ${printable(t.contentPath ?? '?')}${t.fs ? ` on ${printable(t.fs)}` : ''}`);
   }
   out.push(`${donors.donors.length} donor(s): orphan trees whose content is a torrent's payload elsewhere`);
   return out.join('\n') + '\n';

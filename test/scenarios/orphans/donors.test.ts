@@ -19,7 +19,7 @@ afterAll(async () => {
 
 interface DonorJson {
   trees: { treeHash: string; copies: { path: string; sameInodesAs: string | null }[] }[];
-  donors: { proven: boolean; blockers: string[]; donors: { fs: string; path: string; files: number; bytes: number; treeHash: string; torrents: { name: string; contentPath: string; fs: string }[] }[] };
+  donors: { proven: boolean; blockers: string[]; donors: { fs: string; path: string; files: number; bytes: number; treeHash: string; torrents: { client: string; hash: string; name: string; contentPath: string; fs: string }[] }[] };
 }
 
 describe('dupes --trees donors', () => {
@@ -43,12 +43,16 @@ describe('dupes --trees donors', () => {
     // Both torrents seeding that content (the original and its hardlinked cross-seed) are named, with where they are.
     expect(d.torrents.map((t) => t.name).sort()).toEqual(['Cross Movie 2021 [linked]', 'Cross.Movie.2021']);
     expect(d.torrents.find((t) => t.name === 'Cross.Movie.2021')).toMatchObject({ contentPath: seeded, fs: 'stash' });
+    // A torrent is (instance, info-hash): each names its client instance, in JSON and in the text.
+    expect(d.torrents.map((t) => t.client)).toEqual(['default', 'default']);
     // The tree group has the seeded folder, its hardlinked cross-seed view and the donor copy.
     const g = out.trees.find((t) => t.treeHash === d.treeHash)!;
     expect(g.copies.map((c) => path.basename(c.path)).sort()).toEqual(['Cross Movie 2021 [linked]', 'Cross.Movie.2021', 'Cross.Movie.2021.REMOVED-XS']);
     const text = await w.hashall('dupes', '--trees');
     expect(text.stdout).toMatch(/donor stash: .*Cross\.Movie\.2021\.REMOVED-XS \(22\.0 KiB, 2 file\(s\), no torrent uses it\) holds the payload of\n/);
     expect(text.stdout).toMatch(/1 donor\(s\)/);
+    const seededHash = d.torrents.find((t) => t.name === 'Cross.Movie.2021')!.hash;
+    expect(text.stdout).toContain(`  Cross.Movie.2021 (default/${seededHash.slice(0, 8)}) at ${seeded} on stash\n`);
     expect(contentTree(w.stash)).toEqual(before);
   });
 });

@@ -7,7 +7,7 @@ import { openCatalog } from '../../../src/catalog/db.js';
 import { MIGRATIONS } from '../../../src/catalog/migrations/index.js';
 import { readRelocations } from '../../../src/catalog/relocations.js';
 import { readClientStates } from '../../../src/catalog/snapshot.js';
-import { readActiveTorrents } from '../../../src/catalog/torrent-row.js';
+import { activeTorrentsWithPayloadReader, readActiveTorrents } from '../../../src/catalog/torrent-row.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,6 +50,35 @@ describe('migration 12: client instances', () => {
     // The snapshot carries only the configured instances' torrents: a renamed instance's rows are history.
     expect(readActiveTorrents(c, ['default', 'tr']).torrents.map((t) => t.client)).toEqual(['default', 'tr']);
     expect(readActiveTorrents(c, ['tr']).torrents.map((t) => `${t.client}/${t.hash.slice(0, 8)}`)).toEqual(['tr/aaaaaaaa']);
+    c.close();
+  });
+});
+
+describe('donors: the torrents holding a payload hash', () => {
+  it('are keyed by (instance, info-hash) and only of the configured instances, by name, instance, hash', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hashall-donor-torrents-'));
+    const c = openCatalog(path.join(dir, 'catalog.db'));
+    const P = 'p'.repeat(64);
+    const row = (client: string, hash: string, name: string, payload: string) =>
+      c.db
+        .prepare(
+          `INSERT INTO torrents (client, hash, name, category, tags, raw_state, phase, running, progress, amount_left, size, auto_tmm, seeding_time, client_save_path, client_content_path,
+             client_download_path, host_content_path, data_status, payload_hash, status, first_seen, synced_at) VALUES (?, ?, ?, '', '[]', 'stalledUP', 'seeding', 1, 1, 0, 7, 0, 5, '/d', ?, '', ?, 'ok', ?, 'active', 1, 2)`,
+        )
+        .run(client, hash, name, `/d/${name}`, `/srv/${client}/${name}`, payload);
+    // The same info-hash in two instances, another torrent with the same payload, and a row of an instance no longer configured.
+    row('two', H, 'Movie', P);
+    row('one', H, 'Movie', P);
+    row('one', 'b'.repeat(40), 'Movie [xseed]', P);
+    row('gone', 'c'.repeat(40), 'Movie', P);
+    row('one', 'd'.repeat(40), 'Other', 'q'.repeat(64));
+    const torrentsOf = activeTorrentsWithPayloadReader(c.db, ['one', 'two']);
+    expect(torrentsOf(P).map((t) => [t.name, t.client, t.hash.slice(0, 1), t.contentPath])).toEqual([
+      ['Movie', 'one', 'a', '/srv/one/Movie'],
+      ['Movie', 'two', 'a', '/srv/two/Movie'],
+      ['Movie [xseed]', 'one', 'b', '/srv/one/Movie [xseed]'],
+    ]);
+    expect(activeTorrentsWithPayloadReader(c.db, [])(P)).toEqual([]);
     c.close();
   });
 });
