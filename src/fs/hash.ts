@@ -5,10 +5,11 @@ import { Worker } from 'node:worker_threads';
 export const QUICK_BLOCK = 65536;
 
 /**
- * Quick hash (format v1), hex SHA-256 over:
- *   the ASCII text `hashall-quick-v1\n<size in decimal>\n`, then
- *   the whole content when size <= 3 × 64 KiB, else three 64 KiB blocks at offsets
- *   0, floor((size - 64 KiB) / 2) and size - 64 KiB.
+ * Quick hash (format v2; catalog migration 013 moved recorded v1 values to it):
+ *   size <= 3 × 64 KiB: the hex SHA-256 of the whole content — the file's full SHA-256, so a small file is hashed
+ *   once for both (v1 hashed it a second time behind a header);
+ *   larger: as in v1, hex SHA-256 over the ASCII text `hashall-quick-v1\n<size in decimal>\n` and three 64 KiB
+ *   blocks at offsets 0, floor((size - 64 KiB) / 2) and size - 64 KiB.
  * It only nominates candidates; decisions use the full SHA-256.
  *
  * The worker re-checks the file after reading (fstat size and mtime against the walk's values when given, and the
@@ -47,15 +48,15 @@ function hashOne(job) {
       return { changed: true, bytesRead: 0 };
     }
     let quick = null, full = null, bytesRead = 0;
-    // A small file is read once: its whole content feeds the quick hash and, when asked, the full hash.
+    // A small file is read and hashed once: its content's SHA-256 is both its quick hash and its full hash.
     const small = size <= 3 * QUICK;
     if (small && (job.quick || job.full)) {
       const n = readAt(fd, size, 0); bytesRead += n;
       // A file that grew or shrank since is caught here or by the fstat after reading.
       if (n !== size) return { changed: true, bytesRead };
-      const content = buf.subarray(0, n);
-      if (job.quick) quick = crypto.createHash('sha256').update('hashall-quick-v1\n' + size + '\n').update(content).digest('hex');
-      if (job.full) full = crypto.createHash('sha256').update(content).digest('hex');
+      const digest = crypto.createHash('sha256').update(buf.subarray(0, n)).digest('hex');
+      if (job.quick) quick = digest;
+      if (job.full) full = digest;
     } else {
       if (job.quick) {
         const q = crypto.createHash('sha256');

@@ -12,10 +12,10 @@ const sha = (...parts: (string | Buffer)[]): string => {
   for (const p of parts) h.update(p);
   return h.digest('hex');
 };
-/** The quick hash as documented in src/fs/hash.ts, computed independently. */
+/** The quick hash (format v2) as documented in src/fs/hash.ts, computed independently. */
 function quickOf(content: Buffer): string {
+  if (content.length <= 3 * QUICK_BLOCK) return sha(content);
   const head = `hashall-quick-v1\n${content.length}\n`;
-  if (content.length <= 3 * QUICK_BLOCK) return sha(head, content);
   const mid = Math.floor((content.length - QUICK_BLOCK) / 2);
   const end = content.length - QUICK_BLOCK;
   return sha(head, content.subarray(0, QUICK_BLOCK), content.subarray(mid, mid + QUICK_BLOCK), content.subarray(end));
