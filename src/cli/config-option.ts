@@ -4,7 +4,7 @@ import type { CliContext } from './context.js';
 import type { HashallConfig } from '../config/types.js';
 import type { ConfigProblem } from '../errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
-import { formatConfigProblem } from './format-problem.js';
+import { formatConfigProblem } from '../render/config-problem.js';
 
 export interface ConfigOptionValues {
   config?: string;

@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, HashallError, ConfigError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { registerCommands } from './commands/index.js';
-import { formatConfigProblem } from './format-problem.js';
+import { formatConfigProblem } from '../render/config-problem.js';
 import { printableLines } from '../render/escape.js';
 import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
 

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode, HashallError } from '../../errors.js';
-import { formatConfigProblem } from '../format-problem.js';
+import { formatConfigProblem } from '../../render/config-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { runApply, runRecover } from '../../reconcile/apply.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';

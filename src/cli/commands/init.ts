@@ -6,7 +6,8 @@ import type { CliContext } from '../context.js';
 import { HashallError, errnoCode } from '../../errors.js';
 import { readMountInfo } from '../../fs/mountinfo.js';
 import { spaceOf } from '../../fs/statfs.js';
-import { printable } from '../../render/escape.js';
+import { initView } from '../../render/status-view.js';
+import { writeView } from '../write-view.js';
 import { findDataMounts, starterConfigText, starterMinFree } from '../../config/starter.js';
 import { schemaPath } from '../../config/schema.js';
 
@@ -17,7 +18,8 @@ export function register(program: Command, ctx: CliContext): void {
     .command('init')
     .description('write a commented starter hashall.yaml built from the mounts of this machine (never overwrites)')
     .option('--path <dir>', 'directory to write hashall.yaml into', '.')
-    .action((opts: { path: string }) => {
+    .option('--json', 'print one JSON document { file, filesystems, minFree } on stdout')
+    .action((opts: { path: string; json?: boolean }) => {
       const dir = path.resolve(ctx.cwd, opts.path);
       const file = path.join(dir, 'hashall.yaml');
       const isDir = (p: string): boolean => {
@@ -44,8 +46,6 @@ export function register(program: Command, ctx: CliContext): void {
         if (code === 'EEXIST') throw new HashallError(`${file} already exists; not overwriting it`, { hint: 'edit it, or move it away and run `hashall init` again (or use --path DIR)' });
         throw new HashallError(`cannot write ${file}: ${code ?? (e as Error).message}`, { cause: e, hint: 'check that the directory exists and is writable' });
       }
-      const minFree = starterMinFree(data);
-      ctx.stderr.write(`wrote ${file} (${data.length} filesystem${data.length === 1 ? '' : 's'} found: ${data.map((m) => `${m.name} at ${printable(m.path)} [${printable(m.fsType)}]`).join(', ') || 'none'}); safety.minFree ${minFree.text} (${minFree.why}); edit the CHANGE ME lines, then run \`hashall validate --config ${file}\`\n`);
-      ctx.stdout.write(file + '\n');
+      writeView(ctx, initView({ file, filesystems: data, minFree: starterMinFree(data) }, opts.json === true));
     });
 }

@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode, HashallError } from '../../errors.js';
-import { formatConfigProblem } from '../format-problem.js';
+import { formatConfigProblem } from '../../render/config-problem.js';
 import { parseDuration } from '../../config/units.js';
 import { failedIteration, reconcileOnce, type IterationEnd, type IterationOutput } from '../../reconcile/loop.js';
 import { eventSink } from '../event-sink.js';

@@ -9,6 +9,8 @@ import { ackRun, getRun, listRuns } from '../../apply/run-store.js';
 import { RUN_FORMAT_VERSION } from '../../apply/journal.js';
 import { formatRunDetail, formatRunList } from '../../render/apply-text.js';
 import { jsonDocument } from '../../render/json.js';
+import { runAckView } from '../../render/status-view.js';
+import { writeView } from '../write-view.js';
 
 interface RunsOptions extends ConfigOptionValues {
   json?: boolean;
@@ -46,7 +48,8 @@ export function register(program: Command, ctx: CliContext): void {
   const ack = runs
     .command('ack')
     .description('acknowledge a needs-attention run you resolved by hand: records who and when; plan stops blocking its paths')
-    .argument('<id>', 'run id (see `hashall runs`)');
+    .argument('<id>', 'run id (see `hashall runs`)')
+    .option('--json', 'one JSON document on stdout');
   addConfigOption(ack);
   ack.action((id: string, opts: RunsOptions) => {
     const merged = { ...runs.opts<RunsOptions>(), ...opts };
@@ -62,13 +65,13 @@ export function register(program: Command, ctx: CliContext): void {
           });
         }
         if (run.ackedAt !== null) {
-          ctx.stdout.write(`run ${id} was already acknowledged by ${run.ackedBy ?? '?'} at ${new Date(run.ackedAt).toISOString()}\n`);
+          writeView(ctx, runAckView({ runId: id, ackedBy: run.ackedBy, ackedAt: run.ackedAt, already: true }, merged.json === true));
           return;
         }
         const by = `${userName()}@${os.hostname()}`;
         const at = ctx.now();
         ackRun(catalog.db, id, by, at);
-        ctx.stdout.write(`run ${id} acknowledged by ${by} at ${new Date(at).toISOString()}; plan no longer blocks its paths\n`);
+        writeView(ctx, runAckView({ runId: id, ackedBy: by, ackedAt: at, already: false }, merged.json === true));
       },
       false,
     );

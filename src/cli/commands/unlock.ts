@@ -5,10 +5,12 @@ import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { openCatalog } from '../../catalog/db.js';
 import { describeHolder, unlockRun } from '../../apply/lock.js';
-import { printable } from '../../render/escape.js';
+import { unlockView } from '../../render/status-view.js';
+import { writeView } from '../write-view.js';
 
 interface UnlockOptions extends ConfigOptionValues {
   force?: boolean;
+  json?: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -16,15 +18,15 @@ export function register(program: Command, ctx: CliContext): void {
     .command('unlock')
     .description('clear the apply lock held by RUN_ID when its process is gone (then `hashall recover` rolls back its open group)')
     .argument('<run-id>', 'the run holding the lock (named in the "lock held" error)')
-    .option('--force', 'clear it even if hashall cannot prove the holder is gone (e.g. it ran on another host)');
+    .option('--force', 'clear it even if hashall cannot prove the holder is gone (e.g. it ran on another host)')
+    .option('--json', 'print one JSON document { unlocked: { runId, pid, host, command, startedAt } } on stdout');
   addConfigOption(cmd);
   cmd.action((runId: string, opts: UnlockOptions) => {
     const { config } = loadConfigForCommand(opts, ctx);
     const catalog = openCatalog(config.catalog);
     try {
       const holder = unlockRun(catalog.db, runId, { host: os.hostname(), force: Boolean(opts.force) });
-      ctx.stdout.write(`unlocked: ${printable(describeHolder(holder))}\n`);
-      ctx.stderr.write('hashall: the next `hashall apply` (or `hashall recover`) rolls back whatever that run left half done\n');
+      writeView(ctx, unlockView(holder, describeHolder(holder), opts.json === true));
     } finally {
       catalog.close();
     }

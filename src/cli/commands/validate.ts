@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { checkConfig, resolveConfigPath } from '../../config/load.js';
-import { formatConfigProblem } from '../format-problem.js';
 import { addConfigOption, type ConfigOptionValues } from '../config-option.js';
 import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { ExitCode } from '../../errors.js';
-import { jsonDocument } from '../../render/json.js';
+import { validateView } from '../../render/status-view.js';
+import { writeView } from '../write-view.js';
 
 export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
@@ -20,17 +20,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const file = resolveConfigPath(opts.config, ctx.env, ctx.cwd);
     const offline = opts.offline === true;
     const { problems, unresolvedReferences } = checkConfig(file, { env: ctx.env, cwd: ctx.cwd, offline });
-    const errors = problems.filter((p) => p.severity === 'error');
-    const warnings = problems.filter((p) => p.severity === 'warning');
-    const ok = errors.length === 0;
-    if (opts.json) {
-      ctx.stdout.write(jsonDocument({ ok, file, errors, warnings, ...(offline ? { offline, unresolvedReferences } : {}) }));
-    } else {
-      for (const p of problems) ctx.stderr.write(formatConfigProblem(p) + '\n');
-      const scope = offline ? `; offline: schema and cross-field checks only, ${unresolvedReferences} environment reference(s) not resolved, no filesystem or client checked` : '';
-      const counts = `${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}${scope}`;
-      ctx.stdout.write(ok ? `${file}: valid (${counts})\n` : `${file}: invalid (${counts})\n`);
-    }
-    if (!ok) exit.set(ExitCode.InvalidConfig);
+    writeView(ctx, validateView({ file, problems, offline, unresolvedReferences }, opts.json === true));
+    if (problems.some((p) => p.severity === 'error')) exit.set(ExitCode.InvalidConfig);
   });
 }

@@ -108,6 +108,16 @@ describe('lock', () => {
     acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x', startedAt: 1 }, { takeOverStale: true });
     const un = await runCli(['unlock', 'run-dead', '--config', cfg]);
     expect(un.code, un.stderr).toBe(0);
+    expect(un.stdout).toBe(`unlocked: run run-dead (pid ${pid} on ${host}, \`x\`, since 1970-01-01T00:00:00.001Z)\n`);
+    expect(un.stderr).toBe('hashall: the next `hashall apply` (or `hashall recover`) rolls back whatever that run left half done\n');
+    // --json: the holder cleared, as one document; a crafted command line is shown escaped in the text, exact in JSON.
+    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x\n\x1b[2Jforged', startedAt: 1 }, { takeOverStale: true });
+    const unJson = await runCli(['unlock', 'run-dead', '--json', '--config', cfg]);
+    expect(unJson.code, unJson.stderr).toBe(0);
+    expect(JSON.parse(unJson.stdout)).toEqual({ unlocked: { runId: 'run-dead', pid, host, command: 'x\n\x1b[2Jforged', startedAt: '1970-01-01T00:00:00.001Z' } });
+    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x\n\x1b[2Jforged', startedAt: 1 }, { takeOverStale: true });
+    const unText = await runCli(['unlock', 'run-dead', '--config', cfg]);
+    expect(unText.stdout).toBe(`unlocked: run run-dead (pid ${pid} on ${host}, \`x\\n\\x1b[2Jforged\`, since 1970-01-01T00:00:00.001Z)\n`);
     const rec = await runCli(['recover', '--config', cfg]);
     expect(rec.code, rec.stderr).toBe(0);
     expect(rec.stdout).toMatch(/nothing to recover/);

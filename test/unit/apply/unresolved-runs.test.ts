@@ -108,6 +108,10 @@ describe('unresolved runs', () => {
     expect(unresolvedRuns(w.catalog.db)).toEqual([]);
     const again = await runCli(['runs', 'ack', runId, '--config', cfg]);
     expect(again.stdout).toContain('was already acknowledged by');
+    // --json: one document, the same facts.
+    const json = await runCli(['runs', 'ack', runId, '--json', '--config', cfg]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ runId, acknowledged: true, already: true, ackedBy: run.ackedBy, ackedAt: '2026-01-02T03:04:05.000Z' });
     const leftovers = hashallLeftovers(w.pool);
     const out = await runRecover({ config: w.config, clients: singleClient(null), command: 'test recover', now: () => Date.now(), emit: () => undefined, catalog: w.catalog });
     expect(out).toEqual([]); // acknowledged: a person dealt with it, hashall does not act on it again

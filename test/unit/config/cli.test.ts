@@ -1,5 +1,5 @@
 // `hashall validate` and `hashall init` through the real CLI: exit codes, stderr format, --json shape.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
@@ -127,6 +127,24 @@ describe('hashall init', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already exists; not overwriting it');
     expect(readFileSync(file, 'utf8')).toBe('# mine\n');
+  });
+
+  it('--json: the file written, the filesystems found and the free-space margin as one document; the text names odd paths escaped', async () => {
+    const dir = path.join(tempDir(), 'odd\nname');
+    mkdirSync(dir);
+    const r = await runCli(['init', '--json', '--path', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const file = path.join(dir, 'hashall.yaml');
+    const doc = JSON.parse(r.stdout) as { file: string; filesystems: { name: string; path: string; fsType: string }[]; minFree: { text: string; why: string } };
+    expect(doc).toMatchObject({ file, minFree: { text: expect.any(String), why: expect.any(String) } });
+    expect(Array.isArray(doc.filesystems)).toBe(true);
+    expect(r.stderr).toBe('');
+    rmSync(file);
+    const text = await runCli(['init', '--path', dir]);
+    expect(text.stdout).toBe(file.replace('\n', '\\n') + '\n');
+    expect(text.stderr).toMatch(/^wrote .*odd\\nname\/hashall\.yaml \(/);
+    const v = await runCli(['validate', '--offline', '--config', file]);
+    expect(v.stdout).toMatch(/^\S*odd\\nname\/hashall\.yaml: valid \(/);
   });
 
   it('fails with exit 1 when the directory does not exist', async () => {

@@ -1,6 +1,6 @@
 // Formats a config problem as `file:line:col: severity: message [key path]` plus an optional hint (pure).
 import type { ConfigProblem } from '../errors.js';
-import { printable } from '../render/escape.js';
+import { printable } from './escape.js';
 
 export function formatConfigProblem(p: ConfigProblem): string {
   const where = `${printable(p.file)}:${p.line}:${p.col}`;
