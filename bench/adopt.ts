@@ -14,6 +14,7 @@ import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import { recheckConfirmed, setLocationConfirmed } from '../src/clients/confirm.js';
 import { createQbittorrentClient } from '../src/clients/qbittorrent/client.js';
 import type { HashallConfig } from '../src/config/types.js';
+import type { ApplyEvent } from '../src/apply/events.js';
 import { payloadHash } from '../src/domain/payload-hash.js';
 import type { Plan, PlanGroup } from '../src/plan/types.js';
 import { startQbt } from '../src/sandbox/qbt-sandbox.js';
@@ -46,7 +47,21 @@ export async function run(): Promise<Record<string, number>> {
   // apply.parallelRechecks, and qBittorrent's own checking limit raised to it when above the sandbox's 16.
   const width = Number(process.env.HASHALL_BENCH_PARALLEL_RECHECKS ?? 16);
   if (width > 16) await sb.api('POST', '/app/setPreferences', { json: JSON.stringify({ max_active_checking_torrents: width }) });
-  const client = createQbittorrentClient({ url: sb.url, timeoutMs: 30_000 });
+  // Every HTTP request the adapter makes, by API path (calls and time in flight), to say where a group's time goes.
+  const http = new Map<string, { calls: number; ms: number }>();
+  const countingFetch: typeof fetch = async (input, init) => {
+    const at = process.hrtime.bigint();
+    try {
+      return await fetch(input, init);
+    } finally {
+      const key = new URL(input instanceof Request ? input.url : String(input)).pathname.replace(/^\/api\/v2/, '');
+      const e = http.get(key) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += ms(at);
+      http.set(key, e);
+    }
+  };
+  const client = createQbittorrentClient({ url: sb.url, timeoutMs: 30_000, fetch: countingFetch });
   try {
     const fromSave = path.join(srcBase, 'seeding', 'movies');
     const toSave = path.join(dstBase, 'seeding', 'movies');
@@ -132,7 +147,22 @@ export async function run(): Promise<Record<string, number>> {
       groups,
       summary: { move: groups.length, reuse: 0, dedupe: 0, retire: 0, keep: 0, stay: 0, pending: 0, blocked: 0, bytesToCopy: 0, bytesToFree: {} },
     };
+    // Per group: when it started, its copy started/ended, its repoint started/ended, it ended (ms since the run began).
+    const marks = new Map<string, Record<string, number>>();
+    const mark = (g: string, what: string, at: number) => {
+      const m = marks.get(g) ?? {};
+      m[what] = at;
+      marks.set(g, m);
+    };
+    http.clear();
     t0 = process.hrtime.bigint();
+    const emit = (e: ApplyEvent): void => {
+      const at = ms(t0);
+      if (e.type === 'group-start') mark(e.groupId, 'start', at);
+      else if (e.type === 'step-start') mark(e.groupId, `${e.kind}Start`, at);
+      else if (e.type === 'step-done') mark(e.groupId, `${e.kind}Done`, at);
+      else if (e.type === 'group-done') mark(e.groupId, 'end', at);
+    };
     const res = await applyPlan(
       {
         catalog,
@@ -141,7 +171,7 @@ export async function run(): Promise<Record<string, number>> {
         fs: realFsPort(),
         now: () => Date.now(),
         runId: 'bench-adopt',
-        emit: () => undefined,
+        emit,
         identity: { user: 'bench', host: os.hostname(), pid: process.pid, pidStart: null, command: 'bench', planFile: null, planHash: null },
       },
       plan,
@@ -154,6 +184,15 @@ export async function run(): Promise<Record<string, number>> {
     const wrong = moved.filter((t) => t.savePath !== toSave || t.progress < 1);
     if (moved.length !== count || wrong.length) throw new Error(`bench adopt: ${wrong.length} torrent(s) not complete at ${toSave}`);
     const baselineMs = cpMs + recheckMs;
+    const mean = (f: (m: Record<string, number>) => number) => Math.round([...marks.values()].reduce((n, m) => n + f(m), 0) / marks.size);
+    const httpCalls = [...http.values()].reduce((n, e) => n + e.calls, 0);
+    process.stderr.write(
+      `bench adopt: per group (mean ms): waiting for the disk slot ${mean((m) => m.copyStart! - m.start!)}, copy ${mean((m) => m.copyDone! - m.copyStart!)}, ` +
+        `waiting for a client slot ${mean((m) => m.repointStart! - m.copyDone!)}, repoint ${mean((m) => m.repointDone! - m.repointStart!)}, bookkeeping ${mean((m) => m.end! - m.repointDone!)}; ` +
+        `disk slot busy ${Math.round([...marks.values()].reduce((n, m) => n + m.copyDone! - m.copyStart!, 0))} ms in all\n` +
+        `bench adopt: ${httpCalls} HTTP calls (${(httpCalls / count).toFixed(1)} per group): ` +
+        [...http.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n',
+    );
     return {
       torrents: count,
       parallelRechecks: width,
@@ -163,6 +202,7 @@ export async function run(): Promise<Record<string, number>> {
       hashallMs: Math.round(hashallMs),
       hashallMsPerTorrent: Math.round(hashallMs / count),
       ratio: Number((hashallMs / baselineMs).toFixed(2)),
+      httpCallsPerGroup: Number((httpCalls / count).toFixed(1)),
     };
   } finally {
     await client.close().catch(() => undefined);

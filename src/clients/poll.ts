@@ -23,19 +23,33 @@ export interface PollDeps {
   app: string;
   /** Upper bound on the poll interval (a client whose transitions are brief needs quick polls). */
   maxIntervalMs?: number;
+  /**
+   * Wake on shared ticks of the interval (multiples of it on `now`'s clock, at least half an interval away) instead of
+   * one interval after each answer: the polls of many torrents then fall in the same turn, and an adapter that batches
+   * reads (batch.ts) answers them all with one call per tick.
+   */
+  alignToTicks?: boolean;
+}
+
+/** How long to sleep before the next poll: the interval, or (aligned) until the first shared tick at least half an interval away. */
+export function pollDelay(now: number, interval: number, aligned: boolean): number {
+  if (!aligned) return interval;
+  const toTick = interval - (((now % interval) + interval) % interval);
+  return toTick >= interval / 2 ? toTick : toTick + interval;
 }
 
 /** Poll one torrent until `predicate` holds; throws ClientError('timeout') naming what did not happen. Bounded in time and count. */
 export async function pollTorrent(d: PollDeps, hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent> {
   const interval = Math.min(d.maxIntervalMs ?? Infinity, Math.max(10, w.intervalMs ?? 100));
   const start = d.now();
-  const maxPolls = Math.ceil(w.timeoutMs / interval) + 2;
+  // Aligned sleeps last at least half an interval: twice the polls still bound the loop in count.
+  const maxPolls = Math.ceil(w.timeoutMs / (d.alignToTicks ? interval / 2 : interval)) + 2;
   let last: ClientTorrent | null = null;
   for (let i = 0; i < maxPolls; i++) {
     last = await d.get(hash);
     if (last && predicate(last)) return last;
     if (d.now() - start >= w.timeoutMs) break;
-    await d.sleep(interval);
+    await d.sleep(pollDelay(d.now(), interval, d.alignToTicks === true));
   }
   const seen = last ? `last seen ${last.rawState}, progress ${last.progress}, save path ${last.savePath}` : 'the client does not list it';
   throw new ClientError('timeout', `gave up after ${w.timeoutMs} ms waiting for ${w.what ?? 'a condition'} on torrent ${hash.toLowerCase()} (${seen})`, {

@@ -1,5 +1,6 @@
 // TorrentClient for qBittorrent 4.x/5.x over the Web API v2: version detection, reads, mutations, polling.
 import { ClientError, HashallError } from '../../errors.js';
+import { batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
 import { isRunningState, phaseOfState } from './states.js';
@@ -155,9 +156,28 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
     return list;
   }
 
+  /**
+   * One GET of the torrents asked for in the same turn (and while the last GET was in flight): the confirmations of
+   * every group in flight share one poll. An entry that does not parse fails only its own torrent's read.
+   */
+  const readBatch = batcher<string, ClientTorrent>(async (hashes) => {
+    const res = await call({ method: 'GET', path: '/torrents/info', query: { hashes: hashes.join('|') } });
+    const out: BatchAnswers<string, ClientTorrent> = new Map();
+    for (const raw of asArray(parseJson(res.text, 'the torrent list'), 'torrent list')) {
+      const h = typeof raw === 'object' && raw !== null && typeof (raw as { hash?: unknown }).hash === 'string' ? (raw as { hash: string }).hash.toLowerCase() : null;
+      if (h === null) throw new ClientError('protocol', 'qBittorrent sent a torrent entry without a hash');
+      try {
+        out.set(h, torrentFromApi(raw));
+      } catch (err) {
+        out.set(h, err as Error);
+      }
+    }
+    return out;
+  });
+
   async function getTorrent(hash: string): Promise<ClientTorrent | null> {
-    const list = await listTorrents({ hashes: [hash] });
-    return list.find((t) => t.hash === hash.toLowerCase()) ?? null;
+    const [h] = checkInfoHashes([hash]);
+    return (await readBatch(h!)) ?? null;
   }
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
@@ -172,10 +192,23 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
     return asRecord(parseJson((await call({ method: 'GET', path: '/app/preferences' })).text, 'the preferences'), 'preferences');
   }
 
+  /**
+   * One POST per action and arguments for the torrents asked in the same turn: qBittorrent applies `hashes=a|b` to
+   * each listed torrent as one call each would (unknown hashes are ignored, never widened to others), and its refusals
+   * (a save path it cannot create) concern the arguments every torrent of the call shares.
+   */
+  const mutateBatch = batchers<string, void>((callKey) => {
+    const { path, hashKey, extra } = JSON.parse(callKey) as { path: string; hashKey: string; extra: Record<string, string> };
+    return batcher(async (hashes) => {
+      await call({ method: 'POST', path, form: { [hashKey]: checkHashes(hashes), ...extra } });
+      return new Map();
+    });
+  });
+
   async function mutate(path: string, hashes: readonly string[], extra: Record<string, string> = {}, hashKey = 'hashes'): Promise<void> {
     if (hashes.length === 0) return;
-    const joined = checkHashes(hashes);
-    await call({ method: 'POST', path, form: { [hashKey]: joined, ...extra } });
+    const batch = mutateBatch(JSON.stringify({ path, hashKey, extra }));
+    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
   }
 
   function checkTags(tags: readonly string[]): string {
@@ -186,7 +219,7 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
   }
 
   const waitFor = (hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent> =>
-    pollTorrent({ get: getTorrent, now, sleep, app: 'qBittorrent' }, hash, predicate, w);
+    pollTorrent({ get: getTorrent, now, sleep, app: 'qBittorrent', alignToTicks: true }, hash, predicate, w);
 
   return {
     version,

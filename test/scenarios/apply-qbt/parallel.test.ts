@@ -12,6 +12,7 @@ import type { TorrentClient } from '../../../src/clients/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
+import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
 
 const qbts = qbtSandboxes();
@@ -85,6 +86,55 @@ describe('several groups in flight on a real qBittorrent', () => {
     } finally {
       await setCheckingSlots(16);
     }
+  });
+
+  it("every copied file and its folder are durable before the client is pointed at them and before the group ends, with groups in flight", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 4 };
+    const ts = await seedParallel(sb, w, 'Durable', 5, 40_000);
+    // One ordered log of durability (data fsynced inside the copy, or a file/folder fsync later) and client mutations.
+    const log: string[] = [];
+    const real = realFsPort();
+    const fs: FsPort = new Proxy(real, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (key === 'copyFileVerified' && (args[2] as { syncData?: boolean } | undefined)?.syncData !== false) log.push(`data-in ${path.dirname(String(args[1]))}`);
+          if (key === 'fsyncFile') log.push(`data ${String(args[0])}`);
+          if (key === 'fsyncDir') log.push(`dir ${String(args[0])}`);
+          return out;
+        };
+      },
+    });
+    const mutations = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setAutoManagement', 'setDownloadPath', 'addTags', 'removeTags']);
+    const client: TorrentClient = new Proxy(qb, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (typeof key === 'string' && mutations.has(key)) for (const h of args[0] as string[]) log.push(`client ${h}`);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const deps = testDeps(w, { client, fs, ...timeouts, emit: (e) => void (e.type === 'group-done' && log.push(`end ${e.groupId}`)) });
+    const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
+    expect(res.status, JSON.stringify(res)).toBe('succeeded');
+    ts.forEach((x, i) => {
+      const firstClient = log.indexOf(`client ${x.t.infoHash}`);
+      const end = log.indexOf(`end g${i + 1}`);
+      expect(firstClient, x.name).toBeGreaterThan(-1);
+      const upTo = log.slice(0, Math.min(firstClient, end));
+      for (const f of ['a.mkv', 'b.nfo']) {
+        const inCopy = upTo.filter((e) => e === `data-in ${x.dst}`).length === 2;
+        expect(inCopy || upTo.includes(`data ${path.join(x.dst, f)}`), `${x.name}/${f} durable before the client is pointed at it`).toBe(true);
+      }
+      expect(upTo.includes(`dir ${x.dst}`), `${x.name}: its folder fsynced first`).toBe(true);
+      expect(hashTreeSync(x.dst)).toEqual(x.before);
+    });
   });
 
   it('a recheck failing in one group rolls back that group alone; the groups in flight beside it complete', async () => {

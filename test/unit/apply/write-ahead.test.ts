@@ -5,6 +5,8 @@ import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
+import { writeAheadClient } from '../../../src/apply/write-ahead.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
 
 let w: ApplyFixture | null = null;
 afterEach(() => {
@@ -57,5 +59,17 @@ describe('journal write-ahead', () => {
     expect(syncs).toBeLessThan(commits); // writes with no change between them share one sync
     // The end of the run is synced too: nothing is left unsynced after the last commit.
     expect(log.lastIndexOf('sync')).toBeGreaterThan(log.findLastIndex((e) => e.startsWith('commit ')));
+  });
+});
+
+describe('journal write-ahead before client calls', () => {
+  it('every call that may change the client is preceded by a sync, any method not known as a read too; reads are not', async () => {
+    const log: string[] = [];
+    const methods = ['version', 'listTorrents', 'getTorrent', 'listFiles', 'checkingLimit', 'renamesIncompleteFiles', 'waitFor', 'close', 'pause', 'resume', 'setLocation', 'recheck', 'setAutoManagement', 'setDownloadPath', 'addTags', 'removeTags', 'someFutureMutation'];
+    const client = Object.fromEntries(methods.map((m) => [m, async () => void log.push(m)])) as unknown as TorrentClient;
+    const wrapped = writeAheadClient(client, { sync: () => void log.push('sync') });
+    for (const m of methods) await (wrapped as unknown as Record<string, () => Promise<void>>)[m]!();
+    const synced = log.flatMap((e, i) => (e !== 'sync' && log[i - 1] === 'sync' ? [e] : []));
+    expect(synced).toEqual(['pause', 'resume', 'setLocation', 'recheck', 'setAutoManagement', 'setDownloadPath', 'addTags', 'removeTags', 'someFutureMutation']);
   });
 });

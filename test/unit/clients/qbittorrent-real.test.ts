@@ -263,3 +263,52 @@ describe('qBittorrent in its own mount namespace with a container-style path', (
     }
   });
 });
+
+describe('qBittorrent: calls of several torrents made together share one request', () => {
+  test('confirmations in flight together are one POST and one poll per round; the call touches only the torrents asked for', async () => {
+    const sb = await qbts.start();
+    try {
+      const http: { path: string; body: string; query: string }[] = [];
+      const counting: typeof fetch = async (input, init) => {
+        const u = new URL(input instanceof Request ? input.url : String(input));
+        http.push({ path: u.pathname.replace(/^\/api\/v2/, ''), query: u.searchParams.get('hashes') ?? '', body: init?.body instanceof URLSearchParams ? init.body.toString() : String(init?.body ?? '') });
+        return fetch(input, init);
+      };
+      const qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000, fetch: counting });
+      const dir = path.join(sb.dir, 'data', 'batch');
+      const [a, b, c] = ['A', 'B', 'C'].map((n) => makeTorrent({ saveDir: dir, name: `Batch.${n}`, files: [{ path: 'v.mkv', size: 20_000 }], trackers: [TRACKER] }));
+      for (const t of [a!, b!, c!]) await addTorrent(sb, t, { savepath: dir, skipChecking: true, paused: false });
+      await qb.waitFor(c!.infoHash, (x) => x.running, o);
+      http.length = 0;
+      // A and B paused together (two groups in flight), C never asked: one POST naming exactly A and B.
+      const [pa, pb] = await Promise.all([pauseConfirmed(qb, a!.infoHash, o), pauseConfirmed(qb, b!.infoHash, o)]);
+      expect([pa.running, pb.running]).toEqual([false, false]);
+      const pauses = http.filter((h) => h.path === '/torrents/pause' || h.path === '/torrents/stop');
+      expect(pauses).toHaveLength(1);
+      expect(new URLSearchParams(pauses[0]!.body).get('hashes')!.split('|').sort()).toEqual([a!.infoHash, b!.infoHash].sort());
+      // The reads of both confirmations went out together: every poll asked for both.
+      const reads = http.filter((h) => h.path === '/torrents/info');
+      expect(reads.length).toBeGreaterThan(0);
+      for (const r of reads) expect(r.query.split('|').sort()).toEqual([a!.infoHash, b!.infoHash].sort());
+      expect((await qb.getTorrent(c!.infoHash))?.running).toBe(true);
+      // One torrent the client does not know, asked beside a known one: its confirmation fails alone, the other's holds.
+      const [gone, back] = await Promise.allSettled([resumeConfirmed(qb, UNKNOWN, o), resumeConfirmed(qb, a!.infoHash, o)]);
+      expect(gone.status).toBe('rejected');
+      expect(((gone as PromiseRejectedResult).reason as ClientError).message).toContain('does not know torrent');
+      expect(back.status).toBe('fulfilled');
+      expect((await qb.getTorrent(b!.infoHash))?.running).toBe(false);
+      // A torrent removed between the shared call and its read-back: only its own wait times out.
+      await Promise.all([resumeConfirmed(qb, b!.infoHash, o)]);
+      const removed = sb.api('POST', '/torrents/delete', { hashes: c!.infoHash, deleteFiles: 'false' });
+      const [lost, kept] = await Promise.allSettled([
+        qb.waitFor(c!.infoHash, () => false, { timeoutMs: 1_500, what: 'never' }),
+        pauseConfirmed(qb, b!.infoHash, o),
+        removed,
+      ]);
+      expect(lost.status).toBe('rejected');
+      expect(kept.status).toBe('fulfilled');
+    } finally {
+      await sb.stop();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+// Coalescing of per-torrent client calls made close together (the groups of an apply in flight) into one call for all their torrents.
+// An adapter opts in where one call for several torrents acts on each of them exactly as one call each would: only the
+// torrents asked for, no answer of one torrent failing another's (qBittorrent `hashes=a|b`, Transmission `ids`).
+
+/** One answer per key of a flush: the value, or the error of that key alone. A key left out resolves to undefined. */
+export type BatchAnswers<K, R> = Map<K, R | Error>;
+
+export interface Batcher<K, R> {
+  /** Queue `key` for the next call; resolves with its own answer (rejects with its own error, or the call's). */
+  (key: K): Promise<R | undefined>;
+}
+
+/**
+ * Requests queued in the same turn of the event loop — and, while a call is in flight, every request made meanwhile —
+ * are sent as one `flush` of their distinct keys (at most `maxKeys` per call; the rest wait for the next). One call in
+ * flight at a time: polls of many torrents settle into one call per round. A call that throws rejects every request
+ * it carried, and only those.
+ */
+export function batcher<K, R>(flush: (keys: K[]) => Promise<BatchAnswers<K, R>>, maxKeys = 100): Batcher<K, R> {
+  const queue = new Map<K, { resolve: (v: R | undefined) => void; reject: (e: unknown) => void }[]>();
+  let busy = false;
+
+  /**
+   * Runs while requests are queued. `busy` turns false in the same synchronous stretch as the queue is found empty, so
+   * a request queued after that starts a new drain and none is stranded (every error of a call is caught in the loop).
+   */
+  async function drain(): Promise<void> {
+    while (queue.size > 0) {
+      const keys = [...queue.keys()].slice(0, Math.max(1, maxKeys));
+      const waiting = keys.map((k) => [k, queue.get(k)!] as const);
+      for (const k of keys) queue.delete(k);
+      try {
+        const answers = await flush(keys);
+        for (const [k, ws] of waiting) {
+          const a = answers.get(k);
+          for (const w of ws) {
+            if (a instanceof Error) w.reject(a);
+            else w.resolve(a);
+          }
+        }
+      } catch (err) {
+        for (const [, ws] of waiting) for (const w of ws) w.reject(err);
+      }
+    }
+    busy = false;
+  }
+
+  return (key: K) =>
+    new Promise<R | undefined>((resolve, reject) => {
+      const ws = queue.get(key);
+      if (ws) ws.push({ resolve, reject });
+      else queue.set(key, [{ resolve, reject }]);
+      if (busy) return;
+      busy = true;
+      setImmediate(() => void drain());
+    });
+}
+
+/** Batchers by a key naming the call (the action and its arguments other than the torrents), made on first use. */
+export function batchers<K, R>(make: (callKey: string) => Batcher<K, R>): (callKey: string) => Batcher<K, R> {
+  const byCall = new Map<string, Batcher<K, R>>();
+  return (callKey) => {
+    let b = byCall.get(callKey);
+    if (!b) byCall.set(callKey, (b = make(callKey)));
+    return b;
+  };
+}
