@@ -70,7 +70,7 @@ export async function reconcileOnce(input: IterationInput): Promise<IterationEnd
   const auto = config.apply?.auto ?? false;
   out.json(hasChanges(plan) ? { type: 'plan', summary, groups: actionableGroups(plan).length } : { type: 'no-changes', summary });
   if (!hasChanges(plan)) out.info(summary);
-  await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summary, { ...deps, drift: !auto }));
+  await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summary, { ...deps, drift: !auto }));
   if (!hasChanges(plan)) {
     await notify(config, null, nothingToDoNotice(summary, { host: hostName(), at: input.now() }), deps);
     return { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };

@@ -6,11 +6,14 @@ import { ConfigError, ExitCode, HashallError, LockHeldError } from '../errors.js
 import { applyNotice, failureNotice } from '../notify/notice.js';
 import { hostName, notify, type NotifyDeps } from '../notify/notify.js';
 
-/** Run `fn` with the catalog open (null when it cannot be opened: notifications then go unrecorded), closing it after. */
-export async function withCatalogDb<T>(catalogFile: string, fn: (db: Db | null) => Promise<T>): Promise<T> {
+/**
+ * Run `fn` with the catalog open (null when it cannot be opened: notifications then go unrecorded), closing it after.
+ * Without notification targets there is nothing to record: the catalog is not opened at all (`fn` gets null).
+ */
+export async function withCatalogDb<T>(config: Pick<HashallConfig, 'catalog' | 'notify'>, fn: (db: Db | null) => Promise<T>): Promise<T> {
   let catalog: CatalogDb | null = null;
   try {
-    catalog = openCatalog(catalogFile);
+    catalog = (config.notify ?? []).length > 0 ? openCatalog(config.catalog) : null;
   } catch {
     catalog = null;
   }
@@ -26,7 +29,7 @@ export async function notifyApplyEnd(config: HashallConfig, deps: NotifyDeps, en
   if ((config.notify ?? []).length === 0) return;
   const ctx = { host: hostName(), at: deps.now() };
   if ('result' in end) {
-    await withCatalogDb(config.catalog, (db) => notify(config, db, applyNotice(end.result, ctx), deps));
+    await withCatalogDb(config, (db) => notify(config, db, applyNotice(end.result, ctx), deps));
     return;
   }
   // Another run holds the lock (it notifies itself); a declined prompt or a signal is a person's choice.

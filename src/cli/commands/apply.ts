@@ -136,7 +136,7 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   const plan = await makePlan(config, { refresh: true, now: ctx.now, cwd: ctx.cwd, out: opts.json ? { info: sink.info } : refreshOutput(ctx) });
   if (!opts.json) ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
   // Newly blocked groups are news whether or not anything runs (the changes themselves are reported by the run).
-  await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false }));
+  await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false }));
   if (!hasChanges(plan)) {
     // Scripts reading NDJSON still get one line saying why nothing ran.
     sink.json({ type: 'no-changes', summary: summaryLine(plan) });

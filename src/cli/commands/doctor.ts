@@ -44,7 +44,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         const deps = notifyDeps(ctx, eventSink(ctx, false));
         // Remember what was notified only in a catalog doctor found sound and current (never create or migrate one here).
         const sound = report.checks.some((c) => c.id === 'catalog' && c.status === 'ok');
-        if (sound) await withCatalogDb(config.catalog, (db) => notifyDoctorFindings(config, db, report, deps));
+        if (sound) await withCatalogDb(config, (db) => notifyDoctorFindings(config, db, report, deps));
         else await notifyDoctorFindings(config, null, report, deps);
       }
     }

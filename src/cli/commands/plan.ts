@@ -47,7 +47,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     ctx.stdout.write(renderPlan(plan, format, ctx.color));
     if (opts.notify !== false) {
       const deps = notifyDeps(ctx, eventSink(ctx, false));
-      await withCatalogDb(config.catalog, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: true }));
+      await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: true }));
     }
     if (opts.detailedExitcode) exit.set(hasChanges(plan) ? ExitCode.ChangesPending : ExitCode.Ok);
   });
