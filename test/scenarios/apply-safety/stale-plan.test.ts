@@ -1,0 +1,99 @@
+// End to end: a saved plan whose payload files changed on disk after planning (another inode, or other bytes; rescanned or not) is refused as stale (exit 5) and nothing is changed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
+import type { Plan } from '../../../src/plan/types.js';
+import { runCli } from '../../support/cli.js';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
+
+let tmp: TempDir;
+let seedbox: DemoSeedbox;
+
+async function hashall(...args: string[]) {
+  return runCli([...args, '--config', seedbox.configPath], { cwd: seedbox.base });
+}
+
+async function savePaths(): Promise<string[]> {
+  const res = await seedbox.qbt.api('GET', '/torrents/info');
+  return (JSON.parse(res.text) as { hash: string; save_path: string }[]).sort((a, b) => (a.hash < b.hash ? -1 : 1)).map((t) => t.save_path);
+}
+
+/** A saved plan of the moves only (the dedupe and reuse groups have their own staleness tests). */
+async function savedMovePlan(name: string): Promise<string> {
+  const file = path.join(seedbox.base, name);
+  const r = await hashall('plan', '--out', file);
+  expect(r.code, r.stderr).toBe(0);
+  const plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+  plan.groups = plan.groups.filter((g) => g.action === 'move');
+  expect(plan.groups.map((g) => g.title).sort()).toEqual(['Old.Movie.2009', 'Some Show S01 [other tracker]']);
+  writeFileSync(file, JSON.stringify(plan));
+  return file;
+}
+
+/** Apply `file`: exit 5 naming the changed file, and not one byte, inode or torrent location changed. */
+async function expectStale(file: string, changed: string): Promise<void> {
+  const before = inodeTreeSnapshot(seedbox.stash, seedbox.pool);
+  const torrents = await savePaths();
+  const r = await hashall('apply', file, '--auto-approve');
+  expect(r.code, r.stdout + r.stderr).toBe(5);
+  expect(r.stderr).toMatch(/stale/);
+  expect(r.stderr).toContain(changed);
+  expect(inodeTreeSnapshot(seedbox.stash, seedbox.pool)).toEqual(before);
+  expect(await savePaths()).toEqual(torrents);
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir('hashall-stale-plan-');
+  const stash = path.join(tmp.path, 'stash');
+  const pool = path.join(tmp.path, 'pool');
+  mkdirSync(stash);
+  mkdirSync(pool);
+  mountTmpfs(stash, 128 << 20, 'stash');
+  mountTmpfs(pool, 128 << 20, 'pool');
+  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
+});
+
+afterAll(async () => {
+  await seedbox?.qbt.stop();
+  tmp?.cleanup();
+});
+
+describe('a saved plan whose payload files changed on disk since planning', () => {
+  it('a payload file replaced by another inode with the same bytes, size and mtime, not rescanned: exit 5, nothing changed', async () => {
+    const file = await savedMovePlan('plan-inode.json');
+    const mkv = seedbox.torrents.old.paths[0]!;
+    const st = statSync(mkv, { bigint: true });
+    const tmpCopy = `${mkv}.tmp`;
+    execFileSync('cp', ['-p', mkv, tmpCopy]); // timestamps kept to the nanosecond
+    renameSync(tmpCopy, mkv);
+    const now = statSync(mkv, { bigint: true });
+    expect(now.ino).not.toBe(st.ino);
+    expect([now.size, now.mtimeNs]).toEqual([st.size, st.mtimeNs]);
+    await expectStale(file, mkv);
+  });
+
+  it('a payload file rewritten in place (other bytes, same size), then rescanned: exit 5 (the catalog changed), nothing changed', async () => {
+    const file = await savedMovePlan('plan-rescanned.json');
+    // A file of the show, which its cross-seed shares by hardlink (two payload roots, one inode).
+    const ep = seedbox.torrents.show.paths[1]!;
+    const bytes = readFileSync(ep);
+    bytes[0] = bytes[0]! ^ 0xff;
+    writeFileSync(ep, bytes);
+    const scan = await hashall('scan');
+    expect(scan.code, scan.stderr).toBe(0);
+    await expectStale(file, 'the catalog changed since planning');
+  });
+
+  it('a payload file rewritten in place (other bytes, same size), not rescanned: exit 5, nothing changed', async () => {
+    const file = await savedMovePlan('plan-rewritten.json');
+    const srt = seedbox.torrents.old.paths[1]!;
+    const bytes = readFileSync(srt);
+    bytes[0] = bytes[0]! ^ 0xff;
+    writeFileSync(srt, bytes);
+    utimesSync(srt, new Date(), new Date(Date.now() + 5_000));
+    await expectStale(file, srt);
+  });
+});
