@@ -26,6 +26,7 @@ import { execFileSync } from 'node:child_process';
 import { openCatalog } from '../src/catalog/db.js';
 import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import { readSnapshot } from '../src/catalog/snapshot.js';
+import { expandPlan } from '../src/apply/plan-expand.js';
 import { loadConfig } from '../src/config/load.js';
 import { buildPlan } from '../src/plan/build.js';
 import { snapshotPlanner } from '../src/plan/needs.js';
@@ -218,10 +219,13 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
   const t5 = performance.now();
   const s = plan.summary;
   const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024); // before the fingerprint below adds its own memory
-  // Fingerprint of every decision (the groups, with the run's temporary directory spelled <dir>), to compare plans
-  // across code changes.
-  const planSha = createHash('sha256').update(JSON.stringify(plan.groups).split(path.dirname(configPath)).join('<dir>')).digest('hex').slice(0, 16);
-  if (process.env.HASHALL_BENCH_DEBUG) for (const g of plan.groups.filter((x) => x.action === 'blocked').slice(0, 3)) process.stderr.write(`blocked ${g.title}: ${g.reasons.join(' | ')}\n`);
+  // Fingerprint of every decision (the groups with their per-file lists read back from the catalog as apply reads
+  // them — expandPlan — and the run's temporary directory spelled <dir>), to compare plans across code changes.
+  const reopened = openCatalog(config.catalog);
+  const expanded = expandPlan(reopened, plan);
+  reopened.close();
+  const planSha = createHash('sha256').update(JSON.stringify(expanded.groups).split(path.dirname(configPath)).join('<dir>')).digest('hex').slice(0, 16);
+  if (process.env.HASHALL_BENCH_DEBUG) for (const g of expanded.groups.filter((x) => x.action === 'blocked').slice(0, 3)) process.stderr.write(`blocked ${g.title}: ${g.reasons.join(' | ')}\n`);
   process.stdout.write(
     JSON.stringify({
       openMs: Math.round(t1 - t0),

@@ -8,6 +8,7 @@ import type { ClientTorrent } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
+import { expandPlan } from './plan-expand.js';
 import { recordDedupeGroups, recordGroupOutcome, type DedupeDone, type RescanRoot } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import type { FsPort } from './fs-port.js';
@@ -179,7 +180,9 @@ async function sharedRecheckWidth(config: HashallConfig, clients: ClientSet): Pr
   return { width: Math.min(...each.map((e) => e.width)), note: notes.length > 0 ? notes.join('; ') : null };
 }
 
-export async function applyPlan(deps: ApplyDeps, plan: Plan, opts: ApplyOptions = {}): Promise<RunResult> {
+export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions = {}): Promise<RunResult> {
+  // The per-file lists a plan leaves to the catalog, read back at its serial (stale, exit 5, when the catalog changed).
+  const plan = expandPlan(deps.catalog, planned);
   if (!opts.skipPreflight) await preflight(plan, deps);
   setDurability(deps.catalog.db, 'full');
   const journal = new Journal(deps.catalog.db, deps.now, deps.onBoundary);

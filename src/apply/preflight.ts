@@ -8,6 +8,7 @@ import { ACTIONABLE, PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
 import { filesystemGuard, stepPlaces } from './on-filesystem.js';
 import { torrentListDigest } from '../plan/orphan-groups.js';
+import { hasCatalogRefs } from './plan-expand.js';
 
 export interface PreflightDeps {
   catalog: CatalogDb;
@@ -42,6 +43,8 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
   if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
     throw new HashallError(`saved plan has format version ${String(plan.formatVersion)}; this hashall reads version ${PLAN_FORMAT_VERSION}`, { hint: 'run `hashall plan` with this version' });
   }
+  // Checking a fingerprint whose files are still left to the catalog would check nothing: expandPlan comes first.
+  if (hasCatalogRefs(plan)) throw new Error('preflight of a plan whose per-file lists were not read from the catalog (expandPlan)');
   const problems: string[] = [];
   if (plan.catalog.lineage !== deps.catalog.lineage) problems.push(`the plan was made from another catalog (lineage ${plan.catalog.lineage}, this one is ${deps.catalog.lineage})`);
   else if (plan.catalog.serial !== deps.catalog.serial()) problems.push(`the catalog changed since planning (serial ${plan.catalog.serial} → ${deps.catalog.serial()})`);

@@ -11,7 +11,7 @@ import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import { contentRelOf } from '../domain/listing.js';
 import { isAtOrUnder, segments, trimSlash } from '../domain/path-string.js';
-import type { PlanGroup, PlanStep, RepointStep } from '../plan/types.js';
+import { copyFilesOf, type PlanGroup, type PlanStep, type RepointStep } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
 
 function refuse(step: PlanStep, what: string): never {
@@ -134,7 +134,7 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         if (nest(step.toRoot, step.fromRoot)) refuse(step, `source ${step.fromRoot} and target ${step.toRoot} nest`);
         await noSymlinks(step, fs, fromRoot, step.fromRoot);
         await noSymlinks(step, fs, toRoot, step.toRoot);
-        for (const f of step.files) {
+        for (const f of copyFilesOf(step)) {
           // A single-file payload's relpath is its basename and is not joined; a directory's relpaths must stay inside.
           relpathInside(step, step.fromRoot, f.relpath);
           await noSymlinks(step, fs, toRoot, relpathInside(step, step.toRoot, f.relpath));

@@ -10,7 +10,7 @@ type Group = Omit<PlanGroup, 'id'>;
 function touched(step: PlanStep): { files: string[]; trees: string[] } {
   switch (step.kind) {
     case 'copy':
-      return { files: step.files.map((f) => (f.relpath === '' ? step.fromRoot : `${step.fromRoot}/${f.relpath}`)), trees: [step.fromRoot] };
+      return { files: (step.files ?? []).map((f) => (f.relpath === '' ? step.fromRoot : `${step.fromRoot}/${f.relpath}`)), trees: [step.fromRoot] };
     case 'link-view':
       return { files: step.links.flatMap((l) => [l.donor, l.path]), trees: [] };
     case 'dedupe-link':
@@ -50,6 +50,9 @@ export function blockOnIntegrity(groups: Group[], problems: readonly IntegritySn
       const p = bad.get(f.path);
       if (p) hit.add(p);
     }
+    // Files fingerprinted by reference (every file of a payload, CatalogPayloadRef): the paths under its root.
+    const refs = g.fingerprint.payloads ?? [];
+    if (refs.length > 0) for (const p of problems) if (refs.some((r) => isAtOrUnder(p.path, r.root))) hit.add(p);
     for (const s of g.steps) {
       const t = touched(s);
       for (const f of t.files) {

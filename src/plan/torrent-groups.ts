@@ -7,12 +7,13 @@
 //   targets are routed to a deterministic unique root, and two groups of a plan never share a root;
 // - donors and views are on the same filesystem; copies cross filesystems only in `copy` steps.
 import type { CatalogFile, SnapshotPayload, SnapshotTorrent } from '../domain/snapshot.js';
-import type { CopyStep, FileFingerprint, GroupFingerprint, LinkViewStep, PlanGroup, PlanStep, PlanTorrent, RepointStep } from './types.js';
+import type { CatalogPayloadRef, CopyStep, GroupFingerprint, LinkViewStep, PlanGroup, PlanStep, PlanTorrent, RepointStep } from './types.js';
 import type { Placement, PolicyGroup } from '../policy/placement.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { baseName, dirName, joinPath, relativeTo } from '../domain/path-string.js';
 import { mapTorrentFiles } from './torrent-files.js';
+import { fileFingerprints } from './file-fingerprints.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
 import { hostToClient, mapsOf } from './client-spelling.js';
 import { foreignTorrentAt, scanProblem, type SnapshotIndex } from './snapshot-index.js';
@@ -161,22 +162,6 @@ function resolveRoot(ix: SnapshotIndex, state: PlanState, root: string, hash: st
   if (second === null) return { root: null, note: null, problem: `${root} holds different content and the occupancy of ${alt} is unknown (refresh and plan again)` };
   if (second) return { root: alt, note: `${root} already holds different content; using the unique root ${alt} so two payloads never share a directory`, problem: null };
   return { root: null, note: null, problem: `both ${root} and ${alt} already hold different content` };
-}
-
-/** Fingerprints of every file of the lists, once each, in path byte order (one payload's list already is: sorted by relpath under one root). */
-function fileFingerprints(lists: readonly (readonly CatalogFile[])[]): FileFingerprint[] {
-  const out: FileFingerprint[] = [];
-  const seen = lists.length > 1 ? new Set<string>() : null;
-  for (const files of lists) {
-    for (const f of files) {
-      if (seen) {
-        if (seen.has(f.path)) continue;
-        seen.add(f.path);
-      }
-      out.push({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs, nlink: f.nlink });
-    }
-  }
-  return lists.length === 1 ? out : out.sort((a, b) => compareBytes(a.path, b.path));
 }
 
 function torrentFingerprints(members: Member[]): GroupFingerprint['torrents'] {
@@ -364,7 +349,9 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   const steps: PlanStep[] = [];
   const donorFiles: CatalogFile[] = [];
   if (!reuse) {
-    const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files: contentList, bytes };
+    // The files are the source payload's catalog rows (the same list as the primary's: equal payload hashes): left to
+    // the catalog at the plan's serial, read back by expandPlan.
+    const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, catalogFiles: contentList.length, bytes };
     steps.push(copy);
   }
   const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): string => {
@@ -420,7 +407,14 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
     : `no copy on ${fsName} yet: copying ${formatBytes(bytes)} from ${source.fsName}, verified by SHA-256`;
-  const payloadLists = [...new Set(ready.map((m) => m.payload))].map((p) => p.files!);
+  // Every file of every payload is fingerprinted by reference (their catalog rows at the plan's serial); donors inline.
+  const payloads: CatalogPayloadRef[] = [];
+  const seenPayloads = new Set<SnapshotPayload>();
+  for (const m of ready) {
+    if (seenPayloads.has(m.payload)) continue;
+    seenPayloads.add(m.payload);
+    payloads.push({ fs: m.fsName, root: m.payload.rootPath });
+  }
   return {
     ...group,
     action: reuse ? 'reuse' : 'move',
@@ -429,6 +423,6 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     reasons: [placement.reason + (promote ? ' (promote: reuse only)' : ''), headline, ...notes],
     bytesToCopy: reuse ? 0 : bytes,
     steps,
-    fingerprint: { files: fileFingerprints(donorFiles.length > 0 ? [...payloadLists, donorFiles] : payloadLists), torrents: torrentFingerprints(ready) },
+    fingerprint: { files: donorFiles.length > 0 ? fileFingerprints([donorFiles], true) : [], payloads, torrents: torrentFingerprints(ready) },
   };
 }

@@ -53,8 +53,25 @@ export interface TorrentFingerprint {
   clientContentPath: string;
 }
 
+/**
+ * The files of a payload left to the catalog: its active rows at or under `root` on filesystem `fs` (config name), as the
+ * catalog held them at the plan's serial. Apply refuses a plan whose catalog serial changed, so these are the rows the
+ * planner read; src/apply/plan-expand.ts `expandPlan` reads them back (apply, show) and checks them against the plan.
+ */
+export interface CatalogPayloadRef {
+  fs: string;
+  root: string;
+}
+
 export interface GroupFingerprint {
+  /** Listed in the plan (with `payloads`: the files besides theirs, e.g. reuse donors). */
   files: FileFingerprint[];
+  /**
+   * Payloads whose every file is fingerprinted too, read from the catalog when the plan is expanded: the whole list is
+   * then the fingerprints of these payloads' files and of `files`, once per path, in path byte order (a single payload
+   * alone: its files in relpath order). Absent: `files` is the whole list.
+   */
+  payloads?: CatalogPayloadRef[];
   torrents: TorrentFingerprint[];
   /**
    * Every torrent the client listed when the plan was made (count, and SHA-256 over the sorted lower-case hashes), for
@@ -71,8 +88,27 @@ export interface CopyStep {
   toFs: string;
   fromRoot: string;
   toRoot: string;
-  files: { relpath: string; size: number; sha256: string }[];
+  /**
+   * The files to copy, in relpath byte order. Absent in a plan as planned when `catalogFiles` is set: they are then the
+   * payload at `fromRoot` on `fromFs` as the catalog holds it at the plan's serial (see CatalogPayloadRef), filled in by
+   * `expandPlan` before apply runs the step.
+   */
+  files?: CopyFile[];
+  /** How many files the catalog holds for the payload at `fromRoot` when `files` is left to it. */
+  catalogFiles?: number;
   bytes: number;
+}
+
+export interface CopyFile {
+  relpath: string;
+  size: number;
+  sha256: string;
+}
+
+/** The files of a copy step of an expanded plan; a step still leaving them to the catalog is a bug of the caller (apply expands first). */
+export function copyFilesOf(step: CopyStep): CopyFile[] {
+  if (step.files === undefined) throw new Error(`copy step ${step.fromRoot} → ${step.toRoot} has no file list: the plan was not expanded from the catalog (expandPlan) before use`);
+  return step.files;
 }
 
 /** Build one torrent's view at `root` by hardlinking donors on the same filesystem. */

@@ -3,7 +3,7 @@
 // copy whose hash differs from the plan, or remove anything it did not create.
 import path from 'node:path';
 import { FsError } from '../../errors.js';
-import type { CopyStep } from '../../plan/types.js';
+import { copyFilesOf, type CopyFile, type CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
@@ -49,7 +49,7 @@ function paths(step: CopyStep, single: boolean, relpath: string): { src: string;
 }
 
 /** 'same' when the target already holds exactly the planned bytes; 'absent'; throws on anything else. */
-async function targetState(ctx: StepContext, dst: string, f: CopyStep['files'][number]): Promise<'same' | 'absent'> {
+async function targetState(ctx: StepContext, dst: string, f: CopyFile): Promise<'same' | 'absent'> {
   const st = await ctx.fs.lstat(dst);
   if (!st) return 'absent';
   if (st.kind === 'file' && st.size === f.size && (await ctx.fs.hashFile(dst)) === f.sha256) return 'same';
@@ -62,7 +62,7 @@ async function targetState(ctx: StepContext, dst: string, f: CopyStep['files'][n
 
 /** Entries under an existing target directory that are not files of this payload (see strangersUnder). */
 function strangers(step: CopyStep, ctx: StepContext): Promise<string[]> {
-  return strangersUnder(ctx.fs, step.toRoot, new Set(step.files.map((f) => f.relpath)), ctx.runId);
+  return strangersUnder(ctx.fs, step.toRoot, new Set(copyFilesOf(step).map((f) => f.relpath)), ctx.runId);
 }
 
 /**
@@ -92,7 +92,7 @@ async function readBack(ctx: StepContext, src: string, tmp: string, sha256: stri
 }
 
 export const copyStep: StepHandler<CopyStep> = {
-  describe: (s) => `copy ${s.files.length} file(s), ${s.bytes} bytes: ${s.fromRoot} → ${s.toRoot}`,
+  describe: (s) => `copy ${copyFilesOf(s).length} file(s), ${s.bytes} bytes: ${s.fromRoot} → ${s.toRoot}`,
   manualUndo: (s) => `remove the files hashall created under ${s.toRoot} (listed in the step's undo data: \`hashall runs show\`); the source ${s.fromRoot} is untouched`,
 
   async check(step, ctx) {
@@ -106,7 +106,7 @@ export const copyStep: StepHandler<CopyStep> = {
       });
     }
     let present = 0;
-    for (const f of step.files) {
+    for (const f of copyFilesOf(step)) {
       const { src, dst } = paths(step, single, f.relpath);
       if ((await targetState(ctx, dst, f)) === 'same') {
         present++;
@@ -117,7 +117,7 @@ export const copyStep: StepHandler<CopyStep> = {
         throw new FsError(`source ${src} is missing or changed (expected a ${f.size}-byte file)`, { path: src, hint: 'run `hashall scan` and `hashall plan` again' });
       }
     }
-    return present === step.files.length ? 'done' : 'todo';
+    return present === copyFilesOf(step).length ? 'done' : 'todo';
   },
 
   async run(step, ctx, undoData) {
@@ -131,8 +131,8 @@ export const copyStep: StepHandler<CopyStep> = {
     const chain = dirChain(ctx.fs, rootInside(ctx.config, step.toFs, step.toRoot, 'seeding'));
     let copied = 0;
     let done = 0;
-    const todo: { i: number; f: CopyStep['files'][number]; src: string; dst: string }[] = [];
-    for (const [i, f] of step.files.entries()) {
+    const todo: { i: number; f: CopyFile; src: string; dst: string }[] = [];
+    for (const [i, f] of copyFilesOf(step).entries()) {
       const { src, dst } = paths(step, single, f.relpath);
       await chain.prove(path.dirname(dst));
       if ((await targetState(ctx, dst, f)) === 'same') done += f.size;
@@ -228,7 +228,7 @@ export const copyStep: StepHandler<CopyStep> = {
     const single = (await ctx.fs.lstat(step.toRoot))?.kind === 'file';
     const ours = filesByTemp(undo);
     const byFinal = new Map([...ours.values()].map((e) => [e.final, e]));
-    for (const f of step.files) {
+    for (const f of copyFilesOf(step)) {
       const { dst } = paths(step, single, f.relpath);
       const st = await ctx.fs.lstat(dst);
       if (!st || st.kind !== 'file' || st.size !== f.size) throw new FsError(`after the copy ${dst} is missing or has the wrong size`, { path: dst });

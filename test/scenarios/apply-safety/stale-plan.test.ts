@@ -61,6 +61,41 @@ afterAll(async () => {
   tmp?.cleanup();
 });
 
+describe('a saved plan lists its payloads\' files by reference to the catalog', () => {
+  it('the file names the payloads, and `show --json` lists every file read back from the catalog, as apply reads them', async () => {
+    const file = path.join(seedbox.base, 'plan-show.json');
+    expect((await hashall('plan', '--out', file)).code).toBe(0);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+    const old = saved.groups.find((g) => g.title === 'Old.Movie.2009')!;
+    const oldRoot = path.dirname(seedbox.torrents.old.paths[0]!);
+    expect(old.fingerprint).toMatchObject({ files: [], payloads: [{ fs: 'stash', root: oldRoot }] });
+    expect(old.steps[0]).toMatchObject({ kind: 'copy', catalogFiles: 2 });
+    expect(old.steps[0]).not.toHaveProperty('files');
+    const r = await hashall('show', file, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const shown = JSON.parse(r.stdout) as Plan;
+    const shownOld = shown.groups.find((g) => g.title === 'Old.Movie.2009')!;
+    expect(shownOld.fingerprint).not.toHaveProperty('payloads');
+    expect(shownOld.fingerprint.files.map((f) => [f.path, f.ino])).toEqual(seedbox.torrents.old.paths.map((p) => [p, statSync(p).ino]));
+    expect(shownOld.steps[0]).toMatchObject({ kind: 'copy', files: [{ relpath: 'Old.Movie.2009.mkv' }, { relpath: 'Old.Movie.2009.srt' }] });
+    // The show and its cross-seed: both payloads' files (two roots, shared inodes), once each, in path order.
+    const pair = shown.groups.find((g) => g.title === 'Some Show S01 [other tracker]')!;
+    const paths = pair.fingerprint.files.map((f) => f.path);
+    expect(paths).toHaveLength(4);
+    expect(paths).toEqual([...paths].sort());
+  });
+
+  it('a plan file whose by-reference copy was edited (another file count) is stale: exit 5, nothing changed', async () => {
+    const file = await savedMovePlan('plan-edited.json');
+    const plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+    const copy = plan.groups[0]!.steps.find((s) => s.kind === 'copy')!;
+    if (copy.kind !== 'copy') throw new Error('a move starts with a copy');
+    copy.catalogFiles = (copy.catalogFiles ?? 0) + 1;
+    writeFileSync(file, JSON.stringify(plan));
+    await expectStale(file, 'the plan copies');
+  });
+});
+
 describe('a saved plan whose payload files changed on disk since planning', () => {
   it('a payload file replaced by another inode with the same bytes, size and mtime, not rescanned: exit 5, nothing changed', async () => {
     const file = await savedMovePlan('plan-inode.json');

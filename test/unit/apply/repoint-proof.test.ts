@@ -10,7 +10,7 @@ import { repointStep } from '../../../src/apply/steps/repoint.js';
 import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { setLocationConfirmed } from '../../../src/clients/confirm.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
-import type { RepointStep } from '../../../src/plan/types.js';
+import { copyFilesOf, type RepointStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { hashTreeSync, makeApplyFixture, makePlan, moveGroup, type ApplyFixture } from '../../support/apply-fixture.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
@@ -65,7 +65,7 @@ describe('repoint proves the target files before the client is called', () => {
       ...group,
       torrents: [{ hash: live.hash, name: live.name, category: live.category, tracker: live.tracker }],
       fingerprint: { ...group.fingerprint, torrents: [{ hash: live.hash, phase: live.phase, clientSavePath: live.savePath, clientContentPath: live.contentPath }] },
-      steps: [{ ...copy, fromRoot: file, toRoot: target, files: [{ ...copy.files[0]!, relpath: 'X.2024.mkv' }] }, step],
+      steps: [{ ...copy, fromRoot: file, toRoot: target, files: [{ ...copyFilesOf(copy)[0]!, relpath: 'X.2024.mkv' }] }, step],
     };
     const client = counting(qb);
     const res = await applyPlan(testDeps(w, { client, clientTimeoutMs: () => 20_000, guardTimeoutMs: 20_000 }), makePlan(w, [g]));

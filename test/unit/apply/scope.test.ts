@@ -5,7 +5,7 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, dedupeFile, fingerprint, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
-import type { PlanGroup } from '../../../src/plan/types.js';
+import { copyFilesOf, type PlanGroup } from '../../../src/plan/types.js';
 
 let w: ApplyFixture;
 afterEach(() => w?.cleanup());
@@ -46,7 +46,7 @@ describe('plan steps outside the configured roots', () => {
     const copy = g.steps[0]!;
     if (copy.kind !== 'copy') throw new Error('expected a copy step');
     writeTree(path.join(w.stash, 'seeding', 'x'), { 'evil.bin': bytesFor('evil', 10) });
-    copy.files.push({ relpath: '../../x/evil.bin', size: 10, sha256: sha256(bytesFor('evil', 10)) });
+    copyFilesOf(copy).push({ relpath: '../../x/evil.bin', size: 10, sha256: sha256(bytesFor('evil', 10)) });
     await refused(g, /escapes/);
     expect(existsSync(dst)).toBe(false);
   });

@@ -46,7 +46,11 @@ describe('buildPlan: demote by MOVE', () => {
     expect(g.bytesToCopy).toBe(4 * GiB + 1200);
     expect(p.summary).toMatchObject({ move: 1, bytesToCopy: 4 * GiB + 1200 });
     expect(hasChanges(p)).toBe(true);
-    expect(g.fingerprint.files.map((f) => f.path)).toEqual([`${STASH_SEED}/movies/Foo.2020/Foo.2020.mkv`, `${STASH_SEED}/movies/Foo.2020/Foo.2020.nfo`]);
+    // The copied files and the fingerprinted ones are the payload's catalog rows at the plan's serial, by reference.
+    expect(copy).not.toHaveProperty('files');
+    expect(copy).toMatchObject({ catalogFiles: 2 });
+    expect(g.fingerprint.files).toEqual([]);
+    expect(g.fingerprint.payloads).toEqual([{ fs: 'stash', root: `${STASH_SEED}/movies/Foo.2020` }]);
     expect(g.fingerprint.torrents[0]).toMatchObject({ hash: 'aaaa000000000000000000000000000000000001', phase: 'seeding' });
   });
 
