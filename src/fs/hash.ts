@@ -123,12 +123,21 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  /** Batches posted and not yet answered, oldest first (a worker answers in order). */
-  busy: Pending[][];
+  /** Batches posted and not yet answered, oldest first (a worker answers in order), with the bytes each will read. */
+  busy: { jobs: Pending[]; bytes: number }[];
+  /** Files and bytes of those batches. */
+  files: number;
+  bytes: number;
 }
 
-/** Batches posted ahead to each worker, so a worker never waits for the main thread between two batches. */
-const DEPTH = 3;
+/**
+ * Work posted ahead to each worker: enough that it never waits for the calling thread, which may be busy for a
+ * while (a catalog write of thousands of rows), yet little enough that the workers finish together at the end.
+ */
+const AHEAD_BYTES = 128 * 1024 * 1024;
+const AHEAD_FILES = 4096;
+/** Batches posted ahead (a batch is small only while the queue is short): bounds the messages. */
+const AHEAD_BATCHES = 16;
 
 /**
  * A fixed pool of hashing threads, started on the first job (a rescan that hashes nothing starts none); jobs are
@@ -136,7 +145,9 @@ const DEPTH = 3;
  */
 export class HashPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
+  /** Jobs not yet posted, from `head` on. */
+  private queue: Pending[] = [];
+  private head = 0;
   private nextId = 1;
   private closed = false;
   private readonly workers: number;
@@ -151,14 +162,16 @@ export class HashPool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    const slot: Slot = { worker, busy: [] };
+    const slot: Slot = { worker, busy: [], files: 0, bytes: 0 };
     worker.on('message', (msg: { results: HashResult[] }) => {
-      const done = slot.busy.shift() ?? [];
-      done.forEach((p, i) => p.resolve(msg.results[i] ?? { bytesRead: 0, error: { code: 'EIO', message: 'no result from hash worker' } }));
+      const done = slot.busy.shift() ?? { jobs: [], bytes: 0 };
+      slot.files -= done.jobs.length;
+      slot.bytes -= done.bytes;
+      done.jobs.forEach((p, i) => p.resolve(msg.results[i] ?? { bytesRead: 0, error: { code: 'EIO', message: 'no result from hash worker' } }));
       this.pump();
     });
     worker.on('error', (err) => {
-      const done = slot.busy.splice(0).flat();
+      const done = slot.busy.splice(0).flatMap((b) => b.jobs);
       for (const p of done) p.reject(err);
       // Replace the dead worker so the remaining queue still drains.
       const idx = this.slots.indexOf(slot);
@@ -172,7 +185,7 @@ export class HashPool {
 
   /** Number of jobs queued or running. */
   get pending(): number {
-    return this.queue.length + this.slots.reduce((n, s) => n + s.busy.reduce((m, b) => m + b.length, 0), 0);
+    return this.queue.length - this.head + this.slots.reduce((n, s) => n + s.files, 0);
   }
 
   hash(job: HashJob): Promise<HashResult> {
@@ -185,35 +198,42 @@ export class HashPool {
   }
 
   private pump(): void {
-    // Fill every worker to one batch first, then the second batch of each: spreads the work evenly.
-    for (let depth = 1; depth <= DEPTH; depth++) {
-      for (const slot of this.slots) {
-        if (slot.busy.length >= depth || this.queue.length === 0) continue;
-        const batch: Pending[] = [];
-        let bytes = 0;
-        while (this.queue.length && batch.length < this.batchFiles && (batch.length === 0 || bytes < this.batchBytes)) {
-          const p = this.queue.shift() as Pending;
-          batch.push(p);
-          bytes += p.job.full ? (p.job.size ?? this.batchBytes) : 3 * QUICK_BLOCK;
-        }
-        slot.busy.push(batch);
-        slot.worker.postMessage({
-          id: this.nextId++,
-          jobs: batch.map((p) => ({
-            path: p.job.path,
-            quick: p.job.quick,
-            full: p.job.full,
-            size: p.job.size,
-            mtimeNs: p.job.mtimeNs === undefined ? undefined : String(p.job.mtimeNs),
-          })),
-        });
+    // One batch at a time to the worker with the least work ahead, while one is below both limits: spreads the work evenly.
+    while (this.head < this.queue.length) {
+      let slot: Slot | undefined;
+      for (const s of this.slots) if (s.bytes < AHEAD_BYTES && s.files < AHEAD_FILES && s.busy.length < AHEAD_BATCHES && (slot === undefined || s.bytes < slot.bytes)) slot = s;
+      if (slot === undefined) break;
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (this.head < this.queue.length && batch.length < this.batchFiles && (batch.length === 0 || bytes < this.batchBytes)) {
+        const p = this.queue[this.head++] as Pending;
+        batch.push(p);
+        bytes += p.job.full ? (p.job.size ?? this.batchBytes) : 3 * QUICK_BLOCK;
       }
+      if (this.head > 4096 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      slot.busy.push({ jobs: batch, bytes });
+      slot.files += batch.length;
+      slot.bytes += bytes;
+      slot.worker.postMessage({
+        id: this.nextId++,
+        jobs: batch.map((p) => ({
+          path: p.job.path,
+          quick: p.job.quick,
+          full: p.job.full,
+          size: p.job.size,
+          mtimeNs: p.job.mtimeNs === undefined ? undefined : String(p.job.mtimeNs),
+        })),
+      });
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.reject(new Error('hash pool closed'));
+    for (const p of this.queue.splice(0).slice(this.head)) p.reject(new Error('hash pool closed'));
+    this.head = 0;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

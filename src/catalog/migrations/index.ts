@@ -13,12 +13,13 @@ import { m010TrackerHosts } from './010-tracker-hosts.js';
 import { m011Notify } from './011-notify.js';
 import { m012ClientInstances } from './012-client-instances.js';
 import { m013QuickHashV2 } from './013-quick-hash-v2.js';
+import { m014ContentIndex } from './014-content-index.js';
 
 export interface Migration {
   version: number;
   name: string;
   /**
-   * SQL executed inside one transaction. Additive (CREATE / ALTER ADD); a rebuild (012) copies every row; a rewrite (013)
+   * SQL executed inside one transaction. Additive (CREATE / ALTER ADD); a rebuild (012) copies every row; an index may be replaced (014); a rewrite (013)
    * only replaces derived values (a quick hash) by their new form or by unknown, which the next scan reads again.
    */
   up: string;
@@ -26,4 +27,4 @@ export interface Migration {
   run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex];

@@ -25,10 +25,14 @@ interface WriteOp {
   endsProblemOf?: number;
 }
 
-/** Rows written per transaction. */
-const BATCH = 1000;
-/** Files being hashed at once; the walk waits below this. */
-const MAX_IN_FLIGHT = 512;
+/**
+ * Rows written per transaction: each transaction rewrites every index page its rows touch, and the content index is
+ * keyed by a random hash, so larger transactions rewrite far fewer pages (200k rows: 1,000 per transaction 5.3 s of
+ * CPU, 5,000 4.0 s). An interrupted scan keeps every committed batch.
+ */
+const BATCH = 5000;
+/** Files being hashed at once; the walk waits below this (the hash pool keeps up to 4,096 ahead of each worker). */
+const MAX_IN_FLIGHT = 10_000;
 
 /** What every root of one scan shares. */
 export interface RootScanContext {
