@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
+import { inodeReleaser, type InodeReleaser } from './inode-release.js';
 import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
 
 /** lstat result with exact identity fields (ino/dev as numbers, mtime in ns as a decimal string). */
@@ -317,7 +318,8 @@ function fsRead(fd: number, buf: Buffer, pos: number, resolve: (n: number) => vo
   fsReadCb(fd, buf, 0, buf.length, pos, (err, n) => (err ? reject(err) : resolve(n)));
 }
 
-export function realFsPort(): FsPort {
+/** `replaced` holds the inode each rename replaces and releases it on the thread pool (inode-release.ts). */
+export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
   return {
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
@@ -326,7 +328,15 @@ export function realFsPort(): FsPort {
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
     // on a busy machine (a dedupe batch makes thousands of them).
     link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, async () => linkSync(fsPathArg(existing), fsPathArg(newPath))),
-    rename: (from, to) => wrap('rename', `${from} -> ${to}`, async () => renameSync(fsPathArg(from), fsPathArg(to))),
+    rename: (from, to) =>
+      wrap('rename', `${from} -> ${to}`, async () => {
+        const release = await replaced.hold(fsPathArg(to));
+        try {
+          renameSync(fsPathArg(from), fsPathArg(to));
+        } finally {
+          release();
+        }
+      }),
     unlink: (p) => wrap('unlink', p, async () => unlinkSync(fsPathArg(p))),
     rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(fsPathArg(p))),
     rmTree: (base, rel, opts) => wrap('remove', `${base.label}/${rel}`, () => removeTree(base, rel, opts)),

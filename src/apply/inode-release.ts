@@ -1,0 +1,43 @@
+// Releases the inode a rename replaces on the thread pool: held by an O_PATH descriptor across the rename, its last reference (and the filesystem freeing its blocks) goes with a close off the main thread instead of inside the rename.
+// Why: on ext4 a rename over a file whose last link it removes frees that inode inside the rename call, which under a
+// busy journal waits for commits — most of a dedupe batch's wall time (2000 swaps: 2.2–4.1 s of renames at load ~7,
+// 0.03 s with the inode held and closed on the pool). Nothing changes on disk: the same rename, the same freeing later.
+import { close, constants, openSync } from 'node:fs';
+
+/** Linux's O_PATH (Node does not export it): the descriptor only holds the inode — nothing is read, no device or FIFO is opened. */
+const O_PATH = 0o10000000;
+
+/** At most this many replaced inodes wait for their close at once (a burst of renames must not exhaust descriptors). */
+export const MAX_HELD_INODES = 64;
+
+export interface InodeReleaser {
+  /** Holds the inode `p` names now (nothing when there is none, or off Linux); call the returned function after the rename. */
+  hold(p: string | Buffer): Promise<() => void>;
+  /** Resolves once every held inode is released. */
+  settled(): Promise<void>;
+}
+
+/** `close` is node:fs close (a test may hold it back to prove the bound). */
+export function inodeReleaser(maxHeld = MAX_HELD_INODES, closeFd: (fd: number, done: () => void) => void = close): InodeReleaser {
+  const pending = new Set<Promise<void>>();
+  return {
+    async hold(p) {
+      if (process.platform !== 'linux') return () => undefined;
+      while (pending.size >= maxHeld) await Promise.race(pending);
+      let fd: number;
+      try {
+        // O_NOFOLLOW: a symlink is held itself (rename replaces the link, never its target).
+        fd = openSync(p, O_PATH | constants.O_NOFOLLOW);
+      } catch {
+        return () => undefined; // nothing there (or not ours to hold): the rename frees nothing, or frees it itself
+      }
+      return () => {
+        const done: Promise<void> = new Promise<void>((resolve) => closeFd(fd, () => resolve())).then(() => void pending.delete(done));
+        pending.add(done);
+      };
+    },
+    settled: async () => {
+      while (pending.size > 0) await Promise.all(pending);
+    },
+  };
+}
