@@ -1,5 +1,5 @@
 // Before → after path lines with the changed segments highlighted (diff of path segments; pure).
-import { diffArrays } from 'diff';
+import { diffArrays } from 'diff/lib/diff/array.js'; // the one diff used: its module alone, not the package's ~20
 
 export interface Style {
   red(s: string): string;
