@@ -41,6 +41,12 @@ export class HashallError extends Error {
   }
 }
 
+/** An error as one line for run records, events and notifications: a HashallError's message with its hint, else the message. */
+export function errorText(err: unknown): string {
+  if (err instanceof HashallError) return err.hint ? `${err.message} (hint: ${err.hint})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** One problem found in a config file, positioned for `file:line:col` output. */
 export interface ConfigProblem {
   severity: 'error' | 'warning';

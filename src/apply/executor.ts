@@ -6,7 +6,7 @@ import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { setDurability, type CatalogDb } from '../catalog/db.js';
 import type { ClientTorrent } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
-import { ClientError, HashallError, InterruptedError } from '../errors.js';
+import { ClientError, HashallError, InterruptedError, errorText } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
 import { expandPlan } from './plan-expand.js';
 import { recordDedupeGroups, recordGroupOutcome, type DedupeDone, type RescanRoot } from './bookkeeping.js';
@@ -92,10 +92,8 @@ export function isFatal(err: unknown): boolean {
   return err instanceof ClientError && (err.kind === 'network' || err.kind === 'auth');
 }
 
-export function errorText(err: unknown): string {
-  if (err instanceof HashallError) return err.hint ? `${err.message} (hint: ${err.hint})` : err.message;
-  return err instanceof Error ? err.message : String(err);
-}
+// errorText lives in src/errors.ts (reconcile/notify.ts needs it without loading the executor); re-exported for apply/*.
+export { errorText };
 
 /** What a person must do when the automatic undo of a step failed (each step kind's handler says it). */
 export function manualUndo(step: PlanStep, undo: UndoData): string {

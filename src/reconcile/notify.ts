@@ -1,8 +1,8 @@
 // The orchestration's notifications: the catalog opened for their record (or not, when it cannot be), and the end of an apply.
 import { openCatalog, type CatalogDb, type Db } from '../catalog/db.js';
-import { errorText, type RunResult } from '../apply/executor.js';
+import type { RunResult } from '../apply/executor.js';
 import type { HashallConfig } from '../config/types.js';
-import { ConfigError, ExitCode, HashallError, LockHeldError } from '../errors.js';
+import { ConfigError, ExitCode, HashallError, LockHeldError, errorText } from '../errors.js';
 import { applyNotice, failureNotice } from '../notify/notice.js';
 import { hostName, notify, type NotifyDeps } from '../notify/notify.js';
 

@@ -1,12 +1,11 @@
 // Plan: refresh (unless told not to), read the catalog, build the plan — the front half shared by `plan`, `apply`
 // without a file and each `reconcile` iteration.
 import { openCatalog } from '../catalog/db.js';
-import { clientsFromConfig } from '../clients/from-config.js';
 import { closeAll } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { buildPlan } from '../plan/build.js';
 import type { Plan } from '../plan/types.js';
-import { refresh, type RefreshOutput } from './refresh.js';
+import type { RefreshOutput } from './refresh.js';
 import { readForPlan } from './read.js';
 
 export interface MakePlanInput {
@@ -22,6 +21,8 @@ export async function makePlan(config: HashallConfig, input: MakePlanInput): Pro
   const catalog = openCatalog(config.catalog);
   try {
     if (input.refresh) {
+      // The scanner and the client adapters load only for a refresh: `plan --no-refresh` starts without them.
+      const [{ clientsFromConfig }, { refresh }] = await Promise.all([import('../clients/from-config.js'), import('./refresh.js')]);
       const clients = clientsFromConfig(config, { now: input.now });
       // Ctrl-C / SIGTERM stop the scan between batches, so its session is marked interrupted, not left running.
       const ac = new AbortController();

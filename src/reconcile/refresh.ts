@@ -2,14 +2,18 @@
 // root, then sync every client instance) and after applying (rescan a changed root, re-read repointed torrents).
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
-import { scanRoots } from '../catalog/scan/scan-roots.js';
 import type { ScanProgress, ScanRootSpec, ScanSummary } from '../catalog/scan/types.js';
-import { syncInstances, type SyncAllResult } from '../catalog/sync.js';
+import type { SyncAllResult } from '../catalog/sync.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import type { RescanRoot } from '../apply/bookkeeping.js';
 import { HashallError } from '../errors.js';
 import { refreshClientDownLine, refreshScannedLine, refreshSyncedLine } from '../render/refresh-text.js';
+
+// The scanner and the sync load when a refresh runs, not with every command that may refresh (apply of a saved plan
+// rescans only after a move; `plan --no-refresh` never does).
+const scanner = async () => (await import('../catalog/scan/scan-roots.js')).scanRoots;
+const syncer = async () => (await import('../catalog/sync.js')).syncInstances;
 
 /** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and, on a terminal, the scan's progress. */
 export interface RefreshOutput {
@@ -53,6 +57,7 @@ export async function refresh(
   let scan: ScanSummary | null = null;
   if (roots.length > 0) {
     try {
+      const scanRoots = await scanner();
       scan = await scanRoots(catalog, roots, { drift: 'metadata', filesystems: config.filesystems, now: env.now, progress: out.progress?.draw, signal });
     } finally {
       out.progress?.clear();
@@ -66,6 +71,7 @@ export async function refresh(
   }
   let sync: SyncAllResult | null = null;
   if (clients.names.length > 0) {
+    const syncInstances = await syncer();
     sync = await syncInstances({ catalog, config, clients, now: env.now, hashMissing: true });
     for (const s of sync.synced) out.info(refreshSyncedLine(s.torrents, config.clients[s.client]?.type, s.client));
     // Every instance down: nothing to plan with (as with one client). Some down: plan; their groups are blocked.
@@ -78,6 +84,7 @@ export async function refresh(
 /** Refresh the catalog under a root after a group changed it (the scanner's incremental scan). */
 export function makeRescanRoot(config: HashallConfig, now: () => number): RescanRoot {
   return async (catalog, root, fsName) => {
+    const scanRoots = await scanner();
     const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now, expectFilesystem: fsName });
     if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
   };
@@ -87,6 +94,7 @@ export function makeRescanRoot(config: HashallConfig, now: () => number): Rescan
 export function makeResyncTorrents(config: HashallConfig, clients: ClientSet, now: () => number): ((catalog: CatalogDb) => Promise<void>) | undefined {
   if (clients.names.length === 0) return undefined;
   return async (catalog) => {
+    const syncInstances = await syncer();
     const r = await syncInstances({ catalog, config, clients, now });
     if (r.failed.length > 0) throw new Error(r.failed.map((f) => `client "${f.client}": ${f.error.message}`).join('; '));
   };

@@ -9,12 +9,9 @@ import { formatConfigProblem } from '../../render/config-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { runApply, runRecover } from '../../reconcile/apply.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
-import { hasChanges } from '../../plan/build.js';
 import { planHash, serializePlan } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
-import { renderPlanText, summaryLine } from '../../render/plan-text.js';
 import type { HashallConfig } from '../../config/types.js';
-import { makePlan } from '../../reconcile/plan.js';
 import { makeResyncTorrents, makeRescanRoot } from '../../reconcile/refresh.js';
 import { refreshOutput } from '../refresh-output.js';
 import { eventSink, type EventSink } from '../event-sink.js';
@@ -125,6 +122,8 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
       hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
     });
   }
+  // The planner and the plan's text load only here: applying a saved plan needs neither.
+  const [{ makePlan }, { hasChanges }, { renderPlanText, summaryLine }] = await Promise.all([import('../../reconcile/plan.js'), import('../../plan/build.js'), import('../../render/plan-text.js')]);
   const clients = clientsFromConfig(config, { now: ctx.now });
   try {
     await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, rescanRoot: makeRescanRoot(config, ctx.now), log: sink.warn });
