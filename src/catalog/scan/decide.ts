@@ -127,7 +127,7 @@ export function judgeReread(row: RecordedHashes, res: ReadResult, policy: Decisi
  * and lies outside every directory the scan could not read or did not enter (unreadable, another mount): unknown is
  * never gone.
  */
-export function isVanished(id: number, seen: ReadonlySet<number>, maxIdAtStart: number): boolean {
+export function isVanished(id: number, seen: { has(id: number): boolean }, maxIdAtStart: number): boolean {
   return id <= maxIdAtStart && !seen.has(id);
 }
 /** Inside a directory the scan could not read or did not enter: its rows are kept whatever the walk saw. */

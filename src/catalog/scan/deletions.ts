@@ -8,6 +8,33 @@ import type { FileRowStatements } from './file-rows.js';
 /** Rows marked deleted per transaction. */
 const BATCH = 1000;
 
+/**
+ * The ids of the rows a walk saw, among those that existed when the scan began (ids 1..maxId): one bit each — a Set
+ * of 200k numbers cost a no-change rescan ~50 ms (a Set still, past 2^30 ids). Ids above maxId (rows this scan
+ * inserted) are never asked about.
+ */
+export class SeenRows {
+  private readonly bits: Uint8Array | null;
+  private readonly set: Set<number> | null;
+
+  constructor(private readonly maxId: number) {
+    const bitmap = maxId <= 2 ** 30;
+    this.bits = bitmap ? new Uint8Array(Math.floor(maxId / 8) + 1) : null;
+    this.set = bitmap ? null : new Set();
+  }
+
+  add(id: number): void {
+    if (id < 1 || id > this.maxId) return;
+    if (this.set) this.set.add(id);
+    else if (this.bits) this.bits[id >>> 3] = (this.bits[id >>> 3] as number) | (1 << (id & 7));
+  }
+
+  has(id: number): boolean {
+    if (id < 1 || id > this.maxId) return false;
+    return this.set ? this.set.has(id) : ((this.bits?.[id >>> 3] ?? 0) & (1 << (id & 7))) !== 0;
+  }
+}
+
 export interface RootWalkOutcome {
   /** Canonical path of the root (for messages). */
   rootPath: string;
@@ -15,8 +42,8 @@ export interface RootWalkOutcome {
   rootRel: string;
   /** Regular files the walk saw under the root. */
   filesSeen: number;
-  /** Ids of catalogued rows (any status) the walk saw. */
-  seen: ReadonlySet<number>;
+  /** Ids of catalogued rows (any status) the walk saw, up to maxIdAtStart. */
+  seen: SeenRows;
   /** How many of them were active when looked up, under the root (the root's prefix range) and at or below maxIdAtStart. */
   seenKnown: number;
   /** The highest row id when the scan began: higher ids were inserted by this scan. */

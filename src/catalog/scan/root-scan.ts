@@ -8,7 +8,7 @@ import type { CatalogDb } from '../db.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
 import { decideFile, judgeReread, linkHashesSuffice, readFailed, type DecisionPolicy, type RecordedHashes, type RowMeta } from './decide.js';
-import { markVanished } from './deletions.js';
+import { markVanished, SeenRows } from './deletions.js';
 import { directoryRowsReader, fileRowStatements, maxFileId } from './file-rows.js';
 import { rootSummary, type ResolvedRoot } from './resolve-roots.js';
 import type { ScanOptions, ScanSummary } from './types.js';
@@ -60,7 +60,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   const maxIdAtStart = maxFileId(catalog);
   const mountPoints = new Set(ctx.mounts.map((m) => m.mountPoint));
   mountPoints.delete(r.loc.realPath);
-  const seen = new Set<number>();
+  const seen = new SeenRows(maxIdAtStart);
   // Rows active at lookup, under the root and older than the scan: when they are all the deletion pass would read,
   // it reads none (see allKnownSeen).
   let seenKnown = 0;
