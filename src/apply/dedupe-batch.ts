@@ -73,6 +73,14 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
     m.events.push({ type: 'step-failed', runId, groupId: m.group.id, step: row?.index ?? 0, kind: 'dedupe-link', error: errorText(err) });
   };
 
+  // One step context per step for all three phases (as a step run on its own keeps one).
+  const contexts = new Map<StepRow, StepContext>();
+  const contextOf = (m: Member, row: StepRow): StepContext => {
+    let ctx = contexts.get(row);
+    if (!ctx) contexts.set(row, (ctx = env.stepContext(m.group, row, m.notes)));
+    return ctx;
+  };
+
   // Phase 1 — journal: each group planned, its steps checked and their temp names journaled. Nothing changes on disk,
   // so the records go in one transaction (one commit instead of three or more per group): a crash before its commit
   // leaves no trace of the batch and no change.
@@ -93,7 +101,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       for (const row of m.rows) {
         const step = row.step;
         if (step.kind !== 'dedupe-link') throw new Error(`dedupe batch: step ${row.index} of ${group.id} is ${step.kind}`);
-        const ctx = env.stepContext(group, row, m.notes);
+        const ctx = contextOf(m, row);
         m.events.push({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: step.kind, what: dedupeLinkStep.describe(step) });
         row.status = 'running';
         journal.stepRunning(runId, group.id, row.index, row.undo);
@@ -140,7 +148,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
         break;
       }
       try {
-        m.outs.set(row.index, await swapDedupeLink(row.step, env.stepContext(m.group, row, m.notes), row.undo));
+        m.outs.set(row.index, await swapDedupeLink(row.step, contextOf(m, row), row.undo));
         const dir = path.dirname(row.step.duplicate.path);
         folders.set(dir, [...(folders.get(dir) ?? []), m]);
       } catch (err) {
@@ -165,7 +173,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   for (const m of members) {
     for (const row of m.failure === null ? swapped(m) : []) {
       try {
-        await dedupeLinkStep.verify(row.step as DedupeLinkStep, env.stepContext(m.group, row, m.notes), row.undo);
+        await dedupeLinkStep.verify(row.step as DedupeLinkStep, contextOf(m, row), row.undo);
       } catch (err) {
         fail(m, row, err);
         break;

@@ -42,10 +42,27 @@ function refuse(p: string, fsName: string, why: string, hint?: string): FsError 
 export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfig; fs: FsPort; probes?: IdentityProbes; mountInfoFile?: string }): FilesystemGuard {
   const probes = deps.probes ?? systemProbes();
 
-  async function proveOne(place: Place, mounts: MountEntry[]): Promise<string> {
+  /**
+   * What one prove() call reads once however many places it proves (a dedupe batch proves hundreds of folders): the
+   * catalog rows of a filesystem name, the identity of a mount, the birth time of a recorded root.
+   */
+  function callMemo(mounts: MountEntry[]) {
+    const memo = new Map<string, unknown>();
+    const once = <T>(key: string, read: () => T): T => {
+      if (!memo.has(key)) memo.set(key, read());
+      return memo.get(key) as T;
+    };
+    return {
+      rows: (name: string) => once(`rows\0${name}`, () => filesystemsNamed(deps.catalog.db, name)),
+      identity: (mount: MountEntry) => once(`ident\0${mount.mountId}`, () => identifyFilesystem(mount, mounts, probes)),
+      birth: (dir: string, dev: string) => once(`birth\0${dir}\0${dev}`, () => rootBirthAt(dir, dev)),
+    };
+  }
+
+  async function proveOne(place: Place, mounts: MountEntry[], memo: ReturnType<typeof callMemo>): Promise<string> {
     const { fs: name, path: p } = place;
     if (!deps.config.filesystems[name]) throw refuse(p, name, `hashall.yaml has no filesystem ${JSON.stringify(name)}`, 'the plan was made with another hashall.yaml; run `hashall plan` again');
-    const rows = filesystemsNamed(deps.catalog.db, name);
+    const rows = memo.rows(name);
     if (rows.length === 0) throw refuse(p, name, `the catalog does not know filesystem ${name} yet`, 'run `hashall scan`, then `hashall plan`');
     const where = await existingAncestor(deps.fs, p);
     const st = await deps.fs.lstat(where);
@@ -53,7 +70,7 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
     const dev = devToMajorMinor(st.dev);
     let real = where;
     try {
-      real = bytesToPathText(realpathSync(fsPathArg(where), { encoding: 'buffer' }));
+      real = bytesToPathText(realpathSync.native(fsPathArg(where), { encoding: 'buffer' }));
     } catch {
       /* keep the spelling: the mount lookup below then fails the device check */
     }
@@ -65,9 +82,9 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
       throw refuse(p, name, `${where} is on device ${dev}${mount ? ` mounted at ${mount.mountPoint}` : ''}, ${name} is ${expected}${missing} — is ${name} mounted?`);
     }
     if (!mount || mount.majorMinor !== dev) throw refuse(p, name, `/proc/self/mountinfo shows no mount of device ${dev} holding ${real}`);
-    const ident = identifyFilesystem(mount, mounts, probes);
+    const ident = memo.identity(mount);
     if (ident.uuid !== row.uuid) throw refuse(p, name, `device ${dev} now holds ${ident.uuid}, the catalog's ${name} is ${row.uuid}`);
-    const birth = rootBirthAt(row.preferred_mount, dev);
+    const birth = memo.birth(row.preferred_mount, dev);
     if (birth !== row.root_birth) {
       if (row.root_birth === null) throw refuse(p, name, `the catalog has not recorded when the root of ${name} was created (a catalog from before this check)`, 'run `hashall scan`, then `hashall plan`');
       throw refuse(p, name, `another filesystem is mounted at ${row.preferred_mount}: its root was created ${when(birth)}, the one the catalog knows as ${name} at ${when(row.root_birth)}`);
@@ -78,13 +95,14 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
   return {
     async prove(places) {
       const mounts = readMountInfo(deps.mountInfoFile);
+      const memo = callMemo(mounts);
       const out = new Map<Place, string>();
       const seen = new Map<string, string>();
       for (const place of places) {
         const key = `${place.fs}\0${place.path}`;
         let dir = seen.get(key);
         if (dir === undefined) {
-          dir = await proveOne(place, mounts);
+          dir = await proveOne(place, mounts, memo);
           seen.set(key, dir);
         }
         out.set(place, dir);
