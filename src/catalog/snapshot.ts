@@ -45,13 +45,18 @@ export interface ReadSnapshotOptions {
 /** Files to live-check from which worker threads pay for their start (a few tens of milliseconds). */
 export const LIVE_WORKERS_AT = 20_000;
 
+/** Files the live-check workers may hold ahead of the payload being decided. */
+const LIVE_AHEAD = 20_000;
+
 export interface SnapshotReadStats {
   /** Payloads in the snapshot. */
   payloads: number;
   /** Payloads whose summary was computed from file rows (not stored by the last sync at this serial). */
   computed: number;
-  /** Payloads whose file lists were loaded. */
+  /** Payloads whose file lists were loaded (not those left to the catalog: SnapshotPayload.filesInCatalog). */
   loaded: number;
+  /** Payloads the planner may act on whose file lists were left to the catalog (SnapshotPayload.filesInCatalog); absent when none. */
+  inCatalog?: number;
 }
 
 interface ScanRootRow {
@@ -168,7 +173,21 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     if (t.hostContentPath === null || !load.has(t.hostContentPath)) continue;
     t.files = (tFiles.all(t.client, t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
   }
+  // Relocation sources and targets and payloads whose listing differs keep their lists; of the payloads the planner
+  // names besides, those it can act on without them are left to the catalog (SnapshotPayload.filesInCatalog): no other
+  // row holds any of their contents (their summary counted no copy), and only one torrent holds their content (no
+  // sibling group, so one copy and one view). Their rows are read only for the live check, then dropped.
+  const keepLists = new Set(load);
   if (!all) for (const p of opts.planner.needs(snapshot, load)) load.add(p);
+  const byRef = new Set<string>();
+  if (!all) {
+    const holders = new Map<string, number>();
+    for (const t of torrents) {
+      const h = t.hostContentPath === null ? null : (payloads[t.hostContentPath]?.payloadHash ?? null);
+      if (h !== null) holders.set(h, (holders.get(h) ?? 0) + 1);
+    }
+    for (const p of load) if (!keepLists.has(p) && uncopied.has(p) && holders.get(payloads[p]!.payloadHash!) === 1) byRef.add(p);
+  }
 
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
   // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors.
@@ -193,6 +212,13 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const soloLists: (readonly CatalogFile[])[] = [];
   // Many files to check: lstat them on worker threads while the rows of the next payloads are read (first pass), then
   // decide (second pass). Few: each payload is read and decided in turn, checked on this thread.
+  // Without a live check, a payload left to the catalog needs no row at all.
+  if (live === undefined) {
+    for (const p of byRef) {
+      load.delete(p);
+      payloads[p]!.filesInCatalog = true;
+    }
+  }
   const loadOrder = [...load].sort((a, b) => (a < b ? -1 : 1));
   let loadFiles = 0;
   for (const p of loadOrder) loadFiles += payloads[p]!.fileCount;
@@ -200,11 +226,27 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const pool = workers > 0 ? liveCheckPool(workers) : null;
   const read = new Map<string, { bulk: BulkPayload; handle: number }>();
   try {
-    if (pool) for (const rootPath of loadOrder) {
-      const bulk = readLoaded(rootPath);
-      if (bulk) read.set(rootPath, { bulk, handle: pool.submit(bulk.files) });
+    // The workers check up to LIVE_AHEAD files ahead of the payload being decided: they stay busy, and the rows of
+    // payloads whose lists are dropped once decided do not all live at once.
+    let next = 0;
+    let ahead = 0;
+    for (let i = 0; i < loadOrder.length; i++) {
+      if (pool) {
+        for (; next < loadOrder.length && (next <= i || ahead < LIVE_AHEAD); next++) {
+          const bulk = readLoaded(loadOrder[next]!);
+          if (bulk) {
+            read.set(loadOrder[next]!, { bulk, handle: pool.submit(bulk.files) });
+            ahead += bulk.files.length;
+          }
+        }
+      }
+      decideLoaded(loadOrder[i]!);
+      const done = read.get(loadOrder[i]!);
+      if (done) {
+        ahead -= done.bulk.files.length;
+        read.delete(loadOrder[i]!);
+      }
     }
-    for (const rootPath of loadOrder) decideLoaded(rootPath);
   } finally {
     pool?.close();
   }
@@ -250,6 +292,12 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
           }
         : live;
       payload.consumers = consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live: own });
+      // Left to the catalog only when every file matched its row (a changed one must not be a donor: keep the list).
+      if (byRef.has(rootPath) && !files.some((f) => stale.has(`${f.fsId}:${f.ino}`))) {
+        payload.files = null;
+        payload.filesInCatalog = true;
+        return;
+      }
     }
     if (uncopied.has(rootPath)) {
       // No other row holds their content: each file is its content's only copy (what reader.copies would find), so
@@ -280,7 +328,11 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     for (const list of soloLists) for (const f of list) if (f.sha256 !== null && stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256] = [];
   }
   snapshot.copiesBySha256 = copiesBySha256;
-  if (opts.stats) Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size });
+  if (opts.stats) {
+    let inCatalog = 0;
+    for (const p of Object.values(payloads)) if (p.filesInCatalog) inCatalog++;
+    Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size - (live === undefined ? 0 : inCatalog), ...(inCatalog > 0 ? { inCatalog } : {}) });
+  }
   snapshot.integrityProblems = openProblemPaths(catalog);
   snapshot.occupiedPaths = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   return snapshot;

@@ -71,8 +71,8 @@ export function uniqueRoot(root: string, payloadHash: string): string {
 
 /**
  * Every path whose occupancy the planner may consult: for each torrent payload inside a seeding root whose files
- * are loaded (only groups with loaded file lists get as far as choosing a target root), its target root on every
- * other filesystem with a seeding root, and the unique root beside it. The snapshot reader fills `occupiedPaths`
+ * are loaded or left to the catalog (SnapshotPayload.filesInCatalog; only such groups get as far as choosing a target
+ * root), its target root on every other filesystem with a seeding root, and the unique root beside it. The snapshot reader fills `occupiedPaths`
  * for exactly these (sorted, unique).
  */
 export function targetCandidates(config: HashallConfig, snapshot: CatalogSnapshot): string[] {
@@ -82,7 +82,7 @@ export function targetCandidates(config: HashallConfig, snapshot: CatalogSnapsho
   for (const t of snapshot.torrents) {
     if (t.hostContentPath === null) continue;
     const p = snapshot.payloads[t.hostContentPath];
-    if (!p || p.seedingRoot === null || p.files === null) continue;
+    if (!p || p.seedingRoot === null || (p.files === null && !p.filesInCatalog)) continue;
     for (const fs of targets) {
       if (fsName.get(p.fsId) === fs) continue;
       const r = targetRoot(config, t, p, fs);

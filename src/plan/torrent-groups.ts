@@ -263,10 +263,10 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   const target = ix.fsByName.get(fsName);
   // From here on the group acts: it needs its payloads' file lists (the reader loads them for the groups detailNeeds
   // names). Client file lists are not needed: every ready torrent lists exactly its payload's files (mapTorrentFiles).
-  const unloaded = ready.filter((m) => m.payload.files === null);
-  if (unloaded.length > 0) {
-    return blocked([`the file lists of "${unloaded[0]!.torrent.name}" were not loaded with the catalog snapshot, so nothing can be planned for it (plan again)`]);
-  }
+  const unloaded = ready.filter((m) => m.payload.files === null && !m.payload.filesInCatalog);
+  const notLoaded = (m: Member): Omit<PlanGroup, 'id'> =>
+    blocked([`the file lists of "${m.torrent.name}" were not loaded with the catalog snapshot, so nothing can be planned for it (plan again)`]);
+  if (unloaded.length > 0) return notLoaded(unloaded[0]!);
   if (!target || !config.filesystems[fsName]) return blocked([`${placement.reason}, but filesystem "${fsName}" is not known to the catalog (scan it first)`]);
   const seedRoot = targetSeedingRoot(config, fsName);
   if (seedRoot === null) return blocked([`${placement.reason}, but ${fsName} has no seeding root in hashall.yaml`]);
@@ -274,11 +274,17 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   if (seedProblem) return blocked([seedProblem]);
 
   const promote = ix.warm.has(fsName);
+  // Null when the primary's files are left to the catalog (SnapshotPayload.filesInCatalog): no other row holds any of
+  // its contents, so there is no donor on another inode — nor on its own, as long as it is not on the target.
+  const primaryFiles = primary.payload!.files;
+  if (primaryFiles === null && primary.payload!.fsId === target.id) return notLoaded(primary);
   // In relpath byte order, as SnapshotPayload.files is; relpaths are distinct (one payload root, distinct paths).
-  const contentList: ContentFile[] = primary.payload!.files!.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256! }));
+  const contentList: ContentFile[] | null = primaryFiles === null ? null : primaryFiles.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256! }));
+  const fileCount = contentList?.length ?? primary.payload!.fileCount;
   let contentMap: Map<string, ContentFile> | null = null;
-  const content = (): Map<string, ContentFile> => (contentMap ??= new Map(contentList.map((f) => [f.relpath, f])));
-  const bytes = sizeOf(contentList);
+  // Consulted only to reuse (compatible occupants), which content left to the catalog never is.
+  const content = (): Map<string, ContentFile> => (contentMap ??= new Map((contentList ?? []).map((f) => [f.relpath, f])));
+  const bytes = contentList === null ? primary.payload!.bytes : sizeOf(contentList);
 
   // Donors already on the target filesystem, per file. A sha256 without a key in the snapshot has no copy other
   // than the payload files holding it (see CatalogSnapshot.copiesBySha256): on the payload's own filesystem those
@@ -299,18 +305,18 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     return ownBySha.get(sha) ?? [];
   };
   const donorsByRel = new Map<string, CatalogFile[]>();
-  for (const f of contentList) {
+  for (const f of contentList ?? []) {
     const copies = ix.copies.get(f.sha256) ?? ownCopies(f.sha256);
     if (copies.length === 0) continue;
     // Never a donor a client may still write (an unfinished download's placeholder can hash like real content).
     const cands = copies.filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null);
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
-  const reuse = donorsByRel.size === contentList.length;
+  const reuse = contentList !== null && donorsByRel.size === contentList.length;
   if (!reuse && promote) {
     const have = donorsByRel.size;
     return blocked([
-      `${placement.reason}, but the content is not on ${fsName} (${have} of ${contentList.length} files there): no blind copy — moving back to a library filesystem only reuses an existing copy`,
+      `${placement.reason}, but the content is not on ${fsName} (${have} of ${fileCount} files there): no blind copy — moving back to a library filesystem only reuses an existing copy`,
     ]);
   }
 
@@ -351,7 +357,7 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   if (!reuse) {
     // The files are the source payload's catalog rows (the same list as the primary's: equal payload hashes): left to
     // the catalog at the plan's serial, read back by expandPlan.
-    const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, catalogFiles: contentList.length, bytes };
+    const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, catalogFiles: fileCount, bytes };
     steps.push(copy);
   }
   const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): string => {
@@ -367,6 +373,8 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     const kind = ms[0]!.payload.kind;
     // The copy's own view: every file is copied to where the view wants it, so there is nothing to link.
     if (!reuse && root === sourceRoot && kind === sourceKind) continue;
+    // Another view links every file: it needs the list (the reader leaves files to the catalog only without siblings).
+    if (contentList === null) return notLoaded(ms[0]!);
     const links: LinkViewStep['links'] = [];
     for (const f of contentList) {
       const donor = donorFor(f, root, kind);

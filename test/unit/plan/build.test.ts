@@ -54,6 +54,42 @@ describe('buildPlan: demote by MOVE', () => {
     expect(g.fingerprint.torrents[0]).toMatchObject({ hash: 'aaaa000000000000000000000000000000000001', phase: 'seeding' });
   });
 
+  it('a payload whose files are left to the catalog (no copy anywhere, one torrent) moves the same: one copy of the whole payload, by reference', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    const trimmed = trimmedLikeReader(b.config, b.build(), b.now);
+    expect(trimmed.payloads[`${STASH_SEED}/movies/Foo.2020`]).toMatchObject({ files: null, filesInCatalog: true });
+    const g = only(plan(b)); // the same plan as from the full snapshot
+    expect(g.action).toBe('move');
+    expect(g.steps[0]).toMatchObject({ kind: 'copy', catalogFiles: 2, bytes: 4 * GiB + 1200 });
+  });
+
+  it('never plans a group whose lists it needs from files left to the catalog: siblings needing link views, or a payload already on the target, are blocked', () => {
+    const leftToCatalog = (snap: ReturnType<SnapshotBuilder['build']>): typeof snap => {
+      for (const p of Object.values(snap.payloads)) {
+        p.files = null;
+        p.filesInCatalog = true;
+      }
+      return snap;
+    };
+    const build = (b: SnapshotBuilder) => buildPlan({ config: b.config, snapshot: leftToCatalog(b.build()), now: b.now, createdAt: new Date(b.now).toISOString() });
+    // Two torrents, two roots, one content: the second view links every file.
+    const pair = new SnapshotBuilder(baseConfig({ placement: { default: 'pool', rules: [] } }));
+    const a = `${STASH_SEED}/movies/Foo.2020.1080p`;
+    const x = `${STASH_SEED}/cross-seed/trk/Foo 2020 1080p`;
+    pair.payload(a, movieFiles('foo')).link(`${a}/foo.mkv`, `${x}/foo.mkv`).link(`${a}/foo.nfo`, `${x}/foo.nfo`).payload(x, []);
+    pair.torrent({ hash: 'a1'.padEnd(40, '0'), content: a, category: 'movies' }).torrent({ hash: 'b2'.padEnd(40, '0'), content: x, category: 'cross-seed' });
+    const g1 = only(build(pair));
+    expect(g1.action).toBe('blocked');
+    expect(g1.reasons[0]).toMatch(/were not loaded with the catalog snapshot/);
+    // The same content on both filesystems, seeded from both: the primary is on the target, its files would be donors.
+    const both = new SnapshotBuilder(baseConfig({ placement: { default: 'pool', rules: [] } }));
+    both.payload(`${POOL_SEED}/movies/Foo.2020`, movieFiles('foo')).payload(`${STASH_SEED}/movies/Foo.2020`, movieFiles('foo'));
+    both.torrent({ hash: 'a1'.padEnd(40, '0'), content: `${POOL_SEED}/movies/Foo.2020`, category: 'movies' }).torrent({ hash: 'b2'.padEnd(40, '0'), content: `${STASH_SEED}/movies/Foo.2020`, category: 'movies' });
+    const g2 = only(build(both));
+    expect(g2.action).toBe('blocked');
+    expect(g2.reasons[0]).toMatch(/were not loaded with the catalog snapshot/);
+  });
+
   it('moves cross-seed siblings with different top folders together: one copy, one view per sibling', () => {
     const b = new SnapshotBuilder(baseConfig({ placement: { default: 'pool', rules: [] } }));
     const a = `${STASH_SEED}/movies/Foo.2020.1080p`;

@@ -305,7 +305,7 @@ export function movieFiles(word: string, size = 4 * GiB): FileSpec[] {
   ];
 }
 
-/** What readSnapshot hands the planner: payload file lists (and donor copies) only for relocations, listing mismatches and detailNeeds; client lists only for mismatches. */
+/** What readSnapshot hands the planner: payload file lists (and donor copies) only for relocations, listing mismatches and detailNeeds (left to the catalog where the reader leaves them); client lists only for mismatches. */
 export function trimmedLikeReader(config: HashallConfig, full: CatalogSnapshot, now: number): CatalogSnapshot {
   const snap: CatalogSnapshot = structuredClone(full);
   const load = new Set<string>();
@@ -316,7 +316,21 @@ export function trimmedLikeReader(config: HashallConfig, full: CatalogSnapshot, 
   }
   for (const p of Object.values(snap.payloads)) if (!load.has(p.rootPath)) p.files = null;
   for (const t of snap.torrents) if (t.hostContentPath === null || !load.has(t.hostContentPath)) t.files = null;
+  const keepLists = new Set(load);
   for (const p of detailNeeds(config, snap, now, load)) load.add(p);
-  for (const p of Object.values(snap.payloads)) if (load.has(p.rootPath)) p.files = full.payloads[p.rootPath]!.files;
+  // As the reader does: a payload the planner acts on whose every file's content no other row holds, and whose
+  // content only one torrent holds, has its files left to the catalog (filesInCatalog) instead of loaded.
+  const holders = new Map<string, number>();
+  for (const t of snap.torrents) {
+    const h = t.hostContentPath === null ? null : (snap.payloads[t.hostContentPath]?.payloadHash ?? null);
+    if (h !== null) holders.set(h, (holders.get(h) ?? 0) + 1);
+  }
+  for (const p of Object.values(snap.payloads)) {
+    if (!load.has(p.rootPath)) continue;
+    const files = full.payloads[p.rootPath]!.files!;
+    const uncopied = files.every((f) => f.sha256 !== null && (full.copiesBySha256[f.sha256] ?? [f]).every((c) => c.fsId === f.fsId && c.path === f.path));
+    if (!keepLists.has(p.rootPath) && uncopied && p.payloadHash !== null && holders.get(p.payloadHash) === 1) p.filesInCatalog = true;
+    else p.files = files;
+  }
   return snap;
 }

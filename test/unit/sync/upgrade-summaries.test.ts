@@ -1,5 +1,5 @@
 // A catalog written before migration 5 (no summaries, no listing digests) plans the same as after the next sync stores them (real tmpfs).
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
@@ -85,8 +85,31 @@ describe('upgrading a catalog to payload summaries', () => {
     storeSummaries(catalog, config);
     const s2: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
     const after = plan(s2);
-    expect(s2).toEqual({ payloads: 1, computed: 0, loaded: 1 }); // summary stored; loaded because the group moves
+    // Summary stored; the group moves, and its only payload holds content no other row holds: its files are left to the
+    // catalog (the plan names them by reference), not read.
+    expect(s2).toEqual({ payloads: 1, computed: 0, loaded: 0, inCatalog: 1 });
+    expect(after.snap.payloads[Object.keys(after.snap.payloads)[0]!]).toMatchObject({ files: null, filesInCatalog: true });
     expect(after.snap.torrents[0]!.files).toBeNull(); // the digest matched: no client list needed
     expect({ ...after.plan, catalog: null }).toEqual({ ...before.plan, catalog: null });
+
+    // With the live check: the rows are read and every file lstat'ed, then the list is dropped (same plan); a file
+    // changed on disk since the scan keeps the list (a changed file is never a donor), and its group is blocked.
+    const live = () => {
+      const stats: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
+      const snap = readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), stats });
+      return { stats, snap, plan: buildPlan({ config, snapshot: snap, now: w.clock.t, createdAt: new Date(w.clock.t).toISOString() }) };
+    };
+    const checked = live();
+    expect(checked.stats).toEqual({ payloads: 1, computed: 0, loaded: 0, inCatalog: 1 });
+    expect({ ...checked.plan, catalog: null }).toEqual({ ...before.plan, catalog: null });
+    const nfo = path.join(realpathSync(path.join(w.seedS, 'movies/Foo')), 'x.nfo');
+    utimesSync(nfo, new Date(Date.UTC(2031, 0, 1)), new Date(Date.UTC(2031, 0, 1)));
+    const changed = live();
+    expect(changed.stats).toEqual({ payloads: 1, computed: 0, loaded: 1 });
+    const payload = Object.values(changed.snap.payloads)[0]!;
+    expect(payload.files?.map((f) => f.relpath)).toEqual(['x.mkv', 'x.nfo']);
+    expect(payload.filesInCatalog).toBeUndefined();
+    expect(changed.plan.groups.map((g) => g.action)).toEqual(['blocked']);
+    expect(changed.plan.groups[0]!.reasons.join('\n')).toMatch(/x\.nfo changed since the scan/);
   });
 });
