@@ -309,7 +309,12 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     if (live) {
       // Copies on other inodes than this payload's (whose files consumerVerdict just checked) are checked here.
       const own = new Set(files.map((f) => f.ino));
-      for (const list of found.values()) for (const c of list) if (!(c.fsId === fs.id && own.has(c.ino))) live(c);
+      const others: CatalogFile[] = [];
+      for (const list of found.values()) for (const c of list) if (!(c.fsId === fs.id && own.has(c.ino))) others.push(c);
+      if (pool && others.length > 0) {
+        // On the workers too (a missing copy's failed lstat costs the reading thread an exception each); same verdicts.
+        for (const [c, r] of pool.take(pool.submit(others), others)) if (changed(c, r)) stale.add(`${c.fsId}:${c.ino}`);
+      } else for (const c of others) live(c);
     }
     // Keys in payload-file order, as one lookup per file would insert them. A content whose only copy is the payload
     // file itself gets no key (the contract allows it; most payload files are such): nothing to look up, no memory.
