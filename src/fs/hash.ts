@@ -148,6 +148,8 @@ export class HashPool {
   /** Jobs not yet posted, from `head` on. */
   private queue: Pending[] = [];
   private head = 0;
+  /** A pump is queued for when the caller's synchronous run of submissions ends. */
+  private pumpQueued = false;
   private nextId = 1;
   private closed = false;
   private readonly workers: number;
@@ -193,11 +195,20 @@ export class HashPool {
     if (this.slots.length === 0) for (let i = 0; i < this.workers; i++) this.slots.push(this.spawn());
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
-      this.pump();
+      // Jobs submitted in one synchronous run (a walked batch) go out together: one message per batch of files, not
+      // one per file while the workers keep up (200k small files: 200k messages, most of the hashing threads' time).
+      if (!this.pumpQueued) {
+        this.pumpQueued = true;
+        queueMicrotask(() => {
+          this.pumpQueued = false;
+          this.pump();
+        });
+      }
     });
   }
 
   private pump(): void {
+    if (this.closed) return;
     // One batch at a time to the worker with the least work ahead, while one is below both limits: spreads the work evenly.
     while (this.head < this.queue.length) {
       let slot: Slot | undefined;

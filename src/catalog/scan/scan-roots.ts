@@ -3,15 +3,22 @@
 import { systemProbes } from '../../fs/filesystem-identity.js';
 import { HashPool } from '../../fs/hash.js';
 import { readMountInfo } from '../../fs/mountinfo.js';
-import type { CatalogDb } from '../db.js';
+import { withWalCheckpointEvery, type CatalogDb } from '../db.js';
 import { configuredIdentities, pruneStaleFilesystems } from '../stale-filesystems.js';
 import { resolveRoots, rootSummary } from './resolve-roots.js';
 import { scanOneRoot } from './root-scan.js';
 import { finishSession, markRootsScanned, openSession } from './session.js';
 import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
 
+/** WAL pages between automatic checkpoints while a scan writes (64 MiB of 4 KiB pages; SQLite's default is 1,000). */
+const SCAN_WAL_PAGES = 16_384;
+
 /** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
 export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
+  return withWalCheckpointEvery(catalog.db, SCAN_WAL_PAGES, () => scanAll(catalog, roots, opts));
+}
+
+async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
   const started = opts.now();
   const mounts = readMountInfo(opts.mountInfoFile);
   const probes = opts.probes ?? systemProbes();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openCatalog, schemaVersion } from '../../../src/catalog/db.js';
+import { openCatalog, schemaVersion, withWalCheckpointEvery } from '../../../src/catalog/db.js';
 
 describe('openCatalog', () => {
   it('creates a catalog with a lineage, keeps it across reopen, and counts serial changes', () => {
@@ -36,6 +36,26 @@ describe('openCatalog', () => {
       a.close();
       expect(() => openCatalog(file)).toThrow(/newer than this hashall understands/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bulk writer checkpoints the WAL less often only while it runs, whether it ends or throws', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
+    const c = openCatalog(path.join(dir, 'catalog.db'));
+    try {
+      const every = (): unknown => c.db.pragma('wal_autocheckpoint', { simple: true });
+      expect(every()).toBe(1000);
+      expect(await withWalCheckpointEvery(c.db, 16_384, async () => every())).toBe(16_384);
+      expect(every()).toBe(1000);
+      await expect(
+        withWalCheckpointEvery(c.db, 4_096, async () => {
+          throw new Error(`inside at ${String(every())}`);
+        }),
+      ).rejects.toThrow('inside at 4096');
+      expect(every()).toBe(1000);
+    } finally {
+      c.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
