@@ -31,8 +31,10 @@ interface WriteOp {
  * CPU, 5,000 4.0 s). An interrupted scan keeps every committed batch.
  */
 const BATCH = 5000;
-/** Files being hashed at once; the walk waits below this (the hash pool keeps up to 4,096 ahead of each worker). */
+/** Files being hashed at once; the walk waits below this (the hash pool keeps up to 4,096 ahead of each worker), */
 const MAX_IN_FLIGHT = 10_000;
+/** and below this many bytes to read (more than one file's worth only): an interrupted scan finishes what is queued. */
+const MAX_BYTES_IN_FLIGHT = 2 * 1024 ** 3;
 
 /** What every root of one scan shares. */
 export interface RootScanContext {
@@ -108,7 +110,18 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   };
 
   let inFlight = 0;
+  let bytesInFlight = 0;
   let wake: (() => void) | null = null;
+  /** Bytes a read of `f` costs (what the pool reads: everything, or the sampled blocks). */
+  const readCost = (f: WalkFile, full: boolean): number => (full ? f.size : Math.min(f.size, 3 * QUICK_BLOCK));
+  const start = (bytes: number): (() => void) => {
+    inFlight++;
+    bytesInFlight += bytes;
+    return () => {
+      bytesInFlight -= bytes;
+      settle();
+    };
+  };
   const settle = (): void => {
     inFlight--;
     if (writes.length >= BATCH) flush();
@@ -119,7 +132,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     }
   };
   const waitBelow = async (limit: number): Promise<void> => {
-    while (inFlight > limit) await new Promise<void>((res) => (wake = res));
+    while (inFlight > limit || (inFlight > 0 && bytesInFlight > MAX_BYTES_IN_FLIGHT)) await new Promise<void>((res) => (wake = res));
   };
 
   // One read per inode: the links of a hardlinked file share the job (a full job serves a quick request too).
@@ -127,7 +140,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   const hashFile = (f: WalkFile, full: boolean): Promise<HashResult> => {
     const shared = f.nlink > 1 ? inodeJobs.get(f.ino) : undefined;
     if (shared && (shared.full || !full)) return shared.p;
-    bytesToHash += full ? f.size : Math.min(f.size, 3 * QUICK_BLOCK);
+    bytesToHash += readCost(f, full);
     const p = hashJob({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs }).then((res) => {
       summary.bytesHashed += res.bytesRead;
       if (!res.error && !res.changed) summary.filesHashed++;
@@ -194,10 +207,11 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
         writes.push({ path: relPath, f, quick: known.quick_hash, sha: known.sha256, hashedAt: known.hashed_at });
         return;
       }
-      case 'reread':
-        inFlight++;
-        void reread(relPath, f, withHashes(found as RowMeta), d.full).finally(settle);
+      case 'reread': {
+        const done = start(readCost(f, d.full));
+        void reread(relPath, f, withHashes(found as RowMeta), d.full).finally(done);
         return;
+      }
     }
     const kind = d.kind === 'new' ? 'added' : 'changed';
     const ends = d.kind === 'content-changed' && d.endsProblemOf !== null ? { endsProblemOf: d.endsProblemOf } : {};
@@ -210,14 +224,14 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
         return;
       }
     }
-    inFlight++;
+    const done = start(readCost(f, d.full));
     void hashFile(f, d.full)
       .then((res) => {
         if (readFailed(res)) return recordProblem(relPath, f, res, false);
         summary[kind]++;
         writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha: res.sha256 ?? null, hashedAt: res.sha256 ? now : null, ...ends });
       })
-      .finally(settle);
+      .finally(done);
   };
 
   report(true);
