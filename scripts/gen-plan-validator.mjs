@@ -12,7 +12,7 @@ export const generatedFile = path.join(root, 'src', 'plan', 'plan-schema.generat
 
 /** The plan schema compiled now, with the options the generated validator is compiled with. */
 export function compilePlanSchema(schema) {
-  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true } });
+  const ajv = new Ajv({ allErrors: true, strict: true, discriminator: true, code: { source: true, esm: true } });
   addFormats(ajv);
   return { ajv, validate: ajv.compile(schema) };
 }
