@@ -242,10 +242,11 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     if (stop) return new HashallError(`not continued: ${fatal ?? 'the run stopped'}; the group is rolled back`);
     return null;
   };
-  const stepContext = (group: PlanGroup, row: StepRow, groupNotes: string[]): StepContext => {
+  const stepContext = (group: PlanGroup, row: StepRow, groupNotes: string[], flushes?: (() => Promise<void>)[]): StepContext => {
     const logged = new Set<string>();
     return {
       ...base,
+      ...(flushes ? { durableLater: (flush: () => Promise<void>) => void flushes.push(flush) } : {}),
       signal: deps.stop,
       group,
       stepIndex: row.index,
@@ -341,6 +342,9 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
       failure = err;
       deps.emit({ type: 'step-failed', runId, groupId: group.id, step: 0, kind: group.steps[0]!.kind, error: errorText(err) });
     }
+    // A step's fsyncs handed over by durableLater (a copy's files and folders): run once the step has left the disk
+    // slot — overlapping the next group's copy — and before the group's next step or its end.
+    const flushes: (() => Promise<void>)[] = [];
     for (const row of failure === null ? rows : []) {
       const ended = await slotFor(row.step).run(async (): Promise<boolean> => {
         const halted = halt();
@@ -349,7 +353,7 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
           return true;
         }
         const h = handlerFor(row.step);
-        const ctx = stepContext(group, row, groupNotes);
+        const ctx = stepContext(group, row, groupNotes, flushes);
         deps.emit({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: row.step.kind, what: h.describe(row.step) });
         row.status = 'running';
         journal.stepRunning(runId, group.id, row.index, row.undo);
@@ -379,6 +383,15 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
         }
       });
       if (ended) break;
+      if (flushes.length > 0) {
+        try {
+          await Promise.all(flushes.splice(0).map((f) => f()));
+        } catch (err) {
+          failure = err;
+          deps.emit({ type: 'step-failed', runId, groupId: group.id, step: row.index, kind: row.step.kind, error: `not made durable: ${errorText(err)}` });
+          break;
+        }
+      }
     }
     if (failure === null) await endDone(gi, group, rows, { copied: bytesCopied, freed: bytesFreed }, groupNotes);
     else await endFailed(gi, group, rows, failure, groupNotes);

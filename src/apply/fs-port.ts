@@ -1,5 +1,5 @@
 // The FsPort: every disk mutation the executor performs (verified copy, link, rename, unlink, mkdir -p, ...) and its real implementation.
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, promises as fsp, read as fsReadCb, readSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, linkSync, lstatSync, openSync, promises as fsp, read as fsReadCb, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
@@ -46,7 +46,7 @@ export interface FsPort {
    * fsyncs the directory once for many files) its directory. Removes its own
    * partial temp file on failure. An aborted `signal` ends the copy between chunks with InterruptedError.
    */
-  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal; syncDir?: boolean }): Promise<CopyResult>;
+  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal; syncDir?: boolean; syncData?: boolean }): Promise<CopyResult>;
   /** Full SHA-256 of a file's content (never through a symlink). */
   hashFile(p: string): Promise<string>;
   /**
@@ -81,14 +81,20 @@ export interface FsPort {
   /**
    * mkdir -p; returns the directories it created, outermost first. Each is created private (0700), then given the
    * owner, group and mode `like(d)` returns (skipped when null; chown is skipped when not permitted), then exposed.
+   * The parent of the outermost one is fsynced, unless `syncParent: false` (the caller fsyncs it with its own files).
    */
-  mkdirp(dir: string, like?: (created: string) => Promise<DirOwner | null>): Promise<string[]>;
+  mkdirp(dir: string, like?: (created: string) => Promise<DirOwner | null>, opts?: { syncParent?: boolean }): Promise<string[]>;
   /** lstat; null when the path does not exist. */
   lstat(p: string): Promise<FsStat | null>;
   /** Free bytes available to this process on the filesystem holding `p`. */
   statfs(p: string): Promise<{ freeBytes: number }>;
   readdir(p: string): Promise<string[]>;
   fsyncDir(dir: string): Promise<void>;
+  /**
+   * Make a file's data durable (fdatasync), opened without following a symlink; with `expect`, only that very inode
+   * (anything else at the path is an error: the file hashall wrote is no longer there).
+   */
+  fsyncFile(p: string, expect?: { ino: number; dev: number }): Promise<void>;
 }
 
 const CHUNK = 4 << 20;
@@ -159,6 +165,21 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+async function fsyncFile(p: string, expect?: { ino: number; dev: number }): Promise<void> {
+  const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    if (expect) {
+      const st = await fh.stat();
+      if (st.ino !== expect.ino || st.dev !== expect.dev) {
+        throw new FsError(`${p} is not the file hashall wrote there (inode ${st.ino}, expected ${expect.ino})`, { path: p, hint: 'something replaced it; the group is rolled back' });
+      }
+    }
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Give a directory just created its owner, group and mode through a descriptor opened with O_NOFOLLOW: the parent may
  * be writable by another user, who must not get a symlink chowned in its place. chown is skipped when not permitted.
@@ -177,8 +198,68 @@ async function setOwner(dir: string, owner: DirOwner): Promise<void> {
   }
 }
 
+/**
+ * Files up to this size are copied (when their data is not fsynced in the same call) and hashed with synchronous calls:
+ * a small file's dozen thread-pool round trips cost far more than its bytes on a busy machine (a first adoption copies
+ * thousands of them, one group after another).
+ */
+const SYNC_COPY_MAX = 1 << 20;
+
+/** Read a whole open file (until end of file, whatever size it had) with synchronous reads. */
+function readAllSync(fd: number, sizeHint: number): Buffer {
+  const chunks: Buffer[] = [];
+  let pos = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(Math.max(MIN_CHUNK, sizeHint + 1 - pos));
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    pos += n;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** copyVerified for a small file whose data is not fsynced here (SYNC_COPY_MAX): the same steps, synchronous. */
+async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true): Promise<CopyResult> {
+  if (signal?.aborted) throw new InterruptedError(`copy of ${src} stopped (${String(signal.reason ?? 'interrupted')}); its temporary file is removed`);
+  const data = readAllSync(rfd, Number(st.size));
+  let wfd: number | null = null;
+  let created = false;
+  try {
+    wfd = openSync(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    created = true;
+    for (let off = 0; off < data.length; ) off += writeSync(wfd, data, off, data.length - off, off);
+    fchmodSync(wfd, Number(st.mode) & 0o7777);
+    try {
+      fchownSync(wfd, Number(st.uid), Number(st.gid));
+    } catch (err) {
+      if (errnoCode(err) !== 'EPERM') throw err;
+    }
+    futimesSync(wfd, Number(st.atimeNs / 1000n) / 1e6, Number(st.mtimeNs / 1000n) / 1e6);
+    const out = fstatSync(wfd, { bigint: true });
+    closeSync(wfd);
+    wfd = null;
+    onProgress?.(data.length);
+    if (syncDir) await fsyncDir(path.dirname(tmpPath));
+    return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, ino: Number(out.ino), dev: Number(out.dev) };
+  } catch (err) {
+    if (wfd !== null) closeSync(wfd);
+    if (created) await fsp.unlink(fsPathArg(tmpPath)).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
-async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true): Promise<CopyResult> {
+async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true, syncData = true): Promise<CopyResult> {
+  if (!syncData) {
+    const rfd = openSync(fsPathArg(src), constants.O_RDONLY);
+    try {
+      const st = fstatSync(rfd, { bigint: true });
+      if (st.size <= SYNC_COPY_MAX) return await copySmallSync(rfd, st, src, tmpPath, onProgress, signal, syncDir);
+    } finally {
+      closeSync(rfd);
+    }
+  }
   const rfh = await fsp.open(fsPathArg(src), constants.O_RDONLY);
   let wfh: fsp.FileHandle | null = null;
   let created = false;
@@ -218,7 +299,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
     const mtime = Number(st.mtimeNs / 1000n) / 1e6;
     const atime = Number(st.atimeNs / 1000n) / 1e6;
     await wfh.utimes(atime, mtime);
-    await wfh.sync();
+    if (syncData) await wfh.sync();
     const out = await wfh.stat({ bigint: true });
     await wfh.close();
     wfh = null;
@@ -259,6 +340,13 @@ async function sampleHash(p: string): Promise<string> {
 }
 
 async function hashFile(p: string): Promise<string> {
+  const fd = openSync(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= SYNC_COPY_MAX) return createHash('sha256').update(readAllSync(fd, size)).digest('hex');
+  } finally {
+    closeSync(fd);
+  }
   const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const hash = createHash('sha256');
@@ -321,7 +409,7 @@ function fsRead(fd: number, buf: Buffer, pos: number, resolve: (n: number) => vo
 /** `replaced` holds the inode each rename replaces and releases it on the thread pool (inode-release.ts). */
 export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
   return {
-    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true)),
+    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
@@ -344,7 +432,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
     holdDir: (p) => wrap('open', p, () => openTrustedDir(p)),
     holdPrivateDir: (dir, name, opts) => wrap('open', path.join(dir, name), () => holdPrivateDir(dir, name, opts)),
     mkdirUnder: (base, rel) => wrap('mkdir', `${base.label}/${rel}`, () => mkdirUnder(base, rel)),
-    mkdirp: (dir, like) =>
+    mkdirp: (dir, like, opts) =>
       wrap('mkdir', dir, async () => {
         const missing: string[] = [];
         let cur = path.resolve(dir);
@@ -373,7 +461,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
           created.push(d);
           if (owner) await setOwner(d, owner);
         }
-        if (created.length) await fsyncDir(path.dirname(created[0]!));
+        if (created.length && opts?.syncParent !== false) await fsyncDir(path.dirname(created[0]!));
         return created;
       }),
     lstat: async (p) => {
@@ -392,5 +480,6 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
     // Names as the catalog spells them: raw bytes, escaped where they are not UTF-8 (never decoded lossily).
     readdir: (p) => wrap('readdir', p, async () => (await fsp.readdir(fsPathArg(p), { encoding: 'buffer' })).map(bytesToPathText)),
     fsyncDir: (dir) => wrap('fsync', dir, () => fsyncDir(dir)),
+    fsyncFile: (p, expect) => wrap('fsync', p, () => fsyncFile(p, expect)),
   };
 }

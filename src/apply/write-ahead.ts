@@ -6,6 +6,7 @@
 // change, or at the end of the run). What the WAL sync does not cover — the change itself (a rename) — is fsynced by
 // the step where a crash could otherwise lose track of it.
 import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { checkpointWal, totalChangesReader, type CatalogDb } from '../catalog/db.js';
 import type { TorrentClient } from '../clients/types.js';
 import { errnoCode } from '../errors.js';
@@ -14,6 +15,12 @@ import type { FsPort } from './fs-port.js';
 export interface WriteAhead {
   /** Make every committed journal write durable (one fsync of the WAL), unless nothing was written since the last sync. */
   sync(): void;
+  /**
+   * The same before a change, off the main thread: resolves once an fsync that began after every journal write
+   * committed so far has ended. Callers at the same time share one fsync (group commit); a write committed while an
+   * fsync is in flight waits for the next one.
+   */
+  syncBefore(): Promise<void>;
 }
 
 /** fsync of the catalog's write-ahead log; without one (not in WAL mode), a checkpoint that syncs the database. */
@@ -33,19 +40,66 @@ function fsyncWal(catalog: CatalogDb): void {
   }
 }
 
+/** fsyncWal on a thread of libuv's pool: the main thread goes on serving the other groups meanwhile. */
+async function fsyncWalAsync(catalog: CatalogDb): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await open(`${catalog.path}-wal`, 'r');
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    checkpointWal(catalog.db);
+    return;
+  }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Syncs when this connection changed rows since the last sync (`total_changes()` counts every insert, update and
- * delete on it: the journal's and the bookkeeping's alike). `fsync` replaces the WAL fsync in tests.
+ * delete on it: the journal's and the bookkeeping's alike). `fsync` replaces the WAL fsync in tests (called at once,
+ * synchronously, by syncBefore too).
  */
-export function writeAhead(catalog: CatalogDb, fsync: (catalog: CatalogDb) => void = fsyncWal): WriteAhead {
+export function writeAhead(catalog: CatalogDb, fsync?: (catalog: CatalogDb) => void | Promise<void>): WriteAhead {
   const count = totalChangesReader(catalog.db);
   let synced = -1;
+  let inFlight: { covers: number; done: Promise<void> } | null = null;
   return {
     sync() {
       const n = count();
-      if (n === synced) return;
-      fsync(catalog);
-      synced = n;
+      if (n <= synced) return;
+      if (fsync) void fsync(catalog);
+      else fsyncWal(catalog);
+      synced = Math.max(synced, n);
+    },
+    async syncBefore() {
+      const n = count();
+      // Bounded: each turn either returns or waits out an fsync begun before this call (at most one), then starts its own.
+      for (let turn = 0; turn < 3; turn++) {
+        if (n <= synced) return;
+        const shared = inFlight;
+        if (shared) {
+          await shared.done.catch(() => undefined);
+          if (shared.covers >= n && synced >= n) return;
+          continue;
+        }
+        const covers = count();
+        const done = (fsync ? Promise.resolve(fsync(catalog)) : fsyncWalAsync(catalog)).then(() => {
+          synced = Math.max(synced, covers);
+        });
+        const mine = { covers, done };
+        inFlight = mine;
+        try {
+          await done;
+        } finally {
+          if (inFlight === mine) inFlight = null;
+        }
+        return;
+      }
+      // Still not covered (fsyncs in flight kept failing for others): one more, synchronously.
+      this.sync();
     },
   };
 }
@@ -58,8 +112,8 @@ export function writeAheadFs(fs: FsPort, wa: WriteAhead): FsPort {
   const out: FsPort = { ...fs };
   for (const op of CHANGES) {
     const real = fs[op] as (...args: unknown[]) => Promise<unknown>;
-    (out as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
-      wa.sync();
+    (out as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
+      await wa.syncBefore();
       return real(...args);
     };
   }
@@ -79,8 +133,9 @@ export function writeAheadClient(client: TorrentClient, wa: WriteAhead): Torrent
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        if (typeof prop !== 'string' || !READS.has(prop)) wa.sync();
+      if (typeof prop === 'string' && READS.has(prop)) return (...args: unknown[]) => (v as (...a: unknown[]) => unknown).apply(target, args);
+      return async (...args: unknown[]) => {
+        await wa.syncBefore();
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

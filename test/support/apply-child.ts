@@ -39,8 +39,9 @@ function killingFs(at: number): FsPort {
     link: (a, b) => after(fs.link(a, b)),
     unlink: (a) => after(fs.unlink(a)),
     rename: (a, b) => after(fs.rename(a, b)),
-    mkdirp: (d, like) => after(fs.mkdirp(d, like)),
+    mkdirp: (d, like, o) => after(fs.mkdirp(d, like, o)),
     fsyncDir: (d) => after(fs.fsyncDir(d)),
+    fsyncFile: (f, e) => after(fs.fsyncFile(f, e)),
   };
 }
 const fsAt = Number(process.env.HASHALL_TEST_CRASH_FS_AT ?? '0');

@@ -31,6 +31,18 @@ interface CopyUndo extends UndoData {
 export const COPY_BATCH_FILES = 256;
 const COPY_BATCH_BYTES = 1 << 30;
 
+/**
+ * Runs `fn` over `items`, two at a time: fsyncs in flight together share journal commits, and two leave the rest of
+ * libuv's four threads to the next group's copy, which runs meanwhile.
+ */
+async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(2, items.length) }, worker));
+}
+
 /** One entry per temp name, the latest journaled (with its inode once known), in first-journaled order. */
 function filesByTemp(undo: CopyUndo): Map<string, CopyFileUndo> {
   const out = new Map<string, CopyFileUndo>();
@@ -144,6 +156,9 @@ export const copyStep: StepHandler<CopyStep> = {
     // names: temp names (ours by name: they carry the run id), and final paths that are ours only with a journaled inode.
     const created = new Set(undo.dirs);
     const present = new Set<string>();
+    // What must be durable before the step's work counts: every file written (its data) and every folder linked into.
+    const written: { path: string; ino: number; dev: number }[] = [];
+    const folders = new Set<string>();
     for (let at = 0; at < todo.length; ) {
       const batch: typeof todo = [];
       let bytes = 0;
@@ -165,7 +180,8 @@ export const copyStep: StepHandler<CopyStep> = {
       }
       if (newDirs.length) ctx.appendUndo('dirs', newDirs);
       for (const dir of toMake) {
-        await ctx.fs.mkdirp(dir, like);
+        const made = await ctx.fs.mkdirp(dir, like, { syncParent: false });
+        if (made.length > 0) folders.add(path.dirname(made[0]!)); // made durable with the files (below)
         await chain.prove(dir);
       }
       const ids = newDirs.flatMap((d) => {
@@ -182,11 +198,12 @@ export const copyStep: StepHandler<CopyStep> = {
         const before = await ctx.fs.lstat(src);
         if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
         await chain.prove(path.dirname(dst));
-        // The file is fsynced; its temp name is not (it is journaled, and gone once linked into place): the folders
-        // are fsynced once per batch below, after the links — one directory fsync per folder instead of one per file.
+        // Neither the data nor the temp name is fsynced here (the name is journaled, and gone once linked into place):
+        // the files' data, then their folders, are made durable together once all are linked (see `durable` below).
         const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
           signal: ctx.signal,
           syncDir: false,
+          syncData: false,
           onProgress: (b) =>
             ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: b, totalBytes: f.size, groupBytes: done + b, groupTotal: step.bytes }),
         });
@@ -216,10 +233,18 @@ export const copyStep: StepHandler<CopyStep> = {
         await ctx.fs.link(e.tmp, e.final);
         await chain.prove(dir);
         await ctx.fs.unlink(e.tmp);
+        written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
       }
-      for (const dir of dirs) await ctx.fs.fsyncDir(dir);
+      for (const dir of dirs) folders.add(dir);
       copied += bytes;
     }
+    // fdatasync of every file written (each the inode hashall wrote), several at a time, then one fsync per folder.
+    const durable = async (): Promise<void> => {
+      await inParallel(written, (f) => ctx.fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
+      await inParallel([...folders], (d) => ctx.fs.fsyncDir(d));
+    };
+    if (ctx.durableLater) ctx.durableLater(durable);
+    else await durable();
     return { status: 'done', bytesCopied: copied, result: { bytesCopied: copied } };
   },
 

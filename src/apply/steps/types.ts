@@ -33,6 +33,13 @@ export interface StepContext {
   note(text: string): void;
   /** Aborted when apply is asked to stop: long work (a copy) ends at its next safe point with InterruptedError. Absent in undo. */
   signal?: AbortSignal;
+  /**
+   * Hands the step's fsyncs (`flush`) to the executor, which runs them once the step has left the disk slot and before
+   * the group's next step or its end — the flushes of several groups overlap the next group's copy, and nothing of the
+   * group reaches the client or is recorded done before its data is durable. A failed flush fails the group (rolled
+   * back). Absent (undo, a lone step): the step awaits `flush` itself before it returns.
+   */
+  durableLater?(flush: () => Promise<void>): void;
 }
 
 export interface StepOutcome {

@@ -1,6 +1,6 @@
 // The FsPort's verified copy, hash and byte comparison read files with buffers sized to the file: every size around the buffer bounds hashes, copies and compares exactly.
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { bytesFor, makeApplyFixture, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
@@ -22,10 +22,20 @@ describe('FsPort buffers sized to the file', () => {
       writeFileSync(src, data);
       const want = sha256(data);
       expect(await fs.hashFile(src), `hash of ${size} bytes`).toBe(want);
-      const tmp = path.join(w.pool, `f${i}.part`);
-      const res = await fs.copyFileVerified(src, tmp);
-      expect({ sha256: res.sha256, bytes: res.bytes }, `copy of ${size} bytes`).toEqual({ sha256: want, bytes: size });
-      expect(sha256(readFileSync(tmp)), `bytes of the copy of ${size}`).toBe(want);
+      // Fsynced in the call (thread pool), and not (small files with synchronous calls): the same copy either way.
+      for (const syncData of [true, false]) {
+        const tmp = path.join(w.pool, `f${i}-${syncData}.part`);
+        utimesSync(src, new Date('2020-02-03T04:05:06.789Z'), new Date('2021-02-03T04:05:06.123Z'));
+        chmodSync(src, 0o640);
+        const res = await fs.copyFileVerified(src, tmp, { syncData });
+        expect({ sha256: res.sha256, bytes: res.bytes }, `copy of ${size} bytes`).toEqual({ sha256: want, bytes: size });
+        expect(sha256(readFileSync(tmp)), `bytes of the copy of ${size}`).toBe(want);
+        const [a, b] = [statSync(src, { bigint: true }), statSync(tmp, { bigint: true })];
+        expect({ mode: b.mode, mtime: b.mtimeNs / 1_000_000n, uid: b.uid, gid: b.gid, ino: Number(b.ino) }, `metadata of the copy of ${size}`).toEqual({ mode: a.mode, mtime: a.mtimeNs / 1_000_000n, uid: a.uid, gid: a.gid, ino: res.ino });
+        // O_EXCL: a second copy onto the same temp name is refused and leaves it as it was.
+        await expect(fs.copyFileVerified(src, tmp, { syncData })).rejects.toThrow(/EEXIST|exists/);
+        expect(sha256(readFileSync(tmp))).toBe(want);
+      }
     }
   });
 

@@ -5,7 +5,7 @@ import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { writeAheadClient } from '../../../src/apply/write-ahead.js';
+import { writeAhead, writeAheadClient } from '../../../src/apply/write-ahead.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 
 let w: ApplyFixture | null = null;
@@ -67,9 +67,42 @@ describe('journal write-ahead before client calls', () => {
     const log: string[] = [];
     const methods = ['version', 'listTorrents', 'getTorrent', 'listFiles', 'checkingLimit', 'renamesIncompleteFiles', 'waitFor', 'close', 'pause', 'resume', 'setLocation', 'recheck', 'setAutoManagement', 'setDownloadPath', 'addTags', 'removeTags', 'someFutureMutation'];
     const client = Object.fromEntries(methods.map((m) => [m, async () => void log.push(m)])) as unknown as TorrentClient;
-    const wrapped = writeAheadClient(client, { sync: () => void log.push('sync') });
+    const wrapped = writeAheadClient(client, { sync: () => void log.push('sync'), syncBefore: async () => void log.push('sync') });
     for (const m of methods) await (wrapped as unknown as Record<string, () => Promise<void>>)[m]!();
     const synced = log.flatMap((e, i) => (e !== 'sync' && log[i - 1] === 'sync' ? [e] : []));
     expect(synced).toEqual(['pause', 'resume', 'setLocation', 'recheck', 'setAutoManagement', 'setDownloadPath', 'addTags', 'removeTags', 'someFutureMutation']);
+  });
+});
+
+describe('journal write-ahead: one fsync shared by the changes of several groups', () => {
+  it('callers while an fsync is in flight share it only when it began after their writes; a write made meanwhile waits for the next', async () => {
+    w = makeApplyFixture();
+    const db = w.catalog.db;
+    db.exec('CREATE TEMP TABLE wa_probe (n INTEGER)');
+    const write = () => db.prepare('INSERT INTO wa_probe (n) VALUES (1)').run();
+    const calls: (() => void)[] = [];
+    const wa = writeAhead(w.catalog, () => new Promise<void>((resolve) => calls.push(resolve)));
+    const settled = new Set<string>();
+    const track = (name: string, p: Promise<void>) => p.then(() => void settled.add(name));
+    const tick = () => new Promise((r) => setImmediate(r));
+    write();
+    const a = track('a', wa.syncBefore());
+    const b = track('b', wa.syncBefore()); // nothing written since a's fsync began: shares it
+    await tick();
+    expect(calls).toHaveLength(1);
+    write(); // committed while the first fsync is in flight
+    const c = track('c', wa.syncBefore());
+    await tick();
+    expect(calls).toHaveLength(1);
+    calls[0]!();
+    await Promise.all([a, b]);
+    await tick();
+    expect([...settled].sort()).toEqual(['a', 'b']); // c's write is not covered by the first fsync
+    expect(calls).toHaveLength(2);
+    calls[1]!();
+    await c;
+    expect(settled.has('c')).toBe(true);
+    await wa.syncBefore(); // nothing new: no fsync
+    expect(calls).toHaveLength(2);
   });
 });
