@@ -113,6 +113,32 @@ export function clientContract(name: string, daemon: () => ContractDaemon): void
       }
     });
 
+    test('several torrents repointed at once (groups in flight): each confirmed by its own read-back, a failing one fails alone, one not asked is untouched', async () => {
+      const save = path.join(d.dir, 'data', 'together');
+      const ts = ['One', 'Two', 'Rot', 'Bystander'].map((n) => makeTorrent({ saveDir: save, name: `Together.${n}`, files: [{ path: 'x.bin', size: 48_000 }], trackers: [TRACKER] }));
+      for (const t of ts) await d.add(t, save, { running: true });
+      const [one, two, rot, bystander] = ts as [MadeTorrent, MadeTorrent, MadeTorrent, MadeTorrent];
+      const toSave = path.join(d.dir, 'view', 'together');
+      for (const t of [one, two]) linkView(t, save, toSave);
+      mkdirSync(path.join(toSave, 'Together.Rot'), { recursive: true });
+      writeFileSync(path.join(toSave, 'Together.Rot', 'x.bin'), Buffer.alloc(48_000, 9)); // same size, other bytes
+      const before = hashes(ts.flatMap((t) => t.paths));
+      const repoint = async (t: MadeTorrent) => {
+        await pauseConfirmed(d.client, t.infoHash, o);
+        await setLocationConfirmed(d.client, t.infoHash, toSave, o);
+        await recheckConfirmed(d.client, t.infoHash, o);
+        return resumeConfirmed(d.client, t.infoHash, o);
+      };
+      const out = await Promise.allSettled([one, two, rot].map(repoint));
+      expect(out.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      for (const [i, t] of [one, two].entries()) expect((out[i] as PromiseFulfilledResult<unknown>).value).toMatchObject({ hash: t.infoHash, savePath: toSave, progress: 1, running: true });
+      expect(((out[2] as PromiseRejectedResult).reason as Error).message).toMatch(/incomplete|did not recheck to completion/);
+      expect(await d.client.getTorrent(bystander.infoHash)).toMatchObject({ savePath: save, running: true, progress: 1 });
+      expect(hashes(ts.flatMap((t) => t.paths))).toEqual(before); // no byte of any source touched
+      await setLocationConfirmed(d.client, rot.infoHash, save, o);
+      expect(await recheckConfirmed(d.client, rot.infoHash, o)).toMatchObject({ progress: 1, savePath: save });
+    });
+
     test('a recheck over wrong bytes ends incomplete and is reported as a failure, never as done', async () => {
       const save = path.join(d.dir, 'data', 'bad');
       const t = makeTorrent({ saveDir: save, name: 'Bad.Set', files: [{ path: 'x.bin', size: 64_000 }], trackers: [TRACKER] });

@@ -1,6 +1,7 @@
 // TorrentClient for transmission-daemon (RPC 15+, Transmission 2.9x–4.x): 409 session handshake, basic auth, reads, repoint without moving.
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
+import { batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../qbittorrent/transport.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
@@ -191,8 +192,26 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     return list.filter((t) => wanted.has(t.hash));
   }
 
+  /**
+   * One torrent-get of the torrents asked for in the same turn (and while the last one was in flight): the
+   * confirmations of every group in flight share one poll. An entry that does not parse fails only its own torrent.
+   */
+  const readBatch = batcher<string, ClientTorrent>(async (ids) => {
+    const out: BatchAnswers<string, ClientTorrent> = new Map();
+    for (const o of await get(ids)) {
+      if (typeof o.hashString !== 'string') throw new ClientError('protocol', 'Transmission sent a torrent without hashString');
+      try {
+        out.set(o.hashString.toLowerCase(), torrentFromTransmission(o));
+      } catch (err) {
+        out.set(o.hashString.toLowerCase(), err as Error);
+      }
+    }
+    return out;
+  });
+
   async function getTorrent(hash: string): Promise<ClientTorrent | null> {
-    return (await listTorrents({ hashes: [hash] }))[0] ?? null;
+    const [h] = checkInfoHashes([hash]);
+    return (await readBatch(h!)) ?? null;
   }
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
@@ -206,10 +225,23 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     });
   }
 
+  /**
+   * One call per method and arguments for the torrents asked in the same turn: Transmission applies `ids` to each
+   * listed torrent (unknown ones are skipped, never widened to others), and refuses a call only for its arguments.
+   */
+  const mutateBatch = batchers<string, void>((callKey) => {
+    const { method, extra } = JSON.parse(callKey) as { method: string; extra: Obj };
+    return batcher(async (ids) => {
+      await rpc(method, { ids: checkInfoHashes(ids), ...extra });
+      return new Map();
+    });
+  });
+
   /** A mutation on exactly these torrents: Transmission applies a call without `ids` to every torrent, so never send one. */
   async function mutate(method: string, hashes: readonly string[], extra: Obj = {}): Promise<void> {
     if (hashes.length === 0) return;
-    await rpc(method, { ids: checkInfoHashes(hashes), ...extra });
+    const batch = mutateBatch(JSON.stringify({ method, extra }));
+    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
   }
 
   async function setLabels(hashes: string[], edit: (labels: string[]) => string[]): Promise<void> {
@@ -253,7 +285,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     },
     // Transmission's verify takes at least ~100 ms (its verify thread sleeps each second) and stop/start show up on
     // its next state tick: poll at 40 ms so a check is seen.
-    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Transmission', maxIntervalMs: 40 }, hash, predicate, w),
+    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Transmission', maxIntervalMs: 40, alignToTicks: true }, hash, predicate, w),
     async close() {
       // stateless: the session id dies with the daemon
     },

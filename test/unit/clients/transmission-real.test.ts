@@ -5,6 +5,8 @@ import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
 import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';
 import { clientContract } from '../../support/client-contract.js';
+import { pauseConfirmed } from '../../../src/clients/confirm.js';
+import { makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 
 const sandboxes = transmissionSandboxes();
 let sb: TransmissionSandbox;
@@ -64,5 +66,33 @@ describe('Transmission transport', () => {
     expect((err as ClientError).kind).toBe('network');
     expect((err as Error).message).toContain('127.0.0.1:9');
     expect((err as Error).message).not.toContain('secret');
+  });
+});
+
+describe('Transmission: calls of several torrents made together share one request', () => {
+  test('two pauses in flight are one torrent-stop naming exactly both; their polls are one torrent-get per round; a third torrent is untouched', async () => {
+    const calls: { method: string; ids: string[] }[] = [];
+    const counting: typeof fetch = async (input, init) => {
+      const body = JSON.parse(String(init?.body ?? '{}')) as { method?: string; arguments?: { ids?: string[] } };
+      calls.push({ method: body.method ?? '', ids: body.arguments?.ids ?? [] });
+      return fetch(input, init);
+    };
+    const c = createTransmissionClient({ url: sb.url, username: sb.username, password: () => sb.password, timeoutMs: 10_000, fetch: counting });
+    const save = `${sb.dir}/data/batched`;
+    const ts = ['A', 'B', 'C'].map((n) => makeTorrent({ saveDir: save, name: `Batched.${n}`, files: [{ path: 'v.bin', size: 20_000 }], trackers: ['http://127.0.0.1:1/announce'] }));
+    for (const t of ts) await sb.add(t, { downloadDir: save, paused: false });
+    const [a, b, third] = ts as [MadeTorrent, MadeTorrent, MadeTorrent];
+    for (const t of ts) await c.waitFor(t.infoHash, (x) => x.running, { timeoutMs: 20_000 });
+    calls.length = 0;
+    const o = { timeoutMs: 20_000 };
+    const [pa, pb] = await Promise.all([pauseConfirmed(c, a.infoHash, o), pauseConfirmed(c, b.infoHash, o)]);
+    expect([pa.running, pb.running]).toEqual([false, false]);
+    const stops = calls.filter((x) => x.method === 'torrent-stop');
+    expect(stops).toHaveLength(1);
+    expect([...stops[0]!.ids].sort()).toEqual([a.infoHash, b.infoHash].sort());
+    const reads = calls.filter((x) => x.method === 'torrent-get');
+    expect(reads.length).toBeGreaterThan(0);
+    for (const r of reads) expect([...r.ids].sort()).toEqual([a.infoHash, b.infoHash].sort());
+    expect((await c.getTorrent(third.infoHash))?.running).toBe(true);
   });
 });
