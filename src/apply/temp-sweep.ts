@@ -9,10 +9,10 @@
 // - it is a regular file owned by hashall's user, unchanged (ctime) for an hour; anything else is reported, not removed.
 // Runs where the purge runs (apply start and `hashall recover`, after recovery, under the lock): no hashall run is
 // writing temp files then, and recovery has already removed the ones its journal knows.
+import { errorText } from '../errors.js';
 import path from 'node:path';
 import { catalogedTempFiles } from '../catalog/files-table.js';
 import { openDirUnder, lstatAt, type HeldDir } from '../fs/no-follow-tree.js';
-import { errorText } from './executor.js';
 import { Journal, type RunStatus } from './journal.js';
 import { runExists, runState } from './run-store.js';
 import { tempRunId } from './paths.js';

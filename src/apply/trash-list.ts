@@ -1,9 +1,9 @@
 // `hashall trash`: what is staged in each filesystem's `.hashall-trash` — run, original path, size, when it will be purged, why — read through held directories, changing nothing.
+import { errorText } from '../errors.js';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
 import { lstatAt, openDirUnder, type HeldDir } from '../fs/no-follow-tree.js';
-import { errorText } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import type { RunStatus } from './journal.js';
 import { FINISHED } from './trash.js';

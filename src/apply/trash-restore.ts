@@ -12,7 +12,7 @@
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
-import { FsError, HashallError, errnoCode } from '../errors.js';
+import { FsError, HashallError, errnoCode, errorText } from '../errors.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import {
   holdPrivateDir,
@@ -28,7 +28,6 @@ import {
   type HeldDir,
   type Identity,
 } from '../fs/no-follow-tree.js';
-import { errorText } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import { Journal } from './journal.js';
 import { removeCreatedDirs } from './paths.js';

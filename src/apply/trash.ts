@@ -15,12 +15,12 @@
 //   the record of the run that left the trash, so `hashall runs show` explains it later.
 // The trash directory itself stays (root-owned, 0700): removing it when empty would let anyone re-create it.
 // Last, leftover temp files of hashall are swept (src/apply/temp-sweep.ts) and reported the same way.
+import { errorText } from '../errors.js';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
 import { UnsafeTreeError, type HeldDir, type TreeEntry } from '../fs/no-follow-tree.js';
 import type { Emit } from './events.js';
-import { errorText } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunStatus } from './journal.js';
 import { runExists, runState } from './run-store.js';

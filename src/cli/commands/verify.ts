@@ -9,12 +9,7 @@ import { ExitCode, HashallError } from '../../errors.js';
 import { renderRepair, renderVerify, repairStopped, verifyProgressLine } from '../../render/verify-text.js';
 import { stopOnSignals } from '../stop-signals.js';
 import { progressLine } from '../progress-line.js';
-import { repairCorrupted, type RepairOutcome } from '../../reconcile/repair.js';
-import { clientsFromConfig } from '../../clients/from-config.js';
-import { closeAll } from '../../clients/client-set.js';
-import { copySignalHookFromEnv, crashHookFromEnv } from '../../apply/crash-hook.js';
-import { eventSink } from '../event-sink.js';
-import { makeRescanRoot } from '../../reconcile/refresh.js';
+import type { RepairOutcome } from '../../reconcile/repair.js';
 
 interface VerifyOpts extends ConfigOptionValues {
   scheduled?: boolean;
@@ -77,6 +72,15 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       if (opts.repair) {
         // Only what this verify re-read and found corrupted (at these paths, or anywhere without paths).
         const damaged = report.findings.filter((f) => f.status === 'corrupted').map((f) => f.path);
+        // The repair's code (executor, client adapters, scanner) loads only for --repair: a plain verify only reads.
+        const [{ repairCorrupted }, { clientsFromConfig }, { closeAll }, { copySignalHookFromEnv, crashHookFromEnv }, { eventSink }, { makeRescanRoot }] = await Promise.all([
+          import('../../reconcile/repair.js'),
+          import('../../clients/from-config.js'),
+          import('../../clients/client-set.js'),
+          import('../../apply/crash-hook.js'),
+          import('../event-sink.js'),
+          import('../../reconcile/refresh.js'),
+        ]);
         const clients = clientsFromConfig(config, { now: ctx.now });
         const sink = eventSink(ctx, false);
         try {
