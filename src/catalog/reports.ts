@@ -85,6 +85,12 @@ export interface CrossDupeGroup {
   copies: { fsId: number; fsName: string | null; paths: string[] }[];
 }
 
+/**
+ * The rows of one local duplicate group (fs_id, size, sha256), found by content (files_sha): `+fs_id` keeps SQLite from
+ * choosing the inode index on fs_id alone, which read every row of the filesystem per group.
+ */
+export const LOCAL_DUPE_MEMBERS_SQL = `SELECT ino, nlink, abs_path FROM file_paths WHERE +fs_id = ? AND size = ? AND sha256 = ? AND status = 'active' ORDER BY ino, abs_path`;
+
 /** Same size + full SHA-256 with different inodes on one filesystem (active rows, size > 0). */
 export function localDupes(catalog: CatalogDb, opts: { fsId?: number } = {}): LocalDupeGroup[] {
   const groups = catalog.db
@@ -93,7 +99,7 @@ export function localDupes(catalog: CatalogDb, opts: { fsId?: number } = {}): Lo
        GROUP BY fs_id, size, sha256 HAVING count(DISTINCT ino) > 1 ORDER BY size * (count(DISTINCT ino) - 1) DESC, sha256`,
     )
     .all(opts.fsId === undefined ? {} : { fsId: opts.fsId }) as { fs_id: number; size: number; sha256: string }[];
-  const members = catalog.db.prepare(`SELECT ino, nlink, abs_path FROM file_paths WHERE fs_id = ? AND size = ? AND sha256 = ? AND status = 'active' ORDER BY ino, abs_path`);
+  const members = catalog.db.prepare(LOCAL_DUPE_MEMBERS_SQL);
   const names = fsNames(catalog);
   return groups.map((g) => {
     const inodes = new Map<number, DupeInode>();

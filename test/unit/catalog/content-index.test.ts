@@ -1,30 +1,14 @@
 // Migration 14: the files table's indexes a scan maintains per row, and the plans of the content lookups that used the
 // two content indexes it replaced with one (same or better plans, never a scan of the table per lookup).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
+import { describe, expect, it } from 'vitest';
+import { LOCAL_DUPE_MEMBERS_SQL } from '../../../src/catalog/reports.js';
+import { useQueryPlanner } from '../../support/query-plan.js';
 
-let dir: string;
-let catalog: CatalogDb;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'hashall-content-index-'));
-  catalog = openCatalog(path.join(dir, 'catalog.db'));
-});
-afterEach(() => {
-  catalog.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function plan(sql: string): string {
-  const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => null);
-  return (catalog.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
-}
+const { plan, catalog } = useQueryPlanner('hashall-content-index-');
 
 describe('files indexes (migration 14)', () => {
   it('a row is written to four indexes: path (unique), inode, the covering path index and one content index', () => {
-    const idx = catalog.db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files' AND sql IS NOT NULL ORDER BY name`).all() as { name: string; sql: string }[];
+    const idx = catalog().db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files' AND sql IS NOT NULL ORDER BY name`).all() as { name: string; sql: string }[];
     expect(idx.map((i) => i.name)).toEqual(['files_fs_ino', 'files_fs_path', 'files_fs_path_cover', 'files_sha']);
     expect(idx.find((i) => i.name === 'files_sha')?.sql).toBe('CREATE INDEX files_sha ON files (sha256, size)');
   });
@@ -34,6 +18,7 @@ describe('files indexes (migration 14)', () => {
     ['same content, other inodes', `SELECT f.fs_id FROM file_paths f JOIN filesystems fs ON fs.id = f.fs_id WHERE f.sha256 = ? AND f.size = ? AND f.status = 'active' AND NOT (f.fs_id = ? AND f.ino = ?)`],
     ['whereis by content', `SELECT id, fs_id, path, ino, size, mtime_ns, nlink, sha256 FROM files WHERE sha256 = ? AND size = ? AND status = 'active'`],
     ['cross-filesystem group members', `SELECT fs_id, abs_path FROM file_paths WHERE size = ? AND sha256 = ? AND status = 'active' ORDER BY fs_id, abs_path`],
+    ['local duplicate group members (reports.ts)', LOCAL_DUPE_MEMBERS_SQL],
     ['payload copies on a filesystem', `SELECT ino, nlink, mtime_ns, path FROM files INDEXED BY files_sha WHERE sha256 = ? AND fs_id = ? AND size = ? AND status = 'active' ORDER BY ino, path`],
   ])('%s searches files_sha by (sha256, size)', (_name, sql) => {
     expect(plan(sql)).toMatch(/USING INDEX files_sha \(sha256=\? AND size=\?\)/);

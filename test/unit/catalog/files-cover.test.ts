@@ -1,32 +1,15 @@
 // Migration 004: the scanner's per-directory lookup and deletion pass are answered from the covering index alone.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { openCatalog, schemaVersion, type CatalogDb } from '../../../src/catalog/db.js';
+import { describe, expect, it } from 'vitest';
+import { schemaVersion } from '../../../src/catalog/db.js';
 import { DIRECTORY_ROW_COLUMNS } from '../../../src/catalog/scan/file-rows.js';
+import { useQueryPlanner } from '../../support/query-plan.js';
 
-let dir: string;
-let catalog: CatalogDb;
-
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'hashall-cover-'));
-  catalog = openCatalog(path.join(dir, 'catalog.db'));
-});
-afterEach(() => {
-  catalog.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function plan(sql: string, ...params: unknown[]): string {
-  const rows = catalog.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
-  return rows.map((r) => r.detail).join(' | ');
-}
+const { plan, catalog } = useQueryPlanner('hashall-cover-');
 
 describe('files_fs_path_cover', () => {
   it('is created by migration 4', () => {
-    expect(schemaVersion(catalog.db)).toBeGreaterThanOrEqual(4);
-    const idx = catalog.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'`).pluck().all();
+    expect(schemaVersion(catalog().db)).toBeGreaterThanOrEqual(4);
+    const idx = catalog().db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'`).pluck().all();
     expect(idx).toContain('files_fs_path_cover');
     expect(idx).toContain('files_fs_path');
   });
@@ -45,15 +28,15 @@ describe('files_fs_path_cover', () => {
   });
 
   it('returns the same flags from the index as from the table', () => {
-    const ins = catalog.db.prepare(
+    const ins = catalog().db.prepare(
       `INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, status, first_seen, last_seen) VALUES (1, ?, 1, 0, '1', 1, ?, ?, ?, 0, 0)`,
     );
-    catalog.db.pragma('foreign_keys = OFF');
+    catalog().db.pragma('foreign_keys = OFF');
     ins.run('d/a', null, null, 'active');
     ins.run('d/b', 'q', null, 'active');
     ins.run('d/c', 'q', 's', 'active');
     ins.run('d/d', 'q', 's', 'deleted');
-    const rows = catalog.db.prepare(`SELECT ${DIRECTORY_ROW_COLUMNS} FROM files WHERE fs_id = ? AND path >= ? AND path < ? ORDER BY path`).raw(true).all(1, 'd/', 'd0') as unknown[][];
+    const rows = catalog().db.prepare(`SELECT ${DIRECTORY_ROW_COLUMNS} FROM files WHERE fs_id = ? AND path >= ? AND path < ? ORDER BY path`).raw(true).all(1, 'd/', 'd0') as unknown[][];
     expect(rows.map((r) => [r[0], r[6]])).toEqual([
       ['d/a', 0],
       ['d/b', 1],

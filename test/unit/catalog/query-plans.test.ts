@@ -1,33 +1,16 @@
 // Inode lookups must use the (fs_id, ino) index on a catalog without statistics (no ANALYZE has ever run):
 // the covering path index also starts with fs_id, and SQLite then scans a whole filesystem per lookup.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
+import { describe, expect, it } from 'vitest';
 import { CONTENT_COPIES_SQL, INODE_LINKS_SQL } from '../../../src/catalog/payload-rows.js';
 import { INODE_PATHS_SQL } from '../../../src/catalog/consumers.js';
 import { SET_INODE_HASH_SQL } from '../../../src/catalog/hash-missing.js';
+import { useQueryPlanner } from '../../support/query-plan.js';
 
-let dir: string;
-let catalog: CatalogDb;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'hashall-qp-'));
-  catalog = openCatalog(path.join(dir, 'catalog.db'));
-});
-afterEach(() => {
-  catalog.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function plan(sql: string): string {
-  const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => null);
-  return (catalog.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
-}
+const { plan, catalog } = useQueryPlanner('hashall-qp-');
 
 describe('inode lookups on an un-analyzed catalog', () => {
   it('has no statistics to start from (the case every fresh user is in)', () => {
-    const stat = catalog.db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'`).get() as { n: number };
+    const stat = catalog().db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'`).get() as { n: number };
     expect(stat.n).toBe(0);
   });
 
