@@ -15,7 +15,8 @@
 // the library), each with the live check (the CLI default: one lstat per file of the payloads the plan acts on) and
 // with `liveCheck: false` (the catalog alone). Best of HASHALL_BENCH_REPEAT; HASHALL_BENCH_MODES picks
 // `<world>.<live|catalog>` pairs; HASHALL_BENCH_SCALE multiplies the torrent count (files per torrent stay 100).
-// Each run prints `planSha`, a fingerprint of every decision, to compare plans across code changes.
+// Each run prints `cpuMs` (user + system time of every thread of the measured part: on a loaded machine the wall time
+// is the load's) and `planSha`, a fingerprint of every decision, to compare plans across code changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -204,6 +205,7 @@ async function setup(dir: string): Promise<void> {
 
 /** One measured `plan --no-refresh` (mode `live` as the CLI does it, or `catalog` without the lstat check). */
 function measure(configPath: string, mode: 'live' | 'catalog'): void {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const { config } = loadConfig(configPath, { env: {}, cwd: path.dirname(configPath) });
   const catalog = openCatalog(config.catalog);
@@ -217,6 +219,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
   const t4 = performance.now();
   catalog.close();
   const t5 = performance.now();
+  const cpu = process.cpuUsage(cpu0); // every thread of the process (the live-check workers too)
   const s = plan.summary;
   const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024); // before the fingerprint below adds its own memory
   // Fingerprint of every decision (the groups with their per-file lists read back from the catalog as apply reads
@@ -233,6 +236,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
       buildPlanMs: Math.round(t3 - t2),
       renderMs: Math.round(t4 - t3),
       totalMs: Math.round(t5 - t0),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       peakRssMB,
       outputKB: Math.round(text.length / 1024),
       move: s.move,
@@ -246,7 +250,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
 }
 
 function table(r: Record<string, number>): string {
-  const rows = ['openMs', 'readSnapshotMs', 'buildPlanMs', 'renderMs', 'totalMs', 'peakRssMB', 'move', 'reuse', 'stay', 'keep', 'blocked'];
+  const rows = ['openMs', 'readSnapshotMs', 'buildPlanMs', 'renderMs', 'totalMs', 'cpuMs', 'peakRssMB', 'move', 'reuse', 'stay', 'keep', 'blocked'];
   const cols = ['steady.live', 'steady.catalog', 'adoption.live', 'adoption.catalog'].filter((c) => r[`${c}.totalMs`] !== undefined);
   const lines = [
     `scale ${scale()}: ${r.torrents} torrents, ${r.files} payload files; summaries stored by the "sync" in ${r.summariesMs} ms`,
