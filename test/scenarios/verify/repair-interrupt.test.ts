@@ -13,6 +13,7 @@ import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { bytesFor } from '../../support/apply-fixture.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -54,7 +55,7 @@ async function makeWorld(n: number): Promise<World> {
   const config = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     config,
-    ['version: 1', 'catalog: ./state/catalog.db', 'filesystems:', `  stash: { path: ${stash} }`, `  pool: { path: ${pool} }`, 'seeding:', `  stash: [${stash}/torrents]`, `  pool: [${pool}/torrents]`, 'libraries:', `  - ${stash}/media`, ''].join('\n'),
+    stashPoolConfigText({ catalog: './state/catalog.db', stash, pool, seeding: { stash: [`${stash}/torrents`], pool: [`${pool}/torrents`] }, libraries: [`${stash}/media`] }),
   );
   expect((await runCli(['scan', '--config', config])).code).toBe(0);
   rot(movie, 5_000_001);

@@ -15,6 +15,7 @@ import { realFsPort } from '../../../src/apply/fs-port.js';
 import { repairCorrupted } from '../../../src/reconcile/repair.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 let tmp: TempDir;
@@ -72,19 +73,7 @@ beforeAll(async () => {
   config = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     config,
-    [
-      'version: 1',
-      'catalog: ./state/catalog.db',
-      'filesystems:',
-      `  stash: { path: ${stash} }`,
-      `  pool: { path: ${pool} }`,
-      'seeding:',
-      `  stash: [${stash}/torrents]`,
-      `  pool: [${pool}/torrents]`,
-      'libraries:',
-      `  - ${stash}/media`,
-      '',
-    ].join('\n'),
+    stashPoolConfigText({ catalog: './state/catalog.db', stash, pool, seeding: { stash: [`${stash}/torrents`], pool: [`${pool}/torrents`] }, libraries: [`${stash}/media`] }),
   );
   const r = await hashall('scan', '--json');
   expect(r.code, r.stderr).toBe(0);

@@ -12,6 +12,7 @@ import { openIntegrityProblems } from '../../../src/catalog/integrity.js';
 import { verifyCatalog, type VerifyReport } from '../../../src/catalog/verify.js';
 import { loadConfig } from '../../../src/config/load.js';
 import type { Plan } from '../../../src/plan/types.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 let tmp: TempDir;
@@ -69,21 +70,10 @@ beforeAll(async () => {
   config = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     config,
-    [
-      'version: 1',
-      'catalog: ./state/catalog.db',
-      'filesystems:',
-      `  stash: { path: ${stash} }`,
-      `  pool: { path: ${pool} }`,
-      'seeding:',
-      `  stash: [${seed()}]`,
-      `  pool: [${pool}/torrents]`,
-      'libraries:',
-      `  - ${stash}/media`,
+    stashPoolConfigText({ catalog: './state/catalog.db', stash, pool, seeding: { stash: [seed()], pool: [`${pool}/torrents`] }, libraries: [`${stash}/media`] }, [
       'dedupe: { filesystems: [stash], minSize: 1 }',
       'verify: { every: 30d, budget: 4MiB }',
-      '',
-    ].join('\n'),
+    ]),
   );
   const r = await hashall('scan', '--json');
   expect(r.code, r.stderr).toBe(0);
