@@ -46,7 +46,7 @@ export interface ReadSnapshotOptions {
 export const LIVE_WORKERS_AT = 20_000;
 
 /**
- * Files the live-check workers may hold ahead of the payload being decided (one message's worth, live-check.ts): rows
+ * Files the live-check workers may hold ahead of the payload being decided (four messages' worth, live-check.ts): rows
  * held longer survive young-generation collections and pile up as old garbage — at 1M files / 10k torrents, half
  * moving, the peak RSS was ~220 MB with 4096 ahead, ~265–310 MB with 8192, ~315 MB with 20k, ~330 MB with 50k.
  */

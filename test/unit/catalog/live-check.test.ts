@@ -1,6 +1,7 @@
 // The live check on worker threads answers exactly what the reading thread's lstat answers (real files, real catalog).
 import { appendFileSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bytesToPathText } from '../../../src/fs/path-encoding.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { liveCheckPool, liveDifferences, type LiveAnswer } from '../../../src/catalog/live-check.js';
@@ -13,13 +14,15 @@ import { insertRelocationRow, makeSyncFixture, openFixtureCatalog, scan, writeCo
 /** The fields both checks give (the reading thread's liveInode also reads owner and mode, which no verdict here uses). */
 function shown(m: Map<CatalogFile, LiveAnswer>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [f, r] of m) out[path.basename(f.path)] = 'code' in r ? { code: r.code } : { ino: r.ino, nlink: r.nlink, size: r.size, mtimeNs: r.mtimeNs };
+  for (const [f, r] of m) out[path.basename(f.path).slice(0, 40)] = 'code' in r ? { code: r.code } : { ino: r.ino, nlink: r.nlink, size: r.size, mtimeNs: r.mtimeNs };
   return out;
 }
 
-function row(p: string, nlink?: number): CatalogFile {
+function row(p: string | Buffer, nlink?: number): CatalogFile {
   const st = lstatSync(p, { bigint: true });
-  return { fsId: 1, path: p, ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), nlink: nlink ?? Number(st.nlink), sha256: null };
+  // The catalog's text form of the name (a literal U+FFFD or bytes that are not UTF-8 are escaped).
+  const text = bytesToPathText(typeof p === 'string' ? Buffer.from(p) : p);
+  return { fsId: 1, path: text, ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), nlink: nlink ?? Number(st.nlink), sha256: null };
 }
 
 describe('live check pool', () => {
@@ -55,6 +58,58 @@ describe('live check pool', () => {
       expect(shown(pool.take(c, rows))).toEqual(here);
       expect(shown(pool.take(b, rows.slice(3)))).toEqual(shown(liveDifferences(rows.slice(3))));
       expect(shown(pool.take(a, rows.slice(0, 3)))).toEqual(shown(liveDifferences(rows.slice(0, 3))));
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('checks names that are not UTF-8 by their exact bytes, and reports other errno codes as lstat does', () => {
+    const dir = path.join(w.seedS, 'pool-bytes');
+    mkdirSync(dir, { recursive: true });
+    const bytes = (name: number[]) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(name)]);
+    // 'f' 0xff (not UTF-8) grown after its row; 'g' 0xfe unchanged; and the names their lossy string forms would
+    // reach ("f\uFFFD", "g\uFFFD" in UTF-8), present and unchanged: a check by a lossy string would answer wrongly.
+    const grown = bytes([0x66, 0xff]);
+    const same = bytes([0x67, 0xfe]);
+    for (const b of [grown, same]) writeFileSync(b, 'raw\n');
+    for (const n of ['f\uFFFD', 'g\uFFFD']) writeFileSync(path.join(dir, n), 'lossy twin, longer\n');
+    writeFileSync(path.join(dir, 'plain'), 'plain\n');
+    const rows = [row(grown), row(same), row(path.join(dir, 'f\uFFFD')), row(path.join(dir, 'plain'))];
+    appendFileSync(grown, 'more\n');
+    // A path through a regular file (ENOTDIR) and a name longer than NAME_MAX (ENAMETOOLONG).
+    rows.push({ ...rows[3]!, path: path.join(dir, 'plain', 'below') }, { ...rows[3]!, path: path.join(dir, 'n'.repeat(300)) });
+
+    const here = shown(liveDifferences(rows));
+    expect(Object.values(here)).toHaveLength(3);
+    expect(Object.values(here)).toEqual(expect.arrayContaining([{ code: 'ENOTDIR' }, { code: 'ENAMETOOLONG' }]));
+    const pool = liveCheckPool(1);
+    try {
+      const a = pool.submit(rows.slice(0, 2));
+      const b = pool.submit(rows.slice(2));
+      expect(shown(pool.take(b, rows.slice(2)))).toEqual(shown(liveDifferences(rows.slice(2))));
+      expect(shown(pool.take(a, rows.slice(0, 2)))).toEqual(shown(liveDifferences(rows.slice(0, 2))));
+      expect(Object.keys(shown(pool.take(pool.submit(rows), rows)))).toEqual(Object.keys(here));
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('answers a catalog path holding a NUL (no real name can) as lstat does, and the files sent with it too', () => {
+    const dir = path.join(w.seedS, 'pool-nul');
+    mkdirSync(dir, { recursive: true });
+    for (const n of ['a', 'b', 'c']) writeFileSync(path.join(dir, n), `${n}\n`);
+    const rows = ['a', 'b', 'c'].map((n) => row(path.join(dir, n)));
+    appendFileSync(path.join(dir, 'c'), 'more\n');
+    const nul = { ...rows[0]!, path: path.join(dir, 'a\0b') };
+    const pool = liveCheckPool(1);
+    try {
+      // One message: the NUL must not shift the other files' paths or mtimes.
+      const x = pool.submit([rows[0]!, nul]);
+      const y = pool.submit(rows.slice(1));
+      expect(shown(pool.take(y, rows.slice(1)))).toEqual(shown(liveDifferences(rows.slice(1))));
+      const got = pool.take(x, [rows[0]!, nul]);
+      expect([...got.values()]).toEqual([...liveDifferences([rows[0]!, nul]).values()]);
+      expect([...got.keys()]).toEqual([nul]);
     } finally {
       pool.close();
     }
