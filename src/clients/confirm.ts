@@ -59,11 +59,12 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
       sawChecking = true;
       return false;
     }
+    // A check too quick to be seen still shows when it changed the progress (found data, or lost it), or the client's
+    // own flag turned from unchecked to checked (rTorrent's d.is_hash_checked after a close). Once seen, it stays proven:
+    // a check read mid-way (progress moved) and then ended where it began (progress 1 again) ran.
+    if (t.progress !== before.progress || (before.verified === false && t.verified === true)) sawChecking = true;
     if (t.phase === 'moving') return false;
-    // A check too quick to be seen still shows when it changed the progress (found data, or lost it).
-    // …or the client's own flag turned from unchecked to checked (rTorrent's d.is_hash_checked after a close).
-    const checked = sawChecking || t.progress !== before.progress || (before.verified === false && t.verified === true);
-    if (!checked) return false;
+    if (!sawChecking) return false;
     if (isSettledHealthy(t)) return true;
     const incomplete = t.progress < 1 && (t.phase === 'paused-incomplete' || t.phase === 'downloading');
     if (t.phase === 'missing-files' || t.phase === 'error' || incomplete) {

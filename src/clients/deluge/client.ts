@@ -3,7 +3,7 @@ import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
-import { phaseOfDeluge, runningInDeluge } from './states.js';
+import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
 
 export interface DelugeClientOptions extends DelugeTransportOptions {
@@ -29,6 +29,7 @@ export const DELUGE_FIELDS = [
   'move_completed',
   'move_completed_path',
   'is_auto_managed',
+  'paused',
 ] as const;
 
 const FILE_FIELDS = ['hash', 'files', 'file_progress', 'file_priorities'];
@@ -67,6 +68,8 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
   const wanted = num(o, 'total_wanted', what);
   const epoch = (k: string) => (typeof o[k] === 'number' && (o[k] as number) > 0 ? Math.round(o[k] as number) : null);
   const tracker = typeof o.tracker_host === 'string' && o.tracker_host !== '' ? o.tracker_host : null;
+  const ltPaused = typeof o.paused === 'boolean' ? o.paused : undefined;
+  const stale = stateIsStale(state, ltPaused);
   return {
     hash: hash.toLowerCase(),
     name,
@@ -77,9 +80,9 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
     downloadPath: o.move_completed === true && typeof o.move_completed_path === 'string' ? o.move_completed_path : '',
     category: label,
     tags: label ? [label] : [],
-    rawState: message && message !== 'OK' && state === 'Error' ? `Error: ${message.slice(0, 120)}` : state,
-    phase: phaseOfDeluge(state, progress, message),
-    running: runningInDeluge(state),
+    rawState: stale ? `${state} (libtorrent has it ${ltPaused ? 'paused' : 'running'}: Deluge has not updated its state yet)` : message && message !== 'OK' && state === 'Error' ? `Error: ${message.slice(0, 120)}` : state,
+    phase: phaseOfDeluge(state, progress, message, ltPaused),
+    running: !stale && runningInDeluge(state),
     progress,
     amountLeft: Math.max(0, wanted - num(o, 'total_done', what)),
     size: num(o, 'total_size', what),

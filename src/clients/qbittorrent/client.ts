@@ -120,8 +120,18 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
 
   const call = (req: ApiRequest) => transport.call(req);
 
-  async function version(): Promise<ClientVersion> {
-    if (versionCache) return versionCache;
+  let versionAsked: Promise<ClientVersion> | null = null;
+
+  /** Asked once however many callers wait at the same time (their calls then go out together); a failure is asked again next time. */
+  function version(): Promise<ClientVersion> {
+    if (versionCache) return Promise.resolve(versionCache);
+    versionAsked ??= askVersion().finally(() => {
+      versionAsked = null;
+    });
+    return versionAsked;
+  }
+
+  async function askVersion(): Promise<ClientVersion> {
     const webApi = (await call({ method: 'GET', path: '/app/webapiVersion' })).text.trim();
     const parsed = parseApiVersion(webApi);
     if (!parsed) throw new ClientError('protocol', `qBittorrent reported an unreadable Web API version: ${JSON.stringify(webApi.slice(0, 40))}`);

@@ -1,7 +1,10 @@
 // The Deluge client against a real deluged + deluge-web 2.0.3 on loopback, plus its login, session and connection errors.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { recheckConfirmed } from '../../../src/clients/confirm.js';
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
+import { makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
@@ -77,4 +80,25 @@ describe('Deluge transport', () => {
     expect((err as Error).message).toContain('127.0.0.1:9');
     expect((err as Error).message).not.toMatch(/secret/);
   });
+});
+
+describe('Deluge: a recheck long enough to be seen', () => {
+  // Deluge updates a torrent's `state` only on libtorrent's alerts: while a paused torrent is force-rechecked it reads
+  // "Paused" with its progress climbing (libtorrent runs it, unpaused), and "Paused" at progress 1 before Deluge pauses
+  // it again. Read as settled, that is a false "ended incomplete" mid-check, or a resume that Deluge's re-pause undoes.
+  test('a paused 3 x 48 MiB torrent rechecked: confirmed complete, never failed mid-check, and paused by Deluge before it is called settled', async () => {
+    const save = path.join(sb.dir, 'data', 'long-check');
+    mkdirSync(save, { recursive: true });
+    const t = makeTorrent({ saveDir: save, name: 'Long.Check', files: [0, 1, 2].map((i) => ({ path: `part${i}.bin`, size: 48 * 1024 * 1024 })), trackers: ['http://127.0.0.1:1/announce'] });
+    await sb.add(t, { dir: save, running: false });
+    await sb.waitSettled(t.infoHash, 60_000);
+    const seen: string[] = [];
+    const done = await recheckConfirmed(client, t.infoHash, { timeoutMs: 60_000, observe: (x) => seen.push(`${x.rawState}@${x.progress}`) });
+    expect(done.progress).toBe(1);
+    expect(done.phase).toBe('paused-complete');
+    // The check was seen running (not over before the first poll), so the test proves the mid-check reads.
+    expect(seen.some((s) => !s.endsWith('@1'))).toBe(true);
+    const fresh = (await sb.call('core.get_torrent_status', [t.infoHash, ['paused', 'state']])) as { paused: boolean; state: string };
+    expect(fresh).toEqual({ paused: true, state: 'Paused' });
+  }, 120_000);
 });
