@@ -2,10 +2,11 @@
 // after SIGCONT `plan` shows the run first and blocks its group, and the next apply resolves it and resumes the torrent.
 import { singleClient } from '../../../src/clients/client-set.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSeedboxOnTmpfs } from '../../support/demo-on-tmpfs.js';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
+import type { DemoSeedbox } from '../../../src/demo/seedbox.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { runApply } from '../../../src/reconcile/apply.js';
 import { readPlanFile } from '../../../src/plan/plan-file-io.js';
@@ -14,7 +15,7 @@ import { openCatalog } from '../../../src/catalog/db.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { Plan } from '../../../src/plan/types.js';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { makeTempDir, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
 
 let tmp: TempDir;
@@ -58,13 +59,7 @@ function stallingClient(real: TorrentClient): TorrentClient {
 
 beforeAll(async () => {
   tmp = makeTempDir('hashall-stall-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
-  mkdirSync(stash);
-  mkdirSync(pool);
-  mountTmpfs(stash, 128 << 20, 'stash');
-  mountTmpfs(pool, 128 << 20, 'pool');
-  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
+  seedbox = await demoSeedboxOnTmpfs(tmp.path);
 });
 
 afterAll(async () => {

@@ -1,12 +1,13 @@
 // End to end: a saved plan whose payload files changed on disk after planning (another inode, or other bytes; rescanned or not) is refused as stale (exit 5) and nothing is changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSeedboxOnTmpfs } from '../../support/demo-on-tmpfs.js';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
+import type { DemoSeedbox } from '../../../src/demo/seedbox.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { runCli } from '../../support/cli.js';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { makeTempDir, type TempDir } from '../../support/mounts.js';
 import { inodeTreeSnapshot } from '../../support/tree-snapshot.js';
 
 let tmp: TempDir;
@@ -47,13 +48,7 @@ async function expectStale(file: string, changed: string): Promise<void> {
 
 beforeAll(async () => {
   tmp = makeTempDir('hashall-stale-plan-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
-  mkdirSync(stash);
-  mkdirSync(pool);
-  mountTmpfs(stash, 128 << 20, 'stash');
-  mountTmpfs(pool, 128 << 20, 'pool');
-  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
+  seedbox = await demoSeedboxOnTmpfs(tmp.path);
 });
 
 afterAll(async () => {

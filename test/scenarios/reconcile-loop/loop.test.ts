@@ -3,14 +3,15 @@
 // is down survives the client's restart and converges; every notification is received by a local HTTP server.
 import { contentTree } from '../../support/content-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSeedboxOnTmpfs } from '../../support/demo-on-tmpfs.js';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
+import type { DemoSeedbox } from '../../../src/demo/seedbox.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { makeTempDir, type TempDir } from '../../support/mounts.js';
 import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -79,13 +80,7 @@ async function expectAllSeeding(): Promise<void> {
 
 beforeAll(async () => {
   tmp = makeTempDir('hashall-loop-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
-  mkdirSync(stash);
-  mkdirSync(pool);
-  mountTmpfs(stash, 128 << 20, 'stash');
-  mountTmpfs(pool, 128 << 20, 'pool');
-  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
+  seedbox = await demoSeedboxOnTmpfs(tmp.path);
   recv = await startReceiver();
   appendFileSync(
     seedbox.configPath,

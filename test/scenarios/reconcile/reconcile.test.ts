@@ -1,10 +1,11 @@
 // End to end on the demo seedbox: real tmpfs stash/pool, real qBittorrent; plan → apply → plan converges; retire after the window.
 import { contentTree } from '../../support/content-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { demoSeedboxOnTmpfs } from '../../support/demo-on-tmpfs.js';
+import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import type { DemoSeedbox } from '../../../src/demo/seedbox.js';
+import { makeTempDir, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
 import type { Plan } from '../../../src/plan/types.js';
 
@@ -40,13 +41,7 @@ async function planJson(): Promise<Plan> {
 
 beforeAll(async () => {
   tmp = makeTempDir('hashall-reconcile-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
-  mkdirSync(stash);
-  mkdirSync(pool);
-  mountTmpfs(stash, 128 << 20, 'stash');
-  mountTmpfs(pool, 128 << 20, 'pool');
-  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
+  seedbox = await demoSeedboxOnTmpfs(tmp.path);
 });
 
 afterAll(async () => {

@@ -1,11 +1,12 @@
 // End to end: a saved plan applied while the pool is unmounted, or another tmpfs sits in its place, is refused before any write; once the pool is back the same plan applies.
 import { contentTree } from '../../support/content-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSeedboxOnTmpfs } from '../../support/demo-on-tmpfs.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog } from '../../../src/catalog/db.js';
-import { buildDemoSeedbox, type DemoSeedbox } from '../../../src/demo/seedbox.js';
+import type { DemoSeedbox } from '../../../src/demo/seedbox.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { runCli } from '../../support/cli.js';
 import { makeTempDir, mountTmpfs, unmount, type TempDir } from '../../support/mounts.js';
@@ -41,15 +42,9 @@ let rowsBefore: unknown[];
 
 beforeAll(async () => {
   tmp = makeTempDir('hashall-unmounted-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
   side = path.join(tmp.path, 'pool-kept');
-  mkdirSync(stash);
-  mkdirSync(pool);
   mkdirSync(side);
-  mountTmpfs(stash, 128 << 20, 'stash');
-  mountTmpfs(pool, 128 << 20, 'pool');
-  seedbox = await buildDemoSeedbox(tmp.path, stash, pool);
+  seedbox = await demoSeedboxOnTmpfs(tmp.path);
   // The saved plan, its moves only: a reuse's fingerprint names donor files on the pool, and their absence alone makes
   // the plan stale (exit 5); the stash dedupe would change the catalog and make the plan stale for the next test.
   planFile = path.join(seedbox.base, 'plan.json');
@@ -65,7 +60,7 @@ beforeAll(async () => {
   torrentsBefore = await savePaths();
   rowsBefore = poolRows();
   // Keep the real pool reachable elsewhere, so it can come back as the very same filesystem.
-  execFileSync('mount', ['--bind', pool, side]);
+  execFileSync('mount', ['--bind', seedbox.pool, side]);
 });
 
 afterAll(async () => {
