@@ -17,6 +17,7 @@ import { storeSummaries } from './payload-summary.js';
 import { resolveTorrent, type DataStatus, type TorrentResolution } from './torrent-resolve.js';
 import type { TorrentRow } from './torrent-row.js';
 import { measureFreeSpace, type FreeSpace } from './free-space.js';
+import { mapLimit } from '../domain/map-limit.js';
 
 export interface SyncProgress {
   phase: 'files' | 'hashing' | 'recording' | 'summaries';
@@ -77,16 +78,6 @@ const COMPARED: (keyof Omit<TorrentRow, 'synced_at'>)[] = [
   'client_save_path', 'client_content_path', 'client_download_path', 'host_content_path', 'fs_id', 'unmapped_reason', 'data_status', 'data_detail',
   'payload_kind', 'payload_files', 'payload_bytes', 'payload_hash', 'listing_digest', 'status',
 ];
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 function rowOf(client: string, t: ClientTorrent, r: TorrentResolution, files: readonly ClientTorrentFile[]): Omit<TorrentRow, 'status' | 'synced_at'> {
   return {

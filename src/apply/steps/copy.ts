@@ -6,6 +6,7 @@ import { FsError } from '../../errors.js';
 import { copyFilesOf, type CopyFile, type CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
+import { mapLimit } from '../../domain/map-limit.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
@@ -30,18 +31,11 @@ interface CopyUndo extends UndoData {
 /** Files per journaled batch, and bytes (a batch holds at least one file). */
 export const COPY_BATCH_FILES = 256;
 const COPY_BATCH_BYTES = 1 << 30;
-
 /**
- * Runs `fn` over `items`, two at a time: fsyncs in flight together share journal commits, and two leave the rest of
- * libuv's four threads to the next group's copy, which runs meanwhile.
+ * A copy's fsyncs run two at a time: fsyncs in flight together share journal commits, and two leave the rest of libuv's
+ * four threads to the next group's copy, which runs meanwhile.
  */
-async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(2, items.length) }, worker));
-}
+const FSYNCS_IN_FLIGHT = 2;
 
 /** One entry per temp name, the latest journaled (with its inode once known), in first-journaled order. */
 function filesByTemp(undo: CopyUndo): Map<string, CopyFileUndo> {
@@ -240,8 +234,8 @@ export const copyStep: StepHandler<CopyStep> = {
     }
     // fdatasync of every file written (each the inode hashall wrote), several at a time, then one fsync per folder.
     const durable = async (): Promise<void> => {
-      await inParallel(written, (f) => ctx.fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
-      await inParallel([...folders], (d) => ctx.fs.fsyncDir(d));
+      await mapLimit(written, FSYNCS_IN_FLIGHT, (f) => ctx.fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
+      await mapLimit([...folders], FSYNCS_IN_FLIGHT, (d) => ctx.fs.fsyncDir(d));
     };
     if (ctx.durableLater) ctx.durableLater(durable);
     else await durable();
