@@ -56,6 +56,23 @@ export function batcher<K, R>(flush: (keys: K[]) => Promise<BatchAnswers<K, R>>,
     });
 }
 
+/**
+ * The answers of one read of several torrents, by key: `keyOf` names an entry (throws when it cannot: the whole answer
+ * is then unreadable), `parse` reads it, and an entry that does not parse fails only its own key.
+ */
+export function answersByKey<E, R>(entries: Iterable<E>, keyOf: (entry: E) => string, parse: (entry: E) => R): BatchAnswers<string, R> {
+  const out: BatchAnswers<string, R> = new Map();
+  for (const e of entries) {
+    const key = keyOf(e);
+    try {
+      out.set(key, parse(e));
+    } catch (err) {
+      out.set(key, err as Error);
+    }
+  }
+  return out;
+}
+
 /** Batchers by a key naming the call (the action and its arguments other than the torrents), made on first use. */
 export function batchers<K, R>(make: (callKey: string) => Batcher<K, R>): (callKey: string) => Batcher<K, R> {
   const byCall = new Map<string, Batcher<K, R>>();

@@ -1,6 +1,6 @@
 // TorrentClient for qBittorrent 4.x/5.x over the Web API v2: version detection, reads, mutations, polling.
 import { ClientError, HashallError } from '../../errors.js';
-import { batcher, batchers, type BatchAnswers } from '../batch.js';
+import { answersByKey, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
 import { isRunningState, phaseOfState } from './states.js';
@@ -172,17 +172,11 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
    */
   const readBatch = batcher<string, ClientTorrent>(async (hashes) => {
     const res = await call({ method: 'GET', path: '/torrents/info', query: { hashes: hashes.join('|') } });
-    const out: BatchAnswers<string, ClientTorrent> = new Map();
-    for (const raw of asArray(parseJson(res.text, 'the torrent list'), 'torrent list')) {
-      const h = typeof raw === 'object' && raw !== null && typeof (raw as { hash?: unknown }).hash === 'string' ? (raw as { hash: string }).hash.toLowerCase() : null;
-      if (h === null) throw new ClientError('protocol', 'qBittorrent sent a torrent entry without a hash');
-      try {
-        out.set(h, torrentFromApi(raw));
-      } catch (err) {
-        out.set(h, err as Error);
-      }
-    }
-    return out;
+    const hashOf = (raw: unknown): string => {
+      if (typeof raw === 'object' && raw !== null && typeof (raw as { hash?: unknown }).hash === 'string') return (raw as { hash: string }).hash.toLowerCase();
+      throw new ClientError('protocol', 'qBittorrent sent a torrent entry without a hash');
+    };
+    return answersByKey(asArray(parseJson(res.text, 'the torrent list'), 'torrent list'), hashOf, torrentFromApi);
   });
 
   async function getTorrent(hash: string): Promise<ClientTorrent | null> {

@@ -1,7 +1,7 @@
 // TorrentClient for transmission-daemon (RPC 15+, Transmission 2.9x–4.x): 409 session handshake, basic auth, reads, repoint without moving.
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
-import { batcher, batchers, type BatchAnswers } from '../batch.js';
+import { answersByKey, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../qbittorrent/transport.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
@@ -197,16 +197,11 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
    * confirmations of every group in flight share one poll. An entry that does not parse fails only its own torrent.
    */
   const readBatch = batcher<string, ClientTorrent>(async (ids) => {
-    const out: BatchAnswers<string, ClientTorrent> = new Map();
-    for (const o of await get(ids)) {
+    const hashOf = (o: Obj): string => {
       if (typeof o.hashString !== 'string') throw new ClientError('protocol', 'Transmission sent a torrent without hashString');
-      try {
-        out.set(o.hashString.toLowerCase(), torrentFromTransmission(o));
-      } catch (err) {
-        out.set(o.hashString.toLowerCase(), err as Error);
-      }
-    }
-    return out;
+      return o.hashString.toLowerCase();
+    };
+    return answersByKey(await get(ids), hashOf, torrentFromTransmission);
   });
 
   async function getTorrent(hash: string): Promise<ClientTorrent | null> {

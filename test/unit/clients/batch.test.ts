@@ -1,6 +1,6 @@
 // The coalescing of per-torrent client calls (src/clients/batch.ts) and the aligned poll delay: what a batch carries, whose answer each caller gets, no request left behind.
 import { describe, expect, it } from 'vitest';
-import { batcher, type BatchAnswers } from '../../../src/clients/batch.js';
+import { answersByKey, batcher, type BatchAnswers } from '../../../src/clients/batch.js';
 import { pollDelay } from '../../../src/clients/poll.js';
 
 /** A flush that records the keys of each call and answers `v:<key>`, an Error for keys starting with `bad`. */
@@ -83,5 +83,23 @@ describe('pollDelay', () => {
     expect(pollDelay(1250, 100, true)).toBe(50);
     // Two pollers at different phases wake at the same instant.
     expect(1234 + pollDelay(1234, 100, true)).toBe(1210 + pollDelay(1210, 100, true));
+  });
+});
+
+describe('answersByKey', () => {
+  it('an entry that does not parse fails only its own key; one without a key makes the whole answer unreadable', () => {
+    const parse = (e: { k?: string; v: number }): number => {
+      if (e.v < 0) throw new Error(`bad ${e.k}`);
+      return e.v * 2;
+    };
+    const keyOf = (e: { k?: string }): string => {
+      if (e.k === undefined) throw new Error('no key');
+      return e.k;
+    };
+    const got = answersByKey([{ k: 'a', v: 1 }, { k: 'b', v: -1 }, { k: 'c', v: 3 }], keyOf, parse);
+    expect(got.get('a')).toBe(2);
+    expect((got.get('b') as Error).message).toBe('bad b');
+    expect(got.get('c')).toBe(6);
+    expect(() => answersByKey([{ k: 'a', v: 1 }, { v: 2 }], keyOf, parse)).toThrow('no key');
   });
 });
