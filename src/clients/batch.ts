@@ -82,3 +82,24 @@ export function batchers<K, R>(make: (callKey: string) => Batcher<K, R>): (callK
     return b;
   };
 }
+
+/**
+ * An answer that does not change while the client runs (a daemon's version): asked once however many callers wait at
+ * the same time (their calls then go out together), kept once answered; a failure is not kept — the next caller asks again.
+ */
+export function askedOnce<T>(ask: () => Promise<T>): () => Promise<T> {
+  let kept: { v: T } | null = null;
+  let asked: Promise<T> | null = null;
+  return () => {
+    if (kept) return Promise.resolve(kept.v);
+    asked ??= ask()
+      .then((v) => {
+        kept = { v };
+        return v;
+      })
+      .finally(() => {
+        asked = null;
+      });
+    return asked;
+  };
+}

@@ -17,19 +17,19 @@ export interface ContractDaemon {
 }
 
 const TRACKER = 'http://127.0.0.1:1/announce';
-const UNKNOWN = '0123456789abcdef0123456789abcdef01234567';
+export const UNKNOWN = '0123456789abcdef0123456789abcdef01234567';
 const o = { timeoutMs: 20_000, intervalMs: 50 };
 
 function sha(p: string): string {
   return createHash('sha256').update(readFileSync(p)).digest('hex');
 }
 
-function hashes(paths: string[]): string[] {
+export function hashes(paths: string[]): string[] {
   return paths.map(sha);
 }
 
 /** A hardlinked copy of a torrent's files under `toSave`, laid out as the torrent expects. */
-function linkView(t: MadeTorrent, fromSave: string, toSave: string): string[] {
+export function linkView(t: MadeTorrent, fromSave: string, toSave: string): string[] {
   return t.paths.map((p) => {
     const dst = path.join(toSave, path.relative(fromSave, p));
     mkdirSync(path.dirname(dst), { recursive: true });

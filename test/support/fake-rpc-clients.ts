@@ -89,38 +89,69 @@ const xi = (n: number) => `<value><i8>${n}</i8></value>`;
 const xa = (vals: string[]) => `<value><array><data>${vals.join('')}</data></array></value>`;
 const answer = (v: string) => ({ status: 200, body: `<?xml version="1.0"?><methodResponse><params><param>${v}</param></params></methodResponse>`, headers: { 'content-type': 'text/xml' } });
 
-/** rTorrent's d.* fields in the order the adapter asks for them (see src/clients/rtorrent/client.ts). */
-function dFields(t: FakeRpcTorrent): string[] {
+/** rTorrent's d.* fields the adapter reads (see src/clients/rtorrent/client.ts), with the fake's value of each. */
+function dFields(t: FakeRpcTorrent): Record<string, string> {
   const m = multi(t);
   const size = total(t);
-  return [xs(t.hash.toUpperCase()), xs(t.name), xs(m ? `${t.dir}/${t.name}` : t.dir), xi(m ? 1 : 0), xi(t.running ? 1 : 0), xi(1), xi(t.running ? 1 : 0), xi(1), xi(0), xi(0), xi(0), xi(1), xs(''), xi(size), xi(0), xi(size), xi(1_700_000_000), xi(1_700_000_100)];
+  const v = [xs(t.hash.toUpperCase()), xs(t.name), xs(m ? `${t.dir}/${t.name}` : t.dir), xi(m ? 1 : 0), xi(t.running ? 1 : 0), xi(1), xi(t.running ? 1 : 0), xi(1), xi(0), xi(0), xi(0), xi(1), xs(''), xi(size), xi(0), xi(size), xi(1_700_000_000), xi(1_700_000_100)];
+  const names = ['d.hash', 'd.name', 'd.directory', 'd.is_multi_file', 'd.state', 'd.is_open', 'd.is_active', 'd.complete', 'd.hashing', 'd.is_hash_checking', 'd.hashing_failed', 'd.is_hash_checked', 'd.custom1', 'd.size_bytes', 'd.left_bytes', 'd.completed_bytes', 'd.load_date', 'd.timestamp.finished'];
+  return Object.fromEntries(names.map((n, i) => [n, v[i] as string]));
 }
 
-export async function startFakeRtorrent(): Promise<FakeRpc> {
+export interface FakeRtorrent extends FakeRpc {
+  /** Torrents whose d.state answers a string instead of a number (an answer entry that does not parse). */
+  malformed: Set<string>;
+  /** The next system.multicall answers one result fewer than it was asked for. */
+  dropResultNext(): void;
+  /** The info-hashes (lower case) named by each system.multicall, in order. */
+  multicalls: string[][];
+}
+
+export async function startFakeRtorrent(): Promise<FakeRtorrent> {
   const torrents = new Map<string, FakeRpcTorrent>();
   const counts = new Map<string, number>();
+  const malformed = new Set<string>();
+  const multicalls: string[][] = [];
+  let drop = false;
+  const fault = `<value><struct><member><name>faultCode</name>${xi(-501)}</member><member><name>faultString</name>${xs('Could not find info-hash.')}</member></struct></value>`;
   const { server, url, fail } = await serve((body) => {
     const method = /<methodName>([^<]+)<\/methodName>/.exec(body)?.[1] ?? '';
     bump(counts, method);
     if (method === 'system.client_version') return answer(xs('0.9.8'));
     if (method === 'system.api_version') return answer(xi(10));
-    if (method === 'd.multicall2') return answer(xa([...torrents.values()].map((t) => xa(dFields(t)))));
+    if (method === 'd.multicall2') return answer(xa([...torrents.values()].map((t) => xa(Object.values(dFields(t))))));
     if (method === 'system.multicall') {
-      // One torrent per multicall (getTorrent / listFiles): the first hash in the body names it.
-      const h = /<string>([0-9A-F]{40})<\/string>/.exec(body)?.[1]?.toLowerCase() ?? '';
-      const t = torrents.get(h);
-      const calls = [...body.matchAll(/<name>methodName<\/name>\s*<value><string>([^<]+)<\/string>/g)].map((x) => x[1] as string);
-      const fault = `<value><struct><member><name>faultCode</name>${xi(-501)}</member><member><name>faultString</name>${xs('Could not find info-hash.')}</member></struct></value>`;
-      if (!t) return answer(xa(calls.map(() => fault)));
-      if (calls[0] === 'd.is_multi_file') {
-        const files = xa(t.files.map((f) => xa([xs(f.path), xi(f.size), xi(1), xi(1)])));
-        return answer(xa([xa([xi(multi(t) ? 1 : 0)]), xa([xs(multi(t) ? `${t.dir}/${t.name}` : t.dir)]), xa([files])]));
+      // Each call of the multicall: its method and the info-hash it names; one result (or fault) per call, in order.
+      const calls = [...body.matchAll(/<name>methodName<\/name><value><string>([^<]+)<\/string><\/value><\/member><member><name>params<\/name><value><array><data>(?:<value><string>([^<]*)<\/string><\/value>)?/g)].map((x) => ({ m: x[1] as string, h: (x[2] ?? '').toLowerCase() }));
+      multicalls.push([...new Set(calls.map((c) => c.h))]);
+      const results = calls.map(({ m, h }) => {
+        const t = torrents.get(h);
+        if (!t) return fault;
+        if (m === 'f.multicall') return xa([xa(t.files.map((f) => xa([xs(f.path), xi(f.size), xi(1), xi(1)])))]);
+        if (m === 'd.state' && malformed.has(h)) return xa([xs('started')]);
+        const v = dFields(t)[m];
+        return xa([v ?? xi(0)]); // a mutation: "ok", and nothing happens
+      });
+      if (drop) {
+        drop = false;
+        results.pop();
       }
-      return answer(xa(dFields(t).map((v) => xa([v]))));
+      return answer(xa(results));
     }
     return answer(xi(0)); // every mutation: "ok", and nothing happens
   });
-  return { url: `${url}/RPC2`, torrents, failNext: (n, s) => Object.assign(fail, { n, status: s }), count: (m) => counts.get(m) ?? 0, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `${url}/RPC2`,
+    torrents,
+    malformed,
+    multicalls,
+    dropResultNext: () => {
+      drop = true;
+    },
+    failNext: (n, s) => Object.assign(fail, { n, status: s }),
+    count: (m) => counts.get(m) ?? 0,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 export interface FakeDeluge extends FakeRpc {

@@ -1,5 +1,6 @@
 // TorrentClient for rTorrent 0.9.x (XML-RPC over SCGI or HTTP): d.multicall2 list, f.multicall files, repoint = stop → close → d.directory.set.
 import { ClientError, HashallError } from '../../errors.js';
+import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
 import { phaseOfRtorrent, rawStateOf } from './states.js';
@@ -102,54 +103,91 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
   };
 }
 
+/** One call of a system.multicall. */
+type Call = { methodName: string; params: XmlRpcValue[] };
+
+/** A system.multicall result: `[value]`, or the fault struct rTorrent gave that call alone. */
+function resultOf(r: XmlRpcValue | undefined): XmlRpcValue | XmlRpcFault {
+  if (Array.isArray(r) && r.length === 1) return r[0] as XmlRpcValue;
+  const o = typeof r === 'object' && r !== null && !Array.isArray(r) ? r : {};
+  return new XmlRpcFault(Number(o.faultCode ?? 0), String(o.faultString ?? 'malformed result'));
+}
+
+/** One torrent's FIELDS results → the torrent, null when rTorrent does not know it; throws on another fault or a row that does not parse. */
+function torrentOfResults(hash: string, results: readonly (XmlRpcValue | XmlRpcFault)[]): ClientTorrent | null {
+  const row: XmlRpcValue[] = [];
+  for (const [k, r] of results.entries()) {
+    if (r instanceof XmlRpcFault) {
+      if (NOT_FOUND.test(r.message)) return null;
+      throw new ClientError('protocol', `rTorrent refused ${FIELDS[k]} for ${hash}: ${r.message}`);
+    }
+    row.push(r);
+  }
+  const t = torrentFromRtorrent(row);
+  if (t.hash !== hash) throw new ClientError('protocol', `rTorrent answered for torrent ${t.hash} when asked for ${hash}`);
+  return t;
+}
+
+/** The torrent's own error for the first fault among its calls' results (an unknown torrent says so), or null. */
+function faultOfTorrent(hash: string, calls: readonly Call[], results: readonly (XmlRpcValue | XmlRpcFault)[]): ClientError | null {
+  const i = results.findIndex((r) => r instanceof XmlRpcFault);
+  if (i < 0) return null;
+  const f = results[i] as XmlRpcFault;
+  if (NOT_FOUND.test(f.message)) return new ClientError('http', `rTorrent does not know torrent ${hash}`, { status: 404, cause: f });
+  return new ClientError('protocol', `rTorrent refused ${calls[i]?.methodName ?? 'a call'} for ${hash}: ${f.message} (fault ${f.code})`, { cause: f });
+}
+
+/** The mutations, each asked of several torrents at once. */
+type Action = 'pause' | 'resume' | 'setLocation' | 'recheck';
+
 export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient {
   const transport = new RtorrentTransport(opts);
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let versionCache: { v: ClientVersion; multicall2: boolean } | null = null;
 
   const call = (m: string, p: XmlRpcValue[] = []) => transport.call(m, p);
 
-  async function version(): Promise<ClientVersion> {
-    if (versionCache) return versionCache.v;
+  /** Asked once for concurrent callers, and kept. d.multicall2 (with a target argument) arrived in 0.9.0; 0.8.x only has d.multicall(view, ...). */
+  const about = askedOnce(async (): Promise<{ v: ClientVersion; multicall2: boolean }> => {
     const app = await call('system.client_version');
     const api = await call('system.api_version').catch(() => '');
     if (typeof app !== 'string' || !/^\d+\.\d+/.test(app)) throw new ClientError('protocol', `rTorrent reported an unreadable version: ${JSON.stringify(app).slice(0, 40)}`);
     const [major, minor] = app.split('.').map(Number) as [number, number];
-    // d.multicall2 (with a target argument) arrived in 0.9.0; 0.8.x only has d.multicall(view, ...).
-    versionCache = { v: { app: `rTorrent ${app}`, webApi: `xmlrpc api ${String(api)}` }, multicall2: major > 0 || minor >= 9 };
-    return versionCache.v;
+    return { v: { app: `rTorrent ${app}`, webApi: `xmlrpc api ${String(api)}` }, multicall2: major > 0 || minor >= 9 };
+  });
+
+  async function version(): Promise<ClientVersion> {
+    return (await about()).v;
   }
 
-  /** Per-hash reads in one system.multicall; an unknown hash gives null, other faults throw. */
-  async function readHashes(hashes: string[]): Promise<(ClientTorrent | null)[]> {
-    const calls: XmlRpcValue[] = [];
-    for (const h of hashes) for (const f of FIELDS) calls.push({ methodName: f, params: [h.toUpperCase()] });
+  /** One system.multicall: each call's own value or fault, in order; an answer with a wrong number of results fails the whole call. */
+  async function multicall(calls: Call[]): Promise<(XmlRpcValue | XmlRpcFault)[]> {
     const out = await call('system.multicall', [calls]);
     if (!Array.isArray(out) || out.length !== calls.length) throw new ClientError('protocol', 'rTorrent answered system.multicall with a wrong number of results');
-    return hashes.map((h, i) => {
-      const row: XmlRpcValue[] = [];
-      for (let k = 0; k < FIELDS.length; k++) {
-        const r = out[i * FIELDS.length + k];
-        if (Array.isArray(r) && r.length === 1) row.push(r[0] as XmlRpcValue);
-        else {
-          const fault = typeof r === 'object' && r !== null && !Array.isArray(r) ? String(r.faultString ?? '') : '';
-          if (NOT_FOUND.test(fault)) return null;
-          throw new ClientError('protocol', `rTorrent refused ${FIELDS[k]} for ${h}: ${fault || 'malformed result'}`);
-        }
-      }
-      return torrentFromRtorrent(row);
-    });
+    return out.map(resultOf);
+  }
+
+  /** The FIELDS of each hash in one system.multicall, by hash: the torrent, null (unknown), or that torrent's own error. */
+  async function readHashes(hashes: readonly string[]): Promise<BatchAnswers<string, ClientTorrent | null>> {
+    const res = await multicall(hashes.flatMap((h) => FIELDS.map((f) => ({ methodName: f, params: [h.toUpperCase()] }))));
+    const rows = hashes.map((h, i) => ({ h, results: res.slice(i * FIELDS.length, (i + 1) * FIELDS.length) }));
+    return answersByKey(rows, (r) => r.h, (r) => torrentOfResults(r.h, r.results));
   }
 
   async function listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]> {
-    await version();
+    const { multicall2 } = await about();
     if (filter?.hashes) {
       if (filter.hashes.length === 0) return [];
-      return (await readHashes(checkInfoHashes(filter.hashes))).filter((t): t is ClientTorrent => t !== null);
+      const got = await readHashes(checkInfoHashes(filter.hashes));
+      const out: ClientTorrent[] = [];
+      for (const t of got.values()) {
+        if (t instanceof Error) throw t;
+        if (t) out.push(t);
+      }
+      return out;
     }
     const cmds = FIELDS.map((f) => `${f}=`);
-    const rows = versionCache?.multicall2 ? await call('d.multicall2', ['', 'main', ...cmds]) : await call('d.multicall', ['main', ...cmds]);
+    const rows = multicall2 ? await call('d.multicall2', ['', 'main', ...cmds]) : await call('d.multicall', ['main', ...cmds]);
     if (!Array.isArray(rows)) throw new ClientError('protocol', 'rTorrent answered d.multicall2 without a list');
     return rows.map((r) => {
       if (!Array.isArray(r)) throw new ClientError('protocol', 'rTorrent d.multicall2 row is not a list');
@@ -157,8 +195,15 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     });
   }
 
+  /**
+   * One system.multicall of the torrents asked for in the same turn (and while the last one was in flight): the
+   * confirmations of every group in flight share one poll. A torrent whose results fault or do not parse fails alone.
+   */
+  const readBatch = batcher<string, ClientTorrent | null>(readHashes);
+
   async function getTorrent(hash: string): Promise<ClientTorrent | null> {
-    return (await listTorrents({ hashes: [hash] }))[0] ?? null;
+    const [h] = checkInfoHashes([hash]);
+    return (await readBatch(h!)) ?? null;
   }
 
   async function one(hash: string): Promise<ClientTorrent> {
@@ -194,20 +239,58 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     });
   }
 
-  async function each(hashes: readonly string[], fn: (H: string) => Promise<void>): Promise<void> {
-    for (const h of checkInfoHashes(hashes)) await fn(h.toUpperCase());
+  /** The d.* calls `action` makes of one torrent, read first where its state decides them (those reads share one call too). */
+  async function callsFor(action: Action, h: string, location: string): Promise<Call[]> {
+    const H = h.toUpperCase();
+    const c = (methodName: string, ...rest: XmlRpcValue[]): Call => ({ methodName, params: [H, ...rest] });
+    if (action === 'pause') return [c('d.stop')];
+    const t = await one(h);
+    // Started but paused (ruTorrent "pause"): d.resume; stopped: d.start (opens a closed torrent too).
+    if (action === 'resume') return [c(t.rawState.startsWith('paused/') ? 'd.resume' : 'd.start')];
+    if (action === 'setLocation') {
+      if (t.running) throw new HashallError(`rTorrent repoints only a stopped torrent; ${t.name} is ${t.rawState}`, { hint: 'pause it first' });
+      // stop → close (releases the files, forgets the hash check) → d.directory.set. rTorrent never moves data: it only
+      // looks for the files under the new directory (a multi-file torrent's payload folder is appended). rTorrent runs
+      // each call even when an earlier one faulted, and refuses d.directory.set on a download still open.
+      return [c('d.stop'), c('d.close'), c('d.directory.set', location)];
+    }
+    // A stopped torrent is closed first so the check is a full one and its end shows (d.is_hash_checked 0 → 1).
+    return [...(!t.running && t.rawState.startsWith('stopped/') ? [c('d.close')] : []), c('d.check_hash')];
   }
 
-  /** A fault for an unknown hash on a mutation is an error saying so. */
-  async function mutate(method: string, params: XmlRpcValue[]): Promise<void> {
-    try {
-      await call(method, params);
-    } catch (err) {
-      if (err instanceof ClientError && err.cause instanceof XmlRpcFault && NOT_FOUND.test(err.cause.message)) {
-        throw new ClientError('http', `rTorrent does not know torrent ${String(params[0]).toLowerCase()}`, { status: 404, cause: err });
+  /**
+   * One system.multicall per action (and location) for the torrents asked in the same turn: rTorrent runs each call on
+   * the torrent it names and answers each alone, so a torrent whose calls fault (unknown, refused) fails alone, and
+   * only the torrents asked are named.
+   */
+  const mutateBatch = batchers<string, void>((callKey) => {
+    const { action, location } = JSON.parse(callKey) as { action: Action; location: string };
+    return batcher(async (hashes) => {
+      const out: BatchAnswers<string, void> = new Map();
+      const planned = await Promise.all(hashes.map((h) => callsFor(action, h, location).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+      const sent: { h: string; from: number; calls: Call[] }[] = [];
+      const calls: Call[] = [];
+      for (const [i, p] of planned.entries()) {
+        if (p instanceof Error) out.set(hashes[i]!, p);
+        else {
+          sent.push({ h: hashes[i]!, from: calls.length, calls: p });
+          calls.push(...p);
+        }
       }
-      throw err;
-    }
+      if (calls.length === 0) return out;
+      const res = await multicall(calls);
+      for (const s of sent) {
+        const err = faultOfTorrent(s.h, s.calls, res.slice(s.from, s.from + s.calls.length));
+        if (err) out.set(s.h, err);
+      }
+      return out;
+    });
+  });
+
+  async function mutate(action: Action, hashes: readonly string[], location = ''): Promise<void> {
+    if (hashes.length === 0) return;
+    const batch = mutateBatch(JSON.stringify({ action, location }));
+    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
   }
 
   return {
@@ -215,34 +298,13 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     listTorrents,
     getTorrent,
     listFiles,
-    pause: (hashes) => each(hashes, (H) => mutate('d.stop', [H])),
-    async resume(hashes) {
-      await each(hashes, async (H) => {
-        const t = await one(H);
-        // Started but paused (ruTorrent "pause"): d.resume; stopped: d.start (opens a closed torrent too).
-        await mutate(t.rawState.startsWith('paused/') ? 'd.resume' : 'd.start', [H]);
-      });
-    },
+    pause: (hashes) => mutate('pause', hashes),
+    resume: (hashes) => mutate('resume', hashes),
     async setLocation(hashes, location) {
       if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
-      await each(hashes, async (H) => {
-        const t = await one(H);
-        if (t.running) throw new HashallError(`rTorrent repoints only a stopped torrent; ${t.name} is ${t.rawState}`, { hint: 'pause it first' });
-        // stop → close (releases the files, forgets the hash check) → d.directory.set. rTorrent never moves data: it
-        // only looks for the files under the new directory (a multi-file torrent's payload folder is appended).
-        await mutate('d.stop', [H]);
-        await mutate('d.close', [H]);
-        await mutate('d.directory.set', [H, location]);
-      });
+      await mutate('setLocation', hashes, location);
     },
-    async recheck(hashes) {
-      await each(hashes, async (H) => {
-        const t = await one(H);
-        // A stopped torrent is closed first so the check is a full one and its end shows (d.is_hash_checked 0 → 1).
-        if (!t.running && t.rawState.startsWith('stopped/')) await mutate('d.close', [H]);
-        await mutate('d.check_hash', [H]);
-      });
-    },
+    recheck: (hashes) => mutate('recheck', hashes),
     async setAutoManagement(_hashes, enable) {
       if (enable) throw new HashallError('rTorrent has no automatic torrent management to enable');
     },
@@ -255,7 +317,8 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     async removeTags() {
       throw new HashallError('rTorrent has no tags (its label is d.custom1, read as the category)');
     },
-    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'rTorrent', maxIntervalMs: 50 }, hash, predicate, w),
+    // Aligned ticks: the polls of every torrent in flight fall in the same turn and share one read (readBatch).
+    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'rTorrent', maxIntervalMs: 50, alignToTicks: true }, hash, predicate, w),
     async close() {
       // stateless: one connection per call
     },

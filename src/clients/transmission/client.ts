@@ -1,7 +1,7 @@
 // TorrentClient for transmission-daemon (RPC 15+, Transmission 2.9x–4.x): 409 session handshake, basic auth, reads, repoint without moving.
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
-import { answersByKey, batcher, batchers } from '../batch.js';
+import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../qbittorrent/transport.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
@@ -161,14 +161,14 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     throw last ?? new ClientError('network', `no answer from Transmission for ${method}`);
   }
 
-  async function version(): Promise<ClientVersion> {
-    if (versionCache) return versionCache.v;
+  /** Asked once for concurrent callers (a read and a label change of the same moment), and kept. */
+  const version = askedOnce(async (): Promise<ClientVersion> => {
     const s = await rpc('session-get', { fields: ['version', 'rpc-version'] });
     const rpcVersion = typeof s['rpc-version'] === 'number' ? s['rpc-version'] : NaN;
     if (typeof s.version !== 'string' || !Number.isInteger(rpcVersion)) throw new ClientError('protocol', 'Transmission sent no readable version in session-get');
     versionCache = { v: { app: `Transmission ${s.version}`, webApi: `rpc ${rpcVersion}` }, rpc: rpcVersion };
     return versionCache.v;
-  }
+  });
 
   async function fields(extra: string[] = []): Promise<string[]> {
     await version();

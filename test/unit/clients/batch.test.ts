@@ -1,6 +1,6 @@
 // The coalescing of per-torrent client calls (src/clients/batch.ts) and the aligned poll delay: what a batch carries, whose answer each caller gets, no request left behind.
 import { describe, expect, it } from 'vitest';
-import { answersByKey, batcher, type BatchAnswers } from '../../../src/clients/batch.js';
+import { answersByKey, askedOnce, batcher, type BatchAnswers } from '../../../src/clients/batch.js';
 import { pollDelay } from '../../../src/clients/poll.js';
 
 /** A flush that records the keys of each call and answers `v:<key>`, an Error for keys starting with `bad`. */
@@ -101,5 +101,25 @@ describe('answersByKey', () => {
     expect((got.get('b') as Error).message).toBe('bad b');
     expect(got.get('c')).toBe(6);
     expect(() => answersByKey([{ k: 'a', v: 1 }, { v: 2 }], keyOf, parse)).toThrow('no key');
+  });
+});
+
+describe('askedOnce', () => {
+  it('one ask for the callers of the same moment, kept once answered; a failure is asked again by the next caller', async () => {
+    let asks = 0;
+    let fail = true;
+    const version = askedOnce(async () => {
+      asks++;
+      await new Promise((r) => setTimeout(r, 5));
+      if (fail) throw new Error(`down ${asks}`);
+      return `v${asks}`;
+    });
+    const first = await Promise.allSettled([version(), version()]);
+    expect(first.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+    expect(asks).toBe(1);
+    fail = false;
+    expect(await Promise.all([version(), version(), version()])).toEqual(['v2', 'v2', 'v2']);
+    expect(await version()).toBe('v2');
+    expect(asks).toBe(2);
   });
 });

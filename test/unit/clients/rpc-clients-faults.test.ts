@@ -6,7 +6,7 @@ import { createRtorrentClient } from '../../../src/clients/rtorrent/client.js';
 import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
-import { startFakeDeluge, startFakeRtorrent, startFakeTransmission, type FakeRpc } from '../../support/fake-rpc-clients.js';
+import { startFakeDeluge, startFakeRtorrent, startFakeTransmission, type FakeRpc, type FakeRtorrent } from '../../support/fake-rpc-clients.js';
 
 const H = 'ab'.repeat(20);
 let fake: FakeRpc | null = null;
@@ -89,5 +89,41 @@ describe('Deluge against a wire-level fake', () => {
     expect((await c.version()).app).toBe('Deluge 1.3.15');
     await expect(c.setLocation([H], '/pool/x')).rejects.toThrow(/cannot repoint without moving data/);
     expect(f.count('core.move_storage')).toBe(0);
+  });
+});
+
+describe('rTorrent against a wire-level fake: several torrents in one system.multicall', () => {
+  const [A, B, C] = ['aa', 'bb', 'cc'].map((x) => x.repeat(20)) as [string, string, string];
+  async function three(): Promise<FakeRtorrent> {
+    const f = await startFakeRtorrent();
+    fake = f;
+    for (const h of [A, B, C]) f.torrents.set(h, { hash: h, name: `t-${h.slice(0, 2)}.bin`, dir: '/d', files: [{ path: `t-${h.slice(0, 2)}.bin`, size: 5 }], running: true });
+    return f;
+  }
+
+  test('reads asked together are one multicall; an entry that does not parse fails only its torrent', async () => {
+    const f = await three();
+    f.malformed.add(B);
+    const c = createRtorrentClient({ url: f.url, timeoutMs: 2_000, backoffMs: 5 });
+    const out = await Promise.allSettled([A, B, C].map((h) => c.getTorrent(h)));
+    expect(out.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((out[1] as PromiseRejectedResult).reason as Error).message).toMatch(/d\.state is a string/);
+    expect((out[0] as PromiseFulfilledResult<unknown>).value).toMatchObject({ hash: A, phase: 'seeding' });
+    expect(f.multicalls).toEqual([[A, B, C]]);
+  });
+
+  test('a multicall answered with a result missing fails every torrent of that call, a read or a mutation, and only those', async () => {
+    const f = await three();
+    const c = createRtorrentClient({ url: f.url, timeoutMs: 2_000, backoffMs: 5 });
+    f.dropResultNext();
+    const reads = await Promise.allSettled([A, B].map((h) => c.getTorrent(h)));
+    expect(reads.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+    expect(((reads[0] as PromiseRejectedResult).reason as Error).message).toMatch(/wrong number of results/);
+    expect(await c.getTorrent(C)).toMatchObject({ hash: C });
+    f.dropResultNext();
+    const pauses = await Promise.allSettled([A, B].map((h) => c.pause([h])));
+    expect(pauses.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+    expect(f.multicalls.at(-1)).toEqual([A, B]);
+    await c.pause([C]);
   });
 });

@@ -70,6 +70,22 @@ describe('Transmission transport', () => {
 });
 
 describe('Transmission: calls of several torrents made together share one request', () => {
+  test('the version is asked once for concurrent callers (a read asked with them needs it too)', async () => {
+    const methods: string[] = [];
+    const counting: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      // The session handshake's refused first try (409) is not a call of its own.
+      if (res.status !== 409) methods.push((JSON.parse(String(init?.body ?? '{}')) as { method?: string }).method ?? '');
+      return res;
+    };
+    const c = createTransmissionClient({ url: sb.url, username: sb.username, password: () => sb.password, timeoutMs: 10_000, fetch: counting });
+    const [a, b] = await Promise.all([c.version(), c.version(), c.listTorrents()]);
+    expect(a).toEqual(b);
+    expect(methods.filter((m) => m === 'session-get')).toHaveLength(1);
+    await c.version();
+    expect(methods.filter((m) => m === 'session-get')).toHaveLength(1);
+  });
+
   test('two pauses in flight are one torrent-stop naming exactly both; their polls are one torrent-get per round; a third torrent is untouched', async () => {
     const calls: { method: string; ids: string[] }[] = [];
     const counting: typeof fetch = async (input, init) => {
