@@ -159,6 +159,10 @@ export interface FakeDeluge extends FakeRpc {
   errorOn(method: string, message: string): void;
   /** Forget every session (as deluge-web's session timeout does): the next call is "Not authenticated". */
   expireSessions(): void;
+  /** Torrents whose file_priorities answer is not a list (a status entry that does not parse). */
+  malformed: Set<string>;
+  /** Every call after the login: its method and parameters. */
+  calls: { method: string; params: unknown[] }[];
 }
 
 /** deluge-web's /json: auth.login sets a session cookie, every other call needs it; reads from `torrents`, mutations lie. */
@@ -168,6 +172,8 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
   const counts = new Map<string, number>();
   const errors = new Map<string, string>();
   const sessions = new Set<string>();
+  const malformed = new Set<string>();
+  const calls: { method: string; params: unknown[] }[] = [];
   let n = 0;
   const status = (t: FakeRpcTorrent, keys: string[]): Record<string, unknown> => {
     const size = total(t);
@@ -191,7 +197,7 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
       is_auto_managed: false,
       files: t.files.map((f, index) => ({ index, path: multi(t) ? `${t.name}/${f.path}` : f.path, size: f.size })),
       file_progress: t.files.map(() => 1),
-      file_priorities: t.files.map(() => 4),
+      file_priorities: malformed.has(t.hash) ? 'all' : t.files.map(() => 4),
     };
     return Object.fromEntries(keys.map((k) => [k, all[k]]));
   };
@@ -205,6 +211,7 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
       sessions.add(sid);
       return reply(true, null, { 'set-cookie': `_session_id=${sid}; Path=/json` });
     }
+    calls.push({ method: req.method, params: req.params });
     const sid = /_session_id=([^;]+)/.exec(String(headers.cookie ?? ''))?.[1] ?? '';
     if (!sessions.has(sid)) return reply(null, { message: 'Not authenticated', code: 1 });
     const err = errors.get(req.method);
@@ -242,6 +249,8 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
     count: (m) => counts.get(m) ?? 0,
     errorOn: (m, message) => errors.set(m, message),
     expireSessions: () => sessions.clear(),
+    malformed,
+    calls,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

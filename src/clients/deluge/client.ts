@@ -1,6 +1,7 @@
 // TorrentClient for Deluge 2.x through deluge-web's JSON-RPC: core.get_torrents_status reads, pause/resume, force_recheck, repoint by move_storage onto files already there.
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
+import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
@@ -32,7 +33,7 @@ export const DELUGE_FIELDS = [
   'paused',
 ] as const;
 
-const FILE_FIELDS = ['hash', 'files', 'file_progress', 'file_priorities'];
+const FILE_FIELDS = ['hash', 'files', 'file_progress'];
 
 type Obj = Record<string, unknown>;
 
@@ -94,21 +95,30 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
   };
 }
 
+/**
+ * What a mutation's flush reads of its torrents before the one call naming them all. Deluge decides pause, resume and
+ * force_recheck on its cached status of the torrent (`paused`, `auto_managed`): a stale one makes it skip the pause or
+ * leave a rechecked torrent running, so those read each torrent afresh first (core.get_torrent_status refreshes that
+ * cache). A move needs the file priorities (skipped files are refused); an option change only that the torrent exists.
+ */
+type Before = 'fresh' | 'priorities' | 'exists';
+
 export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   const transport = new DelugeTransport(opts);
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let versionCache: { v: ClientVersion; major: number } | null = null;
 
-  async function version(): Promise<ClientVersion> {
-    if (versionCache) return versionCache.v;
-    // daemon.get_version exists from 2.0; 1.3 only has daemon.info.
+  /** Asked once for concurrent callers, and kept. daemon.get_version exists from 2.0; 1.3 only has daemon.info. */
+  const about = askedOnce(async (): Promise<{ v: ClientVersion; major: number }> => {
     const got = await transport.call('daemon.get_version').catch((err: unknown) => (DelugeTransport.codeOf(err) === UNKNOWN_METHOD ? transport.call('daemon.info') : Promise.reject(err)));
     if (typeof got !== 'string' || !/^\d+\.\d+/.test(got)) throw new ClientError('protocol', `Deluge reported an unreadable version: ${JSON.stringify(got).slice(0, 40)}`);
     const lt = await transport.call('core.get_libtorrent_version').catch(() => '?');
     const app = got.trim();
-    versionCache = { v: { app: `Deluge ${app}`, webApi: `libtorrent ${String(lt)}` }, major: Number(app.split('.')[0]) };
-    return versionCache.v;
+    return { v: { app: `Deluge ${app}`, webApi: `libtorrent ${String(lt)}` }, major: Number(app.split('.')[0]) };
+  });
+
+  async function version(): Promise<ClientVersion> {
+    return (await about()).v;
   }
 
   async function status(ids: string[] | null, fields: readonly string[]): Promise<Record<string, Obj>> {
@@ -129,23 +139,38 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
 
   /**
    * core.get_torrent_status reads libtorrent afresh (update=True); core.get_torrents_status answers from a cache up to
-   * 1.5 s old, which hid the progress reset after a move and a whole quick recheck. Unknown hash: an empty map.
+   * 1.5 s old (torrentmanager.torrents_status_update), which hid the progress reset after a move and a whole quick
+   * recheck. Unknown hash: an empty map.
    */
-  async function getTorrent(hash: string): Promise<ClientTorrent | null> {
-    const [h] = checkInfoHashes([hash]);
+  async function freshTorrent(h: string): Promise<ClientTorrent | null> {
     const out = await transport.call('core.get_torrent_status', [h, DELUGE_FIELDS]);
     if (typeof out !== 'object' || out === null || Array.isArray(out)) throw new ClientError('protocol', 'Deluge answered core.get_torrent_status without a status map');
     const o = out as Obj;
     if (Object.keys(o).length === 0) return null;
-    return torrentFromDeluge(typeof o.hash === 'string' ? o.hash : (h as string), o);
+    return torrentFromDeluge(typeof o.hash === 'string' ? o.hash : h, o);
   }
 
-  async function filesOf(hash: string): Promise<{ files: Obj[]; progress: unknown[]; priorities: unknown[] }> {
+  /**
+   * The reads asked in the same turn are answered together, each by its own fresh core.get_torrent_status (Deluge has
+   * no fresh read of several torrents): the confirmations of the groups in flight then go on in step, and their next
+   * mutations share one call. A read that fails fails only its torrent.
+   */
+  const readBatch = batcher<string, ClientTorrent | null>(async (hashes) => {
+    const got = await Promise.all(hashes.map((h) => freshTorrent(h).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+    return new Map(hashes.map((h, i) => [h, got[i]!]));
+  });
+
+  async function getTorrent(hash: string): Promise<ClientTorrent | null> {
+    const [h] = checkInfoHashes([hash]);
+    return (await readBatch(h!)) ?? null;
+  }
+
+  async function filesOf(hash: string): Promise<{ files: Obj[]; progress: unknown[] }> {
     const [h] = checkInfoHashes([hash]);
     const got = (await status([h as string], FILE_FIELDS))[h as string];
     if (!got) throw new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
     if (!Array.isArray(got.files)) throw new ClientError('protocol', `Deluge sent no file list for ${h}`);
-    return { files: got.files as Obj[], progress: Array.isArray(got.file_progress) ? got.file_progress : [], priorities: Array.isArray(got.file_priorities) ? got.file_priorities : [] };
+    return { files: got.files as Obj[], progress: Array.isArray(got.file_progress) ? got.file_progress : [] };
   }
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
@@ -157,30 +182,59 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     });
   }
 
-  async function mutate(method: string, hashes: readonly string[], extra: unknown[] = []): Promise<void> {
-    if (hashes.length === 0) return;
-    const ids = checkInfoHashes(hashes);
-    // Deluge ignores (1.3) or raises on (2.x) unknown ids per call: say which torrent is missing instead.
-    const known = await status(ids, ['hash']);
-    const missing = ids.filter((h) => !(h in known));
-    if (missing.length > 0) throw new ClientError('http', `Deluge does not know torrent ${missing.join(', ')}`, { status: 404 });
-    await transport.call(method, [ids, ...extra]);
-  }
-
-  /** Refuse a repoint Deluge would turn into a data move: 1.x, or a torrent with skipped files (libtorrent moves its part file). */
-  async function mustRepointSafely(hashes: readonly string[]): Promise<void> {
-    await version();
-    const major = versionCache?.major ?? 0;
-    if (!(major >= DELUGE_SAFE_MOVE_MAJOR)) {
-      throw new HashallError(`${versionCache?.v.app ?? 'this Deluge'} cannot repoint without moving data: its move_storage replaces files at the target and deletes the source (only Deluge 2.x keeps existing files)`, {
-        hint: 'upgrade to Deluge 2.x, or keep hashall from repointing these torrents (placement rules)',
-      });
+  /** Per torrent: undefined when it may be sent, or its own error (unknown; skipped files a move would carry along). */
+  async function readBefore(before: Before, hashes: string[]): Promise<BatchAnswers<string, undefined>> {
+    const unknown = (h: string) => new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
+    if (before === 'fresh') {
+      const known = async (h: string): Promise<Error | undefined> => ((await readBatch(h)) ? undefined : unknown(h));
+      const got = await Promise.all(hashes.map((h) => known(h).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+      return new Map(hashes.map((h, i) => [h, got[i]]));
     }
-    for (const h of checkInfoHashes(hashes)) {
-      const { priorities } = await filesOf(h);
-      if (priorities.some((p) => p === 0)) {
+    // Unknown ids are left out of the answer; an entry that does not parse fails only its torrent.
+    const got = answersByKey(Object.entries(await status(hashes, ['hash', 'file_priorities'])), ([h]) => h, ([h, o]) => {
+      if (before !== 'priorities') return undefined;
+      if (!Array.isArray(o.file_priorities)) throw new ClientError('protocol', `Deluge sent no file priorities for ${h}`);
+      if (o.file_priorities.some((p) => p === 0)) {
         throw new HashallError(`Deluge torrent ${h} has skipped files: libtorrent keeps their pieces in a part file that move_storage would move`, { hint: 'download or drop the skipped files first; hashall repoints only torrents with every file wanted' });
       }
+      return undefined;
+    });
+    return new Map(hashes.map((h) => [h, got.has(h) ? got.get(h) : unknown(h)]));
+  }
+
+  /**
+   * One call per method and arguments for the torrents asked in the same turn: Deluge's list-taking methods act on each
+   * id in turn. They raise on an unknown id partway (the ids before it done, those after not) and pause or resume EVERY
+   * torrent for an empty list: a torrent that cannot be sent fails alone, and a call with no id is never made.
+   */
+  const mutateBatch = batchers<string, void>((callKey) => {
+    const { method, extra, before } = JSON.parse(callKey) as { method: string; extra: unknown[]; before: Before };
+    return batcher(async (hashes) => {
+      const out = await readBefore(before, hashes);
+      const ids = hashes.filter((h) => out.get(h) === undefined);
+      if (ids.length === 0) return out;
+      try {
+        await transport.call(method, [ids, ...extra]);
+      } catch (err) {
+        for (const h of ids) out.set(h, err instanceof Error ? err : new Error(String(err)));
+      }
+      return out;
+    });
+  });
+
+  async function mutate(method: string, hashes: readonly string[], before: Before, extra: unknown[] = []): Promise<void> {
+    if (hashes.length === 0) return;
+    const batch = mutateBatch(JSON.stringify({ method, extra, before }));
+    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
+  }
+
+  /** Refuse a repoint Deluge would turn into a data move on 1.x (the skipped files of a torrent are checked per torrent). */
+  async function mustRepointSafely(): Promise<void> {
+    const { v, major } = await about();
+    if (!(major >= DELUGE_SAFE_MOVE_MAJOR)) {
+      throw new HashallError(`${v.app} cannot repoint without moving data: its move_storage replaces files at the target and deletes the source (only Deluge 2.x keeps existing files)`, {
+        hint: 'upgrade to Deluge 2.x, or keep hashall from repointing these torrents (placement rules)',
+      });
     }
   }
 
@@ -189,29 +243,25 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     listTorrents,
     getTorrent,
     listFiles,
-    pause: (hashes) => mutate('core.pause_torrent', hashes),
-    resume: (hashes) => mutate('core.resume_torrent', hashes),
+    pause: (hashes) => mutate('core.pause_torrent', hashes, 'fresh'),
+    resume: (hashes) => mutate('core.resume_torrent', hashes, 'fresh'),
     async setLocation(hashes, location) {
       if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
-      await mustRepointSafely(hashes);
+      if (hashes.length === 0) return;
+      await mustRepointSafely();
       // The caller has proven every file of the torrent at `location`: with dont_replace, libtorrent keeps them all,
       // moves nothing, and only points the torrent there (progress 0 until a recheck).
-      await mutate('core.move_storage', hashes, [location]);
+      await mutate('core.move_storage', hashes, 'priorities', [location]);
     },
-    async recheck(hashes) {
-      // Deluge's force_recheck resumes the torrent to check it and pauses it again afterwards only if its cached status
-      // said paused; a stale cache (from an earlier check) left a paused torrent running. A fresh read first refreshes it.
-      for (const h of checkInfoHashes(hashes)) await getTorrent(h);
-      await mutate('core.force_recheck', hashes);
-    },
+    // force_recheck resumes the torrent to check it and pauses it again afterwards only if its cached status said
+    // paused: the fresh read first (Before 'fresh') keeps a paused torrent paused.
+    recheck: (hashes) => mutate('core.force_recheck', hashes, 'fresh'),
     async setAutoManagement(_hashes, enable) {
       if (enable) throw new HashallError('Deluge has no automatic torrent management to enable');
     },
     async setDownloadPath(hashes, path) {
       // Deluge's per-torrent override is "move completed to": cleared by switching move_completed off.
-      for (const h of checkInfoHashes(hashes)) {
-        await mutate('core.set_torrent_options', [h], [path === '' ? { move_completed: false } : { move_completed: true, move_completed_path: path }]);
-      }
+      await mutate('core.set_torrent_options', hashes, 'exists', [path === '' ? { move_completed: false } : { move_completed: true, move_completed_path: path }]);
     },
     async addTags() {
       throw new HashallError('Deluge has no tags (its label is read as the category)');
@@ -219,8 +269,9 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     async removeTags() {
       throw new HashallError('Deluge has no tags (its label is read as the category)');
     },
-    // A check of a small torrent and a move onto existing files take a few hundred ms: poll quickly.
-    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Deluge', maxIntervalMs: 50 }, hash, predicate, w),
+    // A check of a small torrent and a move onto existing files take a few hundred ms: poll quickly, on shared ticks so
+    // the polls of every torrent in flight are answered together (readBatch).
+    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Deluge', maxIntervalMs: 50, alignToTicks: true }, hash, predicate, w),
     async close() {
       // the deluge-web session expires by itself; the daemon connection belongs to deluge-web
     },

@@ -2,13 +2,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { recheckConfirmed } from '../../../src/clients/confirm.js';
+import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setLocationConfirmed } from '../../../src/clients/confirm.js';
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
-import { makeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
-import { clientContract } from '../../support/client-contract.js';
+import { clientContract, hashes, linkView, UNKNOWN } from '../../support/client-contract.js';
 
 const sandboxes = delugeSandboxes();
 let sb: DelugeSandbox;
@@ -101,4 +101,75 @@ describe('Deluge: a recheck long enough to be seen', () => {
     const fresh = (await sb.call('core.get_torrent_status', [t.infoHash, ['paused', 'state']])) as { paused: boolean; state: string };
     expect(fresh).toEqual({ paused: true, state: 'Paused' });
   }, 120_000);
+});
+
+describe('Deluge: calls of several torrents made together share one request', () => {
+  /** The method and the torrents named (a list first parameter, or a status filter's ids) of every JSON-RPC call sent. */
+  function counting(): { calls: { method: string; ids: string[] }[]; fetch: typeof fetch } {
+    const calls: { method: string; ids: string[] }[] = [];
+    return {
+      calls,
+      fetch: async (input, init) => {
+        const body = JSON.parse(String(init?.body ?? '{}')) as { method?: string; params?: unknown[] };
+        const first = body.params?.[0];
+        const ids = Array.isArray(first) ? first : typeof first === 'string' ? [first] : ((first as { id?: string[] } | undefined)?.id ?? []);
+        calls.push({ method: body.method ?? '', ids: ids.map(String) });
+        return fetch(input, init);
+      },
+    };
+  }
+
+  test('the version is asked once for concurrent callers', async () => {
+    const { calls, fetch: f } = counting();
+    const c = createDelugeClient({ url: sb.url, password: () => sb.password, timeoutMs: 10_000, fetch: f });
+    const [a, b] = await Promise.all([c.version(), c.version()]);
+    expect(a).toEqual(b);
+    expect(calls.filter((x) => x.method === 'daemon.get_version')).toHaveLength(1);
+    await c.version();
+    expect(calls.filter((x) => x.method === 'daemon.get_version')).toHaveLength(1);
+  });
+
+  test('three torrents repointed at once: each action is one call naming exactly them; an unknown torrent asked with them fails alone; a bystander is untouched', async () => {
+    const { calls, fetch: f } = counting();
+    const c = createDelugeClient({ url: sb.url, password: () => sb.password, timeoutMs: 10_000, fetch: f });
+    const save = path.join(sb.dir, 'data', 'batched');
+    const ts = ['One', 'Two', 'Three', 'Bystander'].map((n) => makeTorrent({ saveDir: save, name: `Batched.${n}`, files: [{ path: 'x.bin', size: 40_000 }], trackers: ['http://127.0.0.1:1/announce'] }));
+    for (const t of ts) await sb.add(t, { dir: save, running: true });
+    const three = ts.slice(0, 3);
+    const bystander = ts[3] as MadeTorrent;
+    const toSave = path.join(sb.dir, 'view', 'batched');
+    for (const t of three) linkView(t, save, toSave);
+    const before = hashes(ts.flatMap((t) => t.paths));
+    const want = three.map((t) => t.infoHash).sort();
+    const o = { timeoutMs: 20_000 };
+    /** The calls of `method`: one, naming exactly the three torrents. */
+    const one = (method: string) => {
+      const sent = calls.filter((x) => x.method === method);
+      expect(sent, method).toHaveLength(1);
+      expect([...sent[0]!.ids].sort(), method).toEqual(want);
+    };
+
+    calls.length = 0;
+    await Promise.all(three.map((t) => pauseConfirmed(c, t.infoHash, o)));
+    one('core.pause_torrent');
+
+    calls.length = 0;
+    const moved = await Promise.allSettled([...three.map((t) => setLocationConfirmed(c, t.infoHash, toSave, o)), c.setLocation([UNKNOWN], toSave)]);
+    expect(moved.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(((moved[3] as PromiseRejectedResult).reason as Error).message).toMatch(/does not know torrent/);
+    one('core.move_storage');
+
+    calls.length = 0;
+    const checked = await Promise.all(three.map((t) => recheckConfirmed(c, t.infoHash, o)));
+    expect(checked.map((t) => [t.savePath, t.progress])).toEqual(three.map(() => [toSave, 1]));
+    one('core.force_recheck');
+
+    calls.length = 0;
+    const resumed = await Promise.all(three.map((t) => resumeConfirmed(c, t.infoHash, o)));
+    expect(resumed.every((t) => t.running)).toBe(true);
+    one('core.resume_torrent');
+
+    expect(await c.getTorrent(bystander.infoHash)).toMatchObject({ savePath: save, running: true, progress: 1 });
+    expect(hashes(ts.flatMap((t) => t.paths))).toEqual(before);
+  });
 });

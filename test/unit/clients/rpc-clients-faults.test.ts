@@ -6,7 +6,7 @@ import { createRtorrentClient } from '../../../src/clients/rtorrent/client.js';
 import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
-import { startFakeDeluge, startFakeRtorrent, startFakeTransmission, type FakeRpc, type FakeRtorrent } from '../../support/fake-rpc-clients.js';
+import { startFakeDeluge, startFakeRtorrent, startFakeTransmission, type FakeDeluge, type FakeRpc, type FakeRtorrent } from '../../support/fake-rpc-clients.js';
 
 const H = 'ab'.repeat(20);
 let fake: FakeRpc | null = null;
@@ -125,5 +125,39 @@ describe('rTorrent against a wire-level fake: several torrents in one system.mul
     expect(pauses.map((x) => x.status)).toEqual(['rejected', 'rejected']);
     expect(f.multicalls.at(-1)).toEqual([A, B]);
     await c.pause([C]);
+  });
+});
+
+describe('Deluge against a wire-level fake: several torrents in one call', () => {
+  const [A, B, C] = ['aa', 'bb', 'cc'].map((x) => x.repeat(20)) as [string, string, string];
+  async function three(): Promise<FakeDeluge> {
+    const f = await startFakeDeluge();
+    fake = f;
+    for (const h of [A, B, C]) f.torrents.set(h, { hash: h, name: `t-${h.slice(0, 2)}.bin`, dir: '/d', files: [{ path: `t-${h.slice(0, 2)}.bin`, size: 5 }], running: false });
+    return f;
+  }
+  const named = (f: FakeDeluge, method: string) => f.calls.filter((x) => x.method === method).map((x) => [...(x.params[0] as string[])].sort());
+
+  test('moves asked together are one core.move_storage; a torrent whose status entry does not parse fails alone and is not named', async () => {
+    const f = await three();
+    f.malformed.add(B);
+    const c = createDelugeClient({ url: f.url, password: () => 'pw', timeoutMs: 2_000, backoffMs: 5 });
+    const out = await Promise.allSettled([A, B, C].map((h) => c.setLocation([h], '/pool/x')));
+    expect(out.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((out[1] as PromiseRejectedResult).reason as Error).message).toMatch(/no file priorities for bb/);
+    expect(named(f, 'core.move_storage')).toEqual([[A, C]]);
+  });
+
+  test('a call refused by Deluge fails every torrent it named, and only those; an id-less call is never sent', async () => {
+    const f = await three();
+    const c = createDelugeClient({ url: f.url, password: () => 'pw', timeoutMs: 2_000, backoffMs: 5 });
+    f.errorOn('core.pause_torrent', "KeyError: 'bb'");
+    const out = await Promise.allSettled([A, B].map((h) => c.pause([h])));
+    expect(out.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+    await c.pause([C]);
+    expect(named(f, 'core.pause_torrent')).toEqual([[A, B], [C]]);
+    // Deluge pauses every torrent for an empty list: an unknown torrent alone sends nothing.
+    await expect(c.pause(['dd'.repeat(20)])).rejects.toThrow(/does not know torrent/);
+    expect(named(f, 'core.pause_torrent')).toHaveLength(2);
   });
 });
