@@ -16,10 +16,11 @@
 // with `liveCheck: false` (the catalog alone). Best of HASHALL_BENCH_REPEAT; HASHALL_BENCH_MODES picks
 // `<world>.<live|catalog>` pairs; HASHALL_BENCH_SCALE multiplies the torrent count (files per torrent stay 100).
 // Each run prints `cpuMs` (user + system time of every thread of the measured part: on a loaded machine the wall time
-// is the load's) and `planSha`, a fingerprint of every decision, to compare plans across code changes.
+// is the load's), `mainCpuMs` (the main thread's alone: the part the live-check workers cannot take) and `planSha`,
+// a fingerprint of every decision, to compare plans across code changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,9 +204,19 @@ async function setup(dir: string): Promise<void> {
   process.stdout.write(JSON.stringify(results) + '\n');
 }
 
+/**
+ * CPU time (user + system, ms) of this process's main thread alone, from /proc/self/task/PID/stat (10 ms ticks): with
+ * worker threads on a shared machine, the main thread's CPU is the critical path that wall time hides under load.
+ */
+function mainThreadCpuMs(): number {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** One measured `plan --no-refresh` (mode `live` as the CLI does it, or `catalog` without the lstat check). */
 function measure(configPath: string, mode: 'live' | 'catalog'): void {
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   const { config } = loadConfig(configPath, { env: {}, cwd: path.dirname(configPath) });
   const catalog = openCatalog(config.catalog);
@@ -220,6 +231,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
   catalog.close();
   const t5 = performance.now();
   const cpu = process.cpuUsage(cpu0); // every thread of the process (the live-check workers too)
+  const mainCpuMs = mainThreadCpuMs() - main0;
   const s = plan.summary;
   const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024); // before the fingerprint below adds its own memory
   // Fingerprint of every decision (the groups with their per-file lists read back from the catalog as apply reads
@@ -237,6 +249,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
       renderMs: Math.round(t4 - t3),
       totalMs: Math.round(t5 - t0),
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      mainCpuMs,
       peakRssMB,
       outputKB: Math.round(text.length / 1024),
       move: s.move,
@@ -250,7 +263,7 @@ function measure(configPath: string, mode: 'live' | 'catalog'): void {
 }
 
 function table(r: Record<string, number>): string {
-  const rows = ['openMs', 'readSnapshotMs', 'buildPlanMs', 'renderMs', 'totalMs', 'cpuMs', 'peakRssMB', 'move', 'reuse', 'stay', 'keep', 'blocked'];
+  const rows = ['openMs', 'readSnapshotMs', 'buildPlanMs', 'renderMs', 'totalMs', 'cpuMs', 'mainCpuMs', 'peakRssMB', 'move', 'reuse', 'stay', 'keep', 'blocked'];
   const cols = ['steady.live', 'steady.catalog', 'adoption.live', 'adoption.catalog'].filter((c) => r[`${c}.totalMs`] !== undefined);
   const lines = [
     `scale ${scale()}: ${r.torrents} torrents, ${r.files} payload files; summaries stored by the "sync" in ${r.summariesMs} ms`,

@@ -1,18 +1,125 @@
 // The live check of many catalog files at once: lstat on worker threads while the snapshot reader goes on, reporting only the files whose disk state is not their row's.
 //
-// What it answers is exactly what liveInode (consumers.ts) would, file by file: for each submitted file either nothing
+// What it answers is exactly what liveInode (consumers.ts) would, file by file: for each checked file either nothing
 // (same inode, size and mtime as its row, and no more links than its row counts: the live check can change no verdict)
-// or the disk's inode, link count, size and mtime, or the errno code of a failed lstat. A submission whose answer does
-// not come (a worker that died or hangs) is checked on the calling thread instead, so the answer never depends on
-// the workers. The reader stays synchronous: it waits on a shared counter and takes answers with receiveMessageOnPort.
+// or the disk's inode, link count, size and mtime, or the errno code of a failed lstat. Two kinds of work:
+//  - payload jobs, given when the pool starts: each worker opens the catalog read-only, proves its read transaction
+//    sees the reader's snapshot (same lineage and serial; every change of catalog content bumps the serial in its own
+//    transaction), then claims jobs in order, reads each payload's rows itself and answers per payload with its row
+//    count, bytes and only the rows that differ (or are named as linked) — so the reader never builds a row it only
+//    checks. A job the workers cannot answer (no catalog, another snapshot, a name that is not UTF-8, a count that is
+//    not the reader's) answers null, and the caller checks that payload on its own thread: never "unchanged".
+//  - file lists (`submit`/`take`), for rows the reader holds anyway (a payload's content copies).
+// A submission or job whose answer does not come (a worker that died or hangs) is checked on the calling thread
+// instead, so the answer never depends on the workers. The reader stays synchronous: it waits on a shared counter and
+// takes answers with receiveMessageOnPort.
+import { createRequire } from 'node:module';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { CatalogFile } from '../domain/snapshot.js';
 import { fsPathArg } from '../fs/path-encoding.js';
 import { liveInode, type LiveInode } from './consumers.js';
+import { LIVE_ROWS_SQL } from './payload-rows.js';
 
 export type LiveAnswer = LiveInode | { code: string };
 
-// A message carries a batch of submissions in four pieces, cheap to pass: `text` joins each file's path and mtime
+/** One payload for the workers: its rows as payloadBulkReader.resolve reads them, and what the reader expects of them. */
+export interface PayloadJob {
+  fsId: number;
+  /** 'file': the row at `rel`; 'dir': the rows in [lo, hi) (every row of the filesystem when lo is null). */
+  kind: 'file' | 'dir';
+  rel: string;
+  lo: string | null;
+  hi: string | null;
+  /** Canonical path of the payload root (a file's path is the root, or the root + '/' + its path below it). */
+  root: string;
+  /** Canonical paths of the payload files whose inode has other rows or links: answered even when unchanged. */
+  linked: string[];
+  /** The reader's file count and bytes of the payload (its summary): an answer that disagrees is no answer. */
+  files: number;
+  bytes: number;
+}
+
+/** A payload file a worker reports: its row as the worker read it, and what lstat found (null: unchanged, reported because linked). */
+export interface PayloadEntry {
+  /** Position in the payload's rows (ordered by path, as the reader orders them). */
+  index: number;
+  path: string;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+  nlink: number;
+  live: LiveAnswer | null;
+}
+
+type LstatFn = (p: string, o: { bigint: true; throwIfNoEntry: false }) => { ino: bigint; nlink: bigint; size: bigint; mtimeNs: bigint } | undefined;
+type RowStmt = { all(...args: unknown[]): unknown[] };
+
+/**
+ * A worker's check of one payload job: [row count, bytes, entries] with entries flat — index, path, ino, size, mtimeNs,
+ * nlink, then 0 (linked, unchanged), 1 and the errno code, or 2 and the disk's ino, nlink, size, mtimeNs — or null when
+ * a path is an escaped (not UTF-8) name, which the calling thread checks by its bytes. Self-contained (no closure, no
+ * import): the worker threads run this very function from its source text. The same comparison as liveDifferences.
+ */
+export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: RowStmt }, lstat: LstatFn, job: PayloadJob): [number, number, unknown[]] | null {
+  const rows = (job.kind === 'file' ? stmts.one.all(job.fsId, job.rel) : job.lo === null ? stmts.all.all(job.fsId) : stmts.under.all(job.rel, job.fsId, job.lo, job.hi)) as [string, number, number, string, number][];
+  const prefix = job.root === '/' ? '/' : job.root + '/';
+  const linked = job.linked.length > 0 ? new Set(job.linked) : null;
+  const out: unknown[] = [];
+  let bytes = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const [rel, ino, size, mtimeNs, nlink] = rows[i]!;
+    bytes += size;
+    const p = rel === '' ? job.root : prefix + rel;
+    if (p.includes('\uFFFD')) return null;
+    let st;
+    try {
+      st = lstat(p, { bigint: true, throwIfNoEntry: false });
+    } catch (e) {
+      out.push(i, p, ino, size, mtimeNs, nlink, 1, (e as { code?: string }).code || 'EIO');
+      continue;
+    }
+    if (st === undefined) {
+      out.push(i, p, ino, size, mtimeNs, nlink, 1, 'ENOENT');
+      continue;
+    }
+    const lino = Number(st.ino), lnlink = Number(st.nlink), lsize = Number(st.size), lmtime = String(st.mtimeNs);
+    if (lino === ino && lsize === size && lmtime === mtimeNs && lnlink <= nlink) {
+      if (linked !== null && linked.has(p)) out.push(i, p, ino, size, mtimeNs, nlink, 0);
+      continue;
+    }
+    out.push(i, p, ino, size, mtimeNs, nlink, 2, lino, lnlink, lsize, lmtime);
+  }
+  return [rows.length, bytes, out];
+}
+
+/** A worker's answer to `job` as entries, or null when its row count or bytes are not the reader's (not the same rows). */
+function payloadEntries(job: PayloadJob, answer: [number, number, unknown[]]): PayloadEntry[] | null {
+  const [count, bytes, flat] = answer;
+  if (count !== job.files || bytes !== job.bytes) return null;
+  const out: PayloadEntry[] = [];
+  for (let i = 0; i < flat.length; ) {
+    const e = { index: flat[i] as number, path: flat[i + 1] as string, ino: flat[i + 2] as number, size: flat[i + 3] as number, mtimeNs: flat[i + 4] as string, nlink: flat[i + 5] as number };
+    const tag = flat[i + 6] as number;
+    if (tag === 0) {
+      out.push({ ...e, live: null });
+      i += 7;
+    } else if (tag === 1) {
+      out.push({ ...e, live: { code: flat[i + 7] as string } });
+      i += 8;
+    } else {
+      out.push({ ...e, live: { ino: flat[i + 7] as number, nlink: flat[i + 8] as number, size: flat[i + 9] as number, mtimeNs: flat[i + 10] as string } });
+      i += 11;
+    }
+  }
+  return out;
+}
+
+// Payload jobs: the worker opens the catalog read-only, and inside one read transaction checks it is the reader's
+// snapshot (lineage and serial, given in workerData) before it claims any job; jobs are claimed a chunk at a time
+// (signal[1] counts claims; once every worker failed, the reader claims the rest and checks them itself). Each answer message: { w, jobs: [job index,
+// answer or null, ...] }; before them { w, ready: [lineage, serial] } or, when the catalog cannot be read as the
+// reader's, { w, fail } and no claim.
+// File lists: a message carries a batch of submissions in four pieces, cheap to pass: `text` joins each file's path and mtime
 // (nanoseconds, decimal) with NUL — no path can hold a NUL, and the worker checks the count — `nums` holds each file's
 // inode, size and link count (transferred, not copied), `raw` lists [file index, bytes] for the paths whose name is not
 // UTF-8 (checked by those exact bytes, never a string round trip). The answer per submission: [file index in the
@@ -21,7 +128,60 @@ export type LiveAnswer = LiveInode | { code: string };
 const WORKER_SOURCE = String.raw`
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const { port, signal } = workerData;
+const { port, signal, rows } = workerData;
+const post = (m) => {
+  port.postMessage(m);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+};
+if (rows) {
+  const checkPayloadRows = ${checkPayloadRows.toString()};
+  let db = null;
+  const fail = (e) => {
+    post({ w: rows.w, fail: String(e && e.message) });
+    if (db !== null) try { db.close(); } catch {}
+    db = null;
+  };
+  try {
+    const Database = require(rows.sqlite);
+    db = new Database(rows.catalog, { readonly: true, fileMustExist: true });
+    db.exec('BEGIN');
+    const meta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    const lineage = meta.get('lineage');
+    const serial = Number(meta.get('serial'));
+    if (lineage !== rows.lineage || serial !== rows.serial) throw new Error('the catalog is at ' + lineage + ' serial ' + serial + ', the reader reads ' + rows.lineage + ' serial ' + rows.serial);
+    post({ w: rows.w, ready: [lineage, serial] });
+    const stmts = { one: db.prepare(rows.sql.one).raw(true), under: db.prepare(rows.sql.under).raw(true), all: db.prepare(rows.sql.all).raw(true) };
+    // One claim at a time, yielding in between so that file lists sent meanwhile are answered without waiting for every job.
+    const claim = () => {
+      try {
+        const c = Atomics.add(signal, 1, 1);
+        if (c >= rows.ends.length) {
+          db.close();
+          db = null;
+          return;
+        }
+        const out = [];
+        for (let j = c === 0 ? 0 : rows.ends[c - 1]; j < rows.ends[c]; j++) {
+          let a = null;
+          try {
+            a = checkPayloadRows(stmts, fs.lstatSync, rows.jobs[j]);
+          } catch {
+            a = null;
+          }
+          out.push(j, a);
+        }
+        post({ w: rows.w, jobs: out });
+        setImmediate(claim);
+      } catch (e) {
+        fail(e);
+      }
+    };
+    claim();
+  } catch (e) {
+    fail(e);
+  }
+}
 port.on('message', (job) => {
   const { ids, counts, nums, raw } = job;
   const parts = job.text.split('\0');
@@ -59,9 +219,7 @@ port.on('message', (job) => {
       out.push(ids[s], found);
     }
   }
-  port.postMessage(out);
-  Atomics.add(signal, 0, 1);
-  Atomics.notify(signal, 0);
+  post(out);
 });
 `;
 
@@ -88,9 +246,24 @@ export interface LiveCheckPool {
   submit(files: readonly CatalogFile[]): number;
   /** The answer for each file of the submission whose disk state differs from its row (by the very file objects submitted); waits for it. */
   take(handle: number, files: readonly CatalogFile[]): Map<CatalogFile, LiveAnswer>;
+  /**
+   * The answer to payload job `index` (see PayloadJob): the payload files that differ from their rows or are named as
+   * linked, in row order; waits for it. Null when no worker could answer it as the reader's snapshot: the caller
+   * checks the payload itself (never read as unchanged).
+   */
+  payload(index: number): PayloadEntry[] | null;
   /** Stop the workers (the pool is unusable after). */
   close(): void;
 }
+
+/** Payload jobs for a pool: the catalog the workers open (its lineage and serial as the reader sees them) and the jobs, in the order the reader takes them. */
+export interface PayloadJobs {
+  catalog: { path: string; lineage: string; serial: number };
+  jobs: readonly PayloadJob[];
+}
+
+/** Files per claim of payload jobs (a claim is one answer message). */
+const CLAIM_FILES = 1024;
 
 /** What liveInode finds for each file that differs from its row (the calling thread's own check; the workers give the same). */
 export function liveDifferences(files: readonly CatalogFile[]): Map<CatalogFile, LiveAnswer> {
@@ -102,14 +275,48 @@ export function liveDifferences(files: readonly CatalogFile[]): Map<CatalogFile,
   return out;
 }
 
-/** A pool of `workers` threads (at least one) for one snapshot read; close it when the read ends. `opts` are for tests: a worker's code and the stall time. */
-export function liveCheckPool(workers: number, opts: { source?: string; stallMs?: number } = {}): LiveCheckPool {
+/**
+ * A payload job's answer as liveDifferences' map over the reader's own rows of that payload (the same rows in the same
+ * order), or null when an answered row is not the reader's (then the reader checks the payload itself).
+ */
+export function differencesOnRows(files: readonly CatalogFile[], entries: readonly PayloadEntry[]): Map<CatalogFile, LiveAnswer> | null {
+  const out = new Map<CatalogFile, LiveAnswer>();
+  for (const e of entries) {
+    const f = files[e.index];
+    if (f === undefined || f.path !== e.path || f.ino !== e.ino || f.size !== e.size || f.mtimeNs !== e.mtimeNs || f.nlink !== e.nlink) return null;
+    if (e.live !== null) out.set(f, e.live);
+  }
+  return out;
+}
+
+/**
+ * A pool of `workers` threads (at least one) for one snapshot read; close it when the read ends. `rows`: payload jobs
+ * the workers start on at once. `opts` also takes, for tests, a worker's code and the stall time.
+ */
+export function liveCheckPool(workers: number, opts: { source?: string; stallMs?: number; rows?: PayloadJobs } = {}): LiveCheckPool {
   const stallMs = opts.stallMs ?? STALL_MS;
-  const signal = new Int32Array(new SharedArrayBuffer(4));
+  // [0]: messages posted by the workers (what a waiting reader watches); [1]: payload-job claims handed out.
+  const signal = new Int32Array(new SharedArrayBuffer(8));
+  const jobs = opts.rows?.jobs ?? [];
+  // Claim c covers jobs [ends[c - 1], ends[c]); chunkOf[j] is the claim holding job j.
+  const ends: number[] = [];
+  const chunkOf = new Int32Array(jobs.length);
+  for (let j = 0, files = 0; j < jobs.length; j++) {
+    chunkOf[j] = ends.length;
+    files += jobs[j]!.files;
+    if (files >= CLAIM_FILES || j === jobs.length - 1) {
+      ends.push(j + 1);
+      files = 0;
+    }
+  }
+  const rowsData = (w: number) =>
+    opts.rows && jobs.length > 0
+      ? { w, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), catalog: opts.rows.catalog.path, lineage: opts.rows.catalog.lineage, serial: opts.rows.catalog.serial, sql: LIVE_ROWS_SQL, jobs, ends }
+      : undefined;
   const threads: { worker: Worker; port: MessagePort; queued: number }[] = [];
   for (let i = 0; i < Math.max(1, workers); i++) {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(opts.source ?? WORKER_SOURCE, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
+    const worker = new Worker(opts.source ?? WORKER_SOURCE, { eval: true, workerData: { port: port2, signal, rows: rowsData(i) }, transferList: [port2] });
     worker.unref();
     // A worker that fails leaves its submissions unanswered: take() then checks them itself.
     worker.on('error', () => undefined);
@@ -135,13 +342,46 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
     t.port.postMessage({ ids: batch.ids, counts: batch.counts, text: batch.text.join('\0'), nums, raw: batch.raw }, [nums.buffer as ArrayBuffer]);
     batch = newBatch();
   };
+  // Per payload job answered (or claimed by this thread: null) and not yet taken.
+  const jobAnswers = new Map<number, PayloadEntry[] | null>();
+  // Workers whose read transaction was shown to be the reader's snapshot: only their job answers count.
+  const trusted = new Set<number>();
+  // Workers that claim no job (their catalog read failed or was not the reader's snapshot).
+  const failed = new Set<number>();
+  // Time waited since the last message from any worker: past the stall time, the workers count as gone.
+  let waitedSinceAnswer = 0;
   const drain = (): void => {
     for (const t of threads) {
       for (let m = receiveMessageOnPort(t.port); m !== undefined; m = receiveMessageOnPort(t.port)) {
-        const out = m.message as unknown[];
-        for (let i = 0; i < out.length; i += 2) answers.set(out[i] as number, out[i + 1] as unknown[] | null);
+        waitedSinceAnswer = 0;
+        if (Array.isArray(m.message)) {
+          const out = m.message as unknown[];
+          for (let i = 0; i < out.length; i += 2) answers.set(out[i] as number, out[i + 1] as unknown[] | null);
+          continue;
+        }
+        const msg = m.message as { w: number; ready?: [string, number]; fail?: string; jobs?: unknown[] };
+        const cat = opts.rows?.catalog;
+        if (msg.ready && cat && msg.ready[0] === cat.lineage && msg.ready[1] === cat.serial) trusted.add(msg.w);
+        if (msg.fail !== undefined) failed.add(msg.w);
+        if (!msg.jobs) continue;
+        for (let i = 0; i < msg.jobs.length; i += 2) {
+          const j = msg.jobs[i] as number;
+          const answer = msg.jobs[i + 1] as [number, number, unknown[]] | null;
+          jobAnswers.set(j, trusted.has(msg.w) && answer !== null && jobs[j] !== undefined ? payloadEntries(jobs[j]!, answer) : null);
+        }
       }
     }
+  };
+  /** Wait for the next worker message, up to the stall time since the last one (then `stalled`); false once stalled. */
+  const waitForMessage = (seen: number): boolean => {
+    if (stalled || waitedSinceAnswer >= stallMs) {
+      stalled = true;
+      return false;
+    }
+    const step = Math.min(1000, stallMs);
+    const r = Atomics.wait(signal, 0, seen, step);
+    waitedSinceAnswer = r === 'timed-out' ? waitedSinceAnswer + step : 0;
+    return true;
   };
   return {
     submit(files) {
@@ -178,7 +418,6 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
     take(handle, files) {
       // Ids grow: the handle is in the batch not yet sent when it is at least the batch's first.
       if (batch.ids.length > 0 && handle >= batch.ids[0]!) flush();
-      let waited = 0;
       for (;;) {
         const seen = Atomics.load(signal, 0);
         drain();
@@ -201,13 +440,25 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
           }
           return out;
         }
-        if (stalled || waited >= stallMs) {
-          stalled = true;
-          return liveDifferences(files);
+        if (!waitForMessage(seen)) return liveDifferences(files);
+      }
+    },
+    payload(index) {
+      for (;;) {
+        const seen = Atomics.load(signal, 0);
+        drain();
+        const found = jobAnswers.get(index);
+        if (found !== undefined) {
+          jobAnswers.delete(index);
+          return found;
         }
-        const step = Math.min(1000, stallMs);
-        const r = Atomics.wait(signal, 0, seen, step);
-        waited = r === 'timed-out' ? waited + step : 0;
+        // Every worker said it cannot read the reader's snapshot: this thread claims what is left (each answered null: checked here).
+        if (failed.size === threads.length && chunkOf[index]! >= Atomics.load(signal, 1)) {
+          const c = Atomics.add(signal, 1, 1);
+          if (c < ends.length) for (let j = c === 0 ? 0 : ends[c - 1]!; j < ends[c]!; j++) jobAnswers.set(j, null);
+          continue;
+        }
+        if (!waitForMessage(seen)) return null;
       }
     },
     close() {

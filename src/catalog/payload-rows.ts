@@ -96,6 +96,17 @@ export const CONTENT_COPIES_SQL = `SELECT p.id, o.sha256, o.id, o.fs_id, o.path,
     CROSS JOIN files o INDEXED BY files_sha ON o.sha256 = p.sha256 AND o.id <> p.id AND o.status = 'active' JOIN filesystems fs ON fs.id = o.fs_id`;
 
 /**
+ * What the live-check workers read of a payload's rows (live-check.ts, checkPayloadRows): path below the root ('' for a
+ * single file: the root itself), inode, size, mtime and links, in the order and with the paths payloadBulkReader.resolve
+ * gives — `one` takes (fs_id, rel), `under` (rel, fs_id, lo, hi) of prefixRange(rel), `all` (fs_id) for a filesystem root.
+ */
+export const LIVE_ROWS_SQL = {
+  one: `SELECT '', ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`,
+  under: `SELECT substr(path, length(?) + 2), ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`,
+  all: `SELECT path, ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND status = 'active' ORDER BY path`,
+} as const;
+
+/**
  * Prepared bulk lookups for readSnapshot (one instance per read, never module state): one query per payload for
  * its files, one for the other links of their inodes and one for the copies of their content — the per-file work
  * happens inside SQLite instead of one round trip per file.

@@ -7,7 +7,7 @@ import type { HashallConfig } from '../config/types.js';
 import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
 import { dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
-import { readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
+import { absoluteCatalogPath, prefixRange, readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
@@ -15,7 +15,7 @@ import { readRelocations } from './relocations.js';
 import { computeDupes, dupesKey, payloadRoots, storedDupes, storedSummaries, summarize, summaryConsumers, type PayloadSummary } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
-import { liveCheckPool } from './live-check.js';
+import { differencesOnRows, liveCheckPool, liveDifferences, type PayloadJob } from './live-check.js';
 import { availableParallelism } from 'node:os';
 
 export interface ReadSnapshotOptions {
@@ -44,13 +44,6 @@ export interface ReadSnapshotOptions {
 
 /** Files to live-check from which worker threads pay for their start (a few tens of milliseconds). */
 export const LIVE_WORKERS_AT = 20_000;
-
-/**
- * Files the live-check workers may hold ahead of the payload being decided (four messages' worth, live-check.ts): rows
- * held longer survive young-generation collections and pile up as old garbage — at 1M files / 10k torrents, half
- * moving, the peak RSS was ~220 MB with 4096 ahead, ~265–310 MB with 8192, ~315 MB with 20k, ~330 MB with 50k.
- */
-const LIVE_AHEAD = 4096;
 
 export interface SnapshotReadStats {
   /** Payloads in the snapshot. */
@@ -214,8 +207,6 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // lists of loaded payloads whose every file is such (their summary counted no copy).
   const solos: CatalogFile[] = [];
   const soloLists: (readonly CatalogFile[])[] = [];
-  // Many files to check: lstat them on worker threads while the rows of the next payloads are read (first pass), then
-  // decide (second pass). Few: each payload is read and decided in turn, checked on this thread.
   // Without a live check, a payload left to the catalog needs no row at all.
   if (live === undefined) {
     for (const p of byRef) {
@@ -227,30 +218,37 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   let loadFiles = 0;
   for (const p of loadOrder) loadFiles += payloads[p]!.fileCount;
   const workers = live === undefined ? 0 : (opts.liveWorkers ?? (loadFiles >= LIVE_WORKERS_AT ? Math.min(2, availableParallelism()) : 0));
-  const pool = workers > 0 ? liveCheckPool(workers) : null;
-  const read = new Map<string, { bulk: BulkPayload; handle: number }>();
-  try {
-    // The workers check up to LIVE_AHEAD files ahead of the payload being decided: they stay busy, and the rows of
-    // payloads whose lists are dropped once decided do not all live at once.
-    let next = 0;
-    let ahead = 0;
-    for (let i = 0; i < loadOrder.length; i++) {
-      if (pool) {
-        for (; next < loadOrder.length && (next <= i || ahead < LIVE_AHEAD); next++) {
-          const bulk = readLoaded(loadOrder[next]!);
-          if (bulk) {
-            read.set(loadOrder[next]!, { bulk, handle: pool.submit(bulk.files) });
-            ahead += bulk.files.length;
-          }
-        }
-      }
-      decideLoaded(loadOrder[i]!);
-      const done = read.get(loadOrder[i]!);
-      if (done) {
-        ahead -= done.bulk.files.length;
-        read.delete(loadOrder[i]!);
-      }
+  // Payloads left to the catalog whose summary this serial stored: the live verdict needs of them only the files that
+  // differ from their rows and the summary's link lists, so their rows are not read here unless a file changed (or no
+  // worker answered for them: then they are read and checked on this thread).
+  const rowless = new Set<string>();
+  if (live) for (const p of byRef) if (storedOf.has(p) && !bulkOf.has(p)) rowless.add(p);
+  // Many files to check: every loaded payload is a job for the worker threads, which read its rows from the catalog at
+  // this read's serial and lstat them while this thread reads the rows it keeps.
+  const jobOf = new Map<string, number>();
+  const jobs: PayloadJob[] = [];
+  if (workers > 0) {
+    for (const p of loadOrder) {
+      const fs = fsOf.get(p)!;
+      const payload = payloads[p]!;
+      const rel = relToMount(p, fs.preferred_mount);
+      const range = prefixRange(rel);
+      const linked = rowless.has(p) ? storedOf.get(p)!.linked.map((l) => l.path) : [];
+      jobOf.set(p, jobs.length);
+      jobs.push({ fsId: fs.id, kind: payload.kind, rel, lo: range?.lo ?? null, hi: range?.hi ?? null, root: absoluteCatalogPath(fs.preferred_mount, rel), linked, files: payload.fileCount, bytes: payload.bytes });
     }
+  }
+  const pool = workers > 0 ? liveCheckPool(workers, { rows: { catalog: { path: catalog.path, lineage: catalog.lineage, serial: snapshot.serial }, jobs } }) : null;
+  // First pass: the rows this thread keeps (and, with the live check, holds for the second pass), the copies of their
+  // content. Second pass, with the live check, in load order: each payload's verdict, whether a payload is left to the
+  // catalog, then the check of its copies — the order in which the changed inodes (`stale`) become known, as when
+  // each payload was read, checked and decided in turn.
+  const held = new Map<string, BulkPayload>();
+  // Per payload: its copies on other inodes to check (on the workers: the handle of their submission).
+  const copyChecks = new Map<string, { handle: number; files: CatalogFile[] } | CatalogFile[]>();
+  try {
+    for (const p of loadOrder) if (!rowless.has(p)) readAndCollect(p);
+    if (live) for (const p of loadOrder) decideLive(p, live);
   } finally {
     pool?.close();
   }
@@ -267,12 +265,11 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     return bulk;
   }
 
-  function decideLoaded(rootPath: string): void {
+  /** First pass: read a payload's rows, keep its list, and gather the copies of its content (see copiesBySha256). */
+  function readAndCollect(rootPath: string): void {
     const payload = payloads[rootPath]!;
     const fs = fsOf.get(rootPath)!;
-    const rel = relToMount(rootPath, fs.preferred_mount);
-    const early = read.get(rootPath);
-    const bulk = pool ? (early?.bulk ?? null) : readLoaded(rootPath);
+    const bulk = readLoaded(rootPath);
     if (!bulk) {
       // Gone from the catalog between the summary and now cannot happen inside one read transaction; never guess.
       delete payloads[rootPath];
@@ -280,45 +277,23 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     }
     const files = bulk.files;
     payload.files = files;
-    if (live) {
-      const linksOf = (f: CatalogFile): readonly string[] => {
-        const others = bulk.otherLinks.get(f.path);
-        return others ? [f.path, ...others] : [f.path];
-      };
-      // The workers report only files whose disk state differs from their row; any other file reads as its row.
-      const differs = early && pool ? pool.take(early.handle, files) : null;
-      const own = differs
-        ? (f: CatalogFile): ReturnType<typeof liveInode> => {
-            const r = differs.get(f);
-            if (r === undefined) return { ino: f.ino, nlink: f.nlink, size: f.size, mtimeNs: f.mtimeNs };
-            if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
-            return r;
-          }
-        : live;
-      payload.consumers = consumerVerdict({ fsId: fs.id, files, linksOf, seedingRoots, libraries, live: own });
-      // Left to the catalog only when every file matched its row (a changed one must not be a donor: keep the list).
-      if (byRef.has(rootPath) && !files.some((f) => stale.has(`${f.fsId}:${f.ino}`))) {
-        payload.files = null;
-        payload.filesInCatalog = true;
-        return;
-      }
-    }
+    if (live) held.set(rootPath, bulk);
+    // Left to the catalog unless the live check finds a changed file (second pass); no other row holds its content.
+    if (byRef.has(rootPath)) return;
     if (uncopied.has(rootPath)) {
       // No other row holds their content: each file is its content's only copy (what reader.copies would find), so
       // no other loaded payload can have put its sha256 into `copies` (that payload would hold a copy of it).
       if (live) soloLists.push(files);
       return;
     }
-    const found = reader.copies(bulk, fs.id, rel, mountOf, known);
+    const found = reader.copies(bulk, fs.id, relToMount(rootPath, fs.preferred_mount), mountOf, known);
     if (live) {
-      // Copies on other inodes than this payload's (whose files consumerVerdict just checked) are checked here.
+      // Copies on other inodes than this payload's (whose files its verdict checks) are checked in the second pass.
       const own = new Set(files.map((f) => f.ino));
       const others: CatalogFile[] = [];
       for (const list of found.values()) for (const c of list) if (!(c.fsId === fs.id && own.has(c.ino))) others.push(c);
-      if (pool && others.length > 0) {
-        // On the workers too (a missing copy's failed lstat costs the reading thread an exception each); same verdicts.
-        for (const [c, r] of pool.take(pool.submit(others), others)) if (changed(c, r)) stale.add(`${c.fsId}:${c.ino}`);
-      } else for (const c of others) live(c);
+      // On the workers too (a missing copy's failed lstat costs the reading thread an exception each); same verdicts.
+      if (others.length > 0) copyChecks.set(rootPath, pool ? { handle: pool.submit(others), files: others } : others);
     }
     // Keys in payload-file order, as one lookup per file would insert them. A content whose only copy is the payload
     // file itself gets no key (the contract allows it; most payload files are such): nothing to look up, no memory.
@@ -328,6 +303,71 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       if (list.length === 1 && list[0] === f) solos.push(f);
       else copies.set(f.sha256, list);
     }
+  }
+
+  /** Second pass (live check): the payload's consumer verdict, whether its list is left to the catalog, its copies' check. */
+  function decideLive(rootPath: string, check: (f: CatalogFile) => ReturnType<typeof liveInode>): void {
+    const payload = payloads[rootPath];
+    if (!payload) return;
+    const fs = fsOf.get(rootPath)!;
+    const job = jobOf.get(rootPath);
+    const answer = pool && job !== undefined ? pool.payload(job) : null;
+    let bulk = held.get(rootPath);
+    held.delete(rootPath);
+    const verdict = (files: readonly CatalogFile[], linksOf: (f: CatalogFile) => readonly string[], answerOf: (f: CatalogFile) => ReturnType<typeof liveInode> | undefined): void => {
+      const own = (f: CatalogFile): ReturnType<typeof liveInode> => {
+        const r = answerOf(f);
+        if (r === undefined) return { ino: f.ino, nlink: f.nlink, size: f.size, mtimeNs: f.mtimeNs };
+        if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
+        return r;
+      };
+      payload.consumers = consumerVerdict({ fsId: fs.id, files, fileCount: payload.fileCount, linksOf, seedingRoots, libraries, live: own });
+    };
+    const isStale = (f: CatalogFile): boolean => stale.has(`${f.fsId}:${f.ino}`);
+    if (bulk === undefined && answer !== null) {
+      // Not read: the verdict from the files the workers report (those that differ, and those with other links — every
+      // other file has one link, no other row and its row's state, so it can add nothing to the verdict), the links from
+      // the summary. Only a reported file can hold an inode found changed (an inode's other rows make it linked).
+      const others = linksFromSummary(storedOf.get(rootPath)!);
+      const files: CatalogFile[] = answer.map((e) => ({ fsId: fs.id, path: e.path, ino: e.ino, size: e.size, mtimeNs: e.mtimeNs, nlink: e.nlink, sha256: null }));
+      const liveOf = new Map(files.map((f, i) => [f, answer[i]!.live ?? undefined]));
+      verdict(files, (f) => withOwn(f.path, others.get(f.path)), (f) => liveOf.get(f));
+      if (!files.some(isStale)) {
+        payload.files = null;
+        payload.filesInCatalog = true;
+        return checkCopies(rootPath, check);
+      }
+      // A changed file keeps the list (never a donor): read it now.
+      bulk = readLoaded(rootPath) ?? undefined;
+    }
+    if (bulk === undefined) bulk = readLoaded(rootPath) ?? undefined;
+    if (bulk === undefined) {
+      delete payloads[rootPath];
+      return;
+    }
+    const files = bulk.files;
+    payload.files = files;
+    // The workers report only files whose disk state differs from their row; any other file reads as its row.
+    const differs = (answer !== null && files.length === payload.fileCount ? differencesOnRows(files, answer) : null) ?? (pool ? liveDifferences(files) : null);
+    const links = bulk.otherLinks;
+    verdict(files, (f) => withOwn(f.path, links.get(f.path)), differs ? (f) => differs.get(f) : check);
+    if (byRef.has(rootPath)) {
+      // Left to the catalog only when every file matched its row (a changed one must not be a donor: keep the list).
+      if (!files.some(isStale)) {
+        payload.files = null;
+        payload.filesInCatalog = true;
+      } else soloLists.push(files);
+    }
+    checkCopies(rootPath, check);
+  }
+
+  /** The check of a payload's copies on other inodes (gathered in the first pass): a changed copy is no donor. */
+  function checkCopies(rootPath: string, check: (f: CatalogFile) => ReturnType<typeof liveInode>): void {
+    const c = copyChecks.get(rootPath);
+    if (c === undefined) return;
+    copyChecks.delete(rootPath);
+    if (Array.isArray(c)) for (const f of c) check(f);
+    else for (const [f, r] of pool!.take(c.handle, c.files)) if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
   }
   const copiesBySha256: Record<string, CatalogFile[]> = {};
   for (const [sha, list] of copies) copiesBySha256[sha] = stale.size === 0 ? list : list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`));
@@ -345,6 +385,11 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   snapshot.integrityProblems = openProblemPaths(catalog);
   snapshot.occupiedPaths = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   return snapshot;
+}
+
+/** Every active path of a payload file's inode: its own, then the others (consumerVerdict's linksOf). */
+function withOwn(path: string, others: readonly string[] | undefined): readonly string[] {
+  return others ? [path, ...others] : [path];
 }
 
 /** The other active paths of each payload file's inode as a stored summary lists them (the shape of BulkPayload.otherLinks). */

@@ -3,13 +3,16 @@ import { appendFileSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSyn
 import path from 'node:path';
 import { bytesToPathText } from '../../../src/fs/path-encoding.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CatalogDb } from '../../../src/catalog/db.js';
-import { liveCheckPool, liveDifferences, type LiveAnswer } from '../../../src/catalog/live-check.js';
-import { readSnapshot } from '../../../src/catalog/snapshot.js';
+import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
+import { liveCheckPool, liveDifferences, type LiveAnswer, type PayloadJob, type PayloadJobs } from '../../../src/catalog/live-check.js';
+import { storeSummaries } from '../../../src/catalog/payload-summary.js';
+import { readSnapshot, type SnapshotReadStats } from '../../../src/catalog/snapshot.js';
 import type { HashallConfig } from '../../../src/config/types.js';
-import type { CatalogFile } from '../../../src/domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, SnapshotPlanner } from '../../../src/domain/snapshot.js';
+import { clientListingDigest } from '../../../src/domain/listing.js';
+import { buildPlan } from '../../../src/plan/build.js';
 import { snapshotPlanner } from '../../../src/plan/needs.js';
-import { insertRelocationRow, makeSyncFixture, openFixtureCatalog, scan, writeConfig, type SyncFixture } from '../sync/sync-fixture.js';
+import { insertRelocationRow, insertTorrentRow, makeSyncFixture, openFixtureCatalog, scan, writeConfig, type SyncFixture } from '../sync/sync-fixture.js';
 
 /** The fields both checks give (the reading thread's liveInode also reads owner and mode, which no verdict here uses). */
 function shown(m: Map<CatalogFile, LiveAnswer>): Record<string, unknown> {
@@ -192,5 +195,189 @@ describe('readSnapshot with the live check on worker threads', () => {
     // The changed pool copy is no donor of Donor.mkv's content: only the payload file itself is left.
     const donorFile = Object.values(workers.payloads).find((p) => p.rootPath.endsWith('/movies/Donor'))!.files!.find((f) => f.relpath === 'Donor.mkv')!;
     expect((workers.copiesBySha256[donorFile.sha256!] ?? [donorFile]).map((c) => c.path)).toEqual([donorFile.path]);
+  });
+});
+
+describe('readSnapshot: payloads the plan acts on, checked by workers that read their rows themselves', () => {
+  let w: SyncFixture;
+  let config: HashallConfig;
+  let catalog: CatalogDb;
+  /** Each payload: its files (relative path, content); `single` is one file, the payload root itself. */
+  const dirs: Record<string, string[]> = {
+    Same: ['a.mkv', 'b.nfo'],
+    Touched: ['a.mkv', 'b.nfo'],
+    Replaced: ['a.mkv', 'b.nfo'],
+    Gone: ['a.mkv', 'b.nfo'],
+    Relinked: ['a.mkv', 'b.nfo'],
+    LibLinked: ['a.mkv', 'b.nfo'],
+    Copied: ['a.mkv', 'b.nfo'],
+  };
+  const rawName = Buffer.from([0x72, 0x61, 0x77, 0xff, 0x2e, 0x6e, 0x66, 0x6f]); // "raw\xff.nfo": not UTF-8
+  const content = (name: string, rel: string) => `${name}/${rel} content\n`;
+
+  beforeAll(async () => {
+    w = makeSyncFixture('hashall-live-rows-');
+    config = writeConfig(w, { url: 'http://127.0.0.1:9' });
+    catalog = openFixtureCatalog(config);
+    const movies = path.join(w.seedS, 'movies');
+    for (const [name, files] of Object.entries(dirs)) {
+      mkdirSync(path.join(movies, name), { recursive: true });
+      for (const f of files) writeFileSync(path.join(movies, name, f), content(name, f));
+    }
+    writeFileSync(path.join(movies, 'Single.mkv'), content('Single', ''));
+    mkdirSync(path.join(movies, 'Raw'), { recursive: true });
+    writeFileSync(path.join(movies, 'Raw', 'a.mkv'), content('Raw', 'a.mkv'));
+    writeFileSync(Buffer.concat([Buffer.from(path.join(movies, 'Raw') + '/'), rawName]), content('Raw', 'raw'));
+    // In the library (scanned: a known external consumer), and a copy of Copied's content on pool.
+    linkSync(path.join(movies, 'LibLinked/a.mkv'), path.join(w.library, 'LibLinked.mkv'));
+    mkdirSync(path.join(w.seedP, 'old/Copied'), { recursive: true });
+    writeFileSync(path.join(w.seedP, 'old/Copied/a.mkv'), content('Copied', 'a.mkv'));
+    await scan(w, catalog, config);
+    const fsId = (catalog.db.prepare(`SELECT id FROM filesystems WHERE name = 'stash'`).get() as { id: number }).id;
+    const torrent = (i: number, name: string, files: { name: string; size: number }[], single: boolean) => {
+      const hash = i.toString(16).padStart(40, '0');
+      const contentPath = `/data/movies/${single ? `${name}.mkv` : name}`;
+      insertTorrentRow(catalog, {
+        hash,
+        name,
+        category: 'movies',
+        savePath: '/data/movies',
+        contentPath,
+        hostPath: realpathSync(path.join(movies, single ? `${name}.mkv` : name)),
+        fsId,
+        files: files.length,
+        bytes: files.reduce((s, f) => s + f.size, 0),
+        syncedAt: w.clock.t,
+      });
+      catalog.db.prepare(`UPDATE torrents SET listing_digest = ? WHERE hash = ?`).run(clientListingDigest({ clientSavePath: '/data/movies', clientContentPath: contentPath, files }), hash);
+    };
+    let i = 1;
+    for (const [name, files] of Object.entries(dirs)) torrent(i++, name, files.map((f) => ({ name: `${name}/${f}`, size: content(name, f).length })), false);
+    torrent(i++, 'Single', [{ name: 'Single.mkv', size: content('Single', '').length }], true);
+    torrent(i++, 'Raw', [{ name: 'Raw/a.mkv', size: content('Raw', 'a.mkv').length }, { name: `Raw/${rawName.toString('latin1')}`, size: content('Raw', 'raw').length }], false);
+    catalog.db
+      .prepare(`INSERT INTO sync_sessions (started_at, finished_at, client_version, torrents, added, changed, removed, unmapped, hash_unknown, serial) VALUES (?, ?, 'v4.5.2', ?, ?, 0, 0, 0, 0, 0)`)
+      .run(w.clock.t, w.clock.t, i - 1, i - 1);
+    catalog.db.prepare(`UPDATE filesystems SET free_bytes = ?, free_at = ?`).run(1e12, w.clock.t);
+    catalog.bumpSerial();
+    storeSummaries(catalog, config);
+    // Changes on disk since the scan.
+    const later = new Date(Date.UTC(2031, 0, 1));
+    utimesSync(path.join(movies, 'Touched/b.nfo'), later, later);
+    writeFileSync(path.join(movies, 'Replaced/a.mkv.new'), content('Replaced', 'a.mkv'));
+    renameSync(path.join(movies, 'Replaced/a.mkv.new'), path.join(movies, 'Replaced/a.mkv'));
+    rmSync(path.join(movies, 'Gone/b.nfo'));
+    linkSync(path.join(movies, 'Relinked/a.mkv'), path.join(w.seedS, '..', 'Relinked-hardlink.mkv'));
+    utimesSync(path.join(w.seedP, 'old/Copied/a.mkv'), later, later);
+    utimesSync(Buffer.concat([Buffer.from(path.join(movies, 'Raw') + '/'), rawName]), later, later);
+  }, 60_000);
+
+  afterAll(() => {
+    catalog?.close();
+    w?.tmp.cleanup();
+  });
+
+  const read = (liveWorkers: number, planner = snapshotPlanner(config, w.clock.t)) => {
+    const stats: SnapshotReadStats = { payloads: 0, computed: 0, loaded: 0 };
+    const snapshot = readSnapshot(catalog, config, { planner, liveWorkers, stats });
+    return { snapshot, stats, plan: buildPlan({ config, snapshot, now: w.clock.t, createdAt: new Date(w.clock.t).toISOString() }) };
+  };
+  const payload = (snap: CatalogSnapshot, name: string) => Object.values(snap.payloads).find((p) => path.basename(p.rootPath) === name)!;
+
+  it('gives the snapshot and plan of the check on the reading thread: verdicts, lists kept or left to the catalog, donors', () => {
+    const here = read(0);
+    const workers = read(2);
+    expect(workers.snapshot).toEqual(here.snapshot);
+    expect(workers.plan).toEqual(here.plan);
+    expect(workers.stats).toEqual(here.stats);
+    const snap = workers.snapshot;
+    expect(payload(snap, 'Same')).toMatchObject({ files: null, filesInCatalog: true, consumers: { status: 'none' } });
+    expect(payload(snap, 'Single.mkv')).toMatchObject({ files: null, filesInCatalog: true, consumers: { status: 'none' } });
+    expect(payload(snap, 'Touched').consumers.reasons.join('\n')).toMatch(/Touched\/b\.nfo changed since the scan/);
+    expect(payload(snap, 'Touched').files?.map((f) => f.relpath)).toEqual(['a.mkv', 'b.nfo']);
+    expect(payload(snap, 'Replaced').consumers.reasons.join('\n')).toMatch(/Replaced\/a\.mkv is inode \d+ on disk but \d+ in the catalog/);
+    expect(payload(snap, 'Replaced').files).not.toBeNull();
+    expect(payload(snap, 'Gone').consumers.reasons.join('\n')).toMatch(/cannot read .*Gone\/b\.nfo \(ENOENT\)/);
+    expect(payload(snap, 'Gone').files).not.toBeNull();
+    // More links than the catalog knows: unknown, yet nothing changed, so no donor is lost and the list stays in the catalog.
+    expect(payload(snap, 'Relinked')).toMatchObject({ files: null, filesInCatalog: true, consumers: { status: 'unknown' } });
+    expect(payload(snap, 'Relinked').consumers.reasons.join('\n')).toMatch(/Relinked\/a\.mkv has 2 links but the catalog knows 1/);
+    expect(payload(snap, 'LibLinked').consumers.status).toBe('some');
+    expect(payload(snap, 'Raw').consumers.reasons.join('\n')).toMatch(/Raw\/raw.*changed since the scan/);
+    // The changed pool copy is no donor: only the payload's own file is left for its content.
+    const copied = payload(snap, 'Copied').files!.find((f) => f.relpath === 'a.mkv')!;
+    expect((snap.copiesBySha256[copied.sha256!] ?? [copied]).map((c) => c.path)).toEqual([copied.path]);
+  });
+
+  it('payload jobs: the workers answer from the rows they read; no answer (null) when they cannot read the reader\'s rows', () => {
+    const snap = read(0).snapshot;
+    const mount = catalog.db.prepare(`SELECT preferred_mount FROM filesystems WHERE name = 'stash'`).pluck().get() as string;
+    const job = (name: string): PayloadJob => {
+      const p = payload(snap, name);
+      const rel = path.relative(mount, p.rootPath);
+      return { fsId: p.fsId, kind: p.kind, rel, lo: `${rel}/`, hi: `${rel}0`, root: p.rootPath, linked: [], files: p.fileCount, bytes: p.bytes };
+    };
+    const jobs = [job('Same'), job('Touched'), job('Gone'), { ...job('Same'), files: 3 }, { ...job('Same'), bytes: job('Same').bytes + 1 }];
+    const answers = (rows: PayloadJobs, source?: string) => {
+      const pool = liveCheckPool(2, { rows, ...(source === undefined ? {} : { source, stallMs: 50 }) });
+      try {
+        return jobs.map((_, i) => pool.payload(i));
+      } finally {
+        pool.close();
+      }
+    };
+    const at = { path: catalog.path, lineage: catalog.lineage, serial: catalog.serial() };
+    const good = answers({ catalog: at, jobs });
+    // Answered by the workers (the reading thread never answers a job: it checks the payload itself).
+    expect(good[0]).toEqual([]);
+    expect(good[1]!.map((e) => [path.basename(e.path), e.live !== null && 'mtimeNs' in e.live ? e.live.mtimeNs : e.live])).toEqual([['b.nfo', String(lstatSync(path.join(w.seedS, 'movies/Touched/b.nfo'), { bigint: true }).mtimeNs)]]);
+    expect(good[2]!.map((e) => [path.basename(e.path), e.live])).toEqual([['b.nfo', { code: 'ENOENT' }]]);
+    // A file count or byte total that is not the reader's: not the same rows.
+    expect(good.slice(3)).toEqual([null, null]);
+    // A catalog the workers cannot open, another catalog (lineage), another serial, workers that never answer: no answer at all.
+    for (const rows of [
+      { catalog: { ...at, path: path.join(w.tmp.path, 'no-such-catalog.db') }, jobs },
+      { catalog: { ...at, lineage: 'another' }, jobs },
+      { catalog: { ...at, serial: at.serial + 1 }, jobs },
+    ]) {
+      expect(answers(rows)).toEqual(jobs.map(() => null));
+    }
+    expect(answers({ catalog: at, jobs }, '')).toEqual(jobs.map(() => null));
+  });
+
+  it('never reads a catalog changed since the reader began as unchanged: a row rewritten meanwhile to match the disk is still a change', () => {
+    const before = read(0);
+    expect(payload(before.snapshot, 'Touched').consumers.status).toBe('unknown');
+    // While the reader holds its read transaction (after the planner named what it acts on, before any file is
+    // checked), another connection records Touched/b.nfo as the disk now has it, as a rescan would.
+    const base = snapshotPlanner(config, w.clock.t);
+    const nfo = path.join(realpathSync(path.join(w.seedS, 'movies/Touched')), 'b.nfo');
+    const writer = openCatalog(config.catalog);
+    let committed = false;
+    const planner: SnapshotPlanner = {
+      needs: (snapshot, loaded) => {
+        const out = [...base.needs(snapshot, loaded)];
+        if (!committed) {
+          writer.db.transaction(() => {
+            const mtime = String(lstatSync(nfo, { bigint: true }).mtimeNs);
+            const mount = writer.db.prepare(`SELECT preferred_mount FROM filesystems WHERE name = 'stash'`).pluck().get() as string;
+            expect(writer.db.prepare(`UPDATE files SET mtime_ns = ? WHERE path = ? AND status = 'active'`).run(mtime, path.relative(mount, nfo)).changes).toBe(1);
+            writer.bumpSerial();
+          })();
+          committed = true;
+        }
+        return out;
+      },
+      targets: (snapshot) => base.targets(snapshot),
+    };
+    try {
+      const during = read(2, planner);
+      expect(committed).toBe(true);
+      expect(during.snapshot.serial).toBe(before.snapshot.serial);
+      expect(payload(during.snapshot, 'Touched').consumers).toEqual(payload(before.snapshot, 'Touched').consumers);
+      expect(during.plan).toEqual(before.plan);
+    } finally {
+      writer.close();
+    }
   });
 });
