@@ -436,7 +436,8 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
 
   // The guard: every torrent this run touched must be complete and healthy.
   let guardProblems: string[] = [];
-  const touchedBy = new Map(groups.filter((g) => results.some((r) => r.id === g.id && r.status !== 'skipped')).flatMap((g) => g.torrents.map((t) => [torrentKey(t), t] as const)));
+  const started = new Set(results.filter((r) => r.status !== 'skipped').map((r) => r.id));
+  const touchedBy = new Map(groups.filter((g) => started.has(g.id)).flatMap((g) => g.torrents.map((t) => [torrentKey(t), t] as const)));
   const touched = [...touchedBy.values()];
   if (deps.clients.names.length > 0 && touched.length && !fatal?.startsWith('stopped:')) {
     try {

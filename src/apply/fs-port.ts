@@ -373,7 +373,27 @@ async function hashFile(p: string): Promise<string> {
 /** Files up to this size are compared with synchronous reads (no thread-pool round trip per read; a dedupe batch compares thousands). */
 const SYNC_COMPARE_MAX = 4 << 20;
 
-async function sameBytes(a: string, b: string, inodes?: { a: number; b: number }): Promise<boolean> {
+/**
+ * The read buffers of the synchronous compares, kept from one compare to the next (grown to the largest small file
+ * compared): a fresh pair per compare made V8 allocate and collect up to 8 MiB per pair of a dedupe batch. Only the
+ * synchronous path uses them, so no two compares ever share them at once.
+ */
+interface CompareScratch {
+  buffers(size: number): [Buffer, Buffer];
+}
+
+function compareScratch(): CompareScratch {
+  let pair: [Buffer, Buffer] | null = null;
+  return {
+    buffers(size) {
+      const n = Math.min(CHUNK, Math.max(MIN_CHUNK, size + 1));
+      if (!pair || pair[0].length < n) pair = [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
+      return pair;
+    },
+  };
+}
+
+async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?: { a: number; b: number }): Promise<boolean> {
   const fa = openSync(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const fb = openSync(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -382,8 +402,8 @@ async function sameBytes(a: string, b: string, inodes?: { a: number; b: number }
       const sb = fstatSync(fb);
       if (inodes && (sa.ino !== inodes.a || sb.ino !== inodes.b)) return false;
       if (sa.size !== sb.size) return false;
-      const [ba, bb] = readBuffers(sa.size);
       const small = sa.size <= SYNC_COMPARE_MAX;
+      const [ba, bb] = small ? scratch.buffers(sa.size) : readBuffers(sa.size);
       // Larger files are read through the thread pool, both at once, so a long compare never blocks signal handling.
       const read = (fd: number, buf: Buffer, pos: number): number | Promise<number> =>
         small ? readSync(fd, buf, 0, buf.length, pos) : new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
@@ -408,10 +428,11 @@ function fsRead(fd: number, buf: Buffer, pos: number, resolve: (n: number) => vo
 
 /** `replaced` holds the inode each rename replaces and releases it on the thread pool (inode-release.ts). */
 export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
+  const scratch = compareScratch();
   return {
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
-    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes)),
+    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(scratch, a, b, inodes)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
     // on a busy machine (a dedupe batch makes thousands of them).

@@ -80,14 +80,18 @@ export class Journal {
     this.boundary('run-start');
   }
 
-  /** Record a group and all its steps as planned (one transaction), before any of them runs. */
+  /**
+   * Record a group and all its steps as planned (one transaction), before any of them runs. Each step's plan is written
+   * once, in its run_steps row; the group's record holds the rest of the group (getRun puts the steps back in).
+   */
   planGroup(runId: string, idx: number, g: PlanGroup): void {
     const txn = this.db.transaction(() => {
+      const { steps: _steps, ...head } = g;
       this.sql(
           `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
         )
-        .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(g), JSON.stringify(g.reasons), this.now());
+        .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), JSON.stringify(g.reasons), this.now());
       const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
       g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
     });

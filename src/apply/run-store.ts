@@ -144,21 +144,30 @@ export function getRun(db: Db, id: string): RunDetail | null {
     formatVersion: RUN_FORMAT_VERSION,
     ...summarize(db, r),
     notifications: readRunNotifications(db, id),
-    groupRecords: groups.map((g) => ({
-      id: g.group_id,
-      index: g.idx,
-      key: g.group_key,
-      action: g.action,
-      title: g.title,
-      payloadHash: g.payload_hash,
-      status: g.status,
-      reasons: JSON.parse(g.reasons) as string[],
-      error: g.error,
-      bytesCopied: g.bytes_copied,
-      bytesFreed: g.bytes_freed,
-      group: JSON.parse(g.plan_group) as PlanGroup,
-      steps: (
-        stepsStmt.all(id, g.group_id) as {
+    groupRecords: groups.map((g) => {
+      const steps = stepRecords(g.group_id);
+      // The group's record holds its steps' plans only when an older version journaled it (each is in its step's row).
+      const head = JSON.parse(g.plan_group) as Omit<PlanGroup, 'steps'> & { steps?: PlanStep[] };
+      return {
+        id: g.group_id,
+        index: g.idx,
+        key: g.group_key,
+        action: g.action,
+        title: g.title,
+        payloadHash: g.payload_hash,
+        status: g.status,
+        reasons: JSON.parse(g.reasons) as string[],
+        error: g.error,
+        bytesCopied: g.bytes_copied,
+        bytesFreed: g.bytes_freed,
+        group: head.steps ? (head as PlanGroup) : { ...head, steps: steps.map((s) => s.step) },
+        steps,
+      };
+    }),
+  };
+  function stepRecords(groupId: string): GroupRecord['steps'] {
+    return (
+        stepsStmt.all(id, groupId) as {
           step_index: number;
           kind: PlanStep['kind'];
           status: StepStatus;
@@ -175,15 +184,14 @@ export function getRun(db: Db, id: string): RunDetail | null {
         kind: s.kind,
         status: s.status,
         step: JSON.parse(s.plan_step) as PlanStep,
-        undo: readUndo(db, id, g.group_id, s.step_index, s.undo),
+        undo: readUndo(db, id, groupId, s.step_index, s.undo),
         result: s.result === null ? null : (JSON.parse(s.result) as unknown),
         error: s.error,
         startedAt: s.started_at,
         endedAt: s.ended_at,
         undoneAt: s.undone_at,
-      })),
-    })),
-  };
+      }));
+  }
 }
 
 /** Runs still marked `running` (their process may be alive — the caller checks pid/host). */

@@ -96,7 +96,9 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
         },
         input.plan,
       );
-      const repointed = result.groups.some((g) => g.status === 'done' && input.plan.groups.some((pg) => pg.id === g.id && pg.steps.some((s) => s.kind === 'repoint')));
+      // By id (a plan of thousands of groups: a search of the plan per result was quadratic).
+      const repointing = new Set(input.plan.groups.filter((pg) => pg.steps.some((s) => s.kind === 'repoint')).map((pg) => pg.id));
+      const repointed = result.groups.some((g) => g.status === 'done' && repointing.has(g.id));
       if (repointed && input.resyncTorrents) {
         // Like the file refresh: the change is done and verified; a failed re-read is shown, never undone.
         try {

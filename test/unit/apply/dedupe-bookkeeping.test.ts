@@ -53,4 +53,30 @@ describe('dedupe bookkeeping', () => {
     await scan();
     expect(rows(w)).toEqual(recorded);
   });
+
+  it("writes only the columns that differ: a duplicate's equal hashes are not rewritten (no index entry keyed by SHA-256 is touched), a missing one is", async () => {
+    w = makeApplyFixture();
+    const a = bytesFor('bk-eq', 70_000);
+    const b = bytesFor('bk-missing', 9_000);
+    const seeding = path.join(w.stash, 'seeding');
+    writeTree(seeding, { 'm/a.bin': a, 'x/a.bin': a, 'm/b.bin': b, 'x/b.bin': b });
+    const scan = () => scanRoots(w!.catalog, [{ path: seeding, kind: 'seeding' }], { drift: 'metadata', filesystems: w!.config.filesystems, now: () => Date.now() });
+    await scan();
+    const p = (r: string) => path.join(seeding, r);
+    // The duplicate x/b.bin's row lost its hashes (as a row not hashed yet would have none): the keeper's are recorded.
+    w.catalog.db.prepare(`UPDATE files SET sha256 = NULL, quick_hash = NULL WHERE path = 'seeding/x/b.bin'`).run();
+    const keeperHashes = (rel: string) => w!.catalog.db.prepare(`SELECT quick_hash, sha256 FROM files WHERE path = ?`).get(rel);
+    const expected = keeperHashes('seeding/m/b.bin');
+    // An UPDATE OF trigger fires for every statement whose SET list names one of its columns, equal values or not.
+    w.catalog.db.exec(`CREATE TEMP TABLE hash_writes (path TEXT);
+      CREATE TEMP TRIGGER count_hash_writes AFTER UPDATE OF sha256, quick_hash, size ON main.files BEGIN INSERT INTO hash_writes VALUES (new.path); END;`);
+    const plan = makePlan(w, [dedupeGroup('g1', p('m/a.bin'), [p('x/a.bin')], sha256(a), a.length), dedupeGroup('g2', p('m/b.bin'), [p('x/b.bin')], sha256(b), b.length)]);
+    const res = await applyPlan(testDeps(w), plan);
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    expect(w.catalog.db.prepare(`SELECT path FROM hash_writes`).pluck().all()).toEqual(['seeding/x/b.bin']);
+    expect(keeperHashes('seeding/x/b.bin')).toEqual(expected);
+    const recorded = rows(w);
+    await scan();
+    expect(rows(w)).toEqual(recorded);
+  });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import type { LinkViewStep } from '../../../src/plan/types.js';
-import { hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
+import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
 let w: ApplyFixture | null = null;
@@ -66,4 +66,31 @@ describe('journal size of a many-file step', () => {
     expect(large.writes).toBeLessThan(2000 / 20);
     expect(large.writes).toBeLessThan(small.writes * 13);
   }, 600_000);
+});
+
+describe("journal of a batch of dedupe groups", () => {
+  it("holds each step's plan once (in its step's row, not again in its group's) and reads every group back whole, as older records too", async () => {
+    w = makeApplyFixture();
+    const seeding = path.join(w.stash, 'seeding');
+    const data = Array.from({ length: 12 }, (_, i) => bytesFor(`journal-once-${i}`, 3_000 + i));
+    writeTree(seeding, Object.fromEntries(data.flatMap((d, i) => ['m', 'x', 'y'].map((dir) => [`${dir}/${i}.bin`, d]))));
+    const p = (r: string) => path.join(seeding, r);
+    const groups = data.map((d, i) => dedupeGroup(`g${i}`, p(`m/${i}.bin`), [p(`x/${i}.bin`), p(`y/${i}.bin`)], sha256(d), d.length));
+    const deps = testDeps(w);
+    const res = await applyPlan(deps, makePlan(w, groups));
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    const db = w.catalog.db;
+    const rows = db.prepare(`SELECT group_id, plan_group FROM run_groups WHERE run_id = ? ORDER BY idx`).all(deps.runId) as { group_id: string; plan_group: string }[];
+    expect(rows).toHaveLength(12);
+    for (const r of rows) expect(r.plan_group).not.toContain('dedupe-link');
+    const stepBytes = (db.prepare(`SELECT sum(length(plan_step)) FROM run_steps WHERE run_id = ?`).pluck().get(deps.runId) as number);
+    const groupBytes = rows.reduce((n, r) => n + r.plan_group.length, 0);
+    expect(groupBytes + stepBytes).toBeLessThanOrEqual(groups.reduce((n, g) => n + JSON.stringify(g).length, 0));
+    // Recovery, runs show and unresolved runs read the group with its steps, in order.
+    const read = getRun(db, deps.runId)!;
+    expect(read.groupRecords.map((g) => g.group)).toEqual(groups);
+    // A record of an older version (the whole group, steps included, in the group's row) reads the same.
+    db.prepare(`UPDATE run_groups SET plan_group = ? WHERE run_id = ? AND group_id = 'g3'`).run(JSON.stringify(groups[3]), deps.runId);
+    expect(getRun(db, deps.runId)!.groupRecords[3]!.group).toEqual(groups[3]);
+  });
 });
