@@ -12,8 +12,9 @@ export const QUICK_BLOCK = 65536;
  *   blocks at offsets 0, floor((size - 64 KiB) / 2) and size - 64 KiB.
  * It only nominates candidates; decisions use the full SHA-256.
  *
- * The worker re-checks the file after reading (fstat size and mtime against the walk's values when given, and the
- * byte count): a file that changed while being read yields `changed: true` and no hashes.
+ * The worker checks the opened file against the walk's device, inode, size and mtime when given, and again after
+ * reading (size, mtime, byte count): another file at the path, or one that changed while being read, yields
+ * `changed: true` and no hashes.
  */
 const WORKER_SOURCE = String.raw`
 const { parentPort } = require('node:worker_threads');
@@ -44,7 +45,11 @@ function hashOne(job) {
     const st = fs.fstatSync(fd, { bigint: true });
     if (!st.isFile()) return { error: { code: 'ENOTREG', message: 'not a regular file' }, bytesRead: 0 };
     const size = Number(st.size);
-    if ((job.size !== undefined && job.size !== size) || (job.mtimeNs !== undefined && String(st.mtimeNs) !== job.mtimeNs)) {
+    if (
+      (job.size !== undefined && job.size !== size) ||
+      (job.mtimeNs !== undefined && String(st.mtimeNs) !== job.mtimeNs) ||
+      (job.ino !== undefined && (String(st.ino) !== job.ino || String(st.dev) !== job.dev))
+    ) {
       return { changed: true, bytesRead: 0 };
     }
     let quick = null, full = null, bytesRead = 0;
@@ -104,6 +109,9 @@ export interface HashJob {
   /** Expected size and mtime (from the walk): a mismatch yields `changed`. */
   size?: number;
   mtimeNs?: bigint;
+  /** Expected device and inode (from the walk): another file at the path since yields `changed`. */
+  dev?: bigint;
+  ino?: bigint;
 }
 
 export interface HashResult {
@@ -236,6 +244,7 @@ export class HashPool {
           full: p.job.full,
           size: p.job.size,
           mtimeNs: p.job.mtimeNs === undefined ? undefined : String(p.job.mtimeNs),
+          ...(p.job.ino === undefined ? {} : { ino: String(p.job.ino), dev: String(p.job.dev) }),
         })),
       });
     }

@@ -1,6 +1,8 @@
 // Streaming directory walk: lstat only, never follows symlinks, stays on one filesystem, reports unreadable entries.
+// GNU find does the stat walk when it is there (find-walk.ts); this module's own walk is the fallback.
 import { constants, lstatSync, readdirSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
+import { findWalk } from './find-walk.js';
 import { bytesToPathText } from './path-encoding.js';
 import { FIELDS, lstatPacked, StatPool, type PackedStats } from './stat-pool.js';
 
@@ -10,6 +12,7 @@ export interface WalkFile {
   rel: string;
   /** Absolute path to open the file with: a string when the path is plain UTF-8, else its raw bytes. */
   abs: string | Buffer;
+  dev: bigint;
   ino: bigint;
   size: number;
   mtimeNs: bigint;
@@ -23,7 +26,12 @@ export type WalkEvent =
   /** A directory that is another filesystem or another mount: not entered. */
   | { kind: 'mount'; rel: string; abs: string }
   /** An entry that could not be read; `isDir` when a whole directory was left unread. */
-  | { kind: 'problem'; rel: string; code: string; message: string; isDir: boolean };
+  | { kind: 'problem'; rel: string; code: string; message: string; isDir: boolean }
+  /**
+   * Last event of a walk whose stat walker reported errors it may not all have been placed (find's exit status 1):
+   * an entry the walk did not yield may still be there, so it is gone only if the caller finds it gone.
+   */
+  | { kind: 'incomplete'; message: string };
 
 export interface WalkOptions {
   /** Absolute mount points (from mountinfo); directories that are mount points are never entered. */
@@ -38,6 +46,11 @@ export interface WalkOptions {
   offloadFrom?: number;
   /** Entries walked before any directory goes to the threads (default 20,000): a small tree never starts them. */
   offloadAfter?: number;
+  /**
+   * The GNU find program that does the stat walk (default `find`, looked up in PATH); null walks in Node. Without a
+   * GNU find there (not installed, another find) the walk is done in Node. The options above are the Node walk's.
+   */
+  find?: string | null;
 }
 
 /** Directories listed and being lstat'ed ahead of the one being yielded. */
@@ -85,7 +98,7 @@ interface Listed {
  * mount point, is reported as `mount` and not entered. Throws only if the root itself cannot be lstat'ed or listed.
  * The entries of one directory are yielded consecutively (a directory is listed whole before the next one).
  */
-export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator<WalkEvent[]> {
+export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator<WalkEvent[], void> {
   const batchSize = opts.batchSize ?? 512;
   const offloadFrom = opts.offloadFrom ?? 64;
   const offloadAfter = opts.offloadAfter ?? 20_000;
@@ -93,10 +106,14 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
   const rootStat = lstatSync(root, { bigint: true });
   if (rootStat.isFile()) {
     // A single-file root (a one-file payload refreshed after apply) is its own only entry.
-    yield [{ kind: 'file', rel: '', abs: root, ino: rootStat.ino, size: Number(rootStat.size), mtimeNs: rootStat.mtimeNs, nlink: Number(rootStat.nlink) }];
+    yield [{ kind: 'file', rel: '', abs: root, dev: rootStat.dev, ino: rootStat.ino, size: Number(rootStat.size), mtimeNs: rootStat.mtimeNs, nlink: Number(rootStat.nlink) }];
     return;
   }
   if (!rootStat.isDirectory()) throw Object.assign(new Error(`not a directory: ${root}`), { code: 'ENOTDIR' });
+  if (opts.find !== null) {
+    const byFind = yield* findWalk(root, rootStat, { ...opts, program: opts.find ?? 'find' });
+    if (byFind !== null) return;
+  }
   const rootDev = rootStat.dev;
   const pool = new StatPool();
   const stack: PendingDir[] = [{ abs: root, rel: '' }];
@@ -147,7 +164,7 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
         // One conversion of the mode instead of a BigInt operation per type test.
         const type = Number(vals[o]) & constants.S_IFMT;
         if (type === constants.S_IFREG) {
-          batch.push({ kind: 'file', rel, abs: entryAbs, ino: vals[o + 2] as bigint, size: Number(vals[o + 3]), mtimeNs: vals[o + 4] as bigint, nlink: Number(vals[o + 5]) });
+          batch.push({ kind: 'file', rel, abs: entryAbs, dev: vals[o + 1] as bigint, ino: vals[o + 2] as bigint, size: Number(vals[o + 3]), mtimeNs: vals[o + 4] as bigint, nlink: Number(vals[o + 5]) });
         } else if (type === constants.S_IFDIR) {
           const absText = typeof entryAbs === 'string' ? entryAbs : entryAbs.toString('utf8');
           if (vals[o + 1] !== rootDev || opts.mountPoints.has(absText)) batch.push({ kind: 'mount', rel, abs: absText });

@@ -85,7 +85,8 @@ export async function refresh(
 export function makeRescanRoot(config: HashallConfig, now: () => number): RescanRoot {
   return async (catalog, root, fsName) => {
     const scanRoots = await scanner();
-    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now, expectFilesystem: fsName });
+    // One payload folder after a group: the Node walk is done before a find process would have started (~3 ms each).
+    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now, expectFilesystem: fsName, findProgram: null });
     if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
   };
 }

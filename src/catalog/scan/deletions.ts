@@ -50,23 +50,36 @@ export interface RootWalkOutcome {
   maxIdAtStart: number;
   /** Relative paths of directories not read (unreadable) or not entered (other mounts). */
   protectedDirs: readonly string[];
+  /**
+   * Set when the walk may have missed entries it could not place (find's errors): a row not seen is gone only if
+   * this says its path is gone; the others are kept and returned in `unconfirmed`.
+   */
+  confirmGone?: (rel: string) => boolean;
 }
 
 /**
  * Mark deleted the active rows under a completed root walk that were not seen, outside protected directories.
- * Throws CatalogError (nothing marked) when the root looked empty but the catalog knows files there. Returns the count.
+ * Throws CatalogError (nothing marked) when the root looked empty but the catalog knows files there. Returns the count
+ * marked and the paths kept because `confirmGone` did not confirm them.
  * Reads ids in index order so memory stays bounded however large the root is; paths only for the rows not seen.
  */
-export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: RootWalkOutcome): number {
+export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: RootWalkOutcome): { deleted: number; unconfirmed: string[] } {
   // The common case (nothing removed) is settled by one count from the covering index instead of reading every id.
-  if (w.filesSeen > 0 && allKnownSeen(rows.activeCountUnder(w.rootRel, w.maxIdAtStart), w.seenKnown)) return 0;
+  if (w.filesSeen > 0 && allKnownSeen(rows.activeCountUnder(w.rootRel, w.maxIdAtStart), w.seenKnown)) return { deleted: 0, unconfirmed: [] };
   const unseen: number[] = [];
   let known = 0;
   for (const id of rows.activeIdsUnder(w.rootRel)) {
     known++;
     if (isVanished(id, w.seen, w.maxIdAtStart)) unseen.push(id);
   }
-  const gone = unseen.filter((id) => !isShielded(rows.pathOf(id), w.protectedDirs));
+  const unconfirmed: string[] = [];
+  const gone = unseen.filter((id) => {
+    const path = rows.pathOf(id);
+    if (isShielded(path, w.protectedDirs)) return false;
+    if (w.confirmGone === undefined || w.confirmGone(path)) return true;
+    unconfirmed.push(path);
+    return false;
+  });
   if (emptyRootSuspect(w.filesSeen, known)) {
     throw new CatalogError(`scan root ${w.rootPath} is empty but the catalog knows ${known} file(s) there`, {
       hint: 'is the filesystem mounted? nothing was marked deleted; if the files were really removed, delete the catalog rows with a scan of a non-empty parent',
@@ -79,5 +92,5 @@ export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: Roo
       catalog.bumpSerial();
     })();
   }
-  return gone.length;
+  return { deleted: gone.length, unconfirmed };
 }

@@ -1,7 +1,9 @@
 // One root of a scan: walk it, decide each file against its row (decide.ts), hash what must be read on the pool with
 // bounded concurrency, write rows in batched transactions, then run the deletion pass of a completed walk.
+import { lstatSync } from 'node:fs';
 import { CatalogError, errnoCode } from '../../errors.js';
 import { HashPool, QUICK_BLOCK, type HashResult } from '../../fs/hash.js';
+import { fsPathArg } from '../../fs/path-encoding.js';
 import type { MountEntry } from '../../fs/mountinfo.js';
 import { walkTree, type WalkFile } from '../../fs/walk.js';
 import type { CatalogDb } from '../db.js';
@@ -141,7 +143,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     const shared = f.nlink > 1 ? inodeJobs.get(f.ino) : undefined;
     if (shared && (shared.full || !full)) return shared.p;
     bytesToHash += readCost(f, full);
-    const p = hashJob({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs }).then((res) => {
+    const p = hashJob({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs, dev: f.dev, ino: f.ino }).then((res) => {
       summary.bytesHashed += res.bytesRead;
       if (!res.error && !res.changed) summary.filesHashed++;
       return res;
@@ -234,10 +236,17 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
       .finally(done);
   };
 
+  /** Set when the walk reported errors it may not have placed: rows it did not see are checked one by one. */
+  let incomplete: string | null = null;
   report(true);
   try {
-    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal })) {
+    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}) })) {
       for (const ev of batch) {
+        if (ev.kind === 'incomplete') {
+          incomplete = ev.message;
+          summary.problems.push({ path: r.loc.path, code: 'EWALK', message: `the walk reported errors: ${ev.message}` });
+          continue;
+        }
         const relPath = rootRel === '' ? ev.rel : ev.rel === '' ? rootRel : rootRel + '/' + ev.rel;
         switch (ev.kind) {
           case 'file':
@@ -278,7 +287,26 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   report(false);
   if (opts.signal?.aborted) return;
 
-  const deleted = markVanished(catalog, fileRows, { rootPath: r.loc.path, rootRel, filesSeen: rootFiles, seen, seenKnown, maxIdAtStart, protectedDirs });
+  const { deleted, unconfirmed } = markVanished(catalog, fileRows, {
+    rootPath: r.loc.path,
+    rootRel,
+    filesSeen: rootFiles,
+    seen,
+    seenKnown,
+    maxIdAtStart,
+    protectedDirs,
+    ...(incomplete !== null ? { confirmGone: (rel: string) => goneFromDisk(abs(rel)) } : {}),
+  });
+  for (const path of unconfirmed) summary.problems.push({ path: abs(path), code: 'EWALK', message: 'not seen by the walk but not gone: row kept' });
   summary.deleted += deleted;
   summary.roots.push(rootSummary(r, rootFiles, deleted));
+}
+
+/** Whether nothing is at `path` now (it, or a directory on its way, is missing): an error reading it is not gone. */
+function goneFromDisk(path: string): boolean {
+  try {
+    return lstatSync(fsPathArg(path), { throwIfNoEntry: false }) === undefined;
+  } catch (err) {
+    return errnoCode(err) === 'ENOTDIR';
+  }
 }

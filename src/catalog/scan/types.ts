@@ -42,6 +42,8 @@ export interface ScanOptions {
   /** Injection points for tests. */
   probes?: IdentityProbes;
   mountInfoFile?: string;
+  /** The GNU find program of the stat walk (default `find`; null: the Node walk). See WalkOptions.find. */
+  findProgram?: string | null;
   /** Wraps the scan's hash pool (tests inject read failures the real disk cannot produce on cue). */
   wrapHash?: (hash: (job: HashJob) => Promise<HashResult>) => (job: HashJob) => Promise<HashResult>;
 }

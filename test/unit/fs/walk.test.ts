@@ -1,8 +1,9 @@
 // The walk on a real tmpfs: every kind of entry, raw-byte names, other mounts, a path too long to lstat — the same
-// events whether directories are lstat'ed on worker threads or on the calling thread.
+// events whether directories are lstat'ed on worker threads, on the calling thread or by GNU find; the Node walk when
+// there is no GNU find; what find could not read is reported, never silently missing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { walkTree, type WalkEvent } from '../../../src/fs/walk.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
@@ -17,40 +18,65 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-async function walk(offloadFrom: number, mountPoints = new Set<string>()): Promise<string[]> {
+/**
+ * The walk's events as sorted lines. `exact`: a file's path as the walk gives it (a string, or bytes); else as its
+ * bytes, with its inode and mtime (the Node walk keeps a whole directory as bytes when one name in it is not UTF-8;
+ * find only the paths that are not).
+ */
+async function walk(offloadFrom: number, mountPoints = new Set<string>(), find: string | null = null, exact = true): Promise<string[]> {
   const out: string[] = [];
-  for await (const batch of walkTree(root, { mountPoints, offloadFrom, offloadAfter: 0, batchSize: 7 })) {
+  for await (const batch of walkTree(root, { mountPoints, offloadFrom, offloadAfter: 0, batchSize: 7, find })) {
     for (const e of batch as WalkEvent[]) {
-      if (e.kind === 'file') out.push(`file ${e.rel} ${e.size} ${e.nlink} ${String(e.mtimeNs).length > 0} ${typeof e.abs === 'string' ? e.abs : `bytes:${e.abs.toString('hex')}`}`);
-      else if (e.kind === 'problem') out.push(`problem ${e.rel} ${e.code} ${e.isDir}`);
+      if (e.kind === 'file') {
+        const abs = exact ? (typeof e.abs === 'string' ? e.abs : `bytes:${e.abs.toString('hex')}`) : `bytes:${Buffer.from(e.abs).toString('hex')} ${e.ino} ${e.mtimeNs}`;
+        out.push(`file ${e.rel} ${e.size} ${e.nlink} ${String(e.mtimeNs).length > 0} ${abs}`);
+      } else if (e.kind === 'problem') out.push(`problem ${e.rel} ${e.code} ${e.isDir}`);
+      else if (e.kind === 'incomplete') out.push('incomplete');
       else out.push(`${e.kind} ${e.rel}`);
     }
   }
   return out.sort();
 }
 
+/** Every kind of entry: many files, raw-byte names, symlinks, a FIFO, another tmpfs, a listed mount, a path too long. */
+function buildTree(): Buffer {
+  mkdirSync(path.join(root, 'many'));
+  for (let i = 0; i < 150; i++) writeFileSync(path.join(root, 'many', `f${i}`), 'x'.repeat(i));
+  // Raw bytes in a name make its directory's listing (and everything below) go by bytes: kept out of the root.
+  mkdirSync(path.join(root, 'odd'));
+  const raw = Buffer.concat([Buffer.from(root + '/odd/caf'), Buffer.from([0xe9]), Buffer.from('-dir')]);
+  mkdirSync(raw);
+  for (let i = 0; i < 70; i++) writeFileSync(Buffer.concat([raw, Buffer.from(`/n${i}`)]), String(i));
+  writeFileSync(Buffer.concat([raw, Buffer.from('/'), Buffer.from([0xff])]), 'raw name');
+  // A literal U+FFFD in a name is escaped too (the catalog's text form stays reversible).
+  writeFileSync(path.join(root, 'odd', 'lit\uFFFD.bin'), 'replacement char');
+  writeFileSync(path.join(root, 'odd', 'new\nline é.bin'), 'newline and accent');
+  symlinkSync('many', path.join(root, 'link-to-dir'));
+  symlinkSync('nowhere', path.join(root, 'dangling'));
+  execFileSync('mkfifo', [path.join(root, 'fifo')]);
+  mkdirSync(path.join(root, 'empty'));
+  mountTmpfs(path.join(root, 'other'), 1024 * 1024, 'walk-other');
+  writeFileSync(path.join(root, 'other', 'inside'), 'not walked');
+  mkdirSync(path.join(root, 'listed-mount', 'sub'), { recursive: true });
+  writeFileSync(path.join(root, 'listed-mount', 'sub', 'hidden'), 'not walked either');
+  // A path longer than PATH_MAX: its entries cannot be lstat-ed or listed by absolute path; reported, never dropped.
+  const deep = `const fs = require('node:fs'); process.chdir(process.argv[1]);
+    for (let i = 1; i <= 17; i++) { const n = String(i).padStart(250, '0'); fs.mkdirSync(n); process.chdir(n); }
+    fs.writeFileSync('deep-file', 'deep');`;
+  execFileSync(process.execPath, ['-e', deep, root]);
+  return raw;
+}
+
+/** A program standing in for `find` (a shell script). */
+function fakeFind(name: string, script: string): string {
+  const file = path.join(tmp.path, name);
+  writeFileSync(file, `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+  return file;
+}
+
 describe('walkTree', () => {
   it('yields the same events with every directory lstat-ed on the threads as on the calling thread', async () => {
-    mkdirSync(path.join(root, 'many'));
-    for (let i = 0; i < 150; i++) writeFileSync(path.join(root, 'many', `f${i}`), 'x'.repeat(i));
-    // Raw bytes in a name make its directory's listing (and everything below) go by bytes: kept out of the root.
-    mkdirSync(path.join(root, 'odd'));
-    const raw = Buffer.concat([Buffer.from(root + '/odd/caf'), Buffer.from([0xe9]), Buffer.from('-dir')]);
-    mkdirSync(raw);
-    for (let i = 0; i < 70; i++) writeFileSync(Buffer.concat([raw, Buffer.from(`/n${i}`)]), String(i));
-    writeFileSync(Buffer.concat([raw, Buffer.from('/'), Buffer.from([0xff])]), 'raw name');
-    symlinkSync('many', path.join(root, 'link-to-dir'));
-    symlinkSync('nowhere', path.join(root, 'dangling'));
-    execFileSync('mkfifo', [path.join(root, 'fifo')]);
-    mountTmpfs(path.join(root, 'other'), 1024 * 1024, 'walk-other');
-    writeFileSync(path.join(root, 'other', 'inside'), 'not walked');
-    mkdirSync(path.join(root, 'listed-mount'));
-    // A path longer than PATH_MAX: its entries cannot be lstat-ed or listed by absolute path; reported, never dropped.
-    const deep = `const fs = require('node:fs'); process.chdir(process.argv[1]);
-      for (let i = 1; i <= 17; i++) { const n = String(i).padStart(250, '0'); fs.mkdirSync(n); process.chdir(n); }
-      fs.writeFileSync('deep-file', 'deep');`;
-    execFileSync(process.execPath, ['-e', deep, root]);
-
+    const raw = buildTree();
     const onThreads = await walk(0, new Set([path.join(root, 'listed-mount')]));
     const here = await walk(Number.POSITIVE_INFINITY, new Set([path.join(root, 'listed-mount')]));
     expect(onThreads).toEqual(here);
@@ -62,6 +88,52 @@ describe('walkTree', () => {
     expect(here.filter((e) => e.startsWith('problem ')).map((e) => e.split(' ').slice(2).join(' '))).toEqual(['ENAMETOOLONG false']);
   });
 
+  it('GNU find yields the same entries as the Node walk, with exact bytes, inodes and nanosecond mtimes', async () => {
+    buildTree();
+    // Times find prints in unusual shapes: before 1970 (negative seconds, nanoseconds added), in the first second.
+    execFileSync('touch', ['-h', '-d', '1960-01-01 00:00:00.123456789', path.join(root, 'many', 'f1')]);
+    execFileSync('touch', ['-h', '-d', '1969-12-31 23:59:59.25', path.join(root, 'many', 'f2')]);
+    execFileSync('touch', ['-h', '-d', '1970-01-01 00:00:00.000000007', path.join(root, 'many', 'f3')]);
+    const mounts = new Set([path.join(root, 'listed-mount')]);
+    const byFind = await walk(Number.POSITIVE_INFINITY, mounts, 'find', false);
+    const inNode = await walk(Number.POSITIVE_INFINITY, mounts, null, false);
+    expect(byFind).toEqual(inNode);
+    expect(byFind.filter((e) => e.startsWith('file many/'))).toHaveLength(150);
+    expect(byFind.find((e) => e.startsWith('file many/f1 '))).toContain(' -315619199876543211');
+    expect(byFind.find((e) => e.startsWith('file many/f2 '))).toContain(' -750000000');
+    expect(byFind.find((e) => e.startsWith('file many/f3 '))).toMatch(/ 7$/);
+    expect(byFind).toEqual(expect.arrayContaining(['mount other', 'mount listed-mount', 'symlink dangling', 'symlink link-to-dir', 'special fifo']));
+    expect(byFind.filter((e) => e.startsWith('problem ')).map((e) => e.split(' ').slice(2).join(' '))).toEqual(['ENAMETOOLONG false']);
+    expect(byFind.some((e) => e.includes('inside') || e.includes('hidden') || e.includes('deep-file') || e === 'incomplete')).toBe(false);
+  });
+
+  it('without a GNU find (none at that path, or another find) the walk is done in Node', async () => {
+    buildTree();
+    const inNode = await walk(Number.POSITIVE_INFINITY, new Set(), null);
+    expect(await walk(Number.POSITIVE_INFINITY, new Set(), path.join(tmp.path, 'no-such-find'))).toEqual(inNode);
+    // A find without GNU's -printf (BusyBox, BSD) rejects the arguments and prints nothing.
+    expect(await walk(Number.POSITIVE_INFINITY, new Set(), fakeFind('other-find', `echo "find: unrecognized: -printf" >&2; exit 1`))).toEqual(inNode);
+    // One that prints something else is not parsed as records either.
+    expect(await walk(Number.POSITIVE_INFINITY, new Set(), fakeFind('odd-find', `printf '%s\\n' "$2"; exit 0`))).toEqual(inNode);
+  });
+
+  it('a directory find cannot read is a problem of the walk, which ends incomplete; the rest is walked', async () => {
+    mkdirSync(path.join(root, 'open'));
+    writeFileSync(path.join(root, 'open', 'a'), 'a');
+    mkdirSync(path.join(root, 'closed', 'sub'), { recursive: true });
+    writeFileSync(path.join(root, 'closed', 'sub', 'b'), 'b');
+    chmodSync(path.join(root, 'closed'), 0o000);
+    // A directory whose names can be read but not looked up (r without x): find prints none of its entries.
+    mkdirSync(path.join(root, 'names-only'));
+    writeFileSync(path.join(root, 'names-only', 'c'), 'c');
+    chmodSync(path.join(root, 'names-only'), 0o644);
+    chmodSync(tmp.path, 0o755);
+    // As root every directory is readable: find runs as nobody, so it meets real permission errors.
+    const asNobody = fakeFind('find-as-nobody', 'exec setpriv --reuid=65534 --regid=65534 --clear-groups find "$@"');
+    const events = await walk(Number.POSITIVE_INFINITY, new Set(), asNobody);
+    expect(events).toEqual(['file open/a 1 1 true ' + path.join(root, 'open', 'a'), 'incomplete', 'problem closed EWALK true', 'problem names-only EWALK true'].sort());
+  });
+
   it('an abort while directories are being lstat-ed on the threads ends the walk at the next batch', async () => {
     for (let d = 0; d < 20; d++) {
       mkdirSync(path.join(root, `d${d}`));
@@ -69,10 +141,25 @@ describe('walkTree', () => {
     }
     const ac = new AbortController();
     let seen = 0;
-    for await (const batch of walkTree(root, { mountPoints: new Set(), offloadFrom: 0, offloadAfter: 0, batchSize: 50, signal: ac.signal })) {
+    for await (const batch of walkTree(root, { mountPoints: new Set(), offloadFrom: 0, offloadAfter: 0, batchSize: 50, signal: ac.signal, find: null })) {
       seen += batch.length;
       ac.abort();
     }
     expect(seen).toBe(50);
+  });
+
+  it('an abort ends a walk by find at the next batch and stops find', async () => {
+    for (let d = 0; d < 20; d++) {
+      mkdirSync(path.join(root, `d${d}`));
+      for (let i = 0; i < 100; i++) writeFileSync(path.join(root, `d${d}`, `f${i}`), '');
+    }
+    const ac = new AbortController();
+    let seen = 0;
+    for await (const batch of walkTree(root, { mountPoints: new Set(), batchSize: 50, signal: ac.signal, find: 'find' })) {
+      seen += batch.length;
+      ac.abort();
+    }
+    expect(seen).toBe(50);
+    expect(execFileSync('sh', ['-c', `pgrep -f -- 'find -[P] ${root} ' || true`], { encoding: 'utf8' })).toBe('');
   });
 });

@@ -1,7 +1,7 @@
 // The scanner on real trees in real tmpfs/bind mounts: hardlinks, symlinks, drift, deletion ranges, guards, interrupts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { linkSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openIntegrityProblems } from '../../../../src/catalog/integrity.js';
 import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
@@ -79,6 +79,93 @@ describe('scanRoots', () => {
     expect(fs).toHaveLength(1);
     expect(fs[0]).toMatchObject({ preferred_mount: stash, fs_type: 'tmpfs', uuid: `fallback:tmpfs:stash-test:${stash}` });
     expect(catalog.serial()).toBeGreaterThan(0);
+  });
+
+  it('the same rows whether GNU find walks, the Node walk does (find: null), or find is missing', async () => {
+    const media = path.join(stash, 'media');
+    mkdirSync(path.join(media, 'movies', 'deeper'), { recursive: true });
+    writeFileSync(path.join(media, 'movies', 'a.mkv'), 'alpha');
+    writeFileSync(path.join(media, 'movies', 'deeper', 'b.mkv'), 'beta');
+    utimesSync(path.join(media, 'movies', 'deeper', 'b.mkv'), 1_600_000_000, 1_600_000_000);
+    linkSync(path.join(media, 'movies', 'a.mkv'), path.join(media, 'a-link.mkv'));
+    writeFileSync(path.join(media, 'new\nline'), 'y');
+    writeFileSync(Buffer.from(path.join(media, 'bad-\xff-name'), 'latin1'), 'z');
+    symlinkSync('movies', path.join(media, 'dir-link'));
+    // b.mkv is removed and written again between walkers: its inode may differ.
+    const dump = (): string =>
+      JSON.stringify(catalog.db.prepare(`SELECT path, CASE WHEN path LIKE '%/b.mkv' THEN 0 ELSE ino END, size, mtime_ns, nlink, quick_hash, sha256, status FROM files ORDER BY path`).all());
+    const walkers: (string | null)[] = ['find', null, path.join(tmp.path, 'no-such-find')];
+    const seen: string[] = [];
+    for (const findProgram of walkers) {
+      catalog.db.exec(`DELETE FROM files`);
+      const s = await scanRoots(catalog, [{ path: media, kind: 'seeding' }], opts({ findProgram }));
+      expect(s).toMatchObject({ added: 5, symlinks: 1, problems: [] });
+      seen.push(dump());
+      // A rescan with each walker changes nothing; a removed file is gone with each.
+      rmSync(path.join(media, 'movies', 'deeper', 'b.mkv'));
+      expect(await scanRoots(catalog, [{ path: media, kind: 'seeding' }], opts({ findProgram }))).toMatchObject({ unchanged: 4, deleted: 1, problems: [] });
+      writeFileSync(path.join(media, 'movies', 'deeper', 'b.mkv'), 'beta');
+      utimesSync(path.join(media, 'movies', 'deeper', 'b.mkv'), 1_600_000_000, 1_600_000_000);
+    }
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).toBe(seen[0]);
+  });
+
+  it('a directory find cannot read keeps its rows (unknown, never gone) and is reported; the rest is rescanned', async () => {
+    for (const d of ['open', 'closed/sub', 'names-only']) mkdirSync(path.join(stash, d), { recursive: true });
+    for (const f of ['open/a', 'open/gone', 'closed/x', 'closed/sub/y', 'names-only/z']) writeFileSync(path.join(stash, f), f);
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    expect(paths()).toEqual(['closed/sub/y', 'closed/x', 'names-only/z', 'open/a', 'open/gone']);
+    rmSync(path.join(stash, 'open', 'gone'));
+    chmodSync(path.join(stash, 'closed'), 0o000);
+    chmodSync(path.join(stash, 'names-only'), 0o644);
+    chmodSync(tmp.path, 0o755);
+    // As root every directory is readable: find runs as nobody, so it meets real permission errors.
+    const asNobody = path.join(tmp.path, 'find-as-nobody');
+    writeFileSync(asNobody, '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups find "$@"\n', { mode: 0o755 });
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: asNobody }));
+    expect(s).toMatchObject({ status: 'completed', unchanged: 1, deleted: 1 });
+    expect(s.problems.map((p) => `${path.relative(stash, p.path)} ${p.code}`).sort()).toEqual([' EWALK', 'closed EWALK', 'names-only EWALK']);
+    expect(s.problems.find((p) => p.path === stash)?.message).toMatch(/Permission denied/);
+    expect(paths()).toEqual(['closed/sub/y', 'closed/x', 'names-only/z', 'open/a']);
+  });
+
+  it('an entry the walk did not report while find failed is kept unless it is gone from disk', async () => {
+    mkdirSync(path.join(stash, 'd'));
+    for (const f of ['a', 'hidden', 'gone']) writeFileSync(path.join(stash, 'd', f), f);
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    rmSync(path.join(stash, 'd', 'gone'));
+    // A find that failed to stat one entry (as it would on an I/O error): its record is missing, the exit status 1.
+    const failing = path.join(tmp.path, 'find-failing');
+    writeFileSync(failing, `#!/bin/sh\nfind "$@" | grep -zv '/hidden$'\necho "find: '${stash}/d/hidden': Input/output error" >&2\nexit 1\n`, { mode: 0o755 });
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: failing }));
+    expect(s).toMatchObject({ unchanged: 1, deleted: 1 });
+    expect(s.problems.map((p) => `${path.relative(stash, p.path)} ${p.code}`).sort()).toEqual([' EWALK', 'd/hidden EWALK']);
+    expect(paths()).toEqual(['d/a', 'd/hidden']);
+  });
+
+  it('a file replaced by another inode of the same size and mtime between the walk and its read is not recorded as read', async () => {
+    writeFileSync(path.join(stash, 'f'), 'first');
+    utimesSync(path.join(stash, 'f'), 1_600_000_000, 1_600_000_000);
+    const walkedIno = lstatSync(path.join(stash, 'f')).ino;
+    const s = await scanRoots(
+      catalog,
+      [{ path: stash, kind: 'library' }],
+      opts({
+        wrapHash: (hash) => async (job) => {
+          // Another inode, same size and mtime, takes the path after the walk saw it.
+          if (String(job.path).endsWith('/f')) {
+            writeFileSync(path.join(stash, 'twin'), 'other');
+            utimesSync(path.join(stash, 'twin'), 1_600_000_000, 1_600_000_000);
+            renameSync(path.join(stash, 'twin'), path.join(stash, 'f'));
+          }
+          return hash(job);
+        },
+      }),
+    );
+    expect(lstatSync(path.join(stash, 'f')).ino).not.toBe(walkedIno);
+    expect(s.problems.map((p) => `${path.relative(stash, p.path)} ${p.code}`)).toEqual(['f ECHANGED']);
+    expect(rows().find((r) => r.path === 'f')?.sha256 ?? null).toBeNull();
   });
 
   it('a rescan with no change writes nothing and keeps the serial', async () => {

@@ -1,0 +1,272 @@
+// The stat walk done by GNU find: one find process lists and lstat's the tree (on another core) while this thread
+// parses its NUL-terminated records into the walk's events; returns null when no GNU find answers (walk.ts falls back).
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { readdirSync, type BigIntStats } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { errnoCode } from '../errors.js';
+import { bytesToPathText } from './path-encoding.js';
+import type { WalkEvent, WalkOptions } from './walk.js';
+
+/**
+ * One record per entry: type letter, st_dev, st_ino, st_nlink, st_size, st_mtime as `seconds.nanoseconds0` (GNU
+ * find's %T@: 9 digits of nanoseconds and a trailing zero, the seconds signed, the nanoseconds added to them), then
+ * the path below the root as raw bytes, NUL-terminated (a name holds no NUL). Only what the scan compares is asked for.
+ */
+const FORMAT = '%y %D %i %n %s %T@ %P\\0';
+/** A path this long (bytes, with the NUL) cannot be passed to a system call: reported as the Node walk does. */
+const PATH_MAX = 4096;
+/** Stderr kept for messages. */
+const STDERR_KEEP = 16 * 1024;
+const BILLION = 1_000_000_000n;
+
+const SLASH = 0x2f;
+const SPACE = 0x20;
+
+/** Escape fnmatch's special characters so `-path` matches `p` literally. */
+function literalPattern(p: string): string {
+  return p.replace(/[*?[\]\\]/g, (c) => '\\' + c);
+}
+
+/** find's arguments: stay on the root's filesystem, never follow a symlink, prune the other mount points inside. */
+export function findArgs(root: string, prune: string[]): string[] {
+  const print = ['-printf', FORMAT];
+  if (prune.length === 0) return ['-P', root, '-xdev', '-ignore_readdir_race', ...print];
+  const paths = prune.flatMap((p, i) => (i === 0 ? ['-path', literalPattern(p)] : ['-o', '-path', literalPattern(p)]));
+  return ['-P', root, '-xdev', '-ignore_readdir_race', '(', ...paths, ')', '-prune', ...print, '-o', ...print];
+}
+
+/** A malformed record: find is not the GNU find this parser expects. */
+class FormatError extends Error {}
+
+/** Reads the fields of one record in place: `p` is the next byte to read. */
+class Fields {
+  p = 0;
+  constructor(public b: Buffer) {}
+
+  /** Decimal digits up to the next space; a value past 2^53 is exact as a BigInt. */
+  uint(): number | bigint {
+    const b = this.b;
+    const start = this.p;
+    let p = start;
+    let v = 0;
+    let c = b[p] as number;
+    while (c !== SPACE) {
+      if (c < 0x30 || c > 0x39) throw new FormatError('not a number');
+      v = v * 10 + (c - 0x30);
+      c = b[++p] as number;
+    }
+    if (p === start) throw new FormatError('empty number');
+    this.p = p + 1;
+    return p - start > 15 ? BigInt(b.toString('latin1', start, p)) : v;
+  }
+
+  /** `[-]seconds.nnnnnnnnn0` to nanoseconds, exactly (never through a float). */
+  time(): bigint {
+    const b = this.b;
+    const start = this.p;
+    let p = start;
+    if (b[p] === 0x2d) p++;
+    const digits = p;
+    while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
+    if (p === digits || b[p] !== 0x2e) throw new FormatError('bad time');
+    const dot = p;
+    for (let i = 1; i <= 10; i++) {
+      const c = b[dot + i] as number;
+      if (c < 0x30 || c > 0x39) throw new FormatError('bad time fraction');
+    }
+    if (b[dot + 11] !== SPACE) throw new FormatError('bad time fraction');
+    this.p = dot + 12;
+    const seconds = b.toString('latin1', start, dot);
+    const nanos = b.toString('latin1', dot + 1, dot + 10);
+    // Non-negative seconds: the nanoseconds' nine digits follow the seconds' digits (one BigInt parse).
+    return b[start] === 0x2d ? BigInt(seconds) * BILLION + BigInt(nanos) : BigInt(seconds + nanos);
+  }
+}
+
+interface DirMark {
+  rel: string;
+  abs: string | Buffer;
+}
+
+/**
+ * Walk `root` (an absolute, symlink-free directory whose lstat is `rootStat`) with GNU find, yielding the same events
+ * as the Node walk. Returns null before yielding anything when `program` cannot be started or is not a GNU find
+ * (the caller walks in Node instead). Problems: a directory find could not read is re-listed here, and reported
+ * with the error that gives (or EWALK if it now lists fine); find's exit status 1 also ends the walk with an
+ * `incomplete` event. Any other failure of find throws.
+ */
+export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkOptions & { program: string }): AsyncGenerator<WalkEvent[], null | undefined> {
+  const batchSize = opts.batchSize ?? 512;
+  const inside = root === '/' ? '/' : root + '/';
+  // Mount points below the root are pruned by find (a name it could not match is skipped here instead).
+  const prune = [...opts.mountPoints].filter((m) => m.startsWith(inside) && !m.includes('\uFFFD'));
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+  delete env.POSIXLY_CORRECT;
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    child = spawn(opts.program, findArgs(root, prune), { stdio: ['ignore', 'pipe', 'pipe'], env });
+  } catch {
+    return null;
+  }
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    if (stderr.length < STDERR_KEEP) stderr += s;
+  });
+  let spawnError: Error | null = null;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', (err) => {
+      spawnError = err;
+      resolve({ code: null, signal: null });
+    });
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+
+  const rootDev = rootStat.dev;
+  const rootDevNum = Number(rootDev);
+  const rootBytes = Buffer.from(root === '/' ? '' : root, 'utf8');
+  const rootPrefix = root === '/' ? '/' : root + '/';
+  const rootPrefixBytes = Buffer.byteLength(rootPrefix);
+  let records = 0;
+  const batch: WalkEvent[] = [];
+  /** Below a mount or a path too long: records under this rel prefix are not the walk's. */
+  let skip: string | null = null;
+  /** The last directory entered: childless if the next record is not inside it (empty, or find could not read it). */
+  let lastDir: DirMark | null = null;
+  const childless: DirMark[] = [];
+  let rest: Buffer | null = null;
+  let yielded = false;
+  let done = false;
+
+  const entry = (rel: string, relBytes: Buffer | null, absLen: number, type: number, dev: number | bigint, ino: number | bigint, nlink: number, size: number | bigint, mtimeNs: bigint): void => {
+    if (lastDir !== null) {
+      if (!(lastDir.rel === '' || (rel.startsWith(lastDir.rel) && rel.charCodeAt(lastDir.rel.length) === SLASH))) childless.push(lastDir);
+      lastDir = null;
+    }
+    if (skip !== null) {
+      if (rel.startsWith(skip)) return;
+      skip = null;
+    }
+    const abs: string | Buffer = relBytes === null ? rootPrefix + rel : Buffer.concat([rootBytes, Buffer.from('/'), relBytes]);
+    if (absLen >= PATH_MAX) {
+      batch.push({ kind: 'problem', rel, code: 'ENAMETOOLONG', message: `ENAMETOOLONG: name too long, lstat '${typeof abs === 'string' ? abs : abs.toString('utf8')}'`, isDir: false });
+      skip = rel + '/';
+      return;
+    }
+    switch (type) {
+      case 0x66: // f
+        batch.push({ kind: 'file', rel, abs, dev: dev === rootDevNum ? rootDev : BigInt(dev), ino: BigInt(ino), size: Number(size), mtimeNs, nlink });
+        return;
+      case 0x64: {
+        // d
+        const absText = typeof abs === 'string' ? abs : abs.toString('utf8');
+        if ((typeof dev === 'number' ? dev !== rootDevNum : dev !== rootDev) || opts.mountPoints.has(absText)) {
+          batch.push({ kind: 'mount', rel, abs: absText });
+          skip = rel + '/';
+        } else lastDir = { rel, abs };
+        return;
+      }
+      case 0x6c: // l
+        batch.push({ kind: 'symlink', rel });
+        return;
+      default:
+        batch.push({ kind: 'special', rel });
+    }
+  };
+
+  /** Parse every whole record of `b`; returns the index of the first byte not consumed. */
+  const parse = (b: Buffer): number => {
+    let p = 0;
+    const n = b.length;
+    const f = new Fields(b);
+    while (p < n) {
+      const end = b.indexOf(0, p);
+      if (end < 0) break;
+      const type = b[p] as number;
+      if (b[p + 1] !== SPACE) throw new FormatError('bad type');
+      f.p = p + 2;
+      const dev = f.uint();
+      const ino = f.uint();
+      const nlink = f.uint();
+      const size = f.uint();
+      const mtimeNs = f.time();
+      const q = f.p;
+      if (q > end) throw new FormatError('truncated record');
+      // Plain ASCII names (the common case) decode as latin1; others keep their bytes.
+      let ascii = true;
+      for (let i = q; i < end; i++) {
+        if ((b[i] as number) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      let rel: string;
+      let relBytes: Buffer | null = null;
+      if (ascii) rel = b.toString('latin1', q, end);
+      else {
+        const raw = b.subarray(q, end);
+        rel = bytesToPathText(raw);
+        // A name that is valid UTF-8 is opened by its string; any other by its exact bytes.
+        if (rel.includes('\uFFFD')) relBytes = Buffer.from(raw);
+      }
+      const absLen = rootPrefixBytes + (end - q) + 1;
+      if (records++ === 0) {
+        // The root's own record: the tree find walks must be the directory this walk lstat'ed.
+        if (end !== q || type !== 0x64) throw new FormatError('first record is not the root');
+        if (BigInt(dev) !== rootDev || BigInt(ino) !== rootStat.ino) throw Object.assign(new Error(`scan root changed while the walk started: ${root}`), { code: 'ECHANGED' });
+        lastDir = { rel: '', abs: root };
+      } else entry(rel, relBytes, absLen, type, dev, ino, Number(nlink), size, mtimeNs);
+      p = end + 1;
+    }
+    return p;
+  };
+
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      const b: Buffer = rest === null ? chunk : Buffer.concat([rest, chunk]);
+      let used: number;
+      try {
+        used = parse(b);
+      } catch (err) {
+        if (err instanceof FormatError && records <= 1 && !yielded) return null;
+        throw err;
+      }
+      rest = used < b.length ? b.subarray(used) : null;
+      if (opts.signal?.aborted) return;
+      while (batch.length >= batchSize) {
+        yielded = true;
+        yield batch.splice(0, batchSize);
+        if (opts.signal?.aborted) return;
+      }
+    }
+    const { code, signal } = await exited;
+    if (spawnError !== null || records === 0) return null;
+    if (rest !== null) throw new Error(`find ended inside a record under ${root}`);
+    if (lastDir !== null) childless.push(lastDir);
+    if (signal !== null || (code !== 0 && code !== 1)) throw new Error(`find failed under ${root} (${signal ?? `exit ${code}`}): ${stderr.trim()}`);
+    if (code === 1 || stderr !== '') {
+      // Which directories find could not read: a childless one that cannot be listed now (or lists entries find
+      // did not print) is reported; its subtree is the caller's to keep.
+      for (const d of childless) {
+        let names: unknown[];
+        try {
+          names = readdirSync(d.abs);
+        } catch (err) {
+          if (d.rel === '') throw err;
+          batch.push({ kind: 'problem', rel: d.rel, code: errnoCode(err) ?? 'EIO', message: (err as Error).message, isDir: true });
+          continue;
+        }
+        if (names.length > 0) batch.push({ kind: 'problem', rel: d.rel, code: 'EWALK', message: `find could not read this directory: ${stderr.trim().split('\n')[0] ?? ''}`, isDir: true });
+      }
+      batch.push({ kind: 'incomplete', message: stderr.trim() || `find exited with status ${code}` });
+    }
+    if (batch.length) yield batch;
+    done = true;
+  } finally {
+    if (!done && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+  return undefined;
+}
