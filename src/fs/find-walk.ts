@@ -5,7 +5,7 @@ import { readdirSync, type BigIntStats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../errors.js';
 import { bytesToPathText } from './path-encoding.js';
-import type { WalkEvent, WalkOptions } from './walk.js';
+import type { SeenTime, WalkEvent, WalkOptions } from './walk.js';
 
 /**
  * One record per entry: type letter, st_dev, st_ino, st_nlink, st_size, st_mtime as `seconds.nanoseconds0` (GNU
@@ -39,7 +39,7 @@ export function findArgs(root: string, prune: string[]): string[] {
 class FormatError extends Error {}
 
 /** Reads the fields of one record in place: `p` is the next byte to read. */
-class Fields {
+class Fields implements SeenTime {
   p = 0;
   constructor(public b: Buffer) {}
 
@@ -60,8 +60,12 @@ class Fields {
     return p - start > 15 ? BigInt(b.toString('latin1', start, p)) : v;
   }
 
-  /** `[-]seconds.nnnnnnnnn0` to nanoseconds, exactly (never through a float). */
-  time(): bigint {
+  /** Where the last time field's seconds begin and its dot is (see time()). */
+  private timeStart = 0;
+  private dot = 0;
+
+  /** Reads a time field `[-]seconds.nnnnnnnnn0`; its value is asked for with mtimeIs() or nanos(). */
+  time(): void {
     const b = this.b;
     const start = this.p;
     let p = start;
@@ -76,10 +80,34 @@ class Fields {
     }
     if (b[dot + 11] !== SPACE) throw new FormatError('bad time fraction');
     this.p = dot + 12;
-    const seconds = b.toString('latin1', start, dot);
-    const nanos = b.toString('latin1', dot + 1, dot + 10);
-    // Non-negative seconds: the nanoseconds' nine digits follow the seconds' digits (one BigInt parse).
-    return b[start] === 0x2d ? BigInt(seconds) * BILLION + BigInt(nanos) : BigInt(seconds + nanos);
+    this.timeStart = start;
+    this.dot = dot;
+  }
+
+  /** The time in nanoseconds as decimal text (the catalog's form) when it is 1 s or later, else null (use nanos()). */
+  nanosText(): string | null {
+    const b = this.b;
+    if (b[this.timeStart] === 0x2d || b[this.timeStart] === 0x30) return null;
+    return b.toString('latin1', this.timeStart, this.dot) + b.toString('latin1', this.dot + 1, this.dot + 10);
+  }
+
+  /** Whether the time is `ns` (decimal text), compared in place: the seconds' digits, then the nine of nanoseconds. */
+  mtimeIs(ns: string): boolean {
+    const b = this.b;
+    const start = this.timeStart;
+    const secLen = this.dot - start;
+    if (b[start] === 0x2d || b[start] === 0x30 || ns.length !== secLen + 9) return false;
+    for (let i = 0; i < secLen; i++) if (ns.charCodeAt(i) !== b[start + i]) return false;
+    const nanos = this.dot + 1 - secLen;
+    for (let i = secLen; i < secLen + 9; i++) if (ns.charCodeAt(i) !== b[nanos + i]) return false;
+    return true;
+  }
+
+  /** The time in nanoseconds, exactly (never through a float): the seconds are signed, the nanoseconds added. */
+  nanos(): bigint {
+    const text = this.nanosText();
+    if (text !== null) return BigInt(text);
+    return BigInt(this.b.toString('latin1', this.timeStart, this.dot)) * BILLION + BigInt(this.b.toString('latin1', this.dot + 1, this.dot + 10));
   }
 }
 
@@ -138,7 +166,8 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
   let yielded = false;
   let done = false;
 
-  const entry = (rel: string, relBytes: Buffer | null, absLen: number, type: number, dev: number | bigint, ino: number | bigint, nlink: number, size: number | bigint, mtimeNs: bigint): void => {
+  const settle = opts.settle;
+  const entry = (f: Fields, rel: string, relBytes: Buffer | null, absLen: number, type: number, dev: number | bigint, ino: number | bigint, nlink: number, size: number | bigint): void => {
     if (lastDir !== null) {
       if (!(lastDir.rel === '' || (rel.startsWith(lastDir.rel) && rel.charCodeAt(lastDir.rel.length) === SLASH))) childless.push(lastDir);
       lastDir = null;
@@ -154,9 +183,12 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
       return;
     }
     switch (type) {
-      case 0x66: // f
-        batch.push({ kind: 'file', rel, abs, dev: dev === rootDevNum ? rootDev : BigInt(dev), ino: BigInt(ino), size: Number(size), mtimeNs, nlink });
+      case 0x66: {
+        // f: the caller may settle it from the numbers alone (no event); else it is an event.
+        if (settle !== undefined && typeof ino === 'number' && typeof size === 'number' && settle(rel, ino, size, f, nlink)) return;
+        batch.push({ kind: 'file', rel, abs, dev: dev === rootDevNum ? rootDev : BigInt(dev), ino: BigInt(ino), size: Number(size), mtimeNs: f.nanos(), nlink });
         return;
+      }
       case 0x64: {
         // d
         const absText = typeof abs === 'string' ? abs : abs.toString('utf8');
@@ -189,7 +221,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
       const ino = f.uint();
       const nlink = f.uint();
       const size = f.uint();
-      const mtimeNs = f.time();
+      f.time();
       const q = f.p;
       if (q > end) throw new FormatError('truncated record');
       // Plain ASCII names (the common case) decode as latin1; others keep their bytes.
@@ -215,7 +247,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
         if (end !== q || type !== 0x64) throw new FormatError('first record is not the root');
         if (BigInt(dev) !== rootDev || BigInt(ino) !== rootStat.ino) throw Object.assign(new Error(`scan root changed while the walk started: ${root}`), { code: 'ECHANGED' });
         lastDir = { rel: '', abs: root };
-      } else entry(rel, relBytes, absLen, type, dev, ino, Number(nlink), size, mtimeNs);
+      } else entry(f, rel, relBytes, absLen, type, dev, ino, Number(nlink), size);
       p = end + 1;
     }
     return p;

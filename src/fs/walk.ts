@@ -51,6 +51,18 @@ export interface WalkOptions {
    * GNU find there (not installed, another find) the walk is done in Node. The options above are the Node walk's.
    */
   find?: string | null;
+  /**
+   * Offered each regular file found by find whose inode and size are exact numbers: returning true settles it (no
+   * event is yielded for it); `mtime` is valid only during the call. Not called by the Node walk. It runs while a
+   * batch is being assembled, before the events already collected are yielded.
+   */
+  settle?: (rel: string, ino: number, size: number, mtime: SeenTime, nlink: number) => boolean;
+}
+
+/** A file's mtime as the walk read it, compared with recorded text without converting it. */
+export interface SeenTime {
+  /** Whether it is `ns` nanoseconds (decimal text); false for a time before 1 s (compare the WalkFile instead). */
+  mtimeIs(ns: string): boolean;
 }
 
 /** Directories listed and being lstat'ed ahead of the one being yielded. */

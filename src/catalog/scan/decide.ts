@@ -70,14 +70,22 @@ export function sameMetadata(row: RowMeta, f: SeenFile): boolean {
  */
 export function decideFile(row: RowMeta | undefined, f: SeenFile, policy: DecisionPolicy, isTroubled: (ino: number) => boolean): FileDecision {
   const active = row !== undefined && row.status === 'active' ? row : undefined;
-  if (active !== undefined && sameMetadata(active, f)) {
-    const full = policy.drift === 'full' || (policy.fullOnNew && !active.hasSha);
-    if (policy.drift === 'metadata' && active.hasQuick && !full) return active.nlink !== f.nlink ? { kind: 'metadata-changed' } : { kind: 'unchanged' };
-    return { kind: 'reread', full };
-  }
+  if (active !== undefined && sameMetadata(active, f)) return decideSameMetadata(active, f.nlink, policy);
   const mayShareLink = f.nlink > 1 && policy.drift !== 'full';
   if (active === undefined) return { kind: 'new', full: policy.fullOnNew, mayShareLink };
   return { kind: 'content-changed', full: policy.fullOnNew, mayShareLink, endsProblemOf: isTroubled(active.ino) ? active.ino : null };
+}
+
+/** What a file with the inode, size and mtime of its active row means, given its link count now. */
+export function decideSameMetadata(active: RowMeta, nlink: number, policy: DecisionPolicy): FileDecision {
+  const full = policy.drift === 'full' || (policy.fullOnNew && !active.hasSha);
+  if (policy.drift === 'metadata' && active.hasQuick && !full) return active.nlink !== nlink ? { kind: 'metadata-changed' } : { kind: 'unchanged' };
+  return { kind: 'reread', full };
+}
+
+/** sameMetadata for a file seen as exact numbers and an mtime that compares itself with recorded text (find's records). */
+export function sameMetadataSeen(row: RowMeta, ino: number, size: number, mtime: { mtimeIs(ns: string): boolean }): boolean {
+  return row.ino === ino && row.size === size && mtime.mtimeIs(row.mtime_ns);
 }
 
 /** Hashes of another link of the same inode are enough unless a full hash is wanted and that link has none. */

@@ -60,12 +60,13 @@ export interface RootWalkOutcome {
 /**
  * Mark deleted the active rows under a completed root walk that were not seen, outside protected directories.
  * Throws CatalogError (nothing marked) when the root looked empty but the catalog knows files there. Returns the count
- * marked and the paths kept because `confirmGone` did not confirm them.
+ * marked, the paths kept because `confirmGone` did not confirm them, and how many rows under the root are active now.
  * Reads ids in index order so memory stays bounded however large the root is; paths only for the rows not seen.
  */
-export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: RootWalkOutcome): { deleted: number; unconfirmed: string[] } {
-  // The common case (nothing removed) is settled by one count from the covering index instead of reading every id.
-  if (w.filesSeen > 0 && allKnownSeen(rows.activeCountUnder(w.rootRel, w.maxIdAtStart), w.seenKnown)) return { deleted: 0, unconfirmed: [] };
+export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: RootWalkOutcome): { deleted: number; unconfirmed: string[]; active: number } {
+  // The common case (nothing removed) is settled by one count from the covering index instead of reading every id:
+  // then every active row under the root is a path the walk saw (each one walked has its row active).
+  if (w.filesSeen > 0 && allKnownSeen(rows.activeCountUnder(w.rootRel, w.maxIdAtStart), w.seenKnown)) return { deleted: 0, unconfirmed: [], active: w.filesSeen };
   const unseen: number[] = [];
   let known = 0;
   for (const id of rows.activeIdsUnder(w.rootRel)) {
@@ -92,5 +93,5 @@ export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: Roo
       catalog.bumpSerial();
     })();
   }
-  return { deleted: gone.length, unconfirmed };
+  return { deleted: gone.length, unconfirmed, active: known - gone.length };
 }

@@ -7,6 +7,8 @@ import type { RecordedHashes, RowMeta } from './decide.js';
 
 /** Rows per page when reading the catalog side of a directory. */
 const PAGE = 1000;
+/** Directories whose rows stay loaded after the lookup moved on (a walk may come back to a parent's files). */
+const RECENT_DIRS = 16;
 
 /** A file as written by a scan: the walk's metadata and the hashes to record. */
 export interface FileRowWrite {
@@ -101,7 +103,8 @@ export const DIRECTORY_ROW_COLUMNS = `path, id, ino, size, mtime_ns, nlink, (qui
 /**
  * Catalog rows (any status) of the files directly inside one directory, looked up by path: one range query per
  * directory instead of one query per file. Returns a lookup by relative path; the directory's rows are loaded
- * when a path of another directory is asked for (the walk yields a directory's entries consecutively).
+ * when a path of another directory is asked for, and the last RECENT_DIRS directories' rows are kept (the Node walk
+ * yields a directory's entries consecutively; find yields them around its subdirectories' trees).
  * Rows of subdirectories are skipped with one index seek per subdirectory (`path >= 'dir/sub0'`), so a directory
  * costs its own rows plus one seek per catalogued subdirectory, never a scan of its whole subtree.
  */
@@ -118,8 +121,17 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number): (relPath:
   type Raw = [path: string, id: number, ino: number, size: number, mtimeNs: string, nlink: number, flags: number];
   let current: string | null = null;
   let rows = new Map<string, Raw>();
+  // find yields a directory's files around its subdirectories' trees: the last few directories stay loaded.
+  const recent = new Map<string, Map<string, Raw>>();
   const load = (dir: string): void => {
+    const kept = recent.get(dir);
+    if (kept !== undefined) {
+      rows = kept;
+      return;
+    }
     rows = new Map();
+    if (recent.size >= RECENT_DIRS) recent.delete(recent.keys().next().value as string);
+    recent.set(dir, rows);
     const prefix = dir === '' ? '' : dir + '/';
     const hi = dir === '' ? null : dir + '0';
     let lo = prefix;

@@ -5,11 +5,11 @@ import { CatalogError, errnoCode } from '../../errors.js';
 import { HashPool, QUICK_BLOCK, type HashResult } from '../../fs/hash.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import type { MountEntry } from '../../fs/mountinfo.js';
-import { walkTree, type WalkFile } from '../../fs/walk.js';
+import { walkTree, type SeenTime, type WalkFile } from '../../fs/walk.js';
 import type { CatalogDb } from '../db.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
-import { decideFile, judgeReread, linkHashesSuffice, readFailed, type DecisionPolicy, type RecordedHashes, type RowMeta } from './decide.js';
+import { decideFile, decideSameMetadata, judgeReread, linkHashesSuffice, readFailed, sameMetadataSeen, type DecisionPolicy, type RecordedHashes, type RowMeta } from './decide.js';
 import { markVanished, SeenRows } from './deletions.js';
 import { directoryRowsReader, fileRowStatements, maxFileId } from './file-rows.js';
 import { rootSummary, type ResolvedRoot } from './resolve-roots.js';
@@ -50,7 +50,8 @@ export interface RootScanContext {
   summary: ScanSummary;
 }
 
-export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promise<void> {
+/** Scans one root; returns how many active rows the catalog holds under it afterwards (null when interrupted). */
+export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promise<number | null> {
   const { catalog, opts, summary } = ctx;
   const hashJob = (opts.wrapHash ?? ((h) => h))((job) => ctx.pool.hash(job));
   const db = catalog.db;
@@ -189,15 +190,31 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     }
   };
 
-  const processFile = (f: WalkFile, relPath: string): void => {
+  /** A regular file the walk found at `relPath`, and its row if the catalog has one: counted, and its row seen. */
+  const account = (relPath: string, size: number, found: RowMeta | undefined): void => {
     summary.filesSeen++;
-    summary.bytesSeen += f.size;
+    summary.bytesSeen += size;
     rootFiles++;
-    const found = dirRows(relPath);
     if (found) {
       seen.add(found.id);
       if (found.status === 'active' && found.id <= maxIdAtStart && relPath.startsWith(underRoot)) seenKnown++;
     }
+  };
+
+  /** A file offered by find's numbers alone: settled here when its row says unchanged; any other comes back as an event. */
+  const settleUnchanged = (rel: string, ino: number, size: number, mtime: SeenTime, nlink: number): boolean => {
+    const relPath = rootRel === '' ? rel : rel === '' ? rootRel : rootRel + '/' + rel;
+    const found = dirRows(relPath);
+    if (found === undefined || found.status !== 'active' || !sameMetadataSeen(found, ino, size, mtime)) return false;
+    if (decideSameMetadata(found, nlink, policy).kind !== 'unchanged') return false;
+    account(relPath, size, found);
+    summary.unchanged++;
+    return true;
+  };
+
+  const processFile = (f: WalkFile, relPath: string): void => {
+    const found = dirRows(relPath);
+    account(relPath, f.size, found);
     const d = decideFile(found, f, policy, isTroubled);
     switch (d.kind) {
       case 'unchanged':
@@ -240,7 +257,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   let incomplete: string | null = null;
   report(true);
   try {
-    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}) })) {
+    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal, settle: settleUnchanged, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}) })) {
       for (const ev of batch) {
         if (ev.kind === 'incomplete') {
           incomplete = ev.message;
@@ -285,9 +302,9 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   }
   flush();
   report(false);
-  if (opts.signal?.aborted) return;
+  if (opts.signal?.aborted) return null;
 
-  const { deleted, unconfirmed } = markVanished(catalog, fileRows, {
+  const { deleted, unconfirmed, active } = markVanished(catalog, fileRows, {
     rootPath: r.loc.path,
     rootRel,
     filesSeen: rootFiles,
@@ -300,6 +317,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   for (const path of unconfirmed) summary.problems.push({ path: abs(path), code: 'EWALK', message: 'not seen by the walk but not gone: row kept' });
   summary.deleted += deleted;
   summary.roots.push(rootSummary(r, rootFiles, deleted));
+  return active;
 }
 
 /** Whether nothing is at `path` now (it, or a directory on its way, is missing): an error reading it is not gone. */

@@ -5,7 +5,7 @@ import { HashPool } from '../../fs/hash.js';
 import { readMountInfo } from '../../fs/mountinfo.js';
 import { withWalCheckpointEvery, type CatalogDb } from '../db.js';
 import { configuredIdentities, pruneStaleFilesystems } from '../stale-filesystems.js';
-import { resolveRoots, rootSummary } from './resolve-roots.js';
+import { resolveRoots, rootSummary, type ResolvedRoot } from './resolve-roots.js';
 import { scanOneRoot } from './root-scan.js';
 import { finishSession, markRootsScanned, openSession } from './session.js';
 import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
@@ -46,6 +46,8 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
   const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
   try {
     const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
+    // Active rows under each root a walk completed, as its deletion pass counted them (not counted again).
+    const activeUnder = new Map<ResolvedRoot, number>();
     pruneStaleFilesystems(catalog, new Set([...configuredIdentities(opts.filesystems, mounts, probes), ...resolved.map((r) => r.fs.uuid)]));
     for (const r of resolved) {
       if (opts.signal?.aborted) break;
@@ -53,11 +55,12 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
         summary.roots.push(rootSummary(r, 0, 0));
         continue;
       }
-      await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary }, r);
+      const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary }, r);
+      if (active !== null) activeUnder.set(r, active);
     }
     if (opts.signal?.aborted) summary.status = 'interrupted';
     finishSession(catalog, sessionId, summary, opts.now(), null);
-    if (summary.status === 'completed') markRootsScanned(catalog, resolved, sessionId, opts.now());
+    if (summary.status === 'completed') markRootsScanned(catalog, resolved, sessionId, opts.now(), activeUnder);
   } catch (err) {
     finishSession(catalog, sessionId, summary, opts.now(), err as Error);
     throw err;

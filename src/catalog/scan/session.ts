@@ -27,7 +27,8 @@ export function finishSession(catalog: CatalogDb, id: number, s: ScanSummary, no
   })();
 }
 
-export function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], sessionId: number, now: number): void {
+/** Records the roots a completed scan covered, with their active rows (`known`, else counted). */
+export function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], sessionId: number, now: number, known: ReadonlyMap<ResolvedRoot, number> = new Map()): void {
   const count = activeRowCounter(catalog);
   const upsert = catalog.db.prepare(
     `INSERT INTO scan_roots (path, fs_id, rel_path, kind, last_session_id, last_completed_at, file_count) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -37,7 +38,7 @@ export function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], s
   catalog.db.transaction(() => {
     for (const r of resolved) {
       if (r.single) continue;
-      upsert.run(r.loc.path, r.fs.id, r.loc.rel, r.spec.kind, sessionId, now, count(r.fs.id, r.loc.rel));
+      upsert.run(r.loc.path, r.fs.id, r.loc.rel, r.spec.kind, sessionId, now, known.get(r) ?? count(r.fs.id, r.loc.rel));
     }
   })();
 }

@@ -168,6 +168,22 @@ describe('scanRoots', () => {
     expect(rows().find((r) => r.path === 'f')?.sha256 ?? null).toBeNull();
   });
 
+  it('the root records how many active rows it holds, after a removal and after a rescan with no change', async () => {
+    mkdirSync(path.join(stash, 'lib', 'd'), { recursive: true });
+    for (const f of ['a', 'b', 'd/c']) writeFileSync(path.join(stash, 'lib', f), f);
+    writeFileSync(path.join(stash, 'outside'), 'o');
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    const fileCount = (): unknown => catalog.db.prepare(`SELECT file_count FROM scan_roots WHERE path = ?`).pluck().get(path.join(stash, 'lib'));
+    rmSync(path.join(stash, 'lib', 'b'));
+    await scanRoots(catalog, [{ path: path.join(stash, 'lib'), kind: 'library' }], opts());
+    expect(fileCount()).toBe(2);
+    await scanRoots(catalog, [{ path: path.join(stash, 'lib'), kind: 'library' }], opts());
+    expect(fileCount()).toBe(2);
+    writeFileSync(path.join(stash, 'lib', 'd', 'new'), 'n');
+    await scanRoots(catalog, [{ path: path.join(stash, 'lib'), kind: 'library' }], opts());
+    expect(fileCount()).toBe(3);
+  });
+
   it('a rescan with no change writes nothing and keeps the serial', async () => {
     mkdirSync(path.join(stash, 'd'));
     writeFileSync(path.join(stash, 'd', 'f'), 'data');
