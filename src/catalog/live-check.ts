@@ -14,11 +14,13 @@
 // instead, so the answer never depends on the workers. The reader stays synchronous: it waits on a shared counter and
 // takes answers with receiveMessageOnPort.
 import { createRequire } from 'node:module';
+import { lstatSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { CatalogFile } from '../domain/snapshot.js';
 import { fsPathArg } from '../fs/path-encoding.js';
 import { liveInode, type LiveInode } from './consumers.js';
 import { LIVE_ROWS_SQL } from './payload-rows.js';
+import type { CatalogDb } from './db.js';
 
 export type LiveAnswer = LiveInode | { code: string };
 
@@ -92,6 +94,13 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
   return [rows.length, bytes, out];
 }
 
+/** The reading thread's own check of a payload job (PayloadJobs.self): the workers' code on its connection, inside its read transaction. */
+export function ownPayloadCheck(catalog: CatalogDb): NonNullable<PayloadJobs['self']> {
+  const db = catalog.db;
+  const stmts = { one: db.prepare(LIVE_ROWS_SQL.one).raw(true), under: db.prepare(LIVE_ROWS_SQL.under).raw(true), all: db.prepare(LIVE_ROWS_SQL.all).raw(true) };
+  return (job) => checkPayloadRows(stmts, lstatSync as LstatFn, job);
+}
+
 /** A worker's answer to `job` as entries, or null when its row count or bytes are not the reader's (not the same rows). */
 function payloadEntries(job: PayloadJob, answer: [number, number, unknown[]]): PayloadEntry[] | null {
   const [count, bytes, flat] = answer;
@@ -116,7 +125,7 @@ function payloadEntries(job: PayloadJob, answer: [number, number, unknown[]]): P
 
 // Payload jobs: the worker opens the catalog read-only, and inside one read transaction checks it is the reader's
 // snapshot (lineage and serial, given in workerData) before it claims any job; jobs are claimed a chunk at a time
-// (signal[1] counts claims; once every worker failed, the reader claims the rest and checks them itself). Each answer message: { w, jobs: [job index,
+// (signal[1] counts claims; the reader claims too while it waits, see PayloadJobs.self). Each answer message: { w, jobs: [job index,
 // answer or null, ...] }; before them { w, ready: [lineage, serial] } or, when the catalog cannot be read as the
 // reader's, { w, fail } and no claim.
 // File lists: a message carries a batch of submissions in four pieces, cheap to pass: `text` joins each file's path and mtime
@@ -260,6 +269,12 @@ export interface LiveCheckPool {
 export interface PayloadJobs {
   catalog: { path: string; lineage: string; serial: number };
   jobs: readonly PayloadJob[];
+  /**
+   * The reader's own check of a job (checkPayloadRows on its connection, inside its read transaction): while it waits
+   * for an answer, the reader takes the next job no worker claimed yet and checks it itself. Without it, the reader
+   * only waits (and checks jobs itself, by reading the payload, only once every worker failed).
+   */
+  self?: (job: PayloadJob) => [number, number, unknown[]] | null;
 }
 
 /** Files per claim of payload jobs (a claim is one answer message). */
@@ -452,10 +467,22 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
           jobAnswers.delete(index);
           return found;
         }
-        // Every worker said it cannot read the reader's snapshot: this thread claims what is left (each answered null: checked here).
-        if (failed.size === threads.length && chunkOf[index]! >= Atomics.load(signal, 1)) {
+        // Rather than wait, this thread claims the next job no worker took and checks it itself (without its own check:
+        // only once every worker failed, answered null — the caller reads and checks those payloads).
+        const self = opts.rows?.self;
+        if ((self !== undefined || failed.size === threads.length) && Atomics.load(signal, 1) < ends.length) {
           const c = Atomics.add(signal, 1, 1);
-          if (c < ends.length) for (let j = c === 0 ? 0 : ends[c - 1]!; j < ends[c]!; j++) jobAnswers.set(j, null);
+          if (c < ends.length) {
+            for (let j = c === 0 ? 0 : ends[c - 1]!; j < ends[c]!; j++) {
+              let answer: [number, number, unknown[]] | null = null;
+              try {
+                answer = self === undefined ? null : self(jobs[j]!);
+              } catch {
+                answer = null;
+              }
+              jobAnswers.set(j, answer === null ? null : payloadEntries(jobs[j]!, answer));
+            }
+          }
           continue;
         }
         if (!waitForMessage(seen)) return null;

@@ -15,7 +15,7 @@ import { readRelocations } from './relocations.js';
 import { computeDupes, dupesKey, payloadRoots, storedDupes, storedSummaries, summarize, summaryConsumers, type PayloadSummary } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
-import { differencesOnRows, liveCheckPool, liveDifferences, type PayloadJob } from './live-check.js';
+import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, type PayloadJob } from './live-check.js';
 import { availableParallelism } from 'node:os';
 
 export interface ReadSnapshotOptions {
@@ -238,7 +238,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       jobs.push({ fsId: fs.id, kind: payload.kind, rel, lo: range?.lo ?? null, hi: range?.hi ?? null, root: absoluteCatalogPath(fs.preferred_mount, rel), linked, files: payload.fileCount, bytes: payload.bytes });
     }
   }
-  const pool = workers > 0 ? liveCheckPool(workers, { rows: { catalog: { path: catalog.path, lineage: catalog.lineage, serial: snapshot.serial }, jobs } }) : null;
+  const pool = workers > 0 ? liveCheckPool(workers, { rows: { catalog: { path: catalog.path, lineage: catalog.lineage, serial: snapshot.serial }, jobs, self: ownPayloadCheck(catalog) } }) : null;
   // First pass: the rows this thread keeps (and, with the live check, holds for the second pass), the copies of their
   // content. Second pass, with the live check, in load order: each payload's verdict, whether a payload is left to the
   // catalog, then the check of its copies — the order in which the changed inodes (`stale`) become known, as when

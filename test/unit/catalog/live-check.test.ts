@@ -4,7 +4,7 @@ import path from 'node:path';
 import { bytesToPathText } from '../../../src/fs/path-encoding.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
-import { liveCheckPool, liveDifferences, type LiveAnswer, type PayloadJob, type PayloadJobs } from '../../../src/catalog/live-check.js';
+import { liveCheckPool, liveDifferences, ownPayloadCheck, type LiveAnswer, type PayloadJob, type PayloadJobs } from '../../../src/catalog/live-check.js';
 import { storeSummaries } from '../../../src/catalog/payload-summary.js';
 import { readSnapshot, type SnapshotReadStats } from '../../../src/catalog/snapshot.js';
 import type { HashallConfig } from '../../../src/config/types.js';
@@ -343,6 +343,9 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
       expect(answers(rows)).toEqual(jobs.map(() => null));
     }
     expect(answers({ catalog: at, jobs }, '')).toEqual(jobs.map(() => null));
+    // The reader's own check (in its read transaction) answers what the workers answer, and takes jobs no worker claims.
+    const own = catalog.db.transaction(() => answers({ catalog: at, jobs, self: ownPayloadCheck(catalog) }, ''))();
+    expect(own).toEqual(good);
   });
 
   it('never reads a catalog changed since the reader began as unchanged: a row rewritten meanwhile to match the disk is still a change', () => {
