@@ -21,6 +21,7 @@ import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
 import { batchable, DEDUPE_BATCH_GROUPS, runDedupeBatch, type DedupeBatchEnv } from './dedupe-batch.js';
+import { copyBatchable, copyBatcher } from './copy-batch.js';
 import { isSettledHealthy } from '../domain/torrent-phase.js';
 
 
@@ -346,7 +347,12 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     // slot — overlapping the next group's copy — and before the group's next step or its end.
     const flushes: (() => Promise<void>)[] = [];
     for (const row of failure === null ? rows : []) {
-      const ended = await slotFor(row.step).run(async (): Promise<boolean> => {
+      const batched = overlaps(group) && copyBatchable(row) ? await copyBatch({ group, row, notes: groupNotes, flushes }) : null;
+      if (batched) {
+        bytesCopied += batched.bytesCopied;
+        failure = batched.error;
+      }
+      const ended = batched ? batched.error !== null : await slotFor(row.step).run(async (): Promise<boolean> => {
         const halted = halt();
         if (halted) {
           failure = halted;
@@ -396,6 +402,8 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     if (failure === null) await endDone(gi, group, rows, { copied: bytesCopied, freed: bytesFreed }, groupNotes);
     else await endFailed(gi, group, rows, failure, groupNotes);
   };
+  // The copy steps of groups that overlap, queued for the disk at the same moment, run as one batch (copy-batch.ts).
+  const copyBatch = copyBatcher({ runId, journal, emit: deps.emit, guard, disk, wal, fs: deps.fs, halt, stepContext: (group, row, groupNotes) => stepContext(group, row, groupNotes) });
   const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, halt, notStarted, recordDone, finishDone, endFailed };
 
   // Up to width + 1 overlapping groups in flight (width waiting for the client, one copying). A group that cannot

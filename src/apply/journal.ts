@@ -161,6 +161,11 @@ export class Journal {
     this.boundary(`group-${status} ${groupId}`);
   }
 
+  /** Runs `fn`'s journal writes (synchronous, no await) as one transaction: one commit for the records of many groups. */
+  inTransaction(fn: () => void): void {
+    this.db.transaction(fn)();
+  }
+
   /** A point a crash test may stop at, for work whose record is a run note (trash restore). */
   checkpoint(what: string): void {
     this.boundary(what);

@@ -18,9 +18,12 @@ export interface WriteAhead {
   /**
    * The same before a change, off the main thread: resolves once an fsync that began after every journal write
    * committed so far has ended. Callers at the same time share one fsync (group commit); a write committed while an
-   * fsync is in flight waits for the next one.
+   * fsync is in flight waits for the next one. With `upTo` (a {@link WriteAhead.mark} taken right after the caller's own
+   * last journal write), only the writes up to it need be covered: other groups' later writes do not make it fsync again.
    */
-  syncBefore(): Promise<void>;
+  syncBefore(upTo?: number): Promise<void>;
+  /** The position of the journal now: every write committed so far is at or before it. */
+  mark(): number;
 }
 
 /** fsync of the catalog's write-ahead log; without one (not in WAL mode), a checkpoint that syncs the database. */
@@ -74,8 +77,9 @@ export function writeAhead(catalog: CatalogDb, fsync?: (catalog: CatalogDb) => v
       else fsyncWal(catalog);
       synced = Math.max(synced, n);
     },
-    async syncBefore() {
-      const n = count();
+    mark: count,
+    async syncBefore(upTo) {
+      const n = upTo ?? count();
       // Bounded: each turn either returns or waits out an fsync begun before this call (at most one), then starts its own.
       for (let turn = 0; turn < 3; turn++) {
         if (n <= synced) return;
@@ -107,13 +111,16 @@ export function writeAhead(catalog: CatalogDb, fsync?: (catalog: CatalogDb) => v
 /** FsPort calls that change the disk; every one is preceded by a journal sync. Reads (lstat, hash, compare, readdir) are not. */
 const CHANGES = ['copyFileVerified', 'link', 'rename', 'unlink', 'rmdir', 'rmTree', 'mkdirUnder', 'mkdirp', 'holdPrivateDir'] as const satisfies readonly (keyof FsPort)[];
 
-/** The FsPort with the journal synced before every change it makes. */
-export function writeAheadFs(fs: FsPort, wa: WriteAhead): FsPort {
+/**
+ * The FsPort with the journal synced before every change it makes: every write committed so far, or with `upTo`, every
+ * write up to the mark it returns (the caller's own last journal write: see WriteAhead.syncBefore).
+ */
+export function writeAheadFs(fs: FsPort, wa: WriteAhead, upTo?: () => number): FsPort {
   const out: FsPort = { ...fs };
   for (const op of CHANGES) {
     const real = fs[op] as (...args: unknown[]) => Promise<unknown>;
     (out as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
-      await wa.syncBefore();
+      await wa.syncBefore(upTo?.());
       return real(...args);
     };
   }

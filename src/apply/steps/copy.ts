@@ -8,6 +8,7 @@ import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
 import { mapLimit } from '../../domain/map-limit.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import type { DirOwner } from '../fs-port.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -18,7 +19,7 @@ interface CopyFileUndo {
   ino?: number;
   dev?: number;
 }
-interface CopyUndo extends UndoData {
+export interface CopyUndo extends UndoData {
   dirs?: string[];
   /** (dev, ino) of each directory this step created: undo removes only that very directory. */
   dirIds?: Record<string, { dev: number; ino: number }>;
@@ -97,6 +98,223 @@ async function readBack(ctx: StepContext, src: string, tmp: string, sha256: stri
   }
 }
 
+/** A copy step under way: what it knows across its batches of files (see copyStart). */
+export interface CopyRun {
+  step: CopyStep;
+  ctx: StepContext;
+  undo: CopyUndo;
+  single: boolean;
+  like: (dir: string) => Promise<DirOwner | null>;
+  chain: ReturnType<typeof dirChain>;
+  /** The files still to copy, in journaled batches of at most COPY_BATCH_FILES files / COPY_BATCH_BYTES. */
+  chunks: CopyItem[][];
+  /** Bytes already at the target (found there whole) or copied so far. */
+  done: number;
+  copied: number;
+  created: Set<string>;
+  present: Set<string>;
+  /** What must be durable before the step's work counts: every file written (its data) and every folder linked into. */
+  written: { path: string; ino: number; dev: number }[];
+  folders: Set<string>;
+}
+
+interface CopyItem {
+  i: number;
+  f: CopyFile;
+  src: string;
+  dst: string;
+}
+
+/** One journaled batch of a copy step's files, between its phases (chunkPlan → … → chunkPlace). */
+export interface CopyChunk {
+  run: CopyRun;
+  items: CopyItem[];
+  bytes: number;
+  dirs: string[];
+  newDirs: string[];
+  toMake: string[];
+  entries: CopyFileUndo[];
+  /** Missing directories another copy of the same batch creates (journaled as its own): they must exist before these files go in. */
+  borrowed: string[];
+  ids: { path: string; dev: number; ino: number }[];
+  mine: CopyFileUndo[];
+}
+
+/**
+ * Whether a copy step fits in one journaled batch of files, so a copy batch of several groups (copy-batch.ts) can run
+ * its phases side by side with theirs.
+ */
+export function oneChunk(step: CopyStep): boolean {
+  return copyFilesOf(step).length <= COPY_BATCH_FILES && step.bytes <= COPY_BATCH_BYTES;
+}
+
+/** Reads only: which files are left to copy (a file already there whole counts as done), cut into journaled batches. */
+export async function copyStart(step: CopyStep, ctx: StepContext, undo: CopyUndo): Promise<CopyRun> {
+  undo.dirs ??= [];
+  undo.files ??= [];
+  const single = await isSingleFile(step, ctx);
+  // New directories mirror the source's owner and mode (a single file's parents: the target seeding root's).
+  const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => (single ? null : mirrorOf(d, step.toRoot, step.fromRoot)));
+  // Every directory from the target seeding root down is re-proven (dev, ino, no symlink) before each write.
+  const chain = dirChain(ctx.fs, rootInside(ctx.config, step.toFs, step.toRoot, 'seeding'));
+  let done = 0;
+  const todo: CopyItem[] = [];
+  for (const [i, f] of copyFilesOf(step).entries()) {
+    const { src, dst } = paths(step, single, f.relpath);
+    await chain.prove(path.dirname(dst));
+    if ((await targetState(ctx, dst, f)) === 'same') done += f.size;
+    else todo.push({ i, f, src, dst });
+  }
+  const chunks: CopyItem[][] = [];
+  for (let at = 0; at < todo.length; ) {
+    const chunk: CopyItem[] = [];
+    let bytes = 0;
+    while (at < todo.length && chunk.length < COPY_BATCH_FILES && (chunk.length === 0 || bytes + todo[at]!.f.size <= COPY_BATCH_BYTES)) {
+      bytes += todo[at]!.f.size;
+      chunk.push(todo[at++]!);
+    }
+    chunks.push(chunk);
+  }
+  return { step, ctx, undo, single, like, chain, chunks, done, copied: 0, created: new Set(undo.dirs), present: new Set(), written: [], folders: new Set() };
+}
+
+// Journaled per batch, in appends of only the new entries (linear in the number of files, see migration 9): 1. the
+// directories about to be created and the temp names, then the directories made, 2. their identities, then the copies
+// into the temp names, 3. the temp files' inodes, then the links into place. A crash anywhere leaves only paths the
+// journal names: temp names (ours by name: they carry the run id), and final paths that are ours only with a
+// journaled inode. The journal* phases only write the journal; the others only read and change the disk, so a copy
+// batch of several groups runs each phase for all of them and pays one WAL fsync per phase, not per group.
+
+/**
+ * Reads only: the directories this batch of files needs (those missing, to create) and its temp names. `claimed`, shared
+ * by the copies of one copy batch, gives each missing directory to the first copy that needs it (a folder two
+ * payloads share, created by one of them — as one copy after the other would).
+ */
+export async function chunkPlan(c: CopyRun, items: CopyItem[], claimed: Set<string> = new Set()): Promise<CopyChunk> {
+  const { ctx } = c;
+  const dirs = [...new Set(items.map((b) => path.dirname(b.dst)))].filter((d) => !c.present.has(d));
+  const newDirs: string[] = [];
+  const toMake: string[] = [];
+  const borrowed: string[] = [];
+  for (const dir of dirs) {
+    const missing = await missingDirs(ctx.fs, dir);
+    if (missing.length) toMake.push(dir);
+    for (const d of missing) {
+      if (c.created.has(d)) continue;
+      if (claimed.has(d)) {
+        borrowed.push(d);
+        continue;
+      }
+      newDirs.push(d);
+      c.created.add(d);
+      claimed.add(d);
+    }
+  }
+  const entries: CopyFileUndo[] = items.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
+  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [] };
+}
+
+/** Journal: the directories about to be created and the temp names about to be written. */
+export function journalPlan(b: CopyChunk): void {
+  if (b.newDirs.length) b.run.ctx.appendUndo('dirs', b.newDirs);
+  b.run.ctx.appendUndo('files', b.entries);
+}
+
+/** Disk: create the missing directories (durable with the files, see copyDurable). */
+export async function chunkDirs(b: CopyChunk): Promise<void> {
+  const c = b.run;
+  // A folder another copy of the batch was to create and did not (it failed first): this copy would create it without
+  // having journaled it — it fails instead, and is rolled back like any other.
+  for (const d of b.borrowed) {
+    if ((await c.ctx.fs.lstat(d))?.kind !== 'dir') {
+      throw new FsError(`folder ${d} was to be created by another copy of the same batch, which failed first`, { path: d, hint: 'run `hashall apply` again' });
+    }
+  }
+  for (const dir of b.toMake) {
+    const made = await c.ctx.fs.mkdirp(dir, c.like, { syncParent: false });
+    if (made.length > 0) c.folders.add(path.dirname(made[0]!)); // made durable with the files (copyDurable)
+    await c.chain.prove(dir);
+  }
+  b.ids = b.newDirs.flatMap((d) => {
+    const id = c.chain.identity(d);
+    return id ? [{ path: d, ...id }] : [];
+  });
+  for (const dir of b.dirs) c.present.add(dir);
+}
+
+/** Journal: the identities of the directories made (undo removes only those very directories). */
+export function journalDirs(b: CopyChunk): void {
+  if (b.ids.length) b.run.ctx.appendUndo('dirIdList', b.ids);
+}
+
+/** Disk: copy each file into its temp name, proving the source unchanged and the copy's hash, then read it back. */
+export async function chunkCopies(b: CopyChunk): Promise<void> {
+  const { ctx, chain, step } = b.run;
+  for (const [k, { f, src, dst }] of b.items.entries()) {
+    const entry = b.entries[k]!;
+    const before = await ctx.fs.lstat(src);
+    if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
+    await chain.prove(path.dirname(dst));
+    // Neither the data nor the temp name is fsynced here (the name is journaled, and gone once linked into place):
+    // the files' data, then their folders, are made durable together once all are linked (see copyDurable).
+    const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
+      signal: ctx.signal,
+      syncDir: false,
+      syncData: false,
+      onProgress: (n) =>
+        ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: n, totalBytes: f.size, groupBytes: b.run.done + n, groupTotal: step.bytes }),
+    });
+    b.mine.push({ ...entry, ino: res.ino, dev: res.dev });
+    const after = await ctx.fs.lstat(src);
+    if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
+      throw new FsError(`source ${src} changed while it was being copied; the group is aborted and nothing at the source was touched`, {
+        path: src,
+        hint: 'wait until the file is no longer written to, then `hashall scan` and `hashall plan` again',
+      });
+    }
+    if (res.sha256 !== f.sha256 || res.bytes !== f.size) {
+      throw new FsError(`copy of ${src} does not match the catalog: sha256 ${res.sha256} (${res.bytes} bytes), expected ${f.sha256} (${f.size} bytes)`, {
+        path: src,
+        hint: 'the source changed since it was hashed; run `hashall scan` and `hashall plan` again',
+      });
+    }
+    await readBack(ctx, src, entry.tmp, f.sha256);
+    b.run.done += f.size;
+  }
+}
+
+/** Journal: the temp files' inodes — from here a final path holding one of them is ours (undo removes it). */
+export function journalCopies(b: CopyChunk): void {
+  b.run.ctx.appendUndo('files', b.mine);
+}
+
+/** Disk: link each temp file into place and remove its temp name. */
+export async function chunkPlace(b: CopyChunk): Promise<void> {
+  const c = b.run;
+  for (const e of b.mine) {
+    const dir = path.dirname(e.final);
+    // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
+    await c.chain.prove(dir);
+    await c.ctx.fs.link(e.tmp, e.final);
+    await c.chain.prove(dir);
+    await c.ctx.fs.unlink(e.tmp);
+    c.written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
+  }
+  for (const dir of b.dirs) c.folders.add(dir);
+  c.copied += b.bytes;
+}
+
+/**
+ * fdatasync of every file the copies wrote (each the inode hashall wrote), a few at a time, then one fsync per folder
+ * (a folder shared by several copies once). Through the FsPort of the first copy (fsyncs are not changes: no journal sync).
+ */
+export async function copyDurable(runs: readonly CopyRun[]): Promise<void> {
+  if (runs.length === 0) return;
+  const fs = runs[0]!.ctx.fs;
+  await mapLimit(runs.flatMap((c) => c.written), FSYNCS_IN_FLIGHT, (f) => fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
+  await mapLimit([...new Set(runs.flatMap((c) => [...c.folders]))], FSYNCS_IN_FLIGHT, (d) => fs.fsyncDir(d));
+}
+
 export const copyStep: StepHandler<CopyStep> = {
   describe: (s) => `copy ${copyFilesOf(s).length} file(s), ${s.bytes} bytes: ${s.fromRoot} → ${s.toRoot}`,
   manualUndo: (s) => `remove the files hashall created under ${s.toRoot} (listed in the step's undo data: \`hashall runs show\`); the source ${s.fromRoot} is untouched`,
@@ -127,119 +345,19 @@ export const copyStep: StepHandler<CopyStep> = {
   },
 
   async run(step, ctx, undoData) {
-    const undo = undoData as CopyUndo;
-    undo.dirs ??= [];
-    undo.files ??= [];
-    const single = await isSingleFile(step, ctx);
-    // New directories mirror the source's owner and mode (a single file's parents: the target seeding root's).
-    const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => (single ? null : mirrorOf(d, step.toRoot, step.fromRoot)));
-    // Every directory from the target seeding root down is re-proven (dev, ino, no symlink) before each write.
-    const chain = dirChain(ctx.fs, rootInside(ctx.config, step.toFs, step.toRoot, 'seeding'));
-    let copied = 0;
-    let done = 0;
-    const todo: { i: number; f: CopyFile; src: string; dst: string }[] = [];
-    for (const [i, f] of copyFilesOf(step).entries()) {
-      const { src, dst } = paths(step, single, f.relpath);
-      await chain.prove(path.dirname(dst));
-      if ((await targetState(ctx, dst, f)) === 'same') done += f.size;
-      else todo.push({ i, f, src, dst });
+    const c = await copyStart(step, ctx, undoData as CopyUndo);
+    for (const chunk of c.chunks) {
+      const b = await chunkPlan(c, chunk);
+      journalPlan(b);
+      await chunkDirs(b);
+      journalDirs(b);
+      await chunkCopies(b);
+      journalCopies(b);
+      await chunkPlace(b);
     }
-    // Journaled per batch, in appends of only the new entries (linear in the number of files, see migration 9):
-    // 1. the directories about to be created, then their identities once made, 2. the temp names, then the copies
-    // into them, 3. the temp files' inodes, then the links into place. A crash anywhere leaves only paths the journal
-    // names: temp names (ours by name: they carry the run id), and final paths that are ours only with a journaled inode.
-    const created = new Set(undo.dirs);
-    const present = new Set<string>();
-    // What must be durable before the step's work counts: every file written (its data) and every folder linked into.
-    const written: { path: string; ino: number; dev: number }[] = [];
-    const folders = new Set<string>();
-    for (let at = 0; at < todo.length; ) {
-      const batch: typeof todo = [];
-      let bytes = 0;
-      while (at < todo.length && batch.length < COPY_BATCH_FILES && (batch.length === 0 || bytes + todo[at]!.f.size <= COPY_BATCH_BYTES)) {
-        bytes += todo[at]!.f.size;
-        batch.push(todo[at++]!);
-      }
-      const dirs = [...new Set(batch.map((b) => path.dirname(b.dst)))].filter((d) => !present.has(d));
-      const newDirs: string[] = [];
-      const toMake: string[] = [];
-      for (const dir of dirs) {
-        const missing = await missingDirs(ctx.fs, dir);
-        if (missing.length) toMake.push(dir);
-        for (const d of missing) {
-          if (created.has(d)) continue;
-          newDirs.push(d);
-          created.add(d);
-        }
-      }
-      if (newDirs.length) ctx.appendUndo('dirs', newDirs);
-      for (const dir of toMake) {
-        const made = await ctx.fs.mkdirp(dir, like, { syncParent: false });
-        if (made.length > 0) folders.add(path.dirname(made[0]!)); // made durable with the files (below)
-        await chain.prove(dir);
-      }
-      const ids = newDirs.flatMap((d) => {
-        const id = chain.identity(d);
-        return id ? [{ path: d, ...id }] : [];
-      });
-      if (ids.length) ctx.appendUndo('dirIdList', ids);
-      for (const dir of dirs) present.add(dir);
-      const entries: CopyFileUndo[] = batch.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
-      ctx.appendUndo('files', entries);
-      const mine: CopyFileUndo[] = [];
-      for (const [k, { f, src, dst }] of batch.entries()) {
-        const entry = entries[k]!;
-        const before = await ctx.fs.lstat(src);
-        if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
-        await chain.prove(path.dirname(dst));
-        // Neither the data nor the temp name is fsynced here (the name is journaled, and gone once linked into place):
-        // the files' data, then their folders, are made durable together once all are linked (see `durable` below).
-        const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
-          signal: ctx.signal,
-          syncDir: false,
-          syncData: false,
-          onProgress: (b) =>
-            ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: b, totalBytes: f.size, groupBytes: done + b, groupTotal: step.bytes }),
-        });
-        mine.push({ ...entry, ino: res.ino, dev: res.dev });
-        const after = await ctx.fs.lstat(src);
-        if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
-          throw new FsError(`source ${src} changed while it was being copied; the group is aborted and nothing at the source was touched`, {
-            path: src,
-            hint: 'wait until the file is no longer written to, then `hashall scan` and `hashall plan` again',
-          });
-        }
-        if (res.sha256 !== f.sha256 || res.bytes !== f.size) {
-          throw new FsError(`copy of ${src} does not match the catalog: sha256 ${res.sha256} (${res.bytes} bytes), expected ${f.sha256} (${f.size} bytes)`, {
-            path: src,
-            hint: 'the source changed since it was hashed; run `hashall scan` and `hashall plan` again',
-          });
-        }
-        await readBack(ctx, src, entry.tmp, f.sha256);
-        done += f.size;
-      }
-      // From here a final path holding one of these inodes is ours (undo removes it).
-      ctx.appendUndo('files', mine);
-      for (const e of mine) {
-        const dir = path.dirname(e.final);
-        // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
-        await chain.prove(dir);
-        await ctx.fs.link(e.tmp, e.final);
-        await chain.prove(dir);
-        await ctx.fs.unlink(e.tmp);
-        written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
-      }
-      for (const dir of dirs) folders.add(dir);
-      copied += bytes;
-    }
-    // fdatasync of every file written (each the inode hashall wrote), several at a time, then one fsync per folder.
-    const durable = async (): Promise<void> => {
-      await mapLimit(written, FSYNCS_IN_FLIGHT, (f) => ctx.fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
-      await mapLimit([...folders], FSYNCS_IN_FLIGHT, (d) => ctx.fs.fsyncDir(d));
-    };
-    if (ctx.durableLater) ctx.durableLater(durable);
-    else await durable();
-    return { status: 'done', bytesCopied: copied, result: { bytesCopied: copied } };
+    if (ctx.durableLater) ctx.durableLater(() => copyDurable([c]));
+    else await copyDurable([c]);
+    return { status: 'done', bytesCopied: c.copied, result: { bytesCopied: c.copied } };
   },
 
   async verify(step, ctx, undoData) {

@@ -71,7 +71,9 @@ describe('several groups in flight on a real qBittorrent', () => {
       const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
       expect(res.status, JSON.stringify(res)).toBe('succeeded');
       expect(maxOpen(deps.events, 'repoint')).toBe(2); // never more than the client checks at once; more than one
-      expect(maxOpen(deps.events, 'copy')).toBe(1); // disk work one group at a time
+      // Disk work one batch at a time: the copies open together are those of the groups waiting for the disk at once,
+      // never more than the groups in flight (the checking width + the one copying).
+      expect(maxOpen(deps.events, 'copy')).toBeLessThanOrEqual(3);
       expect(copyOverlappedRecheck(deps.events)).toBe(true);
       // Events stay grouped: every group's steps in order, each group started and ended once.
       for (const g of res.groups) {

@@ -67,7 +67,7 @@ describe('journal write-ahead before client calls', () => {
     const log: string[] = [];
     const methods = ['version', 'listTorrents', 'getTorrent', 'listFiles', 'checkingLimit', 'renamesIncompleteFiles', 'waitFor', 'close', 'pause', 'resume', 'setLocation', 'recheck', 'setAutoManagement', 'setDownloadPath', 'addTags', 'removeTags', 'someFutureMutation'];
     const client = Object.fromEntries(methods.map((m) => [m, async () => void log.push(m)])) as unknown as TorrentClient;
-    const wrapped = writeAheadClient(client, { sync: () => void log.push('sync'), syncBefore: async () => void log.push('sync') });
+    const wrapped = writeAheadClient(client, { sync: () => void log.push('sync'), syncBefore: async () => void log.push('sync'), mark: () => 0 });
     for (const m of methods) await (wrapped as unknown as Record<string, () => Promise<void>>)[m]!();
     const synced = log.flatMap((e, i) => (e !== 'sync' && log[i - 1] === 'sync' ? [e] : []));
     expect(synced).toEqual(['pause', 'resume', 'setLocation', 'recheck', 'setAutoManagement', 'setDownloadPath', 'addTags', 'removeTags', 'someFutureMutation']);
@@ -104,5 +104,29 @@ describe('journal write-ahead: one fsync shared by the changes of several groups
     expect(settled.has('c')).toBe(true);
     await wa.syncBefore(); // nothing new: no fsync
     expect(calls).toHaveLength(2);
+  });
+});
+
+describe('journal write-ahead up to a mark (a copy batch: its own writes, not other groups\')', () => {
+  it('fsyncs when the writes up to the mark are not covered yet; a write made after the mark does not make it fsync again', async () => {
+    w = makeApplyFixture();
+    const db = w.catalog.db;
+    db.exec('CREATE TEMP TABLE wa_mark (n INTEGER)');
+    const write = () => db.prepare('INSERT INTO wa_mark (n) VALUES (1)').run();
+    let fsyncs = 0;
+    const wa = writeAhead(w.catalog, () => void fsyncs++);
+    write();
+    const mine = wa.mark();
+    await wa.syncBefore(mine);
+    expect(fsyncs).toBe(1);
+    write(); // another group's record, after the batch's own
+    await wa.syncBefore(mine);
+    expect(fsyncs).toBe(1); // the batch's records are durable already
+    write();
+    const later = wa.mark();
+    await wa.syncBefore(later);
+    expect(fsyncs).toBe(2); // its own new record is not
+    await wa.syncBefore(); // no mark: every write so far, covered by that fsync
+    expect(fsyncs).toBe(2);
   });
 });
