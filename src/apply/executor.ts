@@ -248,6 +248,7 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     return {
       ...base,
       ...(flushes ? { durableLater: (flush: () => Promise<void>) => void flushes.push(flush) } : {}),
+      carried: new Map(),
       signal: deps.stop,
       group,
       stepIndex: row.index,

@@ -2,7 +2,7 @@
 // Must never: repoint before the files are at the target, touch a torrent that is not complete and settled (checking,
 // moving, downloading: its running state is unknown), resume a torrent that was paused, or leave one incomplete.
 import { ClientError, FsError } from '../../errors.js';
-import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
+import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../../clients/types.js';
 import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
 import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
@@ -45,9 +45,16 @@ function mustBeSettled(t: ClientTorrent, step: RepointStep): void {
  * client's size (on filesystem `fsName` when given), no other file in the torrent's folder, and the list's root (its
  * folder, or its only file) is `hostRoot` itself.
  */
-async function filesProblem(step: RepointStep, ctx: Pick<StepContext, 'fs' | 'config' | 'runId'>, client: TorrentClient, hostRoot: string, fsName: string | null): Promise<{ what: string; path: string } | null> {
+async function filesProblem(
+  step: RepointStep,
+  ctx: Pick<StepContext, 'fs' | 'config' | 'runId'>,
+  client: TorrentClient,
+  hostRoot: string,
+  fsName: string | null,
+  listed?: ClientTorrentFile[],
+): Promise<{ what: string; path: string } | null> {
   const at = (what: string, p = hostRoot) => ({ what, path: p });
-  const files = await client.listFiles(step.torrentHash);
+  const files = listed ?? (await client.listFiles(step.torrentHash));
   const root = rootRelOf(files);
   if (root === null) return at(files.length === 0 ? 'the client reports no file list for it' : 'its files have no root folder of their own (they lie directly in the save path)');
   if (root !== baseName(hostRoot)) return at(`its file list has the root "${root}", but its files are expected at ${hostRoot}`);
@@ -82,14 +89,30 @@ async function filesProblem(step: RepointStep, ctx: Pick<StepContext, 'fs' | 'co
  * the files at the target, on the target filesystem. Otherwise setLocation makes the client move or download data
  * itself (qBittorrent moved a payload across filesystems and back when the plan had dropped its folder).
  */
-async function proveTargetFiles(step: RepointStep, ctx: StepContext, client: TorrentClient): Promise<void> {
-  const problem = await filesProblem(step, ctx, client, step.hostTo, ctx.group.to?.fs ?? '(none named)');
+async function proveTargetFiles(step: RepointStep, ctx: StepContext, client: TorrentClient, files: ClientTorrentFile[]): Promise<void> {
+  const problem = await filesProblem(step, ctx, client, step.hostTo, ctx.group.to?.fs ?? '(none named)', files);
   if (problem) {
     throw new FsError(`refusing to repoint ${step.torrentName}: ${problem.what}`, {
       path: problem.path,
       hint: 'setLocation onto anything else makes the client move or download data itself; the client was not asked — run `hashall plan` again',
     });
   }
+}
+
+/** Where check leaves the torrent's file list for run (StepContext.carried). */
+const LISTED = 'repoint.files';
+
+/**
+ * The torrent's own file list: the one its check read moments ago (kept in `carried`), else read now. One read per
+ * repoint: the client changes a complete torrent's list only when someone renames its files; the disk, which anything
+ * may change, is proven again from it right before setLocation.
+ */
+async function fileList(step: RepointStep, ctx: StepContext, client: TorrentClient): Promise<ClientTorrentFile[]> {
+  const kept = ctx.carried?.get(LISTED) as ClientTorrentFile[] | undefined;
+  if (kept) return kept;
+  const files = await client.listFiles(step.torrentHash);
+  ctx.carried?.set(LISTED, files);
+  return files;
 }
 
 function isAt(t: ClientTorrent, step: RepointStep): boolean {
@@ -107,7 +130,7 @@ export const repointStep: StepHandler<RepointStep> = {
     if (isAt(t, step) && isSettledHealthy(t) && t.downloadPath === '') return 'done';
     mustBeSettled(t, step);
     // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
-    await proveTargetFiles(step, ctx, client);
+    await proveTargetFiles(step, ctx, client, await fileList(step, ctx, client));
     if (trimSlash(t.savePath) !== trimSlash(step.fromSavePath) && trimSlash(t.savePath) !== trimSlash(step.toSavePath)) {
       throw new ClientError('unconfirmed', `torrent ${step.torrentName} is at ${t.savePath}, expected ${step.fromSavePath}`, { hint: 'it was moved since planning; run `hashall plan` again' });
     }
@@ -130,7 +153,8 @@ export const repointStep: StepHandler<RepointStep> = {
       await client.setDownloadPath([step.torrentHash], '');
       await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
     }
-    await proveTargetFiles(step, ctx, client); // again, right before the call: nothing may have changed since check
+    // Again, right before the call: every file of the list lstat'ed anew (nothing on disk may have changed since check).
+    await proveTargetFiles(step, ctx, client, await fileList(step, ctx, client));
     await setLocationConfirmed(client, step.torrentHash, step.toSavePath, o);
     const moved = await mustGet(client, step);
     if (trimSlash(moved.contentPath) !== trimSlash(step.expectedContentPath)) {

@@ -31,6 +31,11 @@ export interface StepContext {
   clientTimeoutMs(bytes: number): number;
   /** Human notes for the run record (e.g. "auto-management was on and is now off"). */
   note(text: string): void;
+  /**
+   * What `check` read that `run` of the same step may use moments later instead of asking again (the repoint keeps the
+   * client's file list of its torrent here). Absent (a step run without its check): run reads for itself.
+   */
+  carried?: Map<string, unknown>;
   /** Aborted when apply is asked to stop: long work (a copy) ends at its next safe point with InterruptedError. Absent in undo. */
   signal?: AbortSignal;
   /**

@@ -2,7 +2,7 @@
 // and an undo that finds the torrent already back and complete succeeds and resumes it (issue 10.2).
 import { testInstance } from '../../support/instance.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
@@ -113,6 +113,67 @@ describe('repoint proves the target files before the client is called', () => {
     await expect(repointStep.check(step(short), ctx(short, 'pool'))).rejects.toThrow(/also holds files that are not part of it \(other\.nfo\)/);
     expect(client.setLocations).toEqual([]);
     expect(await qb.getTorrent(m.t.infoHash)).toMatchObject({ savePath: m.saveDir, progress: 1, running: true });
+  });
+});
+
+describe('repoint reads the torrent\'s file list once', () => {
+  /** A move group of `m` (copy + repoint) to pool/seeding/movies, fingerprinted from the client as the planner would. */
+  async function moveOf(m: Awaited<ReturnType<typeof movieInFolder>>, name: string) {
+    const toSave = path.join(w.pool, 'seeding', 'movies');
+    const dst = path.join(toSave, name);
+    const group = moveGroup('g1', w, m.root, dst);
+    const live = (await qb.getTorrent(m.t.infoHash))!;
+    return {
+      dst,
+      group: {
+        ...group,
+        torrents: [{ hash: live.hash, name: live.name, category: live.category, tracker: live.tracker }],
+        fingerprint: { ...group.fingerprint, torrents: [{ hash: live.hash, phase: live.phase, clientSavePath: live.savePath, clientContentPath: live.contentPath }] },
+        steps: [...group.steps, { kind: 'repoint' as const, torrentHash: m.t.infoHash, torrentName: name, fromSavePath: m.saveDir, toSavePath: toSave, expectedContentPath: path.join(dst, `${name}.mkv`), hostFrom: m.root, hostTo: dst, bytes: 60_000 }],
+      },
+    };
+  }
+  /** The real client, counting file-list reads and setLocation calls; `afterPause` runs once the torrent is paused. */
+  function watching(afterPause: () => void = () => undefined) {
+    const c = counting(qb);
+    let lists = 0;
+    return Object.assign(c, {
+      lists: () => lists,
+      listFiles: async (h: string) => (lists++, qb.listFiles(h)),
+      pause: async (h: string[]) => {
+        await qb.pause(h);
+        afterPause();
+      },
+    });
+  }
+
+  it('one file-list call per repoint: the check\'s list serves the proof right before setLocation', async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    const m = await movieInFolder('U.2026');
+    const { dst, group } = await moveOf(m, 'U.2026');
+    const client = watching();
+    const res = await applyPlan(testDeps(w, { client, clientTimeoutMs: () => 20_000, guardTimeoutMs: 20_000 }), makePlan(w, [group]));
+    expect(res.status, res.groups[0]!.error ?? '').toBe('succeeded');
+    expect(client.lists()).toBe(1);
+    expect(client.setLocations).toEqual([path.dirname(dst)]);
+    expect(hashTreeSync(dst)).toEqual(hashTreeSync(m.root));
+  });
+
+  it('the disk is proven again right before setLocation: a target file cut short after the check (once the torrent is paused) is refused, the client not asked to move', async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    const m = await movieInFolder('V.2026');
+    const { dst, group } = await moveOf(m, 'V.2026');
+    const before = hashTreeSync(w.stash);
+    const client = watching(() => truncateSync(path.join(dst, 'V.2026.mkv'), 1000));
+    const res = await applyPlan(testDeps(w, { client, clientTimeoutMs: () => 20_000, guardTimeoutMs: 20_000 }), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/refusing to repoint V\.2026: .*V\.2026\.mkv has 1000 bytes; the client expects 60000/);
+    expect(client.setLocations).toEqual([]);
+    expect(existsSync(dst)).toBe(false);
+    expect(hashTreeSync(w.stash)).toEqual(before);
+    expect(await qb.waitFor(m.t.infoHash, (t) => t.running, { timeoutMs: 20_000 })).toMatchObject({ savePath: m.saveDir, progress: 1, running: true });
   });
 });
 
