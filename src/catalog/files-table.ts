@@ -1,4 +1,4 @@
-// The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, and the dedupe bookkeeping's rows.
+// The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): files not hashed yet, an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, and the dedupe bookkeeping's rows.
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
@@ -6,6 +6,11 @@ import type { Db } from './db.js';
 export function inodeShaReader(db: Db): (fsId: number, ino: number) => string | undefined {
   const shaOf = db.prepare(`SELECT sha256 FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND status = 'active' AND sha256 IS NOT NULL LIMIT 1`).pluck();
   return (fsId, ino) => shaOf.get(fsId, ino) as string | undefined;
+}
+
+/** Active catalog files whose full hash is unknown (not hashed yet, or unreadable): counted from the content index's NULL keys alone. */
+export function unhashedCount(db: Db): number {
+  return db.prepare(`SELECT count(*) FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND status = 'active'`).pluck().get() as number;
 }
 
 /** Active absolute paths of an inode, unsorted. */

@@ -41,7 +41,7 @@ interface Target {
 export async function hashMissing(
   catalog: CatalogDb,
   target: HashMissingTarget,
-  opts: { now: () => number; hashWorkers?: number; signal?: AbortSignal },
+  opts: { now: () => number; hashWorkers?: number; signal?: AbortSignal; /** A pool to share (the scan's); else one is started and closed here. */ pool?: HashPool },
 ): Promise<HashMissingResult> {
   const db = catalog.db;
   const out: HashMissingResult = { hashed: [], failed: [], bytesHashed: 0 };
@@ -75,7 +75,7 @@ export async function hashMissing(
     todo.set(key, [...(todo.get(key) ?? []), t]);
   }
   if (todo.size === 0) return out;
-  const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
+  const pool = opts.pool ?? new HashPool({ workers: opts.hashWorkers ?? 2 });
   const update = db.prepare(SET_INODE_HASH_SQL);
   try {
     const results = await Promise.all(
@@ -109,7 +109,7 @@ export async function hashMissing(
       if (wrote) catalog.bumpSerial();
     })();
   } finally {
-    await pool.close();
+    if (!opts.pool) await pool.close();
   }
   return out;
 }

@@ -12,13 +12,15 @@ import type { CatalogDb } from './db.js';
 import { hostPathContext, locateHostPath, relToMount } from './host-paths.js';
 import { payloadReader } from './payload-rows.js';
 import { integrityStore, type IntegrityKind } from './integrity.js';
+import { SET_INODE_HASH_SQL } from './hash-missing.js';
 
-export type VerifyStatus = 'ok' | 'corrupted' | 'changed' | 'missing' | 'unreadable';
+/** `baseline`: the file had no full hash yet (size-first scans); it was read now and its hash recorded — nothing to compare it with. */
+export type VerifyStatus = 'ok' | 'baseline' | 'corrupted' | 'changed' | 'missing' | 'unreadable';
 
 export interface VerifyFinding {
   path: string;
   fs: string;
-  status: Exclude<VerifyStatus, 'ok'>;
+  status: Exclude<VerifyStatus, 'ok' | 'baseline'>;
   size: number;
   /** Recorded and re-read SHA-256 (corrupted only). */
   expected?: string;
@@ -31,6 +33,8 @@ export interface VerifyTotals {
   files: number;
   bytes: number;
   ok: number;
+  /** Files read for the first time: hash recorded, not verified. */
+  baseline: number;
   corrupted: number;
   changed: number;
   missing: number;
@@ -86,7 +90,8 @@ interface Target {
   ino: number;
   size: number;
   mtimeNs: string;
-  sha256: string;
+  /** Null: not hashed yet — read as its first baseline. */
+  sha256: string | null;
   /** Every active path of the inode (canonical, absolute); the first is read. */
   paths: string[];
 }
@@ -96,7 +101,7 @@ interface Row {
   ino: number;
   size: number;
   mtime_ns: string;
-  sha256: string;
+  sha256: string | null;
   abs_path: string;
   fs_name: string | null;
   uuid: string;
@@ -105,20 +110,24 @@ interface Row {
 
 const SELECT = `SELECT f.fs_id, f.ino, f.size, f.mtime_ns, f.sha256, f.abs_path, fs.name AS fs_name, fs.uuid,
   coalesce(f.verified_at, f.hashed_at, 0) AS proof
-  FROM file_paths f JOIN filesystems fs ON fs.id = f.fs_id WHERE f.status = 'active' AND f.sha256 IS NOT NULL`;
+  FROM file_paths f JOIN filesystems fs ON fs.id = f.fs_id WHERE f.status = 'active'`;
 
 function collect(rows: Iterable<Row>): Map<string, Target> {
   const out = new Map<string, Target>();
   for (const r of rows) {
     const key = `${r.fs_id}:${r.ino}`;
     const t = out.get(key);
-    if (t) t.paths.push(r.abs_path);
+    if (t) {
+      t.paths.push(r.abs_path);
+      // Links of one inode share its hashes; a row without one (a link scanned later, unreadable once) takes the inode's.
+      t.sha256 ??= r.sha256;
+    } 
     else out.set(key, { fsId: r.fs_id, fsName: r.fs_name ?? r.uuid, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns, sha256: r.sha256, paths: [r.abs_path] });
   }
   return out;
 }
 
-/** The inodes to verify: under the given paths, the scheduled slice, or everything hashed. */
+/** The inodes to verify: under the given paths, the scheduled slice, or every catalogued file (those without a hash get their first). */
 function selectTargets(catalog: CatalogDb, config: HashallConfig, opts: VerifyOptions): { targets: Target[]; scheduled: VerifyReport['scheduled'] } {
   const db = catalog.db;
   if (opts.paths && opts.paths.length > 0) {
@@ -154,7 +163,7 @@ function selectTargets(catalog: CatalogDb, config: HashallConfig, opts: VerifyOp
 }
 
 /** Verdict for one inode read through its first path. */
-async function check(t: Target, hasher: VerifyHasher): Promise<{ status: VerifyStatus; found?: string; detail?: string; bytesRead: number }> {
+async function check(t: Target, hasher: VerifyHasher): Promise<{ status: VerifyStatus; found?: string; quick?: string; detail?: string; bytesRead: number }> {
   const p = t.paths[0]!;
   let st;
   try {
@@ -166,13 +175,18 @@ async function check(t: Target, hasher: VerifyHasher): Promise<{ status: VerifyS
   }
   if (!st.isFile()) return { status: 'changed', detail: 'no longer a regular file', bytesRead: 0 };
   if (Number(st.ino) !== t.ino || Number(st.size) !== t.size || String(st.mtimeNs) !== t.mtimeNs) return { status: 'changed', bytesRead: 0 };
-  const res = await hasher({ path: fsPathArg(p), quick: false, full: true, size: t.size, mtimeNs: BigInt(t.mtimeNs) });
+  const first = t.sha256 === null;
+  const res = await hasher({ path: fsPathArg(p), quick: first, full: true, size: t.size, mtimeNs: BigInt(t.mtimeNs) });
   if (res.changed) return { status: 'changed', detail: 'changed while it was being read', bytesRead: res.bytesRead };
   if (res.error) {
     if (res.error.code === 'ENOENT') return { status: 'missing', bytesRead: 0 };
     return { status: 'unreadable', detail: `${res.error.code}: ${res.error.message}`, bytesRead: res.bytesRead };
   }
-  if (res.sha256 === t.sha256) return { status: 'ok', found: res.sha256, bytesRead: res.bytesRead };
+  if (first) {
+    if (!res.sha256) return { status: 'unreadable', detail: 'no hash read', bytesRead: res.bytesRead };
+    return { status: 'baseline', found: res.sha256, ...(res.quickHash ? { quick: res.quickHash } : {}), bytesRead: res.bytesRead };
+  }
+  if (res.sha256 && res.sha256 === t.sha256) return { status: 'ok', found: res.sha256, bytesRead: res.bytesRead };
   return { status: 'corrupted', found: res.sha256 ?? undefined, bytesRead: res.bytesRead };
 }
 
@@ -189,6 +203,7 @@ function payloadVerdicts(catalog: CatalogDb, verdicts: Map<string, { status: Ver
     const payload = reader.resolve(r.fs_id, r.mount, relToMount(r.root, r.mount));
     if (!payload || !payload.files.some((f) => verdicts.has(`${r.fs_id}:${f.ino}`))) continue;
     const read = payload.files.map((f) => ({ f, v: verdicts.get(`${r.fs_id}:${f.ino}`) }));
+    // A file read for its first hash (baseline) proves nothing about the recorded payload hash: incomplete.
     const complete = read.every(({ v }) => v !== undefined && (v.status === 'ok' || v.status === 'corrupted') && v.found !== undefined);
     const recorded = payloadHash(payload.files);
     const found = complete ? payloadHash(read.map(({ f, v }) => ({ relpath: f.relpath, size: f.size, sha256: v!.found! }))) : null;
@@ -203,6 +218,7 @@ export async function verifyCatalog(catalog: CatalogDb, config: HashallConfig, o
   const pool = opts.hasher ? null : new HashPool({ workers: opts.hashWorkers ?? 2 });
   const hasher: VerifyHasher = opts.hasher ?? ((job) => pool!.hash(job));
   const store = integrityStore(catalog);
+  const setHash = catalog.db.prepare(SET_INODE_HASH_SQL);
   const totalBytes = targets.reduce((n, t) => n + t.size, 0);
   const totals = new Map<string, VerifyTotals>();
   const findings: VerifyFinding[] = [];
@@ -230,14 +246,21 @@ export async function verifyCatalog(catalog: CatalogDb, config: HashallConfig, o
     const now = opts.now();
     catalog.db.transaction(() => {
       let changedOpenSet = false;
+      let hashedFirst = false;
       targets.forEach((t, i) => {
         const r = results[i]!;
-        const tot = totals.get(t.fsName) ?? { fs: t.fsName, files: 0, bytes: 0, ok: 0, corrupted: 0, changed: 0, missing: 0, unreadable: 0 };
+        const tot = totals.get(t.fsName) ?? { fs: t.fsName, files: 0, bytes: 0, ok: 0, baseline: 0, corrupted: 0, changed: 0, missing: 0, unreadable: 0 };
         totals.set(t.fsName, tot);
         tot.files += t.paths.length;
         tot.bytes += t.size;
         tot[r.status] += t.paths.length;
         verdicts.set(`${t.fsId}:${t.ino}`, { status: r.status, ...(r.found !== undefined ? { found: r.found } : {}) });
+        if (r.status === 'baseline') {
+          // Its first hash, recorded only while the file still has the metadata just read (never verified_at: nothing was compared).
+          setHash.run(r.found!, r.quick ?? null, now, t.fsId, t.ino, t.size, t.mtimeNs);
+          hashedFirst = true;
+          return;
+        }
         if (r.status === 'ok') {
           store.markVerified(t.fsId, t.ino, t.size, t.mtimeNs, now);
           changedOpenSet = store.resolve(t.fsId, t.ino, 'verified-ok', now) || changedOpenSet;
@@ -257,12 +280,12 @@ export async function verifyCatalog(catalog: CatalogDb, config: HashallConfig, o
             fs: t.fsName,
             status: r.status,
             size: t.size,
-            ...(r.status === 'corrupted' ? { expected: t.sha256, ...(r.found ? { found: r.found } : {}) } : {}),
+            ...(r.status === 'corrupted' && t.sha256 !== null ? { expected: t.sha256, ...(r.found ? { found: r.found } : {}) } : {}),
             ...(r.detail ? { detail: r.detail } : {}),
           });
         }
       });
-      if (changedOpenSet) catalog.bumpSerial();
+      if (changedOpenSet || hashedFirst) catalog.bumpSerial();
     })();
   } finally {
     await pool?.close();

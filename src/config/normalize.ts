@@ -67,6 +67,7 @@ export interface RawConfig {
   dedupe?: { filesystems?: string[]; minSize?: string | number };
   orphans?: { action?: 'report' | 'retire'; minAge?: string | number; exclude?: string[] };
   verify?: { every?: string | number; budget?: string | number };
+  scan?: { hash?: 'shared-sizes' | 'all' };
   apply?: { auto?: boolean; parallelRechecks?: number };
   notify?: { name?: string; url: string; format: NotifyFormat; events?: NotifyEventName[]; headers?: Record<string, string>; timeout?: string | number; retries?: number }[];
   safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number }; minFree?: string | number; maxScanAgeHours?: string | number };
@@ -260,6 +261,7 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
       everyMs: duration(raw.verify?.every ?? DEFAULTS.verifyEvery, 'd', ['verify', 'every']),
       budgetBytes: size(raw.verify?.budget ?? DEFAULTS.verifyBudget, ['verify', 'budget']),
     },
+    scan: { hash: raw.scan?.hash ?? 'shared-sizes' },
     orphans: {
       action: raw.orphans?.action ?? DEFAULTS.orphansAction,
       minAgeMs: duration(raw.orphans?.minAge ?? DEFAULTS.orphansMinAge, 'd', ['orphans', 'minAge']),

@@ -123,6 +123,11 @@ export interface HashallConfig {
   dedupe: { filesystems: string[]; minSize: number };
   /** Rolling verification: re-read every file once per `everyMs`, at most `budgetBytes` per scheduled run. */
   verify: { everyMs: number; budgetBytes: number };
+  /**
+   * `scan.hash`: `shared-sizes` (the default; also when absent in configs built in code) hashes only files whose size
+   * another catalogued file has, the rest wait with their hash unknown; `all` hashes every new or changed file.
+   */
+  scan?: { hash: 'shared-sizes' | 'all' };
   /** Orphan policy; absent in configs built by hand (then DEFAULT_ORPHANS: report only). */
   orphans?: OrphansConfig;
   /** `apply.auto`: `hashall reconcile` applies fresh plans by itself (absent: false; optional for configs built in code). */

@@ -2,7 +2,7 @@
 // root, then sync every client instance) and after applying (rescan a changed root, re-read repointed torrents).
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
-import type { ScanProgress, ScanRootSpec, ScanSummary } from '../catalog/scan/types.js';
+import type { ScanHashMode, ScanProgress, ScanRootSpec, ScanSummary } from '../catalog/scan/types.js';
 import type { SyncAllResult } from '../catalog/sync.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
@@ -26,6 +26,11 @@ export interface RefreshResult {
   scan: ScanSummary | null;
   /** Null when no client is configured. */
   sync: SyncAllResult | null;
+}
+
+/** What a scan hashes under this config (`scan.hash`; absent in configs built in code: the documented default). */
+export function scanHashMode(config: HashallConfig): ScanHashMode {
+  return config.scan?.hash ?? 'shared-sizes';
 }
 
 /** Every seeding and library root of the config, or the given paths (kind taken from the config when they match). */
@@ -58,7 +63,7 @@ export async function refresh(
   if (roots.length > 0) {
     try {
       const scanRoots = await scanner();
-      scan = await scanRoots(catalog, roots, { drift: 'metadata', filesystems: config.filesystems, now: env.now, progress: out.progress?.draw, signal });
+      scan = await scanRoots(catalog, roots, { drift: 'metadata', hash: scanHashMode(config), filesystems: config.filesystems, now: env.now, progress: out.progress?.draw, signal });
     } finally {
       out.progress?.clear();
     }
@@ -86,7 +91,7 @@ export function makeRescanRoot(config: HashallConfig, now: () => number): Rescan
   return async (catalog, root, fsName) => {
     const scanRoots = await scanner();
     // One payload folder after a group: the Node walk is done before a find process would have started (~3 ms each).
-    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: config.filesystems, now, expectFilesystem: fsName, findProgram: null });
+    const summary = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', hash: scanHashMode(config), filesystems: config.filesystems, now, expectFilesystem: fsName, findProgram: null });
     if (summary.status !== 'completed') throw new Error(`scan of ${root} ${summary.status}`);
   };
 }

@@ -7,13 +7,14 @@ import { formatBytes } from './format-bytes.js';
 import { printable } from './escape.js';
 
 /** `dupes`: each group with its inodes' paths, then the totals. */
-export function renderDupes(local: readonly LocalDupeGroup[], cross: readonly CrossDupeGroup[] | null, reclaimable: number): string {
+export function renderDupes(local: readonly LocalDupeGroup[], cross: readonly CrossDupeGroup[] | null, reclaimable: number, unhashedFiles = 0): string {
   const out: string[] = [];
   for (const g of local) {
     out.push(`${printable(g.fsName ?? `fs#${g.fsId}`)} ${formatBytes(g.size)} × ${g.inodes.length} inodes, reclaimable ${formatBytes(g.reclaimableBytes)} sha256:${g.sha256.slice(0, 16)}`);
     for (const i of g.inodes) for (const p of i.paths) out.push(`  ${printable(p)} (inode ${i.ino})`);
   }
   out.push(`${local.length} duplicate group(s), ${formatBytes(reclaimable)} reclaimable by hardlinking`);
+  if (unhashedFiles > 0) out.push(`${unhashedFiles} catalogued file(s) not hashed yet (no other file had their size when scanned): not compared — \`hashall scan --hash-all\` or \`hashall verify\` hashes them`);
   if (cross) {
     for (const g of cross) {
       out.push(`cross ${formatBytes(g.size)} sha256:${g.sha256.slice(0, 16)}`);
@@ -31,7 +32,7 @@ export function renderTreeDupes(index: TreeIndex, donors: DonorReport, reclaimab
     out.push(`tree ${formatBytes(g.bytes)} in ${g.files} file(s) × ${g.copies.length} on ${g.filesystems.map(printable).join(', ')}, reclaimable ${formatBytes(g.reclaimableBytes)} tree:${g.treeHash.slice(0, 16)}`);
     for (const c of g.copies) out.push(`  ${printable(c.fsName ?? `fs#${c.fsId}`)}: ${printable(c.path)}${c.sameInodesAs ? ` (the same inodes as ${printable(c.sameInodesAs)})` : ''}`);
   }
-  out.push(`${index.groups.length} duplicate tree group(s), ${formatBytes(reclaimable)} reclaimable within filesystems${index.unhashedDirs ? `; ${index.unhashedDirs} folder(s) not compared (files without a full SHA-256: \`hashall scan --full\`)` : ''}`);
+  out.push(`${index.groups.length} duplicate tree group(s), ${formatBytes(reclaimable)} reclaimable within filesystems${index.unhashedDirs ? `; ${index.unhashedDirs} folder(s) not compared (files not hashed yet: \`hashall scan --hash-all\`)` : ''}`);
   if (!donors.proven) {
     out.push(`donors: none reported — no orphan is proven while: ${donors.blockers.map(printable).join('; ')}`);
     return out.join('\n') + '\n';

@@ -8,7 +8,7 @@ export function refreshProgressLine(p: ScanProgress): string {
 }
 
 export function refreshScannedLine(roots: number, s: ScanSummary): string {
-  return `refresh: scanned ${roots} root(s): ${s.added} added, ${s.changed} changed, ${s.deleted} deleted, ${s.unchanged} unchanged`;
+  return `refresh: scanned ${roots} root(s): ${s.added} added, ${s.changed} changed, ${s.deleted} deleted, ${s.unchanged} unchanged${s.unhashed > 0 ? `; ${s.unhashed} file(s) not hashed yet (no other file has their size)` : ''}`;
 }
 
 export function refreshSyncedLine(torrents: number, type: string | undefined, client: string): string {

@@ -20,9 +20,18 @@ export function renderScanSummary(s: ScanSummary): string {
     ...s.roots.map((r) => `  ${printable(r.path)} [${r.kind}${r.filesystem.name ? `, ${printable(r.filesystem.name)}` : ''}]${r.coveredBy ? ` covered by ${printable(r.coveredBy)}` : `: ${r.files} files, ${r.deleted} deleted`}`),
     `  files: ${s.filesSeen} seen, ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.deleted} deleted`,
     `  hashed: ${s.filesHashed} files, ${formatBytes(s.bytesHashed)}; symlinks skipped: ${s.symlinks}; problems: ${s.problems.length}`,
+    ...(s.unhashed > 0 ? [`  ${unhashedLine(s.unhashed)}`] : []),
     ...s.skippedMounts.map((m) => `  not entered (another filesystem): ${printable(m)}`),
   ];
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The catalog's files without a full hash, in words: unknown, not unique. Size-first scans leave them so while no
+ * other file has their size; `plan`/`apply` hash a torrent's payload files when they need them.
+ */
+export function unhashedLine(n: number): string {
+  return `not hashed yet: ${n} catalogued file(s) whose size no other file has (read when one does; \`hashall verify\` or \`scan --hash-all\` hashes them now)`;
 }
 
 /** … or as one JSON document (stdout, exact paths). */

@@ -22,7 +22,13 @@ export function renderVerify(r: VerifyReport, repairing = false): string {
   if (lines.length > 0) lines.push('');
   for (const t of r.totals) {
     lines.push(
-      `${printable(t.fs)}: ${t.files} files, ${formatBytes(t.bytes)} — ${t.ok} ok, ${t.corrupted} corrupted, ${t.changed} changed, ${t.missing} missing, ${t.unreadable} unreadable`,
+      `${printable(t.fs)}: ${t.files} files, ${formatBytes(t.bytes)} — ${t.ok} ok, ${t.baseline ? `${t.baseline} hashed for the first time, ` : ''}${t.corrupted} corrupted, ${t.changed} changed, ${t.missing} missing, ${t.unreadable} unreadable`,
+    );
+  }
+  const baseline = r.totals.reduce((n, t) => n + t.baseline, 0);
+  if (baseline > 0) {
+    lines.push(
+      `${baseline} file(s) had no hash yet (scans hash only files whose size another file has): read now and recorded as their first baseline — nothing to compare them with, so not verified; later runs verify them`,
     );
   }
   const payloadsOk = r.payloads.filter((p) => p.status === 'ok').length;
@@ -32,7 +38,7 @@ export function renderVerify(r: VerifyReport, repairing = false): string {
       `scheduled: ${r.inodes} of ${r.scheduled.dueInodes} due inode(s) verified within the ${formatBytes(r.scheduled.budgetBytes)} budget; ${r.scheduled.leftInodes} left for the next run`,
     );
   }
-  lines.push(`verified ${r.inodes} inode(s), ${formatBytes(r.bytesRead)} read`);
+  lines.push(`${baseline > 0 ? 'read' : 'verified'} ${r.inodes} inode(s), ${formatBytes(r.bytesRead)} read`);
   const corrupted = r.findings.filter((f) => f.status === 'corrupted' || f.status === 'unreadable').length;
   if (corrupted > 0 && !repairing) {
     lines.push(

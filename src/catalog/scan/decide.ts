@@ -44,6 +44,24 @@ export interface DecisionPolicy {
   drift: DriftPolicy;
   /** Full SHA-256 of new, changed and not yet fully hashed files (false under --quick-only: quick hash only). */
   fullOnNew: boolean;
+  /**
+   * Size-first (`hash: shared-sizes`, never with drift `full` or without fullOnNew): a full read is wanted only when
+   * another inode has the file's size — the scanner's size gate decides; see sizeFirstRead.
+   */
+  sizeFirst?: boolean;
+}
+
+/** The policy of a scan: size-first only where full hashes are wanted and not every byte is to be re-read. */
+export function decisionPolicy(drift: DriftPolicy, quickOnly: boolean, hash: 'all' | 'shared-sizes'): DecisionPolicy {
+  return { drift, fullOnNew: !quickOnly, sizeFirst: hash === 'shared-sizes' && !quickOnly && drift !== 'full' };
+}
+
+/**
+ * Size-first: a new or changed file the decision wants read in full waits for the scanner's size gate — read once
+ * another inode has its size, else recorded unhashed (no read). (An unchanged row without a full hash: decideSameMetadata.)
+ */
+export function waitsForSizeGate(d: FileDecision, policy: DecisionPolicy): boolean {
+  return policy.sizeFirst === true && (d.kind === 'new' || d.kind === 'content-changed') && d.full;
 }
 
 export type FileDecision =
@@ -79,6 +97,12 @@ export function decideFile(row: RowMeta | undefined, f: SeenFile, policy: Decisi
 /** What a file with the inode, size and mtime of its active row means, given its link count now. */
 export function decideSameMetadata(active: RowMeta, nlink: number, policy: DecisionPolicy): FileDecision {
   const full = policy.drift === 'full' || (policy.fullOnNew && !active.hasSha);
+  // Size-first: a row without a full hash stays as it is — its link count rewritten if it moved, its quick hash
+  // re-checked under drift quick — until another inode has its size (the scan that records that one reads it too).
+  if (full && policy.sizeFirst && policy.drift !== 'full') {
+    if (policy.drift === 'quick' && active.hasQuick) return { kind: 'reread', full: false };
+    return active.nlink !== nlink ? { kind: 'metadata-changed' } : { kind: 'unchanged' };
+  }
   if (policy.drift === 'metadata' && active.hasQuick && !full) return active.nlink !== nlink ? { kind: 'metadata-changed' } : { kind: 'unchanged' };
   return { kind: 'reread', full };
 }

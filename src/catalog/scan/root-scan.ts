@@ -9,10 +9,11 @@ import { walkTree, type SeenTime, type WalkFile } from '../../fs/walk.js';
 import type { CatalogDb } from '../db.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
-import { decideFile, decideSameMetadata, judgeReread, linkHashesSuffice, readFailed, sameMetadataSeen, type DecisionPolicy, type RecordedHashes, type RowMeta } from './decide.js';
+import { decideFile, decideSameMetadata, decisionPolicy, judgeReread, linkHashesSuffice, readFailed, sameMetadataSeen, waitsForSizeGate, type RecordedHashes, type RowMeta } from './decide.js';
 import { markVanished, SeenRows } from './deletions.js';
 import { directoryRowsReader, fileRowStatements, maxFileId } from './file-rows.js';
 import { rootSummary, type ResolvedRoot } from './resolve-roots.js';
+import type { SizeGate } from './size-gate.js';
 import type { ScanOptions, ScanSummary } from './types.js';
 
 interface WriteOp {
@@ -48,6 +49,18 @@ export interface RootScanContext {
   opts: ScanOptions;
   /** Counters of the whole scan, updated in place. */
   summary: ScanSummary;
+  /** Sizes of the catalog and of every root of this scan: which new or changed files are read (see size-gate.ts). */
+  sizes: SizeGate<HeldFile>;
+}
+
+/** A new or changed file held back by size-first hashing until another inode has its size (else recorded unhashed). */
+export interface HeldFile {
+  f: WalkFile;
+  relPath: string;
+  kind: 'added' | 'changed';
+  endsProblemOf?: number;
+  /** Called when another inode has its size after all: read it as decided. */
+  read: () => void;
 }
 
 /** Scans one root; returns how many active rows the catalog holds under it afterwards (null when interrupted). */
@@ -74,7 +87,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   let writes: WriteOp[] = [];
   let rootFiles = 0;
   const now = opts.now();
-  const policy: DecisionPolicy = { drift: opts.drift, fullOnNew: !opts.quickOnly };
+  const policy = decisionPolicy(opts.drift, Boolean(opts.quickOnly), opts.hash ?? 'all');
   let bytesToHash = 0;
   const integrity = integrityStore(catalog);
   // Inodes with an open integrity problem: their recorded hashes are never replaced by what a scan reads.
@@ -190,6 +203,19 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     }
   };
 
+  /** Read a new or changed file (full or quick as decided) and record it, or record the read's failure. */
+  const readNew = (f: WalkFile, relPath: string, kind: 'added' | 'changed', full: boolean, ends: { endsProblemOf?: number }): void => {
+    if (full && !policy.sizeFirst) ctx.sizes.note(f.size, fsId, f.ino);
+    const done = start(readCost(f, full));
+    void hashFile(f, full)
+      .then((res) => {
+        if (readFailed(res)) return recordProblem(relPath, f, res, false);
+        summary[kind]++;
+        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha: res.sha256 ?? null, hashedAt: res.sha256 ? now : null, ...ends });
+      })
+      .finally(done);
+  };
+
   /** A regular file the walk found at `relPath`, and its row if the catalog has one: counted, and its row seen. */
   const account = (relPath: string, size: number, found: RowMeta | undefined): void => {
     summary.filesSeen++;
@@ -243,14 +269,21 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
         return;
       }
     }
-    const done = start(readCost(f, d.full));
-    void hashFile(f, d.full)
-      .then((res) => {
-        if (readFailed(res)) return recordProblem(relPath, f, res, false);
-        summary[kind]++;
-        writes.push({ path: relPath, f, quick: res.quickHash ?? null, sha: res.sha256 ?? null, hashedAt: res.sha256 ? now : null, ...ends });
-      })
-      .finally(done);
+    const full = d.full;
+    if (waitsForSizeGate(d, policy)) {
+      const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, ...ends, read: () => readNew(f, relPath, kind, full, ends) });
+      if (!claim.read) return;
+      for (const h of claim.release) h.read();
+    }
+    readNew(f, relPath, kind, full, ends);
+  };
+
+  /** Size-first: the files still held at the end of the walk — no other inode has their size — are recorded unhashed. */
+  const recordHeld = (): void => {
+    for (const h of ctx.sizes.endRoot()) {
+      summary[h.kind]++;
+      writes.push({ path: h.relPath, f: h.f, quick: null, sha: null, hashedAt: null, ...(h.endsProblemOf !== undefined ? { endsProblemOf: h.endsProblemOf } : {}) });
+    }
   };
 
   /** Set when the walk reported errors it may not have placed: rows it did not see are checked one by one. */
@@ -294,9 +327,11 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     }
   } catch (err) {
     await waitBelow(0);
+    recordHeld();
     flush();
     throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
   }
+  recordHeld();
   while (inFlight > 0) {
     await waitBelow(0);
   }

@@ -6,7 +6,10 @@ import { readMountInfo } from '../../fs/mountinfo.js';
 import { withWalCheckpointEvery, type CatalogDb } from '../db.js';
 import { configuredIdentities, pruneStaleFilesystems } from '../stale-filesystems.js';
 import { resolveRoots, rootSummary, type ResolvedRoot } from './resolve-roots.js';
-import { scanOneRoot } from './root-scan.js';
+import { scanOneRoot, type HeldFile } from './root-scan.js';
+import { SizeGate, type SizeRows } from './size-gate.js';
+import { hashMissing } from '../hash-missing.js';
+import { unhashedCount } from '../files-table.js';
 import { finishSession, markRootsScanned, openSession } from './session.js';
 import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
 
@@ -40,10 +43,14 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
     bytesSeen: 0,
     bytesHashed: 0,
     filesHashed: 0,
+    unhashed: 0,
+    hashedLater: 0,
     durationMs: 0,
     serial: catalog.serial(),
   };
   const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
+  const sizeFirst = opts.hash === 'shared-sizes' && !opts.quickOnly && opts.drift !== 'full';
+  const sizes = new SizeGate<HeldFile>(sizeFirst ? () => catalog.db.prepare(`SELECT size, fs_id, ino FROM files WHERE status = 'active'`).raw(true).iterate() as SizeRows : null);
   try {
     const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
     // Active rows under each root a walk completed, as its deletion pass counted them (not counted again).
@@ -55,9 +62,11 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
         summary.roots.push(rootSummary(r, 0, 0));
         continue;
       }
-      const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary }, r);
+      const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary, sizes }, r);
       if (active !== null) activeUnder.set(r, active);
     }
+    if (!opts.signal?.aborted) await hashNowShared(catalog, sizes, pool, opts, summary);
+    summary.unhashed = unhashedCount(catalog.db);
     if (opts.signal?.aborted) summary.status = 'interrupted';
     finishSession(catalog, sessionId, summary, opts.now(), null);
     if (summary.status === 'completed') markRootsScanned(catalog, resolved, sessionId, opts.now(), activeUnder);
@@ -70,6 +79,26 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
   summary.durationMs = opts.now() - started;
   summary.serial = catalog.serial();
   return summary;
+}
+
+/**
+ * After the walk: every catalogued file without a full hash whose size another inode now has — in any root, on any
+ * filesystem — is read, so two files of one size are never left one hashed and one unknown (a duplicate, a reuse
+ * donor, a copy would go unseen). Runs when the scan recorded a new or changed file (the only way a size becomes
+ * shared); unhashed rows are found from the content index alone (sha256 IS NULL sorts first).
+ */
+async function hashNowShared(catalog: CatalogDb, sizes: SizeGate<HeldFile>, pool: HashPool, opts: ScanOptions, summary: ScanSummary): Promise<void> {
+  if (!sizes.used) return;
+  const unhashed = catalog.db.prepare(`SELECT id, size, fs_id, ino FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND status = 'active'`).raw(true);
+  const ids: number[] = [];
+  for (const [id, size, fsId, ino] of unhashed.iterate() as Iterable<[number, number, number, number]>) if (sizes.shares(size, fsId, ino)) ids.push(id);
+  if (ids.length === 0) return;
+  const res = await hashMissing(catalog, { fileIds: ids }, { now: opts.now, pool, ...(opts.signal ? { signal: opts.signal } : {}) });
+  summary.bytesHashed += res.bytesHashed;
+  summary.filesHashed += res.hashed.length;
+  summary.hashedLater += res.hashed.length;
+  const reported = new Set(summary.problems.map((p) => p.path));
+  for (const f of res.failed) if (!reported.has(f.path)) summary.problems.push({ path: f.path, code: f.code, message: f.message });
 }
 
 /**

@@ -6,6 +6,8 @@ import type { DriftPolicy } from './decide.js';
 
 export type { DriftPolicy } from './decide.js';
 
+export type ScanHashMode = 'all' | 'shared-sizes';
+
 export interface ScanRootSpec {
   path: string;
   kind: 'seeding' | 'library' | 'adhoc';
@@ -27,6 +29,13 @@ export interface ScanOptions {
   drift: DriftPolicy;
   /** Defer full SHA-256 of new/changed files (quick hash only). */
   quickOnly?: boolean;
+  /**
+   * `all` (the default here): full SHA-256 of every new or changed file. `shared-sizes` (the configured default,
+   * `scan.hash`): only of files whose size another inode in the catalog or this scan has; the others are recorded
+   * with their hash unknown (no read at all) until a file of their size appears — then the scan that records it
+   * reads them too. Ignored under drift `full` (reads everything) and --quick-only.
+   */
+  hash?: ScanHashMode;
   /** Config filesystems: names, preferred spellings and aliases. */
   filesystems: Record<string, FilesystemConfig>;
   /** Called after every walked batch (a few hundred entries); throttle display in the caller. */
@@ -83,6 +92,10 @@ export interface ScanSummary {
   bytesSeen: number;
   bytesHashed: number;
   filesHashed: number;
+  /** Active files of the whole catalog whose full hash is unknown after this scan (size-first: no other inode has their size; or --quick-only, or unreadable). */
+  unhashed: number;
+  /** Of filesHashed: catalogued files read after the walk because this scan found another inode of their size. */
+  hashedLater: number;
   durationMs: number;
   serial: number;
 }

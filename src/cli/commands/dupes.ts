@@ -8,6 +8,7 @@ import { HashallError } from '../../errors.js';
 import type { HashallConfig } from '../../config/types.js';
 import type { CatalogDb } from '../../catalog/db.js';
 import { treeDupes } from '../../catalog/tree-dupes.js';
+import { unhashedCount } from '../../catalog/files-table.js';
 import { filesystemIdNamed } from '../../catalog/filesystems.js';
 import { findDonors } from '../../reconcile/tree-donors.js';
 import { jsonDocument } from '../../render/json.js';
@@ -55,11 +56,13 @@ export function register(program: Command, ctx: CliContext): void {
       const local = localDupes(catalog, fsId === undefined ? {} : { fsId });
       const cross = opts.cross ? crossDupes(catalog) : null;
       const reclaimable = local.reduce((n, g) => n + g.reclaimableBytes, 0);
+      // Files not hashed yet are not compared: unknown, never "no duplicate" (size-first: no other file has their size).
+      const unhashedFiles = unhashedCount(catalog.db);
       if (opts.json) {
-        ctx.stdout.write(jsonDocument({ groups: local, reclaimableBytes: reclaimable, ...(cross ? { cross } : {}) }));
+        ctx.stdout.write(jsonDocument({ groups: local, reclaimableBytes: reclaimable, unhashedFiles, ...(cross ? { cross } : {}) }));
         return;
       }
-      ctx.stdout.write(renderDupes(local, cross, reclaimable));
+      ctx.stdout.write(renderDupes(local, cross, reclaimable, unhashedFiles));
     } finally {
       catalog.close();
     }

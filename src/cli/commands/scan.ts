@@ -6,7 +6,7 @@ import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '
 import { openCatalog } from '../../catalog/db.js';
 import { scanRoots } from '../../catalog/scan/scan-roots.js';
 import type { DriftPolicy, ScanSummary } from '../../catalog/scan/types.js';
-import { rootsToScan } from '../../reconcile/refresh.js';
+import { rootsToScan, scanHashMode } from '../../reconcile/refresh.js';
 import { HashallError, ExitCode } from '../../errors.js';
 import { SCAN_INTERRUPTED, scanProgressLine, scanSummaryView } from '../../render/scan-view.js';
 import { progressLine } from '../progress-line.js';
@@ -16,6 +16,7 @@ interface ScanOpts extends ConfigOptionValues {
   full?: boolean;
   drift?: string;
   quickOnly?: boolean;
+  hashAll?: boolean;
   json?: boolean;
   hashWorkers?: string;
 }
@@ -28,6 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--drift <policy>', 'metadata (same inode+size+mtime keeps hashes) | quick (re-check sampled blocks) | full (re-hash all)', 'metadata')
     .option('--full', 'same as --drift full')
     .option('--quick-only', 'compute only quick hashes for new/changed files; full SHA-256 later, on demand')
+    .option('--hash-all', 'full SHA-256 of every new or changed file and of every scanned file not hashed yet, whatever `scan.hash` says (default there: only files whose size another file has)')
     .option('--hash-workers <n>', 'hashing threads', '2')
     .option('--json', 'print the scan summary as one JSON document on stdout')
     .addHelpText('after', exitCodesHelp([[ExitCode.Ok, 'scanned'], [ExitCode.Error, 'error or interrupted (the catalog stays consistent)'], ExitCode.InvalidConfig]));
@@ -48,7 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
     const line = progressLine(ctx, scanProgressLine);
     let summary: ScanSummary;
     try {
-      summary = await scanRoots(catalog, roots, { drift, quickOnly: Boolean(opts.quickOnly), filesystems: config.filesystems, now: ctx.now, progress: line?.draw, signal: ac.signal, hashWorkers: workers });
+      summary = await scanRoots(catalog, roots, { drift, quickOnly: Boolean(opts.quickOnly), hash: opts.hashAll ? 'all' : scanHashMode(config), filesystems: config.filesystems, now: ctx.now, progress: line?.draw, signal: ac.signal, hashWorkers: workers });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

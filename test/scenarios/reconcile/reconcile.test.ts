@@ -58,6 +58,17 @@ describe('plan → apply → plan on the demo seedbox', () => {
   let contentBefore: Set<string>;
   let oldInodes: Map<string, number>;
 
+  it('size-first: a payload whose files no other file shares the size of is not hashed by the scan, and a plan from the catalog alone blocks it (never moves it); plan with refresh hashes it', async () => {
+    expect((await hashall('scan')).code).toBe(0);
+    expect((await hashall('sync')).code).toBe(0); // without --hash-missing: payload hashes stay unknown
+    const r = await hashall('plan', '--no-refresh', '--json');
+    const plan = JSON.parse(r.stdout) as Plan;
+    const old = plan.groups.find((g) => g.title === 'Old.Movie.2009');
+    expect(old?.action).toBe('blocked');
+    expect(old?.reasons.join('\n')).toMatch(/payload hash unknown: \d+ of \d+ files/);
+    // The next test plans with the refresh: the sync hashes the payload files of complete torrents, then moves them.
+  });
+
   it('plans a move, a sibling move, a reuse, a dedupe and keeps the library-linked movie warm (exit 2 with --detailed-exitcode)', async () => {
     contentBefore = allHashes();
     const r = await hashall('plan', '--detailed-exitcode');

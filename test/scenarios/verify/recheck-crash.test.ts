@@ -44,7 +44,7 @@ describe('kill -9 during verify --repair through the swarm', () => {
       const saveDir = path.join(w.seedS, 'music');
       const t = makeTorrent({ saveDir, name: `Crash.${n}`, files: [{ path: 'a.flac', size: 100_000 }, { path: 'b.flac', size: 60_000 }] });
       await addTorrent(sb, t, { savepath: saveDir, skipChecking: true, paused: false });
-      expect((await cli('scan')).code).toBe(0);
+      expect((await cli('scan', '--hash-all')).code).toBe(0);
       expect((await cli('sync')).code).toBe(0);
       const damaged = t.paths[0]!;
       rot(damaged, 50_001);

@@ -57,7 +57,7 @@ async function makeWorld(n: number): Promise<World> {
     config,
     stashPoolConfigText({ catalog: './state/catalog.db', stash, pool, seeding: { stash: [`${stash}/torrents`], pool: [`${pool}/torrents`] }, libraries: [`${stash}/media`] }),
   );
-  expect((await runCli(['scan', '--config', config])).code).toBe(0);
+  expect((await runCli(['scan', '--hash-all', '--config', config])).code).toBe(0);
   rot(movie, 5_000_001);
   return { tmp, config, stash, pool, movie, lib, good };
 }

@@ -75,7 +75,7 @@ beforeAll(async () => {
     config,
     stashPoolConfigText({ catalog: './state/catalog.db', stash, pool, seeding: { stash: [`${stash}/torrents`], pool: [`${pool}/torrents`] }, libraries: [`${stash}/media`] }),
   );
-  const r = await hashall('scan', '--json');
+  const r = await hashall('scan', '--hash-all', '--json');
   expect(r.code, r.stderr).toBe(0);
 });
 afterAll(() => tmp?.cleanup());
@@ -174,7 +174,7 @@ describe('hashall verify --repair', () => {
   it('a directory swapped for a symlink by another local user mid-repair: nothing is written through it, the damaged file stays whole', async () => {
     // Start again from a corrupted file the catalog knows.
     writeFileSync(movie(), A);
-    expect((await hashall('scan', '--json')).code).toBe(0);
+    expect((await hashall('scan', '--hash-all', '--json')).code).toBe(0);
     rot(libLink(), 4242);
     const rotten = readFileSync(movie());
     expect((await hashall('verify', movie())).code).toBe(1);

@@ -32,7 +32,7 @@ describe('verify --repair through the swarm with two instances holding one info-
     t = makeTorrent({ saveDir: path.join(w.seedS, 'music'), name: 'Shared', files: [{ path: 's.flac', size: 120_000 }] });
     await addTorrent(one, t, { savepath: path.join(w.seedS, 'music'), skipChecking: true, paused: true });
     await addTorrent(two, t, { savepath: path.join(w.seedS, 'music'), skipChecking: true, paused: false });
-    expect((await cli('scan')).code).toBe(0);
+    expect((await cli('scan', '--hash-all')).code).toBe(0);
     const s = await cli('sync');
     expect(s.code, s.stderr).toBe(0);
     expect((await waitSettled(two, t.infoHash)).state).toMatch(/^(stalledUP|uploading)$/);

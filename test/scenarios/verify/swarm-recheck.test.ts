@@ -37,7 +37,7 @@ describe('hashall verify --repair with no good copy: a recheck in the torrent cl
     mkdirSync(path.dirname(copy), { recursive: true });
     copyFileSync(t.paths[0]!, copy);
     for (const p of [...t.paths, ...other.paths, copy]) utimesSync(p, 1_600_000_000, 1_600_000_000);
-    expect((await cli('scan')).code).toBe(0);
+    expect((await cli('scan', '--hash-all')).code).toBe(0);
     const s = await cli('sync');
     expect(s.code, s.stderr).toBe(0);
     for (const h of [t.infoHash, other.infoHash]) expect((await waitSettled(sb, h)).state).toMatch(COMPLETE);

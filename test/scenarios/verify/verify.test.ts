@@ -75,7 +75,7 @@ beforeAll(async () => {
       'verify: { every: 30d, budget: 4MiB }',
     ]),
   );
-  const r = await hashall('scan', '--json');
+  const r = await hashall('scan', '--hash-all', '--json');
   expect(r.code, r.stderr).toBe(0);
 });
 afterAll(() => tmp?.cleanup());
@@ -88,7 +88,7 @@ describe('hashall verify', () => {
     expect(rep.findings).toEqual([]);
     expect(rep.inodes).toBe(3); // film.mkv and its library link are one inode
     expect(rep.bytesRead).toBe(2 * (3 << 20) + 7);
-    expect(rep.totals).toEqual([{ fs: 'stash', files: 4, bytes: 2 * (3 << 20) + 7, ok: 4, corrupted: 0, changed: 0, missing: 0, unreadable: 0 }]);
+    expect(rep.totals).toEqual([{ fs: 'stash', files: 4, bytes: 2 * (3 << 20) + 7, ok: 4, baseline: 0, corrupted: 0, changed: 0, missing: 0, unreadable: 0 }]);
   });
 
   it('one flipped byte with the mtime put back is corrupted, not changed — through every link of the inode (exit 1)', async () => {
@@ -150,7 +150,7 @@ describe('hashall verify', () => {
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as VerifyReport).findings.map((f) => [f.path, f.status])).toEqual([[nfo(), 'changed']]);
     writeFileSync(nfo(), original.get(nfo())!);
-    expect((await hashall('scan')).code).toBe(0);
+    expect((await hashall('scan', '--hash-all')).code).toBe(0);
 
     restore(movie());
     const ok = await hashall('verify', '--json');

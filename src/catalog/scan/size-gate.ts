@@ -1,0 +1,96 @@
+// Size-first hashing (`scan.hash: shared-sizes`): which files a scan reads in full. A file whose size no other inode in the catalog or in this scan has cannot have a duplicate, so it is recorded with its hash unknown until one does (pure: the catalog's sizes come in through a loader).
+
+/** The inode that alone has a size so far, and the files of it this root holds back (null: none held). */
+interface Owner<T> {
+  key: string;
+  held: T[] | null;
+}
+
+/** A size two or more inodes have. */
+const SHARED = 0;
+
+/** One (size, filesystem id, inode) per active catalog row. */
+export type SizeRows = Iterable<[size: number, fsId: number, ino: number | bigint]>;
+
+const inodeKey = (fsId: number, ino: number | bigint): string => `${fsId}:${String(ino)}`;
+
+/**
+ * Sizes seen by one scan (every root), with the catalog's active rows loaded on first use. `claim` answers for a
+ * file that would be read in full: read it now (another inode has its size; files held back with that size are
+ * released to be read too), or hold it. `endRoot` hands back what is still held (to record as unhashed). `shares`
+ * tells, after the walk, whether an unhashed catalog row's size is now another inode's too (it must be read).
+ */
+export class SizeGate<T> {
+  private owners: Map<number, Owner<T> | typeof SHARED> | null = null;
+  private holding: Owner<T>[] = [];
+
+  /** `loadCatalog` null: nothing is held back (hash everything) — the gate only remembers what this scan read. */
+  constructor(private readonly loadCatalog: (() => SizeRows) | null) {}
+
+  /** Whether the gate was asked anything (the catalog's sizes are loaded then). */
+  get used(): boolean {
+    return this.owners !== null;
+  }
+
+  private map(): Map<number, Owner<T> | typeof SHARED> {
+    if (this.owners) return this.owners;
+    const m = new Map<number, Owner<T> | typeof SHARED>();
+    for (const [size, fsId, ino] of this.loadCatalog?.() ?? []) {
+      const o = m.get(size);
+      const key = inodeKey(fsId, ino);
+      if (o === undefined) m.set(size, { key, held: null });
+      else if (o !== SHARED && o.key !== key) m.set(size, SHARED);
+    }
+    this.owners = m;
+    return m;
+  }
+
+  /** A file that would be read in full (size-first). `release`: files held back until now that must be read as well. */
+  claim(size: number, fsId: number, ino: bigint, item: T): { read: true; release: T[] } | { read: false } {
+    const m = this.map();
+    const key = inodeKey(fsId, ino);
+    const o = m.get(size);
+    if (o === SHARED) return { read: true, release: [] };
+    if (o === undefined || o.key === key) {
+      const owner = o ?? { key, held: null };
+      if (o === undefined) m.set(size, owner);
+      if (owner.held === null) {
+        owner.held = [];
+        this.holding.push(owner);
+      }
+      owner.held.push(item);
+      return { read: false };
+    }
+    m.set(size, SHARED);
+    const release = o.held ?? [];
+    o.held = null;
+    return { read: true, release };
+  }
+
+  /** A file this scan reads in full whatever its size (hash everything): remembered so unhashed rows of its size are read too. */
+  note(size: number, fsId: number, ino: bigint): void {
+    const m = this.map();
+    const key = inodeKey(fsId, ino);
+    const o = m.get(size);
+    if (o === undefined) m.set(size, { key, held: null });
+    else if (o !== SHARED && o.key !== key) m.set(size, SHARED);
+  }
+
+  /** The files still held at the end of a root: no other inode had their size. They are held no more. */
+  endRoot(): T[] {
+    const out: T[] = [];
+    for (const o of this.holding) {
+      if (o.held) out.push(...o.held);
+      o.held = null;
+    }
+    this.holding = [];
+    return out;
+  }
+
+  /** After the walk: an unhashed row of inode (fsId, ino) must be read because another inode has its size. */
+  shares(size: number, fsId: number, ino: number | bigint): boolean {
+    const o = this.owners?.get(size);
+    if (o === undefined) return false;
+    return o === SHARED || o.key !== inodeKey(fsId, ino);
+  }
+}

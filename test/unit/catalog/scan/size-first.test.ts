@@ -1,0 +1,147 @@
+// Size-first hashing on real tmpfs files and a real SQLite catalog: a file no other inode shares the size of is recorded with its hash unknown, and is read as soon as one does — in this root, another root or another filesystem.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
+import { orphanContent } from '../../../../src/catalog/orphan-rows.js';
+import { localDupes } from '../../../../src/catalog/reports.js';
+import { scanRoots } from '../../../../src/catalog/scan/scan-roots.js';
+import type { ScanOptions } from '../../../../src/catalog/scan/types.js';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../../support/mounts.js';
+
+const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
+
+let tmp: TempDir;
+let stash: string;
+let pool: string;
+let catalog: CatalogDb;
+let clock: number;
+
+function opts(extra: Partial<ScanOptions> = {}): ScanOptions {
+  return { drift: 'metadata', filesystems: {}, now: () => ++clock, hashWorkers: 2, hash: 'shared-sizes', ...extra };
+}
+
+/** sha256 (null: unknown) and quick hash of the active row at an absolute path. */
+function row(abs: string): { sha256: string | null; quick_hash: string | null; ino: number } {
+  const r = catalog.db.prepare(`SELECT sha256, quick_hash, ino FROM file_paths WHERE abs_path = ? AND status = 'active'`).get(abs) as
+    | { sha256: string | null; quick_hash: string | null; ino: number }
+    | undefined;
+  if (!r) throw new Error(`no active row at ${abs}`);
+  return r;
+}
+
+function write(p: string, data: string | Buffer): void {
+  mkdirSync(path.dirname(p), { recursive: true });
+  writeFileSync(p, data);
+}
+
+beforeEach(() => {
+  tmp = makeTempDir('hashall-size-first-');
+  stash = path.join(tmp.path, 'stash');
+  pool = path.join(tmp.path, 'pool');
+  mountTmpfs(stash, 32 * 1024 * 1024, 'stash-sf');
+  mountTmpfs(pool, 32 * 1024 * 1024, 'pool-sf');
+  catalog = openCatalog(path.join(tmp.path, 'catalog.db'));
+  clock = 1_000;
+});
+afterEach(() => {
+  catalog.close();
+  tmp.cleanup();
+});
+
+describe('size-first hashing (hash: shared-sizes)', () => {
+  it('reads only files whose size another inode has; the rest are recorded with their hash unknown, never as unique or duplicate', async () => {
+    write(`${stash}/a/unique.bin`, 'u'.repeat(10));
+    write(`${stash}/a/twin1.bin`, 'T'.repeat(20));
+    write(`${stash}/b/twin2.bin`, 'T'.repeat(20));
+    write(`${stash}/b/same-size-other.bin`, 'x'.repeat(19) + 'y'); // 20 bytes, other content
+    write(`${stash}/c/solo-linked.bin`, 's'.repeat(30));
+    linkSync(`${stash}/c/solo-linked.bin`, `${stash}/c/solo-link2.bin`); // one inode, two paths: still nobody else's size
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    expect(s).toMatchObject({ status: 'completed', added: 6, filesHashed: 3, unhashed: 3 });
+    expect(row(`${stash}/a/unique.bin`)).toMatchObject({ sha256: null, quick_hash: null });
+    expect(row(`${stash}/c/solo-linked.bin`)).toMatchObject({ sha256: null, quick_hash: null });
+    expect(row(`${stash}/c/solo-link2.bin`)).toMatchObject({ sha256: null, quick_hash: null });
+    expect(row(`${stash}/a/twin1.bin`).sha256).toBe(sha('T'.repeat(20)));
+    expect(row(`${stash}/b/twin2.bin`).sha256).toBe(sha('T'.repeat(20)));
+    expect(row(`${stash}/b/same-size-other.bin`).sha256).toBe(sha('x'.repeat(19) + 'y'));
+    // Reports: the twins are the only duplicate; an unhashed file is neither a duplicate nor "unique" content.
+    expect(localDupes(catalog).map((g) => g.inodes.flatMap((i) => i.paths).sort())).toEqual([[`${stash}/a/twin1.bin`, `${stash}/b/twin2.bin`]]);
+    const content = orphanContent(catalog, new Set());
+    expect(content({ fsId: 1, ino: row(`${stash}/a/unique.bin`).ino })).toBe('unhashed');
+    expect(content({ fsId: 1, ino: row(`${stash}/b/same-size-other.bin`).ino })).toBe('unique');
+
+    // A rescan with no change reads nothing and writes nothing, unhashed rows included.
+    const serial = catalog.serial();
+    const again = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    expect(again).toMatchObject({ added: 0, changed: 0, unchanged: 6, filesHashed: 0, unhashed: 3 });
+    expect(catalog.serial()).toBe(serial);
+  });
+
+  it('a file whose size was unique gets a same-size twin later: the next scan reads both, in whichever root or filesystem it was recorded', async () => {
+    write(`${stash}/m/movie.mkv`, 'M'.repeat(4096));
+    write(`${stash}/m/other.mkv`, 'o'.repeat(5000));
+    write(`${pool}/p/cold.mkv`, 'C'.repeat(7000));
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }, { path: pool, kind: 'seeding' }], opts());
+    expect(row(`${stash}/m/movie.mkv`).sha256).toBeNull();
+    expect(row(`${pool}/p/cold.mkv`).sha256).toBeNull();
+
+    // Same bytes appear on pool (a cross-filesystem copy, a reuse donor): scanning pool alone reads the stash file too.
+    write(`${pool}/p/movie-copy.mkv`, 'M'.repeat(4096));
+    const s1 = await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts());
+    expect(s1).toMatchObject({ added: 1, hashedLater: 1 });
+    expect(row(`${pool}/p/movie-copy.mkv`).sha256).toBe(sha('M'.repeat(4096)));
+    expect(row(`${stash}/m/movie.mkv`).sha256).toBe(sha('M'.repeat(4096)));
+    expect(row(`${stash}/m/other.mkv`).sha256).toBeNull();
+
+    // Same size, other bytes, in the same root as the unhashed one: both read, recorded as different content.
+    write(`${pool}/q/not-cold.mkv`, 'c'.repeat(7000));
+    await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts());
+    expect(row(`${pool}/p/cold.mkv`).sha256).toBe(sha('C'.repeat(7000)));
+    expect(row(`${pool}/q/not-cold.mkv`).sha256).toBe(sha('c'.repeat(7000)));
+    expect(localDupes(catalog)).toEqual([]);
+
+    // A twin walked in a later root of the same scan than the file it twins.
+    write(`${stash}/z/other-twin.mkv`, 'o'.repeat(5000));
+    const s3 = await scanRoots(catalog, [{ path: `${stash}/m`, kind: 'adhoc' }, { path: `${stash}/z`, kind: 'adhoc' }], opts());
+    expect(s3.status).toBe('completed');
+    expect(row(`${stash}/m/other.mkv`).sha256).toBe(sha('o'.repeat(5000)));
+    expect(row(`${stash}/z/other-twin.mkv`).sha256).toBe(sha('o'.repeat(5000)));
+    expect(s3.unhashed).toBe(0);
+  });
+
+  it('a renamed unhashed file keeps its inode and stays unhashed; an edit that gives it a shared size gets it read', async () => {
+    write(`${stash}/a/f.bin`, 'f'.repeat(100));
+    write(`${stash}/a/g.bin`, 'g'.repeat(200));
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    renameSync(`${stash}/a/f.bin`, `${stash}/a/f2.bin`);
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    expect(s).toMatchObject({ filesHashed: 0, unhashed: 2 });
+    expect(row(`${stash}/a/f2.bin`).sha256).toBeNull();
+    writeFileSync(`${stash}/a/f2.bin`, 'h'.repeat(200)); // now g.bin's size, other bytes
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    expect(row(`${stash}/a/f2.bin`).sha256).toBe(sha('h'.repeat(200)));
+    expect(row(`${stash}/a/g.bin`).sha256).toBe(sha('g'.repeat(200)));
+  });
+
+  it('a catalog made by the previous code (every file hashed) keeps its hashes; --hash-all scans leave nothing unknown of a shared size', async () => {
+    write(`${stash}/a/one.bin`, '1'.repeat(11));
+    write(`${stash}/a/two.bin`, '2'.repeat(22));
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ hash: 'all' }));
+    expect(row(`${stash}/a/one.bin`).sha256).toBe(sha('1'.repeat(11)));
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    expect(s).toMatchObject({ filesHashed: 0, unhashed: 0 });
+    expect(row(`${stash}/a/one.bin`).sha256).toBe(sha('1'.repeat(11)));
+    // A new file of a size only a hashed row has: read (it could be that row's duplicate).
+    write(`${stash}/b/one-again.bin`, '1'.repeat(11));
+    write(`${stash}/b/three.bin`, '3'.repeat(33));
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    expect(row(`${stash}/b/one-again.bin`).sha256).toBe(sha('1'.repeat(11)));
+    expect(row(`${stash}/b/three.bin`).sha256).toBeNull();
+    // A later scan that hashes everything reads the unknown ones whose size it shares, elsewhere too.
+    write(`${pool}/c/three-copy.bin`, '3'.repeat(33));
+    await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts({ hash: 'all' }));
+    expect(row(`${stash}/b/three.bin`).sha256).toBe(sha('3'.repeat(33)));
+  });
+});
