@@ -3,11 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideFile,
+  decisionPolicy,
   emptyRootSuspect,
   isShielded,
   isVanished,
   judgeReread,
   linkHashesSuffice,
+  waitsForSizeGate,
   type DecisionPolicy,
   type RecordedHashes,
   type RowMeta,
@@ -40,6 +42,26 @@ describe('decideFile', () => {
     expect(decideFile(row({ hasQuick: false, hasSha: false }), file, { drift: 'metadata', fullOnNew: false }, none)).toEqual({ kind: 'reread', full: false });
     expect(decideFile(row(), file, quick, none)).toEqual({ kind: 'reread', full: false });
     expect(decideFile(row(), file, full, none)).toEqual({ kind: 'reread', full: true });
+  });
+
+  it('size-first: only where full hashes are wanted and not everything is re-read; a new file waits for the size gate, an unchanged unhashed row stays as it is', () => {
+    const sf = decisionPolicy('metadata', false, 'shared-sizes');
+    expect(sf.sizeFirst).toBe(true);
+    expect(decisionPolicy('full', false, 'shared-sizes').sizeFirst).toBe(false);
+    expect(decisionPolicy('metadata', true, 'shared-sizes').sizeFirst).toBe(false);
+    expect(decisionPolicy('metadata', false, 'all').sizeFirst).toBe(false);
+    expect(waitsForSizeGate(decideFile(undefined, file, sf, none), sf)).toBe(true);
+    expect(waitsForSizeGate(decideFile(row({ ino: 43 }), file, sf, none), sf)).toBe(true);
+    const unhashed = row({ hasQuick: false, hasSha: false });
+    expect(decideFile(unhashed, file, sf, none)).toEqual({ kind: 'unchanged' });
+    expect(decideFile(row({ ...unhashed, nlink: 2 }), file, sf, none)).toEqual({ kind: 'metadata-changed' });
+    expect(decideFile(row({ hasSha: false }), file, decisionPolicy('quick', false, 'shared-sizes'), none)).toEqual({ kind: 'reread', full: false });
+    // Hashed rows, --quick-only and hash-all policies are decided as before.
+    expect(decideFile(row(), file, sf, none)).toEqual({ kind: 'unchanged' });
+    expect(decideFile(unhashed, file, decisionPolicy('metadata', false, 'all'), none)).toEqual({ kind: 'reread', full: true });
+    expect(decideFile(unhashed, file, decisionPolicy('full', false, 'shared-sizes'), none)).toEqual({ kind: 'reread', full: true });
+    expect(waitsForSizeGate(decideFile(undefined, file, meta, none), meta)).toBe(false);
+    expect(waitsForSizeGate(decideFile(undefined, file, decisionPolicy('metadata', true, 'shared-sizes'), none), decisionPolicy('metadata', true, 'shared-sizes'))).toBe(false);
   });
 
   it('another inode, size or mtime is a content change that ends the open problem of the old inode only', () => {
