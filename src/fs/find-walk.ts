@@ -167,15 +167,22 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
   let done = false;
 
   const settle = opts.settle;
-  const entry = (f: Fields, rel: string, relBytes: Buffer | null, absLen: number, type: number, dev: number | bigint, ino: number | bigint, nlink: number, size: number | bigint): void => {
+  /**
+   * One entry below the root: `dir` is its directory's path text ('' for the root's own entries; the same string for
+   * consecutive entries of one directory), `name` its name's.
+   */
+  const entry = (f: Fields, dir: string, name: string, relBytes: Buffer | null, absLen: number, type: number, dev: number | bigint, ino: number | bigint, nlink: number, size: number | bigint): void => {
     if (lastDir !== null) {
-      if (!(lastDir.rel === '' || (rel.startsWith(lastDir.rel) && rel.charCodeAt(lastDir.rel.length) === SLASH))) childless.push(lastDir);
+      // find lists a directory's entries right after it: the next record is inside it, or it had none.
+      if (dir !== lastDir.rel) childless.push(lastDir);
       lastDir = null;
     }
     if (skip !== null) {
-      if (rel.startsWith(skip)) return;
+      if ((dir === '' ? name : dir + '/' + name).startsWith(skip)) return;
       skip = null;
     }
+    if (type === 0x66 && settle !== undefined && typeof ino === 'number' && typeof size === 'number' && absLen < PATH_MAX && settle(dir, name, ino, size, f, nlink)) return;
+    const rel = dir === '' ? name : dir + '/' + name;
     const abs: string | Buffer = relBytes === null ? rootPrefix + rel : Buffer.concat([rootBytes, Buffer.from('/'), relBytes]);
     if (absLen >= PATH_MAX) {
       batch.push({ kind: 'problem', rel, code: 'ENAMETOOLONG', message: `ENAMETOOLONG: name too long, lstat '${typeof abs === 'string' ? abs : abs.toString('utf8')}'`, isDir: false });
@@ -183,12 +190,9 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
       return;
     }
     switch (type) {
-      case 0x66: {
-        // f: the caller may settle it from the numbers alone (no event); else it is an event.
-        if (settle !== undefined && typeof ino === 'number' && typeof size === 'number' && settle(rel, ino, size, f, nlink)) return;
+      case 0x66: // f (not settled by the caller)
         batch.push({ kind: 'file', rel, abs, dev: dev === rootDevNum ? rootDev : BigInt(dev), ino: BigInt(ino), size: Number(size), mtimeNs: f.nanos(), nlink });
         return;
-      }
       case 0x64: {
         // d
         const absText = typeof abs === 'string' ? abs : abs.toString('utf8');
@@ -205,6 +209,15 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
         batch.push({ kind: 'special', rel });
     }
   };
+
+  /** Path text of bytes [from, to) of `b`: latin1 when plain ASCII (the common case), else the catalog's text form. */
+  const text = (b: Buffer, from: number, to: number): string => {
+    for (let i = from; i < to; i++) if ((b[i] as number) >= 0x80) return bytesToPathText(b.subarray(from, to));
+    return b.toString('latin1', from, to);
+  };
+  /** The directory part of the last record (its bytes and text): consecutive entries of one directory share it. */
+  let dirBytes = Buffer.alloc(0);
+  let dirText = '';
 
   /** Parse every whole record of `b`; returns the index of the first byte not consumed. */
   const parse = (b: Buffer): number => {
@@ -224,30 +237,28 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
       f.time();
       const q = f.p;
       if (q > end) throw new FormatError('truncated record');
-      // Plain ASCII names (the common case) decode as latin1; others keep their bytes.
-      let ascii = true;
-      for (let i = q; i < end; i++) {
-        if ((b[i] as number) >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-      let rel: string;
-      let relBytes: Buffer | null = null;
-      if (ascii) rel = b.toString('latin1', q, end);
-      else {
-        const raw = b.subarray(q, end);
-        rel = bytesToPathText(raw);
-        // A name that is valid UTF-8 is opened by its string; any other by its exact bytes.
-        if (rel.includes('\uFFFD')) relBytes = Buffer.from(raw);
-      }
       const absLen = rootPrefixBytes + (end - q) + 1;
       if (records++ === 0) {
         // The root's own record: the tree find walks must be the directory this walk lstat'ed.
         if (end !== q || type !== 0x64) throw new FormatError('first record is not the root');
         if (BigInt(dev) !== rootDev || BigInt(ino) !== rootStat.ino) throw Object.assign(new Error(`scan root changed while the walk started: ${root}`), { code: 'ECHANGED' });
         lastDir = { rel: '', abs: root };
-      } else entry(f, rel, relBytes, absLen, type, dev, ino, Number(nlink), size);
+        p = end + 1;
+        continue;
+      }
+      let slash = end - 1;
+      while (slash >= q && b[slash] !== SLASH) slash--;
+      const dirLen = slash >= q ? slash - q : 0;
+      let same = dirLen === dirBytes.length;
+      for (let i = dirLen - 1; same && i >= 0; i--) same = b[q + i] === dirBytes[i];
+      if (!same) {
+        dirBytes = Buffer.from(b.subarray(q, q + dirLen));
+        dirText = text(b, q, q + dirLen);
+      }
+      const name = text(b, slash + 1, end);
+      // A path that is not plain UTF-8 is opened by its exact bytes.
+      const relBytes = dirText.includes('\uFFFD') || name.includes('\uFFFD') ? Buffer.from(b.subarray(q, end)) : null;
+      entry(f, dirText, name, relBytes, absLen, type, dev, ino, Number(nlink), size);
       p = end + 1;
     }
     return p;

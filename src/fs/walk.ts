@@ -52,11 +52,12 @@ export interface WalkOptions {
    */
   find?: string | null;
   /**
-   * Offered each regular file found by find whose inode and size are exact numbers: returning true settles it (no
-   * event is yielded for it); `mtime` is valid only during the call. Not called by the Node walk. It runs while a
+   * Offered each regular file found by find whose inode and size are exact numbers, by its directory's path below the
+   * root ('' for the root's own files; one string object for consecutive files of a directory) and its name:
+   * returning true settles it (no event is yielded for it); `mtime` is valid only during the call. Not called by the Node walk. It runs while a
    * batch is being assembled, before the events already collected are yielded.
    */
-  settle?: (rel: string, ino: number, size: number, mtime: SeenTime, nlink: number) => boolean;
+  settle?: (dir: string, name: string, ino: number, size: number, mtime: SeenTime, nlink: number) => boolean;
 }
 
 /** A file's mtime as the walk read it, compared with recorded text without converting it. */

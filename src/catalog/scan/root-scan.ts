@@ -228,18 +228,28 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   };
 
   /** A file offered by find's numbers alone: settled here when its row says unchanged; any other comes back as an event. */
-  const settleUnchanged = (rel: string, ino: number, size: number, mtime: SeenTime, nlink: number): boolean => {
-    const relPath = rootRel === '' ? rel : rel === '' ? rootRel : rootRel + '/' + rel;
-    const found = dirRows(relPath);
+  let walkDir: string | null = null;
+  let catalogDir = '';
+  const settleUnchanged = (dir: string, name: string, ino: number, size: number, mtime: SeenTime, nlink: number): boolean => {
+    if (dir !== walkDir) {
+      walkDir = dir;
+      catalogDir = rootRel === '' ? dir : dir === '' ? rootRel : rootRel + '/' + dir;
+    }
+    const found = dirRows.inDir(catalogDir, name);
     if (found === undefined || found.status !== 'active' || !sameMetadataSeen(found, ino, size, mtime)) return false;
     if (decideSameMetadata(found, nlink, policy).kind !== 'unchanged') return false;
-    account(relPath, size, found);
+    // Under the root by construction: counted as seen and known (account() without building the path).
+    summary.filesSeen++;
+    summary.bytesSeen += size;
+    rootFiles++;
+    seen.add(found.id);
+    if (found.id <= maxIdAtStart) seenKnown++;
     summary.unchanged++;
     return true;
   };
 
   const processFile = (f: WalkFile, relPath: string): void => {
-    const found = dirRows(relPath);
+    const found = dirRows.at(relPath);
     account(relPath, f.size, found);
     const d = decideFile(found, f, policy, isTroubled);
     switch (d.kind) {
