@@ -86,6 +86,8 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   // leaves no trace of the batch and no change.
   await inOneCommit(env.base.catalog.db, prepareAll);
   async function prepareAll(): Promise<void> {
+    // The folders the groups' scope checks found real directories, shared by the batch (read once each, not per file).
+    const realDirs = new Set<string>();
     for (const { gi, group } of batch) {
       if (env.notStarted(gi, group)) continue;
       const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null, freed: 0 };
@@ -93,7 +95,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       journal.planGroup(runId, gi, group);
       m.events.push({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
       try {
-        await checkGroupScope(group, env.base.config, env.base.fs);
+        await checkGroupScope(group, env.base.config, env.base.fs, realDirs);
       } catch (err) {
         fail(m, null, err);
         continue;

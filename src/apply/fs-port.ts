@@ -27,6 +27,12 @@ export interface DirOwner {
   mode: number;
 }
 
+/** Two files found byte-for-byte equal: each one's status, read (fstat) on its descriptor once the compare ended. */
+export interface SameFiles {
+  a: FsStat;
+  b: FsStat;
+}
+
 export interface CopyResult {
   sha256: string;
   bytes: number;
@@ -51,10 +57,11 @@ export interface FsPort {
   hashFile(p: string): Promise<string>;
   /**
    * Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first
-   * difference). With `inodes`, also false unless the files opened are those inodes (a file swapped in for the compare
-   * and back is not the one compared).
+   * difference): their status read on the descriptors compared, after the compare, or null when they differ. With
+   * `inodes`, also null unless the files opened are those inodes (a file swapped in for the compare and back is not the
+   * one compared).
    */
-  sameBytes(a: string, b: string, inodes?: { a: number; b: number }): Promise<boolean>;
+  sameBytes(a: string, b: string, inodes?: { a: number; b: number }): Promise<SameFiles | null>;
   /**
    * SHA-256 over the size and three 64 KiB blocks (start, middle, end; the whole file when it is smaller): the read-back
    * of `safety.verify: sample`. Never through a symlink.
@@ -393,15 +400,14 @@ function compareScratch(): CompareScratch {
   };
 }
 
-async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?: { a: number; b: number }): Promise<boolean> {
+async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?: { a: number; b: number }): Promise<SameFiles | null> {
   const fa = openSync(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const fb = openSync(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
+      // b's inode is checked on its descriptor once the compare ended (a descriptor's inode never changes).
       const sa = fstatSync(fa);
-      const sb = fstatSync(fb);
-      if (inodes && (sa.ino !== inodes.a || sb.ino !== inodes.b)) return false;
-      if (sa.size !== sb.size) return false;
+      if (inodes && sa.ino !== inodes.a) return null;
       const small = sa.size <= SYNC_COMPARE_MAX;
       const [ba, bb] = small ? scratch.buffers(sa.size) : readBuffers(sa.size);
       // Larger files are read through the thread pool, both at once, so a long compare never blocks signal handling.
@@ -409,9 +415,13 @@ async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?:
         small ? readSync(fd, buf, 0, buf.length, pos) : new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
       for (let pos = 0; ; ) {
         const [ra, rb] = small ? [read(fa, ba, pos) as number, read(fb, bb, pos) as number] : await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
-        if (ra !== rb) return false;
-        if (ra === 0) return true;
-        if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return false;
+        if (ra !== rb) return null;
+        // The end of both: what the held descriptors show now (a change during the compare shows in size or mtime).
+        if (ra === 0) {
+          const same = { a: toStat(fstatSync(fa, { bigint: true })), b: toStat(fstatSync(fb, { bigint: true })) };
+          return inodes && same.b.ino !== inodes.b ? null : same;
+        }
+        if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return null;
         pos += ra;
       }
     } finally {

@@ -70,16 +70,21 @@ function relpathInside(step: PlanStep, base: string, rel: string): string {
   return p;
 }
 
-/** Every existing component of `p` from `root` down (both included) must be a real directory or the final file. */
-async function noSymlinks(step: PlanStep, fs: FsPort, root: string, p: string): Promise<void> {
+/**
+ * Every existing component of `p` from `root` down (both included) must be a real directory or the final file. The
+ * directories already found real by the same scope check (`dirs`) are not read again; the final component always is.
+ */
+async function noSymlinksBelow(step: PlanStep, fs: FsPort, root: string, p: string, dirs: Set<string>): Promise<void> {
   const parts = path.relative(root, p).split(path.sep).filter(Boolean);
   let cur = root;
   for (let i = 0; i <= parts.length; i++) {
     if (i > 0) cur = path.join(cur, parts[i - 1]!);
+    if (i < parts.length && dirs.has(cur)) continue;
     const st = await fs.lstat(cur);
     if (!st) return;
     if (st.kind === 'symlink') refuse(step, `${cur} is a symbolic link (on the way to ${p}); hashall never writes or deletes through symlinks`);
     if (i < parts.length && st.kind !== 'dir') return; // the step itself reports a file where a directory should be
+    if (i < parts.length) dirs.add(cur);
   }
 }
 
@@ -116,8 +121,13 @@ function checkRepoint(step: RepointStep, group: PlanGroup, config: HashallConfig
   }
 }
 
-/** Throws (FsError) when a step of `group` reaches outside the configured roots; touches nothing. */
-export async function checkGroupScope(group: PlanGroup, config: HashallConfig, fs: FsPort): Promise<void> {
+/**
+ * Throws (FsError) when a step of `group` reaches outside the configured roots; touches nothing. `dirs` are the
+ * directories this check found real (no symlink) — a dedupe batch shares one set across its groups' checks, made at the
+ * same moment (each directory is proven again, (dev, ino), right before every write below it: dir-chain.ts).
+ */
+export async function checkGroupScope(group: PlanGroup, config: HashallConfig, fs: FsPort, dirs: Set<string> = new Set()): Promise<void> {
+  const noSymlinks = (step: PlanStep, fsPort: FsPort, root: string, p: string) => noSymlinksBelow(step, fsPort, root, p, dirs);
   const known = (step: PlanStep, name: string) => {
     if (!config.filesystems[name]) refuse(step, `filesystem ${JSON.stringify(name)} is not in hashall.yaml`);
   };

@@ -43,15 +43,17 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   // Right before acting, the two files are compared byte for byte (as jdupes does before it links): what the link
   // must never do is change the bytes seen at the duplicate's path, and equal bytes prove exactly that — without
   // relying on the catalog's hashes or on SHA-256 being collision-free. A file that changed since planning is also
-  // caught by its inode, size and mtime (checked before and after the comparison; the files compared are the planned
-  // inodes, checked on the open descriptors); bytes that rotted in one file only differ from the other's.
-  if (!(await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino }))) {
+  // caught by its inode, size and mtime (checked before the comparison, and after it on the descriptors compared,
+  // which are the planned inodes); bytes that rotted in one file only differ from the other's. The paths are proven
+  // again where they are used: the temp link's inode is the keeper's, and the duplicate's path is read right before the swap.
+  const same = await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino });
+  if (!same) {
     throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} no longer hold the same bytes (or are no longer the planned files); nothing was changed`, {
       path: step.duplicate.path,
       hint: 're-scan and re-plan',
     });
   }
-  const { k, d } = await both(step, ctx);
+  const { a: k, b: d } = same;
   if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) throw new FsError('dedupe: a file changed while it was being verified; nothing was changed');
   checkMeta(step, k, d);
   // The duplicate's directories, from its root down, are re-proven (dev, ino, no symlink) before each write.
