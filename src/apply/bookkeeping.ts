@@ -8,8 +8,13 @@ import { integrityStore } from '../catalog/integrity.js';
 import { markRelocationRetired, recordRelocation } from '../catalog/relocations.js';
 import { filesystemIdNamed } from '../catalog/filesystems.js';
 
-/** Rescans `root` (the scanner's incremental scan of that subtree, wired by the caller) so the catalog records the files a group left there; optional so apply works without it. */
-export type RescanRoot = (catalog: CatalogDb, root: string, fsName: string) => Promise<void>;
+/**
+ * Rescans `root` (the scanner's incremental scan of that subtree, wired by the caller) so the catalog records the files
+ * a group left there; optional so apply works without it. `many`, when given, rescans several roots in one scan.
+ */
+export type RescanRoot = ((catalog: CatalogDb, root: string, fsName: string) => Promise<void>) & {
+  many?: (catalog: CatalogDb, roots: readonly string[], fsName: string) => Promise<void>;
+};
 
 /** Refresh the catalog (best effort, notes on failure), then in ONE transaction: relocation rows, serial bump, group done. */
 export async function recordGroupOutcome(
@@ -38,10 +43,7 @@ export async function recordGroupOutcome(
   if (info.rescanRoot && info.changed) {
     const record = refresher(catalog, info.rescanRoot, notes, info.refreshFailed);
     if ((group.action === 'move' || group.action === 'reuse') && group.to) {
-      // Every sibling's view, not only the group's headline target, so the next plan sees them all — a folder, or
-      // the file of a one-file payload (the scanner refreshes either shape).
-      const roots = new Set([group.to.path, ...group.steps.flatMap((s) => (s.kind === 'repoint' ? [s.hostTo] : []))]);
-      for (const root of roots) await record(root, group.to.fs);
+      for (const root of movedRoots(group)) await record(root, group.to.fs);
     }
     if (group.action === 'dedupe') {
       // Linked duplicates are recorded from what their steps saw (below); only the paths of steps that found their
@@ -59,13 +61,7 @@ export async function recordGroupOutcome(
   const txn = catalog.db.transaction(() => {
     let changed = info.changed;
     recordDedupeLinks(catalog, links.records, info.now);
-    if ((group.action === 'move' || group.action === 'reuse') && group.from && group.to && group.payloadHash) {
-      for (const rel of relocationsOf(group)) {
-        const torrents = rel.torrents.map((t) => ({ client: instanceOf(t), hash: t.hash }));
-        const from = { sourceFs: group.from.fs, sourceRoot: rel.source, targetFs: group.to.fs, targetRoot: rel.target };
-        if (recordRelocation(catalog.db, { payloadHash: group.payloadHash, ...from, torrents, runId: info.runId, repointedAt: info.now })) changed = true;
-      }
-    }
+    if (recordRelocations(catalog, group, info.runId, info.now)) changed = true;
     if (group.action === 'retire') {
       for (const s of group.steps) {
         if (s.kind !== 'retire') continue;
@@ -80,6 +76,84 @@ export async function recordGroupOutcome(
   return notes;
 }
 
+/**
+ * The folders (or files) a move or reuse group left on its target: every sibling's view, not only the group's headline
+ * target, so the next plan sees them all — a folder, or the file of a one-file payload (the scanner refreshes either).
+ */
+function movedRoots(group: PlanGroup): string[] {
+  return group.to ? [...new Set([group.to.path, ...group.steps.flatMap((s) => (s.kind === 'repoint' ? [s.hostTo] : []))])] : [];
+}
+
+/** A move or reuse group's relocation rows (one per distinct source root); true when any was new. Inside the caller's transaction. */
+function recordRelocations(catalog: CatalogDb, group: PlanGroup, runId: string, now: number): boolean {
+  if ((group.action !== 'move' && group.action !== 'reuse') || !group.from || !group.to || !group.payloadHash) return false;
+  let changed = false;
+  for (const rel of relocationsOf(group)) {
+    const torrents = rel.torrents.map((t) => ({ client: instanceOf(t), hash: t.hash }));
+    const from = { sourceFs: group.from.fs, sourceRoot: rel.source, targetFs: group.to.fs, targetRoot: rel.target };
+    if (recordRelocation(catalog.db, { payloadHash: group.payloadHash, ...from, torrents, runId, repointedAt: now })) changed = true;
+  }
+  return changed;
+}
+
+/** A move or reuse group whose steps all succeeded, ending with others of the same moment (see recordMovedGroups). */
+export interface MovedDone {
+  group: PlanGroup;
+  changed: boolean;
+  /** Journals the group done (called inside the bookkeeping transaction). */
+  markDone: () => void;
+}
+
+/**
+ * The bookkeeping of move/reuse groups that ended at the same moment, as recordGroupOutcome does for each: their
+ * targets rescanned together — one scan per filesystem when the rescan can take several roots (`many`) — then ONE
+ * transaction: every relocation row, one serial bump, every group's end. A failed refresh is a note (and an event) for
+ * each group whose roots it covered, never undone. Returns each group's notes, by group id.
+ */
+export async function recordMovedGroups(
+  catalog: CatalogDb,
+  done: MovedDone[],
+  info: { runId: string; now: number; rescanRoot?: RescanRoot | undefined; refreshFailed?: (groupId: string, root: string, error: string) => void },
+): Promise<Map<string, string[]>> {
+  const notes = new Map(done.map((d) => [d.group.id, [] as string[]]));
+  const rescan = info.rescanRoot;
+  const changed = done.filter((d) => d.changed && d.group.to);
+  if (rescan?.many) {
+    const byFs = new Map<string, MovedDone[]>();
+    for (const d of changed) byFs.set(d.group.to!.fs, [...(byFs.get(d.group.to!.fs) ?? []), d]);
+    for (const [fsName, ds] of byFs) {
+      const roots = [...new Set(ds.flatMap((d) => movedRoots(d.group)))];
+      try {
+        await rescan.many(catalog, roots, fsName);
+      } catch (err) {
+        for (const d of ds) {
+          for (const root of movedRoots(d.group)) {
+            notes.get(d.group.id)!.push(notRefreshed(root, (err as Error).message));
+            info.refreshFailed?.(d.group.id, root, (err as Error).message);
+          }
+        }
+      }
+    }
+  } else if (rescan) {
+    for (const d of changed) {
+      const record = refresher(catalog, rescan, notes.get(d.group.id)!, (root, error) => info.refreshFailed?.(d.group.id, root, error));
+      for (const root of movedRoots(d.group)) await record(root, d.group.to!.fs);
+    }
+  }
+  catalog.db.transaction(() => {
+    let bump = done.some((d) => d.changed);
+    for (const d of done) if (recordRelocations(catalog, d.group, info.runId, info.now)) bump = true;
+    // Groups whose steps were all no-ops and whose relocations are already recorded changed nothing: no new serial.
+    if (bump) catalog.bumpSerial();
+    for (const d of done) d.markDone();
+  })();
+  return notes;
+}
+
+function notRefreshed(root: string, message: string): string {
+  return `catalog not refreshed for ${root} (${message}); run \`hashall scan\` before the next plan`;
+}
+
 /** Rescans a root for the catalog; the data change already happened and was verified: a failed refresh is reported (a note, `failed`), never undone. */
 function refresher(catalog: CatalogDb, rescanRoot: RescanRoot, notes: string[], failed?: (root: string, error: string) => void): (root: string, fsName: string) => Promise<void> {
   return async (root, fsName) => {
@@ -87,7 +161,7 @@ function refresher(catalog: CatalogDb, rescanRoot: RescanRoot, notes: string[], 
       await rescanRoot(catalog, root, fsName);
     } catch (err) {
       const message = (err as Error).message;
-      notes.push(`catalog not refreshed for ${root} (${message}); run \`hashall scan\` before the next plan`);
+      notes.push(notRefreshed(root, message));
       failed?.(root, message);
     }
   };

@@ -16,7 +16,7 @@ import { errorText, type StepRow } from './executor.js';
 import type { FsPort } from './fs-port.js';
 import type { Journal } from './journal.js';
 import { proveSteps, type FilesystemGuard } from './on-filesystem.js';
-import type { Slots } from './schedule.js';
+import { slotBatcher, type Slots } from './schedule.js';
 import { writeAheadFs, type WriteAhead } from './write-ahead.js';
 
 /** At most this many copies per batch, and this many bytes (a batch holds at least one): bounds the work a crash leaves in flight. */
@@ -58,47 +58,22 @@ export interface CopyOutcome {
   bytesCopied: number;
 }
 
-interface Waiting {
-  m: CopyMember;
-  resolve: (o: CopyOutcome) => void;
-  reject: (e: unknown) => void;
-}
-
 /**
  * `submit(member)` queues a group's copy step; the copies queued when the disk slot comes free run as one batch in it (at
- * most COPY_BATCH_GROUPS / COPY_BATCH_BYTES; the rest wait for the next slot, after whatever asked for it meanwhile).
+ * most COPY_BATCH_GROUPS / COPY_BATCH_BYTES; the rest wait for the next turn of the slot).
  */
 export function copyBatcher(env: CopyBatchEnv): (m: CopyMember) => Promise<CopyOutcome> {
-  const queue: Waiting[] = [];
-  let asked = false;
-  const drain = async (): Promise<void> => {
-    const batch: Waiting[] = [];
+  return slotBatcher(env.disk, (members: CopyMember[]) => runCopyBatch(env, members), (queued) => {
     let bytes = 0;
-    while (queue.length > 0 && batch.length < COPY_BATCH_GROUPS) {
-      const next = queue[0]!.m.row.step;
-      const size = next.kind === 'copy' ? next.bytes : 0;
-      if (batch.length > 0 && bytes + size > COPY_BATCH_BYTES) break;
+    let n = 0;
+    for (const m of queued) {
+      const size = m.row.step.kind === 'copy' ? m.row.step.bytes : 0;
+      if (n >= COPY_BATCH_GROUPS || (n > 0 && bytes + size > COPY_BATCH_BYTES)) break;
       bytes += size;
-      batch.push(queue.shift()!);
+      n++;
     }
-    try {
-      const outcomes = await runCopyBatch(env, batch.map((w) => w.m));
-      batch.forEach((w, i) => w.resolve(outcomes[i]!));
-    } catch (err) {
-      // Not a copy's failure (the journal's database failed, say): every group of the batch sees it, as the executor would.
-      for (const w of batch) w.reject(err);
-    } finally {
-      if (queue.length > 0) void env.disk.run(drain);
-      else asked = false;
-    }
-  };
-  return (m) =>
-    new Promise<CopyOutcome>((resolve, reject) => {
-      queue.push({ m, resolve, reject });
-      if (asked) return;
-      asked = true;
-      void env.disk.run(drain);
-    });
+    return n;
+  });
 }
 
 interface Live {

@@ -9,14 +9,14 @@ import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError, errorText } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
 import { expandPlan } from './plan-expand.js';
-import { recordDedupeGroups, recordGroupOutcome, type DedupeDone, type RescanRoot } from './bookkeeping.js';
+import { recordDedupeGroups, recordGroupOutcome, recordMovedGroups, type DedupeDone, type MovedDone, type RescanRoot } from './bookkeeping.js';
 import type { Emit } from './events.js';
 import type { FsPort } from './fs-port.js';
 import { Journal, type RunIdentity, type RunStatus, type UndoData } from './journal.js';
 import { filesystemGuard, proveSteps } from './on-filesystem.js';
 import { actionableGroups, preflight } from './preflight.js';
 import { checkGroupScope } from './scope.js';
-import { recheckWidth, Slots, overlaps, waitsForClient } from './schedule.js';
+import { recheckWidth, slotBatcher, Slots, overlaps, waitsForClient } from './schedule.js';
 import { handlerFor } from './steps/index.js';
 import type { StepContext } from './steps/types.js';
 import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
@@ -265,11 +265,13 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
   /** Every step succeeded: the catalog bookkeeping and the group's end, in one transaction. */
   const endDone = async (gi: number, group: PlanGroup, rows: StepRow[], bytes: { copied: number; freed: number }, groupNotes: string[]): Promise<void> => {
     const markDone = () => journal.finishGroup(runId, group.id, 'done', { bytesCopied: bytes.copied, bytesFreed: bytes.freed, notes: groupNotes });
-    const more = await disk.run(() =>
+    const changed = rows.some((r) => r.status === 'done');
+    // Groups in flight that moved torrents and end at the same moment: their rescans and rows together (recordMovedGroups).
+    const more = (group.action === 'move' || group.action === 'reuse') && overlaps(group) ? await recordMoved({ group, changed, markDone }) : await disk.run(() =>
       recordGroupOutcome(deps.catalog, group, {
         runId,
         now: deps.now(),
-        changed: rows.some((r) => r.status === 'done'),
+        changed,
         rescanRoot: deps.rescanRoot,
         markDone,
         refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
@@ -284,6 +286,20 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     finish(gi, group, 'done', null, bytes.copied, bytes.freed);
     deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
   };
+  /** The bookkeeping of the move/reuse groups queued for the disk slot together, as one (at most 256 groups). */
+  const recordMoved = slotBatcher(
+    disk,
+    async (items: MovedDone[]): Promise<string[][]> => {
+      const byGroup = await recordMovedGroups(deps.catalog, items, {
+        runId,
+        now: deps.now(),
+        rescanRoot: deps.rescanRoot,
+        refreshFailed: (groupId, path, error) => deps.emit({ type: 'refresh-failed', runId, groupId, path, error }),
+      });
+      return items.map((d) => byGroup.get(d.group.id) ?? []);
+    },
+    (queued) => Math.min(queued.length, 256),
+  );
   /** A dedupe batch's bookkeeping: every done group of it in one transaction (see recordDedupeGroups). */
   const recordDone = (done: DedupeDone[]): Promise<Map<string, string[]>> =>
     disk.run(() =>

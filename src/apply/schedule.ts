@@ -56,3 +56,32 @@ export function waitsForClient(step: PlanStep): boolean {
 export function overlaps(group: PlanGroup): boolean {
   return group.steps.some(waitsForClient);
 }
+
+/**
+ * `submit(item)` queues an item; the items queued when `slot` comes free run as one `run(items)` in it — at most `take`
+ * of them (`take` picks how many of the queued, at least one), the rest at the next turn of the slot, after whatever
+ * asked for it meanwhile. `run` answers each item in order; a throw of `run` rejects every item of that call.
+ */
+export function slotBatcher<T, R>(slot: Slots, run: (items: T[]) => Promise<R[]>, take: (queued: readonly T[]) => number): (item: T) => Promise<R> {
+  const queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  let asked = false;
+  const drain = async (): Promise<void> => {
+    const batch = queue.splice(0, Math.max(1, take(queue.map((q) => q.item))));
+    try {
+      const out = await run(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(out[i]!));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    } finally {
+      if (queue.length > 0) void slot.run(drain);
+      else asked = false;
+    }
+  };
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (asked) return;
+      asked = true;
+      void slot.run(drain);
+    });
+}

@@ -14,6 +14,9 @@ import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, type ApplyFixture }
 import { testDeps } from '../../support/apply-deps.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
+import { makeRescanRoot } from '../../../src/reconcile/refresh.js';
+import type { RescanRoot } from '../../../src/apply/bookkeeping.js';
+import type { CatalogDb } from '../../../src/catalog/db.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
@@ -174,4 +177,58 @@ describe('several groups in flight on a real qBittorrent', () => {
       else expect(existsSync(bad.dst)).toBe(false); // the rotten copy is ours: removed by the rollback
     }
   });
+
+  it('groups ending together are recorded together: their targets rescanned in one scan, every copied file then in the catalog; a failed refresh is each group\'s note and event, the moves stay done', async () => {
+    for (const failing of [false, true]) {
+      w?.cleanup();
+      w = makeApplyFixture();
+      w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+      w.config.apply = { auto: false, parallelRechecks: 4 };
+      const ts = await seedParallel(sb, w, failing ? 'Unrecorded' : 'Recorded', 4, 30_000);
+      const real = makeRescanRoot(w.config, Date.now);
+      const calls = { one: 0, many: [] as number[] };
+      // The first refresh waits until every group's repoint is done (bounded), so the others end while it holds the disk.
+      let repointed = 0;
+      let allRepointed = (): void => undefined;
+      const gate = new Promise<void>((resolve) => (allRepointed = resolve));
+      const events: ApplyEvent[] = [];
+      const emit = (e: ApplyEvent): void => {
+        events.push(e);
+        if (e.type === 'step-done' && e.kind === 'repoint' && ++repointed === ts.length) allRepointed();
+      };
+      const rescanRoot: RescanRoot = Object.assign(async (...a: Parameters<RescanRoot>) => {
+        calls.one++;
+        await real(...a);
+      }, {
+        many: async (catalog: CatalogDb, roots: readonly string[], fsName: string) => {
+          calls.many.push(roots.length);
+          if (calls.many.length === 1) await Promise.race([gate, new Promise((r) => setTimeout(r, 60_000))]);
+          if (failing) throw new Error('scan root is unreadable');
+          await real.many!(catalog, roots, fsName);
+        },
+      });
+      const deps = testDeps(w, { clients: singleClient(qb), rescanRoot, emit, ...timeouts });
+      const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
+      expect(res.status, JSON.stringify(res)).toBe('succeeded');
+      expect(calls.one).toBe(0);
+      expect(calls.many.reduce((n, x) => n + x, 0)).toBe(ts.length); // every group's target, once
+      expect(calls.many).toEqual([1, ts.length - 1]); // the first alone; the others, ended meanwhile, in one scan
+      for (const [i, x] of ts.entries()) {
+        expect(hashTreeSync(x.dst)).toEqual(x.before);
+        if (failing) {
+          expect(events.filter((e) => e.type === 'refresh-failed' && e.groupId === `g${i + 1}`).map((e) => 'path' in e && e.path)).toEqual([x.dst]);
+          expect(res.notes.some((n) => n.includes(`catalog not refreshed for ${x.dst} (scan root is unreadable)`))).toBe(true);
+          continue;
+        }
+        for (const [rel, sha] of Object.entries(x.before)) {
+          // In the catalog, with its hash where the scan read it (size-first: unknown when no other file has its size).
+          const row = w.catalog.db.prepare(`SELECT size, sha256 FROM file_paths WHERE abs_path = ? AND status = 'active'`).get(path.join(x.dst, rel)) as { size: number; sha256: string | null } | undefined;
+          expect(row, `${x.name}/${rel} in the catalog`).toBeDefined();
+          expect(row!.sha256 ?? sha).toBe(sha);
+        }
+      }
+      await sb.api('POST', '/torrents/delete', { hashes: ts.map((x) => x.t.infoHash).join('|'), deleteFiles: 'false' });
+    }
+  });
 });
+
