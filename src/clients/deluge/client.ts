@@ -96,10 +96,11 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
 }
 
 /**
- * What a mutation's flush reads of its torrents before the one call naming them all. Deluge decides pause, resume and
- * force_recheck on its cached status of the torrent (`paused`, `auto_managed`): a stale one makes it skip the pause or
- * leave a rechecked torrent running, so those read each torrent afresh first (core.get_torrent_status refreshes that
- * cache). A move needs the file priorities (skipped files are refused); an option change only that the torrent exists.
+ * What a mutation's flush reads of its torrents before the one call naming them all. Deluge's force_recheck resumes the
+ * torrent to check it and pauses it again afterwards only if its cached status said paused: a stale cache (from an
+ * earlier check) left a paused torrent running, so a recheck reads each torrent afresh first (core.get_torrent_status
+ * refreshes that cache). A move needs the file priorities (skipped files are refused); pause, resume and an option
+ * change only that the torrent exists (the confirmations read it afresh just before).
  */
 type Before = 'fresh' | 'priorities' | 'exists';
 
@@ -243,8 +244,8 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     listTorrents,
     getTorrent,
     listFiles,
-    pause: (hashes) => mutate('core.pause_torrent', hashes, 'fresh'),
-    resume: (hashes) => mutate('core.resume_torrent', hashes, 'fresh'),
+    pause: (hashes) => mutate('core.pause_torrent', hashes, 'exists'),
+    resume: (hashes) => mutate('core.resume_torrent', hashes, 'exists'),
     async setLocation(hashes, location) {
       if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
       if (hashes.length === 0) return;
@@ -253,8 +254,6 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
       // moves nothing, and only points the torrent there (progress 0 until a recheck).
       await mutate('core.move_storage', hashes, 'priorities', [location]);
     },
-    // force_recheck resumes the torrent to check it and pauses it again afterwards only if its cached status said
-    // paused: the fresh read first (Before 'fresh') keeps a paused torrent paused.
     recheck: (hashes) => mutate('core.force_recheck', hashes, 'fresh'),
     async setAutoManagement(_hashes, enable) {
       if (enable) throw new HashallError('Deluge has no automatic torrent management to enable');

@@ -70,6 +70,8 @@ describe('Deluge transport', () => {
     const err = await other.listTorrents().then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect((err as Error).message).toMatch(/host list has no daemon 127\.0\.0\.1:1/);
+    // Leave deluge-web connected: the tests after this one (and the sandbox's own calls) expect a connected daemon.
+    expect((await c.listTorrents()).length).toBe(n);
   });
 
   test('nothing listens: a network error naming the URL without credentials, after bounded retries', async () => {
