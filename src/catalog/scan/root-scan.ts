@@ -58,9 +58,10 @@ export interface HeldFile {
   f: WalkFile;
   relPath: string;
   kind: 'added' | 'changed';
-  endsProblemOf?: number;
-  /** Called when another inode has its size after all: read it as decided. */
-  read: () => void;
+  /** The open integrity problem of the row's old inode, which this file's record ends (null: none). */
+  endsProblemOf: number | null;
+  /** Read in full (else quick only) once another inode has its size. */
+  full: boolean;
 }
 
 /** Scans one root; returns how many active rows the catalog holds under it afterwards (null when interrupted). */
@@ -204,7 +205,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   };
 
   /** Read a new or changed file (full or quick as decided) and record it, or record the read's failure. */
-  const readNew = (f: WalkFile, relPath: string, kind: 'added' | 'changed', full: boolean, ends: { endsProblemOf?: number }): void => {
+  const readNew = (f: WalkFile, relPath: string, kind: 'added' | 'changed', full: boolean, endsProblemOf: number | null): void => {
+    const ends = endsProblemOf !== null ? { endsProblemOf } : {};
     if (full && !policy.sizeFirst) ctx.sizes.note(f.size, fsId, f.ino);
     const done = start(readCost(f, full));
     void hashFile(f, full)
@@ -269,7 +271,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
       }
     }
     const kind = d.kind === 'new' ? 'added' : 'changed';
-    const ends = d.kind === 'content-changed' && d.endsProblemOf !== null ? { endsProblemOf: d.endsProblemOf } : {};
+    const endsProblemOf = d.kind === 'content-changed' ? d.endsProblemOf : null;
+    const ends = endsProblemOf !== null ? { endsProblemOf } : {};
     // Share the hashes of a known hardlink with identical metadata (never under drift full).
     if (d.mayShareLink && !inodeJobs.has(f.ino)) {
       const known = fileRows.linkHashes(f.ino, f.size, f.mtimeNs);
@@ -279,20 +282,21 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
         return;
       }
     }
-    const full = d.full;
     if (waitsForSizeGate(d, policy)) {
-      const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, ...ends, read: () => readNew(f, relPath, kind, full, ends) });
+      const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, endsProblemOf, full: d.full });
       if (!claim.read) return;
-      for (const h of claim.release) h.read();
+      for (const h of claim.release) readNew(h.f, h.relPath, h.kind, h.full, h.endsProblemOf);
     }
-    readNew(f, relPath, kind, full, ends);
+    readNew(f, relPath, kind, d.full, endsProblemOf);
   };
 
   /** Size-first: the files still held at the end of the walk — no other inode has their size — are recorded unhashed. */
   const recordHeld = (): void => {
     for (const h of ctx.sizes.endRoot()) {
       summary[h.kind]++;
-      writes.push({ path: h.relPath, f: h.f, quick: null, sha: null, hashedAt: null, ...(h.endsProblemOf !== undefined ? { endsProblemOf: h.endsProblemOf } : {}) });
+      const w: WriteOp = { path: h.relPath, f: h.f, quick: null, sha: null, hashedAt: null };
+      if (h.endsProblemOf !== null) w.endsProblemOf = h.endsProblemOf;
+      writes.push(w);
     }
   };
 

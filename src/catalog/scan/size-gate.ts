@@ -2,7 +2,7 @@
 
 /** The inode that alone has a size so far, and the files of it this root holds back (null: none held). */
 interface Owner<T> {
-  key: string;
+  key: number | string;
   held: T[] | null;
 }
 
@@ -12,7 +12,11 @@ const SHARED = 0;
 /** One (size, filesystem id, inode) per active catalog row. */
 export type SizeRows = Iterable<[size: number, fsId: number, ino: number | bigint]>;
 
-const inodeKey = (fsId: number, ino: number | bigint): string => `${fsId}:${String(ino)}`;
+/** (filesystem id, inode) as one exact key: a number while both fit in 52 bits (below 2^40 a Number of an inode is exact; no string per file), else text. */
+const inodeKey = (fsId: number, ino: number | bigint): number | string => {
+  const n = Number(ino);
+  return fsId < 4096 && n < 2 ** 40 ? fsId * 2 ** 40 + n : `${fsId}:${String(ino)}`;
+};
 
 /**
  * Sizes seen by one scan (every root), with the catalog's active rows loaded on first use. `claim` answers for a
