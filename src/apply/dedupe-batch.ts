@@ -13,7 +13,7 @@ import { inOneCommit } from '../catalog/db.js';
 import type { DedupeLinkStep, PlanGroup } from '../plan/types.js';
 import type { DedupeDone } from './bookkeeping.js';
 import type { DedupeLinkResult } from './dedupe-bookkeeping.js';
-import type { ApplyEvent, Emit } from './events.js';
+import { emitAll, type ApplyEvent, type Emit } from './events.js';
 import { errorText, type BaseCtx, type StepRow } from './executor.js';
 import type { Journal } from './journal.js';
 import { proveSteps, stepPlaces, type FilesystemGuard } from './on-filesystem.js';
@@ -43,8 +43,8 @@ export interface DedupeBatchEnv {
   notStarted(gi: number, group: PlanGroup): boolean;
   /** The bookkeeping of the batch's done groups, in one transaction (recordDedupeGroups); each group's notes by id. */
   recordDone(done: DedupeDone[]): Promise<Map<string, string[]>>;
-  /** A group recorded done: its result and event. */
-  finishDone(gi: number, group: PlanGroup, bytes: { copied: number; freed: number }, notes: string[]): void;
+  /** A group recorded done: its result, and its event to `emit`. */
+  finishDone(gi: number, group: PlanGroup, bytes: { copied: number; freed: number }, notes: string[], emit: Emit): void;
   endFailed(gi: number, group: PlanGroup, rows: StepRow[], failure: unknown, notes: string[]): Promise<void>;
 }
 
@@ -203,9 +203,17 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       },
     })),
   );
+  // The groups' events, in group order, written together; before a failed group is rolled back, the events gathered so
+  // far are written (its undo events follow its own, as before).
+  const out: ApplyEvent[] = [];
   for (const m of members) {
-    for (const e of m.events) env.emit(e);
-    if (m.failure === null) env.finishDone(m.gi, m.group, { copied: 0, freed: m.freed }, [...m.notes, ...(groupNotes.get(m.group.id) ?? [])]);
-    else await env.endFailed(m.gi, m.group, m.rows, m.failure, m.notes);
+    out.push(...m.events);
+    if (m.failure === null) {
+      env.finishDone(m.gi, m.group, { copied: 0, freed: m.freed }, [...m.notes, ...(groupNotes.get(m.group.id) ?? [])], (e) => out.push(e));
+      continue;
+    }
+    emitAll(env.emit, out.splice(0));
+    await env.endFailed(m.gi, m.group, m.rows, m.failure, m.notes);
   }
+  emitAll(env.emit, out);
 }

@@ -19,4 +19,15 @@ export type ApplyEvent =
   | { type: 'trash'; runId: string; action: 'removed' | 'kept' | 'failed'; path: string; files: number; bytes: number; message: string }
   | { type: 'run-done'; runId: string; status: RunStatus; bytesCopied: number; bytesFreed: number; attention: string[] };
 
-export type Emit = (e: ApplyEvent) => void;
+/**
+ * Where apply's events go. `many`, when the sink has it, takes events emitted together (a dedupe batch's hundreds of
+ * lines) and writes them at once — one write per stream instead of one per line.
+ */
+export type Emit = ((e: ApplyEvent) => void) & { many?: (events: readonly ApplyEvent[]) => void };
+
+/** Emit events together: through the sink's `many` when it has one, else one by one (same order, same events). */
+export function emitAll(emit: Emit, events: readonly ApplyEvent[]): void {
+  if (events.length === 0) return;
+  if (emit.many) emit.many(events);
+  else for (const e of events) emit(e);
+}

@@ -280,11 +280,11 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     groupNotes.push(...more);
     finishDone(gi, group, bytes, groupNotes);
   };
-  /** A group recorded done (its bookkeeping committed): its result and event. */
-  const finishDone = (gi: number, group: PlanGroup, bytes: { copied: number; freed: number }, groupNotes: string[]): void => {
+  /** A group recorded done (its bookkeeping committed): its result and event (to `emit`: a dedupe batch emits its events together). */
+  const finishDone = (gi: number, group: PlanGroup, bytes: { copied: number; freed: number }, groupNotes: string[], emit: Emit = deps.emit): void => {
     notes.push(...groupNotes);
     finish(gi, group, 'done', null, bytes.copied, bytes.freed);
-    deps.emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
+    emit({ type: 'group-done', runId, groupId: group.id, status: 'done' });
   };
   /** The bookkeeping of the move/reuse groups queued for the disk slot together, as one (at most 256 groups). */
   const recordMoved = slotBatcher(

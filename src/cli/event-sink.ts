@@ -1,5 +1,6 @@
 // The event sink of apply, recover, reconcile and verify --repair: the apply view (render/apply-view.ts, human or NDJSON, chosen once) written to the CLI's streams.
-import type { Emit } from '../apply/events.js';
+import type { ApplyEvent, Emit } from '../apply/events.js';
+import type { ViewOutput } from '../render/view-output.js';
 import { applyView, type CliEvent } from '../render/apply-view.js';
 import type { CliContext } from './context.js';
 import { writeView } from './write-view.js';
@@ -22,8 +23,19 @@ export interface EventSink {
 export function eventSink(ctx: CliContext, json: boolean): EventSink {
   const view = applyView(json, { now: ctx.now, interactive: ctx.interactive });
   const write = (out: ReturnType<typeof view.end>): void => writeView(ctx, out);
+  // Events emitted together: their outputs in order, the consecutive ones for the same stream joined into one write.
+  const many = (events: readonly ApplyEvent[]): void => {
+    const joined: ViewOutput[] = [];
+    for (const o of events.flatMap((e) => view.event(e))) {
+      const last = joined.at(-1);
+      if (last && last.to === o.to) last.text += o.text;
+      else joined.push({ ...o });
+    }
+    write(joined);
+  };
+  const emit: Emit = Object.assign((e: ApplyEvent) => write(view.event(e)), { many });
   return {
-    emit: (e) => write(view.event(e)),
+    emit,
     info: (line) => write(view.info(line)),
     warn: (line) => write(view.warn(line)),
     error: (err) => write(view.error(err)),

@@ -89,4 +89,32 @@ describe('eventSink', () => {
     sink.emit(rc('g4', 'Quick.Two', 0.75, 2400));
     expect(out.stderr.split('\r\x1b[K').at(-1)).toBe('  [##########          ]  50% 300.0 MiB / 600.0 MiB  + 1 recheck(s), longest 2s: Quick.Two 75%');
   });
+
+  it('events emitted together (a dedupe batch) are the same lines in the same order, one write per stream instead of one per line', () => {
+    const clock = { t: 0 };
+    const events: ApplyEvent[] = [
+      { type: 'group-start', runId: 'r', groupId: 'g1', action: 'dedupe', title: 'a.bin', steps: 1 },
+      { type: 'step-start', runId: 'r', groupId: 'g1', step: 0, kind: 'dedupe-link', what: 'hardlink x/a.bin to m/a.bin (3 bytes)' },
+      { type: 'step-done', runId: 'r', groupId: 'g1', step: 0, kind: 'dedupe-link', status: 'done' },
+      { type: 'group-done', runId: 'r', groupId: 'g1', status: 'done' },
+      { type: 'group-start', runId: 'r', groupId: 'g2', action: 'dedupe', title: 'b\x1b[2J.bin', steps: 1 },
+      { type: 'step-failed', runId: 'r', groupId: 'g2', step: 0, kind: 'dedupe-link', error: 'changed' },
+    ];
+    for (const json of [false, true]) {
+      const one = ctxAt(clock, false);
+      const each = eventSink(one.ctx, json);
+      for (const e of events) each.emit(e);
+      const all = ctxAt(clock, false);
+      let writes = 0;
+      const count = (w: { write(s: string): unknown }) => ({ write: (s: string) => (writes++, w.write(s)) });
+      all.ctx.stdout = count(all.ctx.stdout);
+      all.ctx.stderr = count(all.ctx.stderr);
+      const together = eventSink(all.ctx, json);
+      expect(together.emit.many).toBeDefined();
+      together.emit.many!(events);
+      expect(all.out).toEqual(one.out);
+      expect((json ? one.out.stdout : one.out.stderr).split('\n').length).toBeGreaterThan(6);
+      expect(writes).toBe(1);
+    }
+  });
 });
