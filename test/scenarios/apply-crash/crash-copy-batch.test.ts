@@ -1,21 +1,15 @@
 // kill -9 while a copy batch is in flight — several move groups copying at once on a real qBittorrent — at every journal boundary of the copies and right after each disk change; recover or rerun converges, every byte re-hashed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { describe, expect, it } from 'vitest';
+import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import type { GroupRecord } from '../../../src/apply/run-store.js';
 import { crashParallelOnce } from '../../support/parallel-crash.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
 let qb: QbittorrentClient;
-beforeAll(async () => {
-  sb = await qbts.start();
-  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
-});
-afterAll(async () => {
-  await qb?.close();
-  await qbts.stopAll();
-});
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
 
 const TORRENTS = 4;
 

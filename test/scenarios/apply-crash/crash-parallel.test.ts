@@ -1,22 +1,16 @@
 // kill -9 while several move groups are in flight on a real qBittorrent (one copying, others between copy and repoint or
 // mid-recheck); then `recover` (or the next apply) converges: every group rolled back or finished, every byte re-hashed,
 // nothing lost, every torrent complete, seeding (or paused as before) from a complete location.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { describe, expect, it } from 'vitest';
+import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { crashParallelOnce } from '../../support/parallel-crash.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
 let qb: QbittorrentClient;
-beforeAll(async () => {
-  sb = await qbts.start();
-  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
-});
-afterAll(async () => {
-  await qb?.close();
-  await qbts.stopAll();
-});
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
 
 const TORRENTS = 3;
 

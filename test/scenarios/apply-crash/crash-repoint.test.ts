@@ -2,31 +2,25 @@
 // the torrent is back where it was (complete, running as before) or fully moved; the source is never lost.
 import { singleClient } from '../../../src/clients/client-set.js';
 import { testInstance } from '../../support/instance.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { listRuns } from '../../../src/apply/run-store.js';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { hashTreeSync, makeApplyFixture, makePlan, moveGroup } from '../../support/apply-fixture.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
 let qb: QbittorrentClient;
-beforeAll(async () => {
-  sb = await qbts.start();
-  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
-});
-afterAll(async () => {
-  await qb?.close();
-  await qbts.stopAll();
-});
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
 
 describe('kill -9 during a group that repoints a real torrent', () => {
   it('every boundary: recover restores or finishes, the rerun converges, the torrent ends complete and running', async () => {

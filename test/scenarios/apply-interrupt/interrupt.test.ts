@@ -2,19 +2,20 @@
 // back (or finishes) the group in progress, resumes what it paused, records the run interrupted, says so, exits 130/143.
 import { singleClient } from '../../../src/clients/client-set.js';
 import { testInstance } from '../../support/instance.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runApply } from '../../../src/reconcile/apply.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -115,14 +116,7 @@ describe('SIGINT/SIGTERM during apply (copy groups, real child process)', () => 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
 let qb: QbittorrentClient;
-beforeAll(async () => {
-  sb = await qbts.start();
-  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
-});
-afterAll(async () => {
-  await qb?.close();
-  await qbts.stopAll();
-});
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
 
 describe('SIGINT/SIGTERM during a group that repoints two real torrents (qbittorrent-nox)', () => {
   it('at every boundary: the torrents end complete and running where their group left them; nothing lost; the run recorded', async () => {

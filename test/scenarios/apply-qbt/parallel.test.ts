@@ -2,12 +2,12 @@
 // checking limit and apply.parallelRechecks), copies overlap rechecks, and a group whose recheck fails is rolled back alone.
 import { singleClient } from '../../../src/clients/client-set.js';
 import { testInstance } from '../../support/instance.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApplyEvent } from '../../../src/apply/events.js';
 import { applyPlan } from '../../../src/apply/executor.js';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, type ApplyFixture } from '../../support/apply-fixture.js';
@@ -17,6 +17,7 @@ import { parallelGroups, seedParallel } from '../../support/parallel-groups.js';
 import { makeRescanRoot } from '../../../src/reconcile/refresh.js';
 import type { RescanRoot } from '../../../src/apply/bookkeeping.js';
 import type { CatalogDb } from '../../../src/catalog/db.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
@@ -24,14 +25,7 @@ let qb: QbittorrentClient;
 let w: ApplyFixture;
 const timeouts = { clientTimeoutMs: () => 30_000, guardTimeoutMs: 30_000 };
 
-beforeAll(async () => {
-  sb = await qbts.start();
-  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
-});
-afterAll(async () => {
-  await qb?.close();
-  await qbts.stopAll();
-});
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
 afterEach(() => w?.cleanup());
 
 async function setCheckingSlots(n: number): Promise<void> {

@@ -1,7 +1,7 @@
 // apply against a REAL qbittorrent-nox: demote move with cross-seed siblings, reuse via link views, second apply no-op,
 // a recheck that fails (rolled back, torrent healthy again), the client stopping mid-group, and a lying 200 (fake server).
 import { testInstance } from '../../support/instance.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
@@ -17,6 +17,7 @@ import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/
 import { fakeTorrent, startFakeQbt } from '../../support/fake-qbt.js';
 import { fileList, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
@@ -25,14 +26,7 @@ let w: ApplyFixture;
 const TRACKER = 'http://127.0.0.1:1/announce';
 const timeouts = { clientTimeoutMs: () => 30_000, guardTimeoutMs: 30_000 };
 
-beforeAll(async () => {
-  sb = await qbts.start();
-  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
-});
-afterAll(async () => {
-  await qb?.close();
-  await qbts.stopAll();
-});
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
 afterEach(() => w?.cleanup());
 
 /** A multi-file payload in stash seeded by two sibling torrents (same bytes, different piece size → different info-hash). */

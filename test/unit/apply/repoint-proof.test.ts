@@ -1,13 +1,13 @@
 // Repoint against a real qBittorrent: no setLocation unless the torrent's own file list is at the target (issue 10.1a),
 // and an undo that finds the torrent already back and complete succeeds and resumes it (issue 10.2).
 import { testInstance } from '../../support/instance.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { repointStep } from '../../../src/apply/steps/repoint.js';
-import { createQbittorrentClient, type QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { setLocationConfirmed } from '../../../src/clients/confirm.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { copyFilesOf, type RepointStep } from '../../../src/plan/types.js';
@@ -15,6 +15,7 @@ import { testDeps } from '../../support/apply-deps.js';
 import { hashTreeSync, makeApplyFixture, makePlan, moveGroup, type ApplyFixture } from '../../support/apply-fixture.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
@@ -22,14 +23,7 @@ let qb: QbittorrentClient;
 let w: ApplyFixture;
 const TRACKER = 'http://127.0.0.1:1/announce';
 
-beforeAll(async () => {
-  sb = await qbts.start();
-  qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
-});
-afterAll(async () => {
-  await qb?.close();
-  await qbts.stopAll();
-});
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
 afterEach(() => w?.cleanup());
 
 /** The real client, counting setLocation calls. */
