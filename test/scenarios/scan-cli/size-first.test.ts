@@ -7,6 +7,7 @@ import { runCli } from '../../support/cli.js';
 import { contentTree } from '../../support/content-tree.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { openCatalog } from '../../../src/catalog/db.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 import type { VerifyReport } from '../../../src/catalog/verify.js';
 
 const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -66,19 +67,7 @@ beforeAll(() => {
   config = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     config,
-    [
-      'version: 1',
-      'catalog: ./state/catalog.db',
-      'filesystems:',
-      `  stash: { path: ${stash} }`,
-      `  pool: { path: ${pool} }`,
-      'seeding:',
-      `  stash: [${seed}]`,
-      `  pool: [${poolSeed}]`,
-      'placement: { default: keep }',
-      'dedupe: { filesystems: [stash], minSize: 1 }',
-      '',
-    ].join('\n'),
+    stashPoolConfigText({ catalog: './state/catalog.db', stash, pool, seeding: { stash: [seed], pool: [poolSeed] } }, ['placement: { default: keep }', 'dedupe: { filesystems: [stash], minSize: 1 }']),
   );
 });
 afterAll(() => tmp?.cleanup());
