@@ -34,37 +34,6 @@ export async function missingDirs(fs: FsPort, dir: string): Promise<string[]> {
 }
 
 /**
- * The folders to create so that every one of `dirs` exists: `toMake`, the dirs with a missing folder (mkdirp each);
- * `newDirs`, the missing folders this caller creates and journals, each once (`created` remembers them); with
- * `claimed` (shared by the copies of one batch), a folder another copy claimed first is `borrowed`, not created again.
- */
-export async function foldersToCreate(
-  fs: FsPort,
-  dirs: readonly string[],
-  created: Set<string>,
-  claimed?: Set<string>,
-): Promise<{ toMake: string[]; newDirs: string[]; borrowed: string[] }> {
-  const toMake: string[] = [];
-  const newDirs: string[] = [];
-  const borrowed: string[] = [];
-  for (const dir of dirs) {
-    const missing = await missingDirs(fs, dir);
-    if (missing.length) toMake.push(dir);
-    for (const d of missing) {
-      if (created.has(d)) continue;
-      if (claimed?.has(d)) {
-        borrowed.push(d);
-        continue;
-      }
-      newDirs.push(d);
-      created.add(d);
-      claimed?.add(d);
-    }
-  }
-  return { toMake, newDirs, borrowed };
-}
-
-/**
  * The owner, group and mode a directory a step creates takes (FsPort.mkdirp's `like`): those of its counterpart (the
  * source directory it mirrors) when that exists, else of the seeding root holding it (new category folders), else of
  * its parent. Never root:root 0755 by accident: a client running as another user must rename, add and delete there.

@@ -7,7 +7,7 @@ import { copyFilesOf, type CopyFile, type CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
 import { mapLimit } from '../../domain/map-limit.js';
-import { createdDirIds, foldersToCreate, mirrorOf, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { DirOwner } from '../fs-port.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
@@ -193,7 +193,23 @@ export async function copyStart(step: CopyStep, ctx: StepContext, undo: CopyUndo
 export async function chunkPlan(c: CopyRun, items: CopyItem[], claimed: Set<string> = new Set()): Promise<CopyChunk> {
   const { ctx } = c;
   const dirs = [...new Set(items.map((b) => path.dirname(b.dst)))].filter((d) => !c.present.has(d));
-  const { toMake, newDirs, borrowed } = await foldersToCreate(ctx.fs, dirs, c.created, claimed);
+  const newDirs: string[] = [];
+  const toMake: string[] = [];
+  const borrowed: string[] = [];
+  for (const dir of dirs) {
+    const missing = await missingDirs(ctx.fs, dir);
+    if (missing.length) toMake.push(dir);
+    for (const d of missing) {
+      if (c.created.has(d)) continue;
+      if (claimed.has(d)) {
+        borrowed.push(d);
+        continue;
+      }
+      newDirs.push(d);
+      c.created.add(d);
+      claimed.add(d);
+    }
+  }
   const entries: CopyFileUndo[] = items.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
   return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [] };
 }

@@ -6,7 +6,7 @@ import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
-import { createdDirIds, foldersToCreate, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
+import { createdDirIds, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -99,7 +99,17 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     for (let at = 0; at < todo.length; at += LINK_BATCH) {
       const batch = todo.slice(at, at + LINK_BATCH);
       const dirs = [...new Set(batch.map((b) => path.dirname(b.l.path)))].filter((d) => !present.has(d));
-      const { toMake, newDirs } = await foldersToCreate(ctx.fs, dirs, created);
+      const newDirs: string[] = [];
+      const toMake: string[] = [];
+      for (const dir of dirs) {
+        const missing = await missingDirs(ctx.fs, dir);
+        if (missing.length) toMake.push(dir);
+        for (const x of missing) {
+          if (created.has(x)) continue;
+          newDirs.push(x);
+          created.add(x);
+        }
+      }
       if (newDirs.length) ctx.appendUndo('dirs', newDirs);
       for (const dir of toMake) {
         await ctx.fs.mkdirp(dir, like);
