@@ -1,6 +1,6 @@
 // TorrentClient for qBittorrent 4.x/5.x over the Web API v2: version detection, reads, mutations, polling.
 import { ClientError, HashallError } from '../../errors.js';
-import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
+import { answersByKey, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
 import { isRunningState, phaseOfState } from './states.js';
@@ -115,24 +115,36 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
   const transport = new QbtTransport(opts);
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let versionCache: ClientVersion | null = null;
+  let apiCache: number[] | null = null;
+
   const call = (req: ApiRequest) => transport.call(req);
 
-  /** Asked once however many callers wait at the same time (their calls then go out together), and kept; a failure is asked again next time. */
-  const about = askedOnce(async (): Promise<{ v: ClientVersion; api: number[] }> => {
+  let versionAsked: Promise<ClientVersion> | null = null;
+
+  /** Asked once however many callers wait at the same time (their calls then go out together); a failure is asked again next time. */
+  function version(): Promise<ClientVersion> {
+    if (versionCache) return Promise.resolve(versionCache);
+    versionAsked ??= askVersion().finally(() => {
+      versionAsked = null;
+    });
+    return versionAsked;
+  }
+
+  async function askVersion(): Promise<ClientVersion> {
     const webApi = (await call({ method: 'GET', path: '/app/webapiVersion' })).text.trim();
-    const api = parseApiVersion(webApi);
-    if (!api) throw new ClientError('protocol', `qBittorrent reported an unreadable Web API version: ${JSON.stringify(webApi.slice(0, 40))}`);
+    const parsed = parseApiVersion(webApi);
+    if (!parsed) throw new ClientError('protocol', `qBittorrent reported an unreadable Web API version: ${JSON.stringify(webApi.slice(0, 40))}`);
     const app = (await call({ method: 'GET', path: '/app/version' })).text.trim();
     if (app === '') throw new ClientError('protocol', 'qBittorrent sent an empty application version');
-    return { v: { app, webApi }, api };
-  });
-
-  async function version(): Promise<ClientVersion> {
-    return (await about()).v;
+    apiCache = parsed;
+    versionCache = { app, webApi };
+    return versionCache;
   }
 
   async function api(): Promise<number[]> {
-    return (await about()).api;
+    if (!apiCache) await version();
+    return apiCache as number[];
   }
 
   async function usesStopStart(): Promise<boolean> {

@@ -95,6 +95,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = opts.now ?? Date.now;
   let session = '';
+  let versionCache: { v: ClientVersion; rpc: number } | null = null;
 
   async function once(body: string, method: string): Promise<{ status: number; text: string; session: string | null } | ClientError> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -161,20 +162,17 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
   }
 
   /** Asked once for concurrent callers (a read and a label change of the same moment), and kept. */
-  const about = askedOnce(async (): Promise<{ v: ClientVersion; rpc: number }> => {
+  const version = askedOnce(async (): Promise<ClientVersion> => {
     const s = await rpc('session-get', { fields: ['version', 'rpc-version'] });
     const rpcVersion = typeof s['rpc-version'] === 'number' ? s['rpc-version'] : NaN;
     if (typeof s.version !== 'string' || !Number.isInteger(rpcVersion)) throw new ClientError('protocol', 'Transmission sent no readable version in session-get');
-    return { v: { app: `Transmission ${s.version}`, webApi: `rpc ${rpcVersion}` }, rpc: rpcVersion };
+    versionCache = { v: { app: `Transmission ${s.version}`, webApi: `rpc ${rpcVersion}` }, rpc: rpcVersion };
+    return versionCache.v;
   });
 
-  async function version(): Promise<ClientVersion> {
-    return (await about()).v;
-  }
-
   async function fields(extra: string[] = []): Promise<string[]> {
-    const { rpc: rpcVersion } = await about();
-    return [...BASE_FIELDS, ...(rpcVersion >= LABELS_RPC ? ['labels'] : []), ...extra];
+    await version();
+    return [...BASE_FIELDS, ...((versionCache?.rpc ?? 0) >= LABELS_RPC ? ['labels'] : []), ...extra];
   }
 
   async function get(ids: string[] | null, extra: string[] = []): Promise<Obj[]> {
@@ -242,8 +240,8 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
   }
 
   async function setLabels(hashes: string[], edit: (labels: string[]) => string[]): Promise<void> {
-    const { v, rpc: rpcVersion } = await about();
-    if (rpcVersion < LABELS_RPC) throw new HashallError(`Transmission ${v.app} has no labels (they arrived in 3.00)`);
+    await version();
+    if ((versionCache?.rpc ?? 0) < LABELS_RPC) throw new HashallError(`Transmission ${versionCache?.v.app ?? ''} has no labels (they arrived in 3.00)`);
     for (const t of await get(checkInfoHashes(hashes))) {
       const labels = Array.isArray(t.labels) ? (t.labels as string[]) : [];
       await rpc('torrent-set', { ids: [String(t.hashString)], labels: edit(labels) });
