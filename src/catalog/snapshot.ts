@@ -37,7 +37,8 @@ export interface ReadSnapshotOptions {
   stats?: SnapshotReadStats;
   /**
    * Worker threads for the live check of the loaded payloads' files (src/catalog/live-check.ts; same answers as
-   * checking on the reading thread). Default: up to 2 when they hold at least LIVE_WORKERS_AT files, else none.
+   * checking on the reading thread). Default: one per core beyond the reading thread's (at least 1, at most 2) when they hold
+   * at least LIVE_WORKERS_AT files, else none.
    */
   liveWorkers?: number;
 }
@@ -217,7 +218,9 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const loadOrder = [...load].sort((a, b) => (a < b ? -1 : 1));
   let loadFiles = 0;
   for (const p of loadOrder) loadFiles += payloads[p]!.fileCount;
-  const workers = live === undefined ? 0 : (opts.liveWorkers ?? (loadFiles >= LIVE_WORKERS_AT ? Math.min(2, availableParallelism()) : 0));
+  // The reading thread checks unclaimed payloads too while it waits (PayloadJobs.self): one core is its own, so a worker
+  // per other core (at most 2) — on 2 cores a second worker only added a thread, its heap and its connection.
+  const workers = live === undefined ? 0 : (opts.liveWorkers ?? (loadFiles >= LIVE_WORKERS_AT ? Math.min(2, Math.max(1, availableParallelism() - 1)) : 0));
   // Payloads left to the catalog whose summary this serial stored: the live verdict needs of them only the files that
   // differ from their rows and the summary's link lists, so their rows are not read here unless a file changed (or no
   // worker answered for them: then they are read and checked on this thread).
