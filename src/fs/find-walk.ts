@@ -5,14 +5,15 @@ import { readdirSync, type BigIntStats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../errors.js';
 import { bytesToPathText } from './path-encoding.js';
-import type { SeenTime, WalkEvent, WalkOptions } from './walk.js';
+import type { FoundFile, WalkEvent, WalkOptions } from './walk.js';
 
 /**
- * One record per entry: type letter, st_dev, st_ino, st_nlink, st_size, st_mtime as `seconds.nanoseconds0` (GNU
- * find's %T@: 9 digits of nanoseconds and a trailing zero, the seconds signed, the nanoseconds added to them), then
- * the path below the root as raw bytes, NUL-terminated (a name holds no NUL). Only what the scan compares is asked for.
+ * One record per entry: type letter, st_dev, st_ino, st_size, st_mtime as `seconds.nanoseconds0` (GNU find's %T@: 9
+ * digits of nanoseconds and a trailing zero, the seconds signed, the nanoseconds added to them), st_nlink, then the
+ * path below the root as raw bytes, NUL-terminated (a name holds no NUL). Only what the scan compares is asked for,
+ * in the order a file's catalog row is compared with it (see FoundFile).
  */
-const FORMAT = '%y %D %i %n %s %T@ %P\\0';
+const FORMAT = '%y %D %i %s %T@ %n %P\\0';
 /** A path this long (bytes, with the NUL) cannot be passed to a system call: reported as the Node walk does. */
 const PATH_MAX = 4096;
 /** Stderr kept for messages. */
@@ -38,9 +39,16 @@ export function findArgs(root: string, prune: string[]): string[] {
 /** A malformed record: find is not the GNU find this parser expects. */
 class FormatError extends Error {}
 
-/** Reads the fields of one record in place: `p` is the next byte to read. */
-class Fields implements SeenTime {
+/** Reads the fields of one record in place (`p` is the next byte to read); a file's record is offered to settle as is. */
+class Fields implements FoundFile {
   p = 0;
+  meta = 0;
+  sec = 0;
+  dot = 0;
+  metaEnd = 0;
+  name = 0;
+  nameEnd = 0;
+  size = 0;
   constructor(public b: Buffer) {}
 
   /** Decimal digits up to the next space; a value past 2^53 is exact as a BigInt. */
@@ -60,11 +68,7 @@ class Fields implements SeenTime {
     return p - start > 15 ? BigInt(b.toString('latin1', start, p)) : v;
   }
 
-  /** Where the last time field's seconds begin and its dot is (see time()). */
-  private timeStart = 0;
-  private dot = 0;
-
-  /** Reads a time field `[-]seconds.nnnnnnnnn0`; its value is asked for with mtimeIs() or nanos(). */
+  /** Reads a time field `[-]seconds.nnnnnnnnn0`: its seconds begin at `sec`, its dot is at `dot` (see nanos()). */
   time(): void {
     const b = this.b;
     const start = this.p;
@@ -80,34 +84,14 @@ class Fields implements SeenTime {
     }
     if (b[dot + 11] !== SPACE) throw new FormatError('bad time fraction');
     this.p = dot + 12;
-    this.timeStart = start;
+    this.sec = start;
     this.dot = dot;
-  }
-
-  /** The time in nanoseconds as decimal text (the catalog's form) when it is 1 s or later, else null (use nanos()). */
-  nanosText(): string | null {
-    const b = this.b;
-    if (b[this.timeStart] === 0x2d || b[this.timeStart] === 0x30) return null;
-    return b.toString('latin1', this.timeStart, this.dot) + b.toString('latin1', this.dot + 1, this.dot + 10);
-  }
-
-  /** Whether the time is `ns` (decimal text), compared in place: the seconds' digits, then the nine of nanoseconds. */
-  mtimeIs(ns: string): boolean {
-    const b = this.b;
-    const start = this.timeStart;
-    const secLen = this.dot - start;
-    if (b[start] === 0x2d || b[start] === 0x30 || ns.length !== secLen + 9) return false;
-    for (let i = 0; i < secLen; i++) if (ns.charCodeAt(i) !== b[start + i]) return false;
-    const nanos = this.dot + 1 - secLen;
-    for (let i = secLen; i < secLen + 9; i++) if (ns.charCodeAt(i) !== b[nanos + i]) return false;
-    return true;
   }
 
   /** The time in nanoseconds, exactly (never through a float): the seconds are signed, the nanoseconds added. */
   nanos(): bigint {
-    const text = this.nanosText();
-    if (text !== null) return BigInt(text);
-    return BigInt(this.b.toString('latin1', this.timeStart, this.dot)) * BILLION + BigInt(this.b.toString('latin1', this.dot + 1, this.dot + 10));
+    const b = this.b;
+    return BigInt(b.toString('latin1', this.sec, this.dot)) * BILLION + BigInt(b.toString('latin1', this.dot + 1, this.dot + 10));
   }
 }
 
@@ -168,20 +152,29 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
 
   const settle = opts.settle;
   /**
-   * One entry below the root: `dir` is its directory's path text ('' for the root's own entries; the same string for
-   * consecutive entries of one directory), `name` its name's.
+   * One entry below the root, whose record is `f` (its path below the root is bytes [q, f.nameEnd) of f.b): `dir` is
+   * its directory's path text ('' for the root's own entries; the same string for consecutive entries of one directory).
    */
-  const entry = (f: Fields, dir: string, name: string, relBytes: Buffer | null, absLen: number, type: number, dev: number | bigint, ino: number | bigint, nlink: number, size: number | bigint): void => {
+  const entry = (f: Fields, q: number, dir: string, absLen: number, type: number, dev: number | bigint, ino: number | bigint, nlink: number, size: number | bigint): void => {
     if (lastDir !== null) {
       // find lists a directory's entries right after it: the next record is inside it, or it had none.
       if (dir !== lastDir.rel) childless.push(lastDir);
       lastDir = null;
     }
+    // The name's text is made only for an entry the caller does not settle.
+    let name: string | null = null;
     if (skip !== null) {
+      name = text(f.b, f.name, f.nameEnd);
       if ((dir === '' ? name : dir + '/' + name).startsWith(skip)) return;
       skip = null;
     }
-    if (type === 0x66 && settle !== undefined && typeof ino === 'number' && typeof size === 'number' && absLen < PATH_MAX && settle(dir, name, ino, size, f, nlink)) return;
+    if (type === 0x66 && settle !== undefined && absLen < PATH_MAX) {
+      f.size = Number(size);
+      if (settle(dir, f)) return;
+    }
+    name ??= text(f.b, f.name, f.nameEnd);
+    // A path that is not plain UTF-8 is opened by its exact bytes.
+    const relBytes = dir.includes('\uFFFD') || name.includes('\uFFFD') ? Buffer.from(f.b.subarray(q, f.nameEnd)) : null;
     const rel = dir === '' ? name : dir + '/' + name;
     const abs: string | Buffer = relBytes === null ? rootPrefix + rel : Buffer.concat([rootBytes, Buffer.from('/'), relBytes]);
     if (absLen >= PATH_MAX) {
@@ -231,10 +224,12 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
       if (b[p + 1] !== SPACE) throw new FormatError('bad type');
       f.p = p + 2;
       const dev = f.uint();
+      f.meta = f.p;
       const ino = f.uint();
-      const nlink = f.uint();
       const size = f.uint();
       f.time();
+      const nlink = f.uint();
+      f.metaEnd = f.p - 1;
       const q = f.p;
       if (q > end) throw new FormatError('truncated record');
       const absLen = rootPrefixBytes + (end - q) + 1;
@@ -255,10 +250,9 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
         dirBytes = Buffer.from(b.subarray(q, q + dirLen));
         dirText = text(b, q, q + dirLen);
       }
-      const name = text(b, slash + 1, end);
-      // A path that is not plain UTF-8 is opened by its exact bytes.
-      const relBytes = dirText.includes('\uFFFD') || name.includes('\uFFFD') ? Buffer.from(b.subarray(q, end)) : null;
-      entry(f, dirText, name, relBytes, absLen, type, dev, ino, Number(nlink), size);
+      f.name = slash + 1;
+      f.nameEnd = end;
+      entry(f, q, dirText, absLen, type, dev, ino, Number(nlink), size);
       p = end + 1;
     }
     return p;

@@ -52,18 +52,29 @@ export interface WalkOptions {
    */
   find?: string | null;
   /**
-   * Offered each regular file found by find whose inode and size are exact numbers, by its directory's path below the
-   * root ('' for the root's own files; one string object for consecutive files of a directory) and its name:
-   * returning true settles it (no event is yielded for it); `mtime` is valid only during the call. Not called by the Node walk. It runs while a
-   * batch is being assembled, before the events already collected are yielded.
+   * Offered each regular file found by find, by its directory's path below the root ('' for the root's own files;
+   * one string object for consecutive files of a directory) and its record's bytes (valid only during the call):
+   * returning true settles it (no event is yielded for it). Not called by the Node walk. It runs while a batch is being
+   * assembled, before the events already collected are yielded.
    */
-  settle?: (dir: string, name: string, ino: number, size: number, mtime: SeenTime, nlink: number) => boolean;
+  settle?: (dir: string, found: FoundFile) => boolean;
 }
 
-/** A file's mtime as the walk read it, compared with recorded text without converting it. */
-export interface SeenTime {
-  /** Whether it is `ns` nanoseconds (decimal text); false for a time before 1 s (compare the WalkFile instead). */
-  mtimeIs(ns: string): boolean;
+/**
+ * One of find's records of a regular file, read in place: `b` holds `ino size seconds.nanoseconds0 nlink` at
+ * [meta, metaEnd) — GNU find's %i %s %T@ %n: decimal, the time's seconds signed and floored, 9 digits of nanoseconds
+ * added to them and a trailing 0 — with the seconds starting at `sec` and the dot at `dot`; the name's raw bytes at
+ * [name, nameEnd). Its parsed size is `size`.
+ */
+export interface FoundFile {
+  readonly b: Buffer;
+  readonly meta: number;
+  readonly sec: number;
+  readonly dot: number;
+  readonly metaEnd: number;
+  readonly name: number;
+  readonly nameEnd: number;
+  readonly size: number;
 }
 
 /** Directories listed and being lstat'ed ahead of the one being yielded. */

@@ -107,11 +107,6 @@ export function decideSameMetadata(active: RowMeta, nlink: number, policy: Decis
   return { kind: 'reread', full };
 }
 
-/** sameMetadata for a file seen as exact numbers and an mtime that compares itself with recorded text (find's records). */
-export function sameMetadataSeen(row: RowMeta, ino: number, size: number, mtime: { mtimeIs(ns: string): boolean }): boolean {
-  return row.ino === ino && row.size === size && mtime.mtimeIs(row.mtime_ns);
-}
-
 /** Hashes of another link of the same inode are enough unless a full hash is wanted and that link has none. */
 export function linkHashesSuffice(known: RecordedHashes, policy: DecisionPolicy): boolean {
   return known.sha256 !== null || !policy.fullOnNew;

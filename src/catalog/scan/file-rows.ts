@@ -1,14 +1,8 @@
-// The scanner's SQL on the files table (the one owner of ingest's file-row statements): the per-directory lookup,
-// recorded hashes, hardlink donors, the upsert, and the reads and writes of the deletion pass.
-import type { Statement } from 'better-sqlite3';
+// The scanner's SQL on the files table (the one owner of ingest's file-row statements, beside the per-directory lookup
+// in directory-rows.ts): recorded hashes, hardlink donors, the upsert, and the reads and writes of the deletion pass.
 import type { CatalogDb } from '../db.js';
 import { prefixRange } from '../filesystems.js';
-import type { RecordedHashes, RowMeta } from './decide.js';
-
-/** Rows per page when reading the catalog side of a directory. */
-const PAGE = 1000;
-/** Directories whose rows stay loaded after the lookup moved on (a walk may come back to a parent's files). */
-const RECENT_DIRS = 16;
+import type { RecordedHashes } from './decide.js';
 
 /** A file as written by a scan: the walk's metadata and the hashes to record. */
 export interface FileRowWrite {
@@ -90,102 +84,5 @@ export function activeRowCounter(catalog: CatalogDb): (fsId: number, rel: string
   return (fsId, rel) => {
     const range = prefixRange(rel);
     return range ? (count.get(fsId, range.lo, range.hi) as { n: number }).n : (countAll.get(fsId) as { n: number }).n;
-  };
-}
-
-/** What the per-directory lookup reads of a row after its path (see DIRECTORY_ROW_COLUMNS). */
-const ROW_FIELDS = `id, ino, size, mtime_ns, nlink, (quick_hash IS NOT NULL) + 2 * (sha256 IS NOT NULL) + 4 * (status = 'deleted')`;
-
-/**
- * Columns of the per-directory lookup: path, id, ino, size, mtime_ns, nlink and flags (1 quick hash known, 2 full hash
- * known, 4 deleted). Every one is a key of the covering index files_fs_path_cover (migration 004) — the flags
- * expression verbatim — so the lookup never reads the table. Change both together. (The lookup reads the path as the
- * name below its directory: substr of the same column.)
- */
-export const DIRECTORY_ROW_COLUMNS = `path, ${ROW_FIELDS}`;
-
-/** The scanner's catalog side of the walk: a file's row by its path, or by its directory and name. */
-export interface DirectoryRows {
-  at(relPath: string): RowMeta | undefined;
-  /** Faster when the caller passes the same `dir` string for consecutive files of one directory. */
-  inDir(dir: string, name: string): RowMeta | undefined;
-}
-
-/**
- * Catalog rows (any status) of the files directly inside one directory, looked up by path: one range query per
- * directory instead of one query per file. The directory's rows are loaded (keyed by name) when a file of another
- * directory is asked for, and the last RECENT_DIRS directories' rows are kept (the Node walk yields a directory's
- * entries consecutively; find yields them around its subdirectories' trees).
- * Rows of subdirectories are skipped with one index seek per subdirectory (`path >= 'dir/sub0'`), so a directory
- * costs its own rows plus one seek per catalogued subdirectory, never a scan of its whole subtree.
- */
-export function directoryRowsReader(catalog: CatalogDb, fsId: number): DirectoryRows {
-  // Raw rows (arrays) are markedly cheaper than objects at hundreds of thousands of rows. Deleted rows are read too:
-  // a path that comes back reactivates its row, which keeps its id, and the deletion pass must know it was seen.
-  const cols = `substr(path, ?), ${ROW_FIELDS}`;
-  const where = `fs_id = ?`;
-  const prep = (cond: string): Statement => catalog.db.prepare(`SELECT ${cols} FROM files WHERE ${where} AND ${cond} ORDER BY path LIMIT ${PAGE}`).raw(true);
-  const fromIncl = prep(`path >= ? AND path < ?`);
-  const fromExcl = prep(`path > ? AND path < ?`);
-  const topIncl = prep(`path >= ?`);
-  const topExcl = prep(`path > ?`);
-  type Raw = [name: string, id: number, ino: number, size: number, mtimeNs: string, nlink: number, flags: number];
-  let current: string | null = null;
-  let rows = new Map<string, Raw>();
-  // find yields a directory's files around its subdirectories' trees: the last few directories stay loaded.
-  const recent = new Map<string, Map<string, Raw>>();
-  const load = (dir: string): void => {
-    const kept = recent.get(dir);
-    if (kept !== undefined) {
-      rows = kept;
-      return;
-    }
-    rows = new Map();
-    if (recent.size >= RECENT_DIRS) recent.delete(recent.keys().next().value as string);
-    recent.set(dir, rows);
-    const prefix = dir === '' ? '' : dir + '/';
-    // SQLite's substr counts characters (code points), JavaScript's length UTF-16 units.
-    let skip = 1;
-    for (const _ of prefix) skip++;
-    const hi = dir === '' ? null : dir + '0';
-    let lo = prefix;
-    let inclusive = true;
-    for (;;) {
-      const stmt = hi === null ? (inclusive ? topIncl : topExcl) : inclusive ? fromIncl : fromExcl;
-      const page = (hi === null ? stmt.all(skip, fsId, lo) : stmt.all(skip, fsId, lo, hi)) as Raw[];
-      let next: string | null = null;
-      for (const row of page) {
-        const slash = row[0].indexOf('/');
-        if (slash >= 0) {
-          // A row inside a subdirectory: seek past that subdirectory ('/' + 1 is '0').
-          next = prefix + row[0].slice(0, slash) + '0';
-          inclusive = true;
-          break;
-        }
-        rows.set(row[0], row);
-      }
-      if (next === null) {
-        if (page.length < PAGE) return;
-        next = prefix + (page[page.length - 1] as Raw)[0];
-        inclusive = false;
-      }
-      lo = next;
-    }
-  };
-  const inDir = (dir: string, name: string): RowMeta | undefined => {
-    if (dir !== current) {
-      load(dir);
-      current = dir;
-    }
-    const r = rows.get(name);
-    if (r === undefined) return undefined;
-    return { id: r[1], ino: r[2], size: r[3], mtime_ns: r[4], nlink: r[5], status: (r[6] & 4) !== 0 ? 'deleted' : 'active', hasQuick: (r[6] & 1) !== 0, hasSha: (r[6] & 2) !== 0 };
-  };
-  return {
-    inDir,
-    at: (relPath) => {
-      const slash = relPath.lastIndexOf('/');
-      return slash < 0 ? inDir('', relPath) : inDir(relPath.slice(0, slash), relPath.slice(slash + 1));
-    },
   };
 }

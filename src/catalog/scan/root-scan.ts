@@ -5,13 +5,14 @@ import { CatalogError, errnoCode } from '../../errors.js';
 import { HashPool, QUICK_BLOCK, type HashResult } from '../../fs/hash.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import type { MountEntry } from '../../fs/mountinfo.js';
-import { walkTree, type SeenTime, type WalkFile } from '../../fs/walk.js';
+import { walkTree, type FoundFile, type WalkFile } from '../../fs/walk.js';
 import type { CatalogDb } from '../db.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
-import { decideFile, decideSameMetadata, decisionPolicy, judgeReread, linkHashesSuffice, readFailed, sameMetadataSeen, waitsForSizeGate, type RecordedHashes, type RowMeta } from './decide.js';
+import { decideFile, decideSameMetadata, decisionPolicy, judgeReread, linkHashesSuffice, readFailed, waitsForSizeGate, type RecordedHashes, type RowMeta } from './decide.js';
 import { markVanished, SeenRows } from './deletions.js';
-import { directoryRowsReader, fileRowStatements, maxFileId } from './file-rows.js';
+import { directoryRowsReader } from './directory-rows.js';
+import { fileRowStatements, maxFileId } from './file-rows.js';
 import { rootSummary, type ResolvedRoot } from './resolve-roots.js';
 import type { SizeGate } from './size-gate.js';
 import type { ScanOptions, ScanSummary } from './types.js';
@@ -229,23 +230,27 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     }
   };
 
-  /** A file offered by find's numbers alone: settled here when its row says unchanged; any other comes back as an event. */
+  /** Which flags of a row with the inode, size, mtime and link count walked mean unchanged (active, hashes as the policy wants). */
+  const settles = Array.from({ length: 8 }, (_, flags) => {
+    const row: RowMeta = { id: 0, ino: 0, size: 0, mtime_ns: '', nlink: 1, status: (flags & 4) !== 0 ? 'deleted' : 'active', hasQuick: (flags & 1) !== 0, hasSha: (flags & 2) !== 0 };
+    return row.status === 'active' && decideSameMetadata(row, 1, policy).kind === 'unchanged';
+  });
+  /** A file offered by find's record alone: settled here when its row says unchanged; any other comes back as an event. */
   let walkDir: string | null = null;
   let catalogDir = '';
-  const settleUnchanged = (dir: string, name: string, ino: number, size: number, mtime: SeenTime, nlink: number): boolean => {
+  const settleUnchanged = (dir: string, found: FoundFile): boolean => {
     if (dir !== walkDir) {
       walkDir = dir;
       catalogDir = rootRel === '' ? dir : dir === '' ? rootRel : rootRel + '/' + dir;
     }
-    const found = dirRows.inDir(catalogDir, name);
-    if (found === undefined || found.status !== 'active' || !sameMetadataSeen(found, ino, size, mtime)) return false;
-    if (decideSameMetadata(found, nlink, policy).kind !== 'unchanged') return false;
-    // Under the root by construction: counted as seen and known (account() without building the path).
+    const id = dirRows.matchFound(catalogDir, found);
+    if (id < 0 || !settles[dirRows.matchedFlags()]) return false;
+    // Under the root by construction, active: counted as seen and known (account() without building the path).
     summary.filesSeen++;
-    summary.bytesSeen += size;
+    summary.bytesSeen += found.size;
     rootFiles++;
-    seen.add(found.id);
-    if (found.id <= maxIdAtStart) seenKnown++;
+    seen.add(id);
+    if (id <= maxIdAtStart) seenKnown++;
     summary.unchanged++;
     return true;
   };

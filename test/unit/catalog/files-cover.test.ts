@@ -1,7 +1,7 @@
 // Migration 004: the scanner's per-directory lookup and deletion pass are answered from the covering index alone.
 import { describe, expect, it } from 'vitest';
 import { schemaVersion } from '../../../src/catalog/db.js';
-import { DIRECTORY_ROW_COLUMNS } from '../../../src/catalog/scan/file-rows.js';
+import { DIRECTORY_PAGE_SQL } from '../../../src/catalog/scan/directory-rows.js';
 import { useQueryPlanner } from '../../support/query-plan.js';
 
 const { plan, catalog } = useQueryPlanner('hashall-cover-');
@@ -15,11 +15,14 @@ describe('files_fs_path_cover', () => {
   });
 
   it('covers the per-directory lookup, in path order without a sort', () => {
-    const p = plan(`SELECT ${DIRECTORY_ROW_COLUMNS} FROM files WHERE fs_id = ? AND path >= ? AND path < ? ORDER BY path LIMIT 1000`, 1, 'a/', 'a0');
-    expect(p).toContain('USING COVERING INDEX files_fs_path_cover');
-    expect(p).not.toContain('TEMP B-TREE');
-    const top = plan(`SELECT ${DIRECTORY_ROW_COLUMNS} FROM files WHERE fs_id = ? AND path > ? ORDER BY path LIMIT 1000`, 1, 'a');
-    expect(top).toContain('USING COVERING INDEX files_fs_path_cover');
+    for (const from of ['>=', '>'] as const) {
+      const p = plan(DIRECTORY_PAGE_SQL(from, true), 1, 'a/', 'a0');
+      expect(p).toContain('USING COVERING INDEX files_fs_path_cover');
+      expect(p).not.toContain('TEMP B-TREE');
+      const top = plan(DIRECTORY_PAGE_SQL(from, false), 1, 'a');
+      expect(top).toContain('USING COVERING INDEX files_fs_path_cover');
+      expect(top).not.toContain('TEMP B-TREE');
+    }
   });
 
   it('covers the deletion pass over a root and over a whole filesystem', () => {
@@ -36,8 +39,9 @@ describe('files_fs_path_cover', () => {
     ins.run('d/b', 'q', null, 'active');
     ins.run('d/c', 'q', 's', 'active');
     ins.run('d/d', 'q', 's', 'deleted');
-    const rows = catalog().db.prepare(`SELECT ${DIRECTORY_ROW_COLUMNS} FROM files WHERE fs_id = ? AND path >= ? AND path < ? ORDER BY path`).raw(true).all(1, 'd/', 'd0') as unknown[][];
-    expect(rows.map((r) => [r[0], r[6]])).toEqual([
+    const [blob] = catalog().db.prepare(DIRECTORY_PAGE_SQL('>=', true)).raw(true).get(1, 'd/', 'd0') as [Buffer];
+    const rows = blob.toString('utf8').split('\0');
+    expect(rows.map((r) => [r.split(' ')[6], Number(r.split(' ')[4])])).toEqual([
       ['d/a', 0],
       ['d/b', 1],
       ['d/c', 3],

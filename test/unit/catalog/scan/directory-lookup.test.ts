@@ -1,7 +1,7 @@
 // The scanner's per-directory catalog lookup and deletion pass on real tmpfs trees: pages, '/'-adjacent names, raw bytes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
 import { scanRoots } from '../../../../src/catalog/scan/scan-roots.js';
@@ -109,5 +109,36 @@ describe('scanRoots incremental lookup', () => {
     rmSync(Buffer.concat([rawDir, Buffer.from('/gone')]));
     expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ deleted: 1, unchanged: 3 });
     expect(deleted()).toEqual(['dir-\uFFFDfe-x/gone']);
+  });
+
+  it('a literal U+FFFD name spelling, byte for byte, the escaped text of a hardlinked raw-byte name is told apart from it', async () => {
+    // `raw` is a\xff (catalog text a\uFFFDff); `lit` is the UTF-8 name a\uFFFDff, whose bytes are that text's bytes.
+    const raw = Buffer.concat([Buffer.from(stash + '/a'), Buffer.from([0xff])]);
+    const lit = path.join(stash, 'a\uFFFDff');
+    writeFileSync(raw, 'shared inode');
+    linkSync(raw, lit);
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ added: 2, problems: [] });
+    expect([...active().keys()]).toEqual(['a\uFFFDef\uFFFDbf\uFFFDbdff', 'a\uFFFDff']);
+    // The raw name goes, another link keeps the link count: lit's record now has the inode, size, mtime and link count
+    // recorded for the raw name's row, under a name whose bytes are that row's text.
+    rmSync(raw);
+    linkSync(lit, path.join(stash, 'b'));
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ added: 1, deleted: 1, unchanged: 1 });
+    expect(deleted()).toEqual(['a\uFFFDff']);
+    expect([...active().keys()]).toEqual(['a\uFFFDef\uFFFDbf\uFFFDbdff', 'b']);
+  });
+
+  it('a file moved between two mtimes before 1970 whose find texts read alike is seen as changed', async () => {
+    // find prints -2.5 s as "-3.5000000000" (seconds floored, nanoseconds added) and -1.5 s as "-2.5000000000".
+    const f = path.join(stash, 'old');
+    writeFileSync(f, 'first');
+    utimesSync(f, new Date(0), new Date(-2500));
+    expect(statSync(f, { bigint: true }).mtimeNs).toBe(-2_500_000_000n);
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ added: 1 });
+    writeFileSync(f, 'other');
+    utimesSync(f, new Date(0), new Date(-1500));
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ changed: 1, unchanged: 0 });
+    expect(active().get('old')).toBe(sha('other'));
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ changed: 0, unchanged: 1 });
   });
 });
