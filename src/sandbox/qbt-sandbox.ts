@@ -149,6 +149,9 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
   let onExit: (() => void) | null = null;
   /** Our unreaped child: its PID cannot have been reused by another process. */
   let running = false;
+  /** Set while stop() ends it; an exit otherwise is reported (`died`). */
+  let stopping = false;
+  let died: string | null = null;
 
   function writeConfig(webPort: number, torrentPort: number): void {
     const ini = existsSync(confFile) ? parseIni(readFileSync(confFile, 'utf8')) : (new Map() as Ini);
@@ -200,7 +203,9 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
       payload = new URLSearchParams(body ?? {}).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const res = await fetch(`${url}/api/v2${apiPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(`${url}/api/v2${apiPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(15_000) }).catch((err: unknown) => {
+      throw died ? new Error(`qbt sandbox: ${died}`, { cause: err }) : err;
+    });
     return { status: res.status, text: await res.text(), setCookie: res.headers.get('set-cookie') };
   }
 
@@ -227,6 +232,8 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
     writeConfig(webPort, torrentPort);
     url = `http://127.0.0.1:${webPort}`;
     cookie = null;
+    stopping = false;
+    died = null;
     const bin = opts.bin ?? 'qbittorrent-nox';
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -255,7 +262,14 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
         running = false;
         resolve();
       };
-      proc.once('exit', done);
+      proc.once('exit', (code, signal) => {
+        // Not asked to stop: say so at once, with how it ended and its log (a test then fails on refused connections).
+        if (!stopping) {
+          died = `qbittorrent-nox (pid ${proc.pid}) exited on its own: ${signal ? `signal ${signal}` : `code ${code}`}`;
+          process.stderr.write(`qbt sandbox: ${died}\n${logTail()}\n`);
+        }
+        done();
+      });
       proc.once('error', done);
     });
     pid = proc.pid ?? 0;
@@ -298,6 +312,7 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
     if (onExit) process.removeListener('exit', onExit);
     onExit = null;
     const bounded = (ms: number) => Promise.race([exited.then(() => true), pause(ms).then(() => false)]);
+    stopping = true;
     if (running) {
       process.kill(pid, 'SIGTERM');
       if (!(await bounded(stopTimeoutMs)) && running) {
