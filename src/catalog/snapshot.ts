@@ -249,9 +249,18 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const held = new Map<string, BulkPayload>();
   // Per payload: its copies on other inodes to check (on the workers: the handle of their submission).
   const copyChecks = new Map<string, { handle: number; files: CatalogFile[] } | CatalogFile[]>();
+  // With the live check, what lies at the target paths is read before the verdicts, while the workers still check:
+  // the candidates depend only on which payloads have lists (loaded, or left to the catalog — every rowless payload
+  // ends as one or the other), never on a verdict or a donor (SnapshotPlanner.targets).
+  let occupied: Record<string, CatalogFile[]> | undefined;
   try {
     for (const p of loadOrder) if (!rowless.has(p)) readAndCollect(p);
-    if (live) for (const p of loadOrder) decideLive(p, live);
+    if (live) {
+      for (const p of rowless) payloads[p]!.filesInCatalog = true;
+      occupied = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
+      for (const p of rowless) delete payloads[p]!.filesInCatalog;
+      for (const p of loadOrder) decideLive(p, live);
+    }
   } finally {
     pool?.close();
   }
@@ -386,7 +395,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     Object.assign(opts.stats, { payloads: Object.keys(payloads).length, computed: bulkOf.size, loaded: load.size - (live === undefined ? 0 : inCatalog), ...(inCatalog > 0 ? { inCatalog } : {}) });
   }
   snapshot.integrityProblems = openProblemPaths(catalog);
-  snapshot.occupiedPaths = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
+  snapshot.occupiedPaths = occupied ?? readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   return snapshot;
 }
 

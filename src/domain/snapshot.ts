@@ -225,7 +225,11 @@ export interface IntegritySnapshotProblem {
 export interface SnapshotPlanner {
   /** Payload roots to load beyond `loaded` (see detailNeeds). */
   needs(snapshot: CatalogSnapshot, loaded: ReadonlySet<string>): Iterable<string>;
-  /** Paths whose occupancy the reader fills into `occupiedPaths` (see targetCandidates). */
+  /**
+   * Paths whose occupancy the reader fills into `occupiedPaths` (see targetCandidates). With the live check the reader
+   * asks before the live verdicts are in (consumers, donors): the answer may depend on which payloads have file lists
+   * (loaded or left to the catalog), never on those.
+   */
   targets(snapshot: CatalogSnapshot): Iterable<string>;
 }
 

@@ -309,6 +309,16 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
     expect((snap.copiesBySha256[copied.sha256!] ?? [copied]).map((c) => c.path)).toEqual([copied.path]);
   });
 
+  it('reads what lies at the target of every payload the plan acts on, those left to the catalog too (occupancy is read before the verdicts)', () => {
+    for (const workers of [0, 2]) {
+      const snap = read(workers).snapshot;
+      const targets = [...snapshotPlanner(config, w.clock.t).targets({ ...snap, occupiedPaths: undefined })];
+      // 'Same' moves with its list left to the catalog: its target on pool is among the paths read.
+      expect(targets.some((t) => t.endsWith('/movies/Same'))).toBe(true);
+      expect(Object.keys(snap.occupiedPaths!).sort()).toEqual(targets.sort());
+    }
+  });
+
   it('payload jobs: the workers answer from the rows they read; no answer (null) when they cannot read the reader\'s rows', () => {
     const snap = read(0).snapshot;
     const mount = catalog.db.prepare(`SELECT preferred_mount FROM filesystems WHERE name = 'stash'`).pluck().get() as string;
