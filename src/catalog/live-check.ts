@@ -3,9 +3,10 @@
 // What it answers is exactly what liveInode (consumers.ts) would, file by file: for each checked file either nothing
 // (same inode, size and mtime as its row, and no more links than its row counts: the live check can change no verdict)
 // or the disk's inode, link count, size and mtime, or the errno code of a failed lstat. Two kinds of work:
-//  - payload jobs, given when the pool starts: each worker opens the catalog read-only, proves its read transaction
-//    sees the reader's snapshot (same lineage and serial; every change of catalog content bumps the serial in its own
-//    transaction), then claims jobs in order, reads each payload's rows itself and answers per payload with its row
+//  - payload jobs: each worker opens the catalog read-only as soon as the pool starts (so its start overlaps the
+//    reader's own reading); once the jobs are given (with the pool, or later: `start`), it begins a read transaction,
+//    proves it sees the reader's snapshot (same lineage and serial; every change of catalog content bumps the serial in
+//    its own transaction), then claims them in order, reads each payload's rows itself and answers per payload with its row
 //    count, bytes and only the rows that differ (or are named as linked) — so the reader never builds a row it only
 //    checks. A job the workers cannot answer (no catalog, another snapshot, a name that is not UTF-8, a count that is
 //    not the reader's) answers null, and the caller checks that payload on its own thread: never "unchanged".
@@ -123,8 +124,9 @@ function payloadEntries(job: PayloadJob, answer: [number, number, unknown[]]): P
   return out;
 }
 
-// Payload jobs: the worker opens the catalog read-only, and inside one read transaction checks it is the reader's
-// snapshot (lineage and serial, given in workerData) before it claims any job; jobs are claimed a chunk at a time
+// Payload jobs: the worker opens the catalog read-only at once; the jobs come in one message ({ jobs, ends }) when the
+// reader knows them: then it begins one read transaction and checks it is the reader's snapshot (lineage and serial,
+// given in workerData) before it claims any job; jobs are claimed a chunk at a time
 // (signal[1] counts claims; the reader claims too while it waits, see PayloadJobs.self). Each answer message: { w, jobs: [job index,
 // answer or null, ...] }; before them { w, ready: [lineage, serial] } or, when the catalog cannot be read as the
 // reader's, { w, fail } and no claim.
@@ -143,6 +145,8 @@ const post = (m) => {
   Atomics.add(signal, 0, 1);
   Atomics.notify(signal, 0);
 };
+let work = null;
+let begin = null;
 if (rows) {
   const checkPayloadRows = ${checkPayloadRows.toString()};
   let db = null;
@@ -154,27 +158,23 @@ if (rows) {
   try {
     const Database = require(rows.sqlite);
     db = new Database(rows.catalog, { readonly: true, fileMustExist: true });
-    db.exec('BEGIN');
     const meta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-    const lineage = meta.get('lineage');
-    const serial = Number(meta.get('serial'));
-    if (lineage !== rows.lineage || serial !== rows.serial) throw new Error('the catalog is at ' + lineage + ' serial ' + serial + ', the reader reads ' + rows.lineage + ' serial ' + rows.serial);
-    post({ w: rows.w, ready: [lineage, serial] });
     const stmts = { one: db.prepare(rows.sql.one).raw(true), under: db.prepare(rows.sql.under).raw(true), all: db.prepare(rows.sql.all).raw(true) };
     // One claim at a time, yielding in between so that file lists sent meanwhile are answered without waiting for every job.
     const claim = () => {
+      if (db === null) return;
       try {
         const c = Atomics.add(signal, 1, 1);
-        if (c >= rows.ends.length) {
+        if (c >= work.ends.length) {
           db.close();
           db = null;
           return;
         }
         const out = [];
-        for (let j = c === 0 ? 0 : rows.ends[c - 1]; j < rows.ends[c]; j++) {
+        for (let j = c === 0 ? 0 : work.ends[c - 1]; j < work.ends[c]; j++) {
           let a = null;
           try {
-            a = checkPayloadRows(stmts, fs.lstatSync, rows.jobs[j]);
+            a = checkPayloadRows(stmts, fs.lstatSync, work.jobs[j]);
           } catch {
             a = null;
           }
@@ -186,12 +186,31 @@ if (rows) {
         fail(e);
       }
     };
-    claim();
+    // The read transaction begins only when the jobs come (opened and prepared before, while the reader reads): its
+    // snapshot is proven to be the reader's before any claim.
+    begin = () => {
+      try {
+        db.exec('BEGIN');
+        const lineage = meta.get('lineage');
+        const serial = Number(meta.get('serial'));
+        if (lineage !== rows.lineage || serial !== rows.serial) throw new Error('the catalog is at ' + lineage + ' serial ' + serial + ', the reader reads ' + rows.lineage + ' serial ' + rows.serial);
+        post({ w: rows.w, ready: [lineage, serial] });
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      claim();
+    };
   } catch (e) {
     fail(e);
   }
 }
 port.on('message', (job) => {
+  if (job.ends) {
+    work = job;
+    if (begin !== null) begin();
+    return;
+  }
   const { ids, counts, nums, raw } = job;
   const parts = job.text.split('\0');
   let files = 0;
@@ -261,6 +280,11 @@ export interface LiveCheckPool {
    * checks the payload itself (never read as unchanged).
    */
   payload(index: number): PayloadEntry[] | null;
+  /**
+   * Give the payload jobs (see PayloadJobs.jobs), once: the workers, already started, claim them in order. Until then
+   * no job is answered.
+   */
+  start(jobs: readonly PayloadJob[]): void;
   /** Stop the workers (the pool is unusable after). */
   close(): void;
 }
@@ -268,7 +292,8 @@ export interface LiveCheckPool {
 /** Payload jobs for a pool: the catalog the workers open (its lineage and serial as the reader sees them) and the jobs, in the order the reader takes them. */
 export interface PayloadJobs {
   catalog: { path: string; lineage: string; serial: number };
-  jobs: readonly PayloadJob[];
+  /** The jobs, in the order the reader takes them; absent: given later (`start`), once the reader knows them. */
+  jobs?: readonly PayloadJob[];
   /**
    * The reader's own check of a job (checkPayloadRows on its connection, inside its read transaction): while it waits
    * for an answer, the reader takes the next job no worker claimed yet and checks it itself. Without it, the reader
@@ -305,28 +330,20 @@ export function differencesOnRows(files: readonly CatalogFile[], entries: readon
 }
 
 /**
- * A pool of `workers` threads (at least one) for one snapshot read; close it when the read ends. `rows`: payload jobs
- * the workers start on at once. `opts` also takes, for tests, a worker's code and the stall time.
+ * A pool of `workers` threads (at least one) for one snapshot read; close it when the read ends. `rows`: the catalog
+ * the workers open at once, and the payload jobs they start on as soon as they are given (with `rows.jobs`, or `start`). `opts` also takes, for tests, a worker's code and the stall time.
  */
 export function liveCheckPool(workers: number, opts: { source?: string; stallMs?: number; rows?: PayloadJobs } = {}): LiveCheckPool {
   const stallMs = opts.stallMs ?? STALL_MS;
   // [0]: messages posted by the workers (what a waiting reader watches); [1]: payload-job claims handed out.
   const signal = new Int32Array(new SharedArrayBuffer(8));
-  const jobs = opts.rows?.jobs ?? [];
-  // Claim c covers jobs [ends[c - 1], ends[c]); chunkOf[j] is the claim holding job j.
+  // The payload jobs once given (`start`); claim c covers jobs [ends[c - 1], ends[c]).
+  let jobs: readonly PayloadJob[] = [];
   const ends: number[] = [];
-  const chunkOf = new Int32Array(jobs.length);
-  for (let j = 0, files = 0; j < jobs.length; j++) {
-    chunkOf[j] = ends.length;
-    files += jobs[j]!.files;
-    if (files >= CLAIM_FILES || j === jobs.length - 1) {
-      ends.push(j + 1);
-      files = 0;
-    }
-  }
+  // Jobs given with the pool start it at once; without any (a file-list pool), no worker opens the catalog.
   const rowsData = (w: number) =>
-    opts.rows && jobs.length > 0
-      ? { w, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), catalog: opts.rows.catalog.path, lineage: opts.rows.catalog.lineage, serial: opts.rows.catalog.serial, sql: LIVE_ROWS_SQL, jobs, ends }
+    opts.rows && (opts.rows.jobs === undefined || opts.rows.jobs.length > 0)
+      ? { w, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), catalog: opts.rows.catalog.path, lineage: opts.rows.catalog.lineage, serial: opts.rows.catalog.serial, sql: LIVE_ROWS_SQL }
       : undefined;
   const threads: { worker: Worker; port: MessagePort; queued: number }[] = [];
   for (let i = 0; i < Math.max(1, workers); i++) {
@@ -398,7 +415,19 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
     waitedSinceAnswer = r === 'timed-out' ? waitedSinceAnswer + step : 0;
     return true;
   };
-  return {
+  const pool: LiveCheckPool = {
+    start(given) {
+      if (ends.length > 0 || jobs.length > 0) throw new Error('liveCheckPool: the payload jobs are given once');
+      jobs = given;
+      for (let j = 0, files = 0; j < jobs.length; j++) {
+        files += jobs[j]!.files;
+        if (files >= CLAIM_FILES || j === jobs.length - 1) {
+          ends.push(j + 1);
+          files = 0;
+        }
+      }
+      if (opts.rows && jobs.length > 0) for (const t of threads) t.port.postMessage({ jobs, ends });
+    },
     submit(files) {
       const n = files.length;
       const id = next++;
@@ -495,4 +524,6 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
       }
     },
   };
+  if (opts.rows?.jobs !== undefined) pool.start(opts.rows.jobs);
+  return pool;
 }

@@ -15,7 +15,7 @@ import { readRelocations } from './relocations.js';
 import { computeDupes, dupesKey, payloadRoots, storedDupes, storedSummaries, summarize, summaryConsumers, type PayloadSummary } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
-import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, type PayloadJob } from './live-check.js';
+import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, type LiveCheckPool, type PayloadJob } from './live-check.js';
 import { availableParallelism } from 'node:os';
 
 export interface ReadSnapshotOptions {
@@ -41,6 +41,11 @@ export interface ReadSnapshotOptions {
    * at least LIVE_WORKERS_AT files, else none.
    */
   liveWorkers?: number;
+  /**
+   * Whether the reading thread checks payload jobs no worker has claimed yet while it waits (default true). Tests turn
+   * it off so that every job is answered by a worker (or, when none can, read and checked by the reader).
+   */
+  liveReaderClaims?: boolean;
 }
 
 /** Files to live-check from which worker threads pay for their start (a few tens of milliseconds). */
@@ -82,11 +87,17 @@ export function snapshotRoots(catalog: CatalogDb, config: HashallConfig, ctx: Ho
 
 export function readSnapshot(catalog: CatalogDb, config: HashallConfig, opts: ReadSnapshotOptions): CatalogSnapshot {
   const ctx = hostPathContext(config, opts.mountInfoFile);
-  const read = catalog.db.transaction(() => readInside(catalog, config, ctx, opts));
-  return read();
+  // The live check's worker threads, once started (closed however the read ends).
+  const workers: { pool: LiveCheckPool | null } = { pool: null };
+  const read = catalog.db.transaction(() => readInside(catalog, config, ctx, opts, workers));
+  try {
+    return read();
+  } finally {
+    workers.pool?.close();
+  }
 }
 
-function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathContext, opts: ReadSnapshotOptions): CatalogSnapshot {
+function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathContext, opts: ReadSnapshotOptions, workers: { pool: LiveCheckPool | null }): CatalogSnapshot {
   const db = catalog.db;
   const { rows: fsRows, named, filesystems } = readSnapshotFilesystems(db, config);
   const fsById = new Map(fsRows.map((r) => [r.id, r]));
@@ -135,6 +146,15 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     };
   }
 
+  // The live check's workers start now, so that their start (a thread, its modules, a catalog connection) overlaps this
+  // thread's reading; they are given their jobs (and begin their read transaction) once the planner has named the
+  // payloads, and are closed unused when those hold fewer than LIVE_WORKERS_AT files (see below).
+  const serial = catalog.serial();
+  let allFiles = 0;
+  for (const p of Object.values(payloads)) allFiles += p.fileCount;
+  const workerCount = opts.liveCheck === false ? 0 : (opts.liveWorkers ?? (allFiles >= LIVE_WORKERS_AT ? Math.min(2, Math.max(1, availableParallelism() - 1)) : 0));
+  if (workerCount > 0) workers.pool = liveCheckPool(workerCount, { rows: { catalog: { path: catalog.path, lineage: catalog.lineage, serial }, ...(opts.liveReaderClaims === false ? {} : { self: ownPayloadCheck(catalog) }) } });
+
   const dupesNow = storedDupes(catalog, dupesKey(config, named)) ?? computeDupes(catalog, config, named);
   if (opts.liveCheck !== false) withLiveMeta(dupesNow);
   const clients = readClientStates(catalog, Object.keys(config.clients));
@@ -142,7 +162,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const lastSyncAt = states.length === 0 || states.some((c) => c.syncedAt === null) ? null : Math.min(...states.map((c) => c.syncedAt as number));
   const snapshot: CatalogSnapshot = {
     lineage: catalog.lineage,
-    serial: catalog.serial(),
+    serial,
     filesystems,
     roots,
     torrents,
@@ -219,8 +239,12 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   let loadFiles = 0;
   for (const p of loadOrder) loadFiles += payloads[p]!.fileCount;
   // The reading thread checks unclaimed payloads too while it waits (PayloadJobs.self): one core is its own, so a worker
-  // per other core (at most 2) — on 2 cores a second worker only added a thread, its heap and its connection.
-  const workers = live === undefined ? 0 : (opts.liveWorkers ?? (loadFiles >= LIVE_WORKERS_AT ? Math.min(2, Math.max(1, availableParallelism() - 1)) : 0));
+  // per other core (at most 2, started above) — on 2 cores a second worker only added a thread, its heap and its connection.
+  if (workers.pool !== null && (live === undefined || (opts.liveWorkers === undefined && loadFiles < LIVE_WORKERS_AT))) {
+    workers.pool.close();
+    workers.pool = null;
+  }
+  const pool = workers.pool;
   // Payloads left to the catalog whose summary this serial stored: the live verdict needs of them only the files that
   // differ from their rows and the summary's link lists, so their rows are not read here unless a file changed (or no
   // worker answered for them: then they are read and checked on this thread).
@@ -230,7 +254,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // this read's serial and lstat them while this thread reads the rows it keeps.
   const jobOf = new Map<string, number>();
   const jobs: PayloadJob[] = [];
-  if (workers > 0) {
+  if (pool) {
     for (const p of loadOrder) {
       const fs = fsOf.get(p)!;
       const payload = payloads[p]!;
@@ -241,7 +265,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       jobs.push({ fsId: fs.id, kind: payload.kind, rel, lo: range?.lo ?? null, hi: range?.hi ?? null, root: absoluteCatalogPath(fs.preferred_mount, rel), linked, files: payload.fileCount, bytes: payload.bytes });
     }
   }
-  const pool = workers > 0 ? liveCheckPool(workers, { rows: { catalog: { path: catalog.path, lineage: catalog.lineage, serial: snapshot.serial }, jobs, self: ownPayloadCheck(catalog) } }) : null;
+  pool?.start(jobs);
   // First pass: the rows this thread keeps (and, with the live check, holds for the second pass), the copies of their
   // content. Second pass, with the live check, in load order: each payload's verdict, whether a payload is left to the
   // catalog, then the check of its copies — the order in which the changed inodes (`stale`) become known, as when
@@ -263,6 +287,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     }
   } finally {
     pool?.close();
+    workers.pool = null;
   }
 
   /** The rows of a loaded payload, with the other links of its files when a live verdict needs them. */
