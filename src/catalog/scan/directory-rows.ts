@@ -94,10 +94,12 @@ export interface DirectoryRows {
  * subdirectories' trees). A page that ends inside a subdirectory's rows resumes past that subdirectory's tree
  * (`path >= 'dir/sub0'`), so a directory costs its own rows plus at most a page per catalogued subdirectory, never a
  * scan of its whole subtree. Deleted rows are read too: a path that comes back reactivates its row, which keeps its id,
- * and the deletion pass must know it was seen.
+ * and the deletion pass must know it was seen. `root` is the path of the scanned root ('' for the filesystem's top):
+ * when the catalog holds no row at or under it (a first scan), no directory is read at all.
  */
-export function directoryRowsReader(catalog: CatalogDb, fsId: number): DirectoryRows {
+export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: string): DirectoryRows {
   const db = catalog.db;
+  const anyRow = root === '' ? db.prepare(`SELECT 1 FROM files WHERE fs_id = ? LIMIT 1`).get(fsId) : db.prepare(`SELECT 1 FROM files WHERE fs_id = ? AND path >= ? AND path < ? LIMIT 1`).get(fsId, root, root + '0');
   const fromIncl = db.prepare(DIRECTORY_PAGE_SQL('>=', true)).raw(true);
   const fromExcl = db.prepare(DIRECTORY_PAGE_SQL('>', true)).raw(true);
   const topIncl = db.prepare(DIRECTORY_PAGE_SQL('>=', false)).raw(true);
@@ -174,6 +176,7 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number): Directory
   const load = (dir: string): void => {
     if (dir === current) return;
     current = dir;
+    if (anyRow === undefined) return;
     const kept = recent.get(dir);
     if (kept !== undefined) {
       rows = kept;
@@ -204,6 +207,7 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number): Directory
 
   const inDir = (dir: string, name: string): RowMeta | undefined => {
     load(dir);
+    if (rows === empty) return undefined;
     const b = Buffer.from(name, 'utf8');
     const r = rows.find(b, 0, b.length, fnv(b, 0, b.length));
     return r < 0 ? undefined : meta(r);
@@ -223,6 +227,8 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number): Directory
       // find's `seconds.nanoseconds0` is the catalog's decimal nanoseconds with a dot and a 0 only from 1 s on
       // (before, the seconds are signed or 0 and the text is another number's): such a record is compared as numbers.
       if (f.dot - f.sec < 1 || (b[f.sec] as number) <= ZERO || (b[f.sec] as number) > NINE || b[f.dot + 10] !== ZERO) return -1;
+      load(dir);
+      if (rows === empty) return -1;
       let h = 0x811c9dc5;
       for (let i = f.name; i < f.nameEnd; i++) {
         const c = b[i] as number;
@@ -230,7 +236,6 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number): Directory
         if (c === 0xef && b[i + 1] === 0xbf && b[i + 2] === 0xbd) return -1;
         h = Math.imul(h ^ c, 0x01000193);
       }
-      load(dir);
       const r = rows.find(b, f.name, f.nameEnd, h >>> 0);
       if (r < 0) return -1;
       // The row's `ino size mtime_ns nlink ` against find's `ino size seconds.nanoseconds0 nlink `, byte for byte.

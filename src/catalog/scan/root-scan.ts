@@ -32,9 +32,12 @@ interface WriteOp {
 /**
  * Rows written per transaction: each transaction rewrites every index page its rows touch, and the content index is
  * keyed by a random hash, so larger transactions rewrite far fewer pages (200k rows: 1,000 per transaction 5.3 s of
- * CPU, 5,000 4.0 s). An interrupted scan keeps every committed batch.
+ * CPU, 5,000 4.0 s). A root that writes many rows writes them in growing transactions — half of what it wrote so far,
+ * from BATCH up to MAX_BATCH (200k new rows: 11 transactions instead of 40, ~20% less insert CPU), while the first
+ * ones stay small so the writes overlap the hashing. An interrupted scan keeps every committed batch.
  */
 const BATCH = 5000;
+const MAX_BATCH = 40_000;
 /** Files being hashed at once; the walk waits below this (the hash pool keeps up to 4,096 ahead of each worker), */
 const MAX_IN_FLIGHT = 10_000;
 /** and below this many bytes to read (more than one file's worth only): an interrupted scan finishes what is queued. */
@@ -73,7 +76,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   const fsId = r.fs.id;
   const rootRel = r.loc.rel;
   const abs = (rel: string): string => absoluteCatalogPath(r.loc.preferred.mountPoint, rel);
-  const dirRows = directoryRowsReader(catalog, fsId);
+  const dirRows = directoryRowsReader(catalog, fsId, rootRel);
   const fileRows = fileRowStatements(catalog, fsId);
   const withHashes = (m: RowMeta): RowMeta & RecordedHashes => ({ ...m, ...fileRows.hashesOf(m.id) });
   // Rows inserted by this scan get ids above this mark; rows at or below it that this scan saw on disk are in `seen`.
@@ -87,6 +90,9 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   const underRoot = rootRel === '' ? '' : rootRel + '/';
   const protectedDirs: string[] = [];
   let writes: WriteOp[] = [];
+  /** Rows this root wrote so far, and the size at which the pending ones are written (see BATCH). */
+  let written = 0;
+  let batchAt = BATCH;
   let rootFiles = 0;
   const now = opts.now();
   const policy = decisionPolicy(opts.drift, Boolean(opts.quickOnly), opts.hash ?? 'all');
@@ -100,6 +106,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
     if (writes.length === 0) return;
     const batch = writes;
     writes = [];
+    written += batch.length;
+    batchAt = Math.min(MAX_BATCH, Math.max(BATCH, Math.floor(written / 2)));
     db.transaction(() => {
       const t = opts.now();
       for (const w of batch) {
@@ -142,7 +150,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   };
   const settle = (): void => {
     inFlight--;
-    if (writes.length >= BATCH) flush();
+    if (writes.length >= batchAt) flush();
     if (wake) {
       const w = wake;
       wake = null;
@@ -340,7 +348,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
             break;
         }
       }
-      if (writes.length >= BATCH) flush();
+      if (writes.length >= batchAt) flush();
       await waitBelow(MAX_IN_FLIGHT);
       report(true);
     }
