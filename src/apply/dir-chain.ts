@@ -29,17 +29,40 @@ export interface DirChain {
   identity(dir: string): { dev: number; ino: number } | undefined;
 }
 
+/** A `.` or `..` path segment. */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/** An absolute path spelled as path.normalize would (no `//`, `.` or `..` segment, no trailing slash): as plans spell them. */
+function plain(p: string): boolean {
+  return p === '/' || (p.startsWith('/') && !p.endsWith('/') && !p.includes('//') && !DOT_SEGMENT.test(p));
+}
+
+/**
+ * The paths from `root` down to `dir` (inside it), each spelled as path.join spells it: for plain spellings, by slicing
+ * and joining the strings (a dedupe batch proves thousands of folders), else through path.relative and path.join.
+ */
+export function chainOf(root: string, dir: string): string[] {
+  const prefix = root === '/' ? '/' : `${root}/`;
+  if (plain(root) && (dir === root || (dir.startsWith(prefix) && plain(dir)))) {
+    const out = [root];
+    for (let at = dir.indexOf('/', prefix.length); at !== -1; at = dir.indexOf('/', at + 1)) out.push(dir.slice(0, at));
+    if (dir !== root) out.push(dir);
+    return out;
+  }
+  const out = [root];
+  let cur = root;
+  for (const part of path.relative(root, dir).split(path.sep).filter(Boolean)) out.push((cur = path.join(cur, part)));
+  return out;
+}
+
 export function dirChain(fs: FsPort, root: string): DirChain {
   const seen = new Map<string, { dev: number; ino: number }>();
   return {
     identity: (dir) => seen.get(dir),
     async prove(dir) {
       if (!isAtOrUnder(dir, root)) throw new FsError(`${dir} is not inside ${root}; hashall writes only below the checked root`, { path: dir });
-      const parts = path.relative(root, dir).split(path.sep).filter(Boolean);
-      let cur = root;
-      for (let i = 0; i <= parts.length; i++) {
-        if (i > 0) cur = path.join(cur, parts[i - 1]!);
-        const st = await fs.lstat(cur);
+      for (const cur of chainOf(root, dir)) {
+        const st = await fs.lstatId(cur);
         const known = seen.get(cur);
         if (!st) {
           if (known) throw new TamperError(cur, 'vanished');

@@ -20,6 +20,9 @@ export interface FsStat {
   kind: 'file' | 'dir' | 'symlink' | 'other';
 }
 
+/** What {@link FsPort.lstatId} reads: the identity fields of an FsStat. */
+export type FsIdentity = Pick<FsStat, 'dev' | 'ino' | 'nlink' | 'kind'>;
+
 /** Owner, group and permission bits (mode & 0o7777) a directory hashall creates is given. */
 export interface DirOwner {
   uid: number;
@@ -93,6 +96,11 @@ export interface FsPort {
   mkdirp(dir: string, like?: (created: string) => Promise<DirOwner | null>, opts?: { syncParent?: boolean }): Promise<string[]>;
   /** lstat; null when the path does not exist. */
   lstat(p: string): Promise<FsStat | null>;
+  /**
+   * lstat for a path's identity only (kind, device, inode, link count; no exact mtime): what the folder-chain,
+   * symlink and link read-back checks compare, at about half lstat's cost. null when the path does not exist.
+   */
+  lstatId(p: string): Promise<FsIdentity | null>;
   /** Free bytes available to this process on the filesystem holding `p`. */
   statfs(p: string): Promise<{ freeBytes: number }>;
   readdir(p: string): Promise<string[]>;
@@ -413,17 +421,21 @@ async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?:
       // Larger files are read through the thread pool, both at once, so a long compare never blocks signal handling.
       const read = (fd: number, buf: Buffer, pos: number): number | Promise<number> =>
         small ? readSync(fd, buf, 0, buf.length, pos) : new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
-      for (let pos = 0; ; ) {
+      // Read up to the size `a` had when opened (no read just to meet the end: a dedupe batch compares thousands of
+      // small files); the end is proven on the descriptors instead, below.
+      let pos = 0;
+      while (pos < sa.size) {
         const [ra, rb] = small ? [read(fa, ba, pos) as number, read(fb, bb, pos) as number] : await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
         if (ra !== rb) return null;
-        // The end of both: what the held descriptors show now (a change during the compare shows in size or mtime).
-        if (ra === 0) {
-          const same = { a: toStat(fstatSync(fa, { bigint: true })), b: toStat(fstatSync(fb, { bigint: true })) };
-          return inodes && same.b.ino !== inodes.b ? null : same;
-        }
+        if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
         if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return null;
         pos += ra;
       }
+      // What the held descriptors show now (a change during the compare shows in size or mtime): both exactly as long
+      // as the bytes compared equal, so no byte of either was left unread (a file that grew or shrank differs).
+      const same = { a: toStat(fstatSync(fa, { bigint: true })), b: toStat(fstatSync(fb, { bigint: true })) };
+      if (same.a.size !== pos || same.b.size !== pos) return null;
+      return inodes && same.b.ino !== inodes.b ? null : same;
     } finally {
       closeSync(fb);
     }
@@ -502,6 +514,15 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
         if (errnoCode(err) === 'ENOENT') return null;
         throw fsError('lstat', p, err);
       }
+    },
+    lstatId: async (p) => {
+      let s: import('node:fs').Stats | undefined;
+      try {
+        s = lstatSync(fsPathArg(p), { throwIfNoEntry: false });
+      } catch (err) {
+        throw fsError('lstat', p, err);
+      }
+      return s ? { dev: s.dev, ino: s.ino, nlink: s.nlink, kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other' } : null;
     },
     statfs: (p) =>
       wrap('statfs', p, async () => {

@@ -59,7 +59,9 @@ export class Journal {
     private readonly db: Db,
     private readonly now: () => number,
     private readonly onBoundary: (what: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.planTxn = db.transaction((runId: string, idx: number, g: PlanGroup) => this.planWrites(runId, idx, g));
+  }
 
   private sql(text: string): Statement {
     let st = this.statements.get(text);
@@ -85,18 +87,22 @@ export class Journal {
    * once, in its run_steps row; the group's record holds the rest of the group (getRun puts the steps back in).
    */
   planGroup(runId: string, idx: number, g: PlanGroup): void {
-    const txn = this.db.transaction(() => {
-      const { steps: _steps, ...head } = g;
-      this.sql(
-          `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
-        )
-        .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), JSON.stringify(g.reasons), this.now());
-      const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
-      g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
-    });
-    txn();
+    this.planTxn(runId, idx, g);
     this.boundary(`group-planned ${g.id}`);
+  }
+
+  /** planGroup's writes as one transaction, wrapped once per journal (a dedupe batch plans thousands of groups). */
+  private readonly planTxn: (runId: string, idx: number, g: PlanGroup) => void;
+
+  private planWrites(runId: string, idx: number, g: PlanGroup): void {
+    const { steps: _steps, ...head } = g;
+    this.sql(
+        `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), JSON.stringify(g.reasons), this.now());
+    const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
+    g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
   }
 
   stepRunning(runId: string, groupId: string, idx: number, undo: UndoData): void {

@@ -12,6 +12,7 @@ import { FsError } from '../errors.js';
 import { contentRelOf } from '../domain/listing.js';
 import { isAtOrUnder, segments, trimSlash } from '../domain/path-string.js';
 import { copyFilesOf, type PlanGroup, type PlanStep, type RepointStep } from '../plan/types.js';
+import { chainOf } from './dir-chain.js';
 import type { FsPort } from './fs-port.js';
 
 function refuse(step: PlanStep, what: string): never {
@@ -75,16 +76,15 @@ function relpathInside(step: PlanStep, base: string, rel: string): string {
  * directories already found real by the same scope check (`dirs`) are not read again; the final component always is.
  */
 async function noSymlinksBelow(step: PlanStep, fs: FsPort, root: string, p: string, dirs: Set<string>): Promise<void> {
-  const parts = path.relative(root, p).split(path.sep).filter(Boolean);
-  let cur = root;
-  for (let i = 0; i <= parts.length; i++) {
-    if (i > 0) cur = path.join(cur, parts[i - 1]!);
-    if (i < parts.length && dirs.has(cur)) continue;
-    const st = await fs.lstat(cur);
+  const chain = chainOf(root, p);
+  for (const [i, cur] of chain.entries()) {
+    const last = i === chain.length - 1;
+    if (!last && dirs.has(cur)) continue;
+    const st = await fs.lstatId(cur);
     if (!st) return;
     if (st.kind === 'symlink') refuse(step, `${cur} is a symbolic link (on the way to ${p}); hashall never writes or deletes through symlinks`);
-    if (i < parts.length && st.kind !== 'dir') return; // the step itself reports a file where a directory should be
-    if (i < parts.length) dirs.add(cur);
+    if (!last && st.kind !== 'dir') return; // the step itself reports a file where a directory should be
+    if (!last) dirs.add(cur);
   }
 }
 

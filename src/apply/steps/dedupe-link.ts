@@ -5,7 +5,7 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { DedupeFile, DedupeLinkStep } from '../../plan/types.js';
 import { formatMeta } from '../../plan/dedupe.js';
-import type { FsStat } from '../fs-port.js';
+import type { FsIdentity, FsStat } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import type { DedupeLinkResult } from '../dedupe-bookkeeping.js';
 import { dirChain } from '../dir-chain.js';
@@ -63,7 +63,7 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   await ctx.fs.link(step.keeper.path, undo.tmp);
   // The link was made by name: the temp link must be the planned keeper (another user may have swapped the keeper's
   // path since the compare), or the swap would put other bytes at the duplicate's path.
-  const made = await ctx.fs.lstat(undo.tmp);
+  const made = await ctx.fs.lstatId(undo.tmp);
   if (!made || made.kind !== 'file' || made.ino !== step.keeper.ino || made.dev !== k.dev) {
     // The name is ours (link never replaces an existing name, and it was journaled before): remove it again.
     if (made) await ctx.fs.unlink(undo.tmp);
@@ -79,7 +79,7 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).
   await ctx.fs.rename(undo.tmp, step.duplicate.path);
   // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's new inode and link count, and its old inode.
-  const now = await ctx.fs.lstat(step.duplicate.path);
+  const now = await ctx.fs.lstatId(step.duplicate.path);
   const result: DedupeLinkResult = { bytesFreed: d.nlink === 1 ? d.size : 0, ino: now?.ino, nlink: now?.nlink, oldIno: d.ino };
   return { status: 'done', bytesFreed: result.bytesFreed, result };
 }
@@ -107,9 +107,10 @@ function checkMeta(step: DedupeLinkStep, k: FsStat, d: FsStat): void {
   }
 }
 
-async function both(step: DedupeLinkStep, ctx: StepContext): Promise<{ k: FsStat; d: FsStat }> {
-  const k = await ctx.fs.lstat(step.keeper.path);
-  const d = await ctx.fs.lstat(step.duplicate.path);
+/** Both files' status as `read` reads it (lstat; or the identity alone, enough for the read-back after a swap). */
+async function both<S extends FsIdentity>(step: DedupeLinkStep, read: (p: string) => Promise<S | null>): Promise<{ k: S; d: S }> {
+  const k = await read(step.keeper.path);
+  const d = await read(step.duplicate.path);
   if (!k || !d) throw new FsError(`dedupe: ${!k ? step.keeper.path : step.duplicate.path} no longer exists`, { path: !k ? step.keeper.path : step.duplicate.path, hint: 're-plan' });
   return { k, d };
 }
@@ -119,7 +120,7 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
   manualUndo: (s, undo) => `check ${s.duplicate.path}: it must exist (as a hardlink of ${s.keeper.path} or the original); remove any leftover ${String(undo.tmp ?? '.hashall-*.part')} file`,
 
   async check(step, ctx) {
-    const { k, d } = await both(step, ctx);
+    const { k, d } = await both(step, (p) => ctx.fs.lstat(p));
     if (k.ino === d.ino && k.dev === d.dev) return 'done';
     if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) {
       throw new FsError(`dedupe: ${step.keeper.path} or ${step.duplicate.path} changed since planning (inode, size or mtime)`, { hint: 'run `hashall scan` and `hashall plan` again' });
@@ -138,7 +139,7 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
   },
 
   async verify(step, ctx) {
-    const { k, d } = await both(step, ctx);
+    const { k, d } = await both(step, (p) => ctx.fs.lstatId(p));
     if (k.ino !== d.ino || d.ino !== step.keeper.ino) throw new FsError(`dedupe: ${step.duplicate.path} is not a hardlink of the planned ${step.keeper.path} (inode ${step.keeper.ino}) after the swap`);
   },
 
