@@ -19,6 +19,7 @@ import { applySummary } from '../../render/apply-summary.js';
 import { clientsFromConfig } from '../../clients/from-config.js';
 import { closeAll } from '../../clients/client-set.js';
 import { stopOnSignals } from '../stop-signals.js';
+import { raiseOptimizerBudget } from '../optimizer-budget.js';
 import { notifyDeps } from '../notify-deps.js';
 import { notifyApplyEnd, withCatalogDb } from '../../reconcile/notify.js';
 import { notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
@@ -83,6 +84,8 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
     plan = fresh;
     hash = planHash(serializePlan(plan));
   }
+  // Applying is system calls and SQLite: the optimising compiler's work would be spent on another core for nothing.
+  raiseOptimizerBudget();
   const clients = clientsFromConfig(config, { now: ctx.now });
   const stop = stopOnSignals(sink.warn); // with --json also a warning event
   try {
