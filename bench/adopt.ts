@@ -37,6 +37,16 @@ function covered(spans: [number, number][]): number {
   return total;
 }
 
+/** User + system CPU (ms) a process has used so far, from /proc/PID/stat (10 ms ticks); null once it is gone. */
+function cpuMsOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 function ms(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
@@ -169,6 +179,8 @@ export async function run(): Promise<Record<string, number>> {
       marks.set(g, m);
     };
     http.clear();
+    const qbtCpu0 = cpuMsOf(sb.pid);
+    const ownCpu0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
     const emit = (e: ApplyEvent): void => {
       const at = ms(t0);
@@ -221,6 +233,8 @@ export async function run(): Promise<Record<string, number>> {
     );
     execFileSync('sync');
     const hashallMs = ms(t0);
+    const qbtCpu1 = cpuMsOf(sb.pid);
+    const ownCpu = process.cpuUsage(ownCpu0);
     catalog.close();
     if (res.status !== 'succeeded') throw new Error(`bench adopt apply ${res.status}: ${res.groups.find((g) => g.error)?.error ?? res.guardProblems.join('; ')}`);
     const moved = await client.listTorrents({ hashes: torrents.map((t) => t.infoHash) });
@@ -236,7 +250,10 @@ export async function run(): Promise<Record<string, number>> {
         `bench adopt: ${httpCalls} HTTP calls (${(httpCalls / count).toFixed(1)} per group): ` +
         [...http.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
         `bench adopt: disk calls (count, ms summed): ` +
-        [...fsTime.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n',
+        [...fsTime.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
+        // What bounds the run: hashall's own CPU (its threads included), and qBittorrent's.
+        `bench adopt: CPU during the ${Math.round(hashallMs)} ms apply: hashall ${Math.round((ownCpu.user + ownCpu.system) / 1000)} ms, ` +
+        `qbittorrent-nox ${qbtCpu0 !== null && qbtCpu1 !== null ? `${qbtCpu1 - qbtCpu0} ms` : 'unknown'}\n`,
     );
     return {
       torrents: count,

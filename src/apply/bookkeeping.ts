@@ -7,13 +7,15 @@ import { dedupeLinkRecorder, dedupeLinkRecords, recordDedupeLinks, type DedupeLi
 import { integrityStore } from '../catalog/integrity.js';
 import { markRelocationRetired, recordRelocation } from '../catalog/relocations.js';
 import { filesystemIdNamed } from '../catalog/filesystems.js';
+import type { WrittenContent } from './written-content.js';
 
 /**
  * Rescans `root` (the scanner's incremental scan of that subtree, wired by the caller) so the catalog records the files
  * a group left there; optional so apply works without it. `many`, when given, rescans several roots in one scan.
+ * `written`: the files the run's copies wrote and proved, recorded from that proof instead of read again.
  */
-export type RescanRoot = ((catalog: CatalogDb, root: string, fsName: string) => Promise<void>) & {
-  many?: (catalog: CatalogDb, roots: readonly string[], fsName: string) => Promise<void>;
+export type RescanRoot = ((catalog: CatalogDb, root: string, fsName: string, written?: WrittenContent) => Promise<void>) & {
+  many?: (catalog: CatalogDb, roots: readonly string[], fsName: string, written?: WrittenContent) => Promise<void>;
 };
 
 /** Refresh the catalog (best effort, notes on failure), then in ONE transaction: relocation rows, serial bump, group done. */
@@ -25,6 +27,8 @@ export async function recordGroupOutcome(
     now: number;
     changed: boolean;
     rescanRoot?: RescanRoot | undefined;
+    /** The run's proven copies (see RescanRoot). */
+    written?: WrittenContent | undefined;
     markDone: () => void;
     /** Told about every root whose refresh failed (apply shows it as an event, not only in the run record). */
     refreshFailed?: (root: string, error: string) => void;
@@ -41,7 +45,7 @@ export async function recordGroupOutcome(
     }
   }
   if (info.rescanRoot && info.changed) {
-    const record = refresher(catalog, info.rescanRoot, notes, info.refreshFailed);
+    const record = refresher(catalog, info.rescanRoot, notes, info.refreshFailed, info.written);
     if ((group.action === 'move' || group.action === 'reuse') && group.to) {
       for (const root of movedRoots(group)) await record(root, group.to.fs);
     }
@@ -113,7 +117,7 @@ export interface MovedDone {
 export async function recordMovedGroups(
   catalog: CatalogDb,
   done: MovedDone[],
-  info: { runId: string; now: number; rescanRoot?: RescanRoot | undefined; refreshFailed?: (groupId: string, root: string, error: string) => void },
+  info: { runId: string; now: number; rescanRoot?: RescanRoot | undefined; written?: WrittenContent | undefined; refreshFailed?: (groupId: string, root: string, error: string) => void },
 ): Promise<Map<string, string[]>> {
   const notes = new Map(done.map((d) => [d.group.id, [] as string[]]));
   const rescan = info.rescanRoot;
@@ -124,7 +128,7 @@ export async function recordMovedGroups(
     for (const [fsName, ds] of byFs) {
       const roots = [...new Set(ds.flatMap((d) => movedRoots(d.group)))];
       try {
-        await rescan.many(catalog, roots, fsName);
+        await rescan.many(catalog, roots, fsName, info.written);
       } catch (err) {
         for (const d of ds) {
           for (const root of movedRoots(d.group)) {
@@ -136,7 +140,7 @@ export async function recordMovedGroups(
     }
   } else if (rescan) {
     for (const d of changed) {
-      const record = refresher(catalog, rescan, notes.get(d.group.id)!, (root, error) => info.refreshFailed?.(d.group.id, root, error));
+      const record = refresher(catalog, rescan, notes.get(d.group.id)!, (root, error) => info.refreshFailed?.(d.group.id, root, error), info.written);
       for (const root of movedRoots(d.group)) await record(root, d.group.to!.fs);
     }
   }
@@ -155,10 +159,16 @@ function notRefreshed(root: string, message: string): string {
 }
 
 /** Rescans a root for the catalog; the data change already happened and was verified: a failed refresh is reported (a note, `failed`), never undone. */
-function refresher(catalog: CatalogDb, rescanRoot: RescanRoot, notes: string[], failed?: (root: string, error: string) => void): (root: string, fsName: string) => Promise<void> {
+function refresher(
+  catalog: CatalogDb,
+  rescanRoot: RescanRoot,
+  notes: string[],
+  failed?: (root: string, error: string) => void,
+  written?: WrittenContent,
+): (root: string, fsName: string) => Promise<void> {
   return async (root, fsName) => {
     try {
-      await rescanRoot(catalog, root, fsName);
+      await rescanRoot(catalog, root, fsName, written);
     } catch (err) {
       const message = (err as Error).message;
       notes.push(notRefreshed(root, message));

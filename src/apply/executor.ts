@@ -18,6 +18,7 @@ import { actionableGroups, preflight } from './preflight.js';
 import { checkGroupScope } from './scope.js';
 import { recheckWidth, slotBatcher, Slots, overlaps, waitsForClient } from './schedule.js';
 import { handlerFor } from './steps/index.js';
+import { WrittenContent } from './written-content.js';
 import type { StepContext } from './steps/types.js';
 import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
 import { batchable, DEDUPE_BATCH_GROUPS, runDedupeBatch, type DedupeBatchEnv } from './dedupe-batch.js';
@@ -211,6 +212,7 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     now: deps.now,
     emit: deps.emit,
     clientTimeoutMs,
+    written: new WrittenContent(),
   };
   const attention: string[] = [];
   const notes: string[] = [];
@@ -273,6 +275,7 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
         now: deps.now(),
         changed,
         rescanRoot: deps.rescanRoot,
+        written: base.written,
         markDone,
         refreshFailed: (path, error) => deps.emit({ type: 'refresh-failed', runId, groupId: group.id, path, error }),
       }),
@@ -294,6 +297,7 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
         runId,
         now: deps.now(),
         rescanRoot: deps.rescanRoot,
+        written: base.written,
         refreshFailed: (groupId, path, error) => deps.emit({ type: 'refresh-failed', runId, groupId, path, error }),
       });
       return items.map((d) => byGroup.get(d.group.id) ?? []);

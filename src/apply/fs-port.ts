@@ -42,6 +42,8 @@ export interface CopyResult {
   /** Device and inode of the created temp file (so undo can prove a path is ours before removing it). */
   ino: number;
   dev: number;
+  /** Its mtime once written (the source's, set on it), read on the descriptor written. */
+  mtimeNs: bigint;
 }
 
 /**
@@ -256,7 +258,7 @@ async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src
     wfd = null;
     onProgress?.(data.length);
     if (syncDir) await fsyncDir(path.dirname(tmpPath));
-    return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, ino: Number(out.ino), dev: Number(out.dev) };
+    return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, ino: Number(out.ino), dev: Number(out.dev), mtimeNs: out.mtimeNs };
   } catch (err) {
     if (wfd !== null) closeSync(wfd);
     if (created) await fsp.unlink(fsPathArg(tmpPath)).catch(() => undefined);
@@ -319,7 +321,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
     await wfh.close();
     wfh = null;
     if (syncDir) await fsyncDir(path.dirname(tmpPath));
-    return { sha256: hash.digest('hex'), bytes: pos, ino: Number(out.ino), dev: Number(out.dev) };
+    return { sha256: hash.digest('hex'), bytes: pos, ino: Number(out.ino), dev: Number(out.dev), mtimeNs: out.mtimeNs };
   } catch (err) {
     if (wfh) await wfh.close().catch(() => undefined);
     if (created) await fsp.unlink(fsPathArg(tmpPath)).catch(() => undefined);

@@ -7,12 +7,14 @@ import type { SyncAllResult } from '../catalog/sync.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import type { RescanRoot } from '../apply/bookkeeping.js';
+import type { WrittenContent } from '../apply/written-content.js';
 import { HashallError } from '../errors.js';
 import { refreshClientDownLine, refreshScannedLine, refreshSyncedLine } from '../render/refresh-text.js';
 
 // The scanner and the sync load when a refresh runs, not with every command that may refresh (apply of a saved plan
 // rescans only after a move; `plan --no-refresh` never does).
 const scanner = async () => (await import('../catalog/scan/scan-roots.js')).scanRoots;
+const proven = async () => (await import('../catalog/scan/proven.js')).provenHashes;
 const syncer = async () => (await import('../catalog/sync.js')).syncInstances;
 
 /** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and, on a terminal, the scan's progress. */
@@ -91,13 +93,15 @@ export async function refresh(
  * of several groups in one scan (a scan has a fixed cost of ~0.25 s: one per group was most of a first adoption).
  */
 export function makeRescanRoot(config: HashallConfig, now: () => number): RescanRoot {
-  const many = async (catalog: CatalogDb, roots: readonly string[], fsName: string): Promise<void> => {
+  const many = async (catalog: CatalogDb, roots: readonly string[], fsName: string, written?: WrittenContent): Promise<void> => {
     const scanRoots = await scanner();
+    // The files the run's copies wrote are recorded from what the copy proved (their bytes are not read a second time).
+    const told = written ? { proven: (await proven())(catalog, written) } : {};
     // Payload folders after groups: the Node walk is done before a find process would have started (~3 ms each).
-    const summary = await scanRoots(catalog, roots.map((path) => ({ path, kind: 'adhoc' as const })), { drift: 'metadata', hash: scanHashMode(config), filesystems: config.filesystems, now, expectFilesystem: fsName, findProgram: null });
+    const summary = await scanRoots(catalog, roots.map((path) => ({ path, kind: 'adhoc' as const })), { drift: 'metadata', hash: scanHashMode(config), filesystems: config.filesystems, now, expectFilesystem: fsName, findProgram: null, ...told });
     if (summary.status !== 'completed') throw new Error(`scan of ${roots.length === 1 ? roots[0]! : `${roots.length} folders`} ${summary.status}`);
   };
-  return Object.assign((catalog: CatalogDb, root: string, fsName: string) => many(catalog, [root], fsName), { many });
+  return Object.assign((catalog: CatalogDb, root: string, fsName: string, written?: WrittenContent) => many(catalog, [root], fsName, written), { many });
 }
 
 /** Re-read the client's torrents after apply repointed some, so the catalog (and `plan --no-refresh`) sees where they are now. */

@@ -138,6 +138,8 @@ export interface CopyChunk {
   borrowed: string[];
   ids: { path: string; dev: number; ino: number }[];
   mine: CopyFileUndo[];
+  /** What each copy of `mine` (same order) proved about the file it wrote, for StepContext.written once it is in place. */
+  proven: { mtimeNs: bigint; sha256: string; size: number }[];
 }
 
 /**
@@ -211,7 +213,7 @@ export async function chunkPlan(c: CopyRun, items: CopyItem[], claimed: Set<stri
     }
   }
   const entries: CopyFileUndo[] = items.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
-  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [] };
+  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [], proven: [] };
 }
 
 /** Journal: the directories about to be created and the temp names about to be written. */
@@ -279,6 +281,7 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
       });
     }
     await readBack(ctx, src, entry.tmp, f.sha256);
+    b.proven.push({ mtimeNs: res.mtimeNs, sha256: res.sha256, size: res.bytes });
     b.run.done += f.size;
   }
 }
@@ -291,7 +294,7 @@ export function journalCopies(b: CopyChunk): void {
 /** Disk: link each temp file into place and remove its temp name. */
 export async function chunkPlace(b: CopyChunk): Promise<void> {
   const c = b.run;
-  for (const e of b.mine) {
+  for (const [k, e] of b.mine.entries()) {
     const dir = path.dirname(e.final);
     // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
     await c.chain.prove(dir);
@@ -299,6 +302,8 @@ export async function chunkPlace(b: CopyChunk): Promise<void> {
     await c.chain.prove(dir);
     await c.ctx.fs.unlink(e.tmp);
     c.written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
+    const proof = b.proven[k];
+    if (proof) c.ctx.written?.add({ path: e.final, ino: e.ino!, dev: e.dev!, ...proof });
   }
   for (const dir of b.dirs) c.folders.add(dir);
   c.copied += b.bytes;

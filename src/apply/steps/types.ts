@@ -7,6 +7,7 @@ import type { PlanGroup, PlanStep } from '../../plan/types.js';
 import type { Emit } from '../events.js';
 import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
+import type { WrittenContent } from '../written-content.js';
 
 export interface StepContext {
   fs: FsPort;
@@ -45,6 +46,8 @@ export interface StepContext {
    * back). Absent (undo, a lone step): the step awaits `flush` itself before it returns.
    */
   durableLater?(flush: () => Promise<void>): void;
+  /** The run's record of the files its copies wrote and proved, for the refresh after the group (absent: it reads them). */
+  written?: WrittenContent;
 }
 
 export interface StepOutcome {

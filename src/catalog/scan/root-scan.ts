@@ -295,6 +295,13 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
         return;
       }
     }
+    // A file apply's copy wrote and proved, just as the copy left it: recorded with that content's hashes, not read again.
+    const proven = opts.proven && opts.drift !== 'full' ? opts.proven(abs(relPath), f.dev, f.ino, f.size, f.mtimeNs) : null;
+    if (proven) {
+      summary[kind]++;
+      writes.push({ path: relPath, f, quick: proven.quickHash, sha: proven.sha256, hashedAt: now, ...ends });
+      return;
+    }
     if (waitsForSizeGate(d, policy)) {
       const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, endsProblemOf, full: d.full });
       if (!claim.read) return;

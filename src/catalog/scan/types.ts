@@ -53,6 +53,12 @@ export interface ScanOptions {
   mountInfoFile?: string;
   /** The GNU find program of the stat walk (default `find`; null: the Node walk). See WalkOptions.find. */
   findProgram?: string | null;
+  /**
+   * Files apply's copies wrote and proved: for a new or changed file that is exactly such a file (same path, inode,
+   * size and mtime as when its copy ended — the rule by which a scan takes any catalogued file as unedited), its
+   * content's hashes; it is recorded with them instead of read again (never under drift `full`). Null: read as usual.
+   */
+  proven?: (path: string, dev: bigint, ino: bigint, size: number, mtimeNs: bigint) => { sha256: string; quickHash: string } | null;
   /** Wraps the scan's hash pool (tests inject read failures the real disk cannot produce on cue). */
   wrapHash?: (hash: (job: HashJob) => Promise<HashResult>) => (job: HashJob) => Promise<HashResult>;
 }
