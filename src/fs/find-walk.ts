@@ -168,7 +168,9 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
       if ((dir === '' ? name : dir + '/' + name).startsWith(skip)) return;
       skip = null;
     }
-    if (type === 0x66 && settle !== undefined && absLen < PATH_MAX) {
+    // A file of another filesystem (a file bind-mounted into the tree) is a mount: never settled or catalogued as the root's.
+    const otherDev = typeof dev === 'number' ? dev !== rootDevNum : dev !== rootDev;
+    if (type === 0x66 && settle !== undefined && absLen < PATH_MAX && !otherDev) {
       f.size = Number(size);
       if (settle(dir, f)) return;
     }
@@ -184,12 +186,13 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
     }
     switch (type) {
       case 0x66: // f (not settled by the caller)
-        batch.push({ kind: 'file', rel, abs, dev: dev === rootDevNum ? rootDev : BigInt(dev), ino: BigInt(ino), size: Number(size), mtimeNs: f.nanos(), nlink });
+        if (otherDev) batch.push({ kind: 'mount', rel, abs: typeof abs === 'string' ? abs : abs.toString('utf8') });
+        else batch.push({ kind: 'file', rel, abs, dev: rootDev, ino: BigInt(ino), size: Number(size), mtimeNs: f.nanos(), nlink });
         return;
       case 0x64: {
         // d
         const absText = typeof abs === 'string' ? abs : abs.toString('utf8');
-        if ((typeof dev === 'number' ? dev !== rootDevNum : dev !== rootDev) || opts.mountPoints.has(absText)) {
+        if (otherDev || opts.mountPoints.has(absText)) {
           batch.push({ kind: 'mount', rel, abs: absText });
           skip = rel + '/';
         } else lastDir = { rel, abs };

@@ -188,7 +188,9 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
         // One conversion of the mode instead of a BigInt operation per type test.
         const type = Number(vals[o]) & constants.S_IFMT;
         if (type === constants.S_IFREG) {
-          batch.push({ kind: 'file', rel, abs: entryAbs, dev: vals[o + 1] as bigint, ino: vals[o + 2] as bigint, size: Number(vals[o + 3]), mtimeNs: vals[o + 4] as bigint, nlink: Number(vals[o + 5]) });
+          // A file of another filesystem (bind-mounted into the tree) is a mount, never one of the root's files.
+          if (vals[o + 1] !== rootDev) batch.push({ kind: 'mount', rel, abs: typeof entryAbs === 'string' ? entryAbs : entryAbs.toString('utf8') });
+          else batch.push({ kind: 'file', rel, abs: entryAbs, dev: vals[o + 1] as bigint, ino: vals[o + 2] as bigint, size: Number(vals[o + 3]), mtimeNs: vals[o + 4] as bigint, nlink: Number(vals[o + 5]) });
         } else if (type === constants.S_IFDIR) {
           const absText = typeof entryAbs === 'string' ? entryAbs : entryAbs.toString('utf8');
           if (vals[o + 1] !== rootDev || opts.mountPoints.has(absText)) batch.push({ kind: 'mount', rel, abs: absText });

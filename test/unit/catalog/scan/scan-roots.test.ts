@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { openIntegrityProblems } from '../../../../src/catalog/integrity.js';
 import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
@@ -370,6 +371,24 @@ describe('scanRoots', () => {
     const r = rows();
     expect(r.map((x) => x.path)).toEqual(['inner', 'top']);
     expect(new Set(r.map((x) => x.fs_id)).size).toBe(2);
+  });
+
+  it('a file bind-mounted from another filesystem into a root is not catalogued as the root\'s (either walk); the row it shadows is kept, as under a mounted folder', async () => {
+    const other = path.join(tmp.path, 'other');
+    mountTmpfs(other, 8 * 1024 * 1024, 'other-test');
+    writeFileSync(path.join(other, 'real.mkv'), 'the other filesystem\'s bytes');
+    writeFileSync(path.join(stash, 'top'), 't');
+    writeFileSync(path.join(stash, 'film.mkv'), 'stash bytes, shadowed by the mount');
+    expect((await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).skippedMounts).toEqual([]);
+    expect(paths()).toEqual(['film.mkv', 'top']);
+    // The file mount: film.mkv now shows the other filesystem's inode (as a container's volume or an admin's bind would).
+    execFileSync('mount', ['--bind', path.join(other, 'real.mkv'), path.join(stash, 'film.mkv')]);
+    for (const findProgram of [undefined, null]) {
+      const s = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram }));
+      expect(s.skippedMounts, String(findProgram)).toEqual([path.join(stash, 'film.mkv')]);
+      // Never the other filesystem's inode under the stash's id; the stash's own file, hidden under the mount, keeps its row.
+      expect(rows().map((r) => [r.path, r.sha256]), String(findProgram)).toEqual([['film.mkv', sha('stash bytes, shadowed by the mount')], ['top', sha('t')]]);
+    }
   });
 
   it('guards: a missing root, an emptied (unmounted) root and a root now on another filesystem fail without deleting', async () => {
