@@ -205,11 +205,26 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: stri
     return { id, ino, size, mtime_ns: mtime, nlink, status: (flags & 4) !== 0 ? 'deleted' : 'active', hasQuick: (flags & 1) !== 0, hasSha: (flags & 2) !== 0 };
   };
 
+  /** A plain-ASCII name's bytes, copied here for a lookup by text (any other name is encoded). */
+  const scratch = new Uint8Array(1024);
+  const findText = (name: string): number => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c >= 0x80 || i === scratch.length) {
+        const b = Buffer.from(name, 'utf8');
+        return rows.find(b, 0, b.length, fnv(b, 0, b.length));
+      }
+      scratch[i] = c;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    return rows.find(scratch, 0, name.length, h >>> 0);
+  };
+
   const inDir = (dir: string, name: string): RowMeta | undefined => {
     load(dir);
     if (rows === empty) return undefined;
-    const b = Buffer.from(name, 'utf8');
-    const r = rows.find(b, 0, b.length, fnv(b, 0, b.length));
+    const r = findText(name);
     return r < 0 ? undefined : meta(r);
   };
 
