@@ -16,6 +16,7 @@ import { notifyPlanFindings } from '../../notify/notify.js';
 import { eventSink } from '../event-sink.js';
 import { notifyDeps } from '../notify-deps.js';
 import { withCatalogDb } from '../../reconcile/notify.js';
+import { raiseOptimizerBudget } from '../optimizer-budget.js';
 
 export interface PlanOpts extends ConfigOptionValues, PlanFormatOpts {
   out?: string;
@@ -36,6 +37,9 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
   addPlanFormatOptions(cmd);
   addConfigOption(cmd);
   cmd.action(async (opts: PlanOpts) => {
+    // Planning at scale is SQLite reads, lstat (on a worker too) and one pass per group: the optimising compiler's
+    // helper threads would take a core from the live check for little (see optimizer-budget.ts).
+    raiseOptimizerBudget();
     const format = planFormat(opts);
     const { config } = loadConfigForCommand(opts, ctx);
     const plan = await makePlan(config, { refresh: opts.refresh !== false, now: ctx.now, cwd: ctx.cwd, out: refreshOutput(ctx) });
