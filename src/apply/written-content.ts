@@ -1,4 +1,5 @@
 // What the copies of a run proved about the files they wrote (path, inode, size, mtime, SHA-256), for the catalog refresh after a group: it records those files without reading their bytes again.
+import type { CopyProofs } from '../catalog/scan/proven.js';
 
 /** A file a copy wrote and proved: the inode at `path` held these bytes, with this size and mtime, when its copy ended. */
 export interface WrittenFile {
@@ -15,7 +16,7 @@ export interface WrittenFile {
  * path holds the same inode with the same size and mtime — the rule by which a scan takes any catalogued file as
  * unedited — and anything else is read as usual.
  */
-export class WrittenContent {
+export class WrittenContent implements CopyProofs {
   private readonly byPath = new Map<string, WrittenFile>();
 
   add(f: WrittenFile): void {
