@@ -1,4 +1,4 @@
-// Raises V8's optimisation threshold for the rest of a command whose time goes to system calls and SQLite (applying a plan): far fewer warm functions are compiled by the optimising compiler.
+// Raises V8's optimisation threshold for the rest of a command whose time goes to system calls and SQLite (applying a plan, planning): far fewer warm functions are compiled by the optimising compiler.
 // Measured on a dedupe apply of 2,000 pairs (per-thread CPU from /proc, four runs alternated at load 8–10): V8's
 // helper threads — mostly the concurrent optimising compiler — used 640–670 ms of 1.62–1.73 s of CPU with the default
 // budget, 140–160 ms of 1.22–1.25 s with this one; the main thread's own time did not change measurably (980–1,060 ms
