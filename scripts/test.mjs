@@ -3,7 +3,8 @@
 // Inside the namespace tests may mount tmpfs and bind mounts; everything vanishes when the run ends.
 // With CI=true (or HASHALL_REQUIRE_ALL=1) any skipped or todo test fails the run.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -45,26 +46,54 @@ if (!args.includes('--no-static')) {
 }
 const vitestArgs = args.filter((a) => a !== '--no-static');
 const report = path.join(root, '.vitest-report.json');
-rmSync(report, { force: true });
-console.error('test: vitest');
-const code = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs]);
-let summary;
-try {
-  summary = JSON.parse(readFileSync(report, 'utf8'));
-} catch {
-  console.error('test: no vitest report written');
-  process.exit(code || 1);
+// qbittorrent-nox (Debian's 4.5.2) now and then segfaults on its own under load; the test sandboxes note such a crash
+// here (src/sandbox/qbt-sandbox.ts). Only then are the files that failed run once more — every test of them must pass
+// again — and the run says so; any other failure fails the run as it is.
+const crashLog = path.join(mkdtempSync(path.join(tmpdir(), 'hashall-test-')), 'daemon-crashes.log');
+const testEnv = { ...process.env, HASHALL_TEST_CRASH_LOG: crashLog };
+
+/** One vitest run: its exit code and its counts, from the JSON report. */
+function vitest(extra) {
+  rmSync(report, { force: true });
+  const code = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra], testEnv);
+  let summary;
+  try {
+    summary = JSON.parse(readFileSync(report, 'utf8'));
+  } catch {
+    console.error('test: no vitest report written');
+    process.exit(code || 1);
+  }
+  const failedFiles = (summary.testResults ?? []).filter((f) => f.status === 'failed').map((f) => path.relative(root, f.name));
+  return {
+    code,
+    passed: summary.numPassedTests ?? 0,
+    failed: summary.numFailedTests ?? 0,
+    skipped: (summary.numPendingTests ?? 0) + (summary.numTodoTests ?? 0),
+    failedFiles,
+  };
 }
-const passed = summary.numPassedTests ?? 0;
-const failed = summary.numFailedTests ?? 0;
-const skipped = (summary.numPendingTests ?? 0) + (summary.numTodoTests ?? 0);
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-if (code !== 0) process.exit(code);
-if (strict && skipped > 0) {
-  console.error(`test: ${skipped} test(s) skipped; CI must run every test (root, mounts, qbittorrent-nox)`);
+
+const crashes = () => (existsSync(crashLog) ? readFileSync(crashLog, 'utf8').trim().split('\n').filter(Boolean) : []);
+console.error('test: vitest');
+let r = vitest(vitestArgs);
+console.log(`${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+const crashed = crashes();
+if (r.code !== 0 && r.failedFiles.length > 0 && crashed.length > 0) {
+  console.error(`test: qbittorrent-nox crashed on its own during the run:\n  ${crashed.join('\n  ')}`);
+  console.error(`test: running the ${r.failedFiles.length} failed file(s) once more: ${r.failedFiles.join(' ')}`);
+  const first = r;
+  r = vitest(r.failedFiles);
+  console.log(`rerun of ${first.failedFiles.length} file(s) after a qbittorrent-nox crash: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  // The verdict is the rerun's; any test skipped in either run still counts as skipped.
+  r = { ...r, passed: first.passed + r.passed, skipped: first.skipped + r.skipped };
+}
+rmSync(path.dirname(crashLog), { recursive: true, force: true });
+if (r.code !== 0) process.exit(r.code);
+if (strict && r.skipped > 0) {
+  console.error(`test: ${r.skipped} test(s) skipped; CI must run every test (root, mounts, qbittorrent-nox)`);
   process.exit(1);
 }
-if (passed === 0) {
+if (r.passed === 0) {
   console.error('test: no test ran');
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 // Throwaway loopback-only qbittorrent-nox for the demo and the tests (own profile, free ports, bounded start/stop).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -115,6 +115,9 @@ function isOurs(pid: number, profileArg: string): boolean {
     return false;
   }
 }
+
+/** Signals by which a process ends when it crashes (a test ending it on purpose sends SIGKILL or SIGTERM). */
+const CRASH_SIGNALS = new Set<string>(['SIGSEGV', 'SIGABRT', 'SIGBUS', 'SIGILL', 'SIGFPE']);
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -267,6 +270,9 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
         if (!stopping) {
           died = `qbittorrent-nox (pid ${proc.pid}) exited on its own: ${signal ? `signal ${signal}` : `code ${code}`}`;
           process.stderr.write(`qbt sandbox: ${died}\n${logTail()}\n`);
+          // A crash of the daemon itself (not a kill a test sends) goes to the test runner's crash log (scripts/test.mjs).
+          const log = process.env.HASHALL_TEST_CRASH_LOG;
+          if (log && signal && CRASH_SIGNALS.has(signal)) appendFileSync(log, `${new Date().toISOString()} ${died} (profile ${profile})\n`);
         }
         done();
       });
