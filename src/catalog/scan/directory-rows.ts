@@ -115,12 +115,14 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: stri
     const skip = Buffer.byteLength(prefix);
     const hi = dir === '' ? null : dir + '0';
     const pages: Buffer[] = [];
+    let rowCount = 0;
     let lo = prefix;
     let inclusive = true;
     for (;;) {
       const stmt: Statement = hi === null ? (inclusive ? topIncl : topExcl) : inclusive ? fromIncl : fromExcl;
       const [blob, last, count] = (hi === null ? stmt.get(fsId, lo) : stmt.get(fsId, lo, hi)) as Page;
       if (blob !== null) pages.push(blob);
+      rowCount += count;
       if (count < PAGE || last === null) break;
       // The page ended inside a subdirectory's rows: resume past that subdirectory ('/' + 1 is '0').
       const slash = last.indexOf('/', prefix.length);
@@ -128,14 +130,15 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: stri
       lo = inclusive ? last.slice(0, slash) + '0' : last;
     }
     const buf = pages.length === 1 ? (pages[0] as Buffer) : Buffer.concat(pages.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from([0]), p])));
-    return index(buf, skip);
+    return index(buf, skip, rowCount);
   };
 
-  /** Index the packed rows of `buf`: rows of subdirectories (a '/' after the directory's `skip` bytes) are left out. */
-  const index = (buf: Buffer, skip: number): DirRows => {
+  /**
+   * Index the `n` packed rows of `buf` (one pass over their bytes): rows of subdirectories (a '/' after the
+   * directory's `skip` bytes) are left out.
+   */
+  const index = (buf: Buffer, skip: number, n: number): DirRows => {
     if (buf.length === 0) return empty;
-    let n = 1;
-    for (let i = buf.indexOf(0); i >= 0; i = buf.indexOf(0, i + 1)) n++;
     const rowAt = new Int32Array(n);
     const nameAt = new Int32Array(n);
     const endAt = new Int32Array(n);
@@ -146,29 +149,32 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: stri
     const out = new DirRows(buf, rowAt, nameAt, endAt, slots);
     let kept = 0;
     let at = 0;
-    while (at < buf.length) {
-      let end = buf.indexOf(0, at);
-      if (end < 0) end = buf.length;
-      // Past the six numbers and the directory's prefix: the name.
+    const last = buf.length;
+    while (at < last) {
+      // Past the six numbers and the directory's prefix: the name, up to the NUL that ends the row (or the blob).
       let p = at;
       for (let spaces = 0; spaces < 6; p++) if (buf[p] === SPACE) spaces++;
       const name = p + skip;
       let h = 0x811c9dc5;
       let i = name;
-      for (; i < end; i++) {
-        const c = buf[i] as number;
-        if (c === SLASH) break;
+      let c = 0;
+      for (; i < last; i++) {
+        c = buf[i] as number;
+        if (c === 0 || c === SLASH) break;
         h = Math.imul(h ^ c, 0x01000193);
       }
-      if (i === end) {
+      if (c === SLASH) {
+        // A row inside a subdirectory: skipped to its end.
+        while (i < last && buf[i] !== 0) i++;
+      } else {
         rowAt[kept] = at;
         nameAt[kept] = name;
-        endAt[kept] = end;
+        endAt[kept] = i;
         let s = (h >>> 0) & mask;
         while (slots[s] !== 0) s = (s + 1) & mask;
         slots[s] = ++kept;
       }
-      at = end + 1;
+      at = i + 1;
     }
     return out;
   };
