@@ -1,7 +1,7 @@
 // What the copies of a run proved about the files they wrote (path, inode, size, mtime, SHA-256), for the catalog refresh after a group: it records those files without reading their bytes again.
 import type { CopyProofs } from '../catalog/scan/proven.js';
 
-/** A file a copy wrote and proved: the inode at `path` held these bytes, with this size and mtime, when its copy ended. */
+/** A file a copy wrote and proved: the inode it wrote for `path` held these bytes, with this size and mtime, when its copy ended. */
 export interface WrittenFile {
   path: string;
   dev: number;

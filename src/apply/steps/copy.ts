@@ -138,8 +138,6 @@ export interface CopyChunk {
   borrowed: string[];
   ids: { path: string; dev: number; ino: number }[];
   mine: CopyFileUndo[];
-  /** What each copy of `mine` (same order) proved about the file it wrote, for StepContext.written once it is in place. */
-  proven: { mtimeNs: bigint; sha256: string; size: number }[];
 }
 
 /**
@@ -213,7 +211,7 @@ export async function chunkPlan(c: CopyRun, items: CopyItem[], claimed: Set<stri
     }
   }
   const entries: CopyFileUndo[] = items.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
-  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [], proven: [] };
+  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [] };
 }
 
 /** Journal: the directories about to be created and the temp names about to be written. */
@@ -281,7 +279,8 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
       });
     }
     await readBack(ctx, src, entry.tmp, f.sha256);
-    b.proven.push({ mtimeNs: res.mtimeNs, sha256: res.sha256, size: res.bytes });
+    // What the copy proved of the inode it wrote for `dst`: it counts for the refresh once `dst` holds that very inode.
+    ctx.written?.add({ path: dst, ino: res.ino, dev: res.dev, size: res.bytes, mtimeNs: res.mtimeNs, sha256: res.sha256 });
     b.run.done += f.size;
   }
 }
@@ -294,7 +293,7 @@ export function journalCopies(b: CopyChunk): void {
 /** Disk: link each temp file into place and remove its temp name. */
 export async function chunkPlace(b: CopyChunk): Promise<void> {
   const c = b.run;
-  for (const [k, e] of b.mine.entries()) {
+  for (const e of b.mine) {
     const dir = path.dirname(e.final);
     // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
     await c.chain.prove(dir);
@@ -302,8 +301,6 @@ export async function chunkPlace(b: CopyChunk): Promise<void> {
     await c.chain.prove(dir);
     await c.ctx.fs.unlink(e.tmp);
     c.written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
-    const proof = b.proven[k];
-    if (proof) c.ctx.written?.add({ path: e.final, ino: e.ino!, dev: e.dev!, ...proof });
   }
   for (const dir of b.dirs) c.folders.add(dir);
   c.copied += b.bytes;
