@@ -22,6 +22,7 @@ import { startQbt } from '../src/sandbox/qbt-sandbox.js';
 import { makeRescanRoot } from '../src/reconcile/refresh.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../src/sandbox/torrent-file.js';
 import { places, scale } from './copy.js';
+import { procCpuMs } from './proc-cpu.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 
@@ -37,11 +38,10 @@ function covered(spans: [number, number][]): number {
   return total;
 }
 
-/** User + system CPU (ms) a process has used so far, from /proc/PID/stat (10 ms ticks); null once it is gone. */
+/** User + system CPU (ms) a process has used so far; null once it is gone. */
 function cpuMsOf(pid: number): number | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return procCpuMs(`/proc/${pid}/stat`);
   } catch {
     return null;
   }

@@ -20,7 +20,7 @@
 // a fingerprint of every decision, to compare plans across code changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, futimesSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,7 @@ import { storeSummaries } from '../src/catalog/payload-summary.js';
 import { clientListingDigest } from '../src/domain/listing.js';
 import { renderPlanText } from '../src/render/plan-text.js';
 import { raiseOptimizerBudget } from '../src/cli/optimizer-budget.js';
+import { procCpuMs } from './proc-cpu.js';
 
 const FILES_PER_TORRENT = 100;
 
@@ -210,8 +211,7 @@ async function setup(dir: string): Promise<void> {
  * worker threads on a shared machine, the main thread's CPU is the critical path that wall time hides under load.
  */
 function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return procCpuMs(`/proc/self/task/${process.pid}/stat`);
 }
 
 /** One measured `plan --no-refresh` (mode `live` as the CLI does it, or `catalog` without the lstat check). */

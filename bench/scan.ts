@@ -1,7 +1,7 @@
 // Benchmark of the scanner on generated trees of 20k and 200k files: initial scan against the bare two-worker Node hash
 // (and openssl), no-change rescan against `find -printf`, peak RSS of the large rescan.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../src/catalog/db.js';
 import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import { bareHash } from './bare-hash.js';
+import { procCpuMs } from './proc-cpu.js';
 
 export interface ScanBenchOptions {
   dir?: string;
@@ -97,8 +98,7 @@ async function scanOnce(catalogFile: string, dir: string): Promise<void> {
 
 /** User + system CPU time of the ended child processes (the scan's find), from /proc/self/stat (clock ticks of 10 ms). */
 function childrenCpuMs(): number {
-  const fields = (readFileSync('/proc/self/stat', 'utf8').split(') ')[1] ?? '').split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * 10;
+  return procCpuMs('/proc/self/stat', true);
 }
 
 /**
