@@ -4,7 +4,8 @@ import { singleClient } from '../src/clients/client-set.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +180,15 @@ export async function run(): Promise<Record<string, number>> {
       marks.set(g, m);
     };
     http.clear();
+    // HASHALL_BENCH_PROF=DIR: a V8 CPU profile of the apply alone (this process), written to DIR/adopt.cpuprofile.
+    const profDir = process.env.HASHALL_BENCH_PROF;
+    const prof = profDir ? new Session() : null;
+    if (prof) {
+      prof.connect();
+      await prof.post('Profiler.enable');
+      await prof.post('Profiler.setSamplingInterval', { interval: 200 });
+      await prof.post('Profiler.start');
+    }
     const qbtCpu0 = cpuMsOf(sb.pid);
     const ownCpu0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
@@ -215,11 +225,29 @@ export async function run(): Promise<Record<string, number>> {
         await fh.close();
       }
     });
+    // Each client call by torrent (kind, start, end; waits by what they wait for): where a repoint's time goes.
+    const calls = new Map<string, { what: string; at: number; end: number }[]>();
+    const traced = new Proxy(client, {
+      get(target, prop, recv) {
+        const v = Reflect.get(target, prop, recv) as unknown;
+        if (typeof v !== 'function' || prop === 'close' || prop === 'version') return v;
+        return async (...a: unknown[]) => {
+          const at = ms(t0);
+          try {
+            return await (v as (...x: unknown[]) => Promise<unknown>).apply(target, a);
+          } finally {
+            const hashes = typeof a[0] === 'string' ? [a[0]] : Array.isArray(a[0]) ? (a[0] as string[]) : [];
+            const what = prop === 'waitFor' ? `wait ${String((a[2] as { what?: string }).what)}` : String(prop);
+            for (const h of hashes) calls.set(h, [...(calls.get(h) ?? []), { what, at, end: ms(t0) }]);
+          }
+        };
+      },
+    });
     const res = await applyPlan(
       {
         catalog,
         config,
-        clients: singleClient(client),
+        clients: singleClient(traced),
         fs,
         syncJournal,
         // Each group's target rescanned for the catalog afterwards, as `hashall apply` does (HASHALL_BENCH_ADOPT_RESCAN=0 leaves it out, as this bench did until session 5).
@@ -235,6 +263,12 @@ export async function run(): Promise<Record<string, number>> {
     const hashallMs = ms(t0);
     const qbtCpu1 = cpuMsOf(sb.pid);
     const ownCpu = process.cpuUsage(ownCpu0);
+    if (prof && profDir) {
+      const { profile } = await prof.post('Profiler.stop');
+      mkdirSync(profDir, { recursive: true });
+      await writeFile(path.join(profDir, 'adopt.cpuprofile'), JSON.stringify(profile));
+      prof.disconnect();
+    }
     catalog.close();
     if (res.status !== 'succeeded') throw new Error(`bench adopt apply ${res.status}: ${res.groups.find((g) => g.error)?.error ?? res.guardProblems.join('; ')}`);
     const moved = await client.listTorrents({ hashes: torrents.map((t) => t.infoHash) });
@@ -242,11 +276,34 @@ export async function run(): Promise<Record<string, number>> {
     if (moved.length !== count || wrong.length) throw new Error(`bench adopt: ${wrong.length} torrent(s) not complete at ${toSave}`);
     const baselineMs = cpMs + recheckMs;
     const mean = (f: (m: Record<string, number>) => number) => Math.round([...marks.values()].reduce((n, m) => n + f(m), 0) / marks.size);
+    const span = (f: (m: Record<string, number>) => number) => {
+      const v = [...marks.values()].map(f);
+      return `${Math.round(Math.min(...v))}–${Math.round(Math.max(...v))}`;
+    };
+    // Mean ms per client call kind and per gap between calls, over the torrents' repoints (calls in order).
+    const byKind = new Map<string, { n: number; ms: number }>();
+    const add = (k: string, d: number) => {
+      const e = byKind.get(k) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += d;
+      byKind.set(k, e);
+    };
+    for (const list of calls.values()) {
+      list.sort((x, y) => x.at - y.at);
+      list.forEach((c, i) => {
+        add(c.what, c.end - c.at);
+        if (i > 0) add(`gap before ${c.what}`, c.at - list[i - 1]!.end);
+      });
+    }
     const httpCalls = [...http.values()].reduce((n, e) => n + e.calls, 0);
     process.stderr.write(
       `bench adopt: per group (mean ms): waiting for the disk slot ${mean((m) => m.copyStart! - m.start!)}, copy ${mean((m) => m.copyDone! - m.copyStart!)}, ` +
         `waiting for a client slot ${mean((m) => m.repointStart! - m.copyDone!)}, repoint ${mean((m) => m.repointDone! - m.repointStart!)}, bookkeeping ${mean((m) => m.end! - m.repointDone!)}; ` +
         `copies under way ${Math.round(covered([...marks.values()].map((m) => [m.copyStart!, m.copyDone!])))} ms in all\n` +
+        // When each phase began and ended across the run (first – last, ms since the apply began): what overlapped.
+        `bench adopt: timeline (first – last): ` +
+        ['copyStart', 'copyDone', 'repointStart', 'repointDone', 'end'].map((k) => `${k} ${span((m) => m[k]!)}`).join(', ') + '\n' +
+        `bench adopt: client calls per torrent (count, mean ms): ${[...byKind.entries()].map(([k, e]) => `${k} ${e.n} (${Math.round(e.ms / e.n)})`).join(', ')}\n` +
         `bench adopt: ${httpCalls} HTTP calls (${(httpCalls / count).toFixed(1)} per group): ` +
         [...http.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
         `bench adopt: disk calls (count, ms summed): ` +

@@ -147,30 +147,34 @@ export async function rollbackGroup(
   return { ok: true, notes, attention: [] };
 }
 
-/** The guard: no torrent of the run may be downloading, missing files, erroring, incomplete or gone from its client. */
+/**
+ * The guard: no torrent of the run may be downloading, missing files, erroring, incomplete or gone from its client.
+ * Every torrent is read (and waited for) at once: an adapter that batches reads answers them with one call, where one
+ * read after another made a run of 200 torrents wait ~0.4 s. Problems are named in the order of `torrents`.
+ */
 export async function guardTorrents(clients: ClientSet, torrents: readonly { client?: string; hash: string }[], timeoutMs: number): Promise<string[]> {
-  const problems: string[] = [];
-  for (const ref of torrents) {
-    const client = clients.get(instanceOf(ref));
-    const h = ref.hash;
-    let t: ClientTorrent | null = await client.getTorrent(h);
-    if (t && (t.phase === 'checking' || t.phase === 'moving')) {
-      try {
-        t = await client.waitFor(h, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs, what: 'finish checking/moving' });
-      } catch (err) {
-        if (isFatal(err)) throw err;
-        problems.push(`${t.name} (${torrentLabel(ref)}) is still ${t.rawState} after ${Math.round(timeoutMs / 1000)} s`);
-        continue;
-      }
+  const each = await Promise.allSettled(torrents.map((ref) => guardOne(clients, ref, timeoutMs)));
+  const failed = each.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+  if (failed) throw failed.reason;
+  return each.flatMap((e) => (e.status === 'fulfilled' && e.value !== null ? [e.value] : []));
+}
+
+/** One torrent's guard problem, or null when it is settled and healthy (a client that cannot be reached throws). */
+async function guardOne(clients: ClientSet, ref: { client?: string; hash: string }, timeoutMs: number): Promise<string | null> {
+  const client = clients.get(instanceOf(ref));
+  const h = ref.hash;
+  let t: ClientTorrent | null = await client.getTorrent(h);
+  if (t && (t.phase === 'checking' || t.phase === 'moving')) {
+    try {
+      t = await client.waitFor(h, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs, what: 'finish checking/moving' });
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      return `${t.name} (${torrentLabel(ref)}) is still ${t.rawState} after ${Math.round(timeoutMs / 1000)} s`;
     }
-    if (!t) {
-      problems.push(`${h} of client "${instanceOf(ref)}" is no longer in the client (removed during the run, or the client did not answer for it)`);
-      continue;
-    }
-    // Not checking or moving any more (waited for above): settled and healthy, or a problem.
-    if (!isSettledHealthy(t)) problems.push(`${t.name} (${torrentLabel(ref)}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`);
   }
-  return problems;
+  if (!t) return `${h} of client "${instanceOf(ref)}" is no longer in the client (removed during the run, or the client did not answer for it)`;
+  // Not checking or moving any more (waited for above): settled and healthy, or a problem.
+  return isSettledHealthy(t) ? null : `${t.name} (${torrentLabel(ref)}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`;
 }
 
 /** One width for every instance: the smallest any of them allows (a client slot may be taken by any instance's recheck). */

@@ -1,6 +1,11 @@
-// The post-apply guard names every torrent of the run that is downloading, missing files, erroring, incomplete or gone (fake server states).
+// The post-apply guard names every torrent of the run that is downloading, missing files, erroring, incomplete or gone (fake server states; reads batched on a real qbittorrent-nox).
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { singleClient } from '../../../src/clients/client-set.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { guardTorrents } from '../../../src/apply/executor.js';
 import { fakeTorrent } from '../../support/fake-qbt.js';
 import { useFakeClient } from '../../support/fake-client.js';
@@ -40,5 +45,38 @@ describe('guardTorrents', () => {
     fx.fake.torrents.set(ok, fakeTorrent(ok, { name: 'Fine', state: 'stalledUP' }));
     const problems = await guardTorrents(singleClient(fx.client), refs(ok, gone), 1_000);
     expect(problems).toEqual([expect.stringMatching(new RegExp(`${gone}.*no longer in the client`))]);
+  });
+});
+
+describe('guardTorrents against a real qbittorrent-nox', () => {
+  const qbts = qbtSandboxes();
+  afterAll(() => qbts.stopAll());
+
+  it('reads every torrent of the run together (one request for all, as the confirmations of groups in flight do) and still names each problem', async () => {
+    const sb = await qbts.start();
+    const reads: string[][] = [];
+    const counting: typeof fetch = async (input, init) => {
+      const u = new URL(input instanceof Request ? input.url : String(input));
+      if (u.pathname.endsWith('/torrents/info')) reads.push((u.searchParams.get('hashes') ?? '').split('|'));
+      return fetch(input, init);
+    };
+    const qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000, fetch: counting });
+    try {
+      const dir = path.join(sb.dir, 'data', 'guard');
+      const made = ['A', 'B', 'C', 'D', 'E'].map((n) => makeTorrent({ saveDir: dir, name: `Guard.${n}`, files: [{ path: 'v.mkv', size: 20_000 }], trackers: ['http://127.0.0.1:1/announce'] }));
+      for (const t of made) await addTorrent(sb, t, { savepath: dir, skipChecking: true, paused: true });
+      // D's files are gone and it is rechecked: missing files (or incomplete) is a problem the guard must name.
+      rmSync(made[3]!.contentPath, { recursive: true, force: true });
+      await sb.api('POST', '/torrents/recheck', { hashes: made[3]!.infoHash });
+      await qb.waitFor(made[3]!.infoHash, (x) => x.progress < 1 && x.phase !== 'checking', { timeoutMs: 20_000, what: 'the check of D to end' });
+      reads.length = 0;
+      const problems = await guardTorrents(singleClient(qb), made.map((t) => ({ hash: t.infoHash })), 20_000);
+      expect(problems).toEqual([expect.stringContaining('Guard.D')]);
+      expect(reads).toHaveLength(1);
+      expect(reads[0]!.sort()).toEqual(made.map((t) => t.infoHash).sort());
+    } finally {
+      await qb.close();
+      await sb.stop();
+    }
   });
 });
