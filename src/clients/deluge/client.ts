@@ -6,6 +6,7 @@ import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
+import { defaultSleep } from '../retry.js';
 
 export interface DelugeClientOptions extends DelugeTransportOptions {
   now?: () => number;
@@ -107,7 +108,7 @@ type Before = 'fresh' | 'priorities' | 'exists';
 export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   const transport = new DelugeTransport(opts);
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = opts.sleep ?? defaultSleep;
 
   /** Asked once for concurrent callers, and kept. daemon.get_version exists from 2.0; 1.3 only has daemon.info. */
   const about = askedOnce(async (): Promise<{ v: ClientVersion; major: number }> => {

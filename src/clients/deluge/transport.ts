@@ -1,18 +1,15 @@
 // JSON-RPC to deluge-web (`/json`): auth.login session cookie, web.connect to its daemon, bounded retries, typed errors with secrets redacted.
 import { ClientError } from '../../errors.js';
 import { redactUrl } from '../qbittorrent/transport.js';
+import { withRetries, type RetryOptions } from '../retry.js';
 
-export interface DelugeTransportOptions {
+export interface DelugeTransportOptions extends RetryOptions {
   /** deluge-web base URL: `http://127.0.0.1:8112` (or with a base path, `https://host/deluge`); `?daemon=HOST:PORT` picks a daemon of its host list. */
   url: string;
   /** Read at login only; never stored, logged or put into a message. */
   password?: (() => string) | null;
   timeoutMs: number;
-  /** Total tries for network errors and 5xx answers (default 3). */
-  attempts?: number;
-  backoffMs?: number;
   fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** deluge-web's error codes: 1 not authenticated, 2 unknown method (core.* before web.connect), 3 method raised, 4 daemon call failed, 5 other. */
@@ -56,7 +53,6 @@ export class DelugeTransport {
   private readonly url: URL;
   private readonly daemon: string | null;
   private readonly doFetch: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
   private cookie = '';
   private connected = false;
   private secrets: string[] = [];
@@ -68,7 +64,6 @@ export class DelugeTransport {
     this.daemon = p.daemon;
     this.shown = redactUrl(this.url.href);
     this.doFetch = opts.fetch ?? fetch;
-    this.sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Any text that came from the wire or a cause, with the password and the session id cut out. */
@@ -100,44 +95,35 @@ export class DelugeTransport {
 
   /** One JSON-RPC call with retries on network errors and 5xx; an `error` answer throws DelugeRpcError (wrapped). */
   private async raw(method: string, params: unknown[]): Promise<unknown> {
-    const attempts = Math.max(1, this.opts.attempts ?? 3);
-    let delay = this.opts.backoffMs ?? 250;
-    let last: ClientError | undefined;
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) {
-        await this.sleep(delay);
-        delay *= 2;
-      }
-      const ans = await this.post(method, params);
-      if (ans instanceof ClientError) {
-        last = ans;
-        continue;
-      }
-      if (ans.status >= 500) {
-        last = new ClientError('http', `deluge-web at ${this.shown} answered ${ans.status} to ${method} (${i + 1} of ${attempts} tries)`, { status: ans.status });
-        continue;
-      }
-      if (ans.status !== 200) throw new ClientError('http', `deluge-web at ${this.shown} answered ${ans.status} to ${method}`, { status: ans.status, hint: HINT });
-      if (ans.setCookie) {
-        this.cookie = ans.setCookie;
-        this.secrets.push(ans.setCookie);
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(ans.text);
-      } catch {
-        throw new ClientError('protocol', `deluge-web at ${this.shown} sent unparsable JSON for ${method} (is this the deluge-web address?)`, { hint: HINT });
-      }
-      const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Obj;
-      const err = o.error as Obj | null | undefined;
-      if (err && typeof err === 'object') {
-        const code = typeof err.code === 'number' ? err.code : 0;
-        throw new DelugeRpcError(code, this.redact(typeof err.message === 'string' ? err.message : 'no message'));
-      }
-      if (!('result' in o)) throw new ClientError('protocol', `deluge-web answered ${method} without a result`);
-      return o.result;
+    const ans = await withRetries(
+      this.opts,
+      async (i, attempts) => {
+        const got = await this.post(method, params);
+        if (got instanceof ClientError) return got;
+        if (got.status >= 500) return new ClientError('http', `deluge-web at ${this.shown} answered ${got.status} to ${method} (${i + 1} of ${attempts} tries)`, { status: got.status });
+        return got;
+      },
+      () => new ClientError('network', `no answer from deluge-web for ${method}`),
+    );
+    if (ans.status !== 200) throw new ClientError('http', `deluge-web at ${this.shown} answered ${ans.status} to ${method}`, { status: ans.status, hint: HINT });
+    if (ans.setCookie) {
+      this.cookie = ans.setCookie;
+      this.secrets.push(ans.setCookie);
     }
-    throw last ?? new ClientError('network', `no answer from deluge-web for ${method}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(ans.text);
+    } catch {
+      throw new ClientError('protocol', `deluge-web at ${this.shown} sent unparsable JSON for ${method} (is this the deluge-web address?)`, { hint: HINT });
+    }
+    const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Obj;
+    const err = o.error as Obj | null | undefined;
+    if (err && typeof err === 'object') {
+      const code = typeof err.code === 'number' ? err.code : 0;
+      throw new DelugeRpcError(code, this.redact(typeof err.message === 'string' ? err.message : 'no message'));
+    }
+    if (!('result' in o)) throw new ClientError('protocol', `deluge-web answered ${method} without a result`);
+    return o.result;
   }
 
   private async login(): Promise<void> {

@@ -1,7 +1,8 @@
 // HTTP transport to the qBittorrent Web API v2: session cookie login, bounded retries, timeouts, typed errors.
 import { ClientError } from '../../errors.js';
+import { withRetries, type RetryOptions } from '../retry.js';
 
-export interface TransportOptions {
+export interface TransportOptions extends RetryOptions {
   /** Base URL of the Web UI (`http://127.0.0.1:8080`); credentials or a query in it are never echoed. */
   url: string;
   username?: string | null;
@@ -9,12 +10,7 @@ export interface TransportOptions {
   password?: (() => string) | null;
   /** Per-request bound in milliseconds. */
   timeoutMs: number;
-  /** Total tries for network errors and 5xx answers (default 3). */
-  attempts?: number;
-  /** First backoff delay; doubles after each failed try (default 250 ms). */
-  backoffMs?: number;
   fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ApiAnswer {
@@ -33,7 +29,6 @@ export interface ApiRequest {
   accept?: readonly number[];
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `scheme://host:port/path` with user info and query removed, safe for messages. */
 export function redactUrl(raw: string): string {
@@ -65,7 +60,6 @@ export class QbtTransport {
   readonly #shown: string;
   readonly #opts: TransportOptions;
   readonly #fetch: typeof fetch;
-  readonly #sleep: (ms: number) => Promise<void>;
   #cookie: string | null = null;
   /** Cookie seen on the last /auth/login answer; adopted only when the body says `Ok.`. */
   #pendingCookie: string | null = null;
@@ -93,7 +87,6 @@ export class QbtTransport {
     this.#shown = redactUrl(base.href);
     this.#opts = opts;
     this.#fetch = opts.fetch ?? fetch;
-    this.#sleep = opts.sleep ?? defaultSleep;
   }
 
   /** Redacted base URL for messages. */
@@ -158,27 +151,23 @@ export class QbtTransport {
     this.#cookie = null;
   }
 
-  async #withRetries(req: ApiRequest, rawForm?: URLSearchParams): Promise<ApiAnswer> {
-    const attempts = Math.max(1, this.#opts.attempts ?? 3);
-    let delay = this.#opts.backoffMs ?? 250;
-    let lastError: ClientError | undefined;
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) {
-        await this.#sleep(delay);
-        delay *= 2;
-      }
-      try {
-        const answer = await this.#once(req, rawForm);
-        if (answer.status < 500) return answer;
-        lastError = new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)} (${i + 1} of ${attempts} tries): ${summarize(answer.text)}`, {
-          status: answer.status,
-        });
-      } catch (err) {
-        if (err instanceof ClientError && err.kind === 'network') lastError = err;
-        else throw err;
-      }
-    }
-    throw lastError ?? new ClientError('network', `no answer from qBittorrent for ${this.#describe(req)}`);
+  #withRetries(req: ApiRequest, rawForm?: URLSearchParams): Promise<ApiAnswer> {
+    return withRetries(
+      this.#opts,
+      async (i, attempts) => {
+        try {
+          const answer = await this.#once(req, rawForm);
+          if (answer.status < 500) return answer;
+          return new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)} (${i + 1} of ${attempts} tries): ${summarize(answer.text)}`, {
+            status: answer.status,
+          });
+        } catch (err) {
+          if (err instanceof ClientError && err.kind === 'network') return err;
+          throw err;
+        }
+      },
+      () => new ClientError('network', `no answer from qBittorrent for ${this.#describe(req)}`),
+    );
   }
 
   async #once(req: ApiRequest, rawForm?: URLSearchParams): Promise<ApiAnswer> {

@@ -6,6 +6,7 @@ import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } f
 import { phaseOfRtorrent, rawStateOf } from './states.js';
 import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js';
 import { XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
+import { defaultSleep } from '../retry.js';
 
 export interface RtorrentClientOptions extends RtorrentTransportOptions {
   now?: () => number;
@@ -143,7 +144,7 @@ type Action = 'pause' | 'resume' | 'setLocation' | 'recheck';
 export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient {
   const transport = new RtorrentTransport(opts);
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = opts.sleep ?? defaultSleep;
 
   const call = (m: string, p: XmlRpcValue[] = []) => transport.call(m, p);
 

@@ -1,21 +1,18 @@
 // XML-RPC transport to rTorrent: SCGI over a unix socket or TCP, or HTTP(S) (ruTorrent/nginx /RPC2); bounded retries, typed errors.
 import { connect } from 'node:net';
 import { ClientError } from '../../errors.js';
+import { withRetries, type RetryOptions } from '../retry.js';
 import { redactUrl } from '../qbittorrent/transport.js';
 import { decodeResponse, encodeCall, XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
 
-export interface RtorrentTransportOptions {
+export interface RtorrentTransportOptions extends RetryOptions {
   /** `scgi:///path/to/rpc.sock`, `scgi://127.0.0.1:5000`, or `http(s)://host/RPC2`. */
   url: string;
   username?: string | null;
   /** Read per HTTP request only (basic auth); never stored, logged or put into a message. */
   password?: (() => string) | null;
   timeoutMs: number;
-  /** Total tries for network errors and 5xx answers (default 3). */
-  attempts?: number;
-  backoffMs?: number;
   fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 type Endpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'http'; url: URL };
@@ -102,13 +99,11 @@ export class RtorrentTransport {
   readonly #ep: Endpoint;
   readonly #shown: string;
   readonly #opts: RtorrentTransportOptions;
-  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(opts: RtorrentTransportOptions) {
     this.#ep = parseRtorrentUrl(opts.url);
     this.#shown = this.#ep.kind === 'unix' ? `scgi://${this.#ep.path}` : this.#ep.kind === 'tcp' ? `scgi://${this.#ep.host}:${this.#ep.port}` : redactUrl(this.#ep.url.href);
     this.#opts = opts;
-    this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   get shownUrl(): string {
@@ -118,27 +113,13 @@ export class RtorrentTransport {
   /** One XML-RPC call; a fault becomes ClientError('protocol') whose cause is the XmlRpcFault. */
   async call(method: string, params: readonly XmlRpcValue[] = []): Promise<XmlRpcValue> {
     const body = encodeCall(method, params);
-    const attempts = Math.max(1, this.#opts.attempts ?? 3);
-    let delay = this.#opts.backoffMs ?? 250;
-    let last: ClientError | undefined;
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) {
-        await this.#sleep(delay);
-        delay *= 2;
-      }
-      const ans = await this.#once(method, body);
-      if (ans instanceof ClientError) {
-        last = ans;
-        continue;
-      }
-      try {
-        return decodeResponse(ans);
-      } catch (err) {
-        if (err instanceof XmlRpcFault) throw new ClientError('protocol', `rTorrent refused ${method}: ${err.message} (fault ${err.code})`, { cause: err });
-        throw new ClientError('protocol', `rTorrent sent an unreadable answer to ${method} from ${this.#shown}: ${(err as Error).message}`);
-      }
+    const ans = await withRetries(this.#opts, () => this.#once(method, body), () => new ClientError('network', `no answer from rTorrent for ${method}`));
+    try {
+      return decodeResponse(ans);
+    } catch (err) {
+      if (err instanceof XmlRpcFault) throw new ClientError('protocol', `rTorrent refused ${method}: ${err.message} (fault ${err.code})`, { cause: err });
+      throw new ClientError('protocol', `rTorrent sent an unreadable answer to ${method} from ${this.#shown}: ${(err as Error).message}`);
     }
-    throw last ?? new ClientError('network', `no answer from rTorrent for ${method}`);
   }
 
   /** The answer body, or a retryable ClientError (network, 5xx); anything else throws. */

@@ -4,20 +4,18 @@ import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../qbittorrent/transport.js';
+import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
 import { phaseOfTransmission, rawStateOf } from './states.js';
 
-export interface TransmissionClientOptions {
+export interface TransmissionClientOptions extends RetryOptions {
   /** RPC URL: `http://host:9091/transmission/rpc` (a bare `http://host:9091` gets that path). */
   url: string;
   username?: string | null;
   /** Read per request (basic auth); never stored, logged or put into a message. */
   password?: (() => string) | null;
   timeoutMs: number;
-  attempts?: number;
-  backoffMs?: number;
   fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
 
@@ -92,7 +90,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
   const url = rpcUrl(opts.url);
   const shown = redactUrl(url.href);
   const doFetch = opts.fetch ?? fetch;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   let session = '';
   let versionCache: { v: ClientVersion; rpc: number } | null = null;
@@ -117,48 +115,39 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
   /** One RPC call: session handshake (409, once), retries on network errors and 5xx, `result` must be `success`. */
   async function rpc(method: string, args: Obj = {}): Promise<Obj> {
     const body = JSON.stringify({ method, arguments: args });
-    const attempts = Math.max(1, opts.attempts ?? 3);
-    let delay = opts.backoffMs ?? 250;
-    let last: ClientError | undefined;
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) {
-        await sleep(delay);
-        delay *= 2;
-      }
-      let ans = await once(body, method);
-      if (!(ans instanceof ClientError) && ans.status === 409) {
-        // The CSRF handshake: repeat with the session id the 409 carried (it changes when the daemon restarts).
-        session = ans.session ?? '';
-        if (!session) throw new ClientError('protocol', `Transmission at ${shown} answered 409 without an X-Transmission-Session-Id`);
-        ans = await once(body, method);
-      }
-      if (ans instanceof ClientError) {
-        last = ans;
-        continue;
-      }
-      if (ans.status === 401 || ans.status === 403) {
-        throw new ClientError('auth', `Transmission at ${shown} refused ${method} with ${ans.status}`, {
-          status: ans.status,
-          hint: ans.status === 403 ? 'the daemon does not accept this address: check rpc-whitelist in settings.json' : 'check client.username and the password variable',
-        });
-      }
-      if (ans.status >= 500) {
-        last = new ClientError('http', `Transmission at ${shown} answered ${ans.status} to ${method} (${i + 1} of ${attempts} tries)`, { status: ans.status });
-        continue;
-      }
-      if (ans.status !== 200) throw new ClientError('http', `Transmission at ${shown} answered ${ans.status} to ${method}`, { status: ans.status });
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(ans.text);
-      } catch (cause) {
-        throw new ClientError('protocol', `Transmission sent unparsable JSON for ${method}`, { cause });
-      }
-      const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Obj;
-      if (o.result !== 'success') throw new ClientError('protocol', `Transmission refused ${method}: ${typeof o.result === 'string' ? o.result.slice(0, 200) : 'no result'}`);
-      if (typeof o.arguments !== 'object' || o.arguments === null) throw new ClientError('protocol', `Transmission answered ${method} without arguments`);
-      return o.arguments as Obj;
+    const text = await withRetries(
+      opts,
+      async (i, attempts) => {
+        let ans = await once(body, method);
+        if (!(ans instanceof ClientError) && ans.status === 409) {
+          // The CSRF handshake: repeat with the session id the 409 carried (it changes when the daemon restarts).
+          session = ans.session ?? '';
+          if (!session) throw new ClientError('protocol', `Transmission at ${shown} answered 409 without an X-Transmission-Session-Id`);
+          ans = await once(body, method);
+        }
+        if (ans instanceof ClientError) return ans;
+        if (ans.status === 401 || ans.status === 403) {
+          throw new ClientError('auth', `Transmission at ${shown} refused ${method} with ${ans.status}`, {
+            status: ans.status,
+            hint: ans.status === 403 ? 'the daemon does not accept this address: check rpc-whitelist in settings.json' : 'check client.username and the password variable',
+          });
+        }
+        if (ans.status >= 500) return new ClientError('http', `Transmission at ${shown} answered ${ans.status} to ${method} (${i + 1} of ${attempts} tries)`, { status: ans.status });
+        if (ans.status !== 200) throw new ClientError('http', `Transmission at ${shown} answered ${ans.status} to ${method}`, { status: ans.status });
+        return ans.text;
+      },
+      () => new ClientError('network', `no answer from Transmission for ${method}`),
+    );
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      throw new ClientError('protocol', `Transmission sent unparsable JSON for ${method}`, { cause });
     }
-    throw last ?? new ClientError('network', `no answer from Transmission for ${method}`);
+    const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Obj;
+    if (o.result !== 'success') throw new ClientError('protocol', `Transmission refused ${method}: ${typeof o.result === 'string' ? o.result.slice(0, 200) : 'no result'}`);
+    if (typeof o.arguments !== 'object' || o.arguments === null) throw new ClientError('protocol', `Transmission answered ${method} without arguments`);
+    return o.arguments as Obj;
   }
 
   /** Asked once for concurrent callers (a read and a label change of the same moment), and kept. */
