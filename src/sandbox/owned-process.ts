@@ -13,12 +13,14 @@ function procState(pid: number): string | null {
   }
 }
 
-/** Alive, not a zombie, and started with `marker` among its arguments. */
-export function isOurs(pid: number, marker: string): boolean {
+/** Alive, not a zombie, and started with `marker` within one of its arguments (`exact`: as one whole argument). */
+export function isOurs(pid: number, marker: string, exact = false): boolean {
   const st = procState(pid);
   if (st === null || st === 'Z' || st === 'X') return false;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.includes(marker));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .some((a) => (exact ? a === marker : a.includes(marker)));
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sandboxOwner } from './owned-process.js';
+import { isOurs, pause, sandboxOwner, tailFile } from './owned-process.js';
 
 export interface QbtSandboxOptions {
   /** Sandbox directory (created); default a fresh temp dir that stop({purge}) may delete. */
@@ -96,30 +96,8 @@ function writeIni(ini: Ini): string {
   return out.join('\n');
 }
 
-function procState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Alive, not a zombie, and started with our exact --profile argument. */
-function isOurs(pid: number, profileArg: string): boolean {
-  const st = procState(pid);
-  if (st === null || st === 'Z' || st === 'X') return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(profileArg);
-  } catch {
-    return false;
-  }
-}
-
 /** Signals by which a process ends when it crashes (a test ending it on purpose sends SIGKILL or SIGTERM). */
 const CRASH_SIGNALS = new Set<string>(['SIGSEGV', 'SIGABRT', 'SIGBUS', 'SIGILL', 'SIGFPE']);
-
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -193,8 +171,7 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
   }
 
   function logTail(lines = 30): string {
-    const tail = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(none)');
-    return `--- ${logFile}\n${tail(logFile)}\n--- ${qbLog}\n${tail(qbLog)}`;
+    return `--- ${logFile}\n${tailFile(logFile, lines)}\n--- ${qbLog}\n${tailFile(qbLog, lines)}`;
   }
 
   async function rawApi(method: 'GET' | 'POST', apiPath: string, body?: Record<string, string> | FormData, withCookie = true) {
@@ -282,7 +259,7 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
     // If the test process exits without stopping us, do not leave qBittorrent behind.
     const thisPid = pid;
     onExit = () => {
-      if (running && isOurs(thisPid, profileArg)) process.kill(thisPid, 'SIGKILL');
+      if (running && isOurs(thisPid, profileArg, true)) process.kill(thisPid, 'SIGKILL');
     };
     process.once('exit', onExit);
 
@@ -303,7 +280,7 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
       await pause(50);
     }
     // Make sure the answering process is ours: the right argv and our download directory.
-    if (!isOurs(pid, profileArg)) throw new Error(`qbt sandbox: pid ${pid} is not the qbittorrent-nox we started\n${logTail()}`);
+    if (!isOurs(pid, profileArg, true)) throw new Error(`qbt sandbox: pid ${pid} is not the qbittorrent-nox we started\n${logTail()}`);
     const prefs = await api('GET', '/app/preferences');
     const savePath = (JSON.parse(prefs.text) as { save_path?: string }).save_path ?? '';
     if (path.resolve(savePath) !== downloads) {
