@@ -11,6 +11,7 @@ import { SizeGate, type SizeRows } from './size-gate.js';
 import { hashMissing } from '../hash-missing.js';
 import { unhashedCount } from '../files-table.js';
 import { finishSession, markRootsScanned, openSession } from './session.js';
+import { withoutInlining } from './jit-scope.js';
 import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
 
 /** WAL pages between automatic checkpoints while a scan writes (64 MiB of 4 KiB pages; SQLite's default is 1,000). */
@@ -18,7 +19,7 @@ const SCAN_WAL_PAGES = 16_384;
 
 /** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
 export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
-  return withWalCheckpointEvery(catalog.db, SCAN_WAL_PAGES, () => scanAll(catalog, roots, opts));
+  return withoutInlining(() => withWalCheckpointEvery(catalog.db, SCAN_WAL_PAGES, () => scanAll(catalog, roots, opts)));
 }
 
 async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
