@@ -46,7 +46,10 @@ class DirRows {
   find(b: Uint8Array, from: number, to: number, hash: number): number {
     const { buf, nameAt, endAt, slots } = this;
     const mask = slots.length - 1;
-    for (let s = hash & mask; ; s = (s + 1) & mask) {
+    // Probing starts one slot before the hash's own, so the step runs on every lookup (a step first met after the
+    // optimising compiler ran, on a collision, would send the function back to be compiled again).
+    for (let s = (hash - 1) & mask; ; ) {
+      s = (s + 1) & mask;
       const r = (slots[s] as number) - 1;
       if (r < 0) return -1;
       const at = nameAt[r] as number;
@@ -170,8 +173,10 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: stri
         rowAt[kept] = at;
         nameAt[kept] = name;
         endAt[kept] = i;
-        let s = (h >>> 0) & mask;
-        while (slots[s] !== 0) s = (s + 1) & mask;
+        // The step runs at least once per row (see find()): a free slot from the hash's own on.
+        let s = ((h >>> 0) - 1) & mask;
+        do s = (s + 1) & mask;
+        while (slots[s] !== 0);
         slots[s] = ++kept;
       }
       at = i + 1;
