@@ -53,6 +53,8 @@ export async function recordGroupOutcome(
       // Linked duplicates are recorded from what their steps saw (below); only the paths of steps that found their
       // link already made (a no-op) or whose rows the catalog lacks are rescanned.
       for (const s of links.rescan) await record(path.dirname(s.duplicate.path), s.fs);
+      // A rescan may have rewritten rows read above: the duplicates' rows are read again where they are written.
+      if (links.rescan.length > 0) for (const r of links.records) delete r.dup;
     }
     if (group.action === 'retire') {
       for (const s of group.steps) if (s.kind === 'retire') await record(path.dirname(s.root), s.fs);
@@ -199,11 +201,13 @@ export async function recordDedupeGroups(
   const notes = new Map(done.map((d) => [d.group.id, [] as string[]]));
   const recorder = dedupeLinkRecorder(catalog);
   const links = done.map((d) => (d.changed ? recorder(d.group, d.resultOf) : { records: [], rescan: [] }));
-  if (info.rescanRoot) {
+  if (info.rescanRoot && links.some((l) => l.rescan.length > 0)) {
     for (const [i, d] of done.entries()) {
       const record = refresher(catalog, info.rescanRoot, notes.get(d.group.id)!, (root, error) => info.refreshFailed?.(d.group.id, root, error));
       for (const s of links[i]!.rescan) await record(path.dirname(s.duplicate.path), s.fs);
     }
+    // A rescan may have rewritten rows read above: the duplicates' rows are read again where they are written.
+    for (const l of links) for (const r of l.records) delete r.dup;
   }
   catalog.db.transaction(() => {
     recordDedupeLinks(catalog, links.flatMap((l) => l.records), info.now);

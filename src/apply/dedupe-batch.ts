@@ -15,10 +15,10 @@ import type { DedupeDone } from './bookkeeping.js';
 import type { DedupeLinkResult } from './dedupe-bookkeeping.js';
 import { emitAll, type ApplyEvent, type Emit } from './events.js';
 import { errorText, type BaseCtx, type StepRow } from './executor.js';
-import type { Journal } from './journal.js';
+import type { Journal, StepState } from './journal.js';
 import { proveSteps, stepPlaces, type FilesystemGuard } from './on-filesystem.js';
 import { checkGroupScope } from './scope.js';
-import { dedupeLinkStep, prepareDedupeLink, swapDedupeLink } from './steps/dedupe-link.js';
+import { dedupeLinkStep, prepareDedupeLink, swapDedupeLink, verifyDedupeLink, withReadBack } from './steps/dedupe-link.js';
 import type { StepContext, StepOutcome } from './steps/types.js';
 
 /** At most this many groups per batch: bounds the work a crash leaves in flight (each is cheap to roll back). */
@@ -81,9 +81,10 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
     return ctx;
   };
 
-  // Phase 1 — journal: each group planned, its steps checked and their temp names journaled. Nothing changes on disk,
-  // so the records go in one transaction (one commit instead of three or more per group): a crash before its commit
-  // leaves no trace of the batch and no change.
+  // Phase 1 — journal: each group's steps checked (reads only) and their temp names named, then the group journaled with
+  // each step as it stands — running with its temp name, a no-op, failed or not reached — in one insert per step.
+  // Nothing changes on disk, so the records go in one transaction (one commit for the batch): a crash before its
+  // commit leaves no trace of the batch and no change.
   await inOneCommit(env.base.catalog.db, prepareAll);
   async function prepareAll(): Promise<void> {
     // The folders the groups' scope checks found real directories, shared by the batch (read once each, not per file).
@@ -92,34 +93,40 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       if (env.notStarted(gi, group)) continue;
       const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null, freed: 0 };
       members.push(m);
-      journal.planGroup(runId, gi, group);
       m.events.push({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
+      const states: StepState[] = m.rows.map(() => ({ status: 'planned' }));
+      let scopeFailure: unknown = null;
       try {
         await checkGroupScope(group, env.base.config, env.base.fs, realDirs);
       } catch (err) {
-        fail(m, null, err);
-        continue;
+        scopeFailure = err;
       }
-      for (const row of m.rows) {
+      for (const row of scopeFailure === null ? m.rows : []) {
         const step = row.step;
         if (step.kind !== 'dedupe-link') throw new Error(`dedupe batch: step ${row.index} of ${group.id} is ${step.kind}`);
         const ctx = contextOf(m, row);
         m.events.push({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: step.kind, what: dedupeLinkStep.describe(step) });
         row.status = 'running';
-        journal.stepRunning(runId, group.id, row.index, row.undo);
         try {
           if ((await dedupeLinkStep.check(step, ctx)) === 'done') {
             row.status = 'noop';
-            journal.stepFinished(runId, group.id, row.index, 'noop', { reason: 'already done' }, null);
+            states[row.index] = { status: 'noop', result: { reason: 'already done' } };
             m.events.push({ type: 'step-done', runId, groupId: group.id, step: row.index, kind: step.kind, status: 'noop', note: 'already done' });
             continue;
           }
           prepareDedupeLink(step, ctx, row.undo);
+          states[row.index] = { status: 'running', undo: row.undo };
         } catch (err) {
-          fail(m, row, err);
+          // Journaled failed with the group below (fail() would write a record of its own).
+          row.status = 'failed';
+          states[row.index] = { status: 'failed', undo: row.undo, error: errorText(err) };
+          m.failure = err;
+          m.events.push({ type: 'step-failed', runId, groupId: group.id, step: row.index, kind: step.kind, error: errorText(err) });
           break;
         }
       }
+      journal.planGroup(runId, gi, group, states);
+      if (scopeFailure !== null) fail(m, null, scopeFailure);
     }
   }
 
@@ -175,7 +182,9 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   for (const m of members) {
     for (const row of m.failure === null ? swapped(m) : []) {
       try {
-        await dedupeLinkStep.verify(row.step as DedupeLinkStep, contextOf(m, row), row.undo);
+        const now = await verifyDedupeLink(row.step as DedupeLinkStep, contextOf(m, row));
+        const out = m.outs.get(row.index)!;
+        out.result = withReadBack(out.result as DedupeLinkResult, now);
       } catch (err) {
         fail(m, row, err);
         break;

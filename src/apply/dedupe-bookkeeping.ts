@@ -21,6 +21,8 @@ type FileRow = LinkedFileRow;
 export interface DedupeLinkRecord {
   dupId: number;
   keeper: FileRow;
+  /** The duplicate's row as read with the keeper's (dropped when the catalog may have changed since: a rescan ran). */
+  dup?: FileRow;
   oldIno: number;
   nlink: number;
 }
@@ -69,7 +71,7 @@ export function dedupeLinkRecorder(catalog: CatalogDb): (group: PlanGroup, resul
         rescan.push(step);
         continue;
       }
-      records.push({ dupId: dup.id, keeper, oldIno: res.oldIno ?? dup.ino, nlink: res.nlink });
+      records.push({ dupId: dup.id, keeper, dup, oldIno: res.oldIno ?? dup.ino, nlink: res.nlink });
     }
     return { records, rescan };
   };
@@ -91,7 +93,7 @@ export function recordDedupeLinks(catalog: CatalogDb, records: DedupeLinkRecord[
   for (const r of records) {
     const k = r.keeper;
     if (r.oldIno !== k.ino) w.dropLink(k.fs_id, r.oldIno);
-    w.take(k, r.dupId, now);
+    w.take(k, r.dupId, now, r.dup);
     w.setLinks(r.nlink, k.fs_id, k.ino);
   }
 }

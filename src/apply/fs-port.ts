@@ -1,5 +1,5 @@
 // The FsPort: every disk mutation the executor performs (verified copy, link, rename, unlink, mkdir -p, ...) and its real implementation.
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, linkSync, lstatSync, openSync, promises as fsp, read as fsReadCb, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync as fsyncCb, futimesSync, linkSync, lstatSync, openSync, promises as fsp, read as fsReadCb, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
@@ -173,13 +173,24 @@ async function writeAll(fh: fsp.FileHandle, buf: Buffer, pos: number): Promise<v
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(fsPathArg(dir), constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+/**
+ * fsync of a directory: opened and closed synchronously (microseconds, no data read), the fsync alone on the thread
+ * pool — one round trip instead of three (a dedupe batch fsyncs hundreds of folders at once).
+ */
+function fsyncDir(dir: string): Promise<void> {
+  const fd = openSync(fsPathArg(dir), constants.O_RDONLY | constants.O_DIRECTORY);
+  return new Promise<void>((resolve, reject) => {
+    fsyncCb(fd, (err) => {
+      try {
+        closeSync(fd);
+      } catch (closeErr) {
+        reject(err ?? closeErr);
+        return;
+      }
+      if (err) reject(err);
+      else resolve();
+    });
+  });
 }
 
 async function fsyncFile(p: string, expect?: { ino: number; dev: number }): Promise<void> {

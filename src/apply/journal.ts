@@ -46,6 +46,17 @@ export interface RunStart extends RunIdentity {
 export type UndoData = Record<string, unknown>;
 
 /**
+ * A step's state when its group is journaled after the step was checked (a dedupe batch checks before it journals:
+ * the checks read, nothing changes): planned (not reached), running with its undo data, or ended as a no-op or failed.
+ */
+export interface StepState {
+  status: 'planned' | 'running' | 'noop' | 'failed';
+  undo?: UndoData;
+  result?: unknown;
+  error?: string | null;
+}
+
+/**
  * Writes the journal. Every method commits immediately (autocommit statements on a WAL database) and then calls
  * `onBoundary` — the test-only crash hook counts these. A commit survives a kill -9 at once; it is durable against a
  * power loss by the next fsync of the WAL, which the executor makes right before every change (write-ahead.ts) —
@@ -60,7 +71,7 @@ export class Journal {
     private readonly now: () => number,
     private readonly onBoundary: (what: string) => void = () => undefined,
   ) {
-    this.planTxn = db.transaction((runId: string, idx: number, g: PlanGroup) => this.planWrites(runId, idx, g));
+    this.planTxn = db.transaction((runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]) => this.planWrites(runId, idx, g, states));
   }
 
   private sql(text: string): Statement {
@@ -84,25 +95,41 @@ export class Journal {
 
   /**
    * Record a group and all its steps as planned (one transaction), before any of them runs. Each step's plan is written
-   * once, in its run_steps row; the group's record holds the rest of the group (getRun puts the steps back in).
+   * once, in its run_steps row; the group's record holds the rest of the group (getRun puts the steps back in). With
+   * `states`, each step is written as it stands (see StepState): one insert instead of an insert and two updates.
    */
-  planGroup(runId: string, idx: number, g: PlanGroup): void {
-    this.planTxn(runId, idx, g);
+  planGroup(runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]): void {
+    this.planTxn(runId, idx, g, states);
     this.boundary(`group-planned ${g.id}`);
   }
 
   /** planGroup's writes as one transaction, wrapped once per journal (a dedupe batch plans thousands of groups). */
-  private readonly planTxn: (runId: string, idx: number, g: PlanGroup) => void;
+  private readonly planTxn: (runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]) => void;
 
-  private planWrites(runId: string, idx: number, g: PlanGroup): void {
+  private planWrites(runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]): void {
     const { steps: _steps, ...head } = g;
+    const now = this.now();
     this.sql(
         `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
       )
-      .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), JSON.stringify(g.reasons), this.now());
-    const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
-    g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
+      .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), JSON.stringify(g.reasons), now);
+    if (!states) {
+      const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
+      g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
+      return;
+    }
+    // Each step as it stands after its check (the same row stepRunning, stepUndo and stepFinished would leave).
+    const ins = this.sql(
+      `INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step, undo, result, error, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    g.steps.forEach((s: PlanStep, i) => {
+      const st = states[i] ?? { status: 'planned' };
+      const started = st.status === 'planned' ? null : now;
+      const ended = st.status === 'noop' || st.status === 'failed' ? now : null;
+      const result = st.result === undefined ? null : JSON.stringify(st.result);
+      ins.run(runId, g.id, i, s.kind, st.status, JSON.stringify(s), JSON.stringify(st.undo ?? {}), result, st.error ?? null, started, ended);
+    });
   }
 
   stepRunning(runId: string, groupId: string, idx: number, undo: UndoData): void {

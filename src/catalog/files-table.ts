@@ -87,8 +87,12 @@ export function activeFileAtReader(db: Db): (fsId: number, rel: string) => Linke
 export function dedupeLinkWrites(db: Db): {
   /** Rows of the duplicate's former inode lose one link. */
   dropLink(fsId: number, ino: number): void;
-  /** The duplicate's row takes its keeper's inode, metadata and hashes (only the columns whose values differ now are written). */
-  take(k: LinkedFileRow, dupId: number, now: number): void;
+  /**
+   * The duplicate's row takes its keeper's inode, metadata and hashes (only the columns whose values differ now are
+   * written). `dupRow`: the row as the caller read it in the same transaction's lead-up, nothing written since (else it
+   * is read again here).
+   */
+  take(k: LinkedFileRow, dupId: number, now: number, dupRow?: LinkedFileRow): void;
   /** Every active row of the keeper's inode takes the link count read after the swap. */
   setLinks(nlink: number, fsId: number, ino: number): void;
 } {
@@ -100,8 +104,8 @@ export function dedupeLinkWrites(db: Db): {
   const columns = ['ino', 'size', 'mtime_ns', 'quick_hash', 'sha256', 'hashed_at', 'verified_at'] as const;
   const takes = new Map<number, Statement>();
   const current = db.prepare(`SELECT id, fs_id, ino, size, mtime_ns, quick_hash, sha256, hashed_at, verified_at FROM files WHERE id = ?`);
-  const take = (k: LinkedFileRow, dupId: number, now: number): void => {
-    const dup = current.get(dupId) as LinkedFileRow | undefined;
+  const take = (k: LinkedFileRow, dupId: number, now: number, dupRow?: LinkedFileRow): void => {
+    const dup = dupRow?.id === dupId ? dupRow : (current.get(dupId) as LinkedFileRow | undefined);
     if (!dup) return;
     let mask = 0;
     const values: unknown[] = [];

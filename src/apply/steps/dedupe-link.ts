@@ -19,15 +19,15 @@ interface DedupeUndo extends UndoData {
 }
 
 /**
- * Phase 1, no change on disk: name the temp link beside the duplicate and journal it (with the keeper's inode, which
- * is all undo needs to tell our temp link from anything else). It becomes durable with the next WAL fsync, which the
+ * Phase 1, no change on disk: name the temp link beside the duplicate, with the keeper's inode (all undo needs to tell
+ * our temp link from anything else), in `undoData` — which the caller journals before any change (a batch writes it in
+ * the step's first record: Journal.planGroup with states). It becomes durable with the next WAL fsync, which the
  * write-ahead FsPort makes before the link — for a batch, one fsync for every group's temp names.
  */
-export function prepareDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData): void {
+export function prepareDedupeLink(step: DedupeLinkStep, ctx: Pick<StepContext, 'runId' | 'group' | 'stepIndex'>, undoData: UndoData): void {
   const undo = undoData as DedupeUndo;
   undo.tmp = tempName(path.dirname(step.duplicate.path), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-dedupe`);
   undo.keeperIno = step.keeper.ino;
-  ctx.saveUndo(undo);
 }
 
 /**
@@ -78,10 +78,25 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   // Nothing is journaled for the swap itself: after it the duplicate's own inode is gone (its bytes live on in the
   // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).
   await ctx.fs.rename(undo.tmp, step.duplicate.path);
-  // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's new inode and link count, and its old inode.
-  const now = await ctx.fs.lstatId(step.duplicate.path);
-  const result: DedupeLinkResult = { bytesFreed: d.nlink === 1 ? d.size : 0, ino: now?.ino, nlink: now?.nlink, oldIno: d.ino };
+  // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's old inode here; its new inode and link
+  // count are added from the read-back (verifyDedupeLink), which reads the path after the swap anyway.
+  const result: DedupeLinkResult = { bytesFreed: d.nlink === 1 ? d.size : 0, oldIno: d.ino };
   return { status: 'done', bytesFreed: result.bytesFreed, result };
+}
+
+/**
+ * Phase 3, the read-back after the swap (and its folder's fsync): the duplicate's path must now be the planned keeper's
+ * inode, as the keeper's path is. Returns what the duplicate's path shows (the inode and link count the catalog records).
+ */
+export async function verifyDedupeLink(step: DedupeLinkStep, ctx: StepContext): Promise<FsIdentity> {
+  const { k, d } = await both(step, (p) => ctx.fs.lstatId(p));
+  if (k.ino !== d.ino || d.ino !== step.keeper.ino) throw new FsError(`dedupe: ${step.duplicate.path} is not a hardlink of the planned ${step.keeper.path} (inode ${step.keeper.ino}) after the swap`);
+  return d;
+}
+
+/** A swap's result completed with the read-back (verifyDedupeLink): the duplicate path's inode and link count now. */
+export function withReadBack(result: DedupeLinkResult, now: FsIdentity): DedupeLinkResult {
+  return { ...result, ino: now.ino, nlink: now.nlink };
 }
 
 function sameFingerprint(st: FsStat | null, fp: DedupeFile): boolean {
@@ -133,14 +148,15 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
   // One pair on its own: the three phases a batch of groups runs for many pairs at once (dedupe-batch.ts).
   async run(step, ctx, undoData) {
     prepareDedupeLink(step, ctx, undoData);
+    ctx.saveUndo(undoData);
     const out = await swapDedupeLink(step, ctx, undoData);
     await ctx.fs.fsyncDir(path.dirname(step.duplicate.path));
-    return out;
+    const now = await ctx.fs.lstatId(step.duplicate.path);
+    return now ? { ...out, result: withReadBack(out.result as DedupeLinkResult, now) } : out;
   },
 
   async verify(step, ctx) {
-    const { k, d } = await both(step, (p) => ctx.fs.lstatId(p));
-    if (k.ino !== d.ino || d.ino !== step.keeper.ino) throw new FsError(`dedupe: ${step.duplicate.path} is not a hardlink of the planned ${step.keeper.path} (inode ${step.keeper.ino}) after the swap`);
+    await verifyDedupeLink(step, ctx);
   },
 
   async undo(step, ctx, undoData) {

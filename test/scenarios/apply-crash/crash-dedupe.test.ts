@@ -122,7 +122,10 @@ describe('kill -9 during dedupe groups', () => {
       else finished = true;
     }
     expect(finished).toBe(true);
-    expect(stops).toBeGreaterThan(10);
+    // A signal stops the batch when it arrives before the swaps: at the run's start or at one of the batch's group
+    // records (each group journaled once, its steps checked and named in the same insert). Once the swaps are made the
+    // run finishes (it succeeded).
+    expect(stops).toBeGreaterThanOrEqual(4);
   }, 900_000);
 
   it('right after every disk change (temp link, swap, directory fsync), in the middle of the batch', async () => {
