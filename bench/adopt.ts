@@ -2,8 +2,9 @@
 // vs `cp -a` + `sync` of the same bytes plus ONE setLocation + recheck on the same daemon (what the client cannot avoid).
 import { singleClient } from '../src/clients/client-set.js';
 import { execFileSync } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import { makeRescanRoot } from '../src/reconcile/refresh.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../src/sandbox/torrent-file.js';
 import { places, scale } from './copy.js';
 import { procCpuMs } from './proc-cpu.js';
+import { raiseOptimizerBudget } from '../src/cli/optimizer-budget.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 
@@ -46,6 +48,21 @@ function cpuMsOf(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** This process's threads' CPU (ms) by thread id, with each thread's name (`main` for the main thread; Node names the others `node`). */
+function threadCpu(): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = tid === String(process.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.set(tid, { name, ms: procCpuMs(`/proc/self/task/${tid}/stat`) });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 function ms(t0: bigint): number {
@@ -72,21 +89,24 @@ export async function run(): Promise<Record<string, number>> {
   // apply.parallelRechecks, and qBittorrent's own checking limit raised to it when above the sandbox's 16.
   const width = Number(process.env.HASHALL_BENCH_PARALLEL_RECHECKS ?? 16);
   if (width > 16) await sb.api('POST', '/app/setPreferences', { json: JSON.stringify({ max_active_checking_torrents: width }) });
-  // Every HTTP request the adapter makes, by API path (calls and time in flight), to say where a group's time goes.
+  // Every HTTP request the adapter makes, by API path (calls and time in flight), to say where a group's time goes
+  // (read from Node's http diagnostics channels: the adapter's own transport is measured, not a wrapper's).
   const http = new Map<string, { calls: number; ms: number }>();
-  const countingFetch: typeof fetch = async (input, init) => {
-    const at = process.hrtime.bigint();
-    try {
-      return await fetch(input, init);
-    } finally {
-      const key = new URL(input instanceof Request ? input.url : String(input)).pathname.replace(/^\/api\/v2/, '');
-      const e = http.get(key) ?? { calls: 0, ms: 0 };
-      e.calls++;
-      e.ms += ms(at);
-      http.set(key, e);
-    }
+  const started = new WeakMap<object, bigint>();
+  const onStart = (m: unknown): void => void started.set((m as { request: object }).request, process.hrtime.bigint());
+  const onFinish = (m: unknown): void => {
+    const req = (m as { request: { path: string } }).request;
+    const at = started.get(req);
+    if (at === undefined) return;
+    const key = req.path.split('?')[0]!.replace(/^\/api\/v2/, '');
+    const e = http.get(key) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += ms(at);
+    http.set(key, e);
   };
-  const client = createQbittorrentClient({ url: sb.url, timeoutMs: 30_000, fetch: countingFetch });
+  diagnostics.subscribe('http.client.request.start', onStart);
+  diagnostics.subscribe('http.client.response.finish', onFinish);
+  const client = createQbittorrentClient({ url: sb.url, timeoutMs: 30_000 });
   try {
     const fromSave = path.join(srcBase, 'seeding', 'movies');
     const toSave = path.join(dstBase, 'seeding', 'movies');
@@ -189,6 +209,8 @@ export async function run(): Promise<Record<string, number>> {
       await prof.post('Profiler.setSamplingInterval', { interval: 200 });
       await prof.post('Profiler.start');
     }
+    raiseOptimizerBudget(); // as the apply command does before it applies
+    const threads0 = threadCpu();
     const qbtCpu0 = cpuMsOf(sb.pid);
     const ownCpu0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
@@ -243,6 +265,27 @@ export async function run(): Promise<Record<string, number>> {
         };
       },
     });
+    // The catalog refreshes after groups (scans and the roots they took, time summed).
+    const rescans = { scans: 0, roots: 0, ms: 0 };
+    const realRescan = makeRescanRoot(config, () => Date.now());
+    const countedRescan = Object.assign(
+      async (...a: Parameters<typeof realRescan>) => {
+        const at = process.hrtime.bigint();
+        rescans.scans++;
+        rescans.roots++;
+        await realRescan(...a);
+        rescans.ms += ms(at);
+      },
+      {
+        many: async (...a: Parameters<NonNullable<typeof realRescan.many>>) => {
+          const at = process.hrtime.bigint();
+          rescans.scans++;
+          rescans.roots += a[1].length;
+          await realRescan.many!(...a);
+          rescans.ms += ms(at);
+        },
+      },
+    );
     const res = await applyPlan(
       {
         catalog,
@@ -251,7 +294,7 @@ export async function run(): Promise<Record<string, number>> {
         fs,
         syncJournal,
         // Each group's target rescanned for the catalog afterwards, as `hashall apply` does (HASHALL_BENCH_ADOPT_RESCAN=0 leaves it out, as this bench did until session 5).
-        ...(process.env.HASHALL_BENCH_ADOPT_RESCAN === '0' ? {} : { rescanRoot: makeRescanRoot(config, () => Date.now()) }),
+        ...(process.env.HASHALL_BENCH_ADOPT_RESCAN === '0' ? {} : { rescanRoot: countedRescan }),
         now: () => Date.now(),
         runId: 'bench-adopt',
         emit,
@@ -263,6 +306,9 @@ export async function run(): Promise<Record<string, number>> {
     const hashallMs = ms(t0);
     const qbtCpu1 = cpuMsOf(sb.pid);
     const ownCpu = process.cpuUsage(ownCpu0);
+    const threads1 = threadCpu();
+    const byThread = new Map<string, number>();
+    for (const [tid, t] of threads1) byThread.set(t.name, (byThread.get(t.name) ?? 0) + t.ms - (threads0.get(tid)?.ms ?? 0));
     if (prof && profDir) {
       const { profile } = await prof.post('Profiler.stop');
       mkdirSync(profDir, { recursive: true });
@@ -295,6 +341,12 @@ export async function run(): Promise<Record<string, number>> {
         if (i > 0) add(`gap before ${c.what}`, c.at - list[i - 1]!.end);
       });
     }
+    if (process.env.HASHALL_BENCH_ADOPT_TRACE) {
+      const last = [...marks.entries()].sort((a, b) => b[1].end! - a[1].end!)[0]!;
+      const hash = groups.find((g) => g.id === last[0])!.torrents[0]!.hash;
+      process.stderr.write(`bench adopt: the last group (${last[0]}): ${JSON.stringify(last[1], (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}; its calls: ` +
+        (calls.get(hash) ?? []).map((c) => `${c.what.replace(/ to \/.*/, '')} ${Math.round(c.at)}–${Math.round(c.end)}`).join(', ') + '\n');
+    }
     const httpCalls = [...http.values()].reduce((n, e) => n + e.calls, 0);
     process.stderr.write(
       `bench adopt: per group (mean ms): waiting for the disk slot ${mean((m) => m.copyStart! - m.start!)}, copy ${mean((m) => m.copyDone! - m.copyStart!)}, ` +
@@ -304,13 +356,16 @@ export async function run(): Promise<Record<string, number>> {
         `bench adopt: timeline (first – last): ` +
         ['copyStart', 'copyDone', 'repointStart', 'repointDone', 'end'].map((k) => `${k} ${span((m) => m[k]!)}`).join(', ') + '\n' +
         `bench adopt: client calls per torrent (count, mean ms): ${[...byKind.entries()].map(([k, e]) => `${k} ${e.n} (${Math.round(e.ms / e.n)})`).join(', ')}\n` +
+        `bench adopt: catalog refreshes: ${rescans.scans} scans of ${rescans.roots} folders (${Math.round(rescans.ms)} ms)\n` +
         `bench adopt: ${httpCalls} HTTP calls (${(httpCalls / count).toFixed(1)} per group): ` +
         [...http.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
         `bench adopt: disk calls (count, ms summed): ` +
         [...fsTime.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
         // What bounds the run: hashall's own CPU (its threads included), and qBittorrent's.
         `bench adopt: CPU during the ${Math.round(hashallMs)} ms apply: hashall ${Math.round((ownCpu.user + ownCpu.system) / 1000)} ms, ` +
-        `qbittorrent-nox ${qbtCpu0 !== null && qbtCpu1 !== null ? `${qbtCpu1 - qbtCpu0} ms` : 'unknown'}\n`,
+        `qbittorrent-nox ${qbtCpu0 !== null && qbtCpu1 !== null ? `${qbtCpu1 - qbtCpu0} ms` : 'unknown'}; ` +
+        `hashall user ${Math.round(ownCpu.user / 1000)} ms, system ${Math.round(ownCpu.system / 1000)} ms; by thread: ` +
+        [...byThread.entries()].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v} ms`).join(', ') + '\n',
     );
     return {
       torrents: count,
@@ -324,6 +379,8 @@ export async function run(): Promise<Record<string, number>> {
       httpCallsPerGroup: Number((httpCalls / count).toFixed(1)),
     };
   } finally {
+    diagnostics.unsubscribe('http.client.request.start', onStart);
+    diagnostics.unsubscribe('http.client.response.finish', onFinish);
     await client.close().catch(() => undefined);
     await sb.stop();
     rmSync(srcBase, { recursive: true, force: true });

@@ -11,6 +11,8 @@ export interface FakeAnswer {
   delayMs?: number;
   /** Drop the connection without an answer (a network error for the client). */
   destroy?: boolean;
+  /** Promise the whole body (its content-length), send only its first `bytes`, then drop the connection or stall. */
+  partial?: { bytes: number; then: 'drop' | 'stall' };
 }
 
 export interface SeenRequest {
@@ -102,7 +104,12 @@ export async function startFakeQbt(opts: FakeQbtOptions = {}): Promise<FakeQbt> 
       return;
     }
     const body = a.json !== undefined ? JSON.stringify(a.json) : (a.body ?? '');
-    res.writeHead(a.status ?? 200, { 'content-type': a.json !== undefined ? 'application/json' : 'text/plain; charset=UTF-8', ...a.headers });
+    res.writeHead(a.status ?? 200, { 'content-type': a.json !== undefined ? 'application/json' : 'text/plain; charset=UTF-8', 'content-length': String(Buffer.byteLength(body)), ...a.headers });
+    if (a.partial) {
+      res.write(Buffer.from(body).subarray(0, a.partial.bytes));
+      if (a.partial.then === 'drop') setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
     res.end(body);
   };
 

@@ -272,7 +272,7 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
     },
     waitFor,
     async close() {
-      await transport.logout();
+      await transport.close();
     },
   };
 }

@@ -203,6 +203,27 @@ describe('timeouts and bad answers', () => {
     expect(err.message).toContain('200 ms');
   });
 
+  test('an answer cut off mid-body is a network error (retried), never a shorter body read as the answer', async () => {
+    const f = await fake();
+    f.torrents.set(H, fakeTorrent(H));
+    const cut = { json: [fakeTorrent(H)], partial: { bytes: 10, then: 'drop' as const } };
+    f.script('/torrents/info', cut);
+    const { c } = client(f);
+    expect((await c.listTorrents()).map((t) => t.hash)).toEqual([H]);
+    expect(f.count('/torrents/info')).toBe(2);
+    f.script('/torrents/info', cut, cut, cut);
+    expect((await caught(c.listTorrents())).kind).toBe('network');
+  });
+
+  test('an answer that stops mid-body is a timeout: the bound covers the whole answer, not only its headers', async () => {
+    const f = await fake();
+    f.script('/torrents/info', { json: [fakeTorrent(H)], partial: { bytes: 10, then: 'stall' } });
+    const { c } = client(f, { timeoutMs: 300 });
+    const err = await caught(c.listTorrents());
+    expect(err.kind).toBe('timeout');
+    expect(err.message).toContain('300 ms');
+  });
+
   test('malformed JSON is a protocol error, never an empty list', async () => {
     const f = await fake();
     f.script('/torrents/info', { body: '[{"hash": "aa", ' });
