@@ -36,6 +36,65 @@ export function findArgs(root: string, prune: string[]): string[] {
   return ['-P', root, '-xdev', '-ignore_readdir_race', '(', ...paths, ')', '-prune', ...print, '-o', ...print];
 }
 
+/** find's output read ahead of the parser at most (bytes): reading stops above it and resumes below half of it. */
+const READ_AHEAD = 8 * 1024 * 1024;
+
+/**
+ * The chunks of `stream`, read as they arrive rather than when the consumer asks for the next one: a writer (find)
+ * never waits on a full pipe while the consumer is busy, as long as the consumer lets the event loop run — it does
+ * after each chunk while more are waiting. At most `limit` bytes wait here (then the stream is paused, and resumed
+ * once half of them are taken). Ends at the stream's end; throws its error.
+ */
+export async function* readAhead(stream: Readable, limit: number = READ_AHEAD): AsyncGenerator<Buffer, void> {
+  const chunks: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let failed: Error | null = null;
+  let wake: (() => void) | null = null;
+  const wakeUp = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const onData = (c: Buffer): void => {
+    chunks.push(c);
+    queued += c.length;
+    if (queued > limit) stream.pause();
+    wakeUp();
+  };
+  const onEnd = (): void => {
+    ended = true;
+    wakeUp();
+  };
+  const onError = (err: Error): void => {
+    failed = err;
+    wakeUp();
+  };
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  try {
+    for (;;) {
+      const c = chunks.shift();
+      if (c !== undefined) {
+        queued -= c.length;
+        if (stream.isPaused() && queued <= limit / 2) stream.resume();
+        yield c;
+        // What the writer wrote while that chunk was handled is read before the next one is.
+        if (chunks.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      if (failed !== null) throw failed;
+      if (ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+  }
+}
+
 /** A malformed record: find is not the GNU find this parser expects. */
 class FormatError extends Error {}
 
@@ -271,7 +330,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
   };
 
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    for await (const chunk of readAhead(child.stdout)) {
       const b: Buffer = rest === null ? chunk : Buffer.concat([rest, chunk]);
       let used: number;
       try {
