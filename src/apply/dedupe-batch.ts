@@ -8,6 +8,16 @@
 // before its commit leaves every group of the batch running, swapped or not: recovery rolls them back, as at (2)).
 // (4) Every check of the single-group step still runs right before its own link (compare, inode/size/mtime,
 // owner/mode, folder chain, the temp link's inode).
+// The fsyncs a batch makes, and what each buys: ONE fsync of the journal's WAL before the first link (write-ahead.ts:
+// every group's temp name is on disk before any temp link can be, so after a power loss recovery knows each name to
+// remove — hashall never removes a name it did not record); ONE fsync per folder holding a swapped duplicate (started
+// as soon as the folder's last swap of the batch is made, overlapping the next swaps): without it a power loss could
+// undo a swap, or keep the temp link while losing the rename, after the journal said done — recovery would then not
+// remove that temp link and the catalog would name the keeper's inode at a path holding the old one (no byte lost
+// either way: a swap keeps the bytes). The batch's done records need no fsync of their own: the next batch's WAL fsync,
+// or the one at the end of the run, covers them (a crash before it leaves the groups in flight: rolled back, (2)).
+// Measured on ext4 (2,000 pairs, ~880 folders): the folder fsyncs after the first find the journal committed and take
+// ~0.2 ms each on the pool.
 import path from 'node:path';
 import { inOneCommit } from '../catalog/db.js';
 import type { DedupeLinkStep, PlanGroup } from '../plan/types.js';
@@ -146,8 +156,24 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   }
 
   // Phase 2 — change: compare, link, swap, group after group (the first link fsyncs the WAL: every temp name at once).
-  // A stop between groups leaves the rest to be rolled back (their temp links were never made).
+  // A stop between groups leaves the rest to be rolled back (their temp links were never made). Once a folder's last
+  // swap of the batch is made, its fsync (phase 3's) starts on the thread pool while the next pairs are swapped.
   const folders = new Map<string, Member[]>();
+  const left = new Map<string, number>();
+  for (const m of members) {
+    for (const row of m.failure === null ? m.rows : []) {
+      if (row.status !== 'running' || row.step.kind !== 'dedupe-link') continue;
+      const dir = path.dirname(row.step.duplicate.path);
+      left.set(dir, (left.get(dir) ?? 0) + 1);
+    }
+  }
+  // Each folder's fsync, started once: resolves to its error, or null.
+  const syncs = new Map<string, Promise<unknown>>();
+  const durable = (dir: string): Promise<unknown> => {
+    let sync = syncs.get(dir);
+    if (!sync) syncs.set(dir, (sync = env.base.fs.fsyncDir(dir).then(() => null, (err: unknown) => err ?? new Error(`fsync ${dir} failed`))));
+    return sync;
+  };
   for (const m of members) {
     for (const row of m.failure === null ? m.rows : []) {
       if (row.status !== 'running' || row.step.kind !== 'dedupe-link') continue;
@@ -156,26 +182,29 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
         m.failure = halted;
         break;
       }
+      const dir = path.dirname(row.step.duplicate.path);
       try {
         m.outs.set(row.index, await swapDedupeLink(row.step, contextOf(m, row), row.undo));
-        const dir = path.dirname(row.step.duplicate.path);
-        folders.set(dir, [...(folders.get(dir) ?? []), m]);
+        const touched = folders.get(dir);
+        if (touched) touched.push(m);
+        else folders.set(dir, [m]);
       } catch (err) {
         fail(m, row, err);
         break;
+      } finally {
+        const n = left.get(dir)! - 1;
+        left.set(dir, n);
+        if (n === 0 && folders.has(dir)) void durable(dir);
       }
     }
   }
 
-  // Phase 3 — durable: one fsync per folder holding a swapped duplicate, all of them at once (on the thread pool); a
-  // group is recorded done only after its folders'.
+  // Phase 3 — durable: one fsync per folder holding a swapped duplicate (those not started above start now, all at
+  // once, on the thread pool); a group is recorded done only after its folders'.
   await Promise.all(
     [...folders].map(async ([dir, touched]) => {
-      try {
-        await env.base.fs.fsyncDir(dir);
-      } catch (err) {
-        for (const m of touched.filter((x) => x.failure === null)) fail(m, null, err);
-      }
+      const err = await durable(dir);
+      if (err !== null) for (const m of touched.filter((x) => x.failure === null)) fail(m, null, err);
     }),
   );
   const swapped = (m: Member) => m.rows.filter((row) => row.status === 'running' && m.outs.has(row.index));

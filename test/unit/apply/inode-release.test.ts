@@ -47,6 +47,9 @@ describe('rename releases the inode it replaces on the thread pool', () => {
       return fs.rename(path.join(dir, `v${i}.tmp`), path.join(dir, `v${i}`));
     };
     for (let i = 0; i < MAX_HELD_INODES; i++) await swap(i);
+    // The closes are handed to the pool together once the event loop turns (not one wake-up of a pool thread per rename).
+    expect(held).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
     expect(held).toHaveLength(MAX_HELD_INODES);
     let renamed = false;
     const next = swap(MAX_HELD_INODES).then(() => (renamed = true));
@@ -56,6 +59,8 @@ describe('rename releases the inode it replaces on the thread pool', () => {
     held.shift()!();
     await next;
     expect(readFileSync(path.join(dir, `v${MAX_HELD_INODES}`), 'utf8')).toBe(`new ${MAX_HELD_INODES}`);
+    await new Promise((r) => setImmediate(r)); // its own close is handed over too
+    expect(held).toHaveLength(MAX_HELD_INODES);
     while (held.length) held.shift()!();
     await releaser.settled();
   });
