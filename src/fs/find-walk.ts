@@ -40,12 +40,12 @@ export function findArgs(root: string, prune: string[]): string[] {
 const READ_AHEAD = 8 * 1024 * 1024;
 
 /**
- * The chunks of `stream`, read as they arrive rather than when the consumer asks for the next one: a writer (find)
- * never waits on a full pipe while the consumer is busy, as long as the consumer lets the event loop run — it does
- * after each chunk while more are waiting. At most `limit` bytes wait here (then the stream is paused, and resumed
- * once half of them are taken). Ends at the stream's end; throws its error.
+ * The chunks of `stream`, read from now on as they arrive rather than when the consumer asks for the next one: a
+ * writer (find) never waits on a full pipe while the consumer is busy or not iterating yet, as long as the event
+ * loop runs — the generator lets it run after each chunk while more are waiting. At most `limit` bytes wait here
+ * (then the stream is paused, and resumed once half of them are taken). Ends at the stream's end; throws its error.
  */
-export async function* readAhead(stream: Readable, limit: number = READ_AHEAD): AsyncGenerator<Buffer, void> {
+export function readAhead(stream: Readable, limit: number = READ_AHEAD): AsyncGenerator<Buffer, void> {
   const chunks: Buffer[] = [];
   let queued = 0;
   let ended = false;
@@ -73,26 +73,29 @@ export async function* readAhead(stream: Readable, limit: number = READ_AHEAD): 
   stream.on('data', onData);
   stream.on('end', onEnd);
   stream.on('error', onError);
-  try {
-    for (;;) {
-      const c = chunks.shift();
-      if (c !== undefined) {
-        queued -= c.length;
-        if (stream.isPaused() && queued <= limit / 2) stream.resume();
-        yield c;
-        // What the writer wrote while that chunk was handled is read before the next one is.
-        if (chunks.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        continue;
+  async function* take(): AsyncGenerator<Buffer, void> {
+    try {
+      for (;;) {
+        const c = chunks.shift();
+        if (c !== undefined) {
+          queued -= c.length;
+          if (stream.isPaused() && queued <= limit / 2) stream.resume();
+          yield c;
+          // What the writer wrote while that chunk was handled is read before the next one is.
+          if (chunks.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        if (failed !== null) throw failed;
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
       }
-      if (failed !== null) throw failed;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+    } finally {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
     }
-  } finally {
-    stream.off('data', onData);
-    stream.off('end', onEnd);
-    stream.off('error', onError);
   }
+  return take();
 }
 
 /** A malformed record: find is not the GNU find this parser expects. */
@@ -159,39 +162,93 @@ interface DirMark {
   abs: string | Buffer;
 }
 
-/**
- * Walk `root` (an absolute, symlink-free directory whose lstat is `rootStat`) with GNU find, yielding the same events
- * as the Node walk. Returns null before yielding anything when `program` cannot be started or is not a GNU find
- * (the caller walks in Node instead). Problems: a directory find could not read is re-listed here, and reported
- * with the error that gives (or EWALK if it now lists fine); find's exit status 1 also ends the walk with an
- * `incomplete` event. Any other failure of find throws.
- */
-export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkOptions & { program: string }): AsyncGenerator<WalkEvent[], null | undefined> {
-  const batchSize = opts.batchSize ?? 512;
+/** Mount points below `root` that find prunes (a name it could not match is skipped by the parser instead). */
+function prunedBelow(root: string, mountPoints: Set<string>): string[] {
   const inside = root === '/' ? '/' : root + '/';
-  // Mount points below the root are pruned by find (a name it could not match is skipped here instead).
-  const prune = [...opts.mountPoints].filter((m) => m.startsWith(inside) && !m.includes('\uFFFD'));
+  return [...mountPoints].filter((m) => m.startsWith(inside) && !m.includes('\uFFFD'));
+}
+
+/** A GNU find listing one root, its output read ahead (readAhead) from the moment it started until a walk parses it. */
+export interface FindProcess {
+  readonly root: string;
+  /** The root's lstat when find was started: find's first record must be this directory. */
+  readonly rootStat: BigIntStats;
+  /** The mount points find was told to prune, as findArgs got them. */
+  readonly prune: readonly string[];
+  readonly output: AsyncGenerator<Buffer, void>;
+  /** What find wrote on stderr so far (the first 16 KiB). */
+  stderr(): string;
+  /** Settles when find has exited and its pipes are closed (or could not be started: `spawnError`). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: Error | null }>;
+  /** Ends find if it still runs, and waits for it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start `program` (a GNU find) on `root` (an absolute, symlink-free directory whose lstat is `rootStat`), pruning the
+ * mount points below it. Null when it cannot even be spawned; a program that is not there reports its spawn error
+ * through `exited`. Its output is read from now on, so it can start before its walk is ready to parse.
+ */
+export function startFind(root: string, rootStat: BigIntStats, program: string, mountPoints: Set<string>): FindProcess | null {
+  const prune = prunedBelow(root, mountPoints);
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
   delete env.POSIXLY_CORRECT;
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
-    child = spawn(opts.program, findArgs(root, prune), { stdio: ['ignore', 'pipe', 'pipe'], env });
+    child = spawn(program, findArgs(root, prune), { stdio: ['ignore', 'pipe', 'pipe'], env });
   } catch {
     return null;
   }
   let stderr = '';
   child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s: string) => {
-    if (stderr.length < STDERR_KEEP) stderr += s;
+  child.stderr.on('data', (t: string) => {
+    if (stderr.length < STDERR_KEEP) stderr += t;
   });
   let spawnError: Error | null = null;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: Error | null }>((resolve) => {
     child.on('error', (err) => {
       spawnError = err;
-      resolve({ code: null, signal: null });
+      resolve({ code: null, signal: null, spawnError });
     });
-    child.on('close', (code, signal) => resolve({ code, signal }));
+    child.on('close', (code, signal) => resolve({ code, signal, spawnError }));
   });
+  const output = readAhead(child.stdout);
+  return {
+    root,
+    rootStat,
+    prune,
+    output,
+    stderr: () => stderr,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      // Whatever it wrote is dropped (a paused pipe would otherwise never close).
+      child.stdout.destroy();
+      await exited;
+    },
+  };
+}
+
+/**
+ * Walk `root` (an absolute, symlink-free directory whose lstat is `rootStat`) with GNU find, yielding the same events
+ * as the Node walk: the find `started` for this root and these mount points if given (else one started now). Returns
+ * null before yielding anything when `program` cannot be started or is not a GNU find (the caller walks in Node
+ * instead). Problems: a directory find could not read is re-listed here, and reported with the error that gives (or
+ * EWALK if it now lists fine); find's exit status 1 also ends the walk with an `incomplete` event. Any other failure
+ * of find throws. find is stopped whenever the walk ends early.
+ */
+export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkOptions & { program: string }, started?: FindProcess): AsyncGenerator<WalkEvent[], null | undefined> {
+  const batchSize = opts.batchSize ?? 512;
+  const prune = prunedBelow(root, opts.mountPoints);
+  let find: FindProcess | null | undefined = started;
+  if (find !== undefined && (find.root !== root || find.rootStat.ino !== rootStat.ino || find.rootStat.dev !== rootStat.dev || find.prune.join('\0') !== prune.join('\0'))) {
+    // Started for another root, another directory at this path, or other mounts: not this walk's.
+    await find.stop();
+    find = undefined;
+  }
+  find ??= startFind(root, rootStat, opts.program, opts.mountPoints);
+  if (find === null) return null;
+  const proc = find;
 
   const rootDev = rootStat.dev;
   const rootDevNum = Number(rootDev);
@@ -330,7 +387,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
   };
 
   try {
-    for await (const chunk of readAhead(child.stdout)) {
+    for await (const chunk of proc.output) {
       const b: Buffer = rest === null ? chunk : Buffer.concat([rest, chunk]);
       let used: number;
       try {
@@ -347,7 +404,8 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
         if (opts.signal?.aborted) return;
       }
     }
-    const { code, signal } = await exited;
+    const { code, signal, spawnError } = await proc.exited;
+    const stderr = proc.stderr();
     if (spawnError !== null || records === 0) return null;
     if (rest !== null) throw new Error(`find ended inside a record under ${root}`);
     if (lastDir !== null) childless.push(lastDir);
@@ -371,10 +429,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
     if (batch.length) yield batch;
     done = true;
   } finally {
-    if (!done && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    if (!done) await proc.stop();
   }
   return undefined;
 }

@@ -1,8 +1,8 @@
 // Streaming directory walk: lstat only, never follows symlinks, stays on one filesystem, reports unreadable entries.
 // GNU find does the stat walk when it is there (find-walk.ts); this module's own walk is the fallback.
-import { constants, lstatSync, readdirSync } from 'node:fs';
+import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from '../errors.js';
-import { findWalk } from './find-walk.js';
+import { findWalk, startFind, type FindProcess } from './find-walk.js';
 import { bytesToPathText } from './path-encoding.js';
 import { FIELDS, lstatPacked, StatPool, type PackedStats } from './stat-pool.js';
 
@@ -58,6 +58,28 @@ export interface WalkOptions {
    * assembled, before the events already collected are yielded.
    */
   settle?: (dir: string, found: FoundFile) => boolean;
+  /**
+   * The GNU find startWalk started on this root: the walk takes its output if it lists this directory with these
+   * mount points, else stops it and starts its own. Stopped too when the walk is done in Node.
+   */
+  started?: FindProcess;
+}
+
+/**
+ * Start the stat walk of `root` (an absolute, symlink-free directory) now — GNU find, its output read as it comes —
+ * for a walkTree of the same root to take later (`started`), so find lists while the caller prepares. Null when
+ * there is nothing to start (a Node walk, or `root` is not a directory). The caller stops it (`stop()`) if no walk
+ * takes it.
+ */
+export function startWalk(root: string, opts: Pick<WalkOptions, 'mountPoints' | 'find'>): FindProcess | null {
+  if (opts.find === null) return null;
+  let st: BigIntStats;
+  try {
+    st = lstatSync(root, { bigint: true });
+  } catch {
+    return null;
+  }
+  return st.isDirectory() ? startFind(root, st, opts.find ?? 'find', opts.mountPoints) : null;
 }
 
 /**
@@ -127,7 +149,14 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
   const offloadFrom = opts.offloadFrom ?? 64;
   const offloadAfter = opts.offloadAfter ?? 20_000;
   let listed = 0;
-  const rootStat = lstatSync(root, { bigint: true });
+  let rootStat: BigIntStats;
+  try {
+    rootStat = lstatSync(root, { bigint: true });
+  } catch (err) {
+    await opts.started?.stop();
+    throw err;
+  }
+  if (rootStat.isFile() || !rootStat.isDirectory() || opts.find === null) await opts.started?.stop();
   if (rootStat.isFile()) {
     // A single-file root (a one-file payload refreshed after apply) is its own only entry.
     yield [{ kind: 'file', rel: '', abs: root, dev: rootStat.dev, ino: rootStat.ino, size: Number(rootStat.size), mtimeNs: rootStat.mtimeNs, nlink: Number(rootStat.nlink) }];
@@ -135,7 +164,7 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
   }
   if (!rootStat.isDirectory()) throw Object.assign(new Error(`not a directory: ${root}`), { code: 'ENOTDIR' });
   if (opts.find !== null) {
-    const byFind = yield* findWalk(root, rootStat, { ...opts, program: opts.find ?? 'find' });
+    const byFind = yield* findWalk(root, rootStat, { ...opts, program: opts.find ?? 'find' }, opts.started);
     if (byFind !== null) return;
   }
   const rootDev = rootStat.dev;

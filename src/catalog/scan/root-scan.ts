@@ -6,6 +6,7 @@ import { HashPool, QUICK_BLOCK, type HashResult } from '../../fs/hash.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import type { MountEntry } from '../../fs/mountinfo.js';
 import { walkTree, type FoundFile, type WalkFile } from '../../fs/walk.js';
+import type { FindProcess } from '../../fs/find-walk.js';
 import type { CatalogDb } from '../db.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
@@ -68,8 +69,18 @@ export interface HeldFile {
   full: boolean;
 }
 
-/** Scans one root; returns how many active rows the catalog holds under it afterwards (null when interrupted). */
-export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promise<number | null> {
+/** The mount points a walk of the directory at `realPath` does not enter: every mount point but the root's own. */
+export function walkMountPoints(mounts: MountEntry[], realPath: string): Set<string> {
+  const out = new Set(mounts.map((m) => m.mountPoint));
+  out.delete(realPath);
+  return out;
+}
+
+/**
+ * Scans one root; returns how many active rows the catalog holds under it afterwards (null when interrupted).
+ * `started`: the stat walk already started on this root (see scanRoots), which the walk takes or stops.
+ */
+export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started?: FindProcess): Promise<number | null> {
   const { catalog, opts, summary } = ctx;
   const hashJob = (opts.wrapHash ?? ((h) => h))((job) => ctx.pool.hash(job));
   const db = catalog.db;
@@ -81,8 +92,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   const withHashes = (m: RowMeta): RowMeta & RecordedHashes => ({ ...m, ...fileRows.hashesOf(m.id) });
   // Rows inserted by this scan get ids above this mark; rows at or below it that this scan saw on disk are in `seen`.
   const maxIdAtStart = maxFileId(catalog);
-  const mountPoints = new Set(ctx.mounts.map((m) => m.mountPoint));
-  mountPoints.delete(r.loc.realPath);
+  const mountPoints = walkMountPoints(ctx.mounts, r.loc.realPath);
   const seen = new SeenRows(maxIdAtStart);
   // Rows active at lookup, under the root and older than the scan: when they are all the deletion pass would read,
   // it reads none (see allKnownSeen).
@@ -324,7 +334,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot): Promis
   let incomplete: string | null = null;
   report(true);
   try {
-    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal, settle: settleUnchanged, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}) })) {
+    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal, settle: settleUnchanged, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}), ...(started ? { started } : {}) })) {
       for (const ev of batch) {
         if (ev.kind === 'incomplete') {
           incomplete = ev.message;

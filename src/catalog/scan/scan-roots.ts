@@ -2,11 +2,14 @@
 // roots a completed scan covered. Hashes each inode once, writes in batches, never mass-deletes.
 import { systemProbes } from '../../fs/filesystem-identity.js';
 import { HashPool } from '../../fs/hash.js';
-import { readMountInfo } from '../../fs/mountinfo.js';
+import { readMountInfo, type MountEntry } from '../../fs/mountinfo.js';
+import { aliasesFromConfig, canonicalize } from '../../fs/canonical-path.js';
+import type { FindProcess } from '../../fs/find-walk.js';
+import { startWalk } from '../../fs/walk.js';
 import { withWalCheckpointEvery, type CatalogDb } from '../db.js';
 import { configuredIdentities, pruneStaleFilesystems } from '../stale-filesystems.js';
 import { resolveRoots, rootSummary, type ResolvedRoot } from './resolve-roots.js';
-import { scanOneRoot, type HeldFile } from './root-scan.js';
+import { scanOneRoot, walkMountPoints, type HeldFile } from './root-scan.js';
 import { SizeGate, type SizeRows } from './size-gate.js';
 import { hashMissing } from '../hash-missing.js';
 import { unhashedCount } from '../files-table.js';
@@ -19,12 +22,25 @@ const SCAN_WAL_PAGES = 16_384;
 
 /** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
 export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
-  return withoutInlining(() => withWalCheckpointEvery(catalog.db, SCAN_WAL_PAGES, () => scanAll(catalog, roots, opts)));
+  return withoutInlining(() =>
+    withWalCheckpointEvery(catalog.db, SCAN_WAL_PAGES, async () => {
+      const started = opts.now();
+      const mounts = readMountInfo(opts.mountInfoFile);
+      // The first root's stat walk starts before anything is recorded: find lists on the other core while the session
+      // and the roots are recorded and the walk's statements prepared. That root's walk takes it (same directory and
+      // mount points), else it is stopped; the guards still decide whether the root is walked at all.
+      const early = startFirstWalk(roots[0], mounts, opts);
+      try {
+        return await scanAll(catalog, roots, opts, started, mounts, early);
+      } finally {
+        await early?.stop();
+      }
+    }),
+  );
 }
 
-async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
-  const started = opts.now();
-  const mounts = readMountInfo(opts.mountInfoFile);
+async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions, started: number, mounts: MountEntry[], early: FindProcess | null): Promise<ScanSummary> {
+  let unused = early;
   const probes = opts.probes ?? systemProbes();
   const sessionId = openSession(catalog, started, opts.drift, roots);
   const summary: ScanSummary = {
@@ -63,7 +79,9 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
         summary.roots.push(rootSummary(r, 0, 0));
         continue;
       }
-      const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary, sizes }, r);
+      const walk = unused !== null && unused.root === r.loc.realPath ? unused : undefined;
+      if (walk) unused = null;
+      const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary, sizes }, r, walk);
       if (active !== null) activeUnder.set(r, active);
     }
     if (!opts.signal?.aborted) await hashNowShared(catalog, sizes, pool, opts, summary);
@@ -80,6 +98,20 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
   summary.durationMs = opts.now() - started;
   summary.serial = catalog.serial();
   return summary;
+}
+
+/** The stat walk of `root`'s directory, started now (see startWalk); null for a Node walk or a root that does not resolve to a directory. */
+function startFirstWalk(root: ScanRootSpec | undefined, mounts: MountEntry[], opts: ScanOptions): FindProcess | null {
+  if (root === undefined || opts.findProgram === null || opts.signal?.aborted) return null;
+  let realPath: string;
+  try {
+    const loc = canonicalize(root.path, { mounts, aliases: aliasesFromConfig(opts.filesystems), preferredPaths: [] });
+    if (loc === null) return null;
+    realPath = loc.realPath;
+  } catch {
+    return null; // resolveRoots reports it
+  }
+  return startWalk(realPath, { mountPoints: walkMountPoints(mounts, realPath), ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}) });
 }
 
 /**

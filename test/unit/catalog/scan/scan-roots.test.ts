@@ -1,7 +1,7 @@
 // The scanner on real trees in real tmpfs/bind mounts: hardlinks, symlinks, drift, deletion ranges, guards, interrupts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { chmodSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { openIntegrityProblems } from '../../../../src/catalog/integrity.js';
@@ -37,6 +37,15 @@ function rows(status = 'active'): Row[] {
 }
 function paths(status = 'active'): string[] {
   return rows(status).map((r) => r.path);
+}
+
+/** A file's text, or '' when it cannot be read (a process that ended while /proc was listed). */
+function readFileSyncOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 beforeEach(() => {
@@ -410,6 +419,25 @@ describe('scanRoots', () => {
     rmSync(path.join(stash, 'lib', 'f'));
     await expect(scanRoots(catalog, [{ path: path.join(stash, 'lib'), kind: 'library' }], opts())).rejects.toThrow(/is empty but the catalog knows 1/);
     expect(paths()).toContain('lib/f');
+  });
+
+  it('the stat walk started before the roots are checked is the one the root is walked with, and ends when a guard refuses the root', async () => {
+    writeFileSync(path.join(stash, 'a'), 'a');
+    // A find that notes each start: one per scanned root, though the scan starts it before the roots are recorded.
+    const starts = path.join(tmp.path, 'find-starts');
+    const counting = path.join(tmp.path, 'find-counting');
+    writeFileSync(counting, `#!/bin/sh\necho started >> ${starts}\nexec find "$@"\n`, { mode: 0o755 });
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: counting }))).toMatchObject({ added: 1 });
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: counting }))).toMatchObject({ unchanged: 1 });
+    expect(readFileSync(starts, 'utf8')).toBe('started\nstarted\n');
+    // A walk that would never end on its own: the refused root's walk is stopped, not left running.
+    const marker = '987654.321';
+    const stuck = path.join(tmp.path, 'find-stuck');
+    writeFileSync(stuck, `#!/bin/sh\nexec sleep ${marker}\n`, { mode: 0o755 });
+    await expect(scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: stuck, expectFilesystem: 'pool' }))).rejects.toThrow(/not on filesystem pool/);
+    const running = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && (readFileSyncOrEmpty(`/proc/${p}/cmdline`).includes(marker)));
+    expect(running).toEqual([]);
+    expect(paths()).toEqual(['a']);
   });
 
   it('a changed st_dev of a known filesystem (tmpfs remounted) updates its row instead of adding one', async () => {
