@@ -9,10 +9,20 @@ export interface ConfirmOptions {
   intervalMs?: number;
   /** Sees the torrent at every poll (progress while waiting, e.g. a long recheck). */
   observe?: (t: ClientTorrent) => void;
+  /**
+   * The torrent as the caller read it back moments ago (the last confirmed read of the same torrent): it stands for
+   * the read these helpers make before their request (that the client knows the torrent; a recheck's progress before).
+   * A repoint's chain of mutations then reads each state once, where every step read it again before its own request.
+   */
+  known?: ClientTorrent;
 }
 
 
-async function mustExist(client: TorrentClient, hash: string, action: string): Promise<ClientTorrent> {
+async function mustExist(client: TorrentClient, hash: string, action: string, known?: ClientTorrent): Promise<ClientTorrent> {
+  if (known) {
+    if (known.hash.toLowerCase() !== hash.toLowerCase()) throw new Error(`confirm: the torrent read before ${action} is ${known.hash}, not ${hash}`);
+    return known;
+  }
   const t = await client.getTorrent(hash);
   if (!t) {
     throw new ClientError('unconfirmed', `cannot ${action}: the client does not know torrent ${hash.toLowerCase()}`, {
@@ -36,7 +46,7 @@ async function confirm(client: TorrentClient, hash: string, what: string, predic
 
 /** Point a torrent at `location` and wait until qBittorrent reports it there and no longer moving. */
 export async function setLocationConfirmed(client: TorrentClient, hash: string, location: string, o: ConfirmOptions): Promise<ClientTorrent> {
-  await mustExist(client, hash, 'set the location');
+  await mustExist(client, hash, 'set the location', o.known);
   const loc = trimSlash(location);
   await client.setLocation([hash], loc);
   return confirm(client, hash, `move to ${loc}`, (t) => trimSlash(t.savePath) === loc && isAtOrUnder(t.contentPath, loc) && t.phase !== 'moving', o);
@@ -49,7 +59,7 @@ export async function setLocationConfirmed(client: TorrentClient, hash: string, 
  * unconfirmed, so callers recheck after a setLocation onto existing data (progress 0), as hashall does.
  */
 export async function recheckConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
-  const before = await mustExist(client, hash, 'recheck');
+  const before = await mustExist(client, hash, 'recheck', o.known);
   await client.recheck([hash]);
   let sawChecking = false;
   let failure = null as ClientError | null;
@@ -82,14 +92,14 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
 
 /** Pause (4.x) or stop (5.x) and wait until the client reports it paused. */
 export async function pauseConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
-  await mustExist(client, hash, 'pause');
+  await mustExist(client, hash, 'pause', o.known);
   await client.pause([hash]);
   return confirm(client, hash, 'pause', (t) => t.phase === 'paused-complete' || t.phase === 'paused-incomplete', o);
 }
 
 /** Resume (4.x) or start (5.x) and wait until the client reports it running. */
 export async function resumeConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
-  await mustExist(client, hash, 'resume');
+  await mustExist(client, hash, 'resume', o.known);
   await client.resume([hash]);
   return confirm(client, hash, 'resume', (t) => t.running, o);
 }

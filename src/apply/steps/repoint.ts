@@ -126,11 +126,16 @@ export const repointStep: StepHandler<RepointStep> = {
 
   async check(step, ctx) {
     const client = needClient(ctx, step);
-    const t = await mustGet(client, step);
+    // The torrent and its file list read together (two reads in flight instead of one after the other; the list goes
+    // unused when the repoint is already done).
+    const [got, listed] = await Promise.allSettled([mustGet(client, step), fileList(step, ctx, client)]);
+    if (got.status === 'rejected') throw got.reason; // the torrent's own error first (gone from the client, say)
+    const t = got.value;
     if (isAt(t, step) && isSettledHealthy(t) && t.downloadPath === '') return 'done';
     mustBeSettled(t, step);
     // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
-    await proveTargetFiles(step, ctx, client, await fileList(step, ctx, client));
+    if (listed.status === 'rejected') throw listed.reason;
+    await proveTargetFiles(step, ctx, client, listed.value);
     if (trimSlash(t.savePath) !== trimSlash(step.fromSavePath) && trimSlash(t.savePath) !== trimSlash(step.toSavePath)) {
       throw new ClientError('unconfirmed', `torrent ${step.torrentName} is at ${t.savePath}, expected ${step.fromSavePath}`, { hint: 'it was moved since planning; run `hashall plan` again' });
     }
@@ -148,15 +153,18 @@ export const repointStep: StepHandler<RepointStep> = {
     undo.wasRunning = t.running;
     undo.autoTmm = t.autoTmm;
     ctx.saveUndo(undo);
-    if (t.running) await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
+    // Each confirmed read-back stands for the read the next request would make first (ConfirmOptions.known): the chain
+    // reads every state once.
+    let last = t;
+    if (t.running) last = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: last });
     if (t.downloadPath !== '') {
       await client.setDownloadPath([step.torrentHash], '');
-      await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
+      last = await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
     }
     // Again, right before the call: every file of the list lstat'ed anew (nothing on disk may have changed since check).
     await proveTargetFiles(step, ctx, client, await fileList(step, ctx, client));
-    await setLocationConfirmed(client, step.torrentHash, step.toSavePath, o);
-    const moved = await mustGet(client, step);
+    // The read that confirmed the move is the read-back of where the client now has the content.
+    const moved = await setLocationConfirmed(client, step.torrentHash, step.toSavePath, { ...o, known: last });
     if (trimSlash(moved.contentPath) !== trimSlash(step.expectedContentPath)) {
       throw new ClientError('unconfirmed', `after setLocation ${step.torrentName} reports content at ${moved.contentPath}, expected ${step.expectedContentPath}`);
     }
@@ -164,9 +172,9 @@ export const repointStep: StepHandler<RepointStep> = {
     const since = ctx.now();
     const observe = (x: ClientTorrent): void =>
       ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
-    await recheckConfirmed(client, step.torrentHash, { ...o, observe });
+    const checked = await recheckConfirmed(client, step.torrentHash, { ...o, observe, known: moved });
     if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; setLocation switched it off (manual mode keeps it on its new filesystem)`);
-    if (t.running) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
+    if (t.running) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: checked });
     return { status: 'done', result: { wasRunning: t.running, autoTmmWas: t.autoTmm } };
   },
 

@@ -114,6 +114,30 @@ describe('qBittorrent client against a real qbittorrent-nox (loopback bypass)', 
     expect(paused.running).toBe(false);
   });
 
+  test('a confirmation given the torrent read moments ago (known) sends its request first; a wrong torrent is refused', async () => {
+    const seen: string[] = [];
+    const counting: typeof fetch = async (input, init) => {
+      seen.push(new URL(input instanceof Request ? input.url : String(input)).pathname.replace(/^\/api\/v2/, ''));
+      return fetch(input, init);
+    };
+    const watched = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000, fetch: counting });
+    try {
+      await watched.version();
+      const known = await resumeConfirmed(watched, single.infoHash, o);
+      seen.length = 0;
+      const paused = await pauseConfirmed(watched, single.infoHash, { ...o, known });
+      expect(paused.running).toBe(false);
+      expect(seen[0]).toMatch(/^\/torrents\/(pause|stop)$/);
+      seen.length = 0;
+      expect((await resumeConfirmed(watched, single.infoHash, { ...o, known: paused })).running).toBe(true);
+      expect(seen[0]).toMatch(/^\/torrents\/(resume|start)$/);
+      await expect(pauseConfirmed(watched, multi.infoHash, { ...o, known: paused })).rejects.toThrow(/not /);
+      expect((await pauseConfirmed(watched, single.infoHash, o)).running).toBe(false);
+    } finally {
+      await watched.close();
+    }
+  });
+
   test('setLocation onto data the test already moved, then recheck to complete; no data lost', async () => {
     const dest = path.join(data, 'moved');
     mkdirSync(dest, { recursive: true });
