@@ -10,7 +10,7 @@ import { hostToClient } from '../domain/path-map.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import { contentRelOf } from '../domain/listing.js';
-import { isAtOrUnder, segments, trimSlash } from '../domain/path-string.js';
+import { isAtOrUnder, normalizePath, segments, trimSlash } from '../domain/path-string.js';
 import { copyFilesOf, type PlanGroup, type PlanStep, type RepointStep } from '../plan/types.js';
 import { chainOf } from './dir-chain.js';
 import type { FsPort } from './fs-port.js';
@@ -21,12 +21,14 @@ function refuse(step: PlanStep, what: string): never {
   });
 }
 
+// Both below compare lexical normal forms (normalizePath: what path.resolve gives for an absolute path, without its
+// cost — a dedupe batch checks thousands of paths; a relative path is refused or never under an absolute root).
 function strictlyUnder(p: string, root: string): boolean {
-  return isAtOrUnder(p, root) && path.resolve(p) !== path.resolve(root);
+  return isAtOrUnder(p, root) && normalizePath(p) !== normalizePath(root);
 }
 
 function normalized(step: PlanStep, p: string, what: string): void {
-  if (!path.isAbsolute(p) || path.resolve(p) !== p) refuse(step, `${what} ${JSON.stringify(p)} is not an absolute, normalized path`);
+  if (!path.isAbsolute(p) || normalizePath(p) !== p) refuse(step, `${what} ${JSON.stringify(p)} is not an absolute, normalized path`);
 }
 
 function seedingRoots(config: HashallConfig, fsName: string): string[] {

@@ -16,8 +16,7 @@ import { makeResyncTorrents, makeRescanRoot } from '../../reconcile/refresh.js';
 import { refreshOutput } from '../refresh-output.js';
 import { eventSink, type EventSink } from '../event-sink.js';
 import { applySummary } from '../../render/apply-summary.js';
-import { clientsFromConfig } from '../../clients/from-config.js';
-import { closeAll } from '../../clients/client-set.js';
+import { clientSet, closeAll, type ClientSet } from '../../clients/client-set.js';
 import { stopOnSignals } from '../stop-signals.js';
 import { raiseOptimizerBudget } from '../optimizer-budget.js';
 import { notifyDeps } from '../notify-deps.js';
@@ -86,7 +85,7 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
   }
   // Applying is system calls and SQLite: the optimising compiler's work would be spent on another core for nothing.
   raiseOptimizerBudget();
-  const clients = clientsFromConfig(config, { now: ctx.now });
+  const clients = await configuredClients(config, ctx.now);
   const stop = stopOnSignals(sink.warn); // with --json also a warning event
   try {
     const { result } = await runApply({
@@ -115,6 +114,12 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
   }
 }
 
+/** The configured clients; their modules load only when hashall.yaml configures one (a dedupe-only apply needs none). */
+async function configuredClients(config: HashallConfig, now: () => number): Promise<ClientSet> {
+  if (Object.keys(config.clients).length === 0) return clientSet([]);
+  return (await import('../../clients/from-config.js')).clientsFromConfig(config, { now });
+}
+
 /**
  * Apply without a plan file: finish or roll back an interrupted run first (its half state must not be planned
  * from), then plan afresh, show it, and ask. Returns null when there is nothing to do or the user declined.
@@ -127,7 +132,7 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   }
   // The planner and the plan's text load only here: applying a saved plan needs neither.
   const [{ makePlan }, { hasChanges }, { renderPlanText, summaryLine }] = await Promise.all([import('../../reconcile/plan.js'), import('../../plan/build.js'), import('../../render/plan-text.js')]);
-  const clients = clientsFromConfig(config, { now: ctx.now });
+  const clients = await configuredClients(config, ctx.now);
   try {
     await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, rescanRoot: makeRescanRoot(config, ctx.now), log: sink.warn });
     sink.end();
