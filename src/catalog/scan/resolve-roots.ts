@@ -70,6 +70,9 @@ export function resolveRoots(
   }
   const out: ResolvedRoot[] = [];
   const now = opts.now();
+  // What a mount gives every root on it, read, checked and recorded once per call (apply's refresh resolves hundreds
+  // of payload folders of one filesystem at a time): its identity, root birth time, guards and filesystems row.
+  const perMount = new Map<string, { ident: FilesystemIdentity; row: FilesystemRow }>();
   for (const spec of roots) {
     let loc: CanonicalLocation | null;
     try {
@@ -94,8 +97,9 @@ export function resolveRoots(
         hint: 'configure a filesystem path on the same mount as the root, or scan through the preferred mount',
       });
     }
-    const ident = identifyFilesystem(loc.mount, mounts, probes);
-    const rootBirth = rootBirthAt(loc.preferred.mountPoint, loc.mount.majorMinor);
+    const mountKey = `${loc.mount.mountId}\0${loc.preferred.mountId}`;
+    const known = perMount.get(mountKey);
+    const ident = known?.ident ?? identifyFilesystem(loc.mount, mounts, probes);
     // Checked before the filesystem is recorded: an unmounted filesystem must not leave the disk below it registered.
     const prev = catalog.db.prepare(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
     const was = prev ? (catalog.db.prepare(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined) : undefined;
@@ -105,6 +109,11 @@ export function resolveRoots(
         { hint: 'is a filesystem not mounted? mount it and scan again; nothing was marked deleted' },
       );
     }
+    if (known) {
+      out.push({ spec, loc, fs: known.row, coveredBy: null, single });
+      continue;
+    }
+    const rootBirth = rootBirthAt(loc.preferred.mountPoint, loc.mount.majorMinor);
     if (opts.expectFilesystem !== undefined) expectKnown(catalog, opts.expectFilesystem, spec.path, ident, rootBirth, loc.mount.mountPoint);
     const name = nameByDev.get(loc.mount.majorMinor) ?? null;
     if (name !== null) refuseShadow(catalog, name, ident.uuid, spec.path, loc.mount.mountPoint);
@@ -141,6 +150,7 @@ export function resolveRoots(
         { hint: 'mount the whole filesystem again as before, or configure its path on that mount' },
       );
     }
+    perMount.set(mountKey, { ident, row: rec.row });
     out.push({ spec, loc, fs: rec.row, coveredBy: null, single });
   }
   // Same directory twice (bind mount, alias) or nested on the same filesystem: scanned once, by the outermost root.

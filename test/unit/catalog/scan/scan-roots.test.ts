@@ -1,7 +1,7 @@
 // The scanner on real trees in real tmpfs/bind mounts: hardlinks, symlinks, drift, deletion ranges, guards, interrupts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
-import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { openIntegrityProblems } from '../../../../src/catalog/integrity.js';
@@ -339,6 +339,30 @@ describe('scanRoots', () => {
     ]);
     expect(catalog.db.prepare(`SELECT count(*) AS n FROM scan_roots WHERE path LIKE '%.mkv'`).get()).toEqual({ n: 0 });
     await expect(scanRoots(catalog, [{ path: path.join(stash, 'movies', 'New File 2020.mkv'), kind: 'seeding' }], opts())).rejects.toThrow(/is not a directory/);
+  });
+
+  it('ad-hoc roots on one filesystem (apply refreshing many payload folders): its row is recorded once, every root is refreshed and its guard still runs', async () => {
+    const dirs = Array.from({ length: 12 }, (_, i) => path.join(stash, 'movies', `Payload.${i}`));
+    for (const [i, d] of dirs.entries()) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, 'video.mkv'), `bytes ${i}`);
+    }
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    for (const [i, d] of dirs.entries()) writeFileSync(path.join(d, 'info.nfo'), `nfo ${i}`);
+    const prepare = vi.spyOn(catalog.db, 'prepare');
+    try {
+      const s = await scanRoots(catalog, dirs.map((d) => ({ path: d, kind: 'adhoc' as const })), opts());
+      expect(s).toMatchObject({ status: 'completed', added: 12 });
+      expect(prepare.mock.calls.filter(([sql]) => /^\s*UPDATE filesystems/.test(sql)).length).toBe(1);
+    } finally {
+      prepare.mockRestore();
+    }
+    expect(paths().filter((p) => p.endsWith('info.nfo'))).toHaveLength(12);
+    // Each root's own guard is not skipped: a root recorded on another filesystem at its last scan is refused.
+    catalog.db.prepare(`INSERT INTO filesystems (uuid, dev, fs_type, source, mount_point, preferred_mount, preferred_root, name, first_seen, last_seen) VALUES ('other', '0:1', 'tmpfs', 'x', '/x', '/x', '/', NULL, 1, 1)`).run();
+    const other = (catalog.db.prepare(`SELECT id FROM filesystems WHERE uuid = 'other'`).get() as { id: number }).id;
+    expect(catalog.db.prepare(`UPDATE scan_roots SET fs_id = ? WHERE path = ?`).run(other, realpathSync(dirs[7]!)).changes).toBe(1);
+    await expect(scanRoots(catalog, dirs.map((d) => ({ path: d, kind: 'adhoc' as const })), opts())).rejects.toThrow(/Payload\.7 is now on filesystem/);
   });
 
   it('a bind mount and a configured alias of a scanned root yield one set of rows under the canonical spelling', async () => {
