@@ -70,6 +70,11 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
   const sizes = new SizeGate<HeldFile>(sizeFirst ? () => catalog.db.prepare(`SELECT size, fs_id, ino FROM files WHERE status = 'active'`).raw(true).iterate() as SizeRows : null);
   try {
     const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
+    // A walk started for a root that is not walked (covered by another root, or resolved elsewhere) ends now.
+    if (unused !== null && !resolved.some((r) => r.coveredBy === null && r.loc.realPath === unused?.root)) {
+      await unused.stop();
+      unused = null;
+    }
     // Active rows under each root a walk completed, as its deletion pass counted them (not counted again).
     const activeUnder = new Map<ResolvedRoot, number>();
     pruneStaleFilesystems(catalog, new Set([...configuredIdentities(opts.filesystems, mounts, probes), ...resolved.map((r) => r.fs.uuid)]));

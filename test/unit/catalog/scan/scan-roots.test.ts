@@ -459,9 +459,18 @@ describe('scanRoots', () => {
     const stuck = path.join(tmp.path, 'find-stuck');
     writeFileSync(stuck, `#!/bin/sh\nexec sleep ${marker}\n`, { mode: 0o755 });
     await expect(scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: stuck, expectFilesystem: 'pool' }))).rejects.toThrow(/not on filesystem pool/);
-    const running = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && (readFileSyncOrEmpty(`/proc/${p}/cmdline`).includes(marker)));
-    expect(running).toEqual([]);
-    expect(paths()).toEqual(['a']);
+    const running = (): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readFileSyncOrEmpty(`/proc/${p}/cmdline`).includes(marker));
+    expect(running()).toEqual([]);
+    // A first root covered by the next one (nested): its early walk is stopped, the outer root is walked by its own find.
+    mkdirSync(path.join(stash, 'sub'));
+    writeFileSync(path.join(stash, 'sub', 'b'), 'b');
+    const stuckForSub = path.join(tmp.path, 'find-stuck-for-sub');
+    writeFileSync(stuckForSub, `#!/bin/sh\ncase "$2" in */sub) exec sleep ${marker} ;; esac\nexec find "$@"\n`, { mode: 0o755 });
+    const nested = await scanRoots(catalog, [{ path: path.join(stash, 'sub'), kind: 'library' }, { path: stash, kind: 'library' }], opts({ findProgram: stuckForSub }));
+    expect(nested).toMatchObject({ added: 1, unchanged: 1, deleted: 0 });
+    expect(nested.roots.map((r) => r.coveredBy)).toEqual([stash, null]);
+    expect(running()).toEqual([]);
+    expect(paths()).toEqual(['a', 'sub/b']);
   });
 
   it('a changed st_dev of a known filesystem (tmpfs remounted) updates its row instead of adding one', async () => {
