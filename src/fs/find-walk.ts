@@ -79,7 +79,7 @@ export function readAhead(stream: Readable, limit: number = READ_AHEAD): AsyncGe
         const c = chunks.shift();
         if (c !== undefined) {
           queued -= c.length;
-          if (stream.isPaused() && queued <= limit / 2) stream.resume();
+          if (queued <= limit / 2 && stream.isPaused()) stream.resume();
           yield c;
           // What the writer wrote while that chunk was handled is read before the next one is.
           if (chunks.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
