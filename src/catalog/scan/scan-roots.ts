@@ -78,6 +78,8 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
     // Active rows under each root a walk completed, as its deletion pass counted them (not counted again).
     const activeUnder = new Map<ResolvedRoot, number>();
     pruneStaleFilesystems(catalog, new Set([...configuredIdentities(opts.filesystems, mounts, probes), ...resolved.map((r) => r.fs.uuid)]));
+    // The event loop reads what the early walk's find wrote meanwhile (its socket holds ~100 KB; then it would wait).
+    if (unused !== null) await new Promise<void>((resolve) => setImmediate(resolve));
     for (const r of resolved) {
       if (opts.signal?.aborted) break;
       if (r.coveredBy) {
