@@ -231,7 +231,7 @@ async function setOwner(dir: string, owner: DirOwner): Promise<void> {
  * a small file's dozen thread-pool round trips cost far more than its bytes on a busy machine (a first adoption copies
  * thousands of them, one group after another).
  */
-export const SYNC_COPY_MAX = 1 << 20;
+const SYNC_COPY_MAX = 1 << 20;
 
 /** Read a whole open file (until end of file, whatever size it had) with synchronous reads. */
 function readAllSync(fd: number, sizeHint: number): Buffer {

@@ -8,7 +8,7 @@ import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
 import { mapLimit } from '../../domain/map-limit.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
-import { SYNC_COPY_MAX, type DirOwner } from '../fs-port.js';
+import type { DirOwner } from '../fs-port.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler } from './types.js';
 
@@ -34,12 +34,9 @@ export const COPY_BATCH_FILES = 256;
 const COPY_BATCH_BYTES = 1 << 30;
 /**
  * A copy's fsyncs run two at a time: fsyncs in flight together share journal commits, and two leave the rest of libuv's
- * four threads to the next group's copy, which runs meanwhile. Four when every file is small: those copies are
- * synchronous (SYNC_COPY_MAX) and take no thread — a first adoption's batch of 200 small torrents waited 313–331 ms
- * for its flush with four, 447–785 ms with two (bench adopt at width 200, alternated, load 9–11).
+ * four threads to the next group's copy, which runs meanwhile.
  */
 const FSYNCS_IN_FLIGHT = 2;
-const FSYNCS_IN_FLIGHT_SMALL = 4;
 
 /** One entry per temp name, the latest journaled (with its inode once known), in first-journaled order. */
 function filesByTemp(undo: CopyUndo): Map<string, CopyFileUndo> {
@@ -316,9 +313,8 @@ export async function chunkPlace(b: CopyChunk): Promise<void> {
 export async function copyDurable(runs: readonly CopyRun[]): Promise<void> {
   if (runs.length === 0) return;
   const fs = runs[0]!.ctx.fs;
-  const width = runs.every((c) => c.step.files?.every((f) => f.size <= SYNC_COPY_MAX) === true) ? FSYNCS_IN_FLIGHT_SMALL : FSYNCS_IN_FLIGHT;
-  await mapLimit(runs.flatMap((c) => c.written), width, (f) => fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
-  await mapLimit([...new Set(runs.flatMap((c) => [...c.folders]))], width, (d) => fs.fsyncDir(d));
+  await mapLimit(runs.flatMap((c) => c.written), FSYNCS_IN_FLIGHT, (f) => fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
+  await mapLimit([...new Set(runs.flatMap((c) => [...c.folders]))], FSYNCS_IN_FLIGHT, (d) => fs.fsyncDir(d));
 }
 
 export const copyStep: StepHandler<CopyStep> = {
