@@ -153,8 +153,10 @@ export const repointStep: StepHandler<RepointStep> = {
     undo.wasRunning = t.running;
     undo.autoTmm = t.autoTmm;
     ctx.saveUndo(undo);
-    // Each confirmed read-back stands for the read the next request would make first (ConfirmOptions.known): the chain
-    // reads every state once.
+    // The confirmed read-back of a pause stands for the read setLocation would make first (ConfirmOptions.known), and
+    // the recheck's for the read before the resume. Not between the move and the recheck: qBittorrent may check the
+    // torrent on its own once moved, and a recheck asked while it checks left 4.5 at checkingUP, progress 0 (a kill
+    // mid-batch then found it stuck): the move's read-back and a fresh read before the recheck stay, as they were.
     let last = t;
     if (t.running) last = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: last });
     if (t.downloadPath !== '') {
@@ -163,8 +165,8 @@ export const repointStep: StepHandler<RepointStep> = {
     }
     // Again, right before the call: every file of the list lstat'ed anew (nothing on disk may have changed since check).
     await proveTargetFiles(step, ctx, client, await fileList(step, ctx, client));
-    // The read that confirmed the move is the read-back of where the client now has the content.
-    const moved = await setLocationConfirmed(client, step.torrentHash, step.toSavePath, { ...o, known: last });
+    await setLocationConfirmed(client, step.torrentHash, step.toSavePath, { ...o, known: last });
+    const moved = await mustGet(client, step);
     if (trimSlash(moved.contentPath) !== trimSlash(step.expectedContentPath)) {
       throw new ClientError('unconfirmed', `after setLocation ${step.torrentName} reports content at ${moved.contentPath}, expected ${step.expectedContentPath}`);
     }
@@ -172,7 +174,7 @@ export const repointStep: StepHandler<RepointStep> = {
     const since = ctx.now();
     const observe = (x: ClientTorrent): void =>
       ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
-    const checked = await recheckConfirmed(client, step.torrentHash, { ...o, observe, known: moved });
+    const checked = await recheckConfirmed(client, step.torrentHash, { ...o, observe });
     if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; setLocation switched it off (manual mode keeps it on its new filesystem)`);
     if (t.running) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: checked });
     return { status: 'done', result: { wasRunning: t.running, autoTmmWas: t.autoTmm } };
