@@ -5,17 +5,21 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { readAhead } from '../../../src/fs/find-walk.js';
 
-/** `seq 1 n` as a real child's stdout, and the text it must give. */
-function seq(n: number): { child: ReturnType<typeof spawn>; expected: string } {
+/**
+ * `seq 1 n` as a real child's stdout, the text it must give, and its end — listened for from the start: the child may
+ * exit and close while the consumer still takes the chunks read ahead of it, and a 'close' listener added then waits forever.
+ */
+function seq(n: number): { child: ReturnType<typeof spawn>; expected: string; closed: Promise<unknown> } {
   const child = spawn('seq', ['1', String(n)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const closed = once(child, 'close');
   let expected = '';
   for (let i = 1; i <= n; i++) expected += `${i}\n`;
-  return { child, expected };
+  return { child, expected, closed };
 }
 
 describe('readAhead', () => {
   it('reads what the writer writes while the consumer holds a chunk, stops above the bound, and gives every byte in order', async () => {
-    const { child, expected } = seq(400_000); // ~2.7 MB
+    const { child, expected, closed } = seq(400_000); // ~2.7 MB
     const stdout = child.stdout!;
     const limit = 256 * 1024;
     const chunks = readAhead(stdout, limit);
@@ -28,7 +32,7 @@ describe('readAhead', () => {
     expect(stdout.readableLength).toBeLessThanOrEqual(stdout.readableHighWaterMark + 64 * 1024);
     for await (const c of chunks) got.push(c);
     expect(Buffer.concat(got).toString('latin1')).toBe(expected);
-    await once(child, 'close');
+    await closed;
   });
 
   it('throws the stream error', async () => {
