@@ -74,11 +74,13 @@ interface Member {
 export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; group: PlanGroup }[]): Promise<void> {
   const { runId, journal } = env;
   const members: Member[] = [];
-  const fail = (m: Member, row: StepRow | null, err: unknown): void => {
+  // A group's failure (at `row`, or at none: its scope or its folders) as the batch records it; `journaled: false` before
+  // the group's own journal record exists (phase 1 writes the failed step into that record).
+  const fail = (m: Member, row: StepRow | null, err: unknown, journaled = true): void => {
     m.failure = err;
     if (row) {
       row.status = 'failed';
-      journal.stepFinished(runId, m.group.id, row.index, 'failed', undefined, errorText(err));
+      if (journaled) journal.stepFinished(runId, m.group.id, row.index, 'failed', undefined, errorText(err));
     }
     m.events.push({ type: 'step-failed', runId, groupId: m.group.id, step: row?.index ?? 0, kind: 'dedupe-link', error: errorText(err) });
   };
@@ -127,11 +129,9 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
           prepareDedupeLink(step, ctx, row.undo);
           states[row.index] = { status: 'running', undo: row.undo };
         } catch (err) {
-          // Journaled failed with the group below (fail() would write a record of its own).
-          row.status = 'failed';
+          // Journaled failed with the group below.
           states[row.index] = { status: 'failed', undo: row.undo, error: errorText(err) };
-          m.failure = err;
-          m.events.push({ type: 'step-failed', runId, groupId: group.id, step: row.index, kind: step.kind, error: errorText(err) });
+          fail(m, row, err, false);
           break;
         }
       }

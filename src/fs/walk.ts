@@ -156,7 +156,7 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
     await opts.started?.stop();
     throw err;
   }
-  if (rootStat.isFile() || !rootStat.isDirectory() || opts.find === null) await opts.started?.stop();
+  if (!rootStat.isDirectory() || opts.find === null) await opts.started?.stop();
   if (rootStat.isFile()) {
     // A single-file root (a one-file payload refreshed after apply) is its own only entry.
     yield [{ kind: 'file', rel: '', abs: root, dev: rootStat.dev, ino: rootStat.ino, size: Number(rootStat.size), mtimeNs: rootStat.mtimeNs, nlink: Number(rootStat.nlink) }];
