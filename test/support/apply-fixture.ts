@@ -147,6 +147,14 @@ export function moveGroup(id: string, w: ApplyFixture, fromRoot: string, toRoot:
 }
 
 /** A dedupe group as the planner makes one: each duplicate becomes a hardlink of `keeper` (files fingerprinted as they are now). */
+/** A keeper `seeding/a/f.bin` and a duplicate `seeding/b/f.bin` on stash holding `data`, and their dedupe group `d1`, planned. */
+export function dedupePairOnStash(w: ApplyFixture, data: Buffer): { keeper: string; dup: string; group: PlanGroup } {
+  writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
+  const keeper = path.join(w.stash, 'seeding/a/f.bin');
+  const dup = path.join(w.stash, 'seeding/b/f.bin');
+  return { keeper, dup, group: dedupeGroup('d1', keeper, [dup], sha256(data), data.length) };
+}
+
 export function dedupeGroup(id: string, keeper: string, dups: string[], sha: string, size: number): PlanGroup {
   return {
     id,

@@ -8,7 +8,7 @@ import type { UndoData } from '../../../src/apply/journal.js';
 import type { DedupeLinkStep, PlanGroup } from '../../../src/plan/types.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, dedupeGroup, hashallLeftovers, hashTreeSync, makeApplyFixture, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
+import { bytesFor, dedupePairOnStash, hashallLeftovers, hashTreeSync, makeApplyFixture, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
 let w: ApplyFixture;
@@ -17,10 +17,7 @@ afterEach(() => w?.cleanup());
 function pair() {
   w = makeApplyFixture();
   const data = bytesFor('alone', 200_000);
-  writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
-  const keeper = path.join(w.stash, 'seeding/a/f.bin');
-  const dup = path.join(w.stash, 'seeding/b/f.bin');
-  const group: PlanGroup = dedupeGroup('d1', keeper, [dup], sha256(data), data.length);
+  const { keeper, dup, group } = dedupePairOnStash(w, data);
   const step = group.steps[0] as DedupeLinkStep;
   return { data, keeper, dup, group, step };
 }

@@ -7,7 +7,7 @@ import { realFsPort } from '../../../src/apply/fs-port.js';
 import { getRun, listRuns } from '../../../src/apply/run-store.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, dedupeGroup, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
+import { bytesFor, dedupeGroup, dedupePairOnStash, fileList, hashallLeftovers, fingerprint, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
 
@@ -195,10 +195,8 @@ describe('dedupe-link', () => {
   it('replaces the duplicate by a hardlink of the keeper and frees its bytes', async () => {
     w = makeApplyFixture();
     const data = bytesFor('dup', 100_000);
-    writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
-    const keeper = path.join(w.stash, 'seeding/a/f.bin');
-    const dup = path.join(w.stash, 'seeding/b/f.bin');
-    const res = await applyPlan(testDeps(w), makePlan(w, [dedupePair(keeper, dup, data.length, sha256(data))]));
+    const { keeper, dup, group } = dedupePairOnStash(w, data);
+    const res = await applyPlan(testDeps(w), makePlan(w, [group]));
     expect(res.status).toBe('succeeded');
     expect(res.bytesFreed).toBe(data.length);
     expect(lstatSync(dup).ino).toBe(lstatSync(keeper).ino);
@@ -226,10 +224,7 @@ describe('dedupe-link', () => {
   ])('refuses when the %s of a file changed since planning (mtime and inode unchanged), changing nothing', async (_what, change) => {
     w = makeApplyFixture();
     const data = bytesFor('dup', 100_000);
-    writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
-    const keeper = path.join(w.stash, 'seeding/a/f.bin');
-    const dup = path.join(w.stash, 'seeding/b/f.bin');
-    const group = dedupePair(keeper, dup, data.length, sha256(data));
+    const { keeper, dup, group } = dedupePairOnStash(w, data);
     change(dup);
     const before = lstatSync(dup);
     const res = await applyPlan(testDeps(w), makePlan(w, [group]));
@@ -247,10 +242,7 @@ describe('dedupe-link against another local user swapping files between the chec
   function pair() {
     w = makeApplyFixture();
     const data = bytesFor('dup', 100_000);
-    writeTree(w.stash, { 'seeding/a/f.bin': data, 'seeding/b/f.bin': data });
-    const keeper = path.join(w.stash, 'seeding/a/f.bin');
-    const dup = path.join(w.stash, 'seeding/b/f.bin');
-    return { data, keeper, dup, group: dedupePair(keeper, dup, data.length, sha256(data)) };
+    return { data, ...dedupePairOnStash(w, data) };
   }
 
   it('a keeper swapped for another file right before the link: the duplicate keeps its bytes, nothing is left behind', async () => {
