@@ -15,6 +15,8 @@ export interface ConfirmOptions {
    * A repoint's chain of mutations then reads each state once, where every step read it again before its own request.
    */
   known?: ClientTorrent;
+  /** The clock that bounds a wait across a stuck check's restarts (default Date.now). */
+  now?: () => number;
 }
 
 
@@ -53,18 +55,102 @@ export async function setLocationConfirmed(client: TorrentClient, hash: string, 
 }
 
 /**
+ * How long a check may sit at progress 0 with nothing changing before it counts as stuck: an eighth of the wait, at
+ * least 2 s, at most 30 s. Legitimate reasons for a long progress 0 (a queue of checks ahead of it in the client) only
+ * cost a restart at the back of that queue; at most {@link STUCK_RESTARTS} restarts per wait, all inside its timeout.
+ */
+export function stuckCheckMs(timeoutMs: number): number {
+  return Math.min(30_000, Math.max(2_000, Math.floor(timeoutMs / 8)));
+}
+export const STUCK_RESTARTS = 2;
+
+const isChecking = (t: ClientTorrent): boolean => t.phase === 'checking' || t.phase === 'moving';
+
+/**
+ * Tracks one torrent's check: stuck once it was seen checking at progress 0, and nothing about it changed (phase,
+ * state, progress) for `windowMs`. qBittorrent 4.5 leaves a torrent at checkingUP, progress 0 for good when a recheck
+ * (or a setLocation) reaches it while its check is just starting: no later recheck moves it (measured on the real
+ * daemon: a second recheck 30 ms after the first, a kill mid-recheck followed by recovery's request).
+ */
+function stallWatch(windowMs: number, now: () => number): (t: ClientTorrent) => boolean {
+  let key = '';
+  let since = now();
+  return (t) => {
+    const k = `${t.phase}|${t.rawState}|${t.progress}`;
+    if (k !== key) [key, since] = [k, now()];
+    return t.phase === 'checking' && t.progress === 0 && now() - since >= windowMs;
+  };
+}
+
+/**
+ * Ends a stuck check without letting the client run: a pause ends it (qBittorrent 4.5: pausedDL, progress 0 — paused,
+ * incomplete, nothing moved or downloaded), confirmed by reading back. The caller asks for the one recheck that follows
+ * (of a paused torrent: it reads the data and stays paused); the running state the caller recorded is its to restore.
+ */
+async function endStuckCheck(client: TorrentClient, hash: string, o: ConfirmOptions, deadline: number, now: () => number): Promise<ClientTorrent> {
+  await client.pause([hash]);
+  return confirm(client, hash, 'pause its stuck check (checking at progress 0, nothing changing)', (t) => t.phase === 'paused-complete' || t.phase === 'paused-incomplete', {
+    ...o,
+    timeoutMs: Math.max(1, deadline - now()),
+  });
+}
+
+/**
+ * Wait until a check or move under way has ended (the torrent is neither checking nor moving). A check stuck at
+ * progress 0 (see stallWatch) is ended by a pause (endStuckCheck) — the torrent is then paused and incomplete, which
+ * callers treat as any unsettled torrent (they recheck it). Bounded by `o.timeoutMs` overall.
+ */
+export async function checkOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions): Promise<ClientTorrent> {
+  return (await waitCheckOver(client, hash, what, o)).t;
+}
+
+async function waitCheckOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions): Promise<{ t: ClientTorrent; stuck: boolean }> {
+  const now = o.now ?? Date.now;
+  const deadline = now() + o.timeoutMs;
+  const stalled = stallWatch(stuckCheckMs(o.timeoutMs), now);
+  let stuck = false;
+  const t = await client.waitFor(hash, (x) => (o.observe?.(x), !isChecking(x) || (stuck = stalled(x))), { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
+  return stuck ? { t: await endStuckCheck(client, hash, o, deadline, now), stuck } : { t, stuck };
+}
+
+/**
  * Recheck and wait until the check is over with the data complete (progress 1). Proof that a check ran:
  * it was seen checking, or its progress changed. A check that ends incomplete, or a torrent that
  * ends in missing-files/error, throws. A complete torrent whose check is too quick to observe stays
  * unconfirmed, so callers recheck after a setLocation onto existing data (progress 0), as hashall does.
+ * A check already under way is waited out first (a recheck asked while qBittorrent 4.5 starts a check leaves it stuck);
+ * a check stuck at progress 0 is ended by a pause and asked again, at most {@link STUCK_RESTARTS} times.
  */
 export async function recheckConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
-  const before = await mustExist(client, hash, 'recheck', o.known);
-  await client.recheck([hash]);
+  const now = o.now ?? Date.now;
+  const deadline = now() + o.timeoutMs;
+  const left = (): ConfirmOptions => ({ ...o, timeoutMs: Math.max(1, deadline - now()) });
+  let before = await mustExist(client, hash, 'recheck', o.known);
+  if (isChecking(before)) {
+    // A check under way (the client may check a moved torrent on its own) is waited out, not asked again. One seen
+    // running that ends complete and settled is the proof a recheck would give (seen checking, then progress 1).
+    const wasChecking = before.phase === 'checking';
+    const over = await waitCheckOver(client, hash, 'finish the check under way before a recheck', left());
+    if (wasChecking && !over.stuck && isSettledHealthy(over.t)) return over.t;
+    before = over.t;
+  }
+  for (let restarts = 0; ; restarts++) {
+    await client.recheck([hash]);
+    const canRestart = restarts < STUCK_RESTARTS;
+    const outcome = await checkOutcome(client, hash, before, left(), canRestart ? stallWatch(stuckCheckMs(o.timeoutMs) << restarts, now) : () => false);
+    if (outcome !== 'stuck') return outcome;
+    before = await endStuckCheck(client, hash, o, deadline, now);
+  }
+}
+
+/** One recheck's outcome (see recheckConfirmed): the torrent once over and complete, or 'stuck'; throws when it ends incomplete. */
+async function checkOutcome(client: TorrentClient, hash: string, before: ClientTorrent, o: ConfirmOptions, stalled: (t: ClientTorrent) => boolean): Promise<ClientTorrent | 'stuck'> {
   let sawChecking = false;
+  let stuck = false;
   let failure = null as ClientError | null;
   const done = (t: ClientTorrent): boolean => {
     o.observe?.(t);
+    if (stalled(t)) return (stuck = true);
     if (t.phase === 'checking') {
       sawChecking = true;
       return false;
@@ -86,6 +172,7 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
     return false;
   };
   const t = await confirm(client, hash, 'recheck to completion', done, o);
+  if (stuck) return 'stuck';
   if (failure) throw failure;
   return t;
 }

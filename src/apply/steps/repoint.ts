@@ -3,7 +3,7 @@
 // moving, downloading: its running state is unknown), resume a torrent that was paused, or leave one incomplete.
 import { ClientError, FsError } from '../../errors.js';
 import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../../clients/types.js';
-import { pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
+import { checkOver, pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
 import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { strangersUnder } from '../paths.js';
@@ -199,15 +199,13 @@ export const repointStep: StepHandler<RepointStep> = {
     let t = await mustGet(client, step);
     // A crash can leave the torrent in the check (or move) the run had asked for: let it end first. A recheck asked of a
     // torrent still checking left qBittorrent 4.5 at checkingUP, progress 0 (found killing apply mid-recheck).
-    if (t.phase === 'checking' || t.phase === 'moving') {
-      t = await client.waitFor(step.torrentHash, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs: o.timeoutMs, what: 'finish the check or move under way' });
-    }
+    // A check stuck at progress 0 (4.5, when the recovery's first request met the run's starting check) is ended by a
+    // pause (checkOver): paused and incomplete, it is moved back and rechecked below like any unsettled torrent.
+    if (t.phase === 'checking' || t.phase === 'moving') t = await checkOver(client, step.torrentHash, 'finish the check or move under way', o);
     if (t.running) t = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
     if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath)) t = await setLocationConfirmed(client, step.torrentHash, undo.prevSavePath, o);
     // qBittorrent may check it on its own after the move back: let that end before deciding on (and asking for) a recheck.
-    if (t.phase === 'checking' || t.phase === 'moving') {
-      t = await client.waitFor(step.torrentHash, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs: o.timeoutMs, what: 'finish its check after the move back' });
-    }
+    if (t.phase === 'checking' || t.phase === 'moving') t = await checkOver(client, step.torrentHash, 'finish its check after the move back', o);
     // Back at its original place. Complete there, with its own files present, is the state the undo wants (the
     // client may have moved its data back itself and kept progress 1, or never left): no recheck — a quick check of
     // a complete torrent leaves no trace to confirm, and waiting for one ran into the timeout. Anything else is

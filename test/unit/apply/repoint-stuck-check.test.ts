@@ -1,0 +1,109 @@
+// A qBittorrent 4.5 check stuck at checkingUP, progress 0 (a recheck asked while the torrent's check was just starting) on a real qbittorrent-nox: the recheck wait and the repoint undo recover it (pause, then one recheck of the paused torrent) instead of waiting out their timeout; the torrent never runs meanwhile and no byte moves.
+import { testInstance } from '../../support/instance.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { cpSync } from 'node:fs';
+import { repointStep } from '../../../src/apply/steps/repoint.js';
+import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { recheckConfirmed, setLocationConfirmed } from '../../../src/clients/confirm.js';
+import type { ClientTorrent, TorrentClient } from '../../../src/clients/types.js';
+import type { RepointStep } from '../../../src/plan/types.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { hashTreeSync, makeApplyFixture, moveGroup, type ApplyFixture } from '../../support/apply-fixture.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import { qbtClientPerFile } from '../../support/qbt-client.js';
+
+const qbts = qbtSandboxes();
+let sb: QbtSandbox;
+let qb: QbittorrentClient;
+let w: ApplyFixture;
+const TRACKER = 'http://127.0.0.1:1/announce';
+const SIZE = 6_000_000; // a check of ~0.1–0.5 s: long enough for a second request to land while it starts
+
+qbtClientPerFile(qbts, (s, c) => ([sb, qb] = [s, c]));
+afterEach(() => w?.cleanup());
+
+/** A two-file torrent in its folder under stash/seeding/movies (running or paused), with a byte-identical copy at pool/seeding/movies. */
+async function movie(name: string, running: boolean) {
+  const saveDir = path.join(w.stash, 'seeding', 'movies');
+  const toSave = path.join(w.pool, 'seeding', 'movies');
+  const t = makeTorrent({ saveDir, name, files: [{ path: `${name}.mkv`, size: SIZE }, { path: `${name}.nfo`, size: 1_000 }], pieceLength: 64 * 1024, trackers: [TRACKER] });
+  cpSync(path.join(saveDir, name), path.join(toSave, name), { recursive: true });
+  await addTorrent(sb, t, { savepath: saveDir, skipChecking: true, paused: !running });
+  return { t, saveDir, toSave, root: path.join(saveDir, name), target: path.join(toSave, name) };
+}
+
+/** The real client, keeping every state it read (the test asserts the torrent never ran nor downloaded while recovered). */
+function recording(client: TorrentClient): TorrentClient & { seen: ClientTorrent[]; calls: string[] } {
+  const seen: ClientTorrent[] = [];
+  const calls: string[] = [];
+  const keep = (t: ClientTorrent | null) => (t && seen.push(t), t);
+  return {
+    ...client,
+    seen,
+    calls,
+    getTorrent: async (h) => keep(await client.getTorrent(h)),
+    waitFor: (h, p, o) => client.waitFor(h, (t) => (keep(t), p(t)), o),
+    pause: async (h) => (calls.push('pause'), client.pause(h)),
+    resume: async (h) => (calls.push('resume'), client.resume(h)),
+    recheck: async (h) => (calls.push('recheck'), client.recheck(h)),
+    setLocation: async (h, loc) => (calls.push(`setLocation ${loc}`), client.setLocation(h, loc)),
+  };
+}
+
+/**
+ * What a kill mid-recheck followed by recovery does to qBittorrent 4.5: a recheck asked while the torrent's check is
+ * just starting leaves it at checkingUP, progress 0 for good (no later recheck moves it). Returns once it is seen there.
+ */
+async function stick(hash: string): Promise<ClientTorrent> {
+  await qb.recheck([hash]);
+  await new Promise((r) => setTimeout(r, 30));
+  await qb.recheck([hash]);
+  return qb.waitFor(hash, (t) => t.phase === 'checking' && t.progress === 0, { timeoutMs: 10_000, what: 'show the stuck check' });
+}
+
+describe('a qBittorrent 4.5 check stuck at checkingUP, progress 0', () => {
+  it('recheckConfirmed recovers it (pause, one recheck) and ends complete and paused: never running, no byte moved', async () => {
+    w = makeApplyFixture();
+    const m = await movie('S.2026', false);
+    const before = hashTreeSync(m.root);
+    await stick(m.t.infoHash);
+    const client = recording(qb);
+    const t = await recheckConfirmed(client, m.t.infoHash, { timeoutMs: 20_000 });
+    expect(t).toMatchObject({ phase: 'paused-complete', progress: 1, savePath: m.saveDir });
+    expect(client.calls).toContain('pause');
+    expect(client.calls).not.toContain('resume');
+    expect(client.seen.filter((x) => x.running || x.phase === 'downloading' || x.phase === 'moving')).toEqual([]);
+    expect(client.seen.every((x) => x.savePath === m.saveDir)).toBe(true);
+    expect(hashTreeSync(m.root)).toEqual(before);
+    expect(hashTreeSync(m.target)).toEqual(before);
+  });
+
+  it('the repoint undo of a torrent left stuck at the target (killed mid-recheck, asked again) puts it back, complete and running as before; both copies intact', async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    const m = await movie('R.2026', true);
+    const before = hashTreeSync(m.root);
+    // The run: paused, pointed at the copy on pool, a recheck asked — then killed; recovery's first request lands on
+    // the starting check.
+    await qb.pause([m.t.infoHash]);
+    await qb.waitFor(m.t.infoHash, (t) => t.phase === 'paused-complete', { timeoutMs: 10_000 });
+    await setLocationConfirmed(qb, m.t.infoHash, m.toSave, { timeoutMs: 20_000 });
+    await stick(m.t.infoHash);
+    const step: RepointStep = { kind: 'repoint', torrentHash: m.t.infoHash, torrentName: 'R.2026', fromSavePath: m.saveDir, toSavePath: m.toSave, expectedContentPath: m.target, hostFrom: m.root, hostTo: m.target, bytes: SIZE };
+    const client = recording(qb);
+    const group = moveGroup('g1', w, m.root, m.target);
+    const ctx = { ...testDeps(w, { client }), client, group, stepIndex: 0, clientTimeoutMs: () => 20_000, note: () => undefined, fs: realFsPort() };
+    await repointStep.undo(step, ctx, { prevSavePath: m.saveDir, prevDownloadPath: '', wasRunning: true, autoTmm: false });
+    expect(await qb.getTorrent(m.t.infoHash)).toMatchObject({ savePath: m.saveDir, progress: 1, running: true });
+    // Never running, downloading or moving data while it was recovered: resumed only at the end, once complete.
+    const resumedAt = client.seen.findIndex((x) => x.running);
+    const beforeResume = resumedAt < 0 ? client.seen : client.seen.slice(0, resumedAt);
+    expect(beforeResume.filter((x) => x.running || x.phase === 'downloading')).toEqual([]);
+    expect(client.calls.at(-1)).toBe('resume');
+    expect(hashTreeSync(m.root)).toEqual(before);
+    expect(hashTreeSync(m.target)).toEqual(before);
+  });
+});
