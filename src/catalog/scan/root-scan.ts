@@ -314,7 +314,12 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     }
     if (waitsForSizeGate(d, policy)) {
       const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, endsProblemOf, full: d.full });
-      if (!claim.read) return;
+      if (!claim.read) {
+        // A new file held back: files of shared sizes usually follow (a duplicate's second copy), so the hashing
+        // threads boot during the walk rather than when the first one is released.
+        ctx.pool.warm();
+        return;
+      }
       for (const h of claim.release) readNew(h.f, h.relPath, h.kind, h.full, h.endsProblemOf);
     }
     readNew(f, relPath, kind, d.full, endsProblemOf);
@@ -376,6 +381,10 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
   }
   recordHeld();
+  // While reads are pending the rows known so far (the held files' above all) are written now, as the pool hashes what
+  // the walk released — often all of it, since a size is shared once the walk meets its second inode, late in the
+  // walk — instead of after the first hashes come back, when the writes would wait and then slow the hashing.
+  if (inFlight > 0) flush();
   while (inFlight > 0) {
     await waitBelow(0);
   }

@@ -62,6 +62,25 @@ describe('HashPool', () => {
     expect(fullOnly).toMatchObject({ sha256: sha(f3.content), quickHash: null });
   });
 
+  it('warm() starts the threads once before any job (jobs then run on them) and close() ends them', async () => {
+    const threads = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const before = threads();
+    const warmed = new HashPool({ workers: 2 });
+    warmed.warm();
+    warmed.warm();
+    expect(threads() - before).toBe(2);
+    const p = path.join(dir, 'w');
+    const content = randomBytes(1000);
+    writeFileSync(p, content);
+    expect((await warmed.hash({ path: p, quick: true, full: true })).sha256).toBe(sha(content));
+    expect(threads() - before).toBe(2);
+    await warmed.close();
+    expect(threads()).toBe(before);
+    // A closed pool starts nothing.
+    warmed.warm();
+    expect(threads()).toBe(before);
+  });
+
   it('reports a file whose size or mtime differs from the walk as changed, and a FIFO as not a regular file without blocking', async () => {
     const p = path.join(dir, 'small');
     writeFileSync(p, 'abc');

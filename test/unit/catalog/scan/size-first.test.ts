@@ -8,6 +8,7 @@ import { orphanContent } from '../../../../src/catalog/orphan-rows.js';
 import { localDupes } from '../../../../src/catalog/reports.js';
 import { scanRoots } from '../../../../src/catalog/scan/scan-roots.js';
 import type { ScanOptions } from '../../../../src/catalog/scan/types.js';
+import type { HashJob, HashResult } from '../../../../src/fs/hash.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../../support/mounts.js';
 
 const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -143,5 +144,24 @@ describe('size-first hashing (hash: shared-sizes)', () => {
     write(`${pool}/c/three-copy.bin`, '3'.repeat(33));
     await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts({ hash: 'all' }));
     expect(row(`${stash}/b/three.bin`).sha256).toBe(sha('3'.repeat(33)));
+  });
+
+  it('the rows of the files held back are written while the released files are still being hashed, not after', async () => {
+    for (let i = 0; i < 5; i++) write(`${stash}/solo/u${i}.bin`, 'u'.repeat(10 + i));
+    write(`${stash}/a/twin1.bin`, 'T'.repeat(40));
+    write(`${stash}/b/twin2.bin`, 'T'.repeat(40));
+    const heldRows = catalog.db.prepare(`SELECT count(*) FROM files WHERE ('/' || path) LIKE '%/solo/%' AND sha256 IS NULL`).pluck();
+    // Each read of a twin waits (a bounded number of event-loop turns) for the held rows to be in the catalog.
+    const seen: number[] = [];
+    const wrapHash = (hash: (job: HashJob) => Promise<HashResult>) => async (job: HashJob): Promise<HashResult> => {
+      for (let turn = 0; turn < 200 && (heldRows.get() as number) < 5; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+      seen.push(heldRows.get() as number);
+      return hash(job);
+    };
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ wrapHash }));
+    expect(s).toMatchObject({ status: 'completed', added: 7, filesHashed: 2, unhashed: 5 });
+    expect(seen).toEqual([5, 5]);
+    expect(row(`${stash}/a/twin1.bin`).sha256).toBe(sha('T'.repeat(40)));
+    expect(row(`${stash}/solo/u3.bin`)).toMatchObject({ sha256: null, quick_hash: null });
   });
 });
