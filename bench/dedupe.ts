@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { scale } from './copy.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const bin = path.resolve(here, '../src/cli/bin.js');
+const bin = path.resolve(here, '../cli/hashall.cjs');
 
 interface Tree {
   /** Every file (relpath), and the groups of relpaths that must end up as one inode (each sorted, 2+ paths). */

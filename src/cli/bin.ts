@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Process entry point: runs main() with the real process context and exits with its code.
-import { main } from './main.js';
-import { processContext } from './context.js';
+// Process entry point from source (tests, development): runs the CLI; the installed `hashall` is launcher.cts.
+import { run } from './run.js';
 
-const code = await main(process.argv.slice(2), processContext());
-process.exitCode = code;
+await run(process.argv.slice(2));

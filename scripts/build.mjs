@@ -1,0 +1,25 @@
+// `npm run build`: bundles the CLI with esbuild into dist/cli/ — main.cjs (every module but better-sqlite3, one file) and hashall.cjs (the launcher, the package's bin).
+import { build } from 'esbuild';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Builds into `outdir` (default dist/cli); returns the launcher's path. */
+export async function buildCli(outdir = path.join(root, 'dist', 'cli')) {
+  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', absWorkingDir: root };
+  await build({
+    ...common,
+    entryPoints: ['src/cli/run.ts'],
+    outfile: path.join(outdir, 'main.cjs'),
+    // Native: loaded from node_modules at run time (workers resolve it by path too).
+    external: ['better-sqlite3'],
+    // ES modules that find their package (schemas/) or resolve from their own location get the bundle's file URL.
+    define: { 'import.meta.url': '__hashallImportMetaUrl' },
+    banner: { js: 'const __hashallImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
+  await build({ ...common, entryPoints: ['src/cli/launcher.cts'], outfile: path.join(outdir, 'hashall.cjs') });
+  return path.join(outdir, 'hashall.cjs');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli(process.argv[2]);

@@ -1,0 +1,173 @@
+// The installed launcher (dist/cli/hashall.cjs, built here by scripts/build.mjs): runs the bundled CLI, and reads a V8 code cache only when it is ours, private and of this build.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+let out: string;
+let launcher: string;
+let cacheHome: string;
+
+/** The built launcher run as a user runs it, with HASHALL_DEBUG so it says what it did with its cache. */
+function hashall(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [launcher, ...args], {
+    encoding: 'utf8',
+    cwd: cacheHome,
+    env: { ...process.env, NO_COLOR: '1', HASHALL_DEBUG: '1', XDG_CACHE_HOME: cacheHome, HASHALL_NO_CODE_CACHE: '', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const cacheDir = () => path.join(cacheHome, 'hashall', 'code-cache');
+const versionCache = () => path.join(cacheDir(), 'version.v8');
+const mode = (p: string) => statSync(p).mode & 0o777;
+
+beforeAll(() => {
+  // Inside the repository, so the bundle finds its package root (schemas/) as the installed one does.
+  mkdirSync(path.join(repo, 'dist'), { recursive: true });
+  out = mkdtempSync(path.join(repo, 'dist', 'launcher-test-'));
+  const b = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs'), out], { encoding: 'utf8' });
+  expect(b.stderr).toBe('');
+  expect(b.status).toBe(0);
+  launcher = path.join(out, 'hashall.cjs');
+});
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('the launcher', () => {
+  beforeAll(() => {
+    cacheHome = mkdtempSync(path.join(tmpdir(), 'hashall-cache-'));
+  });
+  afterAll(() => rmSync(cacheHome, { recursive: true, force: true }));
+
+  it('runs the bundled CLI with its exit codes, and the second run of a command reads the private cache the first wrote', () => {
+    const first = hashall(['--version']);
+    expect(first.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).version);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(`wrote ${versionCache()}`);
+    expect(mode(path.join(cacheHome, 'hashall'))).toBe(0o700);
+    expect(mode(cacheDir())).toBe(0o700);
+    expect(mode(versionCache())).toBe(0o600);
+    const second = hashall(['--version']);
+    expect(second.stderr).toContain(`used ${versionCache()}`);
+    expect(second.stderr).not.toContain('wrote');
+    expect(second.stdout.trim()).toBe(first.stdout.trim());
+    // A usage error keeps its exit code through the launcher.
+    const bad = hashall(['no-such-command']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("unknown command 'no-such-command'");
+    // The bundle finds its package: validate reads schemas/ (the starter config written by init).
+    expect(hashall(['init', '--path', cacheHome]).code).toBe(0);
+    const v = hashall(['validate', '--config', path.join(cacheHome, 'hashall.yaml')]);
+    expect(v.stdout).toContain('valid (0 errors');
+    expect(v.code).toBe(0);
+  });
+
+  it('a cache of another build or runtime is not read: it is replaced', () => {
+    hashall(['--version']);
+    const bytes = readFileSync(versionCache());
+    const lines = bytes.toString('latin1').split('\n');
+    lines[1] = '0'.repeat(64); // the key of another bundle, node or arch
+    writeFileSync(versionCache(), Buffer.from(lines.join('\n'), 'latin1'), { mode: 0o600 });
+    const r = hashall(['--version']);
+    expect(r.stderr).not.toContain('used');
+    expect(r.stderr).toContain(`wrote ${versionCache()}`);
+    const head = (b: Buffer) => b.toString('latin1').split('\n').slice(0, 2).join('\n');
+    expect(head(readFileSync(versionCache()))).toBe(head(bytes));
+  });
+
+  it('a damaged cache of this build is rejected by V8 and rewritten; the command still runs', () => {
+    hashall(['--version']);
+    const whole = statSync(versionCache()).size;
+    truncateSync(versionCache(), Math.floor(whole / 2));
+    const r = hashall(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.stderr).toContain('rejected by V8');
+    expect(r.stderr).toContain(`wrote ${versionCache()}`);
+    expect(statSync(versionCache()).size).toBeGreaterThan(Math.floor(whole / 2));
+    expect(hashall(['--version']).stderr).toContain('used');
+  });
+
+  it("a cache file that is not ours, is open to others or is a symlink is never read", () => {
+    hashall(['--version']);
+    const good = readFileSync(versionCache());
+    // Another user's file, even private and of this build.
+    chownSync(versionCache(), 65534, 65534);
+    let r = hashall(['--version']);
+    expect(r.stderr).not.toContain('used');
+    expect(r.stderr).toContain('wrote');
+    expect(statSync(versionCache()).uid).toBe(process.getuid!());
+    // Ours but readable by others.
+    chmodSync(versionCache(), 0o644);
+    r = hashall(['--version']);
+    expect(r.stderr).not.toContain('used');
+    expect(mode(versionCache())).toBe(0o600);
+    // A symlink to a good cache elsewhere.
+    const elsewhere = path.join(cacheHome, 'elsewhere.v8');
+    writeFileSync(elsewhere, good, { mode: 0o600 });
+    rmSync(versionCache());
+    symlinkSync(elsewhere, versionCache());
+    r = hashall(['--version']);
+    expect(r.stderr).not.toContain('used');
+    expect(readFileSync(elsewhere)).toEqual(good);
+  });
+
+  it('a cache folder open to others, or not ours, is neither read nor written', () => {
+    hashall(['--version']);
+    const before = readFileSync(versionCache());
+    for (const change of [() => chmodSync(cacheDir(), 0o755), () => chownSync(path.join(cacheHome, 'hashall'), 65534, 65534)]) {
+      change();
+      rmSync(path.join(cacheDir(), 'help.v8'), { force: true });
+      const r = hashall(['--version']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('is not a private folder of this user: not used');
+      expect(r.stderr).not.toContain('used /');
+      const help = hashall(['--help']);
+      expect(help.code).toBe(0);
+      expect(help.stderr).not.toContain('wrote');
+      expect(existsSync(path.join(cacheDir(), 'help.v8'))).toBe(false);
+      expect(readFileSync(versionCache())).toEqual(before);
+      chmodSync(cacheDir(), 0o700);
+      chownSync(path.join(cacheHome, 'hashall'), process.getuid!(), process.getgid!());
+    }
+  });
+
+  it('apply, which changes a V8 flag for the rest of its run, writes a cache that the next apply reads', () => {
+    const world = path.join(cacheHome, 'world');
+    const bytes = Buffer.alloc(64 << 10, 7);
+    for (const d of ['a', 'b']) {
+      mkdirSync(path.join(world, 'seeding', d), { recursive: true });
+      writeFileSync(path.join(world, 'seeding', d, 'f.bin'), bytes);
+    }
+    const config = path.join(world, 'hashall.yaml');
+    writeFileSync(
+      config,
+      ['version: 1', `catalog: ${path.join(world, 'state', 'catalog.db')}`, 'filesystems:', `  disk: { path: ${world} }`, 'seeding:', `  disk: [${path.join(world, 'seeding')}]`, 'dedupe: { filesystems: [disk], minSize: 1 }', ''].join('\n'),
+    );
+    expect(hashall(['scan', '--config', config]).code).toBe(0);
+    expect(hashall(['plan', '--config', config, '--out', path.join(world, 'plan.json')]).code).toBe(0);
+    const apply = path.join(cacheDir(), 'apply.v8');
+    const first = hashall(['apply', path.join(world, 'plan.json'), '--config', config]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(`wrote ${apply}`);
+    expect(statSync(path.join(world, 'seeding', 'a', 'f.bin')).ino).toBe(statSync(path.join(world, 'seeding', 'b', 'f.bin')).ino);
+    // The same plan again: stale now (exit 5), read by the code the first run compiled.
+    const second = hashall(['apply', path.join(world, 'plan.json'), '--config', config]);
+    expect(second.code).toBe(5);
+    expect(second.stderr).toContain(`used ${apply}`);
+    expect(second.stderr).not.toContain('rejected');
+    expect(second.stderr).not.toContain('wrote');
+  });
+
+  it('HASHALL_NO_CODE_CACHE=1 runs without reading or writing a cache', () => {
+    rmSync(path.join(cacheHome, 'hashall'), { recursive: true, force: true });
+    const r = hashall(['--version'], { HASHALL_NO_CODE_CACHE: '1' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(existsSync(path.join(cacheHome, 'hashall'))).toBe(false);
+  });
+});
