@@ -1,5 +1,7 @@
 // `npm run build`: bundles the CLI with esbuild into dist/cli/ — main.cjs (every module but better-sqlite3, one file) and hashall.cjs (the launcher, the package's bin).
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +20,8 @@ export async function buildCli(outdir = path.join(root, 'dist', 'cli')) {
     define: { 'import.meta.url': '__hashallImportMetaUrl' },
     banner: { js: 'const __hashallImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
-  await build({ ...common, entryPoints: ['src/cli/launcher.cts'], outfile: path.join(outdir, 'hashall.cjs') });
+  const sha256 = createHash('sha256').update(readFileSync(path.join(outdir, 'main.cjs'))).digest('hex');
+  await build({ ...common, entryPoints: ['src/cli/launcher.cts'], outfile: path.join(outdir, 'hashall.cjs'), define: { HASHALL_BUNDLE_SHA256: JSON.stringify(sha256) } });
   return path.join(outdir, 'hashall.cjs');
 }
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The installed `hashall` (CommonJS, so it runs before libuv's thread pool starts): sizes that pool, then runs the bundled CLI through a private V8 code cache.
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -9,6 +8,8 @@ import { Script } from 'node:vm';
 
 /** The bundled CLI beside this file (scripts/build.mjs writes both). */
 const BUNDLE = path.join(__dirname, 'main.cjs');
+/** SHA-256 of that bundle as built, set by scripts/build.mjs (hashing it here would load node's crypto: ~25 modules). */
+declare const HASHALL_BUNDLE_SHA256: string;
 /** First line of every cache file, then the key line, then V8's data. */
 const MAGIC = 'hashall-v8-code-cache 1\n';
 /** At most this many cache files (one per first word of the command line); no new one past it. */
@@ -90,7 +91,10 @@ function debug(env: NodeJS.ProcessEnv, what: string): void {
 }
 
 function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const source = readFileSync(BUNDLE, 'utf8');
+  const fd = openSync(BUNDLE, constants.O_RDONLY);
+  const st = fstatSync(fd);
+  const source = readFileSync(fd, 'utf8');
+  closeSync(fd);
   const uid = process.getuid?.() ?? -1;
   let cache: { dir: string; file: string; key: string; data: Buffer | null } | null = null;
   const dir = env.HASHALL_NO_CODE_CACHE || uid < 0 ? null : cacheDir(env);
@@ -99,8 +103,9 @@ function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       const trusted = trustedDir(dir, uid);
       if (trusted === null) debug(env, `${dir} is not a private folder of this user: not used`);
       else {
-        // The bundle's own bytes and the runtime: a new version, another build or another node never reads old code.
-        const key = createHash('sha256').update(source).update(`\0${process.version}\0${process.arch}`).digest('hex');
+        // The build, the file as it is now and the runtime: a new version, another build, a bundle changed in place or
+        // another node never reads old code.
+        const key = [HASHALL_BUNDLE_SHA256, st.size, st.mtimeMs, st.ino, process.version, process.arch].join(' ');
         const file = path.join(trusted, `${cacheName(argv)}.v8`);
         cache = { dir: trusted, file, key, data: readCache(file, key, uid) };
       }
