@@ -1,6 +1,7 @@
 // Executes a plan group by group: journal → check → run → verify per step; rollback of the group on failure; guard at the end.
 // Invariants: never re-decide (a step may become a no-op, never another action); every mutation is journaled first;
 // a failed group is undone in reverse; a failed undo stops the run and records what a person must do.
+import { batcher } from '../clients/batch.js';
 import { clientSet, type ClientSet } from '../clients/client-set.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { setDurability, type CatalogDb } from '../catalog/db.js';
@@ -268,6 +269,27 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
       note: (t) => groupNotes.push(t),
     };
   };
+  /**
+   * The step's client calls wait for the journal only up to the step's own last write (its running record, then each
+   * undo record it saves before a change): the write-ahead rule for its changes. Other groups' later writes describe
+   * their own changes and are synced before those; a repoint's pause, move, recheck and resume no longer each wait
+   * for an fsync of whatever the groups in flight wrote meanwhile. Called right after the step's running record.
+   */
+  const ownClientCalls = (ctx: StepContext): StepContext => {
+    let mark = wal.mark();
+    return {
+      ...ctx,
+      clients: clientSet(deps.clients.names.map((n) => [n, writeAheadClient(deps.clients.get(n), wal, () => mark)] as const)),
+      saveUndo: (u) => {
+        ctx.saveUndo(u);
+        mark = wal.mark();
+      },
+      appendUndo: (key, entries) => {
+        ctx.appendUndo(key, entries);
+        mark = wal.mark();
+      },
+    };
+  };
   /** Every step succeeded: the catalog bookkeeping and the group's end, in one transaction. */
   const endDone = async (gi: number, group: PlanGroup, rows: StepRow[], bytes: { copied: number; freed: number }, groupNotes: string[]): Promise<void> => {
     const markDone = () => journal.finishGroup(runId, group.id, 'done', { bytesCopied: bytes.copied, bytesFreed: bytes.freed, notes: groupNotes });
@@ -351,8 +373,20 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
     return stop;
   };
 
+  /**
+   * Groups started in the same turn (every group a wide run starts at once) are recorded as planned in one transaction:
+   * nothing changes on disk or in the client between those records, and each group's first change waits for its own
+   * (write-ahead). A crash before the commit leaves none of them recorded — and none started.
+   */
+  const recordPlanned = batcher<number, void>(async (gis) => {
+    journal.inTransaction(() => {
+      for (const gi of gis) journal.planGroup(runId, gi, groups[gi]!);
+    });
+    return new Map();
+  }, 256);
+
   const runGroup = async (gi: number, group: PlanGroup): Promise<void> => {
-    journal.planGroup(runId, gi, group);
+    await recordPlanned(gi);
     deps.emit({ type: 'group-start', runId, groupId: group.id, action: group.action, title: group.title, steps: group.steps.length });
     const rows: StepRow[] = group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} }));
     const groupNotes: string[] = [];
@@ -384,10 +418,10 @@ export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptio
           return true;
         }
         const h = handlerFor(row.step);
-        const ctx = stepContext(group, row, groupNotes, flushes);
         deps.emit({ type: 'step-start', runId, groupId: group.id, step: row.index, kind: row.step.kind, what: h.describe(row.step) });
         row.status = 'running';
         journal.stepRunning(runId, group.id, row.index, row.undo);
+        const ctx = ownClientCalls(stepContext(group, row, groupNotes, flushes));
         try {
           // Again right before each step (a retire deletes): a filesystem unmounted since the group began is caught here.
           if (row.index > 0) await proveSteps(guard, group, [row.step]);

@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
-import { filesystemsNamed } from '../catalog/filesystems.js';
+import { filesystemsNamedReader } from '../catalog/filesystems.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
@@ -41,6 +41,7 @@ function refuse(p: string, fsName: string, why: string, hint?: string): FsError 
 
 export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfig; fs: FsPort; probes?: IdentityProbes; mountInfoFile?: string }): FilesystemGuard {
   const probes = deps.probes ?? systemProbes();
+  const named = filesystemsNamedReader(deps.catalog.db); // read afresh at every call, prepared once (a run proves ~3 times per group)
 
   /**
    * What one prove() call reads once however many places it proves (a dedupe batch proves hundreds of folders): the
@@ -53,7 +54,7 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
       return memo.get(key) as T;
     };
     return {
-      rows: (name: string) => once(`rows\0${name}`, () => filesystemsNamed(deps.catalog.db, name)),
+      rows: (name: string) => once(`rows\0${name}`, () => named(name)),
       identity: (mount: MountEntry) => once(`ident\0${mount.mountId}`, () => identifyFilesystem(mount, mounts, probes)),
       birth: (dir: string, dev: string) => once(`birth\0${dir}\0${dev}`, () => rootBirthAt(dir, dev)),
     };

@@ -134,15 +134,18 @@ export function writeAheadFs(fs: FsPort, wa: WriteAhead, upTo?: () => number): F
  */
 const READS = new Set<string>(['version', 'listTorrents', 'getTorrent', 'listFiles', 'checkingLimit', 'renamesIncompleteFiles', 'waitFor', 'close', 'usesStopStart'] satisfies (keyof TorrentClient | 'usesStopStart')[]);
 
-/** The client with the journal synced before every call that may change something in it. */
-export function writeAheadClient(client: TorrentClient, wa: WriteAhead): TorrentClient {
+/**
+ * The client with the journal synced before every call that may change something in it: every write committed so far,
+ * or with `upTo`, every write up to the mark it returns (the step's own last journal write: see WriteAhead.syncBefore).
+ */
+export function writeAheadClient(client: TorrentClient, wa: WriteAhead, upTo?: () => number): TorrentClient {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       if (typeof prop === 'string' && READS.has(prop)) return (...args: unknown[]) => (v as (...a: unknown[]) => unknown).apply(target, args);
       return async (...args: unknown[]) => {
-        await wa.syncBefore();
+        await wa.syncBefore(upTo?.());
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

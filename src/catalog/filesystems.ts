@@ -85,7 +85,13 @@ export function absoluteCatalogPath(preferredMount: string, rel: string): string
 
 /** The catalog rows of the filesystem configured as `name` (none before its first scan). */
 export function filesystemsNamed(db: Db, name: string): FilesystemRow[] {
-  return db.prepare(`SELECT * FROM filesystems WHERE name = ?`).all(name) as FilesystemRow[];
+  return filesystemsNamedReader(db)(name);
+}
+
+/** filesystemsNamed with its statement prepared once, for a caller that asks many times (apply's filesystem guard). */
+export function filesystemsNamedReader(db: Db): (name: string) => FilesystemRow[] {
+  const st = db.prepare(`SELECT * FROM filesystems WHERE name = ?`);
+  return (name) => st.all(name) as FilesystemRow[];
 }
 
 /** The catalog id of the filesystem configured as `name` (undefined before its first scan). */

@@ -153,10 +153,10 @@ export const repointStep: StepHandler<RepointStep> = {
     undo.wasRunning = t.running;
     undo.autoTmm = t.autoTmm;
     ctx.saveUndo(undo);
-    // The confirmed read-back of a pause stands for the read setLocation would make first (ConfirmOptions.known), and
-    // the recheck's for the read before the resume. Not between the move and the recheck: qBittorrent may check the
-    // torrent on its own once moved, and a recheck asked while it checks left 4.5 at checkingUP, progress 0 (a kill
-    // mid-batch then found it stuck): the move's read-back and a fresh read before the recheck stay, as they were.
+    // The confirmed read-back of a pause stands for the read setLocation would make first (ConfirmOptions.known), the
+    // move's for the content-path check, and the recheck's for the read before the resume. Not between the move and the
+    // recheck: qBittorrent may check the torrent on its own once moved, and a recheck asked while it checks left 4.5 at
+    // checkingUP, progress 0 — recheckConfirmed reads it afresh and waits out a check under way (and recovers one stuck).
     let last = t;
     if (t.running) last = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: last });
     if (t.downloadPath !== '') {
@@ -165,8 +165,7 @@ export const repointStep: StepHandler<RepointStep> = {
     }
     // Again, right before the call: every file of the list lstat'ed anew (nothing on disk may have changed since check).
     await proveTargetFiles(step, ctx, client, await fileList(step, ctx, client));
-    await setLocationConfirmed(client, step.torrentHash, step.toSavePath, { ...o, known: last });
-    const moved = await mustGet(client, step);
+    const moved = await setLocationConfirmed(client, step.torrentHash, step.toSavePath, { ...o, known: last });
     if (trimSlash(moved.contentPath) !== trimSlash(step.expectedContentPath)) {
       throw new ClientError('unconfirmed', `after setLocation ${step.torrentName} reports content at ${moved.contentPath}, expected ${step.expectedContentPath}`);
     }

@@ -5,6 +5,7 @@ import { testInstance } from '../../support/instance.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { ApplyEvent } from '../../../src/apply/events.js';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
@@ -222,6 +223,77 @@ describe('several groups in flight on a real qBittorrent', () => {
         }
       }
       await sb.api('POST', '/torrents/delete', { hashes: ts.map((x) => x.t.infoHash).join('|'), deleteFiles: 'false' });
+    }
+  });
+  it("every client change of a group comes after an fsync of that group's own journal writes before it — and no longer waits for another group's writes made meanwhile", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 2 }; // the later groups copy (and write the journal) while the first ones repoint
+    const ts = await seedParallel(sb, w, 'Ahead', 6, 30_000);
+    const groups = await parallelGroups(qb, w, ts);
+    const groupOf = new Map(groups.map((g) => [g.torrents[0]!.hash, g.id]));
+    // One ordered log: journal writes (by group), the start of each WAL fsync (it covers every write before it), client changes (by group).
+    const log: { kind: 'write' | 'sync' | 'change'; group?: string; what: string }[] = [];
+    const client = new Proxy(qb, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function' || !['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement'].includes(String(key))) return v;
+        return (hashes: string[], ...rest: unknown[]) => {
+          for (const h of hashes) log.push({ kind: 'change', group: groupOf.get(h), what: String(key) });
+          return (v as (...a: unknown[]) => unknown).apply(target, [hashes, ...rest]);
+        };
+      },
+    }) as TorrentClient;
+    const deps = testDeps(w, {
+      clients: singleClient(client),
+      ...timeouts,
+      onBoundary: (what) => log.push({ kind: 'write', group: /\b(g\d+)\b/.exec(what)?.[1], what }),
+      syncJournal: () => void log.push({ kind: 'sync', what: 'fsync' }),
+    });
+    const res = await applyPlan(deps, makePlan(w, groups));
+    expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+    const unsynced = new Map<string, string>(); // group → its first journal write not yet covered by an fsync
+    let waitedForOthers = 0;
+    let changes = 0;
+    for (const e of log) {
+      if (e.kind === 'write' && e.group && !unsynced.has(e.group)) unsynced.set(e.group, e.what);
+      else if (e.kind === 'sync') unsynced.clear();
+      else if (e.kind === 'change') {
+        changes++;
+        expect(unsynced.get(e.group!), `${e.group} ${e.what} while its "${unsynced.get(e.group!)}" was not synced`).toBeUndefined();
+        if (unsynced.size > 0) waitedForOthers++; // went ahead while other groups' writes were not synced yet
+      }
+    }
+    expect(changes).toBeGreaterThanOrEqual(ts.length * 3); // pause (running ones), setLocation, recheck, resume
+    expect(waitedForOthers).toBeGreaterThan(0);
+    for (const x of ts) {
+      expect(await qb.getTorrent(x.t.infoHash), x.name).toMatchObject({ savePath: x.toSave, progress: 1, running: x.running });
+      expect(hashTreeSync(x.dst)).toEqual(x.before);
+    }
+  });
+  it('groups started together are recorded as planned in one commit: none is visible to another connection before the last is written, all are after', async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 8 };
+    const ts = await seedParallel(sb, w, 'Planned', 4, 20_000);
+    const reader = new Database(w.config.catalog, { readonly: true });
+    try {
+      const seen: number[] = []; // groups of the run another connection sees, at each group-planned record
+      let runId = '';
+      const deps = testDeps(w, {
+        clients: singleClient(qb),
+        ...timeouts,
+        onBoundary: (what) => {
+          if (what.startsWith('group-planned ')) seen.push((reader.prepare('SELECT count(*) AS n FROM run_groups WHERE run_id = ?').get(runId) as { n: number }).n);
+        },
+      });
+      runId = deps.runId;
+      const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
+      expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+      expect(seen).toEqual([0, 0, 0, 0]);
+      expect((reader.prepare('SELECT count(*) AS n FROM run_groups WHERE run_id = ?').get(runId) as { n: number }).n).toBe(4);
+    } finally {
+      reader.close();
     }
   });
 });
