@@ -47,9 +47,9 @@ export function chooseKeeper<T extends Inode>(inodes: readonly T[], seedingRoots
   return inodes.map((i) => rank(i, seedingRoots)).sort(byKeeperOrder)[0]!.i as T;
 }
 
-/** Why the keeper won over the runner-up, in words. */
-function keeperWhy(inodes: readonly Inode[], seedingRoots: readonly string[]): string {
-  const [k, next] = inodes.map((i) => rank(i, seedingRoots)).sort(byKeeperOrder);
+/** Why the keeper won over the runner-up, in words (`ranked`: the keeper and the inodes linked into it). */
+function keeperWhy(ranked: Ranked[]): string {
+  const [k, next] = [...ranked].sort(byKeeperOrder);
   if (!k || !next) return 'the only copy';
   if (k.consumer && !next.consumer) return 'it is the file a consumer outside the seeding roots uses, so its metadata stays as that consumer knows it';
   if (k.i.nlink !== next.i.nlink) return 'it has the most links';
@@ -117,21 +117,33 @@ export function planDedupeGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
       const kinds = [...sets.values()].map((l) => `${formatMeta(l[0]!.meta)} (${l.map(paths).sort(compareBytes).join(', ')})`).sort(compareBytes);
       held.push(`owner, group or mode differ between the copies — ${kinds.join('; ')}; only copies that agree are linked (linking would change what the others show; make them agree with chown/chmod to link them all)`);
     }
-    const linkSets: { key: string; keeper: KnownInode; kPath: string; others: KnownInode[] }[] = [];
+    // Each inode ranked once for the keeper choice, its path and the reason (rank reads every path of the inode).
+    const ranks = new Map<Inode, Ranked>();
+    const rankOf = (i: Inode): Ranked => {
+      let r = ranks.get(i);
+      if (r === undefined) ranks.set(i, (r = rank(i, seedingRoots)));
+      return r;
+    };
+    const linkSets: { key: string; keeper: KnownInode; kPath: string; others: KnownInode[]; why: string }[] = [];
     for (const [key, set] of [...sets].sort((a, b) => compareBytes(a[0], b[0]))) {
       if (set.length < 2) continue;
-      const keeper = chooseKeeper(set, seedingRoots);
+      // chooseKeeper's order, on the ranks kept for this group.
+      const keeper = set.map(rankOf).sort(byKeeperOrder)[0]!.i as KnownInode;
       // A consumer's file (outside every seeding root) keeps its modification time: never linked into a keeper of another.
       const others: KnownInode[] = [];
       for (const i of set) {
         if (i === keeper) continue;
-        if (i.mtimeNs !== keeper.mtimeNs && rank(i, seedingRoots).consumer) {
+        if (i.mtimeNs !== keeper.mtimeNs && rankOf(i).consumer) {
           held.push(`not linked: ${paths(i)} lies outside every seeding root and its modification time (${isoOf(i.mtimeNs)}) differs from the keeper's (${isoOf(keeper.mtimeNs)}); linking would change what that consumer sees`);
         } else others.push(i);
       }
-      if (others.length > 0) linkSets.push({ key, keeper, kPath: keeperPath(keeper), others: others.sort((a, b) => a.ino - b.ino) });
+      if (others.length > 0) {
+        others.sort((a, b) => a.ino - b.ino);
+        // keeperPath's answer: the first path of a rank does not depend on the seeding roots.
+        linkSets.push({ key, keeper, kPath: rankOf(keeper).first, others, why: keeperWhy([keeper, ...others].map(rankOf)) });
+      }
     }
-    for (const l of linkSets) out.push(linkGroup(seedingRoots, d, fsName, l.key, l.keeper, l.kPath, l.others, what, held));
+    for (const l of linkSets) out.push(linkGroup(d, fsName, l.key, l.keeper, l.kPath, l.others, l.why, what, held));
     const acted = linkSets.length > 0;
     if (!acted && held.length > 0) {
       const sorted = [...inodes].sort((a, b) => compareBytes(keeperPath(a), keeperPath(b)));
@@ -158,13 +170,13 @@ export function planDedupeGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
 }
 
 function linkGroup(
-  seedingRoots: readonly string[],
   d: DupeGroup,
   fsName: string,
   key: string,
   keeper: KnownInode,
   kPath: string,
   others: KnownInode[],
+  why: string,
   what: string,
   held: readonly string[],
 ): Omit<PlanGroup, 'id'> {
@@ -182,7 +194,7 @@ function linkGroup(
   mtimes.delete(keeper.mtimeNs);
   const reasons = [
     what,
-    `keeping inode ${keeper.ino} at ${kPath} (${keeper.nlink} link${keeper.nlink === 1 ? '' : 's'}): ${keeperWhy([keeper, ...others], seedingRoots)}; the other paths become hardlinks of it`,
+    `keeping inode ${keeper.ino} at ${kPath} (${keeper.nlink} link${keeper.nlink === 1 ? '' : 's'}): ${why}; the other paths become hardlinks of it`,
     `metadata: the keeper's wins — ${formatMeta(keeper.meta)} (the same on every linked copy), modification time ${isoOf(keeper.mtimeNs)}${mtimes.size > 0 ? ' (the linked seeding copies show it from now on)' : ''}`,
   ];
   if (unknownLinks > 0) reasons.push(`${unknownLinks} inode(s) have links outside the scanned roots, so their bytes stay in use`);

@@ -78,6 +78,8 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
     file = path.resolve(ctx.cwd, planfile);
     ({ plan, hash } = readPlanFile(file));
   } else {
+    // Planning here is `plan`'s work (refresh and plan, see plan.ts): the same optimiser budget from the start.
+    raiseOptimizerBudget();
     const fresh = await freshPlan(config, ctx, opts, sink, deps);
     if (!fresh) return;
     plan = fresh;
