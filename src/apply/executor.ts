@@ -4,7 +4,7 @@
 import { batcher } from '../clients/batch.js';
 import { clientSet, type ClientSet } from '../clients/client-set.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
-import { setDurability, type CatalogDb } from '../catalog/db.js';
+import { setDurability, withWalCheckpointEvery, type CatalogDb } from '../catalog/db.js';
 import type { ClientTorrent } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError, errorText } from '../errors.js';
@@ -185,7 +185,19 @@ async function sharedRecheckWidth(config: HashallConfig, clients: ClientSet): Pr
   return { width: Math.min(...each.map((e) => e.width)), note: notes.length > 0 ? notes.join('; ') : null };
 }
 
-export async function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions = {}): Promise<RunResult> {
+/**
+ * WAL pages between automatic checkpoints while apply journals (64 MiB of 4 KiB pages; SQLite's default is 1,000): a
+ * dedupe run of 2,000 groups writes ~3,000 pages and checkpointed twice in the middle (each copies the pages back and
+ * fsyncs the database: 30–130 ms on a busy disk). Durability is unchanged: the write-ahead rule fsyncs the WAL itself
+ * (write-ahead.ts); the checkpoint comes when the catalog is closed, or at the next writer's commit past the default.
+ */
+const APPLY_WAL_PAGES = 16_384;
+
+export function applyPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions = {}): Promise<RunResult> {
+  return withWalCheckpointEvery(deps.catalog.db, APPLY_WAL_PAGES, () => runPlan(deps, planned, opts));
+}
+
+async function runPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions): Promise<RunResult> {
   // The per-file lists a plan leaves to the catalog, read back at its serial (stale, exit 5, when the catalog changed).
   const plan = expandPlan(deps.catalog, planned);
   if (!opts.skipPreflight) await preflight(plan, deps);

@@ -1,5 +1,6 @@
 // The apply journal grows linearly with the files of a step: a copy and a view of many small files journal O(N) bytes.
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { getRun } from '../../../src/apply/run-store.js';
@@ -92,5 +93,27 @@ describe("journal of a batch of dedupe groups", () => {
     // A record of an older version (the whole group, steps included, in the group's row) reads the same.
     db.prepare(`UPDATE run_groups SET plan_group = ? WHERE run_id = ? AND group_id = 'g3'`).run(JSON.stringify(groups[3]), deps.runId);
     expect(getRun(db, deps.runId)!.groupRecords[3]!.group).toEqual(groups[3]);
+  });
+});
+
+describe('WAL checkpoints during apply', () => {
+  it('are not made automatically while the run journals (durability is the WAL fsync before each change); the threshold is restored after the run', async () => {
+    w = makeApplyFixture();
+    const seeding = path.join(w.stash, 'seeding');
+    const data = Array.from({ length: 4 }, (_, i) => bytesFor(`checkpoint-${i}`, 2_000 + i));
+    writeTree(seeding, Object.fromEntries(data.flatMap((d, i) => ['m', 'x'].map((dir) => [`${dir}/${i}.bin`, d]))));
+    const p = (r: string) => path.join(seeding, r);
+    const groups = data.map((d, i) => dedupeGroup(`g${i}`, p(`m/${i}.bin`), [p(`x/${i}.bin`)], sha256(d), d.length));
+    const db = w.catalog.db;
+    const threshold = () => db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    const before = threshold();
+    const seen = new Set<number>();
+    const deps = testDeps(w, { onBoundary: () => void seen.add(threshold()) });
+    const res = await applyPlan(deps, makePlan(w, groups));
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    expect([...seen].every((n) => n >= 16_384)).toBe(true);
+    expect(seen.size).toBeGreaterThan(0);
+    expect(threshold()).toBe(before);
+    for (const [i, d] of data.entries()) expect(sha256(readFileSync(p(`x/${i}.bin`)))).toBe(sha256(d));
   });
 });
