@@ -163,6 +163,43 @@ describe('the launcher', () => {
     expect(second.stderr).not.toContain('wrote');
   });
 
+  it("sizes libuv's thread pool at 16 before anything starts it, unless the user set UV_THREADPOOL_SIZE", () => {
+    // Loaded before the launcher; once the launcher has run (setImmediate), it holds 15 pool threads in opens of FIFOs
+    // nobody writes, then asks for a stat: with 16 threads the stat ends while they are held, with 4 only after the
+    // FIFOs are opened from this side (done once the stat ends, or after 3 s so a small pool cannot hang the test).
+    const probe = path.join(cacheHome, 'pool-probe.cjs');
+    writeFileSync(
+      probe,
+      `const fs = require('node:fs'); const path = require('node:path');
+setImmediate(() => {
+  const dir = fs.mkdtempSync(path.join(${JSON.stringify(cacheHome)}, 'fifo-'));
+  const fifos = Array.from({ length: 15 }, (_, i) => path.join(dir, 'f' + i));
+  for (const f of fifos) require('node:child_process').execFileSync('mkfifo', [f]);
+  for (const f of fifos) fs.open(f, 'r', (err, fd) => { if (!err) fs.closeSync(fd); });
+  let released = false;
+  const release = () => { if (released) return; released = true; for (const f of fifos) fs.closeSync(fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); };
+  const timer = setTimeout(release, 3000);
+  fs.stat(dir, () => {
+    process.stderr.write('pool-probe: stat ' + (released ? 'after' : 'before') + ' release, UV_THREADPOOL_SIZE=' + process.env.UV_THREADPOOL_SIZE + '\\n');
+    clearTimeout(timer);
+    setTimeout(release, 50);
+  });
+});
+`,
+    );
+    const run = (pool: string | undefined) => {
+      const env: Record<string, string | undefined> = { ...process.env, HASHALL_NO_CODE_CACHE: '1', UV_THREADPOOL_SIZE: pool };
+      if (pool === undefined) delete env.UV_THREADPOOL_SIZE;
+      return spawnSync(process.execPath, ['--require', probe, launcher, '--version'], { encoding: 'utf8', env });
+    };
+    const ours = run(undefined);
+    expect(ours.status).toBe(0);
+    expect(ours.stderr).toContain('pool-probe: stat before release, UV_THREADPOOL_SIZE=16');
+    const users = run('4');
+    expect(users.status).toBe(0);
+    expect(users.stderr).toContain('pool-probe: stat after release, UV_THREADPOOL_SIZE=4');
+  });
+
   it('HASHALL_NO_CODE_CACHE=1 runs without reading or writing a cache', () => {
     rmSync(path.join(cacheHome, 'hashall'), { recursive: true, force: true });
     const r = hashall(['--version'], { HASHALL_NO_CODE_CACHE: '1' });
