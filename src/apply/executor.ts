@@ -2,6 +2,7 @@
 // Invariants: never re-decide (a step may become a no-op, never another action); every mutation is journaled first;
 // a failed group is undone in reverse; a failed undo stops the run and records what a person must do.
 import { batcher } from '../clients/batch.js';
+import { stallWatch, stuckCheckMs } from '../clients/confirm.js';
 import { clientSet, type ClientSet } from '../clients/client-set.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { setDurability, withWalCheckpointEvery, type CatalogDb } from '../catalog/db.js';
@@ -166,11 +167,21 @@ async function guardOne(clients: ClientSet, ref: { client?: string; hash: string
   const h = ref.hash;
   let t: ClientTorrent | null = await client.getTorrent(h);
   if (t && (t.phase === 'checking' || t.phase === 'moving')) {
+    // A check sitting at progress 0 with nothing changing is qBittorrent 4.5's stuck check (clients/confirm.ts): no wait
+    // ends it, so it is named once that has lasted half the bound (at most 2 min: four times the window a recheck's wait
+    // allows, since a check merely queued behind the user's own checks looks the same) — the guard only reads; what
+    // ends it is the user's to do.
+    const window = Math.min(timeoutMs / 2, 4 * stuckCheckMs(timeoutMs));
+    const stalled = stallWatch(window, Date.now);
+    let stuck = false;
     try {
-      t = await client.waitFor(h, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs, what: 'finish checking/moving' });
+      t = await client.waitFor(h, (x) => (x.phase !== 'checking' && x.phase !== 'moving') || (stuck = stalled(x)), { timeoutMs, what: 'finish checking/moving' });
     } catch (err) {
       if (isFatal(err)) throw err;
       return `${t.name} (${torrentLabel(ref)}) is still ${t.rawState} after ${Math.round(timeoutMs / 1000)} s`;
+    }
+    if (stuck) {
+      return `${t.name} (${torrentLabel(ref)}) is stuck at ${t.rawState}, progress 0 (nothing changed for ${Math.round(window / 1000)} s; qBittorrent 4.5 does not end such a check by itself): pause it, then recheck it in the client`;
     }
   }
   if (!t) return `${h} of client "${instanceOf(ref)}" is no longer in the client (removed during the run, or the client did not answer for it)`;

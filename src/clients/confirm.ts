@@ -72,7 +72,7 @@ const isChecking = (t: ClientTorrent): boolean => t.phase === 'checking' || t.ph
  * (or a setLocation) reaches it while its check is just starting: no later recheck moves it (measured on the real
  * daemon: a second recheck 30 ms after the first, a kill mid-recheck followed by recovery's request).
  */
-function stallWatch(windowMs: number, now: () => number): (t: ClientTorrent) => boolean {
+export function stallWatch(windowMs: number, now: () => number): (t: ClientTorrent) => boolean {
   let key = '';
   let since = now();
   return (t) => {

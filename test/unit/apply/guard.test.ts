@@ -79,4 +79,24 @@ describe('guardTorrents against a real qbittorrent-nox', () => {
       await sb.stop();
     }
   });
+  it('a torrent qBittorrent 4.5 left stuck at checkingUP, progress 0 is named as stuck (with what to do) once nothing changed for half the bound, not after the whole bound', async () => {
+    const sb = await qbts.start();
+    const qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000 });
+    try {
+      const dir = path.join(sb.dir, 'data', 'stuck');
+      const t = makeTorrent({ saveDir: dir, name: 'Guard.Stuck', files: [{ path: 'v.mkv', size: 6_000_000 }], pieceLength: 64 * 1024, trackers: ['http://127.0.0.1:1/announce'] });
+      await addTorrent(sb, t, { savepath: dir, skipChecking: true, paused: true });
+      // A recheck reaching the torrent while its check starts leaves 4.5 there for good.
+      await qb.recheck([t.infoHash]);
+      await new Promise((r) => setTimeout(r, 30));
+      await qb.recheck([t.infoHash]);
+      await qb.waitFor(t.infoHash, (x) => x.phase === 'checking' && x.progress === 0, { timeoutMs: 10_000, what: 'the stuck check' });
+      const problems = await guardTorrents(singleClient(qb), [{ hash: t.infoHash }], 40_000);
+      expect(problems).toEqual([expect.stringMatching(/Guard\.Stuck .* is stuck at checkingUP, progress 0.*pause it, then recheck it/)]);
+      expect(await qb.getTorrent(t.infoHash)).toMatchObject({ phase: 'checking', progress: 0 }); // the guard only reads
+    } finally {
+      await qb.close();
+      await sb.stop();
+    }
+  });
 });
