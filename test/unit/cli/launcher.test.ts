@@ -17,6 +17,8 @@ function hashall(args: string[], env: Record<string, string> = {}) {
     encoding: 'utf8',
     cwd: cacheHome,
     env: { ...process.env, NO_COLOR: '1', HASHALL_DEBUG: '1', XDG_CACHE_HOME: cacheHome, HASHALL_NO_CODE_CACHE: '', ...env },
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -166,7 +168,7 @@ describe('the launcher', () => {
   it("sizes libuv's thread pool at 16 before anything starts it, unless the user set UV_THREADPOOL_SIZE", () => {
     // Loaded before the launcher; once the launcher has run (setImmediate), it holds 15 pool threads in opens of FIFOs
     // nobody writes, then asks for a stat: with 16 threads the stat ends while they are held, with 4 only after the
-    // FIFOs are opened from this side (done once the stat ends, or after 3 s so a small pool cannot hang the test).
+    // FIFOs are opened from this side (O_RDWR: once the stat ends, or after 3 s so a small pool cannot hang the test).
     const probe = path.join(cacheHome, 'pool-probe.cjs');
     writeFileSync(
       probe,
@@ -177,7 +179,8 @@ setImmediate(() => {
   for (const f of fifos) require('node:child_process').execFileSync('mkfifo', [f]);
   for (const f of fifos) fs.open(f, 'r', (err, fd) => { if (!err) fs.closeSync(fd); });
   let released = false;
-  const release = () => { if (released) return; released = true; for (const f of fifos) fs.closeSync(fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); };
+  // O_RDWR never blocks on Linux and makes a writer: every open waiting now or queued behind them goes through.
+  const release = () => { if (released) return; released = true; for (const f of fifos) fs.openSync(f, fs.constants.O_RDWR); };
   const timer = setTimeout(release, 3000);
   fs.stat(dir, () => {
     process.stderr.write('pool-probe: stat ' + (released ? 'after' : 'before') + ' release, UV_THREADPOOL_SIZE=' + process.env.UV_THREADPOOL_SIZE + '\\n');
@@ -190,7 +193,7 @@ setImmediate(() => {
     const run = (pool: string | undefined) => {
       const env: Record<string, string | undefined> = { ...process.env, HASHALL_NO_CODE_CACHE: '1', UV_THREADPOOL_SIZE: pool };
       if (pool === undefined) delete env.UV_THREADPOOL_SIZE;
-      return spawnSync(process.execPath, ['--require', probe, launcher, '--version'], { encoding: 'utf8', env });
+      return spawnSync(process.execPath, ['--require', probe, launcher, '--version'], { encoding: 'utf8', env, timeout: 60_000, killSignal: 'SIGKILL' });
     };
     const ours = run(undefined);
     expect(ours.status).toBe(0);
