@@ -1,4 +1,4 @@
-// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync, orphans, adopt, verify) and prints each figure as a ratio to the standard tool.
+// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync, orphans, adopt, verify, startup) and prints each figure as a ratio to the standard tool.
 import { run as scanBench } from './scan.js';
 import { run as planBench } from './plan.js';
 import { run as copyBench } from './copy.js';
@@ -8,6 +8,7 @@ import { run as syncBench } from './sync.js';
 import { run as orphansBench } from './orphans.js';
 import { run as adoptBench } from './adopt.js';
 import { run as verifyBench } from './verify.js';
+import { run as startupBench } from './startup.js';
 
 const only = new Set(process.argv.slice(2));
 const benches: [string, () => Promise<Record<string, number>>][] = [
@@ -20,6 +21,7 @@ const benches: [string, () => Promise<Record<string, number>>][] = [
   ['orphans', () => orphansBench()],
   ['adopt', () => adoptBench()],
   ['verify', () => verifyBench()],
+  ['startup', () => startupBench()],
 ];
 
 const results: Record<string, Record<string, number>> = {};
