@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stateIsStale } from '../clients/deluge/states.js';
 import { DelugeTransport } from '../clients/deluge/transport.js';
 import { freePort } from './qbt-sandbox.js';
 import { pause, sandboxOwner, spawnOwned, tailFile, type OwnedProcess } from './owned-process.js';
@@ -138,9 +139,12 @@ export async function startDeluge(opts: DelugeSandboxOptions = {}): Promise<Delu
     const deadline = Date.now() + timeoutMs;
     let last: Record<string, unknown> | undefined;
     for (let i = 0; i < 3000; i++) {
-      const got = (await call('core.get_torrents_status', [{ id: [hash] }, ['state', 'progress', 'message', 'save_path']])) as Record<string, Record<string, unknown>>;
+      const got = (await call('core.get_torrents_status', [{ id: [hash] }, ['state', 'progress', 'message', 'save_path', 'paused']])) as Record<string, Record<string, unknown>>;
       last = got[hash];
-      if (last && !['Checking', 'Moving', 'Allocating'].includes(String(last.state))) return last;
+      // Settled: not in a transition, and Deluge's state agrees with libtorrent's paused flag (else hashall reads the
+      // phase as unknown — a plan fingerprinted then is stale by the time it is applied).
+      const ltPaused = typeof last?.paused === 'boolean' ? last.paused : undefined;
+      if (last && !['Checking', 'Moving', 'Allocating'].includes(String(last.state)) && !stateIsStale(String(last.state), ltPaused)) return last;
       if (Date.now() > deadline) break;
       await pause(50);
     }
@@ -183,6 +187,19 @@ export async function startDeluge(opts: DelugeSandboxOptions = {}): Promise<Delu
         await call('core.resume_torrent', [[t.infoHash]]);
         for (let i = 0; i < 400 && (await waitSettled(t.infoHash)).state !== 'Seeding'; i++) await pause(50);
       }
+      // Deluge re-pauses a force-rechecked paused torrent when its check ends, from an alert that may come after the
+      // reads above: settled is the same settled state read twice, 250 ms apart (bounded).
+      const want = o.running ? 'Seeding' : 'Paused';
+      let prev = '';
+      for (let i = 0; i < 80; i++) {
+        const s = await waitSettled(t.infoHash);
+        const now = `${String(s.state)} ${String(s.progress)}`;
+        if (s.state === want && now === prev) return;
+        if (s.state !== want && o.running && s.state === 'Paused') await call('core.resume_torrent', [[t.infoHash]]);
+        prev = now;
+        await pause(250);
+      }
+      throw new Error(`deluge sandbox: ${t.infoHash} did not stay ${want} in ${o.dir}\n${tailFile(logFile, 10)}`);
     },
     waitSettled,
     stop,
