@@ -56,8 +56,7 @@ export async function setLocationConfirmed(client: TorrentClient, hash: string, 
 
 /**
  * How long a check may sit at progress 0 with nothing changing before it counts as stuck: an eighth of the wait, at
- * least 2 s, at most 30 s. Legitimate reasons for a long progress 0 (a queue of checks ahead of it in the client) only
- * cost a restart at the back of that queue; at most {@link STUCK_RESTARTS} restarts per wait, all inside its timeout.
+ * least 2 s, at most 30 s. At most {@link STUCK_RESTARTS} restarts per wait, all inside its timeout.
  */
 export function stuckCheckMs(timeoutMs: number): number {
   return Math.min(30_000, Math.max(2_000, Math.floor(timeoutMs / 8)));
@@ -67,10 +66,19 @@ export const STUCK_RESTARTS = 2;
 const isChecking = (t: ClientTorrent): boolean => t.phase === 'checking' || t.phase === 'moving';
 
 /**
- * Tracks one torrent's check: stuck once it was seen checking at progress 0, and nothing about it changed (phase,
- * state, progress) for `windowMs`. qBittorrent 4.5 leaves a torrent at checkingUP, progress 0 for good when a recheck
- * (or a setLocation) reaches it while its check is just starting: no later recheck moves it (measured on the real
- * daemon: a second recheck 30 ms after the first, a kill mid-recheck followed by recovery's request).
+ * The raw states in which a check is known to stick at progress 0 for good: qBittorrent 4.5's running checks. Only
+ * these are ever taken for stuck. A check another client merely queued (Transmission's check-wait behind other
+ * verifications, a busy machine) sits at progress 0 just as long and is waited for: pausing it and asking again sent
+ * it to the back of the queue each time, until the wait ran out (transmission-real's repoint under load: "gave up …
+ * last seen stopped, progress 1").
+ */
+const STICKING_CHECK_STATES: ReadonlySet<string> = new Set(['checkingUP', 'checkingDL']);
+
+/**
+ * Tracks one torrent's check: stuck once it was seen in a sticking check state (above) at progress 0, and nothing
+ * about it changed (phase, state, progress) for `windowMs`. qBittorrent 4.5 leaves a torrent at checkingUP, progress 0
+ * for good when a recheck (or a setLocation) reaches it while its check is just starting: no later recheck moves it
+ * (measured on the real daemon: a second recheck 30 ms after the first, a kill mid-recheck followed by recovery's request).
  */
 export function stallWatch(windowMs: number, now: () => number): (t: ClientTorrent) => boolean {
   let key = '';
@@ -78,7 +86,7 @@ export function stallWatch(windowMs: number, now: () => number): (t: ClientTorre
   return (t) => {
     const k = `${t.phase}|${t.rawState}|${t.progress}`;
     if (k !== key) [key, since] = [k, now()];
-    return t.phase === 'checking' && t.progress === 0 && now() - since >= windowMs;
+    return t.phase === 'checking' && STICKING_CHECK_STATES.has(t.rawState) && t.progress === 0 && now() - since >= windowMs;
   };
 }
 
