@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The installed `hashall` (CommonJS, so it runs before libuv's thread pool starts): sizes that pool, then runs the bundled CLI through a private V8 code cache.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -42,8 +42,16 @@ function isPrivate(st: { uid: number; mode: number }, uid: number): boolean {
   return st.uid === uid && (st.mode & 0o077) === 0;
 }
 
-/** The cache folder made (0700) or found; null when it, or hashall's folder above it, is not ours and private. */
+/**
+ * The cache folder made (0700) or found; null when it, or hashall's folder above it, is not ours and private — or when
+ * the nearest folder that exists on the way to it is not ours: root run with another user's HOME or XDG_CACHE_HOME
+ * (sudo may keep them) creates nothing there (a root-owned ~/.cache would lock its owner out of it).
+ */
 function trustedDir(dir: string, uid: number): string | null {
+  let existing = dir;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  const at = statSync(existing);
+  if (!at.isDirectory() || at.uid !== uid) return null;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const d of [path.dirname(dir), dir]) {
     const st = lstatSync(d);

@@ -1,7 +1,7 @@
 // The installed launcher (dist/cli/hashall.cjs, built here by scripts/build.mjs): runs the bundled CLI, and reads a V8 code cache only when it is ours, private and of this build.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,22 @@ describe('the launcher', () => {
       expect(readFileSync(versionCache())).toEqual(before);
       chmodSync(cacheDir(), 0o700);
       chownSync(path.join(cacheHome, 'hashall'), process.getuid!(), process.getgid!());
+    }
+  });
+
+  it("creates nothing in a cache base that is not its own (root run with another user's HOME or XDG_CACHE_HOME): no cache, the command runs", () => {
+    for (const [name, env] of [
+      ['xdg', (base: string) => ({ XDG_CACHE_HOME: base })],
+      ['home', (base: string) => ({ XDG_CACHE_HOME: '', HOME: base })],
+    ] as const) {
+      const base = path.join(cacheHome, `someone-${name}`);
+      mkdirSync(base, { mode: 0o755 });
+      chownSync(base, 65534, 65534);
+      const r = hashall(['--version'], env(base));
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('not used');
+      // Nothing of root's in someone else's folder: no .cache, no hashall/ (a root-owned ~/.cache would lock its owner out).
+      expect(readdirSync(base)).toEqual([]);
     }
   });
 
