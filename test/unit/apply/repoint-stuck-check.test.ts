@@ -57,13 +57,17 @@ function recording(client: TorrentClient): TorrentClient & { seen: ClientTorrent
  * What a kill mid-recheck followed by recovery does to qBittorrent 4.5: a recheck asked while the torrent's check is
  * just starting leaves it at checkingUP, progress 0 for good (no later recheck moves it). Two rechecks sent back to
  * back; the state is taken once it reads checking at progress 0 on polls 1.5 s apart. On a busy machine the second
- * request may reach a check already under way (which then simply ends): tried again once the torrent settled, at most
- * 6 times — the test is about what hashall does once the torrent is in that state.
+ * request may reach a check already under way (which then simply ends), and on an idle one back-to-back requests can
+ * both land before the check starts (a clean CI run ended every one of 6 back-to-back tries complete): tried again once
+ * the torrent settled, with the gap between the two requests varied (GAPS_MS) — the test is about what hashall does once
+ * the torrent is in that state.
  */
+const GAPS_MS = [0, 30, 10, 60, 20, 100, 5, 45, 0, 30, 15, 80, 0, 30, 10, 60];
 async function stick(hash: string): Promise<ClientTorrent> {
   const stuckNow = (t: ClientTorrent) => t.phase === 'checking' && t.progress === 0;
-  for (let attempt = 0; attempt < 6; attempt++) {
+  for (let attempt = 0; attempt < GAPS_MS.length; attempt++) {
     await sb.api('POST', '/torrents/recheck', { hashes: hash });
+    if (GAPS_MS[attempt]! > 0) await new Promise((r) => setTimeout(r, GAPS_MS[attempt]));
     await sb.api('POST', '/torrents/recheck', { hashes: hash });
     const seen = await qb.waitFor(hash, (t) => stuckNow(t) || (t.phase !== 'checking' && t.progress === 1), { timeoutMs: 20_000, what: 'a check at progress 0, or the end of the check' });
     if (!stuckNow(seen)) continue;
@@ -71,7 +75,7 @@ async function stick(hash: string): Promise<ClientTorrent> {
     const later = await qb.waitFor(hash, (t) => stuckNow(t) || (t.phase !== 'checking' && t.progress === 1), { timeoutMs: 20_000, what: 'the stuck check, or the end of the check' });
     if (stuckNow(later)) return later;
   }
-  throw new Error(`qBittorrent did not stick at checkingUP, progress 0 in 6 tries\n${sb.logTail(10)}`);
+  throw new Error(`qBittorrent did not stick at checkingUP, progress 0 in ${GAPS_MS.length} tries\n${sb.logTail(10)}`);
 }
 
 describe('a qBittorrent 4.5 check stuck at checkingUP, progress 0', () => {
