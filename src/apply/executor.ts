@@ -2,7 +2,7 @@
 // Invariants: never re-decide (a step may become a no-op, never another action); every mutation is journaled first;
 // a failed group is undone in reverse; a failed undo stops the run and records what a person must do.
 import { batcher } from '../clients/batch.js';
-import { stallWatch, stuckCheckMs } from '../clients/confirm.js';
+import { stuckCheckMs, waitCheckOver } from '../clients/confirm.js';
 import { clientSet, type ClientSet } from '../clients/client-set.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { setDurability, withWalCheckpointEvery, type CatalogDb } from '../catalog/db.js';
@@ -25,7 +25,7 @@ import type { StepContext } from './steps/types.js';
 import { writeAhead, writeAheadClient, writeAheadFs } from './write-ahead.js';
 import { batchable, DEDUPE_BATCH_GROUPS, runDedupeBatch, type DedupeBatchEnv } from './dedupe-batch.js';
 import { copyBatchable, copyBatcher } from './copy-batch.js';
-import { isSettledHealthy } from '../domain/torrent-phase.js';
+import { isBusyPhase, isSettledHealthy } from '../domain/torrent-phase.js';
 
 
 export interface ApplyDeps {
@@ -166,16 +166,15 @@ async function guardOne(clients: ClientSet, ref: { client?: string; hash: string
   const client = clients.get(instanceOf(ref));
   const h = ref.hash;
   let t: ClientTorrent | null = await client.getTorrent(h);
-  if (t && (t.phase === 'checking' || t.phase === 'moving')) {
+  if (t && isBusyPhase(t.phase)) {
     // A check sitting at progress 0 with nothing changing is qBittorrent 4.5's stuck check (clients/confirm.ts): no wait
     // ends it, so it is named once that has lasted half the bound (at most 2 min: four times the window a recheck's wait
     // allows, since a check merely queued behind the user's own checks looks the same) — the guard only reads; what
     // ends it is the user's to do.
     const window = Math.min(timeoutMs / 2, 4 * stuckCheckMs(timeoutMs));
-    const stalled = stallWatch(window, Date.now);
     let stuck = false;
     try {
-      t = await client.waitFor(h, (x) => (x.phase !== 'checking' && x.phase !== 'moving') || (stuck = stalled(x)), { timeoutMs, what: 'finish checking/moving' });
+      ({ t, stuck } = await waitCheckOver(client, h, 'finish checking/moving', { timeoutMs }, { stuckAfterMs: window, endStuck: false }));
     } catch (err) {
       if (isFatal(err)) throw err;
       return `${t.name} (${torrentLabel(ref)}) is still ${t.rawState} after ${Math.round(timeoutMs / 1000)} s`;

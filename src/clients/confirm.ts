@@ -2,7 +2,7 @@
 import { ClientError } from '../errors.js';
 import { isAtOrUnder, trimSlash } from '../domain/path-string.js';
 import type { ClientTorrent, TorrentClient } from './types.js';
-import { isSettledHealthy } from '../domain/torrent-phase.js';
+import { isBusyPhase, isSettledHealthy } from '../domain/torrent-phase.js';
 
 export interface ConfirmOptions {
   timeoutMs: number;
@@ -63,8 +63,6 @@ export function stuckCheckMs(timeoutMs: number): number {
 }
 export const STUCK_RESTARTS = 2;
 
-const isChecking = (t: ClientTorrent): boolean => t.phase === 'checking' || t.phase === 'moving';
-
 /**
  * The raw states in which a check is known to stick at progress 0 for good: qBittorrent 4.5's running checks. Only
  * these are ever taken for stuck. A check another client merely queued (Transmission's check-wait behind other
@@ -112,13 +110,24 @@ export async function checkOver(client: TorrentClient, hash: string, what: strin
   return (await waitCheckOver(client, hash, what, o)).t;
 }
 
-async function waitCheckOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions): Promise<{ t: ClientTorrent; stuck: boolean }> {
+export interface CheckOverOptions {
+  /** How long a sticking check may sit at progress 0, nothing changing, before it counts as stuck (default stuckCheckMs of the timeout). */
+  stuckAfterMs?: number;
+  /** End a stuck check by a pause (default). `false`: only report it (`stuck: true`, the torrent as last read) — for callers that only read. */
+  endStuck?: boolean;
+}
+
+/**
+ * The one wait for a check or move under way to end (see checkOver), saying whether it was taken for stuck. The timeout
+ * throws as the client's waitFor does (ClientError 'timeout').
+ */
+export async function waitCheckOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions, c: CheckOverOptions = {}): Promise<{ t: ClientTorrent; stuck: boolean }> {
   const now = o.now ?? Date.now;
   const deadline = now() + o.timeoutMs;
-  const stalled = stallWatch(stuckCheckMs(o.timeoutMs), now);
+  const stalled = stallWatch(c.stuckAfterMs ?? stuckCheckMs(o.timeoutMs), now);
   let stuck = false;
-  const t = await client.waitFor(hash, (x) => (o.observe?.(x), !isChecking(x) || (stuck = stalled(x))), { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
-  return stuck ? { t: await endStuckCheck(client, hash, o, deadline, now), stuck } : { t, stuck };
+  const t = await client.waitFor(hash, (x) => (o.observe?.(x), !isBusyPhase(x.phase) || (stuck = stalled(x))), { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
+  return stuck && c.endStuck !== false ? { t: await endStuckCheck(client, hash, o, deadline, now), stuck } : { t, stuck };
 }
 
 /**
@@ -134,7 +143,7 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
   const deadline = now() + o.timeoutMs;
   const left = (): ConfirmOptions => ({ ...o, timeoutMs: Math.max(1, deadline - now()) });
   let before = await mustExist(client, hash, 'recheck', o.known);
-  if (isChecking(before)) {
+  if (isBusyPhase(before.phase)) {
     // A check under way (the client may check a moved torrent on its own) is waited out, not asked again. One seen
     // running that ends complete and settled is the proof a recheck would give (seen checking, then progress 1).
     const wasChecking = before.phase === 'checking';
@@ -142,12 +151,41 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
     if (wasChecking && !over.stuck && isSettledHealthy(over.t)) return over.t;
     before = over.t;
   }
+  const asked = await recheckRestarting(client, hash, left(), {
+    outcome: (stalled, rest) => checkOutcome(client, hash, before, rest, stalled),
+    afterPause: (paused) => void (before = paused),
+  });
+  return asked.t;
+}
+
+export interface RecheckRestartHooks {
+  /** Waits for the outcome of one recheck; `stalled` says when the check counts as stuck (it returns 'stuck' then). */
+  outcome: (stalled: (t: ClientTorrent) => boolean, left: ConfirmOptions) => Promise<ClientTorrent | 'stuck'>;
+  /** Runs right before a stuck check is ended by a pause (a caller records that it is about to change the running state). */
+  beforePause?: () => void;
+  /** The torrent once paused (the state the next recheck starts from). */
+  afterPause?: (t: ClientTorrent) => void;
+}
+
+/**
+ * The one owner of "ask a recheck, and recover a stuck one": asks, then `h.outcome` waits; a stuck check is ended by a
+ * pause (confirmed) and asked again, at most {@link STUCK_RESTARTS} times, all inside `o.timeoutMs`. `paused` says
+ * whether a pause happened: the caller restores the running state it recorded.
+ */
+export async function recheckRestarting(client: TorrentClient, hash: string, o: ConfirmOptions, h: RecheckRestartHooks): Promise<{ t: ClientTorrent; paused: boolean }> {
+  const now = o.now ?? Date.now;
+  const deadline = now() + o.timeoutMs;
+  const left = (): ConfirmOptions => ({ ...o, timeoutMs: Math.max(1, deadline - now()) });
+  let paused = false;
   for (let restarts = 0; ; restarts++) {
     await client.recheck([hash]);
     const canRestart = restarts < STUCK_RESTARTS;
-    const outcome = await checkOutcome(client, hash, before, left(), canRestart ? stallWatch(stuckCheckMs(o.timeoutMs) << restarts, now) : () => false);
-    if (outcome !== 'stuck') return outcome;
-    before = await endStuckCheck(client, hash, o, deadline, now);
+    const t = await h.outcome(canRestart ? stallWatch(stuckCheckMs(o.timeoutMs) << restarts, now) : () => false, left());
+    if (t !== 'stuck') return { t, paused };
+    h.beforePause?.();
+    paused = true;
+    const t2 = await endStuckCheck(client, hash, o, deadline, now);
+    h.afterPause?.(t2);
   }
 }
 

@@ -15,6 +15,11 @@ export type TorrentPhase =
   | 'error'
   | 'unknown';
 
+/** Busy with its data: checking it or moving it. Nothing may act on such a torrent until a wait has seen that end. */
+export function isBusyPhase(phase: TorrentPhase): boolean {
+  return phase === 'checking' || phase === 'moving';
+}
+
 /** At rest with its data: seeding, or paused complete. Every other phase (checking, moving, downloading, errors, unknown) is not. */
 export function isSettledPhase(phase: TorrentPhase): boolean {
   return phase === 'seeding' || phase === 'paused-complete';

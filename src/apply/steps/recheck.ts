@@ -6,6 +6,8 @@
 // that renames incomplete files (.!qB, .part) is refused.
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
+import { recheckRestarting, resumeConfirmed, waitCheckOver } from '../../clients/confirm.js';
+import { isBusyPhase } from '../../domain/torrent-phase.js';
 import { clientListing } from '../../domain/listing.js';
 import { torrentLabel } from '../../domain/instance.js';
 import { trimSlash } from '../../domain/path-string.js';
@@ -18,6 +20,10 @@ interface RecheckUndo extends UndoData {
   clearedDownloadPath?: string;
   /** Set right before the recheck is asked for. */
   asked?: boolean;
+  /** Whether the torrent was running when the recheck was asked (set with `asked`). */
+  wasRunning?: boolean;
+  /** Set right before a stuck check (qBittorrent 4.5, clients/confirm.ts) is ended by a pause: the running state is restored after. */
+  pausedStuck?: boolean;
 }
 
 const label = (s: RecheckStep): string => `${s.torrentName} (${torrentLabel({ client: s.client, hash: s.torrentHash })})`;
@@ -72,6 +78,36 @@ async function mustNotRename(client: TorrentClient, step: RecheckStep): Promise<
   }
 }
 
+/**
+ * Waits for one recheck's outcome: over (neither checking nor moving) with proof that it ran — seen checking, or the
+ * progress left where it was before (the damaged pieces are missing now). A check that ends complete is not seen as over
+ * and runs into the timeout: then the client found no damage (see verify). 'stuck' when `stalled` says so.
+ */
+async function damageFound(
+  client: TorrentClient,
+  step: RecheckStep,
+  ctx: Pick<StepContext, 'emit' | 'runId' | 'group' | 'stepIndex' | 'now'>,
+  before: ClientTorrent,
+  since: number,
+  stalled: (t: ClientTorrent) => boolean,
+  timeoutMs: number,
+): Promise<ClientTorrent | 'stuck'> {
+  let sawChecking = false;
+  let stuck = false;
+  const t = await client.waitFor(
+    step.torrentHash,
+    (x) => {
+      ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
+      if (stalled(x)) return (stuck = true);
+      if (x.phase === 'checking') sawChecking = true;
+      if (isBusyPhase(x.phase)) return false;
+      return (sawChecking && x.phase !== 'unknown') || x.progress !== before.progress;
+    },
+    { timeoutMs, what: `recheck ${label(step)} and find its damaged pieces` },
+  );
+  return stuck ? 'stuck' : t;
+}
+
 export const recheckStep: StepHandler<RecheckStep> = {
   describe: (s) => `recheck ${label(s)} in client "${s.client}" so it re-downloads ${s.damaged.map((d) => d.path).join(', ')} from the swarm`,
   manualUndo: (s, undo) =>
@@ -117,22 +153,19 @@ export const recheckStep: StepHandler<RecheckStep> = {
       ctx.note(`${label(step)}: its download path ${t.downloadPath} was cleared so the client re-downloads in place (it is not set again)`);
     }
     undo.asked = true;
+    undo.wasRunning = t.running;
     ctx.saveUndo(undo);
     const since = ctx.now();
-    let sawChecking = false;
-    await client.recheck([step.torrentHash]);
-    // Proof the check ran: it was seen checking, or the progress left 1 (the damaged pieces are missing now). A check that
-    // ends complete is not seen as over and runs into the timeout: then the client found no damage (see verify).
-    const after = await client.waitFor(
-      step.torrentHash,
-      (x) => {
-        ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
-        if (x.phase === 'checking') sawChecking = true;
-        if (x.phase === 'checking' || x.phase === 'moving') return false;
-        return (sawChecking && x.phase !== 'unknown') || x.progress < 1;
-      },
-      { timeoutMs: ctx.clientTimeoutMs(step.bytes), what: `recheck ${label(step)} and find its damaged pieces` },
-    );
+    const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
+    // A check stuck at progress 0 (qBittorrent 4.5) is ended by a pause and asked again (recheckRestarting); the running
+    // state it had is then restored — a running torrent resumes and fetches its missing pieces, as it would have.
+    let before = t;
+    const asked = await recheckRestarting(client, step.torrentHash, o, {
+      outcome: (stalled, left) => damageFound(client, step, ctx, before, since, stalled, left.timeoutMs),
+      beforePause: () => ((undo.pausedStuck = true), ctx.saveUndo(undo)),
+      afterPause: (paused) => void (before = paused),
+    });
+    const after = asked.paused && t.running ? await resumeConfirmed(client, step.torrentHash, o) : asked.t;
     ctx.note(
       `${label(step)} rechecked in client "${step.client}": ${percent(after.progress)} complete (${after.rawState}); it needs re-download from the swarm of ${step.damaged.map((d) => d.path).join(', ')}` +
         (after.running ? '' : ' — it is paused: resume it in the client so it downloads'),
@@ -162,15 +195,30 @@ export const recheckStep: StepHandler<RecheckStep> = {
   // pieces it found damaged as good again, and none should (it would seed bad bytes). So undo only waits out a check
   // still under way (a settled torrent, not one left mid-check by a crash) and says what stays changed: the torrent is
   // incomplete until the swarm re-supplies the pieces. A cleared download path is not set again: on an incomplete
-  // torrent qBittorrent would move the data into it. The running state was never changed.
+  // torrent qBittorrent would move the data into it. The running state is changed only to end a stuck check (a pause,
+  // recorded first): undo then restores it.
   async undo(step, ctx, undoData) {
     const undo = undoData as RecheckUndo;
     if (!undo.asked && undo.clearedDownloadPath === undefined) return [];
     const notes: string[] = [];
     const client = ctx.clients.get(step.client);
     let t = await mustGet(client, step);
-    if (t.phase === 'checking' || t.phase === 'moving') {
-      t = await client.waitFor(step.torrentHash, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs: ctx.clientTimeoutMs(step.bytes), what: 'finish its check' });
+    const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
+    let pausedStuck = undo.pausedStuck === true;
+    if (isBusyPhase(t.phase)) {
+      const over = await waitCheckOver(client, step.torrentHash, 'finish its check', o);
+      [t, pausedStuck] = [over.t, pausedStuck || over.stuck];
+    }
+    if (pausedStuck && t.phase === 'paused-incomplete' && t.progress === 0) {
+      // A stuck check was ended by a pause (here, or in the run before it was killed) and nothing checked the data since:
+      // the client knows nothing of it. One recheck of the paused torrent reads it (it stays paused).
+      let from = t;
+      t = (await recheckRestarting(client, step.torrentHash, o, { outcome: (stalled, left) => damageFound(client, step, ctx, from, ctx.now(), stalled, left.timeoutMs), afterPause: (p) => void (from = p) })).t;
+      notes.push(`${label(step)}: its check stuck at progress 0 was ended by a pause and asked again`);
+    }
+    if (pausedStuck && undo.wasRunning && !t.running) {
+      t = await resumeConfirmed(client, step.torrentHash, o);
+      notes.push(`${label(step)} runs again, as before its stuck check was paused`);
     }
     if (undo.asked) notes.push(`the recheck of ${label(step)} cannot be undone: it is ${t.rawState} at ${percent(t.progress)} and needs re-download from the swarm`);
     if (undo.clearedDownloadPath !== undefined) notes.push(`${label(step)}: its download path ${undo.clearedDownloadPath} stays cleared (set again on an incomplete torrent, the client would move its data there)`);

@@ -11,7 +11,7 @@ import { rootRelOf } from '../../domain/listing.js';
 import { baseName, segments, trimSlash } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
 import { instanceOf, torrentLabel } from '../../domain/instance.js';
-import { isSettledHealthy } from '../../domain/torrent-phase.js';
+import { isBusyPhase, isSettledHealthy } from '../../domain/torrent-phase.js';
 
 interface RepointUndo extends UndoData {
   prevSavePath?: string;
@@ -200,11 +200,11 @@ export const repointStep: StepHandler<RepointStep> = {
     // torrent still checking left qBittorrent 4.5 at checkingUP, progress 0 (found killing apply mid-recheck).
     // A check stuck at progress 0 (4.5, when the recovery's first request met the run's starting check) is ended by a
     // pause (checkOver): paused and incomplete, it is moved back and rechecked below like any unsettled torrent.
-    if (t.phase === 'checking' || t.phase === 'moving') t = await checkOver(client, step.torrentHash, 'finish the check or move under way', o);
+    if (isBusyPhase(t.phase)) t = await checkOver(client, step.torrentHash, 'finish the check or move under way', o);
     if (t.running) t = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
     if (trimSlash(t.savePath) !== trimSlash(undo.prevSavePath)) t = await setLocationConfirmed(client, step.torrentHash, undo.prevSavePath, o);
     // qBittorrent may check it on its own after the move back: let that end before deciding on (and asking for) a recheck.
-    if (t.phase === 'checking' || t.phase === 'moving') t = await checkOver(client, step.torrentHash, 'finish its check after the move back', o);
+    if (isBusyPhase(t.phase)) t = await checkOver(client, step.torrentHash, 'finish its check after the move back', o);
     // Back at its original place. Complete there, with its own files present, is the state the undo wants (the
     // client may have moved its data back itself and kept progress 1, or never left): no recheck — a quick check of
     // a complete torrent leaves no trace to confirm, and waiting for one ran into the timeout. Anything else is

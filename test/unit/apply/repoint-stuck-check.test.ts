@@ -1,13 +1,15 @@
-// A qBittorrent 4.5 check stuck at checkingUP, progress 0 (a recheck asked while the torrent's check was just starting) on a real qbittorrent-nox: the recheck wait and the repoint undo recover it (pause, then one recheck of the paused torrent) instead of waiting out their timeout; the torrent never runs meanwhile and no byte moves.
+// A qBittorrent 4.5 check stuck at checkingUP, progress 0 (a recheck asked while the torrent's check was just starting) on a real qbittorrent-nox: the recheck wait, the repoint undo and verify --repair's recheck step recover it (pause, then one recheck of the paused torrent; the running state restored after) instead of waiting out their timeout; no byte moves.
 import { testInstance } from '../../support/instance.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { cpSync } from 'node:fs';
+import { cpSync, lstatSync } from 'node:fs';
 import { repointStep } from '../../../src/apply/steps/repoint.js';
+import { recheckStep } from '../../../src/apply/steps/recheck.js';
+import { rot } from '../../support/bit-rot.js';
 import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { recheckConfirmed, setLocationConfirmed } from '../../../src/clients/confirm.js';
 import type { ClientTorrent, TorrentClient } from '../../../src/clients/types.js';
-import type { RepointStep } from '../../../src/plan/types.js';
+import type { RecheckStep, RepointStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { hashTreeSync, makeApplyFixture, moveGroup, type ApplyFixture } from '../../support/apply-fixture.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
@@ -63,16 +65,16 @@ function recording(client: TorrentClient): TorrentClient & { seen: ClientTorrent
  * the torrent is in that state.
  */
 const GAPS_MS = [0, 30, 10, 60, 20, 100, 5, 45, 0, 30, 15, 80, 0, 30, 10, 60];
-async function stick(hash: string): Promise<ClientTorrent> {
+async function stick(hash: string, checkEnded = (t: ClientTorrent) => t.phase !== 'checking' && t.progress === 1): Promise<ClientTorrent> {
   const stuckNow = (t: ClientTorrent) => t.phase === 'checking' && t.progress === 0;
   for (let attempt = 0; attempt < GAPS_MS.length; attempt++) {
     await sb.api('POST', '/torrents/recheck', { hashes: hash });
     if (GAPS_MS[attempt]! > 0) await new Promise((r) => setTimeout(r, GAPS_MS[attempt]));
     await sb.api('POST', '/torrents/recheck', { hashes: hash });
-    const seen = await qb.waitFor(hash, (t) => stuckNow(t) || (t.phase !== 'checking' && t.progress === 1), { timeoutMs: 20_000, what: 'a check at progress 0, or the end of the check' });
+    const seen = await qb.waitFor(hash, (t) => stuckNow(t) || checkEnded(t), { timeoutMs: 20_000, what: 'a check at progress 0, or the end of the check' });
     if (!stuckNow(seen)) continue;
     await new Promise((r) => setTimeout(r, 1_500));
-    const later = await qb.waitFor(hash, (t) => stuckNow(t) || (t.phase !== 'checking' && t.progress === 1), { timeoutMs: 20_000, what: 'the stuck check, or the end of the check' });
+    const later = await qb.waitFor(hash, (t) => stuckNow(t) || checkEnded(t), { timeoutMs: 20_000, what: 'the stuck check, or the end of the check' });
     if (stuckNow(later)) return later;
   }
   throw new Error(`qBittorrent did not stick at checkingUP, progress 0 in ${GAPS_MS.length} tries\n${sb.logTail(10)}`);
@@ -119,5 +121,86 @@ describe('a qBittorrent 4.5 check stuck at checkingUP, progress 0', () => {
     expect(client.calls.at(-1)).toBe('resume');
     expect(hashTreeSync(m.root)).toEqual(before);
     expect(hashTreeSync(m.target)).toEqual(before);
+  });
+
+  it("verify --repair's recheck step: its own recheck sticks (another request lands on its start); the step pauses it, asks once more, finds the damage and resumes the torrent as it was; no byte written", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    const m = await movie('V.2026', true);
+    const mkv = path.join(m.root, 'V.2026.mkv');
+    rot(mkv, 3_000_123);
+    const before = hashTreeSync(m.root);
+    const st = lstatSync(mkv, { bigint: true });
+    const step: RecheckStep = {
+      kind: 'recheck',
+      client: 'default',
+      torrentHash: m.t.infoHash,
+      torrentName: 'V.2026',
+      clientSavePath: m.saveDir,
+      clientContentPath: m.root,
+      hostRoot: m.root,
+      fs: 'stash',
+      damaged: [{ path: mkv, relpath: 'V.2026.mkv', ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) }],
+      bytes: SIZE,
+    };
+    const real = recording(qb);
+    let stuckAt: ClientTorrent | null = null;
+    // The step's first recheck request is the one another request lands on while its check starts (stick sends both).
+    const client: typeof real = { ...real, recheck: async (h) => (real.calls.push('recheck'), stuckAt === null ? void (stuckAt = await stick(h[0]!, (t) => t.phase !== 'checking')) : qb.recheck(h)) };
+    const saved: unknown[] = [];
+    const group = moveGroup('g1', w, m.root, m.target);
+    const ctx = { ...testDeps(w, { client }), client, group, stepIndex: 0, clientTimeoutMs: () => 20_000, note: () => undefined, fs: realFsPort(), saveUndo: (u: unknown) => void saved.push(structuredClone(u)), appendUndo: () => undefined };
+    expect(await recheckStep.check(step, ctx)).toBe('todo');
+    const undo = {};
+    const out = await recheckStep.run(step, ctx, undo);
+    expect(stuckAt).toMatchObject({ phase: 'checking', progress: 0 });
+    expect(out.status).toBe('done');
+    // Paused to end the stuck check (recorded first), asked again, then resumed: running as it was, the damage found.
+    expect(real.calls.filter((c) => c !== 'recheck')).toEqual(['pause', 'resume']);
+    expect(saved.at(-1)).toMatchObject({ asked: true, wasRunning: true, pausedStuck: true });
+    const now = await qb.getTorrent(m.t.infoHash);
+    expect(now).toMatchObject({ savePath: m.saveDir, running: true });
+    expect(now!.progress).toBeLessThan(1);
+    await recheckStep.verify(step, ctx, undo);
+    expect(real.seen.filter((x) => x.phase === 'moving' || x.savePath !== m.saveDir)).toEqual([]);
+    expect(hashTreeSync(m.root)).toEqual(before);
+    expect(lstatSync(mkv).ino).toBe(Number(st.ino));
+  });
+
+  it("verify --repair's recheck undo after a kill between the pause of a stuck check and its resume: one recheck of the paused torrent, then running as before", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    const m = await movie('K.2026', true);
+    const mkv = path.join(m.root, 'K.2026.mkv');
+    rot(mkv, 1_000_001);
+    const before = hashTreeSync(m.root);
+    const st = lstatSync(mkv, { bigint: true });
+    const step: RecheckStep = {
+      kind: 'recheck',
+      client: 'default',
+      torrentHash: m.t.infoHash,
+      torrentName: 'K.2026',
+      clientSavePath: m.saveDir,
+      clientContentPath: m.root,
+      hostRoot: m.root,
+      fs: 'stash',
+      damaged: [{ path: mkv, relpath: 'K.2026.mkv', ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) }],
+      bytes: SIZE,
+    };
+    // The run had asked, seen the check stick and paused it (recorded), then was killed: paused, progress 0.
+    await stick(m.t.infoHash, (t) => t.phase !== 'checking');
+    await qb.pause([m.t.infoHash]);
+    await qb.waitFor(m.t.infoHash, (t) => t.phase === 'paused-incomplete' && t.progress === 0, { timeoutMs: 10_000 });
+    const client = recording(qb);
+    const group = moveGroup('g1', w, m.root, m.target);
+    const ctx = { ...testDeps(w, { client }), client, group, stepIndex: 0, clientTimeoutMs: () => 20_000, note: () => undefined, fs: realFsPort() };
+    const notes = await recheckStep.undo(step, ctx, { asked: true, wasRunning: true, pausedStuck: true });
+    expect(client.calls).toEqual(['recheck', 'resume']);
+    const now = await qb.getTorrent(m.t.infoHash);
+    expect(now).toMatchObject({ savePath: m.saveDir, running: true });
+    expect(now!.progress).toBeGreaterThan(0);
+    expect(now!.progress).toBeLessThan(1);
+    expect(notes.join('\n')).toContain('runs again');
+    expect(hashTreeSync(m.root)).toEqual(before);
   });
 });
