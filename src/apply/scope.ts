@@ -173,7 +173,9 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         known(step, step.fs);
         for (const f of [step.keeper, step.duplicate]) {
           const root = rootOf(step, config, f.path, scannedRoots(config, step.fs), 'file');
-          await noSymlinks(step, fs, root, f.path);
+          // The folders only: the step's own check reads each file (lstat) right after this and refuses anything but a
+          // regular file of the planned inode, a symlink first (dedupe-link.ts) — reading it here too was a second statx.
+          await noSymlinks(step, fs, root, path.dirname(f.path));
         }
         break;
       }

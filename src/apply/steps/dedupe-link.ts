@@ -136,6 +136,11 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
 
   async check(step, ctx) {
     const { k, d } = await both(step, (p) => ctx.fs.lstat(p));
+    // The only read of the files themselves before the link (the scope check proves their folders): a symbolic link is
+    // refused here, before the "already linked" test — two names of one symlink are not a linked pair.
+    for (const [st, f] of [[k, step.keeper], [d, step.duplicate]] as const) {
+      if (st.kind === 'symlink') throw new FsError(`dedupe: ${f.path} is a symbolic link now; hashall never links or replaces through symlinks, nothing was changed`, { path: f.path, hint: 'run `hashall scan` and `hashall plan` again' });
+    }
     if (k.ino === d.ino && k.dev === d.dev) return 'done';
     if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) {
       throw new FsError(`dedupe: ${step.keeper.path} or ${step.duplicate.path} changed since planning (inode, size or mtime)`, { hint: 'run `hashall scan` and `hashall plan` again' });
