@@ -207,7 +207,9 @@ async function checkOutcome(client: TorrentClient, hash: string, before: ClientT
     if (t.progress !== before.progress || (before.verified === false && t.verified === true)) sawChecking = true;
     if (t.phase === 'moving') return false;
     if (!sawChecking) return false;
-    if (isSettledHealthy(t)) return true;
+    // A recheck never changes the running state: a torrent paused before it is settled only once it reads paused again
+    // (Deluge lets libtorrent run a paused torrent to check it and reads "Seeding" before it pauses it again).
+    if (isSettledHealthy(t)) return before.running || !t.running;
     const incomplete = t.progress < 1 && (t.phase === 'paused-incomplete' || t.phase === 'downloading');
     if (t.phase === 'missing-files' || t.phase === 'error' || incomplete) {
       failure = new ClientError('unconfirmed', `recheck of ${t.hash} ended incomplete: ${t.rawState}, progress ${t.progress}`, {

@@ -1,12 +1,12 @@
-// A check the client only queued (Transmission's check-wait at progress 0, behind other checks) is waited for, never taken for qBittorrent 4.5's stuck check: no pause, no second recheck; a qBittorrent checkingUP at progress 0 still is.
+// Scripted reads after a recheck: a check the client only queued (Transmission's check-wait at progress 0, behind other checks) is waited for, never taken for qBittorrent 4.5's stuck check (no pause, no second recheck; a qBittorrent checkingUP at progress 0 still is); a paused torrent read running after its check (Deluge) is not settled until it reads paused again.
 import { describe, expect, it } from 'vitest';
 import { checkOver, recheckConfirmed, stallWatch } from '../../../src/clients/confirm.js';
 import type { ClientTorrent, TorrentClient, TorrentPhase } from '../../../src/clients/types.js';
 
 const HASH = 'a'.repeat(40);
 
-function torrent(rawState: string, phase: TorrentPhase, progress: number): ClientTorrent {
-  return { hash: HASH, name: 'Queued', savePath: '/pool/seeding', contentPath: '/pool/seeding/Queued', downloadPath: '', category: '', tags: [], rawState, phase, running: false, progress, amountLeft: 0, size: 1, autoTmm: false, addedOn: null, completionOn: null, seedingTimeSec: 0, tracker: null };
+function torrent(rawState: string, phase: TorrentPhase, progress: number, running = false): ClientTorrent {
+  return { hash: HASH, name: 'Queued', savePath: '/pool/seeding', contentPath: '/pool/seeding/Queued', downloadPath: '', category: '', tags: [], rawState, phase, running, progress, amountLeft: 0, size: 1, autoTmm: false, addedOn: null, completionOn: null, seedingTimeSec: 0, tracker: null };
 }
 
 /**
@@ -14,9 +14,18 @@ function torrent(rawState: string, phase: TorrentPhase, progress: number): Clien
  * Transmission's check-wait at progress 0 (its turn in the verify queue), then checks, then is stopped and complete.
  */
 function queuedClient(queuedPolls: number) {
+  return scriptedClient(torrent('stopped', 'paused-complete', 1), () => [
+    ...Array.from({ length: queuedPolls }, () => torrent('check-wait', 'checking', 0)),
+    torrent('check', 'checking', 0.4),
+    torrent('stopped', 'paused-complete', 1),
+  ]);
+}
+
+/** A client on a fake clock (one second per poll) that reads `initial` until a recheck, then each read of `afterRecheck` in turn from the second (the last stays). */
+function scriptedClient(initial: ClientTorrent, afterRecheck: () => ClientTorrent[]) {
   let clock = 0;
   const calls: string[] = [];
-  let script: ClientTorrent[] = [torrent('stopped', 'paused-complete', 1)];
+  let script: ClientTorrent[] = [initial];
   const current = () => script[0]!;
   const poll = () => {
     clock += 1_000;
@@ -27,7 +36,7 @@ function queuedClient(queuedPolls: number) {
     getTorrent: async () => current(),
     recheck: async () => {
       calls.push('recheck');
-      script = [...Array.from({ length: queuedPolls }, () => torrent('check-wait', 'checking', 0)), torrent('check', 'checking', 0.4), torrent('stopped', 'paused-complete', 1)];
+      script = afterRecheck();
     },
     pause: async () => {
       calls.push('pause');
@@ -79,3 +88,25 @@ describe("a check queued in the client is not qBittorrent 4.5's stuck check", ()
     }
   });
 });
+
+describe('a recheck never changes the running state', () => {
+  it('a paused torrent that reads running and complete after its check (Deluge, before it pauses it again) is settled only once it reads paused', async () => {
+    const d = scriptedClient(torrent('Paused', 'paused-complete', 1), () => [
+      torrent('Checking', 'checking', 0.3),
+      torrent('Checking', 'checking', 0.3),
+      torrent('Seeding', 'seeding', 1, true),
+      torrent('Seeding', 'seeding', 1, true),
+      torrent('Paused', 'paused-complete', 1),
+    ]);
+    const t = await recheckConfirmed(d.client, HASH, { timeoutMs: 20_000, now: d.now });
+    expect(t).toMatchObject({ phase: 'paused-complete', running: false, progress: 1 });
+    expect(d.calls).toEqual(['recheck']);
+  });
+
+  it('a running torrent is settled as soon as it reads running and complete again', async () => {
+    const d = scriptedClient(torrent('Seeding', 'seeding', 1, true), () => [torrent('Checking', 'checking', 0.3, true), torrent('Checking', 'checking', 0.3, true), torrent('Seeding', 'seeding', 1, true), torrent('Paused', 'paused-complete', 1)]);
+    const t = await recheckConfirmed(d.client, HASH, { timeoutMs: 20_000, now: d.now });
+    expect(t).toMatchObject({ phase: 'seeding', running: true, progress: 1 });
+  });
+});
+
