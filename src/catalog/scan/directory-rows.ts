@@ -245,6 +245,8 @@ export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: stri
   return {
     inDir,
     at: (relPath) => {
+      // A first scan of the root: no row to find, and no directory or name text made per file.
+      if (anyRow === undefined) return undefined;
       const slash = relPath.lastIndexOf('/');
       return slash < 0 ? inDir('', relPath) : inDir(relPath.slice(0, slash), relPath.slice(slash + 1));
     },

@@ -107,6 +107,32 @@ describe('walkTree', () => {
     expect(byFind.some((e) => e.includes('inside') || e.includes('hidden') || e.includes('deep-file') || e === 'incomplete')).toBe(false);
   });
 
+
+  it("find's times are read exactly at every width: up to 15 digits of seconds as integers, longer ones as text", async () => {
+    writeFileSync(path.join(root, 'real'), 'r');
+    // Records no filesystem here can hold, printed after the real walk's (the parser checks their form, not the files).
+    const records = [
+      ['wide15', '999999999999999.9999999990'],
+      ['neg15', '-999999999999999.0000000010'],
+      ['wide16', '9007199254740993.0000000010'],
+      ['neg17', '-12345678901234567.5000000000'],
+      ['zero', '0.0000000000'],
+    ];
+    const extra = records.map(([name, t], i) => `printf 'f %s ${900 + i} 1 ${t} 1 ${name}\\000' "$dev"`).join('\n');
+    const find = fakeFind('find-wide-times', `dev=$(stat -c %d "$2")\nfind "$@" || exit $?\n${extra}`);
+    const mtimes = new Map<string, bigint>();
+    for await (const batch of walkTree(root, { mountPoints: new Set(), batchSize: 7, find })) {
+      for (const e of batch as WalkEvent[]) if (e.kind === 'file') mtimes.set(e.rel, e.mtimeNs);
+    }
+    expect(Object.fromEntries([...mtimes].filter(([rel]) => rel !== 'real').map(([rel, ns]) => [rel, String(ns)]))).toEqual({
+      wide15: '999999999999999999999999',
+      neg15: '-999999999999998999999999',
+      wide16: '9007199254740993000000001',
+      neg17: '-12345678901234566500000000',
+      zero: '0',
+    });
+    expect(mtimes.has('real')).toBe(true);
+  });
   it('without a GNU find (none at that path, or another find) the walk is done in Node', async () => {
     buildTree();
     const inNode = await walk(Number.POSITIVE_INFINITY, new Set(), null);
