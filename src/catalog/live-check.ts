@@ -62,17 +62,49 @@ type RowStmt = { all(...args: unknown[]): unknown[] };
  * nlink, then 0 (linked, unchanged), 1 and the errno code, or 2 and the disk's ino, nlink, size, mtimeNs — or null when
  * a path is an escaped (not UTF-8) name, which the calling thread checks by its bytes. Self-contained (no closure, no
  * import): the worker threads run this very function from its source text. The same comparison as liveDifferences.
+ * A directory's rows come as one packed text (LIVE_ROWS_SQL.packed): per row only its absolute path and mtime become strings.
  */
-export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: RowStmt }, lstat: LstatFn, job: PayloadJob): [number, number, unknown[]] | null {
-  const rows = (job.kind === 'file' ? stmts.one.all(job.fsId, job.rel) : job.lo === null ? stmts.all.all(job.fsId) : stmts.under.all(job.rel, job.fsId, job.lo, job.hi)) as [string, number, number, string, number][];
+export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: RowStmt; packed: RowStmt }, lstat: LstatFn, job: PayloadJob): [number, number, unknown[]] | null {
+  const packed = job.kind === 'dir' && job.lo !== null;
+  const rows = (packed ? [] : job.kind === 'file' ? stmts.one.all(job.fsId, job.rel) : stmts.all.all(job.fsId)) as [string, number, number, string, number][];
+  let text = '';
+  let count = rows.length;
+  if (packed) {
+    const r = stmts.packed.all(job.root === '/' ? '/' : job.root + '/', job.rel, job.fsId, job.lo, job.hi)[0] as [string | null, number, number];
+    text = r[0] ?? '';
+    count = r[1];
+  }
   const prefix = job.root === '/' ? '/' : job.root + '/';
   const linked = job.linked.length > 0 ? new Set(job.linked) : null;
   const out: unknown[] = [];
   let bytes = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const [rel, ino, size, mtimeNs, nlink] = rows[i]!;
+  // Reading position in `text`, and a decimal number read from it up to the next space (which it steps over), as
+  // SQLite's integer converts to a JS number (above 2^53 or negative: Number() of its digits, rounded as SQLite's is).
+  let at = 0;
+  const num = (): number => {
+    const from = at;
+    let n = 0;
+    for (let c = text.charCodeAt(at++); c !== 32; c = text.charCodeAt(at++)) n = c === 45 ? NaN : n * 10 + (c - 48);
+    return n <= 9007199254740991 ? n : Number(text.slice(from, at - 1));
+  };
+  for (let i = 0; i < count; i++) {
+    let p: string, ino: number, size: number, mtimeNs: string, nlink: number;
+    if (packed) {
+      ino = num();
+      size = num();
+      nlink = num();
+      const sp = text.indexOf(' ', at);
+      mtimeNs = text.slice(at, sp);
+      let end = text.indexOf('\0', sp + 1);
+      if (end < 0) end = text.length;
+      p = text.slice(sp + 1, end);
+      at = end + 1;
+    } else {
+      const row = rows[i]!;
+      [, ino, size, mtimeNs, nlink] = row;
+      p = row[0] === '' ? job.root : prefix + row[0];
+    }
     bytes += size;
-    const p = rel === '' ? job.root : prefix + rel;
     if (p.includes('\uFFFD')) return null;
     let st;
     try {
@@ -92,13 +124,13 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
     }
     out.push(i, p, ino, size, mtimeNs, nlink, 2, lino, lnlink, lsize, lmtime);
   }
-  return [rows.length, bytes, out];
+  return [count, bytes, out];
 }
 
 /** The reading thread's own check of a payload job (PayloadJobs.self): the workers' code on its connection, inside its read transaction. */
 export function ownPayloadCheck(catalog: CatalogDb): NonNullable<PayloadJobs['self']> {
   const db = catalog.db;
-  const stmts = { one: db.prepare(LIVE_ROWS_SQL.one).raw(true), under: db.prepare(LIVE_ROWS_SQL.under).raw(true), all: db.prepare(LIVE_ROWS_SQL.all).raw(true) };
+  const stmts = { one: db.prepare(LIVE_ROWS_SQL.one).raw(true), under: db.prepare(LIVE_ROWS_SQL.under).raw(true), all: db.prepare(LIVE_ROWS_SQL.all).raw(true), packed: db.prepare(LIVE_ROWS_SQL.packed).raw(true) };
   return (job) => checkPayloadRows(stmts, lstatSync as LstatFn, job);
 }
 
@@ -159,7 +191,7 @@ if (rows) {
     const Database = require(rows.sqlite);
     db = new Database(rows.catalog, { readonly: true, fileMustExist: true });
     const meta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-    const stmts = { one: db.prepare(rows.sql.one).raw(true), under: db.prepare(rows.sql.under).raw(true), all: db.prepare(rows.sql.all).raw(true) };
+    const stmts = { one: db.prepare(rows.sql.one).raw(true), under: db.prepare(rows.sql.under).raw(true), all: db.prepare(rows.sql.all).raw(true), packed: db.prepare(rows.sql.packed).raw(true) };
     // One claim at a time, yielding in between so that file lists sent meanwhile are answered without waiting for every job.
     const claim = () => {
       if (db === null) return;

@@ -104,6 +104,15 @@ export const LIVE_ROWS_SQL = {
   one: `SELECT '', ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`,
   under: `SELECT substr(path, length(?) + 2), ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`,
   all: `SELECT path, ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND status = 'active' ORDER BY path`,
+  /**
+   * `under`'s rows as one text (SQLite formats them: no JS array, number or string per row but the path and mtime the
+   * check needs): each row `ino size nlink mtime_ns path` with the path absolute (the first parameter, the root and its
+   * '/', then the path below the root; the path last: only it may hold spaces), NUL between rows (no path holds a NUL),
+   * in path order; then the row count and the bytes. The other parameters are `under`'s.
+   */
+  packed: `SELECT group_concat(r, char(0)), count(*), total(s) FROM (
+    SELECT ino || ' ' || size || ' ' || nlink || ' ' || mtime_ns || ' ' || ? || substr(path, length(?) + 2) AS r, size AS s
+      FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path)`,
 } as const;
 
 /**

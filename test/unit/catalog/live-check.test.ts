@@ -4,7 +4,7 @@ import path from 'node:path';
 import { bytesToPathText } from '../../../src/fs/path-encoding.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
-import { liveCheckPool, liveDifferences, ownPayloadCheck, type LiveAnswer, type PayloadJob, type PayloadJobs } from '../../../src/catalog/live-check.js';
+import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, type LiveAnswer, type PayloadJob, type PayloadJobs } from '../../../src/catalog/live-check.js';
 import { storeSummaries } from '../../../src/catalog/payload-summary.js';
 import { readSnapshot, type SnapshotReadStats } from '../../../src/catalog/snapshot.js';
 import type { HashallConfig } from '../../../src/config/types.js';
@@ -393,5 +393,77 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
     } finally {
       writer.close();
     }
+  });
+});
+
+describe('payload jobs read as packed text', () => {
+  let w: SyncFixture;
+  let config: HashallConfig;
+  let catalog: CatalogDb;
+  let root: string;
+  // Names a packed row must give back exactly: spaces (the path is the row's last field), multibyte text, digits.
+  const names = ['plain.mkv', 'with space.mkv', '  lead and trail  ', 'two  spaces/in dir.nfo', 'ünïcödé ✓.srt', '12 34 56', 'sub dir/deeper/x 1.bin'];
+
+  beforeAll(async () => {
+    w = makeSyncFixture('hashall-live-packed-');
+    config = writeConfig(w, { url: 'http://127.0.0.1:9' });
+    catalog = openFixtureCatalog(config);
+    root = path.join(w.seedS, 'movies', 'Packed Payload');
+    for (const n of names) {
+      mkdirSync(path.dirname(path.join(root, n)), { recursive: true });
+      writeFileSync(path.join(root, n), `${n}\n`);
+    }
+    await scan(w, catalog, config);
+  }, 60_000);
+
+  afterAll(() => {
+    catalog?.close();
+    w?.tmp.cleanup();
+  });
+
+  /** The payload's rows as the reader reads them, the job for them, and the workers' answer. */
+  const check = () => {
+    const mount = catalog.db.prepare(`SELECT preferred_mount FROM filesystems WHERE name = 'stash'`).pluck().get() as string;
+    const fsId = catalog.db.prepare(`SELECT id FROM filesystems WHERE name = 'stash'`).pluck().get() as number;
+    const rel = path.relative(mount, realpathSync(root));
+    const files = catalog.db
+      .prepare(`SELECT path, ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path`)
+      .all(fsId, `${rel}/`, `${rel}0`)
+      .map((r) => {
+        const x = r as { path: string; ino: number; size: number; mtime_ns: string; nlink: number };
+        return { fsId, path: path.join(mount, x.path), ino: x.ino, size: x.size, mtimeNs: x.mtime_ns, nlink: x.nlink, sha256: null } satisfies CatalogFile;
+      });
+    const job: PayloadJob = { fsId, kind: 'dir', rel, lo: `${rel}/`, hi: `${rel}0`, root: path.join(mount, rel), linked: [files[0]!.path], files: files.length, bytes: files.reduce((s, f) => s + f.size, 0) };
+    const pool = liveCheckPool(1, { rows: { catalog: { path: catalog.path, lineage: catalog.lineage, serial: catalog.serial() }, jobs: [job] } });
+    try {
+      return { files, answer: pool.payload(0) };
+    } finally {
+      pool.close();
+    }
+  };
+
+  it('answers what lstat on each row answers: every path, number and mtime as the row holds it', () => {
+    const { files, answer } = check();
+    expect(files.map((f) => path.relative(root, f.path)).sort()).toEqual([...names].sort());
+    expect(answer).not.toBeNull();
+    // Every answered entry is the reader's row (same index, path and numbers), and the differences are liveDifferences'.
+    const mine = differencesOnRows(files, answer!);
+    expect(mine).not.toBeNull();
+    expect(shown(mine!)).toEqual(shown(liveDifferences(files)));
+    expect(answer!.map((e) => [e.index, e.path, e.live])).toEqual([[0, files[0]!.path, null]]);
+  });
+
+  it('reads numbers above 2^53 and negative mtimes as the row reader does, and reports those rows as changed', () => {
+    const spaced = path.relative(catalog.db.prepare(`SELECT preferred_mount FROM filesystems WHERE name = 'stash'`).pluck().get() as string, path.join(realpathSync(root), 'with space.mkv'));
+    const odd = path.relative(catalog.db.prepare(`SELECT preferred_mount FROM filesystems WHERE name = 'stash'`).pluck().get() as string, path.join(realpathSync(root), '12 34 56'));
+    // Above 2^53 better-sqlite3 gives the nearest double, which digit-by-digit arithmetic on the text would miss.
+    catalog.db.prepare(`UPDATE files SET ino = 1234567890123456789 WHERE path = ?`).run(spaced);
+    catalog.db.prepare(`UPDATE files SET mtime_ns = '-1000000001' WHERE path = ?`).run(odd);
+    const { files, answer } = check();
+    expect(files.find((f) => f.path.endsWith('with space.mkv'))!.ino).toBe(Number('1234567890123456789'));
+    const mine = differencesOnRows(files, answer!);
+    expect(mine).not.toBeNull();
+    expect(shown(mine!)).toEqual(shown(liveDifferences(files)));
+    expect(Object.keys(shown(mine!)).sort()).toEqual(['12 34 56', 'with space.mkv']);
   });
 });
