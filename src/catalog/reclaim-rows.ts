@@ -49,7 +49,7 @@ export function dedupeSnapshot(catalog: CatalogDb, config: HashallConfig, contex
     roots: context.roots,
     torrents: context.torrents,
     payloads: {},
-    copiesBySha256: {},
+    copiesBySha256: new Map(),
     relocations: [],
     dupes,
     lastSyncAt: context.lastSyncAt,

@@ -167,7 +167,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     roots,
     torrents,
     payloads,
-    copiesBySha256: {},
+    copiesBySha256: new Map(),
     relocations,
     dupes: dupesNow,
     lastSyncAt,
@@ -406,12 +406,13 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     if (Array.isArray(c)) for (const f of c) check(f);
     else for (const [f, r] of pool!.take(c.handle, c.files)) if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
   }
-  const copiesBySha256: Record<string, CatalogFile[]> = {};
-  for (const [sha, list] of copies) copiesBySha256[sha] = stale.size === 0 ? list : list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`));
+  // Without a changed inode, the map read is the snapshot's as it is.
+  const copiesBySha256 = stale.size === 0 ? copies : new Map<string, CatalogFile[]>();
+  if (stale.size > 0) for (const [sha, list] of copies) copiesBySha256.set(sha, list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`)));
   // A sole copy that changed on disk is no donor: its key stays, empty, so the planner does not fall back to it.
   if (stale.size > 0) {
-    for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256!] = [];
-    for (const list of soloLists) for (const f of list) if (f.sha256 !== null && stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256[f.sha256] = [];
+    for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256.set(f.sha256!, []);
+    for (const list of soloLists) for (const f of list) if (f.sha256 !== null && stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256.set(f.sha256, []);
   }
   snapshot.copiesBySha256 = copiesBySha256;
   if (opts.stats) {

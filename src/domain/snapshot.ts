@@ -183,8 +183,9 @@ export interface CatalogSnapshot {
    * A sha256 whose ONLY active file is a payload file itself (and, when checked, unchanged on disk) may have no
    * key: a missing key means "the payload files with that sha256 are its only copies" (the planner treats a
    * payload's own files as the copies on its filesystem), never "unknown". An empty list means no usable copy.
+   * A Map: the reader fills it by the tens of thousands, and an object of that many keys is a slow dictionary.
    */
-  copiesBySha256: Record<string, CatalogFile[]>;
+  copiesBySha256: ReadonlyMap<string, CatalogFile[]>;
   relocations: SnapshotRelocation[];
   dupes: DupeGroup[];
   /** Epoch ms of the oldest last successful sync of the configured instances; null = some instance never synced. */

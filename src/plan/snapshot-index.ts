@@ -21,8 +21,8 @@ export interface SnapshotIndex {
   libraryProblems: string[];
   /** Every torrent's host content path (or mapped client spelling when sync found none), sorted, for hitchhiker checks. */
   contentPaths: string[];
-  /** snapshot.copiesBySha256 as a Map (a lookup in a record of many keys re-interns the key string every time). */
-  copies: Map<string, CatalogFile[]>;
+  /** snapshot.copiesBySha256. */
+  copies: ReadonlyMap<string, CatalogFile[]>;
   /** Why a client may still write a path (then no content decision may use it), or null (src/plan/in-progress.ts). */
   mayWrite: WriteGuard;
 }
@@ -44,7 +44,7 @@ export function indexSnapshot(config: HashallConfig, snapshot: CatalogSnapshot, 
     return t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
   };
   const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
-  const copies = new Map(Object.entries(snapshot.copiesBySha256));
+  const copies = snapshot.copiesBySha256;
   const ix: SnapshotIndex = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot) };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw

@@ -194,7 +194,7 @@ describe('readSnapshot with the live check on worker threads', () => {
     expect(reasons('Same').status).toBe('none');
     // The changed pool copy is no donor of Donor.mkv's content: only the payload file itself is left.
     const donorFile = Object.values(workers.payloads).find((p) => p.rootPath.endsWith('/movies/Donor'))!.files!.find((f) => f.relpath === 'Donor.mkv')!;
-    expect((workers.copiesBySha256[donorFile.sha256!] ?? [donorFile]).map((c) => c.path)).toEqual([donorFile.path]);
+    expect((workers.copiesBySha256.get(donorFile.sha256!) ?? [donorFile]).map((c) => c.path)).toEqual([donorFile.path]);
   });
 });
 
@@ -306,7 +306,7 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
     expect(payload(snap, 'Raw').consumers.reasons.join('\n')).toMatch(/Raw\/raw.*changed since the scan/);
     // The changed pool copy is no donor: only the payload's own file is left for its content.
     const copied = payload(snap, 'Copied').files!.find((f) => f.relpath === 'a.mkv')!;
-    expect((snap.copiesBySha256[copied.sha256!] ?? [copied]).map((c) => c.path)).toEqual([copied.path]);
+    expect((snap.copiesBySha256.get(copied.sha256!) ?? [copied]).map((c) => c.path)).toEqual([copied.path]);
   });
 
   it('reads what lies at the target of every payload the plan acts on, those left to the catalog too (occupancy is read before the verdicts)', () => {

@@ -257,8 +257,8 @@ export class SnapshotBuilder {
       };
     }
     const shas = new Set(Object.values(payloads).flatMap((p) => (p.files ?? []).map((f) => f.sha256).filter((s): s is string => s !== null)));
-    const copiesBySha256: Record<string, CatalogFile[]> = {};
-    for (const f of files) if (f.sha256 && shas.has(f.sha256)) (copiesBySha256[f.sha256] ??= []).push(f);
+    const copiesBySha256 = new Map<string, CatalogFile[]>();
+    for (const f of files) if (f.sha256 && shas.has(f.sha256)) copiesBySha256.set(f.sha256, [...(copiesBySha256.get(f.sha256) ?? []), f]);
     const snap: CatalogSnapshot = {
       lineage: 'lineage-1',
       serial: 7,
@@ -328,7 +328,7 @@ export function trimmedLikeReader(config: HashallConfig, full: CatalogSnapshot, 
   for (const p of Object.values(snap.payloads)) {
     if (!load.has(p.rootPath)) continue;
     const files = full.payloads[p.rootPath]!.files!;
-    const uncopied = files.every((f) => f.sha256 !== null && (full.copiesBySha256[f.sha256] ?? [f]).every((c) => c.fsId === f.fsId && c.path === f.path));
+    const uncopied = files.every((f) => f.sha256 !== null && (full.copiesBySha256.get(f.sha256) ?? [f]).every((c) => c.fsId === f.fsId && c.path === f.path));
     if (!keepLists.has(p.rootPath) && uncopied && p.payloadHash !== null && holders.get(p.payloadHash) === 1) p.filesInCatalog = true;
     else p.files = files;
   }

@@ -71,7 +71,7 @@ describe('payload summaries', () => {
     expect(summaryOf(fromStore)).toEqual(summaryOf(fromRows));
     // Donor copies: the same whether looked up (linked, plain) or known to be none (solo, skipped by its summary).
     expect(fromStore.copiesBySha256).toEqual(fromRows.copiesBySha256);
-    expect(Object.keys(fromStore.copiesBySha256)).toHaveLength(2);
+    expect(fromStore.copiesBySha256.size).toBe(2);
     for (const p of [linked, plain, solo]) expect(fromStore.payloads[p]!.files).toEqual(fromRows.payloads[p]!.files);
     expect(fromStore.payloads[linked]!.consumers).toMatchObject({ status: 'some', paths: [path.join(w.library, 'a.mkv')] });
     expect(fromStore.dupes).toEqual(fromRows.dupes);

@@ -39,7 +39,7 @@ describe('copies changed since the scan are no donors', () => {
     w?.tmp.cleanup();
   });
 
-  const donors = () => (readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' }).copiesBySha256[sha256(video)] ?? []).map((c) => c.path).sort();
+  const donors = () => (readSnapshot(catalog, config, { planner: snapshotPlanner(config, w.clock.t), files: 'all' }).copiesBySha256.get(sha256(video)) ?? []).map((c) => c.path).sort();
 
   it('an unchanged pool copy is a donor', () => {
     expect(donors()).toEqual([path.join(copy, 'foo.mkv'), path.join(src, 'foo.mkv')].sort());

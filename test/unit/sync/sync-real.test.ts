@@ -234,7 +234,7 @@ describe('sync against a real qBittorrent (host paths, identity path maps, alias
     );
     // Copies by sha256: the album's files exist twice (hardlinks) on stash, nowhere else.
     const f01 = snap.payloads[t.album.contentPath]!.files!.find((f) => f.relpath === '01.flac')!;
-    expect(snap.copiesBySha256[f01.sha256!]!.map((c) => c.path)).toEqual([path.join(w.seedS, 'cross-seed/127.0.0.1/Album [FLAC]/01.flac'), path.join(t.album.contentPath, '01.flac')]);
+    expect(snap.copiesBySha256.get(f01.sha256!)!.map((c) => c.path)).toEqual([path.join(w.seedS, 'cross-seed/127.0.0.1/Album [FLAC]/01.flac'), path.join(t.album.contentPath, '01.flac')]);
     // No duplicate inodes yet; no relocations; synced.
     expect(snap.dupes).toEqual([]);
     expect(snap.relocations).toEqual([]);
