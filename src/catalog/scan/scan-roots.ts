@@ -67,7 +67,17 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
   };
   const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
   const sizeFirst = opts.hash === 'shared-sizes' && !opts.quickOnly && opts.drift !== 'full';
-  const sizes = new SizeGate<HeldFile>(sizeFirst ? () => catalog.db.prepare(`SELECT size, fs_id, ino FROM files WHERE status = 'active'`).raw(true).iterate() as SizeRows : null);
+  // Other connections' commits since the gate loaded the catalog's sizes (PRAGMA data_version moves only for those).
+  const dataVersion = (): number => catalog.db.pragma('data_version', { simple: true }) as number;
+  let loadedAt: number | null = null;
+  const sizes = new SizeGate<HeldFile>(
+    sizeFirst
+      ? () => {
+          loadedAt = dataVersion();
+          return catalog.db.prepare(`SELECT size, fs_id, ino FROM files WHERE status = 'active'`).raw(true).iterate() as SizeRows;
+        }
+      : null,
+  );
   try {
     const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
     // A walk started for a root that is not walked (covered by another root, or resolved elsewhere) ends now.
@@ -91,7 +101,7 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
       const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary, sizes }, r, walk);
       if (active !== null) activeUnder.set(r, active);
     }
-    if (!opts.signal?.aborted) await hashNowShared(catalog, sizes, pool, opts, summary);
+    if (!opts.signal?.aborted) await hashNowShared(catalog, sizes, pool, opts, summary, loadedAt !== null && loadedAt === dataVersion());
     summary.unhashed = unhashedCount(catalog.db);
     if (opts.signal?.aborted) summary.status = 'interrupted';
     finishSession(catalog, sessionId, summary, opts.now(), null);
@@ -126,12 +136,38 @@ function startFirstWalk(root: ScanRootSpec | undefined, mounts: MountEntry[], op
  * filesystem — is read, so two files of one size are never left one hashed and one unknown (a duplicate, a reuse
  * donor, a copy would go unseen). Runs when the scan recorded a new or changed file (the only way a size becomes
  * shared); unhashed rows are found from the content index alone (sha256 IS NULL sorts first).
+ *
+ * `allKnown`: the gate loaded every active row's size and no other connection committed since (size-first), so each
+ * unhashed row is one the gate knows — the rows of its shared sizes are all there is to read, looked up size by size
+ * when those are fewer than the unhashed rows. Otherwise every unhashed row is judged, and a row of a size one other
+ * inode alone has (recorded elsewhere meanwhile, or before a hash-all scan) gets that inode's unhashed rows read too.
  */
-async function hashNowShared(catalog: CatalogDb, sizes: SizeGate<HeldFile>, pool: HashPool, opts: ScanOptions, summary: ScanSummary): Promise<void> {
+async function hashNowShared(catalog: CatalogDb, sizes: SizeGate<HeldFile>, pool: HashPool, opts: ScanOptions, summary: ScanSummary, allKnown: boolean): Promise<void> {
   if (!sizes.used) return;
-  const unhashed = catalog.db.prepare(`SELECT id, size, fs_id, ino FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND status = 'active'`).raw(true);
   const ids: number[] = [];
-  for (const [id, size, fsId, ino] of unhashed.iterate() as Iterable<[number, number, number, number]>) if (sizes.shares(size, fsId, ino)) ids.push(id);
+  const shared = allKnown ? sizes.sharedSizes() : null;
+  const nullKeys = catalog.db.prepare(`SELECT count(*) FROM files INDEXED BY files_sha WHERE sha256 IS NULL`).pluck();
+  if (shared !== null && shared.length < (nullKeys.get() as number)) {
+    const ofSize = catalog.db.prepare(`SELECT id FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND size = ? AND status = 'active'`).pluck();
+    for (const size of shared) for (const id of ofSize.iterate(size) as Iterable<number>) ids.push(id);
+  } else {
+    const unhashed = catalog.db.prepare(`SELECT id, size, fs_id, ino FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND status = 'active'`).raw(true);
+    const owners = new Map<number, number[]>();
+    const nowShared = new Set<number>();
+    for (const [id, size, fsId, ino] of unhashed.iterate() as Iterable<[number, number, number, number]>) {
+      const standing = sizes.standing(size, fsId, ino);
+      if (standing === 'shared') ids.push(id);
+      else if (standing === 'other') {
+        ids.push(id);
+        nowShared.add(size);
+      } else if (standing === 'owner') {
+        const list = owners.get(size);
+        if (list === undefined) owners.set(size, [id]);
+        else list.push(id);
+      }
+    }
+    for (const size of nowShared) ids.push(...(owners.get(size) ?? []));
+  }
   if (ids.length === 0) return;
   const res = await hashMissing(catalog, { fileIds: ids }, { now: opts.now, pool, ...(opts.signal ? { signal: opts.signal } : {}) });
   summary.bytesHashed += res.bytesHashed;

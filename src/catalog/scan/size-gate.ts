@@ -93,8 +93,25 @@ export class SizeGate<T> {
 
   /** After the walk: an unhashed row of inode (fsId, ino) must be read because another inode has its size. */
   shares(size: number, fsId: number, ino: number | bigint): boolean {
+    const s = this.standing(size, fsId, ino);
+    return s === 'shared' || s === 'other';
+  }
+
+  /**
+   * After the walk, what the gate knows of a row's size: none of its inodes ('unknown'), two or more ('shared'), this
+   * inode alone ('owner'), or one other inode alone ('other': the row came from elsewhere — then both are to be read).
+   */
+  standing(size: number, fsId: number, ino: number | bigint): 'unknown' | 'shared' | 'owner' | 'other' {
     const o = this.owners?.get(size);
-    if (o === undefined) return false;
-    return o === SHARED || o.key !== inodeKey(fsId, ino);
+    if (o === undefined) return 'unknown';
+    if (o === SHARED) return 'shared';
+    return o.key === inodeKey(fsId, ino) ? 'owner' : 'other';
+  }
+
+  /** The sizes two or more inodes have, ascending (after the walk: the only sizes whose unhashed rows are read, when every row was known to the gate). */
+  sharedSizes(): number[] {
+    const out: number[] = [];
+    for (const [size, o] of this.owners ?? []) if (o === SHARED) out.push(size);
+    return out.sort((a, b) => a - b);
   }
 }

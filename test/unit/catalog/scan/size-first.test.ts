@@ -1,7 +1,7 @@
 // Size-first hashing on real tmpfs files and a real SQLite catalog: a file no other inode shares the size of is recorded with its hash unknown, and is read as soon as one does — in this root, another root or another filesystem.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { linkSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
 import { orphanContent } from '../../../../src/catalog/orphan-rows.js';
@@ -144,6 +144,37 @@ describe('size-first hashing (hash: shared-sizes)', () => {
     write(`${pool}/c/three-copy.bin`, '3'.repeat(33));
     await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts({ hash: 'all' }));
     expect(row(`${stash}/b/three.bin`).sha256).toBe(sha('3'.repeat(33)));
+  });
+
+  it('a row another process records during the scan, of the size a file of this scan holds, gets both read at its end', async () => {
+    write(`${pool}/known/first.bin`, 'k'.repeat(10));
+    await scanRoots(catalog, [{ path: pool, kind: 'seeding' }], opts()); // the catalog knows pool's filesystem
+    write(`${stash}/a/held.bin`, 'h'.repeat(50));
+    write(`${stash}/a/other-size.bin`, 'o'.repeat(60));
+    write(`${pool}/late/twin-size.bin`, 'H'.repeat(50)); // same size, other bytes: recorded by someone else mid-scan
+    const other = openCatalog(catalog.path);
+    let inserted = false;
+    const progress = (p: { filesSeen: number }): void => {
+      // Once this scan's gate has loaded the catalog's sizes (its first walked file), another connection commits a row.
+      if (inserted || p.filesSeen === 0) return;
+      inserted = true;
+      const st = statSync(`${pool}/late/twin-size.bin`, { bigint: true });
+      const fsId = other.db.prepare(`SELECT fs_id FROM file_paths WHERE abs_path = ?`).pluck().get(`${pool}/known/first.bin`) as number;
+      other.db
+        .prepare(`INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, status, first_seen, last_seen) VALUES (?, 'late/twin-size.bin', ?, 50, ?, 1, 'active', 1, 1)`)
+        .run(fsId, st.ino, String(st.mtimeNs));
+    };
+    try {
+      const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ progress }));
+      expect(inserted).toBe(true);
+      expect(s.status).toBe('completed');
+    } finally {
+      other.close();
+    }
+    // Two inodes of one size: neither is left unknown (the other process's scan may have ended before this row existed).
+    expect(row(`${pool}/late/twin-size.bin`).sha256).toBe(sha('H'.repeat(50)));
+    expect(row(`${stash}/a/held.bin`).sha256).toBe(sha('h'.repeat(50)));
+    expect(row(`${stash}/a/other-size.bin`).sha256).toBeNull();
   });
 
   it('the rows of the files held back are written while the released files are still being hashed, not after', async () => {

@@ -36,6 +36,21 @@ describe('SizeGate', () => {
     expect(small.claim(1, 4095, 2n ** 40n - 1n, 'x')).toEqual({ read: false });
   });
 
+  it("after the walk it names each row's standing and lists the shared sizes in order", () => {
+    const gate = new SizeGate<string>(() => [
+      [300, 1, 1],
+      [300, 1, 2],
+      [100, 1, 3],
+    ]);
+    expect(gate.sharedSizes()).toEqual([]); // nothing loaded before the first question
+    expect(gate.claim(200, 1, 4n, 'a')).toEqual({ read: false });
+    expect(gate.claim(50, 1, 5n, 'b')).toEqual({ read: false });
+    expect(gate.claim(50, 1, 6n, 'c')).toEqual({ read: true, release: ['b'] });
+    expect(gate.sharedSizes()).toEqual([50, 300]);
+    expect([gate.standing(300, 1, 9), gate.standing(200, 1, 4), gate.standing(200, 1, 7), gate.standing(999, 1, 4)]).toEqual(['shared', 'owner', 'other', 'unknown']);
+    expect([gate.shares(200, 1, 4), gate.shares(200, 1, 7), gate.shares(50, 1, 5)]).toEqual([false, true, true]);
+  });
+
   it('hash-all: nothing is held; sizes this scan read make unhashed rows of the same size readable', () => {
     const gate = new SizeGate<string>(null);
     gate.note(100, 1, 5n);
