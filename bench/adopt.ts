@@ -20,6 +20,7 @@ import type { HashallConfig } from '../src/config/types.js';
 import type { ApplyEvent } from '../src/apply/events.js';
 import { payloadHash } from '../src/domain/payload-hash.js';
 import type { Plan, PlanGroup } from '../src/plan/types.js';
+import type { ClientTorrent } from '../src/clients/types.js';
 import { startQbt } from '../src/sandbox/qbt-sandbox.js';
 import { makeRescanRoot } from '../src/reconcile/refresh.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../src/sandbox/torrent-file.js';
@@ -79,6 +80,29 @@ async function seed(sb: Awaited<ReturnType<typeof startQbt>>, saveDir: string, p
     out.push(t);
   }
   return out;
+}
+
+/** What qBittorrent alone needs to move `hashes` to `to` (files already there) at checking limit `width`: bulk pause, setLocation, recheck, resume, each awaited for all (polls every 20 ms). */
+async function clientFloor(sb: Awaited<ReturnType<typeof startQbt>>, client: ReturnType<typeof createQbittorrentClient>, hashes: string[], to: string, width: number): Promise<number> {
+  await sb.api('POST', '/app/setPreferences', { json: JSON.stringify({ max_active_checking_torrents: width }) });
+  const all = async (pred: (t: ClientTorrent) => boolean): Promise<void> => {
+    for (let i = 0; i < 15_000; i++) {
+      const l = await client.listTorrents({ hashes });
+      if (l.length === hashes.length && l.every(pred)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('bench adopt: qBittorrent alone did not finish within the bound');
+  };
+  const t0 = process.hrtime.bigint();
+  await client.pause(hashes);
+  await all((t) => !t.running);
+  await client.setLocation(hashes, to);
+  await all((t) => t.savePath.replace(/\/$/, '') === to && t.phase !== 'moving');
+  await client.recheck(hashes);
+  await all((t) => t.progress === 1 && t.phase !== 'checking' && t.phase !== 'moving');
+  await client.resume(hashes);
+  await all((t) => t.running);
+  return ms(t0);
 }
 
 export async function run(): Promise<Record<string, number>> {
@@ -321,6 +345,12 @@ export async function run(): Promise<Record<string, number>> {
     const wrong = moved.filter((t) => t.savePath !== toSave || t.progress < 1);
     if (moved.length !== count || wrong.length) throw new Error(`bench adopt: ${wrong.length} torrent(s) not complete at ${toSave}`);
     const baselineMs = cpMs + recheckMs;
+    const applyHttp = new Map([...http].map(([k, e]) => [k, { ...e }])); // the apply's calls, before the floor's
+    // qBittorrent alone at the same checking width, in the same minute: the torrents moved back (their first copies are
+    // still there) with one bulk call per action, its checking limit set to the width. libtorrent starts queued checks
+    // in its auto-manage pass, at most once a second and at most the limit each time: at width W, N torrents need about
+    // N / W passes whatever the caller does (HASHALL_BENCH_ADOPT_FLOOR=0 leaves it out).
+    const floorMs = process.env.HASHALL_BENCH_ADOPT_FLOOR === '0' ? null : await clientFloor(sb, client, torrents.map((t) => t.infoHash), fromSave, width);
     const mean = (f: (m: Record<string, number>) => number) => Math.round([...marks.values()].reduce((n, m) => n + f(m), 0) / marks.size);
     const span = (f: (m: Record<string, number>) => number) => {
       const v = [...marks.values()].map(f);
@@ -347,7 +377,7 @@ export async function run(): Promise<Record<string, number>> {
       process.stderr.write(`bench adopt: the last group (${last[0]}): ${JSON.stringify(last[1], (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}; its calls: ` +
         (calls.get(hash) ?? []).map((c) => `${c.what.replace(/ to \/.*/, '')} ${Math.round(c.at)}–${Math.round(c.end)}`).join(', ') + '\n');
     }
-    const httpCalls = [...http.values()].reduce((n, e) => n + e.calls, 0);
+    const httpCalls = [...applyHttp.values()].reduce((n, e) => n + e.calls, 0);
     process.stderr.write(
       `bench adopt: per group (mean ms): waiting for the disk slot ${mean((m) => m.copyStart! - m.start!)}, copy ${mean((m) => m.copyDone! - m.copyStart!)}, ` +
         `waiting for a client slot ${mean((m) => m.repointStart! - m.copyDone!)}, repoint ${mean((m) => m.repointDone! - m.repointStart!)}, bookkeeping ${mean((m) => m.end! - m.repointDone!)}; ` +
@@ -356,9 +386,10 @@ export async function run(): Promise<Record<string, number>> {
         `bench adopt: timeline (first – last): ` +
         ['copyStart', 'copyDone', 'repointStart', 'repointDone', 'end'].map((k) => `${k} ${span((m) => m[k]!)}`).join(', ') + '\n' +
         `bench adopt: client calls per torrent (count, mean ms): ${[...byKind.entries()].map(([k, e]) => `${k} ${e.n} (${Math.round(e.ms / e.n)})`).join(', ')}\n` +
+        (floorMs === null ? '' : `bench adopt: qBittorrent alone at checking limit ${width}, one bulk call per action (pause, setLocation, recheck, resume): ${Math.round(floorMs)} ms; hashall ${(hashallMs / floorMs).toFixed(2)}× that\n`) +
         `bench adopt: catalog refreshes: ${rescans.scans} scans of ${rescans.roots} folders (${Math.round(rescans.ms)} ms)\n` +
         `bench adopt: ${httpCalls} HTTP calls (${(httpCalls / count).toFixed(1)} per group): ` +
-        [...http.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
+        [...applyHttp.entries()].sort((a, b) => b[1].calls - a[1].calls).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
         `bench adopt: disk calls (count, ms summed): ` +
         [...fsTime.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => `${k} ${e.calls} (${Math.round(e.ms)} ms)`).join(', ') + '\n' +
         // What bounds the run: hashall's own CPU (its threads included), and qBittorrent's.
@@ -376,6 +407,7 @@ export async function run(): Promise<Record<string, number>> {
       hashallMs: Math.round(hashallMs),
       hashallMsPerTorrent: Math.round(hashallMs / count),
       ratio: Number((hashallMs / baselineMs).toFixed(2)),
+      ...(floorMs === null ? {} : { clientFloorMs: Math.round(floorMs), ratioToClientFloor: Number((hashallMs / floorMs).toFixed(2)) }),
       httpCallsPerGroup: Number((httpCalls / count).toFixed(1)),
     };
   } finally {

@@ -18,7 +18,7 @@ import { Journal, type RunIdentity, type RunStatus, type UndoData } from './jour
 import { filesystemGuard, proveSteps } from './on-filesystem.js';
 import { actionableGroups, preflight } from './preflight.js';
 import { checkGroupScope } from './scope.js';
-import { recheckWidth, slotBatcher, Slots, overlaps, waitsForClient } from './schedule.js';
+import { clientPhaseWidth, recheckWidth, slotBatcher, Slots, overlaps, waitsForClient } from './schedule.js';
 import { handlerFor } from './steps/index.js';
 import { WrittenContent } from './written-content.js';
 import type { StepContext } from './steps/types.js';
@@ -255,9 +255,15 @@ async function runPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions): Prom
   const sched = deps.clients.names.length > 0 && groups.filter(overlaps).length > 1 ? await sharedRecheckWidth(deps.config, deps.clients) : { width: 1, note: null };
   if (sched.note) notes.push(sched.note);
   const disk = new Slots(1);
-  const clientSlots = new Slots(sched.width);
+  // `width` checks at once (checkSlots: a recheck and the wait for its end). Twice as many groups in their client phase
+  // (clientSlots): while the checks run, as many groups are paused and moved, each ready to ask for its recheck the
+  // moment a slot frees — qBittorrent starts queued checks in a pass about once a second, so a group that still had to
+  // pause and move when a slot freed missed passes. The resume comes after the check, outside its slot.
+  const clientSlots = new Slots(clientPhaseWidth(sched.width));
+  const checkSlots = new Slots(sched.width);
   const slotFor = (step: PlanStep): Slots => (waitsForClient(step) ? clientSlots : disk);
-  const serialize = <T>(step: PlanStep, fn: () => Promise<T>): Promise<T> => slotFor(step).run(fn);
+  // An undo of a client step runs in a checking slot as a whole (it may wait out a check and ask for one).
+  const serialize = <T>(step: PlanStep, fn: () => Promise<T>): Promise<T> => (waitsForClient(step) ? clientSlots.run(() => checkSlots.run(fn)) : disk.run(fn));
   const byIndex: (GroupResult | undefined)[] = [];
 
   const finish = (gi: number, group: PlanGroup, status: GroupResult['status'], error: string | null, bytesCopied: number, bytesFreed: number): void => {
@@ -277,6 +283,7 @@ async function runPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions): Prom
     // Object.assign, not a spread: V8 took ~20 µs per `{ ...base, … }` of this shape (a dedupe batch makes one per pair).
     return Object.assign({}, base, flushes ? { durableLater: (flush: () => Promise<void>) => void flushes.push(flush) } : {}, {
       carried: new Map(),
+      checking: (fn) => checkSlots.run(fn),
       signal: deps.stop,
       group,
       stepIndex: row.index,
@@ -486,14 +493,14 @@ async function runPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions): Prom
   const copyBatch = copyBatcher({ runId, journal, emit: deps.emit, guard, disk, wal, fs: deps.fs, halt, stepContext: (group, row, groupNotes) => stepContext(group, row, groupNotes) });
   const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, halt, notStarted, recordDone, finishDone, endFailed };
 
-  // Up to width + 1 overlapping groups in flight (width waiting for the client, one copying). A group that cannot
-  // overlap waits until every group before it has ended. Nothing is left running when this loop ends.
+  // Up to 2 × width + 1 overlapping groups in flight (width checking, as many pausing, moving or resuming, one copying).
+  // A group that cannot overlap waits until every group before it has ended. Nothing is left running when this loop ends.
   const inFlight = new Set<Promise<void>>();
   let thrown: { err: unknown } | null = null;
   for (let gi = 0; gi < groups.length; gi++) {
     const group = groups[gi]!;
     const alone = !overlaps(group);
-    while (inFlight.size > 0 && (alone || inFlight.size > sched.width)) await Promise.race(inFlight);
+    while (inFlight.size > 0 && (alone || inFlight.size > clientPhaseWidth(sched.width))) await Promise.race(inFlight);
     if (batchable(group)) {
       // Consecutive dedupe groups run as one batch (dedupe-batch.ts): one WAL fsync for all their temp names, one
       // fsync per folder for all their swaps.

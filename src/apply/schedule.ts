@@ -29,9 +29,9 @@ export class Slots {
 }
 
 /**
- * How many groups may be in their client phase (repoint: pause, setLocation, recheck, resume) at once: the config's
- * `apply.parallelRechecks`, bounded by the client's own checking limit. A client that cannot say (the read failed)
- * gets 1: unknown means the careful choice.
+ * How many rechecks may run at once (a recheck asked … its end confirmed): the config's `apply.parallelRechecks`,
+ * bounded by the client's own checking limit. A client that cannot say (the read failed) gets 1: unknown means the
+ * careful choice. Groups in their client phase: see {@link clientPhaseWidth}.
  */
 export async function recheckWidth(config: HashallConfig, client: TorrentClient | null): Promise<{ width: number; clientLimit: number | null; note: string | null }> {
   const knob = config.apply?.parallelRechecks ?? DEFAULT_PARALLEL_RECHECKS;
@@ -42,6 +42,16 @@ export async function recheckWidth(config: HashallConfig, client: TorrentClient 
   } catch (err) {
     return { width: 1, clientLimit: null, note: `the client's checking limit could not be read (${(err as Error).message}); rechecks run one at a time` };
   }
+}
+
+/**
+ * How many groups may be in their client phase (repoint: pause, setLocation, recheck, resume) at once, for `width`
+ * checks at once: twice as many — while `width` of them check, as many are paused and moved, ready for the next free
+ * checking slot (qBittorrent starts queued checks in a pass about once a second: a group that had to pause and move
+ * first when a slot freed missed the pass), or resume after their check.
+ */
+export function clientPhaseWidth(width: number): number {
+  return 2 * Math.max(1, width);
 }
 
 /** Steps that wait for the torrent client (run in a client slot); every other step works on disks (the disk slot). */

@@ -173,7 +173,10 @@ export const repointStep: StepHandler<RepointStep> = {
     const since = ctx.now();
     const observe = (x: ClientTorrent): void =>
       ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
-    const checked = await recheckConfirmed(client, step.torrentHash, { ...o, observe });
+    // The check alone takes one of the run's checking slots: the pause and move above, and the resume below, happen
+    // outside it (several groups in flight: the next ones are paused and moved while the slots check).
+    const recheck = (): Promise<ClientTorrent> => recheckConfirmed(client, step.torrentHash, { ...o, observe });
+    const checked = await (ctx.checking ? ctx.checking(recheck) : recheck());
     if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; setLocation switched it off (manual mode keeps it on its new filesystem)`);
     if (t.running) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: checked });
     return { status: 'done', result: { wasRunning: t.running, autoTmmWas: t.autoTmm } };

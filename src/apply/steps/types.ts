@@ -46,6 +46,12 @@ export interface StepContext {
    * back). Absent (undo, a lone step): the step awaits `flush` itself before it returns.
    */
   durableLater?(flush: () => Promise<void>): void;
+  /**
+   * Runs a client check — a recheck and the wait for its end — in one of the run's checking slots (at most
+   * `apply.parallelRechecks`, bounded by the client's own limit, at once across the groups in flight). Absent (undo,
+   * a lone step): the check runs directly (an undo runs in a checking slot as a whole).
+   */
+  checking?<T>(fn: () => Promise<T>): Promise<T>;
   /** The run's record of the files its copies wrote and proved, for the refresh after the group (absent: it reads them). */
   written?: WrittenContent;
 }
