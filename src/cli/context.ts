@@ -19,13 +19,32 @@ export interface CliContext {
   prompt: ((question: string) => Promise<string>) | null;
 }
 
+/**
+ * A process stream whose reader may go away (`hashall plan | head`, a closed terminal): once it reports EPIPE, further
+ * output is dropped and the command carries on to its own end — an apply is never cut short between two steps by its
+ * reader leaving (it crashed with "Unhandled 'error' event" instead). Any other stream error ends the process as before.
+ */
+export function pipeSafe(stream: NodeJS.WriteStream): Writable {
+  let gone = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    gone = true;
+  });
+  return {
+    get isTTY() {
+      return stream.isTTY;
+    },
+    write: (chunk: string) => !gone && stream.write(chunk),
+  };
+}
+
 export function processContext(): CliContext {
   const env = process.env;
   const color = Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined;
   const interactive = Boolean(process.stderr.isTTY) && Boolean(process.stdin.isTTY);
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: pipeSafe(process.stdout),
+    stderr: pipeSafe(process.stderr),
     env,
     cwd: process.cwd(),
     now: () => Date.now(),

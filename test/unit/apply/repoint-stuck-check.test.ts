@@ -64,7 +64,7 @@ function recording(client: TorrentClient): TorrentClient & { seen: ClientTorrent
  * the torrent settled, with the gap between the two requests varied (GAPS_MS) — the test is about what hashall does once
  * the torrent is in that state.
  */
-const GAPS_MS = [0, 30, 10, 60, 20, 100, 5, 45, 0, 30, 15, 80, 0, 30, 10, 60];
+const GAPS_MS = [0, 30, 10, 60, 20, 100, 5, 45, 0, 30, 15, 80, 0, 30, 10, 60, 2, 25, 40, 120, 8, 50, 0, 35, 12, 70, 3, 150, 0, 30, 18, 90];
 async function stick(hash: string, checkEnded = (t: ClientTorrent) => t.phase !== 'checking' && t.progress === 1): Promise<ClientTorrent> {
   const stuckNow = (t: ClientTorrent) => t.phase === 'checking' && t.progress === 0;
   for (let attempt = 0; attempt < GAPS_MS.length; attempt++) {
