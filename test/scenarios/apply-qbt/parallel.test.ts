@@ -179,6 +179,42 @@ describe('several groups in flight on a real qBittorrent', () => {
     });
   });
 
+  it("a repoint reads its torrent once before its first change: run takes the read its check made moments before", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 2 };
+    const ts = await seedParallel(sb, w, 'OneRead', 2); // one running, one paused
+    // One ordered log: each repoint's start (event) and the client's reads and changes of its torrent.
+    const log: string[] = [];
+    const changes = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement']);
+    const client = new Proxy(qb, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...a: unknown[]) => {
+          if (key === 'getTorrent') log.push(`read ${String(a[0])}`);
+          if (typeof key === 'string' && changes.has(key)) for (const h of a[0] as string[]) log.push(`change ${h}`);
+          return (v as (...x: unknown[]) => unknown).apply(target, a);
+        };
+      },
+    }) as TorrentClient;
+    const groups = await parallelGroups(qb, w, ts);
+    const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
+    const deps = testDeps(w, { clients: singleClient(client), ...timeouts, emit: (e) => void (e.type === 'step-start' && e.kind === 'repoint' && log.push(`repoint ${hashOf.get(e.groupId)}`)) });
+    const res = await applyPlan(deps, makePlan(w, groups));
+    expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+    for (const x of ts) {
+      const h = x.t.infoHash;
+      const from = log.indexOf(`repoint ${h}`);
+      const firstChange = log.indexOf(`change ${h}`, from);
+      expect(from, x.name).toBeGreaterThan(-1);
+      expect(firstChange, x.name).toBeGreaterThan(from);
+      expect(log.slice(from, firstChange).filter((e) => e === `read ${h}`), x.name).toHaveLength(1);
+      expect(await qb.getTorrent(h), x.name).toMatchObject({ savePath: x.toSave, progress: 1, running: x.running });
+      expect(hashTreeSync(x.dst)).toEqual(x.before);
+    }
+  });
+
   it('a recheck failing in one group rolls back that group alone; the groups in flight beside it complete', async () => {
     w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
