@@ -208,8 +208,15 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   }
 
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
-  // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors.
-  const stale = new Set<string>();
+  // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors. By
+  // filesystem id, then inode (numbers: no key text made per file checked).
+  const stale = new Map<number, Set<number>>();
+  const markStale = (f: CatalogFile): void => {
+    const inodes = stale.get(f.fsId);
+    if (inodes === undefined) stale.set(f.fsId, new Set([f.ino]));
+    else inodes.add(f.ino);
+  };
+  const isStale = (f: CatalogFile): boolean => stale.get(f.fsId)?.has(f.ino) === true;
   const changed = (f: CatalogFile, r: ReturnType<typeof liveInode>): boolean =>
     'code' in r || r.ino !== f.ino || (r.size !== undefined && r.size !== f.size) || (r.mtimeNs !== undefined && r.mtimeNs !== f.mtimeNs);
   const live =
@@ -217,11 +224,11 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       ? undefined
       : (f: CatalogFile): ReturnType<typeof liveInode> => {
           const r = liveInode(f);
-          if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
+          if (changed(f, r)) markStale(f);
           return r;
         };
-  // Every active copy of every loaded payload file's content, on any filesystem.
-  // (A Map while reading: lookups in a record of a million keys would re-intern the key string every time.)
+  // Every active copy of every loaded payload file's content, on any filesystem: the snapshot's copiesBySha256 once
+  // the changed copies are taken out (below).
   const copies = new Map<string, CatalogFile[]>();
   const known = (sha: string): boolean => copies.has(sha);
   // Payload files whose content has no other active copy (left out of copiesBySha256, see its contract), and the file
@@ -355,12 +362,11 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       const own = (f: CatalogFile): ReturnType<typeof liveInode> => {
         const r = answerOf(f);
         if (r === undefined) return { ino: f.ino, nlink: f.nlink, size: f.size, mtimeNs: f.mtimeNs };
-        if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
+        if (changed(f, r)) markStale(f);
         return r;
       };
       payload.consumers = consumerVerdict({ fsId: fs.id, files, fileCount: payload.fileCount, linksOf, seedingRoots, libraries, live: own });
     };
-    const isStale = (f: CatalogFile): boolean => stale.has(`${f.fsId}:${f.ino}`);
     if (bulk === undefined && answer !== null) {
       // Not read: the verdict from the files the workers report (those that differ, and those with other links — every
       // other file has one link, no other row and its row's state, so it can add nothing to the verdict), the links from
@@ -404,17 +410,20 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     if (c === undefined) return;
     copyChecks.delete(rootPath);
     if (Array.isArray(c)) for (const f of c) check(f);
-    else for (const [f, r] of pool!.take(c.handle, c.files)) if (changed(f, r)) stale.add(`${f.fsId}:${f.ino}`);
+    else for (const [f, r] of pool!.take(c.handle, c.files)) if (changed(f, r)) markStale(f);
   }
-  // Without a changed inode, the map read is the snapshot's as it is.
-  const copiesBySha256 = stale.size === 0 ? copies : new Map<string, CatalogFile[]>();
-  if (stale.size > 0) for (const [sha, list] of copies) copiesBySha256.set(sha, list.filter((c) => !stale.has(`${c.fsId}:${c.ino}`)));
-  // A sole copy that changed on disk is no donor: its key stays, empty, so the planner does not fall back to it.
   if (stale.size > 0) {
-    for (const f of solos) if (stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256.set(f.sha256!, []);
-    for (const list of soloLists) for (const f of list) if (f.sha256 !== null && stale.has(`${f.fsId}:${f.ino}`)) copiesBySha256.set(f.sha256, []);
+    // The lists read (this reader's own arrays, referenced nowhere else) lose their changed copies in place.
+    for (const list of copies.values()) {
+      let kept = 0;
+      for (const c of list) if (!isStale(c)) list[kept++] = c;
+      list.length = kept;
+    }
+    // A sole copy that changed on disk is no donor: its key stays, empty, so the planner does not fall back to it.
+    for (const f of solos) if (isStale(f)) copies.set(f.sha256!, []);
+    for (const list of soloLists) for (const f of list) if (f.sha256 !== null && isStale(f)) copies.set(f.sha256, []);
   }
-  snapshot.copiesBySha256 = copiesBySha256;
+  snapshot.copiesBySha256 = copies;
   if (opts.stats) {
     let inCatalog = 0;
     for (const p of Object.values(payloads)) if (p.filesInCatalog) inCatalog++;
