@@ -1,6 +1,6 @@
 // Opens the SQLite catalog (WAL), applies numbered migrations, and tracks the lineage id and change serial.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CatalogError } from '../errors.js';
@@ -24,6 +24,10 @@ const META = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT 
 
 export function openCatalog(file: string, opts: { migrations?: Migration[]; readonly?: boolean } = {}): CatalogDb {
   const migrations = opts.migrations ?? MIGRATIONS;
+  const found = whatIsAt(file);
+  if (opts.readonly && found === 'new' && existsSync(file)) {
+    throw new CatalogError(`catalog ${file} is empty`, { hint: 'run `hashall scan` first to create the catalog' });
+  }
   if (!opts.readonly) makePrivate(file);
   let db: Db;
   try {
@@ -132,10 +136,50 @@ function makePrivate(file: string): void {
   }
 }
 
+/**
+ * What the catalog path holds, read without writing anything: nothing yet, or an empty file or an SQLite database with
+ * no table ('new'), or hashall's catalog ('ours': a `meta` table with a lineage — or only `meta`, left by a first open
+ * that stopped half way). Anything else is refused before any write or mode change: a folder or device, a file that is
+ * not an SQLite database, or another program's database (a `catalog:` pointing at a *arr app's database got hashall's
+ * tables, WAL mode and mode 0600 written into it).
+ */
+function whatIsAt(file: string): 'new' | 'ours' {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st === undefined) return 'new';
+  if (!st.isFile()) {
+    throw new CatalogError(`catalog ${file} is not a file (${st.isDirectory() ? 'a folder' : 'a device, socket or pipe'})`, {
+      hint: 'point `catalog:` in hashall.yaml at the path of a file (hashall creates it)',
+    });
+  }
+  if (st.size === 0) return 'new';
+  let db: Db | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
+    if (tables.length === 0) return 'new';
+    if (tables.every((t) => t === 'meta')) return 'ours';
+    if (tables.includes('meta') && db.prepare(`SELECT 1 FROM meta WHERE key = 'lineage'`).get() !== undefined) return 'ours';
+    const shown = tables.length > 5 ? `${tables.slice(0, 5).join(', ')}, …` : tables.join(', ');
+    throw new CatalogError(`catalog ${file} is an SQLite database hashall did not create (tables ${shown}; no hashall lineage): nothing was written to it`, {
+      hint: "point `catalog:` in hashall.yaml at hashall's own catalog, or at a new path",
+    });
+  } catch (err) {
+    if (err instanceof CatalogError) throw err;
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_NOTADB') {
+      throw new CatalogError(`catalog ${file} is not an SQLite database: nothing was written to it`, { cause: err, hint: "point `catalog:` in hashall.yaml at hashall's own catalog, or at a new path" });
+    }
+    throw new CatalogError(`cannot read catalog ${file}: ${(err as Error).message}`, { cause: err, hint: 'check the `catalog` path in hashall.yaml and its permissions' });
+  } finally {
+    db?.close();
+  }
+}
+
 /** Apply pending migrations in order, each in its own transaction; refuse a catalog newer than this program. Returns how many ran. */
 export function migrate(db: Db, migrations: Migration[]): number {
-  db.exec(META);
+  // The meta table and its first rows in one transaction: a first open stopped half way leaves nothing, or all of it.
   const init = db.transaction(() => {
+    db.exec(META);
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('lineage', ?)`).run(randomUUID());
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('serial', '0')`).run();
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '0')`).run();
