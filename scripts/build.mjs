@@ -16,6 +16,10 @@ export async function buildCli(outdir = path.join(root, 'dist', 'cli')) {
     outfile: path.join(outdir, 'main.cjs'),
     // Native: loaded from node_modules at run time (workers resolve it by path too).
     external: ['better-sqlite3'],
+    // main.cjs.map, for stack traces under HASHALL_DEBUG (src/cli/stack-map.ts): positions only, no source text, no
+    // sourceMappingURL comment (node would not use it for the launcher's vm.Script anyway).
+    sourcemap: 'external',
+    sourcesContent: false,
     // ES modules that find their package (schemas/) or resolve from their own location get the bundle's file URL.
     define: { 'import.meta.url': '__hashallImportMetaUrl' },
     banner: { js: 'const __hashallImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },

@@ -5,6 +5,7 @@ import type { CliContext } from './context.js';
 import { registerCommands } from './commands/index.js';
 import { formatConfigProblem } from '../render/config-problem.js';
 import { printableLines } from '../render/escape.js';
+import { sourceMappedStack } from './stack-map.js';
 import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
 
 /** The program with the commands `argv` needs (all of them by default). */
@@ -54,12 +55,12 @@ export function reportError(err: unknown, ctx: CliContext): number {
   if (err instanceof HashallError) {
     ctx.stderr.write(`hashall: ${printableLines(err.message)}\n`);
     if (err.hint) ctx.stderr.write(`  hint: ${printableLines(err.hint)}\n`);
-    if (ctx.env.HASHALL_DEBUG && err.cause) ctx.stderr.write(`  cause: ${String((err.cause as Error).stack ?? err.cause)}\n`);
+    if (ctx.env.HASHALL_DEBUG && err.cause) ctx.stderr.write(`  cause: ${sourceMappedStack(String((err.cause as Error).stack ?? err.cause))}\n`);
     return err.exitCode;
   }
   const e = err as Error;
   ctx.stderr.write(`hashall: unexpected error: ${printableLines(e?.message ?? String(err))}\n`);
-  if (ctx.env.HASHALL_DEBUG) ctx.stderr.write(`${e?.stack ?? ''}\n`);
+  if (ctx.env.HASHALL_DEBUG) ctx.stderr.write(`${sourceMappedStack(e?.stack ?? '')}\n`);
   ctx.stderr.write('  hint: rerun with HASHALL_DEBUG=1 for a stack trace and report it\n');
   return ExitCode.Error;
 }

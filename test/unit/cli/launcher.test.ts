@@ -1,7 +1,7 @@
 // The installed launcher (dist/cli/hashall.cjs, built here by scripts/build.mjs): runs the bundled CLI, and reads a V8 code cache only when it is ours, private and of this build.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,26 @@ describe('the launcher', () => {
     const v = hashall(['validate', '--config', path.join(cacheHome, 'hashall.yaml')]);
     expect(v.stdout).toContain('valid (0 errors');
     expect(v.code).toBe(0);
+  });
+
+  it('HASHALL_DEBUG stack traces name the TypeScript source of each bundle frame (the map built beside the bundle); without the map they stay as they are', () => {
+    const dir = mkdtempSync(path.join(cacheHome, 'stack-'));
+    writeFileSync(path.join(dir, 'notes.txt'), 'not a database\n'.repeat(100));
+    writeFileSync(path.join(dir, 'hashall.yaml'), ['version: 1', 'catalog: ./notes.txt', 'filesystems:', `  a: { path: ${dir} }`, ''].join('\n'));
+    const r = hashall(['catalog', 'stats', '--config', path.join(dir, 'hashall.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is not an SQLite database');
+    expect(r.stderr).toMatch(/\n\s+at \S+ \(src\/catalog\/db\.ts:\d+:\d+\)/);
+    expect(r.stderr).not.toContain('main.cjs:');
+    const map = path.join(out, 'main.cjs.map');
+    const kept = `${map}.aside`;
+    renameSync(map, kept);
+    try {
+      const bare = hashall(['catalog', 'stats', '--config', path.join(dir, 'hashall.yaml')]);
+      expect(bare.stderr).toMatch(/\(\/\S+\/main\.cjs:\d+:\d+\)/);
+    } finally {
+      renameSync(kept, map);
+    }
   });
 
   it('a cache of another build or runtime is not read: it is replaced', () => {
