@@ -45,7 +45,8 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   // relying on the catalog's hashes or on SHA-256 being collision-free. A file that changed since planning is also
   // caught by its inode, size and mtime (checked before the comparison, and after it on the descriptors compared,
   // which are the planned inodes); bytes that rotted in one file only differ from the other's. The paths are proven
-  // again where they are used: the temp link's inode is the keeper's, and the duplicate's path is read right before the swap.
+  // again where they are used: the temp link is the keeper's inode with its size and mtime, and the duplicate's path
+  // is read right before the swap.
   const same = await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino });
   if (!same) {
     throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} no longer hold the same bytes (or are no longer the planned files); nothing was changed`, {
@@ -61,13 +62,15 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'));
   await chain.prove(dir);
   await ctx.fs.link(step.keeper.path, undo.tmp);
-  // The link was made by name: the temp link must be the planned keeper (another user may have swapped the keeper's
-  // path since the compare), or the swap would put other bytes at the duplicate's path.
-  const made = await ctx.fs.lstatId(undo.tmp);
-  if (!made || made.kind !== 'file' || made.ino !== step.keeper.ino || made.dev !== k.dev) {
+  // The link was made by name: the temp link must be the planned keeper, unchanged since the compare (another user may
+  // have swapped the keeper's path, or written to it, since: a write after the compare went unseen and the swap then
+  // showed the written bytes at the duplicate's path), or the swap would put other bytes at the duplicate's path.
+  const made = await ctx.fs.lstat(undo.tmp);
+  if (!made || made.kind !== 'file' || made.ino !== step.keeper.ino || made.dev !== k.dev || !sameFingerprint(made, step.keeper)) {
     // The name is ours (link never replaces an existing name, and it was journaled before): remove it again.
     if (made) await ctx.fs.unlink(undo.tmp);
-    throw new FsError(`dedupe: ${step.keeper.path} was replaced between the compare and the link (the link made is inode ${made?.ino ?? 'none'}, the keeper is ${step.keeper.ino}); nothing was replaced`, {
+    const what = made && made.ino === step.keeper.ino && made.dev === k.dev ? `changed since the compare (size ${made.size}, mtime ${made.mtimeNs} ns)` : `was replaced between the compare and the link (the link made is inode ${made?.ino ?? 'none'}, the keeper is ${step.keeper.ino})`;
+    throw new FsError(`dedupe: ${step.keeper.path} ${what}; nothing was replaced`, {
       path: step.keeper.path,
       hint: 'find out who changes files there; re-scan and re-plan',
     });

@@ -271,6 +271,26 @@ describe('dedupe-link against another local user swapping files between the chec
     expect(hashallLeftovers(w.stash)).toEqual([]);
   });
 
+  it('a keeper written to after the compare, right before the link: refused, the duplicate keeps the bytes it had, nothing is left behind', async () => {
+    const { data, keeper, dup, group } = pair();
+    const real = realFsPort();
+    const fs = {
+      ...real,
+      link: async (existing: string, newPath: string) => {
+        if (existing === keeper) appendFileSync(keeper, 'appended after the compare');
+        return real.link(existing, newPath);
+      },
+    };
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/changed since the compare/);
+    const tree = hashTreeSync(path.join(w.stash, 'seeding'));
+    expect(tree['b/f.bin']).toBe(sha256(data));
+    expect(tree['a/f.bin']).toBe(sha256(Buffer.concat([data, Buffer.from('appended after the compare')])));
+    expect(lstatSync(dup).ino).not.toBe(lstatSync(keeper).ino);
+    expect(hashallLeftovers(w.stash)).toEqual([]);
+  });
+
   it('a duplicate edited in place (mtime put back) and swapped for a true copy while it is compared: refused, its bytes kept', async () => {
     const { data, keeper, dup } = pair();
     const edited = Buffer.from(data);
