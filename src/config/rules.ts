@@ -80,6 +80,20 @@ export function checkRules(config: HashallConfig): RawProblem[] {
     }
   });
 
+  // The catalog: never inside a seeding or library root, under any spelling — scanned there, hashall would catalog its
+  // own database mid-write, and find it an orphan no torrent uses (staged into the trash by its own run).
+  const rootSpellings = (root: string): string[] => {
+    const fs = Object.values(config.filesystems).find((f) => isAtOrUnder(root, f.path));
+    return [root, ...(fs?.aliases ?? []).map((a) => a + root.slice(fs!.path.length))];
+  };
+  const roots: { value: string; what: string }[] = [...allRoots.map((r) => ({ value: r.value, what: 'seeding root' })), ...config.libraries.map((l) => ({ value: l, what: 'library root' }))];
+  for (const r of roots) {
+    if (rootSpellings(r.value).some((spelled) => isAtOrUnder(config.catalog, spelled))) {
+      out.push({ severity: 'error', path: ['catalog'], message: `catalog ${config.catalog} is inside ${r.what} ${r.value}`, hint: 'keep the catalog outside every seeding and library root (the default is ~/.local/state/hashall/catalog.db)' });
+      break;
+    }
+  }
+
   // Path maps of each instance: unambiguous in both directions, and a round trip must give the path back.
   for (const instance of Object.values(config.clients)) {
     const maps = instance.pathMaps;

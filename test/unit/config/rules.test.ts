@@ -47,6 +47,17 @@ describe('cross-field rules', () => {
     ]);
   });
 
+  it('rejects a catalog inside a seeding or library root (scanned, it would be an orphan of its own run), also spelled through an alias', () => {
+    const lib = 'libraries:\n  - /stash/media/movies\n';
+    expect(errorsOf(`catalog: /stash/media/torrents/.hashall/catalog.db\n${twoFs}`)).toEqual([
+      '1:10 catalog catalog /stash/media/torrents/.hashall/catalog.db is inside seeding root /stash/media/torrents',
+    ]);
+    expect(errorsOf(`catalog: /data/media/torrents/catalog.db\n${twoFs}`)).toEqual(['1:10 catalog catalog /data/media/torrents/catalog.db is inside seeding root /stash/media/torrents']);
+    expect(errorsOf(`catalog: /stash/media/movies/catalog.db\n${twoFs}${lib}`)).toEqual(['1:10 catalog catalog /stash/media/movies/catalog.db is inside library root /stash/media/movies']);
+    // Beside the roots, on a managed filesystem: fine.
+    expect(errorsOf(`catalog: /stash/media/.hashall/catalog.db\n${twoFs}${lib}`)).toEqual([]);
+  });
+
   it('rejects filesystems whose paths nest or coincide, also through aliases', () => {
     const text = `version: 1
 filesystems:
