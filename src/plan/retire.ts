@@ -18,9 +18,10 @@ import { isSettled } from '../domain/torrent-phase.js';
 export function planRetireGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
   const { config, snapshot } = ix;
   if (config.safety.retire.mode === 'never') return [];
+  const relocations = snapshot.relocations.filter((r) => r.retiredAt === null).sort((a, b) => a.id - b.id);
+  if (relocations.length === 0) return []; // no index of every torrent to build
   const torrents = new Map(snapshot.torrents.map((t) => [torrentKey(t), t]));
   const out: Omit<PlanGroup, 'id'>[] = [];
-  const relocations = snapshot.relocations.filter((r) => r.retiredAt === null).sort((a, b) => a.id - b.id);
   for (const rel of relocations) out.push(planOne(ix, rel, torrents));
   assignFreedBytes(ix, out);
   return out;
