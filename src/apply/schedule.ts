@@ -38,7 +38,11 @@ export async function recheckWidth(config: HashallConfig, client: TorrentClient 
   if (!client?.checkingLimit) return { width: knob, clientLimit: null, note: null };
   try {
     const limit = await client.checkingLimit();
-    return { width: limit === null ? knob : Math.min(knob, limit), clientLimit: limit, note: null };
+    const held =
+      limit !== null && limit < knob
+        ? `the client checks at most ${limit} torrent${limit === 1 ? '' : 's'} at once (apply.parallelRechecks asks for ${knob}): rechecks run ${limit} at a time — raise its limit to overlap more (qBittorrent: Options → Advanced → Max active checking torrents)`
+        : null;
+    return { width: limit === null ? knob : Math.min(knob, limit), clientLimit: limit, note: held };
   } catch (err) {
     return { width: 1, clientLimit: null, note: `the client's checking limit could not be read (${(err as Error).message}); rechecks run one at a time` };
   }

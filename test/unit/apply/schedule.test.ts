@@ -18,6 +18,14 @@ describe('recheckWidth', () => {
     expect(failed.width).toBe(1);
     expect(failed.note).toContain('HTTP 403');
   });
+
+  it("says when the client's own limit holds the rechecks below the knob (qBittorrent's default is 1: one torrent checked at a time)", async () => {
+    const low = await recheckWidth(config(8), client(async () => 1));
+    expect(low.width).toBe(1);
+    expect(low.note).toMatch(/at most 1 torrent at once.*parallelRechecks.*8.*Max active checking torrents/);
+    expect((await recheckWidth(config(8), client(async () => 8))).note).toBeNull();
+    expect((await recheckWidth(config(4), client(async () => 16))).note).toBeNull();
+  });
 });
 
 describe('Slots', () => {
