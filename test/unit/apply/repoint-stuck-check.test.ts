@@ -37,6 +37,30 @@ async function movie(name: string, running: boolean) {
   return { t, saveDir, toSave, root: path.join(saveDir, name), target: path.join(toSave, name) };
 }
 
+/** A running two-file torrent (see movie) whose .mkv has one byte rotted at `offset`, and the recheck step verify --repair plans for it. */
+async function damagedRunning(name: string, offset: number) {
+  w = makeApplyFixture();
+  w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+  const m = await movie(name, true);
+  const mkv = path.join(m.root, `${name}.mkv`);
+  rot(mkv, offset);
+  const before = hashTreeSync(m.root);
+  const st = lstatSync(mkv, { bigint: true });
+  const step: RecheckStep = {
+    kind: 'recheck',
+    client: 'default',
+    torrentHash: m.t.infoHash,
+    torrentName: name,
+    clientSavePath: m.saveDir,
+    clientContentPath: m.root,
+    hostRoot: m.root,
+    fs: 'stash',
+    damaged: [{ path: mkv, relpath: `${name}.mkv`, ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) }],
+    bytes: SIZE,
+  };
+  return { m, mkv, before, st, step };
+}
+
 /** The real client, keeping every state it read (the test asserts the torrent never ran nor downloaded while recovered). */
 function recording(client: TorrentClient): TorrentClient & { seen: ClientTorrent[]; calls: string[] } {
   const seen: ClientTorrent[] = [];
@@ -124,25 +148,7 @@ describe('a qBittorrent 4.5 check stuck at checkingUP, progress 0', () => {
   });
 
   it("verify --repair's recheck step: its own recheck sticks (another request lands on its start); the step pauses it, asks once more, finds the damage and resumes the torrent as it was; no byte written", async () => {
-    w = makeApplyFixture();
-    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
-    const m = await movie('V.2026', true);
-    const mkv = path.join(m.root, 'V.2026.mkv');
-    rot(mkv, 3_000_123);
-    const before = hashTreeSync(m.root);
-    const st = lstatSync(mkv, { bigint: true });
-    const step: RecheckStep = {
-      kind: 'recheck',
-      client: 'default',
-      torrentHash: m.t.infoHash,
-      torrentName: 'V.2026',
-      clientSavePath: m.saveDir,
-      clientContentPath: m.root,
-      hostRoot: m.root,
-      fs: 'stash',
-      damaged: [{ path: mkv, relpath: 'V.2026.mkv', ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) }],
-      bytes: SIZE,
-    };
+    const { m, mkv, before, st, step } = await damagedRunning('V.2026', 3_000_123);
     const real = recording(qb);
     let stuckAt: ClientTorrent | null = null;
     // The step's first recheck request is the one another request lands on while its check starts (stick sends both).
@@ -168,25 +174,7 @@ describe('a qBittorrent 4.5 check stuck at checkingUP, progress 0', () => {
   });
 
   it("verify --repair's recheck undo after a kill between the pause of a stuck check and its resume: one recheck of the paused torrent, then running as before", async () => {
-    w = makeApplyFixture();
-    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
-    const m = await movie('K.2026', true);
-    const mkv = path.join(m.root, 'K.2026.mkv');
-    rot(mkv, 1_000_001);
-    const before = hashTreeSync(m.root);
-    const st = lstatSync(mkv, { bigint: true });
-    const step: RecheckStep = {
-      kind: 'recheck',
-      client: 'default',
-      torrentHash: m.t.infoHash,
-      torrentName: 'K.2026',
-      clientSavePath: m.saveDir,
-      clientContentPath: m.root,
-      hostRoot: m.root,
-      fs: 'stash',
-      damaged: [{ path: mkv, relpath: 'K.2026.mkv', ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) }],
-      bytes: SIZE,
-    };
+    const { m, before, step } = await damagedRunning('K.2026', 1_000_001);
     // The run had asked, seen the check stick and paused it (recorded), then was killed: paused, progress 0.
     await stick(m.t.infoHash, (t) => t.phase !== 'checking');
     await qb.pause([m.t.infoHash]);

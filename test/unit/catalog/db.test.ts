@@ -1,5 +1,5 @@
 // The catalog database: migrations run once, lineage is stable, serial increments, newer schemas are refused, and a `catalog:` path holding anything but hashall's catalog is refused before anything is written to it.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -63,63 +63,46 @@ describe('openCatalog', () => {
   });
 
   describe('a catalog path that holds something else', () => {
+    let dir = '';
+    beforeEach(() => void (dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
     /** The file's bytes and mode, and whether SQLite side files appeared beside it. */
     const state = (f: string) => ({ sha: createHash('sha256').update(readFileSync(f)).digest('hex'), mode: statSync(f).mode & 0o7777, wal: existsSync(`${f}-wal`), shm: existsSync(`${f}-shm`), journal: existsSync(`${f}-journal`) });
 
     it("another program's SQLite database (a *arr app's): refused, read-only or not, with nothing written, no mode changed, no side file made", () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
-      try {
-        const file = path.join(dir, 'sonarr.db');
-        const other = new Database(file);
-        other.exec(`CREATE TABLE Series (Id INTEGER PRIMARY KEY, Title TEXT); INSERT INTO Series (Title) VALUES ('Show');`);
-        other.close();
-        chmodSync(file, 0o664);
-        const before = state(file);
-        expect(() => openCatalog(file)).toThrow(/SQLite database hashall did not create.*Series/);
-        expect(() => openCatalog(file, { readonly: true })).toThrow(/SQLite database hashall did not create/);
-        expect(state(file)).toEqual(before);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const file = path.join(dir, 'sonarr.db');
+      const other = new Database(file);
+      other.exec(`CREATE TABLE Series (Id INTEGER PRIMARY KEY, Title TEXT); INSERT INTO Series (Title) VALUES ('Show');`);
+      other.close();
+      chmodSync(file, 0o664);
+      const before = state(file);
+      expect(() => openCatalog(file)).toThrow(/SQLite database hashall did not create.*Series/);
+      expect(() => openCatalog(file, { readonly: true })).toThrow(/SQLite database hashall did not create/);
+      expect(state(file)).toEqual(before);
     });
 
     it('a file that is not an SQLite database: refused as such (not an unexpected error), unchanged', () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
-      try {
-        const file = path.join(dir, 'notes.txt');
-        writeFileSync(file, 'my notes, not a database\n'.repeat(100));
-        chmodSync(file, 0o644);
-        const before = state(file);
-        for (const readonly of [false, true]) expect(() => openCatalog(file, { readonly })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/is not an SQLite database/) }));
-        expect(state(file)).toEqual(before);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const file = path.join(dir, 'notes.txt');
+      writeFileSync(file, 'my notes, not a database\n'.repeat(100));
+      chmodSync(file, 0o644);
+      const before = state(file);
+      for (const readonly of [false, true]) expect(() => openCatalog(file, { readonly })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/is not an SQLite database/) }));
+      expect(state(file)).toEqual(before);
     });
 
     it('a folder: refused as not a file', () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
-      try {
-        const folder = path.join(dir, 'catalog.db');
-        mkdirSync(folder);
-        for (const readonly of [false, true]) expect(() => openCatalog(folder, { readonly })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/is not a file/) }));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const folder = path.join(dir, 'catalog.db');
+      mkdirSync(folder);
+      for (const readonly of [false, true]) expect(() => openCatalog(folder, { readonly })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/is not a file/) }));
     });
 
     it('an empty file becomes a new catalog; read-only, it is named empty', () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
-      try {
-        const file = path.join(dir, 'catalog.db');
-        writeFileSync(file, '');
-        expect(() => openCatalog(file, { readonly: true })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/empty/) }));
-        const c = openCatalog(file);
-        expect(c.lineage).toMatch(/^[0-9a-f-]{36}$/);
-        c.close();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const file = path.join(dir, 'catalog.db');
+      writeFileSync(file, '');
+      expect(() => openCatalog(file, { readonly: true })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/empty/) }));
+      const c = openCatalog(file);
+      expect(c.lineage).toMatch(/^[0-9a-f-]{36}$/);
+      c.close();
     });
   });
 });
