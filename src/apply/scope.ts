@@ -75,18 +75,19 @@ function relpathInside(step: PlanStep, base: string, rel: string): string {
 
 /**
  * Every existing component of `p` from `root` down (both included) must be a real directory or the final file. The
- * directories already found real by the same scope check (`dirs`) are not read again; the final component always is.
+ * directories already found real by the same scope check (`dirs`) are not read again, the final component included
+ * (a dedupe step names its files' folders: many files share one).
  */
 async function noSymlinksBelow(step: PlanStep, fs: FsPort, root: string, p: string, dirs: Set<string>): Promise<void> {
   const chain = chainOf(root, p);
   for (const [i, cur] of chain.entries()) {
     const last = i === chain.length - 1;
-    if (!last && dirs.has(cur)) continue;
+    if (dirs.has(cur)) continue;
     const st = await fs.lstatId(cur);
     if (!st) return;
     if (st.kind === 'symlink') refuse(step, `${cur} is a symbolic link (on the way to ${p}); hashall never writes or deletes through symlinks`);
-    if (!last && st.kind !== 'dir') return; // the step itself reports a file where a directory should be
-    if (!last) dirs.add(cur);
+    if (st.kind === 'dir') dirs.add(cur);
+    else if (!last) return; // the step itself reports a file where a directory should be
   }
 }
 

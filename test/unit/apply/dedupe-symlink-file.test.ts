@@ -4,7 +4,7 @@ import { linkSync, lstatSync, readFileSync, readlinkSync, rmSync, symlinkSync } 
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
-import { bytesFor, dedupePairOnStash, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
+import { bytesFor, dedupeGroup, dedupePairOnStash, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
 let w: ApplyFixture;
@@ -69,6 +69,27 @@ describe('a dedupe file that is a symbolic link when its group runs', () => {
     expect(res.groups[0]!.error).toMatch(/symbolic link/);
     expect(lstatSync(keeper).isSymbolicLink() && lstatSync(dup).isSymbolicLink()).toBe(true);
     expect(hashTreeSync(path.join(w.stash, 'seeding/c'))).toEqual({ 'copy.bin': sha256(data) });
+    expect(hashallLeftovers(w.stash)).toEqual([]);
+  });
+
+  it('a folder of duplicates that is a symlink: every group with a file there is refused by the scope check (the folder read for each, never taken as proven), the others linked', async () => {
+    w = makeApplyFixture();
+    const [a, b, c] = [bytesFor('a', 70_000), bytesFor('b', 80_000), bytesFor('c', 90_000)];
+    const seeding = path.join(w.stash, 'seeding');
+    writeTree(seeding, { 'm/a.bin': a, 'm/b.bin': b, 'm/c.bin': c, 'x/a.bin': a, 'real-y/b.bin': b, 'real-y/c.bin': c });
+    const p = (r: string) => path.join(seeding, r);
+    symlinkSync(p('real-y'), p('y'));
+    const plan = makePlan(w, [
+      dedupeGroup('g1', p('m/a.bin'), [p('x/a.bin')], sha256(a), a.length),
+      dedupeGroup('g2', p('m/b.bin'), [p('y/b.bin')], sha256(b), b.length),
+      dedupeGroup('g3', p('m/c.bin'), [p('y/c.bin')], sha256(c), c.length),
+    ]);
+    const res = await applyPlan(testDeps(w), plan);
+    expect(res.groups.map((g) => g.status)).toEqual(['done', 'rolled-back', 'rolled-back']);
+    for (const g of res.groups.slice(1)) expect(g.error).toMatch(/refusing dedupe-link step: .*\/y is a symbolic link \(on the way to/);
+    expect(lstatSync(p('x/a.bin')).ino).toBe(lstatSync(p('m/a.bin')).ino);
+    for (const f of ['b.bin', 'c.bin']) expect(lstatSync(p(`real-y/${f}`)).nlink).toBe(1);
+    expect(hashTreeSync(p('real-y'))).toEqual({ 'b.bin': sha256(b), 'c.bin': sha256(c) });
     expect(hashallLeftovers(w.stash)).toEqual([]);
   });
 });
