@@ -108,6 +108,26 @@ async function damageFound(
   return stuck ? 'stuck' : t;
 }
 
+/**
+ * Asks for one recheck and waits until it found the damage (damageFound), from the torrent as read now (`from`); a
+ * stuck check is recovered by recheckRestarting (`beforePause` runs right before its pause).
+ */
+function recheckForDamage(
+  client: TorrentClient,
+  step: RecheckStep,
+  ctx: Pick<StepContext, 'emit' | 'runId' | 'group' | 'stepIndex' | 'now' | 'clientTimeoutMs'>,
+  from: ClientTorrent,
+  beforePause?: () => void,
+): Promise<{ t: ClientTorrent; paused: boolean }> {
+  const since = ctx.now();
+  let before = from;
+  return recheckRestarting(client, step.torrentHash, { timeoutMs: ctx.clientTimeoutMs(step.bytes) }, {
+    outcome: (stalled, left) => damageFound(client, step, ctx, before, since, stalled, left.timeoutMs),
+    ...(beforePause ? { beforePause } : {}),
+    afterPause: (paused) => void (before = paused),
+  });
+}
+
 export const recheckStep: StepHandler<RecheckStep> = {
   describe: (s) => `recheck ${label(s)} in client "${s.client}" so it re-downloads ${s.damaged.map((d) => d.path).join(', ')} from the swarm`,
   manualUndo: (s, undo) =>
@@ -155,17 +175,10 @@ export const recheckStep: StepHandler<RecheckStep> = {
     undo.asked = true;
     undo.wasRunning = t.running;
     ctx.saveUndo(undo);
-    const since = ctx.now();
-    const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
     // A check stuck at progress 0 (qBittorrent 4.5) is ended by a pause and asked again (recheckRestarting); the running
     // state it had is then restored — a running torrent resumes and fetches its missing pieces, as it would have.
-    let before = t;
-    const asked = await recheckRestarting(client, step.torrentHash, o, {
-      outcome: (stalled, left) => damageFound(client, step, ctx, before, since, stalled, left.timeoutMs),
-      beforePause: () => ((undo.pausedStuck = true), ctx.saveUndo(undo)),
-      afterPause: (paused) => void (before = paused),
-    });
-    const after = asked.paused && t.running ? await resumeConfirmed(client, step.torrentHash, o) : asked.t;
+    const asked = await recheckForDamage(client, step, ctx, t, () => ((undo.pausedStuck = true), ctx.saveUndo(undo)));
+    const after = asked.paused && t.running ? await resumeConfirmed(client, step.torrentHash, { timeoutMs: ctx.clientTimeoutMs(step.bytes) }) : asked.t;
     ctx.note(
       `${label(step)} rechecked in client "${step.client}": ${percent(after.progress)} complete (${after.rawState}); it needs re-download from the swarm of ${step.damaged.map((d) => d.path).join(', ')}` +
         (after.running ? '' : ' — it is paused: resume it in the client so it downloads'),
@@ -212,8 +225,7 @@ export const recheckStep: StepHandler<RecheckStep> = {
     if (pausedStuck && t.phase === 'paused-incomplete' && t.progress === 0) {
       // A stuck check was ended by a pause (here, or in the run before it was killed) and nothing checked the data since:
       // the client knows nothing of it. One recheck of the paused torrent reads it (it stays paused).
-      let from = t;
-      t = (await recheckRestarting(client, step.torrentHash, o, { outcome: (stalled, left) => damageFound(client, step, ctx, from, ctx.now(), stalled, left.timeoutMs), afterPause: (p) => void (from = p) })).t;
+      t = (await recheckForDamage(client, step, ctx, t)).t;
       notes.push(`${label(step)}: its check stuck at progress 0 was ended by a pause and asked again`);
     }
     if (pausedStuck && undo.wasRunning && !t.running) {
