@@ -24,8 +24,9 @@ const META = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT 
 
 export function openCatalog(file: string, opts: { migrations?: Migration[]; readonly?: boolean } = {}): CatalogDb {
   const migrations = opts.migrations ?? MIGRATIONS;
+  // Checked first, read-only: anything but hashall's catalog or a new one is refused before any write.
   const found = whatIsAt(file);
-  if (opts.readonly && found === 'new' && existsSync(file)) {
+  if (opts.readonly && found === 'new') {
     throw new CatalogError(`catalog ${file} is empty`, { hint: 'run `hashall scan` first to create the catalog' });
   }
   if (!opts.readonly) makePrivate(file);
@@ -137,15 +138,15 @@ function makePrivate(file: string): void {
 }
 
 /**
- * What the catalog path holds, read without writing anything: nothing yet, or an empty file or an SQLite database with
- * no table ('new'), or hashall's catalog ('ours': a `meta` table with a lineage — or only `meta`, left by a first open
+ * What the catalog path holds, read without writing anything: nothing yet ('absent'), an empty file or an SQLite
+ * database with no table ('new'), or hashall's catalog ('ours': a `meta` table with a lineage — or only `meta`, left by a first open
  * that stopped half way). Anything else is refused before any write or mode change: a folder or device, a file that is
  * not an SQLite database, or another program's database (a `catalog:` pointing at a *arr app's database got hashall's
  * tables, WAL mode and mode 0600 written into it).
  */
-function whatIsAt(file: string): 'new' | 'ours' {
+function whatIsAt(file: string): 'absent' | 'new' | 'ours' {
   const st = statSync(file, { throwIfNoEntry: false });
-  if (st === undefined) return 'new';
+  if (st === undefined) return 'absent';
   if (!st.isFile()) {
     throw new CatalogError(`catalog ${file} is not a file (${st.isDirectory() ? 'a folder' : 'a device, socket or pipe'})`, {
       hint: 'point `catalog:` in hashall.yaml at the path of a file (hashall creates it)',
