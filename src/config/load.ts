@@ -1,6 +1,6 @@
 // Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
@@ -42,6 +42,28 @@ function homeWithoutEnv(): string {
   }
 }
 
+/** A hashall.yaml is a few KB; reading stops past this, so a device or a wrong file (`--config /dev/zero`) ends in an error. */
+export const CONFIG_MAX_BYTES = 1 << 20;
+
+/** The config's bytes, or null when there are more than CONFIG_MAX_BYTES (a regular file's size is read first). */
+function readConfigBytes(file: string): Buffer | null {
+  const fd = openSync(file, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile() && st.size > CONFIG_MAX_BYTES) return null;
+    const buf = Buffer.allocUnsafe(CONFIG_MAX_BYTES + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return n > CONFIG_MAX_BYTES ? null : Buffer.from(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** `--config`, then `$HASHALL_CONFIG`, then `./hashall.yaml`, resolved against `cwd`. */
 export function resolveConfigPath(opt: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
   const chosen = opt ?? (env.HASHALL_CONFIG || undefined) ?? 'hashall.yaml';
@@ -56,15 +78,19 @@ const isPassword = (p: (string | number)[]): boolean =>
 export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   const env = opts.offline ? {} : opts.env;
   const configPath = path.resolve(opts.cwd, file);
-  let bytes: Buffer;
+  let bytes: Buffer | null;
   try {
-    bytes = readFileSync(configPath);
+    bytes = readConfigBytes(configPath);
   } catch (e) {
     const code = errnoCode(e);
     const problem: ConfigProblem =
       code === 'ENOENT'
         ? { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'config file not found', hint: 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG' }
         : { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `cannot read config file: ${code ?? (e as Error).message}`, hint: 'check the path and its permissions' };
+    return { config: null, problems: [problem], unresolvedReferences: 0 };
+  }
+  if (bytes === null) {
+    const problem: ConfigProblem = { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `the config file holds more than ${CONFIG_MAX_BYTES / (1 << 20)} MiB: not a hashall.yaml (a few KB)`, hint: 'check the path given by --config or HASHALL_CONFIG' };
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   const src = parseYamlSource(bytes.toString('utf8'), configPath);

@@ -155,3 +155,24 @@ describe('hashall init', () => {
     expect(existsSync(dir)).toBe(false);
   });
 });
+
+describe('hashall validate: a config that is not a config file', () => {
+  it('a device or a file past 1 MiB is an error at 1:1 (exit 3), read no further; a folder is an error too', async () => {
+    // /dev/zero never ends: before, validate read it until memory ran out.
+    const dev = await runCli(['validate', '--config', '/dev/zero']);
+    expect(dev.code).toBe(3);
+    expect(dev.stderr).toContain('/dev/zero:1:1: error: the config file holds more than 1 MiB: not a hashall.yaml (a few KB)');
+    // A regular file is judged by its size before it is read: valid YAML (comments) past the limit is refused too.
+    const { dir, file } = write('version: 1\nfilesystems:\n  disk: { path: /srv/x }\n' + '# padding\n'.repeat(110_000));
+    const big = await runCli(['validate', '--config', file]);
+    expect(big.code).toBe(3);
+    expect(big.stderr).toContain(`${file}:1:1: error: the config file holds more than 1 MiB`);
+    const folder = await runCli(['validate', '--config', dir]);
+    expect(folder.code).toBe(3);
+    expect(folder.stderr).toContain(`${dir}:1:1: error: cannot read config file: EISDIR`);
+    // Just under the limit still reads.
+    writeFileSync(file, valid + '#'.repeat((1 << 20) - valid.length - 1) + '\n');
+    const edge = await runCli(['validate', '--config', file]);
+    expect(edge.code).toBe(0);
+  });
+});
