@@ -1,5 +1,6 @@
 // Reads and writes saved plan files and loads schemas/plan.schema.json for validation (reads the world).
-import { chmodSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { HashallError, errnoCode } from '../errors.js';
@@ -47,15 +48,64 @@ export function readPlanFile(file: string): { plan: Plan; hash: string } {
   return { plan: parsePlan(bytes.toString('utf8'), `plan file ${file}`), hash: planHash(bytes) };
 }
 
-/** Write atomically (temp file in the same directory, then rename), mode 0600. */
+/** What stands at `file` when it is not a regular file (nothing there: null). */
+function notRegular(file: string): string | null {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+  if (st.isFile()) return null;
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : 'not a file';
+}
+
+/** Throws when `file` holds something writePlanFile would refuse to replace (asked before a long plan is made). */
+export function checkPlanOut(file: string): void {
+  const fail = (why: string, cause?: unknown) => new HashallError(`cannot write plan file ${file}: ${why}`, { cause, hint: 'give --out the path of a regular file (or a new name)' });
+  let there: string | null;
+  try {
+    there = notRegular(file);
+  } catch (err) {
+    throw fail(errnoCode(err) ?? (err as Error).message, err);
+  }
+  if (there) throw fail(`it is ${there}, not a regular file`);
+}
+
+/**
+ * Write atomically, mode 0600: a temp file in the same folder (a random name, created exclusively and never through a
+ * symlink — the folder may be one other users write), then renamed over `file`. Only a regular file is replaced: a
+ * symlink, FIFO, device or folder at `file` is refused and left as it is.
+ */
 export function writePlanFile(file: string, plan: Plan): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  checkPlanOut(file);
+  const fail = (why: string, cause: unknown) => new HashallError(`cannot write plan file ${file}: ${why}`, { cause, hint: 'check the folder exists and is writable' });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | null = null;
+  let made = false;
   try {
     // Private (0600 whatever the umask): a plan names every path and torrent of the user's library.
-    writeFileSync(tmp, serializePlan(plan), { mode: 0o600 });
-    chmodSync(tmp, 0o600);
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    made = true;
+    fchmodSync(fd, 0o600);
+    const bytes = Buffer.from(serializePlan(plan), 'utf8');
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
     renameSync(tmp, file);
   } catch (err) {
-    throw new HashallError(`cannot write plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
+    if (fd !== null) closeSync(fd);
+    try {
+      if (made) unlinkSync(tmp); // only the temp file this call created
+    } catch {
+      // already renamed
+    }
+    throw fail(errnoCode(err) ?? (err as Error).message, err);
   }
 }

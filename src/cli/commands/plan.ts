@@ -7,7 +7,7 @@ import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { hasChanges } from '../../plan/build.js';
 import { makePlan } from '../../reconcile/plan.js';
 import { refreshOutput } from '../refresh-output.js';
-import { writePlanFile } from '../../plan/plan-file-io.js';
+import { checkPlanOut, writePlanFile } from '../../plan/plan-file-io.js';
 import { addPlanFormatOptions, planFormat, type PlanFormatOpts } from '../plan-format.js';
 import { planSavedLine, renderPlan } from '../../render/plan-view.js';
 import { summaryLine } from '../../render/plan-text.js';
@@ -42,9 +42,11 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     raiseOptimizerBudget();
     const format = planFormat(opts);
     const { config } = loadConfigForCommand(opts, ctx);
+    // A --out that cannot take the plan (a device, a symlink, a folder) is said before the refresh and the planning.
+    const file = opts.out ? path.resolve(ctx.cwd, opts.out) : null;
+    if (file) checkPlanOut(file);
     const plan = await makePlan(config, { refresh: opts.refresh !== false, now: ctx.now, cwd: ctx.cwd, out: refreshOutput(ctx) });
-    if (opts.out) {
-      const file = path.resolve(ctx.cwd, opts.out);
+    if (file && opts.out) {
       writePlanFile(file, plan);
       ctx.stderr.write(planSavedLine(file, opts.out));
     }

@@ -1,6 +1,9 @@
 // The CLI shell: help lists the exit codes from the one table (and the README agrees), unknown commands fail with exit 1.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { runCli } from '../../support/cli.js';
 import { EXIT_CODE_MEANING, ExitCode } from '../../../src/errors.js';
 import { commandsFor } from '../../../src/cli/commands/index.js';
@@ -61,5 +64,22 @@ describe('hashall CLI', () => {
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const help = await runCli(['help']);
     expect(help.stdout).toContain('reconcile');
+  });
+
+  it('plan --out onto a FIFO (or a device, a symlink) is refused before the refresh: exit 1, nothing scanned', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-plan-out-'));
+    try {
+      mkdirSync(path.join(dir, 'seeding'));
+      const cfg = path.join(dir, 'hashall.yaml');
+      writeFileSync(cfg, `version: 1\ncatalog: ${dir}/state/catalog.db\nfilesystems:\n  disk: { path: ${dir} }\nseeding:\n  disk: [${dir}/seeding]\n`);
+      const fifo = path.join(dir, 'plan.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const r = await runCli(['plan', '--config', cfg, '--out', fifo]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`hashall: cannot write plan file ${fifo}: it is a FIFO, not a regular file\n  hint: give --out the path of a regular file (or a new name)\n`);
+      expect(existsSync(path.join(dir, 'state'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Saved plan files: serialize → parse round trip, schema validity (file snapshot), version and damage errors.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serializePlan, decodePlan, planHash } from '../../../src/plan/plan-file.js';
@@ -84,6 +85,37 @@ describe('plan files', () => {
       const missing = path.join(dir, 'nope.json');
       expect(() => readPlanFile(missing)).toThrow(`cannot read plan file ${missing}: ENOENT`);
       expect(() => readPlanFile(missing)).toThrow(expect.objectContaining({ hint: 'save a plan with `hashall plan --out FILE` first' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--out never replaces or writes through anything but a regular file, and its temp name cannot be planted', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-planfile-'));
+    try {
+      // Another user of a shared folder plants a symlink at the temp name (it was `.NAME.tmp-PID`): root followed it
+      // and overwrote the file it points at.
+      const victim = path.join(dir, 'victim');
+      writeFileSync(victim, 'precious\n');
+      const file = path.join(dir, 'plan.json');
+      symlinkSync(victim, path.join(dir, `.plan.json.tmp-${process.pid}`));
+      writePlanFile(file, showcasePlan());
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+      expect(readPlanFile(file).plan).toEqual(showcasePlan());
+      expect(readdirSync(dir).sort()).toEqual(['.plan.json.tmp-' + process.pid, 'plan.json', 'victim']);
+      // A symlink, a FIFO or a device at --out is refused, left as it was (it was replaced by the plan: `--out
+      // /dev/full` put a regular file in place of the device).
+      const link = path.join(dir, 'link.json');
+      symlinkSync(victim, link);
+      expect(() => writePlanFile(link, showcasePlan())).toThrow(`cannot write plan file ${link}: it is a symbolic link, not a regular file`);
+      expect(readlinkSync(link)).toBe(victim);
+      const fifo = path.join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect(() => writePlanFile(fifo, showcasePlan())).toThrow(`cannot write plan file ${fifo}: it is a FIFO, not a regular file`);
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+      // Nothing of ours is left behind.
+      expect(readdirSync(dir).filter((n) => n.includes('tmp') && n !== `.plan.json.tmp-${process.pid}`)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
