@@ -7,6 +7,9 @@
 //   snapshot reader found them on disk) are linked together, one link set per (owner, group, mode); unknown metadata
 //   is never linked; and an inode with a path outside every seeding root (a library, a consumer's file) is linked
 //   into another keeper only when its modification time is the keeper's too;
+// - only paths inside a configured seeding or library root are linked or kept (what apply's scope check allows): a
+//   path the catalog holds from elsewhere (an ad-hoc `hashall scan /etc`) is a link hashall may not touch — an inode
+//   with no path inside is left out, one with some counts its other links as outside the scanned roots;
 // - never across filesystems (a DupeGroup is per filesystem by construction).
 //
 // Keeper choice (documented, deterministic), in order: an inode with a path outside every seeding root (the consumer's
@@ -19,7 +22,7 @@ import { compareBytes } from '../domain/payload-hash.js';
 import { baseName, isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { hasCopyMarker } from './copy-marker.js';
-import type { SnapshotIndex } from './snapshot-index.js';
+import { insideRoots, type SnapshotIndex } from './snapshot-index.js';
 
 type Inode = DupeGroup['inodes'][number];
 type KnownInode = Inode & { meta: InodeMeta };
@@ -89,12 +92,13 @@ export function planDedupeGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
   const { config, snapshot } = ix;
   const wanted = new Set(config.dedupe.filesystems);
   const seedingRoots = snapshot.roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
+  const inScope = (p: string): boolean => insideRoots(ix, p);
   const out: Omit<PlanGroup, 'id'>[] = [];
   for (const d of snapshot.dupes) {
     const fsName = ix.fsById.get(d.fsId)?.name ?? null;
     if (fsName === null || !wanted.has(fsName)) continue;
     if (d.size < config.dedupe.minSize) continue;
-    const inodes = d.inodes.filter((i) => i.paths.length > 0);
+    const inodes = d.inodes.map((i) => (i.paths.every(inScope) ? i : { ...i, paths: i.paths.filter(inScope) })).filter((i) => i.paths.length > 0);
     if (inodes.length < 2) continue;
     const what = `${inodes.length} separate copies of the same ${formatBytes(d.size)} file on ${fsName} (equal size and SHA-256)`;
     // Left out, with the reason the plan shows: a client may write them, or their metadata is unknown.

@@ -85,6 +85,16 @@ export function rootCovering(ix: SnapshotIndex, path: string): SnapshotRoot | un
 }
 
 /**
+ * True when `path` lies strictly inside a configured seeding or library root: the only places apply links from or into
+ * (src/apply/scope.ts refuses a dedupe file or view donor anywhere else). A file the catalog holds from elsewhere — an
+ * ad-hoc `hashall scan /etc` — is never a donor, a keeper or a duplicate.
+ */
+export function insideRoots(ix: SnapshotIndex, path: string): boolean {
+  const root = rootCovering(ix, path);
+  return root !== undefined && root.path !== path;
+}
+
+/**
  * True when some torrent's content path is `root`, lies under it or holds it, and that torrent's payload is not
  * known to be `payloadHash`: putting our content there would make two different payloads share a directory.
  */

@@ -16,7 +16,7 @@ import { mapTorrentFiles } from './torrent-files.js';
 import { fileFingerprints } from './file-fingerprints.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
 import { hostToClient, mapsOf } from './client-spelling.js';
-import { foreignTorrentAt, scanProblem, type SnapshotIndex } from './snapshot-index.js';
+import { foreignTorrentAt, insideRoots, scanProblem, type SnapshotIndex } from './snapshot-index.js';
 import { isSettledPhase } from '../domain/torrent-phase.js';
 
 export interface Member {
@@ -309,7 +309,8 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     const copies = ix.copies.get(f.sha256) ?? ownCopies(f.sha256);
     if (copies.length === 0) continue;
     // Never a donor a client may still write (an unfinished download's placeholder can hash like real content).
-    const cands = copies.filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null);
+    // Only inside a seeding or library root: apply links from nowhere else (insideRoots).
+    const cands = copies.filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null && insideRoots(ix, c.path));
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = contentList !== null && donorsByRel.size === contentList.length;

@@ -166,8 +166,8 @@ describe('buildPlan: demote by MOVE', () => {
 describe('buildPlan: REUSE and promote', () => {
   it('reuses a pre-existing copy on the pool: zero bytes, views by hardlink from it', () => {
     const b = movie(new SnapshotBuilder(toPool()));
-    b.file(`/pool/old/Foo.2020.mkv`, 4 * GiB, 'Foo.2020-video');
-    b.file(`/pool/old/Foo.2020.nfo`, 1200, 'Foo.2020-nfo');
+    b.file(`${POOL_SEED}/old/Foo.2020.mkv`, 4 * GiB, 'Foo.2020-video');
+    b.file(`${POOL_SEED}/old/Foo.2020.nfo`, 1200, 'Foo.2020-nfo');
     const g = only(plan(b));
     expect(g.action).toBe('reuse');
     expect(g.bytesToCopy).toBe(0);
@@ -175,8 +175,18 @@ describe('buildPlan: REUSE and promote', () => {
     expect(g.steps.map((s) => s.kind)).toEqual(['link-view', 'repoint']);
     const view = g.steps[0]!;
     if (view.kind !== 'link-view') throw new Error('expected link-view');
-    expect(view.links.map((l) => l.donor)).toEqual(['/pool/old/Foo.2020.mkv', '/pool/old/Foo.2020.nfo']);
-    expect(g.fingerprint.files.map((f) => f.path)).toContain('/pool/old/Foo.2020.mkv');
+    expect(view.links.map((l) => l.donor)).toEqual([`${POOL_SEED}/old/Foo.2020.mkv`, `${POOL_SEED}/old/Foo.2020.nfo`]);
+    expect(g.fingerprint.files.map((f) => f.path)).toContain(`${POOL_SEED}/old/Foo.2020.mkv`);
+  });
+
+  it('a copy outside every seeding and library root (an ad-hoc scan catalogued it) is no donor: apply links only inside them, so the group copies', () => {
+    const b = movie(new SnapshotBuilder(toPool()));
+    b.file(`/pool/old/Foo.2020.mkv`, 4 * GiB, 'Foo.2020-video');
+    b.file(`/pool/old/Foo.2020.nfo`, 1200, 'Foo.2020-nfo');
+    const g = only(plan(b));
+    expect(g.action).toBe('move');
+    expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
+    expect(JSON.stringify(g)).not.toContain('/pool/old/');
   });
 
   it('never takes a donor from an unfinished download (its bytes may still change): copies instead', () => {
@@ -439,11 +449,36 @@ describe('buildPlan: dedupe', () => {
 
   it('tie on links goes to the bytewise-lowest path', () => {
     const b = new SnapshotBuilder(dedupeOn(['pool']));
-    b.file('/pool/z/x.bin', 1000, 'dup', undefined, SAME_MTIME);
-    b.file('/pool/B/x.bin', 1000, 'dup', undefined, SAME_MTIME);
-    b.file('/pool/a/x.bin', 1000, 'dup', undefined, SAME_MTIME);
+    b.file(`${POOL_SEED}/z/x.bin`, 1000, 'dup', undefined, SAME_MTIME);
+    b.file(`${POOL_SEED}/B/x.bin`, 1000, 'dup', undefined, SAME_MTIME);
+    b.file(`${POOL_SEED}/a/x.bin`, 1000, 'dup', undefined, SAME_MTIME);
     const g = only(plan(b));
-    expect(links(g)[0]!.keeper.path).toBe('/pool/B/x.bin');
+    expect(links(g)[0]!.keeper.path).toBe(`${POOL_SEED}/B/x.bin`);
+  });
+
+  it('never links a path outside every seeding and library root (an ad-hoc `hashall scan /etc` catalogued it): apply would refuse it', () => {
+    const b = new SnapshotBuilder(dedupeOn(['stash']));
+    // Two copies of a system file on the stash filesystem, outside its roots: no group at all.
+    b.file('/stash/etc/magic', 1000, 'magic', undefined, SAME_MTIME);
+    b.file('/stash/etc/magic.mime', 1000, 'magic', undefined, SAME_MTIME);
+    // One copy outside and two inside: only the two inside are linked; the outside inode is neither keeper nor duplicate.
+    b.file('/stash/aaa/x.bin', 1000, 'dup', undefined, SAME_MTIME);
+    b.file(`${STASH_SEED}/a/x.bin`, 1000, 'dup', undefined, SAME_MTIME);
+    b.file(`${STASH_SEED}/b/x.bin`, 1000, 'dup', undefined, SAME_MTIME);
+    // An inode with one link inside and one outside: the inside path may be linked, but its bytes stay in use.
+    b.file(`${STASH_SEED}/c/y.bin`, 1000, 'why', undefined, SAME_MTIME);
+    b.file(`${STASH_SEED}/d/y.bin`, 1000, 'why', undefined, SAME_MTIME);
+    b.link(`${STASH_SEED}/d/y.bin`, '/stash/home/y.bin');
+    const p = plan(b);
+    const paths = p.groups.flatMap((g) => links(g).flatMap((s) => [s.keeper.path, s.duplicate.path]));
+    expect(paths.filter((x) => !x.startsWith(`${STASH_SEED}/`))).toEqual([]);
+    expect(p.groups.map((g) => g.action)).toEqual(['dedupe', 'dedupe']);
+    const x = p.groups.find((g) => g.title === 'x.bin')!;
+    expect(links(x).map((s) => [s.keeper.path, s.duplicate.path])).toEqual([[`${STASH_SEED}/a/x.bin`, `${STASH_SEED}/b/x.bin`]]);
+    expect(x.fingerprint.files.map((f) => f.path)).toEqual([`${STASH_SEED}/a/x.bin`, `${STASH_SEED}/b/x.bin`]);
+    const y = p.groups.find((g) => g.title === 'y.bin')!;
+    expect(links(y).map((s) => s.duplicate.path)).toEqual([`${STASH_SEED}/c/y.bin`]);
+    expect(y.bytesToFree).toBe(1000);
   });
 
   it('prefers a name without copy markers as the keeper ("trailer.mkv" over "trailer (copy).mkv") and says which way each link goes', () => {

@@ -85,7 +85,7 @@ describe('hitchhikers: reuse never fills another torrent\'s payload directory', 
     // Another torrent (video only, so another payload hash) already seeds from the target directory on pool…
     b.payload(dst, [movieFiles('foo')[0]!]).torrent({ hash: 'd'.repeat(40), content: dst, category: 'movies' });
     // …and the .nfo exists elsewhere on pool, so every file has a donor there.
-    b.file('/pool/misc/foo.nfo', 1200, 'foo-nfo');
+    b.file(`${POOL_SEED}/misc/foo.nfo`, 1200, 'foo-nfo');
     const p = planOf(b);
     const g = p.groups.find((x) => x.torrents.some((t) => t.hash === 'a'.repeat(40)))!;
     expect(g.action).toBe('reuse');

@@ -10,6 +10,8 @@ export function showcaseInput(): { config: HashallConfig; snapshot: CatalogSnaps
   const cfg = baseConfig({
     placement: { default: 'stash', rules: [rule('old-movies', 'pool', { categories: ['movies', 'cross-seed'], minSeedingDays: 30 })] },
     dedupe: { filesystems: ['stash'], minSize: 1024 },
+    // The music library holds the dedupe pair below (dedupe links only inside seeding and library roots).
+    libraries: [MOVIES_LIB, '/stash/media/music'],
   });
   cfg.categories = { 'cross-seed': category('cross-seed/{tracker}') };
   const b = new SnapshotBuilder(cfg);
@@ -25,8 +27,8 @@ export function showcaseInput(): { config: HashallConfig; snapshot: CatalogSnaps
   // reuse: a copy already on the pool
   const r = `${STASH_SEED}/movies/Bar.1999`;
   b.payload(r, files('bar', 2 * GiB)).torrent({ hash: 'b0b0b0b0'.padEnd(40, '1'), content: r, category: 'movies' });
-  b.file('/pool/archive/bar.mkv', 2 * GiB, 'bar-video', ino++);
-  b.file('/pool/archive/bar.nfo', 1200, 'bar-nfo', ino++);
+  b.file(`${POOL_SEED}/archive/bar.mkv`, 2 * GiB, 'bar-video', ino++);
+  b.file(`${POOL_SEED}/archive/bar.nfo`, 1200, 'bar-nfo', ino++);
   // stay: library hardlink
   const s = `${STASH_SEED}/movies/Kept.2001`;
   b.payload(s, files('kept')).torrent({ hash: 'cafe0000'.padEnd(40, '2'), content: s, category: 'movies' });
