@@ -64,9 +64,10 @@ export interface FsPort {
    * Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first
    * difference): their status read on the descriptors compared, after the compare, or null when they differ. With
    * `inodes`, also null unless the files opened are those inodes (a file swapped in for the compare and back is not the
-   * one compared).
+   * one compared). With `size` (what the caller expects both to hold), the compare reads that many bytes without first
+   * reading `a`'s size; either way both are null unless exactly as long as the bytes compared (read after the compare).
    */
-  sameBytes(a: string, b: string, inodes?: { a: number; b: number }): Promise<SameFiles | null>;
+  sameBytes(a: string, b: string, inodes?: { a: number; b: number; size?: number }): Promise<SameFiles | null>;
   /**
    * SHA-256 over the size and three 64 KiB blocks (start, middle, end; the whole file when it is smaller): the read-back
    * of `safety.verify: sample`. Never through a symlink.
@@ -421,23 +422,28 @@ function compareScratch(): CompareScratch {
   };
 }
 
-async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?: { a: number; b: number }): Promise<SameFiles | null> {
+async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?: { a: number; b: number; size?: number }): Promise<SameFiles | null> {
   const fa = openSync(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const fb = openSync(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      // b's inode is checked on its descriptor once the compare ended (a descriptor's inode never changes).
-      const sa = fstatSync(fa);
-      if (inodes && sa.ino !== inodes.a) return null;
-      const small = sa.size <= SYNC_COMPARE_MAX;
-      const [ba, bb] = small ? scratch.buffers(sa.size) : readBuffers(sa.size);
+      // Both inodes are checked on their descriptors once the compare ended (a descriptor's inode never changes). The
+      // length to compare is the caller's (a dedupe step knows it: one statx less per pair), else `a`'s when opened.
+      let size = inodes?.size;
+      if (size === undefined) {
+        const sa = fstatSync(fa);
+        if (inodes && sa.ino !== inodes.a) return null;
+        size = sa.size;
+      }
+      const small = size <= SYNC_COMPARE_MAX;
+      const [ba, bb] = small ? scratch.buffers(size) : readBuffers(size);
       // Larger files are read through the thread pool, both at once, so a long compare never blocks signal handling.
       const read = (fd: number, buf: Buffer, pos: number): number | Promise<number> =>
         small ? readSync(fd, buf, 0, buf.length, pos) : new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
-      // Read up to the size `a` had when opened (no read just to meet the end: a dedupe batch compares thousands of
-      // small files); the end is proven on the descriptors instead, below.
+      // Read up to that size (no read just to meet the end: a dedupe batch compares thousands of small files); the end
+      // is proven on the descriptors instead, below.
       let pos = 0;
-      while (pos < sa.size) {
+      while (pos < size) {
         const [ra, rb] = small ? [read(fa, ba, pos) as number, read(fb, bb, pos) as number] : await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
         if (ra !== rb) return null;
         if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
@@ -448,7 +454,7 @@ async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?:
       // as the bytes compared equal, so no byte of either was left unread (a file that grew or shrank differs).
       const same = { a: toStat(fstatSync(fa, { bigint: true })), b: toStat(fstatSync(fb, { bigint: true })) };
       if (same.a.size !== pos || same.b.size !== pos) return null;
-      return inodes && same.b.ino !== inodes.b ? null : same;
+      return inodes && (same.a.ino !== inodes.a || same.b.ino !== inodes.b) ? null : same;
     } finally {
       closeSync(fb);
     }

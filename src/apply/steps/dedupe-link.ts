@@ -47,7 +47,7 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   // which are the planned inodes); bytes that rotted in one file only differ from the other's. The paths are proven
   // again where they are used: the temp link is the keeper's inode with its size and mtime, and the duplicate's path
   // is read right before the swap.
-  const same = await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino });
+  const same = await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino, size: step.keeper.size });
   if (!same) {
     throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} no longer hold the same bytes (or are no longer the planned files); nothing was changed`, {
       path: step.duplicate.path,

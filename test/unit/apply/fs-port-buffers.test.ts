@@ -66,4 +66,32 @@ describe('FsPort buffers sized to the file', () => {
       expect(await fs.sameBytes(b, a), `one byte longer than ${size - 1}`).toBeNull();
     }
   });
+
+  it('sameBytes with the size expected: equal only when both files are exactly that long and the inodes named', async () => {
+    w = makeApplyFixture();
+    const fs = realFsPort();
+    for (const size of [1, (64 << 10) + 1, (4 << 20) + 5, 3]) {
+      const data = bytesFor(`sized-${size}`, size);
+      const a = path.join(w.stash, `a${size}`);
+      const b = path.join(w.stash, `b${size}`);
+      writeFileSync(a, data);
+      writeFileSync(b, data);
+      const inodes = { a: lstatSync(a).ino, b: lstatSync(b).ino };
+      const same = await fs.sameBytes(a, b, { ...inodes, size });
+      expect([same?.a.ino, same?.a.size, same?.b.ino, same?.b.size], `equal, ${size} bytes`).toEqual([inodes.a, size, inodes.b, size]);
+      // Another inode at either path than the one named (a read of the whole file does not make it the planned one).
+      expect(await fs.sameBytes(a, b, { a: inodes.b, b: inodes.b, size }), `a is not the inode named`).toBeNull();
+      expect(await fs.sameBytes(a, b, { a: inodes.a, b: inodes.a, size }), `b is not the inode named`).toBeNull();
+      // Both equal but longer than the size expected and than a read (4 MiB): bytes were left unread, so not equal. Both
+      // equal and shorter: every byte was compared, and the sizes read on the descriptors say how long they are (the
+      // caller checks its own against them, as dedupe-link does against the plan).
+      if (size > 4 << 20) expect(await fs.sameBytes(a, b, { ...inodes, size: 1 }), `both longer than 1 byte`).toBeNull();
+      const shorter = await fs.sameBytes(a, b, { ...inodes, size: size + 1 });
+      expect([shorter?.a.size, shorter?.b.size], `both shorter than ${size + 1}`).toEqual([size, size]);
+      // One byte appended to either (same inode): not equal.
+      writeFileSync(b, Buffer.concat([data, Buffer.from([0])]));
+      expect(await fs.sameBytes(a, b, { ...inodes, size }), `b one byte longer`).toBeNull();
+      expect(await fs.sameBytes(b, a, { a: inodes.b, b: inodes.a, size }), `a one byte longer`).toBeNull();
+    }
+  });
 });
