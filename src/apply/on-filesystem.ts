@@ -12,7 +12,7 @@ import { identifyFilesystem, rootBirthAt, systemProbes, type IdentityProbes } fr
 import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
-import { existingAncestor } from './paths.js';
+import { existingAncestorStat } from './paths.js';
 
 /** A path a step reads or writes, and the filesystem (config name) the plan says it is on. */
 export interface Place {
@@ -65,9 +65,9 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
     if (!deps.config.filesystems[name]) throw refuse(p, name, `hashall.yaml has no filesystem ${JSON.stringify(name)}`, 'the plan was made with another hashall.yaml; run `hashall plan` again');
     const rows = memo.rows(name);
     if (rows.length === 0) throw refuse(p, name, `the catalog does not know filesystem ${name} yet`, 'run `hashall scan`, then `hashall plan`');
-    const where = await existingAncestor(deps.fs, p);
-    const st = await deps.fs.lstat(where);
-    if (!st) throw refuse(p, name, `${where} vanished while it was checked`);
+    // The device is the one the lstat that found the ancestor read (no second read of the same path).
+    const { path: where, stat: st } = await existingAncestorStat(deps.fs, p);
+    if (!st) throw refuse(p, name, `nothing at or above ${where} could be read`);
     const dev = devToMajorMinor(st.dev);
     let real = where;
     try {

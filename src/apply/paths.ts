@@ -1,6 +1,6 @@
 // Small path helpers for apply: containment, temp names, missing directories (effects only through FsPort).
 import path from 'node:path';
-import type { DirOwner, FsPort } from './fs-port.js';
+import type { DirOwner, FsPort, FsStat } from './fs-port.js';
 import { FsError } from '../errors.js';
 import { isAtOrUnder, trimSlash } from '../domain/path-string.js';
 
@@ -57,14 +57,23 @@ export function mirrorOf(dir: string, root: string, mirror: string): string | nu
 
 /** Nearest existing ancestor of `p` (itself if it exists). */
 export async function existingAncestor(fs: FsPort, p: string): Promise<string> {
+  return (await existingAncestorStat(fs, p)).path;
+}
+
+/**
+ * Nearest existing ancestor of `p` (itself if it exists) and the lstat that found it there (null only when not even
+ * `/` could be read): a caller that needs the status of that ancestor reads it once, not a second time.
+ */
+export async function existingAncestorStat(fs: FsPort, p: string): Promise<{ path: string; stat: FsStat | null }> {
   let cur = path.resolve(p);
   for (let i = 0; i < 4096; i++) {
-    if (await fs.lstat(cur)) return cur;
+    const stat = await fs.lstat(cur);
+    if (stat) return { path: cur, stat };
     const parent = path.dirname(cur);
-    if (parent === cur) return cur;
+    if (parent === cur) return { path: cur, stat: null };
     cur = parent;
   }
-  return cur;
+  return { path: cur, stat: null };
 }
 
 /**
