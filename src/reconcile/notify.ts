@@ -9,8 +9,10 @@ import { hostName, notify, type NotifyDeps } from '../notify/notify.js';
 /**
  * Run `fn` with the catalog open (null when it cannot be opened: notifications then go unrecorded), closing it after.
  * Without notification targets there is nothing to record: the catalog is not opened at all (`fn` gets null).
+ * `open`: the caller's open catalog, used (and left open) instead of opening another connection.
  */
-export async function withCatalogDb<T>(config: Pick<HashallConfig, 'catalog' | 'notify'>, fn: (db: Db | null) => Promise<T>): Promise<T> {
+export async function withCatalogDb<T>(config: Pick<HashallConfig, 'catalog' | 'notify'>, fn: (db: Db | null) => Promise<T>, open?: CatalogDb): Promise<T> {
+  if (open !== undefined) return fn((config.notify ?? []).length > 0 ? open.db : null);
   let catalog: CatalogDb | null = null;
   try {
     catalog = (config.notify ?? []).length > 0 ? openCatalog(config.catalog) : null;

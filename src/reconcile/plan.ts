@@ -1,6 +1,6 @@
 // Plan: refresh (unless told not to), read the catalog, build the plan — the front half shared by `plan`, `apply`
 // without a file and each `reconcile` iteration.
-import { openCatalog } from '../catalog/db.js';
+import { openCatalog, type CatalogDb } from '../catalog/db.js';
 import { closeAll } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { buildPlan } from '../plan/build.js';
@@ -15,10 +15,12 @@ export interface MakePlanInput {
   /** Where relative scan paths resolve (the configured roots are absolute). */
   cwd: string;
   out: RefreshOutput;
+  /** The caller's open catalog (left open); else the catalog is opened here and closed after. */
+  catalog?: CatalogDb;
 }
 
 export async function makePlan(config: HashallConfig, input: MakePlanInput): Promise<Plan> {
-  const catalog = openCatalog(config.catalog);
+  const catalog = input.catalog ?? openCatalog(config.catalog);
   try {
     if (input.refresh) {
       // The scanner and the client adapters load only for a refresh: `plan --no-refresh` starts without them.
@@ -41,6 +43,6 @@ export async function makePlan(config: HashallConfig, input: MakePlanInput): Pro
     const read = readForPlan(catalog, config, now, input.out.info);
     return buildPlan({ config, now, createdAt: new Date(now).toISOString(), ...read });
   } finally {
-    catalog.close();
+    if (!input.catalog) catalog.close();
   }
 }

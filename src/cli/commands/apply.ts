@@ -21,10 +21,13 @@ import { stopOnSignals } from '../stop-signals.js';
 import { raiseOptimizerBudget } from '../optimizer-budget.js';
 import { notifyDeps } from '../notify-deps.js';
 import { notifyApplyEnd, withCatalogDb } from '../../reconcile/notify.js';
+import { openCatalog, setDurability, withWalCheckpointEvery, type CatalogDb } from '../../catalog/db.js';
 import { notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
 import { nothingToDoNotice } from '../../notify/notice.js';
 
 const ACTIONABLE = new Set(['move', 'reuse', 'dedupe', 'retire']);
+/** WAL pages between automatic checkpoints while `apply` without a plan file holds its catalog open (64 MiB of 4 KiB pages). */
+const COMMAND_WAL_PAGES = 16_384;
 
 interface ApplyOptions extends ConfigOptionValues {
   autoApprove?: boolean;
@@ -71,20 +74,45 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, ctx
 }
 
 async function applyWithConfig(planfile: string | undefined, config: HashallConfig, opts: ApplyOptions, ctx: CliContext, sink: EventSink, deps: NotifyDeps, exit: ExitStatus): Promise<void> {
-  let plan: Plan;
-  let hash: string;
-  let file: string | null = null;
   if (planfile) {
-    file = path.resolve(ctx.cwd, planfile);
-    ({ plan, hash } = readPlanFile(file));
-  } else {
-    // Planning here is `plan`'s work (refresh and plan, see plan.ts): the same optimiser budget from the start.
-    raiseOptimizerBudget();
-    const fresh = await freshPlan(config, ctx, opts, sink, deps);
-    if (!fresh) return;
-    plan = fresh;
-    hash = planHash(serializePlan(plan));
+    const file = path.resolve(ctx.cwd, planfile);
+    const { plan, hash } = readPlanFile(file);
+    await applyNow({ plan, hash, file, command: `hashall apply ${planfile}`, catalog: undefined }, config, opts, ctx, sink, deps, exit);
+    return;
   }
+  if (!opts.autoApprove && !ctx.prompt) {
+    throw new HashallError('refusing to apply without confirmation: there is no terminal to ask', {
+      hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
+    });
+  }
+  // Planning here is `plan`'s work (refresh and plan, see plan.ts): the same optimiser budget from the start.
+  raiseOptimizerBudget();
+  // One catalog connection for the recovery, the scan, the plan and the run (each connection opened costs the checks
+  // of openCatalog, and each closed a checkpoint of the WAL); its WAL is checkpointed past COMMAND_WAL_PAGES only, so
+  // the scan's pages are copied back once, with the run's, when it closes — not at the run's first commit.
+  const catalog = openCatalog(config.catalog);
+  try {
+    await withWalCheckpointEvery(catalog.db, COMMAND_WAL_PAGES, async () => {
+      const plan = await freshPlan(config, ctx, opts, sink, deps, catalog);
+      if (!plan) return;
+      await applyNow({ plan, hash: planHash(serializePlan(plan)), file: null, command: 'hashall apply', catalog }, config, opts, ctx, sink, deps, exit);
+    });
+  } finally {
+    catalog.close();
+  }
+}
+
+/** Run `planned.plan` (read from `planned.file`, or made now on `planned.catalog`, which stays open), then report and notify. */
+async function applyNow(
+  planned: { plan: Plan; hash: string; file: string | null; command: string; catalog: CatalogDb | undefined },
+  config: HashallConfig,
+  opts: ApplyOptions,
+  ctx: CliContext,
+  sink: EventSink,
+  deps: NotifyDeps,
+  exit: ExitStatus,
+): Promise<void> {
+  const { plan, file } = planned;
   // Applying is system calls and SQLite: the optimising compiler's work would be spent on another core for nothing.
   raiseOptimizerBudget();
   const clients = await configuredClients(config, ctx.now);
@@ -95,10 +123,11 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
       clients,
       plan,
       planFile: file,
-      planHash: hash,
-      command: planfile ? `hashall apply ${planfile}` : 'hashall apply',
+      planHash: planned.hash,
+      command: planned.command,
       now: ctx.now,
       emit: sink.emit,
+      ...(planned.catalog ? { catalog: planned.catalog } : {}),
       rescanRoot: makeRescanRoot(config, ctx.now),
       resyncTorrents: makeResyncTorrents(config, clients, ctx.now),
       onBoundary: crashHookFromEnv(ctx.env),
@@ -126,26 +155,23 @@ async function configuredClients(config: HashallConfig, now: () => number): Prom
  * Apply without a plan file: finish or roll back an interrupted run first (its half state must not be planned
  * from), then plan afresh, show it, and ask. Returns null when there is nothing to do or the user declined.
  */
-async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOptions, sink: EventSink, deps: NotifyDeps): Promise<Plan | null> {
-  if (!opts.autoApprove && !ctx.prompt) {
-    throw new HashallError('refusing to apply without confirmation: there is no terminal to ask', {
-      hint: 'pass --auto-approve (cron/CI), or save a plan with `hashall plan --out FILE` and apply that file',
-    });
-  }
+async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOptions, sink: EventSink, deps: NotifyDeps, catalog: CatalogDb): Promise<Plan | null> {
   // The planner and the plan's text load only here: applying a saved plan needs neither.
   const [{ makePlan }, { hasChanges }, { renderPlanText, summaryLine }] = await Promise.all([import('../../reconcile/plan.js'), import('../../plan/build.js'), import('../../render/plan-text.js')]);
   const clients = await configuredClients(config, ctx.now);
   try {
-    await runRecover({ config, clients, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, rescanRoot: makeRescanRoot(config, ctx.now), log: sink.warn });
+    await runRecover({ config, clients, catalog, command: 'hashall apply (recover)', now: ctx.now, emit: sink.emit, rescanRoot: makeRescanRoot(config, ctx.now), log: sink.warn });
     sink.end();
   } finally {
     await closeAll(clients);
   }
+  // Recovery's journal writes were durable one by one; the scan's commits are the catalog's ordinary ones.
+  setDurability(catalog.db, 'normal');
   // With --json the plan is not printed (stderr carries only warnings and errors): `hashall plan --json` shows it.
-  const plan = await makePlan(config, { refresh: true, now: ctx.now, cwd: ctx.cwd, out: opts.json ? { info: sink.info } : refreshOutput(ctx) });
+  const plan = await makePlan(config, { refresh: true, now: ctx.now, cwd: ctx.cwd, out: opts.json ? { info: sink.info } : refreshOutput(ctx), catalog });
   if (!opts.json) ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
   // Newly blocked groups are news whether or not anything runs (the changes themselves are reported by the run).
-  await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false }));
+  await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false }), catalog);
   if (!hasChanges(plan)) {
     // Scripts reading NDJSON still get one line saying why nothing ran.
     sink.json({ type: 'no-changes', summary: summaryLine(plan) });
