@@ -5,6 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CatalogError } from '../errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { checkCatalogPlace } from './catalog-place.js';
 
 export type Db = Database.Database;
 
@@ -24,12 +25,17 @@ const META = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT 
 
 export function openCatalog(file: string, opts: { migrations?: Migration[]; readonly?: boolean } = {}): CatalogDb {
   const migrations = opts.migrations ?? MIGRATIONS;
-  // Checked first, read-only: anything but hashall's catalog or a new one is refused before any write.
+  // Where it lies first (nothing read or made in a place another user could change), then what it holds, read-only:
+  // anything but hashall's catalog or a new one is refused before any write.
+  checkCatalogPlace(file);
   const found = whatIsAt(file);
   if (opts.readonly && found === 'new') {
     throw new CatalogError(`catalog ${file} is empty`, { hint: 'run `hashall scan` first to create the catalog' });
   }
-  if (!opts.readonly) makePrivate(file);
+  if (!opts.readonly) {
+    makePrivate(file);
+    checkCatalogPlace(file); // the folders it made (0700) are judged too: one planted meanwhile is refused
+  }
   let db: Db;
   try {
     db = new Database(file, { readonly: Boolean(opts.readonly), fileMustExist: Boolean(opts.readonly) });
