@@ -6,6 +6,7 @@ import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '.
 import type { HashallConfig } from './types.js';
 import type { KeyPath, RawProblem } from './problem.js';
 import { isAtOrUnder } from '../domain/path-string.js';
+import { canonicalizeByAliases } from './normalize.js';
 
 /** Where a directory really is: the filesystem (mount `major:minor`) and its path inside that filesystem. */
 export interface Place {
@@ -103,6 +104,21 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
     }
   }
 
+  // A root whose spelling (its filesystem's aliases taken as that filesystem) passes through a symlink: the catalog
+  // holds its files under the real path, and apply, which writes only below real directories (src/apply/scope.ts),
+  // would refuse every step there.
+  const throughSymlink = (root: string, at: KeyPath, what: string): void => {
+    const spelled = canonicalizeByAliases(root, config.filesystems);
+    let real: string;
+    try {
+      real = realpathSync(spelled);
+    } catch {
+      return; // an alias that does not resolve is reported on its own
+    }
+    if (real === spelled) return;
+    out.push({ severity: 'error', path: at, message: `${what} ${root} is reached through a symbolic link: it is really ${real}`, hint: `write the real path ${real} (and the filesystem's path likewise); hashall never writes through a symlink, so every step there would be refused — another spelling of a filesystem belongs in its aliases` });
+  };
+
   const seedPlaces: { value: string; at: KeyPath; place: Place }[] = [];
   for (const [name, roots] of Object.entries(config.seeding)) {
     const fs = config.filesystems[name];
@@ -112,6 +128,7 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
       const p = look(root, at, 'seeding root');
       if (!p) return;
       seedPlaces.push({ value: root, at, place: p });
+      throughSymlink(root, at, 'seeding root');
       if (fsPlace && fs && isAtOrUnder(root, fs.path) && !(p.dev === fsPlace.dev && isAtOrUnder(p.inner, fsPlace.inner))) {
         out.push({ severity: 'error', path: at, message: `seeding root ${root} is not on filesystem "${name}": it resolves to ${p.real} on device ${p.dev}, outside ${fs.path} (device ${fsPlace.dev})`, hint: 'a symlink or a separate mount (e.g. another dataset) leads elsewhere; configure that filesystem separately' });
       }
@@ -121,6 +138,7 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
     const at: KeyPath = ['libraries', i];
     const p = look(lib, at, 'library root');
     if (!p) return;
+    throughSymlink(lib, at, 'library root');
     for (const s of seedPlaces) {
       if (isAtOrUnder(lib, s.value) || isAtOrUnder(s.value, lib)) continue; // reported by the string rules
       if (nests(p, s.place)) {

@@ -35,10 +35,26 @@ describe('filesystem checks', () => {
     mkdirSync(`${d}/real/seed/movies`, { recursive: true });
     symlinkSync(`${d}/real`, `${d}/link`);
     const r = checkText(`version: 1\nfilesystems:\n  a: { path: ${d}/real }\n  b: { path: ${d}/link }\nseeding:\n  a: [${d}/real/seed]\nlibraries: [${d}/link/seed/movies]\n`);
-    expect(r.errors.map((e) => `${e.line}:${e.col} ${e.path}`)).toEqual(['4:14 filesystems.b.path', '7:13 libraries[0]']);
+    // The library: reached through the symlink, and overlapping the seeding root — both said.
+    expect(r.errors.map((e) => `${e.line}:${e.col} ${e.path}`)).toEqual(['4:14 filesystems.b.path', '7:13 libraries[0]', '7:13 libraries[0]']);
     expect(r.errors[0]?.message).toMatch(/^filesystem "b" \(.*\/link\) is the same directory as filesystem "a"/);
     expect(r.errors[0]?.hint).toMatch(/aliases/);
-    expect(r.errors[1]?.message).toMatch(/overlaps seeding root/);
+    expect(r.errors.slice(1).map((e) => e.message)).toEqual([expect.stringMatching(/is reached through a symbolic link/), expect.stringMatching(/overlaps seeding root/)]);
+  });
+
+  it('a seeding or library root reached through a symlink is an error naming the real path (apply writes only below real directories: every step there failed)', () => {
+    const d = tempDir();
+    mkdirSync(`${d}/real/seed`, { recursive: true });
+    mkdirSync(`${d}/real/lib`, { recursive: true });
+    symlinkSync(`${d}/real`, `${d}/data`);
+    const r = checkText(`version: 1\nfilesystems:\n  a: { path: ${d}/data }\nseeding:\n  a: [${d}/data/seed]\nlibraries: [${d}/data/lib]\n`);
+    expect(brief(r.errors)).toEqual([
+      `5:7 seeding.a[0] seeding root ${d}/data/seed is reached through a symbolic link: it is really ${d}/real/seed`,
+      `6:13 libraries[0] library root ${d}/data/lib is reached through a symbolic link: it is really ${d}/real/lib`,
+    ]);
+    expect(r.errors[0]?.hint).toMatch(/write the real path/);
+    // The real spelling is valid; so is a symlink listed as an alias of the filesystem (another spelling of it).
+    expect(checkText(`version: 1\nfilesystems:\n  a: { path: ${d}/real, aliases: [${d}/data] }\nseeding:\n  a: [${d}/real/seed]\nlibraries: [${d}/data/lib]\n`).errors).toEqual([]);
   });
 
   it('rejects an alias that is not the same directory as its path', () => {
