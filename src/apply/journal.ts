@@ -95,7 +95,8 @@ export class Journal {
 
   /**
    * Record a group and all its steps as planned (one transaction), before any of them runs. Each step's plan is written
-   * once, in its run_steps row; the group's record holds the rest of the group (getRun puts the steps back in). With
+   * once, in its run_steps row; the group's record holds the rest of the group but what its row's columns hold (getRun
+   * puts it all back together). With
    * `states`, each step is written as it stands (see StepState): one insert instead of an insert and two updates.
    */
   planGroup(runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]): void {
@@ -107,13 +108,17 @@ export class Journal {
   private readonly planTxn: (runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]) => void;
 
   private planWrites(runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]): void {
-    const { steps: _steps, ...head } = g;
+    // The group's record holds what no column of its row holds: not its id, key, action, title and payload hash (each
+    // in its column), nor its steps (each in its step's row). Its reasons are in it, and the row's reasons column starts
+    // empty (finishGroup appends the group's notes there): a dedupe group's reasons are a third of its row, and were
+    // written twice — rows of ~1.6 KB, two to a page (run-store.ts reads both shapes).
+    const { steps: _steps, id: _id, key: _key, action: _action, title: _title, payloadHash: _payloadHash, ...head } = g;
     const now = this.now();
     this.sql(
         `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', '[]', ?)`,
       )
-      .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), JSON.stringify(g.reasons), now);
+      .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), now);
     if (!states) {
       const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
       g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));

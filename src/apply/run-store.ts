@@ -146,8 +146,18 @@ export function getRun(db: Db, id: string): RunDetail | null {
     notifications: readRunNotifications(db, id),
     groupRecords: groups.map((g) => {
       const steps = stepRecords(g.group_id);
-      // The group's record holds its steps' plans only when an older version journaled it (each is in its step's row).
+      // Three shapes of a group's record (journal.ts planWrites): the whole group, steps included (the oldest); the group
+      // without its steps (each in its step's row); and that without its id, key, action, title and payload hash (each
+      // in its column). The reasons column holds the group's reasons and then its notes in the first two; in the third,
+      // its notes only (the reasons are in the record).
       const head = JSON.parse(g.plan_group) as Omit<PlanGroup, 'steps'> & { steps?: PlanStep[] };
+      const columnsOnly = head.id === undefined;
+      const noted = JSON.parse(g.reasons) as string[];
+      const group: PlanGroup = {
+        ...(columnsOnly ? { id: g.group_id, key: g.group_key, action: g.action as PlanGroup['action'], title: g.title, payloadHash: g.payload_hash } : {}),
+        ...head,
+        steps: head.steps ?? steps.map((s) => s.step),
+      };
       return {
         id: g.group_id,
         index: g.idx,
@@ -156,11 +166,11 @@ export function getRun(db: Db, id: string): RunDetail | null {
         title: g.title,
         payloadHash: g.payload_hash,
         status: g.status,
-        reasons: JSON.parse(g.reasons) as string[],
+        reasons: columnsOnly ? [...group.reasons, ...noted] : noted,
         error: g.error,
         bytesCopied: g.bytes_copied,
         bytesFreed: g.bytes_freed,
-        group: head.steps ? (head as PlanGroup) : { ...head, steps: steps.map((s) => s.step) },
+        group,
         steps,
       };
     }),

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { getRun } from '../../../src/apply/run-store.js';
+import { Journal } from '../../../src/apply/journal.js';
 import type { LinkViewStep } from '../../../src/plan/types.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
@@ -93,6 +94,44 @@ describe("journal of a batch of dedupe groups", () => {
     // A record of an older version (the whole group, steps included, in the group's row) reads the same.
     db.prepare(`UPDATE run_groups SET plan_group = ? WHERE run_id = ? AND group_id = 'g3'`).run(JSON.stringify(groups[3]), deps.runId);
     expect(getRun(db, deps.runId)!.groupRecords[3]!.group).toEqual(groups[3]);
+  });
+});
+
+describe("a group's journal record", () => {
+  it('holds its reasons once and none of the values its row has columns for; the group, its reasons and its notes read back whole, as older records too', async () => {
+    w = makeApplyFixture();
+    const seeding = path.join(w.stash, 'seeding');
+    const data = Array.from({ length: 3 }, (_, i) => bytesFor(`journal-reasons-${i}`, 2_000 + i));
+    writeTree(seeding, Object.fromEntries(data.flatMap((d, i) => ['m', 'x'].map((dir) => [`${dir}/${i}.bin`, d]))));
+    const p = (r: string) => path.join(seeding, r);
+    const groups = data.map((d, i) => ({
+      ...dedupeGroup(`g${i}`, p(`m/${i}.bin`), [p(`x/${i}.bin`)], sha256(d), d.length),
+      reasons: [`first reason of group ${i}`, `second reason of group ${i}`],
+    }));
+    const deps = testDeps(w);
+    const res = await applyPlan(deps, makePlan(w, groups));
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    const db = w.catalog.db;
+    const rows = db.prepare(`SELECT group_id, plan_group, reasons FROM run_groups WHERE run_id = ? ORDER BY idx`).all(deps.runId) as { group_id: string; plan_group: string; reasons: string }[];
+    for (const [i, r] of rows.entries()) {
+      const row = r.plan_group + r.reasons;
+      expect(row.split(`first reason of group ${i}`)).toHaveLength(2);
+      expect(r.plan_group).not.toContain(groups[i]!.key);
+    }
+    expect(getRun(db, deps.runId)!.groupRecords.map((g) => g.group)).toEqual(groups);
+    expect(getRun(db, deps.runId)!.groupRecords.map((g) => g.reasons)).toEqual(groups.map((g) => g.reasons));
+    // A group's notes (finishGroup) follow its reasons.
+    new Journal(db, () => 0).finishGroup(deps.runId, 'g1', 'done', { notes: ['a note'] });
+    expect(getRun(db, deps.runId)!.groupRecords[1]!.reasons).toEqual([...groups[1]!.reasons, 'a note']);
+    expect(getRun(db, deps.runId)!.groupRecords[1]!.group).toEqual(groups[1]);
+    // Records of older versions: the whole group, or the group without its steps, with its reasons and then its notes in the column.
+    const { steps: _steps, ...head } = groups[2]!;
+    for (const record of [groups[2]!, head]) {
+      db.prepare(`UPDATE run_groups SET plan_group = ?, reasons = ? WHERE run_id = ? AND group_id = 'g2'`).run(JSON.stringify(record), JSON.stringify([...groups[2]!.reasons, 'old note']), deps.runId);
+      const read = getRun(db, deps.runId)!.groupRecords[2]!;
+      expect(read.group).toEqual(groups[2]);
+      expect(read.reasons).toEqual([...groups[2]!.reasons, 'old note']);
+    }
   });
 });
 
