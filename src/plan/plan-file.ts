@@ -6,8 +6,13 @@ import { PLAN_FORMAT_VERSION, type Plan } from './types.js';
 /** Validates parsed JSON against schemas/plan.schema.json; returns problems (`/groups/0/action: …`), empty = valid. */
 export type PlanValidator = (data: unknown) => string[];
 
+/**
+ * A plan file's text: JSON, indented, every character outside ASCII written as its \u escape — the same JSON values,
+ * in bytes that are all ASCII, which Node 20 decodes ~6× faster than UTF-8 with any other character in it (a 4.8 MB
+ * plan of 1,912 dedupe groups, whose reasons hold an em dash each: 2.6 ms instead of 16; see plan-file-io planText).
+ */
 export function serializePlan(plan: Plan): string {
-  return JSON.stringify(plan, null, 2) + '\n';
+  return JSON.stringify(plan, null, 2).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
 }
 
 /** The plan hash run records keep: SHA-256 of a plan file's bytes, or of the serialized plan when there is no file. */

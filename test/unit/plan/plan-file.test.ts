@@ -1,11 +1,12 @@
 // Saved plan files: serialize → parse round trip, schema validity (file snapshot), version and damage errors.
 import { describe, expect, it } from 'vitest';
+import { isAscii } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serializePlan, decodePlan, planHash } from '../../../src/plan/plan-file.js';
-import { parsePlan, planValidator, loadPlanSchema, readPlanFile, writePlanFile } from '../../../src/plan/plan-file-io.js';
+import { parsePlan, planText, planValidator, loadPlanSchema, readPlanFile, writePlanFile } from '../../../src/plan/plan-file-io.js';
 import { renderPlanJson } from '../../../src/render/plan-json.js';
 import { HashallError } from '../../../src/errors.js';
 import { showcasePlan } from '../render/showcase.js';
@@ -72,6 +73,28 @@ describe('plan files', () => {
     const now = planValidator(compilePlanSchema(loadPlanSchema()).validate);
     expect(planValidator()(bad)).toEqual(now(bad));
     expect(now(bad).join('\n')).toMatch(/createdAt: must match format "date-time"/);
+  });
+
+  it('a plan file is all ASCII (other characters escaped) and reads back the same, names in any script; a file in UTF-8 (older, or edited) reads too', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-planfile-'));
+    try {
+      const file = path.join(dir, 'plan.json');
+      const showcase = showcasePlan();
+      const named = { ...showcase, groups: showcase.groups.map((g) => ({ ...g, title: `${g.title} — Amélie 東京 🎞 \u{7f}` })) };
+      for (const plan of [showcase, named]) {
+        writePlanFile(file, plan);
+        expect(isAscii(readFileSync(file))).toBe(true);
+        expect(readPlanFile(file).plan).toEqual(plan);
+        expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(plan);
+        // As an older version wrote it: UTF-8, unescaped.
+        writeFileSync(file, JSON.stringify(plan, null, 2));
+        expect(readPlanFile(file).plan).toEqual(plan);
+      }
+      expect(planText(Buffer.from('{"a":"é"}', 'utf8'))).toBe('{"a":"é"}');
+      expect(planText(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]))).toBe(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]).toString('utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('readPlanFile (the one reader, for apply and show) returns the plan and the hash of the bytes on disk', () => {
