@@ -93,14 +93,16 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
     return ctx;
   };
 
-  // Phase 1 — journal: each group's steps checked (reads only) and their temp names named, then the group journaled with
-  // each step as it stands — running with its temp name, a no-op, failed or not reached — in one insert per step.
+  // Phase 1 — journal: each group's steps checked (reads only) and their temp names named, then every group journaled
+  // with each step as it stands — running with its temp name, a no-op, failed or not reached — in one insert per step.
   // Nothing changes on disk, so the records go in one transaction (one commit for the batch): a crash before its
   // commit leaves no trace of the batch and no change.
   await inOneCommit(env.base.catalog.db, prepareAll);
   async function prepareAll(): Promise<void> {
     // The folders the groups' scope checks found real directories, shared by the batch (read once each, not per file).
     const realDirs = new Set<string>();
+    // Each group's record, written once every group is checked: all in one transaction (nothing changes meanwhile).
+    const planned: { idx: number; group: PlanGroup; states: StepState[] }[] = [];
     for (const { gi, group } of batch) {
       if (env.notStarted(gi, group)) continue;
       const m: Member = { gi, group, rows: group.steps.map((step, index) => ({ index, step, status: 'planned', undo: {} })), outs: new Map(), notes: [], events: [], failure: null, freed: 0 };
@@ -135,9 +137,10 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
           break;
         }
       }
-      journal.planGroup(runId, gi, group, states);
+      planned.push({ idx: gi, group, states });
       if (scopeFailure !== null) fail(m, null, scopeFailure);
     }
+    journal.planGroups(runId, planned);
   }
 
   // Right before the first change, every folder of the batch is proven on the filesystem its plan names, in one pass

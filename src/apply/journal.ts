@@ -107,6 +107,19 @@ export class Journal {
   /** planGroup's writes as one transaction, wrapped once per journal (a dedupe batch plans thousands of groups). */
   private readonly planTxn: (runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]) => void;
 
+  /**
+   * planGroup for several groups, in ONE transaction (all of them recorded, or none): a dedupe batch journals its
+   * groups together once their checks are done, where a transaction (a savepoint inside the batch's) per group cost as
+   * much as the group's own inserts.
+   */
+  planGroups(runId: string, groups: readonly { idx: number; group: PlanGroup; states?: readonly StepState[] }[]): void {
+    if (groups.length === 0) return;
+    this.db.transaction(() => {
+      for (const g of groups) this.planWrites(runId, g.idx, g.group, g.states);
+    })();
+    for (const g of groups) this.boundary(`group-planned ${g.group.id}`);
+  }
+
   private planWrites(runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]): void {
     // The group's record holds what no column of its row holds: not its id, key, action, title and payload hash (each
     // in its column), nor its steps (each in its step's row). Its reasons are in it, and the row's reasons column starts

@@ -1,6 +1,6 @@
 // The apply journal grows linearly with the files of a step: a copy and a view of many small files journal O(N) bytes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { getRun } from '../../../src/apply/run-store.js';
@@ -94,6 +94,26 @@ describe("journal of a batch of dedupe groups", () => {
     // A record of an older version (the whole group, steps included, in the group's row) reads the same.
     db.prepare(`UPDATE run_groups SET plan_group = ? WHERE run_id = ? AND group_id = 'g3'`).run(JSON.stringify(groups[3]), deps.runId);
     expect(getRun(db, deps.runId)!.groupRecords[3]!.group).toEqual(groups[3]);
+  });
+});
+
+describe("a dedupe batch's group records", () => {
+  it('are written all or none: a failure journaling one group leaves no group of the batch recorded, and nothing changed', async () => {
+    w = makeApplyFixture();
+    const seeding = path.join(w.stash, 'seeding');
+    const data = Array.from({ length: 3 }, (_, i) => bytesFor(`journal-batch-${i}`, 2_000 + i));
+    writeTree(seeding, Object.fromEntries(data.flatMap((d, i) => ['m', 'x'].map((dir) => [`${dir}/${i}.bin`, d]))));
+    const before = hashTreeSync(seeding);
+    const p = (r: string) => path.join(seeding, r);
+    const groups = data.map((d, i) => dedupeGroup(`g${i}`, p(`m/${i}.bin`), [p(`x/${i}.bin`)], sha256(d), d.length));
+    const db = w.catalog.db;
+    db.exec(`CREATE TEMP TRIGGER fail_g2 BEFORE INSERT ON main.run_groups WHEN new.group_id = 'g2' BEGIN SELECT RAISE(ABORT, 'injected journal failure'); END`);
+    const deps = testDeps(w);
+    await expect(applyPlan(deps, makePlan(w, groups))).rejects.toThrow('injected journal failure');
+    expect(db.prepare(`SELECT count(*) FROM run_groups WHERE run_id = ?`).pluck().get(deps.runId)).toBe(0);
+    expect(db.prepare(`SELECT count(*) FROM run_steps WHERE run_id = ?`).pluck().get(deps.runId)).toBe(0);
+    expect(hashTreeSync(seeding)).toEqual(before);
+    expect(lstatSync(p('x/0.bin')).nlink).toBe(1);
   });
 });
 
