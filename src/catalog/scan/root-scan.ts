@@ -56,6 +56,8 @@ export interface RootScanContext {
   summary: ScanSummary;
   /** Sizes of the catalog and of every root of this scan: which new or changed files are read (see size-gate.ts). */
   sizes: SizeGate<HeldFile>;
+  /** Called before each batch of row writes (the connection's page cache grows for them: see pageCacheRaiser). */
+  writing?: () => void;
 }
 
 /** A new or changed file held back by size-first hashing until another inode has its size (else recorded unhashed). */
@@ -118,6 +120,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     writes = [];
     written += batch.length;
     batchAt = Math.min(MAX_BATCH, Math.max(BATCH, Math.floor(written / 2)));
+    ctx.writing?.();
     db.transaction(() => {
       const t = opts.now();
       for (const w of batch) {

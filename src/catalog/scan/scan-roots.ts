@@ -6,7 +6,7 @@ import { readMountInfo, type MountEntry } from '../../fs/mountinfo.js';
 import { aliasesFromConfig, canonicalize } from '../../fs/canonical-path.js';
 import type { FindProcess } from '../../fs/find-walk.js';
 import { startWalk } from '../../fs/walk.js';
-import { withWalCheckpointEvery, type CatalogDb } from '../db.js';
+import { pageCacheRaiser, withWalCheckpointEvery, type CatalogDb } from '../db.js';
 import { configuredIdentities, pruneStaleFilesystems } from '../stale-filesystems.js';
 import { resolveRoots, rootSummary, type ResolvedRoot } from './resolve-roots.js';
 import { scanOneRoot, walkMountPoints, type HeldFile } from './root-scan.js';
@@ -19,6 +19,8 @@ import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
 
 /** WAL pages between automatic checkpoints while a scan writes (64 MiB of 4 KiB pages; SQLite's default is 1,000). */
 const SCAN_WAL_PAGES = 16_384;
+/** Page cache (KiB) of the catalog connection once the scan writes rows (see pageCacheRaiser): a no-change rescan keeps the default. */
+const SCAN_WRITE_CACHE_KIB = 32 * 1024;
 
 /** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
 export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
@@ -30,16 +32,18 @@ export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts:
       // and the roots are recorded and the walk's statements prepared. That root's walk takes it (same directory and
       // mount points), else it is stopped; the guards still decide whether the root is walked at all.
       const early = startFirstWalk(roots[0], mounts, opts);
+      const cache = pageCacheRaiser(catalog.db, SCAN_WRITE_CACHE_KIB);
       try {
-        return await scanAll(catalog, roots, opts, started, mounts, early);
+        return await scanAll(catalog, roots, opts, started, mounts, early, cache.raise);
       } finally {
+        cache.restore();
         await early?.stop();
       }
     }),
   );
 }
 
-async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions, started: number, mounts: MountEntry[], early: FindProcess | null): Promise<ScanSummary> {
+async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions, started: number, mounts: MountEntry[], early: FindProcess | null, writing: () => void): Promise<ScanSummary> {
   let unused = early;
   const probes = opts.probes ?? systemProbes();
   const sessionId = openSession(catalog, started, opts.drift, roots);
@@ -98,7 +102,7 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
       }
       const walk = unused !== null && unused.root === r.loc.realPath ? unused : undefined;
       if (walk) unused = null;
-      const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary, sizes }, r, walk);
+      const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary, sizes, writing }, r, walk);
       if (active !== null) activeUnder.set(r, active);
     }
     if (!opts.signal?.aborted) await hashNowShared(catalog, sizes, pool, opts, summary, loadedAt !== null && loadedAt === dataVersion());

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openCatalog, schemaVersion, withWalCheckpointEvery } from '../../../src/catalog/db.js';
+import { openCatalog, pageCacheRaiser, schemaVersion, withWalCheckpointEvery } from '../../../src/catalog/db.js';
 
 describe('openCatalog', () => {
   it('creates a catalog with a lineage, keeps it across reopen, and counts serial changes', () => {
@@ -56,6 +56,29 @@ describe('openCatalog', () => {
         }),
       ).rejects.toThrow('inside at 4096');
       expect(every()).toBe(1000);
+    } finally {
+      c.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bulk writer has the larger page cache from its first raise until restored; without a raise the default stays', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
+    const c = openCatalog(path.join(dir, 'catalog.db'));
+    try {
+      const size = (): unknown => c.db.pragma('cache_size', { simple: true });
+      const before = size();
+      const unused = pageCacheRaiser(c.db, 32 * 1024);
+      unused.restore();
+      expect(size()).toBe(before);
+      const cache = pageCacheRaiser(c.db, 32 * 1024);
+      cache.raise();
+      expect(size()).toBe(-32 * 1024);
+      cache.raise();
+      cache.restore();
+      expect(size()).toBe(before);
+      cache.restore();
+      expect(size()).toBe(before);
     } finally {
       c.close();
       rmSync(dir, { recursive: true, force: true });
