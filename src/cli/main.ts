@@ -6,6 +6,7 @@ import { registerCommands } from './commands/index.js';
 import { formatConfigProblem } from '../render/config-problem.js';
 import { printableLines } from '../render/escape.js';
 import { sourceMappedStack } from './stack-map.js';
+import { catalogErrorOf } from '../catalog/sqlite-errors.js';
 import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
 
 /** The program with the commands `argv` needs (all of them by default). */
@@ -40,7 +41,9 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-export function reportError(err: unknown, ctx: CliContext): number {
+export function reportError(thrown: unknown, ctx: CliContext): number {
+  // An SQLite error the user can act on (a full disk, a damaged catalog) is said as such, not as an unexpected error.
+  const err = catalogErrorOf(thrown) ?? thrown;
   if (err instanceof CommanderError) {
     // help and version are "errors" to commander; usage errors were already printed.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;

@@ -1,4 +1,5 @@
 // CLI command `hashall apply [PLANFILE]`: applies a saved plan, or plans afresh and asks; lock, recovery, preflight, journal, report.
+import { catalogErrorOf } from '../../catalog/sqlite-errors.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -52,9 +53,11 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     try {
       await applyAction(planfile, opts, ctx, sink, exit);
     } catch (err) {
+      // A full catalog disk or a damaged catalog is said as such in the NDJSON stream too.
+      const shown = catalogErrorOf(err) ?? err;
       sink.end();
-      sink.error(err);
-      throw err;
+      sink.error(shown);
+      throw shown;
     }
   });
 }
