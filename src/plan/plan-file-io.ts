@@ -1,7 +1,7 @@
 // Reads and writes saved plan files and loads schemas/plan.schema.json for validation (reads the world).
 import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { HashallError, errnoCode } from '../errors.js';
@@ -38,8 +38,20 @@ export function parsePlan(text: string, source?: string): Plan {
 export function readPlanFile(file: string): { plan: Plan; hash: string } {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    // A regular file or a pipe (`apply <(…)`) is read to its end; a device never ends (`apply /dev/zero` read until
+    // memory ran out) and is no plan.
+    const fd = openSync(file, constants.O_RDONLY);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() && !st.isFIFO()) {
+        throw new HashallError(`cannot read plan file ${file}: it is ${st.isDirectory() ? 'a directory' : 'a device or socket'}, not a plan`, { hint: 'give the file written by `hashall plan --out FILE`' });
+      }
+      bytes = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
+    if (err instanceof HashallError) throw err;
     const code = errnoCode(err);
     throw new HashallError(`cannot read plan file ${file}: ${code ?? (err as Error).message}`, {
       cause: err,

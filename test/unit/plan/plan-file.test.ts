@@ -1,7 +1,7 @@
 // Saved plan files: serialize → parse round trip, schema validity (file snapshot), version and damage errors.
 import { describe, expect, it } from 'vitest';
 import { isAscii } from 'node:buffer';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,17 @@ describe('plan files', () => {
       const { plan, hash } = readPlanFile(file);
       expect(plan).toEqual(showcasePlan());
       expect(hash).toBe(planHash(readFileSync(file)));
+      // A device is no plan (before: `apply /dev/zero` read until memory ran out); a folder neither; a pipe is read.
+      expect(() => readPlanFile(dir)).toThrow(`cannot read plan file ${dir}: it is a directory, not a plan`);
+      expect(() => readPlanFile('/dev/zero')).toThrow('cannot read plan file /dev/zero: it is a device or socket, not a plan');
+      const fifo = path.join(dir, 'plan.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const writer = spawn('cp', [file, fifo], { stdio: 'ignore' });
+      try {
+        expect(readPlanFile(fifo).plan).toEqual(showcasePlan());
+      } finally {
+        writer.kill();
+      }
       const missing = path.join(dir, 'nope.json');
       expect(() => readPlanFile(missing)).toThrow(`cannot read plan file ${missing}: ENOENT`);
       expect(() => readPlanFile(missing)).toThrow(expect.objectContaining({ hint: 'save a plan with `hashall plan --out FILE` first' }));
