@@ -108,6 +108,9 @@ export async function startDeluge(opts: DelugeSandboxOptions = {}): Promise<Delu
           await stop();
           throw new Error(`deluge sandbox: ${url} reports download location ${String(got)}, expected ${downloads} (another instance?)`);
         }
+        // Ready: from now on with the product's retries (network errors tried 3 times). Under load deluge-web closes
+        // kept-alive sockets; a set-up call on one (core.add_torrent_file) failed the test with UND_ERR_SOCKET.
+        transport = new DelugeTransport({ url, password: () => password, timeoutMs: 15_000 });
         return;
       } catch (err) {
         if (err instanceof Error && err.message.startsWith('deluge sandbox')) throw err;
