@@ -57,11 +57,16 @@ export function chainOf(root: string, dir: string): string[] {
 
 export function dirChain(fs: FsPort, root: string): DirChain {
   const seen = new Map<string, { dev: number; ino: number }>();
+  // The components of the last folder proven (a step proves the same folder before each of its writes): spelled once.
+  let last: { dir: string; chain: string[] } | null = null;
   return {
     identity: (dir) => seen.get(dir),
     async prove(dir) {
-      if (!isAtOrUnder(dir, root)) throw new FsError(`${dir} is not inside ${root}; hashall writes only below the checked root`, { path: dir });
-      for (const cur of chainOf(root, dir)) {
+      if (last?.dir !== dir) {
+        if (!isAtOrUnder(dir, root)) throw new FsError(`${dir} is not inside ${root}; hashall writes only below the checked root`, { path: dir });
+        last = { dir, chain: chainOf(root, dir) };
+      }
+      for (const cur of last.chain) {
         const st = await fs.lstatId(cur);
         const known = seen.get(cur);
         if (!st) {
