@@ -107,11 +107,12 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
   // A root whose spelling (its filesystem's aliases taken as that filesystem) passes through a symlink: the catalog
   // holds its files under the real path, and apply, which writes only below real directories (src/apply/scope.ts),
   // would refuse every step there.
-  const throughSymlink = (root: string, at: KeyPath, what: string): void => {
+  // `place` is the root's own (look() resolved it): resolved again only when an alias spelling differs from it.
+  const throughSymlink = (root: string, place: Place, at: KeyPath, what: string): void => {
     const spelled = canonicalizeByAliases(root, config.filesystems);
     let real: string;
     try {
-      real = realpathSync(spelled);
+      real = spelled === root ? place.real : realpathSync(spelled);
     } catch {
       return; // an alias that does not resolve is reported on its own
     }
@@ -128,7 +129,7 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
       const p = look(root, at, 'seeding root');
       if (!p) return;
       seedPlaces.push({ value: root, at, place: p });
-      throughSymlink(root, at, 'seeding root');
+      throughSymlink(root, p, at, 'seeding root');
       if (fsPlace && fs && isAtOrUnder(root, fs.path) && !(p.dev === fsPlace.dev && isAtOrUnder(p.inner, fsPlace.inner))) {
         out.push({ severity: 'error', path: at, message: `seeding root ${root} is not on filesystem "${name}": it resolves to ${p.real} on device ${p.dev}, outside ${fs.path} (device ${fsPlace.dev})`, hint: 'a symlink or a separate mount (e.g. another dataset) leads elsewhere; configure that filesystem separately' });
       }
@@ -138,7 +139,7 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
     const at: KeyPath = ['libraries', i];
     const p = look(lib, at, 'library root');
     if (!p) return;
-    throughSymlink(lib, at, 'library root');
+    throughSymlink(lib, p, at, 'library root');
     for (const s of seedPlaces) {
       if (isAtOrUnder(lib, s.value) || isAtOrUnder(s.value, lib)) continue; // reported by the string rules
       if (nests(p, s.place)) {
