@@ -30,13 +30,11 @@ export function checkCatalogPlace(file: string): void {
   const who = euid === 0 ? 'root' : `uid ${euid}`;
   const hint = (d: string) => `chmod go-w ${d} and chown it to ${who}, or point \`catalog:\` in hashall.yaml at a folder only ${who} can write: whoever can replace the catalog can forge the records apply and recover act on`;
   const real = realPlace(file);
-  if (existsSync(real)) {
-    const st = statSync(real);
-    if (!owners.has(st.uid)) throw new CatalogError(`catalog ${real} is owned by uid ${st.uid}, not ${who}`, { hint: hint(path.dirname(real)) });
-  }
+  const fileSt = statSync(real, { throwIfNoEntry: false });
+  if (fileSt && !owners.has(fileSt.uid)) throw new CatalogError(`catalog ${real} is owned by uid ${fileSt.uid}, not ${who}`, { hint: hint(path.dirname(real)) });
   const folder = path.dirname(real);
   for (let d = folder; ; d = path.dirname(d)) {
-    const st = existsSync(d) ? statSync(d) : null;
+    const st = statSync(d, { throwIfNoEntry: false });
     if (st) {
       const what = d === folder ? `catalog folder ${d}` : `folder ${d} above the catalog`;
       if (!owners.has(st.uid)) throw new CatalogError(`${what} is owned by uid ${st.uid}, not ${who}`, { hint: hint(d) });
