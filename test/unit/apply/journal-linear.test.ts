@@ -97,15 +97,20 @@ describe("journal of a batch of dedupe groups", () => {
   });
 });
 
+/** Three pairs of equal files under the fixture's seeding root (m/I.bin and x/I.bin) and a dedupe group for each. */
+function threeDedupePairs(fx: ApplyFixture, tag: string) {
+  const seeding = path.join(fx.stash, 'seeding');
+  const data = Array.from({ length: 3 }, (_, i) => bytesFor(`${tag}-${i}`, 2_000 + i));
+  writeTree(seeding, Object.fromEntries(data.flatMap((d, i) => ['m', 'x'].map((dir) => [`${dir}/${i}.bin`, d]))));
+  const p = (r: string) => path.join(seeding, r);
+  return { seeding, p, groups: data.map((d, i) => dedupeGroup(`g${i}`, p(`m/${i}.bin`), [p(`x/${i}.bin`)], sha256(d), d.length)) };
+}
+
 describe("a dedupe batch's group records", () => {
   it('are written all or none: a failure journaling one group leaves no group of the batch recorded, and nothing changed', async () => {
     w = makeApplyFixture();
-    const seeding = path.join(w.stash, 'seeding');
-    const data = Array.from({ length: 3 }, (_, i) => bytesFor(`journal-batch-${i}`, 2_000 + i));
-    writeTree(seeding, Object.fromEntries(data.flatMap((d, i) => ['m', 'x'].map((dir) => [`${dir}/${i}.bin`, d]))));
+    const { seeding, p, groups } = threeDedupePairs(w, 'journal-batch');
     const before = hashTreeSync(seeding);
-    const p = (r: string) => path.join(seeding, r);
-    const groups = data.map((d, i) => dedupeGroup(`g${i}`, p(`m/${i}.bin`), [p(`x/${i}.bin`)], sha256(d), d.length));
     const db = w.catalog.db;
     db.exec(`CREATE TEMP TRIGGER fail_g2 BEFORE INSERT ON main.run_groups WHEN new.group_id = 'g2' BEGIN SELECT RAISE(ABORT, 'injected journal failure'); END`);
     const deps = testDeps(w);
@@ -120,14 +125,7 @@ describe("a dedupe batch's group records", () => {
 describe("a group's journal record", () => {
   it('holds its reasons once and none of the values its row has columns for; the group, its reasons and its notes read back whole, as older records too', async () => {
     w = makeApplyFixture();
-    const seeding = path.join(w.stash, 'seeding');
-    const data = Array.from({ length: 3 }, (_, i) => bytesFor(`journal-reasons-${i}`, 2_000 + i));
-    writeTree(seeding, Object.fromEntries(data.flatMap((d, i) => ['m', 'x'].map((dir) => [`${dir}/${i}.bin`, d]))));
-    const p = (r: string) => path.join(seeding, r);
-    const groups = data.map((d, i) => ({
-      ...dedupeGroup(`g${i}`, p(`m/${i}.bin`), [p(`x/${i}.bin`)], sha256(d), d.length),
-      reasons: [`first reason of group ${i}`, `second reason of group ${i}`],
-    }));
+    const groups = threeDedupePairs(w, 'journal-reasons').groups.map((g, i) => ({ ...g, reasons: [`first reason of group ${i}`, `second reason of group ${i}`] }));
     const deps = testDeps(w);
     const res = await applyPlan(deps, makePlan(w, groups));
     expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
