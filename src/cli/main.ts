@@ -8,6 +8,7 @@ import { printableLines } from '../render/escape.js';
 import { sourceMappedStack } from './stack-map.js';
 import { catalogErrorOf } from '../catalog/sqlite-errors.js';
 import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
+import { CONFIG_OPTION_HELP, passGlobalConfig } from './config-option.js';
 
 /** The program with the commands `argv` needs (all of them by default). */
 export async function buildProgram(ctx: CliContext, exit: ExitStatus = newExitStatus(), argv: readonly string[] = []): Promise<Command> {
@@ -19,6 +20,11 @@ export async function buildProgram(ctx: CliContext, exit: ExitStatus = newExitSt
     // A usage error is one line (commander adds "Did you mean …?" for a mistyped command), not the whole help.
     .showHelpAfterError('(add --help for usage)')
     .allowExcessArguments(false)
+    // `hashall --config FILE plan` as well as `hashall plan --config FILE`: before the command it belongs to the
+    // program (positional options), and is handed to the command that runs.
+    .enablePositionalOptions()
+    .option('-c, --config <file>', CONFIG_OPTION_HELP)
+    .hook('preAction', passGlobalConfig)
     .addHelpText('after', allExitCodesHelp())
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),

@@ -37,7 +37,8 @@ const COMMANDS: ReadonlyArray<readonly [string, CommandModule]> = [
  * otherwise (`--help`, `help`, a mistyped name: commander lists them or suggests the nearest).
  */
 export function commandsFor(argv: readonly string[]): string[] {
-  const first = argv.find((a) => !a.startsWith('-'));
+  // The program's own `-c/--config FILE` may come first: its value is no command name.
+  const first = argv.find((a, i) => !a.startsWith('-') && !(i > 0 && (argv[i - 1] === '-c' || argv[i - 1] === '--config')));
   if (first !== undefined && COMMANDS.some(([name]) => name === first)) return [first];
   if (first === undefined && argv.length > 0 && argv.every((a) => a === '--version' || a === '-V')) return [];
   return COMMANDS.map(([name]) => name);

@@ -66,6 +66,36 @@ describe('hashall CLI', () => {
     expect(help.stdout).toContain('reconcile');
   });
 
+  it('--config may come before the command too (hashall --config FILE validate), as after it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-global-config-'));
+    try {
+      const file = path.join(dir, 'elsewhere.yaml');
+      writeFileSync(file, 'version: 1\nfilesystems:\n  disk: { path: /srv }\n');
+      // Run from a folder without hashall.yaml: the file is found only through the option.
+      const opts = { cwd: dir, env: {} };
+      const after = await runCli(['validate', '--offline', '--config', file], opts);
+      expect(after.code).toBe(0);
+      const before = await runCli(['--config', file, 'validate', '--offline'], opts);
+      expect(before.code).toBe(0);
+      expect(before.stdout).toBe(after.stdout);
+      const short = await runCli(['-c', file, 'validate', '--offline'], opts);
+      expect(short.code).toBe(0);
+      // It loads only the command it runs, as without the option.
+      expect(commandsFor(['--config', file, 'plan'])).toEqual(['plan']);
+      expect(commandsFor([`--config=${file}`, 'plan'])).toEqual(['plan']);
+      expect(commandsFor(['-c', 'plan', 'validate'])).toEqual(['validate']);
+      // Given twice, or to a command that reads no config, it is a usage error (exit 1), not silently dropped.
+      const twice = await runCli(['--config', file, 'validate', '--offline', '--config', file], opts);
+      expect(twice.code).toBe(1);
+      expect(twice.stderr).toMatch(/--config.*twice/);
+      const init = await runCli(['--config', file, 'init', '--path', dir], opts);
+      expect(init.code).toBe(1);
+      expect(init.stderr).toMatch(/init.*--config/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('plan --out onto a FIFO (or a device, a symlink) is refused before the refresh: exit 1, nothing scanned', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hashall-plan-out-'));
     try {
