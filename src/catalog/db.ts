@@ -1,6 +1,6 @@
 // Opens the SQLite catalog (WAL), applies numbered migrations, and tracks the lineage id and change serial.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CatalogError } from '../errors.js';
@@ -175,7 +175,15 @@ function makePrivate(file: string): void {
  */
 function whatIsAt(file: string): 'absent' | 'new' | 'ours' {
   const st = statSync(file, { throwIfNoEntry: false });
-  if (st === undefined) return 'absent';
+  if (st === undefined) {
+    // A symlink to nothing: hashall never creates its catalog through a symlink (O_NOFOLLOW), so say so.
+    if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new CatalogError(`catalog ${file} is a symlink to ${readlinkSync(file)}, which does not exist`, {
+        hint: 'hashall does not create its catalog through a symlink: point `catalog:` in hashall.yaml at the real path, or remove the symlink',
+      });
+    }
+    return 'absent';
+  }
   if (!st.isFile()) {
     throw new CatalogError(`catalog ${file} is not a file (${st.isDirectory() ? 'a folder' : 'a device, socket or pipe'})`, {
       hint: 'point `catalog:` in hashall.yaml at the path of a file (hashall creates it)',

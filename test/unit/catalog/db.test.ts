@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openCatalog, pageCacheRaiser, schemaVersion, withWalCheckpointEvery } from '../../../src/catalog/db.js';
@@ -117,6 +117,17 @@ describe('openCatalog', () => {
       const folder = path.join(dir, 'catalog.db');
       mkdirSync(folder);
       for (const readonly of [false, true]) expect(() => openCatalog(folder, { readonly })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/is not a file/) }));
+    });
+
+    it('a symlink to nothing: refused as such (it was an unexpected EEXIST), nothing created at its target', () => {
+      const file = path.join(dir, 'catalog.db');
+      const target = path.join(dir, 'elsewhere', 'catalog.db');
+      symlinkSync(target, file);
+      for (const readonly of [false, true]) {
+        expect(() => openCatalog(file, { readonly })).toThrow(expect.objectContaining({ name: 'CatalogError', message: expect.stringMatching(/symlink to .*elsewhere\/catalog\.db.*does not exist/) }));
+      }
+      expect(existsSync(path.join(dir, 'elsewhere'))).toBe(false);
+      expect(readlinkSync(file)).toBe(target);
     });
 
     it('an empty file becomes a new catalog; read-only, it is named empty', () => {
