@@ -13,6 +13,7 @@ import { eventSink } from '../event-sink.js';
 import { applySummary } from '../../render/apply-summary.js';
 import { notifyDeps } from '../notify-deps.js';
 import { stopOnSignals } from '../stop-signals.js';
+import { sleepUnlessStopped } from '../../reconcile/sleep.js';
 
 interface ReconcileOptions extends ConfigOptionValues {
   every: string;
@@ -26,20 +27,6 @@ function durationOption(value: string, flag: string): number {
   const ms = parseDuration(value, 's');
   if (ms === null) throw new HashallError(`${flag} ${value}: not a duration`, { hint: 'write e.g. 6h, 30m, 1h30m, or a number of seconds' });
   return ms;
-}
-
-/** Wait `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
@@ -102,7 +89,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
         const wait = Math.round(every + Math.random() * jitter);
         sink.json({ type: 'reconcile', phase: 'sleep', iteration: i, sleepMs: wait });
         if (!json) ctx.stderr.write(`hashall reconcile: next iteration at ${new Date(ctx.now() + wait).toISOString()}\n`);
-        await sleep(wait, stop.signal);
+        await sleepUnlessStopped(wait, stop.signal);
         if (stop.signal.aborted) break;
       }
     } finally {
