@@ -133,6 +133,16 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     }
     return ms;
   };
+  /** A per-request timeout: more than 0 and at most an hour (a timer past 24.8 days fires after 1 ms in Node). */
+  const requestTimeout = (v: string | number, at: (string | number)[]): number => {
+    const ms = duration(v, 's', at);
+    if (ms !== 0 || parseDuration(v, 's') !== null) {
+      if (!(ms > 0 && ms <= 3_600_000)) {
+        problems.push({ severity: 'error', path: at, message: `must be more than 0 and at most 1h (got ${v})`, hint: 'a request that needs longer is not answering: e.g. 30s, 2m' });
+      }
+    }
+    return Math.round(ms);
+  };
 
   const filesystems: Record<string, FilesystemConfig> = {};
   for (const [name, fs] of Object.entries(raw.filesystems)) {
@@ -187,7 +197,7 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
       username: c.username ?? null,
       password,
       pathMaps,
-      timeoutMs: Math.round(duration(c.timeout ?? DEFAULTS.clientTimeout, 's', [...at, 'timeout'])),
+      timeoutMs: requestTimeout(c.timeout ?? DEFAULTS.clientTimeout, [...at, 'timeout']),
     };
   };
   if (raw.clients) for (const [name, c] of Object.entries(raw.clients)) clients[name] = instance(name, c, ['clients', name]);
@@ -234,7 +244,7 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
       url: makeSecret(n.url, ctx.env),
       headers: Object.fromEntries(Object.entries(n.headers ?? {}).map(([k, v]) => [k, makeSecret(v, ctx.env)])),
       events: n.events ?? DEFAULT_NOTIFY_EVENTS,
-      timeoutMs: Math.round(duration(n.timeout ?? DEFAULTS.notifyTimeout, 's', [...at, 'timeout'])),
+      timeoutMs: requestTimeout(n.timeout ?? DEFAULTS.notifyTimeout, [...at, 'timeout']),
       retries: n.retries ?? DEFAULTS.notifyRetries,
     };
   });

@@ -40,6 +40,15 @@ describe('schema stage', () => {
     expect(JSON.stringify(r)).not.toMatch(/424242|hunter2/);
   });
 
+  it('a request timeout of 0 or past an hour is an error at its position (30d timed out every request at once: Node fires a longer timer after 1 ms)', () => {
+    const r = checkText(base('client:\n  url: http://x\n  timeout: 30d\nnotify:\n  - { url: http://n, format: json, timeout: 0 }\n  - { url: http://n, format: json, timeout: 2h }\n  - { url: http://n, format: json, timeout: 1h }\n'));
+    expect(brief(r.errors)).toEqual([
+      '9:12 client.timeout must be more than 0 and at most 1h (got 30d)',
+      '11:45 notify[0].timeout must be more than 0 and at most 1h (got 0)',
+      '12:45 notify[1].timeout must be more than 0 and at most 1h (got 2h)',
+    ]);
+  });
+
   it('rejects bad enum values and says which are allowed', () => {
     const r = checkText(base('safety:\n  verify: fast\n  retire: { mode: now }\n'));
     expect(brief(r.errors)).toEqual([
