@@ -1,7 +1,7 @@
 // `hashall doctor`: every check a stuck user would otherwise do by hand, each with a verdict and the fix (reads the world).
 // Must never: write anywhere but its own probe files in a seeding root proven to be on its filesystem (an unmounted
 // pool leaves an empty directory on the system disk: no probe there); print a secret.
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, statSync, unlinkSync, linkSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, realpathSync, statSync, unlinkSync, linkSync, constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { clientToHost } from '../domain/path-map.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
+import { readMountInfo } from '../fs/mountinfo.js';
 import { realFsPort } from '../apply/fs-port.js';
 import { describeHolder, isStale, readLock } from '../apply/lock.js';
 import { filesystemGuard } from '../apply/on-filesystem.js';
@@ -320,6 +321,31 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         ...(failed !== null ? { fix: 'hashall builds every view by hardlink: the root must be writable by it and on a filesystem with hardlinks' } : {}),
       });
     }
+  }
+
+  // Other filesystems mounted inside a seeding or library root (a ZFS dataset per category, a container volume): the
+  // scan never enters them, so a payload there is never catalogued and its torrent stays blocked. Said only when found.
+  const mounts = readMountInfo(opts.mountInfoFile);
+  const rootsOnProven = [
+    ...Object.entries(config.seeding).flatMap(([name, roots]) => (proven.has(name) ? roots : [])),
+    ...config.libraries.filter((root) => Object.entries(config.filesystems).some(([name, fsc]) => proven.has(name) && (root === fsc.path || root.startsWith(`${fsc.path}/`)))),
+  ];
+  for (const root of rootsOnProven) {
+    let real: string;
+    try {
+      real = realpathSync(root);
+    } catch {
+      continue;
+    }
+    const inside = mounts.map((m) => m.mountPoint).filter((m) => m.startsWith(`${real}/`)).sort();
+    if (inside.length === 0) continue;
+    checks.push({
+      id: `mounts:${root}`,
+      title: `mounts inside ${root}`,
+      status: 'warn',
+      detail: `${inside.length} other filesystem(s) mounted inside, never scanned (their files are not catalogued; torrents there stay blocked): ${inside.slice(0, 5).join(', ')}${inside.length > 5 ? ', …' : ''}`,
+      fix: 'hashall manages one filesystem per entry and hardlinks never cross filesystems: keep torrent data on the root\'s own filesystem, or mount that one outside the root and configure it as a filesystem of its own with its own seeding root',
+    });
   }
 
   // Staged trash per filesystem.

@@ -91,6 +91,24 @@ describe('hashall doctor', () => {
     expect(readdirSync(`${stash}/seeding`).filter((n) => n.startsWith('.hashall-probe'))).toEqual([]);
   });
 
+  it('another filesystem mounted inside a seeding root (a ZFS dataset per category) is a warning naming it: the scan never enters it', async () => {
+    const tv = `${stash}/seeding/tv`;
+    mountTmpfs(tv, 1 << 20, 'tv');
+    try {
+      const { code, report, text } = await doctor();
+      expect(code, text).toBe(0);
+      const c = report.checks.find((x) => x.id === `mounts:${stash}/seeding`);
+      expect(c?.status).toBe('warn');
+      expect(c?.detail).toContain(tv);
+      expect(c?.fix).toMatch(/filesystem of its own/);
+      expect(report.checks.find((x) => x.id === `mounts:${pool}/seeding`)).toBeUndefined();
+    } finally {
+      unmount(tv);
+    }
+    const after = await doctor();
+    expect(after.report.checks.find((x) => x.id === `mounts:${stash}/seeding`)).toBeUndefined();
+  });
+
   it('a broken world: wrong password, pool unmounted, a stale lock, a needs-attention run — each named, exit 1', async () => {
     // A stale lock (its process is gone) and a needs-attention run nobody acknowledged.
     const dead = spawnSync('true').pid!;
