@@ -215,6 +215,43 @@ describe('several groups in flight on a real qBittorrent', () => {
     }
   });
 
+  it("a repoint's verify takes the read-back of its last change: no read of the torrent between that change and the step's end", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 2 };
+    const ts = await seedParallel(sb, w, 'LastRead', 2); // one running (its last change: the resume), one paused (the recheck)
+    // One ordered log: the client's reads and changes of each torrent, and each repoint's end (event).
+    const log: string[] = [];
+    const changes = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement']);
+    const client = new Proxy(qb, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...a: unknown[]) => {
+          if (key === 'getTorrent') log.push(`read ${String(a[0])}`);
+          if (typeof key === 'string' && changes.has(key)) for (const h of a[0] as string[]) log.push(`change ${h}`);
+          return (v as (...x: unknown[]) => unknown).apply(target, a);
+        };
+      },
+    }) as TorrentClient;
+    const groups = await parallelGroups(qb, w, ts);
+    const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
+    const deps = testDeps(w, { clients: singleClient(client), ...timeouts, emit: (e) => void (e.type === 'step-done' && e.kind === 'repoint' && log.push(`repointed ${hashOf.get(e.groupId)}`)) });
+    const res = await applyPlan(deps, makePlan(w, groups));
+    expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+    for (const x of ts) {
+      const h = x.t.infoHash;
+      const end = log.indexOf(`repointed ${h}`);
+      const lastChange = log.lastIndexOf(`change ${h}`, end);
+      expect(lastChange, x.name).toBeGreaterThan(-1);
+      expect(end, x.name).toBeGreaterThan(lastChange);
+      expect(log.slice(lastChange, end).filter((e) => e === `read ${h}`), x.name).toHaveLength(0);
+      // What verify proved from that read holds: at the target, complete, running as before; the bytes unchanged.
+      expect(await qb.getTorrent(h), x.name).toMatchObject({ savePath: x.toSave, progress: 1, running: x.running });
+      expect(hashTreeSync(x.dst)).toEqual(x.before);
+    }
+  });
+
   it('a recheck failing in one group rolls back that group alone; the groups in flight beside it complete', async () => {
     w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
