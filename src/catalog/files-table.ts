@@ -1,6 +1,7 @@
 // The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): files not hashed yet, an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, and the dedupe bookkeeping's rows.
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
+import { COVER_FLAGS } from './scan/directory-rows.js';
 
 /** The recorded SHA-256 of an active inode, or undefined (the statement compiled once). */
 export function inodeShaReader(db: Db): (fsId: number, ino: number) => string | undefined {
@@ -8,9 +9,28 @@ export function inodeShaReader(db: Db): (fsId: number, ino: number) => string | 
   return (fsId, ino) => shaOf.get(fsId, ino) as string | undefined;
 }
 
-/** Active catalog files whose full hash is unknown (not hashed yet, or unreadable): counted from the content index's NULL keys alone. */
+/**
+ * The two ways to count active rows without a full hash. `byKeys`: the content index's NULL keys, each key's status
+ * read from the table (one row read per key). `byCover`: one pass over files_fs_path_cover, whose flags key holds
+ * whether the hash is known and whether the row is deleted (flags < 2: no full hash, active) — the expression is the
+ * index's verbatim (COVER_FLAGS), so the table is never read.
+ */
+export const UNHASHED_COUNT_SQL = {
+  nullKeys: `SELECT count(*) FROM files INDEXED BY files_sha WHERE sha256 IS NULL`,
+  byKeys: `SELECT count(*) FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND status = 'active'`,
+  byCover: `SELECT count(*) FROM files INDEXED BY files_fs_path_cover WHERE ${COVER_FLAGS} < 2`,
+} as const;
+
+/**
+ * Active catalog files whose full hash is unknown (not hashed yet, or unreadable). When the NULL keys are more than a
+ * fifth of the rows (size-first hashing leaves most rows unhashed), a pass over the covering index costs less than a
+ * table read per key (20k rows, 16k unhashed: 7 ms against 28 ms); otherwise each key's row is read.
+ */
 export function unhashedCount(db: Db): number {
-  return db.prepare(`SELECT count(*) FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND status = 'active'`).pluck().get() as number;
+  const nullKeys = db.prepare(UNHASHED_COUNT_SQL.nullKeys).pluck().get() as number;
+  if (nullKeys === 0) return 0;
+  const rows = db.prepare(`SELECT coalesce(max(id), 0) FROM files`).pluck().get() as number;
+  return db.prepare(nullKeys * 5 > rows ? UNHASHED_COUNT_SQL.byCover : UNHASHED_COUNT_SQL.byKeys).pluck().get() as number;
 }
 
 /** Active absolute paths of an inode, unsorted. */

@@ -9,8 +9,12 @@ const PAGE = 1000;
 /** Directories whose rows stay loaded after the lookup moved on (a walk may come back to a parent's files). */
 const RECENT_DIRS = 16;
 
-/** What the lookup reads of a row: flags 1 quick hash known, 2 full hash known, 4 deleted (see DIRECTORY_PAGE_SQL). */
-const FLAGS = `(quick_hash IS NOT NULL) + 2 * (sha256 IS NOT NULL) + 4 * (status = 'deleted')`;
+/**
+ * What the lookup reads of a row: flags 1 quick hash known, 2 full hash known, 4 deleted (see DIRECTORY_PAGE_SQL) —
+ * the last key of files_fs_path_cover, verbatim (any other spelling reads the table).
+ */
+export const COVER_FLAGS = `(quick_hash IS NOT NULL) + 2 * (sha256 IS NOT NULL) + 4 * (status = 'deleted')`;
+const FLAGS = COVER_FLAGS;
 
 /**
  * One page of a filesystem's rows (parameters: fs_id, the first path — included or not — and, when bounded, the end),

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { schemaVersion } from '../../../src/catalog/db.js';
 import { DIRECTORY_PAGE_SQL } from '../../../src/catalog/scan/directory-rows.js';
+import { UNHASHED_COUNT_SQL, unhashedCount } from '../../../src/catalog/files-table.js';
 import { useQueryPlanner } from '../../support/query-plan.js';
 
 const { plan, catalog } = useQueryPlanner('hashall-cover-');
@@ -47,5 +48,25 @@ describe('files_fs_path_cover', () => {
       ['d/c', 3],
       ['d/d', 7],
     ]);
+  });
+
+  it('counts the active unhashed rows from the covering index alone, the same as the table says', () => {
+    expect(plan(UNHASHED_COUNT_SQL.byCover)).toContain('USING COVERING INDEX files_fs_path_cover');
+    expect(plan(UNHASHED_COUNT_SQL.nullKeys)).toContain('USING COVERING INDEX files_sha');
+    const db = catalog().db;
+    db.pragma('foreign_keys = OFF');
+    const ins = db.prepare(`INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, status, first_seen, last_seen) VALUES (?, ?, 1, 0, '1', 1, ?, ?, ?, 0, 0)`);
+    const truth = (): number => db.prepare(`SELECT count(*) FROM files NOT INDEXED WHERE sha256 IS NULL AND status = 'active'`).pluck().get() as number;
+    expect(unhashedCount(db)).toBe(0);
+    // Mostly hashed (each NULL key's row read), then mostly unhashed (the index pass): deleted and quick-only rows in both.
+    for (let i = 0; i < 40; i++) ins.run(1 + (i % 2), `h/${i}`, 'q', `s${i}`, i % 7 === 0 ? 'deleted' : 'active');
+    ins.run(1, 'u/active', null, null, 'active');
+    ins.run(2, 'u/quick', 'q', null, 'active');
+    ins.run(1, 'u/deleted', 'q', null, 'deleted');
+    expect(unhashedCount(db)).toBe(2);
+    expect(truth()).toBe(2);
+    for (let i = 0; i < 60; i++) ins.run(1 + (i % 3), `n/${i}`, i % 2 === 0 ? 'q' : null, null, i % 5 === 0 ? 'deleted' : 'active');
+    expect(unhashedCount(db)).toBe(truth());
+    expect(truth()).toBe(2 + 48);
   });
 });
