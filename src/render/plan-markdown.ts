@@ -86,30 +86,81 @@ function groupSection(g: PlanGroup): string[] {
   return [`<details>${groupSummary(g)}`, '', mdCodeBlock(groupLines(g, { color: false })), '', '</details>', ''];
 }
 
-/** The plan as a pull-request comment (GitHub-flavoured markdown). */
-export function renderPlanMarkdown(plan: Plan): string {
-  const out: string[] = [headline(plan), ''];
-  out.push(`Plan of ${mdCode(plan.createdAt)} for ${mdCode(plan.configPath)} (catalog serial ${plan.catalog.serial}).`, '');
+/** GitHub's longest comment body, in characters: the markdown view is made to fit it (a longer one is refused). */
+export const COMMENT_LIMIT = 65_536;
+
+/** Characters of `lines` joined by newlines, with the newline after the last one. */
+const sizeOf = (lines: readonly string[]): number => lines.reduce((n, l) => n + l.length + 1, 0);
+
+/**
+ * The plan as a pull-request comment (GitHub-flavoured markdown), at most `limit` characters (default: GitHub's
+ * comment limit). The heading, the summary table and the section headings always count every group; when the whole
+ * plan does not fit (a first adoption: thousands of groups), the blocked table takes up to half of the room left and
+ * the group sections the rest, whole sections only, and what is left out is counted with where to see all of it.
+ */
+export function renderPlanMarkdown(plan: Plan, opts: { limit?: number } = {}): string {
+  const limit = opts.limit ?? COMMENT_LIMIT;
+  const all = renderWithin(plan, Infinity);
+  return all.length <= limit ? all : renderWithin(plan, limit);
+}
+
+function renderWithin(plan: Plan, limit: number): string {
+  const unlimited = limit === Infinity;
+  const head: string[] = [headline(plan), ''];
+  head.push(`Plan of ${mdCode(plan.createdAt)} for ${mdCode(plan.configPath)} (catalog serial ${plan.catalog.serial}).`, '');
   const runs = plan.unresolvedRuns ?? [];
   const blocked = plan.groups.filter((g) => g.action === 'blocked');
   if (runs.length > 0) {
-    out.push('> [!CAUTION]', `> ${runs.length} earlier apply run(s) are unresolved: every group touching their paths is blocked until they are resolved.`, '');
-    out.push(mdCodeBlock(runs.flatMap((r) => unresolvedRunLines(r, { color: false })).slice(0, -1)), '');
+    head.push('> [!CAUTION]', `> ${runs.length} earlier apply run(s) are unresolved: every group touching their paths is blocked until they are resolved.`, '');
+    head.push(mdCodeBlock(runs.flatMap((r) => unresolvedRunLines(r, { color: false })).slice(0, -1)), '');
   }
-  if (blocked.length > 0) {
-    out.push(`**${blocked.length} blocked** — nothing happens to these until the reason is resolved:`, '');
-    out.push('| group | title | why |', '|---|---|---|');
-    for (const g of blocked) out.push(`| ${mdCode(g.id, { inTable: true })} | ${mdCode(g.title, { inTable: true })} | ${g.reasons.length > 0 ? mdCode(g.reasons[0]!, { inTable: true }) : ''} |`);
-    out.push('');
-  }
-  if (plan.groups.length > 0) out.push(...summaryTable(plan), '');
-  for (const [actions, title] of SECTIONS) {
+  const blockedRows = blocked.map((g) => `| ${mdCode(g.id, { inTable: true })} | ${mdCode(g.title, { inTable: true })} | ${g.reasons.length > 0 ? mdCode(g.reasons[0]!, { inTable: true }) : ''} |`);
+  const summary = plan.groups.length > 0 ? [...summaryTable(plan), ''] : [];
+  const sections = SECTIONS.map(([actions, title]) => {
     const gs = plan.groups.filter((g) => actions.includes(g.action));
-    if (gs.length === 0) continue;
-    out.push(`#### ${title} (${gs.length})`, '');
-    for (const g of gs) out.push(...groupSection(g));
-  }
+    return { heading: `#### ${title} (${gs.length})`, bodies: gs.map(groupSection) };
+  }).filter((x) => x.bodies.length > 0);
   const keep = plan.groups.filter((g) => g.action === 'keep').length;
-  if (keep > 0) out.push(`${keep} group(s) already where they belong are not listed.`, '');
+  const tail = keep > 0 ? [`${keep} group(s) already where they belong are not listed.`, ''] : [];
+  // Room for the fixed parts and the two "not shown" lines; the rest is shared by the blocked rows and the sections.
+  const NOTE = 240;
+  let room = limit - sizeOf(head) - sizeOf(summary) - sizeOf(tail) - sections.reduce((n, x) => n + sizeOf([x.heading, '']), 0) - 2 * NOTE;
+  const out: string[] = [...head];
+  if (blocked.length > 0) {
+    const intro = [`**${blocked.length} blocked** — nothing happens to these until the reason is resolved:`, '', '| group | title | why |', '|---|---|---|'];
+    room -= sizeOf(intro) + 1;
+    out.push(...intro);
+    const share = unlimited ? Infinity : room / 2;
+    let used = 0;
+    let shown = 0;
+    for (const row of blockedRows) {
+      if (used + row.length + 1 > share) break;
+      out.push(row);
+      used += row.length + 1;
+      shown++;
+    }
+    room -= used;
+    out.push('');
+    if (shown < blocked.length) out.push(`${blocked.length - shown} more blocked group(s) not listed (the comment would pass GitHub's limit of ${COMMENT_LIMIT} characters): \`hashall show\` of the plan file on the host lists every group.`, '');
+  }
+  out.push(...summary);
+  let omitted = 0;
+  for (const x of sections) {
+    const shown: string[][] = [];
+    for (const b of x.bodies) {
+      const n = sizeOf(b);
+      if (!unlimited && (omitted > 0 || n > room)) {
+        omitted++;
+        continue;
+      }
+      shown.push(b);
+      room -= n;
+    }
+    if (shown.length === 0) continue;
+    out.push(x.heading, '');
+    for (const b of shown) out.push(...b);
+  }
+  if (omitted > 0) out.push(`${omitted} more group section(s) not shown (the comment would pass GitHub's limit of ${COMMENT_LIMIT} characters): \`hashall show\` of the plan file on the host prints every group.`, '');
+  out.push(...tail);
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

@@ -101,6 +101,39 @@ describe('renderPlanMarkdown', () => {
     expect(tagNames(marked.parse(renderPlanMarkdown(plan)) as string).every((n) => ALLOWED_TAGS.has(n))).toBe(true);
   });
 
+  it("a first adoption's plan fits GitHub's comment limit (65,536 characters), well-formed, saying what it leaves out and where to see it", () => {
+    const base = showcasePlan();
+    const move = base.groups.find((g) => g.action === 'move')!;
+    const blocked = base.groups.find((g) => g.action === 'blocked')!;
+    // 3,000 moves and 2,000 blocked groups: the whole markdown is megabytes.
+    const groups = [
+      ...Array.from({ length: 3000 }, (_, i) => ({ ...move, id: `m${i}`, title: `Movie.${i}.2019.1080p` })),
+      ...Array.from({ length: 2000 }, (_, i) => ({ ...blocked, id: `b${i}`, title: `Show.${i}.S01` })),
+    ];
+    const plan: Plan = { ...base, groups };
+    const md = renderPlanMarkdown(plan);
+    expect(md.length).toBeLessThanOrEqual(65_536);
+    // The heading and the summary table count everything.
+    expect(md.split('\n')[0]).toBe('### hashall plan: 3000 to move, 0 to reuse, 0 to dedupe, 0 to retire, 2000 blocked');
+    const toks = marked.lexer(md);
+    const tables = toks.filter((t): t is Tokens.Table => t.type === 'table');
+    const summary = tables.find((t) => t.header[0]!.text === 'action')!;
+    expect(summary.rows.find((r) => r[0]!.text === 'move')![1]!.text).toBe('3000');
+    // Every <details> opened is closed; nothing is cut mid-section.
+    const opened = toks.filter((t) => t.type === 'html' && t.raw.startsWith('<details>')).length;
+    const closed = toks.filter((t) => t.type === 'html' && t.raw.trim() === '</details>').length;
+    expect(opened).toBeGreaterThan(0);
+    expect(closed).toBe(opened);
+    // What is left out is counted, with the way to see all of it.
+    const shownBlocked = tables.find((t) => t.header[0]!.text === 'group')!.rows.length;
+    expect(shownBlocked).toBeGreaterThan(0);
+    expect(md).toContain(`${2000 - shownBlocked} more blocked group(s) not listed`);
+    expect(md).toContain(`${5000 - opened} more group section(s) not shown`);
+    expect(md).toMatch(/hashall show/);
+    // A plan that fits is not touched by the limit.
+    expect(renderPlanMarkdown(base)).not.toMatch(/more group section|more blocked group/);
+  });
+
   it('a plan without changes says so in its heading', () => {
     const plan = showcasePlan();
     const quiet: Plan = { ...plan, groups: plan.groups.filter((g) => g.action === 'keep') };
