@@ -15,6 +15,9 @@ import { notifyDeps } from '../notify-deps.js';
 import { stopOnSignals } from '../stop-signals.js';
 import { sleepUnlessStopped } from '../../reconcile/sleep.js';
 
+/** The shortest wait between iterations of a loop without --once or --iterations. */
+const MIN_UNBOUNDED_EVERY_MS = 60_000;
+
 interface ReconcileOptions extends ConfigOptionValues {
   every: string;
   jitter?: string;
@@ -24,7 +27,8 @@ interface ReconcileOptions extends ConfigOptionValues {
 }
 
 function durationOption(value: string, flag: string): number {
-  const ms = parseDuration(value, 's');
+  // A plain number is seconds, as the hint says (and as in hashall.yaml).
+  const ms = parseDuration(/^\s*[0-9]+(\.[0-9]+)?\s*$/.test(value) ? Number(value) : value, 's');
   if (ms === null) throw new HashallError(`${flag} ${value}: not a duration`, { hint: 'write e.g. 6h, 30m, 1h30m, or a number of seconds' });
   return ms;
 }
@@ -61,6 +65,13 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const iterations = opts.once ? 1 : opts.iterations === undefined ? null : Number(opts.iterations);
     if (iterations !== null && (!Number.isInteger(iterations) || iterations < 1)) {
       throw new HashallError(`--iterations ${opts.iterations}: not a positive whole number`, { hint: 'e.g. --iterations 3, or --once' });
+    }
+    // An endless loop re-plans (scan + every client's sync) each time: a typo such as `--every 6` (a plain number is
+    // seconds) must not turn it into a loop that hammers the clients and the disks.
+    if (iterations === null && every < MIN_UNBOUNDED_EVERY_MS) {
+      throw new HashallError(`--every ${opts.every}: an endless loop waits at least 1m between iterations`, {
+        hint: `${/^\s*[0-9.]+\s*$/.test(opts.every) ? 'a plain number is seconds: write the unit (e.g. 6h); ' : ''}bound a quicker loop with --once or --iterations N`,
+      });
     }
     const json = opts.log === 'ndjson';
     const sink = eventSink(ctx, json);
