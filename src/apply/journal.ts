@@ -42,6 +42,13 @@ export interface RunStart extends RunIdentity {
   catalogSerial: number | null;
 }
 
+/** A group to journal (planGroups): its index in the plan, the group, and optionally each step's state (StepState). */
+export interface PlannedGroup {
+  idx: number;
+  group: PlanGroup;
+  states?: readonly StepState[] | undefined;
+}
+
 /** JSON-able undo data of a step; each step kind defines its own shape. */
 export type UndoData = Record<string, unknown>;
 
@@ -71,7 +78,7 @@ export class Journal {
     private readonly now: () => number,
     private readonly onBoundary: (what: string) => void = () => undefined,
   ) {
-    this.planTxn = db.transaction((runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]) => this.planWrites(runId, idx, g, states));
+    this.planTxn = db.transaction((runId: string, groups: readonly PlannedGroup[]) => this.planWrites(runId, groups));
   }
 
   private sql(text: string): Statement {
@@ -94,60 +101,67 @@ export class Journal {
   }
 
   /**
-   * Record a group and all its steps as planned (one transaction), before any of them runs. Each step's plan is written
-   * once, in its run_steps row; the group's record holds the rest of the group but what its row's columns hold (getRun
-   * puts it all back together). With
+   * Record a group and all its steps as planned (one transaction), before any of them runs. The group's plan, its steps
+   * included, is written once, in run_group_plans (see planWrites; getRun puts it all back together). With
    * `states`, each step is written as it stands (see StepState): one insert instead of an insert and two updates.
    */
   planGroup(runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]): void {
-    this.planTxn(runId, idx, g, states);
+    this.planTxn(runId, [{ idx, group: g, states }]);
     this.boundary(`group-planned ${g.id}`);
   }
 
-  /** planGroup's writes as one transaction, wrapped once per journal (a dedupe batch plans thousands of groups). */
-  private readonly planTxn: (runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]) => void;
+  /** planWrites as one transaction, wrapped once per journal (a run plans thousands of groups). */
+  private readonly planTxn: (runId: string, groups: readonly PlannedGroup[]) => void;
 
   /**
    * planGroup for several groups, in ONE transaction (all of them recorded, or none): a dedupe batch journals its
    * groups together once their checks are done, where a transaction (a savepoint inside the batch's) per group cost as
    * much as the group's own inserts.
    */
-  planGroups(runId: string, groups: readonly { idx: number; group: PlanGroup; states?: readonly StepState[] }[]): void {
+  planGroups(runId: string, groups: readonly PlannedGroup[]): void {
     if (groups.length === 0) return;
-    this.db.transaction(() => {
-      for (const g of groups) this.planWrites(runId, g.idx, g.group, g.states);
-    })();
+    this.planTxn(runId, groups);
     for (const g of groups) this.boundary(`group-planned ${g.group.id}`);
   }
 
-  private planWrites(runId: string, idx: number, g: PlanGroup, states?: readonly StepState[]): void {
-    // The group's record holds what no column of its row holds: not its id, key, action, title and payload hash (each
-    // in its column), nor its steps (each in its step's row). Its reasons are in it, and the row's reasons column starts
-    // empty (finishGroup appends the group's notes there): a dedupe group's reasons are a third of its row, and were
-    // written twice — rows of ~1.6 KB, two to a page (run-store.ts reads both shapes).
-    const { steps: _steps, id: _id, key: _key, action: _action, title: _title, payloadHash: _payloadHash, ...head } = g;
-    const now = this.now();
-    this.sql(
-        `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', '[]', ?)`,
-      )
-      .run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, JSON.stringify(head), now);
-    if (!states) {
-      const ins = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', ?)`);
-      g.steps.forEach((s: PlanStep, i) => ins.run(runId, g.id, i, s.kind, JSON.stringify(s)));
-      return;
+  private planWrites(runId: string, groups: readonly PlannedGroup[]): void {
+    // The groups' plans are written once, in one run_group_plans row for all of them (migration 15): each group with its
+    // steps, but not what its row's columns hold (id, key, action, title, payload hash). Its reasons are in it, and the
+    // row's reasons column starts empty (finishGroup appends the group's notes there). The run_groups and run_steps rows,
+    // which the journal updates as the groups run, hold no plan (empty plan_group and plan_step): each update rewrites a
+    // page of small rows, not the plans beside them — ~1.4 KB a dedupe group, written twice to the WAL when they shared
+    // its rows. run-store.ts reads this shape and those of earlier versions (plans in the rows).
+    const records: Record<string, unknown> = {};
+    for (const { group: g } of groups) {
+      const { id: _id, key: _key, action: _action, title: _title, payloadHash: _payloadHash, ...record } = g;
+      records[g.id] = record;
     }
-    // Each step as it stands after its check (the same row stepRunning, stepUndo and stepFinished would leave).
-    const ins = this.sql(
-      `INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step, undo, result, error, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.sql(`INSERT INTO run_group_plans (run_id, seq, records) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM run_group_plans WHERE run_id = ?), ?)`).run(
+      runId,
+      runId,
+      JSON.stringify(records),
     );
-    g.steps.forEach((s: PlanStep, i) => {
-      const st = states[i] ?? { status: 'planned' };
-      const started = st.status === 'planned' ? null : now;
-      const ended = st.status === 'noop' || st.status === 'failed' ? now : null;
-      const result = st.result === undefined ? null : JSON.stringify(st.result);
-      ins.run(runId, g.id, i, s.kind, st.status, JSON.stringify(s), JSON.stringify(st.undo ?? {}), result, st.error ?? null, started, ended);
-    });
+    const now = this.now();
+    const group = this.sql(
+      `INSERT INTO run_groups (run_id, group_id, idx, group_key, action, title, payload_hash, plan_group, status, reasons, started_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, '', 'running', '[]', ?)`,
+    );
+    const planned = this.sql(`INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step) VALUES (?, ?, ?, ?, 'planned', '')`);
+    // With states, each step as it stands after its check (the same row stepRunning, stepUndo and stepFinished would leave).
+    const stated = this.sql(
+      `INSERT INTO run_steps (run_id, group_id, step_index, kind, status, plan_step, undo, result, error, started_at, ended_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)`,
+    );
+    for (const { idx, group: g, states } of groups) {
+      group.run(runId, g.id, idx, g.key, g.action, g.title, g.payloadHash, now);
+      g.steps.forEach((s: PlanStep, i) => {
+        if (!states) return void planned.run(runId, g.id, i, s.kind);
+        const st = states[i] ?? { status: 'planned' };
+        const started = st.status === 'planned' ? null : now;
+        const ended = st.status === 'noop' || st.status === 'failed' ? now : null;
+        const result = st.result === undefined ? null : JSON.stringify(st.result);
+        stated.run(runId, g.id, i, s.kind, st.status, JSON.stringify(st.undo ?? {}), result, st.error ?? null, started, ended);
+      });
+    }
   }
 
   stepRunning(runId: string, groupId: string, idx: number, undo: UndoData): void {

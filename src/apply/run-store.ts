@@ -1,7 +1,7 @@
 // The runs tables' owner beside the journal (which writes a run as it goes): reads run records back — list, show one
 // run with every step, find interrupted and unresolved runs — and the few writes made outside a run (ack, mark interrupted).
 import { instanceOf } from '../domain/instance.js';
-import type { Db } from '../catalog/db.js';
+import { tableExists, type Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { groupPaths } from '../plan/unresolved.js';
@@ -125,6 +125,15 @@ export function listRuns(db: Db): RunSummary[] {
 export function getRun(db: Db, id: string): RunDetail | null {
   const r = db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
   if (!r) return null;
+  // A catalog opened read-only before migration 15 has no run_group_plans (and then every plan is in its row).
+  const plans = tableExists(db, 'run_group_plans');
+  type Head = Omit<PlanGroup, 'steps'> & { steps?: PlanStep[] };
+  const records = new Map<string, Head>();
+  if (plans) {
+    for (const text of db.prepare(`SELECT records FROM run_group_plans WHERE run_id = ? ORDER BY seq`).pluck().all(id) as string[]) {
+      for (const [groupId, record] of Object.entries(JSON.parse(text) as Record<string, Head>)) records.set(groupId, record);
+    }
+  }
   const groups = db.prepare(`SELECT * FROM run_groups WHERE run_id = ? ORDER BY idx`).all(id) as {
     group_id: string;
     idx: number;
@@ -145,12 +154,15 @@ export function getRun(db: Db, id: string): RunDetail | null {
     ...summarize(db, r),
     notifications: readRunNotifications(db, id),
     groupRecords: groups.map((g) => {
-      const steps = stepRecords(g.group_id);
-      // Three shapes of a group's record (journal.ts planWrites): the whole group, steps included (the oldest); the group
-      // without its steps (each in its step's row); and that without its id, key, action, title and payload hash (each
-      // in its column). The reasons column holds the group's reasons and then its notes in the first two; in the third,
-      // its notes only (the reasons are in the record).
-      const head = JSON.parse(g.plan_group) as Omit<PlanGroup, 'steps'> & { steps?: PlanStep[] };
+      // Four shapes of a group's plan (journal.ts planWrites): in its row, the whole group, steps included (the oldest);
+      // in its row, the group without its steps (each in its step's row); that without its id, key, action, title and
+      // payload hash (each in its column); and, with an empty plan_group and empty plan_steps, in run_group_plans (one
+      // row for the groups journaled together): the group with its steps, without those five. The reasons column holds
+      // the group's reasons and then its notes in the first two; in the last two, its notes only (the reasons are in the
+      // record).
+      const head = g.plan_group === '' ? records.get(g.group_id) : (JSON.parse(g.plan_group) as Head);
+      if (head === undefined) throw new Error(`run ${id}: the plan of group ${g.group_id} is missing from the journal`);
+      const steps = stepRecords(g.group_id, head.steps);
       const columnsOnly = head.id === undefined;
       const noted = JSON.parse(g.reasons) as string[];
       const group: PlanGroup = {
@@ -175,7 +187,8 @@ export function getRun(db: Db, id: string): RunDetail | null {
       };
     }),
   };
-  function stepRecords(groupId: string): GroupRecord['steps'] {
+  /** The group's step records; a step row with an empty plan_step has its plan in the group's record (`planned`). */
+  function stepRecords(groupId: string, planned: readonly PlanStep[] | undefined): GroupRecord['steps'] {
     return (
         stepsStmt.all(id, groupId) as {
           step_index: number;
@@ -189,18 +202,22 @@ export function getRun(db: Db, id: string): RunDetail | null {
           ended_at: number | null;
           undone_at: number | null;
         }[]
-      ).map((s) => ({
-        index: s.step_index,
-        kind: s.kind,
-        status: s.status,
-        step: JSON.parse(s.plan_step) as PlanStep,
-        undo: readUndo(db, id, groupId, s.step_index, s.undo),
-        result: s.result === null ? null : (JSON.parse(s.result) as unknown),
-        error: s.error,
-        startedAt: s.started_at,
-        endedAt: s.ended_at,
-        undoneAt: s.undone_at,
-      }));
+      ).map((s) => {
+        const step = s.plan_step === '' ? planned?.[s.step_index] : (JSON.parse(s.plan_step) as PlanStep);
+        if (step === undefined) throw new Error(`run ${id}: the plan of step ${s.step_index} of group ${groupId} is missing from the journal`);
+        return {
+          index: s.step_index,
+          kind: s.kind,
+          status: s.status,
+          step,
+          undo: readUndo(db, id, groupId, s.step_index, s.undo),
+          result: s.result === null ? null : (JSON.parse(s.result) as unknown),
+          error: s.error,
+          startedAt: s.started_at,
+          endedAt: s.ended_at,
+          undoneAt: s.undone_at,
+        };
+      });
   }
 }
 

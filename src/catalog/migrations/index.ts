@@ -14,6 +14,7 @@ import { m011Notify } from './011-notify.js';
 import { m012ClientInstances } from './012-client-instances.js';
 import { m013QuickHashV2 } from './013-quick-hash-v2.js';
 import { m014ContentIndex } from './014-content-index.js';
+import { m015RunPlans } from './015-run-plans.js';
 
 export interface Migration {
   version: number;
@@ -27,4 +28,4 @@ export interface Migration {
   run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex, m015RunPlans];

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
+import { allToOldShape, type OldShape } from '../../support/journal-shapes.js';
 import { bytesFor, dedupeGroup, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -26,7 +27,12 @@ function plan(w: ApplyFixture) {
 }
 
 /** One apply child killed (or signalled, with HASHALL_TEST_CRASH_SIGNAL) at `env`'s crash point, then recover (if asked) and a rerun; returns whether the child was stopped and how many groups it left open (in flight). */
-async function crashAndConverge(env: Record<string, string>, recoverFirst: boolean): Promise<{ killed: boolean; open: number }> {
+async function crashAndConverge(
+  env: Record<string, string>,
+  recoverFirst: boolean,
+  /** Applied to the catalog once the child is killed, before recovery (e.g. rewriting its journal into an older version's shape). */
+  afterKill?: (w: ApplyFixture) => void,
+): Promise<{ killed: boolean; open: number }> {
   const w = makeApplyFixture();
   try {
     const seeding = path.join(w.stash, 'seeding');
@@ -61,6 +67,7 @@ async function crashAndConverge(env: Record<string, string>, recoverFirst: boole
       return { killed: false, open: 0 };
     } else {
       expect(readLock(w.catalog.db)).not.toBeNull();
+      afterKill?.(w);
     }
     // Whatever the crash point: every path holds its bytes (a swap is atomic), at most our temp links beside them.
     const killed = hashTreeSync(seeding);
@@ -141,4 +148,20 @@ describe('kill -9 during dedupe groups', () => {
     // leaves its three groups in flight, linked or not yet.
     expect(open).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
   }, 900_000);
+
+  it('with the journal an older version left (plans in the rows, every earlier shape): recovery reads it, rolls back or finishes each group, and the rerun converges', async () => {
+    const shapes: OldShape[] = ['columns', 'no-steps', 'whole'];
+    const open: number[] = [];
+    // Killed right after a temp link (1), a swap (5) and a folder fsync (9): groups in flight, linked or not yet.
+    for (const [k, n] of [1, 5, 9].entries()) {
+      let reshaped = 0;
+      const r = await crashAndConverge({ HASHALL_TEST_CRASH_FS_AT: String(n) }, k % 2 === 0, (w) => {
+        reshaped = allToOldShape(w.catalog.db, shapes[k]!);
+      });
+      expect(r.killed).toBe(true);
+      expect(reshaped).toBe(3);
+      open.push(r.open);
+    }
+    expect(open).toEqual([3, 3, 3]);
+  }, 300_000);
 });

@@ -8,6 +8,7 @@ import { Journal } from '../../../src/apply/journal.js';
 import type { LinkViewStep } from '../../../src/plan/types.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
+import { planRecord, toOldShape } from '../../support/journal-shapes.js';
 
 let w: ApplyFixture | null = null;
 afterEach(() => {
@@ -71,7 +72,7 @@ describe('journal size of a many-file step', () => {
 });
 
 describe("journal of a batch of dedupe groups", () => {
-  it("holds each step's plan once (in its step's row, not again in its group's) and reads every group back whole, as older records too", async () => {
+  it("holds each group's plan once, steps included, apart from the rows the journal updates as the group runs, and reads every group back whole, as older records too", async () => {
     w = makeApplyFixture();
     const seeding = path.join(w.stash, 'seeding');
     const data = Array.from({ length: 12 }, (_, i) => bytesFor(`journal-once-${i}`, 3_000 + i));
@@ -82,18 +83,28 @@ describe("journal of a batch of dedupe groups", () => {
     const res = await applyPlan(deps, makePlan(w, groups));
     expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
     const db = w.catalog.db;
-    const rows = db.prepare(`SELECT group_id, plan_group FROM run_groups WHERE run_id = ? ORDER BY idx`).all(deps.runId) as { group_id: string; plan_group: string }[];
-    expect(rows).toHaveLength(12);
-    for (const r of rows) expect(r.plan_group).not.toContain('dedupe-link');
-    const stepBytes = (db.prepare(`SELECT sum(length(plan_step)) FROM run_steps WHERE run_id = ?`).pluck().get(deps.runId) as number);
-    const groupBytes = rows.reduce((n, r) => n + r.plan_group.length, 0);
-    expect(groupBytes + stepBytes).toBeLessThanOrEqual(groups.reduce((n, g) => n + JSON.stringify(g).length, 0));
+    // The run_groups and run_steps rows (updated as each group runs: running, undo data, done) hold no plan: an update
+    // rewrites their small rows, not a page of plans written once.
+    expect(db.prepare(`SELECT DISTINCT plan_group FROM run_groups WHERE run_id = ?`).pluck().all(deps.runId)).toEqual(['']);
+    expect(db.prepare(`SELECT DISTINCT plan_step FROM run_steps WHERE run_id = ?`).pluck().all(deps.runId)).toEqual(['']);
+    // The batch's plans in one row, written once: each step once, in its group's record; no larger than the plan's groups.
+    const rows = db.prepare(`SELECT records FROM run_group_plans WHERE run_id = ?`).pluck().all(deps.runId) as string[];
+    expect(rows).toHaveLength(1);
+    const records = JSON.parse(rows[0]!) as Record<string, unknown>;
+    expect(Object.keys(records).sort()).toEqual(groups.map((g) => g.id).sort());
+    for (const g of groups) expect(JSON.stringify(records[g.id]).split('"dedupe-link"')).toHaveLength(3);
+    expect(rows[0]!.length).toBeLessThanOrEqual(groups.reduce((n, g) => n + JSON.stringify(g).length, 0));
     // Recovery, runs show and unresolved runs read the group with its steps, in order.
     const read = getRun(db, deps.runId)!;
     expect(read.groupRecords.map((g) => g.group)).toEqual(groups);
-    // A record of an older version (the whole group, steps included, in the group's row) reads the same.
-    db.prepare(`UPDATE run_groups SET plan_group = ? WHERE run_id = ? AND group_id = 'g3'`).run(JSON.stringify(groups[3]), deps.runId);
-    expect(getRun(db, deps.runId)!.groupRecords[3]!.group).toEqual(groups[3]);
+    expect(read.groupRecords[3]!.steps.map((s) => s.step)).toEqual(groups[3]!.steps);
+    // Records of older versions (plans in the rows, every earlier shape) read the same.
+    const shapes = ['whole', 'no-steps', 'columns'] as const;
+    shapes.forEach((shape, i) => toOldShape(db, deps.runId, `g${i + 3}`, shape));
+    const again = getRun(db, deps.runId)!;
+    expect(again.groupRecords.map((g) => g.group)).toEqual(groups);
+    expect(again.groupRecords.map((g) => g.reasons)).toEqual(groups.map((g) => g.reasons));
+    for (const i of [3, 4, 5]) expect(again.groupRecords[i]!.steps.map((s) => s.step)).toEqual(groups[i]!.steps);
   });
 });
 
@@ -131,10 +142,11 @@ describe("a group's journal record", () => {
     expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
     const db = w.catalog.db;
     const rows = db.prepare(`SELECT group_id, plan_group, reasons FROM run_groups WHERE run_id = ? ORDER BY idx`).all(deps.runId) as { group_id: string; plan_group: string; reasons: string }[];
+    expect(rows).toHaveLength(3);
     for (const [i, r] of rows.entries()) {
-      const row = r.plan_group + r.reasons;
-      expect(row.split(`first reason of group ${i}`)).toHaveLength(2);
-      expect(r.plan_group).not.toContain(groups[i]!.key);
+      const record = JSON.stringify(planRecord(db, deps.runId, r.group_id));
+      expect((r.plan_group + record + r.reasons).split(`first reason of group ${i}`)).toHaveLength(2);
+      expect(record).not.toContain(groups[i]!.key);
     }
     expect(getRun(db, deps.runId)!.groupRecords.map((g) => g.group)).toEqual(groups);
     expect(getRun(db, deps.runId)!.groupRecords.map((g) => g.reasons)).toEqual(groups.map((g) => g.reasons));
@@ -142,13 +154,19 @@ describe("a group's journal record", () => {
     new Journal(db, () => 0).finishGroup(deps.runId, 'g1', 'done', { notes: ['a note'] });
     expect(getRun(db, deps.runId)!.groupRecords[1]!.reasons).toEqual([...groups[1]!.reasons, 'a note']);
     expect(getRun(db, deps.runId)!.groupRecords[1]!.group).toEqual(groups[1]);
-    // Records of older versions: the whole group, or the group without its steps, with its reasons and then its notes in the column.
-    const { steps: _steps, ...head } = groups[2]!;
-    for (const record of [groups[2]!, head]) {
-      db.prepare(`UPDATE run_groups SET plan_group = ?, reasons = ? WHERE run_id = ? AND group_id = 'g2'`).run(JSON.stringify(record), JSON.stringify([...groups[2]!.reasons, 'old note']), deps.runId);
+    // Records of older versions: the whole group, or the group without its steps, with its reasons and then its notes in
+    // the column; the group without its columns' values, with its notes only in the column.
+    new Journal(db, () => 0).finishGroup(deps.runId, 'g2', 'done', { notes: ['old note'] });
+    const saved = db.prepare(`SELECT rowid AS id, records FROM run_group_plans`).all() as { id: number; records: string }[];
+    for (const shape of ['whole', 'no-steps', 'columns'] as const) {
+      toOldShape(db, deps.runId, 'g2', shape);
       const read = getRun(db, deps.runId)!.groupRecords[2]!;
       expect(read.group).toEqual(groups[2]);
       expect(read.reasons).toEqual([...groups[2]!.reasons, 'old note']);
+      // Back to this version's shape for the next one.
+      db.prepare(`UPDATE run_groups SET plan_group = '', reasons = '["old note"]' WHERE run_id = ? AND group_id = 'g2'`).run(deps.runId);
+      db.prepare(`UPDATE run_steps SET plan_step = '' WHERE run_id = ? AND group_id = 'g2'`).run(deps.runId);
+      for (const r of saved) db.prepare(`UPDATE run_group_plans SET records = ? WHERE rowid = ?`).run(r.records, r.id);
     }
   });
 });
