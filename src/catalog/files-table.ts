@@ -26,6 +26,27 @@ export const UNHASHED_COUNT_SQL = {
  * fifth of the rows (size-first hashing leaves most rows unhashed), a pass over the covering index costs less than a
  * table read per key (20k rows, 16k unhashed: 7 ms against 28 ms); otherwise each key's row is read.
  */
+/** How long the row of a file gone from disk is kept (status 'deleted'): a path that comes back within it gets its row back. */
+export const DELETED_ROWS_KEPT_MS = 30 * 86_400_000;
+/** The least time between two passes of pruneDeletedRows (each reads the whole table). */
+const PRUNE_EVERY_MS = 86_400_000;
+
+/**
+ * Removes the rows deleted longer than DELETED_ROWS_KEPT_MS ago (a deleted row's last_seen is when a scan found it
+ * gone), at most once a day (meta `deleted_rows_pruned_at`); returns how many. Nothing refers to a files row by id,
+ * and only active rows count anywhere, so what the catalog says is unchanged: the serial is not bumped (a saved plan
+ * stays current). Without it a catalog with churn grew with every file it ever saw.
+ */
+export function pruneDeletedRows(db: Db, now: number): number {
+  const last = Number(db.prepare(`SELECT value FROM meta WHERE key = 'deleted_rows_pruned_at'`).pluck().get() ?? Number.NEGATIVE_INFINITY);
+  if (now >= last && now - last < PRUNE_EVERY_MS) return 0;
+  return db.transaction(() => {
+    const removed = db.prepare(`DELETE FROM files WHERE status = 'deleted' AND last_seen < ?`).run(now - DELETED_ROWS_KEPT_MS).changes;
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('deleted_rows_pruned_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(now));
+    return removed;
+  })();
+}
+
 export function unhashedCount(db: Db): number {
   const nullKeys = db.prepare(UNHASHED_COUNT_SQL.nullKeys).pluck().get() as number;
   if (nullKeys === 0) return 0;

@@ -55,6 +55,8 @@ export interface RootWalkOutcome {
    * this says its path is gone; the others are kept and returned in `unconfirmed`.
    */
   confirmGone?: (rel: string) => boolean;
+  /** When the walk ended: a row marked deleted records it as its last_seen. */
+  now: number;
 }
 
 /**
@@ -89,7 +91,7 @@ export function markVanished(catalog: CatalogDb, rows: FileRowStatements, w: Roo
   for (let i = 0; i < gone.length; i += BATCH) {
     const slice = gone.slice(i, i + BATCH);
     catalog.db.transaction(() => {
-      for (const id of slice) rows.markDeleted(id);
+      for (const id of slice) rows.markDeleted(id, w.now);
       catalog.bumpSerial();
     })();
   }

@@ -29,7 +29,8 @@ export interface FileRowStatements {
   /** Number of active rows at or under `rel` with ids up to `maxId` (answered from the covering index). */
   activeCountUnder(rel: string, maxId: number): number;
   pathOf(id: number): string;
-  markDeleted(id: number): void;
+  /** Marks the row deleted; its last_seen becomes `now`, when it was found gone (see pruneDeletedRows). */
+  markDeleted(id: number, now: number): void;
 }
 
 export function fileRowStatements(catalog: CatalogDb, fsId: number): FileRowStatements {
@@ -50,7 +51,7 @@ export function fileRowStatements(catalog: CatalogDb, fsId: number): FileRowStat
   const countUnder = db.prepare(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? AND id <= ?`).pluck();
   const countAll = db.prepare(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND id <= ?`).pluck();
   const pathOf = db.prepare(`SELECT path FROM files WHERE id = ?`).pluck();
-  const mark = db.prepare(`UPDATE files SET status = 'deleted' WHERE id = ?`);
+  const mark = db.prepare(`UPDATE files SET status = 'deleted', last_seen = ? WHERE id = ?`);
   return {
     hashesOf: (id) => getHashes.get(id) as RecordedHashes,
     linkHashes: (ino, size, mtimeNs) => getByInode.get(fsId, ino, size, String(mtimeNs)) as RecordedHashes | undefined,
@@ -66,8 +67,8 @@ export function fileRowStatements(catalog: CatalogDb, fsId: number): FileRowStat
       return (range ? countUnder.get(fsId, range.lo, range.hi, maxId) : countAll.get(fsId, maxId)) as number;
     },
     pathOf: (id) => pathOf.get(id) as string,
-    markDeleted: (id) => {
-      mark.run(id);
+    markDeleted: (id, now) => {
+      mark.run(now, id);
     },
   };
 }

@@ -403,6 +403,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     seenKnown,
     maxIdAtStart,
     protectedDirs,
+    now: opts.now(),
     ...(incomplete !== null ? { confirmGone: (rel: string) => goneFromDisk(abs(rel)) } : {}),
   });
   for (const path of unconfirmed) summary.problems.push({ path: abs(path), code: 'EWALK', message: 'not seen by the walk but not gone: row kept' });

@@ -12,7 +12,7 @@ import { resolveRoots, rootSummary, type ResolvedRoot } from './resolve-roots.js
 import { scanOneRoot, walkMountPoints, type HeldFile } from './root-scan.js';
 import { SizeGate, type SizeRows } from './size-gate.js';
 import { hashMissing } from '../hash-missing.js';
-import { unhashedCount } from '../files-table.js';
+import { pruneDeletedRows, unhashedCount } from '../files-table.js';
 import { finishSession, markRootsScanned, openSession } from './session.js';
 import { withoutInlining } from './jit-scope.js';
 import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
@@ -109,7 +109,10 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
     summary.unhashed = unhashedCount(catalog.db);
     if (opts.signal?.aborted) summary.status = 'interrupted';
     finishSession(catalog, sessionId, summary, opts.now(), null);
-    if (summary.status === 'completed') markRootsScanned(catalog, resolved, sessionId, opts.now(), activeUnder);
+    if (summary.status === 'completed') {
+      markRootsScanned(catalog, resolved, sessionId, opts.now(), activeUnder);
+      pruneDeletedRows(catalog.db, opts.now());
+    }
   } catch (err) {
     finishSession(catalog, sessionId, summary, opts.now(), err as Error);
     throw err;
