@@ -29,4 +29,6 @@ export interface WhereisResult {
   files: WhereisFile[];
   /** Every active torrent whose payload is one of the roots, has the same payload hash, or holds one of the copies. */
   torrents: { client: string; hash: string; name: string; hostContentPath: string | null; payloadHash: string | null }[];
+  /** Each configured client instance and when it last synced (null: never): `torrents` is what those syncs recorded. */
+  syncs: { client: string; syncedAt: number | null }[];
 }

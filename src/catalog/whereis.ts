@@ -11,6 +11,7 @@ import { filesystemByMount, hostPathContext, locateHostPath, relToMount } from '
 import type { FilesystemRow } from './filesystems.js';
 import { payloadReader, toCatalogFile, type FileRowOut } from './payload-rows.js';
 import { snapshotRoots } from './snapshot.js';
+import { lastSyncedAt } from './sync.js';
 import { payloadHash } from '../domain/payload-hash.js';
 import type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.js';
 import { matchHashPrefix, MIN_HASH_PREFIX, type HashCandidate } from '../domain/hash-prefix.js';
@@ -131,5 +132,6 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
     .filter((t) => (t.host_content_path !== null && roots.includes(t.host_content_path)) || (pHash !== null && t.payload_hash === pHash) || usingCopies.has(torrentKey(t)))
     .map((t) => ({ client: t.client, hash: t.hash, name: t.name, hostContentPath: t.host_content_path, payloadHash: t.payload_hash }))
       .sort((a, b) => compareBytes(a.name, b.name) || compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client));
-  return { query, matched, roots, payloadHash: pHash, files, torrents };
+  const syncs = Object.keys(config.clients).sort(compareBytes).map((client) => ({ client, syncedAt: lastSyncedAt(catalog, client) }));
+  return { query, matched, roots, payloadHash: pHash, files, torrents, syncs };
 }

@@ -14,8 +14,13 @@ export function renderWhereis(r: WhereisResult): string {
       for (const t of c.torrents) lines.push(`    used by ${p(t.name)} [${p(torrentLabel(t))}]`);
     }
   }
-  if (r.torrents.length === 0) lines.push('torrents using this content: none');
-  else lines.push('torrents using this content:');
+  // What the torrents are is what the last syncs recorded: never "none" when a client was never synced (unknown).
+  const never = r.syncs.filter((x) => x.syncedAt === null).map((x) => p(x.client));
+  const asOf = r.syncs.filter((x) => x.syncedAt !== null).map((x) => `${p(x.client)} ${new Date(x.syncedAt!).toISOString().slice(0, 16)}Z`);
+  if (r.syncs.length === 0) lines.push(r.torrents.length === 0 ? 'torrents using this content: unknown (no client configured)' : 'torrents using this content (recorded earlier; no client configured now):');
+  else if (r.torrents.length === 0 && never.length > 0) lines.push(`torrents using this content: unknown — never synced: ${never.join(', ')} (run \`hashall sync\`)`);
+  else if (r.torrents.length === 0) lines.push(`torrents using this content: none (as of the last sync: ${asOf.join(', ')})`);
+  else lines.push(`torrents using this content (as of the last sync${asOf.length === 1 ? '' : 's'}: ${asOf.join(', ')}${never.length > 0 ? `; never synced: ${never.join(', ')}` : ''}):`);
   for (const t of r.torrents) lines.push(`  ${p(t.name)} [${p(torrentLabel(t))}] ${t.hostContentPath === null ? '(no host path)' : p(t.hostContentPath)}`);
   return lines.join('\n') + '\n';
 }

@@ -98,7 +98,7 @@ describe('sync / torrents / whereis through the CLI', () => {
     expect(res.torrents.map((x) => x.hash).sort()).toEqual([a.infoHash, b.infoHash].sort());
     const text = await cli('whereis', lib);
     expect(text.stdout).not.toContain('torrents: none');
-    expect(text.stdout).toContain(`torrents using this content:\n`);
+    expect(text.stdout).toMatch(/torrents using this content \(as of the last sync: default \d{4}-\d\d-\d\dT\d\d:\d\dZ\):\n/);
     expect(text.stdout).toContain(`  Pair [default/${a.infoHash.slice(0, 8)}] ${a.contentPath}`);
     // The 8-hex short hash every other output prints, for an info-hash and for a payload hash.
     const short = JSON.parse((await cli('whereis', a.infoHash.slice(0, 8), '--json')).stdout) as WhereisResult;
