@@ -183,10 +183,19 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
       payload = new URLSearchParams(body ?? {}).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const res = await fetch(`${url}/api/v2${apiPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(15_000) }).catch((err: unknown) => {
-      throw died ? new Error(`qbt sandbox: ${died}`, { cause: err }) : err;
-    });
-    return { status: res.status, text: await res.text(), setCookie: res.headers.get('set-cookie') };
+    // A network error (not a timeout) is tried three times, as the product's client does: under load qBittorrent closes
+    // kept-alive sockets, and a set-up call sent on one failed a test with "fetch failed" (seen at load ~10).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${url}/api/v2${apiPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(15_000) });
+        return { status: res.status, text: await res.text(), setCookie: res.headers.get('set-cookie') };
+      } catch (err) {
+        if (died) throw new Error(`qbt sandbox: ${died}`, { cause: err });
+        const network = err instanceof TypeError && (err as { cause?: unknown }).cause !== undefined;
+        if (!network || attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, 150 * attempt));
+      }
+    }
   }
 
   async function login(): Promise<void> {
