@@ -20,8 +20,8 @@ import type { Migration } from './index.js';
  *   mtime_ns    TEXT, decimal nanoseconds since the epoch (exceeds 2^53; compare as strings for equality)
  *   quick_hash  hex SHA-256 over size + sampled blocks (src/fs/hash.ts), NULL if not computed
  *   sha256      hex full-content SHA-256, NULL until computed
- *   status      'active' | 'deleted' (deleted rows are kept; only active rows count anywhere)
- *   first_seen, last_seen, hashed_at (when sha256 was last computed)
+ *   status      'active' | 'deleted' (a deleted row is kept 30 days after a scan found it gone, then removed: files-table.ts pruneDeletedRows; only active rows count anywhere)
+ *   first_seen, last_seen (of a deleted row: when a scan found it gone), hashed_at (when sha256 was last computed)
  *   Range queries for "everything under directory D" use `path >= D || '/' AND path < D || '0'` (never LIKE).
  *
  * scan_roots — every root ever scanned, by canonical absolute path: its filesystem, kind and last completed scan.
