@@ -27,14 +27,18 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
   const migrations = opts.migrations ?? MIGRATIONS;
   // Where it lies first (nothing read or made in a place another user could change), then what it holds, read-only:
   // anything but hashall's catalog or a new one is refused before any write.
-  checkCatalogPlace(file);
-  const found = whatIsAt(file);
-  if (opts.readonly && found === 'new') {
-    throw new CatalogError(`catalog ${file} is empty`, { hint: 'run `hashall scan` first to create the catalog' });
-  }
-  if (!opts.readonly) {
-    makePrivate(file);
-    checkCatalogPlace(file); // the folders it made (0700) are judged too: one planted meanwhile is refused
+  try {
+    checkCatalogPlace(file);
+    const found = whatIsAt(file);
+    if (opts.readonly && found === 'new') {
+      throw new CatalogError(`catalog ${file} is empty`, { hint: 'run `hashall scan` first to create the catalog' });
+    }
+    if (!opts.readonly) {
+      makePrivate(file);
+      checkCatalogPlace(file); // the folders it made (0700) are judged too: one planted meanwhile is refused
+    }
+  } catch (err) {
+    throw deniedAsCatalogError(err, file) ?? err;
   }
   let db: Db;
   try {
@@ -141,6 +145,21 @@ export async function inOneCommit<T>(db: Db, fn: () => Promise<T>): Promise<T> {
   } finally {
     if (db.inTransaction) db.exec('COMMIT');
   }
+}
+
+/**
+ * A permission error on the way to the catalog (its folder is another user's 0700, e.g. root's state folder while
+ * hashall runs as a media user) said as such, with the fix; null for anything else.
+ */
+function deniedAsCatalogError(err: unknown, file: string): CatalogError | null {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code !== 'EACCES' && e?.code !== 'EPERM') return null;
+  const at = typeof e.path === 'string' ? e.path : file;
+  const uid = process.geteuid?.() ?? 0;
+  return new CatalogError(`catalog ${file}: permission denied (${e.syscall ?? 'access'} ${at}) for uid ${uid}`, {
+    cause: err,
+    hint: `run hashall as the user that owns the catalog and its folder ${path.dirname(file)} (the one that created it), or point \`catalog:\` in hashall.yaml at a place uid ${uid} can write`,
+  });
 }
 
 /**
