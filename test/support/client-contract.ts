@@ -130,7 +130,8 @@ export function clientContract(name: string, daemon: () => ContractDaemon): void
         return resumeConfirmed(d.client, t.infoHash, o);
       };
       const out = await Promise.allSettled([one, two, rot].map(repoint));
-      expect(out.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      // The reasons in the message: a rejection of One or Two under load says which wait ran out (seen once at load ~13).
+      expect(out.map((x) => x.status), out.map((x) => (x.status === 'rejected' ? String((x.reason as Error)?.message ?? x.reason) : 'ok')).join(' | ')).toEqual(['fulfilled', 'fulfilled', 'rejected']);
       for (const [i, t] of [one, two].entries()) expect((out[i] as PromiseFulfilledResult<unknown>).value).toMatchObject({ hash: t.infoHash, savePath: toSave, progress: 1, running: true });
       expect(((out[2] as PromiseRejectedResult).reason as Error).message).toMatch(/incomplete|did not recheck to completion/);
       expect(await d.client.getTorrent(bystander.infoHash)).toMatchObject({ savePath: save, running: true, progress: 1 });
