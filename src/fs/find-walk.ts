@@ -305,7 +305,8 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
     name ??= text(f.b, f.name, f.nameEnd);
     // A path that is not plain UTF-8 is opened by its exact bytes.
     const relBytes = dir.includes('\uFFFD') || name.includes('\uFFFD') ? Buffer.from(f.b.subarray(q, f.nameEnd)) : null;
-    const rel = dir === '' ? name : dir + '/' + name;
+    // The directory's text with its slash is made once per directory: one concatenation per entry, not two.
+    const rel = dir === '' ? name : dir === dirText ? dirSlash + name : dir + '/' + name;
     const abs: string | Buffer = relBytes === null ? rootPrefix + rel : Buffer.concat([rootBytes, Buffer.from('/'), relBytes]);
     if (absLen >= PATH_MAX) {
       batch.push({ kind: 'problem', rel, code: 'ENAMETOOLONG', message: `ENAMETOOLONG: name too long, lstat '${typeof abs === 'string' ? abs : abs.toString('utf8')}'`, isDir: false });
@@ -342,6 +343,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
   /** The directory part of the last record (its bytes and text): consecutive entries of one directory share it. */
   let dirBytes = Buffer.alloc(0);
   let dirText = '';
+  let dirSlash = '/';
 
   /**
    * One record, bytes [p, end) of `f.b` (its NUL at `end`). A function of its own, called per record: the optimising
@@ -378,6 +380,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
     if (!same) {
       dirBytes = Buffer.from(b.subarray(q, q + dirLen));
       dirText = text(b, q, q + dirLen);
+      dirSlash = dirText + '/';
     }
     f.name = slash + 1;
     f.nameEnd = end;

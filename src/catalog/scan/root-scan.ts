@@ -349,7 +349,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
           summary.problems.push({ path: r.loc.path, code: 'EWALK', message: `the walk reported errors: ${ev.message}` });
           continue;
         }
-        const relPath = rootRel === '' ? ev.rel : ev.rel === '' ? rootRel : rootRel + '/' + ev.rel;
+        // One concatenation with the root's prefix (a held file keeps its path to the end of the walk).
+        const relPath = rootRel === '' ? ev.rel : ev.rel === '' ? rootRel : underRoot + ev.rel;
         switch (ev.kind) {
           case 'file':
             processFile(ev, relPath);

@@ -58,11 +58,12 @@ export class SizeGate<T> {
     if (o === undefined || o.key === key) {
       const owner = o ?? { key, held: null };
       if (o === undefined) m.set(size, owner);
+      // A literal of one: its backing store holds one element (`[]` then push allocates 17), and it is kept to the
+      // end of the walk — most sizes hold one file.
       if (owner.held === null) {
-        owner.held = [];
+        owner.held = [item];
         this.holding.push(owner);
-      }
-      owner.held.push(item);
+      } else owner.held.push(item);
       return { read: false };
     }
     m.set(size, SHARED);
