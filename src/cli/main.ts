@@ -8,7 +8,7 @@ import { printableLines } from '../render/escape.js';
 import { sourceMappedStack } from './stack-map.js';
 import { catalogErrorOf } from '../catalog/sqlite-errors.js';
 import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
-import { CONFIG_OPTION_HELP, passGlobalConfig } from './config-option.js';
+import { CONFIG_OPTION_HELP, passGlobalConfig } from './config-flag.js';
 
 /** The program with the commands `argv` needs (all of them by default). */
 export async function buildProgram(ctx: CliContext, exit: ExitStatus = newExitStatus(), argv: readonly string[] = []): Promise<Command> {

@@ -1,0 +1,25 @@
+// The `-c, --config FILE` flag itself: its help text, its value's shape, and the program-level flag handed to the command
+// that runs. Imports nothing at run time, so the program (and `--version`) can use it without loading the config code.
+import type { Command } from 'commander';
+
+export interface ConfigOptionValues {
+  config?: string;
+}
+
+export const CONFIG_OPTION_HELP = 'config file (default: $HASHALL_CONFIG, then ./hashall.yaml)';
+
+/**
+ * The program's `--config FILE` (given before the command) handed to the command that runs: an error when that
+ * command reads no config or was given `--config` itself too — never silently dropped or overridden.
+ */
+export function passGlobalConfig(program: Command, action: Command): void {
+  const file = program.opts<ConfigOptionValues>().config;
+  if (file === undefined) return;
+  if (!action.options.some((o) => o.long === '--config')) {
+    action.error(`error: '${action.name()}' reads no config file: remove --config`);
+  }
+  if (action.opts<ConfigOptionValues>().config !== undefined) {
+    action.error('error: --config given twice (before and after the command): give it once');
+  }
+  action.setOptionValueWithSource('config', file, 'cli');
+}
