@@ -92,6 +92,22 @@ function checksOpen(log: ReturnType<typeof clientLog>['log']): { max: number; mo
   return { max, movesAtMax: openAtMove.filter((n) => n === max).length };
 }
 
+
+/** `inner` with every read of a torrent (`read HASH`) and every change asked of one (`change HASH`) pushed to `log`, in order. */
+function loggingClient(inner: TorrentClient, log: string[]): TorrentClient {
+  const changes = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement']);
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...a: unknown[]) => {
+        if (key === 'getTorrent') log.push(`read ${String(a[0])}`);
+        if (typeof key === 'string' && changes.has(key)) for (const h of a[0] as string[]) log.push(`change ${h}`);
+        return (v as (...x: unknown[]) => unknown).apply(target, a);
+      };
+    },
+  }) as TorrentClient;
+}
 describe('several groups in flight on a real qBittorrent', () => {
   it("rechecks overlap up to the client's checking limit (2 here, below apply.parallelRechecks 8); the next groups pause and move meanwhile, copies overlap them; every torrent ends complete at the target", async () => {
     w = makeApplyFixture();
@@ -186,18 +202,7 @@ describe('several groups in flight on a real qBittorrent', () => {
     const ts = await seedParallel(sb, w, 'OneRead', 2); // one running, one paused
     // One ordered log: each repoint's start (event) and the client's reads and changes of its torrent.
     const log: string[] = [];
-    const changes = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement']);
-    const client = new Proxy(qb, {
-      get(target, key, receiver) {
-        const v = Reflect.get(target, key, receiver) as unknown;
-        if (typeof v !== 'function') return v;
-        return (...a: unknown[]) => {
-          if (key === 'getTorrent') log.push(`read ${String(a[0])}`);
-          if (typeof key === 'string' && changes.has(key)) for (const h of a[0] as string[]) log.push(`change ${h}`);
-          return (v as (...x: unknown[]) => unknown).apply(target, a);
-        };
-      },
-    }) as TorrentClient;
+    const client = loggingClient(qb, log);
     const groups = await parallelGroups(qb, w, ts);
     const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
     const deps = testDeps(w, { clients: singleClient(client), ...timeouts, emit: (e) => void (e.type === 'step-start' && e.kind === 'repoint' && log.push(`repoint ${hashOf.get(e.groupId)}`)) });
@@ -222,18 +227,7 @@ describe('several groups in flight on a real qBittorrent', () => {
     const ts = await seedParallel(sb, w, 'LastRead', 2); // one running (its last change: the resume), one paused (the recheck)
     // One ordered log: the client's reads and changes of each torrent, and each repoint's end (event).
     const log: string[] = [];
-    const changes = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement']);
-    const client = new Proxy(qb, {
-      get(target, key, receiver) {
-        const v = Reflect.get(target, key, receiver) as unknown;
-        if (typeof v !== 'function') return v;
-        return (...a: unknown[]) => {
-          if (key === 'getTorrent') log.push(`read ${String(a[0])}`);
-          if (typeof key === 'string' && changes.has(key)) for (const h of a[0] as string[]) log.push(`change ${h}`);
-          return (v as (...x: unknown[]) => unknown).apply(target, a);
-        };
-      },
-    }) as TorrentClient;
+    const client = loggingClient(qb, log);
     const groups = await parallelGroups(qb, w, ts);
     const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
     const deps = testDeps(w, { clients: singleClient(client), ...timeouts, emit: (e) => void (e.type === 'step-done' && e.kind === 'repoint' && log.push(`repointed ${hashOf.get(e.groupId)}`)) });
