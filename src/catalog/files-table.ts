@@ -26,6 +26,13 @@ export const UNHASHED_COUNT_SQL = {
  * fifth of the rows (size-first hashing leaves most rows unhashed), a pass over the covering index costs less than a
  * table read per key (20k rows, 16k unhashed: 7 ms against 28 ms); otherwise each key's row is read.
  */
+export function unhashedCount(db: Db): number {
+  const nullKeys = db.prepare(UNHASHED_COUNT_SQL.nullKeys).pluck().get() as number;
+  if (nullKeys === 0) return 0;
+  const rows = db.prepare(`SELECT coalesce(max(id), 0) FROM files`).pluck().get() as number;
+  return db.prepare(nullKeys * 5 > rows ? UNHASHED_COUNT_SQL.byCover : UNHASHED_COUNT_SQL.byKeys).pluck().get() as number;
+}
+
 /** How long the row of a file gone from disk is kept (status 'deleted'): a path that comes back within it gets its row back. */
 export const DELETED_ROWS_KEPT_MS = 30 * 86_400_000;
 /** The least time between two passes of pruneDeletedRows (each reads the whole table). */
@@ -45,13 +52,6 @@ export function pruneDeletedRows(db: Db, now: number): number {
     db.prepare(`INSERT INTO meta (key, value) VALUES ('deleted_rows_pruned_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(now));
     return removed;
   })();
-}
-
-export function unhashedCount(db: Db): number {
-  const nullKeys = db.prepare(UNHASHED_COUNT_SQL.nullKeys).pluck().get() as number;
-  if (nullKeys === 0) return 0;
-  const rows = db.prepare(`SELECT coalesce(max(id), 0) FROM files`).pluck().get() as number;
-  return db.prepare(nullKeys * 5 > rows ? UNHASHED_COUNT_SQL.byCover : UNHASHED_COUNT_SQL.byKeys).pluck().get() as number;
 }
 
 /** Active absolute paths of an inode, unsorted. */
