@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isOurs, pause, sandboxOwner, tailFile } from './owned-process.js';
+import { withRetries } from '../clients/retry.js';
+import { ClientError } from '../errors.js';
 
 export interface QbtSandboxOptions {
   /** Sandbox directory (created); default a fresh temp dir that stop({purge}) may delete. */
@@ -183,19 +185,22 @@ export async function startQbt(opts: QbtSandboxOptions = {}): Promise<QbtSandbox
       payload = new URLSearchParams(body ?? {}).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    // A network error (not a timeout) is tried three times, as the product's client does: under load qBittorrent closes
-    // kept-alive sockets, and a set-up call sent on one failed a test with "fetch failed" (seen at load ~10).
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await fetch(`${url}/api/v2${apiPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(15_000) });
-        return { status: res.status, text: await res.text(), setCookie: res.headers.get('set-cookie') };
-      } catch (err) {
-        if (died) throw new Error(`qbt sandbox: ${died}`, { cause: err });
-        const network = err instanceof TypeError && (err as { cause?: unknown }).cause !== undefined;
-        if (!network || attempt >= 3) throw err;
-        await new Promise((r) => setTimeout(r, 150 * attempt));
-      }
-    }
+    // A network error (not a timeout) is tried three times, by the product's own retry policy: under load qBittorrent
+    // closes kept-alive sockets, and a set-up call sent on one failed a test with "fetch failed" (seen at load ~10).
+    return withRetries(
+      { backoffMs: 150 },
+      async () => {
+        try {
+          const res = await fetch(`${url}/api/v2${apiPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(15_000) });
+          return { status: res.status, text: await res.text(), setCookie: res.headers.get('set-cookie') };
+        } catch (err) {
+          if (died) throw new Error(`qbt sandbox: ${died}`, { cause: err });
+          if (err instanceof TypeError && (err as { cause?: unknown }).cause !== undefined) return new ClientError('network', `qbt sandbox: ${method} ${apiPath}: ${err.message}`, { cause: err });
+          throw err;
+        }
+      },
+      () => new ClientError('network', `qbt sandbox: ${method} ${apiPath}: no try ran`),
+    );
   }
 
   async function login(): Promise<void> {
