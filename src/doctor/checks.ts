@@ -15,6 +15,7 @@ import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import { checkConfig } from '../config/load.js';
 import type { ClientConfig, HashallConfig } from '../config/types.js';
 import { clientToHost } from '../domain/path-map.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
@@ -328,7 +329,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const mounts = readMountInfo(opts.mountInfoFile);
   const rootsOnProven = [
     ...Object.entries(config.seeding).flatMap(([name, roots]) => (proven.has(name) ? roots : [])),
-    ...config.libraries.filter((root) => Object.entries(config.filesystems).some(([name, fsc]) => proven.has(name) && (root === fsc.path || root.startsWith(`${fsc.path}/`)))),
+    ...config.libraries.filter((root) => Object.entries(config.filesystems).some(([name, fsc]) => proven.has(name) && isAtOrUnder(root, fsc.path))),
   ];
   for (const root of rootsOnProven) {
     let real: string;
@@ -337,7 +338,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     } catch {
       continue;
     }
-    const inside = mounts.map((m) => m.mountPoint).filter((m) => m.startsWith(`${real}/`)).sort();
+    const inside = mounts.map((m) => m.mountPoint).filter((m) => m !== real && isAtOrUnder(m, real)).sort();
     if (inside.length === 0) continue;
     checks.push({
       id: `mounts:${root}`,

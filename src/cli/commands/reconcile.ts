@@ -15,6 +15,9 @@ import { notifyDeps } from '../notify-deps.js';
 import { stopOnSignals } from '../stop-signals.js';
 import { sleepUnlessStopped } from '../../reconcile/sleep.js';
 
+/** A duration option written as a plain number: seconds. */
+const PLAIN_NUMBER = /^\s*[0-9]+(\.[0-9]+)?\s*$/;
+
 /** The shortest wait between iterations of a loop without --once or --iterations. */
 const MIN_UNBOUNDED_EVERY_MS = 60_000;
 
@@ -28,7 +31,7 @@ interface ReconcileOptions extends ConfigOptionValues {
 
 function durationOption(value: string, flag: string): number {
   // A plain number is seconds, as the hint says (and as in hashall.yaml).
-  const ms = parseDuration(/^\s*[0-9]+(\.[0-9]+)?\s*$/.test(value) ? Number(value) : value, 's');
+  const ms = parseDuration(PLAIN_NUMBER.test(value) ? Number(value) : value, 's');
   if (ms === null) throw new HashallError(`${flag} ${value}: not a duration`, { hint: 'write e.g. 6h, 30m, 1h30m, or a number of seconds' });
   return ms;
 }
@@ -70,7 +73,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     // seconds) must not turn it into a loop that hammers the clients and the disks.
     if (iterations === null && every < MIN_UNBOUNDED_EVERY_MS) {
       throw new HashallError(`--every ${opts.every}: an endless loop waits at least 1m between iterations`, {
-        hint: `${/^\s*[0-9.]+\s*$/.test(opts.every) ? 'a plain number is seconds: write the unit (e.g. 6h); ' : ''}bound a quicker loop with --once or --iterations N`,
+        hint: `${PLAIN_NUMBER.test(opts.every) ? 'a plain number is seconds: write the unit (e.g. 6h); ' : ''}bound a quicker loop with --once or --iterations N`,
       });
     }
     const json = opts.log === 'ndjson';
