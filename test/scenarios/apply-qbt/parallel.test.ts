@@ -92,7 +92,6 @@ function checksOpen(log: ReturnType<typeof clientLog>['log']): { max: number; mo
   return { max, movesAtMax: openAtMove.filter((n) => n === max).length };
 }
 
-
 /** `inner` with every read of a torrent (`read HASH`) and every change asked of one (`change HASH`) pushed to `log`, in order. */
 function loggingClient(inner: TorrentClient, log: string[]): TorrentClient {
   const changes = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement']);
@@ -108,6 +107,25 @@ function loggingClient(inner: TorrentClient, log: string[]): TorrentClient {
     },
   }) as TorrentClient;
 }
+
+/**
+ * Two groups, one torrent running and one paused (`name` prefixes them), applied through loggingClient at width 2; each
+ * repoint's `on` event goes into the same log as `mark HASH`. The run must succeed; returns the seeded torrents and the log.
+ */
+async function applyLogged(name: string, on: 'step-start' | 'step-done', mark: string) {
+  w = makeApplyFixture();
+  w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+  w.config.apply = { auto: false, parallelRechecks: 2 };
+  const ts = await seedParallel(sb, w, name, 2);
+  const log: string[] = [];
+  const groups = await parallelGroups(qb, w, ts);
+  const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
+  const deps = testDeps(w, { clients: singleClient(loggingClient(qb, log)), ...timeouts, emit: (e) => void (e.type === on && e.kind === 'repoint' && log.push(`${mark} ${hashOf.get(e.groupId)}`)) });
+  const res = await applyPlan(deps, makePlan(w, groups));
+  expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+  return { ts, log };
+}
+
 describe('several groups in flight on a real qBittorrent', () => {
   it("rechecks overlap up to the client's checking limit (2 here, below apply.parallelRechecks 8); the next groups pause and move meanwhile, copies overlap them; every torrent ends complete at the target", async () => {
     w = makeApplyFixture();
@@ -196,18 +214,9 @@ describe('several groups in flight on a real qBittorrent', () => {
   });
 
   it("a repoint reads its torrent once before its first change: run takes the read its check made moments before", async () => {
-    w = makeApplyFixture();
-    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
-    w.config.apply = { auto: false, parallelRechecks: 2 };
-    const ts = await seedParallel(sb, w, 'OneRead', 2); // one running, one paused
-    // One ordered log: each repoint's start (event) and the client's reads and changes of its torrent.
-    const log: string[] = [];
-    const client = loggingClient(qb, log);
-    const groups = await parallelGroups(qb, w, ts);
-    const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
-    const deps = testDeps(w, { clients: singleClient(client), ...timeouts, emit: (e) => void (e.type === 'step-start' && e.kind === 'repoint' && log.push(`repoint ${hashOf.get(e.groupId)}`)) });
-    const res = await applyPlan(deps, makePlan(w, groups));
-    expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+    // One ordered log: each repoint's start (event) and the client's reads and changes of its torrent; one torrent
+    // running, one paused.
+    const { ts, log } = await applyLogged('OneRead', 'step-start', 'repoint');
     for (const x of ts) {
       const h = x.t.infoHash;
       const from = log.indexOf(`repoint ${h}`);
@@ -221,18 +230,9 @@ describe('several groups in flight on a real qBittorrent', () => {
   });
 
   it("a repoint's verify takes the read-back of its last change: no read of the torrent between that change and the step's end", async () => {
-    w = makeApplyFixture();
-    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
-    w.config.apply = { auto: false, parallelRechecks: 2 };
-    const ts = await seedParallel(sb, w, 'LastRead', 2); // one running (its last change: the resume), one paused (the recheck)
-    // One ordered log: the client's reads and changes of each torrent, and each repoint's end (event).
-    const log: string[] = [];
-    const client = loggingClient(qb, log);
-    const groups = await parallelGroups(qb, w, ts);
-    const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
-    const deps = testDeps(w, { clients: singleClient(client), ...timeouts, emit: (e) => void (e.type === 'step-done' && e.kind === 'repoint' && log.push(`repointed ${hashOf.get(e.groupId)}`)) });
-    const res = await applyPlan(deps, makePlan(w, groups));
-    expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+    // One ordered log: the client's reads and changes of each torrent, and each repoint's end (event); the running
+    // torrent's last change is its resume, the paused one's its recheck.
+    const { ts, log } = await applyLogged('LastRead', 'step-done', 'repointed');
     for (const x of ts) {
       const h = x.t.infoHash;
       const end = log.indexOf(`repointed ${h}`);
