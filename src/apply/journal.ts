@@ -1,7 +1,7 @@
 // The apply journal: run, group and step records written to SQLite before and after every action, committed at once.
 import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../catalog/db.js';
+import { tableExists, type Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 
 export const RUN_FORMAT_VERSION = 1;
@@ -262,19 +262,23 @@ export class Journal {
   }
 }
 
-/** A step's undo data as journaled: its run_steps.undo record with every logged array appended to, in order. */
-export function readUndo(db: Db, runId: string, groupId: string, idx: number, record: string): UndoData {
-  const undo = JSON.parse(record) as UndoData;
+/**
+ * A reader of steps' undo data as journaled: a run_steps.undo record with every logged array appended to, in order.
+ * Its statement is compiled once per reader (getRun reads every step of a run with one).
+ */
+export function undoReader(db: Db): (runId: string, groupId: string, idx: number, record: string) => UndoData {
   // A catalog opened read-only before migration 9 has no log (and then no logged entries).
-  if (db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_step_undo'`).get() === undefined) return undo;
-  const rows = db.prepare(`SELECT key, entries FROM run_step_undo WHERE run_id = ? AND group_id = ? AND step_index = ? ORDER BY seq`).all(runId, groupId, idx) as {
-    key: string;
-    entries: string;
-  }[];
-  for (const r of rows) {
-    const list = Array.isArray(undo[r.key]) ? (undo[r.key] as unknown[]) : [];
-    for (const e of JSON.parse(r.entries) as unknown[]) list.push(e);
-    undo[r.key] = list;
-  }
-  return undo;
+  const logged = tableExists(db, 'run_step_undo')
+    ? db.prepare(`SELECT key, entries FROM run_step_undo WHERE run_id = ? AND group_id = ? AND step_index = ? ORDER BY seq`)
+    : null;
+  return (runId, groupId, idx, record) => {
+    const undo = JSON.parse(record) as UndoData;
+    if (logged === null) return undo;
+    for (const r of logged.all(runId, groupId, idx) as { key: string; entries: string }[]) {
+      const list = Array.isArray(undo[r.key]) ? (undo[r.key] as unknown[]) : [];
+      for (const e of JSON.parse(r.entries) as unknown[]) list.push(e);
+      undo[r.key] = list;
+    }
+    return undo;
+  };
 }

@@ -6,7 +6,7 @@ import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { groupPaths } from '../plan/unresolved.js';
 import { readRunNotifications, type RunNotification } from '../notify/state.js';
-import { RUN_FORMAT_VERSION, readUndo, type GroupStatus, type RunStatus, type StepStatus, type UndoData, type RunIdentity } from './journal.js';
+import { RUN_FORMAT_VERSION, undoReader, type GroupStatus, type RunStatus, type StepStatus, type UndoData, type RunIdentity } from './journal.js';
 
 export interface RunSummary extends RunIdentity {
   id: string;
@@ -149,6 +149,7 @@ export function getRun(db: Db, id: string): RunDetail | null {
     bytes_freed: number;
   }[];
   const stepsStmt = db.prepare(`SELECT * FROM run_steps WHERE run_id = ? AND group_id = ? ORDER BY step_index`);
+  const readUndo = undoReader(db);
   return {
     formatVersion: RUN_FORMAT_VERSION,
     ...summarize(db, r),
@@ -210,7 +211,7 @@ export function getRun(db: Db, id: string): RunDetail | null {
           kind: s.kind,
           status: s.status,
           step,
-          undo: readUndo(db, id, groupId, s.step_index, s.undo),
+          undo: readUndo(id, groupId, s.step_index, s.undo),
           result: s.result === null ? null : (JSON.parse(s.result) as unknown),
           error: s.error,
           startedAt: s.started_at,
