@@ -23,8 +23,23 @@ const BUNDLE = path.join(__dirname, 'main.cjs');
 declare const HASHALL_BUNDLE_SHA256: string;
 /** First line of every cache file, then the key line, then V8's data. */
 const MAGIC = 'hashall-v8-code-cache 1\n';
-/** At most this many cache files (one per first word of the command line); no new one past it. */
+/** At most this many cache files of one build (one per command); no new one past it. */
 const MAX_FILES = 64;
+/**
+ * This build's short id, in every cache file's name: two builds (two installs, an upgrade, an A/B benchmark) each keep
+ * their own cache instead of rewriting one file in turn on every run.
+ */
+const BUILD = HASHALL_BUNDLE_SHA256.slice(0, 16);
+/** Another build's cache file unwritten this long is removed when this build writes one (an upgrade leaves none behind). */
+const OTHER_BUILD_MAX_AGE_MS = 24 * 3600 * 1000;
+/** A temp file this old is a write that never finished (a killed run): removed. */
+const TEMP_MAX_AGE_MS = 10 * 60 * 1000;
+/** A cache file: `apply.<build>.v8`. */
+const CACHE_FILE = /^([a-z][a-z-]{0,31})\.([0-9a-f]{16})\.v8$/;
+/** A cache file named before names carried the build: `apply.v8`. */
+const OLD_CACHE_FILE = /^[a-z][a-z-]{0,31}\.v8$/;
+/** A write's temp file: `.apply.<build>.v8.<pid>.tmp`. */
+const TEMP_FILE = /^\..+\.\d+\.tmp$/;
 
 interface Bundle {
   run(argv: string[]): Promise<void>;
@@ -79,29 +94,73 @@ function readCache(file: string, key: string, uid: number): Buffer | null {
   }
 }
 
-/** Writes `data` for `key` as `file` (0600, a new temp file renamed over it), unless the folder already holds MAX_FILES. */
+/** How old a file of this name must be to be swept; null: kept (this build's cache, or a name this launcher never writes). */
+function sweptAfterMs(name: string): number | null {
+  const cache = CACHE_FILE.exec(name);
+  if (cache) return cache[2] === BUILD ? null : OTHER_BUILD_MAX_AGE_MS;
+  if (OLD_CACHE_FILE.test(name)) return 0;
+  return TEMP_FILE.test(name) ? TEMP_MAX_AGE_MS : null;
+}
+
+/**
+ * Removes what no run will read again from the (private) cache folder: other builds' files unwritten for a day, files
+ * named before names carried the build, and temp files of writes that never finished. Returns the names left.
+ */
+function sweep(dir: string, names: string[]): string[] {
+  const now = Date.now();
+  return names.filter((name) => {
+    const maxAge = sweptAfterMs(name);
+    if (maxAge === null) return true;
+    try {
+      const st = lstatSync(path.join(dir, name));
+      if (!st.isFile() || now - st.mtimeMs < maxAge) return true;
+      unlinkSync(path.join(dir, name));
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** Writes all of `bytes`: a short write (a nearly full disk) is continued, so the error that stops it is thrown. */
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+}
+
+/** Writes `data` for `key` as `file` (0600, a new temp file renamed over it), unless the folder already holds MAX_FILES of this build. */
 function writeCache(dir: string, file: string, key: string, data: Buffer): void {
-  const names = readdirSync(dir);
-  if (!names.includes(path.basename(file)) && names.length >= MAX_FILES) return;
+  const names = sweep(dir, readdirSync(dir));
+  const ours = names.filter((n) => CACHE_FILE.exec(n)?.[2] === BUILD);
+  if (!ours.includes(path.basename(file)) && ours.length >= MAX_FILES) return;
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    writeSync(fd, `${MAGIC}${key}\n`);
-    writeSync(fd, data);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      writeAll(fd, Buffer.concat([Buffer.from(`${MAGIC}${key}\n`), data]));
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   } catch (err) {
+    // A full disk, a failed rename: no half-written temp file is left behind.
     unlinkSync(tmp);
     throw err;
   }
 }
 
-/** The cache file's name: the command line's first word (`apply`, `--version` → `version`), else `default`. */
-function cacheName(argv: readonly string[]): string {
-  const word = (argv[0] ?? '').replace(/^-+/, '');
+/**
+ * The command's name: the first word of the command line after the global `-c/--config FILE` (`apply`, `--version` →
+ * `version`), else `default`.
+ */
+function commandName(argv: readonly string[]): string {
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    if (arg === '-c' || arg === '--config') i += 2;
+    else if (arg.startsWith('--config=') || /^-c./.test(arg)) i += 1;
+    else break;
+  }
+  const word = (argv[i] ?? '').replace(/^-+/, '');
   return /^[a-z][a-z-]{0,31}$/.test(word) ? word : 'default';
 }
 
@@ -125,7 +184,7 @@ function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
         // The build, the file as it is now and the runtime: a new version, another build, a bundle changed in place or
         // another node never reads old code.
         const key = [HASHALL_BUNDLE_SHA256, st.size, st.mtimeMs, st.ino, process.version, process.arch].join(' ');
-        const file = path.join(trusted, `${cacheName(argv)}.v8`);
+        const file = path.join(trusted, `${commandName(argv)}.${BUILD}.v8`);
         cache = { dir: trusted, file, key, data: readCache(file, key, uid) };
       }
     } catch (err) {

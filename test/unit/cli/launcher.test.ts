@@ -1,15 +1,19 @@
 // The installed launcher (dist/cli/hashall.cjs, built here by scripts/build.mjs): runs the bundled CLI, and reads a V8 code cache only when it is ours, private and of this build.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mountTmpfs, unmount } from '../../support/mounts.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let out: string;
 let launcher: string;
 let cacheHome: string;
+/** The build's short id, in the name of each cache file it writes. */
+let build: string;
 
 /** The built launcher run as a user runs it, with HASHALL_DEBUG so it says what it did with its cache. */
 function hashall(args: string[], env: Record<string, string> = {}) {
@@ -24,7 +28,8 @@ function hashall(args: string[], env: Record<string, string> = {}) {
 }
 
 const cacheDir = () => path.join(cacheHome, 'hashall', 'code-cache');
-const versionCache = () => path.join(cacheDir(), 'version.v8');
+const cacheFile = (command: string) => path.join(cacheDir(), `${command}.${build}.v8`);
+const versionCache = () => cacheFile('version');
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 beforeAll(() => {
@@ -35,6 +40,7 @@ beforeAll(() => {
   expect(b.stderr).toBe('');
   expect(b.status).toBe(0);
   launcher = path.join(out, 'hashall.cjs');
+  build = createHash('sha256').update(readFileSync(path.join(out, 'main.cjs'))).digest('hex').slice(0, 16);
 });
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -143,7 +149,7 @@ describe('the launcher', () => {
     const before = readFileSync(versionCache());
     for (const change of [() => chmodSync(cacheDir(), 0o755), () => chownSync(path.join(cacheHome, 'hashall'), 65534, 65534)]) {
       change();
-      rmSync(path.join(cacheDir(), 'help.v8'), { force: true });
+      rmSync(cacheFile('help'), { force: true });
       const r = hashall(['--version']);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain('is not a private folder of this user: not used');
@@ -151,7 +157,7 @@ describe('the launcher', () => {
       const help = hashall(['--help']);
       expect(help.code).toBe(0);
       expect(help.stderr).not.toContain('wrote');
-      expect(existsSync(path.join(cacheDir(), 'help.v8'))).toBe(false);
+      expect(existsSync(cacheFile('help'))).toBe(false);
       expect(readFileSync(versionCache())).toEqual(before);
       chmodSync(cacheDir(), 0o700);
       chownSync(path.join(cacheHome, 'hashall'), process.getuid!(), process.getgid!());
@@ -188,7 +194,7 @@ describe('the launcher', () => {
     );
     expect(hashall(['scan', '--config', config]).code).toBe(0);
     expect(hashall(['plan', '--config', config, '--out', path.join(world, 'plan.json')]).code).toBe(0);
-    const apply = path.join(cacheDir(), 'apply.v8');
+    const apply = cacheFile('apply');
     const first = hashall(['apply', path.join(world, 'plan.json'), '--config', config]);
     expect(first.code).toBe(0);
     expect(first.stderr).toContain(`wrote ${apply}`);
@@ -237,6 +243,65 @@ setImmediate(() => {
     const users = run('4');
     expect(users.status).toBe(0);
     expect(users.stderr).toContain('pool-probe: stat after release, UV_THREADPOOL_SIZE=4');
+  });
+
+  it('the cache is named for the command after a global --config FILE, in each of its spellings (not `config` or `c`)', () => {
+    const at = mkdtempSync(path.join(cacheHome, 'init-'));
+    expect(hashall(['init', '--path', at]).code).toBe(0);
+    const config = path.join(at, 'hashall.yaml');
+    for (const args of [['--config', config], ['-c', config], [`--config=${config}`], [`-c${config}`]]) {
+      rmSync(cacheDir(), { recursive: true, force: true });
+      const r = hashall([...args, 'validate']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`wrote ${cacheFile('validate')}`);
+      expect(readdirSync(cacheDir())).toEqual([path.basename(cacheFile('validate'))]);
+    }
+  });
+
+  it("another build's cache is left alone while in use, and swept with old names and dead temp files once stale", () => {
+    rmSync(cacheDir(), { recursive: true, force: true });
+    hashall(['--version']);
+    const other = 'f'.repeat(16) === build ? 'e'.repeat(16) : 'f'.repeat(16);
+    const twoDaysAgo = (Date.now() - 2 * 24 * 3600 * 1000) / 1000;
+    const hourAgo = (Date.now() - 3600 * 1000) / 1000;
+    const put = (name: string, when?: number) => {
+      writeFileSync(path.join(cacheDir(), name), `another build's cache ${name}`, { mode: 0o600 });
+      if (when !== undefined) utimesSync(path.join(cacheDir(), name), when, when);
+    };
+    put(`version.${other}.v8`); // another install in use: its cache is not rewritten by this build
+    put(`plan.${other}.v8`, twoDaysAgo); // an older version, unused for two days
+    put('apply.v8', hourAgo); // named before names carried the build
+    put(`.help.${build}.v8.999999.tmp`, hourAgo); // a write that never finished
+    put(`.help.${build}.v8.999998.tmp`); // a write perhaps under way
+    put('notes.txt', twoDaysAgo); // not a name the launcher writes
+    const r = hashall(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`wrote ${cacheFile('help')}`);
+    expect(readdirSync(cacheDir()).sort()).toEqual(
+      [`.help.${build}.v8.999998.tmp`, path.basename(cacheFile('help')), path.basename(versionCache()), 'notes.txt', `version.${other}.v8`].sort(),
+    );
+    expect(readFileSync(path.join(cacheDir(), `version.${other}.v8`), 'utf8')).toBe(`another build's cache version.${other}.v8`);
+    expect(hashall(['--version']).stderr).toContain(`used ${versionCache()}`);
+  });
+
+  it('a write that fails (a full disk) leaves no temp file behind; the command still runs', () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'hashall-fullcache-'));
+    const dir = path.join(home, 'hashall', 'code-cache');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(path.join(home, 'hashall'), 0o700);
+    // A private 16 KiB filesystem: the temp file is created, its data does not fit (the first write is a short one).
+    mountTmpfs(dir, 16 << 10);
+    try {
+      chmodSync(dir, 0o700);
+      const r = hashall(['--version'], { XDG_CACHE_HOME: home });
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(r.stderr).toContain('not written (ENOSPC');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      unmount(dir);
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('HASHALL_NO_CODE_CACHE=1 runs without reading or writing a cache', () => {
