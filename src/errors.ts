@@ -107,6 +107,9 @@ export class InterruptedError extends HashallError {}
 /** The catalog refuses to do something unsafe (empty root, root on another filesystem, ...). */
 export class CatalogError extends HashallError {}
 
+/** The catalog is of another schema than this hashall's: an older one not yet upgraded, or a newer hashall's. */
+export class CatalogSchemaError extends CatalogError {}
+
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string'
     ? (err as { code: string }).code

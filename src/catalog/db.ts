@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { CatalogError } from '../errors.js';
+import { CatalogError, CatalogSchemaError } from '../errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { checkCatalogPlace } from './catalog-place.js';
 
@@ -58,6 +58,7 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
   // Deleted and rewritten content is zeroed on disk (a scrubbed passkey must not linger in a free page).
   if (!opts.readonly) db.pragma('secure_delete = ON');
   if (!opts.readonly && migrate(db, migrations) > 0) db.pragma('wal_checkpoint(TRUNCATE)'); // no old page version stays in the WAL
+  if (opts.readonly) requireSchemaOf(db, file, migrations);
   const lineage = (db.prepare(`SELECT value FROM meta WHERE key = 'lineage'`).get() as { value: string } | undefined)?.value;
   if (!lineage) throw new CatalogError(`catalog ${file} has no lineage; it was not created by hashall`);
   const getSerial = db.prepare(`SELECT value FROM meta WHERE key = 'serial'`);
@@ -242,13 +243,8 @@ export function migrate(db: Db, migrations: Migration[]): number {
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '0')`).run();
   });
   init();
-  const current = Number((db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value);
-  const newest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  if (current > newest) {
-    throw new CatalogError(`catalog schema version ${current} is newer than this hashall understands (${newest})`, {
-      hint: 'upgrade hashall; never open a catalog with an older version',
-    });
-  }
+  const current = schemaVersion(db);
+  refuseNewer(current, newestOf(migrations));
   let applied = 0;
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
@@ -261,6 +257,34 @@ export function migrate(db: Db, migrations: Migration[]): number {
     step();
   }
   return applied;
+}
+
+function newestOf(migrations: Migration[]): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/** A catalog written by a newer hashall is never read or written by this one: its tables may mean something else. */
+function refuseNewer(current: number, newest: number): void {
+  if (current > newest) {
+    throw new CatalogSchemaError(`catalog schema version ${current} is newer than this hashall understands (${newest})`, {
+      hint: 'upgrade hashall; never open a catalog with an older version',
+    });
+  }
+}
+
+/**
+ * A catalog opened read-only is read only at this hashall's schema: one left by an older hashall, or whose upgrade was
+ * cut short (a full disk), lacks tables and columns the readers use, and read-only commands do not upgrade it.
+ */
+function requireSchemaOf(db: Db, file: string, migrations: Migration[]): void {
+  const current = tableExists(db, 'meta') ? schemaVersion(db) : 0;
+  const newest = newestOf(migrations);
+  refuseNewer(current, newest);
+  if (current < newest) {
+    throw new CatalogSchemaError(`catalog ${file} is at schema version ${current}; this hashall uses ${newest} (written by an older hashall, or its upgrade was cut short)`, {
+      hint: 'run `hashall scan` (or any command that writes the catalog: sync, plan, apply) once to upgrade it, then run this command again',
+    });
+  }
 }
 
 export function schemaVersion(db: Db): number {

@@ -9,7 +9,6 @@ import { openCatalog, quickCheck, schemaVersion, type CatalogDb } from '../catal
 import { configuredScanRoots } from '../catalog/scan/session.js';
 import { lastSyncedAt } from '../catalog/sync.js';
 import { openIntegrityProblems } from '../catalog/integrity.js';
-import { MIGRATIONS } from '../catalog/migrations/index.js';
 import { clientFromSettings } from '../clients/from-config.js';
 import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import { checkConfig } from '../config/load.js';
@@ -17,7 +16,7 @@ import type { ClientConfig, HashallConfig } from '../config/types.js';
 import { clientToHost } from '../domain/path-map.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes } from '../domain/format-bytes.js';
-import { ClientError } from '../errors.js';
+import { CatalogSchemaError, ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
 import { readMountInfo } from '../fs/mountinfo.js';
 import { realFsPort } from '../apply/fs-port.js';
@@ -165,13 +164,12 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
 function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, out: DoctorCheck[]): void {
   const db = catalog.db;
   const quick = quickCheck(db);
-  const version = schemaVersion(db);
-  const latest = MIGRATIONS.at(-1)!.version;
   out.push({
     id: 'catalog',
     title: `catalog ${config.catalog}`,
-    status: quick === 'ok' && version === latest ? 'ok' : 'problem',
-    detail: `PRAGMA quick_check: ${quick}; schema ${version} of ${latest}`,
+    status: quick === 'ok' ? 'ok' : 'problem',
+    // Opened read-only, so at this hashall's schema (openCatalog refuses any other).
+    detail: `PRAGMA quick_check: ${quick}; schema ${schemaVersion(db)}`,
     ...(quick !== 'ok' ? { fix: 'the catalog file is damaged: move it aside and run `hashall scan` and `hashall sync` to rebuild it (run records are lost with it)' } : {}),
   });
 
@@ -262,7 +260,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       title: `catalog ${config.catalog}`,
       status: 'problem',
       detail: `cannot be read: ${message(err)}`,
-      fix: 'the catalog file is damaged: move it aside and run `hashall scan` and `hashall sync` to rebuild it',
+      // An old schema is upgraded, not rebuilt (a rebuild loses the run and trash records).
+      fix: err instanceof CatalogSchemaError && err.hint ? err.hint : 'the catalog file is damaged: move it aside and run `hashall scan` and `hashall sync` to rebuild it',
     });
     catalog?.close();
     catalog = null;
