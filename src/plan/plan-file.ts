@@ -20,6 +20,30 @@ export function planHash(planFileBytes: string | Buffer): string {
   return createHash('sha256').update(planFileBytes).digest('hex');
 }
 
+/** How many characters of context V8 shows on each side of an unexpected token in JSON.parse's message. */
+const V8_JSON_CONTEXT = 10;
+
+/**
+ * Where JSON.parse stopped in `text`, from its message — never the excerpt of the text that message quotes: a plan
+ * path swapped for a symlink to a secret file (root reads it) must not print its bytes.
+ */
+function jsonFault(text: string, message: string): string {
+  if (message.includes('Unexpected end of JSON input')) return 'it ends too early';
+  let at: number | null = null;
+  const position = /at position (\d+)/.exec(message);
+  if (position) at = Number(position[1]);
+  else {
+    // `Unexpected token 'x', ..."<10 characters before, 10 after>"... is not valid JSON`: found again in the text.
+    const context = /^Unexpected token .*?, \.\.\."([\s\S]*?)"(?:\.\.\.)? is not valid JSON$/.exec(message);
+    const found = context ? text.indexOf(context[1]!) : -1;
+    if (found >= 0) at = found + V8_JSON_CONTEXT;
+  }
+  if (at === null) return 'near its start';
+  const before = text.slice(0, at);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${at - before.lastIndexOf('\n')}`;
+}
+
 /**
  * Parse a saved plan. Order matters: not JSON → error; unknown formatVersion → error naming both versions
  * (never guess at a newer format); then schema validation. `summaryText` (present in --json output) is dropped.
@@ -29,7 +53,7 @@ export function decodePlan(text: string, validate: PlanValidator, source = 'plan
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new HashallError(`${source} is not valid JSON: ${(err as Error).message}`, { hint: 'pass a file written by `hashall plan --out FILE`' });
+    throw new HashallError(`${source} is not valid JSON (${jsonFault(text, (err as Error).message)})`, { hint: 'pass a file written by `hashall plan --out FILE`' });
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new HashallError(`${source} is not a hashall plan (expected a JSON object)`, { hint: 'pass a file written by `hashall plan --out FILE`' });

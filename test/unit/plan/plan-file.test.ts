@@ -49,6 +49,24 @@ describe('plan files', () => {
     expect(msg).toMatch(/\/groups\/0\/action: must be equal to one of the allowed values/);
   });
 
+  it("a file that is not JSON is named with the line and column of the first fault, and none of its text is echoed (a plan path swapped for a symlink to a secret file must not print it)", () => {
+    const said = (text: string) => {
+      try {
+        parsePlan(text, 'plan file p.json');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('parsed');
+    };
+    const secret = 'root:$6$SECRETHASH:19000:0:99999:7:::\n';
+    expect(said(secret)).toBe('plan file p.json is not valid JSON (near its start)');
+    expect(said(`{"aaaaaaaaaaaaaaaaaaaa": 1,\n "b": ${secret}`)).toBe('plan file p.json is not valid JSON (line 2, column 7)');
+    expect(said('{\n  "a": 1,\n  }')).toBe('plan file p.json is not valid JSON (line 3, column 3)');
+    expect(said('{} trailing')).toBe('plan file p.json is not valid JSON (line 1, column 4)');
+    expect(said('')).toBe('plan file p.json is not valid JSON (it ends too early)');
+    expect(said('{"groups": [')).toBe('plan file p.json is not valid JSON (it ends too early)');
+  });
+
   it('decodePlan uses the validator it is given (pure core)', () => {
     const seen: unknown[] = [];
     const plan = decodePlan(serializePlan(showcasePlan()), (d) => (seen.push(d), ['/x: nope']).slice(1));
