@@ -1,5 +1,5 @@
 // Benchmark of the scanner on generated trees of 20k and 200k files: initial scan against the bare two-worker Node hash
-// (and openssl), no-change rescan against `find -printf`, peak RSS of the large rescan.
+// (and openssl), no-change rescan against `find -printf` (in-process and as a user runs it: `hashall scan`), peak RSS.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../src/catalog/db.js';
 import { scanRoots } from '../src/catalog/scan/scan-roots.js';
+import type { ScanHashMode } from '../src/catalog/scan/types.js';
 import { bareHash } from './bare-hash.js';
 import { procCpuMs } from './proc-cpu.js';
 
@@ -87,10 +88,10 @@ function removeCatalog(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
 }
 
-async function scanOnce(catalogFile: string, dir: string): Promise<void> {
+async function scanOnce(catalogFile: string, dir: string, hash: ScanHashMode = 'all'): Promise<void> {
   const c = openCatalog(catalogFile);
   try {
-    await scanRoots(c, [{ path: dir, kind: 'adhoc' }], { drift: 'metadata', filesystems: {}, now: () => Date.now(), hashWorkers: 2 });
+    await scanRoots(c, [{ path: dir, kind: 'adhoc' }], { drift: 'metadata', filesystems: {}, now: () => Date.now(), hashWorkers: 2, hash });
   } finally {
     c.close();
   }
@@ -102,13 +103,13 @@ function childrenCpuMs(): number {
 }
 
 /**
- * Child mode: one no-change rescan, then print {ms, cpuMs, maxRssKiB} as JSON (cpuMs: every thread's user + system
- * time, and the find process's).
+ * Child mode: one no-change rescan (hash mode `all`, or `shared-sizes`: the configured default), then print {ms, cpuMs,
+ * maxRssKiB} as JSON (cpuMs: every thread's user + system time, and the find process's).
  */
-async function child(catalogFile: string, dir: string): Promise<void> {
+async function child(catalogFile: string, dir: string, hash: ScanHashMode): Promise<void> {
   const cpu0 = process.cpuUsage();
   const kids0 = childrenCpuMs();
-  const ms = await timedAsync(() => scanOnce(catalogFile, dir));
+  const ms = await timedAsync(() => scanOnce(catalogFile, dir, hash));
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000 + childrenCpuMs() - kids0;
   process.stdout.write(JSON.stringify({ ms, cpuMs, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
@@ -125,12 +126,35 @@ function findOnce(dir: string): { ms: number; cpuMs: number } {
   return { ms, cpuMs };
 }
 
-function rescanInChild(catalogFile: string, dir: string): { ms: number; cpuMs: number; wallMs: number; maxRssKiB: number } {
+function rescanInChild(catalogFile: string, dir: string, hash: ScanHashMode = 'all'): { ms: number; cpuMs: number; wallMs: number; maxRssKiB: number } {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', catalogFile, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', catalogFile, dir, hash], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`rescan child failed: ${r.stderr}`);
   const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop() as string) as { ms: number; cpuMs: number; maxRssKiB: number }), wallMs };
+}
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/hashall.cjs');
+
+/** A config of the installed CLI's defaults (`scan.hash: shared-sizes`) with its catalog in `dir`, naming `fsPath`'s filesystem. */
+function cliConfig(dir: string, fsPath: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'hashall.yaml');
+  writeFileSync(file, ['version: 1', `catalog: ${path.join(dir, 'catalog.db')}`, 'filesystems:', `  disk: { path: ${fsPath} }`, ''].join('\n'));
+  return file;
+}
+
+/**
+ * `node args…` under bash: wall time from before the spawn, and the CPU time of bash's children (node and the find it
+ * starts: bash's `times`). Output is discarded (the CLI's progress goes to stderr).
+ */
+function nodeOnce(args: string[]): { ms: number; cpuMs: number } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1; s=$?; times; exit $s', 'bash', process.execPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status ?? r.signal}`);
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stdout.trim());
+  return { ms, cpuMs: m ? (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000 : NaN };
 }
 
 export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, number>> {
@@ -155,14 +179,27 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
       bareMs = Math.min(bareMs, await timedAsync(() => bareHash(tree)));
       initialMs = Math.min(initialMs, await timedAsync(() => scanOnce(catalogFile, tree)));
     }
+    // What a user runs: the configured default `scan.hash: shared-sizes` (a catalog where most files are not hashed
+    // yet), in-process and through the installed CLI (`hashall scan PATH`: a fresh node, its start-up, the config).
+    const sharedCatalog = path.join(base, 'catalog-shared.db');
+    await scanOnce(sharedCatalog, tree, 'shared-sizes');
+    const config = cliConfig(path.join(base, 'cli'), base);
+    nodeOnce([cli, 'scan', '--config', config, tree]);
     let find = { ms: Infinity, cpuMs: Infinity };
     let rescan = { ms: Infinity, cpuMs: Infinity, wallMs: Infinity, maxRssKiB: 0 };
+    let shared = { ms: Infinity, cpuMs: Infinity };
+    let cliScan = { ms: Infinity, cpuMs: Infinity };
+    let nodeStart = { ms: Infinity, cpuMs: Infinity };
+    const best = (a: { ms: number; cpuMs: number }, b: { ms: number; cpuMs: number }) => ({ ms: Math.min(a.ms, b.ms), cpuMs: Math.min(a.cpuMs, b.cpuMs) });
     for (let i = 0; i < reps; i++) {
       const f = findOnce(tree);
       find = { ms: Math.min(find.ms, f.ms), cpuMs: Math.min(find.cpuMs, f.cpuMs) };
       const r = rescanInChild(catalogFile, tree);
       if (r.ms < rescan.ms) rescan = { ...r, cpuMs: Math.min(r.cpuMs, rescan.cpuMs) };
       else rescan.cpuMs = Math.min(rescan.cpuMs, r.cpuMs);
+      shared = best(shared, rescanInChild(sharedCatalog, tree, 'shared-sizes'));
+      cliScan = best(cliScan, nodeOnce([cli, 'scan', '--config', config, tree]));
+      nodeStart = best(nodeStart, nodeOnce(['-e', '0']));
     }
     const findMs = find.ms;
     // Peak RSS of a no-change rescan of many small files.
@@ -208,6 +245,15 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
       rescanCpuVsFindCpu: +(rescan.cpuMs / find.cpuMs).toFixed(2),
       rescanWallMs: Math.round(rescan.wallMs),
       rescanWallVsFind: +(rescan.wallMs / findMs).toFixed(2),
+      sharedRescanMs: Math.round(shared.ms),
+      sharedRescanVsFind: +(shared.ms / findMs).toFixed(2),
+      sharedRescanCpuMs: Math.round(shared.cpuMs),
+      cliRescanMs: Math.round(cliScan.ms),
+      cliRescanVsFind: +(cliScan.ms / findMs).toFixed(2),
+      cliRescanCpuMs: Math.round(cliScan.cpuMs),
+      cliRescanCpuVsFindCpu: +(cliScan.cpuMs / find.cpuMs).toFixed(2),
+      nodeStartMs: Math.round(nodeStart.ms),
+      nodeStartCpuMs: Math.round(nodeStart.cpuMs),
       rssFiles,
       rssInitialScanMs: Math.round(rssInitialMs),
       rssBareHashMs: Math.round(rssBareMs),
@@ -232,7 +278,7 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
 const self = fileURLToPath(import.meta.url);
 if (process.argv[1] === self) {
   if (process.argv[2] === '--child') {
-    await child(process.argv[3] as string, process.argv[4] as string);
+    await child(process.argv[3] as string, process.argv[4] as string, (process.argv[5] ?? 'all') as ScanHashMode);
   } else {
     const r = await run();
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
