@@ -19,7 +19,7 @@ import { createQbittorrentClient } from '../src/clients/qbittorrent/client.js';
 import type { HashallConfig } from '../src/config/types.js';
 import type { ApplyEvent } from '../src/apply/events.js';
 import { payloadHash } from '../src/domain/payload-hash.js';
-import type { Plan, PlanGroup } from '../src/plan/types.js';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanGroup } from '../src/plan/types.js';
 import type { ClientTorrent } from '../src/clients/types.js';
 import { isBusyPhase } from '../src/domain/torrent-phase.js';
 import { trimSlash } from '../src/domain/path-string.js';
@@ -210,7 +210,7 @@ export async function run(): Promise<Record<string, number>> {
       };
     });
     const plan: Plan = {
-      formatVersion: 1,
+      formatVersion: PLAN_FORMAT_VERSION,
       createdAt: new Date(0).toISOString(),
       configPath: config.configPath,
       configHash: 'bench',

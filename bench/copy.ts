@@ -12,7 +12,7 @@ import { scanRoots } from '../src/catalog/scan/scan-roots.js';
 import type { HashallConfig } from '../src/config/types.js';
 import { applyPlan } from '../src/apply/executor.js';
 import { realFsPort } from '../src/apply/fs-port.js';
-import type { Plan } from '../src/plan/types.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../src/plan/types.js';
 
 export function scale(): number {
   const s = Number(process.env.HASHALL_BENCH_SCALE ?? '1');
@@ -105,7 +105,7 @@ export async function measureCopy(srcBase: string, dstBase: string, src: string,
     { drift: 'metadata', filesystems: config.filesystems, now: () => Date.now() },
   );
   const plan: Plan = {
-    formatVersion: 1,
+    formatVersion: PLAN_FORMAT_VERSION,
     createdAt: new Date(0).toISOString(),
     configPath: config.configPath,
     configHash: 'bench',

@@ -3,7 +3,11 @@ import type { UnresolvedRun } from '../domain/unresolved-run.js';
 
 import type { InodeMeta } from '../domain/snapshot.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+/** The version plan files are written with (2: dedupe groups in their short form, see dedupe-short.ts). */
+export const PLAN_FORMAT_VERSION = 2;
+
+/** The versions a plan file is read in: 1 is 2 without the short dedupe groups, read as it always was. */
+export const READ_PLAN_FORMAT_VERSIONS = [1, PLAN_FORMAT_VERSION] as const;
 
 /**
  * What happens to one group. Actionable: move, reuse, dedupe, retire.

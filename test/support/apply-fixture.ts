@@ -6,7 +6,7 @@ import { openCatalog, type CatalogDb } from '../../src/catalog/db.js';
 import { recordRootFilesystems } from '../../src/catalog/scan/scan-roots.js';
 import type { HashallConfig } from '../../src/config/types.js';
 import { payloadHash } from '../../src/domain/payload-hash.js';
-import type { DedupeFile, FileFingerprint, Plan, PlanGroup, PlanStep } from '../../src/plan/types.js';
+import { PLAN_FORMAT_VERSION, type DedupeFile, type FileFingerprint, type Plan, type PlanGroup, type PlanStep } from '../../src/plan/types.js';
 import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
 import { fixtureBytes } from '../../src/sandbox/torrent-file.js';
 import { stashPoolConfigText } from '../../src/sandbox/stash-pool-config.js';
@@ -176,7 +176,7 @@ export function dedupeGroup(id: string, keeper: string, dups: string[], sha: str
 
 export function makePlan(w: ApplyFixture, groups: PlanGroup[]): Plan {
   return {
-    formatVersion: 1,
+    formatVersion: PLAN_FORMAT_VERSION,
     createdAt: new Date(0).toISOString(),
     configPath: w.config.configPath,
     configHash: w.config.configHash,

@@ -32,11 +32,11 @@ describe('hashall show', () => {
 
   it('exits 1 with a clear error for an unknown format version or a missing file', async () => {
     const file = path.join(dir, 'future.json');
-    writeFileSync(file, serializePlan({ ...showcasePlan(), formatVersion: 9 as 1 }));
+    writeFileSync(file, serializePlan({ ...showcasePlan(), formatVersion: 9 as 2 }));
     const r = await runCli(['show', file]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`plan file ${file} has formatVersion 9; this hashall reads plan format version 1 only`);
+    expect(r.stderr).toContain(`plan file ${file} has formatVersion 9; this hashall reads plan format versions 1 and 2 only`);
     expect(r.stderr).toContain('hint: create the plan again');
     const missing = await runCli(['show', path.join(dir, 'nope.json')]);
     expect(missing.code).toBe(1);
