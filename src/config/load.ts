@@ -1,6 +1,7 @@
 // Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { placeProblem, realPlace } from '../fs/trusted-place.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
@@ -45,11 +46,42 @@ function homeWithoutEnv(): string {
 /** A hashall.yaml is a few KB; reading stops past this, so a device or a wrong file (`--config /dev/zero`) ends in an error. */
 export const CONFIG_MAX_BYTES = 1 << 20;
 
-/** The config's bytes, or null when there are more than CONFIG_MAX_BYTES (a regular file's size is read first). */
-function readConfigBytes(file: string): Buffer | null {
+/**
+ * Whether another local user could have changed the config just opened (`st`, its fstat): a problem at line 1 when the
+ * file is owned by anyone but root, this user or — run as root under sudo — the user who ran sudo; when a regular file
+ * is writable by its group or others; or when a folder on its real path lets them rename it away (see placeProblem).
+ */
+function untrustedConfig(file: string, st: Stats, env: Record<string, string | undefined>): ConfigProblem | null {
+  const euid = process.geteuid?.() ?? 0;
+  const owners = new Set([0, euid]);
+  const sudoUid = Number(env.SUDO_UID);
+  if (euid === 0 && Number.isInteger(sudoUid) && sudoUid > 0) owners.add(sudoUid);
+  const who = euid === 0 ? 'root' : `uid ${euid}`;
+  const found = placeProblem(realPlace(file), st, { owners, who, fileWritable: st.isFile(), strictFolder: false });
+  if (found === null) return null;
+  const subject = found.where === 'file' ? `config ${found.at}` : `folder ${found.at} holding the config`;
+  const fix = found.problem.startsWith('is owned') ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}`;
+  return {
+    severity: 'error',
+    file,
+    line: 1,
+    col: 1,
+    path: '',
+    message: `${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`,
+    hint: `${fix}, or keep hashall.yaml where only ${who} can write; nothing was read from it`,
+  };
+}
+
+/**
+ * The config's bytes, or null when there are more than CONFIG_MAX_BYTES (a regular file's size is read first); or the
+ * problem `judge` finds with the file as opened (its fstat), before anything is read from it.
+ */
+function readConfigBytes(file: string, judge: (st: Stats) => ConfigProblem | null): Buffer | null | ConfigProblem {
   const fd = openSync(file, 'r');
   try {
     const st = fstatSync(fd);
+    const problem = judge(st);
+    if (problem !== null) return problem;
     if (st.isFile() && st.size > CONFIG_MAX_BYTES) return null;
     const buf = Buffer.allocUnsafe(CONFIG_MAX_BYTES + 1);
     let n = 0;
@@ -78,9 +110,9 @@ const isPassword = (p: (string | number)[]): boolean =>
 export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   const env = opts.offline ? {} : opts.env;
   const configPath = path.resolve(opts.cwd, file);
-  let bytes: Buffer | null;
+  let bytes: Buffer | null | ConfigProblem;
   try {
-    bytes = readConfigBytes(configPath);
+    bytes = readConfigBytes(configPath, (st) => untrustedConfig(configPath, st, opts.env));
   } catch (e) {
     const code = errnoCode(e);
     const problem: ConfigProblem =
@@ -89,6 +121,7 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
         : { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `cannot read config file: ${code ?? (e as Error).message}`, hint: 'check the path and its permissions' };
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
+  if (bytes !== null && !Buffer.isBuffer(bytes)) return { config: null, problems: [bytes], unresolvedReferences: 0 };
   if (bytes === null) {
     const problem: ConfigProblem = { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `the config file holds more than ${CONFIG_MAX_BYTES / (1 << 20)} MiB: not a hashall.yaml (a few KB)`, hint: 'check the path given by --config or HASHALL_CONFIG' };
     return { config: null, problems: [problem], unresolvedReferences: 0 };

@@ -26,9 +26,10 @@ describe.runIf(asRoot)('the catalog\'s place', () => {
     expect(readdirSync(shared)).toEqual(['catalog.db-wal']);
   });
 
-  it('a folder others (or the group) may write: refused; the same folder 0755 is fine', () => {
+  it('a folder others (or a group with another user in it) may write: refused; the same folder 0755, or 0775 of a group only root is in, is fine', () => {
     const shared = path.join(dir, 'shared');
     mkdirSync(shared);
+    chownSync(shared, 0, NOBODY); // nogroup: user nobody's primary group
     for (const mode of [0o777, 0o775, 0o1777]) {
       chmodSync(shared, mode);
       refused(path.join(shared, 'catalog.db'), new RegExp(`catalog folder ${shared} is writable by (other users|its group)`));
@@ -36,6 +37,11 @@ describe.runIf(asRoot)('the catalog\'s place', () => {
     }
     chmodSync(shared, 0o755);
     openCatalog(path.join(shared, 'catalog.db')).close();
+    const rootGroup = path.join(dir, 'root-group');
+    mkdirSync(rootGroup);
+    chownSync(rootGroup, 0, 0);
+    chmodSync(rootGroup, 0o775);
+    openCatalog(path.join(rootGroup, 'catalog.db')).close();
   });
 
   it('an ancestor others may write without the sticky bit (they could rename the folder away): refused; with it (like /tmp): fine', () => {

@@ -1,0 +1,80 @@
+// Judges whether another local user could change what lies at a path: owners and write bits of a file and every folder above it.
+// The one check behind hashall's own files (the catalog) and the files that steer it (hashall.yaml): whoever can replace
+// either decides what hashall, often run as root, renames, links and removes — so both must sit where only trusted
+// users can write, as ssh judges ~/.ssh and logrotate its configs.
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/** What another user could change, said as `<subject> is owned by uid N, not root` / `is writable by other users`. */
+export interface PlaceProblem {
+  /** The file or folder at fault. */
+  at: string;
+  /** Whether it is the file itself, its own folder, or a folder above that. */
+  where: 'file' | 'folder' | 'above';
+  problem: string;
+}
+
+/** The path as it really is: symlinks in its existing part resolved, the part not made yet appended as spelled. */
+export function realPlace(p: string): string {
+  const rest: string[] = [];
+  let at = path.resolve(p);
+  while (!existsSync(at)) {
+    const up = path.dirname(at);
+    if (up === at) break;
+    rest.unshift(path.basename(at));
+    at = up;
+  }
+  return path.join(realpathSync(at), ...rest);
+}
+
+/**
+ * Whether group `gid` holds only `owners`: every user whose primary group it is (/etc/passwd) and every member listed
+ * in /etc/group. A user private group (Debian's and Ubuntu's umask 002 makes files 0664 `alice:alice`) lets nobody else
+ * write. A group not found in /etc/group (NSS, LDAP) is not known to be private: false.
+ */
+function groupHoldsOnly(gid: number, owners: ReadonlySet<number>): boolean {
+  let group: string[] | undefined;
+  let passwd: string[][];
+  try {
+    group = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f.length >= 4 && Number(f[2]) === gid);
+    passwd = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+  } catch {
+    return false;
+  }
+  if (!group) return false;
+  const uidOf = new Map(passwd.map((f) => [f[0]!, Number(f[2])]));
+  const members = group[3]!.split(',').filter((m) => m !== '');
+  if (members.some((m) => !owners.has(uidOf.get(m) ?? -1))) return false;
+  return passwd.every((f) => Number(f[3]) !== gid || owners.has(Number(f[2])));
+}
+
+/** Who besides the owner may write a file or folder of this stat: 'other users', 'its group', or null. */
+function writers(st: { mode: number; gid: number }, owners: ReadonlySet<number>): string | null {
+  if ((st.mode & 0o002) !== 0) return 'other users';
+  return (st.mode & 0o020) !== 0 && !groupHoldsOnly(st.gid, owners) ? 'its group' : null;
+}
+
+/**
+ * The first place in `real` (a real path, see realPlace) another user could change, or null: the file (its `stat`, if it
+ * exists; `fileWritable` judges its write bits too) or a folder owned by anyone outside `owners`; the file's own folder
+ * writable by others or by a group that holds anyone outside `owners` — even sticky when `strictFolder` (they could plant a companion name beside it); a
+ * folder above writable by them without the sticky bit (they could rename the folders below away). Folders not made
+ * yet are not judged.
+ */
+export function placeProblem(real: string, file: { uid: number; gid: number; mode: number } | undefined, opts: { owners: ReadonlySet<number>; who: string; fileWritable: boolean; strictFolder: boolean }): PlaceProblem | null {
+  if (file && !opts.owners.has(file.uid)) return { at: real, where: 'file', problem: `is owned by uid ${file.uid}, not ${opts.who}` };
+  const fileWriters = file && opts.fileWritable ? writers(file, opts.owners) : null;
+  if (fileWriters) return { at: real, where: 'file', problem: `is writable by ${fileWriters}` };
+  const folder = path.dirname(real);
+  for (let d = folder; ; d = path.dirname(d)) {
+    const st = statSync(d, { throwIfNoEntry: false });
+    if (st) {
+      const where = d === folder ? 'folder' : 'above';
+      if (!opts.owners.has(st.uid)) return { at: d, where, problem: `is owned by uid ${st.uid}, not ${opts.who}` };
+      const sticky = (st.mode & 0o1000) !== 0;
+      const by = writers(st, opts.owners);
+      if (by && !(sticky && (where === 'above' || !opts.strictFolder))) return { at: d, where, problem: `is writable by ${by}` };
+    }
+    if (path.dirname(d) === d) return null;
+  }
+}

@@ -1,0 +1,93 @@
+// A hashall.yaml another local user could change is refused before it is read: whoever can edit it decides what hashall
+// (run as root) moves, links and removes — a file writable by its group or others, owned by another user, or in a
+// folder they could rename it out of. As logrotate and sshd judge their configs. Before: read and acted on silently.
+// Runs as root (the suite does: it chowns files to another user).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../../support/cli.js';
+
+let dir: string;
+let cfg: string;
+
+beforeEach(() => {
+  dir = mkdtempSync('/tmp/hashall-config-trust-');
+  chmodSync(dir, 0o755);
+  mkdirSync(path.join(dir, 'seeding'));
+  mkdirSync(path.join(dir, 'state'), { mode: 0o700 });
+  cfg = path.join(dir, 'hashall.yaml');
+  writeFileSync(cfg, `version: 1\ncatalog: ${dir}/state/catalog.db\nfilesystems:\n  disk: { path: ${dir} }\nseeding:\n  disk: [${dir}/seeding]\n`, { mode: 0o644 });
+  chmodSync(cfg, 0o644);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a config another user could change, read as root', () => {
+  it('is valid as written by root, 0644, in folders only root can write', async () => {
+    const r = await runCli(['validate', '--config', cfg]);
+    expect(r.stdout).toContain('valid (0 errors');
+    expect(r.code).toBe(0);
+  });
+
+  it.each([
+    [0o666, 'other users'],
+    [0o664, 'its group'],
+  ])('mode %o (group nogroup, which user nobody is in): refused (exit 3) by validate, scan and plan, naming the file, who can write it and the fix; nothing is scanned', async (mode, who) => {
+    chownSync(cfg, 0, 65534);
+    chmodSync(cfg, mode);
+    for (const cmd of [['validate'], ['scan'], ['plan']]) {
+      const r = await runCli([...cmd, '--config', cfg]);
+      expect(r.stderr, cmd[0]).toContain(`${cfg}:1:1: error: config ${cfg} is writable by ${who}`);
+      expect(r.stderr, cmd[0]).toContain(`chmod go-w ${cfg}`);
+      expect(r.code, cmd[0]).toBe(3);
+    }
+    expect(() => chmodSync(path.join(dir, 'state', 'catalog.db'), 0o600)).toThrow(/ENOENT/);
+  });
+
+  it('group-writable for a group that holds only its owner (a user private group; here root:root): valid', async () => {
+    chownSync(cfg, 0, 0);
+    chmodSync(cfg, 0o664);
+    const r = await runCli(['validate', '--config', cfg]);
+    expect(r.stdout).toContain('valid (0 errors');
+    expect(r.code).toBe(0);
+  });
+
+  it("owned by another user: refused — unless that user ran sudo (SUDO_UID), who can act as root anyway", async () => {
+    chownSync(cfg, 65534, 65534);
+    const r = await runCli(['validate', '--config', cfg]);
+    expect(r.stderr).toContain(`error: config ${cfg} is owned by uid 65534, not root`);
+    expect(r.code).toBe(3);
+    const sudo = await runCli(['validate', '--config', cfg], { env: { ...process.env, NO_COLOR: '1', SUDO_UID: '65534' } });
+    expect(sudo.stdout).toContain('valid (0 errors');
+    expect(sudo.code).toBe(0);
+  });
+
+  it('in a folder others can write without the sticky bit: refused, naming the folder; a sticky one (like /tmp) is fine', async () => {
+    chmodSync(dir, 0o777);
+    const r = await runCli(['validate', '--config', cfg]);
+    expect(r.stderr).toContain(`error: folder ${dir} holding the config is writable by other users`);
+    expect(r.stderr).toContain(`chmod go-w ${dir}`);
+    expect(r.code).toBe(3);
+    chmodSync(dir, 0o1777);
+    const sticky = await runCli(['validate', '--config', cfg]);
+    expect(sticky.stdout).toContain('valid (0 errors');
+    expect(sticky.code).toBe(0);
+  });
+
+  it('through a symlink, the file it points to is judged, and the folders on the way to it', async () => {
+    const open = mkdtempSync('/tmp/hashall-config-trust-open-');
+    try {
+      chmodSync(open, 0o777);
+      const real = path.join(open, 'hashall.yaml');
+      writeFileSync(real, `version: 1\ncatalog: ${dir}/state/catalog.db\nfilesystems:\n  disk: { path: ${dir} }\n`, { mode: 0o644 });
+      chmodSync(real, 0o644);
+      rmSync(cfg);
+      const { symlinkSync } = await import('node:fs');
+      symlinkSync(real, cfg);
+      const r = await runCli(['validate', '--config', cfg]);
+      expect(r.stderr).toContain(`folder ${open} holding the config is writable by other users`);
+      expect(r.code).toBe(3);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  });
+});
