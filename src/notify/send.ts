@@ -49,6 +49,20 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return printable(t);
 }
 
+/**
+ * `https://user:pass@host/…` as curl and Apprise read it: fetch refuses a URL with credentials, so they leave the URL
+ * and become HTTP Basic auth — unless the target sets its own Authorization header, which wins.
+ */
+function basicAuthFromUrl(url: URL, headers: Record<string, string>): void {
+  if (!url.username && !url.password) return;
+  const user = decodeURIComponent(url.username);
+  const pass = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  if (Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) return;
+  headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+}
+
 function describeFetchError(err: unknown): string {
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no answer within the timeout';
@@ -69,13 +83,14 @@ async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions):
     // The variable's name only: the template's literal parts may hold a token too.
     return { ...base, status: 'failed', attempts: 0, error: (err as Error).message.replace(/ \(needed by .*\)$/s, '') };
   }
-  const secrets = secretsOf(url, headers);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return { ...base, status: 'failed', attempts: 0, error: 'the URL is not a valid URL (its value is not shown)' };
   }
+  basicAuthFromUrl(parsed, headers);
+  const secrets = secretsOf(url, headers);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return { ...base, status: 'failed', attempts: 0, error: `the URL is not http(s) but ${parsed.protocol} (its value is not shown)` };
   }
