@@ -1,5 +1,5 @@
 // CLI command `hashall init`: writes a commented starter hashall.yaml from this machine's mounts; never overwrites.
-import { statSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -40,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
       });
       const text = starterConfigText({ mounts: data, skippedOuter, schemaRef: schemaPath(), mountInfoSource: MOUNTINFO });
       try {
-        writeFileSync(file, text, { flag: 'wx' });
+        writeStarter(file, text);
       } catch (e) {
         const code = errnoCode(e);
         if (code === 'EEXIST') throw new HashallError(`${file} already exists; not overwriting it`, { hint: 'edit it, or move it away and run `hashall init` again (or use --path DIR)' });
@@ -48,4 +48,18 @@ export function register(program: Command, ctx: CliContext): void {
       }
       writeView(ctx, initView({ file, filesystems: data, minFree: starterMinFree(data) }, opts.json === true));
     });
+}
+
+/**
+ * Creates `file` (never over anything: O_EXCL) holding `text`, writable by its owner only whatever the umask (000 would
+ * make it 0666, and hashall refuses a config other users may write); a stricter umask (077) is kept.
+ */
+function writeStarter(file: string, text: string): void {
+  const fd = openSync(file, 'wx', 0o644);
+  try {
+    fchmodSync(fd, fstatSync(fd).mode & 0o755);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }

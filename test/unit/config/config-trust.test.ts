@@ -3,7 +3,7 @@
 // folder they could rename it out of. As logrotate and sshd judge their configs. Before: read and acted on silently.
 // Runs as root (the suite does: it chowns files to another user).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../support/cli.js';
 
@@ -49,6 +49,18 @@ describe('a config another user could change, read as root', () => {
     const r = await runCli(['validate', '--config', cfg]);
     expect(r.stdout).toContain('valid (0 errors');
     expect(r.code).toBe(0);
+  });
+
+  it('`hashall init` under umask 000 writes a config no other user may write (0644), which the next command reads', async () => {
+    const at = mkdtempSync(path.join(dir, 'init-'));
+    const before = process.umask(0);
+    try {
+      expect((await runCli(['init', '--path', at])).code).toBe(0);
+    } finally {
+      process.umask(before);
+    }
+    expect(statSync(path.join(at, 'hashall.yaml')).mode & 0o777).toBe(0o644);
+    expect((await runCli(['validate', '--config', path.join(at, 'hashall.yaml')])).code).toBe(0);
   });
 
   it("owned by another user: refused — unless that user ran sudo (SUDO_UID), who can act as root anyway", async () => {
