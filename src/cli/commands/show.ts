@@ -13,8 +13,9 @@ import path from 'node:path';
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('show')
+    .summary('render a saved plan (text, JSON or markdown) without applying anything')
     .description(
-      'Render a saved plan (exit 1 if it cannot be read or has an unknown format version). JSON lists every file the plan copies and fingerprints: the lists a plan leaves to the catalog are read back from it, as apply reads them',
+      'render a saved plan (exit 1 if it cannot be read or has an unknown format version); JSON lists every file the plan copies and fingerprints: the lists a plan leaves to the catalog are read back from it, as apply reads them',
     )
     .argument('<file>', 'saved plan file');
   addConfigOption(cmd);
