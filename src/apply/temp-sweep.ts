@@ -17,6 +17,7 @@ import { Journal, type RunStatus } from './journal.js';
 import { runExists, runState } from './run-store.js';
 import { tempRunId } from './paths.js';
 import type { PurgeDeps, PurgeOutcome } from './trash.js';
+import { effectiveUser } from '../fs/trusted-place.js';
 
 /** Statuses of a run whose temp files nobody will use or undo any more. */
 const DONE: ReadonlySet<RunStatus> = new Set<RunStatus>(['succeeded', 'failed', 'rolled-back', 'partial', 'recovered']);
@@ -29,7 +30,7 @@ export async function sweepTempFiles(deps: PurgeDeps): Promise<PurgeOutcome[]> {
   const out: PurgeOutcome[] = [];
   const journal = new Journal(db, deps.now);
   const ownRecord = runExists(db, deps.runId);
-  const euid = process.geteuid?.() ?? 0;
+  const { euid } = effectiveUser();
   for (const row of catalogedTempFiles(db, Object.keys(deps.config.filesystems), MAX_ROWS)) {
     const name = path.posix.basename(row.path);
     const runId = tempRunId(name);

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CatalogError } from '../errors.js';
-import { placeProblem, realPlace } from '../fs/trusted-place.js';
+import { effectiveUser, placeProblem, realPlace } from '../fs/trusted-place.js';
 
 /**
  * Throws a CatalogError when `file` (the catalog), its folder or any folder above is a place another user could
@@ -13,8 +13,7 @@ import { placeProblem, realPlace } from '../fs/trusted-place.js';
  * bit (they could rename the catalog's folder away). Folders not made yet are not judged (hashall makes them 0700).
  */
 export function checkCatalogPlace(file: string): void {
-  const euid = process.geteuid?.() ?? 0;
-  const who = euid === 0 ? 'root' : `uid ${euid}`;
+  const { euid, who } = effectiveUser();
   const hint = (d: string) => `chmod go-w ${d} and chown it to ${who}, or point \`catalog:\` in hashall.yaml at a folder only ${who} can write: whoever can replace the catalog can forge the records apply and recover act on`;
   const real = realPlace(file);
   // The catalog's own mode is hashall's to set (0600, made private on open): only its owner is judged.

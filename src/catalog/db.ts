@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { CatalogError, CatalogSchemaError } from '../errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { checkCatalogPlace } from './catalog-place.js';
+import { effectiveUser } from '../fs/trusted-place.js';
 
 export type Db = Database.Database;
 
@@ -156,7 +157,7 @@ function deniedAsCatalogError(err: unknown, file: string): CatalogError | null {
   const e = err as NodeJS.ErrnoException;
   if (e?.code !== 'EACCES' && e?.code !== 'EPERM') return null;
   const at = typeof e.path === 'string' ? e.path : file;
-  const uid = process.geteuid?.() ?? 0;
+  const uid = effectiveUser().euid;
   return new CatalogError(`catalog ${file}: permission denied (${e.syscall ?? 'access'} ${at}) for uid ${uid}`, {
     cause: err,
     hint: `run hashall as the user that owns the catalog and its folder ${path.dirname(file)} (the one that created it), or point \`catalog:\` in hashall.yaml at a place uid ${uid} can write`,

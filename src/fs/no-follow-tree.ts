@@ -7,6 +7,7 @@ import { constants, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { FsError, errnoCode } from '../errors.js';
 import { bytesToPathText, fsPathArg } from './path-encoding.js';
+import { effectiveUser } from './trusted-place.js';
 
 export interface Identity {
   dev: number;
@@ -227,7 +228,7 @@ export async function holdPrivateDir(parent: string, name: string, opts: { creat
       if (err instanceof UnsafeTreeError) throw new UnsafeTreeError(err.reason, `${err.message}; refusing to use it`, { path: label, hint });
       throw err;
     }
-    const euid = process.geteuid?.() ?? 0;
+    const { euid } = effectiveUser();
     const problem =
       dir.uid !== euid
         ? (['owner', `${label} is owned by uid ${dir.uid}, not by hashall's user (uid ${euid})`] as const)

@@ -14,6 +14,12 @@ export interface PlaceProblem {
   problem: string;
 }
 
+/** The user hashall runs as (effective uid; 0 where there is none) and how messages name it: `root` or `uid N`. */
+export function effectiveUser(): { euid: number; who: string } {
+  const euid = process.geteuid?.() ?? 0;
+  return { euid, who: euid === 0 ? 'root' : `uid ${euid}` };
+}
+
 /** The path as it really is: symlinks in its existing part resolved, the part not made yet appended as spelled. */
 export function realPlace(p: string): string {
   const rest: string[] = [];
