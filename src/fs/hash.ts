@@ -1,4 +1,4 @@
-// File hashing in a worker_threads pool: full streaming SHA-256 with large reads, and the sampled quick hash.
+// File hashing in a worker_threads pool: full streaming SHA-256 with large reads, the sampled quick hash, and a same-size twin compared byte for byte (hashed once when equal).
 import { Worker } from 'node:worker_threads';
 
 /** Bytes per sampled block of the quick hash. */
@@ -23,6 +23,8 @@ const crypto = require('node:crypto');
 const QUICK = ${QUICK_BLOCK};
 const CHUNK = 4 * 1024 * 1024;
 let buf = Buffer.allocUnsafe(CHUNK);
+// The twin's bytes (see hashWithTwin), allocated on the first twin.
+let twinBuf = null;
 // One-shot SHA-256 (crypto.hash, Node 20.12+): no Hash object and stream set up per file — a small file costs ~4 µs
 // less; the streaming API where it is missing. Same digest either way.
 const sha256Hex = typeof crypto.hash === 'function' ? (b) => crypto.hash('sha256', b, 'hex') : (b) => crypto.createHash('sha256').update(b).digest('hex');
@@ -35,72 +37,148 @@ function readAt(fd, len, pos) {
   }
   return got;
 }
-function hashOne(job) {
+// Opens job.path and checks it against the walk (regular file, size, mtime, device, inode): { fd, st, size }, or
+// { res } with the answer when it cannot be read as walked.
+function openChecked(job) {
   const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
   let fd;
   try {
     // O_NONBLOCK: a path replaced by a FIFO since the walk must not block the worker (no effect on regular files).
     fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
-    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+    return { res: { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 } };
   }
   try {
     const st = fs.fstatSync(fd, { bigint: true });
-    if (!st.isFile()) return { error: { code: 'ENOTREG', message: 'not a regular file' }, bytesRead: 0 };
-    const size = Number(st.size);
-    if (
-      (job.size !== undefined && job.size !== size) ||
+    let res = null;
+    if (!st.isFile()) res = { error: { code: 'ENOTREG', message: 'not a regular file' }, bytesRead: 0 };
+    else if (
+      (job.size !== undefined && job.size !== Number(st.size)) ||
       (job.mtimeNs !== undefined && String(st.mtimeNs) !== job.mtimeNs) ||
       (job.ino !== undefined && (String(st.ino) !== job.ino || String(st.dev) !== job.dev))
     ) {
-      return { changed: true, bytesRead: 0 };
+      res = { changed: true, bytesRead: 0 };
     }
-    let quick = null, full = null, bytesRead = 0;
-    // A small file is read and hashed once: its content's SHA-256 is both its quick hash and its full hash.
-    const small = size <= 3 * QUICK;
-    if (small && (job.quick || job.full)) {
-      const n = readAt(fd, size, 0); bytesRead += n;
-      // A file that grew or shrank since is caught here or by the fstat after reading.
-      if (n !== size) return { changed: true, bytesRead };
-      const digest = sha256Hex(buf.subarray(0, n));
-      if (job.quick) quick = digest;
-      if (job.full) full = digest;
-    } else {
-      if (job.quick) {
-        const q = crypto.createHash('sha256');
-        q.update('hashall-quick-v1\n' + size + '\n');
-        for (const off of [0, Math.floor((size - QUICK) / 2), size - QUICK]) {
-          const n = readAt(fd, QUICK, off); bytesRead += n;
-          if (n !== QUICK) return { changed: true, bytesRead };
-          q.update(buf.subarray(0, n));
-        }
-        quick = q.digest('hex');
-      }
-      if (job.full) {
-        const h = crypto.createHash('sha256');
-        let pos = 0;
-        for (;;) {
-          const n = fs.readSync(fd, buf, 0, CHUNK, pos);
-          if (n === 0) break;
-          h.update(buf.subarray(0, n));
-          pos += n;
-        }
-        bytesRead += pos;
-        if (pos !== size) return { changed: true, bytesRead };
-        full = h.digest('hex');
-      }
+    if (res === null) return { fd, st, size: Number(st.size) };
+    fs.closeSync(fd);
+    return { res };
+  } catch (e) {
+    fs.closeSync(fd);
+    return { res: { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 } };
+  }
+}
+// Whether the file behind fd still has the size and mtime it had when opened.
+function unchangedSince(fd, st) {
+  const after = fs.fstatSync(fd, { bigint: true });
+  return after.size === st.size && after.mtimeNs === st.mtimeNs;
+}
+// A twin's bytes read at the same offsets as the primary's: equal so far while tw.same holds.
+function compareTwin(tw, data, pos) {
+  if (!tw.same) return;
+  if (twinBuf === null || twinBuf.length < data.length) twinBuf = Buffer.allocUnsafe(CHUNK);
+  let got = 0;
+  try {
+    while (got < data.length) {
+      const n = fs.readSync(tw.fd, twinBuf, got, data.length - got, pos + got);
+      if (n === 0) break;
+      got += n;
     }
-    const after = fs.fstatSync(fd, { bigint: true });
-    if (after.size !== st.size || after.mtimeNs !== st.mtimeNs) return { changed: true, bytesRead };
-    return { quickHash: quick, sha256: full, bytesRead };
+  } catch {
+    tw.same = false; // the twin is read again on its own, which reports the error
+  }
+  tw.bytesRead += got;
+  if (got !== data.length || !twinBuf.subarray(0, got).equals(data)) tw.same = false;
+}
+// The hashes of an opened, checked file; with tw (an opened twin of the same size), every byte read is compared with
+// the twin's at the same offset, so that equal files are hashed once.
+function hashOpen(job, o, tw) {
+  const fd = o.fd;
+  const size = o.size;
+  let quick = null, full = null, bytesRead = 0;
+  // A small file is read and hashed once: its content's SHA-256 is both its quick hash and its full hash.
+  const small = size <= 3 * QUICK;
+  if (small && (job.quick || job.full)) {
+    const n = readAt(fd, size, 0); bytesRead += n;
+    // A file that grew or shrank since is caught here or by the fstat after reading.
+    if (n !== size) return { changed: true, bytesRead };
+    if (tw) compareTwin(tw, buf.subarray(0, n), 0);
+    const digest = sha256Hex(buf.subarray(0, n));
+    if (job.quick) quick = digest;
+    if (job.full) full = digest;
+  } else {
+    if (job.quick) {
+      const q = crypto.createHash('sha256');
+      q.update('hashall-quick-v1\n' + size + '\n');
+      for (const off of [0, Math.floor((size - QUICK) / 2), size - QUICK]) {
+        const n = readAt(fd, QUICK, off); bytesRead += n;
+        if (n !== QUICK) return { changed: true, bytesRead };
+        q.update(buf.subarray(0, n));
+      }
+      quick = q.digest('hex');
+    }
+    if (job.full) {
+      const h = crypto.createHash('sha256');
+      let pos = 0;
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, CHUNK, pos);
+        if (n === 0) break;
+        if (tw) compareTwin(tw, buf.subarray(0, n), pos);
+        h.update(buf.subarray(0, n));
+        pos += n;
+      }
+      bytesRead += pos;
+      if (pos !== size) return { changed: true, bytesRead };
+      full = h.digest('hex');
+    } else if (tw) tw.same = false; // quick only: the sampled blocks say nothing of the rest
+  }
+  if (!unchangedSince(fd, o.st)) return { changed: true, bytesRead };
+  return { quickHash: quick, sha256: full, bytesRead };
+}
+function hashOne(job) {
+  const o = openChecked(job);
+  if (o.res) return o.res;
+  try {
+    return hashOpen(job, o, null);
   } catch (e) {
     return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
   } finally {
-    fs.closeSync(fd);
+    fs.closeSync(o.fd);
   }
 }
+// A file and its twin (job.twin: another file of the same size, asked the same hashes): read side by side, the twin's
+// bytes compared with the file's. When they are all equal (same length, both unchanged since opened) the twin's
+// hashes are the file's — the same bytes hashed — at the cost of a compare instead of a second SHA-256; otherwise the
+// twin is hashed on its own, as without a twin.
+function hashWithTwin(job) {
+  const t = job.twin;
+  if (t.quick !== job.quick || t.full !== job.full) return Object.assign(hashOne(job), { twin: hashOne(t) });
+  const o = openChecked(job);
+  if (o.res) return Object.assign(o.res, { twin: hashOne(t) });
+  let res;
+  let twin = null;
+  try {
+    const to = openChecked(t);
+    if (to.res) {
+      twin = to.res;
+      res = hashOpen(job, o, null);
+    } else {
+      const tw = { fd: to.fd, same: to.size === o.size, bytesRead: 0 };
+      try {
+        res = hashOpen(job, o, tw);
+        if (tw.same && !res.changed && unchangedSince(to.fd, to.st)) twin = { quickHash: res.quickHash, sha256: res.sha256, bytesRead: tw.bytesRead };
+      } finally {
+        fs.closeSync(to.fd);
+      }
+    }
+  } catch (e) {
+    res = { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+  } finally {
+    fs.closeSync(o.fd);
+  }
+  return Object.assign(res, { twin: twin || hashOne(t) });
+}
 parentPort.on('message', (msg) => {
-  parentPort.postMessage({ id: msg.id, results: msg.jobs.map(hashOne) });
+  parentPort.postMessage({ id: msg.id, results: msg.jobs.map((j) => (j.twin ? hashWithTwin(j) : hashOne(j))) });
 });
 `;
 
@@ -115,6 +193,12 @@ export interface HashJob {
   /** Expected device and inode (from the walk): another file at the path since yields `changed`. */
   dev?: bigint;
   ino?: bigint;
+  /**
+   * Another file of the same size, asked the same hashes, that may hold the same bytes (a size two inodes share): read
+   * alongside this one and compared byte for byte. All equal: its hashes are this file's (one SHA-256 for both); else
+   * it is hashed on its own. Its answer is the result's `twin`.
+   */
+  twin?: Omit<HashJob, 'twin'>;
 }
 
 export interface HashResult {
@@ -124,6 +208,25 @@ export interface HashResult {
   /** The file changed between stat and read, or while being read. */
   changed?: boolean;
   error?: { code: string; message: string };
+  /** The answer for the job's twin. */
+  twin?: HashResult;
+}
+
+/** Bytes a job reads, as far as known before reading (`unknown` when a full read's size was not given). */
+function readCost(job: Omit<HashJob, 'twin'>, unknown: number): number {
+  return job.full ? (job.size ?? unknown) : 3 * QUICK_BLOCK;
+}
+
+/** A job as the worker reads it (bigints as decimal text). */
+function message(job: Omit<HashJob, 'twin'>): object {
+  return {
+    path: job.path,
+    quick: job.quick,
+    full: job.full,
+    size: job.size,
+    mtimeNs: job.mtimeNs === undefined ? undefined : String(job.mtimeNs),
+    ...(job.ino === undefined ? {} : { ino: String(job.ino), dev: String(job.dev) }),
+  };
 }
 
 interface Pending {
@@ -238,7 +341,7 @@ export class HashPool {
       while (this.head < this.queue.length && batch.length < this.batchFiles && (batch.length === 0 || bytes < this.batchBytes)) {
         const p = this.queue[this.head++] as Pending;
         batch.push(p);
-        bytes += p.job.full ? (p.job.size ?? this.batchBytes) : 3 * QUICK_BLOCK;
+        bytes += readCost(p.job, this.batchBytes) + (p.job.twin ? readCost(p.job.twin, this.batchBytes) : 0);
       }
       if (this.head > 4096 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
@@ -249,14 +352,7 @@ export class HashPool {
       slot.bytes += bytes;
       slot.worker.postMessage({
         id: this.nextId++,
-        jobs: batch.map((p) => ({
-          path: p.job.path,
-          quick: p.job.quick,
-          full: p.job.full,
-          size: p.job.size,
-          mtimeNs: p.job.mtimeNs === undefined ? undefined : String(p.job.mtimeNs),
-          ...(p.job.ino === undefined ? {} : { ino: String(p.job.ino), dev: String(p.job.dev) }),
-        })),
+        jobs: batch.map((p) => ({ ...message(p.job), ...(p.job.twin ? { twin: message(p.job.twin) } : {}) })),
       });
     }
   }

@@ -2,7 +2,7 @@
 // bounded concurrency, write rows in batched transactions, then run the deletion pass of a completed walk.
 import { lstatSync } from 'node:fs';
 import { CatalogError, errnoCode } from '../../errors.js';
-import { HashPool, QUICK_BLOCK, type HashResult } from '../../fs/hash.js';
+import { HashPool, QUICK_BLOCK, type HashJob, type HashResult } from '../../fs/hash.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import type { MountEntry } from '../../fs/mountinfo.js';
 import { walkTree, type FoundFile, type WalkFile } from '../../fs/walk.js';
@@ -176,17 +176,36 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
 
   // One read per inode: the links of a hardlinked file share the job (a full job serves a quick request too).
   const inodeJobs = new Map<bigint, { full: boolean; p: Promise<HashResult> }>();
-  const hashFile = (f: WalkFile, full: boolean): Promise<HashResult> => {
-    const shared = f.nlink > 1 ? inodeJobs.get(f.ino) : undefined;
-    if (shared && (shared.full || !full)) return shared.p;
-    bytesToHash += readCost(f, full);
-    const p = hashJob({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs, dev: f.dev, ino: f.ino }).then((res) => {
+  const jobOf = (f: WalkFile, full: boolean): HashJob => ({ path: f.abs, quick: true, full, size: f.size, mtimeNs: f.mtimeNs, dev: f.dev, ino: f.ino });
+  const counted = (p: Promise<HashResult>): Promise<HashResult> =>
+    p.then((res) => {
       summary.bytesHashed += res.bytesRead;
       if (!res.error && !res.changed) summary.filesHashed++;
       return res;
     });
+  const hashFile = (f: WalkFile, full: boolean): Promise<HashResult> => {
+    const shared = f.nlink > 1 ? inodeJobs.get(f.ino) : undefined;
+    if (shared && (shared.full || !full)) return shared.p;
+    bytesToHash += readCost(f, full);
+    const p = counted(hashJob(jobOf(f, full)));
     if (f.nlink > 1) inodeJobs.set(f.ino, { full, p });
     return p;
+  };
+  /**
+   * The two inodes that made a size shared, both read in full: one job, `b` read as `a`'s twin — compared byte for
+   * byte as `a` is hashed, so a duplicate (the usual reason two files have one size) costs one SHA-256, not two.
+   * `b` gets `a`'s hashes only when every byte was equal; else it is hashed on its own (see HashJob.twin).
+   */
+  const hashTwins = (a: WalkFile, b: WalkFile): [Promise<HashResult>, Promise<HashResult>] => {
+    if (a.ino === b.ino || inodeJobs.has(a.ino) || inodeJobs.has(b.ino)) return [hashFile(a, true), hashFile(b, true)];
+    bytesToHash += a.size + b.size;
+    const both = hashJob({ ...jobOf(a, true), twin: jobOf(b, true) });
+    const pa = counted(both.then((res) => ({ ...res, twin: undefined })));
+    // An answer without the twin's (a wrapped pool) leaves it unread: unknown, reported.
+    const pb = counted(both.then((res) => res.twin ?? { bytesRead: 0, error: { code: 'EIO', message: 'no answer for this file' } }));
+    if (a.nlink > 1) inodeJobs.set(a.ino, { full: true, p: pa });
+    if (b.nlink > 1) inodeJobs.set(b.ino, { full: true, p: pb });
+    return [pa, pb];
   };
 
   /** A file the scan could not read: reported; recorded without hashes (unknown content) unless its row already matches, never deleted. */
@@ -226,12 +245,12 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     }
   };
 
-  /** Read a new or changed file (full or quick as decided) and record it, or record the read's failure. */
-  const readNew = (f: WalkFile, relPath: string, kind: 'added' | 'changed', full: boolean, endsProblemOf: number | null): void => {
+  /** Read a new or changed file (full or quick as decided; `read`: its read already asked for) and record it, or record the read's failure. */
+  const readNew = (f: WalkFile, relPath: string, kind: 'added' | 'changed', full: boolean, endsProblemOf: number | null, read?: Promise<HashResult>): void => {
     const ends = endsProblemOf !== null ? { endsProblemOf } : {};
     if (full && !policy.sizeFirst) ctx.sizes.note(f.size, fsId, f.ino);
     const done = start(readCost(f, full));
-    void hashFile(f, full)
+    void (read ?? hashFile(f, full))
       .then((res) => {
         if (readFailed(res)) return recordProblem(relPath, f, res, false);
         summary[kind]++;
@@ -321,6 +340,16 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
         // A new file held back: files of shared sizes usually follow (a duplicate's second copy), so the hashing
         // threads boot during the walk rather than when the first one is released.
         ctx.pool.warm();
+        return;
+      }
+      // The size's first inode (held until now) and this one are read together, this one as the other's twin; the
+      // first one's other links share its read.
+      const first = claim.release[0];
+      if (first !== undefined && first.full && d.full) {
+        const [firstRead, read] = hashTwins(first.f, f);
+        readNew(first.f, first.relPath, first.kind, true, first.endsProblemOf, firstRead);
+        for (const h of claim.release.slice(1)) readNew(h.f, h.relPath, h.kind, h.full, h.endsProblemOf);
+        readNew(f, relPath, kind, true, endsProblemOf, read);
         return;
       }
       for (const h of claim.release) readNew(h.f, h.relPath, h.kind, h.full, h.endsProblemOf);

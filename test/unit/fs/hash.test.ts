@@ -1,11 +1,11 @@
 // The hash worker pool on real files: documented quick-hash format at the small/sampled boundary, full SHA-256, changes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { HashPool, QUICK_BLOCK } from '../../../src/fs/hash.js';
+import { HashPool, QUICK_BLOCK, type HashJob } from '../../../src/fs/hash.js';
 
 const sha = (...parts: (string | Buffer)[]): string => {
   const h = createHash('sha256');
@@ -92,5 +92,69 @@ describe('HashPool', () => {
     execFileSync('mkfifo', [fifo]);
     expect((await pool.hash({ path: fifo, quick: true, full: true })).error?.code).toBe('ENOTREG');
     expect((await pool.hash({ path: path.join(dir, 'missing'), quick: true, full: true })).error?.code).toBe('ENOENT');
+  });
+
+  describe('a twin (a second file of the same size read alongside and compared byte for byte)', () => {
+    /** A job for `p` as the walk saw it (size, mtime, device, inode). */
+    const jobOf = (p: string): HashJob => {
+      const st: BigIntStats = statSync(p, { bigint: true });
+      return { path: p, quick: true, full: true, size: Number(st.size), mtimeNs: st.mtimeNs, dev: st.dev, ino: st.ino };
+    };
+    const put = (name: string, content: Buffer): string => {
+      const p = path.join(dir, name);
+      writeFileSync(p, content);
+      return p;
+    };
+
+    it('equal bytes: the twin gets the same hashes, for whole-content and sampled quick hashes and across read chunks', async () => {
+      for (const size of [0, 1, 3 * QUICK_BLOCK, 3 * QUICK_BLOCK + 1, 9 * 1024 * 1024 + 7]) {
+        const content = randomBytes(size);
+        const a = put(`a${size}`, content);
+        const b = put(`b${size}`, content);
+        const r = await pool.hash({ ...jobOf(a), twin: jobOf(b) });
+        expect(r).toMatchObject({ quickHash: quickOf(content), sha256: sha(content) });
+        expect(r.twin).toMatchObject({ quickHash: quickOf(content), sha256: sha(content), bytesRead: size });
+        expect(r.twin?.error).toBeUndefined();
+        expect(r.twin?.changed).toBeUndefined();
+      }
+    });
+
+    it('other bytes (first, middle or last byte, past the first read chunk): the twin is hashed on its own', async () => {
+      const size = 9 * 1024 * 1024 + 7;
+      for (const at of [0, 5 * 1024 * 1024, size - 1]) {
+        const content = randomBytes(size);
+        const other = Buffer.from(content);
+        other[at] = (other[at] as number) ^ 1;
+        const a = put(`a${at}`, content);
+        const b = put(`b${at}`, other);
+        const r = await pool.hash({ ...jobOf(a), twin: jobOf(b) });
+        expect(r).toMatchObject({ quickHash: quickOf(content), sha256: sha(content) });
+        expect(r.twin).toMatchObject({ quickHash: quickOf(other), sha256: sha(other) });
+      }
+      // Small files too (one read each).
+      const a = put('sa', Buffer.from('abcd'));
+      const b = put('sb', Buffer.from('abce'));
+      const r = await pool.hash({ ...jobOf(a), twin: jobOf(b) });
+      expect(r.twin).toMatchObject({ quickHash: sha('abce'), sha256: sha('abce') });
+    });
+
+    it('a twin that is gone, changed since the walk or not a regular file gets its own answer; so does a primary that fails', async () => {
+      const content = randomBytes(5000);
+      const a = put('a', content);
+      const b = put('b', content);
+      const gone = { ...jobOf(b), path: path.join(dir, 'missing') };
+      expect((await pool.hash({ ...jobOf(a), twin: gone })).twin?.error?.code).toBe('ENOENT');
+      expect((await pool.hash({ ...jobOf(a), twin: { ...jobOf(b), mtimeNs: jobOf(b).mtimeNs! + 1n } })).twin).toMatchObject({ changed: true });
+      // The walk saw another size than the file has now: changed, even though its bytes equal the primary's.
+      const grown = put('grown', Buffer.concat([content, Buffer.from('x')]));
+      expect((await pool.hash({ ...jobOf(a), twin: { ...jobOf(grown), size: 5000 } })).twin).toMatchObject({ changed: true });
+      const fifo = path.join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect((await pool.hash({ ...jobOf(a), twin: { path: fifo, quick: true, full: true } })).twin?.error?.code).toBe('ENOTREG');
+      // The primary gone: its error, and the twin read on its own.
+      const r = await pool.hash({ ...jobOf(a), path: path.join(dir, 'nope'), twin: jobOf(b) });
+      expect(r.error?.code).toBe('ENOENT');
+      expect(r.twin).toMatchObject({ quickHash: sha(content), sha256: sha(content) });
+    });
   });
 });

@@ -191,8 +191,58 @@ describe('size-first hashing (hash: shared-sizes)', () => {
     };
     const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ wrapHash }));
     expect(s).toMatchObject({ status: 'completed', added: 7, filesHashed: 2, unhashed: 5 });
-    expect(seen).toEqual([5, 5]);
+    expect(seen).toEqual([5]); // the twins are one read (see the next test)
     expect(row(`${stash}/a/twin1.bin`).sha256).toBe(sha('T'.repeat(40)));
     expect(row(`${stash}/solo/u3.bin`)).toMatchObject({ sha256: null, quick_hash: null });
+  });
+
+  it('the first two inodes of a size are one read, the second as the first one\'s twin (equal bytes hashed once); a third is read alone', async () => {
+    const big = Buffer.alloc(5 * 64 * 1024 + 3, 7); // past the whole-content quick hash
+    const other = Buffer.from(big);
+    other[other.length - 1] = 8; // same size, other last byte
+    write(`${stash}/a/big1.bin`, big);
+    write(`${stash}/b/big2.bin`, big);
+    write(`${stash}/c/big3.bin`, other);
+    write(`${stash}/a/s1.bin`, 'S'.repeat(40));
+    write(`${stash}/b/s2.bin`, 'S'.repeat(39) + 's');
+    const jobs: { path: string; twin: string | null }[] = [];
+    const wrapHash = (hash: (job: HashJob) => Promise<HashResult>) => async (job: HashJob): Promise<HashResult> => {
+      jobs.push({ path: path.relative(stash, String(job.path)), twin: job.twin ? path.relative(stash, String(job.twin.path)) : null });
+      return hash(job);
+    };
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ wrapHash }));
+    expect(s).toMatchObject({ status: 'completed', added: 5, filesHashed: 5, unhashed: 0 });
+    // One job per pair met first (walk order decides which file leads), the third file of the big size alone.
+    expect(jobs).toHaveLength(3);
+    const pairs = jobs.filter((j) => j.twin !== null).map((j) => [j.path, j.twin].sort());
+    expect(pairs.sort()).toEqual(expect.arrayContaining([expect.arrayContaining(['a/s1.bin', 'b/s2.bin'])]));
+    expect(pairs.filter((p) => p[0]!.startsWith('a/big') || p[0]!.startsWith('b/big') || p[0]!.startsWith('c/big'))).toHaveLength(1);
+    expect(jobs.filter((j) => j.twin === null)).toHaveLength(1);
+    for (const f of ['a/big1.bin', 'b/big2.bin']) expect(row(`${stash}/${f}`).sha256).toBe(sha(big));
+    expect(row(`${stash}/c/big3.bin`).sha256).toBe(sha(other));
+    expect(row(`${stash}/a/s1.bin`)).toMatchObject({ sha256: sha('S'.repeat(40)), quick_hash: sha('S'.repeat(40)) });
+    expect(row(`${stash}/b/s2.bin`)).toMatchObject({ sha256: sha('S'.repeat(39) + 's'), quick_hash: sha('S'.repeat(39) + 's') });
+    // The duplicates are the equal pair only.
+    expect(catalog.db.prepare(`SELECT count(DISTINCT sha256) FROM files WHERE sha256 IS NOT NULL`).pluck().get()).toBe(4);
+  });
+
+  it('a twin edited after the walk is reported changed, not recorded with the first file\'s hashes', async () => {
+    write(`${stash}/a/t1.bin`, 'Q'.repeat(50));
+    write(`${stash}/b/t2.bin`, 'Q'.repeat(50));
+    let twinPath = '';
+    const wrapHash = (hash: (job: HashJob) => Promise<HashResult>) => async (job: HashJob): Promise<HashResult> => {
+      if (job.twin) {
+        twinPath = String(job.twin.path);
+        // The twin is edited after the walk saw it (same size, other bytes, another mtime).
+        writeFileSync(twinPath, 'R'.repeat(50));
+      }
+      return hash(job);
+    };
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ wrapHash }));
+    expect(twinPath).not.toBe('');
+    expect(s.problems.map((p) => [p.path, p.code])).toEqual([[twinPath, 'ECHANGED']]);
+    const lead = twinPath.endsWith('t1.bin') ? `${stash}/b/t2.bin` : `${stash}/a/t1.bin`;
+    expect(row(lead).sha256).toBe(sha('Q'.repeat(50)));
+    expect(row(twinPath).sha256).toBeNull();
   });
 });
