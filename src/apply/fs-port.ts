@@ -195,11 +195,28 @@ function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
+ * How apply opens a file to read it, in folders other users (and containers) may write: never through a symlink, and
+ * never waiting in open() for a writer when the path was swapped for a FIFO — that would hang the apply with the global
+ * lock held, and a synchronous open blocks even the signal handlers. O_NONBLOCK changes nothing for a regular file.
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** A copy reads only a regular file (never a FIFO or a device, which would feed it bytes no plan hashed). */
+function requireRegular(st: { isFile(): boolean }, src: string): void {
+  if (!st.isFile()) {
+    throw new FsError(`source ${src} is not a regular file (something replaced it since it was catalogued); nothing was copied`, {
+      path: src,
+      hint: 'find out who changes files there; then `hashall scan` and `hashall plan` again',
+    });
+  }
+}
+
+/**
  * fdatasync of a file: opened (O_NOFOLLOW), its inode checked and closed synchronously (microseconds), the fdatasync
  * alone on the thread pool — one round trip instead of four (an adoption's copies hand hundreds of files to it at once).
  */
 async function fsyncFile(p: string, expect?: { ino: number; dev: number }): Promise<void> {
-  const fd = openSync(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(fsPathArg(p), READ_FLAGS);
   let synced: Promise<void>;
   try {
     if (expect) {
@@ -292,19 +309,21 @@ async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src
 /** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
 async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true, syncData = true): Promise<CopyResult> {
   if (!syncData) {
-    const rfd = openSync(fsPathArg(src), constants.O_RDONLY);
+    const rfd = openSync(fsPathArg(src), READ_FLAGS);
     try {
       const st = fstatSync(rfd, { bigint: true });
+      requireRegular(st, src);
       if (st.size <= SYNC_COPY_MAX) return await copySmallSync(rfd, st, src, tmpPath, onProgress, signal, syncDir);
     } finally {
       closeSync(rfd);
     }
   }
-  const rfh = await fsp.open(fsPathArg(src), constants.O_RDONLY);
+  const rfh = await fsp.open(fsPathArg(src), READ_FLAGS);
   let wfh: fsp.FileHandle | null = null;
   let created = false;
   try {
     const st = await rfh.stat({ bigint: true });
+    requireRegular(st, src);
     wfh = await fsp.open(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     created = true;
     const hash = createHash('sha256');
@@ -357,7 +376,7 @@ async function copyVerified(src: string, tmpPath: string, onProgress?: (bytes: n
 const SAMPLE_BLOCK = 65536;
 
 async function sampleHash(p: string): Promise<string> {
-  const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
     const { size } = await fh.stat();
     const hash = createHash('sha256').update(`hashall-sample-v1\n${size}\n`);
@@ -380,14 +399,14 @@ async function sampleHash(p: string): Promise<string> {
 }
 
 async function hashFile(p: string): Promise<string> {
-  const fd = openSync(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(fsPathArg(p), READ_FLAGS);
   try {
     const size = fstatSync(fd).size;
     if (size <= SYNC_COPY_MAX) return createHash('sha256').update(readAllSync(fd, size)).digest('hex');
   } finally {
     closeSync(fd);
   }
-  const fh = await fsp.open(fsPathArg(p), constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
     const hash = createHash('sha256');
     const bufs = readBuffers((await fh.stat()).size);
@@ -434,9 +453,9 @@ function compareScratch(): CompareScratch {
 }
 
 async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?: { a: number; b: number; size?: number }): Promise<SameFiles | null> {
-  const fa = openSync(fsPathArg(a), constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fa = openSync(fsPathArg(a), READ_FLAGS);
   try {
-    const fb = openSync(fsPathArg(b), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fb = openSync(fsPathArg(b), READ_FLAGS);
     try {
       // Both inodes are checked on their descriptors once the compare ended (a descriptor's inode never changes). The
       // length to compare is the caller's (a dedupe step knows it: one statx less per pair), else `a`'s when opened.
@@ -454,12 +473,18 @@ async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?:
       // Read up to that size (no read just to meet the end: a dedupe batch compares thousands of small files); the end
       // is proven on the descriptors instead, below.
       let pos = 0;
-      while (pos < size) {
-        const [ra, rb] = small ? [read(fa, ba, pos) as number, read(fb, bb, pos) as number] : await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
-        if (ra !== rb) return null;
-        if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
-        if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return null;
-        pos += ra;
+      try {
+        while (pos < size) {
+          const [ra, rb] = small ? [read(fa, ba, pos) as number, read(fb, bb, pos) as number] : await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
+          if (ra !== rb) return null;
+          if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
+          if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return null;
+          pos += ra;
+        }
+      } catch (err) {
+        // A path swapped for a FIFO (opened without waiting, see READ_FLAGS) cannot be read at an offset: not the file planned.
+        if (errnoCode(err) === 'ESPIPE' || errnoCode(err) === 'EAGAIN') return null;
+        throw err;
       }
       // What the held descriptors show now (a change during the compare shows in size or mtime): both exactly as long
       // as the bytes compared equal, so no byte of either was left unread (a file that grew or shrank differs).

@@ -1,4 +1,4 @@
-// A real FsPort that fails (ENOSPC, EXDEV, EACCES, ...) or runs a hook at the Nth call of an operation (test support).
+// A real FsPort that fails (ENOSPC, EXDEV, EACCES, ...) or runs a hook before or after the Nth call of an operation (test support).
 import type { FsPort } from '../../src/apply/fs-port.js';
 import { FsError } from '../../src/errors.js';
 
@@ -13,6 +13,8 @@ export interface Fault {
   code?: string;
   /** Run after the real call succeeded (e.g. modify the source file "during" the copy). */
   after?: (args: unknown[]) => Promise<void> | void;
+  /** Run right before the real call (e.g. swap the file it is about to open); `after` is then not run. */
+  before?: (args: unknown[]) => Promise<void> | void;
 }
 
 export interface FaultyFsPort extends FsPort {
@@ -44,8 +46,12 @@ export function faultyFsPort(base: FsPort, faults: Fault[]): FaultyFsPort {
         fired.push(thrower);
         throw new FsError(`${op} ${String(args[0])}: injected ${thrower.code}`, { code: thrower.code, path: String(args[0]) });
       }
+      for (const f of hits.filter((h) => h.before)) {
+        fired.push(f);
+        await f.before!(args);
+      }
       const result = await real(...args);
-      for (const f of hits) {
+      for (const f of hits.filter((h) => !h.before)) {
         fired.push(f);
         await f.after?.(args);
       }
