@@ -55,46 +55,6 @@ export interface PayloadEntry {
 }
 
 type LstatFn = (p: string, o: { bigint: true; throwIfNoEntry: false }) => { ino: bigint; nlink: bigint; size: bigint; mtimeNs: bigint } | undefined;
-
-/**
- * lstat without its Stats object: the stat numbers as Node's own binding fills them (dev, mode, nlink, uid, gid, rdev,
- * blksize, ino, size, blocks, then seconds and nanoseconds of atime, mtime, ctime, birthtime), or undefined for ENOENT.
- * The very call fs.lstatSync makes; lstatSync then builds a BigIntStats with four Dates, ~1 µs of a ~2.5 µs call
- * (471k calls in a first adoption at 1M files).
- */
-export type RawLstat = (p: string) => ArrayLike<number> | undefined;
-
-/**
- * The raw lstat where it is exactly lstatSync's call and layout, else null (callers then use lstatSync alone). Only on
- * the Node line it was verified on (the binding's signature is internal: another line may take other arguments, and a
- * wrong one aborts the process), never under the permission model or --pending-deprecation (process.binding would be
- * refused or warn), and only once a probe agrees with lstatSync on two real paths and a missing one. Self-contained
- * (no import, no closure): the live-check workers run it from its source text.
- */
-export function rawLstatOf(proc: NodeJS.Process, fs: { lstatSync: LstatFn }): RawLstat | null {
-  try {
-    const [major, minor] = proc.versions.node.split('.').map(Number) as [number, number];
-    if (major !== 20 || minor < 20) return null;
-    const flags = `${proc.execArgv.join(' ')} ${proc.env.NODE_OPTIONS ?? ''}`;
-    if (/pending-deprecation|permission/.test(flags) || proc.env.NODE_PENDING_DEPRECATION === '1' || (proc as { permission?: unknown }).permission !== undefined) return null;
-    const binding = (proc as unknown as { binding(name: string): { lstat?: unknown } }).binding('fs');
-    if (typeof binding.lstat !== 'function') return null;
-    const lstat = binding.lstat as (p: string, bigint: false, req: undefined, throwIfNoEntry: false) => unknown;
-    const raw = (p: string): ArrayLike<number> | undefined => lstat.call(binding, p, false, undefined, false) as ArrayLike<number> | undefined;
-    // The node binary (a file) and its folder: every field the check compares, as lstatSync gives it.
-    const exe = proc.execPath;
-    for (const p of [exe, exe.slice(0, Math.max(1, exe.lastIndexOf('/')))]) {
-      const a = raw(p);
-      const st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
-      if (!(a instanceof Float64Array) || a.length < 14 || st === undefined) return null;
-      if (a[7] !== Number(st.ino) || a[8] !== Number(st.size) || a[2] !== Number(st.nlink) || String(BigInt(a[12]!) * 1000000000n + BigInt(a[13]!)) !== String(st.mtimeNs)) return null;
-    }
-    if (raw(`${exe}.hashall-no-such-file-${proc.pid}-${Date.now()}`) !== undefined) return null;
-    return raw;
-  } catch {
-    return null;
-  }
-}
 type RowStmt = { all(...args: unknown[]): unknown[] };
 
 /**
@@ -104,7 +64,7 @@ type RowStmt = { all(...args: unknown[]): unknown[] };
  * import): the worker threads run this very function from its source text. The same comparison as liveDifferences.
  * A directory's rows come as one packed text (LIVE_ROWS_SQL.packed): per row only its absolute path and mtime become strings.
  */
-export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: RowStmt; packed: RowStmt }, lstat: LstatFn, job: PayloadJob, raw: RawLstat | null = null): [number, number, unknown[]] | null {
+export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: RowStmt; packed: RowStmt }, lstat: LstatFn, job: PayloadJob): [number, number, unknown[]] | null {
   const packed = job.kind === 'dir' && job.lo !== null;
   const rows = (packed ? [] : job.kind === 'file' ? stmts.one.all(job.fsId, job.rel) : stmts.all.all(job.fsId)) as [string, number, number, string, number][];
   let text = '';
@@ -146,26 +106,6 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
     }
     bytes += size;
     if (p.includes('\uFFFD')) return null;
-    // (A row's path with a NUL, which no real name has and lstatSync refuses, is never given to the binding: it would
-    // read the name up to the NUL. A packed row cannot hold one: NUL ends it.)
-    if (raw !== null && (packed || !p.includes('\0'))) {
-      // The raw numbers settle the two common answers exactly as below: ENOENT, and unchanged (every number exact below
-      // 2^53, the mtime's decimal text the same); anything else — an error, a difference — is asked of lstatSync.
-      let a: ArrayLike<number> | undefined | null;
-      try {
-        a = raw(p);
-      } catch {
-        a = null;
-      }
-      if (a === undefined) {
-        out.push(i, p, ino, size, mtimeNs, nlink, 1, 'ENOENT');
-        continue;
-      }
-      if (a !== null && a[7] === ino && a[8] === size && a[2]! <= nlink && ino <= 9007199254740991 && size <= 9007199254740991 && a[12]! >= 1 && mtimeNs === a[12] + String(a[13]).padStart(9, '0')) {
-        if (linked !== null && linked.has(p)) out.push(i, p, ino, size, mtimeNs, nlink, 0);
-        continue;
-      }
-    }
     let st;
     try {
       st = lstat(p, { bigint: true, throwIfNoEntry: false });
@@ -191,8 +131,7 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
 export function ownPayloadCheck(catalog: CatalogDb): NonNullable<PayloadJobs['self']> {
   const db = catalog.db;
   const stmts = { one: db.prepare(LIVE_ROWS_SQL.one).raw(true), under: db.prepare(LIVE_ROWS_SQL.under).raw(true), all: db.prepare(LIVE_ROWS_SQL.all).raw(true), packed: db.prepare(LIVE_ROWS_SQL.packed).raw(true) };
-  const raw = rawLstatOf(process, { lstatSync: lstatSync as LstatFn });
-  return (job) => checkPayloadRows(stmts, lstatSync as LstatFn, job, raw);
+  return (job) => checkPayloadRows(stmts, lstatSync as LstatFn, job);
 }
 
 /** A worker's answer to `job` as entries, or null when its row count or bytes are not the reader's (not the same rows). */
@@ -242,7 +181,6 @@ let work = null;
 let begin = null;
 if (rows) {
   const checkPayloadRows = ${checkPayloadRows.toString()};
-  const raw = (${rawLstatOf.toString()})(process, fs);
   let db = null;
   const fail = (e) => {
     post({ w: rows.w, fail: String(e && e.message) });
@@ -268,7 +206,7 @@ if (rows) {
         for (let j = c === 0 ? 0 : work.ends[c - 1]; j < work.ends[c]; j++) {
           let a = null;
           try {
-            a = checkPayloadRows(stmts, fs.lstatSync, work.jobs[j], raw);
+            a = checkPayloadRows(stmts, fs.lstatSync, work.jobs[j]);
           } catch {
             a = null;
           }

@@ -1,11 +1,10 @@
 // The live check on worker threads answers exactly what the reading thread's lstat answers (real files, real catalog).
-import { appendFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bytesToPathText } from '../../../src/fs/path-encoding.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type CatalogDb } from '../../../src/catalog/db.js';
-import { checkPayloadRows, differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, rawLstatOf, type LiveAnswer, type PayloadJob, type PayloadJobs } from '../../../src/catalog/live-check.js';
+import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, type LiveAnswer, type PayloadJob, type PayloadJobs } from '../../../src/catalog/live-check.js';
 import { storeSummaries } from '../../../src/catalog/payload-summary.js';
 import { readSnapshot, type SnapshotReadStats } from '../../../src/catalog/snapshot.js';
 import type { HashallConfig } from '../../../src/config/types.js';
@@ -466,106 +465,5 @@ describe('payload jobs read as packed text', () => {
     expect(mine).not.toBeNull();
     expect(shown(mine!)).toEqual(shown(liveDifferences(files)));
     expect(Object.keys(shown(mine!)).sort()).toEqual(['12 34 56', 'with space.mkv']);
-  });
-});
-
-describe('raw lstat (the binding call lstatSync makes, without its Stats object)', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'hashall-raw-lstat-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const verified = (() => {
-    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-    return major === 20 && minor >= 20;
-  })();
-  const fs = { lstatSync: lstatSync as Parameters<typeof rawLstatOf>[1]['lstatSync'] };
-
-  it('gives lstat\'s numbers on the Node line it was verified on: a file, a folder, a symlink; undefined for a missing name; throws other errors', () => {
-    const raw = rawLstatOf(process, fs);
-    if (!verified) {
-      expect(raw).toBeNull();
-      return;
-    }
-    expect(raw).not.toBeNull();
-    writeFileSync(path.join(dir, 'file'), 'content\n');
-    symlinkSync('file', path.join(dir, 'link'));
-    for (const p of [path.join(dir, 'file'), dir, path.join(dir, 'link')]) {
-      const a = raw!(p)!;
-      const st = lstatSync(p, { bigint: true });
-      expect([a[7], a[2], a[8], String(BigInt(a[12]!) * 1000000000n + BigInt(a[13]!))]).toEqual([Number(st.ino), Number(st.nlink), Number(st.size), String(st.mtimeNs)]);
-    }
-    expect(raw!(path.join(dir, 'missing'))).toBeUndefined();
-    expect(() => raw!(path.join(dir, 'file', 'below-a-file'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
-  });
-
-  it('is not used (null) on another Node line, with --pending-deprecation or the permission model, or when a probe disagrees with lstatSync', () => {
-    const real = (process as unknown as { binding(n: string): { lstat: (...a: unknown[]) => unknown } }).binding('fs');
-    const fake = (over: Record<string, unknown>, lstat: (...a: unknown[]) => unknown = (...a) => real.lstat(...a)): NodeJS.Process =>
-      ({ versions: { node: '20.20.2' }, execArgv: [], env: {}, execPath: process.execPath, pid: process.pid, binding: () => ({ lstat }), ...over }) as unknown as NodeJS.Process;
-    if (verified) expect(rawLstatOf(fake({}), fs)).not.toBeNull();
-    expect(rawLstatOf(fake({ versions: { node: '22.11.0' } }), fs)).toBeNull();
-    expect(rawLstatOf(fake({ versions: { node: '20.9.0' } }), fs)).toBeNull();
-    expect(rawLstatOf(fake({ execArgv: ['--pending-deprecation'] }), fs)).toBeNull();
-    expect(rawLstatOf(fake({ env: { NODE_OPTIONS: '--pending-deprecation' } }), fs)).toBeNull();
-    expect(rawLstatOf(fake({ env: { NODE_PENDING_DEPRECATION: '1' } }), fs)).toBeNull();
-    expect(rawLstatOf(fake({ permission: {} }), fs)).toBeNull();
-    expect(rawLstatOf(fake({ binding: () => ({}) }), fs)).toBeNull();
-    expect(rawLstatOf(fake({ binding: () => { throw new Error('no such binding'); } }), fs)).toBeNull();
-    // Another layout (ino and size swapped), another array type, an answer for the missing probe, a throwing call.
-    const swapped = (...a: unknown[]) => {
-      const r = real.lstat(...a) as Float64Array | undefined;
-      if (r === undefined) return r;
-      const c = Float64Array.from(r);
-      [c[7], c[8]] = [c[8]!, c[7]!];
-      return c;
-    };
-    expect(rawLstatOf(fake({}, swapped), fs)).toBeNull();
-    expect(rawLstatOf(fake({}, (...a) => BigInt64Array.from((real.lstat(...a) as Float64Array).map(Math.trunc), BigInt)), fs)).toBeNull();
-    expect(rawLstatOf(fake({}, (...a) => real.lstat(...a) ?? new Float64Array(18)), fs)).toBeNull();
-    expect(rawLstatOf(fake({}, () => { throw new Error('wrong arguments'); }), fs)).toBeNull();
-  });
-
-  it('checkPayloadRows answers with it exactly as with lstatSync alone, and asks lstatSync only of the rows it cannot settle', () => {
-    const names = ['same', 'same-linked', 'grown', 'touched', 'replaced', 'more-links', 'fewer-links', 'gone', 'zero-led', 'tiny-mtime', 'negative', 'huge-ino', 'folder'];
-    for (const n of names) if (n !== 'folder') writeFileSync(path.join(dir, n), `${n}\n`);
-    mkdirSync(path.join(dir, 'folder'));
-    const rows = names.map((n): [string, number, number, string, number] => {
-      const st = lstatSync(path.join(dir, n), { bigint: true });
-      return [n, Number(st.ino), Number(st.size), String(st.mtimeNs), Number(st.nlink) + (n === 'fewer-links' ? 2 : 0)];
-    });
-    appendFileSync(path.join(dir, 'grown'), 'more\n');
-    utimesSync(path.join(dir, 'touched'), new Date(Date.UTC(2031, 0, 1)), new Date(Date.UTC(2031, 0, 1)));
-    writeFileSync(path.join(dir, 'replaced.new'), 'replaced\n');
-    renameSync(path.join(dir, 'replaced.new'), path.join(dir, 'replaced'));
-    linkSync(path.join(dir, 'more-links'), path.join(dir, 'more-links-elsewhere'));
-    rmSync(path.join(dir, 'gone'));
-    // Rows whose mtime text is not the decimal lstat gives (a leading zero; under 1 s; negative) or whose inode is past 2^53.
-    const at = (n: string) => rows.find((r) => r[0] === n)!;
-    at('zero-led')[3] = `0${at('zero-led')[3]}`;
-    at('tiny-mtime')[3] = '5';
-    at('negative')[3] = '-1000000001';
-    at('huge-ino')[1] = Number('1234567890123456789');
-    rows.push(['below-a-file/x', 1, 1, '1000000000000000000', 1]);
-    // A catalog path holding a NUL (no real name can): lstatSync refuses it; the name before the NUL is a real file.
-    const same = at('same');
-    rows.push([`same\0tail`, same[1], same[2], same[3], same[4]]);
-    const stmts = { one: { all: () => [] }, under: { all: () => [] }, all: { all: () => rows }, packed: { all: () => [] } };
-    const job: PayloadJob = { fsId: 1, kind: 'dir', rel: '', lo: null, hi: null, root: dir, linked: [path.join(dir, 'same-linked')], files: rows.length, bytes: 0 };
-    writeFileSync(path.join(dir, 'below-a-file'), 'x\n');
-    const asked: string[] = [];
-    const counted = ((p: string, o: { bigint: true; throwIfNoEntry: false }) => {
-      asked.push(path.relative(dir, p));
-      return lstatSync(p, o);
-    }) as Parameters<typeof checkPayloadRows>[1];
-    const plain = checkPayloadRows(stmts, lstatSync as Parameters<typeof checkPayloadRows>[1], job);
-    const raw = rawLstatOf(process, fs);
-    const fast = checkPayloadRows(stmts, counted, job, raw);
-    expect(fast).toEqual(plain);
-    // Every row but the unchanged ones is reported, by both.
-    const reported = (plain![2] as unknown[]).filter((v, i, all) => typeof v === 'string' && typeof all[i - 1] === 'number' && (v as string).startsWith(dir)).map((p) => path.relative(dir, p as string));
-    expect(reported.sort()).toEqual(['below-a-file/x', 'same\0tail', 'gone', 'grown', 'huge-ino', 'more-links', 'negative', 'replaced', 'same-linked', 'tiny-mtime', 'touched', 'zero-led'].sort());
-    if (raw !== null) expect(asked.sort()).toEqual(['below-a-file/x', 'same\0tail', 'grown', 'huge-ino', 'more-links', 'negative', 'replaced', 'tiny-mtime', 'touched', 'zero-led'].sort());
   });
 });
