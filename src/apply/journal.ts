@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { tableExists, type Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
+import { shortDedupeGroup } from '../plan/dedupe-short.js';
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -131,8 +132,16 @@ export class Journal {
     // which the journal updates as the groups run, hold no plan (empty plan_group and plan_step): each update rewrites a
     // page of small rows, not the plans beside them — ~1.4 KB a dedupe group, written twice to the WAL when they shared
     // its rows. run-store.ts reads this shape and those of earlier versions (plans in the rows).
+    // A dedupe group is recorded in the plan file's short form (src/plan/dedupe-short.ts: each file once, ~1/3 of the
+    // whole group's bytes), which getRun reads back to exactly the group.
     const records: Record<string, unknown> = {};
     for (const { group: g } of groups) {
+      const short = shortDedupeGroup(g);
+      if (short) {
+        const { id: _id, key: _key, action: _action, title: _title, ...record } = short;
+        records[g.id] = record;
+        continue;
+      }
       const { id: _id, key: _key, action: _action, title: _title, payloadHash: _payloadHash, ...record } = g;
       records[g.id] = record;
     }

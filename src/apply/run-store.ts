@@ -3,6 +3,7 @@
 import { instanceOf } from '../domain/instance.js';
 import { tableExists, type Db } from '../catalog/db.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
+import { wholeDedupeGroup, type ShortDedupeGroup } from '../plan/dedupe-short.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { groupPaths } from '../plan/unresolved.js';
 import { readRunNotifications, type RunNotification } from '../notify/state.js';
@@ -161,7 +162,7 @@ export function getRun(db: Db, id: string): RunDetail | null {
       // row for the groups journaled together): the group with its steps, without those five. The reasons column holds
       // the group's reasons and then its notes in the first two; in the last two, its notes only (the reasons are in the
       // record).
-      const head = g.plan_group === '' ? records.get(g.group_id) : (JSON.parse(g.plan_group) as Head);
+      const head = g.plan_group === '' ? wholeRecord(g, records.get(g.group_id)) : (JSON.parse(g.plan_group) as Head);
       if (head === undefined) throw new Error(`run ${id}: the plan of group ${g.group_id} is missing from the journal`);
       const steps = stepRecords(g.group_id, head.steps);
       const columnsOnly = head.id === undefined;
@@ -188,6 +189,19 @@ export function getRun(db: Db, id: string): RunDetail | null {
       };
     }),
   };
+  /**
+   * A run_group_plans record as the whole group without its columns' values: a dedupe group's is in the plan file's short
+   * form (src/plan/dedupe-short.ts) since session 12, read back to exactly the group journaled; earlier records are whole.
+   */
+  function wholeRecord(g: { group_id: string; group_key: string; title: string }, record: Head | undefined): Head | undefined {
+    if (record === undefined || !('dedupe' in record)) return record;
+    const { reasons, bytesToFree, dedupe } = record as unknown as Pick<ShortDedupeGroup, 'reasons' | 'bytesToFree' | 'dedupe'>;
+    const whole = wholeDedupeGroup({ id: g.group_id, key: g.group_key, action: 'dedupe', title: g.title, reasons, bytesToFree, dedupe });
+    if (typeof whole === 'string') throw new Error(`run ${id}: the plan of group ${g.group_id} in the journal is damaged: ${whole}`);
+    const { id: _id, key: _key, action: _action, title: _title, payloadHash: _payloadHash, ...head } = whole;
+    return head as Head;
+  }
+
   /** The group's step records; a step row with an empty plan_step has its plan in the group's record (`planned`). */
   function stepRecords(groupId: string, planned: readonly PlanStep[] | undefined): GroupRecord['steps'] {
     return (

@@ -113,7 +113,8 @@ export function fingerprint(p: string): FileFingerprint {
 /** A dedupe step's file as the planner would record it: fingerprint, SHA-256 and the owner, group and mode on disk. */
 export function dedupeFile(p: string, sha: string): DedupeFile {
   const st = lstatSync(p);
-  return { ...fingerprint(p), sha256: sha, meta: { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 } };
+  const { nlink: _nlink, ...f } = fingerprint(p);
+  return { ...f, sha256: sha, meta: { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 } };
 }
 
 export function fileList(root: string): { relpath: string; size: number; sha256: string }[] {
@@ -163,8 +164,9 @@ export function dedupeGroup(id: string, keeper: string, dups: string[], sha: str
     title: path.basename(keeper),
     payloadHash: null,
     torrents: [],
-    from: null,
-    to: null,
+    // As the planner makes it (from and to: the keeper's place), so a plan file and the run journal hold it short.
+    from: { fs: 'stash', path: keeper },
+    to: { fs: 'stash', path: keeper },
     reasons: ['test dedupe'],
     rule: null,
     bytesToCopy: 0,

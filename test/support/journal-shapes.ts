@@ -1,14 +1,27 @@
 // Test support: rewrites a run's journal records into the shapes earlier versions of hashall wrote, so tests can check that recovery and the run store still read what an older apply left.
 import type { Db } from '../../src/catalog/db.js';
 import type { PlanGroup } from '../../src/plan/types.js';
+import { wholeDedupeGroup, type ShortDedupeGroup } from '../../src/plan/dedupe-short.js';
 
 /**
  * The shapes of a group's plan record, oldest first: `whole` — the whole group, steps included, in run_groups.plan_group
  * (reasons column: reasons then notes); `no-steps` — the group without its steps there, each step in its run_steps.plan_step
  * (same reasons column); `columns` — that without id, key, action, title and payload hash (reasons in the record, notes
- * only in the column; sessions 10–11, before migration 15). Every one has no run_group_plans row.
+ * only in the column; sessions 10–11, before migration 15). Every one has no run_group_plans row. `plans-whole` — the
+ * record in run_group_plans as the whole group without those five (migration 15 until dedupe groups were recorded in
+ * their short form, session 12).
  */
-export type OldShape = 'whole' | 'no-steps' | 'columns';
+export type OldShape = 'whole' | 'no-steps' | 'columns' | 'plans-whole';
+
+/** A record of run_group_plans as the whole group without its columns' values (a dedupe group's is short since session 12). */
+function wholeRecord(row: { group_id: string; group_key: string; title: string }, record: Omit<PlanGroup, 'id' | 'key' | 'action' | 'title' | 'payloadHash'>): Omit<PlanGroup, 'id' | 'key' | 'action' | 'title' | 'payloadHash'> {
+  if (!('dedupe' in record)) return record;
+  const short = record as unknown as Pick<ShortDedupeGroup, 'reasons' | 'bytesToFree' | 'dedupe'>;
+  const whole = wholeDedupeGroup({ id: row.group_id, key: row.group_key, action: 'dedupe', title: row.title, ...short });
+  if (typeof whole === 'string') throw new Error(`toOldShape: ${row.group_id}: ${whole}`);
+  const { id: _id, key: _key, action: _action, title: _title, payloadHash: _payloadHash, ...rest } = whole;
+  return rest;
+}
 
 /** This version's plan record of group `groupId` of run `runId` (in run_group_plans), or undefined. */
 export function planRecord(db: Db, runId: string, groupId: string): Record<string, unknown> | undefined {
@@ -28,7 +41,13 @@ export function toOldShape(db: Db, runId: string, groupId: string, shape: OldSha
   const holder = planned.find((p) => (JSON.parse(p.records) as Record<string, unknown>)[groupId] !== undefined);
   if (!row || !holder) throw new Error(`toOldShape: ${runId}/${groupId} has no plan record of this version`);
   const records = JSON.parse(holder.records) as Record<string, Omit<PlanGroup, 'id' | 'key' | 'action' | 'title' | 'payloadHash'>>;
-  const { steps, ...head } = records[groupId]!;
+  const { steps, ...head } = wholeRecord(row, records[groupId]!);
+  if (shape === 'plans-whole') {
+    // The record of migration 15 before dedupe groups were short: the whole group without its columns' values.
+    records[groupId] = { ...head, steps };
+    db.prepare(`UPDATE run_group_plans SET records = ? WHERE rowid = ?`).run(JSON.stringify(records), holder.id);
+    return;
+  }
   delete records[groupId];
   const notes = JSON.parse(row.reasons) as string[];
   const whole = { id: row.group_id, key: row.group_key, action: row.action, title: row.title, payloadHash: row.payload_hash, ...head };
@@ -47,6 +66,6 @@ export function toOldShape(db: Db, runId: string, groupId: string, shape: OldSha
 export function allToOldShape(db: Db, shape: OldShape): number {
   const rows = db.prepare(`SELECT run_id, group_id FROM run_groups WHERE plan_group = ''`).all() as { run_id: string; group_id: string }[];
   for (const r of rows) toOldShape(db, r.run_id, r.group_id, shape);
-  if (db.prepare(`SELECT count(*) FROM run_group_plans`).pluck().get() !== 0) throw new Error('allToOldShape: plan rows left');
+  if (shape !== 'plans-whole' && db.prepare(`SELECT count(*) FROM run_group_plans`).pluck().get() !== 0) throw new Error('allToOldShape: plan rows left');
   return rows.length;
 }

@@ -150,10 +150,10 @@ describe('kill -9 during dedupe groups', () => {
   }, 900_000);
 
   it('with the journal an older version left (plans in the rows, every earlier shape): recovery reads it, rolls back or finishes each group, and the rerun converges', async () => {
-    const shapes: OldShape[] = ['columns', 'no-steps', 'whole'];
+    const shapes: OldShape[] = ['columns', 'no-steps', 'whole', 'plans-whole'];
     const open: number[] = [];
     // Killed right after a temp link (1), a swap (5) and a folder fsync (9): groups in flight, linked or not yet.
-    for (const [k, n] of [1, 5, 9].entries()) {
+    for (const [k, n] of [1, 5, 9, 5].entries()) {
       let reshaped = 0;
       const r = await crashAndConverge({ HASHALL_TEST_CRASH_FS_AT: String(n) }, k % 2 === 0, (w) => {
         reshaped = allToOldShape(w.catalog.db, shapes[k]!);
@@ -162,6 +162,6 @@ describe('kill -9 during dedupe groups', () => {
       expect(reshaped).toBe(3);
       open.push(r.open);
     }
-    expect(open).toEqual([3, 3, 3]);
+    expect(open).toEqual([3, 3, 3, 3]);
   }, 300_000);
 });

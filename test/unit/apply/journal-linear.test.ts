@@ -92,19 +92,25 @@ describe("journal of a batch of dedupe groups", () => {
     expect(rows).toHaveLength(1);
     const records = JSON.parse(rows[0]!) as Record<string, unknown>;
     expect(Object.keys(records).sort()).toEqual(groups.map((g) => g.id).sort());
-    for (const g of groups) expect(JSON.stringify(records[g.id]).split('"dedupe-link"')).toHaveLength(3);
-    expect(rows[0]!.length).toBeLessThanOrEqual(groups.reduce((n, g) => n + JSON.stringify(g).length, 0));
+    // A dedupe group's record is the plan file's short form (src/plan/dedupe-short.ts): each file once, its two steps as
+    // indices — under half the whole groups' bytes.
+    for (const g of groups) {
+      expect(Object.keys(records[g.id] as object).sort()).toEqual(['bytesToFree', 'dedupe', 'reasons']);
+      expect((records[g.id] as { dedupe: { duplicates: number[] } }).dedupe.duplicates).toHaveLength(2);
+      for (const f of g.fingerprint.files) expect(JSON.stringify(records[g.id]).split(JSON.stringify(f.path))).toHaveLength(2);
+    }
+    expect(rows[0]!.length).toBeLessThanOrEqual(groups.reduce((n, g) => n + JSON.stringify(g).length, 0) / 2);
     // Recovery, runs show and unresolved runs read the group with its steps, in order.
     const read = getRun(db, deps.runId)!;
     expect(read.groupRecords.map((g) => g.group)).toEqual(groups);
     expect(read.groupRecords[3]!.steps.map((s) => s.step)).toEqual(groups[3]!.steps);
-    // Records of older versions (plans in the rows, every earlier shape) read the same.
-    const shapes = ['whole', 'no-steps', 'columns'] as const;
+    // Records of older versions (plans in the rows, every earlier shape; whole groups in run_group_plans) read the same.
+    const shapes = ['whole', 'no-steps', 'columns', 'plans-whole'] as const;
     shapes.forEach((shape, i) => toOldShape(db, deps.runId, `g${i + 3}`, shape));
     const again = getRun(db, deps.runId)!;
     expect(again.groupRecords.map((g) => g.group)).toEqual(groups);
     expect(again.groupRecords.map((g) => g.reasons)).toEqual(groups.map((g) => g.reasons));
-    for (const i of [3, 4, 5]) expect(again.groupRecords[i]!.steps.map((s) => s.step)).toEqual(groups[i]!.steps);
+    for (const i of [3, 4, 5, 6]) expect(again.groupRecords[i]!.steps.map((s) => s.step)).toEqual(groups[i]!.steps);
   });
 });
 
@@ -158,7 +164,7 @@ describe("a group's journal record", () => {
     // the column; the group without its columns' values, with its notes only in the column.
     new Journal(db, () => 0).finishGroup(deps.runId, 'g2', 'done', { notes: ['old note'] });
     const saved = db.prepare(`SELECT rowid AS id, records FROM run_group_plans`).all() as { id: number; records: string }[];
-    for (const shape of ['whole', 'no-steps', 'columns'] as const) {
+    for (const shape of ['whole', 'no-steps', 'columns', 'plans-whole'] as const) {
       toOldShape(db, deps.runId, 'g2', shape);
       const read = getRun(db, deps.runId)!.groupRecords[2]!;
       expect(read.group).toEqual(groups[2]);
