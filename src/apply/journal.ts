@@ -2,15 +2,26 @@
 import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { tableExists, type Db } from '../catalog/db.js';
+import { HashallError } from '../errors.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import { shortDedupeGroup } from '../plan/dedupe-short.js';
 
 export const RUN_FORMAT_VERSION = 1;
 
-/** Run ids sort by time: `20261126T014442Z-3f9a`. */
-export function newRunId(now: number): string {
+/** Draws of a run id before giving up: with 65,536 suffixes per second, only a catalog holding nearly all is refused. */
+const RUN_ID_DRAWS = 1000;
+
+/**
+ * Run ids sort by time: `20261126T014442Z-3f9a` (the second and 16 random bits), never one `taken` says the catalog
+ * holds already (two runs in the same second drew the same suffix once in 65,536).
+ */
+export function newRunId(now: number, taken: (id: string) => boolean = () => false): string {
   const iso = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${iso}-${randomBytes(2).toString('hex')}`;
+  for (let i = 0; i < RUN_ID_DRAWS; i++) {
+    const id = `${iso}-${randomBytes(2).toString('hex')}`;
+    if (!taken(id)) return id;
+  }
+  throw new HashallError(`no free run id for ${iso}: ${RUN_ID_DRAWS} drawn, all taken`, { hint: 'run the command again in a second' });
 }
 
 export type RunStatus =

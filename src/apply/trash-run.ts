@@ -4,6 +4,7 @@ import { openCatalog, setDurability, type CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
 import { acquireLock, processStartTime, releaseLock } from './lock.js';
 import { Journal, newRunId, type RunStatus } from './journal.js';
+import { runExists } from './run-store.js';
 
 export interface TrashRunInput {
   config: HashallConfig;
@@ -26,7 +27,7 @@ export interface TrashRunBody<T> {
 /** Lock (a live holder: exit 4; a stale one is left for `hashall recover`), record the run, do `fn`, finish the record, release. */
 export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catalog: CatalogDb; runId: string; journal: Journal }) => Promise<TrashRunBody<T>>): Promise<{ runId: string; result: T }> {
   const catalog = input.catalog ?? openCatalog(input.config.catalog);
-  const runId = input.runId ?? newRunId(input.now());
+  const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
   const host = os.hostname();
   const pidStart = processStartTime(process.pid);
   try {

@@ -11,6 +11,7 @@ import type { Emit } from '../apply/events.js';
 import { applyPlan, type RunResult } from '../apply/executor.js';
 import { realFsPort, type FsPort } from '../apply/fs-port.js';
 import { newRunId } from '../apply/journal.js';
+import { runExists } from '../apply/run-store.js';
 import { acquireLock, describeHolder, processStartTime, releaseLock } from '../apply/lock.js';
 import { recoverInterrupted, type RecoverOutcome } from '../apply/recover.js';
 import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from '../apply/resolve-attention.js';
@@ -52,7 +53,7 @@ export interface RunApplyOutput {
 export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
   const catalog = input.catalog ?? openCatalog(input.config.catalog);
   const fs = input.fs ?? realFsPort();
-  const runId = input.runId ?? newRunId(input.now());
+  const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
   const host = os.hostname();
   const log = input.log ?? (() => undefined);
   try {
@@ -119,7 +120,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
 /** `hashall recover` on its own: lock, recover, purge old trash (noted on the runs that left it), release. */
 export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' | 'planHash'>): Promise<RecoverOutcome[]> {
   const catalog = input.catalog ?? openCatalog(input.config.catalog);
-  const runId = input.runId ?? newRunId(input.now());
+  const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
   const host = os.hostname();
   try {
     const { tookOver } = acquireLock(
