@@ -59,7 +59,7 @@ function untrustedConfig(file: string, st: Stats, env: Record<string, string | u
   const found = placeProblem(realPlace(file), st, { owners, who, fileWritable: st.isFile(), strictFolder: false });
   if (found === null) return null;
   const subject = found.where === 'file' ? `config ${found.at}` : `folder ${found.at} holding the config`;
-  const fix = found.problem.startsWith('is owned') ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}`;
+  const fix = found.kind === 'owner' ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}`;
   return {
     severity: 'error',
     file,

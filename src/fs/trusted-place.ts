@@ -11,6 +11,8 @@ export interface PlaceProblem {
   at: string;
   /** Whether it is the file itself, its own folder, or a folder above that. */
   where: 'file' | 'folder' | 'above';
+  /** What is wrong: its owner (fixed by chown) or who else may write it (fixed by chmod go-w). */
+  kind: 'owner' | 'writable';
   problem: string;
 }
 
@@ -68,18 +70,18 @@ function writers(st: { mode: number; gid: number }, owners: ReadonlySet<number>)
  * yet are not judged.
  */
 export function placeProblem(real: string, file: { uid: number; gid: number; mode: number } | undefined, opts: { owners: ReadonlySet<number>; who: string; fileWritable: boolean; strictFolder: boolean }): PlaceProblem | null {
-  if (file && !opts.owners.has(file.uid)) return { at: real, where: 'file', problem: `is owned by uid ${file.uid}, not ${opts.who}` };
+  if (file && !opts.owners.has(file.uid)) return { at: real, where: 'file', kind: 'owner', problem: `is owned by uid ${file.uid}, not ${opts.who}` };
   const fileWriters = file && opts.fileWritable ? writers(file, opts.owners) : null;
-  if (fileWriters) return { at: real, where: 'file', problem: `is writable by ${fileWriters}` };
+  if (fileWriters) return { at: real, where: 'file', kind: 'writable', problem: `is writable by ${fileWriters}` };
   const folder = path.dirname(real);
   for (let d = folder; ; d = path.dirname(d)) {
     const st = statSync(d, { throwIfNoEntry: false });
     if (st) {
       const where = d === folder ? 'folder' : 'above';
-      if (!opts.owners.has(st.uid)) return { at: d, where, problem: `is owned by uid ${st.uid}, not ${opts.who}` };
+      if (!opts.owners.has(st.uid)) return { at: d, where, kind: 'owner', problem: `is owned by uid ${st.uid}, not ${opts.who}` };
       const sticky = (st.mode & 0o1000) !== 0;
       const by = writers(st, opts.owners);
-      if (by && !(sticky && (where === 'above' || !opts.strictFolder))) return { at: d, where, problem: `is writable by ${by}` };
+      if (by && !(sticky && (where === 'above' || !opts.strictFolder))) return { at: d, where, kind: 'writable', problem: `is writable by ${by}` };
     }
     if (path.dirname(d) === d) return null;
   }
