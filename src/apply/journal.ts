@@ -15,7 +15,7 @@ const RUN_ID_DRAWS = 1000;
  * Run ids sort by time: `20261126T014442Z-3f9a` (the second and 16 random bits), never one `taken` says the catalog
  * holds already (two runs in the same second drew the same suffix once in 65,536).
  */
-export function newRunId(now: number, taken: (id: string) => boolean = () => false): string {
+export function newRunId(now: number, taken: (id: string) => boolean): string {
   const iso = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   for (let i = 0; i < RUN_ID_DRAWS; i++) {
     const id = `${iso}-${randomBytes(2).toString('hex')}`;
