@@ -16,6 +16,9 @@ export async function buildCli(outdir = path.join(root, 'dist', 'cli')) {
     outfile: path.join(outdir, 'main.cjs'),
     // Native: loaded from node_modules at run time (workers resolve it by path too).
     external: ['better-sqlite3'],
+    // The launcher runs this file as a vm.Script, which has no module loader: a builtin the code imports lazily
+    // (`await import('node:readline/promises')`, apply's question) must become a require, not stay an import().
+    supported: { 'dynamic-import': false },
     // main.cjs.map, for stack traces under HASHALL_DEBUG (src/cli/stack-map.ts): positions only, no source text, no
     // sourceMappingURL comment (node would not use it for the launcher's vm.Script anyway).
     sourcemap: 'external',

@@ -207,6 +207,39 @@ describe('the launcher', () => {
     expect(second.stderr).not.toContain('wrote');
   });
 
+  it('apply on a terminal asks, and `yes` typed there applies: the code that reads the answer loads under the launcher', () => {
+    // script(1) gives the command a pseudo-terminal, as a person at a shell has; what we write to it is typed there.
+    const world = path.join(cacheHome, 'asked');
+    const bytes = Buffer.alloc(64 << 10, 9);
+    for (const d of ['a', 'b']) {
+      mkdirSync(path.join(world, 'seeding', d), { recursive: true });
+      writeFileSync(path.join(world, 'seeding', d, 'f.bin'), bytes);
+    }
+    const config = path.join(world, 'hashall.yaml');
+    writeFileSync(
+      config,
+      ['version: 1', `catalog: ${path.join(world, 'state', 'catalog.db')}`, 'filesystems:', `  disk: { path: ${world} }`, 'seeding:', `  disk: [${path.join(world, 'seeding')}]`, 'dedupe: { filesystems: [disk], minSize: 1 }', ''].join('\n'),
+    );
+    const command = [process.execPath, launcher, 'apply', '--config', config].map((a) => `'${a}'`).join(' ');
+    for (const codeCache of ['', '1']) {
+      const r = spawnSync('script', ['-qec', `${command}; echo "exit=$?"`, '/dev/null'], {
+        encoding: 'utf8',
+        cwd: cacheHome,
+        input: 'yes\n',
+        env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cacheHome, HASHALL_NO_CODE_CACHE: codeCache },
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      });
+      expect(r.stdout).not.toContain('unexpected error');
+      expect(r.stdout).toContain('Plan: 0 to move, 0 to reuse, 1 to dedupe');
+      expect(r.stdout).toContain('exit=0');
+      expect(statSync(path.join(world, 'seeding', 'a', 'f.bin')).ino).toBe(statSync(path.join(world, 'seeding', 'b', 'f.bin')).ino);
+      // Undo the link for the next round: a fresh copy at b.
+      rmSync(path.join(world, 'seeding', 'b', 'f.bin'));
+      writeFileSync(path.join(world, 'seeding', 'b', 'f.bin'), bytes);
+    }
+  });
+
   it("sizes libuv's thread pool at 16 before anything starts it, unless the user set UV_THREADPOOL_SIZE", () => {
     // Loaded before the launcher; once the launcher has run (setImmediate), it holds 15 pool threads in opens of FIFOs
     // nobody writes, then asks for a stat: with 16 threads the stat ends while they are held, with 4 only after the
