@@ -15,8 +15,11 @@ export interface CliContext {
   interactive: boolean;
   /** Colors allowed on stdout (terminal and NO_COLOR unset). */
   color: boolean;
-  /** Read one line from the user (confirmation prompts); null when there is no terminal. */
-  prompt: ((question: string) => Promise<string>) | null;
+  /**
+   * Read one line from the user (confirmation prompts); null when there is no terminal. The line typed, '' when the
+   * input ended (Ctrl-D), null when the user pressed Ctrl-C (readline holds the terminal raw: no SIGINT is sent).
+   */
+  prompt: ((question: string) => Promise<string | null>) | null;
 }
 
 /**
@@ -54,8 +57,16 @@ export function processContext(): CliContext {
       ? async (question: string) => {
           const { createInterface } = await import('node:readline/promises');
           const rl = createInterface({ input: process.stdin, output: process.stderr });
+          // Ctrl-C reaches readline as a key: its listener aborts the question (closing the interface would not).
+          const interrupt = new AbortController();
+          rl.once('SIGINT', () => interrupt.abort());
           try {
-            return await rl.question(question);
+            return await rl.question(question, { signal: interrupt.signal });
+          } catch (err) {
+            // readline/promises rejects a question whose input ended (Ctrl-D) or that was aborted; else a real error.
+            if ((err as Error).name !== 'AbortError') throw err;
+            process.stderr.write('\n');
+            return interrupt.signal.aborted ? null : '';
           } finally {
             rl.close();
           }

@@ -184,6 +184,7 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   sink.json({ type: 'plan', summary: summaryLine(plan), groups: plan.groups.filter((g) => ACTIONABLE.has(g.action)).length });
   if (opts.autoApprove) return plan;
   const answer = await ctx.prompt!('\nApply these changes? Only "yes" is accepted: ');
+  if (answer === null) throw new HashallError('apply cancelled by Ctrl-C; nothing was changed', { exitCode: ExitCode.Interrupted });
   if (answer.trim() !== 'yes') {
     throw new HashallError('apply cancelled; nothing was changed', { exitCode: ExitCode.Cancelled, hint: 'only "yes" applies the plan' });
   }

@@ -1,6 +1,6 @@
 // The installed launcher (dist/cli/hashall.cjs, built here by scripts/build.mjs): runs the bundled CLI, and reads a V8 code cache only when it is ours, private and of this build.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -238,6 +238,55 @@ describe('the launcher', () => {
       rmSync(path.join(world, 'seeding', 'b', 'f.bin'));
       writeFileSync(path.join(world, 'seeding', 'b', 'f.bin'), bytes);
     }
+  });
+
+  it('Ctrl-D or Ctrl-C typed at the question: nothing changes, exit 6 or 130 with a plain message, never an unexpected error', async () => {
+    const world = path.join(cacheHome, 'declined');
+    const bytes = Buffer.alloc(64 << 10, 11);
+    for (const d of ['a', 'b']) {
+      mkdirSync(path.join(world, 'seeding', d), { recursive: true });
+      writeFileSync(path.join(world, 'seeding', d, 'f.bin'), bytes);
+    }
+    const config = path.join(world, 'hashall.yaml');
+    writeFileSync(
+      config,
+      ['version: 1', `catalog: ${path.join(world, 'state', 'catalog.db')}`, 'filesystems:', `  disk: { path: ${world} }`, 'seeding:', `  disk: [${path.join(world, 'seeding')}]`, 'dedupe: { filesystems: [disk], minSize: 1 }', ''].join('\n'),
+    );
+    const command = [process.execPath, launcher, 'apply', '--config', config].map((a) => `'${a}'`).join(' ');
+    /** Runs apply in a pseudo-terminal and types `keys` once the question is on the screen. */
+    const typedAtQuestion = (keys: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn('script', ['-qec', `${command}; echo "exit=$?"`, '/dev/null'], { cwd: cacheHome, env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cacheHome } });
+        let out = '';
+        let typed = false;
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`no end within 60 s: ${out}`));
+        }, 60_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          if (!typed && out.includes('Only "yes" is accepted')) {
+            typed = true;
+            child.stdin.write(keys);
+          }
+        });
+        child.on('close', () => {
+          clearTimeout(timer);
+          resolve(out);
+        });
+      });
+    const inodes = () => ['a', 'b'].map((d) => statSync(path.join(world, 'seeding', d, 'f.bin')).ino);
+    const before = inodes();
+    const eof = await typedAtQuestion('\x04');
+    expect(eof).not.toContain('unexpected error');
+    expect(eof).toContain('apply cancelled; nothing was changed');
+    expect(eof).toContain('exit=6');
+    const interrupt = await typedAtQuestion('\x03');
+    expect(interrupt).not.toContain('unexpected error');
+    expect(interrupt).toContain('apply cancelled by Ctrl-C; nothing was changed');
+    expect(interrupt).toContain('exit=130');
+    expect(inodes()).toEqual(before);
+    expect(before[0]).not.toBe(before[1]);
   });
 
   it("sizes libuv's thread pool at 16 before anything starts it, unless the user set UV_THREADPOOL_SIZE", () => {
