@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
 import type { HashallConfig } from './types.js';
-import { parseYamlSource, positionProblems } from './yaml-source.js';
+import { parseYamlSource, positionProblems, yamlData } from './yaml-source.js';
 import { validateAgainstSchema } from './schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { normalizeConfig, type RawConfig } from './normalize.js';
@@ -130,7 +130,9 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   // Syntax errors leave no document to check further; a value problem the YAML stage found (a folded list item) does.
   if (src.doc.errors.length > 0) return { config: null, problems: sortProblems(problems), unresolvedReferences: 0 };
 
-  const data = src.doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const plain = yamlData(src);
+  if ('problem' in plain) return { config: null, problems: sortProblems([...problems, plain.problem]), unresolvedReferences: 0 };
+  const data = plain.data;
   if (data === null || data === undefined) {
     problems.push({ severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'the config file is empty', hint: 'run `hashall init` for a starter file, or see examples/' });
     return { config: null, problems, unresolvedReferences: 0 };

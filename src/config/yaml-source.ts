@@ -44,6 +44,40 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   return { file, doc, lineCounter, problems };
 }
 
+/** How many times the document may repeat an anchored value: plenty for a config that reuses a path map or two. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain data, or the problem that stopped it: anchors and aliases that would expand to more than a
+ * config can hold (a "billion laughs" file, megabytes from a few lines) are a YAML error at the first alias.
+ */
+export function yamlData(src: YamlSource): { data: unknown } | { problem: ConfigProblem } {
+  try {
+    return { data: src.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    let at = 0;
+    visit(src.doc, {
+      Alias(_key, node) {
+        at = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    const { line, col } = src.lineCounter.linePos(at);
+    return {
+      problem: {
+        severity: 'error',
+        file: src.file,
+        line,
+        col,
+        path: keyPathAt(src.doc, at),
+        message: `YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors (${err.message})`,
+        hint: 'write the values out, or use fewer aliases: a hashall.yaml needs few or none',
+      },
+    };
+  }
+}
+
 /**
  * A list item indented deeper than the one before (`- /a` then `  - /b`) is no second item: YAML folds it into the
  * first, a plain scalar spanning two lines, and the value silently becomes one path "/a - /b". Found from the source

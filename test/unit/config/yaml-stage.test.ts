@@ -31,6 +31,22 @@ describe('YAML stage', () => {
     expect(r.errors.map((e) => e.line)).toEqual(expect.arrayContaining([2, 5]));
   });
 
+  it('anchors and aliases that expand to too much (a "billion laughs" file) are a YAML error at the first alias, not a crash', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    const r = checkText(['version: 1', ...levels, ''].join('\n'));
+    expect(r.config).toBeNull();
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ line: 3, col: 8 });
+    expect(r.errors[0]?.message).toMatch(/^YAML: its aliases expand to more than/);
+    expect(r.errors[0]?.hint).toMatch(/write the values out/);
+  });
+
+  it('a few aliases that reuse a value are fine', () => {
+    const r = checkText(['version: 1', 'filesystems:', '  a: &fs { path: /a }', 'x: *fs', ''].join('\n'));
+    expect(r.errors.some((e) => e.message.startsWith('YAML'))).toBe(false);
+  });
+
   it('reports an empty file', () => {
     expect(checkText('# nothing\n').errors).toMatchObject([{ line: 1, col: 1, message: 'the config file is empty' }]);
   });
