@@ -186,6 +186,15 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     if (c.url.startsWith('scgi:') && type !== 'rtorrent') {
       problems.push({ severity: 'error', path: [...at, 'url'], message: `an scgi:// URL is for rTorrent, but the client type is ${type}`, hint: `set ${at.join('.')}.type: rtorrent, or give the http(s) URL of the client` });
     }
+    if (urlHasCredentials(c.url)) {
+      // Every client logs in with username/password (never the URL's), and the URL is shown in messages: say so, quote neither.
+      problems.push({
+        severity: 'error',
+        path: [...at, 'url'],
+        message: 'the URL holds a user name or password, which hashall never uses (it logs in with username and password) and must not show',
+        hint: `remove "user:password@" from ${at.join('.')}.url; set ${at.join('.')}.username and ${at.join('.')}.password: \${QBT_PASSWORD} (a variable)`,
+      });
+    }
     if (type === 'deluge' && c.username !== undefined) {
       problems.push({ severity: 'warning', path: [...at, 'username'], message: 'deluge-web has a password only; username is not used', hint: `remove ${at.join('.')}.username (deluge-web logs in to deluged with the account of its own host list)` });
     }
@@ -292,4 +301,14 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
 
 function stripSlash(p: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+/** True when `url` parses with a user name or password in it (`http://user:pw@host`). */
+function urlHasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
 }

@@ -10,6 +10,7 @@ import { configuredScanRoots } from '../catalog/scan/session.js';
 import { lastSyncedAt } from '../catalog/sync.js';
 import { openIntegrityProblems } from '../catalog/integrity.js';
 import { clientFromSettings } from '../clients/from-config.js';
+import { redactUrl } from '../clients/shown-url.js';
 import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import { checkConfig } from '../config/load.js';
 import type { ClientConfig, HashallConfig } from '../config/types.js';
@@ -124,7 +125,7 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
   const client = clientFromSettings(c, { now });
   try {
     const v = await client.version();
-    out.push({ id, title: `${c.type} "${c.name}" at ${c.url}`, status: 'ok', detail: `reachable and authenticated, ${v.app}${v.webApi ? ` (API ${v.webApi})` : ''}` });
+    out.push({ id, title: `${c.type} "${c.name}" at ${redactUrl(c.url)}`, status: 'ok', detail: `reachable and authenticated, ${v.app}${v.webApi ? ` (API ${v.webApi})` : ''}` });
     const torrents = await client.listTorrents();
     const unmapped: string[] = [];
     const missing: string[] = [];
@@ -151,7 +152,7 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
     const auth = err instanceof ClientError && err.kind === 'auth';
     out.push({
       id,
-      title: `${c.type} "${c.name}" at ${c.url}`,
+      title: `${c.type} "${c.name}" at ${redactUrl(c.url)}`,
       status: 'problem',
       detail: message(err),
       fix: auth ? 'check the username and the password variable hashall.yaml names (the password itself is never printed)' : `start the client or correct \`${where}.url\`; hashall needs it for every plan that moves torrents`,

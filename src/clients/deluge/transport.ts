@@ -1,6 +1,6 @@
 // JSON-RPC to deluge-web (`/json`): auth.login session cookie, web.connect to its daemon, bounded retries, typed errors with secrets redacted.
 import { ClientError } from '../../errors.js';
-import { redactUrl } from '../qbittorrent/transport.js';
+import { redactUrl } from '../shown-url.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 
 export interface DelugeTransportOptions extends RetryOptions {

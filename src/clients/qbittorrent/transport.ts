@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ClientError } from '../../errors.js';
 import { withRetries, type RetryOptions } from '../retry.js';
+import { redactUrl } from '../shown-url.js';
 
 export interface TransportOptions extends RetryOptions {
   /** Base URL of the Web UI (`http://127.0.0.1:8080`); credentials or a query in it are never echoed. */
@@ -90,17 +91,6 @@ export interface ApiRequest {
   form?: Record<string, string>;
   /** Non-2xx statuses the caller handles itself (e.g. 404 for an unknown hash). */
   accept?: readonly number[];
-}
-
-
-/** `scheme://host:port/path` with user info and query removed, safe for messages. */
-export function redactUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-  } catch {
-    return '<invalid URL>';
-  }
 }
 
 function isTimeout(err: unknown): boolean {

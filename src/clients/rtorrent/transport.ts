@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import { ClientError } from '../../errors.js';
 import { withRetries, type RetryOptions } from '../retry.js';
-import { redactUrl } from '../qbittorrent/transport.js';
+import { redactUrl } from '../shown-url.js';
 import { decodeResponse, encodeCall, XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
 
 export interface RtorrentTransportOptions extends RetryOptions {

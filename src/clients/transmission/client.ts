@@ -3,7 +3,7 @@ import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
-import { redactUrl } from '../qbittorrent/transport.js';
+import { redactUrl } from '../shown-url.js';
 import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
 import { phaseOfTransmission, rawStateOf } from './states.js';

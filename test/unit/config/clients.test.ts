@@ -12,6 +12,25 @@ describe('client instances', () => {
     expect(r.config!.clients.default).toMatchObject({ name: 'default', at: ['client'], type: 'transmission', pathMaps: [{ client: '/data', host: '/srv' }] });
   });
 
+  it('a user name or password in a client URL is an error at the url, naming neither: hashall never uses them', () => {
+    for (const [url, where] of [
+      ['http://admin:s3cretpass@127.0.0.1:8080', 'client.url'],
+      ['http://admin@127.0.0.1:8080', 'client.url'],
+    ] as const) {
+      const r = checkText(minimal + `client:\n  url: ${url}\n`);
+      expect(r.config).toBeNull();
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0]).toMatchObject({ line: 5, col: 8, path: where });
+      expect(r.errors[0]?.message).toMatch(/user name or password/);
+      expect(r.errors[0]?.hint).toMatch(/client\.username.*client\.password/);
+      expect(JSON.stringify(r.errors)).not.toMatch(/s3cretpass|admin@/);
+    }
+    // From the environment, too (url is resolved when the config is read).
+    const r = checkText(minimal + 'client:\n  url: ${QBT_URL}\n', { QBT_URL: 'http://u:pw-from-env@127.0.0.1:8080' });
+    expect(r.errors.map((e) => e.path)).toEqual(['client.url']);
+    expect(JSON.stringify(r.errors)).not.toContain('pw-from-env');
+  });
+
   it('`clients:` names each instance, with its own type, url, password from the environment and path maps', () => {
     const env = { QBT_PW: 'q-secret', TR_PW: 't-secret' };
     const r = checkText(
