@@ -12,6 +12,9 @@ import { recordFilesystem, type FilesystemRow } from '../filesystems.js';
 import { refuseShadow } from '../stale-filesystems.js';
 import type { ScanOptions, ScanRootSpec, ScanRootSummary } from './types.js';
 
+/** Filesystems the kernel makes up (state, devices, control files): never data a scan could catalogue. */
+const PSEUDO_FILESYSTEMS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'efivarfs', 'mqueue', 'hugetlbfs', 'binfmt_misc', 'autofs', 'rpc_pipefs', 'nsfs', 'selinuxfs']);
+
 export interface ResolvedRoot {
   spec: ScanRootSpec;
   loc: CanonicalLocation;
@@ -84,6 +87,11 @@ export function resolveRoots(
       });
     }
     if (!loc) throw new CatalogError(`scan root ${spec.path} is on no filesystem listed in /proc/self/mountinfo`);
+    if (PSEUDO_FILESYSTEMS.has(loc.mount.fsType)) {
+      throw new CatalogError(`scan root ${spec.path} is on ${loc.mount.fsType}, a kernel pseudo filesystem: it holds no torrent or library data`, {
+        hint: 'scan a seeding or library folder, or another folder of a filesystem that stores files; nothing was read or recorded',
+      });
+    }
     const st = lstatSync(loc.realPath, { bigint: true });
     // A one-file payload is refreshed by scanning that file (apply's catalog refresh): only ad-hoc roots may be files.
     const single = spec.kind === 'adhoc' && st.isFile();
