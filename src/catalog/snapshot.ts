@@ -208,6 +208,8 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   }
 
   const mountOf = (id: number): string => fsById.get(id)!.preferred_mount;
+  // Where the planner may take a donor from (SnapshotPlanner.donorPlaces): copies elsewhere are not read into copiesBySha256.
+  const donorPlace = opts.planner.donorPlaces?.(snapshot);
   // Inodes whose disk state differs from their catalog row (changed since the scan): never offered as donors. By
   // filesystem id, then inode (numbers: no key text made per file checked).
   const stale = new Map<number, Set<number>>();
@@ -331,9 +333,18 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       return;
     }
     const found = reader.copies(bulk, fs.id, relToMount(rootPath, fs.preferred_mount), mountOf, known);
+    const own = new Set(files.map((f) => f.ino));
+    if (donorPlace !== undefined) {
+      // Copies where no donor may lie are left out (never checked on disk either); the paths of this payload's own
+      // inodes stay (each list keeps at least the payload file it was found for).
+      for (const list of found.values()) {
+        let kept = 0;
+        for (const c of list) if ((c.fsId === fs.id && own.has(c.ino)) || donorPlace(c.path)) list[kept++] = c;
+        list.length = kept;
+      }
+    }
     if (live) {
       // Copies on other inodes than this payload's (whose files its verdict checks) are checked in the second pass.
-      const own = new Set(files.map((f) => f.ino));
       const others: CatalogFile[] = [];
       for (const list of found.values()) for (const c of list) if (!(c.fsId === fs.id && own.has(c.ino))) others.push(c);
       // On the workers too (a missing copy's failed lstat costs the reading thread an exception each); same verdicts.
@@ -472,21 +483,27 @@ function mountHolding(mounts: readonly Mount[], p: string): Mount | null {
 }
 
 /**
- * mountHolding for many (normalized) paths: a path that is no mount point itself is held by what holds its parent,
- * so the scan of every mount runs once per parent directory, not once per path (thousands of targets share a few).
+ * mountHolding for many (normalized, absolute) paths: a path that is no mount point itself is held by what holds its
+ * parent, and so on up — each directory's answer is kept, so the scan of every mount runs once per directory that
+ * holds no mount point below the first one asked, not once per path: the thousands of unique target roots
+ * (`<target>.hashall-<hash>/<name>`) each have a parent of their own, but share the few above it.
  */
 function mountHolder(mounts: readonly Mount[]): (p: string) => Mount | null {
   const at = new Map<string, Mount>();
   for (const m of mounts) at.set(normalizePath(m.mountPoint), m); // the later entry of one mount point wins, as in mountHolding
-  const byParent = new Map<string, Mount | null>();
-  return (p) => {
+  const byDir = new Map<string, Mount | null>();
+  const holder = (p: string): Mount | null => {
     const own = at.get(p);
     if (own !== undefined) return own;
+    let held = byDir.get(p);
+    if (held !== undefined) return held;
+    // The root, or a path dirName cannot shorten: asked of every mount, as before.
     const parent = dirName(p);
-    let held = byParent.get(parent);
-    if (held === undefined) byParent.set(parent, (held = mountHolding(mounts, parent)));
+    held = parent === p || parent === '' || p.charCodeAt(0) !== 47 ? mountHolding(mounts, p) : holder(parent);
+    byDir.set(p, held);
     return held;
   };
+  return holder;
 }
 
 /**

@@ -179,10 +179,12 @@ export interface CatalogSnapshot {
   /**
    * For every payload whose files are loaded (see SnapshotPayload.files): every active catalog file whose sha256
    * equals that of one of its files, keyed by sha256 (when the reader
-   * checks the disk: minus files whose inode, size or mtime changed since the scan — they are no donors).
-   * A sha256 whose ONLY active file is a payload file itself (and, when checked, unchanged on disk) may have no
-   * key: a missing key means "the payload files with that sha256 are its only copies" (the planner treats a
-   * payload's own files as the copies on its filesystem), never "unknown". An empty list means no usable copy.
+   * checks the disk: minus files whose inode, size or mtime changed since the scan — they are no donors; when the
+   * planner names where donors may lie, SnapshotPlanner.donorPlaces: minus the copies elsewhere, but for the payload
+   * files and the other paths of their inodes). A sha256 whose ONLY such file is a payload file itself (and, when
+   * checked, unchanged on disk) may have no key: a missing key means "the payload files with that sha256 are its only
+   * copies" (the planner treats a payload's own files as the copies on its filesystem), never "unknown". An empty list
+   * means no usable copy.
    * A Map: the reader fills it by the tens of thousands, and an object of that many keys is a slow dictionary.
    */
   copiesBySha256: ReadonlyMap<string, CatalogFile[]>;
@@ -232,6 +234,11 @@ export interface SnapshotPlanner {
    * (loaded or left to the catalog), never on those.
    */
   targets(snapshot: CatalogSnapshot): Iterable<string>;
+  /**
+   * Where a donor may lie (see insideRoots, src/plan/snapshot-index.ts): the reader leaves every other copy out of
+   * copiesBySha256 and never checks it on disk — the planner would pass it over. Absent: every copy may be a donor.
+   */
+  donorPlaces?(snapshot: CatalogSnapshot): (path: string) => boolean;
 }
 
 /** For readers that build no plan: no extra file lists, no occupancy. */

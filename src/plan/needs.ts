@@ -5,7 +5,7 @@ import { placementPolicy } from '../policy/placement.js';
 import { groupMembers } from './build.js';
 import { targetCandidates } from './target-path.js';
 import { buildMember, decidePlacement } from './torrent-groups.js';
-import { indexSnapshot } from './snapshot-index.js';
+import { indexSnapshot, insideRootsTest } from './snapshot-index.js';
 
 /**
  * Payload roots of every group decidePlacement sends on to moving or reusing: buildPlan touches file lists, donors
@@ -30,5 +30,7 @@ export function snapshotPlanner(config: HashallConfig, now: number): SnapshotPla
   return {
     needs: (snapshot, loaded) => detailNeeds(config, snapshot, now, loaded),
     targets: (snapshot) => targetCandidates(config, snapshot),
+    // The one place torrent groups take donors from (torrent-groups.ts: insideRoots on the same roots).
+    donorPlaces: (snapshot) => insideRootsTest(snapshot.roots),
   };
 }

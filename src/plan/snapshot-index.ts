@@ -79,8 +79,12 @@ export function scanProblem(ix: SnapshotIndex, root: SnapshotRoot | undefined, p
 
 /** The snapshot root record covering `path` (the longest root at or above it), if any. */
 export function rootCovering(ix: SnapshotIndex, path: string): SnapshotRoot | undefined {
+  return rootCoveringOf(ix.snapshot.roots, path);
+}
+
+function rootCoveringOf(roots: readonly SnapshotRoot[], path: string): SnapshotRoot | undefined {
   let best: SnapshotRoot | undefined;
-  for (const r of ix.snapshot.roots) if (isAtOrUnder(path, r.path) && (!best || r.path.length > best.path.length)) best = r;
+  for (const r of roots) if (isAtOrUnder(path, r.path) && (!best || r.path.length > best.path.length)) best = r;
   return best;
 }
 
@@ -90,8 +94,37 @@ export function rootCovering(ix: SnapshotIndex, path: string): SnapshotRoot | un
  * ad-hoc `hashall scan /etc` — is never a donor, a keeper or a duplicate.
  */
 export function insideRoots(ix: SnapshotIndex, path: string): boolean {
-  const root = rootCovering(ix, path);
+  return insideRootsOf(ix.snapshot.roots, path);
+}
+
+/** insideRoots over the snapshot's `roots`. */
+export function insideRootsOf(roots: readonly SnapshotRoot[], path: string): boolean {
+  const root = rootCoveringOf(roots, path);
   return root !== undefined && root.path !== path;
+}
+
+/** Plain absolute path text: no empty, `.` or `..` segment (nor any name starting with a dot) and no trailing slash — its own normal form. */
+function plainPath(p: string): boolean {
+  return p.charCodeAt(0) === 47 && p.indexOf('//') < 0 && p.indexOf('/.') < 0 && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47);
+}
+
+/**
+ * insideRootsOf(roots, path) for many paths: the answer for a plain path (see plainPath) that is no root itself is
+ * whether some root lies at or above its folder, kept per folder (the copies of a payload share a few). Any other path,
+ * or any root that is not plain, is asked of insideRootsOf itself.
+ */
+export function insideRootsTest(roots: readonly SnapshotRoot[]): (path: string) => boolean {
+  if (!roots.every((r) => plainPath(r.path))) return (p) => insideRootsOf(roots, p);
+  const rootPaths = new Set(roots.map((r) => r.path));
+  const byFolder = new Map<string, boolean>();
+  return (p) => {
+    if (p === '/' || !plainPath(p)) return insideRootsOf(roots, p);
+    if (rootPaths.has(p)) return false; // the longest root covering a root is itself
+    const folder = dirName(p);
+    let covered = byFolder.get(folder);
+    if (covered === undefined) byFolder.set(folder, (covered = roots.some((r) => isAtOrUnder(folder, r.path))));
+    return covered;
+  };
 }
 
 /**

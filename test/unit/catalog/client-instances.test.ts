@@ -82,3 +82,19 @@ describe('donors: the torrents holding a payload hash', () => {
     c.close();
   });
 });
+
+describe('the snapshot read of active torrents', () => {
+  it('orders them by hash, then instance, as SQLite orders the text (UTF-8 bytes), whatever order the rows were written in', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hashall-torrent-order-'));
+    const c = openCatalog(path.join(dir, 'catalog.db'));
+    // Instance names whose UTF-16 order is not their UTF-8 byte order (U+FF5E against U+1F600, a surrogate pair).
+    const clients = ['tr', 'default', '\uff5e', '\u{1f600}', 'Tr', 'tr2'];
+    for (const cl of clients) c.db.prepare(`INSERT INTO client_status (client) VALUES (?)`).run(cl);
+    const hashes = ['b'.repeat(40), 'a'.repeat(40), 'B'.repeat(40), 'a'.repeat(39) + 'b'];
+    const insert = c.db.prepare(insertTorrent('x').replace(`'x'`, '?').replace(`'${H}'`, '?'));
+    for (const h of hashes) for (const cl of [...clients].reverse()) insert.run(cl, h);
+    const want = c.db.prepare(`SELECT client, hash FROM torrents WHERE status = 'active' ORDER BY hash, client`).all() as { client: string; hash: string }[];
+    expect(readActiveTorrents(c, clients).torrents.map((t) => `${t.hash}/${t.client}`)).toEqual(want.map((r) => `${r.hash}/${r.client}`));
+    c.close();
+  });
+});

@@ -45,6 +45,15 @@ describe('copies changed since the scan are no donors', () => {
     expect(donors()).toEqual([path.join(copy, 'foo.mkv'), path.join(src, 'foo.mkv')].sort());
   });
 
+  it('a copy outside every configured root (an ad-hoc scan) is left out: the planner never takes a donor from there', async () => {
+    const outside = path.join(w.pool, 'archive/Foo');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(path.join(outside, 'foo.mkv'), video);
+    await scan(w, catalog, config, [{ path: outside, kind: 'adhoc' }]);
+    expect(catalog.db.prepare(`SELECT count(*) FROM files WHERE path LIKE '%archive/Foo/foo.mkv' AND status = 'active'`).pluck().get()).toBe(1);
+    expect(donors()).toEqual([path.join(copy, 'foo.mkv'), path.join(src, 'foo.mkv')].sort());
+  });
+
   it('the same copy rewritten in place after the scan (same inode and size, new mtime) is not', () => {
     const f = path.join(copy, 'foo.mkv');
     writeFileSync(f, Buffer.alloc(50_000, 9));
