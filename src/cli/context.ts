@@ -23,14 +23,15 @@ export interface CliContext {
 }
 
 /**
- * A process stream whose reader may go away (`hashall plan | head`, a closed terminal): once it reports EPIPE, further
+ * A process stream whose reader may go away (`hashall plan | head`, a closed terminal): once it reports EPIPE (or EIO), further
  * output is dropped and the command carries on to its own end — an apply is never cut short between two steps by its
  * reader leaving (it crashed with "Unhandled 'error' event" instead). Any other stream error ends the process as before.
  */
 export function pipeSafe(stream: NodeJS.WriteStream): Writable {
   let gone = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    // EIO: a terminal that was hung up (closed window, dropped ssh connection) — gone as surely as a closed pipe.
+    if (err.code !== 'EPIPE' && err.code !== 'EIO' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
     gone = true;
   });
   return {

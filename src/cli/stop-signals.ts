@@ -1,4 +1,4 @@
-// Ctrl-C and SIGTERM while apply runs: the first asks it to stop at the next safe point, later ones say it is still rolling back.
+// Ctrl-C and SIGTERM while apply runs: the first asks it to stop at the next safe point, later ones say it is still rolling back; a hang-up (the terminal closed) does not stop it.
 import { ExitCode } from '../errors.js';
 
 export type StopSignalName = 'SIGINT' | 'SIGTERM';
@@ -16,12 +16,12 @@ export interface StopSignals {
 
 /** Where signals come from (the process; a test may pass an EventEmitter). */
 export interface SignalSource {
-  on(event: StopSignalName, fn: () => void): unknown;
-  off(event: StopSignalName, fn: () => void): unknown;
+  on(event: StopSignalName | 'SIGHUP', fn: () => void): unknown;
+  off(event: StopSignalName | 'SIGHUP', fn: () => void): unknown;
 }
 
 /**
- * Install SIGINT/SIGTERM handlers for the life of an apply. A `kill -9` cannot be caught: recovery from the journal
+ * Install SIGINT/SIGTERM handlers (and SIGHUP's, which only keeps the run alive) for the life of an apply. A `kill -9` cannot be caught: recovery from the journal
  * (`hashall recover`, or the next apply) handles that case.
  */
 export function stopOnSignals(write: (line: string) => void, source: SignalSource = process): StopSignals {
@@ -41,8 +41,12 @@ export function stopOnSignals(write: (line: string) => void, source: SignalSourc
   };
   const onInt = (): void => on('SIGINT');
   const onTerm = (): void => on('SIGTERM');
+  // The terminal went away (an ssh connection dropped): SIGHUP's default would kill the run between two steps, leaving
+  // a group half done, torrents paused and the lock held. The run goes on with its output dropped (pipeSafe), to its end.
+  const onHangUp = (): void => {};
   source.on('SIGINT', onInt);
   source.on('SIGTERM', onTerm);
+  source.on('SIGHUP', onHangUp);
   return {
     signal: ac.signal,
     received: () => first,
@@ -50,6 +54,7 @@ export function stopOnSignals(write: (line: string) => void, source: SignalSourc
     dispose: () => {
       source.off('SIGINT', onInt);
       source.off('SIGTERM', onTerm);
+      source.off('SIGHUP', onHangUp);
     },
   };
 }
