@@ -10,7 +10,6 @@ import { ExitCode, HashallError, LockHeldError } from '../errors.js';
 import { actionableGroups, failureNotice, nothingToDoNotice } from '../notify/notice.js';
 import { hostName, notify, notifyPlanFindings, type NotifyDeps } from '../notify/notify.js';
 import { hasChanges } from '../plan/build.js';
-import { planHash, serializePlan } from '../plan/plan-file.js';
 import { summaryLine } from '../render/plan-text.js';
 import { runApply, runRecover } from './apply.js';
 import { notifyApplyEnd, withCatalogDb } from './notify.js';
@@ -86,7 +85,7 @@ export async function reconcileOnce(input: IterationInput): Promise<IterationEnd
       clients,
       plan,
       planFile: null,
-      planHash: planHash(serializePlan(plan)),
+      planHash: null, // the plan was not written: no bytes to check a hash against; the run record holds its groups
       command: 'hashall reconcile',
       emit: copySignalHookFromEnv(input.env, out.emit),
       resyncTorrents: makeResyncTorrents(config, clients, input.now),

@@ -103,7 +103,10 @@ export function formatRunDetail(r: RunDetail): string {
   const out: string[] = [];
   out.push(`run ${r.id}: ${r.status}`);
   out.push(`  started ${when(r.startedAt)}, ended ${when(r.endedAt)} by ${p(r.user)}@${p(r.host)} (pid ${r.pid}): ${p(r.command)}`);
-  out.push(`  plan ${p(r.planFile ?? '-')} (sha256 ${r.planHash ?? '-'}), config sha256 ${r.configHash ?? '-'}`);
+  // A plan made by the run itself was not saved (no file, no hash): its groups below are the plan as run. Records of
+  // older versions kept a hash of the plan as it would have been written.
+  const plan = r.planFile === null && r.planHash === null ? 'plan not saved (the groups below are the plan as run)' : `plan ${p(r.planFile ?? '-')} (sha256 ${r.planHash ?? '-'})`;
+  out.push(`  ${plan}, config sha256 ${r.configHash ?? '-'}`);
   out.push(`  copied ${formatBytes(r.bytesCopied)}, freed ${formatBytes(r.bytesFreed)}${r.recoveredBy ? `, recovered by ${p(r.recoveredBy)}` : ''}`);
   if (r.ackedAt !== null) out.push(`  acknowledged by ${p(r.ackedBy ?? '?')} at ${new Date(r.ackedAt).toISOString()}`);
   if (r.error) out.push(`  error: ${printableLines(r.error).split('\n').join('\n         ')}`);

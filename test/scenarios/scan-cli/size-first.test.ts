@@ -87,6 +87,17 @@ describe('size-first hashing through the CLI (the default)', () => {
     expect(s.stdout).toContain('not hashed yet: 2 catalogued file(s)');
   });
 
+  it("the run of an apply without a plan file records no plan file and no plan hash: nothing was written to check one against, and its groups are the plan as run", async () => {
+    const list = JSON.parse((await hashall('runs', '--json')).stdout) as { runs: { id: string }[] };
+    const runId = list.runs[0]!.id;
+    const detail = JSON.parse((await hashall('runs', 'show', runId, '--json')).stdout) as { command: string; planFile: string | null; planHash: string | null; configHash: string | null };
+    expect(detail).toMatchObject({ command: 'hashall apply', planFile: null, planHash: null });
+    expect(detail.configHash).toMatch(/^[0-9a-f]{64}$/);
+    const text = await hashall('runs', 'show', runId);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}plan not saved \(the groups below are the plan as run\), config sha256 [0-9a-f]{64}$/m);
+  });
+
   it('a same-size twin arriving later: the next apply hashes the old file too and links only the equal one', async () => {
     put('cross-seed/a-twin.bin', bytes(1000, 1));
     put('movies/a-other.bin', bytes(1000, 9)); // same size, other bytes
