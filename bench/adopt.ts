@@ -328,6 +328,9 @@ export async function run(): Promise<Record<string, number>> {
       },
       plan,
     );
+    // The apply alone, then the sync (machine-wide: it also writes whatever other processes left dirty, a second or more on
+    // a busy box) that makes hashallMs comparable with `cp -a` + sync.
+    const applyMs = ms(t0);
     execFileSync('sync');
     const hashallMs = ms(t0);
     const qbtCpu1 = cpuMsOf(sb.pid);
@@ -373,12 +376,23 @@ export async function run(): Promise<Record<string, number>> {
         if (i > 0) add(`gap before ${c.what}`, c.at - list[i - 1]!.end);
       });
     }
+    // HASHALL_BENCH_ADOPT_DUMP=FILE: every group's marks and its torrent's client calls (ms since the apply began), as JSON.
+    if (process.env.HASHALL_BENCH_ADOPT_DUMP) {
+      const dump = groups.map((g) => ({ id: g.id, marks: marks.get(g.id), calls: calls.get(g.torrents[0]!.hash) ?? [] }));
+      await writeFile(process.env.HASHALL_BENCH_ADOPT_DUMP, JSON.stringify(dump));
+    }
     if (process.env.HASHALL_BENCH_ADOPT_TRACE) {
       const last = [...marks.entries()].sort((a, b) => b[1].end! - a[1].end!)[0]!;
       const hash = groups.find((g) => g.id === last[0])!.torrents[0]!.hash;
       process.stderr.write(`bench adopt: the last group (${last[0]}): ${JSON.stringify(last[1], (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}; its calls: ` +
         (calls.get(hash) ?? []).map((c) => `${c.what.replace(/ to \/.*/, '')} ${Math.round(c.at)}–${Math.round(c.end)}`).join(', ') + '\n');
     }
+    // When the rechecks were asked and when their waits ended, in waves (ends more than 150 ms apart): qBittorrent starts
+    // queued checks in passes, so rechecks asked over a few hundred ms may end a second or more apart.
+    const asked = [...calls.values()].flatMap((l) => l.filter((c) => c.what === 'recheck').map((c) => c.at)).sort((a, b) => a - b);
+    const ended = [...calls.values()].flatMap((l) => l.filter((c) => c.what.startsWith('wait recheck')).map((c) => c.end)).sort((a, b) => a - b);
+    const waves: [number, number][] = [];
+    ended.forEach((t, i) => (i === 0 || t - ended[i - 1]! > 150 ? waves.push([t, 1]) : waves[waves.length - 1]![1]++));
     const httpCalls = [...applyHttp.values()].reduce((n, e) => n + e.calls, 0);
     process.stderr.write(
       `bench adopt: per group (mean ms): waiting for the disk slot ${mean((m) => m.copyStart! - m.start!)}, copy ${mean((m) => m.copyDone! - m.copyStart!)}, ` +
@@ -388,6 +402,8 @@ export async function run(): Promise<Record<string, number>> {
         `bench adopt: timeline (first – last): ` +
         ['copyStart', 'copyDone', 'repointStart', 'repointDone', 'end'].map((k) => `${k} ${span((m) => m[k]!)}`).join(', ') + '\n' +
         `bench adopt: client calls per torrent (count, mean ms): ${[...byKind.entries()].map(([k, e]) => `${k} ${e.n} (${Math.round(e.ms / e.n)})`).join(', ')}\n` +
+        (asked.length ? `bench adopt: rechecks asked ${Math.round(asked[0]!)}–${Math.round(asked[asked.length - 1]!)} ms; their waits ended in ${waves.length} wave(s): ${waves.map(([t, n]) => `${Math.round(t)} ms (${n})`).join(', ')}\n` : '') +
+        `bench adopt: the apply returned at ${Math.round(applyMs)} ms (${Math.round(applyMs - Math.max(...[...marks.values()].map((m) => m.copyDone ?? 0)))} ms after the last copy ended), the sync after it took ${Math.round(hashallMs - applyMs)} ms\n` +
         (floorMs === null ? '' : `bench adopt: qBittorrent alone at checking limit ${width}, one bulk call per action (pause, setLocation, recheck, resume): ${Math.round(floorMs)} ms; hashall ${(hashallMs / floorMs).toFixed(2)}× that\n`) +
         `bench adopt: catalog refreshes: ${rescans.scans} scans of ${rescans.roots} folders (${Math.round(rescans.ms)} ms)\n` +
         `bench adopt: ${httpCalls} HTTP calls (${(httpCalls / count).toFixed(1)} per group): ` +
@@ -407,6 +423,7 @@ export async function run(): Promise<Record<string, number>> {
       oneRecheckMs: Math.round(recheckMs),
       baselineMs: Math.round(baselineMs),
       hashallMs: Math.round(hashallMs),
+      applyMs: Math.round(applyMs),
       hashallMsPerTorrent: Math.round(hashallMs / count),
       ratio: Number((hashallMs / baselineMs).toFixed(2)),
       ...(floorMs === null ? {} : { clientFloorMs: Math.round(floorMs), ratioToClientFloor: Number((hashallMs / floorMs).toFixed(2)) }),
