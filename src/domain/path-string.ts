@@ -11,11 +11,20 @@ export function trimSlash(p: string): string {
 const UNNORMALIZED = /\/\/|(?:^|\/)\.\.?(?:\/|$)|.\/$/;
 
 /**
+ * True for a path that is certainly its own normal form, told without the regex (the common case, ~600k times per
+ * plan of 1M files): absolute, no `//`, no `/.` (so no `.` or `..` segment — a name starting with a dot goes to the
+ * regex too) and no trailing slash. False says nothing: UNNORMALIZED decides.
+ */
+function plainlyNormal(p: string): boolean {
+  return p.charCodeAt(0) === 47 && p.indexOf('//') < 0 && p.indexOf('/.') < 0 && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47);
+}
+
+/**
  * The lexical normal form of a POSIX path: no empty, `.` or `..` segments and no trailing slash (`/..` is `/`;
  * a relative path keeps its leading `..`). Lexical only: a symlinked directory is the filesystem's business.
  */
 export function normalizePath(p: string): string {
-  if (p === '' || !UNNORMALIZED.test(p)) return p;
+  if (p === '' || plainlyNormal(p) || !UNNORMALIZED.test(p)) return p;
   const abs = p.charCodeAt(0) === 47;
   const out: string[] = [];
   for (const seg of p.split('/')) {
@@ -38,8 +47,11 @@ export function normalizePath(p: string): string {
  * relative path is never under an absolute root, nor an absolute path under a relative one.
  */
 export function isAtOrUnder(path: string, root: string): boolean {
-  const p = normalizePath(path);
-  const r = normalizePath(root);
+  return isAtOrUnderNormal(normalizePath(path), normalizePath(root));
+}
+
+/** isAtOrUnder of two paths already in normal form. */
+function isAtOrUnderNormal(p: string, r: string): boolean {
   if (p === r) return true;
   if ((p.charCodeAt(0) === 47) !== (r.charCodeAt(0) === 47)) return false;
   if (r === '/') return true;
@@ -49,9 +61,9 @@ export function isAtOrUnder(path: string, root: string): boolean {
 
 /** `path` relative to `root` ('' when equal), or null when it is not at or under it. */
 export function relativeTo(path: string, root: string): string | null {
-  if (!isAtOrUnder(path, root)) return null;
   const p = normalizePath(path);
   const r = normalizePath(root);
+  if (!isAtOrUnderNormal(p, r)) return null;
   if (p === r) return '';
   if (r === '.') return p;
   return r === '/' ? p.slice(1) : p.slice(r.length + 1);

@@ -109,21 +109,19 @@ function plainPath(p: string): boolean {
 }
 
 /**
- * insideRootsOf(roots, path) for many paths: the answer for a plain path (see plainPath) that is no root itself is
- * whether some root lies at or above its folder, kept per folder (the copies of a payload share a few). Any other path,
- * or any root that is not plain, is asked of insideRootsOf itself.
+ * insideRootsOf(roots, path) for many paths, without normalizing each: when the roots and the path are plain (see
+ * plainPath), the path lies strictly inside a root exactly when it starts with that root and a slash, and the longest
+ * root covering it is then itself only when it is a root. Any other path, or any root that is not plain, is asked of
+ * insideRootsOf itself.
  */
 export function insideRootsTest(roots: readonly SnapshotRoot[]): (path: string) => boolean {
   if (!roots.every((r) => plainPath(r.path))) return (p) => insideRootsOf(roots, p);
   const rootPaths = new Set(roots.map((r) => r.path));
-  const byFolder = new Map<string, boolean>();
+  const prefixes = [...new Set(roots.map((r) => (r.path === '/' ? '/' : `${r.path}/`)))];
   return (p) => {
     if (p === '/' || !plainPath(p)) return insideRootsOf(roots, p);
-    if (rootPaths.has(p)) return false; // the longest root covering a root is itself
-    const folder = dirName(p);
-    let covered = byFolder.get(folder);
-    if (covered === undefined) byFolder.set(folder, (covered = roots.some((r) => isAtOrUnder(folder, r.path))));
-    return covered;
+    for (const pre of prefixes) if (p.startsWith(pre)) return !rootPaths.has(p);
+    return false;
   };
 }
 

@@ -83,3 +83,16 @@ describe('normalizePath, trimSlash, relativeTo', () => {
     expect(relativeTo('/data/foo/../bar', '/data/foo')).toBeNull();
   });
 });
+
+describe('normalizePath and isAtOrUnder on plain and odd spellings alike', () => {
+  it('a plain absolute path is its own normal form; every odd one still goes through the segments', () => {
+    for (const p of ['/', '/a', '/a/b c/d', '/a/b.c/d', '/a/b..', '/a/.b', '/a/./b', '/a/../b', '/a//b', '/a/b/', '//', '/.', '/..', 'a/b', './a', '../a', '.', '..', '']) {
+      const n = normalizePath(p);
+      expect([p, normalizePath(n)]).toEqual([p, n]);
+      expect([p, relativeTo(p, n)]).toEqual([p, isAtOrUnder(p, n) ? '' : null]);
+    }
+    expect(normalizePath('/a/.b/../c')).toBe('/a/c');
+    expect(isAtOrUnder('/a/b/../c', '/a/b')).toBe(false);
+    expect(relativeTo('/a/b/./c/', '/a//b')).toBe('c');
+  });
+});
