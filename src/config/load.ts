@@ -1,7 +1,7 @@
 // Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { effectiveUser, placeProblem, realPlace } from '../fs/trusted-place.js';
+import { untrustedInput } from '../fs/trusted-place.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
@@ -52,14 +52,9 @@ export const CONFIG_MAX_BYTES = 1 << 20;
  * is writable by its group or others; or when a folder on its real path lets them rename it away (see placeProblem).
  */
 function untrustedConfig(file: string, st: Stats, env: Record<string, string | undefined>): ConfigProblem | null {
-  const { euid, who } = effectiveUser();
-  const owners = new Set([0, euid]);
-  const sudoUid = Number(env.SUDO_UID);
-  if (euid === 0 && Number.isInteger(sudoUid) && sudoUid > 0) owners.add(sudoUid);
-  const found = placeProblem(realPlace(file), st, { owners, who, fileWritable: st.isFile(), strictFolder: false });
+  const found = untrustedInput(file, st, env);
   if (found === null) return null;
   const subject = found.where === 'file' ? `config ${found.at}` : `folder ${found.at} holding the config`;
-  const fix = found.kind === 'owner' ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}`;
   return {
     severity: 'error',
     file,
@@ -67,7 +62,7 @@ function untrustedConfig(file: string, st: Stats, env: Record<string, string | u
     col: 1,
     path: '',
     message: `${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`,
-    hint: `${fix}, or keep hashall.yaml where only ${who} can write; nothing was read from it`,
+    hint: `${found.fix}, or keep hashall.yaml where only ${found.who} can write; nothing was read from it`,
   };
 }
 

@@ -2,7 +2,7 @@
 // The one check behind hashall's own files (the catalog) and the files that steer it (hashall.yaml): whoever can replace
 // either decides what hashall, often run as root, renames, links and removes — so both must sit where only trusted
 // users can write, as ssh judges ~/.ssh and logrotate its configs.
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /** What another user could change, said as `<subject> is owned by uid N, not root` / `is writable by other users`. */
@@ -85,4 +85,33 @@ export function placeProblem(real: string, file: { uid: number; gid: number; mod
     }
     if (path.dirname(d) === d) return null;
   }
+}
+
+/** Why another user could have changed a file that steers hashall, and what fixes it. */
+export interface UntrustedInput extends PlaceProblem {
+  /** `chown root /x` or `chmod go-w /x`. */
+  fix: string;
+  /** Who may write it: root, this user and (as root under sudo) SUDO_UID — `root` or `uid N` in messages. */
+  who: string;
+}
+
+/**
+ * Whether a file hashall acts on — hashall.yaml, a saved plan — as opened (`st`, its fstat) could have been written by
+ * someone other than root, this user or, as root under sudo, SUDO_UID: the file's owner and write bits, and every
+ * folder above it as placeProblem judges them. A pipe (`apply <(…)`) has no folder: only its owner and mode count.
+ */
+export function untrustedInput(file: string, st: Stats, env: Record<string, string | undefined>): UntrustedInput | null {
+  const { euid, who } = effectiveUser();
+  const owners = new Set([0, euid]);
+  const sudoUid = Number(env.SUDO_UID);
+  if (euid === 0 && Number.isInteger(sudoUid) && sudoUid > 0) owners.add(sudoUid);
+  const found = st.isFIFO()
+    ? !owners.has(st.uid)
+      ? { at: file, where: 'file' as const, kind: 'owner' as const, problem: `is owned by uid ${st.uid}, not ${who}` }
+      : writers(st, owners)
+        ? { at: file, where: 'file' as const, kind: 'writable' as const, problem: `is writable by ${writers(st, owners)}` }
+        : null
+    : placeProblem(realPlace(file), st, { owners, who, fileWritable: st.isFile(), strictFolder: false });
+  if (found === null) return null;
+  return { ...found, who, fix: found.kind === 'owner' ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}` };
 }

@@ -1,7 +1,7 @@
 // Reads and writes saved plan files and loads schemas/plan.schema.json for validation (reads the world).
 import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { HashallError, errnoCode } from '../errors.js';
@@ -34,8 +34,11 @@ export function parsePlan(text: string, source?: string): Plan {
   return decodePlan(text, planValidator(), source);
 }
 
-/** Read a saved plan (format version and schemas/plan.schema.json checked) and the hash of its bytes that run records keep. */
-export function readPlanFile(file: string): { plan: Plan; hash: string } {
+/**
+ * Read a saved plan (format version and schemas/plan.schema.json checked) and the hash of its bytes that run records keep.
+ * `judge` sees the file as opened (its fstat) before a byte is read, and throws to refuse it (apply: who could write it).
+ */
+export function readPlanFile(file: string, judge?: (st: Stats) => void): { plan: Plan; hash: string } {
   let bytes: Buffer;
   try {
     // A regular file or a pipe (`apply <(…)`) is read to its end; a device never ends (`apply /dev/zero` read until
@@ -46,6 +49,7 @@ export function readPlanFile(file: string): { plan: Plan; hash: string } {
       if (!st.isFile() && !st.isFIFO()) {
         throw new HashallError(`cannot read plan file ${file}: it is ${st.isDirectory() ? 'a directory' : 'a device or socket'}, not a plan`, { hint: 'give the file written by `hashall plan --out FILE`' });
       }
+      judge?.(st);
       bytes = readFileSync(fd);
     } finally {
       closeSync(fd);

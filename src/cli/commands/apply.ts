@@ -10,6 +10,7 @@ import { formatConfigProblem } from '../../render/config-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { runApply, runRecover } from '../../reconcile/apply.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
+import { untrustedInput } from '../../fs/trusted-place.js';
 import type { Plan } from '../../plan/types.js';
 import type { HashallConfig } from '../../config/types.js';
 import { makeResyncTorrents, makeRescanRoot } from '../../reconcile/refresh.js';
@@ -78,7 +79,15 @@ async function applyAction(planfile: string | undefined, opts: ApplyOptions, ctx
 async function applyWithConfig(planfile: string | undefined, config: HashallConfig, opts: ApplyOptions, ctx: CliContext, sink: EventSink, deps: NotifyDeps, exit: ExitStatus): Promise<void> {
   if (planfile) {
     const file = path.resolve(ctx.cwd, planfile);
-    const { plan, hash } = readPlanFile(file);
+    // Like hashall.yaml, a plan steers what root moves, links and removes: one another user could have written is refused.
+    const { plan, hash } = readPlanFile(file, (st) => {
+      const found = untrustedInput(file, st, ctx.env);
+      if (found === null) return;
+      const subject = found.where === 'file' ? `plan file ${found.at}` : `folder ${found.at} holding the plan file`;
+      throw new HashallError(`${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, {
+        hint: `${found.fix}, or save plans where only ${found.who} can write (\`hashall plan --out FILE\`); nothing was read from it`,
+      });
+    });
     await applyNow({ plan, hash, file, command: `hashall apply ${planfile}`, catalog: undefined }, config, opts, ctx, sink, deps, exit);
     return;
   }
