@@ -203,7 +203,7 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
   const lock = readLock(db);
   if (!lock) out.push({ id: 'lock', title: 'apply lock', status: 'ok', detail: 'free' });
   else if (isStale(lock, os.hostname())) {
-    out.push({ id: 'lock', title: 'apply lock', status: 'problem', detail: `held by a run whose process is gone: ${describeHolder(lock)}`, fix: `\`hashall recover\` rolls its work back, then \`hashall unlock ${lock.runId}\`` });
+    out.push({ id: 'lock', title: 'apply lock', status: 'problem', detail: `held by a run whose process is gone: ${describeHolder(lock)}`, fix: `\`hashall recover\` rolls its work back and clears the lock (\`hashall unlock ${lock.runId}\` clears the lock alone)` });
   } else out.push({ id: 'lock', title: 'apply lock', status: 'warn', detail: `held by a live run: ${describeHolder(lock)}` });
 
   const runs = unresolvedRuns(db);

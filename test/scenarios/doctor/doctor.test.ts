@@ -129,6 +129,8 @@ describe('hashall doctor', () => {
     expect(status(wrongPw.report, 'runs')).toBe('problem');
     expect(wrongPw.report.checks.find((c) => c.id === 'runs')!.detail).toMatch(/r-attn \(needs-attention\)/);
     expect(wrongPw.text).toMatch(/PROBLEM .*apply lock: held by a run whose process is gone/);
+    // recover clears a stale lock itself: an unlock after it would find none ("no hashall run holds the lock").
+    expect(wrongPw.report.checks.find((c) => c.id === 'lock')!.fix).toBe('`hashall recover` rolls its work back and clears the lock (`hashall unlock r-dead` clears the lock alone)');
 
     unmount(pool);
     try {
