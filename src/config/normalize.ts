@@ -120,7 +120,7 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
   const size = (v: string | number, at: (string | number)[]): number => {
     const n = parseSize(v);
     if (n === null) {
-      problems.push({ severity: 'error', path: at, message: `not a size: ${JSON.stringify(v)}`, hint: 'e.g. 500MB, 1.5GiB or a number of bytes' });
+      problems.push({ severity: 'error', path: at, message: `not a size: ${JSON.stringify(v)}`, hint: 'e.g. 500MB, 1.5GiB or a number of bytes (at most 8PiB)' });
       return 0;
     }
     return n;

@@ -6,9 +6,17 @@ const BINARY: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 
 
 /**
  * `500GB` → 500·10⁹, `1.5TiB` → 1.5·2⁴⁰, `4K` → 4096 (a bare letter is binary), a number → bytes.
- * Returns null when the value is not a size. Fractions of a byte are rounded down.
+ * Returns null when the value is not a size, or more than 8 PiB. Fractions of a byte are rounded down.
  */
 export function parseSize(value: string | number): number | null {
+  const bytes = sizeOf(value);
+  // Past 2^53 (8 PiB) bytes are no longer counted exactly: no disk of a home server, and a typo's extra digits.
+  return bytes !== null && bytes <= MAX_SIZE ? bytes : null;
+}
+
+const MAX_SIZE = 2 ** 53;
+
+function sizeOf(value: string | number): number | null {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.floor(value) : null;
   const m = SIZE_RE.exec(value);
   if (!m) return null;

@@ -19,6 +19,11 @@ describe('units', () => {
     expect(parseSize(-1)).toBeNull();
   });
 
+  it('a size past what bytes can be counted exactly (2^53, 8 PiB) is no size, written or as a number', () => {
+    expect(parseSize('8PiB')).toBe(2 ** 53);
+    for (const bad of ['99999999999999999999TB', '9PiB', 2 ** 60, Infinity]) expect(parseSize(bad)).toBeNull();
+  });
+
   it('parses durations with units, and plain numbers in the unit of the field', () => {
     expect(parseDuration('24h', 'h')).toBe(86_400_000);
     expect(parseDuration('7d', 'h')).toBe(7 * 86_400_000);
