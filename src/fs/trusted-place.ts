@@ -1,5 +1,5 @@
 // Judges whether another local user could change what lies at a path: owners and write bits of a file and every folder above it.
-// The one check behind hashall's own files (the catalog) and the files that steer it (hashall.yaml): whoever can replace
+// The one check behind hashall's own files (the catalog) and the files that steer it (hashall.yaml, saved plans): whoever can replace
 // either decides what hashall, often run as root, renames, links and removes — so both must sit where only trusted
 // users can write, as ssh judges ~/.ssh and logrotate its configs.
 import { existsSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
@@ -105,13 +105,14 @@ export function untrustedInput(file: string, st: Stats, env: Record<string, stri
   const owners = new Set([0, euid]);
   const sudoUid = Number(env.SUDO_UID);
   if (euid === 0 && Number.isInteger(sudoUid) && sudoUid > 0) owners.add(sudoUid);
-  const found = st.isFIFO()
-    ? !owners.has(st.uid)
-      ? { at: file, where: 'file' as const, kind: 'owner' as const, problem: `is owned by uid ${st.uid}, not ${who}` }
-      : writers(st, owners)
-        ? { at: file, where: 'file' as const, kind: 'writable' as const, problem: `is writable by ${writers(st, owners)}` }
-        : null
-    : placeProblem(realPlace(file), st, { owners, who, fileWritable: st.isFile(), strictFolder: false });
+  const found = st.isFIFO() ? pipeProblem(file, st, owners, who) : placeProblem(realPlace(file), st, { owners, who, fileWritable: st.isFile(), strictFolder: false });
   if (found === null) return null;
   return { ...found, who, fix: found.kind === 'owner' ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}` };
+}
+
+/** A pipe's own owner and write bits (an anonymous one has no folder to judge; a named one is judged as opened). */
+function pipeProblem(file: string, st: Stats, owners: ReadonlySet<number>, who: string): PlaceProblem | null {
+  if (!owners.has(st.uid)) return { at: file, where: 'file', kind: 'owner', problem: `is owned by uid ${st.uid}, not ${who}` };
+  const by = writers(st, owners);
+  return by ? { at: file, where: 'file', kind: 'writable', problem: `is writable by ${by}` } : null;
 }
