@@ -6,8 +6,10 @@
 // link to remove, or swapped (same bytes, nothing to undo): recovery rolls back every open group. (3) A group is
 // recorded done only after the fsync of its duplicates' folders (phase 3), all of them in one transaction (a crash
 // before its commit leaves every group of the batch running, swapped or not: recovery rolls them back, as at (2)).
-// (4) Every check of the single-group step still runs right before its own link (compare, inode/size/mtime,
-// owner/mode, folder chain, the temp link's inode).
+// (4) Every check of the single-group step still runs before its own link (compare, inode/size/mtime, owner/mode,
+// folder chain, the temp link's inode); the compares run ahead on the compare thread (fs-port.ts), and what a compare
+// proved is read again on the paths right before the swap (the temp link's inode, size, mtime, owner and mode, the
+// duplicate's).
 // The fsyncs a batch makes, and what each buys: ONE fsync of the journal's WAL before the first link (write-ahead.ts:
 // every group's temp name is on disk before any temp link can be, so after a power loss recovery knows each name to
 // remove — hashall never removes a name it did not record); ONE fsync per folder holding a swapped duplicate (started
@@ -28,7 +30,8 @@ import { errorText, type BaseCtx, type StepRow } from './executor.js';
 import type { Journal, StepState } from './journal.js';
 import { proveSteps, stepPlaces, type FilesystemGuard } from './on-filesystem.js';
 import { checkGroupScope } from './scope.js';
-import { dedupeLinkStep, prepareDedupeLink, swapDedupeLink, verifyDedupeLink, withReadBack } from './steps/dedupe-link.js';
+import { compareDedupePair, dedupeLinkStep, prepareDedupeLink, swapDedupeLink, verifyDedupeLink, withReadBack } from './steps/dedupe-link.js';
+import type { SameFiles } from './fs-port.js';
 import type { StepContext, StepOutcome } from './steps/types.js';
 
 /** At most this many groups per batch: bounds the work a crash leaves in flight (each is cheap to roll back). */
@@ -93,6 +96,20 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
     return ctx;
   };
 
+  // The byte compares of every pair to link, in order, on the compare thread (fs-port.ts sameBytes), each asked once its
+  // group's checks passed: they run while the next groups are checked and journaled, the folders proven and the pairs
+  // before swapped. Phase 2 checks each pair's compare when it reaches the pair, and what the compare proved is read
+  // again on the paths right before the swap (swapDedupeLink).
+  const compared = new Map<StepRow, Promise<SameFiles | null>>();
+  const compareAhead = (m: Member): void => {
+    for (const row of m.rows) {
+      if (row.status !== 'running' || row.step.kind !== 'dedupe-link') continue;
+      const c = compareDedupePair(row.step, contextOf(m, row));
+      c.catch(() => undefined); // awaited in phase 2, or left unread when its group stopped before it
+      compared.set(row, c);
+    }
+  };
+
   // Phase 1 — journal: each group's steps checked (reads only) and their temp names named, then every group journaled
   // with each step as it stands — running with its temp name, a no-op, failed or not reached — in one insert per step.
   // Nothing changes on disk, so the records go in one transaction (one commit for the batch): a crash before its
@@ -139,6 +156,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       }
       planned.push({ idx: gi, group, states });
       if (scopeFailure !== null) fail(m, null, scopeFailure);
+      if (m.failure === null) compareAhead(m);
     }
     journal.planGroups(runId, planned);
   }
@@ -187,7 +205,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       }
       const dir = path.dirname(row.step.duplicate.path);
       try {
-        m.outs.set(row.index, await swapDedupeLink(row.step, contextOf(m, row), row.undo));
+        m.outs.set(row.index, await swapDedupeLink(row.step, contextOf(m, row), row.undo, compared.get(row)));
         const touched = folders.get(dir);
         if (touched) touched.push(m);
         else folders.set(dir, [m]);

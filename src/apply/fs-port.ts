@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
+import { compareThread, type CompareThread, type PackedStat } from './compare-thread.js';
 import { inodeReleaser, type InodeReleaser } from './inode-release.js';
 import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
 
@@ -429,53 +430,57 @@ async function hashFile(p: string): Promise<string> {
   }
 }
 
-/** Files up to this size are compared with synchronous reads (no thread-pool round trip per read; a dedupe batch compares thousands). */
+/** Files up to this size, when the caller knows it, are compared on the compare thread with synchronous reads (compare-thread.ts). */
 const SYNC_COMPARE_MAX = 4 << 20;
 
-/**
- * The read buffers of the synchronous compares, kept from one compare to the next (grown to the largest small file
- * compared): a fresh pair per compare made V8 allocate and collect up to 8 MiB per pair of a dedupe batch. Only the
- * synchronous path uses them, so no two compares ever share them at once.
- */
-interface CompareScratch {
-  buffers(size: number): [Buffer, Buffer];
-}
+/** The compare thread of this process (one for every FsPort: a dedupe batch compares thousands of small files). */
+let compares: CompareThread | null = null;
 
-function compareScratch(): CompareScratch {
-  let pair: [Buffer, Buffer] | null = null;
+/** A status compareSmall packed, as toStat reads a BigIntStats. */
+function fromPacked(s: PackedStat): FsStat {
+  const [dev, ino, size, mtimeNs, mode, uid, gid, nlink] = s;
+  const type = Number(mode) & constants.S_IFMT;
   return {
-    buffers(size) {
-      const n = Math.min(CHUNK, Math.max(MIN_CHUNK, size + 1));
-      if (!pair || pair[0].length < n) pair = [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
-      return pair;
-    },
+    dev: Number(dev),
+    ino: Number(ino),
+    size: Number(size),
+    mtimeNs: mtimeNs.toString(),
+    mode: Number(mode),
+    uid: Number(uid),
+    gid: Number(gid),
+    nlink: Number(nlink),
+    kind: type === constants.S_IFREG ? 'file' : type === constants.S_IFDIR ? 'dir' : type === constants.S_IFLNK ? 'symlink' : 'other',
   };
 }
 
-async function sameBytes(scratch: CompareScratch, a: string, b: string, inodes?: { a: number; b: number; size?: number }): Promise<SameFiles | null> {
+async function sameBytes(a: string, b: string, inodes?: { a: number; b: number; size?: number }): Promise<SameFiles | null> {
+  // The length the caller expects (a dedupe step knows it): a small file is compared on the compare thread, while the
+  // main thread goes on (the checks that read the result are the caller's, as for any compare).
+  if (inodes?.size !== undefined && inodes.size <= SYNC_COMPARE_MAX) {
+    compares ??= compareThread(READ_FLAGS);
+    const same = await compares.compare(fsPathArg(a), fsPathArg(b), inodes.a, inodes.b, inodes.size);
+    return same && { a: fromPacked(same[0]), b: fromPacked(same[1]) };
+  }
   const fa = openSync(fsPathArg(a), READ_FLAGS);
   try {
     const fb = openSync(fsPathArg(b), READ_FLAGS);
     try {
       // Both inodes are checked on their descriptors once the compare ended (a descriptor's inode never changes). The
-      // length to compare is the caller's (a dedupe step knows it: one statx less per pair), else `a`'s when opened.
+      // length to compare is the caller's, else `a`'s when opened.
       let size = inodes?.size;
       if (size === undefined) {
         const sa = fstatSync(fa);
         if (inodes && sa.ino !== inodes.a) return null;
         size = sa.size;
       }
-      const small = size <= SYNC_COMPARE_MAX;
-      const [ba, bb] = small ? scratch.buffers(size) : readBuffers(size);
-      // Larger files are read through the thread pool, both at once, so a long compare never blocks signal handling.
-      const read = (fd: number, buf: Buffer, pos: number): number | Promise<number> =>
-        small ? readSync(fd, buf, 0, buf.length, pos) : new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
-      // Read up to that size (no read just to meet the end: a dedupe batch compares thousands of small files); the end
-      // is proven on the descriptors instead, below.
+      const [ba, bb] = readBuffers(size);
+      // Read through the thread pool, both at once, so a long compare never blocks signal handling.
+      const read = (fd: number, buf: Buffer, pos: number): Promise<number> => new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
+      // Read up to that size (no read just to meet the end); the end is proven on the descriptors instead, below.
       let pos = 0;
       try {
         while (pos < size) {
-          const [ra, rb] = small ? [read(fa, ba, pos) as number, read(fb, bb, pos) as number] : await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
+          const [ra, rb] = await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
           if (ra !== rb) return null;
           if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
           if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return null;
@@ -503,13 +508,16 @@ function fsRead(fd: number, buf: Buffer, pos: number, resolve: (n: number) => vo
   fsReadCb(fd, buf, 0, buf.length, pos, (err, n) => (err ? reject(err) : resolve(n)));
 }
 
-/** `replaced` holds the inode each rename replaces and releases it on the thread pool (inode-release.ts). */
-export function realFsPort(replaced: InodeReleaser = inodeReleaser()): FsPort {
-  const scratch = compareScratch();
+/**
+ * `replaced` holds the inode each rename replaces and releases it on the thread pool (inode-release.ts). With
+ * `compares`, the compare thread starts now (an apply whose plan links duplicates: it starts while the plan is checked).
+ */
+export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { compares?: boolean }): FsPort {
+  if (opts?.compares) (compares ??= compareThread(READ_FLAGS)).start();
   return {
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
-    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(scratch, a, b, inodes)),
+    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
     // on a busy machine (a dedupe batch makes thousands of them).

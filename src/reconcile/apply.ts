@@ -8,6 +8,7 @@ import { HashallError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { RescanRoot } from '../apply/bookkeeping.js';
 import type { Emit } from '../apply/events.js';
+import { batchable } from '../apply/dedupe-batch.js';
 import { applyPlan, type RunResult } from '../apply/executor.js';
 import { realFsPort, type FsPort } from '../apply/fs-port.js';
 import { newRunId } from '../apply/journal.js';
@@ -52,7 +53,8 @@ export interface RunApplyOutput {
 
 export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
   const catalog = input.catalog ?? openCatalog(input.config.catalog);
-  const fs = input.fs ?? realFsPort();
+  // A plan that links duplicates compares them on the compare thread: started now, it is up by the first compare.
+  const fs = input.fs ?? realFsPort(undefined, { compares: input.plan.groups.some(batchable) });
   const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
   const host = os.hostname();
   const log = input.log ?? (() => undefined);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { DedupeFile, DedupeLinkStep } from '../../plan/types.js';
 import { formatMeta } from '../../plan/dedupe.js';
-import type { FsIdentity, FsStat } from '../fs-port.js';
+import type { FsIdentity, FsStat, SameFiles } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import type { DedupeLinkResult } from '../dedupe-bookkeeping.js';
 import { dirChain } from '../dir-chain.js';
@@ -30,24 +30,30 @@ export function prepareDedupeLink(step: DedupeLinkStep, ctx: Pick<StepContext, '
   undo.keeperIno = step.keeper.ino;
 }
 
+/** The byte compare of a pair (FsPort.sameBytes: the planned inodes, the planned size), which a batch starts ahead of the pair's swap. */
+export function compareDedupePair(step: DedupeLinkStep, ctx: Pick<StepContext, 'fs'>): Promise<SameFiles | null> {
+  return ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino, size: step.keeper.size });
+}
+
 /**
  * Phase 2: compare, link, swap — no journal write and no fsync on the way (the temp name was journaled in phase 1; the
- * swap is read back from the disk by undo). The duplicate's folder is fsynced by the caller (phase 3).
+ * swap is read back from the disk by undo). The duplicate's folder is fsynced by the caller (phase 3). `compared` is the
+ * pair's compare when the caller started it ahead (compareDedupePair), else it is made here.
  */
-export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData): Promise<StepOutcome> {
+export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData, compared?: Promise<SameFiles | null>): Promise<StepOutcome> {
   const undo = undoData as DedupeUndo;
   if (!undo.tmp || undo.keeperIno !== step.keeper.ino) throw new FsError(`dedupe: no temp name journaled for ${step.duplicate.path}; nothing was changed`);
   if (step.keeper.sha256 !== step.duplicate.sha256 || step.keeper.size !== step.duplicate.size) {
     throw new FsError(`dedupe: the plan pairs files with different content (${step.keeper.path}, ${step.duplicate.path})`);
   }
-  // Right before acting, the two files are compared byte for byte (as jdupes does before it links): what the link
-  // must never do is change the bytes seen at the duplicate's path, and equal bytes prove exactly that — without
-  // relying on the catalog's hashes or on SHA-256 being collision-free. A file that changed since planning is also
-  // caught by its inode, size and mtime (checked before the comparison, and after it on the descriptors compared,
-  // which are the planned inodes); bytes that rotted in one file only differ from the other's. The paths are proven
-  // again where they are used: the temp link is the keeper's inode with its size and mtime, and the duplicate's path
-  // is read right before the swap.
-  const same = await ctx.fs.sameBytes(step.keeper.path, step.duplicate.path, { a: step.keeper.ino, b: step.duplicate.ino, size: step.keeper.size });
+  // Before acting, the two files are compared byte for byte (as jdupes does before it links): what the link must never
+  // do is change the bytes seen at the duplicate's path, and equal bytes prove exactly that — without relying on the
+  // catalog's hashes or on SHA-256 being collision-free. The compare reads the planned inodes (checked on the
+  // descriptors compared) and proves them the planned size and mtime after it; bytes that rotted in one file only
+  // differ from the other's. What could change after the compare is read again on the paths, right before the swap:
+  // the temp link must be the keeper's inode with its planned size, mtime, owner, group and mode, and the duplicate's
+  // path the duplicate's (a write since the compare changes the mtime; a chmod or chown shows in the mode or owner).
+  const same = await (compared ?? compareDedupePair(step, ctx));
   if (!same) {
     throw new FsError(`dedupe: ${step.keeper.path} and ${step.duplicate.path} no longer hold the same bytes (or are no longer the planned files); nothing was changed`, {
       path: step.duplicate.path,
@@ -77,6 +83,9 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   }
   const again = await ctx.fs.lstat(step.duplicate.path);
   if (!sameFingerprint(again, step.duplicate)) throw new FsError(`dedupe: ${step.duplicate.path} changed just before the swap; nothing was replaced`);
+  // Owner, group and mode as planned, on both paths as they are now (the temp link is the keeper's inode): after the
+  // swap the duplicate's path shows the keeper's. The temp link is removed by the group's undo (it was journaled).
+  checkMeta(step, made, again!);
   await chain.prove(dir);
   // Nothing is journaled for the swap itself: after it the duplicate's own inode is gone (its bytes live on in the
   // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).

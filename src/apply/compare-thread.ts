@@ -1,0 +1,162 @@
+// The byte compare of two small files (the dedupe check before a link) on a worker thread, so the main thread goes on swapping, journaling and recording while the next pairs are compared.
+// The compare itself is compareSmall, one function run by the worker from its source text: both files opened without
+// following a symlink or waiting on a FIFO, read at most `size` bytes each with synchronous reads (no thread-pool
+// round trip per read), stopped at the first difference, and both descriptors' status read after the compare — the
+// caller (fs-port.ts sameBytes) turns that into the same answer as before: the two FsStats, or null.
+import { Worker } from 'node:worker_threads';
+
+/** What compareSmall answers for equal files: each file's status on its descriptor after the compare (dev, ino, size, mtimeNs, mode, uid, gid, nlink). */
+export type PackedStat = [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+
+/** The node:fs calls compareSmall makes (the worker passes node:fs itself). */
+export interface CompareFs {
+  openSync(p: string | Uint8Array, flags: number): number;
+  readSync(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  fstatSync(fd: number, opts: { bigint: true }): { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; mode: bigint; uid: bigint; gid: bigint; nlink: bigint };
+  closeSync(fd: number): void;
+}
+
+/**
+ * Whether `a` and `b` hold exactly `size` bytes each, the same bytes, and are the inodes `inoA` and `inoB` (read on the
+ * descriptors compared, after the compare: a file swapped in for the compare and back is not the one compared; a file
+ * that grew or shrank during it differs). Returns both statuses when all of that holds, else null; an open or read
+ * error other than "not a file that can be read at an offset" (a FIFO swapped in) is thrown. `buffers(n)` lends two
+ * buffers of at least n bytes (kept from one compare to the next). Self-contained (no closure, no import): the worker
+ * runs this very function from its source text.
+ */
+export function compareSmall(
+  fs: CompareFs,
+  flags: number,
+  a: string | Uint8Array,
+  b: string | Uint8Array,
+  inoA: number,
+  inoB: number,
+  size: number,
+  buffers: (n: number) => [Uint8Array, Uint8Array],
+): [PackedStat, PackedStat] | null {
+  const fa = fs.openSync(a, flags);
+  try {
+    const fb = fs.openSync(b, flags);
+    try {
+      const [ba, bb] = buffers(size + 1);
+      const len = Math.min(ba.length, bb.length);
+      // Read up to that size (no read just to meet the end); the end is proven on the descriptors below.
+      let pos = 0;
+      try {
+        while (pos < size) {
+          const ra = fs.readSync(fa, ba, 0, len, pos);
+          const rb = fs.readSync(fb, bb, 0, len, pos);
+          if (ra !== rb) return null;
+          if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
+          if (Buffer.compare(ba.subarray(0, ra), bb.subarray(0, rb)) !== 0) return null;
+          pos += ra;
+        }
+      } catch (err) {
+        // A path swapped for a FIFO (opened without waiting) cannot be read at an offset: not the file planned.
+        const code = (err as { code?: unknown }).code;
+        if (code === 'ESPIPE' || code === 'EAGAIN') return null;
+        throw err;
+      }
+      const sa = fs.fstatSync(fa, { bigint: true });
+      const sb = fs.fstatSync(fb, { bigint: true });
+      if (sa.size !== BigInt(pos) || sb.size !== BigInt(pos)) return null;
+      if (sa.ino !== BigInt(inoA) || sb.ino !== BigInt(inoB)) return null;
+      const pack = (s: typeof sa): PackedStat => [s.dev, s.ino, s.size, s.mtimeNs, s.mode, s.uid, s.gid, s.nlink];
+      return [pack(sa), pack(sb)];
+    } finally {
+      fs.closeSync(fb);
+    }
+  } finally {
+    fs.closeSync(fa);
+  }
+}
+
+/** One compare asked of the thread: [id, a, b, inoA, inoB, size]. */
+type Job = [number, string | Uint8Array, string | Uint8Array, number, number, number];
+/** Its answer: [id, 0, stats | null] or [id, 1, message, code, errno, syscall]. */
+type Answer = [number, 0, [PackedStat, PackedStat] | null] | [number, 1, string, string | undefined, number | undefined, string | undefined];
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const compareSmall = ${compareSmall.toString()};
+let pair = null;
+const buffers = (n) => {
+  if (!pair || pair[0].length < n) pair = [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
+  return pair;
+};
+parentPort.on('message', (jobs) => {
+  for (const [id, a, b, inoA, inoB, size] of jobs) {
+    let answer;
+    try {
+      answer = [id, 0, compareSmall(fs, workerData.flags, a, b, inoA, inoB, size, buffers)];
+    } catch (err) {
+      answer = [id, 1, String(err && err.message), err && err.code, err && err.errno, err && err.syscall];
+    }
+    parentPort.postMessage(answer);
+  }
+});
+`;
+
+/**
+ * The compare thread of this process: started on first use, and holding the process open only while a compare is
+ * pending. Compares asked in the same turn of the event loop go to it in one message, and are answered in order.
+ */
+export interface CompareThread {
+  /** Start the thread now (its start-up, ~50–200 ms of another core, then overlaps what the caller does before its first compare). */
+  start(): void;
+  compare(a: string | Uint8Array, b: string | Uint8Array, inoA: number, inoB: number, size: number): Promise<[PackedStat, PackedStat] | null>;
+}
+
+export function compareThread(flags: number): CompareThread {
+  let worker: Worker | null = null;
+  const pending = new Map<number, { resolve: (r: [PackedStat, PackedStat] | null) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let queue: Job[] = [];
+  const flush = (): void => {
+    const jobs = queue;
+    queue = [];
+    if (jobs.length) worker?.postMessage(jobs);
+  };
+  const fail = (err: Error): void => {
+    // A dead compare thread fails every compare waiting on it (never an answer it did not give); the next one asked starts a new thread.
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    worker = null;
+  };
+  const spawn = (): Worker => {
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { flags } });
+    w.on('message', (m: Answer) => {
+      const p = pending.get(m[0]);
+      if (!p) return;
+      pending.delete(m[0]);
+      if (pending.size === 0) w.unref();
+      if (m[1] === 0) p.resolve(m[2]);
+      else p.reject(Object.assign(new Error(m[2]), { code: m[3], errno: m[4], syscall: m[5] }));
+    });
+    w.on('error', (err) => fail(err));
+    w.on('exit', (code) => {
+      if (worker === w) fail(new Error(`the compare thread ended (exit code ${code})`));
+    });
+    // Held only while a compare is pending. After the listeners: attaching a 'message' listener refs the thread again
+    // (an unref before it left a thread started ahead, and never asked, holding the process open after its run).
+    w.unref();
+    return w;
+  };
+  return {
+    start() {
+      worker ??= spawn();
+    },
+    compare(a, b, inoA, inoB, size) {
+      worker ??= spawn();
+      const w = worker;
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        if (pending.size === 0) w.ref();
+        pending.set(id, { resolve, reject });
+        if (queue.length === 0) queueMicrotask(flush);
+        queue.push([id, a, b, inoA, inoB, size]);
+      });
+    },
+  };
+}
