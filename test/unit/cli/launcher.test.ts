@@ -27,6 +27,22 @@ function hashall(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Two equal 64 KiB files in one seeding root of one filesystem, and the hashall.yaml that dedupes them. */
+function dedupeWorld(name: string, fill: number): { world: string; config: string; bytes: Buffer } {
+  const world = path.join(cacheHome, name);
+  const bytes = Buffer.alloc(64 << 10, fill);
+  for (const d of ['a', 'b']) {
+    mkdirSync(path.join(world, 'seeding', d), { recursive: true });
+    writeFileSync(path.join(world, 'seeding', d, 'f.bin'), bytes);
+  }
+  const config = path.join(world, 'hashall.yaml');
+  writeFileSync(
+    config,
+    ['version: 1', `catalog: ${path.join(world, 'state', 'catalog.db')}`, 'filesystems:', `  disk: { path: ${world} }`, 'seeding:', `  disk: [${path.join(world, 'seeding')}]`, 'dedupe: { filesystems: [disk], minSize: 1 }', ''].join('\n'),
+  );
+  return { world, config, bytes };
+}
+
 const cacheDir = () => path.join(cacheHome, 'hashall', 'code-cache');
 const cacheFile = (command: string) => path.join(cacheDir(), `${command}.${build}.v8`);
 const versionCache = () => cacheFile('version');
@@ -181,17 +197,7 @@ describe('the launcher', () => {
   });
 
   it('apply, which changes a V8 flag for the rest of its run, writes a cache that the next apply reads', () => {
-    const world = path.join(cacheHome, 'world');
-    const bytes = Buffer.alloc(64 << 10, 7);
-    for (const d of ['a', 'b']) {
-      mkdirSync(path.join(world, 'seeding', d), { recursive: true });
-      writeFileSync(path.join(world, 'seeding', d, 'f.bin'), bytes);
-    }
-    const config = path.join(world, 'hashall.yaml');
-    writeFileSync(
-      config,
-      ['version: 1', `catalog: ${path.join(world, 'state', 'catalog.db')}`, 'filesystems:', `  disk: { path: ${world} }`, 'seeding:', `  disk: [${path.join(world, 'seeding')}]`, 'dedupe: { filesystems: [disk], minSize: 1 }', ''].join('\n'),
-    );
+    const { world, config } = dedupeWorld('world', 7);
     expect(hashall(['scan', '--config', config]).code).toBe(0);
     expect(hashall(['plan', '--config', config, '--out', path.join(world, 'plan.json')]).code).toBe(0);
     const apply = cacheFile('apply');
@@ -209,17 +215,7 @@ describe('the launcher', () => {
 
   it('apply on a terminal asks, and `yes` typed there applies: the code that reads the answer loads under the launcher', () => {
     // script(1) gives the command a pseudo-terminal, as a person at a shell has; what we write to it is typed there.
-    const world = path.join(cacheHome, 'asked');
-    const bytes = Buffer.alloc(64 << 10, 9);
-    for (const d of ['a', 'b']) {
-      mkdirSync(path.join(world, 'seeding', d), { recursive: true });
-      writeFileSync(path.join(world, 'seeding', d, 'f.bin'), bytes);
-    }
-    const config = path.join(world, 'hashall.yaml');
-    writeFileSync(
-      config,
-      ['version: 1', `catalog: ${path.join(world, 'state', 'catalog.db')}`, 'filesystems:', `  disk: { path: ${world} }`, 'seeding:', `  disk: [${path.join(world, 'seeding')}]`, 'dedupe: { filesystems: [disk], minSize: 1 }', ''].join('\n'),
-    );
+    const { world, config, bytes } = dedupeWorld('asked', 9);
     const command = [process.execPath, launcher, 'apply', '--config', config].map((a) => `'${a}'`).join(' ');
     for (const codeCache of ['', '1']) {
       const r = spawnSync('script', ['-qec', `${command}; echo "exit=$?"`, '/dev/null'], {
@@ -241,17 +237,7 @@ describe('the launcher', () => {
   });
 
   it('Ctrl-D or Ctrl-C typed at the question: nothing changes, exit 6 or 130 with a plain message, never an unexpected error', async () => {
-    const world = path.join(cacheHome, 'declined');
-    const bytes = Buffer.alloc(64 << 10, 11);
-    for (const d of ['a', 'b']) {
-      mkdirSync(path.join(world, 'seeding', d), { recursive: true });
-      writeFileSync(path.join(world, 'seeding', d, 'f.bin'), bytes);
-    }
-    const config = path.join(world, 'hashall.yaml');
-    writeFileSync(
-      config,
-      ['version: 1', `catalog: ${path.join(world, 'state', 'catalog.db')}`, 'filesystems:', `  disk: { path: ${world} }`, 'seeding:', `  disk: [${path.join(world, 'seeding')}]`, 'dedupe: { filesystems: [disk], minSize: 1 }', ''].join('\n'),
-    );
+    const { world, config } = dedupeWorld('declined', 11);
     const command = [process.execPath, launcher, 'apply', '--config', config].map((a) => `'${a}'`).join(' ');
     /** Runs apply in a pseudo-terminal and types `keys` once the question is on the screen. */
     const typedAtQuestion = (keys: string) =>
