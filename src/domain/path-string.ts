@@ -15,7 +15,7 @@ const UNNORMALIZED = /\/\/|(?:^|\/)\.\.?(?:\/|$)|.\/$/;
  * plan of 1M files): absolute, no `//`, no `/.` (so no `.` or `..` segment — a name starting with a dot goes to the
  * regex too) and no trailing slash. False says nothing: UNNORMALIZED decides.
  */
-function plainlyNormal(p: string): boolean {
+export function plainlyNormal(p: string): boolean {
   return p.charCodeAt(0) === 47 && p.indexOf('//') < 0 && p.indexOf('/.') < 0 && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47);
 }
 

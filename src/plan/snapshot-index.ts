@@ -2,7 +2,7 @@
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } from '../domain/snapshot.js';
 import { formatDuration } from '../domain/format-bytes.js';
-import { dirName, isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import { dirName, isAtOrUnder, longestRootOf, plainlyNormal } from '../domain/path-string.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { clientWriteGuard, type WriteGuard } from './in-progress.js';
 import { mapsOf } from './client-spelling.js';
@@ -103,23 +103,18 @@ export function insideRootsOf(roots: readonly SnapshotRoot[], path: string): boo
   return root !== undefined && root.path !== path;
 }
 
-/** Plain absolute path text: no empty, `.` or `..` segment (nor any name starting with a dot) and no trailing slash — its own normal form. */
-function plainPath(p: string): boolean {
-  return p.charCodeAt(0) === 47 && p.indexOf('//') < 0 && p.indexOf('/.') < 0 && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47);
-}
-
 /**
  * insideRootsOf(roots, path) for many paths, without normalizing each: when the roots and the path are plain (see
- * plainPath), the path lies strictly inside a root exactly when it starts with that root and a slash, and the longest
+ * plainlyNormal in path-string.ts), the path lies strictly inside a root exactly when it starts with that root and a slash, and the longest
  * root covering it is then itself only when it is a root. Any other path, or any root that is not plain, is asked of
  * insideRootsOf itself.
  */
 export function insideRootsTest(roots: readonly SnapshotRoot[]): (path: string) => boolean {
-  if (!roots.every((r) => plainPath(r.path))) return (p) => insideRootsOf(roots, p);
+  if (!roots.every((r) => plainlyNormal(r.path))) return (p) => insideRootsOf(roots, p);
   const rootPaths = new Set(roots.map((r) => r.path));
   const prefixes = [...new Set(roots.map((r) => (r.path === '/' ? '/' : `${r.path}/`)))];
   return (p) => {
-    if (p === '/' || !plainPath(p)) return insideRootsOf(roots, p);
+    if (p === '/' || !plainlyNormal(p)) return insideRootsOf(roots, p);
     for (const pre of prefixes) if (p.startsWith(pre)) return !rootPaths.has(p);
     return false;
   };
