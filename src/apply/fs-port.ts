@@ -153,7 +153,8 @@ async function wrap<T>(op: string, p: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
-function toStat(s: import('node:fs').BigIntStats): FsStat {
+function toStat(s: Pick<import('node:fs').BigIntStats, 'dev' | 'ino' | 'size' | 'mtimeNs' | 'mode' | 'uid' | 'gid' | 'nlink'>): FsStat {
+  const type = Number(s.mode) & constants.S_IFMT;
   return {
     dev: Number(s.dev),
     ino: Number(s.ino),
@@ -163,7 +164,7 @@ function toStat(s: import('node:fs').BigIntStats): FsStat {
     uid: Number(s.uid),
     gid: Number(s.gid),
     nlink: Number(s.nlink),
-    kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other',
+    kind: type === constants.S_IFREG ? 'file' : type === constants.S_IFDIR ? 'dir' : type === constants.S_IFLNK ? 'symlink' : 'other',
   };
 }
 
@@ -436,21 +437,9 @@ const SYNC_COMPARE_MAX = 4 << 20;
 /** The compare thread of this process (one for every FsPort: a dedupe batch compares thousands of small files). */
 let compares: CompareThread | null = null;
 
-/** A status compareSmall packed, as toStat reads a BigIntStats. */
-function fromPacked(s: PackedStat): FsStat {
-  const [dev, ino, size, mtimeNs, mode, uid, gid, nlink] = s;
-  const type = Number(mode) & constants.S_IFMT;
-  return {
-    dev: Number(dev),
-    ino: Number(ino),
-    size: Number(size),
-    mtimeNs: mtimeNs.toString(),
-    mode: Number(mode),
-    uid: Number(uid),
-    gid: Number(gid),
-    nlink: Number(nlink),
-    kind: type === constants.S_IFREG ? 'file' : type === constants.S_IFDIR ? 'dir' : type === constants.S_IFLNK ? 'symlink' : 'other',
-  };
+/** A status compareSmall packed, read as toStat reads a BigIntStats. */
+function fromPacked([dev, ino, size, mtimeNs, mode, uid, gid, nlink]: PackedStat): FsStat {
+  return toStat({ dev, ino, size, mtimeNs, mode, uid, gid, nlink });
 }
 
 async function sameBytes(a: string, b: string, inodes?: { a: number; b: number; size?: number }): Promise<SameFiles | null> {
