@@ -15,6 +15,7 @@ import { inodeShaReader } from './files-table.js';
 import { hostPathContext } from './host-paths.js';
 import { absoluteCatalogPath } from './filesystems.js';
 import { summaryState } from './payload-summary.js';
+import { readSymlinkTargets } from './symlinks.js';
 import { readClientStates, snapshotRoots } from './snapshot.js';
 import { readActiveTorrents } from './torrent-row.js';
 
@@ -31,6 +32,8 @@ export interface OrphanContext {
    * only while they describe the catalog as it is (its serial); empty otherwise (forEachSeedingFile then counts).
    */
   dirTotals: ReadonlyMap<string, { files: number; bytes: number }>;
+  /** What each recorded symlink names (resolved path → the link; src/catalog/symlinks.ts). */
+  symlinks: ReadonlyMap<string, string>;
 }
 
 export interface OrphanRow {
@@ -63,6 +66,7 @@ export function readOrphanContext(catalog: CatalogDb, config: HashallConfig, mou
     clients,
     fsName: (id) => names.get(id) ?? null,
     dirTotals: storedDirTotals(catalog),
+    symlinks: new Map(readSymlinkTargets(catalog).map((t) => [t.resolved, t.link])),
   };
 }
 

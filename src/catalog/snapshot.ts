@@ -8,6 +8,9 @@ import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, Snapshot
 import { dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
 import { absoluteCatalogPath, prefixRange, readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
+import { readSymlinkTargets } from './symlinks.js';
+import { symlinkHolders, type SymlinkTarget } from '../domain/symlink-holds.js';
+import { compareBytes } from '../domain/payload-hash.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
@@ -442,7 +445,16 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   }
   snapshot.integrityProblems = openProblemPaths(catalog);
   snapshot.occupiedPaths = occupied ?? readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
+  holdBySymlinks(payloads, readSymlinkTargets(catalog));
   return snapshot;
+}
+
+/** A payload a recorded symlink reaches by path (src/catalog/symlinks.ts) is held as a hardlinked one is: it has a consumer. */
+function holdBySymlinks(payloads: Record<string, SnapshotPayload>, links: readonly SymlinkTarget[]): void {
+  for (const [root, holders] of symlinkHolders(Object.keys(payloads), links)) {
+    const p = payloads[root]!;
+    p.consumers = { ...p.consumers, status: 'some', symlinks: holders.sort(compareBytes) };
+  }
 }
 
 /** Every active path of a payload file's inode: its own, then the others (consumerVerdict's linksOf). */

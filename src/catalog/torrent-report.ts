@@ -22,7 +22,7 @@ export interface TorrentReportLine {
   payload: { root: string; kind: 'file' | 'dir'; files: number; bytes: number; payloadHash: string | null; seedingRoot: string | null } | null;
   /** Other active torrents with the same (known) payload hash. */
   siblings: number;
-  consumers: { status: 'none' | 'some' | 'unknown'; paths: string[]; reasons: string[] } | null;
+  consumers: { status: 'none' | 'some' | 'unknown'; paths: string[]; symlinks?: string[]; reasons: string[] } | null;
   syncedAt: number;
 }
 

@@ -81,6 +81,8 @@ export interface SnapshotPayload {
     status: ConsumerStatus;
     /** Canonical paths outside every seeding root that share an inode with a payload file. */
     paths: string[];
+    /** Symlinks (canonical paths of the links) that reach the payload by path — its root, a file in it, a folder above it: consumers too. */
+    symlinks?: string[];
     /** Why the status is unknown (library root not scanned, file not in catalog, ...). */
     reasons: string[];
   };

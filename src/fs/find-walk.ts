@@ -328,7 +328,7 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
         return;
       }
       case 0x6c: // l
-        batch.push({ kind: 'symlink', rel });
+        batch.push({ kind: 'symlink', rel, abs });
         return;
       default:
         batch.push({ kind: 'special', rel });

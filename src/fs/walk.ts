@@ -20,7 +20,8 @@ export interface WalkFile {
 }
 export type WalkEvent =
   | WalkFile
-  | { kind: 'symlink'; rel: string }
+  /** A symbolic link (never followed); `abs` to read what it names with readlink(2). */
+  | { kind: 'symlink'; rel: string; abs: string | Buffer }
   /** FIFOs, sockets, device nodes: not catalogued. */
   | { kind: 'special'; rel: string }
   /** A directory that is another filesystem or another mount: not entered. */
@@ -225,7 +226,7 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
           if (vals[o + 1] !== rootDev || opts.mountPoints.has(absText)) batch.push({ kind: 'mount', rel, abs: absText });
           else stack.push({ abs: entryAbs, rel });
         } else if (type === constants.S_IFLNK) {
-          batch.push({ kind: 'symlink', rel });
+          batch.push({ kind: 'symlink', rel, abs: entryAbs });
         } else {
           batch.push({ kind: 'special', rel });
         }

@@ -20,6 +20,7 @@
 // Blockers are the reasons no orphan is proven at all (they stop retirement; the report shows them): client never
 // synced, or not since the last scan, or too long ago; a seeding or library root not scanned (or too long ago); a
 // torrent without a host path, without a file list, or in error / missing files / an unknown state; no client.
+import { symlinkHolderOf } from '../domain/symlink-holds.js';
 import { mapsOf } from './client-spelling.js';
 import { torrentLabel } from '../domain/instance.js';
 import type { HashallConfig } from '../config/types.js';
@@ -72,6 +73,8 @@ export interface OrphanInput {
   clients?: Record<string, SnapshotClientState>;
   /** Config name of each catalog filesystem id (null = not configured). */
   fsName: (fsId: number) => string | null;
+  /** What each recorded symlink names (canonical resolved path → the link): a file a link reaches is held by a consumer. */
+  symlinks?: ReadonlyMap<string, string>;
 }
 
 export interface OrphanFile extends OrphanFileRow {
@@ -190,6 +193,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   const youngAfter = String(BigInt(Math.max(0, now - policy.minAgeMs)) * 1_000_000n);
   const young = (mtimeNs: string): boolean => mtimeNs.length > youngAfter.length || (mtimeNs.length === youngAfter.length && mtimeNs > youngAfter);
   const excludes = policy.exclude.map(globToRegExp);
+  const symlinks = input.symlinks !== undefined && input.symlinks.size > 0 ? input.symlinks : null;
   const hostOf = (t: SnapshotTorrent, clientPath: string): string | null => {
     const maps = mapsOf(config, t.client);
     return clientPath === '' ? null : maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath);
@@ -263,6 +267,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     const claim = exact.get(row.path) ?? subtree.get(row.path) ?? lastDirClaim;
     if (claim) return { cls: claim.cls, why: claim.why };
     if (IN_PROGRESS_SUFFIXES.some((s) => name.endsWith(s))) return { cls: 'in-progress' };
+    if (symlinks !== null && symlinkHolderOf(symlinks, row.path) !== null) return { cls: 'consumer' };
     if (row.nlink > 1) {
       if (links && links.outside > 0) return { cls: 'consumer' };
       if (!links || links.known < row.nlink) return { cls: 'unknown', why: `${row.path} has ${row.nlink} links but the catalog knows ${links?.known ?? 1}: a link lives outside every scanned root` };

@@ -109,7 +109,10 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
     const more = unplaced.length > 1 ? ` (and ${unplaced.length - 1} more)` : '';
     checks.push(`torrent "${unplaced[0]!.name}"${more} has no host spelling (${unplaced[0]!.clientContentPath || 'no content path'}), so it may still use ${rel.sourceRoot}`);
   }
-  if (src.consumers.status === 'some') checks.push(`an external consumer still links the source (${src.consumers.paths[0] ?? 'consumer'})`);
+  if (src.consumers.status === 'some') {
+    const link = src.consumers.symlinks?.[0];
+    checks.push(src.consumers.paths.length === 0 && link !== undefined ? `a symlink still reaches the source by path (${link})` : `an external consumer still links the source (${src.consumers.paths[0] ?? 'consumer'})`);
+  }
   if (src.consumers.status === 'unknown') checks.push(`external-consumer status of the source is unknown${src.consumers.reasons.length ? `: ${src.consumers.reasons.join('; ')}` : ''}`);
   for (const p of ix.libraryProblems) checks.push(`${p}; external consumers cannot be ruled out`);
   const target = snapshot.payloads[rel.targetRoot];

@@ -251,12 +251,14 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   if (d.outcome === 'stay') {
     const held = d.held;
     const paths = [...new Set(held.flatMap((m) => m.payload.consumers.paths))].sort(compareBytes);
-    const more = paths.length > 1 ? ` (and ${paths.length - 1} more)` : '';
-    return {
-      ...group,
-      action: 'stay',
-      reasons: [`stays on ${held[0]!.fsName}: an external consumer links its files (${paths[0] ?? 'consumer'}${more})`, `${placement.reason}, but a library hardlink always wins`],
-    };
+    const links = [...new Set(held.flatMap((m) => m.payload.consumers.symlinks ?? []))].sort(compareBytes);
+    const more = (n: number): string => (n > 1 ? ` (and ${n - 1} more)` : '');
+    const on = `stays on ${held[0]!.fsName}`;
+    const reasons: string[] = [];
+    if (paths.length > 0 || links.length === 0) reasons.push(`${on}: an external consumer links its files (${paths[0] ?? 'consumer'}${more(paths.length)})`);
+    if (links.length > 0) reasons.push(`${on}: a symlink reaches its files by path (${links[0]}${more(links.length)}); moving it would break the link`);
+    reasons.push(`${placement.reason}, but ${paths.length > 0 ? 'a library hardlink' : 'a consumer'} always wins`);
+    return { ...group, action: 'stay', reasons };
   }
   if (d.outcome !== 'act' || hash === null) return blocked(['payload hash unknown']); // decidePlacement returned every other outcome above
   const off = d.off;

@@ -20,6 +20,7 @@ export function renderTorrents(r: TorrentReport): string {
     if (t.consumers) {
       const c = t.consumers;
       lines.push(`  external consumers: ${c.status}${c.paths.length ? ` — ${c.paths.map(p).join(', ')}` : ''}`);
+      if (c.symlinks?.length) lines.push(`  symlinks reaching it: ${c.symlinks.map(p).join(', ')}`);
       for (const why of c.reasons) lines.push(`    ${p(why)}`);
     }
     if (t.dataStatus !== 'ok' || t.detail) lines.push(`  ${t.dataStatus}: ${p(t.detail ?? '')}`);

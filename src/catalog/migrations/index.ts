@@ -15,6 +15,7 @@ import { m012ClientInstances } from './012-client-instances.js';
 import { m013QuickHashV2 } from './013-quick-hash-v2.js';
 import { m014ContentIndex } from './014-content-index.js';
 import { m015RunPlans } from './015-run-plans.js';
+import { m016Symlinks } from './016-symlinks.js';
 
 export interface Migration {
   version: number;
@@ -28,4 +29,4 @@ export interface Migration {
   run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex, m015RunPlans];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex, m015RunPlans, m016Symlinks];

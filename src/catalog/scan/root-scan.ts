@@ -15,6 +15,8 @@ import { markVanished, SeenRows } from './deletions.js';
 import { directoryRowsReader } from './directory-rows.js';
 import { fileRowStatements, maxFileId } from './file-rows.js';
 import { rootSummary, type ResolvedRoot } from './resolve-roots.js';
+import { hostPathContext, type HostPathContext } from '../host-paths.js';
+import { readLink, recordSymlinks, resolveSymlink, type SeenSymlink } from '../symlinks.js';
 import type { SizeGate } from './size-gate.js';
 import type { ScanOptions, ScanSummary } from './types.js';
 
@@ -369,6 +371,10 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
 
   /** Set when the walk reported errors it may not have placed: rows it did not see are checked one by one. */
   let incomplete: string | null = null;
+  /** The symlinks found (rare: read and resolved as they come), and whether some entry could not be read. */
+  const links: SeenSymlink[] = [];
+  let hostCtx: HostPathContext | undefined;
+  let unread = false;
   report(true);
   try {
     for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal, settle: settleUnchanged, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}), ...(started ? { started } : {}) })) {
@@ -384,9 +390,16 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
           case 'file':
             processFile(ev, relPath);
             break;
-          case 'symlink':
+          case 'symlink': {
             summary.symlinks++;
+            // Never followed: what it names is read (readlink) and resolved as a path, for the holders of payloads.
+            const target = readLink(ev.abs);
+            if (target !== null) {
+              hostCtx ??= hostPathContext({ filesystems: opts.filesystems });
+              links.push({ rel: relPath, target, resolved: resolveSymlink(hostCtx, abs(relPath), target) });
+            }
             break;
+          }
           case 'special':
             summary.special++;
             break;
@@ -398,6 +411,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
             break;
           }
           case 'problem':
+            unread = true;
             summary.problems.push({ path: abs(relPath), code: ev.code, message: ev.message });
             protectedDirs.push(relPath);
             break;
@@ -423,6 +437,11 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   }
   flush();
   report(false);
+  // Only a walk that saw every entry may drop the rows of links it did not see.
+  const linksComplete = incomplete === null && !unread && !opts.signal?.aborted;
+  db.transaction(() => {
+    if (recordSymlinks(catalog, fsId, rootRel, links, linksComplete, opts.now())) catalog.bumpSerial();
+  })();
   if (opts.signal?.aborted) return null;
 
   const { deleted, unconfirmed, active } = markVanished(catalog, fileRows, {

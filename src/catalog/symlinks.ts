@@ -1,0 +1,86 @@
+// The symlinks table's owner: records the symbolic links a scan finds under its roots and what each names (src/domain/symlink-holds.ts says what they hold).
+import { readlinkSync } from 'node:fs';
+import path from 'node:path';
+import type { SymlinkTarget } from '../domain/symlink-holds.js';
+import { bytesToPathText } from '../fs/path-encoding.js';
+import type { CatalogDb } from './db.js';
+import { absoluteCatalogPath } from './filesystems.js';
+import { locateHostPath, type HostPathContext } from './host-paths.js';
+
+/** One link a walk found: its path below the filesystem's preferred mount, what readlink returned, what that names. */
+export interface SeenSymlink {
+  rel: string;
+  target: string;
+  resolved: string;
+}
+
+
+/**
+ * What a link at `linkAbs` (canonical absolute) with contents `target` names on this host, canonically spelled: its
+ * directories (and, when there, the named entry itself, through any chain of links) resolved on the host, aliases and
+ * bind mounts mapped to the preferred spelling. Nothing is opened or written; what cannot be resolved (nothing is
+ * there) keeps its lexical spelling with the configured aliases applied.
+ */
+export function resolveSymlink(ctx: HostPathContext, linkAbs: string, target: string): string {
+  const lexical = path.posix.resolve(path.posix.dirname(linkAbs), target);
+  const full = locateHostPath(ctx, lexical, { followLast: true });
+  if (full.ok) return full.loc.path;
+  const dirOnly = locateHostPath(ctx, lexical, { followLast: false });
+  return dirOnly.ok ? dirOnly.loc.path : full.spelled;
+}
+
+/** readlink of a link the walk found (by its exact bytes when not plain UTF-8); null when it is no link any more. */
+export function readLink(abs: string | Buffer): string | null {
+  try {
+    const t = readlinkSync(abs, { encoding: 'buffer' });
+    return bytesToPathText(t);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Record the links one root's walk found. A complete walk replaces every row under the root (`rootRel`, '' = the whole
+ * filesystem; an exact path-prefix range, never LIKE); an incomplete or interrupted one only adds and updates rows.
+ * Returns whether anything changed (the caller bumps the serial in the same transaction).
+ */
+export function recordSymlinks(catalog: CatalogDb, fsId: number, rootRel: string, seen: readonly SeenSymlink[], complete: boolean, now: number): boolean {
+  const db = catalog.db;
+  const under = rootRel === '' ? { lo: '', hi: '\u{10FFFF}' } : { lo: rootRel + '/', hi: rootRel + '0' };
+  const before = db.prepare(`SELECT path, target, resolved FROM symlinks WHERE fs_id = ? AND (path = ? OR (path >= ? AND path < ?))`).all(fsId, rootRel, under.lo, under.hi) as { path: string; target: string; resolved: string }[];
+  const old = new Map(before.map((r) => [r.path, r]));
+  let changed = false;
+  const upsert = db.prepare(
+    `INSERT INTO symlinks (fs_id, path, target, resolved, seen_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (fs_id, path) DO UPDATE SET target = excluded.target, resolved = excluded.resolved, seen_at = excluded.seen_at`,
+  );
+  for (const s of seen) {
+    const o = old.get(s.rel);
+    old.delete(s.rel);
+    if (o && o.target === s.target && o.resolved === s.resolved) continue;
+    upsert.run(fsId, s.rel, s.target, s.resolved, now);
+    changed = true;
+  }
+  if (complete && old.size > 0) {
+    const del = db.prepare(`DELETE FROM symlinks WHERE fs_id = ? AND path = ?`);
+    for (const p of old.keys()) del.run(fsId, p);
+    changed = true;
+  }
+  return changed;
+}
+
+/** Every recorded link with the host path it names, by canonical absolute paths; links in hashall's trash are not holders. */
+export function readSymlinkTargets(catalog: CatalogDb): SymlinkTarget[] {
+  const rows = catalog.db.prepare(`SELECT fs.preferred_mount AS mount, s.path AS path, s.resolved AS resolved FROM symlinks s JOIN filesystems fs ON fs.id = s.fs_id`).all() as {
+    mount: string;
+    path: string;
+    resolved: string;
+  }[];
+  const out: SymlinkTarget[] = [];
+  for (const r of rows) {
+    const link = absoluteCatalogPath(r.mount, r.path);
+    if (link.includes('/.hashall-trash/')) continue;
+    out.push({ link, resolved: r.resolved });
+  }
+  return out;
+}
