@@ -40,6 +40,12 @@ export interface PayloadJob {
   /** The reader's file count and bytes of the payload (its summary): an answer that disagrees is no answer. */
   files: number;
   bytes: number;
+  /**
+   * Also answer the payload's content copies (a 'dir' job with a range only): false when some other active row holding
+   * the content of a payload file is on one of the payload's inodes, else every such row as LIVE_ROWS_SQL.probe
+   * gives it (see LiveCheckPool.probe).
+   */
+  probe?: true;
 }
 
 /** A payload file a worker reports: its row as the worker read it, and what lstat found (null: unchanged, reported because linked). */
@@ -56,6 +62,8 @@ export interface PayloadEntry {
 
 type LstatFn = (p: string, o: { bigint: true; throwIfNoEntry: false }) => { ino: bigint; nlink: bigint; size: bigint; mtimeNs: bigint } | undefined;
 type RowStmt = { all(...args: unknown[]): unknown[] };
+/** A payload job's answer from checkPayloadRows: row count, bytes, the flat entries, and the probe's answer (null: not asked). */
+type RowsAnswer = [number, number, unknown[], string | false | null];
 
 /**
  * A worker's check of one payload job: [row count, bytes, entries] with entries flat — index, path, ino, size, mtimeNs,
@@ -63,8 +71,10 @@ type RowStmt = { all(...args: unknown[]): unknown[] };
  * a path is an escaped (not UTF-8) name, which the calling thread checks by its bytes. Self-contained (no closure, no
  * import): the worker threads run this very function from its source text. The same comparison as liveDifferences.
  * A directory's rows come as one packed text (LIVE_ROWS_SQL.packed): per row only its absolute path and mtime become strings.
+ * A job with `probe` is also answered its content copies: false when one is on an inode of the payload (the same
+ * filesystem and an inode of its rows), else LIVE_ROWS_SQL.probe's text.
  */
-export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: RowStmt; packed: RowStmt }, lstat: LstatFn, job: PayloadJob): [number, number, unknown[]] | null {
+export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: RowStmt; packed: RowStmt; probe: RowStmt }, lstat: LstatFn, job: PayloadJob): RowsAnswer | null {
   const packed = job.kind === 'dir' && job.lo !== null;
   const rows = (packed ? [] : job.kind === 'file' ? stmts.one.all(job.fsId, job.rel) : stmts.all.all(job.fsId)) as [string, number, number, string, number][];
   let text = '';
@@ -76,6 +86,8 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
   }
   const prefix = job.root === '/' ? '/' : job.root + '/';
   const linked = job.linked.length > 0 ? new Set(job.linked) : null;
+  // The inodes of the payload's rows, when its copies are asked.
+  const own = job.probe === true && packed ? new Set<number>() : null;
   const out: unknown[] = [];
   let bytes = 0;
   // Reading position in `text`, and a decimal number read from it up to the next space (which it steps over), as
@@ -91,6 +103,7 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
     let p: string, ino: number, size: number, mtimeNs: string, nlink: number;
     if (packed) {
       ino = num();
+      if (own !== null) own.add(ino);
       size = num();
       nlink = num();
       const sp = text.indexOf(' ', at);
@@ -124,18 +137,56 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
     }
     out.push(i, p, ino, size, mtimeNs, nlink, 2, lino, lnlink, lsize, lmtime);
   }
-  return [count, bytes, out];
+  let probe: string | false | null = null;
+  if (own !== null) {
+    const copies = ((stmts.probe.all(job.fsId, job.lo, job.hi)[0] as [string | null])[0] ?? '');
+    probe = copies;
+    // Each copy `fs_id ino path`: one on an inode of the payload's rows ends the probe (SQLite's integer as a JS number, as `num` reads it).
+    for (let from = 0; from < copies.length; ) {
+      const s1 = copies.indexOf(' ', from);
+      const s2 = copies.indexOf(' ', s1 + 1);
+      let end = copies.indexOf('\0', s2 + 1);
+      if (end < 0) end = copies.length;
+      if (Number(copies.slice(from, s1)) === job.fsId && own.has(Number(copies.slice(s1 + 1, s2)))) {
+        probe = false;
+        break;
+      }
+      from = end + 1;
+    }
+  }
+  return [count, bytes, out, probe];
 }
 
 /** The reading thread's own check of a payload job (PayloadJobs.self): the workers' code on its connection, inside its read transaction. */
 export function ownPayloadCheck(catalog: CatalogDb): NonNullable<PayloadJobs['self']> {
   const db = catalog.db;
-  const stmts = { one: db.prepare(LIVE_ROWS_SQL.one).raw(true), under: db.prepare(LIVE_ROWS_SQL.under).raw(true), all: db.prepare(LIVE_ROWS_SQL.all).raw(true), packed: db.prepare(LIVE_ROWS_SQL.packed).raw(true) };
+  const stmts = {
+    one: db.prepare(LIVE_ROWS_SQL.one).raw(true),
+    under: db.prepare(LIVE_ROWS_SQL.under).raw(true),
+    all: db.prepare(LIVE_ROWS_SQL.all).raw(true),
+    packed: db.prepare(LIVE_ROWS_SQL.packed).raw(true),
+    probe: db.prepare(LIVE_ROWS_SQL.probe).raw(true),
+  };
   return (job) => checkPayloadRows(stmts, lstatSync as LstatFn, job);
 }
 
+/**
+ * A payload job answered on the reading thread (ownPayloadCheck, inside its read transaction), as the pool answers it:
+ * the entries of `payload(index)` and the answer of `probe(index)`.
+ */
+export function payloadHere(check: NonNullable<PayloadJobs['self']>, job: PayloadJob): { entries: PayloadEntry[] | null; probe: string | false | null } {
+  let answer: RowsAnswer | null = null;
+  try {
+    answer = check(job);
+  } catch {
+    answer = null;
+  }
+  const entries = answer === null ? null : payloadEntries(job, answer);
+  return { entries, probe: entries !== null && job.probe === true ? answer![3] : null };
+}
+
 /** A worker's answer to `job` as entries, or null when its row count or bytes are not the reader's (not the same rows). */
-function payloadEntries(job: PayloadJob, answer: [number, number, unknown[]]): PayloadEntry[] | null {
+function payloadEntries(job: PayloadJob, answer: RowsAnswer): PayloadEntry[] | null {
   const [count, bytes, flat] = answer;
   if (count !== job.files || bytes !== job.bytes) return null;
   const out: PayloadEntry[] = [];
@@ -191,7 +242,7 @@ if (rows) {
     const Database = require(rows.sqlite);
     db = new Database(rows.catalog, { readonly: true, fileMustExist: true });
     const meta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-    const stmts = { one: db.prepare(rows.sql.one).raw(true), under: db.prepare(rows.sql.under).raw(true), all: db.prepare(rows.sql.all).raw(true), packed: db.prepare(rows.sql.packed).raw(true) };
+    const stmts = { one: db.prepare(rows.sql.one).raw(true), under: db.prepare(rows.sql.under).raw(true), all: db.prepare(rows.sql.all).raw(true), packed: db.prepare(rows.sql.packed).raw(true), probe: db.prepare(rows.sql.probe).raw(true) };
     // One claim at a time, yielding in between so that file lists sent meanwhile are answered without waiting for every job.
     const claim = () => {
       if (db === null) return;
@@ -313,6 +364,12 @@ export interface LiveCheckPool {
    */
   payload(index: number): PayloadEntry[] | null;
   /**
+   * The probe's answer of payload job `index` (a job with `probe`), once `payload(index)` returned its entries: false
+   * when a copy of the payload's content is on one of its inodes, else every copy (LIVE_ROWS_SQL.probe's text); null
+   * when there is none (no entries, or the job asked no probe): the caller reads the copies itself.
+   */
+  probe(index: number): string | false | null;
+  /**
    * Give the payload jobs (see PayloadJobs.jobs), once: the workers, already started, claim them in order. Until then
    * no job is answered.
    */
@@ -331,7 +388,7 @@ export interface PayloadJobs {
    * for an answer, the reader takes the next job no worker claimed yet and checks it itself. Without it, the reader
    * only waits (and checks jobs itself, by reading the payload, only once every worker failed).
    */
-  self?: (job: PayloadJob) => [number, number, unknown[]] | null;
+  self?: (job: PayloadJob) => RowsAnswer | null;
 }
 
 /** Files per claim of payload jobs (a claim is one answer message). */
@@ -408,6 +465,15 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
   };
   // Per payload job answered (or claimed by this thread: null) and not yet taken.
   const jobAnswers = new Map<number, PayloadEntry[] | null>();
+  // Per payload job answered with entries and asked a probe, and not yet taken: the probe's answer.
+  const probes = new Map<number, string | false>();
+  /** Record the answer to job `j` (null: none to trust). */
+  const settle = (j: number, answer: RowsAnswer | null): void => {
+    const job = jobs[j];
+    const entries = answer !== null && job !== undefined ? payloadEntries(job, answer) : null;
+    jobAnswers.set(j, entries);
+    if (entries !== null && job!.probe === true && answer![3] !== null) probes.set(j, answer![3]);
+  };
   // Workers whose read transaction was shown to be the reader's snapshot: only their job answers count.
   const trusted = new Set<number>();
   // Workers that claim no job (their catalog read failed or was not the reader's snapshot).
@@ -430,8 +496,8 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
         if (!msg.jobs) continue;
         for (let i = 0; i < msg.jobs.length; i += 2) {
           const j = msg.jobs[i] as number;
-          const answer = msg.jobs[i + 1] as [number, number, unknown[]] | null;
-          jobAnswers.set(j, trusted.has(msg.w) && answer !== null && jobs[j] !== undefined ? payloadEntries(jobs[j]!, answer) : null);
+          const answer = msg.jobs[i + 1] as RowsAnswer | null;
+          settle(j, trusted.has(msg.w) ? answer : null);
         }
       }
     }
@@ -535,19 +601,24 @@ export function liveCheckPool(workers: number, opts: { source?: string; stallMs?
           const c = Atomics.add(signal, 1, 1);
           if (c < ends.length) {
             for (let j = c === 0 ? 0 : ends[c - 1]!; j < ends[c]!; j++) {
-              let answer: [number, number, unknown[]] | null = null;
+              let answer: RowsAnswer | null = null;
               try {
                 answer = self === undefined ? null : self(jobs[j]!);
               } catch {
                 answer = null;
               }
-              jobAnswers.set(j, answer === null ? null : payloadEntries(jobs[j]!, answer));
+              settle(j, answer);
             }
           }
           continue;
         }
         if (!waitForMessage(seen)) return null;
       }
+    },
+    probe(index) {
+      const found = probes.get(index);
+      probes.delete(index);
+      return found ?? null;
     },
     close() {
       for (const t of threads) {

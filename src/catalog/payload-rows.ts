@@ -113,6 +113,14 @@ export const LIVE_ROWS_SQL = {
   packed: `SELECT group_concat(r, char(0)), count(*), total(s) FROM (
     SELECT ino || ' ' || size || ' ' || nlink || ' ' || mtime_ns || ' ' || ? || substr(path, length(?) + 2) AS r, size AS s
       FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path)`,
+  /**
+   * The copies CONTENT_COPIES_SQL finds for the rows in [lo, hi) of a filesystem (parameters fs_id, lo, hi), as one text:
+   * each `fs_id ino path` (the path relative to its filesystem's preferred mount, last: only it may hold spaces), NUL
+   * between them, in no particular order (a copy reached from two payload files comes twice).
+   */
+  probe: `SELECT group_concat(o.fs_id || ' ' || o.ino || ' ' || o.path, char(0)) FROM files p
+    CROSS JOIN files o INDEXED BY files_sha ON o.sha256 = p.sha256 AND o.id <> p.id AND o.status = 'active' JOIN filesystems fs ON fs.id = o.fs_id
+    WHERE p.fs_id = ? AND p.status = 'active' AND p.path >= ? AND p.path < ?`,
 } as const;
 
 /**

@@ -18,7 +18,7 @@ import { readRelocations } from './relocations.js';
 import { computeDupes, dupesKey, payloadRoots, storedDupes, storedSummaries, summarize, summaryConsumers, type PayloadSummary } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
-import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, type LiveCheckPool, type PayloadJob } from './live-check.js';
+import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, payloadHere, type LiveCheckPool, type PayloadEntry, type PayloadJob } from './live-check.js';
 import { availableParallelism } from 'node:os';
 
 export interface ReadSnapshotOptions {
@@ -201,8 +201,9 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const keepLists = new Set(load);
   if (!all) for (const p of opts.planner.needs(snapshot, load)) load.add(p);
   const byRef = new Set<string>();
+  // Torrents holding each payload hash (see byRef).
+  const holders = new Map<string, number>();
   if (!all) {
-    const holders = new Map<string, number>();
     for (const t of torrents) {
       const h = t.hostContentPath === null ? null : (payloads[t.hostContentPath]?.payloadHash ?? null);
       if (h !== null) holders.set(h, (holders.get(h) ?? 0) + 1);
@@ -262,22 +263,65 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // worker answered for them: then they are read and checked on this thread).
   const rowless = new Set<string>();
   if (live) for (const p of byRef) if (storedOf.has(p) && !bulkOf.has(p)) rowless.add(p);
+  // Payloads the planner could leave to the catalog but that other rows hold content of (their summary counted copies):
+  // with a stored summary, a directory range and one torrent holding them, the workers (or, without them, this thread)
+  // answer with their check where those copies lie (PayloadJob.probe). When every one lies where no donor may lie
+  // (donorPlace) and on no inode of the payload, readAndCollect would keep none of them: the payload is then left to
+  // the catalog as a byRef one is, and its rows are not read here. Otherwise it is read, collected and decided as before.
+  const probed = new Set<string>();
+  if (live && donorPlace !== undefined && !all) {
+    for (const p of load) {
+      const payload = payloads[p]!;
+      if (keepLists.has(p) || byRef.has(p) || uncopied.has(p) || !storedOf.has(p) || bulkOf.has(p) || payload.kind !== 'dir') continue;
+      if (payload.payloadHash === null || holders.get(payload.payloadHash) !== 1) continue;
+      if (prefixRange(relToMount(p, fsOf.get(p)!.preferred_mount)) === null) continue;
+      probed.add(p);
+    }
+  }
+  /** True when the probe's answer names no copy readAndCollect would keep (see `probed`). */
+  const donorless = (copies: string | false | null): boolean => {
+    if (copies === null || copies === false || donorPlace === undefined) return false;
+    for (let from = 0; from < copies.length; ) {
+      const s1 = copies.indexOf(' ', from);
+      const s2 = s1 < 0 ? -1 : copies.indexOf(' ', s1 + 1);
+      if (s2 < 0) return false;
+      let end = copies.indexOf('\0', s2 + 1);
+      if (end < 0) end = copies.length;
+      const fs = fsById.get(Number(copies.slice(from, s1)));
+      if (fs === undefined || donorPlace(absoluteCatalogPath(fs.preferred_mount, copies.slice(s2 + 1, end)))) return false;
+      from = end + 1;
+    }
+    return true;
+  };
   // Many files to check: every loaded payload is a job for the worker threads, which read its rows from the catalog at
   // this read's serial and lstat them while this thread reads the rows it keeps.
   const jobOf = new Map<string, number>();
   const jobs: PayloadJob[] = [];
-  if (pool) {
+  if (pool || probed.size > 0) {
     for (const p of loadOrder) {
+      if (!pool && !probed.has(p)) continue;
       const fs = fsOf.get(p)!;
       const payload = payloads[p]!;
       const rel = relToMount(p, fs.preferred_mount);
       const range = prefixRange(rel);
-      const linked = rowless.has(p) ? storedOf.get(p)!.linked.map((l) => l.path) : [];
+      const linked = rowless.has(p) || probed.has(p) ? storedOf.get(p)!.linked.map((l) => l.path) : [];
       jobOf.set(p, jobs.length);
-      jobs.push({ fsId: fs.id, kind: payload.kind, rel, lo: range?.lo ?? null, hi: range?.hi ?? null, root: absoluteCatalogPath(fs.preferred_mount, rel), linked, files: payload.fileCount, bytes: payload.bytes });
+      jobs.push({
+        fsId: fs.id,
+        kind: payload.kind,
+        rel,
+        lo: range?.lo ?? null,
+        hi: range?.hi ?? null,
+        root: absoluteCatalogPath(fs.preferred_mount, rel),
+        linked,
+        files: payload.fileCount,
+        bytes: payload.bytes,
+        ...(probed.has(p) ? { probe: true as const } : {}),
+      });
     }
   }
   pool?.start(jobs);
+  const here = pool === null && probed.size > 0 ? ownPayloadCheck(catalog) : null;
   // First pass: the rows this thread keeps (and, with the live check, holds for the second pass), the copies of their
   // content. Second pass, with the live check, in load order: each payload's verdict, whether a payload is left to the
   // catalog, then the check of its copies — the order in which the changed inodes (`stale`) become known, as when
@@ -289,8 +333,24 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // the candidates depend only on which payloads have lists (loaded, or left to the catalog — every rowless payload
   // ends as one or the other), never on a verdict or a donor (SnapshotPlanner.targets).
   let occupied: Record<string, CatalogFile[]> | undefined;
+  // The answers of probed payloads, taken in the first pass (in load order, so that the payloads read still collect
+  // their copies in the order they did) and used again by decideLive.
+  const early = new Map<string, PayloadEntry[] | null>();
   try {
-    for (const p of loadOrder) if (!rowless.has(p)) readAndCollect(p);
+    for (const p of loadOrder) {
+      if (rowless.has(p)) continue;
+      if (probed.has(p)) {
+        const job = jobOf.get(p)!;
+        const { entries: answer, probe } = pool ? { entries: pool.payload(job), probe: pool.probe(job) } : payloadHere(here!, jobs[job]!);
+        early.set(p, answer);
+        if (answer !== null && donorless(probe)) {
+          byRef.add(p);
+          rowless.add(p);
+          continue;
+        }
+      }
+      readAndCollect(p);
+    }
     if (live) {
       for (const p of rowless) payloads[p]!.filesInCatalog = true;
       occupied = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
@@ -369,7 +429,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     if (!payload) return;
     const fs = fsOf.get(rootPath)!;
     const job = jobOf.get(rootPath);
-    const answer = pool && job !== undefined ? pool.payload(job) : null;
+    const answer = early.has(rootPath) ? early.get(rootPath)! : pool && job !== undefined ? pool.payload(job) : null;
     let bulk = held.get(rootPath);
     held.delete(rootPath);
     const verdict = (files: readonly CatalogFile[], linksOf: (f: CatalogFile) => readonly string[], answerOf: (f: CatalogFile) => ReturnType<typeof liveInode> | undefined): void => {

@@ -70,7 +70,8 @@ export interface SnapshotPayload {
   /**
    * True when `files` is null although the planner may act on the payload: its files are the catalog's active rows at
    * or under rootPath at the snapshot's serial (a plan names them by reference), no other active row holds the content
-   * of any of them (so no donor exists anywhere but the payload itself), and, when the reader checked the disk, each
+   * of any of them (so no donor exists anywhere but the payload itself) — or, when the reader checked the disk, every
+   * other such row lies where no donor may lie (SnapshotPlanner.donorPlaces) on another inode —, and, when the reader checked the disk, each
    * matched its row. The reader sets it for a payload only one torrent's group holds (no sibling), so a move needs no
    * file of it: one copy of the whole payload, one view. Absent: `files` null means not loaded.
    */

@@ -211,6 +211,9 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
     Relinked: ['a.mkv', 'b.nfo'],
     LibLinked: ['a.mkv', 'b.nfo'],
     Copied: ['a.mkv', 'b.nfo'],
+    // Content also held by a catalog row outside every root (where no donor may lie); the second one changed since the scan.
+    Away: ['a.mkv', 'b.nfo'],
+    AwayTouched: ['a.mkv', 'b.nfo'],
   };
   const rawName = Buffer.from([0x72, 0x61, 0x77, 0xff, 0x2e, 0x6e, 0x66, 0x6f]); // "raw\xff.nfo": not UTF-8
   const content = (name: string, rel: string) => `${name}/${rel} content\n`;
@@ -234,6 +237,16 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
     writeFileSync(path.join(w.seedP, 'old/Copied/a.mkv'), content('Copied', 'a.mkv'));
     await scan(w, catalog, config);
     const fsId = (catalog.db.prepare(`SELECT id FROM filesystems WHERE name = 'stash'`).get() as { id: number }).id;
+    // Copies of Away's and AwayTouched's a.mkv recorded on pool outside its roots (an ad-hoc scan of another folder, say).
+    const poolId = (catalog.db.prepare(`SELECT id FROM filesystems WHERE name = 'pool'`).get() as { id: number }).id;
+    for (const [n, name] of ['Away', 'AwayTouched'].entries()) {
+      catalog.db
+        .prepare(
+          `INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status, first_seen, last_seen)
+           SELECT ?, ?, ?, size, mtime_ns, 1, quick_hash, sha256, hashed_at, 'active', first_seen, last_seen FROM files WHERE fs_id = ? AND path LIKE ?`,
+        )
+        .run(poolId, `elsewhere/${name}/a.mkv`, 990_000 + n, fsId, `%movies/${name}/a.mkv`);
+    }
     const torrent = (i: number, name: string, files: { name: string; size: number }[], single: boolean) => {
       const hash = i.toString(16).padStart(40, '0');
       const contentPath = `/data/movies/${single ? `${name}.mkv` : name}`;
@@ -269,6 +282,7 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
     rmSync(path.join(movies, 'Gone/b.nfo'));
     linkSync(path.join(movies, 'Relinked/a.mkv'), path.join(w.seedS, '..', 'Relinked-hardlink.mkv'));
     utimesSync(path.join(w.seedP, 'old/Copied/a.mkv'), later, later);
+    utimesSync(path.join(movies, 'AwayTouched/b.nfo'), later, later);
     utimesSync(Buffer.concat([Buffer.from(path.join(movies, 'Raw') + '/'), rawName]), later, later);
   }, 60_000);
 
@@ -304,6 +318,12 @@ describe('readSnapshot: payloads the plan acts on, checked by workers that read 
     expect(payload(snap, 'Relinked').consumers.reasons.join('\n')).toMatch(/Relinked\/a\.mkv has 2 links but the catalog knows 1/);
     expect(payload(snap, 'LibLinked').consumers.status).toBe('some');
     expect(payload(snap, 'Raw').consumers.reasons.join('\n')).toMatch(/Raw\/raw.*changed since the scan/);
+    // Copies only where no donor may lie, files unchanged: left to the catalog as if no other row held the content (the
+    // workers say where the copies lie; their rows are never read); a changed file keeps the list.
+    expect(payload(snap, 'Away')).toMatchObject({ files: null, filesInCatalog: true, consumers: { status: 'none' } });
+    expect(payload(snap, 'AwayTouched').files?.map((f) => f.relpath)).toEqual(['a.mkv', 'b.nfo']);
+    expect(payload(snap, 'AwayTouched').filesInCatalog).toBeUndefined();
+    expect(workers.plan.groups.find((g) => g.title === 'Away')).toMatchObject({ action: 'move', steps: [{ kind: 'copy', catalogFiles: 2 }, { kind: 'repoint' }] });
     // The changed pool copy is no donor: only the payload's own file is left for its content.
     const copied = payload(snap, 'Copied').files!.find((f) => f.relpath === 'a.mkv')!;
     expect((snap.copiesBySha256.get(copied.sha256!) ?? [copied]).map((c) => c.path)).toEqual([copied.path]);
