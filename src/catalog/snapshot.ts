@@ -505,7 +505,9 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   }
   snapshot.integrityProblems = openProblemPaths(catalog);
   snapshot.occupiedPaths = occupied ?? readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
-  holdBySymlinks(payloads, readSymlinkTargets(catalog));
+  const links = readSymlinkTargets(catalog);
+  holdBySymlinks(payloads, links);
+  if (links.length > 0) snapshot.symlinks = links;
   return snapshot;
 }
 

@@ -71,7 +71,7 @@ export function recordSymlinks(catalog: CatalogDb, fsId: number, rootRel: string
 
 /** Every recorded link with the host path it names, by canonical absolute paths; links in hashall's trash are not holders. */
 export function readSymlinkTargets(catalog: CatalogDb): SymlinkTarget[] {
-  const rows = catalog.db.prepare(`SELECT fs.preferred_mount AS mount, s.path AS path, s.resolved AS resolved FROM symlinks s JOIN filesystems fs ON fs.id = s.fs_id`).all() as {
+  const rows = catalog.db.prepare(`SELECT fs.preferred_mount AS mount, s.path AS path, s.resolved AS resolved FROM symlinks s JOIN filesystems fs ON fs.id = s.fs_id ORDER BY s.fs_id, s.path`).all() as {
     mount: string;
     path: string;
     resolved: string;

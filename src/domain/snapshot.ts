@@ -1,4 +1,5 @@
 // The read-only view of catalog + last client sync that the pure planner consumes (pure types).
+import type { SymlinkTarget } from './symlink-holds.js';
 import type { TorrentPhase } from './torrent-phase.js';
 
 /** A filesystem known to the catalog, joined with its config name (null when not configured). */
@@ -201,6 +202,8 @@ export interface CatalogSnapshot {
    * Absent in snapshots built without it: no instance is known to be down.
    */
   clients?: Record<string, SnapshotClientState>;
+  /** The symlinks the scans recorded (src/catalog/symlinks.ts), by canonical paths; the reader already marked the payloads they reach as held. Absent = none known. */
+  symlinks?: readonly SymlinkTarget[];
   /**
    * What already lies at the places the planner may move payloads to (hitchhiker protection). Keyed by every
    * canonical path that the reader's `SnapshotPlanner.targets` (the planner's `targetCandidates`,

@@ -25,6 +25,8 @@ export interface SnapshotIndex {
   copies: ReadonlyMap<string, CatalogFile[]>;
   /** Why a client may still write a path (then no content decision may use it), or null (src/plan/in-progress.ts). */
   mayWrite: WriteGuard;
+  /** A recorded symlink at or below each path that holds one (the link itself and every folder above it): a payload made of links. */
+  linkAt: ReadonlyMap<string, string>;
 }
 
 /** Build the indexes (pure; once per plan). */
@@ -45,7 +47,7 @@ export function indexSnapshot(config: HashallConfig, snapshot: CatalogSnapshot, 
   };
   const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
   const copies = snapshot.copiesBySha256;
-  const ix: SnapshotIndex = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot) };
+  const ix: SnapshotIndex = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot), linkAt: linkPlaces(snapshot) };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw
   // spelling (an undeclared bind mount, say) is not a second library. A snapshot missing some is topped up with
@@ -147,4 +149,13 @@ function lowerBound(sorted: readonly string[], key: string): number {
 function binaryHas(sorted: readonly string[], key: string): boolean {
   const i = lowerBound(sorted, key);
   return i < sorted.length && sorted[i] === key;
+}
+
+/** Every recorded link and each folder above it, to the first link found there (see SnapshotIndex.linkAt). */
+function linkPlaces(snapshot: CatalogSnapshot): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { link } of snapshot.symlinks ?? []) {
+    for (let p = link; p.length > 1 && !out.has(p); p = dirName(p)) out.set(p, link);
+  }
+  return out;
 }

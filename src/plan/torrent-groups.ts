@@ -71,7 +71,10 @@ export function buildMember(ix: SnapshotIndex, t: SnapshotTorrent): Member {
     problems.push(`client path ${t.clientContentPath || '(empty)'} of ${name} has no host spelling${t.unmappedReason ? `: ${t.unmappedReason}` : ''}`);
   } else {
     payload = ix.snapshot.payloads[t.hostContentPath] ?? null;
-    if (payload === null) {
+    const link = payload === null ? ix.linkAt.get(t.hostContentPath) : undefined;
+    if (link !== undefined) {
+      problems.push(`payload ${t.hostContentPath} of ${name} is made of symlinks (${link}): hashall never moves or copies a link, and what the links reach stays where it is while they do`);
+    } else if (payload === null) {
       problems.push(`payload ${t.hostContentPath} of ${name} is not in the catalog (scan the seeding root that holds it)`);
     } else {
       const fs = ix.fsById.get(payload.fsId);

@@ -61,7 +61,9 @@ describe('symlinks reaching a payload hold it as a hardlink does', () => {
     expect(shows.action).toBe('stay');
     expect(shows.reasons.join('\n')).toContain(path.join(xsDir, 'e01.mkv'));
     // The cross-seed of links itself is no payload hashall can move (its files are links): blocked, never moved.
-    expect(groupOf(p1, 'Some.Show.S01.OTHER').action).toBe('blocked');
+    const links = groupOf(p1, 'Some.Show.S01.OTHER');
+    expect(links.action).toBe('blocked');
+    expect(links.reasons.join('\n')).toContain(`payload ${xsDir} of "Some.Show.S01.OTHER" is made of symlinks (${path.join(xsDir, 'e01.mkv')})`);
     // Nothing that would move the linked bytes is planned.
     expect(p1.groups.filter((g) => g.action === 'move' || g.action === 'reuse').map((g) => g.title)).toEqual(['Album.2015.FLAC']);
 
