@@ -1,6 +1,8 @@
 // Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { pseudoFsOfFd } from '../fs/pseudo-fs.js';
+import { foreignDocument } from './foreign-file.js';
 import { untrustedInput } from '../fs/trusted-place.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +76,11 @@ function readConfigBytes(file: string, judge: (st: Stats) => ConfigProblem | nul
   const fd = openSync(file, 'r');
   try {
     const st = fstatSync(fd);
+    // /proc/self/environ (the environment, secrets included) or a control file of sysfs: no config, never read.
+    const pseudo = pseudoFsOfFd(fd);
+    if (pseudo !== null) {
+      return { severity: 'error', file, line: 1, col: 1, path: '', message: `the config file is on ${pseudo}, a kernel pseudo filesystem: not a hashall.yaml; nothing was read from it`, hint: `check --config and HASHALL_CONFIG${symlinkedTo(file) !== null ? ` (${file} is a symlink to ${symlinkedTo(file)})` : ''}` };
+    }
     const problem = judge(st);
     if (problem !== null) return problem;
     if (st.isFile() && st.size > CONFIG_MAX_BYTES) return null;
@@ -87,6 +94,16 @@ function readConfigBytes(file: string, judge: (st: Stats) => ConfigProblem | nul
     return n > CONFIG_MAX_BYTES ? null : Buffer.from(buf.subarray(0, n));
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Where `file` really is when it differs from its spelling (a symlink on the way), else null. */
+function symlinkedTo(file: string): string | null {
+  try {
+    const real = realpathSync(file);
+    return real === file ? null : real;
+  } catch {
+    return null;
   }
 }
 
@@ -121,6 +138,9 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   const src = parseYamlSource(bytes.toString('utf8'), configPath);
+  // Some other file (a key or a token behind a symlink, a wrong --config): one problem that shows nothing of it.
+  const foreign = foreignDocument(src.doc, configPath, symlinkedTo(configPath));
+  if (foreign !== null) return { config: null, problems: [foreign], unresolvedReferences: 0 };
   const problems: ConfigProblem[] = [...src.problems];
   // Syntax errors leave no document to check further; a value problem the YAML stage found (a folded list item) does.
   if (src.doc.errors.length > 0) return { config: null, problems: sortProblems(problems), unresolvedReferences: 0 };

@@ -90,7 +90,7 @@ function show(v: unknown): string {
 }
 
 /** Closest allowed key by edit distance, for "did you mean" hints. */
-function closest(word: string, candidates: string[]): string | null {
+export function closest(word: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = Infinity;
   for (const c of candidates) {

@@ -1,12 +1,10 @@
 // Builds the commented starter hashall.yaml that `hashall init` writes, from a mount table (pure).
 import { isAtOrUnder } from '../domain/path-string.js';
 import type { MountEntry } from '../fs/mountinfo.js';
+import { KERNEL_PSEUDO_FS } from '../fs/pseudo-fs.js';
 
-const PSEUDO_TYPES = new Set([
-  'proc', 'sysfs', 'cgroup', 'cgroup2', 'devpts', 'devtmpfs', 'mqueue', 'debugfs', 'tracefs', 'securityfs', 'pstore',
-  'bpf', 'configfs', 'fusectl', 'hugetlbfs', 'autofs', 'binfmt_misc', 'nsfs', 'squashfs', 'efivarfs', 'rpc_pipefs',
-  'ramfs', 'selinuxfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'nfsd',
-]);
+/** Mount types that never hold torrent data: the kernel's pseudo filesystems, images, overlays and helper FUSE mounts. */
+const PSEUDO_TYPES = new Set([...KERNEL_PSEUDO_FS, 'squashfs', 'ramfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'nfsd']);
 const SYSTEM_PREFIXES = ['/proc', '/sys', '/dev', '/run', '/boot', '/efi', '/snap', '/var/lib/docker', '/var/lib/containers', '/var/lib/kubelet', '/etc', '/usr', '/tmp', '/var/tmp', '/mnt/sandboxing'];
 
 

@@ -1,5 +1,6 @@
 // Root resolution of a scan: canonicalize each root, identify and record its filesystem, apply the guards that refuse
 // a root on the wrong filesystem before anything is recorded, and mark roots already covered by another root.
+import { KERNEL_PSEUDO_FS } from '../../fs/pseudo-fs.js';
 import { lstatSync } from 'node:fs';
 import { CatalogError, errnoCode } from '../../errors.js';
 import { aliasesFromConfig, canonicalize, choosePreferredMount, type CanonicalLocation } from '../../fs/canonical-path.js';
@@ -12,8 +13,6 @@ import { recordFilesystem, type FilesystemRow } from '../filesystems.js';
 import { refuseShadow } from '../stale-filesystems.js';
 import type { ScanOptions, ScanRootSpec, ScanRootSummary } from './types.js';
 
-/** Filesystems the kernel makes up (state, devices, control files): never data a scan could catalogue. */
-const PSEUDO_FILESYSTEMS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'efivarfs', 'mqueue', 'hugetlbfs', 'binfmt_misc', 'autofs', 'rpc_pipefs', 'nsfs', 'selinuxfs']);
 
 export interface ResolvedRoot {
   spec: ScanRootSpec;
@@ -87,7 +86,7 @@ export function resolveRoots(
       });
     }
     if (!loc) throw new CatalogError(`scan root ${spec.path} is on no filesystem listed in /proc/self/mountinfo`);
-    if (PSEUDO_FILESYSTEMS.has(loc.mount.fsType)) {
+    if (KERNEL_PSEUDO_FS.has(loc.mount.fsType)) {
       throw new CatalogError(`scan root ${spec.path} is on ${loc.mount.fsType}, a kernel pseudo filesystem: it holds no torrent or library data`, {
         hint: 'scan a seeding or library folder, or another folder of a filesystem that stores files; nothing was read or recorded',
       });
