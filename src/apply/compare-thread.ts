@@ -99,13 +99,16 @@ parentPort.on('message', (jobs) => {
 `;
 
 /**
- * The compare thread of this process: started on first use, and holding the process open only while a compare is
- * pending. Compares asked in the same turn of the event loop go to it in one message, and are answered in order.
+ * A compare thread: started on first use (or by start), ended by stop, and holding the process open only while a
+ * compare is pending. Compares asked in the same turn of the event loop go to it in one message, and are answered in
+ * order.
  */
 export interface CompareThread {
   /** Start the thread now (its start-up, ~50–200 ms of another core, then overlaps what the caller does before its first compare). */
   start(): void;
   compare(a: string | Uint8Array, b: string | Uint8Array, inoA: number, inoB: number, size: number): Promise<[PackedStat, PackedStat] | null>;
+  /** End the thread, if one runs (resolves once it has exited): a compare still waiting fails; one asked later starts a new thread. */
+  stop(): Promise<void>;
 }
 
 export function compareThread(flags: number): CompareThread {
@@ -146,6 +149,13 @@ export function compareThread(flags: number): CompareThread {
   return {
     start() {
       worker ??= spawn();
+    },
+    async stop() {
+      const w = worker;
+      if (!w) return;
+      queue = [];
+      fail(new Error('the compare thread was stopped'));
+      await w.terminate();
     },
     compare(a, b, inoA, inoB, size) {
       worker ??= spawn();

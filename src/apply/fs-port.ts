@@ -434,19 +434,15 @@ async function hashFile(p: string): Promise<string> {
 /** Files up to this size, when the caller knows it, are compared on the compare thread with synchronous reads (compare-thread.ts). */
 const SYNC_COMPARE_MAX = 4 << 20;
 
-/** The compare thread of this process (one for every FsPort: a dedupe batch compares thousands of small files). */
-let compares: CompareThread | null = null;
-
 /** A status compareSmall packed, read as toStat reads a BigIntStats. */
 function fromPacked([dev, ino, size, mtimeNs, mode, uid, gid, nlink]: PackedStat): FsStat {
   return toStat({ dev, ino, size, mtimeNs, mode, uid, gid, nlink });
 }
 
-async function sameBytes(a: string, b: string, inodes?: { a: number; b: number; size?: number }): Promise<SameFiles | null> {
+async function sameBytes(a: string, b: string, inodes: { a: number; b: number; size?: number } | undefined, compares: CompareThread): Promise<SameFiles | null> {
   // The length the caller expects (a dedupe step knows it): a small file is compared on the compare thread, while the
   // main thread goes on (the checks that read the result are the caller's, as for any compare).
   if (inodes?.size !== undefined && inodes.size <= SYNC_COMPARE_MAX) {
-    compares ??= compareThread(READ_FLAGS);
     const same = await compares.compare(fsPathArg(a), fsPathArg(b), inodes.a, inodes.b, inodes.size);
     return same && { a: fromPacked(same[0]), b: fromPacked(same[1]) };
   }
@@ -497,16 +493,22 @@ function fsRead(fd: number, buf: Buffer, pos: number, resolve: (n: number) => vo
   fsReadCb(fd, buf, 0, buf.length, pos, (err, n) => (err ? reject(err) : resolve(n)));
 }
 
+/** The real FsPort, and the end of what it started: close() ends its compare thread (the port still works after: a compare starts a new one). */
+export type OwnedFsPort = FsPort & { close(): Promise<void> };
+
 /**
- * `replaced` holds the inode each rename replaces and releases it on the thread pool (inode-release.ts). With
- * `compares`, the compare thread starts now (an apply whose plan links duplicates: it starts while the plan is checked).
+ * `replaced` holds the inode each rename replaces and releases it on the thread pool (inode-release.ts). The port's
+ * own compare thread (compare-thread.ts) starts at its first small compare, or with `compares` now (an apply whose plan
+ * links duplicates: it starts while the plan is checked); whoever made the port ends it with close().
  */
-export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { compares?: boolean }): FsPort {
-  if (opts?.compares) (compares ??= compareThread(READ_FLAGS)).start();
+export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { compares?: boolean }): OwnedFsPort {
+  const compares = compareThread(READ_FLAGS);
+  if (opts?.compares) compares.start();
   return {
+    close: () => compares.stop(),
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p)),
-    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes)),
+    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
     // on a busy machine (a dedupe batch makes thousands of them).

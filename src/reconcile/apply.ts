@@ -53,8 +53,10 @@ export interface RunApplyOutput {
 
 export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
   const catalog = input.catalog ?? openCatalog(input.config.catalog);
-  // A plan that links duplicates compares them on the compare thread: started now, it is up by the first compare.
-  const fs = input.fs ?? realFsPort(undefined, { compares: input.plan.groups.some(batchable) });
+  // A plan that links duplicates compares them on the compare thread: started now, it is up by the first compare; the
+  // port made here is closed (its thread ended) when the run is over.
+  const own = input.fs ? null : realFsPort(undefined, { compares: input.plan.groups.some(batchable) });
+  const fs = input.fs ?? own!;
   const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
   const host = os.hostname();
   const log = input.log ?? (() => undefined);
@@ -116,6 +118,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
     }
   } finally {
     if (!input.catalog) catalog.close();
+    await own?.close();
   }
 }
 

@@ -6,7 +6,7 @@ import { dedupeLinkStep } from '../../../src/apply/steps/dedupe-link.js';
 import type { StepContext } from '../../../src/apply/steps/types.js';
 import type { UndoData } from '../../../src/apply/journal.js';
 import type { DedupeLinkStep, PlanGroup } from '../../../src/plan/types.js';
-import { realFsPort } from '../../../src/apply/fs-port.js';
+import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
 import { bytesFor, dedupePairOnStash, hashallLeftovers, hashTreeSync, makeApplyFixture, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
@@ -30,7 +30,7 @@ interface Saved {
 }
 
 /** A step context as the executor gives a lone step; every saveUndo is recorded with the disk's state at that moment. */
-function context(group: PlanGroup, fs = realFsPort()): { ctx: StepContext; saved: Saved[] } {
+function context(group: PlanGroup, fs: FsPort = realFsPort()): { ctx: StepContext; saved: Saved[] } {
   const saved: Saved[] = [];
   const dupPath = (group.steps[0] as DedupeLinkStep).duplicate.path;
   const d = testDeps(w, { fs });
