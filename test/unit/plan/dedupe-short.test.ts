@@ -52,6 +52,19 @@ describe('plan files: dedupe groups in their short form', () => {
     expect(short).toBeLessThan(whole / 2);
   });
 
+  it('a group read from its short form has that form (as derived from an equal group, key for key) without deriving it again', () => {
+    const plan = dedupePlan();
+    const read = parsePlan(serializePlan(plan));
+    for (const [i, g] of dedupeGroups(read).entries()) {
+      const answered = shortDedupeGroup(g);
+      // Derived from the planner's group and from a copy of the group read (objects never read from a short form).
+      expect(JSON.stringify(answered)).toBe(JSON.stringify(shortDedupeGroup(dedupeGroups(plan)[i]!)));
+      expect(JSON.stringify(answered)).toBe(JSON.stringify(shortDedupeGroup(structuredClone(g))));
+      // The same object each time: kept from the read, not made again.
+      expect(shortDedupeGroup(g)).toBe(answered);
+    }
+  });
+
   it('a plan file of format version 1 (dedupe groups whole) reads as before', () => {
     const plan = dedupePlan();
     const v1 = JSON.stringify({ ...plan, formatVersion: 1 }, null, 2);
