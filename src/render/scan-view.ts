@@ -19,7 +19,7 @@ export function renderScanSummary(s: ScanSummary): string {
     `scan ${s.status} in ${formatDuration(s.durationMs)} (drift ${s.drift}, session ${s.sessionId})`,
     ...s.roots.map((r) => `  ${printable(r.path)} [${r.kind}${r.filesystem.name ? `, ${printable(r.filesystem.name)}` : ''}]${r.coveredBy ? ` covered by ${printable(r.coveredBy)}` : `: ${r.files} files, ${r.deleted} deleted`}`),
     `  files: ${s.filesSeen} seen, ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.deleted} deleted`,
-    `  hashed: ${s.filesHashed} files, ${formatBytes(s.bytesHashed)}; symlinks skipped: ${s.symlinks}; problems: ${s.problems.length}`,
+    `  hashed: ${s.filesHashed} files, ${formatBytes(s.bytesHashed)}; symlinks recorded (never followed): ${s.symlinks}; problems: ${s.problems.length}`,
     ...(s.unhashed > 0 ? [`  ${unhashedLine(s.unhashed)}`] : []),
     ...s.skippedMounts.map((m) => `  not entered (another filesystem): ${printable(m)}`),
   ];
