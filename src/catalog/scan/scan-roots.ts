@@ -14,7 +14,7 @@ import { SizeGate, type SizeRows } from './size-gate.js';
 import { hashMissing } from '../hash-missing.js';
 import { pruneDeletedRows, unhashedCount } from '../files-table.js';
 import { finishSession, markRootsScanned, openSession } from './session.js';
-import { withoutInlining } from './jit-scope.js';
+import { underScanJit } from './jit-scope.js';
 import type { ScanOptions, ScanRootSpec, ScanSummary } from './types.js';
 
 /** WAL pages between automatic checkpoints while a scan writes (64 MiB of 4 KiB pages; SQLite's default is 1,000). */
@@ -24,7 +24,7 @@ const SCAN_WRITE_CACHE_KIB = 32 * 1024;
 
 /** Scan `roots` into the catalog. Throws CatalogError (session marked failed) when a guard refuses; never mass-deletes. */
 export async function scanRoots(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOptions): Promise<ScanSummary> {
-  return withoutInlining(() =>
+  return underScanJit(() =>
     withWalCheckpointEvery(catalog.db, SCAN_WAL_PAGES, async () => {
       const started = opts.now();
       const mounts = readMountInfo(opts.mountInfoFile);
