@@ -11,6 +11,8 @@ export interface WhereisCopy {
   torrents: { client: string; hash: string; name: string }[];
   /** Paths of this inode outside every seeding root. */
   external: string[];
+  /** Recorded symlinks that reach one of these paths (a link to it or to a folder above it); absent when none. */
+  symlinks?: string[];
 }
 
 export interface WhereisFile {
@@ -25,6 +27,8 @@ export interface WhereisResult {
   matched: 'torrent' | 'payload-hash' | 'path';
   /** The payload roots the query resolved to (canonical). */
   roots: string[];
+  /** The query was a symlink: the link, and the path it names (looked up instead; hashall never acts through a link). */
+  via?: { link: string; target: string };
   payloadHash: string | null;
   files: WhereisFile[];
   /** Every active torrent whose payload is one of the roots, has the same payload hash, or holds one of the copies. */

@@ -13,10 +13,20 @@ import { payloadReader, toCatalogFile, type FileRowOut } from './payload-rows.js
 import { snapshotRoots } from './snapshot.js';
 import { lastSyncedAt } from './sync.js';
 import { payloadHash } from '../domain/payload-hash.js';
+import { readLink, readSymlinkTargets, resolveSymlink } from './symlinks.js';
+import { symlinkHolderOf } from '../domain/symlink-holds.js';
 import type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.js';
 import { matchHashPrefix, MIN_HASH_PREFIX, type HashCandidate } from '../domain/hash-prefix.js';
 
 export type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.js';
+
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
 
 function exists(p: string): boolean {
   try {
@@ -37,7 +47,7 @@ function describeCandidate(c: HashCandidate<'torrent' | 'payload-hash'>): string
  * What the user asked about: an info-hash or payload hash (full, or a unique prefix of ≥ 8 hex digits), else a
  * path (absolute, or relative to `cwd`), canonicalized like the scanner stores it.
  */
-function resolveQuery(config: HashallConfig, active: ActiveTorrent[], q: string, cwd: string): { matched: WhereisResult['matched']; roots: string[] } {
+function resolveQuery(config: HashallConfig, active: ActiveTorrent[], q: string, cwd: string): { matched: WhereisResult['matched']; roots: string[]; via?: WhereisResult['via'] } {
   const candidates: HashCandidate<'torrent' | 'payload-hash'>[] = [
     ...active.map((t) => ({ kind: 'torrent' as const, hash: t.hash, label: t.name })),
     ...active.filter((t) => t.payload_hash !== null).map((t) => ({ kind: 'payload-hash' as const, hash: t.payload_hash as string, label: t.name })),
@@ -60,9 +70,15 @@ function resolveQuery(config: HashallConfig, active: ActiveTorrent[], q: string,
     return { matched: 'payload-hash', roots: [...new Set(active.filter((t) => t.payload_hash === hash && t.host_content_path !== null).map((t) => t.host_content_path as string))] };
   }
   const abs = path.resolve(cwd, q);
-  let where = locateHostPath(hostPathContext(config), abs);
+  const ctx = hostPathContext(config);
+  let where = locateHostPath(ctx, abs);
   if (where.ok && !exists(where.loc.realPath)) where = { ok: false, code: 'ENOENT', spelled: where.loc.path };
-  if (where.ok) return { matched: 'path', roots: [where.loc.path] };
+  if (where.ok) {
+    // A library that links by symlink: the content is where the link points (read as the scan reads it, never followed to act).
+    const target = isSymlink(where.loc.realPath) ? readLink(where.loc.realPath) : null;
+    if (target !== null) return { matched: 'path', roots: [resolveSymlink(ctx, where.loc.path, target)], via: { link: where.loc.path, target } };
+    return { matched: 'path', roots: [where.loc.path] };
+  }
   if (m.status === 'too-short') {
     throw new HashallError(`${JSON.stringify(q)} is too short for a hash: give at least ${MIN_HASH_PREFIX} hex digits (and it is no path here either)`, {
       hint: 'the 8-digit short hashes hashall prints are enough',
@@ -86,14 +102,18 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
   const active = (db.prepare(`SELECT client, hash, name, host_content_path, payload_hash FROM torrents WHERE status = 'active'`).all() as ActiveTorrent[]).filter((t) =>
     instances.has(t.client),
   );
-  const { matched, roots } = resolveQuery(config, active, query.trim(), cwd);
+  const { matched, roots, via } = resolveQuery(config, active, query.trim(), cwd);
   const reader = payloadReader(catalog);
   const first = roots.map((r) => {
     const fs = filesystemByMount(fsRows, r);
     return fs && isAtOrUnder(r, fs.preferred_mount) ? reader.resolve(fs.id, fs.preferred_mount, relToMount(r, fs.preferred_mount)) : null;
   });
   const payload = first.find((p) => p !== null) ?? null;
-  if (!payload) throw new HashallError(`${roots.join(', ') || query} has no files in the catalog`, { hint: 'scan the root that holds it (`hashall scan`)' });
+  if (!payload) {
+    const what = via ? `${via.link} is a symlink to ${via.target}, and ${roots.join(', ')}` : roots.join(', ') || query;
+    throw new HashallError(`${what} has no files in the catalog`, { hint: 'scan the root that holds it (`hashall scan`)' });
+  }
+  const links = new Map(readSymlinkTargets(catalog).map((t) => [t.resolved, t.link]));
   const pHash = payloadHash(payload.files);
   const seedingRoots = snapshotRoots(catalog, config, hostPathContext(config))
     .filter((r) => r.kind === 'seeding')
@@ -123,6 +143,8 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
     for (const c of copies.values()) {
       c.paths.sort(compareBytes);
       c.external.sort(compareBytes);
+      const reached = [...new Set(c.paths.map((x) => symlinkHolderOf(links, x)).filter((l): l is string => l !== null))].sort(compareBytes);
+      if (reached.length > 0) c.symlinks = reached;
     }
     return { relpath: f.relpath, size: f.size, sha256: f.sha256, copies: [...copies.values()].sort((a, b) => a.fsId - b.fsId || a.ino - b.ino) };
   });
@@ -133,5 +155,5 @@ export function whereis(catalog: CatalogDb, config: HashallConfig, query: string
     .map((t) => ({ client: t.client, hash: t.hash, name: t.name, hostContentPath: t.host_content_path, payloadHash: t.payload_hash }))
       .sort((a, b) => compareBytes(a.name, b.name) || compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client));
   const syncs = Object.keys(config.clients).sort(compareBytes).map((client) => ({ client, syncedAt: lastSyncedAt(catalog, client) }));
-  return { query, matched, roots, payloadHash: pHash, files, torrents, syncs };
+  return { query, matched, roots, ...(via ? { via } : {}), payloadHash: pHash, files, torrents, syncs };
 }

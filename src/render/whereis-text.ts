@@ -6,12 +6,14 @@ import { printable as p } from './escape.js';
 
 export function renderWhereis(r: WhereisResult): string {
   const lines = [`${p(r.query)} (${r.matched}) → ${r.roots.map(p).join(', ')}`, `payload hash ${r.payloadHash ?? 'unknown (files without full SHA-256)'}`];
+  if (r.via) lines.splice(1, 0, `${p(r.via.link)} is a symlink to ${p(r.via.target)}: shown is what it names (hashall never moves or links through a symlink)`);
   for (const f of r.files) {
     lines.push(`${p(f.relpath)} (${formatBytes(f.size)}${f.sha256 ? `, sha256 ${f.sha256.slice(0, 16)}…` : ', no full hash'}): ${f.copies.length} cop${f.copies.length === 1 ? 'y' : 'ies'}`);
     for (const c of f.copies) {
       lines.push(`  ${c.fs ?? `fs#${c.fsId}`} inode ${c.ino} (${c.nlink} link(s))`);
       for (const path of c.paths) lines.push(`    ${p(path)}${c.external.includes(path) ? '   [external]' : ''}`);
       for (const t of c.torrents) lines.push(`    used by ${p(t.name)} [${p(torrentLabel(t))}]`);
+      for (const l of c.symlinks ?? []) lines.push(`    reached by symlink ${p(l)}   [holds it in place]`);
     }
   }
   // What the torrents are is what the last syncs recorded: never "none" when a client was never synced (unknown).

@@ -96,4 +96,21 @@ describe('symlinks reaching a payload hold it as a hardlink does', () => {
     const r2 = JSON.parse(free.stdout) as { trees: { path: string }[] };
     expect(r2.trees.map((t) => t.path)).toContain(dir);
   }, 120_000);
+
+  it('whereis of a library symlink shows what it names and says it is a link; the copy lists the links that reach it', async () => {
+    const old = w.torrents.old;
+    const link = path.join(w.library, 'Old Movie link.mkv');
+    symlinkSync(old.paths[0]!, link);
+    await plan(); // refresh: the scan records the link
+    const r = await hashall('whereis', link, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { via?: { link: string; target: string }; roots: string[]; files: { copies: { paths: string[]; symlinks?: string[] }[] }[] };
+    expect(out.via).toEqual({ link, target: old.paths[0] });
+    expect(out.roots).toEqual([old.paths[0]]);
+    expect(out.files[0]!.copies[0]!.symlinks).toEqual([link]);
+    const text = await hashall('whereis', link);
+    expect(text.stdout).toContain(`${link} is a symlink to ${old.paths[0]}`);
+    expect(text.stdout).toContain(`reached by symlink ${link}`);
+    rmSync(link);
+  }, 120_000);
 });
