@@ -657,6 +657,16 @@ describe('buildPlan: retire', () => {
     expect(g2.reasons).toContain(`torrent "Foo" still uses ${STASH_SEED}/movies/Foo`);
   });
 
+  it('is blocked while a symlink reaches the source by path (the reader marks the payload held; a library linking by symlink)', () => {
+    const b = relocated(80);
+    const snapshot = b.build();
+    const src = snapshot.payloads[`${STASH_SEED}/movies/Foo`]!;
+    src.consumers = { ...src.consumers, status: 'some', symlinks: ['/stash/library/Foo.mkv'] };
+    const g = buildPlan({ config: b.config, snapshot, now: NOW, createdAt: new Date(NOW).toISOString() }).groups.find((x) => x.key === 'retire:3')!;
+    expect(g.action).toBe('blocked');
+    expect(g.reasons.join('\n')).toContain('a symlink still reaches the source by path (/stash/library/Foo.mkv)');
+  });
+
   it('a torrent without a root folder (its save directory as content path) holds a source only through its own files', () => {
     const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
     const src = `${STASH_SEED}/movies/Foo.mkv`;
