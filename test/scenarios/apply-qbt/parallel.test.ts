@@ -2,7 +2,7 @@
 // checking limit and apply.parallelRechecks), copies overlap rechecks, and a group whose recheck fails is rolled back alone.
 import { singleClient } from '../../../src/clients/client-set.js';
 import { testInstance } from '../../support/instance.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,6 +19,14 @@ import { makeRescanRoot } from '../../../src/reconcile/refresh.js';
 import type { RescanRoot } from '../../../src/apply/bookkeeping.js';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { qbtClientPerFile } from '../../support/qbt-client.js';
+import { mountTmpfs } from '../../support/mounts.js';
+
+// Every read of /proc/self/mountinfo, counted (the filesystem proof reads it once per pass: see the proof test below).
+const mountReads = vi.hoisted(() => ({ n: 0 }));
+vi.mock('../../../src/fs/mountinfo.js', async (original) => {
+  const real = await original<typeof import('../../../src/fs/mountinfo.js')>();
+  return { ...real, readMountInfo: (...a: Parameters<typeof real.readMountInfo>) => (mountReads.n++, real.readMountInfo(...a)) };
+});
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
@@ -379,6 +387,39 @@ describe('several groups in flight on a real qBittorrent', () => {
       expect(await qb.getTorrent(x.t.infoHash), x.name).toMatchObject({ savePath: x.toSave, progress: 1, running: x.running });
       expect(hashTreeSync(x.dst)).toEqual(x.before);
     }
+  });
+  it('groups started together are proven in one pass (scope and filesystem: mountinfo read once for all), as are the repoints that start together', async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 8 };
+    const ts = await seedParallel(sb, w, 'Proof', 8, 20_000);
+    const groups = await parallelGroups(qb, w, ts);
+    const deps = testDeps(w, { clients: singleClient(qb), ...timeouts });
+    const reads = mountReads.n;
+    const res = await applyPlan(deps, makePlan(w, groups));
+    expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+    // Before: each group read mountinfo at its start and again before its repoint (16 reads for 8 groups).
+    expect(mountReads.n - reads).toBeLessThan(groups.length);
+    for (const x of ts) expect(hashTreeSync(x.dst)).toEqual(x.before);
+  });
+  it('a group of a shared proof pass whose target is not on its filesystem fails alone, before any change; the others of the pass complete', async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 8 };
+    const ts = await seedParallel(sb, w, 'Alien', 3, 20_000);
+    // The second torrent's target folder is another filesystem mounted inside pool's seeding root.
+    const alien = path.join(w.pool, 'seeding', 'alien');
+    mountTmpfs(alien, 8 << 20, 'hashall-alien');
+    const x = ts[1]!;
+    [x.toSave, x.dst] = [alien, path.join(alien, x.name)];
+    const log: string[] = [];
+    const groups = await parallelGroups(qb, w, ts);
+    const res = await applyPlan(testDeps(w, { clients: singleClient(loggingClient(qb, log)), ...timeouts }), makePlan(w, groups));
+    expect(res.groups.map((g) => g.status)).toEqual(['done', 'rolled-back', 'done']);
+    expect(res.groups[1]!.error).toMatch(/not on filesystem pool/);
+    expect(existsSync(x.dst)).toBe(false);
+    expect(log.filter((l) => l === `change ${x.t.infoHash}`)).toEqual([]);
+    for (const y of [ts[0]!, ts[2]!]) expect(hashTreeSync(y.dst)).toEqual(y.before);
   });
   it('groups started together are recorded as planned in one commit: none is visible to another connection before the last is written, all are after', async () => {
     w = makeApplyFixture();
