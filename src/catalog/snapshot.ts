@@ -69,18 +69,21 @@ interface ScanRootRow {
   path: string;
   fs_id: number;
   last_completed_at: number;
+  links_known: number;
 }
 
 /** Configured roots in canonical spelling, each with the last completed scan of it or of an ancestor root. */
 export function snapshotRoots(catalog: CatalogDb, config: HashallConfig, ctx: HostPathContext): SnapshotRoot[] {
-  const scanned = catalog.db.prepare(`SELECT path, fs_id, last_completed_at FROM scan_roots WHERE last_completed_at IS NOT NULL`).all() as ScanRootRow[];
+  const scanned = catalog.db.prepare(`SELECT path, fs_id, last_completed_at, links_known FROM scan_roots WHERE last_completed_at IS NOT NULL`).all() as ScanRootRow[];
   const one = (input: string, kind: SnapshotRoot['kind'], fsName: string | null): SnapshotRoot => {
     const where = locateHostPath(ctx, input, { followLast: true });
     if (!where.ok) return { path: where.spelled, kind, fsName, fsId: null, lastScanAt: null };
     const fs = filesystemRowFor(catalog, where.loc);
-    let last: number | null = null;
-    if (fs) for (const s of scanned) if (s.fs_id === fs.id && isAtOrUnder(where.loc.path, s.path) && (last === null || s.last_completed_at > last)) last = s.last_completed_at;
-    return { path: where.loc.path, kind, fsName, fsId: fs?.id ?? null, lastScanAt: last };
+    let newest: ScanRootRow | null = null;
+    if (fs) for (const s of scanned) if (s.fs_id === fs.id && isAtOrUnder(where.loc.path, s.path) && (newest === null || s.last_completed_at > newest.last_completed_at)) newest = s;
+    const root: SnapshotRoot = { path: where.loc.path, kind, fsName, fsId: fs?.id ?? null, lastScanAt: newest?.last_completed_at ?? null };
+    if (newest !== null && newest.links_known === 0) root.linksKnown = false;
+    return root;
   };
   const out: SnapshotRoot[] = [];
   for (const [fsName, paths] of Object.entries(config.seeding)) for (const p of paths) out.push(one(p, 'seeding', fsName));
@@ -507,8 +510,21 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   snapshot.occupiedPaths = occupied ?? readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
   const links = readSymlinkTargets(catalog);
   holdBySymlinks(payloads, links);
+  const unlinked = roots.find((r) => r.linksKnown === false);
+  if (unlinked !== undefined) linksUnknown(payloads, unlinked);
   if (links.length > 0) snapshot.symlinks = links;
   return snapshot;
+}
+
+/**
+ * A root last scanned by a version that recorded no symlinks may hold a link into any payload: none is known to have
+ * no consumer until it is scanned again (a plan's refresh does it).
+ */
+function linksUnknown(payloads: Record<string, SnapshotPayload>, root: SnapshotRoot): void {
+  const why = `${root.kind} root ${root.path} was last scanned by an older hashall, which recorded no symlinks: one there may reach this payload (scan it again; a plan's refresh does)`;
+  for (const p of Object.values(payloads)) {
+    if (p.consumers.status === 'none') p.consumers = { ...p.consumers, status: 'unknown', reasons: [...p.consumers.reasons, why] };
+  }
 }
 
 /** A payload a recorded symlink reaches by path (src/catalog/symlinks.ts) is held as a hardlinked one is: it has a consumer. */

@@ -24,6 +24,8 @@ export interface SnapshotRoot {
   fsId: number | null;
   /** Last completed scan of this root (or of an ancestor root), epoch ms; null = never scanned. */
   lastScanAt: number | null;
+  /** False when that scan was an older version's, which recorded no symlinks (src/catalog/symlinks.ts): links into payloads unknown. */
+  linksKnown?: boolean;
 }
 
 /** One catalog file (active row), with canonical absolute path. */

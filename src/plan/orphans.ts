@@ -169,6 +169,7 @@ function globalBlockers(input: OrphanInput): string[] {
     const what = r.kind === 'seeding' ? 'seeding root' : 'library root';
     if (r.lastScanAt === null) out.push(`${what} ${r.path} has never been scanned (run \`hashall scan\`)`);
     else if (now - r.lastScanAt > maxMs) out.push(`${what} ${r.path} was last scanned ${formatDuration(now - r.lastScanAt)} ago, longer than safety.maxScanAgeHours`);
+    else if (r.linksKnown === false) out.push(`${what} ${r.path} was last scanned by an older hashall, which recorded no symlinks: one there may reach what looks unused (scan it again)`);
   }
   if (Object.keys(config.clients).length === 0) {
     out.push('no torrent client is configured in hashall.yaml, so nothing proves that no torrent uses the data under the seeding roots');

@@ -8,6 +8,10 @@ import type { Migration } from './index.js';
  * the host, configured aliases and bind mounts mapped to the preferred spelling), or the lexically resolved spelling
  * when nothing is there. A walk that completes replaces the rows under its root; an interrupted or incomplete walk
  * only adds rows, never drops one (a link it did not see may still be there).
+ *
+ * scan_roots.links_known — 1 once a completed scan of the root recorded its links (every scan from this version on);
+ * a root last scanned by an older version (0) may hold links nobody recorded: until it is scanned again, no payload is
+ * known to be free of them.
  */
 export const m016Symlinks: Migration = {
   version: 16,
@@ -21,5 +25,6 @@ CREATE TABLE symlinks (
   seen_at INTEGER NOT NULL,
   PRIMARY KEY (fs_id, path)
 ) STRICT;
+ALTER TABLE scan_roots ADD COLUMN links_known INTEGER NOT NULL DEFAULT 0;
 `,
 };

@@ -31,9 +31,9 @@ export function finishSession(catalog: CatalogDb, id: number, s: ScanSummary, no
 export function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], sessionId: number, now: number, known: ReadonlyMap<ResolvedRoot, number> = new Map()): void {
   const count = activeRowCounter(catalog);
   const upsert = catalog.db.prepare(
-    `INSERT INTO scan_roots (path, fs_id, rel_path, kind, last_session_id, last_completed_at, file_count) VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO scan_roots (path, fs_id, rel_path, kind, last_session_id, last_completed_at, file_count, links_known) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
      ON CONFLICT (path) DO UPDATE SET fs_id = excluded.fs_id, rel_path = excluded.rel_path, kind = excluded.kind,
-       last_session_id = excluded.last_session_id, last_completed_at = excluded.last_completed_at, file_count = excluded.file_count`,
+       last_session_id = excluded.last_session_id, last_completed_at = excluded.last_completed_at, file_count = excluded.file_count, links_known = 1`,
   );
   catalog.db.transaction(() => {
     for (const r of resolved) {

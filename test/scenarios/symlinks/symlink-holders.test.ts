@@ -8,6 +8,7 @@ import type { Plan } from '../../../src/plan/types.js';
 import { demoSeedboxOnTmpfs } from '../../support/demo-on-tmpfs.js';
 import { makeTempDir, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
+import Database from 'better-sqlite3';
 
 let tmp: TempDir;
 let w: DemoSeedbox;
@@ -112,5 +113,21 @@ describe('symlinks reaching a payload hold it as a hardlink does', () => {
     expect(text.stdout).toContain(`${link} is a symlink to ${old.paths[0]}`);
     expect(text.stdout).toContain(`reached by symlink ${link}`);
     rmSync(link);
+  }, 120_000);
+
+  it('a root last scanned by an older hashall (no links recorded) makes every consumer verdict unknown until it is scanned again', async () => {
+    await plan(); // refresh: every root scanned by this version
+    const db = new Database(path.join(w.base, 'catalog.db'));
+    db.prepare(`UPDATE scan_roots SET links_known = 0 WHERE kind = 'library'`).run(); // as migration 16 leaves an older version's scans
+    db.close();
+    const r = await hashall('plan', '--no-refresh', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const movie = groupOf(JSON.parse(r.stdout) as Plan, 'Old.Movie.2009');
+    expect(movie.action).toBe('blocked');
+    expect(movie.reasons.join('\n')).toMatch(/was last scanned by an older hashall, which recorded no symlinks/);
+    const orphans = JSON.parse((await hashall('orphans', '--json')).stdout) as { blockers: string[] };
+    expect(orphans.blockers.join('\n')).toMatch(/recorded no symlinks/);
+    // The refresh scans it again: known, the movie moves.
+    expect(groupOf(await plan(), 'Old.Movie.2009').action).toBe('move');
   }, 120_000);
 });

@@ -56,10 +56,10 @@ describe('quick hash v2 (migration 013)', () => {
 
     // The catalog as the previous version left it: schema 12, v1 quick hashes, one small file scanned --quick-only.
     const old = openCatalog(file, { migrations: MIGRATIONS.filter((m) => m.version <= 12) });
-    // This version's scanner records symlinks (migration 016's table): lent for the scan, gone again as in schema 12.
+    // This version's scanner records symlinks (migration 016's table and column): lent for the scan, gone again as in schema 12.
     old.db.exec(MIGRATIONS.find((m) => m.version === 16)!.up);
     await scanRoots(old, [{ path: stash, kind: 'library' }], opts());
-    old.db.exec(`DROP TABLE symlinks`);
+    old.db.exec(`DROP TABLE symlinks; ALTER TABLE scan_roots DROP COLUMN links_known`);
     old.db.prepare(`UPDATE files SET sha256 = NULL, hashed_at = NULL WHERE path = 'quickOnly'`).run();
     const setQuick = old.db.prepare(`UPDATE files SET quick_hash = ? WHERE path = ?`);
     for (const name of ['small', 'edge', 'quickOnly', 'empty'] as const) setQuick.run(quickV1Small(content[name]), name);
