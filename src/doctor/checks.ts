@@ -177,6 +177,7 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
   const maxAge = config.safety.maxScanAgeHours * HOUR;
   const roots = configuredScanRoots(catalog);
   const stale = roots.filter((r) => r.lastCompletedAt === null || now - r.lastCompletedAt > maxAge);
+  const unlinked = roots.filter((r) => r.lastCompletedAt !== null && !r.linksKnown && !stale.includes(r));
   out.push({
     id: 'freshness:scan',
     title: 'scan freshness',
@@ -189,6 +190,15 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
           : `${stale.length} root(s) not scanned within ${config.safety.maxScanAgeHours} h (plans block their payloads): ${stale.slice(0, 3).map((r) => r.path).join(', ')}`,
     ...(roots.length === 0 || stale.length > 0 ? { fix: '`hashall scan` (a plan with refresh scans too)' } : {}),
   });
+  if (unlinked.length > 0) {
+    out.push({
+      id: 'freshness:symlinks',
+      title: 'symlinks recorded',
+      status: 'warn',
+      detail: `${unlinked.length} root(s) last scanned by an older hashall, which recorded no symlinks (plans treat every payload's consumers as unknown until then): ${unlinked.slice(0, 3).map((r) => r.path).join(', ')}`,
+      fix: '`hashall scan` (a plan with refresh scans too)',
+    });
+  }
   for (const name of Object.keys(config.clients)) {
     const last = lastSyncedAt(catalog, name);
     out.push({

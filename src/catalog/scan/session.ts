@@ -44,7 +44,7 @@ export function markRootsScanned(catalog: CatalogDb, resolved: ResolvedRoot[], s
 }
 
 /** The configured (seeding and library) roots a scan ever covered, with when a scan of each last completed. */
-export function configuredScanRoots(catalog: CatalogDb): { path: string; lastCompletedAt: number | null }[] {
-  const rows = catalog.db.prepare(`SELECT path, last_completed_at FROM scan_roots WHERE kind IN ('seeding', 'library')`).all() as { path: string; last_completed_at: number | null }[];
-  return rows.map((r) => ({ path: r.path, lastCompletedAt: r.last_completed_at }));
+export function configuredScanRoots(catalog: CatalogDb): { path: string; lastCompletedAt: number | null; linksKnown: boolean }[] {
+  const rows = catalog.db.prepare(`SELECT path, last_completed_at, links_known FROM scan_roots WHERE kind IN ('seeding', 'library')`).all() as { path: string; last_completed_at: number | null; links_known: number }[];
+  return rows.map((r) => ({ path: r.path, lastCompletedAt: r.last_completed_at, linksKnown: r.links_known === 1 }));
 }

@@ -127,6 +127,8 @@ describe('symlinks reaching a payload hold it as a hardlink does', () => {
     expect(movie.reasons.join('\n')).toMatch(/was last scanned by an older hashall, which recorded no symlinks/);
     const orphans = JSON.parse((await hashall('orphans', '--json')).stdout) as { blockers: string[] };
     expect(orphans.blockers.join('\n')).toMatch(/recorded no symlinks/);
+    const doctor = JSON.parse((await hashall('doctor', '--json', '--no-notify')).stdout) as { checks: { id: string; status: string; detail: string }[] };
+    expect(doctor.checks.find((c) => c.id === 'freshness:symlinks')).toMatchObject({ status: 'warn', detail: expect.stringContaining(w.library) });
     // The refresh scans it again: known, the movie moves.
     expect(groupOf(await plan(), 'Old.Movie.2009').action).toBe('move');
   }, 120_000);
