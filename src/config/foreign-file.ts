@@ -1,6 +1,7 @@
 // Tells a file that is no hashall config at all (a key, a password or token file behind a symlink, a wrong --config) from a config with mistakes, so nothing of a foreign file is echoed.
 import { isMap, isScalar, isSeq, type Document } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
+import { wholeFileError } from './problem.js';
 import { closest } from './schema.js';
 
 /** The top-level keys of hashall.yaml (schemas/hashall.schema.json `properties`; a test keeps the two equal). */
@@ -26,15 +27,9 @@ export function foreignDocument(doc: Document, file: string, realPath: string | 
   else if (isScalar(root) && typeof root.value === 'string') shape = `text (${root.value.length} character(s))`;
   else shape = 'a single value';
   const errors = doc.errors.length > 0 ? ` and ${doc.errors.length} YAML syntax error(s)` : '';
-  return {
-    severity: 'error',
+  return wholeFileError(
     file,
-    line: 1,
-    col: 1,
-    path: '',
-    message: `not a hashall config: its top level is ${shape}${errors}; nothing of it is shown`,
-    hint:
-      (realPath !== null ? `${file} is a symlink to ${realPath}; ` : '') +
-      'check --config and HASHALL_CONFIG — a hashall.yaml starts with `version: 1` and `filesystems:` (`hashall init` writes one)',
-  };
+    `not a hashall config: its top level is ${shape}${errors}; nothing of it is shown`,
+    (realPath !== null ? `${file} is a symlink to ${realPath}; ` : '') + 'check --config and HASHALL_CONFIG — a hashall.yaml starts with `version: 1` and `filesystems:` (`hashall init` writes one)',
+  );
 }

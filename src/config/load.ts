@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { pseudoFsOfFd } from '../fs/pseudo-fs.js';
 import { foreignDocument } from './foreign-file.js';
+import { wholeFileError } from './problem.js';
 import { untrustedInput } from '../fs/trusted-place.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,15 +58,7 @@ function untrustedConfig(file: string, st: Stats, env: Record<string, string | u
   const found = untrustedInput(file, st, env);
   if (found === null) return null;
   const subject = found.where === 'file' ? `config ${found.at}` : `folder ${found.at} holding the config`;
-  return {
-    severity: 'error',
-    file,
-    line: 1,
-    col: 1,
-    path: '',
-    message: `${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`,
-    hint: `${found.fix}, or keep hashall.yaml where only ${found.who} can write; nothing was read from it`,
-  };
+  return wholeFileError(file, `${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, `${found.fix}, or keep hashall.yaml where only ${found.who} can write; nothing was read from it`);
 }
 
 /**
@@ -79,7 +72,8 @@ function readConfigBytes(file: string, judge: (st: Stats) => ConfigProblem | nul
     // /proc/self/environ (the environment, secrets included) or a control file of sysfs: no config, never read.
     const pseudo = pseudoFsOfFd(fd);
     if (pseudo !== null) {
-      return { severity: 'error', file, line: 1, col: 1, path: '', message: `the config file is on ${pseudo}, a kernel pseudo filesystem: not a hashall.yaml; nothing was read from it`, hint: `check --config and HASHALL_CONFIG${symlinkedTo(file) !== null ? ` (${file} is a symlink to ${symlinkedTo(file)})` : ''}` };
+      const real = symlinkedTo(file);
+      return wholeFileError(file, `the config file is on ${pseudo}, a kernel pseudo filesystem: not a hashall.yaml; nothing was read from it`, `check --config and HASHALL_CONFIG${real !== null ? ` (${file} is a symlink to ${real})` : ''}`);
     }
     const problem = judge(st);
     if (problem !== null) return problem;
@@ -128,13 +122,13 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
     const code = errnoCode(e);
     const problem: ConfigProblem =
       code === 'ENOENT'
-        ? { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'config file not found', hint: 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG' }
-        : { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `cannot read config file: ${code ?? (e as Error).message}`, hint: 'check the path and its permissions' };
+        ? wholeFileError(configPath, 'config file not found', 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG')
+        : wholeFileError(configPath, `cannot read config file: ${code ?? (e as Error).message}`, 'check the path and its permissions');
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   if (bytes !== null && !Buffer.isBuffer(bytes)) return { config: null, problems: [bytes], unresolvedReferences: 0 };
   if (bytes === null) {
-    const problem: ConfigProblem = { severity: 'error', file: configPath, line: 1, col: 1, path: '', message: `the config file holds more than ${CONFIG_MAX_BYTES / (1 << 20)} MiB: not a hashall.yaml (a few KB)`, hint: 'check the path given by --config or HASHALL_CONFIG' };
+    const problem = wholeFileError(configPath, `the config file holds more than ${CONFIG_MAX_BYTES / (1 << 20)} MiB: not a hashall.yaml (a few KB)`, 'check the path given by --config or HASHALL_CONFIG');
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   const src = parseYamlSource(bytes.toString('utf8'), configPath);
@@ -149,7 +143,7 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   if ('problem' in plain) return { config: null, problems: sortProblems([...problems, plain.problem]), unresolvedReferences: 0 };
   const data = plain.data;
   if (data === null || data === undefined) {
-    problems.push({ severity: 'error', file: configPath, line: 1, col: 1, path: '', message: 'the config file is empty', hint: 'run `hashall init` for a starter file, or see examples/' });
+    problems.push(wholeFileError(configPath, 'the config file is empty', 'run `hashall init` for a starter file, or see examples/'));
     return { config: null, problems, unresolvedReferences: 0 };
   }
   const interpolated = interpolateEnv(data, env, isPassword, { offline: opts.offline === true });

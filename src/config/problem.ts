@@ -1,4 +1,5 @@
-// Config problems before they are positioned in the file: a key path instead of line:col (pure).
+// Config problems before they are positioned in the file (a key path instead of line:col), and problems of the whole file at 1:1 (pure).
+import type { ConfigProblem } from '../errors.js';
 
 /** Keys and array indexes from the document root, e.g. `['placement', 'rules', 1, 'place']`. */
 export type KeyPath = (string | number)[];
@@ -21,4 +22,9 @@ export function formatKeyPath(path: KeyPath): string {
     else out += `[${JSON.stringify(seg)}]`;
   }
   return out;
+}
+
+/** An error about the whole file (it cannot be read, trusted or parsed as a config), at its first line and column. */
+export function wholeFileError(file: string, message: string, hint: string): ConfigProblem {
+  return { severity: 'error', file, line: 1, col: 1, path: '', message, hint };
 }
