@@ -340,6 +340,14 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // their copies in the order they did) and used again by decideLive.
   const early = new Map<string, PayloadEntry[] | null>();
   try {
+    if (live) {
+      // Every payload of the load ends with its list or left to the catalog (decideLive), so the targets are known now:
+      // read while the workers check, before the first pass waits on their answers.
+      const marked = loadOrder.filter((p) => payloads[p]!.files === null && payloads[p]!.filesInCatalog === undefined);
+      for (const p of marked) payloads[p]!.filesInCatalog = true;
+      occupied = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
+      for (const p of marked) delete payloads[p]!.filesInCatalog;
+    }
     for (const p of loadOrder) {
       if (rowless.has(p)) continue;
       if (probed.has(p)) {
@@ -354,12 +362,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       }
       readAndCollect(p);
     }
-    if (live) {
-      for (const p of rowless) payloads[p]!.filesInCatalog = true;
-      occupied = readOccupancy(catalog, opts.planner, snapshot, fsFor, ctx);
-      for (const p of rowless) delete payloads[p]!.filesInCatalog;
-      for (const p of loadOrder) decideLive(p, live);
-    }
+    if (live) for (const p of loadOrder) decideLive(p, live);
   } finally {
     pool?.close();
     workers.pool = null;
