@@ -6,6 +6,8 @@ import { bytesToPathText } from '../fs/path-encoding.js';
 import type { CatalogDb } from './db.js';
 import { absoluteCatalogPath } from './filesystems.js';
 import { locateHostPath, type HostPathContext } from './host-paths.js';
+import { applyAliases } from '../fs/canonical-path.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 
 /** One link a walk found: its path below the filesystem's preferred mount, what readlink returned, what that names. */
 export interface SeenSymlink {
@@ -14,15 +16,32 @@ export interface SeenSymlink {
   resolved: string;
 }
 
+/** Filesystems whose calls can hang for good on a dead server: a link's target there is never resolved on the host. */
+const REMOTE_TYPES = /^(nfs4?|cifs|smb3|smbfs|ncpfs|9p|ceph|glusterfs|afs|sshfs|fuse(\..*)?|fuseblk)$/;
+
+/**
+ * Whether resolving `p` on the host could wait on another machine: the mount holding it (by its spelling) is a network
+ * or FUSE filesystem that is none of the configured ones (those the scan walks anyway). A link another user plants
+ * must not stall an unattended scan on a dead NFS server.
+ */
+function remoteUnconfigured(ctx: HostPathContext, p: string): boolean {
+  let best: { mountPoint: string; fsType: string } | null = null;
+  for (const m of ctx.mounts) if (isAtOrUnder(p, m.mountPoint) && (best === null || m.mountPoint.length > best.mountPoint.length)) best = m;
+  if (best === null || !REMOTE_TYPES.test(best.fsType)) return false;
+  const mount = best.mountPoint;
+  return !ctx.preferredPaths.some((fs) => isAtOrUnder(fs, mount) || isAtOrUnder(mount, fs));
+}
 
 /**
  * What a link at `linkAbs` (canonical absolute) with contents `target` names on this host, canonically spelled: its
  * directories (and, when there, the named entry itself, through any chain of links) resolved on the host, aliases and
  * bind mounts mapped to the preferred spelling. Nothing is opened or written; what cannot be resolved (nothing is
- * there) keeps its lexical spelling with the configured aliases applied.
+ * there), or lies on a network or FUSE mount that is no configured filesystem, keeps its lexical spelling with the
+ * configured aliases applied.
  */
 export function resolveSymlink(ctx: HostPathContext, linkAbs: string, target: string): string {
   const lexical = path.posix.resolve(path.posix.dirname(linkAbs), target);
+  if (remoteUnconfigured(ctx, applyAliases(lexical, ctx.aliases))) return applyAliases(lexical, ctx.aliases);
   const full = locateHostPath(ctx, lexical, { followLast: true });
   if (full.ok) return full.loc.path;
   const dirOnly = locateHostPath(ctx, lexical, { followLast: false });

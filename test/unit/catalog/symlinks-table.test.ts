@@ -46,3 +46,22 @@ describe('recordSymlinks', () => {
     expect(listed(c)).toEqual(['/stash/lib/b>/stash/seed/B']);
   });
 });
+
+describe('resolveSymlink', () => {
+  it('resolves a target\'s folders on the host, but never on a network or FUSE mount that is no configured filesystem (a dead server would stall the scan)', async () => {
+    const { mkdirSync, symlinkSync, writeFileSync, realpathSync } = await import('node:fs');
+    const { resolveSymlink } = await import('../../../src/catalog/symlinks.js');
+    const { hostPathContext } = await import('../../../src/catalog/host-paths.js');
+    const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'hashall-resolve-')));
+    dirs.push(dir);
+    mkdirSync(path.join(dir, 'real'));
+    writeFileSync(path.join(dir, 'real', 'file'), 'x');
+    symlinkSync(path.join(dir, 'real'), path.join(dir, 'via'));
+    const local = hostPathContext({ filesystems: {} });
+    expect(resolveSymlink(local, path.join(dir, 'lib', 'link'), '../via/file')).toBe(path.join(dir, 'real', 'file'));
+    const nfs = { ...local, mounts: [...local.mounts, { ...local.mounts[0]!, mountPoint: dir, fsType: 'nfs4' }] };
+    expect(resolveSymlink(nfs, path.join(dir, 'lib', 'link'), '../via/file')).toBe(path.join(dir, 'via', 'file'));
+    // A configured filesystem on that mount is walked by the scan anyway: resolved there.
+    expect(resolveSymlink({ ...nfs, preferredPaths: [dir] }, path.join(dir, 'lib', 'link'), '../via/file')).toBe(path.join(dir, 'real', 'file'));
+  });
+});
