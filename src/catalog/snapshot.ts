@@ -10,7 +10,6 @@ import type { CatalogDb } from './db.js';
 import { absoluteCatalogPath, prefixRange, readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
 import { readSymlinkTargets } from './symlinks.js';
 import { symlinkHolders, type SymlinkTarget } from '../domain/symlink-holds.js';
-import { compareBytes } from '../domain/payload-hash.js';
 import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
@@ -534,7 +533,7 @@ function linksUnknown(payloads: Record<string, SnapshotPayload>, root: SnapshotR
 function holdBySymlinks(payloads: Record<string, SnapshotPayload>, links: readonly SymlinkTarget[]): void {
   for (const [root, holders] of symlinkHolders(Object.keys(payloads), links)) {
     const p = payloads[root]!;
-    p.consumers = { ...p.consumers, status: 'some', symlinks: holders.sort(compareBytes) };
+    p.consumers = { ...p.consumers, status: 'some', symlinks: holders };
   }
 }
 

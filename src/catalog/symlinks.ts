@@ -41,7 +41,8 @@ function remoteUnconfigured(ctx: HostPathContext, p: string): boolean {
  */
 export function resolveSymlink(ctx: HostPathContext, linkAbs: string, target: string): string {
   const lexical = path.posix.resolve(path.posix.dirname(linkAbs), target);
-  if (remoteUnconfigured(ctx, applyAliases(lexical, ctx.aliases))) return applyAliases(lexical, ctx.aliases);
+  const spelled = applyAliases(lexical, ctx.aliases);
+  if (remoteUnconfigured(ctx, spelled)) return spelled;
   const full = locateHostPath(ctx, lexical, { followLast: true });
   if (full.ok) return full.loc.path;
   const dirOnly = locateHostPath(ctx, lexical, { followLast: false });

@@ -20,14 +20,6 @@ import { matchHashPrefix, MIN_HASH_PREFIX, type HashCandidate } from '../domain/
 
 export type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.js';
 
-function isSymlink(p: string): boolean {
-  try {
-    return lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 function exists(p: string): boolean {
   try {
     lstatSync(p);
@@ -75,7 +67,7 @@ function resolveQuery(config: HashallConfig, active: ActiveTorrent[], q: string,
   if (where.ok && !exists(where.loc.realPath)) where = { ok: false, code: 'ENOENT', spelled: where.loc.path };
   if (where.ok) {
     // A library that links by symlink: the content is where the link points (read as the scan reads it, never followed to act).
-    const target = isSymlink(where.loc.realPath) ? readLink(where.loc.realPath) : null;
+    const target = readLink(where.loc.realPath); // null for anything but a symlink
     if (target !== null) return { matched: 'path', roots: [resolveSymlink(ctx, where.loc.path, target)], via: { link: where.loc.path, target } };
     return { matched: 'path', roots: [where.loc.path] };
   }

@@ -1,5 +1,6 @@
 // What recorded symlinks hold (pure): a link reaches a payload or a file by path, so moving or retiring what it names breaks it.
 import { isAtOrUnder } from './path-string.js';
+import { compareBytes } from './payload-hash.js';
 
 /** A recorded link by canonical absolute paths: the link itself and the host path it names. */
 export interface SymlinkTarget {
@@ -44,7 +45,7 @@ export function symlinkHolders(roots: Iterable<string>, links: readonly SymlinkT
     }
     for (let i = lo; i < sorted.length && (sorted[i] as string).startsWith(prefix); i++) hold(sorted[i] as string, link);
   }
-  for (const list of out.values()) list.sort();
+  for (const list of out.values()) list.sort(compareBytes);
   return out;
 }
 
