@@ -58,7 +58,12 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
   db.pragma('foreign_keys = ON');
   // Deleted and rewritten content is zeroed on disk (a scrubbed passkey must not linger in a free page).
   if (!opts.readonly) db.pragma('secure_delete = ON');
-  if (!opts.readonly && migrate(db, migrations) > 0) db.pragma('wal_checkpoint(TRUNCATE)'); // no old page version stays in the WAL
+  if (!opts.readonly) {
+    // After an upgrade no old page version stays in the WAL (a migration may scrub what older versions stored); a new
+    // catalog has none, and its pages are checkpointed with the first ones written to it.
+    const { applied, created } = migrate(db, migrations);
+    if (applied > 0 && !created) db.pragma('wal_checkpoint(TRUNCATE)');
+  }
   if (opts.readonly) requireSchemaOf(db, file, migrations);
   const lineage = (db.prepare(`SELECT value FROM meta WHERE key = 'lineage'`).get() as { value: string } | undefined)?.value;
   if (!lineage) throw new CatalogError(`catalog ${file} has no lineage; it was not created by hashall`);
@@ -234,30 +239,41 @@ function whatIsAt(file: string): 'absent' | 'new' | 'ours' {
   }
 }
 
-/** Apply pending migrations in order, each in its own transaction; refuse a catalog newer than this program. Returns how many ran. */
-export function migrate(db: Db, migrations: Migration[]): number {
+/**
+ * Apply pending migrations in order, each in its own transaction; refuse a catalog newer than this program. Returns how
+ * many ran, and whether the catalog was new (none had run: it is created whole, its meta rows and every migration in
+ * one transaction — a creation cut short leaves no table, and the next open starts again).
+ */
+export function migrate(db: Db, migrations: Migration[]): { applied: number; created: boolean } {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const step = (m: Migration): void => {
+    if (m.up.trim()) db.exec(m.up);
+    m.run?.(db);
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(m.version));
+  };
   // The meta table and its first rows in one transaction: a first open stopped half way leaves nothing, or all of it.
-  const init = db.transaction(() => {
+  let created = false;
+  db.transaction(() => {
     db.exec(META);
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('lineage', ?)`).run(randomUUID());
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('serial', '0')`).run();
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '0')`).run();
-  });
-  init();
+    // A new catalog runs the same migrations an old one did, in order, in this same transaction (one commit instead
+    // of one per migration): its schema is the one every upgraded catalog reaches (test/unit/catalog/db.test.ts).
+    if (schemaVersion(db) !== 0) return;
+    created = true;
+    for (const m of sorted) step(m);
+  })();
+  if (created) return { applied: sorted.length, created };
   const current = schemaVersion(db);
   refuseNewer(current, newestOf(migrations));
   let applied = 0;
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+  for (const m of sorted) {
     if (m.version <= current) continue;
     applied++;
-    const step = db.transaction(() => {
-      if (m.up.trim()) db.exec(m.up);
-      m.run?.(db);
-      db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(m.version));
-    });
-    step();
+    db.transaction(() => step(m))();
   }
-  return applied;
+  return { applied, created };
 }
 
 function newestOf(migrations: Migration[]): number {

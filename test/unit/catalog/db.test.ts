@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openCatalog, pageCacheRaiser, schemaVersion, withWalCheckpointEvery } from '../../../src/catalog/db.js';
+import { MIGRATIONS, type Migration } from '../../../src/catalog/migrations/index.js';
 
 describe('openCatalog', () => {
   it('creates a catalog with a lineage, keeps it across reopen, and counts serial changes', () => {
@@ -24,6 +25,49 @@ describe('openCatalog', () => {
       expect(b.serial()).toBe(1);
       expect(schemaVersion(b.db)).toBeGreaterThanOrEqual(3);
       b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a new catalog is created whole in one transaction: a creation cut short leaves no table, and the next open creates it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
+    try {
+      const file = path.join(dir, 'catalog.db');
+      const broken: Migration = { version: MIGRATIONS.length + 1, name: 'broken', up: 'CREATE TABLE later_table (a INTEGER); SELECT * FROM no_such_table;' };
+      expect(() => openCatalog(file, { migrations: [...MIGRATIONS, broken] })).toThrow(/no_such_table/);
+      const raw = new Database(file, { readonly: true });
+      const tables = raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all();
+      raw.close();
+      expect(tables).toEqual([]);
+      const c = openCatalog(file);
+      expect(schemaVersion(c.db)).toBe(MIGRATIONS.length);
+      c.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a catalog created by any older hashall and upgraded has the schema of one created new', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-db-'));
+    const schemaOf = (file: string): string[] => {
+      const raw = new Database(file, { readonly: true });
+      const rows = raw.prepare(`SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY type, name`).pluck().all() as string[];
+      raw.close();
+      return rows;
+    };
+    try {
+      const fresh = path.join(dir, 'fresh.db');
+      openCatalog(fresh).close();
+      const expected = schemaOf(fresh);
+      for (let v = 1; v < MIGRATIONS.length; v++) {
+        const file = path.join(dir, `v${v}.db`);
+        openCatalog(file, { migrations: MIGRATIONS.filter((m) => m.version <= v) }).close();
+        const c = openCatalog(file);
+        expect(schemaVersion(c.db)).toBe(MIGRATIONS.length);
+        c.close();
+        expect(schemaOf(file), `upgraded from version ${v}`).toEqual(expected);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
