@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { scale } from './copy.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const bin = path.resolve(here, '../cli/hashall.cjs');
+/** The installed form: the sh launcher (dist/cli/hashall), run as a user runs `hashall`. */
+const bin = path.resolve(here, '../cli/hashall');
 
 interface Tree {
   /** Every file (relpath), and the groups of relpaths that must end up as one inode (each sorted, 2+ paths). */
@@ -122,7 +123,7 @@ export function writeConfig(dir: string): string {
 }
 
 function hashall(args: string[], ok: number[] = [0]): void {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, NO_COLOR: '1' } });
   if (r.status === null || !ok.includes(r.status)) throw new Error(`hashall ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.slice(-2000)}`);
 }
 
@@ -188,7 +189,7 @@ export async function run(): Promise<Record<string, number>> {
     {
       const dir = freshCopy(base, 'hashall-empty');
       const cfg = writeConfig(dir);
-      const t = timed(process.execPath, [bin, 'apply', '--auto-approve', '--config', cfg], path.join(base, 'stderr.txt'));
+      const t = timed(bin, ['apply', '--auto-approve', '--config', cfg], path.join(base, 'stderr.txt'));
       out.hashallEmptyCatalogMs = t.wallMs;
       out.hashallEmptyCatalogCpuMs = t.cpuMs;
       check('hashallEmptyCatalog', dir);
@@ -201,7 +202,7 @@ export async function run(): Promise<Record<string, number>> {
       const planFile = path.join(dir, 'plan.json');
       hashall(['scan', '--config', cfg]);
       hashall(['plan', '--config', cfg, '--out', planFile], [0, 2]);
-      const t = timed(process.execPath, [bin, 'apply', planFile, '--config', cfg], path.join(base, 'stderr.txt'));
+      const t = timed(bin, ['apply', planFile, '--config', cfg], path.join(base, 'stderr.txt'));
       out.hashallApplyMs = t.wallMs;
       out.hashallApplyCpuMs = t.cpuMs;
       out.hashallApplyMsPerGroup = Number((out.hashallApplyMs / groupCount).toFixed(3));

@@ -134,7 +134,8 @@ function rescanInChild(catalogFile: string, dir: string, hash: ScanHashMode = 'a
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop() as string) as { ms: number; cpuMs: number; maxRssKiB: number }), wallMs };
 }
 
-const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/hashall.cjs');
+/** The installed form: the sh launcher (dist/cli/hashall), run as a user runs `hashall`. */
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/hashall');
 
 /** A config of the installed CLI's defaults (`scan.hash: shared-sizes`) with its catalog in `dir`, naming `fsPath`'s filesystem. */
 function cliConfig(dir: string, fsPath: string): string {
@@ -145,14 +146,14 @@ function cliConfig(dir: string, fsPath: string): string {
 }
 
 /**
- * `node args…` under bash: wall time from before the spawn, and the CPU time of bash's children (node and the find it
+ * `cmd args…` under bash: wall time from before the spawn, and the CPU time of bash's children (node and the find it
  * starts: bash's `times`). Output is discarded (the CLI's progress goes to stderr).
  */
-function nodeOnce(args: string[]): { ms: number; cpuMs: number } {
+function once(cmd: string, args: string[]): { ms: number; cpuMs: number } {
   const t = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1; s=$?; times; exit $s', 'bash', process.execPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1; s=$?; times; exit $s', 'bash', cmd, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status ?? r.signal}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}`);
   const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stdout.trim());
   return { ms, cpuMs: m ? (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000 : NaN };
 }
@@ -184,7 +185,7 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
     const sharedCatalog = path.join(base, 'catalog-shared.db');
     await scanOnce(sharedCatalog, tree, 'shared-sizes');
     const config = cliConfig(path.join(base, 'cli'), base);
-    nodeOnce([cli, 'scan', '--config', config, tree]);
+    once(cli, ['scan', '--config', config, tree]);
     let find = { ms: Infinity, cpuMs: Infinity };
     let rescan = { ms: Infinity, cpuMs: Infinity, wallMs: Infinity, maxRssKiB: 0 };
     let shared = { ms: Infinity, cpuMs: Infinity };
@@ -198,8 +199,8 @@ export async function run(opts: ScanBenchOptions = {}): Promise<Record<string, n
       if (r.ms < rescan.ms) rescan = { ...r, cpuMs: Math.min(r.cpuMs, rescan.cpuMs) };
       else rescan.cpuMs = Math.min(rescan.cpuMs, r.cpuMs);
       shared = best(shared, rescanInChild(sharedCatalog, tree, 'shared-sizes'));
-      cliScan = best(cliScan, nodeOnce([cli, 'scan', '--config', config, tree]));
-      nodeStart = best(nodeStart, nodeOnce(['-e', '0']));
+      cliScan = best(cliScan, once(cli, ['scan', '--config', config, tree]));
+      nodeStart = best(nodeStart, once(process.execPath, ['-e', '0']));
     }
     const findMs = find.ms;
     // Peak RSS of a no-change rescan of many small files.

@@ -1,13 +1,13 @@
-// `npm run build`: bundles the CLI with esbuild into dist/cli/ — main.cjs (every module but better-sqlite3, one file) and hashall.cjs (the launcher, the package's bin).
+// `npm run build`: bundles the CLI with esbuild into dist/cli/ — main.cjs (every module but better-sqlite3, one file), hashall.cjs (the node launcher) and hashall (the sh launcher, the package's bin).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Builds into `outdir` (default dist/cli); returns the launcher's path. */
+/** Builds into `outdir` (default dist/cli); returns the node launcher's path (hashall.cjs; the sh launcher `hashall` is beside it). */
 export async function buildCli(outdir = path.join(root, 'dist', 'cli')) {
   const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', absWorkingDir: root };
   await build({
@@ -29,6 +29,9 @@ export async function buildCli(outdir = path.join(root, 'dist', 'cli')) {
   });
   const sha256 = createHash('sha256').update(readFileSync(path.join(outdir, 'main.cjs'))).digest('hex');
   await build({ ...common, entryPoints: ['src/cli/launcher.cts'], outfile: path.join(outdir, 'hashall.cjs'), define: { HASHALL_BUNDLE_SHA256: JSON.stringify(sha256) } });
+  // The package's bin: POSIX sh, so the extra-CA bundle is off node's start (src/cli/hashall.sh).
+  copyFileSync(path.join(root, 'src', 'cli', 'hashall.sh'), path.join(outdir, 'hashall'));
+  chmodSync(path.join(outdir, 'hashall'), 0o755);
   return path.join(outdir, 'hashall.cjs');
 }
 

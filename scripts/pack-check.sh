@@ -8,8 +8,8 @@ cd "$root"
 npm run build --silent
 npm pack --silent --pack-destination "$work" >/dev/null
 tarball="$(ls "$work"/hashall-*.tgz)"
-# Only the product: the bundled CLI, its source map (stack traces under HASHALL_DEBUG) and its launcher, schemas, examples, README, package.json.
-unexpected="$(tar -tzf "$tarball" | grep -Ev '^package/(dist/cli/(hashall\.cjs|main\.cjs|main\.cjs\.map)$|schemas/|examples/|README\.md$|package\.json$|LICENSE$)' || true)"
+# Only the product: the bundled CLI, its source map (stack traces under HASHALL_DEBUG) and its launchers (sh, node), schemas, examples, README, package.json.
+unexpected="$(tar -tzf "$tarball" | grep -Ev '^package/(dist/cli/(hashall|hashall\.cjs|main\.cjs|main\.cjs\.map)$|schemas/|examples/|README\.md$|package\.json$|LICENSE$)' || true)"
 if [ -n "$unexpected" ]; then
   echo "pack-check: the tarball ships files users do not run:" >&2
   echo "$unexpected" >&2

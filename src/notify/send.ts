@@ -1,4 +1,5 @@
 // Sends one notice to the targets that want its event: bounded retries, a timeout per attempt, secrets kept out of every error.
+import { createHttpSender, failureText, isTimeout, type HttpSender } from '../clients/http-send.js';
 import type { NotifyEventName, NotifyTarget } from '../config/types.js';
 import { printable } from '../render/escape.js';
 import { renderRequest } from './formats.js';
@@ -15,7 +16,7 @@ export interface NotifyOutcome {
 }
 
 export interface SendOptions {
-  /** Injected for tests of the wire; the global fetch otherwise. */
+  /** Injected for tests of the wire; the shared sender (src/clients/http-send.ts) otherwise. */
   fetch?: typeof fetch;
   /** Waits between attempts (injected for tests; a real timer otherwise). */
   sleep?: (ms: number) => Promise<void>;
@@ -49,9 +50,12 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return printable(t);
 }
 
+/** Of an answer's body only the first 200 characters are shown: more than this is not read. */
+const SHOWN_BODY_BYTES = 64 << 10;
+
 /**
- * `https://user:pass@host/…` as curl and Apprise read it: fetch refuses a URL with credentials, so they leave the URL
- * and become HTTP Basic auth — unless the target sets its own Authorization header, which wins.
+ * `https://user:pass@host/…` as curl and Apprise read it: they leave the URL (fetch refuses one with credentials, and
+ * Node's http would send them as it pleases) and become HTTP Basic auth — unless the target sets its own Authorization header, which wins.
  */
 function basicAuthFromUrl(url: URL, headers: Record<string, string>): void {
   if (!url.username && !url.password) return;
@@ -63,16 +67,13 @@ function basicAuthFromUrl(url: URL, headers: Record<string, string>): void {
   headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 }
 
-function describeFetchError(err: unknown): string {
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no answer within the timeout';
-  const cause = e?.cause?.code ?? e?.cause?.message;
-  return `${e?.message ?? String(err)}${cause ? ` (${cause})` : ''}`;
+function describeSendError(err: unknown): string {
+  return isTimeout(err) ? 'no answer within the timeout' : failureText(err);
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions): Promise<NotifyOutcome> {
+async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions, sender: HttpSender): Promise<NotifyOutcome> {
   const base = { target: target.name, event: notice.event };
   let url: string;
   const headers: Record<string, string> = {};
@@ -95,20 +96,20 @@ async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions):
     return { ...base, status: 'failed', attempts: 0, error: `the URL is not http(s) but ${parsed.protocol} (its value is not shown)` };
   }
   const req = renderRequest(target.format, notice);
-  const doFetch = opts.fetch ?? fetch;
   const sleep = opts.sleep ?? defaultSleep;
   let error = '';
   const tries = 1 + target.retries;
   for (let attempt = 1; attempt <= tries; attempt++) {
     let retry = true;
     try {
-      const res = await doFetch(parsed, { method: 'POST', headers: { ...req.headers, ...headers }, body: req.body, signal: AbortSignal.timeout(target.timeoutMs), redirect: 'error' });
-      const text = await res.text().catch(() => '');
-      if (res.ok) return { ...base, status: 'sent', attempts: attempt, error: null };
+      // A redirect is not followed (it would carry the secrets elsewhere): it is an answer that is not a success.
+      const res = await sender.send({ method: 'POST', url: parsed, headers: { ...req.headers, ...headers }, body: req.body, timeoutMs: target.timeoutMs });
+      if (res.status >= 200 && res.status < 300) return { ...base, status: 'sent', attempts: attempt, error: null };
+      const text = res.text;
       error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${text ? `: ${text.slice(0, 200)}` : ''}`;
       retry = res.status === 429 || res.status >= 500;
     } catch (err) {
-      error = describeFetchError(err);
+      error = describeSendError(err);
     }
     if (!retry || attempt === tries) return { ...base, status: 'failed', attempts: attempt, error: scrub(error, secrets) };
     await sleep(RETRY_DELAY_MS(attempt));
@@ -119,5 +120,12 @@ async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions):
 /** Send `notice` to every target listening for its event, all at once; never throws. */
 export async function sendNotice(targets: readonly NotifyTarget[], notice: Notice, opts: SendOptions = {}): Promise<NotifyOutcome[]> {
   const wanted = targets.filter((t) => t.events.includes(notice.event));
-  return Promise.all(wanted.map((t) => sendOne(t, notice, opts)));
+  if (wanted.length === 0) return [];
+  // The status decides: a body is only shown, so a long one is cut and one cut short is kept as read.
+  const sender = createHttpSender({ ...(opts.fetch ? { fetch: opts.fetch } : {}), maxBodyBytes: SHOWN_BODY_BYTES, lenientBody: true });
+  try {
+    return await Promise.all(wanted.map((t) => sendOne(t, notice, opts, sender)));
+  } finally {
+    sender.close();
+  }
 }

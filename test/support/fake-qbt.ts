@@ -1,5 +1,6 @@
 // Test support: a scriptable wire-level fake of the qBittorrent Web API on 127.0.0.1, for faults the real one cannot produce.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface FakeAnswer {
@@ -42,6 +43,10 @@ export interface FakeQbtOptions {
   auth?: { username: string; password: string };
   /** setLocation/pause/resume/... answer 200 and change nothing. */
   lying?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM); the URL is then https://127.0.0.1:PORT. */
+  tls?: { key: string; cert: string };
+  /** Called with each request as it arrives, before it is answered. */
+  onRequest?: (r: SeenRequest) => void;
 }
 
 export interface FakeQbt {
@@ -192,6 +197,7 @@ export async function startFakeQbt(opts: FakeQbtOptions = {}): Promise<FakeQbt> 
       rawBody,
     };
     requests.push(r);
+    opts.onRequest?.(r);
     const scripted = scripts.get(r.path)?.shift();
     if (scripted) {
       if (scripted.delayMs) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
@@ -214,9 +220,10 @@ export async function startFakeQbt(opts: FakeQbtOptions = {}): Promise<FakeQbt> 
     send(res, defaultAnswer(r));
   }
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer(opts.tls, handler) : createServer(handler);
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -225,7 +232,7 @@ export async function startFakeQbt(opts: FakeQbtOptions = {}): Promise<FakeQbt> 
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     torrents,
     script(path, ...answers) {

@@ -274,6 +274,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Deluge', maxIntervalMs: 50, alignToTicks: true }, hash, predicate, w),
     async close() {
       // the deluge-web session expires by itself; the daemon connection belongs to deluge-web
+      transport.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 // JSON-RPC to deluge-web (`/json`): auth.login session cookie, web.connect to its daemon, bounded retries, typed errors with secrets redacted.
 import { ClientError } from '../../errors.js';
+import { createHttpSender, failureText, isTimeout, type HttpSender } from '../http-send.js';
 import { redactUrl } from '../shown-url.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 
@@ -9,6 +10,7 @@ export interface DelugeTransportOptions extends RetryOptions {
   /** Read at login only; never stored, logged or put into a message. */
   password?: (() => string) | null;
   timeoutMs: number;
+  /** Sends through this `fetch` instead of the kept-alive sender (tests that watch the requests). */
   fetch?: typeof fetch;
 }
 
@@ -52,7 +54,7 @@ export class DelugeTransport {
   readonly shown: string;
   private readonly url: URL;
   private readonly daemon: string | null;
-  private readonly doFetch: typeof fetch;
+  private readonly sender: HttpSender;
   private cookie = '';
   private connected = false;
   private secrets: string[] = [];
@@ -63,7 +65,7 @@ export class DelugeTransport {
     this.url = p.json;
     this.daemon = p.daemon;
     this.shown = redactUrl(this.url.href);
-    this.doFetch = opts.fetch ?? fetch;
+    this.sender = createHttpSender(opts.fetch ? { fetch: opts.fetch } : {});
   }
 
   /** Any text that came from the wire or a cause, with the password and the session id cut out. */
@@ -79,17 +81,14 @@ export class DelugeTransport {
     if (this.cookie) headers.cookie = `_session_id=${this.cookie}`;
     const body = JSON.stringify({ method, params, id: this.nextId++ });
     try {
-      const res = await this.doFetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs), redirect: 'manual' });
-      const all = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [res.headers.get('set-cookie') ?? ''];
-      const sid = all.map((c) => /(?:^|;\s*)_session_id=([^;]+)/.exec(c)?.[1]).find((x) => x);
-      return { status: res.status, text: await res.text(), setCookie: sid ?? null };
+      const res = await this.sender.send({ method: 'POST', url: this.url, headers, body, timeoutMs: this.opts.timeoutMs });
+      const sid = res.setCookies.map((c) => /(?:^|;\s*)_session_id=([^;]+)/.exec(c)?.[1]).find((x) => x);
+      return { status: res.status, text: res.text, setCookie: sid ?? null };
     } catch (cause) {
-      if (cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError')) {
+      if (isTimeout(cause)) {
         throw new ClientError('timeout', `Deluge did not answer ${method} at ${this.shown} within ${this.opts.timeoutMs} ms`, { hint: 'check that deluge-web and deluged are running, or raise client.timeout' });
       }
-      const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
-      const code = typeof inner === 'object' && inner !== null && 'code' in inner ? String((inner as { code: unknown }).code) : this.redact(String(inner));
-      return new ClientError('network', `cannot reach deluge-web at ${this.shown} for ${method}: ${code}`, { hint: 'check client.url and that deluge-web is running' });
+      return new ClientError('network', `cannot reach deluge-web at ${this.shown} for ${method}: ${this.redact(failureText(cause))}`, { hint: 'check client.url and that deluge-web is running' });
     }
   }
 
@@ -208,6 +207,11 @@ export class DelugeTransport {
       await this.connect();
       return this.rpcNoConnect(method, params);
     }
+  }
+
+  /** Closes the kept-alive connections (a later call opens new ones). */
+  close(): void {
+    this.sender.close();
   }
 
   /** The RPC error code of a failed call, when it was one. */

@@ -1,7 +1,6 @@
 // HTTP transport to the qBittorrent Web API v2: session cookie login, bounded retries, timeouts, typed errors.
-import http from 'node:http';
-import https from 'node:https';
 import { ClientError } from '../../errors.js';
+import { createHttpSender, failureText, isTimeout, type HttpAnswer, type HttpSender } from '../http-send.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 import { redactUrl } from '../shown-url.js';
 
@@ -13,68 +12,8 @@ export interface TransportOptions extends RetryOptions {
   password?: (() => string) | null;
   /** Per-request bound in milliseconds. */
   timeoutMs: number;
-  /**
-   * Sends every request through this `fetch` instead of Node's http module (tests that watch the requests). By default
-   * one kept-alive connection pool per transport: a fetch cost ~0.7–0.9 ms of CPU per call against ~0.15–0.3 ms, and
-   * asked for compressed answers that both sides then spent CPU on — an adoption makes hundreds of calls.
-   */
+  /** Sends every request through this `fetch` instead of the kept-alive sender (tests that watch the requests; see http-send.ts). */
   fetch?: typeof fetch;
-}
-
-/** One HTTP exchange, as the transport needs it: the status, the cookies set, the body as UTF-8 text. */
-interface Exchange {
-  status: number;
-  setCookies: string[];
-  text: string;
-}
-
-type Send = (url: URL, init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }) => Promise<Exchange>;
-
-/** Sends through an injected fetch (redirects are never followed; the answer is read in full within the bound). */
-function fetchSend(doFetch: typeof fetch): Send {
-  return async (url, init) => {
-    const res = await doFetch(url, { method: init.method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs), redirect: 'manual' });
-    const text = await res.text();
-    const setCookies = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [res.headers.get('set-cookie') ?? ''];
-    return { status: res.status, setCookies, text };
-  };
-}
-
-/**
- * Sends with Node's http(s) module over `agent`'s kept-alive connections. The bound covers the whole exchange, the
- * answer's last byte included (a TimeoutError); an answer cut short is an error (ECONNRESET), never a shorter body.
- * Redirects are never followed; no compression is asked for.
- */
-function nodeSend(agent: http.Agent): Send {
-  return (url, init) =>
-    new Promise<Exchange>((resolve, reject) => {
-      let settled = false;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        fn();
-      };
-      const fail = (err: unknown): void => settle(() => reject(err));
-      const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
-      const req = (url.protocol === 'https:' ? https : http).request(url, { method: init.method, headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, setCookies: res.headers['set-cookie'] ?? [], text: Buffer.concat(chunks).toString('utf8') })));
-        res.on('error', fail);
-        res.on('close', () => {
-          if (!res.complete) fail(Object.assign(new Error('the connection closed before the answer ended'), { code: 'ECONNRESET' }));
-        });
-      });
-      const timer = setTimeout(() => {
-        const err = new Error(`no complete answer within ${init.timeoutMs} ms`);
-        err.name = 'TimeoutError';
-        fail(err);
-        req.destroy(err);
-      }, init.timeoutMs);
-      req.on('error', fail);
-      req.end(init.body);
-    });
 }
 
 export interface ApiAnswer {
@@ -93,10 +32,6 @@ export interface ApiRequest {
   accept?: readonly number[];
 }
 
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
-
 /** The session cookie qBittorrent sets: `SID` in 4.x/5.0, `QBT_SID_<port>` in later releases. */
 function sessionCookie(all: readonly string[]): string | null {
   for (const line of all) {
@@ -111,9 +46,8 @@ export class QbtTransport {
   readonly #base: URL;
   readonly #shown: string;
   readonly #opts: TransportOptions;
-  readonly #send: Send;
-  /** The kept-alive connections of the default sender (none with an injected fetch); closed by {@link QbtTransport.close}. */
-  readonly #agent: http.Agent | null;
+  /** Its kept-alive connections are closed by {@link QbtTransport.close}. */
+  readonly #sender: HttpSender;
   #cookie: string | null = null;
   /** Cookie seen on the last /auth/login answer; adopted only when the body says `Ok.`. */
   #pendingCookie: string | null = null;
@@ -140,8 +74,7 @@ export class QbtTransport {
     this.#base = base;
     this.#shown = redactUrl(base.href);
     this.#opts = opts;
-    this.#agent = opts.fetch ? null : new (base.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true });
-    this.#send = opts.fetch ? fetchSend(opts.fetch) : nodeSend(this.#agent!);
+    this.#sender = createHttpSender(opts.fetch ? { fetch: opts.fetch } : {});
   }
 
   /** Redacted base URL for messages. */
@@ -209,7 +142,7 @@ export class QbtTransport {
   /** Forget the session and close the kept-alive connections (the transport can still send: it opens new ones). */
   async close(): Promise<void> {
     await this.logout();
-    this.#agent?.destroy();
+    this.#sender.close();
   }
 
   #withRetries(req: ApiRequest, rawForm?: URLSearchParams): Promise<ApiAnswer> {
@@ -247,9 +180,9 @@ export class QbtTransport {
       body = '';
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    let res: Exchange;
+    let res: HttpAnswer;
     try {
-      res = await this.#send(url, { method: req.method, headers, ...(body === undefined ? {} : { body }), timeoutMs: this.#opts.timeoutMs });
+      res = await this.#sender.send({ url, method: req.method, headers, ...(body === undefined ? {} : { body }), timeoutMs: this.#opts.timeoutMs });
     } catch (cause) {
       if (isTimeout(cause)) {
         throw new ClientError('timeout', `qBittorrent did not answer ${this.#describe(req)} within ${this.#opts.timeoutMs} ms`, {
@@ -278,9 +211,7 @@ function summarize(text: string): string {
 }
 
 function causeText(cause: unknown): string {
-  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
-  const code = typeof inner === 'object' && inner !== null && 'code' in inner ? String((inner as { code: unknown }).code) : '';
-  return code || (inner instanceof Error ? inner.message : String(inner));
+  return failureText(cause).replace(/https?:\/\/\S+/g, (m) => redactUrl(m));
 }
 
 /** Keep a cause's name, message and errno code, but never a request object that could hold a body or URL. */

@@ -321,7 +321,8 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     // Aligned ticks: the polls of every torrent in flight fall in the same turn and share one read (readBatch).
     waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'rTorrent', maxIntervalMs: 50, alignToTicks: true }, hash, predicate, w),
     async close() {
-      // stateless: one connection per call
+      // stateless; SCGI opens one connection per call, HTTP keeps them alive until here
+      transport.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 // XML-RPC transport to rTorrent: SCGI over a unix socket or TCP, or HTTP(S) (ruTorrent/nginx /RPC2); bounded retries, typed errors.
 import { connect } from 'node:net';
 import { ClientError } from '../../errors.js';
+import { createHttpSender, failureText, isTimeout, type HttpSender } from '../http-send.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 import { redactUrl } from '../shown-url.js';
 import { decodeResponse, encodeCall, XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
@@ -12,6 +13,7 @@ export interface RtorrentTransportOptions extends RetryOptions {
   /** Read per HTTP request only (basic auth); never stored, logged or put into a message. */
   password?: (() => string) | null;
   timeoutMs: number;
+  /** Sends HTTP through this `fetch` instead of the kept-alive sender (tests that watch the requests). */
   fetch?: typeof fetch;
 }
 
@@ -85,25 +87,23 @@ function scgiExchange(ep: Extract<Endpoint, { kind: 'unix' | 'tcp' }>, body: str
   });
 }
 
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
-
-function codeOf(err: unknown): string {
-  const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const code = typeof inner === 'object' && inner !== null && 'code' in inner ? String((inner as { code: unknown }).code) : '';
-  return code || (inner instanceof Error ? inner.message : String(inner));
-}
-
 export class RtorrentTransport {
   readonly #ep: Endpoint;
   readonly #shown: string;
   readonly #opts: RtorrentTransportOptions;
+  /** HTTP endpoints only: null for SCGI. */
+  readonly #sender: HttpSender | null;
 
   constructor(opts: RtorrentTransportOptions) {
     this.#ep = parseRtorrentUrl(opts.url);
     this.#shown = this.#ep.kind === 'unix' ? `scgi://${this.#ep.path}` : this.#ep.kind === 'tcp' ? `scgi://${this.#ep.host}:${this.#ep.port}` : redactUrl(this.#ep.url.href);
     this.#opts = opts;
+    this.#sender = this.#ep.kind === 'http' ? createHttpSender(opts.fetch ? { fetch: opts.fetch } : {}) : null;
+  }
+
+  /** Closes the kept-alive HTTP connections (a later call opens new ones). */
+  close(): void {
+    this.#sender?.close();
   }
 
   get shownUrl(): string {
@@ -130,9 +130,7 @@ export class RtorrentTransport {
       if (this.#ep.kind === 'http') {
         const headers: Record<string, string> = { 'content-type': 'text/xml' };
         if (this.#opts.password) headers.authorization = `Basic ${Buffer.from(`${this.#opts.username ?? ''}:${this.#opts.password()}`).toString('base64')}`;
-        const res = await (this.#opts.fetch ?? fetch)(this.#ep.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.#opts.timeoutMs), redirect: 'manual' });
-        status = res.status;
-        text = await res.text();
+        ({ status, text } = await this.#sender!.send({ method: 'POST', url: this.#ep.url, headers, body, timeoutMs: this.#opts.timeoutMs }));
       } else {
         ({ status, text } = await scgiExchange(this.#ep, body, this.#opts.timeoutMs));
       }
@@ -140,7 +138,7 @@ export class RtorrentTransport {
       if (isTimeout(cause)) {
         throw new ClientError('timeout', `rTorrent did not answer ${method} at ${this.#shown} within ${this.#opts.timeoutMs} ms`, { hint: 'check that rTorrent is running and responsive, or raise client.timeout' });
       }
-      return new ClientError('network', `cannot reach rTorrent at ${this.#shown} for ${method}: ${codeOf(cause)}`, { hint: 'check client.url and that rTorrent (or the web server in front of it) is running' });
+      return new ClientError('network', `cannot reach rTorrent at ${this.#shown} for ${method}: ${failureText(cause)}`, { hint: 'check client.url and that rTorrent (or the web server in front of it) is running' });
     }
     if (status === 401 || status === 403) {
       throw new ClientError('auth', `rTorrent at ${this.#shown} refused ${method} with ${status}`, { status, hint: 'check client.username and the password variable (HTTP basic auth of the web server)' });

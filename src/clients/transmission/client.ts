@@ -1,6 +1,7 @@
 // TorrentClient for transmission-daemon (RPC 15+, Transmission 2.9x–4.x): 409 session handshake, basic auth, reads, repoint without moving.
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
+import { createHttpSender, failureText, isTimeout } from '../http-send.js';
 import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../shown-url.js';
@@ -15,6 +16,7 @@ export interface TransmissionClientOptions extends RetryOptions {
   /** Read per request (basic auth); never stored, logged or put into a message. */
   password?: (() => string) | null;
   timeoutMs: number;
+  /** Sends through this `fetch` instead of the kept-alive sender (tests that watch the requests). */
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -89,7 +91,7 @@ export function torrentFromTransmission(o: Obj): ClientTorrent {
 export function createTransmissionClient(opts: TransmissionClientOptions): TorrentClient {
   const url = rpcUrl(opts.url);
   const shown = redactUrl(url.href);
-  const doFetch = opts.fetch ?? fetch;
+  const sender = createHttpSender(opts.fetch ? { fetch: opts.fetch } : {});
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   let session = '';
@@ -100,15 +102,13 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     if (session) headers['x-transmission-session-id'] = session;
     if (opts.password) headers.authorization = `Basic ${Buffer.from(`${opts.username ?? ''}:${opts.password()}`).toString('base64')}`;
     try {
-      const res = await doFetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(opts.timeoutMs), redirect: 'manual' });
-      return { status: res.status, text: await res.text(), session: res.headers.get('x-transmission-session-id') };
+      const res = await sender.send({ method: 'POST', url, headers, body, timeoutMs: opts.timeoutMs });
+      return { status: res.status, text: res.text, session: res.header('x-transmission-session-id') };
     } catch (cause) {
-      if (cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError')) {
+      if (isTimeout(cause)) {
         throw new ClientError('timeout', `Transmission did not answer ${method} at ${shown} within ${opts.timeoutMs} ms`, { hint: 'check that transmission-daemon is running, or raise client.timeout' });
       }
-      const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
-      const code = typeof inner === 'object' && inner !== null && 'code' in inner ? String((inner as { code: unknown }).code) : String(inner);
-      return new ClientError('network', `cannot reach Transmission at ${shown} for ${method}: ${code}`, { hint: 'check client.url and that transmission-daemon is running' });
+      return new ClientError('network', `cannot reach Transmission at ${shown} for ${method}: ${failureText(cause)}`, { hint: 'check client.url and that transmission-daemon is running' });
     }
   }
 
@@ -271,7 +271,8 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     // its next state tick: poll at 40 ms so a check is seen.
     waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Transmission', maxIntervalMs: 40, alignToTicks: true }, hash, predicate, w),
     async close() {
-      // stateless: the session id dies with the daemon
+      // the session id dies with the daemon; the kept-alive connections end here
+      sender.close();
     },
   };
 }
