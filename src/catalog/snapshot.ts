@@ -19,6 +19,7 @@ import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
 import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, payloadHere, type LiveCheckPool, type PayloadEntry, type PayloadJob } from './live-check.js';
 import { availableParallelism } from 'node:os';
+import { CLIENT_FOLDER_ROLES, type ClientFolder, type ClientFolderRole } from '../domain/client-folder.js';
 
 export interface ReadSnapshotOptions {
   /**
@@ -624,17 +625,36 @@ function readOccupancy(
   return out;
 }
 
-/** The sync state of each configured instance (client_status and sync_sessions, migration 12); never synced: syncedAt null. */
+/** The sync state of each configured instance (client_status and sync_sessions, migrations 12 and 17); never synced: syncedAt null. */
 export function readClientStates(catalog: CatalogDb, instances: readonly string[]): Record<string, SnapshotClientState> {
-  const get = catalog.db.prepare(`SELECT synced_at, failed_at, failure FROM client_status WHERE client = ?`);
+  const get = catalog.db.prepare(`SELECT synced_at, failed_at, failure, own_folders FROM client_status WHERE client = ?`);
   // The sync sessions say the same of a success (client_status is written with each; older rows may lack it).
   const lastSession = catalog.db.prepare(`SELECT max(finished_at) FROM sync_sessions WHERE client = ?`).pluck();
   const out: Record<string, SnapshotClientState> = {};
   for (const name of instances) {
-    const r = get.get(name) as { synced_at: number | null; failed_at: number | null; failure: string | null } | undefined;
+    const r = get.get(name) as { synced_at: number | null; failed_at: number | null; failure: string | null; own_folders: string | null } | undefined;
     const session = lastSession.get(name) as number | null;
     const syncedAt = r?.synced_at != null && session != null ? Math.max(r.synced_at, session) : (r?.synced_at ?? session);
-    out[name] = { syncedAt, failedAt: r?.failed_at ?? null, failure: r?.failure ?? null };
+    out[name] = { syncedAt, failedAt: r?.failed_at ?? null, failure: r?.failure ?? null, ownFolders: parseOwnFolders(r?.own_folders ?? null) };
+  }
+  return out;
+}
+
+/** client_status.own_folders as written by the sync; NULL or anything else: unknown (null). */
+function parseOwnFolders(text: string | null): ClientFolder[] | null {
+  if (text === null) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(v)) return null;
+  const out: ClientFolder[] = [];
+  for (const f of v as unknown[]) {
+    const { role, path } = (f ?? {}) as { role?: unknown; path?: unknown };
+    if (typeof path !== 'string' || !path.startsWith('/') || !CLIENT_FOLDER_ROLES.includes(role as ClientFolderRole)) return null;
+    out.push({ role: role as ClientFolderRole, path });
   }
   return out;
 }

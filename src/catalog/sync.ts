@@ -6,7 +6,7 @@
 import { trackerHost } from '../domain/tracker.js';
 import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../clients/types.js';
 import type { ClientSet } from '../clients/client-set.js';
-import type { ClientConfig, HashallConfig } from '../config/types.js';
+import type { ClientConfig, HashallConfig, PathMap } from '../config/types.js';
 import { ClientError } from '../errors.js';
 import { clientListingDigest } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
@@ -18,6 +18,10 @@ import { resolveTorrent, type DataStatus, type TorrentResolution } from './torre
 import type { TorrentRow } from './torrent-row.js';
 import { measureFreeSpace, type FreeSpace } from './free-space.js';
 import { mapLimit } from '../domain/map-limit.js';
+import type { ClientFolder } from '../domain/client-folder.js';
+import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { compareBytes } from '../domain/payload-hash.js';
+import { locateHostPath, type HostPathContext } from './host-paths.js';
 
 export interface SyncProgress {
   phase: 'files' | 'hashing' | 'recording' | 'summaries';
@@ -136,8 +140,12 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     return f;
   });
 
+  // The folders the client writes its own files to (their files are never orphans), asked after its torrents.
+  const reported = await client.ownFolders();
+
   const ctx = hostPathContext(config, deps.mountInfoFile);
   const maps = deps.instance.pathMaps;
+  const ownFolders = hostFolders(ctx, maps, reported);
   const resolveAll = (): TorrentResolution[] => {
     const reader = payloadReader(catalog);
     return torrents.map((t, i) => resolveTorrent(catalog, ctx, reader, maps, t, fileLists[i] as ClientTorrentFile[]));
@@ -229,7 +237,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     }
     summary.filesystems = measureFreeSpace(catalog, config, now);
     // A success after a recorded failure makes the instance known again: that changes what plans may do.
-    if (recordSyncOutcome(catalog, name, { syncedAt: now })) changedAny = true;
+    if (recordSyncOutcome(catalog, name, { syncedAt: now, ownFolders })) changedAny = true;
     if (changedAny) catalog.bumpSerial();
     summary.serial = catalog.serial();
     summary.sessionId = Number(
@@ -249,27 +257,49 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
 }
 
 /**
- * Records the outcome of syncing instance `client` in client_status (migration 12): a success (clears a failure), or
- * a failure at `failedAt` with its message (the instance is unreachable until a sync succeeds). Returns true when the
- * instance's known/unknown state changed; call inside a transaction that bumps the serial when it did. Never a secret:
- * pass a ClientError message (they redact).
+ * Records the outcome of syncing instance `client` in client_status (migration 12): a success (clears a failure; with
+ * the folders the client keeps its own files in, migration 17), or a failure at `failedAt` with its message (the
+ * instance is unreachable until a sync succeeds; its folders stay as last read). Returns true when what plans may
+ * decide changed (the instance known again or no longer, or other folders); call inside a transaction that bumps the
+ * serial when it did. Never a secret: pass a ClientError message (they redact).
  */
-export function recordSyncOutcome(catalog: CatalogDb, client: string, outcome: { syncedAt: number } | { failedAt: number; failure: string }): boolean {
+export function recordSyncOutcome(catalog: CatalogDb, client: string, outcome: { syncedAt: number; ownFolders: readonly ClientFolder[] } | { failedAt: number; failure: string }): boolean {
   const db = catalog.db;
-  const prev = db.prepare(`SELECT synced_at, failed_at FROM client_status WHERE client = ?`).get(client) as { synced_at: number | null; failed_at: number | null } | undefined;
+  const prev = db.prepare(`SELECT synced_at, failed_at, own_folders FROM client_status WHERE client = ?`).get(client) as
+    | { synced_at: number | null; failed_at: number | null; own_folders: string | null }
+    | undefined;
   const wasDown = prev?.failed_at != null;
   if ('syncedAt' in outcome) {
+    const folders = JSON.stringify(outcome.ownFolders);
     db.prepare(
-      `INSERT INTO client_status (client, synced_at, failed_at, failure) VALUES (?, ?, NULL, NULL)
-       ON CONFLICT (client) DO UPDATE SET synced_at = excluded.synced_at, failed_at = NULL, failure = NULL`,
-    ).run(client, outcome.syncedAt);
-    return wasDown;
+      `INSERT INTO client_status (client, synced_at, failed_at, failure, own_folders) VALUES (?, ?, NULL, NULL, ?)
+       ON CONFLICT (client) DO UPDATE SET synced_at = excluded.synced_at, failed_at = NULL, failure = NULL, own_folders = excluded.own_folders`,
+    ).run(client, outcome.syncedAt, folders);
+    return wasDown || (prev?.own_folders ?? null) !== folders;
   }
   db.prepare(
     `INSERT INTO client_status (client, synced_at, failed_at, failure) VALUES (?, NULL, ?, ?)
      ON CONFLICT (client) DO UPDATE SET failed_at = excluded.failed_at, failure = excluded.failure`,
   ).run(client, outcome.failedAt, outcome.failure);
   return !wasDown;
+}
+
+/**
+ * The client's own folders as canonical host paths, sorted: through its path maps, else as spelled (a folder no map
+ * translates may still be a host path: counting its files as the client's only keeps them). A folder that does not
+ * exist on the host holds nothing and is left out; one that cannot be resolved for another reason is kept as spelled.
+ */
+export function hostFolders(ctx: HostPathContext, maps: readonly PathMap[], folders: readonly ClientFolder[]): ClientFolder[] {
+  const out = new Map<string, ClientFolder>();
+  for (const f of folders) {
+    const host = clientToHost(maps, f.path) ?? normalizeAbsolute(f.path);
+    if (host === null) continue;
+    const where = locateHostPath(ctx, host, { followLast: true });
+    if (!where.ok && (where.code === 'ENOENT' || where.code === 'ENOTDIR')) continue;
+    const p = where.ok ? where.loc.path : where.spelled;
+    out.set(`${f.role}\0${p}`, { role: f.role, path: p });
+  }
+  return [...out.values()].sort((a, b) => compareBytes(a.path, b.path) || compareBytes(a.role, b.role));
 }
 
 /** Records that syncing `client` failed (its own transaction; bumps the serial when the instance just became unknown). */

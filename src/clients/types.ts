@@ -1,8 +1,9 @@
 // The TorrentClient interface and the client-neutral torrent model every layer above uses (pure types).
 import type { TorrentPhase } from '../domain/torrent-phase.js';
+import type { ClientFolder, ClientFolderRole } from '../domain/client-folder.js';
 
 /** The phase vocabulary lives beside its predicates in domain/torrent-phase.ts. */
-export type { TorrentPhase };
+export type { TorrentPhase, ClientFolder, ClientFolderRole };
 
 export interface ClientTorrent {
   hash: string; // lower-case hex info-hash (v1, or truncated v2 as the client reports it)
@@ -83,6 +84,12 @@ export interface TorrentClient {
    * client never renames incomplete files (rTorrent, Deluge).
    */
   renamesIncompleteFiles?(): Promise<boolean>;
+  /**
+   * The folders the client writes its own files to, as far as its API tells (src/clients/own-folders.ts reads each
+   * client's answer): their files are the client's, never orphans. A setting the API does not expose (rTorrent's and
+   * Transmission's watch folders) is not listed; a folder that is off or unset is not listed.
+   */
+  ownFolders(): Promise<ClientFolder[]>;
   /** Poll one torrent (hash-filtered) until `predicate` holds; throws ClientError('timeout') naming `what`. */
   waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, opts: WaitOptions): Promise<ClientTorrent>;
   close(): Promise<void>;

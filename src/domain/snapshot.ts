@@ -1,6 +1,7 @@
 // The read-only view of catalog + last client sync that the pure planner consumes (pure types).
 import type { SymlinkTarget } from './symlink-holds.js';
 import type { TorrentPhase } from './torrent-phase.js';
+import type { ClientFolder } from './client-folder.js';
 
 /** A filesystem known to the catalog, joined with its config name (null when not configured). */
 export interface SnapshotFilesystem {
@@ -137,6 +138,11 @@ export interface SnapshotClientState {
   failedAt: number | null;
   /** Why that attempt failed (redacted client error text). */
   failure: string | null;
+  /**
+   * The folders the instance writes its own files to, as its last successful sync read them (canonical host paths);
+   * null = unknown (never synced, or synced by a version that did not ask).
+   */
+  ownFolders: readonly ClientFolder[] | null;
 }
 
 /** A relocation recorded by apply: torrents were repointed from source to target at `repointedAt`. */

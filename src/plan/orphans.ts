@@ -7,6 +7,9 @@
 //   payload      a torrent uses it: it lies at or under a torrent's payload root (the root the sync derived from the
 //                torrent's file list: its folder, or the file of a one-file torrent), or — for a torrent without a
 //                root folder — it is one of the torrent's listed files;
+//   client       it lies in a folder a client writes its own files to (its session or configuration, .torrent
+//                copies, a watched or an incomplete-downloads folder: src/domain/client-folder.ts), as its last sync
+//                read them — whatever its age or name;
 //   in progress  an unfinished torrent holds it (content or download folder), it has a client's in-progress name
 //                (`.!qB`, `.part`, `.!ut`), or it was modified less than `orphans.minAge` ago;
 //   consumer     one of its hardlinks lies outside every seeding root (a library import);
@@ -18,8 +21,9 @@
 // seeding root itself nor a category folder (clients and the *arr apps expect those; their orphan contents are
 // reported one entry each) — or a single orphan file whose folder also holds other files.
 // Blockers are the reasons no orphan is proven at all (they stop retirement; the report shows them): client never
-// synced, or not since the last scan, or too long ago; a seeding or library root not scanned (or too long ago); a
-// torrent without a host path, without a file list, or in error / missing files / an unknown state; no client.
+// synced, or not since the last scan, or too long ago, or last synced by a version that did not ask for its folders; a
+// seeding or library root not scanned (or too long ago); a torrent without a host path, without a file list, or in
+// error / missing files / an unknown state; no client.
 import { symlinkHolderOf } from '../domain/symlink-holds.js';
 import { mapsOf } from './client-spelling.js';
 import { torrentLabel } from '../domain/instance.js';
@@ -33,10 +37,11 @@ import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { formatDuration } from '../domain/format-bytes.js';
 import { globToRegExp } from '../policy/glob.js';
 import { isSettled } from '../domain/torrent-phase.js';
+import { describeClientFolder, type ClientFolderRole } from '../domain/client-folder.js';
 
-export type FileClass = 'payload' | 'consumer' | 'in-progress' | 'hashall' | 'excluded' | 'unknown' | 'orphan';
+export type FileClass = 'payload' | 'consumer' | 'client' | 'in-progress' | 'hashall' | 'excluded' | 'unknown' | 'orphan';
 
-export const FILE_CLASSES: readonly FileClass[] = ['payload', 'consumer', 'in-progress', 'hashall', 'excluded', 'unknown', 'orphan'];
+export const FILE_CLASSES: readonly FileClass[] = ['payload', 'consumer', 'client', 'in-progress', 'hashall', 'excluded', 'unknown', 'orphan'];
 
 /** One active catalog file under a seeding root, as the catalog reader hands it over (canonical absolute path). */
 export interface OrphanFileRow {
@@ -118,6 +123,8 @@ export interface OrphanClassification {
   trees: OrphanTree[];
   /** Files classified unknown, a few, for the report (path → why). */
   unknownSamples: { path: string; why: string }[];
+  /** The clients' own folders at, under or above a seeding root (their files are the client's), sorted by path. */
+  clientFolders: { client: string; role: ClientFolderRole; path: string }[];
 }
 
 export interface OrphanClassifier {
@@ -137,7 +144,7 @@ const UNSAFE_PHASES = new Set(['error', 'missing-files', 'unknown']);
 const SAMPLES = 20;
 
 interface Claim {
-  cls: 'payload' | 'in-progress' | 'unknown';
+  cls: 'payload' | 'client' | 'in-progress' | 'unknown';
   why: string;
 }
 
@@ -177,6 +184,9 @@ function globalBlockers(input: OrphanInput): string[] {
   }
   for (const [name, c] of Object.entries(input.clients ?? {})) {
     if (c.failedAt !== null) out.push(`torrent client "${name}" did not answer its last sync, so what its torrents use now is unknown (refresh when it is back)`);
+    if (c.syncedAt !== null && c.ownFolders === null) {
+      out.push(`torrent client "${name}" was last synced by an older hashall, which did not ask which folders it keeps its own files in (session, .torrent copies, watched, incomplete): refresh, or run \`hashall sync\``);
+    }
   }
   if (lastSyncAt === null) out.push('the torrent client has never been synced (refresh, or run `hashall sync`)');
   else {
@@ -209,7 +219,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   const put = (m: Map<string, Claim>, p: string, c: Claim): void => {
     const had = m.get(p);
     // unknown outranks in-progress outranks payload: the most careful word wins.
-    const rank = { payload: 0, 'in-progress': 1, unknown: 2 } as const;
+    const rank = { payload: 0, client: 1, 'in-progress': 2, unknown: 3 } as const;
     if (!had || rank[c.cls] > rank[had.cls]) m.set(p, c);
   };
   let everywhere: string | null = null;
@@ -239,6 +249,16 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     const dl = hostOf(t, t.clientDownloadPath);
     if (dl !== null) put(subtree, dl, { cls: 'in-progress', why: `in the download (temp) folder of ${who}` });
   }
+
+  // The clients' own folders: every file in one is the client's (a payload claimed deeper still wins, being nearer).
+  const clientFolders: OrphanClassification['clientFolders'] = [];
+  for (const [name, c] of Object.entries(input.clients ?? {})) {
+    for (const f of c.ownFolders ?? []) {
+      put(subtree, f.path, { cls: 'client', why: `in ${describeClientFolder(f.role, name)}` });
+      if (seedingRoots.some((r) => isAtOrUnder(f.path, r) || isAtOrUnder(r, f.path))) clientFolders.push({ client: name, role: f.role, path: f.path });
+    }
+  }
+  clientFolders.sort((a, b) => compareBytes(a.path, b.path) || compareBytes(a.client, b.client) || compareBytes(a.role, b.role));
 
   const counts = Object.fromEntries(FILE_CLASSES.map((c) => [c, 0])) as Record<FileClass, number>;
   const bytes = Object.fromEntries(FILE_CLASSES.map((c) => [c, 0])) as Record<FileClass, number>;
@@ -325,7 +345,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     },
     finish() {
       const trees = orphanTrees(config, dirs, orphansByDir, rootOfDir, input.fsName);
-      return { blockers: [...new Set(blockers)], counts, bytes, trees, unknownSamples };
+      return { blockers: [...new Set(blockers)], counts, bytes, trees, unknownSamples, clientFolders };
     },
   };
 

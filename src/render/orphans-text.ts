@@ -2,6 +2,7 @@
 import type { OrphanReport, OrphanTree } from '../plan/orphans.js';
 import { printable } from './escape.js';
 import { formatBytes } from './format-bytes.js';
+import { describeClientFolder } from '../domain/client-folder.js';
 
 /** The JSON document: trees without their file lists (fileCount says how many), totals, classes, blockers. */
 export function orphansJson(r: OrphanReport): Record<string, unknown> {
@@ -12,6 +13,7 @@ export function orphansJson(r: OrphanReport): Record<string, unknown> {
     totals: r.totals,
     classes: { files: r.counts, bytes: r.bytes },
     unknownSamples: r.unknownSamples,
+    clientFolders: r.clientFolders,
   };
 }
 
@@ -41,7 +43,8 @@ export function orphansText(r: OrphanReport): string {
   }
   if (r.trees.length === 0) out.push(r.proven ? 'no orphans: every file under the seeding roots is used, held, in progress or excluded' : `no ${word} trees`);
   const c = r.counts;
-  out.push(`classified: ${c.payload} payload, ${c.consumer} held by a consumer, ${c['in-progress']} in progress, ${c.hashall} hashall's own, ${c.excluded} excluded, ${c.unknown} unknown, ${c.orphan} orphan`);
+  for (const f of r.clientFolders) out.push(`kept by a client, never orphans: ${printable(f.path)} (${describeClientFolder(f.role, printable(f.client))})`);
+  out.push(`classified: ${c.payload} payload, ${c.consumer} held by a consumer, ${c.client} a client's own, ${c['in-progress']} in progress, ${c.hashall} hashall's own, ${c.excluded} excluded, ${c.unknown} unknown, ${c.orphan} orphan`);
   for (const u of r.unknownSamples.slice(0, 5)) out.push(`  unknown: ${printable(u.path)}: ${printable(u.why)}`);
   return out.join('\n') + '\n';
 }

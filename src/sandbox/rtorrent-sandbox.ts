@@ -11,6 +11,8 @@ import type { MadeTorrent } from './torrent-file.js';
 
 export interface RtorrentSandboxOptions {
   dir?: string;
+  /** rTorrent's session folder (session.path); default `<dir>/session`. */
+  session?: string;
   readyTimeoutMs?: number;
   stopTimeoutMs?: number;
 }
@@ -40,7 +42,7 @@ export interface RtorrentSandbox {
 export async function startRtorrent(opts: RtorrentSandboxOptions = {}): Promise<RtorrentSandbox> {
   const dir = path.resolve(opts.dir ?? mkdtempSync(path.join(tmpdir(), 'hashall-rt-')));
   const downloads = path.join(dir, 'downloads');
-  const session = path.join(dir, 'session');
+  const session = path.resolve(opts.session ?? path.join(dir, 'session'));
   const socket = path.join(dir, 'rpc.sock');
   const rc = path.join(dir, 'rtorrent.rc');
   const logFile = path.join(dir, 'rtorrent.log');

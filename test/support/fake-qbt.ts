@@ -47,6 +47,8 @@ export interface FakeQbtOptions {
   tls?: { key: string; cert: string };
   /** Called with each request as it arrives, before it is answered. */
   onRequest?: (r: SeenRequest) => void;
+  /** What /app/preferences answers (a sync reads the client's own folders there); absent: 404, as before it was asked. */
+  preferences?: Record<string, unknown>;
 }
 
 export interface FakeQbt {
@@ -135,6 +137,8 @@ export async function startFakeQbt(opts: FakeQbtOptions = {}): Promise<FakeQbt> 
         return { body: opts.webApiVersion ?? '2.8.19' };
       case '/auth/logout':
         return { body: '' };
+      case '/app/preferences':
+        return opts.preferences ? { json: opts.preferences } : { status: 404, body: 'Not Found' };
       case '/torrents/info': {
         const wanted = (r.query.get('hashes') ?? '').toLowerCase().split('|').filter(Boolean);
         const list = [...torrents.values()].filter((t) => wanted.length === 0 || wanted.includes(t.hash));

@@ -16,6 +16,7 @@ import { m013QuickHashV2 } from './013-quick-hash-v2.js';
 import { m014ContentIndex } from './014-content-index.js';
 import { m015RunPlans } from './015-run-plans.js';
 import { m016Symlinks } from './016-symlinks.js';
+import { m017ClientFolders } from './017-client-folders.js';
 
 export interface Migration {
   version: number;
@@ -29,4 +30,4 @@ export interface Migration {
   run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex, m015RunPlans, m016Symlinks];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex, m015RunPlans, m016Symlinks, m017ClientFolders];

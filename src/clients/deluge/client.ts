@@ -7,6 +7,7 @@ import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } f
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
 import { defaultSleep } from '../retry.js';
+import { DELUGE_FOLDER_KEYS, delugeOwnFolders } from '../own-folders.js';
 
 export interface DelugeClientOptions extends DelugeTransportOptions {
   now?: () => number;
@@ -262,6 +263,11 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     async setDownloadPath(hashes, path) {
       // Deluge's per-torrent override is "move completed to": cleared by switching move_completed off.
       await mutate('core.set_torrent_options', hashes, 'exists', [path === '' ? { move_completed: false } : { move_completed: true, move_completed_path: path }]);
+    },
+    async ownFolders() {
+      const config = await transport.call('core.get_config_values', [DELUGE_FOLDER_KEYS]);
+      if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ClientError('protocol', 'Deluge answered core.get_config_values without a settings map');
+      return delugeOwnFolders(config as Record<string, unknown>);
     },
     async addTags() {
       throw new HashallError('Deluge has no tags (its label is read as the category)');

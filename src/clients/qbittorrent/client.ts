@@ -5,6 +5,7 @@ import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
 import { isRunningState, phaseOfState } from './states.js';
 import { QbtTransport, type ApiRequest, type TransportOptions } from './transport.js';
+import { qbittorrentOwnFolders } from '../own-folders.js';
 
 /** The transport's options (url, credentials, timeout, retries) plus the clock that bounds waitFor. */
 export interface QbittorrentClientOptions extends TransportOptions {
@@ -269,6 +270,9 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
       // Options → Downloads → "Append .!qB extension to incomplete files"; an answer without the key is unknown: assume it does.
       const on = (await preferences()).incomplete_files_ext;
       return typeof on === 'boolean' ? on : true;
+    },
+    async ownFolders() {
+      return qbittorrentOwnFolders(await preferences());
     },
     waitFor,
     async close() {

@@ -7,6 +7,7 @@ import { phaseOfRtorrent, rawStateOf } from './states.js';
 import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js';
 import { XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
 import { defaultSleep } from '../retry.js';
+import { rtorrentOwnFolders } from '../own-folders.js';
 
 export interface RtorrentClientOptions extends RtorrentTransportOptions {
   now?: () => number;
@@ -311,6 +312,9 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     },
     async setDownloadPath() {
       // rTorrent has no per-torrent incomplete-download path: nothing to clear.
+    },
+    async ownFolders() {
+      return rtorrentOwnFolders(await call('session.path'));
     },
     async addTags() {
       throw new HashallError('rTorrent has no tags (its label is d.custom1, read as the category)');

@@ -8,6 +8,7 @@ import { redactUrl } from '../shown-url.js';
 import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
 import { phaseOfTransmission, rawStateOf } from './states.js';
+import { transmissionOwnFolders } from '../own-folders.js';
 
 export interface TransmissionClientOptions extends RetryOptions {
   /** RPC URL: `http://host:9091/transmission/rpc` (a bare `http://host:9091` gets that path). */
@@ -260,6 +261,9 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
       // "rename-partial-files" (default on): the files of an incomplete torrent end in .part. Absent: assume it does.
       const on = (await rpc('session-get', { fields: ['rename-partial-files'] }))['rename-partial-files'];
       return typeof on === 'boolean' ? on : true;
+    },
+    async ownFolders() {
+      return transmissionOwnFolders(await rpc('session-get', { fields: ['config-dir', 'incomplete-dir', 'incomplete-dir-enabled'] }));
     },
     async addTags(hashes, tags) {
       if (tags.length > 0) await setLabels(hashes, (l) => [...new Set([...l, ...tags])]);

@@ -38,7 +38,7 @@ describe('migration 12: client instances', () => {
     expect(c.db.prepare(`SELECT * FROM torrents`).get()).toEqual({ ...before, client: 'default' });
     expect(c.db.prepare(`SELECT client, torrent_hash, idx, name FROM torrent_files`).all()).toEqual([{ client: 'default', torrent_hash: H, idx: 0, name: 'T/a.mkv' }]);
     expect(c.db.prepare(`SELECT client FROM sync_sessions`).all()).toEqual([{ client: 'default' }]);
-    expect(readClientStates(c, ['default', 'tr'])).toEqual({ default: { syncedAt: 2, failedAt: null, failure: null }, tr: { syncedAt: null, failedAt: null, failure: null } });
+    expect(readClientStates(c, ['default', 'tr'])).toEqual({ default: { syncedAt: 2, failedAt: null, failure: null, ownFolders: null }, tr: { syncedAt: null, failedAt: null, failure: null, ownFolders: null } });
     expect(readRelocations(c, [])[0]).toMatchObject({ torrentHashes: [H], torrentClients: ['default'] });
     expect(c.db.pragma('foreign_key_check')).toEqual([]);
 

@@ -175,3 +175,19 @@ describe('Deluge: calls of several torrents made together share one request', ()
     expect(hashes(ts.flatMap((t) => t.paths))).toEqual(before);
   });
 });
+
+describe('Deluge: the folders it keeps its own files in', () => {
+  test('its configuration folder always, its .torrent copies once "copy .torrent files" is on, read from the daemon', async () => {
+    expect(await client.ownFolders()).toEqual([{ role: 'config', path: path.join(sb.dir, 'config') }]);
+    const copies = path.join(sb.dir, 'torrent-copies');
+    await sb.call('core.set_config', [{ copy_torrent_file: true, torrentfiles_location: copies }]);
+    try {
+      expect(await client.ownFolders()).toEqual([
+        { role: 'config', path: path.join(sb.dir, 'config') },
+        { role: 'torrent-copies', path: copies },
+      ]);
+    } finally {
+      await sb.call('core.set_config', [{ copy_torrent_file: false }]);
+    }
+  });
+});

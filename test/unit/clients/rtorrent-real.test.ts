@@ -133,3 +133,13 @@ describe('rTorrent: calls of several torrents made together share one request', 
     expect(hashes(ts.flatMap((t) => t.paths))).toEqual(before);
   });
 });
+
+describe('rTorrent: the folders it keeps its own files in', () => {
+  test('its session folder, over SCGI and over HTTP, read from the daemon', async () => {
+    const strip = (p: string) => p.replace(/\/+$/, '');
+    const got = await scgi.ownFolders();
+    expect(got.map((f) => ({ ...f, path: strip(f.path) }))).toEqual([{ role: 'session', path: `${sb.dir}/session` }]);
+    const viaHttp = await http.ownFolders();
+    expect(viaHttp.map((f) => ({ ...f, path: strip(f.path) }))).toEqual([{ role: 'session', path: `${sbHttp.dir}/session` }]);
+  });
+});

@@ -115,3 +115,16 @@ describe('Transmission: calls of several torrents made together share one reques
     expect((await c.getTorrent(third.infoHash))?.running).toBe(true);
   });
 });
+
+describe('Transmission: the folders it keeps its own files in', () => {
+  test('its configuration folder, and incomplete-dir only while it is enabled, read from the daemon', async () => {
+    const config = { role: 'config', path: `${sb.dir}/config` };
+    expect(await client.ownFolders()).toEqual([config]);
+    await sb.rpc('session-set', { 'incomplete-dir': `${sb.dir}/incomplete`, 'incomplete-dir-enabled': true });
+    try {
+      expect(await client.ownFolders()).toEqual([config, { role: 'incomplete', path: `${sb.dir}/incomplete` }]);
+    } finally {
+      await sb.rpc('session-set', { 'incomplete-dir-enabled': false });
+    }
+  });
+});

@@ -122,13 +122,13 @@ describe('orphan classifier (pure)', () => {
     const sameHash = torrent({ client: 'rt', hash: 'a', content: `${MOVIES}/A.2020`, clientSavePath: '/downloads/movies', clientContentPath: '/downloads/movies/A.2020', hostContentPath: null });
     const onlyRt = torrent({ client: 'rt', hash: 'r', content: `${MOVIES}/R.2019`, clientSavePath: '/downloads/movies', clientContentPath: '/downloads/movies/R.2019', hostContentPath: null });
     const files = [{ path: `${MOVIES}/A.2020/a.mkv` }, { path: `${MOVIES}/R.2019/r.mkv` }, { path: `${MOVIES}/Gone/g.mkv` }];
-    const synced = { default: { syncedAt: NOW - HOUR, failedAt: null, failure: null }, rt: { syncedAt: NOW - HOUR, failedAt: null, failure: null } };
+    const synced = { default: { syncedAt: NOW - HOUR, failedAt: null, failure: null, ownFolders: [] }, rt: { syncedAt: NOW - HOUR, failedAt: null, failure: null, ownFolders: [] } };
     const { classes, result } = classify(files, [inQbt, sameHash, onlyRt], { config, clients: synced });
     expect(classes).toEqual(['payload', 'payload', 'orphan']);
     expect(result.blockers).toEqual([]);
     expect(result.trees.map((t) => t.path)).toEqual([`${MOVIES}/Gone`]);
     // Without rTorrent's torrent list the R.2019 folder would look unused: the same files, rt silent at its last sync.
-    const down = { ...synced, rt: { syncedAt: NOW - 2 * HOUR, failedAt: NOW - HOUR, failure: 'connection refused' } };
+    const down = { ...synced, rt: { syncedAt: NOW - 2 * HOUR, failedAt: NOW - HOUR, failure: 'connection refused', ownFolders: [] } };
     const r2 = classify(files, [inQbt, sameHash, onlyRt], { config, clients: down });
     expect(r2.result.blockers.join('\n')).toMatch(/"rt" did not answer its last sync/);
   });
@@ -139,6 +139,42 @@ describe('orphan classifier (pure)', () => {
     expect(classify([], [], { lastSyncAt: NOW - 3 * HOUR }).result.blockers.join()).toMatch(/not synced after the last scan/);
     const roots: OrphanInput['roots'] = [{ path: STASH_SEED, kind: 'seeding', fsName: 'stash', fsId: 1, lastScanAt: null }];
     expect(classify([], [], { roots }).result.blockers.join()).toMatch(/never been scanned/);
+  });
+
+  it("a client's own folders: every file in one is the client's (a payload deeper in it stays payload); one above a seeding root keeps all; unknown folders block", () => {
+    const state = (ownFolders: { role: 'session' | 'watch' | 'incomplete' | 'config' | 'torrent-copies'; path: string }[] | null) => ({ default: { syncedAt: NOW - HOUR, failedAt: null, failure: null, ownFolders } });
+    const inWatch = torrent({ hash: 'w', content: `${STASH_SEED}/watch/W.2020` });
+    const files = [
+      { path: `${STASH_SEED}/.session/abc.torrent` },
+      { path: `${STASH_SEED}/.session/abc.torrent.libtorrent_resume` },
+      { path: `${STASH_SEED}/watch/new.torrent` },
+      { path: `${STASH_SEED}/watch/W.2020/w.mkv` },
+      { path: `${MOVIES}/Gone/g.mkv` },
+    ];
+    const folders = [
+      { role: 'session' as const, path: `${STASH_SEED}/.session` },
+      { role: 'watch' as const, path: `${STASH_SEED}/watch` },
+      { role: 'config' as const, path: '/etc/elsewhere' },
+    ];
+    const { classes, result } = classify(files, [inWatch], { clients: state(folders) }, { w: [{ name: 'W.2020/w.mkv', size: 10 }] });
+    expect(classes).toEqual(['client', 'client', 'client', 'payload', 'orphan']);
+    expect(result.blockers).toEqual([]);
+    expect(result.trees.map((t) => t.path)).toEqual([`${MOVIES}/Gone`]);
+    // Only the folders that meet a seeding root are reported.
+    expect(result.clientFolders).toEqual([
+      { client: 'default', role: 'session', path: `${STASH_SEED}/.session` },
+      { client: 'default', role: 'watch', path: `${STASH_SEED}/watch` },
+    ]);
+    // A watched folder above the seeding root: nothing under it is an orphan (the careful reading), and it is named.
+    const above = classify(files, [inWatch], { clients: state([{ role: 'watch', path: '/stash' }]) }, { w: [{ name: 'W.2020/w.mkv', size: 10 }] });
+    expect(above.classes).toEqual(['client', 'client', 'client', 'payload', 'client']);
+    expect(above.result.trees).toEqual([]);
+    expect(above.result.clientFolders).toEqual([{ client: 'default', role: 'watch', path: '/stash' }]);
+    // Synced by a version that never asked: unknown, so nothing is proven; never synced says only that.
+    const older = classify(files, [inWatch], { clients: state(null) }, { w: [{ name: 'W.2020/w.mkv', size: 10 }] });
+    expect(older.result.blockers.join('\n')).toMatch(/"default" was last synced by an older hashall/);
+    const never = classify([], [], { lastSyncAt: null, clients: { default: { syncedAt: null, failedAt: null, failure: null, ownFolders: null } } });
+    expect(never.result.blockers.join('\n')).not.toMatch(/older hashall/);
   });
 
   it('consumer, unknown links, hashall names, in-progress names, young files, excluded globs', () => {

@@ -81,7 +81,7 @@ describe('a client answering with zero torrents while the catalog knows some is 
   afterAll(() => w.tmp.cleanup());
 
   it('records nothing: rows, statuses and serial stay as they were', async () => {
-    const fake = await startFakeQbt();
+    const fake = await startFakeQbt({ preferences: { export_dir: '', export_dir_fin: '', scan_dirs: {}, temp_path_enabled: false } });
     const config = writeConfig(w, { url: fake.url });
     const catalog = openFixtureCatalog(config);
     try {
