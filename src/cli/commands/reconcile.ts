@@ -20,6 +20,8 @@ const PLAIN_NUMBER = /^\s*[0-9]+(\.[0-9]+)?\s*$/;
 
 /** The shortest wait between iterations of a loop without --once or --iterations. */
 const MIN_UNBOUNDED_EVERY_MS = 60_000;
+/** The most iterations of a bounded loop quicker than that (tests, a manual retry); more would hammer like an endless one. */
+const MAX_QUICK_ITERATIONS = 100;
 
 interface ReconcileOptions extends ConfigOptionValues {
   every: string;
@@ -66,7 +68,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const every = durationOption(opts.every, '--every');
     const jitter = opts.jitter === undefined ? every / 10 : durationOption(opts.jitter, '--jitter');
     const iterations = opts.once ? 1 : opts.iterations === undefined ? null : Number(opts.iterations);
-    if (iterations !== null && (!Number.isInteger(iterations) || iterations < 1)) {
+    if (iterations !== null && (!Number.isSafeInteger(iterations) || iterations < 1)) {
       throw new HashallError(`--iterations ${opts.iterations}: not a positive whole number`, { hint: 'e.g. --iterations 3, or --once' });
     }
     // An endless loop re-plans (scan + every client's sync) each time: a typo such as `--every 6` (a plain number is
@@ -74,6 +76,11 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     if (iterations === null && every < MIN_UNBOUNDED_EVERY_MS) {
       throw new HashallError(`--every ${opts.every}: an endless loop waits at least 1m between iterations`, {
         hint: `${PLAIN_NUMBER.test(opts.every) ? 'a plain number is seconds: write the unit (e.g. 6h); ' : ''}bound a quicker loop with --once or --iterations N`,
+      });
+    }
+    if (iterations !== null && iterations > MAX_QUICK_ITERATIONS && every < MIN_UNBOUNDED_EVERY_MS) {
+      throw new HashallError(`--every ${opts.every} with --iterations ${opts.iterations}: a loop quicker than 1m runs at most ${MAX_QUICK_ITERATIONS} iterations`, {
+        hint: `wait 1m or more between iterations (e.g. --every 6h), or run at most ${MAX_QUICK_ITERATIONS}`,
       });
     }
     const json = opts.log === 'ndjson';

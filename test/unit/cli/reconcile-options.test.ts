@@ -15,6 +15,19 @@ describe('reconcile --every', () => {
     expect(six.stderr).toMatch(/a plain number is seconds/);
   });
 
+  it('--iterations: a count past what a number holds is refused, and a bound that is no bound does not lift the floor', async () => {
+    const huge = await runCli(['reconcile', '--every', '6h', '--iterations', '99999999999999999999', '--config', '/nonexistent/hashall.yaml']);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toMatch(/--iterations 99999999999999999999: not a positive whole number/);
+    // A quicker loop than 1m is for a few bounded runs (tests, a manual retry): a million of them hammers the clients as an endless one would.
+    const quick = await runCli(['reconcile', '--every', '1ms', '--iterations', '1000000', '--config', '/nonexistent/hashall.yaml']);
+    expect(quick.code).toBe(1);
+    expect(quick.stderr).toMatch(/--every 1ms with --iterations 1000000: a loop quicker than 1m runs at most 100 iterations/);
+    expect(quick.stderr).not.toMatch(/config file not found/);
+    const slow = await runCli(['reconcile', '--every', '1m', '--iterations', '1000000', '--config', '/nonexistent/hashall.yaml']);
+    expect(slow.code).toBe(3);
+  });
+
   it('bounded runs (--once, --iterations) and 1m or more pass the check (and reach the config)', async () => {
     for (const args of [['--every', '1s', '--iterations', '2'], ['--every', '0s', '--once'], ['--every', '1m']]) {
       const r = await runCli(['reconcile', ...args, '--config', '/nonexistent/hashall.yaml']);
