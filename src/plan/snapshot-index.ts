@@ -21,6 +21,8 @@ export interface SnapshotIndex {
   libraryProblems: string[];
   /** Every torrent's host content path (or mapped client spelling when sync found none), sorted, for hitchhiker checks. */
   contentPaths: string[];
+  /** The same paths as a set: whether a path is one of them, without a binary search (foreignTorrentAt asks of every folder above a target). */
+  contentPathSet: ReadonlySet<string>;
   /** snapshot.copiesBySha256. */
   copies: ReadonlyMap<string, CatalogFile[]>;
   /** Why a client may still write a path (then no content decision may use it), or null (src/plan/in-progress.ts). */
@@ -45,9 +47,10 @@ export function indexSnapshot(config: HashallConfig, snapshot: CatalogSnapshot, 
     const maps = mapsOf(config, t.client);
     return t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
   };
-  const contentPaths = [...new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null))].sort();
+  const contentPathSet = new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null));
+  const contentPaths = [...contentPathSet].sort();
   const copies = snapshot.copiesBySha256;
-  const ix: SnapshotIndex = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, copies, mayWrite: clientWriteGuard(config, snapshot), linkAt: linkPlaces(snapshot) };
+  const ix: SnapshotIndex = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, contentPathSet, copies, mayWrite: clientWriteGuard(config, snapshot), linkAt: linkPlaces(snapshot) };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw
   // spelling (an undeclared bind mount, say) is not a second library. A snapshot missing some is topped up with
@@ -129,7 +132,7 @@ export function insideRootsTest(roots: readonly SnapshotRoot[]): (path: string) 
 export function foreignTorrentAt(ix: SnapshotIndex, root: string, payloadHash: string): boolean {
   const foreign = (p: string): boolean => ix.snapshot.payloads[p]?.payloadHash !== payloadHash;
   const paths = ix.contentPaths;
-  for (let p = root; p !== '' && p !== '/'; p = dirName(p)) if (binaryHas(paths, p) && foreign(p)) return true;
+  for (let p = root; p !== '' && p !== '/'; p = dirName(p)) if (ix.contentPathSet.has(p) && foreign(p)) return true;
   const prefix = `${root}/`;
   for (let i = lowerBound(paths, prefix); i < paths.length && paths[i]!.startsWith(prefix); i++) if (foreign(paths[i]!)) return true;
   return false;
@@ -144,11 +147,6 @@ function lowerBound(sorted: readonly string[], key: string): number {
     else hi = mid;
   }
   return lo;
-}
-
-function binaryHas(sorted: readonly string[], key: string): boolean {
-  const i = lowerBound(sorted, key);
-  return i < sorted.length && sorted[i] === key;
 }
 
 /** Every recorded link and each folder above it, to the first link found there (see SnapshotIndex.linkAt). */
