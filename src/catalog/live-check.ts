@@ -80,7 +80,11 @@ export function checkPayloadRows(stmts: { one: RowStmt; under: RowStmt; all: Row
   let text = '';
   let count = rows.length;
   if (packed) {
-    const r = stmts.packed.all(job.root === '/' ? '/' : job.root + '/', job.rel, job.fsId, job.lo, job.hi)[0] as [string | null, number, number];
+    // The root is the preferred mount joined with `rel` (absoluteCatalogPath): what precedes `rel` in it begins every
+    // row's absolute path. A root spelled otherwise is no job this check answers (the caller checks it itself).
+    const mountPrefix = job.root.slice(0, job.root.length - job.rel.length);
+    if (job.rel === '' || !job.root.endsWith(job.rel) || !mountPrefix.endsWith('/')) return null;
+    const r = stmts.packed.all(mountPrefix, job.fsId, job.lo, job.hi)[0] as [string | null, number, number];
     text = r[0] ?? '';
     count = r[1];
   }

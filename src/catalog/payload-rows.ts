@@ -106,12 +106,14 @@ export const LIVE_ROWS_SQL = {
   all: `SELECT path, ino, size, mtime_ns, nlink FROM files WHERE fs_id = ? AND status = 'active' ORDER BY path`,
   /**
    * `under`'s rows as one text (SQLite formats them: no JS array, number or string per row but the path and mtime the
-   * check needs): each row `ino size nlink mtime_ns path` with the path absolute (the first parameter, the root and its
-   * '/', then the path below the root; the path last: only it may hold spaces), NUL between rows (no path holds a NUL),
-   * in path order; then the row count and the bytes. The other parameters are `under`'s.
+   * check needs): each row `ino size nlink mtime_ns path` with the path absolute (the first parameter, the filesystem's
+   * preferred mount and its '/' — '/' alone for the root mount — then the row's path; the path last: only it may hold
+   * spaces), NUL between rows (no path holds a NUL), in path order; then the row count and the bytes. The other
+   * parameters are `under`'s but the first (fs_id, lo, hi): every row in [lo, hi) starts with the payload's path and a
+   * '/', so it is the same text as the root, '/' and the row's path below the root, without cutting each path.
    */
   packed: `SELECT group_concat(r, char(0)), count(*), total(s) FROM (
-    SELECT ino || ' ' || size || ' ' || nlink || ' ' || mtime_ns || ' ' || ? || substr(path, length(?) + 2) AS r, size AS s
+    SELECT ino || ' ' || size || ' ' || nlink || ' ' || mtime_ns || ' ' || ? || path AS r, size AS s
       FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? ORDER BY path)`,
   /**
    * The copies CONTENT_COPIES_SQL finds for the rows in [lo, hi) of a filesystem (parameters fs_id, lo, hi), as one text:
