@@ -13,6 +13,7 @@ import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '.
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
 import { existingAncestorStat } from './paths.js';
+import { POOLED_FS_HINT, pooledFsName, pooledFsWhy } from '../fs/pooled-fs.js';
 
 /** A path a step reads or writes, and the filesystem (config name) the plan says it is on. */
 export interface Place {
@@ -83,6 +84,8 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
       throw refuse(p, name, `${where} is on device ${dev}${mount ? ` mounted at ${mount.mountPoint}` : ''}, ${name} is ${expected}${missing} — is ${name} mounted?`);
     }
     if (!mount || mount.majorMinor !== dev) throw refuse(p, name, `/proc/self/mountinfo shows no mount of device ${dev} holding ${real}`);
+    const pooled = pooledFsName(mount.fsType);
+    if (pooled !== null) throw new FsError(`refusing to touch ${p}: it is on ${pooledFsWhy(pooled, mount.fsType)}; nothing was changed there`, { path: p, hint: POOLED_FS_HINT });
     const ident = memo.identity(mount);
     if (ident.uuid !== row.uuid) throw refuse(p, name, `device ${dev} now holds ${ident.uuid}, the catalog's ${name} is ${row.uuid}`);
     const birth = memo.birth(row.preferred_mount, dev);

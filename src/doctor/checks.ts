@@ -20,6 +20,7 @@ import { formatBytes } from '../domain/format-bytes.js';
 import { CatalogSchemaError, ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
 import { readMountInfo } from '../fs/mountinfo.js';
+import { POOLED_FS_HINT, pooledFsAt, pooledFsWhy } from '../fs/pooled-fs.js';
 import { realFsPort } from '../apply/fs-port.js';
 import { describeHolder, isStale, readLock } from '../apply/lock.js';
 import { filesystemGuard } from '../apply/on-filesystem.js';
@@ -281,8 +282,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   // Filesystems: mounted where hashall.yaml says, and the very filesystem the catalog recorded.
   const guard = catalog ? filesystemGuard({ catalog, config, fs: realFsPort(), ...(opts.mountInfoFile ? { mountInfoFile: opts.mountInfoFile } : {}) }) : null;
   const proven = new Set<string>();
+  const mountsNow = readMountInfo(opts.mountInfoFile);
   for (const [name, fsc] of Object.entries(config.filesystems)) {
     const id = `filesystem:${name}`;
+    const pooled = pooledFsAt(fsc.path, mountsNow);
+    if (pooled) {
+      checks.push({ id, title: `filesystem ${name} at ${fsc.path}`, status: 'problem', detail: `it is on ${pooledFsWhy(pooled.name, pooled.fsType)}: hashall refuses to scan or change anything there`, fix: POOLED_FS_HINT });
+      continue;
+    }
     if (!guard) {
       checks.push({ id, title: `filesystem ${name}`, status: 'skipped', detail: 'no catalog to compare with' });
       continue;

@@ -27,6 +27,13 @@ export function bindMount(src: string, dst: string): void {
   execFileSync('mount', ['--bind', src, dst]);
 }
 
+/** Join `branches` into one tree at `dir` with mergerfs (FUSE; its process ends when the pool is unmounted). */
+export function mountMergerfs(branches: string[], dir: string, options = 'category.create=mfs,minfreespace=1M'): void {
+  requireNamespace('mountMergerfs');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mergerfs', ['-o', options, branches.join(':'), dir]);
+}
+
 /** Unmount `dir` (lazily, so a lingering open file cannot fail the test's cleanup). */
 export function unmount(dir: string): void {
   execFileSync('umount', ['-l', dir]);

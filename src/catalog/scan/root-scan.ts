@@ -47,6 +47,20 @@ const MAX_IN_FLIGHT = 10_000;
 const MAX_BYTES_IN_FLIGHT = 2 * 1024 ** 3;
 
 /** What every root of one scan shares. */
+
+/**
+ * The largest inode number hashall keeps exactly: the catalog, the plan and the journal carry inode numbers as
+ * JavaScript numbers, exact up to 2^53 − 1 (every local Linux filesystem's numbers are far below it). Past it two files
+ * could read as one inode — a copy taken for a hardlink — so a root holding such a file is refused, not guessed at.
+ */
+const MAX_EXACT_INO = BigInt(Number.MAX_SAFE_INTEGER);
+
+function inodeTooLarge(file: string, ino: bigint, fsType: string): CatalogError {
+  return new CatalogError(
+    `${file} has inode number ${ino}, past 2^53 (on ${fsType}): hashall keeps inode numbers exactly only below that, and two files could otherwise read as one inode; the scan of its root stopped (the catalog is consistent)`,
+    { hint: 'such numbers come from mergerfs with use_ino, overlayfs with xino, or some network shares: keep torrent data on a local filesystem (ext4, xfs, btrfs, zfs), or leave this one out of hashall.yaml' },
+  );
+}
 export interface RootScanContext {
   catalog: CatalogDb;
   /** Every resolved root of the scan: a configured root met as a mount inside this one is scanned on its own. */
@@ -298,6 +312,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   };
 
   const processFile = (f: WalkFile, relPath: string): void => {
+    if (f.ino > MAX_EXACT_INO) throw inodeTooLarge(abs(relPath), f.ino, r.loc.mount.fsType);
     const found = dirRows.at(relPath);
     account(relPath, f.size, found);
     const d = decideFile(found, f, policy, isTroubled);
@@ -425,6 +440,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     await waitBelow(0);
     recordHeld();
     flush();
+    // A refusal says what and why itself; anything else is the walk failing on this root.
+    if (err instanceof CatalogError) throw err;
     throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
   }
   recordHeld();

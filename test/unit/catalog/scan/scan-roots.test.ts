@@ -154,6 +154,30 @@ describe('scanRoots', () => {
     expect(paths()).toEqual(['d/a', 'd/hidden']);
   });
 
+  it('a file whose inode number is past 2^53 (mergerfs use_ino, overlayfs xino, some network shares) stops the scan of its root with a clear error; its rows are kept', async () => {
+    mkdirSync(path.join(stash, 'd'));
+    for (const f of ['a', 'b']) writeFileSync(path.join(stash, 'd', f), f);
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    const before = JSON.stringify(catalog.db.prepare(`SELECT path, ino, status FROM files ORDER BY path`).all());
+    // A find on such a filesystem: the same records, file b with a 64-bit hashed inode number (2^64 - 59 and 2^53 + 1 are both refused).
+    for (const big of ['18446744073709551557', '9007199254740993']) {
+      const hashedInodes = path.join(tmp.path, `find-big-${big}`);
+      writeFileSync(hashedInodes, `#!/bin/sh\nfind "$@" | perl -0 -pe 's/^(f \\d+ )\\d+( .* d\\/b\\0)$/\${1}${big}$2/s'\n`, { mode: 0o755 });
+      const err = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: hashedInodes })).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(CatalogError);
+      expect((err as Error).message).toContain(`${path.join(stash, 'd', 'b')} has inode number ${big}, past 2^53`);
+      expect(JSON.stringify(catalog.db.prepare(`SELECT path, ino, status FROM files ORDER BY path`).all())).toBe(before);
+    }
+    // 2^53 - 1 itself is exact: recorded as it is.
+    const edge = path.join(tmp.path, 'find-edge');
+    writeFileSync(edge, `#!/bin/sh\nfind "$@" | perl -0 -pe 's/^(f \\d+ )\\d+( .* d\\/b\\0)$/\${1}9007199254740991$2/s'\n`, { mode: 0o755 });
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram: edge }));
+    expect(catalog.db.prepare(`SELECT ino FROM files WHERE path = 'd/b'`).pluck().get()).toBe(9007199254740991);
+  });
+
   it('a file replaced by another inode of the same size and mtime between the walk and its read is not recorded as read', async () => {
     writeFileSync(path.join(stash, 'f'), 'first');
     utimesSync(path.join(stash, 'f'), 1_600_000_000, 1_600_000_000);

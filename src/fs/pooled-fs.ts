@@ -1,0 +1,50 @@
+// Filesystems that join other filesystems' folders into one tree (mergerfs and its kin): their inode numbers do not identify files, so hashall refuses them.
+import { realpathSync } from 'node:fs';
+import { findMountFor, type MountEntry } from './mountinfo.js';
+
+/**
+ * Mount types (mountinfo's fstype) of union and pooling filesystems. Measured with mergerfs 2.33 over two tmpfs
+ * branches: by default a hardlink made through the pool shows another inode number than the file it links (the
+ * numbers are FUSE node ids, one per path), and with `inodecalc=passthrough` two files on different branches show the
+ * same device and inode — so neither "same inode" nor "another inode" says whether two paths hold the same bytes;
+ * with `use_ino` the numbers are 64-bit hashes past what hashall keeps exactly. mhddfs and unionfs-fuse pass the
+ * branches' numbers through as passthrough does.
+ */
+const POOLED_TYPES: ReadonlyMap<string, string> = new Map([
+  ['fuse.mergerfs', 'mergerfs'],
+  ['fuse.mhddfs', 'mhddfs'],
+  ['fuse.unionfs', 'unionfs-fuse'],
+  ['fuse.unionfs-fuse', 'unionfs-fuse'],
+]);
+
+/** The name of the pooling filesystem a mount type is, or null for any other filesystem. */
+export function pooledFsName(fsType: string): string | null {
+  return POOLED_TYPES.get(fsType) ?? null;
+}
+
+/** Why hashall refuses a path on a pooling filesystem, in one sentence after "X is on …". */
+export function pooledFsWhy(name: string, fsType: string): string {
+  return (
+    `a ${name} pool (${fsType}): its inode numbers do not identify files — a hardlink made through it can show another ` +
+    'inode, and files on different branches can show the same one — so hashall could not tell a hardlink from a copy ' +
+    'there, which every decision it makes depends on'
+  );
+}
+
+/** What to do instead. */
+export const POOLED_FS_HINT =
+  'configure the branch disks themselves as filesystems (each disk is where its hardlinks live), with seeding roots ' +
+  'and client path maps that name them, or leave the pool out of hashall.yaml';
+
+/** The pooling filesystem `dir` (an existing path, resolved) is on, with its mount type; null for any other or an unreadable path. */
+export function pooledFsAt(dir: string, mounts: readonly MountEntry[]): { name: string; fsType: string } | null {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return null;
+  }
+  const mount = findMountFor(mounts as MountEntry[], real);
+  const name = mount ? pooledFsName(mount.fsType) : null;
+  return name !== null && mount ? { name, fsType: mount.fsType } : null;
+}
