@@ -2,6 +2,7 @@
 import { isAtOrUnder } from '../domain/path-string.js';
 import type { MountEntry } from '../fs/mountinfo.js';
 import { KERNEL_PSEUDO_FS } from '../fs/pseudo-fs.js';
+import { pooledFsName } from '../fs/pooled-fs.js';
 
 /** Mount types that never hold torrent data: the kernel's pseudo filesystems, images, overlays and helper FUSE mounts. */
 const PSEUDO_TYPES = new Set([...KERNEL_PSEUDO_FS, 'squashfs', 'ramfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'nfsd']);
@@ -24,8 +25,8 @@ export interface DataMount {
  * and not containing another candidate (its path would nest). Bind mounts of one place become aliases.
  * `isDir` tells directories from bind-mounted files.
  */
-export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boolean): { data: DataMount[]; skippedOuter: string[] } {
-  const candidates = mounts.filter(
+export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boolean): { data: DataMount[]; skippedOuter: string[]; skippedPools: { path: string; name: string }[] } {
+  const usable = mounts.filter(
     (m) =>
       m.mountPoint !== '/' &&
       !PSEUDO_TYPES.has(m.fsType) &&
@@ -33,6 +34,12 @@ export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boole
       !SYSTEM_PREFIXES.some((p) => isAtOrUnder(m.mountPoint, p)) &&
       isDir(m.mountPoint),
   );
+  // A mergerfs pool is never a filesystem hashall can use (src/fs/pooled-fs.ts): its branch disks are listed instead.
+  const skippedPools = usable.flatMap((m) => {
+    const name = pooledFsName(m.fsType);
+    return name === null ? [] : [{ path: m.mountPoint, name }];
+  });
+  const candidates = usable.filter((m) => pooledFsName(m.fsType) === null);
   // Same filesystem and same root inside it: one place, several spellings.
   const groups = new Map<string, MountEntry[]>();
   for (const m of candidates) {
@@ -55,7 +62,7 @@ export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boole
     used.add(name);
     return { name, path: p.main.mountPoint, aliases: p.others.map((o) => o.mountPoint), fsType: p.main.fsType, source: p.main.source };
   });
-  return { data, skippedOuter };
+  return { data, skippedOuter, skippedPools };
 }
 
 const q = (s: string): string => (/^[A-Za-z0-9_./-]+$/.test(s) ? s : JSON.stringify(s));
@@ -79,7 +86,7 @@ export function starterMinFree(mounts: readonly DataMount[]): { text: string; wh
 }
 
 /** The starter file text. It validates as written (paths that do not exist yet are only warnings). */
-export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: string[]; schemaRef: string; mountInfoSource: string }): string {
+export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: string[]; skippedPools?: { path: string; name: string }[]; schemaRef: string; mountInfoSource: string }): string {
   const fss = opts.mounts.length
     ? opts.mounts
     : [{ name: 'main', path: '/srv', aliases: [], fsType: '', source: '' }];
@@ -97,6 +104,9 @@ export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: str
   lines.push('# aliases: other host spellings of the same directory (bind mounts).');
   if (!opts.mounts.length) lines.push('# No data filesystem besides / was found on this machine: CHANGE ME to the directory that holds your torrents.');
   for (const s of opts.skippedOuter) lines.push(`# Not listed: ${s} (other listed mounts are inside it; filesystem paths must not nest).`);
+  for (const p of opts.skippedPools ?? []) {
+    lines.push(`# Not listed: ${p.path} (a ${p.name} pool: its inode numbers do not identify files, so hashall cannot tell a hardlink from a copy there; list its branch disks, and give clients their paths).`);
+  }
   lines.push('filesystems:');
   for (const fs of fss) {
     const volatile = fs.fsType === 'tmpfs' ? ' — in memory: its contents vanish at reboot' : '';

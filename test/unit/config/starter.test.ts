@@ -21,11 +21,13 @@ const MOUNTINFO = `21 26 0:20 / /proc rw,relatime - proc proc rw
 48 26 0:60 / /scratch rw - tmpfs scratch rw,size=8388608k
 49 26 0:61 / /dev/shm rw - tmpfs tmpfs rw
 50 26 0:62 / /tmp rw - tmpfs tmpfs rw
+51 26 0:63 / /mnt/pool rw,relatime - fuse.mergerfs disk1:disk2 rw,user_id=0,group_id=0
+52 26 8:81 / /mnt/disk1 rw - ext4 /dev/sdf1 rw
 `;
 
 describe('starter config', () => {
   const mounts = parseMountInfo(MOUNTINFO);
-  const { data, skippedOuter } = findDataMounts(mounts, (p) => p !== '/etc/hosts');
+  const { data, skippedOuter, skippedPools } = findDataMounts(mounts, (p) => p !== '/etc/hosts');
 
   it('keeps data mounts, turns bind mounts of one place into aliases, skips pseudo/system/ro/outer mounts', () => {
     expect(data.map((m) => [m.name, m.path, m.aliases])).toEqual([
@@ -34,17 +36,20 @@ describe('starter config', () => {
       ['disk2', '/srv/disk2', []],
       ['with-space', '/mnt/with space', []],
       ['scratch', '/scratch', []], // a tmpfs where data lives is offered; /dev/shm, /tmp, /run are not
+      ['disk1', '/mnt/disk1', []], // a mergerfs branch is; the pool over it is not
     ]);
     expect(skippedOuter).toEqual(['/srv']);
+    expect(skippedPools).toEqual([{ path: '/mnt/pool', name: 'mergerfs' }]);
   });
 
   it('produces a file that validates (missing paths are only warnings)', () => {
-    const text = starterConfigText({ mounts: data, skippedOuter, schemaRef: '../schemas/hashall.schema.json', mountInfoSource: 'test' });
+    const text = starterConfigText({ mounts: data, skippedOuter, skippedPools, schemaRef: '../schemas/hashall.schema.json', mountInfoSource: 'test' });
     const r = checkText(text);
     expect(r.errors).toEqual([]);
     expect(r.config?.filesystems['with-space']?.path).toBe('/mnt/with space');
     expect(r.config?.seeding.media).toEqual(['/stash/media/torrents']);
     expect(text).toContain('# Not listed: /srv');
+    expect(text).toContain('# Not listed: /mnt/pool (a mergerfs pool: its inode numbers do not identify files');
   });
 
   it('falls back to a single CHANGE ME filesystem when no data mount exists', () => {
