@@ -11,6 +11,8 @@ export interface StashPoolConfig {
   libraries?: readonly string[];
   /** The one client instance (`client:`): its URL written as is (a sandbox's loopback URL, which tests edit in place), its password quoted, e.g. a `${VAR}` reference. */
   client?: { type: 'qbittorrent' | 'transmission' | 'rtorrent' | 'deluge'; url: string; password?: string };
+  /** Several named instances (`clients:`), each one line with its type and URL; instead of `client`. */
+  clients?: Record<string, { type: 'qbittorrent' | 'transmission' | 'rtorrent' | 'deluge'; url: string }>;
   /** A comment line written first (without the `# `). */
   comment?: string;
 }
@@ -18,7 +20,7 @@ export interface StashPoolConfig {
 const q = (s: string): string => JSON.stringify(s);
 const list = (items: readonly string[]): string => `[${items.map(q).join(', ')}]`;
 
-/** hashall.yaml text: version, catalog, filesystems, seeding, libraries, client, then `extra` lines (further top-level keys). */
+/** hashall.yaml text: version, catalog, filesystems, seeding, libraries, client or clients, then `extra` lines (further top-level keys). */
 export function stashPoolConfigText(c: StashPoolConfig, extra: readonly string[] = []): string {
   const seeding = (['stash', 'pool'] as const).flatMap((fs) => (c.seeding[fs]?.length ? [`  ${fs}: ${list(c.seeding[fs] ?? [])}`] : []));
   return [
@@ -31,6 +33,7 @@ export function stashPoolConfigText(c: StashPoolConfig, extra: readonly string[]
     ...(seeding.length ? ['seeding:', ...seeding] : []),
     ...(c.libraries?.length ? [`libraries: ${list(c.libraries)}`] : []),
     ...(c.client ? ['client:', `  type: ${c.client.type}`, `  url: ${c.client.url}`, ...(c.client.password === undefined ? [] : [`  password: ${q(c.client.password)}`])] : []),
+    ...(c.clients ? ['clients:', ...Object.entries(c.clients).map(([name, i]) => `  ${name}: { type: ${i.type}, url: ${q(i.url)} }`)] : []),
     ...extra,
     '',
   ].join('\n');

@@ -10,6 +10,7 @@ import { addTorrent, fixtureBytes, makeTorrent } from '../../../src/sandbox/torr
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
 import { contentTree, CLOCK_AHEAD } from './orphan-fixture.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 const qbts = qbtSandboxes();
@@ -92,20 +93,16 @@ beforeAll(async () => {
   configPath = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     configPath,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${JSON.stringify(stash)} }`,
-      `  pool: { path: ${JSON.stringify(pool)} }`,
-      `seeding: { stash: [${JSON.stringify(seed)}], pool: [${JSON.stringify(path.join(pool, 'seeding'))}] }`,
-      'clients:',
-      `  qbt: { type: qbittorrent, url: ${JSON.stringify(qbt.url)} }`,
-      `  rt: { type: rtorrent, url: ${JSON.stringify(rt.url)} }`,
-      `  tr: { type: transmission, url: ${JSON.stringify(tr.url)} }`,
-      'safety: { minFree: 1MiB }',
-      '',
-    ].join('\n'),
+    stashPoolConfigText(
+      {
+        catalog: 'catalog.db',
+        stash,
+        pool,
+        seeding: { stash: [seed], pool: [path.join(pool, 'seeding')] },
+        clients: { qbt: { type: 'qbittorrent', url: qbt.url }, rt: { type: 'rtorrent', url: rt.url }, tr: { type: 'transmission', url: tr.url } },
+      },
+      ['safety: { minFree: 1MiB }'],
+    ),
   );
   before = contentTree(seed);
 }, 180_000);

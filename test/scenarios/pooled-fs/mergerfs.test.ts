@@ -5,6 +5,7 @@ import path from 'node:path';
 import { makeTempDir, mountMergerfs, mountTmpfs, unmount, type TempDir } from '../../support/mounts.js';
 import { runCli } from '../../support/cli.js';
 import { openCatalog } from '../../../src/catalog/db.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 let tmp: TempDir;
 let stash: string;
@@ -40,16 +41,7 @@ beforeAll(() => {
   configPath = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     configPath,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${JSON.stringify(stash)} }`,
-      `  pool: { path: ${JSON.stringify(pool)} }`,
-      `seeding: { stash: [${JSON.stringify(path.join(stash, 'seeding'))}], pool: [${JSON.stringify(path.join(pool, 'seeding'))}] }`,
-      'dedupe: { filesystems: [stash, pool], minSize: 1 }',
-      '',
-    ].join('\n'),
+    stashPoolConfigText({ catalog: 'catalog.db', stash, pool, seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] } }, ['dedupe: { filesystems: [stash, pool], minSize: 1 }']),
   );
 });
 
