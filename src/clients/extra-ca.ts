@@ -1,6 +1,7 @@
 // The extra CA certificates the user trusts (NODE_EXTRA_CA_CERTS, handed over by the sh launcher as HASHALL_EXTRA_CA_CERTS): read once, at the first HTTPS connection, added to Node's roots.
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { errnoCode } from '../errors.js';
 
 /**
  * Node 20 parses the file NODE_EXTRA_CA_CERTS names at process start, before any code runs: with a whole system bundle
@@ -16,8 +17,7 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
 /** Why `err` stopped the read: its errno code (ENOENT, EACCES), else its message's first line. */
 function reason(err: unknown): string {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-  return code || (err instanceof Error ? err.message.split('\n', 1)[0]! : String(err));
+  return errnoCode(err) || (err instanceof Error ? err.message.split('\n', 1)[0]! : String(err));
 }
 
 /**

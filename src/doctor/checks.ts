@@ -282,10 +282,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   // Filesystems: mounted where hashall.yaml says, and the very filesystem the catalog recorded.
   const guard = catalog ? filesystemGuard({ catalog, config, fs: realFsPort(), ...(opts.mountInfoFile ? { mountInfoFile: opts.mountInfoFile } : {}) }) : null;
   const proven = new Set<string>();
-  const mountsNow = readMountInfo(opts.mountInfoFile);
+  // One read of mountinfo for the pool check here and the mounts-inside check below.
+  const mounts = readMountInfo(opts.mountInfoFile);
   for (const [name, fsc] of Object.entries(config.filesystems)) {
     const id = `filesystem:${name}`;
-    const pooled = pooledFsAt(fsc.path, mountsNow);
+    const pooled = pooledFsAt(fsc.path, mounts);
     if (pooled) {
       checks.push({ id, title: `filesystem ${name} at ${fsc.path}`, status: 'problem', detail: `it is on ${pooledFsWhy(pooled.name, pooled.fsType)}: hashall refuses to scan or change anything there`, fix: POOLED_FS_HINT });
       continue;
@@ -343,7 +344,6 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 
   // Other filesystems mounted inside a seeding or library root (a ZFS dataset per category, a container volume): the
   // scan never enters them, so a payload there is never catalogued and its torrent stays blocked. Said only when found.
-  const mounts = readMountInfo(opts.mountInfoFile);
   const rootsOnProven = [
     ...Object.entries(config.seeding).flatMap(([name, roots]) => (proven.has(name) ? roots : [])),
     ...config.libraries.filter((root) => Object.entries(config.filesystems).some(([name, fsc]) => proven.has(name) && isAtOrUnder(root, fsc.path))),
