@@ -89,18 +89,21 @@ export interface TempFileRow {
   preferred_mount: string;
 }
 
+/**
+ * The sweep's query for `n` filesystem names. Its WHERE on `files` is the partial index's (migration 18), word for word:
+ * SQLite uses a partial index only when the query's terms imply the index's.
+ */
+export const TEMP_FILES_SQL = (n: number): string =>
+  `SELECT f.path, f.ino, fs.name AS fs_name, fs.preferred_mount
+   FROM files f JOIN filesystems fs ON fs.id = f.fs_id
+   WHERE f.status = 'active' AND (f.path GLOB '.hashall-*.part' OR f.path GLOB '*/.hashall-*.part')
+     AND fs.name IN (${Array.from({ length: n }, () => '?').join(', ')})
+   ORDER BY fs.name, f.path LIMIT ?`;
+
 /** Active files named `.hashall-*.part` on the filesystems named, by filesystem and path, at most `maxRows`. */
 export function catalogedTempFiles(db: Db, fsNames: string[], maxRows: number): TempFileRow[] {
   if (!fsNames.length) return [];
-  return db
-    .prepare(
-      `SELECT f.path, f.ino, fs.name AS fs_name, fs.preferred_mount
-       FROM files f JOIN filesystems fs ON fs.id = f.fs_id
-       WHERE f.status = 'active' AND (f.path GLOB '.hashall-*.part' OR f.path GLOB '*/.hashall-*.part')
-         AND fs.name IN (${fsNames.map(() => '?').join(', ')})
-       ORDER BY fs.name, f.path LIMIT ${maxRows}`,
-    )
-    .all(...fsNames) as TempFileRow[];
+  return db.prepare(TEMP_FILES_SQL(fsNames.length)).all(...fsNames, maxRows) as TempFileRow[];
 }
 
 /** The columns of an active file row the dedupe bookkeeping copies from a keeper to its linked duplicate. */
