@@ -8,13 +8,17 @@
 //   added after the sync may be writing files the scan saw;
 // - no torrent that is not complete and healthy (seeding or paused-complete at progress 1, nothing left) has its
 //   content path or download (incomplete) folder at or above the path;
-// - no such unfinished torrent has a content path with no host spelling (it could be writing anywhere).
+// - no such unfinished torrent has a content path with no host spelling (it could be writing anywhere);
+// - it does not lie in a folder a client writes its own files to (session, configuration, .torrent copies, watched,
+//   incomplete) unless a torrent's content path nearer to it claims it as payload; and every synced client said which
+//   folders those are (a sync by an older hashall did not ask).
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder } from '../domain/path-string.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { mapsOf } from './client-spelling.js';
 import { isSettled } from '../domain/torrent-phase.js';
+import { describeClientFolder } from '../domain/client-folder.js';
 
 /** Returns why a client may still write `path` (canonical host path of a catalog file), or null when none does. */
 export type WriteGuard = (path: string) => string | null;
@@ -77,6 +81,28 @@ export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapsho
     if (!rootAbove.has(dir)) rootAbove.set(dir, longestRoot(dir));
     return rootAbove.get(dir);
   };
+  // The clients' own folders by path (the first instance and role named for a folder two report), and an instance that
+  // was synced without being asked for them.
+  const ownFolders = new Map<string, string>();
+  let foldersUnasked: string | null = null;
+  for (const [client, state] of Object.entries(snapshot.clients ?? {})) {
+    if (state.ownFolders === null) {
+      if (state.syncedAt !== null) foldersUnasked ??= client;
+      continue;
+    }
+    for (const f of state.ownFolders) if (!ownFolders.has(f.path)) ownFolders.set(f.path, describeClientFolder(f.role, client));
+  }
+  // The nearest of a client folder and a torrent's content path at or above a directory (memoized): which claims it.
+  const claim = new Map<string, string | null>();
+  const folderClaim = (dir: string): string | null => {
+    if (ownFolders.size === 0) return null;
+    let hit = claim.get(dir);
+    if (hit !== undefined) return hit;
+    if (placed.has(dir)) hit = null;
+    else hit = ownFolders.get(dir) ?? (dir === '/' || dir === '' ? null : folderClaim(dirName(dir)));
+    claim.set(dir, hit);
+    return hit;
+  };
   return (path) => {
     const name = baseName(path);
     const suffix = IN_PROGRESS_SUFFIXES.find((s) => name.endsWith(s));
@@ -88,6 +114,11 @@ export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapsho
     const up = self !== undefined || path === '/' || path === '' ? { t: self, known: placed.has(path) } : walkUp(dirName(path));
     const t = self ?? up.t;
     if (t !== undefined) return `${path} belongs to an unfinished download: ${describe(t)}, so the client may still write it`;
+    const folder = placed.has(path) ? null : folderClaim(dirName(path));
+    if (folder !== null) return `${path} lies in ${folder}, which the client writes itself`;
+    if (foldersUnasked !== null) {
+      return `client "${foldersUnasked}" was last synced by a hashall that did not ask which folders it writes its own files to, so ${path} may be one of them (refresh, or run \`hashall sync\`)`;
+    }
     const known = placed.has(path) || up.known;
     if (unplaced !== null) {
       return `${describe(unplaced)} and its path ${unplaced.clientContentPath || '(empty)'} has no host spelling, so it may be writing ${path}`;
