@@ -60,7 +60,69 @@ export interface PayloadEntry {
   live: LiveAnswer | null;
 }
 
-type LstatFn = (p: string, o: { bigint: true; throwIfNoEntry: false }) => { ino: bigint; nlink: bigint; size: bigint; mtimeNs: bigint } | undefined;
+/** lstat as the check asks it (fs.lstatSync with bigint, or exactLstat: the same values, as numbers and the mtime's decimal text). */
+export type LstatFn = (p: string, o: { bigint: true; throwIfNoEntry: false }) => { ino: bigint | number; nlink: bigint | number; size: bigint | number; mtimeNs: bigint | string } | undefined;
+
+/**
+ * Node's own fs binding (`process.binding('fs')`), whose lstat fills an array of the stat numbers and builds no Stats
+ * object (fs.lstatSync's BigIntStats makes 14 BigInts and 4 Dates per call: about half its CPU time), or null where it
+ * is not to be used: no such binding, the permission model on (the binding would skip fs.lstatSync's access check),
+ * or --pending-deprecation (it would print DEP0111). Self-contained: the workers run it from its source text.
+ */
+export function fsBinding(): unknown {
+  try {
+    const proc = process as unknown as { binding?: (name: string) => unknown; permission?: unknown; execArgv: string[]; env: Record<string, string | undefined> };
+    if (proc.permission !== undefined || typeof proc.binding !== 'function') return null;
+    if (proc.execArgv.includes('--pending-deprecation') || (proc.env.NODE_OPTIONS ?? '').includes('--pending-deprecation')) return null;
+    return proc.binding('fs');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The live check's lstat: `lstat` (fs.lstatSync) answered exactly, at about half its cost, from the fs binding's stat
+ * numbers (fsBinding) — inode, size and link count as numbers, the mtime as its decimal nanoseconds (seconds and
+ * nanoseconds come apart in the binding's array, both exact). Whatever it cannot answer exactly is asked of `lstat`
+ * itself: a number that is not a safe integer (an inode past 2^53 is never rounded here), an mtime at or before the
+ * epoch, a name that is not text or holds a NUL. Errors are the binding's, which are fs.lstatSync's (a missing file:
+ * undefined). Before it is used, it must answer as `lstat` does for `reference` (an existing file), a name below it
+ * (ENOTDIR) and a missing sibling: otherwise (another Node, another layout) `lstat` is returned as it is.
+ * Self-contained (no closure, no import): the workers run it from its source text.
+ */
+export function exactLstat(binding: unknown, lstat: LstatFn, reference: string): LstatFn {
+  type Raw = (p: string, bigint: false, req: undefined, throwIfNoEntry: false) => ArrayLike<number> | undefined;
+  const b = binding as { lstat?: Raw } | null;
+  if (b === null || typeof b !== 'object' || typeof b.lstat !== 'function') return lstat;
+  const raw = b.lstat;
+  const opts = { bigint: true, throwIfNoEntry: false } as const;
+  const fast: LstatFn = (p, o) => {
+    if (typeof p !== 'string' || p.includes('\0')) return lstat(p, o);
+    const s = raw.call(b, p, false, undefined, false);
+    if (s === undefined) return undefined;
+    const ino = s[7]!, size = s[8]!, nlink = s[2]!, sec = s[12]!, nsec = s[13]!;
+    if (!Number.isSafeInteger(ino) || !Number.isSafeInteger(size) || !Number.isSafeInteger(nlink) || !Number.isSafeInteger(sec) || sec < 1 || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) return lstat(p, o);
+    return { ino, nlink, size, mtimeNs: String(sec) + String(1e9 + nsec).slice(1) };
+  };
+  // The same answer as `lstat` (values, or the error code, or no file), or null when it is not.
+  const same = (p: string): boolean => {
+    const ask = (f: LstatFn): string => {
+      try {
+        const st = f(p, opts);
+        return st === undefined ? 'none' : `${String(st.ino)} ${String(st.nlink)} ${String(st.size)} ${String(st.mtimeNs)}`;
+      } catch (e) {
+        return `code ${String((e as { code?: unknown } | null)?.code)}`;
+      }
+    };
+    return ask(fast) === ask(lstat);
+  };
+  try {
+    if (!same(reference) || !same(reference + '/x') || !same(reference + '.hashall-no-such-file')) return lstat;
+  } catch {
+    return lstat;
+  }
+  return fast;
+}
 type RowStmt = { all(...args: unknown[]): unknown[] };
 /** A payload job's answer from checkPayloadRows: row count, bytes, the flat entries, and the probe's answer (null: not asked). */
 type RowsAnswer = [number, number, unknown[], string | false | null];
@@ -171,7 +233,8 @@ export function ownPayloadCheck(catalog: CatalogDb): NonNullable<PayloadJobs['se
     packed: db.prepare(LIVE_ROWS_SQL.packed).raw(true),
     probe: db.prepare(LIVE_ROWS_SQL.probe).raw(true),
   };
-  return (job) => checkPayloadRows(stmts, lstatSync as LstatFn, job);
+  const lstat = exactLstat(fsBinding(), lstatSync as LstatFn, process.execPath);
+  return (job) => checkPayloadRows(stmts, lstat, job);
 }
 
 /**
@@ -227,6 +290,7 @@ const WORKER_SOURCE = String.raw`
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { port, signal, rows } = workerData;
+const lstat = (${exactLstat.toString()})((${fsBinding.toString()})(), fs.lstatSync, process.execPath);
 const post = (m) => {
   port.postMessage(m);
   Atomics.add(signal, 0, 1);
@@ -261,7 +325,7 @@ if (rows) {
         for (let j = c === 0 ? 0 : work.ends[c - 1]; j < work.ends[c]; j++) {
           let a = null;
           try {
-            a = checkPayloadRows(stmts, fs.lstatSync, work.jobs[j]);
+            a = checkPayloadRows(stmts, lstat, work.jobs[j]);
           } catch {
             a = null;
           }
@@ -318,7 +382,7 @@ port.on('message', (job) => {
         }
         let st;
         try {
-          st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+          st = lstat(p, { bigint: true, throwIfNoEntry: false });
         } catch (e) {
           found.push(k, e.code || 'EIO');
           continue;
