@@ -25,8 +25,8 @@ export const EXIT_CODE_MEANING: Record<ExitCode, string> = {
   [ExitCode.LockHeld]: 'another hashall run holds the lock',
   [ExitCode.StalePlan]: 'saved plan is stale (re-plan)',
   [ExitCode.Cancelled]: 'apply declined at the prompt (nothing changed)',
-  [ExitCode.Interrupted]: 'apply, reconcile or verify stopped by Ctrl-C (SIGINT) at a safe point',
-  [ExitCode.Terminated]: 'apply, reconcile or verify stopped by SIGTERM at a safe point',
+  [ExitCode.Interrupted]: 'apply, reconcile, verify or scan stopped by Ctrl-C (SIGINT) at a safe point',
+  [ExitCode.Terminated]: 'apply, reconcile, verify or scan stopped by SIGTERM at a safe point',
 };
 
 /** Base class: anything thrown on purpose by hashall. `hint` says what the user can do. */

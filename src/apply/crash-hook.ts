@@ -55,3 +55,20 @@ export function copySignalHookFromEnv<E extends { type: string; bytes?: number; 
     }
   };
 }
+
+/**
+ * TEST-ONLY: HASHALL_TEST_SIGNAL_ON_SCAN=SIGTERM|SIGINT sends that signal to this process once, at the first progress of
+ * a scan's walk with files seen — a stop in the middle of a scan. Returns `progress` unchanged when unset.
+ */
+export function scanSignalHookFromEnv<P extends { walking: boolean; filesSeen: number }>(env: Record<string, string | undefined>, progress: ((p: P) => void) | undefined): ((p: P) => void) | undefined {
+  const sig = env.HASHALL_TEST_SIGNAL_ON_SCAN;
+  if (sig !== 'SIGTERM' && sig !== 'SIGINT') return progress;
+  let fired = false;
+  return (p) => {
+    progress?.(p);
+    if (!fired && p.walking && p.filesSeen > 0) {
+      fired = true;
+      process.kill(process.pid, sig);
+    }
+  };
+}

@@ -1,4 +1,4 @@
-// Ctrl-C and SIGTERM while apply runs: the first asks it to stop at the next safe point, later ones say it is still rolling back; a hang-up (the terminal closed) does not stop it.
+// Ctrl-C and SIGTERM while apply (or verify, reconcile, scan) runs: the first asks it to stop at the next safe point, later ones say it is still stopping; a hang-up (the terminal closed) does not stop it.
 import { ExitCode } from '../errors.js';
 
 export type StopSignalName = 'SIGINT' | 'SIGTERM';
@@ -20,24 +20,40 @@ export interface SignalSource {
   off(event: StopSignalName | 'SIGHUP', fn: () => void): unknown;
 }
 
+/** What the first signal and each later one say. */
+export interface StopWords {
+  first(sig: StopSignalName): string;
+  again(sig: StopSignalName): string;
+}
+
+const APPLY_WORDS: StopWords = {
+  first: (sig) =>
+    `${sig} received: stopping at the next safe point — every group in progress is rolled back (or finished when only ` +
+    'its bookkeeping is left) and torrents hashall paused are resumed; this can take a few minutes',
+  again: (sig) => `${sig} again: still rolling back, please wait (a kill -9 now would leave the group half done for \`hashall recover\`)`,
+};
+
+/** A scan's: nothing to roll back, the files being read are finished and recorded. */
+export const SCAN_WORDS: StopWords = {
+  first: (sig) => `${sig} received: stopping the scan once the files being read are recorded; everything scanned so far is kept`,
+  again: (sig) => `${sig} again: recording the files being read, please wait`,
+};
+
 /**
  * Install SIGINT/SIGTERM handlers (and SIGHUP's, which only keeps the run alive) for the life of an apply. A `kill -9` cannot be caught: recovery from the journal
  * (`hashall recover`, or the next apply) handles that case.
  */
-export function stopOnSignals(write: (line: string) => void, source: SignalSource = process): StopSignals {
+export function stopOnSignals(write: (line: string) => void, source: SignalSource = process, say: StopWords = APPLY_WORDS): StopSignals {
   const ac = new AbortController();
   let first: StopSignalName | null = null;
   const on = (sig: StopSignalName): void => {
     if (first === null) {
       first = sig;
       ac.abort(sig);
-      write(
-        `${sig} received: stopping at the next safe point — every group in progress is rolled back (or finished when only ` +
-          'its bookkeeping is left) and torrents hashall paused are resumed; this can take a few minutes',
-      );
+      write(say.first(sig));
       return;
     }
-    write(`${sig} again: still rolling back, please wait (a kill -9 now would leave the group half done for \`hashall recover\`)`);
+    write(say.again(sig));
   };
   const onInt = (): void => on('SIGINT');
   const onTerm = (): void => on('SIGTERM');

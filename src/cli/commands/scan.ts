@@ -2,6 +2,9 @@
 import { exitCodesHelp } from '../exit.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import type { ExitStatus } from '../exit.js';
+import { stopOnSignals, SCAN_WORDS } from '../stop-signals.js';
+import { scanSignalHookFromEnv } from '../../apply/crash-hook.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { openCatalog } from '../../catalog/db.js';
 import { scanRoots } from '../../catalog/scan/scan-roots.js';
@@ -21,7 +24,7 @@ interface ScanOpts extends ConfigOptionValues {
   hashWorkers?: string;
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext, exit: ExitStatus): void {
   const cmd = program
     .command('scan')
     .description('scan files into the catalog (default: every seeding and library root of hashall.yaml)')
@@ -32,7 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--hash-all', 'full SHA-256 of every new or changed file and of every scanned file not hashed yet, whatever `scan.hash` says (default there: only files whose size another file has)')
     .option('--hash-workers <n>', 'hashing threads', '2')
     .option('--json', 'print the scan summary as one JSON document on stdout')
-    .addHelpText('after', exitCodesHelp([[ExitCode.Ok, 'scanned'], [ExitCode.Error, 'error or interrupted (the catalog stays consistent)'], ExitCode.InvalidConfig]));
+    .addHelpText('after', exitCodesHelp([[ExitCode.Ok, 'scanned'], ExitCode.Error, ExitCode.InvalidConfig, [ExitCode.Interrupted, 'stopped by Ctrl-C (SIGINT): what was scanned is kept, the catalog consistent'], [ExitCode.Terminated, 'stopped by SIGTERM, the same way']]));
   addConfigOption(cmd);
   cmd.action(async (paths: string[], opts: ScanOpts) => {
     const drift = (opts.full ? 'full' : opts.drift) as DriftPolicy;
@@ -43,24 +46,25 @@ export function register(program: Command, ctx: CliContext): void {
     const roots = rootsToScan(config, paths, ctx.cwd);
     if (roots.length === 0) throw new HashallError('nothing to scan: no seeding or library roots in the config and no path given');
     const catalog = openCatalog(config.catalog);
-    const ac = new AbortController();
-    const onSignal = (): void => ac.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     const line = progressLine(ctx, scanProgressLine);
+    // The first SIGINT/SIGTERM stops the walk; the files being read are finished and recorded (exit 130/143).
+    const stop = stopOnSignals((l) => {
+      line?.clear();
+      ctx.stderr.write(`hashall: ${l}\n`);
+    }, process, SCAN_WORDS);
     let summary: ScanSummary;
     try {
-      summary = await scanRoots(catalog, roots, { drift, quickOnly: Boolean(opts.quickOnly), hash: opts.hashAll ? 'all' : scanHashMode(config), filesystems: config.filesystems, now: ctx.now, progress: line?.draw, signal: ac.signal, hashWorkers: workers });
+      const progress = scanSignalHookFromEnv(ctx.env, line?.draw);
+      summary = await scanRoots(catalog, roots, { drift, quickOnly: Boolean(opts.quickOnly), hash: opts.hashAll ? 'all' : scanHashMode(config), filesystems: config.filesystems, now: ctx.now, ...(progress ? { progress } : {}), signal: stop.signal, hashWorkers: workers });
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.dispose();
       line?.clear();
       catalog.close();
     }
     writeView(ctx, scanSummaryView(summary, Boolean(opts.json)));
     if (summary.status === 'interrupted') {
       ctx.stderr.write(SCAN_INTERRUPTED);
-      throw new HashallError('scan interrupted');
+      exit.set(stop.exitCode() ?? ExitCode.Error);
     }
   });
 }
