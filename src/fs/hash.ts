@@ -72,6 +72,17 @@ function unchangedSince(fd, st) {
   const after = fs.fstatSync(fd, { bigint: true });
   return after.size === st.size && after.mtimeNs === st.mtimeNs;
 }
+// The three sampled blocks of a file asked both hashes, taken from its full read (allocated on the first such file).
+let sampleBuf = null;
+// Copies the parts of data (the bytes at file offset pos) that fall in the quick hash's blocks into sampleBuf.
+function sampleInto(data, pos, size) {
+  const offs = [0, Math.floor((size - QUICK) / 2), size - QUICK];
+  for (let i = 0; i < 3; i++) {
+    const a = Math.max(offs[i], pos);
+    const b = Math.min(offs[i] + QUICK, pos + data.length);
+    if (a < b) data.copy(sampleBuf, i * QUICK + (a - offs[i]), a - pos, b - pos);
+  }
+}
 // A twin's bytes read at the same offsets as the primary's: equal so far while tw.same holds.
 function compareTwin(tw, data, pos) {
   if (!tw.same) return;
@@ -106,7 +117,9 @@ function hashOpen(job, o, tw) {
     if (job.quick) quick = digest;
     if (job.full) full = digest;
   } else {
-    if (job.quick) {
+    // Asked both, the blocks come from the full read below (the same bytes, each read once).
+    const sampled = job.quick && job.full;
+    if (job.quick && !sampled) {
       const q = crypto.createHash('sha256');
       q.update('hashall-quick-v1\n' + size + '\n');
       for (const off of [0, Math.floor((size - QUICK) / 2), size - QUICK]) {
@@ -118,17 +131,25 @@ function hashOpen(job, o, tw) {
     }
     if (job.full) {
       const h = crypto.createHash('sha256');
+      if (sampled && sampleBuf === null) sampleBuf = Buffer.allocUnsafe(3 * QUICK);
       let pos = 0;
       for (;;) {
         const n = fs.readSync(fd, buf, 0, CHUNK, pos);
         if (n === 0) break;
         if (tw) compareTwin(tw, buf.subarray(0, n), pos);
+        if (sampled && pos + n <= size) sampleInto(buf.subarray(0, n), pos, size);
         h.update(buf.subarray(0, n));
         pos += n;
       }
       bytesRead += pos;
       if (pos !== size) return { changed: true, bytesRead };
       full = h.digest('hex');
+      if (sampled) {
+        const q = crypto.createHash('sha256');
+        q.update('hashall-quick-v1\n' + size + '\n');
+        q.update(sampleBuf);
+        quick = q.digest('hex');
+      }
     } else if (tw) tw.same = false; // quick only: the sampled blocks say nothing of the rest
   }
   if (!unchangedSince(fd, o.st)) return { changed: true, bytesRead };

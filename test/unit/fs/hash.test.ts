@@ -62,6 +62,20 @@ describe('HashPool', () => {
     expect(fullOnly).toMatchObject({ sha256: sha(f3.content), quickHash: null });
   });
 
+  it('a sampled file asked both hashes is read once: its three blocks taken from the full read, across read chunks', async () => {
+    const CHUNK = 4 * 1024 * 1024; // the worker's read size
+    // The middle and last blocks straddle chunk boundaries; the others sit inside one chunk or span several.
+    const sizes = [3 * QUICK_BLOCK + 1, 1024 * 1024 + 17, 2 * CHUNK + 1000, 2 * CHUNK - 1000, 3 * CHUNK + QUICK_BLOCK];
+    for (const [i, size] of sizes.entries()) {
+      const p = path.join(dir, `s${i}`);
+      const content = randomBytes(size);
+      writeFileSync(p, content);
+      const both = await pool.hash({ path: p, quick: true, full: true, size });
+      expect(both).toMatchObject({ quickHash: quickOf(content), sha256: sha(content), bytesRead: size });
+      expect((await pool.hash({ path: p, quick: true, full: false })).quickHash).toBe(quickOf(content));
+    }
+  });
+
   it('warm() starts the threads once before any job (jobs then run on them) and close() ends them', async () => {
     const threads = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
     const before = threads();
