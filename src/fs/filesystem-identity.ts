@@ -2,7 +2,7 @@
 import { readdirSync, readlinkSync, realpathSync, openSync, readSync, closeSync, statSync, lstatSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { devToMajorMinor, type MountEntry } from './mountinfo.js';
+import { devToMajorMinor, subvolumeIdOf, type MountEntry } from './mountinfo.js';
 
 export interface FilesystemIdentity {
   /**
@@ -133,13 +133,17 @@ export function identifyFilesystem(entry: MountEntry, all: MountEntry[], probes:
     } catch {
       /* keep the spelling */
     }
+    // A btrfs subvolume other than the top level is a filesystem of its own to hashall (its own st_dev; no hardlink
+    // crosses into another): the filesystem's UUID and the subvolume's id.
+    const subvolid = entry.fsType === 'btrfs' ? subvolumeIdOf(entry) : null;
+    const sub = subvolid !== null && subvolid !== '5' ? `:subvolid=${subvolid}` : '';
     const fromLink = probes.byUuid().get(real);
-    if (fromLink) return { ...base, uuid: `uuid:${fromLink}`, method: 'by-uuid' };
+    if (fromLink) return { ...base, uuid: `uuid:${fromLink}${sub}`, method: 'by-uuid' };
     // A non-btrfs block filesystem's st_dev is the device number: only trust a superblock of the same device.
     const devNo = probes.deviceNumber(real);
     if (entry.fsType === 'btrfs' || devNo === entry.majorMinor) {
       const sb = uuidFromSuperblock(entry.fsType, (o, l) => probes.readDevice(real, o, l));
-      if (sb) return { ...base, uuid: `uuid:${sb}`, method: 'superblock' };
+      if (sb) return { ...base, uuid: `uuid:${sb}${sub}`, method: 'superblock' };
     }
   }
   return { ...base, uuid: `fallback:${entry.fsType}:${entry.source}:${rootMountSpelling(entry, all)}`, method: 'fallback' };

@@ -1,12 +1,18 @@
-// Parses /proc/self/mountinfo into mount entries and finds the mount that holds a path (read-only).
+// Parses /proc/self/mountinfo into mount entries (with the device number files on a btrfs mount really report) and finds the mount that holds a path (read-only).
 import { isAtOrUnder } from '../domain/path-string.js';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface MountEntry {
   mountId: number;
   parentId: number;
-  /** `major:minor` of the filesystem (st_dev of files on it). */
+  /**
+   * `major:minor` that files on this mount report as st_dev. Mountinfo's own field, except on btrfs, where every
+   * subvolume has a device number of its own and mountinfo names the filesystem's: there `readMountInfo` puts the
+   * device of the mounted subvolume's root here (and mountinfo's in `superMajorMinor`).
+   */
   majorMinor: string;
+  /** Mountinfo's `major:minor` where `majorMinor` was replaced by the mounted subvolume's (btrfs); else absent. */
+  superMajorMinor?: string;
   /** Directory of the filesystem that is mounted here ("/" for a whole filesystem, a subdir for a bind mount). */
   root: string;
   /** Where it is mounted, as seen by this process. */
@@ -47,7 +53,60 @@ export function parseMountInfo(text: string): MountEntry[] {
 }
 
 export function readMountInfo(file = '/proc/self/mountinfo'): MountEntry[] {
-  return parseMountInfo(readFileSync(file, 'utf8'));
+  const entries = parseMountInfo(readFileSync(file, 'utf8'));
+  for (const e of entries) if (SUBVOLUME_FS.has(e.fsType)) useSubvolumeDevice(e);
+  return entries;
+}
+
+/** The btrfs subvolume holding a mount's root, from its super options (`subvol=/@pool`), or null. */
+export function subvolumeOf(entry: MountEntry): string | null {
+  const opt = entry.superOptions.find((o) => o.startsWith('subvol='));
+  return opt === undefined ? null : unescapeMountField(opt.slice('subvol='.length));
+}
+
+/** The btrfs subvolume id of a mount's root (`subvolid=256`), or null; 5 is the top level. */
+export function subvolumeIdOf(entry: MountEntry): string | null {
+  const opt = entry.superOptions.find((o) => o.startsWith('subvolid='));
+  return opt === undefined ? null : opt.slice('subvolid='.length);
+}
+
+/** Filesystems whose subvolumes each have their own st_dev, which mountinfo's field is not. */
+const SUBVOLUME_FS = new Set(['btrfs', 'bcachefs']);
+
+/**
+ * Sets `entry.majorMinor` to the st_dev of the directory mounted there — proven to be that mount's root: opened without
+ * following a last symlink, its descriptor's mount id (fdinfo) is the entry's and the kernel spells its path as the
+ * mount point (a swapped-in symlink higher up leads elsewhere and fails one of the two). Left as mountinfo says when it
+ * cannot be proven (mounted over, unreadable, gone): then no file matches it and every check refuses, as it should.
+ */
+function useSubvolumeDevice(entry: MountEntry): void {
+  let fd: number;
+  try {
+    fd = openSync(entry.mountPoint, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch {
+    return;
+  }
+  try {
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    const id = /^mnt_id:\s*(\d+)$/m.exec(info)?.[1];
+    if (id === undefined || Number(id) !== entry.mountId) return;
+    if (readlinkSync(`/proc/self/fd/${fd}`) !== entry.mountPoint) return;
+    const dev = devToMajorMinor(fstatSync(fd, { bigint: true }).dev);
+    if (dev !== entry.majorMinor) {
+      entry.superMajorMinor = entry.majorMinor;
+      entry.majorMinor = dev;
+    }
+    // Paths inside a subvolume are the subvolume's own (it is the filesystem hashall sees): `/@pool/torrents` → `/torrents`.
+    const subvol = subvolumeOf(entry);
+    if (subvol !== null && subvol !== '/') {
+      if (entry.root === subvol) entry.root = '/';
+      else if (entry.root.startsWith(`${subvol}/`)) entry.root = entry.root.slice(subvol.length);
+    }
+  } catch {
+    /* not proven: mountinfo's value stays */
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** `st_dev` (as Node's Stats.dev number) → `major:minor` as mountinfo spells it. */

@@ -21,7 +21,7 @@ export function renderScanSummary(s: ScanSummary): string {
     `  files: ${s.filesSeen} seen, ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.deleted} deleted`,
     `  hashed: ${s.filesHashed} files, ${formatBytes(s.bytesHashed)}; symlinks recorded (never followed): ${s.symlinks}; problems: ${s.problems.length}`,
     ...(s.unhashed > 0 ? [`  ${unhashedLine(s.unhashed)}`] : []),
-    ...s.skippedMounts.map((m) => `  not entered (another filesystem): ${printable(m)}`),
+    ...s.skippedMounts.map((m) => `  not entered (another filesystem or btrfs subvolume): ${printable(m)}`),
   ];
   return lines.join('\n') + '\n';
 }

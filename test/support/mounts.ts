@@ -34,6 +34,26 @@ export function mountMergerfs(branches: string[], dir: string, options = 'catego
   execFileSync('mergerfs', ['-o', options, branches.join(':'), dir]);
 }
 
+/**
+ * A new btrfs in the image file `image` (`sizeBytes`, sparse), loop-mounted at `dir` (its top-level subvolume);
+ * returns the loop device, for mounting a subvolume of the same filesystem elsewhere (`mountBtrfsSubvolume`).
+ */
+export function mountBtrfsImage(image: string, dir: string, sizeBytes = 256 * 1024 * 1024): string {
+  requireNamespace('mountBtrfsImage');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('truncate', ['-s', String(sizeBytes), image]);
+  execFileSync('mkfs.btrfs', ['-q', image], { stdio: 'ignore' });
+  execFileSync('mount', ['-o', 'loop', image, dir]);
+  return execFileSync('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', dir], { encoding: 'utf8' }).trim();
+}
+
+/** Mount the subvolume `subvol` of the btrfs on `device` at `dir`, as `mount -o subvol=…` in fstab does. */
+export function mountBtrfsSubvolume(device: string, subvol: string, dir: string): void {
+  requireNamespace('mountBtrfsSubvolume');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-o', `subvol=${subvol}`, device, dir]);
+}
+
 /** Unmount `dir` (lazily, so a lingering open file cannot fail the test's cleanup). */
 export function unmount(dir: string): void {
   execFileSync('umount', ['-l', dir]);
