@@ -2,7 +2,7 @@
 import { isAtOrUnder } from '../domain/path-string.js';
 import type { MountEntry } from '../fs/mountinfo.js';
 import { KERNEL_PSEUDO_FS } from '../fs/pseudo-fs.js';
-import { pooledFsName } from '../fs/pooled-fs.js';
+import { aPool, pooledFsName } from '../fs/pooled-fs.js';
 
 /** Mount types that never hold torrent data: the kernel's pseudo filesystems, images, overlays and helper FUSE mounts. */
 const PSEUDO_TYPES = new Set([...KERNEL_PSEUDO_FS, 'squashfs', 'ramfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'nfsd']);
@@ -105,7 +105,7 @@ export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: str
   if (!opts.mounts.length) lines.push('# No data filesystem besides / was found on this machine: CHANGE ME to the directory that holds your torrents.');
   for (const s of opts.skippedOuter) lines.push(`# Not listed: ${s} (other listed mounts are inside it; filesystem paths must not nest).`);
   for (const p of opts.skippedPools ?? []) {
-    lines.push(`# Not listed: ${p.path} (a ${p.name} pool: its inode numbers do not identify files, so hashall cannot tell a hardlink from a copy there; list its branch disks, and give clients their paths).`);
+    lines.push(`# Not listed: ${p.path} (${aPool(p.name)}: its inode numbers do not identify files, so hashall cannot tell a hardlink from a copy there; list its branch disks, and give clients their paths).`);
   }
   lines.push('filesystems:');
   for (const fs of fss) {

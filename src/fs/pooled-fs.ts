@@ -15,7 +15,15 @@ const POOLED_TYPES: ReadonlyMap<string, string> = new Map([
   ['fuse.mhddfs', 'mhddfs'],
   ['fuse.unionfs', 'unionfs-fuse'],
   ['fuse.unionfs-fuse', 'unionfs-fuse'],
+  // Unraid's user shares (/mnt/user): one tree over the array disks and the cache pools, as mergerfs does; the disks
+  // and pools themselves (/mnt/disk1, /mnt/cache) are ordinary filesystems.
+  ['fuse.shfs', 'Unraid user-share'],
 ]);
+
+/** "a mergerfs pool", "an Unraid user-share pool". */
+export function aPool(name: string): string {
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name} pool`;
+}
 
 /** The name of the pooling filesystem a mount type is, or null for any other filesystem. */
 export function pooledFsName(fsType: string): string | null {
@@ -25,7 +33,7 @@ export function pooledFsName(fsType: string): string | null {
 /** Why hashall refuses a path on a pooling filesystem, in one sentence after "X is on …". */
 export function pooledFsWhy(name: string, fsType: string): string {
   return (
-    `a ${name} pool (${fsType}): its inode numbers do not identify files — a hardlink made through it can show another ` +
+    `${aPool(name)} (${fsType}): its inode numbers do not identify files — a hardlink made through it can show another ` +
     'inode, and files on different branches can show the same one — so hashall could not tell a hardlink from a copy ' +
     'there, which every decision it makes depends on'
   );
@@ -34,7 +42,8 @@ export function pooledFsWhy(name: string, fsType: string): string {
 /** What to do instead. */
 export const POOLED_FS_HINT =
   'configure the branch disks themselves as filesystems (each disk is where its hardlinks live), with seeding roots ' +
-  'and client path maps that name them, or leave the pool out of hashall.yaml';
+  'and client path maps that name them, or leave the pool out of hashall.yaml (Unraid: the disks and pools under ' +
+  '/mnt/diskN and /mnt/<pool>, e.g. /mnt/cache — or a share set to exclusive access, which Unraid mounts straight from its pool)';
 
 /** The pooling filesystem `dir` (an existing path, resolved) is on, with its mount type; null for any other or an unreadable path. */
 export function pooledFsAt(dir: string, mounts: readonly MountEntry[]): { name: string; fsType: string } | null {

@@ -23,6 +23,7 @@ const MOUNTINFO = `21 26 0:20 / /proc rw,relatime - proc proc rw
 50 26 0:62 / /tmp rw - tmpfs tmpfs rw
 51 26 0:63 / /mnt/pool rw,relatime - fuse.mergerfs disk1:disk2 rw,user_id=0,group_id=0
 52 26 8:81 / /mnt/disk1 rw - ext4 /dev/sdf1 rw
+53 26 0:64 / /mnt/user rw,noatime - fuse.shfs shfs rw,user_id=0,group_id=0,allow_other
 `;
 
 describe('starter config', () => {
@@ -39,7 +40,10 @@ describe('starter config', () => {
       ['disk1', '/mnt/disk1', []], // a mergerfs branch is; the pool over it is not
     ]);
     expect(skippedOuter).toEqual(['/srv']);
-    expect(skippedPools).toEqual([{ path: '/mnt/pool', name: 'mergerfs' }]);
+    expect(skippedPools).toEqual([
+      { path: '/mnt/pool', name: 'mergerfs' },
+      { path: '/mnt/user', name: 'Unraid user-share' },
+    ]);
   });
 
   it('produces a file that validates (missing paths are only warnings)', () => {
@@ -50,6 +54,7 @@ describe('starter config', () => {
     expect(r.config?.seeding.media).toEqual(['/stash/media/torrents']);
     expect(text).toContain('# Not listed: /srv');
     expect(text).toContain('# Not listed: /mnt/pool (a mergerfs pool: its inode numbers do not identify files');
+    expect(text).toContain('# Not listed: /mnt/user (an Unraid user-share pool: its inode numbers do not identify files');
   });
 
   it('falls back to a single CHANGE ME filesystem when no data mount exists', () => {
