@@ -50,6 +50,11 @@ export interface DedupeBatchEnv {
   guard: FilesystemGuard;
   emit: Emit;
   stepContext(group: PlanGroup, row: StepRow, notes: string[]): StepContext;
+  /**
+   * Starts the fsync of every journal write committed so far, without waiting for it (the write-ahead FsPort's
+   * syncBefore: the first link still waits until an fsync covering its records has ended, this one or another).
+   */
+  syncAhead?(): void;
   /** Why no step may start now (a signal, a failure elsewhere that is not local), as the error its group is rolled back with. */
   halt(): Error | null;
   /** True when the run stopped before this group (recorded skipped). */
@@ -115,6 +120,10 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   // Nothing changes on disk, so the records go in one transaction (one commit for the batch): a crash before its
   // commit leaves no trace of the batch and no change.
   await inOneCommit(env.base.catalog.db, prepareAll);
+  // The batch's records are committed: when a pair is to be linked, their WAL fsync (the header's ONE fsync) starts now,
+  // on the thread pool, while the folders are proven and the first pair is checked again — its link waits for it to
+  // end, as before, but no longer starts it (the main thread sat idle for a journal commit of the disk at that link).
+  if (members.some((m) => m.failure === null && m.rows.some((r) => r.status === 'running'))) env.syncAhead?.();
   async function prepareAll(): Promise<void> {
     // The folders the groups' scope checks found real directories, shared by the batch (read once each, not per file).
     const realDirs = new Set<string>();

@@ -532,7 +532,9 @@ async function runPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions): Prom
   };
   // The copy steps of groups that overlap, queued for the disk at the same moment, run as one batch (copy-batch.ts).
   const copyBatch = copyBatcher({ runId, journal, emit: deps.emit, guard, disk, wal, fs: deps.fs, halt, stepContext: (group, row, groupNotes) => stepContext(group, row, groupNotes) });
-  const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, halt, notStarted, recordDone, finishDone, endFailed };
+  // A failed fsync started ahead is no loss: the first change's own syncBefore makes another (write-ahead.ts).
+  const syncAhead = () => void wal.syncBefore().catch(() => undefined);
+  const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, syncAhead, halt, notStarted, recordDone, finishDone, endFailed };
 
   // Up to 2 × width + 1 overlapping groups in flight (width checking, as many pausing, moving or resuming, one copying).
   // A group that cannot overlap waits until every group before it has ended. Nothing is left running when this loop ends.

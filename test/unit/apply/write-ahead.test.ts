@@ -130,3 +130,30 @@ describe('journal write-ahead up to a mark (a copy batch: its own writes, not ot
     expect(fsyncs).toBe(2);
   });
 });
+
+describe('journal write-ahead of a dedupe batch', () => {
+  it('the batch starts the fsync of its records once they commit, before it proves its folders and checks its first pair again; no link before it', async () => {
+    w = makeApplyFixture();
+    const data = bytesFor('wbatch', 40_000);
+    writeTree(path.join(w.stash, 'seeding'), { 'k/a.bin': data, 'd1/a.bin': data, 'd2/a.bin': data });
+    const p = (r: string) => path.join(w!.stash, 'seeding', r);
+    const plan = makePlan(w, [dedupeGroup('g1', p('k/a.bin'), [p('d1/a.bin')], sha256(data), data.length), dedupeGroup('g2', p('k/a.bin'), [p('d2/a.bin')], sha256(data), data.length)]);
+    const log: string[] = [];
+    const fs = loggingFs(log);
+    const reads: FsPort = { ...fs, lstatId: (q) => (log.push(`read ${q}`), fs.lstatId(q)) };
+    const deps = testDeps(w, { fs: reads, onBoundary: (what) => log.push(`commit ${what}`), syncJournal: () => log.push('sync') });
+    const res = await applyPlan(deps, plan);
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    const planned = log.findLastIndex((e) => e.startsWith('commit group-planned'));
+    expect(planned).toBeGreaterThan(-1);
+    const next = log.slice(planned + 1).find((e) => e === 'sync' || e.startsWith('read ') || e.startsWith('change '));
+    expect(next).toBe('sync');
+    // The rule itself: no change while a commit before it is unsynced.
+    let unsynced: string | null = null;
+    for (const e of log) {
+      if (e.startsWith('commit ')) unsynced = e;
+      else if (e === 'sync') unsynced = null;
+      else if (e.startsWith('change ')) expect(unsynced, `${e} while "${unsynced}" was not synced`).toBeNull();
+    }
+  });
+});
