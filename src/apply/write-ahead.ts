@@ -9,7 +9,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { checkpointWal, totalChangesReader, type CatalogDb } from '../catalog/db.js';
 import type { TorrentClient } from '../clients/types.js';
-import { errnoCode } from '../errors.js';
+import { FsError, errnoCode, errorText } from '../errors.js';
 import type { FsPort } from './fs-port.js';
 
 export interface WriteAhead {
@@ -69,16 +69,36 @@ export function writeAhead(catalog: CatalogDb, fsync?: (catalog: CatalogDb) => v
   const count = totalChangesReader(catalog.db);
   let synced = -1;
   let inFlight: { covers: number; done: Promise<void> } | null = null;
+  // Fail-stop: after one failed fsync nothing is durable any more as far as this run can tell — Linux marks the pages it
+  // could not write clean, so a later fsync can succeed without them — and every later sync fails, naming the first error.
+  let broken: unknown = null;
+  const fail = (err: unknown): never => {
+    broken ??= err;
+    throw err;
+  };
+  const check = (): void => {
+    if (broken === null) return;
+    throw new FsError(
+      `the journal in ${catalog.path}-wal could not be made durable (${errorText(broken)}): no further change is made in this run — a later fsync may report success for pages the disk never got`,
+      { code: errnoCode(broken) ?? 'EIO', path: `${catalog.path}-wal`, cause: broken, hint: 'check the disk that holds the catalog (dmesg), then `hashall recover`' },
+    );
+  };
   return {
     sync() {
+      check();
       const n = count();
       if (n <= synced) return;
-      if (fsync) void fsync(catalog);
-      else fsyncWal(catalog);
+      try {
+        if (fsync) void Promise.resolve(fsync(catalog)).catch((err: unknown) => void (broken ??= err));
+        else fsyncWal(catalog);
+      } catch (err) {
+        fail(err);
+      }
       synced = Math.max(synced, n);
     },
     mark: count,
     async syncBefore(upTo) {
+      check();
       const n = upTo ?? count();
       // Bounded: each turn either returns or waits out an fsync begun before this call (at most one), then starts its own.
       for (let turn = 0; turn < 3; turn++) {
@@ -86,13 +106,14 @@ export function writeAhead(catalog: CatalogDb, fsync?: (catalog: CatalogDb) => v
         const shared = inFlight;
         if (shared) {
           await shared.done.catch(() => undefined);
+          check();
           if (shared.covers >= n && synced >= n) return;
           continue;
         }
         const covers = count();
         const done = (fsync ? Promise.resolve(fsync(catalog)) : fsyncWalAsync(catalog)).then(() => {
           synced = Math.max(synced, covers);
-        });
+        }, fail);
         const mine = { covers, done };
         inFlight = mine;
         try {

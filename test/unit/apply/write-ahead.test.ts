@@ -107,6 +107,28 @@ describe('journal write-ahead: one fsync shared by the changes of several groups
   });
 });
 
+describe('journal write-ahead after a failed fsync', () => {
+  it('fails every later sync, even when an fsync would now succeed: after an error the kernel may have dropped the journal pages it could not write', async () => {
+    w = makeApplyFixture();
+    const db = w.catalog.db;
+    db.exec('CREATE TEMP TABLE wa_fail (n INTEGER)');
+    const write = () => db.prepare('INSERT INTO wa_fail (n) VALUES (1)').run();
+    let calls = 0;
+    const wa = writeAhead(w.catalog, () => {
+      calls++;
+      if (calls === 1) return Promise.reject(Object.assign(new Error('fsync: input/output error'), { code: 'EIO' }));
+      return Promise.resolve();
+    });
+    write();
+    await expect(wa.syncBefore()).rejects.toThrow(/input\/output error/);
+    write();
+    await expect(wa.syncBefore()).rejects.toThrow(/journal .*could not be made durable/);
+    expect(() => wa.sync()).toThrow(/journal .*could not be made durable/);
+    await expect(wa.syncBefore(wa.mark())).rejects.toMatchObject({ code: 'EIO' });
+    expect(calls).toBe(1); // never asked again: a later success would prove nothing
+  });
+});
+
 describe('journal write-ahead up to a mark (a copy batch: its own writes, not other groups\')', () => {
   it('fsyncs when the writes up to the mark are not covered yet; a write made after the mark does not make it fsync again', async () => {
     w = makeApplyFixture();
