@@ -600,8 +600,15 @@ async function runPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions): Prom
   const failedGroups = results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
   const error = [fatal, ...(guardProblems.length ? [`guard: ${guardProblems.join('; ')}`] : []), ...failedGroups].filter(Boolean).join('\n') || null;
   journal.finishRun(runId, status, { bytesCopied, bytesFreed, error });
-  wal.sync();
+  // The run's last records made durable; a journal that could not be (write-ahead.ts) ends the command with its error.
+  let unsynced: unknown = null;
+  try {
+    wal.sync();
+  } catch (err) {
+    unsynced = err;
+  }
   setDurability(deps.catalog.db, 'full');
   deps.emit({ type: 'run-done', runId, status, bytesCopied, bytesFreed, attention });
+  if (unsynced !== null) throw unsynced;
   return { runId, status, groups: results, bytesCopied, bytesFreed, attention, guardProblems, notes };
 }

@@ -111,7 +111,7 @@ export function writeAhead(catalog: CatalogDb, fsync?: (catalog: CatalogDb) => v
           continue;
         }
         const covers = count();
-        const done = (fsync ? Promise.resolve(fsync(catalog)) : fsyncWalAsync(catalog)).then(() => {
+        const done = (async () => (fsync ? fsync(catalog) : fsyncWalAsync(catalog)))().then(() => {
           synced = Math.max(synced, covers);
         }, fail);
         const mine = { covers, done };

@@ -1,6 +1,7 @@
 // The write-ahead rule of the grouped journal fsync: no change on disk happens while a journal write made before it is not yet synced; writes between two changes share one sync.
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { lstatSync } from 'node:fs';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
@@ -126,6 +127,34 @@ describe('journal write-ahead after a failed fsync', () => {
     expect(() => wa.sync()).toThrow(/journal .*could not be made durable/);
     await expect(wa.syncBefore(wa.mark())).rejects.toMatchObject({ code: 'EIO' });
     expect(calls).toBe(1); // never asked again: a later success would prove nothing
+  });
+
+  it('an apply whose first journal fsync fails changes nothing on disk, ends with the reason and leaves no group done', async () => {
+    w = makeApplyFixture();
+    const data = bytesFor('wfail', 50_000);
+    writeTree(path.join(w.stash, 'seeding'), { 'x/d.bin': data, 'y/d.bin': data });
+    const src = path.join(w.stash, 'seeding', 'movies', 'Movie.F');
+    writeTree(src, { 'a.mkv': bytesFor('fa', 100_000) });
+    const p = (r: string) => path.join(w!.stash, 'seeding', r);
+    const before = { stash: hashTreeSync(w.stash), pool: hashTreeSync(w.pool) };
+    const inodes = [p('x/d.bin'), p('y/d.bin')].map((f) => lstatSync(f).ino);
+    const plan = makePlan(w, [dedupeGroup('g1', p('x/d.bin'), [p('y/d.bin')], sha256(data), data.length), moveGroup('g2', w, src, path.join(w.pool, 'seeding', 'movies', 'Movie.F'))]);
+    let calls = 0;
+    const deps = testDeps(w, {
+      syncJournal: () => {
+        calls++;
+        if (calls === 1) throw Object.assign(new Error('fsync: input/output error'), { code: 'EIO' });
+      },
+    });
+    const outcome = await applyPlan(deps, plan).then(
+      (r) => ({ status: r.status, done: r.groups.filter((g) => g.status === 'done').length, errors: r.groups.map((g) => g.error ?? '').join('; ') }),
+      (e: unknown) => ({ status: 'threw', done: 0, errors: String(e) }),
+    );
+    expect(outcome.done).toBe(0);
+    expect(outcome.errors).toMatch(/input\/output error|could not be made durable/);
+    expect(hashTreeSync(w.stash)).toEqual(before.stash);
+    expect(hashTreeSync(w.pool)).toEqual(before.pool);
+    expect([p('x/d.bin'), p('y/d.bin')].map((f) => lstatSync(f).ino)).toEqual(inodes);
   });
 });
 
