@@ -52,7 +52,8 @@ export interface DedupeBatchEnv {
   stepContext(group: PlanGroup, row: StepRow, notes: string[]): StepContext;
   /**
    * Starts the fsync of every journal write committed so far, without waiting for it (the write-ahead FsPort's
-   * syncBefore: the first link still waits until an fsync covering its records has ended, this one or another).
+   * syncBefore: the first link still waits until an fsync covering its records has ended; when this one fails, the
+   * link fails with its error).
    */
   syncAhead?(): void;
   /** Why no step may start now (a signal, a failure elsewhere that is not local), as the error its group is rolled back with. */

@@ -532,7 +532,8 @@ async function runPlan(deps: ApplyDeps, planned: Plan, opts: ApplyOptions): Prom
   };
   // The copy steps of groups that overlap, queued for the disk at the same moment, run as one batch (copy-batch.ts).
   const copyBatch = copyBatcher({ runId, journal, emit: deps.emit, guard, disk, wal, fs: deps.fs, halt, stepContext: (group, row, groupNotes) => stepContext(group, row, groupNotes) });
-  // A failed fsync started ahead is no loss: the first change's own syncBefore makes another (write-ahead.ts).
+  // Its error is not lost by the catch: a failed WAL fsync stops the write-ahead for good, and the batch's first link
+  // then fails with it (write-ahead.ts, fail-stop) — the catch only keeps the rejection from going unhandled.
   const syncAhead = () => void wal.syncBefore().catch(() => undefined);
   const batchEnv: DedupeBatchEnv = { runId, journal, base, guard, emit: deps.emit, stepContext, syncAhead, halt, notStarted, recordDone, finishDone, endFailed };
 

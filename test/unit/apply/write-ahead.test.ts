@@ -1,7 +1,7 @@
 // The write-ahead rule of the grouped journal fsync: no change on disk happens while a journal write made before it is not yet synced; writes between two changes share one sync.
 import { afterEach, describe, expect, it } from 'vitest';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { lstatSync } from 'node:fs';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { bytesFor, dedupeGroup, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
@@ -206,5 +206,29 @@ describe('journal write-ahead of a dedupe batch', () => {
       else if (e === 'sync') unsynced = null;
       else if (e.startsWith('change ')) expect(unsynced, `${e} while "${unsynced}" was not synced`).toBeNull();
     }
+  });
+});
+
+describe('journal write-ahead of a dedupe batch whose fsync fails', () => {
+  it('the fsync started ahead fails: no link is made, the groups fail and every duplicate keeps its own bytes', async () => {
+    w = makeApplyFixture();
+    const data = bytesFor('wfail', 30_000);
+    writeTree(path.join(w.stash, 'seeding'), { 'k/a.bin': data, 'd1/a.bin': data, 'd2/a.bin': data });
+    const p = (r: string) => path.join(w!.stash, 'seeding', r);
+    const plan = makePlan(w, [dedupeGroup('g1', p('k/a.bin'), [p('d1/a.bin')], sha256(data), data.length), dedupeGroup('g2', p('k/a.bin'), [p('d2/a.bin')], sha256(data), data.length)]);
+    const log: string[] = [];
+    let fsyncs = 0;
+    const deps = testDeps(w, {
+      fs: loggingFs(log),
+      syncJournal: () => (++fsyncs === 1 ? Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })) : undefined),
+    });
+    // The run stops (fail-stop: its end cannot be made durable either), naming the fsync's error; what matters here is
+    // that nothing was linked.
+    const out = await applyPlan(deps, plan).then((r) => r.status, (err: unknown) => String(err));
+    expect(out).toMatch(/could not be made durable|failed/);
+    expect(log.filter((e) => e.startsWith('change link'))).toEqual([]);
+    const ino = (r: string) => lstatSync(p(r)).ino;
+    expect(new Set([ino('k/a.bin'), ino('d1/a.bin'), ino('d2/a.bin')]).size).toBe(3);
+    expect(readFileSync(p('d1/a.bin')).equals(data) && readFileSync(p('d2/a.bin')).equals(data)).toBe(true);
   });
 });
