@@ -19,7 +19,7 @@ import { isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { CatalogSchemaError, ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
-import { readMountInfo } from '../fs/mountinfo.js';
+import { devToMajorMinor, findMountFor, readMountInfo, unmountedSubvolume } from '../fs/mountinfo.js';
 import { POOLED_FS_HINT, pooledFsAt, pooledFsWhy } from '../fs/pooled-fs.js';
 import { realFsPort } from '../apply/fs-port.js';
 import { describeHolder, isStale, readLock } from '../apply/lock.js';
@@ -317,6 +317,21 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         fix: unknown ? '`hashall scan`' : `mount ${name} at ${fsc.path} (hashall refuses to act on it meanwhile)`,
       });
     }
+  }
+
+  // A root in a btrfs subvolume that is not mounted by itself: scan refuses it (resolve-roots.ts), said here before any scan.
+  const allRoots = [...Object.entries(config.seeding).flatMap(([, roots]) => roots.map((r) => ['seeding root', r] as const)), ...config.libraries.map((r) => ['library root', r] as const)];
+  for (const [kind, root] of allRoots) {
+    let real: string;
+    try {
+      real = realpathSync(root);
+    } catch {
+      continue; // a missing root is said by its own check
+    }
+    const mount = findMountFor(mounts, real);
+    const st = lstatSync(real, { throwIfNoEntry: false });
+    const subvolume = mount && st ? unmountedSubvolume(`${kind} ${root}`, devToMajorMinor(st.dev), mount) : null;
+    if (subvolume) checks.push({ id: `subvolume:${root}`, title: `${kind} ${root}`, status: 'problem', detail: `${subvolume.why}: hashall refuses to scan or change it`, fix: subvolume.hint });
   }
 
   // A hardlink probe in each seeding root, only on a filesystem proven mounted (never onto the disk beneath it).

@@ -70,6 +70,18 @@ export function subvolumeIdOf(entry: MountEntry): string | null {
   return opt === undefined ? null : opt.slice('subvolid='.length);
 }
 
+/**
+ * Why `path` (whose files report device `dev`) cannot be used through `mount`: it lies in a btrfs subvolume that is not
+ * mounted by itself — or null when that is not the case. Scan's refusal and doctor's check say it in these words.
+ */
+export function unmountedSubvolume(path: string, dev: string, mount: MountEntry): { why: string; hint: string } | null {
+  if (mount.fsType !== 'btrfs' || mount.superMajorMinor === undefined || dev === mount.majorMinor) return null;
+  return {
+    why: `${path} lies in a btrfs subvolume that is not mounted on its own (its files have device ${dev}; the mount at ${mount.mountPoint} has ${mount.majorMinor}): to hashall, as to hardlinks, every subvolume is a filesystem of its own`,
+    hint: `mount that subvolume by itself (fstab: subvol=<its path>, e.g. \`mount -o subvol=/@data /dev/… /mnt/data\`) and name that mount as the filesystem's path in hashall.yaml; keep a torrent's payload and the library links to it in one subvolume`,
+  };
+}
+
 /** Filesystems whose subvolumes each have their own st_dev, which mountinfo's field is not. */
 const SUBVOLUME_FS = new Set(['btrfs', 'bcachefs']);
 

@@ -7,7 +7,7 @@ import { CatalogError, errnoCode } from '../../errors.js';
 import { aliasesFromConfig, canonicalize, choosePreferredMount, type CanonicalLocation } from '../../fs/canonical-path.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
 import { identifyFilesystem, rootBirthAt, type FilesystemIdentity, type IdentityProbes } from '../../fs/filesystem-identity.js';
-import { devToMajorMinor, type MountEntry } from '../../fs/mountinfo.js';
+import { devToMajorMinor, unmountedSubvolume, type MountEntry } from '../../fs/mountinfo.js';
 import { spaceOf } from '../../fs/statfs.js';
 import type { CatalogDb } from '../db.js';
 import { recordFilesystem, type FilesystemRow } from '../filesystems.js';
@@ -99,14 +99,8 @@ export function resolveRoots(
     const single = spec.kind === 'adhoc' && st.isFile();
     if (!st.isDirectory() && !single) throw new CatalogError(`scan root ${spec.path} is not a directory`, { hint: 'scan roots are directories (a single file only as an ad-hoc refresh)' });
     if (devToMajorMinor(st.dev) !== loc.mount.majorMinor) {
-      if (loc.mount.fsType === 'btrfs' && loc.mount.superMajorMinor !== undefined) {
-        throw new CatalogError(
-          `scan root ${spec.path} lies in a btrfs subvolume that is not mounted on its own (its files have device ${devToMajorMinor(st.dev)}; the mount at ${loc.mount.mountPoint} has ${loc.mount.majorMinor}): to hashall, as to hardlinks, every subvolume is a filesystem of its own; nothing was read or recorded`,
-          {
-            hint: `mount that subvolume by itself (fstab: subvol=<its path>, e.g. \`mount -o subvol=/@data /dev/… /mnt/data\`) and name that mount as the filesystem's path in hashall.yaml; keep a torrent's payload and the library links to it in one subvolume`,
-          },
-        );
-      }
+      const subvolume = unmountedSubvolume(`scan root ${spec.path}`, devToMajorMinor(st.dev), loc.mount);
+      if (subvolume) throw new CatalogError(`${subvolume.why}; nothing was read or recorded`, { hint: subvolume.hint });
       throw new CatalogError(`scan root ${spec.path}: st_dev ${devToMajorMinor(st.dev)} disagrees with mountinfo (${loc.mount.majorMinor} at ${loc.mount.mountPoint})`);
     }
     const pref = choosePreferredMount(loc.mount.majorMinor, mounts, preferredPaths);

@@ -109,5 +109,10 @@ describe('btrfs', () => {
     expect(scan.code).toBe(1);
     expect(scan.stderr).toMatch(/btrfs subvolume/);
     expect(scan.stderr).toMatch(/subvol=/);
+    // doctor says so too, before any scan.
+    const doctor = await runCli(['doctor', '--config', cfg]);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/seeding root .*nested.*btrfs subvolume that is not mounted on its own/);
+    expect(doctor.stdout).toMatch(/subvol=/);
   });
 });
