@@ -98,10 +98,11 @@ export function resolveRoots(
     // A one-file payload is refreshed by scanning that file (apply's catalog refresh): only ad-hoc roots may be files.
     const single = spec.kind === 'adhoc' && st.isFile();
     if (!st.isDirectory() && !single) throw new CatalogError(`scan root ${spec.path} is not a directory`, { hint: 'scan roots are directories (a single file only as an ad-hoc refresh)' });
-    if (devToMajorMinor(st.dev) !== loc.mount.majorMinor) {
-      const subvolume = unmountedSubvolume(`scan root ${spec.path}`, devToMajorMinor(st.dev), loc.mount);
+    const dev = devToMajorMinor(st.dev);
+    if (dev !== loc.mount.majorMinor) {
+      const subvolume = unmountedSubvolume(`scan root ${spec.path}`, dev, loc.mount);
       if (subvolume) throw new CatalogError(`${subvolume.why}; nothing was read or recorded`, { hint: subvolume.hint });
-      throw new CatalogError(`scan root ${spec.path}: st_dev ${devToMajorMinor(st.dev)} disagrees with mountinfo (${loc.mount.majorMinor} at ${loc.mount.mountPoint})`);
+      throw new CatalogError(`scan root ${spec.path}: st_dev ${dev} disagrees with mountinfo (${loc.mount.majorMinor} at ${loc.mount.mountPoint})`);
     }
     const pref = choosePreferredMount(loc.mount.majorMinor, mounts, preferredPaths);
     if (pref && pref.mountId !== loc.preferred.mountId) {
