@@ -112,10 +112,18 @@ export async function removeCreatedDirs(fs: FsPort, dirs: string[], ids?: Record
 
 /**
  * Entries under an existing directory `root` that are not among `planned` (relpaths), at most `limit`, depth first
- * in name order; hashall's own temp names of run `runId` are not strangers. Putting a payload beside them would make
- * two torrents' trees share a directory, so a step refuses instead. A root that is absent or no directory has none.
+ * in name order; hashall's own temp names of run `runId` are not strangers, nor a file `belongs` says is the
+ * payload's own. Putting a payload beside them would make two torrents' trees share a directory, so a step refuses
+ * instead. A root that is absent or no directory has none.
  */
-export async function strangersUnder(fs: FsPort, root: string, planned: ReadonlySet<string>, runId: string, limit = 5): Promise<string[]> {
+export async function strangersUnder(
+  fs: FsPort,
+  root: string,
+  planned: ReadonlySet<string>,
+  runId: string,
+  limit = 5,
+  belongs: (relpath: string, size: number) => boolean = () => false,
+): Promise<string[]> {
   const top = await fs.lstat(root);
   if (!top || top.kind !== 'dir') return [];
   const ours = `.hashall-${runId}-`;
@@ -128,7 +136,7 @@ export async function strangersUnder(fs: FsPort, root: string, planned: Readonly
       const r = rel ? `${rel}/${name}` : name;
       const st = await fs.lstat(path.join(root, r));
       if (st?.kind === 'dir') stack.push(r);
-      else if (st && !planned.has(r) && !name.startsWith(ours)) out.push(r);
+      else if (st && !planned.has(r) && !name.startsWith(ours) && !(st.kind === 'file' && belongs(r, st.size))) out.push(r);
     }
   }
   return out.slice(0, limit);

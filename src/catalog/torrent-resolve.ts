@@ -5,7 +5,7 @@ import type { PathMap } from '../config/types.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { payloadHash } from '../domain/payload-hash.js';
 import { isAtOrUnder, joinPath, trimSlash } from '../domain/path-string.js';
-import { clientListing } from '../domain/listing.js';
+import { clientListing, isPadFile } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
 import { filesystemRowFor, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import type { payloadReader, ResolvedPayload } from './payload-rows.js';
@@ -98,6 +98,7 @@ export function resolveTorrent(
     return { ...res, dataStatus: t.progress < 1 || t.amountLeft > 0 ? 'incomplete' : 'ok', detail: why[listing.kind] };
   }
   const have = new Map(payload.files.map((f) => [f.relpath, f.size]));
+  // The content files must all be there; pad files (listing.pads) may be absent (libtorrent's clients never write them).
   const sizeOf = listing.files;
   const rels = [...sizeOf.keys()];
   const missing = rels.filter((r) => !have.has(r));
@@ -105,7 +106,8 @@ export function resolveTorrent(
   if (missing.length > 0) return { ...res, dataStatus: 'incomplete', detail: `${missing.length} of ${rels.length} files are not in the catalog payload: ${sample(missing)}` };
   if (t.progress < 1 || t.amountLeft > 0) return { ...res, dataStatus: 'incomplete', detail: `the client has ${(t.progress * 100).toFixed(1)}% of the data` };
   if (wrong.length > 0) return { ...res, dataStatus: 'incomplete', detail: `file sizes differ from the torrent: ${sample(wrong)}` };
-  const extra = payload.files.filter((f) => !sizeOf.has(f.relpath)).map((f) => f.relpath);
+  // Pad files (BEP 47) on disk belong to the payload whether or not the client lists them (qBittorrent does not).
+  const extra = payload.files.filter((f) => !sizeOf.has(f.relpath) && !isPadFile(f.relpath, f.size)).map((f) => f.relpath);
   if (extra.length > 0) return { ...res, detail: `the payload also holds ${extra.length} file(s) that are not part of the torrent: ${sample(extra)}` };
   return res;
 }

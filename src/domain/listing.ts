@@ -8,6 +8,23 @@ export interface ListedFile {
   size: number;
 }
 
+/**
+ * A BEP 47 padding file: `.pad/N` right below a multi-file torrent's root, N its length in decimal (the path the BEP
+ * recommends and libtorrent 2 writes into hybrid torrents). It holds zeros that only align the next file to a piece;
+ * libtorrent's clients (qBittorrent, Deluge) never write it to disk — qBittorrent does not list it, Deluge does —
+ * while clients without BEP 47 (Transmission 3, rTorrent 0.9) download and keep it. So it is no content: absent, it
+ * is not missing; present, it belongs to its payload (moved with it) without being asked for. Requiring N to be the
+ * length keeps a user's own file from passing for one. `relpath` is relative to the payload root.
+ */
+export function isPadFile(relpath: string, size: number): boolean {
+  // Called for every file of every payload: the first character rules out nearly all of them.
+  if (relpath.charCodeAt(0) !== 0x2e || !relpath.startsWith('.pad/')) return false;
+  const n = relpath.slice(5);
+  return PAD_LENGTH.test(n) && Number(n) === size;
+}
+
+const PAD_LENGTH = /^[1-9][0-9]{0,15}$/;
+
 
 /** content_path relative to save_path ('' = the content is the save path), null when it is not inside it. */
 export function contentRelOf(t: { clientSavePath: string; clientContentPath: string }): string | null {
@@ -34,7 +51,13 @@ export function rootRelOf(files: readonly { name: string }[]): string | null {
 }
 
 export type ClientListing =
-  | { ok: true; /** The torrent's root below the save path (rootRelOf). */ rootRel: string; /** content_path below the save path. */ contentRel: string; files: Map<string, number> }
+  | {
+      ok: true;
+      /** The torrent's root below the save path (rootRelOf). */ rootRel: string;
+      /** content_path below the save path. */ contentRel: string;
+      /** Its content files below the root → size (pad files left out). */ files: Map<string, number>;
+      /** The BEP 47 pad files it lists (isPadFile) → size: optional on disk; one name may be listed more than once. */ pads: Map<string, number>;
+    }
   | { ok: false; kind: 'empty' | 'not-inside' | 'outside' | 'duplicate' | 'no-root'; names: string[] };
 
 /**
@@ -55,25 +78,31 @@ export function clientListing(t: { clientSavePath: string; clientContentPath: st
   const only = t.files.length === 1 ? segments(t.files[0]!.name).join('/') : null;
   if (contentRel !== rootRel && contentRel !== only) return { ok: false, kind: 'outside', names: t.files.map((f) => f.name) };
   const files = new Map<string, number>();
+  const pads = new Map<string, number>();
   const dup: string[] = [];
   for (const f of t.files) {
     const s = segments(f.name);
     // A one-file torrent without a folder lists its file name; every other name loses its root folder.
     const rel = s.length === 1 ? s[0]! : s.slice(1).join('/');
-    if (files.has(rel)) dup.push(rel);
-    files.set(rel, f.size);
+    if (s.length > 1 && isPadFile(rel, f.size)) pads.set(rel, f.size);
+    else {
+      if (files.has(rel)) dup.push(rel);
+      files.set(rel, f.size);
+    }
   }
   if (dup.length > 0) return { ok: false, kind: 'duplicate', names: dup };
-  return { ok: true, rootRel, contentRel, files };
+  return { ok: true, rootRel, contentRel, files, pads };
 }
 
 /**
  * SHA-256 over the (relpath, size) pairs of a listing in relpath byte order, one JSON line each (so no name can
- * forge a line break). Equal digests ⇔ equal listings; a listing naming one path twice never equals one that does not.
+ * forge a line break), BEP 47 pad files left out (isPadFile: whether a client lists them or keeps them on disk says
+ * nothing about the content). Equal digests ⇔ equal content listings; a listing naming one path twice never equals
+ * one that does not.
  */
 export function listingDigest(files: Iterable<ListedFile>): string {
   const lines: { relpath: string; line: string }[] = [];
-  for (const f of files) lines.push({ relpath: f.relpath, line: `${JSON.stringify([f.relpath, f.size])}\n` });
+  for (const f of files) if (!isPadFile(f.relpath, f.size)) lines.push({ relpath: f.relpath, line: `${JSON.stringify([f.relpath, f.size])}\n` });
   lines.sort((a, b) => compareBytes(a.relpath, b.relpath) || compareBytes(a.line, b.line));
   const h = createHash('sha256');
   for (const l of lines) h.update(l.line, 'utf8');

@@ -1,6 +1,6 @@
 // Maps a torrent's client file list onto its payload's relative paths; anything ambiguous is a problem (pure).
 import type { SnapshotPayload, SnapshotTorrent } from '../domain/snapshot.js';
-import { clientListing, contentRelOf } from '../domain/listing.js';
+import { clientListing, contentRelOf, isPadFile } from '../domain/listing.js';
 import { baseName } from '../domain/path-string.js';
 
 export type TorrentMapping =
@@ -54,12 +54,14 @@ export function mapTorrentFiles(t: SnapshotTorrent, payload: SnapshotPayload): T
     if (listing.kind === 'no-root') return { ok: false, problem: noRootProblem(t) };
     return { ok: false, problem: `content path ${t.clientContentPath} of ${name} is not inside its save path ${t.clientSavePath}` };
   }
+  // Pad files (BEP 47) are no content: the client may list them or not, and they may lie on disk or not (listing.ts).
   const rels = listing.files;
+  const content = payload.files.filter((f) => !isPadFile(f.relpath, f.size));
   // Fast path: every payload file is in the list with its size, and the counts agree.
   let matched = 0;
-  for (const f of payload.files) if (rels.get(f.relpath) === f.size) matched += 1;
-  if (matched === rels.size && matched === payload.files.length) return { ok: true, contentRel };
-  const inPayload = new Map(payload.files.map((f) => [f.relpath, f.size]));
+  for (const f of content) if (rels.get(f.relpath) === f.size) matched += 1;
+  if (matched === rels.size && matched === content.length) return { ok: true, contentRel };
+  const inPayload = new Map(content.map((f) => [f.relpath, f.size]));
   const missing: string[] = [];
   const sizes: string[] = [];
   for (const [rel, size] of rels) {
@@ -67,10 +69,10 @@ export function mapTorrentFiles(t: SnapshotTorrent, payload: SnapshotPayload): T
     if (s === undefined) missing.push(rel);
     else if (s !== size) sizes.push(`${rel} (client ${size} B, disk ${s} B)`);
   }
-  const extra = payload.files.filter((f) => !rels.has(f.relpath)).map((f) => f.relpath);
+  const extra = content.filter((f) => !rels.has(f.relpath)).map((f) => f.relpath);
   if (missing.length > 0) return { ok: false, problem: `files of ${name} are missing from the catalog payload ${payload.rootPath}: ${sample(missing)}` };
   if (sizes.length > 0) return { ok: false, problem: `file sizes of ${name} differ from the disk: ${sample(sizes)}` };
   if (extra.length > 0) return { ok: false, problem: `payload ${payload.rootPath} holds files that are not part of ${name}: ${sample(extra)}` };
-  if (payload.files.length !== rels.size) return { ok: false, problem: `payload ${payload.rootPath} lists a file twice; the catalog is inconsistent` };
+  if (content.length !== rels.size) return { ok: false, problem: `payload ${payload.rootPath} lists a file twice; the catalog is inconsistent` };
   return { ok: true, contentRel };
 }

@@ -93,6 +93,12 @@ export interface TorrentSpec {
   private?: boolean;
   /** Write the files (size → deterministic bytes derived from the path) before hashing. Default true. */
   write?: boolean;
+  /**
+   * BEP 47 padding, as libtorrent 2 makes hybrid torrents: every file but the last is followed by a pad file
+   * `.pad/N` (attr "p", N its length) that ends it on a piece boundary. `onDisk` writes the pad files too (clients
+   * without BEP 47 — Transmission 3, rTorrent 0.9 — download them as zeros; libtorrent's clients never write them).
+   */
+  pad?: { onDisk: boolean };
 }
 
 export interface MadeTorrent {
@@ -124,6 +130,7 @@ function checkTracker(url: string): void {
 export function makeTorrent(spec: TorrentSpec): MadeTorrent {
   const single = spec.files.length === 1 && spec.files[0]?.path === undefined;
   if (!single && spec.files.some((f) => !f.path)) throw new Error('torrent fixture: multi-file entries need a path');
+  if (spec.pad && single) throw new Error('torrent fixture: pad files need a multi-file torrent');
   const pieceLength = spec.pieceLength ?? 16 * 1024;
   const root = path.join(spec.saveDir, spec.name);
   const paths = single ? [root] : spec.files.map((f) => path.join(root, f.path as string));
@@ -135,7 +142,24 @@ export function makeTorrent(spec: TorrentSpec): MadeTorrent {
     writeFileSync(p, data);
   });
   const datas = paths.map((p) => readFileSync(p));
-  const all = Buffer.concat(datas);
+  // The torrent's file entries in order, pad files (zeros) between them when asked.
+  const entries: { length: number; path: string[]; pad: boolean }[] = [];
+  const chunks: Buffer[] = [];
+  datas.forEach((d, i) => {
+    entries.push({ length: d.length, path: (spec.files[i]?.path ?? '').split('/'), pad: false });
+    chunks.push(d);
+    const rest = d.length % pieceLength;
+    if (spec.pad && i < datas.length - 1 && rest !== 0) {
+      const n = pieceLength - rest;
+      entries.push({ length: n, path: ['.pad', String(n)], pad: true });
+      chunks.push(Buffer.alloc(n));
+      if (spec.pad.onDisk) {
+        mkdirSync(path.join(root, '.pad'), { recursive: true });
+        writeFileSync(path.join(root, '.pad', String(n)), Buffer.alloc(n));
+      }
+    }
+  });
+  const all = Buffer.concat(chunks);
   const pieces: Buffer[] = [];
   for (let off = 0; off < all.length; off += pieceLength) pieces.push(createHash('sha1').update(all.subarray(off, off + pieceLength)).digest());
   const info = new Map<string, Bencoded>([
@@ -144,7 +168,7 @@ export function makeTorrent(spec: TorrentSpec): MadeTorrent {
     ['pieces', Buffer.concat(pieces)],
   ]);
   if (single) info.set('length', all.length);
-  else info.set('files', spec.files.map((f, i) => ({ length: (datas[i] as Buffer).length, path: (f.path as string).split('/') })));
+  else info.set('files', entries.map((e): Bencoded => (e.pad ? { attr: 'p', length: e.length, path: e.path } : { length: e.length, path: e.path })));
   if (spec.private) info.set('private', 1);
   const torrent = new Map<string, Bencoded>([['info', info], ['created by', 'hashall tests']]);
   const trackers = spec.trackers ?? [];

@@ -61,7 +61,7 @@ async function damagedUnchanged(step: RecheckStep, ctx: Pick<StepContext, 'fs'>)
 async function mustHoldDamaged(client: TorrentClient, t: ClientTorrent, step: RecheckStep): Promise<void> {
   const listing = clientListing({ clientSavePath: t.savePath, clientContentPath: t.contentPath, files: await client.listFiles(step.torrentHash) });
   for (const d of step.damaged) {
-    if (!listing.ok || listing.files.get(d.relpath) !== d.size) {
+    if (!listing.ok || (listing.files.get(d.relpath) ?? listing.pads.get(d.relpath)) !== d.size) {
       throw new ClientError('unconfirmed', `the file list of ${label(step)} does not name ${d.relpath} (${d.size} bytes): a recheck of it would not re-download ${d.path}`, {
         hint: 'restore the file from a backup, then `hashall verify PATH`',
       });

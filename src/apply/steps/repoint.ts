@@ -7,7 +7,7 @@ import { checkOver, pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoMa
 import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { strangersUnder } from '../paths.js';
-import { rootRelOf } from '../../domain/listing.js';
+import { isPadFile, rootRelOf } from '../../domain/listing.js';
 import { baseName, segments, trimSlash } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
 import { instanceOf, torrentLabel } from '../../domain/instance.js';
@@ -72,13 +72,16 @@ async function filesProblem(
     if (segs.some((x) => x === '..' || x === '.')) return at(`its file list names ${JSON.stringify(f.name)}, which leaves its folder`);
     const p = [saveHost, ...segs].join('/');
     const st = await ctx.fs.lstat(p);
+    // A BEP 47 pad file the client lists need not be on disk (libtorrent's clients never write one); present, it is checked like any file.
+    if (!st && segs.length > 1 && isPadFile(segs.slice(1).join('/'), f.size)) continue;
     if (!st || st.kind !== 'file') return at(`${p} (of its file list) is ${st ? `a ${st.kind}` : 'missing'}, not a file`, p);
     if (st.size !== f.size) return at(`${p} has ${st.size} bytes; the client expects ${f.size}`, p);
     if (dev !== null && st.dev !== dev) return at(`${p} is not on filesystem ${fsName}, where the plan put it`, p);
     if (segs.length > 1) rels.add(segs.slice(1).join('/'));
   }
   if (files.length > 1 || rels.size > 0) {
-    const others = await strangersUnder(ctx.fs, hostRoot, rels, ctx.runId);
+    // Pad files on disk are the payload's own even where the client does not list them (qBittorrent hides them).
+    const others = await strangersUnder(ctx.fs, hostRoot, rels, ctx.runId, 5, isPadFile);
     if (others.length > 0) return at(`${hostRoot} also holds files that are not part of it (${others.join(', ')})`);
   }
   return null;

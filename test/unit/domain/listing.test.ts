@@ -1,6 +1,6 @@
 // clientListing / listingDigest: a torrent's file list relative to its content root, and the digest comparing it with a payload's.
 import { describe, expect, it } from 'vitest';
-import { clientListing, clientListingDigest, listingDigest, rootRelOf } from '../../../src/domain/listing.js';
+import { clientListing, clientListingDigest, isPadFile, listingDigest, rootRelOf } from '../../../src/domain/listing.js';
 
 const t = (files: { name: string; size: number }[], save = '/data/movies', content = '/data/movies/Foo') => ({ clientSavePath: save, clientContentPath: content, files });
 
@@ -49,5 +49,34 @@ describe('listing digests', () => {
     expect(clientListing(t([{ name: 'Foo/a', size: 1 }, { name: 'Foo/a', size: 2 }]))).toMatchObject({ ok: false, kind: 'duplicate' });
     expect(clientListing(t([{ name: 'Foo/a', size: 1 }], '/data/tv', '/data/movies/Foo'))).toMatchObject({ ok: false, kind: 'not-inside' });
     for (const bad of [t([]), t([{ name: 'Other/a', size: 1 }])]) expect(clientListingDigest(bad)).toBeNull();
+  });
+});
+
+describe('BEP 47 pad files', () => {
+  it('a pad file is `.pad/N` right below the root with N its length; anything else is content', () => {
+    expect(isPadFile('.pad/9152', 9152)).toBe(true);
+    expect(isPadFile('.pad/9152', 9153)).toBe(false); // a user's own file of another length
+    expect(isPadFile('.pad/09152', 9152)).toBe(false);
+    expect(isPadFile('.pad/0', 0)).toBe(false);
+    expect(isPadFile('sub/.pad/12', 12)).toBe(false);
+    expect(isPadFile('.pad/12/x', 12)).toBe(false);
+    expect(isPadFile('.pad', 0)).toBe(false);
+    expect(isPadFile('.padding/12', 12)).toBe(false);
+  });
+
+  it('pads are listed apart (one name may repeat), left out of the digest: lists with, without or with other pads equal the payload', () => {
+    const files = [{ name: 'Foo/a.r00', size: 40_000 }, { name: 'Foo/.pad/9152', size: 9152 }, { name: 'Foo/a.r01', size: 40_000 }, { name: 'Foo/.pad/9152', size: 9152 }, { name: 'Foo/a.sfv', size: 300 }];
+    const l = clientListing(t(files));
+    expect(l).toMatchObject({ ok: true, rootRel: 'Foo' });
+    if (!l.ok) return;
+    expect([...l.files.keys()]).toEqual(['a.r00', 'a.r01', 'a.sfv']);
+    expect([...l.pads]).toEqual([['.pad/9152', 9152]]);
+    const content = listingDigest([{ relpath: 'a.r00', size: 40_000 }, { relpath: 'a.r01', size: 40_000 }, { relpath: 'a.sfv', size: 300 }]);
+    expect(clientListingDigest(t(files))).toBe(content);
+    expect(clientListingDigest(t(files.filter((f) => !f.name.includes('.pad'))))).toBe(content);
+    expect(listingDigest([{ relpath: 'a.r00', size: 40_000 }, { relpath: '.pad/9152', size: 9152 }, { relpath: 'a.r01', size: 40_000 }, { relpath: 'a.sfv', size: 300 }])).toBe(content);
+    // A content file that only looks like a pad still counts, and still may not repeat.
+    expect(clientListingDigest(t([...files, { name: 'Foo/.pad/7', size: 8 }]))).not.toBe(content);
+    expect(clientListing(t([{ name: 'Foo/.pad/7', size: 8 }, { name: 'Foo/.pad/7', size: 8 }]))).toMatchObject({ ok: false, kind: 'duplicate' });
   });
 });

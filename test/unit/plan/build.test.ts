@@ -341,6 +341,18 @@ describe('buildPlan: blocked when anything is unknown', () => {
     expect(blockedBy(fewer)[0]).toMatch(/holds files that are not part of "A": a\.nfo/);
   });
 
+  it('BEP 47 pad files (`.pad/N`): listed and absent, or on disk and not listed, the torrent still maps; a lookalike does not', () => {
+    const listedAbsent = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
+    listedAbsent.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/.pad/7', size: 7 }, { name: 'A/.pad/7', size: 7 }, { name: 'A/a.nfo', size: 1200 }] });
+    expect(only(plan(listedAbsent)).action).toBe('move');
+    const onDisk = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, [...movieFiles('a'), { rel: '.pad/7', size: 7, content: 'zeros' }]);
+    onDisk.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }] });
+    expect(only(plan(onDisk)).action).toBe('move');
+    const lookalike = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, [...movieFiles('a'), { rel: '.pad/7', size: 8, content: 'mine' }]);
+    lookalike.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }] });
+    expect(blockedBy(lookalike)[0]).toMatch(/holds files that are not part of "A": \.pad\/7/);
+  });
+
   it('a snapshot without target occupancy blocks moves (unknown is never safe)', () => {
     const b = movie(new SnapshotBuilder(toPool()));
     b.withOccupancy = false;
