@@ -7,6 +7,7 @@ import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { compareThread, type CompareThread, type PackedStat } from './compare-thread.js';
 import { inodeReleaser, type InodeReleaser } from './inode-release.js';
 import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
+import { fsBinding } from '../catalog/live-check.js';
 
 /** lstat result with exact identity fields (ino/dev as numbers, mtime in ns as a decimal string). */
 export interface FsStat {
@@ -166,6 +167,78 @@ function toStat(s: Pick<import('node:fs').BigIntStats, 'dev' | 'ino' | 'size' | 
     nlink: Number(s.nlink),
     kind: type === constants.S_IFREG ? 'file' : type === constants.S_IFDIR ? 'dir' : type === constants.S_IFLNK ? 'symlink' : 'other',
   };
+}
+
+/** The status lstat reads, as FsStat; undefined when the path does not exist (other errors: lstatSync's, thrown). */
+export type StatReader = (p: string | Buffer) => FsStat | undefined;
+
+/** lstatSync with bigint (every value exact), as an FsStat. */
+export const bigintStat: StatReader = (p) => {
+  const s = lstatSync(p, { bigint: true, throwIfNoEntry: false });
+  return s === undefined ? undefined : toStat(s);
+};
+
+/**
+ * apply's lstat: the same FsStat as {@link bigintStat}, at about half its cost, from the fs binding's stat numbers
+ * (fsBinding, as the live check's exactLstat reads them: fs.lstatSync with bigint builds 14 BigInts and 4 Dates per call,
+ * and a dedupe apply makes ~15 lstats per pair). Whatever it cannot answer exactly goes to {@link bigintStat}: a value
+ * that is not a safe integer (an inode past 2^53 is never rounded here), an mtime at or before the epoch, a name that
+ * is not text (a Buffer) or holds a NUL. Errors are the binding's, which are fs.lstatSync's. Before it is used, it must
+ * answer as bigintStat does for `reference` (an existing file), a name below it (ENOTDIR) and a missing sibling:
+ * otherwise (another Node, another layout, the permission model) bigintStat is used.
+ */
+export function exactStatReader(binding: unknown, reference: string, slow: StatReader = bigintStat): StatReader {
+  type Raw = (p: string, bigint: false, req: undefined, throwIfNoEntry: false) => ArrayLike<number> | undefined;
+  const b = binding as { lstat?: Raw } | null;
+  if (b === null || typeof b !== 'object' || typeof b.lstat !== 'function') return slow;
+  const raw = b.lstat;
+  const fast: StatReader = (p) => {
+    if (typeof p !== 'string' || p.includes('\0')) return slow(p);
+    const s = raw.call(b, p, false, undefined, false);
+    if (s === undefined) return undefined;
+    // The binding's array: dev, mode, nlink, uid, gid, rdev, blksize, ino, size, blocks, atime s/ns, mtime s/ns, ...
+    const dev = s[0]!, mode = s[1]!, nlink = s[2]!, uid = s[3]!, gid = s[4]!, ino = s[7]!, size = s[8]!, sec = s[12]!, nsec = s[13]!;
+    if (
+      !Number.isSafeInteger(dev) || !Number.isSafeInteger(mode) || !Number.isSafeInteger(nlink) || !Number.isSafeInteger(uid) || !Number.isSafeInteger(gid) ||
+      !Number.isSafeInteger(ino) || !Number.isSafeInteger(size) || !Number.isSafeInteger(sec) || sec < 1 || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9
+    ) {
+      return slow(p);
+    }
+    const type = mode & constants.S_IFMT;
+    return {
+      dev,
+      ino,
+      size,
+      mtimeNs: String(sec) + String(1e9 + nsec).slice(1),
+      mode,
+      uid,
+      gid,
+      nlink,
+      kind: type === constants.S_IFREG ? 'file' : type === constants.S_IFDIR ? 'dir' : type === constants.S_IFLNK ? 'symlink' : 'other',
+    };
+  };
+  const same = (p: string): boolean => {
+    const ask = (f: StatReader): string => {
+      try {
+        return JSON.stringify(f(p) ?? null);
+      } catch (e) {
+        return `code ${String((e as { code?: unknown } | null)?.code)}`;
+      }
+    };
+    return ask(fast) === ask(slow);
+  };
+  try {
+    if (!same(reference) || !same(reference + '/x') || !same(reference + '.hashall-no-such-file')) return slow;
+  } catch {
+    return slow;
+  }
+  return fast;
+}
+
+/** The reader this process uses, made at its first lstat. */
+let statReader: StatReader | null = null;
+function exactStat(p: string | Buffer): FsStat | undefined {
+  return (statReader ??= exactStatReader(fsBinding(), process.execPath))(p);
 }
 
 async function writeAll(fh: fsp.FileHandle, buf: Buffer, pos: number): Promise<void> {
@@ -565,20 +638,21 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
       }),
     lstat: async (p) => {
       try {
-        return toStat(lstatSync(fsPathArg(p), { bigint: true }));
+        return exactStat(fsPathArg(p)) ?? null;
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') return null;
         throw fsError('lstat', p, err);
       }
     },
+    // The same read as lstat (exactStat: no Stats object, no Dates), its identity fields.
     lstatId: async (p) => {
-      let s: import('node:fs').Stats | undefined;
+      let s: FsStat | undefined;
       try {
-        s = lstatSync(fsPathArg(p), { throwIfNoEntry: false });
+        s = exactStat(fsPathArg(p));
       } catch (err) {
         throw fsError('lstat', p, err);
       }
-      return s ? { dev: s.dev, ino: s.ino, nlink: s.nlink, kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other' } : null;
+      return s ? { dev: s.dev, ino: s.ino, nlink: s.nlink, kind: s.kind } : null;
     },
     statfs: (p) =>
       wrap('statfs', p, async () => {
