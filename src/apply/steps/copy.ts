@@ -118,6 +118,23 @@ export interface CopyRun {
   /** What must be durable before the step's work counts: every file written (its data) and every folder linked into. */
   written: { path: string; ino: number; dev: number }[];
   folders: Set<string>;
+  /** The copies made so far by the source inode they copy (`dev:ino`): another name of that inode is linked to it. */
+  twins: Map<string, CopyTwin>;
+}
+
+/** A copy made by this step, for the other names its source inode has inside the payload (cp -a and rsync -H keep them one inode). */
+interface CopyTwin {
+  tmp: string;
+  final: string;
+  /** Linked into place: the copy is at `final` now, its temp name gone. */
+  placed: boolean;
+  /** Our copy's inode, and what the copy proved of it and of its source. */
+  ino: number;
+  dev: number;
+  size: number;
+  sha256: string;
+  mtimeNs: bigint;
+  srcMtimeNs: string;
 }
 
 interface CopyItem {
@@ -140,6 +157,8 @@ export interface CopyChunk {
   borrowed: string[];
   ids: { path: string; dev: number; ino: number }[];
   mine: CopyFileUndo[];
+  /** Bytes of this batch's files made as links of a copy (another name of the same source inode), not copied. */
+  linked: number;
 }
 
 /**
@@ -177,7 +196,7 @@ export async function copyStart(step: CopyStep, ctx: StepContext, undo: CopyUndo
     }
     chunks.push(chunk);
   }
-  return { step, ctx, undo, single, like, chain, chunks, done, copied: 0, created: new Set(undo.dirs), present: new Set(), written: [], folders: new Set() };
+  return { step, ctx, undo, single, like, chain, chunks, done, copied: 0, created: new Set(undo.dirs), present: new Set(), written: [], folders: new Set(), twins: new Map() };
 }
 
 // Journaled per batch, in appends of only the new entries (linear in the number of files, see migration 9): 1. the
@@ -213,7 +232,7 @@ export async function chunkPlan(c: CopyRun, items: CopyItem[], claimed: Set<stri
     }
   }
   const entries: CopyFileUndo[] = items.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
-  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [] };
+  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [], linked: 0 };
 }
 
 /** Journal: the directories about to be created and the temp names about to be written. */
@@ -249,7 +268,34 @@ export function journalDirs(b: CopyChunk): void {
   if (b.ids.length) b.run.ctx.appendUndo('dirIdList', b.ids);
 }
 
-/** Disk: copy each file into its temp name, proving the source unchanged and the copy's hash, then read it back. */
+/**
+ * Disk: make another name of a copy already made (its source is the same inode, unchanged since that copy): a link of
+ * the copy into this file's temp name, proven to be our copy's inode right after. Its bytes were proven by that copy.
+ */
+async function linkTwin(b: CopyChunk, twin: CopyTwin, entry: CopyFileUndo, dst: string, f: CopyFile): Promise<void> {
+  const { ctx, chain } = b.run;
+  const from = twin.placed ? twin.final : twin.tmp;
+  await chain.prove(path.dirname(from));
+  await ctx.fs.link(from, entry.tmp);
+  const got = await ctx.fs.lstat(entry.tmp);
+  if (!got || got.kind !== 'file' || got.ino !== twin.ino || got.dev !== twin.dev) {
+    throw new FsError(`${from} is no longer the copy hashall wrote: linking another name of it made ${entry.tmp} another file`, {
+      path: from,
+      hint: 'something replaced files under the target while apply ran; the group is rolled back — run `hashall plan` again',
+    });
+  }
+  b.mine.push({ ...entry, ino: twin.ino, dev: twin.dev });
+  ctx.written?.add({ path: dst, ino: twin.ino, dev: twin.dev, size: f.size, mtimeNs: twin.mtimeNs, sha256: f.sha256 });
+  b.run.done += f.size;
+  b.linked += f.size;
+}
+
+/**
+ * Disk: copy each file into its temp name, proving the source unchanged and the copy's hash, then read it back. A file
+ * whose source is another name of an inode this step already copied (links inside the payload) is linked to that copy
+ * instead, as long as the source is still that inode, unchanged, and the catalog gives both names the same content;
+ * otherwise it is copied like any file.
+ */
 export async function chunkCopies(b: CopyChunk): Promise<void> {
   const { ctx, chain, step } = b.run;
   for (const [k, { f, src, dst }] of b.items.entries()) {
@@ -257,6 +303,12 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
     const before = await ctx.fs.lstat(src);
     if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
     await chain.prove(path.dirname(dst));
+    const key = `${before.dev}:${before.ino}`;
+    const twin = b.run.twins.get(key);
+    if (twin && twin.sha256 === f.sha256 && twin.size === f.size && before.size === f.size && before.mtimeNs === twin.srcMtimeNs) {
+      await linkTwin(b, twin, entry, dst, f);
+      continue;
+    }
     // Neither the data nor the temp name is fsynced here (the name is journaled, and gone once linked into place):
     // the files' data, then their folders, are made durable together once all are linked (see copyDurable).
     const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
@@ -283,6 +335,9 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
     await readBack(ctx, src, entry.tmp, f.sha256);
     // What the copy proved of the inode it wrote for `dst`: it counts for the refresh once `dst` holds that very inode.
     ctx.written?.add({ path: dst, ino: res.ino, dev: res.dev, size: res.bytes, mtimeNs: res.mtimeNs, sha256: res.sha256 });
+    if (before.nlink > 1) {
+      b.run.twins.set(key, { tmp: entry.tmp, final: entry.final, placed: false, ino: res.ino, dev: res.dev, size: f.size, sha256: f.sha256, mtimeNs: res.mtimeNs, srcMtimeNs: before.mtimeNs });
+    }
     b.run.done += f.size;
   }
 }
@@ -295,6 +350,8 @@ export function journalCopies(b: CopyChunk): void {
 /** Disk: link each temp file into place and remove its temp name. */
 export async function chunkPlace(b: CopyChunk): Promise<void> {
   const c = b.run;
+  const twins = new Map([...c.twins.values()].filter((t) => !t.placed).map((t) => [t.tmp, t]));
+  const synced = new Set(c.written.map((w) => `${w.dev}:${w.ino}`));
   for (const e of b.mine) {
     const dir = path.dirname(e.final);
     // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
@@ -302,10 +359,14 @@ export async function chunkPlace(b: CopyChunk): Promise<void> {
     await c.ctx.fs.link(e.tmp, e.final);
     await c.chain.prove(dir);
     await c.ctx.fs.unlink(e.tmp);
-    c.written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
+    const twin = twins.get(e.tmp);
+    if (twin) twin.placed = true;
+    // One data sync per inode (names linked to one copy share it).
+    if (!synced.has(`${e.dev!}:${e.ino!}`)) c.written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
+    synced.add(`${e.dev!}:${e.ino!}`);
   }
   for (const dir of b.dirs) c.folders.add(dir);
-  c.copied += b.bytes;
+  c.copied += b.bytes - b.linked;
 }
 
 /**

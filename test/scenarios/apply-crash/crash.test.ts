@@ -2,7 +2,7 @@
 import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/reconcile/apply.js';
@@ -21,6 +21,8 @@ describe('kill -9 at every step boundary', () => {
       try {
         const src = path.join(w.stash, 'seeding', 'movies', 'Movie.K');
         writeTree(src, { 'a.bin': bytesFor('ka', 1 << 20), 'd/b.bin': bytesFor('kb', 70_000), 'd/e/c.bin': bytesFor('kc', 10) });
+        // A second name of b.bin inside the payload: copied once, then linked (undo and recovery remove both names).
+        linkSync(path.join(src, 'd/b.bin'), path.join(src, 'd/e/b-link.bin'));
         const before = hashTreeSync(src);
         const dst = path.join(w.pool, 'seeding', 'movies', 'Movie.K');
         const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
@@ -76,6 +78,7 @@ describe('kill -9 at every step boundary', () => {
         expect(hashTreeSync(dst)).toEqual(before);
         expect(hashTreeSync(src)).toEqual(before);
         expect(hashallLeftovers(w.pool)).toEqual([]);
+        expect(lstatSync(path.join(dst, 'd/e/b-link.bin')).ino).toBe(lstatSync(path.join(dst, 'd/b.bin')).ino);
         if (recoveredRun) expect(['recovered']).toContain(getRun(w.catalog.db, recoveredRun)!.status);
         expect((w.catalog.db.prepare(`SELECT COUNT(*) AS n FROM relocations`).get() as { n: number }).n).toBe(1);
       } finally {
