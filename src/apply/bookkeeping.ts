@@ -6,7 +6,8 @@ import type { PlanGroup } from '../plan/types.js';
 import { dedupeLinkRecorder, dedupeLinkRecords, recordDedupeLinks, type DedupeLinkResult } from './dedupe-bookkeeping.js';
 import { integrityStore } from '../catalog/integrity.js';
 import { markRelocationRetired, recordRelocation } from '../catalog/relocations.js';
-import { filesystemIdNamed } from '../catalog/filesystems.js';
+import { filesystemIdNamed, filesystemMountsReader } from '../catalog/filesystems.js';
+import { treeDeletionWriter } from '../catalog/files-table.js';
 import type { WrittenContent } from './written-content.js';
 
 /**
@@ -56,10 +57,6 @@ export async function recordGroupOutcome(
       // A rescan may have rewritten rows read above: the duplicates' rows are read again where they are written.
       if (links.rescan.length > 0) for (const r of links.records) delete r.dup;
     }
-    if (group.action === 'retire') {
-      for (const s of group.steps) if (s.kind === 'retire') await record(path.dirname(s.root), s.fs);
-      for (const s of group.steps) if (s.kind === 'retire-orphan') await record(path.dirname(s.path), s.fs);
-    }
     if (group.action === 'repair') {
       for (const s of group.steps) if (s.kind === 'repair') for (const d of new Set(s.paths.map((p) => path.dirname(p)))) await record(d, s.fs);
     }
@@ -73,6 +70,15 @@ export async function recordGroupOutcome(
         if (s.kind !== 'retire') continue;
         if (markRelocationRetired(catalog.db, s.relocationId, info.now)) changed = true;
       }
+      // What the retires staged in the trash is gone from its paths: recorded from that, not rescanned (a rescan of a
+      // folder the retire removed fails, and of a seeding root it emptied is refused as a disk that is not mounted).
+      if (info.changed) {
+        const forget = stagedForgetter(catalog);
+        for (const s of group.steps) {
+          if (s.kind === 'retire') forget(s.fs, s.root, info.now);
+          if (s.kind === 'retire-orphan') forget(s.fs, s.path, info.now);
+        }
+      }
     }
     // A group whose steps were all no-ops and whose relocation is already recorded changed nothing: no new serial.
     if (changed) catalog.bumpSerial();
@@ -80,6 +86,18 @@ export async function recordGroupOutcome(
   });
   txn();
   return notes;
+}
+
+/** Marks deleted the catalog rows of a tree (canonical host path) on the filesystem named `fsName` (see treeDeletionWriter). */
+function stagedForgetter(catalog: CatalogDb): (fsName: string, root: string, now: number) => void {
+  const mountsOf = filesystemMountsReader(catalog.db);
+  const markTree = treeDeletionWriter(catalog.db);
+  return (fsName, root, now) => {
+    for (const m of mountsOf(fsName)) {
+      const prefix = m.preferred_mount === '/' ? '/' : `${m.preferred_mount}/`;
+      if (root.startsWith(prefix) && root.length > prefix.length) markTree(m.id, root.slice(prefix.length), now);
+    }
+  };
 }
 
 /**

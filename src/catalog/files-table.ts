@@ -1,4 +1,5 @@
-// The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): files not hashed yet, an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, and the dedupe bookkeeping's rows.
+// The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): files not hashed yet, an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, the dedupe bookkeeping's rows, and the rows of a tree a retire took away.
+import { prefixRange } from './filesystems.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { COVER_FLAGS } from './scan/directory-rows.js';
@@ -172,3 +173,19 @@ export function dedupeLinkWrites(db: Db): {
     setLinks: (nlink, fsId, ino) => void links.run(nlink, fsId, ino),
   };
 }
+
+/**
+ * Marks deleted the active rows at `rel` and under it on filesystem `fsId` — a tree hashall itself took away (a retire
+ * staged it in the trash), recorded from what the executor did instead of a rescan, which cannot tell a root it
+ * emptied from an unmounted one. Returns how many rows it marked. Never the whole filesystem (`rel` '').
+ */
+export function treeDeletionWriter(db: Db): (fsId: number, rel: string, now: number) => number {
+  const at = db.prepare(`UPDATE files SET status = 'deleted', last_seen = ? WHERE fs_id = ? AND path = ? AND status = 'active'`);
+  const under = db.prepare(`UPDATE files SET status = 'deleted', last_seen = ? WHERE fs_id = ? AND path >= ? AND path < ? AND status = 'active'`);
+  return (fsId, rel, now) => {
+    const range = prefixRange(rel);
+    if (range === null) throw new Error('treeDeletionWriter: refusing to mark a whole filesystem deleted');
+    return at.run(now, fsId, rel).changes + under.run(now, fsId, range.lo, range.hi).changes;
+  };
+}
+

@@ -1,0 +1,98 @@
+// The last payload of a seeding root moved to the pool and retired, on real tmpfs and a real qBittorrent: the catalog
+// forgets what the retire staged (the next scan finds the root empty and must not call that an unmounted disk), the
+// payload's inner hardlinks arrive as links, and a second plan changes nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { hashTreeSync } from '../../support/apply-fixture.js';
+import { runCli } from '../../support/cli.js';
+import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import type { Plan } from '../../../src/plan/types.js';
+
+const qbts = qbtSandboxes();
+let tmp: TempDir;
+let configFile: string;
+let stashSeeding: string;
+let poolAlbum: string;
+let album: MadeTorrent;
+let before: Record<string, string>;
+
+const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
+async function planJson(): Promise<Plan> {
+  const r = await cli('plan', '--json');
+  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
+  return JSON.parse(r.stdout) as Plan;
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir('hashall-last-');
+  const stash = path.join(tmp.path, 'stash');
+  const pool = path.join(tmp.path, 'pool');
+  mountTmpfs(stash, 32 << 20, 'last-stash');
+  mountTmpfs(pool, 32 << 20, 'last-pool');
+  stashSeeding = path.join(stash, 'seeding');
+  const music = path.join(stashSeeding, 'music');
+  for (const d of [music, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+  // An album whose cover is one inode linked into both disc folders (as a dedupe leaves it).
+  const root = path.join(music, 'Album');
+  mkdirSync(path.join(root, 'CD1'), { recursive: true });
+  mkdirSync(path.join(root, 'CD2'), { recursive: true });
+  writeFileSync(path.join(root, 'CD1', 'cover.jpg'), fixtureBytes('cover', 3 << 20));
+  linkSync(path.join(root, 'CD1', 'cover.jpg'), path.join(root, 'CD2', 'cover.jpg'));
+  writeFileSync(path.join(root, 'CD1', '01.flac'), fixtureBytes('01', 200_000));
+  album = makeTorrent({ saveDir: music, name: 'Album', files: [{ path: 'CD1/01.flac' }, { path: 'CD1/cover.jpg' }, { path: 'CD2/cover.jpg' }], write: false, trackers: ['http://127.0.0.1:1/announce'] });
+  before = hashTreeSync(root);
+  poolAlbum = path.join(pool, 'seeding', 'music', 'Album');
+  const qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
+  await addTorrent(qbt, album, { savepath: music, paused: false });
+  configFile = path.join(tmp.path, 'hashall.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'version: 1',
+      'catalog: catalog.db',
+      'filesystems:',
+      `  stash: { path: ${JSON.stringify(stash)} }`,
+      `  pool: { path: ${JSON.stringify(pool)} }`,
+      `seeding: { stash: [${JSON.stringify(stashSeeding)}], pool: [${JSON.stringify(path.join(pool, 'seeding'))}] }`,
+      `libraries: [${JSON.stringify(path.join(stash, 'library'))}]`,
+      'clients:',
+      `  qbt: { type: qbittorrent, url: ${JSON.stringify(qbt.url)} }`,
+      'placement: { default: pool }',
+      'dedupe: { filesystems: [stash, pool] }',
+      'safety: { minFree: 1MiB, retire: { observeHours: 0h } }',
+      '',
+    ].join('\n'),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await qbts.stopAll();
+  tmp?.cleanup();
+});
+
+describe('the last payload of a seeding root, moved and retired', () => {
+  it('the move copies the linked cover once and links its other name', async () => {
+    expect((await planJson()).groups.map((g) => [g.title, g.action])).toEqual([['Album', 'move']]);
+    const r = await cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(hashTreeSync(poolAlbum)).toEqual(before);
+    expect(lstatSync(path.join(poolAlbum, 'CD2', 'cover.jpg')).ino).toBe(lstatSync(path.join(poolAlbum, 'CD1', 'cover.jpg')).ino);
+  });
+
+  it('the retire empties the stash seeding root; the next plan scans it empty without calling it unmounted, and has nothing to do', async () => {
+    const plan = await planJson();
+    expect(plan.groups.filter((g) => g.action !== 'keep').map((g) => [g.title, g.action])).toEqual([['Album', 'retire']]);
+    const r = await cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(existsSync(path.join(stashSeeding, 'music'))).toBe(false);
+    expect(readdirSync(stashSeeding)).toEqual([]);
+    const again = await cli('plan', '--json', '--detailed-exitcode');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(hashTreeSync(poolAlbum)).toEqual(before);
+    const scan = await cli('scan');
+    expect(scan.code, scan.stdout + scan.stderr).toBe(0);
+  });
+});
