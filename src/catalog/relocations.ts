@@ -15,6 +15,7 @@ interface RelocationRow {
   torrent_hashes: string;
   torrent_clients?: string | null;
   repointed_at: number;
+  /** When it stopped waiting for a retire: its source retired, or the move reverted (see recordRelocation). */
   retired_at: number | null;
 }
 
@@ -69,12 +70,21 @@ export interface NewRelocation {
   repointedAt: number;
 }
 
-/** Record a relocation unless the same payload's move from `sourceRoot` to `targetRoot` is already recorded and not retired. Returns whether it wrote one. */
+/**
+ * Record a relocation unless the same payload's move from `sourceRoot` to `targetRoot` is already recorded and not
+ * retired. A move back closes the open move of the same payload the other way (from `targetRoot` to `sourceRoot`):
+ * its source is live again — torrents were just repointed onto it — so it is never to be retired, and its target is
+ * this move's source, retired by this one in its time. Closed means retired_at set: the column says when a relocation
+ * stopped waiting for a retire (its source retired, or the move reverted). Returns whether anything was written.
+ */
 export function recordRelocation(db: Db, rel: NewRelocation): boolean {
+  const reverted = db
+    .prepare(`UPDATE relocations SET retired_at = ? WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
+    .run(rel.repointedAt, rel.payloadHash, rel.targetRoot, rel.sourceRoot).changes;
   const exists = db
     .prepare(`SELECT id FROM relocations WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
     .get(rel.payloadHash, rel.sourceRoot, rel.targetRoot);
-  if (exists) return false;
+  if (exists) return reverted > 0;
   db.prepare(
     `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients, run_id, repointed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -1,0 +1,104 @@
+// Placement changed back before the retire, on real tmpfs and a real qBittorrent: the torrent moves to the pool, then
+// back onto its still-present stash copy (a reuse); the first move is closed, not blocked forever; the pool copy is
+// retired after its window; every byte re-hashed, and nothing is left to do.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { hashTreeSync } from '../../support/apply-fixture.js';
+import { runCli } from '../../support/cli.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import type { Plan } from '../../../src/plan/types.js';
+
+const qbts = qbtSandboxes();
+let tmp: TempDir;
+let qbt: QbtSandbox;
+let qc: TorrentClient;
+let configFile: string;
+let stash: string;
+let pool: string;
+let t: MadeTorrent;
+let before: Record<string, string>;
+
+const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
+function writeConfig(place: 'stash' | 'pool', observe: string): void {
+  writeFileSync(
+    configFile,
+    [
+      'version: 1',
+      'catalog: catalog.db',
+      'filesystems:',
+      `  stash: { path: ${JSON.stringify(stash)} }`,
+      `  pool: { path: ${JSON.stringify(pool)} }`,
+      `seeding: { stash: [${JSON.stringify(path.join(stash, 'seeding'))}], pool: [${JSON.stringify(path.join(pool, 'seeding'))}] }`,
+      `libraries: [${JSON.stringify(path.join(stash, 'library'))}]`,
+      'clients:',
+      `  qbt: { type: qbittorrent, url: ${JSON.stringify(qbt.url)} }`,
+      `placement: { default: ${place} }`,
+      `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`,
+      '',
+    ].join('\n'),
+  );
+}
+async function groups(): Promise<[string, string][]> {
+  const r = await cli('plan', '--json');
+  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
+  return (JSON.parse(r.stdout) as Plan).groups.filter((g) => g.action !== 'keep').map((g) => [g.action, `${g.from?.fs}→${g.to?.fs}`]);
+}
+async function seedsFrom(fsName: 'stash' | 'pool'): Promise<void> {
+  const saveDir = path.join(fsName === 'stash' ? stash : pool, 'seeding', 'movies');
+  const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
+  expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
+  expect(hashTreeSync(path.join(saveDir, 'Flip'))).toEqual(before);
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir('hashall-flip-');
+  stash = path.join(tmp.path, 'stash');
+  pool = path.join(tmp.path, 'pool');
+  mountTmpfs(stash, 32 << 20, 'flip-stash');
+  mountTmpfs(pool, 32 << 20, 'flip-pool');
+  const movies = path.join(stash, 'seeding', 'movies');
+  for (const d of [movies, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+  t = makeTorrent({ saveDir: movies, name: 'Flip', files: [{ path: 'f.mkv', size: 2 << 20 }, { path: 'f.nfo', size: 100 }], trackers: ['http://127.0.0.1:1/announce'] });
+  before = hashTreeSync(t.contentPath);
+  qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
+  qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
+  await addTorrent(qbt, t, { savepath: movies, paused: false });
+  configFile = path.join(tmp.path, 'hashall.yaml');
+}, 120_000);
+
+afterAll(async () => {
+  await qc?.close();
+  await qbts.stopAll();
+  tmp?.cleanup();
+});
+
+describe('placement changed back before the retire', () => {
+  it('moves to the pool, then back onto the stash copy; the first move is closed, not left blocked', async () => {
+    writeConfig('pool', '1000h');
+    expect(await groups()).toEqual([['move', 'stash→pool']]);
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+    await seedsFrom('pool');
+    writeConfig('stash', '1000h');
+    expect(await groups()).toEqual([['reuse', 'pool→stash'], ['pending', 'stash→pool']]);
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+    await seedsFrom('stash');
+    // Only the move back waits to retire the pool copy; the stash copy is live and never a retire's source.
+    expect(await groups()).toEqual([['pending', 'pool→stash']]);
+  });
+
+  it('after the window the pool copy is retired; the stash copy stays; nothing is left to do', async () => {
+    writeConfig('stash', '0h');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await groups()).toEqual([['retire', 'pool→stash']]);
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+    await seedsFrom('stash');
+    expect(existsSync(path.join(pool, 'seeding', 'movies', 'Flip'))).toBe(false);
+    const again = await cli('plan', '--detailed-exitcode');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+});
