@@ -42,6 +42,11 @@ export interface SyncDeps {
   hashWorkers?: number;
   /** Test injection: another mountinfo file. */
   mountInfoFile?: string;
+  /**
+   * Instances whose answer of zero torrents is their state (the user confirmed removing every torrent: `hashall sync
+   * --accept-empty NAME`); any other such answer, while the catalog knows torrents of it, is refused.
+   */
+  acceptEmpty?: readonly string[];
 }
 
 export interface SyncTorrentLine {
@@ -127,9 +132,9 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
   const clientVersion: string | null = (await client.version()).app;
   const listed = await client.listTorrents();
   const known = (db.prepare(`SELECT count(*) AS n FROM torrents WHERE client = ? AND status = 'active'`).get(name) as { n: number }).n;
-  if (listed.length === 0 && known > 0) {
+  if (listed.length === 0 && known > 0 && !deps.acceptEmpty?.includes(name)) {
     throw new ClientError('protocol', `torrent client "${name}" reported no torrents, but the catalog knows ${known} active torrent(s) of it from the last sync; refusing to record them as removed`, {
-      hint: 'check that hashall talks to the right client (URL, restarted with an empty profile?); nothing was recorded',
+      hint: `check that hashall talks to the right client (URL, restarted with an empty profile?); nothing was recorded. If every torrent really was removed from it, run \`hashall sync --accept-empty ${name}\` once: they are recorded as removed, and their data, no longer claimed by a torrent, becomes an orphan candidate`,
     });
   }
   const torrents = [...new Map(listed.map((t) => [t.hash, t])).values()];

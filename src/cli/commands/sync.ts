@@ -1,6 +1,6 @@
 // CLI command `hashall sync`: record every client instance's torrents in the catalog and map them onto their payloads.
 import { exitCodesHelp } from '../exit.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, HashallError } from '../../errors.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
@@ -15,7 +15,10 @@ import { jsonDocument } from '../../render/json.js';
 interface SyncOpts extends ConfigOptionValues {
   json?: boolean;
   hashMissing?: boolean;
+  acceptEmpty?: string[];
 }
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -23,15 +26,20 @@ export function register(program: Command, ctx: CliContext): void {
     .description('read every torrent from every client instance and map each onto its payload in the catalog')
     .option('--hash-missing', 'compute missing full SHA-256 of payload files (complete torrents only) so payload hashes are known')
     .option('--json', 'print the sync summary as one JSON document on stdout')
+    .option('--accept-empty <client>', 'this instance really has no torrents now (every one removed): record them as removed (repeatable)', collect)
     .addHelpText(
       'after',
-      '\nA client that answers with zero torrents while the catalog knows some is refused (nothing recorded for it).' +
+      '\nA client that answers with zero torrents while the catalog knows some is refused (nothing recorded for it), unless named with --accept-empty.' +
         '\nWith several instances, each is synced; one that fails is recorded as unreachable (plans block the groups touching it) and the others are still synced.' +
         exitCodesHelp([[ExitCode.Ok, 'synced'], [ExitCode.Error, 'error (a client unreachable, refused answer)'], ExitCode.InvalidConfig]),
     );
   addConfigOption(cmd);
   cmd.action(async (opts: SyncOpts) => {
     const { config } = loadConfigForCommand(opts, ctx);
+    const names = Object.keys(config.clients);
+    for (const n of opts.acceptEmpty ?? []) {
+      if (!names.includes(n)) throw new HashallError(`--accept-empty ${n}: no client instance "${n}" in hashall.yaml (its instances: ${names.join(', ') || 'none'})`);
+    }
     const clients = requireClients(config, { now: ctx.now });
     const catalog = openCatalog(config.catalog);
     let result: SyncAllResult;
@@ -43,6 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
         clients,
         now: ctx.now,
         hashMissing: Boolean(opts.hashMissing),
+        acceptEmpty: opts.acceptEmpty ?? [],
         progress: line?.draw,
       });
     } finally {

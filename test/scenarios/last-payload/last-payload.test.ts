@@ -7,7 +7,7 @@ import path from 'node:path';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { hashTreeSync } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
-import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import type { Plan } from '../../../src/plan/types.js';
 
@@ -18,6 +18,7 @@ let stashSeeding: string;
 let poolAlbum: string;
 let album: MadeTorrent;
 let before: Record<string, string>;
+let qbt: QbtSandbox;
 
 const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
 async function planJson(): Promise<Plan> {
@@ -45,7 +46,7 @@ beforeAll(async () => {
   album = makeTorrent({ saveDir: music, name: 'Album', files: [{ path: 'CD1/01.flac' }, { path: 'CD1/cover.jpg' }, { path: 'CD2/cover.jpg' }], write: false, trackers: ['http://127.0.0.1:1/announce'] });
   before = hashTreeSync(root);
   poolAlbum = path.join(pool, 'seeding', 'music', 'Album');
-  const qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
+  qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
   await addTorrent(qbt, album, { savepath: music, paused: false });
   configFile = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
@@ -94,5 +95,26 @@ describe('the last payload of a seeding root, moved and retired', () => {
     expect(hashTreeSync(poolAlbum)).toEqual(before);
     const scan = await cli('scan');
     expect(scan.code, scan.stdout + scan.stderr).toBe(0);
+  });
+
+  it('the user then removes the torrent from the client (keeping its data): the empty answer is refused until confirmed with sync --accept-empty', async () => {
+    const del = await qbt.api('POST', '/torrents/delete', { hashes: album.infoHash, deleteFiles: 'false' });
+    expect(del.status).toBe(200);
+    for (let i = 0; i < 100 && JSON.parse((await qbt.api('GET', '/torrents/info')).text).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const refused = await cli('plan');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/reported no torrents, but the catalog knows 1 active torrent/);
+    expect(refused.stderr).toMatch(/hashall sync --accept-empty qbt/);
+    const wrong = await cli('sync', '--accept-empty', 'nope');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/--accept-empty nope: no client instance "nope" in hashall.yaml \(its instances: qbt\)/);
+    const ok = await cli('sync', '--accept-empty', 'qbt', '--json');
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ client: 'qbt', torrents: 0, removed: 1 });
+    // From then on the client's empty answer is its state: plans and syncs work, and nothing was deleted.
+    const plan = await cli('plan', '--json');
+    expect([0, 2], plan.stdout + plan.stderr).toContain(plan.code);
+    expect((await cli('sync')).code).toBe(0);
+    expect(hashTreeSync(poolAlbum)).toEqual(before);
   });
 });
