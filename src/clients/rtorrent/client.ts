@@ -237,7 +237,9 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
       if (!Array.isArray(r) || typeof r[0] !== 'string' || typeof r[1] !== 'number' || typeof r[2] !== 'number' || typeof r[3] !== 'number') {
         throw new ClientError('protocol', `rTorrent file entry ${index} of ${h} is malformed`);
       }
-      return { name: prefix + r[0], size: r[1], progress: r[3] > 0 ? r[2] / r[3] : 1, index };
+      // rTorrent 0.9.8 counts one completed chunk too many for a file that starts on a chunk boundary after another file
+      // (after a BEP 47 pad file, say: 2 of 1 chunks, 4 of 3): kept within 0..1. Per-file progress decides nothing.
+      return { name: prefix + r[0], size: r[1], progress: r[3] > 0 ? Math.min(1, r[2] / r[3]) : 1, index };
     });
   }
 

@@ -143,3 +143,14 @@ describe('rTorrent: the folders it keeps its own files in', () => {
     expect(viaHttp.map((f) => ({ ...f, path: strip(f.path) }))).toEqual([{ role: 'session', path: `${sbHttp.dir}/session` }]);
   });
 });
+
+describe('rTorrent: per-file progress', () => {
+  test('a complete hybrid torrent (BEP 47 pad files on disk) reports every file at 1, never more', async () => {
+    const save = path.join(sb.dir, 'padded');
+    const t = makeTorrent({ saveDir: save, name: 'Padded', files: [{ path: 'a.bin', size: 20_000 }, { path: 'b.bin', size: 15_000 }, { path: 'c.bin', size: 40_000 }], trackers: ['http://127.0.0.1:1/announce'], pieceLength: 16 * 1024, pad: { onDisk: true } });
+    await sb.add(t, { dir: save, start: false });
+    const files = await scgi.listFiles(t.infoHash);
+    expect(files.map((f) => f.name)).toEqual(['Padded/a.bin', 'Padded/.pad/12768', 'Padded/b.bin', 'Padded/.pad/1384', 'Padded/c.bin']);
+    expect(files.map((f) => f.progress)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
