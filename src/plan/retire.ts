@@ -10,7 +10,7 @@ import { baseName, isAtOrUnder, joinPath } from '../domain/path-string.js';
 import { contentRelOf } from '../domain/listing.js';
 import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { planTorrentOf } from './torrent-groups.js';
-import { torrentKey, torrentLabel } from '../domain/instance.js';
+import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { scanProblem, rootCovering, type SnapshotIndex } from './snapshot-index.js';
 import { isSettled } from '../domain/torrent-phase.js';
 
@@ -22,16 +22,36 @@ export function planRetireGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
   if (relocations.length === 0) return []; // no index of every torrent to build
   const torrents = new Map(snapshot.torrents.map((t) => [torrentKey(t), t]));
   const out: Omit<PlanGroup, 'id'>[] = [];
-  for (const rel of relocations) out.push(planOne(ix, rel, torrents));
+  for (const rel of relocations) {
+    const g = planOne(ix, rel, torrents);
+    if (g !== null) out.push(g);
+  }
   assignFreedBytes(ix, out);
   return out;
 }
 
-function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<string, SnapshotIndex['snapshot']['torrents'][number]>): Omit<PlanGroup, 'id'> {
+/**
+ * A relocated torrent absent from the snapshot is known removed only when its instance's last sync succeeded (the
+ * planner's freshness and failure checks below still apply to the whole group); otherwise where it is, is unknown.
+ */
+function knownRemoved(ix: SnapshotIndex, client: string | undefined): boolean {
+  const state = ix.snapshot.clients?.[instanceOf({ client })];
+  return state !== undefined && state.syncedAt !== null && state.failedAt === null;
+}
+
+/**
+ * The retire group of one open relocation, or null when every torrent it moved was removed from a client that answered:
+ * nothing is left for it to prove, its source and target are plain files to the orphan rules now (never a group blocked
+ * for good: users remove torrents every day, by hand or by ratio rules). One of several removed is no torrent using the
+ * target; the others prove it.
+ */
+function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<string, SnapshotIndex['snapshot']['torrents'][number]>): Omit<PlanGroup, 'id'> | null {
   const { config, snapshot, now } = ix;
   const srcFs = ix.fsById.get(rel.sourceFsId)?.name ?? `fs#${rel.sourceFsId}`;
   const dstFs = ix.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
   const members = rel.torrentHashes.map((h, i) => torrents.get(torrentKey({ client: rel.torrentClients?.[i], hash: h })));
+  const removed = members.map((t, i) => t === undefined && knownRemoved(ix, rel.torrentClients?.[i]));
+  if (members.length > 0 && removed.every(Boolean)) return null;
   const group: Omit<PlanGroup, 'id'> = {
     key: `retire:${rel.id}`,
     action: 'blocked',
@@ -62,6 +82,7 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   if (rel.torrentHashes.length === 0) problems.push(`relocation ${rel.id} lists no torrents, so nothing proves the copy on ${dstFs} is in use`);
   rel.torrentHashes.forEach((h, i) => {
     const t = members[i];
+    if (removed[i]) return;
     if (!t) {
       problems.push(`relocated torrent ${torrentLabel({ client: rel.torrentClients?.[i], hash: h })} is no longer in its client; cannot prove the target is in use`);
       return;

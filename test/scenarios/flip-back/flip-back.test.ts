@@ -101,4 +101,20 @@ describe('placement changed back before the retire', () => {
     const again = await cli('plan', '--detailed-exitcode');
     expect(again.code, again.stdout + again.stderr).toBe(0);
   });
+
+  it('moved again, then removed from the client before the retire: its retire group goes away (not blocked for good); both copies stay on disk', async () => {
+    writeConfig('pool', '1000h');
+    expect(await groups()).toEqual([['move', 'stash→pool']]);
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+    await seedsFrom('pool');
+    expect(await groups()).toEqual([['pending', 'stash→pool']]);
+    // Another torrent keeps the client from answering with none; the user removes Flip, keeping its files.
+    const other = makeTorrent({ saveDir: path.join(pool, 'seeding', 'movies'), name: 'Other', files: [{ path: 'o.mkv', size: 50_000 }], trackers: ['http://127.0.0.1:1/announce'] });
+    await addTorrent(qbt, other, { savepath: path.join(pool, 'seeding', 'movies'), paused: false });
+    expect((await qbt.api('POST', '/torrents/delete', { hashes: t.infoHash, deleteFiles: 'false' })).status).toBe(200);
+    for (let i = 0; i < 100 && (await qc.getTorrent(t.infoHash)) !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await groups()).toEqual([]);
+    expect(hashTreeSync(path.join(stash, 'seeding', 'movies', 'Flip'))).toEqual(before);
+    expect(hashTreeSync(path.join(pool, 'seeding', 'movies', 'Flip'))).toEqual(before);
+  });
 });

@@ -716,6 +716,38 @@ describe('buildPlan: retire', () => {
   });
 });
 
+describe('buildPlan: retire of a relocation whose torrents were removed', () => {
+  const src = `${STASH_SEED}/movies/Foo`;
+  const dst = `${POOL_SEED}/movies/Foo`;
+  /** Foo moved stash → pool by relocation 6 with torrents a and b; `present` of them still in the client. */
+  function world(present: ('a' | 'b')[], client: { syncedAt: number | null; failedAt: number | null } = { syncedAt: NOW - HOUR, failedAt: null }) {
+    const b = new SnapshotBuilder(baseConfig({ placement: { default: 'pool', rules: [] } }));
+    b.payload(src, movieFiles('foo'));
+    b.payload(dst, movieFiles('foo'));
+    for (const h of present) b.torrent({ hash: h.repeat(40), content: dst, category: 'movies' });
+    b.relocation({ id: 6, payloadHash: b.build().payloads[dst]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: dst, torrentHashes: ['a'.repeat(40), 'b'.repeat(40)], repointedAt: NOW - 100 * HOUR });
+    const snapshot = b.build();
+    snapshot.clients = { default: { ...client, failure: client.failedAt === null ? null : 'connect ECONNREFUSED', ownFolders: [] } };
+    return buildPlan({ config: b.config, snapshot, now: NOW, createdAt: new Date(NOW).toISOString() }).groups.find((g) => g.key === 'retire:6');
+  }
+
+  it('every torrent removed from a client that answered: no group (the copies are left to the orphan rules), never blocked forever', () => {
+    expect(world([])).toBeUndefined();
+  });
+
+  it('one of two removed: the other proves the target in use, and the source is retired', () => {
+    const g = world(['b'])!;
+    expect(g.action, g.reasons.join('; ')).toBe('retire');
+  });
+
+  it('a client that did not answer its last sync, or never synced: still blocked (removed is not known)', () => {
+    expect(world([], { syncedAt: NOW - HOUR, failedAt: NOW - 60_000 })!.action).toBe('blocked');
+    const never = world(['b'], { syncedAt: null, failedAt: null })!;
+    expect(never.action).toBe('blocked');
+    expect(never.reasons.join('\n')).toMatch(/is no longer in its client/);
+  });
+});
+
 describe('buildPlan: determinism', () => {
   it('same inputs give byte-identical plans regardless of torrent order', () => {
     const make = (rev: boolean) => {
