@@ -10,8 +10,10 @@
 //   content path or download (incomplete) folder at or above the path;
 // - no such unfinished torrent has a content path with no host spelling (it could be writing anywhere);
 // - it does not lie in a folder a client writes its own files to (session, configuration, .torrent copies, watched,
-//   incomplete) unless a torrent's content path nearer to it claims it as payload; and every synced client said which
-//   folders those are (a sync by an older hashall did not ask).
+//   incomplete) unless a torrent's content path nearer to it claims it as payload (src/plan/nearest-claim.ts, as the
+//   orphan classifier reads it: a content path that is the client folder itself does not, nor does the save path of a
+//   torrent without a root folder — its file list is not at hand here); and every synced client said which folders
+//   those are (a sync by an older hashall did not ask).
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder } from '../domain/path-string.js';
@@ -19,6 +21,8 @@ import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { mapsOf } from './client-spelling.js';
 import { isSettled } from '../domain/torrent-phase.js';
 import { describeClientFolder } from '../domain/client-folder.js';
+import { contentRelOf } from '../domain/listing.js';
+import { NearestClaims } from './nearest-claim.js';
 
 /** Returns why a client may still write `path` (canonical host path of a catalog file), or null when none does. */
 export type WriteGuard = (path: string) => string | null;
@@ -81,27 +85,29 @@ export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapsho
     if (!rootAbove.has(dir)) rootAbove.set(dir, longestRoot(dir));
     return rootAbove.get(dir);
   };
-  // The clients' own folders by path (the first instance and role named for a folder two report), and an instance that
-  // was synced without being asked for them.
-  const ownFolders = new Map<string, string>();
+  // The clients' own folders (the first instance and role named for a folder two report), and an instance that was
+  // synced without being asked for them; then the torrents' content paths, as the orphan classifier claims them: the
+  // nearest of those at or above a path claims it (memoized: donors and dedupe candidates share a few directories).
+  const claims = new NearestClaims({ memo: true });
   let foldersUnasked: string | null = null;
   for (const [client, state] of Object.entries(snapshot.clients ?? {})) {
     if (state.ownFolders === null) {
       if (state.syncedAt !== null) foldersUnasked ??= client;
       continue;
     }
-    for (const f of state.ownFolders) if (!ownFolders.has(f.path)) ownFolders.set(f.path, describeClientFolder(f.role, client));
+    for (const f of state.ownFolders) claims.set(f.path, { cls: 'client', why: describeClientFolder(f.role, client) });
   }
-  // The nearest of a client folder and a torrent's content path at or above a directory (memoized): which claims it.
-  const claim = new Map<string, string | null>();
-  const folderClaim = (dir: string): string | null => {
-    if (ownFolders.size === 0) return null;
-    let hit = claim.get(dir);
-    if (hit !== undefined) return hit;
-    if (placed.has(dir)) hit = null;
-    else hit = ownFolders.get(dir) ?? (dir === '/' || dir === '' ? null : folderClaim(dirName(dir)));
-    claim.set(dir, hit);
-    return hit;
+  if (claims.size > 0) {
+    for (const t of snapshot.torrents) {
+      const content = t.hostContentPath ?? (t.clientContentPath === '' ? null : hostOf(t, t.clientContentPath));
+      // Without a root folder its save path holds other files too: only its listed files are its own.
+      if (content !== null && contentRelOf(t) !== '') claims.set(content, { cls: isSettled(t) ? 'payload' : 'in-progress', why: '' });
+    }
+  }
+  const folderClaim = (path: string): string | null => {
+    if (claims.size === 0) return null;
+    const c = claims.of(path);
+    return c?.cls === 'client' ? c.why : null;
   };
   return (path) => {
     const name = baseName(path);
@@ -114,7 +120,7 @@ export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapsho
     const up = self !== undefined || path === '/' || path === '' ? { t: self, known: placed.has(path) } : walkUp(dirName(path));
     const t = self ?? up.t;
     if (t !== undefined) return `${path} belongs to an unfinished download: ${describe(t)}, so the client may still write it`;
-    const folder = placed.has(path) ? null : folderClaim(dirName(path));
+    const folder = folderClaim(path);
     if (folder !== null) return `${path} lies in ${folder}, which the client writes itself`;
     if (foldersUnasked !== null) {
       return `client "${foldersUnasked}" was last synced by a hashall that did not ask which folders it writes its own files to, so ${path} may be one of them (refresh, or run \`hashall sync\`)`;

@@ -38,6 +38,7 @@ import { formatDuration } from '../domain/format-bytes.js';
 import { globToRegExp } from '../policy/glob.js';
 import { isSettled } from '../domain/torrent-phase.js';
 import { describeClientFolder, type ClientFolderRole } from '../domain/client-folder.js';
+import { NearestClaims, type Claim } from './nearest-claim.js';
 
 export type FileClass = 'payload' | 'consumer' | 'client' | 'in-progress' | 'hashall' | 'excluded' | 'unknown' | 'orphan';
 
@@ -143,11 +144,6 @@ const HASHALL_TEMP = /^\.hashall-.*\.part$/s;
 const UNSAFE_PHASES = new Set(['error', 'missing-files', 'unknown']);
 const SAMPLES = 20;
 
-interface Claim {
-  cls: 'payload' | 'client' | 'in-progress' | 'unknown';
-  why: string;
-}
-
 interface DirAgg {
   orphans: number;
   others: number;
@@ -213,15 +209,10 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   const seedingRoots = input.roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
   const unscannedLibrary = input.roots.some((r) => r.kind === 'library' && r.lastScanAt === null);
 
-  // Claims of the torrents: subtrees (payload roots, download folders) and exact files (torrents without a root folder).
-  const subtree = new Map<string, Claim>();
-  const exact = new Map<string, Claim>();
-  const put = (m: Map<string, Claim>, p: string, c: Claim): void => {
-    const had = m.get(p);
-    // unknown outranks in-progress outranks payload: the most careful word wins.
-    const rank = { payload: 0, client: 1, 'in-progress': 2, unknown: 3 } as const;
-    if (!had || rank[c.cls] > rank[had.cls]) m.set(p, c);
-  };
+  // Claims of the torrents: subtrees (payload roots, download folders; the nearest at or above a file claims it, the
+  // most careful word of one path: src/plan/nearest-claim.ts) and exact files (torrents without a root folder).
+  const subtree = new NearestClaims();
+  const exact = new NearestClaims();
   let everywhere: string | null = null;
   for (const t of [...input.torrents].sort((a, b) => compareBytes(a.hash, b.hash) || compareBytes(a.client, b.client))) {
     const who = describeTorrent(t);
@@ -239,22 +230,22 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     // A listing digest exists only for a non-empty list that maps onto a root (src/domain/listing.ts).
     if (t.listingDigest === null && input.fileCount(t) === 0) {
       blockers.push(`${who} has no file list in the catalog (no metadata yet, or the client reported none)`);
-      put(subtree, place, { cls: 'unknown', why: `${who} holds this folder but its file list is unknown` });
+      subtree.set(place, { cls: 'unknown', why: `${who} holds this folder but its file list is unknown` });
     } else if (contentRelOf(t) === '') {
       // No root folder: the save directory holds its files beside other content; only its own files are its.
-      for (const f of input.torrentFiles(t)) put(exact, joinPath(place, f.name), { cls, why });
+      for (const f of input.torrentFiles(t)) exact.set(joinPath(place, f.name), { cls, why });
     } else {
-      put(subtree, place, { cls, why });
+      subtree.set(place, { cls, why });
     }
     const dl = hostOf(t, t.clientDownloadPath);
-    if (dl !== null) put(subtree, dl, { cls: 'in-progress', why: `in the download (temp) folder of ${who}` });
+    if (dl !== null) subtree.set(dl, { cls: 'in-progress', why: `in the download (temp) folder of ${who}` });
   }
 
   // The clients' own folders: every file in one is the client's (a payload claimed deeper still wins, being nearer).
   const clientFolders: OrphanClassification['clientFolders'] = [];
   for (const [name, c] of Object.entries(input.clients ?? {})) {
     for (const f of c.ownFolders ?? []) {
-      put(subtree, f.path, { cls: 'client', why: `in ${describeClientFolder(f.role, name)}` });
+      subtree.set(f.path, { cls: 'client', why: `in ${describeClientFolder(f.role, name)}` });
       if (seedingRoots.some((r) => isAtOrUnder(f.path, r) || isAtOrUnder(r, f.path))) clientFolders.push({ client: name, role: f.role, path: f.path });
     }
   }
@@ -270,14 +261,6 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   let lastDirClaim: Claim | null = null;
   let lastAgg: DirAgg | null = null;
 
-  const dirClaim = (dir: string): Claim | null => {
-    for (let p = dir; ; p = dirName(p)) {
-      const c = subtree.get(p);
-      if (c) return c;
-      if (p === '/' || p === '') return null;
-    }
-  };
-
   const decide = (row: OrphanFileRow, root: string, links: InodeLinks | null): { cls: FileClass; why?: string } => {
     if (excludes.length > 0) {
       const rel = row.path.slice(root.length + 1);
@@ -285,7 +268,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     }
     const name = baseName(row.path);
     if (row.path.includes(TRASH_SEGMENT) || HASHALL_TEMP.test(name)) return { cls: 'hashall' };
-    const claim = exact.get(row.path) ?? subtree.get(row.path) ?? lastDirClaim;
+    const claim = exact.at(row.path) ?? subtree.at(row.path) ?? lastDirClaim;
     if (claim) return { cls: claim.cls, why: claim.why };
     if (IN_PROGRESS_SUFFIXES.some((s) => name.endsWith(s))) return { cls: 'in-progress' };
     if (symlinks !== null && symlinkHolderOf(symlinks, row.path) !== null) return { cls: 'consumer' };
@@ -310,9 +293,9 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   };
 
   return {
-    subtrees: () => [...subtree.keys()],
+    subtrees: () => subtree.paths(),
     subtree(path, root, count, size) {
-      const claim = subtree.get(path);
+      const claim = subtree.at(path);
       const cls: FileClass = claim?.cls ?? 'unknown';
       counts[cls] += count;
       bytes[cls] += size;
@@ -325,7 +308,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
       const dir = slash <= 0 ? '/' : row.path.slice(0, slash);
       if (dir !== lastDir || lastAgg === null) {
         lastDir = dir;
-        lastDirClaim = dirClaim(dir);
+        lastDirClaim = subtree.above(dir);
         lastAgg = aggOf(dir, root);
       }
       const { cls, why } = decide(row, root, links);
