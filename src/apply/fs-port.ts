@@ -235,11 +235,6 @@ export function exactStatReader(binding: unknown, reference: string, slow: StatR
   return fast;
 }
 
-/** The reader this process uses, made at its first lstat. */
-let statReader: StatReader | null = null;
-function exactStat(p: string | Buffer): FsStat | undefined {
-  return (statReader ??= exactStatReader(fsBinding(), process.execPath))(p);
-}
 
 async function writeAll(fh: fsp.FileHandle, buf: Buffer, pos: number): Promise<void> {
   let off = 0;
@@ -576,6 +571,9 @@ export type OwnedFsPort = FsPort & { close(): Promise<void> };
  */
 export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { compares?: boolean }): OwnedFsPort {
   const compares = compareThread(READ_FLAGS);
+  // The port's lstat reader (exactStatReader), made and self-checked at its first lstat.
+  let statReader: StatReader | null = null;
+  const exactStat = (p: string | Buffer): FsStat | undefined => (statReader ??= exactStatReader(fsBinding(), process.execPath))(p);
   if (opts?.compares) compares.start();
   return {
     close: () => compares.stop(),
