@@ -64,7 +64,7 @@ export async function recordGroupOutcome(
   const txn = catalog.db.transaction(() => {
     let changed = info.changed;
     recordDedupeLinks(catalog, links.records, info.now);
-    if (recordRelocations(catalog, group, info.runId, info.now)) changed = true;
+    if (recordRelocations(catalog, group, info.runId, info.now, info.changed)) changed = true;
     if (group.action === 'retire') {
       for (const s of group.steps) {
         if (s.kind !== 'retire') continue;
@@ -108,14 +108,14 @@ function movedRoots(group: PlanGroup): string[] {
   return group.to ? [...new Set([group.to.path, ...group.steps.flatMap((s) => (s.kind === 'repoint' ? [s.hostTo] : []))])] : [];
 }
 
-/** A move or reuse group's relocation rows (one per distinct source root); true when any was new. Inside the caller's transaction. */
-function recordRelocations(catalog: CatalogDb, group: PlanGroup, runId: string, now: number): boolean {
+/** A move or reuse group's relocation rows (one per distinct source root; `repointed`: the group changed something now); true when any was written. Inside the caller's transaction. */
+function recordRelocations(catalog: CatalogDb, group: PlanGroup, runId: string, now: number, repointed: boolean): boolean {
   if ((group.action !== 'move' && group.action !== 'reuse') || !group.from || !group.to || !group.payloadHash) return false;
   let changed = false;
   for (const rel of relocationsOf(group)) {
     const torrents = rel.torrents.map((t) => ({ client: instanceOf(t), hash: t.hash }));
     const from = { sourceFs: group.from.fs, sourceRoot: rel.source, targetFs: group.to.fs, targetRoot: rel.target };
-    if (recordRelocation(catalog.db, { payloadHash: group.payloadHash, ...from, torrents, runId, repointedAt: now })) changed = true;
+    if (recordRelocation(catalog.db, { payloadHash: group.payloadHash, ...from, torrents, runId, repointedAt: now }, { repointed })) changed = true;
   }
   return changed;
 }
@@ -166,7 +166,7 @@ export async function recordMovedGroups(
   }
   catalog.db.transaction(() => {
     let bump = done.some((d) => d.changed);
-    for (const d of done) if (recordRelocations(catalog, d.group, info.runId, info.now)) bump = true;
+    for (const d of done) if (recordRelocations(catalog, d.group, info.runId, info.now, d.changed)) bump = true;
     // Groups whose steps were all no-ops and whose relocations are already recorded changed nothing: no new serial.
     if (bump) catalog.bumpSerial();
     for (const d of done) d.markDone();

@@ -75,16 +75,22 @@ export interface NewRelocation {
  * retired. A move back closes the open move of the same payload the other way (from `targetRoot` to `sourceRoot`):
  * its source is live again — torrents were just repointed onto it — so it is never to be retired, and its target is
  * this move's source, retired by this one in its time. Closed means retired_at set: the column says when a relocation
- * stopped waiting for a retire (its source retired, or the move reverted). Returns whether anything was written.
+ * stopped waiting for a retire (its source retired, or the move reverted). The same move recorded again by a group
+ * that `repointed` restarts its observation window. Returns whether anything was written.
  */
-export function recordRelocation(db: Db, rel: NewRelocation): boolean {
+export function recordRelocation(db: Db, rel: NewRelocation, opts: { repointed?: boolean } = {}): boolean {
   const reverted = db
     .prepare(`UPDATE relocations SET retired_at = ? WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
     .run(rel.repointedAt, rel.payloadHash, rel.targetRoot, rel.sourceRoot).changes;
   const exists = db
     .prepare(`SELECT id FROM relocations WHERE payload_hash = ? AND source_root = ? AND target_root = ? AND retired_at IS NULL`)
-    .get(rel.payloadHash, rel.sourceRoot, rel.targetRoot);
-  if (exists) return reverted > 0;
+    .get(rel.payloadHash, rel.sourceRoot, rel.targetRoot) as { id: number } | undefined;
+  if (exists) {
+    // Its torrents were repointed onto the target again (they had been moved back by hand): the observation window
+    // counts from this repoint. A group that changed nothing leaves it as it was.
+    const again = opts.repointed ? db.prepare(`UPDATE relocations SET repointed_at = ? WHERE id = ? AND repointed_at < ?`).run(rel.repointedAt, exists.id, rel.repointedAt).changes : 0;
+    return reverted > 0 || again > 0;
+  }
   db.prepare(
     `INSERT INTO relocations (payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients, run_id, repointed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
