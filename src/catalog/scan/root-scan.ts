@@ -46,6 +46,11 @@ const MAX_IN_FLIGHT = 10_000;
 /** and below this many bytes to read (more than one file's worth only): an interrupted scan finishes what is queued. */
 const MAX_BYTES_IN_FLIGHT = 2 * 1024 ** 3;
 
+/** Orders writes by path (UTF-16 code units: the catalog's bytewise order but for characters past U+FFFF; only locality depends on it). */
+function byPath(a: WriteOp, b: WriteOp): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
 /** What every root of one scan shares. */
 
 /**
@@ -134,6 +139,10 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     if (writes.length === 0) return;
     const batch = writes;
     writes = [];
+    // In path order: the two path indexes then take each row next to the last one instead of at a random page (the
+    // walk's order is the directories' hash order), which costs less than the sort (20k new rows: ~10% of the
+    // transaction's CPU). The same rows are written: the sort is stable, so a path written twice keeps its last write.
+    batch.sort(byPath);
     written += batch.length;
     batchAt = Math.min(MAX_BATCH, Math.max(BATCH, Math.floor(written / 2)));
     ctx.writing?.();

@@ -155,8 +155,9 @@ async function hashNowShared(catalog: CatalogDb, sizes: SizeGate<HeldFile>, pool
   const shared = allKnown ? sizes.sharedSizes() : null;
   const nullKeys = catalog.db.prepare(`SELECT count(*) FROM files INDEXED BY files_sha WHERE sha256 IS NULL`).pluck();
   if (shared !== null && shared.length < (nullKeys.get() as number)) {
-    const ofSize = catalog.db.prepare(`SELECT id FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND size = ? AND status = 'active'`).pluck();
-    for (const size of shared) for (const id of ofSize.iterate(size) as Iterable<number>) ids.push(id);
+    // One statement for every size (their JSON array, ascending), not one per size: the same ids in the same order.
+    const ofSizes = catalog.db.prepare(`SELECT id FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND size IN (SELECT value FROM json_each(?)) AND status = 'active' ORDER BY size, id`).pluck();
+    for (const id of ofSizes.iterate(JSON.stringify(shared)) as Iterable<number>) ids.push(id);
   } else {
     const unhashed = catalog.db.prepare(`SELECT id, size, fs_id, ino FROM files INDEXED BY files_sha WHERE sha256 IS NULL AND status = 'active'`).raw(true);
     const owners = new Map<number, number[]>();
