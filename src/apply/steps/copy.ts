@@ -120,6 +120,8 @@ export interface CopyRun {
   folders: Set<string>;
   /** The copies made so far by the source inode they copy (`dev:ino`): another name of that inode is linked to it. */
   twins: Map<string, CopyTwin>;
+  /** The inodes (`dev:ino`) already in `written`: names linked to one copy share its data sync. */
+  synced: Set<string>;
 }
 
 /** A copy made by this step, for the other names its source inode has inside the payload (cp -a and rsync -H keep them one inode). */
@@ -196,7 +198,7 @@ export async function copyStart(step: CopyStep, ctx: StepContext, undo: CopyUndo
     }
     chunks.push(chunk);
   }
-  return { step, ctx, undo, single, like, chain, chunks, done, copied: 0, created: new Set(undo.dirs), present: new Set(), written: [], folders: new Set(), twins: new Map() };
+  return { step, ctx, undo, single, like, chain, chunks, done, copied: 0, created: new Set(undo.dirs), present: new Set(), written: [], folders: new Set(), twins: new Map(), synced: new Set() };
 }
 
 // Journaled per batch, in appends of only the new entries (linear in the number of files, see migration 9): 1. the
@@ -351,7 +353,6 @@ export function journalCopies(b: CopyChunk): void {
 export async function chunkPlace(b: CopyChunk): Promise<void> {
   const c = b.run;
   const twins = new Map([...c.twins.values()].filter((t) => !t.placed).map((t) => [t.tmp, t]));
-  const synced = new Set(c.written.map((w) => `${w.dev}:${w.ino}`));
   for (const e of b.mine) {
     const dir = path.dirname(e.final);
     // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
@@ -362,8 +363,9 @@ export async function chunkPlace(b: CopyChunk): Promise<void> {
     const twin = twins.get(e.tmp);
     if (twin) twin.placed = true;
     // One data sync per inode (names linked to one copy share it).
-    if (!synced.has(`${e.dev!}:${e.ino!}`)) c.written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
-    synced.add(`${e.dev!}:${e.ino!}`);
+    const id = `${e.dev!}:${e.ino!}`;
+    if (!c.synced.has(id)) c.written.push({ path: e.final, ino: e.ino!, dev: e.dev! });
+    c.synced.add(id);
   }
   for (const dir of b.dirs) c.folders.add(dir);
   c.copied += b.bytes - b.linked;
