@@ -191,11 +191,14 @@ export function forEachSeedingFile(
 
 /**
  * What the catalog knows of an orphan inode's content: no full SHA-256 yet, a copy on another inode that is not one of
- * `orphanInodes` (`fsId:ino`) — a payload, a library file, any other active file — or no other copy.
+ * `orphanInodes` (`fsId:ino`) — a payload, a library file, any other active file — or no other copy. A content that
+ * only orphan inodes hold is the only copy once, for the first of them asked; the others hold a copy of it (two orphan
+ * trees of one content — a move's source and target after its torrent was removed — are one content to lose, not two).
  */
 export function orphanContent(catalog: CatalogDb, orphanInodes: ReadonlySet<string>): (f: { fsId: number; ino: number }) => 'unhashed' | 'duplicated' | 'unique' {
   const shaOf = inodeShaReader(catalog.db);
   const copies = catalog.db.prepare(`SELECT fs_id, ino FROM files INDEXED BY files_sha WHERE sha256 = ? AND status = 'active'`).raw(true);
+  const counted = new Set<string>();
   return (f) => {
     const sha = shaOf(f.fsId, f.ino);
     if (sha === undefined) return 'unhashed';
@@ -203,6 +206,8 @@ export function orphanContent(catalog: CatalogDb, orphanInodes: ReadonlySet<stri
       if ((fsId === f.fsId && ino === f.ino) || orphanInodes.has(`${fsId}:${ino}`)) continue;
       return 'duplicated';
     }
+    if (counted.has(sha)) return 'duplicated';
+    counted.add(sha);
     return 'unique';
   };
 }

@@ -102,9 +102,9 @@ export interface OrphanTree {
   newestMtimeMs: number;
   /** Bytes an orphan retirement would free: inodes whose every link lies in orphan trees, counted once. */
   freedBytes: number;
-  /** Of freedBytes, content that also exists elsewhere (another inode with the same SHA-256: a payload, a library file). */
+  /** Of freedBytes, content that also exists elsewhere (another inode with the same SHA-256: a payload, a library file, or an orphan tree counted before as its only copy). */
   duplicatedBytes: number;
-  /** Of freedBytes, content with no other known copy (freed bytes lost for good once the trash is purged). */
+  /** Of freedBytes, content with no other known copy outside the orphan trees, counted in the first tree that holds it (lost for good once every tree holding it is retired and purged). */
   uniqueBytes: number;
   /** Bytes of inodes also linked outside the orphan trees: reclaiming them frees nothing. */
   linkedBytes: number;
