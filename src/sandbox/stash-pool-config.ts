@@ -11,8 +11,8 @@ export interface StashPoolConfig {
   libraries?: readonly string[];
   /** The one client instance (`client:`): its URL written as is (a sandbox's loopback URL, which tests edit in place), its password quoted, e.g. a `${VAR}` reference. */
   client?: { type: 'qbittorrent' | 'transmission' | 'rtorrent' | 'deluge'; url: string; password?: string };
-  /** Several named instances (`clients:`), each one line with its type and URL; instead of `client`. */
-  clients?: Record<string, { type: 'qbittorrent' | 'transmission' | 'rtorrent' | 'deluge'; url: string }>;
+  /** Several named instances (`clients:`), each one line with its type, URL and credentials if any; instead of `client`. */
+  clients?: Record<string, { type: 'qbittorrent' | 'transmission' | 'rtorrent' | 'deluge'; url: string; username?: string; password?: string }>;
   /** A comment line written first (without the `# `). */
   comment?: string;
 }
@@ -33,7 +33,7 @@ export function stashPoolConfigText(c: StashPoolConfig, extra: readonly string[]
     ...(seeding.length ? ['seeding:', ...seeding] : []),
     ...(c.libraries?.length ? [`libraries: ${list(c.libraries)}`] : []),
     ...(c.client ? ['client:', `  type: ${c.client.type}`, `  url: ${c.client.url}`, ...(c.client.password === undefined ? [] : [`  password: ${q(c.client.password)}`])] : []),
-    ...(c.clients ? ['clients:', ...Object.entries(c.clients).map(([name, i]) => `  ${name}: { type: ${i.type}, url: ${q(i.url)} }`)] : []),
+    ...(c.clients ? ['clients:', ...Object.entries(c.clients).map(([name, i]) => `  ${name}: { type: ${i.type}, url: ${q(i.url)}${i.username === undefined ? '' : `, username: ${q(i.username)}`}${i.password === undefined ? '' : `, password: ${q(i.password)}`} }`)] : []),
     ...extra,
     '',
   ].join('\n');

@@ -12,6 +12,7 @@ import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { Plan } from '../../../src/plan/types.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const qbts = qbtSandboxes();
 let tmp: TempDir;
@@ -25,23 +26,9 @@ let before: Record<string, string>;
 
 const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
 function writeConfig(place: 'stash' | 'pool', observe: string): void {
-  writeFileSync(
-    configFile,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${JSON.stringify(stash)} }`,
-      `  pool: { path: ${JSON.stringify(pool)} }`,
-      `seeding: { stash: [${JSON.stringify(path.join(stash, 'seeding'))}], pool: [${JSON.stringify(path.join(pool, 'seeding'))}] }`,
-      `libraries: [${JSON.stringify(path.join(stash, 'library'))}]`,
-      'clients:',
-      `  qbt: { type: qbittorrent, url: ${JSON.stringify(qbt.url)} }`,
-      `placement: { default: ${place} }`,
-      `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`,
-      '',
-    ].join('\n'),
-  );
+  const seeding = { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] };
+  const config = { catalog: 'catalog.db', stash, pool, seeding, libraries: [path.join(stash, 'library')], clients: { qbt: { type: 'qbittorrent' as const, url: qbt.url } } };
+  writeFileSync(configFile, stashPoolConfigText(config, [`placement: { default: ${place} }`, `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`]));
 }
 async function groups(): Promise<[string, string][]> {
   const r = await cli('plan', '--json');

@@ -10,6 +10,7 @@ import { runCli } from '../../support/cli.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import type { Plan } from '../../../src/plan/types.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const qbts = qbtSandboxes();
 let tmp: TempDir;
@@ -51,21 +52,10 @@ beforeAll(async () => {
   configFile = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     configFile,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${JSON.stringify(stash)} }`,
-      `  pool: { path: ${JSON.stringify(pool)} }`,
-      `seeding: { stash: [${JSON.stringify(stashSeeding)}], pool: [${JSON.stringify(path.join(pool, 'seeding'))}] }`,
-      `libraries: [${JSON.stringify(path.join(stash, 'library'))}]`,
-      'clients:',
-      `  qbt: { type: qbittorrent, url: ${JSON.stringify(qbt.url)} }`,
-      'placement: { default: pool }',
-      'dedupe: { filesystems: [stash, pool] }',
-      'safety: { minFree: 1MiB, retire: { observeHours: 0h } }',
-      '',
-    ].join('\n'),
+    stashPoolConfigText(
+      { catalog: 'catalog.db', stash, pool, seeding: { stash: [stashSeeding], pool: [path.join(pool, 'seeding')] }, libraries: [path.join(stash, 'library')], clients: { qbt: { type: 'qbittorrent', url: qbt.url } } },
+      ['placement: { default: pool }', 'dedupe: { filesystems: [stash, pool] }', 'safety: { minFree: 1MiB, retire: { observeHours: 0h } }'],
+    ),
   );
 }, 120_000);
 

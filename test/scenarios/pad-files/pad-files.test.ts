@@ -16,6 +16,7 @@ import { createTransmissionClient } from '../../../src/clients/transmission/clie
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { Plan } from '../../../src/plan/types.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 const qbts = qbtSandboxes();
@@ -89,22 +90,21 @@ beforeAll(async () => {
   configFile = path.join(tmp.path, 'hashall.yaml');
   writeFileSync(
     configFile,
-    [
-      'version: 1',
-      'catalog: catalog.db',
-      'filesystems:',
-      `  stash: { path: ${JSON.stringify(stash)} }`,
-      `  pool: { path: ${JSON.stringify(pool)} }`,
-      `seeding: { stash: [${JSON.stringify(path.join(stash, 'seeding'))}], pool: [${JSON.stringify(path.join(pool, 'seeding'))}] }`,
-      `libraries: [${JSON.stringify(path.join(stash, 'library'))}]`,
-      'clients:',
-      `  qbt: { type: qbittorrent, url: ${JSON.stringify(qbt.url)} }`,
-      `  tr: { type: transmission, url: ${JSON.stringify(tr.url)}, username: ${tr.username}, password: "\${TR_PW}" }`,
-      `  dl: { type: deluge, url: ${JSON.stringify(dl.url)}, password: "\${DL_PW}" }`,
-      'placement: { default: pool }',
-      'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }',
-      '',
-    ].join('\n'),
+    stashPoolConfigText(
+      {
+        catalog: 'catalog.db',
+        stash,
+        pool,
+        seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] },
+        libraries: [path.join(stash, 'library')],
+        clients: {
+          qbt: { type: 'qbittorrent', url: qbt.url },
+          tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' },
+          dl: { type: 'deluge', url: dl.url, password: '${DL_PW}' },
+        },
+      },
+      ['placement: { default: pool }', 'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }'],
+    ),
   );
 }, 180_000);
 

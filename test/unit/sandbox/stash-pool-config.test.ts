@@ -41,3 +41,11 @@ describe('stashPoolConfigText', () => {
     expect(text).toBe(['version: 1', 'catalog: "/c/catalog.db"', 'filesystems:', '  stash: { path: "/a" }', '  pool: { path: "/b" }', 'seeding:', '  stash: ["/a/seed"]', ''].join('\n'));
   });
 });
+
+describe('named instances with credentials', () => {
+  it('writes a username and a quoted password reference only where given', () => {
+    const text = stashPoolConfigText({ catalog: 'c.db', stash: '/s', pool: '/p', seeding: {}, clients: { qbt: { type: 'qbittorrent', url: 'http://127.0.0.1:1' }, tr: { type: 'transmission', url: 'http://127.0.0.1:2/transmission/rpc', username: 'u', password: '${TR_PW}' } } });
+    expect(text).toContain('  qbt: { type: qbittorrent, url: "http://127.0.0.1:1" }\n');
+    expect(text).toContain('  tr: { type: transmission, url: "http://127.0.0.1:2/transmission/rpc", username: "u", password: "${TR_PW}" }\n');
+  });
+});
