@@ -9,6 +9,8 @@ import { markRelocationRetired, recordRelocation } from '../catalog/relocations.
 import { filesystemIdNamed, filesystemMountsReader } from '../catalog/filesystems.js';
 import { treeDeletionWriter } from '../catalog/files-table.js';
 import type { WrittenContent } from './written-content.js';
+import { isAtOrUnder } from '../domain/path-string.js';
+import { relToMount } from '../catalog/host-paths.js';
 
 /**
  * Rescans `root` (the scanner's incremental scan of that subtree, wired by the caller) so the catalog records the files
@@ -94,8 +96,8 @@ function stagedForgetter(catalog: CatalogDb): (fsName: string, root: string, now
   const markTree = treeDeletionWriter(catalog.db);
   return (fsName, root, now) => {
     for (const m of mountsOf(fsName)) {
-      const prefix = m.preferred_mount === '/' ? '/' : `${m.preferred_mount}/`;
-      if (root.startsWith(prefix) && root.length > prefix.length) markTree(m.id, root.slice(prefix.length), now);
+      const rel = isAtOrUnder(root, m.preferred_mount) ? relToMount(root, m.preferred_mount) : '';
+      if (rel !== '') markTree(m.id, rel, now);
     }
   };
 }

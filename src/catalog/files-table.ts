@@ -188,4 +188,3 @@ export function treeDeletionWriter(db: Db): (fsId: number, rel: string, now: num
     return at.run(now, fsId, rel).changes + under.run(now, fsId, range.lo, range.hi).changes;
   };
 }
-

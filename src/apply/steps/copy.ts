@@ -161,6 +161,8 @@ export interface CopyChunk {
   mine: CopyFileUndo[];
   /** Bytes of this batch's files made as links of a copy (another name of the same source inode), not copied. */
   linked: number;
+  /** The copies this batch made of linked sources, by temp name: placing one moves it to its final name (CopyTwin.placed). */
+  twins: Map<string, CopyTwin>;
 }
 
 /**
@@ -234,7 +236,7 @@ export async function chunkPlan(c: CopyRun, items: CopyItem[], claimed: Set<stri
     }
   }
   const entries: CopyFileUndo[] = items.map((b) => ({ tmp: tempName(path.dirname(b.dst), ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-${b.i}`), final: b.dst }));
-  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [], linked: 0 };
+  return { run: c, items, bytes: items.reduce((n, b) => n + b.f.size, 0), dirs, newDirs, toMake, entries, borrowed, ids: [], mine: [], linked: 0, twins: new Map() };
 }
 
 /** Journal: the directories about to be created and the temp names about to be written. */
@@ -338,7 +340,9 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
     // What the copy proved of the inode it wrote for `dst`: it counts for the refresh once `dst` holds that very inode.
     ctx.written?.add({ path: dst, ino: res.ino, dev: res.dev, size: res.bytes, mtimeNs: res.mtimeNs, sha256: res.sha256 });
     if (before.nlink > 1) {
-      b.run.twins.set(key, { tmp: entry.tmp, final: entry.final, placed: false, ino: res.ino, dev: res.dev, size: f.size, sha256: f.sha256, mtimeNs: res.mtimeNs, srcMtimeNs: before.mtimeNs });
+      const made: CopyTwin = { tmp: entry.tmp, final: entry.final, placed: false, ino: res.ino, dev: res.dev, size: f.size, sha256: f.sha256, mtimeNs: res.mtimeNs, srcMtimeNs: before.mtimeNs };
+      b.run.twins.set(key, made);
+      b.twins.set(entry.tmp, made);
     }
     b.run.done += f.size;
   }
@@ -352,7 +356,6 @@ export function journalCopies(b: CopyChunk): void {
 /** Disk: link each temp file into place and remove its temp name. */
 export async function chunkPlace(b: CopyChunk): Promise<void> {
   const c = b.run;
-  const twins = new Map([...c.twins.values()].filter((t) => !t.placed).map((t) => [t.tmp, t]));
   for (const e of b.mine) {
     const dir = path.dirname(e.final);
     // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
@@ -360,7 +363,7 @@ export async function chunkPlace(b: CopyChunk): Promise<void> {
     await c.ctx.fs.link(e.tmp, e.final);
     await c.chain.prove(dir);
     await c.ctx.fs.unlink(e.tmp);
-    const twin = twins.get(e.tmp);
+    const twin = b.twins.get(e.tmp);
     if (twin) twin.placed = true;
     // One data sync per inode (names linked to one copy share it).
     const id = `${e.dev!}:${e.ino!}`;
