@@ -5,10 +5,11 @@
 // older hashall versions recorded fewer; readers fall back (origin from the layout, owner from the nearest parent).
 import path from 'node:path';
 import type { Db } from '../catalog/db.js';
+import { TRASH_DIR } from '../domain/trash-dir.js';
 import type { Identity } from '../fs/no-follow-tree.js';
 import { getRun, type RunDetail } from './run-store.js';
 
-export const TRASH_DIR = '.hashall-trash';
+export { TRASH_DIR };
 
 /** Owner, group and mode of a directory level hashall removed (so a restore can make it again as it was). */
 export interface RemovedDir {

@@ -15,9 +15,13 @@
 //       never none, even when every library root was scanned — it may be a library hashall.yaml does not list;
 //     - a payload file cannot be lstat'ed, or its inode, size or mtime on disk differs from the catalog (changed since
 //       the scan: its catalog hash is no longer evidence of what is on disk).
+//   Names in hashall's own trash (`<filesystem>/.hashall-trash/…`, what a retire staged) are hashall's, never consumers:
+//   counted on disk when a file has more links than catalog paths, they explain that many of its links.
 import { lstatSync } from 'node:fs';
 import type { CatalogFile, InodeMeta, SnapshotPayload } from '../domain/snapshot.js';
 import { isAtOrUnder } from '../domain/path-string.js';
+import { TRASH_DIR, TRASH_SEGMENT } from '../domain/trash-dir.js';
+import { inodeNamesInPrivateDir } from '../fs/private-dir-inodes.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { fsPathArg } from '../fs/path-encoding.js';
 import type { CatalogDb } from './db.js';
@@ -55,7 +59,10 @@ export interface ConsumerInput {
   libraries: readonly LibraryScanState[];
   /** Live inode of a payload file, or an errno code; omitted = not checked. */
   live?: (file: CatalogFile) => LiveInode | { code: string };
+  /** Names of an inode of the payload's filesystem that hashall's trash holds, counted on disk now (0 when it cannot be told); omitted = none. */
+  trashNames?: (ino: number) => number;
 }
+
 
 /** The three-valued verdict for one payload (see the rule at the top of this file). */
 export function consumerVerdict(input: ConsumerInput): Consumers {
@@ -69,7 +76,7 @@ export function consumerVerdict(input: ConsumerInput): Consumers {
   const outside = (p: string) => !input.seedingRoots.some((r) => isAtOrUnder(p, r));
   for (const f of input.files) {
     const links = input.linksOf(f);
-    for (const p of links) if (p !== f.path && outside(p)) paths.add(p);
+    for (const p of links) if (p !== f.path && outside(p) && !p.includes(TRASH_SEGMENT)) paths.add(p);
     let nlink = f.nlink;
     const live = input.live?.(f);
     if (live && 'code' in live) {
@@ -89,12 +96,34 @@ export function consumerVerdict(input: ConsumerInput): Consumers {
     }
     const known = new Set(links).size;
     if (nlink > known) {
-      reasons.push(`${f.path} has ${nlink} links but the catalog knows ${known}: a link lives outside every scanned root`);
+      // A trash name the catalog also holds (a scanned root containing the trash) is counted once, from the disk.
+      const staged = input.trashNames?.(f.ino) ?? 0;
+      const catalogued = staged > 0 ? new Set(links.filter((p) => !p.includes(TRASH_SEGMENT))).size : known;
+      if (nlink > catalogued + staged) {
+        const trash = staged > 0 ? ` and hashall's trash holds ${staged}` : '';
+        reasons.push(`${f.path} has ${nlink} links but the catalog knows ${catalogued}${trash}: a link lives outside every scanned root`);
+      }
     }
   }
   const list = [...paths].sort(compareBytes);
   if (list.length > 0) return { status: 'some', paths: list, reasons };
   return { status: reasons.length > 0 ? 'unknown' : 'none', paths: [], reasons };
+}
+
+/**
+ * Per filesystem id, the names hashall's trash (`<configured path>/.hashall-trash`) holds of an inode — consumerVerdict's
+ * trashNames — counted on disk when first asked (only a file with more links than catalog paths asks), once per reader.
+ * A trash that cannot be read for sure counts no names (the verdict stays unknown).
+ */
+export function trashNameReader(fsPathOf: (fsId: number) => string | undefined): (fsId: number) => (ino: number) => number {
+  const counts = new Map<number, Map<number, number> | null>();
+  return (fsId) => (ino) => {
+    if (!counts.has(fsId)) {
+      const p = fsPathOf(fsId);
+      counts.set(fsId, p === undefined ? null : inodeNamesInPrivateDir(p, TRASH_DIR));
+    }
+    return counts.get(fsId)?.get(ino) ?? 0;
+  };
 }
 
 /** lstat a catalog path: its inode, link count, size and mtime now, or the errno code. */

@@ -69,12 +69,12 @@ const noLinks = (): readonly string[] => [];
  * The external-consumer verdict from a summary — the same answer consumerVerdict gives on the whole file list without
  * a live check, since a file with one link and no other catalog row can neither be a consumer nor an unknown.
  */
-export function summaryConsumers(s: PayloadSummary, seedingRoots: readonly string[], libraries: readonly LibraryScanState[]): Consumers {
+export function summaryConsumers(s: PayloadSummary, seedingRoots: readonly string[], libraries: readonly LibraryScanState[], trashNames?: (ino: number) => number): Consumers {
   // Most payloads link nothing: no file to list, no lookup to build (the plan reads 10k of these before it checks anything).
   if (s.linked.length === 0) return consumerVerdict({ fsId: s.fsId, fileCount: s.fileCount, files: [], linksOf: noLinks, seedingRoots, libraries });
   const files: CatalogFile[] = s.linked.map((l) => ({ fsId: s.fsId, path: l.path, ino: l.ino, size: 0, mtimeNs: '', nlink: l.nlink, sha256: null }));
   const byPath = new Map(s.linked.map((l) => [l.path, l.links]));
-  return consumerVerdict({ fsId: s.fsId, fileCount: s.fileCount, files, linksOf: (f) => [f.path, ...(byPath.get(f.path) ?? [])], seedingRoots, libraries });
+  return consumerVerdict({ fsId: s.fsId, fileCount: s.fileCount, files, linksOf: (f) => [f.path, ...(byPath.get(f.path) ?? [])], seedingRoots, libraries, ...(trashNames ? { trashNames } : {}) });
 }
 
 /**

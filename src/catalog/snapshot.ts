@@ -10,7 +10,7 @@ import type { CatalogDb } from './db.js';
 import { absoluteCatalogPath, prefixRange, readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
 import { readSymlinkTargets } from './symlinks.js';
 import { symlinkHolders, type SymlinkTarget } from '../domain/symlink-holds.js';
-import { consumerVerdict, liveInode, type LibraryScanState } from './consumers.js';
+import { consumerVerdict, liveInode, trashNameReader, type LibraryScanState } from './consumers.js';
 import { filesystemByMount, filesystemRowFor, hostPathContext, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
 import { payloadBulkReader, payloadReader, type BulkPayload } from './payload-rows.js';
 import { readRelocations } from './relocations.js';
@@ -112,6 +112,10 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const roots = snapshotRoots(catalog, config, ctx);
   const seedingRoots = roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
   const libraries: LibraryScanState[] = roots.filter((r) => r.kind === 'library').map((r) => ({ path: r.path, fsId: r.fsId, scanned: r.lastScanAt !== null }));
+  const trashOf = trashNameReader((id) => {
+    const name = fsById.get(id)?.name;
+    return name ? config.filesystems[name]?.path : undefined;
+  });
 
   // Torrents (active only); their client file lists are read below, only where the planner needs them.
   const { torrents, rows: tRows } = readActiveTorrents(catalog, Object.keys(config.clients));
@@ -148,7 +152,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
       listingDigest: s.listingDigest,
       files: null,
       seedingRoot: longestRootOf(rootPath, seedingRoots),
-      consumers: summaryConsumers(s, seedingRoots, libraries),
+      consumers: summaryConsumers(s, seedingRoots, libraries, trashOf(fs.id)),
     };
   }
 
@@ -445,7 +449,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
         if (changed(f, r)) markStale(f);
         return r;
       };
-      payload.consumers = consumerVerdict({ fsId: fs.id, files, fileCount: payload.fileCount, linksOf, seedingRoots, libraries, live: own });
+      payload.consumers = consumerVerdict({ fsId: fs.id, files, fileCount: payload.fileCount, linksOf, seedingRoots, libraries, live: own, trashNames: trashOf(fs.id) });
     };
     if (bulk === undefined && answer !== null) {
       // Not read: the verdict from the files the workers report (those that differ, and those with other links — every

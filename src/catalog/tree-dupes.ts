@@ -6,6 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { CatalogDb } from './db.js';
 import { payloadLine } from '../domain/payload-hash.js';
 import { dirName, longestRootOf } from '../domain/path-string.js';
+import { TRASH_SEGMENT } from '../domain/trash-dir.js';
 
 export interface TreeCopy {
   fsId: number;
@@ -52,8 +53,6 @@ interface Tree {
   inodeKey: string;
 }
 
-const TRASH = '/.hashall-trash';
-
 /**
  * Every directory strictly below one of `roots` (seeding and library roots, canonical) with its tree hash; groups of two
  * or more directories with the same tree hash and different inodes, the top-most only: a group whose every copy sits
@@ -87,7 +86,7 @@ export function treeDupes(catalog: CatalogDb, roots: readonly string[]): TreeInd
   for (const r of rows) {
     const root = longestRootOf(r.abs, roots);
     const dirs: string[] = [];
-    if (root !== null && !r.abs.includes(`${TRASH}/`)) for (let d = dirName(r.abs); d.length > root.length; d = dirName(d)) dirs.push(d);
+    if (root !== null && !r.abs.includes(TRASH_SEGMENT)) for (let d = dirName(r.abs); d.length > root.length; d = dirName(d)) dirs.push(d);
     dirs.reverse();
     let keep = 0;
     while (keep < stack.length && keep < dirs.length && stack[keep]!.fsId === r.fsId && stack[keep]!.path === dirs[keep]) keep++;

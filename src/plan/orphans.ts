@@ -39,6 +39,7 @@ import { globToRegExp } from '../policy/glob.js';
 import { isSettled } from '../domain/torrent-phase.js';
 import { describeClientFolder, type ClientFolderRole } from '../domain/client-folder.js';
 import { NearestClaims, type Claim } from './nearest-claim.js';
+import { TRASH_SEGMENT } from '../domain/trash-dir.js';
 
 export type FileClass = 'payload' | 'consumer' | 'client' | 'in-progress' | 'hashall' | 'excluded' | 'unknown' | 'orphan';
 
@@ -139,7 +140,6 @@ export interface OrphanClassifier {
 }
 
 const IN_PROGRESS_SUFFIXES = ['.!qB', '.part', '.!ut'];
-const TRASH_SEGMENT = '/.hashall-trash/';
 const HASHALL_TEMP = /^\.hashall-.*\.part$/s;
 const UNSAFE_PHASES = new Set(['error', 'missing-files', 'unknown']);
 const SAMPLES = 20;

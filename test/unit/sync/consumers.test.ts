@@ -44,4 +44,19 @@ describe('consumerVerdict', () => {
     expect(consumerVerdict(input([f], links, { live: () => ({ ino: 5, nlink: 2 }) })).status).toBe('unknown');
     expect(consumerVerdict(input([f], links, { live: () => ({ ino: 5, nlink: 1 }) })).status).toBe('none');
   });
+  it('names in hashall’s trash explain links, once each, and are never consumers; a link beyond them stays unknown', () => {
+    const f = file(`${SEED}/a/x.mkv`, 5, 2);
+    const trashed = '/stash/.hashall-trash/run-1/seeding/b/x.mkv';
+    expect(consumerVerdict(input([f], { 5: [f.path] }, { trashNames: (ino) => (ino === 5 ? 1 : 0) }))).toEqual({ status: 'none', paths: [], reasons: [] });
+    // One trash name, but three links: the third is somewhere nobody scanned.
+    const g = file(`${SEED}/a/x.mkv`, 5, 3);
+    expect(consumerVerdict(input([g], { 5: [g.path] }, { trashNames: () => 1 })).reasons).toEqual([
+      `${SEED}/a/x.mkv has 3 links but the catalog knows 1 and hashall's trash holds 1: a link lives outside every scanned root`,
+    ]);
+    // The trash name also catalogued (a scanned root holding the trash) is counted once, and is not a consumer.
+    expect(consumerVerdict(input([g], { 5: [g.path, trashed] }, { trashNames: () => 1 })).status).toBe('unknown');
+    expect(consumerVerdict(input([f], { 5: [f.path, trashed] }, { trashNames: () => 1 }))).toEqual({ status: 'none', paths: [], reasons: [] });
+    // Nothing counted on disk: the catalog's word alone.
+    expect(consumerVerdict(input([f], { 5: [f.path] }, { trashNames: () => 0 })).status).toBe('unknown');
+  });
 });
