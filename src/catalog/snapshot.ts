@@ -196,10 +196,10 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   // Client file lists only where they differ from the payload's (the planner says what differs), read before
   // detailNeeds runs, as they decide whether a group is blocked. A torrent whose digest matches lists exactly its
   // payload's files, so acting groups need no client list.
-  const tFiles = db.prepare(`SELECT name, size FROM torrent_files WHERE client = ? AND torrent_hash = ? ORDER BY idx`).raw(true);
+  const tFiles = db.prepare(`SELECT name, size, wanted FROM torrent_files WHERE client = ? AND torrent_hash = ? ORDER BY idx`).raw(true);
   for (const t of torrents) {
     if (t.hostContentPath === null || !load.has(t.hostContentPath)) continue;
-    t.files = (tFiles.all(t.client, t.hash) as [string, number][]).map(([name, size]) => ({ name, size }));
+    t.files = (tFiles.all(t.client, t.hash) as [string, number, number][]).map(([name, size, wanted]) => (wanted === 0 ? { name, size, wanted: false as const } : { name, size }));
   }
   // Relocation sources and targets and payloads whose listing differs keep their lists; of the payloads the planner
   // names besides, those it can act on without them are left to the catalog (SnapshotPayload.filesInCatalog): no other

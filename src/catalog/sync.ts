@@ -201,9 +201,9 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
      VALUES (@client, @hash, ${cols.map((c) => '@' + c).join(', ')}, 'active', @now, @now, NULL)
      ON CONFLICT (client, hash) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, status = 'active', synced_at = excluded.synced_at, removed_at = NULL`,
   );
-  const getFiles = db.prepare(`SELECT idx, name, size, progress FROM torrent_files WHERE client = ? AND torrent_hash = ? ORDER BY idx`);
+  const getFiles = db.prepare(`SELECT idx, name, size, progress, wanted FROM torrent_files WHERE client = ? AND torrent_hash = ? ORDER BY idx`);
   const delFiles = db.prepare(`DELETE FROM torrent_files WHERE client = ? AND torrent_hash = ?`);
-  const insFile = db.prepare(`INSERT INTO torrent_files (client, torrent_hash, idx, name, size, progress) VALUES (?, ?, ?, ?, ?, ?)`);
+  const insFile = db.prepare(`INSERT INTO torrent_files (client, torrent_hash, idx, name, size, progress, wanted) VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const activeHashes = db.prepare(`SELECT hash FROM torrents WHERE client = ? AND status = 'active'`);
   const markRemoved = db.prepare(`UPDATE torrents SET status = 'removed', removed_at = ? WHERE client = ? AND hash = ?`);
 
@@ -214,9 +214,10 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
       const files = fileLists[i] as ClientTorrentFile[];
       const row = { ...rowOf(name, t, r, files), status: 'active' as const };
       const prev = get.get(name, t.hash) as TorrentRow | undefined;
-      const prevFiles = prev ? (getFiles.all(name, t.hash) as { idx: number; name: string; size: number; progress: number }[]) : [];
+      const prevFiles = prev ? (getFiles.all(name, t.hash) as { idx: number; name: string; size: number; progress: number; wanted: number }[]) : [];
       const filesSame =
-        prevFiles.length === files.length && files.every((f, k) => prevFiles[k]?.idx === f.index && prevFiles[k]?.name === f.name && prevFiles[k]?.size === f.size && prevFiles[k]?.progress === f.progress);
+        prevFiles.length === files.length &&
+        files.every((f, k) => prevFiles[k]?.idx === f.index && prevFiles[k]?.name === f.name && prevFiles[k]?.size === f.size && prevFiles[k]?.progress === f.progress && prevFiles[k]?.wanted === (f.wanted === false ? 0 : 1));
       const rowSame = prev !== undefined && COMPARED.every((c) => prev[c] === row[c]);
       if (!prev) summary.added++;
       else if (rowSame && filesSame) summary.unchanged++;
@@ -225,7 +226,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
       upsert.run({ ...row, now });
       if (!filesSame) {
         delFiles.run(name, t.hash);
-        for (const f of files) insFile.run(name, t.hash, f.index, f.name, f.size, f.progress);
+        for (const f of files) insFile.run(name, t.hash, f.index, f.name, f.size, f.progress, f.wanted === false ? 0 : 1);
       }
       summary.byStatus[r.dataStatus]++;
       if (r.payload && r.payloadHash === null) summary.hashUnknown++;

@@ -98,16 +98,18 @@ export function resolveTorrent(
     return { ...res, dataStatus: t.progress < 1 || t.amountLeft > 0 ? 'incomplete' : 'ok', detail: why[listing.kind] };
   }
   const have = new Map(payload.files.map((f) => [f.relpath, f.size]));
-  // The content files must all be there; pad files (listing.pads) may be absent (libtorrent's clients never write them).
+  // The content files must all be there; pad files (listing.pads) may be absent (libtorrent's clients never write them),
+  // and so may the files the client will not download (listing.unwanted).
   const sizeOf = listing.files;
   const rels = [...sizeOf.keys()];
   const missing = rels.filter((r) => !have.has(r));
   const wrong = rels.filter((r) => have.has(r) && have.get(r) !== sizeOf.get(r));
+  for (const [r, size] of listing.unwanted) if (have.has(r) && have.get(r) !== size) wrong.push(r);
   if (missing.length > 0) return { ...res, dataStatus: 'incomplete', detail: `${missing.length} of ${rels.length} files are not in the catalog payload: ${sample(missing)}` };
   if (t.progress < 1 || t.amountLeft > 0) return { ...res, dataStatus: 'incomplete', detail: `the client has ${(t.progress * 100).toFixed(1)}% of the data` };
   if (wrong.length > 0) return { ...res, dataStatus: 'incomplete', detail: `file sizes differ from the torrent: ${sample(wrong)}` };
   // Pad files (BEP 47) on disk belong to the payload whether or not the client lists them (qBittorrent does not).
-  const extra = payload.files.filter((f) => !sizeOf.has(f.relpath) && !isPadFile(f.relpath, f.size)).map((f) => f.relpath);
+  const extra = payload.files.filter((f) => !sizeOf.has(f.relpath) && !listing.unwanted.has(f.relpath) && !isPadFile(f.relpath, f.size)).map((f) => f.relpath);
   if (extra.length > 0) return { ...res, detail: `the payload also holds ${extra.length} file(s) that are not part of the torrent: ${sample(extra)}` };
   return res;
 }

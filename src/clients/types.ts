@@ -40,6 +40,11 @@ export interface ClientTorrentFile {
   size: number;
   progress: number;
   index: number;
+  /**
+   * False when the client is told not to download it ("do not download", priority 0, unchecked): absent on disk, it is
+   * not missing; present, it belongs to the payload. Absent = wanted.
+   */
+  wanted?: boolean;
 }
 
 export interface ClientVersion {

@@ -25,7 +25,6 @@ export function isPadFile(relpath: string, size: number): boolean {
 
 const PAD_LENGTH = /^[1-9][0-9]{0,15}$/;
 
-
 /** content_path relative to save_path ('' = the content is the save path), null when it is not inside it. */
 export function contentRelOf(t: { clientSavePath: string; clientContentPath: string }): string | null {
   return relativeTo(trimSlash(t.clientContentPath), trimSlash(t.clientSavePath));
@@ -57,6 +56,11 @@ export type ClientListing =
       /** content_path below the save path. */ contentRel: string;
       /** Its content files below the root → size (pad files left out). */ files: Map<string, number>;
       /** The BEP 47 pad files it lists (isPadFile) → size: optional on disk; one name may be listed more than once. */ pads: Map<string, number>;
+      /**
+       * Files the client is told not to download (`wanted: false`) → size: absent on disk, not missing; present, part
+       * of the payload like any file (moved with it). Left out of `files` and of the listing digest.
+       */
+      unwanted: Map<string, number>;
     }
   | { ok: false; kind: 'empty' | 'not-inside' | 'outside' | 'duplicate' | 'no-root'; names: string[] };
 
@@ -68,7 +72,7 @@ export type ClientListing =
  * it names the root (folder or only file), or the file of a one-file torrent inside its folder (qBittorrent reports
  * that; Transmission and rTorrent report the folder); when it does not, the list does not map ('outside').
  */
-export function clientListing(t: { clientSavePath: string; clientContentPath: string; files: readonly { name: string; size: number }[] }): ClientListing {
+export function clientListing(t: { clientSavePath: string; clientContentPath: string; files: readonly { name: string; size: number; wanted?: boolean }[] }): ClientListing {
   if (t.files.length === 0) return { ok: false, kind: 'empty', names: [] };
   const contentRel = contentRelOf(t);
   if (contentRel === null) return { ok: false, kind: 'not-inside', names: [] };
@@ -79,6 +83,7 @@ export function clientListing(t: { clientSavePath: string; clientContentPath: st
   if (contentRel !== rootRel && contentRel !== only) return { ok: false, kind: 'outside', names: t.files.map((f) => f.name) };
   const files = new Map<string, number>();
   const pads = new Map<string, number>();
+  const unwanted = new Map<string, number>();
   const dup: string[] = [];
   for (const f of t.files) {
     const s = segments(f.name);
@@ -86,12 +91,12 @@ export function clientListing(t: { clientSavePath: string; clientContentPath: st
     const rel = s.length === 1 ? s[0]! : s.slice(1).join('/');
     if (s.length > 1 && isPadFile(rel, f.size)) pads.set(rel, f.size);
     else {
-      if (files.has(rel)) dup.push(rel);
-      files.set(rel, f.size);
+      if (files.has(rel) || unwanted.has(rel)) dup.push(rel);
+      (f.wanted === false ? unwanted : files).set(rel, f.size);
     }
   }
   if (dup.length > 0) return { ok: false, kind: 'duplicate', names: dup };
-  return { ok: true, rootRel, contentRel, files, pads };
+  return { ok: true, rootRel, contentRel, files, pads, unwanted };
 }
 
 /**
@@ -110,7 +115,7 @@ export function listingDigest(files: Iterable<ListedFile>): string {
 }
 
 /** The digest of a torrent's client file list relative to its content root; null when the list does not map (see clientListing). */
-export function clientListingDigest(t: { clientSavePath: string; clientContentPath: string; files: readonly { name: string; size: number }[] }): string | null {
+export function clientListingDigest(t: { clientSavePath: string; clientContentPath: string; files: readonly { name: string; size: number; wanted?: boolean }[] }): string | null {
   const l = clientListing(t);
   if (!l.ok) return null;
   return listingDigest([...l.files].map(([relpath, size]) => ({ relpath, size })));

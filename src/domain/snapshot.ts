@@ -120,10 +120,11 @@ export interface SnapshotTorrent {
   /** Why hostContentPath is null / untrustworthy, if it is. */
   unmappedReason: string | null;
   /**
-   * The client's file list (names relative to the save path, sizes); null when the reader did not load it: it loads it
-   * when listingDigest is null or differs from its payload's (the planner then says what differs), or on request.
+   * The client's file list (names relative to the save path, sizes; `wanted: false` for a file the client will not
+   * download); null when the reader did not load it: it loads it when listingDigest is null or differs from its
+   * payload's (the planner then says what differs), or on request.
    */
-  files: { name: string; size: number }[] | null;
+  files: { name: string; size: number; wanted?: false }[] | null;
   /** clientListingDigest (src/domain/listing.ts) of the file list as recorded by the sync; null when it does not map or was not recorded. */
   listingDigest: string | null;
   /** Epoch ms of the client sync that recorded this torrent. */

@@ -6,7 +6,8 @@
 //   hashall      it lies in `.hashall-trash` or is one of hashall's temp files (`.hashall-*.part`);
 //   payload      a torrent uses it: it lies at or under a torrent's payload root (the root the sync derived from the
 //                torrent's file list: its folder, or the file of a one-file torrent), or — for a torrent without a
-//                root folder — it is one of the torrent's listed files;
+//                root folder — it is one of the torrent's listed files, or it is libtorrent's part file of the
+//                torrent (`.<info-hash>.parts` in its save path);
 //   client       it lies in a folder a client writes its own files to (its session or configuration, .torrent
 //                copies, a watched or an incomplete-downloads folder: src/domain/client-folder.ts), as its last sync
 //                read them — whatever its age or name;
@@ -239,6 +240,10 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     }
     const dl = hostOf(t, t.clientDownloadPath);
     if (dl !== null) subtree.set(dl, { cls: 'in-progress', why: `in the download (temp) folder of ${who}` });
+    // libtorrent (qBittorrent, Deluge) keeps the pieces its unwanted files share with wanted ones in `.<hash>.parts`
+    // in the save path, beside the payload: the torrent's too.
+    const save = hostOf(t, t.clientSavePath);
+    if (save !== null) exact.set(joinPath(save, `.${t.hash}.parts`), { cls, why: `libtorrent's part file of ${who}` });
   }
 
   // The clients' own folders: every file in one is the client's (a payload claimed deeper still wins, being nearer).

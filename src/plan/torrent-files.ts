@@ -69,10 +69,19 @@ export function mapTorrentFiles(t: SnapshotTorrent, payload: SnapshotPayload): T
     if (s === undefined) missing.push(rel);
     else if (s !== size) sizes.push(`${rel} (client ${size} B, disk ${s} B)`);
   }
-  const extra = content.filter((f) => !rels.has(f.relpath)).map((f) => f.relpath);
+  // A file the client will not download may lie on disk (downloaded before, or partly, for a piece it shares): it is then
+  // the payload's like any file, at its listed size; absent, it is not missing.
+  let unwantedPresent = 0;
+  for (const f of content) {
+    const size = listing.unwanted.get(f.relpath);
+    if (size === undefined) continue;
+    unwantedPresent += 1;
+    if (size !== f.size) sizes.push(`${f.relpath} (not downloaded by the client: client ${size} B, disk ${f.size} B)`);
+  }
+  const extra = content.filter((f) => !rels.has(f.relpath) && !listing.unwanted.has(f.relpath)).map((f) => f.relpath);
   if (missing.length > 0) return { ok: false, problem: `files of ${name} are missing from the catalog payload ${payload.rootPath}: ${sample(missing)}` };
   if (sizes.length > 0) return { ok: false, problem: `file sizes of ${name} differ from the disk: ${sample(sizes)}` };
   if (extra.length > 0) return { ok: false, problem: `payload ${payload.rootPath} holds files that are not part of ${name}: ${sample(extra)}` };
-  if (content.length !== rels.size) return { ok: false, problem: `payload ${payload.rootPath} lists a file twice; the catalog is inconsistent` };
+  if (content.length - unwantedPresent !== rels.size) return { ok: false, problem: `payload ${payload.rootPath} lists a file twice; the catalog is inconsistent` };
   return { ok: true, contentRel };
 }

@@ -8,7 +8,7 @@ import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { strangersUnder } from '../paths.js';
 import { isPadFile, rootRelOf } from '../../domain/listing.js';
-import { baseName, segments, trimSlash } from '../../domain/path-string.js';
+import { baseName, dirName, segments, trimSlash } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
 import { instanceOf, torrentLabel } from '../../domain/instance.js';
 import { isBusyPhase, isSettledHealthy } from '../../domain/torrent-phase.js';
@@ -72,8 +72,9 @@ async function filesProblem(
     if (segs.some((x) => x === '..' || x === '.')) return at(`its file list names ${JSON.stringify(f.name)}, which leaves its folder`);
     const p = [saveHost, ...segs].join('/');
     const st = await ctx.fs.lstat(p);
-    // A BEP 47 pad file the client lists need not be on disk (libtorrent's clients never write one); present, it is checked like any file.
-    if (!st && segs.length > 1 && isPadFile(segs.slice(1).join('/'), f.size)) continue;
+    // A BEP 47 pad file the client lists need not be on disk (libtorrent's clients never write one), nor a file it will
+    // not download; present, either is checked like any file.
+    if (!st && ((segs.length > 1 && isPadFile(segs.slice(1).join('/'), f.size)) || f.wanted === false)) continue;
     if (!st || st.kind !== 'file') return at(`${p} (of its file list) is ${st ? `a ${st.kind}` : 'missing'}, not a file`, p);
     if (st.size !== f.size) return at(`${p} has ${st.size} bytes; the client expects ${f.size}`, p);
     if (dev !== null && st.dev !== dev) return at(`${p} is not on filesystem ${fsName}, where the plan put it`, p);
@@ -88,12 +89,31 @@ async function filesProblem(
 }
 
 /**
+ * libtorrent (qBittorrent, Deluge) keeps the pieces a torrent's unwanted files share with its wanted ones in a part
+ * file `.<info-hash>.parts` in the save path, and its move_storage moves that file itself: a torrent with unwanted files
+ * is repointed only while no such file lies in its save path (paused, it writes none).
+ */
+async function partFileProblem(step: RepointStep, ctx: StepContext, files: readonly ClientTorrentFile[]): Promise<{ what: string; path: string } | null> {
+  if (!files.some((f) => f.wanted === false)) return null;
+  const p = `${dirName(step.hostFrom)}/.${step.torrentHash}.parts`;
+  if (!(await ctx.fs.lstat(p))) return null;
+  return { what: `${p} holds pieces of its files the client does not download (libtorrent's part file), which the client would move itself`, path: p };
+}
+
+/**
  * Proof before the client is asked to look anywhere: the new save path + the torrent's own file list names exactly
  * the files at the target, on the target filesystem. Otherwise setLocation makes the client move or download data
  * itself (qBittorrent moved a payload across filesystems and back when the plan had dropped its folder).
  */
 async function proveTargetFiles(step: RepointStep, ctx: StepContext, client: TorrentClient, files: ClientTorrentFile[]): Promise<void> {
   const problem = await filesProblem(step, ctx, client, step.hostTo, ctx.group.to?.fs ?? '(none named)', files);
+  const part = problem ? null : await partFileProblem(step, ctx, files);
+  if (part) {
+    throw new FsError(`refusing to repoint ${step.torrentName}: ${part.what}`, {
+      path: part.path,
+      hint: 'the client was not asked; let it download those files too (the part file then goes), and apply again',
+    });
+  }
   if (problem) {
     throw new FsError(`refusing to repoint ${step.torrentName}: ${problem.what}`, {
       path: problem.path,

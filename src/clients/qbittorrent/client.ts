@@ -109,6 +109,8 @@ function fileFromApi(raw: unknown): ClientTorrentFile {
     size: field<number>(o, 'size', 'number', what),
     progress: field<number>(o, 'progress', 'number', what),
     index: field<number>(o, 'index', 'number', what),
+    // Priority 0 is qBittorrent's "Do not download".
+    ...(o.priority === 0 ? { wanted: false } : {}),
   };
 }
 

@@ -220,7 +220,7 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     const out = await call('system.multicall', [[
         { methodName: 'd.is_multi_file', params: [H] },
         { methodName: 'd.directory', params: [H] },
-        { methodName: 'f.multicall', params: [H, '', 'f.path=', 'f.size_bytes=', 'f.completed_chunks=', 'f.size_chunks='] },
+        { methodName: 'f.multicall', params: [H, '', 'f.path=', 'f.size_bytes=', 'f.completed_chunks=', 'f.size_chunks=', 'f.priority='] },
       ]]);
     const [multi, dir, files] = Array.isArray(out) ? out : [];
     const first = (x: XmlRpcValue | undefined): XmlRpcValue | undefined => (Array.isArray(x) ? x[0] : undefined);
@@ -239,7 +239,8 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
       }
       // rTorrent 0.9.8 counts one completed chunk too many for a file that starts on a chunk boundary after another file
       // (after a BEP 47 pad file, say: 2 of 1 chunks, 4 of 3): kept within 0..1. Per-file progress decides nothing.
-      return { name: prefix + r[0], size: r[1], progress: r[3] > 0 ? Math.min(1, r[2] / r[3]) : 1, index };
+      // f.priority 0 is "off" (never downloaded).
+      return { name: prefix + r[0], size: r[1], progress: r[3] > 0 ? Math.min(1, r[2] / r[3]) : 1, index, ...(r[4] === 0 ? { wanted: false } : {}) };
     });
   }
 

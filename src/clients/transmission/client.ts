@@ -201,12 +201,15 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
     const [h] = checkInfoHashes([hash]);
-    const t = (await get([h as string], ['files'])).find((x) => typeof x.hashString === 'string' && x.hashString.toLowerCase() === h);
+    const t = (await get([h as string], ['files', 'wanted'])).find((x) => typeof x.hashString === 'string' && x.hashString.toLowerCase() === h);
     if (!t) throw new ClientError('http', `Transmission does not know torrent ${h}`, { status: 404 });
     if (!Array.isArray(t.files)) throw new ClientError('protocol', `Transmission sent no file list for ${h}`);
+    // `wanted` is one flag per file, in file order (false or 0: unchecked, never downloaded).
+    const wanted = Array.isArray(t.wanted) ? (t.wanted as unknown[]) : [];
     return (t.files as Obj[]).map((f, index) => {
       const length = num(f, 'length', 'file entry');
-      return { name: str(f, 'name', 'file entry'), size: length, progress: length > 0 ? num(f, 'bytesCompleted', 'file entry') / length : 1, index };
+      const w = wanted[index];
+      return { name: str(f, 'name', 'file entry'), size: length, progress: length > 0 ? num(f, 'bytesCompleted', 'file entry') / length : 1, index, ...(w === false || w === 0 ? { wanted: false } : {}) };
     });
   }
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientListing, clientListingDigest, isPadFile, listingDigest, rootRelOf } from '../../../src/domain/listing.js';
 
-const t = (files: { name: string; size: number }[], save = '/data/movies', content = '/data/movies/Foo') => ({ clientSavePath: save, clientContentPath: content, files });
+const t = (files: { name: string; size: number; wanted?: boolean }[], save = '/data/movies', content = '/data/movies/Foo') => ({ clientSavePath: save, clientContentPath: content, files });
 
 describe('listing digests', () => {
   it('a torrent equals its payload whatever the order and the top folder; a size or a name differs → another digest', () => {
@@ -78,5 +78,17 @@ describe('BEP 47 pad files', () => {
     // A content file that only looks like a pad still counts, and still may not repeat.
     expect(clientListingDigest(t([...files, { name: 'Foo/.pad/7', size: 8 }]))).not.toBe(content);
     expect(clientListing(t([{ name: 'Foo/.pad/7', size: 8 }, { name: 'Foo/.pad/7', size: 8 }]))).toMatchObject({ ok: false, kind: 'duplicate' });
+  });
+
+  it('files the client will not download are listed apart and left out of the digest: absent or not, the listing equals the files on disk', () => {
+    const files = [{ name: 'Foo/e01.mkv', size: 100 }, { name: 'Foo/Sample/s.mkv', size: 9, wanted: false }];
+    const l = clientListing(t(files));
+    expect(l).toMatchObject({ ok: true, rootRel: 'Foo' });
+    if (!l.ok) return;
+    expect([...l.files]).toEqual([['e01.mkv', 100]]);
+    expect([...l.unwanted]).toEqual([['Sample/s.mkv', 9]]);
+    expect(clientListingDigest(t(files))).toBe(listingDigest([{ relpath: 'e01.mkv', size: 100 }]));
+    // Wanted or not, a name still may not repeat.
+    expect(clientListing(t([...files, { name: 'Foo/Sample/s.mkv', size: 9 }]))).toMatchObject({ ok: false, kind: 'duplicate' });
   });
 });

@@ -95,7 +95,7 @@ export interface TorrentSpec {
   /** Host content path (the payload root). */
   content: string;
   /** Override the client's file list (defaults to the payload's files under the content root name). */
-  files?: { name: string; size: number }[];
+  files?: { name: string; size: number; wanted?: false }[];
   unmapped?: string;
 }
 

@@ -97,6 +97,13 @@ describe('orphan classifier (pure)', () => {
     ]);
   });
 
+  it('libtorrent’s part file of a torrent (`.<hash>.parts` in its save path) is that torrent’s; one of a torrent no client has is not', () => {
+    const h = 'ab'.repeat(20);
+    const rooted = torrent({ hash: h, content: `${MOVIES}/A.2020` });
+    const { classes } = classify([{ path: `${MOVIES}/A.2020/a.mkv` }, { path: `${MOVIES}/.${h}.parts` }, { path: `${MOVIES}/.${'cd'.repeat(20)}.parts` }, { path: `${STASH_SEED}/.${h}.parts` }], [rooted], {}, { [h]: [{ name: 'A.2020/a.mkv', size: 10 }] });
+    expect(classes).toEqual(['payload', 'payload', 'orphan', 'orphan']);
+  });
+
   it('unknown is never orphan: an unplaced torrent makes every file unknown; error, missing-files and list-less torrents block', () => {
     const unplaced = torrent({ hash: 'u', content: '/x', hostContentPath: null, clientContentPath: '/nowhere/mapped/x', unmappedReason: 'no path map' });
     const { classes, result } = classify([{ path: `${MOVIES}/Gone/g.mkv` }], [unplaced]);

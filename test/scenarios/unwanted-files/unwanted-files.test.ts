@@ -1,0 +1,160 @@
+// Files a torrent does not download ("do not download" in qBittorrent, unchecked in Transmission) on REAL daemons: a season pack whose sample was never downloaded is planned, moved and seeded complete from the pool (the absent file is not missing); every byte re-hashed. A part file of libtorrent's in the save path stops the repoint.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
+import { hashTreeSync } from '../../support/apply-fixture.js';
+import { runCli } from '../../support/cli.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';
+import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import type { Plan } from '../../../src/plan/types.js';
+import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
+
+const TRACKER = 'http://127.0.0.1:1/announce';
+const PIECE = 64 * 1024;
+const qbts = qbtSandboxes();
+const trs = transmissionSandboxes();
+let tmp: TempDir;
+let configFile: string;
+let stashMovies: string;
+let poolMovies: string;
+let qbt: QbtSandbox;
+let trPassword = '';
+const clients = new Map<string, TorrentClient>();
+const seeded = new Map<string, { t: MadeTorrent; bytes: Record<string, string> }>();
+
+const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path, env: { ...process.env, NO_COLOR: '1', TR_PW: trPassword } });
+
+/** Two episodes ending on piece boundaries (no piece holds bytes of the sample), then the sample, never downloaded. */
+function pack(name: string): MadeTorrent {
+  const t = makeTorrent({
+    saveDir: stashMovies,
+    name,
+    files: [{ path: 'e01.mkv', size: 4 * PIECE }, { path: 'e02.mkv', size: 3 * PIECE }, { path: 'Sample/sample.mkv', size: 2 * PIECE + 500 }],
+    trackers: [TRACKER],
+    pieceLength: PIECE,
+  });
+  rmSync(path.join(t.contentPath, 'Sample'), { recursive: true });
+  return t;
+}
+
+async function complete(c: TorrentClient, hash: string, savePath: string): Promise<void> {
+  const t = await c.waitFor(hash, (x) => x.phase !== 'checking' && x.phase !== 'moving', { timeoutMs: 60_000, intervalMs: 100, what: 'finish checking' });
+  expect(t).toMatchObject({ savePath, progress: 1 });
+}
+
+async function groups(): Promise<Record<string, { action: string; reasons: string[] }>> {
+  const r = await cli('plan', '--json');
+  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
+  return Object.fromEntries((JSON.parse(r.stdout) as Plan).groups.map((g) => [g.title, { action: g.action, reasons: g.reasons }]));
+}
+
+beforeAll(async () => {
+  tmp = makeTempDir('hashall-unwanted-');
+  const stash = path.join(tmp.path, 'stash');
+  const pool = path.join(tmp.path, 'pool');
+  mountTmpfs(stash, 32 << 20, 'unwanted-stash');
+  mountTmpfs(pool, 32 << 20, 'unwanted-pool');
+  stashMovies = path.join(stash, 'seeding', 'movies');
+  poolMovies = path.join(pool, 'seeding', 'movies');
+  for (const d of [stashMovies, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+
+  const [q, tr] = (await Promise.all([qbts.start({ dir: path.join(tmp.path, 'qbt') }), trs.start({ dir: path.join(tmp.path, 'tr') })])) as [QbtSandbox, TransmissionSandbox];
+  qbt = q;
+  trPassword = tr.password;
+  clients.set('qbt', createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 }));
+  clients.set('tr', createTransmissionClient({ url: tr.url, username: tr.username, password: () => tr.password, timeoutMs: 10_000 }));
+
+  const a = pack('Show.S01.Qbt');
+  await addTorrent(qbt, a, { savepath: stashMovies, paused: true });
+  expect((await qbt.api('POST', '/torrents/filePrio', { hash: a.infoHash, id: '2', priority: '0' })).status).toBe(200);
+  await qbt.api('POST', '/torrents/recheck', { hashes: a.infoHash });
+  const b = pack('Show.S01.Tr');
+  await tr.add(b, { downloadDir: stashMovies, paused: true });
+  await tr.rpc('torrent-set', { ids: [b.infoHash], 'files-unwanted': [2] });
+  await tr.rpc('torrent-verify', { ids: [b.infoHash] });
+  for (const [name, x] of [['qbt', a], ['tr', b]] as const) {
+    const c = clients.get(name)!;
+    await complete(c, x.infoHash, stashMovies);
+    await c.resume([x.infoHash]);
+    expect((await c.listFiles(x.infoHash)).map((f) => f.wanted !== false), name).toEqual([true, true, false]);
+    seeded.set(name, { t: x, bytes: hashTreeSync(x.contentPath) });
+  }
+
+  configFile = path.join(tmp.path, 'hashall.yaml');
+  writeFileSync(
+    configFile,
+    stashPoolConfigText(
+      {
+        catalog: 'catalog.db',
+        stash,
+        pool,
+        seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] },
+        libraries: [path.join(stash, 'library')],
+        clients: { qbt: { type: 'qbittorrent', url: qbt.url }, tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' } },
+      },
+      ['placement: { default: pool }', 'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }'],
+    ),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of clients.values()) await c.close();
+  await qbts.stopAll();
+  await trs.stopAll();
+  tmp?.cleanup();
+});
+
+describe('files a torrent does not download, in qBittorrent and Transmission', () => {
+  it('each torrent is planned as a move: its never-downloaded sample is not missing', async () => {
+    const g = await groups();
+    for (const title of ['Show.S01.Qbt', 'Show.S01.Tr']) expect(g[title]?.action, `${title}: ${g[title]?.reasons.join('\n')}`).toBe('move');
+  });
+
+  it('apply moves both; each client seeds complete from the pool; no sample appears anywhere', async () => {
+    const r = await cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const [name, s] of seeded) {
+      await complete(clients.get(name)!, s.t.infoHash, poolMovies);
+      const moved = path.join(poolMovies, path.basename(s.t.contentPath));
+      expect(hashTreeSync(moved), name).toEqual(s.bytes);
+      expect(hashTreeSync(s.t.contentPath), `${name} source kept until retired`).toEqual(s.bytes);
+      expect(existsSync(path.join(moved, 'Sample')), name).toBe(false);
+    }
+    const again = await groups();
+    expect(Object.entries(again).filter(([, g]) => g.action === 'move' || g.action === 'blocked')).toEqual([]);
+  });
+
+  it('a libtorrent part file in the save path stops the repoint (the client would move it itself); nothing is lost; without it the move goes', async () => {
+    const c = clients.get('qbt')!;
+    const t = pack('Show.S02.Qbt');
+    await addTorrent(qbt, t, { savepath: stashMovies, paused: true });
+    expect((await qbt.api('POST', '/torrents/filePrio', { hash: t.infoHash, id: '2', priority: '0' })).status).toBe(200);
+    await qbt.api('POST', '/torrents/recheck', { hashes: t.infoHash });
+    await c.waitFor(t.infoHash, (x) => x.progress === 1 && x.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'the check' });
+    await c.resume([t.infoHash]);
+    const bytes = hashTreeSync(t.contentPath);
+    const part = path.join(stashMovies, `.${t.infoHash}.parts`);
+    writeFileSync(part, 'pieces of the sample that share a piece with e02');
+    expect((await groups())['Show.S02.Qbt']?.action).toBe('move');
+    const r = await cli('apply', '--auto-approve');
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain(`${part} holds pieces of its files the client does not download`);
+    await complete(c, t.infoHash, stashMovies);
+    expect(hashTreeSync(t.contentPath)).toEqual(bytes);
+    expect(existsSync(part)).toBe(true);
+    expect(existsSync(path.join(poolMovies, 'Show.S02.Qbt'))).toBe(false);
+    // The part file is the torrent's own, never an orphan.
+    const orphans = await cli('orphans', '--json');
+    expect(orphans.stdout).not.toContain(`.${t.infoHash}.parts`);
+    rmSync(part);
+    const again = await cli('apply', '--auto-approve');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    await complete(c, t.infoHash, poolMovies);
+    expect(hashTreeSync(path.join(poolMovies, 'Show.S02.Qbt'))).toEqual(bytes);
+  });
+});
