@@ -25,6 +25,7 @@ import { inodeNamesInPrivateDir } from '../fs/private-dir-inodes.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { fsPathArg } from '../fs/path-encoding.js';
 import type { CatalogDb } from './db.js';
+import type { HashallConfig } from '../config/types.js';
 import { absoluteCatalogPath } from './filesystems.js';
 
 export type Consumers = SnapshotPayload['consumers'];
@@ -115,11 +116,13 @@ export function consumerVerdict(input: ConsumerInput): Consumers {
  * trashNames — counted on disk when first asked (only a file with more links than catalog paths asks), once per reader.
  * A trash that cannot be read for sure counts no names (the verdict stays unknown).
  */
-export function trashNameReader(fsPathOf: (fsId: number) => string | undefined): (fsId: number) => (ino: number) => number {
+export function trashNameReader(catalog: CatalogDb, config: HashallConfig): (fsId: number) => (ino: number) => number {
+  const names = new Map((catalog.db.prepare(`SELECT id, name FROM filesystems WHERE name IS NOT NULL`).raw(true).all() as [number, string][]).map(([id, n]) => [id, n]));
   const counts = new Map<number, Map<number, number> | null>();
   return (fsId) => (ino) => {
     if (!counts.has(fsId)) {
-      const p = fsPathOf(fsId);
+      const name = names.get(fsId);
+      const p = name === undefined ? undefined : config.filesystems[name]?.path;
       counts.set(fsId, p === undefined ? null : inodeNamesInPrivateDir(p, TRASH_DIR));
     }
     return counts.get(fsId)?.get(ino) ?? 0;

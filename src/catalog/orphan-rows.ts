@@ -8,6 +8,7 @@
 import type { HashallConfig } from '../config/types.js';
 import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
+import { TRASH_SEGMENT } from '../domain/trash-dir.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import type { CatalogDb } from './db.js';
 import { inodeLinks } from './consumers.js';
@@ -87,13 +88,19 @@ function storedDirTotals(catalog: CatalogDb): Map<string, { files: number; bytes
  * looked up per inode when a visited file has more than one link (memoized by inodeLinks): the visited files are the
  * ones no torrent claims, so this reads the few inodes that matter instead of every multiply-linked row of the filesystem.
  */
-function linkCounts(catalog: CatalogDb, seedingRoots: readonly string[]): (row: OrphanRow) => { known: number; outside: number } {
+function linkCounts(catalog: CatalogDb, seedingRoots: readonly string[], trashNames?: (fsId: number) => (ino: number) => number): (row: OrphanRow) => { known: number; outside: number } {
   const paths = inodeLinks(catalog);
   return (row) => {
     const all = paths({ fsId: row.fsId, path: row.path, ino: row.ino, size: row.size, mtimeNs: row.mtimeNs, nlink: row.nlink, sha256: null });
     let outside = 0;
-    for (const abs of all) if (!seedingRoots.some((r) => isAtOrUnder(abs, r))) outside += 1;
-    return { known: all.length, outside };
+    let trashed = 0;
+    for (const abs of all) {
+      if (abs.includes(TRASH_SEGMENT)) trashed += 1;
+      else if (!seedingRoots.some((r) => isAtOrUnder(abs, r))) outside += 1;
+    }
+    // Names in hashall's trash (a retired copy's) are known links and no consumer, counted on disk only when needed.
+    const staged = all.length - trashed < row.nlink ? (trashNames?.(row.fsId)(row.ino) ?? 0) : 0;
+    return { known: all.length - trashed + Math.max(staged, trashed), outside };
   };
 }
 
@@ -134,6 +141,7 @@ export function forEachSeedingFile(
   skip: readonly string[],
   visitor: SeedingFileVisitor,
   dirTotals: OrphanContext['dirTotals'] = new Map(),
+  trashNames?: (fsId: number) => (ino: number) => number,
 ): void {
   const db = catalog.db;
   const seeding = roots.filter((r) => r.kind === 'seeding');
@@ -144,7 +152,7 @@ export function forEachSeedingFile(
   const cols = `path, ino, size, mtime_ns, nlink FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active'`;
   const range = db.prepare(`SELECT ${cols} AND path >= ? AND path < ? ORDER BY path`).raw(true);
   const from = db.prepare(`SELECT ${cols} AND path >= ? ORDER BY path`).raw(true);
-  const links = linkCounts(catalog, allSeeding);
+  const links = linkCounts(catalog, allSeeding, trashNames);
   const count = db.prepare(`SELECT count(*), coalesce(sum(size), 0) FROM files INDEXED BY files_fs_path_cover WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).raw(true);
   for (const [fsId, fsRoots] of [...byFs].sort((a, b) => a[0] - b[0])) {
     const mount = mounts.get(fsId);

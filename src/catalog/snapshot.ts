@@ -112,10 +112,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
   const roots = snapshotRoots(catalog, config, ctx);
   const seedingRoots = roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
   const libraries: LibraryScanState[] = roots.filter((r) => r.kind === 'library').map((r) => ({ path: r.path, fsId: r.fsId, scanned: r.lastScanAt !== null }));
-  const trashOf = trashNameReader((id) => {
-    const name = fsById.get(id)?.name;
-    return name ? config.filesystems[name]?.path : undefined;
-  });
+  const trashOf = trashNameReader(catalog, config);
 
   // Torrents (active only); their client file lists are read below, only where the planner needs them.
   const { torrents, rows: tRows } = readActiveTorrents(catalog, Object.keys(config.clients));

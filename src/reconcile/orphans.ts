@@ -1,5 +1,6 @@
 // Orphan report orchestration: the catalog reads (src/catalog/orphan-rows.ts) fed to the pure classifier (src/plan/orphans.ts).
 import type { CatalogDb } from '../catalog/db.js';
+import { trashNameReader } from '../catalog/consumers.js';
 import { forEachSeedingFile, orphanContent, readOrphanContext, type OrphanContext } from '../catalog/orphan-rows.js';
 import type { HashallConfig } from '../config/types.js';
 import { orphanClassifier, orphanReport, type OrphanReport } from '../plan/orphans.js';
@@ -17,7 +18,7 @@ export function classifyOrphansIn(catalog: CatalogDb, config: HashallConfig, now
   forEachSeedingFile(catalog, context.roots, classifier.subtrees(), {
     file: (row, root, links) => classifier.file(row, root, links),
     subtree: (path, root, count, bytes) => classifier.subtree(path, root, count, bytes),
-  }, context.dirTotals);
+  }, context.dirTotals, trashNameReader(catalog, config));
   const classified = classifier.finish();
   const inodes = new Set<string>();
   for (const t of classified.trees) for (const f of t.files) inodes.add(`${f.fsId}:${f.ino}`);

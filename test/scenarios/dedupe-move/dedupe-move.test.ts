@@ -21,6 +21,7 @@ let stash: string;
 let pool: string;
 let alpha: MadeTorrent;
 let beta: MadeTorrent;
+let gamma: MadeTorrent;
 let before: Record<string, Record<string, string>>;
 
 const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
@@ -30,7 +31,12 @@ function writeConfig(cold: readonly string[], observe: string): void {
   const rules = cold.length ? `[{ name: cold, match: { paths: [${cold.map((c) => JSON.stringify(c)).join(', ')}] }, place: pool }]` : '[]';
   writeFileSync(
     configFile,
-    stashPoolConfigText(config, [`placement: { default: keep, rules: ${rules} }`, 'dedupe: { filesystems: [stash, pool], minSize: 1 }', `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`]),
+    stashPoolConfigText(config, [
+      `placement: { default: keep, rules: ${rules} }`,
+      'dedupe: { filesystems: [stash, pool], minSize: 1 }',
+      'orphans: { minAge: 0d }',
+      `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`,
+    ]),
   );
 }
 async function groups(): Promise<[string, string, string[]][]> {
@@ -59,11 +65,13 @@ beforeAll(async () => {
   const same = fixtureBytes('shared episode', 1 << 20);
   alpha = makeTorrent({ saveDir: movies, name: 'Alpha', files: [{ path: 'e.mkv', content: same }, { path: 'a.nfo', size: 100 }], trackers: ['http://127.0.0.1:1/announce'] });
   beta = makeTorrent({ saveDir: tv, name: 'Beta', files: [{ path: 'e.mkv', content: same }, { path: 'b.nfo', size: 120 }], trackers: ['http://127.0.0.1:1/announce'] });
-  before = { [alpha.infoHash]: hashTreeSync(alpha.contentPath), [beta.infoHash]: hashTreeSync(beta.contentPath) };
+  gamma = makeTorrent({ saveDir: tv, name: 'Gamma', files: [{ path: 'e.mkv', content: same }, { path: 'g.nfo', size: 140 }], trackers: ['http://127.0.0.1:1/announce'] });
+  before = { [alpha.infoHash]: hashTreeSync(alpha.contentPath), [beta.infoHash]: hashTreeSync(beta.contentPath), [gamma.infoHash]: hashTreeSync(gamma.contentPath) };
   qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
   qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
   await addTorrent(qbt, alpha, { savepath: movies, paused: false });
   await addTorrent(qbt, beta, { savepath: tv, paused: false });
+  await addTorrent(qbt, gamma, { savepath: tv, paused: false });
   configFile = path.join(tmp.path, 'hashall.yaml');
 }, 120_000);
 
@@ -74,11 +82,12 @@ afterAll(async () => {
 });
 
 describe('a dedupe, then a move of one of the linked torrents', () => {
-  it('links the two torrents’ identical files into one inode', async () => {
+  it('links the three torrents’ identical files into one inode', async () => {
     writeConfig([], '0h');
     expect((await groups()).map((g) => g[0])).toEqual(['dedupe']);
     expect((await cli('apply', '--auto-approve')).code).toBe(0);
     expect(statSync(path.join(alpha.contentPath, 'e.mkv')).ino).toBe(statSync(path.join(beta.contentPath, 'e.mkv')).ino);
+    expect(statSync(path.join(gamma.contentPath, 'e.mkv')).ino).toBe(statSync(path.join(beta.contentPath, 'e.mkv')).ino);
   });
 
   it('moves Alpha to the pool and retires its stash copy into the trash', async () => {
@@ -90,10 +99,22 @@ describe('a dedupe, then a move of one of the linked torrents', () => {
     expect(await groups()).toEqual([['retire', 'stash→pool', []]]);
     expect((await cli('apply', '--auto-approve')).code).toBe(0);
     expect(existsSync(alpha.contentPath)).toBe(false);
-    // Beta's file is now linked only with the trash's name of Alpha's former copy.
-    expect(statSync(path.join(beta.contentPath, 'e.mkv')).nlink).toBe(2);
+    // Beta's and Gamma's file is now linked besides only with the trash's name of Alpha's former copy.
+    expect(statSync(path.join(beta.contentPath, 'e.mkv')).nlink).toBe(3);
     const again = await cli('plan', '--detailed-exitcode');
     expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+
+  it('Gamma removed from its client, keeping its files: an orphan (its file’s third link is the trash’s, not unknown)', async () => {
+    expect((await qbt.api('POST', '/torrents/delete', { hashes: gamma.infoHash, deleteFiles: 'false' })).status).toBe(200);
+    for (let i = 0; i < 100 && (await qc.getTorrent(gamma.infoHash)) !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await cli('scan')).code).toBe(0);
+    expect((await cli('sync')).code).toBe(0);
+    const r = await cli('orphans', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { trees: { path: string }[]; unknown?: unknown };
+    expect(report.trees.map((t) => t.path)).toEqual([gamma.contentPath]);
+    expect(r.stdout).not.toContain('links but the catalog knows');
   });
 
   it('a link beyond the trash’s name (a library hashall.yaml does not list) still blocks Beta', async () => {
@@ -103,7 +124,7 @@ describe('a dedupe, then a move of one of the linked torrents', () => {
     linkSync(path.join(beta.contentPath, 'e.mkv'), unlisted);
     const g = await groups();
     expect(g.map((x) => x[0])).toEqual(['blocked']);
-    expect(g[0]![2].join('\n')).toContain("has 3 links but the catalog knows 1 and hashall's trash holds 1");
+    expect(g[0]![2].join('\n')).toContain("has 4 links but the catalog knows 2 and hashall's trash holds 1");
     unlinkSync(unlisted);
   });
 
