@@ -1,84 +1,65 @@
 // A dedupe, then a move, on real tmpfs and a real qBittorrent: two torrents' identical files are linked into one inode; one torrent moves to the pool and its stash copy is staged into the trash; the other torrent's file (now linked only with hashall's own trash name) is not taken for an unknown external consumer, and can move in turn; every byte re-hashed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, linkSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { hashTreeSync } from '../../support/apply-fixture.js';
-import { runCli } from '../../support/cli.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
-import type { Plan } from '../../../src/plan/types.js';
-import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const qbts = qbtSandboxes();
-let tmp: TempDir;
+let w: StashPoolWorld;
 let qbt: QbtSandbox;
 let qc: TorrentClient;
-let configFile: string;
-let stash: string;
-let pool: string;
 let alpha: MadeTorrent;
 let beta: MadeTorrent;
 let gamma: MadeTorrent;
 let before: Record<string, Record<string, string>>;
 
-const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
+const cli = (...args: string[]) => w.cli(...args);
 function writeConfig(cold: readonly string[], observe: string): void {
-  const seeding = { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] };
-  const config = { catalog: 'catalog.db', stash, pool, seeding, libraries: [path.join(stash, 'library')], clients: { qbt: { type: 'qbittorrent' as const, url: qbt.url } } };
   const rules = cold.length ? `[{ name: cold, match: { paths: [${cold.map((c) => JSON.stringify(c)).join(', ')}] }, place: pool }]` : '[]';
-  writeFileSync(
-    configFile,
-    stashPoolConfigText(config, [
-      `placement: { default: keep, rules: ${rules} }`,
-      'dedupe: { filesystems: [stash, pool], minSize: 1 }',
-      'orphans: { minAge: 0d }',
-      `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`,
-    ]),
-  );
+  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
+    `placement: { default: keep, rules: ${rules} }`,
+    'dedupe: { filesystems: [stash, pool], minSize: 1 }',
+    'orphans: { minAge: 0d }',
+    `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`,
+  ]);
 }
 async function groups(): Promise<[string, string, string[]][]> {
-  const r = await cli('plan', '--json');
-  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
-  return (JSON.parse(r.stdout) as Plan).groups
+  return (await w.plan()).groups
     .filter((g) => g.action !== 'keep')
     .map((g) => [g.action, g.from ? `${g.from.fs}→${g.to?.fs}` : '', g.action === 'blocked' ? g.reasons : []]);
 }
 async function seedsFrom(t: MadeTorrent, fsName: 'stash' | 'pool', category: string): Promise<void> {
-  const saveDir = path.join(fsName === 'stash' ? stash : pool, 'seeding', category);
+  const saveDir = w.seeding(fsName, category);
   const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
   expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
   expect(hashTreeSync(path.join(saveDir, path.basename(t.contentPath)))).toEqual(before[t.infoHash]);
 }
 
 beforeAll(async () => {
-  tmp = makeTempDir('hashall-dedupe-move-');
-  stash = path.join(tmp.path, 'stash');
-  pool = path.join(tmp.path, 'pool');
-  mountTmpfs(stash, 32 << 20, 'dm-stash');
-  mountTmpfs(pool, 32 << 20, 'dm-pool');
-  const movies = path.join(stash, 'seeding', 'movies');
-  const tv = path.join(stash, 'seeding', 'tv');
-  for (const d of [movies, tv, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+  w = stashPoolWorld('dedupe-move', { folders: ['movies', 'tv'] });
+  const movies = w.seeding('stash', 'movies');
+  const tv = w.seeding('stash', 'tv');
   const same = fixtureBytes('shared episode', 1 << 20);
   alpha = makeTorrent({ saveDir: movies, name: 'Alpha', files: [{ path: 'e.mkv', content: same }, { path: 'a.nfo', size: 100 }], trackers: ['http://127.0.0.1:1/announce'] });
   beta = makeTorrent({ saveDir: tv, name: 'Beta', files: [{ path: 'e.mkv', content: same }, { path: 'b.nfo', size: 120 }], trackers: ['http://127.0.0.1:1/announce'] });
   gamma = makeTorrent({ saveDir: tv, name: 'Gamma', files: [{ path: 'e.mkv', content: same }, { path: 'g.nfo', size: 140 }], trackers: ['http://127.0.0.1:1/announce'] });
   before = { [alpha.infoHash]: hashTreeSync(alpha.contentPath), [beta.infoHash]: hashTreeSync(beta.contentPath), [gamma.infoHash]: hashTreeSync(gamma.contentPath) };
-  qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
+  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
   qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
   await addTorrent(qbt, alpha, { savepath: movies, paused: false });
   await addTorrent(qbt, beta, { savepath: tv, paused: false });
   await addTorrent(qbt, gamma, { savepath: tv, paused: false });
-  configFile = path.join(tmp.path, 'hashall.yaml');
 }, 120_000);
 
 afterAll(async () => {
   await qc?.close();
   await qbts.stopAll();
-  tmp?.cleanup();
+  w?.cleanup();
 });
 
 describe('a dedupe, then a move of one of the linked torrents', () => {
@@ -119,7 +100,7 @@ describe('a dedupe, then a move of one of the linked torrents', () => {
 
   it('a link beyond the trash’s name (a library hashall.yaml does not list) still blocks Beta', async () => {
     writeConfig(['movies/**', 'tv/**'], '1000h');
-    const unlisted = path.join(stash, 'elsewhere', 'e.mkv');
+    const unlisted = path.join(w.stash, 'elsewhere', 'e.mkv');
     mkdirSync(path.dirname(unlisted));
     linkSync(path.join(beta.contentPath, 'e.mkv'), unlisted);
     const g = await groups();

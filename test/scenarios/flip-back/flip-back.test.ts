@@ -2,66 +2,50 @@
 // back onto its still-present stash copy (a reuse); the first move is closed, not blocked forever; the pool copy is
 // retired after its window; every byte re-hashed, and nothing is left to do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { hashTreeSync } from '../../support/apply-fixture.js';
-import { runCli } from '../../support/cli.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
-import type { Plan } from '../../../src/plan/types.js';
-import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const qbts = qbtSandboxes();
-let tmp: TempDir;
+let w: StashPoolWorld;
 let qbt: QbtSandbox;
 let qc: TorrentClient;
-let configFile: string;
-let stash: string;
-let pool: string;
 let t: MadeTorrent;
 let before: Record<string, string>;
 
-const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
+const cli = (...args: string[]) => w.cli(...args);
 function writeConfig(place: 'stash' | 'pool', observe: string): void {
-  const seeding = { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] };
-  const config = { catalog: 'catalog.db', stash, pool, seeding, libraries: [path.join(stash, 'library')], clients: { qbt: { type: 'qbittorrent' as const, url: qbt.url } } };
-  writeFileSync(configFile, stashPoolConfigText(config, [`placement: { default: ${place} }`, `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`]));
+  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [`placement: { default: ${place} }`, `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`]);
 }
 async function groups(): Promise<[string, string][]> {
-  const r = await cli('plan', '--json');
-  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
-  return (JSON.parse(r.stdout) as Plan).groups.filter((g) => g.action !== 'keep').map((g) => [g.action, `${g.from?.fs}→${g.to?.fs}`]);
+  return (await w.plan()).groups.filter((g) => g.action !== 'keep').map((g) => [g.action, `${g.from?.fs}→${g.to?.fs}`]);
 }
 async function seedsFrom(fsName: 'stash' | 'pool'): Promise<void> {
-  const saveDir = path.join(fsName === 'stash' ? stash : pool, 'seeding', 'movies');
+  const saveDir = w.seeding(fsName, 'movies');
   const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
   expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
   expect(hashTreeSync(path.join(saveDir, 'Flip'))).toEqual(before);
 }
 
 beforeAll(async () => {
-  tmp = makeTempDir('hashall-flip-');
-  stash = path.join(tmp.path, 'stash');
-  pool = path.join(tmp.path, 'pool');
-  mountTmpfs(stash, 32 << 20, 'flip-stash');
-  mountTmpfs(pool, 32 << 20, 'flip-pool');
-  const movies = path.join(stash, 'seeding', 'movies');
-  for (const d of [movies, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+  w = stashPoolWorld('flip', { folders: ['movies'] });
+  const movies = w.seeding('stash', 'movies');
   t = makeTorrent({ saveDir: movies, name: 'Flip', files: [{ path: 'f.mkv', size: 2 << 20 }, { path: 'f.nfo', size: 100 }], trackers: ['http://127.0.0.1:1/announce'] });
   before = hashTreeSync(t.contentPath);
-  qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
+  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
   qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
   await addTorrent(qbt, t, { savepath: movies, paused: false });
-  configFile = path.join(tmp.path, 'hashall.yaml');
 }, 120_000);
 
 afterAll(async () => {
   await qc?.close();
   await qbts.stopAll();
-  tmp?.cleanup();
+  w?.cleanup();
 });
 
 describe('placement changed back before the retire', () => {
@@ -84,7 +68,7 @@ describe('placement changed back before the retire', () => {
     expect(await groups()).toEqual([['retire', 'pool→stash']]);
     expect((await cli('apply', '--auto-approve')).code).toBe(0);
     await seedsFrom('stash');
-    expect(existsSync(path.join(pool, 'seeding', 'movies', 'Flip'))).toBe(false);
+    expect(existsSync(path.join(w.seeding('pool', 'movies'), 'Flip'))).toBe(false);
     const again = await cli('plan', '--detailed-exitcode');
     expect(again.code, again.stdout + again.stderr).toBe(0);
   });
@@ -96,12 +80,12 @@ describe('placement changed back before the retire', () => {
     await seedsFrom('pool');
     expect(await groups()).toEqual([['pending', 'stash→pool']]);
     // Another torrent keeps the client from answering with none; the user removes Flip, keeping its files.
-    const other = makeTorrent({ saveDir: path.join(pool, 'seeding', 'movies'), name: 'Other', files: [{ path: 'o.mkv', size: 50_000 }], trackers: ['http://127.0.0.1:1/announce'] });
-    await addTorrent(qbt, other, { savepath: path.join(pool, 'seeding', 'movies'), paused: false });
+    const other = makeTorrent({ saveDir: w.seeding('pool', 'movies'), name: 'Other', files: [{ path: 'o.mkv', size: 50_000 }], trackers: ['http://127.0.0.1:1/announce'] });
+    await addTorrent(qbt, other, { savepath: w.seeding('pool', 'movies'), paused: false });
     expect((await qbt.api('POST', '/torrents/delete', { hashes: t.infoHash, deleteFiles: 'false' })).status).toBe(200);
     for (let i = 0; i < 100 && (await qc.getTorrent(t.infoHash)) !== null; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await groups()).toEqual([]);
-    expect(hashTreeSync(path.join(stash, 'seeding', 'movies', 'Flip'))).toEqual(before);
-    expect(hashTreeSync(path.join(pool, 'seeding', 'movies', 'Flip'))).toEqual(before);
+    expect(hashTreeSync(path.join(w.seeding('stash', 'movies'), 'Flip'))).toEqual(before);
+    expect(hashTreeSync(path.join(w.seeding('pool', 'movies'), 'Flip'))).toEqual(before);
   });
 });

@@ -4,39 +4,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { hashTreeSync } from '../../support/apply-fixture.js';
-import { runCli } from '../../support/cli.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import type { Plan } from '../../../src/plan/types.js';
-import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const qbts = qbtSandboxes();
-let tmp: TempDir;
-let configFile: string;
+let w: StashPoolWorld;
 let stashSeeding: string;
 let poolAlbum: string;
 let album: MadeTorrent;
 let before: Record<string, string>;
 let qbt: QbtSandbox;
 
-const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path });
-async function planJson(): Promise<Plan> {
-  const r = await cli('plan', '--json');
-  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
-  return JSON.parse(r.stdout) as Plan;
-}
+const cli = (...args: string[]) => w.cli(...args);
+const planJson = () => w.plan();
 
 beforeAll(async () => {
-  tmp = makeTempDir('hashall-last-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
-  mountTmpfs(stash, 32 << 20, 'last-stash');
-  mountTmpfs(pool, 32 << 20, 'last-pool');
-  stashSeeding = path.join(stash, 'seeding');
-  const music = path.join(stashSeeding, 'music');
-  for (const d of [music, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+  w = stashPoolWorld('last', { folders: ['music'] });
+  stashSeeding = w.seeding('stash');
+  const music = w.seeding('stash', 'music');
   // An album whose cover is one inode linked into both disc folders (as a dedupe leaves it).
   const root = path.join(music, 'Album');
   mkdirSync(path.join(root, 'CD1'), { recursive: true });
@@ -46,22 +33,15 @@ beforeAll(async () => {
   writeFileSync(path.join(root, 'CD1', '01.flac'), fixtureBytes('01', 200_000));
   album = makeTorrent({ saveDir: music, name: 'Album', files: [{ path: 'CD1/01.flac' }, { path: 'CD1/cover.jpg' }, { path: 'CD2/cover.jpg' }], write: false, trackers: ['http://127.0.0.1:1/announce'] });
   before = hashTreeSync(root);
-  poolAlbum = path.join(pool, 'seeding', 'music', 'Album');
-  qbt = await qbts.start({ dir: path.join(tmp.path, 'qbt') });
+  poolAlbum = path.join(w.seeding('pool', 'music'), 'Album');
+  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
   await addTorrent(qbt, album, { savepath: music, paused: false });
-  configFile = path.join(tmp.path, 'hashall.yaml');
-  writeFileSync(
-    configFile,
-    stashPoolConfigText(
-      { catalog: 'catalog.db', stash, pool, seeding: { stash: [stashSeeding], pool: [path.join(pool, 'seeding')] }, libraries: [path.join(stash, 'library')], clients: { qbt: { type: 'qbittorrent', url: qbt.url } } },
-      ['placement: { default: pool }', 'dedupe: { filesystems: [stash, pool] }', 'safety: { minFree: 1MiB, retire: { observeHours: 0h } }'],
-    ),
-  );
+  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, ['placement: { default: pool }', 'dedupe: { filesystems: [stash, pool] }', 'safety: { minFree: 1MiB, retire: { observeHours: 0h } }']);
 }, 120_000);
 
 afterAll(async () => {
   await qbts.stopAll();
-  tmp?.cleanup();
+  w?.cleanup();
 });
 
 describe('the last payload of a seeding root, moved and retired', () => {

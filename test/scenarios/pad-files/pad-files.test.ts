@@ -2,11 +2,10 @@
 // (listed, on disk, the same name twice) and qBittorrent (hidden, yet on disk) are planned, moved and seeded from the
 // pool like any other torrent; every byte re-hashed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { hashTreeSync } from '../../support/apply-fixture.js';
-import { runCli } from '../../support/cli.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
@@ -16,21 +15,19 @@ import { createTransmissionClient } from '../../../src/clients/transmission/clie
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { Plan } from '../../../src/plan/types.js';
-import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 const qbts = qbtSandboxes();
 const trs = transmissionSandboxes();
 const dls = delugeSandboxes();
-let tmp: TempDir;
-let configFile: string;
+let w: StashPoolWorld;
 let stashMovies: string;
 let poolMovies: string;
 const clients = new Map<string, TorrentClient>();
 /** Per client instance: its torrent, and the bytes of its folder as seeded (pad files included where on disk). */
 const seeded = new Map<string, { t: MadeTorrent; bytes: Record<string, string>; padsOnDisk: boolean }>();
 
-const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path, env: { ...process.env, NO_COLOR: '1', TR_PW: trPassword, DL_PW: dlPassword } });
+const cli = (...args: string[]) => w.cli(...args);
 let trPassword = '';
 let dlPassword = '';
 
@@ -52,16 +49,11 @@ async function complete(c: TorrentClient, hash: string, savePath: string): Promi
 }
 
 beforeAll(async () => {
-  tmp = makeTempDir('hashall-pad-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
-  mountTmpfs(stash, 32 << 20, 'pad-stash');
-  mountTmpfs(pool, 32 << 20, 'pad-pool');
-  stashMovies = path.join(stash, 'seeding', 'movies');
-  poolMovies = path.join(pool, 'seeding', 'movies');
-  for (const d of [stashMovies, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+  w = stashPoolWorld('pad', { folders: ['movies'], env: () => ({ TR_PW: trPassword, DL_PW: dlPassword }) });
+  stashMovies = w.seeding('stash', 'movies');
+  poolMovies = w.seeding('pool', 'movies');
 
-  const [qbt, tr, dl] = await Promise.all([qbts.start({ dir: path.join(tmp.path, 'qbt') }), trs.start({ dir: path.join(tmp.path, 'tr') }), dls.start({ dir: path.join(tmp.path, 'dl') })]) as [QbtSandbox, TransmissionSandbox, DelugeSandbox];
+  const [qbt, tr, dl] = await Promise.all([qbts.start({ dir: path.join(w.tmp.path, 'qbt') }), trs.start({ dir: path.join(w.tmp.path, 'tr') }), dls.start({ dir: path.join(w.tmp.path, 'dl') })]) as [QbtSandbox, TransmissionSandbox, DelugeSandbox];
   trPassword = tr.password;
   dlPassword = dl.password;
   clients.set('qbt', createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 }));
@@ -87,24 +79,13 @@ beforeAll(async () => {
   expect((await clients.get('dl')!.listFiles(d.infoHash)).some((f) => f.name.startsWith('Pad.Dl/.pad/'))).toBe(true);
   expect((await clients.get('qbt')!.listFiles(q.infoHash)).some((f) => f.name.includes('.pad'))).toBe(false);
 
-  configFile = path.join(tmp.path, 'hashall.yaml');
-  writeFileSync(
-    configFile,
-    stashPoolConfigText(
-      {
-        catalog: 'catalog.db',
-        stash,
-        pool,
-        seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] },
-        libraries: [path.join(stash, 'library')],
-        clients: {
-          qbt: { type: 'qbittorrent', url: qbt.url },
-          tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' },
-          dl: { type: 'deluge', url: dl.url, password: '${DL_PW}' },
-        },
-      },
-      ['placement: { default: pool }', 'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }'],
-    ),
+  w.writeConfig(
+    {
+      qbt: { type: 'qbittorrent', url: qbt.url },
+      tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' },
+      dl: { type: 'deluge', url: dl.url, password: '${DL_PW}' },
+    },
+    ['placement: { default: pool }', 'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }'],
   );
 }, 180_000);
 
@@ -113,7 +94,7 @@ afterAll(async () => {
   await qbts.stopAll();
   await trs.stopAll();
   await dls.stopAll();
-  tmp?.cleanup();
+  w?.cleanup();
 });
 
 describe('BEP 47 pad files (hybrid torrents) in qBittorrent, Transmission and Deluge', () => {

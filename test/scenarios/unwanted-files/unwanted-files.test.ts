@@ -1,25 +1,21 @@
 // Files a torrent does not download ("do not download" in qBittorrent, unchecked in Transmission) on REAL daemons: a season pack whose sample was never downloaded is planned, moved and seeded complete from the pool (the absent file is not missing); every byte re-hashed. A part file of libtorrent's in the save path stops the repoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 import { hashTreeSync } from '../../support/apply-fixture.js';
-import { runCli } from '../../support/cli.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
-import type { Plan } from '../../../src/plan/types.js';
-import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
 
 const TRACKER = 'http://127.0.0.1:1/announce';
 const PIECE = 64 * 1024;
 const qbts = qbtSandboxes();
 const trs = transmissionSandboxes();
-let tmp: TempDir;
-let configFile: string;
+let w: StashPoolWorld;
 let stashMovies: string;
 let poolMovies: string;
 let qbt: QbtSandbox;
@@ -27,7 +23,7 @@ let trPassword = '';
 const clients = new Map<string, TorrentClient>();
 const seeded = new Map<string, { t: MadeTorrent; bytes: Record<string, string> }>();
 
-const cli = (...args: string[]) => runCli([...args, '--config', configFile], { cwd: tmp.path, env: { ...process.env, NO_COLOR: '1', TR_PW: trPassword } });
+const cli = (...args: string[]) => w.cli(...args);
 
 /** Two episodes ending on piece boundaries (no piece holds bytes of the sample), then the sample, never downloaded. */
 function pack(name: string): MadeTorrent {
@@ -48,22 +44,15 @@ async function complete(c: TorrentClient, hash: string, savePath: string): Promi
 }
 
 async function groups(): Promise<Record<string, { action: string; reasons: string[] }>> {
-  const r = await cli('plan', '--json');
-  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
-  return Object.fromEntries((JSON.parse(r.stdout) as Plan).groups.map((g) => [g.title, { action: g.action, reasons: g.reasons }]));
+  return Object.fromEntries((await w.plan()).groups.map((g) => [g.title, { action: g.action, reasons: g.reasons }]));
 }
 
 beforeAll(async () => {
-  tmp = makeTempDir('hashall-unwanted-');
-  const stash = path.join(tmp.path, 'stash');
-  const pool = path.join(tmp.path, 'pool');
-  mountTmpfs(stash, 32 << 20, 'unwanted-stash');
-  mountTmpfs(pool, 32 << 20, 'unwanted-pool');
-  stashMovies = path.join(stash, 'seeding', 'movies');
-  poolMovies = path.join(pool, 'seeding', 'movies');
-  for (const d of [stashMovies, path.join(pool, 'seeding'), path.join(stash, 'library')]) mkdirSync(d, { recursive: true });
+  w = stashPoolWorld('unwanted', { folders: ['movies'], env: () => ({ TR_PW: trPassword }) });
+  stashMovies = w.seeding('stash', 'movies');
+  poolMovies = w.seeding('pool', 'movies');
 
-  const [q, tr] = (await Promise.all([qbts.start({ dir: path.join(tmp.path, 'qbt') }), trs.start({ dir: path.join(tmp.path, 'tr') })])) as [QbtSandbox, TransmissionSandbox];
+  const [q, tr] = (await Promise.all([qbts.start({ dir: path.join(w.tmp.path, 'qbt') }), trs.start({ dir: path.join(w.tmp.path, 'tr') })])) as [QbtSandbox, TransmissionSandbox];
   qbt = q;
   trPassword = tr.password;
   clients.set('qbt', createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 }));
@@ -85,20 +74,9 @@ beforeAll(async () => {
     seeded.set(name, { t: x, bytes: hashTreeSync(x.contentPath) });
   }
 
-  configFile = path.join(tmp.path, 'hashall.yaml');
-  writeFileSync(
-    configFile,
-    stashPoolConfigText(
-      {
-        catalog: 'catalog.db',
-        stash,
-        pool,
-        seeding: { stash: [path.join(stash, 'seeding')], pool: [path.join(pool, 'seeding')] },
-        libraries: [path.join(stash, 'library')],
-        clients: { qbt: { type: 'qbittorrent', url: qbt.url }, tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' } },
-      },
-      ['placement: { default: pool }', 'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }'],
-    ),
+  w.writeConfig(
+    { qbt: { type: 'qbittorrent', url: qbt.url }, tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' } },
+    ['placement: { default: pool }', 'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }'],
   );
 }, 180_000);
 
@@ -106,7 +84,7 @@ afterAll(async () => {
   for (const c of clients.values()) await c.close();
   await qbts.stopAll();
   await trs.stopAll();
-  tmp?.cleanup();
+  w?.cleanup();
 });
 
 describe('files a torrent does not download, in qBittorrent and Transmission', () => {
