@@ -92,8 +92,8 @@ export function recordDedupeLinks(catalog: CatalogDb, records: DedupeLinkRecord[
   const w = dedupeLinkWrites(catalog.db);
   for (const r of records) {
     const k = r.keeper;
-    if (r.oldIno !== k.ino) w.dropLink(k.fs_id, r.oldIno);
-    w.take(k, r.dupId, now, r.dup);
+    if (r.oldIno !== k.ino) w.dropLink(k.fs_id, r.oldIno, r.dupId);
+    w.take(k, r.dupId, r.nlink, now, r.dup);
     w.setLinks(r.nlink, k.fs_id, k.ino);
   }
 }

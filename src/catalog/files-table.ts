@@ -107,13 +107,14 @@ export function catalogedTempFiles(db: Db, fsNames: string[], maxRows: number): 
   return db.prepare(TEMP_FILES_SQL(fsNames.length)).all(...fsNames, maxRows) as TempFileRow[];
 }
 
-/** The columns of an active file row the dedupe bookkeeping copies from a keeper to its linked duplicate. */
+/** The columns of an active file row the dedupe bookkeeping copies from a keeper to its linked duplicate (and the link count, compared before it is written). */
 export interface LinkedFileRow {
   id: number;
   fs_id: number;
   ino: number;
   size: number;
   mtime_ns: string;
+  nlink: number;
   quick_hash: string | null;
   sha256: string | null;
   hashed_at: number | null;
@@ -123,41 +124,47 @@ export interface LinkedFileRow {
 /** The active row at a path relative to a filesystem's root, or undefined (the statement compiled once). */
 export function activeFileAtReader(db: Db): (fsId: number, rel: string) => LinkedFileRow | undefined {
   const byPath = db.prepare(
-    `SELECT id, fs_id, ino, size, mtime_ns, quick_hash, sha256, hashed_at, verified_at FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`,
+    `SELECT id, fs_id, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, verified_at FROM files WHERE fs_id = ? AND path = ? AND status = 'active'`,
   );
   return (fsId, rel) => byPath.get(fsId, rel) as LinkedFileRow | undefined;
 }
 
-/** The dedupe bookkeeping's writes (statements compiled once per call): see apply/dedupe-bookkeeping.ts. */
+/**
+ * The dedupe bookkeeping's writes (statements compiled once per call): see apply/dedupe-bookkeeping.ts. Each row is
+ * written once per linked pair at most: a row written is a page of the table and of every index whose columns it
+ * changes (the covering path index holds ino and nlink), and a batch of 2,000 pairs wrote each duplicate's row three
+ * times (its old inode's link count, then its new inode, then its new inode's link count).
+ */
 export function dedupeLinkWrites(db: Db): {
-  /** Rows of the duplicate's former inode lose one link. */
-  dropLink(fsId: number, ino: number): void;
+  /** The other rows of the duplicate's former inode (not the duplicate's own row, `dupId`) lose one link. */
+  dropLink(fsId: number, ino: number, dupId: number): void;
   /**
-   * The duplicate's row takes its keeper's inode, metadata and hashes (only the columns whose values differ now are
-   * written). `dupRow`: the row as the caller read it in the same transaction's lead-up, nothing written since (else it
-   * is read again here).
+   * The duplicate's row takes its keeper's inode, metadata and hashes, and the link count `nlink` read after the swap
+   * (only the columns whose values differ now are written). `dupRow`: the row as the caller read it in the same
+   * transaction's lead-up, nothing written since (else it is read again here).
    */
-  take(k: LinkedFileRow, dupId: number, now: number, dupRow?: LinkedFileRow): void;
-  /** Every active row of the keeper's inode takes the link count read after the swap. */
+  take(k: LinkedFileRow, dupId: number, nlink: number, now: number, dupRow?: LinkedFileRow): void;
+  /** Every active row of the keeper's inode takes the link count read after the swap (rows already at it are not rewritten). */
   setLinks(nlink: number, fsId: number, ino: number): void;
 } {
   // By (fs_id, ino): without the hint SQLite scans every row of the filesystem through the covering path index.
-  const dropLink = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = nlink - 1 WHERE fs_id = ? AND ino = ? AND status = 'active' AND nlink > 1`);
+  const dropLink = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = nlink - 1 WHERE fs_id = ? AND ino = ? AND id <> ? AND status = 'active' AND nlink > 1`);
   // Only the columns whose values differ: SQLite rewrites the entry of every index naming a column of the SET list,
   // equal value or not, and the content index is keyed by SHA-256 — each pair's equal hashes dirtied a random page of
   // it (~2k extra WAL pages per 2k linked files). One statement per set of columns, compiled when first needed.
-  const columns = ['ino', 'size', 'mtime_ns', 'quick_hash', 'sha256', 'hashed_at', 'verified_at'] as const;
+  const columns = ['ino', 'size', 'mtime_ns', 'quick_hash', 'sha256', 'hashed_at', 'verified_at', 'nlink'] as const;
   const takes = new Map<number, Statement>();
-  const current = db.prepare(`SELECT id, fs_id, ino, size, mtime_ns, quick_hash, sha256, hashed_at, verified_at FROM files WHERE id = ?`);
-  const take = (k: LinkedFileRow, dupId: number, now: number, dupRow?: LinkedFileRow): void => {
+  const current = db.prepare(`SELECT id, fs_id, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, verified_at FROM files WHERE id = ?`);
+  const take = (k: LinkedFileRow, dupId: number, nlink: number, now: number, dupRow?: LinkedFileRow): void => {
     const dup = dupRow?.id === dupId ? dupRow : (current.get(dupId) as LinkedFileRow | undefined);
     if (!dup) return;
+    const wanted = { ...k, nlink };
     let mask = 0;
     const values: unknown[] = [];
     columns.forEach((c, i) => {
-      if (k[c] === dup[c]) return;
+      if (wanted[c] === dup[c]) return;
       mask |= 1 << i;
-      values.push(k[c]);
+      values.push(wanted[c]);
     });
     let st = takes.get(mask);
     if (!st) {
@@ -166,11 +173,11 @@ export function dedupeLinkWrites(db: Db): {
     }
     st.run(...values, now, dup.id);
   };
-  const links = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = ? WHERE fs_id = ? AND ino = ? AND status = 'active'`);
+  const links = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET nlink = ? WHERE fs_id = ? AND ino = ? AND status = 'active' AND nlink <> ?`);
   return {
-    dropLink: (fsId, ino) => void dropLink.run(fsId, ino),
+    dropLink: (fsId, ino, dupId) => void dropLink.run(fsId, ino, dupId),
     take,
-    setLinks: (nlink, fsId, ino) => void links.run(nlink, fsId, ino),
+    setLinks: (nlink, fsId, ino) => void links.run(nlink, fsId, ino, nlink),
   };
 }
 

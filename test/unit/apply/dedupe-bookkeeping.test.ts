@@ -1,6 +1,6 @@
 // After a dedupe group apply records the links in the catalog from what it did (new inode, links of each path), without rescanning directories: the rows equal what a full rescan finds.
 import { afterEach, describe, expect, it } from 'vitest';
-import { lstatSync } from 'node:fs';
+import { linkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import type { RescanRoot } from '../../../src/apply/bookkeeping.js';
@@ -76,6 +76,42 @@ describe('dedupe bookkeeping', () => {
     expect(w.catalog.db.prepare(`SELECT path FROM hash_writes`).pluck().all()).toEqual(['seeding/x/b.bin']);
     expect(keeperHashes('seeding/x/b.bin')).toEqual(expected);
     const recorded = rows(w);
+    await scan();
+    expect(rows(w)).toEqual(recorded);
+  });
+
+  it("writes each row once: a duplicate's row takes its inode and link count in one write, a row whose link count is already right is left as it is, and the former inode's other names lose one link", async () => {
+    w = makeApplyFixture();
+    const a = bytesFor('bk-once-a', 70_000);
+    const b = bytesFor('bk-once-b', 9_000);
+    const seeding = path.join(w.stash, 'seeding');
+    // g1: a keeper with two duplicates; g2: a pair whose duplicate has a second name outside the group (z/b-also.bin).
+    writeTree(seeding, { 'm/a.bin': a, 'x/a.bin': a, 'y/a.bin': a, 'm/b.bin': b, 'x/b.bin': b });
+    const p = (r: string) => path.join(seeding, r);
+    linkSync(p('x/b.bin'), p('x/b-also.bin'));
+    const scan = () => scanRoots(w!.catalog, [{ path: seeding, kind: 'seeding' }], { drift: 'metadata', filesystems: w!.config.filesystems, now: () => Date.now() });
+    await scan();
+    const before = hashTreeSync(seeding);
+    // Every row an UPDATE writes, equal values or not (a row written is a page of the table and of each index it changes).
+    w.catalog.db.exec(`CREATE TEMP TABLE row_writes (path TEXT);
+      CREATE TEMP TRIGGER count_row_writes AFTER UPDATE ON main.files BEGIN INSERT INTO row_writes VALUES (new.path); END;`);
+    const plan = makePlan(w, [dedupeGroup('g1', p('m/a.bin'), [p('x/a.bin'), p('y/a.bin')], sha256(a), a.length), dedupeGroup('g2', p('m/b.bin'), [p('x/b.bin')], sha256(b), b.length)]);
+    const res = await applyPlan(testDeps(w), plan);
+    expect(res.status, res.groups.map((g) => g.error).join('; ')).toBe('succeeded');
+    expect(hashTreeSync(seeding)).toEqual(before);
+    const writes = w.catalog.db.prepare(`SELECT path, count(*) AS n FROM row_writes GROUP BY path ORDER BY path`).all();
+    expect(writes).toEqual([
+      { path: 'seeding/m/a.bin', n: 1 },
+      { path: 'seeding/m/b.bin', n: 1 },
+      { path: 'seeding/x/a.bin', n: 1 },
+      { path: 'seeding/x/b-also.bin', n: 1 },
+      { path: 'seeding/x/b.bin', n: 1 },
+      { path: 'seeding/y/a.bin', n: 1 },
+    ]);
+    const recorded = rows(w);
+    const links = (rel: string) => (recorded.find((r) => (r as { path: string }).path === rel) as { nlink: number }).nlink;
+    expect([links('seeding/m/a.bin'), links('seeding/x/a.bin'), links('seeding/y/a.bin'), links('seeding/m/b.bin'), links('seeding/x/b.bin'), links('seeding/x/b-also.bin')]).toEqual([3, 3, 3, 2, 2, 1]);
+    // The rows are what a full rescan finds.
     await scan();
     expect(rows(w)).toEqual(recorded);
   });
