@@ -54,6 +54,18 @@ function sizeOf(files: readonly { size: number }[]): number {
   return s;
 }
 
+/** Total size of the distinct inodes of one payload's files (all on one filesystem). */
+function inodeBytes(files: readonly { ino: number; size: number }[]): number {
+  const seen = new Set<number>();
+  let s = 0;
+  for (const f of files) {
+    if (seen.has(f.ino)) continue;
+    seen.add(f.ino);
+    s += f.size;
+  }
+  return s;
+}
+
 /** Resolve each torrent to its payload and collect what is unknown or unsafe about it. */
 export function buildMember(ix: SnapshotIndex, t: SnapshotTorrent): Member {
   const problems: string[] = [];
@@ -289,7 +301,11 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   let contentMap: Map<string, ContentFile> | null = null;
   // Consulted only to reuse (compatible occupants), which content left to the catalog never is.
   const content = (): Map<string, ContentFile> => (contentMap ??= new Map((contentList ?? []).map((f) => [f.relpath, f])));
+  // The files' sizes, every name counted (the copy step's record of what the catalog holds, checked by the executor);
+  // and what the copy writes: each inode once — it links an inode's other names inside the payload
+  // (src/apply/steps/copy.ts); files left to the catalog are their content's only copies (one name per inode).
   const bytes = contentList === null ? primary.payload!.bytes : sizeOf(contentList);
+  const writes = primaryFiles === null ? bytes : inodeBytes(primaryFiles);
 
   // Donors already on the target filesystem, per file. A sha256 without a key in the snapshot has no copy other
   // than the payload files holding it (see CatalogSnapshot.copiesBySha256): on the payload's own filesystem those
@@ -352,9 +368,9 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   if (!reuse) {
     const free = target.freeBytes;
     if (free === null) return blocked([`${placement.reason}, but free space on ${fsName} is unknown (refresh to measure it)`]);
-    const after = free - (state.reserved.get(fsName) ?? 0) - bytes;
+    const after = free - (state.reserved.get(fsName) ?? 0) - writes;
     if (after < config.safety.minFree) {
-      return blocked([`${placement.reason}, but copying ${formatBytes(bytes)} to ${fsName} would leave ${formatBytes(Math.max(0, after))} free, below safety.minFree (${formatBytes(config.safety.minFree)})`]);
+      return blocked([`${placement.reason}, but copying ${formatBytes(writes)} to ${fsName} would leave ${formatBytes(Math.max(0, after))} free, below safety.minFree (${formatBytes(config.safety.minFree)})`]);
     }
   }
 
@@ -416,11 +432,11 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     steps.push(step);
   }
 
-  if (!reuse) state.reserved.set(fsName, (state.reserved.get(fsName) ?? 0) + bytes);
+  if (!reuse) state.reserved.set(fsName, (state.reserved.get(fsName) ?? 0) + writes);
   for (const root of views.keys()) claim(state, root, hash);
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
-    : `no copy on ${fsName} yet: copying ${formatBytes(bytes)} from ${source.fsName}, verified by SHA-256`;
+    : `no copy on ${fsName} yet: copying ${formatBytes(writes)} from ${source.fsName}, verified by SHA-256`;
   // Every file of every payload is fingerprinted by reference (their catalog rows at the plan's serial); donors inline.
   const payloads: CatalogPayloadRef[] = [];
   const seenPayloads = new Set<SnapshotPayload>();
@@ -435,7 +451,7 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     from: { fs: source.fsName, path: source.payload.rootPath },
     to: { fs: fsName, path: sourceRoot },
     reasons: [placement.reason + (promote ? ' (promote: reuse only)' : ''), headline, ...notes],
-    bytesToCopy: reuse ? 0 : bytes,
+    bytesToCopy: reuse ? 0 : writes,
     steps,
     fingerprint: { files: donorFiles.length > 0 ? fileFingerprints([donorFiles], true) : [], payloads, torrents: torrentFingerprints(ready) },
   };

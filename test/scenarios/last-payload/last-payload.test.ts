@@ -46,7 +46,10 @@ afterAll(async () => {
 
 describe('the last payload of a seeding root, moved and retired', () => {
   it('the move copies the linked cover once and links its other name', async () => {
-    expect((await planJson()).groups.map((g) => [g.title, g.action])).toEqual([['Album', 'move']]);
+    const p = await planJson();
+    expect(p.groups.map((g) => [g.title, g.action])).toEqual([['Album', 'move']]);
+    // Planned as it is done: the cover's bytes once.
+    expect(p.groups[0]!.bytesToCopy).toBe((3 << 20) + 200_000);
     const r = await cli('apply', '--auto-approve');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(hashTreeSync(poolAlbum)).toEqual(before);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, hasChanges } from '../../../src/plan/build.js';
 import type { Plan, PlanGroup } from '../../../src/plan/types.js';
-import { SnapshotBuilder, baseConfig, rule, category, movieFiles, trimmedLikeReader, NOW, HOUR, GiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
+import { SnapshotBuilder, baseConfig, rule, category, movieFiles, trimmedLikeReader, NOW, HOUR, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
 
 const toPool = () => baseConfig({ placement: { default: 'stash', rules: [rule('old-movies', 'pool', { categories: ['movies'] })] } });
 
@@ -367,6 +367,32 @@ describe('buildPlan: blocked when anything is unknown', () => {
     const wantedAbsent = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
     wantedAbsent.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }, { ...sample, wanted: undefined }] });
     expect(blockedBy(wantedAbsent)[0]).toMatch(/missing from the catalog payload .*: Sample\/sample\.mkv/);
+  });
+
+  it('a payload whose files are linked inside it is copied, counted and checked against minFree once per inode (the copy links the other names)', () => {
+    const b = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/music/Album`, [
+      { rel: 'CD1/01.flac', size: 200 * MiB, content: 'one' },
+      { rel: 'CD1/cover.jpg', size: 3 * GiB, content: 'cover' },
+    ]);
+    b.link(`${STASH_SEED}/music/Album/CD1/cover.jpg`, `${STASH_SEED}/music/Album/CD2/cover.jpg`);
+    b.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/music/Album`, category: 'movies' });
+    const g = only(plan(b));
+    expect(g.action).toBe('move');
+    expect(g.bytesToCopy).toBe(3 * GiB + 200 * MiB);
+    // The copy step records every name's size (what the executor checks the catalog against).
+    expect(g.steps[0]).toMatchObject({ kind: 'copy', bytes: 6 * GiB + 200 * MiB });
+    expect(g.reasons[1]).toMatch(/copying 3\.2 GiB from stash/);
+    // 4 GiB free on pool with minFree 500 MiB: fits once per inode (3.2 GiB), not per name (6.2 GiB).
+    const cfg = toPool();
+    cfg.safety.minFree = 500 * MiB;
+    const tight = new SnapshotBuilder(cfg).payload(`${STASH_SEED}/music/Album`, [
+      { rel: 'CD1/01.flac', size: 200 * MiB, content: 'one' },
+      { rel: 'CD1/cover.jpg', size: 3 * GiB, content: 'cover' },
+    ]);
+    tight.link(`${STASH_SEED}/music/Album/CD1/cover.jpg`, `${STASH_SEED}/music/Album/CD2/cover.jpg`);
+    tight.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/music/Album`, category: 'movies' });
+    tight.setFree('pool', 4 * GiB);
+    expect(only(plan(tight)).action).toBe('move');
   });
 
   it('a snapshot without target occupancy blocks moves (unknown is never safe)', () => {

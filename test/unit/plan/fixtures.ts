@@ -12,6 +12,7 @@ import { detailNeeds } from '../../../src/plan/needs.js';
 export const HOUR = 3_600_000;
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 export const GiB = 1024 ** 3;
+export const MiB = 1024 ** 2;
 
 export const STASH_SEED = '/stash/media/torrents/seeding';
 export const POOL_SEED = '/pool/media/torrents/seeding';
