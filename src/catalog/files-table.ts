@@ -107,6 +107,17 @@ export function catalogedTempFiles(db: Db, fsNames: string[], maxRows: number): 
   return db.prepare(TEMP_FILES_SQL(fsNames.length)).all(...fsNames, maxRows) as TempFileRow[];
 }
 
+/**
+ * Every active row named like libtorrent's part file (`.<hex>.parts`): filesystem id and catalog path. Its WHERE on
+ * `files` is the partial index's (migration 20), word for word.
+ */
+export const PART_FILES_SQL = `SELECT fs_id, path FROM files
+   WHERE status = 'active' AND (path GLOB '.[0-9a-f]*.parts' OR path GLOB '*/.[0-9a-f]*.parts')`;
+
+export function catalogedPartFiles(db: Db): { fs_id: number; path: string }[] {
+  return db.prepare(PART_FILES_SQL).all() as { fs_id: number; path: string }[];
+}
+
 /** The columns of an active file row the dedupe bookkeeping copies from a keeper to its linked duplicate (and the link count, compared before it is written). */
 export interface LinkedFileRow {
   id: number;

@@ -4,8 +4,10 @@
 // computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
 // can act on (the planner handed in names them), one range query each — never a scan of every file row in JS.
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot } from '../domain/snapshot.js';
-import { dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
+import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import { baseName, dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
+import { contentRelOf } from '../domain/listing.js';
+import { catalogedPartFiles } from './files-table.js';
 import type { CatalogDb } from './db.js';
 import { absoluteCatalogPath, prefixRange, readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
 import { readSymlinkTargets } from './symlinks.js';
@@ -116,6 +118,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
 
   // Torrents (active only); their client file lists are read below, only where the planner needs them.
   const { torrents, rows: tRows } = readActiveTorrents(catalog, Object.keys(config.clients));
+  attachPartFiles(torrents, catalogedPartFiles(db), fsById);
   const relocations: SnapshotRelocation[] = readRelocations(catalog, named);
 
   // Every payload from its summary: stored by the last sync when nothing changed since, else computed from its rows.
@@ -536,6 +539,26 @@ function holdBySymlinks(payloads: Record<string, SnapshotPayload>, links: readon
   for (const [root, holders] of symlinkHolders(Object.keys(payloads), links)) {
     const p = payloads[root]!;
     p.consumers = { ...p.consumers, status: 'some', symlinks: holders };
+  }
+}
+
+/** Marks each torrent whose save path holds its libtorrent part file (`.<hash>.parts`) in the catalog (SnapshotTorrent.partFile). */
+function attachPartFiles(torrents: SnapshotTorrent[], parts: readonly { fs_id: number; path: string }[], fsById: ReadonlyMap<number, FilesystemRow>): void {
+  if (parts.length === 0) return;
+  const byHash = new Map<string, SnapshotTorrent[]>();
+  for (const t of torrents) byHash.set(t.hash, [...(byHash.get(t.hash) ?? []), t]);
+  for (const p of parts) {
+    const mount = fsById.get(p.fs_id)?.preferred_mount;
+    const hash = /^\.([0-9a-f]+)\.parts$/.exec(baseName(p.path))?.[1];
+    if (mount === undefined || hash === undefined) continue;
+    const abs = absoluteCatalogPath(mount, p.path);
+    for (const t of byHash.get(hash) ?? []) {
+      const rel = contentRelOf(t);
+      if (t.hostContentPath === null || rel === null) continue;
+      // The save path on the host: the content path less its part below the save path.
+      const save = rel === '' ? t.hostContentPath : t.hostContentPath.endsWith(`/${rel}`) ? t.hostContentPath.slice(0, -rel.length - 1) : null;
+      if (save !== null && dirName(abs) === save) t.partFile = abs;
+    }
   }
 }
 

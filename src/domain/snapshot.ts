@@ -127,6 +127,11 @@ export interface SnapshotTorrent {
   files: { name: string; size: number; wanted?: false }[] | null;
   /** clientListingDigest (src/domain/listing.ts) of the file list as recorded by the sync; null when it does not map or was not recorded. */
   listingDigest: string | null;
+  /**
+   * libtorrent's part file of this torrent (`.<hash>.parts` in its save path: the pieces its unwanted files share with
+   * wanted ones), canonical path, when the catalog holds one. A move of the torrent makes libtorrent move it itself.
+   */
+  partFile?: string;
   /** Epoch ms of the client sync that recorded this torrent. */
   syncedAt: number;
 }

@@ -74,6 +74,9 @@ export function buildMember(ix: SnapshotIndex, t: SnapshotTorrent): Member {
   if (down?.failedAt != null) {
     problems.push(`torrent client "${t.client}" (which seeds ${name}) did not answer its last sync${down.failure ? ` (${down.failure})` : ''}: what it seeds now is unknown`);
   }
+  if (t.partFile !== undefined) {
+    problems.push(`${t.partFile} holds pieces of files of ${name} that the client does not download (libtorrent's part file): a repoint would make the client move it itself; let the client download those files too (the part file then goes), or keep the torrent where it is`);
+  }
   if (!isSettledPhase(t.phase)) problems.push(`torrent ${name} is ${t.phase} (${t.rawState}); only complete, stable torrents are moved`);
   else if (t.progress < 1 || t.amountLeft > 0) problems.push(`torrent ${name} is not complete (${(t.progress * 100).toFixed(1)}%)`);
   let payload: SnapshotPayload | null = null;

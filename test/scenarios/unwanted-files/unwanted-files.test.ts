@@ -107,7 +107,7 @@ describe('files a torrent does not download, in qBittorrent and Transmission', (
     expect(Object.entries(again).filter(([, g]) => g.action === 'move' || g.action === 'blocked')).toEqual([]);
   });
 
-  it('a libtorrent part file in the save path stops the repoint (the client would move it itself); nothing is lost; without it the move goes', async () => {
+  it('a libtorrent part file in the save path blocks the torrent, and stops the repoint of a plan saved before it came; nothing is lost; without it the move goes', async () => {
     const c = clients.get('qbt')!;
     const t = pack('Show.S02.Qbt');
     await addTorrent(qbt, t, { savepath: stashMovies, paused: true });
@@ -118,8 +118,16 @@ describe('files a torrent does not download, in qBittorrent and Transmission', (
     const bytes = hashTreeSync(t.contentPath);
     const part = path.join(stashMovies, `.${t.infoHash}.parts`);
     writeFileSync(part, 'pieces of the sample that share a piece with e02');
+    const blocked = (await groups())['Show.S02.Qbt'];
+    expect(blocked?.action).toBe('blocked');
+    expect(blocked?.reasons.join('\n')).toContain(`${part} holds pieces of files of "Show.S02.Qbt" that the client does not download`);
+    // A plan saved while there was none; the part file comes before it is applied.
+    rmSync(part);
+    const saved = path.join(w.tmp.path, 'plan.json');
     expect((await groups())['Show.S02.Qbt']?.action).toBe('move');
-    const r = await cli('apply', '--auto-approve');
+    expect([0, 2]).toContain((await cli('plan', '--out', saved)).code);
+    writeFileSync(part, 'pieces of the sample that share a piece with e02');
+    const r = await cli('apply', saved, '--auto-approve');
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain(`${part} holds pieces of its files the client does not download`);
     await complete(c, t.infoHash, stashMovies);

@@ -7,9 +7,9 @@ import { useQueryPlanner } from '../../support/query-plan.js';
 const { plan, catalog } = useQueryPlanner('hashall-content-index-');
 
 describe('files indexes (migration 14)', () => {
-  it('a row is written to four indexes: path (unique), inode, the covering path index and one content index (and the partial temp-name index of migration 18 only when named like a temp file)', () => {
+  it('a row is written to four indexes: path (unique), inode, the covering path index and one content index (and the partial temp-name and part-file indexes of migrations 18 and 20 only when named like one)', () => {
     const idx = catalog().db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files' AND sql IS NOT NULL ORDER BY name`).all() as { name: string; sql: string }[];
-    expect(idx.map((i) => i.name)).toEqual(['files_fs_ino', 'files_fs_path', 'files_fs_path_cover', 'files_hashall_temp', 'files_sha']);
+    expect(idx.map((i) => i.name)).toEqual(['files_fs_ino', 'files_fs_path', 'files_fs_path_cover', 'files_hashall_temp', 'files_part_files', 'files_sha']);
     expect(idx.find((i) => i.name === 'files_hashall_temp')?.sql).toContain("WHERE status = 'active' AND (path GLOB '.hashall-*.part' OR path GLOB '*/.hashall-*.part')");
     expect(idx.find((i) => i.name === 'files_sha')?.sql).toBe('CREATE INDEX files_sha ON files (sha256, size)');
   });

@@ -395,6 +395,15 @@ describe('buildPlan: blocked when anything is unknown', () => {
     expect(only(plan(tight)).action).toBe('move');
   });
 
+  it('a torrent with libtorrent’s part file in its save path is blocked: a repoint would make the client move that file itself', () => {
+    const part = `${STASH_SEED}/movies/.${'a'.repeat(40)}.parts`;
+    const b = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/Foo.2020`, movieFiles('Foo.2020'));
+    b.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/Foo.2020`, category: 'movies', partFile: part });
+    const g = only(plan(b));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons.join('\n')).toContain(`${part} holds pieces of files of "Foo.2020" that the client does not download (libtorrent's part file)`);
+  });
+
   it('a snapshot without target occupancy blocks moves (unknown is never safe)', () => {
     const b = movie(new SnapshotBuilder(toPool()));
     b.withOccupancy = false;

@@ -98,6 +98,8 @@ export interface TorrentSpec {
   /** Override the client's file list (defaults to the payload's files under the content root name). */
   files?: { name: string; size: number; wanted?: false }[];
   unmapped?: string;
+  /** libtorrent's part file in its save path, as the catalog reader found it. */
+  partFile?: string;
 }
 
 /** Builds a CatalogSnapshot the way the catalog reader would, from files, payloads and torrents. */
@@ -203,6 +205,7 @@ export class SnapshotBuilder {
       clientDownloadPath: '',
       hostContentPath: spec.unmapped ? null : spec.content,
       unmappedReason: spec.unmapped ?? null,
+      ...(spec.partFile === undefined ? {} : { partFile: spec.partFile }),
       files,
       listingDigest: null,
       syncedAt: this.now - HOUR,
