@@ -104,7 +104,7 @@ export function resolveTorrent(
   const rels = [...sizeOf.keys()];
   const missing = rels.filter((r) => !have.has(r));
   const wrong = rels.filter((r) => have.has(r) && have.get(r) !== sizeOf.get(r));
-  for (const [r, size] of listing.unwanted) if (have.has(r) && have.get(r) !== size) wrong.push(r);
+  for (const [r, size] of listing.unwanted) if (have.has(r) && have.get(r)! > size) wrong.push(r);
   if (missing.length > 0) return { ...res, dataStatus: 'incomplete', detail: `${missing.length} of ${rels.length} files are not in the catalog payload: ${sample(missing)}` };
   if (t.progress < 1 || t.amountLeft > 0) return { ...res, dataStatus: 'incomplete', detail: `the client has ${(t.progress * 100).toFixed(1)}% of the data` };
   if (wrong.length > 0) return { ...res, dataStatus: 'incomplete', detail: `file sizes differ from the torrent: ${sample(wrong)}` };

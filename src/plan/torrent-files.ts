@@ -69,14 +69,15 @@ export function mapTorrentFiles(t: SnapshotTorrent, payload: SnapshotPayload): T
     if (s === undefined) missing.push(rel);
     else if (s !== size) sizes.push(`${rel} (client ${size} B, disk ${s} B)`);
   }
-  // A file the client will not download may lie on disk (downloaded before, or partly, for a piece it shares): it is then
-  // the payload's like any file, at its listed size; absent, it is not missing.
+  // A file the client will not download may lie on disk — downloaded before, or in part: the bytes of a piece it shares
+  // with a wanted file (Transmission writes them there) — and is then the payload's like any file, moved as it is, at
+  // most its listed size; absent, it is not missing.
   let unwantedPresent = 0;
   for (const f of content) {
     const size = listing.unwanted.get(f.relpath);
     if (size === undefined) continue;
     unwantedPresent += 1;
-    if (size !== f.size) sizes.push(`${f.relpath} (not downloaded by the client: client ${size} B, disk ${f.size} B)`);
+    if (f.size > size) sizes.push(`${f.relpath} (not downloaded by the client: client ${size} B, disk ${f.size} B)`);
   }
   const extra = content.filter((f) => !rels.has(f.relpath) && !listing.unwanted.has(f.relpath)).map((f) => f.relpath);
   if (missing.length > 0) return { ok: false, problem: `files of ${name} are missing from the catalog payload ${payload.rootPath}: ${sample(missing)}` };

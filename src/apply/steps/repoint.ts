@@ -76,7 +76,8 @@ async function filesProblem(
     // not download; present, either is checked like any file.
     if (!st && ((segs.length > 1 && isPadFile(segs.slice(1).join('/'), f.size)) || f.wanted === false)) continue;
     if (!st || st.kind !== 'file') return at(`${p} (of its file list) is ${st ? `a ${st.kind}` : 'missing'}, not a file`, p);
-    if (st.size !== f.size) return at(`${p} has ${st.size} bytes; the client expects ${f.size}`, p);
+    // A file the client does not download may hold only the bytes of a piece it shares with a wanted one.
+    if (f.wanted === false ? st.size > f.size : st.size !== f.size) return at(`${p} has ${st.size} bytes; the client expects ${f.wanted === false ? `at most ${f.size}` : f.size}`, p);
     if (dev !== null && st.dev !== dev) return at(`${p} is not on filesystem ${fsName}, where the plan put it`, p);
     if (segs.length > 1) rels.add(segs.slice(1).join('/'));
   }

@@ -1,6 +1,6 @@
 // Files a torrent does not download ("do not download" in qBittorrent, unchecked in Transmission) on REAL daemons: a season pack whose sample was never downloaded is planned, moved and seeded complete from the pool (the absent file is not missing); every byte re-hashed. A part file of libtorrent's in the save path stops the repoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashTreeSync } from '../../support/apply-fixture.js';
 import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
@@ -20,6 +20,7 @@ let stashMovies: string;
 let poolMovies: string;
 let qbt: QbtSandbox;
 let trPassword = '';
+let trSb: TransmissionSandbox;
 const clients = new Map<string, TorrentClient>();
 const seeded = new Map<string, { t: MadeTorrent; bytes: Record<string, string> }>();
 
@@ -54,6 +55,7 @@ beforeAll(async () => {
 
   const [q, tr] = (await Promise.all([qbts.start({ dir: path.join(w.tmp.path, 'qbt') }), trs.start({ dir: path.join(w.tmp.path, 'tr') })])) as [QbtSandbox, TransmissionSandbox];
   qbt = q;
+  trSb = tr;
   trPassword = tr.password;
   clients.set('qbt', createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 }));
   clients.set('tr', createTransmissionClient({ url: tr.url, username: tr.username, password: () => tr.password, timeoutMs: 10_000 }));
@@ -142,5 +144,32 @@ describe('files a torrent does not download, in qBittorrent and Transmission', (
     expect(again.code, again.stdout + again.stderr).toBe(0);
     await complete(c, t.infoHash, poolMovies);
     expect(hashTreeSync(path.join(poolMovies, 'Show.S02.Qbt'))).toEqual(bytes);
+  });
+
+  it('Transmission: a never-downloaded sample that shares a piece with a wanted episode lies on disk in part (that piece’s bytes only): moved as it is, seeding complete', async () => {
+    const c = clients.get('tr')!;
+    // e02 ends mid-piece: the piece it ends in also holds the sample's first bytes, which Transmission wrote there.
+    const t = makeTorrent({
+      saveDir: stashMovies,
+      name: 'Show.S03.Tr',
+      files: [{ path: 'e01.mkv', size: 4 * PIECE }, { path: 'e02.mkv', size: 3 * PIECE - 1000 }, { path: 'Sample/sample.mkv', size: 2 * PIECE + 500 }],
+      trackers: [TRACKER],
+      pieceLength: PIECE,
+    });
+    const sample = path.join(t.contentPath, 'Sample', 'sample.mkv');
+    truncateSync(sample, 1000);
+    await trSb.add(t, { downloadDir: stashMovies, paused: true });
+    await trSb.rpc('torrent-set', { ids: [t.infoHash], 'files-unwanted': [2] });
+    await trSb.rpc('torrent-verify', { ids: [t.infoHash] });
+    await c.waitFor(t.infoHash, (x) => x.progress === 1 && x.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'the check' });
+    await c.resume([t.infoHash]);
+    expect((await c.listFiles(t.infoHash)).map((f) => f.wanted !== false)).toEqual([true, true, false]);
+    const bytes = hashTreeSync(t.contentPath);
+    expect((await groups())['Show.S03.Tr']?.action).toBe('move');
+    const r = await cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await complete(c, t.infoHash, poolMovies);
+    expect(hashTreeSync(path.join(poolMovies, 'Show.S03.Tr'))).toEqual(bytes);
+    expect(statSync(path.join(poolMovies, 'Show.S03.Tr', 'Sample', 'sample.mkv')).size).toBe(1000);
   });
 });

@@ -353,7 +353,7 @@ describe('buildPlan: blocked when anything is unknown', () => {
     expect(blockedBy(lookalike)[0]).toMatch(/holds files that are not part of "A": \.pad\/7/);
   });
 
-  it('files the client does not download: absent, not missing; present, the payload’s at their listed size; a wanted one absent still blocks', () => {
+  it('files the client does not download: absent, not missing; present (in full or in part), the payload’s; larger than listed, or a wanted one absent, blocks', () => {
     const sample = { name: 'A/Sample/sample.mkv', size: 9, wanted: false as const };
     const absent = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
     absent.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }, sample] });
@@ -363,7 +363,10 @@ describe('buildPlan: blocked when anything is unknown', () => {
     expect(only(plan(present)).action).toBe('move');
     const partial = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, [...movieFiles('a'), { rel: 'Sample/sample.mkv', size: 4, content: 'part' }]);
     partial.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }, sample] });
-    expect(blockedBy(partial)[0]).toMatch(/Sample\/sample\.mkv \(not downloaded by the client: client 9 B, disk 4 B\)/);
+    expect(only(plan(partial)).action).toBe('move');
+    const larger = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, [...movieFiles('a'), { rel: 'Sample/sample.mkv', size: 12, content: 'more' }]);
+    larger.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }, sample] });
+    expect(blockedBy(larger)[0]).toMatch(/Sample\/sample\.mkv \(not downloaded by the client: client 9 B, disk 12 B\)/);
     const wantedAbsent = new SnapshotBuilder(toPool()).payload(`${STASH_SEED}/movies/A`, movieFiles('a'));
     wantedAbsent.torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/A`, category: 'movies', files: [{ name: 'A/a.mkv', size: 4 * GiB }, { name: 'A/a.nfo', size: 1200 }, { ...sample, wanted: undefined }] });
     expect(blockedBy(wantedAbsent)[0]).toMatch(/missing from the catalog payload .*: Sample\/sample\.mkv/);
