@@ -137,11 +137,16 @@ const CHANGES = ['copyFileVerified', 'link', 'rename', 'unlink', 'rmdir', 'rmTre
  * write up to the mark it returns (the caller's own last journal write: see WriteAhead.syncBefore).
  */
 export function writeAheadFs(fs: FsPort, wa: WriteAhead, upTo?: () => number): FsPort {
+  return fsChangesAfter(fs, () => wa.syncBefore(upTo?.()));
+}
+
+/** The FsPort with `before` awaited before every change it makes (a throw of `before` fails the change, which is not made). */
+export function fsChangesAfter(fs: FsPort, before: () => Promise<void>): FsPort {
   const out: FsPort = { ...fs };
   for (const op of CHANGES) {
     const real = fs[op] as (...args: unknown[]) => Promise<unknown>;
     (out as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
-      await wa.syncBefore(upTo?.());
+      await before();
       return real(...args);
     };
   }
@@ -160,13 +165,18 @@ const READS = new Set<string>(['version', 'listTorrents', 'getTorrent', 'listFil
  * or with `upTo`, every write up to the mark it returns (the step's own last journal write: see WriteAhead.syncBefore).
  */
 export function writeAheadClient(client: TorrentClient, wa: WriteAhead, upTo?: () => number): TorrentClient {
+  return clientChangesAfter(client, () => wa.syncBefore(upTo?.()));
+}
+
+/** The client with `before` awaited before every call that may change something in it (a throw of `before` fails the call, which is not sent). */
+export function clientChangesAfter(client: TorrentClient, before: () => Promise<void>): TorrentClient {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       if (typeof prop === 'string' && READS.has(prop)) return (...args: unknown[]) => (v as (...a: unknown[]) => unknown).apply(target, args);
       return async (...args: unknown[]) => {
-        await wa.syncBefore(upTo?.());
+        await before();
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

@@ -186,6 +186,9 @@ export const repointStep: StepHandler<RepointStep> = {
     const undo = undoData as RepointUndo;
     const client = needClient(ctx, step);
     const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
+    // The copy's data durable before anything is changed or recorded for the torrent (check only read, meanwhile); a wait
+    // for it made check's read of the torrent old: it is read again. (Its file list stays: see fileList.)
+    if (ctx.durable && !(await ctx.durable())) ctx.carried?.delete(READ);
     // The read check made moments ago (the executor runs run right after check, in the same slot): one read fewer per
     // repoint, on its critical path (~15 ms at width 8, ~80 ms at 200 while qBittorrent is busy). Still proven settled.
     const t = await torrentNow(step, ctx, client);

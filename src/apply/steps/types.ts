@@ -47,6 +47,13 @@ export interface StepContext {
    */
   durableLater?(flush: () => Promise<void>): void;
   /**
+   * Resolves once the data of the group's steps before (a copy's files and folders) is durable — true when it already
+   * was when asked, false when this waited for it — and rejects when it cannot be made durable. Present while that data
+   * is still being made durable as this step starts: its reads go on meanwhile, every change it asks for (in the client,
+   * on disk) waits for it; a step that acts on what it read before awaits it first (a wait made that read old).
+   */
+  durable?(): Promise<boolean>;
+  /**
    * Runs a client check — a recheck and the wait for its end — in one of the run's checking slots (at most
    * `apply.parallelRechecks`, bounded by the client's own limit, at once across the groups in flight). Absent (undo,
    * a lone step): the check runs directly (an undo runs in a checking slot as a whole).

@@ -128,7 +128,21 @@ async function applyLogged(name: string, on: 'step-start' | 'step-done', mark: s
   const log: string[] = [];
   const groups = await parallelGroups(qb, w, ts);
   const hashOf = new Map(groups.map((g) => [g.id, g.torrents[0]!.hash]));
-  const deps = testDeps(w, { clients: singleClient(loggingClient(qb, log)), ...timeouts, emit: (e) => void (e.type === on && e.kind === 'repoint' && log.push(`${mark} ${hashOf.get(e.groupId)}`)) });
+  // The end of each fsync of a file or folder at or under a group's target, as `durable HASH` (a copy's flush).
+  const hashAt = new Map(ts.map((x) => [x.dst, x.t.infoHash]));
+  const real = realFsPort();
+  const fs: FsPort = new Proxy(real, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (key === 'fsyncFile' || key === 'fsyncDir') for (const [dst, h] of hashAt) if (String(args[0]).startsWith(dst)) log.push(`durable ${h}`);
+        return out;
+      };
+    },
+  });
+  const deps = testDeps(w, { clients: singleClient(loggingClient(qb, log)), fs, ...timeouts, emit: (e) => void (e.type === on && e.kind === 'repoint' && log.push(`${mark} ${hashOf.get(e.groupId)}`)) });
   const res = await applyPlan(deps, makePlan(w, groups));
   expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
   return { ts, log };
@@ -221,7 +235,104 @@ describe('several groups in flight on a real qBittorrent', () => {
     });
   });
 
-  it("a repoint reads its torrent once before its first change: run takes the read its check made moments before", async () => {
+  it("a repoint's check reads the client while its copy's data is made durable; its first change waits for that durability", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 4 };
+    const ts = await seedParallel(sb, w, 'Overlap', 3, 40_000);
+    const hashAt = new Map(ts.map((x) => [x.dst, x.t.infoHash]));
+    // One ordered log: each torrent's file list read (only a repoint's check reads it) and changes, each data fsync's
+    // end. A group's data fsyncs are held until its torrent's file list was asked for — released anyway after 3 s, so
+    // code that reads the client only once the data is durable ends (and fails the order below) instead of hanging.
+    const log: string[] = [];
+    const listed = new Map<string, () => void>();
+    const asked = (h: string): Promise<void> => new Promise((resolve) => void listed.set(h, resolve));
+    const waits = new Map(ts.map((x) => [x.t.infoHash, asked(x.t.infoHash)]));
+    const real = realFsPort();
+    const fs: FsPort = new Proxy(real, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          const h = key === 'fsyncFile' ? hashAt.get(path.dirname(String(args[0]))) : undefined;
+          if (h) await Promise.race([waits.get(h)!, new Promise((r) => setTimeout(r, 3_000))]);
+          const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (h) log.push(`data ${h}`);
+          return out;
+        };
+      },
+    });
+    const changes = new Set(['pause', 'resume', 'setLocation', 'recheck', 'setDownloadPath', 'setAutoManagement']);
+    const client: TorrentClient = new Proxy(qb, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...a: unknown[]) => {
+          if (key === 'listFiles') {
+            log.push(`list ${String(a[0])}`);
+            listed.get(String(a[0]))?.();
+          }
+          if (typeof key === 'string' && changes.has(key)) for (const h of a[0] as string[]) log.push(`change ${h}`);
+          return (v as (...x: unknown[]) => unknown).apply(target, a);
+        };
+      },
+    });
+    const deps = testDeps(w, { client, fs, ...timeouts });
+    const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
+    expect(res.status, JSON.stringify(res.groups.map((g) => g.error))).toBe('succeeded');
+    for (const x of ts) {
+      const h = x.t.infoHash;
+      const list = log.indexOf(`list ${h}`);
+      const lastData = log.lastIndexOf(`data ${h}`);
+      expect(list, x.name).toBeGreaterThan(-1);
+      expect(lastData, x.name).toBeGreaterThan(-1);
+      // The check's read did not wait for the data sync; the first change did.
+      expect(list, `${x.name}: its file list read while its data was made durable`).toBeLessThan(lastData);
+      expect(log.indexOf(`change ${h}`), `${x.name}: nothing changed in the client before its data is durable`).toBeGreaterThan(lastData);
+      expect(await qb.getTorrent(h), x.name).toMatchObject({ savePath: x.toSave, progress: 1, running: x.running });
+      expect(hashTreeSync(x.dst)).toEqual(x.before);
+    }
+  });
+
+  it("a copy whose data cannot be made durable (fsync fails) rolls its group back before any change in the client; the groups beside it complete", async () => {
+    w = makeApplyFixture();
+    w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
+    w.config.apply = { auto: false, parallelRechecks: 4 };
+    const ts = await seedParallel(sb, w, 'NoSync', 3, 40_000);
+    const bad = ts[1]!;
+    const real = realFsPort();
+    const fs: FsPort = new Proxy(real, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          if (key === 'fsyncFile' && path.dirname(String(args[0])) === bad.dst) throw Object.assign(new Error(`EIO: i/o error, fsync '${String(args[0])}'`), { code: 'EIO' });
+          return (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+    const log: string[] = [];
+    const deps = testDeps(w, { clients: singleClient(loggingClient(qb, log)), fs, ...timeouts });
+    const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
+    // The copies of one batch share one flush: the groups of the failing group's batch fail with it (which of them
+    // share it depends on timing); every other group completes.
+    expect(res.groups[1]!.status).toBe('rolled-back');
+    ts.forEach((x, i) => {
+      const g = res.groups[i]!;
+      expect(['done', 'rolled-back'], x.name).toContain(g.status);
+      if (g.status === 'done') return;
+      expect(g.error, x.name).toMatch(/EIO/);
+      expect(log.filter((e) => e === `change ${x.t.infoHash}`), `${x.name}: nothing asked of the client while its data is not durable`).toEqual([]);
+    });
+    for (const [i, x] of ts.entries()) {
+      const done = res.groups[i]!.status === 'done';
+      expect(await qb.getTorrent(x.t.infoHash), x.name).toMatchObject({ savePath: done ? x.toSave : x.fromSave, progress: 1, running: x.running });
+      expect(existsSync(x.dst), x.name).toBe(done);
+      expect(hashTreeSync(done ? x.dst : x.root), x.name).toEqual(x.before);
+    }
+  });
+
+  it("a repoint reads its torrent once before its first change: run takes the read its check made moments before (read again only after a wait for its copy's data to be durable)", async () => {
     // One ordered log: each repoint's start (event) and the client's reads and changes of its torrent; one torrent
     // running, one paused.
     const { ts, log } = await applyLogged('OneRead', 'step-start', 'repoint');
@@ -231,7 +342,16 @@ describe('several groups in flight on a real qBittorrent', () => {
       const firstChange = log.indexOf(`change ${h}`, from);
       expect(from, x.name).toBeGreaterThan(-1);
       expect(firstChange, x.name).toBeGreaterThan(from);
-      expect(log.slice(from, firstChange).filter((e) => e === `read ${h}`), x.name).toHaveLength(1);
+      // Read again only when check read it before its copy's data was durable (run then waited for that, which made the
+      // read old): the second read comes after.
+      const reads = log.slice(from, firstChange).flatMap((e, i) => (e === `read ${h}` ? [from + i] : []));
+      const lastDurable = log.lastIndexOf(`durable ${h}`, firstChange);
+      expect(lastDurable, x.name).toBeGreaterThan(-1);
+      if (reads.length !== 1) {
+        expect(reads, x.name).toHaveLength(2);
+        expect(reads[0]!, x.name).toBeLessThan(lastDurable);
+        expect(reads[1]!, x.name).toBeGreaterThan(lastDurable);
+      }
       expect(await qb.getTorrent(h), x.name).toMatchObject({ savePath: x.toSave, progress: 1, running: x.running });
       expect(hashTreeSync(x.dst)).toEqual(x.before);
     }
