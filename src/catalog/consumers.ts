@@ -64,7 +64,6 @@ export interface ConsumerInput {
   trashNames?: (ino: number) => number;
 }
 
-
 /** The three-valued verdict for one payload (see the rule at the top of this file). */
 export function consumerVerdict(input: ConsumerInput): Consumers {
   const reasons: string[] = [];

@@ -91,11 +91,11 @@ async function filesProblem(
 
 /**
  * libtorrent (qBittorrent, Deluge) keeps the pieces a torrent's unwanted files share with its wanted ones in a part
- * file `.<info-hash>.parts` in the save path, and its move_storage moves that file itself: a torrent with unwanted files
- * is repointed only while no such file lies in its save path (paused, it writes none).
+ * file `.<info-hash>.parts` in the save path (kept after its files are wanted again), and its move_storage moves that
+ * file itself: a torrent is repointed only while no such file lies in its save path (paused, it writes none). The plan
+ * blocks a torrent whose part file the catalog holds; this is for one that came since.
  */
-async function partFileProblem(step: RepointStep, ctx: StepContext, files: readonly ClientTorrentFile[]): Promise<{ what: string; path: string } | null> {
-  if (!files.some((f) => f.wanted === false)) return null;
+async function partFileProblem(step: RepointStep, ctx: StepContext): Promise<{ what: string; path: string } | null> {
   const p = `${dirName(step.hostFrom)}/.${step.torrentHash}.parts`;
   if (!(await ctx.fs.lstat(p))) return null;
   return { what: `${p} holds pieces of its files the client does not download (libtorrent's part file), which the client would move itself`, path: p };
@@ -108,7 +108,7 @@ async function partFileProblem(step: RepointStep, ctx: StepContext, files: reado
  */
 async function proveTargetFiles(step: RepointStep, ctx: StepContext, client: TorrentClient, files: ClientTorrentFile[]): Promise<void> {
   const problem = await filesProblem(step, ctx, client, step.hostTo, ctx.group.to?.fs ?? '(none named)', files);
-  const part = problem ? null : await partFileProblem(step, ctx, files);
+  const part = problem ? null : await partFileProblem(step, ctx);
   if (part) {
     throw new FsError(`refusing to repoint ${step.torrentName}: ${part.what}`, {
       path: part.path,
