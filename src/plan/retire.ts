@@ -40,10 +40,22 @@ function knownRemoved(ix: SnapshotIndex, client: string | undefined): boolean {
 }
 
 /**
+ * True when torrent `t` seeds from relocation `rel`'s source again: its content is the source root, which holds the
+ * relocated payload on the source filesystem (moved back by hand, or removed and re-added there).
+ */
+function seedsFromSource(ix: SnapshotIndex, rel: SnapshotRelocation, t: SnapshotIndex['snapshot']['torrents'][number]): boolean {
+  if (t.hostContentPath !== rel.sourceRoot) return false;
+  const p = ix.snapshot.payloads[rel.sourceRoot];
+  return p !== undefined && p.fsId === rel.sourceFsId && p.payloadHash === rel.payloadHash;
+}
+
+/**
  * The retire group of one open relocation, or null when every torrent it moved was removed from a client that answered:
  * nothing is left for it to prove, its source and target are plain files to the orphan rules now (never a group blocked
  * for good: users remove torrents every day, by hand or by ratio rules). One of several removed is no torrent using the
- * target; the others prove it.
+ * target; the others prove it. Null too when every torrent it moved that is still listed seeds from its source again
+ * (the user moved it back by hand, or removed it and re-added it there): the move was undone, its source is live and
+ * never to be retired (as a move back by hashall closes it), and a move onto the target again restarts its window.
  */
 function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<string, SnapshotIndex['snapshot']['torrents'][number]>): Omit<PlanGroup, 'id'> | null {
   const { config, snapshot, now } = ix;
@@ -52,6 +64,7 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   const members = rel.torrentHashes.map((h, i) => torrents.get(torrentKey({ client: rel.torrentClients?.[i], hash: h })));
   const removed = members.map((t, i) => t === undefined && knownRemoved(ix, rel.torrentClients?.[i]));
   if (members.length > 0 && removed.every(Boolean)) return null;
+  if (members.length > 0 && members.every((t, i) => removed[i] || (t !== undefined && seedsFromSource(ix, rel, t)))) return null;
   const group: Omit<PlanGroup, 'id'> = {
     key: `retire:${rel.id}`,
     action: 'blocked',

@@ -153,14 +153,15 @@ export function lifecycleScenario(name: string, startDaemon: (dir: string) => Pr
         expect(hashTreeSync(path.join(poolMovies(), 'Flip'))).toEqual(before);
       });
 
-      it('re-added by the user at the stash copy: planned back onto the pool copy by a reuse, then seeding from the pool', async () => {
+      it('re-added by the user at the stash copy: the move is undone by hand, its retire group goes away (not blocked for good); a reuse back onto the pool copy waits out a new window', async () => {
         await d.add(t, stashMovies(), true);
         await seedsFrom(t, stashMovies(), before);
-        // The open move's retire waits while its torrent seeds from its source again (said as blocked, with why).
-        const uses = `torrent "Flip" does not point at the relocated content on pool (it uses ${path.join(stashMovies(), 'Flip')})`;
-        const g = await groups();
-        expect(g.filter((x) => x[0] !== 'blocked')).toEqual([['reuse', 'stash→pool', []]]);
-        expect(g.filter((x) => x[0] === 'blocked')).toEqual([['blocked', 'stash→pool', [uses]]]);
+        // Placement keep: the torrent stays where the user put it; the stash copy is live, nothing is left to retire.
+        writeConfig(['placement: { default: keep }', 'safety: { minFree: 1MiB, retire: { observeHours: 0h } }']);
+        await tick();
+        expect(await groups()).toEqual([]);
+        place('pool', '1000h');
+        expect(await groups()).toEqual([['reuse', 'stash→pool', []]]);
         await apply();
         await seedsFrom(t, poolMovies(), before);
         expect(await groups()).toEqual([['pending', 'stash→pool', []]]);

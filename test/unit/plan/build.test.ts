@@ -762,11 +762,29 @@ describe('buildPlan: retire', () => {
     const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
     const b = new SnapshotBuilder(cfg);
     const src = `${STASH_SEED}/movies/Foo`;
-    b.payload(src, movieFiles('foo')).torrent({ hash: 'a'.repeat(40), content: src });
+    const elsewhere = `${STASH_SEED}/other/Foo`;
+    b.payload(src, movieFiles('foo')).payload(elsewhere, movieFiles('foo').map((f, i) => ({ ...f, ino: 900 + i }))).torrent({ hash: 'a'.repeat(40), content: elsewhere });
     b.relocation({ id: 4, payloadHash: b.build().payloads[src]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: `${POOL_SEED}/movies/Foo`, torrentHashes: ['a'.repeat(40)], repointedAt: NOW - 100 * HOUR });
     const g = plan(b).groups.find((x) => x.key === 'retire:4')!;
     expect(g.action).toBe('blocked');
     expect(g.reasons[0]).toMatch(/does not point at the relocated content on pool/);
+  });
+
+  it('every torrent of the move seeding from its source again (moved back by hand, or removed and re-added there): no retire group, never blocked for good; one left on the target still blocks', () => {
+    const cfg = baseConfig({ placement: { default: 'keep', rules: [] } });
+    const src = `${STASH_SEED}/movies/Foo`;
+    const dst = `${POOL_SEED}/movies/Foo`;
+    const retireOf = (at: string[]) => {
+      const b = new SnapshotBuilder(cfg);
+      b.payload(src, movieFiles('foo')).payload(dst, movieFiles('foo').map((f, i) => ({ ...f, ino: 900 + i })));
+      at.forEach((content, i) => b.torrent({ hash: 'ab'[i]!.repeat(40), content }));
+      b.relocation({ id: 4, payloadHash: b.build().payloads[src]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: dst, torrentHashes: ['a'.repeat(40), 'b'.repeat(40)], repointedAt: NOW - 100 * HOUR });
+      return plan(b).groups.find((x) => x.key === 'retire:4');
+    };
+    expect(retireOf([src, src])).toBeUndefined();
+    const mixed = retireOf([src, dst])!;
+    expect(mixed.action).toBe('blocked');
+    expect(mixed.reasons.join('\n')).toMatch(/does not point at the relocated content on pool/);
   });
 });
 
