@@ -7,6 +7,7 @@ import type { HashallConfig } from '../config/types.js';
 import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
 import { contentRelOf } from '../domain/listing.js';
+import { partFileHash } from '../domain/part-file.js';
 import { catalogedPartFiles } from './files-table.js';
 import type { CatalogDb } from './db.js';
 import { absoluteCatalogPath, prefixRange, readSnapshotFilesystems, type FilesystemRow } from './filesystems.js';
@@ -549,8 +550,8 @@ function attachPartFiles(torrents: SnapshotTorrent[], parts: readonly { fs_id: n
   for (const t of torrents) byHash.set(t.hash, [...(byHash.get(t.hash) ?? []), t]);
   for (const p of parts) {
     const mount = fsById.get(p.fs_id)?.preferred_mount;
-    const hash = /^\.([0-9a-f]+)\.parts$/.exec(baseName(p.path))?.[1];
-    if (mount === undefined || hash === undefined) continue;
+    const hash = partFileHash(baseName(p.path));
+    if (mount === undefined || hash === null) continue;
     const abs = absoluteCatalogPath(mount, p.path);
     for (const t of byHash.get(hash) ?? []) {
       const rel = contentRelOf(t);

@@ -41,6 +41,7 @@ import { isSettled } from '../domain/torrent-phase.js';
 import { describeClientFolder, type ClientFolderRole } from '../domain/client-folder.js';
 import { NearestClaims, type Claim } from './nearest-claim.js';
 import { TRASH_SEGMENT } from '../domain/trash-dir.js';
+import { partFileName } from '../domain/part-file.js';
 
 export type FileClass = 'payload' | 'consumer' | 'client' | 'in-progress' | 'hashall' | 'excluded' | 'unknown' | 'orphan';
 
@@ -243,7 +244,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     // libtorrent (qBittorrent, Deluge) keeps the pieces its unwanted files share with wanted ones in `.<hash>.parts`
     // in the save path, beside the payload: the torrent's too.
     const save = hostOf(t, t.clientSavePath);
-    if (save !== null) exact.set(joinPath(save, `.${t.hash}.parts`), { cls, why: `libtorrent's part file of ${who}` });
+    if (save !== null) exact.set(joinPath(save, partFileName(t.hash)), { cls, why: `libtorrent's part file of ${who}` });
   }
 
   // The clients' own folders: every file in one is the client's (a payload claimed deeper still wins, being nearer).

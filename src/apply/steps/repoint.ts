@@ -8,6 +8,7 @@ import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { strangersUnder } from '../paths.js';
 import { isPadFile, rootRelOf } from '../../domain/listing.js';
+import { partFileName } from '../../domain/part-file.js';
 import { baseName, dirName, segments, trimSlash } from '../../domain/path-string.js';
 import type { StepContext, StepHandler } from './types.js';
 import { instanceOf, torrentLabel } from '../../domain/instance.js';
@@ -96,7 +97,7 @@ async function filesProblem(
  * blocks a torrent whose part file the catalog holds; this is for one that came since.
  */
 async function partFileProblem(step: RepointStep, ctx: StepContext): Promise<{ what: string; path: string } | null> {
-  const p = `${dirName(step.hostFrom)}/.${step.torrentHash}.parts`;
+  const p = `${dirName(step.hostFrom)}/${partFileName(step.torrentHash)}`;
   if (!(await ctx.fs.lstat(p))) return null;
   return { what: `${p} holds pieces of its files the client does not download (libtorrent's part file), which the client would move itself`, path: p };
 }
