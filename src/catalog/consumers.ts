@@ -94,20 +94,31 @@ export function consumerVerdict(input: ConsumerInput): Consumers {
       }
       nlink = Math.max(nlink, live.nlink);
     }
-    const known = new Set(links).size;
+    const trashNames = input.trashNames;
+    const { known, staged } = knownLinks(links, nlink, trashNames && (() => trashNames(f.ino)));
     if (nlink > known) {
-      // A trash name the catalog also holds (a scanned root containing the trash) is counted once, from the disk.
-      const staged = input.trashNames?.(f.ino) ?? 0;
-      const catalogued = staged > 0 ? new Set(links.filter((p) => !p.includes(TRASH_SEGMENT))).size : known;
-      if (nlink > catalogued + staged) {
-        const trash = staged > 0 ? ` and hashall's trash holds ${staged}` : '';
-        reasons.push(`${f.path} has ${nlink} links but the catalog knows ${catalogued}${trash}: a link lives outside every scanned root`);
-      }
+      const trash = staged > 0 ? ` and hashall's trash holds ${staged}` : '';
+      reasons.push(`${f.path} has ${nlink} links but the catalog knows ${known - staged}${trash}: a link lives outside every scanned root`);
     }
   }
   const list = [...paths].sort(compareBytes);
   if (list.length > 0) return { status: 'some', paths: list, reasons };
   return { status: reasons.length > 0 ? 'unknown' : 'none', paths: [], reasons };
+}
+
+/**
+ * How many of an inode's `nlink` links hashall knows: its distinct catalog paths — and when they fall short of nlink,
+ * the names hashall's trash holds of it, counted on disk (`trashNames`), in place of the trash paths the catalog may
+ * also hold (a scanned root containing the trash: each counted once, from the disk). `staged`: the trash's count used.
+ */
+export function knownLinks(paths: readonly string[], nlink: number, trashNames?: () => number): { known: number; staged: number } {
+  const distinct = new Set(paths);
+  if (nlink <= distinct.size || trashNames === undefined) return { known: distinct.size, staged: 0 };
+  const staged = trashNames();
+  if (staged === 0) return { known: distinct.size, staged: 0 };
+  let catalogued = 0;
+  for (const p of distinct) if (!p.includes(TRASH_SEGMENT)) catalogued += 1;
+  return { known: catalogued + staged, staged };
 }
 
 /**

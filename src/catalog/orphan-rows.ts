@@ -11,7 +11,7 @@ import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { TRASH_SEGMENT } from '../domain/trash-dir.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import type { CatalogDb } from './db.js';
-import { inodeLinks } from './consumers.js';
+import { inodeLinks, knownLinks } from './consumers.js';
 import { inodeShaReader } from './files-table.js';
 import { hostPathContext } from './host-paths.js';
 import { absoluteCatalogPath } from './filesystems.js';
@@ -93,14 +93,9 @@ function linkCounts(catalog: CatalogDb, seedingRoots: readonly string[], trashNa
   return (row) => {
     const all = paths({ fsId: row.fsId, path: row.path, ino: row.ino, size: row.size, mtimeNs: row.mtimeNs, nlink: row.nlink, sha256: null });
     let outside = 0;
-    let trashed = 0;
-    for (const abs of all) {
-      if (abs.includes(TRASH_SEGMENT)) trashed += 1;
-      else if (!seedingRoots.some((r) => isAtOrUnder(abs, r))) outside += 1;
-    }
-    // Names in hashall's trash (a retired copy's) are known links and no consumer, counted on disk only when needed.
-    const staged = all.length - trashed < row.nlink ? (trashNames?.(row.fsId)(row.ino) ?? 0) : 0;
-    return { known: all.length - trashed + Math.max(staged, trashed), outside };
+    for (const abs of all) if (!abs.includes(TRASH_SEGMENT) && !seedingRoots.some((r) => isAtOrUnder(abs, r))) outside += 1;
+    // Names in hashall's trash (a retired copy's) are known links and no consumer: the consumer rule's count.
+    return { known: knownLinks(all, row.nlink, trashNames && (() => trashNames(row.fsId)(row.ino))).known, outside };
   };
 }
 
