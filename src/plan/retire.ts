@@ -63,7 +63,7 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   const dstFs = ix.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
   const members = rel.torrentHashes.map((h, i) => torrents.get(torrentKey({ client: rel.torrentClients?.[i], hash: h })));
   const removed = members.map((t, i) => t === undefined && knownRemoved(ix, rel.torrentClients?.[i]));
-  if (members.length > 0 && removed.every(Boolean)) return null;
+  // Every torrent it moved is known removed, or seeds from its source again (all removed is the case of none back).
   if (members.length > 0 && members.every((t, i) => removed[i] || (t !== undefined && seedsFromSource(ix, rel, t)))) return null;
   const group: Omit<PlanGroup, 'id'> = {
     key: `retire:${rel.id}`,
