@@ -22,6 +22,7 @@ import type { ClientFolder } from '../domain/client-folder.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { locateHostPath, type HostPathContext } from './host-paths.js';
+import { closeUndoneRelocations } from './relocations.js';
 
 export interface SyncProgress {
   phase: 'files' | 'hashing' | 'recording' | 'summaries';
@@ -70,6 +71,8 @@ export interface SyncSummary {
   unchanged: number;
   /** Active torrents no longer reported (now status 'removed'). */
   removed: number;
+  /** Moves hashall recorded that this sync found undone by hand (every torrent moved seeds from the source again, or is removed): closed, never to retire their source. */
+  movesUndone: number;
   byStatus: Record<DataStatus, number>;
   /** Torrents with a payload in the catalog but no payload hash (files without full SHA-256). */
   hashUnknown: number;
@@ -186,6 +189,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     changed: 0,
     unchanged: 0,
     removed: 0,
+    movesUndone: 0,
     byStatus: { ok: 0, unmapped: 0, missing: 0, 'not-in-catalog': 0, incomplete: 0 },
     hashUnknown: 0,
     hashed,
@@ -244,6 +248,9 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     summary.filesystems = measureFreeSpace(catalog, config, now);
     // A success after a recorded failure makes the instance known again: that changes what plans may do.
     if (recordSyncOutcome(catalog, name, { syncedAt: now, ownFolders })) changedAny = true;
+    // Moves undone by hand (their torrents seed from the source again) stop waiting for a retire.
+    summary.movesUndone = closeUndoneRelocations(db, now);
+    if (summary.movesUndone > 0) changedAny = true;
     if (changedAny) catalog.bumpSerial();
     summary.serial = catalog.serial();
     summary.sessionId = Number(

@@ -13,6 +13,7 @@ import { planTorrentOf } from './torrent-groups.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { scanProblem, rootCovering, type SnapshotIndex } from './snapshot-index.js';
 import { isSettled } from '../domain/torrent-phase.js';
+import { moveUndone, seedsFromMoveSource, type RelocatedTorrentState } from '../domain/move-undone.js';
 
 
 export function planRetireGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
@@ -39,14 +40,13 @@ function knownRemoved(ix: SnapshotIndex, client: string | undefined): boolean {
   return state !== undefined && state.syncedAt !== null && state.failedAt === null;
 }
 
-/**
- * True when torrent `t` seeds from relocation `rel`'s source again: its content is the source root, which holds the
- * relocated payload on the source filesystem (moved back by hand, or removed and re-added there).
- */
-function seedsFromSource(ix: SnapshotIndex, rel: SnapshotRelocation, t: SnapshotIndex['snapshot']['torrents'][number]): boolean {
-  if (t.hostContentPath !== rel.sourceRoot) return false;
-  const p = ix.snapshot.payloads[rel.sourceRoot];
-  return p !== undefined && p.fsId === rel.sourceFsId && p.payloadHash === rel.payloadHash;
+/** Where each torrent relocation `rel` moved stands now (see moveUndone). */
+function memberStates(ix: SnapshotIndex, rel: SnapshotRelocation, members: readonly (SnapshotIndex['snapshot']['torrents'][number] | undefined)[]): RelocatedTorrentState[] {
+  return members.map((t, i) => {
+    if (t === undefined) return knownRemoved(ix, rel.torrentClients?.[i]) ? 'removed' : 'other';
+    const p = t.hostContentPath === null ? undefined : ix.snapshot.payloads[t.hostContentPath];
+    return seedsFromMoveSource(rel, (id) => id === rel.sourceFsId, { hostContentPath: t.hostContentPath, fsId: p?.fsId, payloadHash: p?.payloadHash }) ? 'at-source' : 'other';
+  });
 }
 
 /**
@@ -62,9 +62,10 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   const srcFs = ix.fsById.get(rel.sourceFsId)?.name ?? `fs#${rel.sourceFsId}`;
   const dstFs = ix.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
   const members = rel.torrentHashes.map((h, i) => torrents.get(torrentKey({ client: rel.torrentClients?.[i], hash: h })));
-  const removed = members.map((t, i) => t === undefined && knownRemoved(ix, rel.torrentClients?.[i]));
-  // Every torrent it moved is known removed, or seeds from its source again (all removed is the case of none back).
-  if (members.length > 0 && members.every((t, i) => removed[i] || (t !== undefined && seedsFromSource(ix, rel, t)))) return null;
+  const states = memberStates(ix, rel, members);
+  const removed = states.map((s) => s === 'removed');
+  // The move was undone by hand (a sync closes it too), or every torrent it moved is known removed.
+  if (members.length > 0 && (moveUndone(states) || removed.every(Boolean))) return null;
   const group: Omit<PlanGroup, 'id'> = {
     key: `retire:${rel.id}`,
     action: 'blocked',

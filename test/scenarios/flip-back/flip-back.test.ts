@@ -88,4 +88,24 @@ describe('placement changed back before the retire', () => {
     expect(hashTreeSync(path.join(w.seeding('stash', 'movies'), 'Flip'))).toEqual(before);
     expect(hashTreeSync(path.join(w.seeding('pool', 'movies'), 'Flip'))).toEqual(before);
   });
+
+  it('re-added by hand at the stash copy, then moved to the pool copy by hand: the new stay on the pool does not inherit the old window (no retire of the stash copy)', async () => {
+    // The open move is the previous test's (stash → pool, a few seconds ago); its window is 2 s from now on.
+    writeConfig('pool', '2s');
+    await addTorrent(qbt, t, { savepath: w.seeding('stash', 'movies'), paused: false });
+    await seedsFrom('stash');
+    // The sync of this plan sees the move undone: the user put the torrent back on its source.
+    expect(await groups()).toEqual([['reuse', 'stash→pool']]);
+    // The user moves it on to the pool copy by hand (removes it and adds it there), after the old window has passed.
+    expect((await qbt.api('POST', '/torrents/delete', { hashes: t.infoHash, deleteFiles: 'false' })).status).toBe(200);
+    for (let i = 0; i < 100 && (await qc.getTorrent(t.infoHash)) !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 2100));
+    await addTorrent(qbt, t, { savepath: w.seeding('pool', 'movies'), paused: false });
+    await seedsFrom('pool');
+    // It has seeded from the pool for well under its window: nothing may retire the stash copy on the strength of the
+    // first move's. The stash copy is no torrent's now: the orphan rules' business, never a retire's.
+    expect(await groups()).toEqual([]);
+    expect(hashTreeSync(path.join(w.seeding('stash', 'movies'), 'Flip'))).toEqual(before);
+    expect(hashTreeSync(path.join(w.seeding('pool', 'movies'), 'Flip'))).toEqual(before);
+  });
 });

@@ -1,6 +1,6 @@
-// The relocations table's writes: one open relocation per move, a move back closes the move the other way, and a repoint made again restarts the observation window.
+// The relocations table's writes: one open relocation per move, a move back closes the move the other way, a repoint made again restarts the observation window, and a move undone by hand is closed by the sync.
 import { describe, expect, it } from 'vitest';
-import { recordRelocation, type NewRelocation } from '../../../src/catalog/relocations.js';
+import { closeUndoneRelocations, recordRelocation, type NewRelocation } from '../../../src/catalog/relocations.js';
 import { useQueryPlanner } from '../../support/query-plan.js';
 
 const { catalog } = useQueryPlanner('hashall-reloc-');
@@ -41,5 +41,56 @@ describe('recordRelocation', () => {
     recordRelocation(db, move('/stash/C', '/pool/C', 100));
     expect(recordRelocation(db, move('/stash/C', '/pool/C', 900), { repointed: true })).toBe(true);
     expect(rows()).toEqual([{ id: 1, source_root: '/stash/C', target_root: '/pool/C', repointed_at: 900, retired_at: null }]);
+  });
+});
+
+describe('closeUndoneRelocations (the sync, after recording its torrents)', () => {
+  const P = 'p'.repeat(64);
+  const COLS = `client, hash, name, category, tags, raw_state, phase, running, progress, amount_left, size, auto_tmm, seeding_time, client_save_path,
+    client_content_path, client_download_path, host_content_path, fs_id, data_status, payload_hash, status, first_seen, synced_at`;
+  function world(torrents: { hash: string; client?: string; at: string | null; fs?: 'stash' | 'pool'; payload?: string; status?: 'active' | 'removed' }[], opts: { failed?: string[] } = {}) {
+    const db = catalog().db;
+    const fsId: Record<string, number> = {};
+    for (const name of ['stash', 'pool']) {
+      fsId[name] = Number(db.prepare(`INSERT INTO filesystems (uuid, dev, fs_type, source, mount_point, preferred_mount, first_seen, last_seen, name) VALUES (?, '0:1', 'tmpfs', 's', ?, ?, 1, 1, ?)`).run(`u-${name}`, `/${name}`, `/${name}`, name).lastInsertRowid);
+    }
+    const ins = db.prepare(`INSERT INTO torrents (${COLS}) VALUES (?, ?, 'T', '', '[]', 'stalledUP', 'seeding', 1, 1, 0, 1, 0, 0, '/d', '/d/T', '', ?, ?, 'ok', ?, ?, 1, 1)`);
+    for (const t of torrents) ins.run(t.client ?? 'qbt', t.hash, t.at, t.at === null ? null : fsId[t.fs ?? (t.at.startsWith('/stash') ? 'stash' : 'pool')], t.payload ?? P, t.status ?? 'active');
+    for (const c of new Set(torrents.map((t) => t.client ?? 'qbt'))) {
+      db.prepare(`INSERT INTO client_status (client, synced_at, failed_at) VALUES (?, 1, ?)`).run(c, opts.failed?.includes(c) ? 2 : null);
+    }
+    recordRelocation(db, { ...move('/stash/A', '/pool/A', 100), torrents: torrents.map((t) => ({ client: t.client ?? 'qbt', hash: t.hash })) });
+    return { closed: closeUndoneRelocations(db, 700), rows: rows() };
+  }
+  const A = 'a'.repeat(40);
+  const B = 'b'.repeat(40);
+
+  it('closes the move when its torrent seeds from the source again (moved back or re-added there by hand)', () => {
+    expect(world([{ hash: A, at: '/stash/A' }])).toEqual({ closed: 1, rows: [{ id: 1, source_root: '/stash/A', target_root: '/pool/A', repointed_at: 100, retired_at: 700 }] });
+  });
+
+  it('closes it when the others are known removed (their instance answered)', () => {
+    expect(world([{ hash: A, at: '/stash/A' }, { hash: B, at: '/pool/A', status: 'removed' }]).closed).toBe(1);
+  });
+
+  it.each([
+    ['still on the target', [{ hash: A, at: '/pool/A' }]],
+    ['one back on the source, one still on the target', [{ hash: A, at: '/stash/A' }, { hash: B, at: '/pool/A' }]],
+    ['every torrent removed (nothing undone: the retire planner decides)', [{ hash: A, at: '/pool/A', status: 'removed' as const }]],
+    ['at the source path, but the content there is not the moved payload', [{ hash: A, at: '/stash/A', payload: 'q'.repeat(64) }]],
+    ['at the source path spelled on another filesystem', [{ hash: A, at: '/stash/A', fs: 'pool' as const }]],
+    ['without a host path', [{ hash: A, at: null }]],
+  ])('keeps it open: %s', (_what, torrents) => {
+    expect(world(torrents)).toEqual({ closed: 0, rows: [{ id: 1, source_root: '/stash/A', target_root: '/pool/A', repointed_at: 100, retired_at: null }] });
+  });
+
+  it('keeps it open when a removal is not proven: the removed torrent\'s instance failed its last sync', () => {
+    expect(world([{ hash: A, at: '/stash/A' }, { hash: B, client: 'tr', at: '/pool/A', status: 'removed' }], { failed: ['tr'] }).closed).toBe(0);
+  });
+
+  it('keeps it open when a torrent it moved has no row at all (unknown)', () => {
+    const db = catalog().db;
+    recordRelocation(db, { ...move('/stash/A', '/pool/A', 100), torrents: [{ client: 'qbt', hash: A }] });
+    expect(closeUndoneRelocations(db, 700)).toBe(0);
   });
 });
