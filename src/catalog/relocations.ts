@@ -4,7 +4,7 @@ import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import type { SnapshotRelocation } from '../domain/snapshot.js';
 import { tableExists, type CatalogDb, type Db } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
-import { moveUndone, seedsFromMoveSource, type RelocatedTorrentState } from '../domain/move-undone.js';
+import { moveUndone, relocatedTorrentState, type RelocatedTorrentState } from '../domain/move-undone.js';
 
 interface RelocationRow {
   id: number;
@@ -116,7 +116,7 @@ export function markRelocationRetired(db: Db, id: number, at: number): boolean {
 
 /**
  * Close every open relocation whose move the torrents' rows show undone by hand (moveUndone: each torrent it moved is
- * known removed or seeds from its source again, at least one does), at `at`. Called by the sync, in its transaction,
+ * known removed, re-added elsewhere, or seeds from its source again, at least one does), at `at`. Called by the sync, in its transaction,
  * after it recorded its instance's torrents: were it left open, a move onto the target again by hand would inherit
  * the old observation window and the source could be retired before the torrent had seeded from the target for it.
  * Closing only ever keeps a source (never retired by this move); the copy on the target is left to the orphan rules.
@@ -124,7 +124,7 @@ export function markRelocationRetired(db: Db, id: number, at: number): boolean {
  */
 export function closeUndoneRelocations(db: Db, at: number): number {
   if (!tableExists(db, 'relocations')) return 0;
-  const open = db.prepare(`SELECT id, payload_hash, source_fs, source_root, torrent_hashes, torrent_clients FROM relocations WHERE retired_at IS NULL`).all() as Omit<RelocationRow, 'target_fs' | 'target_root' | 'repointed_at' | 'retired_at'>[];
+  const open = db.prepare(`SELECT id, payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients FROM relocations WHERE retired_at IS NULL`).all() as Omit<RelocationRow, 'repointed_at' | 'retired_at'>[];
   if (open.length === 0) return 0;
   const row = db.prepare(`SELECT status, host_content_path, fs_id, payload_hash FROM torrents WHERE client = ? AND hash = ?`);
   const fsIds = db.prepare(`SELECT id FROM filesystems WHERE name = ?`).pluck();
@@ -135,12 +135,14 @@ export function closeUndoneRelocations(db: Db, at: number): number {
   for (const r of open) {
     const { hashes, clients } = torrentsOf(r);
     const sourceIds = new Set(fsIds.all(r.source_fs) as number[]);
+    const targetIds = new Set(fsIds.all(r.target_fs) as number[]);
+    const fs = { isSource: (id: number) => sourceIds.has(id), isTarget: (id: number) => targetIds.has(id) };
+    const move = { sourceRoot: r.source_root, targetRoot: r.target_root, payloadHash: r.payload_hash };
     const states: RelocatedTorrentState[] = hashes.map((hash, i) => {
       const t = row.get(clients[i], hash) as { status: string; host_content_path: string | null; fs_id: number | null; payload_hash: string | null } | undefined;
       if (t === undefined) return 'other';
       if (t.status === 'removed') return answered.get(clients[i]) === 1 ? 'removed' : 'other';
-      const content = { hostContentPath: t.host_content_path, fsId: t.fs_id, payloadHash: t.payload_hash };
-      return seedsFromMoveSource({ sourceRoot: r.source_root, payloadHash: r.payload_hash }, (id) => sourceIds.has(id), content) ? 'at-source' : 'other';
+      return relocatedTorrentState(move, fs, { hostContentPath: t.host_content_path, fsId: t.fs_id, payloadHash: t.payload_hash });
     });
     if (moveUndone(states)) closed += close.run(at, r.id).changes;
   }

@@ -13,7 +13,7 @@ import { planTorrentOf } from './torrent-groups.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { scanProblem, rootCovering, type SnapshotIndex } from './snapshot-index.js';
 import { isSettled } from '../domain/torrent-phase.js';
-import { moveUndone, seedsFromMoveSource, type RelocatedTorrentState } from '../domain/move-undone.js';
+import { moveAbandoned, moveUndone, relocatedTorrentState, type RelocatedTorrentState } from '../domain/move-undone.js';
 
 
 export function planRetireGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
@@ -45,7 +45,8 @@ function memberStates(ix: SnapshotIndex, rel: SnapshotRelocation, members: reado
   return members.map((t, i) => {
     if (t === undefined) return knownRemoved(ix, rel.torrentClients?.[i]) ? 'removed' : 'other';
     const p = t.hostContentPath === null ? undefined : ix.snapshot.payloads[t.hostContentPath];
-    return seedsFromMoveSource(rel, (id) => id === rel.sourceFsId, { hostContentPath: t.hostContentPath, fsId: p?.fsId, payloadHash: p?.payloadHash }) ? 'at-source' : 'other';
+    const fs = { isSource: (id: number) => id === rel.sourceFsId, isTarget: (id: number) => id === rel.targetFsId };
+    return relocatedTorrentState(rel, fs, { hostContentPath: t.hostContentPath, fsId: p?.fsId, payloadHash: p?.payloadHash });
   });
 }
 
@@ -63,9 +64,8 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   const dstFs = ix.fsById.get(rel.targetFsId)?.name ?? `fs#${rel.targetFsId}`;
   const members = rel.torrentHashes.map((h, i) => torrents.get(torrentKey({ client: rel.torrentClients?.[i], hash: h })));
   const states = memberStates(ix, rel, members);
-  const removed = states.map((s) => s === 'removed');
-  // The move was undone by hand (a sync closes it too), or every torrent it moved is known removed.
-  if (members.length > 0 && (moveUndone(states) || removed.every(Boolean))) return null;
+  // The move was undone by hand (a sync closes it too), or every torrent it moved is known removed or has left it.
+  if (moveUndone(states) || moveAbandoned(states)) return null;
   const group: Omit<PlanGroup, 'id'> = {
     key: `retire:${rel.id}`,
     action: 'blocked',
@@ -96,7 +96,8 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   if (rel.torrentHashes.length === 0) problems.push(`relocation ${rel.id} lists no torrents, so nothing proves the copy on ${dstFs} is in use`);
   rel.torrentHashes.forEach((h, i) => {
     const t = members[i];
-    if (removed[i]) return;
+    // Removed, or re-added elsewhere by hand: it proves nothing of the target, and needs nothing of the source.
+    if (states[i] === 'removed' || states[i] === 'left') return;
     if (!t) {
       problems.push(`relocated torrent ${torrentLabel({ client: rel.torrentClients?.[i], hash: h })} is no longer in its client; cannot prove the target is in use`);
       return;

@@ -2,7 +2,7 @@
 // back onto its still-present stash copy (a reuse); the first move is closed, not blocked forever; the pool copy is
 // retired after its window; every byte re-hashed, and nothing is left to do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { hashTreeSync } from '../../support/apply-fixture.js';
 import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
@@ -22,8 +22,9 @@ const cli = (...args: string[]) => w.cli(...args);
 function writeConfig(place: 'stash' | 'pool', observe: string): void {
   w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [`placement: { default: ${place} }`, `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`]);
 }
-async function groups(): Promise<[string, string][]> {
-  return (await w.plan()).groups.filter((g) => g.action !== 'keep').map((g) => [g.action, `${g.from?.fs}→${g.to?.fs}`]);
+/** The plan's groups other than keep (only those titled `title`, when given). */
+async function groups(title?: string): Promise<[string, string][]> {
+  return (await w.plan()).groups.filter((g) => g.action !== 'keep' && (title === undefined || g.title === title)).map((g) => [g.action, `${g.from?.fs}→${g.to?.fs}`]);
 }
 async function seedsFrom(fsName: 'stash' | 'pool'): Promise<void> {
   const saveDir = w.seeding(fsName, 'movies');
@@ -107,5 +108,28 @@ describe('placement changed back before the retire', () => {
     expect(await groups()).toEqual([]);
     expect(hashTreeSync(path.join(w.seeding('stash', 'movies'), 'Flip'))).toEqual(before);
     expect(hashTreeSync(path.join(w.seeding('pool', 'movies'), 'Flip'))).toEqual(before);
+  });
+
+  it('moved back by hashall, then re-added by hand at a third path on the pool: that move neither waits nor blocks for good; the placement just reuses the stash copy again; no copy is touched', async () => {
+    writeConfig('stash', '2s');
+    // (Other, on the pool, cannot follow a stash placement without a copy there: blocked, and not this test's business.)
+    expect(await groups('Flip')).toEqual([['reuse', 'pool→stash']]);
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+    await seedsFrom('stash');
+    // The user copies the payload to another folder of the pool and seeds it from there instead. (A copy on the
+    // stash, the move's target, would still prove the move: the relocated content, healthy on the target filesystem.)
+    const third = w.seeding('pool', 'other');
+    mkdirSync(third, { recursive: true });
+    cpSync(path.join(w.seeding('stash', 'movies'), 'Flip'), path.join(third, 'Flip'), { recursive: true });
+    expect((await qbt.api('POST', '/torrents/delete', { hashes: t.infoHash, deleteFiles: 'false' })).status).toBe(200);
+    for (let i = 0; i < 100 && (await qc.getTorrent(t.infoHash)) !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    await addTorrent(qbt, t, { savepath: third, paused: false });
+    const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
+    expect(x).toMatchObject({ savePath: third, progress: 1 });
+    await new Promise((r) => setTimeout(r, 2100));
+    // It uses neither copy of the move: it proves nothing, and nothing is left to retire (was: a retire group blocked
+    // for good, "does not point at the relocated content"). The placement still wants it on the stash: a reuse.
+    expect(await groups('Flip')).toEqual([['reuse', 'pool→stash']]);
+    for (const d of [w.seeding('stash', 'movies'), w.seeding('pool', 'movies'), third]) expect(hashTreeSync(path.join(d, 'Flip'))).toEqual(before);
   });
 });

@@ -73,8 +73,15 @@ describe('closeUndoneRelocations (the sync, after recording its torrents)', () =
     expect(world([{ hash: A, at: '/stash/A' }, { hash: B, at: '/pool/A', status: 'removed' }]).closed).toBe(1);
   });
 
+  it('closes it when the other was re-added at a third path apart from both copies', () => {
+    expect(world([{ hash: A, at: '/stash/A' }, { hash: B, at: '/stash/other/A', payload: 'q'.repeat(64) }]).closed).toBe(1);
+  });
+
   it.each([
     ['still on the target', [{ hash: A, at: '/pool/A' }]],
+    ['only re-added at a third path (nothing undone: the retire planner has nothing to prove)', [{ hash: A, at: '/stash/other/A' }]],
+    ['one back on the source, one on the target filesystem at another path with the moved content', [{ hash: A, at: '/stash/A' }, { hash: B, at: '/pool/other/A' }]],
+    ['one back on the source, one at a path inside the target copy', [{ hash: A, at: '/stash/A' }, { hash: B, at: '/pool/A/sub', payload: 'q'.repeat(64) }]],
     ['one back on the source, one still on the target', [{ hash: A, at: '/stash/A' }, { hash: B, at: '/pool/A' }]],
     ['every torrent removed (nothing undone: the retire planner decides)', [{ hash: A, at: '/pool/A', status: 'removed' as const }]],
     ['at the source path, but the content there is not the moved payload', [{ hash: A, at: '/stash/A', payload: 'q'.repeat(64) }]],

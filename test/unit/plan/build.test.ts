@@ -758,11 +758,11 @@ describe('buildPlan: retire', () => {
     expect(beside.action, beside.reasons.join('; ')).toBe('retire');
   });
 
-  it('blocks when a relocated torrent is unhealthy or no longer points at the target', () => {
+  it('blocks when a relocated torrent no longer points at the target but at a path inside one of the copies (a third path apart from both: see below)', () => {
     const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
     const b = new SnapshotBuilder(cfg);
     const src = `${STASH_SEED}/movies/Foo`;
-    const elsewhere = `${STASH_SEED}/other/Foo`;
+    const elsewhere = `${STASH_SEED}/movies/Foo/Foo`;
     b.payload(src, movieFiles('foo')).payload(elsewhere, movieFiles('foo').map((f, i) => ({ ...f, ino: 900 + i }))).torrent({ hash: 'a'.repeat(40), content: elsewhere });
     b.relocation({ id: 4, payloadHash: b.build().payloads[src]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: `${POOL_SEED}/movies/Foo`, torrentHashes: ['a'.repeat(40)], repointedAt: NOW - 100 * HOUR });
     const g = plan(b).groups.find((x) => x.key === 'retire:4')!;
@@ -785,6 +785,32 @@ describe('buildPlan: retire', () => {
     const mixed = retireOf([src, dst])!;
     expect(mixed.action).toBe('blocked');
     expect(mixed.reasons.join('\n')).toMatch(/does not point at the relocated content on pool/);
+  });
+
+  it('a torrent of the move re-added (or moved by hand) at a third path has left it: it neither proves nor blocks; with none left on the target no group, one left there proves it alone; an overlapping or unknown path still blocks', () => {
+    const cfg = baseConfig({ placement: { default: 'keep', rules: [] } });
+    const src = `${STASH_SEED}/movies/Foo`;
+    const dst = `${POOL_SEED}/movies/Foo`;
+    const third = `${STASH_SEED}/other/Foo`;
+    const retireOf = (at: (string | null)[]) => {
+      const b = new SnapshotBuilder(cfg);
+      b.payload(src, movieFiles('foo')).payload(dst, movieFiles('foo').map((f, i) => ({ ...f, ino: 900 + i }))).payload(third, movieFiles('foo').map((f, i) => ({ ...f, ino: 950 + i })));
+      at.forEach((content, i) => b.torrent({ hash: 'ab'[i]!.repeat(40), content: content ?? third }));
+      const snapshot = b.build();
+      at.forEach((content, i) => {
+        if (content === null) Object.assign(snapshot.torrents[i]!, { hostContentPath: null, unmappedReason: 'no path map covers it' });
+      });
+      b.relocation({ id: 4, payloadHash: snapshot.payloads[src]!.payloadHash!, sourceFsId: 1, sourceRoot: src, targetFsId: 2, targetRoot: dst, torrentHashes: ['a'.repeat(40), 'b'.repeat(40)].slice(0, at.length), repointedAt: NOW - 100 * HOUR });
+      snapshot.relocations = b.build().relocations;
+      return buildPlan({ config: cfg, snapshot, now: NOW, createdAt: new Date(NOW).toISOString() }).groups.find((x) => x.key === 'retire:4');
+    };
+    expect(retireOf([third])).toBeUndefined();
+    expect(retireOf([third, src])).toBeUndefined();
+    expect(retireOf([dst, third])!.action).toBe('retire');
+    expect(retireOf([dst, `${src}/Sub`])!.action).toBe('blocked');
+    const unknown = retireOf([dst, null])!;
+    expect(unknown.action).toBe('blocked');
+    expect(unknown.reasons.join('\n')).toMatch(/does not point at the relocated content on pool/);
   });
 });
 
