@@ -9,19 +9,29 @@ export interface ListedFile {
 }
 
 /**
- * A BEP 47 padding file: `.pad/N` right below a multi-file torrent's root, N its length in decimal (the path the BEP
- * recommends and libtorrent 2 writes into hybrid torrents). It holds zeros that only align the next file to a piece;
- * libtorrent's clients (qBittorrent, Deluge) never write it to disk — qBittorrent does not list it, Deluge does —
- * while clients without BEP 47 (Transmission 3, rTorrent 0.9) download and keep it. So it is no content: absent, it
- * is not missing; present, it belongs to its payload (moved with it) without being asked for. Requiring N to be the
- * length keeps a user's own file from passing for one. `relpath` is relative to the payload root.
+ * A padding file: zeros that only align the next file to a piece, no content. Two spellings:
+ * - BEP 47: `.pad/N` right below a multi-file torrent's root, N its length in decimal (the path the BEP recommends and
+ *   libtorrent 2 writes into hybrid torrents; requiring N to be the length keeps a user's own file from passing for one);
+ * - BitComet's older padding, from before BEP 47: `_____padding_file_K_…` (any text after it) in any folder of the
+ *   torrent, with no attribute marking it — libtorrent's clients recognise it by that name alone.
+ * libtorrent's clients (qBittorrent, Deluge) never write a pad file to disk — qBittorrent does not list it, Deluge does —
+ * while clients without pad support (Transmission 3, rTorrent 0.9) download and keep it. So absent, it is not missing;
+ * present, it belongs to its payload (moved with it) without being asked for. `relpath` is relative to the payload root.
+ * Measured on qbittorrent-nox 4.5.2 (libtorrent 2.0.8): a BitComet pad file is left out of the file list, never
+ * written, and the torrent is complete without it.
  */
 export function isPadFile(relpath: string, size: number): boolean {
-  // Called for every file of every payload: the first character rules out nearly all of them.
-  if (relpath.charCodeAt(0) !== 0x2e || !relpath.startsWith('.pad/')) return false;
-  const n = relpath.slice(5);
-  return PAD_LENGTH.test(n) && Number(n) === size;
+  // Called for every file of every payload: one character rules out nearly all of them.
+  if (relpath.charCodeAt(0) === 0x2e && relpath.startsWith('.pad/')) {
+    const n = relpath.slice(5);
+    return PAD_LENGTH.test(n) && Number(n) === size;
+  }
+  const at = relpath.indexOf(BITCOMET_PAD);
+  return at >= 0 && (at === 0 || relpath.charCodeAt(at - 1) === 0x2f) && relpath.indexOf('/', at) < 0;
 }
+
+/** The start of BitComet's padding file names. */
+const BITCOMET_PAD = '_____padding_file_';
 
 const PAD_LENGTH = /^[1-9][0-9]{0,15}$/;
 

@@ -98,7 +98,19 @@ export interface TorrentSpec {
    * `.pad/N` (attr "p", N its length) that ends it on a piece boundary. `onDisk` writes the pad files too (clients
    * without BEP 47 — Transmission 3, rTorrent 0.9 — download them as zeros; libtorrent's clients never write them).
    */
-  pad?: { onDisk: boolean };
+  pad?: { onDisk: boolean; style?: PadStyle };
+}
+
+/**
+ * `bep47`: `.pad/N` entries with attr "p" (libtorrent 2's hybrid torrents). `bitcomet`: BitComet's older padding,
+ * before BEP 47 — an entry without attributes named `_____padding_file_K_…____` in the padded file's own folder, which
+ * libtorrent's clients recognise by that name (qBittorrent hides it and never writes it).
+ */
+export type PadStyle = 'bep47' | 'bitcomet';
+
+/** The name BitComet gives its K-th padding file. */
+export function bitCometPadName(k: number): string {
+  return `_____padding_file_${k}_if you see this file, please update to BitComet 0.85 or above____`;
 }
 
 export interface MadeTorrent {
@@ -145,17 +157,21 @@ export function makeTorrent(spec: TorrentSpec): MadeTorrent {
   // The torrent's file entries in order, pad files (zeros) between them when asked.
   const entries: { length: number; path: string[]; pad: boolean }[] = [];
   const chunks: Buffer[] = [];
+  let pads = 0;
   datas.forEach((d, i) => {
     entries.push({ length: d.length, path: (spec.files[i]?.path ?? '').split('/'), pad: false });
     chunks.push(d);
     const rest = d.length % pieceLength;
     if (spec.pad && i < datas.length - 1 && rest !== 0) {
       const n = pieceLength - rest;
-      entries.push({ length: n, path: ['.pad', String(n)], pad: true });
+      const bitcomet = spec.pad.style === 'bitcomet';
+      const padPath = bitcomet ? [...(spec.files[i]?.path ?? '').split('/').slice(0, -1), bitCometPadName(pads++)] : ['.pad', String(n)];
+      entries.push({ length: n, path: padPath, pad: !bitcomet });
       chunks.push(Buffer.alloc(n));
       if (spec.pad.onDisk) {
-        mkdirSync(path.join(root, '.pad'), { recursive: true });
-        writeFileSync(path.join(root, '.pad', String(n)), Buffer.alloc(n));
+        const onDisk = path.join(root, ...padPath);
+        mkdirSync(path.dirname(onDisk), { recursive: true });
+        writeFileSync(onDisk, Buffer.alloc(n));
       }
     }
   });

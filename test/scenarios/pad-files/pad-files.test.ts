@@ -1,6 +1,6 @@
-// BEP 47 pad files on REAL daemons: hybrid torrents (`.pad/N` entries) in Deluge (listed, never on disk), Transmission
-// (listed, on disk, the same name twice) and qBittorrent (hidden, yet on disk) are planned, moved and seeded from the
-// pool like any other torrent; every byte re-hashed.
+// Pad files on REAL daemons: hybrid torrents (BEP 47 `.pad/N` entries) and BitComet's older `_____padding_file_K_…`
+// entries, in Deluge (listed, never on disk), Transmission (listed, on disk; `.pad/N` the same name twice) and
+// qBittorrent (hidden, yet on disk) are planned, moved and seeded from the pool like any other torrent; every byte re-hashed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-wo
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
-import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { addTorrent, bitCometPadName, makeTorrent, type MadeTorrent, type PadStyle } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
@@ -24,22 +24,23 @@ let w: StashPoolWorld;
 let stashMovies: string;
 let poolMovies: string;
 const clients = new Map<string, TorrentClient>();
-/** Per client instance: its torrent, and the bytes of its folder as seeded (pad files included where on disk). */
-const seeded = new Map<string, { t: MadeTorrent; bytes: Record<string, string>; padsOnDisk: boolean }>();
+/** Per torrent: its client instance, the torrent, the bytes of its folder as seeded (pad files included where on disk), and one pad file's path below its root. */
+const seeded = new Map<string, { client: string; t: MadeTorrent; bytes: Record<string, string>; padsOnDisk: boolean; pad: string }>();
 
 const cli = (...args: string[]) => w.cli(...args);
 let trPassword = '';
 let dlPassword = '';
 
-/** Two volumes of one size (so their pad files share one name) and a small last file. */
-function hybrid(name: string, onDisk: boolean): MadeTorrent {
+/** Two volumes of one size (so their BEP 47 pad files share one name) and a small last file; BitComet's pads in a subfolder. */
+function hybrid(name: string, onDisk: boolean, style: PadStyle = 'bep47'): MadeTorrent {
+  const dir = style === 'bitcomet' ? 'CD1/' : '';
   return makeTorrent({
     saveDir: stashMovies,
     name,
-    files: [{ path: `${name}.r00`, size: 40_000 }, { path: `${name}.r01`, size: 40_000 }, { path: `${name}.sfv`, size: 300 }],
+    files: [{ path: `${dir}${name}.r00`, size: 40_000 }, { path: `${dir}${name}.r01`, size: 40_000 }, { path: `${name}.sfv`, size: 300 }],
     trackers: [TRACKER],
     pieceLength: 16 * 1024,
-    pad: { onDisk },
+    pad: { onDisk, style },
   });
 }
 
@@ -62,22 +63,30 @@ beforeAll(async () => {
 
   // qBittorrent hides pad files, but these lie on disk (the payload came from a client that downloads them).
   const q = hybrid('Pad.Qbt', true);
-  await addTorrent(qbt, q, { savepath: stashMovies, paused: false, skipChecking: false });
+  const qc = hybrid('Comet.Qbt', true, 'bitcomet');
+  for (const x of [q, qc]) await addTorrent(qbt, x, { savepath: stashMovies, paused: false, skipChecking: false });
   // Transmission 3 lists pad files as files and keeps them on disk.
   const t = hybrid('Pad.Tr', true);
-  await tr.add(t, { downloadDir: stashMovies, paused: false });
+  const tc = hybrid('Comet.Tr', true, 'bitcomet');
+  for (const x of [t, tc]) await tr.add(x, { downloadDir: stashMovies, paused: false });
   // Deluge (libtorrent 2) lists pad files, complete, and never writes them.
   const d = hybrid('Pad.Dl', false);
-  await dl.add(d, { dir: stashMovies, running: true });
-  for (const [name, x, onDisk] of [['qbt', q, true], ['tr', t, true], ['dl', d, false]] as const) {
+  const dc = hybrid('Comet.Dl', false, 'bitcomet');
+  for (const x of [d, dc]) await dl.add(x, { dir: stashMovies, running: true });
+  const bep47 = '.pad/9152';
+  const comet = `CD1/${bitCometPadName(0)}`;
+  for (const [title, name, x, onDisk, pad] of [
+    ['Pad.Qbt', 'qbt', q, true, bep47], ['Pad.Tr', 'tr', t, true, bep47], ['Pad.Dl', 'dl', d, false, bep47],
+    ['Comet.Qbt', 'qbt', qc, true, comet], ['Comet.Tr', 'tr', tc, true, comet], ['Comet.Dl', 'dl', dc, false, comet],
+  ] as const) {
     await complete(clients.get(name)!, x.infoHash, stashMovies);
-    seeded.set(name, { t: x, bytes: hashTreeSync(x.contentPath), padsOnDisk: onDisk });
+    seeded.set(title, { client: name, t: x, bytes: hashTreeSync(x.contentPath), padsOnDisk: onDisk, pad });
+    expect(existsSync(path.join(x.contentPath, pad)), title).toBe(onDisk);
   }
-  expect(Object.keys(seeded.get('tr')!.bytes)).toContain('.pad/9152');
-  expect(existsSync(path.join(d.contentPath, '.pad'))).toBe(false);
   expect((await clients.get('tr')!.listFiles(t.infoHash)).filter((f) => f.name === 'Pad.Tr/.pad/9152')).toHaveLength(2);
   expect((await clients.get('dl')!.listFiles(d.infoHash)).some((f) => f.name.startsWith('Pad.Dl/.pad/'))).toBe(true);
-  expect((await clients.get('qbt')!.listFiles(q.infoHash)).some((f) => f.name.includes('.pad'))).toBe(false);
+  expect((await clients.get('dl')!.listFiles(dc.infoHash)).some((f) => f.name === `Comet.Dl/${comet}`)).toBe(true);
+  for (const x of [q, qc]) expect((await clients.get('qbt')!.listFiles(x.infoHash)).some((f) => f.name.includes('.pad') || f.name.includes('_padding_file_'))).toBe(false);
 
   w.writeConfig(
     {
@@ -97,13 +106,13 @@ afterAll(async () => {
   w?.cleanup();
 });
 
-describe('BEP 47 pad files (hybrid torrents) in qBittorrent, Transmission and Deluge', () => {
+describe('pad files (BEP 47 hybrid torrents and BitComet\'s older padding) in qBittorrent, Transmission and Deluge', () => {
   it('each torrent is planned as a move (a pad file is neither missing when absent nor a stranger when present)', async () => {
     const r = await cli('plan', '--json');
     expect([0, 2], r.stdout + r.stderr).toContain(r.code);
     const plan = JSON.parse(r.stdout) as Plan;
     const by = Object.fromEntries(plan.groups.map((g) => [g.title, g]));
-    for (const title of ['Pad.Qbt', 'Pad.Tr', 'Pad.Dl']) {
+    for (const title of seeded.keys()) {
       expect(by[title]?.action, `${title}: ${by[title]?.reasons.join('\n')}`).toBe('move');
       expect(by[title]).toMatchObject({ from: { fs: 'stash' }, to: { fs: 'pool', path: path.join(poolMovies, title) } });
     }
@@ -111,15 +120,15 @@ describe('BEP 47 pad files (hybrid torrents) in qBittorrent, Transmission and De
     expect(torrents.stdout).not.toMatch(/not in the catalog payload|ambiguous|not part of/);
   });
 
-  it('apply moves all three; each client seeds them complete from the pool; pad files on disk moved with their payload', async () => {
+  it('apply moves all six; each client seeds them complete from the pool; pad files on disk moved with their payload', async () => {
     const r = await cli('apply', '--auto-approve');
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    for (const [name, s] of seeded) {
-      await complete(clients.get(name)!, s.t.infoHash, poolMovies);
+    for (const [title, s] of seeded) {
+      await complete(clients.get(s.client)!, s.t.infoHash, poolMovies);
       const moved = path.join(poolMovies, path.basename(s.t.contentPath));
-      expect(hashTreeSync(moved), name).toEqual(s.bytes);
-      expect(hashTreeSync(s.t.contentPath), `${name} source kept until retired`).toEqual(s.bytes);
-      expect(existsSync(path.join(moved, '.pad')), name).toBe(s.padsOnDisk);
+      expect(hashTreeSync(moved), title).toEqual(s.bytes);
+      expect(hashTreeSync(s.t.contentPath), `${title} source kept until retired`).toEqual(s.bytes);
+      expect(existsSync(path.join(moved, s.pad)), title).toBe(s.padsOnDisk);
     }
     const again = JSON.parse((await cli('plan', '--json')).stdout) as Plan;
     expect(again.groups.filter((g) => g.action === 'move' || g.action === 'reuse' || g.action === 'blocked').map((g) => [g.title, g.action, g.reasons])).toEqual([]);

@@ -52,7 +52,7 @@ describe('listing digests', () => {
   });
 });
 
-describe('BEP 47 pad files', () => {
+describe('pad files', () => {
   it('a pad file is `.pad/N` right below the root with N its length; anything else is content', () => {
     expect(isPadFile('.pad/9152', 9152)).toBe(true);
     expect(isPadFile('.pad/9152', 9153)).toBe(false); // a user's own file of another length
@@ -62,6 +62,17 @@ describe('BEP 47 pad files', () => {
     expect(isPadFile('.pad/12/x', 12)).toBe(false);
     expect(isPadFile('.pad', 0)).toBe(false);
     expect(isPadFile('.padding/12', 12)).toBe(false);
+  });
+
+  it("BitComet's older padding: a file named `_____padding_file_…` in any folder, whatever its length; the name elsewhere in a path is content", () => {
+    const name = '_____padding_file_0_if you see this file, please update to BitComet 0.85 or above____';
+    expect(isPadFile(name, 12_768)).toBe(true);
+    expect(isPadFile(`CD1/${name}`, 1)).toBe(true);
+    expect(isPadFile('_____padding_file_3', 9)).toBe(true);
+    expect(isPadFile(`x${name}`, 9)).toBe(false);
+    expect(isPadFile(`CD1/x${name}`, 9)).toBe(false);
+    expect(isPadFile(`${name}/movie.mkv`, 9)).toBe(false);
+    expect(isPadFile('____padding_file_0', 9)).toBe(false);
   });
 
   it('pads are listed apart (one name may repeat), left out of the digest: lists with, without or with other pads equal the payload', () => {
