@@ -1,10 +1,12 @@
-// The relocations table (migration 3; torrent_clients since migration 12), its one owner: what apply moved and when
-// its torrents were repointed — recorded by apply's bookkeeping, read by the plan snapshot and proved by the retire step.
+// The relocations table (migration 3; torrent_clients since migration 12; unhealthy_* since 21), its one owner: what apply moved, when its
+// torrents were repointed and when a sync last saw one unhealthy on the target — recorded by apply's bookkeeping and the sync, read by the plan snapshot and the retire step.
 import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import type { SnapshotRelocation } from '../domain/snapshot.js';
 import { tableExists, type CatalogDb, type Db } from './db.js';
 import type { FilesystemRow } from './filesystems.js';
-import { moveUndone, relocatedTorrentState, type RelocatedTorrentState } from '../domain/move-undone.js';
+import { moveUndone, observedSince, relocatedTorrentState, type RelocatedTorrentState } from '../domain/move-undone.js';
+import { isAtOrUnder } from '../domain/path-string.js';
+import { isSettled, type TorrentPhase } from '../domain/torrent-phase.js';
 
 interface RelocationRow {
   id: number;
@@ -18,6 +20,9 @@ interface RelocationRow {
   repointed_at: number;
   /** When it stopped waiting for a retire: its source retired, or the move reverted (see recordRelocation). */
   retired_at: number | null;
+  /** The last sync that saw one of its torrents at the target and not settled (migration 21; absent before it), and what it saw. */
+  unhealthy_at?: number | null;
+  unhealthy_what?: string | null;
 }
 
 /** The relocation's torrents, hashes and instances side by side; NULL instances (recorded before migration 12): every torrent was of the single instance. */
@@ -44,6 +49,7 @@ export function readRelocations(catalog: CatalogDb, named: readonly FilesystemRo
       torrentClients: clients,
       repointedAt: r.repointed_at,
       retiredAt: r.retired_at,
+      unhealthy: r.unhealthy_at == null ? null : { at: r.unhealthy_at, what: r.unhealthy_what ?? 'a torrent not settled' },
     };
   });
 }
@@ -54,10 +60,15 @@ export function relocationTorrents(db: Db, id: number): { hashes: string[]; clie
   return r ? torrentsOf(r) : null;
 }
 
-/** When relocation `id`'s torrents were repointed (null: unknown; undefined: no such relocation). */
-export function relocationRepointedAt(db: Db, id: number): number | null | undefined {
-  const r = db.prepare(`SELECT repointed_at FROM relocations WHERE id = ?`).get(id) as { repointed_at: number | null } | undefined;
-  return r ? r.repointed_at : undefined;
+/**
+ * Since when relocation `id` has been observed healthy: its repoint, or the last sync that saw one of its torrents
+ * unhealthy on the target, whichever is later (null: unknown; undefined: no such relocation).
+ */
+export function relocationObservedSince(db: Db, id: number): number | null | undefined {
+  const r = db.prepare(`SELECT * FROM relocations WHERE id = ?`).get(id) as RelocationRow | undefined;
+  if (!r) return undefined;
+  if (r.repointed_at === null) return null;
+  return observedSince({ repointedAt: r.repointed_at, unhealthy: r.unhealthy_at == null ? null : { at: r.unhealthy_at, what: '' } });
 }
 
 export interface NewRelocation {
@@ -147,4 +158,35 @@ export function closeUndoneRelocations(db: Db, at: number): number {
     if (moveUndone(states)) closed += close.run(at, r.id).changes;
   }
   return closed;
+}
+
+/**
+ * Restart the observation window of every open relocation one of whose torrents of instance `client` the sync just
+ * recorded at the move's target and not settled (checking, downloading, paused incomplete, missing files, errored,
+ * moving — anything but complete and at rest): its source may be retired only after observeHours of healthy seeding
+ * from the target, and this sync saw otherwise. Called by the sync, in its transaction, after it recorded the
+ * instance's torrents. A torrent elsewhere is the retire planner's business (it blocks, or the move was left or undone).
+ * Returns how many relocations it marked.
+ */
+export function noteUnhealthyRelocations(db: Db, client: string, at: number): number {
+  if (!tableExists(db, 'relocations')) return 0;
+  const open = db.prepare(`SELECT id, target_root, torrent_hashes, torrent_clients FROM relocations WHERE retired_at IS NULL`).all() as Pick<RelocationRow, 'id' | 'target_root' | 'torrent_hashes' | 'torrent_clients'>[];
+  if (open.length === 0) return 0;
+  const row = db.prepare(`SELECT name, raw_state, phase, progress, amount_left, host_content_path FROM torrents WHERE client = ? AND hash = ? AND status = 'active'`);
+  const mark = db.prepare(`UPDATE relocations SET unhealthy_at = ?, unhealthy_what = ? WHERE id = ? AND (unhealthy_at IS NULL OR unhealthy_at < ?)`);
+  let marked = 0;
+  for (const r of open) {
+    const { hashes, clients } = torrentsOf(r);
+    for (const [i, hash] of hashes.entries()) {
+      if (clients[i] !== client) continue;
+      const t = row.get(client, hash) as { name: string; raw_state: string; phase: TorrentPhase; progress: number; amount_left: number; host_content_path: string | null } | undefined;
+      if (!t || t.host_content_path === null) continue;
+      if (!isAtOrUnder(t.host_content_path, r.target_root) && !isAtOrUnder(r.target_root, t.host_content_path)) continue;
+      if (isSettled({ phase: t.phase, progress: t.progress, amountLeft: t.amount_left })) continue;
+      const left = t.amount_left > 0 ? `, ${t.amount_left} bytes left` : '';
+      marked += mark.run(at, `torrent "${t.name}" was ${t.phase} (${t.raw_state}${left})`, r.id, at).changes;
+      break;
+    }
+  }
+  return marked;
 }

@@ -22,7 +22,7 @@ import type { ClientFolder } from '../domain/client-folder.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { locateHostPath, type HostPathContext } from './host-paths.js';
-import { closeUndoneRelocations } from './relocations.js';
+import { closeUndoneRelocations, noteUnhealthyRelocations } from './relocations.js';
 
 export interface SyncProgress {
   phase: 'files' | 'hashing' | 'recording' | 'summaries';
@@ -73,6 +73,8 @@ export interface SyncSummary {
   removed: number;
   /** Moves hashall recorded that this sync found undone by hand (every torrent moved seeds from the source again, or is removed): closed, never to retire their source. */
   movesUndone: number;
+  /** Open moves one of whose torrents this sync saw at the target and not settled: their observation window starts again. */
+  movesUnsettled: number;
   byStatus: Record<DataStatus, number>;
   /** Torrents with a payload in the catalog but no payload hash (files without full SHA-256). */
   hashUnknown: number;
@@ -190,6 +192,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     unchanged: 0,
     removed: 0,
     movesUndone: 0,
+    movesUnsettled: 0,
     byStatus: { ok: 0, unmapped: 0, missing: 0, 'not-in-catalog': 0, incomplete: 0 },
     hashUnknown: 0,
     hashed,
@@ -251,6 +254,9 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     // Moves undone by hand (their torrents seed from the source again) stop waiting for a retire.
     summary.movesUndone = closeUndoneRelocations(db, now);
     if (summary.movesUndone > 0) changedAny = true;
+    // A torrent of an open move seen unhealthy on its target: that move's observation window starts again now.
+    summary.movesUnsettled = noteUnhealthyRelocations(db, name, now);
+    if (summary.movesUnsettled > 0) changedAny = true;
     if (changedAny) catalog.bumpSerial();
     summary.serial = catalog.serial();
     summary.sessionId = Number(

@@ -1,5 +1,6 @@
-// Where the torrents of a recorded move stand now, and when the move was undone or abandoned by hand: one rule for the retire planner (snapshot) and the sync that closes such moves (catalog rows).
+// Where the torrents of a recorded move stand now, when the move was undone or abandoned by hand, and since when it has been observed healthy: one rule for the retire planner (snapshot), the retire step and the sync (catalog rows).
 import { isAtOrUnder } from './path-string.js';
+import type { SnapshotRelocation } from './snapshot.js';
 
 /**
  * Where a torrent a move relocated stands now: seeding from the move's source again; known removed; `left` — its
@@ -54,4 +55,9 @@ export function moveUndone(states: readonly RelocatedTorrentState[]): boolean {
 /** Nothing is left for the move to prove: every torrent it moved is known removed or has left it (and it has any). */
 export function moveAbandoned(states: readonly RelocatedTorrentState[]): boolean {
   return states.length > 0 && states.every((s) => s === 'removed' || s === 'left');
+}
+
+/** When a move's observation window began: its repoint, or the last sync that saw one of its torrents unhealthy on the target, whichever is later. */
+export function observedSince(rel: Pick<SnapshotRelocation, 'repointedAt' | 'unhealthy'>): number {
+  return Math.max(rel.repointedAt, rel.unhealthy?.at ?? rel.repointedAt);
 }

@@ -164,6 +164,11 @@ export interface SnapshotRelocation {
   torrentClients?: string[];
   repointedAt: number; // epoch ms
   retiredAt: number | null;
+  /**
+   * The last sync that saw one of its torrents at the target and not settled, and what it saw (absent or null: never):
+   * the observation window counts from the later of this and repointedAt.
+   */
+  unhealthy?: { at: number; what: string } | null;
 }
 
 /** What every path of an inode shows besides its bytes: owner, group and permission bits (mode & 0o7777). */

@@ -13,7 +13,7 @@ import { planTorrentOf } from './torrent-groups.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { scanProblem, rootCovering, type SnapshotIndex } from './snapshot-index.js';
 import { isSettled } from '../domain/torrent-phase.js';
-import { moveAbandoned, moveUndone, relocatedTorrentState, type RelocatedTorrentState } from '../domain/move-undone.js';
+import { moveAbandoned, moveUndone, observedSince, relocatedTorrentState, type RelocatedTorrentState } from '../domain/move-undone.js';
 
 
 export function planRetireGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
@@ -113,16 +113,19 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   if (problems.length > 0) return { ...group, reasons: [...new Set(problems)] };
 
   const windowMs = config.safety.retire.observeHours * 3_600_000;
-  const left = rel.repointedAt + windowMs - now;
+  // The window counts from the repoint, or from the last sync that saw a torrent of the move unhealthy on the target.
+  const since = observedSince(rel);
+  const left = since + windowMs - now;
   if (left > 0) {
     // Say what happens then, and how much it frees (at most the payload: files also linked elsewhere stay).
     const then = snapshot.payloads[rel.sourceRoot];
     const frees = then ? `; then an apply retires ${rel.sourceRoot} on ${srcFs}, freeing up to ${formatBytes(then.bytes)}` : '';
+    const restarted = rel.unhealthy && rel.unhealthy.at > rel.repointedAt ? `; restarted by the sync at ${new Date(rel.unhealthy.at).toISOString()}: ${rel.unhealthy.what} on ${dstFs}` : '';
     return {
       ...group,
       action: 'pending',
       reasons: [
-        `observing the new location before removing the old copy: ${formatDuration(left)} left of ${config.safety.retire.observeHours}h (until ${new Date(rel.repointedAt + windowMs).toISOString()})${frees}`,
+        `observing the new location before removing the old copy: ${formatDuration(left)} left of ${config.safety.retire.observeHours}h (until ${new Date(since + windowMs).toISOString()}${restarted})${frees}`,
       ],
     };
   }
@@ -163,7 +166,7 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
     ...group,
     action: 'retire',
     reasons: [
-      `every relocated torrent has seeded from ${rel.targetRoot} on ${dstFs} for ${formatDuration(now - rel.repointedAt)} (observeHours ${config.safety.retire.observeHours})`,
+      `every relocated torrent has seeded from ${rel.targetRoot} on ${dstFs} for ${formatDuration(now - observedSince(rel))} (observeHours ${config.safety.retire.observeHours})`,
       `the source is no longer used by any torrent or external consumer and matches the relocated content; it is renamed aside, re-checked, then deleted`,
     ],
     steps: [step],

@@ -16,6 +16,7 @@ export function renderSync(s: SyncSummary, type?: ClientType): string {
     `  data: ${st.ok} ok, ${st.incomplete} incomplete, ${st.missing} missing, ${st['not-in-catalog']} not in the catalog, ${st.unmapped} unmapped; ${s.hashUnknown} without payload hash`,
   ];
   if (s.movesUndone > 0) lines.push(`  ${s.movesUndone} earlier move(s) found undone in the client (its torrents seed from the source again): closed, their sources are never retired by them`);
+  if (s.movesUnsettled > 0) lines.push(`  ${s.movesUnsettled} earlier move(s) with a torrent not settled on the target (checking, downloading, missing files or errored): their observation windows start again now`);
   if (s.hashed) lines.push(`  hashed ${s.hashed.files} payload file(s), ${formatBytes(s.hashed.bytes)}; ${s.hashed.failed.length} failed`);
   for (const f of s.filesystems) lines.push(`  ${p(f.name)}: ${f.freeBytes === null ? `free space unknown (${p(f.problem ?? '?')})` : `${formatBytes(f.freeBytes)} free`}`);
   for (const x of s.problems) lines.push(`  ${x.dataStatus.padEnd(14)} ${p(x.name)} [${p(torrentLabel({ client: s.client, hash: x.hash }))}]: ${p(x.detail ?? '')}`);

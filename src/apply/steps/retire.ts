@@ -21,7 +21,7 @@ import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
-import { relocationRepointedAt, relocationTorrents } from '../../catalog/relocations.js';
+import { relocationObservedSince, relocationTorrents } from '../../catalog/relocations.js';
 
 interface RetireUndo extends UndoData, Partial<TrashRecord> {
   /** Absolute directories created (records written before the trash was held by fd). */
@@ -162,9 +162,10 @@ async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, sourceNo
 function gates(step: RetireStep, ctx: StepContext): void {
   const { mode, observeHours } = ctx.config.safety.retire;
   if (mode === 'never') throw new HashallError(`retire: safety.retire.mode is never in hashall.yaml; ${step.root} stays`, { hint: 'set safety.retire.mode: staged to allow retiring, then re-plan' });
-  const repointedAt = relocationRepointedAt(ctx.catalog.db, step.relocationId);
-  if (repointedAt === undefined) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
-  const until = repointedAt === null ? null : repointedAt + observeHours * 3_600_000;
+  // From the repoint, or from the last sync that saw a torrent of the move unhealthy on the target (a sync since the plan, too).
+  const since = relocationObservedSince(ctx.catalog.db, step.relocationId);
+  if (since === undefined) throw new HashallError(`retire: relocation ${step.relocationId} is not in the catalog; cannot prove the torrents moved`);
+  const until = since === null ? null : since + observeHours * 3_600_000;
   if (until === null || ctx.now() < until) {
     throw new HashallError(
       `retire: the observation window of relocation ${step.relocationId} is not over (${until === null ? 'its repoint time is unknown' : `until ${new Date(until).toISOString()}`}, observeHours ${observeHours}); ${step.root} stays`,

@@ -117,6 +117,17 @@ describe('retire: the executor re-checks the gates itself (a hand-edited or earl
     expect(later.status).toBe('succeeded');
     expect(existsSync(src)).toBe(false);
   });
+  it('a sync since the plan saw the torrent unhealthy on the target: the window counts from that sync, and the source stays', async () => {
+    const { src, dst, relId, hash } = await moved();
+    w.config.safety.retire.observeHours = 24;
+    // The plan was made a day and more after the repoint; then a sync saw the torrent missing files on the pool.
+    const at = Date.now() + 25 * 3_600_000;
+    w.catalog.db.prepare(`UPDATE relocations SET unhealthy_at = ?, unhealthy_what = 'torrent "R" was missing-files (missingFiles)' WHERE id = ?`).run(at - 3_600_000, relId);
+    const res = await applyPlan(testDeps(w, { now: () => at }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/observation window of relocation \d+ is not over/);
+    expect(existsSync(path.join(src, 'a.bin'))).toBe(true);
+  });
 });
 
 describe('retire: a staged source that cannot be put back is never left for the trash purge', () => {

@@ -1,6 +1,6 @@
-// The relocations table's writes: one open relocation per move, a move back closes the move the other way, a repoint made again restarts the observation window, and a move undone by hand is closed by the sync.
+// The relocations table's writes: one open relocation per move, a move back closes the move the other way, a repoint made again restarts the observation window, a move undone by hand is closed by the sync, and a torrent seen unhealthy on the target restarts the window.
 import { describe, expect, it } from 'vitest';
-import { closeUndoneRelocations, recordRelocation, type NewRelocation } from '../../../src/catalog/relocations.js';
+import { closeUndoneRelocations, noteUnhealthyRelocations, readRelocations, recordRelocation, relocationObservedSince, type NewRelocation } from '../../../src/catalog/relocations.js';
 import { useQueryPlanner } from '../../support/query-plan.js';
 
 const { catalog } = useQueryPlanner('hashall-reloc-');
@@ -99,5 +99,54 @@ describe('closeUndoneRelocations (the sync, after recording its torrents)', () =
     const db = catalog().db;
     recordRelocation(db, { ...move('/stash/A', '/pool/A', 100), torrents: [{ client: 'qbt', hash: A }] });
     expect(closeUndoneRelocations(db, 700)).toBe(0);
+  });
+});
+
+describe('noteUnhealthyRelocations (the sync, after recording its torrents)', () => {
+  const COLS = `client, hash, name, category, tags, raw_state, phase, running, progress, amount_left, size, auto_tmm, seeding_time, client_save_path,
+    client_content_path, client_download_path, host_content_path, data_status, status, first_seen, synced_at`;
+  const A = 'a'.repeat(40);
+  type Seen = { at: string | null; phase?: string; raw?: string; progress?: number; left?: number; client?: string; status?: 'active' | 'removed' };
+  function world(t: Seen, opts: { retired?: boolean; syncOf?: string } = {}) {
+    const db = catalog().db;
+    db.prepare(`INSERT INTO torrents (${COLS}) VALUES (?, ?, 'Flip', '', '[]', ?, ?, 1, ?, ?, 1, 0, 0, '/d', '/d/T', '', ?, 'ok', ?, 1, 1)`).run(
+      t.client ?? 'qbt', A, t.raw ?? 'stalledUP', t.phase ?? 'seeding', t.progress ?? 1, t.left ?? 0, t.at, t.status ?? 'active',
+    );
+    recordRelocation(db, move('/stash/A', '/pool/A', 100));
+    if (opts.retired) db.prepare(`UPDATE relocations SET retired_at = 150`).run();
+    const marked = noteUnhealthyRelocations(db, opts.syncOf ?? 'qbt', 700);
+    return { marked, row: db.prepare(`SELECT unhealthy_at, unhealthy_what FROM relocations`).get(), since: relocationObservedSince(db, 1) };
+  }
+
+  it.each([
+    ['checking', { at: '/pool/A', phase: 'checking', raw: 'checkingUP', progress: 0.4, left: 0 }, 'torrent "Flip" was checking (checkingUP)'],
+    ['missing files', { at: '/pool/A', phase: 'missing-files', raw: 'missingFiles', progress: 1, left: 0 }, 'torrent "Flip" was missing-files (missingFiles)'],
+    ['downloading what it lost', { at: '/pool/A', phase: 'downloading', raw: 'stalledDL', progress: 0.9, left: 500 }, 'torrent "Flip" was downloading (stalledDL, 500 bytes left)'],
+    ['errored, at a path inside the target copy', { at: '/pool/A/sub', phase: 'error', raw: 'error', progress: 1, left: 0 }, 'torrent "Flip" was error (error)'],
+  ])('restarts the window when the sync sees its torrent on the target %s', (_what, seen, what) => {
+    expect(world(seen as Seen)).toEqual({ marked: 1, row: { unhealthy_at: 700, unhealthy_what: what }, since: 700 });
+  });
+
+  it.each([
+    ['seeding there', { at: '/pool/A' }],
+    ['paused complete there', { at: '/pool/A', phase: 'paused-complete', raw: 'pausedUP' }],
+    ['checking somewhere else (the retire planner judges where it is)', { at: '/stash/other/A', phase: 'checking', raw: 'checkingUP', progress: 0.5 }],
+    ['checking, but removed from the client', { at: '/pool/A', phase: 'checking', raw: 'checkingUP', progress: 0.5, status: 'removed' as const }],
+    ['without a host path', { at: null, phase: 'checking', raw: 'checkingUP', progress: 0.5 }],
+  ])('leaves the window alone: %s', (_what, seen) => {
+    expect(world(seen as Seen)).toEqual({ marked: 0, row: { unhealthy_at: null, unhealthy_what: null }, since: 100 });
+  });
+
+  it('only the instance synced is looked at', () => {
+    expect(world({ at: '/pool/A', phase: 'checking', raw: 'checkingUP', progress: 0.5 }, { syncOf: 'other' }).marked).toBe(0);
+  });
+
+  it('a closed move is never marked', () => {
+    expect(world({ at: '/pool/A', phase: 'checking', raw: 'checkingUP', progress: 0.5 }, { retired: true }).marked).toBe(0);
+  });
+
+  it('the snapshot reads what the sync saw', () => {
+    world({ at: '/pool/A', phase: 'checking', raw: 'checkingUP', progress: 0.5 });
+    expect(readRelocations(catalog(), [])[0]!.unhealthy).toEqual({ at: 700, what: 'torrent "Flip" was checking (checkingUP)' });
   });
 });

@@ -704,6 +704,20 @@ describe('buildPlan: retire', () => {
     expect(g.bytesToFree).toBe(0); // nothing is freed by this plan
   });
 
+  it('counts the window from the last sync that saw the torrent unhealthy on the target, when later than the repoint', () => {
+    const b = relocated(80);
+    b.relocations[0]!.unhealthy = { at: NOW - 10 * HOUR, what: 'torrent "Foo" was missing-files (missingFiles)' };
+    const g = plan(b).groups.find((x) => x.key === 'retire:3')!;
+    expect(g.action).toBe('pending');
+    expect(g.reasons[0]).toBe(
+      `observing the new location before removing the old copy: 2d 14h left of 72h (until 2025-01-18T02:00:00.000Z; restarted by the sync at 2025-01-15T02:00:00.000Z: torrent "Foo" was missing-files (missingFiles) on pool); then an apply retires ${STASH_SEED}/movies/Foo on stash, freeing up to 4.0 GiB`,
+    );
+    b.relocations[0]!.unhealthy = { at: NOW - 73 * HOUR, what: 'torrent "Foo" was checking (checkingUP)' };
+    const r = plan(b).groups.find((x) => x.key === 'retire:3')!;
+    expect(r.action).toBe('retire');
+    expect(r.reasons[0]).toMatch(/has seeded from .* for 3d 1h /);
+  });
+
   it('mode never retires nothing', () => {
     const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
     cfg.safety.retire.mode = 'never';
