@@ -100,23 +100,58 @@ function copyRates(now: () => number): (e: Extract<ApplyEvent, { type: 'copy-pro
   };
 }
 
-/** Human lines on stderr; on a terminal a progress line for copies (speed, ETA) and for rechecks. */
+/**
+ * Human lines on stderr; on a terminal a progress line for copies (speed, ETA) and for rechecks. Dedupe groups are
+ * quiet: a first adoption links thousands of duplicates, a line or four each would bury anything worth reading (and
+ * fill cron's mail), so the ones that succeed are counted — one line for each run of them, and on a terminal a count
+ * of the groups done — while one that fails is shown whole: its start, its steps, the failure, the undo.
+ */
 export function humanApplyView(opts: ApplyViewOptions): ApplyView {
   let barShown = false;
-  let lastBar = 0;
+  let lastBar = -Infinity; // the first progress line is drawn at once
   // What is in flight, by group (several groups overlap: one copies while others wait for the client to recheck).
   const copying = new Map<string, { e: Extract<ApplyEvent, { type: 'copy-progress' }>; rate: { bytesPerSec: number } | null }>();
   const rechecking = new Map<string, Extract<ApplyEvent, { type: 'recheck-progress' }>>();
   // Step lines carry their group's id when they follow another group's line (only when groups overlap).
   let lastGroup: string | null = null;
   const rateOf = copyRates(opts.now);
+  // Dedupe groups in flight (their lines held until they end), and those done since the last line printed.
+  const quiet = new Map<string, { lines: string[]; linked: number; already: number }>();
+  let quietDone = { groups: 0, linked: 0, already: 0 };
+  let runId: string | null = null;
+  let groupsTotal = 0;
+  let groupsDone = 0;
   const clearBar = (): ViewOutput[] => {
     const out = barShown ? [line('stderr', CLEAR_LINE)] : [];
     barShown = false;
     return out;
   };
+  /** The count of the dedupe groups done since the last line, as one line (before any other line, so order is kept). */
+  const flushQuiet = (): ViewOutput[] => {
+    const q = quietDone;
+    if (q.groups === 0) return [];
+    quietDone = { groups: 0, linked: 0, already: 0 };
+    const already = q.already > 0 ? `, ${q.already} already linked` : '';
+    const each = runId === null ? '' : ` (\`hashall runs show ${printable(runId)}\` lists each)`;
+    return [line('stderr', `✔ ${q.groups} dedupe group(s) done: ${q.linked} duplicate(s) linked${already}${each}\n`)];
+  };
+  const before = (): ViewOutput[] => [...clearBar(), ...flushQuiet()];
+  /** On a terminal, how many groups are done (throttled like the other progress lines). */
+  const countLine = (): ViewOutput[] => {
+    if (!opts.interactive) return [];
+    const t = opts.now();
+    if (t - lastBar < 100 && groupsDone < groupsTotal) return [];
+    lastBar = t;
+    barShown = true;
+    return [line('stderr', `${CLEAR_LINE}  ${groupsDone} of ${groupsTotal} group(s) done`)];
+  };
   return {
     event(e) {
+      if (e.type === 'run-start') {
+        runId = e.runId;
+        groupsTotal = e.groups;
+      }
+      if (e.type === 'group-done') groupsDone++;
       if (e.type === 'copy-progress' || e.type === 'recheck-progress') {
         const rate = e.type === 'copy-progress' ? rateOf(e) : null;
         if (!opts.interactive) return [];
@@ -139,20 +174,44 @@ export function humanApplyView(opts: ApplyViewOptions): ApplyView {
         copying.delete(e.groupId);
         rechecking.delete(e.groupId);
       }
-      const out = clearBar();
+      // A dedupe group's own lines wait for its end: counted when it succeeds, shown whole when it does not.
+      if (e.type === 'group-start' && e.action === 'dedupe') {
+        quiet.set(e.groupId, { lines: [formatEvent(e)!], linked: 0, already: 0 });
+        return [];
+      }
+      const held = 'groupId' in e && e.groupId !== null ? quiet.get(e.groupId) : undefined;
+      if (held !== undefined && 'groupId' in e && e.groupId !== null) {
+        if (e.type === 'step-start' || e.type === 'step-done' || e.type === 'step-failed' || e.type === 'undo') {
+          if (e.type === 'step-done') held[e.status === 'noop' ? 'already' : 'linked']++;
+          held.lines.push(formatEvent(e)!);
+          return [];
+        }
+        if (e.type === 'group-done') {
+          quiet.delete(e.groupId);
+          if (e.status === 'done') {
+            quietDone = { groups: quietDone.groups + 1, linked: quietDone.linked + held.linked, already: quietDone.already + held.already };
+            return countLine();
+          }
+          const out = [...before(), ...[...held.lines, formatEvent(e)!].map((t) => line('stderr', t + '\n'))];
+          lastGroup = e.groupId;
+          return out;
+        }
+      }
       let text = formatEvent(e);
-      if (text !== null && 'groupId' in e && e.groupId !== null) {
+      if (text === null) return [];
+      const out = before();
+      if ('groupId' in e && e.groupId !== null) {
         const tag = e.type === 'step-start' || e.type === 'step-done' || e.type === 'step-failed' || e.type === 'undo';
         if (tag && lastGroup !== e.groupId) text = text.replace(/^(\s*)/, `$1[${printable(e.groupId)}] `);
         lastGroup = e.groupId;
       }
-      if (text !== null) out.push(line('stderr', text + '\n'));
+      out.push(line('stderr', text + '\n'));
       return out;
     },
-    info: (text) => [...clearBar(), line('stderr', `${printable(text)}\n`)],
-    warn: (text) => [...clearBar(), warning(text)],
+    info: (text) => [...before(), line('stderr', `${printable(text)}\n`)],
+    warn: (text) => [...before(), warning(text)],
     error: () => [],
     cli: () => [],
-    end: clearBar,
+    end: before,
   };
 }

@@ -98,7 +98,10 @@ describe('eventSink', () => {
       { type: 'step-done', runId: 'r', groupId: 'g1', step: 0, kind: 'dedupe-link', status: 'done' },
       { type: 'group-done', runId: 'r', groupId: 'g1', status: 'done' },
       { type: 'group-start', runId: 'r', groupId: 'g2', action: 'dedupe', title: 'b\x1b[2J.bin', steps: 1 },
+      { type: 'step-start', runId: 'r', groupId: 'g2', step: 0, kind: 'dedupe-link', what: 'hardlink y/b.bin to m/b.bin (3 bytes)' },
       { type: 'step-failed', runId: 'r', groupId: 'g2', step: 0, kind: 'dedupe-link', error: 'changed' },
+      { type: 'group-done', runId: 'r', groupId: 'g2', status: 'rolled-back', error: 'changed' },
+      { type: 'run-done', runId: 'r', status: 'partial', bytesCopied: 0, bytesFreed: 3, attention: [] },
     ];
     for (const json of [false, true]) {
       const one = ctxAt(clock, false);
@@ -116,5 +119,70 @@ describe('eventSink', () => {
       expect((json ? one.out.stdout : one.out.stderr).split('\n').length).toBeGreaterThan(6);
       expect(writes).toBe(1);
     }
+  });
+
+  it('dedupe groups are quiet: those that succeed are counted in one line per run of them, one that fails is shown whole, other groups as before; on a terminal a count of the groups done', () => {
+    const clock = { t: 0 };
+    const dedupe = (id: string, outcome: 'done' | 'noop' | 'failed'): ApplyEvent[] => [
+      { type: 'group-start', runId: 'r', groupId: id, action: 'dedupe', title: `${id}.bin`, steps: 1 },
+      { type: 'step-start', runId: 'r', groupId: id, step: 0, kind: 'dedupe-link', what: `hardlink d/${id}.bin to k/${id}.bin (3 bytes)` },
+      outcome === 'failed'
+        ? { type: 'step-failed', runId: 'r', groupId: id, step: 0, kind: 'dedupe-link', error: 'd/g3.bin changed since the plan' }
+        : { type: 'step-done', runId: 'r', groupId: id, step: 0, kind: 'dedupe-link', status: outcome },
+      ...(outcome === 'failed' ? [{ type: 'undo', runId: 'r', groupId: id, step: 0, kind: 'dedupe-link', status: 'undone' } as ApplyEvent] : []),
+      { type: 'group-done', runId: 'r', groupId: id, status: outcome === 'failed' ? 'rolled-back' : 'done', ...(outcome === 'failed' ? { error: 'd/g3.bin changed since the plan' } : {}) },
+    ];
+    const events: ApplyEvent[] = [
+      { type: 'run-start', runId: 'r1', groups: 6, planFile: null },
+      ...dedupe('g1', 'done'),
+      ...dedupe('g2', 'noop'),
+      ...dedupe('g3', 'failed'),
+      ...dedupe('g4', 'done'),
+      { type: 'group-start', runId: 'r1', groupId: 'g5', action: 'move', title: 'M', steps: 1 },
+      { type: 'step-start', runId: 'r1', groupId: 'g5', step: 0, kind: 'copy', what: 'copy M' },
+      { type: 'step-done', runId: 'r1', groupId: 'g5', step: 0, kind: 'copy', status: 'done' },
+      { type: 'group-done', runId: 'r1', groupId: 'g5', status: 'done' },
+      ...dedupe('g6', 'done'),
+      { type: 'run-done', runId: 'r1', status: 'partial', bytesCopied: 0, bytesFreed: 6, attention: [] },
+    ];
+    const cron = ctxAt(clock, false);
+    const sink = eventSink(cron.ctx, false);
+    for (const e of events) sink.emit(e);
+    sink.end();
+    expect(cron.out.stderr.split('\n')).toEqual([
+      'apply r1: 6 group(s) to apply',
+      '✔ 2 dedupe group(s) done: 1 duplicate(s) linked, 1 already linked (`hashall runs show r1` lists each)',
+      '▶ g3 dedupe g3.bin (1 step(s))',
+      '  · hardlink d/g3.bin to k/g3.bin (3 bytes)',
+      '    FAILED: d/g3.bin changed since the plan',
+      '  ↶ undid step 0 (dedupe-link)',
+      '✘ g3 rolled-back: d/g3.bin changed since the plan',
+      '✔ 1 dedupe group(s) done: 1 duplicate(s) linked (`hashall runs show r1` lists each)',
+      '▶ g5 move M (1 step(s))',
+      '  · copy M',
+      '    done',
+      '✔ g5 done',
+      '✔ 1 dedupe group(s) done: 1 duplicate(s) linked (`hashall runs show r1` lists each)',
+      'apply r1 partial: 0 B copied, 6 B freed',
+      '',
+    ]);
+    // Ended without its run-done (a crash): the count is still written.
+    const cut = ctxAt(clock, false);
+    const cutSink = eventSink(cut.ctx, false);
+    for (const e of dedupe('g1', 'done')) cutSink.emit(e);
+    expect(cut.out.stderr).toBe('');
+    cutSink.end();
+    expect(cut.out.stderr).toBe('✔ 1 dedupe group(s) done: 1 duplicate(s) linked\n');
+    // On a terminal: the groups done so far, in place, then the same lines.
+    const tty = ctxAt(clock, true);
+    const live = eventSink(tty.ctx, false);
+    for (const e of events.slice(0, 1 + 5 + 5)) live.emit(e);
+    // The second group ended within 100 ms of the first: not drawn (throttled).
+    expect(tty.out.stderr.split('\r\x1b[K').at(-1)).toBe('  1 of 6 group(s) done');
+    clock.t = 1000;
+    for (const e of events.slice(11)) live.emit(e);
+    live.end();
+    // Without the progress lines (each erased before the next line), the same lines as without a terminal.
+    expect(tty.out.stderr.replace(/\r\x1b\[K(  \d+ of \d+ group\(s\) done)?/g, '')).toBe(cron.out.stderr);
   });
 });
