@@ -183,6 +183,6 @@ describe('eventSink', () => {
     for (const e of events.slice(11)) live.emit(e);
     live.end();
     // Without the progress lines (each erased before the next line), the same lines as without a terminal.
-    expect(tty.out.stderr.replace(/\r\x1b\[K(  \d+ of \d+ group\(s\) done)?/g, '')).toBe(cron.out.stderr);
+    expect(tty.out.stderr.replace(/\r\x1b\[K( {2}\d+ of \d+ group\(s\) done)?/g, '')).toBe(cron.out.stderr);
   });
 });
