@@ -71,6 +71,17 @@ export function recordFilesystem(catalog: CatalogDb, obs: ObservedFilesystem, no
   return { row, changed, rootMoved: false };
 }
 
+/**
+ * A filesystem the catalog knows by its fallback identity `fallback` (type, source, mount point: recorded before
+ * hashall could read a stable identity for its type) takes the stable identity `uuid` now read from the same mount —
+ * when that row is on the same device number still and no row has `uuid` yet. Every file, root and torrent row keeps
+ * pointing at it; the caller bumps the serial when it returns true (plans made before then are stale).
+ */
+export function adoptStableIdentity(db: Db, fallback: string, uuid: string, dev: string): boolean {
+  if (fallback === uuid || db.prepare(`SELECT 1 FROM filesystems WHERE uuid = ?`).get(uuid)) return false;
+  return db.prepare(`UPDATE filesystems SET uuid = ? WHERE uuid = ? AND dev = ?`).run(uuid, fallback, dev).changes > 0;
+}
+
 /** Exact path-prefix range for "everything under directory `rel`" (never LIKE): `path >= lo AND path < hi`. */
 export function prefixRange(rel: string): { lo: string; hi: string } | null {
   if (rel === '') return null;

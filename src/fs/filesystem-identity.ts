@@ -6,7 +6,8 @@ import { devToMajorMinor, subvolumeIdOf, type MountEntry } from './mountinfo.js'
 
 export interface FilesystemIdentity {
   /**
-   * `uuid:<uuid>`   ext2/3/4, xfs, btrfs (from /dev/disk/by-uuid, else read from the device's superblock);
+   * `uuid:<uuid>`   ext2/3/4, xfs, btrfs, NTFS (ntfs-3g's fuseblk, the kernel's ntfs3; its 64-bit volume serial as
+   *                 blkid spells it) (from /dev/disk/by-uuid, else read from the device's superblock);
    * `zfs:<guid>`    ZFS dataset guid (`zfs get -H -o value guid <dataset>`);
    * `fallback:<fstype>:<source>:<mount point of the filesystem root>` for everything else (tmpfs, overlay, nfs, ...)
    *                 and when the above cannot be read. It survives remounts at the same place and st_dev changes,
@@ -94,7 +95,13 @@ function formatUuid(b: Buffer): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Filesystem UUID from the on-disk superblock (ext2/3/4, xfs, btrfs); null if unknown or unreadable. */
+/** Mount types that may hold an NTFS volume: ntfs-3g (FUSE on a block device), the kernel's ntfs3 and old ntfs drivers. */
+const NTFS_TYPES = new Set(['fuseblk', 'ntfs3', 'ntfs']);
+
+/** Block filesystems whose identity is read from the device (by-uuid link or superblock). */
+const BLOCK_TYPES = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', ...NTFS_TYPES]);
+
+/** Filesystem UUID from the on-disk superblock (ext2/3/4, xfs, btrfs, NTFS); null if unknown or unreadable. */
 export function uuidFromSuperblock(fsType: string, read: (offset: number, length: number) => Buffer | null): string | null {
   if (fsType === 'ext2' || fsType === 'ext3' || fsType === 'ext4') {
     const sb = read(1024, 1024);
@@ -111,6 +118,14 @@ export function uuidFromSuperblock(fsType: string, read: (offset: number, length
     if (!sb || sb.toString('latin1', 0x40, 0x48) !== '_BHRfS_M') return null;
     return formatUuid(sb.subarray(0x20, 0x30));
   }
+  if (NTFS_TYPES.has(fsType)) {
+    // The boot sector: OEM id "NTFS    " at 3, the volume serial (little-endian u64) at 0x48 — blkid's UUID, in
+    // 16 upper-case hex digits, and /dev/disk/by-uuid's name. A fuseblk that is not NTFS (exFAT, …) is not read here.
+    const bs = read(0, 0x50);
+    if (!bs || bs.toString('latin1', 3, 11) !== 'NTFS    ') return null;
+    const serial = bs.readBigUInt64LE(0x48);
+    return serial === 0n ? null : serial.toString(16).toUpperCase().padStart(16, '0');
+  }
   return null;
 }
 
@@ -126,7 +141,7 @@ export function identifyFilesystem(entry: MountEntry, all: MountEntry[], probes:
     const guid = probes.zfsGuid(entry.source);
     if (guid) return { ...base, uuid: `zfs:${guid}`, method: 'zfs' };
   }
-  if (['ext2', 'ext3', 'ext4', 'xfs', 'btrfs'].includes(entry.fsType) && entry.source.startsWith('/dev/')) {
+  if (BLOCK_TYPES.has(entry.fsType) && entry.source.startsWith('/dev/')) {
     let real = entry.source;
     try {
       real = realpathSync(entry.source);
@@ -137,7 +152,8 @@ export function identifyFilesystem(entry: MountEntry, all: MountEntry[], probes:
     // crosses into another): the filesystem's UUID and the subvolume's id.
     const subvolid = entry.fsType === 'btrfs' ? subvolumeIdOf(entry) : null;
     const sub = subvolid !== null && subvolid !== '5' ? `:subvolid=${subvolid}` : '';
-    const fromLink = probes.byUuid().get(real);
+    // A fuseblk's by-uuid name is taken only once its superblock is NTFS's (FUSE serves other filesystems too).
+    const fromLink = entry.fsType === 'fuseblk' && uuidFromSuperblock('fuseblk', (o, l) => probes.readDevice(real, o, l)) === null ? undefined : probes.byUuid().get(real);
     if (fromLink) return { ...base, uuid: `uuid:${fromLink}${sub}`, method: 'by-uuid' };
     // A non-btrfs block filesystem's st_dev is the device number: only trust a superblock of the same device.
     const devNo = probes.deviceNumber(real);
@@ -146,7 +162,15 @@ export function identifyFilesystem(entry: MountEntry, all: MountEntry[], probes:
       if (sb) return { ...base, uuid: `uuid:${sb}${sub}`, method: 'superblock' };
     }
   }
-  return { ...base, uuid: `fallback:${entry.fsType}:${entry.source}:${rootMountSpelling(entry, all)}`, method: 'fallback' };
+  return { ...base, uuid: fallbackIdentity(entry, all), method: 'fallback' };
+}
+
+/**
+ * The fallback identity of a mount: its type, source and the mount point of its root. A catalog made before hashall
+ * read a stable identity for this type (NTFS before this version) knows the filesystem by this spelling.
+ */
+export function fallbackIdentity(entry: MountEntry, all: MountEntry[]): string {
+  return `fallback:${entry.fsType}:${entry.source}:${rootMountSpelling(entry, all)}`;
 }
 
 /**

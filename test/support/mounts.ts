@@ -47,6 +47,31 @@ export function mountBtrfsImage(image: string, dir: string, sizeBytes = 256 * 10
   return execFileSync('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', dir], { encoding: 'utf8' }).trim();
 }
 
+/**
+ * A new NTFS in the image file `image` (`sizeBytes`, sparse) on a loop device, mounted at `dir` by ntfs-3g (FUSE, type
+ * fuseblk, default options: as a USB disk from Windows is mounted on a Linux server — every file shows mode 0777 and
+ * owner root whatever chmod and chown say, and times keep 100 ns). Unmounting ends ntfs-3g; the loop device stays:
+ * returned, for `detachLoop` after the unmount.
+ */
+export function mountNtfsImage(image: string, dir: string, sizeBytes = 64 * 1024 * 1024): string {
+  requireNamespace('mountNtfsImage');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('truncate', ['-s', String(sizeBytes), image]);
+  execFileSync('mkntfs', ['-F', '-q', '-f', image], { stdio: 'ignore' });
+  const device = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  execFileSync('ntfs-3g', [device, dir]);
+  return device;
+}
+
+/** Detach loop device `device` (after its filesystem was unmounted); a device already gone is fine. */
+export function detachLoop(device: string): void {
+  try {
+    execFileSync('losetup', ['-d', device], { stdio: 'ignore' });
+  } catch {
+    /* already detached */
+  }
+}
+
 /** Mount the subvolume `subvol` of the btrfs on `device` at `dir`, as `mount -o subvol=…` in fstab does. */
 export function mountBtrfsSubvolume(device: string, subvol: string, dir: string): void {
   requireNamespace('mountBtrfsSubvolume');

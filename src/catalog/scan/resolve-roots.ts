@@ -6,11 +6,11 @@ import { lstatSync } from 'node:fs';
 import { CatalogError, errnoCode } from '../../errors.js';
 import { aliasesFromConfig, canonicalize, choosePreferredMount, type CanonicalLocation } from '../../fs/canonical-path.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
-import { identifyFilesystem, rootBirthAt, type FilesystemIdentity, type IdentityProbes } from '../../fs/filesystem-identity.js';
+import { fallbackIdentity, identifyFilesystem, rootBirthAt, type FilesystemIdentity, type IdentityProbes } from '../../fs/filesystem-identity.js';
 import { devToMajorMinor, unmountedSubvolume, type MountEntry } from '../../fs/mountinfo.js';
 import { spaceOf } from '../../fs/statfs.js';
 import type { CatalogDb } from '../db.js';
-import { recordFilesystem, type FilesystemRow } from '../filesystems.js';
+import { adoptStableIdentity, recordFilesystem, type FilesystemRow } from '../filesystems.js';
 import { refuseShadow } from '../stale-filesystems.js';
 import type { ScanOptions, ScanRootSpec, ScanRootSummary } from './types.js';
 
@@ -113,6 +113,14 @@ export function resolveRoots(
     const mountKey = `${loc.mount.mountId}\0${loc.preferred.mountId}`;
     const known = perMount.get(mountKey);
     const ident = known?.ident ?? identifyFilesystem(loc.mount, mounts, probes);
+    // A catalog from before hashall read this type's stable identity (NTFS) knows it by its fallback spelling: the same
+    // mount on the same device is the same filesystem, now known by its UUID (which survives a new device number).
+    if (!known && ident.method !== 'fallback') {
+      const fallback = fallbackIdentity(loc.mount, mounts);
+      catalog.db.transaction(() => {
+        if (adoptStableIdentity(catalog.db, fallback, ident.uuid, ident.dev)) catalog.bumpSerial();
+      })();
+    }
     // Checked before the filesystem is recorded: an unmounted filesystem must not leave the disk below it registered.
     const prev = catalog.db.prepare(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
     const was = prev ? (catalog.db.prepare(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined) : undefined;

@@ -56,4 +56,21 @@ describe('canonical paths', () => {
     expect(identifyFilesystem(MOUNTS[0]!, MOUNTS, probes({ deviceNumber: () => '8:1', readDevice: () => sb })).method).toBe('fallback');
     expect(uuidFromSuperblock('xfs', () => Buffer.alloc(64))).toBeNull();
   });
+
+  it('identifies an NTFS volume (ntfs-3g fuseblk, ntfs3) by its volume serial as blkid spells it; a fuseblk that is not NTFS keeps the fallback', () => {
+    const boot = Buffer.alloc(0x50);
+    boot.write('NTFS    ', 3, 'latin1');
+    Buffer.from('0a3b9427a0ca2e01', 'hex').copy(boot, 0x48); // blkid: UUID=012ECAA027943B0A
+    const ntfs = parseMountInfo('66 22 7:0 / /pool rw,relatime - fuseblk /dev/loop0 rw,user_id=0,group_id=0,allow_other')[0]!;
+    const all = [...MOUNTS, ntfs];
+    const at = (b: Buffer) => probes({ deviceNumber: () => '7:0', readDevice: (_d, o, l) => (o === 0 ? b.subarray(0, l) : null) });
+    for (const fsType of ['fuseblk', 'ntfs3']) {
+      expect(identifyFilesystem({ ...ntfs, fsType }, all, at(boot))).toMatchObject({ uuid: 'uuid:012ECAA027943B0A', method: 'superblock' });
+    }
+    // With udev's by-uuid link (same spelling), once the boot sector says NTFS.
+    expect(identifyFilesystem(ntfs, all, { ...at(boot), byUuid: () => new Map([['/dev/loop0', '012ECAA027943B0A']]) })).toMatchObject({ uuid: 'uuid:012ECAA027943B0A', method: 'by-uuid' });
+    const exfat = Buffer.from(boot);
+    exfat.write('EXFAT   ', 3, 'latin1');
+    expect(identifyFilesystem(ntfs, all, { ...at(exfat), byUuid: () => new Map([['/dev/loop0', '1234-ABCD']]) })).toMatchObject({ uuid: 'fallback:fuseblk:/dev/loop0:/pool', method: 'fallback' });
+  });
 });
