@@ -13,7 +13,7 @@ import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '.
 import type { PlanGroup, PlanStep } from '../plan/types.js';
 import type { FsPort } from './fs-port.js';
 import { existingAncestorStat } from './paths.js';
-import { POOLED_FS_HINT, pooledFsName, pooledFsWhy } from '../fs/pooled-fs.js';
+import { refusedFs } from '../fs/refused-fs.js';
 
 /** A path a step reads or writes, and the filesystem (config name) the plan says it is on. */
 export interface Place {
@@ -57,6 +57,7 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
     return {
       rows: (name: string) => once(`rows\0${name}`, () => named(name)),
       identity: (mount: MountEntry) => once(`ident\0${mount.mountId}`, () => identifyFilesystem(mount, mounts, probes)),
+      refused: (mount: MountEntry) => once(`refused\0${mount.mountId}`, () => refusedFs(mount, probes.readDevice)),
       birth: (dir: string, dev: string) => once(`birth\0${dir}\0${dev}`, () => rootBirthAt(dir, dev)),
     };
   }
@@ -84,8 +85,8 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
       throw refuse(p, name, `${where} is on device ${dev}${mount ? ` mounted at ${mount.mountPoint}` : ''}, ${name} is ${expected}${missing} — is ${name} mounted?`);
     }
     if (!mount || mount.majorMinor !== dev) throw refuse(p, name, `/proc/self/mountinfo shows no mount of device ${dev} holding ${real}`);
-    const pooled = pooledFsName(mount.fsType);
-    if (pooled !== null) throw new FsError(`refusing to touch ${p}: it is on ${pooledFsWhy(pooled, mount.fsType)}; nothing was changed there`, { path: p, hint: POOLED_FS_HINT });
+    const refused = memo.refused(mount);
+    if (refused !== null) throw new FsError(`refusing to touch ${p}: it is on ${refused.what}; nothing was changed there`, { path: p, hint: refused.hint });
     const ident = memo.identity(mount);
     if (ident.uuid !== row.uuid) throw refuse(p, name, `device ${dev} now holds ${ident.uuid}, the catalog's ${name} is ${row.uuid}`);
     const birth = memo.birth(row.preferred_mount, dev);

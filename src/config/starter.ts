@@ -3,6 +3,7 @@ import { isAtOrUnder } from '../domain/path-string.js';
 import type { MountEntry } from '../fs/mountinfo.js';
 import { KERNEL_PSEUDO_FS } from '../fs/pseudo-fs.js';
 import { aPool, pooledFsName } from '../fs/pooled-fs.js';
+import { refusedFs } from '../fs/refused-fs.js';
 
 /** Mount types that never hold torrent data: the kernel's pseudo filesystems, images, overlays and helper FUSE mounts. */
 const PSEUDO_TYPES = new Set([...KERNEL_PSEUDO_FS, 'squashfs', 'ramfs', 'overlay', 'aufs', 'fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'nfsd']);
@@ -25,7 +26,10 @@ export interface DataMount {
  * and not containing another candidate (its path would nest). Bind mounts of one place become aliases.
  * `isDir` tells directories from bind-mounted files.
  */
-export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boolean): { data: DataMount[]; skippedOuter: string[]; skippedPools: { path: string; name: string }[] } {
+export function findDataMounts(
+  mounts: MountEntry[],
+  isDir: (p: string) => boolean,
+): { data: DataMount[]; skippedOuter: string[]; skippedPools: { path: string; name: string }[]; skippedNoLinks: { path: string; fsType: string }[] } {
   const usable = mounts.filter(
     (m) =>
       m.mountPoint !== '/' &&
@@ -39,7 +43,9 @@ export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boole
     const name = pooledFsName(m.fsType);
     return name === null ? [] : [{ path: m.mountPoint, name }];
   });
-  const candidates = usable.filter((m) => pooledFsName(m.fsType) === null);
+  // Nor is a filesystem without hardlinks (exFAT, FAT, rclone: src/fs/refused-fs.ts; by mount type alone here).
+  const skippedNoLinks = usable.filter((m) => pooledFsName(m.fsType) === null && refusedFs(m) !== null).map((m) => ({ path: m.mountPoint, fsType: m.fsType }));
+  const candidates = usable.filter((m) => refusedFs(m) === null);
   // Same filesystem and same root inside it: one place, several spellings.
   const groups = new Map<string, MountEntry[]>();
   for (const m of candidates) {
@@ -62,7 +68,7 @@ export function findDataMounts(mounts: MountEntry[], isDir: (p: string) => boole
     used.add(name);
     return { name, path: p.main.mountPoint, aliases: p.others.map((o) => o.mountPoint), fsType: p.main.fsType, source: p.main.source };
   });
-  return { data, skippedOuter, skippedPools };
+  return { data, skippedOuter, skippedPools, skippedNoLinks };
 }
 
 const q = (s: string): string => (/^[A-Za-z0-9_./-]+$/.test(s) ? s : JSON.stringify(s));
@@ -86,7 +92,14 @@ export function starterMinFree(mounts: readonly DataMount[]): { text: string; wh
 }
 
 /** The starter file text. It validates as written (paths that do not exist yet are only warnings). */
-export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: string[]; skippedPools?: { path: string; name: string }[]; schemaRef: string; mountInfoSource: string }): string {
+export function starterConfigText(opts: {
+  mounts: DataMount[];
+  skippedOuter: string[];
+  skippedPools?: { path: string; name: string }[];
+  skippedNoLinks?: { path: string; fsType: string }[];
+  schemaRef: string;
+  mountInfoSource: string;
+}): string {
   const fss = opts.mounts.length
     ? opts.mounts
     : [{ name: 'main', path: '/srv', aliases: [], fsType: '', source: '' }];
@@ -106,6 +119,9 @@ export function starterConfigText(opts: { mounts: DataMount[]; skippedOuter: str
   for (const s of opts.skippedOuter) lines.push(`# Not listed: ${s} (other listed mounts are inside it; filesystem paths must not nest).`);
   for (const p of opts.skippedPools ?? []) {
     lines.push(`# Not listed: ${p.path} (${aPool(p.name)}: its inode numbers do not identify files, so hashall cannot tell a hardlink from a copy there; list its branch disks, and give clients their paths).`);
+  }
+  for (const p of opts.skippedNoLinks ?? []) {
+    lines.push(`# Not listed: ${p.path} (${p.fsType}: no hardlinks, and inode numbers made up per mount; keep seeding data on ext4, XFS, btrfs, ZFS or NTFS).`);
   }
   lines.push('filesystems:');
   for (const fs of fss) {

@@ -20,7 +20,8 @@ import { formatBytes } from '../domain/format-bytes.js';
 import { CatalogSchemaError, ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
 import { devToMajorMinor, findMountFor, readMountInfo, unmountedSubvolume } from '../fs/mountinfo.js';
-import { POOLED_FS_HINT, pooledFsAt, pooledFsWhy } from '../fs/pooled-fs.js';
+import { refusedFsAt } from '../fs/refused-fs.js';
+import { systemProbes } from '../fs/filesystem-identity.js';
 import { realFsPort } from '../apply/fs-port.js';
 import { describeHolder, isStale, readLock } from '../apply/lock.js';
 import { filesystemGuard } from '../apply/on-filesystem.js';
@@ -284,11 +285,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const proven = new Set<string>();
   // One read of mountinfo for the pool check here and the mounts-inside check below.
   const mounts = readMountInfo(opts.mountInfoFile);
+  const probes = systemProbes();
   for (const [name, fsc] of Object.entries(config.filesystems)) {
     const id = `filesystem:${name}`;
-    const pooled = pooledFsAt(fsc.path, mounts);
-    if (pooled) {
-      checks.push({ id, title: `filesystem ${name} at ${fsc.path}`, status: 'problem', detail: `it is on ${pooledFsWhy(pooled.name, pooled.fsType)}: hashall refuses to scan or change anything there`, fix: POOLED_FS_HINT });
+    const refused = refusedFsAt(fsc.path, mounts, probes.readDevice);
+    if (refused) {
+      checks.push({ id, title: `filesystem ${name} at ${fsc.path}`, status: 'problem', detail: `it is on ${refused.what}: hashall refuses to scan or change anything there`, fix: refused.hint });
       continue;
     }
     if (!guard) {

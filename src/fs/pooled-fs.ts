@@ -1,6 +1,4 @@
 // Filesystems that join other filesystems' folders into one tree (mergerfs and its kin): their inode numbers do not identify files, so hashall refuses them.
-import { realpathSync } from 'node:fs';
-import { findMountFor, type MountEntry } from './mountinfo.js';
 
 /**
  * Mount types (mountinfo's fstype) of union and pooling filesystems. Measured with mergerfs 2.33 over two tmpfs
@@ -44,16 +42,3 @@ export const POOLED_FS_HINT =
   'configure the branch disks themselves as filesystems (each disk is where its hardlinks live), with seeding roots ' +
   'and client path maps that name them, or leave the pool out of hashall.yaml (Unraid: the disks and pools under ' +
   '/mnt/diskN and /mnt/<pool>, e.g. /mnt/cache — or a share set to exclusive access, which Unraid mounts straight from its pool)';
-
-/** The pooling filesystem `dir` (an existing path, resolved) is on, with its mount type; null for any other or an unreadable path. */
-export function pooledFsAt(dir: string, mounts: readonly MountEntry[]): { name: string; fsType: string } | null {
-  let real: string;
-  try {
-    real = realpathSync(dir);
-  } catch {
-    return null;
-  }
-  const mount = findMountFor(mounts as MountEntry[], real);
-  const name = mount ? pooledFsName(mount.fsType) : null;
-  return name !== null && mount ? { name, fsType: mount.fsType } : null;
-}

@@ -63,6 +63,20 @@ export function mountNtfsImage(image: string, dir: string, sizeBytes = 64 * 1024
   return device;
 }
 
+/**
+ * A new exFAT in the image file `image` on a loop device, mounted at `dir` by exfat-fuse (type fuseblk: as a camera
+ * card or a USB stick formatted on another system is mounted). Returns the loop device, for `detachLoop`.
+ */
+export function mountExfatImage(image: string, dir: string, sizeBytes = 32 * 1024 * 1024): string {
+  requireNamespace('mountExfatImage');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('truncate', ['-s', String(sizeBytes), image]);
+  execFileSync('mkfs.exfat', [image], { stdio: 'ignore' });
+  const device = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  execFileSync('mount.exfat-fuse', [device, dir], { stdio: 'ignore' });
+  return device;
+}
+
 /** Detach loop device `device` (after its filesystem was unmounted); a device already gone is fine. */
 export function detachLoop(device: string): void {
   try {

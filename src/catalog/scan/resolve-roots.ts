@@ -1,7 +1,7 @@
 // Root resolution of a scan: canonicalize each root, identify and record its filesystem, apply the guards that refuse
 // a root on the wrong filesystem before anything is recorded, and mark roots already covered by another root.
 import { KERNEL_PSEUDO_FS } from '../../fs/pseudo-fs.js';
-import { POOLED_FS_HINT, pooledFsName, pooledFsWhy } from '../../fs/pooled-fs.js';
+import { refusedFs } from '../../fs/refused-fs.js';
 import { lstatSync } from 'node:fs';
 import { CatalogError, errnoCode } from '../../errors.js';
 import { aliasesFromConfig, canonicalize, choosePreferredMount, type CanonicalLocation } from '../../fs/canonical-path.js';
@@ -92,8 +92,8 @@ export function resolveRoots(
         hint: 'scan a seeding or library folder, or another folder of a filesystem that stores files; nothing was read or recorded',
       });
     }
-    const pooled = pooledFsName(loc.mount.fsType);
-    if (pooled !== null) throw new CatalogError(`scan root ${spec.path} is on ${pooledFsWhy(pooled, loc.mount.fsType)}; nothing was read or recorded`, { hint: POOLED_FS_HINT });
+    const refused = refusedFs(loc.mount, probes.readDevice);
+    if (refused !== null) throw new CatalogError(`scan root ${spec.path} is on ${refused.what}; nothing was read or recorded`, { hint: refused.hint });
     const st = lstatSync(loc.realPath, { bigint: true });
     // A one-file payload is refreshed by scanning that file (apply's catalog refresh): only ad-hoc roots may be files.
     const single = spec.kind === 'adhoc' && st.isFile();

@@ -24,11 +24,12 @@ const MOUNTINFO = `21 26 0:20 / /proc rw,relatime - proc proc rw
 51 26 0:63 / /mnt/pool rw,relatime - fuse.mergerfs disk1:disk2 rw,user_id=0,group_id=0
 52 26 8:81 / /mnt/disk1 rw - ext4 /dev/sdf1 rw
 53 26 0:64 / /mnt/user rw,noatime - fuse.shfs shfs rw,user_id=0,group_id=0,allow_other
+54 26 8:97 / /mnt/card rw - vfat /dev/sdg1 rw
 `;
 
 describe('starter config', () => {
   const mounts = parseMountInfo(MOUNTINFO);
-  const { data, skippedOuter, skippedPools } = findDataMounts(mounts, (p) => p !== '/etc/hosts');
+  const { data, skippedOuter, skippedPools, skippedNoLinks } = findDataMounts(mounts, (p) => p !== '/etc/hosts');
 
   it('keeps data mounts, turns bind mounts of one place into aliases, skips pseudo/system/ro/outer mounts', () => {
     expect(data.map((m) => [m.name, m.path, m.aliases])).toEqual([
@@ -44,10 +45,11 @@ describe('starter config', () => {
       { path: '/mnt/pool', name: 'mergerfs' },
       { path: '/mnt/user', name: 'Unraid user-share' },
     ]);
+    expect(skippedNoLinks).toEqual([{ path: '/mnt/card', fsType: 'vfat' }]); // no hardlinks: not offered
   });
 
   it('produces a file that validates (missing paths are only warnings)', () => {
-    const text = starterConfigText({ mounts: data, skippedOuter, skippedPools, schemaRef: '../schemas/hashall.schema.json', mountInfoSource: 'test' });
+    const text = starterConfigText({ mounts: data, skippedOuter, skippedPools, skippedNoLinks, schemaRef: '../schemas/hashall.schema.json', mountInfoSource: 'test' });
     const r = checkText(text);
     expect(r.errors).toEqual([]);
     expect(r.config?.filesystems['with-space']?.path).toBe('/mnt/with space');
@@ -55,6 +57,7 @@ describe('starter config', () => {
     expect(text).toContain('# Not listed: /srv');
     expect(text).toContain('# Not listed: /mnt/pool (a mergerfs pool: its inode numbers do not identify files');
     expect(text).toContain('# Not listed: /mnt/user (an Unraid user-share pool: its inode numbers do not identify files');
+    expect(text).toContain('# Not listed: /mnt/card (vfat: no hardlinks, and inode numbers made up per mount');
   });
 
   it('falls back to a single CHANGE ME filesystem when no data mount exists', () => {
