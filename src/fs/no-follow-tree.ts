@@ -213,9 +213,11 @@ export async function holdPrivateDir(parent: string, name: string, opts: { creat
   const top = await openTrustedDir(parent);
   try {
     const label = path.join(parent, name);
+    let made = false;
     if (opts.create) {
       try {
         await fsp.mkdir(top.at(name), { mode: 0o700 });
+        made = true;
       } catch (err) {
         if (errnoCode(err) !== 'EEXIST') wrapErr('mkdir', label, err);
       }
@@ -237,6 +239,17 @@ export async function holdPrivateDir(parent: string, name: string, opts: { creat
           : null;
     if (problem) {
       await dir.close();
+      if (made) {
+        // Made by this call, mode 0700, owned by this user — and it does not show so: the filesystem keeps no
+        // permissions (ntfs-3g without `permissions`, FAT). Nothing private can live there; the empty folder goes.
+        await fsp.rmdir(top.at(name)).catch(() => undefined);
+        throw new UnsafeTreeError(
+          problem[0],
+          `${parent} does not keep permissions: ${name}, made there just now with mode 0700 by uid ${euid}, shows mode ${(dir.mode & 0o7777).toString(8)} and uid ${dir.uid}, ` +
+            `so hashall's own folder could not be private there (any local user could change what it holds); it was removed and nothing was changed`,
+          { path: label, hint: 'mount that filesystem with permission support (ntfs-3g: `-o permissions`) to let hashall stage removals there, or set safety.retire.mode: never' },
+        );
+      }
       throw new UnsafeTreeError(problem[0], `${problem[1]}; refusing to use it`, { path: label, hint });
     }
     if ((dir.mode & 0o7777) !== 0o700) {

@@ -2,7 +2,7 @@
 // Linux server — every file mode 0777 and owner root whatever chmod and chown say, times to 100 ns. A torrent moves
 // there from the tmpfs stash with a real qBittorrent, every byte re-hashed; duplicates on it are linked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -134,6 +134,24 @@ describe('an NTFS pool (ntfs-3g)', () => {
     expect(lstatSync(pool).dev).not.toBe(devBefore);
     const again = await cli('plan', '--detailed-exitcode');
     expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(hashTreeSync(path.join(pool, 'seeding', 'movies', 'Win'))).toEqual(before);
+  });
+
+  it('an orphan retire there is refused with the cause — the disk keeps no permissions, so a private trash cannot live there — and leaves nothing behind', async () => {
+    const stray = path.join(pool, 'seeding', 'stray', 'Old');
+    mkdirSync(stray, { recursive: true });
+    writeFileSync(path.join(stray, 'old.mkv'), Buffer.alloc(100_000, 3));
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('placement: { default: pool }', 'placement: { default: pool }\norphans: { action: retire, minAge: 0s }'));
+    const r = await cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${pool} does not keep permissions: .hashall-trash, made there just now with mode 0700 by uid 0, shows mode 777 and uid 0, so hashall's own folder could not be private there`);
+    expect(r.stderr).toMatch(/hint: mount that filesystem with permission support \(ntfs-3g: `-o permissions`\)/);
+    // No trash folder left for `hashall trash` to flag for ever; the orphan and every other file as they were.
+    expect(existsSync(path.join(pool, '.hashall-trash'))).toBe(false);
+    const t = await cli('trash');
+    expect(t.code, t.stdout + t.stderr).toBe(0);
+    expect(t.stdout).not.toMatch(/PROBLEM/);
+    expect(Object.values(hashTreeSync(stray))).toEqual([createHash('sha256').update(Buffer.alloc(100_000, 3)).digest('hex')]);
     expect(hashTreeSync(path.join(pool, 'seeding', 'movies', 'Win'))).toEqual(before);
   });
 });
