@@ -161,6 +161,9 @@ export async function guardTorrents(clients: ClientSet, torrents: readonly { cli
   return each.flatMap((e) => (e.status === 'fulfilled' && e.value !== null ? [e.value] : []));
 }
 
+/** How long the guard reads again a torrent whose state its adapter cannot name yet, before naming it a problem. */
+const UNKNOWN_SETTLE_MS = 15_000;
+
 /** One torrent's guard problem, or null when it is settled and healthy (a client that cannot be reached throws). */
 async function guardOne(clients: ClientSet, ref: { client?: string; hash: string }, timeoutMs: number): Promise<string | null> {
   const client = clients.get(instanceOf(ref));
@@ -181,6 +184,16 @@ async function guardOne(clients: ClientSet, ref: { client?: string; hash: string
     }
     if (stuck) {
       return `${t.name} (${torrentLabel(ref)}) is stuck at ${t.rawState}, progress 0 (nothing changed for ${Math.round(window / 1000)} s; qBittorrent 4.5 does not end such a check by itself): pause it, then recheck it in the client`;
+    }
+  }
+  if (t && t.phase === 'unknown') {
+    // A state the adapter cannot name yet (Deluge between libtorrent pausing or resuming a torrent — its queue does —
+    // and its own state catching up) settles within seconds: read it again a while before calling it a problem.
+    try {
+      t = await client.waitFor(h, (x) => x.phase !== 'unknown', { timeoutMs: Math.min(timeoutMs, UNKNOWN_SETTLE_MS), intervalMs: 200, what: 'a known state' });
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      t = await client.getTorrent(h);
     }
   }
   if (!t) return `${h} of client "${instanceOf(ref)}" is no longer in the client (removed during the run, or the client did not answer for it)`;

@@ -58,7 +58,8 @@ export function lifecycleScenario(name: string, startDaemon: (dir: string) => Pr
       expect(r.code, r.stdout + r.stderr).toBe(0);
     }
     async function seedsFrom(t: MadeTorrent, saveDir: string, bytes: Record<string, string>, running = true): Promise<void> {
-      const x = await d.client.waitFor(t.infoHash, (y) => y.phase !== 'checking' && y.phase !== 'moving', { timeoutMs: 60_000, intervalMs: 100, what: 'finish checking' });
+      // Past checking and moving, and past a state the client has not caught up with yet (Deluge, while its queue pauses or resumes it).
+      const x = await d.client.waitFor(t.infoHash, (y) => y.phase !== 'checking' && y.phase !== 'moving' && y.phase !== 'unknown', { timeoutMs: 60_000, intervalMs: 100, what: 'finish checking' });
       expect(x).toMatchObject({ savePath: saveDir, progress: 1, running });
       expect(hashTreeSync(path.join(saveDir, path.basename(t.contentPath)))).toEqual(bytes);
     }
@@ -329,7 +330,8 @@ export function lifecycleScenario(name: string, startDaemon: (dir: string) => Pr
         await apply();
         const dst = path.join(movies(pool), 'Solo.2020.mkv');
         const seeded = async () => {
-          const x = await d.client.waitFor(t.infoHash, (y) => y.phase !== 'checking' && y.phase !== 'moving', { timeoutMs: 60_000, intervalMs: 100, what: 'finish checking' });
+          // Past checking and moving, and past a state the client has not caught up with yet (Deluge, while its queue pauses or resumes it).
+      const x = await d.client.waitFor(t.infoHash, (y) => y.phase !== 'checking' && y.phase !== 'moving' && y.phase !== 'unknown', { timeoutMs: 60_000, intervalMs: 100, what: 'finish checking' });
           expect(x).toMatchObject({ savePath: movies(pool), contentPath: dst, progress: 1, running: true });
           expect(fileHash(dst)).toBe(bytes);
         };

@@ -39,6 +39,16 @@ describe('guardTorrents', () => {
     expect(problems).toEqual([expect.stringMatching(/Checking .* still checkingUP/)]);
   });
 
+  it('a state the client has not caught up with yet is read again until it is known (bounded), then judged', async () => {
+    const later = '8'.repeat(40);
+    const never = '9'.repeat(40);
+    fx.fake.torrents.set(later, fakeTorrent(later, { name: 'Catching.Up', state: 'unknown' }));
+    fx.fake.torrents.set(never, fakeTorrent(never, { name: 'Never.Known', state: 'unknown' }));
+    setTimeout(() => fx.fake.torrents.set(later, fakeTorrent(later, { name: 'Catching.Up', state: 'stalledUP' })), 300);
+    const problems = await guardTorrents(singleClient(fx.client), refs(later, never), 1_000);
+    expect(problems).toEqual([expect.stringMatching(/^Never\.Known .* is unknown at progress 1/)]);
+  });
+
   it('reports a torrent of the run that is no longer in the client (unknown is a problem, never a pass)', async () => {
     const ok = '6'.repeat(40);
     const gone = '7'.repeat(40);
