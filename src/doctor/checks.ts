@@ -293,6 +293,24 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       checks.push({ id, title: `filesystem ${name} at ${fsc.path}`, status: 'problem', detail: `it is on ${refused.what}: hashall refuses to scan or change anything there`, fix: refused.hint });
       continue;
     }
+    // A FUSE block filesystem (NTFS through ntfs-3g) without the kernel's permission checks keeps no modes: hashall's
+    // private trash cannot live there, so removals cannot be staged on it (src/fs/no-follow-tree.ts holdPrivateDir).
+    const fuseMount = (() => {
+      try {
+        return findMountFor(mounts, realpathSync(fsc.path));
+      } catch {
+        return null;
+      }
+    })();
+    if (fuseMount && fuseMount.fsType === 'fuseblk' && !fuseMount.superOptions.includes('default_permissions')) {
+      checks.push({
+        id: `permissions:${name}`,
+        title: `filesystem ${name} at ${fsc.path}: permissions`,
+        status: 'warn',
+        detail: `${fuseMount.mountPoint} (fuseblk, ${fuseMount.source}) is mounted without permission checks: every file shows mode 0777, so hashall's private .hashall-trash cannot live there and nothing on it can be retired (a source moved off it, an orphan, a repair's bad copy)`,
+        fix: 'mount it with `-o permissions` (ntfs-3g) to let hashall retire there',
+      });
+    }
     if (!guard) {
       checks.push({ id, title: `filesystem ${name}`, status: 'skipped', detail: 'no catalog to compare with' });
       continue;

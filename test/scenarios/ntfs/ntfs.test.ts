@@ -151,6 +151,10 @@ describe('an NTFS pool (ntfs-3g)', () => {
     const t = await cli('trash');
     expect(t.code, t.stdout + t.stderr).toBe(0);
     expect(t.stdout).not.toMatch(/PROBLEM/);
+    // doctor says so beforehand, with the fix.
+    const doctor = await cli('doctor', '--no-notify');
+    expect(doctor.stdout).toMatch(/WARN +filesystem pool at .*: permissions: .* is mounted without permission checks: every file shows mode 0777, so hashall's private \.hashall-trash cannot live there/);
+    expect(doctor.stdout).toMatch(/mount it with `-o permissions` \(ntfs-3g\)/);
     expect(Object.values(hashTreeSync(stray))).toEqual([createHash('sha256').update(Buffer.alloc(100_000, 3)).digest('hex')]);
     expect(hashTreeSync(path.join(pool, 'seeding', 'movies', 'Win'))).toEqual(before);
   });
