@@ -8,6 +8,7 @@ import { compareThread, type CompareThread, type PackedStat } from './compare-th
 import { inodeReleaser, type InodeReleaser } from './inode-release.js';
 import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
 import { fsBinding } from '../catalog/live-check.js';
+import { syncFilesystemOf } from '../fs/sync-filesystem.js';
 
 /** lstat result with exact identity fields (ino/dev as numbers, mtime in ns as a decimal string). */
 export interface FsStat {
@@ -115,6 +116,12 @@ export interface FsPort {
    * (anything else at the path is an error: the file hashall wrote is no longer there).
    */
   fsyncFile(p: string, expect?: { ino: number; dev: number }): Promise<void>;
+  /**
+   * Make everything written so far to the filesystem holding `p` (that very inode, opened without following a
+   * symlink) durable with one syncfs: 'synced'; 'unsupported' or 'failed' — the caller then syncs its files and
+   * folders one by one (see sync-filesystem.ts).
+   */
+  syncFilesystem(p: string, expect: { ino: number; dev: number }): Promise<'synced' | 'unsupported' | 'failed'>;
 }
 
 const CHUNK = 4 << 20;
@@ -661,5 +668,6 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
     readdir: (p) => wrap('readdir', p, async () => (await fsp.readdir(fsPathArg(p), { encoding: 'buffer' })).map(bytesToPathText)),
     fsyncDir: (dir) => wrap('fsync', dir, () => fsyncDir(dir)),
     fsyncFile: (p, expect) => wrap('fsync', p, () => fsyncFile(p, expect)),
+    syncFilesystem: (p, expect) => wrap('fsync', p, () => syncFilesystemOf(p, expect)),
   };
 }

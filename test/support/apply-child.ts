@@ -42,6 +42,7 @@ function killingFs(at: number): FsPort {
     mkdirp: (d, like, o) => after(fs.mkdirp(d, like, o)),
     fsyncDir: (d) => after(fs.fsyncDir(d)),
     fsyncFile: (f, e) => after(fs.fsyncFile(f, e)),
+    syncFilesystem: (f, e) => after(fs.syncFilesystem(f, e)),
   };
 }
 const fsAt = Number(process.env.HASHALL_TEST_CRASH_FS_AT ?? '0');

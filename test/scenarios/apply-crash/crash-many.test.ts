@@ -82,10 +82,12 @@ describe(`kill -9 during a copy of ${FILES} small files`, () => {
   }, 900_000);
 
   it('between disk mutations inside a batch (after mkdir, mid-copy, between link and unlink, before the inodes are journaled)', async () => {
-    // Mutations, in order: batch 1 — 111 mkdirs (1–111), 256 copies to temp names (112–367; their inodes are journaled
-    // after the last), a link and an unlink per file (368–879), one fsync per directory; batch 2 — 40 copies from 991.
+    // Mutations, in order (counted with the real FsPort): batch 1 — 96 mkdirs (1–96), 256 copies to temp names
+    // (97–352; their inodes are journaled after the last), a link and an unlink per file (353–864); batch 2 — 15
+    // mkdirs (865–879), 40 copies (880–919), links and unlinks (920–999); then one syncfs of the pool makes all 296
+    // files and their folders durable (1000: more than SYNCFS_MIN_FILES files).
     const B = COPY_BATCH_FILES;
-    const points = [1, 111, 200, 111 + B, 112 + B, 113 + B, 700, 111 + 3 * B + 111 + 10, 111 + 3 * B + 111 + 45];
+    const points = [1, 96, 200, 96 + B, 97 + B, 98 + B, 700, 96 + 3 * B + 15 + 10, 999, 1000];
     for (const [k, at] of points.entries()) expect(await crashAndConverge({ HASHALL_TEST_CRASH_FS_AT: String(at) }, k % 2 === 0), `crash after mutation ${at}`).toBe(true);
   }, 900_000);
 });

@@ -186,12 +186,14 @@ describe('several groups in flight on a real qBittorrent', () => {
     }
   });
 
-  it("every copied file and its folder are durable before the client is pointed at them and before the group ends, with groups in flight", async () => {
+  it("every copied file and its folder are durable before the client is pointed at them and before the group ends, with groups in flight (fsynced one by one, or by one syncfs of the pool once a batch wrote many files)", async () => {
     w = makeApplyFixture();
     w.config.clients = { default: testInstance('qbittorrent', sb.url, { timeoutMs: 10_000 }) };
     w.config.apply = { auto: false, parallelRechecks: 4 };
-    const ts = await seedParallel(sb, w, 'Durable', 5, 40_000);
-    // One ordered log of durability (data fsynced inside the copy, or a file/folder fsync later) and client mutations.
+    // 12 torrents of two files: the batches after the first hold more than SYNCFS_MIN_FILES files.
+    const ts = await seedParallel(sb, w, 'Durable', 12, 40_000);
+    // One ordered log of durability (data fsynced inside the copy, a file/folder fsync later, or a syncfs of the
+    // filesystem after the files were linked into place) and client mutations.
     const log: string[] = [];
     const real = realFsPort();
     const fs: FsPort = new Proxy(real, {
@@ -203,6 +205,8 @@ describe('several groups in flight on a real qBittorrent', () => {
           if (key === 'copyFileVerified' && (args[2] as { syncData?: boolean } | undefined)?.syncData !== false) log.push(`data-in ${path.dirname(String(args[1]))}`);
           if (key === 'fsyncFile') log.push(`data ${String(args[0])}`);
           if (key === 'fsyncDir') log.push(`dir ${String(args[0])}`);
+          if (key === 'link') log.push(`placed ${path.dirname(String(args[1]))}`);
+          if (key === 'syncFilesystem' && out === 'synced') log.push('syncfs');
           return out;
         };
       },
@@ -221,18 +225,26 @@ describe('several groups in flight on a real qBittorrent', () => {
     const deps = testDeps(w, { client, fs, ...timeouts, emit: (e) => void (e.type === 'group-done' && log.push(`end ${e.groupId}`)) });
     const res = await applyPlan(deps, makePlan(w, await parallelGroups(qb, w, ts)));
     expect(res.status, JSON.stringify(res)).toBe('succeeded');
+    let bySyncfs = 0;
     ts.forEach((x, i) => {
       const firstClient = log.indexOf(`client ${x.t.infoHash}`);
       const end = log.indexOf(`end g${i + 1}`);
       expect(firstClient, x.name).toBeGreaterThan(-1);
       const upTo = log.slice(0, Math.min(firstClient, end));
-      for (const f of ['a.mkv', 'b.nfo']) {
-        const inCopy = upTo.filter((e) => e === `data-in ${x.dst}`).length === 2;
-        expect(inCopy || upTo.includes(`data ${path.join(x.dst, f)}`), `${x.name}/${f} durable before the client is pointed at it`).toBe(true);
+      expect(upTo.lastIndexOf(`placed ${x.dst}`), `${x.name}: its files linked into place first`).toBeGreaterThan(-1);
+      if (upTo.indexOf('syncfs', upTo.lastIndexOf(`placed ${x.dst}`)) > -1) {
+        bySyncfs++;
+      } else {
+        for (const f of ['a.mkv', 'b.nfo']) {
+          const inCopy = upTo.filter((e) => e === `data-in ${x.dst}`).length === 2;
+          expect(inCopy || upTo.includes(`data ${path.join(x.dst, f)}`), `${x.name}/${f} durable before the client is pointed at it`).toBe(true);
+        }
+        expect(upTo.includes(`dir ${x.dst}`), `${x.name}: its folder fsynced first`).toBe(true);
       }
-      expect(upTo.includes(`dir ${x.dst}`), `${x.name}: its folder fsynced first`).toBe(true);
       expect(hashTreeSync(x.dst)).toEqual(x.before);
     });
+    // The batches' timing decides how many groups went each way; some went by a syncfs (12 groups, 24 files).
+    expect(bySyncfs, log.filter((e) => e === 'syncfs' || e.startsWith('end')).join(', ')).toBeGreaterThan(0);
   });
 
   it("a repoint's check reads the client while its copy's data is made durable; its first change waits for that durability", async () => {
