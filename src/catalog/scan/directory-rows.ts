@@ -17,14 +17,20 @@ export const COVER_FLAGS = `(quick_hash IS NOT NULL) + 2 * (sha256 IS NOT NULL) 
 const FLAGS = COVER_FLAGS;
 
 /**
+ * A row's text before its path — `ino size mtime_ns nlink flags id ` — as the last key of files_fs_path_cover
+ * (migration 022) spells it, verbatim: the page reads it from the index instead of formatting six integers per row.
+ */
+export const ROW_TEXT_KEY = `format('%d %d %s %d %d %d ', ino, size, mtime_ns, nlink, ${FLAGS}, id)`;
+
+/**
  * One page of a filesystem's rows (parameters: fs_id, the first path — included or not — and, when bounded, the end),
  * in path order: every row as the text `ino size mtime_ns nlink flags id path` (the path last: it alone may hold spaces), NUL between rows (no path holds a
  * NUL), as one blob; with the page's last path and its row count. Every column is a key of the covering index
- * files_fs_path_cover (migration 004) — the flags expression verbatim — so the page never reads the table.
+ * files_fs_path_cover — the row text before the path verbatim (ROW_TEXT_KEY) — so the page never reads the table.
  */
 export const DIRECTORY_PAGE_SQL = (from: '>=' | '>', bounded: boolean): string =>
   `SELECT CAST(group_concat(r, char(0)) AS BLOB), max(p), count(*) FROM (
-     SELECT path AS p, format('%d %d %s %d %d %d %s', ino, size, mtime_ns, nlink, ${FLAGS}, id, path) AS r
+     SELECT path AS p, ${ROW_TEXT_KEY} || path AS r
      FROM files WHERE fs_id = ? AND path ${from} ?${bounded ? ' AND path < ?' : ''} ORDER BY path LIMIT ${PAGE})`;
 
 const SPACE = 0x20;

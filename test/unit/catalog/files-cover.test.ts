@@ -1,7 +1,8 @@
-// Migration 004: the scanner's per-directory lookup and deletion pass are answered from the covering index alone.
+// Migrations 004 and 022: the scanner's per-directory lookup and deletion pass are answered from the covering index alone, the row text read from it rather than formatted.
 import { describe, expect, it } from 'vitest';
 import { schemaVersion } from '../../../src/catalog/db.js';
-import { DIRECTORY_PAGE_SQL } from '../../../src/catalog/scan/directory-rows.js';
+import { COVER_FLAGS, DIRECTORY_PAGE_SQL, ROW_TEXT_KEY } from '../../../src/catalog/scan/directory-rows.js';
+import { m022RowTextKey } from '../../../src/catalog/migrations/022-row-text-key.js';
 import { UNHASHED_COUNT_SQL, unhashedCount } from '../../../src/catalog/files-table.js';
 import { useQueryPlanner } from '../../support/query-plan.js';
 
@@ -48,6 +49,31 @@ describe('files_fs_path_cover', () => {
       ['d/c', 3],
       ['d/d', 7],
     ]);
+  });
+
+  it('reads the row text before the path from the index (migration 22), formatting nothing per row', () => {
+    expect(m022RowTextKey.up.replace(/\s+/g, ' ')).toContain(ROW_TEXT_KEY.replace(/\s+/g, ' '));
+    // SQLite calls format() for a row only when the expression is not the index's (the test's other spelling).
+    const calls = (sql: string, ...params: unknown[]): string[] =>
+      (catalog().db.prepare(`EXPLAIN ${sql}`).all(...params) as { opcode: string; p4: string | null }[]).filter((r) => (r.opcode === 'Function' || r.opcode === 'PureFunc') && String(r.p4).startsWith('format')).map((r) => String(r.p4));
+    for (const from of ['>=', '>'] as const) {
+      expect(calls(DIRECTORY_PAGE_SQL(from, true), 1, 'a/', 'a0')).toEqual([]);
+      expect(calls(DIRECTORY_PAGE_SQL(from, false), 1, 'a')).toEqual([]);
+    }
+    expect(calls(DIRECTORY_PAGE_SQL('>=', true).replace(ROW_TEXT_KEY, ROW_TEXT_KEY.replace("%d '", "%d  '")), 1, 'a/', 'a0')).toEqual(['format(-1)']);
+  });
+
+  it('gives each row the text the scanner formatted before migration 22: numbers, flags, spaces and non-ASCII in paths', () => {
+    const db = catalog().db;
+    db.pragma('foreign_keys = OFF');
+    const ins = db.prepare(`INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, status, first_seen, last_seen) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`);
+    ins.run('d/a b', 2 ** 52 + 7, 0, '0', 1, null, null, 'active');
+    ins.run('d/é.mkv', 12, 2 ** 40 + 3, '1764700000123456789', 3, 'q', null, 'active');
+    ins.run('d/c', 5, 17, '-5000000000', 1, 'q', 's', 'deleted');
+    ins.run('d/sub/x', 6, 1, '1', 2, 'q', 's', 'active');
+    const [blob] = db.prepare(DIRECTORY_PAGE_SQL('>=', true)).raw(true).get(1, 'd/', 'd0') as [Buffer];
+    const before = db.prepare(`SELECT format('%d %d %s %d %d %d %s', ino, size, mtime_ns, nlink, ${COVER_FLAGS}, id, path) FROM files NOT INDEXED WHERE fs_id = 1 ORDER BY path`).pluck().all() as string[];
+    expect(blob.toString('utf8').split('\0')).toEqual(before);
   });
 
   it('counts the active unhashed rows from the covering index alone, the same as the table says', () => {
