@@ -3,6 +3,8 @@
 // Scale: every payload comes from its summary (stored by the last sync while the catalog serial is unchanged, else
 // computed from its rows); file lists, inode links and content copies are read only for the payloads the planner
 // can act on (the planner handed in names them), one range query each — never a scan of every file row in JS.
+import { keepsNoPermissions } from '../fs/permissions-kept.js';
+import { findMountFor } from '../fs/mountinfo.js';
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
@@ -109,6 +111,11 @@ export function readSnapshot(catalog: CatalogDb, config: HashallConfig, opts: Re
 function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathContext, opts: ReadSnapshotOptions, workers: { pool: LiveCheckPool | null }): CatalogSnapshot {
   const db = catalog.db;
   const { rows: fsRows, named, filesystems } = readSnapshotFilesystems(db, config);
+  // Filesystems whose mount keeps no permissions now (a remount with `-o permissions` counts from the next plan).
+  for (const f of filesystems) {
+    const m = findMountFor(ctx.mounts, f.mountPoint);
+    if (m !== null && keepsNoPermissions(m)) f.permissionsKept = false;
+  }
   const fsById = new Map(fsRows.map((r) => [r.id, r]));
   const fsFor = (path: string): FilesystemRow | null => filesystemByMount(named, path) ?? filesystemByMount(fsRows, path);
 

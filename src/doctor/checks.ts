@@ -27,6 +27,8 @@ import { describeHolder, isStale, readLock } from '../apply/lock.js';
 import { filesystemGuard } from '../apply/on-filesystem.js';
 import { unresolvedRuns } from '../apply/run-store.js';
 import { TRASH_DIR } from '../apply/trash-record.js';
+import { keepsNoPermissions } from '../fs/permissions-kept.js';
+import { KEEP_PERMISSIONS_HINT } from '../domain/trash-dir.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'problem' | 'skipped';
 
@@ -302,13 +304,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         return null;
       }
     })();
-    if (fuseMount && fuseMount.fsType === 'fuseblk' && !fuseMount.superOptions.includes('default_permissions')) {
+    if (fuseMount && keepsNoPermissions(fuseMount)) {
       checks.push({
         id: `permissions:${name}`,
         title: `filesystem ${name} at ${fsc.path}: permissions`,
         status: 'warn',
         detail: `${fuseMount.mountPoint} (fuseblk, ${fuseMount.source}) is mounted without permission checks: every file shows mode 0777, so hashall's private .hashall-trash cannot live there and nothing on it can be retired (a source moved off it, an orphan, a repair's bad copy)`,
-        fix: 'mount it with `-o permissions` (ntfs-3g) to let hashall retire there',
+        fix: KEEP_PERMISSIONS_HINT,
       });
     }
     if (!guard) {

@@ -14,6 +14,11 @@ export interface SnapshotFilesystem {
   fsType: string;
   /** Free bytes measured at the last refresh (statfs), null if unknown. */
   freeBytes: number | null;
+  /**
+   * False when its mount keeps no file permissions (NTFS through ntfs-3g without `-o permissions`, read from mountinfo
+   * when the snapshot was read): hashall's private trash cannot live there, so nothing on it is retired. Absent: kept.
+   */
+  permissionsKept?: boolean;
 }
 
 export interface SnapshotRoot {

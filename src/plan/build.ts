@@ -61,7 +61,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const torrentGroups = ordered.map((o) => planTorrentGroup(ix, o.ms, policy, state));
   const unresolved = runsForPlan(input.unresolvedRuns ?? [], snapshot.torrents);
   const all = blockOnIntegrity(
-    blockUnresolved([...torrentGroups, ...planDedupeGroups(ix), ...planRetireGroups(ix), ...planOrphanGroups(config, input.orphans, snapshot.torrents)], unresolved),
+    blockUnresolved([...torrentGroups, ...planDedupeGroups(ix), ...planRetireGroups(ix), ...planOrphanGroups(config, input.orphans, snapshot.torrents, new Set(snapshot.filesystems.filter((f) => f.permissionsKept === false && f.name !== null).map((f) => f.name!)))], unresolved),
     snapshot.integrityProblems ?? [],
   );
   const groups: PlanGroup[] = all.map((g, i) => ({ id: `g${i + 1}`, ...g }));

@@ -4,6 +4,7 @@
 // filesystem hashall.yaml does not name, or when safety.retire.mode is never. What the decision rests on goes into the
 // fingerprint: every file of the tree (inode, size, mtime, link count — a hardlink made since may be a consumer) and
 // the client's whole torrent list (a torrent added since may use the tree): either changed makes a saved plan stale.
+import { noTrashOn } from '../domain/trash-dir.js';
 import { createHash } from 'node:crypto';
 import type { HashallConfig } from '../config/types.js';
 import { DEFAULT_ORPHANS } from '../config/types.js';
@@ -21,7 +22,7 @@ export function torrentListDigest(hashes: Iterable<string>): { count: number; di
 
 const empty = { payloadHash: null, to: null, rule: null, bytesToCopy: 0 } as const;
 
-export function planOrphanGroups(config: HashallConfig, report: OrphanReport | undefined, torrents: readonly SnapshotTorrent[]): Omit<PlanGroup, 'id'>[] {
+export function planOrphanGroups(config: HashallConfig, report: OrphanReport | undefined, torrents: readonly SnapshotTorrent[], noPermissions: ReadonlySet<string> = new Set()): Omit<PlanGroup, 'id'>[] {
   const policy = config.orphans ?? DEFAULT_ORPHANS;
   if (policy.action !== 'retire' || report === undefined) return [];
   if (config.safety.retire.mode === 'never') return [];
@@ -48,6 +49,7 @@ export function planOrphanGroups(config: HashallConfig, report: OrphanReport | u
     if (config.filesystems[t.fs] === undefined) {
       return { ...base, action: 'blocked', reasons: [`orphan ${t.path} lies on a filesystem hashall.yaml does not name (${t.fs})`], bytesToFree: 0, steps: [], fingerprint: { files: [], torrents: [] } };
     }
+    if (noPermissions.has(t.fs)) return { ...base, action: 'blocked', reasons: [noTrashOn(t.fs, `orphan ${t.path}`)], bytesToFree: 0, steps: [], fingerprint: { files: [], torrents: [] } };
     const step: RetireOrphanStep = { kind: 'retire-orphan', fs: t.fs, seedingRoot: t.seedingRoot, path: t.path, treeKind: t.kind, files: t.fileCount, bytes: t.freedBytes };
     const fingerprint: GroupFingerprint = {
       files: t.files.map((f) => ({ path: f.path, ino: f.ino, size: f.size, mtimeNs: f.mtimeNs, nlink: f.nlink })),

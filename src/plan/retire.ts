@@ -13,6 +13,7 @@ import { planTorrentOf } from './torrent-groups.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { scanProblem, rootCovering, type SnapshotIndex } from './snapshot-index.js';
 import { isSettled } from '../domain/torrent-phase.js';
+import { noTrashOn } from '../domain/trash-dir.js';
 import { moveAbandoned, moveUndone, observedSince, relocatedTorrentState, type RelocatedTorrentState } from '../domain/move-undone.js';
 
 
@@ -136,6 +137,7 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
   if (ix.fsById.get(rel.sourceFsId)?.name == null) checks.push(`the source filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
   else if (src.fsId !== rel.sourceFsId) checks.push(`${rel.sourceRoot} is on another filesystem than the relocation recorded (${srcFs})`);
   if (ix.fsById.get(rel.targetFsId)?.name == null) checks.push(`the target filesystem of relocation ${rel.id} is not declared in hashall.yaml (renamed or removed?)`);
+  if (ix.fsById.get(rel.sourceFsId)?.permissionsKept === false) checks.push(noTrashOn(srcFs, rel.sourceRoot));
   const sp = scanProblem(ix, rootCovering(ix, rel.sourceRoot), rel.sourceRoot, 'source');
   if (sp) checks.push(sp);
   if (src.payloadHash === null) checks.push(`the source ${rel.sourceRoot} has files without a full SHA-256; cannot prove it is the relocated content`);

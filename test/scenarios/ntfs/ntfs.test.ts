@@ -137,12 +137,37 @@ describe('an NTFS pool (ntfs-3g)', () => {
     expect(hashTreeSync(path.join(pool, 'seeding', 'movies', 'Win'))).toEqual(before);
   });
 
-  it('an orphan retire there is refused with the cause — the disk keeps no permissions, so a private trash cannot live there — and leaves nothing behind', async () => {
+  it('an orphan retire there is blocked by the plan with the cause and the fix — the disk keeps no permissions, so a private trash cannot live there; a plan made while it kept them is refused by apply, leaving nothing behind', async () => {
     const stray = path.join(pool, 'seeding', 'stray', 'Old');
     mkdirSync(stray, { recursive: true });
     writeFileSync(path.join(stray, 'old.mkv'), Buffer.alloc(100_000, 3));
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('placement: { default: pool }', 'placement: { default: pool }\norphans: { action: retire, minAge: 0s }'));
-    const r = await cli('apply', '--auto-approve');
+    // The plan knows it from the mount's options: blocked, said why and what to do; apply has nothing to do.
+    const plan = await cli('plan');
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/pool is mounted without permission checks \(every file shows mode 0777\): hashall's private \.hashall-trash cannot live there, so orphan .*seeding\/stray is not retired; mount it with `-o permissions` \(ntfs-3g\)/);
+    const quiet = await cli('apply', '--auto-approve');
+    expect(quiet.code, quiet.stdout + quiet.stderr).toBe(0);
+    expect(existsSync(path.join(pool, '.hashall-trash'))).toBe(false);
+    // doctor says so too, with the fix.
+    const doctor = await cli('doctor', '--no-notify');
+    expect(doctor.stdout).toMatch(/WARN +filesystem pool at .*: permissions: .* is mounted without permission checks: every file shows mode 0777, so hashall's private \.hashall-trash cannot live there/);
+    expect(doctor.stdout).toMatch(/mount it with `-o permissions` \(ntfs-3g\)/);
+    // Mounted with -o permissions the orphan is planned for retirement; that plan applied after a remount without
+    // them meets the apply's own check: refused with the cause, and the folder it made removed.
+    const remount = async (opts: string[]): Promise<void> => {
+      unmount(pool);
+      for (let i = 0; i < 50 && execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).split('\n').includes(pool); i++) await new Promise((r) => setTimeout(r, 100));
+      execFileSync('ntfs-3g', [...opts, device, pool]);
+    };
+    await remount(['-o', 'permissions']);
+    const planFile = path.join(tmp.path, 'orphan-plan.json');
+    const planned = await cli('plan', '--out', planFile);
+    expect(planned.code, planned.stdout + planned.stderr).toBe(0);
+    expect(planned.stdout).not.toMatch(/mounted without permission checks/);
+    expect(readFileSync(planFile, 'utf8')).toContain('"retire-orphan"');
+    await remount([]);
+    const r = await cli('apply', planFile);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toContain(`${pool} does not keep permissions: .hashall-trash, made there just now with mode 0700 by uid 0, shows mode 777 and uid 0, so hashall's own folder could not be private there`);
     expect(r.stderr).toMatch(/hint: mount that filesystem with permission support \(ntfs-3g: `-o permissions`\)/);
@@ -151,10 +176,6 @@ describe('an NTFS pool (ntfs-3g)', () => {
     const t = await cli('trash');
     expect(t.code, t.stdout + t.stderr).toBe(0);
     expect(t.stdout).not.toMatch(/PROBLEM/);
-    // doctor says so beforehand, with the fix.
-    const doctor = await cli('doctor', '--no-notify');
-    expect(doctor.stdout).toMatch(/WARN +filesystem pool at .*: permissions: .* is mounted without permission checks: every file shows mode 0777, so hashall's private \.hashall-trash cannot live there/);
-    expect(doctor.stdout).toMatch(/mount it with `-o permissions` \(ntfs-3g\)/);
     expect(Object.values(hashTreeSync(stray))).toEqual([createHash('sha256').update(Buffer.alloc(100_000, 3)).digest('hex')]);
     expect(hashTreeSync(path.join(pool, 'seeding', 'movies', 'Win'))).toEqual(before);
   });

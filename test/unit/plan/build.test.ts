@@ -718,6 +718,23 @@ describe('buildPlan: retire', () => {
     expect(r.reasons[0]).toMatch(/has seeded from .* for 3d 1h /);
   });
 
+  it('blocks while the source filesystem keeps no permissions (ntfs-3g without -o permissions): the trash cannot live there; retires once it does', () => {
+    const b = relocated(80);
+    const snapshot = b.build();
+    const stash = snapshot.filesystems.find((f) => f.name === 'stash')!;
+    stash.permissionsKept = false;
+    const g = buildPlan({ config: b.config, snapshot, now: NOW, createdAt: new Date(NOW).toISOString() }).groups.find((x) => x.key === 'retire:3')!;
+    expect(g.action).toBe('blocked');
+    expect(g.steps).toEqual([]);
+    expect(g.reasons).toEqual([
+      `stash is mounted without permission checks (every file shows mode 0777): hashall's private .hashall-trash cannot live there, so ${STASH_SEED}/movies/Foo is not retired; mount it with \`-o permissions\` (ntfs-3g), or set safety.retire.mode: never`,
+    ]);
+    // The target keeping none is no reason: nothing is removed there.
+    stash.permissionsKept = true;
+    snapshot.filesystems.find((f) => f.name === 'pool')!.permissionsKept = false;
+    expect(buildPlan({ config: b.config, snapshot, now: NOW, createdAt: new Date(NOW).toISOString() }).groups.find((x) => x.key === 'retire:3')!.action).toBe('retire');
+  });
+
   it('mode never retires nothing', () => {
     const cfg = baseConfig({ placement: { default: 'pool', rules: [] } });
     cfg.safety.retire.mode = 'never';
