@@ -24,7 +24,8 @@ function hashOf(i: number): string {
 
 async function fakeFor(type: ClientType): Promise<{ url: string; close(): Promise<void> }> {
   if (type === 'qbittorrent') {
-    const f = await startFakeQbt();
+    // A default qBittorrent's own folders: no .torrent copies, no watched folders, no incomplete folder.
+    const f = await startFakeQbt({ preferences: { export_dir: '', export_dir_fin: '', scan_dirs: {}, temp_path_enabled: false, temp_path: '/data/incomplete' } });
     for (let i = 0; i < N; i++) {
       const h = hashOf(i);
       f.torrents.set(h, fakeTorrent(h, { name: `T${i}`, save_path: `/data/seed/c${i % 50}`, content_path: `/data/seed/c${i % 50}/T${i}`, state: 'stalledUP' }));

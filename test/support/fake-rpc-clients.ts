@@ -119,6 +119,7 @@ export async function startFakeRtorrent(): Promise<FakeRtorrent> {
     bump(counts, method);
     if (method === 'system.client_version') return answer(xs('0.9.8'));
     if (method === 'system.api_version') return answer(xi(10));
+    if (method === 'session.path') return answer(xs('/config/rtorrent/session/')); // a daemon with sessions on
     if (method === 'd.multicall2') return answer(xa([...torrents.values()].map((t) => xa(Object.values(dFields(t))))));
     if (method === 'system.multicall') {
       // Each call of the multicall: its method and the info-hash it names; one result (or fault) per call, in order.
@@ -229,6 +230,9 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
         return reply(version);
       case 'core.get_libtorrent_version':
         return reply('2.0.8.0');
+      case 'core.get_config_values':
+        // A default daemon's folders: its config under /config, no .torrent copies, no auto-add.
+        return reply({ plugins_location: '/config/deluge/plugins', copy_torrent_file: false, torrentfiles_location: '/config/deluge/torrents', autoadd_enable: false, autoadd_location: '/config/deluge/watch' });
       case 'core.get_torrents_status': {
         const ids = (req.params[0] as { id?: string[] }).id;
         const list = ids ? ids.map((h) => torrents.get(h)).filter((t): t is FakeRpcTorrent => !!t) : [...torrents.values()];
