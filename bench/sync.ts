@@ -16,13 +16,11 @@ import { fakeTorrent, startFakeQbt } from '../test/support/fake-qbt.js';
 import { makeSecret } from '../src/config/normalize.js';
 import { startFakeDeluge, startFakeRtorrent, startFakeTransmission } from '../test/support/fake-rpc-clients.js';
 
-const N = Number(process.env.HASHALL_BENCH_TORRENTS ?? '10000');
-
 function hashOf(i: number): string {
   return createHash('sha1').update(`bench-${i}`).digest('hex');
 }
 
-async function fakeFor(type: ClientType): Promise<{ url: string; close(): Promise<void> }> {
+async function fakeFor(type: ClientType, N: number): Promise<{ url: string; close(): Promise<void> }> {
   if (type === 'qbittorrent') {
     // A default qBittorrent's own folders: no .torrent copies, no watched folders, no incomplete folder.
     const f = await startFakeQbt({ preferences: { export_dir: '', export_dir_fin: '', scan_dirs: {}, temp_path_enabled: false, temp_path: '/data/incomplete' } });
@@ -40,11 +38,12 @@ async function fakeFor(type: ClientType): Promise<{ url: string; close(): Promis
   return f;
 }
 
-export async function run(): Promise<Record<string, number>> {
+/** `N` torrents per client type (a test runs it small, so the bench keeps working as the clients learn new calls). */
+export async function run(N = Number(process.env.HASHALL_BENCH_TORRENTS ?? '10000')): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const type of ['qbittorrent', 'transmission', 'rtorrent', 'deluge'] as const) {
     const dir = mkdtempSync(path.join(tmpdir(), 'hashall-bench-sync-'));
-    const fake = await fakeFor(type);
+    const fake = await fakeFor(type, N);
     try {
       const config: HashallConfig = {
         version: 1,
