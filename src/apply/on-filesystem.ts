@@ -11,7 +11,7 @@ import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { identifyFilesystem, rootBirthAt, systemProbes, type IdentityProbes } from '../fs/filesystem-identity.js';
 import { devToMajorMinor, findMountFor, readMountInfo, type MountEntry } from '../fs/mountinfo.js';
 import type { PlanGroup, PlanStep } from '../plan/types.js';
-import type { FsPort } from './fs-port.js';
+import type { FsPort, FsStat } from './fs-port.js';
 import { existingAncestorStat } from './paths.js';
 import { refusedFs } from '../fs/refused-fs.js';
 
@@ -40,6 +40,27 @@ function refuse(p: string, fsName: string, why: string, hint?: string): FsError 
   });
 }
 
+/** realpath(3) of `p`, or `p` as spelled when it cannot be resolved (the mount lookup then fails the device check). */
+function resolved(p: string): string {
+  try {
+    return bytesToPathText(realpathSync.native(fsPathArg(p), { encoding: 'buffer' }));
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * The real path of `p` (normalized, absolute), which the lstat `st` just found: a directory or file there is no
+ * symbolic link, so its real path is its parent's real path and its own name — one realpath(3) per distinct parent
+ * within one prove() call, not one per place (a dedupe batch proves hundreds of folders in a few parents; each
+ * realpath reads every component again). Anything else there (a symlink) is resolved whole.
+ */
+function realOf(p: string, st: FsStat, once: <T>(key: string, read: () => T) => T): string {
+  const parent = path.dirname(p);
+  if ((st.kind !== 'dir' && st.kind !== 'file') || parent === p) return once(`real\0${p}`, () => resolved(p));
+  return path.join(once(`real\0${parent}`, () => resolved(parent)), path.basename(p));
+}
+
 export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfig; fs: FsPort; probes?: IdentityProbes; mountInfoFile?: string }): FilesystemGuard {
   const probes = deps.probes ?? systemProbes();
   const named = filesystemsNamedReader(deps.catalog.db); // read afresh at every call, prepared once (a run proves ~3 times per group)
@@ -59,6 +80,7 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
       identity: (mount: MountEntry) => once(`ident\0${mount.mountId}`, () => identifyFilesystem(mount, mounts, probes)),
       refused: (mount: MountEntry) => once(`refused\0${mount.mountId}`, () => refusedFs(mount, probes.readDevice)),
       birth: (dir: string, dev: string) => once(`birth\0${dir}\0${dev}`, () => rootBirthAt(dir, dev)),
+      real: (p: string, st: FsStat) => realOf(p, st, once),
     };
   }
 
@@ -71,12 +93,7 @@ export function filesystemGuard(deps: { catalog: CatalogDb; config: HashallConfi
     const { path: where, stat: st } = await existingAncestorStat(deps.fs, p);
     if (!st) throw refuse(p, name, `nothing at or above ${where} could be read`);
     const dev = devToMajorMinor(st.dev);
-    let real = where;
-    try {
-      real = bytesToPathText(realpathSync.native(fsPathArg(where), { encoding: 'buffer' }));
-    } catch {
-      /* keep the spelling: the mount lookup below then fails the device check */
-    }
+    const real = memo.real(where, st);
     const mount = findMountFor(mounts, real);
     const row = rows.find((r) => r.dev === dev);
     const expected = rows.map((r) => `device ${r.dev} mounted at ${r.preferred_mount}`).join(' or ');

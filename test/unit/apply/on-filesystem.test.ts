@@ -1,8 +1,10 @@
 // Apply writes only to the filesystem the plan names: an unmounted pool or another tmpfs in its place is refused before any write.
 import { afterEach, describe, expect, it } from 'vitest';
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import { filesystemGuard } from '../../../src/apply/on-filesystem.js';
 import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
 import { CatalogError } from '../../../src/errors.js';
 import { devToMajorMinor } from '../../../src/fs/mountinfo.js';
@@ -97,5 +99,53 @@ describe('a saved plan applied while the target filesystem is not the one it nam
     await expect(scanRoots(w.catalog, [{ path: root, kind: 'adhoc' }], { drift: 'metadata', filesystems: w.config.filesystems, now: () => Date.now(), expectFilesystem: 'pool' })).rejects.toThrow(CatalogError);
     expect(w.catalog.db.prepare(`SELECT count(*) AS n FROM filesystems`).get()).toEqual(before);
     expect(rows()).toEqual(poolRows);
+  });
+});
+
+// One prove() call resolves each distinct parent folder once (a folder there is no symlink, so its real path is its
+// parent's and its name): the mount found, and so the verdict, must be realpath(3)'s for every place all the same.
+describe('places proven together, whose folders are reached through symbolic links', () => {
+  function guard() {
+    const fs = realFsPort();
+    return { fs, g: filesystemGuard({ catalog: w.catalog, config: w.config, fs }) };
+  }
+
+  it('folders below a pool folder swapped for a symlink into the stash are refused, naming the mount they really are on', async () => {
+    w = makeApplyFixture();
+    mkdirSync(path.join(w.stash, 'seeding', 'movies', 't1'), { recursive: true });
+    mkdirSync(path.join(w.stash, 'seeding', 'movies', 't2'), { recursive: true });
+    mkdirSync(path.join(w.pool, 'seeding'), { recursive: true });
+    symlinkSync(path.join(w.stash, 'seeding', 'movies'), path.join(w.pool, 'seeding', 'movies'));
+    const { fs, g } = guard();
+    const places = ['t1', 't2'].map((t) => ({ fs: 'pool', path: path.join(w.pool, 'seeding', 'movies', t) }));
+    await expect(g.prove(places)).rejects.toThrow(new RegExp(`movies/t1 is on device \\S+ mounted at ${w.stash}, pool is`));
+    await fs.close();
+  });
+
+  it('folders reached through a symlink to the stash mount are on the stash (its mount found through the real path of their parent)', async () => {
+    w = makeApplyFixture();
+    mkdirSync(path.join(w.stash, 'seeding', 'a'), { recursive: true });
+    mkdirSync(path.join(w.stash, 'seeding', 'b'), { recursive: true });
+    const link = path.join(path.dirname(w.stash), 'stash-link');
+    symlinkSync(w.stash, link);
+    const { fs, g } = guard();
+    const places = ['a', 'b', 'a/missing'].map((t) => ({ fs: 'stash', path: path.join(link, 'seeding', t) }));
+    const proven = await g.prove(places);
+    expect(places.map((p) => proven.get(p))).toEqual([path.join(link, 'seeding', 'a'), path.join(link, 'seeding', 'b'), path.join(link, 'seeding', 'a')]);
+    // The same places on the pool: refused, the stash named as where they are.
+    await expect(g.prove(places.map((p) => ({ ...p, fs: 'pool' })))).rejects.toThrow(new RegExp(`mounted at ${w.stash}, pool is`));
+    await fs.close();
+  });
+
+  it('a place that is itself a symlink to a stash folder, beside a real pool folder, is refused', async () => {
+    w = makeApplyFixture();
+    mkdirSync(path.join(w.stash, 'seeding', 'x'), { recursive: true });
+    mkdirSync(path.join(w.pool, 'seeding', 'real'), { recursive: true });
+    symlinkSync(path.join(w.stash, 'seeding', 'x'), path.join(w.pool, 'seeding', 'x'));
+    const { fs, g } = guard();
+    const real = { fs: 'pool', path: path.join(w.pool, 'seeding', 'real') };
+    expect((await g.prove([real])).get(real)).toBe(real.path);
+    await expect(g.prove([real, { fs: 'pool', path: path.join(w.pool, 'seeding', 'x') }])).rejects.toThrow(/shows no mount of device \S+ holding .*stash\/seeding\/x/);
+    await fs.close();
   });
 });
