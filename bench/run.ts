@@ -1,5 +1,6 @@
-// `npm run bench`: runs every benchmark in turn (scan, plan, copy, copy-small, dedupe, sync, orphans, adopt, verify, startup) and prints each figure as a ratio to the standard tool.
+// `npm run bench`: runs every benchmark in turn (scan, library, plan, copy, copy-small, dedupe, sync, orphans, adopt, verify, startup) and prints each figure as a ratio to the standard tool.
 import { run as scanBench } from './scan.js';
+import { run as libraryBench } from './library-scan.js';
 import { run as planBench } from './plan.js';
 import { run as copyBench } from './copy.js';
 import { run as copySmallBench } from './copy-small.js';
@@ -13,6 +14,7 @@ import { run as startupBench } from './startup.js';
 const only = new Set(process.argv.slice(2));
 const benches: [string, () => Promise<Record<string, number>>][] = [
   ['scan', () => scanBench()],
+  ['library', () => libraryBench()],
   ['plan', () => planBench()],
   ['copy', () => copyBench()],
   ['copy-small', () => copySmallBench()],

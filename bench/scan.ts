@@ -22,7 +22,7 @@ export interface ScanBenchOptions {
   repeat?: number;
 }
 
-function scale(): number {
+export function scale(): number {
   const s = Number(process.env.HASHALL_BENCH_SCALE ?? '1');
   return Number.isFinite(s) && s > 0 ? s : 1;
 }
@@ -58,7 +58,7 @@ export function generateTree(dir: string, files: number, bytes: number): void {
   }
 }
 
-function repeats(): number {
+export function repeats(): number {
   const n = Number(process.env.HASHALL_BENCH_REPEAT ?? '3');
   return Number.isInteger(n) && n > 0 ? n : 3;
 }
@@ -84,7 +84,7 @@ async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-function removeCatalog(file: string): void {
+export function removeCatalog(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
 }
 
@@ -116,7 +116,7 @@ async function child(catalogFile: string, dir: string, hash: ScanHashMode): Prom
 }
 
 /** `find -printf` over `dir`: wall time and its user + system CPU time (the shell's `times`), which a busy machine inflates far less. */
-function findOnce(dir: string): { ms: number; cpuMs: number } {
+export function findOnce(dir: string): { ms: number; cpuMs: number } {
   let out = '';
   const ms = timed(() => {
     out = execFileSync('sh', ['-c', `find "$1" -printf '%i %s %T@ %p\\n' > /dev/null; times`, 'sh', dir], { encoding: 'utf8' });
@@ -126,9 +126,12 @@ function findOnce(dir: string): { ms: number; cpuMs: number } {
   return { ms, cpuMs };
 }
 
-function rescanInChild(catalogFile: string, dir: string, hash: ScanHashMode = 'all'): { ms: number; cpuMs: number; wallMs: number; maxRssKiB: number } {
+export function rescanInChild(catalogFile: string, dir: string, hash: ScanHashMode = 'all'): { ms: number; cpuMs: number; wallMs: number; maxRssKiB: number } {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', catalogFile, dir, hash], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const self = fileURLToPath(import.meta.url);
+  // Run from its TypeScript source (the suite: test/unit/bench), the child loads it the way the suite's children do.
+  const loader = self.endsWith('.ts') ? ['--import', path.resolve(path.dirname(self), '../test/support/ts-register.mjs')] : [];
+  const r = spawnSync(process.execPath, [...loader, self, '--child', catalogFile, dir, hash], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`rescan child failed: ${r.stderr}`);
   const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop() as string) as { ms: number; cpuMs: number; maxRssKiB: number }), wallMs };
