@@ -363,34 +363,34 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     if (waitsForSizeGate(d, policy)) {
       const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, endsProblemOf, full: d.full });
       if (!claim.read) {
-        // A new file held back: files of shared sizes usually follow (a duplicate's second copy), so the hashing
-        // threads boot during the walk rather than when the first one is released.
+        // A new file held back: its row is written now, unhashed — what it stays unless another inode of its size
+        // comes (then the read rewrites it with its hashes) — in the batches written while the walk goes on, instead
+        // of all at the end of the walk (a library of 1M files of distinct sizes: 1M rows in one transaction after the
+        // walk, and an object per row held until then). Counted when it is known to stay unhashed (recordHeld) or read.
+        writes.push({ path: relPath, f, quick: null, sha: null, hashedAt: null, ...ends });
+        // Files of shared sizes usually follow (a duplicate's second copy), so the hashing threads boot during the
+        // walk rather than when the first one is released.
         ctx.pool.warm();
         return;
       }
       // The size's first inode (held until now) and this one are read together, this one as the other's twin; the
-      // first one's other links share its read.
+      // first one's other links share its read. A held file's row already ended its integrity problem (above).
       const first = claim.release[0];
       if (first !== undefined && first.full && d.full) {
         const [firstRead, read] = hashTwins(first.f, f);
-        readNew(first.f, first.relPath, first.kind, true, first.endsProblemOf, firstRead);
-        for (const h of claim.release.slice(1)) readNew(h.f, h.relPath, h.kind, h.full, h.endsProblemOf);
+        readNew(first.f, first.relPath, first.kind, true, null, firstRead);
+        for (const h of claim.release.slice(1)) readNew(h.f, h.relPath, h.kind, h.full, null);
         readNew(f, relPath, kind, true, endsProblemOf, read);
         return;
       }
-      for (const h of claim.release) readNew(h.f, h.relPath, h.kind, h.full, h.endsProblemOf);
+      for (const h of claim.release) readNew(h.f, h.relPath, h.kind, h.full, null);
     }
     readNew(f, relPath, kind, d.full, endsProblemOf);
   };
 
-  /** Size-first: the files still held at the end of the walk — no other inode has their size — are recorded unhashed. */
+  /** Size-first: the files still held at the end of the walk — no other inode has their size — stay unhashed as their rows were written when they were held (processFile). */
   const recordHeld = (): void => {
-    for (const h of ctx.sizes.endRoot()) {
-      summary[h.kind]++;
-      const w: WriteOp = { path: h.relPath, f: h.f, quick: null, sha: null, hashedAt: null };
-      if (h.endsProblemOf !== null) w.endsProblemOf = h.endsProblemOf;
-      writes.push(w);
-    }
+    for (const h of ctx.sizes.endRoot()) summary[h.kind]++;
   };
 
   /** Set when the walk reported errors it may not have placed: rows it did not see are checked one by one. */
@@ -454,8 +454,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
   }
   recordHeld();
-  // While reads are pending the rows known so far (the held files' above all) are written now, as the pool hashes what
-  // the walk released — often all of it, since a size is shared once the walk meets its second inode, late in the
+  // While reads are pending the rows known so far (the last held files' above all) are written now, as the pool hashes
+  // what the walk released — often all of it, since a size is shared once the walk meets its second inode, late in the
   // walk — instead of after the first hashes come back, when the writes would wait and then slow the hashing.
   if (inFlight > 0) flush();
   while (inFlight > 0) {

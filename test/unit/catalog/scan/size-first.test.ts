@@ -1,7 +1,7 @@
 // Size-first hashing on real tmpfs files and a real SQLite catalog: a file no other inode shares the size of is recorded with its hash unknown, and is read as soon as one does — in this root, another root or another filesystem.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { linkSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCatalog, type CatalogDb } from '../../../../src/catalog/db.js';
 import { orphanContent } from '../../../../src/catalog/orphan-rows.js';
@@ -194,6 +194,27 @@ describe('size-first hashing (hash: shared-sizes)', () => {
     expect(seen).toEqual([5]); // the twins are one read (see the next test)
     expect(row(`${stash}/a/twin1.bin`).sha256).toBe(sha('T'.repeat(40)));
     expect(row(`${stash}/solo/u3.bin`)).toMatchObject({ sha256: null, quick_hash: null });
+  });
+
+  it('a library of files of distinct sizes is written in batches while the walk goes on, not in one transaction after it', async () => {
+    // 12,000 files of distinct sizes, sparse (no space used): every one held back, none read. The first batch of rows
+    // (5,000) must be committed while the walk still reports progress; a scan that wrote them after the walk would
+    // show none at every progress report of the walk.
+    const n = 12_000;
+    for (let i = 0; i < n; i++) {
+      const dir = `${stash}/Show.${Math.floor(i / 1000)}/Season ${Math.floor(i / 100) % 10}`;
+      if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/e${i}.mkv`, '');
+      truncateSync(`${dir}/e${i}.mkv`, 1_000_000 + i);
+    }
+    const rows = catalog.db.prepare(`SELECT count(*) FROM files WHERE status = 'active'`).pluck();
+    const duringWalk: number[] = [];
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ progress: (p) => void (p.walking && duringWalk.push(rows.get() as number)) }));
+    expect(s).toMatchObject({ status: 'completed', added: n, filesHashed: 0, unhashed: n });
+    expect(duringWalk.length).toBeGreaterThan(1);
+    expect(Math.max(...duringWalk)).toBeGreaterThanOrEqual(5_000);
+    expect(rows.get()).toBe(n);
+    expect(row(`${stash}/Show.7/Season 3/e7345.mkv`)).toMatchObject({ sha256: null, quick_hash: null });
   });
 
   it('the first two inodes of a size are one read, the second as the first one\'s twin (equal bytes hashed once); a third is read alone', async () => {
