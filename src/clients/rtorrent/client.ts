@@ -3,7 +3,7 @@ import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
-import { phaseOfRtorrent, rawStateOf } from './states.js';
+import { phaseOfRtorrent, rawStateOf, wantedComplete } from './states.js';
 import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js';
 import { XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
 import { defaultSleep } from '../retry.js';
@@ -33,6 +33,10 @@ const FIELDS = [
   'd.completed_bytes',
   'd.load_date',
   'd.timestamp.finished',
+  // Chunks still wanted (of files not switched off) and chunks completed: a torrent with files off is never d.complete,
+  // yet has everything it wants once its wanted chunks are 0 (see wantedComplete).
+  'd.wanted_chunks',
+  'd.completed_chunks',
 ] as const;
 
 const NOT_FOUND = /could not find info-hash/i;
@@ -75,7 +79,17 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
     if (typeof x !== 'string') throw new ClientError('protocol', `rTorrent ${k} is a ${typeof x}, expected a string`);
     return x;
   };
-  const state = { state: n('d.state'), isOpen: n('d.is_open'), isActive: n('d.is_active'), complete: n('d.complete'), hashing: n('d.hashing'), isHashChecking: n('d.is_hash_checking'), hashingFailed: n('d.hashing_failed') };
+  const state = {
+    state: n('d.state'),
+    isOpen: n('d.is_open'),
+    isActive: n('d.is_active'),
+    complete: n('d.complete'),
+    hashing: n('d.hashing'),
+    isHashChecking: n('d.is_hash_checking'),
+    hashingFailed: n('d.hashing_failed'),
+    wantedChunks: n('d.wanted_chunks'),
+    completedChunks: n('d.completed_chunks'),
+  };
   const phase = phaseOfRtorrent(state);
   const directory = s('d.directory');
   const multi = n('d.is_multi_file') === 1;
@@ -93,8 +107,10 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
     rawState: rawStateOf(state),
     phase,
     running: phase === 'seeding' || phase === 'downloading',
-    progress: size > 0 ? n('d.completed_bytes') / size : 1,
-    amountLeft: n('d.left_bytes'),
+    // Over the files it wants, as the other clients count (d.completed_bytes and d.left_bytes count the files switched
+    // off too: a season pack with its sample off would never be complete).
+    progress: wantedComplete(state) ? 1 : size > 0 ? n('d.completed_bytes') / size : 1,
+    amountLeft: wantedComplete(state) ? 0 : n('d.left_bytes'),
     size,
     autoTmm: false,
     addedOn: n('d.load_date') > 0 ? n('d.load_date') : null,

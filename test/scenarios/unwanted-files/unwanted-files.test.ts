@@ -1,4 +1,4 @@
-// Files a torrent does not download ("do not download" in qBittorrent, unchecked in Transmission) on REAL daemons: a season pack whose sample was never downloaded is planned, moved and seeded complete from the pool (the absent file is not missing); every byte re-hashed. A part file of libtorrent's in the save path stops the repoint.
+// Files a torrent does not download ("do not download" in qBittorrent, unchecked in Transmission, priority off in rTorrent) on REAL daemons: a season pack whose sample was never downloaded is planned, moved and seeded complete from the pool (the absent file is not missing); every byte re-hashed. A part file of libtorrent's in the save path stops the repoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -6,6 +6,8 @@ import { hashTreeSync } from '../../support/apply-fixture.js';
 import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { transmissionSandboxes, type TransmissionSandbox } from '../../../src/sandbox/transmission-sandbox.js';
+import { rtorrentSandboxes, type RtorrentSandbox } from '../../../src/sandbox/rtorrent-sandbox.js';
+import { createRtorrentClient } from '../../../src/clients/rtorrent/client.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
@@ -15,6 +17,8 @@ const TRACKER = 'http://127.0.0.1:1/announce';
 const PIECE = 64 * 1024;
 const qbts = qbtSandboxes();
 const trs = transmissionSandboxes();
+const rts = rtorrentSandboxes();
+let rt: RtorrentSandbox;
 let w: StashPoolWorld;
 let stashMovies: string;
 let poolMovies: string;
@@ -44,21 +48,40 @@ async function complete(c: TorrentClient, hash: string, savePath: string): Promi
   expect(t).toMatchObject({ savePath, progress: 1 });
 }
 
+/** Loads `t` into rTorrent stopped, with its third file (the sample) switched off (f.priority 0) before the hash check, and waits the check out. */
+async function addToRtorrentSampleOff(t: MadeTorrent): Promise<void> {
+  await rt.add(t, { dir: stashMovies, settle: false });
+  const h = t.infoHash.toUpperCase();
+  for (let i = 0; !((await rt.call('download_list', [''])) as string[]).includes(h); i++) {
+    if (i > 200) throw new Error(`rtorrent did not load ${t.infoHash}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await rt.call('f.priority.set', [`${h}:f2`, 0]);
+  await rt.call('d.update_priorities', [h]);
+  await rt.call('d.check_hash', [h]);
+  await new Promise((r) => setTimeout(r, 100));
+  await rt.waitSettled(t.infoHash);
+}
+
 async function groups(): Promise<Record<string, { action: string; reasons: string[] }>> {
   return Object.fromEntries((await w.plan()).groups.map((g) => [g.title, { action: g.action, reasons: g.reasons }]));
 }
 
 beforeAll(async () => {
-  w = stashPoolWorld('unwanted', { folders: ['movies'], env: () => ({ TR_PW: trPassword }) });
+  // 600 MiB filesystems (tmpfs: a limit, not memory): rTorrent closes a torrent it does not call complete — one with
+  // files off never is — where less than 500 MB is free ("Low diskspace.", its built-in low_diskspace schedule).
+  w = stashPoolWorld('unwanted', { folders: ['movies'], sizeMiB: 600, env: () => ({ TR_PW: trPassword }) });
   stashMovies = w.seeding('stash', 'movies');
   poolMovies = w.seeding('pool', 'movies');
 
-  const [q, tr] = (await Promise.all([qbts.start({ dir: path.join(w.tmp.path, 'qbt') }), trs.start({ dir: path.join(w.tmp.path, 'tr') })])) as [QbtSandbox, TransmissionSandbox];
+  const [q, tr, r] = (await Promise.all([qbts.start({ dir: path.join(w.tmp.path, 'qbt') }), trs.start({ dir: path.join(w.tmp.path, 'tr') }), rts.start({ dir: path.join(w.tmp.path, 'rt') })])) as [QbtSandbox, TransmissionSandbox, RtorrentSandbox];
+  rt = r;
   qbt = q;
   trSb = tr;
   trPassword = tr.password;
   clients.set('qbt', createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 }));
   clients.set('tr', createTransmissionClient({ url: tr.url, username: tr.username, password: () => tr.password, timeoutMs: 10_000 }));
+  clients.set('rt', createRtorrentClient({ url: rt.url, timeoutMs: 10_000 }));
 
   const a = pack('Show.S01.Qbt');
   await addTorrent(qbt, a, { savepath: stashMovies, paused: true });
@@ -68,7 +91,11 @@ beforeAll(async () => {
   await tr.add(b, { downloadDir: stashMovies, paused: true });
   await tr.rpc('torrent-set', { ids: [b.infoHash], 'files-unwanted': [2] });
   await tr.rpc('torrent-verify', { ids: [b.infoHash] });
-  for (const [name, x] of [['qbt', a], ['tr', b]] as const) {
+  // rTorrent never calls a torrent with files off d.complete; everything it wants is there (no wanted chunk left).
+  const c3 = pack('Show.S01.Rt');
+  await addToRtorrentSampleOff(c3);
+  expect(await rt.call('d.complete', [c3.infoHash.toUpperCase()])).toBe(0);
+  for (const [name, x] of [['qbt', a], ['tr', b], ['rt', c3]] as const) {
     const c = clients.get(name)!;
     await complete(c, x.infoHash, stashMovies);
     await c.resume([x.infoHash]);
@@ -77,7 +104,7 @@ beforeAll(async () => {
   }
 
   w.writeConfig(
-    { qbt: { type: 'qbittorrent', url: qbt.url }, tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' } },
+    { qbt: { type: 'qbittorrent', url: qbt.url }, tr: { type: 'transmission', url: tr.url, username: tr.username, password: '${TR_PW}' }, rt: { type: 'rtorrent', url: rt.url } },
     ['placement: { default: pool }', 'safety: { minFree: 1MiB, retire: { observeHours: 1000h } }'],
   );
 }, 180_000);
@@ -86,16 +113,17 @@ afterAll(async () => {
   for (const c of clients.values()) await c.close();
   await qbts.stopAll();
   await trs.stopAll();
+  await rts.stopAll();
   w?.cleanup();
 });
 
-describe('files a torrent does not download, in qBittorrent and Transmission', () => {
+describe('files a torrent does not download, in qBittorrent, Transmission and rTorrent', () => {
   it('each torrent is planned as a move: its never-downloaded sample is not missing', async () => {
     const g = await groups();
-    for (const title of ['Show.S01.Qbt', 'Show.S01.Tr']) expect(g[title]?.action, `${title}: ${g[title]?.reasons.join('\n')}`).toBe('move');
+    for (const title of ['Show.S01.Qbt', 'Show.S01.Tr', 'Show.S01.Rt']) expect(g[title]?.action, `${title}: ${g[title]?.reasons.join('\n')}`).toBe('move');
   });
 
-  it('apply moves both; each client seeds complete from the pool; no sample appears anywhere', async () => {
+  it('apply moves all three; each client seeds complete from the pool; no sample appears anywhere (rTorrent: the empty file it made itself)', async () => {
     const r = await cli('apply', '--auto-approve');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const [name, s] of seeded) {
@@ -103,7 +131,10 @@ describe('files a torrent does not download, in qBittorrent and Transmission', (
       const moved = path.join(poolMovies, path.basename(s.t.contentPath));
       expect(hashTreeSync(moved), name).toEqual(s.bytes);
       expect(hashTreeSync(s.t.contentPath), `${name} source kept until retired`).toEqual(s.bytes);
-      expect(existsSync(path.join(moved, 'Sample')), name).toBe(false);
+      if (name === 'rt') {
+        // rTorrent creates every file of a torrent it opens, one switched off included: empty. It is moved as it is.
+        expect(statSync(path.join(moved, 'Sample', 'sample.mkv')).size).toBe(0);
+      } else expect(existsSync(path.join(moved, 'Sample')), name).toBe(false);
     }
     const again = await groups();
     expect(Object.entries(again).filter(([, g]) => g.action === 'move' || g.action === 'blocked')).toEqual([]);
@@ -171,5 +202,41 @@ describe('files a torrent does not download, in qBittorrent and Transmission', (
     await complete(c, t.infoHash, poolMovies);
     expect(hashTreeSync(path.join(poolMovies, 'Show.S03.Tr'))).toEqual(bytes);
     expect(statSync(path.join(poolMovies, 'Show.S03.Tr', 'Sample', 'sample.mkv')).size).toBe(1000);
+  });
+  it('rTorrent: a sample switched off that shares a piece with a wanted episode lies on disk in part (that piece’s bytes only): moved as it is, seeding everything it wants; without those bytes the torrent is incomplete and blocked', async () => {
+    const c = clients.get('rt')!;
+    const make = (name: string) =>
+      makeTorrent({
+        saveDir: stashMovies,
+        name,
+        files: [{ path: 'e01.mkv', size: 4 * PIECE }, { path: 'e02.mkv', size: 3 * PIECE - 1000 }, { path: 'Sample/sample.mkv', size: 2 * PIECE + 500 }],
+        trackers: [TRACKER],
+        pieceLength: PIECE,
+      });
+    // e02 ends mid-piece: the piece it ends in also holds the sample's first 1,000 bytes, kept on disk.
+    const t = make('Show.S03.Rt');
+    truncateSync(path.join(t.contentPath, 'Sample', 'sample.mkv'), 1000);
+    await addToRtorrentSampleOff(t);
+    // The same without those bytes: e02's last piece cannot be checked, so a wanted chunk is left.
+    const lacking = make('Show.S04.Rt');
+    rmSync(path.join(lacking.contentPath, 'Sample'), { recursive: true });
+    await addToRtorrentSampleOff(lacking);
+    for (const x of [t, lacking]) await c.resume([x.infoHash]);
+    expect((await c.listFiles(t.infoHash)).map((f) => f.wanted !== false)).toEqual([true, true, false]);
+    expect(await c.getTorrent(lacking.infoHash)).toMatchObject({ phase: 'downloading' });
+    const bytes = hashTreeSync(t.contentPath);
+    const lackingBytes = hashTreeSync(lacking.contentPath);
+    const g = await groups();
+    expect(g['Show.S03.Rt']?.action).toBe('move');
+    expect(g['Show.S04.Rt']?.action).toBe('blocked');
+    expect(g["Show.S04.Rt"]?.reasons.join("\n")).toContain("is downloading");
+    const r = await cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await complete(c, t.infoHash, poolMovies);
+    expect(await c.getTorrent(t.infoHash)).toMatchObject({ phase: 'seeding', amountLeft: 0 });
+    expect(hashTreeSync(path.join(poolMovies, 'Show.S03.Rt'))).toEqual(bytes);
+    expect(statSync(path.join(poolMovies, 'Show.S03.Rt', 'Sample', 'sample.mkv')).size).toBe(1000);
+    expect(hashTreeSync(lacking.contentPath)).toEqual(lackingBytes);
+    expect(existsSync(path.join(poolMovies, 'Show.S04.Rt'))).toBe(false);
   });
 });
