@@ -25,8 +25,11 @@ export interface RtorrentSandbox {
   readonly dir: string;
   readonly downloads: string;
   call(method: string, params?: XmlRpcValue[]): Promise<XmlRpcValue>;
-  /** Load a .torrent whose data is in `dir`, hash-checked by rTorrent; waits until the check ended (unless settle:false). */
-  add(t: MadeTorrent, o: { dir: string; start?: boolean; label?: string; settle?: boolean }): Promise<void>;
+  /**
+   * Load a .torrent whose data is in `dir`, hash-checked by rTorrent; waits until the check ended (unless settle:false).
+   * `filesOff`: the indexes of files switched off (f.priority 0) before the check (a stopped torrent only).
+   */
+  add(t: MadeTorrent, o: { dir: string; start?: boolean; label?: string; settle?: boolean; filesOff?: number[] }): Promise<void>;
   waitSettled(hash: string, timeoutMs?: number): Promise<void>;
   /**
    * A loopback HTTP endpoint (`http://127.0.0.1:PORT/RPC2`) relaying XML-RPC to the socket, as nginx/ruTorrent do;
@@ -139,6 +142,11 @@ export async function startRtorrent(opts: RtorrentSandboxOptions = {}): Promise<
         // rTorrent 0.9.8 refuses a torrent without trackers ("Could not find any trackers") and says so only in its log.
         if (i > 200) throw new Error(`rtorrent sandbox: ${t.infoHash} was not loaded (a fixture needs a tracker)\n${tailFile(path.join(dir, 'rtorrent-main.log'), 10)}`);
         await pause(25);
+      }
+      if (o.filesOff?.length) {
+        if (o.start) throw new Error('rtorrent sandbox: files are switched off before the check of a stopped torrent only');
+        for (const i of o.filesOff) await transport.call('f.priority.set', [`${h}:f${i}`, 0]);
+        await transport.call('d.update_priorities', [h]);
       }
       if (!o.start) await transport.call('d.check_hash', [h]);
       await pause(100);

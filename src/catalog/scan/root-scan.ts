@@ -86,8 +86,6 @@ export interface HeldFile {
   f: WalkFile;
   relPath: string;
   kind: 'added' | 'changed';
-  /** The open integrity problem of the row's old inode, which this file's record ends (null: none). */
-  endsProblemOf: number | null;
   /** Read in full (else quick only) once another inode has its size. */
   full: boolean;
 }
@@ -361,7 +359,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
       return;
     }
     if (waitsForSizeGate(d, policy)) {
-      const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, endsProblemOf, full: d.full });
+      const claim = ctx.sizes.claim(f.size, fsId, f.ino, { f, relPath, kind, full: d.full });
       if (!claim.read) {
         // A new file held back: its row is written now, unhashed — what it stays unless another inode of its size
         // comes (then the read rewrites it with its hashes) — in the batches written while the walk goes on, instead

@@ -91,6 +91,7 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
     completedChunks: n('d.completed_chunks'),
   };
   const phase = phaseOfRtorrent(state);
+  const wanted = wantedComplete(state);
   const directory = s('d.directory');
   const multi = n('d.is_multi_file') === 1;
   const size = n('d.size_bytes');
@@ -109,8 +110,8 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
     running: phase === 'seeding' || phase === 'downloading',
     // Over the files it wants, as the other clients count (d.completed_bytes and d.left_bytes count the files switched
     // off too: a season pack with its sample off would never be complete).
-    progress: wantedComplete(state) ? 1 : size > 0 ? n('d.completed_bytes') / size : 1,
-    amountLeft: wantedComplete(state) ? 0 : n('d.left_bytes'),
+    progress: wanted ? 1 : size > 0 ? n('d.completed_bytes') / size : 1,
+    amountLeft: wanted ? 0 : n('d.left_bytes'),
     size,
     autoTmm: false,
     addedOn: n('d.load_date') > 0 ? n('d.load_date') : null,
