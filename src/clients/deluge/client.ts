@@ -106,6 +106,16 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
  */
 type Before = 'fresh' | 'priorities' | 'exists';
 
+/**
+ * What a mutation's flush does after its call. Deluge's pause takes a torrent its cached status calls paused for paused
+ * already: it switches libtorrent's auto-management off and sends no pause. A queued torrent that libtorrent's queue has
+ * just started (the cache may be 1.5 s old, and older where nothing read it) then seeds on, and the pause is never
+ * shown (measured on the real daemon: a pause sent 50–1000 ms after the queue's limit was raised was lost in 6 of 8
+ * tries). With auto-management off the queue no longer touches the torrent, so a fresh read then tells the truth, and
+ * a torrent libtorrent still runs is asked once more — with its cache now fresh, Deluge pauses it.
+ */
+type After = 'once' | 'again-if-running';
+
 export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   const transport = new DelugeTransport(opts);
   const now = opts.now ?? Date.now;
@@ -211,23 +221,38 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
    * torrent for an empty list: a torrent that cannot be sent fails alone, and a call with no id is never made.
    */
   const mutateBatch = batchers<string, void>((callKey) => {
-    const { method, extra, before } = JSON.parse(callKey) as { method: string; extra: unknown[]; before: Before };
+    const { method, extra, before, after } = JSON.parse(callKey) as { method: string; extra: unknown[]; before: Before; after: After };
     return batcher(async (hashes) => {
       const out = await readBefore(before, hashes);
       const ids = hashes.filter((h) => out.get(h) === undefined);
       if (ids.length === 0) return out;
-      try {
-        await transport.call(method, [ids, ...extra]);
-      } catch (err) {
-        for (const h of ids) out.set(h, err instanceof Error ? err : new Error(String(err)));
+      const send = async (to: string[]): Promise<void> => {
+        try {
+          await transport.call(method, [to, ...extra]);
+        } catch (err) {
+          for (const h of to) out.set(h, err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+      await send(ids);
+      if (after === 'again-if-running') {
+        const sent = ids.filter((h) => out.get(h) === undefined);
+        const running = await Promise.all(sent.map((h) => libtorrentRuns(h).catch(() => false)));
+        const again = sent.filter((_, i) => running[i]);
+        if (again.length > 0) await send(again);
       }
       return out;
     });
   });
 
-  async function mutate(method: string, hashes: readonly string[], before: Before, extra: unknown[] = []): Promise<void> {
+  /** libtorrent's own paused flag, read afresh (core.get_torrent_status also refreshes Deluge's cached status of the torrent). */
+  async function libtorrentRuns(h: string): Promise<boolean> {
+    const out = await transport.call('core.get_torrent_status', [h, ['paused']]);
+    return typeof out === 'object' && out !== null && (out as Obj).paused === false;
+  }
+
+  async function mutate(method: string, hashes: readonly string[], before: Before, extra: unknown[] = [], after: After = 'once'): Promise<void> {
     if (hashes.length === 0) return;
-    const batch = mutateBatch(JSON.stringify({ method, extra, before }));
+    const batch = mutateBatch(JSON.stringify({ method, extra, before, after }));
     await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
   }
 
@@ -246,7 +271,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     listTorrents,
     getTorrent,
     listFiles,
-    pause: (hashes) => mutate('core.pause_torrent', hashes, 'exists'),
+    pause: (hashes) => mutate('core.pause_torrent', hashes, 'exists', [], 'again-if-running'),
     resume: (hashes) => mutate('core.resume_torrent', hashes, 'exists'),
     async setLocation(hashes, location) {
       if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
