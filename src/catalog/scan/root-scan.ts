@@ -366,6 +366,9 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
         // of all at the end of the walk (a library of 1M files of distinct sizes: 1M rows in one transaction after the
         // walk, and an object per row held until then). Counted when it is known to stay unhashed (recordHeld) or read.
         writes.push({ path: relPath, f, quick: null, sha: null, hashedAt: null, ...ends });
+        // Held files the gate lets go (it keeps a bounded number) stay unhashed as written; read after the walk if
+        // their size becomes shared (hashNowShared).
+        for (const h of claim.letGo) summary[h.kind]++;
         // Files of shared sizes usually follow (a duplicate's second copy), so the hashing threads boot during the
         // walk rather than when the first one is released.
         ctx.pool.warm();

@@ -81,6 +81,7 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
           return catalog.db.prepare(`SELECT size, fs_id, ino FROM files WHERE status = 'active'`).raw(true).iterate() as SizeRows;
         }
       : null,
+    opts.maxHeld,
   );
   try {
     const resolved = resolveRoots(catalog, roots, mounts, probes, opts);

@@ -19,17 +19,33 @@ const inodeKey = (fsId: number, ino: number | bigint): number | string => {
 };
 
 /**
+ * How many held files the gate keeps at most. A held file's row is written unhashed when it is held, so the record
+ * kept in memory only lets its read be paired with the next file of its size (one read of both, compared byte for
+ * byte). Past this many, the oldest are let go: one whose size is shared later is read after the walk with the other
+ * unhashed rows of shared sizes. ~0.6 KB each (its path twice, its stat): the walk of a library of 1M files of
+ * distinct sizes held them all, ~630 MB.
+ */
+export const MAX_HELD = 65_536;
+
+/**
  * Sizes seen by one scan (every root), with the catalog's active rows loaded on first use. `claim` answers for a
  * file that would be read in full: read it now (another inode has its size; files held back with that size are
- * released to be read too), or hold it. `endRoot` hands back what is still held (to record as unhashed). `shares`
- * tells, after the walk, whether an unhashed catalog row's size is now another inode's too (it must be read).
+ * released to be read too), or hold it — and names the held files let go to stay within `maxHeld` (still unhashed;
+ * read after the walk if their size becomes shared). `endRoot` hands back what is still held (to record as unhashed).
+ * `shares` tells, after the walk, whether an unhashed catalog row's size is now another inode's too (it must be read).
  */
 export class SizeGate<T> {
   private owners: Map<number, Owner<T> | typeof SHARED> | null = null;
+  /** Owners that held files, oldest first from `oldest` (an owner may be listed again once let go and holding anew). */
   private holding: Owner<T>[] = [];
+  private oldest = 0;
+  private heldCount = 0;
 
   /** `loadCatalog` null: nothing is held back (hash everything) — the gate only remembers what this scan read. */
-  constructor(private readonly loadCatalog: (() => SizeRows) | null) {}
+  constructor(
+    private readonly loadCatalog: (() => SizeRows) | null,
+    private readonly maxHeld = MAX_HELD,
+  ) {}
 
   /** Whether the gate was asked anything (the catalog's sizes are loaded then). */
   get used(): boolean {
@@ -49,8 +65,11 @@ export class SizeGate<T> {
     return m;
   }
 
-  /** A file that would be read in full (size-first). `release`: files held back until now that must be read as well. */
-  claim(size: number, fsId: number, ino: bigint, item: T): { read: true; release: T[] } | { read: false } {
+  /**
+   * A file that would be read in full (size-first). `release`: files held back until now that must be read as well.
+   * `letGo`: held files no longer kept (see MAX_HELD) — the oldest, this one among them only when `maxHeld` is 0.
+   */
+  claim(size: number, fsId: number, ino: bigint, item: T): { read: true; release: T[] } | { read: false; letGo: T[] } {
     const m = this.map();
     const key = inodeKey(fsId, ino);
     const o = m.get(size);
@@ -58,18 +77,37 @@ export class SizeGate<T> {
     if (o === undefined || o.key === key) {
       const owner = o ?? { key, held: null };
       if (o === undefined) m.set(size, owner);
-      // A literal of one: its backing store holds one element (`[]` then push allocates 17), and it is kept to the
-      // end of the walk — most sizes hold one file.
+      // A literal of one: its backing store holds one element (`[]` then push allocates 17) — most sizes hold one file.
       if (owner.held === null) {
         owner.held = [item];
         this.holding.push(owner);
       } else owner.held.push(item);
-      return { read: false };
+      this.heldCount++;
+      return { read: false, letGo: this.heldCount > this.maxHeld ? this.letGoOldest() : [] };
     }
     m.set(size, SHARED);
     const release = o.held ?? [];
+    this.heldCount -= release.length;
     o.held = null;
     return { read: true, release };
+  }
+
+  /** Lets the oldest held files go until at most `maxHeld` are held (owners released meanwhile are skipped). */
+  private letGoOldest(): T[] {
+    const out: T[] = [];
+    while (this.heldCount > this.maxHeld && this.oldest < this.holding.length) {
+      const o = this.holding[this.oldest++]!;
+      if (o.held === null) continue;
+      out.push(...o.held);
+      this.heldCount -= o.held.length;
+      o.held = null;
+    }
+    // The list drops its let-go head once that is most of it (each owner is copied O(1) times on average).
+    if (this.oldest > 4096 && this.oldest * 2 > this.holding.length) {
+      this.holding = this.holding.slice(this.oldest);
+      this.oldest = 0;
+    }
+    return out;
   }
 
   /** A file this scan reads in full whatever its size (hash everything): remembered so unhashed rows of its size are read too. */
@@ -84,11 +122,14 @@ export class SizeGate<T> {
   /** The files still held at the end of a root: no other inode had their size. They are held no more. */
   endRoot(): T[] {
     const out: T[] = [];
-    for (const o of this.holding) {
+    for (let i = this.oldest; i < this.holding.length; i++) {
+      const o = this.holding[i]!;
       if (o.held) out.push(...o.held);
       o.held = null;
     }
     this.holding = [];
+    this.oldest = 0;
+    this.heldCount = 0;
     return out;
   }
 

@@ -43,6 +43,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   now: () => number;
   hashWorkers?: number;
+  /** How many files size-first hashing keeps held in memory at most (default MAX_HELD in size-gate.ts; tests lower it). */
+  maxHeld?: number;
   /**
    * Every root must be on the filesystem the catalog already knows under this config name (identity, device, root birth
    * time), else the scan is refused before anything is recorded (apply's bookkeeping after a group).

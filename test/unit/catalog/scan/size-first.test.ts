@@ -217,6 +217,31 @@ describe('size-first hashing (hash: shared-sizes)', () => {
     expect(row(`${stash}/Show.7/Season 3/e7345.mkv`)).toMatchObject({ sha256: null, quick_hash: null });
   });
 
+  it('with few files kept held, a twin met long after the first copy still gets both read: the first copy after the walk', async () => {
+    // Two top folders walked one after the other, 300 files of distinct sizes each; 20 files of a walks' first folder
+    // have a twin (equal bytes) or a same-size other in the second. The gate keeps 10 held: by the time the walk
+    // reaches a twin its first copy was let go, recorded unhashed, and is read after the walk.
+    const body = (i: number, other = false) => Buffer.alloc(1_000 + i, other ? 2 : 1);
+    for (let i = 0; i < 300; i++) {
+      write(`${stash}/a/f${i}.bin`, body(i));
+      write(`${stash}/b/g${i}.bin`, body(300 + i));
+    }
+    for (let i = 0; i < 20; i++) write(`${stash}/b/twin${i}.bin`, body(i * 10, i % 4 === 3));
+    const s = await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts({ maxHeld: 10 }));
+    expect(s).toMatchObject({ status: 'completed', added: 620, filesHashed: 40, unhashed: 580 });
+    for (let i = 0; i < 20; i++) {
+      expect(row(`${stash}/a/f${i * 10}.bin`).sha256, `a/f${i * 10}.bin`).toBe(sha(body(i * 10)));
+      expect(row(`${stash}/b/twin${i}.bin`).sha256, `b/twin${i}.bin`).toBe(sha(body(i * 10, i % 4 === 3)));
+    }
+    expect(row(`${stash}/a/f1.bin`)).toMatchObject({ sha256: null, quick_hash: null });
+    // The same tree with every file kept held: the same catalog.
+    const hashes = () => catalog.db.prepare(`SELECT abs_path, sha256 FROM file_paths WHERE status = 'active' ORDER BY abs_path`).all();
+    const bounded = hashes();
+    catalog.db.exec(`DELETE FROM files`);
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    expect(hashes()).toEqual(bounded);
+  });
+
   it('the first two inodes of a size are one read, the second as the first one\'s twin (equal bytes hashed once); a third is read alone', async () => {
     const big = Buffer.alloc(5 * 64 * 1024 + 3, 7); // past the whole-content quick hash
     const other = Buffer.from(big);
