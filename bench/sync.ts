@@ -1,7 +1,7 @@
 // Benchmark of `sync` against wire-level fakes of each client type (qBittorrent, Transmission, rTorrent over HTTP, Deluge): 10k torrents, time per 1k.
 //
-// The fake answers instantly from memory, so the figure is hashall's own cost per torrent: the list call, one file-list
-// call per torrent (4 at a time), parsing, path mapping and the catalog transaction (a real SQLite file). The torrents'
+// The fake answers instantly from memory, so the figure is hashall's own cost per torrent: the list call, the file
+// lists (qBittorrent: one request per torrent, 4 at a time; the others: 50 torrents per request), parsing, path mapping and the catalog transaction (a real SQLite file). The torrents'
 // paths are not in the catalog (status not-in-catalog): payload resolution is the plan benchmark's business.
 // HASHALL_BENCH_TORRENTS overrides the count (default 10000).
 import { createHash } from 'node:crypto';
@@ -20,7 +20,7 @@ function hashOf(i: number): string {
   return createHash('sha1').update(`bench-${i}`).digest('hex');
 }
 
-async function fakeFor(type: ClientType, N: number): Promise<{ url: string; close(): Promise<void> }> {
+async function fakeFor(type: ClientType, N: number): Promise<{ url: string; close(): Promise<void>; count(method: string): number }> {
   if (type === 'qbittorrent') {
     // A default qBittorrent's own folders: no .torrent copies, no watched folders, no incomplete folder.
     const f = await startFakeQbt({ preferences: { export_dir: '', export_dir_fin: '', scan_dirs: {}, temp_path_enabled: false, temp_path: '/data/incomplete' } });
@@ -38,42 +38,53 @@ async function fakeFor(type: ClientType, N: number): Promise<{ url: string; clos
   return f;
 }
 
-/** `N` torrents per client type (a test runs it small, so the bench keeps working as the clients learn new calls). */
-export async function run(N = Number(process.env.HASHALL_BENCH_TORRENTS ?? '10000')): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const type of ['qbittorrent', 'transmission', 'rtorrent', 'deluge'] as const) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'hashall-bench-sync-'));
-    const fake = await fakeFor(type, N);
+/**
+ * One sync of `N` torrents from a fresh fake of `type` into a fresh catalog: its time, how many torrents it recorded,
+ * and the fake's request counter (by RPC method, or by API path for qBittorrent).
+ */
+export async function syncFromFake(type: ClientType, N: number): Promise<{ ms: number; torrents: number; requests: (method: string) => number }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hashall-bench-sync-'));
+  const fake = await fakeFor(type, N);
+  try {
+    const config: HashallConfig = {
+      version: 1,
+      configPath: path.join(dir, 'hashall.yaml'),
+      configHash: 'bench',
+      catalog: path.join(dir, 'catalog.db'),
+      filesystems: { disk: { name: 'disk', path: dir, aliases: [] } },
+      seeding: { disk: [path.join(dir, 'seed')] },
+      libraries: [],
+      clients: { default: { name: 'default', at: ['client'], type, url: fake.url, username: null, password: type === 'deluge' ? makeSecret('bench', {}) : null, pathMaps: [{ client: '/data', host: dir }], timeoutMs: 30_000 } },
+      categories: {},
+      placement: { default: 'keep', rules: [] },
+      dedupe: { filesystems: [], minSize: 0 },
+      verify: { everyMs: 30 * 86_400_000, budgetBytes: 0 },
+      safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
+    };
+    const catalog = openCatalog(config.catalog);
     try {
-      const config: HashallConfig = {
-        version: 1,
-        configPath: path.join(dir, 'hashall.yaml'),
-        configHash: 'bench',
-        catalog: path.join(dir, 'catalog.db'),
-        filesystems: { disk: { name: 'disk', path: dir, aliases: [] } },
-        seeding: { disk: [path.join(dir, 'seed')] },
-        libraries: [],
-        clients: { default: { name: 'default', at: ['client'], type, url: fake.url, username: null, password: type === 'deluge' ? makeSecret('bench', {}) : null, pathMaps: [{ client: '/data', host: dir }], timeoutMs: 30_000 } },
-        categories: {},
-        placement: { default: 'keep', rules: [] },
-        dedupe: { filesystems: [], minSize: 0 },
-        verify: { everyMs: 30 * 86_400_000, budgetBytes: 0 },
-        safety: { verify: 'full', retire: { mode: 'staged', observeHours: 0 }, minFree: 0, maxScanAgeHours: 24 },
-      };
-      const catalog = openCatalog(config.catalog);
       const instance = config.clients.default!;
       const client = clientFromSettings(instance, { now: Date.now });
       const t0 = performance.now();
       const s = await syncTorrents({ catalog, config, instance, client, now: Date.now });
-      const ms = performance.now() - t0;
-      if (s.torrents !== N) throw new Error(`bench sync ${type}: synced ${s.torrents} of ${N}`);
-      out[`${type}.msPer1k`] = Math.round((ms / N) * 1000);
-      process.stderr.write(`sync ${type}: ${N} torrents in ${Math.round(ms)} ms = ${out[`${type}.msPer1k`]} ms per 1k\n`);
-      catalog.close();
+      return { ms: performance.now() - t0, torrents: s.torrents, requests: (m) => fake.count(m) };
     } finally {
-      await fake.close();
-      rmSync(dir, { recursive: true, force: true });
+      catalog.close();
     }
+  } finally {
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `N` torrents per client type (a test runs it small, so the bench keeps working as the clients learn new calls). */
+export async function run(N = Number(process.env.HASHALL_BENCH_TORRENTS ?? '10000')): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const type of ['qbittorrent', 'transmission', 'rtorrent', 'deluge'] as const) {
+    const { ms, torrents } = await syncFromFake(type, N);
+    if (torrents !== N) throw new Error(`bench sync ${type}: synced ${torrents} of ${N}`);
+    out[`${type}.msPer1k`] = Math.round((ms / N) * 1000);
+    process.stderr.write(`sync ${type}: ${N} torrents in ${Math.round(ms)} ms = ${out[`${type}.msPer1k`]} ms per 1k\n`);
   }
   return out;
 }

@@ -4,7 +4,7 @@
 // "no torrents" would mark everything removed); delete a torrent row (gone torrents become 'removed');
 // use save_path + name instead of content_path.
 import { trackerHost } from '../domain/tracker.js';
-import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../clients/types.js';
+import { FILE_LISTS_IN_FLIGHT, type ClientTorrent, type ClientTorrentFile, type TorrentClient } from '../clients/types.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { ClientConfig, HashallConfig, PathMap } from '../config/types.js';
 import { ClientError } from '../errors.js';
@@ -144,7 +144,9 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
   }
   const torrents = [...new Map(listed.map((t) => [t.hash, t])).values()];
   let filesDone = 0;
-  const fileLists = await mapLimit(torrents, 4, async (t) => {
+  // Where the client answers the lists asked together in one request, many are asked at once (a first sync of
+  // thousands of torrents: a few dozen requests instead of one per torrent).
+  const fileLists = await mapLimit(torrents, client.listFilesInFlight ?? FILE_LISTS_IN_FLIGHT, async (t) => {
     const f = await client.listFiles(t.hash);
     deps.progress?.({ phase: 'files', done: ++filesDone, total: torrents.length });
     return f;

@@ -1,6 +1,7 @@
 // The one HTTP(S) sender of every client transport and of notifications: kept-alive connections, a bound on the whole exchange and on the answer's size, redirects never followed, the user's extra CAs for HTTPS.
 import http from 'node:http';
 import https from 'node:https';
+import zlib from 'node:zlib';
 import { processExtraCa, type ExtraCa } from './extra-ca.js';
 
 export interface HttpRequest {
@@ -98,6 +99,23 @@ function withDefaults(req: HttpRequest, length: boolean): Record<string, string>
   return headers;
 }
 
+/**
+ * The body as sent, decompressed where the server compressed it (a transport that asks for `accept-encoding: gzip`):
+ * bounded by `max` after decompression too. One that does not decompress fails the send, or in lenient mode is kept as
+ * it came.
+ */
+function decoded(body: Buffer, encoding: string | undefined, max: number, lenient: boolean): Buffer {
+  const e = encoding?.trim().toLowerCase();
+  if (e !== 'gzip' && e !== 'deflate') return body;
+  try {
+    return e === 'gzip' ? zlib.gunzipSync(body, { maxOutputLength: max }) : zlib.inflateSync(body, { maxOutputLength: max });
+  } catch (err) {
+    if (lenient) return body;
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(max);
+    throw Object.assign(new Error(`the answer's ${e} body does not decompress: ${(err as Error).message}`), { code: 'EBADENCODING' });
+  }
+}
+
 function nodeSend(req: HttpRequest, agent: http.Agent, max: number, lenient: boolean): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
     let settled = false;
@@ -123,10 +141,17 @@ function nodeSend(req: HttpRequest, agent: http.Agent, max: number, lenient: boo
             return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
           },
           setCookies: h['set-cookie'] ?? [],
-          text: Buffer.concat(chunks).toString('utf8'),
+          text: decoded(Buffer.concat(chunks), h['content-encoding'], max, lenient).toString('utf8'),
         };
       };
-      done = (): void => settle(() => resolve(answer()));
+      done = (): void => {
+        try {
+          const a = answer();
+          settle(() => resolve(a));
+        } catch (err) {
+          fail(err);
+        }
+      };
       res.on('data', (c: Buffer) => {
         if (settled) return;
         if (size + c.length > max) {

@@ -64,11 +64,24 @@ export interface WaitOptions {
  * failure; none turns a failure into an empty answer. Mutations resolve when the client accepted the
  * request — use the confirm helpers (waitFor*) to prove the effect by reading back.
  */
+/** listFiles calls a caller keeps in flight where the client answers each with its own request (see listFilesInFlight). */
+export const FILE_LISTS_IN_FLIGHT = 4;
+
+/** listFilesInFlight of the adapters that answer the file lists asked together with one request, */
+export const BATCHED_FILE_LISTS_IN_FLIGHT = 400;
+/** and how many torrents' lists one such request carries at most (a season pack lists hundreds of files). */
+export const FILES_PER_CALL = 50;
+
 export interface TorrentClient {
   version(): Promise<ClientVersion>;
   listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]>;
   getTorrent(hash: string): Promise<ClientTorrent | null>;
   listFiles(hash: string): Promise<ClientTorrentFile[]>;
+  /**
+   * How many listFiles calls a caller may keep in flight: the adapter answers those asked together with one request
+   * (up to FILES_PER_CALL torrents each). Absent: one request per call, so callers keep 4 at once (FILE_LISTS_IN_FLIGHT).
+   */
+  readonly listFilesInFlight?: number;
   pause(hashes: string[]): Promise<void>;
   resume(hashes: string[]): Promise<void>;
   setLocation(hashes: string[], location: string): Promise<void>;

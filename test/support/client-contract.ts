@@ -87,6 +87,14 @@ export function clientContract(name: string, daemon: () => ContractDaemon): void
       expect((await d.client.getTorrent(multi.infoHash))?.running).toBe(true);
     });
 
+    test('file lists asked together (a sync asks many at once) are each what it is asked alone; an unknown hash fails alone', async () => {
+      const alone = [await d.client.listFiles(single.infoHash), await d.client.listFiles(multi.infoHash)];
+      const together = await Promise.allSettled([d.client.listFiles(multi.infoHash), d.client.listFiles(UNKNOWN), d.client.listFiles(single.infoHash)]);
+      expect(together[0]).toEqual({ status: 'fulfilled', value: alone[1] });
+      expect(together[1]).toMatchObject({ status: 'rejected', reason: expect.any(ClientError) });
+      expect(together[2]).toEqual({ status: 'fulfilled', value: alone[0] });
+    });
+
     test('pause and resume, each confirmed by reading back', async () => {
       const p = await pauseConfirmed(d.client, multi.infoHash, o);
       expect(p).toMatchObject({ phase: 'paused-complete', running: false, progress: 1 });

@@ -3,7 +3,7 @@ import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
-import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
+import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
 import { defaultSleep } from '../retry.js';
@@ -178,21 +178,24 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     return (await readBatch(h!)) ?? null;
   }
 
-  async function filesOf(hash: string): Promise<{ files: Obj[]; progress: unknown[] }> {
-    const [h] = checkInfoHashes([hash]);
-    const got = (await status([h as string], FILE_FIELDS))[h as string];
-    if (!got) throw new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
+  function filesOf(h: string, got: Obj): ClientTorrentFile[] {
     if (!Array.isArray(got.files)) throw new ClientError('protocol', `Deluge sent no file list for ${h}`);
-    return { files: got.files as Obj[], progress: Array.isArray(got.file_progress) ? got.file_progress : [] };
-  }
-
-  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
-    const { files, progress } = await filesOf(hash);
-    return files.map((f, i) => {
+    const progress = Array.isArray(got.file_progress) ? (got.file_progress as unknown[]) : [];
+    return (got.files as Obj[]).map((f, i) => {
       const p = progress[i];
       // Deluge's paths are relative to the save path and include the root folder of a multi-file torrent.
       return { name: str(f, 'path', 'file entry'), size: num(f, 'size', 'file entry'), progress: typeof p === 'number' ? p : 0, index: typeof f.index === 'number' ? f.index : i };
     });
+  }
+
+  /** One core.get_torrents_status with the files of every torrent asked in the same turn (a sync asks many at once); unknown ids are left out. */
+  const filesBatch = batcher<string, ClientTorrentFile[]>(async (hashes) => answersByKey(Object.entries(await status(hashes, FILE_FIELDS)), ([h]) => h, ([h, o]) => filesOf(h, o)), FILES_PER_CALL);
+
+  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
+    const [h] = checkInfoHashes([hash]);
+    const files = await filesBatch(h!);
+    if (!files) throw new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
+    return files;
   }
 
   /** Per torrent: undefined when it may be sent, or its own error (unknown; skipped files a move would carry along). */
@@ -271,6 +274,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     listTorrents,
     getTorrent,
     listFiles,
+    listFilesInFlight: BATCHED_FILE_LISTS_IN_FLIGHT,
     pause: (hashes) => mutate('core.pause_torrent', hashes, 'exists', [], 'again-if-running'),
     resume: (hashes) => mutate('core.resume_torrent', hashes, 'exists'),
     async setLocation(hashes, location) {

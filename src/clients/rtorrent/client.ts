@@ -2,7 +2,7 @@
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
-import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
+import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfRtorrent, rawStateOf, wantedComplete } from './states.js';
 import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js';
 import { XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
@@ -231,15 +231,8 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     return t;
   }
 
-  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
-    const [h] = checkInfoHashes([hash]);
-    const H = (h as string).toUpperCase();
-    const out = await call('system.multicall', [[
-        { methodName: 'd.is_multi_file', params: [H] },
-        { methodName: 'd.directory', params: [H] },
-        { methodName: 'f.multicall', params: [H, '', 'f.path=', 'f.size_bytes=', 'f.completed_chunks=', 'f.size_chunks=', 'f.priority='] },
-      ]]);
-    const [multi, dir, files] = Array.isArray(out) ? out : [];
+  /** A torrent's file list from its three answers in a system.multicall (d.is_multi_file, d.directory, f.multicall). */
+  function filesOf(h: string, multi: XmlRpcValue | undefined, dir: XmlRpcValue | undefined, files: XmlRpcValue | undefined): ClientTorrentFile[] {
     const first = (x: XmlRpcValue | undefined): XmlRpcValue | undefined => (Array.isArray(x) ? x[0] : undefined);
     if (!Array.isArray(multi)) {
       const fault = typeof multi === 'object' && multi !== null ? String((multi as Record<string, XmlRpcValue>).faultString ?? '') : '';
@@ -259,6 +252,37 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
       // f.priority 0 is "off" (never downloaded).
       return { name: prefix + r[0], size: r[1], progress: r[3] > 0 ? Math.min(1, r[2] / r[3]) : 1, index, ...(r[4] === 0 ? { wanted: false } : {}) };
     });
+  }
+
+  /**
+   * One system.multicall with the file lists of every torrent asked in the same turn (a sync asks many at once): three
+   * calls per torrent, each answered on its own — a torrent rTorrent does not know fails alone.
+   */
+  const filesBatch = batcher<string, ClientTorrentFile[]>(async (hashes) => {
+    const calls = hashes.flatMap((h) => {
+      const H = h.toUpperCase();
+      return [
+        { methodName: 'd.is_multi_file', params: [H] },
+        { methodName: 'd.directory', params: [H] },
+        { methodName: 'f.multicall', params: [H, '', 'f.path=', 'f.size_bytes=', 'f.completed_chunks=', 'f.size_chunks=', 'f.priority='] },
+      ];
+    });
+    const out = await call('system.multicall', [calls]);
+    if (!Array.isArray(out) || out.length !== calls.length) throw new ClientError('protocol', `rTorrent answered ${calls.length} file-list calls with ${Array.isArray(out) ? out.length : 'no'} results`);
+    const answers: BatchAnswers<string, ClientTorrentFile[]> = new Map();
+    hashes.forEach((h, i) => {
+      try {
+        answers.set(h, filesOf(h, out[3 * i], out[3 * i + 1], out[3 * i + 2]));
+      } catch (err) {
+        answers.set(h, err as Error);
+      }
+    });
+    return answers;
+  }, FILES_PER_CALL);
+
+  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
+    const [h] = checkInfoHashes([hash]);
+    return (await filesBatch(h!))!;
   }
 
   /** The d.* calls `action` makes of one torrent, read first where its state decides them (those reads share one call too). */
@@ -320,6 +344,7 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     listTorrents,
     getTorrent,
     listFiles,
+    listFilesInFlight: BATCHED_FILE_LISTS_IN_FLIGHT,
     pause: (hashes) => mutate('pause', hashes),
     resume: (hashes) => mutate('resume', hashes),
     async setLocation(hashes, location) {

@@ -6,7 +6,7 @@ import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../shown-url.js';
 import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
-import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient } from '../types.js';
+import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfTransmission, rawStateOf } from './states.js';
 import { transmissionOwnFolders } from '../own-folders.js';
 
@@ -99,7 +99,10 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
   let versionCache: { v: ClientVersion; rpc: number } | null = null;
 
   async function once(body: string, method: string): Promise<{ status: number; text: string; session: string | null } | ClientError> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // Compressed answers: transmission-daemon sends a large answer in two writes, and the second waited for the ACK of the
+    // first (Nagle against the delayed ACK): ~40 ms more for any answer past ~16 KB — a torrent-get of 50 torrents, or the
+    // polls of 50 groups in flight (measured: 42–48 ms against 2–3 ms compressed).
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'accept-encoding': 'gzip' };
     if (session) headers['x-transmission-session-id'] = session;
     if (opts.password) headers.authorization = `Basic ${Buffer.from(`${opts.username ?? ''}:${opts.password()}`).toString('base64')}`;
     try {
@@ -186,24 +189,19 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
    * One torrent-get of the torrents asked for in the same turn (and while the last one was in flight): the
    * confirmations of every group in flight share one poll. An entry that does not parse fails only its own torrent.
    */
-  const readBatch = batcher<string, ClientTorrent>(async (ids) => {
-    const hashOf = (o: Obj): string => {
-      if (typeof o.hashString !== 'string') throw new ClientError('protocol', 'Transmission sent a torrent without hashString');
-      return o.hashString.toLowerCase();
-    };
-    return answersByKey(await get(ids), hashOf, torrentFromTransmission);
-  });
+  const hashOf = (o: Obj): string => {
+    if (typeof o.hashString !== 'string') throw new ClientError('protocol', 'Transmission sent a torrent without hashString');
+    return o.hashString.toLowerCase();
+  };
+  const readBatch = batcher<string, ClientTorrent>(async (ids) => answersByKey(await get(ids), hashOf, torrentFromTransmission));
 
   async function getTorrent(hash: string): Promise<ClientTorrent | null> {
     const [h] = checkInfoHashes([hash]);
     return (await readBatch(h!)) ?? null;
   }
 
-  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
-    const [h] = checkInfoHashes([hash]);
-    const t = (await get([h as string], ['files', 'wanted'])).find((x) => typeof x.hashString === 'string' && x.hashString.toLowerCase() === h);
-    if (!t) throw new ClientError('http', `Transmission does not know torrent ${h}`, { status: 404 });
-    if (!Array.isArray(t.files)) throw new ClientError('protocol', `Transmission sent no file list for ${h}`);
+  function filesOf(t: Obj): ClientTorrentFile[] {
+    if (!Array.isArray(t.files)) throw new ClientError('protocol', `Transmission sent no file list for ${String(t.hashString)}`);
     // `wanted` is one flag per file, in file order (false or 0: unchecked, never downloaded).
     const wanted = Array.isArray(t.wanted) ? (t.wanted as unknown[]) : [];
     return (t.files as Obj[]).map((f, index) => {
@@ -211,6 +209,16 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
       const w = wanted[index];
       return { name: str(f, 'name', 'file entry'), size: length, progress: length > 0 ? num(f, 'bytesCompleted', 'file entry') / length : 1, index, ...(w === false || w === 0 ? { wanted: false } : {}) };
     });
+  }
+
+  /** One torrent-get with the files of every torrent asked in the same turn (a sync asks many at once). */
+  const filesBatch = batcher<string, ClientTorrentFile[]>(async (ids) => answersByKey(await get(ids, ['files', 'wanted']), hashOf, filesOf), FILES_PER_CALL);
+
+  async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
+    const [h] = checkInfoHashes([hash]);
+    const files = await filesBatch(h!);
+    if (!files) throw new ClientError('http', `Transmission does not know torrent ${h}`, { status: 404 });
+    return files;
   }
 
   /**
@@ -246,6 +254,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     listTorrents,
     getTorrent,
     listFiles,
+    listFilesInFlight: BATCHED_FILE_LISTS_IN_FLIGHT,
     pause: (hashes) => mutate('torrent-stop', hashes),
     resume: (hashes) => mutate('torrent-start', hashes),
     async setLocation(hashes, location) {

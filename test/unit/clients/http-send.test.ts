@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { extraCaLoader } from '../../../src/clients/extra-ca.js';
 import { createHttpSender, failureText, type HttpRequest } from '../../../src/clients/http-send.js';
 import { makeSecret } from '../../../src/config/normalize.js';
@@ -25,6 +26,11 @@ const handler: RequestListener = (req, res) => {
   if (p === '/big') return void res.end(Buffer.alloc(4096, 0x61));
   if (p === '/redirect') return void res.writeHead(302, { location: '/elsewhere' }).end('moved');
   if (p === '/elsewhere') redirected++;
+  // Compressed as asked (accept-encoding); a bomb (1 MiB of zeros in ~1 KB) and a body that claims gzip but is not.
+  if (p === '/gzip') return void res.writeHead(200, req.headers['accept-encoding'] === 'gzip' ? { 'content-encoding': 'gzip' } : {}).end(req.headers['accept-encoding'] === 'gzip' ? gzipSync('squeezed '.repeat(3000)) : 'plain');
+  if (p === '/deflate') return void res.writeHead(200, { 'content-encoding': 'deflate' }).end(deflateSync('deflated'));
+  if (p === '/bomb') return void res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(1 << 20)));
+  if (p === '/not-gzip') return void res.writeHead(200, { 'content-encoding': 'gzip' }).end('not compressed at all');
   if (p === '/ua') return void res.end(req.headers['user-agent'] ?? '(none)');
   if (p === '/slow-body') {
     res.writeHead(200, { 'content-length': '10' }).write('12345');
@@ -126,6 +132,20 @@ describe('bounds and redirects', () => {
     const lenient = createHttpSender({ maxBodyBytes: 1000, lenientBody: true });
     expect((await lenient.send(get(`${httpUrl}/big`))).text).toBe('a'.repeat(1000));
     strict.close();
+    lenient.close();
+  });
+
+  it('a compressed answer (asked for by a transport) is decompressed, and bounded after decompression; one that does not decompress fails', async () => {
+    const s = createHttpSender({ maxBodyBytes: 100_000 });
+    const gz = (p: string): HttpRequest => ({ ...get(`${httpUrl}${p}`), headers: { 'accept-encoding': 'gzip' } });
+    expect((await s.send(gz('/gzip'))).text).toBe('squeezed '.repeat(3000));
+    expect((await s.send(get(`${httpUrl}/gzip`))).text).toBe('plain');
+    expect((await s.send(gz('/deflate'))).text).toBe('deflated');
+    expect((await caught(s.send(gz('/bomb'))) as { code?: string }).code).toBe('ERESPONSETOOLARGE');
+    expect((await caught(s.send(gz('/not-gzip'))) as { code?: string }).code).toBe('EBADENCODING');
+    s.close();
+    const lenient = createHttpSender({ maxBodyBytes: 100_000, lenientBody: true });
+    expect((await lenient.send(gz('/not-gzip'))).text).toBe('not compressed at all');
     lenient.close();
   });
 
