@@ -1,19 +1,31 @@
 // Size-first hashing (`scan.hash: shared-sizes`): which files a scan reads in full. A file whose size no other inode in the catalog or in this scan has cannot have a duplicate, so it is recorded with its hash unknown until one does (pure: the catalog's sizes come in through a loader).
 
-/** The inode that alone has a size so far, and the files of it this root holds back (null: none held). */
+/** The inode (its key) that alone has a size so far, while this root holds files of it back (null: no longer). */
 interface Owner<T> {
-  key: number | string;
+  size: number;
+  key: Key;
   held: T[] | null;
 }
 
+/** (filesystem id, inode) as one exact key (see inodeKey): never negative. */
+type Key = number | string;
+
 /** A size two or more inodes have. */
-const SHARED = 0;
+const SHARED = -1;
+
+/**
+ * Per size: SHARED, the key of the one inode that has it, or that inode's Owner while files of it are held. Most sizes
+ * hold nothing (a library of 1M files of distinct sizes keeps 1M entries): a bare key costs no object.
+ */
+type Standing<T> = Owner<T> | Key;
+
+const keyOf = <T>(o: Standing<T>): Key => (typeof o === 'object' ? o.key : o);
 
 /** One (size, filesystem id, inode) per active catalog row. */
 export type SizeRows = Iterable<[size: number, fsId: number, ino: number | bigint]>;
 
 /** (filesystem id, inode) as one exact key: a number while both fit in 52 bits (below 2^40 a Number of an inode is exact; no string per file), else text. */
-const inodeKey = (fsId: number, ino: number | bigint): number | string => {
+const inodeKey = (fsId: number, ino: number | bigint): Key => {
   const n = Number(ino);
   return fsId < 4096 && n < 2 ** 40 ? fsId * 2 ** 40 + n : `${fsId}:${String(ino)}`;
 };
@@ -35,7 +47,7 @@ export const MAX_HELD = 65_536;
  * `shares` tells, after the walk, whether an unhashed catalog row's size is now another inode's too (it must be read).
  */
 export class SizeGate<T> {
-  private owners: Map<number, Owner<T> | typeof SHARED> | null = null;
+  private owners: Map<number, Standing<T>> | null = null;
   /** Owners that held files, oldest first from `oldest` (an owner may be listed again once let go and holding anew). */
   private holding: Owner<T>[] = [];
   private oldest = 0;
@@ -52,17 +64,24 @@ export class SizeGate<T> {
     return this.owners !== null;
   }
 
-  private map(): Map<number, Owner<T> | typeof SHARED> {
+  private map(): Map<number, Standing<T>> {
     if (this.owners) return this.owners;
-    const m = new Map<number, Owner<T> | typeof SHARED>();
+    const m = new Map<number, Standing<T>>();
     for (const [size, fsId, ino] of this.loadCatalog?.() ?? []) {
       const o = m.get(size);
       const key = inodeKey(fsId, ino);
-      if (o === undefined) m.set(size, { key, held: null });
-      else if (o !== SHARED && o.key !== key) m.set(size, SHARED);
+      if (o === undefined) m.set(size, key);
+      else if (o !== SHARED && o !== key) m.set(size, SHARED);
     }
     this.owners = m;
     return m;
+  }
+
+  /** The owner's files are held no more: the size goes back to its bare key (unless it became shared meanwhile). */
+  private unhold(o: Owner<T>): void {
+    o.held = null;
+    const m = this.owners!;
+    if (m.get(o.size) === o) m.set(o.size, o.key);
   }
 
   /**
@@ -74,19 +93,20 @@ export class SizeGate<T> {
     const key = inodeKey(fsId, ino);
     const o = m.get(size);
     if (o === SHARED) return { read: true, release: [] };
-    if (o === undefined || o.key === key) {
-      const owner = o ?? { key, held: null };
-      if (o === undefined) m.set(size, owner);
+    if (o === undefined || keyOf(o) === key) {
       // A literal of one: its backing store holds one element (`[]` then push allocates 17) — most sizes hold one file.
-      if (owner.held === null) {
-        owner.held = [item];
+      if (typeof o === 'object') o.held!.push(item);
+      else {
+        const owner: Owner<T> = { size, key, held: [item] };
+        m.set(size, owner);
         this.holding.push(owner);
-      } else owner.held.push(item);
+      }
       this.heldCount++;
       return { read: false, letGo: this.heldCount > this.maxHeld ? this.letGoOldest() : [] };
     }
     m.set(size, SHARED);
-    const release = o.held ?? [];
+    if (typeof o !== 'object') return { read: true, release: [] };
+    const release = o.held!;
     this.heldCount -= release.length;
     o.held = null;
     return { read: true, release };
@@ -100,7 +120,7 @@ export class SizeGate<T> {
       if (o.held === null) continue;
       out.push(...o.held);
       this.heldCount -= o.held.length;
-      o.held = null;
+      this.unhold(o);
     }
     // The list drops its let-go head once that is most of it (each owner is copied O(1) times on average).
     if (this.oldest > 4096 && this.oldest * 2 > this.holding.length) {
@@ -115,8 +135,8 @@ export class SizeGate<T> {
     const m = this.map();
     const key = inodeKey(fsId, ino);
     const o = m.get(size);
-    if (o === undefined) m.set(size, { key, held: null });
-    else if (o !== SHARED && o.key !== key) m.set(size, SHARED);
+    if (o === undefined) m.set(size, key);
+    else if (o !== SHARED && keyOf(o) !== key) m.set(size, SHARED);
   }
 
   /** The files still held at the end of a root: no other inode had their size. They are held no more. */
@@ -125,7 +145,7 @@ export class SizeGate<T> {
     for (let i = this.oldest; i < this.holding.length; i++) {
       const o = this.holding[i]!;
       if (o.held) out.push(...o.held);
-      o.held = null;
+      this.unhold(o);
     }
     this.holding = [];
     this.oldest = 0;
@@ -147,7 +167,7 @@ export class SizeGate<T> {
     const o = this.owners?.get(size);
     if (o === undefined) return 'unknown';
     if (o === SHARED) return 'shared';
-    return o.key === inodeKey(fsId, ino) ? 'owner' : 'other';
+    return keyOf(o) === inodeKey(fsId, ino) ? 'owner' : 'other';
   }
 
   /** The sizes two or more inodes have, ascending (after the walk: the only sizes whose unhashed rows are read, when every row was known to the gate). */
