@@ -59,11 +59,6 @@ export interface WaitOptions {
   what?: string;
 }
 
-/**
- * What hashall needs from a torrent client. Every method throws ClientError on transport/auth/protocol
- * failure; none turns a failure into an empty answer. Mutations resolve when the client accepted the
- * request — use the confirm helpers (waitFor*) to prove the effect by reading back.
- */
 /** listFiles calls a caller keeps in flight where the client answers each with its own request (see listFilesInFlight). */
 export const FILE_LISTS_IN_FLIGHT = 4;
 
@@ -72,6 +67,11 @@ export const BATCHED_FILE_LISTS_IN_FLIGHT = 400;
 /** and how many torrents' lists one such request carries at most (a season pack lists hundreds of files). */
 export const FILES_PER_CALL = 50;
 
+/**
+ * What hashall needs from a torrent client. Every method throws ClientError on transport/auth/protocol
+ * failure; none turns a failure into an empty answer. Mutations resolve when the client accepted the
+ * request — use the confirm helpers (waitFor*) to prove the effect by reading back.
+ */
 export interface TorrentClient {
   version(): Promise<ClientVersion>;
   listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]>;
