@@ -112,6 +112,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
       if (isTimeout(cause)) {
         throw new ClientError('timeout', `Transmission did not answer ${method} at ${shown} within ${opts.timeoutMs} ms`, { hint: 'check that transmission-daemon is running, or raise client.timeout' });
       }
+      if ((cause as { code?: string }).code === 'EBADENCODING') throw new ClientError('protocol', `Transmission at ${shown} answered ${method} with a body that does not decompress: ${failureText(cause)}`, { hint: 'a proxy in front of transmission-daemon may be mangling compressed answers' });
       return new ClientError('network', `cannot reach Transmission at ${shown} for ${method}: ${failureText(cause)}`, { hint: 'check client.url and that transmission-daemon is running' });
     }
   }

@@ -1,5 +1,7 @@
 // Transmission, rTorrent and Deluge adapters against wire-level fakes: a lying "ok" is never taken as done, 5xx is retried then reported.
 import { afterEach, describe, expect, test } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setLocationConfirmed, pauseConfirmed } from '../../../src/clients/confirm.js';
 import { createDelugeClient } from '../../../src/clients/deluge/client.js';
 import { createRtorrentClient } from '../../../src/clients/rtorrent/client.js';
@@ -159,5 +161,29 @@ describe('Deluge against a wire-level fake: several torrents in one call', () =>
     // Deluge pauses every torrent for an empty list: an unknown torrent alone sends nothing.
     await expect(c.pause(['dd'.repeat(20)])).rejects.toThrow(/does not know torrent/);
     expect(named(f, 'core.pause_torrent')).toHaveLength(2);
+  });
+});
+
+describe('Transmission: compressed answers', () => {
+  test('it asks for gzip; an answer that claims gzip and does not decompress is a protocol error naming the call, not "cannot reach"', async () => {
+    const asked: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.headers['accept-encoding']);
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' }).end('{"result":"success"} — not gzip');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const client = createTransmissionClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 2_000, backoffMs: 5 });
+      const err = (await client.listTorrents().catch((e: unknown) => e)) as ClientError;
+      expect(err).toBeInstanceOf(ClientError);
+      expect(err.kind).toBe('protocol');
+      expect(err.message).toMatch(/answered session-get|answered torrent-get/);
+      expect(err.message).toMatch(/does not decompress/);
+      expect(asked[0]).toBe('gzip');
+      await client.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
