@@ -106,6 +106,8 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
  */
 type Before = 'fresh' | 'priorities' | 'exists';
 
+const unknownTorrent = (h: string): ClientError => new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
+
 /**
  * What a mutation's flush does after its call. Deluge's pause takes a torrent its cached status calls paused for paused
  * already: it switches libtorrent's auto-management off and sends no pause. A queued torrent that libtorrent's queue has
@@ -194,15 +196,14 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
     const [h] = checkInfoHashes([hash]);
     const files = await filesBatch(h!);
-    if (!files) throw new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
+    if (!files) throw unknownTorrent(h!);
     return files;
   }
 
   /** Per torrent: undefined when it may be sent, or its own error (unknown; skipped files a move would carry along). */
   async function readBefore(before: Before, hashes: string[]): Promise<BatchAnswers<string, undefined>> {
-    const unknown = (h: string) => new ClientError('http', `Deluge does not know torrent ${h}`, { status: 404 });
     if (before === 'fresh') {
-      const known = async (h: string): Promise<Error | undefined> => ((await readBatch(h)) ? undefined : unknown(h));
+      const known = async (h: string): Promise<Error | undefined> => ((await readBatch(h)) ? undefined : unknownTorrent(h));
       const got = await Promise.all(hashes.map((h) => known(h).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
       return new Map(hashes.map((h, i) => [h, got[i]]));
     }
@@ -215,7 +216,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
       }
       return undefined;
     });
-    return new Map(hashes.map((h) => [h, got.has(h) ? got.get(h) : unknown(h)]));
+    return new Map(hashes.map((h) => [h, got.has(h) ? got.get(h) : unknownTorrent(h)]));
   }
 
   /**

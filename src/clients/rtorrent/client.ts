@@ -231,18 +231,24 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     return t;
   }
 
-  /** A torrent's file list from its three answers in a system.multicall (d.is_multi_file, d.directory, f.multicall). */
-  function filesOf(h: string, multi: XmlRpcValue | undefined, dir: XmlRpcValue | undefined, files: XmlRpcValue | undefined): ClientTorrentFile[] {
-    const first = (x: XmlRpcValue | undefined): XmlRpcValue | undefined => (Array.isArray(x) ? x[0] : undefined);
-    if (!Array.isArray(multi)) {
-      const fault = typeof multi === 'object' && multi !== null ? String((multi as Record<string, XmlRpcValue>).faultString ?? '') : '';
-      if (NOT_FOUND.test(fault)) throw new ClientError('http', `rTorrent does not know torrent ${h}`, { status: 404 });
-      throw new ClientError('protocol', `rTorrent refused the file list of ${h}: ${fault || 'malformed result'}`);
-    }
-    const list = first(files);
-    if (!Array.isArray(list) || typeof first(dir) !== 'string') throw new ClientError('protocol', `rTorrent sent no file list for ${h}`);
+  /** The three calls that read one torrent's file list (d.is_multi_file, d.directory, f.multicall). */
+  const fileListCalls = (h: string): Call[] => {
+    const H = h.toUpperCase();
+    return [
+      { methodName: 'd.is_multi_file', params: [H] },
+      { methodName: 'd.directory', params: [H] },
+      { methodName: 'f.multicall', params: [H, '', 'f.path=', 'f.size_bytes=', 'f.completed_chunks=', 'f.size_chunks=', 'f.priority='] },
+    ];
+  };
+
+  /** A torrent's file list from the results of its fileListCalls; a fault among them is the torrent's own error (an unknown torrent says so). */
+  function filesOf(h: string, results: readonly (XmlRpcValue | XmlRpcFault)[]): ClientTorrentFile[] {
+    const fault = faultOfTorrent(h, fileListCalls(h), results);
+    if (fault) throw fault;
+    const [multi, dir, list] = results as XmlRpcValue[];
+    if (!Array.isArray(list) || typeof dir !== 'string') throw new ClientError('protocol', `rTorrent sent no file list for ${h}`);
     // f.path is relative to the payload folder of a multi-file torrent: prefix that folder so names are relative to the save path.
-    const prefix = first(multi) === 1 ? `${basename(first(dir) as string)}/` : '';
+    const prefix = multi === 1 ? `${basename(dir)}/` : '';
     return list.map((r, index) => {
       if (!Array.isArray(r) || typeof r[0] !== 'string' || typeof r[1] !== 'number' || typeof r[2] !== 'number' || typeof r[3] !== 'number') {
         throw new ClientError('protocol', `rTorrent file entry ${index} of ${h} is malformed`);
@@ -259,25 +265,8 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
    * calls per torrent, each answered on its own — a torrent rTorrent does not know fails alone.
    */
   const filesBatch = batcher<string, ClientTorrentFile[]>(async (hashes) => {
-    const calls = hashes.flatMap((h) => {
-      const H = h.toUpperCase();
-      return [
-        { methodName: 'd.is_multi_file', params: [H] },
-        { methodName: 'd.directory', params: [H] },
-        { methodName: 'f.multicall', params: [H, '', 'f.path=', 'f.size_bytes=', 'f.completed_chunks=', 'f.size_chunks=', 'f.priority='] },
-      ];
-    });
-    const out = await call('system.multicall', [calls]);
-    if (!Array.isArray(out) || out.length !== calls.length) throw new ClientError('protocol', `rTorrent answered ${calls.length} file-list calls with ${Array.isArray(out) ? out.length : 'no'} results`);
-    const answers: BatchAnswers<string, ClientTorrentFile[]> = new Map();
-    hashes.forEach((h, i) => {
-      try {
-        answers.set(h, filesOf(h, out[3 * i], out[3 * i + 1], out[3 * i + 2]));
-      } catch (err) {
-        answers.set(h, err as Error);
-      }
-    });
-    return answers;
+    const res = await multicall(hashes.flatMap(fileListCalls));
+    return answersByKey(hashes.entries(), ([, h]) => h, ([i, h]) => filesOf(h, res.slice(3 * i, 3 * i + 3)));
   }, FILES_PER_CALL);
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
