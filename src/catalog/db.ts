@@ -9,6 +9,12 @@ import { checkCatalogPlace } from './catalog-place.js';
 import { effectiveUser } from '../fs/trusted-place.js';
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
+/** How a kept statement answers: rows as objects, the first column alone ('pluck'), or rows as arrays ('raw'). */
+export type StatementMode = 'rows' | 'pluck' | 'raw';
+
+/** Statements one connection keeps compiled (see CatalogDb.statement); the oldest is let go past it. */
+const KEPT_STATEMENTS = 256;
 
 export interface CatalogDb {
   db: Db;
@@ -19,6 +25,13 @@ export interface CatalogDb {
   serial(): number;
   /** Increment the serial; call inside the transaction that changed catalog content. Returns the new value. */
   bumpSerial(): number;
+  /**
+   * The statement for `sql` answering in `mode`, compiled once per connection and kept: for statements prepared again
+   * and again (a scan prepares ~25 for every root it walks, and the catalog refresh after an apply walks hundreds of
+   * folders as roots — each compile costs SQLite more than most of the queries). For fixed SQL text only; never change
+   * a kept statement's mode, and finish (or return) an iteration of one before anyone else can run it.
+   */
+  statement(sql: string, mode?: StatementMode): Statement;
   close(): void;
 }
 
@@ -69,6 +82,7 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
   if (!lineage) throw new CatalogError(`catalog ${file} has no lineage; it was not created by hashall`);
   const getSerial = db.prepare(`SELECT value FROM meta WHERE key = 'serial'`);
   const setSerial = db.prepare(`UPDATE meta SET value = ? WHERE key = 'serial'`);
+  const kept = new Map<string, Statement>();
   return {
     db,
     path: file,
@@ -78,6 +92,18 @@ export function openCatalog(file: string, opts: { migrations?: Migration[]; read
       const next = Number((getSerial.get() as { value: string }).value) + 1;
       setSerial.run(String(next));
       return next;
+    },
+    statement: (sql, mode = 'rows') => {
+      const key = `${mode}\0${sql}`;
+      let st = kept.get(key);
+      if (st === undefined) {
+        st = db.prepare(sql);
+        if (mode === 'pluck') st.pluck();
+        else if (mode === 'raw') st.raw(true);
+        if (kept.size >= KEPT_STATEMENTS) kept.delete(kept.keys().next().value as string);
+        kept.set(key, st);
+      }
+      return st;
     },
     close: () => db.close(),
   };

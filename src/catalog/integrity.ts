@@ -56,17 +56,16 @@ const toProblem = (r: ProblemRow): IntegrityProblem => ({
   detectedAt: r.detected_at,
 });
 
-/** The integrity statements, prepared once per catalog handle. Writes must run inside the caller's transaction. */
+/** The integrity statements (kept compiled by the connection: catalog.statement). Writes must run inside the caller's transaction. */
 export function integrityStore(catalog: CatalogDb) {
-  const db = catalog.db;
-  const findOpen = db.prepare(`SELECT id FROM integrity_problems WHERE fs_id = ? AND ino = ? AND kind = ? AND resolved_at IS NULL`).pluck();
-  const insert = db.prepare(
+  const findOpen = catalog.statement(`SELECT id FROM integrity_problems WHERE fs_id = ? AND ino = ? AND kind = ? AND resolved_at IS NULL`, 'pluck');
+  const insert = catalog.statement(
     `INSERT INTO integrity_problems (fs_id, ino, kind, path, expected, found, size, mtime_ns, detail, source, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const refresh = db.prepare(`UPDATE integrity_problems SET path = ?, found = ?, detail = ? WHERE id = ?`);
-  const resolve = db.prepare(`UPDATE integrity_problems SET resolved_at = ?, resolution = ? WHERE fs_id = ? AND ino = ? AND resolved_at IS NULL`);
-  const openOfInode = db.prepare(`SELECT count(*) FROM integrity_problems WHERE fs_id = ? AND ino = ? AND resolved_at IS NULL`).pluck();
-  const verified = db.prepare(`UPDATE files INDEXED BY files_fs_ino SET verified_at = ? WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active'`);
+  const refresh = catalog.statement(`UPDATE integrity_problems SET path = ?, found = ?, detail = ? WHERE id = ?`);
+  const resolve = catalog.statement(`UPDATE integrity_problems SET resolved_at = ?, resolution = ? WHERE fs_id = ? AND ino = ? AND resolved_at IS NULL`);
+  const openOfInode = catalog.statement(`SELECT count(*) FROM integrity_problems WHERE fs_id = ? AND ino = ? AND resolved_at IS NULL`, 'pluck');
+  const verified = catalog.statement(`UPDATE files INDEXED BY files_fs_ino SET verified_at = ? WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active'`);
   return {
     /** Record (or refresh) an open problem; true when it is new (the caller's transaction then bumps the serial). */
     record(f: IntegrityFinding, now: number): boolean {
@@ -96,12 +95,12 @@ export type IntegrityStore = ReturnType<typeof integrityStore>;
 
 /** Open problems, oldest first. */
 export function openIntegrityProblems(catalog: CatalogDb): IntegrityProblem[] {
-  return (catalog.db.prepare(`SELECT * FROM integrity_problems WHERE resolved_at IS NULL ORDER BY detected_at, id`).all() as ProblemRow[]).map(toProblem);
+  return (catalog.statement(`SELECT * FROM integrity_problems WHERE resolved_at IS NULL ORDER BY detected_at, id`).all() as ProblemRow[]).map(toProblem);
 }
 
 /** (fs_id, ino) keys of inodes with an open problem, for scans that must not absorb their bytes. */
 export function openProblemInodes(catalog: CatalogDb): Set<string> {
-  const rows = catalog.db.prepare(`SELECT fs_id, ino FROM integrity_problems WHERE resolved_at IS NULL`).raw(true).all() as [number, number][];
+  const rows = catalog.statement(`SELECT fs_id, ino FROM integrity_problems WHERE resolved_at IS NULL`, 'raw').all() as [number, number][];
   return new Set(rows.map(([fs, ino]) => `${fs}:${ino}`));
 }
 
@@ -127,6 +126,6 @@ export function verificationCoverage(catalog: CatalogDb, since: number): { inode
          SELECT max(coalesce(verified_at, hashed_at, 0)) AS last FROM files WHERE status = 'active' AND sha256 IS NOT NULL GROUP BY fs_id, ino)`,
     )
     .get(since) as { inodes: number; recent: number | null; oldest: number | null };
-  const open = catalog.db.prepare(`SELECT count(*) FROM integrity_problems WHERE resolved_at IS NULL`).pluck().get() as number;
+  const open = catalog.statement(`SELECT count(*) FROM integrity_problems WHERE resolved_at IS NULL`, 'pluck').get() as number;
   return { inodes: r.inodes, verifiedSince: r.recent ?? 0, oldestProofAt: r.inodes > 0 ? r.oldest : null, open };
 }

@@ -65,12 +65,11 @@ export function readLink(abs: string | Buffer): string | null {
  * Returns whether anything changed (the caller bumps the serial in the same transaction).
  */
 export function recordSymlinks(catalog: CatalogDb, fsId: number, rootRel: string, seen: readonly SeenSymlink[], complete: boolean, now: number): boolean {
-  const db = catalog.db;
   const under = rootRel === '' ? { lo: '', hi: '\u{10FFFF}' } : { lo: rootRel + '/', hi: rootRel + '0' };
-  const before = db.prepare(`SELECT path, target, resolved FROM symlinks WHERE fs_id = ? AND (path = ? OR (path >= ? AND path < ?))`).all(fsId, rootRel, under.lo, under.hi) as { path: string; target: string; resolved: string }[];
+  const before = catalog.statement(`SELECT path, target, resolved FROM symlinks WHERE fs_id = ? AND (path = ? OR (path >= ? AND path < ?))`).all(fsId, rootRel, under.lo, under.hi) as { path: string; target: string; resolved: string }[];
   const old = new Map(before.map((r) => [r.path, r]));
   let changed = false;
-  const upsert = db.prepare(
+  const upsert = catalog.statement(
     `INSERT INTO symlinks (fs_id, path, target, resolved, seen_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (fs_id, path) DO UPDATE SET target = excluded.target, resolved = excluded.resolved, seen_at = excluded.seen_at`,
   );
@@ -82,7 +81,7 @@ export function recordSymlinks(catalog: CatalogDb, fsId: number, rootRel: string
     changed = true;
   }
   if (complete && old.size > 0) {
-    const del = db.prepare(`DELETE FROM symlinks WHERE fs_id = ? AND path = ?`);
+    const del = catalog.statement(`DELETE FROM symlinks WHERE fs_id = ? AND path = ?`);
     for (const p of old.keys()) del.run(fsId, p);
     changed = true;
   }
@@ -91,7 +90,7 @@ export function recordSymlinks(catalog: CatalogDb, fsId: number, rootRel: string
 
 /** Every recorded link with the host path it names, by canonical absolute paths; links in hashall's trash are not holders. */
 export function readSymlinkTargets(catalog: CatalogDb): SymlinkTarget[] {
-  const rows = catalog.db.prepare(`SELECT fs.preferred_mount AS mount, s.path AS path, s.resolved AS resolved FROM symlinks s JOIN filesystems fs ON fs.id = s.fs_id ORDER BY s.fs_id, s.path`).all() as {
+  const rows = catalog.statement(`SELECT fs.preferred_mount AS mount, s.path AS path, s.resolved AS resolved FROM symlinks s JOIN filesystems fs ON fs.id = s.fs_id ORDER BY s.fs_id, s.path`).all() as {
     mount: string;
     path: string;
     resolved: string;

@@ -111,12 +111,11 @@ export interface DirectoryRows {
  * when the catalog holds no row at or under it (a first scan), no directory is read at all.
  */
 export function directoryRowsReader(catalog: CatalogDb, fsId: number, root: string): DirectoryRows {
-  const db = catalog.db;
-  const anyRow = root === '' ? db.prepare(`SELECT 1 FROM files WHERE fs_id = ? LIMIT 1`).get(fsId) : db.prepare(`SELECT 1 FROM files WHERE fs_id = ? AND path >= ? AND path < ? LIMIT 1`).get(fsId, root, root + '0');
-  const fromIncl = db.prepare(DIRECTORY_PAGE_SQL('>=', true)).raw(true);
-  const fromExcl = db.prepare(DIRECTORY_PAGE_SQL('>', true)).raw(true);
-  const topIncl = db.prepare(DIRECTORY_PAGE_SQL('>=', false)).raw(true);
-  const topExcl = db.prepare(DIRECTORY_PAGE_SQL('>', false)).raw(true);
+  const anyRow = root === '' ? catalog.statement(`SELECT 1 FROM files WHERE fs_id = ? LIMIT 1`).get(fsId) : catalog.statement(`SELECT 1 FROM files WHERE fs_id = ? AND path >= ? AND path < ? LIMIT 1`).get(fsId, root, root + '0');
+  const fromIncl = catalog.statement(DIRECTORY_PAGE_SQL('>=', true), 'raw');
+  const fromExcl = catalog.statement(DIRECTORY_PAGE_SQL('>', true), 'raw');
+  const topIncl = catalog.statement(DIRECTORY_PAGE_SQL('>=', false), 'raw');
+  const topExcl = catalog.statement(DIRECTORY_PAGE_SQL('>', false), 'raw');
   type Page = [blob: Buffer | null, last: string | null, count: number];
   const empty = new DirRows(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), new Int32Array(0), new Int32Array(1));
   let current: string | null = null;

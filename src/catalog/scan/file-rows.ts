@@ -16,7 +16,7 @@ export interface FileRowWrite {
   hashedAt: number | null;
 }
 
-/** Prepared once per scanned root; every statement is bound to one filesystem. */
+/** One scanned root's file-row calls, bound to one filesystem (the statements are kept by the connection: catalog.statement). */
 export interface FileRowStatements {
   /** A row's recorded hashes (the lookup holds flags only). */
   hashesOf(id: number): RecordedHashes;
@@ -34,24 +34,23 @@ export interface FileRowStatements {
 }
 
 export function fileRowStatements(catalog: CatalogDb, fsId: number): FileRowStatements {
-  const db = catalog.db;
-  const getHashes = db.prepare(`SELECT quick_hash, sha256, hashed_at FROM files WHERE id = ?`);
-  const getByInode = db.prepare(
+  const getHashes = catalog.statement(`SELECT quick_hash, sha256, hashed_at FROM files WHERE id = ?`);
+  const getByInode = catalog.statement(
     `SELECT quick_hash, sha256, hashed_at FROM files INDEXED BY files_fs_ino WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND status = 'active' AND quick_hash IS NOT NULL ORDER BY sha256 IS NULL LIMIT 1`,
   );
-  const upsert = db.prepare(
+  const upsert = catalog.statement(
     `INSERT INTO files (fs_id, path, ino, size, mtime_ns, nlink, quick_hash, sha256, hashed_at, status, first_seen, last_seen)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
      ON CONFLICT (fs_id, path) DO UPDATE SET ino = excluded.ino, size = excluded.size, mtime_ns = excluded.mtime_ns, nlink = excluded.nlink,
        quick_hash = excluded.quick_hash, sha256 = excluded.sha256, hashed_at = excluded.hashed_at, status = 'active',
        first_seen = CASE WHEN files.status = 'deleted' THEN excluded.first_seen ELSE files.first_seen END, last_seen = excluded.last_seen`,
   );
-  const idsUnder = db.prepare(`SELECT id FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`).pluck();
-  const idsAll = db.prepare(`SELECT id FROM files WHERE fs_id = ? AND status = 'active'`).pluck();
-  const countUnder = db.prepare(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? AND id <= ?`).pluck();
-  const countAll = db.prepare(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND id <= ?`).pluck();
-  const pathOf = db.prepare(`SELECT path FROM files WHERE id = ?`).pluck();
-  const mark = db.prepare(`UPDATE files SET status = 'deleted', last_seen = ? WHERE id = ?`);
+  const idsUnder = catalog.statement(`SELECT id FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`, 'pluck');
+  const idsAll = catalog.statement(`SELECT id FROM files WHERE fs_id = ? AND status = 'active'`, 'pluck');
+  const countUnder = catalog.statement(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ? AND id <= ?`, 'pluck');
+  const countAll = catalog.statement(`SELECT count(*) FROM files WHERE fs_id = ? AND status = 'active' AND id <= ?`, 'pluck');
+  const pathOf = catalog.statement(`SELECT path FROM files WHERE id = ?`, 'pluck');
+  const mark = catalog.statement(`UPDATE files SET status = 'deleted', last_seen = ? WHERE id = ?`);
   return {
     hashesOf: (id) => getHashes.get(id) as RecordedHashes,
     linkHashes: (ino, size, mtimeNs) => getByInode.get(fsId, ino, size, String(mtimeNs)) as RecordedHashes | undefined,
@@ -75,13 +74,13 @@ export function fileRowStatements(catalog: CatalogDb, fsId: number): FileRowStat
 
 /** Highest row id of the files table: rows a scan inserts get ids above the mark taken when it starts. */
 export function maxFileId(catalog: CatalogDb): number {
-  return (catalog.db.prepare(`SELECT coalesce(max(id), 0) AS m FROM files`).get() as { m: number }).m;
+  return (catalog.statement(`SELECT coalesce(max(id), 0) AS m FROM files`).get() as { m: number }).m;
 }
 
 /** Number of active rows of filesystem `fsId` at or under `rel` ('' = the whole filesystem). */
 export function activeRowCounter(catalog: CatalogDb): (fsId: number, rel: string) => number {
-  const count = catalog.db.prepare(`SELECT count(*) AS n FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`);
-  const countAll = catalog.db.prepare(`SELECT count(*) AS n FROM files WHERE fs_id = ? AND status = 'active'`);
+  const count = catalog.statement(`SELECT count(*) AS n FROM files WHERE fs_id = ? AND status = 'active' AND path >= ? AND path < ?`);
+  const countAll = catalog.statement(`SELECT count(*) AS n FROM files WHERE fs_id = ? AND status = 'active'`);
   return (fsId, rel) => {
     const range = prefixRange(rel);
     return range ? (count.get(fsId, range.lo, range.hi) as { n: number }).n : (countAll.get(fsId) as { n: number }).n;

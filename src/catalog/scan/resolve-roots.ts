@@ -42,7 +42,7 @@ export function rootSummary(r: ResolvedRoot, files: number, deleted: number): Sc
  * filesystem — the disk below an unmounted pool, a tmpfs mounted in its place — under the configured name.
  */
 function expectKnown(catalog: CatalogDb, name: string, root: string, ident: FilesystemIdentity, rootBirth: string | null, mountPoint: string): void {
-  const known = catalog.db.prepare(`SELECT * FROM filesystems WHERE name = ?`).all(name) as FilesystemRow[];
+  const known = catalog.statement(`SELECT * FROM filesystems WHERE name = ?`).all(name) as FilesystemRow[];
   if (known.some((r) => r.uuid === ident.uuid && r.dev === ident.dev && r.root_birth === rootBirth)) return;
   const was = known.map((r) => `${r.uuid} at ${r.preferred_mount}, device ${r.dev}`).join('; ') || 'nothing yet';
   throw new CatalogError(`${root} is on ${ident.uuid} (device ${ident.dev}, mounted at ${mountPoint}), not on filesystem ${name} as the catalog knows it (${was}); nothing was recorded`, {
@@ -122,8 +122,8 @@ export function resolveRoots(
       })();
     }
     // Checked before the filesystem is recorded: an unmounted filesystem must not leave the disk below it registered.
-    const prev = catalog.db.prepare(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
-    const was = prev ? (catalog.db.prepare(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined) : undefined;
+    const prev = catalog.statement(`SELECT fs_id FROM scan_roots WHERE path = ?`).get(loc.path) as { fs_id: number } | undefined;
+    const was = prev ? (catalog.statement(`SELECT uuid, mount_point FROM filesystems WHERE id = ?`).get(prev.fs_id) as { uuid: string; mount_point: string } | undefined) : undefined;
     if (prev && was?.uuid !== ident.uuid) {
       throw new CatalogError(
         `scan root ${loc.path} is now on filesystem ${ident.uuid} (${loc.mount.mountPoint}) but was on ${was?.uuid ?? prev.fs_id} (${was?.mount_point ?? '?'}) at the last scan`,

@@ -389,6 +389,48 @@ describe('scanRoots', () => {
     await expect(scanRoots(catalog, dirs.map((d) => ({ path: d, kind: 'adhoc' as const })), opts())).rejects.toThrow(/Payload\.7 is now on filesystem/);
   });
 
+  it('the statements a root needs are compiled once per connection: a refresh of 12 folders compiles no more than one of 3', async () => {
+    const dirs = Array.from({ length: 12 }, (_, i) => path.join(stash, 'movies', `Payload.${i}`));
+    for (const [i, d] of dirs.entries()) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, 'video.mkv'), `bytes ${i}`);
+    }
+    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    // Each refresh finds one new file in every folder it walks (the same work per root either way).
+    const compiledBy = async (refreshed: string[], name: string): Promise<number> => {
+      for (const [i, d] of refreshed.entries()) writeFileSync(path.join(d, name), `${name} ${i}`);
+      const prepare = vi.spyOn(catalog.db, 'prepare');
+      try {
+        const s = await scanRoots(catalog, refreshed.map((d) => ({ path: d, kind: 'adhoc' as const })), opts());
+        expect(s).toMatchObject({ status: 'completed', added: refreshed.length });
+        return prepare.mock.calls.length;
+      } finally {
+        prepare.mockRestore();
+      }
+    };
+    await compiledBy(dirs.slice(0, 1), 'warm.nfo');
+    const three = await compiledBy(dirs.slice(0, 3), 'a.nfo');
+    const twelve = await compiledBy(dirs, 'b.nfo');
+    expect(twelve).toBeLessThanOrEqual(three);
+    expect(paths().filter((p) => p.endsWith('b.nfo'))).toHaveLength(12);
+  });
+
+  it('a kept statement answers in the mode it was asked for, is one object per connection, and the oldest is let go past the bound', () => {
+    const sql = `SELECT key, value FROM meta WHERE key = 'serial'`;
+    expect(catalog.statement(sql).get()).toEqual({ key: 'serial', value: String(catalog.serial()) });
+    expect(catalog.statement(sql, 'pluck').get()).toBe('serial');
+    expect(catalog.statement(sql, 'raw').get()).toEqual(['serial', String(catalog.serial())]);
+    expect(catalog.statement(sql)).toBe(catalog.statement(sql));
+    expect(catalog.statement(sql, 'pluck')).not.toBe(catalog.statement(sql));
+    // The same text asked again answers as objects still (a pluck of the other kept statement changed nothing).
+    expect(catalog.statement(sql).get()).toEqual({ key: 'serial', value: String(catalog.serial()) });
+    const first = catalog.statement(sql);
+    for (let i = 0; i < 300; i++) expect(catalog.statement(`SELECT ${i} AS n`, 'pluck').get()).toBe(i);
+    const again = catalog.statement(sql);
+    expect(again).not.toBe(first);
+    expect(again.get()).toEqual({ key: 'serial', value: String(catalog.serial()) });
+  });
+
   it('a bind mount and a configured alias of a scanned root yield one set of rows under the canonical spelling', async () => {
     mkdirSync(path.join(stash, 'media', 'm'), { recursive: true });
     writeFileSync(path.join(stash, 'media', 'm', 'x'), 'x');
