@@ -12,10 +12,10 @@ afterEach(() => {
 });
 
 describe('FsPort buffers sized to the file', () => {
-  it('copyFileVerified and hashFile are exact at 0, 1, 64 KiB ± 1, 4 MiB ± 1 and 9 MiB + 3 bytes', async () => {
+  it('copyFileVerified and hashFile are exact at 0, 1, 64 KiB ± 1, 1 MiB ± 1, 4 MiB ± 1 and 9 MiB + 3 bytes', async () => {
     w = makeApplyFixture();
     const fs = realFsPort();
-    const sizes = [0, 1, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, (9 << 20) + 3];
+    const sizes = [0, 1, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, (9 << 20) + 3];
     for (const [i, size] of sizes.entries()) {
       const src = path.join(w.stash, `f${i}.bin`);
       const data = bytesFor(`buf-${size}`, size);
@@ -37,6 +37,28 @@ describe('FsPort buffers sized to the file', () => {
         expect(sha256(readFileSync(tmp))).toBe(want);
       }
     }
+  });
+
+  it('small files copied and hashed at once through one port (they share its read buffer) each get their own bytes and hash', async () => {
+    w = makeApplyFixture();
+    const fs = realFsPort();
+    const files = Array.from({ length: 40 }, (_, i) => {
+      const src = path.join(w!.stash, `many${i}.bin`);
+      const data = bytesFor(`many-${i}`, 1000 + i * 7919);
+      writeFileSync(src, data);
+      return { src, want: sha256(data), size: data.length, tmp: path.join(w!.pool, `many${i}.part`) };
+    });
+    // Small copies not fsynced in the call read synchronously and then wait for their folder's fsync: the next copy
+    // reads into the same buffer meanwhile.
+    const [copies, hashes] = await Promise.all([
+      Promise.all(files.map((f) => fs.copyFileVerified(f.src, f.tmp, { syncData: false, syncDir: true }))),
+      Promise.all(files.map((f) => fs.hashFile(f.src))),
+    ]);
+    files.forEach((f, i) => {
+      expect({ sha256: copies[i]!.sha256, bytes: copies[i]!.bytes }, `copy ${i}`).toEqual({ sha256: f.want, bytes: f.size });
+      expect(sha256(readFileSync(f.tmp)), `bytes of copy ${i}`).toBe(f.want);
+      expect(hashes[i], `hash ${i}`).toBe(f.want);
+    });
   });
 
   it('sameBytes: equal files are equal at every size (smaller ones after larger: the read buffers are kept); one differing byte (first, middle, last) or length is not', async () => {
