@@ -61,6 +61,29 @@ describe('FsPort buffers sized to the file', () => {
     });
   });
 
+  it('large files copied and hashed at once, twice, through one port (the second round reads into buffers the first gave back) each get their own bytes and hash', async () => {
+    w = makeApplyFixture();
+    const fs = realFsPort();
+    const sizes = [(9 << 20) + 3, (4 << 20) + 1, 2 << 20, (1 << 20) + 1, (3 << 20) + 17, (1 << 20) + 2];
+    for (const round of [1, 2]) {
+      const files = sizes.map((size, i) => {
+        const src = path.join(w!.stash, `large${round}-${i}.bin`);
+        const data = bytesFor(`large-${round}-${i}`, size);
+        writeFileSync(src, data);
+        return { src, want: sha256(data), size, tmp: path.join(w!.pool, `large${round}-${i}.part`) };
+      });
+      const [copies, hashes] = await Promise.all([
+        Promise.all(files.map((f) => fs.copyFileVerified(f.src, f.tmp))),
+        Promise.all(files.map((f) => fs.hashFile(f.src))),
+      ]);
+      files.forEach((f, i) => {
+        expect({ sha256: copies[i]!.sha256, bytes: copies[i]!.bytes }, `round ${round}, copy ${i}`).toEqual({ sha256: f.want, bytes: f.size });
+        expect(sha256(readFileSync(f.tmp)), `round ${round}, bytes of copy ${i}`).toBe(f.want);
+        expect(hashes[i], `round ${round}, hash ${i}`).toBe(f.want);
+      });
+    }
+  });
+
   it('sameBytes: equal files are equal at every size (smaller ones after larger: the read buffers are kept); one differing byte (first, middle, last) or length is not', async () => {
     w = makeApplyFixture();
     const fs = realFsPort();
