@@ -566,7 +566,7 @@ function fromPacked([dev, ino, size, mtimeNs, mode, uid, gid, nlink]: PackedStat
   return toStat({ dev, ino, size, mtimeNs, mode, uid, gid, nlink });
 }
 
-async function sameBytes(a: string, b: string, inodes: { a: number; b: number; size?: number } | undefined, compares: CompareThread): Promise<SameFiles | null> {
+async function sameBytes(a: string, b: string, inodes: { a: number; b: number; size?: number } | undefined, compares: CompareThread, pool: ReadBufferPool): Promise<SameFiles | null> {
   // The length the caller expects (a dedupe step knows it): a small file is compared on the compare thread, while the
   // main thread goes on (the checks that read the result are the caller's, as for any compare).
   if (inodes?.size !== undefined && inodes.size <= SYNC_COMPARE_MAX) {
@@ -585,29 +585,38 @@ async function sameBytes(a: string, b: string, inodes: { a: number; b: number; s
         if (inodes && sa.ino !== inodes.a) return null;
         size = sa.size;
       }
-      const [ba, bb] = readBuffers(size);
-      // Read through the thread pool, both at once, so a long compare never blocks signal handling.
-      const read = (fd: number, buf: Buffer, pos: number): Promise<number> => new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
-      // Read up to that size (no read just to meet the end); the end is proven on the descriptors instead, below.
-      let pos = 0;
+      const pair = pool.take(size);
+      const [ba, bb] = pair;
+      // Given back to the pool unless a read failed (the other read of that turn may still be in flight).
+      let reading = false;
       try {
-        while (pos < size) {
-          const [ra, rb] = await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
-          if (ra !== rb) return null;
-          if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
-          if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return null;
-          pos += ra;
+        // Read through the thread pool, both at once, so a long compare never blocks signal handling.
+        const read = (fd: number, buf: Buffer, pos: number): Promise<number> => new Promise((resolve, reject) => fsRead(fd, buf, pos, resolve, reject));
+        // Read up to that size (no read just to meet the end); the end is proven on the descriptors instead, below.
+        let pos = 0;
+        try {
+          while (pos < size) {
+            reading = true;
+            const [ra, rb] = await Promise.all([read(fa, ba, pos), read(fb, bb, pos)]);
+            reading = false;
+            if (ra !== rb) return null;
+            if (ra === 0) break; // both ended early (shrunk): the sizes below differ from the bytes compared
+            if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return null;
+            pos += ra;
+          }
+        } catch (err) {
+          // A path swapped for a FIFO (opened without waiting, see READ_FLAGS) cannot be read at an offset: not the file planned.
+          if (errnoCode(err) === 'ESPIPE' || errnoCode(err) === 'EAGAIN') return null;
+          throw err;
         }
-      } catch (err) {
-        // A path swapped for a FIFO (opened without waiting, see READ_FLAGS) cannot be read at an offset: not the file planned.
-        if (errnoCode(err) === 'ESPIPE' || errnoCode(err) === 'EAGAIN') return null;
-        throw err;
+        // What the held descriptors show now (a change during the compare shows in size or mtime): both exactly as long
+        // as the bytes compared equal, so no byte of either was left unread (a file that grew or shrank differs).
+        const same = { a: toStat(fstatSync(fa, { bigint: true })), b: toStat(fstatSync(fb, { bigint: true })) };
+        if (same.a.size !== pos || same.b.size !== pos) return null;
+        return inodes && (same.a.ino !== inodes.a || same.b.ino !== inodes.b) ? null : same;
+      } finally {
+        if (!reading) pool.giveBack(pair);
       }
-      // What the held descriptors show now (a change during the compare shows in size or mtime): both exactly as long
-      // as the bytes compared equal, so no byte of either was left unread (a file that grew or shrank differs).
-      const same = { a: toStat(fstatSync(fa, { bigint: true })), b: toStat(fstatSync(fb, { bigint: true })) };
-      if (same.a.size !== pos || same.b.size !== pos) return null;
-      return inodes && (same.a.ino !== inodes.a || same.b.ino !== inodes.b) ? null : same;
     } finally {
       closeSync(fb);
     }
@@ -640,7 +649,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
     close: () => compares.stop(),
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, scratch, buffers, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p, scratch, buffers)),
-    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares)),
+    sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares, buffers)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
     // on a busy machine (a dedupe batch makes thousands of them).
