@@ -39,6 +39,17 @@ function paths(status = 'active'): string[] {
   return rows(status).map((r) => r.path);
 }
 
+/** `n` payload folders of one file each under the stash, scanned as the stash root: the folders an apply refreshes. */
+async function scannedPayloadFolders(n: number): Promise<string[]> {
+  const dirs = Array.from({ length: n }, (_, i) => path.join(stash, 'movies', `Payload.${i}`));
+  for (const [i, d] of dirs.entries()) {
+    mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(d, 'video.mkv'), `bytes ${i}`);
+  }
+  await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+  return dirs;
+}
+
 /** A file's text, or '' when it cannot be read (a process that ended while /proc was listed). */
 function readFileSyncOrEmpty(file: string): string {
   try {
@@ -366,12 +377,7 @@ describe('scanRoots', () => {
   });
 
   it('ad-hoc roots on one filesystem (apply refreshing many payload folders): its row is recorded once, every root is refreshed and its guard still runs', async () => {
-    const dirs = Array.from({ length: 12 }, (_, i) => path.join(stash, 'movies', `Payload.${i}`));
-    for (const [i, d] of dirs.entries()) {
-      mkdirSync(d, { recursive: true });
-      writeFileSync(path.join(d, 'video.mkv'), `bytes ${i}`);
-    }
-    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    const dirs = await scannedPayloadFolders(12);
     for (const [i, d] of dirs.entries()) writeFileSync(path.join(d, 'info.nfo'), `nfo ${i}`);
     const prepare = vi.spyOn(catalog.db, 'prepare');
     try {
@@ -390,12 +396,7 @@ describe('scanRoots', () => {
   });
 
   it('the statements a root needs are compiled once per connection: a refresh of 12 folders compiles no more than one of 3', async () => {
-    const dirs = Array.from({ length: 12 }, (_, i) => path.join(stash, 'movies', `Payload.${i}`));
-    for (const [i, d] of dirs.entries()) {
-      mkdirSync(d, { recursive: true });
-      writeFileSync(path.join(d, 'video.mkv'), `bytes ${i}`);
-    }
-    await scanRoots(catalog, [{ path: stash, kind: 'seeding' }], opts());
+    const dirs = await scannedPayloadFolders(12);
     // Each refresh finds one new file in every folder it walks (the same work per root either way).
     const compiledBy = async (refreshed: string[], name: string): Promise<number> => {
       for (const [i, d] of refreshed.entries()) writeFileSync(path.join(d, name), `${name} ${i}`);
