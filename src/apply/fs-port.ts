@@ -502,14 +502,16 @@ async function copyVerified(src: string, tmpPath: string, scratch: Buffer, pool:
 
 const SAMPLE_BLOCK = 65536;
 
-async function sampleHash(p: string): Promise<string> {
+async function sampleHash(p: string, pool: ReadBufferPool): Promise<string> {
   const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
     const { size } = await fh.stat();
     const hash = createHash('sha256').update(`hashall-sample-v1\n${size}\n`);
     const offsets = size <= 3 * SAMPLE_BLOCK ? [0] : [0, Math.floor((size - SAMPLE_BLOCK) / 2), size - SAMPLE_BLOCK];
     const len = size <= 3 * SAMPLE_BLOCK ? size : SAMPLE_BLOCK;
-    const buf = Buffer.allocUnsafe(len);
+    // One buffer of a kept pair, at least `len` long (reads are bounded by `len`, not by the buffer).
+    const pair = pool.take(len);
+    const buf = pair[0];
     for (const off of offsets) {
       let got = 0;
       while (got < len) {
@@ -519,6 +521,8 @@ async function sampleHash(p: string): Promise<string> {
       }
       hash.update(buf.subarray(0, got));
     }
+    // Every read awaited, one at a time: nothing touches the buffers any more.
+    pool.giveBack(pair);
     return hash.digest('hex');
   } finally {
     await fh.close();
@@ -650,7 +654,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, scratch, buffers, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
     hashFile: (p) => wrap('hash', p, () => hashFile(p, scratch, buffers)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares, buffers)),
-    sampleHash: (p) => wrap('hash', p, () => sampleHash(p)),
+    sampleHash: (p) => wrap('hash', p, () => sampleHash(p, buffers)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
     // on a busy machine (a dedupe batch makes thousands of them).
     link: (existing, newPath) => wrap('link', `${existing} -> ${newPath}`, async () => linkSync(fsPathArg(existing), fsPathArg(newPath))),

@@ -1,5 +1,6 @@
 // The FsPort's verified copy, hash and byte comparison read files with buffers sized to the file: every size around the buffer bounds hashes, copies and compares exactly.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { realFsPort } from '../../../src/apply/fs-port.js';
@@ -82,6 +83,30 @@ describe('FsPort buffers sized to the file', () => {
         expect(hashes[i], `round ${round}, hash ${i}`).toBe(f.want);
       });
     }
+  });
+
+  it('sampleHash reads its blocks into the port\'s kept buffers: the same answer at every size, alone or at once, after larger reads', async () => {
+    w = makeApplyFixture();
+    const fs = realFsPort();
+    const B = 65536;
+    // The sample format, written out independently: the size, then the whole file up to 3 blocks, else 3 blocks.
+    const expected = (data: Buffer): string => {
+      const h = createHash('sha256').update(`hashall-sample-v1\n${data.length}\n`);
+      if (data.length <= 3 * B) return h.update(data).digest('hex');
+      for (const off of [0, Math.floor((data.length - B) / 2), data.length - B]) h.update(data.subarray(off, off + B));
+      return h.digest('hex');
+    };
+    const sizes = [0, 1, B - 1, 3 * B, 3 * B + 1, (9 << 20) + 3, 5 * B + 7];
+    const files = sizes.map((size, i) => {
+      const p = path.join(w!.stash, `sample${i}.bin`);
+      const data = bytesFor(`sample-${size}`, size);
+      writeFileSync(p, data);
+      return { p, want: expected(data) };
+    });
+    await fs.hashFile(files[5]!.p); // a large read first: its buffers are kept and lent to the samples
+    for (const f of files) expect(await fs.sampleHash(f.p), f.p).toBe(f.want);
+    const together = await Promise.all(files.map((f) => fs.sampleHash(f.p)));
+    expect(together).toEqual(files.map((f) => f.want));
   });
 
   it('sameBytes: equal files are equal at every size (smaller ones after larger: the read buffers are kept); one differing byte (first, middle, last) or length is not', async () => {
