@@ -127,43 +127,6 @@ export interface FsPort {
 const CHUNK = 4 << 20;
 const MIN_CHUNK = 64 << 10;
 
-/**
- * Read buffers for a file of `size` bytes: two of min(4 MiB, size) (at least 64 KiB; a file that grew is read in more
- * chunks). Two 4 MiB buffers for every small file made V8 collect garbage every few files, at a cost growing with the
- * heap: the copy of many small files went superlinear (issue 17 item 10).
- */
-function readBuffers(size: number): [Buffer, Buffer] {
-  const n = Math.min(CHUNK, Math.max(MIN_CHUNK, size + 1));
-  return [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
-}
-
-/** Pairs of read buffers a port keeps for its next large reads (ReadBufferPool). */
-const KEPT_PAIRS = 4;
-
-/**
- * The read buffers of a port's large copies and hashes, lent and taken back: a fresh 4 MiB buffer costs ~1,000 page
- * faults before its first byte is read (100 reads of 2 MiB files: 195–578 ms with fresh buffers, 148–164 ms with kept
- * ones on this VM). A pair is given back only by a read that ended well — every read and write into it awaited —,
- * never from an error path where one may still be in flight; at most KEPT_PAIRS are kept, the largest.
- */
-class ReadBufferPool {
-  private readonly free: [Buffer, Buffer][] = [];
-
-  take(size: number): [Buffer, Buffer] {
-    const n = Math.min(CHUNK, Math.max(MIN_CHUNK, size + 1));
-    const at = this.free.findIndex((pair) => pair[0].length >= n);
-    return at >= 0 ? this.free.splice(at, 1)[0]! : readBuffers(size);
-  }
-
-  giveBack(pair: [Buffer, Buffer]): void {
-    this.free.push(pair);
-    if (this.free.length > KEPT_PAIRS) {
-      this.free.sort((a, b) => b[0].length - a[0].length);
-      this.free.length = KEPT_PAIRS;
-    }
-  }
-}
-
 const HINTS: Record<string, string> = {
   ENOSPC: 'the target filesystem is full; free space or lower the payload size',
   EXDEV: 'the two paths are on different filesystems (or different bind mounts); hardlinks and renames cannot cross them',
@@ -368,8 +331,8 @@ const SYNC_COPY_MAX = 1 << 20;
 
 /**
  * Read a whole open file (until end of file, whatever size it had) with synchronous reads. A file that fits `scratch`
- * is read into it and the answer is a view of it: used before the caller's next await (another read reuses it). A
- * fresh buffer per small file cost ~0.2 ms of page faults each on this kind of VM, more than reading its 64 KiB.
+ * (ReadBuffers.small) is read into it and the answer is a view of it: used before the caller's next await (another
+ * read reuses it).
  */
 function readAllSync(fd: number, sizeHint: number, scratch: Buffer): Buffer {
   let pos = 0;
@@ -393,16 +356,44 @@ function readAllSync(fd: number, sizeHint: number, scratch: Buffer): Buffer {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-/** The buffer a port's synchronous small-file reads share (readAllSync): one file up to SYNC_COPY_MAX and its end. */
-function readScratch(): Buffer {
-  return Buffer.allocUnsafe(SYNC_COPY_MAX + 1);
+/** Pairs of read buffers a port keeps for its next large reads (ReadBuffers). */
+const KEPT_PAIRS = 4;
+
+/**
+ * The read buffers a port keeps: on this VM a fresh buffer costs a page fault per 4 KiB (~4 µs) before its first byte
+ * is read — more than reading a small file, and ~1,000 faults for a 4 MiB buffer (100 reads of 2 MiB files: 195–578 ms
+ * with fresh buffers, 148–164 ms with kept ones).
+ * - `small`: the synchronous reads of one file up to SYNC_COPY_MAX and its end (readAllSync), shared by every small
+ *   copy and hash: its bytes are used before the reader's next await.
+ * - pairs for the pipelined reads of larger files, two of min(4 MiB, size) at least 64 KiB (a file that grew is read
+ *   in more chunks; two 4 MiB buffers for every small file made V8 collect garbage every few files, issue 17 item
+ *   10), lent and taken back. A pair is given back only by a read that ended well — every read and write into it
+ *   awaited —, never from an error path where one may still be in flight; at most KEPT_PAIRS are kept, the largest.
+ */
+class ReadBuffers {
+  readonly small = Buffer.allocUnsafe(SYNC_COPY_MAX + 1);
+  private readonly free: [Buffer, Buffer][] = [];
+
+  take(size: number): [Buffer, Buffer] {
+    const n = Math.min(CHUNK, Math.max(MIN_CHUNK, size + 1));
+    const at = this.free.findIndex((pair) => pair[0].length >= n);
+    return at >= 0 ? this.free.splice(at, 1)[0]! : [Buffer.allocUnsafe(n), Buffer.allocUnsafe(n)];
+  }
+
+  giveBack(pair: [Buffer, Buffer]): void {
+    this.free.push(pair);
+    if (this.free.length > KEPT_PAIRS) {
+      this.free.sort((a, b) => b[0].length - a[0].length);
+      this.free.length = KEPT_PAIRS;
+    }
+  }
 }
 
 /** copyVerified for a small file whose data is not fsynced here (SYNC_COPY_MAX): the same steps, synchronous. */
-async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src: string, tmpPath: string, scratch: Buffer, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true): Promise<CopyResult> {
+async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src: string, tmpPath: string, bufs: ReadBuffers, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true): Promise<CopyResult> {
   if (signal?.aborted) throw new InterruptedError(`copy of ${src} stopped (${String(signal.reason ?? 'interrupted')}); its temporary file is removed`);
-  // `data` may be a view of the port's scratch: written and hashed before the first await.
-  const data = readAllSync(rfd, Number(st.size), scratch);
+  // `data` may be a view of the port's small buffer: written and hashed before the first await.
+  const data = readAllSync(rfd, Number(st.size), bufs.small);
   let wfd: number | null = null;
   let created = false;
   try {
@@ -432,13 +423,13 @@ async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src
 }
 
 /** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
-async function copyVerified(src: string, tmpPath: string, scratch: Buffer, pool: ReadBufferPool, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true, syncData = true): Promise<CopyResult> {
+async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true, syncData = true): Promise<CopyResult> {
   if (!syncData) {
     const rfd = openSync(fsPathArg(src), READ_FLAGS);
     try {
       const st = fstatSync(rfd, { bigint: true });
       requireRegular(st, src);
-      if (st.size <= SYNC_COPY_MAX) return await copySmallSync(rfd, st, src, tmpPath, scratch, onProgress, signal, syncDir);
+      if (st.size <= SYNC_COPY_MAX) return await copySmallSync(rfd, st, src, tmpPath, buffers, onProgress, signal, syncDir);
     } finally {
       closeSync(rfd);
     }
@@ -452,7 +443,7 @@ async function copyVerified(src: string, tmpPath: string, scratch: Buffer, pool:
     wfh = await fsp.open(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     created = true;
     const hash = createHash('sha256');
-    const bufs = pool.take(Number(st.size));
+    const bufs = buffers.take(Number(st.size));
     const chunkLen = bufs[0].length;
     let i = 0;
     let pos = 0;
@@ -475,7 +466,7 @@ async function copyVerified(src: string, tmpPath: string, scratch: Buffer, pool:
     }
     await pendingWrite;
     // Every read and write of the copy awaited: nothing touches the buffers any more.
-    pool.giveBack(bufs);
+    buffers.giveBack(bufs);
     await wfh.chmod(Number(st.mode) & 0o7777);
     try {
       await wfh.chown(Number(st.uid), Number(st.gid));
@@ -502,7 +493,7 @@ async function copyVerified(src: string, tmpPath: string, scratch: Buffer, pool:
 
 const SAMPLE_BLOCK = 65536;
 
-async function sampleHash(p: string, pool: ReadBufferPool): Promise<string> {
+async function sampleHash(p: string, buffers: ReadBuffers): Promise<string> {
   const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
     const { size } = await fh.stat();
@@ -510,7 +501,7 @@ async function sampleHash(p: string, pool: ReadBufferPool): Promise<string> {
     const offsets = size <= 3 * SAMPLE_BLOCK ? [0] : [0, Math.floor((size - SAMPLE_BLOCK) / 2), size - SAMPLE_BLOCK];
     const len = size <= 3 * SAMPLE_BLOCK ? size : SAMPLE_BLOCK;
     // One buffer of a kept pair, at least `len` long (reads are bounded by `len`, not by the buffer).
-    const pair = pool.take(len);
+    const pair = buffers.take(len);
     const buf = pair[0];
     for (const off of offsets) {
       let got = 0;
@@ -522,25 +513,25 @@ async function sampleHash(p: string, pool: ReadBufferPool): Promise<string> {
       hash.update(buf.subarray(0, got));
     }
     // Every read awaited, one at a time: nothing touches the buffers any more.
-    pool.giveBack(pair);
+    buffers.giveBack(pair);
     return hash.digest('hex');
   } finally {
     await fh.close();
   }
 }
 
-async function hashFile(p: string, scratch: Buffer, pool: ReadBufferPool): Promise<string> {
+async function hashFile(p: string, buffers: ReadBuffers): Promise<string> {
   const fd = openSync(fsPathArg(p), READ_FLAGS);
   try {
     const size = fstatSync(fd).size;
-    if (size <= SYNC_COPY_MAX) return createHash('sha256').update(readAllSync(fd, size, scratch)).digest('hex');
+    if (size <= SYNC_COPY_MAX) return createHash('sha256').update(readAllSync(fd, size, buffers.small)).digest('hex');
   } finally {
     closeSync(fd);
   }
   const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
     const hash = createHash('sha256');
-    const bufs = pool.take((await fh.stat()).size);
+    const bufs = buffers.take((await fh.stat()).size);
     const chunkLen = bufs[0].length;
     let i = 0;
     let pos = 0;
@@ -555,7 +546,7 @@ async function hashFile(p: string, scratch: Buffer, pool: ReadBufferPool): Promi
       pos += bytesRead;
     }
     // The last read (end of file) awaited: nothing touches the buffers any more.
-    pool.giveBack(bufs);
+    buffers.giveBack(bufs);
     return hash.digest('hex');
   } finally {
     await fh.close();
@@ -570,7 +561,7 @@ function fromPacked([dev, ino, size, mtimeNs, mode, uid, gid, nlink]: PackedStat
   return toStat({ dev, ino, size, mtimeNs, mode, uid, gid, nlink });
 }
 
-async function sameBytes(a: string, b: string, inodes: { a: number; b: number; size?: number } | undefined, compares: CompareThread, pool: ReadBufferPool): Promise<SameFiles | null> {
+async function sameBytes(a: string, b: string, inodes: { a: number; b: number; size?: number } | undefined, compares: CompareThread, buffers: ReadBuffers): Promise<SameFiles | null> {
   // The length the caller expects (a dedupe step knows it): a small file is compared on the compare thread, while the
   // main thread goes on (the checks that read the result are the caller's, as for any compare).
   if (inodes?.size !== undefined && inodes.size <= SYNC_COMPARE_MAX) {
@@ -589,9 +580,9 @@ async function sameBytes(a: string, b: string, inodes: { a: number; b: number; s
         if (inodes && sa.ino !== inodes.a) return null;
         size = sa.size;
       }
-      const pair = pool.take(size);
+      const pair = buffers.take(size);
       const [ba, bb] = pair;
-      // Given back to the pool unless a read failed (the other read of that turn may still be in flight).
+      // Given back unless a read failed (the other read of that turn may still be in flight).
       let reading = false;
       try {
         // Read through the thread pool, both at once, so a long compare never blocks signal handling.
@@ -619,7 +610,7 @@ async function sameBytes(a: string, b: string, inodes: { a: number; b: number; s
         if (same.a.size !== pos || same.b.size !== pos) return null;
         return inodes && (same.a.ino !== inodes.a || same.b.ino !== inodes.b) ? null : same;
       } finally {
-        if (!reading) pool.giveBack(pair);
+        if (!reading) buffers.giveBack(pair);
       }
     } finally {
       closeSync(fb);
@@ -647,12 +638,11 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
   let statReader: StatReader | null = null;
   const exactStat = (p: string | Buffer): FsStat | undefined => (statReader ??= exactStatReader(fsBinding(), process.execPath))(p);
   if (opts?.compares) compares.start();
-  const scratch = readScratch();
-  const buffers = new ReadBufferPool();
+  const buffers = new ReadBuffers();
   return {
     close: () => compares.stop(),
-    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, scratch, buffers, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
-    hashFile: (p) => wrap('hash', p, () => hashFile(p, scratch, buffers)),
+    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, buffers, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
+    hashFile: (p) => wrap('hash', p, () => hashFile(p, buffers)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares, buffers)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p, buffers)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more
