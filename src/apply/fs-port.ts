@@ -6,7 +6,7 @@ import { FsError, InterruptedError, errnoCode } from '../errors.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { compareThread, type CompareThread, type PackedStat } from './compare-thread.js';
 import { inodeReleaser, type InodeReleaser } from './inode-release.js';
-import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
+import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, renameAt, rmdirAt, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
 import { fsBinding } from '../catalog/live-check.js';
 import { syncFilesystemOf } from '../fs/sync-filesystem.js';
 
@@ -86,6 +86,10 @@ export interface FsPort {
    * src/fs/no-follow-tree.ts). Used only for hashall's trash.
    */
   rmTree(base: HeldDir, rel: string, opts?: RemoveOptions): Promise<TreeResult>;
+  /** Rename child `name` of held `from` to child `toName` of held `to` (no name above them is read again; the names themselves are never followed). */
+  renameAt(from: HeldDir, name: string | Buffer, to: HeldDir, toName: string | Buffer): Promise<void>;
+  /** Remove the empty directory `name` of a held directory. */
+  rmdirAt(dir: HeldDir, name: string | Buffer): Promise<void>;
   /** List the tree `rel` under a held directory by the same rules as {@link FsPort.rmTree}. */
   listTree(base: HeldDir, rel: string, opts?: TreeOptions): Promise<TreeResult>;
   /** Hold a directory open by the path given (a configured root); its `path` is an anchored spelling for other calls. */
@@ -661,6 +665,8 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
     rmdir: (p) => wrap('rmdir', p, () => fsp.rmdir(fsPathArg(p))),
     rmTree: (base, rel, opts) => wrap('remove', `${base.label}/${rel}`, () => removeTree(base, rel, opts)),
     listTree: (base, rel, opts) => wrap('list', `${base.label}/${rel}`, () => listTree(base, rel, opts)),
+    renameAt: (from, name, to, toName) => wrap('rename', `${from.label}/${String(name)}`, () => renameAt(from, name, to, toName)),
+    rmdirAt: (dir, name) => wrap('rmdir', `${dir.label}/${String(name)}`, () => rmdirAt(dir, name)),
     holdDir: (p) => wrap('open', p, () => openTrustedDir(p)),
     holdPrivateDir: (dir, name, opts) => wrap('open', path.join(dir, name), () => holdPrivateDir(dir, name, opts)),
     mkdirUnder: (base, rel) => wrap('mkdir', `${base.label}/${rel}`, () => mkdirUnder(base, rel)),

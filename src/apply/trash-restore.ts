@@ -32,7 +32,7 @@ import type { FsPort } from './fs-port.js';
 import { Journal } from './journal.js';
 import { removeCreatedDirs } from './paths.js';
 import { runExists, runIds } from './run-store.js';
-import { originOf, TRASH_DIR, trashEntries, type TrashEntry } from './trash-record.js';
+import { originOf, TRASH_DIR, trashEntries, type TrashEntry, type TrashRecord } from './trash-record.js';
 
 export interface RestoreDeps {
   catalog: CatalogDb;
@@ -123,6 +123,42 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
   if (UNFINISHED.has(e.run.status) && e.run.endedAt === null) return refuse(`run ${e.runId} is ${e.run.status}: run \`hashall recover\` first, which finishes or rolls back its retire`);
   if (e.phase === 'staging') return refuse(`run ${e.runId} stopped while staging it; \`hashall recover\` (or the next apply) puts it back`);
   if (e.phase === 'deleting' || e.phase === 'deleted') return refuse(`run ${e.runId} had begun deleting it (an older hashall deleted right after staging): it is incomplete; what is left stays in ${rec.trash}`);
+  const put = await putBack(deps.fs, fsPath, origin, { ...rec, trashRel: rec.trashRel, trashId: rec.trashId, trashRootId: rec.trashRootId }, {
+    beforeAct: () => deps.beforeAct?.(origin),
+    checkpoint: (what) => journal.checkpoint(what),
+    note: (line) => journal.addRunNote(deps.runId, line),
+  });
+  return { ...base, ...put };
+}
+
+/** What putBack did with a staged entry. */
+export interface PutBack {
+  action: RestoreOutcome['action'];
+  reason: string;
+}
+
+/** Where a put-back reports, and the test hook right before its rename or link. */
+export interface PutBackHooks {
+  beforeAct?(): Promise<void> | void;
+  /** A journal boundary (a crash test stops here). */
+  checkpoint?(what: string): void;
+  note?(line: string): void;
+}
+
+/**
+ * Put one staged entry back at `origin` (inside the filesystem at `fsPath`), through held directory descriptors, by the
+ * rules in this file's header: the one way anything leaves the trash for its old place — `hashall trash restore`, and
+ * the undo of a retire (a run rolled back, or recovered after a crash, which may come after the folders above were
+ * tidied away: they are re-made as recorded).
+ */
+export async function putBack(
+  fs: FsPort,
+  fsPath: string,
+  origin: string,
+  rec: TrashRecord & Required<Pick<TrashRecord, 'trashRel' | 'trashId' | 'trashRootId'>>,
+  hooks: PutBackHooks = {},
+): Promise<PutBack> {
+  const refuse = (reason: string): PutBack => ({ action: 'refused', reason });
   const rel = path.relative(fsPath, origin);
   if (!isAtOrUnder(origin, fsPath) || origin === fsPath || rel.split('/').includes('..')) return refuse(`${origin} is not inside filesystem ${fsPath}; refusing`);
 
@@ -130,19 +166,19 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
   const hold = (d: HeldDir): HeldDir => (held.push(d), d);
   try {
     const root = await holdPrivateDir(fsPath, TRASH_DIR, { create: false });
-    if (!root) return { ...base, action: 'missing', reason: `${path.join(fsPath, TRASH_DIR)} does not exist: nothing of it is left to restore` };
+    if (!root) return { action: 'missing', reason: `${path.join(fsPath, TRASH_DIR)} does not exist: nothing of it is left to restore` };
     hold(root);
     if (!sameId(root, rec.trashRootId)) return refuse(`${root.label} is not the trash directory it was staged in (it was replaced since); nothing is touched — find the original trash directory`);
     let trashParent: HeldDir;
     try {
       trashParent = hold(await openDirUnder(root, path.posix.dirname(rec.trashRel)));
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return missingOrBack(base, fsPath, rel, rec.trashId);
+      if (errnoCode(err) === 'ENOENT') return missingOrBack(origin, fsPath, rel, rec.trashId);
       throw err;
     }
     const leaf = path.posix.basename(rec.trashRel);
     const staged = await lstatAt(trashParent, leaf);
-    if (!staged) return missingOrBack(base, fsPath, rel, rec.trashId);
+    if (!staged) return missingOrBack(origin, fsPath, rel, rec.trashId);
     if (!sameId(staged, rec.trashId)) return refuse(`${rec.trash} is not what was staged there (${describe(staged)}, recorded inode ${rec.trashId.ino}); it is left alone`);
 
     // The original's parents, from the filesystem's root down, never following a symlink nor leaving the device.
@@ -171,12 +207,12 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
     if (inWay && staged.kind !== 'dir' && sameId(inWay, rec.trashId)) {
       // A restore of this file stopped between its link and the unlink of the trash name (a crash): finish it.
       await unlinkAt(trashParent, leaf);
-      return { ...base, action: 'restored', reason: `back at ${origin} (device ${rec.trashId.dev} inode ${rec.trashId.ino}); an earlier restore had linked it, its trash name is removed now` };
+      return { action: 'restored', reason: `back at ${origin} (device ${rec.trashId.dev} inode ${rec.trashId.ino}); an earlier restore had linked it, its trash name is removed now` };
     }
     if (inWay) return refuse(`${origin} is in the way: ${describe(inWay)}; nothing was moved — move it aside and restore again`);
-    journal.addRunNote(deps.runId, `restoring ${rec.trash} (device ${rec.trashId.dev} inode ${rec.trashId.ino}) to ${origin}`);
-    journal.checkpoint(`restore-start ${origin}`);
-    await deps.beforeAct?.(origin);
+    hooks.note?.(`restoring ${rec.trash} (device ${rec.trashId.dev} inode ${rec.trashId.ino}) to ${origin}`);
+    hooks.checkpoint?.(`restore-start ${origin}`);
+    await hooks.beforeAct?.();
     try {
       if (staged.kind === 'dir') await renameAt(trashParent, leaf, cur, name);
       else await linkAt(trashParent, leaf, cur, name);
@@ -185,13 +221,13 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
       if (now && ['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR'].includes(errnoCode(err) ?? '')) return refuse(`${origin} is in the way: ${describe(now)} appeared just now; nothing was moved`);
       throw err;
     }
-    journal.checkpoint(`restore-moved ${origin}`);
+    hooks.checkpoint?.(`restore-moved ${origin}`);
     const back = await lstatAt(cur, name);
     if (!back || !sameId(back, rec.trashId)) throw new FsError(`${origin} is not the restored inode right after the restore; ${rec.trash} is kept`, { path: origin });
     if (staged.kind !== 'dir') {
       const still = await lstatAt(trashParent, leaf);
       if (still && sameId(still, rec.trashId)) await unlinkAt(trashParent, leaf);
-      journal.checkpoint(`restore-unlinked ${origin}`);
+      hooks.checkpoint?.(`restore-unlinked ${origin}`);
     }
     // Walk the path again by name: a level swapped meanwhile means the restored tree is not at `origin`.
     const moved = await chainChanged(fsPath, chain);
@@ -202,20 +238,20 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
       );
     }
     await removeCreatedDirs(
-      deps.fs,
+      fs,
       [...(rec.trashDirs ?? [])].map((d) => `${root.path}/${d}`),
     ).catch(() => undefined);
-    return { ...base, action: 'restored', reason: `back at ${origin} (device ${rec.trashId.dev} inode ${rec.trashId.ino})${remade.length ? `; re-made the folder(s) ${remade.join(', ')}` : ''}` };
+    return { action: 'restored', reason: `back at ${origin} (device ${rec.trashId.dev} inode ${rec.trashId.ino})${remade.length ? `; re-made the folder(s) ${remade.join(', ')}` : ''}` };
   } finally {
     for (const d of held.reverse()) await d.close().catch(() => undefined);
   }
 }
 
 /** Not in the trash: restored already (the original path holds the recorded inode) or gone (purged). */
-async function missingOrBack(base: Omit<RestoreOutcome, 'action' | 'reason'>, fsPath: string, rel: string, id: Identity): Promise<RestoreOutcome> {
+async function missingOrBack(origin: string, fsPath: string, rel: string, id: Identity): Promise<PutBack> {
   const st = await lstatAtPath(fsPath, rel);
-  if (st && sameId(st, id)) return { ...base, action: 'already-restored', reason: `it is already back at ${base.origin}` };
-  return { ...base, action: 'missing', reason: `it is no longer in the trash (purged, or moved by hand)${st ? `; ${base.origin} holds ${describe(st)}` : ''}` };
+  if (st && sameId(st, id)) return { action: 'already-restored', reason: `it is already back at ${origin}` };
+  return { action: 'missing', reason: `it is no longer in the trash (purged, or moved by hand)${st ? `; ${origin} holds ${describe(st)}` : ''}` };
 }
 
 /** lstat of `rel` under a trusted root reached without following any symlink; null when absent or unreachable. */

@@ -468,6 +468,15 @@ export async function unlinkAt(dir: HeldDir, name: string | Buffer): Promise<voi
   }
 }
 
+/** Remove the empty directory `name` of a held directory (rmdir never removes one with anything in it, nor a symlink). */
+export async function rmdirAt(dir: HeldDir, name: string | Buffer): Promise<void> {
+  try {
+    await fsp.rmdir(dir.at(name));
+  } catch (err) {
+    wrapErr('rmdir', `${dir.label}/${nameText(name)}`, err);
+  }
+}
+
 /** Make child `name` of a held directory (fails with EEXIST when anything is there), private until given `owner`, then held. */
 export async function mkdirAt(dir: HeldDir, name: string | Buffer, owner: { uid: number; gid: number; mode: number }): Promise<HeldDir> {
   try {

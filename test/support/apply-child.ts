@@ -24,7 +24,7 @@ const password = process.env.HASHALL_TEST_CLIENT_PASSWORD ? makeSecret('${HASHAL
 const clients = clientUrl
   ? singleClient(clientFromSettings({ name: 'default', at: ['client'], type: (clientType ?? 'qbittorrent') as ClientType, url: clientUrl, username: null, password, pathMaps: [], timeoutMs: 10_000 }, { now: Date.now }))
   : clientSet(Object.values(config.clients).map((c) => [c.name, clientFromSettings({ ...c, password: null }, { now: Date.now })] as const));
-/** The real FsPort, killing this process with SIGKILL right after its `at`-th mutation (copy, link, unlink, rename, mkdir, fsync). */
+/** The real FsPort, killing this process with SIGKILL right after its `at`-th mutation (copy, link, unlink, rename, rmdir, mkdir, fsync). */
 function killingFs(at: number): FsPort {
   const fs = realFsPort();
   let n = 0;
@@ -39,6 +39,10 @@ function killingFs(at: number): FsPort {
     link: (a, b) => after(fs.link(a, b)),
     unlink: (a) => after(fs.unlink(a)),
     rename: (a, b) => after(fs.rename(a, b)),
+    renameAt: (a, n, b, m) => after(fs.renameAt(a, n, b, m)),
+    rmdir: (d) => after(fs.rmdir(d)),
+    rmdirAt: (d, n) => after(fs.rmdirAt(d, n)),
+    mkdirUnder: (b, r) => after(fs.mkdirUnder(b, r)),
     mkdirp: (d, like, o) => after(fs.mkdirp(d, like, o)),
     fsyncDir: (d) => after(fs.fsyncDir(d)),
     fsyncFile: (f, e) => after(fs.fsyncFile(f, e)),

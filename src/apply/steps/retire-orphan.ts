@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, normalizeAbsolute } from '../../domain/path-map.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
-import { lstatAt, openDirUnder, openTrustedDir, renameAt, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
+import { lstatAt, openDirUnder, openTrustedDir, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import { torrentListDigest } from '../../plan/orphan-groups.js';
 import type { RetireOrphanStep } from '../../plan/types.js';
@@ -155,7 +155,7 @@ export const retireOrphanStep: StepHandler<RetireOrphanStep> = {
       await ctx.fs.mkdirUnder(trash, path.posix.dirname(trashRel));
       tparent = await openDirUnder(trash, path.posix.dirname(trashRel));
       const tname = fsPathArg(path.posix.basename(trashRel));
-      await renameAt(parent, name, tparent, tname);
+      await ctx.fs.renameAt(parent, name, tparent, tname);
       undo.phase = 'staged';
       ctx.saveUndo(undo);
       let proven: Awaited<ReturnType<typeof provePlanned>>;
@@ -166,7 +166,7 @@ export const retireOrphanStep: StepHandler<RetireOrphanStep> = {
         proven = (err as Error).message;
       }
       if (typeof proven === 'string') {
-        await renameAt(tparent, tname, parent, name);
+        await ctx.fs.renameAt(tparent, tname, parent, name);
         undo.phase = 'staging';
         ctx.saveUndo(undo);
         throw new FsError(`retire-orphan: ${proven}; ${step.path} was put back and stays`, { path: step.path, hint: 'scan and plan again' });
@@ -211,7 +211,7 @@ export const retireOrphanStep: StepHandler<RetireOrphanStep> = {
           if (await lstatAt(parent, name)) {
             throw new FsError(`${step.path} was re-created while the orphan was staged at ${undo.trash}; both are kept`, { path: undo.trash, hint: `compare them, then move ${undo.trash} back by hand` });
           }
-          await renameAt(tparent, tname, parent, name);
+          await ctx.fs.renameAt(tparent, tname, parent, name);
         } finally {
           await parent.close();
         }

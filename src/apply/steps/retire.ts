@@ -13,12 +13,14 @@ import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
 import { payloadHash, type HashableFile } from '../../domain/payload-hash.js';
 import { isAtOrUnder, longestRootOf, trimSlash } from '../../domain/path-string.js';
-import type { HeldDir, Identity } from '../../fs/no-follow-tree.js';
+import { lstatAt, namesIn, openChildDir, openDirUnder, openTrustedDir, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
+import { fsPathArg } from '../../fs/path-encoding.js';
 import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
+import { putBack } from '../trash-restore.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
 import { relocationObservedSince, relocationTorrents } from '../../catalog/relocations.js';
@@ -96,12 +98,14 @@ async function holdRecordedTrash(fs: FsPort, fsPath: string, rec: RetireUndo): P
   return root;
 }
 
-/** The proof that deleting the source loses nothing: the kept copy is complete and the torrents are healthy elsewhere. */
-async function proveKept(step: RetireStep, ctx: StepContext, sourceNow: string): Promise<void> {
+/**
+ * The proof that deleting the source loses nothing: the kept copy is complete and the torrents are healthy elsewhere.
+ * `source`: the (dev, ino) of the source as held now (never read again by name: its folders may have been swapped).
+ */
+async function proveKept(step: RetireStep, ctx: StepContext, source: Identity | null): Promise<void> {
   const kept = await ctx.fs.lstat(step.keptRoot);
-  const src = await ctx.fs.lstat(sourceNow);
   if (!kept) throw new FsError(`retire: the kept copy ${step.keptRoot} does not exist; the source is the last copy and stays`, { path: step.keptRoot });
-  if (src && src.dev === kept.dev && src.ino === kept.ino) {
+  if (source && source.dev === kept.dev && source.ino === kept.ino) {
     throw new FsError(`retire: ${step.keptRoot} is the same directory as the source (alias or bind mount); refusing`, { path: step.keptRoot });
   }
   // safety.verify 'sample' is not enough to delete: the retire proof always reads every byte of the kept copy.
@@ -146,9 +150,23 @@ async function proveInstanceDone(step: RetireStep, ctx: StepContext, name: strin
   }
 }
 
-/** The source must be exactly the payload (every file, full SHA-256): anything else in it has no other copy. Returns its files. */
-async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, sourceNow: string): Promise<{ ino: number; dev: number }[]> {
-  const { hash, files } = await hashTree(ctx.fs, sourceNow);
+/**
+ * The source, staged as `trashRel` under the held trash and recorded as `id`, must be exactly the payload (every file,
+ * full SHA-256): anything else in it has no other copy. Listed without following anything, through descriptors (a
+ * process may still have its working directory inside it); each file read by its anchored name without following it.
+ * Returns the files listed — the inodes the purge may delete.
+ */
+async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, trash: HeldDir, trashRel: string, id: Identity): Promise<{ ino: number; dev: number }[]> {
+  const { entries } = await ctx.fs.listTree(trash, trashRel, { expect: id });
+  const hashed: HashableFile[] = [];
+  const files: { ino: number; dev: number }[] = [];
+  for (const e of entries) {
+    const at = e.rel === '' ? `${trash.path}/${trashRel}` : `${trash.path}/${trashRel}/${e.rel}`;
+    if (e.stat.kind !== 'file') throw new FsError(`retire: ${e.rel === '' ? step.root : `${step.root}/${e.rel}`} is a ${e.stat.kind}; hashall only retires trees of regular files, the source stays`, { path: step.root });
+    hashed.push({ relpath: e.rel === '' ? path.basename(step.root) : e.rel, size: e.stat.size, sha256: await ctx.fs.hashFile(at) });
+    files.push({ ino: e.stat.ino, dev: e.stat.dev });
+  }
+  const hash = payloadHash(hashed);
   if (hash !== step.payloadHash) {
     throw new FsError(`retire: ${step.root} is not exactly the payload kept at ${step.keptRoot} (extra or changed files); the source stays`, {
       path: step.root,
@@ -177,27 +195,50 @@ function gates(step: RetireStep, ctx: StepContext): void {
 /**
  * The folders a retire left empty above the retired root: removed upwards while each is empty, strictly below the
  * seeding root, and never a category folder (or a prefix of one — `cross-seed` of `cross-seed/{tracker}`): clients and
- * the *arr apps expect those. rmdir removes only an empty directory, so nothing anyone put there meanwhile goes.
+ * the *arr apps expect those. Each level is reached from the filesystem's root without following a symlink (a level
+ * swapped for one stops the tidy-up), and removed by rmdir through its held parent, which removes only an empty
+ * directory: nothing anyone put there meanwhile goes, and no directory elsewhere.
  */
-async function removeEmptiedParents(step: RetireStep, ctx: StepContext, recordBefore: (d: RemovedDir) => void): Promise<string[]> {
+async function removeEmptiedParents(step: RetireStep, ctx: StepContext, fsPath: string, recordBefore: (d: RemovedDir) => void): Promise<string[]> {
   const seedRoot = longestRootOf(step.root, ctx.config.seeding[step.fs] ?? []);
   if (seedRoot === null) return [];
   const categories = Object.values(ctx.config.categories).map((c) => c.path.split('/').filter(Boolean));
   const isCategory = (rel: string[]): boolean => categories.some((c) => rel.length <= c.length && rel.every((seg, i) => /^\{[^}]*\}$/.test(c[i]!) || c[i] === seg));
   const removed: string[] = [];
-  for (let dir = path.dirname(step.root); dir !== seedRoot && isAtOrUnder(dir, seedRoot); dir = path.dirname(dir)) {
-    if (isCategory(dir.slice(seedRoot.length + 1).split('/'))) break;
-    const st = await ctx.fs.lstat(dir);
-    if (!st || st.kind !== 'dir') break;
-    const entries = await ctx.fs.readdir(dir);
-    if (entries.length > 0) break;
-    recordBefore({ path: dir, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 });
-    try {
-      await ctx.fs.rmdir(dir);
-    } catch {
-      break; // not empty any more, or not ours to remove: leave it
+  const top = await openTrustedDir(fsPath);
+  try {
+    for (let dir = path.dirname(step.root); dir !== seedRoot && isAtOrUnder(dir, seedRoot) && isAtOrUnder(dir, fsPath) && dir !== fsPath; dir = path.dirname(dir)) {
+      if (isCategory(dir.slice(seedRoot.length + 1).split('/'))) break;
+      const rel = path.posix.relative(fsPath, dir);
+      const parentRel = path.posix.dirname(rel);
+      const parent = parentRel === '.' ? top : await openDirUnder(top, parentRel).catch(() => null);
+      if (!parent) break;
+      try {
+        const name = fsPathArg(path.posix.basename(rel));
+        const st = await lstatAt(parent, name);
+        if (!st || st.kind !== 'dir') break;
+        const child = await openChildDir(parent, name, st).catch(() => null);
+        if (!child) break;
+        let owner: RemovedDir;
+        try {
+          if ((await namesIn(child)).length > 0) break;
+          owner = { path: dir, uid: child.uid, gid: child.gid, mode: child.mode & 0o7777 };
+        } finally {
+          await child.close();
+        }
+        recordBefore(owner);
+        try {
+          await ctx.fs.rmdirAt(parent, name);
+        } catch {
+          break; // not empty any more, or not ours to remove: leave it
+        }
+        removed.push(dir);
+      } finally {
+        if (parent !== top) await parent.close();
+      }
     }
-    removed.push(dir);
+  } finally {
+    await top.close();
   }
   return removed;
 }
@@ -218,7 +259,7 @@ export const retireStep: StepHandler<RetireStep> = {
           hint: `mount ${step.fs} (${ctx.config.filesystems[step.fs]?.path ?? '?'}), then run \`hashall plan\` again`,
         });
       }
-      await proveKept(step, ctx, step.root);
+      await proveKept(step, ctx, null);
       return 'done';
     }
     trashPath(step, ctx);
@@ -230,16 +271,28 @@ export const retireStep: StepHandler<RetireStep> = {
     const undo = undoData as RetireUndo;
     const { fsPath, trash, trashRel } = trashPath(step, ctx);
     gates(step, ctx);
-    await proveKept(step, ctx, step.root);
-    const src = await ctx.fs.lstat(step.root);
-    if (!src) throw new FsError(`retire: ${step.root} disappeared before it could be staged; nothing was done`, { path: step.root });
-    const root = await ctx.fs.holdPrivateDir(fsPath, TRASH_DIR, { create: true });
-    if (!root) throw new FsError(`retire: cannot create ${path.join(fsPath, TRASH_DIR)}`, { path: fsPath });
+    // The source is reached from the filesystem's root one component at a time, never following a symlink, and staged
+    // (and put back on a failed proof) by a rename through its held parent: another user who can write the seeding
+    // root may swap a folder above it for a symlink at any moment (while the kept copy is hashed, for minutes), and
+    // root must then neither move nor record anything but the source it checked.
+    const rel = path.posix.relative(fsPath, step.root);
+    const name = fsPathArg(path.posix.basename(rel));
+    const top = await openTrustedDir(fsPath);
+    let parent: HeldDir | null = null;
+    let root: HeldDir | null = null;
+    let tparent: HeldDir | null = null;
     try {
+      parent = await openDirUnder(top, path.posix.dirname(rel));
+      const src = await lstatAt(parent, name);
+      if (!src) throw new FsError(`retire: ${step.root} disappeared before it could be staged; nothing was done`, { path: step.root });
+      if (src.kind !== 'dir' && src.kind !== 'file') throw new FsError(`retire: ${step.root} is now a ${src.kind === 'symlink' ? 'symbolic link' : 'special file'} (swapped in since the plan?); nothing is staged`, { path: step.root, code: src.kind === 'symlink' ? 'ELOOP' : undefined });
+      if (src.dev !== top.dev) throw new FsError(`retire: ${step.root} is on another filesystem than ${fsPath} (a mount point); the source stays`, { path: step.root });
+      await proveKept(step, ctx, src);
+      root = await ctx.fs.holdPrivateDir(fsPath, TRASH_DIR, { create: true });
+      if (!root) throw new FsError(`retire: cannot create ${path.join(fsPath, TRASH_DIR)}`, { path: fsPath });
       if (src.dev !== root.dev) {
         throw new FsError(`retire: ${step.root} is not on the filesystem of ${path.join(fsPath, TRASH_DIR)} (a mount point in between); the source stays`, { path: step.root });
       }
-      const staged = `${root.path}/${trashRel}`;
       undo.trash = trash;
       undo.trashRel = trashRel;
       undo.trashRootId = { dev: root.dev, ino: root.ino };
@@ -250,20 +303,23 @@ export const retireStep: StepHandler<RetireStep> = {
       undo.phase = 'staging';
       ctx.saveUndo(undo);
       await ctx.fs.mkdirUnder(root, path.posix.dirname(trashRel));
-      await ctx.fs.rename(step.root, staged);
+      tparent = await openDirUnder(root, path.posix.dirname(trashRel));
+      const tname = fsPathArg(path.posix.basename(trashRel));
+      await ctx.fs.renameAt(parent, name, tparent, tname);
       undo.phase = 'staged';
       ctx.saveUndo(undo);
       // Re-prove after staging: if the kept copy was reachable only through the source, it is gone now.
       let files: { ino: number; dev: number }[];
       try {
-        const now = await ctx.fs.lstat(staged);
+        const now = await lstatAt(tparent, tname);
         if (!now || !sameId(now, undo.trashId)) {
-          throw new FsError(`retire: what was renamed into ${trash} is not ${step.root} as checked a moment before (it was replaced meanwhile); the source stays`, { path: step.root });
+          throw new FsError(`retire: what was renamed into ${trash} is not ${step.root} as checked before (it was replaced meanwhile); the source stays`, { path: step.root });
         }
-        await proveKept(step, ctx, staged);
-        files = await proveSourceIsPayload(step, ctx, staged);
+        await proveKept(step, ctx, undo.trashId);
+        files = await proveSourceIsPayload(step, ctx, root, trashRel, undo.trashId);
       } catch (err) {
-        await ctx.fs.rename(staged, step.root);
+        // Back into the folder it was taken from (held: wherever that folder is now), whatever was renamed.
+        await ctx.fs.renameAt(tparent, tname, parent, name);
         undo.phase = 'staging';
         ctx.saveUndo(undo);
         throw err;
@@ -277,10 +333,11 @@ export const retireStep: StepHandler<RetireStep> = {
       undo.phase = 'kept';
       ctx.saveUndo(undo);
     } finally {
-      await root.close();
+      for (const d of [tparent, root, parent]) await d?.close().catch(() => undefined);
+      await top.close().catch(() => undefined);
     }
     // A tidy-up: its failure never undoes the verified retire.
-    const emptied = await removeEmptiedParents(step, ctx, (removed) => {
+    const emptied = await removeEmptiedParents(step, ctx, fsPath, (removed) => {
       undo.removedParents = [...(undo.removedParents ?? []), removed];
       ctx.saveUndo(undo);
     }).catch((err: unknown) => {
@@ -293,7 +350,23 @@ export const retireStep: StepHandler<RetireStep> = {
   },
 
   async verify(step, ctx) {
-    if (await ctx.fs.lstat(step.root)) throw new FsError(`retire: ${step.root} still exists`, { path: step.root });
+    // Reached as run reached it (from the filesystem's root, never following): a level swapped for a symlink since
+    // leads elsewhere, not to the source.
+    const { fsPath } = trashPath(step, ctx);
+    const rel = path.posix.relative(fsPath, step.root);
+    const top = await openTrustedDir(fsPath);
+    try {
+      const parentRel = path.posix.dirname(rel);
+      const parent = parentRel === '.' ? top : await openDirUnder(top, parentRel).catch(() => null);
+      if (!parent) return;
+      try {
+        if (await lstatAt(parent, fsPathArg(path.posix.basename(rel)))) throw new FsError(`retire: ${step.root} still exists`, { path: step.root });
+      } finally {
+        if (parent !== top) await parent.close();
+      }
+    } finally {
+      await top.close();
+    }
   },
 
   async undo(step, ctx, undoData) {
@@ -317,37 +390,28 @@ export const retireStep: StepHandler<RetireStep> = {
       await removeCreatedDirs(ctx.fs, undo.dirs ?? []);
       return [];
     }
-    const root = await holdRecordedTrash(ctx.fs, fsPath, undo);
-    if (!root) return deleting ? [`retire of ${step.root}: ${path.join(fsPath, TRASH_DIR)} is gone, so is what was being deleted (kept copy: ${step.keptRoot})`] : [];
-    try {
-      const staged = `${root.path}/${undo.trashRel}`;
-      const createdDirs = (undo.trashDirs ?? []).map((d) => `${root.path}/${d}`);
-      if (deleting) {
+    if (deleting) {
+      const root = await holdRecordedTrash(ctx.fs, fsPath, undo);
+      if (!root) return [`retire of ${step.root}: ${path.join(fsPath, TRASH_DIR)} is gone, so is what was being deleted (kept copy: ${step.keptRoot})`];
+      try {
         // The kept copy was proven before deletion began; finish the deletion of what was recorded instead of restoring half a tree.
         await ctx.fs.rmTree(root, undo.trashRel, recordedRemoval({ trashId: undo.trashId, inos: undo.inos ?? [] }));
-        await removeCreatedDirs(ctx.fs, createdDirs);
+        await removeCreatedDirs(ctx.fs, (undo.trashDirs ?? []).map((d) => `${root.path}/${d}`));
         return [`retire of ${step.root} had passed its proof and was deleting; the deletion was completed (kept copy: ${step.keptRoot})`];
+      } finally {
+        await root.close();
       }
-      const inTrash = await ctx.fs.lstat(staged);
-      if (inTrash && !sameId(inTrash, undo.trashId)) {
-        throw new FsError(`${undo.trash} is not what retire staged there (another inode); it is left alone and ${step.root} is not restored from it`, {
-          path: undo.trash,
-          hint: `find ${step.root}'s original content, compare, and move it back by hand`,
-        });
-      }
-      const atSource = await ctx.fs.lstat(step.root);
-      if (inTrash && atSource) {
-        // Never leave the original in the trash silently: a finished run's trash is purged after the window.
-        throw new FsError(`${step.root} was re-created while the original was staged at ${undo.trash}; both are kept`, {
-          path: undo.trash,
-          hint: `compare them, then move ${undo.trash} back to ${step.root} by hand (the trash of a run needing attention is never purged)`,
-        });
-      }
-      if (inTrash) await ctx.fs.rename(staged, step.root);
-      await removeCreatedDirs(ctx.fs, createdDirs);
-      return [];
-    } finally {
-      await root.close();
     }
+    // Put back as \`hashall trash restore\` does (trash-restore.ts): through held folders from the filesystem's root,
+    // never over anything, the folders the tidy-up removed made again as recorded.
+    const put = await putBack(ctx.fs, fsPath, step.root, { ...undo, trash: undo.trash, trashRel: undo.trashRel, trashId: undo.trashId, trashRootId: undo.trashRootId });
+    if (put.action === 'refused') {
+      throw new FsError(`retire of ${step.root} was not undone: ${put.reason}`, {
+        path: undo.trash,
+        hint: `\`hashall trash restore ${ctx.runId}\` puts it back once the way is clear (the trash of a run needing attention is never purged)`,
+      });
+    }
+    if (put.action === 'missing') return [`retire of ${step.root}: ${put.reason}`];
+    return put.action === 'restored' && (undo.removedParents ?? []).length > 0 ? [`retire of ${step.root} undone: ${put.reason}`] : [];
   },
 };

@@ -123,3 +123,57 @@ describe('kill -9 at every boundary of a retire', () => {
     expect(crashes).toBeGreaterThan(4);
   }, 600_000); // one child process per boundary; bounded by the loop count and this limit
 });
+
+describe('kill -9 right after every change a retire makes on disk, its tidy-up included', () => {
+  it('recovery puts the source back whole — the emptied folders above it made again — or finishes it; never half a tree', async () => {
+    let finishedNormally = false;
+    let crashes = 0;
+    for (let n = 1; n <= 12 && !finishedNormally; n++) {
+      const w = makeApplyFixture();
+      try {
+        // Alone in its folder Coll, which the retire removes once it is empty (a tidy-up after the proof).
+        const src = path.join(w.stash, 'seeding', 'movies', 'Coll', 'K');
+        writeTree(src, { 'a.bin': bytesFor('ka', 30_000), 'd/b.bin': bytesFor('kb', 700) });
+        const before = hashTreeSync(src);
+        const dst = path.join(w.pool, 'seeding', 'movies', 'Coll', 'K');
+        expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).status).toBe('succeeded');
+        const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+        const hash = payloadHashOf(src);
+        const cfgFile = path.join(w.root, 'config.json');
+        const planFile = path.join(w.root, 'plan.json');
+        writeFileSync(cfgFile, JSON.stringify(w.config));
+        writeFileSync(planFile, JSON.stringify(makePlan(w, [retireGroup(src, dst, hash, relId)])));
+        const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
+          cwd: repo,
+          env: { ...process.env, HASHALL_TEST_CRASH_FS_AT: String(n) },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        const stagedAt = (run: string) => path.join(w.stash, '.hashall-trash', run, 'seeding', 'movies', 'Coll', 'K');
+        const inTrash = () => trashLeft(w).filter((run) => existsSync(stagedAt(run))).map((run) => hashTreeSync(stagedAt(run)));
+        if (child.signal !== 'SIGKILL') {
+          expect(child.status, child.stderr).toBe(0);
+          expect(JSON.parse(child.stdout).status).toBe('succeeded');
+          finishedNormally = true;
+          expect(existsSync(path.dirname(src))).toBe(false); // the tidy-up ran: Coll was left empty
+          expect(inTrash()).toEqual([before]);
+          continue;
+        }
+        crashes++;
+        const windowOpen = { ...w.config, safety: { ...w.config.safety, retire: { mode: 'staged' as const, observeHours: 1 } } };
+        const rec = await runRecover({ config: windowOpen, clients: singleClient(null), now: () => Date.now(), emit: () => undefined, catalog: w.catalog, command: 'test recover' });
+        expect(rec.map((r) => r.status), `crash after change ${n}: ${JSON.stringify(rec)}`).toEqual(rec.length ? ['recovered'] : []);
+        expect(hashTreeSync(dst)).toEqual(before);
+        // Whole in exactly one place: back at its path (its folder made again if the tidy-up had removed it), or staged.
+        if (existsSync(src)) {
+          expect(hashTreeSync(src)).toEqual(before);
+          expect(inTrash()).toEqual([]);
+        } else expect(inTrash()).toEqual([before]);
+      } finally {
+        w.cleanup();
+      }
+    }
+    expect(finishedNormally).toBe(true);
+    expect(crashes).toBeGreaterThan(1);
+  }, 300_000); // one child process per change; bounded by the loop count and this limit
+});

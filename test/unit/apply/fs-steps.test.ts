@@ -412,7 +412,7 @@ describe('retire', () => {
     const { src, dst, before } = movieFixture();
     await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]));
     const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
-    const fs = faultyFsPort(realFsPort(), [{ op: 'rename', nth: 1, code: 'EXDEV' }]);
+    const fs = faultyFsPort(realFsPort(), [{ op: 'renameAt', nth: 1, code: 'EXDEV' }]);
     const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(w, src, dst, relId)]));
     expect(res.status).toBe('rolled-back');
     expect(hashTreeSync(src)).toEqual(before);

@@ -1,7 +1,7 @@
 // Retire never deletes what the kept copy does not hold (extra files, a torrent outside the relocation still seeding from it), nor anything it did not record, whatever a local user does to its trash.
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
@@ -138,7 +138,7 @@ describe('retire: a staged source that cannot be put back is never left for the 
     // there) and the kept copy gets damaged, so the re-proof fails and the source cannot be renamed back.
     const fs = faultyFsPort(realFsPort(), [
       {
-        op: 'rename',
+        op: 'renameAt',
         nth: 1,
         after: () => {
           mkdirSync(src, { recursive: true });
@@ -246,6 +246,69 @@ describe('retire: its trash and its deletion against a local user (real non-root
     expect(out.map((o) => o.action)).toEqual(['failed']);
     expect(readFileSync(path.join(staged, 'sub', 'planted.bin'))).toEqual(bytesFor('planted', 10));
     expect(hashTreeSync(dst)).toEqual(kept);
+  });
+});
+
+describe('retire: a local user who can write the seeding root swaps its folders while the kept copy is read (real non-root user)', () => {
+  const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups'];
+  const asNobody = (cwd: string, cmd: string): void => void execFileSync('setpriv', [...NOBODY, 'sh', '-c', cmd], { cwd, stdio: 'inherit' });
+
+  /** The torrent client's user owns the seeding tree; a library beside it, with a copy of the payload's bytes (other inodes), belongs to root. */
+  function hostileWorld(src: string): { seeding: string; victim: string; victimInodes: number[] } {
+    chmodSync(w.root, 0o755);
+    chmodSync(w.stash, 0o755);
+    const seeding = path.join(w.stash, 'seeding');
+    execFileSync('chown', ['-R', '65534:65534', seeding]);
+    const victim = path.join(w.stash, 'library', path.basename(src));
+    writeTree(victim, { 'a.bin': bytesFor('ra', 30_000), 'sub/b.bin': bytesFor('rb', 2000) });
+    chmodSync(path.join(w.stash, 'library'), 0o755);
+    return { seeding, victim, victimInodes: ['a.bin', 'sub/b.bin'].map((f) => lstatSync(path.join(victim, f)).ino) };
+  }
+
+  it('the category folder swapped for a symlink to the library: the library copy is never staged, recorded or purged', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const before = hashTreeSync(src);
+    const { seeding, victim, victimInodes } = hostileWorld(src);
+    // While the kept copy is hashed (a user sees it with inotify, and it lasts as long as the read): movies -> ../library.
+    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFile', nth: 1, pathIncludes: dst, before: () => asNobody(seeding, 'mv movies movies.real && ln -s ../library movies') }]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    // What was checked is what is staged: the source in its (renamed) folder, never what the name now leads to.
+    expect(res.status, res.groups[0]?.error ?? '').toBe('succeeded');
+    const undo = getRun(w.catalog.db, res.runId)!.groupRecords[0]!.steps[0]!.undo as { inos: number[] };
+    expect(undo.inos.some((i) => victimInodes.includes(i))).toBe(false);
+    expect(existsSync(path.join(seeding, 'movies.real', 'R'))).toBe(false);
+    await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+    expect(hashTreeSync(victim)).toEqual(before);
+    expect(['a.bin', 'sub/b.bin'].map((f) => lstatSync(path.join(victim, f)).ino)).toEqual(victimInodes);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+
+  it('a failed proof puts the source back into the folder it was taken from, never where a swapped name leads (a folder of the attacker)', async () => {
+    const { src, dst, relId, hash } = await moved();
+    writeTree(src, { 'extra.bin': bytesFor('not in the payload', 100) }); // the proof after staging fails: it must go back
+    const before = hashTreeSync(src);
+    const { seeding, victim } = hostileWorld(src);
+    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFile', nth: 1, pathIncludes: dst, before: () => asNobody(seeding, 'mkdir loot && mv movies movies.real && ln -s loot movies') }]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/not exactly the payload/);
+    expect(readdirSync(path.join(seeding, 'loot'))).toEqual([]);
+    expect(hashTreeSync(path.join(seeding, 'movies.real', 'R'))).toEqual(before);
+    expect(existsSync(victim)).toBe(true);
+  });
+
+  it('the source itself swapped for a symlink to the library copy: nothing is staged or recorded, everything stays where it is', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const before = hashTreeSync(src);
+    const { victim } = hostileWorld(src);
+    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFile', nth: 1, pathIncludes: dst, before: () => asNobody(path.dirname(src), `mv R R.hidden && ln -s '${victim}' R`) }]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/replaced meanwhile/);
+    expect(lstatSync(src).isSymbolicLink()).toBe(true);
+    expect(hashTreeSync(path.join(path.dirname(src), 'R.hidden'))).toEqual(before);
+    expect(hashTreeSync(victim)).toEqual(before);
+    expect(readdirSync(path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies'))).toEqual([]);
   });
 });
 
