@@ -107,9 +107,14 @@ export function resolveConfigPath(opt: string | undefined, env: Record<string, s
   return path.resolve(cwd, chosen);
 }
 
-/** Values kept as templates and resolved only when used (secrets): the client password, notification URLs and headers. */
+/**
+ * Values kept as templates and resolved only when used (secrets): a client's password (`client.password`, and each
+ * instance's `clients.NAME.password`), notification URLs and headers.
+ */
 const isPassword = (p: (string | number)[]): boolean =>
-  (p.length === 2 && p[0] === 'client' && p[1] === 'password') || (p[0] === 'notify' && (p[2] === 'url' || p[2] === 'headers'));
+  (p.length === 2 && p[0] === 'client' && p[1] === 'password') ||
+  (p.length === 3 && p[0] === 'clients' && p[2] === 'password') ||
+  (p[0] === 'notify' && (p[2] === 'url' || p[2] === 'headers'));
 
 /** Runs every stage it can and returns all problems; `config` is null when any error was found. Never throws for bad input. */
 export function checkConfig(file: string, opts: LoadOptions): CheckResult {

@@ -88,7 +88,8 @@ export function makeSecret(template: string, env: Record<string, string | undefi
     template,
     reveal(): string {
       const missing = templateVariables(template).names.filter((n) => env[n] === undefined);
-      if (missing.length) throw new Error(`environment variable ${missing.join(', ')} is not set (needed by ${template})`);
+      // The template is not shown: what surrounds the ${VAR} in it may be part of the secret.
+      if (missing.length) throw new Error(`environment variable ${missing.join(', ')} is not set (needed by a password or secret in hashall.yaml)`);
       return expandTemplate(template, env);
     },
     toJSON(): string {

@@ -1,5 +1,6 @@
 // `clients:` — several named client instances; `client:` stays the single instance `default`; both at once is an error.
 import { describe, expect, it } from 'vitest';
+import { makeSecret } from '../../../src/config/normalize.js';
 import { brief, checkText } from './temp-config.js';
 
 const minimal = 'version: 1\nfilesystems:\n  disk: { path: /srv }\n';
@@ -59,6 +60,21 @@ describe('client instances', () => {
     expect(c.qbt!.password!.reveal()).toBe('q-secret');
     expect(c['tr-1.main']!.password!.reveal()).toBe('t-secret');
     expect(JSON.stringify(r.config)).not.toMatch(/q-secret|t-secret/);
+  });
+
+  it('a `clients:` password stays a template until used, as `client.password` does: a `$` in its value is sent as written, no clear-text warning, a missing variable never echoes the value', () => {
+    const text = minimal + 'clients:\n  qbt:\n    url: http://127.0.0.1:8080\n    password: ${QBT_PW}\n';
+    const r = checkText(text, { QBT_PW: 'pa$$w0rd-${NOPE}z' });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.config!.clients.qbt!.password!.template).toBe('${QBT_PW}');
+    expect(r.config!.clients.qbt!.password!.reveal()).toBe('pa$$w0rd-${NOPE}z');
+    // Unset when the config is read: an error at the value's place, naming the variable alone (a literal around the
+    // variable may be part of the secret); unset by the time it is used (a long-running reconcile): the same.
+    const partial = checkText(minimal + 'clients:\n  qbt:\n    url: http://127.0.0.1:8080\n    password: Xy9${PW_TAIL}\n', {});
+    expect(partial.errors.map((e) => [e.path, e.line, e.message])).toEqual([['clients.qbt.password', 7, 'environment variable PW_TAIL is not set']]);
+    expect(JSON.stringify(partial.errors)).not.toContain('Xy9');
+    expect(() => makeSecret('Xy9${PW_TAIL}', {}).reveal()).toThrow(/^environment variable PW_TAIL is not set \(needed by a password or secret in hashall\.yaml\)$/);
   });
 
   it('both `client:` and `clients:` is an error at the `clients` key, saying which to keep', () => {
