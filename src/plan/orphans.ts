@@ -239,6 +239,24 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     } else {
       subtree.set(place, { cls, why });
     }
+    // A file list that does not lie under the content path the client reports (Deluge reports save path + the name in
+    // the metadata, which its "rename folder" leaves as it was; a list naming a file twice; a content path outside the
+    // save path): the files the client names, where it names them — in the save path — are the torrent's too. The
+    // claim above alone would leave the renamed folder to no one: an orphan, retired while it seeds.
+    if (t.listingDigest === null && input.fileCount(t) > 0 && contentRelOf(t) !== '') {
+      const save = hostOf(t, t.clientSavePath);
+      if (save === null) {
+        const unknown = `${who}'s file list does not lie under its content path and its save path ${t.clientSavePath || '(none)'} has no host spelling, so it may be using any file`;
+        blockers.push(unknown);
+        everywhere ??= unknown;
+        continue;
+      }
+      for (const f of input.torrentFiles(t)) {
+        const first = f.name.split('/').find((seg) => seg !== '' && seg !== '.');
+        if (first !== undefined && first !== '..') subtree.set(joinPath(save, first), { cls, why });
+        exact.set(joinPath(save, f.name), { cls, why });
+      }
+    }
     const dl = hostOf(t, t.clientDownloadPath);
     if (dl !== null) subtree.set(dl, { cls: 'in-progress', why: `in the download (temp) folder of ${who}` });
     // libtorrent (qBittorrent, Deluge) keeps the pieces its unwanted files share with wanted ones in `.<hash>.parts`

@@ -97,6 +97,25 @@ describe('orphan classifier (pure)', () => {
     ]);
   });
 
+  it('a torrent whose file list does not lie under its reported content path (a root folder renamed in Deluge) keeps the files it lists: never orphans', () => {
+    // Deluge reports save path + the metadata's name; its "rename folder" renames the files only. The content path
+    // then names a folder that does not exist (the sync found it missing), the list maps onto no root (no digest).
+    const renamed = torrent({ hash: 'd', content: `${MOVIES}/Orig`, hostContentPath: null, unmappedReason: `${MOVIES}/Orig does not exist on the host` });
+    const { classes, result } = classify(
+      [{ path: `${MOVIES}/Renamed/a.mkv` }, { path: `${MOVIES}/Renamed/sub/b.srt` }, { path: `${MOVIES}/Gone/g.mkv` }],
+      [renamed],
+      {},
+      { d: [{ name: 'Renamed/a.mkv', size: 10 }, { name: 'Renamed/sub/b.srt', size: 10 }] },
+    );
+    expect(classes).toEqual(['payload', 'payload', 'orphan']);
+    expect(result.trees.map((t) => t.path)).toEqual([`${MOVIES}/Gone`]);
+    // Its save path without a host spelling: it may use any file.
+    const far = torrent({ hash: 'f', content: `${MOVIES}/Orig`, hostContentPath: null, clientSavePath: '/elsewhere/movies', clientContentPath: '/data/stash/media/torrents/seeding/movies/Orig' });
+    const r2 = classify([{ path: `${MOVIES}/Renamed/a.mkv` }], [far], {}, { f: [{ name: 'Renamed/a.mkv', size: 10 }] });
+    expect(r2.classes).toEqual(['unknown']);
+    expect(r2.result.blockers.join('\n')).toMatch(/does not lie under its content path/);
+  });
+
   it('libtorrent’s part file of a torrent (`.<hash>.parts` in its save path) is that torrent’s; one of a torrent no client has is not', () => {
     const h = 'ab'.repeat(20);
     const rooted = torrent({ hash: h, content: `${MOVIES}/A.2020` });
