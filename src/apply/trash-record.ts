@@ -55,6 +55,8 @@ export interface TrashEntry {
   phase: string | null;
   reasons: string[];
   record: TrashRecord;
+  /** The kept copy a retire's proof rested on (a retire of a superseded source; null for anything else, an orphan's). */
+  kept: { fs: string; root: string } | null;
 }
 
 /** Every trash record of run `runId` (steps that got as far as naming their trash entry), whatever step kind wrote it. */
@@ -71,6 +73,7 @@ export function trashEntries(db: Db, runId: string): TrashEntry[] {
         phase: typeof s.undo.phase === 'string' ? s.undo.phase : null,
         reasons: g.reasons,
         record: s.undo as unknown as TrashRecord,
+        kept: s.step.kind === 'retire' ? { fs: s.step.keptFs, root: s.step.keptRoot } : null,
       })),
   );
 }

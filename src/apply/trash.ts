@@ -26,7 +26,8 @@ import { Journal, type RunStatus } from './journal.js';
 import { runExists, runState } from './run-store.js';
 import { removeCreatedDirs } from './paths.js';
 import { sweepTempFiles } from './temp-sweep.js';
-import { recordedRemoval, trashRecords, TRASH_DIR, type TrashRecord } from './trash-record.js';
+import { recordedRemoval, trashEntries, TRASH_DIR, type TrashEntry, type TrashRecord } from './trash-record.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 
 export interface PurgeDeps {
   catalog: CatalogDb;
@@ -170,7 +171,8 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
     keep(`safety.retire.mode is never: hashall removes nothing, so ${entry} (${size}) stays; remove it by hand once you are sure, or set mode: staged`);
     return;
   }
-  const records = owner ? trashRecords(db, owner.id).filter((r) => r.trashRel?.startsWith(`${name}/`) && r.trashId && r.trashRootId) : [];
+  const recorded = owner ? trashEntries(db, owner.id).filter((e) => e.record.trashRel?.startsWith(`${name}/`) && e.record.trashId && e.record.trashRootId) : [];
+  const records = recorded.map((e) => e.record);
   if (!owner || records.length === 0) {
     const whose = owner ? `run ${owner.id} recorded no identity (dev, ino) of anything it put there (an older hashall)` : `no run record names ${name}`;
     keep(`WARNING: ${entry} (${size}) is not recorded as hashall's own: ${whose}; hashall never deletes what it did not record — ${byHand(entry)}`);
@@ -192,6 +194,14 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
     return;
   }
   const why = `left by run ${owner.id} (${owner.status}, ended ${iso(owner.endedAt)}, more than ${windowText} ago)`;
+  // Never the last copy: a retired source goes only while the copy its retire proved is still there, whole.
+  for (const e of recorded) {
+    const gone = await keptCopyProblem(deps, root, e);
+    if (gone) {
+      keep(`trash of run ${owner.id} stays: ${gone} — the staged ${e.record.origin ?? e.record.trash} may be the only copy left; restore it (\`hashall trash restore ${owner.id}\`) or, once you know it is not needed, ${byHand(entry)}`);
+      return;
+    }
+  }
 
   // Record first, then remove: each recorded entry by its recorded identity, then the levels retire created for it.
   const freedText = inv.freed === inv.bytes ? '' : ` (${inv.freed} bytes not hardlinked elsewhere)`;
@@ -219,6 +229,53 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
   if (ownRecord) journal.addRunNote(deps.runId, msg);
   if (owner.id !== deps.runId) journal.addRunNote(owner.id, msg);
   report({ ...found, action: problems.some((p) => p.failed) ? 'failed' : 'kept', reason: msg });
+}
+
+/**
+ * Why the copy a retire kept cannot be shown still there and whole (null when it can): its filesystem's root is held and
+ * the kept tree listed below it without following anything nor leaving that filesystem, and it must hold exactly the
+ * staged tree's recorded files — same relative paths, same sizes. (Bytes were proven by the retire, every one; what
+ * is checked here is that nobody removed or cut the kept copy during the window, e.g. its torrent deleted "with data".)
+ */
+async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): Promise<string | null> {
+  if (e.kept === null || !e.record.trashRel) return null;
+  const fsConf = deps.config.filesystems[e.kept.fs];
+  if (!fsConf || !isAtOrUnder(e.kept.root, fsConf.path) || e.kept.root === fsConf.path) return `its kept copy ${e.kept.root} is not inside filesystem ${e.kept.fs} of hashall.yaml`;
+  const files = (entries: TreeEntry[]): Map<string, number> | string => {
+    const out = new Map<string, number>();
+    for (const x of entries) {
+      if (x.stat.kind !== 'file') return `${x.rel || '(its root)'} is a ${x.stat.kind}`;
+      out.set(x.rel, x.stat.size);
+    }
+    return out;
+  };
+  // The staged files the purge would delete (the recorded inodes: anything else there stays, see removeRecorded).
+  const recorded = new Set(e.record.inos ?? []);
+  let staged: Map<string, number>;
+  let kept: Map<string, number> | string;
+  try {
+    staged = new Map((await deps.fs.listTree(trash, e.record.trashRel)).entries.filter((x) => x.stat.kind === 'file' && recorded.has(x.stat.ino)).map((x) => [x.rel, x.stat.size]));
+  } catch (err) {
+    return `the staged ${e.record.trash} cannot be listed (${errorText(err)})`;
+  }
+  const top = await deps.fs.holdDir(fsConf.path).catch(() => null);
+  if (!top) return `filesystem ${e.kept.fs} (${fsConf.path}) cannot be opened, so its kept copy ${e.kept.root} is unproven`;
+  try {
+    const listed = await deps.fs.listTree(top, path.posix.relative(fsConf.path, e.kept.root));
+    if (!listed.found) return `its kept copy ${e.kept.root} is gone`;
+    kept = files(listed.entries);
+  } catch (err) {
+    return `its kept copy ${e.kept.root} cannot be listed (${errorText(err)})`;
+  } finally {
+    await top.close();
+  }
+  if (typeof kept === 'string') return `its kept copy ${e.kept.root} is not what the retire proved: ${kept}`;
+  for (const [rel, size] of staged) {
+    const k = kept.get(rel);
+    if (k === undefined) return `its kept copy ${e.kept.root} lacks ${rel || 'its file'}`;
+    if (k !== size) return `its kept copy ${e.kept.root} holds ${rel || 'its file'} with ${k} bytes, not ${size}`;
+  }
+  return null;
 }
 
 /** Remove one recorded entry; returns why it (or part of it) stays — `failed` when removal began and stopped — or null when it is gone. */

@@ -157,6 +157,35 @@ describe('retire: a staged source that cannot be put back is never left for the 
   });
 });
 
+describe('retire: the purge never removes the last copy', () => {
+  it('the kept copy removed or cut short during the window (its torrent deleted "with data"): the staged source stays, saying why; whole again, it goes', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const before = hashTreeSync(src);
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('succeeded');
+    const staged = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R');
+    const purge = () => purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+    const saved = path.join(w.pool, 'saved-R');
+    execFileSync('mv', [dst, saved]);
+    let out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/kept copy .*R (is gone|cannot be listed).*may be the only copy left/);
+    expect(hashTreeSync(staged)).toEqual(before);
+    // Back, but one file cut short: still not the copy the retire proved.
+    execFileSync('cp', ['-a', saved, dst]);
+    writeFileSync(path.join(dst, 'sub', 'b.bin'), bytesFor('rb', 1000));
+    out = await purge();
+    expect(out[0]!.reason).toMatch(/holds sub\/b\.bin with 1000 bytes, not 2000/);
+    expect(hashTreeSync(staged)).toEqual(before);
+    // Whole again: the purge removes what the retire recorded.
+    writeFileSync(path.join(dst, 'sub', 'b.bin'), bytesFor('rb', 2000));
+    out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(existsSync(staged)).toBe(false);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+});
+
 describe('retire: a source that is missing because its filesystem is not mounted', () => {
   it('is not recorded as retired (unknown, not "already gone")', async () => {
     const { src, dst, relId, hash } = await moved();

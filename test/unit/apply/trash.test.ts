@@ -64,6 +64,8 @@ function plantTrash(runId: string, rel = 'seeding/movies/Old.Movie'): string {
     inos: Object.keys(hashTreeSync(dir)).map((r) => lstatSync(path.join(dir, r)).ino),
   };
   journalRetire(runId, { ...rec, phase: 'deleting' });
+  // The copy the retire kept, whole on the pool (the purge removes a staged source only while it is there).
+  writeTree(path.join(w.pool, 'seeding', 'movies', 'Old.Movie'), { 'a.mkv': bytesFor(`${runId}-a`, 20_000), 'sub/b.srt': bytesFor(`${runId}-b`, 300) });
   return path.join(root, runId);
 }
 
