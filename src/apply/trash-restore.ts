@@ -123,12 +123,44 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
   if (UNFINISHED.has(e.run.status) && e.run.endedAt === null) return refuse(`run ${e.runId} is ${e.run.status}: run \`hashall recover\` first, which finishes or rolls back its retire`);
   if (e.phase === 'staging') return refuse(`run ${e.runId} stopped while staging it; \`hashall recover\` (or the next apply) puts it back`);
   if (e.phase === 'deleting' || e.phase === 'deleted') return refuse(`run ${e.runId} had begun deleting it (an older hashall deleted right after staging): it is incomplete; what is left stays in ${rec.trash}`);
+  const broken = await notAsStaged(deps.fs, fsPath, rec);
+  if (broken) return refuse(`${broken}; nothing was moved — ${byHand}`);
   const put = await putBack(deps.fs, fsPath, origin, { ...rec, trashRel: rec.trashRel, trashId: rec.trashId, trashRootId: rec.trashRootId }, {
     beforeAct: () => deps.beforeAct?.(origin),
     checkpoint: (what) => journal.checkpoint(what),
     note: (line) => journal.addRunNote(deps.runId, line),
   });
   return { ...base, ...put };
+}
+
+/**
+ * Why a proven entry is no longer what its retire staged (null when it is, or when that cannot be told here: no
+ * recorded inodes, or not in the trash — putBack says which): a recorded file gone (a purge stopped half way, or
+ * someone removed it), or something in it that was not staged (planted by a process that kept its working directory
+ * there). Either way, putting it back would put a broken or foreign tree into the seeding root as if it were the
+ * original.
+ */
+async function notAsStaged(fs: FsPort, fsPath: string, rec: TrashRecord): Promise<string | null> {
+  if (!rec.inos || rec.inos.length === 0 || !rec.trashRel || !rec.trashId || !rec.trashRootId) return null;
+  const root = await holdPrivateDir(fsPath, TRASH_DIR, { create: false }).catch(() => null);
+  if (!root) return null;
+  try {
+    if (!sameId(root, rec.trashRootId)) return null;
+    const listed = await fs.listTree(root, rec.trashRel, { expect: rec.trashId }).catch(() => null);
+    if (!listed?.found) return null;
+    const recorded = new Set(rec.inos);
+    const present = new Set<number>();
+    for (const e of listed.entries) {
+      if (e.stat.kind !== 'file' || e.stat.dev !== rec.trashId.dev || !recorded.has(e.stat.ino)) {
+        return `${rec.trash}${e.rel ? `/${e.rel}` : ''} is a ${e.stat.kind === 'file' ? 'file' : e.stat.kind} that was not staged there (put there since)`;
+      }
+      present.add(e.stat.ino);
+    }
+    const gone = rec.inos.filter((i) => !present.has(i)).length;
+    return gone > 0 ? `${gone} of the ${rec.inos.length} file(s) staged in ${rec.trash} are gone (a purge stopped half way, or they were removed by hand): what is left is not the original` : null;
+  } finally {
+    await root.close();
+  }
 }
 
 /** What putBack did with a staged entry. */

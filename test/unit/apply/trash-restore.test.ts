@@ -107,6 +107,23 @@ describe('trash restore after a real retire', () => {
     expect(again.result.map((o) => o.action)).toEqual(['already-restored']);
   });
 
+  it('refuses an entry that is no longer what was staged — a file planted in it, or a purge that stopped half way — moving nothing', async () => {
+    const r = await retired({ neighbour: true });
+    // A process kept its working directory inside the staged tree and left a file there.
+    writeTree(path.join(r.staged, 'sub'), { 'zz-planted.bin': bytesFor('planted', 10) });
+    let { result } = await restore(r.runId);
+    expect(result[0]).toMatchObject({ action: 'refused' });
+    expect(result[0]!.reason).toMatch(/sub\/zz-planted\.bin is a file that was not staged there/);
+    expect(existsSync(r.src)).toBe(false);
+    // The purge removes what was recorded and stops at the stranger: what is left is not the original either.
+    await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 1000 * HOUR, emit: () => undefined, runId: 'later' });
+    expect(hashTreeSync(r.staged)).toEqual({ 'sub/zz-planted.bin': createHash('sha256').update(bytesFor('planted', 10)).digest('hex') });
+    ({ result } = await restore(r.runId));
+    expect(result[0]).toMatchObject({ action: 'refused' });
+    expect(result[0]!.reason).toMatch(/not staged there|are gone/);
+    expect(existsSync(r.src)).toBe(false);
+  });
+
   it('refuses when a file now sits at the original path, saying what it is; neither it nor the staged tree changes', async () => {
     const r = await retired({ neighbour: true });
     writeFileSync(r.src, bytesFor('newcomer', 777));
