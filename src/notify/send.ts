@@ -106,7 +106,8 @@ async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions, 
       const res = await sender.send({ method: 'POST', url: parsed, headers: { ...req.headers, ...headers }, body: req.body, timeoutMs: target.timeoutMs });
       if (res.status >= 200 && res.status < 300) return { ...base, status: 'sent', attempts: attempt, error: null };
       const text = res.text;
-      error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      // Scrubbed before it is cut: a secret the cut would split is no longer whole for the scrub at the end to find.
+      error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${text ? `: ${scrub(text, secrets).slice(0, 200)}` : ''}`;
       retry = res.status === 429 || res.status >= 500;
     } catch (err) {
       error = describeSendError(err);

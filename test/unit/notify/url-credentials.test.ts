@@ -43,6 +43,16 @@ describe('a notification URL carrying user:password', () => {
     expect(recv.received[0]!.headers.authorization).toBe('Bearer tk_123456');
   });
 
+  it('a secret the 200-character cut of an error body would split is still scrubbed (scrubbed first, then cut)', async () => {
+    recv.received.length = 0;
+    // The receiver echoes the path: "internal error at POST /<158 a>/fail?token=…" puts the token at character 194.
+    const url = `${recv.url}/${'a'.repeat(158)}/fail?token=Tk7Qw9Zr2Lm`;
+    const [out] = await sendNotice([target(url)], notice());
+    expect(out?.status).toBe('failed');
+    expect(out?.error).toMatch(/^HTTP 500/);
+    expect(out?.error).not.toMatch(/Tk7Qw9/);
+  });
+
   it('a failure says nothing of the user or password', async () => {
     recv.received.length = 0;
     const url = recv.url.replace('http://', 'http://alice:Zq81xPw@') + '/fail';
