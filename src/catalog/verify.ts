@@ -4,6 +4,7 @@
 // recorded hash is kept); an ok re-read stamps verified_at and closes a problem the inode had.
 import { lstatSync } from 'node:fs';
 import type { HashallConfig } from '../config/types.js';
+import { HashallError } from '../errors.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { compareBytes, payloadHash } from '../domain/payload-hash.js';
 import { HashPool, type HashJob, type HashResult } from '../fs/hash.js';
@@ -138,7 +139,20 @@ function selectTargets(catalog: CatalogDb, config: HashallConfig, opts: VerifyOp
     });
     const rows = db.prepare(SELECT).iterate() as Iterable<Row>;
     const picked: Row[] = [];
-    for (const r of rows) if (wanted.some((w) => isAtOrUnder(r.abs_path, w))) picked.push(r);
+    const hit = new Set<number>();
+    for (const r of rows) {
+      const i = wanted.findIndex((w) => isAtOrUnder(r.abs_path, w));
+      if (i < 0) continue;
+      picked.push(r);
+      for (let j = i; j < wanted.length; j++) if (isAtOrUnder(r.abs_path, wanted[j]!)) hit.add(j);
+    }
+    // A path that names no catalogued file would verify nothing and say all is well: a typo must not read as a clean bill.
+    const unknown = opts.paths.filter((_p, i) => !hit.has(i));
+    if (unknown.length > 0) {
+      throw new HashallError(`${unknown.map((p) => JSON.stringify(p)).join(', ')}: no catalogued file is at or under ${unknown.length === 1 ? 'it' : 'them'}; nothing was verified`, {
+        hint: 'check the path (a typo? does it exist?); a file not scanned yet is verified after `hashall scan` records it',
+      });
+    }
     return { targets: [...collect(picked).values()], scheduled: null };
   }
   const all = collect(db.prepare(SELECT).iterate() as Iterable<Row>);

@@ -91,6 +91,19 @@ describe('hashall verify', () => {
     expect(rep.totals).toEqual([{ fs: 'stash', files: 4, bytes: 2 * (3 << 20) + 7, ok: 4, baseline: 0, corrupted: 0, changed: 0, missing: 0, unreadable: 0 }]);
   });
 
+  it('a path that names no catalogued file (a typo, a folder never scanned) is an error (exit 1), not a clean bill', async () => {
+    const typo = path.join(seed(), 'movies', 'Film.2020', 'flim.mkv');
+    const r = await hashall('verify', typo, movie());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`"${typo}": no catalogued file is at or under it; nothing was verified`);
+    const j = await hashall('verify', '/nonexistent', '--json');
+    expect(j.code).toBe(1);
+    expect(j.stdout).not.toMatch(/"findings"/);
+    const ok = await hashall('verify', path.dirname(movie()), '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as VerifyReport).inodes).toBe(2);
+  });
+
   it('one flipped byte with the mtime put back is corrupted, not changed — through every link of the inode (exit 1)', async () => {
     rot(movie(), 1_234_567);
     const r = await hashall('verify', '--json');
