@@ -83,10 +83,13 @@ export function isSecretPath(path: readonly (string | number)[]): boolean {
   return typeof last === 'string' && SECRET_KEY.test(last);
 }
 
-/** A value as error messages show it: JSON, credentials in a URL masked. */
+/**
+ * A value as error messages show it: JSON, with everything before the last `@` (after a scheme, if any) masked — the
+ * user information of a URL, with or without its scheme, whatever characters the password holds (an `@` in it too).
+ */
 function show(v: unknown): string {
   const text = showValue(v);
-  return typeof v === 'string' ? text.replace(/(\/\/[^/@\s"]*?):[^/@\s"]*@/, '$1:***@') : text;
+  return typeof v === 'string' && v.includes('@') ? text.replace(/^("(?:[a-zA-Z][\w+.-]*:\/\/)?)[^"]*@/, '$1***@') : text;
 }
 
 /** Closest allowed key by edit distance, for "did you mean" hints. */

@@ -26,6 +26,12 @@ describe('client instances', () => {
       expect(r.errors[0]?.hint).toMatch(/client\.username.*client\.password/);
       expect(JSON.stringify(r.errors)).not.toMatch(/s3cretpass|admin@/);
     }
+    // A URL the schema refuses shows no credentials either: without its scheme, or with an `@` in the password.
+    for (const url of ['admin:S3cretPw@127.0.0.1:8080', 'htp://admin:p@Ss9word@127.0.0.1']) {
+      const bad = checkText(minimal + `client:\n  url: "${url}"\n`);
+      expect(bad.errors.map((e) => e.path)).toEqual(['client.url']);
+      expect(JSON.stringify(bad.errors)).not.toMatch(/S3cretPw|Ss9word|admin/);
+    }
     // From the environment, too (url is resolved when the config is read).
     const r = checkText(minimal + 'client:\n  url: ${QBT_URL}\n', { QBT_URL: 'http://u:pw-from-env@127.0.0.1:8080' });
     expect(r.errors.map((e) => e.path)).toEqual(['client.url']);

@@ -37,7 +37,7 @@ describe('config validator compiled ahead of time', () => {
       /^seeding\.stash must not be empty$/,
       /^libraries wrong type: expected a list, got string "\/stash\/movies"$/,
       /^clients must not be empty$/,
-      /^client\.url not an http\(s\) URL: "ftp:\/\/admin:\*\*\*@host"$/,
+      /^client\.url not an http\(s\) URL: "ftp:\/\/\*\*\*@host"$/,
       /^client\.password wrong type: expected string, got number \(a secret: value not shown\)$/,
       /^client\.timeout not a duration: "soon"$/,
       /^dedupe\.filesystems duplicate list items \(positions 0 and 1\)$/,

@@ -34,7 +34,7 @@ describe('schema stage', () => {
   it('never echoes a secret: a numeric password is reported by its type only; credentials in a URL are masked', () => {
     const r = checkText(base('client:\n  type: qbittorrent\n  url: "ftp://admin:hunter2@127.0.0.1:8080"\n  password: 424242\n'));
     expect(brief(r.errors)).toEqual([
-      '9:8 client.url not an http(s) URL: "ftp://admin:***@127.0.0.1:8080"',
+      '9:8 client.url not an http(s) URL: "ftp://***@127.0.0.1:8080"',
       '10:13 client.password wrong type: expected string, got number (a secret: value not shown)',
     ]);
     expect(JSON.stringify(r)).not.toMatch(/424242|hunter2/);
