@@ -187,7 +187,17 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     if (c.url.startsWith('scgi:') && type !== 'rtorrent') {
       problems.push({ severity: 'error', path: [...at, 'url'], message: `an scgi:// URL is for rTorrent, but the client type is ${type}`, hint: `set ${at.join('.')}.type: rtorrent, or give the http(s) URL of the client` });
     }
-    if (urlHasCredentials(c.url)) {
+    if (!URL.canParse(c.url)) {
+      // The schema checks the scheme only: a port past 65535, a space in the host, a stray `/` or `@` in the user
+      // information fail at the first connection instead — with no place in this file. The value is not quoted (it may
+      // hold a password).
+      problems.push({
+        severity: 'error',
+        path: [...at, 'url'],
+        message: 'not a valid URL (the host, port or path cannot be read; the value is not shown)',
+        hint: 'write it as scheme://host:port/path, e.g. http://127.0.0.1:8080 — a port is 1 to 65535, a host has no spaces',
+      });
+    } else if (urlHasCredentials(c.url)) {
       // Every client logs in with username/password (never the URL's), and the URL is shown in messages: say so, quote neither.
       problems.push({
         severity: 'error',

@@ -32,6 +32,14 @@ describe('client instances', () => {
       expect(bad.errors.map((e) => e.path)).toEqual(['client.url']);
       expect(JSON.stringify(bad.errors)).not.toMatch(/S3cretPw|Ss9word|admin/);
     }
+    // A URL no client could connect to is an error at its place, without its value (`validate` said valid, every
+    // client command then failed with no place in the file).
+    for (const url of ['http://127.0.0.1:99999', 'http://my host:8080', 'http://admin:pa/ss@127.0.0.1:8080']) {
+      const bad = checkText(minimal + `clients:\n  qbt:\n    url: "${url}"\n`);
+      expect(bad.errors.map((e) => [e.path, e.line, e.message])).toEqual([['clients.qbt.url', 6, 'not a valid URL (the host, port or path cannot be read; the value is not shown)']]);
+      expect(JSON.stringify(bad.errors)).not.toMatch(/pa\/ss|99999|my host/);
+    }
+    expect(checkText(minimal + 'client:\n  type: rtorrent\n  url: scgi:///run/rtorrent/rpc.sock\n').errors).toEqual([]);
     // From the environment, too (url is resolved when the config is read).
     const r = checkText(minimal + 'client:\n  url: ${QBT_URL}\n', { QBT_URL: 'http://u:pw-from-env@127.0.0.1:8080' });
     expect(r.errors.map((e) => e.path)).toEqual(['client.url']);
