@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { KeyPath, RawProblem } from './problem.js';
+import { isSecretPath, type KeyPath, type RawProblem } from './problem.js';
 import { validate as compiledConfigValidator } from './config-schema.generated.js';
 
 /** The package root: the nearest ancestor of this module holding hashall's package.json (works from src/ and dist/src/). */
@@ -73,15 +73,6 @@ function showValue(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
 }
 
-/** Keys whose values are secrets: an error message names their type, never their value. */
-const SECRET_KEY = /password|passkey|secret|token|api[-_]?key/i;
-
-export function isSecretPath(path: readonly (string | number)[]): boolean {
-  const last = path[path.length - 1];
-  // A notification target's URL and header values are secrets whatever their names (a webhook URL is its token).
-  if (path[0] === 'notify' && (path[2] === 'url' || path[2] === 'headers')) return true;
-  return typeof last === 'string' && SECRET_KEY.test(last);
-}
 
 /**
  * A value as error messages show it: JSON, with everything before the last `@` (after a scheme, if any) masked — the

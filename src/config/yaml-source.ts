@@ -1,7 +1,7 @@
 // Parses hashall.yaml text with node positions and maps key paths back to file line:col (pure).
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
-import { formatKeyPath, type KeyPath, type RawProblem } from './problem.js';
+import { formatKeyPath, uptoSecret, type KeyPath, type RawProblem } from './problem.js';
 
 export interface YamlSource {
   file: string;
@@ -25,18 +25,23 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const problems: ConfigProblem[] = [];
-  for (const [severity, list] of [['error', doc.errors], ['warning', doc.warnings]] as const) {
+  for (const [level, list] of [['error', doc.errors], ['warning', doc.warnings]] as const) {
     for (const e of list) {
       const { line, col } = lineCounter.linePos(e.pos[0]);
-      const message = e.message.split('\n')[0] ?? e.message;
+      const at = uptoSecret(keyPathAt(doc, e.pos[0]));
+      const full = e.message.split('\n')[0] ?? e.message;
+      // Within a secret, YAML's own words quote its text ("Unresolved tag: !…"): only what went wrong is said.
+      const message = at.secret ? `${full.split(':')[0]} (in a secret: its value is not shown)` : full;
+      // An unknown tag (`!x`) drops the value it marks (an empty password, an empty path): never a mere warning.
+      const severity = e.code === 'TAG_RESOLVE_FAILED' ? 'error' : level;
       problems.push({
         severity,
         file,
         line,
         col,
-        path: keyPathAt(doc, e.pos[0]),
+        path: formatKeyPath(at.path),
         message: e.code === 'DUPLICATE_KEY' ? `duplicate key: ${message}` : `YAML: ${message}`,
-        hint: YAML_HINTS[e.code] ?? 'fix the YAML syntax at this position',
+        hint: e.code === 'TAG_RESOLVE_FAILED' ? 'hashall.yaml uses no YAML tags: quote a value that starts with "!"' : (YAML_HINTS[e.code] ?? 'fix the YAML syntax at this position'),
       });
     }
   }
@@ -64,15 +69,20 @@ export function yamlData(src: YamlSource): { data: unknown } | { problem: Config
       },
     });
     const { line, col } = src.lineCounter.linePos(at);
+    const where = uptoSecret(keyPathAt(src.doc, at));
+    // yaml throws a ReferenceError for an alias with no anchor before it too (`password: *abc`, a value that starts with "*").
+    const unresolved = /unresolved alias/i.test(err.message);
     return {
       problem: {
         severity: 'error',
         file: src.file,
         line,
         col,
-        path: keyPathAt(src.doc, at),
-        message: `YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors (${err.message})`,
-        hint: 'write the values out, or use fewer aliases: a hashall.yaml needs few or none',
+        path: formatKeyPath(where.path),
+        message: unresolved
+          ? `YAML: an alias (*name) with no anchor (&name) before it${where.secret ? ' (in a secret: its value is not shown)' : ''}`
+          : `YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors`,
+        hint: unresolved ? 'quote a value that starts with "*"' : 'write the values out, or use fewer aliases: a hashall.yaml needs few or none',
       },
     };
   }
@@ -100,13 +110,14 @@ function foldedListItems(text: string, doc: Document.Parsed, lineCounter: LineCo
           if (pair && isScalar(pair.key)) keys.push(String(pair.key.value));
         } else if (isSeq(anc)) keys.push(anc.items.indexOf(child as never));
       }
+      const at = uptoSecret(keys);
       out.push({
         severity: 'error',
         file,
         line,
         col,
-        path: formatKeyPath(keys),
-        message: `this "- " continues the value above instead of starting a new list item: the value reads ${JSON.stringify(node.value)}`,
+        path: formatKeyPath(at.path),
+        message: `this "- " continues the value above instead of starting a new list item: ${at.secret ? 'the value (a secret, not shown) spans both lines' : `the value reads ${JSON.stringify(node.value)}`}`,
         hint: 'indent every "- item" of a list exactly like the first one (or quote the value if the " - " is meant)',
       });
     },
@@ -115,7 +126,7 @@ function foldedListItems(text: string, doc: Document.Parsed, lineCounter: LineCo
 }
 
 /** The key path of the innermost node containing `offset` (for naming where a YAML error is). */
-function keyPathAt(doc: Document.Parsed, offset: number): string {
+function keyPathAt(doc: Document.Parsed, offset: number): KeyPath {
   const path: KeyPath = [];
   let node: unknown = doc.contents;
   for (let depth = 0; depth < 64 && node; depth++) {
@@ -143,7 +154,7 @@ function keyPathAt(doc: Document.Parsed, offset: number): string {
     }
     node = next;
   }
-  return formatKeyPath(path);
+  return path;
 }
 
 /**

@@ -47,6 +47,26 @@ describe('YAML stage', () => {
     expect(r.errors.some((e) => e.message.startsWith('YAML'))).toBe(false);
   });
 
+  it('what YAML itself says about a secret never quotes it: a tag, an alias, a folded line, a colon inside the value', () => {
+    const base = 'version: 1\nfilesystems:\n  disk: { path: /srv }\nclient:\n  url: http://127.0.0.1:8080\n';
+    const cases: [string, RegExp][] = [
+      ['  password: !Hunter2Secret\n', /^YAML: Unresolved tag \(in a secret: its value is not shown\)$/],
+      ['  password: *Hunter2Secret\n', /^YAML: an alias \(\*name\) with no anchor \(&name\) before it \(in a secret/],
+      ['  password: Hunter2Secret\n    - Secret99\n', /the value \(a secret, not shown\) spans both lines/],
+      ['  password: Hunter2Secret: Secret99\n', /./],
+    ];
+    for (const [line, message] of cases) {
+      const r = checkText(base + line, {});
+      expect(r.config, line).toBeNull();
+      expect(r.errors.map((e) => e.message).join('\n'), line).toMatch(message);
+      expect(JSON.stringify([...r.errors, ...r.warnings]), line).not.toMatch(/Hunter2|Secret99/);
+      expect(r.errors.every((e) => e.path === 'client.password' || !e.path.startsWith('client.password')), line).toBe(true);
+    }
+    // An unknown tag on any value is an error (the value it marks is dropped), not a warning a cron log would bury.
+    const tagged = checkText(base.replace('/srv', '!x /srv'), {});
+    expect(tagged.errors.map((e) => [e.path, e.message])).toContainEqual(['filesystems.disk.path', 'YAML: Unresolved tag: !x']);
+  });
+
   it('reports an empty file', () => {
     expect(checkText('# nothing\n').errors).toMatchObject([{ line: 1, col: 1, message: 'the config file is empty' }]);
   });
