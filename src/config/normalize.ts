@@ -175,7 +175,10 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
     });
   }
   const instance = (name: string, c: RawClient, at: (string | number)[]): ClientConfig => {
-    const pathMaps: PathMap[] = (c.pathMaps ?? []).map((m) => ({ client: stripSlash(path.posix.normalize(m.client)), host: stripSlash(path.posix.normalize(m.host)) }));
+    // A map's host side is spelled as the catalog spells places (an alias of a filesystem becomes its path, as seeding
+    // roots do): sync translates client paths through it and the planner translates the catalog's back — with the alias
+    // kept, a planned target on that filesystem matched no map and every move to it was blocked ("cannot see").
+    const pathMaps: PathMap[] = (c.pathMaps ?? []).map((m) => ({ client: stripSlash(path.posix.normalize(m.client)), host: canonicalizeByAliases(stripSlash(path.posix.normalize(m.host)), filesystems) }));
     let password: Secret | null = null;
     if (c.password !== undefined) {
       password = makeSecret(c.password, ctx.env);

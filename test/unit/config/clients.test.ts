@@ -91,6 +91,17 @@ describe('client instances', () => {
     expect(() => makeSecret('Xy9${PW_TAIL}', {}).reveal()).toThrow(/^environment variable PW_TAIL is not set \(needed by a password or secret in hashall\.yaml\)$/);
   });
 
+  it("a path map's host side written through a filesystem alias is spelled as the filesystem's path (as seeding roots are)", () => {
+    const r = checkText(
+      'version: 1\nfilesystems:\n  pool: { path: /pool, aliases: [/mnt/pool] }\nclient:\n  url: http://127.0.0.1:8080\n  pathMaps:\n    - { client: /data/pool, host: /mnt/pool/ }\n    - { client: /data/other, host: /mnt/poolside }\n',
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.config!.clients.default!.pathMaps).toEqual([
+      { client: '/data/pool', host: '/pool' },
+      { client: '/data/other', host: '/mnt/poolside' },
+    ]);
+  });
+
   it('both `client:` and `clients:` is an error at the `clients` key, saying which to keep', () => {
     const r = checkText(minimal + 'client:\n  url: http://h:1\nclients:\n  a:\n    url: http://h:2\n');
     expect(brief(r.errors)).toEqual([expect.stringMatching(/^6:1 clients both `client:` and `clients:` are set/)]);
