@@ -223,7 +223,9 @@ export function decidePlacement(ix: SnapshotIndex, members: Member[], policy: Po
   const to = placement as Placement & { fs: string };
   const off = ready.filter((m) => m.fsName !== to.fs);
   if (off.length === 0) return { outcome: 'in-place', placement, ready };
-  const held = ready.filter((m) => m.payload.consumers.status === 'some');
+  // Only a member that would move can break a consumer's link: one already on the target stays where it is (a warm,
+  // library-linked sibling does not keep its cold cross-seed from a promote by reuse).
+  const held = off.filter((m) => m.payload.consumers.status === 'some');
   if (held.length > 0) return { outcome: 'stay', placement: to, ready, held };
   return { outcome: 'act', placement: to, ready, off };
 }

@@ -231,6 +231,21 @@ describe('buildPlan: REUSE and promote', () => {
 });
 
 describe('buildPlan: external consumers', () => {
+  it('a library link on a sibling already on the target holds nothing: its cold cross-seed is promoted by reuse from it', () => {
+    const b = new SnapshotBuilder(baseConfig({ placement: { default: 'stash', rules: [] } }));
+    const warm = `${STASH_SEED}/movies/Foo`;
+    const cold = `${POOL_SEED}/cross-seed/trk/Foo`;
+    b.payload(warm, movieFiles('foo'));
+    b.link(`${warm}/foo.mkv`, `${MOVIES_LIB}/Foo/foo.mkv`);
+    b.payload(cold, movieFiles('foo'));
+    b.torrent({ hash: 'a'.repeat(40), content: warm, category: 'movies' }).torrent({ hash: 'b'.repeat(40), content: cold, category: 'cross-seed' });
+    const g = only(plan(b));
+    expect(g.action, g.reasons.join('; ')).toBe('reuse');
+    expect(g.bytesToCopy).toBe(0);
+    expect(g.reasons[0]).toMatch(/promote: reuse only/);
+  });
+
+
   it('a library hardlink keeps the group warm whatever the rules say', () => {
     const b = movie(new SnapshotBuilder(toPool()));
     b.link(`${STASH_SEED}/movies/Foo.2020/Foo.2020.mkv`, `${MOVIES_LIB}/Foo (2020)/Foo.2020.mkv`);
