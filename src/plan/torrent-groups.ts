@@ -159,6 +159,9 @@ function claim(state: PlanState, root: string, hash: string): void {
 
 type Resolved = { root: string; note: string | null; problem: null } | { root: null; note: null; problem: string };
 
+/** The longest name (bytes) a directory entry may have on the filesystems hashall manages (NAME_MAX). */
+const NAME_MAX = 255;
+
 /**
  * Pick the view root for content: the normal target when nothing different lies there (empty when
  * `requireEmpty`), else the unique root beside it, else a problem. Unknown occupancy is a problem.
@@ -176,6 +179,12 @@ function resolveRoot(ix: SnapshotIndex, state: PlanState, root: string, hash: st
   if (first === null) return { root: null, note: null, problem: `cannot tell what already lies at ${root}: the catalog snapshot has no occupancy for it (refresh and plan again)` };
   if (first) return { root, note: null, problem: null };
   const alt = uniqueRoot(root, hash);
+  // The unique save folder's name is the root's name plus 21 bytes: past the 255 bytes a name may have (ext4, xfs,
+  // btrfs, zfs), every write to it would fail with ENAMETOOLONG halfway through an apply.
+  const uniqueDir = baseName(dirName(alt));
+  if (new TextEncoder().encode(uniqueDir).length > NAME_MAX) {
+    return { root: null, note: null, problem: `${root} holds different content, and the unique folder beside it would have a ${new TextEncoder().encode(uniqueDir).length}-byte name, past the ${NAME_MAX} bytes a filesystem allows (rename the torrent's folder in the client to a shorter name, or clear ${root})` };
+  }
   const second = fits(alt);
   if (second === null) return { root: null, note: null, problem: `${root} holds different content and the occupancy of ${alt} is unknown (refresh and plan again)` };
   if (second) return { root: alt, note: `${root} already holds different content; using the unique root ${alt} so two payloads never share a directory`, problem: null };

@@ -442,6 +442,16 @@ describe('buildPlan: hitchhiker collisions', () => {
     expect(g.steps.find((s) => s.kind === 'repoint')).toMatchObject({ toSavePath: `/data/pool/media/torrents/seeding/movies/Foo.2020.hashall-${hash.slice(0, 12)}` });
   });
 
+  it('a name so long the unique folder beside it would pass 255 bytes: blocked with why, never a plan that fails with ENAMETOOLONG', () => {
+    const name = 'F'.repeat(240);
+    const b = new SnapshotBuilder(toPool());
+    b.payload(`${STASH_SEED}/movies/${name}`, movieFiles(name)).torrent({ hash: 'a'.repeat(40), content: `${STASH_SEED}/movies/${name}`, category: 'movies' });
+    b.file(`${POOL_SEED}/movies/${name}/other.mkv`, 77, 'someone-else');
+    const g = only(plan(b));
+    expect(g.action).toBe('blocked');
+    expect(g.reasons.join('\n')).toMatch(/the unique folder beside it would have a 261-byte name, past the 255 bytes a filesystem allows/);
+  });
+
   it('two different payloads with the same name never share a target directory within one plan', () => {
     const cfg = toPool();
     cfg.categories = { movies: category('movies'), films: category('movies') };
