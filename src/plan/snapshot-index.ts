@@ -2,7 +2,8 @@
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } from '../domain/snapshot.js';
 import { formatDuration } from '../domain/format-bytes.js';
-import { dirName, isAtOrUnder, longestRootOf, plainlyNormal } from '../domain/path-string.js';
+import { dirName, isAtOrUnder, joinPath, longestRootOf, plainlyNormal } from '../domain/path-string.js';
+import { contentRelOf } from '../domain/listing.js';
 import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
 import { clientWriteGuard, type WriteGuard } from './in-progress.js';
 import { mapsOf } from './client-spelling.js';
@@ -23,6 +24,13 @@ export interface SnapshotIndex {
   contentPaths: string[];
   /** The same paths as a set: whether a path is one of them, without a binary search (foreignTorrentAt asks of every folder above a target). */
   contentPathSet: ReadonlySet<string>;
+  /**
+   * Of those, the save folders of torrents without a root folder (content path = save path: their files lie in it beside
+   * other content), with each such torrent's file list (null: not loaded) — and the content paths no such torrent
+   * alone explains. A folder of the first kind holds only its torrents' listed files, not everything below it.
+   */
+  rootlessAt: ReadonlyMap<string, (readonly { name: string }[] | null)[]>;
+  rootedContentSet: ReadonlySet<string>;
   /** snapshot.copiesBySha256. */
   copies: ReadonlyMap<string, CatalogFile[]>;
   /** Why a client may still write a path (then no content decision may use it), or null (src/plan/in-progress.ts). */
@@ -47,10 +55,35 @@ export function indexSnapshot(config: HashallConfig, snapshot: CatalogSnapshot, 
     const maps = mapsOf(config, t.client);
     return t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
   };
-  const contentPathSet = new Set(snapshot.torrents.map(spelled).filter((p): p is string => p !== null));
+  const contentPathSet = new Set<string>();
+  const rootlessAt = new Map<string, (readonly { name: string }[] | null)[]>();
+  const rootedContentSet = new Set<string>();
+  for (const t of snapshot.torrents) {
+    const p = spelled(t);
+    if (p === null) continue;
+    contentPathSet.add(p);
+    if (contentRelOf(t) === '') rootlessAt.set(p, [...(rootlessAt.get(p) ?? []), t.files]);
+    else rootedContentSet.add(p);
+  }
   const contentPaths = [...contentPathSet].sort();
   const copies = snapshot.copiesBySha256;
-  const ix: SnapshotIndex = { config, snapshot, now, fsById, fsByName, rootsByPath, warm: new Set(), libraryProblems: [], contentPaths, contentPathSet, copies, mayWrite: clientWriteGuard(config, snapshot), linkAt: linkPlaces(snapshot) };
+  const ix: SnapshotIndex = {
+    config,
+    snapshot,
+    now,
+    fsById,
+    fsByName,
+    rootsByPath,
+    warm: new Set(),
+    libraryProblems: [],
+    contentPaths,
+    contentPathSet,
+    rootlessAt,
+    rootedContentSet,
+    copies,
+    mayWrite: clientWriteGuard(config, snapshot),
+    linkAt: linkPlaces(snapshot),
+  };
   const mounts = snapshot.filesystems.map((f) => f.mountPoint);
   // The snapshot reader resolves each configured library to its canonical root (one root per entry); the raw
   // spelling (an undeclared bind mount, say) is not a second library. A snapshot missing some is topped up with
@@ -132,7 +165,12 @@ export function insideRootsTest(roots: readonly SnapshotRoot[]): (path: string) 
 export function foreignTorrentAt(ix: SnapshotIndex, root: string, payloadHash: string): boolean {
   const foreign = (p: string): boolean => ix.snapshot.payloads[p]?.payloadHash !== payloadHash;
   const paths = ix.contentPaths;
-  for (let p = root; p !== '' && p !== '/'; p = dirName(p)) if (ix.contentPathSet.has(p) && foreign(p)) return true;
+  for (let p = root; p !== '' && p !== '/'; p = dirName(p)) {
+    if (!ix.contentPathSet.has(p) || !foreign(p)) continue;
+    // A save folder above the target that holds only rootless torrents' files: foreign only where one of them lies.
+    if (p !== root && !ix.rootedContentSet.has(p) && (ix.rootlessAt.get(p) ?? []).every((files) => files !== null && files.every((f) => !isAtOrUnder(joinPath(p, f.name), root)))) continue;
+    return true;
+  }
   const prefix = `${root}/`;
   for (let i = lowerBound(paths, prefix); i < paths.length && paths[i]!.startsWith(prefix); i++) if (foreign(paths[i]!)) return true;
   return false;

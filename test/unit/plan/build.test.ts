@@ -452,6 +452,24 @@ describe('buildPlan: hitchhiker collisions', () => {
     expect(g.reasons.join('\n')).toMatch(/the unique folder beside it would have a 261-byte name, past the 255 bytes a filesystem allows/);
   });
 
+  it('a torrent without a root folder whose save folder is the target category folder holds only its listed files there', () => {
+    const rootlessOnPool = (b: SnapshotBuilder, files: { name: string; size: number }[]) => {
+      for (const f of files) b.file(`${POOL_SEED}/movies/${f.name}`, f.size, f.name);
+      b.payload(`${POOL_SEED}/movies`, []);
+      b.torrent({ hash: 'c'.repeat(40), content: `${POOL_SEED}/movies`, category: 'movies', files, rootless: true });
+    };
+    const b = movie(new SnapshotBuilder(toPool()));
+    rootlessOnPool(b, [{ name: 'x1.mkv', size: 100 }, { name: 'x2.mkv', size: 100 }]);
+    const g = plan(b).groups.find((x) => x.title === 'Foo.2020')!;
+    expect(g.action, g.reasons.join('; ')).toBe('move');
+    expect(g.to?.path).toBe(`${POOL_SEED}/movies/Foo.2020`);
+    // One of its files lies inside the target folder: that folder is its, so the content goes elsewhere.
+    const b2 = movie(new SnapshotBuilder(toPool()));
+    rootlessOnPool(b2, [{ name: 'x1.mkv', size: 100 }, { name: 'Foo.2020/inner.mkv', size: 100 }]);
+    const g2 = plan(b2).groups.find((x) => x.title === 'Foo.2020')!;
+    expect(g2.to?.path ?? null).not.toBe(`${POOL_SEED}/movies/Foo.2020`);
+  });
+
   it('two different payloads with the same name never share a target directory within one plan', () => {
     const cfg = toPool();
     cfg.categories = { movies: category('movies'), films: category('movies') };

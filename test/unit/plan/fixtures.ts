@@ -100,6 +100,8 @@ export interface TorrentSpec {
   unmapped?: string;
   /** libtorrent's part file in its save path, as the catalog reader found it. */
   partFile?: string;
+  /** A torrent without a root folder: its files lie directly in `content`, which is its save path too. */
+  rootless?: true;
 }
 
 /** Builds a CatalogSnapshot the way the catalog reader would, from files, payloads and torrents. */
@@ -196,7 +198,7 @@ export class SnapshotBuilder {
       addedOn: 1_700_000_000,
       completionOn: 1_700_000_100,
       seedingTimeSec: Math.round((spec.seedingDays ?? 30) * 86_400),
-      clientSavePath: hostToClient(maps, dirName(spec.content)) ?? `/unmapped${dirName(spec.content)}`,
+      clientSavePath: spec.rootless ? (hostToClient(maps, spec.content) ?? `/unmapped${spec.content}`) : (hostToClient(maps, dirName(spec.content)) ?? `/unmapped${dirName(spec.content)}`),
       // qBittorrent reports the FILE as content_path of a one-file torrent, even inside its folder.
       clientContentPath: (() => {
         const only = files.length === 1 && files[0]!.name.includes('/') ? `${dirName(spec.content)}/${files[0]!.name}` : spec.content;
