@@ -1,7 +1,7 @@
 // Reads and writes saved plan files and loads schemas/plan.schema.json for validation (reads the world).
 import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { HashallError, errnoCode } from '../errors.js';
@@ -101,6 +101,14 @@ export function checkPlanOut(file: string): void {
     throw fail(errnoCode(err) ?? (err as Error).message, err);
   }
   if (there) throw fail(`it is ${there}, not a regular file`);
+  // Its folder must be there too: said now, not after a refresh and a plan of minutes.
+  let dir: Stats | undefined;
+  try {
+    dir = statSync(path.dirname(file), { throwIfNoEntry: false });
+  } catch (err) {
+    throw new HashallError(`cannot write plan file ${file}: its folder cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err, hint: 'check the folder exists and is writable' });
+  }
+  if (!dir?.isDirectory()) throw new HashallError(`cannot write plan file ${file}: its folder ${path.dirname(file)} ${dir ? 'is not a folder' : 'does not exist'}`, { hint: 'create the folder first, or give --out a path in an existing one' });
 }
 
 /**

@@ -96,7 +96,7 @@ describe('hashall CLI', () => {
     }
   });
 
-  it('plan --out onto a FIFO (or a device, a symlink) is refused before the refresh: exit 1, nothing scanned', async () => {
+  it('plan --out onto a FIFO (or a device, a symlink), or into a folder that does not exist, is refused before the refresh: exit 1, nothing scanned', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hashall-plan-out-'));
     try {
       mkdirSync(path.join(dir, 'seeding'));
@@ -107,6 +107,12 @@ describe('hashall CLI', () => {
       const r = await runCli(['plan', '--config', cfg, '--out', fifo]);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`hashall: cannot write plan file ${fifo}: it is a FIFO, not a regular file\n  hint: give --out the path of a regular file (or a new name)\n`);
+      expect(existsSync(path.join(dir, 'state'))).toBe(false);
+      // A folder that does not exist: said before the refresh too, not after it.
+      const lost = path.join(dir, 'no-such-folder', 'plan.json');
+      const r2 = await runCli(['plan', '--config', cfg, '--out', lost]);
+      expect(r2.code).toBe(1);
+      expect(r2.stderr).toContain(`cannot write plan file ${lost}: its folder ${path.dirname(lost)} does not exist`);
       expect(existsSync(path.join(dir, 'state'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
