@@ -61,8 +61,11 @@ export interface FsPort {
    * partial temp file on failure. An aborted `signal` ends the copy between chunks with InterruptedError.
    */
   copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal; syncDir?: boolean; syncData?: boolean }): Promise<CopyResult>;
-  /** Full SHA-256 of a file's content (never through a symlink). */
-  hashFile(p: string): Promise<string>;
+  /**
+   * Full SHA-256 of a file's content (never through a symlink). With `expect`, every descriptor it reads must be that
+   * (dev, ino), a regular file — else it throws (ESTALE): a name swapped since it was listed is not hashed in its place.
+   */
+  hashFile(p: string, expect?: { dev: number; ino: number }): Promise<string>;
   /**
    * Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first
    * difference): their status read on the descriptors compared, after the compare, or null when they differ. With
@@ -524,10 +527,20 @@ async function sampleHash(p: string, buffers: ReadBuffers): Promise<string> {
   }
 }
 
-async function hashFile(p: string, buffers: ReadBuffers): Promise<string> {
+/** A descriptor's status must be `expect` (dev, ino) and a regular file, when given. */
+function proveDescriptor(p: string, st: { dev: number; ino: number; isFile(): boolean }, expect: { dev: number; ino: number } | undefined): void {
+  if (expect === undefined) return;
+  if (!st.isFile() || st.dev !== expect.dev || st.ino !== expect.ino) {
+    throw new FsError(`${p} is not the file listed there a moment before (device ${st.dev} inode ${st.ino}, listed ${expect.dev}/${expect.ino}): it was replaced meanwhile`, { code: 'ESTALE', path: p });
+  }
+}
+
+async function hashFile(p: string, buffers: ReadBuffers, expect?: { dev: number; ino: number }): Promise<string> {
   const fd = openSync(fsPathArg(p), READ_FLAGS);
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    proveDescriptor(p, st, expect);
+    const size = st.size;
     if (size <= SYNC_COPY_MAX) return createHash('sha256').update(readAllSync(fd, size, buffers.small)).digest('hex');
   } finally {
     closeSync(fd);
@@ -535,7 +548,9 @@ async function hashFile(p: string, buffers: ReadBuffers): Promise<string> {
   const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
     const hash = createHash('sha256');
-    const bufs = buffers.take((await fh.stat()).size);
+    const st = await fh.stat();
+    proveDescriptor(p, st, expect);
+    const bufs = buffers.take(st.size);
     const chunkLen = bufs[0].length;
     let i = 0;
     let pos = 0;
@@ -646,7 +661,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
   return {
     close: () => compares.stop(),
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, buffers, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
-    hashFile: (p) => wrap('hash', p, () => hashFile(p, buffers)),
+    hashFile: (p, expect) => wrap('hash', p, () => hashFile(p, buffers, expect)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares, buffers)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p, buffers)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more

@@ -201,16 +201,23 @@ export async function putBack(
     if (!root) return { action: 'missing', reason: `${path.join(fsPath, TRASH_DIR)} does not exist: nothing of it is left to restore` };
     hold(root);
     if (!sameId(root, rec.trashRootId)) return refuse(`${root.label} is not the trash directory it was staged in (it was replaced since); nothing is touched — find the original trash directory`);
+    // Nothing of it in the trash (back already, or never staged — a retire stopped before its rename): the folders made
+    // for it there go too, so no empty run folder is left for the purge to judge.
+    const notThere = async (): Promise<PutBack> => {
+      const out = await missingOrBack(origin, fsPath, rel, rec.trashId);
+      await removeCreatedDirs(fs, [...(rec.trashDirs ?? [])].map((d) => `${root.path}/${d}`)).catch(() => undefined);
+      return out;
+    };
     let trashParent: HeldDir;
     try {
       trashParent = hold(await openDirUnder(root, path.posix.dirname(rec.trashRel)));
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return missingOrBack(origin, fsPath, rel, rec.trashId);
+      if (errnoCode(err) === 'ENOENT') return await notThere(); // awaited: the finally below closes the folders it uses
       throw err;
     }
     const leaf = path.posix.basename(rec.trashRel);
     const staged = await lstatAt(trashParent, leaf);
-    if (!staged) return missingOrBack(origin, fsPath, rel, rec.trashId);
+    if (!staged) return await notThere();
     if (!sameId(staged, rec.trashId)) return refuse(`${rec.trash} is not what was staged there (${describe(staged)}, recorded inode ${rec.trashId.ino}); it is left alone`);
 
     // The original's parents, from the filesystem's root down, never following a symlink nor leaving the device.

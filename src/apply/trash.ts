@@ -15,7 +15,7 @@
 //   the record of the run that left the trash, so `hashall runs show` explains it later.
 // The trash directory itself stays (root-owned, 0700): removing it when empty would let anyone re-create it.
 // Last, leftover temp files of hashall are swept (src/apply/temp-sweep.ts) and reported the same way.
-import { errorText } from '../errors.js';
+import { errnoCode, errorText } from '../errors.js';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
@@ -254,10 +254,14 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
   let staged: Map<string, number>;
   let kept: Map<string, number> | string;
   try {
-    staged = new Map((await deps.fs.listTree(trash, e.record.trashRel)).entries.filter((x) => x.stat.kind === 'file' && recorded.has(x.stat.ino)).map((x) => [x.rel, x.stat.size]));
+    const listed = await deps.fs.listTree(trash, e.record.trashRel);
+    staged = new Map(listed.entries.filter((x) => x.stat.kind === 'file' && recorded.has(x.stat.ino)).map((x) => [x.rel, x.stat.size]));
   } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null; // not in the trash at all: nothing of it to delete
     return `the staged ${e.record.trash} cannot be listed (${errorText(err)})`;
   }
+  // Nothing of it left to delete (restored, or never staged): the kept copy gates nothing.
+  if (staged.size === 0) return null;
   const top = await deps.fs.holdDir(fsConf.path).catch(() => null);
   if (!top) return `filesystem ${e.kept.fs} (${fsConf.path}) cannot be opened, so its kept copy ${e.kept.root} is unproven`;
   try {

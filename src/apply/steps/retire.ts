@@ -163,7 +163,8 @@ async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, trash: H
   for (const e of entries) {
     const at = e.rel === '' ? `${trash.path}/${trashRel}` : `${trash.path}/${trashRel}/${e.rel}`;
     if (e.stat.kind !== 'file') throw new FsError(`retire: ${e.rel === '' ? step.root : `${step.root}/${e.rel}`} is a ${e.stat.kind}; hashall only retires trees of regular files, the source stays`, { path: step.root });
-    hashed.push({ relpath: e.rel === '' ? path.basename(step.root) : e.rel, size: e.stat.size, sha256: await ctx.fs.hashFile(at) });
+    // Read from a descriptor proven to be the inode listed (a process inside may swap names between list and read).
+    hashed.push({ relpath: e.rel === '' ? path.basename(step.root) : e.rel, size: e.stat.size, sha256: await ctx.fs.hashFile(at, e.stat) });
     files.push({ ino: e.stat.ino, dev: e.stat.dev });
   }
   const hash = payloadHash(hashed);
@@ -308,7 +309,20 @@ export const retireStep: StepHandler<RetireStep> = {
       await ctx.fs.renameAt(parent, name, tparent, tname);
       undo.phase = 'staged';
       ctx.saveUndo(undo);
-      // Re-prove after staging: if the kept copy was reachable only through the source, it is gone now.
+      // Re-prove after staging: if the kept copy was reachable only through the source, it is gone now. On a failure
+      // what was renamed goes back into the folder it was taken from (held: wherever that folder is now), unless
+      // something appeared at its name meanwhile (a rename would replace a file there): then it stays staged (phase
+      // `staged`, journaled) and the group's undo puts it back as `trash restore` does, or says why it cannot.
+      const backIfFree = async (): Promise<void> => {
+        try {
+          if (!(await lstatAt(tparent!, tname)) || (await lstatAt(parent!, name))) return;
+          await ctx.fs.renameAt(tparent!, tname, parent!, name);
+          undo.phase = 'staging';
+          ctx.saveUndo(undo);
+        } catch {
+          // Left staged: the undo puts it back or says why not; the proof's own error is the one to tell.
+        }
+      };
       let files: { ino: number; dev: number }[];
       try {
         const now = await lstatAt(tparent, tname);
@@ -318,10 +332,7 @@ export const retireStep: StepHandler<RetireStep> = {
         await proveKept(step, ctx, undo.trashId);
         files = await proveSourceIsPayload(step, ctx, root, trashRel, undo.trashId);
       } catch (err) {
-        // Back into the folder it was taken from (held: wherever that folder is now), whatever was renamed.
-        await ctx.fs.renameAt(tparent, tname, parent, name);
-        undo.phase = 'staging';
-        ctx.saveUndo(undo);
+        await backIfFree();
         throw err;
       }
       // Proven: it stays staged (restorable with `hashall trash restore`) until `trash purge` — by apply, recover or

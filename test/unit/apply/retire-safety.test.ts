@@ -2,14 +2,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { payloadHash } from '../../../src/domain/payload-hash.js';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { recordedRemoval } from '../../../src/apply/trash-record.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
+import { restoreFromTrash } from '../../../src/apply/trash-restore.js';
 import { removeTree } from '../../../src/fs/no-follow-tree.js';
-import type { PlanGroup } from '../../../src/plan/types.js';
+import type { PlanGroup, RetireStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { fakeTorrent } from '../../support/fake-qbt.js';
@@ -186,6 +189,29 @@ describe('retire: the purge never removes the last copy', () => {
   });
 });
 
+describe('retire: the purge judges only what is still in the trash', () => {
+  it('one entry of a run restored, its kept copy removed since: the run\'s other entry is still purged', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const s2 = path.join(w.stash, 'seeding', 'movies', 'S');
+    const d2 = path.join(w.pool, 'seeding', 'movies', 'S');
+    writeTree(s2, { 's.bin': bytesFor('s', 5000) });
+    expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g2', w, s2, d2)]))).status).toBe('succeeded');
+    const rel2 = (w.catalog.db.prepare(`SELECT max(id) AS id FROM relocations`).get() as { id: number }).id;
+    const second = { ...retireGroup(s2, d2, payloadHashOf(s2), rel2, 5000), id: 'r2', key: 'retire-2', title: 'S' };
+    second.steps = [{ ...(second.steps[0] as RetireStep), root: s2, keptRoot: d2, relocationId: rel2 }];
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000), second]));
+    expect(res.status).toBe('succeeded');
+    // R comes back (trash restore), and then its pool copy is removed: nothing of R is in the trash any more.
+    const back = await restoreFromTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now(), runId: res.runId }, src);
+    expect(back.map((o) => o.action)).toEqual(['restored']);
+    execFileSync('rm', ['-r', dst]);
+    const out = await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(existsSync(path.join(w.stash, '.hashall-trash', res.runId))).toBe(false);
+    expect(existsSync(path.join(src, 'a.bin'))).toBe(true);
+  });
+});
+
 describe('retire: a source that is missing because its filesystem is not mounted', () => {
   it('is not recorded as retired (unknown, not "already gone")', async () => {
     const { src, dst, relId, hash } = await moved();
@@ -324,6 +350,59 @@ describe('retire: a local user who can write the seeding root swaps its folders 
     expect(readdirSync(path.join(seeding, 'loot'))).toEqual([]);
     expect(hashTreeSync(path.join(seeding, 'movies.real', 'R'))).toEqual(before);
     expect(existsSync(victim)).toBe(true);
+    // Nothing of the run is left in the trash (no empty run folder for a later purge to judge).
+    expect(readdirSync(path.join(w.stash, '.hashall-trash'))).toEqual([]);
+  });
+
+  it('a file written at the source path while the source is staged is never replaced by putting the source back', async () => {
+    const { src: dir, dst: keptDir, relId } = await moved();
+    // A one-file payload: a.bin alone (the move above put its copy on the pool).
+    const src = path.join(dir, 'a.bin');
+    const dst = path.join(keptDir, 'a.bin');
+    const bytes = bytesFor('ra', 30_000);
+    const hash = payloadHash([{ relpath: 'a.bin', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }])!;
+    const group = retireGroup(src, dst, hash, relId, bytes.length);
+    // Staged: a user writes a new file at its path (the folder is theirs), and the kept copy is found damaged.
+    const fs = faultyFsPort(realFsPort(), [
+      {
+        op: 'renameAt',
+        nth: 1,
+        after: () => {
+          writeFileSync(src, 'a new file of the user');
+          writeFileSync(dst, bytesFor('damaged', 30_000));
+        },
+      },
+    ]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(res.status).toBe('needs-attention');
+    expect(res.attention.join('\n')).toMatch(/is in the way/);
+    expect(readFileSync(src, 'utf8')).toBe('a new file of the user');
+    expect(readFileSync(path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R', 'a.bin'))).toEqual(bytes);
+  });
+
+  it('a file swapped between the listing of the staged source and its read is never hashed in its place: the proof fails, nothing is recorded', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const before = hashTreeSync(src);
+    let swapped = '';
+    // A process inside the staged tree puts a same-content copy (another inode) under a.bin's name just before it is
+    // read: what the record would name (the listed inode) is then not what was read.
+    const fs = faultyFsPort(realFsPort(), [
+      {
+        op: 'hashFile',
+        nth: 1,
+        pathIncludes: '/proc/self/fd/', // the staged tree is read through the held trash (the kept copy by its path)
+        before: (args) => {
+          swapped = String(args[0]).replace(/^.*\/movies\/R\//, '');
+          // (the anchored name is this process's descriptor: the shell reaches it as /proc/<our pid>/fd/N)
+          execFileSync('sh', ['-c', 'cp -p "$1" "$1.copy" && mv "$1" "$1.orig" && mv "$1.copy" "$1"', 'sh', String(args[0]).replace('/proc/self/', `/proc/${process.pid}/`)]);
+        },
+      },
+    ]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(swapped).not.toBe('');
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/is not the file listed there a moment before/);
+    expect(hashTreeSync(src)).toEqual({ ...before, [`${swapped}.orig`]: before[swapped] });
   });
 
   it('the source itself swapped for a symlink to the library copy: nothing is staged or recorded, everything stays where it is', async () => {
@@ -337,7 +416,7 @@ describe('retire: a local user who can write the seeding root swaps its folders 
     expect(lstatSync(src).isSymbolicLink()).toBe(true);
     expect(hashTreeSync(path.join(path.dirname(src), 'R.hidden'))).toEqual(before);
     expect(hashTreeSync(victim)).toEqual(before);
-    expect(readdirSync(path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies'))).toEqual([]);
+    expect(existsSync(path.join(w.stash, '.hashall-trash', res.runId))).toBe(false); // nothing of the run left there
   });
 });
 
