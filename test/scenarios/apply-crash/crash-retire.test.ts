@@ -65,6 +65,31 @@ async function purgeLater(w: ApplyFixture): Promise<void> {
   expect(trashLeft(w)).toEqual([]);
 }
 
+/**
+ * A payload at `seeding/<rel>` moved to the pool (a real apply), then its retire run in a child process with `env` (where
+ * the child kills itself): the source's files before, the kept copy's path and the child's result.
+ */
+async function retireInChild(w: ApplyFixture, rel: string, tree: Record<string, Buffer>, env: Record<string, string>) {
+  const src = path.join(w.stash, 'seeding', rel);
+  writeTree(src, tree);
+  const before = hashTreeSync(src);
+  const dst = path.join(w.pool, 'seeding', rel);
+  expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).status).toBe('succeeded');
+  const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+  const hash = payloadHashOf(src);
+  const cfgFile = path.join(w.root, 'config.json');
+  const planFile = path.join(w.root, 'plan.json');
+  writeFileSync(cfgFile, JSON.stringify(w.config));
+  writeFileSync(planFile, JSON.stringify(makePlan(w, [retireGroup(src, dst, hash, relId)])));
+  const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { src, dst, before, relId, hash, child };
+}
+
 describe('kill -9 at every boundary of a retire', () => {
   it('each crash is rolled back or finished by recovery; the kept copy is never touched, the source is whole once, and the purge empties the trash', async () => {
     let finishedNormally = false;
@@ -72,23 +97,8 @@ describe('kill -9 at every boundary of a retire', () => {
     for (let n = 1; n <= 30 && !finishedNormally; n++) {
       const w = makeApplyFixture();
       try {
-        const src = path.join(w.stash, 'seeding', 'movies', 'K');
-        writeTree(src, { 'a.bin': bytesFor('ka', 300_000), 'd/b.bin': bytesFor('kb', 7000), 'd/e/c.bin': bytesFor('kc', 10) });
-        const before = hashTreeSync(src);
-        const dst = path.join(w.pool, 'seeding', 'movies', 'K');
-        expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).status).toBe('succeeded');
-        const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
-        const hash = payloadHashOf(src);
-        const cfgFile = path.join(w.root, 'config.json');
-        const planFile = path.join(w.root, 'plan.json');
-        writeFileSync(cfgFile, JSON.stringify(w.config));
-        writeFileSync(planFile, JSON.stringify(makePlan(w, [retireGroup(src, dst, hash, relId)])));
-        const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
-          cwd: repo,
-          env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+        const tree = { 'a.bin': bytesFor('ka', 300_000), 'd/b.bin': bytesFor('kb', 7000), 'd/e/c.bin': bytesFor('kc', 10) };
+        const { src, dst, before, relId, hash, child } = await retireInChild(w, 'movies/K', tree, { HASHALL_TEST_CRASH_AT: String(n) });
         if (child.signal !== 'SIGKILL') {
           expect(child.status, child.stderr).toBe(0);
           expect(JSON.parse(child.stdout).status).toBe('succeeded');
@@ -132,23 +142,8 @@ describe('kill -9 right after every change a retire makes on disk, its tidy-up i
       const w = makeApplyFixture();
       try {
         // Alone in its folder Coll, which the retire removes once it is empty (a tidy-up after the proof).
-        const src = path.join(w.stash, 'seeding', 'movies', 'Coll', 'K');
-        writeTree(src, { 'a.bin': bytesFor('ka', 30_000), 'd/b.bin': bytesFor('kb', 700) });
-        const before = hashTreeSync(src);
-        const dst = path.join(w.pool, 'seeding', 'movies', 'Coll', 'K');
-        expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).status).toBe('succeeded');
-        const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
-        const hash = payloadHashOf(src);
-        const cfgFile = path.join(w.root, 'config.json');
-        const planFile = path.join(w.root, 'plan.json');
-        writeFileSync(cfgFile, JSON.stringify(w.config));
-        writeFileSync(planFile, JSON.stringify(makePlan(w, [retireGroup(src, dst, hash, relId)])));
-        const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
-          cwd: repo,
-          env: { ...process.env, HASHALL_TEST_CRASH_FS_AT: String(n) },
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+        const tree = { 'a.bin': bytesFor('ka', 30_000), 'd/b.bin': bytesFor('kb', 700) };
+        const { src, dst, before, child } = await retireInChild(w, 'movies/Coll/K', tree, { HASHALL_TEST_CRASH_FS_AT: String(n) });
         const stagedAt = (run: string) => path.join(w.stash, '.hashall-trash', run, 'seeding', 'movies', 'Coll', 'K');
         const inTrash = () => trashLeft(w).filter((run) => existsSync(stagedAt(run))).map((run) => hashTreeSync(stagedAt(run)));
         if (child.signal !== 'SIGKILL') {
