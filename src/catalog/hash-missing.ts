@@ -34,8 +34,8 @@ interface Target {
 }
 
 /**
- * Fill in missing full hashes for the given active catalog files. The file must still have the inode's recorded size
- * and mtime (else ECHANGED, nothing written). Every active row of the same inode with the same metadata gets the hash.
+ * Fill in missing full hashes for the given active catalog files. The file must still be the recorded inode, with its
+ * recorded size and mtime (else ECHANGED, nothing written). Every active row of the same inode with the same metadata gets the hash.
  * Bumps the catalog serial when anything was written.
  */
 export async function hashMissing(
@@ -82,7 +82,9 @@ export async function hashMissing(
       [...todo.values()].map(async (group) => {
         const t = group[0] as Target;
         if (opts.signal?.aborted) return { group, res: { bytesRead: 0, error: { code: 'EINTR', message: 'aborted' } } };
-        const res = await pool.hash({ path: fsPathArg(t.abs_path), quick: true, full: true, size: t.size, mtimeNs: BigInt(t.mtime_ns) });
+        // The recorded inode too: another file put at the path since (same size, mtime kept: `cp -p`, `rsync -t`) is not
+        // hashed for the inode — its hash would go to every row of it, the other links holding the old bytes.
+        const res = await pool.hash({ path: fsPathArg(t.abs_path), quick: true, full: true, size: t.size, mtimeNs: BigInt(t.mtime_ns), ino: BigInt(t.ino) });
         return { group, res };
       }),
     );

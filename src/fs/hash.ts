@@ -55,7 +55,7 @@ function openChecked(job) {
     else if (
       (job.size !== undefined && job.size !== Number(st.size)) ||
       (job.mtimeNs !== undefined && String(st.mtimeNs) !== job.mtimeNs) ||
-      (job.ino !== undefined && (String(st.ino) !== job.ino || String(st.dev) !== job.dev))
+      (job.ino !== undefined && (String(st.ino) !== job.ino || (job.dev !== undefined && String(st.dev) !== job.dev)))
     ) {
       res = { changed: true, bytesRead: 0 };
     }
@@ -211,7 +211,7 @@ export interface HashJob {
   /** Expected size and mtime (from the walk): a mismatch yields `changed`. */
   size?: number;
   mtimeNs?: bigint;
-  /** Expected device and inode (from the walk): another file at the path since yields `changed`. */
+  /** Expected inode (and device, when known: from the walk): another file at the path since yields `changed`. */
   dev?: bigint;
   ino?: bigint;
   /**
@@ -246,7 +246,7 @@ function message(job: Omit<HashJob, 'twin'>): object {
     full: job.full,
     size: job.size,
     mtimeNs: job.mtimeNs === undefined ? undefined : String(job.mtimeNs),
-    ...(job.ino === undefined ? {} : { ino: String(job.ino), dev: String(job.dev) }),
+    ...(job.ino === undefined ? {} : { ino: String(job.ino), ...(job.dev === undefined ? {} : { dev: String(job.dev) }) }),
   };
 }
 

@@ -1,7 +1,8 @@
 // Scenario: `hashall scan` / `catalog stats` / `dupes` over two real tmpfs filesystems, plus on-demand hashMissing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../support/cli.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
@@ -76,6 +77,28 @@ describe('scan CLI', () => {
     } finally {
       catalog.close();
     }
+
+    // Another file put at a path since its scan — same size, the mtime kept (`cp -p`, `rsync -t`), another inode — is
+    // not hashed for the recorded inode (whose other links still hold the old bytes): changed, nothing written.
+    const n = path.join(stash, 'torrents', 'movies', 'N', 'n.mkv');
+    mkdirSync(path.dirname(n), { recursive: true });
+    writeFileSync(n, 'old-bytes-12');
+    linkSync(n, `${n}.link`);
+    expect((await runCli(['scan', '--quick-only', '--json', '--config', config])).code).toBe(0);
+    writeFileSync(`${n}.new`, 'new-bytes-34');
+    execFileSync('touch', ['-r', n, `${n}.new`]); // the mtime to the nanosecond, as cp -p keeps it
+    expect(statSync(`${n}.new`, { bigint: true }).mtimeNs).toBe(statSync(n, { bigint: true }).mtimeNs);
+    renameSync(`${n}.new`, n);
+    const again = openCatalog(path.join(tmp.path, 'state', 'catalog.db'));
+    try {
+      const res = await hashMissing(again, { paths: [n] }, { now: () => 7 });
+      expect(res.failed.map((f) => f.code)).toEqual(['ECHANGED']);
+      expect(again.db.prepare(`SELECT count(*) AS n FROM file_paths WHERE abs_path IN (?, ?) AND sha256 IS NOT NULL`).get(n, `${n}.link`)).toEqual({ n: 0 });
+    } finally {
+      again.close();
+    }
+    rmSync(path.dirname(n), { recursive: true });
+    expect((await runCli(['scan', '--json', '--config', config])).code).toBe(0);
 
     const stats = await runCli(['catalog', 'stats', '--json', '--config', config]);
     expect(stats.code).toBe(0);
