@@ -294,7 +294,7 @@ async function missingOrBack(origin: string, fsPath: string, rel: string, id: Id
 }
 
 /** lstat of `rel` under a trusted root reached without following any symlink; null when absent or unreachable. */
-async function lstatAtPath(fsPath: string, rel: string): Promise<EntryStat | null> {
+export async function lstatAtPath(fsPath: string, rel: string): Promise<EntryStat | null> {
   const top = await openTrustedDir(fsPath);
   try {
     const dir = path.dirname(rel) === '.' ? top : await openDirUnder(top, path.dirname(rel)).catch(() => null);

@@ -181,9 +181,9 @@ function resolveRoot(ix: SnapshotIndex, state: PlanState, root: string, hash: st
   const alt = uniqueRoot(root, hash);
   // The unique save folder's name is the root's name plus 21 bytes: past the 255 bytes a name may have (ext4, xfs,
   // btrfs, zfs), every write to it would fail with ENAMETOOLONG halfway through an apply.
-  const uniqueDir = baseName(dirName(alt));
-  if (new TextEncoder().encode(uniqueDir).length > NAME_MAX) {
-    return { root: null, note: null, problem: `${root} holds different content, and the unique folder beside it would have a ${new TextEncoder().encode(uniqueDir).length}-byte name, past the ${NAME_MAX} bytes a filesystem allows (rename the torrent's folder in the client to a shorter name, or clear ${root})` };
+  const uniqueBytes = new TextEncoder().encode(baseName(dirName(alt))).length;
+  if (uniqueBytes > NAME_MAX) {
+    return { root: null, note: null, problem: `${root} holds different content, and the unique folder beside it would have a ${uniqueBytes}-byte name, past the ${NAME_MAX} bytes a filesystem allows (rename the torrent's folder in the client to a shorter name, or clear ${root})` };
   }
   const second = fits(alt);
   if (second === null) return { root: null, note: null, problem: `${root} holds different content and the occupancy of ${alt} is unknown (refresh and plan again)` };

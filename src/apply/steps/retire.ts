@@ -20,7 +20,7 @@ import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
-import { putBack } from '../trash-restore.js';
+import { lstatAtPath, putBack } from '../trash-restore.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
 import { relocationObservedSince, relocationTorrents } from '../../catalog/relocations.js';
@@ -364,20 +364,7 @@ export const retireStep: StepHandler<RetireStep> = {
     // Reached as run reached it (from the filesystem's root, never following): a level swapped for a symlink since
     // leads elsewhere, not to the source.
     const { fsPath } = trashPath(step, ctx);
-    const rel = path.posix.relative(fsPath, step.root);
-    const top = await openTrustedDir(fsPath);
-    try {
-      const parentRel = path.posix.dirname(rel);
-      const parent = parentRel === '.' ? top : await openDirUnder(top, parentRel).catch(() => null);
-      if (!parent) return;
-      try {
-        if (await lstatAt(parent, fsPathArg(path.posix.basename(rel)))) throw new FsError(`retire: ${step.root} still exists`, { path: step.root });
-      } finally {
-        if (parent !== top) await parent.close();
-      }
-    } finally {
-      await top.close();
-    }
+    if (await lstatAtPath(fsPath, path.posix.relative(fsPath, step.root))) throw new FsError(`retire: ${step.root} still exists`, { path: step.root });
   },
 
   async undo(step, ctx, undoData) {
