@@ -87,6 +87,11 @@ export interface TorrentClient {
   setLocation(hashes: string[], location: string): Promise<void>;
   recheck(hashes: string[]): Promise<void>;
   setAutoManagement(hashes: string[], enable: boolean): Promise<void>;
+  /**
+   * Where automatic torrent management keeps a complete torrent of `category` now (client spelling), or null when that
+   * is not known for sure. Absent: the client has no automatic management (only qBittorrent has).
+   */
+  categorySavePath?(category: string): Promise<string | null>;
   /** Clear or set the incomplete-download path override (no-op on clients without one). */
   setDownloadPath(hashes: string[], path: string): Promise<void>;
   addTags(hashes: string[], tags: string[]): Promise<void>;

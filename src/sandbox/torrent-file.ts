@@ -206,6 +206,8 @@ export interface AddOptions {
   /** Original | Subfolder | NoSubfolder */
   contentLayout?: string;
   rename?: string;
+  /** Automatic Torrent Management (the save path then follows the category); absent: the daemon's default (manual). */
+  autoTMM?: boolean;
   /** Wait until the torrent is listed and past checkingResumeData/moving (default true, 15 s bound). */
   settle?: boolean;
 }
@@ -232,6 +234,7 @@ export async function addTorrent(sb: QbtSandbox, torrent: MadeTorrent, o: AddOpt
   if (o.skipChecking) form.append('skip_checking', 'true');
   if (o.contentLayout) form.append('contentLayout', o.contentLayout);
   if (o.rename) form.append('rename', o.rename);
+  if (o.autoTMM !== undefined) form.append('autoTMM', String(o.autoTMM));
   const res = await sb.api('POST', '/torrents/add', form);
   if (res.status !== 200 || res.text.trim() !== 'Ok.') throw new Error(`torrents/add answered ${res.status} ${res.text}\n${sb.logTail(10)}`);
   if (o.settle === false) return null;

@@ -1,4 +1,4 @@
-// Step `repoint`: pause → clear download path → setLocation → recheck → resume if it was running, each proven by reading back.
+// Step `repoint`: pause → automatic management off → clear download path → setLocation → recheck → resume if it was running, each proven by reading back.
 // Must never: repoint before the files are at the target, touch a torrent that is not complete and settled (checking,
 // moving, downloading: its running state is unknown), resume a torrent that was paused, or leave one incomplete.
 import { ClientError, FsError } from '../../errors.js';
@@ -159,6 +159,21 @@ function isAt(t: ClientTorrent, step: RepointStep): boolean {
   return trimSlash(t.savePath) === trimSlash(step.toSavePath) && trimSlash(t.contentPath) === trimSlash(step.expectedContentPath);
 }
 
+/**
+ * Undo's last word on automatic management, which the run switched off: on again only where the category still keeps
+ * its torrents at the save path the torrent is back at — elsewhere (the category was edited meanwhile), or unknown,
+ * turning it on would make qBittorrent move the data itself, so it stays off and the note says so.
+ */
+async function autoManagementBack(client: TorrentClient, step: RepointStep, t: ClientTorrent, savePath: string, o: { timeoutMs: number }): Promise<string[]> {
+  const keeps = client.categorySavePath ? await client.categorySavePath(t.category) : null;
+  if (keeps !== null && trimSlash(keeps) === trimSlash(savePath)) {
+    await setAutoManagementConfirmed(client, step.torrentHash, true, o);
+    return [];
+  }
+  const where = keeps === null ? 'an unknown folder' : keeps;
+  return [`${step.torrentName}: automatic torrent management was on before the run and is left off: its category "${t.category}" now keeps torrents at ${where}, not at ${savePath}, and turning it on would make the client move the data there itself`];
+}
+
 export const repointStep: StepHandler<RepointStep> = {
   describe: (s) => `repoint ${s.torrentName} (${torrentLabel({ client: s.client, hash: s.torrentHash })}): ${s.fromSavePath} → ${s.toSavePath}`,
   manualUndo: (s, undo) =>
@@ -171,7 +186,7 @@ export const repointStep: StepHandler<RepointStep> = {
     const [got, listed] = await Promise.allSettled([mustGet(client, step), fileList(step, ctx, client)]);
     if (got.status === 'rejected') throw got.reason; // the torrent's own error first (gone from the client, say)
     const t = got.value;
-    if (isAt(t, step) && isSettledHealthy(t) && t.downloadPath === '') return 'done';
+    if (isAt(t, step) && isSettledHealthy(t) && t.downloadPath === '' && !t.autoTmm) return 'done';
     mustBeSettled(t, step);
     // The files must already be at the target: setLocation onto a missing path makes qBittorrent move data itself.
     if (listed.status === 'rejected') throw listed.reason;
@@ -205,7 +220,11 @@ export const repointStep: StepHandler<RepointStep> = {
     // checkingUP, progress 0 — recheckConfirmed reads it afresh and waits out a check under way (and recovers one stuck).
     let last = t;
     if (t.running) last = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: last });
-    if (t.downloadPath !== '') {
+    // Under automatic management qBittorrent takes the download path from the category and ignores a request to clear
+    // it (answering 200): management goes off first. That moves no data — the complete torrent stays at its category's
+    // save path, which manual mode keeps as its own — and setLocation would switch it off anyway.
+    if (last.autoTmm) last = await setAutoManagementConfirmed(client, step.torrentHash, false, { timeoutMs: 60_000 });
+    if (last.downloadPath !== '') {
       await client.setDownloadPath([step.torrentHash], '');
       last = await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
     }
@@ -223,7 +242,7 @@ export const repointStep: StepHandler<RepointStep> = {
     // outside it (several groups in flight: the next ones are paused and moved while the slots check).
     const recheck = (): Promise<ClientTorrent> => recheckConfirmed(client, step.torrentHash, { ...o, observe });
     const checked = await (ctx.checking ? ctx.checking(recheck) : recheck());
-    if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; setLocation switched it off (manual mode keeps it on its new filesystem)`);
+    if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; it is off now (manual mode keeps it on its new filesystem when its category changes)`);
     const final = t.running ? await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: checked }) : checked;
     ctx.carried?.set(LAST, final);
     return { status: 'done', result: { wasRunning: t.running, autoTmmWas: t.autoTmm } };
@@ -241,6 +260,8 @@ export const repointStep: StepHandler<RepointStep> = {
     if (t.progress < 1 || t.phase === 'downloading' || t.phase === 'missing-files' || t.phase === 'error' || t.phase === 'paused-incomplete') {
       throw new ClientError('unconfirmed', `${step.torrentName} is ${t.rawState} at progress ${t.progress} after the repoint`);
     }
+    // Left under automatic management, the client would move the data itself when the category changes.
+    if (t.autoTmm || t.downloadPath !== '') throw new ClientError('unconfirmed', `${step.torrentName} reads back with ${t.autoTmm ? 'automatic torrent management on' : `the download path ${t.downloadPath}`} after the repoint`);
     if (undo.wasRunning === false && t.running) throw new ClientError('unconfirmed', `${step.torrentName} was paused before and is running now`);
   },
 
@@ -271,7 +292,7 @@ export const repointStep: StepHandler<RepointStep> = {
     }
     if (undo.autoTmm) {
       const back = await mustGet(client, step);
-      if (!back.autoTmm) await setAutoManagementConfirmed(client, step.torrentHash, true, o);
+      if (!back.autoTmm) notes.push(...(await autoManagementBack(client, step, back, undo.prevSavePath, o)));
     }
     if (undo.wasRunning) await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000 });
     return notes;

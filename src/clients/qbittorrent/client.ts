@@ -66,6 +66,25 @@ function asArray(v: unknown, what: string): unknown[] {
   return v;
 }
 
+/**
+ * Where qBittorrent's automatic management puts a torrent of `category`: the category's save path, relative to the
+ * default save path when not absolute; an empty one is the category's name under the default save path (no category:
+ * the default save path). Null when unknown: the category is not listed, or its name holds characters qBittorrent
+ * replaces in folder names.
+ */
+export function atmSavePath(categories: Record<string, unknown>, prefs: Record<string, unknown>, category: string): string | null {
+  const base = prefs.save_path;
+  if (typeof base !== 'string' || !base.startsWith('/')) return null;
+  const under = (rel: string): string => `${base.replace(/\/+$/, '')}/${rel}`;
+  if (category === '') return base.replace(/(.)\/+$/, '$1');
+  const entry = categories[category];
+  if (typeof entry !== 'object' || entry === null) return null;
+  const own = (entry as Record<string, unknown>).savePath;
+  if (typeof own !== 'string') return null;
+  if (own === '') return /[\u0000-\u001f:*?"<>|\\]/.test(category) ? null : under(category);
+  return (own.startsWith('/') ? own : under(own)).replace(/(.)\/+$/, '$1');
+}
+
 const epochOrNull = (n: number): number | null => (n > 0 ? n : null);
 
 export function torrentFromApi(raw: unknown): ClientTorrent {
@@ -254,6 +273,10 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
       // The endpoint exists since Web API 2.8.4; older clients have no per-torrent download path at all.
       if (!apiAtLeast(await api(), [2, 8, 4])) return;
       await mutate('/torrents/setDownloadPath', hashes, { path }, 'id');
+    },
+    async categorySavePath(category) {
+      const [cats, prefs] = await Promise.all([call({ method: 'GET', path: '/torrents/categories' }), preferences()]);
+      return atmSavePath(asRecord(parseJson(cats.text, 'the categories'), 'category list'), prefs, category);
     },
     async addTags(hashes, tags) {
       if (tags.length === 0) return;
