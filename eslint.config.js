@@ -20,6 +20,13 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware, for one rule: `return promise` inside try/finally runs the finally (closing held descriptors, say)
+    // before the promise settles; `return await` there (session 27 found one closing a folder under a running put-back).
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/return-await': ['error', 'in-try-catch'] },
+  },
+  {
     // Pure layers: no filesystem, database, network, process or clock access.
     files: ['src/domain/**/*.ts', 'src/policy/**/*.ts', 'src/plan/**/*.ts', 'src/render/**/*.ts', 'src/config/normalize.ts', 'src/config/rules.ts', 'src/catalog/scan/decide.ts'],
     // `*-io.ts` files beside pure code are its effectful edge (e.g. src/plan/plan-file-io.ts reads/writes plan files).
