@@ -53,6 +53,19 @@ export interface CopyResult {
  * Every path argument is a catalog path text (src/fs/path-encoding.ts): a name that is not valid UTF-8 arrives escaped
  * and is turned back into its exact bytes at the system call; names read back (readdir) are escaped the same way.
  */
+export interface CopyOptions {
+  onProgress?: (bytes: number) => void;
+  signal?: AbortSignal;
+  syncDir?: boolean;
+  syncData?: boolean;
+  /**
+   * The bytes the caller expects the source to hold: a source of another size when opened is refused before anything
+   * is written (a file grown since it was checked — a sparse 10 GiB, say — would fill the target). Every copy reads at
+   * most the size the opened file had (a file growing during the copy is caught by the caller's compare).
+   */
+  size?: number;
+}
+
 export interface FsPort {
   /**
    * Copy `src` to `tmpPath` (created with O_EXCL — never overwrites), preserving mode, owner (when allowed) and
@@ -60,7 +73,7 @@ export interface FsPort {
    * fsyncs the directory once for many files) its directory. Removes its own
    * partial temp file on failure. An aborted `signal` ends the copy between chunks with InterruptedError.
    */
-  copyFileVerified(src: string, tmpPath: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal; syncDir?: boolean; syncData?: boolean }): Promise<CopyResult>;
+  copyFileVerified(src: string, tmpPath: string, opts?: CopyOptions): Promise<CopyResult>;
   /**
    * Full SHA-256 of a file's content (never through a symlink). With `expect`, every descriptor it reads must be that
    * (dev, ino), a regular file — else it throws (ESTALE): a name swapped since it was listed is not hashed in its place.
@@ -285,6 +298,14 @@ function requireRegular(st: { isFile(): boolean }, src: string): void {
   }
 }
 
+function requireSize(st: { size: bigint }, src: string, size: number | undefined): void {
+  if (size === undefined || st.size === BigInt(size)) return;
+  throw new FsError(`source ${src} holds ${st.size} bytes, not the ${size} it held when checked (it changed since); nothing was copied`, {
+    path: src,
+    hint: 'wait until the file is no longer written to, then `hashall scan` and `hashall plan` again',
+  });
+}
+
 /**
  * fdatasync of a file: opened (O_NOFOLLOW), its inode checked and closed synchronously (microseconds), the fdatasync
  * alone on the thread pool — one round trip instead of four (an adoption's copies hand hundreds of files to it at once).
@@ -407,12 +428,13 @@ async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src
     wfd = openSync(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     created = true;
     for (let off = 0; off < data.length; ) off += writeSync(wfd, data, off, data.length - off, off);
-    fchmodSync(wfd, Number(st.mode) & 0o7777);
+    // Owner first: chown clears the setuid and setgid bits, which the mode then sets again.
     try {
       fchownSync(wfd, Number(st.uid), Number(st.gid));
     } catch (err) {
       if (errnoCode(err) !== 'EPERM') throw err;
     }
+    fchmodSync(wfd, Number(st.mode) & 0o7777);
     futimesSync(wfd, Number(st.atimeNs / 1000n) / 1e6, Number(st.mtimeNs / 1000n) / 1e6);
     const out = fstatSync(wfd, { bigint: true });
     closeSync(wfd);
@@ -430,12 +452,14 @@ async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src
 }
 
 /** Pipelined copy: the next read is in flight while the current chunk is hashed and written. */
-async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true, syncData = true): Promise<CopyResult> {
+async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, o: CopyOptions): Promise<CopyResult> {
+  const { onProgress, signal, syncDir = true, syncData = true } = o;
   if (!syncData) {
     const rfd = openSync(fsPathArg(src), READ_FLAGS);
     try {
       const st = fstatSync(rfd, { bigint: true });
       requireRegular(st, src);
+      requireSize(st, src, o.size);
       if (st.size <= SYNC_COPY_MAX) return await copySmallSync(rfd, st, src, tmpPath, buffers, onProgress, signal, syncDir);
     } finally {
       closeSync(rfd);
@@ -447,6 +471,8 @@ async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, 
   try {
     const st = await rfh.stat({ bigint: true });
     requireRegular(st, src);
+    requireSize(st, src, o.size);
+    const end = Number(st.size);
     wfh = await fsp.open(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     created = true;
     const hash = createHash('sha256');
@@ -454,7 +480,8 @@ async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, 
     const chunkLen = bufs[0].length;
     let i = 0;
     let pos = 0;
-    let pendingRead = rfh.read(bufs[0], 0, chunkLen, 0);
+    // Never past the size the opened file had: what grows meanwhile is not copied (the caller's compare catches it).
+    let pendingRead = rfh.read(bufs[0], 0, Math.min(chunkLen, end), 0);
     let pendingWrite: Promise<void> = Promise.resolve();
     for (;;) {
       const { bytesRead } = await pendingRead;
@@ -465,7 +492,7 @@ async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, 
         throw new InterruptedError(`copy of ${src} stopped (${String(signal.reason ?? 'interrupted')}); its temporary file is removed`);
       }
       i ^= 1;
-      pendingRead = rfh.read(bufs[i]!, 0, chunkLen, pos + bytesRead);
+      pendingRead = rfh.read(bufs[i]!, 0, Math.min(chunkLen, end - pos - bytesRead), pos + bytesRead);
       hash.update(chunk);
       pendingWrite = writeAll(wfh, chunk, pos);
       pos += bytesRead;
@@ -474,12 +501,13 @@ async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, 
     await pendingWrite;
     // Every read and write of the copy awaited: nothing touches the buffers any more.
     buffers.giveBack(bufs);
-    await wfh.chmod(Number(st.mode) & 0o7777);
+    // Owner first: chown clears the setuid and setgid bits, which the mode then sets again.
     try {
       await wfh.chown(Number(st.uid), Number(st.gid));
     } catch (err) {
       if (errnoCode(err) !== 'EPERM') throw err;
     }
+    await wfh.chmod(Number(st.mode) & 0o7777);
     const mtime = Number(st.mtimeNs / 1000n) / 1e6;
     const atime = Number(st.atimeNs / 1000n) / 1e6;
     await wfh.utimes(atime, mtime);
@@ -660,7 +688,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
   const buffers = new ReadBuffers();
   return {
     close: () => compares.stop(),
-    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, buffers, opts?.onProgress, opts?.signal, opts?.syncDir ?? true, opts?.syncData ?? true)),
+    copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, buffers, opts ?? {})),
     hashFile: (p, expect) => wrap('hash', p, () => hashFile(p, buffers, expect)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares, buffers)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p, buffers)),

@@ -6,6 +6,7 @@ import { FsError } from '../../errors.js';
 import { copyFilesOf, type CopyFile, type CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
+import { folderHold, type FolderHold } from '../folder-hold.js';
 import { mapLimit } from '../../domain/map-limit.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { DirOwner } from '../fs-port.js';
@@ -57,11 +58,26 @@ function paths(step: CopyStep, single: boolean, relpath: string): { src: string;
   return single ? { src: step.fromRoot, dst: step.toRoot } : { src: path.join(step.fromRoot, relpath), dst: path.join(step.toRoot, relpath) };
 }
 
-/** 'same' when the target already holds exactly the planned bytes; 'absent'; throws on anything else. */
-async function targetState(ctx: StepContext, dst: string, f: CopyFile): Promise<'same' | 'absent'> {
+/**
+ * 'same' when the target already holds exactly the planned bytes as a copy would have made it — the source's owner,
+ * group and mode (a copy keeps them): a file of the same bytes another local user put there would stay theirs to change
+ * or delete once torrents point at it and the source is retired; 'absent'; throws on anything else.
+ */
+async function targetState(ctx: StepContext, dst: string, f: CopyFile, src: string): Promise<'same' | 'absent'> {
   const st = await ctx.fs.lstat(dst);
   if (!st) return 'absent';
-  if (st.kind === 'file' && st.size === f.size && (await ctx.fs.hashFile(dst)) === f.sha256) return 'same';
+  if (st.kind === 'file' && st.size === f.size && (await ctx.fs.hashFile(dst)) === f.sha256) {
+    const from = await ctx.fs.lstat(src);
+    // Not as root, a copy cannot take the source's owner (chown: EPERM): it is this process's user's then.
+    const euid = process.geteuid?.() ?? 0;
+    const owned = from !== null && ((from.uid === st.uid && from.gid === st.gid) || (euid !== 0 && st.uid === euid));
+    if (owned && (from.mode & 0o7777) === (st.mode & 0o7777)) return 'same';
+    throw new FsError(`refusing to take ${dst} for the copy: it holds the planned bytes but is owned by ${st.uid}:${st.gid} mode ${(st.mode & 0o7777).toString(8)}, not as its source${from ? ` (${from.uid}:${from.gid} mode ${(from.mode & 0o7777).toString(8)})` : ''} — someone else put it there`, {
+      code: 'EEXIST',
+      path: dst,
+      hint: 'if it is yours, give it the source\'s owner and mode (or move it away), then apply again',
+    });
+  }
   throw new FsError(`refusing to copy over ${dst}: something else is already there (${st.kind}, ${st.size} bytes) — hashall never overwrites other content`, {
     code: 'EEXIST',
     path: dst,
@@ -108,6 +124,8 @@ export interface CopyRun {
   single: boolean;
   like: (dir: string) => Promise<DirOwner | null>;
   chain: ReturnType<typeof dirChain>;
+  /** The scanned root the sources lie in (their folders are held from it: folder-hold.ts). */
+  srcRoot: string;
   /** The files still to copy, in journaled batches of at most COPY_BATCH_FILES files / COPY_BATCH_BYTES. */
   chunks: CopyItem[][];
   /** Bytes already at the target (found there whole) or copied so far. */
@@ -187,7 +205,7 @@ export async function copyStart(step: CopyStep, ctx: StepContext, undo: CopyUndo
   for (const [i, f] of copyFilesOf(step).entries()) {
     const { src, dst } = paths(step, single, f.relpath);
     await chain.prove(path.dirname(dst));
-    if ((await targetState(ctx, dst, f)) === 'same') done += f.size;
+    if ((await targetState(ctx, dst, f, src)) === 'same') done += f.size;
     else todo.push({ i, f, src, dst });
   }
   const chunks: CopyItem[][] = [];
@@ -200,7 +218,8 @@ export async function copyStart(step: CopyStep, ctx: StepContext, undo: CopyUndo
     }
     chunks.push(chunk);
   }
-  return { step, ctx, undo, single, like, chain, chunks, done, copied: 0, created: new Set(undo.dirs), present: new Set(), written: [], folders: new Set(), twins: new Map(), synced: new Set() };
+  const srcRoot = rootInside(ctx.config, step.fromFs, step.fromRoot, 'scanned');
+  return { step, ctx, undo, single, like, chain, srcRoot, chunks, done, copied: 0, created: new Set(undo.dirs), present: new Set(), written: [], folders: new Set(), twins: new Map(), synced: new Set() };
 }
 
 // Journaled per batch, in appends of only the new entries (linear in the number of files, see migration 9): 1. the
@@ -301,11 +320,23 @@ async function linkTwin(b: CopyChunk, twin: CopyTwin, entry: CopyFileUndo, dst: 
  * otherwise it is copied like any file.
  */
 export async function chunkCopies(b: CopyChunk): Promise<void> {
+  // Each source is read through its folder held from its root (folder-hold.ts): a source folder swapped for a symlink
+  // to a root-only folder would otherwise have root copy the file found there into a folder the user can read.
+  const sources = folderHold();
+  try {
+    await copyItems(b, sources);
+  } finally {
+    await sources.close();
+  }
+}
+
+async function copyItems(b: CopyChunk, sources: FolderHold): Promise<void> {
   const { ctx, chain, step } = b.run;
-  for (const [k, { f, src, dst }] of b.items.entries()) {
+  for (const [k, { f, src: named, dst }] of b.items.entries()) {
     const entry = b.entries[k]!;
+    const src = await sources.anchored(b.run.srcRoot, named);
     const before = await ctx.fs.lstat(src);
-    if (!before || before.kind !== 'file') throw new FsError(`source ${src} disappeared before the copy`, { path: src });
+    if (!before || before.kind !== 'file') throw new FsError(`source ${named} disappeared before the copy`, { path: named });
     await chain.prove(path.dirname(dst));
     const key = `${before.dev}:${before.ino}`;
     const twin = b.run.twins.get(key);
@@ -316,6 +347,7 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
     // Neither the data nor the temp name is fsynced here (the name is journaled, and gone once linked into place):
     // the files' data, then their folders, are made durable together once all are linked (see copyDurable).
     const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
+      size: f.size,
       signal: ctx.signal,
       syncDir: false,
       syncData: false,
@@ -325,14 +357,14 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
     b.mine.push({ ...entry, ino: res.ino, dev: res.dev });
     const after = await ctx.fs.lstat(src);
     if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
-      throw new FsError(`source ${src} changed while it was being copied; the group is aborted and nothing at the source was touched`, {
-        path: src,
+      throw new FsError(`source ${named} changed while it was being copied; the group is aborted and nothing at the source was touched`, {
+        path: named,
         hint: 'wait until the file is no longer written to, then `hashall scan` and `hashall plan` again',
       });
     }
     if (res.sha256 !== f.sha256 || res.bytes !== f.size) {
-      throw new FsError(`copy of ${src} does not match the catalog: sha256 ${res.sha256} (${res.bytes} bytes), expected ${f.sha256} (${f.size} bytes)`, {
-        path: src,
+      throw new FsError(`copy of ${named} does not match the catalog: sha256 ${res.sha256} (${res.bytes} bytes), expected ${f.sha256} (${f.size} bytes)`, {
+        path: named,
         hint: 'the source changed since it was hashed; run `hashall scan` and `hashall plan` again',
       });
     }
@@ -429,7 +461,7 @@ export const copyStep: StepHandler<CopyStep> = {
     let present = 0;
     for (const f of copyFilesOf(step)) {
       const { src, dst } = paths(step, single, f.relpath);
-      if ((await targetState(ctx, dst, f)) === 'same') {
+      if ((await targetState(ctx, dst, f, src)) === 'same') {
         present++;
         continue;
       }

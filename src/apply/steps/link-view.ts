@@ -5,10 +5,12 @@ import path from 'node:path';
 import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
-import { dirChain } from '../dir-chain.js';
+import { dirChain, type DirChain } from '../dir-chain.js';
+import { folderHold } from '../folder-hold.js';
+import type { DirOwner } from '../fs-port.js';
 import { createdDirIds, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
-import type { StepContext, StepHandler } from './types.js';
+import type { StepContext, StepHandler, StepOutcome } from './types.js';
 
 interface LinkUndo extends UndoData {
   dirs?: string[];
@@ -35,8 +37,9 @@ function donorDirOf(step: LinkViewStep, dir: string): string | null {
   return null;
 }
 
-async function donorStat(ctx: StepContext, l: LinkViewStep['links'][number]) {
-  const d = await ctx.fs.lstat(l.donor);
+/** The donor, read at `at` (its anchored spelling, or its path) without following: a file of the planned size. */
+async function donorStat(ctx: StepContext, l: LinkViewStep['links'][number], at = l.donor) {
+  const d = await ctx.fs.lstat(at);
   if (!d || d.kind !== 'file' || d.size !== l.size) {
     throw new FsError(`donor ${l.donor} is missing or changed (expected a ${l.size}-byte file)`, { path: l.donor, hint: 'run `hashall scan` and `hashall plan` again' });
   }
@@ -80,79 +83,18 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
 
   async run(step, ctx, undoData) {
     const undo = undoData as LinkUndo;
-    undo.dirs ??= [];
-    undo.links ??= [];
-    let probed = false;
     const like = ownerLike(ctx.fs, Object.values(ctx.config.seeding).flat(), (d) => donorDirOf(step, d));
     // Every directory from the seeding root down to each link is re-proven (dev, ino, no symlink) before each write.
     const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.root, 'seeding'));
-    const todo: { l: LinkViewStep['links'][number]; ino: number; dev: number }[] = [];
-    for (const l of step.links) {
-      const d = await donorStat(ctx, l);
-      await chain.prove(path.dirname(l.path));
-      if ((await viewState(ctx, l, d.ino)) !== 'same') todo.push({ l, ino: d.ino, dev: d.dev });
+    // Each donor is read and linked through its folder held from its root (folder-hold.ts): a donor folder swapped for
+    // a symlink to a root-only folder would otherwise have root link the file found there into the view.
+    const donors = folderHold();
+    const donorAt = (l: LinkViewStep['links'][number]): Promise<string> => donors.anchored(rootInside(ctx.config, step.fs, l.donor, 'scanned'), l.donor);
+    try {
+      return await linkAll(step, ctx, undo, chain, like, donorAt);
+    } finally {
+      await donors.close();
     }
-    // Journaled per batch in appends of only the new entries (linear in the number of links): the directories about
-    // to be created (then their identities), then the paths about to be linked with the donor inode that makes them ours.
-    const created = new Set(undo.dirs);
-    const present = new Set<string>();
-    for (let at = 0; at < todo.length; at += LINK_BATCH) {
-      const batch = todo.slice(at, at + LINK_BATCH);
-      const dirs = [...new Set(batch.map((b) => path.dirname(b.l.path)))].filter((d) => !present.has(d));
-      const newDirs: string[] = [];
-      const toMake: string[] = [];
-      for (const dir of dirs) {
-        const missing = await missingDirs(ctx.fs, dir);
-        if (missing.length) toMake.push(dir);
-        for (const x of missing) {
-          if (created.has(x)) continue;
-          newDirs.push(x);
-          created.add(x);
-        }
-      }
-      if (newDirs.length) ctx.appendUndo('dirs', newDirs);
-      for (const dir of toMake) {
-        await ctx.fs.mkdirp(dir, like);
-        await chain.prove(dir);
-      }
-      const ids = newDirs.flatMap((m) => {
-        const id = chain.identity(m);
-        return id ? [{ path: m, ...id }] : [];
-      });
-      if (ids.length) ctx.appendUndo('dirIdList', ids);
-      for (const dir of dirs) present.add(dir);
-      if (!probed) {
-        const { l } = batch[0]!;
-        const dir = path.dirname(l.path);
-        // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
-        undo.probe = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-probe`);
-        ctx.saveUndo(undo);
-        await chain.prove(dir);
-        try {
-          await ctx.fs.link(l.donor, undo.probe);
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          throw new FsError(`cannot hardlink ${l.donor} into ${dir}${code === 'EXDEV' ? ': different filesystems or bind mounts (EXDEV)' : ''}`, {
-            code,
-            path: dir,
-            cause: err,
-            hint: 'views are built only from a donor on the same filesystem and mount; check the filesystems in hashall.yaml',
-          });
-        }
-        await chain.prove(dir);
-        await ctx.fs.unlink(undo.probe);
-        probed = true;
-      }
-      ctx.appendUndo(
-        'links',
-        batch.map((b) => ({ path: b.l.path, ino: b.ino, dev: b.dev })),
-      );
-      for (const { l } of batch) {
-        await chain.prove(path.dirname(l.path));
-        await ctx.fs.link(l.donor, l.path);
-      }
-    }
-    return { status: 'done', result: { links: undo.links.length } };
   },
 
   async verify(step, ctx) {
@@ -163,17 +105,118 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     }
   },
 
-  async undo(_step, ctx, undoData) {
+  async undo(step, ctx, undoData) {
     const undo = undoData as LinkUndo;
-    if (undo.probe) {
-      const p = await ctx.fs.lstat(undo.probe);
-      if (p) await ctx.fs.unlink(undo.probe);
-    }
-    for (const l of [...(undo.links ?? [])].reverse()) {
-      const st = await ctx.fs.lstat(l.path);
-      if (st && st.ino === l.ino && (l.dev === undefined || st.dev === l.dev)) await ctx.fs.unlink(l.path);
+    // Each link is reached through its folder held from the seeding root, never by a name a swapped folder could
+    // redirect: the donor's inode also has other names (a library's, a backup's) that are not this step's to remove.
+    const views = folderHold();
+    try {
+      const at = async (p: string): Promise<string | null> => {
+        try {
+          return await views.anchored(rootInside(ctx.config, step.fs, p, 'seeding'), p);
+        } catch (err) {
+          if ((err as { code?: string }).code === 'ENOENT') return null; // its folder is gone, and the link with it
+          throw err;
+        }
+      };
+      if (undo.probe) {
+        const a = await at(undo.probe);
+        if (a && (await ctx.fs.lstat(a))) await ctx.fs.unlink(a);
+      }
+      for (const l of [...(undo.links ?? [])].reverse()) {
+        const a = await at(l.path);
+        const st = a ? await ctx.fs.lstat(a) : null;
+        if (a && st && st.ino === l.ino && (l.dev === undefined || st.dev === l.dev)) await ctx.fs.unlink(a);
+      }
+    } finally {
+      await views.close();
     }
     const dirIds = createdDirIds(undo.dirIds, undo.dirIdList);
     return removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds);
   },
 };
+
+/** run's work, with each donor reached by `donorAt` (its anchored spelling). */
+async function linkAll(
+  step: LinkViewStep,
+  ctx: StepContext,
+  undo: LinkUndo,
+  chain: DirChain,
+  like: (d: string) => Promise<DirOwner | null>,
+  donorAt: (l: LinkViewStep['links'][number]) => Promise<string>,
+): Promise<StepOutcome> {
+  undo.dirs ??= [];
+  undo.links ??= [];
+  let probed = false;
+  const todo: { l: LinkViewStep['links'][number]; ino: number; dev: number }[] = [];
+  for (const l of step.links) {
+    const d = await donorStat(ctx, l, await donorAt(l));
+    await chain.prove(path.dirname(l.path));
+    if ((await viewState(ctx, l, d.ino)) !== 'same') todo.push({ l, ino: d.ino, dev: d.dev });
+  }
+  // Journaled per batch in appends of only the new entries (linear in the number of links): the directories about
+  // to be created (then their identities), then the paths about to be linked with the donor inode that makes them ours.
+  const created = new Set(undo.dirs);
+  const present = new Set<string>();
+  for (let at = 0; at < todo.length; at += LINK_BATCH) {
+    const batch = todo.slice(at, at + LINK_BATCH);
+    const dirs = [...new Set(batch.map((b) => path.dirname(b.l.path)))].filter((d) => !present.has(d));
+    const newDirs: string[] = [];
+    const toMake: string[] = [];
+    for (const dir of dirs) {
+      const missing = await missingDirs(ctx.fs, dir);
+      if (missing.length) toMake.push(dir);
+      for (const x of missing) {
+        if (created.has(x)) continue;
+        newDirs.push(x);
+        created.add(x);
+      }
+    }
+    if (newDirs.length) ctx.appendUndo('dirs', newDirs);
+    for (const dir of toMake) {
+      await ctx.fs.mkdirp(dir, like);
+      await chain.prove(dir);
+    }
+    const ids = newDirs.flatMap((m) => {
+      const id = chain.identity(m);
+      return id ? [{ path: m, ...id }] : [];
+    });
+    if (ids.length) ctx.appendUndo('dirIdList', ids);
+    for (const dir of dirs) present.add(dir);
+    if (!probed) {
+      const { l } = batch[0]!;
+      const dir = path.dirname(l.path);
+      // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
+      undo.probe = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-probe`);
+      ctx.saveUndo(undo);
+      await chain.prove(dir);
+      try {
+        await ctx.fs.link(await donorAt(l), undo.probe);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        throw new FsError(`cannot hardlink ${l.donor} into ${dir}${code === 'EXDEV' ? ': different filesystems or bind mounts (EXDEV)' : ''}`, {
+          code,
+          path: dir,
+          cause: err,
+          hint: 'views are built only from a donor on the same filesystem and mount; check the filesystems in hashall.yaml',
+        });
+      }
+      await chain.prove(dir);
+      await ctx.fs.unlink(undo.probe);
+      probed = true;
+    }
+    ctx.appendUndo(
+      'links',
+      batch.map((b) => ({ path: b.l.path, ino: b.ino, dev: b.dev })),
+    );
+    for (const { l, ino, dev } of batch) {
+      const from = await donorAt(l);
+      // The donor as journaled (the name in its held folder could have been replaced since): else nothing is linked.
+      const d = await donorStat(ctx, l, from);
+      if (d.ino !== ino || d.dev !== dev) throw new FsError(`donor ${l.donor} was replaced while the view was built (inode ${d.ino}, was ${ino}); nothing more is linked`, { path: l.donor, hint: 'find out who writes there; then `hashall scan` and `hashall plan` again' });
+      await chain.prove(path.dirname(l.path));
+      await ctx.fs.link(from, l.path);
+    }
+  }
+  return { status: 'done', result: { links: undo.links.length } };
+}
