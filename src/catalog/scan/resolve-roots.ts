@@ -1,8 +1,9 @@
-// Root resolution of a scan: canonicalize each root, identify and record its filesystem, apply the guards that refuse
-// a root on the wrong filesystem before anything is recorded, and mark roots already covered by another root.
+// Root resolution of a scan: canonicalize each root, pick the spelling it is walked by, identify and record its
+// filesystem, apply the guards that refuse a root on the wrong filesystem before anything is recorded, and mark roots
+// already covered by another root.
 import { KERNEL_PSEUDO_FS } from '../../fs/pseudo-fs.js';
 import { refusedFs } from '../../fs/refused-fs.js';
-import { lstatSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { CatalogError, errnoCode } from '../../errors.js';
 import { aliasesFromConfig, canonicalize, choosePreferredMount, type CanonicalLocation } from '../../fs/canonical-path.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
@@ -20,6 +21,8 @@ export interface ResolvedRoot {
   loc: CanonicalLocation;
   fs: FilesystemRow;
   coveredBy: string | null;
+  /** The directory (or file) the walk reads: its canonical path, which may differ from how the root was spelled (see walkSpelling). */
+  walkPath: string;
   /** The root is one regular file (ad-hoc refresh of a one-file payload): never recorded as a scanned root. */
   single: boolean;
 }
@@ -50,18 +53,11 @@ function expectKnown(catalog: CatalogDb, name: string, root: string, ident: File
   });
 }
 
-/** Canonicalize every root, record its filesystem, apply the guards, and mark roots covered by another root. */
-export function resolveRoots(
-  catalog: CatalogDb,
-  roots: ScanRootSpec[],
-  mounts: MountEntry[],
-  probes: IdentityProbes,
-  opts: Pick<ScanOptions, 'filesystems' | 'now' | 'expectFilesystem'>,
-): ResolvedRoot[] {
-  const aliases = aliasesFromConfig(opts.filesystems);
+/** The configured filesystems' paths as mounted now (realpath'd: what picks a preferred mount), and their names by device. */
+export function configuredMounts(filesystems: ScanOptions['filesystems'], mounts: MountEntry[]): { preferredPaths: string[]; nameByDev: Map<string, string> } {
   const preferredPaths: string[] = [];
   const nameByDev = new Map<string, string>();
-  for (const fs of Object.values(opts.filesystems)) {
+  for (const fs of Object.values(filesystems)) {
     try {
       const loc = canonicalize(fs.path, { mounts, aliases: [], preferredPaths: [] });
       if (!loc) continue;
@@ -71,6 +67,40 @@ export function resolveRoots(
       /* a configured filesystem path that does not exist cannot name anything */
     }
   }
+  return { preferredPaths, nameByDev };
+}
+
+/**
+ * The path a root is walked by: its canonical path, where the catalog records its files. A root reached through another
+ * mount of its filesystem (a bind alias) is walked through the preferred mount instead, when that path is the very same
+ * directory: a bind made without --rbind shows the directories that sub-mounts of the canonical tree cover, so walking
+ * the alias would record rows at canonical paths that hold something else (and, skipped there as "under a mount",
+ * they would stay active for good). Null when the canonical path is not that directory — a mount covers it there, and
+ * the root's files have no canonical spelling at all.
+ */
+export function walkSpelling(loc: CanonicalLocation): string | null {
+  if (loc.mount.mountId === loc.preferred.mountId) return loc.realPath;
+  try {
+    // Symlink-free as well: a mount over a folder above could hold a symlink leading back to the same directory.
+    if (realpathSync(loc.path) !== loc.path) return null;
+    const reached = lstatSync(loc.realPath, { bigint: true });
+    const canonical = lstatSync(loc.path, { bigint: true });
+    return reached.dev === canonical.dev && reached.ino === canonical.ino ? loc.path : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Canonicalize every root, record its filesystem, apply the guards, and mark roots covered by another root. */
+export function resolveRoots(
+  catalog: CatalogDb,
+  roots: ScanRootSpec[],
+  mounts: MountEntry[],
+  probes: IdentityProbes,
+  opts: Pick<ScanOptions, 'filesystems' | 'now' | 'expectFilesystem'>,
+): ResolvedRoot[] {
+  const aliases = aliasesFromConfig(opts.filesystems);
+  const { preferredPaths, nameByDev } = configuredMounts(opts.filesystems, mounts);
   const out: ResolvedRoot[] = [];
   const now = opts.now();
   // What a mount gives every root on it, read, checked and recorded once per call (apply's refresh resolves hundreds
@@ -110,6 +140,13 @@ export function resolveRoots(
         hint: 'configure a filesystem path on the same mount as the root, or scan through the preferred mount',
       });
     }
+    const walkPath = walkSpelling(loc);
+    if (walkPath === null) {
+      throw new CatalogError(
+        `scan root ${spec.path} is hidden at its canonical spelling ${loc.path} (through ${loc.preferred.mountPoint}, the preferred mount of its filesystem): something else is mounted there, and its files could be recorded only under paths that name other files; nothing was read or recorded`,
+        { hint: 'a bind mount made without --rbind shows folders that mounts on the filesystem cover; scan the canonical path, or move the data out from under that mount' },
+      );
+    }
     const mountKey = `${loc.mount.mountId}\0${loc.preferred.mountId}`;
     const known = perMount.get(mountKey);
     const ident = known?.ident ?? identifyFilesystem(loc.mount, mounts, probes);
@@ -131,7 +168,7 @@ export function resolveRoots(
       );
     }
     if (known) {
-      out.push({ spec, loc, fs: known.row, coveredBy: null, single });
+      out.push({ spec, loc, fs: known.row, coveredBy: null, walkPath, single });
       continue;
     }
     const rootBirth = rootBirthAt(loc.preferred.mountPoint, loc.mount.majorMinor);
@@ -172,13 +209,17 @@ export function resolveRoots(
       );
     }
     perMount.set(mountKey, { ident, row: rec.row });
-    out.push({ spec, loc, fs: rec.row, coveredBy: null, single });
+    out.push({ spec, loc, fs: rec.row, coveredBy: null, walkPath, single });
   }
-  // Same directory twice (bind mount, alias) or nested on the same filesystem: scanned once, by the outermost root.
+  // Same directory twice (bind mount, alias) or nested on the same filesystem: scanned once, by the outermost root; of
+  // two spellings of one directory, by the one reached through the preferred mount (whatever the order in the config),
+  // else by the first.
+  const direct = (r: ResolvedRoot): boolean => r.loc.mount.mountId === r.loc.preferred.mountId;
+  const walksBefore = (o: ResolvedRoot, r: ResolvedRoot): boolean => (direct(o) !== direct(r) ? direct(o) : out.indexOf(o) < out.indexOf(r));
   for (const r of out) {
     for (const o of out) {
       if (o === r || o.coveredBy || o.fs.id !== r.fs.id) continue;
-      if (isAtOrUnder(r.loc.path, o.loc.path) && (r.loc.path !== o.loc.path || out.indexOf(o) < out.indexOf(r))) {
+      if (isAtOrUnder(r.loc.path, o.loc.path) && (r.loc.path !== o.loc.path || walksBefore(o, r))) {
         r.coveredBy = o.loc.path;
         break;
       }

@@ -113,7 +113,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   const withHashes = (m: RowMeta): RowMeta & RecordedHashes => ({ ...m, ...fileRows.hashesOf(m.id) });
   // Rows inserted by this scan get ids above this mark; rows at or below it that this scan saw on disk are in `seen`.
   const maxIdAtStart = maxFileId(catalog);
-  const mountPoints = walkMountPoints(ctx.mounts, r.loc.realPath);
+  const mountPoints = walkMountPoints(ctx.mounts, r.walkPath);
   const seen = new SeenRows(maxIdAtStart);
   // Rows active at lookup, under the root and older than the scan: when they are all the deletion pass would read,
   // it reads none (see allKnownSeen).
@@ -402,7 +402,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   let unread = false;
   report(true);
   try {
-    for await (const batch of walkTree(r.loc.realPath, { mountPoints, signal: opts.signal, settle: settleUnchanged, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}), ...(started ? { started } : {}) })) {
+    for await (const batch of walkTree(r.walkPath, { mountPoints, signal: opts.signal, settle: settleUnchanged, ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}), ...(started ? { started } : {}) })) {
       for (const ev of batch) {
         if (ev.kind === 'incomplete') {
           incomplete = ev.message;
@@ -431,7 +431,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
           case 'mount': {
             const canon = abs(relPath);
             // A configured root inside is scanned on its own; anything else is reported and left alone.
-            if (!ctx.all.some((o) => o.loc.realPath === ev.abs || o.loc.path === canon)) summary.skippedMounts.push(canon);
+            if (!ctx.all.some((o) => o.walkPath === ev.abs || o.loc.path === canon)) summary.skippedMounts.push(canon);
             protectedDirs.push(relPath);
             break;
           }

@@ -8,7 +8,7 @@ import type { FindProcess } from '../../fs/find-walk.js';
 import { startWalk } from '../../fs/walk.js';
 import { pageCacheRaiser, withWalCheckpointEvery, type CatalogDb } from '../db.js';
 import { configuredIdentities, pruneStaleFilesystems } from '../stale-filesystems.js';
-import { resolveRoots, rootSummary, type ResolvedRoot } from './resolve-roots.js';
+import { configuredMounts, resolveRoots, rootSummary, walkSpelling, type ResolvedRoot } from './resolve-roots.js';
 import { scanOneRoot, walkMountPoints, type HeldFile } from './root-scan.js';
 import { SizeGate, type SizeRows } from './size-gate.js';
 import { hashMissing } from '../hash-missing.js';
@@ -86,7 +86,7 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
   try {
     const resolved = resolveRoots(catalog, roots, mounts, probes, opts);
     // A walk started for a root that is not walked (covered by another root, or resolved elsewhere) ends now.
-    if (unused !== null && !resolved.some((r) => r.coveredBy === null && r.loc.realPath === unused?.root)) {
+    if (unused !== null && !resolved.some((r) => r.coveredBy === null && r.walkPath === unused?.root)) {
       await unused.stop();
       unused = null;
     }
@@ -101,7 +101,7 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
         summary.roots.push(rootSummary(r, 0, 0));
         continue;
       }
-      const walk = unused !== null && unused.root === r.loc.realPath ? unused : undefined;
+      const walk = unused !== null && unused.root === r.walkPath ? unused : undefined;
       if (walk) unused = null;
       const active = await scanOneRoot({ catalog, all: resolved, mounts, pool, opts, summary, sizes, writing }, r, walk);
       if (active !== null) activeUnder.set(r, active);
@@ -125,18 +125,22 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
   return summary;
 }
 
-/** The stat walk of `root`'s directory, started now (see startWalk); null for a Node walk or a root that does not resolve to a directory. */
+/**
+ * The stat walk of `root`'s directory by the spelling resolveRoots will walk it by (walkSpelling), started now (see
+ * startWalk); null for a Node walk or a root that does not resolve to a directory.
+ */
 function startFirstWalk(root: ScanRootSpec | undefined, mounts: MountEntry[], opts: ScanOptions): FindProcess | null {
   if (root === undefined || opts.findProgram === null || opts.signal?.aborted) return null;
-  let realPath: string;
+  let walkPath: string | null;
   try {
-    const loc = canonicalize(root.path, { mounts, aliases: aliasesFromConfig(opts.filesystems), preferredPaths: [] });
+    const loc = canonicalize(root.path, { mounts, aliases: aliasesFromConfig(opts.filesystems), preferredPaths: configuredMounts(opts.filesystems, mounts).preferredPaths });
     if (loc === null) return null;
-    realPath = loc.realPath;
+    walkPath = walkSpelling(loc);
   } catch {
     return null; // resolveRoots reports it
   }
-  return startWalk(realPath, { mountPoints: walkMountPoints(mounts, realPath), ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}) });
+  if (walkPath === null) return null;
+  return startWalk(walkPath, { mountPoints: walkMountPoints(mounts, walkPath), ...(opts.findProgram !== undefined ? { find: opts.findProgram } : {}) });
 }
 
 /**

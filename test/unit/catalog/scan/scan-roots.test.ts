@@ -458,6 +458,26 @@ describe('scanRoots', () => {
     expect(again).toMatchObject({ added: 0, deleted: 0, unchanged: 1 });
   });
 
+  it('a root reached through a non-recursive bind alias is walked by its canonical path (find started once, there; the Node walk likewise): the folder a sub-mount covers is not read', async () => {
+    mkdirSync(path.join(stash, 'media', 'sub'), { recursive: true });
+    writeFileSync(path.join(stash, 'media', 'a'), 'a');
+    writeFileSync(path.join(stash, 'media', 'sub', 'covered'), 'c');
+    mountTmpfs(path.join(stash, 'media', 'sub'), 1024 * 1024, 'child');
+    const alias = path.join(tmp.path, 'data', 'stash');
+    bindMount(stash, alias); // not --rbind: sub/covered shows through the alias
+    const filesystems: Record<string, FilesystemConfig> = { stash: { name: 'stash', path: stash, aliases: [] } };
+    const starts = path.join(tmp.path, 'find-starts');
+    const counting = path.join(tmp.path, 'find-counting');
+    writeFileSync(counting, `#!/bin/sh\necho "$2" >> ${starts}\nexec find "$@"\n`, { mode: 0o755 });
+    const s = await scanRoots(catalog, [{ path: path.join(alias, 'media'), kind: 'library' }], opts({ filesystems, findProgram: counting }));
+    expect(readFileSync(starts, 'utf8')).toBe(`${path.join(stash, 'media')}\n`);
+    expect(s.skippedMounts).toEqual([path.join(stash, 'media', 'sub')]);
+    expect(paths()).toEqual(['media/a']);
+    const node = await scanRoots(catalog, [{ path: path.join(alias, 'media'), kind: 'library' }], opts({ filesystems, findProgram: null }));
+    expect(node).toMatchObject({ added: 0, unchanged: 1, deleted: 0 });
+    expect(paths()).toEqual(['media/a']);
+  });
+
   it('does not descend into another filesystem inside a root unless that path is configured', async () => {
     writeFileSync(path.join(stash, 'top'), 't');
     const pool = path.join(stash, 'pool');
