@@ -239,10 +239,10 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     } else {
       subtree.set(place, { cls, why });
     }
-    // A file list that does not lie under the content path the client reports (Deluge reports save path + the name in
-    // the metadata, which its "rename folder" leaves as it was; a list naming a file twice; a content path outside the
-    // save path): the files the client names, where it names them — in the save path — are the torrent's too. The
-    // claim above alone would leave the renamed folder to no one: an orphan, retired while it seeds.
+    // A file list that does not lie under the content path the client reports (a client's content path that does not
+    // follow a renamed root folder — Deluge's did before it was taken from the file list; a list naming a file twice; a
+    // content path outside the save path): the files the client names, where it names them — in the save path — are
+    // the torrent's too. The claim above alone would leave the renamed folder to no one: an orphan, retired while it seeds.
     if (t.listingDigest === null && input.fileCount(t) > 0 && contentRelOf(t) !== '') {
       const save = hostOf(t, t.clientSavePath);
       if (save === null) {

@@ -1,4 +1,5 @@
 // TorrentClient for Deluge 2.x through deluge-web's JSON-RPC: core.get_torrents_status reads, pause/resume, force_recheck, repoint by move_storage onto files already there.
+import { rootRelOf } from '../../domain/listing.js';
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
@@ -33,6 +34,8 @@ export const DELUGE_FIELDS = [
   'move_completed_path',
   'is_auto_managed',
   'paused',
+  // Deluge has no content path: it is found from where the files are (delugeContentPath).
+  'files',
 ] as const;
 
 const FILE_FIELDS = ['hash', 'files', 'file_progress'];
@@ -59,6 +62,19 @@ function str(o: Obj, k: string, what: string): string {
  */
 export const DELUGE_SAFE_MOVE_MAJOR = 2;
 
+/**
+ * Where a Deluge torrent's content is, from its file list (paths relative to the save path): its root folder, or the
+ * file of a one-file torrent (rootRelOf); the save path itself when its files share no first segment. Never save path +
+ * name: Deluge's name is the "name" option when one is set (a display name), so it need not name any folder, and its
+ * "rename folder" renames the files alone. Without a file list (no metadata yet) there is nothing better than the name.
+ */
+export function delugeContentPath(savePath: string, name: string, files: readonly { path: string }[]): string {
+  const save = trimSlash(savePath);
+  if (files.length === 0) return joinPath(save, name);
+  const root = rootRelOf(files.map((f) => ({ name: f.path })));
+  return root === null ? save : joinPath(save, root);
+}
+
 /** One torrent status (as core.get_torrents_status sends it) → ClientTorrent. */
 export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
   const what = `torrent ${hash}`;
@@ -73,12 +89,13 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
   const tracker = typeof o.tracker_host === 'string' && o.tracker_host !== '' ? o.tracker_host : null;
   const ltPaused = typeof o.paused === 'boolean' ? o.paused : undefined;
   const stale = stateIsStale(state, ltPaused);
+  if (!Array.isArray(o.files)) throw new ClientError('protocol', `Deluge ${what}: field "files" is ${o.files === undefined ? 'missing' : `a ${typeof o.files}`}, expected a list`);
+  const files = (o.files as Obj[]).map((f) => ({ path: str(f, 'path', `${what} file entry`) }));
   return {
     hash: hash.toLowerCase(),
     name,
     savePath,
-    // Deluge names a torrent after its root folder (multi-file) or its file: the payload is save_path/name.
-    contentPath: joinPath(trimSlash(savePath), name),
+    contentPath: delugeContentPath(savePath, name, files),
     // move_completed moves finished data to move_completed_path by itself: the override hashall clears.
     downloadPath: o.move_completed === true && typeof o.move_completed_path === 'string' ? o.move_completed_path : '',
     category: label,

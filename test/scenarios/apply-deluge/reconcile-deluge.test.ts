@@ -23,6 +23,7 @@ let configPath: string;
 let linked: MadeTorrent;
 let old: MadeTorrent;
 let xseed: MadeTorrent;
+let renamed: MadeTorrent;
 let libFile: string;
 
 const allContent = (): Set<string> => new Set([...contentTree(stash).values(), ...contentTree(pool).values()]);
@@ -44,6 +45,18 @@ beforeAll(async () => {
   await sb.add(linked, { dir: save, running: true, label: 'movies' });
   await sb.add(old, { dir: save, running: true, label: 'movies' });
   await sb.add(xseed, { dir: save, running: false, label: 'movies' });
+  // A user renamed this one's folder in Deluge ("rename folder" renames its files; the name follows on 2.0.3) and gave
+  // it a display name (its "name" option): save path + name now names a folder that does not exist.
+  renamed = makeTorrent({ saveDir: save, name: 'Orig.Name.2015', files: [{ path: 'film.mkv', size: 120_000 }, { path: 'extras/x.nfo', content: 'nfo\n' }], trackers: [TRACKER] });
+  await sb.add(renamed, { dir: save, running: true, label: 'movies' });
+  await sb.call('core.rename_folder', [renamed.infoHash, 'Orig.Name.2015/', 'Renamed Film (2015)/']);
+  for (let i = 0; ; i++) {
+    const s = (await sb.call('core.get_torrent_status', [renamed.infoHash, ['files']])) as { files: { path: string }[] };
+    if (s.files.every((f) => f.path.startsWith('Renamed Film (2015)/'))) break;
+    if (i > 200) throw new Error('Deluge never renamed the folder');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await sb.call('core.set_torrent_options', [[renamed.infoHash], { name: 'Renamed Film' }]);
   // The *arr import: a hardlink of the linked movie in the library.
   libFile = path.join(stash, 'library', 'Linked Movie (2021)', 'Linked Movie (2021).mkv');
   mkdirSync(path.dirname(libFile), { recursive: true });
@@ -83,6 +96,10 @@ describe('plan → apply → plan with a real Deluge', () => {
     const move = plan.groups.find((g) => g.torrents.some((t) => t.hash === old.infoHash));
     expect(move?.action).toBe('move');
     expect(move?.torrents.map((t) => t.hash).sort()).toEqual([old.infoHash, xseed.infoHash].sort());
+    // Found at its renamed folder (not "missing": the folder save path + name names does not exist).
+    const ren = plan.groups.find((g) => g.torrents.some((t) => t.hash === renamed.infoHash));
+    expect(ren?.action, JSON.stringify(ren?.reasons)).toBe('move');
+    expect(ren?.from?.path).toBe(path.join(stash, 'seeding', 'movies', 'Renamed Film (2015)'));
   });
 
   it('applies: both siblings seed from pool (the running one resumed, the paused one paused), the linked movie and its library link untouched, nothing lost; the next plan is empty', async () => {
@@ -96,6 +113,10 @@ describe('plan → apply → plan with a real Deluge', () => {
     // The source stays until the observation window ends; every content hash is still there.
     for (const h of contentBefore) expect(allContent().has(h)).toBe(true);
     expect(contentTree(path.join(to, 'Old.Movie.2009'))).toEqual(contentTree(path.join(stash, 'seeding', 'movies', 'Old.Movie.2009')));
+    // The renamed one seeds from its folder on pool, rechecked complete by Deluge; its bytes there equal the source's.
+    expect(await client.getTorrent(renamed.infoHash)).toMatchObject({ name: 'Renamed Film', savePath: to, contentPath: path.join(to, 'Renamed Film (2015)'), progress: 1, phase: 'seeding' });
+    expect(contentTree(path.join(to, 'Renamed Film (2015)'))).toEqual(contentTree(path.join(stash, 'seeding', 'movies', 'Renamed Film (2015)')));
+    expect(contentTree(path.join(to, 'Renamed Film (2015)')).size).toBe(2);
     const again = await hashall('plan', '--detailed-exitcode');
     expect(again.code, again.stdout + again.stderr).toBe(0);
   });

@@ -191,3 +191,44 @@ describe('Deluge: the folders it keeps its own files in', () => {
     }
   });
 });
+
+describe('Deluge: the content path is where its files are, not save path + name', () => {
+  /** Deluge renames asynchronously (core.rename_folder / rename_files answer first): wait until its file list says `done`. */
+  async function renamed(h: string, done: (paths: string[]) => boolean): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const s = (await sb.call('core.get_torrent_status', [h, ['files']])) as { files: { path: string }[] };
+      if (done(s.files.map((f) => f.path))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`Deluge never renamed the files of ${h}`);
+  }
+
+  test('a torrent whose folder was renamed (core.rename_folder) and given a display name (its "name" option): both reads report the renamed folder', async () => {
+    const save = path.join(sb.dir, 'data', 'renamed');
+    const t = makeTorrent({ saveDir: save, name: 'Orig.Folder', files: [{ path: 'a.bin', size: 40_000 }, { path: 'sub/b.txt', content: 'b\n' }], trackers: ['http://127.0.0.1:1/announce'] });
+    await sb.add(t, { dir: save, running: false });
+    await sb.call('core.rename_folder', [t.infoHash, 'Orig.Folder/', 'Renamed Folder/']);
+    await renamed(t.infoHash, (ps) => ps.every((p) => p.startsWith('Renamed Folder/')));
+    // Measured on 2.0.3 (libtorrent 2.0.8): Deluge's name follows the first file's folder — until a display name is set.
+    expect(await client.getTorrent(t.infoHash)).toMatchObject({ name: 'Renamed Folder', contentPath: path.join(save, 'Renamed Folder') });
+    await sb.call('core.set_torrent_options', [[t.infoHash], { name: 'Shown Name' }]);
+    const want = { name: 'Shown Name', savePath: save, contentPath: path.join(save, 'Renamed Folder') };
+    expect(await client.getTorrent(t.infoHash)).toMatchObject(want);
+    expect((await client.listTorrents({ hashes: [t.infoHash] }))[0]).toMatchObject(want);
+    expect((await client.listFiles(t.infoHash)).map((f) => f.name)).toEqual(['Renamed Folder/a.bin', 'Renamed Folder/sub/b.txt']);
+  });
+
+  test('a one-file torrent with a display name: its file; its files moved apart (no common folder): the save path', async () => {
+    const save = path.join(sb.dir, 'data', 'renamed-one');
+    const one = makeTorrent({ saveDir: save, name: 'one.bin', files: [{ size: 30_000 }], trackers: ['http://127.0.0.1:1/announce'] });
+    await sb.add(one, { dir: save, running: false });
+    await sb.call('core.set_torrent_options', [[one.infoHash], { name: 'Shown One' }]);
+    expect(await client.getTorrent(one.infoHash)).toMatchObject({ name: 'Shown One', contentPath: path.join(save, 'one.bin') });
+    const two = makeTorrent({ saveDir: save, name: 'Two.Folder', files: [{ path: 'a.bin', size: 20_000 }, { path: 'b.bin', size: 20_000 }], trackers: ['http://127.0.0.1:1/announce'] });
+    await sb.add(two, { dir: save, running: false });
+    await sb.call('core.rename_files', [two.infoHash, [[0, 'Elsewhere/a.bin']]]);
+    await renamed(two.infoHash, (ps) => ps[0] === 'Elsewhere/a.bin');
+    // Its content lies directly in the save path, beside other content (as qBittorrent reports a torrent without a root folder).
+    expect(await client.getTorrent(two.infoHash)).toMatchObject({ contentPath: save });
+  });
+});

@@ -98,8 +98,8 @@ describe('orphan classifier (pure)', () => {
   });
 
   it('a torrent whose file list does not lie under its reported content path (a root folder renamed in Deluge) keeps the files it lists: never orphans', () => {
-    // Deluge reports save path + the metadata's name; its "rename folder" renames the files only. The content path
-    // then names a folder that does not exist (the sync found it missing), the list maps onto no root (no digest).
+    // A content path that did not follow the renamed folder (Deluge's was save path + name before the adapter took it
+    // from the file list) names a folder that does not exist (the sync found it missing); the list maps onto no root.
     const renamed = torrent({ hash: 'd', content: `${MOVIES}/Orig`, hostContentPath: null, unmappedReason: `${MOVIES}/Orig does not exist on the host` });
     const { classes, result } = classify(
       [{ path: `${MOVIES}/Renamed/a.mkv` }, { path: `${MOVIES}/Renamed/sub/b.srt` }, { path: `${MOVIES}/Gone/g.mkv` }],
