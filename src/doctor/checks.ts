@@ -14,7 +14,7 @@ import { redactUrl } from '../clients/shown-url.js';
 import { DEFAULT_INSTANCE } from '../domain/instance.js';
 import { checkConfig } from '../config/load.js';
 import type { ClientConfig, HashallConfig } from '../config/types.js';
-import { clientToHost } from '../domain/path-map.js';
+import { hostSpelling } from '../domain/path-map.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { CatalogSchemaError, ClientError } from '../errors.js';
@@ -134,7 +134,7 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
     const unmapped: string[] = [];
     const missing: string[] = [];
     for (const t of torrents) {
-      const host = clientToHost(c.pathMaps, t.savePath);
+      const host = hostSpelling(c.pathMaps, t.savePath);
       if (host === null) unmapped.push(`${t.name}: ${t.savePath}`);
       else if (!statSync(host, { throwIfNoEntry: false })?.isDirectory()) missing.push(`${t.name}: ${t.savePath} → ${host}`);
     }

@@ -39,6 +39,14 @@ export function clientToHost(maps: readonly PathMap[], clientPath: string): stri
   return translate(maps, clientPath, 'client', 'host');
 }
 
+/**
+ * The host spelling of a path a client reports: through the instance's path maps when it has any (null when none
+ * covers it: unknown, never guessed), else the path as the client spells it (a client running on the host itself).
+ */
+export function hostSpelling(maps: readonly PathMap[], clientPath: string): string | null {
+  return maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath);
+}
+
 /** Client spelling of a host path, or null when no map covers it. */
 export function hostToClient(maps: readonly PathMap[], hostPath: string): string | null {
   return translate(maps, hostPath, 'host', 'client');

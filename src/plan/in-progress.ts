@@ -17,7 +17,7 @@
 import type { HashallConfig } from '../config/types.js';
 import type { CatalogSnapshot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder } from '../domain/path-string.js';
-import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { hostSpelling } from '../domain/path-map.js';
 import { mapsOf } from './client-spelling.js';
 import { isSettled } from '../domain/torrent-phase.js';
 import { describeClientFolder } from '../domain/client-folder.js';
@@ -37,7 +37,7 @@ function describe(t: SnapshotTorrent): string {
 export function clientWriteGuard(config: HashallConfig, snapshot: CatalogSnapshot): WriteGuard {
   const hostOf = (t: SnapshotTorrent, clientPath: string): string | null => {
     const maps = mapsOf(config, t.client);
-    return maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath);
+    return hostSpelling(maps, clientPath);
   };
   // Unfinished torrents by every host place they may write (content path, download folder); all torrents' content paths.
   const unfinished = new Map<string, SnapshotTorrent>();

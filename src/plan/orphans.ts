@@ -34,7 +34,7 @@ import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../doma
 import { compareBytes } from '../domain/payload-hash.js';
 import { contentRelOf } from '../domain/listing.js';
 import { baseName, dirName, isAtOrUnder, joinPath } from '../domain/path-string.js';
-import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { hostSpelling } from '../domain/path-map.js';
 import { formatDuration } from '../domain/format-bytes.js';
 import { globToRegExp } from '../policy/glob.js';
 import { isSettled } from '../domain/torrent-phase.js';
@@ -205,7 +205,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   const symlinks = input.symlinks !== undefined && input.symlinks.size > 0 ? input.symlinks : null;
   const hostOf = (t: SnapshotTorrent, clientPath: string): string | null => {
     const maps = mapsOf(config, t.client);
-    return clientPath === '' ? null : maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath);
+    return clientPath === '' ? null : hostSpelling(maps, clientPath);
   };
   const blockers = globalBlockers(input);
   const seedingRoots = input.roots.filter((r) => r.kind === 'seeding').map((r) => r.path);

@@ -4,7 +4,7 @@ import type { CatalogFile, CatalogSnapshot, SnapshotFilesystem, SnapshotRoot } f
 import { formatDuration } from '../domain/format-bytes.js';
 import { dirName, isAtOrUnder, joinPath, longestRootOf, plainlyNormal } from '../domain/path-string.js';
 import { contentRelOf } from '../domain/listing.js';
-import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { hostSpelling } from '../domain/path-map.js';
 import { clientWriteGuard, type WriteGuard } from './in-progress.js';
 import { mapsOf } from './client-spelling.js';
 
@@ -53,7 +53,7 @@ export function indexSnapshot(config: HashallConfig, snapshot: CatalogSnapshot, 
   // use the path-mapped spelling of its content path, so no other payload is routed there.
   const spelled = (t: CatalogSnapshot['torrents'][number]): string | null => {
     const maps = mapsOf(config, t.client);
-    return t.hostContentPath ?? (maps.length > 0 ? clientToHost(maps, t.clientContentPath) : normalizeAbsolute(t.clientContentPath));
+    return t.hostContentPath ?? hostSpelling(maps, t.clientContentPath);
   };
   const contentPathSet = new Set<string>();
   const rootlessAt = new Map<string, (readonly { name: string }[] | null)[]>();

@@ -11,7 +11,7 @@ import type { PathMap } from '../../config/types.js';
 import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
-import { clientToHost, normalizeAbsolute } from '../../domain/path-map.js';
+import { hostSpelling } from '../../domain/path-map.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
 import { lstatAt, openDirUnder, openTrustedDir, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
@@ -60,7 +60,7 @@ async function noTorrentUses(step: RetireOrphanStep, ctx: StepContext): Promise<
 
 /** No torrent of one instance (its client, path maps and live list) holds the orphan. */
 async function noneHolds(step: RetireOrphanStep, client: TorrentClient, maps: readonly PathMap[], torrents: readonly ClientTorrent[]): Promise<void> {
-  const host = (p: string): string | null => (maps.length > 0 ? clientToHost(maps, p) : normalizeAbsolute(p));
+  const host = (p: string): string | null => hostSpelling(maps, p);
   for (const t of torrents) {
     const content = host(t.contentPath);
     if (content === null) throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) has no host spelling (${t.contentPath}); it may use ${step.path}, which stays`);

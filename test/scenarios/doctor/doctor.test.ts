@@ -1,7 +1,7 @@
 // `hashall doctor` on real tmpfs and a real qbittorrent-nox with a login: a healthy world exits 0; a broken one names each problem and exits 1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { acquireLock } from '../../../src/apply/lock.js';
@@ -160,6 +160,21 @@ describe('hashall doctor', () => {
     } finally {
       await qb.api('POST', '/torrents/setLocation', { hashes: 'all', location: '/data/stash/seeding/movies' });
       writeConfig();
+    }
+  });
+
+  it('a client on the host itself (no pathMaps): its save paths are host paths, as plan and sync read them — no path-map problem', async () => {
+    const own = await qbts.start();
+    const native = path.join(tmp.path, 'native.yaml');
+    const t = makeTorrent({ saveDir: `${stash}/seeding/movies`, name: 'Native.2021', files: [{ path: 'n.mkv', size: 10_000 }], trackers: ['http://127.0.0.1:1/announce'] });
+    await addTorrent(own, t, { savepath: `${stash}/seeding/movies`, skipChecking: true, paused: true });
+    writeFileSync(native, readFileSync(config, 'utf8').replace(/client:[\s\S]*?safety:/, `client:\n  url: ${own.url}\nsafety:`));
+    try {
+      const j = await runCli(['doctor', '--json', '--config', native]);
+      const pm = (JSON.parse(j.stdout) as DoctorReport).checks.find((c) => c.id === 'client:path-maps')!;
+      expect(pm.status, pm.detail).toBe('ok');
+    } finally {
+      await own.stop();
     }
   });
 
