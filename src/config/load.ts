@@ -1,6 +1,6 @@
 // Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { pseudoFsOfFd } from '../fs/pseudo-fs.js';
 import { foreignDocument } from './foreign-file.js';
 import { wholeFileError } from './problem.js';
@@ -66,6 +66,13 @@ function untrustedConfig(file: string, st: Stats, env: Record<string, string | u
  * problem `judge` finds with the file as opened (its fstat), before anything is read from it.
  */
 function readConfigBytes(file: string, judge: (st: Stats) => ConfigProblem | null): Buffer | null | ConfigProblem {
+  // Opening a FIFO waits for its writer: one another user put where the config is looked for would hang every command
+  // before the judge saw it — a FIFO is judged by its status first (and again as opened).
+  const pre = statSync(file, { throwIfNoEntry: false });
+  if (pre?.isFIFO()) {
+    const early = judge(pre);
+    if (early !== null) return early;
+  }
   const fd = openSync(file, 'r');
   try {
     const st = fstatSync(fd);

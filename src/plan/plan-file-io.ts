@@ -42,7 +42,10 @@ export function readPlanFile(file: string, judge?: (st: Stats) => void): { plan:
   let bytes: Buffer;
   try {
     // A regular file or a pipe (`apply <(…)`) is read to its end; a device never ends (`apply /dev/zero` read until
-    // memory ran out) and is no plan.
+    // memory ran out) and is no plan. Opening a FIFO waits for its writer: one another user put in a folder they can
+    // write would hang apply before the judge saw it — a FIFO is judged by its status first.
+    const pre = statSync(file, { throwIfNoEntry: false });
+    if (pre?.isFIFO()) judge?.(pre);
     const fd = openSync(file, constants.O_RDONLY);
     try {
       const st = fstatSync(fd);
