@@ -15,7 +15,8 @@ import { isAtOrUnder } from '../../domain/path-string.js';
 import { rootInside } from '../scope.js';
 import { missingUnder } from './retire.js';
 import { TRASH_DIR, type TrashRecord } from '../trash-record.js';
-import type { StepContext, StepHandler } from './types.js';
+import type { StepContext, StepHandler, StepOutcome } from './types.js';
+import { folderHold } from '../folder-hold.js';
 
 interface RepairUndo extends UndoData, Partial<TrashRecord> {
   /** Temp name of the restored copy beside the first path, and its inode once it exists. */
@@ -83,94 +84,14 @@ export const repairStep: StepHandler<RepairStep> = {
   },
 
   async run(step, ctx, undoData) {
-    const undo = undoData as RepairUndo;
-    const fsPath = fsPathOf(step, ctx);
-    // The good copy: the file verify chose, re-hashed now (the catalog is evidence, not proof), never through a symlink.
-    const src = await ctx.fs.lstat(step.source.path);
-    if (!sameFile(src, step.source)) throw new FsError(`repair: the good copy ${step.source.path} changed since it was chosen; nothing was touched`, { path: step.source.path });
-    const srcHash = await ctx.fs.hashFile(step.source.path);
-    if (srcHash !== step.sha256) {
-      throw new FsError(`repair: the copy ${step.source.path} no longer hashes to ${step.sha256} (it read ${srcHash}); it is not a good copy, nothing was touched`, {
-        path: step.source.path,
-        hint: 'run `hashall verify` on it',
-      });
-    }
-    const damaged = await damagedUnchanged(step, ctx.fs);
-    const chains = new Map<string, DirChain>();
-    const chainOf = (p: string): DirChain => {
-      const root = rootInside(ctx.config, step.fs, p, 'scanned');
-      let c = chains.get(root);
-      if (!c) chains.set(root, (c = dirChain(ctx.fs, root)));
-      return c;
-    };
-    const first = step.paths[0]!;
-    const dir = path.dirname(first);
-    await chainOf(first).prove(dir);
-
-    // 1. The good bytes beside the damaged file, hashed while copied: only the recorded SHA-256 is kept.
-    undo.tmp = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-repair`);
-    ctx.saveUndo(undo);
-    // Progress like a move's copy (a large file takes minutes); a stop signal ends the copy at its next chunk.
-    const copied = await ctx.fs.copyFileVerified(step.source.path, undo.tmp, {
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onProgress: (b) => ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: first, bytes: b, totalBytes: step.damaged.size, groupBytes: b, groupTotal: step.damaged.size }),
-    });
-    undo.newIno = copied.ino;
-    ctx.saveUndo(undo);
-    if (copied.sha256 !== step.sha256 || copied.dev !== damaged.dev) {
-      throw new FsError(`repair: the copy read from ${step.source.path} hashed to ${copied.sha256}, not ${step.sha256}; it is removed and nothing else was touched`, { path: step.source.path });
-    }
-
-    // 2. The damaged file into the trash of its filesystem (a rename: the same inode, every byte kept).
-    const root = await holdTrash(ctx.fs, fsPath, undo, true);
-    if (!root) throw new FsError(`repair: cannot create ${path.join(fsPath, TRASH_DIR)}`, { path: fsPath });
+    // The good copy is read through its folder held from its root (folder-hold.ts): a folder on its path swapped for a
+    // symlink to a root-only folder would otherwise have root copy the file found there beside the damaged one.
+    const hold = folderHold();
     try {
-      if (root.dev !== damaged.dev) throw new FsError(`repair: ${first} is not on the filesystem of ${path.join(fsPath, TRASH_DIR)} (a mount point in between); nothing was touched`, { path: first });
-      const trashRel = path.posix.join(ctx.runId, path.relative(fsPath, first));
-      undo.trash = path.join(fsPath, TRASH_DIR, trashRel);
-      undo.trashRel = trashRel;
-      undo.trashRootId = { dev: root.dev, ino: root.ino };
-      undo.trashId = { dev: damaged.dev, ino: damaged.ino };
-      undo.inos = [damaged.ino];
-      undo.fs = step.fs;
-      undo.origin = first;
-      undo.files = 1;
-      undo.bytes = step.damaged.size;
-      undo.reason = `corrupted (same size and mtime, other bytes); replaced by a copy of ${step.source.path} proven to hold the recorded SHA-256`;
-      undo.trashDirs = await missingUnder(ctx.fs, root, path.posix.dirname(trashRel));
-      undo.phase = 'staging';
-      ctx.saveUndo(undo);
-      await ctx.fs.mkdirUnder(root, path.posix.dirname(trashRel));
-      await damagedUnchanged(step, ctx.fs);
-      await chainOf(first).prove(dir);
-      await ctx.fs.rename(first, `${root.path}/${trashRel}`);
-      undo.phase = 'staged';
-      ctx.saveUndo(undo);
+      return await restore(step, ctx, undoData as RepairUndo, await hold.anchored(rootInside(ctx.config, step.source.fs, step.source.path, 'scanned'), step.source.path));
     } finally {
-      await root.close();
+      await hold.close();
     }
-
-    // 3. The restored copy into its place (link() fails if anything appeared there), then every other link swapped.
-    await chainOf(first).prove(dir);
-    await ctx.fs.link(undo.tmp, first);
-    undo.swaps = [];
-    for (const [i, p] of step.paths.slice(1).entries()) {
-      const d = path.dirname(p);
-      await chainOf(p).prove(d);
-      const tmp = tempName(d, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-repair${i + 1}`);
-      undo.swaps.push({ path: p, tmp });
-      ctx.saveUndo(undo);
-      await ctx.fs.link(first, tmp);
-      const now = await ctx.fs.lstat(p);
-      if (!sameFile(now, step.damaged)) throw new FsError(`repair: ${p} changed just before it was swapped; it was left as it is`, { path: p });
-      await chainOf(p).prove(d);
-      await ctx.fs.rename(tmp, p);
-      await ctx.fs.fsyncDir(d);
-    }
-    await ctx.fs.unlink(undo.tmp);
-    await ctx.fs.fsyncDir(dir);
-    ctx.note(`restored ${step.paths.join(', ')} from ${step.source.path} (${step.damaged.size} bytes, SHA-256 ${step.sha256}); the damaged file waits in ${undo.trash}`);
-    return { status: 'done', bytesCopied: copied.bytes, result: { restoredFrom: step.source.path, bytes: copied.bytes, trash: undo.trash } };
   },
 
   async verify(step, ctx, undoData) {
@@ -223,3 +144,95 @@ export const repairStep: StepHandler<RepairStep> = {
     return notes;
   },
 };
+
+/** run's work, with the good copy read at `srcAt` (its anchored spelling). */
+async function restore(step: RepairStep, ctx: StepContext, undo: RepairUndo, srcAt: string): Promise<StepOutcome> {
+  const fsPath = fsPathOf(step, ctx);
+  // The good copy: the file verify chose, re-hashed now (the catalog is evidence, not proof), never through a symlink.
+  const src = await ctx.fs.lstat(srcAt);
+  if (!sameFile(src, step.source)) throw new FsError(`repair: the good copy ${step.source.path} changed since it was chosen; nothing was touched`, { path: step.source.path });
+  const srcHash = await ctx.fs.hashFile(srcAt);
+  if (srcHash !== step.sha256) {
+    throw new FsError(`repair: the copy ${step.source.path} no longer hashes to ${step.sha256} (it read ${srcHash}); it is not a good copy, nothing was touched`, {
+      path: step.source.path,
+      hint: 'run `hashall verify` on it',
+    });
+  }
+  const damaged = await damagedUnchanged(step, ctx.fs);
+  const chains = new Map<string, DirChain>();
+  const chainOf = (p: string): DirChain => {
+    const root = rootInside(ctx.config, step.fs, p, 'scanned');
+    let c = chains.get(root);
+    if (!c) chains.set(root, (c = dirChain(ctx.fs, root)));
+    return c;
+  };
+  const first = step.paths[0]!;
+  const dir = path.dirname(first);
+  await chainOf(first).prove(dir);
+
+  // 1. The good bytes beside the damaged file, hashed while copied: only the recorded SHA-256 is kept.
+  undo.tmp = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-repair`);
+  ctx.saveUndo(undo);
+  // Progress like a move's copy (a large file takes minutes); a stop signal ends the copy at its next chunk.
+  const copied = await ctx.fs.copyFileVerified(srcAt, undo.tmp, {
+    size: step.source.size,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onProgress: (b) => ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: first, bytes: b, totalBytes: step.damaged.size, groupBytes: b, groupTotal: step.damaged.size }),
+  });
+  undo.newIno = copied.ino;
+  ctx.saveUndo(undo);
+  if (copied.sha256 !== step.sha256 || copied.dev !== damaged.dev) {
+    throw new FsError(`repair: the copy read from ${step.source.path} hashed to ${copied.sha256}, not ${step.sha256}; it is removed and nothing else was touched`, { path: step.source.path });
+  }
+
+  // 2. The damaged file into the trash of its filesystem (a rename: the same inode, every byte kept).
+  const root = await holdTrash(ctx.fs, fsPath, undo, true);
+  if (!root) throw new FsError(`repair: cannot create ${path.join(fsPath, TRASH_DIR)}`, { path: fsPath });
+  try {
+    if (root.dev !== damaged.dev) throw new FsError(`repair: ${first} is not on the filesystem of ${path.join(fsPath, TRASH_DIR)} (a mount point in between); nothing was touched`, { path: first });
+    const trashRel = path.posix.join(ctx.runId, path.relative(fsPath, first));
+    undo.trash = path.join(fsPath, TRASH_DIR, trashRel);
+    undo.trashRel = trashRel;
+    undo.trashRootId = { dev: root.dev, ino: root.ino };
+    undo.trashId = { dev: damaged.dev, ino: damaged.ino };
+    undo.inos = [damaged.ino];
+    undo.fs = step.fs;
+    undo.origin = first;
+    undo.files = 1;
+    undo.bytes = step.damaged.size;
+    undo.reason = `corrupted (same size and mtime, other bytes); replaced by a copy of ${step.source.path} proven to hold the recorded SHA-256`;
+    undo.trashDirs = await missingUnder(ctx.fs, root, path.posix.dirname(trashRel));
+    undo.phase = 'staging';
+    ctx.saveUndo(undo);
+    await ctx.fs.mkdirUnder(root, path.posix.dirname(trashRel));
+    await damagedUnchanged(step, ctx.fs);
+    await chainOf(first).prove(dir);
+    await ctx.fs.rename(first, `${root.path}/${trashRel}`);
+    undo.phase = 'staged';
+    ctx.saveUndo(undo);
+  } finally {
+    await root.close();
+  }
+
+  // 3. The restored copy into its place (link() fails if anything appeared there), then every other link swapped.
+  await chainOf(first).prove(dir);
+  await ctx.fs.link(undo.tmp, first);
+  undo.swaps = [];
+  for (const [i, p] of step.paths.slice(1).entries()) {
+    const d = path.dirname(p);
+    await chainOf(p).prove(d);
+    const tmp = tempName(d, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-repair${i + 1}`);
+    undo.swaps.push({ path: p, tmp });
+    ctx.saveUndo(undo);
+    await ctx.fs.link(first, tmp);
+    const now = await ctx.fs.lstat(p);
+    if (!sameFile(now, step.damaged)) throw new FsError(`repair: ${p} changed just before it was swapped; it was left as it is`, { path: p });
+    await chainOf(p).prove(d);
+    await ctx.fs.rename(tmp, p);
+    await ctx.fs.fsyncDir(d);
+  }
+  await ctx.fs.unlink(undo.tmp);
+  await ctx.fs.fsyncDir(dir);
+  ctx.note(`restored ${step.paths.join(', ')} from ${step.source.path} (${step.damaged.size} bytes, SHA-256 ${step.sha256}); the damaged file waits in ${undo.trash}`);
+  return { status: 'done', bytesCopied: copied.bytes, result: { restoredFrom: step.source.path, bytes: copied.bytes, trash: undo.trash } };
+  }

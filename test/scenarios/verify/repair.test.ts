@@ -148,8 +148,8 @@ describe('hashall verify --repair', () => {
     const fs = faultyFsPort(realFsPort(), [
       {
         op: 'hashFile',
-        nth: 2,
-        pathIncludes: pool,
+        nth: 1,
+        pathIncludes: '/proc/self/fd/', // the good copy, read through its held folder
         after: () => {
           writeFileSync(movie(), edited);
           utimesSync(movie(), new Date(), new Date());
@@ -208,5 +208,49 @@ describe('hashall verify --repair', () => {
     const runs = JSON.parse((await hashall('runs', '--json')).stdout).runs as { status: string }[];
     expect(runs.length).toBe(3);
     expect(runs.map((x) => x.status)).not.toContain('needs-attention');
+  });
+
+  it("the good copy's folder swapped for a symlink to a root-only folder just before the copy: root never reads the file found there", async () => {
+    // A payload of its own, on both filesystems (the earlier cases used up the others).
+    const D = randomBytes(200 << 10);
+    const bad = path.join(stash, 'torrents', 'docs', 'd.bin');
+    const good = path.join(pool, 'torrents', 'docs', 'd.bin');
+    for (const f of [bad, good]) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, D);
+    }
+    expect((await hashall('scan', '--hash-all', '--json')).code).toBe(0);
+    rot(bad, 777);
+    expect((await hashall('verify', bad)).code).toBe(1);
+    const { config: cfg } = loadConfig(config, { env: {}, cwd: tmp.path });
+    const catalog = openCatalog(catalogFile);
+    const goodDir = path.dirname(good);
+    const secretDir = path.join(pool, 'private');
+    mkdirSync(secretDir, { mode: 0o700 });
+    const secret = randomBytes(D.length);
+    writeFileSync(path.join(secretDir, 'd.bin'), secret, { mode: 0o644 });
+    // The good copy was proven (inode, hash); right before its bytes are copied, the user points its folder elsewhere.
+    const fs = faultyFsPort(realFsPort(), [
+      {
+        op: 'copyFileVerified',
+        nth: 1,
+        before: () => {
+          renameSync(goodDir, `${goodDir}.real`);
+          symlinkSync(secretDir, goodDir);
+        },
+      },
+    ]);
+    let out: unknown;
+    try {
+      out = await repairCorrupted({ catalog, config: cfg, clients: singleClient(null), paths: [bad], now: () => Date.now(), emit: () => undefined, fs });
+    } finally {
+      catalog.close();
+    }
+    expect(fs.fired.length, JSON.stringify(out)).toBe(1);
+    // Nothing of the secret reached the repaired file, nor any message (its hash).
+    expect(JSON.stringify(out)).not.toContain(sha(secret));
+    expect(readFileSync(bad).equals(secret)).toBe(false);
+    const runs = JSON.stringify(JSON.parse((await hashall('runs', '--json')).stdout));
+    expect(runs).not.toContain(sha(secret));
   });
 });
