@@ -4,6 +4,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readdirSync, type BigIntStats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../errors.js';
+import { mountParents } from './mount-parents.js';
 import { bytesToPathText } from './path-encoding.js';
 import type { FoundFile, WalkEvent, WalkOptions } from './walk.js';
 
@@ -279,6 +280,14 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
   let done = false;
 
   const settle = opts.settle;
+  /** The directories holding a mount point (see mountParents): the common tree has none, and its entries pay nothing. */
+  const parents = mountParents(root, opts.mountPoints);
+  /**
+   * Whether the last record's directory holds a mount point, and then its absolute path with a slash as mountinfo
+   * spells it (see record): only there is an entry other than a directory looked up in the mount points.
+   */
+  let holdsMount = parents.has(rootPrefix);
+  let dirMountText = rootPrefix;
   /**
    * One entry below the root, whose record is `f` (its path below the root is bytes [q, f.nameEnd) of f.b): `dir` is
    * its directory's path text ('' for the root's own entries; the same string for consecutive entries of one directory).
@@ -298,7 +307,10 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
     }
     // A file of another filesystem (a file bind-mounted into the tree) is a mount: never settled or catalogued as the root's.
     const otherDev = typeof dev === 'number' ? dev !== rootDevNum : dev !== rootDev;
-    if (type === 0x66 && settle !== undefined && absLen < PATH_MAX && !otherDev) {
+    // So is any entry listed as a mount point: a file bind-mounted onto a file of this filesystem has its st_dev, but
+    // shows the mounted inode (a second path to it, one link) and hides the one under it — as a mounted directory does.
+    const listed = holdsMount && type !== 0x64 && opts.mountPoints.has(dirMountText + f.b.toString('utf8', f.name, f.nameEnd));
+    if (type === 0x66 && settle !== undefined && absLen < PATH_MAX && !otherDev && !listed) {
       f.size = Number(size);
       if (settle(dir, f)) return;
     }
@@ -311,6 +323,10 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
     if (absLen >= PATH_MAX) {
       batch.push({ kind: 'problem', rel, code: 'ENAMETOOLONG', message: `ENAMETOOLONG: name too long, lstat '${typeof abs === 'string' ? abs : abs.toString('utf8')}'`, isDir: false });
       skip = rel + '/';
+      return;
+    }
+    if (listed) {
+      batch.push({ kind: 'mount', rel, abs: typeof abs === 'string' ? abs : abs.toString('utf8') });
       return;
     }
     switch (type) {
@@ -381,6 +397,10 @@ export async function* findWalk(root: string, rootStat: BigIntStats, opts: WalkO
       dirBytes = Buffer.from(b.subarray(q, q + dirLen));
       dirText = text(b, q, q + dirLen);
       dirSlash = dirText + '/';
+      if (parents.size > 0) {
+        dirMountText = dirLen > 0 ? rootPrefix + b.toString('utf8', q, q + dirLen) + '/' : rootPrefix;
+        holdsMount = parents.has(dirMountText);
+      }
     }
     f.name = slash + 1;
     f.nameEnd = end;

@@ -3,6 +3,7 @@
 import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { findWalk, startFind, type FindProcess } from './find-walk.js';
+import { mountParentKey, mountParents } from './mount-parents.js';
 import { bytesToPathText } from './path-encoding.js';
 import { FIELDS, lstatPacked, StatPool, type PackedStats } from './stat-pool.js';
 
@@ -24,7 +25,10 @@ export type WalkEvent =
   | { kind: 'symlink'; rel: string; abs: string | Buffer }
   /** FIFOs, sockets, device nodes: not catalogued. */
   | { kind: 'special'; rel: string }
-  /** A directory that is another filesystem or another mount: not entered. */
+  /**
+   * A directory that is another filesystem or another mount: not entered. Also a file of another filesystem, or any
+   * entry that is a mount point: what it shows is the mounted inode, not the one under it.
+   */
   | { kind: 'mount'; rel: string; abs: string }
   /** An entry that could not be read; `isDir` when a whole directory was left unread. */
   | { kind: 'problem'; rel: string; code: string; message: string; isDir: boolean }
@@ -35,7 +39,10 @@ export type WalkEvent =
   | { kind: 'incomplete'; message: string };
 
 export interface WalkOptions {
-  /** Absolute mount points (from mountinfo); directories that are mount points are never entered. */
+  /**
+   * Absolute mount points (from mountinfo): a directory that is one is never entered, and an entry of another kind
+   * that is one (a file bind-mounted onto a file) is a `mount`, never a file of the walk.
+   */
   mountPoints: Set<string>;
   /** Events per yielded batch (default 512). */
   batchSize?: number;
@@ -124,6 +131,11 @@ function listDir(abs: string | Buffer): { names: string[]; raw: null } | { names
   return { names: null, raw: readdirSync(abs, { encoding: 'buffer' }) };
 }
 
+/** A path as mountinfo spells it: a byte that is not UTF-8 is U+FFFD. */
+function pathText(abs: string | Buffer): string {
+  return typeof abs === 'string' ? abs : abs.toString('utf8');
+}
+
 function childAbs(dirAbs: string | Buffer, name: string | Buffer): string | Buffer {
   if (typeof dirAbs === 'string' && typeof name === 'string') return dirAbs === '/' ? '/' + name : dirAbs + '/' + name;
   const base = typeof dirAbs === 'string' ? Buffer.from(dirAbs === '/' ? '' : dirAbs, 'utf8') : dirAbs;
@@ -141,8 +153,9 @@ interface Listed {
 /**
  * Walk `root` (an absolute, symlink-free directory) depth-first and yield batches of events; a regular file as root
  * yields that one file, with rel ''.
- * The root's st_dev is the walk's filesystem: a subdirectory with another st_dev, or any directory listed as a
- * mount point, is reported as `mount` and not entered. Throws only if the root itself cannot be lstat'ed or listed.
+ * The root's st_dev is the walk's filesystem: a subdirectory or file with another st_dev, or any entry listed as a
+ * mount point, is reported as `mount` (a directory is not entered). Throws only if the root itself cannot be lstat'ed
+ * or listed.
  * The entries of one directory are yielded consecutively (a directory is listed whole before the next one).
  */
 export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator<WalkEvent[], void> {
@@ -169,6 +182,7 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
     if (byFind !== null) return;
   }
   const rootDev = rootStat.dev;
+  const parents = mountParents(root, opts.mountPoints);
   const pool = new StatPool();
   const stack: PendingDir[] = [{ abs: root, rel: '' }];
   const ahead: Listed[] = [];
@@ -201,6 +215,8 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
       const { dir, names, abs } = next;
       const { state, vals, errs } = await next.stats;
       const errAt = errs.length ? new Map(errs.map(([i, code, message]) => [i, { code, message }])) : null;
+      // Only in a directory that holds a mount point is an entry other than a directory looked up (see mountParents).
+      const holdsMount = parents.size > 0 && parents.has(mountParentKey(dir.abs));
       for (let i = 0; i < names.length; i++) {
         // Plain UTF-8 names are their own catalog text; raw names go through the reversible escape.
         const name = names[i] as string | Buffer;
@@ -217,7 +233,11 @@ export async function* walkTree(root: string, opts: WalkOptions): AsyncGenerator
         const o = i * FIELDS;
         // One conversion of the mode instead of a BigInt operation per type test.
         const type = Number(vals[o]) & constants.S_IFMT;
-        if (type === constants.S_IFREG) {
+        if (type !== constants.S_IFDIR && holdsMount && opts.mountPoints.has(pathText(entryAbs))) {
+          // Bind-mounted onto a file of this filesystem: the same st_dev, but the inode is the mounted one (a second
+          // path to it, one link) and the one under the mount is not seen — as under a mounted directory.
+          batch.push({ kind: 'mount', rel, abs: pathText(entryAbs) });
+        } else if (type === constants.S_IFREG) {
           // A file of another filesystem (bind-mounted into the tree) is a mount, never one of the root's files.
           if (vals[o + 1] !== rootDev) batch.push({ kind: 'mount', rel, abs: typeof entryAbs === 'string' ? entryAbs : entryAbs.toString('utf8') });
           else batch.push({ kind: 'file', rel, abs: entryAbs, dev: vals[o + 1] as bigint, ino: vals[o + 2] as bigint, size: Number(vals[o + 3]), mtimeNs: vals[o + 4] as bigint, nlink: Number(vals[o + 5]) });

@@ -98,6 +98,14 @@ export function unmount(dir: string): void {
   execFileSync('umount', ['-l', dir]);
 }
 
+/**
+ * Unmount a target as `findmnt -r` prints it (`\xHH` escapes) by its exact bytes: a name that is not UTF-8 cannot be
+ * passed as a string argument, so bash's printf makes the bytes (the trailing x keeps a final newline).
+ */
+function unmountEscaped(escaped: string): void {
+  execFileSync('bash', ['-c', 'p=$(printf "%bx" "$1"); umount -l -- "${p%x}"', 'bash', escaped]);
+}
+
 export interface TempDir {
   path: string;
   /** Unmount everything mounted below it (deepest first), then remove it. */
@@ -113,10 +121,10 @@ export function makeTempDir(prefix = 'hashall-test-'): TempDir {
       if (inMountNamespace()) {
         const mounted = execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })
           .split('\n')
-          .map((l) => l.replace(/\\x([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))))
-          .filter((t) => t === dir || t.startsWith(dir + '/'))
-          .sort((a, b) => b.length - a.length);
-        for (const t of mounted) unmount(t);
+          .map((escaped) => ({ escaped, target: escaped.replace(/\\x([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) }))
+          .filter(({ target: t }) => t === dir || t.startsWith(dir + '/'))
+          .sort((a, b) => b.target.length - a.target.length);
+        for (const { escaped } of mounted) unmountEscaped(escaped);
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readMountInfo } from '../../../src/fs/mountinfo.js';
 import { walkTree, type WalkEvent } from '../../../src/fs/walk.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
@@ -107,6 +108,43 @@ describe('walkTree', () => {
     expect(byFind.some((e) => e.includes('inside') || e.includes('hidden') || e.includes('deep-file') || e === 'incomplete')).toBe(false);
   });
 
+
+  it('a file bind-mounted onto a file of the same filesystem is a mount in every walk, never a file nor offered to settle', async () => {
+    mkdirSync(path.join(root, 'src'));
+    const source = path.join(root, 'src', 'x.bin');
+    writeFileSync(source, 'the mounted bytes');
+    mkdirSync(path.join(root, 'dir'));
+    writeFileSync(path.join(root, 'dir', 'y.bin'), 'hidden under the mount');
+    writeFileSync(path.join(root, 'dir', 'z.bin'), 'a plain file beside it');
+    writeFileSync(path.join(root, 'own.bin'), 'hidden under a mount in the root');
+    // A directory whose name is not UTF-8: mountinfo spells it with U+FFFD, as the walks compare directories.
+    const raw = Buffer.concat([Buffer.from(root + '/caf'), Buffer.from([0xe9])]);
+    mkdirSync(raw);
+    writeFileSync(Buffer.concat([raw, Buffer.from('/w.bin')]), 'hidden under a mount in a raw-named directory');
+    // The same inode at two paths, one link: the file under each mount is not there for a walk to see.
+    execFileSync('mount', ['--bind', source, path.join(root, 'dir', 'y.bin')]);
+    execFileSync('mount', ['--bind', source, path.join(root, 'own.bin')]);
+    execFileSync('sh', ['-c', `mount --bind "$1" "$2/caf$(printf '\\351')/w.bin"`, 'sh', source, root]);
+    const mountPoints = new Set(readMountInfo().map((m) => m.mountPoint));
+    mountPoints.delete(root);
+    const mounts = ['mount caf\uFFFDe9/w.bin', 'mount dir/y.bin', 'mount own.bin'];
+    // A file by its path, size and links (the Node walk gives paths as bytes below a directory with a raw name).
+    const files = ['file dir/z.bin 22 1', 'file src/x.bin 17 1'];
+    for (const [offloadFrom, find] of [[Number.POSITIVE_INFINITY, 'find'], [0, null], [Number.POSITIVE_INFINITY, null]] as const) {
+      const events = (await walk(offloadFrom, mountPoints, find)).map((e) => (e.startsWith('file ') ? e.split(' ').slice(0, 4).join(' ') : e));
+      expect(events, `${find} ${offloadFrom}`).toEqual([...files, ...mounts].sort());
+    }
+    // With find settling every file it is offered: the mounts are still yielded, and were never offered.
+    const offered: string[] = [];
+    const events: string[] = [];
+    const settle = (dir: string, f: { b: Buffer; name: number; nameEnd: number }): boolean => {
+      offered.push(`${dir}/${f.b.toString('latin1', f.name, f.nameEnd)}`);
+      return true;
+    };
+    for await (const batch of walkTree(root, { mountPoints, settle, find: 'find' })) for (const e of batch) events.push(`${e.kind} ${'rel' in e ? e.rel : ''}`);
+    expect(events.sort()).toEqual(mounts);
+    expect(offered.sort()).toEqual(['dir/z.bin', 'src/x.bin']);
+  });
 
   it("find's times are read exactly at every width: up to 15 digits of seconds as integers, longer ones as text", async () => {
     writeFileSync(path.join(root, 'real'), 'r');

@@ -511,6 +511,30 @@ describe('scanRoots', () => {
     }
   });
 
+  it('a file bind-mounted onto a file of the same filesystem in a root is skipped as a mount (either walk): the file under it keeps its row, the mounted inode gets none there', async () => {
+    mkdirSync(path.join(stash, 'src'));
+    writeFileSync(path.join(stash, 'src', 'x.mkv'), 'the mounted bytes');
+    mkdirSync(path.join(stash, 'movies'));
+    writeFileSync(path.join(stash, 'movies', 'film.mkv'), 'stash bytes, hidden by the mount');
+    writeFileSync(path.join(stash, 'movies', 'other.mkv'), 'o');
+    expect(await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts())).toMatchObject({ added: 3, skippedMounts: [] });
+    const before = rows();
+    // The file mount (`mount --bind /a/x /root/dir/y`): film.mkv shows x.mkv's inode, at two paths with one link.
+    execFileSync('mount', ['--bind', path.join(stash, 'src', 'x.mkv'), path.join(stash, 'movies', 'film.mkv')]);
+    // A folder first scanned with a file mount already in it: the mount adds no row.
+    mkdirSync(path.join(stash, 'later'));
+    writeFileSync(path.join(stash, 'later', 'w.mkv'), 'never seen');
+    execFileSync('mount', ['--bind', path.join(stash, 'src', 'x.mkv'), path.join(stash, 'later', 'w.mkv')]);
+    for (const findProgram of [undefined, null]) {
+      const s = await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts({ findProgram }));
+      expect(s, String(findProgram)).toMatchObject({ added: 0, changed: 0, deleted: 0, unchanged: 2, problems: [] });
+      expect([...s.skippedMounts].sort(), String(findProgram)).toEqual([path.join(stash, 'later', 'w.mkv'), path.join(stash, 'movies', 'film.mkv')]);
+      // The rows are the ones recorded before the mount: film.mkv keeps its own inode and hash, x.mkv is still one link.
+      expect(rows(), String(findProgram)).toEqual(before);
+      expect(before.find((r) => r.path === 'movies/film.mkv')?.sha256).toBe(sha('stash bytes, hidden by the mount'));
+    }
+  });
+
   it('guards: a missing root, an emptied (unmounted) root and a root now on another filesystem fail without deleting', async () => {
     const pool = path.join(tmp.path, 'pool');
     mountTmpfs(pool, 8 * 1024 * 1024, 'pool-test');
