@@ -26,6 +26,10 @@ export interface ClientTorrent {
   addedOn: number | null; // epoch seconds
   completionOn: number | null; // epoch seconds
   seedingTimeSec: number;
+  /**
+   * The tracker identity (src/domain/tracker.ts trackerIdentity): the host name of the torrent's first tracker in tier
+   * order, whether or not it works or the torrent runs; null for none. Never an announce URL (passkeys are secrets).
+   */
   tracker: string | null;
   /**
    * False while the client says the data has not been hash-checked since the torrent was (re)opened (rTorrent after

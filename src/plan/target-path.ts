@@ -13,8 +13,9 @@ export function targetSeedingRoot(config: HashallConfig, fsName: string): string
 }
 
 /**
- * The folder name `{tracker}` stands for: the host name of the torrent's tracker (src/domain/tracker.ts; the catalog
- * keeps nothing else). Null when the client reports no tracker.
+ * The folder name `{tracker}` stands for: the host name of the torrent's first tracker in tier order, as every client
+ * adapter reports it (src/domain/tracker.ts trackerIdentity; the catalog keeps nothing else). Null when the torrent has
+ * no tracker.
  */
 export function trackerFolder(tracker: string | null): string | null {
   return trackerHost(tracker);

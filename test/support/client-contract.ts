@@ -17,6 +17,8 @@ export interface ContractDaemon {
 }
 
 const TRACKER = 'http://127.0.0.1:1/announce';
+const PASSKEY = 'f00dfeedf00dfeedf00dfeedf00dfeed';
+const PASSKEY_TRACKER = `http://127.0.0.1:2/${PASSKEY}/announce`;
 export const UNKNOWN = '0123456789abcdef0123456789abcdef01234567';
 const o = { timeoutMs: 20_000, intervalMs: 50 };
 
@@ -50,7 +52,8 @@ export function clientContract(name: string, daemon: () => ContractDaemon): void
       d = daemon();
       singleSave = path.join(d.dir, 'data', 'single');
       multiSave = path.join(d.dir, 'data', 'multi');
-      single = makeTorrent({ saveDir: singleSave, name: 'film.mkv', files: [{ size: 100_000 }], trackers: [TRACKER] });
+      // Two tiers, the first with a passkey: the tracker identity is the first one's host, and no passkey leaves the adapter.
+      single = makeTorrent({ saveDir: singleSave, name: 'film.mkv', files: [{ size: 100_000 }], trackers: [PASSKEY_TRACKER, TRACKER] });
       multi = makeTorrent({
         saveDir: multiSave,
         name: 'Album (2001)',
@@ -64,10 +67,11 @@ export function clientContract(name: string, daemon: () => ContractDaemon): void
       expect(v.app).toMatch(/\d+\.\d+/);
       const all = await d.client.listTorrents();
       expect(all.map((t) => t.hash).sort()).toEqual([single.infoHash, multi.infoHash].sort());
+      expect(JSON.stringify(all)).not.toContain(PASSKEY);
       const s = await d.client.getTorrent(single.infoHash.toUpperCase());
-      expect(s).toMatchObject({ hash: single.infoHash, name: 'film.mkv', savePath: singleSave, contentPath: single.paths[0], category: 'movies', progress: 1, size: 100_000, amountLeft: 0, phase: 'paused-complete', running: false, downloadPath: '', autoTmm: false });
+      expect(s).toMatchObject({ hash: single.infoHash, name: 'film.mkv', savePath: singleSave, contentPath: single.paths[0], category: 'movies', progress: 1, size: 100_000, amountLeft: 0, phase: 'paused-complete', running: false, downloadPath: '', autoTmm: false, tracker: '127.0.0.1' });
       const m = await d.client.waitFor(multi.infoHash, (t) => t.phase === 'seeding', o);
-      expect(m).toMatchObject({ name: 'Album (2001)', savePath: multiSave, contentPath: path.join(multiSave, 'Album (2001)'), category: '', progress: 1, running: true, size: 100_007 });
+      expect(m).toMatchObject({ name: 'Album (2001)', savePath: multiSave, contentPath: path.join(multiSave, 'Album (2001)'), category: '', progress: 1, running: true, size: 100_007, tracker: '127.0.0.1' });
       expect(await d.client.listFiles(single.infoHash)).toEqual([{ name: 'film.mkv', size: 100_000, progress: 1, index: 0 }]);
       expect(await d.client.listFiles(multi.infoHash)).toEqual([
         { name: 'Album (2001)/a.flac', size: 70_000, progress: 1, index: 0 },

@@ -95,7 +95,8 @@ function dFields(t: FakeRpcTorrent): Record<string, string> {
   const size = total(t);
   const v = [xs(t.hash.toUpperCase()), xs(t.name), xs(m ? `${t.dir}/${t.name}` : t.dir), xi(m ? 1 : 0), xi(t.running ? 1 : 0), xi(1), xi(t.running ? 1 : 0), xi(1), xi(0), xi(0), xi(0), xi(1), xs(''), xi(size), xi(0), xi(size), xi(1_700_000_000), xi(1_700_000_100), xi(0), xi(Math.max(1, Math.ceil(size / 65536)))];
   const names = ['d.hash', 'd.name', 'd.directory', 'd.is_multi_file', 'd.state', 'd.is_open', 'd.is_active', 'd.complete', 'd.hashing', 'd.is_hash_checking', 'd.hashing_failed', 'd.is_hash_checked', 'd.custom1', 'd.size_bytes', 'd.left_bytes', 'd.completed_bytes', 'd.load_date', 'd.timestamp.finished', 'd.wanted_chunks', 'd.completed_chunks'];
-  return Object.fromEntries(names.map((n, i) => [n, v[i] as string]));
+  // The trackers' t.multicall rows ([t.url, t.group]), the last value of a row; this fake's torrents have none.
+  return { ...Object.fromEntries(names.map((n, i) => [n, v[i] as string])), 't.multicall': xa([]) };
 }
 
 export interface FakeRtorrent extends FakeRpc {
@@ -192,7 +193,7 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
       time_added: 1_700_000_000,
       completed_time: 1_700_000_100,
       seeding_time: 100,
-      tracker_host: 'tracker.example',
+      trackers: [{ url: 'http://tracker.example/announce', tier: 0 }],
       move_completed: false,
       move_completed_path: '/dl',
       is_auto_managed: false,

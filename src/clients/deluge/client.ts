@@ -1,6 +1,7 @@
 // TorrentClient for Deluge 2.x through deluge-web's JSON-RPC: core.get_torrents_status reads, pause/resume, force_recheck, repoint by move_storage onto files already there.
 import { rootRelOf } from '../../domain/listing.js';
 import { joinPath, trimSlash } from '../../domain/path-string.js';
+import { trackerIdentity, type TrackerEntry } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
@@ -29,7 +30,8 @@ export const DELUGE_FIELDS = [
   'time_added',
   'completed_time',
   'seeding_time',
-  'tracker_host',
+  // Not tracker_host: Deluge cuts it to a base domain (tracker.example.org → example.org) of the tracker that works now.
+  'trackers',
   'move_completed',
   'move_completed_path',
   'is_auto_managed',
@@ -86,7 +88,11 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
   const label = typeof o.label === 'string' ? o.label : '';
   const wanted = num(o, 'total_wanted', what);
   const epoch = (k: string) => (typeof o[k] === 'number' && (o[k] as number) > 0 ? Math.round(o[k] as number) : null);
-  const tracker = typeof o.tracker_host === 'string' && o.tracker_host !== '' ? o.tracker_host : null;
+  const trackers = (Array.isArray(o.trackers) ? (o.trackers as unknown[]) : []).flatMap((e): TrackerEntry[] => {
+    const t = typeof e === 'object' && e !== null ? (e as Obj) : {};
+    return typeof t.url === 'string' ? [{ url: t.url, ...(typeof t.tier === 'number' ? { tier: t.tier } : {}) }] : [];
+  });
+  const tracker = trackerIdentity(trackers);
   const ltPaused = typeof o.paused === 'boolean' ? o.paused : undefined;
   const stale = stateIsStale(state, ltPaused);
   if (!Array.isArray(o.files)) throw new ClientError('protocol', `Deluge ${what}: field "files" is ${o.files === undefined ? 'missing' : `a ${typeof o.files}`}, expected a list`);

@@ -2,7 +2,9 @@
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
-import type { ClientTorrent, ClientTorrentFile, ClientVersion, TorrentClient, WaitOptions } from '../types.js';
+import { FILE_LISTS_IN_FLIGHT, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient, type WaitOptions } from '../types.js';
+import { trackerIdentity, type TrackerEntry } from '../../domain/tracker.js';
+import { mapLimit } from '../../domain/map-limit.js';
 import { isRunningState, phaseOfState } from './states.js';
 import { QbtTransport, type ApiRequest, type TransportOptions } from './transport.js';
 import { qbittorrentOwnFolders } from '../own-folders.js';
@@ -87,6 +89,41 @@ export function atmSavePath(categories: Record<string, unknown>, prefs: Record<s
 
 const epochOrNull = (n: number): number | null => (n > 0 ? n : null);
 
+/** The announce URLs a magnet link lists (`tr=`), in its order; none when it is no magnet. */
+export function magnetTrackers(magnet: string): string[] {
+  const q = magnet.indexOf('?');
+  if (!/^magnet:/i.test(magnet) || q < 0) return [];
+  return new URLSearchParams(magnet.slice(q + 1)).getAll('tr');
+}
+
+/**
+ * The torrent's trackers as its /torrents/info entry lists them. `tracker` is only the one that works now: "" while
+ * the torrent is paused or every tracker fails, a backup tier's URL while the first tier is down (both seen on 4.5.2).
+ * `magnet_uri` lists every tracker in tier order in the same answer, at no extra request. Null when the entry lists
+ * none though the torrent has trackers (`trackers_count` > 0): /torrents/trackers must say.
+ */
+function listedTrackers(o: Record<string, unknown>, what: string): TrackerEntry[] | null {
+  const inMagnet = typeof o.magnet_uri === 'string' ? magnetTrackers(o.magnet_uri) : [];
+  if (inMagnet.length > 0) return inMagnet.map((url) => ({ url }));
+  if (typeof o.trackers_count === 'number' && o.trackers_count > 0) return null;
+  const working = field<string>(o, 'tracker', 'string', what, '');
+  return working === '' ? [] : [{ url: working }];
+}
+
+/** True when the entry does not list the torrent's trackers (see listedTrackers): its tracker is read with trackersOf. */
+export function trackersUnlisted(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && listedTrackers(raw as Record<string, unknown>, 'torrent entry') === null;
+}
+
+/** /torrents/trackers of one torrent → its entries with their tiers (the DHT/PeX/LSD pseudo-entries included: trackerIdentity skips them). */
+export function trackersFromApi(raw: unknown): TrackerEntry[] {
+  return asArray(raw, 'tracker list').map((e) => {
+    const o = asRecord(e, 'tracker entry');
+    const tier = typeof o.tier === 'number' ? o.tier : undefined;
+    return { url: field<string>(o, 'url', 'string', 'tracker entry'), ...(tier === undefined ? {} : { tier }) };
+  });
+}
+
 export function torrentFromApi(raw: unknown): ClientTorrent {
   const o = asRecord(raw, 'torrent entry');
   const what = 'torrent entry';
@@ -97,7 +134,7 @@ export function torrentFromApi(raw: unknown): ClientTorrent {
     .map((t) => t.trim())
     .filter((t) => t !== '');
   const size = typeof o.total_size === 'number' && o.total_size >= 0 ? o.total_size : field<number>(o, 'size', 'number', what);
-  const tracker = field<string>(o, 'tracker', 'string', what, '');
+  const trackers = listedTrackers(o, what);
   return {
     hash,
     name: field<string>(o, 'name', 'string', what),
@@ -116,7 +153,7 @@ export function torrentFromApi(raw: unknown): ClientTorrent {
     addedOn: epochOrNull(field<number>(o, 'added_on', 'number', what, 0)),
     completionOn: epochOrNull(field<number>(o, 'completion_on', 'number', what, 0)),
     seedingTimeSec: field<number>(o, 'seeding_time', 'number', what, 0),
-    tracker: tracker === '' ? null : tracker,
+    tracker: trackers === null ? null : trackerIdentity(trackers),
   };
 }
 
@@ -180,7 +217,9 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
       query.hashes = checkHashes(filter.hashes);
     }
     const res = await call({ method: 'GET', path: '/torrents/info', query });
-    const list = asArray(parseJson(res.text, 'the torrent list'), 'torrent list').map(torrentFromApi);
+    const raws = asArray(parseJson(res.text, 'the torrent list'), 'torrent list');
+    const list = raws.map(torrentFromApi);
+    await fillTrackers(list.filter((_, i) => trackersUnlisted(raws[i])));
     if (filter?.hashes) {
       const wanted = new Set(filter.hashes.map((h) => h.toLowerCase()));
       return list.filter((t) => wanted.has(t.hash));
@@ -198,8 +237,28 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
       if (typeof raw === 'object' && raw !== null && typeof (raw as { hash?: unknown }).hash === 'string') return (raw as { hash: string }).hash.toLowerCase();
       throw new ClientError('protocol', 'qBittorrent sent a torrent entry without a hash');
     };
-    return answersByKey(asArray(parseJson(res.text, 'the torrent list'), 'torrent list'), hashOf, torrentFromApi);
+    const raws = asArray(parseJson(res.text, 'the torrent list'), 'torrent list');
+    const answers = answersByKey(raws, hashOf, torrentFromApi);
+    const unlisted = raws.filter(trackersUnlisted).map((r) => answers.get(hashOf(r)));
+    await fillTrackers(unlisted.filter((t): t is ClientTorrent => t !== undefined && !(t instanceof Error)));
+    return answers;
   });
+
+  /** The torrent's trackers from /torrents/trackers (an unknown torrent: none). */
+  async function trackersOf(hash: string): Promise<TrackerEntry[]> {
+    const res = await call({ method: 'GET', path: '/torrents/trackers', query: { hash }, accept: [404] });
+    return res.status === 404 ? [] : trackersFromApi(parseJson(res.text, `the trackers of ${hash}`));
+  }
+
+  /**
+   * The tracker of each torrent whose entry did not list its trackers, read per torrent and a few at a time. Only such
+   * torrents cost a request: qBittorrent 4.5.2 lists them all in `magnet_uri`, so a list of thousands costs none.
+   */
+  async function fillTrackers(torrents: ClientTorrent[]): Promise<void> {
+    await mapLimit(torrents, FILE_LISTS_IN_FLIGHT, async (t) => {
+      t.tracker = trackerIdentity(await trackersOf(t.hash));
+    });
+  }
 
   async function getTorrent(hash: string): Promise<ClientTorrent | null> {
     const [h] = checkInfoHashes([hash]);

@@ -8,6 +8,7 @@ import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js
 import { XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
 import { defaultSleep } from '../retry.js';
 import { rtorrentOwnFolders } from '../own-folders.js';
+import { trackerIdentity } from '../../domain/tracker.js';
 
 export interface RtorrentClientOptions extends RtorrentTransportOptions {
   now?: () => number;
@@ -39,6 +40,27 @@ const FIELDS = [
   'd.completed_chunks',
 ] as const;
 
+/**
+ * After FIELDS, each torrent's trackers: t.multicall's [t.url, t.group] rows, in tier order. One command in d.multicall2
+ * (`t.multicall=,t.url=,t.group=`, nested per torrent — seen on the real 0.9.8) and one call per hash in a system.multicall.
+ */
+const TRACKER_ARGS = ['', 't.url=', 't.group='] as const;
+const ROW_LENGTH = FIELDS.length + 1;
+
+/** The d.multicall2 commands of one row. */
+const ROW_COMMANDS = [...FIELDS.map((f) => `${f}=`), `t.multicall=${TRACKER_ARGS.join(',')}`];
+
+/** The system.multicall calls that read one row of torrent `H` (upper-case hash). */
+const rowCalls = (H: string): Call[] => [...FIELDS.map((f) => ({ methodName: f, params: [H] })), { methodName: 't.multicall', params: [H, ...TRACKER_ARGS] }];
+
+/** t.multicall's rows → the torrent's tracker identity (domain/tracker.ts). */
+function trackerOfRows(rows: XmlRpcValue): string | null {
+  if (!Array.isArray(rows)) throw new ClientError('protocol', `rTorrent t.multicall is a ${typeof rows}, expected a list`);
+  return trackerIdentity(
+    rows.flatMap((r) => (Array.isArray(r) && typeof r[0] === 'string' ? [{ url: r[0], ...(typeof r[1] === 'number' ? { tier: r[1] } : {}) }] : [])),
+  );
+}
+
 const NOT_FOUND = /could not find info-hash/i;
 
 function dirname(p: string): string {
@@ -65,9 +87,9 @@ function labelOf(raw: string): string {
   }
 }
 
-/** One row of FIELDS values → ClientTorrent. */
+/** One row of FIELDS values and the trackers' t.multicall rows → ClientTorrent. */
 export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent {
-  if (row.length !== FIELDS.length) throw new ClientError('protocol', `rTorrent sent ${row.length} fields for a torrent, expected ${FIELDS.length}`);
+  if (row.length !== ROW_LENGTH) throw new ClientError('protocol', `rTorrent sent ${row.length} fields for a torrent, expected ${ROW_LENGTH}`);
   const v = Object.fromEntries(FIELDS.map((f, i) => [f, row[i]])) as Record<(typeof FIELDS)[number], XmlRpcValue>;
   const n = (k: (typeof FIELDS)[number]): number => {
     const x = v[k];
@@ -117,7 +139,7 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
     addedOn: n('d.load_date') > 0 ? n('d.load_date') : null,
     completionOn: n('d.timestamp.finished') > 0 ? n('d.timestamp.finished') : null,
     seedingTimeSec: 0,
-    tracker: null,
+    tracker: trackerOfRows(row[FIELDS.length] as XmlRpcValue),
     verified: n('d.is_hash_checked') === 1,
   };
 }
@@ -138,7 +160,7 @@ function torrentOfResults(hash: string, results: readonly (XmlRpcValue | XmlRpcF
   for (const [k, r] of results.entries()) {
     if (r instanceof XmlRpcFault) {
       if (NOT_FOUND.test(r.message)) return null;
-      throw new ClientError('protocol', `rTorrent refused ${FIELDS[k]} for ${hash}: ${r.message}`);
+      throw new ClientError('protocol', `rTorrent refused ${FIELDS[k] ?? 't.multicall'} for ${hash}: ${r.message}`);
     }
     row.push(r);
   }
@@ -188,8 +210,8 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
 
   /** The FIELDS of each hash in one system.multicall, by hash: the torrent, null (unknown), or that torrent's own error. */
   async function readHashes(hashes: readonly string[]): Promise<BatchAnswers<string, ClientTorrent | null>> {
-    const res = await multicall(hashes.flatMap((h) => FIELDS.map((f) => ({ methodName: f, params: [h.toUpperCase()] }))));
-    const rows = hashes.map((h, i) => ({ h, results: res.slice(i * FIELDS.length, (i + 1) * FIELDS.length) }));
+    const res = await multicall(hashes.flatMap((h) => rowCalls(h.toUpperCase())));
+    const rows = hashes.map((h, i) => ({ h, results: res.slice(i * ROW_LENGTH, (i + 1) * ROW_LENGTH) }));
     return answersByKey(rows, (r) => r.h, (r) => torrentOfResults(r.h, r.results));
   }
 
@@ -205,8 +227,7 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
       }
       return out;
     }
-    const cmds = FIELDS.map((f) => `${f}=`);
-    const rows = multicall2 ? await call('d.multicall2', ['', 'main', ...cmds]) : await call('d.multicall', ['main', ...cmds]);
+    const rows = multicall2 ? await call('d.multicall2', ['', 'main', ...ROW_COMMANDS]) : await call('d.multicall', ['main', ...ROW_COMMANDS]);
     if (!Array.isArray(rows)) throw new ClientError('protocol', 'rTorrent answered d.multicall2 without a list');
     return rows.map((r) => {
       if (!Array.isArray(r)) throw new ClientError('protocol', 'rTorrent d.multicall2 row is not a list');

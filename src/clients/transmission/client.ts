@@ -1,5 +1,6 @@
 // TorrentClient for transmission-daemon (RPC 15+, Transmission 2.9x–4.x): 409 session handshake, basic auth, reads, repoint without moving.
 import { joinPath, trimSlash } from '../../domain/path-string.js';
+import { trackerIdentity } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { createHttpSender, failureText, isTimeout } from '../http-send.js';
 import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
@@ -85,7 +86,9 @@ export function torrentFromTransmission(o: Obj): ClientTorrent {
     addedOn: epoch('addedDate'),
     completionOn: epoch('doneDate'),
     seedingTimeSec: typeof o.secondsSeeding === 'number' ? o.secondsSeeding : 0,
-    tracker: typeof trackers[0]?.announce === 'string' ? (trackers[0].announce as string) : null,
+    tracker: trackerIdentity(
+      trackers.filter((t) => typeof t.announce === 'string').map((t) => ({ url: t.announce as string, ...(typeof t.tier === 'number' ? { tier: t.tier } : {}) })),
+    ),
   };
 }
 

@@ -1,4 +1,6 @@
 // The qBittorrent client against a real qbittorrent-nox in a loopback-only sandbox, with real .torrent files and data.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -338,6 +340,55 @@ describe('qBittorrent: calls of several torrents made together share one request
       expect(kept.status).toBe('fulfilled');
     } finally {
       await sb.stop();
+    }
+  });
+});
+
+describe('qBittorrent: the tracker identity of a torrent', () => {
+  test('a paused torrent and one whose first tier fails both report the host of their first tracker, with no request per torrent and no passkey', async () => {
+    // A tracker that works, on loopback (libtorrent's SSRF mitigation lets a loopback tracker be announced to only at /announce).
+    const tracker = createServer((_req, res) => res.end('d8:intervali1800e5:peers0:e'));
+    const port = await new Promise<number>((resolve) => tracker.listen(0, '127.0.0.1', () => resolve((tracker.address() as AddressInfo).port)));
+    const sb = await qbts.start();
+    try {
+      const requests: string[] = [];
+      const counting: typeof fetch = async (input, init) => {
+        requests.push(new URL(input instanceof Request ? input.url : String(input)).pathname.replace(/^\/api\/v2/, ''));
+        return fetch(input, init);
+      };
+      const qb = createQbittorrentClient({ url: sb.url, timeoutMs: 10_000, fetch: counting });
+      const dir = path.join(sb.dir, 'data', 'trackers');
+      // Tier 0 refuses every announce and carries a passkey; tier 1 works.
+      const trackers = ['http://127.0.0.1:1/0123456789abcdef0123456789abcdef/announce', `http://127.0.0.1:${port}/announce`];
+      const paused = makeTorrent({ saveDir: dir, name: 'Paused.Tracker', files: [{ size: 30_000 }], trackers, private: true });
+      const running = makeTorrent({ saveDir: dir, name: 'Running.Tracker', files: [{ size: 30_001 }], trackers });
+      await addTorrent(sb, paused, { savepath: dir, skipChecking: true });
+      await addTorrent(sb, running, { savepath: dir, skipChecking: true, paused: false });
+      // What qBittorrent itself says in `tracker`: "" for the paused one (it never announced); the second tier's URL
+      // for the running one once that tier answered — the tracker that works now, not the torrent's first.
+      const deadline = Date.now() + 15_000;
+      let raw: { hash: string; tracker: string }[] = [];
+      while (Date.now() < deadline) {
+        raw = JSON.parse((await sb.api('GET', '/torrents/info')).text) as typeof raw;
+        if (raw.find((t) => t.hash === running.infoHash)?.tracker) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(raw.find((t) => t.hash === paused.infoHash)?.tracker).toBe('');
+      expect(raw.find((t) => t.hash === running.infoHash)?.tracker).toBe(trackers[1]);
+
+      requests.length = 0;
+      const all = await qb.listTorrents();
+      expect(all.map((t) => [t.name, t.phase, t.tracker]).sort()).toEqual([
+        ['Paused.Tracker', 'paused-complete', '127.0.0.1'],
+        ['Running.Tracker', expect.any(String), '127.0.0.1'],
+      ]);
+      expect((await qb.getTorrent(paused.infoHash))?.tracker).toBe('127.0.0.1');
+      // magnet_uri of the same answer lists the trackers: a list of thousands costs no request per torrent.
+      expect(requests.filter((p) => p !== '/torrents/info')).toEqual([]);
+      expect(JSON.stringify(all)).not.toContain('0123456789abcdef');
+    } finally {
+      await sb.stop();
+      await new Promise<void>((resolve) => tracker.close(() => resolve()));
     }
   });
 });

@@ -24,7 +24,7 @@ describe('rTorrent states', () => {
 
   test('progress and bytes left count the wanted files only: a pack with its sample off is complete (d.left_bytes is the sample)', () => {
     // d.hash … d.timestamp.finished, d.wanted_chunks, d.completed_chunks (the adapter's FIELDS order).
-    const row = (complete: number, wanted: number, completed: number) => ['AB'.repeat(20), 'Pack', '/data/Pack', 1, 1, 1, 1, complete, 0, 0, 0, 1, '', 590324, 131572, 458752, 1_700_000_000, 0, wanted, completed];
+    const row = (complete: number, wanted: number, completed: number) => ['AB'.repeat(20), 'Pack', '/data/Pack', 1, 1, 1, 1, complete, 0, 0, 0, 1, '', 590324, 131572, 458752, 1_700_000_000, 0, wanted, completed, []];
     expect(torrentFromRtorrent(row(0, 0, 7))).toMatchObject({ phase: 'seeding', progress: 1, amountLeft: 0, rawState: 'started/wanted-complete' });
     expect(torrentFromRtorrent(row(0, 1, 6))).toMatchObject({ phase: 'downloading', progress: 458752 / 590324, amountLeft: 131572 });
   });
