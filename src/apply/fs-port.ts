@@ -23,6 +23,24 @@ export interface FsStat {
   kind: 'file' | 'dir' | 'symlink' | 'other';
 }
 
+/**
+ * A regular file's identity and last change: device, inode, size, mtime and ctime in ns (decimal strings). Any write,
+ * truncation, utimes, chmod, chown or link count change moves ctime, which no user can set back.
+ */
+export interface FileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+/** A file's full SHA-256 and its stamp, both from one descriptor. */
+export interface StampedHash {
+  sha256: string;
+  stamp: FileStamp;
+}
+
 /** What {@link FsPort.lstatId} reads: the identity fields of an FsStat. */
 export type FsIdentity = Pick<FsStat, 'dev' | 'ino' | 'nlink' | 'kind'>;
 
@@ -79,6 +97,12 @@ export interface FsPort {
    * (dev, ino), a regular file — else it throws (ESTALE): a name swapped since it was listed is not hashed in its place.
    */
   hashFile(p: string, expect?: { dev: number; ino: number }): Promise<string>;
+  /**
+   * {@link FsPort.hashFile}, and the file's stamp read on the descriptor read, before and after the read: they must be
+   * equal, else it throws (ECHANGED) — so the stamp is that of the very bytes hashed, and a later equal stamp means the
+   * file was not changed since (the retire records it for the trash purge, src/apply/trash-record.ts).
+   */
+  hashFileStamped(p: string, expect?: { dev: number; ino: number }): Promise<StampedHash>;
   /**
    * Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first
    * difference): their status read on the descriptors compared, after the compare, or null when they differ. With
@@ -575,26 +599,54 @@ async function hashFile(p: string, buffers: ReadBuffers, expect?: { dev: number;
   }
   const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
-    const hash = createHash('sha256');
     const st = await fh.stat();
     proveDescriptor(p, st, expect);
-    const bufs = buffers.take(st.size);
-    const chunkLen = bufs[0].length;
-    let i = 0;
-    let pos = 0;
-    let pending = fh.read(bufs[0], 0, chunkLen, 0);
-    for (;;) {
-      const { bytesRead } = await pending;
-      if (bytesRead === 0) break;
-      const cur = bufs[i]!;
-      i ^= 1;
-      pending = fh.read(bufs[i]!, 0, chunkLen, pos + bytesRead);
-      hash.update(cur.subarray(0, bytesRead));
-      pos += bytesRead;
+    return await hashHandle(fh, st.size, buffers);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** SHA-256 of everything an open file holds, read to its end (`size`: the length expected, for the buffers). */
+async function hashHandle(fh: fsp.FileHandle, size: number, buffers: ReadBuffers): Promise<string> {
+  const hash = createHash('sha256');
+  const bufs = buffers.take(size);
+  const chunkLen = bufs[0].length;
+  let i = 0;
+  let pos = 0;
+  let pending = fh.read(bufs[0], 0, chunkLen, 0);
+  for (;;) {
+    const { bytesRead } = await pending;
+    if (bytesRead === 0) break;
+    const cur = bufs[i]!;
+    i ^= 1;
+    pending = fh.read(bufs[i]!, 0, chunkLen, pos + bytesRead);
+    hash.update(cur.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  // The last read (end of file) awaited: nothing touches the buffers any more.
+  buffers.giveBack(bufs);
+  return hash.digest('hex');
+}
+
+function stampOf(st: import('node:fs').BigIntStats): FileStamp {
+  return { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
+}
+
+async function hashFileStamped(p: string, buffers: ReadBuffers, expect?: { dev: number; ino: number }): Promise<StampedHash> {
+  const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
+  try {
+    const st = await fh.stat({ bigint: true });
+    const before = stampOf(st);
+    proveDescriptor(p, { dev: before.dev, ino: before.ino, isFile: () => st.isFile() }, expect);
+    if (!st.isFile()) throw new FsError(`${p} is not a regular file`, { path: p });
+    const sha256 = await hashHandle(fh, before.size, buffers);
+    // A change during the read (or between it and this fstat) moves ctime: the stamp would not be that of the bytes hashed.
+    const after = stampOf(await fh.stat({ bigint: true }));
+    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
+      throw new FsError(`${p} changed while it was read (size ${before.size} → ${after.size}, ctime ${before.ctimeNs} → ${after.ctimeNs}); its hash proves nothing`, { code: 'ECHANGED', path: p });
     }
-    // The last read (end of file) awaited: nothing touches the buffers any more.
-    buffers.giveBack(bufs);
-    return hash.digest('hex');
+    return { sha256, stamp: after };
   } finally {
     await fh.close();
   }
@@ -690,6 +742,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
     close: () => compares.stop(),
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, buffers, opts ?? {})),
     hashFile: (p, expect) => wrap('hash', p, () => hashFile(p, buffers, expect)),
+    hashFileStamped: (p, expect) => wrap('hash', p, () => hashFileStamped(p, buffers, expect)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares, buffers)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p, buffers)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more

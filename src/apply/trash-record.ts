@@ -2,11 +2,13 @@
 // Any step that stages something into the trash (retire of a superseded payload source; retire of an orphan tree)
 // journals a TrashRecord in its undo data — `trash` set, the identities recorded before it acts — and nothing else is
 // needed for `hashall trash`, `trash restore` and `trash purge` to handle it the same way. Fields are optional because
-// older hashall versions recorded fewer; readers fall back (origin from the layout, owner from the nearest parent).
+// older hashall versions recorded fewer; readers fall back (origin from the layout, owner from the nearest parent; a
+// retire record without `keptFiles`, written before they were recorded: the purge re-reads the whole kept copy).
 import path from 'node:path';
 import type { Db } from '../catalog/db.js';
 import { TRASH_DIR } from '../domain/trash-dir.js';
 import type { Identity } from '../fs/no-follow-tree.js';
+import type { FileStamp } from './fs-port.js';
 import { getRun, type RunDetail } from './run-store.js';
 
 export { TRASH_DIR };
@@ -18,6 +20,17 @@ export interface RemovedDir {
   uid: number;
   gid: number;
   mode: number;
+}
+
+/**
+ * One file of the copy a retire kept, as its proof read it: the file's stamp taken on the descriptor whose every byte
+ * was hashed (unchanged from before to after the read), and that hash. The purge deletes the staged file of the same
+ * relative path only while the kept one still has this stamp, or is read again and still has this hash.
+ */
+export interface KeptFile extends FileStamp {
+  /** Path relative to the kept root as a tree listing names it ('' when the kept copy is one file). */
+  rel: string;
+  sha256: string;
 }
 
 /** What a step put into the trash, as journaled in its undo data. */
@@ -44,6 +57,13 @@ export interface TrashRecord {
   reason?: string;
   /** Folders above the original that were left empty and removed afterwards (outermost first): a restore re-makes them. */
   removedParents?: RemovedDir[];
+  /**
+   * A retire of a superseded source: every file of the kept copy as its last proof read it (recorded with `inos`), and
+   * when that proof began (ms). A stamp whose ctime is not well before `keptProvenAt` may not show a change made in the
+   * same clock tick right after the read (a file's timestamps move in ticks): the purge then reads that file again.
+   */
+  keptFiles?: KeptFile[];
+  keptProvenAt?: number;
 }
 
 /** One record with the run and step that journaled it. */
@@ -55,8 +75,8 @@ export interface TrashEntry {
   phase: string | null;
   reasons: string[];
   record: TrashRecord;
-  /** The kept copy a retire's proof rested on (a retire of a superseded source; null for anything else, an orphan's). */
-  kept: { fs: string; root: string } | null;
+  /** The kept copy a retire's proof rested on and the payload hash it proved (a retire of a superseded source; null for anything else, an orphan's). */
+  kept: { fs: string; root: string; payloadHash: string } | null;
 }
 
 /** Every trash record of run `runId` (steps that got as far as naming their trash entry), whatever step kind wrote it. */
@@ -73,7 +93,7 @@ export function trashEntries(db: Db, runId: string): TrashEntry[] {
         phase: typeof s.undo.phase === 'string' ? s.undo.phase : null,
         reasons: g.reasons,
         record: s.undo as unknown as TrashRecord,
-        kept: s.step.kind === 'retire' ? { fs: s.step.keptFs, root: s.step.keptRoot } : null,
+        kept: s.step.kind === 'retire' ? { fs: s.step.keptFs, root: s.step.keptRoot, payloadHash: s.step.payloadHash } : null,
       })),
   );
 }

@@ -9,6 +9,8 @@
 // - the run that left it must be finished: a run still `running`/`interrupted` (maybe being recovered) or one that
 //   `needs-attention` (its trash may be what a person must move back) is never touched;
 // - the run must have ended more than `safety.retire.observeHours` ago;
+// - a retired source goes only while the copy its retire kept is still the bytes proven (the file stamps and hashes the
+//   retire recorded; see keptCopyProblem) — never the last copy;
 // - with `safety.retire.mode: never` nothing is removed (the trash is reported; a person decides);
 // - the walk holds directory fds and never follows a symlink nor crosses a device (src/fs/no-follow-tree.ts);
 // - before removing, a note naming the files and bytes is written to the current run's record (when it has one) and to
@@ -19,14 +21,15 @@ import { errnoCode, errorText } from '../errors.js';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
-import { UnsafeTreeError, type HeldDir, type TreeEntry } from '../fs/no-follow-tree.js';
+import { UnsafeTreeError, type EntryStat, type HeldDir, type TreeEntry } from '../fs/no-follow-tree.js';
+import { payloadHash, type HashableFile } from '../domain/payload-hash.js';
 import type { Emit } from './events.js';
-import type { FsPort } from './fs-port.js';
+import type { FsPort, StampedHash } from './fs-port.js';
 import { Journal, type RunStatus } from './journal.js';
 import { runExists, runState } from './run-store.js';
 import { removeCreatedDirs } from './paths.js';
 import { sweepTempFiles } from './temp-sweep.js';
-import { recordedRemoval, trashEntries, TRASH_DIR, type TrashEntry, type TrashRecord } from './trash-record.js';
+import { recordedRemoval, trashEntries, TRASH_DIR, type KeptFile, type TrashEntry, type TrashRecord } from './trash-record.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 
 export interface PurgeDeps {
@@ -232,27 +235,25 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
 }
 
 /**
- * Why the copy a retire kept cannot be shown still there and whole (null when it can): its filesystem's root is held and
- * the kept tree listed below it without following anything nor leaving that filesystem, and it must hold exactly the
- * staged tree's recorded files — same relative paths, same sizes. (Bytes were proven by the retire, every one; what
- * is checked here is that nobody removed or cut the kept copy during the window, e.g. its torrent deleted "with data".)
+ * Why the copy a retire kept cannot be shown still there and still the bytes the retire proved (null when it can): its
+ * filesystem's root is held and the kept tree listed below it without following anything nor leaving that filesystem;
+ * every recorded file of the staged tree must be there at the same relative path with the same size, and still be
+ * the very file the retire read (same device, inode, size, mtime and ctime — see KeptFile) or, read again now, hold
+ * the bytes it proved. Presence and size alone are not enough: a kept copy replaced during the window by a same-size
+ * file (its torrent deleted with data and re-added, preallocated with zeros; a `cp` over it) would pass. A legitimate
+ * change — hashall's own dedupe linking the file to another inode with the same bytes, a new hardlink, a chmod, a
+ * reboot that gave the filesystem another st_dev — costs one read of that file. A record written before kept files
+ * were recorded (no `keptFiles`): the whole kept copy is read again and must hash to the payload hash the retire proved.
+ * Anything else, or anything that cannot be read, keeps the staged source.
  */
 async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): Promise<string | null> {
   if (e.kept === null || !e.record.trashRel) return null;
-  const fsConf = deps.config.filesystems[e.kept.fs];
-  if (!fsConf || !isAtOrUnder(e.kept.root, fsConf.path) || e.kept.root === fsConf.path) return `its kept copy ${e.kept.root} is not inside filesystem ${e.kept.fs} of hashall.yaml`;
-  const files = (entries: TreeEntry[]): Map<string, number> | string => {
-    const out = new Map<string, number>();
-    for (const x of entries) {
-      if (x.stat.kind !== 'file') return `${x.rel || '(its root)'} is a ${x.stat.kind}`;
-      out.set(x.rel, x.stat.size);
-    }
-    return out;
-  };
+  const kept = e.kept;
+  const fsConf = deps.config.filesystems[kept.fs];
+  if (!fsConf || !isAtOrUnder(kept.root, fsConf.path) || kept.root === fsConf.path) return `its kept copy ${kept.root} is not inside filesystem ${kept.fs} of hashall.yaml`;
   // The staged files the purge would delete (the recorded inodes: anything else there stays, see removeRecorded).
   const recorded = new Set(e.record.inos ?? []);
   let staged: Map<string, number>;
-  let kept: Map<string, number> | string;
   try {
     const listed = await deps.fs.listTree(trash, e.record.trashRel);
     staged = new Map(listed.entries.filter((x) => x.stat.kind === 'file' && recorded.has(x.stat.ino)).map((x) => [x.rel, x.stat.size]));
@@ -263,23 +264,64 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
   // Nothing of it left to delete (restored, or never staged): the kept copy gates nothing.
   if (staged.size === 0) return null;
   const top = await deps.fs.holdDir(fsConf.path).catch(() => null);
-  if (!top) return `filesystem ${e.kept.fs} (${fsConf.path}) cannot be opened, so its kept copy ${e.kept.root} is unproven`;
+  if (!top) return `filesystem ${kept.fs} (${fsConf.path}) cannot be opened, so its kept copy ${kept.root} is unproven`;
   try {
-    const listed = await deps.fs.listTree(top, path.posix.relative(fsConf.path, e.kept.root));
-    if (!listed.found) return `its kept copy ${e.kept.root} is gone`;
-    kept = files(listed.entries);
-  } catch (err) {
-    return `its kept copy ${e.kept.root} cannot be listed (${errorText(err)})`;
+    const keptRel = path.posix.relative(fsConf.path, kept.root);
+    const at = (rel: string): string => (rel === '' ? `${top.path}/${keptRel}` : `${top.path}/${keptRel}/${rel}`);
+    const now = new Map<string, EntryStat>();
+    try {
+      const listed = await deps.fs.listTree(top, keptRel);
+      if (!listed.found) return `its kept copy ${kept.root} is gone (removed, or moved elsewhere since the retire)`;
+      for (const x of listed.entries) {
+        if (x.stat.kind !== 'file') return `its kept copy ${kept.root} is not what the retire proved: ${x.rel || '(its root)'} is a ${x.stat.kind}`;
+        now.set(x.rel, x.stat);
+      }
+    } catch (err) {
+      return `its kept copy ${kept.root} cannot be listed (${errorText(err)})`;
+    }
+    for (const [rel, size] of staged) {
+      const k = now.get(rel);
+      if (k === undefined) return `its kept copy ${kept.root} lacks ${rel || 'its file'}`;
+      if (k.size !== size) return `its kept copy ${kept.root} holds ${rel || 'its file'} with ${k.size} bytes, not ${size}`;
+    }
+    const read = async (rel: string, st: EntryStat): Promise<StampedHash | string> =>
+      deps.fs.hashFileStamped(at(rel), st).catch((err: unknown) => `its kept copy ${kept.root} holds ${rel || 'its file'}, which cannot be read again (${errorText(err)})`);
+    if (e.record.keptFiles === undefined) {
+      const hashed: HashableFile[] = [];
+      for (const [rel, st] of now) {
+        const got = await read(rel, st);
+        if (typeof got === 'string') return got;
+        hashed.push({ relpath: rel === '' ? path.posix.basename(kept.root) : rel, size: got.stamp.size, sha256: got.sha256 });
+      }
+      if (payloadHash(hashed) !== kept.payloadHash) {
+        return `its kept copy ${kept.root}, read again in full (this trash was recorded by an older hashall, without the kept files' identities), no longer holds exactly the payload the retire proved`;
+      }
+      return null;
+    }
+    const proven = new Map(e.record.keptFiles.map((f) => [f.rel, f]));
+    // A stamp whose ctime is not a second before the proof began could miss a change in the same clock tick after the read.
+    const settledBefore = e.record.keptProvenAt === undefined ? null : BigInt(e.record.keptProvenAt - 1000) * 1_000_000n;
+    const again: [string, EntryStat, KeptFile][] = [];
+    for (const rel of staged.keys()) {
+      const was = proven.get(rel);
+      const st = now.get(rel)!;
+      if (!was) return `its kept copy ${kept.root}: the retire recorded no proof of ${rel || 'its file'}`;
+      if (st.size !== was.size) return `its kept copy ${kept.root} holds ${rel || 'its file'} with ${st.size} bytes, not ${was.size}`;
+      const same = st.dev === was.dev && st.ino === was.ino && st.mtimeNs === was.mtimeNs && st.ctimeNs === was.ctimeNs;
+      if (!same || settledBefore === null || BigInt(was.ctimeNs) >= settledBefore) again.push([rel, st, was]);
+    }
+    // Only then read, file by file, stopping at the first difference (a kept copy plainly gone or cut short costs no read).
+    for (const [rel, st, was] of again) {
+      const got = await read(rel, st);
+      if (typeof got === 'string') return got;
+      if (got.sha256 !== was.sha256) {
+        return `its kept copy ${kept.root} holds ${rel || 'its file'} with other bytes than the retire proved (replaced or rewritten since: device ${st.dev} inode ${st.ino}, recorded ${was.dev}/${was.ino}; read again, its SHA-256 differs)`;
+      }
+    }
+    return null;
   } finally {
     await top.close();
   }
-  if (typeof kept === 'string') return `its kept copy ${e.kept.root} is not what the retire proved: ${kept}`;
-  for (const [rel, size] of staged) {
-    const k = kept.get(rel);
-    if (k === undefined) return `its kept copy ${e.kept.root} lacks ${rel || 'its file'}`;
-    if (k !== size) return `its kept copy ${e.kept.root} holds ${rel || 'its file'} with ${k} bytes, not ${size}`;
-  }
-  return null;
 }
 
 /** Remove one recorded entry; returns why it (or part of it) stays — `failed` when removal began and stopped — or null when it is gone. */

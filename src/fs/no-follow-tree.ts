@@ -47,6 +47,9 @@ export interface EntryStat extends Identity {
   nlink: number;
   mtimeMs: number;
   ctimeMs: number;
+  /** Exact mtime and ctime in ns (decimal strings): what a recorded file identity is compared with (src/apply/trash-record.ts). */
+  mtimeNs: string;
+  ctimeNs: string;
 }
 
 /** Test-only hooks at the points a race would hit (between the check and the act). */
@@ -71,6 +74,8 @@ function toEntry(s: BigIntStats): EntryStat {
     nlink: Number(s.nlink),
     mtimeMs: Number(s.mtimeNs / 1_000_000n),
     ctimeMs: Number(s.ctimeNs / 1_000_000n),
+    mtimeNs: String(s.mtimeNs),
+    ctimeNs: String(s.ctimeNs),
   };
 }
 

@@ -5,8 +5,9 @@
 // The plan's gates are re-checked too: retire mode is not `never`, and observeHours have passed since the repoint.
 // Must never delete what it did not record: the trash directory is hashall's own (root-owned 0700, held open by fd,
 // see src/fs/no-follow-tree.ts); the (dev, ino) of what is renamed into it and of every file proven to be the payload
-// are journaled (src/apply/trash-record.ts) before anything may delete it; `trash purge` (src/apply/trash.ts) deletes it
-// after the window, never following a symlink, never crossing a device, stopping at anything else.
+// are journaled (src/apply/trash-record.ts) before anything may delete it, with the kept copy's files as the proof read
+// them (stamp and hash); `trash purge` (src/apply/trash.ts) deletes it after the window while the kept copy is still
+// that, never following a symlink, never crossing a device, stopping at anything else.
 import { torrentKey } from '../../domain/instance.js';
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
@@ -19,7 +20,7 @@ import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
-import { recordedRemoval, TRASH_DIR, type RemovedDir, type TrashRecord } from '../trash-record.js';
+import { recordedRemoval, TRASH_DIR, type KeptFile, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import { lstatAtPath, putBack } from '../trash-restore.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
@@ -57,12 +58,21 @@ async function listFiles(fs: FsPort, root: string): Promise<{ relpath: string; a
   return out;
 }
 
-/** Full payload hash of a tree on disk (every byte read). */
-export async function hashTree(fs: FsPort, root: string): Promise<{ hash: string | null; files: { relpath: string; ino: number; dev: number }[] }> {
+/**
+ * Full payload hash of a tree on disk (every byte read), and each file as read: each from a descriptor proven to be the
+ * inode listed, with its stamp from that descriptor, unchanged from before to after the read (what the trash purge
+ * later compares, see KeptFile).
+ */
+export async function hashTree(fs: FsPort, root: string): Promise<{ hash: string | null; files: KeptFile[] }> {
   const files = await listFiles(fs, root);
   const hashed: HashableFile[] = [];
-  for (const f of files) hashed.push({ relpath: f.relpath, size: f.size, sha256: await fs.hashFile(f.abs) });
-  return { hash: payloadHash(hashed), files };
+  const read: KeptFile[] = [];
+  for (const f of files) {
+    const { sha256, stamp } = await fs.hashFileStamped(f.abs, f);
+    hashed.push({ relpath: f.relpath, size: stamp.size, sha256 });
+    read.push({ rel: f.abs === root ? '' : f.relpath, sha256, ...stamp });
+  }
+  return { hash: payloadHash(hashed), files: read };
 }
 
 function trashPath(step: RetireStep, ctx: Pick<StepContext, 'config' | 'runId'>): { fsPath: string; trash: string; trashRel: string } {
@@ -101,15 +111,16 @@ async function holdRecordedTrash(fs: FsPort, fsPath: string, rec: RetireUndo): P
 /**
  * The proof that deleting the source loses nothing: the kept copy is complete and the torrents are healthy elsewhere.
  * `source`: the (dev, ino) of the source as held now (never read again by name: its folders may have been swapped).
+ * Returns the kept copy's files as read (their stamps and hashes: what the purge re-checks before deleting the source).
  */
-async function proveKept(step: RetireStep, ctx: StepContext, source: Identity | null): Promise<void> {
+async function proveKept(step: RetireStep, ctx: StepContext, source: Identity | null): Promise<KeptFile[]> {
   const kept = await ctx.fs.lstat(step.keptRoot);
   if (!kept) throw new FsError(`retire: the kept copy ${step.keptRoot} does not exist; the source is the last copy and stays`, { path: step.keptRoot });
   if (source && source.dev === kept.dev && source.ino === kept.ino) {
     throw new FsError(`retire: ${step.keptRoot} is the same directory as the source (alias or bind mount); refusing`, { path: step.keptRoot });
   }
   // safety.verify 'sample' is not enough to delete: the retire proof always reads every byte of the kept copy.
-  const { hash } = await hashTree(ctx.fs, step.keptRoot);
+  const { hash, files } = await hashTree(ctx.fs, step.keptRoot);
   if (hash !== step.payloadHash) {
     throw new FsError(`retire: the kept copy ${step.keptRoot} hashes to ${hash ?? 'unknown'}, not ${step.payloadHash}; the source stays`, {
       path: step.keptRoot,
@@ -124,6 +135,7 @@ async function proveKept(step: RetireStep, ctx: StepContext, source: Identity | 
   // Every instance, and every torrent in it, not only the relocation's: one added since (a cross-seed, in any
   // instance) may seed from the source. An instance that does not answer throws: the source stays.
   for (const name of ctx.clients.names) await proveInstanceDone(step, ctx, name, ours);
+  return files;
 }
 
 /** No torrent of instance `name` outside the relocation (`ours`, torrent keys) seeds from the source; its relocated ones are healthy elsewhere. */
@@ -324,12 +336,14 @@ export const retireStep: StepHandler<RetireStep> = {
         }
       };
       let files: { ino: number; dev: number }[];
+      let keptFiles: KeptFile[];
+      const provenAt = ctx.now();
       try {
         const now = await lstatAt(tparent, tname);
         if (!now || !sameId(now, undo.trashId)) {
           throw new FsError(`retire: what was renamed into ${trash} is not ${step.root} as checked before (it was replaced meanwhile); the source stays`, { path: step.root });
         }
-        await proveKept(step, ctx, undo.trashId);
+        keptFiles = await proveKept(step, ctx, undo.trashId);
         files = await proveSourceIsPayload(step, ctx, root, trashRel, undo.trashId);
       } catch (err) {
         await backIfFree();
@@ -338,6 +352,10 @@ export const retireStep: StepHandler<RetireStep> = {
       // Proven: it stays staged (restorable with `hashall trash restore`) until `trash purge` — by apply, recover or
       // by hand — removes exactly these inodes once the run has ended more than observeHours ago.
       undo.inos = [...new Set(files.map((f) => f.ino))];
+      // The kept copy as this proof read it: the purge deletes the source only while it is still that (a copy replaced
+      // during the window by a same-size file — its torrent re-added and preallocated, a cp over it — is not).
+      undo.keptFiles = keptFiles;
+      undo.keptProvenAt = provenAt;
       undo.files = files.length;
       undo.bytes = step.bytes;
       undo.reason = [`superseded by the verified copy at ${step.keptRoot} (filesystem ${step.keptFs})`, ...ctx.group.reasons].join('; ');

@@ -212,6 +212,115 @@ describe('retire: the purge judges only what is still in the trash', () => {
   });
 });
 
+describe('retire: the purge never removes the last copy — a kept copy replaced by a same-size file is not the copy proven', () => {
+  /** A retire of R run to its end: the staged source, the payload's bytes per file, and a purge after the window. */
+  async function retired(opts: { settle?: boolean; fs?: FsPort } = {}) {
+    const { src, dst, relId, hash } = await moved();
+    const before = hashTreeSync(src);
+    // The kept files' last change a second and more before the proof (as after a real observation window).
+    if (opts.settle) await new Promise((r) => setTimeout(r, 1100));
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status, res.groups[0]?.error ?? '').toBe('succeeded');
+    const staged = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R');
+    const purge = (fs: FsPort = opts.fs ?? realFsPort()) => purgeTrash({ catalog: w.catalog, config: w.config, fs, now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+    return { dst, staged, before, runId: res.runId, purge };
+  }
+
+  /** Every byte of the payload is still somewhere: the staged source (or the kept copy) hashes as before, file by file. */
+  function payloadSomewhere(before: Record<string, string>, ...trees: string[]): void {
+    expect(trees.some((t) => existsSync(t) && JSON.stringify(hashTreeSync(t)) === JSON.stringify(before)), `the payload in one of ${trees.join(', ')}`).toBe(true);
+  }
+
+  it('a kept file replaced by another file of the same size (new inode): the staged source stays, saying why and how to restore it', async () => {
+    const { dst, staged, before, runId, purge } = await retired();
+    const b = path.join(dst, 'sub', 'b.bin');
+    writeFileSync(`${b}.new`, bytesFor('not the payload', 2000));
+    execFileSync('mv', [`${b}.new`, b]);
+    const out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/holds sub\/b\.bin with other bytes than the retire proved.*may be the only copy left; restore it \(`hashall trash restore /);
+    expect(out[0]!.reason).toContain(runId);
+    expect(hashTreeSync(staged)).toEqual(before);
+    payloadSomewhere(before, staged);
+  });
+
+  it('a kept file rewritten in place (same inode, same size) and its mtime set back to the nanosecond: the staged source stays', async () => {
+    const { dst, staged, before, purge } = await retired({ settle: true });
+    const a = path.join(dst, 'a.bin');
+    const was = lstatSync(a, { bigint: true });
+    writeFileSync(a, bytesFor('preallocated', 30_000)); // O_TRUNC: the same inode
+    const ns = was.mtimeNs;
+    execFileSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, a]);
+    const is = lstatSync(a, { bigint: true });
+    expect([is.ino, is.size, is.mtimeNs]).toEqual([was.ino, was.size, was.mtimeNs]);
+    const out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/holds a\.bin with other bytes than the retire proved/);
+    payloadSomewhere(before, staged);
+  });
+
+  it('the torrent deleted with its data and re-added (preallocated with zeros): the staged source stays until the kept copy holds the payload again, then goes', async () => {
+    const { dst, staged, before, purge } = await retired();
+    execFileSync('rm', ['-r', dst]);
+    writeTree(dst, { 'a.bin': Buffer.alloc(30_000), 'sub/b.bin': Buffer.alloc(2000) });
+    let out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/with other bytes than the retire proved/);
+    payloadSomewhere(before, staged);
+    // Downloaded again: other inodes, the same bytes — read again, they are the payload, and the source goes.
+    writeTree(dst, { 'a.bin': bytesFor('ra', 30_000), 'sub/b.bin': bytesFor('rb', 2000) });
+    out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(existsSync(staged)).toBe(false);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+
+  it('a legitimate change meanwhile — the kept file linked to another inode with the same bytes (a dedupe), a chmod — costs one read, and the source goes', async () => {
+    const { dst, staged, before, purge } = await retired({ settle: true });
+    const a = path.join(dst, 'a.bin');
+    execFileSync('cp', ['-p', a, path.join(w.pool, 'twin.bin')]);
+    execFileSync('ln', ['-f', path.join(w.pool, 'twin.bin'), a]);
+    chmodSync(path.join(dst, 'sub', 'b.bin'), 0o600);
+    const fs = faultyFsPort(realFsPort(), []);
+    const out = await purge(fs);
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(fs.calls.hashFileStamped).toBe(2);
+    expect(existsSync(staged)).toBe(false);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+
+  it('the kept copy unchanged since its proof: the purge removes the source without reading the kept copy again', async () => {
+    const { dst, staged, before, purge } = await retired({ settle: true });
+    const fs = faultyFsPort(realFsPort(), []);
+    const out = await purge(fs);
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(fs.calls.hashFileStamped ?? 0).toBe(0);
+    expect(existsSync(staged)).toBe(false);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+
+  it('a trash record of an older hashall (no kept files recorded): the whole kept copy is read again against the payload hash', async () => {
+    const { dst, staged, before, runId, purge } = await retired({ settle: true });
+    const row = w.catalog.db.prepare(`SELECT rowid AS id, undo FROM run_steps WHERE run_id = ? AND kind = 'retire'`).get(runId) as { id: number; undo: string };
+    const { keptFiles: _f, keptProvenAt: _t, ...old } = JSON.parse(row.undo) as Record<string, unknown>;
+    w.catalog.db.prepare(`UPDATE run_steps SET undo = ? WHERE rowid = ?`).run(JSON.stringify(old), row.id);
+    const b = path.join(dst, 'sub', 'b.bin');
+    const good = readFileSync(b);
+    writeFileSync(`${b}.new`, bytesFor('not the payload', 2000));
+    execFileSync('mv', [`${b}.new`, b]);
+    let out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/read again in full \(this trash was recorded by an older hashall.*no longer holds exactly the payload/);
+    payloadSomewhere(before, staged);
+    writeFileSync(b, good);
+    const fs = faultyFsPort(realFsPort(), []);
+    out = await purge(fs);
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(fs.calls.hashFileStamped).toBe(2);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+});
+
 describe('retire: a source that is missing because its filesystem is not mounted', () => {
   it('is not recorded as retired (unknown, not "already gone")', async () => {
     const { src, dst, relId, hash } = await moved();
@@ -325,7 +434,7 @@ describe('retire: a local user who can write the seeding root swaps its folders 
     const before = hashTreeSync(src);
     const { seeding, victim, victimInodes } = hostileWorld(src);
     // While the kept copy is hashed (a user sees it with inotify, and it lasts as long as the read): movies -> ../library.
-    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFile', nth: 1, pathIncludes: dst, before: () => asNobody(seeding, 'mv movies movies.real && ln -s ../library movies') }]);
+    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFileStamped', nth: 1, pathIncludes: dst, before: () => asNobody(seeding, 'mv movies movies.real && ln -s ../library movies') }]);
     const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
     // What was checked is what is staged: the source in its (renamed) folder, never what the name now leads to.
     expect(res.status, res.groups[0]?.error ?? '').toBe('succeeded');
@@ -343,7 +452,7 @@ describe('retire: a local user who can write the seeding root swaps its folders 
     writeTree(src, { 'extra.bin': bytesFor('not in the payload', 100) }); // the proof after staging fails: it must go back
     const before = hashTreeSync(src);
     const { seeding, victim } = hostileWorld(src);
-    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFile', nth: 1, pathIncludes: dst, before: () => asNobody(seeding, 'mkdir loot && mv movies movies.real && ln -s loot movies') }]);
+    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFileStamped', nth: 1, pathIncludes: dst, before: () => asNobody(seeding, 'mkdir loot && mv movies movies.real && ln -s loot movies') }]);
     const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
     expect(res.status).toBe('rolled-back');
     expect(res.groups[0]!.error).toMatch(/not exactly the payload/);
@@ -409,7 +518,7 @@ describe('retire: a local user who can write the seeding root swaps its folders 
     const { src, dst, relId, hash } = await moved();
     const before = hashTreeSync(src);
     const { victim } = hostileWorld(src);
-    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFile', nth: 1, pathIncludes: dst, before: () => asNobody(path.dirname(src), `mv R R.hidden && ln -s '${victim}' R`) }]);
+    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFileStamped', nth: 1, pathIncludes: dst, before: () => asNobody(path.dirname(src), `mv R R.hidden && ln -s '${victim}' R`) }]);
     const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
     expect(res.status).toBe('rolled-back');
     expect(res.groups[0]!.error).toMatch(/replaced meanwhile/);

@@ -3,6 +3,7 @@ import { singleClient } from '../../../src/clients/client-set.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApplyEvent } from '../../../src/apply/events.js';
@@ -14,6 +15,7 @@ import { getRun } from '../../../src/apply/run-store.js';
 import type { TrashRecord } from '../../../src/apply/trash-record.js';
 import { purgeTrash } from '../../../src/apply/trash.js';
 import type { TreeHooks } from '../../../src/fs/no-follow-tree.js';
+import { payloadHash } from '../../../src/domain/payload-hash.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const HOUR = 3_600_000;
@@ -48,11 +50,15 @@ function trashRoot(): string {
   return root;
 }
 
+/** The payload every planted retire staged (and kept on the pool), and its payload hash. */
+const OLD_MOVIE = { 'a.mkv': bytesFor('old-a', 20_000), 'sub/b.srt': bytesFor('old-b', 300) };
+const OLD_MOVIE_HASH = payloadHash(Object.entries(OLD_MOVIE).map(([relpath, b]) => ({ relpath, size: b.length, sha256: createHash('sha256').update(b).digest('hex') })))!;
+
 /** Trash of `runId` on stash, staged and journaled as retire.ts does it: the run's retire step records (dev, ino) of the root and of every file. */
 function plantTrash(runId: string, rel = 'seeding/movies/Old.Movie'): string {
   const root = trashRoot();
   const dir = path.join(root, runId, rel);
-  writeTree(dir, { 'a.mkv': bytesFor(`${runId}-a`, 20_000), 'sub/b.srt': bytesFor(`${runId}-b`, 300) });
+  writeTree(dir, OLD_MOVIE);
   const st = lstatSync(dir);
   const rootSt = lstatSync(root);
   const rec: TrashRecord = {
@@ -64,8 +70,9 @@ function plantTrash(runId: string, rel = 'seeding/movies/Old.Movie'): string {
     inos: Object.keys(hashTreeSync(dir)).map((r) => lstatSync(path.join(dir, r)).ino),
   };
   journalRetire(runId, { ...rec, phase: 'deleting' });
-  // The copy the retire kept, whole on the pool (the purge removes a staged source only while it is there).
-  writeTree(path.join(w.pool, 'seeding', 'movies', 'Old.Movie'), { 'a.mkv': bytesFor(`${runId}-a`, 20_000), 'sub/b.srt': bytesFor(`${runId}-b`, 300) });
+  // The copy the retire kept, whole on the pool (the purge removes a staged source only while it is there). The record
+  // has no kept files (as an older hashall wrote it): the purge reads the kept copy again against the payload hash.
+  writeTree(path.join(w.pool, 'seeding', 'movies', 'Old.Movie'), OLD_MOVIE);
   return path.join(root, runId);
 }
 
@@ -73,7 +80,7 @@ function plantTrash(runId: string, rel = 'seeding/movies/Old.Movie'): string {
 function journalRetire(runId: string, undo: Record<string, unknown>): void {
   const j = new Journal(w.catalog.db, () => NOW);
   const root = path.join(w.stash, 'seeding', 'movies', 'Old.Movie');
-  const step = { kind: 'retire' as const, fs: 'stash', root, payloadHash: 'p'.repeat(64), keptRoot: path.join(w.pool, 'seeding', 'movies', 'Old.Movie'), keptFs: 'pool', relocationId: 1, bytes: 20_300 };
+  const step = { kind: 'retire' as const, fs: 'stash', root, payloadHash: OLD_MOVIE_HASH, keptRoot: path.join(w.pool, 'seeding', 'movies', 'Old.Movie'), keptFs: 'pool', relocationId: 1, bytes: 20_300 };
   const n = (w.catalog.db.prepare(`SELECT COUNT(*) AS n FROM run_groups WHERE run_id = ?`).get(runId) as { n: number }).n;
   const group = { id: `rg${n}`, key: `retire-${n}`, action: 'retire' as const, title: 'Old.Movie', payloadHash: step.payloadHash, torrents: [], from: { fs: 'stash', path: root }, to: null, reasons: [], rule: null, bytesToCopy: 0, bytesToFree: 20_300, steps: [step], fingerprint: { files: [], torrents: [] } };
   j.planGroup(runId, n, group);
