@@ -11,6 +11,8 @@ export interface HttpRequest {
   body?: string;
   /** The whole exchange, the answer's last byte included; past it the send fails with a `TimeoutError`. */
   timeoutMs: number;
+  /** Ends the exchange at once when aborted (a stop signal, an overall deadline): the send fails with an `AbortError`. */
+  signal?: AbortSignal;
 }
 
 export interface HttpAnswer {
@@ -65,6 +67,12 @@ const UNTRUSTED = new Set([
 function timeoutError(ms: number): Error {
   const err = new Error(`no complete answer within ${ms} ms`);
   err.name = 'TimeoutError';
+  return err;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new Error(`stopped (${String(signal.reason)})`);
+  err.name = 'AbortError';
   return err;
 }
 
@@ -123,6 +131,7 @@ function nodeSend(req: HttpRequest, agent: http.Agent, max: number, lenient: boo
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
       fn();
     };
     const fail = (err: unknown): void => settle(() => reject(err));
@@ -179,6 +188,17 @@ function nodeSend(req: HttpRequest, agent: http.Agent, max: number, lenient: boo
       else fail(err);
       out.destroy(err);
     }, req.timeoutMs);
+    // An abort is not a timeout: whatever came of the answer is dropped, the exchange ends now.
+    function onAbort(): void {
+      const err = abortError(req.signal!);
+      fail(err);
+      out.destroy(err);
+    }
+    if (req.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    req.signal?.addEventListener('abort', onAbort, { once: true });
     out.on('error', fail);
     out.end(req.body);
   });
@@ -186,7 +206,7 @@ function nodeSend(req: HttpRequest, agent: http.Agent, max: number, lenient: boo
 
 /** Through an injected fetch: redirects never followed, the body read within the same bounds. */
 async function fetchSend(doFetch: typeof fetch, req: HttpRequest, max: number, lenient: boolean): Promise<HttpAnswer> {
-  const signal = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([AbortSignal.timeout(req.timeoutMs), req.signal]) : AbortSignal.timeout(req.timeoutMs);
   const res = await doFetch(req.url, { method: req.method, headers: withDefaults(req, false), ...(req.body === undefined ? {} : { body: req.body }), signal, redirect: 'manual' });
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -13,6 +13,8 @@ export interface NotifyDeps {
   /** Told about every outcome (the CLI prints failures as warnings, and NDJSON `notify` events). */
   report: (o: NotifyOutcome) => void;
   send?: SendOptions;
+  /** The run's stop signal (SIGINT/SIGTERM): ends every attempt, retry and wait of a notification at once. */
+  stop?: AbortSignal;
 }
 
 export function hostName(): string {
@@ -23,7 +25,7 @@ export function hostName(): string {
 export async function notify(config: HashallConfig, db: Db | null, notice: Notice, deps: NotifyDeps): Promise<NotifyOutcome[]> {
   const targets = config.notify ?? [];
   if (targets.length === 0) return [];
-  const outcomes = await sendNotice(targets, notice, deps.send);
+  const outcomes = await sendNotice(targets, notice, { ...deps.send, ...(deps.stop ? { stop: deps.stop } : {}) });
   for (const o of outcomes) deps.report(o);
   if (db && notice.runId && outcomes.length > 0) {
     try {

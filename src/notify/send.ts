@@ -1,4 +1,4 @@
-// Sends one notice to the targets that want its event: bounded retries, a timeout per attempt, secrets kept out of every error.
+// Sends one notice to the targets that want its event: bounded retries, a timeout per attempt, a deadline per event, an end at a stop; secrets kept out of every error.
 import { createHttpSender, failureText, isTimeout, type HttpSender } from '../clients/http-send.js';
 import type { NotifyEventName, NotifyTarget } from '../config/types.js';
 import { printable } from '../render/escape.js';
@@ -18,9 +18,31 @@ export interface NotifyOutcome {
 export interface SendOptions {
   /** Injected for tests of the wire; the shared sender (src/clients/http-send.ts) otherwise. */
   fetch?: typeof fetch;
-  /** Waits between attempts (injected for tests; a real timer otherwise). */
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits between attempts, cut short when `signal` aborts (injected for tests; a real timer otherwise). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * The run's stop signal (SIGINT/SIGTERM): it ends the attempt in flight, the retries and the wait between them at
+   * once. A notice begun after the stop (an interrupted apply's end) gets one short attempt: see STOPPING_ATTEMPT_MS.
+   */
+  stop?: AbortSignal;
+  /** The event's deadline (default NOTICE_DEADLINE_MS; tests shorten it). */
+  deadlineMs?: number;
+  /** The one attempt of a notice begun after the stop (default STOPPING_ATTEMPT_MS; tests shorten it). */
+  stoppingAttemptMs?: number;
 }
+
+/**
+ * Every target's attempts, retries and waits for one event end within this: a notification must not hold up what the
+ * run does next (an apply after the plan's notices, the next iteration) by `timeout × (1 + retries)` — with a receiver
+ * that accepts and never answers, and a timeout of up to an hour, that was hours.
+ */
+export const NOTICE_DEADLINE_MS = 60_000;
+
+/**
+ * A notice begun after a stop signal (an interrupted apply's end, after its rollback) is still worth one attempt, but a
+ * short one: the container manager kills the process soon after its SIGTERM (Docker's default is 10 s).
+ */
+export const STOPPING_ATTEMPT_MS = 3_000;
 
 /** Wait before attempt n+1 (1 s, 2 s, 4 s, …). */
 export const RETRY_DELAY_MS = (attempt: number): number => 1000 * 2 ** (attempt - 1);
@@ -71,9 +93,45 @@ function describeSendError(err: unknown): string {
   return isTimeout(err) ? 'no answer within the timeout' : failureText(err);
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Wait `ms`, or less when `signal` aborts. */
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
-async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions, sender: HttpSender): Promise<NotifyOutcome> {
+/** What ends one event's sending: the stop signal or the deadline, whichever comes first; `stopping`: begun after the stop. */
+interface EventBound {
+  signal: AbortSignal;
+  /** The deadline alone (to tell it from a stop in a message). */
+  deadline: AbortSignal;
+  deadlineMs: number;
+  stopping: boolean;
+  stop: AbortSignal | null;
+}
+
+function eventBound(opts: SendOptions): EventBound {
+  const stop = opts.stop ?? null;
+  const stopping = stop?.aborted === true;
+  const deadlineMs = stopping ? Math.min(opts.stoppingAttemptMs ?? STOPPING_ATTEMPT_MS, opts.deadlineMs ?? NOTICE_DEADLINE_MS) : (opts.deadlineMs ?? NOTICE_DEADLINE_MS);
+  const deadline = AbortSignal.timeout(deadlineMs);
+  return { signal: stop && !stopping ? AbortSignal.any([stop, deadline]) : deadline, deadline, deadlineMs, stopping, stop };
+}
+
+/** Why the event's bound ended an attempt (or kept one from starting). */
+function boundText(bound: EventBound): string {
+  if (bound.stop?.aborted && !bound.stopping) return `stopped (${String(bound.stop.reason)}) before an answer came`;
+  return bound.stopping ? `no answer within ${bound.deadlineMs} ms (sent while stopping)` : `no answer within the event's deadline (${bound.deadlineMs / 1000} s)`;
+}
+
+async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions, sender: HttpSender, bound: EventBound): Promise<NotifyOutcome> {
   const base = { target: target.name, event: notice.event };
   let url: string;
   const headers: Record<string, string> = {};
@@ -98,22 +156,23 @@ async function sendOne(target: NotifyTarget, notice: Notice, opts: SendOptions, 
   const req = renderRequest(target.format, notice);
   const sleep = opts.sleep ?? defaultSleep;
   let error = '';
-  const tries = 1 + target.retries;
+  const tries = bound.stopping ? 1 : 1 + target.retries;
   for (let attempt = 1; attempt <= tries; attempt++) {
+    if (bound.signal.aborted) return { ...base, status: 'failed', attempts: attempt - 1, error: scrub(attempt > 1 ? `${error}; then ${boundText(bound)}` : boundText(bound), secrets) };
     let retry = true;
     try {
       // A redirect is not followed (it would carry the secrets elsewhere): it is an answer that is not a success.
-      const res = await sender.send({ method: 'POST', url: parsed, headers: { ...req.headers, ...headers }, body: req.body, timeoutMs: target.timeoutMs });
+      const res = await sender.send({ method: 'POST', url: parsed, headers: { ...req.headers, ...headers }, body: req.body, timeoutMs: target.timeoutMs, signal: bound.signal });
       if (res.status >= 200 && res.status < 300) return { ...base, status: 'sent', attempts: attempt, error: null };
       const text = res.text;
       // Scrubbed before it is cut: a secret the cut would split is no longer whole for the scrub at the end to find.
       error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${text ? `: ${scrub(text, secrets).slice(0, 200)}` : ''}`;
       retry = res.status === 429 || res.status >= 500;
     } catch (err) {
-      error = describeSendError(err);
+      error = bound.signal.aborted ? boundText(bound) : describeSendError(err);
     }
-    if (!retry || attempt === tries) return { ...base, status: 'failed', attempts: attempt, error: scrub(error, secrets) };
-    await sleep(RETRY_DELAY_MS(attempt));
+    if (!retry || attempt === tries || bound.signal.aborted) return { ...base, status: 'failed', attempts: attempt, error: scrub(error, secrets) };
+    await sleep(RETRY_DELAY_MS(attempt), bound.signal);
   }
   return { ...base, status: 'failed', attempts: tries, error: scrub(error, secrets) };
 }
@@ -125,7 +184,8 @@ export async function sendNotice(targets: readonly NotifyTarget[], notice: Notic
   // The status decides: a body is only shown, so a long one is cut and one cut short is kept as read.
   const sender = createHttpSender({ ...(opts.fetch ? { fetch: opts.fetch } : {}), maxBodyBytes: SHOWN_BODY_BYTES, lenientBody: true });
   try {
-    return await Promise.all(wanted.map((t) => sendOne(t, notice, opts, sender)));
+    const bound = eventBound(opts);
+    return await Promise.all(wanted.map((t) => sendOne(t, notice, opts, sender, bound)));
   } finally {
     sender.close();
   }

@@ -70,6 +70,8 @@ export async function reconcileOnce(input: IterationInput): Promise<IterationEnd
   out.json(hasChanges(plan) ? { type: 'plan', summary, groups: actionableGroups(plan).length } : { type: 'no-changes', summary });
   if (!hasChanges(plan)) out.info(summary);
   await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summary, { ...deps, drift: !auto }));
+  // A stop that cut the notices short: no further notice, no apply begun now.
+  if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
   if (!hasChanges(plan)) {
     await notify(config, null, nothingToDoNotice(summary, { host: hostName(), at: input.now() }), deps);
     return { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };

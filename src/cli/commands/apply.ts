@@ -149,7 +149,8 @@ async function applyNow(
     });
     sink.end();
     if (!opts.json) ctx.stdout.write(applySummary(result, stop.received(), { plan, retire: config.safety.retire, now: ctx.now() }));
-    await notifyApplyEnd(config, deps, { result });
+    // A stop (now or during the rollback) ends a notification still waiting on its receiver; one begun after it gets a short try.
+    await notifyApplyEnd(config, { ...deps, stop: stop.signal }, { result });
     exit.set(stop.exitCode() ?? (result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Error));
   } finally {
     stop.dispose();

@@ -90,7 +90,7 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const stop = stopOnSignals(sink.warn);
     let last: IterationEnd = { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };
     const out: IterationOutput = { ...sink, runNotSucceeded: (result, signal) => void ctx.stderr.write(applySummary(result, signal)) };
-    const io = () => ({ now: ctx.now, out, notify: notifyDeps(ctx, sink), stop: stop.signal });
+    const io = () => ({ now: ctx.now, out, notify: notifyDeps(ctx, sink, stop.signal), stop: stop.signal });
     try {
       for (let i = 1; iterations === null || i <= iterations; i++) {
         sink.json({ type: 'reconcile', phase: 'start', iteration: i });

@@ -27,7 +27,7 @@ afterEach(() => {
 });
 
 /** A world with a pending dedupe (two inodes, same bytes) and a hashall.yaml notifying the receiver. */
-function world(auto: boolean): { cfg: string; dir: string } {
+function world(auto: boolean, extraTargets: string[] = []): { cfg: string; dir: string } {
   w = makeApplyFixture();
   const dir = path.join(w.stash, 'seeding', 'extras');
   writeTree(dir, { 'x.bin': bytesFor('same', 100_000), 'y.bin': bytesFor('same', 100_000) });
@@ -37,6 +37,7 @@ function world(auto: boolean): { cfg: string; dir: string } {
     `apply: { auto: ${auto} }`,
     'notify:',
     `  - { name: hook, format: json, url: "${recv.url}/json", events: [applied, nothing-to-do, failed, needs-attention, drift, blocked] }`,
+    ...extraTargets,
   ]);
   return { cfg, dir };
 }
@@ -104,5 +105,38 @@ describe('hashall reconcile, bounded', () => {
     });
     expect(code, stderr).toBe(143);
     expect(events(stdout).filter((e) => e.type === 'reconcile').map((e) => `${e.phase}${e.outcome ? `:${e.outcome}` : ''}`)).toEqual(['start', 'done:applied', 'sleep']);
+  }, 150_000);
+
+  it("SIGTERM while a notification waits on a receiver that never answers: exit 143 long before that target's timeout", async () => {
+    // timeout 60s × 3 attempts + backoff: the old code waited out every attempt (≈ 3 min) before it exited.
+    const { cfg } = world(false, [`  - { name: silent, format: json, url: "${recv.url}/hang", timeout: 60s, retries: 2, events: [drift, nothing-to-do, failed] }`]);
+    const child = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/cli/bin.ts', 'reconcile', '--every', '1h', '--log', 'ndjson', '--config', cfg], {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    let killedByTest = false;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // Bounded wait for the attempt to reach the receiver (it is then hanging on a connection that never answers).
+    for (let i = 0; i < 600 && recv.to('hang').length === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(recv.to('hang'), stderr).toHaveLength(1);
+    child.kill('SIGTERM');
+    // Half the target's timeout: an exit before it proves the attempt was not waited out (a generous bound, not a speed test).
+    const limit = setTimeout(() => {
+      killedByTest = true;
+      child.kill('SIGKILL');
+    }, 30_000);
+    const code = await exited;
+    clearTimeout(limit);
+    expect(killedByTest, stderr).toBe(false);
+    expect(code, stderr).toBe(143);
+    expect(recv.to('hang')).toHaveLength(1); // no retry after the stop
+    const notified = events(stdout).filter((e) => e.type === 'notify') as unknown as { target: string; status: string; error: string | null }[];
+    expect(notified.find((e) => e.target === 'silent')).toMatchObject({ status: 'failed', error: expect.stringMatching(/stopped \(SIGTERM\)/) });
+    expect(events(stdout).filter((e) => e.type === 'reconcile').map((e) => `${e.phase}${e.outcome ? `:${e.outcome}` : ''}`)).toEqual(['start', 'done:stopped']);
   }, 150_000);
 });
