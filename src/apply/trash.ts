@@ -189,6 +189,8 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
     keep(`run ${owner.id} ${owner.status === 'needs-attention' ? 'needs attention' : `is ${owner.status}`}: its trash may be what a person must restore (see \`hashall runs show ${owner.id}\`); remove ${entry} by hand once resolved`);
     return;
   }
+  // Measured from a wall-clock time another run recorded (no monotonic clock spans runs): a forward clock step shortens
+  // it. The purge also needs the kept copy whole (below): a step can end the wait early, never lose the last copy.
   const windowMs = deps.olderThanMs ?? observeHours * 3_600_000;
   const windowText = deps.olderThanMs === undefined ? `observeHours ${observeHours}` : `--older-than ${deps.olderThanMs / 3_600_000}h`;
   if (owner.endedAt === null || deps.now() - owner.endedAt <= windowMs) {

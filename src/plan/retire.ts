@@ -115,6 +115,10 @@ function planOne(ix: SnapshotIndex, rel: SnapshotRelocation, torrents: Map<strin
 
   const windowMs = config.safety.retire.observeHours * 3_600_000;
   // The window counts from the repoint, or from the last sync that saw a torrent of the move unhealthy on the target.
+  // Wall-clock times recorded by earlier runs: no monotonic clock spans runs and reboots. A backward step only lengthens
+  // the window; a forward one (or a repoint recorded while the clock was behind, then corrected) shortens it, and cannot
+  // be told from time that passed. The window is the last of the proofs, not the only one: the retire still needs every
+  // relocated torrent healthy on the target at a fresh sync, no user of the source, and is staged in the restorable trash.
   const since = observedSince(rel);
   const left = since + windowMs - now;
   if (left > 0) {
