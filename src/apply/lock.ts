@@ -1,7 +1,11 @@
-// The global apply lock: one row in the catalog (taken inside BEGIN IMMEDIATE) naming run id, pid, host, command, start time.
-import { readFileSync } from 'node:fs';
+// The global apply lock: a kernel lock on a private file beside the catalog, held by the running process for its whole run
+// (the kernel frees it when that process ends, however it ends, whatever the host name or PID namespace), and one row
+// in the catalog naming run id, pid, host, command and start time: who holds it (for messages), and which run to recover.
+import { chmodSync, closeSync, constants, lstatSync, openSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import type { Db } from '../catalog/db.js';
-import { HashallError, LockHeldError } from '../errors.js';
+import { CatalogError, HashallError, LockHeldError } from '../errors.js';
+import { effectiveUser } from '../fs/trusted-place.js';
 
 export interface LockHolder {
   runId: string;
@@ -69,57 +73,188 @@ export function readLock(db: Db): LockHolder | null {
   return r ? toHolder(r) : null;
 }
 
-/** Stale = held by a process on this host that no longer exists. A lock from another host is never stale to us. */
-export function isStale(holder: LockHolder, host: string): boolean {
-  return holder.host === host && !isProcessAlive(holder.pid, holder.pidStart);
+/**
+ * The lock file of the catalog `db` has open: beside it, named after it. Its lock is SQLite's own (POSIX fcntl record
+ * locks on a second, empty database file, taken by `BEGIN EXCLUSIVE` and kept for the run): Node has no flock/fcntl,
+ * better-sqlite3 is already built, and an fcntl lock belongs to the process — not inherited by children, dropped by the
+ * kernel when the process dies. The catalog itself cannot hold it: an exclusive transaction there would stop every
+ * other reader and writer for the whole run.
+ */
+export function lockFileOf(db: Db): string {
+  return `${db.name}.lock`;
+}
+
+/** How long taking the lock waits out another process's momentary look at it (doctor, unlock) before calling it held. */
+const KERNEL_LOCK_WAIT_MS = 1_000;
+
+/**
+ * The lock file made (0600, never through a symlink) when it is missing, else judged: a regular, empty file of this user
+ * (or root), made private again when more open. Never opened here once it exists: an fcntl lock is the process's, and
+ * closing ANY descriptor of the file in a process drops every lock that process holds on it (SQLite, the only opener,
+ * keeps such descriptors open while it holds a lock). Its folder is the catalog's, judged private when the catalog opened.
+ */
+function ensureLockFile(file: string): void {
+  let st = lstatSync(file, { throwIfNoEntry: false });
+  if (st === undefined) {
+    try {
+      closeSync(openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    st = lstatSync(file);
+  }
+  const { euid } = effectiveUser();
+  if (!st.isFile() || st.size !== 0 || (st.uid !== euid && st.uid !== 0)) {
+    throw new CatalogError(`lock file ${file} is not hashall's (${!st.isFile() ? 'not a regular file' : st.size !== 0 ? 'not empty' : `owned by uid ${st.uid}`})`, {
+      hint: `hashall keeps an empty file there, owned by the user it runs as; with no hashall running, remove ${file} (hashall makes it again)`,
+    });
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(file, 0o600);
+}
+
+/** This process's hold of the lock file; `release` lets it go (the kernel does the same when the process ends). */
+interface KernelLock {
+  release(): void;
+}
+
+/** The lock file taken for this process (waiting up to `waitMs` for a momentary reader), or null when another process holds it. */
+function takeKernelLock(file: string, waitMs: number): KernelLock | null {
+  const conn = new Database(file, { fileMustExist: true, timeout: waitMs });
+  try {
+    // An EXCLUSIVE lock of a rollback-journal database: nobody else can even read it until this connection closes.
+    // Nothing is ever written: the file stays empty, so it stays in rollback-journal mode (WAL would let readers in).
+    conn.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    conn.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') return null;
+    throw new CatalogError(`cannot take the lock file ${file}: ${(err as Error).message}`, { cause: err, hint: 'check the permissions of the catalog folder' });
+  }
+  return {
+    release: () => {
+      if (conn.open) conn.close();
+    },
+  };
+}
+
+/** Whether a process holds the lock file now: a read of it fails only while one does (a missing file: nobody). */
+export function probeKernelLock(file: string): 'held' | 'free' | { unknown: string } {
+  if (lstatSync(file, { throwIfNoEntry: false }) === undefined) return 'free';
+  let conn: Db | null = null;
+  try {
+    conn = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 });
+    conn.prepare(`SELECT count(*) FROM sqlite_master`).get();
+    return 'free';
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') return 'held';
+    return { unknown: `the lock file ${file} cannot be read: ${(err as Error).message}` };
+  } finally {
+    conn?.close();
+  }
+}
+
+/**
+ * Whether the lock's holder is alive, and how that is known: its process holds the lock file (proven, on any host that
+ * shares this kernel), or — for a holder that took no kernel lock, an older hashall still running through an upgrade —
+ * its pid is running on this host with its recorded start time. `gone` only when neither holds; `unknown` when the lock
+ * file could not be read (doctor run as another user) and the pid proves nothing.
+ */
+export type Liveness = { state: 'live'; proof: 'kernel' | 'pid'; why: string } | { state: 'gone'; why: string } | { state: 'unknown'; why: string };
+
+export function holderLiveness(db: Db, holder: LockHolder, host: string): Liveness {
+  const kernel = probeKernelLock(lockFileOf(db));
+  if (kernel === 'held') return { state: 'live', proof: 'kernel', why: 'its process holds the lock file' };
+  return livenessWithoutKernel(holder, host, kernel === 'free' ? null : kernel.unknown);
+}
+
+/** The judgement once the lock file is known not to be held by the holder (`unknownWhy`: or could not be read). */
+function livenessWithoutKernel(holder: LockHolder, host: string, unknownWhy: string | null): Liveness {
+  if (holder.host === host && isProcessAlive(holder.pid, holder.pidStart)) return { state: 'live', proof: 'pid', why: `pid ${holder.pid} is running on this host` };
+  if (unknownWhy !== null) return { state: 'unknown', why: unknownWhy };
+  return { state: 'gone', why: 'no process holds the lock file' };
 }
 
 export function describeHolder(h: LockHolder): string {
   return `run ${h.runId} (pid ${h.pid} on ${h.host}, \`${h.command}\`, since ${new Date(h.startedAt).toISOString()})`;
 }
 
+/** The lock as this run holds it: `release` deletes its record, then lets the kernel lock go (safe to call twice). */
+export interface HeldLock {
+  readonly runId: string;
+  release(): void;
+}
+
 /**
- * Take the lock for `me`. A live holder → LockHeldError (exit 4). A stale holder (dead pid on this host) is taken
- * over only when `takeOverStale` is set (apply/recover do, and then recover that run first); it is returned so the
- * caller can report and recover it.
+ * Take the lock for `me`: the kernel lock first (held by another process → LockHeldError, exit 4), then the record. A
+ * record left by a holder that is gone (it did not hold the kernel lock we now hold, whatever its host) is taken over
+ * only when `takeOverStale` is set (apply/recover do, and then recover that run first); it is returned so the caller
+ * can report and recover it. A record of a live pid on this host (an older hashall without the kernel lock) is held.
+ * Release the returned lock when the run ends.
  */
-export function acquireLock(db: Db, me: LockHolder, opts: { takeOverStale: boolean }): { tookOver: LockHolder | null } {
-  const txn = db.transaction((): { tookOver: LockHolder | null } => {
+export function acquireLock(db: Db, me: LockHolder, opts: { takeOverStale: boolean }): { tookOver: LockHolder | null; held: HeldLock } {
+  const file = lockFileOf(db);
+  ensureLockFile(file);
+  const kernel = takeKernelLock(file, KERNEL_LOCK_WAIT_MS);
+  if (kernel === null) {
     const cur = readLock(db);
-    let tookOver: LockHolder | null = null;
-    if (cur) {
-      if (cur.runId === me.runId && cur.pid === me.pid) return { tookOver: null };
-      const stale = isStale(cur, me.host);
-      if (!stale || !opts.takeOverStale) {
-        throw new LockHeldError(`another hashall run holds the lock: ${describeHolder(cur)}${stale ? ' — STALE: that process is gone' : ''}`, {
-          hint: stale
-            ? `run \`hashall recover\` to roll back its interrupted group, or \`hashall unlock ${cur.runId}\` to clear the lock`
-            : cur.host === me.host
-              ? 'wait for it to finish'
-              : `it runs on another host; if that host is gone, \`hashall unlock ${cur.runId} --force\``,
-        });
-      }
-      tookOver = cur;
-      db.prepare(`DELETE FROM apply_lock WHERE id = 1`).run();
-    }
-    db.prepare(`INSERT INTO apply_lock (id, run_id, pid, pid_start, host, command, started_at) VALUES (1, ?, ?, ?, ?, ?, ?)`).run(
-      me.runId,
-      me.pid,
-      me.pidStart,
-      me.host,
-      me.command,
-      me.startedAt,
+    throw new LockHeldError(
+      cur ? `another hashall run holds the lock: ${describeHolder(cur)}` : `another hashall process holds the lock (${file}) and has not recorded itself yet, or its record was cleared`,
+      { hint: 'wait for it to finish: its process holds the lock file, which the kernel frees when that process ends, however it ends' },
     );
-    return { tookOver };
-  });
-  return txn.immediate();
+  }
+  try {
+    const txn = db.transaction((): { tookOver: LockHolder | null } => {
+      const cur = readLock(db);
+      let tookOver: LockHolder | null = null;
+      if (cur) {
+        const life = livenessWithoutKernel(cur, me.host, null);
+        const stale = life.state === 'gone';
+        if (!stale || !opts.takeOverStale) {
+          throw new LockHeldError(`another hashall run holds the lock: ${describeHolder(cur)}${stale ? ' — STALE: that process is gone' : ''}`, {
+            hint: stale
+              ? `run \`hashall recover\` to roll back its interrupted group, or \`hashall unlock ${cur.runId}\` to clear the lock`
+              : `${life.why}: wait for it to finish`,
+          });
+        }
+        tookOver = cur;
+        db.prepare(`DELETE FROM apply_lock WHERE id = 1`).run();
+      }
+      db.prepare(`INSERT INTO apply_lock (id, run_id, pid, pid_start, host, command, started_at) VALUES (1, ?, ?, ?, ?, ?, ?)`).run(
+        me.runId,
+        me.pid,
+        me.pidStart,
+        me.host,
+        me.command,
+        me.startedAt,
+      );
+      return { tookOver };
+    });
+    const { tookOver } = txn.immediate();
+    let released = false;
+    const held: HeldLock = {
+      runId: me.runId,
+      release: () => {
+        if (released) return;
+        released = true;
+        try {
+          db.prepare(`DELETE FROM apply_lock WHERE id = 1 AND run_id = ?`).run(me.runId);
+        } finally {
+          // Even when the record could not be deleted (it is then a stale one, taken over by the next run).
+          kernel.release();
+        }
+      },
+    };
+    return { tookOver, held };
+  } catch (err) {
+    kernel.release();
+    throw err;
+  }
 }
 
-export function releaseLock(db: Db, runId: string): void {
-  db.prepare(`DELETE FROM apply_lock WHERE id = 1 AND run_id = ?`).run(runId);
-}
-
-/** `hashall unlock RUN_ID`: clear the lock only if that run holds it and (its pid is dead on this host, or force). */
+/**
+ * `hashall unlock RUN_ID`: clear the record only if that run holds it and its process is gone; `force` clears it when
+ * that cannot be told (the lock file unreadable) or only the pid says alive (it may be reused). Never for a holder of the
+ * kernel lock: it is alive, and clearing its record would not let any other run in — it would only hide who runs.
+ */
 export function unlockRun(db: Db, runId: string, opts: { host: string; force: boolean }): LockHolder {
   const txn = db.transaction((): LockHolder => {
     const cur = readLock(db);
@@ -127,9 +262,15 @@ export function unlockRun(db: Db, runId: string, opts: { host: string; force: bo
     if (cur.runId !== runId) {
       throw new HashallError(`the lock is held by ${describeHolder(cur)}, not by run ${runId}`, { hint: `check the run id with \`hashall runs\`` });
     }
-    if (!opts.force && !isStale(cur, opts.host)) {
-      throw new LockHeldError(`refusing to unlock ${describeHolder(cur)}: ${cur.host === opts.host ? 'that process is still running' : 'it runs on another host, whose processes hashall cannot check'}`, {
-        hint: cur.host === opts.host ? 'wait for it to finish' : 'if that host is really gone, add --force',
+    const life = holderLiveness(db, cur, opts.host);
+    if (life.state === 'live' && life.proof === 'kernel') {
+      throw new LockHeldError(`refusing to unlock ${describeHolder(cur)}: that process is still running (${life.why})`, {
+        hint: 'wait for it to finish, or stop that process: the lock is freed when it ends, on whatever host',
+      });
+    }
+    if (!opts.force && life.state !== 'gone') {
+      throw new LockHeldError(`refusing to unlock ${describeHolder(cur)}: ${life.state === 'live' ? `that process is still running (${life.why})` : `hashall cannot tell whether it is running: ${life.why}`}`, {
+        hint: life.state === 'live' ? 'wait for it to finish (if that pid is another program now, add --force)' : 'run it as the user hashall runs as; if that run is really gone, add --force',
       });
     }
     db.prepare(`DELETE FROM apply_lock WHERE id = 1`).run();

@@ -40,9 +40,10 @@ export interface RecoverOutcome {
  * marks the run interrupted before it starts undoing, so one still interrupted was being recovered by a process that died —
  * (a run stopped by SIGINT/SIGTERM is also `interrupted`, but it rolled back itself and has an end time) —
  * recovering it again is safe (undo is idempotent; undone steps and finished groups are skipped).
- * Called under the global lock: every apply holds that lock for its whole life, so a run that does not hold it is
- * not running anywhere. On this host the pid is checked as well; a run of another host (a re-created container
- * under a new host name, its lock cleared with `hashall unlock RUN --force`) is recovered too, never left half done.
+ * Called under the global lock: every apply holds that lock (its kernel lock, src/apply/lock.ts) for its whole life, so a
+ * run that does not hold it is not running anywhere. On this host the pid is checked as well (a run of an older hashall,
+ * which took no kernel lock); a run of another host (a container re-created under a new host name after a crash) is
+ * recovered too, never left half done.
  */
 export function interruptedRuns(catalog: CatalogDb, host: string) {
   const holder = readLock(catalog.db);

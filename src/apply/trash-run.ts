@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { openCatalog, setDurability, type CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
-import { acquireLock, processStartTime, releaseLock } from './lock.js';
+import { acquireLock, processStartTime } from './lock.js';
 import { Journal, newRunId, type RunStatus } from './journal.js';
 import { runExists } from './run-store.js';
 
@@ -31,7 +31,7 @@ export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catal
   const host = os.hostname();
   const pidStart = processStartTime(process.pid);
   try {
-    acquireLock(catalog.db, { runId, pid: process.pid, pidStart, host, command: input.command, startedAt: input.now() }, { takeOverStale: false });
+    const { held } = acquireLock(catalog.db, { runId, pid: process.pid, pidStart, host, command: input.command, startedAt: input.now() }, { takeOverStale: false });
     try {
       setDurability(catalog.db, 'full');
       const journal = new Journal(catalog.db, input.now, input.onBoundary);
@@ -53,7 +53,7 @@ export async function runTrashCommand<T>(input: TrashRunInput, fn: (run: { catal
       journal.finishRun(runId, body.status, { bytesCopied: 0, bytesFreed: body.bytesFreed ?? 0, error: body.error });
       return { runId, result: body.result };
     } finally {
-      releaseLock(catalog.db, runId);
+      held.release();
     }
   } finally {
     if (!input.catalog) catalog.close();

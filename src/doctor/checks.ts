@@ -23,7 +23,7 @@ import { devToMajorMinor, findMountFor, readMountInfo, unmountedSubvolume } from
 import { refusedFsAt } from '../fs/refused-fs.js';
 import { systemProbes } from '../fs/filesystem-identity.js';
 import { realFsPort } from '../apply/fs-port.js';
-import { describeHolder, isStale, readLock } from '../apply/lock.js';
+import { describeHolder, holderLiveness, lockFileOf, probeKernelLock, readLock } from '../apply/lock.js';
 import { filesystemGuard } from '../apply/on-filesystem.js';
 import { unresolvedRuns } from '../apply/run-store.js';
 import { TRASH_DIR } from '../apply/trash-record.js';
@@ -166,6 +166,37 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
   }
 }
 
+/**
+ * The apply lock as proven, never guessed: "live" only when its process holds the lock file (on any host sharing this
+ * kernel) or its pid runs here; "gone" when neither; and said so when the lock file cannot be read.
+ */
+function lockCheck(db: CatalogDb['db']): DoctorCheck {
+  const lock = readLock(db);
+  if (!lock) {
+    const kernel = probeKernelLock(lockFileOf(db));
+    if (kernel === 'held') return { id: 'lock', title: 'apply lock', status: 'warn', detail: 'held by a hashall process that has not recorded itself yet (it is starting or ending)' };
+    return { id: 'lock', title: 'apply lock', status: 'ok', detail: 'free' };
+  }
+  const life = holderLiveness(db, lock, os.hostname());
+  if (life.state === 'live') return { id: 'lock', title: 'apply lock', status: 'warn', detail: `held by a live run (${life.why}): ${describeHolder(lock)}` };
+  if (life.state === 'unknown') {
+    return {
+      id: 'lock',
+      title: 'apply lock',
+      status: 'warn',
+      detail: `held by ${describeHolder(lock)}; whether its process is alive cannot be told: ${life.why}`,
+      fix: 'run `hashall doctor` as the user hashall runs as',
+    };
+  }
+  return {
+    id: 'lock',
+    title: 'apply lock',
+    status: 'problem',
+    detail: `held by a run whose process is gone (${life.why}): ${describeHolder(lock)}`,
+    fix: `\`hashall recover\` rolls its work back and clears the lock (\`hashall unlock ${lock.runId}\` clears the lock alone)`,
+  };
+}
+
 function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, out: DoctorCheck[]): void {
   const db = catalog.db;
   const quick = quickCheck(db);
@@ -214,11 +245,7 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
     });
   }
 
-  const lock = readLock(db);
-  if (!lock) out.push({ id: 'lock', title: 'apply lock', status: 'ok', detail: 'free' });
-  else if (isStale(lock, os.hostname())) {
-    out.push({ id: 'lock', title: 'apply lock', status: 'problem', detail: `held by a run whose process is gone: ${describeHolder(lock)}`, fix: `\`hashall recover\` rolls its work back and clears the lock (\`hashall unlock ${lock.runId}\` clears the lock alone)` });
-  } else out.push({ id: 'lock', title: 'apply lock', status: 'warn', detail: `held by a live run: ${describeHolder(lock)}` });
+  out.push(lockCheck(db));
 
   const runs = unresolvedRuns(db);
   out.push({

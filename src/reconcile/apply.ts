@@ -13,7 +13,7 @@ import { applyPlan, type RunResult } from '../apply/executor.js';
 import { realFsPort, type FsPort } from '../apply/fs-port.js';
 import { newRunId } from '../apply/journal.js';
 import { runExists } from '../apply/run-store.js';
-import { acquireLock, describeHolder, processStartTime, releaseLock } from '../apply/lock.js';
+import { acquireLock, describeHolder, processStartTime } from '../apply/lock.js';
 import { recoverInterrupted, type RecoverOutcome } from '../apply/recover.js';
 import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from '../apply/resolve-attention.js';
 import { purgeTrash, type PurgeOutcome } from '../apply/trash.js';
@@ -61,7 +61,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
   const host = os.hostname();
   const log = input.log ?? (() => undefined);
   try {
-    const { tookOver } = acquireLock(
+    const { tookOver, held } = acquireLock(
       catalog.db,
       { runId, pid: process.pid, pidStart: processStartTime(process.pid), host, command: input.command, startedAt: input.now() },
       { takeOverStale: true },
@@ -114,7 +114,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
       }
       return { result, recovered, trash, resolved };
     } finally {
-      releaseLock(catalog.db, runId);
+      held.release();
     }
   } finally {
     if (!input.catalog) catalog.close();
@@ -128,14 +128,14 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
   const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
   const host = os.hostname();
   try {
-    const { tookOver } = acquireLock(
+    const { tookOver, held } = acquireLock(
       catalog.db,
       { runId, pid: process.pid, pidStart: processStartTime(process.pid), host, command: input.command, startedAt: input.now() },
       { takeOverStale: true },
     );
-    if (tookOver) input.log?.(`stale lock of ${describeHolder(tookOver)} cleared`);
-    const fs = input.fs ?? realFsPort();
     try {
+      if (tookOver) input.log?.(`stale lock of ${describeHolder(tookOver)} cleared`);
+      const fs = input.fs ?? realFsPort();
       // Both work under this recover run's lock, with the same world.
       const world = {
         catalog,
@@ -156,7 +156,7 @@ export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' 
       await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });
       return [...recovered, ...resolved.map(asRecoverOutcome)];
     } finally {
-      releaseLock(catalog.db, runId);
+      held.release();
     }
   } finally {
     if (!input.catalog) catalog.close();

@@ -1,4 +1,4 @@
-// CLI command `hashall unlock RUN_ID [--force]`: clear the apply lock of a run whose process is gone.
+// CLI command `hashall unlock RUN_ID [--force]`: clear the apply lock record of a run whose process is gone.
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -18,7 +18,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('unlock')
     .description('clear the apply lock held by RUN_ID when its process is gone (then `hashall recover` rolls back its open group)')
     .argument('<run-id>', 'the run holding the lock (named in the "lock held" error)')
-    .option('--force', 'clear it even if hashall cannot prove the holder is gone (e.g. it ran on another host)')
+    .option('--force', 'clear it even if hashall cannot prove the holder is gone (only its pid runs on this host, or the lock file cannot be read); never a holder of the lock file')
     .option('--json', 'print one JSON document { unlocked: { runId, pid, host, command, startedAt } } on stdout');
   addConfigOption(cmd);
   cmd.action((runId: string, opts: UnlockOptions) => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { acquireLock } from '../../../src/apply/lock.js';
+import { plantLockRecord } from '../../support/lock-record.js';
 import { openCatalog } from '../../../src/catalog/db.js';
 import type { DoctorReport } from '../../../src/doctor/checks.js';
 import { runCli } from '../../support/cli.js';
@@ -113,7 +113,7 @@ describe('hashall doctor', () => {
     // A stale lock (its process is gone) and a needs-attention run nobody acknowledged.
     const dead = spawnSync('true').pid!;
     const catalog = openCatalog(path.join(tmp.path, 'state', 'catalog.db'));
-    acquireLock(catalog.db, { runId: 'r-dead', pid: dead, pidStart: null, host: os.hostname(), command: 'hashall apply', startedAt: Date.now() }, { takeOverStale: false });
+    plantLockRecord(catalog.db, { runId: 'r-dead', pid: dead, pidStart: null, host: os.hostname(), command: 'hashall apply', startedAt: Date.now() });
     catalog.db
       .prepare(`INSERT INTO runs (id, started_at, ended_at, user, host, pid, command, status, attention) VALUES ('r-attn', ?, ?, 'root', ?, 1, 'hashall apply', 'needs-attention', ?)`)
       .run(Date.now() - 1000, Date.now(), os.hostname(), JSON.stringify(['move /x back by hand']));

@@ -1,12 +1,12 @@
 // `hashall reconcile` without a client (real tmpfs stash/pool, real SQLite): the lock keeps it from running beside another
-// run; without apply.auto it plans and notifies drift, changes nothing; SIGTERM while it sleeps ends it at once (exit 143).
+// run (and the targets are told when it stays held); without apply.auto it plans and notifies drift, changes nothing; SIGTERM while it sleeps ends it at once (exit 143).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireLock, releaseLock } from '../../../src/apply/lock.js';
+import { acquireLock } from '../../../src/apply/lock.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 import { runCli } from '../../support/cli.js';
 import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
@@ -49,7 +49,7 @@ describe('hashall reconcile, bounded', () => {
   it('another run holds the lock: the iteration is skipped (lock-held, exit 4 with --once), nothing changed, not notified as a failure', async () => {
     const { cfg, dir } = world(true);
     const before = hashTreeSync(dir);
-    acquireLock(w!.catalog.db, { runId: 'run-busy', pid: process.pid, pidStart: null, host: os.hostname(), command: 'hashall apply busy', startedAt: 1 }, { takeOverStale: true });
+    const { held } = acquireLock(w!.catalog.db, { runId: 'run-busy', pid: process.pid, pidStart: null, host: os.hostname(), command: 'hashall apply busy', startedAt: 1 }, { takeOverStale: true });
     try {
       const r = await runCli(['reconcile', '--once', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
       expect(r.code, r.stderr).toBe(4);
@@ -57,13 +57,34 @@ describe('hashall reconcile, bounded', () => {
       expect(r.stderr).toMatch(/run-busy/);
       expect(received()).toEqual([]);
     } finally {
-      releaseLock(w!.catalog.db, 'run-busy');
+      held.release();
     }
     expect(hashTreeSync(dir)).toEqual(before);
     const ok = await runCli(['reconcile', '--once', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
     expect(ok.code, ok.stderr).toBe(0);
     expect(events(ok.stdout).filter((e) => e.type === 'reconcile' && e.phase === 'done').map((e) => e.outcome)).toEqual(['applied']);
     expect(received()).toEqual(['applied']);
+  }, 60_000);
+
+  it('the lock held in 3 iterations in a row: the targets are told once, naming the holder; fewer in a row: not told', async () => {
+    const { cfg, dir } = world(true);
+    const before = hashTreeSync(dir);
+    const { held } = acquireLock(w!.catalog.db, { runId: 'run-stuck', pid: process.pid, pidStart: null, host: os.hostname(), command: 'hashall apply stuck', startedAt: 1 }, { takeOverStale: true });
+    try {
+      const two = await runCli(['reconcile', '--iterations', '2', '--every', '0s', '--jitter', '0s', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
+      expect(two.code, two.stderr).toBe(4);
+      expect(received()).toEqual([]);
+      const four = await runCli(['reconcile', '--iterations', '4', '--every', '0s', '--jitter', '0s', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
+      expect(four.code, four.stderr).toBe(4);
+      expect(events(four.stdout).filter((e) => e.type === 'reconcile' && e.phase === 'done').map((e) => e.outcome)).toEqual(['lock-held', 'lock-held', 'lock-held', 'lock-held']);
+      expect(received()).toEqual(['failed']); // at the third, not again at the fourth
+      const body = JSON.parse(recv.received[0]!.body) as { message: string };
+      expect(body.message).toMatch(/held by another run in 3 iterations in a row/);
+      expect(body.message).toMatch(/run-stuck \(pid \d+ on /);
+    } finally {
+      held.release();
+    }
+    expect(hashTreeSync(dir)).toEqual(before);
   }, 60_000);
 
   it('without apply.auto: plans, notifies the drift once, changes nothing (changes-pending, exit 0)', async () => {

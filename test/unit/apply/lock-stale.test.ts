@@ -1,17 +1,18 @@
-// The global lock (exit 4, stale detection, unlock) and stale saved plans (exit 5), in-process and through the CLI.
+// The global lock (exit 4, stale detection by the lock file and the pid, unlock) and stale saved plans (exit 5), in-process and through the CLI.
 import { singleClient } from '../../../src/clients/client-set.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, linkSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { acquireLock, isStale, readLock, releaseLock, unlockRun } from '../../../src/apply/lock.js';
+import { acquireLock, holderLiveness, lockFileOf, probeKernelLock, processStartTime, readLock, unlockRun } from '../../../src/apply/lock.js';
 import { runApply } from '../../../src/reconcile/apply.js';
 import { preflight } from '../../../src/apply/preflight.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { listRuns } from '../../../src/apply/run-store.js';
 import { ExitCode } from '../../../src/errors.js';
 import { runCli } from '../../support/cli.js';
+import { plantLockRecord } from '../../support/lock-record.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, writeFixtureConfig, type ApplyFixture } from '../../support/apply-fixture.js';
 
 let w: ApplyFixture;
@@ -35,7 +36,7 @@ const common = () => ({ config: w.config, clients: singleClient(null), now: () =
 describe('lock', () => {
   it('a second apply while a live run holds the lock exits 4 naming the holder, and changes nothing', async () => {
     const { src, dst } = world();
-    acquireLock(w.catalog.db, { runId: 'run-live', pid: process.pid, pidStart: null, host, command: 'hashall apply other.json', startedAt: 1 }, { takeOverStale: true });
+    const { held } = acquireLock(w.catalog.db, { runId: 'run-live', pid: process.pid, pidStart: null, host, command: 'hashall apply other.json', startedAt: 1 }, { takeOverStale: true });
     const err = await runApply({ ...common(), plan: makePlan(w, [moveGroup('g1', w, src, dst)]), planFile: null, planHash: null, command: 'second' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: ExitCode.LockHeld });
     expect(String((err as Error).message)).toMatch(/run-live \(pid \d+ on .*hashall apply other\.json/);
@@ -44,19 +45,66 @@ describe('lock', () => {
     expect(readLock(w.catalog.db)?.runId).toBe('run-live');
     // unlock refuses a live holder, and a wrong run id
     expect(() => unlockRun(w.catalog.db, 'run-live', { host, force: false })).toThrow(/still running/);
+    // Its process holds the kernel lock: proven alive, so not even --force clears it (that would only hide who runs).
+    expect(() => unlockRun(w.catalog.db, 'run-live', { host, force: true })).toThrow(/still running \(its process holds the lock file\)/);
     expect(() => unlockRun(w.catalog.db, 'run-other', { host, force: false })).toThrow(/not by run run-other/);
-    releaseLock(w.catalog.db, 'run-live');
+    held.release();
+    held.release(); // twice is harmless
+    expect(readLock(w.catalog.db)).toBeNull();
   });
 
   it('a lock whose pid is dead is stale: reported, cleared by `unlock RUN_ID`, and taken over by apply', async () => {
     world();
     const pid = deadPid();
-    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'hashall apply x', startedAt: 1 }, { takeOverStale: true });
+    plantLockRecord(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'hashall apply x', startedAt: 1 });
     const holder = readLock(w.catalog.db)!;
-    expect(isStale(holder, host)).toBe(true);
-    expect(isStale(holder, 'another-host')).toBe(false); // never judge another host's pids
+    expect(holderLiveness(w.catalog.db, holder, host).state).toBe('gone');
+    // Whatever host name it recorded: no process holds the lock file, so none is running that run.
+    expect(holderLiveness(w.catalog.db, holder, 'another-host')).toEqual({ state: 'gone', why: 'no process holds the lock file' });
     expect(() => acquireLock(w.catalog.db, { runId: 'me', pid: process.pid, pidStart: null, host, command: 'c', startedAt: 2 }, { takeOverStale: false })).toThrow(/STALE/);
     expect(unlockRun(w.catalog.db, 'run-dead', { host, force: false }).runId).toBe('run-dead');
+    expect(readLock(w.catalog.db)).toBeNull();
+  });
+
+  it('a record of another host whose process holds no lock file is taken over, and its run recovered (a container re-created under a new host name)', async () => {
+    const { src, dst } = world();
+    plantLockRecord(w.catalog.db, { runId: 'run-old', pid: 1, pidStart: '4242', host: 'container-old', command: 'hashall reconcile', startedAt: 1 });
+    const lines: string[] = [];
+    const out = await runApply({ ...common(), plan: makePlan(w, [moveGroup('g1', w, src, dst)]), planFile: null, planHash: null, command: 'next', log: (l) => lines.push(l) });
+    expect(out.result.status).toBe('succeeded');
+    expect(lines.join('\n')).toMatch(/stale lock of run run-old \(pid 1 on container-old, `hashall reconcile`/);
+    expect(readLock(w.catalog.db)).toBeNull();
+  });
+
+  it('a live pid on this host that took no lock file (an older hashall still running through an upgrade) still holds the lock', async () => {
+    const { src, dst } = world();
+    const me = { runId: 'run-older', pid: process.pid, pidStart: processStartTime(process.pid), host, command: 'hashall apply (older version)', startedAt: 1 };
+    plantLockRecord(w.catalog.db, me);
+    expect(holderLiveness(w.catalog.db, me, host)).toEqual({ state: 'live', proof: 'pid', why: `pid ${process.pid} is running on this host` });
+    const err = await runApply({ ...common(), plan: makePlan(w, [moveGroup('g1', w, src, dst)]), planFile: null, planHash: null, command: 'next' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: ExitCode.LockHeld, message: expect.not.stringMatching(/STALE/) });
+    expect(existsSync(dst)).toBe(false);
+    expect(() => unlockRun(w.catalog.db, 'run-older', { host, force: false })).toThrow(/still running \(pid \d+ is running on this host\)/);
+    expect(unlockRun(w.catalog.db, 'run-older', { host, force: true }).runId).toBe('run-older'); // the pid may be another program's now
+  });
+
+  it('the lock file: empty, 0600, beside the catalog; held without a record it still keeps others out; not hashall\'s: refused', () => {
+    world();
+    const file = lockFileOf(w.catalog.db);
+    expect(file).toBe(`${w.config.catalog}.lock`);
+    const { held } = acquireLock(w.catalog.db, { runId: 'run-a', pid: process.pid, pidStart: null, host, command: 'a', startedAt: 1 }, { takeOverStale: true });
+    const st = lstatSync(file);
+    expect([st.isFile(), st.size, st.mode & 0o777]).toEqual([true, 0, 0o600]);
+    expect(probeKernelLock(file)).toBe('held');
+    w.catalog.db.prepare(`DELETE FROM apply_lock`).run(); // as `unlock --force` of an older hashall could
+    expect(() => acquireLock(w.catalog.db, { runId: 'run-b', pid: process.pid, pidStart: null, host, command: 'b', startedAt: 2 }, { takeOverStale: true })).toThrow(/has not recorded itself yet/);
+    held.release();
+    expect(probeKernelLock(file)).toBe('free');
+    const again = acquireLock(w.catalog.db, { runId: 'run-b', pid: process.pid, pidStart: null, host, command: 'b', startedAt: 2 }, { takeOverStale: true });
+    again.held.release();
+    unlinkSync(file);
+    symlinkSync(path.join(w.root, 'elsewhere'), file);
+    expect(() => acquireLock(w.catalog.db, { runId: 'run-c', pid: process.pid, pidStart: null, host, command: 'c', startedAt: 3 }, { takeOverStale: true })).toThrow(/is not hashall's \(not a regular file\)/);
     expect(readLock(w.catalog.db)).toBeNull();
   });
 
@@ -70,11 +118,11 @@ describe('lock', () => {
     const planFile = path.join(w.root, 'plan.json');
     writeFileSync(planFile, JSON.stringify(makePlan(w, [moveGroup('g1', w, src, dst)])));
 
-    acquireLock(w.catalog.db, { runId: 'run-live', pid: process.pid, pidStart: null, host, command: 'hashall apply busy.json', startedAt: 1 }, { takeOverStale: true });
+    const { held } = acquireLock(w.catalog.db, { runId: 'run-live', pid: process.pid, pidStart: null, host, command: 'hashall apply busy.json', startedAt: 1 }, { takeOverStale: true });
     const locked = await runCli(['apply', planFile, '--config', cfg]);
     expect(locked.code).toBe(4);
     expect(locked.stderr).toMatch(/run-live/);
-    releaseLock(w.catalog.db, 'run-live');
+    held.release();
 
     const ok = await runCli(['apply', planFile, '--config', cfg, '--json']);
     expect(ok.code, ok.stderr).toBe(0);
@@ -105,17 +153,17 @@ describe('lock', () => {
     expect(missing.code).toBe(1);
 
     const pid = deadPid();
-    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x', startedAt: 1 }, { takeOverStale: true });
+    plantLockRecord(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x', startedAt: 1 });
     const un = await runCli(['unlock', 'run-dead', '--config', cfg]);
     expect(un.code, un.stderr).toBe(0);
     expect(un.stdout).toBe(`unlocked: run run-dead (pid ${pid} on ${host}, \`x\`, since 1970-01-01T00:00:00.001Z)\n`);
     expect(un.stderr).toBe('hashall: the next `hashall apply` (or `hashall recover`) rolls back whatever that run left half done\n');
     // --json: the holder cleared, as one document; a crafted command line is shown escaped in the text, exact in JSON.
-    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x\n\x1b[2Jforged', startedAt: 1 }, { takeOverStale: true });
+    plantLockRecord(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x\n\x1b[2Jforged', startedAt: 1 });
     const unJson = await runCli(['unlock', 'run-dead', '--json', '--config', cfg]);
     expect(unJson.code, unJson.stderr).toBe(0);
     expect(JSON.parse(unJson.stdout)).toEqual({ unlocked: { runId: 'run-dead', pid, host, command: 'x\n\x1b[2Jforged', startedAt: '1970-01-01T00:00:00.001Z' } });
-    acquireLock(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x\n\x1b[2Jforged', startedAt: 1 }, { takeOverStale: true });
+    plantLockRecord(w.catalog.db, { runId: 'run-dead', pid, pidStart: null, host, command: 'x\n\x1b[2Jforged', startedAt: 1 });
     const unText = await runCli(['unlock', 'run-dead', '--config', cfg]);
     expect(unText.stdout).toBe(`unlocked: run run-dead (pid ${pid} on ${host}, \`x\\n\\x1b[2Jforged\`, since 1970-01-01T00:00:00.001Z)\n`);
     const rec = await runCli(['recover', '--config', cfg]);
