@@ -37,7 +37,7 @@ describe('every adapter reports the same identity for the same trackers', () => 
     // Deluge 2.0.3's tracker_host for these trackers is "example.org" (Torrent.get_tracker_host keeps the last two labels).
     const de = torrentFromDeluge('ab'.repeat(20), {
       name: 'X', save_path: '/s', state: 'Paused', progress: 100, message: 'OK', total_size: 1, total_wanted: 1, total_done: 1,
-      tracker_host: 'example.org', trackers: [{ url: FIRST, tier: 0, fails: 0 }, { url: BACKUP, tier: 1, fails: 0 }],
+      tracker_host: 'example.org', files: [{ index: 0, path: 'X', size: 1, offset: 0 }], trackers: [{ url: FIRST, tier: 0, fails: 0 }, { url: BACKUP, tier: 1, fails: 0 }],
     }).tracker;
     expect(de).toBe('tracker.example.org');
 
