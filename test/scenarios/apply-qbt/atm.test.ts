@@ -4,13 +4,13 @@ import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import type { QbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
-import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
 import type { PlanGroup, PlanStep } from '../../../src/plan/types.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { fileList, hashTreeSync, makeApplyFixture, makePlan, moveGroup, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
+import { overriding } from '../../support/overriding-client.js';
 import { testInstance } from '../../support/instance.js';
 import { qbtClientPerFile } from '../../support/qbt-client.js';
 
@@ -57,17 +57,6 @@ async function demote(name: string, m: Awaited<ReturnType<typeof atmTorrent>>): 
     torrents: [{ hash: live!.hash, name: live!.name, category: live!.category, tracker: live!.tracker }],
     fingerprint: { ...g.fingerprint, torrents: [{ hash: live!.hash, phase: live!.phase, clientSavePath: live!.savePath, clientContentPath: live!.contentPath }] },
   };
-}
-
-/** The real client with one method replaced (fault injection at the port; every other call goes to the daemon). */
-function overriding(real: TorrentClient, over: Partial<TorrentClient>): TorrentClient {
-  return new Proxy(real, {
-    get(target, key, receiver) {
-      if (typeof key === 'string' && key in over) return over[key as keyof TorrentClient];
-      const v = Reflect.get(target, key, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
 }
 
 describe('repoint of a torrent under automatic management with a download path (real qBittorrent)', () => {

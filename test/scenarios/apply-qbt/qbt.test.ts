@@ -17,6 +17,7 @@ import { addTorrent, makeTorrent, type MadeTorrent } from '../../../src/sandbox/
 import { fakeTorrent, startFakeQbt } from '../../support/fake-qbt.js';
 import { fileList, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
+import { overriding } from '../../support/overriding-client.js';
 import { qbtClientPerFile } from '../../support/qbt-client.js';
 
 const qbts = qbtSandboxes();
@@ -61,17 +62,6 @@ async function demotePlanGroup(name: string, m: Awaited<ReturnType<typeof seeded
   const bytes = fileList(m.root).reduce((n, f) => n + f.size, 0);
   const g = moveGroup('g1', w, m.root, dst, [repoint(m.t1, name, m.saveDir, toSave, bytes), repoint(m.t2, name, m.saveDir, toSave, bytes)]);
   return withTorrentFingerprint(g, qb, [m.t1.infoHash, m.t2.infoHash]);
-}
-
-/** The real client with some methods replaced (fault injection at the port; every other call goes to the daemon). */
-function overriding(real: TorrentClient, over: Partial<TorrentClient>): TorrentClient {
-  return new Proxy(real, {
-    get(target, key, receiver) {
-      if (typeof key === 'string' && key in over) return over[key as keyof TorrentClient];
-      const v = Reflect.get(target, key, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
 }
 
 describe('apply with a real qBittorrent', () => {
