@@ -11,6 +11,7 @@ import type { HashallConfig } from '../config/types.js';
 import { FsError } from '../errors.js';
 import { contentRelOf } from '../domain/listing.js';
 import { isAtOrUnder, normalizePath, segments, trimSlash } from '../domain/path-string.js';
+import { rootHolding, scannedRootsOf, seedingRootsOf, strictlyUnder } from '../config/filesystem-roots.js';
 import { copyFilesOf, type PlanGroup, type PlanStep, type RepointStep } from '../plan/types.js';
 import { chainOf } from './dir-chain.js';
 import type { FsPort } from './fs-port.js';
@@ -21,37 +22,23 @@ function refuse(step: PlanStep, what: string): never {
   });
 }
 
-// Both below compare lexical normal forms (normalizePath: what path.resolve gives for an absolute path, without its
-// cost — a dedupe batch checks thousands of paths; a relative path is refused or never under an absolute root).
-function strictlyUnder(p: string, root: string): boolean {
-  return isAtOrUnder(p, root) && normalizePath(p) !== normalizePath(root);
-}
-
 function normalized(step: PlanStep, p: string, what: string): void {
   if (!path.isAbsolute(p) || normalizePath(p) !== p) refuse(step, `${what} ${JSON.stringify(p)} is not an absolute, normalized path`);
 }
 
-function seedingRoots(config: HashallConfig, fsName: string): string[] {
-  return config.seeding[fsName] ?? [];
-}
-
-/** Seeding roots of `fsName` plus the library roots on that filesystem: every place a scan covers. */
-function scannedRoots(config: HashallConfig, fsName: string): string[] {
-  const fsConf = config.filesystems[fsName];
-  const libs = fsConf ? config.libraries.filter((l) => isAtOrUnder(l, fsConf.path)) : [];
-  return [...seedingRoots(config, fsName), ...libs];
-}
-
+// The roots of each filesystem come from src/config/filesystem-roots.ts, the rule the planner plans by: a group the
+// planner proposes is never refused here for where its files lie. Comparisons are on lexical normal forms
+// (normalizePath: what path.resolve gives for an absolute path, without its cost — a dedupe batch checks thousands of
+// paths; a relative path is refused or never under an absolute root).
 /**
  * The root `p` lies strictly inside (judged on the canonical spelling: a filesystem alias counts as the filesystem),
  * returned in `p`'s own spelling so the symlink walk follows the path that will be written; or a refusal.
  */
 function rootOf(step: PlanStep, config: HashallConfig, p: string, roots: string[], what: string): string {
   normalized(step, p, what);
-  const c = canonicalizeByAliases(p, config.filesystems);
-  const root = roots.find((r) => strictlyUnder(c, r));
-  if (!root) refuse(step, `${what} ${p} is not inside ${roots.length ? roots.join(', ') : 'any configured root'}`);
-  return p.slice(0, p.length - (c.length - trimSlash(root).length));
+  const held = rootHolding(config, p, roots);
+  if (!held) refuse(step, `${what} ${p} is not inside ${roots.length ? roots.join(', ') : 'any configured root'}`);
+  return held.ownSpelling;
 }
 
 /**
@@ -60,11 +47,10 @@ function rootOf(step: PlanStep, config: HashallConfig, p: string, roots: string[
  * there is none (the scope check refuses such a step before it runs).
  */
 export function rootInside(config: HashallConfig, fsName: string, p: string, kind: 'seeding' | 'scanned'): string {
-  const roots = kind === 'seeding' ? seedingRoots(config, fsName) : scannedRoots(config, fsName);
-  const c = canonicalizeByAliases(p, config.filesystems);
-  const root = roots.find((r) => strictlyUnder(c, r));
-  if (!root) throw new FsError(`${p} is not inside ${roots.join(', ') || 'any configured root'} of ${fsName}`, { path: p });
-  return p.slice(0, p.length - (c.length - trimSlash(root).length));
+  const roots = kind === 'seeding' ? seedingRootsOf(config, fsName) : scannedRootsOf(config, fsName);
+  const held = rootHolding(config, p, roots);
+  if (!held) throw new FsError(`${p} is not inside ${roots.join(', ') || 'any configured root'} of ${fsName}`, { path: p });
+  return held.ownSpelling;
 }
 
 function relpathInside(step: PlanStep, base: string, rel: string): string {
@@ -102,8 +88,8 @@ function checkRepoint(step: RepointStep, group: PlanGroup, config: HashallConfig
   const target = group.to?.fs;
   if (!target || !config.filesystems[target]) refuse(step, `the group names no target filesystem of hashall.yaml (${JSON.stringify(target ?? null)})`);
   const canonTo = canonicalizeByAliases(step.hostTo, config.filesystems);
-  rootOf(step, config, step.hostTo, seedingRoots(config, target), 'new location');
-  const seedRoot = seedingRoots(config, target).find((r) => strictlyUnder(canonTo, r))!;
+  rootOf(step, config, step.hostTo, seedingRootsOf(config, target), 'new location');
+  const seedRoot = seedingRootsOf(config, target).find((r) => strictlyUnder(canonTo, r))!;
   const fp = group.fingerprint.torrents.find((t) => torrentKey(t) === torrentKey({ client: step.client, hash: step.torrentHash }));
   if (!fp) refuse(step, `torrent ${torrentLabel({ client: step.client, hash: step.torrentHash })} has no fingerprint in the plan, so its live state was never checked`);
   const rel = contentRelOf(fp);
@@ -142,8 +128,8 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
         known(step, step.fromFs);
         known(step, step.toFs);
         if (step.fromFs === step.toFs) refuse(step, `copy from ${step.fromFs} to itself`);
-        const fromRoot = rootOf(step, config, step.fromRoot, seedingRoots(config, step.fromFs), 'source');
-        const toRoot = rootOf(step, config, step.toRoot, seedingRoots(config, step.toFs), 'target');
+        const fromRoot = rootOf(step, config, step.fromRoot, seedingRootsOf(config, step.fromFs), 'source');
+        const toRoot = rootOf(step, config, step.toRoot, seedingRootsOf(config, step.toFs), 'target');
         if (nest(step.toRoot, step.fromRoot)) refuse(step, `source ${step.fromRoot} and target ${step.toRoot} nest`);
         await noSymlinks(step, fs, fromRoot, step.fromRoot);
         await noSymlinks(step, fs, toRoot, step.toRoot);
@@ -156,12 +142,12 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
       }
       case 'link-view': {
         known(step, step.fs);
-        const viewRoot = rootOf(step, config, step.root, seedingRoots(config, step.fs), 'view');
+        const viewRoot = rootOf(step, config, step.root, seedingRootsOf(config, step.fs), 'view');
         for (const l of step.links) {
           normalized(step, l.path, 'view path');
           if (!isAtOrUnder(canon(l.path), canon(step.root))) refuse(step, `view path ${l.path} is outside the view ${step.root}`);
           await noSymlinks(step, fs, viewRoot, l.path);
-          const donorRoot = rootOf(step, config, l.donor, scannedRoots(config, step.fs), 'donor');
+          const donorRoot = rootOf(step, config, l.donor, scannedRootsOf(config, step.fs), 'donor');
           await noSymlinks(step, fs, donorRoot, l.donor);
         }
         break;
@@ -173,7 +159,7 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
       case 'dedupe-link': {
         known(step, step.fs);
         for (const f of [step.keeper, step.duplicate]) {
-          const root = rootOf(step, config, f.path, scannedRoots(config, step.fs), 'file');
+          const root = rootOf(step, config, f.path, scannedRootsOf(config, step.fs), 'file');
           // The folders only: the step's own check reads each file (lstat) right after this and refuses anything but a
           // regular file of the planned inode, a symlink first (dedupe-link.ts) — reading it here too was a second statx.
           await noSymlinks(step, fs, root, path.dirname(f.path));
@@ -183,21 +169,21 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
       case 'repair': {
         known(step, step.fs);
         known(step, step.source.fs);
-        for (const p of step.paths) await noSymlinks(step, fs, rootOf(step, config, p, scannedRoots(config, step.fs), 'repaired file'), p);
-        await noSymlinks(step, fs, rootOf(step, config, step.source.path, scannedRoots(config, step.source.fs), 'good copy'), step.source.path);
+        for (const p of step.paths) await noSymlinks(step, fs, rootOf(step, config, p, scannedRootsOf(config, step.fs), 'repaired file'), p);
+        await noSymlinks(step, fs, rootOf(step, config, step.source.path, scannedRootsOf(config, step.source.fs), 'good copy'), step.source.path);
         if (step.paths.some((p) => canon(p) === canon(step.source.path))) refuse(step, `the good copy ${step.source.path} is one of the paths it repairs`);
         break;
       }
       case 'recheck': {
         known(step, step.fs);
-        for (const d of step.damaged) await noSymlinks(step, fs, rootOf(step, config, d.path, scannedRoots(config, step.fs), 'damaged file'), d.path);
+        for (const d of step.damaged) await noSymlinks(step, fs, rootOf(step, config, d.path, scannedRootsOf(config, step.fs), 'damaged file'), d.path);
         break;
       }
       case 'retire': {
         known(step, step.fs);
         known(step, step.keptFs);
-        const root = rootOf(step, config, step.root, seedingRoots(config, step.fs), 'retired copy');
-        const kept = rootOf(step, config, step.keptRoot, seedingRoots(config, step.keptFs), 'kept copy');
+        const root = rootOf(step, config, step.root, seedingRootsOf(config, step.fs), 'retired copy');
+        const kept = rootOf(step, config, step.keptRoot, seedingRootsOf(config, step.keptFs), 'kept copy');
         if (nest(step.keptRoot, step.root)) refuse(step, `retired ${step.root} and kept ${step.keptRoot} nest`);
         await noSymlinks(step, fs, root, step.root);
         await noSymlinks(step, fs, kept, step.keptRoot);
@@ -205,7 +191,7 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
       }
       case 'retire-orphan': {
         known(step, step.fs);
-        const root = rootOf(step, config, step.path, seedingRoots(config, step.fs), 'orphan');
+        const root = rootOf(step, config, step.path, seedingRootsOf(config, step.fs), 'orphan');
         await noSymlinks(step, fs, root, step.path);
         break;
       }

@@ -37,6 +37,29 @@ export function locate(p: string, mounts: MountEntry[]): Place | 'missing' | { e
 const samePlace = (a: Place, b: Place): boolean => a.dev === b.dev && (a.inner === b.inner || a.ino === b.ino);
 const nests = (a: Place, b: Place): boolean => a.dev === b.dev && (isAtOrUnder(a.inner, b.inner) || isAtOrUnder(b.inner, a.inner));
 
+/**
+ * Two entries on one device are one filesystem to everything below the config: the catalog knows a filesystem by its
+ * identity and gives it one name (the first entry's), so the second entry's files are recorded as the first's, it never
+ * gets a catalog row (moves to it block for good, its free space is never measured), and a plan linking its files with
+ * the first's (dedupe, a view's donor) is refused by apply, whose scope check names each filesystem's roots by entry —
+ * every run. Two bind mounts of one filesystem cannot even be scanned (only one mount is its preferred spelling), and
+ * link() between them fails with EXDEV. So this is an error, with the way out: one entry, several seeding roots.
+ */
+function sameDevice(a: { name: string; value: string; place: Place }, b: { name: string; value: string; at: KeyPath; place: Place }, mounts: MountEntry[]): RawProblem {
+  const ma = findMountFor(mounts, a.place.real);
+  const mb = findMountFor(mounts, b.place.real);
+  const oneMount = ma !== null && mb !== null && ma.mountId === mb.mountId;
+  const merge = oneMount
+    ? `make them one entry whose path holds both (e.g. ${ma.mountPoint}, where that filesystem is mounted) and list the seeding roots of both under it`
+    : `they are two mounts (bind mounts?) of one filesystem: mount it once, make that one entry and list the seeding roots of both under it`;
+  return {
+    severity: 'error',
+    path: b.at,
+    message: `filesystem "${b.name}" (${b.value}) is on the same device ${a.place.dev} as filesystem "${a.name}" (${a.value}): one filesystem cannot be two entries`,
+    hint: `hashall knows a filesystem by its identity, so the files of "${b.name}" would be recorded as "${a.name}"'s and apply would refuse every step joining them; ${merge} — or, if "${b.name}" is a disk of its own, it is not mounted: mount it`,
+  };
+}
+
 export interface FsCheckOptions {
   /** Mount table to use (default: read /proc/self/mountinfo now). */
   mounts?: MountEntry[];
@@ -44,7 +67,7 @@ export interface FsCheckOptions {
 
 /**
  * Warns about configured directories that do not exist yet, and finds overlaps that strings cannot show:
- * filesystems that are the same directory or nest (symlinks, bind mounts), aliases that are not the same
+ * filesystems that are the same directory, nest (symlinks, bind mounts) or share a device, aliases that are not the same
  * directory as their path, seeding roots on another filesystem than their entry, libraries inside seeding roots.
  */
 export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions = {}): RawProblem[] {
@@ -99,7 +122,7 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
         const how = isAtOrUnder(b.place.inner, a.place.inner) ? 'is inside' : 'contains';
         out.push({ severity: 'error', path: b.at, message: `filesystem "${b.name}" (${b.value}) ${how} filesystem "${a.name}" (${a.value}) on device ${a.place.dev} (${b.place.inner} vs ${a.place.inner})`, hint: 'each filesystem entry must name a distinct place; a bind mount or symlink of another entry belongs in its aliases' });
       } else if (a.place.dev === b.place.dev && a.at[2] === 'path' && b.at[2] === 'path') {
-        out.push({ severity: 'warning', path: b.at, message: `filesystems "${a.name}" and "${b.name}" are on the same device ${a.place.dev}`, hint: 'hashall treats them as different filesystems (moves copy bytes); use one entry with several seeding roots instead' });
+        out.push(sameDevice(a, b, mounts));
       }
     }
   }
@@ -140,6 +163,13 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
     const p = look(lib, at, 'library root');
     if (!p) return;
     throughSymlink(lib, p, at, 'library root');
+    // On a filesystem's device but outside its path: consumers are still seen (same filesystem + inode), but apply
+    // links only inside the roots the entry holds (src/config/filesystem-roots.ts), so nothing there is deduplicated or
+    // lends its bytes to a view.
+    for (const f of fsPlaces) {
+      if (f.at[2] !== 'path' || f.place.dev !== p.dev || isAtOrUnder(p.inner, f.place.inner) || isAtOrUnder(lib, f.value)) continue;
+      out.push({ severity: 'warning', path: at, message: `library root ${lib} is on the device of filesystem "${f.name}" (${p.dev}) but not under its path ${f.value}`, hint: `hashall still sees its hardlinks, but never links files there (dedupe, views); to have them linked, make filesystems.${f.name}.path a folder holding both` });
+    }
     for (const s of seedPlaces) {
       if (isAtOrUnder(lib, s.value) || isAtOrUnder(s.value, lib)) continue; // reported by the string rules
       if (nests(p, s.place)) {

@@ -29,7 +29,13 @@ export interface DataMount {
 export function findDataMounts(
   mounts: MountEntry[],
   isDir: (p: string) => boolean,
-): { data: DataMount[]; skippedOuter: string[]; skippedPools: { path: string; name: string }[]; skippedNoLinks: { path: string; fsType: string }[] } {
+): {
+  data: DataMount[];
+  skippedOuter: string[];
+  skippedPools: { path: string; name: string }[];
+  skippedNoLinks: { path: string; fsType: string }[];
+  skippedSameFs: { path: string; sameAs: string }[];
+} {
   const usable = mounts.filter(
     (m) =>
       m.mountPoint !== '/' &&
@@ -60,15 +66,25 @@ export function findDataMounts(
     if (nested) skippedOuter.push(p.main.mountPoint);
     return !nested;
   });
+  // Two mounts showing different folders of one filesystem (bind mounts): one entry only — two entries on one device
+  // are a config error (src/config/fs-checks.ts). The mount showing the most of it (shortest root) stays.
+  const skippedSameFs: { path: string; sameAs: string }[] = [];
+  const firstOfDev = new Map<string, { main: MountEntry; others: MountEntry[] }>();
+  for (const p of [...kept].sort((a, b) => a.main.root.length - b.main.root.length)) if (!firstOfDev.has(p.main.majorMinor)) firstOfDev.set(p.main.majorMinor, p);
+  const listed = kept.filter((p) => {
+    const first = firstOfDev.get(p.main.majorMinor)!;
+    if (first !== p) skippedSameFs.push({ path: p.main.mountPoint, sameAs: first.main.mountPoint });
+    return first === p;
+  });
   const used = new Set<string>();
-  const data = kept.map((p) => {
+  const data = listed.map((p) => {
     const base = (p.main.mountPoint.split('/').filter(Boolean).pop() ?? 'data').replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'data';
     let name = base;
     for (let i = 2; used.has(name); i++) name = `${base}${i}`;
     used.add(name);
     return { name, path: p.main.mountPoint, aliases: p.others.map((o) => o.mountPoint), fsType: p.main.fsType, source: p.main.source };
   });
-  return { data, skippedOuter, skippedPools, skippedNoLinks };
+  return { data, skippedOuter, skippedPools, skippedNoLinks, skippedSameFs };
 }
 
 const q = (s: string): string => (/^[A-Za-z0-9_./-]+$/.test(s) ? s : JSON.stringify(s));
@@ -97,6 +113,7 @@ export function starterConfigText(opts: {
   skippedOuter: string[];
   skippedPools?: { path: string; name: string }[];
   skippedNoLinks?: { path: string; fsType: string }[];
+  skippedSameFs?: { path: string; sameAs: string }[];
   schemaRef: string;
   mountInfoSource: string;
 }): string {
@@ -122,6 +139,9 @@ export function starterConfigText(opts: {
   }
   for (const p of opts.skippedNoLinks ?? []) {
     lines.push(`# Not listed: ${p.path} (${p.fsType}: no hardlinks, and inode numbers made up per mount; keep seeding data on ext4, XFS, btrfs, ZFS or NTFS).`);
+  }
+  for (const p of opts.skippedSameFs ?? []) {
+    lines.push(`# Not listed: ${p.path} (another mount of the filesystem listed at ${p.sameAs}, showing another folder of it: one filesystem is one entry; keep its seeding roots where ${p.sameAs} shows them).`);
   }
   lines.push('filesystems:');
   for (const fs of fss) {

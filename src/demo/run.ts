@@ -14,11 +14,15 @@ function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
-/** Re-run inside a private mount namespace (root only) so the demo can mount two real tmpfs filesystems. */
+/**
+ * Re-run inside a private mount namespace so the demo can mount two real tmpfs filesystems: as root directly, otherwise
+ * in a user namespace (where the kernel allows one), as scripts/test.mjs does.
+ */
 function reexecInNamespace(): number | null {
-  if (process.env.HASHALL_DEMO_NS === '1' || process.getuid?.() !== 0) return null;
-  if (spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status !== 0) return null;
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  if (process.env.HASHALL_DEMO_NS === '1') return null;
+  const ns = process.getuid?.() === 0 ? ['-m', '--propagation', 'private'] : ['-r', '-m', '--propagation', 'private'];
+  if (spawnSync('unshare', [...ns, 'true']).status !== 0) return null;
+  const r = spawnSync('unshare', [...ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, HASHALL_DEMO_NS: '1' },
   });
@@ -37,20 +41,21 @@ async function demo(): Promise<number> {
     return 1;
   }
   const keep = process.argv.includes('--keep');
+  // Two folders of one filesystem are no stash and pool: hashall.yaml refuses two entries on one device.
+  if (process.env.HASHALL_DEMO_NS !== '1') {
+    say('the demo needs two real filesystems (two tmpfs mounts in a private mount namespace), and `unshare` could not make one here:');
+    say('run it as root, or where unprivileged user namespaces are enabled (`unshare -rm true` succeeds).');
+    return 1;
+  }
   const base = mkdtempSync(path.join(tmpdir(), 'hashall-demo-'));
   const stash = path.join(base, 'stash');
   const pool = path.join(base, 'pool');
   mkdirSync(stash);
   mkdirSync(pool);
-  const mounted = process.env.HASHALL_DEMO_NS === '1';
-  if (mounted) {
-    for (const [name, dir] of [['demo-stash', stash], ['demo-pool', pool]] as const) {
-      if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', name, dir]).status !== 0) throw new Error(`cannot mount tmpfs at ${dir}`);
-    }
-    say(`seedbox in ${base}: two real tmpfs filesystems, stash (warm, holds the library) and pool (cold)`);
-  } else {
-    say(`seedbox in ${base}: NOTE stash and pool are two directories on ONE filesystem (run as root for two real tmpfs mounts)`);
+  for (const [name, dir] of [['demo-stash', stash], ['demo-pool', pool]] as const) {
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', name, dir]).status !== 0) throw new Error(`cannot mount tmpfs at ${dir}`);
   }
+  say(`seedbox in ${base}: two real tmpfs filesystems, stash (warm, holds the library) and pool (cold)`);
   let seedbox: DemoSeedbox | null = null;
   try {
     seedbox = await buildDemoSeedbox(base, stash, pool);
@@ -69,7 +74,7 @@ async function demo(): Promise<number> {
     await seedbox?.qbt.stop();
     if (keep) say(`kept ${base} (--keep)`);
     else {
-      if (mounted) for (const d of [stash, pool]) spawnSync('umount', ['-l', d]);
+      for (const d of [stash, pool]) spawnSync('umount', ['-l', d]);
       rmSync(base, { recursive: true, force: true });
     }
   }

@@ -7,9 +7,11 @@
 //   snapshot reader found them on disk) are linked together, one link set per (owner, group, mode); unknown metadata
 //   is never linked; and an inode with a path outside every seeding root (a library, a consumer's file) is linked
 //   into another keeper only when its modification time is the keeper's too;
-// - only paths inside a configured seeding or library root are linked or kept (what apply's scope check allows): a
-//   path the catalog holds from elsewhere (an ad-hoc `hashall scan /etc`) is a link hashall may not touch — an inode
-//   with no path inside is left out, one with some counts its other links as outside the scanned roots;
+// - only paths inside a root hashall.yaml gives the group's filesystem (its seeding roots, the libraries under its path:
+//   src/config/filesystem-roots.ts, what apply's scope check allows) are linked or kept: a path the catalog holds from
+//   elsewhere (an ad-hoc `hashall scan /etc`) is a link hashall may not touch — an inode with no path inside is left
+//   out, one with some counts its other links as outside the scanned roots; a path inside another configured root
+//   (a library outside the filesystem's path) is left out the same way, and the plan says why;
 // - never across filesystems (a DupeGroup is per filesystem by construction).
 //
 // Keeper choice (documented, deterministic), in order: an inode with a path outside every seeding root (the consumer's
@@ -22,7 +24,8 @@ import { compareBytes } from '../domain/payload-hash.js';
 import { baseName, isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import { hasCopyMarker } from './copy-marker.js';
-import { insideRoots, type SnapshotIndex } from './snapshot-index.js';
+import { insideRoots, rootCovering, type SnapshotIndex } from './snapshot-index.js';
+import { rootHolding, scannedRootsOf } from '../config/filesystem-roots.js';
 
 type Inode = DupeGroup['inodes'][number];
 type KnownInode = Inode & { meta: InodeMeta };
@@ -88,21 +91,43 @@ function paths(i: Inode): string {
   return sorted.length === 1 ? sorted[0]! : `${sorted[0]!} (+${sorted.length - 1} more link${sorted.length === 2 ? '' : 's'})`;
 }
 
+/**
+ * Why files of the catalog's filesystem `fsName` inside a configured root are not linked: the root is not one
+ * hashall.yaml gives that entry (another entry's seeding root on the same filesystem, a library outside its path).
+ */
+function notOwnRoots(ix: SnapshotIndex, fsName: string, elsewhere: readonly string[]): string {
+  const where = [...new Set(elsewhere.map((p) => rootCovering(ix, p)).filter((r) => r !== undefined).map((r) => `${r.kind} root ${r.path}${r.fsName !== null && r.fsName !== fsName ? ` (of filesystem ${r.fsName})` : ''}`))].sort(compareBytes);
+  const fsPath = ix.config.filesystems[fsName]?.path ?? '?';
+  const more = elsewhere.length > 1 ? ` (+${elsewhere.length - 1} more)` : '';
+  return `not linked: ${elsewhere[0]!}${more} lies on ${fsName} as scanned, but in ${where.join(', ')}, which hashall.yaml does not give filesystem ${fsName} (its seeding roots and the libraries under its path ${fsPath}); apply links nowhere else — make filesystems.${fsName}.path a folder holding both`;
+}
+
 export function planDedupeGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
   const { config, snapshot } = ix;
   const wanted = new Set(config.dedupe.filesystems);
   const seedingRoots = snapshot.roots.filter((r) => r.kind === 'seeding').map((r) => r.path);
-  const inScope = (p: string): boolean => insideRoots(ix, p);
+  const ownRoots = new Map<string, string[]>();
   const out: Omit<PlanGroup, 'id'>[] = [];
   for (const d of snapshot.dupes) {
     const fsName = ix.fsById.get(d.fsId)?.name ?? null;
     if (fsName === null || !wanted.has(fsName)) continue;
     if (d.size < config.dedupe.minSize) continue;
+    // The roots hashall.yaml gives this filesystem (apply's scope check links nowhere else): a path of the catalog's
+    // filesystem inside a root of another entry or a library outside the entry's path is never linked — said, not silent.
+    let roots = ownRoots.get(fsName);
+    if (roots === undefined) ownRoots.set(fsName, (roots = scannedRootsOf(config, fsName)));
+    const own = roots;
+    const inScope = (p: string): boolean => rootHolding(config, p, own) !== null;
+    const elsewhere = new Set<string>();
+    for (const i of d.inodes) for (const p of i.paths) if (!inScope(p) && insideRoots(ix, p)) elsewhere.add(p);
     const inodes = d.inodes.map((i) => (i.paths.every(inScope) ? i : { ...i, paths: i.paths.filter(inScope) })).filter((i) => i.paths.length > 0);
-    if (inodes.length < 2) continue;
-    const what = `${inodes.length} separate copies of the same ${formatBytes(d.size)} file on ${fsName} (equal size and SHA-256)`;
-    // Left out, with the reason the plan shows: a client may write them, or their metadata is unknown.
+    if (inodes.length < 2 && elsewhere.size === 0) continue;
+    const copies = d.inodes.filter((i) => i.paths.some((p) => inScope(p) || elsewhere.has(p))).length;
+    const what = `${copies} separate copies of the same ${formatBytes(d.size)} file on ${fsName} (equal size and SHA-256)`;
+    // Left out, with the reason the plan shows: outside this filesystem's roots, a client may write them, or their
+    // metadata is unknown.
     const held: string[] = [];
+    if (elsewhere.size > 0) held.push(notOwnRoots(ix, fsName, [...elsewhere].sort(compareBytes)));
     const usable: KnownInode[] = [];
     for (const i of inodes) {
       const writing = i.paths.map((p) => ix.mayWrite(p)).find((r) => r !== null);
@@ -151,7 +176,7 @@ export function planDedupeGroups(ix: SnapshotIndex): Omit<PlanGroup, 'id'>[] {
     const acted = linkSets.length > 0;
     if (!acted && held.length > 0) {
       const sorted = [...inodes].sort((a, b) => compareBytes(keeperPath(a), keeperPath(b)));
-      const first = keeperPath(sorted[0]!);
+      const first = sorted.length > 0 ? keeperPath(sorted[0]!) : [...elsewhere].sort(compareBytes)[0]!;
       out.push({
         key: `dedupe:${fsName}:${d.sha256}:${d.size}`,
         action: 'blocked',

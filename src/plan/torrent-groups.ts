@@ -17,6 +17,7 @@ import { fileFingerprints } from './file-fingerprints.js';
 import { targetRoot, targetSeedingRoot, uniqueRoot } from './target-path.js';
 import { hostToClient, mapsOf } from './client-spelling.js';
 import { foreignTorrentAt, insideRoots, scanProblem, type SnapshotIndex } from './snapshot-index.js';
+import { rootHolding, scannedRootsOf } from '../config/filesystem-roots.js';
 import { isSettledPhase } from '../domain/torrent-phase.js';
 
 export interface Member {
@@ -340,12 +341,14 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     return ownBySha.get(sha) ?? [];
   };
   const donorsByRel = new Map<string, CatalogFile[]>();
+  const donorRoots = scannedRootsOf(config, fsName);
   for (const f of contentList ?? []) {
     const copies = ix.copies.get(f.sha256) ?? ownCopies(f.sha256);
     if (copies.length === 0) continue;
     // Never a donor a client may still write (an unfinished download's placeholder can hash like real content).
-    // Only inside a seeding or library root: apply links from nowhere else (insideRoots).
-    const cands = copies.filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null && insideRoots(ix, c.path));
+    // Only inside a seeding or library root hashall.yaml gives the target (src/config/filesystem-roots.ts): apply's scope
+    // check takes a donor from nowhere else — not from a library outside the target's path on the same filesystem.
+    const cands = copies.filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null && insideRoots(ix, c.path) && rootHolding(config, c.path, donorRoots) !== null);
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = contentList !== null && donorsByRel.size === contentList.length;

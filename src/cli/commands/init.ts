@@ -30,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
       };
       const found = findDataMounts(readMountInfo(MOUNTINFO), isDir);
-      const { skippedOuter, skippedPools, skippedNoLinks } = found;
+      const { skippedOuter, skippedPools, skippedNoLinks, skippedSameFs } = found;
       const data = found.data.map((m) => {
         try {
           return { ...m, totalBytes: spaceOf(m.path).totalBytes };
@@ -38,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
           return m;
         }
       });
-      const text = starterConfigText({ mounts: data, skippedOuter, skippedPools, skippedNoLinks, schemaRef: schemaPath(), mountInfoSource: MOUNTINFO });
+      const text = starterConfigText({ mounts: data, skippedOuter, skippedPools, skippedNoLinks, skippedSameFs, schemaRef: schemaPath(), mountInfoSource: MOUNTINFO });
       try {
         writeStarter(file, text);
       } catch (e) {

@@ -60,6 +60,19 @@ describe('starter config', () => {
     expect(text).toContain('# Not listed: /mnt/card (vfat: no hardlinks, and inode numbers made up per mount');
   });
 
+  it('lists two mounts showing different folders of one filesystem once (two entries on one device are a config error), and says why', () => {
+    const binds = parseMountInfo(`26 1 0:40 / / rw - overlay overlay rw
+60 26 8:113 /data/torrents /mnt/pool rw - ext4 /dev/sdh1 rw
+61 26 8:113 /data /mnt/stash rw - ext4 /dev/sdh1 rw
+62 26 8:113 /data /srv/stash rw - ext4 /dev/sdh1 rw
+`);
+    const found = findDataMounts(binds, () => true);
+    expect(found.data.map((m) => [m.path, m.aliases])).toEqual([['/mnt/stash', ['/srv/stash']]]);
+    expect(found.skippedSameFs).toEqual([{ path: '/mnt/pool', sameAs: '/mnt/stash' }]);
+    const text = starterConfigText({ mounts: found.data, skippedOuter: [], skippedSameFs: found.skippedSameFs, schemaRef: 'x', mountInfoSource: 'test' });
+    expect(text).toContain('# Not listed: /mnt/pool (another mount of the filesystem listed at /mnt/stash, showing another folder of it: one filesystem is one entry');
+  });
+
   it('falls back to a single CHANGE ME filesystem when no data mount exists', () => {
     const text = starterConfigText({ mounts: [], skippedOuter: [], schemaRef: 'x', mountInfoSource: 'test' });
     expect(text).toContain('CHANGE ME');

@@ -189,6 +189,25 @@ describe('buildPlan: REUSE and promote', () => {
     expect(JSON.stringify(g)).not.toContain('/pool/old/');
   });
 
+  it("no donor from a library hashall.yaml does not give the target (on its device, outside its path): apply's scope check refuses such a donor on every run", () => {
+    const config = toPool();
+    config.filesystems = { ...config.filesystems, pool: { name: 'pool', path: '/pool/media', aliases: [] } };
+    config.libraries = [...config.libraries, '/pool/library'];
+    const b = movie(new SnapshotBuilder(config));
+    b.file(`/pool/library/Foo.2020.mkv`, 4 * GiB, 'Foo.2020-video');
+    b.file(`/pool/library/Foo.2020.nfo`, 1200, 'Foo.2020-nfo');
+    const g = only(plan(b));
+    expect(g.action).not.toBe('reuse');
+    expect(JSON.stringify(g.steps)).not.toContain('/pool/library/');
+    // With the library under the entry's path, the same copy is the donor.
+    const inside = movie(new SnapshotBuilder({ ...config, filesystems: { ...config.filesystems, pool: { name: 'pool', path: '/pool', aliases: [] } } }));
+    inside.file(`/pool/library/Foo.2020.mkv`, 4 * GiB, 'Foo.2020-video');
+    inside.file(`/pool/library/Foo.2020.nfo`, 1200, 'Foo.2020-nfo');
+    const reuse = only(plan(inside));
+    expect(reuse.action).toBe('reuse');
+    expect(JSON.stringify(reuse.steps)).toContain('/pool/library/Foo.2020.mkv');
+  });
+
   it('never takes a donor from an unfinished download (its bytes may still change): copies instead', () => {
     const b = movie(new SnapshotBuilder(toPool()));
     const dl = `${POOL_SEED}/other/Foo.Again`;
@@ -588,6 +607,31 @@ describe('buildPlan: dedupe', () => {
     const y = p.groups.find((g) => g.title === 'y.bin')!;
     expect(links(y).map((s) => s.duplicate.path)).toEqual([`${STASH_SEED}/c/y.bin`]);
     expect(y.bytesToFree).toBe(1000);
+  });
+
+  it("never links a file in a root hashall.yaml does not give the filesystem (a library outside its path on the same device): apply's scope check would refuse it on every run", () => {
+    // The catalog finds the library on stash's device, but the stash entry's path holds only the torrents.
+    const b = new SnapshotBuilder(dedupeOn());
+    b.config = { ...b.config, filesystems: { ...b.config.filesystems, stash: { name: 'stash', path: '/stash/media/torrents', aliases: [] } } };
+    b.file(`${MOVIES_LIB}/A/x.mkv`, 1000, 'x', undefined, SAME_MTIME);
+    b.file(`${STASH_SEED}/a/x.mkv`, 1000, 'x', undefined, SAME_MTIME);
+    b.file(`${STASH_SEED}/b/x.mkv`, 1000, 'x', undefined, SAME_MTIME);
+    b.file(`${MOVIES_LIB}/B/y.mkv`, 1000, 'y', undefined, SAME_MTIME);
+    b.file(`${STASH_SEED}/c/y.mkv`, 1000, 'y', undefined, SAME_MTIME);
+    const p = plan(b);
+    const paths = p.groups.flatMap((g) => links(g).flatMap((s) => [s.keeper.path, s.duplicate.path]));
+    expect(paths.filter((x) => x.startsWith(MOVIES_LIB))).toEqual([]);
+    const x = p.groups.find((g) => g.title === 'x.mkv')!;
+    expect(x.action).toBe('dedupe');
+    expect(links(x).map((s) => [s.keeper.path, s.duplicate.path])).toEqual([[`${STASH_SEED}/a/x.mkv`, `${STASH_SEED}/b/x.mkv`]]);
+    expect(x.reasons.join('\n')).toContain(`not linked: ${MOVIES_LIB}/A/x.mkv lies on stash as scanned, but in library root ${MOVIES_LIB}, which hashall.yaml does not give filesystem stash`);
+    // One copy left inside: nothing to link, and the plan says why instead of proposing a group apply refuses.
+    const y = p.groups.find((g) => g.title === 'y.mkv')!;
+    expect(y.action).toBe('blocked');
+    expect(y.reasons).toEqual([
+      '2 separate copies of the same 1000 B file on stash (equal size and SHA-256), not deduplicated',
+      expect.stringMatching(new RegExp(`^not linked: ${MOVIES_LIB}/B/y.mkv lies on stash as scanned, but in library root ${MOVIES_LIB}, .*make filesystems.stash.path a folder holding both$`)),
+    ]);
   });
 
   it('prefers a name without copy markers as the keeper ("trailer.mkv" over "trailer (copy).mkv") and says which way each link goes', () => {

@@ -1,15 +1,25 @@
 // The stash/pool hashall.yaml writer shared by the demo and the fixtures: its text is a valid config meaning what was asked.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { mountTmpfs } from '../../support/mounts.js';
 import path from 'node:path';
 import { checkText, tempDir } from '../config/temp-config.js';
 import { stashPoolConfigText } from '../../../src/sandbox/stash-pool-config.js';
+
+const mounted: string[] = [];
+afterEach(() => {
+  while (mounted.length) execFileSync('umount', [mounted.pop()!]);
+});
 
 describe('stashPoolConfigText', () => {
   it('writes filesystems, seeding roots, libraries, the client and extra keys as a valid config (odd names quoted)', () => {
     const dir = tempDir();
     const stash = path.join(dir, 's t', 'a#sh');
     const pool = path.join(dir, 'pool: x');
+    // Two filesystems for real: two folders of one disk are one filesystem, which hashall.yaml refuses as two entries.
+    mountTmpfs(pool, 1 << 20, 'hashall-test-pool');
+    mounted.push(pool);
     for (const d of [path.join(stash, 'seeding'), path.join(stash, 'library'), path.join(pool, 'seeding')]) mkdirSync(d, { recursive: true });
     const text = stashPoolConfigText(
       {
