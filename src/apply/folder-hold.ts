@@ -13,11 +13,18 @@ export interface FolderHold {
    * component between them is a symlink, not a folder, or on another filesystem; FsError ENOENT when one is missing.
    */
   anchored(root: string, p: string): Promise<string>;
+  /**
+   * `err` with the anchored spelling of the folder held last put back as the folder's path in its message and path (an
+   * error from the filesystem names `/proc/self/fd/N/…`, which tells a user nothing); the same error object.
+   */
+  explain(err: unknown): unknown;
   close(): Promise<void>;
 }
 
 export function folderHold(): FolderHold {
   let cur: { key: string; top: HeldDir; dir: HeldDir } | null = null;
+  // The last folder's anchor and its path, kept after close (an error is explained once the hold is let go).
+  let last: { anchor: string; folder: string } | null = null;
   const close = async (): Promise<void> => {
     const c = cur;
     cur = null;
@@ -35,12 +42,21 @@ export function folderHold(): FolderHold {
         try {
           const dir = parent === root ? top : await openDirUnder(top, path.posix.relative(root, parent));
           cur = { key, top, dir };
+          last = { anchor: `${dir.path}/`, folder: `${parent}/` };
         } catch (err) {
           await top.close();
           throw err;
         }
       }
       return `${cur.dir.path}/${path.posix.basename(p)}`;
+    },
+    explain(err) {
+      if (last === null || !(err instanceof Error)) return err;
+      const { anchor, folder } = last;
+      if (err.message.includes(anchor)) err.message = err.message.split(anchor).join(folder);
+      const e = err as Error & { path?: unknown };
+      if (typeof e.path === 'string' && e.path.includes(anchor)) Object.defineProperty(e, 'path', { value: e.path.split(anchor).join(folder) });
+      return err;
     },
     close,
   };

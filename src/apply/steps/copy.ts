@@ -325,6 +325,8 @@ export async function chunkCopies(b: CopyChunk): Promise<void> {
   const sources = folderHold();
   try {
     await copyItems(b, sources);
+  } catch (err) {
+    throw sources.explain(err);
   } finally {
     await sources.close();
   }

@@ -92,6 +92,8 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     const donorAt = (l: LinkViewStep['links'][number]): Promise<string> => donors.anchored(rootInside(ctx.config, step.fs, l.donor, 'scanned'), l.donor);
     try {
       return await linkAll(step, ctx, undo, chain, like, donorAt);
+    } catch (err) {
+      throw donors.explain(err);
     } finally {
       await donors.close();
     }
@@ -128,6 +130,8 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
         const st = a ? await ctx.fs.lstat(a) : null;
         if (a && st && st.ino === l.ino && (l.dev === undefined || st.dev === l.dev)) await ctx.fs.unlink(a);
       }
+    } catch (err) {
+      throw views.explain(err);
     } finally {
       await views.close();
     }

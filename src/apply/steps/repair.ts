@@ -89,6 +89,8 @@ export const repairStep: StepHandler<RepairStep> = {
     const hold = folderHold();
     try {
       return await restore(step, ctx, undoData as RepairUndo, await hold.anchored(rootInside(ctx.config, step.source.fs, step.source.path, 'scanned'), step.source.path));
+    } catch (err) {
+      throw hold.explain(err);
     } finally {
       await hold.close();
     }

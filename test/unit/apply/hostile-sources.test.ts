@@ -2,7 +2,7 @@
 // source's folder swapped for a symlink to a root-only folder, a rollback through a swapped view folder, a same-bytes
 // file planted at the copy target, a source grown after it was checked, a setuid file's mode.
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
@@ -154,6 +154,19 @@ describe('copy as another local user races it', () => {
     renameSync(path.join(src, 'sub'), path.join(w.stash, 'attacker-link'));
     renameSync(path.join(src, 'sub-moved'), path.join(src, 'sub'));
     expect(hashTreeSync(src)).toEqual(before);
+  });
+
+  it('a failure reading a source names its path, not the held folder it was read through (/proc/self/fd/N)', async () => {
+    w = makeApplyFixture();
+    const src = path.join(w.stash, 'seeding', 'movies', 'S');
+    writeTree(src, { 'sub/a.bin': bytesFor('a', 8192) });
+    const file = path.join(src, 'sub', 'a.bin');
+    // Replaced by a folder between the step's lstat and the copy's open: the copy refuses it (not a regular file).
+    const fs = faultyFsPort(realFsPort(), [{ op: 'copyFileVerified', nth: 1, before: () => { rmSync(file); mkdirSync(file); } }]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, path.join(w.pool, 'seeding', 'movies', 'S'))]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toContain(`source ${file} is not a regular file`);
+    expect(res.groups[0]!.error).not.toContain('/proc/self/fd');
   });
 
   it('a source grown (sparse) after it was checked is read no further than its planned size', async () => {
