@@ -4,7 +4,8 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function procState(pid: number): string | null {
+/** The one-letter state of process `pid` from /proc (`R`, `S`, `T` stopped, `Z` zombie, …), or null when there is none. */
+export function procState(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;

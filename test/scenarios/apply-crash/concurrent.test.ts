@@ -3,23 +3,17 @@
 import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procState } from '../../../src/sandbox/owned-process.js';
+import { killStray } from '../../support/stray-child.js';
 import { runApply } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree } from '../../support/apply-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-function procState(pid: number): string | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 describe('two concurrent applies', () => {
   it('the second exits 4 naming the first (run id and pid); nothing is done twice', async () => {
@@ -60,14 +54,8 @@ describe('two concurrent applies', () => {
       expect(readLock(w.catalog.db)).toBeNull();
       expect(hashTreeSync(dst)).toEqual(hashTreeSync(src));
     } finally {
-      // Never leave our frozen child behind if an assertion failed before SIGCONT.
-      if (childPid !== undefined && procState(childPid) !== null) {
-        try {
-          process.kill(childPid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      // Never leave our frozen child behind if an assertion failed before it was let go.
+      killStray(childPid);
       w.cleanup();
     }
   });

@@ -3,9 +3,11 @@
 // (frozen) apply under container-old is not. Each process runs in a UTS namespace of its own (`unshare -u`).
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procState } from '../../../src/sandbox/owned-process.js';
+import { killStray } from '../../support/stray-child.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import type { DoctorReport } from '../../../src/doctor/checks.js';
@@ -20,14 +22,6 @@ function underHost(host: string, args: string[]): [string, string[]] {
   return ['unshare', ['-u', 'sh', '-c', 'hostname "$0" && exec "$@"', host, process.execPath, ...node, ...args]];
 }
 
-function procState(pid: number): string | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** A move group in flight: its source, target, the plan and config files an apply child reads, and a hashall.yaml. */
 function world(w: ApplyFixture) {
@@ -122,13 +116,8 @@ describe('the apply lock when the host name changed', () => {
       expect(hashTreeSync(dst)).toEqual(before);
       expect(hashTreeSync(src)).toEqual(before);
     } finally {
-      if (childPid !== undefined && procState(childPid) !== null) {
-        try {
-          process.kill(childPid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      // Never leave our frozen child behind if an assertion failed before it was let go.
+      killStray(childPid);
       w.cleanup();
     }
   }, 180_000);
