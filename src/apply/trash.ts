@@ -9,8 +9,8 @@
 // - the run that left it must be finished: a run still `running`/`interrupted` (maybe being recovered) or one that
 //   `needs-attention` (its trash may be what a person must move back) is never touched;
 // - the run must have ended more than `safety.retire.observeHours` ago;
-// - a retired source goes only while the copy its retire kept is still the bytes proven (the file stamps and hashes the
-//   retire recorded; see keptCopyProblem) — never the last copy;
+// - a retired source goes only while the copy its retire kept is still the bytes proven — by default every kept file is
+//   read again in full and must hash as the retire proved (see keptCopyProblem) — never the last copy;
 // - with `safety.retire.mode: never` nothing is removed (the trash is reported; a person decides);
 // - the walk holds directory fds and never follows a symlink nor crosses a device (src/fs/no-follow-tree.ts);
 // - before removing, a note naming the files and bytes is written to the current run's record (when it has one) and to
@@ -24,7 +24,8 @@ import type { HashallConfig } from '../config/types.js';
 import { UnsafeTreeError, type EntryStat, type HeldDir, type TreeEntry } from '../fs/no-follow-tree.js';
 import { payloadHash, type HashableFile } from '../domain/payload-hash.js';
 import type { Emit } from './events.js';
-import type { FsPort, StampedHash } from './fs-port.js';
+import type { FileStamp, FsPort, StampedHash } from './fs-port.js';
+import { recordReRead } from '../catalog/integrity.js';
 import { Journal, type RunStatus } from './journal.js';
 import { runExists, runState } from './run-store.js';
 import { removeCreatedDirs } from './paths.js';
@@ -240,13 +241,16 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
  * Why the copy a retire kept cannot be shown still there and still the bytes the retire proved (null when it can): its
  * filesystem's root is held and the kept tree listed below it without following anything nor leaving that filesystem;
  * every recorded file of the staged tree must be there at the same relative path with the same size, and still be
- * the very file the retire read (same device, inode, size, mtime and ctime — see KeptFile) or, read again now, hold
- * the bytes it proved. Presence and size alone are not enough: a kept copy replaced during the window by a same-size
- * file (its torrent deleted with data and re-added, preallocated with zeros; a `cp` over it) would pass. A legitimate
- * change — hashall's own dedupe linking the file to another inode with the same bytes, a new hardlink, a chmod, a
- * reboot that gave the filesystem another st_dev — costs one read of that file. A record written before kept files
- * were recorded (no `keptFiles`): the whole kept copy is read again and must hash to the payload hash the retire proved.
- * Anything else, or anything that cannot be read, keeps the staged source.
+ * the file the retire read, read again now in full and holding the bytes it proved (`safety.retire.purgeCheck: full`,
+ * the default). Presence and size alone are not enough: a kept copy replaced during the window by a same-size file
+ * (its torrent deleted with data and re-added, preallocated with zeros; a `cp` over it) would pass; nor is an unchanged
+ * stamp (same device, inode, size, mtime and ctime — see KeptFile): bit rot or a disk fault leaves it unchanged. Such a
+ * damaged file is recorded as an integrity problem, as `hashall verify` records one. With `purgeCheck: stamp` a kept
+ * file whose stamp is the one proven (and settled) is trusted without a read; a legitimate change — hashall's own
+ * dedupe linking it to another inode with the same bytes, a new hardlink, a chmod, a reboot that gave the filesystem
+ * another st_dev — then costs one read of that file. A record written before kept files were recorded (no
+ * `keptFiles`): the whole kept copy is read again and must hash to the payload hash the retire proved. Anything else,
+ * or anything that cannot be read, keeps the staged source.
  */
 async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): Promise<string | null> {
   if (e.kept === null || !e.record.trashRel) return null;
@@ -303,27 +307,46 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
     const proven = new Map(e.record.keptFiles.map((f) => [f.rel, f]));
     // A stamp whose ctime is not a second before the proof began could miss a change in the same clock tick after the read.
     const settledBefore = e.record.keptProvenAt === undefined ? null : BigInt(e.record.keptProvenAt - 1000) * 1_000_000n;
+    // By default (`purgeCheck: full`) every kept file is read again, whatever its stamp: an unchanged stamp proves that
+    // nothing wrote through the filesystem, not that the disk still returns the bytes — bit rot, a disk or controller
+    // fault, a write to the raw device change none of device, inode, size, mtime and ctime, and this purge is the last
+    // moment a good copy of them exists. `stamp` trusts an unchanged, settled stamp (the user's trade, documented).
+    const trustStamp = deps.config.safety.retire.purgeCheck === 'stamp';
     const again: [string, EntryStat, KeptFile][] = [];
     for (const rel of staged.keys()) {
       const was = proven.get(rel);
       const st = now.get(rel)!;
       if (!was) return `its kept copy ${kept.root}: the retire recorded no proof of ${rel || 'its file'}`;
       if (st.size !== was.size) return `its kept copy ${kept.root} holds ${rel || 'its file'} with ${st.size} bytes, not ${was.size}`;
-      const same = st.dev === was.dev && st.ino === was.ino && st.mtimeNs === was.mtimeNs && st.ctimeNs === was.ctimeNs;
-      if (!same || settledBefore === null || BigInt(was.ctimeNs) >= settledBefore) again.push([rel, st, was]);
+      const settled = sameStamp(st, was) && settledBefore !== null && BigInt(was.ctimeNs) < settledBefore;
+      if (!trustStamp || !settled) again.push([rel, st, was]);
     }
     // Only then read, file by file, stopping at the first difference (a kept copy plainly gone or cut short costs no read).
     for (const [rel, st, was] of again) {
       const got = await read(rel, st);
       if (typeof got === 'string') return got;
-      if (got.sha256 !== was.sha256) {
-        return `its kept copy ${kept.root} holds ${rel || 'its file'} with other bytes than the retire proved (replaced or rewritten since: device ${st.dev} inode ${st.ino}, recorded ${was.dev}/${was.ino}; read again, its SHA-256 differs)`;
+      const name = rel || 'its file';
+      // Read under the inode, size and mtime the retire proved: what `hashall verify` judges (ok, or corrupted), and
+      // recorded as it records it where the catalog holds that file with the proven SHA-256.
+      const asProven = got.stamp.dev === was.dev && got.stamp.ino === was.ino && got.stamp.size === was.size && got.stamp.mtimeNs === was.mtimeNs;
+      const recorded = asProven ? recordReRead(deps.catalog, { fsName: kept.fs, path: rel === '' ? kept.root : `${kept.root}/${rel}`, ino: was.ino, size: was.size, mtimeNs: was.mtimeNs, expected: was.sha256, found: got.sha256, source: 'purge' }, deps.now()) : null;
+      if (got.sha256 === was.sha256) continue;
+      if (sameStamp(got.stamp, was)) {
+        const damaged = recorded ?? (rel === '' ? kept.root : `${kept.root}/${rel}`);
+        const noted = recorded ? ' — recorded as a damaged file, as `hashall verify` records one (`hashall doctor` lists it; plans that would use it are blocked)' : '';
+        return `in its kept copy ${kept.root}, ${name} is damaged: read again in full, its SHA-256 is not the one the retire proved, though its device, inode, size, mtime and ctime are unchanged (bit rot, or a disk or controller fault)${noted}; the staged source holds the good bytes: after \`hashall trash restore ${e.runId}\` and \`hashall scan\`, \`hashall verify --repair ${damaged}\` copies them over the damaged file`;
       }
+      return `its kept copy ${kept.root} holds ${name} with other bytes than the retire proved (replaced or rewritten since: device ${st.dev} inode ${st.ino}, recorded ${was.dev}/${was.ino}; read again, its SHA-256 differs)`;
     }
     return null;
   } finally {
     await top.close();
   }
+}
+
+/** Whether a kept file's stamp now is the one its retire's proof read (device, inode, size, mtime and ctime). */
+function sameStamp(st: FileStamp | EntryStat, was: KeptFile): boolean {
+  return st.dev === was.dev && st.ino === was.ino && st.size === was.size && st.mtimeNs === was.mtimeNs && st.ctimeNs === was.ctimeNs;
 }
 
 /** Remove one recorded entry; returns why it (or part of it) stays — `failed` when removal began and stopped — or null when it is gone. */

@@ -2,6 +2,7 @@
 // Rules: a recorded SHA-256 is never replaced while a problem of its inode is open (a scan keeps the old hash); every
 // change to the open set bumps the catalog serial, so a saved plan made before it is stale.
 import type { CatalogDb } from './db.js';
+import { filesystemIdNamed } from './filesystems.js';
 
 export type IntegrityKind = 'corrupted' | 'unreadable';
 export type IntegrityResolution = 'verified-ok' | 'changed' | 'missing' | 'repaired';
@@ -18,7 +19,7 @@ export interface IntegrityFinding {
   size: number;
   mtimeNs: string;
   detail: string | null;
-  source: 'verify' | 'scan';
+  source: 'verify' | 'scan' | 'purge';
 }
 
 export interface IntegrityProblem extends IntegrityFinding {
@@ -37,7 +38,7 @@ interface ProblemRow {
   size: number;
   mtime_ns: string;
   detail: string | null;
-  source: 'verify' | 'scan';
+  source: 'verify' | 'scan' | 'purge';
   detected_at: number;
 }
 
@@ -92,6 +93,48 @@ export function integrityStore(catalog: CatalogDb) {
 }
 
 export type IntegrityStore = ReturnType<typeof integrityStore>;
+
+/** One file read again in full by hashall outside `hashall verify` (the trash purge reading a retire's kept copy). */
+export interface FileReRead {
+  /** The configured filesystem name, the path read (absolute) and the stamp the read was taken under. */
+  fsName: string;
+  path: string;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+  /** The SHA-256 the file must hold (proven before) and the one read now. */
+  expected: string;
+  found: string;
+  source: 'purge';
+}
+
+/**
+ * Record a re-read as `hashall verify` records one — only where the catalog agrees on what the file should hold: an
+ * active row of its inode with this size, mtime and SHA-256 `expected` (else the catalog has nothing to say about it
+ * and nothing is recorded: null). The same bytes stamp verified_at (closing a problem the inode had); other bytes are
+ * an open `corrupted` problem (plans then block whatever would use it, doctor lists it, `verify --repair` repairs it).
+ * Returns the catalogued path the verdict was recorded through.
+ */
+export function recordReRead(catalog: CatalogDb, f: FileReRead, now: number): string | null {
+  const fsId = filesystemIdNamed(catalog.db, f.fsName);
+  if (fsId === undefined) return null;
+  const paths = catalog
+    .statement(`SELECT abs_path FROM file_paths WHERE fs_id = ? AND ino = ? AND size = ? AND mtime_ns = ? AND sha256 = ? AND status = 'active' ORDER BY abs_path`, 'pluck')
+    .all(fsId, f.ino, f.size, f.mtimeNs, f.expected) as string[];
+  if (paths.length === 0) return null;
+  const at = paths.includes(f.path) ? f.path : paths[0]!;
+  const store = integrityStore(catalog);
+  catalog.db.transaction(() => {
+    if (f.found === f.expected) {
+      store.markVerified(fsId, f.ino, f.size, f.mtimeNs, now);
+      if (store.resolve(fsId, f.ino, 'verified-ok', now)) catalog.bumpSerial();
+      return;
+    }
+    const finding: IntegrityFinding = { fsId, ino: f.ino, kind: 'corrupted', path: at, expected: f.expected, found: f.found, size: f.size, mtimeNs: f.mtimeNs, detail: null, source: f.source };
+    if (store.record(finding, now)) catalog.bumpSerial();
+  })();
+  return at;
+}
 
 /** Open problems, oldest first. */
 export function openIntegrityProblems(catalog: CatalogDb): IntegrityProblem[] {

@@ -70,7 +70,7 @@ export interface RawConfig {
   scan?: { hash?: 'shared-sizes' | 'all' };
   apply?: { auto?: boolean; parallelRechecks?: number };
   notify?: { name?: string; url: string; format: NotifyFormat; events?: NotifyEventName[]; headers?: Record<string, string>; timeout?: string | number; retries?: number }[];
-  safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number }; minFree?: string | number; maxScanAgeHours?: string | number };
+  safety?: { verify?: 'full' | 'sample'; retire?: { mode?: 'staged' | 'never'; observeHours?: string | number; purgeCheck?: 'full' | 'stamp' }; minFree?: string | number; maxScanAgeHours?: string | number };
 }
 
 /** Absolute, normalized, without trailing slash; relative paths are relative to `baseDir`, `~/` to home. */
@@ -305,6 +305,7 @@ export function normalizeConfig(raw: RawConfig, ctx: NormalizeContext): { config
       retire: {
         mode: s.retire?.mode ?? DEFAULTS.retireMode,
         observeHours: duration(s.retire?.observeHours ?? DEFAULTS.observeHours, 'h', ['safety', 'retire', 'observeHours']) / 3_600_000,
+        purgeCheck: s.retire?.purgeCheck ?? 'full',
       },
       minFree: size(s.minFree ?? DEFAULTS.minFree, ['safety', 'minFree']),
       maxScanAgeHours: duration(s.maxScanAgeHours ?? DEFAULTS.maxScanAgeHours, 'h', ['safety', 'maxScanAgeHours']) / 3_600_000,

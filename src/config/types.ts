@@ -140,7 +140,11 @@ export interface HashallConfig {
   notify?: NotifyTarget[];
   safety: {
     verify: 'full' | 'sample';
-    retire: { mode: 'staged' | 'never'; observeHours: number };
+    /**
+     * `purgeCheck`: `full` (also when absent) — the trash purge reads every kept file again before it deletes a staged
+     * source; `stamp` — a kept file whose stamp is the one its retire proved is trusted without a read.
+     */
+    retire: { mode: 'staged' | 'never'; observeHours: number; purgeCheck?: 'full' | 'stamp' };
     /** Bytes that must stay free on a target filesystem after a move. */
     minFree: number;
     /** A root whose last completed scan is older than this many hours blocks planning for its payloads. */

@@ -7,7 +7,7 @@ import { recordRootFilesystems } from '../../src/catalog/scan/scan-roots.js';
 import type { HashallConfig } from '../../src/config/types.js';
 import { payloadHash } from '../../src/domain/payload-hash.js';
 import { PLAN_FORMAT_VERSION, type DedupeFile, type FileFingerprint, type Plan, type PlanGroup, type PlanStep } from '../../src/plan/types.js';
-import { bindMount, makeTempDir, mountTmpfs, type TempDir } from './mounts.js';
+import { bindMount, detachLoop, makeTempDir, mountExt4Image, mountTmpfs, type TempDir } from './mounts.js';
 import { fixtureBytes } from '../../src/sandbox/torrent-file.js';
 import { stashPoolConfigText } from '../../src/sandbox/stash-pool-config.js';
 
@@ -18,19 +18,23 @@ export interface ApplyFixture {
   pool: string;
   /** A bind mount of `stash` (same filesystem, another mount: link() across it gives EXDEV). */
   stashAlias: string;
+  /** With `poolExt4`: the loop device of the pool's ext4 (for writing its blocks underneath it, test/support/bit-rot.ts). */
+  poolDevice: string | null;
   config: HashallConfig;
   catalog: CatalogDb;
   cleanup(): void;
 }
 
-export function makeApplyFixture(opts: { poolBytes?: number; stashBytes?: number } = {}): ApplyFixture {
+/** `poolExt4`: the pool is an ext4 image on a loop device (a real disk's blocks) instead of a tmpfs. */
+export function makeApplyFixture(opts: { poolBytes?: number; stashBytes?: number; poolExt4?: boolean } = {}): ApplyFixture {
   const tmp = makeTempDir('hashall-apply-');
   const root = tmp.path;
   const stash = path.join(root, 'stash');
   const pool = path.join(root, 'pool');
   const stashAlias = path.join(root, 'stash-alias');
   mountTmpfs(stash, opts.stashBytes ?? 64 << 20, 'hashall-stash');
-  mountTmpfs(pool, opts.poolBytes ?? 64 << 20, 'hashall-pool');
+  const poolDevice = opts.poolExt4 ? mountExt4Image(path.join(root, 'pool.img'), pool, opts.poolBytes ?? 32 << 20) : null;
+  if (!poolDevice) mountTmpfs(pool, opts.poolBytes ?? 64 << 20, 'hashall-pool');
   bindMount(stash, stashAlias);
   const config: HashallConfig = {
     version: 1,
@@ -59,6 +63,7 @@ export function makeApplyFixture(opts: { poolBytes?: number; stashBytes?: number
     stash,
     pool,
     stashAlias,
+    poolDevice,
     config,
     catalog,
     cleanup() {
@@ -68,6 +73,7 @@ export function makeApplyFixture(opts: { poolBytes?: number; stashBytes?: number
         /* already closed */
       }
       tmp.cleanup();
+      if (poolDevice) detachLoop(poolDevice);
     },
   };
 }

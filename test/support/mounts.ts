@@ -77,6 +77,21 @@ export function mountExfatImage(image: string, dir: string, sizeBytes = 32 * 102
   return device;
 }
 
+/**
+ * A new ext4 in the image file `image` (`sizeBytes`, sparse) on a loop device, mounted at `dir`. Returns the loop
+ * device: unmounted, its blocks can be written underneath the filesystem (bit rot, see test/support/bit-rot.ts), and
+ * mounted again at the same place it is the same device, so files keep their device, inode and every timestamp.
+ */
+export function mountExt4Image(image: string, dir: string, sizeBytes = 32 * 1024 * 1024): string {
+  requireNamespace('mountExt4Image');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('truncate', ['-s', String(sizeBytes), image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', image], { stdio: 'ignore' });
+  const device = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  execFileSync('mount', [device, dir]);
+  return device;
+}
+
 /** Detach loop device `device` (after its filesystem was unmounted); a device already gone is fine. */
 export function detachLoop(device: string): void {
   try {

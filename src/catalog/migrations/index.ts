@@ -22,6 +22,7 @@ import { m019UnwantedFiles } from './019-unwanted-files.js';
 import { m020PartFilesIndex } from './020-part-files-index.js';
 import { m021RelocationHealth } from './021-relocation-health.js';
 import { m022RowTextKey } from './022-row-text-key.js';
+import { m023IntegrityPurgeSource } from './023-integrity-purge-source.js';
 
 export interface Migration {
   version: number;
@@ -35,4 +36,4 @@ export interface Migration {
   run?: (db: Db) => void;
 }
 
-export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex, m015RunPlans, m016Symlinks, m017ClientFolders, m018TempFilesIndex, m019UnwantedFiles, m020PartFilesIndex, m021RelocationHealth, m022RowTextKey];
+export const MIGRATIONS: Migration[] = [m001Catalog, m002Torrents, m003Runs, m004FilesCover, m005Summaries, m006FsBirth, m007RunAck, m008Integrity, m009UndoLog, m010TrackerHosts, m011Notify, m012ClientInstances, m013QuickHashV2, m014ContentIndex, m015RunPlans, m016Symlinks, m017ClientFolders, m018TempFilesIndex, m019UnwantedFiles, m020PartFilesIndex, m021RelocationHealth, m022RowTextKey, m023IntegrityPurgeSource];

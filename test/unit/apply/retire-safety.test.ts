@@ -14,10 +14,13 @@ import { restoreFromTrash } from '../../../src/apply/trash-restore.js';
 import { removeTree } from '../../../src/fs/no-follow-tree.js';
 import type { PlanGroup, RetireStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
+import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadHashOf, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { fakeTorrent } from '../../support/fake-qbt.js';
 import { useFakeClient } from '../../support/fake-client.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
+import { rotOnDisk } from '../../support/bit-rot.js';
+import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
+import { openIntegrityProblems } from '../../../src/catalog/integrity.js';
 import { unmount } from '../../support/mounts.js';
 
 let w: ApplyFixture;
@@ -28,8 +31,8 @@ afterEach(() => {
 });
 
 /** A payload moved to the pool (source still on stash), its payload hash and relocation id. */
-async function moved() {
-  w = makeApplyFixture();
+async function moved(opts: { poolExt4?: boolean } = {}) {
+  w = makeApplyFixture({ poolExt4: opts.poolExt4 ?? false });
   const src = path.join(w.stash, 'seeding', 'movies', 'R');
   writeTree(src, { 'a.bin': bytesFor('ra', 30_000), 'sub/b.bin': bytesFor('rb', 2000) });
   const dst = path.join(w.pool, 'seeding', 'movies', 'R');
@@ -212,24 +215,26 @@ describe('retire: the purge judges only what is still in the trash', () => {
   });
 });
 
-describe('retire: the purge never removes the last copy — a kept copy replaced by a same-size file is not the copy proven', () => {
-  /** A retire of R run to its end: the staged source, the payload's bytes per file, and a purge after the window. */
-  async function retired(opts: { settle?: boolean; fs?: FsPort } = {}) {
-    const { src, dst, relId, hash } = await moved();
-    const before = hashTreeSync(src);
-    // The kept files' last change a second and more before the proof (as after a real observation window).
-    if (opts.settle) await new Promise((r) => setTimeout(r, 1100));
-    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
-    expect(res.status, res.groups[0]?.error ?? '').toBe('succeeded');
-    const staged = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R');
-    const purge = (fs: FsPort = opts.fs ?? realFsPort()) => purgeTrash({ catalog: w.catalog, config: w.config, fs, now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
-    return { dst, staged, before, runId: res.runId, purge };
-  }
+/** A retire of R run to its end: the staged source, the payload's bytes per file, and a purge after the window. */
+async function retired(opts: { settle?: boolean; fs?: FsPort; poolExt4?: boolean; beforeRetire?: (dst: string) => Promise<void> } = {}) {
+  const { src, dst, relId, hash } = await moved({ poolExt4: opts.poolExt4 ?? false });
+  await opts.beforeRetire?.(dst);
+  const before = hashTreeSync(src);
+  // The kept files' last change a second and more before the proof (as after a real observation window).
+  if (opts.settle) await new Promise((r) => setTimeout(r, 1100));
+  const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+  expect(res.status, res.groups[0]?.error ?? '').toBe('succeeded');
+  const staged = path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'R');
+  const purge = (fs: FsPort = opts.fs ?? realFsPort()) => purgeTrash({ catalog: w.catalog, config: w.config, fs, now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+  return { dst, staged, before, runId: res.runId, purge };
+}
 
-  /** Every byte of the payload is still somewhere: the staged source (or the kept copy) hashes as before, file by file. */
-  function payloadSomewhere(before: Record<string, string>, ...trees: string[]): void {
-    expect(trees.some((t) => existsSync(t) && JSON.stringify(hashTreeSync(t)) === JSON.stringify(before)), `the payload in one of ${trees.join(', ')}`).toBe(true);
-  }
+/** Every byte of the payload is still somewhere: the staged source (or the kept copy) hashes as before, file by file. */
+function payloadSomewhere(before: Record<string, string>, ...trees: string[]): void {
+  expect(trees.some((t) => existsSync(t) && JSON.stringify(hashTreeSync(t)) === JSON.stringify(before)), `the payload in one of ${trees.join(', ')}`).toBe(true);
+}
+
+describe('retire: the purge never removes the last copy — a kept copy replaced by a same-size file is not the copy proven', () => {
 
   it('a kept file replaced by another file of the same size (new inode): the staged source stays, saying why and how to restore it', async () => {
     const { dst, staged, before, runId, purge } = await retired();
@@ -289,8 +294,19 @@ describe('retire: the purge never removes the last copy — a kept copy replaced
     expect(hashTreeSync(dst)).toEqual(before);
   });
 
-  it('the kept copy unchanged since its proof: the purge removes the source without reading the kept copy again', async () => {
+  it('the kept copy unchanged since its proof: by default the purge still reads every kept file again, then removes the source', async () => {
     const { dst, staged, before, purge } = await retired({ settle: true });
+    const fs = faultyFsPort(realFsPort(), []);
+    const out = await purge(fs);
+    expect(out.map((o) => o.action)).toEqual(['removed']);
+    expect(fs.calls.hashFileStamped).toBe(2);
+    expect(existsSync(staged)).toBe(false);
+    expect(hashTreeSync(dst)).toEqual(before);
+  });
+
+  it('with safety.retire.purgeCheck: stamp, a kept copy unchanged since its proof is trusted without a read', async () => {
+    const { dst, staged, before, purge } = await retired({ settle: true });
+    w.config.safety.retire.purgeCheck = 'stamp';
     const fs = faultyFsPort(realFsPort(), []);
     const out = await purge(fs);
     expect(out.map((o) => o.action)).toEqual(['removed']);
@@ -318,6 +334,52 @@ describe('retire: the purge never removes the last copy — a kept copy replaced
     expect(out.map((o) => o.action)).toEqual(['removed']);
     expect(fs.calls.hashFileStamped).toBe(2);
     expect(hashTreeSync(dst)).toEqual(before);
+  });
+});
+
+describe('retire: the purge never removes the last copy — bit rot in the kept copy, which no stamp shows', () => {
+  /** Catalogue the kept copy with its SHA-256, as a scan after the move does (the rows verify and the planner read). */
+  const scanKept = async (dst: string) => {
+    await scanRoots(w.catalog, [{ path: path.join(w.pool, 'seeding'), kind: 'seeding' }], { drift: 'metadata', hash: 'all', filesystems: w.config.filesystems, now: () => Date.now() });
+    const rows = w.catalog.db.prepare(`SELECT count(*) FROM file_paths WHERE abs_path LIKE ? AND status = 'active' AND sha256 IS NOT NULL`).pluck().get(`${dst}/%`);
+    expect(rows).toBe(2);
+  };
+
+  it('a byte of a kept file flipped on the disk underneath its ext4 (same device, inode, size, mtime and ctime): the staged source stays, and the damaged file is an open integrity problem as verify records it', async () => {
+    const { dst, staged, before, runId, purge } = await retired({ settle: true, poolExt4: true, beforeRetire: scanKept });
+    const a = path.join(dst, 'a.bin');
+    const good = readFileSync(a);
+    const stamp = (p: string) => {
+      const st = lstatSync(p, { bigint: true });
+      return [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs];
+    };
+    const was = stamp(a);
+    rotOnDisk(w.poolDevice!, w.pool, 'seeding/movies/R/a.bin', 12_345);
+    // Real bit rot: every stamp the retire recorded is unchanged, the bytes are not.
+    expect(stamp(a)).toEqual(was);
+    expect(readFileSync(a).equals(good)).toBe(false);
+    const out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/a\.bin is damaged: read again in full, its SHA-256 is not the one the retire proved, though its device, inode, size, mtime and ctime are unchanged \(bit rot/);
+    expect(out[0]!.reason).toContain(`hashall trash restore ${runId}`);
+    payloadSomewhere(before, staged);
+    const problems = openIntegrityProblems(w.catalog);
+    expect(problems.map((p) => ({ path: p.path, kind: p.kind, expected: p.expected, source: p.source }))).toEqual([
+      { path: a, kind: 'corrupted', expected: sha256(good), source: 'purge' },
+    ]);
+    // Judged again at every purge: still kept, the one problem refreshed, not doubled.
+    expect((await purge()).map((o) => o.action)).toEqual(['kept']);
+    expect(openIntegrityProblems(w.catalog)).toHaveLength(1);
+    payloadSomewhere(before, staged);
+  });
+
+  it('a kept file that cannot be read (EIO): the staged source stays, nothing is removed', async () => {
+    const { staged, before, purge } = await retired({ settle: true });
+    const fs = faultyFsPort(realFsPort(), [{ op: 'hashFileStamped', nth: 1, code: 'EIO' }]);
+    const out = await purge(fs);
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/cannot be read again \(.*EIO.*may be the only copy left/);
+    payloadSomewhere(before, staged);
   });
 });
 
