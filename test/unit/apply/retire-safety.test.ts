@@ -21,6 +21,8 @@ import { faultyFsPort } from '../../support/faulty-fs.js';
 import { rotOnDisk } from '../../support/bit-rot.js';
 import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
 import { openIntegrityProblems } from '../../../src/catalog/integrity.js';
+import { repairCorrupted } from '../../../src/reconcile/repair.js';
+import { singleClient } from '../../../src/clients/client-set.js';
 import { unmount } from '../../support/mounts.js';
 
 let w: ApplyFixture;
@@ -371,6 +373,15 @@ describe('retire: the purge never removes the last copy — bit rot in the kept 
     expect((await purge()).map((o) => o.action)).toEqual(['kept']);
     expect(openIntegrityProblems(w.catalog)).toHaveLength(1);
     payloadSomewhere(before, staged);
+    // The way out the message gives: restore the staged source, scan it, and verify --repair copies its good bytes over the damaged file.
+    const src = path.join(w.stash, 'seeding', 'movies', 'R');
+    expect((await restoreFromTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now(), runId }, src)).map((o) => o.action)).toEqual(['restored']);
+    await scanRoots(w.catalog, [{ path: path.join(w.stash, 'seeding'), kind: 'seeding' }], { drift: 'metadata', hash: 'all', filesystems: w.config.filesystems, now: () => Date.now() });
+    const fixed = await repairCorrupted({ catalog: w.catalog, config: w.config, clients: singleClient(null), paths: [a], now: () => Date.now(), emit: () => undefined });
+    expect(fixed.map((o) => [o.status, o.source])).toEqual([['repaired', path.join(src, 'a.bin')]]);
+    expect(readFileSync(a).equals(good)).toBe(true);
+    expect(openIntegrityProblems(w.catalog)).toEqual([]);
+    expect(hashTreeSync(dst)).toEqual(before);
   });
 
   it('a kept file that cannot be read (EIO): the staged source stays, nothing is removed', async () => {
