@@ -100,9 +100,10 @@ export interface FsPort {
   /**
    * {@link FsPort.hashFile}, and the file's stamp read on the descriptor read, before and after the read: they must be
    * equal, else it throws (ECHANGED) — so the stamp is that of the very bytes hashed, and a later equal stamp means the
-   * file was not changed since (the retire records it for the trash purge, src/apply/trash-record.ts).
+   * file was not changed since (the retire records it for the trash purge, src/apply/trash-record.ts). `onProgress` is
+   * told the bytes read so far after each chunk (the purge's progress line).
    */
-  hashFileStamped(p: string, expect?: { dev: number; ino: number }): Promise<StampedHash>;
+  hashFileStamped(p: string, expect?: { dev: number; ino: number }, onProgress?: (bytes: number) => void): Promise<StampedHash>;
   /**
    * Whether two files hold exactly the same bytes (compared chunk by chunk, never through a symlink; stops at the first
    * difference): their status read on the descriptors compared, after the compare, or null when they differ. With
@@ -608,7 +609,7 @@ async function hashFile(p: string, buffers: ReadBuffers, expect?: { dev: number;
 }
 
 /** SHA-256 of everything an open file holds, read to its end (`size`: the length expected, for the buffers). */
-async function hashHandle(fh: fsp.FileHandle, size: number, buffers: ReadBuffers): Promise<string> {
+async function hashHandle(fh: fsp.FileHandle, size: number, buffers: ReadBuffers, onProgress?: (bytes: number) => void): Promise<string> {
   const hash = createHash('sha256');
   const bufs = buffers.take(size);
   const chunkLen = bufs[0].length;
@@ -623,6 +624,7 @@ async function hashHandle(fh: fsp.FileHandle, size: number, buffers: ReadBuffers
     pending = fh.read(bufs[i]!, 0, chunkLen, pos + bytesRead);
     hash.update(cur.subarray(0, bytesRead));
     pos += bytesRead;
+    onProgress?.(pos);
   }
   // The last read (end of file) awaited: nothing touches the buffers any more.
   buffers.giveBack(bufs);
@@ -633,14 +635,14 @@ function stampOf(st: import('node:fs').BigIntStats): FileStamp {
   return { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
 }
 
-async function hashFileStamped(p: string, buffers: ReadBuffers, expect?: { dev: number; ino: number }): Promise<StampedHash> {
+async function hashFileStamped(p: string, buffers: ReadBuffers, expect?: { dev: number; ino: number }, onProgress?: (bytes: number) => void): Promise<StampedHash> {
   const fh = await fsp.open(fsPathArg(p), READ_FLAGS);
   try {
     const st = await fh.stat({ bigint: true });
     const before = stampOf(st);
     proveDescriptor(p, { dev: before.dev, ino: before.ino, isFile: () => st.isFile() }, expect);
     if (!st.isFile()) throw new FsError(`${p} is not a regular file`, { path: p });
-    const sha256 = await hashHandle(fh, before.size, buffers);
+    const sha256 = await hashHandle(fh, before.size, buffers, onProgress);
     // A change during the read (or between it and this fstat) moves ctime: the stamp would not be that of the bytes hashed.
     const after = stampOf(await fh.stat({ bigint: true }));
     if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
@@ -742,7 +744,7 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
     close: () => compares.stop(),
     copyFileVerified: (src, tmpPath, opts) => wrap('copy', `${src} -> ${tmpPath}`, () => copyVerified(src, tmpPath, buffers, opts ?? {})),
     hashFile: (p, expect) => wrap('hash', p, () => hashFile(p, buffers, expect)),
-    hashFileStamped: (p, expect) => wrap('hash', p, () => hashFileStamped(p, buffers, expect)),
+    hashFileStamped: (p, expect, onProgress) => wrap('hash', p, () => hashFileStamped(p, buffers, expect, onProgress)),
     sameBytes: (a, b, inodes) => wrap('compare', `${a} with ${b}`, () => sameBytes(a, b, inodes, compares, buffers)),
     sampleHash: (p) => wrap('hash', p, () => sampleHash(p, buffers)),
     // Metadata calls are synchronous: microseconds each, where a round trip through libuv's thread pool costs far more

@@ -43,6 +43,16 @@ export interface PurgeDeps {
   runId: string;
   /** `hashall trash purge --older-than`: how long ago the run must have ended (ms) instead of safety.retire.observeHours. */
   olderThanMs?: number;
+  /** Told how far the read of a kept copy has come (after each chunk): `hashall trash purge` draws it on a terminal. */
+  onProgress?: (p: PurgeProgress) => void;
+}
+
+/** The read of one retire's kept copy before its staged source may go: bytes read of the bytes to read. */
+export interface PurgeProgress {
+  keptRoot: string;
+  file: string;
+  bytes: number;
+  totalBytes: number;
 }
 
 export interface PurgeOutcome {
@@ -290,9 +300,18 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
       if (k === undefined) return `its kept copy ${kept.root} lacks ${rel || 'its file'}`;
       if (k.size !== size) return `its kept copy ${kept.root} holds ${rel || 'its file'} with ${k.size} bytes, not ${size}`;
     }
-    const read = async (rel: string, st: EntryStat): Promise<StampedHash | string> =>
-      deps.fs.hashFileStamped(at(rel), st).catch((err: unknown) => `its kept copy ${kept.root} holds ${rel || 'its file'}, which cannot be read again (${errorText(err)})`);
+    // Progress over the files this check reads (set once they are known, below).
+    const progress: PurgeProgress = { keptRoot: kept.root, file: '', bytes: 0, totalBytes: 0 };
+    const read = async (rel: string, st: EntryStat): Promise<StampedHash | string> => {
+      const done = progress.bytes;
+      progress.file = rel || path.posix.basename(kept.root);
+      const tell = deps.onProgress && ((bytes: number) => deps.onProgress!({ ...progress, bytes: done + bytes }));
+      const got = await deps.fs.hashFileStamped(at(rel), st, tell).catch((err: unknown) => `its kept copy ${kept.root} holds ${rel || 'its file'}, which cannot be read again (${errorText(err)})`);
+      progress.bytes = done + st.size;
+      return got;
+    };
     if (e.record.keptFiles === undefined) {
+      progress.totalBytes = [...now.values()].reduce((n, st) => n + st.size, 0);
       const hashed: HashableFile[] = [];
       for (const [rel, st] of now) {
         const got = await read(rel, st);
@@ -322,6 +341,7 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
       if (!trustStamp || !settled) again.push([rel, st, was]);
     }
     // Only then read, file by file, stopping at the first difference (a kept copy plainly gone or cut short costs no read).
+    progress.totalBytes = again.reduce((n, [, st]) => n + st.size, 0);
     for (const [rel, st, was] of again) {
       const got = await read(rel, st);
       if (typeof got === 'string') return got;

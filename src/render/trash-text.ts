@@ -1,7 +1,7 @@
 // The trash views as text: what is staged (`hashall trash`), what a restore and a purge did (pure).
 import type { TrashItem } from '../apply/trash-list.js';
 import type { RestoreOutcome } from '../apply/trash-restore.js';
-import type { PurgeOutcome } from '../apply/trash.js';
+import type { PurgeOutcome, PurgeProgress } from '../apply/trash.js';
 import { formatBytes } from './format-bytes.js';
 import { printable } from './escape.js';
 
@@ -38,4 +38,10 @@ export function renderTrashPurge(runId: string, result: readonly PurgeOutcome[])
   const removed = result.filter((o) => o.action === 'removed');
   out.push(`run ${runId}: ${removed.length} removed (${formatBytes(removed.reduce((n, o) => n + o.bytes, 0))}), ${result.length - removed.length} kept\n`);
   return out.join('');
+}
+
+/** The progress line of `hashall trash purge` while it reads a kept copy again (stderr, on a terminal; per kept copy, so no rate over the whole command). */
+export function purgeProgressLine(p: PurgeProgress): string {
+  const pct = p.totalBytes > 0 ? ` ${Math.floor((p.bytes / p.totalBytes) * 100)}%` : '';
+  return `trash purge: reading the kept copy ${printable(p.keptRoot)} again:${pct} ${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)} (${printable(p.file)})`;
 }

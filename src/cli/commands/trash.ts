@@ -16,7 +16,8 @@ import { restoreFromTrash } from '../../apply/trash-restore.js';
 import { runTrashCommand } from '../../apply/trash-run.js';
 import { purgeTrash } from '../../apply/trash.js';
 import { jsonDocument } from '../../render/json.js';
-import { RESTORE_NOTE, renderTrashList, renderTrashPurge, renderTrashRestore, restoreNotRefreshedLine } from '../../render/trash-text.js';
+import { RESTORE_NOTE, renderTrashList, purgeProgressLine, renderTrashPurge, renderTrashRestore, restoreNotRefreshedLine } from '../../render/trash-text.js';
+import { progressLine } from '../progress-line.js';
 
 interface TrashOptions extends ConfigOptionValues {
   json?: boolean;
@@ -87,8 +88,10 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       if (ms === null) throw new HashallError(`--older-than ${JSON.stringify(opts.olderThan)} is not a duration`, { hint: 'write it like 72h, 7d or 1d12h (a plain number is hours)' });
       olderThanMs = ms;
     }
+    // Reading kept copies again (safety.retire.purgeCheck: full) takes as long as reading what is freed: a line on a terminal.
+    const line = progressLine(ctx, purgeProgressLine);
     const { runId, result } = await runTrashCommand({ config, command: `hashall trash purge${opts.olderThan === undefined ? '' : ` --older-than ${opts.olderThan}`}`, now: ctx.now }, async ({ catalog, runId }) => {
-      const out = await purgeTrash({ catalog, config, fs: realFsPort(), now: ctx.now, emit: () => undefined, runId, olderThanMs });
+      const out = await purgeTrash({ catalog, config, fs: realFsPort(), now: ctx.now, emit: () => undefined, runId, olderThanMs, ...(line ? { onProgress: line.draw } : {}) }).finally(() => line?.clear());
       const failed = out.filter((o) => o.action === 'failed');
       const freed = out.filter((o) => o.action === 'removed').reduce((n, o) => n + o.bytes, 0);
       return { result: out, status: failed.length ? 'partial' : 'succeeded', error: failed.length ? failed.map((o) => o.reason).join('; ') : null, bytesFreed: freed };

@@ -9,7 +9,8 @@ import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { recordedRemoval } from '../../../src/apply/trash-record.js';
-import { purgeTrash } from '../../../src/apply/trash.js';
+import { purgeTrash, type PurgeProgress } from '../../../src/apply/trash.js';
+import { purgeProgressLine } from '../../../src/render/trash-text.js';
 import { restoreFromTrash } from '../../../src/apply/trash-restore.js';
 import { removeTree } from '../../../src/fs/no-follow-tree.js';
 import type { PlanGroup, RetireStep } from '../../../src/plan/types.js';
@@ -296,12 +297,18 @@ describe('retire: the purge never removes the last copy — a kept copy replaced
     expect(hashTreeSync(dst)).toEqual(before);
   });
 
-  it('the kept copy unchanged since its proof: by default the purge still reads every kept file again, then removes the source', async () => {
-    const { dst, staged, before, purge } = await retired({ settle: true });
+  it('the kept copy unchanged since its proof: by default the purge still reads every kept file again (its progress told), then removes the source', async () => {
+    const { dst, staged, before } = await retired({ settle: true });
     const fs = faultyFsPort(realFsPort(), []);
-    const out = await purge(fs);
+    const seen: PurgeProgress[] = [];
+    const out = await purgeTrash({ catalog: w.catalog, config: w.config, fs, now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later', onProgress: (p) => seen.push(p) });
     expect(out.map((o) => o.action)).toEqual(['removed']);
     expect(fs.calls.hashFileStamped).toBe(2);
+    // Bytes of both kept files, never going back, ending at their total; the line a terminal shows.
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.every((p, i) => p.keptRoot === dst && p.totalBytes === 32_000 && (i === 0 || p.bytes >= seen[i - 1]!.bytes))).toBe(true);
+    expect(seen.at(-1)!.bytes).toBe(32_000);
+    expect(purgeProgressLine(seen.at(-1)!)).toMatch(/^trash purge: reading the kept copy .*\/R again: 100% 31\.\d KiB\/31\.\d KiB \(/);
     expect(existsSync(staged)).toBe(false);
     expect(hashTreeSync(dst)).toEqual(before);
   });
