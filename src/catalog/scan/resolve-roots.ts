@@ -125,6 +125,16 @@ export function resolveRoots(
     const refused = refusedFs(loc.mount, probes.readDevice);
     if (refused !== null) throw new CatalogError(`scan root ${spec.path} is on ${refused.what}; nothing was read or recorded`, { hint: refused.hint });
     const st = lstatSync(loc.realPath, { bigint: true });
+    // A file that is a mount point (`mount --bind /a/x /root/y`) shows another file — of this filesystem or of another
+    // one, often root's — over the one that lives at its path. A walk of its folder skips it as a mount (walk.ts);
+    // read as a one-file root it would be recorded under the bound file's spelling, its filesystem registered with
+    // the file as its mount point, and the file the path names never refreshed.
+    if (!st.isDirectory() && loc.mount.mountPoint === loc.realPath) {
+      throw new CatalogError(
+        `scan root ${spec.path} is a mount point: a file is bind-mounted there (${loc.mount.root} of ${loc.mount.source}, ${loc.mount.fsType}), hiding the file of that folder; hashall never catalogues a mounted file (a scan of its folder skips it as a mount too); nothing was read or recorded`,
+        { hint: `scan the bound file where it lives, on its own filesystem; or, if the mount should not be there, \`umount ${loc.realPath}\` and scan again` },
+      );
+    }
     // A one-file payload is refreshed by scanning that file (apply's catalog refresh): only ad-hoc roots may be files.
     const single = spec.kind === 'adhoc' && st.isFile();
     if (!st.isDirectory() && !single) throw new CatalogError(`scan root ${spec.path} is not a directory`, { hint: 'scan roots are directories (a single file only as an ad-hoc refresh)' });

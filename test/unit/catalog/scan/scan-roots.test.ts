@@ -535,6 +535,33 @@ describe('scanRoots', () => {
     }
   });
 
+  it('an ad-hoc root that is itself a file bind mount (same filesystem, or another) is refused, naming the mount: nothing is read or recorded, the row under it stays', async () => {
+    mkdirSync(path.join(stash, 'src'));
+    writeFileSync(path.join(stash, 'src', 'x.mkv'), 'the mounted bytes');
+    mkdirSync(path.join(stash, 'movies'));
+    const film = path.join(stash, 'movies', 'film.mkv');
+    writeFileSync(film, 'stash bytes, hidden by the mount');
+    await scanRoots(catalog, [{ path: stash, kind: 'library' }], opts());
+    const before = rows();
+    const other = path.join(tmp.path, 'other');
+    mountTmpfs(other, 1024 * 1024, 'other-test');
+    writeFileSync(path.join(other, 'secret'), 'bytes of another filesystem');
+    const single = path.join(stash, 'movies', 'single.mkv');
+    writeFileSync(single, 'hidden by a file of another filesystem');
+    // `hashall scan <file>` (apply's refresh of a one-file payload) where the file is a mount point of a file bind mount.
+    execFileSync('mount', ['--bind', path.join(stash, 'src', 'x.mkv'), film]);
+    execFileSync('mount', ['--bind', path.join(other, 'secret'), single]);
+    for (const [root, from] of [[film, '/src/x.mkv'], [single, '/secret']] as const) {
+      const err = await scanRoots(catalog, [{ path: root, kind: 'adhoc' }], opts()).then(() => null, (e: unknown) => e);
+      expect(err, root).toBeInstanceOf(CatalogError);
+      expect((err as CatalogError).message).toContain(`scan root ${root} is a mount point: a file is bind-mounted there (${from} of`);
+      expect((err as CatalogError).message).toContain('nothing was read or recorded');
+      expect((err as CatalogError).hint).toContain(`umount ${root}`);
+    }
+    expect(rows()).toEqual(before);
+    expect(catalog.db.prepare(`SELECT count(*) AS n FROM filesystems`).get()).toEqual({ n: 1 });
+  });
+
   it('guards: a missing root, an emptied (unmounted) root and a root now on another filesystem fail without deleting', async () => {
     const pool = path.join(tmp.path, 'pool');
     mountTmpfs(pool, 8 * 1024 * 1024, 'pool-test');
