@@ -1,4 +1,4 @@
-// Which directories of a walk hold a mount point: the only ones whose non-directory entries the walks look up (pure).
+// Which mount points lie in a tree: the directories of a walk that hold one (the only ones whose non-directory entries the walks look up), and those at or below a tree hashall acts on (pure).
 
 /**
  * The directories below or at `root` (absolute, each with its trailing slash: `/` for the filesystem's root) that hold
@@ -20,4 +20,17 @@ export function mountParents(root: string, mountPoints: Iterable<string>): Set<s
 export function mountParentKey(abs: string | Buffer): string {
   const text = typeof abs === 'string' ? abs : abs.toString('utf8');
   return text.endsWith('/') ? text : text + '/';
+}
+
+/**
+ * The mount points at or below `tree` (absolute, as mountinfo's text spells it), sorted: where a walk that removes,
+ * moves or lists the tree would reach another file or folder than the tree's own — a bind mount of the same
+ * filesystem has the tree's device, so nothing in lstat tells (see no-follow-tree.ts). A name that is not UTF-8 reads
+ * as U+FFFD on both sides, so two such names may match where the bytes differ: a refusal, never a miss.
+ */
+export function mountPointsWithin(tree: string, mountPoints: Iterable<string>): string[] {
+  const inside = tree === '/' ? '/' : tree + '/';
+  const out: string[] = [];
+  for (const m of mountPoints) if (m === tree || m.startsWith(inside)) out.push(m);
+  return out.sort();
 }

@@ -1,6 +1,7 @@
 // Parses /proc/self/mountinfo into mount entries (with the device number files on a btrfs mount really report) and finds the mount that holds a path (read-only).
 import { isAtOrUnder } from '../domain/path-string.js';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 export interface MountEntry {
   mountId: number;
@@ -56,6 +57,11 @@ export function readMountInfo(file = '/proc/self/mountinfo'): MountEntry[] {
   const entries = parseMountInfo(readFileSync(file, 'utf8'));
   for (const e of entries) if (SUBVOLUME_FS.has(e.fsType)) useSubvolumeDevice(e);
   return entries;
+}
+
+/** The mount points this process sees now, as mountinfo spells them (no device is probed: cheap enough for every tree operation). */
+export async function currentMountPoints(file = '/proc/self/mountinfo'): Promise<string[]> {
+  return parseMountInfo(await readFile(file, 'utf8')).map((m) => m.mountPoint);
 }
 
 /** The btrfs subvolume holding a mount's root, from its super options (`subvol=/@pool`), or null. */

@@ -1,11 +1,15 @@
-// Fd-anchored, no-follow tree operations (Linux): hold directories open, reach children through /proc/self/fd/<fd>/<name>, never follow a symlink or cross a device.
+// Fd-anchored, no-follow tree operations (Linux): hold directories open, reach children through /proc/self/fd/<fd>/<name>, never follow a symlink, cross a device or act on a tree holding a mount point.
 // Node has no openat/unlinkat. A directory fd held open gives an anchored path instead: `/proc/self/fd/<fd>/<name>`
 // resolves relative to the directory the fd refers to, even after its path was renamed or swapped for a symlink.
 // Every child directory is opened O_NOFOLLOW|O_DIRECTORY through its held parent, fstat'ed and compared with the
 // (dev, ino) seen by lstat (or recorded earlier); lstat/unlink/rmdir act on the final component only, never following it.
+// A bind mount of the same filesystem has the tree's device, so the device check cannot see it: a tree is looked up
+// in mountinfo before it is listed, removed or renamed (refuseMounts).
 import { constants, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { FsError, errnoCode } from '../errors.js';
+import { currentMountPoints } from './mountinfo.js';
+import { mountPointsWithin } from './mount-parents.js';
 import { bytesToPathText, fsPathArg } from './path-encoding.js';
 import { effectiveUser } from './trusted-place.js';
 
@@ -15,7 +19,7 @@ export interface Identity {
 }
 
 /** Why a tree operation refused to go on. */
-export type UnsafeReason = 'symlink' | 'not-directory' | 'device' | 'identity' | 'unrecorded' | 'owner' | 'mode' | 'too-large';
+export type UnsafeReason = 'symlink' | 'not-directory' | 'device' | 'mount' | 'identity' | 'unrecorded' | 'owner' | 'mode' | 'too-large';
 
 /** A tree operation stopped because going on could follow, cross or delete something it must not. */
 export class UnsafeTreeError extends FsError {
@@ -101,6 +105,30 @@ function sameIdentity(a: Identity, b: Identity): boolean {
 function wrapErr(op: string, label: string, err: unknown): never {
   if (err instanceof FsError) throw err;
   throw new FsError(`${op} ${label}: ${(err as Error).message}`, { code: errnoCode(err), path: label, cause: err });
+}
+
+/**
+ * Refuses the tree at child `name` of held `parent` when it is a mount point or holds one, before anything acts on it.
+ * The kernel refuses to unlink, rmdir or rename a mount point (EBUSY) but not what lies below one: through a folder
+ * bound there (root's, a container runtime's — same filesystem, same st_dev) a removal would delete the bound
+ * folder's own files and then stop half-way, and a rename would carry the mounts along (into the trash). A tree is
+ * where the held parent is now (the kernel's spelling of its descriptor), so a path swapped above it changes nothing.
+ * Mounts made in another mount namespace (a container's own) are not listed here; the kernel then detaches them on
+ * unlink or rmdir instead, and what they showed is untouched.
+ */
+async function refuseMounts(parent: HeldDir, name: string | Buffer, label: string): Promise<void> {
+  const where = (await fsp.readlink(parent.path, { encoding: 'buffer' })).toString('utf8');
+  const leaf = (typeof name === 'string' ? fsPathArg(name) : name).toString();
+  const tree = where === '/' ? `/${leaf}` : `${where}/${leaf}`;
+  const inside = mountPointsWithin(tree, await currentMountPoints());
+  if (inside.length === 0) return;
+  const shown = inside.slice(0, 5).join(', ') + (inside.length > 5 ? `, … (${inside.length} in all)` : '');
+  const what = inside[0] === tree && inside.length === 1 ? `is a mount point (${shown})` : `holds a mount point (${shown})`;
+  throw new UnsafeTreeError(
+    'mount',
+    `${label} ${what}: a file or folder mounted there (a bind mount: another file or folder, of this filesystem or another) is not part of it; hashall never removes, moves or lists anything through a mount, so it is left as it is`,
+    { path: label, hint: `a bind mount there is root's or a container runtime's: if it does not belong there, \`umount ${inside[0]}\`${inside.length > 1 ? ' (and each other one)' : ''} and run again; nothing was changed` },
+  );
 }
 
 async function openHeld(p: string | Buffer, flags: number, label: string): Promise<HeldDir> {
@@ -367,6 +395,7 @@ async function walk(base: HeldDir, rel: string, opts: RemoveOptions & { remove: 
       });
     }
     if (top.dev !== base.dev) throw new UnsafeTreeError('device', `${label} is on another filesystem (a mount point); never crossed`, { path: label });
+    await refuseMounts(parent, leaf, label);
     const judge = async (dir: HeldDir, name: Buffer | string, r: string, st: EntryStat): Promise<void> => {
       const entry = { rel: r, stat: st };
       if (opts.remove && st.kind !== 'symlink' && opts.allow && !opts.allow(entry)) {
@@ -444,10 +473,11 @@ export function removeTree(base: HeldDir, rel: string, opts: RemoveOptions = {})
 
 /**
  * Rename child `name` of held `from` to child `toName` of held `to` (both anchored: a path swapped above either cannot
- * redirect it). rename(2) never replaces a non-empty directory nor puts a directory over a file; callers check first
+ * redirect it); refused when it is or holds a mount point (see refuseMounts). rename(2) never replaces a non-empty directory nor puts a directory over a file; callers check first
  * that nothing is at the target (Node has no RENAME_NOREPLACE). Errors keep their errno code (EEXIST, ENOTEMPTY, …).
  */
 export async function renameAt(from: HeldDir, name: string | Buffer, to: HeldDir, toName: string | Buffer): Promise<void> {
+  await refuseMounts(from, name, `${from.label}/${nameText(name)}`);
   try {
     await fsp.rename(from.at(name), to.at(toName));
   } catch (err) {

@@ -104,6 +104,31 @@ describe('retire: the source holds nothing the kept copy lacks', () => {
   });
 });
 
+describe('retire: a mount inside the source (same filesystem, same st_dev)', () => {
+  it('a folder bound into the source by root (a container runtime, a backup) is never staged, listed through or purged: the source stays, the bound folder keeps every byte', async () => {
+    const { src, dst, relId, hash } = await moved();
+    const srcBefore = hashTreeSync(src);
+    // Root's copy of the payload's sub folder elsewhere on the stash, bound over it: the same bytes, so a proof read
+    // through the mount passes, and the purge would then delete the bound folder's own files.
+    const backup = path.join(w.stash, 'backup', 'R-sub');
+    writeTree(backup, { 'b.bin': bytesFor('rb', 2000) });
+    const backupBefore = hashTreeSync(backup);
+    const mountPoint = path.join(src, 'sub');
+    execFileSync('mount', ['--bind', backup, mountPoint]);
+    const res = await applyPlan(testDeps(w), makePlan(w, [retireGroup(src, dst, hash, relId, 32_000)]));
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toContain(`${src} holds a mount point (${mountPoint})`);
+    expect(res.groups[0]!.error).toContain(`umount ${mountPoint}`);
+    expect(existsSync(path.join(w.stash, '.hashall-trash', res.runId))).toBe(false);
+    // The trash purge after the window finds nothing of it to remove.
+    await purgeTrash({ catalog: w.catalog, config: w.config, fs: realFsPort(), now: () => Date.now() + 3_600_000, emit: () => undefined, runId: 'later' });
+    // Read again in full: the bound folder lost nothing, and neither did the source under the mount.
+    expect(hashTreeSync(backup)).toEqual(backupBefore);
+    unmount(mountPoint);
+    expect(hashTreeSync(src)).toEqual(srcBefore);
+  });
+});
+
 describe('retire: the executor re-checks the gates itself (a hand-edited or early plan)', () => {
   it('with safety.retire.mode never, a retire step deletes nothing', async () => {
     const { src, dst, relId, hash } = await moved();

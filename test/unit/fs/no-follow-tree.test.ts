@@ -1,8 +1,9 @@
 // The fd-anchored no-follow tree remover on real tmpfs: symlinks never followed, swaps between check and act caught, devices never crossed, foreign entries kept, the private directory's owner and mode enforced.
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, UnsafeTreeError, type HeldDir } from '../../../src/fs/no-follow-tree.js';
+import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, renameAt, UnsafeTreeError, type HeldDir } from '../../../src/fs/no-follow-tree.js';
 import { bytesFor, hashTreeSync, writeTree } from '../../support/apply-fixture.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
@@ -143,12 +144,70 @@ describe('removeTree', () => {
     mountTmpfs(mnt, 1 << 20, 'hashall-inner');
     writeTree(mnt, { 'other-fs.bin': bytesFor('other', 100) });
     const err = await refusal(removeTree(anchor, 'run/T'));
-    expect(err.reason).toBe('device');
-    expect(err.message).toMatch(/another filesystem/);
+    // Seen in mountinfo before anything is removed: the tree stays whole.
+    expect(err.reason).toBe('mount');
+    expect(err.message).toContain(`holds a mount point (${mnt})`);
     expect(existsSync(path.join(mnt, 'other-fs.bin'))).toBe(true);
+    expect(existsSync(path.join(t, 'a.bin'))).toBe(true);
     const inner = await refusal(removeTree(anchor, 'run/T/sub/mnt'));
     expect(inner.reason).toBe('device');
     expect(existsSync(path.join(mnt, 'other-fs.bin'))).toBe(true);
+  });
+
+  it('a file or folder of the same filesystem bind-mounted inside the tree (same st_dev) is seen before anything is removed, listed or moved: the tree stays whole, the bound content is never touched', async () => {
+    const { fsRoot, base, anchor } = await world();
+    // Root's secrets on the same filesystem, bound (as root or a container runtime does) into a tree hashall acts on.
+    const secrets = path.join(fsRoot, 'etc-like');
+    writeTree(secrets, { 'shadow': bytesFor('shadow', 900), 'keys/id.key': bytesFor('key', 400) });
+    chmodSync(path.join(secrets, 'shadow'), 0o600);
+    const secretsBefore = hashTreeSync(secrets);
+    const t = path.join(base, 'run', 'T');
+    const fileMount = path.join(t, 'sub', 'b.bin');
+    const dirMount = path.join(t, 'sub', 'deeper');
+    execFileSync('mount', ['--bind', path.join(secrets, 'shadow'), fileMount]);
+    execFileSync('mount', ['--bind', path.join(secrets, 'keys'), dirMount]);
+    expect(lstatSync(dirMount).dev).toBe(lstatSync(t).dev); // nothing in lstat tells
+    const hidden = (): Record<string, string> => {
+      // What the tree holds under the mounts, seen through a second bind of the filesystem (which carries no sub-mounts).
+      const view = path.join(tmp.path, 'view');
+      mkdirSync(view, { recursive: true });
+      execFileSync('mount', ['--bind', fsRoot, view]);
+      try {
+        return hashTreeSync(path.join(view, 'base', 'run', 'T'));
+      } finally {
+        execFileSync('umount', [view]);
+      }
+    };
+    const treeBefore = hidden();
+    for (const act of [() => removeTree(anchor, 'run/T'), () => listTree(anchor, 'run/T'), () => removeTree(anchor, 'run/T/sub')]) {
+      const err = await refusal(act());
+      expect(err.reason).toBe('mount');
+      expect(err.message).toContain(`holds a mount point (${fileMount}, ${dirMount})`);
+      expect(err.hint).toContain(`umount ${fileMount}\` (and each other one)`);
+    }
+    // The mount point itself, as the root of a tree (a one-file payload, a payload folder).
+    for (const [rel, mp] of [['run/T/sub/b.bin', fileMount], ['run/T/sub/deeper', dirMount]] as const) {
+      const err = await refusal(removeTree(anchor, rel));
+      expect(err.reason).toBe('mount');
+      expect(err.message).toContain(`is a mount point (${mp})`);
+    }
+    // Moving it (a retire's staging, an orphan's, a restore) would carry the mounts along: refused too.
+    const runDir = await openTrustedDir(path.join(base, 'run'));
+    held.push(runDir);
+    const sub = await openTrustedDir(path.join(t, 'sub'));
+    held.push(sub);
+    expect((await refusal(renameAt(runDir, 'T', runDir, 'T.staged'))).reason).toBe('mount');
+    expect((await refusal(renameAt(sub, 'b.bin', runDir, 'b.staged'))).reason).toBe('mount');
+    expect(existsSync(path.join(base, 'run', 'T.staged'))).toBe(false);
+    // Nothing of the bound content was lost (read again in full), nor of the tree.
+    expect(hashTreeSync(secrets)).toEqual(secretsBefore);
+    expect(hidden()).toEqual(treeBefore);
+    // Unmounted, the same tree goes as before.
+    execFileSync('umount', [fileMount]);
+    execFileSync('umount', [dirMount]);
+    expect((await removeTree(anchor, 'run/T')).found).toBe(true);
+    expect(existsSync(t)).toBe(false);
+    expect(hashTreeSync(secrets)).toEqual(secretsBefore);
   });
 
   it('with an allow-list, an entry not recorded stops the removal and is kept', async () => {
