@@ -172,7 +172,10 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
   try {
     inv = inventoryOf((await deps.fs.listTree(root, name)).entries, name);
   } catch (err) {
-    report({ fs: fsName, path: entry, ownerRunId: owner?.id ?? null, files: 0, bytes: 0, paths: [], action: 'failed', reason: `cannot list ${entry}: ${errorText(err)}; it stays (${byHand(entry)})` });
+    // `rm -r --one-file-system` stops at another filesystem, not at a bind mount of this one: it would delete what is
+    // bound there (root's own files) — so with a mount inside, the way out is the unmount the error names, not rm.
+    const then = err instanceof UnsafeTreeError && err.reason === 'mount' ? 'it stays; never remove it by hand while anything is mounted inside' : `it stays (${byHand(entry)})`;
+    report({ fs: fsName, path: entry, ownerRunId: owner?.id ?? null, files: 0, bytes: 0, paths: [], action: 'failed', reason: `cannot list ${entry}: ${errorText(err)}; ${then}` });
     return;
   }
   const found = { fs: fsName, path: entry, ownerRunId: owner?.id ?? null, files: inv.files, bytes: inv.bytes, paths: inv.paths };

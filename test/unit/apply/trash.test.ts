@@ -55,10 +55,11 @@ const OLD_MOVIE = { 'a.mkv': bytesFor('old-a', 20_000), 'sub/b.srt': bytesFor('o
 const OLD_MOVIE_HASH = payloadHash(Object.entries(OLD_MOVIE).map(([relpath, b]) => ({ relpath, size: b.length, sha256: createHash('sha256').update(b).digest('hex') })))!;
 
 /** Trash of `runId` on stash, staged and journaled as retire.ts does it: the run's retire step records (dev, ino) of the root and of every file. */
-function plantTrash(runId: string, rel = 'seeding/movies/Old.Movie'): string {
+function plantTrash(runId: string, rel = 'seeding/movies/Old.Movie', staged?: (dir: string) => void): string {
   const root = trashRoot();
   const dir = path.join(root, runId, rel);
   writeTree(dir, OLD_MOVIE);
+  staged?.(dir); // what else the retire found there before it recorded the tree
   const st = lstatSync(dir);
   const rootSt = lstatSync(root);
   const rec: TrashRecord = {
@@ -253,6 +254,34 @@ describe('purgeTrash', () => {
     expect(out[0]!.action).toBe('failed');
     expect(out[0]!.reason).toMatch(/symbolic link; hashall never follows it/);
     expect(hashTreeSync(victim)).toEqual(before);
+  });
+
+  it('a trash entry holding a bind mount of the same filesystem (staged with it by an older hashall, or bound there by root) is never removed through it: reported, no `rm -r` advised, the bound folder keeps every byte', async () => {
+    world(72);
+    recordRun('r-old', 'succeeded', NOW - 100 * HOUR);
+    recordRun('r-now', 'running', null);
+    // Root's folder on the stash, bound over the payload's sub folder; an older retire listed (and recorded) through it.
+    const backup = path.join(w.stash, 'backup', 'subs');
+    writeTree(backup, { 'b.srt': OLD_MOVIE['sub/b.srt'] });
+    const backupBefore = hashTreeSync(backup);
+    let mountPoint = '';
+    const trash = plantTrash('r-old', 'seeding/movies/Old.Movie', (dir) => {
+      mountPoint = path.join(dir, 'sub');
+      execFileSync('mount', ['--bind', backup, mountPoint]);
+    });
+    const trashBefore = hashTreeSync(trash);
+    const out = await purgeTrash(deps('r-now'));
+    expect(out.map((o) => o.action)).toEqual(['failed']);
+    expect(out[0]!.reason).toContain(`holds a mount point (${mountPoint})`);
+    expect(out[0]!.reason).toContain(`umount ${mountPoint}`);
+    // `rm -r --one-file-system` does not stop at a bind mount of the same filesystem: never advised here.
+    expect(out[0]!.reason).not.toContain('rm -r');
+    expect(hashTreeSync(backup)).toEqual(backupBefore);
+    expect(hashTreeSync(trash)).toEqual(trashBefore);
+    // Unmounted, the entry is what the run recorded (but for the bound file): the purge removes only that, as ever.
+    execFileSync('umount', [mountPoint]);
+    await purgeTrash(deps('r-now'));
+    expect(hashTreeSync(backup)).toEqual(backupBefore);
   });
 
   it('with safety.retire.mode never, nothing is removed, even long after the window', async () => {
