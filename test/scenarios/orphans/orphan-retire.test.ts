@@ -1,7 +1,8 @@
 // orphans.action: retire on a real tmpfs and a real qBittorrent: plan shows the orphan groups, a torrent added or a hardlink made since makes the saved plan stale (exit 5), a symlink swapped in is refused, apply stages exactly the orphans into the trash and `trash restore` brings back the same inodes; kill -9 at every journal boundary then recover + apply converges. Every byte re-hashed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, lstatSync, readdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, lstatSync, readdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { qbtSandboxes } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
@@ -156,6 +157,32 @@ describe('orphans.action: retire', () => {
     expect(existsSync(path.join(w.movies, 'Removed.Torrent.2010', 'r.mkv'))).toBe(true);
     unlinkSync(extras);
     renameSync(elsewhere, extras);
+    othersUntouched();
+    nothingLost();
+  });
+
+  it('a root-owned file of the same filesystem bind-mounted into an orphan tree after planning is a mount, never staged with it: refused naming the mount, nothing moved, the bound file re-hashed whole', async () => {
+    await planFile('p6.json');
+    const secret = path.join(w.stash, 'etc-like-secret');
+    writeFileSync(secret, 'root only: a key bound into a seeding folder', { mode: 0o600 });
+    const secretBefore = createHash('sha256').update(readFileSync(secret)).digest('hex');
+    const mountPoint = path.join(w.movies, 'Removed.Torrent.2010', 'Extras', 'creds.txt');
+    writeFileSync(mountPoint, '');
+    execFileSync('mount', ['--bind', secret, mountPoint]);
+    try {
+      const r = await w.hashall('apply', path.join(w.base, 'p6.json'), '--auto-approve');
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).toContain(`Removed.Torrent.2010 holds a mount point (${mountPoint})`);
+      expect(r.stdout + r.stderr).toContain(`umount ${mountPoint}`);
+      // Nothing was staged: the tree is in place with the mount in it, and no trash holds any of it.
+      expect(readdirSync(path.join(w.movies, 'Removed.Torrent.2010')).sort()).toEqual(['Extras', 'r.mkv']);
+      expect(readFileSync(mountPoint, 'utf8')).toBe('root only: a key bound into a seeding folder');
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+    unlinkSync(mountPoint);
+    expect(createHash('sha256').update(readFileSync(secret)).digest('hex')).toBe(secretBefore);
+    unlinkSync(secret);
     othersUntouched();
     nothingLost();
   });
