@@ -117,7 +117,7 @@ function recordRelocations(catalog: CatalogDb, group: PlanGroup, runId: string, 
   for (const rel of relocationsOf(group)) {
     const torrents = rel.torrents.map((t) => ({ client: instanceOf(t), hash: t.hash }));
     const from = { sourceFs: group.from.fs, sourceRoot: rel.source, targetFs: group.to.fs, targetRoot: rel.target };
-    if (recordRelocation(catalog.db, { payloadHash: group.payloadHash, ...from, torrents, runId, repointedAt: now }, { repointed })) changed = true;
+    if (recordRelocation(catalog.db, { payloadHash: rel.payloadHash ?? group.payloadHash, ...from, torrents, runId, repointedAt: now }, { repointed })) changed = true;
   }
   return changed;
 }
@@ -239,19 +239,27 @@ export async function recordDedupeGroups(
   return notes;
 }
 
+/** One relocation of a group: source and target root, its torrents, and its content's hash when not the group's (RepointStep.payloadHash). */
+export interface Relocated {
+  source: string;
+  target: string;
+  torrents: { client?: string; hash: string }[];
+  payloadHash?: string;
+}
+
 /**
  * One relocation per distinct source root: siblings of a group may seed from different source trees (a
  * cross-seed view beside the original), and each of them must be retired later. Without repoint steps the
  * group's own from/to is the only relocation.
  */
-export function relocationsOf(group: PlanGroup): { source: string; target: string; torrents: { client?: string; hash: string }[] }[] {
-  const bySource = new Map<string, { source: string; target: string; torrents: { client?: string; hash: string }[] }>();
+export function relocationsOf(group: PlanGroup): Relocated[] {
+  const bySource = new Map<string, Relocated>();
   for (const s of group.steps) {
     if (s.kind !== 'repoint') continue;
     const t = { client: instanceOf(s), hash: s.torrentHash };
     const rel = bySource.get(s.hostFrom);
     if (rel) rel.torrents.push(t);
-    else bySource.set(s.hostFrom, { source: s.hostFrom, target: s.hostTo, torrents: [t] });
+    else bySource.set(s.hostFrom, { source: s.hostFrom, target: s.hostTo, torrents: [t], ...(s.payloadHash !== undefined ? { payloadHash: s.payloadHash } : {}) });
   }
   if (bySource.size === 0 && group.from && group.to) {
     return [{ source: group.from.path, target: group.to.path, torrents: group.torrents.map((t) => ({ client: instanceOf(t), hash: t.hash })) }];

@@ -7,6 +7,7 @@
 import { StalePlanError } from '../errors.js';
 import { payloadHash } from '../domain/payload-hash.js';
 import { fileFingerprints } from '../plan/file-fingerprints.js';
+import { payloadHashFrom } from '../plan/linked-moves.js';
 import type { CatalogPayloadRef, CopyFile, CopyStep, FileFingerprint, GroupFingerprint, Plan, PlanGroup, PlanStep } from '../plan/types.js';
 import type { PayloadFile } from '../domain/snapshot.js';
 import type { CatalogDb } from '../catalog/db.js';
@@ -70,7 +71,8 @@ function expandCopy(g: PlanGroup, s: CopyStep, list: Lister): CopyStep {
     bytes += r.size;
   }
   if (files.length !== s.catalogFiles || bytes !== s.bytes) stale(g, `the catalog holds ${files.length} file(s), ${bytes} bytes at ${s.fromRoot}; the plan copies ${s.catalogFiles ?? '?'} file(s), ${s.bytes} bytes`);
-  if (g.payloadHash !== null && payloadHash(files) !== g.payloadHash) stale(g, `the files the catalog holds at ${s.fromRoot} are not the content the plan copies (payload hash differs)`);
+  const want = payloadHashFrom(g, s.fromRoot);
+  if (want !== null && payloadHash(files) !== want) stale(g, `the files the catalog holds at ${s.fromRoot} are not the content the plan copies (payload hash differs)`);
   const { kind, fromFs, toFs, fromRoot, toRoot } = s;
   return { kind, fromFs, toFs, fromRoot, toRoot, files, bytes: s.bytes };
 }

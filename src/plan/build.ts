@@ -11,6 +11,7 @@ import { placementPolicy } from '../policy/placement.js';
 import { indexSnapshot } from './snapshot-index.js';
 import { buildMember, planTorrentGroup, type Member, type PlanState } from './torrent-groups.js';
 import { planDedupeGroups } from './dedupe.js';
+import { mergeLinkedMoves } from './linked-moves.js';
 import { planRetireGroups } from './retire.js';
 import { summarize } from './summary.js';
 import { blockUnresolved, runsForPlan } from './unresolved.js';
@@ -57,8 +58,13 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const ordered = sets
     .map((ms) => ({ ms, title: ms[0]!.torrent.name, key: ms[0]!.payload?.payloadHash ?? ms[0]!.torrent.hash }))
     .sort((a, b) => compareBytes(a.title, b.title) || compareBytes(a.key, b.key));
-  const state: PlanState = { reserved: new Map(), claimed: new Map(), claimedAncestors: new Set() };
-  const torrentGroups = ordered.map((o) => planTorrentGroup(ix, o.ms, policy, state));
+  const state: PlanState = { reserved: new Map(), claimed: new Map(), claimedAncestors: new Set(), copied: new Map(), follows: new Map() };
+  // Moves linking files from another move's copy are one group with it (linked-moves.ts); merged before the checks
+  // below, which then block such a group as a whole.
+  const torrentGroups = mergeLinkedMoves(
+    ordered.map((o) => planTorrentGroup(ix, o.ms, policy, state)),
+    state.follows,
+  );
   const unresolved = runsForPlan(input.unresolvedRuns ?? [], snapshot.torrents);
   const all = blockOnIntegrity(
     blockUnresolved([...torrentGroups, ...planDedupeGroups(ix), ...planRetireGroups(ix), ...planOrphanGroups(config, input.orphans, snapshot.torrents, new Set(snapshot.filesystems.filter((f) => f.permissionsKept === false && f.name !== null).map((f) => f.name!)))], unresolved),

@@ -19,6 +19,7 @@ import { hostToClient, mapsOf } from './client-spelling.js';
 import { foreignTorrentAt, insideRoots, scanProblem, type SnapshotIndex } from './snapshot-index.js';
 import { rootHolding, scannedRootsOf } from '../config/filesystem-roots.js';
 import { isSettledPhase } from '../domain/torrent-phase.js';
+import { plannedCopyKey, type PlannedCopy } from './linked-moves.js';
 
 export interface Member {
   torrent: SnapshotTorrent;
@@ -38,6 +39,10 @@ export interface PlanState {
   claimed: Map<string, string>;
   /** Every ancestor directory of a claimed root (to refuse nesting one payload inside another). */
   claimedAncestors: Set<string>;
+  /** Every file the moves planned so far copy, by target filesystem and source inode (plannedCopyKey, linked-moves.ts). */
+  copied: Map<string, PlannedCopy>;
+  /** Group key → keys of the earlier groups whose copies it links from: merged with them (mergeLinkedMoves). */
+  follows: Map<string, Set<string>>;
 }
 
 export type Policy = (group: PolicyGroup, now: number) => Placement;
@@ -381,26 +386,46 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   }
   const sourceRoot = rootOf.get(source)!;
   const sourceKind = source.payload.kind;
+  // Files of the source that share an inode with a file an earlier move of this plan copies to the same filesystem
+  // (a cross-seed linked from a season pack): linked from that copy, not copied again (linked-moves.ts).
+  const sourceByRel = new Map((source.payload.files ?? []).map((f) => [f.relpath, f]));
+  const linked = new Map<string, PlannedCopy>();
+  if (!reuse) {
+    for (const f of contentList ?? []) {
+      const sf = sourceByRel.get(f.relpath);
+      const c = sf === undefined ? undefined : state.copied.get(plannedCopyKey(fsName, sf.fsId, sf.ino));
+      if (c !== undefined && c.size === f.size && c.sha256 === f.sha256) linked.set(f.relpath, c);
+    }
+  }
+  // What this group copies: every file, or those not linked from another's copy (then listed: the catalog holds more).
+  const toCopy = linked.size === 0 ? null : contentList!.filter((f) => !linked.has(f.relpath));
+  const copyWrites = toCopy === null ? writes : inodeBytes(toCopy.map((f) => sourceByRel.get(f.relpath)!));
 
   if (!reuse) {
     const free = target.freeBytes;
     if (free === null) return blocked([`${placement.reason}, but free space on ${fsName} is unknown (refresh to measure it)`]);
-    const after = free - (state.reserved.get(fsName) ?? 0) - writes;
+    const after = free - (state.reserved.get(fsName) ?? 0) - copyWrites;
     if (after < config.safety.minFree) {
-      return blocked([`${placement.reason}, but copying ${formatBytes(writes)} to ${fsName} would leave ${formatBytes(Math.max(0, after))} free, below safety.minFree (${formatBytes(config.safety.minFree)})`]);
+      return blocked([`${placement.reason}, but copying ${formatBytes(copyWrites)} to ${fsName} would leave ${formatBytes(Math.max(0, after))} free, below safety.minFree (${formatBytes(config.safety.minFree)})`]);
     }
   }
 
   const steps: PlanStep[] = [];
   const donorFiles: CatalogFile[] = [];
-  if (!reuse) {
+  if (!reuse && toCopy === null) {
     // The files are the source payload's catalog rows (the same list as the primary's: equal payload hashes): left to
     // the catalog at the plan's serial, read back by expandPlan.
     const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, catalogFiles: fileCount, bytes };
     steps.push(copy);
+  } else if (toCopy !== null && toCopy.length > 0) {
+    // Only the files no earlier copy of the plan holds, listed (before the views that link the others in beside them).
+    const files = toCopy.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256 }));
+    steps.push({ kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files, bytes: sizeOf(files) });
   }
   const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): string => {
     const want = filePathIn(viewRoot, kind, f.relpath);
+    const planned = linked.get(f.relpath);
+    if (planned !== undefined) return planned.path;
     if (!reuse) return filePathIn(sourceRoot, sourceKind, f.relpath);
     const cands = donorsByRel.get(f.relpath)!;
     let best = cands.find((c) => c.path === want);
@@ -410,8 +435,9 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   };
   for (const [root, ms] of [...views].sort((a, b) => compareBytes(a[0], b[0]))) {
     const kind = ms[0]!.payload.kind;
-    // The copy's own view: every file is copied to where the view wants it, so there is nothing to link.
-    if (!reuse && root === sourceRoot && kind === sourceKind) continue;
+    // The copy's own view: every file is copied to where the view wants it, so there is nothing to link (but the files
+    // linked from another group's copy).
+    if (!reuse && linked.size === 0 && root === sourceRoot && kind === sourceKind) continue;
     // Another view links every file: it needs the list (the reader leaves files to the catalog only without siblings).
     if (contentList === null) return notLoaded(ms[0]!);
     const links: LinkViewStep['links'] = [];
@@ -449,11 +475,24 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     steps.push(step);
   }
 
-  if (!reuse) state.reserved.set(fsName, (state.reserved.get(fsName) ?? 0) + writes);
+  if (!reuse) state.reserved.set(fsName, (state.reserved.get(fsName) ?? 0) + copyWrites);
   for (const root of views.keys()) claim(state, root, hash);
+  if (!reuse) {
+    // What later groups of the plan may link from: each file this group copies, by its source inode.
+    for (const f of toCopy ?? contentList ?? []) {
+      const sf = sourceByRel.get(f.relpath);
+      if (sf === undefined) continue;
+      state.copied.set(plannedCopyKey(fsName, sf.fsId, sf.ino), { path: filePathIn(sourceRoot, sourceKind, f.relpath), size: f.size, sha256: f.sha256, key: group.key, title: group.title });
+    }
+  }
+  const leaders = [...new Set([...linked.values()].map((c) => c.key))];
+  if (leaders.length > 0) state.follows.set(group.key, new Set(leaders));
+  const leaderTitles = [...new Set([...linked.values()].map((c) => `"${c.title}"`))].join(', ');
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
-    : `no copy on ${fsName} yet: copying ${formatBytes(writes)} from ${source.fsName}, verified by SHA-256`;
+    : linked.size > 0
+      ? `${linked.size} of its files are hardlinks of files of ${leaderTitles} on ${source.fsName}, which this group copies to ${fsName} once: they are linked from that copy${copyWrites > 0 ? `, the other ${toCopy!.length} copied (${formatBytes(copyWrites)}), verified by SHA-256` : ', nothing else is copied'}`
+      : `no copy on ${fsName} yet: copying ${formatBytes(writes)} from ${source.fsName}, verified by SHA-256`;
   // Every file of every payload is fingerprinted by reference (their catalog rows at the plan's serial); donors inline.
   const payloads: CatalogPayloadRef[] = [];
   const seenPayloads = new Set<SnapshotPayload>();
@@ -468,7 +507,7 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     from: { fs: source.fsName, path: source.payload.rootPath },
     to: { fs: fsName, path: sourceRoot },
     reasons: [placement.reason + (promote ? ' (promote: reuse only)' : ''), headline, ...notes],
-    bytesToCopy: reuse ? 0 : writes,
+    bytesToCopy: reuse ? 0 : copyWrites,
     steps,
     fingerprint: { files: donorFiles.length > 0 ? fileFingerprints([donorFiles], true) : [], payloads, torrents: torrentFingerprints(ready) },
   };

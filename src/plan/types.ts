@@ -146,6 +146,12 @@ export interface RepointStep {
   hostFrom: string;
   hostTo: string;
   bytes: number;
+  /**
+   * The payload hash of the torrent's content when it is not the group's: a group moving torrents whose payloads share
+   * files by hardlink (src/plan/linked-moves.ts). Its relocation — and so its retire — is recorded with this hash.
+   * Absent: the group's. (An older hashall refuses a plan holding it: the schema allows no unknown property.)
+   */
+  payloadHash?: string;
 }
 
 /** A file of a dedupe step: its fingerprint, full SHA-256 and the owner, group and mode its inode shows (see InodeMeta). */

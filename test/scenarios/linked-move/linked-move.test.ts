@@ -1,0 +1,169 @@
+// Torrents whose payloads share files by hardlink (a season pack, a cross-seeded episode linked from it, a folder holding another episode linked plus a file of its own) moved to the pool in one plan, on real tmpfs and a real qBittorrent: one group, each shared file copied once, every torrent seeding from one inode per content; a kill -9 between its repoints is recovered with nothing lost; a second plan has nothing to do; each source retires on its own. Every byte re-hashed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashTreeSync } from '../../support/apply-fixture.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { readPlanFile } from '../../../src/plan/plan-file-io.js';
+import type { RepointStep } from '../../../src/plan/types.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const qbts = qbtSandboxes();
+let w: StashPoolWorld;
+let qbt: QbtSandbox;
+let qc: TorrentClient;
+let season: MadeTorrent;
+let episode: MadeTorrent;
+let extra: MadeTorrent;
+let before: Record<string, Record<string, string>>;
+const EP = 256 << 10;
+
+/** Every regular file under `dir` (no symlink followed): its inode and size. */
+function filesUnder(dir: string): { path: string; ino: number; size: number }[] {
+  const out: { path: string; ino: number; size: number }[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile()) {
+      const st = lstatSync(p);
+      out.push({ path: p, ino: st.ino, size: st.size });
+    }
+  }
+  return out;
+}
+/** Distinct inodes and their bytes under the pool's seeding root. */
+function poolUsage(): { inodes: number; bytes: number } {
+  const seen = new Map<number, number>();
+  for (const f of filesUnder(w.seeding('pool'))) seen.set(f.ino, f.size);
+  return { inodes: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
+}
+/** SHA-256 of every file of a payload (a folder's by relpath, a one-file payload's under its name). */
+function contentHashes(root: string): Record<string, string> {
+  if (lstatSync(root).isDirectory()) return hashTreeSync(root);
+  return { [path.basename(root)]: createHash('sha256').update(readFileSync(root)).digest('hex') };
+}
+function writeConfig(observe: string): void {
+  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
+    'placement: { default: keep, rules: [{ name: cold, match: { paths: ["tv/**", "cross-seed/**", "extra/**"] }, place: pool }] }',
+    `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`,
+  ]);
+}
+async function seedsFrom(t: MadeTorrent, fs: 'stash' | 'pool', category: string): Promise<void> {
+  const saveDir = w.seeding(fs, category);
+  const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
+  expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
+  expect(contentHashes(path.join(saveDir, path.basename(t.contentPath)))).toEqual(before[t.infoHash]);
+}
+
+beforeAll(async () => {
+  w = stashPoolWorld('linked-move', { folders: ['tv', 'cross-seed', 'extra'] });
+  const tv = w.seeding('stash', 'tv');
+  const xs = w.seeding('stash', 'cross-seed');
+  const ex = w.seeding('stash', 'extra');
+  const eps = Array.from({ length: 10 }, (_, i) => `Show.S01E${String(i + 1).padStart(2, '0')}.mkv`);
+  season = makeTorrent({ saveDir: tv, name: 'Show.S01', files: eps.map((e) => ({ path: e, size: EP })), trackers: ['http://127.0.0.1:1/announce'] });
+  // cross-seed's hardlink mode: the single episode is a link of the pack's e3.
+  linkSync(path.join(season.contentPath, eps[2]!), path.join(xs, eps[2]!));
+  episode = makeTorrent({ saveDir: xs, name: eps[2]!, files: [{}], write: false, trackers: ['http://127.0.0.1:1/announce'] });
+  // A folder holding e5 linked plus a file of its own.
+  mkdirSync(path.join(ex, 'Show.S01E05.Extras'));
+  linkSync(path.join(season.contentPath, eps[4]!), path.join(ex, 'Show.S01E05.Extras', eps[4]!));
+  writeFileSync(path.join(ex, 'Show.S01E05.Extras', 'sample.mkv'), fixtureBytes('sample', 20_000));
+  extra = makeTorrent({ saveDir: ex, name: 'Show.S01E05.Extras', files: [{ path: eps[4]! }, { path: 'sample.mkv' }], write: false, trackers: ['http://127.0.0.1:1/announce'] });
+  before = Object.fromEntries([season, episode, extra].map((t) => [t.infoHash, contentHashes(t.contentPath)]));
+  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
+  qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
+  await addTorrent(qbt, season, { savepath: tv, paused: false });
+  await addTorrent(qbt, episode, { savepath: xs, paused: false });
+  await addTorrent(qbt, extra, { savepath: ex, paused: false });
+}, 120_000);
+
+afterAll(async () => {
+  await qc?.close();
+  await qbts.stopAll();
+  w?.cleanup();
+});
+
+describe('torrents sharing files by hardlink, moved in one plan', () => {
+  it('are one move group: each shared file copied (and reserved) once, the other torrents linked from that copy', async () => {
+    writeConfig('1000h');
+    const plan = await w.plan();
+    const acting = plan.groups.filter((g) => g.action !== 'keep');
+    expect(acting.map((g) => [g.action, g.title, g.torrents.length]), JSON.stringify(acting.map((g) => g.reasons))).toEqual([['move', 'Show.S01', 3]]);
+    const g = acting[0]!;
+    // What the plan reserves on the pool: the pack's bytes and the extra's own file, nothing twice.
+    expect(plan.summary.bytesToCopy).toBe(10 * EP + 20_000);
+    expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'link-view', 'copy', 'link-view', 'repoint', 'repoint', 'repoint']);
+    const repoints = g.steps.filter((s): s is RepointStep => s.kind === 'repoint');
+    // The linked torrents' relocations are recorded with their own content's hash (their retire proves it).
+    expect(repoints.map((r) => r.payloadHash === undefined)).toEqual([true, false, false]);
+    expect(g.reasons.join('\n')).toContain('1 of its files are hardlinks of files of "Show.S01"');
+  });
+
+  it('kill -9 between the repoints of the group, then `hashall recover`: every torrent back on the stash, nothing lost', async () => {
+    const file = path.join(w.tmp.path, 'plan.json');
+    const r = await w.cli('plan', '--out', file);
+    expect([0, 2], r.stdout + r.stderr).toContain(r.code);
+    const group = readPlanFile(file).plan.groups.find((g) => g.action === 'move')!;
+    const second = group.steps.findIndex((s) => s.kind === 'repoint') + 1;
+    const cfgJson = path.join(w.tmp.path, 'config.json');
+    writeFileSync(cfgJson, JSON.stringify(loadConfig(w.configFile, { env: process.env, cwd: w.tmp.path }).config));
+    const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgJson, file], {
+      cwd: repo,
+      // Killed right before the second repoint: the pack already seeds from the pool, the episode not yet.
+      env: { ...process.env, HASHALL_TEST_CRASH_AT_BOUNDARY: `step-running ${group.id}#${second}` },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    expect((await qc.getTorrent(season.infoHash))?.savePath).toBe(w.seeding('pool', 'tv'));
+    const rec = await w.cli('recover', '--json');
+    expect(rec.code, rec.stdout + rec.stderr).toBe(0);
+    expect(JSON.parse(rec.stdout)).toMatchObject({ recovered: [{ status: 'recovered', groups: [{ id: group.id, action: 'rolled-back' }] }] });
+    for (const [t, c] of [[season, 'tv'], [episode, 'cross-seed'], [extra, 'extra']] as const) await seedsFrom(t, 'stash', c);
+    expect(filesUnder(w.seeding('pool'))).toEqual([]);
+    // The stash still links the episode and the extra's e5 to the pack's files.
+    expect(lstatSync(episode.contentPath).ino).toBe(lstatSync(path.join(season.contentPath, 'Show.S01E03.mkv')).ino);
+  });
+
+  it('apply moves them: one inode per content on the pool, every torrent seeding from it; a second plan has nothing to do', async () => {
+    const r = await w.cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const [t, c] of [[season, 'tv'], [episode, 'cross-seed'], [extra, 'extra']] as const) await seedsFrom(t, 'pool', c);
+    expect(poolUsage()).toEqual({ inodes: 11, bytes: 10 * EP + 20_000 });
+    const pack = path.join(w.seeding('pool', 'tv'), 'Show.S01');
+    expect(lstatSync(path.join(w.seeding('pool', 'cross-seed'), 'Show.S01E03.mkv')).ino).toBe(lstatSync(path.join(pack, 'Show.S01E03.mkv')).ino);
+    expect(lstatSync(path.join(w.seeding('pool', 'extra'), 'Show.S01E05.Extras', 'Show.S01E05.mkv')).ino).toBe(lstatSync(path.join(pack, 'Show.S01E05.mkv')).ino);
+    const again = await w.cli('plan', '--detailed-exitcode');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+
+  it('each source is retired on its own relocation (its own content), the shared inodes with it; the pool keeps everything', async () => {
+    writeConfig('0h');
+    await new Promise((r) => setTimeout(r, 1100));
+    const plan = await w.plan();
+    const retires = plan.groups.filter((g) => g.action !== 'keep');
+    expect(retires.map((g) => [g.action, g.from?.path])).toEqual(
+      expect.arrayContaining([['retire', season.contentPath], ['retire', episode.contentPath], ['retire', extra.contentPath]]),
+    );
+    expect(retires).toHaveLength(3);
+    // The shared inodes are freed once, with the last of their links.
+    expect(plan.summary.bytesToFree.stash).toBe(10 * EP + 20_000);
+    const r = await w.cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const t of [season, episode, extra]) expect(existsSync(t.contentPath)).toBe(false);
+    for (const [t, c] of [[season, 'tv'], [episode, 'cross-seed'], [extra, 'extra']] as const) await seedsFrom(t, 'pool', c);
+    expect(poolUsage()).toEqual({ inodes: 11, bytes: 10 * EP + 20_000 });
+    const again = await w.cli('plan', '--detailed-exitcode');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+});

@@ -1,0 +1,136 @@
+// Pure planner tests: torrents whose payloads share files by hardlink, moved in one plan, are one group copying each shared file once (linked-moves.ts).
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../../src/plan/build.js';
+import { payloadHashFrom } from '../../../src/plan/linked-moves.js';
+import type { CopyStep, LinkViewStep, Plan, PlanGroup, RepointStep } from '../../../src/plan/types.js';
+import { SnapshotBuilder, baseConfig, rule, trimmedLikeReader, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB } from './fixtures.js';
+
+const PACK = `${STASH_SEED}/tv/Show.S01`;
+const EPISODE = `${STASH_SEED}/cross-seed/Show.S01E03.mkv`;
+const EP = 2 * GiB;
+const toPool = (minFree = 0) =>
+  baseConfig({ placement: { default: 'stash', rules: [rule('cold', 'pool', { categories: ['tv', 'cross-seed'] })] }, safety: { ...baseConfig().safety, minFree } });
+
+/** The plan of the builder's snapshot — which must equal the plan of that snapshot trimmed as readSnapshot trims it. */
+function plan(b: SnapshotBuilder): Plan {
+  const snapshot = b.build();
+  const full = buildPlan({ config: b.config, snapshot, now: b.now, createdAt: new Date(b.now).toISOString() });
+  expect(buildPlan({ config: b.config, snapshot: trimmedLikeReader(b.config, snapshot, b.now), now: b.now, createdAt: new Date(b.now).toISOString() })).toEqual(full);
+  return full;
+}
+
+/** A season pack of three episodes, and the single episode cross-seed linked from its e3. */
+function packAndEpisode(b: SnapshotBuilder, opts: { packPhase?: 'downloading' } = {}): SnapshotBuilder {
+  b.payload(PACK, ['E01', 'E02', 'E03'].map((e) => ({ rel: `Show.S01${e}.mkv`, size: EP, content: `show-${e}` })));
+  b.link(`${PACK}/Show.S01E03.mkv`, EPISODE);
+  b.payload(EPISODE, [], { kind: 'file' });
+  return b
+    .torrent({ hash: 'aaaa000000000000000000000000000000000001', content: PACK, category: 'tv', ...(opts.packPhase ? { phase: opts.packPhase } : {}) })
+    .torrent({ hash: 'bbbb000000000000000000000000000000000002', content: EPISODE, category: 'cross-seed' });
+}
+
+function acting(p: Plan): PlanGroup[] {
+  return p.groups.filter((g) => g.action !== 'keep');
+}
+
+describe('buildPlan: torrents sharing files by hardlink, moved in one plan', () => {
+  it('are one move group: the pack copied once, the episode linked from its copy, each torrent repointed', () => {
+    const p = plan(packAndEpisode(new SnapshotBuilder(toPool())));
+    const [g, ...rest] = acting(p);
+    expect(rest).toEqual([]);
+    expect(g).toMatchObject({ action: 'move', title: 'Show.S01', from: { fs: 'stash', path: PACK }, to: { fs: 'pool', path: `${POOL_SEED}/tv/Show.S01` } });
+    expect(g!.torrents.map((t) => t.name)).toEqual(['Show.S01', 'Show.S01E03.mkv']);
+    expect(g!.bytesToCopy).toBe(3 * EP);
+    expect(p.summary).toMatchObject({ move: 1, blocked: 0, bytesToCopy: 3 * EP });
+    expect(g!.steps.map((s) => s.kind)).toEqual(['copy', 'link-view', 'repoint', 'repoint']);
+    expect(g!.steps[1] as LinkViewStep).toMatchObject({
+      fs: 'pool',
+      torrentHash: 'bbbb000000000000000000000000000000000002',
+      root: `${POOL_SEED}/cross-seed/Show.S01E03.mkv`,
+      links: [{ donor: `${POOL_SEED}/tv/Show.S01/Show.S01E03.mkv`, path: `${POOL_SEED}/cross-seed/Show.S01E03.mkv`, size: EP }],
+    });
+    const [packRepoint, episodeRepoint] = g!.steps.slice(2) as RepointStep[];
+    expect(packRepoint).not.toHaveProperty('payloadHash');
+    expect(episodeRepoint).toMatchObject({ hostFrom: EPISODE, hostTo: `${POOL_SEED}/cross-seed/Show.S01E03.mkv`, payloadHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(episodeRepoint!.payloadHash).not.toBe(g!.payloadHash);
+    // Both payloads fingerprinted (apply refuses the group when either changed), both torrents.
+    expect(g!.fingerprint.payloads).toEqual([{ fs: 'stash', root: PACK }, { fs: 'stash', root: EPISODE }]);
+    expect(g!.fingerprint.torrents.map((t) => t.hash)).toEqual(['aaaa000000000000000000000000000000000001', 'bbbb000000000000000000000000000000000002']);
+    expect(g!.reasons.join('\n')).toContain('also "Show.S01E03.mkv"');
+    expect(g!.reasons.join('\n')).toContain('1 of its files are hardlinks of files of "Show.S01" on stash, which this group copies to pool once: they are linked from that copy, nothing else is copied');
+  });
+
+  it('reserves the shared bytes once against safety.minFree: room for the pack is room for both', () => {
+    const b = packAndEpisode(new SnapshotBuilder(toPool(10 * MiB))).setFree('pool', 3 * EP + 10 * MiB);
+    const p = plan(b);
+    expect(acting(p).map((g) => [g.action, g.torrents.length])).toEqual([['move', 2]]);
+  });
+
+  it('a pack that stays (a library links it) leaves the episode to move alone, copying its file as before', () => {
+    const b = new SnapshotBuilder(toPool());
+    packAndEpisode(b).link(`${PACK}/Show.S01E01.mkv`, `${MOVIES_LIB}/Show/Show.S01E01.mkv`);
+    const gs = acting(plan(b));
+    expect(gs.map((g) => [g.action, g.title])).toEqual([
+      ['stay', 'Show.S01'],
+      ['move', 'Show.S01E03.mkv'],
+    ]);
+    expect(gs[1]!.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
+    expect(gs[1]!.steps[1]).not.toHaveProperty('payloadHash');
+    expect(gs[1]!.bytesToCopy).toBe(EP);
+  });
+
+  it('a pack that cannot move (blocked) leaves the episode to move alone, copying its file as before', () => {
+    const gs = acting(plan(packAndEpisode(new SnapshotBuilder(toPool()), { packPhase: 'downloading' })));
+    expect(gs.map((g) => [g.action, g.title])).toEqual([
+      ['blocked', 'Show.S01'],
+      ['move', 'Show.S01E03.mkv'],
+    ]);
+    expect(gs[1]!.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
+  });
+
+  it('a folder holding a linked episode and a file of its own copies only its own file and links the episode', () => {
+    const b = new SnapshotBuilder(toPool());
+    b.payload(PACK, ['E01', 'E02'].map((e) => ({ rel: `Show.S01${e}.mkv`, size: EP, content: `show-${e}` })));
+    const extra = `${STASH_SEED}/cross-seed/Show.S01E02.Extras`;
+    b.link(`${PACK}/Show.S01E02.mkv`, `${extra}/Show.S01E02.mkv`);
+    b.payload(extra, [{ rel: 'sample.mkv', size: 5 * MiB, content: 'sample' }]);
+    b.torrent({ hash: 'aaaa000000000000000000000000000000000001', content: PACK, category: 'tv' }).torrent({ hash: 'cccc000000000000000000000000000000000003', content: extra, category: 'cross-seed' });
+    const [g, ...rest] = acting(plan(b));
+    expect(rest).toEqual([]);
+    expect(g!.bytesToCopy).toBe(2 * EP + 5 * MiB);
+    expect(g!.steps.map((s) => s.kind)).toEqual(['copy', 'copy', 'link-view', 'repoint', 'repoint']);
+    expect(g!.steps[1]).toMatchObject({ kind: 'copy', fromRoot: extra, toRoot: `${POOL_SEED}/cross-seed/Show.S01E02.Extras`, files: [{ relpath: 'sample.mkv', size: 5 * MiB }], bytes: 5 * MiB });
+    expect(g!.steps[2]).toMatchObject({
+      kind: 'link-view',
+      root: `${POOL_SEED}/cross-seed/Show.S01E02.Extras`,
+      links: [{ donor: `${POOL_SEED}/tv/Show.S01/Show.S01E02.mkv`, path: `${POOL_SEED}/cross-seed/Show.S01E02.Extras/Show.S01E02.mkv` }],
+      expected: ['Show.S01E02.mkv', 'sample.mkv'],
+    });
+  });
+
+  it('a folder linking files of two packs joins both into one group; each whole copy is checked against its own content', () => {
+    const b = new SnapshotBuilder(toPool());
+    const other = `${STASH_SEED}/tv/Other.S01`;
+    b.payload(PACK, [{ rel: 'Show.S01E01.mkv', size: EP, content: 'show-E01' }]);
+    b.payload(other, [{ rel: 'Other.S01E01.mkv', size: EP, content: 'other-E01' }]);
+    const both = `${STASH_SEED}/cross-seed/Z.Pilots`;
+    b.link(`${PACK}/Show.S01E01.mkv`, `${both}/Show.S01E01.mkv`);
+    b.link(`${other}/Other.S01E01.mkv`, `${both}/Other.S01E01.mkv`);
+    b.payload(both, []);
+    b.torrent({ hash: 'aaaa000000000000000000000000000000000001', content: PACK, category: 'tv' })
+      .torrent({ hash: 'dddd000000000000000000000000000000000004', content: other, category: 'tv' })
+      .torrent({ hash: 'cccc000000000000000000000000000000000003', content: both, category: 'cross-seed' });
+    const snapshot = b.build();
+    const [g, ...rest] = acting(plan(b));
+    expect(rest).toEqual([]);
+    expect(g!.torrents.map((t) => t.name)).toEqual(['Other.S01', 'Show.S01', 'Z.Pilots']);
+    expect(g!.bytesToCopy).toBe(2 * EP);
+    expect(g!.steps.map((s) => s.kind)).toEqual(['copy', 'copy', 'link-view', 'repoint', 'repoint', 'repoint']);
+    // Both packs are copied whole (left to the catalog); each copy is read back against its own payload's hash.
+    for (const c of g!.steps.filter((s): s is CopyStep => s.kind === 'copy')) {
+      expect(c.catalogFiles).toBe(1);
+      expect(payloadHashFrom(g!, c.fromRoot)).toBe(snapshot.payloads[c.fromRoot]!.payloadHash);
+    }
+    expect((g!.steps[2] as LinkViewStep).links.map((l) => l.donor)).toEqual([`${POOL_SEED}/tv/Other.S01/Other.S01E01.mkv`, `${POOL_SEED}/tv/Show.S01/Show.S01E01.mkv`]);
+  });
+});
