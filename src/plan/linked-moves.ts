@@ -89,7 +89,8 @@ function mergeCluster(cluster: Group[]): Group {
       else repoints.push(g.payloadHash !== first.payloadHash && g.payloadHash !== null ? { ...s, payloadHash: g.payloadHash } : s);
     }
   }
-  const others = cluster.slice(1).map((g) => `also "${g.title}" (${g.from?.path ?? '?'} → ${g.to?.path ?? '?'}): ${g.reasons.join('; ')}`);
+  // Each other torrent's why (its placement reason only when another rule placed it).
+  const others = cluster.slice(1).map((g) => `also "${g.title}": ${g.reasons.filter((r, i) => i > 0 || r !== first.reasons[0]).join('; ')}`);
   const fileLists = cluster.map((g) => g.fingerprint.files).filter((l) => l.length > 0);
   const payloads = cluster.flatMap((g) => g.fingerprint.payloads ?? []);
   return {

@@ -491,7 +491,7 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
     : linked.size > 0
-      ? `${linked.size} of its files are hardlinks of files of ${leaderTitles} on ${source.fsName}, which this group copies to ${fsName} once: they are linked from that copy${copyWrites > 0 ? `, the other ${toCopy!.length} copied (${formatBytes(copyWrites)}), verified by SHA-256` : ', nothing else is copied'}`
+      ? `${linked.size} of its files ${linked.size === 1 ? 'is a hardlink of a file' : 'are hardlinks of files'} of ${leaderTitles} on ${source.fsName}, which this group copies to ${fsName} once: linked from that copy${copyWrites > 0 ? `, the other ${toCopy!.length} copied (${formatBytes(copyWrites)}), verified by SHA-256` : ', nothing else is copied'}`
       : `no copy on ${fsName} yet: copying ${formatBytes(writes)} from ${source.fsName}, verified by SHA-256`;
   // Every file of every payload is fingerprinted by reference (their catalog rows at the plan's serial); donors inline.
   const payloads: CatalogPayloadRef[] = [];

@@ -106,7 +106,7 @@ describe('torrents sharing files by hardlink, moved in one plan', () => {
     const repoints = g.steps.filter((s): s is RepointStep => s.kind === 'repoint');
     // The linked torrents' relocations are recorded with their own content's hash (their retire proves it).
     expect(repoints.map((r) => r.payloadHash === undefined)).toEqual([true, false, false]);
-    expect(g.reasons.join('\n')).toContain('1 of its files are hardlinks of files of "Show.S01"');
+    expect(g.reasons.join('\n')).toContain('also "Show.S01E03.mkv": 1 of its files is a hardlink of a file of "Show.S01" on stash');
   });
 
   it('kill -9 between the repoints of the group, then `hashall recover`: every torrent back on the stash, nothing lost', async () => {

@@ -57,7 +57,7 @@ describe('buildPlan: torrents sharing files by hardlink, moved in one plan', () 
     expect(g!.fingerprint.payloads).toEqual([{ fs: 'stash', root: PACK }, { fs: 'stash', root: EPISODE }]);
     expect(g!.fingerprint.torrents.map((t) => t.hash)).toEqual(['aaaa000000000000000000000000000000000001', 'bbbb000000000000000000000000000000000002']);
     expect(g!.reasons.join('\n')).toContain('also "Show.S01E03.mkv"');
-    expect(g!.reasons.join('\n')).toContain('1 of its files are hardlinks of files of "Show.S01" on stash, which this group copies to pool once: they are linked from that copy, nothing else is copied');
+    expect(g!.reasons.join('\n')).toContain('also "Show.S01E03.mkv": 1 of its files is a hardlink of a file of "Show.S01" on stash, which this group copies to pool once: linked from that copy, nothing else is copied');
   });
 
   it('reserves the shared bytes once against safety.minFree: room for the pack is room for both', () => {
