@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Db } from '../catalog/db.js';
 import { CatalogError, HashallError, LockHeldError } from '../errors.js';
 import { effectiveUser } from '../fs/trusted-place.js';
+import { countRefusal, LOCK_HELD_NOTIFY_AFTER, lockStreakFileOf, resetLockStreak, stuckHolderAdvice, type LockRefusal } from './lock-streak.js';
 
 export interface LockHolder {
   runId: string;
@@ -177,6 +178,30 @@ export function describeHolder(h: LockHolder): string {
   return `run ${h.runId} (pid ${h.pid} on ${h.host}, \`${h.command}\`, since ${new Date(h.startedAt).toISOString()})`;
 }
 
+/**
+ * A run refused because a live holder has the lock (exit 4), with what that refusal made of the streak of runs refused
+ * by the same holder (src/apply/lock-streak.ts): the caller tells the `notify:` targets once it is long enough.
+ */
+export class LockRefusedError extends LockHeldError {
+  constructor(
+    message: string,
+    opts: { hint?: string },
+    readonly holder: LockHolder | null,
+    readonly refusal: LockRefusal,
+  ) {
+    super(message, opts);
+  }
+}
+
+/** The refusal of a run by a live `holder` at `at`, counted in the streak; its error names the holder (and a streak it could not count). */
+function refused(db: Db, holder: LockHolder | null, at: number, message: string, hint: string): LockRefusedError {
+  const refusal = countRefusal({ streak: lockStreakFileOf(db), lock: lockFileOf(db) }, holder, at);
+  const n = refusal.streak?.count ?? 0;
+  // Past a few refusals waiting is no longer the advice (cron mails this line to whoever reads them).
+  const said = n >= LOCK_HELD_NOTIFY_AFTER ? `${n} runs in a row were refused by it: ${stuckHolderAdvice(refusal.streak!.holder, refusal.lockFile)}` : hint;
+  return new LockRefusedError(message, { hint: refusal.error ? `${said} (${refusal.error})` : said }, holder, refusal);
+}
+
 /** The lock as this run holds it: `release` deletes its record, then lets the kernel lock go (safe to call twice). */
 export interface HeldLock {
   readonly runId: string;
@@ -184,7 +209,8 @@ export interface HeldLock {
 }
 
 /**
- * Take the lock for `me`: the kernel lock first (held by another process → LockHeldError, exit 4), then the record. A
+ * Take the lock for `me`: the kernel lock first (held by another process → LockRefusedError, exit 4, the refusal counted
+ * in the streak; taken → the streak is over), then the record. A
  * record left by a holder that is gone (it did not hold the kernel lock we now hold, whatever its host) is taken over
  * only when `takeOverStale` is set (apply/recover do, and then recover that run first); it is returned so the caller
  * can report and recover it. A record of a live pid on this host (an older hashall without the kernel lock) is held.
@@ -196,9 +222,12 @@ export function acquireLock(db: Db, me: LockHolder, opts: { takeOverStale: boole
   const kernel = takeKernelLock(file, KERNEL_LOCK_WAIT_MS);
   if (kernel === null) {
     const cur = readLock(db);
-    throw new LockHeldError(
+    throw refused(
+      db,
+      cur,
+      me.startedAt,
       cur ? `another hashall run holds the lock: ${describeHolder(cur)}` : `another hashall process holds the lock (${file}) and has not recorded itself yet, or its record was cleared`,
-      { hint: 'wait for it to finish: its process holds the lock file, which the kernel frees when that process ends, however it ends' },
+      'wait for it to finish: its process holds the lock file, which the kernel frees when that process ends, however it ends',
     );
   }
   try {
@@ -208,11 +237,11 @@ export function acquireLock(db: Db, me: LockHolder, opts: { takeOverStale: boole
       if (cur) {
         const life = livenessWithoutKernel(cur, me.host, null);
         const stale = life.state === 'gone';
-        if (!stale || !opts.takeOverStale) {
-          throw new LockHeldError(`another hashall run holds the lock: ${describeHolder(cur)}${stale ? ' — STALE: that process is gone' : ''}`, {
-            hint: stale
-              ? `run \`hashall recover\` to roll back its interrupted group, or \`hashall unlock ${cur.runId}\` to clear the lock`
-              : `${life.why}: wait for it to finish`,
+        // A live pid (an older hashall without the kernel lock) refuses this run like a kernel holder: counted.
+        if (!stale) throw refused(db, cur, me.startedAt, `another hashall run holds the lock: ${describeHolder(cur)}`, `${life.why}: wait for it to finish`);
+        if (!opts.takeOverStale) {
+          throw new LockHeldError(`another hashall run holds the lock: ${describeHolder(cur)} — STALE: that process is gone`, {
+            hint: `run \`hashall recover\` to roll back its interrupted group, or \`hashall unlock ${cur.runId}\` to clear the lock`,
           });
         }
         tookOver = cur;
@@ -229,6 +258,8 @@ export function acquireLock(db: Db, me: LockHolder, opts: { takeOverStale: boole
       return { tookOver };
     });
     const { tookOver } = txn.immediate();
+    // This run has the lock: whatever streak of refused runs there was is over.
+    resetLockStreak(lockStreakFileOf(db));
     let released = false;
     const held: HeldLock = {
       runId: me.runId,

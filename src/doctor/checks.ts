@@ -16,7 +16,7 @@ import { checkConfig } from '../config/load.js';
 import type { ClientConfig, HashallConfig } from '../config/types.js';
 import { hostSpelling } from '../domain/path-map.js';
 import { isAtOrUnder } from '../domain/path-string.js';
-import { formatBytes } from '../domain/format-bytes.js';
+import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { CatalogSchemaError, ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
 import { devToMajorMinor, findMountFor, readMountInfo, unmountedSubvolume } from '../fs/mountinfo.js';
@@ -24,6 +24,7 @@ import { refusedFsAt } from '../fs/refused-fs.js';
 import { systemProbes } from '../fs/filesystem-identity.js';
 import { realFsPort } from '../apply/fs-port.js';
 import { describeHolder, holderLiveness, lockFileOf, probeKernelLock, readLock } from '../apply/lock.js';
+import { LOCK_HELD_NOTIFY_AFTER, lockStreakFileOf, readLockStreak, sameHolder, stuckHolderAdvice, type StreakHolder } from '../apply/lock-streak.js';
 import { filesystemGuard } from '../apply/on-filesystem.js';
 import { unresolvedRuns } from '../apply/run-store.js';
 import { TRASH_DIR } from '../apply/trash-record.js';
@@ -168,23 +169,42 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
 
 /**
  * The apply lock as proven, never guessed: "live" only when its process holds the lock file (on any host sharing this
- * kernel) or its pid runs here; "gone" when neither; and said so when the lock file cannot be read.
+ * kernel) or its pid runs here; "gone" when neither; and said so when the lock file cannot be read. A live holder is
+ * shown with its age and the runs it refused in a row (src/apply/lock-streak.ts): a problem from
+ * LOCK_HELD_NOTIFY_AFTER on — the point where the notify: targets are told — with what to do about it.
  */
-function lockCheck(db: CatalogDb['db']): DoctorCheck {
+function lockCheck(db: CatalogDb['db'], now: number): DoctorCheck {
   const lock = readLock(db);
+  const streak = readLockStreak(lockStreakFileOf(db));
+  const lockFile = lockFileOf(db);
+  /** The streak of `holder` (null: one that recorded no run) as words, and whether it is long enough to be a problem. */
+  const refusedBy = (holder: StreakHolder): { text: string; stuck: boolean } => {
+    if (streak === null || !sameHolder(streak.holder, holder)) return { text: '', stuck: false };
+    const told = streak.notifiedAt === null ? '' : `, the notify: targets told at ${new Date(streak.notifiedAt).toISOString()}`;
+    return {
+      text: `; ${streak.count} run${streak.count === 1 ? '' : 's'} in a row ${streak.count === 1 ? 'was' : 'were'} refused by it since ${new Date(streak.firstAt).toISOString()}${told}`,
+      stuck: streak.count >= LOCK_HELD_NOTIFY_AFTER,
+    };
+  };
+  const heldCheck = (detail: string, holder: StreakHolder): DoctorCheck => {
+    const { text, stuck } = refusedBy(holder);
+    return { id: 'lock', title: 'apply lock', status: stuck ? 'problem' : 'warn', detail: detail + text, ...(stuck ? { fix: stuckHolderAdvice(holder, lockFile) } : {}) };
+  };
   if (!lock) {
-    const kernel = probeKernelLock(lockFileOf(db));
-    if (kernel === 'held') return { id: 'lock', title: 'apply lock', status: 'warn', detail: 'held by a hashall process that has not recorded itself yet (it is starting or ending)' };
+    const kernel = probeKernelLock(lockFile);
+    const none: StreakHolder = { runId: null, pid: null, host: null, command: null, startedAt: null };
+    if (kernel === 'held') return heldCheck('held by a hashall process that has not recorded itself yet (it is starting or ending)', none);
     return { id: 'lock', title: 'apply lock', status: 'ok', detail: 'free' };
   }
   const life = holderLiveness(db, lock, os.hostname());
-  if (life.state === 'live') return { id: 'lock', title: 'apply lock', status: 'warn', detail: `held by a live run (${life.why}): ${describeHolder(lock)}` };
+  const age = `held for ${formatDuration(now - lock.startedAt)}`;
+  if (life.state === 'live') return heldCheck(`held by a live run (${life.why}): ${describeHolder(lock)}, ${age}`, lock);
   if (life.state === 'unknown') {
     return {
       id: 'lock',
       title: 'apply lock',
       status: 'warn',
-      detail: `held by ${describeHolder(lock)}; whether its process is alive cannot be told: ${life.why}`,
+      detail: `held by ${describeHolder(lock)}, ${age}; whether its process is alive cannot be told: ${life.why}`,
       fix: 'run `hashall doctor` as the user hashall runs as',
     };
   }
@@ -245,7 +265,7 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
     });
   }
 
-  out.push(lockCheck(db));
+  out.push(lockCheck(db, now));
 
   const runs = unresolvedRuns(db);
   out.push({

@@ -2,8 +2,9 @@
 import type { NotifyEventName } from '../config/types.js';
 import type { RunResult } from '../apply/executor.js';
 import type { DoctorReport } from '../doctor/checks.js';
+import type { LockStreak } from '../apply/lock-streak.js';
 import { ACTIONABLE, type Plan, type PlanGroup } from '../plan/types.js';
-import { formatBytes } from '../domain/format-bytes.js';
+import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { printable } from '../render/escape.js';
 
 export const NOTIFICATION_SCHEMA_ID = 'https://hashall.dev/schemas/notification.schema.json';
@@ -25,6 +26,8 @@ export interface Notice {
   apply?: { status: string; groupsDone: number; groupsTotal: number; bytesMoved: number; bytesFreed: number; problems: string[] };
   plan?: { summary: string; changes: { id: string; action: string; title: string }[]; blocked: { id: string; title: string; reasons: string[] }[] };
   doctor?: { problems: { id: string; title: string; detail: string; fix: string | null }[] };
+  /** The holder of the apply lock that refused runs in a row (null fields: a process that recorded no run). */
+  lock?: { runId: string | null; pid: number | null; host: string | null; command: string | null; since: string | null; refusedRuns: number; refusedSince: string };
 }
 
 /** Lines listed in a message before "… and N more" (chat services cut long messages). */
@@ -80,6 +83,31 @@ export function failureNotice(what: string, error: string, ctx: { host: string; 
     host: ctx.host,
     at: ctx.at,
     runId: ctx.runId ?? null,
+  };
+}
+
+/**
+ * The apply lock held by one run while `streak.count` runs in a row were refused (`failed`): who holds it (`holder`, as
+ * the lock's messages describe it), since when, and what to do (`advice`). The loop, `reconcile --once` and `apply`
+ * send this one notice.
+ */
+export function lockHeldNotice(what: string, streak: LockStreak, text: { holder: string; advice: string }, ctx: { host: string; at: number }): Notice {
+  const h = streak.holder;
+  const age = h.startedAt === null ? '' : ` — held for ${formatDuration(ctx.at - h.startedAt)}`;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    event: 'failed',
+    severity: 'error',
+    title: `hashall on ${ctx.host}: ${what} failed`,
+    message: lines([
+      `The apply lock is held by ${text.holder}${age}: ${streak.count} runs in a row were refused since ${iso(streak.firstAt)}, so nothing was reconciled.`,
+      `Look with \`hashall doctor\`. ${text.advice}`,
+      'Told once for this holder: again only after a run took the lock, or when another run holds it this long.',
+    ]),
+    host: ctx.host,
+    at: ctx.at,
+    runId: null,
+    lock: { runId: h.runId, pid: h.pid, host: h.host, command: h.command, since: h.startedAt === null ? null : iso(h.startedAt), refusedRuns: streak.count, refusedSince: iso(streak.firstAt) },
   };
 }
 
@@ -152,5 +180,6 @@ export function genericPayload(n: Notice): Record<string, unknown> {
     ...(n.apply ? { apply: n.apply } : {}),
     ...(n.plan ? { plan: n.plan } : {}),
     ...(n.doctor ? { doctor: n.doctor } : {}),
+    ...(n.lock ? { lock: n.lock } : {}),
   };
 }

@@ -12,7 +12,8 @@ import { hostName, notify, notifyPlanFindings, type NotifyDeps } from '../notify
 import { hasChanges } from '../plan/build.js';
 import { summaryLine } from '../render/plan-text.js';
 import { runApply, runRecover } from './apply.js';
-import { notifyApplyEnd, withCatalogDb } from './notify.js';
+import { notifyApplyEnd, notifyLockRefused, withCatalogDb } from './notify.js';
+import { LockRefusedError } from '../apply/lock.js';
 import { makePlan } from './plan.js';
 import { makeResyncTorrents, makeRescanRoot } from './refresh.js';
 
@@ -105,19 +106,11 @@ export async function reconcileOnce(input: IterationInput): Promise<IterationEnd
 }
 
 /**
- * Lock-held iterations in a row after which the loop tells the `notify:` targets (once per streak, as `failed`). One or
- * two are expected beside a long manual apply (a cross-filesystem copy of terabytes takes hours; `--every` is 6h by
- * default); a third means nothing was reconciled for two whole intervals or more — a run that hangs, stopped, or keeps
- * coming back, that a person must look at. (A lock whose process is gone holds nothing: it is taken over, never counted.)
- */
-export const LOCK_HELD_NOTIFY_AFTER = 3;
-
-/**
  * An iteration that threw: reported (warning, NDJSON error event) and notified; the loop goes on. Another run holding
- * the lock is notified only when it was held in `lockHeldBefore` iterations just before this one too, up to
- * LOCK_HELD_NOTIFY_AFTER (that run notifies its own outcome).
+ * the lock is notified only once it refused LOCK_HELD_NOTIFY_AFTER runs in a row — iterations of this loop, of another
+ * one, `reconcile --once` or `apply` from cron alike: the streak is kept on disk (src/apply/lock-streak.ts).
  */
-export async function failedIteration(err: unknown, input: Pick<IterationInput, 'config' | 'now' | 'out' | 'notify' | 'stop'> & { lockHeldBefore?: number }): Promise<IterationEnd> {
+export async function failedIteration(err: unknown, input: Pick<IterationInput, 'config' | 'now' | 'out' | 'notify' | 'stop'>): Promise<IterationEnd> {
   const { out } = input;
   out.end();
   if (input.stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
@@ -125,11 +118,7 @@ export async function failedIteration(err: unknown, input: Pick<IterationInput, 
   out.error(err);
   out.warn(`reconcile iteration failed: ${message}`);
   if (err instanceof LockHeldError) {
-    const streak = (input.lockHeldBefore ?? 0) + 1;
-    if (streak === LOCK_HELD_NOTIFY_AFTER) {
-      const why = `the apply lock was held by another run in ${streak} iterations in a row, so nothing was reconciled: ${message}`;
-      await notify(input.config, null, failureNotice('reconcile', why, { host: hostName(), at: input.now() }), input.notify);
-    }
+    if (err instanceof LockRefusedError) await notifyLockRefused(input.config, input.notify, err, 'reconcile');
     return { outcome: 'lock-held', exitCode: ExitCode.LockHeld };
   }
   await notify(input.config, null, failureNotice('reconcile', message, { host: hostName(), at: input.now() }), input.notify);

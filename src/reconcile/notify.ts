@@ -3,7 +3,9 @@ import { openCatalog, type CatalogDb, type Db } from '../catalog/db.js';
 import type { RunResult } from '../apply/executor.js';
 import type { HashallConfig } from '../config/types.js';
 import { ConfigError, ExitCode, HashallError, LockHeldError, errorText } from '../errors.js';
-import { applyNotice, failureNotice } from '../notify/notice.js';
+import { applyNotice, failureNotice, lockHeldNotice } from '../notify/notice.js';
+import { describeHolder, LockRefusedError } from '../apply/lock.js';
+import { LOCK_HELD_NOTIFY_AFTER, markStreakNotified, stuckHolderAdvice } from '../apply/lock-streak.js';
 import { hostName, notify, type NotifyDeps } from '../notify/notify.js';
 
 /**
@@ -34,8 +36,32 @@ export async function notifyApplyEnd(config: HashallConfig, deps: NotifyDeps, en
     await withCatalogDb(config, (db) => notify(config, db, applyNotice(end.result, ctx), deps));
     return;
   }
-  // Another run holds the lock (it notifies itself); a declined prompt or a signal is a person's choice.
   const err = end.error;
+  if (err instanceof LockRefusedError) {
+    await notifyLockRefused(config, deps, err, end.what);
+    return;
+  }
+  // A lock of a run that is gone (not taken over here): said on stderr and by doctor; a declined prompt or a signal is a person's choice.
   if (err instanceof LockHeldError || (err instanceof HashallError && err.exitCode === ExitCode.Cancelled) || err instanceof ConfigError) return;
   await notify(config, null, failureNotice(end.what, errorText(err), ctx), deps);
+}
+
+/**
+ * A run (`what`) refused because another run holds the lock: the targets are told once the streak of runs refused by
+ * that holder (counted on disk by the refusal, src/apply/lock-streak.ts) reaches LOCK_HELD_NOTIFY_AFTER, and not again
+ * for that streak once every target took it (a failed target: the next refused run tries again). Fewer refusals: the
+ * holder is most likely a long run that reports itself.
+ */
+export async function notifyLockRefused(config: HashallConfig, deps: NotifyDeps, err: LockRefusedError, what: string): Promise<void> {
+  const { streak, file, lockFile } = err.refusal;
+  if ((config.notify ?? []).length === 0 || streak === null || streak.count < LOCK_HELD_NOTIFY_AFTER || streak.notifiedAt !== null) return;
+  const holder = err.holder ? describeHolder(err.holder) : `a process holding ${lockFile} that recorded no run`;
+  const notice = lockHeldNotice(what, streak, { holder, advice: stuckHolderAdvice(streak.holder, lockFile) }, { host: hostName(), at: deps.now() });
+  const outcomes = await notify(config, null, notice, deps);
+  if (!outcomes.every((o) => o.status === 'sent')) return;
+  try {
+    markStreakNotified(file, streak, deps.now());
+  } catch (e) {
+    deps.report({ target: 'lock streak', event: 'failed', status: 'failed', attempts: 1, error: `could not note the notice in ${file} (the next refused run tells again): ${(e as Error).message}` });
+  }
 }

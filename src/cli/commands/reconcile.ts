@@ -89,8 +89,6 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     let config = loadConfigForCommand(opts, ctx).config;
     const stop = stopOnSignals(sink.warn);
     let last: IterationEnd = { outcome: 'nothing-to-do', exitCode: ExitCode.Ok };
-    // Lock-held iterations in a row: past a few, the notify: targets are told (src/reconcile/loop.ts LOCK_HELD_NOTIFY_AFTER).
-    let lockHeld = 0;
     const out: IterationOutput = { ...sink, runNotSucceeded: (result, signal) => void ctx.stderr.write(applySummary(result, signal)) };
     const io = () => ({ now: ctx.now, out, notify: notifyDeps(ctx, sink, stop.signal), stop: stop.signal });
     try {
@@ -103,9 +101,8 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
           config = loaded.config;
           last = await reconcileOnce({ ...io(), config, cwd: ctx.cwd, env: ctx.env });
         } catch (err) {
-          last = await failedIteration(err, { ...io(), config, lockHeldBefore: lockHeld });
+          last = await failedIteration(err, { ...io(), config });
         }
-        lockHeld = last.outcome === 'lock-held' ? lockHeld + 1 : 0;
         sink.end();
         sink.json({ type: 'reconcile', phase: 'done', iteration: i, outcome: last.outcome });
         if (!json) ctx.stderr.write(`hashall reconcile: iteration ${i}: ${last.outcome}\n`);

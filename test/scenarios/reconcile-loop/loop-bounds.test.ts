@@ -66,7 +66,7 @@ describe('hashall reconcile, bounded', () => {
     expect(received()).toEqual(['applied']);
   }, 60_000);
 
-  it('the lock held in 3 iterations in a row: the targets are told once, naming the holder; fewer in a row: not told', async () => {
+  it('the lock held in 3 iterations in a row (across two loops): the targets are told once, naming the holder; fewer in a row: not told', async () => {
     const { cfg, dir } = world(true);
     const before = hashTreeSync(dir);
     const { held } = acquireLock(w!.catalog.db, { runId: 'run-stuck', pid: process.pid, pidStart: null, host: os.hostname(), command: 'hashall apply stuck', startedAt: 1 }, { takeOverStale: true });
@@ -77,10 +77,31 @@ describe('hashall reconcile, bounded', () => {
       const four = await runCli(['reconcile', '--iterations', '4', '--every', '0s', '--jitter', '0s', '--log', 'ndjson', '--config', cfg], { cwd: w!.root });
       expect(four.code, four.stderr).toBe(4);
       expect(events(four.stdout).filter((e) => e.type === 'reconcile' && e.phase === 'done').map((e) => e.outcome)).toEqual(['lock-held', 'lock-held', 'lock-held', 'lock-held']);
-      expect(received()).toEqual(['failed']); // at the third, not again at the fourth
+      // The streak is kept on disk: the two runs of the first loop count, so the second loop's first iteration is the
+      // third refusal — told then, not again.
+      expect(received()).toEqual(['failed']);
       const body = JSON.parse(recv.received[0]!.body) as { message: string };
-      expect(body.message).toMatch(/held by another run in 3 iterations in a row/);
+      expect(body.message).toMatch(/3 runs in a row were refused/);
       expect(body.message).toMatch(/run-stuck \(pid \d+ on /);
+    } finally {
+      held.release();
+    }
+    expect(hashTreeSync(dir)).toEqual(before);
+  }, 60_000);
+
+  it('`apply` from cron counts into the same streak: its third refusal in a row is told once, as `apply failed`, naming the holder', async () => {
+    const { cfg, dir } = world(true);
+    const before = hashTreeSync(dir);
+    const { held } = acquireLock(w!.catalog.db, { runId: 'run-hung', pid: process.pid, pidStart: null, host: os.hostname(), command: 'hashall apply hung', startedAt: 1 }, { takeOverStale: true });
+    try {
+      for (const n of [1, 2, 3, 4]) {
+        const r = await runCli(['apply', '--auto-approve', '--json', '--config', cfg], { cwd: w!.root });
+        expect(r.code, `run ${n}: ${r.stderr}`).toBe(4);
+        expect(received(), `run ${n}`).toEqual(n < 3 ? [] : ['failed']);
+      }
+      const body = JSON.parse(recv.received[0]!.body) as { title: string; message: string };
+      expect(body.title).toMatch(/: apply failed$/);
+      expect(body.message).toMatch(/run-hung \(pid \d+ on .*3 runs in a row were refused/);
     } finally {
       held.release();
     }
