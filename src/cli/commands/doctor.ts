@@ -22,8 +22,8 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       'after',
       '\nChecks: config; catalog integrity (PRAGMA quick_check) and schema; every filesystem mounted with the identity the\n' +
         'catalog recorded, and its free space against safety.minFree; a hardlink probe in each seeding root; the client\n' +
-        '(reachable, authenticated, version) and its path maps; scan and sync freshness; the lock; unfinished or\n' +
-        'needs-attention runs; damaged files; staged trash.\n' +
+        '(reachable, authenticated, version) and its path maps; scan and sync freshness; the lock (its age, and the runs\n' +
+        'it refused in a row); unfinished or needs-attention runs; damaged files; staged trash.\n' +
         exitCodesHelp([[ExitCode.Ok, 'healthy (warnings allowed)'], [ExitCode.Error, 'at least one problem']]),
     );
   addConfigOption(cmd);
