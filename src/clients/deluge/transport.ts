@@ -2,6 +2,7 @@
 import { ClientError } from '../../errors.js';
 import { createHttpSender, failureText, isTimeout, type HttpSender } from '../http-send.js';
 import { redactUrl } from '../shown-url.js';
+import { SecretScrubber } from '../redact-secrets.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 
 export interface DelugeTransportOptions extends RetryOptions {
@@ -57,7 +58,7 @@ export class DelugeTransport {
   private readonly sender: HttpSender;
   private cookie = '';
   private connected = false;
-  private secrets: string[] = [];
+  private readonly secrets = new SecretScrubber();
   private nextId = 1;
 
   constructor(private readonly opts: DelugeTransportOptions) {
@@ -70,9 +71,7 @@ export class DelugeTransport {
 
   /** Any text that came from the wire or a cause, with the password and the session id cut out. */
   redact(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (s.length >= 4) out = out.split(s).join('<redacted>');
-    return out.slice(0, 300);
+    return this.secrets.scrub(text).slice(0, 300);
   }
 
   /** One HTTP exchange; network errors become a ClientError value (to retry), timeouts throw. */
@@ -107,7 +106,7 @@ export class DelugeTransport {
     if (ans.status !== 200) throw new ClientError('http', `deluge-web at ${this.shown} answered ${ans.status} to ${method}`, { status: ans.status, hint: HINT });
     if (ans.setCookie) {
       this.cookie = ans.setCookie;
-      this.secrets.push(ans.setCookie);
+      this.secrets.add(ans.setCookie);
     }
     let parsed: unknown;
     try {
@@ -127,7 +126,7 @@ export class DelugeTransport {
 
   private async login(): Promise<void> {
     const pw = this.opts.password ? this.opts.password() : '';
-    if (pw) this.secrets.push(pw);
+    this.secrets.add(pw);
     this.cookie = '';
     let ok: unknown;
     try {

@@ -3,6 +3,7 @@ import { ClientError } from '../../errors.js';
 import { createHttpSender, failureText, isTimeout, type HttpAnswer, type HttpSender } from '../http-send.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 import { redactUrl } from '../shown-url.js';
+import { SecretScrubber } from '../redact-secrets.js';
 
 export interface TransportOptions extends RetryOptions {
   /** Base URL of the Web UI (`http://127.0.0.1:8080`); credentials or a query in it are never echoed. */
@@ -51,6 +52,8 @@ export class QbtTransport {
   #cookie: string | null = null;
   /** Cookie seen on the last /auth/login answer; adopted only when the body says `Ok.`. */
   #pendingCookie: string | null = null;
+  /** The password and session cookies sent so far: an answer's body is shown only without them. */
+  readonly #secrets = new SecretScrubber();
 
   constructor(opts: TransportOptions) {
     let base: URL;
@@ -96,7 +99,7 @@ export class QbtTransport {
       }
     }
     if ((answer.status >= 200 && answer.status < 300) || req.accept?.includes(answer.status)) return answer;
-    throw new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)}: ${summarize(answer.text)}`, {
+    throw new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)}: ${this.#summarize(answer.text)}`, {
       status: answer.status,
     });
   }
@@ -110,11 +113,13 @@ export class QbtTransport {
         hint: 'set client.password (e.g. ${QBT_PASSWORD}) or enable "Bypass authentication for clients on localhost"',
       });
     }
-    const form = new URLSearchParams({ username: this.#opts.username ?? 'admin', password: this.#opts.password() });
+    const password = this.#opts.password();
+    this.#secrets.add(password);
+    const form = new URLSearchParams({ username: this.#opts.username ?? 'admin', password });
     const req: ApiRequest = { method: 'POST', path: '/auth/login', accept: [403] };
     const res = await this.#withRetries(req, form);
     if (res.status === 403) {
-      throw new ClientError('auth', `qBittorrent at ${this.#shown} refused the login (403): ${summarize(res.text)}`, {
+      throw new ClientError('auth', `qBittorrent at ${this.#shown} refused the login (403): ${this.#summarize(res.text)}`, {
         status: 403,
         hint: 'qBittorrent bans an IP for an hour after 5 failed logins; wait or restart it',
       });
@@ -152,7 +157,7 @@ export class QbtTransport {
         try {
           const answer = await this.#once(req, rawForm);
           if (answer.status < 500) return answer;
-          return new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)} (${i + 1} of ${attempts} tries): ${summarize(answer.text)}`, {
+          return new ClientError('http', `qBittorrent answered ${answer.status} to ${this.#describe(req)} (${i + 1} of ${attempts} tries): ${this.#summarize(answer.text)}`, {
             status: answer.status,
           });
         } catch (err) {
@@ -195,8 +200,16 @@ export class QbtTransport {
         hint: 'check client.url and that qBittorrent is running',
       });
     }
-    if (req.path === '/auth/login') this.#pendingCookie = sessionCookie(res.setCookies);
+    if (req.path === '/auth/login') {
+      this.#pendingCookie = sessionCookie(res.setCookies);
+      if (this.#pendingCookie !== null) this.#secrets.add(this.#pendingCookie.slice(this.#pendingCookie.indexOf('=') + 1));
+    }
     return { status: res.status, text: res.text };
+  }
+
+  /** An answer's body for a message: the secrets this transport sent cut out (a Web UI or proxy may echo them), shortened. */
+  #summarize(text: string): string {
+    return summarize(this.#secrets.scrub(text));
   }
 
   #describe(req: ApiRequest): string {

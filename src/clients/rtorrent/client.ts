@@ -148,10 +148,10 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
 type Call = { methodName: string; params: XmlRpcValue[] };
 
 /** A system.multicall result: `[value]`, or the fault struct rTorrent gave that call alone. */
-function resultOf(r: XmlRpcValue | undefined): XmlRpcValue | XmlRpcFault {
+function resultOf(r: XmlRpcValue | undefined, scrub: (text: string) => string): XmlRpcValue | XmlRpcFault {
   if (Array.isArray(r) && r.length === 1) return r[0] as XmlRpcValue;
   const o = typeof r === 'object' && r !== null && !Array.isArray(r) ? r : {};
-  return new XmlRpcFault(Number(o.faultCode ?? 0), String(o.faultString ?? 'malformed result'));
+  return new XmlRpcFault(Number(o.faultCode ?? 0), scrub(String(o.faultString ?? 'malformed result')));
 }
 
 /** One torrent's FIELDS results → the torrent, null when rTorrent does not know it; throws on another fault or a row that does not parse. */
@@ -205,7 +205,7 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
   async function multicall(calls: Call[]): Promise<(XmlRpcValue | XmlRpcFault)[]> {
     const out = await call('system.multicall', [calls]);
     if (!Array.isArray(out) || out.length !== calls.length) throw new ClientError('protocol', 'rTorrent answered system.multicall with a wrong number of results');
-    return out.map(resultOf);
+    return out.map((r) => resultOf(r, (text) => transport.scrub(text)));
   }
 
   /** The FIELDS of each hash in one system.multicall, by hash: the torrent, null (unknown), or that torrent's own error. */

@@ -4,6 +4,7 @@ import { ClientError } from '../../errors.js';
 import { createHttpSender, failureText, isTimeout, type HttpSender } from '../http-send.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 import { redactUrl } from '../shown-url.js';
+import { SecretScrubber } from '../redact-secrets.js';
 import { decodeResponse, encodeCall, XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
 
 export interface RtorrentTransportOptions extends RetryOptions {
@@ -93,6 +94,8 @@ export class RtorrentTransport {
   readonly #opts: RtorrentTransportOptions;
   /** HTTP endpoints only: null for SCGI. */
   readonly #sender: HttpSender | null;
+  /** The password sent so far (HTTP basic): a fault's text is shown only without it (a web server in front may echo it). */
+  readonly #secrets = new SecretScrubber();
 
   constructor(opts: RtorrentTransportOptions) {
     this.#ep = parseRtorrentUrl(opts.url);
@@ -110,6 +113,11 @@ export class RtorrentTransport {
     return this.#shown;
   }
 
+  /** Text that came from the wire (a fault string), without the secrets this transport sent. */
+  scrub(text: string): string {
+    return this.#secrets.scrub(text);
+  }
+
   /** One XML-RPC call; a fault becomes ClientError('protocol') whose cause is the XmlRpcFault. */
   async call(method: string, params: readonly XmlRpcValue[] = []): Promise<XmlRpcValue> {
     const body = encodeCall(method, params);
@@ -117,8 +125,11 @@ export class RtorrentTransport {
     try {
       return decodeResponse(ans);
     } catch (err) {
-      if (err instanceof XmlRpcFault) throw new ClientError('protocol', `rTorrent refused ${method}: ${err.message} (fault ${err.code})`, { cause: err });
-      throw new ClientError('protocol', `rTorrent sent an unreadable answer to ${method} from ${this.#shown}: ${(err as Error).message}`);
+      if (err instanceof XmlRpcFault) {
+        const fault = new XmlRpcFault(err.code, this.scrub(err.message));
+        throw new ClientError('protocol', `rTorrent refused ${method}: ${fault.message} (fault ${fault.code})`, { cause: fault });
+      }
+      throw new ClientError('protocol', `rTorrent sent an unreadable answer to ${method} from ${this.#shown}: ${this.scrub((err as Error).message)}`);
     }
   }
 
@@ -129,7 +140,7 @@ export class RtorrentTransport {
     try {
       if (this.#ep.kind === 'http') {
         const headers: Record<string, string> = { 'content-type': 'text/xml' };
-        if (this.#opts.password) headers.authorization = `Basic ${Buffer.from(`${this.#opts.username ?? ''}:${this.#opts.password()}`).toString('base64')}`;
+        if (this.#opts.password) headers.authorization = this.#secrets.addBasic(this.#opts.username ?? '', this.#opts.password());
         ({ status, text } = await this.#sender!.send({ method: 'POST', url: this.#ep.url, headers, body, timeoutMs: this.#opts.timeoutMs }));
       } else {
         ({ status, text } = await scgiExchange(this.#ep, body, this.#opts.timeoutMs));

@@ -6,6 +6,7 @@ import { createHttpSender, failureText, isTimeout } from '../http-send.js';
 import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, pollTorrent } from '../poll.js';
 import { redactUrl } from '../shown-url.js';
+import { SecretScrubber } from '../redact-secrets.js';
 import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
 import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfTransmission, rawStateOf } from './states.js';
@@ -99,6 +100,8 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   let session = '';
+  /** The password sent so far (HTTP basic): an answer's text is shown only without it (a proxy may echo it). */
+  const secrets = new SecretScrubber();
   let versionCache: { v: ClientVersion; rpc: number } | null = null;
 
   async function once(body: string, method: string): Promise<{ status: number; text: string; session: string | null } | ClientError> {
@@ -107,7 +110,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     // polls of 50 groups in flight (measured: 42–48 ms against 2–3 ms compressed).
     const headers: Record<string, string> = { 'content-type': 'application/json', 'accept-encoding': 'gzip' };
     if (session) headers['x-transmission-session-id'] = session;
-    if (opts.password) headers.authorization = `Basic ${Buffer.from(`${opts.username ?? ''}:${opts.password()}`).toString('base64')}`;
+    if (opts.password) headers.authorization = secrets.addBasic(opts.username ?? '', opts.password());
     try {
       const res = await sender.send({ method: 'POST', url, headers, body, timeoutMs: opts.timeoutMs });
       return { status: res.status, text: res.text, session: res.header('x-transmission-session-id') };
@@ -153,7 +156,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
       throw new ClientError('protocol', `Transmission sent unparsable JSON for ${method}`, { cause });
     }
     const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Obj;
-    if (o.result !== 'success') throw new ClientError('protocol', `Transmission refused ${method}: ${typeof o.result === 'string' ? o.result.slice(0, 200) : 'no result'}`);
+    if (o.result !== 'success') throw new ClientError('protocol', `Transmission refused ${method}: ${typeof o.result === 'string' ? secrets.scrub(o.result).slice(0, 200) : 'no result'}`);
     if (typeof o.arguments !== 'object' || o.arguments === null) throw new ClientError('protocol', `Transmission answered ${method} without arguments`);
     return o.arguments as Obj;
   }

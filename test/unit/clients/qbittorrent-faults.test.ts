@@ -162,6 +162,27 @@ describe('authentication', () => {
     expect(visibleText(err)).not.toContain('S3cr3t');
   });
 
+  test('an answer echoing the login form, the password or the session cookie is shown without them (a Web UI or proxy may quote the request)', async () => {
+    const f = await fake({ auth: { username: 'admin', password: PASSWORD } });
+    const { c } = client(f);
+    const form = new URLSearchParams({ username: 'admin', password: PASSWORD }).toString();
+    const spellings = [PASSWORD, encodeURIComponent(PASSWORD), new URLSearchParams({ p: PASSWORD }).toString().slice(2)];
+    // Refused login (403), a 4xx and a persistent 5xx of a call made with the session: each body quotes them.
+    f.script('/auth/login', { status: 403, body: `banned: ${form} raw=${PASSWORD}` });
+    const banned = await caught(c.listTorrents());
+    await c.listTorrents();
+    const sid = f.requests.at(-1)!.cookie.split('=')[1]!;
+    expect(sid.length).toBeGreaterThan(3);
+    f.script('/torrents/info', { status: 400, body: `bad request ${form} ${sid}` });
+    const bad = await caught(c.listTorrents());
+    f.script('/torrents/info', ...[1, 2, 3].map(() => ({ status: 500, body: `${encodeURIComponent(PASSWORD)} cookie SID=${sid}` })));
+    const failing = await caught(c.listTorrents());
+    for (const err of [banned, bad, failing]) {
+      expect(err.message).toContain('<redacted>');
+      for (const s of [...spellings, sid]) expect(visibleText(err)).not.toContain(s);
+    }
+  });
+
   test('a banned IP (403 on login) is an auth error that says so', async () => {
     const f = await fake({ auth: { username: 'admin', password: PASSWORD } });
     f.script('/auth/login', { status: 403, body: 'Your IP address has been banned after too many failed authentication attempts.' });

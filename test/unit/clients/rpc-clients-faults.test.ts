@@ -187,3 +187,62 @@ describe('Transmission: compressed answers', () => {
     }
   });
 });
+
+describe('Transmission and rTorrent (HTTP): an answer echoing the login', () => {
+  const PW = 'Tr ans&pw=42%';
+  /** A server (a compromised Web UI, a proxy) that quotes the Authorization header and the password it decodes from it. */
+  async function echoing(answer: (echo: string) => string): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const pw = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8').split(':').slice(1).join(':');
+      const echo = `auth=${auth} pw=${pw} form=${new URLSearchParams({ p: pw }).toString()} uri=${encodeURIComponent(pw)}`;
+      res.writeHead(200, { 'content-type': 'text/xml', 'x-transmission-session-id': 's' }).end(answer(echo));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      },
+    };
+  }
+  const hidden = (err: unknown): void => {
+    expect(err).toBeInstanceOf(ClientError);
+    const text = `${(err as Error).message} ${String((err as { cause?: unknown }).cause)}`;
+    expect(text).toContain('<redacted>');
+    for (const spelling of [PW, encodeURIComponent(PW), new URLSearchParams({ p: PW }).toString().slice(2), Buffer.from(`u:${PW}`).toString('base64')]) expect(text).not.toContain(spelling);
+  };
+
+  test('Transmission: a refusal whose result quotes the password or the basic-auth header is shown without them', async () => {
+    const s = await echoing((echo) => JSON.stringify({ result: `refused ${echo}`, arguments: {} }));
+    try {
+      const c = createTransmissionClient({ url: `${s.url}/transmission/rpc`, username: 'u', password: () => PW, timeoutMs: 2_000, backoffMs: 5 });
+      hidden(await c.listTorrents().catch((e: unknown) => e));
+      await c.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('rTorrent: a fault (of the call, or of one call of a multicall) quoting them is shown without them', async () => {
+    const fault = (echo: string) =>
+      `<value><struct><member><name>faultCode</name><value><i4>-1</i4></value></member><member><name>faultString</name><value><string>${echo.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</string></value></member></struct></value>`;
+    const whole = await echoing((echo) => `<?xml version="1.0"?><methodResponse><fault>${fault(echo)}</fault></methodResponse>`);
+    try {
+      const c = createRtorrentClient({ url: `${whole.url}/RPC2`, username: 'u', password: () => PW, timeoutMs: 2_000, backoffMs: 5 });
+      hidden(await c.version().catch((e: unknown) => e));
+      await c.close();
+    } finally {
+      await whole.close();
+    }
+    const one = await echoing((echo) => `<?xml version="1.0"?><methodResponse><params><param><value><array><data>${fault(echo)}</data></array></value></param></params></methodResponse>`);
+    try {
+      const c = createRtorrentClient({ url: `${one.url}/RPC2`, username: 'u', password: () => PW, timeoutMs: 2_000, backoffMs: 5 });
+      hidden(await c.pause([H]).catch((e: unknown) => e));
+      await c.close();
+    } finally {
+      await one.close();
+    }
+  });
+});
