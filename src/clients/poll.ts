@@ -56,3 +56,20 @@ export async function pollTorrent(d: PollDeps, hash: string, predicate: (t: Clie
     hint: `${d.app} may be busy (check queue) or did not act on the request; look at its log`,
   });
 }
+
+/**
+ * A parsed torrent entry, or a protocol error when it cannot be true: an info-hash that is not 40 or 64 hex digits,
+ * progress outside 0..1 (or not finite: `1e400` parses as Infinity), a negative amount left or size. A buggy or
+ * compromised client must not pass for complete with `progress: 2` or `amount_left: -5` — every "is it complete?"
+ * reads `progress >= 1` and `amountLeft > 0` — nor name a torrent with a path for a hash (it becomes a file name).
+ */
+export function checkTorrentEntry(app: string, t: ClientTorrent): ClientTorrent {
+  const bad = (what: string): never => {
+    throw new ClientError('protocol', `${app} reported torrent ${JSON.stringify(t.hash.slice(0, 80))} with ${what}`, { hint: 'a client answer that cannot be true is never guessed at: update or repair the client' });
+  };
+  if (!HASH_RE.test(t.hash)) bad('a hash that is not 40 or 64 hex digits');
+  if (!Number.isFinite(t.progress) || t.progress < 0 || t.progress > 1) bad(`progress ${t.progress} (not within 0..1)`);
+  if (!Number.isFinite(t.amountLeft) || t.amountLeft < 0) bad(`${t.amountLeft} bytes left`);
+  if (!Number.isFinite(t.size) || t.size < 0) bad(`size ${t.size}`);
+  return t;
+}

@@ -4,7 +4,7 @@ import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { trackerIdentity, type TrackerEntry } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
-import { checkInfoHashes, pollTorrent } from '../poll.js';
+import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
@@ -97,7 +97,7 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
   const stale = stateIsStale(state, ltPaused);
   if (!Array.isArray(o.files)) throw new ClientError('protocol', `Deluge ${what}: field "files" is ${o.files === undefined ? 'missing' : `a ${typeof o.files}`}, expected a list`);
   const files = (o.files as Obj[]).map((f) => ({ path: str(f, 'path', `${what} file entry`) }));
-  return {
+  return checkTorrentEntry('Deluge', {
     hash: hash.toLowerCase(),
     name,
     savePath,
@@ -117,7 +117,7 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
     completionOn: epoch('completed_time'),
     seedingTimeSec: typeof o.seeding_time === 'number' ? Math.round(o.seeding_time) : 0,
     tracker,
-  };
+  });
 }
 
 /**

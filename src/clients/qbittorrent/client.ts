@@ -1,7 +1,7 @@
 // TorrentClient for qBittorrent 4.x/5.x over the Web API v2: version detection, reads, mutations, polling.
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, batcher, batchers } from '../batch.js';
-import { checkInfoHashes, pollTorrent } from '../poll.js';
+import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { FILE_LISTS_IN_FLIGHT, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient, type WaitOptions } from '../types.js';
 import { trackerIdentity, type TrackerEntry } from '../../domain/tracker.js';
 import { mapLimit } from '../../domain/map-limit.js';
@@ -135,7 +135,7 @@ export function torrentFromApi(raw: unknown): ClientTorrent {
     .filter((t) => t !== '');
   const size = typeof o.total_size === 'number' && o.total_size >= 0 ? o.total_size : field<number>(o, 'size', 'number', what);
   const trackers = listedTrackers(o, what);
-  return {
+  return checkTorrentEntry('qBittorrent', {
     hash,
     name: field<string>(o, 'name', 'string', what),
     savePath: field<string>(o, 'save_path', 'string', what),
@@ -154,7 +154,7 @@ export function torrentFromApi(raw: unknown): ClientTorrent {
     completionOn: epochOrNull(field<number>(o, 'completion_on', 'number', what, 0)),
     seedingTimeSec: field<number>(o, 'seeding_time', 'number', what, 0),
     tracker: trackers === null ? null : trackerIdentity(trackers),
-  };
+  });
 }
 
 function fileFromApi(raw: unknown): ClientTorrentFile {

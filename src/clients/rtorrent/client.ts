@@ -1,7 +1,7 @@
 // TorrentClient for rTorrent 0.9.x (XML-RPC over SCGI or HTTP): d.multicall2 list, f.multicall files, repoint = stop → close → d.directory.set.
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
-import { checkInfoHashes, pollTorrent } from '../poll.js';
+import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfRtorrent, rawStateOf, wantedComplete } from './states.js';
 import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js';
@@ -118,7 +118,7 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
   const multi = n('d.is_multi_file') === 1;
   const size = n('d.size_bytes');
   const label = labelOf(s('d.custom1'));
-  return {
+  return checkTorrentEntry('rTorrent', {
     hash: s('d.hash').toLowerCase(),
     name: s('d.name'),
     // Multi-file: d.directory is the payload folder itself (`save/<name>`); single file: the folder holding the file.
@@ -141,7 +141,7 @@ export function torrentFromRtorrent(row: readonly XmlRpcValue[]): ClientTorrent 
     seedingTimeSec: 0,
     tracker: trackerOfRows(row[FIELDS.length] as XmlRpcValue),
     verified: n('d.is_hash_checked') === 1,
-  };
+  });
 }
 
 /** One call of a system.multicall. */

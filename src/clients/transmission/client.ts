@@ -4,7 +4,7 @@ import { trackerIdentity } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { createHttpSender, failureText, isTimeout } from '../http-send.js';
 import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
-import { checkInfoHashes, pollTorrent } from '../poll.js';
+import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { redactUrl } from '../shown-url.js';
 import { SecretScrubber } from '../redact-secrets.js';
 import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
@@ -69,7 +69,7 @@ export function torrentFromTransmission(o: Obj): ClientTorrent {
   const phase = phaseOfTransmission(status, error, errorString, percentDone);
   const trackers = Array.isArray(o.trackers) ? (o.trackers as Obj[]) : [];
   const epoch = (k: string) => (typeof o[k] === 'number' && (o[k] as number) > 0 ? (o[k] as number) : null);
-  return {
+  return checkTorrentEntry('Transmission', {
     hash: str(o, 'hashString', what).toLowerCase(),
     name,
     savePath: downloadDir,
@@ -90,7 +90,7 @@ export function torrentFromTransmission(o: Obj): ClientTorrent {
     tracker: trackerIdentity(
       trackers.filter((t) => typeof t.announce === 'string').map((t) => ({ url: t.announce as string, ...(typeof t.tier === 'number' ? { tier: t.tier } : {}) })),
     ),
-  };
+  });
 }
 
 export function createTransmissionClient(opts: TransmissionClientOptions): TorrentClient {

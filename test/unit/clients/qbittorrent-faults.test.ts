@@ -278,6 +278,30 @@ describe('timeouts and bad answers', () => {
     expect(err.message).toMatch(/"save_path" is missing/);
   });
 
+  test('an entry whose numbers cannot be true (progress past 1 or Infinity, negative bytes left or size) or whose hash is no info-hash is a protocol error, never complete', async () => {
+    const f = await fake();
+    const { c } = client(f);
+    const seeding = { ...fakeTorrent(H), state: 'uploading' };
+    const lies: [Record<string, unknown>, RegExp][] = [
+      [{ progress: 2 }, /progress 2 \(not within 0\.\.1\)/],
+      [{ amount_left: -5 }, /-5 bytes left/],
+      [{ total_size: -1, size: -1 }, /size -1/],
+      [{ hash: '../../etc/x' }, /not 40 or 64 hex digits/],
+    ];
+    for (const [over, why] of lies) {
+      f.script('/torrents/info', { json: [{ ...seeding, ...over }] });
+      const err = await caught(c.listTorrents());
+      expect(err.kind).toBe('protocol');
+      expect(err.message).toMatch(why);
+    }
+    // 1e400 is valid JSON and parses as Infinity: `progress >= 1` would read it as complete.
+    f.script('/torrents/info', { body: JSON.stringify([seeding]).replace('"progress":1', '"progress":1e400') });
+    expect((await caught(c.getTorrent(H))).message).toMatch(/progress Infinity/);
+    // A sound entry still reads.
+    f.script('/torrents/info', { json: [seeding] });
+    expect(await c.getTorrent(H)).toMatchObject({ phase: 'seeding', progress: 1, amountLeft: 0 });
+  });
+
   test('files of an unknown torrent (404) is an error, not an empty list', async () => {
     const f = await fake();
     const { c } = client(f);
