@@ -8,6 +8,7 @@ import { FILE_LISTS_IN_FLIGHT, type ClientTorrent, type ClientTorrentFile, type 
 import type { ClientSet } from '../clients/client-set.js';
 import type { ClientConfig, HashallConfig, PathMap } from '../config/types.js';
 import { ClientError } from '../errors.js';
+import { oneEntryEach } from '../clients/batch.js';
 import { clientListingDigest } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
 import { hashMissing as hashMissingFiles } from './hash-missing.js';
@@ -142,7 +143,7 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
       hint: `check that hashall talks to the right client (URL, restarted with an empty profile?); nothing was recorded. If every torrent really was removed from it, run \`hashall sync --accept-empty ${name}\` once: they are recorded as removed, and their data, no longer claimed by a torrent, becomes an orphan candidate`,
     });
   }
-  const torrents = [...new Map(listed.map((t) => [t.hash, t])).values()];
+  const torrents = oneEntryEach(listed, `torrent client "${name}"`);
   let filesDone = 0;
   // Where the client answers the lists asked together in one request, many are asked at once (a first sync of
   // thousands of torrents: a few dozen requests instead of one per torrent).

@@ -2,6 +2,8 @@
 // An adapter opts in where one call for several torrents acts on each of them exactly as one call each would: only the
 // torrents asked for, no answer of one torrent failing another's (qBittorrent `hashes=a|b`, Transmission `ids`).
 
+import { ClientError } from '../errors.js';
+
 /** One answer per key of a flush: the value, or the error of that key alone. A key left out resolves to undefined. */
 export type BatchAnswers<K, R> = Map<K, R | Error>;
 
@@ -62,15 +64,49 @@ export function batcher<K, R>(flush: (keys: K[]) => Promise<BatchAnswers<K, R>>,
  */
 export function answersByKey<E, R>(entries: Iterable<E>, keyOf: (entry: E) => string, parse: (entry: E) => R): BatchAnswers<string, R> {
   const out: BatchAnswers<string, R> = new Map();
+  const contradicted = new Set<string>();
   for (const e of entries) {
     const key = keyOf(e);
+    if (contradicted.has(key)) continue;
+    let got: R | Error;
     try {
-      out.set(key, parse(e));
+      got = parse(e);
     } catch (err) {
-      out.set(key, err as Error);
+      got = err as Error;
     }
+    // One torrent answered twice: the same twice is one answer; two that differ are no answer (which one is true is
+    // unknown — the last must not win: a seeding entry after a downloading one would confirm what is not so).
+    const had = out.get(key);
+    if (had !== undefined && !sameAnswer(had, got)) {
+      contradicted.add(key);
+      got = new ClientError('protocol', `the client listed torrent ${key} twice, with different details: which one is true is unknown`);
+    }
+    out.set(key, got);
   }
   return out;
+}
+
+/** Two answers of one key that say the same (parsed answers are plain data). */
+function sameAnswer(a: unknown, b: unknown): boolean {
+  if (a instanceof Error || b instanceof Error) return a instanceof Error && b instanceof Error && a.message === b.message;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The torrents of a list, one each: an entry listed twice alike counts once; listed twice with different details
+ * (state, place, progress), the list is refused — which one is true is unknown, and keeping either could take a
+ * downloading torrent for a seeding one.
+ */
+export function oneEntryEach<T extends { hash: string }>(list: readonly T[], app: string): T[] {
+  const out = new Map<string, T>();
+  for (const t of list) {
+    const had = out.get(t.hash);
+    if (had !== undefined && !sameAnswer(had, t)) {
+      throw new ClientError('protocol', `${app} listed torrent ${t.hash} twice, with different details: which one is true is unknown`, { hint: 'nothing was recorded; a client answer that contradicts itself is never guessed at: restart or repair the client' });
+    }
+    out.set(t.hash, t);
+  }
+  return [...out.values()];
 }
 
 /** Batchers by a key naming the call (the action and its arguments other than the torrents), made on first use. */

@@ -112,3 +112,49 @@ describe('a client answering with zero torrents while the catalog knows some is 
     }
   });
 });
+
+describe('a client listing one torrent twice with different details is refused', () => {
+  let w: SyncFixture;
+  beforeAll(() => {
+    w = makeSyncFixture('hashall-syncdup-');
+  });
+  afterAll(() => w.tmp.cleanup());
+
+  it('sync records nothing (the last entry does not win); a read of that torrent fails alone; twice alike is once', async () => {
+    const fake = await startFakeQbt({ preferences: { export_dir: '', export_dir_fin: '', scan_dirs: {}, temp_path_enabled: false } });
+    const config = writeConfig(w, { url: fake.url });
+    const catalog = openFixtureCatalog(config);
+    const A = 'a'.repeat(40);
+    const B = 'b'.repeat(40);
+    try {
+      const a = fakeTorrent(A, { content_path: '/data/seed/A', name: 'A', state: 'uploading' });
+      const b = fakeTorrent(B, { content_path: '/data/seed/B', name: 'B', state: 'uploading' });
+      fake.torrents.set(A, a);
+      fake.torrents.set(B, b);
+      const client = clientFromSettings(config.clients.default!, { now: Date.now });
+      const downloading = { ...a, state: 'downloading', progress: 0.5, amount_left: 500 };
+      // Downloading first, seeding last: the old sync kept the last one and recorded a seeding torrent.
+      fake.script('/torrents/info', { json: [downloading, b, a] });
+      const err = await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ClientError);
+      expect((err as Error).message).toMatch(new RegExp(`listed torrent ${A} twice, with different details`));
+      expect(catalog.db.prepare(`SELECT count(*) AS n FROM torrents`).get()).toEqual({ n: 0 });
+      // A read of several torrents (the confirmations of apply): only the contradicted one fails.
+      fake.script('/torrents/info', { json: [downloading, b, a] });
+      const [ra, rb] = await Promise.allSettled([client.getTorrent(A), client.getTorrent(B)]);
+      expect(ra.status).toBe('rejected');
+      expect(String((ra as PromiseRejectedResult).reason)).toMatch(/twice, with different details/);
+      expect(rb).toMatchObject({ status: 'fulfilled', value: { hash: B, phase: 'seeding' } });
+      // Listed twice alike: one torrent.
+      fake.script('/torrents/info', { json: [a, b, a] });
+      expect((await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now })).torrents).toBe(2);
+      await client.close();
+    } finally {
+      catalog.close();
+      await fake.close();
+    }
+  });
+});
