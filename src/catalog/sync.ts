@@ -20,7 +20,7 @@ import type { TorrentRow } from './torrent-row.js';
 import { measureFreeSpace, type FreeSpace } from './free-space.js';
 import { mapLimit } from '../domain/map-limit.js';
 import type { ClientFolder } from '../domain/client-folder.js';
-import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { clientAbsolute, clientToHost } from '../domain/path-map.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { locateHostPath, type HostPathContext } from './host-paths.js';
 import { closeUndoneRelocations, noteUnhealthyRelocations } from './relocations.js';
@@ -314,7 +314,7 @@ export function recordSyncOutcome(catalog: CatalogDb, client: string, outcome: {
 export function hostFolders(ctx: HostPathContext, maps: readonly PathMap[], folders: readonly ClientFolder[]): ClientFolder[] {
   const out = new Map<string, ClientFolder>();
   for (const f of folders) {
-    const host = clientToHost(maps, f.path) ?? normalizeAbsolute(f.path);
+    const host = clientToHost(maps, f.path) ?? clientAbsolute(f.path);
     if (host === null) continue;
     const where = locateHostPath(ctx, host, { followLast: true });
     if (!where.ok && (where.code === 'ENOENT' || where.code === 'ENOTDIR')) continue;

@@ -2,7 +2,7 @@
 import { lstatSync } from 'node:fs';
 import type { ClientTorrent, ClientTorrentFile } from '../clients/types.js';
 import type { PathMap } from '../config/types.js';
-import { clientToHost, normalizeAbsolute } from '../domain/path-map.js';
+import { clientAbsolute, clientToHost } from '../domain/path-map.js';
 import { payloadHash } from '../domain/payload-hash.js';
 import { isAtOrUnder, joinPath, trimSlash } from '../domain/path-string.js';
 import { clientListing, isPadFile } from '../domain/listing.js';
@@ -62,9 +62,10 @@ export function resolveTorrent(
   // agree with the list (clientListing). A list that does not map falls back to content_path, and says why below.
   const listing = clientListing({ clientSavePath: t.savePath, clientContentPath: t.contentPath, files });
   const clientRoot = listing.ok ? joinPath(trimSlash(t.savePath), listing.rootRel) : t.contentPath;
+  if (clientRoot.split('/').includes('..')) return none('unmapped', `the client reports ${clientRoot}, with a ".." segment: where it leads depends on the links along it on the client's side, so it is not taken`);
   let host = clientToHost(maps, clientRoot);
   if (host === null) {
-    const direct = normalizeAbsolute(clientRoot);
+    const direct = clientAbsolute(clientRoot);
     if (direct === null || !exists(direct)) {
       return none('unmapped', `no path map in hashall.yaml translates ${clientRoot}, and it does not exist on the host`);
     }

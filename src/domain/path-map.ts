@@ -14,8 +14,17 @@ function rest(path: string, prefix: string): string | null {
   return rel === null ? null : rel === '' ? '' : `/${rel}`;
 }
 
+/**
+ * A path a client reports, lexically normalized; null when it is relative or has a `..` segment. Where `a/../b` leads
+ * depends on what `a` is on the client's side (a symlink there goes elsewhere than the lexical `b`): read lexically it
+ * could name a payload the client does not use, and leave the one it uses unclaimed (an orphan) — so it is unknown.
+ */
+export function clientAbsolute(p: string): string | null {
+  return p.split('/').includes('..') ? null : normalizeAbsolute(p);
+}
+
 function translate(maps: readonly PathMap[], path: string, from: 'client' | 'host', to: 'client' | 'host'): string | null {
-  const p = normalizeAbsolute(path);
+  const p = from === 'client' ? clientAbsolute(path) : normalizeAbsolute(path);
   if (p === null) return null;
   let best: { len: number; results: Set<string> } | null = null;
   for (const m of maps) {
@@ -44,7 +53,7 @@ export function clientToHost(maps: readonly PathMap[], clientPath: string): stri
  * covers it: unknown, never guessed), else the path as the client spells it (a client running on the host itself).
  */
 export function hostSpelling(maps: readonly PathMap[], clientPath: string): string | null {
-  return maps.length > 0 ? clientToHost(maps, clientPath) : normalizeAbsolute(clientPath);
+  return maps.length > 0 ? clientToHost(maps, clientPath) : clientAbsolute(clientPath);
 }
 
 /** Client spelling of a host path, or null when no map covers it. */

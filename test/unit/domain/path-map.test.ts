@@ -1,6 +1,6 @@
 // Unit tests for client↔host path translation: longest whole-segment prefix, both directions, ambiguity.
 import { describe, expect, test } from 'vitest';
-import { clientToHost, hostToClient, normalizeAbsolute } from '../../../src/domain/path-map.js';
+import { clientToHost, hostSpelling, hostToClient, normalizeAbsolute } from '../../../src/domain/path-map.js';
 
 const maps = [
   { client: '/data', host: '/srv/data' },
@@ -33,11 +33,17 @@ describe('clientToHost', () => {
     expect(clientToHost(maps, '')).toBeNull();
   });
 
-  test('dot segments are resolved before matching, so .. cannot escape a prefix', () => {
-    expect(clientToHost(maps, '/data/media/../media/a')).toBe('/stash/media/a');
-    expect(clientToHost(maps, '/data/media/../other')).toBe('/srv/data/other');
-    expect(clientToHost([{ client: '/data/media', host: '/stash/media' }], '/data/media/../../etc/passwd')).toBeNull();
+  test('empty and . segments are dropped before matching; a client path with a .. segment is unknown (where it leads depends on links on the client side)', () => {
     expect(clientToHost(maps, '/data//media///a')).toBe('/stash/media/a');
+    expect(clientToHost(maps, '/data/./media/a/')).toBe('/stash/media/a');
+    expect(clientToHost(maps, '/data/media/../media/a')).toBeNull();
+    expect(clientToHost(maps, '/data/media/../other')).toBeNull();
+    expect(clientToHost([{ client: '/data/media', host: '/stash/media' }], '/data/media/../../etc/passwd')).toBeNull();
+    expect(hostSpelling([], '/stash/seed/link/../Movie')).toBeNull();
+    expect(hostSpelling(maps, '/data/seed/link/../Movie')).toBeNull();
+    expect(hostSpelling([], '/stash/seed/..Movie..')).toBe('/stash/seed/..Movie..');
+    // Host paths (config, catalog) are hashall's own: the reverse direction is unchanged.
+    expect(hostToClient(maps, '/stash/media/x/../a')).toBe('/data/media/a');
   });
 
   test('a root map translates everything; a root target keeps the tail', () => {

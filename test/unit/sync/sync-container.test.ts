@@ -1,5 +1,5 @@
 // syncTorrents with a container-style path map (qBittorrent in its own mount namespace) and the zero-torrent refusal.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../../src/catalog/db.js';
@@ -151,6 +151,46 @@ describe('a client listing one torrent twice with different details is refused',
       // Listed twice alike: one torrent.
       fake.script('/torrents/info', { json: [a, b, a] });
       expect((await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now })).torrents).toBe(2);
+      await client.close();
+    } finally {
+      catalog.close();
+      await fake.close();
+    }
+  });
+});
+
+describe('a client path with a ".." segment', () => {
+  let w: SyncFixture;
+  beforeAll(() => {
+    w = makeSyncFixture('hashall-syncdots-');
+  });
+  afterAll(() => w.tmp.cleanup());
+
+  it('is unmapped, never read lexically: through a symlink the client reaches another folder than the lexical one', async () => {
+    const movies = path.join(w.seedS, 'movies');
+    mkdirSync(path.join(movies, 'Box'), { recursive: true });
+    writeFileSync(path.join(movies, 'Box/box.mkv'), 'lexical payload');
+    // `evil` is a link a local user made to a folder elsewhere: the kernel takes `evil/..` to that folder's parent.
+    const elsewhere = path.join(w.tmp.path, 'elsewhere');
+    mkdirSync(path.join(elsewhere, 'deep'), { recursive: true });
+    mkdirSync(path.join(elsewhere, 'Box'));
+    writeFileSync(path.join(elsewhere, 'Box/box.mkv'), 'what the client seeds');
+    symlinkSync(path.join(elsewhere, 'deep'), path.join(movies, 'evil'));
+    expect(realpathSync.native(`${movies}/evil/../Box`)).toBe(realpathSync.native(path.join(elsewhere, 'Box')));
+    const fake = await startFakeQbt({ preferences: { export_dir: '', export_dir_fin: '', scan_dirs: {}, temp_path_enabled: false } });
+    const config = writeConfig(w, { url: fake.url });
+    const catalog = openFixtureCatalog(config);
+    const H = 'c'.repeat(40);
+    try {
+      await scan(w, catalog, config);
+      const save = `${movies}/evil/..`;
+      fake.torrents.set(H, fakeTorrent(H, { name: 'Box', save_path: save, content_path: `${save}/Box`, state: 'uploading', fileList: [{ name: 'Box/box.mkv', size: 15 }] }));
+      const client = clientFromSettings(config.clients.default!, { now: Date.now });
+      await syncTorrents({ catalog, config, instance: config.clients.default!, client, now: w.now });
+      const row = catalog.db.prepare(`SELECT data_status, host_content_path, unmapped_reason FROM torrents WHERE hash = ?`).get(H) as Record<string, unknown>;
+      expect(row.host_content_path).toBeNull();
+      expect(row.data_status).toBe('unmapped');
+      expect(String(row.unmapped_reason)).toMatch(/"\.\." segment/);
       await client.close();
     } finally {
       catalog.close();
