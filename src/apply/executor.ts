@@ -2,11 +2,11 @@
 // Invariants: never re-decide (a step may become a no-op, never another action); every mutation is journaled first;
 // a failed group is undone in reverse; a failed undo stops the run and records what a person must do.
 import { batcher, type BatchAnswers } from '../clients/batch.js';
-import { stuckCheckMs, waitCheckOver } from '../clients/confirm.js';
+import { hasContentPath, stuckCheckMs, waitCheckOver, waitForState } from '../clients/confirm.js';
 import { clientSet, type ClientSet } from '../clients/client-set.js';
 import { instanceOf, torrentKey, torrentLabel } from '../domain/instance.js';
 import { setDurability, withWalCheckpointEvery, type CatalogDb } from '../catalog/db.js';
-import type { ClientTorrent } from '../clients/types.js';
+import type { TorrentState } from '../clients/types.js';
 import type { HashallConfig } from '../config/types.js';
 import { ClientError, HashallError, InterruptedError, errorText } from '../errors.js';
 import type { Plan, PlanGroup, PlanStep } from '../plan/types.js';
@@ -168,7 +168,9 @@ const UNKNOWN_SETTLE_MS = 15_000;
 async function guardOne(clients: ClientSet, ref: { client?: string; hash: string }, timeoutMs: number): Promise<string | null> {
   const client = clients.get(instanceOf(ref));
   const h = ref.hash;
-  let t: ClientTorrent | null = await client.getTorrent(h);
+  // The waits below poll its state alone; where its content is comes from this first read.
+  const first = await client.getTorrent(h);
+  let t: TorrentState | null = first;
   if (t && isBusyPhase(t.phase)) {
     // A check sitting at progress 0 with nothing changing is qBittorrent 4.5's stuck check (clients/confirm.ts): no wait
     // ends it, so it is named once that has lasted half the bound (at most 2 min: four times the window a recheck's wait
@@ -190,7 +192,7 @@ async function guardOne(clients: ClientSet, ref: { client?: string; hash: string
     // A state the adapter cannot name yet (Deluge between libtorrent pausing or resuming a torrent — its queue does —
     // and its own state catching up) settles within seconds: read it again a while before calling it a problem.
     try {
-      t = await client.waitFor(h, (x) => x.phase !== 'unknown', { timeoutMs: Math.min(timeoutMs, UNKNOWN_SETTLE_MS), intervalMs: 200, what: 'a known state' });
+      t = await waitForState(client, h, (x) => x.phase !== 'unknown', { timeoutMs: Math.min(timeoutMs, UNKNOWN_SETTLE_MS), intervalMs: 200, what: 'a known state' });
     } catch (err) {
       if (isFatal(err)) throw err;
       t = await client.getTorrent(h);
@@ -198,7 +200,7 @@ async function guardOne(clients: ClientSet, ref: { client?: string; hash: string
   }
   if (!t) return `${h} of client "${instanceOf(ref)}" is no longer in the client (removed during the run, or the client did not answer for it)`;
   // Not checking or moving any more (waited for above): settled and healthy, or a problem.
-  return isSettledHealthy(t) ? null : `${t.name} (${torrentLabel(ref)}) is ${t.rawState} at progress ${t.progress} in ${t.contentPath}`;
+  return isSettledHealthy(t) ? null : `${t.name} (${torrentLabel(ref)}) is ${t.rawState} at progress ${t.progress} in ${hasContentPath(t) ? t.contentPath : (first?.contentPath ?? t.savePath)}`;
 }
 
 /** One width for every instance: the smallest any of them allows (a client slot may be taken by any instance's recheck). */

@@ -136,7 +136,10 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
   const db = catalog.db;
   const started = deps.now();
   const clientVersion: string | null = (await client.version()).app;
-  const listed = await client.listTorrents();
+  // A client that sends every torrent's file list with its status (Deluge: its content path comes from the list) is
+  // read once for both; the lists are then not asked again, one by one.
+  const withFiles = client.listTorrentsWithFiles ? await client.listTorrentsWithFiles() : null;
+  const listed = withFiles ? withFiles.map((w) => w.torrent) : await client.listTorrents();
   const known = (db.prepare(`SELECT count(*) AS n FROM torrents WHERE client = ? AND status = 'active'`).get(name) as { n: number }).n;
   if (listed.length === 0 && known > 0 && !deps.acceptEmpty?.includes(name)) {
     throw new ClientError('protocol', `torrent client "${name}" reported no torrents, but the catalog knows ${known} active torrent(s) of it from the last sync; refusing to record them as removed`, {
@@ -144,11 +147,12 @@ export async function syncTorrents(deps: SyncDeps): Promise<SyncSummary> {
     });
   }
   const torrents = oneEntryEach(listed, `torrent client "${name}"`);
+  const listedFiles = new Map(withFiles?.map((w) => [w.torrent.hash, w.files]));
   let filesDone = 0;
   // Where the client answers the lists asked together in one request, many are asked at once (a first sync of
   // thousands of torrents: a few dozen requests instead of one per torrent).
   const fileLists = await mapLimit(torrents, client.listFilesInFlight ?? FILE_LISTS_IN_FLIGHT, async (t) => {
-    const f = await client.listFiles(t.hash);
+    const f = listedFiles.get(t.hash) ?? (await client.listFiles(t.hash));
     deps.progress?.({ phase: 'files', done: ++filesDone, total: torrents.length });
     return f;
   });

@@ -1,31 +1,48 @@
 // Mutations that are proven by reading the torrent back (a 200 is not proof); client-neutral.
 import { ClientError } from '../errors.js';
 import { isAtOrUnder, trimSlash } from '../domain/path-string.js';
-import type { ClientTorrent, TorrentClient } from './types.js';
+import type { ClientTorrent, StateOnly, TorrentClient, TorrentState, WaitOptions } from './types.js';
 import { isBusyPhase, isSettledHealthy } from '../domain/torrent-phase.js';
 
 export interface ConfirmOptions {
   timeoutMs: number;
   intervalMs?: number;
   /** Sees the torrent at every poll (progress while waiting, e.g. a long recheck). */
-  observe?: (t: ClientTorrent) => void;
+  observe?: (t: TorrentState) => void;
   /**
    * The torrent as the caller read it back moments ago (the last confirmed read of the same torrent): it stands for
    * the read these helpers make before their request (that the client knows the torrent; a recheck's progress before).
    * A repoint's chain of mutations then reads each state once, where every step read it again before its own request.
    */
-  known?: ClientTorrent;
+  known?: TorrentState;
   /** The clock that bounds a wait across a stuck check's restarts (default Date.now). */
   now?: () => number;
 }
 
+/**
+ * The reads of these confirmations check a torrent's state, not where its content is (setLocationConfirmed excepted):
+ * they ask for the state alone, and a client that finds the content path only from the file list (Deluge) sends none —
+ * a recheck of a season pack polled its hundreds of file entries several times a second. What they return is a
+ * TorrentState; a caller that needs the content path reads it (hasContentPath).
+ */
+const STATE: StateOnly = { contentPath: false };
 
-async function mustExist(client: TorrentClient, hash: string, action: string, known?: ClientTorrent): Promise<ClientTorrent> {
+/** Whether a read carries where the torrent's content is (a ClientTorrent), or the state alone (a poll's TorrentState). */
+export function hasContentPath(t: TorrentState): t is ClientTorrent {
+  return typeof (t as Partial<ClientTorrent>).contentPath === 'string';
+}
+
+/** Poll the torrent's state alone until `predicate` holds (TorrentClient.waitFor of a StateOnly read). */
+export function waitForState(client: TorrentClient, hash: string, predicate: (t: TorrentState) => boolean, w: WaitOptions): Promise<TorrentState> {
+  return client.waitFor(hash, predicate, { ...w, ...STATE });
+}
+
+async function mustExist(client: TorrentClient, hash: string, action: string, known?: TorrentState): Promise<TorrentState> {
   if (known) {
     if (known.hash.toLowerCase() !== hash.toLowerCase()) throw new Error(`confirm: the torrent read before ${action} is ${known.hash}, not ${hash}`);
     return known;
   }
-  const t = await client.getTorrent(hash);
+  const t = await client.getTorrent(hash, STATE);
   if (!t) {
     throw new ClientError('unconfirmed', `cannot ${action}: the client does not know torrent ${hash.toLowerCase()}`, {
       hint: 'the torrent was removed from the client; run `hashall plan` again',
@@ -35,9 +52,9 @@ async function mustExist(client: TorrentClient, hash: string, action: string, kn
 }
 
 /** Run a wait; a timeout becomes ClientError('unconfirmed') saying what did not happen. */
-async function confirm(client: TorrentClient, hash: string, what: string, predicate: (t: ClientTorrent) => boolean, o: ConfirmOptions): Promise<ClientTorrent> {
+async function confirmed<T>(what: string, o: ConfirmOptions, wait: (w: WaitOptions) => Promise<T>): Promise<T> {
   try {
-    return await client.waitFor(hash, predicate, { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
+    return await wait({ timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
   } catch (err) {
     if (err instanceof ClientError && err.kind === 'timeout') {
       throw new ClientError('unconfirmed', `the client accepted the request but did not ${what}: ${err.message}`, { cause: err, hint: err.hint });
@@ -46,12 +63,18 @@ async function confirm(client: TorrentClient, hash: string, what: string, predic
   }
 }
 
-/** Point a torrent at `location` and wait until qBittorrent reports it there and no longer moving. */
+/** Wait for the torrent's state (confirmed): what every confirmation but setLocationConfirmed's checks. */
+function confirm(client: TorrentClient, hash: string, what: string, predicate: (t: TorrentState) => boolean, o: ConfirmOptions): Promise<TorrentState> {
+  return confirmed(what, o, (w) => waitForState(client, hash, predicate, w));
+}
+
+/** Point a torrent at `location` and wait until qBittorrent reports it there (its content too) and no longer moving. */
 export async function setLocationConfirmed(client: TorrentClient, hash: string, location: string, o: ConfirmOptions): Promise<ClientTorrent> {
   await mustExist(client, hash, 'set the location', o.known);
   const loc = trimSlash(location);
   await client.setLocation([hash], loc);
-  return confirm(client, hash, `move to ${loc}`, (t) => trimSlash(t.savePath) === loc && isAtOrUnder(t.contentPath, loc) && t.phase !== 'moving', o);
+  const at = (t: ClientTorrent): boolean => trimSlash(t.savePath) === loc && isAtOrUnder(t.contentPath, loc) && t.phase !== 'moving';
+  return confirmed(`move to ${loc}`, o, (w) => client.waitFor(hash, at, w));
 }
 
 /**
@@ -78,7 +101,7 @@ const STICKING_CHECK_STATES: ReadonlySet<string> = new Set(['checkingUP', 'check
  * for good when a recheck (or a setLocation) reaches it while its check is just starting: no later recheck moves it
  * (measured on the real daemon: a second recheck 30 ms after the first, a kill mid-recheck followed by recovery's request).
  */
-export function stallWatch(windowMs: number, now: () => number): (t: ClientTorrent) => boolean {
+export function stallWatch(windowMs: number, now: () => number): (t: TorrentState) => boolean {
   let key = '';
   let since = now();
   return (t) => {
@@ -93,7 +116,7 @@ export function stallWatch(windowMs: number, now: () => number): (t: ClientTorre
  * incomplete, nothing moved or downloaded), confirmed by reading back. The caller asks for the one recheck that follows
  * (of a paused torrent: it reads the data and stays paused); the running state the caller recorded is its to restore.
  */
-async function endStuckCheck(client: TorrentClient, hash: string, o: ConfirmOptions, deadline: number, now: () => number): Promise<ClientTorrent> {
+async function endStuckCheck(client: TorrentClient, hash: string, o: ConfirmOptions, deadline: number, now: () => number): Promise<TorrentState> {
   await client.pause([hash]);
   return confirm(client, hash, 'pause its stuck check (checking at progress 0, nothing changing)', (t) => t.phase === 'paused-complete' || t.phase === 'paused-incomplete', {
     ...o,
@@ -106,7 +129,7 @@ async function endStuckCheck(client: TorrentClient, hash: string, o: ConfirmOpti
  * progress 0 (see stallWatch) is ended by a pause (endStuckCheck) — the torrent is then paused and incomplete, which
  * callers treat as any unsettled torrent (they recheck it). Bounded by `o.timeoutMs` overall.
  */
-export async function checkOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions): Promise<ClientTorrent> {
+export async function checkOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions): Promise<TorrentState> {
   return (await waitCheckOver(client, hash, what, o)).t;
 }
 
@@ -121,12 +144,12 @@ export interface CheckOverOptions {
  * The one wait for a check or move under way to end (see checkOver), saying whether it was taken for stuck. The timeout
  * throws as the client's waitFor does (ClientError 'timeout').
  */
-export async function waitCheckOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions, c: CheckOverOptions = {}): Promise<{ t: ClientTorrent; stuck: boolean }> {
+export async function waitCheckOver(client: TorrentClient, hash: string, what: string, o: ConfirmOptions, c: CheckOverOptions = {}): Promise<{ t: TorrentState; stuck: boolean }> {
   const now = o.now ?? Date.now;
   const deadline = now() + o.timeoutMs;
   const stalled = stallWatch(c.stuckAfterMs ?? stuckCheckMs(o.timeoutMs), now);
   let stuck = false;
-  const t = await client.waitFor(hash, (x) => (o.observe?.(x), !isBusyPhase(x.phase) || (stuck = stalled(x))), { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
+  const t = await waitForState(client, hash, (x) => (o.observe?.(x), !isBusyPhase(x.phase) || (stuck = stalled(x))), { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, what });
   return stuck && c.endStuck !== false ? { t: await endStuckCheck(client, hash, o, deadline, now), stuck } : { t, stuck };
 }
 
@@ -138,7 +161,7 @@ export async function waitCheckOver(client: TorrentClient, hash: string, what: s
  * A check already under way is waited out first (a recheck asked while qBittorrent 4.5 starts a check leaves it stuck);
  * a check stuck at progress 0 is ended by a pause and asked again, at most {@link STUCK_RESTARTS} times.
  */
-export async function recheckConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
+export async function recheckConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<TorrentState> {
   const now = o.now ?? Date.now;
   const deadline = now() + o.timeoutMs;
   const left = (): ConfirmOptions => ({ ...o, timeoutMs: Math.max(1, deadline - now()) });
@@ -160,11 +183,11 @@ export async function recheckConfirmed(client: TorrentClient, hash: string, o: C
 
 export interface RecheckRestartHooks {
   /** Waits for the outcome of one recheck; `stalled` says when the check counts as stuck (it returns 'stuck' then). */
-  outcome: (stalled: (t: ClientTorrent) => boolean, left: ConfirmOptions) => Promise<ClientTorrent | 'stuck'>;
+  outcome: (stalled: (t: TorrentState) => boolean, left: ConfirmOptions) => Promise<TorrentState | 'stuck'>;
   /** Runs right before a stuck check is ended by a pause (a caller records that it is about to change the running state). */
   beforePause?: () => void;
   /** The torrent once paused (the state the next recheck starts from). */
-  afterPause?: (t: ClientTorrent) => void;
+  afterPause?: (t: TorrentState) => void;
 }
 
 /**
@@ -172,7 +195,7 @@ export interface RecheckRestartHooks {
  * pause (confirmed) and asked again, at most {@link STUCK_RESTARTS} times, all inside `o.timeoutMs`. `paused` says
  * whether a pause happened: the caller restores the running state it recorded.
  */
-export async function recheckRestarting(client: TorrentClient, hash: string, o: ConfirmOptions, h: RecheckRestartHooks): Promise<{ t: ClientTorrent; paused: boolean }> {
+export async function recheckRestarting(client: TorrentClient, hash: string, o: ConfirmOptions, h: RecheckRestartHooks): Promise<{ t: TorrentState; paused: boolean }> {
   const now = o.now ?? Date.now;
   const deadline = now() + o.timeoutMs;
   const left = (): ConfirmOptions => ({ ...o, timeoutMs: Math.max(1, deadline - now()) });
@@ -190,11 +213,11 @@ export async function recheckRestarting(client: TorrentClient, hash: string, o: 
 }
 
 /** One recheck's outcome (see recheckConfirmed): the torrent once over and complete, or 'stuck'; throws when it ends incomplete. */
-async function checkOutcome(client: TorrentClient, hash: string, before: ClientTorrent, o: ConfirmOptions, stalled: (t: ClientTorrent) => boolean): Promise<ClientTorrent | 'stuck'> {
+async function checkOutcome(client: TorrentClient, hash: string, before: TorrentState, o: ConfirmOptions, stalled: (t: TorrentState) => boolean): Promise<TorrentState | 'stuck'> {
   let sawChecking = false;
   let stuck = false;
   let failure = null as ClientError | null;
-  const done = (t: ClientTorrent): boolean => {
+  const done = (t: TorrentState): boolean => {
     o.observe?.(t);
     if (stalled(t)) return (stuck = true);
     if (t.phase === 'checking') {
@@ -226,35 +249,35 @@ async function checkOutcome(client: TorrentClient, hash: string, before: ClientT
 }
 
 /** Pause (4.x) or stop (5.x) and wait until the client reports it paused. */
-export async function pauseConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
+export async function pauseConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<TorrentState> {
   await mustExist(client, hash, 'pause', o.known);
   await client.pause([hash]);
   return confirm(client, hash, 'pause', (t) => t.phase === 'paused-complete' || t.phase === 'paused-incomplete', o);
 }
 
 /** Resume (4.x) or start (5.x) and wait until the client reports it running. */
-export async function resumeConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<ClientTorrent> {
+export async function resumeConfirmed(client: TorrentClient, hash: string, o: ConfirmOptions): Promise<TorrentState> {
   await mustExist(client, hash, 'resume', o.known);
   await client.resume([hash]);
   return confirm(client, hash, 'resume', (t) => t.running, o);
 }
 
 /** Switch automatic torrent management and wait until it shows (enabling it may move data: wait out `moving`). */
-export async function setAutoManagementConfirmed(client: TorrentClient, hash: string, enable: boolean, o: ConfirmOptions): Promise<ClientTorrent> {
+export async function setAutoManagementConfirmed(client: TorrentClient, hash: string, enable: boolean, o: ConfirmOptions): Promise<TorrentState> {
   await mustExist(client, hash, 'change automatic management');
   await client.setAutoManagement([hash], enable);
   return confirm(client, hash, `${enable ? 'enable' : 'disable'} automatic management`, (t) => t.autoTmm === enable && t.phase !== 'moving', o);
 }
 
 /** Add tags and wait until every one of them shows on the torrent. */
-export async function addTagsConfirmed(client: TorrentClient, hash: string, tags: string[], o: ConfirmOptions): Promise<ClientTorrent> {
+export async function addTagsConfirmed(client: TorrentClient, hash: string, tags: string[], o: ConfirmOptions): Promise<TorrentState> {
   await mustExist(client, hash, 'tag');
   await client.addTags([hash], tags);
   return confirm(client, hash, `add tags ${tags.join(', ')}`, (t) => tags.every((x) => t.tags.includes(x)), o);
 }
 
 /** Remove tags and wait until none of them shows on the torrent. */
-export async function removeTagsConfirmed(client: TorrentClient, hash: string, tags: string[], o: ConfirmOptions): Promise<ClientTorrent> {
+export async function removeTagsConfirmed(client: TorrentClient, hash: string, tags: string[], o: ConfirmOptions): Promise<TorrentState> {
   await mustExist(client, hash, 'untag');
   await client.removeTags([hash], tags);
   return confirm(client, hash, `remove tags ${tags.join(', ')}`, (t) => tags.every((x) => !t.tags.includes(x)), o);

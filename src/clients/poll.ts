@@ -1,6 +1,6 @@
 // Client-neutral helpers for adapters: info-hash validation and a bounded poll of one torrent (waitFor).
 import { ClientError, HashallError } from '../errors.js';
-import type { ClientTorrent, WaitOptions } from './types.js';
+import type { ClientTorrent, TorrentState, WaitOptions } from './types.js';
 
 const HASH_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
@@ -15,8 +15,8 @@ export function checkInfoHashes(hashes: readonly string[]): string[] {
   return hashes.map((h) => h.toLowerCase());
 }
 
-export interface PollDeps {
-  get(hash: string): Promise<ClientTorrent | null>;
+export interface PollDeps<T extends TorrentState> {
+  get(hash: string): Promise<T | null>;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   /** Who is polled, for the timeout message (e.g. `Transmission`). */
@@ -39,12 +39,12 @@ export function pollDelay(now: number, interval: number, aligned: boolean): numb
 }
 
 /** Poll one torrent until `predicate` holds; throws ClientError('timeout') naming what did not happen. Bounded in time and count. */
-export async function pollTorrent(d: PollDeps, hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent> {
+export async function pollTorrent<T extends TorrentState>(d: PollDeps<T>, hash: string, predicate: (t: T) => boolean, w: WaitOptions): Promise<T> {
   const interval = Math.min(d.maxIntervalMs ?? Infinity, Math.max(10, w.intervalMs ?? 100));
   const start = d.now();
   // Aligned sleeps last at least half an interval: twice the polls still bound the loop in count.
   const maxPolls = Math.ceil(w.timeoutMs / (d.alignToTicks ? interval / 2 : interval)) + 2;
-  let last: ClientTorrent | null = null;
+  let last: T | null = null;
   for (let i = 0; i < maxPolls; i++) {
     last = await d.get(hash);
     if (last && predicate(last)) return last;
@@ -63,7 +63,7 @@ export async function pollTorrent(d: PollDeps, hash: string, predicate: (t: Clie
  * compromised client must not pass for complete with `progress: 2` or `amount_left: -5` — every "is it complete?"
  * reads `progress >= 1` and `amountLeft > 0` — nor name a torrent with a path for a hash (it becomes a file name).
  */
-export function checkTorrentEntry(app: string, t: ClientTorrent): ClientTorrent {
+export function checkTorrentEntry<T extends Pick<ClientTorrent, 'hash' | 'progress' | 'amountLeft' | 'size'>>(app: string, t: T): T {
   const bad = (what: string): never => {
     throw new ClientError('protocol', `${app} reported torrent ${JSON.stringify(t.hash.slice(0, 80))} with ${what}`, { hint: 'a client answer that cannot be true is never guessed at: update or repair the client' });
   };

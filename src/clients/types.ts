@@ -38,6 +38,23 @@ export interface ClientTorrent {
   verified?: boolean;
 }
 
+/**
+ * A torrent as a poll of its state reads it: all of ClientTorrent but where its content is. A client may find that only
+ * from the torrent's file list (Deluge), which a read that checks a pause, a resume or a recheck need not carry.
+ */
+export type TorrentState = Omit<ClientTorrent, 'contentPath'>;
+
+/** Asks getTorrent / waitFor for a TorrentState: the caller (and its predicate) read no content path. */
+export interface StateOnly {
+  contentPath: false;
+}
+
+/** A torrent and its file list, read together (listTorrentsWithFiles). */
+export interface TorrentWithFiles {
+  torrent: ClientTorrent;
+  files: ClientTorrentFile[];
+}
+
 export interface ClientTorrentFile {
   /** Path relative to the save path as the client reports it (includes the top folder of a multi-file torrent). */
   name: string;
@@ -80,7 +97,14 @@ export interface TorrentClient {
   version(): Promise<ClientVersion>;
   listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]>;
   getTorrent(hash: string): Promise<ClientTorrent | null>;
+  /** The torrent's state alone: a client that finds the content path only from the file list (Deluge) reads no list. */
+  getTorrent(hash: string, only: StateOnly): Promise<TorrentState | null>;
   listFiles(hash: string): Promise<ClientTorrentFile[]>;
+  /**
+   * Every torrent with its file list, from the one read of them all where the client sends both together (Deluge, whose
+   * content path comes from the list): a sync then reads each list once. Absent: listTorrents, then listFiles each.
+   */
+  listTorrentsWithFiles?(): Promise<TorrentWithFiles[]>;
   /**
    * How many listFiles calls a caller may keep in flight: the adapter answers those asked together with one request
    * (up to FILES_PER_CALL torrents each). Absent: one request per call, so callers keep 4 at once (FILE_LISTS_IN_FLIGHT).
@@ -119,5 +143,7 @@ export interface TorrentClient {
   ownFolders(): Promise<ClientFolder[]>;
   /** Poll one torrent (hash-filtered) until `predicate` holds; throws ClientError('timeout') naming `what`. */
   waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, opts: WaitOptions): Promise<ClientTorrent>;
+  /** As above, polling the state alone (see getTorrent): for a predicate and a caller that read no content path. */
+  waitFor(hash: string, predicate: (t: TorrentState) => boolean, opts: WaitOptions & StateOnly): Promise<TorrentState>;
   close(): Promise<void>;
 }

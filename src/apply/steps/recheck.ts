@@ -5,8 +5,8 @@
 // data — a per-torrent download path is cleared first (qBittorrent moves an incomplete torrent into it) and a client
 // that renames incomplete files (.!qB, .part) is refused.
 import { ClientError, FsError, HashallError } from '../../errors.js';
-import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
-import { recheckRestarting, resumeConfirmed, waitCheckOver } from '../../clients/confirm.js';
+import type { ClientTorrent, TorrentClient, TorrentState } from '../../clients/types.js';
+import { recheckRestarting, resumeConfirmed, waitCheckOver, waitForState } from '../../clients/confirm.js';
 import { isBusyPhase } from '../../domain/torrent-phase.js';
 import { clientListing } from '../../domain/listing.js';
 import { torrentLabel } from '../../domain/instance.js';
@@ -87,14 +87,15 @@ async function damageFound(
   client: TorrentClient,
   step: RecheckStep,
   ctx: Pick<StepContext, 'emit' | 'runId' | 'group' | 'stepIndex' | 'now'>,
-  before: ClientTorrent,
+  before: TorrentState,
   since: number,
-  stalled: (t: ClientTorrent) => boolean,
+  stalled: (t: TorrentState) => boolean,
   timeoutMs: number,
-): Promise<ClientTorrent | 'stuck'> {
+): Promise<TorrentState | 'stuck'> {
   let sawChecking = false;
   let stuck = false;
-  const t = await client.waitFor(
+  const t = await waitForState(
+    client,
     step.torrentHash,
     (x) => {
       ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
@@ -116,9 +117,9 @@ function recheckForDamage(
   client: TorrentClient,
   step: RecheckStep,
   ctx: Pick<StepContext, 'emit' | 'runId' | 'group' | 'stepIndex' | 'now' | 'clientTimeoutMs'>,
-  from: ClientTorrent,
+  from: TorrentState,
   beforePause?: () => void,
-): Promise<{ t: ClientTorrent; paused: boolean }> {
+): Promise<{ t: TorrentState; paused: boolean }> {
   const since = ctx.now();
   let before = from;
   return recheckRestarting(client, step.torrentHash, { timeoutMs: ctx.clientTimeoutMs(step.bytes) }, {
@@ -169,7 +170,7 @@ export const recheckStep: StepHandler<RecheckStep> = {
       undo.clearedDownloadPath = t.downloadPath;
       ctx.saveUndo(undo);
       await client.setDownloadPath([step.torrentHash], '');
-      await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
+      await waitForState(client, step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
       ctx.note(`${label(step)}: its download path ${t.downloadPath} was cleared so the client re-downloads in place (it is not set again)`);
     }
     undo.asked = true;
@@ -215,7 +216,7 @@ export const recheckStep: StepHandler<RecheckStep> = {
     if (!undo.asked && undo.clearedDownloadPath === undefined) return [];
     const notes: string[] = [];
     const client = ctx.clients.get(step.client);
-    let t = await mustGet(client, step);
+    let t: TorrentState = await mustGet(client, step);
     const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
     let pausedStuck = undo.pausedStuck === true;
     if (isBusyPhase(t.phase)) {

@@ -2,8 +2,8 @@
 // Must never: repoint before the files are at the target, touch a torrent that is not complete and settled (checking,
 // moving, downloading: its running state is unknown), resume a torrent that was paused, or leave one incomplete.
 import { ClientError, FsError } from '../../errors.js';
-import type { ClientTorrent, ClientTorrentFile, TorrentClient } from '../../clients/types.js';
-import { checkOver, pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed } from '../../clients/confirm.js';
+import type { ClientTorrent, ClientTorrentFile, TorrentClient, TorrentState } from '../../clients/types.js';
+import { checkOver, hasContentPath, pauseConfirmed, recheckConfirmed, resumeConfirmed, setAutoManagementConfirmed, setLocationConfirmed, waitForState } from '../../clients/confirm.js';
 import type { RepointStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { strangersUnder } from '../paths.js';
@@ -218,7 +218,7 @@ export const repointStep: StepHandler<RepointStep> = {
     // move's for the content-path check, and the recheck's for the read before the resume. Not between the move and the
     // recheck: qBittorrent may check the torrent on its own once moved, and a recheck asked while it checks left 4.5 at
     // checkingUP, progress 0 — recheckConfirmed reads it afresh and waits out a check under way (and recovers one stuck).
-    let last = t;
+    let last: TorrentState = t;
     if (t.running) last = await pauseConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: last });
     // Under automatic management qBittorrent takes the download path from the category and ignores a request to clear
     // it (answering 200): management goes off first. That moves no data — the complete torrent stays at its category's
@@ -226,7 +226,7 @@ export const repointStep: StepHandler<RepointStep> = {
     if (last.autoTmm) last = await setAutoManagementConfirmed(client, step.torrentHash, false, { timeoutMs: 60_000 });
     if (last.downloadPath !== '') {
       await client.setDownloadPath([step.torrentHash], '');
-      last = await client.waitFor(step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
+      last = await waitForState(client, step.torrentHash, (x) => x.downloadPath === '', { timeoutMs: 60_000, what: 'clear the download path' });
     }
     // Again, right before the call: every file of the list lstat'ed anew (nothing on disk may have changed since check).
     await proveTargetFiles(step, ctx, client, await fileList(step, ctx, client));
@@ -236,11 +236,11 @@ export const repointStep: StepHandler<RepointStep> = {
     }
     // Pointing at files that already exist leaves progress 0 until a check (qBittorrent 4.5): recheck and wait.
     const since = ctx.now();
-    const observe = (x: ClientTorrent): void =>
+    const observe = (x: TorrentState): void =>
       ctx.emit({ type: 'recheck-progress', runId: ctx.runId, groupId: ctx.group.id, step: ctx.stepIndex, torrentHash: step.torrentHash, torrentName: step.torrentName, progress: x.progress, state: x.rawState, elapsedMs: ctx.now() - since });
     // The check alone takes one of the run's checking slots: the pause and move above, and the resume below, happen
     // outside it (several groups in flight: the next ones are paused and moved while the slots check).
-    const recheck = (): Promise<ClientTorrent> => recheckConfirmed(client, step.torrentHash, { ...o, observe });
+    const recheck = (): Promise<TorrentState> => recheckConfirmed(client, step.torrentHash, { ...o, observe });
     const checked = await (ctx.checking ? ctx.checking(recheck) : recheck());
     if (t.autoTmm) ctx.note(`${step.torrentName}: automatic torrent management was on; it is off now (manual mode keeps it on its new filesystem when its category changes)`);
     const final = t.running ? await resumeConfirmed(client, step.torrentHash, { timeoutMs: 60_000, known: checked }) : checked;
@@ -252,10 +252,11 @@ export const repointStep: StepHandler<RepointStep> = {
     const undo = undoData as RepointUndo;
     // The read-back that confirmed run's last change (taken once; ~20–160 ms per group at width 200, where every group
     // ends on it): every check below applies to it as to a new read. Without one (recovery verifies a journaled step,
-    // or run did not end here), the torrent is read now.
-    const kept = ctx.carried?.get(LAST) as ClientTorrent | undefined;
+    // or run did not end here), the torrent is read now — also where that read was of its state alone, which does not
+    // say where its content is (Deluge's polls leave the file list out: one read here instead of the list at every poll).
+    const kept = ctx.carried?.get(LAST) as TorrentState | undefined;
     ctx.carried?.delete(LAST);
-    const t = kept ?? (await mustGet(needClient(ctx, step), step));
+    const t = kept && hasContentPath(kept) ? kept : await mustGet(needClient(ctx, step), step);
     if (!isAt(t, step)) throw new ClientError('unconfirmed', `${step.torrentName} reads back at ${t.savePath} / ${t.contentPath}, expected ${step.toSavePath} / ${step.expectedContentPath}`);
     if (t.progress < 1 || t.phase === 'downloading' || t.phase === 'missing-files' || t.phase === 'error' || t.phase === 'paused-incomplete') {
       throw new ClientError('unconfirmed', `${step.torrentName} is ${t.rawState} at progress ${t.progress} after the repoint`);
@@ -271,7 +272,7 @@ export const repointStep: StepHandler<RepointStep> = {
     const client = needClient(ctx, step);
     const o = { timeoutMs: ctx.clientTimeoutMs(step.bytes) };
     const notes: string[] = [];
-    let t = await mustGet(client, step);
+    let t: TorrentState = await mustGet(client, step);
     // A crash can leave the torrent in the check (or move) the run had asked for: let it end first. A recheck asked of a
     // torrent still checking left qBittorrent 4.5 at checkingUP, progress 0 (found killing apply mid-recheck).
     // A check stuck at progress 0 (4.5, when the recovery's first request met the run's starting check) is ended by a

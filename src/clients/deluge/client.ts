@@ -5,7 +5,7 @@ import { trackerIdentity, type TrackerEntry } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
 import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
-import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
+import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type StateOnly, type TorrentClient, type TorrentState, type TorrentWithFiles, type WaitOptions } from '../types.js';
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
 import { defaultSleep } from '../retry.js';
@@ -15,8 +15,8 @@ export interface DelugeClientOptions extends DelugeTransportOptions {
   now?: () => number;
 }
 
-/** The status keys read per torrent. */
-export const DELUGE_FIELDS = [
+/** The status keys of a torrent's state (TorrentState): everything but its file list. */
+export const DELUGE_STATE_FIELDS = [
   'hash',
   'name',
   'save_path',
@@ -36,9 +36,13 @@ export const DELUGE_FIELDS = [
   'move_completed_path',
   'is_auto_managed',
   'paused',
-  // Deluge has no content path: it is found from where the files are (delugeContentPath).
-  'files',
 ] as const;
+
+/**
+ * The status keys read per torrent (ClientTorrent). Deluge has no content path: it is found from where the files are
+ * (delugeContentPath), so a read that needs it carries the torrent's whole file list — a season pack's hundreds of entries.
+ */
+export const DELUGE_FIELDS = [...DELUGE_STATE_FIELDS, 'files'] as const;
 
 const FILE_FIELDS = ['hash', 'files', 'file_progress'];
 
@@ -77,8 +81,17 @@ export function delugeContentPath(savePath: string, name: string, files: readonl
   return root === null ? save : joinPath(save, root);
 }
 
-/** One torrent status (as core.get_torrents_status sends it) → ClientTorrent. */
+/** One torrent status (as core.get_torrents_status sends it, with its file list) → ClientTorrent. */
 export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
+  const what = `torrent ${hash}`;
+  const state = stateFromDeluge(hash, o);
+  if (!Array.isArray(o.files)) throw new ClientError('protocol', `Deluge ${what}: field "files" is ${o.files === undefined ? 'missing' : `a ${typeof o.files}`}, expected a list`);
+  const files = (o.files as Obj[]).map((f) => ({ path: str(f, 'path', `${what} file entry`) }));
+  return { ...state, contentPath: delugeContentPath(state.savePath, state.name, files) };
+}
+
+/** One torrent status without its file list (DELUGE_STATE_FIELDS) → TorrentState: everything but where its content is. */
+export function stateFromDeluge(hash: string, o: Obj): TorrentState {
   const what = `torrent ${hash}`;
   const state = str(o, 'state', what);
   const progress = Math.min(1, num(o, 'progress', what) / 100);
@@ -95,13 +108,10 @@ export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
   const tracker = trackerIdentity(trackers);
   const ltPaused = typeof o.paused === 'boolean' ? o.paused : undefined;
   const stale = stateIsStale(state, ltPaused);
-  if (!Array.isArray(o.files)) throw new ClientError('protocol', `Deluge ${what}: field "files" is ${o.files === undefined ? 'missing' : `a ${typeof o.files}`}, expected a list`);
-  const files = (o.files as Obj[]).map((f) => ({ path: str(f, 'path', `${what} file entry`) }));
   return checkTorrentEntry('Deluge', {
     hash: hash.toLowerCase(),
     name,
     savePath,
-    contentPath: delugeContentPath(savePath, name, files),
     // move_completed moves finished data to move_completed_path by itself: the override hashall clears.
     downloadPath: o.move_completed === true && typeof o.move_completed_path === 'string' ? o.move_completed_path : '',
     category: label,
@@ -175,32 +185,47 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     return list.filter((t) => wanted.has(t.hash));
   }
 
+  /** The status read of every torrent carries its file list anyway (the content path is found from it): with its progress, that is listFiles' answer too. */
+  async function listTorrentsWithFiles(): Promise<TorrentWithFiles[]> {
+    const got = await status(null, [...DELUGE_FIELDS, 'file_progress']);
+    return Object.entries(got).map(([h, o]) => ({ torrent: torrentFromDeluge(h, o), files: filesOf(h, o) }));
+  }
+
   /**
    * core.get_torrent_status reads libtorrent afresh (update=True); core.get_torrents_status answers from a cache up to
    * 1.5 s old (torrentmanager.torrents_status_update), which hid the progress reset after a move and a whole quick
    * recheck. Unknown hash: an empty map.
    */
-  async function freshTorrent(h: string): Promise<ClientTorrent | null> {
-    const out = await transport.call('core.get_torrent_status', [h, DELUGE_FIELDS]);
+  async function freshStatus(h: string, fields: readonly string[]): Promise<Obj | null> {
+    const out = await transport.call('core.get_torrent_status', [h, fields]);
     if (typeof out !== 'object' || out === null || Array.isArray(out)) throw new ClientError('protocol', 'Deluge answered core.get_torrent_status without a status map');
     const o = out as Obj;
-    if (Object.keys(o).length === 0) return null;
-    return torrentFromDeluge(typeof o.hash === 'string' ? o.hash : h, o);
+    return Object.keys(o).length === 0 ? null : o;
   }
 
   /**
    * The reads asked in the same turn are answered together, each by its own fresh core.get_torrent_status (Deluge has
    * no fresh read of several torrents): the confirmations of the groups in flight then go on in step, and their next
-   * mutations share one call. A read that fails fails only its torrent.
+   * mutations share one call. A read that fails fails only its torrent. A read of the state alone (a poll of a pause, a
+   * resume, a recheck) leaves the file list out: it is the bulk of the answer of a torrent with many files.
    */
-  const readBatch = batcher<string, ClientTorrent | null>(async (hashes) => {
-    const got = await Promise.all(hashes.map((h) => freshTorrent(h).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
-    return new Map(hashes.map((h, i) => [h, got[i]!]));
-  });
+  const freshReads = <T>(fields: readonly string[], parse: (h: string, o: Obj) => T) =>
+    batcher<string, T | null>(async (hashes) => {
+      const read = async (h: string): Promise<T | null> => {
+        const o = await freshStatus(h, fields);
+        return o && parse(typeof o.hash === 'string' ? o.hash : h, o);
+      };
+      const got = await Promise.all(hashes.map((h) => read(h).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+      return new Map(hashes.map((h, i) => [h, got[i]!]));
+    });
+  const readBatch = freshReads(DELUGE_FIELDS, torrentFromDeluge);
+  const stateBatch = freshReads(DELUGE_STATE_FIELDS, stateFromDeluge);
 
-  async function getTorrent(hash: string): Promise<ClientTorrent | null> {
+  function getTorrent(hash: string): Promise<ClientTorrent | null>;
+  function getTorrent(hash: string, only: StateOnly): Promise<TorrentState | null>;
+  async function getTorrent(hash: string, only?: StateOnly): Promise<TorrentState | null> {
     const [h] = checkInfoHashes([hash]);
-    return (await readBatch(h!)) ?? null;
+    return (await (only?.contentPath === false ? stateBatch : readBatch)(h!)) ?? null;
   }
 
   function filesOf(h: string, got: Obj): ClientTorrentFile[] {
@@ -226,12 +251,13 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   /** Per torrent: undefined when it may be sent, or its own error (unknown; skipped files a move would carry along). */
   async function readBefore(before: Before, hashes: string[]): Promise<BatchAnswers<string, undefined>> {
     if (before === 'fresh') {
-      const known = async (h: string): Promise<Error | undefined> => ((await readBatch(h)) ? undefined : unknownTorrent(h));
+      const known = async (h: string): Promise<Error | undefined> => ((await stateBatch(h)) ? undefined : unknownTorrent(h));
       const got = await Promise.all(hashes.map((h) => known(h).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
       return new Map(hashes.map((h, i) => [h, got[i]]));
     }
-    // Unknown ids are left out of the answer; an entry that does not parse fails only its torrent.
-    const got = answersByKey(Object.entries(await status(hashes, ['hash', 'file_priorities'])), ([h]) => h, ([h, o]) => {
+    // Unknown ids are left out of the answer; an entry that does not parse fails only its torrent. Whether it exists
+    // needs no per-file key.
+    const got = answersByKey(Object.entries(await status(hashes, before === 'priorities' ? ['hash', 'file_priorities'] : ['hash'])), ([h]) => h, ([h, o]) => {
       if (before !== 'priorities') return undefined;
       if (!Array.isArray(o.file_priorities)) throw new ClientError('protocol', `Deluge sent no file priorities for ${h}`);
       if (o.file_priorities.some((p) => p === 0)) {
@@ -283,6 +309,17 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
   }
 
+  // A check of a small torrent and a move onto existing files take a few hundred ms: poll quickly, on shared ticks so
+  // the polls of every torrent in flight are answered together (freshReads).
+  const polled = { now, sleep, app: 'Deluge', maxIntervalMs: 50, alignToTicks: true };
+  function waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions): Promise<ClientTorrent>;
+  function waitFor(hash: string, predicate: (t: TorrentState) => boolean, w: WaitOptions & StateOnly): Promise<TorrentState>;
+  function waitFor(hash: string, predicate: (t: ClientTorrent) => boolean, w: WaitOptions & Partial<StateOnly>): Promise<TorrentState> {
+    // Asked for the state alone, the predicate is the second overload's: it reads no content path.
+    if (w.contentPath === false) return pollTorrent({ ...polled, get: (h) => getTorrent(h, { contentPath: false }) }, hash, predicate as (t: TorrentState) => boolean, w);
+    return pollTorrent({ ...polled, get: getTorrent }, hash, predicate, w);
+  }
+
   /** Refuse a repoint Deluge would turn into a data move on 1.x (the skipped files of a torrent are checked per torrent). */
   async function mustRepointSafely(): Promise<void> {
     const { v, major } = await about();
@@ -298,6 +335,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     listTorrents,
     getTorrent,
     listFiles,
+    listTorrentsWithFiles,
     listFilesInFlight: BATCHED_FILE_LISTS_IN_FLIGHT,
     pause: (hashes) => mutate('core.pause_torrent', hashes, 'exists', [], 'again-if-running'),
     resume: (hashes) => mutate('core.resume_torrent', hashes, 'exists'),
@@ -328,9 +366,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     async removeTags() {
       throw new HashallError('Deluge has no tags (its label is read as the category)');
     },
-    // A check of a small torrent and a move onto existing files take a few hundred ms: poll quickly, on shared ticks so
-    // the polls of every torrent in flight are answered together (readBatch).
-    waitFor: (hash, predicate, w) => pollTorrent({ get: getTorrent, now, sleep, app: 'Deluge', maxIntervalMs: 50, alignToTicks: true }, hash, predicate, w),
+    waitFor,
     async close() {
       // the deluge-web session expires by itself; the daemon connection belongs to deluge-web
       transport.close();
