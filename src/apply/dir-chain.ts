@@ -19,6 +19,8 @@ export class TamperError extends FsError {
 }
 
 export interface DirChain {
+  /** The checked root every proven folder lies in. */
+  readonly root: string;
   /**
    * Every existing component from `root` down to `dir` (both included) must be a real directory, and each one seen
    * before must still have the (dev, ino) it had; components seen for the first time are remembered. A component
@@ -60,6 +62,7 @@ export function dirChain(fs: FsPort, root: string): DirChain {
   // The components of the last folder proven (a step proves the same folder before each of its writes): spelled once.
   let last: { dir: string; chain: string[] } | null = null;
   return {
+    root,
     identity: (dir) => seen.get(dir),
     async prove(dir) {
       if (last?.dir !== dir) {

@@ -1,4 +1,5 @@
 // A real FsPort that fails (ENOSPC, EXDEV, EACCES, ...) or runs a hook before or after the Nth call of an operation (test support).
+import { readlinkSync } from 'node:fs';
 import type { FsPort } from '../../src/apply/fs-port.js';
 import { FsError } from '../../src/errors.js';
 
@@ -6,7 +7,10 @@ export type FsOp = keyof FsPort;
 
 export interface Fault {
   op: FsOp;
-  /** 1-based call number (counted per op, among calls whose first argument contains `pathIncludes`). */
+  /**
+   * 1-based call number (counted per op, among calls whose first or second argument contains `pathIncludes`: a path
+   * reached through a held folder, `/proc/self/fd/N/name`, is matched as spelled and as the folder's path now).
+   */
   nth: number;
   pathIncludes?: string;
   /** Throw this errno instead of doing the call. */
@@ -24,6 +28,18 @@ export interface FaultyFsPort extends FsPort {
   fired: Fault[];
 }
 
+/** `arg` as given, and — when it names a held folder's descriptor (`/proc/self/fd/N[/…]`) — with the folder's path now in its place. */
+function spellings(arg: unknown): string {
+  const s = String(arg);
+  const m = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(s);
+  if (!m) return s;
+  try {
+    return `${s}\n${readlinkSync(`/proc/self/fd/${m[1]}`)}${m[2] ?? ''}`;
+  } catch {
+    return s;
+  }
+}
+
 export function faultyFsPort(base: FsPort, faults: Fault[]): FaultyFsPort {
   const counters = new Map<Fault, number>();
   const calls: Partial<Record<FsOp, number>> = {};
@@ -36,7 +52,7 @@ export function faultyFsPort(base: FsPort, faults: Fault[]): FaultyFsPort {
       const hits: Fault[] = [];
       for (const f of faults) {
         if (f.op !== op) continue;
-        if (f.pathIncludes && !String(args[0]).includes(f.pathIncludes) && !String(args[1] ?? '').includes(f.pathIncludes)) continue;
+        if (f.pathIncludes && !spellings(args[0]).includes(f.pathIncludes) && !spellings(args[1] ?? '').includes(f.pathIncludes)) continue;
         const n = (counters.get(f) ?? 0) + 1;
         counters.set(f, n);
         if (n === f.nth) hits.push(f);

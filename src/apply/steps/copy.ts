@@ -2,11 +2,12 @@
 // Must never: overwrite existing content at the target, copy into a directory holding other files (hitchhiker), keep a
 // copy whose hash differs from the plan, or remove anything it did not create.
 import path from 'node:path';
+import { isAtOrUnder } from '../../domain/path-string.js';
 import { FsError } from '../../errors.js';
 import { copyFilesOf, type CopyFile, type CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
-import { folderHold, type FolderHold } from '../folder-hold.js';
+import { folderHold, targetHold, type FolderHold, type TargetHold } from '../folder-hold.js';
 import { mapLimit } from '../../domain/map-limit.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { DirOwner } from '../fs-port.js';
@@ -295,12 +296,16 @@ export function journalDirs(b: CopyChunk): void {
  * Disk: make another name of a copy already made (its source is the same inode, unchanged since that copy): a link of
  * the copy into this file's temp name, proven to be our copy's inode right after. Its bytes were proven by that copy.
  */
-async function linkTwin(b: CopyChunk, twin: CopyTwin, entry: CopyFileUndo, dst: string, f: CopyFile): Promise<void> {
+async function linkTwin(b: CopyChunk, holds: CopyHolds, twin: CopyTwin, entry: CopyFileUndo, dst: string, f: CopyFile): Promise<void> {
   const { ctx, chain } = b.run;
   const from = twin.placed ? twin.final : twin.tmp;
+  // The copy linked from may lie in another folder than the one written into: held too, the very folder the chain proved.
   await chain.prove(path.dirname(from));
-  await ctx.fs.link(from, entry.tmp);
-  const got = await ctx.fs.lstat(entry.tmp);
+  const fromAt = await holds.twins.anchored(chain.root, from, chain.identity(path.dirname(from)));
+  const tmp = await holds.targets.anchored(entry.tmp);
+  await ctx.fs.link(fromAt, tmp);
+  const got = await ctx.fs.lstat(tmp);
+  if (got?.kind === 'file') await holds.targets.made(entry.tmp, got);
   if (!got || got.kind !== 'file' || got.ino !== twin.ino || got.dev !== twin.dev) {
     throw new FsError(`${from} is no longer the copy hashall wrote: linking another name of it made ${entry.tmp} another file`, {
       path: from,
@@ -321,34 +326,46 @@ async function linkTwin(b: CopyChunk, twin: CopyTwin, entry: CopyFileUndo, dst: 
  */
 export async function chunkCopies(b: CopyChunk): Promise<void> {
   // Each source is read through its folder held from its root (folder-hold.ts): a source folder swapped for a symlink
-  // to a root-only folder would otherwise have root copy the file found there into a folder the user can read.
-  const sources = folderHold();
+  // to a root-only folder would otherwise have root copy the file found there into a folder the user can read. Each
+  // temp file is made in its target folder held the same way (targetHold): a target folder swapped for a symlink to a
+  // root-only folder between its proof and the copy would otherwise have root make its temp file there.
+  const holds: CopyHolds = { sources: folderHold(), targets: targetHold(b.run.ctx.fs, b.run.chain), twins: folderHold() };
   try {
-    await copyItems(b, sources);
+    await copyItems(b, holds);
   } catch (err) {
-    throw sources.explain(err);
+    throw holds.twins.explain(holds.targets.explain(holds.sources.explain(err)));
   } finally {
-    await sources.close();
+    await holds.sources.close();
+    await holds.targets.close();
+    await holds.twins.close();
   }
 }
 
-async function copyItems(b: CopyChunk, sources: FolderHold): Promise<void> {
-  const { ctx, chain, step } = b.run;
+/** The folders a batch of copies goes through: its sources', its targets' (written into), and those of copies it links other names of. */
+interface CopyHolds {
+  sources: FolderHold;
+  targets: TargetHold;
+  twins: FolderHold;
+}
+
+async function copyItems(b: CopyChunk, holds: CopyHolds): Promise<void> {
+  const { ctx, step } = b.run;
   for (const [k, { f, src: named, dst }] of b.items.entries()) {
     const entry = b.entries[k]!;
-    const src = await sources.anchored(b.run.srcRoot, named);
+    const src = await holds.sources.anchored(b.run.srcRoot, named);
     const before = await ctx.fs.lstat(src);
     if (!before || before.kind !== 'file') throw new FsError(`source ${named} disappeared before the copy`, { path: named });
-    await chain.prove(path.dirname(dst));
     const key = `${before.dev}:${before.ino}`;
     const twin = b.run.twins.get(key);
     if (twin && twin.sha256 === f.sha256 && twin.size === f.size && before.size === f.size && before.mtimeNs === twin.srcMtimeNs) {
-      await linkTwin(b, twin, entry, dst, f);
+      await linkTwin(b, holds, twin, entry, dst, f);
       continue;
     }
+    // The temp name, resolved from its folder held (and proven: dir-chain.ts) — never through a symlink put there.
+    const tmp = await holds.targets.anchored(entry.tmp);
     // Neither the data nor the temp name is fsynced here (the name is journaled, and gone once linked into place):
     // the files' data, then their folders, are made durable together once all are linked (see copyDurable).
-    const res = await ctx.fs.copyFileVerified(src, entry.tmp, {
+    const res = await ctx.fs.copyFileVerified(src, tmp, {
       size: f.size,
       signal: ctx.signal,
       syncDir: false,
@@ -357,6 +374,8 @@ async function copyItems(b: CopyChunk, sources: FolderHold): Promise<void> {
         ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: dst, bytes: n, totalBytes: f.size, groupBytes: b.run.done + n, groupTotal: step.bytes }),
     });
     b.mine.push({ ...entry, ino: res.ino, dev: res.dev });
+    // The folder written into is still the one proven at its path (not moved away meanwhile), or the copy is removed.
+    await holds.targets.made(entry.tmp, res);
     const after = await ctx.fs.lstat(src);
     if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
       throw new FsError(`source ${named} changed while it was being copied; the group is aborted and nothing at the source was touched`, {
@@ -370,7 +389,7 @@ async function copyItems(b: CopyChunk, sources: FolderHold): Promise<void> {
         hint: 'the source changed since it was hashed; run `hashall scan` and `hashall plan` again',
       });
     }
-    await readBack(ctx, src, entry.tmp, f.sha256);
+    await readBack(ctx, src, tmp, f.sha256);
     // What the copy proved of the inode it wrote for `dst`: it counts for the refresh once `dst` holds that very inode.
     ctx.written?.add({ path: dst, ino: res.ino, dev: res.dev, size: res.bytes, mtimeNs: res.mtimeNs, sha256: res.sha256 });
     if (before.nlink > 1) {
@@ -389,14 +408,26 @@ export function journalCopies(b: CopyChunk): void {
 
 /** Disk: link each temp file into place and remove its temp name. */
 export async function chunkPlace(b: CopyChunk): Promise<void> {
+  const targets = targetHold(b.run.ctx.fs, b.run.chain);
+  try {
+    await placeAll(b, targets);
+  } catch (err) {
+    throw targets.explain(err);
+  } finally {
+    await targets.close();
+  }
+}
+
+async function placeAll(b: CopyChunk, targets: TargetHold): Promise<void> {
   const c = b.run;
   for (const e of b.mine) {
-    const dir = path.dirname(e.final);
+    // Both names resolved from their folder held (the temp name lies beside its final name), proven before and after.
     // link() refuses to replace an existing path (EEXIST) — unlike rename — so nothing can be overwritten.
-    await c.chain.prove(dir);
-    await c.ctx.fs.link(e.tmp, e.final);
-    await c.chain.prove(dir);
-    await c.ctx.fs.unlink(e.tmp);
+    const tmp = await targets.anchored(e.tmp);
+    const final = await targets.anchored(e.final);
+    await c.ctx.fs.link(tmp, final);
+    await targets.made(e.final, { dev: e.dev!, ino: e.ino! });
+    await c.ctx.fs.unlink(tmp);
     const twin = b.twins.get(e.tmp);
     if (twin) twin.placed = true;
     // One data sync per inode (names linked to one copy share it).
@@ -443,7 +474,22 @@ export async function copyDurable(runs: readonly CopyRun[]): Promise<void> {
   }
   const rest = runs.filter((c) => !synced.has(c));
   await mapLimit(rest.flatMap((c) => c.written), FSYNCS_IN_FLIGHT, (f) => fs.fsyncFile(f.path, { ino: f.ino, dev: f.dev }));
-  await mapLimit([...new Set(rest.flatMap((c) => [...c.folders]))], FSYNCS_IN_FLIGHT, (d) => fs.fsyncDir(d));
+  // Each folder fsynced through its hold (the folder proven, not whatever a symlink put in its place leads to: that fsync
+  // would leave the links made in ours to chance), with the chain of a copy that wrote into it.
+  const folders = new Map<string, CopyRun>();
+  for (const c of rest) for (const d of c.folders) if (!folders.has(d)) folders.set(d, c);
+  await mapLimit([...folders], FSYNCS_IN_FLIGHT, async ([d, c]) => {
+    // A folder above the checked root (the parent of a seeding root the copy made) is trusted by path, as the root is.
+    if (!isAtOrUnder(d, c.chain.root)) return fs.fsyncDir(d);
+    const held = targetHold(fs, c.chain);
+    try {
+      await fs.fsyncDir(await held.folder(d));
+    } catch (err) {
+      throw held.explain(err);
+    } finally {
+      await held.close();
+    }
+  });
 }
 
 export const copyStep: StepHandler<CopyStep> = {

@@ -6,10 +6,11 @@ import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain, type DirChain } from '../dir-chain.js';
-import { folderHold } from '../folder-hold.js';
+import { folderHold, targetHold, type TargetHold } from '../folder-hold.js';
 import type { DirOwner } from '../fs-port.js';
 import { createdDirIds, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
+import { UnsafeTreeError } from '../../fs/no-follow-tree.js';
 import type { StepContext, StepHandler, StepOutcome } from './types.js';
 
 interface LinkUndo extends UndoData {
@@ -90,12 +91,17 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     // a symlink to a root-only folder would otherwise have root link the file found there into the view.
     const donors = folderHold();
     const donorAt = (l: LinkViewStep['links'][number]): Promise<string> => donors.anchored(rootInside(ctx.config, step.fs, l.donor, 'scanned'), l.donor);
+    // Each link (the probe's too) is made in its view folder held the same way, proven before and after (targetHold):
+    // a view folder swapped for a symlink to a root-only folder between its proof and the link would otherwise get
+    // root's link of the donor there.
+    const views = targetHold(ctx.fs, chain);
     try {
-      return await linkAll(step, ctx, undo, chain, like, donorAt);
+      return await linkAll(step, ctx, undo, chain, like, donorAt, views);
     } catch (err) {
-      throw donors.explain(err);
+      throw views.explain(donors.explain(err));
     } finally {
       await donors.close();
+      await views.close();
     }
   },
 
@@ -112,12 +118,19 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     // Each link is reached through its folder held from the seeding root, never by a name a swapped folder could
     // redirect: the donor's inode also has other names (a library's, a backup's) that are not this step's to remove.
     const views = folderHold();
+    const notes: string[] = [];
     try {
       const at = async (p: string): Promise<string | null> => {
         try {
           return await views.anchored(rootInside(ctx.config, step.fs, p, 'seeding'), p);
         } catch (err) {
           if ((err as { code?: string }).code === 'ENOENT') return null; // its folder is gone, and the link with it
+          // A folder on its way replaced by a symlink, a file or a mount: no link of this step is at that path any more
+          // (one made before the swap went wherever the user moved that folder: hashall follows no name to it).
+          if (err instanceof UnsafeTreeError) {
+            notes.push(`left ${p} alone: ${err.message}`);
+            return null;
+          }
           throw err;
         }
       };
@@ -136,7 +149,7 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
       await views.close();
     }
     const dirIds = createdDirIds(undo.dirIds, undo.dirIdList);
-    return removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds);
+    return [...notes, ...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds))];
   },
 };
 
@@ -148,6 +161,7 @@ async function linkAll(
   chain: DirChain,
   like: (d: string) => Promise<DirOwner | null>,
   donorAt: (l: LinkViewStep['links'][number]) => Promise<string>,
+  views: TargetHold,
 ): Promise<StepOutcome> {
   undo.dirs ??= [];
   undo.links ??= [];
@@ -193,9 +207,9 @@ async function linkAll(
       // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
       undo.probe = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-probe`);
       ctx.saveUndo(undo);
-      await chain.prove(dir);
+      const probe = await views.anchored(undo.probe);
       try {
-        await ctx.fs.link(await donorAt(l), undo.probe);
+        await ctx.fs.link(await donorAt(l), probe);
       } catch (err) {
         const code = (err as { code?: string }).code;
         throw new FsError(`cannot hardlink ${l.donor} into ${dir}${code === 'EXDEV' ? ': different filesystems or bind mounts (EXDEV)' : ''}`, {
@@ -205,8 +219,8 @@ async function linkAll(
           hint: 'views are built only from a donor on the same filesystem and mount; check the filesystems in hashall.yaml',
         });
       }
-      await chain.prove(dir);
-      await ctx.fs.unlink(undo.probe);
+      await madeAt(ctx, views, undo.probe, probe);
+      await ctx.fs.unlink(probe);
       probed = true;
     }
     ctx.appendUndo(
@@ -218,9 +232,17 @@ async function linkAll(
       // The donor as journaled (the name in its held folder could have been replaced since): else nothing is linked.
       const d = await donorStat(ctx, l, from);
       if (d.ino !== ino || d.dev !== dev) throw new FsError(`donor ${l.donor} was replaced while the view was built (inode ${d.ino}, was ${ino}); nothing more is linked`, { path: l.donor, hint: 'find out who writes there; then `hashall scan` and `hashall plan` again' });
-      await chain.prove(path.dirname(l.path));
-      await ctx.fs.link(from, l.path);
+      const at = await views.anchored(l.path);
+      await ctx.fs.link(from, at);
+      await madeAt(ctx, views, l.path, at);
     }
   }
   return { status: 'done', result: { links: undo.links.length } };
+}
+
+/** After a link made `p` (reached as `at`): the view folder is proven still in its place (else the link is removed: TargetHold.made). */
+async function madeAt(ctx: StepContext, views: TargetHold, p: string, at: string): Promise<void> {
+  const st = await ctx.fs.lstatId(at);
+  if (st?.kind === 'file') await views.made(p, st);
+  else await views.anchored(p);
 }

@@ -1,9 +1,10 @@
 // copyDurable on real files: one syncfs for a batch of many files on one filesystem, fsyncs file by file otherwise — and when the syncfs fails or is declined, whose errors still fail the batch.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { copyDurable, SYNCFS_MIN_FILES, type CopyRun } from '../../../src/apply/steps/copy.js';
+import { dirChain } from '../../../src/apply/dir-chain.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
 let tmp: TempDir | null = null;
@@ -12,7 +13,10 @@ afterEach(() => {
   tmp = null;
 });
 
-/** The real FsPort, its sync calls logged (`syncfs`, `data PATH`, `dir PATH`); `override` answers a call in its place. */
+/**
+ * The real FsPort, its sync calls logged (`syncfs`, `data PATH`, `dir PATH`); `override` answers a call in its place. A
+ * folder is fsynced through its held descriptor (`/proc/self/fd/N`, checked here): logged as the folder's path.
+ */
 function loggedFs(log: string[], override: Partial<FsPort> = {}): FsPort {
   const real = realFsPort();
   return {
@@ -26,7 +30,8 @@ function loggedFs(log: string[], override: Partial<FsPort> = {}): FsPort {
       return (override.fsyncFile ?? real.fsyncFile)(p, e);
     },
     fsyncDir: async (d) => {
-      log.push(`dir ${d}`);
+      expect(d).toMatch(/^\/proc\/self\/fd\/\d+$/);
+      log.push(`dir ${readlinkSync(d)}`);
       return (override.fsyncDir ?? real.fsyncDir)(d);
     },
   };
@@ -41,7 +46,7 @@ function runOf(fs: FsPort, dir: string, n: number): CopyRun {
     const st = statSync(p);
     return { path: p, ino: st.ino, dev: st.dev };
   });
-  return { ctx: { fs }, written, folders: new Set([dir]) } as unknown as CopyRun;
+  return { ctx: { fs }, chain: dirChain(fs, path.dirname(dir)), written, folders: new Set([dir]) } as unknown as CopyRun;
 }
 
 describe('copyDurable', () => {

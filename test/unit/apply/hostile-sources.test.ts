@@ -90,17 +90,18 @@ describe('link-view as another local user races it', () => {
       steps: [viewStep(v1, [{ donor, path: path.join(v1, 'a.bin'), size: 4096, sha256: sha }]), viewStep(v2, [{ donor, path: path.join(v2, 'a.bin'), size: 4096, sha256: sha }])],
     };
     const fs = faultyFsPort(realFsPort(), [
-      // Once the first view's file is linked, the user swaps its folder for a symlink to the backup...
+      // Once the first view is built (its probe, its file) and the second one's probe made, the user swaps the first
+      // view's folder for a symlink to the backup...
       {
         op: 'link',
-        nth: 2,
+        nth: 3,
         after: () => {
           renameSync(v1, `${v1}-moved`);
           symlinkSync(backup, v1);
         },
       },
-      // ... and the second view fails (any error: the group rolls back).
-      { op: 'link', nth: 1, pathIncludes: 'V2', code: 'EIO' },
+      // ... and the second view's link fails (any error: the group rolls back).
+      { op: 'link', nth: 2, pathIncludes: 'V2', code: 'EIO' },
     ]);
     const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
     expect(fs.fired.length).toBe(2);

@@ -1,0 +1,123 @@
+// The folder a step writes into, swapped by another local user between its proof and the write: copy's temp file and link-view's links (the probe and the view's own) are made only in the folder that was proven, never through the symlink put in its place.
+// A real non-root user (uid 65534) owns the payload's folders — the torrent client's user — so it owns the target folders
+// hashall makes as their mirror, and it swaps one for a symlink to a root-only folder right before root's write (the
+// FsPort hook on that very write: the window between the folder chain's proof and the open is made deterministic).
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { realFsPort } from '../../../src/apply/fs-port.js';
+import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
+import { faultyFsPort, type FsOp } from '../../support/faulty-fs.js';
+
+let w: ApplyFixture;
+afterEach(() => w?.cleanup());
+
+const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups'];
+
+/** As uid 65534, in `dir`: move `name` away (to `movedTo`, by default `name`-moved beside it) and put a symlink to `to` in its place. */
+function swapAsNobody(dir: string, name: string, to: string, movedTo = `${name}-moved`): void {
+  execFileSync('setpriv', [...NOBODY, 'sh', '-c', `mv '${name}' '${movedTo}' && ln -s '${to}' '${name}'`], { cwd: dir, stdio: 'inherit' });
+}
+
+/** A root-only folder (0700) holding one file of root's: what the attacker aims root's writes at. */
+function rootOnly(dir: string): { dir: string; before: Record<string, string> } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  writeFileSync(path.join(dir, 'secret'), bytesFor('secret', 1000), { mode: 0o600 });
+  return { dir, before: hashTreeSync(dir) };
+}
+
+/**
+ * Faults on the `nth` call of `op`: right before it, the swap; right after it, what the root-only folder holds then
+ * (the old code's write had landed there by that time, and a rollback may remove it again).
+ */
+function swapBefore(op: FsOp, nth: number, swap: () => void, target: string, seen: string[][], also?: { dir: string; seen: string[][] }) {
+  return faultyFsPort(realFsPort(), [
+    { op, nth, before: swap },
+    {
+      op,
+      nth,
+      after: () => {
+        seen.push(readdirSync(target));
+        also?.seen.push(readdirSync(also.dir));
+      },
+    },
+  ]);
+}
+
+describe('copy: the target folder swapped for a symlink to a root-only folder between its proof and the temp file', () => {
+  // The folder proven is moved beside itself (still in the seeding root), or out of the seeding root into a folder of the
+  // user's on the same filesystem: the copy lands in it (its descriptor is held), and is removed from it at once.
+  it.each([
+    ['beside it', false],
+    ['out of the seeding root', true],
+  ])('the temp file is made only in the folder proven (moved %s): nothing lands in the root-only folder, the group rolls back, nothing is lost', async (_, out) => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const src = path.join(w.stash, 'seeding', 'movies', 'S');
+    writeTree(src, { 'd/a.bin': bytesFor('a', 20_000), 'd/b.bin': bytesFor('b', 3 << 20) });
+    execFileSync('chown', ['-R', '65534:65534', src]); // the client's files: the target folders mirror their owner
+    const before = hashTreeSync(src);
+    const secret = rootOnly(path.join(w.pool, 'private'));
+    const dst = path.join(w.pool, 'seeding', 'movies', 'S');
+    const home = path.join(w.pool, 'home');
+    mkdirSync(home);
+    chownSync(home, 65534, 65534);
+    const moved = out ? path.join(home, 'd') : path.join(dst, 'd-moved');
+    const seen: string[][] = [];
+    const inMoved: string[][] = [];
+    const fs = swapBefore('copyFileVerified', 1, () => swapAsNobody(dst, 'd', secret.dir, moved), secret.dir, seen, { dir: moved, seen: inMoved });
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(fs.fired.length).toBe(2);
+    expect(lstatSync(path.join(dst, 'd')).isSymbolicLink()).toBe(true); // the swap happened (and is not hashall's to undo)
+    expect(seen).toEqual([['secret']]); // right after the copy: nothing of root's in the root-only folder
+    expect(inMoved).toEqual([[expect.stringMatching(/^\.hashall-.*\.part$/)]]); // but in the folder proven, wherever it went
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/looks like an attack/);
+    expect(hashTreeSync(secret.dir)).toEqual(secret.before);
+    expect(readdirSync(secret.dir)).toEqual(['secret']);
+    // What hashall made in the folder it proved (moved away by the user, still inside the seeding root) is gone again.
+    expect(hashallLeftovers(w.pool)).toEqual([]);
+    expect(readdirSync(moved)).toEqual([]);
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+});
+
+describe('link-view: a view folder swapped for a symlink to a root-only folder between its proof and a link', () => {
+  // The 1st link is the probe (a temp name), the 2nd the view's first file.
+  it.each([
+    [1, 'the probe link'],
+    [2, "the view's own link"],
+  ])('%s (%s): no link of the donor lands in the root-only folder, the group rolls back, nothing is lost', async (nth) => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
+    writeTree(donorDir, { 'sub/a.bin': bytesFor('a', 4096), 'sub/b.bin': bytesFor('b', 4096) });
+    execFileSync('chown', ['-R', '65534:65534', donorDir]);
+    const before = hashTreeSync(donorDir);
+    const secret = rootOnly(path.join(w.stash, 'private'));
+    const viewRoot = path.join(w.stash, 'seeding', 'xseed', 'M');
+    const links = ['a.bin', 'b.bin'].map((n) => ({ donor: path.join(donorDir, 'sub', n), path: path.join(viewRoot, 'sub', n), size: 4096, sha256: sha256(bytesFor(n[0]!, 4096)) }));
+    const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links };
+    const group: PlanGroup = { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+    const seen: string[][] = [];
+    const fs = swapBefore('link', nth, () => swapAsNobody(viewRoot, 'sub', secret.dir), secret.dir, seen);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(fs.fired.length).toBe(2);
+    expect(lstatSync(path.join(viewRoot, 'sub')).isSymbolicLink()).toBe(true);
+    expect(seen).toEqual([['secret']]);
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/looks like an attack/);
+    expect(readdirSync(secret.dir)).toEqual(['secret']);
+    expect(hashTreeSync(secret.dir)).toEqual(secret.before);
+    // The links made in the folder proven (moved away, still inside the seeding root) are gone again: the donors are single again.
+    expect(hashallLeftovers(w.stash)).toEqual([]);
+    expect(existsSync(path.join(viewRoot, 'sub-moved')) ? readdirSync(path.join(viewRoot, 'sub-moved')) : []).toEqual([]);
+    for (const l of links) expect(lstatSync(l.donor).nlink).toBe(1);
+    expect(hashTreeSync(donorDir)).toEqual(before);
+  });
+});
