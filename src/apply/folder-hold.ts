@@ -6,7 +6,7 @@
 // folder behind it, say). One folder is held at a time — steps go through files in path order — and the caller closes
 // the hold when done.
 import path from 'node:path';
-import { openDirUnder, openTrustedDir, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
+import { openDirUnder, openTrustedDir, UnsafeTreeError, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
 import { FsError } from '../errors.js';
 import { TamperError, type DirChain } from './dir-chain.js';
 import type { FsPort } from './fs-port.js';
@@ -81,6 +81,25 @@ export function folderHold(): FolderHold {
     },
     close,
   };
+}
+
+/**
+ * For an undo: `p`'s anchored spelling through `hold` (`p` below `root`), or null when nothing a step made can be at
+ * that path any more — its folder is gone, or a folder on the way is now a symlink, a file or a mount (then `notes`
+ * says so, once per folder: what was made there before the swap went wherever that folder was moved, and hashall
+ * follows no name to it).
+ */
+export async function anchoredForUndo(hold: FolderHold, root: string, p: string, notes: Set<string>): Promise<string | null> {
+  try {
+    return await hold.anchored(root, p);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null; // its folder is gone, and what it held with it
+    if (err instanceof UnsafeTreeError) {
+      notes.add(`left what hashall made in ${path.posix.dirname(p)} alone: ${err.message}`);
+      return null;
+    }
+    throw err;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { FsError } from '../../errors.js';
 import { copyFilesOf, type CopyFile, type CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
-import { folderHold, targetHold, type FolderHold, type TargetHold } from '../folder-hold.js';
+import { anchoredForUndo, folderHold, targetHold, type FolderHold, type TargetHold } from '../folder-hold.js';
 import { mapLimit } from '../../domain/map-limit.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { DirOwner } from '../fs-port.js';
@@ -551,19 +551,31 @@ export const copyStep: StepHandler<CopyStep> = {
     }
   },
 
-  async undo(_step, ctx, undoData) {
+  async undo(step, ctx, undoData) {
     const undo = undoData as CopyUndo;
-    const notes: string[] = [];
-    for (const e of [...filesByTemp(undo).values()].reverse()) {
-      const tmp = await ctx.fs.lstat(e.tmp);
-      // Once its inode is known, only that very file: the directory may have been swapped since (see dir-chain.ts).
-      if (tmp && tmp.kind === 'file' && (e.ino === undefined || (tmp.ino === e.ino && (e.dev === undefined || tmp.dev === e.dev)))) await ctx.fs.unlink(e.tmp);
-      if (e.ino === undefined) continue;
-      const fin = await ctx.fs.lstat(e.final);
-      if (fin && fin.ino === e.ino && (e.dev === undefined || fin.dev === e.dev)) await ctx.fs.unlink(e.final);
+    const notes = new Set<string>();
+    // Each name is reached through its folder held from the seeding root (folder-hold.ts), never by a path a swapped
+    // folder could redirect between the check of its inode and the unlink: a final name (`a.bin`) may well exist in a
+    // root-only folder too.
+    const root = rootInside(ctx.config, step.toFs, step.toRoot, 'seeding');
+    const targets = folderHold();
+    try {
+      for (const e of [...filesByTemp(undo).values()].reverse()) {
+        const tmpAt = await anchoredForUndo(targets, root, e.tmp, notes);
+        const tmp = tmpAt === null ? null : await ctx.fs.lstat(tmpAt);
+        // Once its inode is known, only that very file (a temp name is ours by its name until then).
+        if (tmpAt !== null && tmp?.kind === 'file' && (e.ino === undefined || (tmp.ino === e.ino && (e.dev === undefined || tmp.dev === e.dev)))) await ctx.fs.unlink(tmpAt);
+        if (e.ino === undefined) continue;
+        const finAt = await anchoredForUndo(targets, root, e.final, notes);
+        const fin = finAt === null ? null : await ctx.fs.lstat(finAt);
+        if (finAt !== null && fin && fin.ino === e.ino && (e.dev === undefined || fin.dev === e.dev)) await ctx.fs.unlink(finAt);
+      }
+    } catch (err) {
+      throw targets.explain(err);
+    } finally {
+      await targets.close();
     }
     const dirIds = createdDirIds(undo.dirIds, undo.dirIdList);
-    notes.push(...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds)));
-    return notes;
+    return [...notes, ...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds))];
   },
 };

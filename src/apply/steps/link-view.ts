@@ -6,11 +6,10 @@ import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain, type DirChain } from '../dir-chain.js';
-import { folderHold, targetHold, type TargetHold } from '../folder-hold.js';
+import { anchoredForUndo, folderHold, targetHold, type TargetHold } from '../folder-hold.js';
 import type { DirOwner } from '../fs-port.js';
 import { createdDirIds, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
-import { UnsafeTreeError } from '../../fs/no-follow-tree.js';
 import type { StepContext, StepHandler, StepOutcome } from './types.js';
 
 interface LinkUndo extends UndoData {
@@ -118,22 +117,9 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     // Each link is reached through its folder held from the seeding root, never by a name a swapped folder could
     // redirect: the donor's inode also has other names (a library's, a backup's) that are not this step's to remove.
     const views = folderHold();
-    const notes: string[] = [];
+    const notes = new Set<string>();
     try {
-      const at = async (p: string): Promise<string | null> => {
-        try {
-          return await views.anchored(rootInside(ctx.config, step.fs, p, 'seeding'), p);
-        } catch (err) {
-          if ((err as { code?: string }).code === 'ENOENT') return null; // its folder is gone, and the link with it
-          // A folder on its way replaced by a symlink, a file or a mount: no link of this step is at that path any more
-          // (one made before the swap went wherever the user moved that folder: hashall follows no name to it).
-          if (err instanceof UnsafeTreeError) {
-            notes.push(`left ${p} alone: ${err.message}`);
-            return null;
-          }
-          throw err;
-        }
-      };
+      const at = (p: string): Promise<string | null> => anchoredForUndo(views, rootInside(ctx.config, step.fs, p, 'seeding'), p, notes);
       if (undo.probe) {
         const a = await at(undo.probe);
         if (a && (await ctx.fs.lstat(a))) await ctx.fs.unlink(a);

@@ -87,6 +87,33 @@ describe('copy: the target folder swapped for a symlink to a root-only folder be
   });
 });
 
+describe("copy's rollback: the target folder swapped for a symlink to a root-only folder between the undo's check of a file and its unlink", () => {
+  it("removes hashall's copy from the folder it checked, never the root-only folder's file of the same name", async () => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const src = path.join(w.stash, 'seeding', 'movies', 'S');
+    writeTree(src, { 'd/a.bin': bytesFor('a', 20_000) });
+    execFileSync('chown', ['-R', '65534:65534', src]);
+    const before = hashTreeSync(src);
+    const secret = rootOnly(path.join(w.pool, 'private'));
+    writeFileSync(path.join(secret.dir, 'a.bin'), bytesFor('root', 500), { mode: 0o600 }); // a root file by the copy's name
+    secret.before = hashTreeSync(secret.dir);
+    const dst = path.join(w.pool, 'seeding', 'movies', 'S');
+    // The copy lands; making it durable fails (the group rolls back); the undo checks d/a.bin is its copy and, right
+    // before it unlinks it, the user swaps d for a symlink to the root-only folder.
+    const fs = faultyFsPort(realFsPort(), [
+      { op: 'fsyncFile', nth: 1, code: 'EIO' },
+      { op: 'unlink', nth: 1, pathIncludes: 'a.bin', before: () => swapAsNobody(dst, 'd', secret.dir) },
+    ]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(fs.fired.length).toBe(2);
+    expect(res.status).toBe('rolled-back');
+    expect(hashTreeSync(secret.dir)).toEqual(secret.before);
+    expect(readdirSync(path.join(dst, 'd-moved'))).toEqual([]);
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+});
+
 describe('link-view: a view folder swapped for a symlink to a root-only folder between its proof and a link', () => {
   // The 1st link is the probe (a temp name), the 2nd the view's first file.
   it.each([
