@@ -1,5 +1,5 @@
 // A real FsPort that fails (ENOSPC, EXDEV, EACCES, ...) or runs a hook before or after the Nth call of an operation (test support).
-import { readlinkSync } from 'node:fs';
+import { heldPathNow } from './held-path.js';
 import type { FsPort } from '../../src/apply/fs-port.js';
 import { FsError } from '../../src/errors.js';
 
@@ -31,13 +31,8 @@ export interface FaultyFsPort extends FsPort {
 /** `arg` as given, and — when it names a held folder's descriptor (`/proc/self/fd/N[/…]`) — with the folder's path now in its place. */
 function spellings(arg: unknown): string {
   const s = String(arg);
-  const m = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(s);
-  if (!m) return s;
-  try {
-    return `${s}\n${readlinkSync(`/proc/self/fd/${m[1]}`)}${m[2] ?? ''}`;
-  } catch {
-    return s;
-  }
+  const now = heldPathNow(s);
+  return now === s ? s : `${s}\n${now}`;
 }
 
 export function faultyFsPort(base: FsPort, faults: Fault[]): FaultyFsPort {

@@ -20,6 +20,7 @@ import type { RescanRoot } from '../../../src/apply/bookkeeping.js';
 import type { CatalogDb } from '../../../src/catalog/db.js';
 import { qbtClientPerFile } from '../../support/qbt-client.js';
 import { mountTmpfs } from '../../support/mounts.js';
+import { heldPathNow } from '../../support/held-path.js';
 
 // Every read of /proc/self/mountinfo, counted (the filesystem proof reads it once per pass: see the proof test below).
 const mountReads = vi.hoisted(() => ({ n: 0 }));
@@ -201,7 +202,10 @@ describe('several groups in flight on a real qBittorrent', () => {
         const v = Reflect.get(target, key, receiver) as unknown;
         if (typeof v !== 'function') return v;
         return async (...args: unknown[]) => {
+          // Copies write through held folders (/proc/self/fd/N/name): logged as the folder's path, read before the call (its descriptor is open).
+          const at = args.map((a) => (typeof a === 'string' ? heldPathNow(a) : a));
           const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          args = at;
           if (key === 'copyFileVerified' && (args[2] as { syncData?: boolean } | undefined)?.syncData !== false) log.push(`data-in ${path.dirname(String(args[1]))}`);
           if (key === 'fsyncFile') log.push(`data ${String(args[0])}`);
           if (key === 'fsyncDir') log.push(`dir ${String(args[0])}`);
