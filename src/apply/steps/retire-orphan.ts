@@ -8,7 +8,8 @@
 // not retire or safety.retire.mode is never. Nothing is deleted here: the trash purge deletes exactly the journaled
 // inodes after the window (src/apply/trash.ts); `hashall trash restore` puts it back (the TrashRecord below).
 import type { PathMap } from '../../config/types.js';
-import type { ClientTorrent, TorrentClient } from '../../clients/types.js';
+import type { ClientTorrent } from '../../clients/types.js';
+import { listTorrentsAndFiles, type ListedTorrent } from '../../clients/torrent-lists.js';
 import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { hostSpelling } from '../../domain/path-map.js';
@@ -47,28 +48,37 @@ function gates(step: RetireOrphanStep, ctx: StepContext): void {
 async function noTorrentUses(step: RetireOrphanStep, ctx: StepContext): Promise<void> {
   if (ctx.clients.names.length === 0) throw new ClientError('network', `retire-orphan: no torrent client is configured, so nothing proves no torrent uses ${step.path}; it stays`);
   const lists = [];
-  for (const name of ctx.clients.names) lists.push({ name, client: ctx.clients.get(name), torrents: await ctx.clients.get(name).listTorrents() });
+  for (const name of ctx.clients.names) {
+    const maps = ctx.config.clients[name]?.pathMaps ?? [];
+    // Each list read once, with the torrents: only a torrent whose content lies around the orphan needs its own.
+    lists.push({ name, maps, torrents: await listTorrentsAndFiles(ctx.clients.get(name), (t) => around(step, maps, t)) });
+  }
   const planned = ctx.group.fingerprint.clientTorrents;
-  const live = torrentListDigest(lists.flatMap((l) => l.torrents.map((t) => `${l.name}/${t.hash}`)));
+  const live = torrentListDigest(lists.flatMap((l) => l.torrents.map((t) => `${l.name}/${t.torrent.hash}`)));
   if (!planned || planned.digest !== live.digest) {
     throw new ClientError('unconfirmed', `retire-orphan: the client's torrents changed since planning (${planned?.count ?? '?'} → ${live.count}); one added since may use ${step.path}, which stays`, {
       hint: 'run `hashall plan` again',
     });
   }
-  for (const { name, client, torrents } of lists) await noneHolds(step, client, ctx.config.clients[name]?.pathMaps ?? [], torrents);
+  for (const { maps, torrents } of lists) noneHolds(step, maps, torrents);
 }
 
-/** No torrent of one instance (its client, path maps and live list) holds the orphan. */
-async function noneHolds(step: RetireOrphanStep, client: TorrentClient, maps: readonly PathMap[], torrents: readonly ClientTorrent[]): Promise<void> {
+/** The torrent's content (host spelling) holds the orphan: its files say whether they lie around it (noneHolds refuses an unmapped one without them). */
+function around(step: RetireOrphanStep, maps: readonly PathMap[], t: ClientTorrent): boolean {
+  const content = hostSpelling(maps, t.contentPath);
+  return content !== null && !isAtOrUnder(content, step.path) && isAtOrUnder(step.path, content);
+}
+
+/** No torrent of one instance (its path maps, live list and the file lists of those around the orphan) holds the orphan. */
+function noneHolds(step: RetireOrphanStep, maps: readonly PathMap[], torrents: readonly ListedTorrent[]): void {
   const host = (p: string): string | null => hostSpelling(maps, p);
-  for (const t of torrents) {
+  for (const { torrent: t, files } of torrents) {
     const content = host(t.contentPath);
     if (content === null) throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) has no host spelling (${t.contentPath}); it may use ${step.path}, which stays`);
     if (isAtOrUnder(content, step.path)) throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) uses ${content}, inside ${step.path}; it stays`);
     if (!isAtOrUnder(step.path, content)) continue;
-    const files = await client.listFiles(t.hash);
     const save = host(t.savePath) ?? content;
-    if (files.length === 0 || files.some((f) => isAtOrUnder(path.posix.join(save, f.name), step.path) || isAtOrUnder(step.path, path.posix.join(save, f.name)))) {
+    if (files === null || files.length === 0 || files.some((f) => isAtOrUnder(path.posix.join(save, f.name), step.path) || isAtOrUnder(step.path, path.posix.join(save, f.name)))) {
       throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) holds ${step.path} (its files lie around it); it stays`);
     }
   }

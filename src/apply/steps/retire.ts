@@ -25,6 +25,7 @@ import { lstatAtPath, putBack } from '../trash-restore.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
 import { relocationObservedSince, relocationTorrents } from '../../catalog/relocations.js';
+import { listTorrentsAndFiles } from '../../clients/torrent-lists.js';
 
 interface RetireUndo extends UndoData, Partial<TrashRecord> {
   /** Absolute directories created (records written before the trash was held by fd). */
@@ -144,15 +145,20 @@ async function proveInstanceDone(step: RetireStep, ctx: StepContext, name: strin
   const maps = ctx.config.clients[name]?.pathMaps ?? [];
   const srcClient = hostToClient(maps, step.root) ?? step.root;
   const usesSource = (contentPath: string) => isAtOrUnder(contentPath, srcClient) || isAtOrUnder(clientToHost(maps, contentPath) ?? contentPath, step.root);
-  // A torrent without a root folder reports its save directory as content path: its own files say what it uses.
-  const seedsFrom = async (t: { hash: string; savePath: string; contentPath: string }): Promise<boolean> => {
+  // A torrent without a root folder reports its save directory as content path: its own files say what it uses. Its
+  // list is read with the torrents (once, however many such torrents there are; with the status where the client
+  // sends both together), and a client that cannot send it throws: the source stays.
+  const rootless = (t: { contentPath: string; savePath: string }): boolean => trimSlash(t.contentPath) === trimSlash(t.savePath) && isAtOrUnder(srcClient, t.savePath);
+  const seedsFrom = (t: { savePath: string; contentPath: string }, files: readonly { name: string }[] | null): boolean => {
     if (usesSource(t.contentPath)) return true;
-    if (trimSlash(t.contentPath) !== trimSlash(t.savePath) || !isAtOrUnder(srcClient, t.savePath)) return false;
-    return (await client.listFiles(t.hash)).some((f) => usesSource(path.posix.join(t.savePath, f.name)) || isAtOrUnder(srcClient, path.posix.join(t.savePath, f.name)));
+    if (!rootless(t)) return false;
+    if (files === null) throw new ClientError('unconfirmed', `retire: the client sent no file list for a torrent in ${t.savePath}; it may seed from ${step.root}, which stays`);
+    return files.some((f) => usesSource(path.posix.join(t.savePath, f.name)) || isAtOrUnder(srcClient, path.posix.join(t.savePath, f.name)));
   };
-  for (const t of await client.listTorrents()) {
-    if (!ours.has(torrentKey({ client: name, hash: t.hash }))) {
-      if (await seedsFrom(t)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}/${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
+  const theirs = (t: { hash: string }): boolean => !ours.has(torrentKey({ client: name, hash: t.hash }));
+  for (const { torrent: t, files } of await listTorrentsAndFiles(client, (t) => theirs(t) && !usesSource(t.contentPath) && rootless(t))) {
+    if (theirs(t)) {
+      if (seedsFrom(t, files)) throw new ClientError('unconfirmed', `retire: torrent ${t.name} (${name}/${t.hash}) is not part of this relocation and seeds from ${step.root}; the source stays`);
       continue;
     }
     if (!isSettledHealthy(t)) {

@@ -1,5 +1,5 @@
-// Which reads of a real deluged + deluge-web carry the torrents' file lists: a sync reads each list once, a repoint's polls only where they check the content path.
-import { cpSync, mkdirSync } from 'node:fs';
+// Which reads of a real deluged + deluge-web carry the torrents' file lists: a sync and retire's proofs read each list once, a repoint's polls only where they check the content path.
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openCatalog } from '../../../src/catalog/db.js';
@@ -9,6 +9,11 @@ import { createDelugeClient } from '../../../src/clients/deluge/client.js';
 import type { HashallConfig } from '../../../src/config/types.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
 import { makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { applyPlan } from '../../../src/apply/executor.js';
+import { torrentListDigest } from '../../../src/plan/orphan-groups.js';
+import type { PlanGroup } from '../../../src/plan/types.js';
+import { testDeps } from '../../support/apply-deps.js';
+import { bytesFor, fingerprint, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree } from '../../support/apply-fixture.js';
 
 const N = 50;
 const TRACKER = 'http://127.0.0.1:1/announce';
@@ -138,4 +143,95 @@ describe('Deluge: the reads that carry file lists', () => {
       await client.close();
     }
   }, 120_000);
+});
+
+describe("Deluge: retire's proofs that no torrent uses what they stage", () => {
+  const LOOSE = 6;
+  /** Deluge renames asynchronously: wait until its file list says `done`. */
+  async function renamed(h: string, done: (paths: string[]) => boolean): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const st = (await sb.call('core.get_torrent_status', [h, ['files']])) as { files: { path: string }[] };
+      if (done(st.files.map((f) => f.path))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`Deluge never renamed the files of ${h}`);
+  }
+
+  test(`a retire and an orphan retire beside ${LOOSE} torrents without a root folder (whose own files say what they use) read every file list in one request each`, async () => {
+    const w = makeApplyFixture();
+    try {
+      const movies = path.join(w.stash, 'seeding', 'movies');
+      const src = path.join(movies, 'R');
+      writeTree(src, { 'a.bin': bytesFor('ra', 30_000), 'sub/b.bin': bytesFor('rb', 2000) });
+      const dst = path.join(w.pool, 'seeding', 'movies', 'R');
+      const hash = payloadHashOf(src);
+      expect((await applyPlan(testDeps(w), makePlan(w, [moveGroup('g1', w, src, dst)]))).status).toBe('succeeded');
+      const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+      // Torrents whose files lie directly in movies/ (renamed out of their folder): their content path is movies/ itself.
+      for (let i = 0; i < LOOSE; i++) {
+        const t = makeTorrent({ saveDir: movies, name: `Loose.${i}`, files: [{ path: 'a.bin', size: 10_000 }, { path: 'b.nfo', content: `${i}\n` }], trackers: [TRACKER] });
+        await sb.add(t, { dir: movies, running: false });
+        await sb.call('core.rename_files', [t.infoHash, [[0, `Loose.${i}.a.bin`], [1, `Loose.${i}.b.nfo`]]]);
+        await renamed(t.infoHash, (ps) => ps.every((p) => !p.includes('/')));
+      }
+      const stray = path.join(movies, 'stray.nfo');
+      writeFileSync(stray, 'nobody seeds this\n');
+      const { client, sent } = countingClient();
+      try {
+        const retire: PlanGroup = {
+          id: 'r1',
+          key: 'retire-1',
+          action: 'retire',
+          title: 'R',
+          payloadHash: hash,
+          torrents: [],
+          from: { fs: 'stash', path: src },
+          to: null,
+          reasons: ['test retire'],
+          rule: null,
+          bytesToCopy: 0,
+          bytesToFree: 32_000,
+          steps: [{ kind: 'retire', fs: 'stash', root: src, payloadHash: hash, keptRoot: dst, keptFs: 'pool', relocationId: relId, bytes: 32_000 }],
+          fingerprint: { files: [], torrents: [] },
+        };
+        const res = await applyPlan(testDeps(w, { client }), makePlan(w, [retire]));
+        expect(res.status, JSON.stringify(res.groups[0]?.error)).toBe('succeeded');
+        expect(existsSync(src)).toBe(false);
+        const retireReads = sent.splice(0);
+        process.stderr.write(`deluge retire beside ${LOOSE} rootless torrents: ${JSON.stringify(summary(retireReads))}\n`);
+        // Retire proves before staging and again after: each proof read every torrent's list, the rootless ones'
+        // included, with the one status read of them all (no list asked again, one by one).
+        expect(retireReads.filter((x) => x.files).map((x) => x.method)).toEqual(['core.get_torrents_status', 'core.get_torrents_status']);
+
+        const hashes = Object.keys((await sb.call('core.get_torrents_status', [{}, ['hash']])) as Record<string, unknown>);
+        const orphan: PlanGroup = {
+          id: 'o1',
+          key: 'orphan-1',
+          action: 'retire',
+          title: 'stray.nfo',
+          payloadHash: null,
+          torrents: [],
+          from: { fs: 'stash', path: stray },
+          to: null,
+          reasons: ['test orphan'],
+          rule: null,
+          bytesToCopy: 0,
+          bytesToFree: 18,
+          steps: [{ kind: 'retire-orphan', fs: 'stash', seedingRoot: path.join(w.stash, 'seeding'), path: stray, treeKind: 'file', files: 1, bytes: 18 }],
+          fingerprint: { files: [fingerprint(stray)], torrents: [], clientTorrents: torrentListDigest(hashes.map((h) => `default/${h}`)) },
+        };
+        const orphanRes = await applyPlan(testDeps(w, { client, config: { ...w.config, orphans: { action: 'retire', minAgeMs: 0, exclude: [] } } }), makePlan(w, [orphan]));
+        expect(orphanRes.status, JSON.stringify(orphanRes.groups[0]?.error)).toBe('succeeded');
+        expect(existsSync(stray)).toBe(false);
+        const orphanReads = sent.splice(0);
+        process.stderr.write(`deluge orphan retire beside ${LOOSE} rootless torrents: ${JSON.stringify(summary(orphanReads))}\n`);
+        // The preflight's read of the torrent list (Deluge's carries the lists), then the step's proof: one read each.
+        expect(orphanReads.filter((x) => x.files).map((x) => x.method)).toEqual(['core.get_torrents_status', 'core.get_torrents_status']);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      w.cleanup();
+    }
+  }, 180_000);
 });
