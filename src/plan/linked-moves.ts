@@ -8,6 +8,14 @@
 // then become ONE group (mergeLinkedMoves): the donor exists only once the first group's copy ran, so both must succeed
 // or be rolled back together — one journal, one rollback, crash recovery unchanged. Only moves merge: a group that
 // stays, keeps, reuses or is blocked copies nothing, so nothing links from it (today's behaviour).
+//
+// Equal content on other inodes (a cross-seed downloaded twice: equal size and full SHA-256, two inodes on the source)
+// links from the planned copy too — but only where the target's dedupe policy would link the two copies afterwards
+// anyway (linksEqualContent: the target is one of dedupe.filesystems, the file not below dedupe.minSize): the outcome
+// is then the same, without writing and reserving the bytes twice. Elsewhere each keeps its own copy, as before. The
+// linked torrent then seeds from bytes read from the other's source: its repoint carries its own payload hash (the
+// relocation and its retire prove its content on the target, every byte), and its source is kept until that retire.
+import type { HashallConfig } from '../config/types.js';
 import type { PlanGroup, PlanStep, RepointStep } from './types.js';
 import { fileFingerprints } from './file-fingerprints.js';
 
@@ -24,6 +32,65 @@ export interface PlannedCopy {
 /** PlanState.copied's key: the target filesystem and the source file's inode (filesystem id + inode number). */
 export function plannedCopyKey(targetFs: string, fsId: number, ino: number): string {
   return `${targetFs}\0${fsId}:${ino}`;
+}
+
+/** PlanState.copied's key of a content on the target filesystem (size and full SHA-256), where linksEqualContent. */
+function plannedContentKey(targetFs: string, size: number, sha256: string): string {
+  return `${targetFs}\0=${size}:${sha256}`;
+}
+
+/**
+ * The dedupe policy of `targetFs` lets two inodes of equal content (size and full SHA-256) become one there: it is one
+ * of dedupe.filesystems and the file is not empty nor below dedupe.minSize (the files dedupe links, see
+ * catalog/payload-summary.ts DUPE_MEMBERS_SQL). Where it does not, a move never links one torrent's file from another's
+ * copy of equal content: each keeps its own.
+ */
+export function linksEqualContent(config: Pick<HashallConfig, 'dedupe'>, targetFs: string, size: number): boolean {
+  return config.dedupe.filesystems.includes(targetFs) && size > 0 && size >= config.dedupe.minSize;
+}
+
+/** A file of a move linked from a planned copy: the copy, and whether it is of the file's own source inode (else: of equal content). */
+export interface PlannedLink extends PlannedCopy {
+  sameInode: boolean;
+}
+
+/**
+ * The planned copy on `targetFs` a file of a move links from instead of copying it again: the copy of its own source
+ * inode, else (linksEqualContent) the first copy of its content. Undefined: it is copied.
+ */
+export function plannedCopyFor(
+  copied: ReadonlyMap<string, PlannedCopy>,
+  config: Pick<HashallConfig, 'dedupe'>,
+  targetFs: string,
+  source: { fsId: number; ino: number },
+  f: { size: number; sha256: string },
+): PlannedLink | undefined {
+  const same = copied.get(plannedCopyKey(targetFs, source.fsId, source.ino));
+  if (same !== undefined && same.size === f.size && same.sha256 === f.sha256) return { ...same, sameInode: true };
+  if (!linksEqualContent(config, targetFs, f.size)) return undefined;
+  const equal = copied.get(plannedContentKey(targetFs, f.size, f.sha256));
+  return equal !== undefined && equal.size === f.size && equal.sha256 === f.sha256 ? { ...equal, sameInode: false } : undefined;
+}
+
+/** Note a file a move copies to `targetFs`, for later groups of the plan: by its source inode, and by its content (the first copy of a content stays its donor). */
+export function recordPlannedCopy(copied: Map<string, PlannedCopy>, config: Pick<HashallConfig, 'dedupe'>, targetFs: string, source: { fsId: number; ino: number }, copy: PlannedCopy): void {
+  copied.set(plannedCopyKey(targetFs, source.fsId, source.ino), copy);
+  if (!linksEqualContent(config, targetFs, copy.size)) return;
+  const key = plannedContentKey(targetFs, copy.size, copy.sha256);
+  if (!copied.has(key)) copied.set(key, copy);
+}
+
+/** The reason a move that links some files from planned copies shows (`copied`: the files it still copies, and their bytes). */
+export function linkedMoveHeadline(linked: ReadonlyMap<string, PlannedLink>, sourceFs: string, targetFs: string, copied: { files: number; bytes: string | null }): string {
+  const titles = (ls: PlannedLink[]) => [...new Set(ls.map((c) => `"${c.title}"`))].join(', ');
+  const byInode = [...linked.values()].filter((c) => c.sameInode);
+  const byContent = [...linked.values()].filter((c) => !c.sameInode);
+  const tail = copied.bytes !== null ? `, the other ${copied.files} copied (${copied.bytes}), verified by SHA-256` : ', nothing else is copied';
+  const inodes = `${byInode.length} of its files ${byInode.length === 1 ? 'is a hardlink of a file' : 'are hardlinks of files'} of ${titles(byInode)} on ${sourceFs}`;
+  if (byContent.length === 0) return `${inodes}, which this group copies to ${targetFs} once: linked from that copy${tail}`;
+  const content = `${byContent.length} of its files ${byContent.length === 1 ? 'has' : 'have'} the same content (size and SHA-256) as ${byContent.length === 1 ? 'a file' : 'files'} of ${titles(byContent)} on another inode, and dedupe links equal content on ${targetFs}`;
+  const parts = byInode.length > 0 ? [inodes, content] : [content];
+  return `${parts.join('; ')}; this plan copies ${byInode.length + byContent.length === 1 ? 'it' : 'them'} to ${targetFs} once: linked from that copy${tail}`;
 }
 
 type Group = Omit<PlanGroup, 'id'>;

@@ -19,7 +19,7 @@ import { hostToClient, mapsOf } from './client-spelling.js';
 import { foreignTorrentAt, insideRoots, scanProblem, type SnapshotIndex } from './snapshot-index.js';
 import { rootHolding, scannedRootsOf } from '../config/filesystem-roots.js';
 import { isSettledPhase } from '../domain/torrent-phase.js';
-import { plannedCopyKey, type PlannedCopy } from './linked-moves.js';
+import { linkedMoveHeadline, plannedCopyFor, recordPlannedCopy, type PlannedCopy, type PlannedLink } from './linked-moves.js';
 
 export interface Member {
   torrent: SnapshotTorrent;
@@ -387,14 +387,15 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   const sourceRoot = rootOf.get(source)!;
   const sourceKind = source.payload.kind;
   // Files of the source that share an inode with a file an earlier move of this plan copies to the same filesystem
-  // (a cross-seed linked from a season pack): linked from that copy, not copied again (linked-moves.ts).
+  // (a cross-seed linked from a season pack), or has its content where dedupe policy links equal content: linked from
+  // that copy, not copied again (linked-moves.ts).
   const sourceByRel = new Map((source.payload.files ?? []).map((f) => [f.relpath, f]));
-  const linked = new Map<string, PlannedCopy>();
+  const linked = new Map<string, PlannedLink>();
   if (!reuse) {
     for (const f of contentList ?? []) {
       const sf = sourceByRel.get(f.relpath);
-      const c = sf === undefined ? undefined : state.copied.get(plannedCopyKey(fsName, sf.fsId, sf.ino));
-      if (c !== undefined && c.size === f.size && c.sha256 === f.sha256) linked.set(f.relpath, c);
+      const c = sf === undefined ? undefined : plannedCopyFor(state.copied, config, fsName, sf, f);
+      if (c !== undefined) linked.set(f.relpath, c);
     }
   }
   // What this group copies: every file, or those not linked from another's copy (then listed: the catalog holds more).
@@ -482,16 +483,15 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     for (const f of toCopy ?? contentList ?? []) {
       const sf = sourceByRel.get(f.relpath);
       if (sf === undefined) continue;
-      state.copied.set(plannedCopyKey(fsName, sf.fsId, sf.ino), { path: filePathIn(sourceRoot, sourceKind, f.relpath), size: f.size, sha256: f.sha256, key: group.key, title: group.title });
+      recordPlannedCopy(state.copied, config, fsName, sf, { path: filePathIn(sourceRoot, sourceKind, f.relpath), size: f.size, sha256: f.sha256, key: group.key, title: group.title });
     }
   }
   const leaders = [...new Set([...linked.values()].map((c) => c.key))];
   if (leaders.length > 0) state.follows.set(group.key, new Set(leaders));
-  const leaderTitles = [...new Set([...linked.values()].map((c) => `"${c.title}"`))].join(', ');
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
     : linked.size > 0
-      ? `${linked.size} of its files ${linked.size === 1 ? 'is a hardlink of a file' : 'are hardlinks of files'} of ${leaderTitles} on ${source.fsName}, which this group copies to ${fsName} once: linked from that copy${copyWrites > 0 ? `, the other ${toCopy!.length} copied (${formatBytes(copyWrites)}), verified by SHA-256` : ', nothing else is copied'}`
+      ? linkedMoveHeadline(linked, source.fsName, fsName, { files: toCopy!.length, bytes: copyWrites > 0 ? formatBytes(copyWrites) : null })
       : `no copy on ${fsName} yet: copying ${formatBytes(writes)} from ${source.fsName}, verified by SHA-256`;
   // Every file of every payload is fingerprinted by reference (their catalog rows at the plan's serial); donors inline.
   const payloads: CatalogPayloadRef[] = [];

@@ -1,4 +1,4 @@
-// Pure planner tests: torrents whose payloads share files by hardlink, moved in one plan, are one group copying each shared file once (linked-moves.ts).
+// Pure planner tests: torrents whose payloads share files by hardlink (or equal content where dedupe links it), moved in one plan, are one group copying each shared file once (linked-moves.ts).
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/build.js';
 import { payloadHashFrom } from '../../../src/plan/linked-moves.js';
@@ -132,5 +132,74 @@ describe('buildPlan: torrents sharing files by hardlink, moved in one plan', () 
       expect(payloadHashFrom(g!, c.fromRoot)).toBe(snapshot.payloads[c.fromRoot]!.payloadHash);
     }
     expect((g!.steps[2] as LinkViewStep).links.map((l) => l.donor)).toEqual([`${POOL_SEED}/tv/Other.S01/Other.S01E01.mkv`, `${POOL_SEED}/tv/Show.S01/Show.S01E01.mkv`]);
+  });
+});
+
+describe('buildPlan: torrents holding equal content on other inodes (a cross-seed downloaded twice), moved in one plan', () => {
+  const TWICE = `${STASH_SEED}/cross-seed/Show.S01E03.REPACK`;
+  const dedupePool = (over: { filesystems?: string[]; minSize?: number } = {}) => {
+    const c = toPool();
+    return { ...c, dedupe: { filesystems: over.filesystems ?? ['pool'], minSize: over.minSize ?? 0 } };
+  };
+  /** The pack, and a folder downloaded on its own holding the same e3 (another inode: equal size and SHA-256) and an nfo of its own. */
+  function packAndTwice(b: SnapshotBuilder): SnapshotBuilder {
+    b.payload(PACK, ['E01', 'E02', 'E03'].map((e) => ({ rel: `Show.S01${e}.mkv`, size: EP, content: `show-${e}` })));
+    b.payload(TWICE, [{ rel: 'Show.S01E03.mkv', size: EP, content: 'show-E03' }, { rel: 'Show.S01E03.nfo', size: 1200, content: 'repack-nfo' }]);
+    return b
+      .torrent({ hash: 'aaaa000000000000000000000000000000000001', content: PACK, category: 'tv' })
+      .torrent({ hash: 'eeee000000000000000000000000000000000005', content: TWICE, category: 'cross-seed' });
+  }
+
+  it('where the pool dedupes: one group, e3 copied once and linked from that copy, the rest copied; the second repoint proves its own content', () => {
+    const b = packAndTwice(new SnapshotBuilder(dedupePool()));
+    const snapshot = b.build();
+    expect(snapshot.payloads[`${TWICE}`]!.files!.find((f) => f.relpath === 'Show.S01E03.mkv')!.ino).not.toBe(snapshot.payloads[PACK]!.files!.find((f) => f.relpath === 'Show.S01E03.mkv')!.ino);
+    const p = plan(b);
+    const [g, ...rest] = acting(p);
+    expect(rest.map((r) => [r.action, r.title])).toEqual([]);
+    expect(g!.torrents.map((t) => t.name)).toEqual(['Show.S01', 'Show.S01E03.REPACK']);
+    expect(g!.bytesToCopy).toBe(3 * EP + 1200);
+    expect(g!.steps.map((s) => s.kind)).toEqual(['copy', 'copy', 'link-view', 'repoint', 'repoint']);
+    expect(g!.steps[1]).toMatchObject({ kind: 'copy', fromRoot: TWICE, toRoot: `${POOL_SEED}/cross-seed/Show.S01E03.REPACK`, files: [{ relpath: 'Show.S01E03.nfo', size: 1200 }], bytes: 1200 });
+    expect(g!.steps[2]).toMatchObject({
+      kind: 'link-view',
+      root: `${POOL_SEED}/cross-seed/Show.S01E03.REPACK`,
+      links: [{ donor: `${POOL_SEED}/tv/Show.S01/Show.S01E03.mkv`, path: `${POOL_SEED}/cross-seed/Show.S01E03.REPACK/Show.S01E03.mkv`, size: EP }],
+    });
+    const second = g!.steps[4] as RepointStep;
+    expect(second).toMatchObject({ hostFrom: TWICE, payloadHash: snapshot.payloads[TWICE]!.payloadHash });
+    expect(payloadHashFrom(g!, TWICE)).toBe(snapshot.payloads[TWICE]!.payloadHash);
+    expect(g!.fingerprint.payloads).toEqual([{ fs: 'stash', root: PACK }, { fs: 'stash', root: TWICE }]);
+    expect(g!.reasons.join('\n')).toContain('1 of its files has the same content (size and SHA-256) as a file of "Show.S01" on another inode, and dedupe links equal content on pool');
+    expect(p.summary).toMatchObject({ move: 1, bytesToCopy: 3 * EP + 1200 });
+  });
+
+  it('reserves the equal bytes once against safety.minFree: room for the pack and the nfo is room for both', () => {
+    const c = dedupePool();
+    const b = packAndTwice(new SnapshotBuilder({ ...c, safety: { ...c.safety, minFree: 10 * MiB } })).setFree('pool', 3 * EP + 1200 + 10 * MiB);
+    expect(acting(plan(b)).map((g) => [g.action, g.torrents.length])).toEqual([['move', 2]]);
+  });
+
+  it('where the pool does not dedupe (not in dedupe.filesystems, or the file below dedupe.minSize): each copies its own, as before', () => {
+    for (const cfg of [dedupePool({ filesystems: ['stash'] }), dedupePool({ minSize: EP + 1 })]) {
+      // (With the stash deduped, its own dedupe group of the two stash copies is planned too: not a move's business.)
+      const gs = acting(plan(packAndTwice(new SnapshotBuilder(cfg)))).filter((g) => g.action !== 'dedupe');
+      expect(gs.map((g) => [g.action, g.title, g.bytesToCopy])).toEqual([
+        ['move', 'Show.S01', 3 * EP],
+        ['move', 'Show.S01E03.REPACK', EP + 1200],
+      ]);
+      expect(gs[1]!.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
+    }
+  });
+
+  it('a file whose content differs by a byte (same size, another SHA-256) is copied', () => {
+    const b = new SnapshotBuilder(dedupePool());
+    b.payload(PACK, [{ rel: 'Show.S01E03.mkv', size: EP, content: 'show-E03' }]);
+    b.payload(TWICE, [{ rel: 'Show.S01E03.mkv', size: EP, content: 'show-E03-other' }]);
+    b.torrent({ hash: 'aaaa000000000000000000000000000000000001', content: PACK, category: 'tv' }).torrent({ hash: 'eeee000000000000000000000000000000000005', content: TWICE, category: 'cross-seed' });
+    expect(acting(plan(b)).map((g) => [g.action, g.bytesToCopy])).toEqual([
+      ['move', EP],
+      ['move', EP],
+    ]);
   });
 });

@@ -1,0 +1,149 @@
+// Two torrents holding equal content on two inodes (a season pack, and a folder that downloaded its e3 again beside an nfo of its own) moved to a pool that dedupes, in one plan, on real tmpfs and a real qBittorrent: one group, e3 copied once and the second torrent linked from that copy, both seeding from one inode; a kill -9 between its repoints is recovered with nothing lost; a second plan has nothing to do. Every byte re-hashed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashTreeSync } from '../../support/apply-fixture.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { readPlanFile } from '../../../src/plan/plan-file-io.js';
+import type { RepointStep } from '../../../src/plan/types.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const qbts = qbtSandboxes();
+let w: StashPoolWorld;
+let qbt: QbtSandbox;
+let qc: TorrentClient;
+let season: MadeTorrent;
+let repack: MadeTorrent;
+let before: Record<string, Record<string, string>>;
+const EP = 256 << 10;
+const NFO = 3000;
+
+/** Every regular file under `dir` (no symlink followed): its inode and size. */
+function filesUnder(dir: string): { path: string; ino: number; size: number }[] {
+  const out: { path: string; ino: number; size: number }[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile()) {
+      const st = lstatSync(p);
+      out.push({ path: p, ino: st.ino, size: st.size });
+    }
+  }
+  return out;
+}
+/** Distinct inodes and their bytes under the pool's seeding root. */
+function poolUsage(): { inodes: number; bytes: number } {
+  const seen = new Map<number, number>();
+  for (const f of filesUnder(w.seeding('pool'))) seen.set(f.ino, f.size);
+  return { inodes: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
+}
+/** SHA-256 of every file of a payload (a folder's by relpath, a one-file payload's under its name). */
+function contentHashes(root: string): Record<string, string> {
+  if (lstatSync(root).isDirectory()) return hashTreeSync(root);
+  return { [path.basename(root)]: createHash('sha256').update(readFileSync(root)).digest('hex') };
+}
+function writeConfig(dedupe: string): void {
+  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
+    'placement: { default: keep, rules: [{ name: cold, match: { paths: ["tv/**", "cross-seed/**"] }, place: pool }] }',
+    'safety: { minFree: 1MiB, retire: { observeHours: 1000 } }',
+    // The episodes (256 KiB) are below the default dedupe.minSize (1 MiB): dedupe would not link them.
+    `dedupe: { filesystems: [${dedupe}], minSize: 64KiB }`,
+  ]);
+}
+async function seedsFrom(t: MadeTorrent, fs: 'stash' | 'pool', category: string): Promise<void> {
+  const saveDir = w.seeding(fs, category);
+  const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
+  expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
+  expect(contentHashes(path.join(saveDir, path.basename(t.contentPath)))).toEqual(before[t.infoHash]);
+}
+
+beforeAll(async () => {
+  w = stashPoolWorld('equal-content-move', { folders: ['tv', 'cross-seed'] });
+  const tv = w.seeding('stash', 'tv');
+  const xs = w.seeding('stash', 'cross-seed');
+  const eps = Array.from({ length: 4 }, (_, i) => `Show.S01E${String(i + 1).padStart(2, '0')}.mkv`);
+  season = makeTorrent({ saveDir: tv, name: 'Show.S01', files: eps.map((e) => ({ path: e, size: EP })), trackers: ['http://127.0.0.1:1/announce'] });
+  // Downloaded again on its own: the same e3 bytes (another inode), and an nfo of its own.
+  repack = makeTorrent({ saveDir: xs, name: 'Show.S01E03.REPACK', files: [{ path: eps[2]!, content: readFileSync(path.join(season.contentPath, eps[2]!)) }, { path: 'Show.S01E03.nfo', content: fixtureBytes('nfo', NFO) }], trackers: ['http://127.0.0.1:1/announce'] });
+  expect(lstatSync(path.join(repack.contentPath, eps[2]!)).ino).not.toBe(lstatSync(path.join(season.contentPath, eps[2]!)).ino);
+  before = Object.fromEntries([season, repack].map((t) => [t.infoHash, contentHashes(t.contentPath)]));
+  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
+  qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
+  await addTorrent(qbt, season, { savepath: tv, paused: false });
+  await addTorrent(qbt, repack, { savepath: xs, paused: false });
+}, 120_000);
+
+afterAll(async () => {
+  await qc?.close();
+  await qbts.stopAll();
+  w?.cleanup();
+});
+
+describe('torrents holding equal content on other inodes, moved in one plan to a pool that dedupes', () => {
+  it('where the pool does not dedupe: two groups, each copying its own e3', async () => {
+    writeConfig('');
+    const plan = await w.plan();
+    const acting = plan.groups.filter((g) => g.action !== 'keep');
+    expect(acting.map((g) => [g.action, g.title, g.bytesToCopy])).toEqual([
+      ['move', 'Show.S01', 4 * EP],
+      ['move', 'Show.S01E03.REPACK', EP + NFO],
+    ]);
+  });
+
+  it('are one move group: e3 copied (and reserved) once, the repack linked from that copy, its own nfo copied', async () => {
+    writeConfig('pool');
+    const plan = await w.plan();
+    const acting = plan.groups.filter((g) => g.action !== 'keep');
+    expect(acting.map((g) => [g.action, g.title, g.torrents.length]), JSON.stringify(acting.map((g) => g.reasons))).toEqual([['move', 'Show.S01', 2]]);
+    const g = acting[0]!;
+    expect(plan.summary.bytesToCopy).toBe(4 * EP + NFO);
+    expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'copy', 'link-view', 'repoint', 'repoint']);
+    // The repack's relocation is recorded with its own content's hash (its retire proves it, every byte).
+    expect(g.steps.filter((s): s is RepointStep => s.kind === 'repoint').map((r) => r.payloadHash === undefined)).toEqual([true, false]);
+    expect(g.reasons.join('\n')).toContain('same content (size and SHA-256) as a file of "Show.S01" on another inode');
+  });
+
+  it('kill -9 between the repoints of the group, then `hashall recover`: both torrents back on the stash, nothing lost', async () => {
+    const file = path.join(w.tmp.path, 'plan.json');
+    const r = await w.cli('plan', '--out', file);
+    expect([0, 2], r.stdout + r.stderr).toContain(r.code);
+    const group = readPlanFile(file).plan.groups.find((g) => g.action === 'move')!;
+    const second = group.steps.findIndex((s) => s.kind === 'repoint') + 1;
+    const cfgJson = path.join(w.tmp.path, 'config.json');
+    writeFileSync(cfgJson, JSON.stringify(loadConfig(w.configFile, { env: process.env, cwd: w.tmp.path }).config));
+    const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgJson, file], {
+      cwd: repo,
+      // Killed right before the second repoint: the pack already seeds from the pool, the repack not yet.
+      env: { ...process.env, HASHALL_TEST_CRASH_AT_BOUNDARY: `step-running ${group.id}#${second}` },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    expect((await qc.getTorrent(season.infoHash))?.savePath).toBe(w.seeding('pool', 'tv'));
+    const rec = await w.cli('recover', '--json');
+    expect(rec.code, rec.stdout + rec.stderr).toBe(0);
+    expect(JSON.parse(rec.stdout)).toMatchObject({ recovered: [{ status: 'recovered', groups: [{ id: group.id, action: 'rolled-back' }] }] });
+    for (const [t, c] of [[season, 'tv'], [repack, 'cross-seed']] as const) await seedsFrom(t, 'stash', c);
+    expect(filesUnder(w.seeding('pool'))).toEqual([]);
+  });
+
+  it('apply moves them: one inode per content on the pool, both seeding from it, every byte as before; a second plan has nothing to do', async () => {
+    const r = await w.cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const [t, c] of [[season, 'tv'], [repack, 'cross-seed']] as const) await seedsFrom(t, 'pool', c);
+    expect(poolUsage()).toEqual({ inodes: 5, bytes: 4 * EP + NFO });
+    const pack = path.join(w.seeding('pool', 'tv'), 'Show.S01');
+    expect(lstatSync(path.join(w.seeding('pool', 'cross-seed'), 'Show.S01E03.REPACK', 'Show.S01E03.mkv')).ino).toBe(lstatSync(path.join(pack, 'Show.S01E03.mkv')).ino);
+    const again = await w.cli('plan', '--detailed-exitcode');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+});
