@@ -258,10 +258,10 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
  * the default). Presence and size alone are not enough: a kept copy replaced during the window by a same-size file
  * (its torrent deleted with data and re-added, preallocated with zeros; a `cp` over it) would pass; nor is an unchanged
  * stamp (same device, inode, size, mtime and ctime — see KeptFile): bit rot or a disk fault leaves it unchanged. Such a
- * damaged file is recorded as an integrity problem, as `hashall verify` records one. With `purgeCheck: stamp` a kept
- * file whose stamp is the one proven (and settled) is trusted without a read; a legitimate change — hashall's own
- * dedupe linking it to another inode with the same bytes, a new hardlink, a chmod, a reboot that gave the filesystem
- * another st_dev — then costs one read of that file. A record written before kept files were recorded (no
+ * damaged file, or one the disk cannot read (EIO), is recorded as an integrity problem, as `hashall verify` records
+ * one. With `purgeCheck: stamp` a kept file whose stamp is the one proven (and settled) is trusted without a read; a
+ * legitimate change — hashall's own dedupe linking it to another inode with the same bytes, a new hardlink, a chmod, a
+ * reboot that gave the filesystem another st_dev — then costs one read of that file. A record written before kept files were recorded (no
  * `keptFiles`): the whole kept copy is read again and must hash to the payload hash the retire proved. Anything else,
  * or anything that cannot be read, keeps the staged source.
  */
@@ -305,11 +305,13 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
     }
     // Progress over the files this check reads (set once they are known, below).
     const progress: PurgeProgress = { keptRoot: kept.root, file: '', bytes: 0, totalBytes: 0 };
-    const read = async (rel: string, st: EntryStat): Promise<StampedHash | string> => {
+    const read = async (rel: string, st: EntryStat): Promise<StampedHash | ReadFailure> => {
       const done = progress.bytes;
       progress.file = rel || path.posix.basename(kept.root);
       const tell = deps.onProgress && ((bytes: number) => deps.onProgress!({ ...progress, bytes: done + bytes }));
-      const got = await deps.fs.hashFileStamped(at(rel), st, tell).catch((err: unknown) => `its kept copy ${kept.root} holds ${rel || 'its file'}, which cannot be read again (${errorText(err)})`);
+      const got = await deps.fs
+        .hashFileStamped(at(rel), st, tell)
+        .catch((err: unknown): ReadFailure => ({ text: `its kept copy ${kept.root} holds ${rel || 'its file'}, which cannot be read again (${errorText(err)})`, err }));
       progress.bytes = done + st.size;
       return got;
     };
@@ -318,7 +320,7 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
       const hashed: HashableFile[] = [];
       for (const [rel, st] of now) {
         const got = await read(rel, st);
-        if (typeof got === 'string') return got;
+        if ('text' in got) return got.text;
         hashed.push({ relpath: rel === '' ? path.posix.basename(kept.root) : rel, size: got.stamp.size, sha256: got.sha256 });
       }
       if (payloadHash(hashed) !== kept.payloadHash) {
@@ -347,15 +349,26 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
     progress.totalBytes = again.reduce((n, [, st]) => n + st.size, 0);
     for (const [rel, st, was] of again) {
       const got = await read(rel, st);
-      if (typeof got === 'string') return got;
       const name = rel || 'its file';
+      const file = rel === '' ? kept.root : `${kept.root}/${rel}`;
+      if ('text' in got) {
+        // The disk or the filesystem could not return the bytes of the very file the retire proved (the one listed now
+        // has its device, inode, size and mtime): recorded as `hashall verify` records an unreadable file.
+        const code = errnoCode(got.err);
+        const asListed = st.dev === was.dev && st.ino === was.ino && st.size === was.size && st.mtimeNs === was.mtimeNs;
+        const recorded =
+          code !== undefined && READ_ERRORS.has(code) && asListed
+            ? recordReRead(deps.catalog, { fsName: kept.fs, path: file, ino: was.ino, size: was.size, mtimeNs: was.mtimeNs, expected: was.sha256, found: null, detail: `${code}: ${causeText(got.err)}`, source: 'purge' }, deps.now())
+            : null;
+        return recorded ? `${got.text} — recorded as an unreadable file, as \`hashall verify\` records one (\`hashall doctor\` lists it; plans that would use it are blocked)` : got.text;
+      }
       // Read under the inode, size and mtime the retire proved: what `hashall verify` judges (ok, or corrupted), and
       // recorded as it records it where the catalog holds that file with the proven SHA-256.
       const asProven = got.stamp.dev === was.dev && got.stamp.ino === was.ino && got.stamp.size === was.size && got.stamp.mtimeNs === was.mtimeNs;
-      const recorded = asProven ? recordReRead(deps.catalog, { fsName: kept.fs, path: rel === '' ? kept.root : `${kept.root}/${rel}`, ino: was.ino, size: was.size, mtimeNs: was.mtimeNs, expected: was.sha256, found: got.sha256, source: 'purge' }, deps.now()) : null;
+      const recorded = asProven ? recordReRead(deps.catalog, { fsName: kept.fs, path: file, ino: was.ino, size: was.size, mtimeNs: was.mtimeNs, expected: was.sha256, found: got.sha256, source: 'purge' }, deps.now()) : null;
       if (got.sha256 === was.sha256) continue;
       if (sameStamp(got.stamp, was)) {
-        const damaged = recorded ?? (rel === '' ? kept.root : `${kept.root}/${rel}`);
+        const damaged = recorded ?? file;
         const noted = recorded ? ' — recorded as a damaged file, as `hashall verify` records one (`hashall doctor` lists it; plans that would use it are blocked)' : '';
         return `in its kept copy ${kept.root}, ${name} is damaged: read again in full, its SHA-256 is not the one the retire proved, though its device, inode, size, mtime and ctime are unchanged (bit rot, or a disk or controller fault)${noted}; the staged source holds the good bytes: after \`hashall trash restore ${e.runId}\` and \`hashall scan\`, \`hashall verify --repair ${damaged}\` copies them over the damaged file`;
       }
@@ -365,6 +378,25 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
   } finally {
     await top.close();
   }
+}
+
+/** A kept file's failed read (what to say, and the error). */
+interface ReadFailure {
+  text: string;
+  err: unknown;
+}
+
+/**
+ * Read errors that mean the device or the filesystem could not return a file's bytes (a dead sector, a checksum
+ * failure: btrfs and ZFS return EIO, ext4 EBADMSG or EUCLEAN) — recorded as an unreadable file. Anything else (the file
+ * gone, swapped, changed while read) is not a fact about that file's bytes: it keeps the staged source, unrecorded.
+ */
+const READ_ERRORS = new Set(['EIO', 'EBADMSG', 'EUCLEAN']);
+
+/** The system's words for an error hashall wrapped (what `hashall verify` records as an unreadable file's detail). */
+function causeText(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  return errorText(cause);
 }
 
 /** Whether a kept file's stamp now is the one its retire's proof read (device, inode, size, mtime and ctime). */

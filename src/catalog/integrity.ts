@@ -102,9 +102,10 @@ export interface FileReRead {
   ino: number;
   size: number;
   mtimeNs: string;
-  /** The SHA-256 the file must hold (proven before) and the one read now. */
+  /** The SHA-256 the file must hold (proven before) and the one read now: null when the read failed (the device or filesystem could not return its bytes, `detail` says how). */
   expected: string;
-  found: string;
+  found: string | null;
+  detail?: string;
   source: 'purge';
 }
 
@@ -112,8 +113,8 @@ export interface FileReRead {
  * Record a re-read as `hashall verify` records one — only where the catalog agrees on what the file should hold: an
  * active row of its inode with this size, mtime and SHA-256 `expected` (else the catalog has nothing to say about it
  * and nothing is recorded: null). The same bytes stamp verified_at (closing a problem the inode had); other bytes are
- * an open `corrupted` problem (plans then block whatever would use it, doctor lists it, `verify --repair` repairs it).
- * Returns the catalogued path the verdict was recorded through.
+ * an open `corrupted` problem, a failed read an open `unreadable` one (plans then block whatever would use it, doctor
+ * lists it, `verify --repair` repairs it). Returns the catalogued path the verdict was recorded through.
  */
 export function recordReRead(catalog: CatalogDb, f: FileReRead, now: number): string | null {
   const fsId = filesystemIdNamed(catalog.db, f.fsName);
@@ -130,7 +131,8 @@ export function recordReRead(catalog: CatalogDb, f: FileReRead, now: number): st
       if (store.resolve(fsId, f.ino, 'verified-ok', now)) catalog.bumpSerial();
       return;
     }
-    const finding: IntegrityFinding = { fsId, ino: f.ino, kind: 'corrupted', path: at, expected: f.expected, found: f.found, size: f.size, mtimeNs: f.mtimeNs, detail: null, source: f.source };
+    const kind: IntegrityKind = f.found === null ? 'unreadable' : 'corrupted';
+    const finding: IntegrityFinding = { fsId, ino: f.ino, kind, path: at, expected: f.expected, found: f.found, size: f.size, mtimeNs: f.mtimeNs, detail: f.detail ?? null, source: f.source };
     if (store.record(finding, now)) catalog.bumpSerial();
   })();
   return at;

@@ -1,4 +1,4 @@
-// Bit rot on a real file for tests: one byte flipped in place with the mtime put back (`touch -r`), or flipped on the disk underneath the filesystem (every stamp kept).
+// Bit rot on a real file for tests: one byte flipped in place with the mtime put back (`touch -r`), or flipped on the disk underneath the filesystem (every stamp kept), or a real read error (EIO) from the disk.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 
@@ -31,4 +31,23 @@ export function rotOnDisk(device: string, mountpoint: string, rel: string, offse
   const block = Math.floor(offset / blockSize);
   execFileSync('debugfs', ['-w', '-R', `zap_block -f ${inFs} -o ${offset % blockSize} -l 1 -p ${flipped} ${block}`, device], { stdio: 'ignore' });
   execFileSync('mount', [device, mountpoint]);
+}
+
+/**
+ * A real read error (EIO) on file `rel` of the ext4 on loop device `device` mounted at `mountpoint`: the device is cut
+ * short at the file's first data block (its image file truncated there, the loop device told its new size), and the
+ * file's cached pages dropped, so the next read of it reaches the device and fails as a dead sector does — the
+ * kernel's "attempt to access beyond end of device", EIO to the reader. Its stamps (device, inode, size, mtime, ctime)
+ * are unchanged. Everything on the device past that block is gone too: other files whose pages are cached still read.
+ */
+export function unreadableOnDisk(device: string, mountpoint: string, rel: string): void {
+  const file = `${mountpoint}/${rel}`;
+  execFileSync('sync', ['-f', file]);
+  const blockSize = Number(execFileSync('stat', ['-f', '-c', '%S', mountpoint], { encoding: 'utf8' }).trim());
+  const block = Number(execFileSync('debugfs', ['-R', `bmap /${rel} 0`, device], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  if (!Number.isInteger(block) || block <= 0) throw new Error(`no data block found for ${file}`);
+  const image = execFileSync('losetup', ['-n', '-O', 'BACK-FILE', device], { encoding: 'utf8' }).trim();
+  execFileSync('truncate', ['-s', String(block * blockSize), image]);
+  execFileSync('losetup', ['-c', device]);
+  execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
 }

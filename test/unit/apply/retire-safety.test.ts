@@ -19,9 +19,9 @@ import { bytesFor, hashTreeSync, makeApplyFixture, makePlan, moveGroup, payloadH
 import { fakeTorrent } from '../../support/fake-qbt.js';
 import { useFakeClient } from '../../support/fake-client.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { rotOnDisk } from '../../support/bit-rot.js';
+import { rotOnDisk, unreadableOnDisk } from '../../support/bit-rot.js';
 import { scanRoots } from '../../../src/catalog/scan/scan-roots.js';
-import { openIntegrityProblems } from '../../../src/catalog/integrity.js';
+import { openIntegrityProblems, openProblemPaths } from '../../../src/catalog/integrity.js';
 import { repairCorrupted } from '../../../src/reconcile/repair.js';
 import { singleClient } from '../../../src/clients/client-set.js';
 import { unmount } from '../../support/mounts.js';
@@ -422,6 +422,29 @@ describe('retire: the purge never removes the last copy — bit rot in the kept 
     const out = await purge(fs);
     expect(out.map((o) => o.action)).toEqual(['kept']);
     expect(out[0]!.reason).toMatch(/cannot be read again \(.*EIO.*may be the only copy left/);
+    payloadSomewhere(before, staged);
+  });
+
+  it('a kept file the disk cannot read any more (a real EIO from its loop device): the staged source stays, and the file is an open `unreadable` problem as verify records it (doctor lists it, plans using it block)', async () => {
+    const { dst, staged, before, purge } = await retired({ settle: true, poolExt4: true, beforeRetire: scanKept });
+    const a = path.join(dst, 'a.bin');
+    const good = readFileSync(a);
+    unreadableOnDisk(w.poolDevice!, w.pool, 'seeding/movies/R/a.bin');
+    expect(() => readFileSync(a)).toThrow(/EIO/);
+    const out = await purge();
+    expect(out.map((o) => o.action)).toEqual(['kept']);
+    expect(out[0]!.reason).toMatch(/holds a\.bin, which cannot be read again \(.*EIO.*recorded as an unreadable file, as `hashall verify` records one/);
+    payloadSomewhere(before, staged);
+    const problems = openIntegrityProblems(w.catalog);
+    expect(problems.map((p) => ({ path: p.path, kind: p.kind, expected: p.expected, found: p.found, source: p.source }))).toEqual([
+      { path: a, kind: 'unreadable', expected: sha256(good), found: null, source: 'purge' },
+    ]);
+    expect(problems[0]!.detail).toMatch(/^EIO\b/);
+    // What the planner reads to block every group that would use it (and doctor lists: every open problem).
+    expect(openProblemPaths(w.catalog)).toEqual([{ path: a, kind: 'unreadable' }]);
+    // Judged again at every purge: still kept, the one problem refreshed, not doubled.
+    expect((await purge()).map((o) => o.action)).toEqual(['kept']);
+    expect(openIntegrityProblems(w.catalog)).toHaveLength(1);
     payloadSomewhere(before, staged);
   });
 });
