@@ -194,6 +194,9 @@ export function starterConfigText(opts: {
   lines.push('  retire:');
   lines.push('    mode: staged          # staged: rename the old copy aside, delete after observation; never: keep it');
   lines.push('    observeHours: 72h     # how long the new copy must seed healthily first');
+  lines.push('    # purgeCheck: full    # before the trash purge deletes a retired source, every kept file is read again and must');
+  lines.push('    #                       # hash as proven (bit rot keeps the source; the purge reads as many bytes as it frees);');
+  lines.push('    #                       # stamp: trust kept files whose stamp is unchanged — no read, but blind to bit rot');
   const minFree = starterMinFree(opts.mounts);
   lines.push(`  minFree: ${minFree.text.padEnd(14)} # ${minFree.why}`);
   lines.push('  maxScanAgeHours: 24h    # older scans block planning');

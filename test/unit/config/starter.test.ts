@@ -60,6 +60,25 @@ describe('starter config', () => {
     expect(text).toContain('# Not listed: /mnt/card (vfat: no hardlinks, and inode numbers made up per mount');
   });
 
+  it('mentions safety.retire.purgeCheck (commented, at its default, with the trade); uncommented as either choice it still validates', () => {
+    const text = starterConfigText({ mounts: data, skippedOuter, schemaRef: '../schemas/hashall.schema.json', mountInfoSource: 'test' });
+    const line = text.split('\n').find((l) => /^\s*#\s*purgeCheck:/.test(l));
+    expect(line, 'a commented purgeCheck line').toBeDefined();
+    expect(line).toMatch(/^ {4}# purgeCheck: full\b/); // under safety.retire, at the schema's default
+    // Its comment (that line and the ones below it, up to the next key) says the other choice and what it gives up.
+    const comment = text.slice(text.indexOf(line!), text.indexOf('\n  minFree:'));
+    expect(comment).toMatch(/stamp/);
+    expect(comment).toMatch(/bit rot/);
+    expect(comment).toMatch(/reads as many bytes as it frees/);
+    expect(checkText(text).config?.safety.retire.purgeCheck).toBe('full');
+    for (const choice of ['full', 'stamp'] as const) {
+      const on = text.replace(line!, line!.replace('# purgeCheck: full', `purgeCheck: ${choice}`));
+      const r = checkText(on);
+      expect(r.errors).toEqual([]);
+      expect(r.config?.safety.retire.purgeCheck).toBe(choice);
+    }
+  });
+
   it('lists two mounts showing different folders of one filesystem once (two entries on one device are a config error), and says why', () => {
     const binds = parseMountInfo(`26 1 0:40 / / rw - overlay overlay rw
 60 26 8:113 /data/torrents /mnt/pool rw - ext4 /dev/sdh1 rw
