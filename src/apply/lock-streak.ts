@@ -1,10 +1,14 @@
 // The streak of runs refused because the apply lock stayed held by one holder: a private file beside the catalog
 // (`catalog.db.lock-streak`, 0600), counted by every refused run and removed by every run that takes the lock, so
 // one-shot runs from cron or a systemd timer count into it like the loop's iterations (one rule, one place).
+// Every change to it is made under its guard (`….lock-streak.guard`, a kernel lock: kernel-lock.ts), one process at a
+// time, which also sweeps the temp files of writes killed before their rename.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { Db } from '../catalog/db.js';
 import { effectiveUser } from '../fs/trusted-place.js';
+import { ensureLockFile, takeKernelLock } from './kernel-lock.js';
 import type { LockHolder } from './lock.js';
 
 /**
@@ -116,10 +120,67 @@ function parseStreak(text: string): LockStreak | null {
   };
 }
 
+/** How long a change waits for another process's change of the streak (microseconds of work) before giving up. */
+const GUARD_WAIT_MS = 2_000;
+
+/**
+ * Run `change` holding the streak's guard, so the read, the change and the rename of two runs refused at the same moment
+ * come one after the other (neither counts from the value the other replaces). Throws when the guard cannot be had:
+ * another process stuck in the middle of its change for GUARD_WAIT_MS, or a guard file that is not hashall's.
+ */
+function underGuard<T>(file: string, change: () => T): T {
+  const guard = `${file}.guard`;
+  ensureLockFile(guard);
+  const held = takeKernelLock(guard, GUARD_WAIT_MS);
+  if (held === null) throw new Error(`another hashall process has been counting in ${file} for over ${GUARD_WAIT_MS / 1000}s (it holds ${guard})`);
+  try {
+    return change();
+  } finally {
+    held.release();
+  }
+}
+
+/** The temp file names of writeLockStreak beside `base` (the streak file's name): `<base>.<pid>-<8 hex>.tmp`. */
+const TEMP_TAIL = /^\.[0-9]+-[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Remove the temp files a streak write left when it was killed between its write and its rename. Called under the
+ * guard, when no other write of the streak is under way, so every one found is stale. Only names of hashall's exact
+ * pattern, and only regular files with one link, of this user or root: anything else looking like one (a symlink, a
+ * folder, a second link of another file) stays, never followed. The folder is held open and its entries reached
+ * through it (/proc/self/fd/N/name), so a folder renamed meanwhile cannot turn the removal elsewhere.
+ */
+function sweepStreakTemps(file: string): void {
+  const base = path.basename(file);
+  let fd: number;
+  try {
+    fd = openSync(path.dirname(file), constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    return;
+  }
+  try {
+    const at = `/proc/self/fd/${fd}`;
+    const { euid } = effectiveUser();
+    for (const name of readdirSync(at)) {
+      if (!name.startsWith(base) || !TEMP_TAIL.test(name.slice(base.length))) continue;
+      const st = lstatSync(`${at}/${name}`, { throwIfNoEntry: false });
+      if (!st || !st.isFile() || st.nlink !== 1 || (st.uid !== euid && st.uid !== 0)) continue;
+      try {
+        unlinkSync(`${at}/${name}`);
+      } catch {
+        /* gone already, or not removable: the next sweep tries again */
+      }
+    }
+  } catch {
+    /* not listable: nothing swept, the streak itself is unaffected */
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Replace the streak file with `streak`: written to a new private temp file (0600, never through a symlink), synced,
- * then renamed over it, so a reader sees the old streak or the new one, never half. Two runs refused at the same
- * moment may both count from the same value (one refusal lost: the notice comes one run later) — never a wrong holder.
+ * then renamed over it, so a reader sees the old streak or the new one, never half. Called under the guard.
  */
 function writeLockStreak(file: string, streak: LockStreak): void {
   const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
@@ -150,10 +211,14 @@ export function countRefusal(files: { streak: string; lock: string }, holder: Lo
   const { streak: file, lock: lockFile } = files;
   try {
     const who = holderOf(holder);
-    const prev = readLockStreak(file);
-    const streak: LockStreak =
-      prev && sameHolder(prev.holder, who) ? { ...prev, count: prev.count + 1, lastAt: at } : { holder: who, count: 1, firstAt: at, lastAt: at, notifiedAt: null };
-    writeLockStreak(file, streak);
+    const streak = underGuard(file, (): LockStreak => {
+      sweepStreakTemps(file);
+      const prev = readLockStreak(file);
+      const next: LockStreak =
+        prev && sameHolder(prev.holder, who) ? { ...prev, count: prev.count + 1, lastAt: at } : { holder: who, count: 1, firstAt: at, lastAt: at, notifiedAt: null };
+      writeLockStreak(file, next);
+      return next;
+    });
     return { file, lockFile, streak, error: null };
   } catch (err) {
     return { file, lockFile, streak: null, error: `the refusal could not be counted in ${file}: ${(err as Error).message}` };
@@ -165,20 +230,33 @@ export function countRefusal(files: { streak: string; lock: string }, holder: Lo
  * that took the lock meanwhile, keeps the file as it is).
  */
 export function markStreakNotified(file: string, streak: LockStreak, at: number): void {
-  const cur = readLockStreak(file);
-  if (cur === null || !sameHolder(cur.holder, streak.holder) || cur.firstAt !== streak.firstAt) return;
-  writeLockStreak(file, { ...cur, notifiedAt: at });
+  underGuard(file, () => {
+    const cur = readLockStreak(file);
+    if (cur === null || !sameHolder(cur.holder, streak.holder) || cur.firstAt !== streak.firstAt) return;
+    writeLockStreak(file, { ...cur, notifiedAt: at });
+  });
 }
 
 /**
- * The streak ends: a run took the lock. Best effort (the lock is already this run's; a file left behind only makes its
- * holder's next refusal count on, and every new run is a new holder).
+ * The streak ends: a run took the lock (and the temp files of killed streak writes are swept). Best effort (the lock is
+ * already this run's; a file left behind only makes its holder's next refusal count on, and every new run is a new
+ * holder): without the guard the file is still removed, and the sweep waits for the next time.
  */
 export function resetLockStreak(file: string): void {
+  const end = (): void => {
+    try {
+      unlinkSync(file);
+    } catch {
+      /* none (the usual case), or not removable: see above */
+    }
+  };
   try {
-    unlinkSync(file);
+    underGuard(file, () => {
+      sweepStreakTemps(file);
+      end();
+    });
   } catch {
-    /* none (the usual case), or not removable: see above */
+    end();
   }
 }
 

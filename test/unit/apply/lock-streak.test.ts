@@ -1,8 +1,9 @@
 // The streak of runs refused by a held lock (src/apply/lock-streak.ts): counted per holder by every refusal, ended by
 // every run that takes the lock, never by a lock whose process is gone; its file private, never followed, never trusted.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { acquireLock, LockRefusedError, type LockHolder } from '../../../src/apply/lock.js';
@@ -77,6 +78,82 @@ describe('the streak file', () => {
     const r = countRefusal(f, holder('A'), 10);
     expect(r.streak).toBeNull();
     expect(r.error).toContain(f.streak);
+  });
+});
+
+describe('the streak file against a killed writer and a concurrent refusal', () => {
+  /** A child process that counts `n` refusals by holder A in `f` (TypeScript through the test loader). */
+  const counter = (f: { streak: string; lock: string }, n: number) =>
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        './test/support/ts-register.mjs',
+        '--input-type=module',
+        '-e',
+        `import { countRefusal } from ${JSON.stringify(path.resolve('src/apply/lock-streak.ts'))};
+         const f = ${JSON.stringify(f)};
+         const out = [];
+         for (let i = 0; i < ${n}; i++) out.push(countRefusal(f, { runId: 'A', pid: 4242, pidStart: null, host: 'h', command: 'c', startedAt: 1 }, Date.now()));
+         process.stdout.write(JSON.stringify(out.map((r) => r.error ?? r.streak.count)));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+  const outputOf = (child: ReturnType<typeof counter>): Promise<(number | string)[]> =>
+    new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as (number | string)[]) : reject(new Error(`counter exited ${code}`))));
+    });
+
+  it('a temp file of a streak write killed between write and rename is swept by the next count; what only looks like one (a symlink, a folder, another name, a second link) stays, never followed', () => {
+    const f = files();
+    const killed = `${f.streak}.${process.pid + 1}-0123abcd.tmp`;
+    writeFileSync(killed, JSON.stringify({ formatVersion: 1, holder: holder('A'), count: 1, firstAt: 1, lastAt: 1, notifiedAt: null }) + '\n', { mode: 0o600 });
+    const victim = path.join(dir!, 'victim');
+    writeFileSync(victim, 'not hashall\'s');
+    const link = `${f.streak}.77-deadbeef.tmp`;
+    symlinkSync(victim, link);
+    const folder = `${f.streak}.78-deadbeef.tmp`;
+    mkdirSync(folder);
+    const other = `${f.streak}.79-deadbeef.tmp.keep`;
+    writeFileSync(other, 'x');
+    const second = `${f.streak}.80-deadbeef.tmp`;
+    linkSync(victim, second);
+    expect(countRefusal(f, holder('A'), 10).streak).toMatchObject({ count: 1 });
+    expect(existsSync(killed)).toBe(false);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(lstatSync(folder).isDirectory()).toBe(true);
+    expect(readFileSync(other, 'utf8')).toBe('x');
+    expect(readFileSync(second, 'utf8')).toBe("not hashall's");
+    expect(readFileSync(victim, 'utf8')).toBe("not hashall's");
+    // The run that takes the lock sweeps them too (it ends the streak).
+    writeFileSync(killed, '{}');
+    resetLockStreak(f.streak);
+    expect(existsSync(killed)).toBe(false);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  it('a count is made one at a time: none is made while another process is in the middle of one (its read, change and rename), and concurrent refusals lose none', async () => {
+    const f = files();
+    expect(countRefusal(f, holder('A'), 10).streak).toMatchObject({ count: 1 });
+    // This process in the middle of a count: it holds the guard a count takes.
+    const guard = new Database(`${f.streak}.guard`, { fileMustExist: true, timeout: 0 });
+    guard.exec('BEGIN EXCLUSIVE');
+    let blocked: (number | string)[];
+    try {
+      blocked = await outputOf(counter(f, 1));
+    } finally {
+      guard.close();
+    }
+    expect(blocked[0]).toMatch(/another hashall process .* counting/);
+    expect(readLockStreak(f.streak)).toMatchObject({ count: 1 });
+    // Four processes counting 30 refusals each at once: every one counted (without the guard, 90 of 120 were).
+    const all = await Promise.all([1, 2, 3, 4].map(() => outputOf(counter(f, 30))));
+    expect(all.flat().filter((x) => typeof x !== 'number')).toEqual([]);
+    expect(readLockStreak(f.streak)).toMatchObject({ count: 121 });
+    expect(new Set(all.flat()).size).toBe(120);
   });
 });
 
