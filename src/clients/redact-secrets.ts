@@ -1,4 +1,5 @@
 // Cuts a client's secrets (its password, a session id) out of text that came from the wire before it goes into a message: every client transport's one scrubber.
+import { withoutTrackerSecrets } from '../domain/tracker.js';
 
 /** What stands in a message where a secret was. */
 export const REDACTED = '<redacted>';
@@ -34,4 +35,13 @@ export class SecretScrubber {
     for (const s of [...this.#spellings].sort((a, b) => b.length - a.length)) out = out.split(s).join(REDACTED);
     return out;
   }
+}
+
+/**
+ * A torrent's error text as a client reports it (Deluge's `message`, Transmission's `errorString`), fit to be shown,
+ * stored in the catalog, put in a plan or a notice: the client's own secrets cut by its transport's scrubber (`scrub`),
+ * then the torrent's tracker secrets (its announce URLs' passkeys, src/domain/tracker.ts) — a tracker's error quotes them.
+ */
+export function torrentErrorText(text: string, announceUrls: readonly string[], scrub: (text: string) => string): string {
+  return withoutTrackerSecrets(scrub(text), announceUrls, REDACTED);
 }

@@ -1,4 +1,4 @@
-// A tracker as hashall keeps it: the host name of the torrent's first tracker only — announce URLs carry passkeys, which are secrets (pure).
+// A tracker as hashall keeps it: the host name of the torrent's first tracker only — announce URLs carry passkeys, which are secrets, cut from any text a client reports too (pure).
 
 /**
  * The host name of a tracker announce URL (lower case, no port, no user, path or query — where passkeys live), or
@@ -45,4 +45,58 @@ export function trackerIdentity(entries: readonly TrackerEntry[]): string | null
     if (host !== null) return host;
   }
   return null;
+}
+
+/** Path segments of an announce URL that are its endpoint, not a key. */
+const ENDPOINT = /^(announce|scrape)(\.php)?$/i;
+
+/** A URL in free text: a scheme, `://`, and everything up to a space, a quote or a bracket. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()[\]{}]+/gi;
+
+/**
+ * `text` — an error a client reports for a torrent (Deluge's `message`, Transmission's `errorString`), which can quote
+ * a tracker — with every tracker secret replaced by `stand`: each URL in it cut to its scheme and host (and port), as
+ * trackerHost keeps only the host (the path and query are where passkeys live; a user and password before the host are
+ * a login); and each path segment, query value and login of the torrent's own `announceUrls` (as is and URL-encoded)
+ * wherever it still appears (a tracker's "unregistered passkey 0123…" quotes the key without its URL). Parts shorter
+ * than 4 characters and the `announce`/`scrape` endpoints are not keys and stay readable.
+ */
+export function withoutTrackerSecrets(text: string, announceUrls: readonly string[], stand: string): string {
+  const keys = new Set<string>();
+  for (const u of announceUrls) {
+    let url: URL;
+    try {
+      url = new URL(u.trim());
+    } catch {
+      continue;
+    }
+    const parts = [...url.pathname.split('/'), ...url.searchParams.values(), url.username, url.password];
+    for (const raw of parts) {
+      let part = raw;
+      try {
+        part = decodeURIComponent(raw);
+      } catch {
+        /* kept as sent */
+      }
+      if (part.length < 4 || ENDPOINT.test(part)) continue;
+      keys.add(part);
+      keys.add(encodeURIComponent(part));
+      keys.add(raw);
+    }
+  }
+  const cutUrls = text.replace(URL_IN_TEXT, (match) => {
+    // Punctuation that ends a sentence is the text's, not the URL's.
+    const found = match.replace(/[.,;:!?]+$/, '');
+    const after = match.slice(found.length);
+    try {
+      const url = new URL(found);
+      const rest = found.slice(found.indexOf('://') + 3).replace(/^[^/?#]*/, '');
+      return `${url.protocol}//${url.host}${rest === '' || rest === '/' ? rest : `/${stand}`}${after}`;
+    } catch {
+      return `${stand}${after}`;
+    }
+  });
+  let out = cutUrls;
+  for (const k of [...keys].sort((a, b) => b.length - a.length)) out = out.split(k).join(stand);
+  return out;
 }

@@ -8,6 +8,10 @@ export interface FakeRpcTorrent {
   dir: string; // Transmission downloadDir / rTorrent save path
   files: { path: string; size: number }[]; // relative to the payload root (multi) or the single file's name
   running: boolean;
+  /** Deluge: the torrent is in state Error with this `message` (a client's error text, which may quote a tracker). */
+  errorMessage?: string;
+  /** Deluge: its trackers' announce URLs (default: one without a passkey). */
+  trackers?: string[];
 }
 
 export interface FakeRpc {
@@ -183,9 +187,9 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
       hash: t.hash,
       name: t.name,
       save_path: t.dir,
-      state: t.running ? 'Seeding' : 'Paused',
+      state: t.errorMessage !== undefined ? 'Error' : t.running ? 'Seeding' : 'Paused',
       progress: 100,
-      message: 'OK',
+      message: t.errorMessage ?? 'OK',
       label: '',
       total_size: size,
       total_wanted: size,
@@ -193,7 +197,7 @@ export async function startFakeDeluge(opts: { password?: string; version?: strin
       time_added: 1_700_000_000,
       completed_time: 1_700_000_100,
       seeding_time: 100,
-      trackers: [{ url: 'http://tracker.example/announce', tier: 0 }],
+      trackers: (t.trackers ?? ['http://tracker.example/announce']).map((url, tier) => ({ url, tier })),
       move_completed: false,
       move_completed_path: '/dl',
       is_auto_managed: false,

@@ -10,6 +10,7 @@ import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
 import { defaultSleep } from '../retry.js';
 import { DELUGE_FOLDER_KEYS, delugeOwnFolders } from '../own-folders.js';
+import { torrentErrorText } from '../redact-secrets.js';
 
 export interface DelugeClientOptions extends DelugeTransportOptions {
   now?: () => number;
@@ -82,16 +83,19 @@ export function delugeContentPath(savePath: string, name: string, files: readonl
 }
 
 /** One torrent status (as core.get_torrents_status sends it, with its file list) → ClientTorrent. */
-export function torrentFromDeluge(hash: string, o: Obj): ClientTorrent {
+export function torrentFromDeluge(hash: string, o: Obj, scrub: (text: string) => string): ClientTorrent {
   const what = `torrent ${hash}`;
-  const state = stateFromDeluge(hash, o);
+  const state = stateFromDeluge(hash, o, scrub);
   if (!Array.isArray(o.files)) throw new ClientError('protocol', `Deluge ${what}: field "files" is ${o.files === undefined ? 'missing' : `a ${typeof o.files}`}, expected a list`);
   const files = (o.files as Obj[]).map((f) => ({ path: str(f, 'path', `${what} file entry`) }));
   return { ...state, contentPath: delugeContentPath(state.savePath, state.name, files) };
 }
 
-/** One torrent status without its file list (DELUGE_STATE_FIELDS) → TorrentState: everything but where its content is. */
-export function stateFromDeluge(hash: string, o: Obj): TorrentState {
+/**
+ * One torrent status without its file list (DELUGE_STATE_FIELDS) → TorrentState: everything but where its content is.
+ * `scrub` cuts the client's secrets (the transport's scrubber) from its error message before it is shown (torrentErrorText).
+ */
+export function stateFromDeluge(hash: string, o: Obj, scrub: (text: string) => string): TorrentState {
   const what = `torrent ${hash}`;
   const state = str(o, 'state', what);
   const progress = Math.min(1, num(o, 'progress', what) / 100);
@@ -116,7 +120,12 @@ export function stateFromDeluge(hash: string, o: Obj): TorrentState {
     downloadPath: o.move_completed === true && typeof o.move_completed_path === 'string' ? o.move_completed_path : '',
     category: label,
     tags: label ? [label] : [],
-    rawState: stale ? `${state} (libtorrent has it ${ltPaused ? 'paused' : 'running'}: Deluge has not updated its state yet)` : message && message !== 'OK' && state === 'Error' ? `Error: ${message.slice(0, 120)}` : state,
+    rawState: stale
+      ? `${state} (libtorrent has it ${ltPaused ? 'paused' : 'running'}: Deluge has not updated its state yet)`
+      : message && message !== 'OK' && state === 'Error'
+        ? // Its secrets cut before it is shortened (a cut through a passkey would leave the rest of it).
+          `Error: ${torrentErrorText(message, trackers.map((t) => t.url), scrub).slice(0, 120)}`
+        : state,
     phase: phaseOfDeluge(state, progress, message, ltPaused),
     running: !stale && runningInDeluge(state),
     progress,
@@ -153,6 +162,7 @@ type After = 'once' | 'again-if-running';
 
 export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   const transport = new DelugeTransport(opts);
+  const scrub = (text: string): string => transport.redact(text);
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? defaultSleep;
 
@@ -179,7 +189,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     if (filter?.hashes && filter.hashes.length === 0) return [];
     const ids = filter?.hashes ? checkInfoHashes(filter.hashes) : null;
     const got = await status(ids, DELUGE_FIELDS);
-    const list = Object.entries(got).map(([h, o]) => torrentFromDeluge(h, o));
+    const list = Object.entries(got).map(([h, o]) => torrentFromDeluge(h, o, scrub));
     if (!ids) return list;
     const wanted = new Set(ids);
     return list.filter((t) => wanted.has(t.hash));
@@ -188,7 +198,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   /** The status read of every torrent carries its file list anyway (the content path is found from it): with its progress, that is listFiles' answer too. */
   async function listTorrentsWithFiles(): Promise<TorrentWithFiles[]> {
     const got = await status(null, [...DELUGE_FIELDS, 'file_progress']);
-    return Object.entries(got).map(([h, o]) => ({ torrent: torrentFromDeluge(h, o), files: filesOf(h, o) }));
+    return Object.entries(got).map(([h, o]) => ({ torrent: torrentFromDeluge(h, o, scrub), files: filesOf(h, o) }));
   }
 
   /**
@@ -218,8 +228,8 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
       const got = await Promise.all(hashes.map((h) => read(h).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
       return new Map(hashes.map((h, i) => [h, got[i]!]));
     });
-  const readBatch = freshReads(DELUGE_FIELDS, torrentFromDeluge);
-  const stateBatch = freshReads(DELUGE_STATE_FIELDS, stateFromDeluge);
+  const readBatch = freshReads(DELUGE_FIELDS, (h, o) => torrentFromDeluge(h, o, scrub));
+  const stateBatch = freshReads(DELUGE_STATE_FIELDS, (h, o) => stateFromDeluge(h, o, scrub));
 
   function getTorrent(hash: string): Promise<ClientTorrent | null>;
   function getTorrent(hash: string, only: StateOnly): Promise<TorrentState | null>;

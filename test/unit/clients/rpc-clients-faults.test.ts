@@ -69,6 +69,31 @@ describe('Deluge against a wire-level fake', () => {
     expect((err as Error).message).not.toContain('fake-session-1');
   });
 
+  test("a torrent's error message quoting its tracker's passkey (in the path, in ?passkey=, bare) or the password never reaches hashall's torrent state (shown, stored in the catalog, put in plans and notices)", async () => {
+    const f = await startFakeDeluge({ password: PW });
+    fake = f;
+    const PK = '0123456789abcdef0123456789abcdef';
+    const PK2 = 'fedcba9876543210fedcba9876543210';
+    f.torrents.set(H, {
+      hash: H,
+      name: 'one.bin',
+      dir: '/d',
+      files: [{ path: 'one.bin', size: 5 }],
+      running: true,
+      trackers: [`https://tracker.example.org/announce/${PK}`, `http://backup.example.net:2710/announce.php?passkey=${PK2}&uid=7`],
+      errorMessage: `${PW}: https://tracker.example.org/announce/${PK}: 403; http://backup.example.net:2710/announce.php?passkey=${PK2}&uid=7: bad key ${PK2}`,
+    });
+    const c = createDelugeClient({ url: f.url, password: () => PW, timeoutMs: 2_000, backoffMs: 5 });
+    const seen = [(await c.listTorrents())[0], await c.getTorrent(H), await c.getTorrent(H, { contentPath: false })];
+    for (const t of seen) {
+      expect(t).toMatchObject({ hash: H, phase: 'error' });
+      const text = JSON.stringify(t);
+      for (const secret of [PK, PK2, PW]) expect(text).not.toContain(secret);
+      // What is left still tells what happened, and where.
+      expect(t!.rawState).toBe('Error: <redacted>: https://tracker.example.org/<redacted>: 403; http://backup.example.net:2710/<redacted>: bad key <redacted>');
+    }
+  });
+
   test('an expired session is logged in again once; a refused login is an auth error', async () => {
     const f = await startFakeDeluge({ password: PW });
     fake = f;

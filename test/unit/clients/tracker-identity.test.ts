@@ -38,7 +38,7 @@ describe('every adapter reports the same identity for the same trackers', () => 
     const de = torrentFromDeluge('ab'.repeat(20), {
       name: 'X', save_path: '/s', state: 'Paused', progress: 100, message: 'OK', total_size: 1, total_wanted: 1, total_done: 1,
       tracker_host: 'example.org', files: [{ index: 0, path: 'X', size: 1, offset: 0 }], trackers: [{ url: FIRST, tier: 0, fails: 0 }, { url: BACKUP, tier: 1, fails: 0 }],
-    }).tracker;
+    }, (t) => t).tracker;
     expect(de).toBe('tracker.example.org');
 
     const rt = torrentFromRtorrent(['AB'.repeat(20), 'X', '/s', 0, 0, 1, 0, 1, 0, 0, 0, 1, '', 1, 0, 1, 1_700_000_000, 0, 0, 1, [[FIRST, 0], [BACKUP, 1]]]).tracker;
