@@ -58,8 +58,9 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()[\]{}]+/gi;
  * a tracker — with every tracker secret replaced by `stand`: each URL in it cut to its scheme and host (and port), as
  * trackerHost keeps only the host (the path and query are where passkeys live; a user and password before the host are
  * a login); and each path segment, query value and login of the torrent's own `announceUrls` (as is and URL-encoded)
- * wherever it still appears (a tracker's "unregistered passkey 0123…" quotes the key without its URL). Parts shorter
- * than 4 characters and the `announce`/`scrape` endpoints are not keys and stay readable.
+ * wherever it still appears (a tracker's "unregistered passkey 0123…" quotes the key without its URL), whole or cut
+ * short. Parts shorter than 8 characters (a `tracker` folder, `uid=7`) and the `announce`/`scrape` endpoints are not
+ * keys and stay readable.
  */
 export function withoutTrackerSecrets(text: string, announceUrls: readonly string[], stand: string): string {
   const keys = new Set<string>();
@@ -78,7 +79,7 @@ export function withoutTrackerSecrets(text: string, announceUrls: readonly strin
       } catch {
         /* kept as sent */
       }
-      if (part.length < 4 || ENDPOINT.test(part)) continue;
+      if (part.length < 8 || ENDPOINT.test(part)) continue;
       keys.add(part);
       keys.add(encodeURIComponent(part));
       keys.add(raw);
@@ -98,5 +99,7 @@ export function withoutTrackerSecrets(text: string, announceUrls: readonly strin
   });
   let out = cutUrls;
   for (const k of [...keys].sort((a, b) => b.length - a.length)) out = out.split(k).join(stand);
-  return out;
+  // A key the client cut short (Transmission keeps 128 bytes of a tracker's error): any word of 8 or more characters
+  // that is part of one.
+  return keys.size === 0 ? out : out.replace(/[A-Za-z0-9._~%+=-]{8,}/g, (word) => ([...keys].some((k) => k.includes(word)) ? stand : word));
 }

@@ -1,5 +1,7 @@
 // The Transmission client against a real transmission-daemon 3.00 on loopback (basic auth on), plus its auth and handshake errors.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTransmissionClient } from '../../../src/clients/transmission/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
@@ -125,6 +127,39 @@ describe('Transmission: the folders it keeps its own files in', () => {
       expect(await client.ownFolders()).toEqual([config, { role: 'incomplete', path: `${sb.dir}/incomplete` }]);
     } finally {
       await sb.rpc('session-set', { 'incomplete-dir-enabled': false });
+    }
+  });
+});
+
+describe('Transmission: a tracker error that quotes the passkey', () => {
+  test("the daemon reports the tracker's error text (error 2, errorString quoting the passkey and the announce URL, cut to 128 bytes); nothing hashall reads of the torrent carries it", async () => {
+    const PK = '0123456789abcdef0123456789abcdef';
+    let port = 0;
+    // A private tracker on loopback that refuses the announce, quoting the key and the URL, as real ones do.
+    const tracker = createServer((_req, res) => {
+      const msg = `unregistered passkey ${PK}; announce to http://127.0.0.1:${port}/announce/${PK} refused`;
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`d14:failure reason${Buffer.byteLength(msg)}:${msg}e`);
+    });
+    await new Promise<void>((r) => tracker.listen(0, '127.0.0.1', () => r()));
+    port = (tracker.address() as AddressInfo).port;
+    const save = `${sb.dir}/data/tracker-error`;
+    const t = makeTorrent({ saveDir: save, name: 'Refused.bin', files: [{ size: 20_000 }], trackers: [`http://127.0.0.1:${port}/announce/${PK}`], private: true });
+    try {
+      await sb.add(t, { downloadDir: save, paused: false });
+      await sb.rpc('torrent-reannounce', { ids: [t.infoHash] });
+      // Polled until the daemon has the tracker's answer (bounded; no time is asserted).
+      let raw: Record<string, unknown> | undefined;
+      for (let i = 0; i < 300 && raw?.error !== 2; i++) {
+        raw = ((await sb.rpc('torrent-get', { ids: [t.infoHash], fields: ['error', 'errorString'] })).torrents as Record<string, unknown>[])[0];
+        if (raw?.error !== 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(raw).toMatchObject({ error: 2, errorString: expect.stringContaining(`unregistered passkey ${PK}`) as unknown });
+      const seen = JSON.stringify([(await client.listTorrents({ hashes: [t.infoHash] }))[0], await client.getTorrent(t.infoHash), await client.getTorrent(t.infoHash, { contentPath: false })]);
+      expect(seen).toContain(t.infoHash);
+      expect(seen).not.toContain(PK.slice(0, 12));
+    } finally {
+      await sb.rpc('torrent-stop', { ids: [t.infoHash] });
+      await new Promise((r) => tracker.close(() => r(undefined)));
     }
   });
 });

@@ -43,5 +43,9 @@ describe('withoutTrackerSecrets', () => {
     expect(cut(`key ${encodeURIComponent(odd)} and ${odd}`, [`http://t.example/announce.php?authkey=${encodeURIComponent(odd)}&uid=7`])).toBe('key <redacted> and <redacted>');
     expect(cut('No data found! Ensure your drives are connected', [FIRST])).toBe('No data found! Ensure your drives are connected');
     expect(cut('uid 7 has no announce right', ['http://t.example/announce?uid=7'])).toBe('uid 7 has no announce right');
+    // Cut short by the client (Transmission keeps 128 bytes of a tracker's message), in the text or in a URL's tail.
+    expect(cut(`unregistered passkey ${PK.slice(0, 12)}`)).toBe('unregistered passkey <redacted>');
+    expect(cut('tracker.example.org says: unregistered')).toBe('tracker.example.org says: unregistered');
+    expect(cut('tracker.example.org: no', [`https://tracker.example.org/tracker/announce/${PK}`])).toBe('tracker.example.org: no');
   });
 });
