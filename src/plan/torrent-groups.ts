@@ -347,13 +347,17 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   };
   const donorsByRel = new Map<string, CatalogFile[]>();
   const donorRoots = scannedRootsOf(config, fsName);
+  const damaged = new Set((ix.snapshot.integrityProblems ?? []).map((p) => p.path));
   for (const f of contentList ?? []) {
     const copies = ix.copies.get(f.sha256) ?? ownCopies(f.sha256);
     if (copies.length === 0) continue;
     // Never a donor a client may still write (an unfinished download's placeholder can hash like real content).
     // Only inside a seeding or library root hashall.yaml gives the target (src/config/filesystem-roots.ts): apply's scope
     // check takes a donor from nowhere else — not from a library outside the target's path on the same filesystem.
-    const cands = copies.filter((c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && ix.mayWrite(c.path) === null && insideRoots(ix, c.path) && rootHolding(config, c.path, donorRoots) !== null);
+    // Never a file whose bytes are known to be bad (an open integrity problem): the content is taken from elsewhere.
+    const cands = copies.filter(
+      (c) => c.fsId === target.id && c.size === f.size && c.sha256 === f.sha256 && !damaged.has(c.path) && ix.mayWrite(c.path) === null && insideRoots(ix, c.path) && rootHolding(config, c.path, donorRoots) !== null,
+    );
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
   const reuse = contentList !== null && donorsByRel.size === contentList.length;
@@ -390,16 +394,24 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   // (a cross-seed linked from a season pack), or has its content where dedupe policy links equal content: linked from
   // that copy, not copied again (linked-moves.ts).
   const sourceByRel = new Map((source.payload.files ?? []).map((f) => [f.relpath, f]));
+  // Files of a move that a trusted donor already holds on the target (the rest of the payload is not there: a pack moved
+  // by an earlier plan, this folder holding one of its episodes and a file of its own): linked from that donor, whose
+  // bytes apply re-hashes before linking (LinkViewStep hashDonor), not copied. A promote never gets here (reuse only).
+  // The donor: the bytewise-lowest path. It lies in a seeding root — another torrent's payload, or a file no torrent
+  // uses — since a filesystem holding a library is warm and a move there is a promote; linking moves no donor.
+  const present = reuse ? new Map<string, CatalogFile>() : new Map([...donorsByRel].map(([rel, cands]) => [rel, [...cands].sort((a, b) => compareBytes(a.path, b.path))[0]!]));
   const linked = new Map<string, PlannedLink>();
   if (!reuse) {
     for (const f of contentList ?? []) {
+      if (present.has(f.relpath)) continue;
       const sf = sourceByRel.get(f.relpath);
       const c = sf === undefined ? undefined : plannedCopyFor(state.copied, config, fsName, sf, f);
       if (c !== undefined) linked.set(f.relpath, c);
     }
   }
-  // What this group copies: every file, or those not linked from another's copy (then listed: the catalog holds more).
-  const toCopy = linked.size === 0 ? null : contentList!.filter((f) => !linked.has(f.relpath));
+  // What this group copies: every file, or those neither present nor linked from another's copy (then listed: the
+  // catalog holds more).
+  const toCopy = linked.size === 0 && present.size === 0 ? null : contentList!.filter((f) => !linked.has(f.relpath) && !present.has(f.relpath));
   const copyWrites = toCopy === null ? writes : inodeBytes(toCopy.map((f) => sourceByRel.get(f.relpath)!));
 
   if (!reuse) {
@@ -419,33 +431,38 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     const copy: CopyStep = { kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, catalogFiles: fileCount, bytes };
     steps.push(copy);
   } else if (toCopy !== null && toCopy.length > 0) {
-    // Only the files no earlier copy of the plan holds, listed (before the views that link the others in beside them).
+    // Only the files no donor and no earlier copy of the plan holds, listed (before the views that link the others in beside them).
     const files = toCopy.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256 }));
     steps.push({ kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files, bytes: sizeOf(files) });
   }
-  const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): string => {
+  const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): { path: string; hash: boolean } => {
     const want = filePathIn(viewRoot, kind, f.relpath);
     const planned = linked.get(f.relpath);
-    if (planned !== undefined) return planned.path;
-    if (!reuse) return filePathIn(sourceRoot, sourceKind, f.relpath);
+    if (planned !== undefined) return { path: planned.path, hash: false };
+    const there = present.get(f.relpath);
+    if (there !== undefined) {
+      if (!donorFiles.includes(there)) donorFiles.push(there);
+      return { path: there.path, hash: true };
+    }
+    if (!reuse) return { path: filePathIn(sourceRoot, sourceKind, f.relpath), hash: false };
     const cands = donorsByRel.get(f.relpath)!;
     let best = cands.find((c) => c.path === want);
     if (!best) best = [...cands].sort((a, b) => compareBytes(a.path, b.path))[0]!;
     donorFiles.push(best);
-    return best.path;
+    return { path: best.path, hash: false };
   };
   for (const [root, ms] of [...views].sort((a, b) => compareBytes(a[0], b[0]))) {
     const kind = ms[0]!.payload.kind;
     // The copy's own view: every file is copied to where the view wants it, so there is nothing to link (but the files
     // linked from another group's copy).
-    if (!reuse && linked.size === 0 && root === sourceRoot && kind === sourceKind) continue;
+    if (!reuse && linked.size === 0 && present.size === 0 && root === sourceRoot && kind === sourceKind) continue;
     // Another view links every file: it needs the list (the reader leaves files to the catalog only without siblings).
     if (contentList === null) return notLoaded(ms[0]!);
     const links: LinkViewStep['links'] = [];
     for (const f of contentList) {
       const donor = donorFor(f, root, kind);
       const path = filePathIn(root, kind, f.relpath);
-      if (donor !== path) links.push({ donor, path, size: f.size, sha256: f.sha256 });
+      if (donor.path !== path) links.push({ donor: donor.path, path, size: f.size, sha256: f.sha256, ...(donor.hash ? { hashDonor: true as const } : {}) });
     }
     if (links.length === 0) continue;
     const view: LinkViewStep = { kind: 'link-view', fs: fsName, torrentHash: ms[0]!.torrent.hash, root, links };
@@ -488,9 +505,14 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   }
   const leaders = [...new Set([...linked.values()].map((c) => c.key))];
   if (leaders.length > 0) state.follows.set(group.key, new Set(leaders));
+  const presentPaths = [...new Set([...present.values()].map((d) => d.path))];
+  const copiedPart = (n: number): string => (copyWrites > 0 ? `, the other ${n} copied (${formatBytes(copyWrites)}), verified by SHA-256` : ', nothing else is copied');
+  const leaderTitles = [...new Set([...linked.values()].map((c) => `"${c.title}"`))].join(', ');
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
-    : linked.size > 0
+    : present.size > 0
+      ? `${present.size} of its ${fileCount} files ${present.size === 1 ? 'is' : 'are'} already on ${fsName} (${presentPaths[0]}${presentPaths.length > 1 ? ` and ${presentPaths.length - 1} more` : ''}): linked from there once apply re-hashed ${present.size === 1 ? 'it' : 'them'}${linked.size > 0 ? `, ${linked.size} linked from the copy of ${leaderTitles} this plan makes` : ''}${copiedPart(toCopy!.length)}`
+      : linked.size > 0
       ? linkedMoveHeadline(linked, source.fsName, fsName, { files: toCopy!.length, bytes: copyWrites > 0 ? formatBytes(copyWrites) : null })
       : `no copy on ${fsName} yet: copying ${formatBytes(writes)} from ${source.fsName}, verified by SHA-256`;
   // Every file of every payload is fingerprinted by reference (their catalog rows at the plan's serial); donors inline.

@@ -115,6 +115,22 @@ export function copyFilesOf(step: CopyStep): CopyFile[] {
   return step.files;
 }
 
+/** One hardlink of a view: `path` becomes a link of `donor` (a file of `size` bytes whose SHA-256 is `sha256`). */
+export interface LinkViewLink {
+  donor: string;
+  path: string;
+  size: number;
+  sha256: string;
+  /**
+   * The donor is a file this plan does not write — one already on the target that a move links instead of copying
+   * (a payload partly there, src/plan/torrent-groups.ts): apply reads its bytes and links it only when they hash to
+   * `sha256` and it is unchanged since (inode, size, mtime). Absent: its content is proven otherwise (a copy of the
+   * group wrote and verified it; a reuse's donor by its fingerprint). An older hashall refuses a plan holding it (the
+   * schema allows no unknown property), so no hashall links such a donor unread.
+   */
+  hashDonor?: true;
+}
+
 /** Build one torrent's view at `root` by hardlinking donors on the same filesystem. */
 export interface LinkViewStep {
   kind: 'link-view';
@@ -122,7 +138,7 @@ export interface LinkViewStep {
   torrentHash: string;
   /** Canonical host path of the view's content root (what content_path will become). */
   root: string;
-  links: { donor: string; path: string; size: number; sha256: string }[];
+  links: LinkViewLink[];
   /**
    * Relpaths (under `root`) of every file the view holds when built, linked now or already in place. Apply refuses
    * the step when `root` already holds anything else (two torrents' trees never share a directory). Absent for a

@@ -1,5 +1,6 @@
 // Step `link-view`: lay out one torrent's view by hardlinking donors on the same filesystem (probing link() for real).
-// Must never: replace anything already at a view path, or remove a link it did not create.
+// Must never: replace anything already at a view path, remove a link it did not create, or link a donor marked
+// hashDonor (a file the plan does not write) whose bytes it has not just read and found to be the planned content.
 import { isAtOrUnder } from '../../domain/path-string.js';
 import path from 'node:path';
 import { FsError } from '../../errors.js';
@@ -44,6 +45,22 @@ async function donorStat(ctx: StepContext, l: LinkViewStep['links'][number], at 
     throw new FsError(`donor ${l.donor} is missing or changed (expected a ${l.size}-byte file)`, { path: l.donor, hint: 'run `hashall scan` and `hashall plan` again' });
   }
   return d;
+}
+
+/**
+ * A hashDonor link's donor, read at `at` (its held spelling) as the inode `d` lstat found: its bytes must hash to the
+ * planned SHA-256 (bit rot keeps size and mtime: only the bytes tell). Returns the mtime of the bytes hashed: the link
+ * is made only while the donor still shows it.
+ */
+async function proveDonor(ctx: StepContext, l: LinkViewStep['links'][number], at: string, d: { dev: number; ino: number }): Promise<string> {
+  const { sha256, stamp } = await ctx.fs.hashFileStamped(at, { dev: d.dev, ino: d.ino });
+  if (stamp.size !== l.size || sha256 !== l.sha256) {
+    throw new FsError(`donor ${l.donor} does not hold the content the plan links (${stamp.size} bytes hashing to ${sha256.slice(0, 12)}…, planned ${l.size} bytes, ${l.sha256.slice(0, 12)}…): changed or damaged since it was scanned; nothing is linked from it`, {
+      path: l.donor,
+      hint: 'run `hashall verify` on it, then `hashall scan` and `hashall plan` again (the plan then copies that file)',
+    });
+  }
+  return stamp.mtimeNs;
 }
 
 /** 'same' when the path already is the donor's inode; 'absent'; throws when something else is there. */
@@ -152,11 +169,22 @@ async function linkAll(
   undo.dirs ??= [];
   undo.links ??= [];
   let probed = false;
-  const todo: { l: LinkViewStep['links'][number]; ino: number; dev: number }[] = [];
+  const todo: { l: LinkViewStep['links'][number]; ino: number; dev: number; hashedMtime?: string }[] = [];
+  // Each hashDonor donor inode is read once per step (the mtime of the bytes hashed), before anything is created.
+  const hashed = new Map<string, string>();
   for (const l of step.links) {
-    const d = await donorStat(ctx, l, await donorAt(l));
+    const at = await donorAt(l);
+    const d = await donorStat(ctx, l, at);
     await chain.prove(path.dirname(l.path));
-    if ((await viewState(ctx, l, d.ino)) !== 'same') todo.push({ l, ino: d.ino, dev: d.dev });
+    if ((await viewState(ctx, l, d.ino)) === 'same') continue;
+    if (l.hashDonor !== true) {
+      todo.push({ l, ino: d.ino, dev: d.dev });
+      continue;
+    }
+    const key = `${d.dev}:${d.ino}`;
+    let mtime = hashed.get(key);
+    if (mtime === undefined) hashed.set(key, (mtime = await proveDonor(ctx, l, at, d)));
+    todo.push({ l, ino: d.ino, dev: d.dev, hashedMtime: mtime });
   }
   // Journaled per batch in appends of only the new entries (linear in the number of links): the directories about
   // to be created (then their identities), then the paths about to be linked with the donor inode that makes them ours.
@@ -213,11 +241,15 @@ async function linkAll(
       'links',
       batch.map((b) => ({ path: b.l.path, ino: b.ino, dev: b.dev })),
     );
-    for (const { l, ino, dev } of batch) {
+    for (const { l, ino, dev, hashedMtime } of batch) {
       const from = await donorAt(l);
       // The donor as journaled (the name in its held folder could have been replaced since): else nothing is linked.
       const d = await donorStat(ctx, l, from);
       if (d.ino !== ino || d.dev !== dev) throw new FsError(`donor ${l.donor} was replaced while the view was built (inode ${d.ino}, was ${ino}); nothing more is linked`, { path: l.donor, hint: 'find out who writes there; then `hashall scan` and `hashall plan` again' });
+      // A hashed donor as its bytes were read (a write since moves its mtime, as a scan reads any edit).
+      if (hashedMtime !== undefined && d.mtimeNs !== hashedMtime) {
+        throw new FsError(`donor ${l.donor} was written to after apply read it (mtime ${d.mtimeNs}, read at ${hashedMtime}); nothing more is linked`, { path: l.donor, hint: 'find out who writes there; then `hashall scan` and `hashall plan` again' });
+      }
       const at = await views.anchored(l.path);
       await ctx.fs.link(from, at);
       await madeAt(ctx, views, l.path, at);
