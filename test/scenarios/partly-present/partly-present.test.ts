@@ -1,0 +1,165 @@
+// A season pack moved to the pool by one plan, then a folder torrent holding one of its episodes (a hardlink on the stash) and an .nfo of its own moved by a later plan, on real tmpfs and a real qBittorrent: the later move copies only the .nfo and links the episode from the pack's copy (one inode on the pool), re-reading its bytes first; kill -9 mid-apply + `hashall recover` rolls back with nothing lost; everything seeds from the pool; every byte re-hashed; the next plan has nothing to do.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashTreeSync } from '../../support/apply-fixture.js';
+import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
+import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
+import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
+import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import type { TorrentClient } from '../../../src/clients/types.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { readPlanFile } from '../../../src/plan/plan-file-io.js';
+import type { LinkViewStep } from '../../../src/plan/types.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const qbts = qbtSandboxes();
+let w: StashPoolWorld;
+let qbt: QbtSandbox;
+let qc: TorrentClient;
+let season: MadeTorrent;
+let folder: MadeTorrent;
+let before: Record<string, Record<string, string>>;
+const EP = 256 << 10;
+const NFO = 3000;
+const E03 = 'Show.S01E03.mkv';
+
+/** Every regular file under `dir` (no symlink followed): its inode and size. */
+function filesUnder(dir: string): { path: string; ino: number; size: number }[] {
+  const out: { path: string; ino: number; size: number }[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile()) {
+      const st = lstatSync(p);
+      out.push({ path: p, ino: st.ino, size: st.size });
+    }
+  }
+  return out;
+}
+/** Distinct inodes and their bytes under the pool's seeding root. */
+function poolUsage(): { inodes: number; bytes: number } {
+  const seen = new Map<number, number>();
+  for (const f of filesUnder(w.seeding('pool'))) seen.set(f.ino, f.size);
+  return { inodes: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
+}
+function writeConfig(paths: string[]): void {
+  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
+    `placement: { default: keep, rules: [{ name: cold, match: { paths: [${paths.map((p) => JSON.stringify(p)).join(', ')}] }, place: pool }] }`,
+    'safety: { minFree: 1MiB, retire: { observeHours: 1000 } }',
+  ]);
+}
+async function seedsFrom(t: MadeTorrent, fs: 'stash' | 'pool', category: string): Promise<void> {
+  const saveDir = w.seeding(fs, category);
+  const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
+  expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
+  expect(hashTreeSync(path.join(saveDir, path.basename(t.contentPath)))).toEqual(before[t.infoHash]);
+}
+const poolPack = (): string => path.join(w.seeding('pool', 'tv'), 'Show.S01');
+const poolFolder = (): string => path.join(w.seeding('pool', 'extra'), 'Show.S01E03.Extras');
+
+/** kill -9 of apply at `boundary` of the plan's move group, then `hashall recover`: rolled back, both torrents where they were. */
+async function crashAndRecover(boundary: (id: string) => string): Promise<void> {
+  const file = path.join(w.tmp.path, 'plan.json');
+  const r = await w.cli('plan', '--out', file);
+  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
+  const group = readPlanFile(file).plan.groups.find((g) => g.action === 'move')!;
+  const cfgJson = path.join(w.tmp.path, 'config.json');
+  writeFileSync(cfgJson, JSON.stringify(loadConfig(w.configFile, { env: process.env, cwd: w.tmp.path }).config));
+  const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgJson, file], {
+    cwd: repo,
+    env: { ...process.env, HASHALL_TEST_CRASH_AT_BOUNDARY: boundary(group.id) },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(child.signal, child.stderr).toBe('SIGKILL');
+  const rec = await w.cli('recover', '--json');
+  expect(rec.code, rec.stdout + rec.stderr).toBe(0);
+  expect(JSON.parse(rec.stdout)).toMatchObject({ recovered: [{ status: 'recovered', groups: [{ id: group.id, action: 'rolled-back' }] }] });
+  await seedsFrom(season, 'pool', 'tv');
+  await seedsFrom(folder, 'stash', 'extra');
+  // Nothing of the folder's on the pool; the pack's e03 back to its one name there; the stash link kept.
+  expect(existsSync(poolFolder())).toBe(false);
+  expect(lstatSync(path.join(poolPack(), E03)).nlink).toBe(1);
+  expect(lstatSync(path.join(folder.contentPath, E03)).ino).toBe(lstatSync(path.join(season.contentPath, E03)).ino);
+  expect(filesUnder(w.seeding('pool')).filter((f) => path.basename(f.path).startsWith('.hashall'))).toEqual([]);
+}
+
+beforeAll(async () => {
+  w = stashPoolWorld('partly-present', { folders: ['tv', 'extra'] });
+  const tv = w.seeding('stash', 'tv');
+  const ex = w.seeding('stash', 'extra');
+  const eps = Array.from({ length: 4 }, (_, i) => `Show.S01E${String(i + 1).padStart(2, '0')}.mkv`);
+  season = makeTorrent({ saveDir: tv, name: 'Show.S01', files: eps.map((e) => ({ path: e, size: EP })), trackers: ['http://127.0.0.1:1/announce'] });
+  // A folder torrent holding e03 (a hardlink of the pack's) and an .nfo of its own.
+  mkdirSync(path.join(ex, 'Show.S01E03.Extras'));
+  linkSync(path.join(season.contentPath, E03), path.join(ex, 'Show.S01E03.Extras', E03));
+  writeFileSync(path.join(ex, 'Show.S01E03.Extras', 'Show.S01E03.nfo'), fixtureBytes('nfo', NFO));
+  folder = makeTorrent({ saveDir: ex, name: 'Show.S01E03.Extras', files: [{ path: E03 }, { path: 'Show.S01E03.nfo' }], write: false, trackers: ['http://127.0.0.1:1/announce'] });
+  before = Object.fromEntries([season, folder].map((t) => [t.infoHash, hashTreeSync(t.contentPath)]));
+  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
+  qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
+  await addTorrent(qbt, season, { savepath: tv, paused: false });
+  await addTorrent(qbt, folder, { savepath: ex, paused: false });
+}, 120_000);
+
+afterAll(async () => {
+  await qc?.close();
+  await qbts.stopAll();
+  w?.cleanup();
+});
+
+describe('a move whose payload is partly on the pool already (the pack moved by an earlier plan)', () => {
+  it('plan 1 moves the pack alone', async () => {
+    writeConfig(['tv/**']);
+    const r = await w.cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await seedsFrom(season, 'pool', 'tv');
+    await seedsFrom(folder, 'stash', 'extra');
+    expect(poolUsage()).toEqual({ inodes: 4, bytes: 4 * EP });
+  });
+
+  it('plan 2 copies only the .nfo (and reserves only its bytes) and links the episode from the pack on the pool', async () => {
+    writeConfig(['tv/**', 'extra/**']);
+    const plan = await w.plan();
+    const acting = plan.groups.filter((g) => g.action !== 'keep' && g.action !== 'pending');
+    expect(acting.map((g) => [g.action, g.title]), JSON.stringify(acting.map((g) => g.reasons))).toEqual([['move', 'Show.S01E03.Extras']]);
+    const g = acting[0]!;
+    expect(plan.summary.bytesToCopy).toBe(NFO);
+    expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'link-view', 'repoint']);
+    expect(g.steps[0]).toMatchObject({ kind: 'copy', files: [{ relpath: 'Show.S01E03.nfo', size: NFO }], bytes: NFO });
+    expect((g.steps[1] as LinkViewStep).links).toEqual([
+      { donor: path.join(poolPack(), E03), path: path.join(poolFolder(), E03), size: EP, sha256: before[folder.infoHash]![E03], hashDonor: true },
+    ]);
+  });
+
+  // Step 0 copies the .nfo, step 1 links the episode, step 2 repoints.
+  it('kill -9 once the link is journaled (not made yet), then `hashall recover`: rolled back, nothing lost', async () => {
+    await crashAndRecover((id) => `step-undo-append ${id}#1`);
+  });
+
+  it('kill -9 once the link is made, then `hashall recover`: rolled back, nothing lost', async () => {
+    await crashAndRecover((id) => `step-done ${id}#1`);
+  });
+
+  it('kill -9 right before the repoint, then `hashall recover`: rolled back, nothing lost', async () => {
+    await crashAndRecover((id) => `step-running ${id}#2`);
+  });
+
+  it('apply: the episode is ONE inode with the pack on the pool, both seed from the pool, every byte equal; the next plan has nothing to do', async () => {
+    const r = await w.cli('apply', '--auto-approve');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await seedsFrom(season, 'pool', 'tv');
+    await seedsFrom(folder, 'pool', 'extra');
+    expect(lstatSync(path.join(poolFolder(), E03)).ino).toBe(lstatSync(path.join(poolPack(), E03)).ino);
+    expect(poolUsage()).toEqual({ inodes: 5, bytes: 4 * EP + NFO });
+    // The sources stay on the stash until their retire (observeHours), unchanged.
+    expect(hashTreeSync(season.contentPath)).toEqual(before[season.infoHash]);
+    expect(hashTreeSync(folder.contentPath)).toEqual(before[folder.infoHash]);
+    const again = await w.cli('plan', '--detailed-exitcode');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+});
