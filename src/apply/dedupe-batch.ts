@@ -29,7 +29,8 @@ import { emitAll, type ApplyEvent, type Emit } from './events.js';
 import { errorText, type BaseCtx, type StepRow } from './executor.js';
 import type { Journal, StepState } from './journal.js';
 import { proveSteps, stepPlaces, type FilesystemGuard } from './on-filesystem.js';
-import { checkGroupScope } from './scope.js';
+import { checkGroupScope, rootInside } from './scope.js';
+import { swapFolders } from './dedupe-folders.js';
 import { compareDedupePair, dedupeLinkStep, prepareDedupeLink, swapDedupeLink, verifyDedupeLink, withReadBack } from './steps/dedupe-link.js';
 import type { SameFiles } from './fs-port.js';
 import type { StepContext, StepOutcome } from './steps/types.js';
@@ -191,6 +192,8 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   // swap of the batch is made, its fsync (phase 3's) starts on the thread pool while the next pairs are swapped.
   const folders = new Map<string, Member[]>();
   const left = new Map<string, number>();
+  // The root each duplicate's folder lies in (its chain is proven from there).
+  const rootOf = new Map<string, string>();
   for (const m of members) {
     for (const row of m.failure === null ? m.rows : []) {
       if (row.status !== 'running' || row.step.kind !== 'dedupe-link') continue;
@@ -198,11 +201,16 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       left.set(dir, (left.get(dir) ?? 0) + 1);
     }
   }
-  // Each folder's fsync, started once: resolves to its error, or null.
+  // The duplicates' folders, each held open from its first swap to its fsync (dedupe-folders.ts).
+  const held = swapFolders(env.base.fs);
+  // Each folder's fsync (through the folder held), started once: resolves to its error, or null.
   const syncs = new Map<string, Promise<unknown>>();
   const durable = (dir: string): Promise<unknown> => {
     let sync = syncs.get(dir);
-    if (!sync) syncs.set(dir, (sync = env.base.fs.fsyncDir(dir).then(() => null, (err: unknown) => err ?? new Error(`fsync ${dir} failed`))));
+    if (!sync) {
+      const root = rootOf.get(dir)!;
+      syncs.set(dir, (sync = held.sync(root, dir).then(() => null, (err: unknown) => held.explain(err) ?? new Error(`fsync ${dir} failed`))));
+    }
     return sync;
   };
   for (const m of members) {
@@ -215,7 +223,8 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       }
       const dir = path.dirname(row.step.duplicate.path);
       try {
-        m.outs.set(row.index, await swapDedupeLink(row.step, contextOf(m, row), row.undo, compared.get(row)));
+        if (!rootOf.has(dir)) rootOf.set(dir, rootInside(env.base.config, row.step.fs, row.step.duplicate.path, 'scanned'));
+        m.outs.set(row.index, await swapDedupeLink(row.step, contextOf(m, row), row.undo, compared.get(row), held));
         const touched = folders.get(dir);
         if (touched) touched.push(m);
         else folders.set(dir, [m]);
@@ -232,12 +241,16 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
 
   // Phase 3 — durable: one fsync per folder holding a swapped duplicate (those not started above start now, all at
   // once, on the thread pool); a group is recorded done only after its folders'.
-  await Promise.all(
-    [...folders].map(async ([dir, touched]) => {
-      const err = await durable(dir);
-      if (err !== null) for (const m of touched.filter((x) => x.failure === null)) fail(m, null, err);
-    }),
-  );
+  try {
+    await Promise.all(
+      [...folders].map(async ([dir, touched]) => {
+        const err = await durable(dir);
+        if (err !== null) for (const m of touched.filter((x) => x.failure === null)) fail(m, null, err);
+      }),
+    );
+  } finally {
+    await held.close();
+  }
   const swapped = (m: Member) => m.rows.filter((row) => row.status === 'running' && m.outs.has(row.index));
   for (const m of members) {
     for (const row of m.failure === null ? swapped(m) : []) {

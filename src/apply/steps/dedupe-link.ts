@@ -8,7 +8,7 @@ import { formatMeta } from '../../plan/dedupe.js';
 import type { FsIdentity, FsStat, SameFiles } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import type { DedupeLinkResult } from '../dedupe-bookkeeping.js';
-import { dirChain } from '../dir-chain.js';
+import { swapFolders, type SwapFolders } from '../dedupe-folders.js';
 import { tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler, StepOutcome } from './types.js';
@@ -38,9 +38,10 @@ export function compareDedupePair(step: DedupeLinkStep, ctx: Pick<StepContext, '
 /**
  * Phase 2: compare, link, swap — no journal write and no fsync on the way (the temp name was journaled in phase 1; the
  * swap is read back from the disk by undo). The duplicate's folder is fsynced by the caller (phase 3). `compared` is the
- * pair's compare when the caller started it ahead (compareDedupePair), else it is made here.
+ * pair's compare when the caller started it ahead (compareDedupePair), else it is made here; `folders` the batch's held
+ * folders (else the duplicate's folder is held for this swap alone).
  */
-export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData, compared?: Promise<SameFiles | null>): Promise<StepOutcome> {
+export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData, compared?: Promise<SameFiles | null>, folders?: SwapFolders): Promise<StepOutcome> {
   const undo = undoData as DedupeUndo;
   if (!undo.tmp || undo.keeperIno !== step.keeper.ino) throw new FsError(`dedupe: no temp name journaled for ${step.duplicate.path}; nothing was changed`);
   if (step.keeper.sha256 !== step.duplicate.sha256 || step.keeper.size !== step.duplicate.size) {
@@ -63,33 +64,54 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   const { a: k, b: d } = same;
   if (!sameFingerprint(k, step.keeper) || !sameFingerprint(d, step.duplicate)) throw new FsError('dedupe: a file changed while it was being verified; nothing was changed');
   checkMeta(step, k, d);
-  // The duplicate's directories, from its root down, are re-proven (dev, ino, no symlink) before each write.
+  // The temp link and the swap are made through the duplicate's folder held open (dedupe-folders.ts: proven from its
+  // root and opened without following when first needed): a folder swapped for a symlink since cannot send them
+  // elsewhere. The chain is still proven right before the swap: a folder moved away since it was held is told apart,
+  // and nothing is swapped in it.
   const dir = path.dirname(step.duplicate.path);
-  const chain = dirChain(ctx.fs, rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'));
-  await chain.prove(dir);
-  await ctx.fs.link(step.keeper.path, undo.tmp);
-  // The link was made by name: the temp link must be the planned keeper, unchanged since the compare (another user may
-  // have swapped the keeper's path, or written to it, since: a write after the compare went unseen and the swap then
-  // showed the written bytes at the duplicate's path), or the swap would put other bytes at the duplicate's path.
-  const made = await ctx.fs.lstat(undo.tmp);
-  if (!made || made.kind !== 'file' || made.ino !== step.keeper.ino || made.dev !== k.dev || !sameFingerprint(made, step.keeper)) {
-    // The name is ours (link never replaces an existing name, and it was journaled before): remove it again.
-    if (made) await ctx.fs.unlink(undo.tmp);
-    const what = made && made.ino === step.keeper.ino && made.dev === k.dev ? `changed since the compare (size ${made.size}, mtime ${made.mtimeNs} ns)` : `was replaced between the compare and the link (the link made is inode ${made?.ino ?? 'none'}, the keeper is ${step.keeper.ino})`;
-    throw new FsError(`dedupe: ${step.keeper.path} ${what}; nothing was replaced`, {
-      path: step.keeper.path,
-      hint: 'find out who changes files there; re-scan and re-plan',
-    });
+  const root = rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned');
+  const own = folders ? null : swapFolders(ctx.fs);
+  const held = folders ?? own!;
+  try {
+    const at = await held.open(root, dir);
+    const tmp = `${at}/${path.basename(undo.tmp)}`;
+    const dupAt = `${at}/${path.basename(step.duplicate.path)}`;
+    await ctx.fs.link(step.keeper.path, tmp);
+    // The link was made FROM a name: the temp link must be the planned keeper, unchanged since the compare (another user
+    // may have swapped the keeper's path, or written to it, since: a write after the compare went unseen and the swap
+    // then showed the written bytes at the duplicate's path), or the swap would put other bytes at the duplicate's path.
+    const made = await ctx.fs.lstat(tmp);
+    if (!made || made.kind !== 'file' || made.ino !== step.keeper.ino || made.dev !== k.dev || !sameFingerprint(made, step.keeper)) {
+      // The name is ours (link never replaces an existing name, and it was journaled before): remove it again.
+      if (made) await ctx.fs.unlink(tmp);
+      const what = made && made.ino === step.keeper.ino && made.dev === k.dev ? `changed since the compare (size ${made.size}, mtime ${made.mtimeNs} ns)` : `was replaced between the compare and the link (the link made is inode ${made?.ino ?? 'none'}, the keeper is ${step.keeper.ino})`;
+      throw new FsError(`dedupe: ${step.keeper.path} ${what}; nothing was replaced`, {
+        path: step.keeper.path,
+        hint: 'find out who changes files there; re-scan and re-plan',
+      });
+    }
+    const again = await ctx.fs.lstat(dupAt);
+    if (!sameFingerprint(again, step.duplicate)) throw new FsError(`dedupe: ${step.duplicate.path} changed just before the swap; nothing was replaced`);
+    // Owner, group and mode as planned, on both paths as they are now (the temp link is the keeper's inode): after the
+    // swap the duplicate's path shows the keeper's. The temp link is removed by the group's undo (it was journaled).
+    checkMeta(step, made, again!);
+    try {
+      await held.prove(root, dir);
+    } catch (err) {
+      // The folder moved since it was held: the temp link made in it is removed through it (the undo's path no longer
+      // reaches it), the very inode linked, and nothing is swapped.
+      const left = await ctx.fs.lstat(tmp).catch(() => null);
+      if (left && left.dev === made.dev && left.ino === made.ino) await ctx.fs.unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    // Nothing is journaled for the swap itself: after it the duplicate's own inode is gone (its bytes live on in the
+    // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).
+    await ctx.fs.rename(tmp, dupAt);
+  } catch (err) {
+    throw held.explain(err);
+  } finally {
+    await own?.close();
   }
-  const again = await ctx.fs.lstat(step.duplicate.path);
-  if (!sameFingerprint(again, step.duplicate)) throw new FsError(`dedupe: ${step.duplicate.path} changed just before the swap; nothing was replaced`);
-  // Owner, group and mode as planned, on both paths as they are now (the temp link is the keeper's inode): after the
-  // swap the duplicate's path shows the keeper's. The temp link is removed by the group's undo (it was journaled).
-  checkMeta(step, made, again!);
-  await chain.prove(dir);
-  // Nothing is journaled for the swap itself: after it the duplicate's own inode is gone (its bytes live on in the
-  // keeper) and undo tells it from the disk (the duplicate's path holds the keeper's inode).
-  await ctx.fs.rename(undo.tmp, step.duplicate.path);
   // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's old inode here; its new inode and link
   // count are added from the read-back (verifyDedupeLink), which reads the path after the swap anyway.
   const result: DedupeLinkResult = { bytesFreed: d.nlink === 1 ? d.size : 0, oldIno: d.ino };
@@ -166,8 +188,16 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
   async run(step, ctx, undoData) {
     prepareDedupeLink(step, ctx, undoData);
     ctx.saveUndo(undoData);
-    const out = await swapDedupeLink(step, ctx, undoData);
-    await ctx.fs.fsyncDir(path.dirname(step.duplicate.path));
+    const folders = swapFolders(ctx.fs);
+    let out: StepOutcome;
+    try {
+      out = await swapDedupeLink(step, ctx, undoData, undefined, folders);
+      await folders.sync(rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'), path.dirname(step.duplicate.path));
+    } catch (err) {
+      throw folders.explain(err);
+    } finally {
+      await folders.close();
+    }
     const now = await ctx.fs.lstatId(step.duplicate.path);
     return now ? { ...out, result: withReadBack(out.result as DedupeLinkResult, now) } : out;
   },
