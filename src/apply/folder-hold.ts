@@ -6,10 +6,12 @@
 // folder behind it, say). One folder is held at a time — steps go through files in path order — and the caller closes
 // the hold when done.
 import path from 'node:path';
-import { openDirUnder, openTrustedDir, UnsafeTreeError, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
+import { openChildDir, openDirUnder, openTrustedDir, UnsafeTreeError, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
+import { isAtOrUnder } from '../domain/path-string.js';
 import { FsError } from '../errors.js';
-import { TamperError, type DirChain } from './dir-chain.js';
-import type { FsPort } from './fs-port.js';
+import { chainOf, TamperError, type DirChain } from './dir-chain.js';
+import type { DirOwner, FsPort } from './fs-port.js';
+import { existingAncestorStat } from './paths.js';
 
 export interface FolderHold {
   /**
@@ -123,8 +125,27 @@ export interface TargetHold {
    * any later proof of that folder while it is held.
    */
   made(p: string, id: Identity): Promise<void>;
+  /**
+   * mkdir -p of folder `dir` (below the chain's root, or the root itself and its missing parents): the chain is proven,
+   * the deepest folder of it that exists is held — opened from the root without following, the (dev, ino) the chain
+   * proved — and each missing level is made through the level above it held open (FsPort.mkdirAt), given `like(path)`'s
+   * owner, group and mode: no level is ever reached by a name a folder swapped for a symlink could redirect. (When the
+   * root itself is missing, the nearest folder above it is opened by its path, trusted as the root is.) Each folder made
+   * is pushed to `opts.made` at once and returned (outermost first); the parent of the outermost one is fsynced unless
+   * `syncParent` is false. Then the chain is proven again down to `dir`, and each folder made below the root must be
+   * the one at its path now: else (TamperError), or on any failure, the folders made are removed again through their
+   * held parents — those very inodes, when still empty — and the error thrown.
+   */
+  mkdirs(dir: string, like?: (dir: string) => Promise<DirOwner | null>, opts?: { syncParent?: boolean; made?: MadeDir[] }): Promise<MadeDir[]>;
   explain(err: unknown): unknown;
   close(): Promise<void>;
+}
+
+/** A folder TargetHold.mkdirs made: its path and identity (what an undo removes, and only that very folder). */
+export interface MadeDir {
+  path: string;
+  dev: number;
+  ino: number;
 }
 
 export function targetHold(fs: FsPort, chain: DirChain): TargetHold {
@@ -169,7 +190,98 @@ export function targetHold(fs: FsPort, chain: DirChain): TargetHold {
       if (held === dir) ours.push({ at: `${await hold.folder(chain.root, dir)}/${path.posix.basename(p)}`, id });
       await prove(dir);
     },
+    mkdirs: (dir, like, opts) => makeDirs(fs, chain, prove, dir, like, opts),
     explain: (err) => hold.explain(err),
     close: () => hold.close(),
   };
+}
+
+/** TargetHold.mkdirs, with `prove` the hold's proof of a folder. */
+async function makeDirs(
+  fs: FsPort,
+  chain: DirChain,
+  prove: (dir: string) => Promise<void>,
+  dir: string,
+  like: ((dir: string) => Promise<DirOwner | null>) | undefined,
+  opts: { syncParent?: boolean; made?: MadeDir[] } = {},
+): Promise<MadeDir[]> {
+  await prove(dir);
+  const levels = chainOf(chain.root, dir);
+  let k = levels.length - 1;
+  while (k >= 0 && chain.identity(levels[k]!) === undefined) k--;
+  if (k === levels.length - 1) return []; // all there
+  // Every folder held on the way (closed at the end), and what was made: each with the folder it was made in.
+  const open: HeldDir[] = [];
+  const made: (MadeDir & { in: HeldDir })[] = [];
+  try {
+    let cur: HeldDir;
+    let todo: string[];
+    if (k >= 0) {
+      const anc = levels[k]!;
+      const top = await openTrustedDir(chain.root);
+      open.push(top);
+      cur = anc === chain.root ? top : await openDirUnder(top, path.posix.relative(chain.root, anc));
+      if (cur !== top) open.push(cur);
+      const id = chain.identity(anc)!;
+      if (cur.dev !== id.dev || cur.ino !== id.ino) throw new TamperError(anc, `was replaced by another directory (device ${cur.dev} inode ${cur.ino}, was ${id.dev}/${id.ino})`);
+      todo = levels.slice(k + 1);
+    } else {
+      // The root itself is missing: the nearest folder above it is opened by its path, trusted as the root is.
+      const { path: anc, stat } = await existingAncestorStat(fs, chain.root);
+      if (stat?.kind !== 'dir') throw new FsError(`cannot make ${chain.root}: ${anc} is not a directory`, { code: 'ENOTDIR', path: anc });
+      cur = await openTrustedDir(anc);
+      open.push(cur);
+      todo = [...chainOf(anc, chain.root).slice(1), ...levels.slice(1)];
+    }
+    for (const p of todo) {
+      const name = path.posix.basename(p);
+      const owner = like ? await like(p) : null;
+      let next: HeldDir;
+      try {
+        next = await fs.mkdirAt(cur, name, owner);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EEXIST') throw err;
+        // Made meanwhile (by another copy of the same batch): entered without following, the folder the chain proved if it did.
+        next = await openChildDir(cur, name, chain.identity(p));
+        open.push(next);
+        cur = next;
+        continue;
+      }
+      open.push(next);
+      const m = { path: p, dev: next.dev, ino: next.ino };
+      made.push({ ...m, in: cur });
+      opts.made?.push(m);
+      cur = next;
+    }
+    if (made.length > 0 && opts.syncParent !== false) await fs.fsyncDir(made[0]!.in.path);
+    // Every folder made is at its path, the very one made (the chain now remembers each one it proves).
+    await prove(dir);
+    for (const m of made) {
+      if (!isAtOrUnder(m.path, chain.root)) continue;
+      const id = chain.identity(m.path);
+      if (id?.dev !== m.dev || id.ino !== m.ino) throw new TamperError(m.path, id ? `was replaced by another directory (device ${id.dev} inode ${id.ino}, made ${m.dev}/${m.ino})` : 'vanished');
+    }
+    return made.map(({ in: _, ...m }) => m);
+  } catch (err) {
+    // What was made is removed through the folder it was made in (wherever that was moved): those very inodes, empty.
+    for (const m of [...made].reverse()) {
+      const at = `${m.in.path}/${path.posix.basename(m.path)}`;
+      const st = await fs.lstatId(at).catch(() => null);
+      if (st?.kind === 'dir' && st.dev === m.dev && st.ino === m.ino) await fs.rmdir(at).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    for (const d of open.reverse()) await d.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The spelling an undo removes folder `d` (one a step made below `root`) by: its anchored spelling through `hold` (its
+ * parent opened from the root without following: never a name a swapped folder could redirect), or null when nothing
+ * made there can be reached any more (see anchoredForUndo, which notes a swap in `notes`). The root and folders above
+ * it (the root's missing parents, made from the folder above it trusted by path) by their path, as the root is trusted.
+ */
+export function dirForUndo(hold: FolderHold, root: string, d: string, notes: Set<string>): Promise<string | null> {
+  if (!isAtOrUnder(d, root) || d === root) return Promise.resolve(d);
+  return anchoredForUndo(hold, root, d, notes);
 }

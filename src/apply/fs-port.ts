@@ -1,12 +1,12 @@
-// The FsPort: every disk mutation the executor performs (verified copy, link, rename, unlink, mkdir -p, ...) and its real implementation.
-import { closeSync, constants, fchmodSync, fchownSync, fdatasync as fdatasyncCb, fstatSync, fsync as fsyncCb, futimesSync, linkSync, lstatSync, mkdirSync, openSync, promises as fsp, read as fsReadCb, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// The FsPort: every disk mutation the executor performs (verified copy, link, rename, unlink, mkdir through a held folder, ...) and its real implementation.
+import { closeSync, constants, fchmodSync, fchownSync, fdatasync as fdatasyncCb, fstatSync, fsync as fsyncCb, futimesSync, linkSync, lstatSync, openSync, promises as fsp, read as fsReadCb, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FsError, InterruptedError, errnoCode } from '../errors.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { compareThread, type CompareThread, type PackedStat } from './compare-thread.js';
 import { inodeReleaser, type InodeReleaser } from './inode-release.js';
-import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, renameAt, rmdirAt, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
+import { holdPrivateDir, listTree, makeChildDirSync, mkdirUnder, openTrustedDir, removeTree, renameAt, rmdirAt, type HeldDir, type RemoveOptions, type TreeOptions, type TreeResult } from '../fs/no-follow-tree.js';
 import { fsBinding } from '../catalog/live-check.js';
 import { syncFilesystemOf } from '../fs/sync-filesystem.js';
 
@@ -140,11 +140,13 @@ export interface FsPort {
   /** mkdir -p of `rel` under a held directory, never following a component; returns the levels created (relative, outermost first). */
   mkdirUnder(base: HeldDir, rel: string): Promise<string[]>;
   /**
-   * mkdir -p; returns the directories it created, outermost first. Each is created private (0700), then given the
-   * owner, group and mode `like(d)` returns (skipped when null; chown is skipped when not permitted), then exposed.
-   * The parent of the outermost one is fsynced, unless `syncParent: false` (the caller fsyncs it with its own files).
+   * Make folder `name` in the held folder `parent` and hold it (the caller closes it): mkdir through the held parent,
+   * never a name resolved through a symlink; opened again through the parent, O_NOFOLLOW, on its device (see
+   * no-follow-tree.ts makeChildDirSync). With `owner` it is made private (0700) and given that owner (chown skipped when
+   * not permitted), group and mode on its descriptor before it is exposed; without, 0777 less the umask. EEXIST (its
+   * code kept) when anything is there. What a step writes into goes through TargetHold.mkdirs (folder-hold.ts).
    */
-  mkdirp(dir: string, like?: (created: string) => Promise<DirOwner | null>, opts?: { syncParent?: boolean }): Promise<string[]>;
+  mkdirAt(parent: HeldDir, name: string, owner: DirOwner | null): Promise<HeldDir>;
   /** lstat; null when the path does not exist. */
   lstat(p: string): Promise<FsStat | null>;
   /**
@@ -352,24 +354,6 @@ async function fsyncFile(p: string, expect?: { ino: number; dev: number }): Prom
   }
   try {
     await synced;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Give a directory just created its owner, group and mode through a descriptor opened with O_NOFOLLOW: the parent may
- * be writable by another user, who must not get a symlink chowned in its place. chown is skipped when not permitted.
- */
-function setOwner(dir: string, owner: DirOwner): void {
-  const fd = openSync(fsPathArg(dir), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  try {
-    try {
-      fchownSync(fd, owner.uid, owner.gid);
-    } catch (err) {
-      if (errnoCode(err) !== 'EPERM') throw err;
-    }
-    fchmodSync(fd, owner.mode & 0o7777);
   } finally {
     closeSync(fd);
   }
@@ -768,40 +752,9 @@ export function realFsPort(replaced: InodeReleaser = inodeReleaser(), opts?: { c
     holdDir: (p) => wrap('open', p, () => openTrustedDir(p)),
     holdPrivateDir: (dir, name, opts) => wrap('open', path.join(dir, name), () => holdPrivateDir(dir, name, opts)),
     mkdirUnder: (base, rel) => wrap('mkdir', `${base.label}/${rel}`, () => mkdirUnder(base, rel)),
-    // Synchronous but for the parent's fsync (metadata calls, as above): a copy's folders were made behind the fsyncs
-    // of the copies before it, queued on the thread pool.
-    mkdirp: (dir, like, opts) =>
-      wrap('mkdir', dir, async () => {
-        const missing: string[] = [];
-        let cur = path.resolve(dir);
-        for (;;) {
-          try {
-            const s = lstatSync(fsPathArg(cur));
-            if (!s.isDirectory()) throw new FsError(`mkdir ${dir}: ${cur} exists and is not a directory`, { code: 'ENOTDIR', path: cur });
-            break;
-          } catch (err) {
-            if (errnoCode(err) !== 'ENOENT') throw err;
-            missing.unshift(cur);
-            const parent = path.dirname(cur);
-            if (parent === cur) break;
-            cur = parent;
-          }
-        }
-        const created: string[] = [];
-        for (const d of missing) {
-          const owner = like ? await like(d) : null;
-          try {
-            mkdirSync(fsPathArg(d), owner ? 0o700 : 0o777); // 0777 & ~umask when no owner is known
-          } catch (err) {
-            if (errnoCode(err) !== 'EEXIST') throw err;
-            continue;
-          }
-          created.push(d);
-          if (owner) setOwner(d, owner);
-        }
-        if (created.length && opts?.syncParent !== false) await fsyncDir(path.dirname(created[0]!));
-        return created;
-      }),
+    // Synchronous (metadata calls, as above): a copy's folders are made behind the fsyncs of the copies before it,
+    // queued on the thread pool.
+    mkdirAt: (parent, name, owner) => wrap('mkdir', `${parent.label}/${name}`, async () => makeChildDirSync(parent, name, owner)),
     lstat: async (p) => {
       try {
         return exactStat(fsPathArg(p)) ?? null;

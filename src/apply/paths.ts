@@ -78,15 +78,24 @@ export async function existingAncestorStat(fs: FsPort, p: string): Promise<{ pat
 
 /**
  * Remove directories this step created, deepest first; a directory that is not empty is left (not ours alone), and so is
- * one whose (dev, ino) differs from what `ids` recorded at its creation.
+ * one whose (dev, ino) differs from what `ids` recorded at its creation. Each is read and removed at the spelling
+ * `reach` gives (by default its path; a held parent's anchored spelling, folder-hold.ts dirForUndo), or left when it
+ * gives null (nothing of the step's can be reached there any more).
  */
-export async function removeCreatedDirs(fs: FsPort, dirs: string[], ids?: Record<string, { dev: number; ino: number }>): Promise<string[]> {
+export async function removeCreatedDirs(
+  fs: FsPort,
+  dirs: string[],
+  ids?: Record<string, { dev: number; ino: number }>,
+  reach: (dir: string) => Promise<string | null> = async (d) => d,
+): Promise<string[]> {
   const notes: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     const id = ids?.[d];
+    const at = await reach(d);
+    if (at === null) continue;
     // Directories are journaled before they are made: one that never came to be (mkdir failed — EROFS, ENOSPC) is
     // skipped here, since rmdir on a read-only filesystem fails with EROFS even for a path that does not exist.
-    const st = await fs.lstat(d);
+    const st = await fs.lstat(at);
     if (!st) continue;
     if (id) {
       // Recorded when created: anything else at that path now (a symlink, another directory) is not ours to remove.
@@ -96,7 +105,7 @@ export async function removeCreatedDirs(fs: FsPort, dirs: string[], ids?: Record
       }
     }
     try {
-      await fs.rmdir(d);
+      await fs.rmdir(at);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ENOENT') continue;

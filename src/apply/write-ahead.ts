@@ -130,7 +130,7 @@ export function writeAhead(catalog: CatalogDb, fsync?: (catalog: CatalogDb) => v
 }
 
 /** FsPort calls that change the disk; every one is preceded by a journal sync. Reads (lstat, hash, compare, readdir) are not. */
-const CHANGES = ['copyFileVerified', 'link', 'rename', 'renameAt', 'unlink', 'rmdir', 'rmdirAt', 'rmTree', 'mkdirUnder', 'mkdirp', 'holdPrivateDir'] as const satisfies readonly (keyof FsPort)[];
+const CHANGES = ['copyFileVerified', 'link', 'rename', 'renameAt', 'unlink', 'rmdir', 'rmdirAt', 'rmTree', 'mkdirUnder', 'mkdirAt', 'holdPrivateDir'] as const satisfies readonly (keyof FsPort)[];
 
 /**
  * The FsPort with the journal synced before every change it makes: every write committed so far, or with `upTo`, every

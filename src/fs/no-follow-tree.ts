@@ -5,7 +5,7 @@
 // (dev, ino) seen by lstat (or recorded earlier); lstat/unlink/rmdir act on the final component only, never following it.
 // A bind mount of the same filesystem has the tree's device, so the device check cannot see it: a tree is looked up
 // in mountinfo before it is listed, removed or renamed (refuseMounts).
-import { constants, promises as fsp, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, mkdirSync, openSync, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { FsError, errnoCode } from '../errors.js';
 import { currentMountPoints } from './mountinfo.js';
@@ -529,6 +529,64 @@ export async function mkdirAt(dir: HeldDir, name: string | Buffer, owner: { uid:
   } catch (err) {
     await made.close();
     wrapErr('chown', made.label, err);
+  }
+}
+
+/**
+ * Make child `name` of a held directory and hold it, with synchronous calls (metadata calls of microseconds, never
+ * queued on the thread pool behind a batch's fsyncs): mkdir through the held parent (the name itself is made, never
+ * followed; EEXIST, with its code, when anything is there), then opened through the parent again, O_NOFOLLOW and on
+ * the parent's device. With `owner` it is made private (0700) and given the owner (chown skipped when not permitted),
+ * group and mode on its descriptor before anyone else may enter it; without, 0777 less the umask.
+ * What is opened is at that very name of the held parent, a real directory of its filesystem: when another user with
+ * write access to the parent swapped the new folder for one of theirs in the microseconds between the mkdir and the
+ * open, it is that folder — where their own folder could have been anyway —, never one reached through a symlink.
+ */
+export function makeChildDirSync(parent: HeldDir, name: string | Buffer, owner: { uid: number; gid: number; mode: number } | null): HeldDir {
+  const label = `${parent.label}/${nameText(name)}`;
+  const at = parent.at(name);
+  try {
+    mkdirSync(at, owner ? 0o700 : 0o777);
+  } catch (err) {
+    wrapErr('mkdir', label, err);
+  }
+  let fd: number;
+  try {
+    fd = openSync(at, DIR_FLAGS);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ELOOP' || code === 'ENOTDIR') throw new UnsafeTreeError(code === 'ELOOP' ? 'symlink' : 'not-directory', `${label} was replaced right after hashall made it (${code}); hashall never follows it`, { path: label });
+    wrapErr('open', label, err);
+  }
+  try {
+    let st = fstatSync(fd, { bigint: true });
+    if (!st.isDirectory()) throw new UnsafeTreeError('not-directory', `${label} is not a directory`, { path: label });
+    if (Number(st.dev) !== parent.dev) throw new UnsafeTreeError('device', `${label} is on another filesystem (a mount point); hashall never crosses into it`, { path: label });
+    if (owner) {
+      try {
+        fchownSync(fd, owner.uid, owner.gid);
+      } catch (err) {
+        if (errnoCode(err) !== 'EPERM') throw err;
+      }
+      fchmodSync(fd, owner.mode & 0o7777);
+      st = fstatSync(fd, { bigint: true });
+    }
+    const anchor = `/proc/self/fd/${fd}`;
+    const held = fd;
+    return {
+      path: anchor,
+      label,
+      dev: Number(st.dev),
+      ino: Number(st.ino),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      mode: Number(st.mode),
+      at: (n) => anchoredAt(anchor, n),
+      close: async () => closeSync(held),
+    };
+  } catch (err) {
+    closeSync(fd);
+    wrapErr('chown', label, err);
   }
 }
 

@@ -43,7 +43,7 @@ function killingFs(at: number): FsPort {
     rmdir: (d) => after(fs.rmdir(d)),
     rmdirAt: (d, n) => after(fs.rmdirAt(d, n)),
     mkdirUnder: (b, r) => after(fs.mkdirUnder(b, r)),
-    mkdirp: (d, like, o) => after(fs.mkdirp(d, like, o)),
+    mkdirAt: (p, n, o) => after(fs.mkdirAt(p, n, o)),
     fsyncDir: (d) => after(fs.fsyncDir(d)),
     fsyncFile: (f, e) => after(fs.fsyncFile(f, e)),
     syncFilesystem: (f, e) => after(fs.syncFilesystem(f, e)),

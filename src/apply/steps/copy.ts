@@ -7,7 +7,7 @@ import { FsError } from '../../errors.js';
 import { copyFilesOf, type CopyFile, type CopyStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain } from '../dir-chain.js';
-import { anchoredForUndo, folderHold, targetHold, type FolderHold, type TargetHold } from '../folder-hold.js';
+import { anchoredForUndo, dirForUndo, folderHold, targetHold, type FolderHold, type TargetHold } from '../folder-hold.js';
 import { mapLimit } from '../../domain/map-limit.js';
 import { createdDirIds, mirrorOf, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import type { DirOwner } from '../fs-port.js';
@@ -265,7 +265,10 @@ export function journalPlan(b: CopyChunk): void {
   b.run.ctx.appendUndo('files', b.entries);
 }
 
-/** Disk: create the missing directories (durable with the files, see copyDurable). */
+/**
+ * Disk: create the missing directories (durable with the files, see copyDurable), each level through the level above it
+ * held open (TargetHold.mkdirs): never by a name a folder swapped for a symlink could redirect.
+ */
 export async function chunkDirs(b: CopyChunk): Promise<void> {
   const c = b.run;
   // A folder another copy of the batch was to create and did not (it failed first): this copy would create it without
@@ -275,15 +278,20 @@ export async function chunkDirs(b: CopyChunk): Promise<void> {
       throw new FsError(`folder ${d} was to be created by another copy of the same batch, which failed first`, { path: d, hint: 'run `hashall apply` again' });
     }
   }
-  for (const dir of b.toMake) {
-    const made = await c.ctx.fs.mkdirp(dir, c.like, { syncParent: false });
-    if (made.length > 0) c.folders.add(path.dirname(made[0]!)); // made durable with the files (copyDurable)
-    await c.chain.prove(dir);
+  const targets = targetHold(c.ctx.fs, c.chain);
+  // The folders made, as they are made (journaled by journalDirs; on a failure here, at once: the rollback needs them).
+  b.ids = [];
+  try {
+    for (const dir of b.toMake) {
+      const made = await targets.mkdirs(dir, c.like, { syncParent: false, made: b.ids });
+      if (made.length > 0) c.folders.add(path.dirname(made[0]!.path)); // made durable with the files (copyDurable)
+    }
+  } catch (err) {
+    if (b.ids.length) journalDirs(b);
+    throw targets.explain(err);
+  } finally {
+    await targets.close();
   }
-  b.ids = b.newDirs.flatMap((d) => {
-    const id = c.chain.identity(d);
-    return id ? [{ path: d, ...id }] : [];
-  });
   for (const dir of b.dirs) c.present.add(dir);
 }
 
@@ -575,7 +583,17 @@ export const copyStep: StepHandler<CopyStep> = {
     } finally {
       await targets.close();
     }
+    // Each folder made is reached through its parent held from the seeding root too (a folder above it swapped for a
+    // symlink to a root-only folder holding an empty folder of that name would otherwise have root remove that one).
     const dirIds = createdDirIds(undo.dirIds, undo.dirIdList);
-    return [...notes, ...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds))];
+    const dirs = folderHold();
+    try {
+      const left = await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds, (d) => dirForUndo(dirs, root, d, notes));
+      return [...notes, ...left];
+    } catch (err) {
+      throw dirs.explain(err);
+    } finally {
+      await dirs.close();
+    }
   },
 };

@@ -7,7 +7,7 @@ import { FsError } from '../../errors.js';
 import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain, type DirChain } from '../dir-chain.js';
-import { anchoredForUndo, folderHold, targetHold, type TargetHold } from '../folder-hold.js';
+import { anchoredForUndo, dirForUndo, folderHold, targetHold, type MadeDir, type TargetHold } from '../folder-hold.js';
 import type { DirOwner } from '../fs-port.js';
 import { createdDirIds, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
@@ -22,6 +22,15 @@ interface LinkUndo extends UndoData {
   dirIds?: Record<string, { dev: number; ino: number }>;
   /** The same, journaled per batch (appended); merged with dirIds. */
   dirIdList?: { path: string; dev: number; ino: number }[];
+}
+
+/** The seeding root holding folder `d` (in its own spelling), or null for a folder above every seeding root (one made as a root's missing parent). */
+function seedingRootOf(ctx: Pick<StepContext, 'config'>, fsName: string, d: string): string | null {
+  try {
+    return rootInside(ctx.config, fsName, d, 'seeding');
+  } catch {
+    return null;
+  }
 }
 
 /** Links per journaled batch. */
@@ -151,8 +160,20 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     } finally {
       await views.close();
     }
+    // Each folder made reached through its parent held from the seeding root as well (folder-hold.ts dirForUndo).
     const dirIds = createdDirIds(undo.dirIds, undo.dirIdList);
-    return [...notes, ...(await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds))];
+    const dirs = folderHold();
+    try {
+      const left = await removeCreatedDirs(ctx.fs, undo.dirs ?? [], dirIds, (d) => {
+        const root = seedingRootOf(ctx, step.fs, d);
+        return root === null ? Promise.resolve(d) : dirForUndo(dirs, root, d, notes);
+      });
+      return [...notes, ...left];
+    } catch (err) {
+      throw dirs.explain(err);
+    } finally {
+      await dirs.close();
+    }
   },
 };
 
@@ -205,15 +226,14 @@ async function linkAll(
       }
     }
     if (newDirs.length) ctx.appendUndo('dirs', newDirs);
-    for (const dir of toMake) {
-      await ctx.fs.mkdirp(dir, like);
-      await chain.prove(dir);
+    // Each missing level made through the level above it held open (TargetHold.mkdirs), its identity journaled even
+    // when a later level fails (the rollback removes only those very folders).
+    const ids: MadeDir[] = [];
+    try {
+      for (const dir of toMake) await views.mkdirs(dir, like, { made: ids });
+    } finally {
+      if (ids.length) ctx.appendUndo('dirIdList', ids);
     }
-    const ids = newDirs.flatMap((m) => {
-      const id = chain.identity(m);
-      return id ? [{ path: m, ...id }] : [];
-    });
-    if (ids.length) ctx.appendUndo('dirIdList', ids);
     for (const dir of dirs) present.add(dir);
     if (!probed) {
       const { l } = batch[0]!;

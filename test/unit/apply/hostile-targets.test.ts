@@ -1,4 +1,4 @@
-// The folder a step writes into, swapped by another local user between its proof and the write: copy's temp file and link-view's links (the probe and the view's own) are made only in the folder that was proven, never through the symlink put in its place.
+// The folder a step writes into, swapped by another local user between its proof and the write: copy's temp file, link-view's links (the probe and the view's own) and each missing level of their folders are made only in the folder that was proven (or just made), never through the symlink put in its place; an undo removes only what was made, through the folder that holds it.
 // A real non-root user (uid 65534) owns the payload's folders — the torrent client's user — so it owns the target folders
 // hashall makes as their mirror, and it swaps one for a symlink to a root-only folder right before root's write (the
 // FsPort hook on that very write: the window between the folder chain's proof and the open is made deterministic).
@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
-import { realFsPort } from '../../../src/apply/fs-port.js';
+import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
@@ -146,5 +146,113 @@ describe('link-view: a view folder swapped for a symlink to a root-only folder b
     expect(existsSync(path.join(viewRoot, 'sub-moved')) ? readdirSync(path.join(viewRoot, 'sub-moved')) : []).toEqual([]);
     for (const l of links) expect(lstatSync(l.donor).nlink).toBe(1);
     expect(hashTreeSync(donorDir)).toEqual(before);
+  });
+});
+
+/**
+ * The real FsPort, but right before the step looks up the owner of folder `counterpart`'s mirror (its lstat: the moment
+ * between making one missing level of a target folder and the next), `swap` runs once, when `when()` holds; the listing
+ * of `watch` is taken at the first folder-chain read after it — right after root made the next level, before any undo.
+ */
+function swapWhileMakingFolders(counterpart: string, when: () => boolean, swap: () => void, watch: string) {
+  const base = realFsPort();
+  const state = { swapped: false, seen: [] as string[][] };
+  const fs: FsPort = {
+    ...base,
+    lstat: async (p) => {
+      if (!state.swapped && p === counterpart && when()) {
+        state.swapped = true;
+        swap();
+      }
+      return base.lstat(p);
+    },
+    lstatId: async (p) => {
+      if (state.swapped && state.seen.length === 0) state.seen.push(readdirSync(watch));
+      return base.lstatId(p);
+    },
+  };
+  return { fs, state };
+}
+
+describe('copy: a target folder hashall just made (and gave the client user) swapped for a symlink to a root-only folder before the next level is made', () => {
+  it('the next level is made only in the folder hashall made: no folder of the user appears in the root-only folder, the group rolls back, nothing is lost', async () => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const src = path.join(w.stash, 'seeding', 'movies', 'S');
+    writeTree(src, { 'd/e/a.bin': bytesFor('a', 20_000) });
+    execFileSync('chown', ['-R', '65534:65534', src]); // the client's files: S and S/d at the target become the user's
+    const before = hashTreeSync(src);
+    const secret = rootOnly(path.join(w.pool, 'private'));
+    const dst = path.join(w.pool, 'seeding', 'movies', 'S');
+    // Right before d/e is made (its owner looked up from the source's d/e), the user swaps d — theirs — for a symlink.
+    const { fs, state } = swapWhileMakingFolders(path.join(src, 'd', 'e'), () => existsSync(path.join(dst, 'd')), () => swapAsNobody(dst, 'd', secret.dir), secret.dir);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(state.swapped).toBe(true);
+    expect(lstatSync(path.join(dst, 'd')).isSymbolicLink()).toBe(true);
+    expect(state.seen).toEqual([['secret']]); // right after the mkdir: nothing made in the root-only folder
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/looks like an attack/);
+    expect(readdirSync(secret.dir)).toEqual(['secret']);
+    expect(hashTreeSync(secret.dir)).toEqual(secret.before);
+    // The level made in the folder hashall made (moved away by the user) is removed again through that folder.
+    expect(readdirSync(path.join(dst, 'd-moved'))).toEqual([]);
+    expect(hashallLeftovers(w.pool)).toEqual([]);
+    expect(hashTreeSync(src)).toEqual(before);
+  });
+});
+
+describe('link-view: a view folder hashall just made swapped for a symlink to a root-only folder before the next level is made', () => {
+  it('the next level is made only in the folder hashall made: nothing appears in the root-only folder, the group rolls back, nothing is lost', async () => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
+    writeTree(donorDir, { 'sub/deep/a.bin': bytesFor('a', 4096) });
+    execFileSync('chown', ['-R', '65534:65534', donorDir]);
+    const before = hashTreeSync(donorDir);
+    const secret = rootOnly(path.join(w.stash, 'private'));
+    const viewRoot = path.join(w.stash, 'seeding', 'xseed', 'M');
+    const links = [{ donor: path.join(donorDir, 'sub', 'deep', 'a.bin'), path: path.join(viewRoot, 'sub', 'deep', 'a.bin'), size: 4096, sha256: sha256(bytesFor('a', 4096)) }];
+    const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links };
+    const group: PlanGroup = { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+    const { fs, state } = swapWhileMakingFolders(path.join(donorDir, 'sub', 'deep'), () => existsSync(path.join(viewRoot, 'sub')), () => swapAsNobody(viewRoot, 'sub', secret.dir), secret.dir);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(state.swapped).toBe(true);
+    expect(lstatSync(path.join(viewRoot, 'sub')).isSymbolicLink()).toBe(true);
+    expect(state.seen).toEqual([['secret']]);
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/looks like an attack/);
+    expect(readdirSync(secret.dir)).toEqual(['secret']);
+    expect(hashTreeSync(secret.dir)).toEqual(secret.before);
+    expect(readdirSync(path.join(viewRoot, 'sub-moved'))).toEqual([]);
+    expect(hashallLeftovers(w.stash)).toEqual([]);
+    expect(lstatSync(links[0]!.donor).nlink).toBe(1);
+    expect(hashTreeSync(donorDir)).toEqual(before);
+  });
+});
+
+describe("copy's rollback: a folder hashall made swapped for a symlink to a root-only folder between the undo's check of a folder below it and its rmdir", () => {
+  it("removes the folder hashall made, through the folder it checked, never the root-only folder's empty folder of the same name", async () => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const src = path.join(w.stash, 'seeding', 'movies', 'S');
+    writeTree(src, { 'd/e/a.bin': bytesFor('a', 20_000) });
+    execFileSync('chown', ['-R', '65534:65534', src]);
+    const before = hashTreeSync(src);
+    const secret = rootOnly(path.join(w.pool, 'private'));
+    mkdirSync(path.join(secret.dir, 'e'), { mode: 0o700 }); // root's empty folder by the name of the one hashall makes
+    const dst = path.join(w.pool, 'seeding', 'movies', 'S');
+    // The copy lands; making it durable fails (the group rolls back); the undo removes a.bin, checks d/e is the folder
+    // it made and, right before its rmdir, the user swaps d for a symlink to the root-only folder.
+    const fs = faultyFsPort(realFsPort(), [
+      { op: 'fsyncFile', nth: 1, code: 'EIO' },
+      { op: 'rmdir', nth: 1, before: () => swapAsNobody(dst, 'd', secret.dir) },
+    ]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [moveGroup('g1', w, src, dst)]));
+    expect(fs.fired.length).toBe(2);
+    expect(res.status).toBe('rolled-back');
+    expect(readdirSync(secret.dir).sort()).toEqual(['e', 'secret']);
+    expect(hashTreeSync(secret.dir)).toEqual(secret.before);
+    expect(readdirSync(path.join(dst, 'd-moved'))).toEqual([]);
+    expect(hashTreeSync(src)).toEqual(before);
   });
 });

@@ -15,7 +15,7 @@ afterEach(() => {
   w = null;
 });
 
-const CHANGES = ['copyFileVerified', 'link', 'rename', 'unlink', 'rmdir', 'mkdirp'] as const;
+const CHANGES = ['copyFileVerified', 'link', 'rename', 'unlink', 'rmdir', 'mkdirAt'] as const;
 
 /** The real FsPort, logging each change it makes. */
 function loggingFs(log: string[]): FsPort {
@@ -24,7 +24,7 @@ function loggingFs(log: string[]): FsPort {
   for (const op of CHANGES) {
     const real = fs[op] as (...args: unknown[]) => Promise<unknown>;
     (out as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
-      log.push(`change ${op} ${String(args[args.length > 1 && op !== 'mkdirp' ? 1 : 0])}`);
+      log.push(`change ${op} ${String(args[args.length > 1 ? 1 : 0])}`);
       return real(...args);
     };
   }
