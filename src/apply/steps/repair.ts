@@ -16,7 +16,7 @@ import { rootInside } from '../scope.js';
 import { missingUnder } from './retire.js';
 import { TRASH_DIR, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler, StepOutcome } from './types.js';
-import { folderHold } from '../folder-hold.js';
+import { anchoredForUndo, folderHold, targetHold, type FolderHold, type TargetHold } from '../folder-hold.js';
 
 interface RepairUndo extends UndoData, Partial<TrashRecord> {
   /** Temp name of the restored copy beside the first path, and its inode once it exists. */
@@ -53,6 +53,12 @@ async function damagedUnchanged(step: RepairStep, fs: FsPort): Promise<FsStat> {
     first ??= st;
   }
   return first!;
+}
+
+/** The damaged inode, as verify found it, at `at` (path `p`'s spelling through its held folder): else nothing is moved. */
+async function damagedAt(step: RepairStep, fs: FsPort, p: string, at: string, what = 'since verify found it corrupted; another process is using it, nothing was touched'): Promise<void> {
+  const st = await fs.lstat(at);
+  if (!sameFile(st, step.damaged)) throw new FsError(`repair: ${p} changed ${what}`, { path: p, hint: 'run `hashall verify PATH` again' });
 }
 
 async function holdTrash(fs: FsPort, fsPath: string, rec: RepairUndo, create: boolean): Promise<HeldDir | null> {
@@ -110,9 +116,16 @@ export const repairStep: StepHandler<RepairStep> = {
     const undo = undoData as RepairUndo;
     const notes: string[] = [];
     const fsPath = fsPathOf(step, ctx);
-    const ours = async (p: string): Promise<boolean> => {
-      const st = await ctx.fs.lstat(p);
-      return !!st && st.kind === 'file' && undo.newIno !== undefined && st.ino === undo.newIno;
+    // Each name is reached through its folder held from its root (folder-hold.ts), never by a path a swapped folder
+    // could redirect between the check of its inode and the unlink, link or rename.
+    const held = folderHold();
+    const swapped = new Set<string>();
+    const at = (p: string): Promise<string | null> => anchoredForUndo(held, rootInside(ctx.config, step.fs, p, 'scanned'), p, swapped);
+    /** `p`'s held spelling when the restored copy is there, else null. */
+    const ours = async (p: string): Promise<string | null> => {
+      const a = await at(p);
+      const st = a === null ? null : await ctx.fs.lstat(a);
+      return st && st.kind === 'file' && undo.newIno !== undefined && st.ino === undo.newIno ? a : null;
     };
     const root = undo.phase ? await holdTrash(ctx.fs, fsPath, undo, false) : null;
     try {
@@ -120,30 +133,40 @@ export const repairStep: StepHandler<RepairStep> = {
       const stagedIsDamaged = async (): Promise<boolean> => !!staged && sameFile(await ctx.fs.lstat(staged), step.damaged);
       // Other links swapped to the restored copy go back to the damaged inode (still whole, in the trash).
       for (const s of [...(undo.swaps ?? [])].reverse()) {
-        if (await ours(s.tmp)) await ctx.fs.unlink(s.tmp);
-        if ((await ours(s.path)) && (await stagedIsDamaged())) {
-          await ctx.fs.link(staged!, s.tmp);
-          await ctx.fs.rename(s.tmp, s.path);
+        const tmp = await ours(s.tmp);
+        if (tmp) await ctx.fs.unlink(tmp);
+        const back = await ours(s.path);
+        if (back && (await stagedIsDamaged())) {
+          const tmpAt = (await at(s.tmp))!;
+          await ctx.fs.link(staged!, tmpAt);
+          await ctx.fs.rename(tmpAt, back);
         }
       }
       const first = step.paths[0]!;
-      if (await ours(first)) await ctx.fs.unlink(first);
+      const firstOurs = await ours(first);
+      if (firstOurs) await ctx.fs.unlink(firstOurs);
       if (undo.phase === 'staged' || undo.phase === 'staging') {
         // The damaged file goes back from the trash to its path, only onto a free path and never through a swapped one.
         if (await stagedIsDamaged()) {
-          if (await ctx.fs.lstat(first)) throw new FsError(`repair undo: the damaged file is in ${undo.trash} but ${first} is taken by something else; a person must look`, { path: first });
           await dirChain(ctx.fs, rootInside(ctx.config, step.fs, first, 'scanned')).prove(path.dirname(first));
-          await ctx.fs.rename(staged!, first);
+          const firstAt = await at(first);
+          if (firstAt === null) throw new FsError(`repair undo: the damaged file is in ${undo.trash} but the folder of ${first} is gone; a person must look`, { path: first });
+          if (await ctx.fs.lstat(firstAt)) throw new FsError(`repair undo: the damaged file is in ${undo.trash} but ${first} is taken by something else; a person must look`, { path: first });
+          await ctx.fs.rename(staged!, firstAt);
         } else if (undo.phase === 'staged') {
           throw new FsError(`repair undo: the damaged file is no longer at ${undo.trash}; ${first} must be checked by a person`, { path: first });
         }
         if (root) notes.push(...(await removeCreatedDirs(ctx.fs, (undo.trashDirs ?? []).map((d) => `${root.path}/${d}`))));
       }
+      const tmp = undo.tmp ? await ours(undo.tmp) : null;
+      if (tmp) await ctx.fs.unlink(tmp);
+    } catch (err) {
+      throw held.explain(err);
     } finally {
+      await held.close();
       await root?.close();
     }
-    if (undo.tmp && (await ours(undo.tmp))) await ctx.fs.unlink(undo.tmp);
-    return notes;
+    return [...swapped, ...notes];
   },
 };
 
@@ -168,24 +191,64 @@ async function restore(step: RepairStep, ctx: StepContext, undo: RepairUndo, src
     if (!c) chains.set(root, (c = dirChain(ctx.fs, root)));
     return c;
   };
+  // Every name the repair writes (its copy, the damaged file moved out, the links swapped in) is reached through its
+  // folder held open from its root and proven before and after each write (folder-hold.ts targetHold): a folder
+  // swapped for a symlink to a root-only folder between a proof and a write would otherwise get root's write.
+  const holds = new Map<DirChain, TargetHold>();
+  const targets = (p: string): TargetHold => {
+    const c = chainOf(p);
+    let h = holds.get(c);
+    if (!h) holds.set(c, (h = targetHold(ctx.fs, c)));
+    return h;
+  };
+  // The restored copy, linked from into the other paths' folders: its folder held too, the very one the chain proved.
+  const restored = folderHold();
+  try {
+    return await restoreHeld(step, ctx, undo, srcAt, fsPath, damaged, chainOf, targets, restored);
+  } catch (err) {
+    let e = restored.explain(err);
+    for (const h of holds.values()) e = h.explain(e);
+    throw e;
+  } finally {
+    await restored.close();
+    for (const h of holds.values()) await h.close();
+  }
+}
+
+/** restore's writes, each through the held folder `targets` gives for its path (the restored copy's, read from `restored`). */
+async function restoreHeld(
+  step: RepairStep,
+  ctx: StepContext,
+  undo: RepairUndo,
+  srcAt: string,
+  fsPath: string,
+  damaged: FsStat,
+  chainOf: (p: string) => DirChain,
+  targets: (p: string) => TargetHold,
+  restored: FolderHold,
+): Promise<StepOutcome> {
   const first = step.paths[0]!;
   const dir = path.dirname(first);
+  const here = targets(first);
   await chainOf(first).prove(dir);
 
   // 1. The good bytes beside the damaged file, hashed while copied: only the recorded SHA-256 is kept.
   undo.tmp = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-repair`);
   ctx.saveUndo(undo);
   // Progress like a move's copy (a large file takes minutes); a stop signal ends the copy at its next chunk.
-  const copied = await ctx.fs.copyFileVerified(srcAt, undo.tmp, {
+  const copied = await ctx.fs.copyFileVerified(srcAt, await here.anchored(undo.tmp), {
     size: step.source.size,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (b) => ctx.emit({ type: 'copy-progress', runId: ctx.runId, groupId: ctx.group.id, file: first, bytes: b, totalBytes: step.damaged.size, groupBytes: b, groupTotal: step.damaged.size }),
   });
   undo.newIno = copied.ino;
   ctx.saveUndo(undo);
+  // The folder written into is still the one proven at its path (not moved away meanwhile), or the copy is removed.
+  await here.made(undo.tmp, copied);
   if (copied.sha256 !== step.sha256 || copied.dev !== damaged.dev) {
     throw new FsError(`repair: the copy read from ${step.source.path} hashed to ${copied.sha256}, not ${step.sha256}; it is removed and nothing else was touched`, { path: step.source.path });
   }
+  const ours = { dev: copied.dev, ino: copied.ino };
 
   // 2. The damaged file into the trash of its filesystem (a rename: the same inode, every byte kept).
   const root = await holdTrash(ctx.fs, fsPath, undo, true);
@@ -208,8 +271,10 @@ async function restore(step: RepairStep, ctx: StepContext, undo: RepairUndo, src
     ctx.saveUndo(undo);
     await ctx.fs.mkdirUnder(root, path.posix.dirname(trashRel));
     await damagedUnchanged(step, ctx.fs);
-    await chainOf(first).prove(dir);
-    await ctx.fs.rename(first, `${root.path}/${trashRel}`);
+    // The damaged file, as found in its folder held (the name there is what is moved).
+    const firstAt = await here.anchored(first);
+    await damagedAt(step, ctx.fs, first, firstAt);
+    await ctx.fs.rename(firstAt, `${root.path}/${trashRel}`);
     undo.phase = 'staged';
     ctx.saveUndo(undo);
   } finally {
@@ -217,24 +282,29 @@ async function restore(step: RepairStep, ctx: StepContext, undo: RepairUndo, src
   }
 
   // 3. The restored copy into its place (link() fails if anything appeared there), then every other link swapped.
-  await chainOf(first).prove(dir);
-  await ctx.fs.link(undo.tmp, first);
+  await ctx.fs.link(await here.anchored(undo.tmp), await here.anchored(first));
+  await here.made(first, ours);
   undo.swaps = [];
   for (const [i, p] of step.paths.slice(1).entries()) {
     const d = path.dirname(p);
-    await chainOf(p).prove(d);
+    const there = targets(p);
     const tmp = tempName(d, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-repair${i + 1}`);
     undo.swaps.push({ path: p, tmp });
     ctx.saveUndo(undo);
-    await ctx.fs.link(first, tmp);
-    const now = await ctx.fs.lstat(p);
-    if (!sameFile(now, step.damaged)) throw new FsError(`repair: ${p} changed just before it was swapped; it was left as it is`, { path: p });
-    await chainOf(p).prove(d);
-    await ctx.fs.rename(tmp, p);
-    await ctx.fs.fsyncDir(d);
+    const c = chainOf(first);
+    await c.prove(dir);
+    const from = await restored.anchored(c.root, first, c.identity(dir));
+    const tmpAt = await there.anchored(tmp);
+    await ctx.fs.link(from, tmpAt);
+    await there.made(tmp, ours);
+    const pAt = await there.anchored(p);
+    await damagedAt(step, ctx.fs, p, pAt, 'just before it was swapped; it was left as it is');
+    await ctx.fs.rename(await there.anchored(tmp), pAt);
+    await there.made(p, ours);
+    await ctx.fs.fsyncDir(await there.folder(d));
   }
-  await ctx.fs.unlink(undo.tmp);
-  await ctx.fs.fsyncDir(dir);
+  await ctx.fs.unlink(await here.anchored(undo.tmp));
+  await ctx.fs.fsyncDir(await here.folder(dir));
   ctx.note(`restored ${step.paths.join(', ')} from ${step.source.path} (${step.damaged.size} bytes, SHA-256 ${step.sha256}); the damaged file waits in ${undo.trash}`);
   return { status: 'done', bytesCopied: copied.bytes, result: { restoredFrom: step.source.path, bytes: copied.bytes, trash: undo.trash } };
   }

@@ -8,9 +8,9 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, wr
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
-import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
+import type { LinkViewStep, PlanGroup, RepairStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
+import { bytesFor, fingerprint, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { faultyFsPort, type FsOp } from '../../support/faulty-fs.js';
 
 let w: ApplyFixture;
@@ -254,5 +254,46 @@ describe("copy's rollback: a folder hashall made swapped for a symlink to a root
     expect(hashTreeSync(secret.dir)).toEqual(secret.before);
     expect(readdirSync(path.join(dst, 'd-moved'))).toEqual([]);
     expect(hashTreeSync(src)).toEqual(before);
+  });
+});
+
+describe('repair: the damaged file\'s folder swapped for a symlink to a root-only folder between its proof and the restored copy', () => {
+  it('the good bytes are written only in the folder proven: nothing lands in the root-only folder, the group rolls back, the damaged file stays whole', async () => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const good = bytesFor('good', 30_000);
+    const R = path.join(w.stash, 'seeding', 'movies', 'R');
+    writeTree(R, { 'd/a.bin': good });
+    execFileSync('chown', ['-R', '65534:65534', R]);
+    const bad = path.join(R, 'd', 'a.bin');
+    execFileSync('sh', ['-c', `printf 'X' | dd of='${bad}' bs=1 seek=100 conv=notrunc status=none`]);
+    const rotten = hashTreeSync(R);
+    const copyDir = path.join(w.pool, 'seeding', 'movies', 'R', 'd');
+    writeTree(copyDir, { 'a.bin': good });
+    const secret = rootOnly(path.join(w.stash, 'private'));
+    const st = lstatSync(bad, { bigint: true });
+    const cst = lstatSync(path.join(copyDir, 'a.bin'), { bigint: true });
+    const step: RepairStep = {
+      kind: 'repair',
+      fs: 'stash',
+      paths: [bad],
+      damaged: { ino: Number(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) },
+      sha256: sha256(good),
+      source: { fs: 'pool', path: path.join(copyDir, 'a.bin'), ino: Number(cst.ino), size: Number(cst.size), mtimeNs: String(cst.mtimeNs) },
+    };
+    const group: PlanGroup = { ...moveGroup('g1', w, R, path.join(w.pool, 'x')), action: 'repair', payloadHash: null, steps: [step], fingerprint: { files: [fingerprint(bad), fingerprint(step.source.path)], torrents: [] } };
+    const seen: string[][] = [];
+    const fs = swapBefore('copyFileVerified', 1, () => swapAsNobody(R, 'd', secret.dir), secret.dir, seen);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(fs.fired.length).toBe(2);
+    expect(lstatSync(path.join(R, 'd')).isSymbolicLink()).toBe(true);
+    expect(seen).toEqual([['secret']]); // right after the copy: nothing of root's in the root-only folder
+    expect(res.status).toBe('rolled-back');
+    expect(res.groups[0]!.error).toMatch(/looks like an attack/);
+    expect(readdirSync(secret.dir)).toEqual(['secret']);
+    expect(hashTreeSync(secret.dir)).toEqual(secret.before);
+    // The damaged file is where the user moved it, every byte as it was; nothing of hashall's is left beside it.
+    expect(hashTreeSync(path.join(R, 'd-moved'))).toEqual({ 'a.bin': rotten['d/a.bin'] });
+    expect(hashallLeftovers(w.stash)).toEqual([]);
   });
 });
