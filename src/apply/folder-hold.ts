@@ -1,7 +1,8 @@
 // Reaches a file below a configured root through its folder held open, opened from the root one no-follow component at a time: a folder swapped for a symlink cannot redirect root's read, write, link or unlink.
 // A file a step only reads or links FROM (a copy's source, a view's donor) or removes a link of in an undo is reached
 // through folderHold; a folder a step writes INTO (a copy's temp file and its link into place, a view's links, the
-// folder's fsync) through targetHold, which also re-proves the folder chain (dir-chain.ts) around every write. Either
+// folder's fsync) through targetHold, which also re-proves the folder chain (dir-chain.ts) around every write and makes
+// the folders missing on the way one level at a time, each through the level above it held open (mkdirs). Either
 // way the name used is never resolved through a symlink another local user put in a folder's place (a root-only
 // folder behind it, say). One folder is held at a time — steps go through files in path order — and the caller closes
 // the hold when done.
