@@ -30,7 +30,7 @@ export const DEFAULTS = {
 export const DEFAULT_NOTIFY_EVENTS: NotifyEventName[] = ['applied', 'failed', 'needs-attention', 'drift', 'blocked', 'doctor'];
 
 /** Formats whose URL itself carries a credential (a webhook token, a topic that is its own password, an app token). */
-const URL_IS_SECRET: ReadonlySet<NotifyFormat> = new Set(['discord', 'slack', 'ntfy', 'gotify']);
+const URL_IS_SECRET: ReadonlySet<NotifyFormat> = new Set(['discord', 'slack', 'mattermost', 'ntfy', 'gotify']);
 
 export interface NormalizeContext {
   /** Absolute path of the config file. */

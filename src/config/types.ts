@@ -84,7 +84,7 @@ export interface OrphansConfig {
 export const DEFAULT_ORPHANS: OrphansConfig = { action: 'report', minAgeMs: 14 * 86_400_000, exclude: [] };
 
 /** Payload shapes a notification target accepts. */
-export type NotifyFormat = 'json' | 'discord' | 'slack' | 'ntfy' | 'gotify' | 'apprise';
+export type NotifyFormat = 'json' | 'discord' | 'slack' | 'mattermost' | 'ntfy' | 'gotify' | 'apprise';
 
 /** What a target can ask to hear about. */
 export type NotifyEventName = 'applied' | 'nothing-to-do' | 'failed' | 'needs-attention' | 'drift' | 'blocked' | 'doctor';

@@ -1,5 +1,6 @@
 // The HTTP request body and headers each notification format expects, rendered from a Notice (pure).
 import type { NotifyFormat } from '../config/types.js';
+import { mdLiteral } from '../render/markdown-escape.js';
 import { genericPayload, type Notice, type NoticeSeverity } from './notice.js';
 
 export interface NotifyRequest {
@@ -45,11 +46,10 @@ const APPRISE_TYPE: Record<NoticeSeverity, string> = { info: 'info', success: 's
 const WJ = '\u2060';
 
 /**
- * Slack's `text` (mrkdwn), as Slack and the receivers that take its webhooks (Mattermost, Rocket.Chat) read it: `& < >`
- * as Slack asks (`<!channel>`, `<@U1>`, `<url|label>` need a raw `<`; the others show the entities as the characters).
- * Mattermost and Rocket.Chat read markdown instead and ping on a bare `@channel`/`@all`/`@here`/`@user`: the `@` and
- * the `](` of a link or image are split by a word joiner. Slack mrkdwn has no backslash escape, so `*`/`_`/`~` are left
- * (formatting at worst, never a link or a ping).
+ * Slack's `text`, sent with `mrkdwn: false` (so `*`, `_`, `~`, backticks are plain characters): `& < >` as Slack asks
+ * even then (`<!channel>`, `<@U1>`, `<url|label>` need a raw `<`). The receivers that also take Slack's webhooks and
+ * read markdown whatever the payload says (Rocket.Chat, Mattermost — which has its own `mattermost` format) ping on a
+ * bare `@channel`/`@all`/`@here`/`@user`: the `@` and the `](` of a link or image are split by a word joiner.
  */
 export function slackText(text: string): string {
   return text
@@ -58,6 +58,14 @@ export function slackText(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/@(?=\S)/g, `@${WJ}`)
     .replace(/\]\s*\(/g, (m) => `]${WJ}${m.slice(1)}`);
+}
+
+/**
+ * Mattermost's `text` (markdown, always on): every markdown character backslash-escaped (mdLiteral), and a word joiner
+ * after each `@` so a name never pings (`@channel`, `@all`, `@here`, `@user` are found in the raw text).
+ */
+export function mattermostText(text: string): string {
+  return mdLiteral(text).replace(/@(?=\S)/g, `@${WJ}`);
 }
 
 /**
@@ -98,8 +106,12 @@ export function renderRequest(format: NotifyFormat, n: Notice): NotifyRequest {
         }),
       };
     case 'slack':
-      // Incoming webhook: `text` is what every Slack-compatible receiver (Mattermost, Rocket.Chat) shows.
-      return { headers: JSON_HEADERS, body: JSON.stringify({ text: cutEscaped(`*${slackText(n.title)}*\n${slackText(n.message)}`, 3900) }) };
+      // Incoming webhook: plain text (`mrkdwn: false`: no bold title either); `text` is also what Slack-compatible
+      // receivers (Rocket.Chat) show.
+      return { headers: JSON_HEADERS, body: JSON.stringify({ text: cutEscaped(`${slackText(n.title)}\n${slackText(n.message)}`, 3900), mrkdwn: false }) };
+    case 'mattermost':
+      // Incoming webhook `{ text }`: Mattermost renders it as markdown (no switch), so the text is escaped for it.
+      return { headers: JSON_HEADERS, body: JSON.stringify({ text: cutEscaped(`**${mattermostText(n.title)}**\n${mattermostText(n.message)}`, 3900) }) };
     case 'ntfy':
       // Publish by POST to the topic URL: the body is the message, title/priority/tags are headers. No `Markdown: yes`
       // header: ntfy shows the body as plain text, so a name in it stays text.

@@ -51,3 +51,17 @@ export function mdCodeBlock(lines: readonly string[]): string {
   const fence = '~'.repeat(Math.max(3, ...lines.map((l) => longestRun(l, '~') + 1)));
   return [fence, ...lines, fence].join('\n');
 }
+
+/** CommonMark markup characters outside code: emphasis, code, strikethrough, links and images, HTML and autolinks, entities, tables, headings, math. */
+const MD_INLINE = /[\\`*_~[\]()<>&|#!$]/g;
+/** Markup that only counts at a line's start: lists, setext underlines (`-`, `+`, `=`, `1.`, `1)`); `#` and `>` are escaped everywhere. */
+const MD_LINE_START = /^(\s*)([-+=]|\d+[.)])/gm;
+
+/**
+ * Text for a markdown receiver that has no plain-text switch (Mattermost), kept literal outside code: every markup
+ * character backslash-escaped, as CommonMark shows any escaped ASCII punctuation literally (an escaped `&` starts no
+ * entity). Line breaks are kept: each line must already be printable. Mentions are the receiver's own affair.
+ */
+export function mdLiteral(text: string): string {
+  return text.replace(MD_INLINE, '\\$&').replace(MD_LINE_START, (_m, space: string, mark: string) => `${space}${mark.replace(/[-+=.)]$/, '\\$&')}`);
+}

@@ -36,6 +36,7 @@ function writeConfig(world: ApplyFixture, extra: string[] = []): string {
     `  - { name: generic, format: json, url: "${base}/json", events: [applied, failed, needs-attention, nothing-to-do, drift, blocked, doctor] }`,
     `  - { name: chat, format: discord, url: "${base}/discord" }`,
     `  - { name: team, format: slack, url: "${base}/slack" }`,
+    `  - { name: mm, format: mattermost, url: "${base}/mattermost" }`,
     `  - { name: phone, format: ntfy, url: "${base}/ntfy", headers: { Authorization: "Bearer \${NTFY_TOKEN}" } }`,
     `  - { name: gotify, format: gotify, url: "${recv.url}/message/gotify?token=\${GOTIFY_TOKEN}" }`,
     `  - { name: apprise, format: apprise, url: "${base}/apprise" }`,
@@ -97,7 +98,11 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
     expect(discord.embeds[0]!.description).toMatch(/1\/1 group\(s\) done, 293 KiB moved|1\/1 group\(s\) done/);
     expect(discord.allowed_mentions).toEqual({ parse: [] });
     // Slack-compatible: `text`.
-    expect((JSON.parse(recv.to('slack')[0]!.body) as { text: string }).text).toMatch(/^\*hashall on .*: apply succeeded\*\n1\/1 group/);
+    const slack = JSON.parse(recv.to('slack')[0]!.body) as { text: string; mrkdwn: boolean };
+    expect(slack.text).toMatch(/^hashall on .*: apply succeeded\n1\/1 group/);
+    expect(slack.mrkdwn).toBe(false);
+    // Mattermost: `text` as markdown, its own characters escaped.
+    expect((JSON.parse(recv.to('mattermost')[0]!.body) as { text: string }).text).toMatch(/^\*\*hashall on .*: apply succeeded\*\*\n1\/1 group\\\(s\\\) done/);
     // ntfy: the message as the body, title/priority/tags as headers, the token header passed through.
     const ntfy = recv.to('ntfy')[0]!;
     expect(ntfy.body).toMatch(/^1\/1 group\(s\) done/);
@@ -117,7 +122,7 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
 
     // Reported: NDJSON notify events and warnings for the failures (stderr too).
     const notifies = events.filter((e) => e.type === 'notify');
-    expect(notifies.filter((e) => e.status === 'sent').map((e) => e.target).sort()).toEqual(['apprise', 'chat', 'generic', 'gotify', 'phone', 'team']);
+    expect(notifies.filter((e) => e.status === 'sent').map((e) => e.target).sort()).toEqual(['apprise', 'chat', 'generic', 'gotify', 'mm', 'phone', 'team']);
     expect(notifies.filter((e) => e.status === 'failed').map((e) => e.target).sort()).toEqual(['broken', 'silent']);
     expect(r.stderr).toMatch(/notification to broken \(applied\) failed after 2 attempts: HTTP 500/);
     expect(r.stderr).toMatch(/notification to silent \(applied\) failed after 2 attempts: no answer within the timeout/);
@@ -129,7 +134,7 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
     // The server echoed the request path (the secret in it) in its answer: scrubbed from the error.
     expect(detail.notifications.find((n) => n.target === 'broken')).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringMatching(/^HTTP 500 Internal Server Error: internal error at POST \*\*\* \(auth \*\*\*\)$/) });
     expect(detail.notifications.find((n) => n.target === 'silent')).toMatchObject({ status: 'failed', attempts: 2 });
-    expect(detail.notifications.filter((n) => n.status === 'sent')).toHaveLength(6);
+    expect(detail.notifications.filter((n) => n.status === 'sent')).toHaveLength(7);
     const text = await runCli(['runs', 'show', runId, '--config', cfg], { env, cwd: w.root });
     expect(text.stdout).toMatch(/notified broken \(applied\): failed after 2 attempts — HTTP 500/);
 
@@ -176,7 +181,7 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
     const cfg = writeConfig(w, ['  - { name: wrong, format: json, url: "${BAD_URL}" }']);
     const r = await runCli(['validate', '--config', cfg], { env: { ...env, BAD_URL: 'ftp://user:pw-Zq81x@example.org/x' }, cwd: w.root });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/hashall\.yaml:21:\d+: error: not an http\(s\) URL once its variables are filled in .*\[notify\[8\]\.url\]/);
+    expect(r.stderr).toMatch(/hashall\.yaml:22:\d+: error: not an http\(s\) URL once its variables are filled in .*\[notify\[9\]\.url\]/);
     expect(r.stderr).not.toContain('pw-Zq81x');
     const unset = await runCli(['validate', '--config', cfg], { env: { ...env }, cwd: w.root });
     expect(unset.code).toBe(3);
@@ -185,7 +190,7 @@ describe('notifications after apply (real apply, local HTTP receiver)', () => {
     const typed = writeConfig(w, ['  - { name: typed, format: gotify, url: "https://gotify.example/message", headers: { X-Gotify-Key: 4242424242 } }']);
     const t = await runCli(['validate', '--config', typed], { env, cwd: w.root });
     expect(t.code).toBe(3);
-    expect(t.stderr).toMatch(/hashall\.yaml:21:\d+: error: wrong type: expected string, got number \(a secret: value not shown\)/);
+    expect(t.stderr).toMatch(/hashall\.yaml:22:\d+: error: wrong type: expected string, got number \(a secret: value not shown\)/);
     expect(t.stderr).not.toContain('4242424242');
     const clear = writeConfig(w, ['  - { name: plain, format: discord, url: "https://discord.com/api/webhooks/1/abcdef" }']);
     const warned = await runCli(['validate', '--config', clear], { env, cwd: w.root });

@@ -54,7 +54,7 @@ describe('hostile names in notification bodies', () => {
     expect(text).toContain('&lt;!channel&gt;');
     expect(text).not.toMatch(/@[^\u2060]/); // Mattermost/Rocket.Chat ping on a bare @channel/@all/@here/@user
     expect(text).not.toMatch(/\]\s*\(/); // [label](url) and ![img](url) in Mattermost/Rocket.Chat markdown
-    expect(slackShown(text)).toBe(`*hashall on nas: 1 newly blocked group(s)*\n${message}`);
+    expect(slackShown(text)).toBe(`hashall on nas: 1 newly blocked group(s)\n${message}`);
   });
 
   it('Discord: every markdown and mention character escaped; the text reads back exactly; allowed_mentions parse nothing', () => {
