@@ -7,7 +7,7 @@
 // folder behind it, say). One folder is held at a time — steps go through files in path order — and the caller closes
 // the hold when done.
 import path from 'node:path';
-import { openChildDir, openDirUnder, openTrustedDir, UnsafeTreeError, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
+import { openChildDir, openDirUnder, openTrustedDir, unanchor, UnsafeTreeError, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { FsError } from '../errors.js';
 import { chainOf, TamperError, type DirChain } from './dir-chain.js';
@@ -70,17 +70,8 @@ export function folderHold(): FolderHold {
     },
     folder: (root, dir, expect) => hold(root, dir, expect),
     explain(err) {
-      if (last === null || !(err instanceof Error)) return err;
-      const { anchor, folder } = last;
-      // The anchor (`/proc/self/fd/N`: no character special in a pattern), followed by a name or ending there (the
-      // folder itself, an fsync of it): never the start of another descriptor's number.
-      const spelled = new RegExp(`${anchor.slice(0, -1)}(?![0-9])`, 'g');
-      const named = folder.slice(0, -1);
-      err.message = err.message.replace(spelled, named);
-      const e = err as Error & { path?: unknown };
-      const fixed = typeof e.path === 'string' ? e.path.replace(spelled, named) : e.path;
-      if (fixed !== e.path) Object.defineProperty(e, 'path', { value: fixed });
-      return err;
+      if (last === null) return err;
+      return unanchor(err, last.anchor.slice(0, -1), last.folder.slice(0, -1));
     },
     close,
   };

@@ -21,7 +21,7 @@ import { errnoCode, errorText } from '../errors.js';
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
 import type { HashallConfig } from '../config/types.js';
-import { UnsafeTreeError, type EntryStat, type HeldDir, type TreeEntry } from '../fs/no-follow-tree.js';
+import { explainHeld, UnsafeTreeError, type EntryStat, type HeldDir, type TreeEntry } from '../fs/no-follow-tree.js';
 import { payloadHash, type HashableFile } from '../domain/payload-hash.js';
 import type { Emit } from './events.js';
 import type { FileStamp, FsPort, StampedHash } from './fs-port.js';
@@ -237,7 +237,7 @@ async function judgeEntry(deps: PurgeDeps, run: PurgeRun, at: { fsName: string; 
   try {
     left = (await deps.fs.lstat(`${root.path}/${name}`)) ? inventoryOf((await deps.fs.listTree(root, name)).entries, name) : null;
   } catch (err) {
-    problems.push({ text: `cannot list what is left: ${errorText(err)}`, failed: true });
+    problems.push({ text: `cannot list what is left: ${errorText(explainHeld(root, err))}`, failed: true });
   }
   if (!problems.length && !left) {
     report({ ...found, action: 'removed', reason: why });
@@ -278,7 +278,7 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
     staged = new Map(listed.entries.filter((x) => x.stat.kind === 'file' && recorded.has(x.stat.ino)).map((x) => [x.rel, x.stat.size]));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return null; // not in the trash at all: nothing of it to delete
-    return `the staged ${e.record.trash} cannot be listed (${errorText(err)})`;
+    return `the staged ${e.record.trash} cannot be listed (${errorText(explainHeld(trash, err))})`;
   }
   // Nothing of it left to delete (restored, or never staged): the kept copy gates nothing.
   if (staged.size === 0) return null;
@@ -296,7 +296,7 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
         now.set(x.rel, x.stat);
       }
     } catch (err) {
-      return `its kept copy ${kept.root} cannot be listed (${errorText(err)})`;
+      return `its kept copy ${kept.root} cannot be listed (${errorText(explainHeld(top, err))})`;
     }
     for (const [rel, size] of staged) {
       const k = now.get(rel);
@@ -311,7 +311,11 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
       const tell = deps.onProgress && ((bytes: number) => deps.onProgress!({ ...progress, bytes: done + bytes }));
       const got = await deps.fs
         .hashFileStamped(at(rel), st, tell)
-        .catch((err: unknown): ReadFailure => ({ text: `its kept copy ${kept.root} holds ${rel || 'its file'}, which cannot be read again (${errorText(err)})`, err }));
+        .catch((anchored: unknown): ReadFailure => {
+          // Read through the filesystem's root held open: named by its real path, not `/proc/self/fd/N/…`.
+          const err = explainHeld(top, anchored);
+          return { text: `its kept copy ${kept.root} holds ${rel || 'its file'}, which cannot be read again (${errorText(err)})`, err };
+        });
       progress.bytes = done + st.size;
       return got;
     };
@@ -418,6 +422,6 @@ async function removeRecorded(fs: FsPort, root: HeldDir, rec: TrashRecord): Prom
     return null;
   } catch (err) {
     const untouched = err instanceof UnsafeTreeError && err.reason === 'identity' && err.path === `${root.label}/${rec.trashRel}`;
-    return { text: `${label}: ${errorText(err)}`, failed: !untouched };
+    return { text: `${label}: ${errorText(explainHeld(root, err))}`, failed: !untouched };
   }
 }

@@ -98,6 +98,31 @@ function anchoredAt(base: string, name: string | Buffer): string | Buffer {
   return Buffer.concat([Buffer.from(`${base}/`), bytes]);
 }
 
+/**
+ * `err` (and the error it wraps) with anchored spelling `anchor` (`/proc/self/fd/N`, a held folder's) replaced by
+ * `named`, the folder's real path, in its message and path: an error from the filesystem names the spelling the call
+ * used, which tells a user nothing. Only the anchor followed by a name or ending there is replaced, never the start of
+ * another descriptor's number. The same error object.
+ */
+export function unanchor(err: unknown, anchor: string, named: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const spelled = new RegExp(`${anchor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`, 'g');
+  // A replacer function: a `$` in the folder's path is not a replacement pattern.
+  const put = (): string => named;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    e.message = e.message.replace(spelled, put);
+    const withPath = e as Error & { path?: unknown };
+    const fixed = typeof withPath.path === 'string' ? withPath.path.replace(spelled, put) : withPath.path;
+    if (fixed !== withPath.path) Object.defineProperty(withPath, 'path', { value: fixed });
+  }
+  return err;
+}
+
+/** unanchor() for an error of a call made through held folder `dir`: its anchored spelling becomes its label. */
+export function explainHeld(dir: HeldDir, err: unknown): unknown {
+  return unanchor(err, dir.path, dir.label);
+}
+
 function sameIdentity(a: Identity, b: Identity): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }

@@ -416,12 +416,15 @@ describe('retire: the purge never removes the last copy — bit rot in the kept 
     expect(hashTreeSync(dst)).toEqual(before);
   });
 
-  it('a kept file that cannot be read (EIO): the staged source stays, nothing is removed', async () => {
-    const { staged, before, purge } = await retired({ settle: true });
+  it('a kept file that cannot be read (EIO): the staged source stays, nothing is removed; the message names the file by its real path', async () => {
+    const { dst, staged, before, purge } = await retired({ settle: true });
     const fs = faultyFsPort(realFsPort(), [{ op: 'hashFileStamped', nth: 1, code: 'EIO' }]);
     const out = await purge(fs);
     expect(out.map((o) => o.action)).toEqual(['kept']);
     expect(out[0]!.reason).toMatch(/cannot be read again \(.*EIO.*may be the only copy left/);
+    // Read through its folder held open (`/proc/self/fd/N/…`), named as the user knows it.
+    expect(out[0]!.reason).toMatch(new RegExp(`cannot be read again \\(\\w+ ${dst}/[ab]\\.bin: `));
+    expect(out[0]!.reason).not.toContain('/proc/self/fd');
     payloadSomewhere(before, staged);
   });
 
@@ -440,6 +443,10 @@ describe('retire: the purge never removes the last copy — bit rot in the kept 
       { path: a, kind: 'unreadable', expected: sha256(good), found: null, source: 'purge' },
     ]);
     expect(problems[0]!.detail).toMatch(/^EIO\b/);
+    // Named by its real path, never by the held folder's anchored spelling.
+    expect(out[0]!.reason).toContain(`cannot be read again (hash ${a}: `);
+    expect(out[0]!.reason).not.toContain('/proc/self/fd');
+    expect(problems[0]!.detail).not.toContain('/proc/self/fd');
     // What the planner reads to block every group that would use it (and doctor lists: every open problem).
     expect(openProblemPaths(w.catalog)).toEqual([{ path: a, kind: 'unreadable' }]);
     // Judged again at every purge: still kept, the one problem refreshed, not doubled.

@@ -1,9 +1,9 @@
 // The fd-anchored no-follow tree remover on real tmpfs: symlinks never followed, swaps between check and act caught, devices never crossed, foreign entries kept, the private directory's owner and mode enforced.
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, promises as fsp, lstatSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, renameAt, UnsafeTreeError, type HeldDir } from '../../../src/fs/no-follow-tree.js';
+import { explainHeld, holdPrivateDir, listTree, mkdirUnder, openTrustedDir, removeTree, renameAt, UnsafeTreeError, type HeldDir } from '../../../src/fs/no-follow-tree.js';
 import { bytesFor, hashTreeSync, writeTree } from '../../support/apply-fixture.js';
 import { makeTempDir, mountTmpfs, type TempDir } from '../../support/mounts.js';
 
@@ -262,5 +262,25 @@ describe('holdPrivateDir', () => {
     mountTmpfs(path.join(fsRoot, '.t-mnt'), 1 << 20, 'hashall-inner');
     chmodSync(path.join(fsRoot, '.t-mnt'), 0o700);
     expect((await refusal(holdPrivateDir(fsRoot, '.t-mnt', { create: true }))).reason).toBe('device');
+  });
+});
+
+describe('explainHeld', () => {
+  it('an error of a call made through a held folder names the folder by its real path (a `$` in it kept), in its message, path and cause', async () => {
+    tmp = makeTempDir('hashall-nofollow-');
+    const dir = path.join(tmp.path, 'a $& b');
+    mkdirSync(dir);
+    const h = await openTrustedDir(dir);
+    held.push(h);
+    const err = await fsp.readFile(`${h.path}/missing.bin`).then(
+      () => null,
+      (e: unknown) => e as Error & { path: string },
+    );
+    expect(err!.message).toContain(`${h.path}/missing.bin`);
+    const wrapped = new Error(`hash ${h.path}/missing.bin: ${err!.message}; not ${h.path}1/x`, { cause: err });
+    expect(explainHeld(h, wrapped)).toBe(wrapped);
+    expect(wrapped.message).toBe(`hash ${dir}/missing.bin: ENOENT: no such file or directory, open '${dir}/missing.bin'; not ${h.path}1/x`);
+    expect(err!.message).not.toContain('/proc/self/fd');
+    expect(err!.path).toBe(`${dir}/missing.bin`);
   });
 });
