@@ -14,7 +14,8 @@ export const QUICK_BLOCK = 65536;
  *
  * The worker checks the opened file against the walk's device, inode, size and mtime when given, and again after
  * reading (size, mtime, byte count): another file at the path, or one that changed while being read, yields
- * `changed: true` and no hashes.
+ * `changed: true` and no hashes. A small file with the walk's record is checked once, after reading, against that
+ * record (see hashSmallWalked).
  */
 const WORKER_SOURCE = String.raw`
 const { parentPort } = require('node:worker_threads');
@@ -54,8 +55,8 @@ function openChecked(job) {
     if (!st.isFile()) res = { error: { code: 'ENOTREG', message: 'not a regular file' }, bytesRead: 0 };
     else if (
       (job.size !== undefined && job.size !== Number(st.size)) ||
-      (job.mtimeNs !== undefined && String(st.mtimeNs) !== job.mtimeNs) ||
-      (job.ino !== undefined && (String(st.ino) !== job.ino || (job.dev !== undefined && String(st.dev) !== job.dev)))
+      (job.mtimeNs !== undefined && st.mtimeNs !== job.mtimeNs) ||
+      (job.ino !== undefined && (st.ino !== job.ino || (job.dev !== undefined && st.dev !== job.dev)))
     ) {
       res = { changed: true, bytesRead: 0 };
     }
@@ -155,7 +156,42 @@ function hashOpen(job, o, tw) {
   if (!unchangedSince(fd, o.st)) return { changed: true, bytesRead };
   return { quickHash: quick, sha256: full, bytesRead };
 }
+// A small file the walk saw (its size, mtime and inode given) is read before its one fstat: the bytes count only if
+// that fstat, on the descriptor they were read from, shows a regular file with the walk's device, inode, size and
+// mtime — the file the walk saw, unchanged since (an edit moves the mtime) — and exactly its size was read. One fstat
+// instead of two (before and after reading) per file. A larger file is still checked before it is read, so that
+// another file at the path is never read at length; at most 3 × 64 KiB are read here before the check.
+function hashSmallWalked(job) {
+  const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
+  let fd;
+  try {
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+  }
+  try {
+    let n = 0;
+    let failed = null;
+    try {
+      n = readAt(fd, job.size, 0);
+    } catch (e) {
+      failed = e;
+    }
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile()) return { error: { code: 'ENOTREG', message: 'not a regular file' }, bytesRead: 0 };
+    if (job.size !== Number(st.size) || st.mtimeNs !== job.mtimeNs || st.ino !== job.ino || (job.dev !== undefined && st.dev !== job.dev)) return { changed: true, bytesRead: n };
+    if (failed !== null) return { error: { code: failed.code || 'EIO', message: failed.message }, bytesRead: n };
+    if (n !== job.size) return { changed: true, bytesRead: n };
+    const digest = sha256Hex(buf.subarray(0, n));
+    return { quickHash: job.quick ? digest : null, sha256: job.full ? digest : null, bytesRead: n };
+  } catch (e) {
+    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 function hashOne(job) {
+  if ((job.quick || job.full) && job.size !== undefined && job.size <= 3 * QUICK && job.mtimeNs !== undefined && job.ino !== undefined) return hashSmallWalked(job);
   const o = openChecked(job);
   if (o.res) return o.res;
   try {
@@ -198,8 +234,47 @@ function hashWithTwin(job) {
   }
   return Object.assign(res, { twin: twin || hashOne(t) });
 }
+// A batch comes packed (see HashPool.post) and its answers go back packed (see unpack): per job a status byte (1: a
+// quick hash, 2: a full hash, in this order in hex; 0: the answer is in extra), the bytes read, and the hex digests
+// of all jobs concatenated — one string and two typed arrays instead of an object and two strings per file.
 parentPort.on('message', (msg) => {
-  parentPort.postMessage({ id: msg.id, results: msg.jobs.map((j) => (j.twin ? hashWithTwin(j) : hashOne(j))) });
+  const n = msg.flags.length;
+  const paths = msg.paths.split('\0');
+  const raw = msg.raw === null ? null : new Map(msg.raw);
+  const twins = msg.twins === null ? null : new Map(msg.twins);
+  const hex = [];
+  const status = new Uint8Array(n);
+  const bytes = new Float64Array(n);
+  const extra = [];
+  for (let i = 0; i < n; i++) {
+    const f = msg.flags[i];
+    const job = {
+      path: raw !== null && raw.has(i) ? raw.get(i) : paths[i],
+      quick: (f & 1) !== 0,
+      full: (f & 2) !== 0,
+      size: (f & 4) !== 0 ? msg.size[i] : undefined,
+      mtimeNs: (f & 8) !== 0 ? msg.mtimeNs[i] : undefined,
+      ino: (f & 16) !== 0 ? msg.ino[i] : undefined,
+      dev: (f & 32) !== 0 ? msg.dev[i] : undefined,
+      twin: twins !== null ? twins.get(i) : undefined,
+    };
+    const res = job.twin ? hashWithTwin(job) : hashOne(job);
+    bytes[i] = res.bytesRead;
+    if (res.error !== undefined || res.changed !== undefined || res.twin !== undefined) {
+      extra.push([i, res]);
+      continue;
+    }
+    if (res.quickHash) {
+      status[i] |= 1;
+      hex.push(res.quickHash);
+    }
+    if (res.sha256) {
+      status[i] |= 2;
+      hex.push(res.sha256);
+    }
+    if (status[i] === 0) extra.push([i, res]);
+  }
+  parentPort.postMessage({ id: msg.id, hex: hex.join(''), status, bytes, extra }, [status.buffer, bytes.buffer]);
 });
 `;
 
@@ -238,16 +313,105 @@ function readCost(job: Omit<HashJob, 'twin'>, unknown: number): number {
   return job.full ? (job.size ?? unknown) : 3 * QUICK_BLOCK;
 }
 
-/** A job as the worker reads it (bigints as decimal text). */
-function message(job: Omit<HashJob, 'twin'>): object {
+/** A twin as the worker reads it (structured clone: bigints stay bigints). */
+function twinMessage(job: Omit<HashJob, 'twin'>): object {
   return {
     path: job.path,
     quick: job.quick,
     full: job.full,
     size: job.size,
-    mtimeNs: job.mtimeNs === undefined ? undefined : String(job.mtimeNs),
-    ...(job.ino === undefined ? {} : { ino: String(job.ino), ...(job.dev === undefined ? {} : { dev: String(job.dev) }) }),
+    mtimeNs: job.mtimeNs,
+    ...(job.ino === undefined ? {} : { ino: job.ino, ...(job.dev === undefined ? {} : { dev: job.dev }) }),
   };
+}
+
+/** A batch as posted to a worker: each field per job, in order (see the worker's message handler). */
+interface Packed {
+  id: number;
+  /** Path texts joined by NUL (no path holds one); '' where the path is raw bytes. */
+  paths: string;
+  /** Paths that are raw bytes, by job index; null when none. */
+  raw: [number, Buffer][] | null;
+  /** 1 quick, 2 full, 4 size given, 8 mtimeNs given, 16 ino given, 32 dev given. */
+  flags: Uint8Array;
+  size: Float64Array;
+  mtimeNs: BigInt64Array;
+  ino: BigUint64Array;
+  dev: BigUint64Array;
+  twins: [number, object][] | null;
+}
+
+function pack(id: number, jobs: HashJob[]): { msg: Packed; transfer: ArrayBuffer[] } {
+  const n = jobs.length;
+  const names: string[] = new Array<string>(n);
+  const flags = new Uint8Array(n);
+  const size = new Float64Array(n);
+  const mtimeNs = new BigInt64Array(n);
+  const ino = new BigUint64Array(n);
+  const dev = new BigUint64Array(n);
+  let raw: [number, Buffer][] | null = null;
+  let twins: [number, object][] | null = null;
+  for (let i = 0; i < n; i++) {
+    const j = jobs[i] as HashJob;
+    if (typeof j.path === 'string') names[i] = j.path;
+    else {
+      names[i] = '';
+      (raw ??= []).push([i, j.path]);
+    }
+    let f = (j.quick ? 1 : 0) | (j.full ? 2 : 0);
+    if (j.size !== undefined) {
+      f |= 4;
+      size[i] = j.size;
+    }
+    if (j.mtimeNs !== undefined) {
+      f |= 8;
+      mtimeNs[i] = j.mtimeNs;
+    }
+    if (j.ino !== undefined) {
+      f |= 16;
+      ino[i] = j.ino;
+      if (j.dev !== undefined) {
+        f |= 32;
+        dev[i] = j.dev;
+      }
+    }
+    flags[i] = f;
+    if (j.twin) (twins ??= []).push([i, twinMessage(j.twin)]);
+  }
+  return {
+    msg: { id, paths: names.join('\0'), raw, flags, size, mtimeNs, ino, dev, twins },
+    transfer: [flags.buffer, size.buffer, mtimeNs.buffer, ino.buffer, dev.buffer],
+  };
+}
+
+/** A worker's packed answers (see its message handler), one HashResult per job in order. */
+interface PackedAnswers {
+  hex: string;
+  status: Uint8Array;
+  bytes: Float64Array;
+  extra: [number, HashResult][];
+}
+
+function unpack(a: PackedAnswers, n: number): HashResult[] {
+  const out = new Array<HashResult>(n);
+  for (const [i, r] of a.extra) out[i] = r;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const st = a.status[i] as number;
+    if (st === 0) continue;
+    let quickHash: string | null = null;
+    let sha256: string | null = null;
+    if ((st & 1) !== 0) {
+      quickHash = a.hex.slice(at, at + 64);
+      at += 64;
+    }
+    if ((st & 2) !== 0) {
+      sha256 = a.hex.slice(at, at + 64);
+      at += 64;
+    }
+    out[i] = { quickHash, sha256, bytesRead: a.bytes[i] as number };
+  }
+  return out;
 }
 
 interface Pending {
@@ -300,11 +464,12 @@ export class HashPool {
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     const slot: Slot = { worker, busy: [], files: 0, bytes: 0 };
-    worker.on('message', (msg: { results: HashResult[] }) => {
+    worker.on('message', (msg: PackedAnswers) => {
       const done = slot.busy.shift() ?? { jobs: [], bytes: 0 };
       slot.files -= done.jobs.length;
       slot.bytes -= done.bytes;
-      done.jobs.forEach((p, i) => p.resolve(msg.results[i] ?? { bytesRead: 0, error: { code: 'EIO', message: 'no result from hash worker' } }));
+      const results = unpack(msg, done.jobs.length);
+      done.jobs.forEach((p, i) => p.resolve(results[i] ?? { bytesRead: 0, error: { code: 'EIO', message: 'no result from hash worker' } }));
       this.pump();
     });
     worker.on('error', (err) => {
@@ -371,10 +536,11 @@ export class HashPool {
       slot.busy.push({ jobs: batch, bytes });
       slot.files += batch.length;
       slot.bytes += bytes;
-      slot.worker.postMessage({
-        id: this.nextId++,
-        jobs: batch.map((p) => ({ ...message(p.job), ...(p.job.twin ? { twin: message(p.job.twin) } : {}) })),
-      });
+      const { msg, transfer } = pack(
+        this.nextId++,
+        batch.map((p) => p.job),
+      );
+      slot.worker.postMessage(msg, transfer);
     }
   }
 

@@ -1,7 +1,7 @@
 // The hash worker pool on real files: documented quick-hash format at the small/sampled boundary, full SHA-256, changes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -106,6 +106,36 @@ describe('HashPool', () => {
     execFileSync('mkfifo', [fifo]);
     expect((await pool.hash({ path: fifo, quick: true, full: true })).error?.code).toBe('ENOTREG');
     expect((await pool.hash({ path: path.join(dir, 'missing'), quick: true, full: true })).error?.code).toBe('ENOENT');
+  });
+
+  it('a small file as the walk saw it is hashed only if it is still that inode, unchanged: another file, an edit, a folder or a FIFO at the path since yield no hashes', async () => {
+    const p = path.join(dir, 'walked');
+    writeFileSync(p, 'abcd');
+    const st: BigIntStats = statSync(p, { bigint: true });
+    const walked: HashJob = { path: p, quick: true, full: true, size: 4, mtimeNs: st.mtimeNs, dev: st.dev, ino: st.ino };
+    expect(await pool.hash(walked)).toEqual({ quickHash: sha('abcd'), sha256: sha('abcd'), bytesRead: 4 });
+    expect(await pool.hash({ ...walked, quick: false })).toEqual({ quickHash: null, sha256: sha('abcd'), bytesRead: 4 });
+    // The walk's record differs from the inode now: its mtime, its size, its inode number or its device.
+    expect(await pool.hash({ ...walked, mtimeNs: st.mtimeNs + 1n })).toMatchObject({ changed: true });
+    expect(await pool.hash({ ...walked, size: 3 })).toMatchObject({ changed: true });
+    expect(await pool.hash({ ...walked, ino: st.ino + 1n })).toMatchObject({ changed: true });
+    expect(await pool.hash({ ...walked, dev: st.dev + 1n })).toMatchObject({ changed: true });
+    // Another file renamed over the path, same size and mtime: another inode, so no hashes for it.
+    const other = path.join(dir, 'other');
+    writeFileSync(other, 'wxyz');
+    utimesSync(other, st.atime, st.mtime);
+    renameSync(other, p);
+    expect(await pool.hash(walked)).toMatchObject({ changed: true });
+    expect((await pool.hash(walked)).sha256).toBeUndefined();
+    // A folder or a FIFO at the path (the FIFO without blocking the worker).
+    rmSync(p);
+    mkdirSync(p);
+    expect((await pool.hash(walked)).error?.code).toBe('ENOTREG');
+    rmSync(p, { recursive: true });
+    execFileSync('mkfifo', [p]);
+    expect((await pool.hash(walked)).error?.code).toBe('ENOTREG');
+    rmSync(p);
+    expect((await pool.hash(walked)).error?.code).toBe('ENOENT');
   });
 
   describe('a twin (a second file of the same size read alongside and compared byte for byte)', () => {
