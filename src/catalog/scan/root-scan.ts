@@ -41,6 +41,13 @@ interface WriteOp {
  */
 const BATCH = 5000;
 const MAX_BATCH = 40_000;
+/**
+ * Once the walk is done, rows are written whenever at least as many wait as are still being hashed (and at least
+ * this many): the batches halve as the pool drains, so what is left to write when the last hash comes back — while
+ * the hashing threads have nothing left to do — is a few hundred rows, not up to a whole batch (20k new files: up to
+ * 5,000 rows, ~60 ms, after the last read; 200k: up to 40,000).
+ */
+const DRAIN_BATCH = 256;
 /** Files being hashed at once; the walk waits below this (the hash pool keeps up to 4,096 ahead of each worker), */
 const MAX_IN_FLIGHT = 10_000;
 /** and below this many bytes to read (more than one file's worth only): an interrupted scan finishes what is queued. */
@@ -173,6 +180,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
 
   let inFlight = 0;
   let bytesInFlight = 0;
+  /** The walk is over: no file joins those in flight (see DRAIN_BATCH). */
+  let draining = false;
   let wake: (() => void) | null = null;
   /** Bytes a read of `f` costs (what the pool reads: everything, or the sampled blocks). */
   const readCost = (f: WalkFile, full: boolean): number => (full ? f.size : Math.min(f.size, 3 * QUICK_BLOCK));
@@ -186,7 +195,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   };
   const settle = (): void => {
     inFlight--;
-    if (writes.length >= batchAt) flush();
+    if (writes.length >= batchAt || (draining && writes.length >= DRAIN_BATCH && writes.length >= inFlight)) flush();
     if (wake) {
       const w = wake;
       wake = null;
@@ -455,6 +464,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
   }
   recordHeld();
+  draining = true;
   // While reads are pending the rows known so far (the last held files' above all) are written now, as the pool hashes
   // what the walk released — often all of it, since a size is shared once the walk meets its second inode, late in the
   // walk — instead of after the first hashes come back, when the writes would wait and then slow the hashing.

@@ -70,6 +70,9 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
     serial: catalog.serial(),
   };
   const pool = new HashPool({ workers: opts.hashWorkers ?? 2 });
+  // A first scan (the catalog holds no file yet) reads what it finds: its hashing threads boot (~30–50 ms of a thread
+  // each) while the roots are resolved and the walk starts, rather than when the walk hands over its first file.
+  if (catalog.db.prepare(`SELECT 1 FROM files LIMIT 1`).get() === undefined) pool.warm();
   const sizeFirst = opts.hash === 'shared-sizes' && !opts.quickOnly && opts.drift !== 'full';
   // Other connections' commits since the gate loaded the catalog's sizes (PRAGMA data_version moves only for those).
   const dataVersion = (): number => catalog.db.pragma('data_version', { simple: true }) as number;
