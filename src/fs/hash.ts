@@ -451,6 +451,7 @@ export class HashPool {
   private pumpQueued = false;
   private nextId = 1;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private readonly workers: number;
   private readonly batchFiles: number;
   private readonly batchBytes: number;
@@ -544,10 +545,13 @@ export class HashPool {
     }
   }
 
-  async close(): Promise<void> {
+  /** Ends the threads (jobs not started are rejected); resolves when they are gone. Calling it again waits for the same end. */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
     this.closed = true;
     for (const p of this.queue.splice(0).slice(this.head)) p.reject(new Error('hash pool closed'));
     this.head = 0;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.closing = Promise.all(this.slots.map((s) => s.worker.terminate())).then(() => undefined);
+    return this.closing;
   }
 }

@@ -7,7 +7,7 @@ import { fsPathArg } from '../../fs/path-encoding.js';
 import type { MountEntry } from '../../fs/mountinfo.js';
 import { walkTree, type FoundFile, type WalkFile } from '../../fs/walk.js';
 import type { FindProcess } from '../../fs/find-walk.js';
-import type { CatalogDb } from '../db.js';
+import { checkpointWalPassive, type CatalogDb } from '../db.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
 import { decideFile, decideSameMetadata, decisionPolicy, judgeReread, linkHashesSuffice, readFailed, waitsForSizeGate, type RecordedHashes, type RowMeta } from './decide.js';
@@ -166,6 +166,14 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
       catalog.bumpSerial();
     })();
   };
+  /**
+   * A write while the hashing threads still read (the walk is over): the WAL is checkpointed after it, so that the
+   * copy into the database file and its syncs overlap the hashing instead of following it when the catalog closes.
+   */
+  const drainFlush = (): void => {
+    flush();
+    checkpointWalPassive(db);
+  };
   const report = (walking: boolean): void => {
     opts.progress?.({
       root: r.loc.path,
@@ -195,7 +203,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   };
   const settle = (): void => {
     inFlight--;
-    if (writes.length >= batchAt || (draining && writes.length >= DRAIN_BATCH && writes.length >= inFlight)) flush();
+    if (draining && inFlight > 0 && writes.length >= DRAIN_BATCH && writes.length >= Math.min(batchAt, inFlight)) drainFlush();
+    else if (writes.length >= batchAt) flush();
     if (wake) {
       const w = wake;
       wake = null;
@@ -468,7 +477,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   // While reads are pending the rows known so far (the last held files' above all) are written now, as the pool hashes
   // what the walk released — often all of it, since a size is shared once the walk meets its second inode, late in the
   // walk — instead of after the first hashes come back, when the writes would wait and then slow the hashing.
-  if (inFlight > 0) flush();
+  if (inFlight > 0) drainFlush();
   while (inFlight > 0) {
     await waitBelow(0);
   }

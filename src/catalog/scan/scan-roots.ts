@@ -110,6 +110,8 @@ async function scanAll(catalog: CatalogDb, roots: ScanRootSpec[], opts: ScanOpti
       if (active !== null) activeUnder.set(r, active);
     }
     if (!opts.signal?.aborted) await hashNowShared(catalog, sizes, pool, opts, summary, loadedAt !== null && loadedAt === dataVersion());
+    // Nothing is read from here on: the threads end (~15–50 ms) while the session and the roots are recorded.
+    void pool.close();
     summary.unhashed = unhashedCount(catalog.db);
     if (opts.signal?.aborted) summary.status = 'interrupted';
     finishSession(catalog, sessionId, summary, opts.now(), null);
