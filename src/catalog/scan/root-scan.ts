@@ -48,6 +48,9 @@ const MAX_BATCH = 40_000;
  * 5,000 rows, ~60 ms, after the last read; 200k: up to 40,000).
  */
 const DRAIN_BATCH = 256;
+/** A drain write is followed by a checkpoint only while this much is still being read (see drainFlush). */
+const CHECKPOINT_COVER_BYTES = 64 * 1024 ** 2;
+const CHECKPOINT_COVER_FILES = 2048;
 /** Files being hashed at once; the walk waits below this (the hash pool keeps up to 4,096 ahead of each worker), */
 const MAX_IN_FLIGHT = 10_000;
 /** and below this many bytes to read (more than one file's worth only): an interrupted scan finishes what is queued. */
@@ -172,7 +175,9 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
    */
   const drainFlush = (): void => {
     flush();
-    checkpointWalPassive(db);
+    // Only while enough reading remains to cover the checkpoint's two fsyncs (the main thread waits on them): near the
+    // end the close copies what is left instead.
+    if (bytesInFlight >= CHECKPOINT_COVER_BYTES || inFlight >= CHECKPOINT_COVER_FILES) checkpointWalPassive(db);
   };
   const report = (walking: boolean): void => {
     opts.progress?.({
