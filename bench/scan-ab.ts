@@ -1,6 +1,6 @@
 // A/B of the initial scan: builds of hashall (each a dist/ folder) against each other and the bare two-worker hash, alternately, each run a fresh node; best wall and CPU time of each.
 //
-//   node dist/bench/scan-ab.js [--runs N] [--tree DIR] DIST...      e.g. node dist/bench/scan-ab.js dist-old dist
+//   node dist/bench/scan-ab.js [--runs N] [--tree DIR] DIST...      e.g. node dist/bench/scan-ab.js dist/old dist
 //
 // Each run times what bench/scan.ts times as `initialScanMs` (open a new catalog, scanRoots with hash `all` and 2
 // workers, close) or `bareHashMs` (bareHash), after module loading; CPU time is every thread's user + system time and
