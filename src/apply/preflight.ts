@@ -9,6 +9,7 @@ import type { FsPort } from './fs-port.js';
 import { filesystemGuard, stepPlaces } from './on-filesystem.js';
 import { torrentListDigest } from '../plan/orphan-groups.js';
 import { hasCatalogRefs } from './plan-expand.js';
+import { listTorrentHashes } from '../clients/torrent-lists.js';
 
 export interface PreflightDeps {
   catalog: CatalogDb;
@@ -72,7 +73,9 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
   if (listed.length > 0) {
     if (deps.clients.names.length === 0) throw new HashallError('the plan retires orphans but no client is configured to prove no torrent uses them', { hint: 'add `client:` to hashall.yaml' });
     const keys: string[] = [];
-    for (const name of deps.clients.names) for (const t of await deps.clients.get(name).listTorrents()) keys.push(`${name}/${t.hash}`);
+    // Only the hashes are read (the same keys the planner digested: instance/hash): for Deluge the whole status read
+    // would carry every torrent's file list. A client that cannot answer throws, and so refuses the plan.
+    for (const name of deps.clients.names) for (const h of await listTorrentHashes(deps.clients.get(name))) keys.push(`${name}/${h}`);
     const now = torrentListDigest(keys);
     const planned = listed[0]!;
     if (listed.some((c) => c.digest !== now.digest)) problems.push(`the client's torrents changed since planning (${planned.count} → ${now.count}): a torrent added since may use an orphan`);

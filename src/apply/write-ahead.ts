@@ -158,7 +158,7 @@ export function fsChangesAfter(fs: FsPort, before: () => Promise<void>): FsPort 
  * a recheck — and any method not listed here) is preceded by one. With several groups in flight a read of one group's
  * torrent came after another group's journal write almost every time: one WAL fsync per poll, on the main thread.
  */
-const READS = new Set<string>(['version', 'listTorrents', 'getTorrent', 'listFiles', 'listTorrentsWithFiles', 'checkingLimit', 'renamesIncompleteFiles', 'ownFolders', 'waitFor', 'close', 'usesStopStart'] satisfies (keyof TorrentClient | 'usesStopStart')[]);
+const READS = new Set<string>(['version', 'listTorrents', 'getTorrent', 'listFiles', 'listTorrentsWithFiles', 'listHashes', 'checkingLimit', 'renamesIncompleteFiles', 'ownFolders', 'waitFor', 'close', 'usesStopStart'] satisfies (keyof TorrentClient | 'usesStopStart')[]);
 
 /**
  * The client with the journal synced before every call that may change something in it: every write committed so far,

@@ -2,7 +2,7 @@
 import { ClientError, HashallError } from '../errors.js';
 import type { ClientTorrent, TorrentState, WaitOptions } from './types.js';
 
-const HASH_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+export const HASH_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
 /**
  * Lower-case hashes, or throw on anything that is not one: an empty or "all" selector makes qBittorrent and

@@ -106,6 +106,12 @@ export interface TorrentClient {
    */
   listTorrentsWithFiles?(): Promise<TorrentWithFiles[]>;
   /**
+   * The info-hash of every torrent and nothing else, where the client can be asked for that much less than listTorrents
+   * sends (Deluge, whose status read of a torrent carries its file list). The same torrents listTorrents lists; throws
+   * where it would. Absent: read from listTorrents (torrent-lists.ts listTorrentHashes).
+   */
+  listHashes?(): Promise<string[]>;
+  /**
    * How many listFiles calls a caller may keep in flight: the adapter answers those asked together with one request
    * (up to FILES_PER_CALL torrents each). Absent: one request per call, so callers keep 4 at once (FILE_LISTS_IN_FLIGHT).
    */

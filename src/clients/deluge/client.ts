@@ -195,6 +195,14 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     return list.filter((t) => wanted.has(t.hash));
   }
 
+  /**
+   * Every torrent's hash alone: the torrents listTorrents lists (the keys of the same status map), without the status
+   * and file list of each. Not an empty key list: Deluge answers that with every key it has.
+   */
+  async function listHashes(): Promise<string[]> {
+    return Object.keys(await status(null, ['hash'])).map((h) => h.toLowerCase());
+  }
+
   /** The status read of every torrent carries its file list anyway (the content path is found from it): with its progress, that is listFiles' answer too. */
   async function listTorrentsWithFiles(): Promise<TorrentWithFiles[]> {
     const got = await status(null, [...DELUGE_FIELDS, 'file_progress']);
@@ -346,6 +354,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     getTorrent,
     listFiles,
     listTorrentsWithFiles,
+    listHashes,
     listFilesInFlight: BATCHED_FILE_LISTS_IN_FLIGHT,
     pause: (hashes) => mutate('core.pause_torrent', hashes, 'exists', [], 'again-if-running'),
     resume: (hashes) => mutate('core.resume_torrent', hashes, 'exists'),

@@ -10,6 +10,10 @@ import type { HashallConfig } from '../../../src/config/types.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
 import { makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { applyPlan } from '../../../src/apply/executor.js';
+import { preflight } from '../../../src/apply/preflight.js';
+import { singleClient } from '../../../src/clients/client-set.js';
+import { listTorrentHashes } from '../../../src/clients/torrent-lists.js';
+import { ClientError } from '../../../src/errors.js';
 import { torrentListDigest } from '../../../src/plan/orphan-groups.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
@@ -225,8 +229,8 @@ describe("Deluge: retire's proofs that no torrent uses what they stage", () => {
         expect(existsSync(stray)).toBe(false);
         const orphanReads = sent.splice(0);
         process.stderr.write(`deluge orphan retire beside ${LOOSE} rootless torrents: ${JSON.stringify(summary(orphanReads))}\n`);
-        // The preflight's read of the torrent list (Deluge's carries the lists), then the step's proof: one read each.
-        expect(orphanReads.filter((x) => x.files).map((x) => x.method)).toEqual(['core.get_torrents_status', 'core.get_torrents_status']);
+        // The preflight reads only the hashes (the identity of the torrent list); the step's proof reads every list once.
+        expect(orphanReads.filter((x) => x.files).map((x) => x.method)).toEqual(['core.get_torrents_status']);
       } finally {
         await client.close();
       }
@@ -234,4 +238,73 @@ describe("Deluge: retire's proofs that no torrent uses what they stage", () => {
       w.cleanup();
     }
   }, 180_000);
+});
+
+describe("Deluge: a saved orphan plan's preflight reads the hashes alone", () => {
+  test(`the torrent list's identity from ${N}+ torrents without their file lists: the digest the planner made from listTorrents, far fewer bytes`, async () => {
+    const { client, sent } = countingClient();
+    try {
+      await client.version();
+      sent.splice(0);
+      const full = await client.listTorrents();
+      const fullRead = summary(sent.splice(0));
+      const hashes = await listTorrentHashes(client);
+      const hashRead = summary(sent.splice(0));
+      process.stderr.write(`deluge torrent list of ${full.length}: listTorrents ${JSON.stringify(fullRead)} vs hashes ${JSON.stringify(hashRead)}\n`);
+      expect(full.length).toBeGreaterThanOrEqual(N);
+      // The same keys (instance/hash), so a plan made before still matches.
+      expect(torrentListDigest(hashes.map((h) => `default/${h}`))).toEqual(torrentListDigest(full.map((t) => `default/${t.hash}`)));
+      expect(hashRead).toMatchObject({ calls: 1, withFiles: 0 });
+      expect(hashRead.bytes * 5).toBeLessThan(fullRead.bytes);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
+  test('preflight of an orphan retirement: one hash-only read; a client that cannot answer refuses the plan', async () => {
+    const w = makeApplyFixture();
+    try {
+      const stray = path.join(w.stash, 'seeding', 'stray.nfo');
+      mkdirSync(path.dirname(stray), { recursive: true });
+      writeFileSync(stray, 'nobody seeds this\n');
+      const hashes = Object.keys((await sb.call('core.get_torrents_status', [{}, ['hash']])) as Record<string, unknown>);
+      const orphan: PlanGroup = {
+        id: 'o1',
+        key: 'orphan-1',
+        action: 'retire',
+        title: 'stray.nfo',
+        payloadHash: null,
+        torrents: [],
+        from: { fs: 'stash', path: stray },
+        to: null,
+        reasons: ['test orphan'],
+        rule: null,
+        bytesToCopy: 0,
+        bytesToFree: 18,
+        steps: [{ kind: 'retire-orphan', fs: 'stash', seedingRoot: path.join(w.stash, 'seeding'), path: stray, treeKind: 'file', files: 1, bytes: 18 }],
+        fingerprint: { files: [fingerprint(stray)], torrents: [], clientTorrents: torrentListDigest(hashes.map((h) => `default/${h}`)) },
+      };
+      const plan = makePlan(w, [orphan]);
+      const { client, sent } = countingClient();
+      try {
+        await client.version();
+        sent.splice(0);
+        await preflight(plan, { catalog: w.catalog, config: w.config, clients: singleClient(client), fs: testDeps(w).fs });
+        process.stderr.write(`deluge orphan preflight: ${JSON.stringify(summary(sent))}\n`);
+        expect(sent.map((x) => x.method)).toEqual(['core.get_torrents_status']);
+        expect(sent.filter((x) => x.files)).toEqual([]);
+      } finally {
+        await client.close();
+      }
+      // Nothing listening: no answer is never an empty list (which would not match the plan's digest either way).
+      const down = createDelugeClient({ url: 'http://127.0.0.1:9/', password: () => 'x', timeoutMs: 2_000, attempts: 1 });
+      try {
+        await expect(preflight(plan, { catalog: w.catalog, config: w.config, clients: singleClient(down), fs: testDeps(w).fs })).rejects.toBeInstanceOf(ClientError);
+      } finally {
+        await down.close();
+      }
+    } finally {
+      w.cleanup();
+    }
+  }, 120_000);
 });
