@@ -1,7 +1,9 @@
 // The one HTTP(S) sender of every client transport and of notifications: kept-alive connections, a bound on the whole exchange and on the answer's size, redirects never followed, the user's extra CAs for HTTPS.
 import http from 'node:http';
 import https from 'node:https';
+import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
+import { ClientError } from '../errors.js';
 import { processExtraCa, type ExtraCa } from './extra-ca.js';
 
 export interface HttpRequest {
@@ -34,7 +36,10 @@ export interface HttpSenderOptions {
    * answers that both sides then spent CPU on — an adoption makes hundreds of calls.
    */
   fetch?: typeof fetch;
-  /** The answer's body is bounded: past this many bytes the send fails (ERESPONSETOOLARGE). Default 512 MiB. */
+  /**
+   * The answer's body is bounded: past this many bytes the send fails (ERESPONSETOOLARGE). Default MAX_BODY_BYTES; never
+   * more than the longest string node can make (MAX_STRING_LENGTH), so turning the body into text cannot fail.
+   */
   maxBodyBytes?: number;
   /**
    * The status decides, the body is only shown (notifications): a body past the bound is cut there, and one the server
@@ -51,8 +56,29 @@ export interface HttpSender {
   close(): void;
 }
 
-/** The default bound of an answer (as the SCGI transport's): a client's full torrent list stays far below it. */
-export const MAX_BODY_BYTES = 512 << 20;
+/**
+ * The default bound of a client's answer: 128 MiB. A torrent list far beyond any home server's stays below it (Deluge's
+ * status of every torrent with its file list takes ~0.4 KB a file: ~300k files; qBittorrent's ~1.5 KB a torrent), while
+ * parsing one as large holds several times its size in memory. It was 512 MiB: at that size node cannot even make the
+ * text (MAX_STRING_LENGTH), and each retry read it again. Not configurable: an answer past it is a client that is not
+ * what client.url should name, or a list hashall should not hold at once (the error says so).
+ */
+export const MAX_BODY_BYTES = 128 << 20;
+
+/** The sender's error for an answer past its bound (never retried: the client would send it again). */
+export function isTooLarge(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ERESPONSETOOLARGE';
+}
+
+/** The one message for an answer past the bound: what was asked, of which client, and what to do. Not a network error, not retried. */
+export function tooLargeAnswer(app: string, shown: string, what: string, cause: unknown): ClientError {
+  const bound = (cause as { maxBytes?: number }).maxBytes;
+  const size = bound === undefined ? 'than hashall reads' : `than ${bound >= 1 << 20 ? `${Math.round(bound / (1 << 20))} MiB` : `${bound} bytes`}`;
+  return new ClientError('protocol', `${app} at ${shown} answered ${what} with more ${size}: hashall stopped reading it and asks no more (not retried)`, {
+    cause,
+    hint: `check that client.url names ${app} itself (not a proxy or file server in front of it); a torrent list this large is more than one read may hold in memory — split the torrents across client instances`,
+  });
+}
 
 /** TLS verification failures, as Node names them: the server's certificate is not one this process trusts. */
 const UNTRUSTED = new Set([
@@ -76,8 +102,18 @@ function abortError(signal: AbortSignal): Error {
   return err;
 }
 
-function tooLarge(max: number): Error {
-  return Object.assign(new Error(`the answer is larger than ${max} bytes`), { code: 'ERESPONSETOOLARGE' });
+/** The error of an answer past `max` bytes (ERESPONSETOOLARGE): isTooLarge knows it, tooLargeAnswer says it. */
+export function tooLarge(max: number): Error {
+  return Object.assign(new Error(`the answer is larger than ${max} bytes`), { code: 'ERESPONSETOOLARGE', maxBytes: max });
+}
+
+/** The body as text: within the bound it always converts; should it not (a bound raised past node's), that is the bound's error, never a throw of its own. */
+function textOf(body: Buffer, max: number): string {
+  try {
+    return body.toString('utf8');
+  } catch {
+    throw tooLarge(Math.min(max, body.length));
+  }
 }
 
 /** A send that failed by its bound (or an injected fetch's abort). */
@@ -150,7 +186,7 @@ function nodeSend(req: HttpRequest, agent: http.Agent, max: number, lenient: boo
             return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
           },
           setCookies: h['set-cookie'] ?? [],
-          text: decoded(Buffer.concat(chunks), h['content-encoding'], max, lenient).toString('utf8'),
+          text: textOf(decoded(Buffer.concat(chunks), h['content-encoding'], max, lenient), max),
         };
       };
       done = (): void => {
@@ -229,12 +265,12 @@ async function fetchSend(doFetch: typeof fetch, req: HttpRequest, max: number, l
     if (!lenient) throw err;
   }
   const setCookies = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [res.headers.get('set-cookie') ?? ''];
-  return { status: res.status, statusText: res.statusText, header: (name) => res.headers.get(name), setCookies, text: Buffer.concat(chunks).toString('utf8') };
+  return { status: res.status, statusText: res.statusText, header: (name) => res.headers.get(name), setCookies, text: textOf(Buffer.concat(chunks), max) };
 }
 
 /** A sender with its own kept-alive connections (one pool per scheme, made at its first request). */
 export function createHttpSender(opts: HttpSenderOptions = {}): HttpSender {
-  const max = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const max = Math.min(opts.maxBodyBytes ?? MAX_BODY_BYTES, bufferConstants.MAX_STRING_LENGTH);
   const lenient = opts.lenientBody === true;
   const extraCa = opts.extraCa ?? processExtraCa;
   let plain: http.Agent | null = null;

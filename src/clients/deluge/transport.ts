@@ -1,6 +1,6 @@
 // JSON-RPC to deluge-web (`/json`): auth.login session cookie, web.connect to its daemon, bounded retries, typed errors with secrets redacted.
 import { ClientError } from '../../errors.js';
-import { createHttpSender, failureText, isTimeout, type HttpSender } from '../http-send.js';
+import { createHttpSender, failureText, isTimeout, isTooLarge, tooLargeAnswer, type HttpSender } from '../http-send.js';
 import { redactUrl } from '../shown-url.js';
 import { SecretScrubber } from '../redact-secrets.js';
 import { withRetries, type RetryOptions } from '../retry.js';
@@ -13,6 +13,8 @@ export interface DelugeTransportOptions extends RetryOptions {
   timeoutMs: number;
   /** Sends through this `fetch` instead of the kept-alive sender (tests that watch the requests). */
   fetch?: typeof fetch;
+  /** The bound of an answer (tests lower it); MAX_BODY_BYTES otherwise. */
+  maxAnswerBytes?: number;
 }
 
 /** deluge-web's error codes: 1 not authenticated, 2 unknown method (core.* before web.connect), 3 method raised, 4 daemon call failed, 5 other. */
@@ -66,7 +68,7 @@ export class DelugeTransport {
     this.url = p.json;
     this.daemon = p.daemon;
     this.shown = redactUrl(this.url.href);
-    this.sender = createHttpSender(opts.fetch ? { fetch: opts.fetch } : {});
+    this.sender = createHttpSender({ ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.maxAnswerBytes ? { maxBodyBytes: opts.maxAnswerBytes } : {}) });
   }
 
   /** Any text that came from the wire or a cause, with the password and the session id cut out. */
@@ -87,6 +89,7 @@ export class DelugeTransport {
       if (isTimeout(cause)) {
         throw new ClientError('timeout', `Deluge did not answer ${method} at ${this.shown} within ${this.opts.timeoutMs} ms`, { hint: 'check that deluge-web and deluged are running, or raise client.timeout' });
       }
+      if (isTooLarge(cause)) throw tooLargeAnswer('deluge-web', this.shown, method, cause);
       return new ClientError('network', `cannot reach deluge-web at ${this.shown} for ${method}: ${this.redact(failureText(cause))}`, { hint: 'check client.url and that deluge-web is running' });
     }
   }

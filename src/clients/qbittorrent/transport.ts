@@ -1,6 +1,6 @@
 // HTTP transport to the qBittorrent Web API v2: session cookie login, bounded retries, timeouts, typed errors.
 import { ClientError } from '../../errors.js';
-import { createHttpSender, failureText, isTimeout, type HttpAnswer, type HttpSender } from '../http-send.js';
+import { createHttpSender, failureText, isTimeout, isTooLarge, tooLargeAnswer, type HttpAnswer, type HttpSender } from '../http-send.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 import { redactUrl } from '../shown-url.js';
 import { SecretScrubber } from '../redact-secrets.js';
@@ -195,6 +195,7 @@ export class QbtTransport {
           hint: 'check that qBittorrent is running and responsive, or raise client.timeout',
         });
       }
+      if (isTooLarge(cause)) throw tooLargeAnswer('qBittorrent', this.#shown, this.#describe(req), cause);
       throw new ClientError('network', `cannot reach qBittorrent for ${this.#describe(req)}: ${causeText(cause)}`, {
         cause: scrub(cause),
         hint: 'check client.url and that qBittorrent is running',

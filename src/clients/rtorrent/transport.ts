@@ -1,7 +1,7 @@
 // XML-RPC transport to rTorrent: SCGI over a unix socket or TCP, or HTTP(S) (ruTorrent/nginx /RPC2); bounded retries, typed errors.
 import { connect } from 'node:net';
 import { ClientError } from '../../errors.js';
-import { createHttpSender, failureText, isTimeout, type HttpSender } from '../http-send.js';
+import { createHttpSender, failureText, isTimeout, isTooLarge, MAX_BODY_BYTES, tooLarge, tooLargeAnswer, type HttpSender } from '../http-send.js';
 import { withRetries, type RetryOptions } from '../retry.js';
 import { redactUrl } from '../shown-url.js';
 import { SecretScrubber } from '../redact-secrets.js';
@@ -67,7 +67,7 @@ function scgiExchange(ep: Extract<Endpoint, { kind: 'unix' | 'tcp' }>, body: str
     sock.on('connect', () => sock.end(Buffer.concat([Buffer.from(`${head.length}:`), head, Buffer.from(','), bodyBuf])));
     sock.on('data', (d: Buffer) => {
       size += d.length;
-      if (size > 512 << 20) sock.destroy(new Error('answer larger than 512 MiB'));
+      if (size > MAX_BODY_BYTES) sock.destroy(tooLarge(MAX_BODY_BYTES));
       else chunks.push(d);
     });
     sock.on('error', (err) => {
@@ -149,6 +149,7 @@ export class RtorrentTransport {
       if (isTimeout(cause)) {
         throw new ClientError('timeout', `rTorrent did not answer ${method} at ${this.#shown} within ${this.#opts.timeoutMs} ms`, { hint: 'check that rTorrent is running and responsive, or raise client.timeout' });
       }
+      if (isTooLarge(cause)) throw tooLargeAnswer('rTorrent', this.#shown, method, cause);
       return new ClientError('network', `cannot reach rTorrent at ${this.#shown} for ${method}: ${failureText(cause)}`, { hint: 'check client.url and that rTorrent (or the web server in front of it) is running' });
     }
     if (status === 401 || status === 403) {

@@ -2,7 +2,7 @@
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { trackerIdentity } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
-import { createHttpSender, failureText, isTimeout } from '../http-send.js';
+import { createHttpSender, failureText, isTimeout, isTooLarge, tooLargeAnswer } from '../http-send.js';
 import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
 import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { redactUrl } from '../shown-url.js';
@@ -118,6 +118,7 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
       if (isTimeout(cause)) {
         throw new ClientError('timeout', `Transmission did not answer ${method} at ${shown} within ${opts.timeoutMs} ms`, { hint: 'check that transmission-daemon is running, or raise client.timeout' });
       }
+      if (isTooLarge(cause)) throw tooLargeAnswer('Transmission', shown, method, cause);
       if ((cause as { code?: string }).code === 'EBADENCODING') throw new ClientError('protocol', `Transmission at ${shown} answered ${method} with a body that does not decompress: ${failureText(cause)}`, { hint: 'a proxy in front of transmission-daemon may be mangling compressed answers' });
       return new ClientError('network', `cannot reach Transmission at ${shown} for ${method}: ${failureText(cause)}`, { hint: 'check client.url and that transmission-daemon is running' });
     }
