@@ -1,11 +1,10 @@
 // Torrents whose payloads share files by hardlink (a season pack, a cross-seeded episode linked from it, a folder holding another episode linked plus a file of its own) moved to the pool in one plan, on real tmpfs and a real qBittorrent: one group, each shared file copied once, every torrent seeding from one inode per content; a kill -9 between its repoints is recovered with nothing lost; a second plan has nothing to do; each source retires on its own. Every byte re-hashed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashTreeSync } from '../../support/apply-fixture.js';
+import { filesUnder, inodeUsage, contentHashes } from '../../support/inode-usage.js';
 import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
@@ -27,29 +26,9 @@ let extra: MadeTorrent;
 let before: Record<string, Record<string, string>>;
 const EP = 256 << 10;
 
-/** Every regular file under `dir` (no symlink followed): its inode and size. */
-function filesUnder(dir: string): { path: string; ino: number; size: number }[] {
-  const out: { path: string; ino: number; size: number }[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (e.isFile()) {
-      const st = lstatSync(p);
-      out.push({ path: p, ino: st.ino, size: st.size });
-    }
-  }
-  return out;
-}
 /** Distinct inodes and their bytes under the pool's seeding root. */
 function poolUsage(): { inodes: number; bytes: number } {
-  const seen = new Map<number, number>();
-  for (const f of filesUnder(w.seeding('pool'))) seen.set(f.ino, f.size);
-  return { inodes: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
-}
-/** SHA-256 of every file of a payload (a folder's by relpath, a one-file payload's under its name). */
-function contentHashes(root: string): Record<string, string> {
-  if (lstatSync(root).isDirectory()) return hashTreeSync(root);
-  return { [path.basename(root)]: createHash('sha256').update(readFileSync(root)).digest('hex') };
+  return inodeUsage(w.seeding('pool'));
 }
 function writeConfig(observe: string): void {
   w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [

@@ -1,10 +1,11 @@
 // A season pack moved to the pool by one plan, then a folder torrent holding one of its episodes (a hardlink on the stash) and an .nfo of its own moved by a later plan, on real tmpfs and a real qBittorrent: the later move copies only the .nfo and links the episode from the pack's copy (one inode on the pool), re-reading its bytes first; kill -9 mid-apply + `hashall recover` rolls back with nothing lost; everything seeds from the pool; every byte re-hashed; the next plan has nothing to do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashTreeSync } from '../../support/apply-fixture.js';
+import { filesUnder, inodeUsage } from '../../support/inode-usage.js';
 import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
@@ -27,24 +28,9 @@ const EP = 256 << 10;
 const NFO = 3000;
 const E03 = 'Show.S01E03.mkv';
 
-/** Every regular file under `dir` (no symlink followed): its inode and size. */
-function filesUnder(dir: string): { path: string; ino: number; size: number }[] {
-  const out: { path: string; ino: number; size: number }[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (e.isFile()) {
-      const st = lstatSync(p);
-      out.push({ path: p, ino: st.ino, size: st.size });
-    }
-  }
-  return out;
-}
 /** Distinct inodes and their bytes under the pool's seeding root. */
 function poolUsage(): { inodes: number; bytes: number } {
-  const seen = new Map<number, number>();
-  for (const f of filesUnder(w.seeding('pool'))) seen.set(f.ino, f.size);
-  return { inodes: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
+  return inodeUsage(w.seeding('pool'));
 }
 function writeConfig(paths: string[]): void {
   w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
