@@ -156,6 +156,22 @@ async function refuseMounts(parent: HeldDir, name: string | Buffer, label: strin
   );
 }
 
+/** A held directory on descriptor `fd` (its identity and owner from `st`, read on that descriptor). */
+function heldDir(fd: number, label: string, st: BigIntStats, close: () => Promise<void>): HeldDir {
+  const anchor = `/proc/self/fd/${fd}`;
+  return {
+    path: anchor,
+    label,
+    dev: Number(st.dev),
+    ino: Number(st.ino),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mode: Number(st.mode),
+    at: (name) => anchoredAt(anchor, name),
+    close,
+  };
+}
+
 async function openHeld(p: string | Buffer, flags: number, label: string): Promise<HeldDir> {
   let fh: fsp.FileHandle;
   try {
@@ -173,18 +189,7 @@ async function openHeld(p: string | Buffer, flags: number, label: string): Promi
   try {
     const st = await fh.stat({ bigint: true });
     if (!st.isDirectory()) throw new UnsafeTreeError('not-directory', `${label} is not a directory`, { path: label });
-    const anchor = `/proc/self/fd/${fh.fd}`;
-    return {
-      path: anchor,
-      label,
-      dev: Number(st.dev),
-      ino: Number(st.ino),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      mode: Number(st.mode),
-      at: (name) => anchoredAt(anchor, name),
-      close: () => fh.close(),
-    };
+    return heldDir(fh.fd, label, st, () => fh.close());
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;
@@ -596,19 +601,8 @@ export function makeChildDirSync(parent: HeldDir, name: string | Buffer, owner: 
       fchmodSync(fd, owner.mode & 0o7777);
       st = fstatSync(fd, { bigint: true });
     }
-    const anchor = `/proc/self/fd/${fd}`;
     const held = fd;
-    return {
-      path: anchor,
-      label,
-      dev: Number(st.dev),
-      ino: Number(st.ino),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      mode: Number(st.mode),
-      at: (n) => anchoredAt(anchor, n),
-      close: async () => closeSync(held),
-    };
+    return heldDir(fd, label, st, async () => closeSync(held));
   } catch (err) {
     closeSync(fd);
     wrapErr('chown', label, err);
