@@ -29,7 +29,7 @@ import { emitAll, type ApplyEvent, type Emit } from './events.js';
 import { errorText, type BaseCtx, type StepRow } from './executor.js';
 import type { Journal, StepState } from './journal.js';
 import { proveSteps, stepPlaces, type FilesystemGuard } from './on-filesystem.js';
-import { checkGroupScope, rootInside } from './scope.js';
+import { checkGroupScope } from './scope.js';
 import { swapFolders } from './dedupe-folders.js';
 import { compareDedupePair, dedupeLinkStep, prepareDedupeLink, swapDedupeLink, verifyDedupeLink, withReadBack } from './steps/dedupe-link.js';
 import type { SameFiles } from './fs-port.js';
@@ -192,8 +192,6 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   // swap of the batch is made, its fsync (phase 3's) starts on the thread pool while the next pairs are swapped.
   const folders = new Map<string, Member[]>();
   const left = new Map<string, number>();
-  // The root each duplicate's folder lies in (its chain is proven from there).
-  const rootOf = new Map<string, string>();
   for (const m of members) {
     for (const row of m.failure === null ? m.rows : []) {
       if (row.status !== 'running' || row.step.kind !== 'dedupe-link') continue;
@@ -207,10 +205,7 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
   const syncs = new Map<string, Promise<unknown>>();
   const durable = (dir: string): Promise<unknown> => {
     let sync = syncs.get(dir);
-    if (!sync) {
-      const root = rootOf.get(dir)!;
-      syncs.set(dir, (sync = held.sync(root, dir).then(() => null, (err: unknown) => held.explain(err) ?? new Error(`fsync ${dir} failed`))));
-    }
+    if (!sync) syncs.set(dir, (sync = held.sync(dir).then(() => null, (err: unknown) => held.explain(err) ?? new Error(`fsync ${dir} failed`))));
     return sync;
   };
   for (const m of members) {
@@ -223,7 +218,6 @@ export async function runDedupeBatch(env: DedupeBatchEnv, batch: { gi: number; g
       }
       const dir = path.dirname(row.step.duplicate.path);
       try {
-        if (!rootOf.has(dir)) rootOf.set(dir, rootInside(env.base.config, row.step.fs, row.step.duplicate.path, 'scanned'));
         m.outs.set(row.index, await swapDedupeLink(row.step, contextOf(m, row), row.undo, compared.get(row), held));
         const touched = folders.get(dir);
         if (touched) touched.push(m);

@@ -15,6 +15,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync } from 'node:fs';
 import { FsError } from '../errors.js';
 import { isAtOrUnder } from '../domain/path-string.js';
+import { unanchor } from '../fs/no-follow-tree.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { TamperError } from './dir-chain.js';
 import type { FsPort } from './fs-port.js';
@@ -33,9 +34,9 @@ export interface SwapFolders {
    */
   open(root: string, dir: string): Promise<string>;
   /** Right before a swap in `dir` (held by open): the folder held is still at its path; TamperError when not. */
-  prove(root: string, dir: string): Promise<void>;
-  /** After the last swap in `dir`: its entries made durable through its descriptor (held again if it was let go), then let go. */
-  sync(root: string, dir: string): Promise<void>;
+  prove(dir: string): Promise<void>;
+  /** After the last swap in `dir` (opened before): its entries made durable through its descriptor (held again if it was let go), then let go. */
+  sync(dir: string): Promise<void>;
   /** `err` with the anchored spellings put back as folder paths (a message naming `/proc/self/fd/N` tells a user nothing). */
   explain(err: unknown): unknown;
   close(): Promise<void>;
@@ -77,6 +78,13 @@ export function swapFolders(fs: FsPort): SwapFolders {
   const seen = new Map<string, { dev: number; ino: number }>();
   // Every anchor handed out and its folder (an error is explained after the hold is let go, too).
   const spelled = new Map<string, string>();
+  // The root each folder opened lies in (where it is held from again once let go).
+  const roots = new Map<string, string>();
+  const rootOf = (dir: string): string => {
+    const root = roots.get(dir);
+    if (root === undefined) throw new Error(`dedupe: ${dir} was never held`);
+    return root;
+  };
 
   const topOf = (root: string): Held => {
     let top = tops.get(root);
@@ -159,23 +167,24 @@ export function swapFolders(fs: FsPort): SwapFolders {
         return anchorOf(h.fd);
       }
       const d = hold(root, dir);
+      roots.set(dir, root);
       while (held.size >= MAX_HELD) letGo(held.keys().next().value!);
       held.set(dir, d);
       return anchorOf(d.fd);
     },
-    async prove(root, dir) {
+    async prove(dir) {
       const h = held.get(dir);
       if (!h) {
         // Let go since (never between a swap's open and its proof, see open): holding it again proves it.
-        held.set(dir, hold(root, dir));
+        held.set(dir, hold(rootOf(dir), dir));
         return;
       }
       const now = placeOf(h.fd);
       if (!now.equals(h.place)) throw new TamperError(dir, `was moved away or replaced (the folder hashall held there is now at ${bytesToPathText(now)})`);
     },
-    async sync(root, dir) {
+    async sync(dir) {
       // Out of `held` at once (before any wait): no later swap's open lets it go while its fsync runs.
-      const h = held.get(dir) ?? hold(root, dir);
+      const h = held.get(dir) ?? hold(rootOf(dir), dir);
       held.delete(dir);
       try {
         await fs.fsyncDir(anchorOf(h.fd));
@@ -185,13 +194,9 @@ export function swapFolders(fs: FsPort): SwapFolders {
     },
     explain(err) {
       if (!(err instanceof Error)) return err;
-      const e = err as Error & { path?: unknown };
+      const path = (err as Error & { path?: unknown }).path;
       for (const [anchor, dir] of spelled) {
-        if (!err.message.includes(anchor) && !(typeof e.path === 'string' && e.path.includes(anchor))) continue;
-        // The anchor followed by a name or ending there; never the start of another descriptor's number.
-        const re = new RegExp(`${anchor}(?![0-9])`, 'g');
-        err.message = err.message.replace(re, dir);
-        if (typeof e.path === 'string') Object.defineProperty(e, 'path', { value: e.path.replace(re, dir) });
+        if (err.message.includes(anchor) || (typeof path === 'string' && path.includes(anchor))) unanchor(err, anchor, dir);
       }
       return err;
     },

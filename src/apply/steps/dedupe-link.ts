@@ -38,10 +38,10 @@ export function compareDedupePair(step: DedupeLinkStep, ctx: Pick<StepContext, '
 /**
  * Phase 2: compare, link, swap — no journal write and no fsync on the way (the temp name was journaled in phase 1; the
  * swap is read back from the disk by undo). The duplicate's folder is fsynced by the caller (phase 3). `compared` is the
- * pair's compare when the caller started it ahead (compareDedupePair), else it is made here; `folders` the batch's held
- * folders (else the duplicate's folder is held for this swap alone).
+ * pair's compare when the caller started it ahead (compareDedupePair), else it is made here; `held` the folders the
+ * caller holds (a batch's, or one step's) and closes.
  */
-export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData, compared?: Promise<SameFiles | null>, folders?: SwapFolders): Promise<StepOutcome> {
+export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, undoData: UndoData, compared: Promise<SameFiles | null> | undefined, held: SwapFolders): Promise<StepOutcome> {
   const undo = undoData as DedupeUndo;
   if (!undo.tmp || undo.keeperIno !== step.keeper.ino) throw new FsError(`dedupe: no temp name journaled for ${step.duplicate.path}; nothing was changed`);
   if (step.keeper.sha256 !== step.duplicate.sha256 || step.keeper.size !== step.duplicate.size) {
@@ -69,11 +69,8 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
   // elsewhere. The chain is still proven right before the swap: a folder moved away since it was held is told apart,
   // and nothing is swapped in it.
   const dir = path.dirname(step.duplicate.path);
-  const root = rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned');
-  const own = folders ? null : swapFolders(ctx.fs);
-  const held = folders ?? own!;
   try {
-    const at = await held.open(root, dir);
+    const at = await held.open(rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'), dir);
     const tmp = `${at}/${path.basename(undo.tmp)}`;
     const dupAt = `${at}/${path.basename(step.duplicate.path)}`;
     await ctx.fs.link(step.keeper.path, tmp);
@@ -96,7 +93,7 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
     // swap the duplicate's path shows the keeper's. The temp link is removed by the group's undo (it was journaled).
     checkMeta(step, made, again!);
     try {
-      await held.prove(root, dir);
+      await held.prove(dir);
     } catch (err) {
       // The folder moved since it was held: the temp link made in it is removed through it (the undo's path no longer
       // reaches it), the very inode linked, and nothing is swapped.
@@ -109,8 +106,6 @@ export async function swapDedupeLink(step: DedupeLinkStep, ctx: StepContext, und
     await ctx.fs.rename(tmp, dupAt);
   } catch (err) {
     throw held.explain(err);
-  } finally {
-    await own?.close();
   }
   // What the catalog bookkeeping records (dedupe-bookkeeping.ts): the path's old inode here; its new inode and link
   // count are added from the read-back (verifyDedupeLink), which reads the path after the swap anyway.
@@ -192,7 +187,7 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
     let out: StepOutcome;
     try {
       out = await swapDedupeLink(step, ctx, undoData, undefined, folders);
-      await folders.sync(rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned'), path.dirname(step.duplicate.path));
+      await folders.sync(path.dirname(step.duplicate.path));
     } catch (err) {
       throw folders.explain(err);
     } finally {
