@@ -359,17 +359,15 @@ async function keptCopyProblem(deps: PurgeDeps, trash: HeldDir, e: TrashEntry): 
         // The disk or the filesystem could not return the bytes of the very file the retire proved (the one listed now
         // has its device, inode, size and mtime): recorded as `hashall verify` records an unreadable file.
         const code = errnoCode(got.err);
-        const asListed = st.dev === was.dev && st.ino === was.ino && st.size === was.size && st.mtimeNs === was.mtimeNs;
         const recorded =
-          code !== undefined && READ_ERRORS.has(code) && asListed
+          code !== undefined && READ_ERRORS.has(code) && sameAsProven(st, was)
             ? recordReRead(deps.catalog, { fsName: kept.fs, path: file, ino: was.ino, size: was.size, mtimeNs: was.mtimeNs, expected: was.sha256, found: null, detail: `${code}: ${causeText(got.err)}`, source: 'purge' }, deps.now())
             : null;
         return recorded ? `${got.text} — recorded as an unreadable file, as \`hashall verify\` records one (\`hashall doctor\` lists it; plans that would use it are blocked)` : got.text;
       }
       // Read under the inode, size and mtime the retire proved: what `hashall verify` judges (ok, or corrupted), and
       // recorded as it records it where the catalog holds that file with the proven SHA-256.
-      const asProven = got.stamp.dev === was.dev && got.stamp.ino === was.ino && got.stamp.size === was.size && got.stamp.mtimeNs === was.mtimeNs;
-      const recorded = asProven ? recordReRead(deps.catalog, { fsName: kept.fs, path: file, ino: was.ino, size: was.size, mtimeNs: was.mtimeNs, expected: was.sha256, found: got.sha256, source: 'purge' }, deps.now()) : null;
+      const recorded = sameAsProven(got.stamp, was) ? recordReRead(deps.catalog, { fsName: kept.fs, path: file, ino: was.ino, size: was.size, mtimeNs: was.mtimeNs, expected: was.sha256, found: got.sha256, source: 'purge' }, deps.now()) : null;
       if (got.sha256 === was.sha256) continue;
       if (sameStamp(got.stamp, was)) {
         const damaged = recorded ?? file;
@@ -403,9 +401,14 @@ function causeText(err: unknown): string {
   return errorText(cause);
 }
 
+/** Whether a kept file is the one its retire's proof read, as verify judges one (device, inode, size and mtime). */
+function sameAsProven(st: FileStamp | EntryStat, was: KeptFile): boolean {
+  return st.dev === was.dev && st.ino === was.ino && st.size === was.size && st.mtimeNs === was.mtimeNs;
+}
+
 /** Whether a kept file's stamp now is the one its retire's proof read (device, inode, size, mtime and ctime). */
 function sameStamp(st: FileStamp | EntryStat, was: KeptFile): boolean {
-  return st.dev === was.dev && st.ino === was.ino && st.size === was.size && st.mtimeNs === was.mtimeNs && st.ctimeNs === was.ctimeNs;
+  return sameAsProven(st, was) && st.ctimeNs === was.ctimeNs;
 }
 
 /** Remove one recorded entry; returns why it (or part of it) stays — `failed` when removal began and stopped — or null when it is gone. */
