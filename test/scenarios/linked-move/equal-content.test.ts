@@ -1,20 +1,15 @@
 // Two torrents holding equal content on two inodes (a season pack, and a folder that downloaded its e3 again beside an nfo of its own) moved to a pool that dedupes, in one plan, on real tmpfs and a real qBittorrent: one group, e3 copied once and the second torrent linked from that copy, both seeding from one inode; a kill -9 between its repoints is recovered with nothing lost; a second plan has nothing to do. Every byte re-hashed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { filesUnder, inodeUsage, contentHashes } from '../../support/inode-usage.js';
+import { killApplyInMoveGroup } from '../../support/kill-apply.js';
 import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
-import { loadConfig } from '../../../src/config/load.js';
-import { readPlanFile } from '../../../src/plan/plan-file-io.js';
 import type { RepointStep } from '../../../src/plan/types.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const qbts = qbtSandboxes();
 let w: StashPoolWorld;
@@ -92,21 +87,8 @@ describe('torrents holding equal content on other inodes, moved in one plan to a
   });
 
   it('kill -9 between the repoints of the group, then `hashall recover`: both torrents back on the stash, nothing lost', async () => {
-    const file = path.join(w.tmp.path, 'plan.json');
-    const r = await w.cli('plan', '--out', file);
-    expect([0, 2], r.stdout + r.stderr).toContain(r.code);
-    const group = readPlanFile(file).plan.groups.find((g) => g.action === 'move')!;
-    const second = group.steps.findIndex((s) => s.kind === 'repoint') + 1;
-    const cfgJson = path.join(w.tmp.path, 'config.json');
-    writeFileSync(cfgJson, JSON.stringify(loadConfig(w.configFile, { env: process.env, cwd: w.tmp.path }).config));
-    const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgJson, file], {
-      cwd: repo,
-      // Killed right before the second repoint: the pack already seeds from the pool, the repack not yet.
-      env: { ...process.env, HASHALL_TEST_CRASH_AT_BOUNDARY: `step-running ${group.id}#${second}` },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(child.signal, child.stderr).toBe('SIGKILL');
+    // Killed right before the second repoint: the pack already seeds from the pool, the repack not yet.
+    const group = await killApplyInMoveGroup(w, (g) => `step-running ${g.id}#${g.steps.findIndex((s) => s.kind === 'repoint') + 1}`);
     expect((await qc.getTorrent(season.infoHash))?.savePath).toBe(w.seeding('pool', 'tv'));
     const rec = await w.cli('recover', '--json');
     expect(rec.code, rec.stdout + rec.stderr).toBe(0);

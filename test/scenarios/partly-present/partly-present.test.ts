@@ -1,21 +1,16 @@
 // A season pack moved to the pool by one plan, then a folder torrent holding one of its episodes (a hardlink on the stash) and an .nfo of its own moved by a later plan, on real tmpfs and a real qBittorrent: the later move copies only the .nfo and links the episode from the pack's copy (one inode on the pool), re-reading its bytes first; kill -9 mid-apply + `hashall recover` rolls back with nothing lost; everything seeds from the pool; every byte re-hashed; the next plan has nothing to do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hashTreeSync } from '../../support/apply-fixture.js';
 import { filesUnder, inodeUsage } from '../../support/inode-usage.js';
+import { killApplyInMoveGroup } from '../../support/kill-apply.js';
 import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
 import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
 import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
-import { loadConfig } from '../../../src/config/load.js';
-import { readPlanFile } from '../../../src/plan/plan-file-io.js';
 import type { LinkViewStep } from '../../../src/plan/types.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const qbts = qbtSandboxes();
 let w: StashPoolWorld;
@@ -49,19 +44,7 @@ const poolFolder = (): string => path.join(w.seeding('pool', 'extra'), 'Show.S01
 
 /** kill -9 of apply at `boundary` of the plan's move group, then `hashall recover`: rolled back, both torrents where they were. */
 async function crashAndRecover(boundary: (id: string) => string): Promise<void> {
-  const file = path.join(w.tmp.path, 'plan.json');
-  const r = await w.cli('plan', '--out', file);
-  expect([0, 2], r.stdout + r.stderr).toContain(r.code);
-  const group = readPlanFile(file).plan.groups.find((g) => g.action === 'move')!;
-  const cfgJson = path.join(w.tmp.path, 'config.json');
-  writeFileSync(cfgJson, JSON.stringify(loadConfig(w.configFile, { env: process.env, cwd: w.tmp.path }).config));
-  const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgJson, file], {
-    cwd: repo,
-    env: { ...process.env, HASHALL_TEST_CRASH_AT_BOUNDARY: boundary(group.id) },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  expect(child.signal, child.stderr).toBe('SIGKILL');
+  const group = await killApplyInMoveGroup(w, (g) => boundary(g.id));
   const rec = await w.cli('recover', '--json');
   expect(rec.code, rec.stdout + rec.stderr).toBe(0);
   expect(JSON.parse(rec.stdout)).toMatchObject({ recovered: [{ status: 'recovered', groups: [{ id: group.id, action: 'rolled-back' }] }] });
