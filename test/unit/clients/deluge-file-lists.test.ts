@@ -17,7 +17,7 @@ import { ClientError } from '../../../src/errors.js';
 import { torrentListDigest } from '../../../src/plan/orphan-groups.js';
 import type { PlanGroup } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
-import { bytesFor, fingerprint, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree } from '../../support/apply-fixture.js';
+import { bytesFor, fingerprint, makeApplyFixture, makePlan, moveGroup, payloadHashOf, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 
 const N = 50;
 const TRACKER = 'http://127.0.0.1:1/announce';
@@ -68,6 +68,26 @@ const summary = (sent: Sent[]) => ({
   bytes: sent.reduce((n, s) => n + s.bytes, 0),
   methods: sent.reduce<Record<string, number>>((m, s) => ({ ...m, [`${s.method}${s.files ? '+files' : ''}`]: (m[`${s.method}${s.files ? '+files' : ''}`] ?? 0) + 1 }), {}),
 });
+
+/** A plan group retiring orphan file `stray` (18 bytes) of `w`'s stash, planned while the client listed `hashes`. */
+function orphanGroup(w: ApplyFixture, stray: string, hashes: string[]): PlanGroup {
+  return {
+    id: 'o1',
+    key: 'orphan-1',
+    action: 'retire',
+    title: 'stray.nfo',
+    payloadHash: null,
+    torrents: [],
+    from: { fs: 'stash', path: stray },
+    to: null,
+    reasons: ['test orphan'],
+    rule: null,
+    bytesToCopy: 0,
+    bytesToFree: 18,
+    steps: [{ kind: 'retire-orphan', fs: 'stash', seedingRoot: path.join(w.stash, 'seeding'), path: stray, treeKind: 'file', files: 1, bytes: 18 }],
+    fingerprint: { files: [fingerprint(stray)], torrents: [], clientTorrents: torrentListDigest(hashes.map((h) => `default/${h}`)) },
+  };
+}
 
 describe('Deluge: the reads that carry file lists', () => {
   test(`a sync of ${N} torrents reads their file lists in one request, and records every list complete`, async () => {
@@ -208,22 +228,7 @@ describe("Deluge: retire's proofs that no torrent uses what they stage", () => {
         expect(retireReads.filter((x) => x.files).map((x) => x.method)).toEqual(['core.get_torrents_status', 'core.get_torrents_status']);
 
         const hashes = Object.keys((await sb.call('core.get_torrents_status', [{}, ['hash']])) as Record<string, unknown>);
-        const orphan: PlanGroup = {
-          id: 'o1',
-          key: 'orphan-1',
-          action: 'retire',
-          title: 'stray.nfo',
-          payloadHash: null,
-          torrents: [],
-          from: { fs: 'stash', path: stray },
-          to: null,
-          reasons: ['test orphan'],
-          rule: null,
-          bytesToCopy: 0,
-          bytesToFree: 18,
-          steps: [{ kind: 'retire-orphan', fs: 'stash', seedingRoot: path.join(w.stash, 'seeding'), path: stray, treeKind: 'file', files: 1, bytes: 18 }],
-          fingerprint: { files: [fingerprint(stray)], torrents: [], clientTorrents: torrentListDigest(hashes.map((h) => `default/${h}`)) },
-        };
+        const orphan = orphanGroup(w, stray, hashes);
         const orphanRes = await applyPlan(testDeps(w, { client, config: { ...w.config, orphans: { action: 'retire', minAgeMs: 0, exclude: [] } } }), makePlan(w, [orphan]));
         expect(orphanRes.status, JSON.stringify(orphanRes.groups[0]?.error)).toBe('succeeded');
         expect(existsSync(stray)).toBe(false);
@@ -268,22 +273,7 @@ describe("Deluge: a saved orphan plan's preflight reads the hashes alone", () =>
       mkdirSync(path.dirname(stray), { recursive: true });
       writeFileSync(stray, 'nobody seeds this\n');
       const hashes = Object.keys((await sb.call('core.get_torrents_status', [{}, ['hash']])) as Record<string, unknown>);
-      const orphan: PlanGroup = {
-        id: 'o1',
-        key: 'orphan-1',
-        action: 'retire',
-        title: 'stray.nfo',
-        payloadHash: null,
-        torrents: [],
-        from: { fs: 'stash', path: stray },
-        to: null,
-        reasons: ['test orphan'],
-        rule: null,
-        bytesToCopy: 0,
-        bytesToFree: 18,
-        steps: [{ kind: 'retire-orphan', fs: 'stash', seedingRoot: path.join(w.stash, 'seeding'), path: stray, treeKind: 'file', files: 1, bytes: 18 }],
-        fingerprint: { files: [fingerprint(stray)], torrents: [], clientTorrents: torrentListDigest(hashes.map((h) => `default/${h}`)) },
-      };
+      const orphan = orphanGroup(w, stray, hashes);
       const plan = makePlan(w, [orphan]);
       const { client, sent } = countingClient();
       try {
