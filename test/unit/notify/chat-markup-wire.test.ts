@@ -6,6 +6,7 @@ import type { NotifyFormat, NotifyTarget } from '../../../src/config/types.js';
 import type { Notice } from '../../../src/notify/notice.js';
 import { sendNotice } from '../../../src/notify/send.js';
 import { startReceiver, type Receiver } from '../../support/notify-receiver.js';
+import { readMarkdown } from '../../support/markdown-read.js';
 
 let recv: Receiver;
 beforeAll(async () => {
@@ -32,18 +33,7 @@ function target(format: NotifyFormat): NotifyTarget {
 
 /** CommonMark read literally: the markup characters left unescaped (live), and the text a reader sees. */
 function markdownRead(text: string): { live: string[]; shown: string } {
-  const live: string[] = [];
-  let shown = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\' && i + 1 < text.length && /[!-/:-@[-`{-~]/.test(text[i + 1]!)) {
-      shown += text[++i];
-      continue;
-    }
-    if (/[*_~`[\]<>()&|#!$\\]/.test(c)) live.push(c);
-    shown += c;
-  }
-  for (const line of text.split('\n')) if (/^\s*([-+=]|\d+[.)])/.test(line)) live.push(`line start: ${line}`);
+  const { live, shown } = readMarkdown(text, /[*_~`[\]<>()&|#!$\\]/, /^\s*([-+=]|\d+[.)])/);
   return { live, shown: shown.replaceAll(WJ, '') };
 }
 

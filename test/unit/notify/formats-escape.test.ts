@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { discordText, renderRequest, slackText } from '../../../src/notify/formats.js';
 import type { Notice } from '../../../src/notify/notice.js';
+import { readMarkdown } from '../../support/markdown-read.js';
 
 const HOSTILE = [
   'Evil <!channel> [Click](https:evil.example) <https:evil.example|Open>',
@@ -29,19 +30,7 @@ function slackShown(text: string): string {
 
 /** Discord markdown read literally: the characters that stay live markup when not escaped, and the text shown. */
 function discordRead(text: string): { live: string[]; shown: string } {
-  const live: string[] = [];
-  let shown = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\' && i + 1 < text.length && /[!-/:-@[-`{-~]/.test(text[i + 1]!)) {
-      shown += text[++i];
-      continue;
-    }
-    if (/[*_~`|[\]<>@#]/.test(c)) live.push(c);
-    shown += c;
-  }
-  for (const line of text.split('\n')) if (/^\s*([-+]|\d+\.)/.test(line)) live.push(`line start: ${line}`);
-  return { live, shown };
+  return readMarkdown(text, /[*_~`|[\]<>@#]/, /^\s*([-+]|\d+\.)/);
 }
 
 describe('hostile names in notification bodies', () => {
