@@ -23,6 +23,7 @@ import {
   openDirUnder,
   openTrustedDir,
   renameAt,
+  sameIdentity,
   unlinkAt,
   type EntryStat,
   type HeldDir,
@@ -58,10 +59,6 @@ export interface RestoreOutcome {
 }
 
 const UNFINISHED = new Set(['running', 'interrupted']);
-
-function sameId(a: Identity, b: Identity): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}
 
 function describe(st: EntryStat): string {
   const kind = st.kind === 'dir' ? 'a directory' : st.kind === 'file' ? `a file of ${st.size} bytes` : st.kind === 'symlink' ? 'a symbolic link' : 'a special file';
@@ -145,7 +142,7 @@ async function notAsStaged(fs: FsPort, fsPath: string, rec: TrashRecord): Promis
   const root = await holdPrivateDir(fsPath, TRASH_DIR, { create: false }).catch(() => null);
   if (!root) return null;
   try {
-    if (!sameId(root, rec.trashRootId)) return null;
+    if (!sameIdentity(root, rec.trashRootId)) return null;
     const listed = await fs.listTree(root, rec.trashRel, { expect: rec.trashId }).catch(() => null);
     if (!listed?.found) return null;
     const recorded = new Set(rec.inos);
@@ -200,7 +197,7 @@ export async function putBack(
     const root = await holdPrivateDir(fsPath, TRASH_DIR, { create: false });
     if (!root) return { action: 'missing', reason: `${path.join(fsPath, TRASH_DIR)} does not exist: nothing of it is left to restore` };
     hold(root);
-    if (!sameId(root, rec.trashRootId)) return refuse(`${root.label} is not the trash directory it was staged in (it was replaced since); nothing is touched — find the original trash directory`);
+    if (!sameIdentity(root, rec.trashRootId)) return refuse(`${root.label} is not the trash directory it was staged in (it was replaced since); nothing is touched — find the original trash directory`);
     // Nothing of it in the trash (back already, or never staged — a retire stopped before its rename): the folders made
     // for it there go too, so no empty run folder is left for the purge to judge.
     const notThere = async (): Promise<PutBack> => {
@@ -218,7 +215,7 @@ export async function putBack(
     const leaf = path.posix.basename(rec.trashRel);
     const staged = await lstatAt(trashParent, leaf);
     if (!staged) return await notThere();
-    if (!sameId(staged, rec.trashId)) return refuse(`${rec.trash} is not what was staged there (${describe(staged)}, recorded inode ${rec.trashId.ino}); it is left alone`);
+    if (!sameIdentity(staged, rec.trashId)) return refuse(`${rec.trash} is not what was staged there (${describe(staged)}, recorded inode ${rec.trashId.ino}); it is left alone`);
 
     // The original's parents, from the filesystem's root down, never following a symlink nor leaving the device.
     const top = hold(await openTrustedDir(fsPath));
@@ -243,7 +240,7 @@ export async function putBack(
     }
     const name = path.basename(rel);
     const inWay = await lstatAt(cur, name);
-    if (inWay && staged.kind !== 'dir' && sameId(inWay, rec.trashId)) {
+    if (inWay && staged.kind !== 'dir' && sameIdentity(inWay, rec.trashId)) {
       // A restore of this file stopped between its link and the unlink of the trash name (a crash): finish it.
       await unlinkAt(trashParent, leaf);
       return { action: 'restored', reason: `back at ${origin} (device ${rec.trashId.dev} inode ${rec.trashId.ino}); an earlier restore had linked it, its trash name is removed now` };
@@ -262,10 +259,10 @@ export async function putBack(
     }
     hooks.checkpoint?.(`restore-moved ${origin}`);
     const back = await lstatAt(cur, name);
-    if (!back || !sameId(back, rec.trashId)) throw new FsError(`${origin} is not the restored inode right after the restore; ${rec.trash} is kept`, { path: origin });
+    if (!back || !sameIdentity(back, rec.trashId)) throw new FsError(`${origin} is not the restored inode right after the restore; ${rec.trash} is kept`, { path: origin });
     if (staged.kind !== 'dir') {
       const still = await lstatAt(trashParent, leaf);
-      if (still && sameId(still, rec.trashId)) await unlinkAt(trashParent, leaf);
+      if (still && sameIdentity(still, rec.trashId)) await unlinkAt(trashParent, leaf);
       hooks.checkpoint?.(`restore-unlinked ${origin}`);
     }
     // Walk the path again by name: a level swapped meanwhile means the restored tree is not at `origin`.
@@ -289,7 +286,7 @@ export async function putBack(
 /** Not in the trash: restored already (the original path holds the recorded inode) or gone (purged). */
 async function missingOrBack(origin: string, fsPath: string, rel: string, id: Identity): Promise<PutBack> {
   const st = await lstatAtPath(fsPath, rel);
-  if (st && sameId(st, id)) return { action: 'already-restored', reason: `it is already back at ${origin}` };
+  if (st && sameIdentity(st, id)) return { action: 'already-restored', reason: `it is already back at ${origin}` };
   return { action: 'missing', reason: `it is no longer in the trash (purged, or moved by hand)${st ? `; ${origin} holds ${describe(st)}` : ''}` };
 }
 
@@ -331,7 +328,7 @@ async function chainChanged(fsPath: string, chain: { name: string; id: Identity 
 /** Undo a restore whose path changed underneath: the restored inode goes back to its trash name (both held). */
 async function moveBack(isDir: boolean, from: HeldDir, name: string, trashParent: HeldDir, leaf: string, id: Identity): Promise<void> {
   const st = await lstatAt(from, name);
-  if (!st || !sameId(st, id)) throw new FsError(`the restored ${id.ino} is not where it was put any more; look for it by inode (find -inum ${id.ino})`);
+  if (!st || !sameIdentity(st, id)) throw new FsError(`the restored ${id.ino} is not where it was put any more; look for it by inode (find -inum ${id.ino})`);
   if (isDir) {
     await renameAt(from, name, trashParent, leaf);
     return;

@@ -123,7 +123,8 @@ export function explainHeld(dir: HeldDir, err: unknown): unknown {
   return unanchor(err, dir.path, dir.label);
 }
 
-function sameIdentity(a: Identity, b: Identity): boolean {
+/** The same inode on the same device. */
+export function sameIdentity(a: Identity, b: Identity): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 

@@ -13,7 +13,7 @@ import { dirChain, type DirChain } from '../dir-chain.js';
 import { removeCreatedDirs, tempName } from '../paths.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
 import { rootInside } from '../scope.js';
-import { missingUnder } from './retire.js';
+import { missingUnder } from '../trash-stage.js';
 import { TRASH_DIR, type TrashRecord } from '../trash-record.js';
 import type { StepContext, StepHandler, StepOutcome } from './types.js';
 import { anchoredForUndo, folderHold, targetHold, type FolderHold, type TargetHold } from '../folder-hold.js';

@@ -14,21 +14,18 @@ import path from 'node:path';
 import { ClientError, FsError, HashallError } from '../../errors.js';
 import { hostSpelling } from '../../domain/path-map.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
-import { lstatAt, openDirUnder, openTrustedDir, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
+import { lstatAt, openDirUnder, openTrustedDir, sameIdentity, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import { torrentListDigest } from '../../plan/orphan-groups.js';
 import type { RetireOrphanStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
 import { TRASH_DIR, type TrashRecord } from '../trash-record.js';
+import { renameIntoTrash } from '../trash-stage.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface OrphanUndo extends UndoData, Partial<TrashRecord> {
   phase?: 'staging' | 'staged' | 'kept';
-}
-
-function sameId(a: Identity, b: Identity): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
 }
 
 function places(step: RetireOrphanStep, ctx: Pick<StepContext, 'config' | 'runId'>): { fsPath: string; rel: string; trashRel: string } {
@@ -82,16 +79,6 @@ function noneHolds(step: RetireOrphanStep, maps: readonly PathMap[], torrents: r
       throw new ClientError('unconfirmed', `retire-orphan: torrent ${t.name} (${t.hash}) holds ${step.path} (its files lie around it); it stays`);
     }
   }
-}
-
-/** Levels of `rel` under a held directory that do not exist yet (relative, outermost first). */
-async function missingUnder(ctx: StepContext, base: HeldDir, rel: string): Promise<string[]> {
-  const parts = rel.split('/').filter(Boolean);
-  for (let i = 0; i < parts.length; i++) {
-    const level = parts.slice(0, i + 1).join('/');
-    if (!(await ctx.fs.lstat(`${base.path}/${level}`))) return parts.slice(i).map((_p, j) => parts.slice(0, i + j + 1).join('/'));
-  }
-  return [];
 }
 
 /** What is staged must be exactly the planned files (inode, size, link count); returns its inodes and bytes, or why not. */
@@ -153,25 +140,13 @@ export const retireOrphanStep: StepHandler<RetireOrphanStep> = {
       trash = await ctx.fs.holdPrivateDir(fsPath, TRASH_DIR, { create: true });
       if (!trash) throw new FsError(`retire-orphan: cannot create ${path.join(fsPath, TRASH_DIR)}`, { path: fsPath });
       if (trash.dev !== st.dev) throw new FsError(`retire-orphan: ${path.join(fsPath, TRASH_DIR)} is not on the filesystem of ${step.path}; it stays`, { path: step.path });
-      undo.trash = path.join(fsPath, TRASH_DIR, trashRel);
-      undo.trashRel = trashRel;
-      undo.trashRootId = { dev: trash.dev, ino: trash.ino };
-      undo.trashId = { dev: st.dev, ino: st.ino };
-      undo.trashDirs = await missingUnder(ctx, trash, path.posix.dirname(trashRel));
-      undo.fs = step.fs;
-      undo.origin = step.path;
-      undo.phase = 'staging';
-      ctx.saveUndo(undo);
-      await ctx.fs.mkdirUnder(trash, path.posix.dirname(trashRel));
-      tparent = await openDirUnder(trash, path.posix.dirname(trashRel));
-      const tname = fsPathArg(path.posix.basename(trashRel));
-      await ctx.fs.renameAt(parent, name, tparent, tname);
-      undo.phase = 'staged';
-      ctx.saveUndo(undo);
+      const staged = await renameIntoTrash(ctx, undo, { parent, name, id: st, trash, trashRel, shown: path.join(fsPath, TRASH_DIR, trashRel), fs: step.fs, origin: step.path });
+      tparent = staged.tparent;
+      const { tname, trashId } = staged;
       let proven: Awaited<ReturnType<typeof provePlanned>>;
       try {
         const now = await lstatAt(tparent, tname);
-        proven = !now || !sameId(now, undo.trashId) ? `what was renamed into ${undo.trash} is not what was checked a moment before` : await provePlanned(step, ctx, trash, trashRel, undo.trashId);
+        proven = !now || !sameIdentity(now, trashId) ? `what was renamed into ${undo.trash} is not what was checked a moment before` : await provePlanned(step, ctx, trash, trashRel, trashId);
       } catch (err) {
         proven = (err as Error).message;
       }
@@ -207,14 +182,14 @@ export const retireOrphanStep: StepHandler<RetireOrphanStep> = {
     if (!trash) return [];
     const top = await openTrustedDir(fsPath);
     try {
-      if (!sameId(trash, undo.trashRootId)) throw new FsError(`${path.join(fsPath, TRASH_DIR)} is not the trash directory hashall staged ${undo.trash} in; nothing in it is touched`, { path: undo.trash });
+      if (!sameIdentity(trash, undo.trashRootId)) throw new FsError(`${path.join(fsPath, TRASH_DIR)} is not the trash directory hashall staged ${undo.trash} in; nothing in it is touched`, { path: undo.trash });
       const tparent = await openDirUnder(trash, path.posix.dirname(undo.trashRel)).catch(() => null);
       if (!tparent) return [];
       try {
         const tname = fsPathArg(path.posix.basename(undo.trashRel));
         const staged = await lstatAt(tparent, tname);
         if (!staged) return [];
-        if (!sameId(staged, undo.trashId)) throw new FsError(`${undo.trash} is not what hashall staged there (another inode); it is left alone`, { path: undo.trash });
+        if (!sameIdentity(staged, undo.trashId)) throw new FsError(`${undo.trash} is not what hashall staged there (another inode); it is left alone`, { path: undo.trash });
         const parent = await openDirUnder(top, path.posix.dirname(rel));
         try {
           const name = fsPathArg(path.posix.basename(rel));

@@ -14,7 +14,7 @@ import { ClientError, FsError, HashallError } from '../../errors.js';
 import { clientToHost, hostToClient } from '../../domain/path-map.js';
 import { payloadHash, type HashableFile } from '../../domain/payload-hash.js';
 import { isAtOrUnder, longestRootOf, trimSlash } from '../../domain/path-string.js';
-import { lstatAt, namesIn, openChildDir, openDirUnder, openTrustedDir, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
+import { lstatAt, namesIn, openChildDir, openDirUnder, openTrustedDir, sameIdentity, type HeldDir, type Identity } from '../../fs/no-follow-tree.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import type { RetireStep } from '../../plan/types.js';
 import type { FsPort } from '../fs-port.js';
@@ -22,6 +22,7 @@ import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type KeptFile, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import { lstatAtPath, putBack } from '../trash-restore.js';
+import { renameIntoTrash } from '../trash-stage.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
 import { relocationObservedSince, relocationTorrents } from '../../catalog/relocations.js';
@@ -32,10 +33,6 @@ interface RetireUndo extends UndoData, Partial<TrashRecord> {
   dirs?: string[];
   /** `kept`: proven and left in the trash for `trash purge` after the window (`deleting`/`deleted`: older hashall, which deleted at once). */
   phase?: 'staging' | 'staged' | 'kept' | 'deleting' | 'deleted';
-}
-
-function sameId(a: Identity, b: Identity): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
 }
 
 /** Every regular file under `root` (or `root` itself) with its relpath; symlinks or special files make it unknown. */
@@ -86,20 +83,10 @@ function trashPath(step: RetireStep, ctx: Pick<StepContext, 'config' | 'runId'>)
   return { fsPath: fsConf.path, trash: path.join(fsConf.path, TRASH_DIR, trashRel), trashRel };
 }
 
-/** Levels of `rel` under a held directory that do not exist yet (relative, outermost first). */
-export async function missingUnder(fs: FsPort, base: HeldDir, rel: string): Promise<string[]> {
-  const parts = rel.split('/').filter(Boolean);
-  for (let i = 0; i < parts.length; i++) {
-    const level = parts.slice(0, i + 1).join('/');
-    if (!(await fs.lstat(`${base.path}/${level}`))) return parts.slice(i).map((_p, j) => parts.slice(0, i + j + 1).join('/'));
-  }
-  return [];
-}
-
 /** Hold the trash directory a record names, refusing one that is not the directory recorded. */
 async function holdRecordedTrash(fs: FsPort, fsPath: string, rec: RetireUndo): Promise<HeldDir | null> {
   const root = await fs.holdPrivateDir(fsPath, TRASH_DIR, { create: false });
-  if (root && rec.trashRootId && !sameId(root, rec.trashRootId)) {
+  if (root && rec.trashRootId && !sameIdentity(root, rec.trashRootId)) {
     await root.close();
     throw new FsError(`${path.join(fsPath, TRASH_DIR)} is not the trash directory hashall staged ${rec.trash} in (it was replaced); nothing in it is touched`, {
       path: path.join(fsPath, TRASH_DIR),
@@ -312,21 +299,9 @@ export const retireStep: StepHandler<RetireStep> = {
       if (src.dev !== root.dev) {
         throw new FsError(`retire: ${step.root} is not on the filesystem of ${path.join(fsPath, TRASH_DIR)} (a mount point in between); the source stays`, { path: step.root });
       }
-      undo.trash = trash;
-      undo.trashRel = trashRel;
-      undo.trashRootId = { dev: root.dev, ino: root.ino };
-      undo.trashId = { dev: src.dev, ino: src.ino };
-      undo.trashDirs = await missingUnder(ctx.fs, root, path.posix.dirname(trashRel));
-      undo.fs = step.fs;
-      undo.origin = step.root;
-      undo.phase = 'staging';
-      ctx.saveUndo(undo);
-      await ctx.fs.mkdirUnder(root, path.posix.dirname(trashRel));
-      tparent = await openDirUnder(root, path.posix.dirname(trashRel));
-      const tname = fsPathArg(path.posix.basename(trashRel));
-      await ctx.fs.renameAt(parent, name, tparent, tname);
-      undo.phase = 'staged';
-      ctx.saveUndo(undo);
+      const staged = await renameIntoTrash(ctx, undo, { parent, name, id: src, trash: root, trashRel, shown: trash, fs: step.fs, origin: step.root });
+      tparent = staged.tparent;
+      const { tname, trashId } = staged;
       // Re-prove after staging: if the kept copy was reachable only through the source, it is gone now. On a failure
       // what was renamed goes back into the folder it was taken from (held: wherever that folder is now), unless
       // something appeared at its name meanwhile (a rename would replace a file there): then it stays staged (phase
@@ -346,11 +321,11 @@ export const retireStep: StepHandler<RetireStep> = {
       const provenAt = ctx.now();
       try {
         const now = await lstatAt(tparent, tname);
-        if (!now || !sameId(now, undo.trashId)) {
+        if (!now || !sameIdentity(now, trashId)) {
           throw new FsError(`retire: what was renamed into ${trash} is not ${step.root} as checked before (it was replaced meanwhile); the source stays`, { path: step.root });
         }
-        keptFiles = await proveKept(step, ctx, undo.trashId);
-        files = await proveSourceIsPayload(step, ctx, root, trashRel, undo.trashId);
+        keptFiles = await proveKept(step, ctx, trashId);
+        files = await proveSourceIsPayload(step, ctx, root, trashRel, trashId);
       } catch (err) {
         await backIfFree();
         throw err;
