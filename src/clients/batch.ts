@@ -3,6 +3,7 @@
 // torrents asked for, no answer of one torrent failing another's (qBittorrent `hashes=a|b`, Transmission `ids`).
 
 import { ClientError } from '../errors.js';
+import { checkInfoHashes } from './poll.js';
 
 /** One answer per key of a flush: the value, or the error of that key alone. A key left out resolves to undefined. */
 export type BatchAnswers<K, R> = Map<K, R | Error>;
@@ -116,6 +117,24 @@ export function batchers<K, R>(make: (callKey: string) => Batcher<K, R>): (callK
     let b = byCall.get(callKey);
     if (!b) byCall.set(callKey, (b = make(callKey)));
     return b;
+  };
+}
+
+/**
+ * A client's mutations of exactly the torrents named, by call (the action and its arguments other than the torrents:
+ * plain JSON data): the torrents asked with the same call in the same turn go to one `send`, which answers each torrent's
+ * own error (a torrent left out succeeded). No torrent named sends nothing; a name that is not an info-hash throws
+ * before anything is sent (an empty selector makes some clients act on every torrent).
+ */
+export function mutations<C>(send: (call: C, hashes: string[]) => Promise<BatchAnswers<string, void>>): (call: C, hashes: readonly string[]) => Promise<void> {
+  const byCall = batchers<string, void>((callKey) => {
+    const call = JSON.parse(callKey) as C;
+    return batcher((hashes) => send(call, hashes));
+  });
+  return async (call, hashes) => {
+    if (hashes.length === 0) return;
+    const batch = byCall(JSON.stringify(call));
+    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
   };
 }
 

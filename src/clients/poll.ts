@@ -15,6 +15,12 @@ export function checkInfoHashes(hashes: readonly string[]): string[] {
   return hashes.map((h) => h.toLowerCase());
 }
 
+/** A location to point torrents at: absolute, or throw (a relative one would be read against the client's own directory). */
+export function checkLocation(location: string): string {
+  if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
+  return location;
+}
+
 export interface PollDeps<T extends TorrentState> {
   get(hash: string): Promise<T | null>;
   now: () => number;

@@ -1,7 +1,7 @@
 // TorrentClient for qBittorrent 4.x/5.x over the Web API v2: version detection, reads, mutations, polling.
 import { ClientError, HashallError } from '../../errors.js';
-import { answersByKey, batcher, batchers } from '../batch.js';
-import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
+import { answersByKey, batcher, mutations } from '../batch.js';
+import { checkInfoHashes, checkLocation, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { FILE_LISTS_IN_FLIGHT, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient, type WaitOptions } from '../types.js';
 import { trackerIdentity, type TrackerEntry } from '../../domain/tracker.js';
 import { mapLimit } from '../../domain/map-limit.js';
@@ -282,19 +282,11 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
    * each listed torrent as one call each would (unknown hashes are ignored, never widened to others), and its refusals
    * (a save path it cannot create) concern the arguments every torrent of the call shares.
    */
-  const mutateBatch = batchers<string, void>((callKey) => {
-    const { path, hashKey, extra } = JSON.parse(callKey) as { path: string; hashKey: string; extra: Record<string, string> };
-    return batcher(async (hashes) => {
-      await call({ method: 'POST', path, form: { [hashKey]: checkHashes(hashes), ...extra } });
-      return new Map();
-    });
+  const send = mutations<{ path: string; hashKey: string; extra: Record<string, string> }>(async ({ path, hashKey, extra }, hashes) => {
+    await call({ method: 'POST', path, form: { [hashKey]: checkHashes(hashes), ...extra } });
+    return new Map();
   });
-
-  async function mutate(path: string, hashes: readonly string[], extra: Record<string, string> = {}, hashKey = 'hashes'): Promise<void> {
-    if (hashes.length === 0) return;
-    const batch = mutateBatch(JSON.stringify({ path, hashKey, extra }));
-    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
-  }
+  const mutate = (path: string, hashes: readonly string[], extra: Record<string, string> = {}, hashKey = 'hashes'): Promise<void> => send({ path, hashKey, extra }, hashes);
 
   function checkTags(tags: readonly string[]): string {
     for (const t of tags) {
@@ -319,8 +311,7 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
       await mutate((await usesStopStart()) ? '/torrents/start' : '/torrents/resume', hashes);
     },
     async setLocation(hashes, location) {
-      if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
-      await mutate('/torrents/setLocation', hashes, { location });
+      await mutate('/torrents/setLocation', hashes, { location: checkLocation(location) });
     },
     async recheck(hashes) {
       await mutate('/torrents/recheck', hashes);

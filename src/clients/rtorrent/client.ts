@@ -1,7 +1,7 @@
 // TorrentClient for rTorrent 0.9.x (XML-RPC over SCGI or HTTP): d.multicall2 list, f.multicall files, repoint = stop → close → d.directory.set.
 import { ClientError, HashallError } from '../../errors.js';
-import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
-import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
+import { answersByKey, askedOnce, batcher, mutations, type BatchAnswers } from '../batch.js';
+import { checkInfoHashes, checkLocation, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfRtorrent, rawStateOf, wantedComplete } from './states.js';
 import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js';
@@ -319,35 +319,27 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
    * the torrent it names and answers each alone, so a torrent whose calls fault (unknown, refused) fails alone, and
    * only the torrents asked are named.
    */
-  const mutateBatch = batchers<string, void>((callKey) => {
-    const { action, location } = JSON.parse(callKey) as { action: Action; location: string };
-    return batcher(async (hashes) => {
-      const out: BatchAnswers<string, void> = new Map();
-      const planned = await Promise.all(hashes.map((h) => callsFor(action, h, location).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
-      const sent: { h: string; from: number; calls: Call[] }[] = [];
-      const calls: Call[] = [];
-      for (const [i, p] of planned.entries()) {
-        if (p instanceof Error) out.set(hashes[i]!, p);
-        else {
-          sent.push({ h: hashes[i]!, from: calls.length, calls: p });
-          calls.push(...p);
-        }
+  const send = mutations<{ action: Action; location: string }>(async ({ action, location }, hashes) => {
+    const out: BatchAnswers<string, void> = new Map();
+    const planned = await Promise.all(hashes.map((h) => callsFor(action, h, location).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+    const sent: { h: string; from: number; calls: Call[] }[] = [];
+    const calls: Call[] = [];
+    for (const [i, p] of planned.entries()) {
+      if (p instanceof Error) out.set(hashes[i]!, p);
+      else {
+        sent.push({ h: hashes[i]!, from: calls.length, calls: p });
+        calls.push(...p);
       }
-      if (calls.length === 0) return out;
-      const res = await multicall(calls);
-      for (const s of sent) {
-        const err = faultOfTorrent(s.h, s.calls, res.slice(s.from, s.from + s.calls.length));
-        if (err) out.set(s.h, err);
-      }
-      return out;
-    });
+    }
+    if (calls.length === 0) return out;
+    const res = await multicall(calls);
+    for (const s of sent) {
+      const err = faultOfTorrent(s.h, s.calls, res.slice(s.from, s.from + s.calls.length));
+      if (err) out.set(s.h, err);
+    }
+    return out;
   });
-
-  async function mutate(action: Action, hashes: readonly string[], location = ''): Promise<void> {
-    if (hashes.length === 0) return;
-    const batch = mutateBatch(JSON.stringify({ action, location }));
-    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
-  }
+  const mutate = (action: Action, hashes: readonly string[], location = ''): Promise<void> => send({ action, location }, hashes);
 
   return {
     version,
@@ -358,8 +350,7 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
     pause: (hashes) => mutate('pause', hashes),
     resume: (hashes) => mutate('resume', hashes),
     async setLocation(hashes, location) {
-      if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
-      await mutate('setLocation', hashes, location);
+      await mutate('setLocation', hashes, checkLocation(location));
     },
     recheck: (hashes) => mutate('recheck', hashes),
     async setAutoManagement(_hashes, enable) {

@@ -3,8 +3,8 @@ import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { trackerIdentity } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
 import { createHttpSender, failureText, isTimeout, isTooLarge, tooLargeAnswer } from '../http-send.js';
-import { answersByKey, askedOnce, batcher, batchers } from '../batch.js';
-import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
+import { answersByKey, askedOnce, batcher, mutations } from '../batch.js';
+import { checkInfoHashes, checkLocation, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { redactUrl } from '../shown-url.js';
 import { SecretScrubber } from '../redact-secrets.js';
 import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
@@ -233,20 +233,13 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
    * One call per method and arguments for the torrents asked in the same turn: Transmission applies `ids` to each
    * listed torrent (unknown ones are skipped, never widened to others), and refuses a call only for its arguments.
    */
-  const mutateBatch = batchers<string, void>((callKey) => {
-    const { method, extra } = JSON.parse(callKey) as { method: string; extra: Obj };
-    return batcher(async (ids) => {
-      await rpc(method, { ids: checkInfoHashes(ids), ...extra });
-      return new Map();
-    });
+  const send = mutations<{ method: string; extra: Obj }>(async ({ method, extra }, ids) => {
+    await rpc(method, { ids: checkInfoHashes(ids), ...extra });
+    return new Map();
   });
 
   /** A mutation on exactly these torrents: Transmission applies a call without `ids` to every torrent, so never send one. */
-  async function mutate(method: string, hashes: readonly string[], extra: Obj = {}): Promise<void> {
-    if (hashes.length === 0) return;
-    const batch = mutateBatch(JSON.stringify({ method, extra }));
-    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
-  }
+  const mutate = (method: string, hashes: readonly string[], extra: Obj = {}): Promise<void> => send({ method, extra }, hashes);
 
   async function setLabels(hashes: string[], edit: (labels: string[]) => string[]): Promise<void> {
     await version();
@@ -266,9 +259,8 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     pause: (hashes) => mutate('torrent-stop', hashes),
     resume: (hashes) => mutate('torrent-start', hashes),
     async setLocation(hashes, location) {
-      if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
       // move: false — repoint only; Transmission must never move or delete data itself.
-      await mutate('torrent-set-location', hashes, { location, move: false });
+      await mutate('torrent-set-location', hashes, { location: checkLocation(location), move: false });
     },
     recheck: (hashes) => mutate('torrent-verify', hashes),
     async setAutoManagement(_hashes, enable) {
