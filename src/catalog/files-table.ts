@@ -118,6 +118,16 @@ export function catalogedPartFiles(db: Db): { fs_id: number; path: string }[] {
   return db.prepare(PART_FILES_SQL).all() as { fs_id: number; path: string }[];
 }
 
+/** An inode's stamp and recorded SHA-256 as a row of the file_paths view gives them, with the row's absolute path (what the readers that hash or verify an inode select). */
+export interface FilePathRow {
+  fs_id: number;
+  ino: number;
+  size: number;
+  mtime_ns: string;
+  sha256: string | null;
+  abs_path: string;
+}
+
 /** The columns of an active file row the dedupe bookkeeping copies from a keeper to its linked duplicate (and the link count, compared before it is written). */
 export interface LinkedFileRow {
   id: number;

@@ -3,6 +3,7 @@ import { HashPool } from '../fs/hash.js';
 import { fsPathArg } from '../fs/path-encoding.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import type { CatalogDb } from './db.js';
+import type { FilePathRow } from './files-table.js';
 
 
 /** Give every active row of one unchanged inode its new hashes. INDEXED BY: without statistics SQLite would scan the filesystem's rows. */
@@ -23,14 +24,8 @@ export interface HashMissingResult {
   bytesHashed: number;
 }
 
-interface Target {
+interface Target extends FilePathRow {
   id: number;
-  fs_id: number;
-  ino: number;
-  size: number;
-  mtime_ns: string;
-  sha256: string | null;
-  abs_path: string;
 }
 
 /**

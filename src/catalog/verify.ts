@@ -10,6 +10,7 @@ import { compareBytes, payloadHash } from '../domain/payload-hash.js';
 import { HashPool, type HashJob, type HashResult } from '../fs/hash.js';
 import { fsPathArg } from '../fs/path-encoding.js';
 import type { CatalogDb } from './db.js';
+import type { FilePathRow } from './files-table.js';
 import { hostPathContext, locateHostPath, relToMount } from './host-paths.js';
 import { payloadReader } from './payload-rows.js';
 import { integrityStore, type IntegrityKind } from './integrity.js';
@@ -97,13 +98,7 @@ interface Target {
   paths: string[];
 }
 
-interface Row {
-  fs_id: number;
-  ino: number;
-  size: number;
-  mtime_ns: string;
-  sha256: string | null;
-  abs_path: string;
+interface Row extends FilePathRow {
   fs_name: string | null;
   uuid: string;
   proof: number;
