@@ -27,35 +27,8 @@ export interface IntegrityProblem extends IntegrityFinding {
   detectedAt: number;
 }
 
-interface ProblemRow {
-  id: number;
-  fs_id: number;
-  ino: number;
-  kind: IntegrityKind;
-  path: string;
-  expected: string | null;
-  found: string | null;
-  size: number;
-  mtime_ns: string;
-  detail: string | null;
-  source: 'verify' | 'scan' | 'purge';
-  detected_at: number;
-}
-
-const toProblem = (r: ProblemRow): IntegrityProblem => ({
-  id: r.id,
-  fsId: r.fs_id,
-  ino: r.ino,
-  kind: r.kind,
-  path: r.path,
-  expected: r.expected,
-  found: r.found,
-  size: r.size,
-  mtimeNs: r.mtime_ns,
-  detail: r.detail,
-  source: r.source,
-  detectedAt: r.detected_at,
-});
+/** integrity_problems columns as IntegrityProblem names them. */
+const PROBLEM_COLS = `id, fs_id AS fsId, ino, kind, path, expected, found, size, mtime_ns AS mtimeNs, detail, source, detected_at AS detectedAt`;
 
 /** The integrity statements (kept compiled by the connection: catalog.statement). Writes must run inside the caller's transaction. */
 export function integrityStore(catalog: CatalogDb) {
@@ -140,7 +113,7 @@ export function recordReRead(catalog: CatalogDb, f: FileReRead, now: number): st
 
 /** Open problems, oldest first. */
 export function openIntegrityProblems(catalog: CatalogDb): IntegrityProblem[] {
-  return (catalog.statement(`SELECT * FROM integrity_problems WHERE resolved_at IS NULL ORDER BY detected_at, id`).all() as ProblemRow[]).map(toProblem);
+  return catalog.statement(`SELECT ${PROBLEM_COLS} FROM integrity_problems WHERE resolved_at IS NULL ORDER BY detected_at, id`).all() as IntegrityProblem[];
 }
 
 /** (fs_id, ino) keys of inodes with an open problem, for scans that must not absorb their bytes. */
