@@ -6,7 +6,7 @@
 // the link counts of a multiply-linked inode looked up per visited inode; the torrents' file lists only
 // for torrents without a root folder; SHA-256 copies only for orphan inodes. Rows are streamed, never all held.
 import type { HashallConfig } from '../config/types.js';
-import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import type { CatalogFileMeta, SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { isAtOrUnder, longestRootOf } from '../domain/path-string.js';
 import { TRASH_SEGMENT } from '../domain/trash-dir.js';
 import { compareBytes } from '../domain/payload-hash.js';
@@ -35,15 +35,6 @@ export interface OrphanContext {
   dirTotals: ReadonlyMap<string, { files: number; bytes: number }>;
   /** What each recorded symlink names (resolved path → the link; src/catalog/symlinks.ts). */
   symlinks: ReadonlyMap<string, string>;
-}
-
-export interface OrphanRow {
-  fsId: number;
-  path: string;
-  ino: number;
-  size: number;
-  mtimeNs: string;
-  nlink: number;
 }
 
 /** Everything but the files: roots with their scans, active torrents, file-list counts, last sync, filesystem names. */
@@ -88,7 +79,7 @@ function storedDirTotals(catalog: CatalogDb): Map<string, { files: number; bytes
  * looked up per inode when a visited file has more than one link (memoized by inodeLinks): the visited files are the
  * ones no torrent claims, so this reads the few inodes that matter instead of every multiply-linked row of the filesystem.
  */
-function linkCounts(catalog: CatalogDb, seedingRoots: readonly string[], trashNames?: (fsId: number) => (ino: number) => number): (row: OrphanRow) => { known: number; outside: number } {
+function linkCounts(catalog: CatalogDb, seedingRoots: readonly string[], trashNames?: (fsId: number) => (ino: number) => number): (row: CatalogFileMeta) => { known: number; outside: number } {
   const paths = inodeLinks(catalog);
   return (row) => {
     const all = paths({ fsId: row.fsId, path: row.path, ino: row.ino, size: row.size, mtimeNs: row.mtimeNs, nlink: row.nlink, sha256: null });
@@ -119,7 +110,7 @@ function prefixEnd(prefix: string): string {
 
 export interface SeedingFileVisitor {
   /** Every file outside the skipped subtrees, in path order per root, with its seeding root and links (nlink > 1). */
-  file(row: OrphanRow, root: string, links: { known: number; outside: number } | null): void;
+  file(row: CatalogFileMeta, root: string, links: { known: number; outside: number } | null): void;
   /** A skipped subtree (an absolute path given in `skip`) that holds `count` files of `bytes` in the catalog. */
   subtree(path: string, root: string, count: number, bytes: number): void;
 }

@@ -34,8 +34,8 @@ export interface SnapshotRoot {
   linksKnown?: boolean;
 }
 
-/** One catalog file (active row), with canonical absolute path. */
-export interface CatalogFile {
+/** One catalog file (active row) without its hashes: its canonical absolute path and its stamp (what the orphan classification reads). */
+export interface CatalogFileMeta {
   fsId: number;
   /** Canonical absolute path. */
   path: string;
@@ -44,6 +44,10 @@ export interface CatalogFile {
   /** Modification time in nanoseconds, as a decimal string (exceeds 2^53). */
   mtimeNs: string;
   nlink: number;
+}
+
+/** One catalog file (active row), with canonical absolute path. */
+export interface CatalogFile extends CatalogFileMeta {
   sha256: string | null;
 }
 

@@ -30,7 +30,7 @@ import { mapsOf } from './client-spelling.js';
 import { torrentLabel } from '../domain/instance.js';
 import type { HashallConfig } from '../config/types.js';
 import { DEFAULT_ORPHANS } from '../config/types.js';
-import type { SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import type { CatalogFileMeta, SnapshotClientState, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { contentRelOf } from '../domain/listing.js';
 import { baseName, dirName, isAtOrUnder, joinPath } from '../domain/path-string.js';
@@ -46,16 +46,6 @@ import { partFileName } from '../domain/part-file.js';
 export type FileClass = 'payload' | 'consumer' | 'client' | 'in-progress' | 'hashall' | 'excluded' | 'unknown' | 'orphan';
 
 export const FILE_CLASSES: readonly FileClass[] = ['payload', 'consumer', 'client', 'in-progress', 'hashall', 'excluded', 'unknown', 'orphan'];
-
-/** One active catalog file under a seeding root, as the catalog reader hands it over (canonical absolute path). */
-export interface OrphanFileRow {
-  fsId: number;
-  path: string;
-  ino: number;
-  size: number;
-  mtimeNs: string;
-  nlink: number;
-}
 
 /** What the catalog knows of an inode's other links (only for files with nlink > 1). */
 export interface InodeLinks {
@@ -86,7 +76,7 @@ export interface OrphanInput {
   symlinks?: ReadonlyMap<string, string>;
 }
 
-export interface OrphanFile extends OrphanFileRow {
+export interface OrphanFile extends CatalogFileMeta {
   /** Links of the inode outside the orphan trees (filled by orphanReport). */
   linkedElsewhere?: boolean;
 }
@@ -137,7 +127,7 @@ export interface OrphanClassifier {
   /** A claimed subtree (one of subtrees()) holds `count` catalog files of `bytes` below seeding root `root`. */
   subtree(path: string, root: string, count: number, bytes: number): void;
   /** Classify one file outside the claimed subtrees; `root` is the (longest) seeding root holding it, `links` its inode's links when nlink > 1. */
-  file(row: OrphanFileRow, root: string, links: InodeLinks | null): FileClass;
+  file(row: CatalogFileMeta, root: string, links: InodeLinks | null): FileClass;
   finish(): OrphanClassification;
 }
 
@@ -285,7 +275,7 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
   let lastDirClaim: Claim | null = null;
   let lastAgg: DirAgg | null = null;
 
-  const decide = (row: OrphanFileRow, root: string, links: InodeLinks | null): { cls: FileClass; why?: string } => {
+  const decide = (row: CatalogFileMeta, root: string, links: InodeLinks | null): { cls: FileClass; why?: string } => {
     if (excludes.length > 0) {
       const rel = row.path.slice(root.length + 1);
       if (excludes.some((re) => re.test(rel))) return { cls: 'excluded' };
