@@ -1,4 +1,5 @@
 // Canonical host spellings for sync and snapshot: the scanner's canonicalization with the config's aliases, and catalog filesystem lookup.
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { HashallConfig } from '../config/types.js';
 import { aliasesFromConfig, applyAliases, canonicalize, type CanonicalLocation, type PathAlias } from '../fs/canonical-path.js';
@@ -45,6 +46,22 @@ export function locateHostPath(ctx: HostPathContext, hostPath: string, opts: { f
   } catch (err) {
     return { ok: false, code: (err as NodeJS.ErrnoException).code ?? 'EIO', spelled };
   }
+}
+
+/** Something is at `p` now (its last component not followed: a symlink counts). */
+export function entryExists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** locateHostPath (the last component not followed) for what must be there now: a location with nothing at it is ENOENT, spelled as located. */
+export function locateEntry(ctx: HostPathContext, hostPath: string): HostLocation {
+  const where = locateHostPath(ctx, hostPath);
+  return where.ok && !entryExists(where.loc.realPath) ? { ok: false, code: 'ENOENT', spelled: where.loc.path } : where;
 }
 
 /** The catalog filesystem row a canonical location belongs to: same device and preferred mount, else same device. */

@@ -1,5 +1,4 @@
 // Maps one client torrent onto the host: content_path → host spelling → canonical path → payload from catalog rows.
-import { lstatSync } from 'node:fs';
 import type { ClientTorrent, ClientTorrentFile } from '../clients/types.js';
 import type { PathMap } from '../config/types.js';
 import { clientAbsolute, clientToHost } from '../domain/path-map.js';
@@ -7,7 +6,7 @@ import { payloadHash } from '../domain/payload-hash.js';
 import { isAtOrUnder, joinPath, trimSlash } from '../domain/path-string.js';
 import { clientListing, isPadFile } from '../domain/listing.js';
 import type { CatalogDb } from './db.js';
-import { filesystemRowFor, locateHostPath, relToMount, type HostPathContext } from './host-paths.js';
+import { entryExists, filesystemRowFor, locateEntry, relToMount, type HostPathContext } from './host-paths.js';
 import type { payloadReader, ResolvedPayload } from './payload-rows.js';
 
 export type DataStatus = 'ok' | 'unmapped' | 'missing' | 'not-in-catalog' | 'incomplete';
@@ -25,15 +24,6 @@ export interface TorrentResolution {
   payloadHash: string | null;
 }
 
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function sample(list: string[]): string {
   return list.length > 3 ? `${list.slice(0, 3).join(', ')}, … (${list.length} in all)` : list.join(', ');
@@ -66,13 +56,12 @@ export function resolveTorrent(
   let host = clientToHost(maps, clientRoot);
   if (host === null) {
     const direct = clientAbsolute(clientRoot);
-    if (direct === null || !exists(direct)) {
+    if (direct === null || !entryExists(direct)) {
       return none('unmapped', `no path map in hashall.yaml translates ${clientRoot}, and it does not exist on the host`);
     }
     host = direct;
   }
-  let where = locateHostPath(ctx, host);
-  if (where.ok && !exists(where.loc.realPath)) where = { ok: false, code: 'ENOENT', spelled: where.loc.path };
+  const where = locateEntry(ctx, host);
   if (!where.ok) {
     const why = where.code === 'ENOENT' || where.code === 'ENOTDIR' ? 'does not exist on the host (data missing, or its filesystem is not mounted)' : `cannot be resolved (${where.code})`;
     return none('missing', `${where.spelled} (client ${clientRoot}) ${why}`);

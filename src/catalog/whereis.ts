@@ -1,13 +1,12 @@
 // The `hashall whereis` report: every copy and hardlink of some content, which torrents use which copy, its consumers.
 import { torrentKey, torrentLabel } from '../domain/instance.js';
-import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { HashallConfig } from '../config/types.js';
 import { dirName, isAtOrUnder } from '../domain/path-string.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { HashallError } from '../errors.js';
 import type { CatalogDb } from './db.js';
-import { filesystemByMount, hostPathContext, locateHostPath, relToMount } from './host-paths.js';
+import { filesystemByMount, hostPathContext, locateEntry, relToMount } from './host-paths.js';
 import type { FilesystemRow } from './filesystems.js';
 import { payloadReader, toCatalogFile, type FileRowOut } from './payload-rows.js';
 import { snapshotRoots } from './snapshot.js';
@@ -19,15 +18,6 @@ import type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.j
 import { matchHashPrefix, MIN_HASH_PREFIX, type HashCandidate } from '../domain/hash-prefix.js';
 
 export type { WhereisCopy, WhereisFile, WhereisResult } from './whereis-report.js';
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 type ActiveTorrent = { client: string; hash: string; name: string; host_content_path: string | null; payload_hash: string | null };
 
@@ -63,8 +53,7 @@ function resolveQuery(config: HashallConfig, active: ActiveTorrent[], q: string,
   }
   const abs = path.resolve(cwd, q);
   const ctx = hostPathContext(config);
-  let where = locateHostPath(ctx, abs);
-  if (where.ok && !exists(where.loc.realPath)) where = { ok: false, code: 'ENOENT', spelled: where.loc.path };
+  const where = locateEntry(ctx, abs);
   if (where.ok) {
     // A library that links by symlink: the content is where the link points (read as the scan reads it, never followed to act).
     const target = readLink(where.loc.realPath); // null for anything but a symlink
