@@ -1,7 +1,6 @@
 // Apply: the whole `hashall apply` sequence around the executor — lock, recover interrupted runs, retry what needs
 // attention, purge old trash, apply, re-read repointed torrents, release; and `hashall recover` alone.
-import os from 'node:os';
-import { openCatalog, type CatalogDb } from '../catalog/db.js';
+import type { CatalogDb } from '../catalog/db.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { HashallError } from '../errors.js';
@@ -11,9 +10,8 @@ import type { Emit } from '../apply/events.js';
 import { batchable } from '../apply/dedupe-batch.js';
 import { applyPlan, type RunResult } from '../apply/executor.js';
 import { realFsPort, type FsPort } from '../apply/fs-port.js';
-import { newRunId } from '../apply/journal.js';
-import { runExists } from '../apply/run-store.js';
-import { acquireLock, describeHolder, processStartTime } from '../apply/lock.js';
+import { describeHolder } from '../apply/lock.js';
+import { runUser, underRunLock } from '../apply/run-lock.js';
 import { recoverInterrupted, type RecoverOutcome } from '../apply/recover.js';
 import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from '../apply/resolve-attention.js';
 import { purgeTrash, type PurgeOutcome } from '../apply/trash.js';
@@ -52,21 +50,13 @@ export interface RunApplyOutput {
 }
 
 export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
-  const catalog = input.catalog ?? openCatalog(input.config.catalog);
   // A plan that links duplicates compares them on the compare thread: started now, it is up by the first compare; the
   // port made here is closed (its thread ended) when the run is over.
   const own = input.fs ? null : realFsPort(undefined, { compares: input.plan.groups.some(batchable) });
   const fs = input.fs ?? own!;
-  const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
-  const host = os.hostname();
   const log = input.log ?? (() => undefined);
   try {
-    const { tookOver, held } = acquireLock(
-      catalog.db,
-      { runId, pid: process.pid, pidStart: processStartTime(process.pid), host, command: input.command, startedAt: input.now() },
-      { takeOverStale: true },
-    );
-    try {
+    return await underRunLock(input, { takeOverStale: true }, async ({ catalog, runId, host, pidStart, tookOver }) => {
       if (tookOver) log(`stale lock of ${describeHolder(tookOver)}: that process is gone; recovering its run first`);
       const common = { catalog, config: input.config, clients: input.clients, fs, now: input.now, emit: input.emit, rescanRoot: input.rescanRoot, clientTimeoutMs: input.clientTimeoutMs };
       const recovered = await recoverInterrupted({ ...common, runId, host, onBoundary: input.onBoundary });
@@ -79,19 +69,12 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
       // Torrents a failed run paused (a stalled client, say) are hashall's to resume: retry what needs attention.
       const resolved = await resolveAttention({ ...common, runId, host, onBoundary: input.onBoundary });
       for (const r of resolved) log(describeResolve(r));
-      const user = (() => {
-        try {
-          return os.userInfo().username;
-        } catch {
-          return String(process.getuid?.() ?? 'unknown');
-        }
-      })();
       let trash: PurgeOutcome[] = [];
       const result = await applyPlan(
         {
           ...common,
           runId,
-          identity: { user, host, pid: process.pid, pidStart: processStartTime(process.pid), command: input.command, planFile: input.planFile, planHash: input.planHash },
+          identity: { user: runUser(), host, pid: process.pid, pidStart, command: input.command, planFile: input.planFile, planHash: input.planHash },
           onBoundary: input.onBoundary,
           stop: input.stop,
           // After recovery (never race it), under the lock, once this run's record exists to note what is removed.
@@ -113,52 +96,35 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
         }
       }
       return { result, recovered, trash, resolved };
-    } finally {
-      held.release();
-    }
+    });
   } finally {
-    if (!input.catalog) catalog.close();
     await own?.close();
   }
 }
 
 /** `hashall recover` on its own: lock, recover, purge old trash (noted on the runs that left it), release. */
 export async function runRecover(input: Omit<RunApplyInput, 'plan' | 'planFile' | 'planHash'>): Promise<RecoverOutcome[]> {
-  const catalog = input.catalog ?? openCatalog(input.config.catalog);
-  const runId = input.runId ?? newRunId(input.now(), (id) => runExists(catalog.db, id));
-  const host = os.hostname();
-  try {
-    const { tookOver, held } = acquireLock(
-      catalog.db,
-      { runId, pid: process.pid, pidStart: processStartTime(process.pid), host, command: input.command, startedAt: input.now() },
-      { takeOverStale: true },
-    );
-    try {
-      if (tookOver) input.log?.(`stale lock of ${describeHolder(tookOver)} cleared`);
-      const fs = input.fs ?? realFsPort();
-      // Both work under this recover run's lock, with the same world.
-      const world = {
-        catalog,
-        config: input.config,
-        clients: input.clients,
-        fs,
-        now: input.now,
-        emit: input.emit,
-        runId,
-        host,
-        rescanRoot: input.rescanRoot,
-        onBoundary: input.onBoundary,
-        clientTimeoutMs: input.clientTimeoutMs,
-      };
-      const recovered = await recoverInterrupted(world);
-      const resolved = await resolveAttention(world);
-      for (const r of resolved) input.log?.(describeResolve(r));
-      await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });
-      return [...recovered, ...resolved.map(asRecoverOutcome)];
-    } finally {
-      held.release();
-    }
-  } finally {
-    if (!input.catalog) catalog.close();
-  }
+  return underRunLock(input, { takeOverStale: true }, async ({ catalog, runId, host, tookOver }) => {
+    if (tookOver) input.log?.(`stale lock of ${describeHolder(tookOver)} cleared`);
+    const fs = input.fs ?? realFsPort();
+    // Both work under this recover run's lock, with the same world.
+    const world = {
+      catalog,
+      config: input.config,
+      clients: input.clients,
+      fs,
+      now: input.now,
+      emit: input.emit,
+      runId,
+      host,
+      rescanRoot: input.rescanRoot,
+      onBoundary: input.onBoundary,
+      clientTimeoutMs: input.clientTimeoutMs,
+    };
+    const recovered = await recoverInterrupted(world);
+    const resolved = await resolveAttention(world);
+    for (const r of resolved) input.log?.(describeResolve(r));
+    await purgeTrash({ catalog, config: input.config, fs, now: input.now, emit: input.emit, runId });
+    return [...recovered, ...resolved.map(asRecoverOutcome)];
+  });
 }

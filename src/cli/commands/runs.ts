@@ -7,6 +7,7 @@ import { HashallError } from '../../errors.js';
 import os from 'node:os';
 import { ackRun, getRun, listRuns } from '../../apply/run-store.js';
 import { RUN_FORMAT_VERSION } from '../../apply/journal.js';
+import { runUser } from '../../apply/run-lock.js';
 import { formatRunDetail, formatRunList } from '../../render/apply-text.js';
 import { jsonDocument } from '../../render/json.js';
 import { runAckView } from '../../render/status-view.js';
@@ -68,7 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
           writeView(ctx, runAckView({ runId: id, ackedBy: run.ackedBy, ackedAt: run.ackedAt, already: true }, merged.json === true));
           return;
         }
-        const by = `${userName()}@${os.hostname()}`;
+        const by = `${runUser()}@${os.hostname()}`;
         const at = ctx.now();
         ackRun(catalog.db, id, by, at);
         writeView(ctx, runAckView({ runId: id, ackedBy: by, ackedAt: at, already: false }, merged.json === true));
@@ -76,12 +77,4 @@ export function register(program: Command, ctx: CliContext): void {
       false,
     );
   });
-}
-
-function userName(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? 'unknown');
-  }
 }
