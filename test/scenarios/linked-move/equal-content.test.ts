@@ -2,46 +2,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { filesUnder, inodeUsage, contentHashes } from '../../support/inode-usage.js';
+import { filesUnder } from '../../support/inode-usage.js';
 import { killApplyInMoveGroup } from '../../support/kill-apply.js';
-import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
-import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
-import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { qbtStashPool } from '../../support/qbt-stash-pool.js';
+import type { StashPoolWorld } from '../../support/stash-pool-world.js';
+import { fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { RepointStep } from '../../../src/plan/types.js';
 
-const qbts = qbtSandboxes();
+const qs = qbtStashPool();
 let w: StashPoolWorld;
-let qbt: QbtSandbox;
 let qc: TorrentClient;
 let season: MadeTorrent;
 let repack: MadeTorrent;
-let before: Record<string, Record<string, string>>;
 const EP = 256 << 10;
 const NFO = 3000;
 
-/** Distinct inodes and their bytes under the pool's seeding root. */
-function poolUsage(): { inodes: number; bytes: number } {
-  return inodeUsage(w.seeding('pool'));
-}
+const { seedsFrom, poolUsage } = qs;
 function writeConfig(dedupe: string): void {
-  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
+  qs.writeConfig([
     'placement: { default: keep, rules: [{ name: cold, match: { paths: ["tv/**", "cross-seed/**"] }, place: pool }] }',
     'safety: { minFree: 1MiB, retire: { observeHours: 1000 } }',
     // The episodes (256 KiB) are below the default dedupe.minSize (1 MiB): dedupe would not link them.
     `dedupe: { filesystems: [${dedupe}], minSize: 64KiB }`,
   ]);
 }
-async function seedsFrom(t: MadeTorrent, fs: 'stash' | 'pool', category: string): Promise<void> {
-  const saveDir = w.seeding(fs, category);
-  const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
-  expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
-  expect(contentHashes(path.join(saveDir, path.basename(t.contentPath)))).toEqual(before[t.infoHash]);
-}
 
 beforeAll(async () => {
-  w = stashPoolWorld('equal-content-move', { folders: ['tv', 'cross-seed'] });
+  w = qs.world('equal-content-move', { folders: ['tv', 'cross-seed'] });
   const tv = w.seeding('stash', 'tv');
   const xs = w.seeding('stash', 'cross-seed');
   const eps = Array.from({ length: 4 }, (_, i) => `Show.S01E${String(i + 1).padStart(2, '0')}.mkv`);
@@ -49,18 +37,10 @@ beforeAll(async () => {
   // Downloaded again on its own: the same e3 bytes (another inode), and an nfo of its own.
   repack = makeTorrent({ saveDir: xs, name: 'Show.S01E03.REPACK', files: [{ path: eps[2]!, content: readFileSync(path.join(season.contentPath, eps[2]!)) }, { path: 'Show.S01E03.nfo', content: fixtureBytes('nfo', NFO) }], trackers: ['http://127.0.0.1:1/announce'] });
   expect(lstatSync(path.join(repack.contentPath, eps[2]!)).ino).not.toBe(lstatSync(path.join(season.contentPath, eps[2]!)).ino);
-  before = Object.fromEntries([season, repack].map((t) => [t.infoHash, contentHashes(t.contentPath)]));
-  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
-  qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
-  await addTorrent(qbt, season, { savepath: tv, paused: false });
-  await addTorrent(qbt, repack, { savepath: xs, paused: false });
+  ({ qc } = await qs.seed([[season, tv], [repack, xs]]));
 }, 120_000);
 
-afterAll(async () => {
-  await qc?.close();
-  await qbts.stopAll();
-  w?.cleanup();
-});
+afterAll(() => qs.stop());
 
 describe('torrents holding equal content on other inodes, moved in one plan to a pool that dedupes', () => {
   it('where the pool does not dedupe: two groups, each copying its own e3', async () => {

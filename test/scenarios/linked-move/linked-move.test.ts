@@ -2,44 +2,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { filesUnder, inodeUsage, contentHashes } from '../../support/inode-usage.js';
+import { filesUnder } from '../../support/inode-usage.js';
 import { killApplyInMoveGroup } from '../../support/kill-apply.js';
-import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
-import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
-import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
+import { qbtStashPool } from '../../support/qbt-stash-pool.js';
+import type { StashPoolWorld } from '../../support/stash-pool-world.js';
+import { fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import type { TorrentClient } from '../../../src/clients/types.js';
 import type { RepointStep } from '../../../src/plan/types.js';
 
-const qbts = qbtSandboxes();
+const qs = qbtStashPool();
 let w: StashPoolWorld;
-let qbt: QbtSandbox;
 let qc: TorrentClient;
 let season: MadeTorrent;
 let episode: MadeTorrent;
 let extra: MadeTorrent;
-let before: Record<string, Record<string, string>>;
 const EP = 256 << 10;
 
-/** Distinct inodes and their bytes under the pool's seeding root. */
-function poolUsage(): { inodes: number; bytes: number } {
-  return inodeUsage(w.seeding('pool'));
-}
+const { seedsFrom, poolUsage } = qs;
 function writeConfig(observe: string): void {
-  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
+  qs.writeConfig([
     'placement: { default: keep, rules: [{ name: cold, match: { paths: ["tv/**", "cross-seed/**", "extra/**"] }, place: pool }] }',
     `safety: { minFree: 1MiB, retire: { observeHours: ${observe} } }`,
   ]);
 }
-async function seedsFrom(t: MadeTorrent, fs: 'stash' | 'pool', category: string): Promise<void> {
-  const saveDir = w.seeding(fs, category);
-  const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
-  expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
-  expect(contentHashes(path.join(saveDir, path.basename(t.contentPath)))).toEqual(before[t.infoHash]);
-}
 
 beforeAll(async () => {
-  w = stashPoolWorld('linked-move', { folders: ['tv', 'cross-seed', 'extra'] });
+  w = qs.world('linked-move', { folders: ['tv', 'cross-seed', 'extra'] });
   const tv = w.seeding('stash', 'tv');
   const xs = w.seeding('stash', 'cross-seed');
   const ex = w.seeding('stash', 'extra');
@@ -53,19 +41,10 @@ beforeAll(async () => {
   linkSync(path.join(season.contentPath, eps[4]!), path.join(ex, 'Show.S01E05.Extras', eps[4]!));
   writeFileSync(path.join(ex, 'Show.S01E05.Extras', 'sample.mkv'), fixtureBytes('sample', 20_000));
   extra = makeTorrent({ saveDir: ex, name: 'Show.S01E05.Extras', files: [{ path: eps[4]! }, { path: 'sample.mkv' }], write: false, trackers: ['http://127.0.0.1:1/announce'] });
-  before = Object.fromEntries([season, episode, extra].map((t) => [t.infoHash, contentHashes(t.contentPath)]));
-  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
-  qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
-  await addTorrent(qbt, season, { savepath: tv, paused: false });
-  await addTorrent(qbt, episode, { savepath: xs, paused: false });
-  await addTorrent(qbt, extra, { savepath: ex, paused: false });
+  ({ qc } = await qs.seed([[season, tv], [episode, xs], [extra, ex]]));
 }, 120_000);
 
-afterAll(async () => {
-  await qc?.close();
-  await qbts.stopAll();
-  w?.cleanup();
-});
+afterAll(() => qs.stop());
 
 describe('torrents sharing files by hardlink, moved in one plan', () => {
   it('are one move group: each shared file copied (and reserved) once, the other torrents linked from that copy', async () => {

@@ -3,19 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashTreeSync } from '../../support/apply-fixture.js';
-import { filesUnder, inodeUsage } from '../../support/inode-usage.js';
+import { filesUnder } from '../../support/inode-usage.js';
 import { killApplyInMoveGroup } from '../../support/kill-apply.js';
-import { stashPoolWorld, type StashPoolWorld } from '../../support/stash-pool-world.js';
-import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.js';
-import { addTorrent, fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
-import { createQbittorrentClient } from '../../../src/clients/qbittorrent/client.js';
-import type { TorrentClient } from '../../../src/clients/types.js';
+import { qbtStashPool } from '../../support/qbt-stash-pool.js';
+import type { StashPoolWorld } from '../../support/stash-pool-world.js';
+import { fixtureBytes, makeTorrent, type MadeTorrent } from '../../../src/sandbox/torrent-file.js';
 import type { LinkViewStep } from '../../../src/plan/types.js';
 
-const qbts = qbtSandboxes();
+const qs = qbtStashPool();
 let w: StashPoolWorld;
-let qbt: QbtSandbox;
-let qc: TorrentClient;
 let season: MadeTorrent;
 let folder: MadeTorrent;
 let before: Record<string, Record<string, string>>;
@@ -23,21 +19,12 @@ const EP = 256 << 10;
 const NFO = 3000;
 const E03 = 'Show.S01E03.mkv';
 
-/** Distinct inodes and their bytes under the pool's seeding root. */
-function poolUsage(): { inodes: number; bytes: number } {
-  return inodeUsage(w.seeding('pool'));
-}
+const { seedsFrom, poolUsage } = qs;
 function writeConfig(paths: string[]): void {
-  w.writeConfig({ qbt: { type: 'qbittorrent', url: qbt.url } }, [
+  qs.writeConfig([
     `placement: { default: keep, rules: [{ name: cold, match: { paths: [${paths.map((p) => JSON.stringify(p)).join(', ')}] }, place: pool }] }`,
     'safety: { minFree: 1MiB, retire: { observeHours: 1000 } }',
   ]);
-}
-async function seedsFrom(t: MadeTorrent, fs: 'stash' | 'pool', category: string): Promise<void> {
-  const saveDir = w.seeding(fs, category);
-  const x = await qc.waitFor(t.infoHash, (y) => y.phase !== 'checking', { timeoutMs: 30_000, intervalMs: 100, what: 'finish checking' });
-  expect(x).toMatchObject({ savePath: saveDir, progress: 1 });
-  expect(hashTreeSync(path.join(saveDir, path.basename(t.contentPath)))).toEqual(before[t.infoHash]);
 }
 const poolPack = (): string => path.join(w.seeding('pool', 'tv'), 'Show.S01');
 const poolFolder = (): string => path.join(w.seeding('pool', 'extra'), 'Show.S01E03.Extras');
@@ -58,7 +45,7 @@ async function crashAndRecover(boundary: (id: string) => string): Promise<void> 
 }
 
 beforeAll(async () => {
-  w = stashPoolWorld('partly-present', { folders: ['tv', 'extra'] });
+  w = qs.world('partly-present', { folders: ['tv', 'extra'] });
   const tv = w.seeding('stash', 'tv');
   const ex = w.seeding('stash', 'extra');
   const eps = Array.from({ length: 4 }, (_, i) => `Show.S01E${String(i + 1).padStart(2, '0')}.mkv`);
@@ -68,18 +55,10 @@ beforeAll(async () => {
   linkSync(path.join(season.contentPath, E03), path.join(ex, 'Show.S01E03.Extras', E03));
   writeFileSync(path.join(ex, 'Show.S01E03.Extras', 'Show.S01E03.nfo'), fixtureBytes('nfo', NFO));
   folder = makeTorrent({ saveDir: ex, name: 'Show.S01E03.Extras', files: [{ path: E03 }, { path: 'Show.S01E03.nfo' }], write: false, trackers: ['http://127.0.0.1:1/announce'] });
-  before = Object.fromEntries([season, folder].map((t) => [t.infoHash, hashTreeSync(t.contentPath)]));
-  qbt = await qbts.start({ dir: path.join(w.tmp.path, 'qbt') });
-  qc = createQbittorrentClient({ url: qbt.url, timeoutMs: 10_000 });
-  await addTorrent(qbt, season, { savepath: tv, paused: false });
-  await addTorrent(qbt, folder, { savepath: ex, paused: false });
+  ({ before } = await qs.seed([[season, tv], [folder, ex]]));
 }, 120_000);
 
-afterAll(async () => {
-  await qc?.close();
-  await qbts.stopAll();
-  w?.cleanup();
-});
+afterAll(() => qs.stop());
 
 describe('a move whose payload is partly on the pool already (the pack moved by an earlier plan)', () => {
   it('plan 1 moves the pack alone', async () => {
