@@ -38,17 +38,26 @@ function readAt(fd, len, pos) {
   }
   return got;
 }
+// An I/O error as a job's answer, with the bytes read before it.
+function errnoAnswer(e, bytesRead) {
+  return { error: { code: e.code || 'EIO', message: e.message }, bytesRead };
+}
+// Opens job.path for reading, never following a symlink at its end: { fd }, or { res } with the answer when it cannot be
+// opened. O_NONBLOCK: a path replaced by a FIFO since the walk must not block the worker (no effect on regular files).
+function openJob(job) {
+  const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
+  try {
+    return { fd: fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK) };
+  } catch (e) {
+    return { res: errnoAnswer(e, 0) };
+  }
+}
 // Opens job.path and checks it against the walk (regular file, size, mtime, device, inode): { fd, st, size }, or
 // { res } with the answer when it cannot be read as walked.
 function openChecked(job) {
-  const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
-  let fd;
-  try {
-    // O_NONBLOCK: a path replaced by a FIFO since the walk must not block the worker (no effect on regular files).
-    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    return { res: { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 } };
-  }
+  const opened = openJob(job);
+  if (opened.res) return opened;
+  const fd = opened.fd;
   try {
     const st = fs.fstatSync(fd, { bigint: true });
     let res = null;
@@ -65,7 +74,7 @@ function openChecked(job) {
     return { res };
   } catch (e) {
     fs.closeSync(fd);
-    return { res: { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 } };
+    return { res: errnoAnswer(e, 0) };
   }
 }
 // Whether the file behind fd still has the size and mtime it had when opened.
@@ -162,13 +171,9 @@ function hashOpen(job, o, tw) {
 // instead of two (before and after reading) per file. A larger file is still checked before it is read, so that
 // another file at the path is never read at length; at most 3 × 64 KiB are read here before the check.
 function hashSmallWalked(job) {
-  const p = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
-  let fd;
-  try {
-    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
-  }
+  const opened = openJob(job);
+  if (opened.res) return opened.res;
+  const fd = opened.fd;
   try {
     let n = 0;
     let failed = null;
@@ -180,12 +185,12 @@ function hashSmallWalked(job) {
     const st = fs.fstatSync(fd, { bigint: true });
     if (!st.isFile()) return { error: { code: 'ENOTREG', message: 'not a regular file' }, bytesRead: 0 };
     if (job.size !== Number(st.size) || st.mtimeNs !== job.mtimeNs || st.ino !== job.ino || (job.dev !== undefined && st.dev !== job.dev)) return { changed: true, bytesRead: n };
-    if (failed !== null) return { error: { code: failed.code || 'EIO', message: failed.message }, bytesRead: n };
+    if (failed !== null) return errnoAnswer(failed, n);
     if (n !== job.size) return { changed: true, bytesRead: n };
     const digest = sha256Hex(buf.subarray(0, n));
     return { quickHash: job.quick ? digest : null, sha256: job.full ? digest : null, bytesRead: n };
   } catch (e) {
-    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+    return errnoAnswer(e, 0);
   } finally {
     fs.closeSync(fd);
   }
@@ -197,7 +202,7 @@ function hashOne(job) {
   try {
     return hashOpen(job, o, null);
   } catch (e) {
-    return { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+    return errnoAnswer(e, 0);
   } finally {
     fs.closeSync(o.fd);
   }
@@ -228,7 +233,7 @@ function hashWithTwin(job) {
       }
     }
   } catch (e) {
-    res = { error: { code: e.code || 'EIO', message: e.message }, bytesRead: 0 };
+    res = errnoAnswer(e, 0);
   } finally {
     fs.closeSync(o.fd);
   }
