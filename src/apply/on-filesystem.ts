@@ -150,7 +150,10 @@ export function stepPlaces(step: PlanStep, group: PlanGroup): Place[] {
       ];
     case 'link-view': {
       const dirs = new Set([step.root, ...step.links.flatMap((l) => [path.dirname(l.donor), path.dirname(l.path)])]);
-      return [...dirs].map((d) => ({ fs: step.fs, path: d }));
+      // The folders of the files whose owner and mode a link from another inode's copy re-reads (metaOf): on their own filesystem.
+      const sources = new Map<string, Place>();
+      for (const l of step.links) if (l.metaOf !== undefined) sources.set(`${l.metaOf.fs}\0${path.dirname(l.metaOf.path)}`, { fs: l.metaOf.fs, path: path.dirname(l.metaOf.path) });
+      return [...[...dirs].map((d) => ({ fs: step.fs, path: d })), ...sources.values()];
     }
     case 'repoint':
       // Only where the client is sent: siblings may seed from sources on different filesystems, and none is touched.

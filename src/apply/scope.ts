@@ -149,6 +149,11 @@ export async function checkGroupScope(group: PlanGroup, config: HashallConfig, f
           await noSymlinks(step, fs, viewRoot, l.path);
           const donorRoot = rootOf(step, config, l.donor, scannedRootsOf(config, step.fs), 'donor');
           await noSymlinks(step, fs, donorRoot, l.donor);
+          if (l.metaOf !== undefined) {
+            // Only read (its owner, group and mode), on its own filesystem.
+            known(step, l.metaOf.fs);
+            await noSymlinks(step, fs, rootOf(step, config, l.metaOf.path, scannedRootsOf(config, l.metaOf.fs), 'linked file\'s source'), l.metaOf.path);
+          }
         }
         break;
       }

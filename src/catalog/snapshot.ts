@@ -6,7 +6,7 @@
 import { keepsNoPermissions } from '../fs/permissions-kept.js';
 import { findMountFor } from '../fs/mountinfo.js';
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, DupeGroup, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, DupeGroup, InodeMeta, PayloadFile, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
 import { contentRelOf } from '../domain/listing.js';
 import { partFileHash } from '../domain/part-file.js';
@@ -516,6 +516,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     for (const list of soloLists) for (const f of list) if (f.sha256 !== null && isStale(f)) copies.set(f.sha256, []);
   }
   snapshot.copiesBySha256 = copies;
+  if (live) withPayloadMeta(payloads, copies, config.dedupe);
   if (opts.stats) {
     let inCatalog = 0;
     for (const p of Object.values(payloads)) if (p.filesInCatalog) inCatalog++;
@@ -594,6 +595,41 @@ export function withLiveMeta(dupes: DupeGroup[]): void {
       const r = liveInode({ fsId: g.fsId, path: p, ino: i.ino, size: g.size, mtimeNs: i.mtimeNs, nlink: i.nlink, sha256: g.sha256 });
       if ('code' in r || r.ino !== i.ino || r.size !== g.size || r.mtimeNs !== i.mtimeNs || !r.meta) delete i.meta;
       else i.meta = r.meta;
+    }
+  }
+}
+
+/**
+ * Owner, group and mode (PayloadFile.meta) of each loaded payload file whose content a loaded payload file on another
+ * inode holds too — where a move may link one from the other's copy (src/plan/linked-moves.ts): with dedupe on and the
+ * file not below dedupe.minSize (linksEqualContent; which target a move takes is the planner's to say). Bounded: only
+ * contents with another copy are looked at (their copiesBySha256 key), and each inode is read once. An inode whose
+ * path no longer has the catalogued inode, size and mtime, or cannot be read, gets none: unknown (as withLiveMeta).
+ */
+export function withPayloadMeta(payloads: Record<string, SnapshotPayload>, copies: ReadonlyMap<string, readonly CatalogFile[]>, dedupe: HashallConfig['dedupe']): void {
+  if (dedupe.filesystems.length === 0) return;
+  const bySha = new Map<string, PayloadFile[]>();
+  for (const p of Object.values(payloads)) {
+    for (const f of p.files ?? []) {
+      if (f.sha256 === null || f.size === 0 || f.size < dedupe.minSize || (copies.get(f.sha256)?.length ?? 0) < 2) continue;
+      const list = bySha.get(f.sha256);
+      if (list === undefined) bySha.set(f.sha256, [f]);
+      else list.push(f);
+    }
+  }
+  const read = new Map<string, InodeMeta | null>();
+  for (const list of bySha.values()) {
+    const first = list[0]!;
+    if (list.every((f) => f.fsId === first.fsId && f.ino === first.ino)) continue;
+    for (const f of list) {
+      const key = `${f.fsId}:${f.ino}`;
+      let meta = read.get(key);
+      if (meta === undefined) {
+        const r = liveInode(f);
+        meta = 'code' in r || r.ino !== f.ino || r.size !== f.size || r.mtimeNs !== f.mtimeNs || !r.meta ? null : r.meta;
+        read.set(key, meta);
+      }
+      if (meta !== null) f.meta = meta;
     }
   }
 }

@@ -12,10 +12,16 @@
 // Equal content on other inodes (a cross-seed downloaded twice: equal size and full SHA-256, two inodes on the source)
 // links from the planned copy too — but only where the target's dedupe policy would link the two copies afterwards
 // anyway (linksEqualContent: the target is one of dedupe.filesystems, the file not below dedupe.minSize): the outcome
-// is then the same, without writing and reserving the bytes twice. Elsewhere each keeps its own copy, as before. The
+// is then the same, without writing and reserving the bytes twice. Elsewhere each keeps its own copy, as before. As
+// dedupe, it never links two inodes whose owner, group or mode differ or are unknown (PayloadFile.meta, read by the
+// snapshot reader): the linked file would show the copy's owner and mode, and its torrent's container might no longer
+// read it. So a content's planned copy is keyed by its source's owner, group and mode too (one copy per content and
+// metadata), a file of unknown metadata is neither linked nor a donor by content, and the link carries its own source
+// (LinkViewLink.metaOf), which apply re-reads before linking. The
 // linked torrent then seeds from bytes read from the other's source: its repoint carries its own payload hash (the
 // relocation and its retire prove its content on the target, every byte), and its source is kept until that retire.
 import type { HashallConfig } from '../config/types.js';
+import type { InodeMeta } from '../domain/snapshot.js';
 import type { PlanGroup, PlanStep, RepointStep } from './types.js';
 import { fileFingerprints } from './file-fingerprints.js';
 
@@ -34,9 +40,12 @@ export function plannedCopyKey(targetFs: string, fsId: number, ino: number): str
   return `${targetFs}\0${fsId}:${ino}`;
 }
 
-/** PlanState.copied's key of a content on the target filesystem (size and full SHA-256), where linksEqualContent. */
-function plannedContentKey(targetFs: string, size: number, sha256: string): string {
-  return `${targetFs}\0=${size}:${sha256}`;
+/**
+ * PlanState.copied's key of a content on the target filesystem (size and full SHA-256) whose source showed owner, group
+ * and mode `meta`, where linksEqualContent: only a file of that very metadata links from it (dedupe links no other).
+ */
+function plannedContentKey(targetFs: string, size: number, sha256: string, meta: InodeMeta): string {
+  return `${targetFs}\0=${size}:${sha256}:${meta.uid}:${meta.gid}:${meta.mode}`;
 }
 
 /**
@@ -54,29 +63,34 @@ export interface PlannedLink extends PlannedCopy {
   sameInode: boolean;
 }
 
+/** A move's source file as plannedCopyFor and recordPlannedCopy read it: its inode, and its owner, group and mode (absent: unknown). */
+export interface PlannedSource {
+  fsId: number;
+  ino: number;
+  meta?: InodeMeta;
+}
+
 /**
  * The planned copy on `targetFs` a file of a move links from instead of copying it again: the copy of its own source
- * inode, else (linksEqualContent) the first copy of its content. Undefined: it is copied.
+ * inode, else (linksEqualContent, and the source's owner, group and mode known) the first copy of its content whose
+ * source showed the same owner, group and mode. Undefined: it is copied.
  */
-export function plannedCopyFor(
-  copied: ReadonlyMap<string, PlannedCopy>,
-  config: Pick<HashallConfig, 'dedupe'>,
-  targetFs: string,
-  source: { fsId: number; ino: number },
-  f: { size: number; sha256: string },
-): PlannedLink | undefined {
+export function plannedCopyFor(copied: ReadonlyMap<string, PlannedCopy>, config: Pick<HashallConfig, 'dedupe'>, targetFs: string, source: PlannedSource, f: { size: number; sha256: string }): PlannedLink | undefined {
   const same = copied.get(plannedCopyKey(targetFs, source.fsId, source.ino));
   if (same !== undefined && same.size === f.size && same.sha256 === f.sha256) return { ...same, sameInode: true };
-  if (!linksEqualContent(config, targetFs, f.size)) return undefined;
-  const equal = copied.get(plannedContentKey(targetFs, f.size, f.sha256));
+  if (source.meta === undefined || !linksEqualContent(config, targetFs, f.size)) return undefined;
+  const equal = copied.get(plannedContentKey(targetFs, f.size, f.sha256, source.meta));
   return equal !== undefined && equal.size === f.size && equal.sha256 === f.sha256 ? { ...equal, sameInode: false } : undefined;
 }
 
-/** Note a file a move copies to `targetFs`, for later groups of the plan: by its source inode, and by its content (the first copy of a content stays its donor). */
-export function recordPlannedCopy(copied: Map<string, PlannedCopy>, config: Pick<HashallConfig, 'dedupe'>, targetFs: string, source: { fsId: number; ino: number }, copy: PlannedCopy): void {
+/**
+ * Note a file a move copies to `targetFs`, for later groups of the plan: by its source inode, and — its source's owner,
+ * group and mode known — by its content and that metadata (the first such copy stays its donor).
+ */
+export function recordPlannedCopy(copied: Map<string, PlannedCopy>, config: Pick<HashallConfig, 'dedupe'>, targetFs: string, source: PlannedSource, copy: PlannedCopy): void {
   copied.set(plannedCopyKey(targetFs, source.fsId, source.ino), copy);
-  if (!linksEqualContent(config, targetFs, copy.size)) return;
-  const key = plannedContentKey(targetFs, copy.size, copy.sha256);
+  if (source.meta === undefined || !linksEqualContent(config, targetFs, copy.size)) return;
+  const key = plannedContentKey(targetFs, copy.size, copy.sha256, source.meta);
   if (!copied.has(key)) copied.set(key, copy);
 }
 
@@ -88,7 +102,7 @@ export function linkedMoveHeadline(linked: ReadonlyMap<string, PlannedLink>, sou
   const tail = copied.bytes !== null ? `, the other ${copied.files} copied (${copied.bytes}), verified by SHA-256` : ', nothing else is copied';
   const inodes = `${byInode.length} of its files ${byInode.length === 1 ? 'is a hardlink of a file' : 'are hardlinks of files'} of ${titles(byInode)} on ${sourceFs}`;
   if (byContent.length === 0) return `${inodes}, which this group copies to ${targetFs} once: linked from that copy${tail}`;
-  const content = `${byContent.length} of its files ${byContent.length === 1 ? 'has' : 'have'} the same content (size and SHA-256) as ${byContent.length === 1 ? 'a file' : 'files'} of ${titles(byContent)} on another inode, and dedupe links equal content on ${targetFs}`;
+  const content = `${byContent.length} of its files ${byContent.length === 1 ? 'has' : 'have'} the same content (size and SHA-256) as ${byContent.length === 1 ? 'a file' : 'files'} of ${titles(byContent)} on another inode, and dedupe links equal content on ${targetFs} (the same owner, group and mode)`;
   const parts = byInode.length > 0 ? [inodes, content] : [content];
   return `${parts.join('; ')}; this plan copies ${byInode.length + byContent.length === 1 ? 'it' : 'them'} to ${targetFs} once: linked from that copy${tail}`;
 }

@@ -7,7 +7,7 @@
 //   targets are routed to a deterministic unique root, and two groups of a plan never share a root;
 // - donors and views are on the same filesystem; copies cross filesystems only in `copy` steps.
 import type { CatalogFile, SnapshotPayload, SnapshotTorrent } from '../domain/snapshot.js';
-import type { CatalogPayloadRef, CopyStep, GroupFingerprint, LinkViewStep, PlanGroup, PlanStep, PlanTorrent, RepointStep } from './types.js';
+import type { CatalogPayloadRef, CopyStep, GroupFingerprint, LinkViewLink, LinkViewStep, PlanGroup, PlanStep, PlanTorrent, RepointStep } from './types.js';
 import type { Placement, PolicyGroup } from '../policy/placement.js';
 import { compareBytes } from '../domain/payload-hash.js';
 import { formatBytes } from '../domain/format-bytes.js';
@@ -39,7 +39,7 @@ export interface PlanState {
   claimed: Map<string, string>;
   /** Every ancestor directory of a claimed root (to refuse nesting one payload inside another). */
   claimedAncestors: Set<string>;
-  /** Every file the moves planned so far copy, by target filesystem and source inode (plannedCopyKey, linked-moves.ts). */
+  /** Every file the moves planned so far copy, by target filesystem and source inode, and by content and metadata where dedupe links equal content (linked-moves.ts). */
   copied: Map<string, PlannedCopy>;
   /** Group key → keys of the earlier groups whose copies it links from: merged with them (mergeLinkedMoves). */
   follows: Map<string, Set<string>>;
@@ -435,10 +435,15 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     const files = toCopy.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256 }));
     steps.push({ kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files, bytes: sizeOf(files) });
   }
-  const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): { path: string; hash: boolean } => {
+  const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): { path: string; hash: boolean; metaOf?: LinkViewLink['metaOf'] } => {
     const want = filePathIn(viewRoot, kind, f.relpath);
     const planned = linked.get(f.relpath);
-    if (planned !== undefined) return { path: planned.path, hash: false };
+    if (planned !== undefined) {
+      if (planned.sameInode) return { path: planned.path, hash: false };
+      // A copy of another inode: apply re-reads this file's own source before linking (its owner, group and mode must still be the copy's).
+      const sf = sourceByRel.get(f.relpath)!;
+      return { path: planned.path, hash: false, metaOf: { fs: source.fsName, path: sf.path, ino: sf.ino } };
+    }
     const there = present.get(f.relpath);
     if (there !== undefined) {
       if (!donorFiles.includes(there)) donorFiles.push(there);
@@ -462,7 +467,7 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     for (const f of contentList) {
       const donor = donorFor(f, root, kind);
       const path = filePathIn(root, kind, f.relpath);
-      if (donor.path !== path) links.push({ donor: donor.path, path, size: f.size, sha256: f.sha256, ...(donor.hash ? { hashDonor: true as const } : {}) });
+      if (donor.path !== path) links.push({ donor: donor.path, path, size: f.size, sha256: f.sha256, ...(donor.hash ? { hashDonor: true as const } : {}), ...(donor.metaOf ? { metaOf: donor.metaOf } : {}) });
     }
     if (links.length === 0) continue;
     const view: LinkViewStep = { kind: 'link-view', fs: fsName, torrentHash: ms[0]!.torrent.hash, root, links };

@@ -129,6 +129,14 @@ export interface LinkViewLink {
    * schema allows no unknown property), so no hashall links such a donor unread.
    */
   hashDonor?: true;
+  /**
+   * The donor is a copy this plan makes of another inode of equal content (a move linking a file from another torrent's
+   * copy, src/plan/linked-moves.ts): `metaOf` is the linked file's own source (filesystem, path, inode), which the
+   * planner found with the same owner, group and mode as the copy's source. Apply links it only while that source, read
+   * through its held folder, still is that inode and shows the donor's owner, group and mode — else the file would
+   * change owner or mode, which dedupe never does. An older hashall refuses a plan holding it (no unknown property).
+   */
+  metaOf?: { fs: string; path: string; ino: number };
 }
 
 /** Build one torrent's view at `root` by hardlinking donors on the same filesystem. */

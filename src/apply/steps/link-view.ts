@@ -1,6 +1,7 @@
 // Step `link-view`: lay out one torrent's view by hardlinking donors on the same filesystem (probing link() for real).
-// Must never: replace anything already at a view path, remove a link it did not create, or link a donor marked
-// hashDonor (a file the plan does not write) whose bytes it has not just read and found to be the planned content.
+// Must never: replace anything already at a view path, remove a link it did not create, link a donor marked
+// hashDonor (a file the plan does not write) whose bytes it has not just read and found to be the planned content, or
+// link a file from a copy of another inode (metaOf) unless its own source still shows the donor's owner, group and mode.
 import { isAtOrUnder } from '../../domain/path-string.js';
 import path from 'node:path';
 import { FsError } from '../../errors.js';
@@ -8,7 +9,7 @@ import type { LinkViewStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { dirChain, type DirChain } from '../dir-chain.js';
 import { anchoredForUndo, dirForUndo, folderHold, targetHold, type MadeDir, type TargetHold } from '../folder-hold.js';
-import type { DirOwner } from '../fs-port.js';
+import type { DirOwner, FsStat } from '../fs-port.js';
 import { createdDirIds, missingDirs, ownerLike, removeCreatedDirs, strangersUnder, tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler, StepOutcome } from './types.js';
@@ -72,6 +73,27 @@ async function proveDonor(ctx: StepContext, l: LinkViewStep['links'][number], at
   return stamp.mtimeNs;
 }
 
+/**
+ * A link from a copy this plan made of another inode of equal content (metaOf): the linked file's own source, read at
+ * `at` (its held spelling) without following, must still be the planned inode and show the donor's (`d`) owner, group
+ * and mode. Else the link would give the file another owner or mode — which dedupe never does, and which may leave its
+ * torrent's container unable to read it — so nothing is linked and the group is rolled back.
+ */
+async function sameMetaAsSource(ctx: StepContext, l: LinkViewStep['links'][number], at: string, d: FsStat): Promise<void> {
+  const m = l.metaOf!;
+  const st = await ctx.fs.lstat(at);
+  if (!st || st.kind !== 'file' || st.ino !== m.ino) {
+    throw new FsError(`${m.path}, the file ${l.path} is the content of, is no longer the file planned (inode ${m.ino}); nothing is linked from ${l.donor}`, { path: m.path, hint: 'run `hashall scan` and `hashall plan` again' });
+  }
+  const show = (x: FsStat) => `${x.uid}:${x.gid} mode ${(x.mode & 0o7777).toString(8).padStart(4, '0')}`;
+  if (st.uid !== d.uid || st.gid !== d.gid || (st.mode & 0o7777) !== (d.mode & 0o7777)) {
+    throw new FsError(
+      `refusing to link ${l.path} from ${l.donor} (a copy of equal content from another inode): its own source ${m.path} is ${show(st)}, the copy ${show(d)} — linked, the file would change owner, group or mode (dedupe never links such); nothing is linked from it`,
+      { path: m.path, hint: 'run `hashall plan` again: a plan made now copies that file on its own' },
+    );
+  }
+}
+
 /** 'same' when the path already is the donor's inode; 'absent'; throws when something else is there. */
 async function viewState(ctx: StepContext, l: LinkViewStep['links'][number], donorIno: number): Promise<'same' | 'absent'> {
   const st = await ctx.fs.lstat(l.path);
@@ -116,16 +138,20 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     // a symlink to a root-only folder would otherwise have root link the file found there into the view.
     const donors = folderHold();
     const donorAt = (l: LinkViewStep['links'][number]): Promise<string> => donors.anchored(rootInside(ctx.config, step.fs, l.donor, 'scanned'), l.donor);
+    // A metaOf link's own source is read the same way, through its folder held from its root on its filesystem.
+    const sources = folderHold();
+    const sourceAt = (m: NonNullable<LinkViewStep['links'][number]['metaOf']>): Promise<string> => sources.anchored(rootInside(ctx.config, m.fs, m.path, 'scanned'), m.path);
     // Each link (the probe's too) is made in its view folder held the same way, proven before and after (targetHold):
     // a view folder swapped for a symlink to a root-only folder between its proof and the link would otherwise get
     // root's link of the donor there.
     const views = targetHold(ctx.fs, chain);
     try {
-      return await linkAll(step, ctx, undo, chain, like, donorAt, views);
+      return await linkAll(step, ctx, undo, chain, like, donorAt, sourceAt, views);
     } catch (err) {
-      throw views.explain(donors.explain(err));
+      throw views.explain(sources.explain(donors.explain(err)));
     } finally {
       await donors.close();
+      await sources.close();
       await views.close();
     }
   },
@@ -185,6 +211,7 @@ async function linkAll(
   chain: DirChain,
   like: (d: string) => Promise<DirOwner | null>,
   donorAt: (l: LinkViewStep['links'][number]) => Promise<string>,
+  sourceAt: (m: NonNullable<LinkViewStep['links'][number]['metaOf']>) => Promise<string>,
   views: TargetHold,
 ): Promise<StepOutcome> {
   undo.dirs ??= [];
@@ -198,6 +225,7 @@ async function linkAll(
     const d = await donorStat(ctx, l, at);
     await chain.prove(path.dirname(l.path));
     if ((await viewState(ctx, l, d.ino)) === 'same') continue;
+    if (l.metaOf !== undefined) await sameMetaAsSource(ctx, l, await sourceAt(l.metaOf), d);
     if (l.hashDonor !== true) {
       todo.push({ l, ino: d.ino, dev: d.dev });
       continue;
@@ -270,6 +298,8 @@ async function linkAll(
       if (hashedMtime !== undefined && d.mtimeNs !== hashedMtime) {
         throw new FsError(`donor ${l.donor} was written to after apply read it (mtime ${d.mtimeNs}, read at ${hashedMtime}); nothing more is linked`, { path: l.donor, hint: 'find out who writes there; then `hashall scan` and `hashall plan` again' });
       }
+      // Owner, group and mode as they are right before the link (a chown or chmod since the first pass counts).
+      if (l.metaOf !== undefined) await sameMetaAsSource(ctx, l, await sourceAt(l.metaOf), d);
       const at = await views.anchored(l.path);
       await ctx.fs.link(from, at);
       await madeAt(ctx, views, l.path, at);

@@ -80,6 +80,8 @@ export interface FileSpec {
   /** Content word (→ fake sha256) or null for "not hashed yet". */
   content: string | null;
   ino?: number;
+  /** Owner, group and mode of its inode as the reader would find them (default root:root 0644; null = unknown). */
+  meta?: InodeMeta | null;
 }
 
 export interface TorrentSpec {
@@ -145,6 +147,10 @@ export class SnapshotBuilder {
   /** Owner, group and mode of each inode as the reader would find them on disk (default root:root 0644; null = unknown). */
   private metas = new Map<number, InodeMeta | null>();
 
+  private metaOf(ino: number): InodeMeta | null {
+    return this.metas.has(ino) ? this.metas.get(ino)! : { uid: 0, gid: 0, mode: 0o644 };
+  }
+
   /** Add one catalog file; returns its inode. `mtimeNs` defaults to one derived from the inode; `meta` to root:root 0644. */
   file(path: string, size: number, content: string | null, ino?: number, opts: { mtimeNs?: string; meta?: InodeMeta | null } = {}): number {
     const i = ino ?? this.nextIno++;
@@ -156,7 +162,7 @@ export class SnapshotBuilder {
   /** Add a payload tree: a directory (several files) or a single file (kind 'file', one file, rel = basename). */
   payload(root: string, files: FileSpec[], opts: { kind?: 'file' | 'dir'; consumers?: ConsumerStatus; consumerReasons?: string[] } = {}): this {
     const kind = opts.kind ?? 'dir';
-    for (const f of files) this.file(kind === 'file' ? root : `${root}/${f.rel}`, f.size, f.content, f.ino);
+    for (const f of files) this.file(kind === 'file' ? root : `${root}/${f.rel}`, f.size, f.content, f.ino, f.meta === undefined ? {} : { meta: f.meta });
     this.payloadSpecs.set(root, { kind, consumers: opts.consumers, consumerReasons: opts.consumerReasons });
     return this;
   }
@@ -240,9 +246,14 @@ export class SnapshotBuilder {
     const roots4payload = new Set([...this.payloadSpecs.keys(), ...this.relocations.map((r) => r.sourceRoot)]);
     for (const root of roots4payload) {
       const spec = this.payloadSpecs.get(root) ?? { kind: 'dir' as const };
+      // Every file with the owner, group and mode of its inode (the reader reads them only where a move may link equal
+      // content from another inode's copy: the planner consults them nowhere else).
       const pf: PayloadFile[] = files
         .filter((f) => isAtOrUnder(f.path, root))
-        .map((f) => ({ ...f, relpath: spec.kind === 'file' ? baseName(root) : relativeTo(f.path, root)! }))
+        .map((f) => {
+          const meta = this.metaOf(f.ino);
+          return { ...f, relpath: spec.kind === 'file' ? baseName(root) : relativeTo(f.path, root)!, ...(meta ? { meta } : {}) };
+        })
         .sort((a, b) => compareBytes(a.relpath, b.relpath)); // as the contract says the reader gives them
       if (pf.length === 0) continue;
       const consumerPaths = new Set<string>();
@@ -274,7 +285,7 @@ export class SnapshotBuilder {
       payloads,
       copiesBySha256,
       relocations: this.relocations,
-      dupes: this.dupes ?? computeDupes(files, (ino) => (this.metas.has(ino) ? this.metas.get(ino)! : { uid: 0, gid: 0, mode: 0o644 })),
+      dupes: this.dupes ?? computeDupes(files, (ino) => this.metaOf(ino)),
       lastSyncAt: this.lastSyncAt,
     };
     if (this.withOccupancy) {

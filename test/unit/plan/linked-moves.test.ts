@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/build.js';
 import { payloadHashFrom } from '../../../src/plan/linked-moves.js';
 import type { CopyStep, LinkViewStep, Plan, PlanGroup, RepointStep } from '../../../src/plan/types.js';
+import type { InodeMeta } from '../../../src/domain/snapshot.js';
 import { SnapshotBuilder, baseConfig, rule, trimmedLikeReader, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB } from './fixtures.js';
 
 const PACK = `${STASH_SEED}/tv/Show.S01`;
@@ -141,10 +142,14 @@ describe('buildPlan: torrents holding equal content on other inodes (a cross-see
     const c = toPool();
     return { ...c, dedupe: { filesystems: over.filesystems ?? ['pool'], minSize: over.minSize ?? 0 } };
   };
-  /** The pack, and a folder downloaded on its own holding the same e3 (another inode: equal size and SHA-256) and an nfo of its own. */
-  function packAndTwice(b: SnapshotBuilder): SnapshotBuilder {
-    b.payload(PACK, ['E01', 'E02', 'E03'].map((e) => ({ rel: `Show.S01${e}.mkv`, size: EP, content: `show-${e}` })));
-    b.payload(TWICE, [{ rel: 'Show.S01E03.mkv', size: EP, content: 'show-E03' }, { rel: 'Show.S01E03.nfo', size: 1200, content: 'repack-nfo' }]);
+  /**
+   * The pack, and a folder downloaded on its own holding the same e3 (another inode: equal size and SHA-256) and an nfo
+   * of its own; `meta`: the owner, group and mode of each e3 (default: both root:root 0644; null = unknown).
+   */
+  function packAndTwice(b: SnapshotBuilder, meta: { pack?: InodeMeta | null; twice?: InodeMeta | null } = {}): SnapshotBuilder {
+    const opt = (m: InodeMeta | null | undefined) => (m === undefined ? {} : { meta: m });
+    b.payload(PACK, ['E01', 'E02', 'E03'].map((e) => ({ rel: `Show.S01${e}.mkv`, size: EP, content: `show-${e}`, ...(e === 'E03' ? opt(meta.pack) : {}) })));
+    b.payload(TWICE, [{ rel: 'Show.S01E03.mkv', size: EP, content: 'show-E03', ...opt(meta.twice) }, { rel: 'Show.S01E03.nfo', size: 1200, content: 'repack-nfo' }]);
     return b
       .torrent({ hash: 'aaaa000000000000000000000000000000000001', content: PACK, category: 'tv' })
       .torrent({ hash: 'eeee000000000000000000000000000000000005', content: TWICE, category: 'cross-seed' });
@@ -166,6 +171,9 @@ describe('buildPlan: torrents holding equal content on other inodes (a cross-see
       root: `${POOL_SEED}/cross-seed/Show.S01E03.REPACK`,
       links: [{ donor: `${POOL_SEED}/tv/Show.S01/Show.S01E03.mkv`, path: `${POOL_SEED}/cross-seed/Show.S01E03.REPACK/Show.S01E03.mkv`, size: EP }],
     });
+    // Apply links it only while the repack's own e3 still shows the copy's owner, group and mode.
+    const own = snapshot.payloads[TWICE]!.files!.find((f) => f.relpath === 'Show.S01E03.mkv')!;
+    expect((g!.steps[2] as LinkViewStep).links[0]!.metaOf).toEqual({ fs: 'stash', path: own.path, ino: own.ino });
     const second = g!.steps[4] as RepointStep;
     expect(second).toMatchObject({ hostFrom: TWICE, payloadHash: snapshot.payloads[TWICE]!.payloadHash });
     expect(payloadHashFrom(g!, TWICE)).toBe(snapshot.payloads[TWICE]!.payloadHash);
@@ -190,6 +198,49 @@ describe('buildPlan: torrents holding equal content on other inodes (a cross-see
       ]);
       expect(gs[1]!.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
     }
+  });
+
+  it('where the two inodes differ in owner, group or mode: each keeps its own copy (dedupe would never link them)', () => {
+    const a: InodeMeta = { uid: 1002, gid: 1002, mode: 0o600 };
+    for (const twice of [{ uid: 1001, gid: 1002, mode: 0o600 }, { uid: 1002, gid: 1001, mode: 0o600 }, { uid: 1002, gid: 1002, mode: 0o640 }]) {
+      const gs = acting(plan(packAndTwice(new SnapshotBuilder(dedupePool()), { pack: a, twice })));
+      expect(gs.map((g) => [g.action, g.title, g.bytesToCopy])).toEqual([
+        ['move', 'Show.S01', 3 * EP],
+        ['move', 'Show.S01E03.REPACK', EP + 1200],
+      ]);
+      expect(gs[1]!.steps.map((s) => s.kind)).toEqual(['copy', 'repoint']);
+    }
+  });
+
+  it('where the owner and mode of either inode are unknown (changed since the scan, unreadable, not read): each keeps its own copy', () => {
+    for (const meta of [{ twice: null }, { pack: null }, { pack: null, twice: null }]) {
+      const gs = acting(plan(packAndTwice(new SnapshotBuilder(dedupePool()), meta)));
+      expect(gs.map((g) => [g.action, g.title, g.bytesToCopy])).toEqual([
+        ['move', 'Show.S01', 3 * EP],
+        ['move', 'Show.S01E03.REPACK', EP + 1200],
+      ]);
+    }
+  });
+
+  it('where both inodes have the same owner, group and mode (not root\'s): linked from the one copy, as dedupe would', () => {
+    const m: InodeMeta = { uid: 1001, gid: 1001, mode: 0o640 };
+    const gs = acting(plan(packAndTwice(new SnapshotBuilder(dedupePool()), { pack: m, twice: { ...m } })));
+    expect(gs.map((g) => [g.action, g.torrents.length, g.bytesToCopy])).toEqual([['move', 2, 3 * EP + 1200]]);
+  });
+
+  it('a third copy links from the copy whose owner and mode it shares: one copy per (content, owner, group, mode)', () => {
+    const third = `${STASH_SEED}/cross-seed/Show.S01E03.PROPER`;
+    const other: InodeMeta = { uid: 1001, gid: 1001, mode: 0o640 };
+    const b = packAndTwice(new SnapshotBuilder(dedupePool()), { twice: other });
+    b.payload(third, [{ rel: 'Show.S01E03.mkv', size: EP, content: 'show-E03', meta: { ...other } }]);
+    b.torrent({ hash: 'ffff000000000000000000000000000000000006', content: third, category: 'cross-seed' });
+    const gs = acting(plan(b));
+    expect(gs.map((g) => [g.action, g.torrents.map((t) => t.name), g.bytesToCopy])).toEqual([
+      ['move', ['Show.S01'], 3 * EP],
+      ['move', ['Show.S01E03.PROPER', 'Show.S01E03.REPACK'], EP + 1200],
+    ]);
+    const view = gs[1]!.steps.find((s): s is LinkViewStep => s.kind === 'link-view')!;
+    expect(view.links.map((l) => [l.donor, l.path])).toEqual([[`${POOL_SEED}/cross-seed/Show.S01E03.PROPER/Show.S01E03.mkv`, `${POOL_SEED}/cross-seed/Show.S01E03.REPACK/Show.S01E03.mkv`]]);
   });
 
   it('a file whose content differs by a byte (same size, another SHA-256) is copied', () => {
