@@ -16,6 +16,8 @@ export interface RtorrentTransportOptions extends RetryOptions {
   timeoutMs: number;
   /** Sends HTTP through this `fetch` instead of the kept-alive sender (tests that watch the requests). */
   fetch?: typeof fetch;
+  /** The bound of an answer, over SCGI as over HTTP (tests lower it); MAX_BODY_BYTES otherwise. */
+  maxAnswerBytes?: number;
 }
 
 type Endpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'http'; url: URL };
@@ -50,7 +52,7 @@ export function parseRtorrentUrl(raw: string): Endpoint {
 }
 
 /** One SCGI request: netstring headers, the body, then read the whole answer (HTTP-style headers + body). */
-function scgiExchange(ep: Extract<Endpoint, { kind: 'unix' | 'tcp' }>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+function scgiExchange(ep: Extract<Endpoint, { kind: 'unix' | 'tcp' }>, body: string, timeoutMs: number, max: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const bodyBuf = Buffer.from(body, 'utf8');
     const headers = `CONTENT_LENGTH\0${bodyBuf.length}\0SCGI\x001\0REQUEST_METHOD\0POST\0REQUEST_URI\0/RPC2\0`;
@@ -67,7 +69,7 @@ function scgiExchange(ep: Extract<Endpoint, { kind: 'unix' | 'tcp' }>, body: str
     sock.on('connect', () => sock.end(Buffer.concat([Buffer.from(`${head.length}:`), head, Buffer.from(','), bodyBuf])));
     sock.on('data', (d: Buffer) => {
       size += d.length;
-      if (size > MAX_BODY_BYTES) sock.destroy(tooLarge(MAX_BODY_BYTES));
+      if (size > max) sock.destroy(tooLarge(max));
       else chunks.push(d);
     });
     sock.on('error', (err) => {
@@ -101,7 +103,7 @@ export class RtorrentTransport {
     this.#ep = parseRtorrentUrl(opts.url);
     this.#shown = this.#ep.kind === 'unix' ? `scgi://${this.#ep.path}` : this.#ep.kind === 'tcp' ? `scgi://${this.#ep.host}:${this.#ep.port}` : redactUrl(this.#ep.url.href);
     this.#opts = opts;
-    this.#sender = this.#ep.kind === 'http' ? createHttpSender(opts.fetch ? { fetch: opts.fetch } : {}) : null;
+    this.#sender = this.#ep.kind === 'http' ? createHttpSender({ ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.maxAnswerBytes ? { maxBodyBytes: opts.maxAnswerBytes } : {}) }) : null;
   }
 
   /** Closes the kept-alive HTTP connections (a later call opens new ones). */
@@ -143,7 +145,7 @@ export class RtorrentTransport {
         if (this.#opts.password) headers.authorization = this.#secrets.addBasic(this.#opts.username ?? '', this.#opts.password());
         ({ status, text } = await this.#sender!.send({ method: 'POST', url: this.#ep.url, headers, body, timeoutMs: this.#opts.timeoutMs }));
       } else {
-        ({ status, text } = await scgiExchange(this.#ep, body, this.#opts.timeoutMs));
+        ({ status, text } = await scgiExchange(this.#ep, body, this.#opts.timeoutMs, this.#opts.maxAnswerBytes ?? MAX_BODY_BYTES));
       }
     } catch (cause) {
       if (isTimeout(cause)) {

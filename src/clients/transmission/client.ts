@@ -21,6 +21,8 @@ export interface TransmissionClientOptions extends RetryOptions {
   timeoutMs: number;
   /** Sends through this `fetch` instead of the kept-alive sender (tests that watch the requests). */
   fetch?: typeof fetch;
+  /** The bound of an answer (tests lower it); MAX_BODY_BYTES otherwise. */
+  maxAnswerBytes?: number;
   now?: () => number;
 }
 
@@ -96,7 +98,7 @@ export function torrentFromTransmission(o: Obj): ClientTorrent {
 export function createTransmissionClient(opts: TransmissionClientOptions): TorrentClient {
   const url = rpcUrl(opts.url);
   const shown = redactUrl(url.href);
-  const sender = createHttpSender(opts.fetch ? { fetch: opts.fetch } : {});
+  const sender = createHttpSender({ ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.maxAnswerBytes ? { maxBodyBytes: opts.maxAnswerBytes } : {}) });
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   let session = '';
