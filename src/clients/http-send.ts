@@ -70,13 +70,34 @@ export function isTooLarge(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ERESPONSETOOLARGE';
 }
 
+/** `than 128 MiB`, `than 16384 bytes`: the bound an answer passed (its error's maxBytes). */
+function boundText(cause: unknown): string {
+  const bound = (cause as { maxBytes?: number } | null)?.maxBytes;
+  return bound === undefined ? 'than hashall reads' : `than ${bound >= 1 << 20 ? `${Math.round(bound / (1 << 20))} MiB` : `${bound} bytes`}`;
+}
+
 /** The one message for an answer past the bound: what was asked, of which client, and what to do. Not a network error, not retried. */
 export function tooLargeAnswer(app: string, shown: string, what: string, cause: unknown): ClientError {
-  const bound = (cause as { maxBytes?: number }).maxBytes;
-  const size = bound === undefined ? 'than hashall reads' : `than ${bound >= 1 << 20 ? `${Math.round(bound / (1 << 20))} MiB` : `${bound} bytes`}`;
+  const size = boundText(cause);
   return new ClientError('protocol', `${app} at ${shown} answered ${what} with more ${size}: hashall stopped reading it and asks no more (not retried)`, {
     cause,
     hint: `check that client.url names ${app} itself (not a proxy or file server in front of it); a torrent list this large is more than one read may hold in memory — split the torrents across client instances`,
+  });
+}
+
+/** A transport's refusal of an answer past the bound (tooLargeAnswer): a read of several torrents may ask again for fewer. */
+export function isTooLargeAnswer(err: unknown): boolean {
+  return err instanceof ClientError && isTooLarge(err.cause);
+}
+
+/**
+ * The message for one torrent whose own answer (its file list) is past the bound, read alone (src/clients/paged-read.ts):
+ * which torrent, of which client, and what to do. `err` is the transport's tooLargeAnswer.
+ */
+export function tooLargeTorrent(app: string, hash: string, name: string | null, err: ClientError): ClientError {
+  return new ClientError('protocol', `${app} answered the read of torrent ${name === null ? hash : `"${name}" (${hash})`} alone with more ${boundText(err.cause)}: its file list is larger than one answer hashall reads, so this client's torrents cannot all be read (nothing was recorded for it)`, {
+    cause: err,
+    hint: `no setting raises the bound: check this torrent in ${app} (a file list this large holds hundreds of thousands of files) and remove it there if it is not what you meant to seed; until it is gone, hashall cannot sync this client`,
   });
 }
 

@@ -9,6 +9,7 @@ import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type 
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
 import { defaultSleep } from '../retry.js';
+import { halvedWhileTooLarge, readInPages, type PageRead } from '../paged-read.js';
 import { DELUGE_FOLDER_KEYS, delugeOwnFolders } from '../own-folders.js';
 import { torrentErrorText } from '../redact-secrets.js';
 
@@ -46,6 +47,12 @@ export const DELUGE_STATE_FIELDS = [
 export const DELUGE_FIELDS = [...DELUGE_STATE_FIELDS, 'files'] as const;
 
 const FILE_FIELDS = ['hash', 'files', 'file_progress'];
+
+/**
+ * How many times a read of every torrent starts over when torrents were both removed and added while its pages were
+ * read (everyTorrent); then it fails.
+ */
+export const LIST_ROUNDS = 3;
 
 type Obj = Record<string, unknown>;
 
@@ -185,14 +192,51 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     return out as Record<string, Obj>;
   }
 
+  /** The name of one torrent, where Deluge tells it (for the message of a torrent whose own answer is past the bound). */
+  async function nameOf(h: string): Promise<string | null> {
+    const o = (await status([h], ['name']))[h];
+    return o && typeof o.name === 'string' ? o.name : null;
+  }
+
+  /**
+   * The status read of one page of ids: each torrent's own answer (an entry that does not parse fails only its torrent),
+   * an id Deluge does not know left out. Halved while the answer is past the bound, down to the one torrent that alone
+   * fails, named (a season pack's file list is the bulk of a status).
+   */
+  const statusPage = <T>(fields: readonly string[], parse: (h: string, o: Obj) => T): PageRead<T> =>
+    halvedWhileTooLarge(async (ids) => answersByKey(Object.entries(await status(ids, fields)), ([h]) => h, ([h, o]) => parse(h, o)), 'Deluge', nameOf);
+
+  const torrentPage = statusPage(DELUGE_FIELDS, (h, o) => torrentFromDeluge(h, o, scrub));
+  const withFilesPage = statusPage([...DELUGE_FIELDS, 'file_progress'], (h, o): TorrentWithFiles => ({ torrent: torrentFromDeluge(h, o, scrub), files: filesOf(h, o) }));
+
+  /**
+   * Every torrent, as `page` reads it: the hash list (one small read), then the torrents in pages of FILES_PER_CALL
+   * ids — the one read of them all carried every file list (the content path comes from it) and passed the answer bound
+   * at ~300k files. A torrent removed between the hash read and its page is not listed, as if removed before the read;
+   * but then a torrent added meanwhile, which the hash read did not know, would be missing too, and the answer would be
+   * a list that never was (a torrent replaced by another that uses the same data: that data would look unused). So
+   * when a page misses a torrent, the hash list is read again after the pages: every torrent in it must have been
+   * listed, else the read starts over (LIST_ROUNDS times, then it fails). The answer then holds every torrent there
+   * after the pages. When no page misses one, it holds every torrent there at the hash read: no extra request.
+   */
+  async function everyTorrent<T>(page: PageRead<T>): Promise<T[]> {
+    for (let round = 1; ; round++) {
+      const hashes = await listHashes();
+      const got = await readInPages(hashes, FILES_PER_CALL, page);
+      if (hashes.every((h) => got.has(h))) return [...got.values()];
+      if ((await listHashes()).every((h) => got.has(h))) return [...got.values()];
+      if (round >= LIST_ROUNDS) {
+        throw new ClientError('unconfirmed', `Deluge's torrents kept changing while hashall read them: ${LIST_ROUNDS} times a torrent was removed and another added between the read of the torrent list and the read of their details`, {
+          hint: 'nothing was recorded; run it again when fewer torrents are being added and removed (cross-seed, an *arr app)',
+        });
+      }
+    }
+  }
+
   async function listTorrents(filter?: { hashes?: string[] }): Promise<ClientTorrent[]> {
-    if (filter?.hashes && filter.hashes.length === 0) return [];
-    const ids = filter?.hashes ? checkInfoHashes(filter.hashes) : null;
-    const got = await status(ids, DELUGE_FIELDS);
-    const list = Object.entries(got).map(([h, o]) => torrentFromDeluge(h, o, scrub));
-    if (!ids) return list;
-    const wanted = new Set(ids);
-    return list.filter((t) => wanted.has(t.hash));
+    if (!filter?.hashes) return everyTorrent(torrentPage);
+    if (filter.hashes.length === 0) return [];
+    return [...(await readInPages(checkInfoHashes(filter.hashes), FILES_PER_CALL, torrentPage)).values()];
   }
 
   /**
@@ -204,9 +248,8 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
   }
 
   /** The status read of every torrent carries its file list anyway (the content path is found from it): with its progress, that is listFiles' answer too. */
-  async function listTorrentsWithFiles(): Promise<TorrentWithFiles[]> {
-    const got = await status(null, [...DELUGE_FIELDS, 'file_progress']);
-    return Object.entries(got).map(([h, o]) => ({ torrent: torrentFromDeluge(h, o, scrub), files: filesOf(h, o) }));
+  function listTorrentsWithFiles(): Promise<TorrentWithFiles[]> {
+    return everyTorrent(withFilesPage);
   }
 
   /**
@@ -256,8 +299,8 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     });
   }
 
-  /** One core.get_torrents_status with the files of every torrent asked in the same turn (a sync asks many at once); unknown ids are left out. */
-  const filesBatch = batcher<string, ClientTorrentFile[]>(async (hashes) => answersByKey(Object.entries(await status(hashes, FILE_FIELDS)), ([h]) => h, ([h, o]) => filesOf(h, o)), FILES_PER_CALL);
+  /** One core.get_torrents_status with the files of every torrent asked in the same turn (a sync asks many at once), halved while too large; unknown ids are left out. */
+  const filesBatch = batcher<string, ClientTorrentFile[]>(statusPage(FILE_FIELDS, filesOf), FILES_PER_CALL);
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
     const [h] = checkInfoHashes([hash]);

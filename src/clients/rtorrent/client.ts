@@ -8,6 +8,7 @@ import { RtorrentTransport, type RtorrentTransportOptions } from './transport.js
 import { XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
 import { defaultSleep } from '../retry.js';
 import { rtorrentOwnFolders } from '../own-folders.js';
+import { halvedWhileTooLarge } from '../paged-read.js';
 import { trackerIdentity } from '../../domain/tracker.js';
 
 export interface RtorrentClientOptions extends RtorrentTransportOptions {
@@ -283,12 +284,23 @@ export function createRtorrentClient(opts: RtorrentClientOptions): TorrentClient
 
   /**
    * One system.multicall with the file lists of every torrent asked in the same turn (a sync asks many at once): three
-   * calls per torrent, each answered on its own — a torrent rTorrent does not know fails alone.
+   * calls per torrent, each answered on its own — a torrent rTorrent does not know fails alone. Halved while the answer
+   * is past the bound (a torrent alone past it fails alone, named by d.name).
    */
-  const filesBatch = batcher<string, ClientTorrentFile[]>(async (hashes) => {
-    const res = await multicall(hashes.flatMap(fileListCalls));
-    return answersByKey(hashes.entries(), ([, h]) => h, ([i, h]) => filesOf(h, res.slice(3 * i, 3 * i + 3)));
-  }, FILES_PER_CALL);
+  const filesBatch = batcher<string, ClientTorrentFile[]>(
+    halvedWhileTooLarge(
+      async (hashes) => {
+        const res = await multicall(hashes.flatMap(fileListCalls));
+        return answersByKey(hashes.entries(), ([, h]) => h, ([i, h]) => filesOf(h, res.slice(3 * i, 3 * i + 3)));
+      },
+      'rTorrent',
+      async (h) => {
+        const name = await call('d.name', [h.toUpperCase()]);
+        return typeof name === 'string' ? name : null;
+      },
+    ),
+    FILES_PER_CALL,
+  );
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
     const [h] = checkInfoHashes([hash]);

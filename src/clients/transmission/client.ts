@@ -11,6 +11,7 @@ import { defaultSleep, withRetries, type RetryOptions } from '../retry.js';
 import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type TorrentClient } from '../types.js';
 import { phaseOfTransmission, rawStateOf } from './states.js';
 import { transmissionOwnFolders } from '../own-folders.js';
+import { halvedWhileTooLarge } from '../paged-read.js';
 
 export interface TransmissionClientOptions extends RetryOptions {
   /** RPC URL: `http://host:9091/transmission/rpc` (a bare `http://host:9091` gets that path). */
@@ -221,8 +222,14 @@ export function createTransmissionClient(opts: TransmissionClientOptions): Torre
     });
   }
 
-  /** One torrent-get with the files of every torrent asked in the same turn (a sync asks many at once). */
-  const filesBatch = batcher<string, ClientTorrentFile[]>(async (ids) => answersByKey(await get(ids, ['files', 'wanted']), hashOf, filesOf), FILES_PER_CALL);
+  /** One torrent's name, where Transmission tells it (for the message of a torrent whose own file list is past the bound). */
+  async function nameOf(h: string): Promise<string | null> {
+    const t = (await rpc('torrent-get', { ids: [h], fields: ['name'] })).torrents;
+    return Array.isArray(t) && typeof (t[0] as Obj | undefined)?.name === 'string' ? ((t[0] as Obj).name as string) : null;
+  }
+
+  /** One torrent-get with the files of every torrent asked in the same turn (a sync asks many at once), halved while the answer is past the bound. */
+  const filesBatch = batcher<string, ClientTorrentFile[]>(halvedWhileTooLarge(async (ids) => answersByKey(await get(ids, ['files', 'wanted']), hashOf, filesOf), 'Transmission', nameOf), FILES_PER_CALL);
 
   async function listFiles(hash: string): Promise<ClientTorrentFile[]> {
     const [h] = checkInfoHashes([hash]);

@@ -1,4 +1,4 @@
-// A first sync asks the file lists of many torrents in few requests where the client answers several in one (Transmission, rTorrent; Deluge sends them with the torrents' status: none asked again; wire-level fakes counting requests), one per torrent where it cannot (qBittorrent), and records every torrent either way.
+// A first sync asks the file lists of many torrents in few requests where the client answers several in one (Transmission, rTorrent; Deluge sends them with the torrents' status, read in pages of ids: none asked again; wire-level fakes counting requests), one per torrent where it cannot (qBittorrent), and records every torrent either way.
 import { describe, expect, it } from 'vitest';
 import { syncFromFake } from '../../../bench/sync.js';
 
@@ -8,8 +8,9 @@ describe('sync: file lists of many torrents', () => {
   it.each([
     // the torrent list and the file lists share the method: 1 list + ⌈230 / 50⌉ = 5 file-list requests
     ['transmission', 'torrent-get', 1 + 5],
-    // the status read of every torrent carries its file list (the content path comes from it): no list asked again
-    ['deluge', 'core.get_torrents_status', 1],
+    // the status read of every torrent carries its file list (the content path comes from it): no list asked again;
+    // read as the hash list + ⌈230 / 50⌉ = 5 pages of ids (one read of them all passes the answer bound at ~300k files)
+    ['deluge', 'core.get_torrents_status', 1 + 5],
     // the list is a d.multicall2; the file lists are system.multicall, 3 calls per torrent
     ['rtorrent', 'system.multicall', 5],
   ] as const)('%s: every torrent recorded, their file lists in at most the batched number of requests', async (type, method, most) => {
