@@ -9,8 +9,8 @@ describe('sync: file lists of many torrents', () => {
     // the torrent list and the file lists share the method: 1 list + ⌈230 / 50⌉ = 5 file-list requests
     ['transmission', 'torrent-get', 1 + 5],
     // the status read of every torrent carries its file list (the content path comes from it): no list asked again;
-    // read as the hash list + ⌈230 / 50⌉ = 5 pages of ids (one read of them all passes the answer bound at ~300k files)
-    ['deluge', 'core.get_torrents_status', 1 + 5],
+    // read as the hash list + ⌈230 / 200⌉ = 2 pages of ids (one read of them all passes the answer bound at ~300k files)
+    ['deluge', 'core.get_torrents_status', 1 + 2],
     // the list is a d.multicall2; the file lists are system.multicall, 3 calls per torrent
     ['rtorrent', 'system.multicall', 5],
   ] as const)('%s: every torrent recorded, their file lists in at most the batched number of requests', async (type, method, most) => {

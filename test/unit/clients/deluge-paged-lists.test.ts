@@ -1,7 +1,7 @@
 // A real deluged + deluge-web read under a lowered answer bound: every torrent with its file list is read in pages of ids (halved while too large) and lists exactly what one uncapped read does; one torrent alone past the bound fails, named; torrents removed or added while the pages are read.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createDelugeClient } from '../../../src/clients/deluge/client.js';
+import { createDelugeClient, LIST_ROUNDS, STATUS_PAGE } from '../../../src/clients/deluge/client.js';
 import type { TorrentClient, TorrentWithFiles } from '../../../src/clients/types.js';
 import { ClientError } from '../../../src/errors.js';
 import { delugeSandboxes, type DelugeSandbox } from '../../../src/sandbox/deluge-sandbox.js';
@@ -104,7 +104,7 @@ describe('Deluge: every torrent with its files, under a lowered answer bound', (
     }
   }, 60_000);
 
-  test('uncapped, a read of every torrent with its files is one hash read and one page of ids (up to 50 torrents a page)', async () => {
+  test(`uncapped, a read of every torrent with its files is one hash read and one page of ids (up to ${STATUS_PAGE} torrents a page)`, async () => {
     const { client: c, sent } = client();
     try {
       await c.version();
@@ -191,6 +191,32 @@ describe('Deluge: every torrent with its files, under a lowered answer bound', (
       await c.close();
       // Not there when the read never paged (nothing added it).
       await sb.call('core.remove_torrent', [added.infoHash, false]).catch(() => undefined);
+    }
+  }, 60_000);
+
+  test(`torrents removed and added at every page: after ${LIST_ROUNDS} rounds the read fails, naming why (never a list that never was)`, async () => {
+    const churn = Array.from({ length: LIST_ROUNDS + 1 }, (_, i) => made(`Churn.${i}`, 2));
+    await sb.add(churn[0]!, { dir: seed, settle: false });
+    let round = 0;
+    const { client: c, sent } = client({
+      before: async (s) => {
+        if (s.ids === null || round >= LIST_ROUNDS) return;
+        await sb.call('core.remove_torrent', [churn[round]!.infoHash, false]);
+        await sb.add(churn[++round]!, { dir: seed, settle: false });
+      },
+    });
+    try {
+      const err = (await c.listTorrentsWithFiles!().then(
+        () => null,
+        (e: unknown) => e,
+      )) as ClientError;
+      expect(err).toBeInstanceOf(ClientError);
+      expect(err.kind).toBe('unconfirmed');
+      expect(err.message).toMatch(/kept changing/);
+      expect(statusReads(sent).filter((s) => s.ids !== null)).toHaveLength(LIST_ROUNDS);
+    } finally {
+      await c.close();
+      await sb.call('core.remove_torrent', [churn[LIST_ROUNDS]!.infoHash, false]).catch(() => undefined);
     }
   }, 60_000);
 });
