@@ -1,4 +1,4 @@
-// Every torrent of one client instance as a caller needs it: with the file lists it needs, each list read once (one read of all where the client sends both together, Deluge), or only the hashes, read as cheaply as the client allows.
+// Every torrent of one client instance as a caller needs it: with the file lists it needs, each list read once (read with the torrents where the client sends both together, Deluge), or only the hashes, read as cheaply as the client allows.
 import { mapLimit } from '../domain/map-limit.js';
 import { ClientError } from '../errors.js';
 import { HASH_RE } from './poll.js';

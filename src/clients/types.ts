@@ -101,8 +101,10 @@ export interface TorrentClient {
   getTorrent(hash: string, only: StateOnly): Promise<TorrentState | null>;
   listFiles(hash: string): Promise<ClientTorrentFile[]>;
   /**
-   * Every torrent with its file list, from the one read of them all where the client sends both together (Deluge, whose
-   * content path comes from the list): a sync then reads each list once. Absent: listTorrents, then listFiles each.
+   * Every torrent with its file list, from the reads of them all where the client sends both together (Deluge, whose
+   * content path comes from the list): a sync then reads each list once. Read in pages within the answer bound, the
+   * answer still holds every torrent there at one moment of the read (a torrent removed meanwhile is left out only when
+   * none was added). Absent: listTorrents, then listFiles each.
    */
   listTorrentsWithFiles?(): Promise<TorrentWithFiles[]>;
   /**
