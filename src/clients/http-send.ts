@@ -95,7 +95,7 @@ export function isTooLargeAnswer(err: unknown): boolean {
  * which torrent, of which client, and what to do. `err` is the transport's tooLargeAnswer.
  */
 export function tooLargeTorrent(app: string, hash: string, name: string | null, err: ClientError): ClientError {
-  return new ClientError('protocol', `${app} answered the read of torrent ${name === null ? hash : `"${name}" (${hash})`} alone with more ${boundText(err.cause)}: its file list is larger than one answer hashall reads, so this client's torrents cannot all be read (nothing was recorded for it)`, {
+  return new ClientError('protocol', `${app} answered the read of torrent ${name === null ? hash : `"${name}" (${hash})`} alone with more ${boundText(err.cause)}: its file list is larger than one answer hashall reads, so this client's file lists cannot all be read`, {
     cause: err,
     hint: `no setting raises the bound: check this torrent in ${app} (a file list this large holds hundreds of thousands of files) and remove it there if it is not what you meant to seed; until it is gone, hashall cannot sync this client`,
   });
