@@ -3,8 +3,8 @@ import { rootRelOf } from '../../domain/listing.js';
 import { joinPath, trimSlash } from '../../domain/path-string.js';
 import { trackerIdentity, type TrackerEntry } from '../../domain/tracker.js';
 import { ClientError, HashallError } from '../../errors.js';
-import { answersByKey, askedOnce, batcher, batchers, type BatchAnswers } from '../batch.js';
-import { checkInfoHashes, checkTorrentEntry, pollTorrent } from '../poll.js';
+import { answersByKey, askedOnce, batcher, mutations, type BatchAnswers } from '../batch.js';
+import { checkInfoHashes, checkLocation, checkTorrentEntry, pollTorrent } from '../poll.js';
 import { BATCHED_FILE_LISTS_IN_FLIGHT, FILES_PER_CALL, type ClientTorrent, type ClientTorrentFile, type ClientVersion, type StateOnly, type TorrentClient, type TorrentState, type TorrentWithFiles, type WaitOptions } from '../types.js';
 import { phaseOfDeluge, runningInDeluge, stateIsStale } from './states.js';
 import { DelugeTransport, UNKNOWN_METHOD, type DelugeTransportOptions } from './transport.js';
@@ -344,28 +344,25 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
    * id in turn. They raise on an unknown id partway (the ids before it done, those after not) and pause or resume EVERY
    * torrent for an empty list: a torrent that cannot be sent fails alone, and a call with no id is never made.
    */
-  const mutateBatch = batchers<string, void>((callKey) => {
-    const { method, extra, before, after } = JSON.parse(callKey) as { method: string; extra: unknown[]; before: Before; after: After };
-    return batcher(async (hashes) => {
-      const out = await readBefore(before, hashes);
-      const ids = hashes.filter((h) => out.get(h) === undefined);
-      if (ids.length === 0) return out;
-      const send = async (to: string[]): Promise<void> => {
-        try {
-          await transport.call(method, [to, ...extra]);
-        } catch (err) {
-          for (const h of to) out.set(h, err instanceof Error ? err : new Error(String(err)));
-        }
-      };
-      await send(ids);
-      if (after === 'again-if-running') {
-        const sent = ids.filter((h) => out.get(h) === undefined);
-        const running = await Promise.all(sent.map((h) => libtorrentRuns(h).catch(() => false)));
-        const again = sent.filter((_, i) => running[i]);
-        if (again.length > 0) await send(again);
+  const mutateBatched = mutations<{ method: string; extra: unknown[]; before: Before; after: After }>(async ({ method, extra, before, after }, hashes) => {
+    const out = await readBefore(before, hashes);
+    const ids = hashes.filter((h) => out.get(h) === undefined);
+    if (ids.length === 0) return out;
+    const send = async (to: string[]): Promise<void> => {
+      try {
+        await transport.call(method, [to, ...extra]);
+      } catch (err) {
+        for (const h of to) out.set(h, err instanceof Error ? err : new Error(String(err)));
       }
-      return out;
-    });
+    };
+    await send(ids);
+    if (after === 'again-if-running') {
+      const sent = ids.filter((h) => out.get(h) === undefined);
+      const running = await Promise.all(sent.map((h) => libtorrentRuns(h).catch(() => false)));
+      const again = sent.filter((_, i) => running[i]);
+      if (again.length > 0) await send(again);
+    }
+    return out;
   });
 
   /** libtorrent's own paused flag, read afresh (core.get_torrent_status also refreshes Deluge's cached status of the torrent). */
@@ -374,11 +371,7 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     return typeof out === 'object' && out !== null && (out as Obj).paused === false;
   }
 
-  async function mutate(method: string, hashes: readonly string[], before: Before, extra: unknown[] = [], after: After = 'once'): Promise<void> {
-    if (hashes.length === 0) return;
-    const batch = mutateBatch(JSON.stringify({ method, extra, before, after }));
-    await Promise.all(checkInfoHashes(hashes).map((h) => batch(h)));
-  }
+  const mutate = (method: string, hashes: readonly string[], before: Before, extra: unknown[] = [], after: After = 'once'): Promise<void> => mutateBatched({ method, extra, before, after }, hashes);
 
   // A check of a small torrent and a move onto existing files take a few hundred ms: poll quickly, on shared ticks so
   // the polls of every torrent in flight are answered together (freshReads).
@@ -412,12 +405,12 @@ export function createDelugeClient(opts: DelugeClientOptions): TorrentClient {
     pause: (hashes) => mutate('core.pause_torrent', hashes, 'exists', [], 'again-if-running'),
     resume: (hashes) => mutate('core.resume_torrent', hashes, 'exists'),
     async setLocation(hashes, location) {
-      if (!location.startsWith('/')) throw new HashallError(`setLocation needs an absolute path, got ${JSON.stringify(location)}`);
+      const to = checkLocation(location);
       if (hashes.length === 0) return;
       await mustRepointSafely();
       // The caller has proven every file of the torrent at `location`: with dont_replace, libtorrent keeps them all,
       // moves nothing, and only points the torrent there (progress 0 until a recheck).
-      await mutate('core.move_storage', hashes, 'priorities', [location]);
+      await mutate('core.move_storage', hashes, 'priorities', [to]);
     },
     recheck: (hashes) => mutate('core.force_recheck', hashes, 'fresh'),
     async setAutoManagement(_hashes, enable) {
