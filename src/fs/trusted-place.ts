@@ -2,15 +2,15 @@
 // The one check behind hashall's own files (the catalog) and the files that steer it (hashall.yaml, saved plans): whoever can replace
 // either decides what hashall, often run as root, renames, links and removes — so both must sit where only trusted
 // users can write, as ssh judges ~/.ssh and logrotate its configs.
-import { existsSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /** What another user could change, said as `<subject> is owned by uid N, not root` / `is writable by other users`. */
 export interface PlaceProblem {
   /** The file or folder at fault. */
   at: string;
-  /** Whether it is the file itself, its own folder, or a folder above that. */
-  where: 'file' | 'folder' | 'above';
+  /** Whether it is the file itself, its own folder, a folder above that, or a symlink on the way (see linkProblem). */
+  where: 'file' | 'folder' | 'above' | 'link';
   /** What is wrong: its owner (fixed by chown) or who else may write it (fixed by chmod go-w). */
   kind: 'owner' | 'writable';
   problem: string;
@@ -85,6 +85,45 @@ export function placeProblem(real: string, file: { uid: number; gid: number; mod
     }
     if (path.dirname(d) === d) return null;
   }
+}
+
+/** Symlinks followed before the path is given up on (Linux's own limit, past which opening it fails with ELOOP). */
+const MAX_LINKS = 40;
+
+/**
+ * The first symlink on the way to `p` (its components as spelled, then as each link leads) that another user could
+ * have planted or could swap, or null: a link owned by anyone outside `owners`, or one in a folder writable by others
+ * (or a group holding anyone outside `owners`) without the sticky bit. placeProblem judges where the path really is;
+ * this judges the links that lead there — a link in a folder another user writes is theirs to point anywhere (at an
+ * empty root file, at /etc), and realPlace would then judge that place, root's, fine. The part not made yet ends it.
+ */
+export function linkProblem(p: string, opts: { owners: ReadonlySet<number>; who: string }): PlaceProblem | null {
+  let todo = path.resolve(p).split('/').filter((n) => n !== '');
+  let at = '/'; // real: every link before it resolved
+  for (let links = 0; todo.length > 0; ) {
+    const name = todo.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      at = path.dirname(at);
+      continue;
+    }
+    const next = path.join(at, name);
+    const st = lstatSync(next, { throwIfNoEntry: false });
+    if (st === undefined) return null;
+    if (!st.isSymbolicLink()) {
+      at = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) return null; // opening it fails (ELOOP)
+    if (!opts.owners.has(st.uid)) return { at: next, where: 'link', kind: 'owner', problem: `is owned by uid ${st.uid}, not ${opts.who}` };
+    const folder = statSync(at);
+    const by = writers(folder, opts.owners);
+    if (by && (folder.mode & 0o1000) === 0) return { at: next, where: 'link', kind: 'writable', problem: `lies in folder ${at}, writable by ${by} (they could point it anywhere)` };
+    const target = readlinkSync(next);
+    todo = [...target.split('/').filter((n) => n !== ''), ...todo];
+    if (target.startsWith('/')) at = '/';
+  }
+  return null;
 }
 
 /** Why another user could have changed a file that steers hashall, and what fixes it. */
