@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The installed `hashall` (CommonJS, so it runs before libuv's thread pool starts): sizes that pool, then runs the bundled CLI through a private V8 code cache.
-import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { Script } from 'node:vm';
+import { linkProblem } from '../fs/trusted-place.js';
 
 /**
  * libuv's thread pool when the user sets none: 16 threads, not 4. Every async filesystem call waits for one, and a
@@ -58,21 +59,50 @@ function isPrivate(st: { uid: number; mode: number }, uid: number): boolean {
 }
 
 /**
- * The cache folder made (0700) or found; null when it, or hashall's folder above it, is not ours and private — or when
- * the nearest folder that exists on the way to it is not ours: root run with another user's HOME or XDG_CACHE_HOME
- * (sudo may keep them) creates nothing there (a root-owned ~/.cache would lock its owner out of it).
+ * The cache folder made (0700) or found, held open: its descriptor, through which every later read, sweep and write
+ * goes (`/proc/self/fd/N/<name>`), so nothing renamed or swapped on the way to it while the command runs — for hours,
+ * an apply — can send them elsewhere. Null when it, or hashall's folder above it, is not ours and private; when the
+ * nearest folder that exists on the way to it is not ours (root run with another user's HOME or XDG_CACHE_HOME — sudo
+ * may keep them — creates nothing there: a root-owned ~/.cache would lock its owner out of it); or when a symlink on
+ * the way is one another user planted or could swap (trusted-place.ts linkProblem): theirs to point at a root folder
+ * (root made its cache folder there) or, once judged, at their own folder leading anywhere (root swept and wrote
+ * another user's folder). Missing levels are made one at a time, never through a name someone put there first.
  */
-function trustedDir(dir: string, uid: number): string | null {
+function trustedDir(dir: string, uid: number): number | null {
+  const owners = new Set([0, uid]);
+  const who = uid === 0 ? 'root' : `uid ${uid}`;
+  if (linkProblem(dir, { owners, who }) !== null) return null;
+  const missing: string[] = [];
   let existing = dir;
-  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  while (lstatSync(existing, { throwIfNoEntry: false }) === undefined && path.dirname(existing) !== existing) {
+    missing.unshift(path.basename(existing));
+    existing = path.dirname(existing);
+  }
   const at = statSync(existing);
   if (!at.isDirectory() || at.uid !== uid) return null;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const d of [path.dirname(dir), dir]) {
-    const st = lstatSync(d);
-    if (!st.isDirectory() || !isPrivate(st, uid)) return null;
+  for (const name of missing) {
+    existing = path.join(existing, name);
+    try {
+      mkdirSync(existing, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    // mkdir never follows a name planted first (EEXIST): then it must be a folder of ours, else nothing is used.
+    const made = lstatSync(existing);
+    if (!made.isDirectory() || made.uid !== uid) return null;
   }
-  return dir;
+  if (linkProblem(dir, { owners, who }) !== null) return null;
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    const held = fstatSync(fd);
+    const named = lstatSync(dir);
+    const above = lstatSync(path.dirname(dir));
+    if (held.dev === named.dev && held.ino === named.ino && isPrivate(held, uid) && above.isDirectory() && isPrivate(above, uid)) return fd;
+  } catch {
+    /* refused below */
+  }
+  closeSync(fd);
+  return null;
 }
 
 /** The V8 data of `file` if it is a private regular file of ours written for `key`; null otherwise. */
@@ -174,7 +204,8 @@ function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const source = readFileSync(fd, 'utf8');
   closeSync(fd);
   const uid = process.getuid?.() ?? -1;
-  let cache: { dir: string; file: string; key: string; data: Buffer | null } | null = null;
+  // `dir` and `file` are reached through the held folder (`/proc/self/fd/N`); `shown` is how messages name the file.
+  let cache: { dir: string; file: string; shown: string; key: string; data: Buffer | null } | null = null;
   const dir = env.HASHALL_NO_CODE_CACHE || uid < 0 ? null : cacheDir(env);
   if (dir !== null) {
     try {
@@ -184,8 +215,9 @@ function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
         // The build, the file as it is now and the runtime: a new version, another build, a bundle changed in place or
         // another node never reads old code.
         const key = [HASHALL_BUNDLE_SHA256, st.size, st.mtimeMs, st.ino, process.version, process.arch].join(' ');
-        const file = path.join(trusted, `${commandName(argv)}.${BUILD}.v8`);
-        cache = { dir: trusted, file, key, data: readCache(file, key, uid) };
+        const name = `${commandName(argv)}.${BUILD}.v8`;
+        const held = `/proc/self/fd/${trusted}`;
+        cache = { dir: held, file: `${held}/${name}`, shown: path.join(dir, name), key, data: readCache(`${held}/${name}`, key, uid) };
       }
     } catch (err) {
       debug(env, `unusable (${(err as Error).message})`);
@@ -196,7 +228,7 @@ function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     ...(cache?.data ? { cachedData: cache.data } : {}),
   });
   const save = cache !== null && (cache.data === null || script.cachedDataRejected === true);
-  if (cache?.data) debug(env, script.cachedDataRejected ? `${cache.file} rejected by V8` : `used ${cache.file}`);
+  if (cache?.data) debug(env, script.cachedDataRejected ? `${cache.shown} rejected by V8` : `used ${cache.shown}`);
   // V8 rejects a cache made under other flags, and apply and plan change one for the rest of their run
   // (optimizer-budget.ts; a scan toggles inlining): the cache is taken just before the first change, else at the end.
   let data: Buffer | null = null;
@@ -213,7 +245,7 @@ function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     if (!save || cache === null) return;
     try {
       writeCache(cache.dir, cache.file, cache.key, data ?? script.createCachedData());
-      debug(env, `wrote ${cache.file}`);
+      debug(env, `wrote ${cache.shown}`);
     } catch (err) {
       debug(env, `not written (${(err as Error).message})`);
     }
