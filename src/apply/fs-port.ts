@@ -426,6 +426,16 @@ class ReadBuffers {
   }
 }
 
+/**
+ * The mode a copy is given: the source's permission bits, and its setuid/setgid bits only when the copy kept the
+ * source's owner and group. A copy chown could not give away (hashall not run as root, a filesystem that refuses it)
+ * belongs to hashall's user: with those bits another user's program would run as hashall's user or group — so they
+ * are dropped, as `cp -p` drops them.
+ */
+function copiedMode(mode: number | bigint, ownerKept: boolean): number {
+  return Number(mode) & (ownerKept ? 0o7777 : 0o1777);
+}
+
 /** copyVerified for a small file whose data is not fsynced here (SYNC_COPY_MAX): the same steps, synchronous. */
 async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src: string, tmpPath: string, bufs: ReadBuffers, onProgress?: (bytes: number) => void, signal?: AbortSignal, syncDir = true): Promise<CopyResult> {
   if (signal?.aborted) throw new InterruptedError(`copy of ${src} stopped (${String(signal.reason ?? 'interrupted')}); its temporary file is removed`);
@@ -437,13 +447,15 @@ async function copySmallSync(rfd: number, st: import('node:fs').BigIntStats, src
     wfd = openSync(fsPathArg(tmpPath), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     created = true;
     for (let off = 0; off < data.length; ) off += writeSync(wfd, data, off, data.length - off, off);
-    // Owner first: chown clears the setuid and setgid bits, which the mode then sets again.
+    // Owner first: chown clears the setuid and setgid bits, which the mode then sets again (when the owner was kept).
+    let ownerKept = true;
     try {
       fchownSync(wfd, Number(st.uid), Number(st.gid));
     } catch (err) {
       if (errnoCode(err) !== 'EPERM') throw err;
+      ownerKept = false;
     }
-    fchmodSync(wfd, Number(st.mode) & 0o7777);
+    fchmodSync(wfd, copiedMode(st.mode, ownerKept));
     futimesSync(wfd, Number(st.atimeNs / 1000n) / 1e6, Number(st.mtimeNs / 1000n) / 1e6);
     const out = fstatSync(wfd, { bigint: true });
     closeSync(wfd);
@@ -510,13 +522,15 @@ async function copyVerified(src: string, tmpPath: string, buffers: ReadBuffers, 
     await pendingWrite;
     // Every read and write of the copy awaited: nothing touches the buffers any more.
     buffers.giveBack(bufs);
-    // Owner first: chown clears the setuid and setgid bits, which the mode then sets again.
+    // Owner first: chown clears the setuid and setgid bits, which the mode then sets again (when the owner was kept).
+    let ownerKept = true;
     try {
       await wfh.chown(Number(st.uid), Number(st.gid));
     } catch (err) {
       if (errnoCode(err) !== 'EPERM') throw err;
+      ownerKept = false;
     }
-    await wfh.chmod(Number(st.mode) & 0o7777);
+    await wfh.chmod(copiedMode(st.mode, ownerKept));
     const mtime = Number(st.mtimeNs / 1000n) / 1e6;
     const atime = Number(st.atimeNs / 1000n) / 1e6;
     await wfh.utimes(atime, mtime);
