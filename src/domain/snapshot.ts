@@ -49,20 +49,20 @@ export interface CatalogFileMeta {
 /** One catalog file (active row), with canonical absolute path. */
 export interface CatalogFile extends CatalogFileMeta {
   sha256: string | null;
+  /**
+   * Owner, group and mode of its inode as the snapshot reader found them on disk (lstat of the path, which must still
+   * have the catalogued inode, size and mtime), read only where a move may link a torrent's file from another inode
+   * (src/plan/link-meta.ts): a loaded payload file whose content the catalog holds on another inode (copiesBySha256),
+   * and each of those other inodes. Absent = unknown or not read — the planner then never links the one to the other
+   * (dedupe's rule: see DupeGroup).
+   */
+  meta?: InodeMeta;
 }
 
 /** A payload file: a catalog file plus its path relative to the payload root. */
 export interface PayloadFile extends CatalogFile {
   /** Relative to the payload root; the basename for a single-file payload. */
   relpath: string;
-  /**
-   * Owner, group and mode of its inode as the snapshot reader found them on disk (lstat of the path, which must still
-   * have the catalogued inode, size and mtime), read where a move may link it from a copy of equal content on another
-   * inode (src/plan/linked-moves.ts): a file of a loaded payload whose content another loaded payload's file holds on
-   * another inode, not below dedupe.minSize, with dedupe on. Absent = unknown or not read — the planner then never
-   * links it from, or to, another inode's copy (dedupe's rule: see DupeGroup).
-   */
-  meta?: InodeMeta;
 }
 
 export type ConsumerStatus = 'none' | 'some' | 'unknown';

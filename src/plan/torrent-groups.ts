@@ -5,8 +5,10 @@
 // - a promote (to a filesystem holding library roots) only reuses content already there — no blind copy;
 // - a target directory never receives content different from what is already there (hitchhikers): such
 //   targets are routed to a deterministic unique root, and two groups of a plan never share a root;
-// - donors and views are on the same filesystem; copies cross filesystems only in `copy` steps.
-import type { CatalogFile, SnapshotPayload, SnapshotTorrent } from '../domain/snapshot.js';
+// - donors and views are on the same filesystem; copies cross filesystems only in `copy` steps;
+// - a view links a file from another inode only where that inode shows the file's own owner, group and mode, both
+//   known (link-meta.ts): else the file is copied for that view, and the link names the file's own source (metaOf).
+import type { CatalogFile, PayloadFile, SnapshotPayload, SnapshotTorrent } from '../domain/snapshot.js';
 import type { CatalogPayloadRef, CopyStep, GroupFingerprint, LinkViewLink, LinkViewStep, PlanGroup, PlanStep, PlanTorrent, RepointStep } from './types.js';
 import type { Placement, PolicyGroup } from '../policy/placement.js';
 import { compareBytes } from '../domain/payload-hash.js';
@@ -20,6 +22,7 @@ import { foreignTorrentAt, insideRoots, scanProblem, type SnapshotIndex } from '
 import { rootHolding, scannedRootsOf } from '../config/filesystem-roots.js';
 import { isSettledPhase } from '../domain/torrent-phase.js';
 import { linkedMoveHeadline, plannedCopyFor, recordPlannedCopy, type PlannedCopy, type PlannedLink } from './linked-moves.js';
+import { keepsOwnMeta, sameInode } from './link-meta.js';
 
 export interface Member {
   torrent: SnapshotTorrent;
@@ -360,9 +363,31 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     );
     if (cands.length > 0) donorsByRel.set(f.relpath, cands);
   }
-  const reuse = contentList !== null && donorsByRel.size === contentList.length;
+  // Each torrent's own files by relpath (siblings' relpaths are the primary's: equal payload hashes). A link from another
+  // inode must leave every torrent of the view its file's owner, group and mode (keepsOwnMeta): a donor that does not
+  // is no donor for that view.
+  const ownLists = new Map<SnapshotPayload, Map<string, PayloadFile>>();
+  const ownOf = (m: ReadyMember, rel: string): PayloadFile | undefined => {
+    let list = ownLists.get(m.payload);
+    if (list === undefined) ownLists.set(m.payload, (list = new Map((m.payload.files ?? []).map((f) => [f.relpath, f]))));
+    return list.get(rel);
+  };
+  const keeps = (ms: readonly ReadyMember[], rel: string, donor: CatalogFile): boolean =>
+    ms.every((m) => {
+      const own = ownOf(m, rel);
+      return own !== undefined && keepsOwnMeta(own, donor);
+    });
+  const fitting = (ms: readonly ReadyMember[], rel: string): CatalogFile[] => (donorsByRel.get(rel) ?? []).filter((c) => keeps(ms, rel, c));
+  // Files held on the target, but on no inode showing the (every moving torrent's) own owner, group and mode.
+  const otherMeta = (contentList ?? []).filter((f) => donorsByRel.has(f.relpath) && off.some((m) => fitting([m], f.relpath).length === 0));
+  const reuse = contentList !== null && donorsByRel.size === contentList.length && otherMeta.length === 0;
   if (!reuse && promote) {
     const have = donorsByRel.size;
+    if (contentList !== null && have === contentList.length) {
+      return blocked([
+        `${placement.reason}, but ${otherMeta.length} of its ${fileCount} files on ${fsName} (${donorsByRel.get(otherMeta[0]!.relpath)![0]!.path}${otherMeta.length > 1 ? ' …' : ''}) show another owner, group or mode than the torrent's own, or one that could not be read: linked, they would change owner or mode (dedupe never links such), and moving back to a library filesystem only reuses an existing copy — no blind copy`,
+      ]);
+    }
     return blocked([
       `${placement.reason}, but the content is not on ${fsName} (${have} of ${fileCount} files there): no blind copy — moving back to a library filesystem only reuses an existing copy`,
     ]);
@@ -390,6 +415,21 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   }
   const sourceRoot = rootOf.get(source)!;
   const sourceKind = source.payload.kind;
+  // The torrents of one view share its files: each file must show one owner, group and mode to all of them.
+  for (const ms of views.values()) {
+    for (const m of ms.slice(1)) {
+      if (m.payload === ms[0]!.payload) continue;
+      const differs = (contentList ?? []).find((f) => {
+        const a = ownOf(ms[0]!, f.relpath);
+        const b = ownOf(m, f.relpath);
+        return a === undefined || b === undefined || !keepsOwnMeta(b, a);
+      });
+      if (differs !== undefined) {
+        return blocked([`"${ms[0]!.torrent.name}" and "${m.torrent.name}" would share ${rootOf.get(m)!}, but their ${differs.relpath} are other inodes whose owner, group or mode differ or could not be read: one folder cannot give both their own`]);
+      }
+    }
+  }
+  const sourceView = views.get(rootOf.get(source)!)!;
   // Files of the source that share an inode with a file an earlier move of this plan copies to the same filesystem
   // (a cross-seed linked from a season pack), or has its content where dedupe policy links equal content: linked from
   // that copy, not copied again (linked-moves.ts).
@@ -397,9 +437,17 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   // Files of a move that a trusted donor already holds on the target (the rest of the payload is not there: a pack moved
   // by an earlier plan, this folder holding one of its episodes and a file of its own): linked from that donor, whose
   // bytes apply re-hashes before linking (LinkViewStep hashDonor), not copied. A promote never gets here (reuse only).
-  // The donor: the bytewise-lowest path. It lies in a seeding root — another torrent's payload, or a file no torrent
-  // uses — since a filesystem holding a library is warm and a move there is a promote; linking moves no donor.
-  const present = reuse ? new Map<string, CatalogFile>() : new Map([...donorsByRel].map(([rel, cands]) => [rel, [...cands].sort((a, b) => compareBytes(a.path, b.path))[0]!]));
+  // The donor: the bytewise-lowest path of those showing the source's own owner, group and mode (keeps). It lies in a
+  // seeding root — another torrent's payload, or a file no torrent uses — since a filesystem holding a library is warm
+  // and a move there is a promote; linking moves no donor.
+  const lowest = (cands: readonly CatalogFile[]): CatalogFile | undefined => [...cands].sort((a, b) => compareBytes(a.path, b.path))[0];
+  const present = new Map<string, CatalogFile>();
+  if (!reuse) {
+    for (const rel of donorsByRel.keys()) {
+      const d = lowest(fitting(sourceView, rel));
+      if (d !== undefined) present.set(rel, d);
+    }
+  }
   const linked = new Map<string, PlannedLink>();
   if (!reuse) {
     for (const f of contentList ?? []) {
@@ -412,7 +460,76 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   // What this group copies: every file, or those neither present nor linked from another's copy (then listed: the
   // catalog holds more).
   const toCopy = linked.size === 0 && present.size === 0 ? null : contentList!.filter((f) => !linked.has(f.relpath) && !present.has(f.relpath));
-  const copyWrites = toCopy === null ? writes : inodeBytes(toCopy.map((f) => sourceByRel.get(f.relpath)!));
+  const sourceCopyWrites = toCopy === null ? writes : inodeBytes(toCopy.map((f) => sourceByRel.get(f.relpath)!));
+  const copiedFromSource = new Set(reuse ? [] : (toCopy ?? contentList ?? []).map((f) => f.relpath));
+
+  const donorFiles: CatalogFile[] = [];
+  type Donor = { path: string; hash: boolean; metaOf?: LinkViewLink['metaOf'] };
+  /** The link's own source for apply to re-read (metaOf): the view's torrent's file, unless the donor is (a copy of) that very inode. */
+  const ownSource = (ms: readonly ReadyMember[], rel: string, of: Pick<CatalogFile, 'fsId' | 'ino'> | null): Pick<Donor, 'metaOf'> => {
+    const own = ownOf(ms[0]!, rel)!;
+    return of !== null && sameInode(own, of) ? {} : { metaOf: { fs: ms[0]!.fsName, path: own.path, ino: own.ino } };
+  };
+  const trusted = (d: CatalogFile): void => {
+    if (!donorFiles.includes(d)) donorFiles.push(d);
+  };
+  /** Where the view of `ms` at `viewRoot` takes file `f` from; null: from nowhere that keeps its owner, group and mode — copied for that view. */
+  const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir', ms: readonly ReadyMember[]): Donor | null => {
+    const rel = f.relpath;
+    const sf = sourceByRel.get(rel);
+    const planned = linked.get(rel);
+    // The copy of the source's inode (or of one showing its owner, group and mode): for every view whose file shows them too.
+    if (planned !== undefined && sf !== undefined && keeps(ms, rel, sf)) return { path: planned.path, hash: false, ...ownSource(ms, rel, planned.sameInode ? sf : null) };
+    const there = present.get(rel);
+    if (there !== undefined && keeps(ms, rel, there)) {
+      trusted(there);
+      return { path: there.path, hash: true, ...ownSource(ms, rel, there) };
+    }
+    if (!reuse) {
+      if (copiedFromSource.has(rel) && sf !== undefined && keeps(ms, rel, sf)) return { path: filePathIn(sourceRoot, sourceKind, rel), hash: false, ...ownSource(ms, rel, sf) };
+      const other = lowest(fitting(ms, rel));
+      if (other === undefined) return null;
+      trusted(other);
+      return { path: other.path, hash: true, ...ownSource(ms, rel, other) };
+    }
+    const cands = fitting(ms, rel);
+    if (cands.length === 0) return null;
+    const want = filePathIn(viewRoot, kind, rel);
+    const best = cands.find((c) => c.path === want) ?? lowest(cands)!;
+    donorFiles.push(best);
+    return { path: best.path, hash: false, ...ownSource(ms, rel, best) };
+  };
+  // Each view's links, and the files copied for a view from its own torrent's source: a sibling on other inodes whose
+  // file shows another owner, group or mode than every donor (or one that could not be read).
+  const viewSteps: LinkViewStep[] = [];
+  const siblingCopies: { ms: ReadyMember[]; root: string; files: ContentFile[] }[] = [];
+  for (const [root, ms] of [...views].sort((a, b) => compareBytes(a[0], b[0]))) {
+    const kind = ms[0]!.payload.kind;
+    // The copy's own view: every file is copied to where the view wants it, so there is nothing to link (but the files
+    // linked from another group's copy).
+    if (!reuse && linked.size === 0 && present.size === 0 && root === sourceRoot && kind === sourceKind) continue;
+    // Another view links every file: it needs the list (the reader leaves files to the catalog only without siblings).
+    if (contentList === null) return notLoaded(ms[0]!);
+    const links: LinkViewStep['links'] = [];
+    const own: ContentFile[] = [];
+    for (const f of contentList) {
+      const donor = donorFor(f, root, kind, ms);
+      if (donor === null) {
+        if (reuse) return blocked([`no file on ${fsName} holding ${f.relpath} shows the owner, group and mode of "${ms[0]!.torrent.name}"'s own (or they could not be read)`]);
+        own.push(f);
+        continue;
+      }
+      const path = filePathIn(root, kind, f.relpath);
+      if (donor.path !== path) links.push({ donor: donor.path, path, size: f.size, sha256: f.sha256, ...(donor.hash ? { hashDonor: true as const } : {}), ...(donor.metaOf ? { metaOf: donor.metaOf } : {}) });
+    }
+    if (own.length > 0) siblingCopies.push({ ms, root, files: own });
+    if (links.length === 0) continue;
+    const view: LinkViewStep = { kind: 'link-view', fs: fsName, torrentHash: ms[0]!.torrent.hash, root, links };
+    if (kind === 'dir') view.expected = contentList.map((f) => f.relpath);
+    viewSteps.push(view);
+  }
+  const ownWrites = siblingCopies.map((c) => inodeBytes(c.files.map((f) => ownOf(c.ms[0]!, f.relpath)!)));
+  const copyWrites = sourceCopyWrites + ownWrites.reduce((n, b) => n + b, 0);
 
   if (!reuse) {
     const free = target.freeBytes;
@@ -424,7 +541,6 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
   }
 
   const steps: PlanStep[] = [];
-  const donorFiles: CatalogFile[] = [];
   if (!reuse && toCopy === null) {
     // The files are the source payload's catalog rows (the same list as the primary's: equal payload hashes): left to
     // the catalog at the plan's serial, read back by expandPlan.
@@ -435,45 +551,15 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
     const files = toCopy.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256 }));
     steps.push({ kind: 'copy', fromFs: source.fsName, toFs: fsName, fromRoot: source.payload.rootPath, toRoot: sourceRoot, files, bytes: sizeOf(files) });
   }
-  const donorFor = (f: ContentFile, viewRoot: string, kind: 'file' | 'dir'): { path: string; hash: boolean; metaOf?: LinkViewLink['metaOf'] } => {
-    const want = filePathIn(viewRoot, kind, f.relpath);
-    const planned = linked.get(f.relpath);
-    if (planned !== undefined) {
-      if (planned.sameInode) return { path: planned.path, hash: false };
-      // A copy of another inode: apply re-reads this file's own source before linking (its owner, group and mode must still be the copy's).
-      const sf = sourceByRel.get(f.relpath)!;
-      return { path: planned.path, hash: false, metaOf: { fs: source.fsName, path: sf.path, ino: sf.ino } };
-    }
-    const there = present.get(f.relpath);
-    if (there !== undefined) {
-      if (!donorFiles.includes(there)) donorFiles.push(there);
-      return { path: there.path, hash: true };
-    }
-    if (!reuse) return { path: filePathIn(sourceRoot, sourceKind, f.relpath), hash: false };
-    const cands = donorsByRel.get(f.relpath)!;
-    let best = cands.find((c) => c.path === want);
-    if (!best) best = [...cands].sort((a, b) => compareBytes(a.path, b.path))[0]!;
-    donorFiles.push(best);
-    return { path: best.path, hash: false };
-  };
-  for (const [root, ms] of [...views].sort((a, b) => compareBytes(a[0], b[0]))) {
-    const kind = ms[0]!.payload.kind;
-    // The copy's own view: every file is copied to where the view wants it, so there is nothing to link (but the files
-    // linked from another group's copy).
-    if (!reuse && linked.size === 0 && present.size === 0 && root === sourceRoot && kind === sourceKind) continue;
-    // Another view links every file: it needs the list (the reader leaves files to the catalog only without siblings).
-    if (contentList === null) return notLoaded(ms[0]!);
-    const links: LinkViewStep['links'] = [];
-    for (const f of contentList) {
-      const donor = donorFor(f, root, kind);
-      const path = filePathIn(root, kind, f.relpath);
-      if (donor.path !== path) links.push({ donor: donor.path, path, size: f.size, sha256: f.sha256, ...(donor.hash ? { hashDonor: true as const } : {}), ...(donor.metaOf ? { metaOf: donor.metaOf } : {}) });
-    }
-    if (links.length === 0) continue;
-    const view: LinkViewStep = { kind: 'link-view', fs: fsName, torrentHash: ms[0]!.torrent.hash, root, links };
-    if (kind === 'dir') view.expected = contentList.map((f) => f.relpath);
-    steps.push(view);
+  for (const c of siblingCopies) {
+    // A sibling's files that no donor holds with their owner, group and mode: from its own source into its own view.
+    const files = c.files.map((f) => ({ relpath: f.relpath, size: f.size, sha256: f.sha256 }));
+    steps.push({ kind: 'copy', fromFs: c.ms[0]!.fsName, toFs: fsName, fromRoot: c.ms[0]!.payload.rootPath, toRoot: c.root, files, bytes: sizeOf(files) });
+    notes.push(
+      `"${c.ms[0]!.torrent.name}" holds ${c.files.length === 1 ? `${c.files[0]!.relpath} on another inode` : `${c.files.length} of the files on other inodes`} with another owner, group or mode than the copy it would be linked from (or one that could not be read): copied for it on its own (${formatBytes(sizeOf(files))}), keeping its owner and mode`,
+    );
   }
+  steps.push(...viewSteps);
   for (const m of off) {
     // The payload root is one level below the save path (the torrent's root folder, or its only file); the client
     // reports content_path below the save path the same way after the move (a one-file torrent: the file, even
@@ -507,18 +593,29 @@ export function planTorrentGroup(ix: SnapshotIndex, members: Member[], policy: P
       if (sf === undefined) continue;
       recordPlannedCopy(state.copied, config, fsName, sf, { path: filePathIn(sourceRoot, sourceKind, f.relpath), size: f.size, sha256: f.sha256, key: group.key, title: group.title });
     }
+    for (const c of siblingCopies) {
+      for (const f of c.files) recordPlannedCopy(state.copied, config, fsName, ownOf(c.ms[0]!, f.relpath)!, { path: filePathIn(c.root, c.ms[0]!.payload.kind, f.relpath), size: f.size, sha256: f.sha256, key: group.key, title: group.title });
+    }
+    // Files the target holds, but on no inode showing the source's own owner, group and mode: copied, said so.
+    const unfit = (contentList ?? []).filter((f) => donorsByRel.has(f.relpath) && !present.has(f.relpath));
+    if (unfit.length > 0) {
+      const at = lowest(donorsByRel.get(unfit[0]!.relpath)!)!.path;
+      notes.push(
+        `${unfit.length === 1 ? `${unfit[0]!.relpath} is` : `${unfit.length} of its files are`} already on ${fsName} (${at}${unfit.length > 1 ? ' …' : ''}), but with another owner, group or mode than its own (or one that could not be read): copied, not linked — a link would change its owner or mode, which dedupe never does`,
+      );
+    }
   }
   const leaders = [...new Set([...linked.values()].map((c) => c.key))];
   if (leaders.length > 0) state.follows.set(group.key, new Set(leaders));
   const presentPaths = [...new Set([...present.values()].map((d) => d.path))];
-  const copiedPart = (n: number): string => (copyWrites > 0 ? `, the other ${n} copied (${formatBytes(copyWrites)}), verified by SHA-256` : ', nothing else is copied');
+  const copiedPart = (n: number): string => (sourceCopyWrites > 0 ? `, the other ${n} copied (${formatBytes(sourceCopyWrites)}), verified by SHA-256` : ', nothing else is copied');
   const leaderTitles = [...new Set([...linked.values()].map((c) => `"${c.title}"`))].join(', ');
   const headline = reuse
     ? `the same content already exists on ${fsName}: building ${views.size === 1 ? 'the view' : `${views.size} views`} by hardlink, copying nothing`
     : present.size > 0
       ? `${present.size} of its ${fileCount} files ${present.size === 1 ? 'is' : 'are'} already on ${fsName} (${presentPaths[0]}${presentPaths.length > 1 ? ` and ${presentPaths.length - 1} more` : ''}): linked from there once apply re-hashed ${present.size === 1 ? 'it' : 'them'}${linked.size > 0 ? `, ${linked.size} linked from the copy of ${leaderTitles} this plan makes` : ''}${copiedPart(toCopy!.length)}`
       : linked.size > 0
-      ? linkedMoveHeadline(linked, source.fsName, fsName, { files: toCopy!.length, bytes: copyWrites > 0 ? formatBytes(copyWrites) : null })
+      ? linkedMoveHeadline(linked, source.fsName, fsName, { files: toCopy!.length, bytes: sourceCopyWrites > 0 ? formatBytes(sourceCopyWrites) : null })
       : `no copy on ${fsName} yet: copying ${formatBytes(writes)} from ${source.fsName}, verified by SHA-256`;
   // Every file of every payload is fingerprinted by reference (their catalog rows at the plan's serial); donors inline.
   const payloads: CatalogPayloadRef[] = [];

@@ -275,7 +275,12 @@ export class SnapshotBuilder {
     }
     const shas = new Set(Object.values(payloads).flatMap((p) => (p.files ?? []).map((f) => f.sha256).filter((s): s is string => s !== null)));
     const copiesBySha256 = new Map<string, CatalogFile[]>();
-    for (const f of files) if (f.sha256 && shas.has(f.sha256)) copiesBySha256.set(f.sha256, [...(copiesBySha256.get(f.sha256) ?? []), f]);
+    // Each copy with the owner, group and mode of its inode, as the reader gives those a move may link across inodes.
+    for (const f of files) {
+      if (!f.sha256 || !shas.has(f.sha256)) continue;
+      const meta = this.metaOf(f.ino);
+      copiesBySha256.set(f.sha256, [...(copiesBySha256.get(f.sha256) ?? []), { ...f, ...(meta ? { meta } : {}) }]);
+    }
     const snap: CatalogSnapshot = {
       lineage: 'lineage-1',
       serial: 7,

@@ -35,7 +35,9 @@ function acting(p: Plan): PlanGroup[] {
 
 describe('buildPlan: a move whose payload is partly on the target already', () => {
   it('links the present file from its donor (hashed by apply first), copies only the rest, reserves the copied bytes only', () => {
-    const p = plan(packOnPool(new SnapshotBuilder(toPool())));
+    const b = packOnPool(new SnapshotBuilder(toPool()));
+    const p = plan(b);
+    const own = b.build().payloads[EPISODE]!.files!.find((f) => f.relpath === 'Show.S01E03.mkv')!;
     const [g, ...rest] = acting(p);
     expect(rest).toEqual([]);
     expect(g).toMatchObject({ action: 'move', title: 'Show.S01E03', to: { fs: 'pool', path: `${POOL_SEED}/tv/Show.S01E03` }, bytesToCopy: NFO });
@@ -55,7 +57,8 @@ describe('buildPlan: a move whose payload is partly on the target already', () =
       fs: 'pool',
       torrentHash: 'bbbb000000000000000000000000000000000002',
       root: `${POOL_SEED}/tv/Show.S01E03`,
-      links: [{ donor: `${PACK}/Show.S01E03.mkv`, path: `${POOL_SEED}/tv/Show.S01E03/Show.S01E03.mkv`, size: EP, sha256: sha('show-E03'), hashDonor: true }],
+      // Its own source named: apply links it only while that file still shows the donor's owner, group and mode.
+      links: [{ donor: `${PACK}/Show.S01E03.mkv`, path: `${POOL_SEED}/tv/Show.S01E03/Show.S01E03.mkv`, size: EP, sha256: sha('show-E03'), hashDonor: true, metaOf: { fs: 'stash', path: `${EPISODE}/Show.S01E03.mkv`, ino: own.ino } }],
       expected: ['Show.S01E03.mkv', 'Show.S01E03.nfo'],
     });
     // The donor is fingerprinted (apply refuses the group when it changed since planning), with the source payload.
