@@ -516,7 +516,7 @@ function readInside(catalog: CatalogDb, config: HashallConfig, ctx: HostPathCont
     for (const list of soloLists) for (const f of list) if (f.sha256 !== null && isStale(f)) copies.set(f.sha256, []);
   }
   snapshot.copiesBySha256 = copies;
-  if (live) withPayloadMeta(payloads, copies, config.dedupe);
+  if (live) withPayloadMeta(payloads, copies);
   if (opts.stats) {
     let inCatalog = 0;
     for (const p of Object.values(payloads)) if (p.filesInCatalog) inCatalog++;
@@ -600,36 +600,46 @@ export function withLiveMeta(dupes: DupeGroup[]): void {
 }
 
 /**
- * Owner, group and mode (PayloadFile.meta) of each loaded payload file whose content a loaded payload file on another
- * inode holds too — where a move may link one from the other's copy (src/plan/linked-moves.ts): with dedupe on and the
- * file not below dedupe.minSize (linksEqualContent; which target a move takes is the planner's to say). Bounded: only
- * contents with another copy are looked at (their copiesBySha256 key), and each inode is read once. An inode whose
- * path no longer has the catalogued inode, size and mtime, or cannot be read, gets none: unknown (as withLiveMeta).
+ * Owner, group and mode (CatalogFile.meta) wherever a move may link a torrent's file from another inode
+ * (src/plan/link-meta.ts): each loaded payload file whose content copiesBySha256 holds on another inode too (a
+ * sibling's, a reuse or partly-present donor, another torrent's equal content), and each of those copies. Bounded: only
+ * contents with a copy on another inode (copiesBySha256 keeps only copies where a donor may lie), each content's list
+ * looked at once, each inode read once. An inode whose path no longer has the catalogued inode, size and mtime, or cannot
+ * be read, gets none: unknown (as withLiveMeta), and the planner links nothing across it.
  */
-export function withPayloadMeta(payloads: Record<string, SnapshotPayload>, copies: ReadonlyMap<string, readonly CatalogFile[]>, dedupe: HashallConfig['dedupe']): void {
-  if (dedupe.filesystems.length === 0) return;
-  const bySha = new Map<string, PayloadFile[]>();
+export function withPayloadMeta(payloads: Record<string, SnapshotPayload>, copies: ReadonlyMap<string, readonly CatalogFile[]>): void {
+  const read = new Map<string, InodeMeta | null>();
+  const metaOf = (f: CatalogFile): void => {
+    const key = `${f.fsId}:${f.ino}`;
+    let meta = read.get(key);
+    if (meta === undefined) {
+      const r = liveInode(f);
+      meta = 'code' in r || r.ino !== f.ino || r.size !== f.size || r.mtimeNs !== f.mtimeNs || !r.meta ? null : r.meta;
+      read.set(key, meta);
+    }
+    if (meta !== null) f.meta = meta;
+  };
+  // Per content with a key: the one inode all its copies are (null: two or more), and whether their metadata was read.
+  const soleInode = new Map<string, CatalogFile | null>();
+  const listRead = new Set<string>();
   for (const p of Object.values(payloads)) {
     for (const f of p.files ?? []) {
-      if (f.sha256 === null || f.size === 0 || f.size < dedupe.minSize || (copies.get(f.sha256)?.length ?? 0) < 2) continue;
-      const list = bySha.get(f.sha256);
-      if (list === undefined) bySha.set(f.sha256, [f]);
-      else list.push(f);
-    }
-  }
-  const read = new Map<string, InodeMeta | null>();
-  for (const list of bySha.values()) {
-    const first = list[0]!;
-    if (list.every((f) => f.fsId === first.fsId && f.ino === first.ino)) continue;
-    for (const f of list) {
-      const key = `${f.fsId}:${f.ino}`;
-      let meta = read.get(key);
-      if (meta === undefined) {
-        const r = liveInode(f);
-        meta = 'code' in r || r.ino !== f.ino || r.size !== f.size || r.mtimeNs !== f.mtimeNs || !r.meta ? null : r.meta;
-        read.set(key, meta);
+      if (f.sha256 === null) continue;
+      const list = copies.get(f.sha256);
+      if (list === undefined || list.length === 0) continue;
+      let sole = soleInode.get(f.sha256);
+      if (sole === undefined) {
+        const first = list[0]!;
+        sole = list.every((c) => c.fsId === first.fsId && c.ino === first.ino) ? first : null;
+        soleInode.set(f.sha256, sole);
       }
-      if (meta !== null) f.meta = meta;
+      // The file's own inode is its content's only copy: nothing links across.
+      if (sole !== null && sole.fsId === f.fsId && sole.ino === f.ino) continue;
+      metaOf(f);
+      if (!listRead.has(f.sha256)) {
+        listRead.add(f.sha256);
+        for (const c of list) metaOf(c);
+      }
     }
   }
 }
