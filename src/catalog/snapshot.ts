@@ -6,7 +6,7 @@
 import { keepsNoPermissions } from '../fs/permissions-kept.js';
 import { findMountFor } from '../fs/mountinfo.js';
 import type { HashallConfig } from '../config/types.js';
-import type { CatalogFile, CatalogSnapshot, DupeGroup, InodeMeta, PayloadFile, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
+import type { CatalogFile, CatalogSnapshot, DupeGroup, InodeMeta, SnapshotPayload, SnapshotPlanner, SnapshotClientState, SnapshotRelocation, SnapshotRoot, SnapshotTorrent } from '../domain/snapshot.js';
 import { baseName, dirName, isAtOrUnder, longestRootOf, normalizePath } from '../domain/path-string.js';
 import { contentRelOf } from '../domain/listing.js';
 import { partFileHash } from '../domain/part-file.js';

@@ -1,7 +1,7 @@
 // Step `link-view`: lay out one torrent's view by hardlinking donors on the same filesystem (probing link() for real).
 // Must never: replace anything already at a view path, remove a link it did not create, link a donor marked
 // hashDonor (a file the plan does not write) whose bytes it has not just read and found to be the planned content, or
-// link a file from a copy of another inode (metaOf) unless its own source still shows the donor's owner, group and mode.
+// link a file from another inode (metaOf) unless its own source still shows the donor's owner, group and mode.
 import { isAtOrUnder } from '../../domain/path-string.js';
 import path from 'node:path';
 import { FsError } from '../../errors.js';
@@ -74,7 +74,8 @@ async function proveDonor(ctx: StepContext, l: LinkViewStep['links'][number], at
 }
 
 /**
- * A link from a copy this plan made of another inode of equal content (metaOf): the linked file's own source, read at
+ * A link from another inode of equal content (metaOf: a sibling's or another torrent's copy this plan makes, a reuse
+ * or partly-present donor on the target): the linked file's own source, read at
  * `at` (its held spelling) without following, must still be the planned inode and show the donor's (`d`) owner, group
  * and mode. Else the link would give the file another owner or mode — which dedupe never does, and which may leave its
  * torrent's container unable to read it — so nothing is linked and the group is rolled back.
@@ -88,7 +89,7 @@ async function sameMetaAsSource(ctx: StepContext, l: LinkViewStep['links'][numbe
   const show = (x: FsStat) => `${x.uid}:${x.gid} mode ${(x.mode & 0o7777).toString(8).padStart(4, '0')}`;
   if (st.uid !== d.uid || st.gid !== d.gid || (st.mode & 0o7777) !== (d.mode & 0o7777)) {
     throw new FsError(
-      `refusing to link ${l.path} from ${l.donor} (a copy of equal content from another inode): its own source ${m.path} is ${show(st)}, the copy ${show(d)} — linked, the file would change owner, group or mode (dedupe never links such); nothing is linked from it`,
+      `refusing to link ${l.path} from ${l.donor} (another inode of equal content): its own source ${m.path} is ${show(st)}, the copy ${show(d)} — linked, the file would change owner, group or mode (dedupe never links such); nothing is linked from it`,
       { path: m.path, hint: 'run `hashall plan` again: a plan made now copies that file on its own' },
     );
   }
