@@ -80,7 +80,8 @@ describe('a move whose payload is partly on the pool already (the pack moved by 
     expect(g.steps.map((s) => s.kind)).toEqual(['copy', 'link-view', 'repoint']);
     expect(g.steps[0]).toMatchObject({ kind: 'copy', files: [{ relpath: 'Show.S01E03.nfo', size: NFO }], bytes: NFO });
     expect((g.steps[1] as LinkViewStep).links).toEqual([
-      { donor: path.join(poolPack(), E03), path: path.join(poolFolder(), E03), size: EP, sha256: before[folder.infoHash]![E03], hashDonor: true },
+      // Naming its own source: linked only while that still shows the donor's owner, group and mode.
+      { donor: path.join(poolPack(), E03), path: path.join(poolFolder(), E03), size: EP, sha256: before[folder.infoHash]![E03], hashDonor: true, metaOf: { fs: 'stash', path: expect.stringMatching(new RegExp(`/${E03.replace(/\./g, '\\.')}$`)), ino: expect.any(Number) } },
     ]);
   });
 
