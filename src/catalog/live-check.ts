@@ -60,8 +60,14 @@ export interface PayloadEntry {
   live: LiveAnswer | null;
 }
 
-/** lstat as the check asks it (fs.lstatSync with bigint, or exactLstat: the same values, as numbers and the mtime's decimal text). */
-export type LstatFn = (p: string, o: { bigint: true; throwIfNoEntry: false }) => { ino: bigint | number; nlink: bigint | number; size: bigint | number; mtimeNs: bigint | string } | undefined;
+/**
+ * lstat as the check asks it (fs.lstatSync with bigint, or exactLstat: the same values, as numbers and the mtime's
+ * decimal text); the owner, group and mode too (the dedupe planner's link sets, see withLiveMeta).
+ */
+export type LstatFn = (
+  p: string,
+  o: { bigint: true; throwIfNoEntry: false },
+) => { ino: bigint | number; nlink: bigint | number; size: bigint | number; mtimeNs: bigint | string; uid: bigint | number; gid: bigint | number; mode: bigint | number } | undefined;
 
 /**
  * Node's own fs binding (`process.binding('fs')`), whose lstat fills an array of the stat numbers and builds no Stats
@@ -100,16 +106,17 @@ export function exactLstat(binding: unknown, lstat: LstatFn, reference: string):
     if (typeof p !== 'string' || p.includes('\0')) return lstat(p, o);
     const s = raw.call(b, p, false, undefined, false);
     if (s === undefined) return undefined;
-    const ino = s[7]!, size = s[8]!, nlink = s[2]!, sec = s[12]!, nsec = s[13]!;
+    const ino = s[7]!, size = s[8]!, nlink = s[2]!, sec = s[12]!, nsec = s[13]!, mode = s[1]!, uid = s[3]!, gid = s[4]!;
     if (!Number.isSafeInteger(ino) || !Number.isSafeInteger(size) || !Number.isSafeInteger(nlink) || !Number.isSafeInteger(sec) || sec < 1 || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) return lstat(p, o);
-    return { ino, nlink, size, mtimeNs: String(sec) + String(1e9 + nsec).slice(1) };
+    if (!Number.isSafeInteger(mode) || !Number.isSafeInteger(uid) || !Number.isSafeInteger(gid)) return lstat(p, o);
+    return { ino, nlink, size, mtimeNs: String(sec) + String(1e9 + nsec).slice(1), uid, gid, mode };
   };
   // The same answer as `lstat` (values, or the error code, or no file), or null when it is not.
   const same = (p: string): boolean => {
     const ask = (f: LstatFn): string => {
       try {
         const st = f(p, opts);
-        return st === undefined ? 'none' : `${String(st.ino)} ${String(st.nlink)} ${String(st.size)} ${String(st.mtimeNs)}`;
+        return st === undefined ? 'none' : `${String(st.ino)} ${String(st.nlink)} ${String(st.size)} ${String(st.mtimeNs)} ${String(st.uid)} ${String(st.gid)} ${String(st.mode)}`;
       } catch (e) {
         return `code ${String((e as { code?: unknown } | null)?.code)}`;
       }

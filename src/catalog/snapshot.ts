@@ -22,8 +22,10 @@ import { readRelocations } from './relocations.js';
 import { computeDupes, dupesKey, payloadRoots, storedDupes, storedSummaries, summarize, summaryConsumers, type PayloadSummary } from './payload-summary.js';
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
-import { differencesOnRows, liveCheckPool, liveDifferences, ownPayloadCheck, payloadHere, type LiveCheckPool, type PayloadEntry, type PayloadJob } from './live-check.js';
+import { differencesOnRows, exactLstat, fsBinding, liveCheckPool, liveDifferences, ownPayloadCheck, payloadHere, type LiveCheckPool, type LstatFn, type PayloadEntry, type PayloadJob } from './live-check.js';
+import { lstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fsPathArg } from '../fs/path-encoding.js';
 import { CLIENT_FOLDER_ROLES, type ClientFolder, type ClientFolderRole } from '../domain/client-folder.js';
 
 export interface ReadSnapshotOptions {
@@ -588,13 +590,24 @@ function linksFromSummary(s: PayloadSummary): Map<string, string[]> {
  * whose first path no longer has the catalogued inode, size and mtime, or cannot be read, gets none: unknown.
  */
 export function withLiveMeta(dupes: DupeGroup[]): void {
+  // The live check's lstat (one per inode): the fs binding's numbers where they are exact, else fs.lstatSync's — the
+  // same answer as liveInode at about half its cost (no BigInt stats, no Date objects; ~4k inodes in a 20k-file tree).
+  const lstat = exactLstat(fsBinding(), lstatSync as unknown as LstatFn, process.execPath);
+  const opts = { bigint: true, throwIfNoEntry: false } as const;
   for (const g of dupes) {
     for (const i of g.inodes) {
       const p = i.paths[0];
       if (p === undefined) continue;
-      const r = liveInode({ fsId: g.fsId, path: p, ino: i.ino, size: g.size, mtimeNs: i.mtimeNs, nlink: i.nlink, sha256: g.sha256 });
-      if ('code' in r || r.ino !== i.ino || r.size !== g.size || r.mtimeNs !== i.mtimeNs || !r.meta) delete i.meta;
-      else i.meta = r.meta;
+      let st: ReturnType<LstatFn>;
+      try {
+        // A name that is not text (its bytes) goes to fs.lstatSync itself, as exactLstat would send it.
+        const arg = fsPathArg(p);
+        st = typeof arg === 'string' ? lstat(arg, opts) : lstatSync(arg, opts);
+      } catch {
+        st = undefined;
+      }
+      if (st === undefined || Number(st.ino) !== i.ino || Number(st.size) !== g.size || String(st.mtimeNs) !== i.mtimeNs) delete i.meta;
+      else i.meta = { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) & 0o7777 };
     }
   }
 }

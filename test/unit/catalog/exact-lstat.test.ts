@@ -1,6 +1,6 @@
 // The live check's exactLstat answers exactly what fs.lstatSync (bigint) answers, and falls back to it whatever it cannot answer exactly.
 import { execFileSync } from 'node:child_process';
-import { linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,9 @@ const real = lstatSync as unknown as LstatFn;
 function seen(f: LstatFn, p: string): unknown {
   try {
     const st = f(p, OPTS);
-    return st === undefined ? 'none' : { ino: Number(st.ino), nlink: Number(st.nlink), size: Number(st.size), mtimeNs: String(st.mtimeNs) };
+    return st === undefined
+      ? 'none'
+      : { ino: Number(st.ino), nlink: Number(st.nlink), size: Number(st.size), mtimeNs: String(st.mtimeNs), uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) };
   } catch (e) {
     return { code: (e as { code?: unknown }).code };
   }
@@ -39,6 +41,11 @@ describe('exactLstat', () => {
     const epoch = path.join(dir, 'epoch');
     writeFileSync(epoch, '');
     execFileSync('touch', ['-m', '-d', '@0', epoch]);
+    // Another owner, group and mode (the dedupe planner links only files that agree on all three: withLiveMeta).
+    const owned = path.join(dir, 'owned');
+    writeFileSync(owned, 'o');
+    chownSync(owned, 1234, 5678);
+    chmodSync(owned, 0o4640);
     mkdirSync(path.join(dir, 'sub'));
     symlinkSync('file', path.join(dir, 'link'));
     symlinkSync('nowhere', path.join(dir, 'dangling'));
@@ -46,6 +53,7 @@ describe('exactLstat', () => {
       file,
       ns,
       linked,
+      owned,
       old,
       epoch,
       path.join(dir, 'sub'),
@@ -69,6 +77,7 @@ describe('exactLstat', () => {
     expect(seen(fast, path.join(dir, 'linked'))).toMatchObject({ nlink: 2 });
     expect(seen(fast, path.join(dir, 'before-1970'))).toMatchObject({ mtimeNs: '-1500000000' });
     expect(seen(fast, path.join(dir, 'epoch'))).toMatchObject({ mtimeNs: '0' });
+    expect(seen(fast, path.join(dir, 'owned'))).toMatchObject({ uid: 1234, gid: 5678, mode: 0o104640 });
   });
 
   it('asks fs.lstatSync for a number that is not a safe integer (never a rounded inode)', () => {
