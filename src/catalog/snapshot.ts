@@ -590,26 +590,39 @@ function linksFromSummary(s: PayloadSummary): Map<string, string[]> {
  * whose first path no longer has the catalogued inode, size and mtime, or cannot be read, gets none: unknown.
  */
 export function withLiveMeta(dupes: DupeGroup[]): void {
-  // The live check's lstat (one per inode): the fs binding's numbers where they are exact, else fs.lstatSync's — the
-  // same answer as liveInode at about half its cost (no BigInt stats, no Date objects; ~4k inodes in a 20k-file tree).
-  const lstat = exactLstat(fsBinding(), lstatSync as unknown as LstatFn, process.execPath);
-  const opts = { bigint: true, throwIfNoEntry: false } as const;
+  const metaAt = unchangedMetaReader();
   for (const g of dupes) {
     for (const i of g.inodes) {
       const p = i.paths[0];
       if (p === undefined) continue;
-      let st: ReturnType<LstatFn>;
-      try {
-        // A name that is not text (its bytes) goes to fs.lstatSync itself, as exactLstat would send it.
-        const arg = fsPathArg(p);
-        st = typeof arg === 'string' ? lstat(arg, opts) : lstatSync(arg, opts);
-      } catch {
-        st = undefined;
-      }
-      if (st === undefined || Number(st.ino) !== i.ino || Number(st.size) !== g.size || String(st.mtimeNs) !== i.mtimeNs) delete i.meta;
-      else i.meta = { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) & 0o7777 };
+      const meta = metaAt(p, i.ino, g.size, i.mtimeNs);
+      if (meta === null) delete i.meta;
+      else i.meta = meta;
     }
   }
+}
+
+/**
+ * The one reader of owner, group and mode behind withLiveMeta and withPayloadMeta: the inode at a path, read without
+ * following it, must still be the catalogued one (inode, size, mtime), else null (unknown). It uses the live check's
+ * lstat (one per inode): the fs binding's numbers where they are exact, else fs.lstatSync's — the same answer as
+ * liveInode at about half its cost (no BigInt stats, no Date objects; ~4k inodes in a 20k-file tree).
+ */
+function unchangedMetaReader(): (p: string, ino: number, size: number, mtimeNs: string) => InodeMeta | null {
+  const lstat = exactLstat(fsBinding(), lstatSync as unknown as LstatFn, process.execPath);
+  const opts = { bigint: true, throwIfNoEntry: false } as const;
+  return (p, ino, size, mtimeNs) => {
+    let st: ReturnType<LstatFn>;
+    try {
+      // A name that is not text (its bytes) goes to fs.lstatSync itself, as exactLstat would send it.
+      const arg = fsPathArg(p);
+      st = typeof arg === 'string' ? lstat(arg, opts) : lstatSync(arg, opts);
+    } catch {
+      st = undefined;
+    }
+    if (st === undefined || Number(st.ino) !== ino || Number(st.size) !== size || String(st.mtimeNs) !== mtimeNs) return null;
+    return { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) & 0o7777 };
+  };
 }
 
 /**
@@ -622,12 +635,12 @@ export function withLiveMeta(dupes: DupeGroup[]): void {
  */
 export function withPayloadMeta(payloads: Record<string, SnapshotPayload>, copies: ReadonlyMap<string, readonly CatalogFile[]>): void {
   const read = new Map<string, InodeMeta | null>();
+  const metaAt = unchangedMetaReader();
   const metaOf = (f: CatalogFile): void => {
     const key = `${f.fsId}:${f.ino}`;
     let meta = read.get(key);
     if (meta === undefined) {
-      const r = liveInode(f);
-      meta = 'code' in r || r.ino !== f.ino || r.size !== f.size || r.mtimeNs !== f.mtimeNs || !r.meta ? null : r.meta;
+      meta = metaAt(f.path, f.ino, f.size, f.mtimeNs);
       read.set(key, meta);
     }
     if (meta !== null) f.meta = meta;
