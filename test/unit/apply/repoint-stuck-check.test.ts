@@ -16,6 +16,7 @@ import { qbtSandboxes, type QbtSandbox } from '../../../src/sandbox/qbt-sandbox.
 import { addTorrent, makeTorrent } from '../../../src/sandbox/torrent-file.js';
 import { realFsPort } from '../../../src/apply/fs-port.js';
 import { qbtClientPerFile } from '../../support/qbt-client.js';
+import { stickCheck } from '../../support/qbt-stuck-check.js';
 
 const qbts = qbtSandboxes();
 let sb: QbtSandbox;
@@ -79,30 +80,8 @@ function recording(client: TorrentClient): TorrentClient & { seen: ClientTorrent
   };
 }
 
-/**
- * What a kill mid-recheck followed by recovery does to qBittorrent 4.5: a recheck asked while the torrent's check is
- * just starting leaves it at checkingUP, progress 0 for good (no later recheck moves it). Two rechecks sent back to
- * back; the state is taken once it reads checking at progress 0 on polls 1.5 s apart. On a busy machine the second
- * request may reach a check already under way (which then simply ends), and on an idle one back-to-back requests can
- * both land before the check starts (a clean CI run ended every one of 6 back-to-back tries complete): tried again once
- * the torrent settled, with the gap between the two requests varied (GAPS_MS) — the test is about what hashall does once
- * the torrent is in that state.
- */
-const GAPS_MS = [0, 30, 10, 60, 20, 100, 5, 45, 0, 30, 15, 80, 0, 30, 10, 60, 2, 25, 40, 120, 8, 50, 0, 35, 12, 70, 3, 150, 0, 30, 18, 90];
-async function stick(hash: string, checkEnded = (t: ClientTorrent) => t.phase !== 'checking' && t.progress === 1): Promise<ClientTorrent> {
-  const stuckNow = (t: ClientTorrent) => t.phase === 'checking' && t.progress === 0;
-  for (let attempt = 0; attempt < GAPS_MS.length; attempt++) {
-    await sb.api('POST', '/torrents/recheck', { hashes: hash });
-    if (GAPS_MS[attempt]! > 0) await new Promise((r) => setTimeout(r, GAPS_MS[attempt]));
-    await sb.api('POST', '/torrents/recheck', { hashes: hash });
-    const seen = await qb.waitFor(hash, (t) => stuckNow(t) || checkEnded(t), { timeoutMs: 20_000, what: 'a check at progress 0, or the end of the check' });
-    if (!stuckNow(seen)) continue;
-    await new Promise((r) => setTimeout(r, 1_500));
-    const later = await qb.waitFor(hash, (t) => stuckNow(t) || checkEnded(t), { timeoutMs: 20_000, what: 'the stuck check, or the end of the check' });
-    if (stuckNow(later)) return later;
-  }
-  throw new Error(`qBittorrent did not stick at checkingUP, progress 0 in ${GAPS_MS.length} tries\n${sb.logTail(10)}`);
-}
+/** The torrent's check stuck at checkingUP, progress 0 (test/support/qbt-stuck-check.ts). */
+const stick = (hash: string, checkEnded?: (t: ClientTorrent) => boolean): Promise<ClientTorrent> => stickCheck(sb, qb, hash, checkEnded);
 
 describe('a qBittorrent 4.5 check stuck at checkingUP, progress 0', () => {
   it('recheckConfirmed recovers it (pause, one recheck) and ends complete and paused: never running, no byte moved', async () => {
