@@ -54,10 +54,10 @@ export const CONFIG_MAX_BYTES = 1 << 20;
  * file is owned by anyone but root, this user or — run as root under sudo — the user who ran sudo; when a regular file
  * is writable by its group or others; or when a folder on its real path lets them rename it away (see placeProblem).
  */
-function untrustedConfig(file: string, st: Stats, env: Record<string, string | undefined>): ConfigProblem | null {
-  const found = untrustedInput(file, st, env);
+function untrustedConfig(file: string, st: Stats, env: Record<string, string | undefined>, fd: number | undefined): ConfigProblem | null {
+  const found = untrustedInput(file, st, env, fd);
   if (found === null) return null;
-  const subject = found.where === 'file' ? `config ${found.at}` : `folder ${found.at} holding the config`;
+  const subject = found.where === 'file' ? `config ${found.at}` : found.where === 'link' ? `symlink ${found.at} on the way to the config` : `folder ${found.at} holding the config`;
   return wholeFileError(file, `${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, `${found.fix}, or keep hashall.yaml where only ${found.who} can write; nothing was read from it`);
 }
 
@@ -65,7 +65,7 @@ function untrustedConfig(file: string, st: Stats, env: Record<string, string | u
  * The config's bytes, or null when there are more than CONFIG_MAX_BYTES (a regular file's size is read first); or the
  * problem `judge` finds with the file as opened (its fstat), before anything is read from it.
  */
-function readConfigBytes(file: string, judge: (st: Stats) => ConfigProblem | null): Buffer | null | ConfigProblem {
+function readConfigBytes(file: string, judge: (st: Stats, fd?: number) => ConfigProblem | null): Buffer | null | ConfigProblem {
   // Opening a FIFO waits for its writer: one another user put where the config is looked for would hang every command
   // before the judge saw it — a FIFO is judged by its status first (and again as opened).
   const pre = statSync(file, { throwIfNoEntry: false });
@@ -82,7 +82,7 @@ function readConfigBytes(file: string, judge: (st: Stats) => ConfigProblem | nul
       const real = symlinkedTo(file);
       return wholeFileError(file, `the config file is on ${pseudo}, a kernel pseudo filesystem: not a hashall.yaml; nothing was read from it`, `check --config and HASHALL_CONFIG${real !== null ? ` (${file} is a symlink to ${real})` : ''}`);
     }
-    const problem = judge(st);
+    const problem = judge(st, fd);
     if (problem !== null) return problem;
     if (st.isFile() && st.size > CONFIG_MAX_BYTES) return null;
     const buf = Buffer.allocUnsafe(CONFIG_MAX_BYTES + 1);
@@ -129,7 +129,7 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   const configPath = path.resolve(opts.cwd, file);
   let bytes: Buffer | null | ConfigProblem;
   try {
-    bytes = readConfigBytes(configPath, (st) => untrustedConfig(configPath, st, opts.env));
+    bytes = readConfigBytes(configPath, (st, fd) => untrustedConfig(configPath, st, opts.env, fd));
   } catch (e) {
     const code = errnoCode(e);
     const problem: ConfigProblem =

@@ -136,17 +136,38 @@ export interface UntrustedInput extends PlaceProblem {
 
 /**
  * Whether a file hashall acts on — hashall.yaml, a saved plan — as opened (`st`, its fstat) could have been written by
- * someone other than root, this user or, as root under sudo, SUDO_UID: the file's owner and write bits, and every
- * folder above it as placeProblem judges them. A pipe (`apply <(…)`) has no folder: only its owner and mode count.
+ * someone other than root, this user or, as root under sudo, SUDO_UID: a symlink on the way to `file` that another
+ * user planted or could swap (linkProblem: the link decides what is read, wherever it leads), the file's owner and
+ * write bits, and every folder above it as placeProblem judges them. With `fd` (the descriptor `st` was read on) the
+ * folders judged are those of the file that descriptor holds, where it is now (the kernel's spelling of it), never
+ * where its name leads a second time. A pipe (`apply <(…)`) has no folder: only its owner and mode count.
  */
-export function untrustedInput(file: string, st: Stats, env: Record<string, string | undefined>): UntrustedInput | null {
+export function untrustedInput(file: string, st: Stats, env: Record<string, string | undefined>, fd?: number): UntrustedInput | null {
   const { euid, who } = effectiveUser();
   const owners = new Set([0, euid]);
   const sudoUid = Number(env.SUDO_UID);
   if (euid === 0 && Number.isInteger(sudoUid) && sudoUid > 0) owners.add(sudoUid);
-  const found = st.isFIFO() ? pipeProblem(file, st, owners, who) : placeProblem(realPlace(file), st, { owners, who, fileWritable: st.isFile(), strictFolder: false });
+  const found = linkProblem(file, { owners, who }) ?? (st.isFIFO() ? pipeProblem(file, st, owners, who) : placeProblem(openedPlace(file, fd), st, { owners, who, fileWritable: st.isFile(), strictFolder: false }));
   if (found === null) return null;
-  return { ...found, who, fix: found.kind === 'owner' ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}` };
+  const fix = found.where === 'link' ? (found.kind === 'owner' ? `give its real path, not through ${found.at}` : `chmod go-w ${path.dirname(found.at)}`) : found.kind === 'owner' ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}`;
+  return { ...found, who, fix };
+}
+
+/**
+ * Where the file open on `fd` is now (`/proc/self/fd/N`, the kernel's spelling: symlinks resolved, renames followed);
+ * without a descriptor, or where /proc cannot tell, where `file` leads now (realPlace). A file removed since it was
+ * opened is judged where it was.
+ */
+function openedPlace(file: string, fd: number | undefined): string {
+  if (fd !== undefined) {
+    try {
+      const at = readlinkSync(`/proc/self/fd/${fd}`);
+      if (at.startsWith('/')) return at.endsWith(' (deleted)') ? at.slice(0, -' (deleted)'.length) : at;
+    } catch {
+      // no /proc: by name
+    }
+  }
+  return realPlace(file);
 }
 
 /** A pipe's own owner and write bits (an anonymous one has no folder to judge; a named one is judged as opened). */

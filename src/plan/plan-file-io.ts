@@ -36,9 +36,10 @@ export function parsePlan(text: string, source?: string): Plan {
 
 /**
  * Read a saved plan (format version and schemas/plan.schema.json checked) and the hash of its bytes that run records keep.
- * `judge` sees the file as opened (its fstat) before a byte is read, and throws to refuse it (apply: who could write it).
+ * `judge` sees the file as opened (its fstat, and the descriptor: every byte is read from it) before a byte is read,
+ * and throws to refuse it (apply: who could write it).
  */
-export function readPlanFile(file: string, judge?: (st: Stats) => void): { plan: Plan; hash: string } {
+export function readPlanFile(file: string, judge?: (st: Stats, fd?: number) => void): { plan: Plan; hash: string } {
   let bytes: Buffer;
   try {
     // A regular file or a pipe (`apply <(…)`) is read to its end; a device never ends (`apply /dev/zero` read until
@@ -52,7 +53,7 @@ export function readPlanFile(file: string, judge?: (st: Stats) => void): { plan:
       if (!st.isFile() && !st.isFIFO()) {
         throw new HashallError(`cannot read plan file ${file}: it is ${st.isDirectory() ? 'a directory' : 'a device or socket'}, not a plan`, { hint: 'give the file written by `hashall plan --out FILE`' });
       }
-      judge?.(st);
+      judge?.(st, fd);
       bytes = readFileSync(fd);
     } finally {
       closeSync(fd);

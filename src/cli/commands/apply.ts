@@ -80,10 +80,10 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
   if (planfile) {
     const file = path.resolve(ctx.cwd, planfile);
     // Like hashall.yaml, a plan steers what root moves, links and removes: one another user could have written is refused.
-    const { plan, hash } = readPlanFile(file, (st) => {
-      const found = untrustedInput(file, st, ctx.env);
+    const { plan, hash } = readPlanFile(file, (st, fd) => {
+      const found = untrustedInput(file, st, ctx.env, fd);
       if (found === null) return;
-      const subject = found.where === 'file' ? `plan file ${found.at}` : `folder ${found.at} holding the plan file`;
+      const subject = found.where === 'file' ? `plan file ${found.at}` : found.where === 'link' ? `symlink ${found.at} on the way to plan file ${file}` : `folder ${found.at} holding the plan file`;
       throw new HashallError(`${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, {
         hint: `${found.fix}, or save plans where only ${found.who} can write (\`hashall plan --out FILE\`); nothing was read from it`,
       });

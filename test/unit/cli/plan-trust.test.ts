@@ -1,7 +1,7 @@
 // A saved plan is applied only when nobody but root or this user could have written it — the rule hashall.yaml follows:
 // whoever can change the plan between the review and `apply` decides what root moves, links and removes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { runCli } from '../../support/cli.js';
@@ -73,5 +73,19 @@ describe('apply PLANFILE refuses a plan another user could have written', () => 
     writer.kill();
     expect(r.code, r.stderr).toBe(0);
     expect(linked()).toBe(true);
+  });
+
+  it('through a symlink another user owns (in their own folder), leading to root’s plan: exit 1, nothing changed', async () => {
+    const file = await planInto(path.join(dir, 'plans'));
+    const theirs = path.join(dir, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, OTHER_UID, OTHER_UID);
+    const link = path.join(theirs, 'plan.json');
+    symlinkSync(file, link);
+    lchownSync(link, OTHER_UID, OTHER_UID);
+    const r = await runCli(['apply', link, '--config', config], { env: env() });
+    expect(r.stderr).toContain(`symlink ${link} on the way to plan file ${link} is owned by uid 65534, not root`);
+    expect(r.code).toBe(1);
+    expect(linked()).toBe(false);
   });
 });

@@ -3,9 +3,10 @@
 // folder they could rename it out of. As logrotate and sshd judge their configs. Before: read and acted on silently.
 // Runs as root (the suite does: it chowns files to another user).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fstatSync, lchownSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../support/cli.js';
+import { untrustedInput } from '../../../src/fs/trusted-place.js';
 
 let dir: string;
 let cfg: string;
@@ -98,6 +99,63 @@ describe('a config another user could change, read as root', () => {
       const r = await runCli(['validate', '--config', cfg]);
       expect(r.stderr).toContain(`folder ${open} holding the config is writable by other users`);
       expect(r.code).toBe(3);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  });
+
+  // Before: only where the link led was judged (realPlace) — a root config reached through a link another user could
+  // point anywhere (at their own copy, swapped in between the review and cron's run) was read as trusted.
+  it('through a symlink another user owns (planted in their folder): refused naming the link, though it leads to root’s config', async () => {
+    const theirs = mkdtempSync('/tmp/hashall-config-trust-theirs-');
+    try {
+      chmodSync(theirs, 0o755);
+      chownSync(theirs, 65534, 65534);
+      const link = path.join(theirs, 'hashall.yaml');
+      symlinkSync(cfg, link);
+      lchownSync(link, 65534, 65534);
+      const r = await runCli(['validate', '--config', link]);
+      expect(r.stderr).toContain(`symlink ${link} on the way to the config is owned by uid 65534, not root`);
+      expect(r.code).toBe(3);
+    } finally {
+      rmSync(theirs, { recursive: true, force: true });
+    }
+  });
+
+  it('through a root symlink in a folder others write without the sticky bit (they could swap it): refused', async () => {
+    const open = mkdtempSync('/tmp/hashall-config-trust-swap-');
+    try {
+      chmodSync(open, 0o777);
+      const link = path.join(open, 'hashall.yaml');
+      symlinkSync(cfg, link);
+      const r = await runCli(['validate', '--config', link]);
+      expect(r.stderr).toContain(`symlink ${link} on the way to the config lies in folder ${open}, writable by other users`);
+      expect(r.code).toBe(3);
+      // A root link in a folder only root writes is fine.
+      const safe = path.join(dir, 'state', 'link.yaml');
+      symlinkSync(cfg, safe);
+      expect((await runCli(['validate', '--config', safe])).code).toBe(0);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  });
+
+  it('the file judged is the one opened (its descriptor), not what its name leads to afterwards', () => {
+    const open = mkdtempSync('/tmp/hashall-config-trust-fd-');
+    try {
+      chmodSync(open, 0o777);
+      const planted = path.join(open, 'hashall.yaml');
+      writeFileSync(planted, 'version: 1\n', { mode: 0o644 });
+      chmodSync(planted, 0o644);
+      // Opened where everyone may write; judged under the name of root's config (as a name swapped in between would lead).
+      const fd = openSync(planted, 'r');
+      try {
+        const found = untrustedInput(cfg, fstatSync(fd), {}, fd);
+        expect(found?.at).toBe(open);
+        expect(found?.problem).toBe('is writable by other users');
+      } finally {
+        closeSync(fd);
+      }
     } finally {
       rmSync(open, { recursive: true, force: true });
     }
