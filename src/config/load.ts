@@ -1,10 +1,11 @@
 // Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { pseudoFsOfFd } from '../fs/pseudo-fs.js';
 import { foreignDocument } from './foreign-file.js';
 import { wholeFileError } from './problem.js';
-import { untrustedInput } from '../fs/trusted-place.js';
+import { untrustedInput, type UntrustedInput } from '../fs/trusted-place.js';
+import { openInput } from '../fs/judged-open.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
@@ -56,24 +57,30 @@ export const CONFIG_MAX_BYTES = 1 << 20;
  */
 function untrustedConfig(file: string, st: Stats, env: Record<string, string | undefined>, fd: number | undefined): ConfigProblem | null {
   const found = untrustedInput(file, st, env, fd);
-  if (found === null) return null;
+  return found === null ? null : configProblemOf(file, found);
+}
+
+function configProblemOf(file: string, found: UntrustedInput): ConfigProblem {
   const subject = found.where === 'file' ? `config ${found.at}` : found.where === 'link' ? `symlink ${found.at} on the way to the config` : `folder ${found.at} holding the config`;
   return wholeFileError(file, `${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, `${found.fix}, or keep hashall.yaml where only ${found.who} can write; nothing was read from it`);
 }
 
 /**
  * The config's bytes, or null when there are more than CONFIG_MAX_BYTES (a regular file's size is read first); or the
- * problem `judge` finds with the file as opened (its fstat), before anything is read from it.
+ * problem found before anything is read from it: a symlink on the way another user planted or could swap (opened
+ * through openInput: each link judged as it is followed), or what untrustedInput finds with the file as opened.
  */
-function readConfigBytes(file: string, judge: (st: Stats, fd?: number) => ConfigProblem | null): Buffer | null | ConfigProblem {
+function readConfigBytes(file: string, env: Record<string, string | undefined>): Buffer | null | ConfigProblem {
   // Opening a FIFO waits for its writer: one another user put where the config is looked for would hang every command
   // before the judge saw it — a FIFO is judged by its status first (and again as opened).
   const pre = statSync(file, { throwIfNoEntry: false });
   if (pre?.isFIFO()) {
-    const early = judge(pre);
+    const early = untrustedConfig(file, pre, env, undefined);
     if (early !== null) return early;
   }
-  const fd = openSync(file, 'r');
+  const opened = openInput(file, constants.O_RDONLY, env);
+  if ('problem' in opened) return configProblemOf(file, opened.problem);
+  const { fd } = opened;
   try {
     const st = fstatSync(fd);
     // /proc/self/environ (the environment, secrets included) or a control file of sysfs: no config, never read.
@@ -82,7 +89,7 @@ function readConfigBytes(file: string, judge: (st: Stats, fd?: number) => Config
       const real = symlinkedTo(file);
       return wholeFileError(file, `the config file is on ${pseudo}, a kernel pseudo filesystem: not a hashall.yaml; nothing was read from it`, `check --config and HASHALL_CONFIG${real !== null ? ` (${file} is a symlink to ${real})` : ''}`);
     }
-    const problem = judge(st, fd);
+    const problem = untrustedConfig(file, st, env, fd);
     if (problem !== null) return problem;
     if (st.isFile() && st.size > CONFIG_MAX_BYTES) return null;
     const buf = Buffer.allocUnsafe(CONFIG_MAX_BYTES + 1);
@@ -129,7 +136,7 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   const configPath = path.resolve(opts.cwd, file);
   let bytes: Buffer | null | ConfigProblem;
   try {
-    bytes = readConfigBytes(configPath, (st, fd) => untrustedConfig(configPath, st, opts.env, fd));
+    bytes = readConfigBytes(configPath, opts.env);
   } catch (e) {
     const code = errnoCode(e);
     const problem: ConfigProblem =

@@ -92,8 +92,7 @@ const MAX_LINKS = 40;
 
 /**
  * The first symlink on the way to `p` (its components as spelled, then as each link leads) that another user could
- * have planted or could swap, or null: a link owned by anyone outside `owners`, or one in a folder writable by others
- * (or a group holding anyone outside `owners`) without the sticky bit. placeProblem judges where the path really is;
+ * have planted or could swap (linkRule), or null. placeProblem judges where the path really is;
  * this judges the links that lead there — a link in a folder another user writes is theirs to point anywhere (at an
  * empty root file, at /etc), and realPlace would then judge that place, root's, fine. The part not made yet ends it.
  */
@@ -115,14 +114,26 @@ export function linkProblem(p: string, opts: { owners: ReadonlySet<number>; who:
       continue;
     }
     if (++links > MAX_LINKS) return null; // opening it fails (ELOOP)
-    if (!opts.owners.has(st.uid)) return { at: next, where: 'link', kind: 'owner', problem: `is owned by uid ${st.uid}, not ${opts.who}` };
-    const folder = statSync(at);
-    const by = writers(folder, opts.owners);
-    if (by && (folder.mode & 0o1000) === 0) return { at: next, where: 'link', kind: 'writable', problem: `lies in folder ${at}, writable by ${by} (they could point it anywhere)` };
+    const found = linkRule(next, st, at, statSync(at), opts);
+    if (found !== null) return found;
     const target = readlinkSync(next);
     todo = [...target.split('/').filter((n) => n !== ''), ...todo];
     if (target.startsWith('/')) at = '/';
   }
+  return null;
+}
+
+/**
+ * Whether symlink `link` (its lstat `st`) in folder `folder` (its stat) is one another user planted or could swap: owned
+ * by anyone outside `owners`, or in a folder owned by one of them (its owner may replace any name in it) or writable by
+ * others (or a group holding anyone outside `owners`) without the sticky bit. The one rule linkProblem and
+ * openJudged (judged-open.ts, on held folders) apply to every link on the way.
+ */
+export function linkRule(link: string, st: { uid: number }, folder: string, folderSt: { uid: number; gid: number; mode: number }, opts: { owners: ReadonlySet<number>; who: string }): PlaceProblem | null {
+  if (!opts.owners.has(st.uid)) return { at: link, where: 'link', kind: 'owner', problem: `is owned by uid ${st.uid}, not ${opts.who}` };
+  if (!opts.owners.has(folderSt.uid)) return { at: link, where: 'link', kind: 'owner', problem: `lies in folder ${folder}, owned by uid ${folderSt.uid} (they could point it anywhere)` };
+  const by = writers(folderSt, opts.owners);
+  if (by && (folderSt.mode & 0o1000) === 0) return { at: link, where: 'link', kind: 'writable', problem: `lies in folder ${folder}, writable by ${by} (they could point it anywhere)` };
   return null;
 }
 
@@ -137,18 +148,31 @@ export interface UntrustedInput extends PlaceProblem {
 /**
  * Whether a file hashall acts on — hashall.yaml, a saved plan — as opened (`st`, its fstat) could have been written by
  * someone other than root, this user or, as root under sudo, SUDO_UID: a symlink on the way to `file` that another
- * user planted or could swap (linkProblem: the link decides what is read, wherever it leads), the file's owner and
+ * user planted or could swap (linkProblem: the link decides what is read, wherever it leads; with `fd`, opened by
+ * openInput in judged-open.ts, the links were judged as they were followed), the file's owner and
  * write bits, and every folder above it as placeProblem judges them. With `fd` (the descriptor `st` was read on) the
  * folders judged are those of the file that descriptor holds, where it is now (the kernel's spelling of it), never
  * where its name leads a second time. A pipe (`apply <(…)`) has no folder: only its owner and mode count.
  */
 export function untrustedInput(file: string, st: Stats, env: Record<string, string | undefined>, fd?: number): UntrustedInput | null {
+  const { owners, who, euid } = inputOwners(env);
+  // Opened through openJudged (judged-open.ts), its links were judged as they were followed; else judged here by name.
+  const link = fd === undefined ? linkProblem(file, { owners, who }) : null;
+  const found = link ?? (st.isFIFO() ? pipeProblem(file, st, owners, who) : placeProblem(openedPlace(file, fd), st, { owners, who, fileWritable: st.isFile(), strictFolder: false }));
+  return found === null ? null : asUntrusted(found, who, euid);
+}
+
+/** Who may have written a file that steers hashall: root, this user and, as root under sudo, SUDO_UID; `who` names this user. */
+export function inputOwners(env: Record<string, string | undefined>): { owners: Set<number>; who: string; euid: number } {
   const { euid, who } = effectiveUser();
   const owners = new Set([0, euid]);
   const sudoUid = Number(env.SUDO_UID);
   if (euid === 0 && Number.isInteger(sudoUid) && sudoUid > 0) owners.add(sudoUid);
-  const found = linkProblem(file, { owners, who }) ?? (st.isFIFO() ? pipeProblem(file, st, owners, who) : placeProblem(openedPlace(file, fd), st, { owners, who, fileWritable: st.isFile(), strictFolder: false }));
-  if (found === null) return null;
+  return { owners, who, euid };
+}
+
+/** A problem of a file that steers hashall, with the command that fixes it. */
+export function asUntrusted(found: PlaceProblem, who: string, euid: number): UntrustedInput {
   const fix = found.where === 'link' ? (found.kind === 'owner' ? `give its real path, not through ${found.at}` : `chmod go-w ${path.dirname(found.at)}`) : found.kind === 'owner' ? `chown ${who === 'root' ? 'root' : euid} ${found.at}` : `chmod go-w ${found.at}`;
   return { ...found, who, fix };
 }

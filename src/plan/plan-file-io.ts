@@ -9,6 +9,8 @@ import { packageRoot } from '../config/schema.js';
 import { decodePlan, planHash, serializePlan, type PlanValidator } from './plan-file.js';
 import type { Plan } from './types.js';
 import { validate as compiledPlanValidator } from './plan-schema.generated.js';
+import { openInput, openJudged } from '../fs/judged-open.js';
+import { inputOwners, untrustedInput, type UntrustedInput } from '../fs/trusted-place.js';
 
 export function planSchemaPath(): string {
   return path.join(packageRoot(), 'schemas', 'plan.schema.json');
@@ -34,26 +36,41 @@ export function parsePlan(text: string, source?: string): Plan {
   return decodePlan(text, planValidator(), source);
 }
 
+/** How `apply` trusts a plan file: who may have written it (untrustedInput, with the environment), and how a refusal is said. */
+export interface PlanTrust {
+  env: Record<string, string | undefined>;
+  /** Throws: the file, a folder holding it or a symlink on the way is one another user could change. */
+  refuse(found: UntrustedInput): never;
+}
+
 /**
  * Read a saved plan (format version and schemas/plan.schema.json checked) and the hash of its bytes that run records keep.
- * `judge` sees the file as opened (its fstat, and the descriptor: every byte is read from it) before a byte is read,
- * and throws to refuse it (apply: who could write it).
+ * With `trust` (apply), the file is opened through openInput — a symlink on the way another user planted or could swap
+ * is refused as it is followed — and judged on that descriptor (untrustedInput) before a byte is read from it.
  */
-export function readPlanFile(file: string, judge?: (st: Stats, fd?: number) => void): { plan: Plan; hash: string } {
+export function readPlanFile(file: string, trust?: PlanTrust): { plan: Plan; hash: string } {
   let bytes: Buffer;
   try {
     // A regular file or a pipe (`apply <(…)`) is read to its end; a device never ends (`apply /dev/zero` read until
     // memory ran out) and is no plan. Opening a FIFO waits for its writer: one another user put in a folder they can
     // write would hang apply before the judge saw it — a FIFO is judged by its status first.
+    const judge = (st: Stats, fd?: number): void => {
+      const found = trust ? untrustedInput(file, st, trust.env, fd) : null;
+      if (found !== null) trust!.refuse(found);
+    };
     const pre = statSync(file, { throwIfNoEntry: false });
-    if (pre?.isFIFO()) judge?.(pre);
-    const fd = openSync(file, constants.O_RDONLY);
+    if (pre?.isFIFO()) judge(pre);
+    let fd: number;
+    if (trust) {
+      const opened = openInput(file, constants.O_RDONLY, trust.env);
+      fd = 'problem' in opened ? trust.refuse(opened.problem) : opened.fd;
+    } else fd = openSync(file, constants.O_RDONLY);
     try {
       const st = fstatSync(fd);
       if (!st.isFile() && !st.isFIFO()) {
         throw new HashallError(`cannot read plan file ${file}: it is ${st.isDirectory() ? 'a directory' : 'a device or socket'}, not a plan`, { hint: 'give the file written by `hashall plan --out FILE`' });
       }
-      judge?.(st, fd);
+      judge(st, fd);
       bytes = readFileSync(fd);
     } finally {
       closeSync(fd);
@@ -78,11 +95,11 @@ export function planText(bytes: Buffer): string {
   return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
-/** What stands at `file` when it is not a regular file (nothing there: null). */
-function notRegular(file: string): string | null {
+/** What stands at `at` (a name in a held folder) when it is not a regular file (nothing there: null). */
+function notRegular(at: string): string | null {
   let st;
   try {
-    st = lstatSync(file);
+    st = lstatSync(at);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return null;
     throw err;
@@ -95,35 +112,98 @@ function notRegular(file: string): string | null {
   return st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : 'not a file';
 }
 
-/** Throws when `file` holds something writePlanFile would refuse to replace (asked before a long plan is made). */
-export function checkPlanOut(file: string): void {
-  const fail = (why: string, cause?: unknown) => new HashallError(`cannot write plan file ${file}: ${why}`, { cause, hint: 'give --out the path of a regular file (or a new name)' });
-  let there: string | null;
+/** The folder `plan --out` writes into, held open from the check before the refresh to the write after it. */
+export interface PlanOut {
+  readonly fd: number;
+  readonly dev: number;
+  readonly ino: number;
+  close(): void;
+}
+
+const anchoredIn = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
+
+/**
+ * Open the folder of `file` through openJudged: a symlink on the way that another user planted or could swap (they
+ * would choose the folder root writes in, and the file its rename replaces there) is refused, and so is a folder that
+ * is missing or no folder.
+ */
+function openOutFolder(file: string, env: Record<string, string | undefined>): { fd: number; dev: number; ino: number } {
+  const folder = path.dirname(file);
+  const { owners, who } = inputOwners(env);
+  let opened;
   try {
-    there = notRegular(file);
+    opened = openJudged(folder, constants.O_RDONLY | constants.O_DIRECTORY, { owners, who });
   } catch (err) {
-    throw fail(errnoCode(err) ?? (err as Error).message, err);
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new HashallError(`cannot write plan file ${file}: its folder ${folder} ${code === 'ENOENT' ? 'does not exist' : 'is not a folder'}`, { cause: err, hint: 'create the folder first, or give --out a path in an existing one' });
+    throw new HashallError(`cannot write plan file ${file}: its folder cannot be read (${code ?? (err as Error).message})`, { cause: err, hint: 'check the folder exists and is writable' });
   }
-  if (there) throw fail(`it is ${there}, not a regular file`);
-  // Its folder must be there too: said now, not after a refresh and a plan of minutes.
-  let dir: Stats | undefined;
-  try {
-    dir = statSync(path.dirname(file), { throwIfNoEntry: false });
-  } catch (err) {
-    throw new HashallError(`cannot write plan file ${file}: its folder cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err, hint: 'check the folder exists and is writable' });
+  if ('problem' in opened) {
+    const { at, problem, kind } = opened.problem;
+    throw new HashallError(`cannot write plan file ${file}: symlink ${at} on the way to it ${problem}`, {
+      hint: `give --out the real path (no symlink another user could plant or swap)${kind === 'owner' ? '' : `, or chmod go-w ${path.dirname(at)}`}; nothing was written`,
+    });
   }
-  if (!dir?.isDirectory()) throw new HashallError(`cannot write plan file ${file}: its folder ${path.dirname(file)} ${dir ? 'is not a folder' : 'does not exist'}`, { hint: 'create the folder first, or give --out a path in an existing one' });
+  const st = fstatSync(opened.fd);
+  return { fd: opened.fd, dev: st.dev, ino: st.ino };
 }
 
 /**
- * Write atomically, mode 0600: a temp file in the same folder (a random name, created exclusively and never through a
- * symlink — the folder may be one other users write), then renamed over `file`. Only a regular file is replaced: a
- * symlink, FIFO, device or folder at `file` is refused and left as it is.
+ * Hold the folder `plan --out FILE` writes into (see openOutFolder) and throw when `file` holds something writePlanFile
+ * would refuse to replace — asked before a long plan is made. The caller closes it after writePlanFile.
  */
-export function writePlanFile(file: string, plan: Plan): void {
-  checkPlanOut(file);
+export function checkPlanOut(file: string, env: Record<string, string | undefined> = process.env): PlanOut {
+  const folder = openOutFolder(file, env);
+  try {
+    refuseNotRegular(file, folder.fd);
+  } catch (err) {
+    closeSync(folder.fd);
+    throw err;
+  }
+  return { ...folder, close: () => closeSync(folder.fd) };
+}
+
+function refuseNotRegular(file: string, fd: number): void {
+  let there: string | null;
+  try {
+    there = notRegular(anchoredIn(fd, path.basename(file)));
+  } catch (err) {
+    throw new HashallError(`cannot write plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err, hint: 'give --out the path of a regular file (or a new name)' });
+  }
+  if (there) throw new HashallError(`cannot write plan file ${file}: it is ${there}, not a regular file`, { hint: 'give --out the path of a regular file (or a new name)' });
+}
+
+/**
+ * Write atomically, mode 0600, in the folder `out` holds (checkPlanOut; without it, held now): a temp file with a random
+ * name, created exclusively and never through a symlink (the folder may be one other users write), then renamed over
+ * `file` — both through the held folder, so a folder on the way swapped meanwhile cannot send the write elsewhere; the
+ * name of the folder must still lead to it (else nothing is written). Only a regular file is replaced: a symlink, FIFO,
+ * device or folder at `file` is refused and left as it is.
+ */
+export function writePlanFile(file: string, plan: Plan, out?: PlanOut, env: Record<string, string | undefined> = process.env): void {
+  const held = out ?? checkPlanOut(file, env);
+  try {
+    if (out) {
+      // Held since before the refresh: its name must still lead to it, else the user would find no plan where they said.
+      const now = openOutFolder(file, env);
+      closeSync(now.fd);
+      if (now.dev !== held.dev || now.ino !== held.ino) {
+        throw new HashallError(`cannot write plan file ${file}: its folder ${path.dirname(file)} was replaced since hashall checked it (moved away, or swapped for a symlink or another folder); nothing was written`, {
+          hint: 'find out who can write there; give --out a folder only you can write',
+        });
+      }
+    }
+    refuseNotRegular(file, held.fd);
+    writeIn(file, held.fd, plan);
+  } finally {
+    if (!out) held.close();
+  }
+}
+
+/** The temp file and the rename of writePlanFile, through held folder `dir`. */
+function writeIn(file: string, dir: number, plan: Plan): void {
   const fail = (why: string, cause: unknown) => new HashallError(`cannot write plan file ${file}: ${why}`, { cause, hint: 'check the folder exists and is writable' });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = anchoredIn(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
   let made = false;
   try {
@@ -136,7 +216,7 @@ export function writePlanFile(file: string, plan: Plan): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
-    renameSync(tmp, file);
+    renameSync(tmp, anchoredIn(dir, path.basename(file)));
   } catch (err) {
     if (fd !== null) closeSync(fd);
     try {

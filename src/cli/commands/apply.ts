@@ -10,7 +10,6 @@ import { formatConfigProblem } from '../../render/config-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { runApply, runRecover } from '../../reconcile/apply.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
-import { untrustedInput } from '../../fs/trusted-place.js';
 import type { Plan } from '../../plan/types.js';
 import type { HashallConfig } from '../../config/types.js';
 import { makeResyncTorrents, makeRescanRoot } from '../../reconcile/refresh.js';
@@ -80,13 +79,14 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
   if (planfile) {
     const file = path.resolve(ctx.cwd, planfile);
     // Like hashall.yaml, a plan steers what root moves, links and removes: one another user could have written is refused.
-    const { plan, hash } = readPlanFile(file, (st, fd) => {
-      const found = untrustedInput(file, st, ctx.env, fd);
-      if (found === null) return;
-      const subject = found.where === 'file' ? `plan file ${found.at}` : found.where === 'link' ? `symlink ${found.at} on the way to plan file ${file}` : `folder ${found.at} holding the plan file`;
-      throw new HashallError(`${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, {
-        hint: `${found.fix}, or save plans where only ${found.who} can write (\`hashall plan --out FILE\`); nothing was read from it`,
-      });
+    const { plan, hash } = readPlanFile(file, {
+      env: ctx.env,
+      refuse: (found) => {
+        const subject = found.where === 'file' ? `plan file ${found.at}` : found.where === 'link' ? `symlink ${found.at} on the way to plan file ${file}` : `folder ${found.at} holding the plan file`;
+        throw new HashallError(`${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, {
+          hint: `${found.fix}, or save plans where only ${found.who} can write (\`hashall plan --out FILE\`); nothing was read from it`,
+        });
+      },
     });
     await applyNow({ plan, hash, file, command: `hashall apply ${planfile}`, catalog: undefined }, config, opts, ctx, sink, deps, exit);
     return;

@@ -44,11 +44,17 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const { config } = loadConfigForCommand(opts, ctx);
     // A --out that cannot take the plan (a device, a symlink, a folder) is said before the refresh and the planning.
     const file = opts.out ? path.resolve(ctx.cwd, opts.out) : null;
-    if (file) checkPlanOut(file);
-    const plan = await makePlan(config, { refresh: opts.refresh !== false, now: ctx.now, cwd: ctx.cwd, out: refreshOutput(ctx) });
-    if (file && opts.out) {
-      writePlanFile(file, plan);
-      ctx.stderr.write(planSavedLine(file, opts.out));
+    // Its folder is held from this check to the write: one swapped during the refresh cannot redirect it.
+    const out = file ? checkPlanOut(file, ctx.env) : null;
+    let plan;
+    try {
+      plan = await makePlan(config, { refresh: opts.refresh !== false, now: ctx.now, cwd: ctx.cwd, out: refreshOutput(ctx) });
+      if (file && out && opts.out) {
+        writePlanFile(file, plan, out, ctx.env);
+        ctx.stderr.write(planSavedLine(file, opts.out));
+      }
+    } finally {
+      out?.close();
     }
     ctx.stdout.write(renderPlan(plan, format, ctx.color));
     if (opts.notify !== false) {
