@@ -1,8 +1,8 @@
 // `hashall doctor`: every check a stuck user would otherwise do by hand, each with a verdict and the fix (reads the world).
 // Must never: write anywhere but its own probe files in a seeding root proven to be on its filesystem (an unmounted
 // pool leaves an empty directory on the system disk: no probe there); print a secret.
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, realpathSync, statSync, unlinkSync, linkSync, constants } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { hardlinkProbe } from './link-probe.js';
 import os from 'node:os';
 import path from 'node:path';
 import { openCatalog, quickCheck, schemaVersion, type CatalogDb } from '../catalog/db.js';
@@ -87,31 +87,6 @@ function treeBytes(dir: string, dev: number): { files: number; bytes: number } {
     }
   }
   return out;
-}
-
-/** Create a file and a hardlink of it in `dir` (exclusive names, never following), then remove both. */
-function hardlinkProbe(dir: string): string | null {
-  const base = path.join(dir, `.hashall-probe-${randomBytes(6).toString('hex')}`);
-  const link = `${base}.link`;
-  let fd: number | null = null;
-  try {
-    fd = openSync(base, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    const ino = fstatSync(fd).ino;
-    linkSync(base, link);
-    if (lstatSync(link).ino !== ino) return `${link} is not a hardlink of ${base}`;
-    return null;
-  } catch (err) {
-    return message(err);
-  } finally {
-    if (fd !== null) closeSync(fd);
-    for (const p of [link, base]) {
-      try {
-        unlinkSync(p);
-      } catch {
-        /* never created */
-      }
-    }
-  }
 }
 
 async function clientChecks(config: HashallConfig, now: () => number, out: DoctorCheck[]): Promise<void> {

@@ -1,0 +1,60 @@
+// doctor's hardlink probe: a file and a hardlink of it made in a seeding root (which other users write) through the root held open, and removed only while each name is still the inode hashall made.
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { unanchor } from '../fs/no-follow-tree.js';
+
+/** Test-only: called between the probe file's creation and its hardlink (where another user's swap would land). */
+export interface ProbeHooks {
+  beforeLink?(file: string): void;
+}
+
+/**
+ * Create a file and a hardlink of it in `dir` (exclusive names, never following), then remove both: null when the
+ * hardlink was made, else why not. Every call goes through `dir` held open (a folder on the way swapped meanwhile
+ * changes nothing), and a name is removed only while it is still the (device, inode) made here — a name another user
+ * put there, or swapped in, is left as it is (and said).
+ */
+export function hardlinkProbe(dir: string, hooks: ProbeHooks = {}): string | null {
+  const name = `.hashall-probe-${randomBytes(6).toString('hex')}`;
+  const linkName = `${name}.link`;
+  let held: number;
+  try {
+    held = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (err) {
+    return message(err);
+  }
+  const anchor = `/proc/self/fd/${held}`;
+  const at = (n: string): string => `${anchor}/${n}`;
+  const made: { name: string; dev: number; ino: number }[] = [];
+  let fd: number | null = null;
+  let found: string | null = null;
+  try {
+    fd = openSync(at(name), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const st = fstatSync(fd);
+    made.push({ name, dev: st.dev, ino: st.ino });
+    hooks.beforeLink?.(path.join(dir, name));
+    linkSync(at(name), at(linkName));
+    const l = lstatSync(at(linkName));
+    if (l.dev !== st.dev || l.ino !== st.ino) found = `${path.join(dir, linkName)} is not a hardlink of ${path.join(dir, name)} (another process changed them)`;
+    else made.push({ name: linkName, dev: st.dev, ino: st.ino });
+  } catch (err) {
+    found = message(unanchor(err, anchor, dir));
+  } finally {
+    if (fd !== null) closeSync(fd);
+    const left: string[] = [];
+    for (const m of made.reverse()) {
+      const now = lstatSync(at(m.name), { throwIfNoEntry: false });
+      if (now === undefined) continue;
+      if (now.isFile() && now.dev === m.dev && now.ino === m.ino) unlinkSync(at(m.name));
+      else left.push(path.join(dir, m.name));
+    }
+    closeSync(held);
+    if (left.length > 0) found = `${found ?? 'the probe'}; left as it is, not the file hashall made (another process replaced it): ${left.join(', ')}`;
+  }
+  return found;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
