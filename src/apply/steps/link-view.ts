@@ -19,6 +19,8 @@ interface LinkUndo extends UndoData {
   /** Paths this step linked (or is about to link), with the donor inode they must have to be ours. */
   links?: { path: string; ino: number; dev?: number }[];
   probe?: string;
+  /** The inode the probe links (the donor's, as journaled): undo removes the probe name only while it is that inode. */
+  probeId?: { dev: number; ino: number };
   /** (dev, ino) of each directory this step created: undo removes only that very directory. */
   dirIds?: Record<string, { dev: number; ino: number }>;
   /** The same, journaled per batch (appended); merged with dirIds. */
@@ -174,8 +176,13 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     try {
       const at = (p: string): Promise<string | null> => anchoredForUndo(views, rootInside(ctx.config, step.fs, p, 'seeding'), p, notes);
       if (undo.probe) {
+        // The probe's name sits in a folder other users may write: only while it is still the donor's inode it linked
+        // (a journal of an older hashall recorded none: its name alone, as then).
         const a = await at(undo.probe);
-        if (a && (await ctx.fs.lstat(a))) await ctx.fs.unlink(a);
+        const st = a ? await ctx.fs.lstat(a) : null;
+        const id = undo.probeId;
+        if (a && st && (!id || (st.ino === id.ino && st.dev === id.dev))) await ctx.fs.unlink(a);
+        else if (st && id) notes.add(`${undo.probe} is not the link this step made (inode ${st.ino}, linked ${id.ino}); it is left as it is`);
       }
       for (const l of [...(undo.links ?? [])].reverse()) {
         const a = await at(l.path);
@@ -265,10 +272,11 @@ async function linkAll(
     }
     for (const dir of dirs) present.add(dir);
     if (!probed) {
-      const { l } = batch[0]!;
+      const { l, ino, dev } = batch[0]!;
       const dir = path.dirname(l.path);
       // st_dev equality is not proof (bind mounts of one filesystem refuse link() with EXDEV): try it.
       undo.probe = tempName(dir, ctx.runId, `${ctx.group.id}-${ctx.stepIndex}-probe`);
+      undo.probeId = { dev, ino };
       ctx.saveUndo(undo);
       const probe = await views.anchored(undo.probe);
       try {

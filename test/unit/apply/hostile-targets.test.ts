@@ -149,6 +149,45 @@ describe('link-view: a view folder swapped for a symlink to a root-only folder b
   });
 });
 
+describe('link-view: the probe link swapped for another user’s file before its removal, and the group rolled back', () => {
+  it('the undo leaves their file at the probe name (not the donor’s inode hashall linked there); the donor is whole', async () => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
+    writeTree(donorDir, { 'sub/a.bin': bytesFor('a', 4096) });
+    execFileSync('chown', ['-R', '65534:65534', donorDir]);
+    const before = hashTreeSync(donorDir);
+    const viewRoot = path.join(w.stash, 'seeding', 'xseed', 'M');
+    mkdirSync(path.join(viewRoot, 'sub'), { recursive: true });
+    execFileSync('chown', ['-R', '65534:65534', path.join(w.stash, 'seeding', 'xseed')]);
+    const links = [{ donor: path.join(donorDir, 'sub', 'a.bin'), path: path.join(viewRoot, 'sub', 'a.bin'), size: 4096, sha256: sha256(bytesFor('a', 4096)) }];
+    const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links };
+    const group: PlanGroup = { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+    let probe = '';
+    // Right before root removes its probe: the view folder's user moves the probe away and puts a file of theirs at its
+    // name; the removal then fails (EIO), and the group is rolled back.
+    const fs = faultyFsPort(realFsPort(), [
+      {
+        op: 'unlink',
+        nth: 1,
+        pathIncludes: '-probe.part',
+        before: () => {
+          probe = readdirSync(path.join(viewRoot, 'sub')).find((n) => n.endsWith('-probe.part'))!;
+          execFileSync('setpriv', [...NOBODY, 'sh', '-c', `mv '${probe}' moved.bin && echo theirs > '${probe}'`], { cwd: path.join(viewRoot, 'sub'), stdio: 'inherit' });
+          throw Object.assign(new Error('injected EIO'), { code: 'EIO' });
+        },
+      },
+    ]);
+    const res = await applyPlan(testDeps(w, { fs }), makePlan(w, [group]));
+    expect(res.status).toBe('rolled-back');
+    expect(probe, res.groups[0]!.error ?? '').not.toBe('');
+    const left = path.join(viewRoot, 'sub', probe);
+    expect(existsSync(left)).toBe(true);
+    expect(lstatSync(left).uid).toBe(65534);
+    expect(hashTreeSync(donorDir)).toEqual(before);
+  });
+});
+
 /**
  * The real FsPort, but right before the step looks up the owner of folder `counterpart`'s mirror (its lstat: the moment
  * between making one missing level of a target folder and the next), `swap` runs once, when `when()` holds; the listing
