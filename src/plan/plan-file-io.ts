@@ -9,8 +9,7 @@ import { packageRoot } from '../config/schema.js';
 import { decodePlan, planHash, serializePlan, type PlanValidator } from './plan-file.js';
 import type { Plan } from './types.js';
 import { validate as compiledPlanValidator } from './plan-schema.generated.js';
-import { openInput, openJudged } from '../fs/judged-open.js';
-import { inputOwners, untrustedInput, type UntrustedInput } from '../fs/trusted-place.js';
+import type { PlaceProblem, UntrustedInput } from '../fs/trusted-place.js';
 
 export function planSchemaPath(): string {
   return path.join(packageRoot(), 'schemas', 'plan.schema.json');
@@ -36,12 +35,18 @@ export function parsePlan(text: string, source?: string): Plan {
   return decodePlan(text, planValidator(), source);
 }
 
-/** How `apply` trusts a plan file: who may have written it (untrustedInput, with the environment), and how a refusal is said. */
+/** How `apply` trusts a plan file (given by the caller: the planner's room opens no path of its own judging). */
 export interface PlanTrust {
-  env: Record<string, string | undefined>;
+  /** Open the file, judging each symlink on the way (judged-open.ts openInput). */
+  open(file: string, flags: number): { fd: number } | { problem: UntrustedInput };
+  /** Who could have written the file as opened (trusted-place.ts untrustedInput), on its descriptor when given. */
+  judge(file: string, st: Stats, fd?: number): UntrustedInput | null;
   /** Throws: the file, a folder holding it or a symlink on the way is one another user could change. */
   refuse(found: UntrustedInput): never;
 }
+
+/** Opens the folder `plan --out` writes into, judging each symlink on the way (judged-open.ts openJudged). */
+export type FolderOpener = (folder: string, flags: number) => { fd: number } | { problem: PlaceProblem };
 
 /**
  * Read a saved plan (format version and schemas/plan.schema.json checked) and the hash of its bytes that run records keep.
@@ -55,14 +60,14 @@ export function readPlanFile(file: string, trust?: PlanTrust): { plan: Plan; has
     // memory ran out) and is no plan. Opening a FIFO waits for its writer: one another user put in a folder they can
     // write would hang apply before the judge saw it — a FIFO is judged by its status first.
     const judge = (st: Stats, fd?: number): void => {
-      const found = trust ? untrustedInput(file, st, trust.env, fd) : null;
+      const found = trust ? trust.judge(file, st, fd) : null;
       if (found !== null) trust!.refuse(found);
     };
     const pre = statSync(file, { throwIfNoEntry: false });
     if (pre?.isFIFO()) judge(pre);
     let fd: number;
     if (trust) {
-      const opened = openInput(file, constants.O_RDONLY, trust.env);
+      const opened = trust.open(file, constants.O_RDONLY);
       fd = 'problem' in opened ? trust.refuse(opened.problem) : opened.fd;
     } else fd = openSync(file, constants.O_RDONLY);
     try {
@@ -122,17 +127,19 @@ export interface PlanOut {
 
 const anchoredIn = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
 
+/** The folder opened by its path as given, no link judged: for callers that trust it (tests); `plan --out` passes openJudged. */
+const plainOpen: FolderOpener = (folder, flags) => ({ fd: openSync(folder, flags) });
+
 /**
  * Open the folder of `file` through openJudged: a symlink on the way that another user planted or could swap (they
  * would choose the folder root writes in, and the file its rename replaces there) is refused, and so is a folder that
  * is missing or no folder.
  */
-function openOutFolder(file: string, env: Record<string, string | undefined>): { fd: number; dev: number; ino: number } {
+function openOutFolder(file: string, open: FolderOpener): { fd: number; dev: number; ino: number } {
   const folder = path.dirname(file);
-  const { owners, who } = inputOwners(env);
   let opened;
   try {
-    opened = openJudged(folder, constants.O_RDONLY | constants.O_DIRECTORY, { owners, who });
+    opened = open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new HashallError(`cannot write plan file ${file}: its folder ${folder} ${code === 'ENOENT' ? 'does not exist' : 'is not a folder'}`, { cause: err, hint: 'create the folder first, or give --out a path in an existing one' });
@@ -152,8 +159,8 @@ function openOutFolder(file: string, env: Record<string, string | undefined>): {
  * Hold the folder `plan --out FILE` writes into (see openOutFolder) and throw when `file` holds something writePlanFile
  * would refuse to replace — asked before a long plan is made. The caller closes it after writePlanFile.
  */
-export function checkPlanOut(file: string, env: Record<string, string | undefined> = process.env): PlanOut {
-  const folder = openOutFolder(file, env);
+export function checkPlanOut(file: string, open: FolderOpener = plainOpen): PlanOut {
+  const folder = openOutFolder(file, open);
   try {
     refuseNotRegular(file, folder.fd);
   } catch (err) {
@@ -180,12 +187,12 @@ function refuseNotRegular(file: string, fd: number): void {
  * name of the folder must still lead to it (else nothing is written). Only a regular file is replaced: a symlink, FIFO,
  * device or folder at `file` is refused and left as it is.
  */
-export function writePlanFile(file: string, plan: Plan, out?: PlanOut, env: Record<string, string | undefined> = process.env): void {
-  const held = out ?? checkPlanOut(file, env);
+export function writePlanFile(file: string, plan: Plan, out?: PlanOut, open: FolderOpener = plainOpen): void {
+  const held = out ?? checkPlanOut(file, open);
   try {
     if (out) {
       // Held since before the refresh: its name must still lead to it, else the user would find no plan where they said.
-      const now = openOutFolder(file, env);
+      const now = openOutFolder(file, open);
       closeSync(now.fd);
       if (now.dev !== held.dev || now.ino !== held.ino) {
         throw new HashallError(`cannot write plan file ${file}: its folder ${path.dirname(file)} was replaced since hashall checked it (moved away, or swapped for a symlink or another folder); nothing was written`, {

@@ -10,6 +10,8 @@ import { formatConfigProblem } from '../../render/config-problem.js';
 import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { runApply, runRecover } from '../../reconcile/apply.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
+import { openInput } from '../../fs/judged-open.js';
+import { untrustedInput } from '../../fs/trusted-place.js';
 import type { Plan } from '../../plan/types.js';
 import type { HashallConfig } from '../../config/types.js';
 import { makeResyncTorrents, makeRescanRoot } from '../../reconcile/refresh.js';
@@ -80,7 +82,8 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
     const file = path.resolve(ctx.cwd, planfile);
     // Like hashall.yaml, a plan steers what root moves, links and removes: one another user could have written is refused.
     const { plan, hash } = readPlanFile(file, {
-      env: ctx.env,
+      open: (f, flags) => openInput(f, flags, ctx.env),
+      judge: (f, st, fd) => untrustedInput(f, st, ctx.env, fd),
       refuse: (found) => {
         const subject = found.where === 'file' ? `plan file ${found.at}` : found.where === 'link' ? `symlink ${found.at} on the way to plan file ${file}` : `folder ${found.at} holding the plan file`;
         throw new HashallError(`${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, {

@@ -7,7 +7,9 @@ import { exitCodesHelp, type ExitStatus } from '../exit.js';
 import { hasChanges } from '../../plan/build.js';
 import { makePlan } from '../../reconcile/plan.js';
 import { refreshOutput } from '../refresh-output.js';
-import { checkPlanOut, writePlanFile } from '../../plan/plan-file-io.js';
+import { checkPlanOut, writePlanFile, type FolderOpener } from '../../plan/plan-file-io.js';
+import { openJudged } from '../../fs/judged-open.js';
+import { inputOwners } from '../../fs/trusted-place.js';
 import { addPlanFormatOptions, planFormat, type PlanFormatOpts } from '../plan-format.js';
 import { planSavedLine, renderPlan } from '../../render/plan-view.js';
 import { summaryLine } from '../../render/plan-text.js';
@@ -45,12 +47,14 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     // A --out that cannot take the plan (a device, a symlink, a folder) is said before the refresh and the planning.
     const file = opts.out ? path.resolve(ctx.cwd, opts.out) : null;
     // Its folder is held from this check to the write: one swapped during the refresh cannot redirect it.
-    const out = file ? checkPlanOut(file, ctx.env) : null;
+    const { owners, who } = inputOwners(ctx.env);
+    const open: FolderOpener = (folder, flags) => openJudged(folder, flags, { owners, who });
+    const out = file ? checkPlanOut(file, open) : null;
     let plan;
     try {
       plan = await makePlan(config, { refresh: opts.refresh !== false, now: ctx.now, cwd: ctx.cwd, out: refreshOutput(ctx) });
       if (file && out && opts.out) {
-        writePlanFile(file, plan, out, ctx.env);
+        writePlanFile(file, plan, out, open);
         ctx.stderr.write(planSavedLine(file, opts.out));
       }
     } finally {
