@@ -1,12 +1,18 @@
 // The `-c, --config FILE` flag itself: its help text, its value's shape, and the program-level flag handed to the command
-// that runs. Imports nothing at run time, so the program (and `--version`) can use it without loading the config code.
-import type { Command } from 'commander';
+// that runs. Imports only commander at run time, so the program (and `--version`) can use it without loading the config code.
+import { InvalidArgumentError, type Command } from 'commander';
 
 export interface ConfigOptionValues {
   config?: string;
 }
 
 export const CONFIG_OPTION_HELP = 'config file (default: $HASHALL_CONFIG, then ./hashall.yaml)';
+
+/** The option's value parser: `--config A --config B` is a usage error, never B silently winning over A. */
+export function configOnce(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new InvalidArgumentError(`--config given twice (${previous}, then ${value}): give it once`);
+  return value;
+}
 
 /**
  * The program's `--config FILE` (given before the command) handed to the command that runs: an error when that

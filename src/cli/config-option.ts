@@ -5,12 +5,12 @@ import type { HashallConfig } from '../config/types.js';
 import type { ConfigProblem } from '../errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { formatConfigProblem } from '../render/config-problem.js';
-import { CONFIG_OPTION_HELP, type ConfigOptionValues } from './config-flag.js';
+import { CONFIG_OPTION_HELP, configOnce, type ConfigOptionValues } from './config-flag.js';
 
 export type { ConfigOptionValues } from './config-flag.js';
 
 export function addConfigOption(cmd: Command): Command {
-  return cmd.option('-c, --config <file>', CONFIG_OPTION_HELP);
+  return cmd.option('-c, --config <file>', CONFIG_OPTION_HELP, configOnce);
 }
 
 /** Loads the config named by `--config` / $HASHALL_CONFIG / ./hashall.yaml; prints warnings on stderr; throws ConfigError (exit 3). */

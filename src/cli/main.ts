@@ -8,7 +8,7 @@ import { printableLines } from '../render/escape.js';
 import { sourceMappedStack } from './stack-map.js';
 import { catalogErrorOf } from '../catalog/sqlite-errors.js';
 import { allExitCodesHelp, newExitStatus, type ExitStatus } from './exit.js';
-import { CONFIG_OPTION_HELP, passGlobalConfig } from './config-flag.js';
+import { CONFIG_OPTION_HELP, configOnce, passGlobalConfig } from './config-flag.js';
 
 /** The program with the commands `argv` needs (all of them by default). */
 export async function buildProgram(ctx: CliContext, exit: ExitStatus = newExitStatus(), argv: readonly string[] = []): Promise<Command> {
@@ -23,7 +23,7 @@ export async function buildProgram(ctx: CliContext, exit: ExitStatus = newExitSt
     // `hashall --config FILE plan` as well as `hashall plan --config FILE`: before the command it belongs to the
     // program (positional options), and is handed to the command that runs.
     .enablePositionalOptions()
-    .option('-c, --config <file>', CONFIG_OPTION_HELP)
+    .option('-c, --config <file>', CONFIG_OPTION_HELP, configOnce)
     .hook('preAction', passGlobalConfig)
     .addHelpText('after', allExitCodesHelp())
     .configureOutput({
@@ -51,8 +51,10 @@ export function reportError(thrown: unknown, ctx: CliContext): number {
   // An SQLite error the user can act on (a full disk, a damaged catalog) is said as such, not as an unexpected error.
   const err = catalogErrorOf(thrown) ?? thrown;
   if (err instanceof CommanderError) {
-    // help and version are "errors" to commander; usage errors were already printed.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    // help and version are "errors" to commander; usage errors were already printed. Help shown *for* an error (no
+    // command, a command group without its subcommand) carries commander's exit code 1: a script must not read it as done.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.Ok;
+    if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Error;
     return ExitCode.Error;
   }
   if (err instanceof ConfigError) {

@@ -64,6 +64,13 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
 }
 
 async function applyAction(planfile: string | undefined, opts: ApplyOptions, ctx: CliContext, sink: EventSink, exit: ExitStatus): Promise<void> {
+  // With --json the plan made now is never printed (only its summary event): a "yes" at the prompt would approve
+  // changes nobody was shown. Said before anything is read or written.
+  if (!planfile && opts.json && !opts.autoApprove && ctx.prompt) {
+    throw new HashallError('apply --json never shows the plan it would ask you to confirm', {
+      hint: 'review it first: `hashall plan --out FILE`, then `hashall apply FILE --json`; or pass --auto-approve (cron/CI)',
+    });
+  }
   const { config, warnings } = loadConfigForCommand(opts, ctx);
   for (const w of warnings) sink.json({ type: 'warning', message: formatConfigProblem(w) });
   const deps = notifyDeps(ctx, sink);

@@ -67,6 +67,9 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     if (opts.log !== 'text' && opts.log !== 'ndjson') throw new HashallError(`--log ${opts.log}: unknown format`, { hint: 'use --log text or --log ndjson' });
     const every = durationOption(opts.every, '--every');
     const jitter = opts.jitter === undefined ? every / 10 : durationOption(opts.jitter, '--jitter');
+    if (opts.once && opts.iterations !== undefined) {
+      throw new HashallError(`--once and --iterations ${opts.iterations} are two bounds for one loop: give one`, { hint: '--once is --iterations 1' });
+    }
     const iterations = opts.once ? 1 : opts.iterations === undefined ? null : Number(opts.iterations);
     if (iterations !== null && (!Number.isSafeInteger(iterations) || iterations < 1)) {
       throw new HashallError(`--iterations ${opts.iterations}: not a positive whole number`, { hint: 'e.g. --iterations 3, or --once' });

@@ -12,6 +12,7 @@ import { formatRunDetail, formatRunList } from '../../render/apply-text.js';
 import { jsonDocument } from '../../render/json.js';
 import { runAckView } from '../../render/status-view.js';
 import { writeView } from '../write-view.js';
+import { refuseUnknownSubcommands } from '../unknown-subcommand.js';
 
 interface RunsOptions extends ConfigOptionValues {
   json?: boolean;
@@ -77,4 +78,5 @@ export function register(program: Command, ctx: CliContext): void {
       false,
     );
   });
+  refuseUnknownSubcommands(runs);
 }

@@ -18,6 +18,7 @@ import { purgeTrash } from '../../apply/trash.js';
 import { jsonDocument } from '../../render/json.js';
 import { RESTORE_NOTE, renderTrashList, purgeProgressLine, renderTrashPurge, renderTrashRestore, restoreNotRefreshedLine } from '../../render/trash-text.js';
 import { progressLine } from '../progress-line.js';
+import { refuseUnknownSubcommands } from '../unknown-subcommand.js';
 
 interface TrashOptions extends ConfigOptionValues {
   json?: boolean;
@@ -84,7 +85,8 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     const { config } = loadConfigForCommand(merged, ctx);
     let olderThanMs: number | undefined;
     if (opts.olderThan !== undefined) {
-      const ms = parseDuration(opts.olderThan, 'h');
+      // A plain number is hours, as `safety.retire.observeHours` (the string form alone needs a unit).
+      const ms = parseDuration(/^[0-9]+(\.[0-9]+)?$/.test(opts.olderThan.trim()) ? Number(opts.olderThan) : opts.olderThan, 'h');
       if (ms === null) throw new HashallError(`--older-than ${JSON.stringify(opts.olderThan)} is not a duration`, { hint: 'write it like 72h, 7d or 1d12h (a plain number is hours)' });
       olderThanMs = ms;
     }
@@ -99,4 +101,5 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
     ctx.stdout.write(merged.json ? jsonDocument({ runId, trash: result }) : renderTrashPurge(runId, result));
     exit.set(result.some((o) => o.action === 'failed') ? ExitCode.Error : ExitCode.Ok);
   });
+  refuseUnknownSubcommands(trash);
 }
