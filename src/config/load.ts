@@ -142,7 +142,9 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
     const problem: ConfigProblem =
       code === 'ENOENT'
         ? wholeFileError(configPath, 'config file not found', 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG')
-        : wholeFileError(configPath, `cannot read config file: ${code ?? (e as Error).message}`, 'check the path and its permissions');
+        : code === 'EISDIR'
+          ? wholeFileError(configPath, 'the config path is a folder, not a file', 'give the path of hashall.yaml itself (e.g. --config /etc/hashall/hashall.yaml)')
+          : wholeFileError(configPath, `cannot read config file: ${code ?? (e as Error).message}`, 'check the path and its permissions');
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   if (bytes !== null && !Buffer.isBuffer(bytes)) return { config: null, problems: [bytes], unresolvedReferences: 0 };

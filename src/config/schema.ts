@@ -146,6 +146,9 @@ function describeError(e: ErrorObject): RawProblem {
       return { severity: 'error', path, message: `invalid value ${shown(e.data)}: must be one of ${allowed}`, hint: `use one of ${allowed}` };
     }
     case 'const':
+      if (path.length === 1 && path[0] === 'version' && Number.isInteger(e.data) && typeof params.allowedValue === 'number' && (e.data as number) > params.allowedValue) {
+        return { severity: 'error', path, message: `format version ${String(e.data)} is newer than this hashall reads (${params.allowedValue})`, hint: `upgrade hashall to read it, or write the file for format version ${params.allowedValue}` };
+      }
       return { severity: 'error', path, message: `invalid value ${shown(e.data)}: must be ${show(params.allowedValue)}`, hint: `write ${show(params.allowedValue)}` };
     case 'pattern': {
       const def = /#\/definitions\/([A-Za-z]+)\/pattern$/.exec(e.schemaPath)?.[1];

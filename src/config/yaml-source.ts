@@ -131,6 +131,9 @@ function keyPathAt(doc: Document.Parsed, offset: number): KeyPath {
   let node: unknown = doc.contents;
   for (let depth = 0; depth < 64 && node; depth++) {
     let next: unknown = null;
+    // A node's range ends where the next one starts: an offset on that boundary (a duplicate key right after its
+    // first) belongs to the later node, so the last one holding it wins — never a key inside the one before.
+    let key: string | number | null = null;
     if (isMap(node)) {
       for (const pair of node.items) {
         const k = pair.key as Node | null;
@@ -138,20 +141,20 @@ function keyPathAt(doc: Document.Parsed, offset: number): KeyPath {
         const start = k?.range?.[0] ?? v?.range?.[0];
         const end = v?.range?.[2] ?? k?.range?.[2];
         if (start !== undefined && end !== undefined && offset >= start && offset <= end) {
-          path.push(isScalar(k) ? String(k.value) : '?');
+          key = isScalar(k) ? String(k.value) : '?';
           next = v;
-          break;
         }
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const r = (item as Node | null)?.range;
-        if (!next && r && offset >= r[0] && offset <= r[2]) {
-          path.push(i);
+        if (r && offset >= r[0] && offset <= r[2]) {
+          key = i;
           next = item;
         }
       });
     }
+    if (key !== null) path.push(key);
     node = next;
   }
   return path;

@@ -169,7 +169,7 @@ describe('hashall validate: a config that is not a config file', () => {
     expect(big.stderr).toContain(`${file}:1:1: error: the config file holds more than 1 MiB`);
     const folder = await runCli(['validate', '--config', dir]);
     expect(folder.code).toBe(3);
-    expect(folder.stderr).toContain(`${dir}:1:1: error: cannot read config file: EISDIR`);
+    expect(folder.stderr).toContain(`${dir}:1:1: error: the config path is a folder, not a file`);
     // Just under the limit still reads.
     writeFileSync(file, valid + '#'.repeat((1 << 20) - valid.length - 1) + '\n');
     const edge = await runCli(['validate', '--config', file]);

@@ -31,7 +31,7 @@ describe('config validator compiled ahead of time', () => {
     expect(shipped).toEqual(validateAgainstSchema(everyViolation, now));
     const messages = shipped.map((p) => `${p.path.join('.')} ${p.message}`);
     for (const expected of [
-      /^version invalid value 2: must be 1$/,
+      /^version format version 2 is newer than this hashall reads \(1\)$/,
       /^catalog must not be an empty string$/,
       /^filesystems\.bad name! not a valid name: "bad name!"$/,
       /^seeding\.stash must not be empty$/,

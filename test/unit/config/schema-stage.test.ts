@@ -70,7 +70,8 @@ describe('schema stage', () => {
 
   it('rejects a wrong version and a missing required key', () => {
     const r = checkText('version: 2\nseeding: {}\n');
-    expect(brief(r.errors)).toEqual(['1:1  missing required key "filesystems"', '1:10 version invalid value 2: must be 1']);
+    expect(brief(r.errors)).toEqual(['1:1  missing required key "filesystems"', '1:10 version format version 2 is newer than this hashall reads (1)']);
+    expect(brief(checkText('version: 0\nfilesystems: {}\n').errors)).toContain('1:10 version invalid value 0: must be 1');
   });
 
   it('rejects invalid filesystem names at the key', () => {
