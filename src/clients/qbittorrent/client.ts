@@ -170,6 +170,18 @@ function fileFromApi(raw: unknown): ClientTorrentFile {
   };
 }
 
+/** What client.url should be, when what answers there is no qBittorrent Web API (a 404, a web page of something else). */
+function notWebUiHint(url: string): string {
+  let pathname = '';
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    // An unparsable URL never got this far (the config's schema refuses it).
+  }
+  const api = /\/api(\/v2)?\/?$/.test(pathname) ? 'remove /api/v2 from the end of client.url: hashall adds it; ' : '';
+  return `${api}check client.url: the address of qBittorrent's Web UI as a browser opens it (e.g. http://127.0.0.1:8080; behind a reverse proxy, with its base path), and that nothing else answers on that port`;
+}
+
 export function createQbittorrentClient(opts: QbittorrentClientOptions): QbittorrentClient {
   const transport = new QbtTransport(opts);
   const now = opts.now ?? Date.now;
@@ -191,9 +203,19 @@ export function createQbittorrentClient(opts: QbittorrentClientOptions): Qbittor
   }
 
   async function askVersion(): Promise<ClientVersion> {
-    const webApi = (await call({ method: 'GET', path: '/app/webapiVersion' })).text.trim();
+    // The first call to the server: what answers here when client.url is wrong is said with what to write instead.
+    let webApi: string;
+    try {
+      webApi = (await call({ method: 'GET', path: '/app/webapiVersion' })).text.trim();
+    } catch (err) {
+      if (err instanceof ClientError && err.status === 404) throw new ClientError('http', err.message, { status: 404, cause: err, hint: notWebUiHint(opts.url) });
+      throw err;
+    }
     const parsed = parseApiVersion(webApi);
-    if (!parsed) throw new ClientError('protocol', `qBittorrent reported an unreadable Web API version: ${JSON.stringify(webApi.slice(0, 40))}`);
+    if (!parsed && /^<(!doctype|html|head|body)\b/i.test(webApi)) {
+      throw new ClientError('protocol', `${transport.shownUrl} answered with a web page, not qBittorrent's Web API`, { hint: notWebUiHint(opts.url) });
+    }
+    if (!parsed) throw new ClientError('protocol', `qBittorrent reported an unreadable Web API version: ${JSON.stringify(webApi.slice(0, 40))}`, { hint: notWebUiHint(opts.url) });
     const app = (await call({ method: 'GET', path: '/app/version' })).text.trim();
     if (app === '') throw new ClientError('protocol', 'qBittorrent sent an empty application version');
     apiCache = parsed;
