@@ -1,11 +1,12 @@
 // Opens the SQLite catalog (WAL), applies numbered migrations, and tracks the lineage id and change serial.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CatalogError, CatalogSchemaError } from '../errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { checkCatalogPlace } from './catalog-place.js';
+import { catalogErrorOf, catalogFullError } from './sqlite-errors.js';
 import { effectiveUser } from '../fs/trusted-place.js';
 
 export type Db = Database.Database;
@@ -269,9 +270,20 @@ function whatIsAt(file: string): 'absent' | 'new' | 'ours' {
     if (code === 'SQLITE_NOTADB') {
       throw new CatalogError(`catalog ${file} is not an SQLite database: nothing was written to it`, { cause: err, hint: "point `catalog:` in hashall.yaml at hashall's own catalog, or at a new path" });
     }
-    throw new CatalogError(`cannot read catalog ${file}: ${(err as Error).message}`, { cause: err, hint: 'check the `catalog` path in hashall.yaml and its permissions' });
+    // Opening a WAL catalog makes its -shm index: on a full filesystem that is an I/O error, not a path or permission problem.
+    if (typeof code === 'string' && code.startsWith('SQLITE_IOERR') && noFreeBlock(path.dirname(file))) throw catalogFullError(err as Error);
+    throw catalogErrorOf(err) ?? new CatalogError(`cannot read catalog ${file}: ${(err as Error).message}`, { cause: err, hint: 'check the `catalog` path in hashall.yaml and its permissions' });
   } finally {
     db?.close();
+  }
+}
+
+/** True when the filesystem holding `dir` has no block left for hashall's user (false when that cannot be read). */
+function noFreeBlock(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
   }
 }
 

@@ -12,9 +12,7 @@ export function catalogErrorOf(err: unknown): CatalogError | null {
   if (!(err instanceof Error) || err.name !== 'SqliteError') return null;
   const code = errnoCode(err) ?? '';
   const said = `(SQLite: ${err.message})`;
-  if (code === 'SQLITE_FULL') {
-    return new CatalogError(`the catalog's filesystem is full ${said}`, { cause: err, hint: `free space where the catalog lives (\`catalog:\` in hashall.yaml), then run the command again; ${RECOVERY}` });
-  }
+  if (code === 'SQLITE_FULL') return catalogFullError(err);
   if (code.startsWith('SQLITE_READONLY')) {
     return new CatalogError(`the catalog cannot be written ${said}`, { cause: err, hint: 'its file or filesystem is read-only: remount it read-write or fix the file mode, then run the command again' });
   }
@@ -28,4 +26,9 @@ export function catalogErrorOf(err: unknown): CatalogError | null {
     return new CatalogError(`the catalog stayed locked by another process for 10 s ${said}`, { cause: err, hint: 'another hashall command (or a tool holding the catalog open) is writing it; run this one when it ends' });
   }
   return null;
+}
+
+/** The catalog's filesystem is full: SQLite said so (SQLITE_FULL), or an I/O error met a filesystem with no free block. */
+export function catalogFullError(err: Error): CatalogError {
+  return new CatalogError(`the catalog's filesystem is full (SQLite: ${err.message})`, { cause: err, hint: `free space where the catalog lives (\`catalog:\` in hashall.yaml), then run the command again; ${RECOVERY}` });
 }
