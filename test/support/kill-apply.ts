@@ -1,5 +1,5 @@
-// A stash/pool world's plan saved, and apply of it run in a child process killed (SIGKILL) at a journal boundary of its move group (test support).
-import { spawnSync } from 'node:child_process';
+// apply run in a child process that kills itself (SIGKILL) at a journal boundary: of an apply fixture's plan at the Nth boundary, or of a stash/pool world's saved plan at a boundary of its move group (test support).
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,9 +7,28 @@ import { expect } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { readPlanFile } from '../../src/plan/plan-file-io.js';
 import type { PlanGroup } from '../../src/plan/types.js';
+import { makePlan, type ApplyFixture } from './apply-fixture.js';
 import type { StashPoolWorld } from './stash-pool-world.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The fixture's config and a plan of `groups` saved in `w.root`, then applied in a child (test/support/apply-child.ts)
+ * that kills itself with SIGKILL at its `n`th journal boundary (HASHALL_TEST_CRASH_AT): the child's result — signal
+ * SIGKILL when it was killed, else it ran to its end (fewer than `n` boundaries).
+ */
+export function applyChildCrashingAt(w: ApplyFixture, groups: PlanGroup[], n: number): SpawnSyncReturns<string> {
+  const cfgFile = path.join(w.root, 'config.json');
+  const planFile = path.join(w.root, 'plan.json');
+  writeFileSync(cfgFile, JSON.stringify(w.config));
+  writeFileSync(planFile, JSON.stringify(makePlan(w, groups)));
+  return spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
+    cwd: repo,
+    env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
 
 /**
  * `hashall plan --out` in `w`, then apply of that plan in a child (test/support/apply-child.ts) that kills itself with

@@ -1,16 +1,13 @@
 // kill -9 of apply at every journal boundary of a move linking the part of its payload already on the pool from its donor (copy the rest, link the episode), then recover/rerun: converges, the donor never touched, nothing left over.
+import { applyChildCrashingAt } from '../../support/kill-apply.js';
 import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan } from '../../support/apply-fixture.js';
 import { partlyPresentMove } from '../../support/partly-present.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('kill -9 at every step boundary of a move linking a present file', () => {
   it('each crash is rolled back by recover (or the next run), which then converges to one inode shared with the donor', async () => {
@@ -23,16 +20,7 @@ describe('kill -9 at every step boundary of a move linking a present file', () =
         const before = hashTreeSync(src);
         const pack = hashTreeSync(path.dirname(donor));
         const donorIno = lstatSync(donor).ino;
-        const cfgFile = path.join(w.root, 'config.json');
-        const planFile = path.join(w.root, 'plan.json');
-        writeFileSync(cfgFile, JSON.stringify(w.config));
-        writeFileSync(planFile, JSON.stringify(makePlan(w, [group])));
-        const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
-          cwd: repo,
-          env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+        const child = applyChildCrashingAt(w, [group], n);
         if (child.signal !== 'SIGKILL') {
           expect(child.status, child.stderr).toBe(0);
           expect(JSON.parse(child.stdout).status).toBe('succeeded');

@@ -1,16 +1,13 @@
 // kill -9 of apply at every journal boundary of a move whose sibling (same payload, other inodes) gets its own copy of a file that shows another mode, the rest linked from the first copy; then recover/rerun: converges, each file keeps its own mode, nothing lost or left over.
+import { applyChildCrashingAt } from '../../support/kill-apply.js';
 import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import type { LinkViewStep, PlanGroup } from '../../../src/plan/types.js';
 import { bytesFor, fileList, fingerprint, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Siblings A and B on separate inodes; B's .nfo is 0600 (A's 0644): B's view links the video from A's copy and copies its own .nfo, as the planner plans it. */
 function siblings(w: ApplyFixture): { a: string; b: string; aTo: string; bTo: string; group: PlanGroup } {
@@ -61,16 +58,7 @@ describe("kill -9 at every step boundary of a move whose sibling gets its own co
           expect(mode(path.join(bTo, 'foo.nfo'))).toBe(0o600);
           expect(mode(path.join(aTo, 'foo.nfo'))).toBe(mode(path.join(a, 'foo.nfo')));
         };
-        const cfgFile = path.join(w.root, 'config.json');
-        const planFile = path.join(w.root, 'plan.json');
-        writeFileSync(cfgFile, JSON.stringify(w.config));
-        writeFileSync(planFile, JSON.stringify(makePlan(w, [group])));
-        const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
-          cwd: repo,
-          env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+        const child = applyChildCrashingAt(w, [group], n);
         if (child.signal !== 'SIGKILL') {
           expect(child.status, child.stderr).toBe(0);
           expect(JSON.parse(child.stdout).status).toBe('succeeded');

@@ -1,16 +1,13 @@
 // kill -9 of apply at every journal boundary of a move (copy) group, then recover/rerun: converges, nothing lost, no leftovers.
+import { applyChildCrashingAt } from '../../support/kill-apply.js';
 import { singleClient } from '../../../src/clients/client-set.js';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runApply, runRecover } from '../../../src/reconcile/apply.js';
 import { readLock } from '../../../src/apply/lock.js';
 import { getRun } from '../../../src/apply/run-store.js';
 import { bytesFor, hashallLeftovers, hashTreeSync, makeApplyFixture, makePlan, moveGroup, writeTree } from '../../support/apply-fixture.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('kill -9 at every step boundary', () => {
   it('each crash is rolled back (or finished) by the next run, which then converges', async () => {
@@ -25,17 +22,7 @@ describe('kill -9 at every step boundary', () => {
         linkSync(path.join(src, 'd/b.bin'), path.join(src, 'd/e/b-link.bin'));
         const before = hashTreeSync(src);
         const dst = path.join(w.pool, 'seeding', 'movies', 'Movie.K');
-        const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
-        const cfgFile = path.join(w.root, 'config.json');
-        const planFile = path.join(w.root, 'plan.json');
-        writeFileSync(cfgFile, JSON.stringify(w.config));
-        writeFileSync(planFile, JSON.stringify(plan));
-        const child = spawnSync(process.execPath, ['--import', './test/support/ts-register.mjs', 'test/support/apply-child.ts', cfgFile, planFile], {
-          cwd: repo,
-          env: { ...process.env, HASHALL_TEST_CRASH_AT: String(n) },
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+        const child = applyChildCrashingAt(w, [moveGroup('g1', w, src, dst)], n);
         if (child.signal !== 'SIGKILL') {
           expect(child.status, child.stderr).toBe(0);
           expect(JSON.parse(child.stdout).status).toBe('succeeded');
