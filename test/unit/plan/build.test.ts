@@ -2,17 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, hasChanges } from '../../../src/plan/build.js';
 import type { Plan, PlanGroup } from '../../../src/plan/types.js';
-import { SnapshotBuilder, baseConfig, rule, category, movieFiles, trimmedLikeReader, NOW, HOUR, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
+import { SnapshotBuilder, baseConfig, rule, category, movieFiles, planTrimmedAlike, trimmedLikeReader, NOW, HOUR, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
 
 const toPool = () => baseConfig({ placement: { default: 'stash', rules: [rule('old-movies', 'pool', { categories: ['movies'] })] } });
 
-/** The plan of the builder's snapshot — which must equal the plan of that snapshot trimmed as readSnapshot trims it. */
-function plan(b: SnapshotBuilder): Plan {
-  const snapshot = b.build();
-  const full = buildPlan({ config: b.config, snapshot, now: b.now, createdAt: new Date(b.now).toISOString() });
-  expect(buildPlan({ config: b.config, snapshot: trimmedLikeReader(b.config, snapshot, b.now), now: b.now, createdAt: new Date(b.now).toISOString() })).toEqual(full);
-  return full;
-}
+/** The plan of the builder's snapshot, checked equal to the plan of its reader-trimmed snapshot (fixtures.ts). */
+const plan = planTrimmedAlike;
 
 function only(p: Plan): PlanGroup {
   expect(p.groups).toHaveLength(1);

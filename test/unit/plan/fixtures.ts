@@ -8,6 +8,9 @@ import { baseName, dirName, isAtOrUnder, relativeTo } from '../../../src/domain/
 import { hostToClient } from '../../../src/plan/client-spelling.js';
 import { targetCandidates } from '../../../src/plan/target-path.js';
 import { detailNeeds } from '../../../src/plan/needs.js';
+import { buildPlan } from '../../../src/plan/build.js';
+import type { Plan } from '../../../src/plan/types.js';
+import { expect } from 'vitest';
 
 export const HOUR = 3_600_000;
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -355,4 +358,12 @@ export function trimmedLikeReader(config: HashallConfig, full: CatalogSnapshot, 
     else p.files = files;
   }
   return snap;
+}
+
+/** The plan of the builder's snapshot — which must equal the plan of that snapshot trimmed as readSnapshot trims it (trimmedLikeReader). */
+export function planTrimmedAlike(b: SnapshotBuilder): Plan {
+  const snapshot = b.build();
+  const full = buildPlan({ config: b.config, snapshot, now: b.now, createdAt: new Date(b.now).toISOString() });
+  expect(buildPlan({ config: b.config, snapshot: trimmedLikeReader(b.config, snapshot, b.now), now: b.now, createdAt: new Date(b.now).toISOString() })).toEqual(full);
+  return full;
 }

@@ -1,10 +1,9 @@
 // Pure planner tests: torrents whose payloads share files by hardlink (or equal content where dedupe links it), moved in one plan, are one group copying each shared file once (linked-moves.ts).
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../../src/plan/build.js';
 import { payloadHashFrom } from '../../../src/plan/linked-moves.js';
 import type { CopyStep, LinkViewStep, Plan, PlanGroup, RepointStep } from '../../../src/plan/types.js';
 import type { InodeMeta } from '../../../src/domain/snapshot.js';
-import { SnapshotBuilder, baseConfig, rule, trimmedLikeReader, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB } from './fixtures.js';
+import { SnapshotBuilder, baseConfig, rule, planTrimmedAlike, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB } from './fixtures.js';
 
 const PACK = `${STASH_SEED}/tv/Show.S01`;
 const EPISODE = `${STASH_SEED}/cross-seed/Show.S01E03.mkv`;
@@ -12,13 +11,8 @@ const EP = 2 * GiB;
 const toPool = (minFree = 0) =>
   baseConfig({ placement: { default: 'stash', rules: [rule('cold', 'pool', { categories: ['tv', 'cross-seed'] })] }, safety: { ...baseConfig().safety, minFree } });
 
-/** The plan of the builder's snapshot — which must equal the plan of that snapshot trimmed as readSnapshot trims it. */
-function plan(b: SnapshotBuilder): Plan {
-  const snapshot = b.build();
-  const full = buildPlan({ config: b.config, snapshot, now: b.now, createdAt: new Date(b.now).toISOString() });
-  expect(buildPlan({ config: b.config, snapshot: trimmedLikeReader(b.config, snapshot, b.now), now: b.now, createdAt: new Date(b.now).toISOString() })).toEqual(full);
-  return full;
-}
+/** The plan of the builder's snapshot, checked equal to the plan of its reader-trimmed snapshot (fixtures.ts). */
+const plan = planTrimmedAlike;
 
 /** A season pack of three episodes, and the single episode cross-seed linked from its e3. */
 function packAndEpisode(b: SnapshotBuilder, opts: { packPhase?: 'downloading' } = {}): SnapshotBuilder {
