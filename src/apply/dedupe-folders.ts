@@ -14,8 +14,8 @@
 // — proven — again if a later swap of the batch needs it.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync } from 'node:fs';
 import { FsError } from '../errors.js';
+import { anchoredPath, withPlainPaths } from '../domain/anchored-path.js';
 import { isAtOrUnder } from '../domain/path-string.js';
-import { unanchor } from '../fs/no-follow-tree.js';
 import { bytesToPathText, fsPathArg } from '../fs/path-encoding.js';
 import { TamperError } from './dir-chain.js';
 import type { FsPort } from './fs-port.js';
@@ -50,10 +50,8 @@ interface Held {
   place: Buffer;
 }
 
-const anchorOf = (fd: number) => `/proc/self/fd/${fd}`;
-
 function placeOf(fd: number): Buffer {
-  return readlinkSync(anchorOf(fd), { encoding: 'buffer' });
+  return readlinkSync(anchoredPath(fd), { encoding: 'buffer' });
 }
 
 /** Bytes of a path text (catalog spelling: escaped where a name is not UTF-8). */
@@ -94,7 +92,7 @@ export function swapFolders(fs: FsPort): SwapFolders {
       const st = fstatSync(fd);
       top = { fd, dev: st.dev, ino: st.ino, place: placeOf(fd) };
       tops.set(root, top);
-      spelled.set(anchorOf(fd), root);
+      spelled.set(anchoredPath(fd), root);
     }
     return top;
   };
@@ -109,8 +107,7 @@ export function swapFolders(fs: FsPort): SwapFolders {
     try {
       for (const part of rel === '' ? [] : rel.split('/')) {
         at = at === '/' ? `/${part}` : `${at}/${part}`;
-        const name = fsPathArg(part);
-        const p = typeof name === 'string' ? `${anchorOf(fd)}/${name}` : Buffer.concat([Buffer.from(`${anchorOf(fd)}/`), name]);
+        const p = anchoredPath(fd, fsPathArg(part));
         let next: number;
         try {
           next = openSync(p, CHILD_DIR);
@@ -140,8 +137,8 @@ export function swapFolders(fs: FsPort): SwapFolders {
       seen.set(dir, { dev: st.dev, ino: st.ino });
       const place = rel === '' ? top.place : Buffer.concat([top.place.equals(Buffer.from('/')) ? top.place : Buffer.concat([top.place, Buffer.from('/')]), bytesOf(rel)]);
       // The walk itself proves the folder at `dir` now; its place is what every later proof compares with.
-      const h = { fd: fd === top.fd ? openSync(anchorOf(top.fd), DIR) : fd, dev: st.dev, ino: st.ino, place };
-      spelled.set(anchorOf(h.fd), dir);
+      const h = { fd: fd === top.fd ? openSync(anchoredPath(top.fd), DIR) : fd, dev: st.dev, ino: st.ino, place };
+      spelled.set(anchoredPath(h.fd), dir);
       return h;
     } catch (err) {
       if (fd !== top.fd) closeQuietly(fd);
@@ -164,13 +161,13 @@ export function swapFolders(fs: FsPort): SwapFolders {
       if (h) {
         held.delete(dir);
         held.set(dir, h);
-        return anchorOf(h.fd);
+        return anchoredPath(h.fd);
       }
       const d = hold(root, dir);
       roots.set(dir, root);
       while (held.size >= MAX_HELD) letGo(held.keys().next().value!);
       held.set(dir, d);
-      return anchorOf(d.fd);
+      return anchoredPath(d.fd);
     },
     async prove(dir) {
       const h = held.get(dir);
@@ -187,7 +184,7 @@ export function swapFolders(fs: FsPort): SwapFolders {
       const h = held.get(dir) ?? hold(rootOf(dir), dir);
       held.delete(dir);
       try {
-        await fs.fsyncDir(anchorOf(h.fd));
+        await fs.fsyncDir(anchoredPath(h.fd));
       } finally {
         closeQuietly(h.fd);
       }
@@ -196,7 +193,7 @@ export function swapFolders(fs: FsPort): SwapFolders {
       if (!(err instanceof Error)) return err;
       const path = (err as Error & { path?: unknown }).path;
       for (const [anchor, dir] of spelled) {
-        if (err.message.includes(anchor) || (typeof path === 'string' && path.includes(anchor))) unanchor(err, anchor, dir);
+        if (err.message.includes(anchor) || (typeof path === 'string' && path.includes(anchor))) withPlainPaths(err, anchor, dir);
       }
       return err;
     },

@@ -7,7 +7,8 @@
 // folder behind it, say). One folder is held at a time — steps go through files in path order — and the caller closes
 // the hold when done.
 import path from 'node:path';
-import { openChildDir, openDirUnder, openTrustedDir, unanchor, UnsafeTreeError, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
+import { openChildDir, openDirUnder, openTrustedDir, UnsafeTreeError, type HeldDir, type Identity } from '../fs/no-follow-tree.js';
+import { withPlainPaths } from '../domain/anchored-path.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { FsError } from '../errors.js';
 import { chainOf, TamperError, type DirChain } from './dir-chain.js';
@@ -56,7 +57,7 @@ export function folderHold(): FolderHold {
           throw new TamperError(dir, `was replaced by another directory (device ${held.dev} inode ${held.ino}, was ${expect.dev}/${expect.ino})`);
         }
         cur = { key, top, dir: held };
-        last = { anchor: `${held.path}/`, folder: `${dir}/` };
+        last = { anchor: held.path, folder: dir };
       } catch (err) {
         await top.close();
         throw err;
@@ -71,7 +72,7 @@ export function folderHold(): FolderHold {
     folder: (root, dir, expect) => hold(root, dir, expect),
     explain(err) {
       if (last === null) return err;
-      return unanchor(err, last.anchor.slice(0, -1), last.folder.slice(0, -1));
+      return withPlainPaths(err, last.anchor, last.folder);
     },
     close,
   };

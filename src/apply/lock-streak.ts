@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { anchoredPath } from '../domain/anchored-path.js';
 import type { Db } from '../catalog/db.js';
 import { effectiveUser } from '../fs/trusted-place.js';
 import { ensureLockFile, takeKernelLock } from './kernel-lock.js';
@@ -159,14 +160,14 @@ function sweepStreakTemps(file: string): void {
     return;
   }
   try {
-    const at = `/proc/self/fd/${fd}`;
+    const at = anchoredPath(fd);
     const { euid } = effectiveUser();
     for (const name of readdirSync(at)) {
       if (!name.startsWith(base) || !TEMP_TAIL.test(name.slice(base.length))) continue;
-      const st = lstatSync(`${at}/${name}`, { throwIfNoEntry: false });
+      const st = lstatSync(anchoredPath(fd, name), { throwIfNoEntry: false });
       if (!st || !st.isFile() || st.nlink !== 1 || (st.uid !== euid && st.uid !== 0)) continue;
       try {
-        unlinkSync(`${at}/${name}`);
+        unlinkSync(anchoredPath(fd, name));
       } catch {
         /* gone already, or not removable: the next sweep tries again */
       }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { unanchor } from '../fs/no-follow-tree.js';
+import { anchoredPath, withPlainPaths } from '../domain/anchored-path.js';
 
 /** Test-only: called between the probe file's creation and its hardlink (where another user's swap would land). */
 export interface ProbeHooks {
@@ -24,8 +24,7 @@ export function hardlinkProbe(dir: string, hooks: ProbeHooks = {}): string | nul
   } catch (err) {
     return message(err);
   }
-  const anchor = `/proc/self/fd/${held}`;
-  const at = (n: string): string => `${anchor}/${n}`;
+  const at = (n: string): string => anchoredPath(held, n);
   const made: { name: string; dev: number; ino: number }[] = [];
   let fd: number | null = null;
   let found: string | null = null;
@@ -39,7 +38,7 @@ export function hardlinkProbe(dir: string, hooks: ProbeHooks = {}): string | nul
     if (l.dev !== st.dev || l.ino !== st.ino) found = `${path.join(dir, linkName)} is not a hardlink of ${path.join(dir, name)} (another process changed them)`;
     else made.push({ name: linkName, dev: st.dev, ino: st.ino });
   } catch (err) {
-    found = message(unanchor(err, anchor, dir));
+    found = message(withPlainPaths(err, anchoredPath(held), dir));
   } finally {
     if (fd !== null) closeSync(fd);
     const left: string[] = [];

@@ -6,6 +6,7 @@
 // parent and must be the inode lstat saw: what is opened is what was judged.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, statfsSync } from 'node:fs';
 import path from 'node:path';
+import { anchoredPath } from '../domain/anchored-path.js';
 import { FsError } from '../errors.js';
 import { asUntrusted, inputOwners, linkRule, type PlaceProblem, type UntrustedInput } from './trusted-place.js';
 
@@ -13,13 +14,11 @@ import { asUntrusted, inputOwners, linkRule, type PlaceProblem, type UntrustedIn
 const MAX_LINKS = 40;
 const DIR = constants.O_RDONLY | constants.O_DIRECTORY;
 
-const anchored = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
-
 /** statfs(2)'s type of procfs. */
 const PROC_SUPER_MAGIC = 0x9fa0;
 
 /** Whether held folder `fd` is on procfs. */
-const onProc = (fd: number): boolean => statfsSync(anchored(fd, '.')).type === PROC_SUPER_MAGIC;
+const onProc = (fd: number): boolean => statfsSync(anchoredPath(fd, '.')).type === PROC_SUPER_MAGIC;
 
 /**
  * Open `p` with `flags` (O_NOFOLLOW is added: the last component is opened itself, never through a link), following
@@ -37,19 +36,19 @@ export function openJudged(p: string, flags: number, opts: { owners: ReadonlySet
       const name = todo.shift();
       if (name === undefined) {
         // The path ended on a folder reached through a link or `..` (or `/` itself): it is the one held.
-        const fd = openSync(anchored(dir, '.'), flags | constants.O_NOFOLLOW);
+        const fd = openSync(anchoredPath(dir, '.'), flags | constants.O_NOFOLLOW);
         return { fd };
       }
       if (name === '.') continue;
       if (name === '..') {
-        const up = openSync(anchored(dir, '..'), DIR);
+        const up = openSync(anchoredPath(dir, '..'), DIR);
         closeSync(dir);
         dir = up;
         at = path.dirname(at);
         continue;
       }
       const next = path.join(at, name);
-      const st = lstatSync(anchored(dir, name), { throwIfNoEntry: false });
+      const st = lstatSync(anchoredPath(dir, name), { throwIfNoEntry: false });
       if (st?.isSymbolicLink()) {
         if (++links > MAX_LINKS) throw new FsError(`${p}: too many levels of symbolic links`, { code: 'ELOOP', path: p });
         const found = linkRule(next, st, at, fstatSync(dir), opts);
@@ -57,14 +56,14 @@ export function openJudged(p: string, flags: number, opts: { owners: ReadonlySet
         if (onProc(dir)) {
           // /proc's links (`self`, a descriptor's `fd/N`: a pipe of `apply <(…)`) name no path to walk: the kernel's own,
           // root's, opened as the kernel follows them.
-          const fd = openSync(anchored(dir, name), todo.length === 0 ? flags : DIR);
+          const fd = openSync(anchoredPath(dir, name), todo.length === 0 ? flags : DIR);
           if (todo.length === 0) return { fd };
           closeSync(dir);
           dir = fd;
           at = next;
           continue;
         }
-        const target = readlinkSync(anchored(dir, name));
+        const target = readlinkSync(anchoredPath(dir, name));
         todo = [...target.split('/').filter((n) => n !== ''), ...todo];
         if (target.startsWith('/')) {
           const root = openSync('/', DIR);
@@ -76,7 +75,7 @@ export function openJudged(p: string, flags: number, opts: { owners: ReadonlySet
       }
       const last = todo.length === 0;
       // Missing: open(2) says so (ENOENT), or creates it when `flags` asks to (O_CREAT, never through a link).
-      const fd = openSync(anchored(dir, name), (last ? flags : DIR) | constants.O_NOFOLLOW);
+      const fd = openSync(anchoredPath(dir, name), (last ? flags : DIR) | constants.O_NOFOLLOW);
       const got = fstatSync(fd);
       if (st !== undefined && (got.dev !== st.dev || got.ino !== st.ino)) {
         closeSync(fd);

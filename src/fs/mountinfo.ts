@@ -1,4 +1,5 @@
 // Parses /proc/self/mountinfo into mount entries (with the device number files on a btrfs mount really report) and finds the mount that holds a path (read-only).
+import { anchoredPath } from '../domain/anchored-path.js';
 import { isAtOrUnder } from '../domain/path-string.js';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -108,7 +109,7 @@ function useSubvolumeDevice(entry: MountEntry): void {
     const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
     const id = /^mnt_id:\s*(\d+)$/m.exec(info)?.[1];
     if (id === undefined || Number(id) !== entry.mountId) return;
-    if (readlinkSync(`/proc/self/fd/${fd}`) !== entry.mountPoint) return;
+    if (readlinkSync(anchoredPath(fd)) !== entry.mountPoint) return;
     const dev = devToMajorMinor(fstatSync(fd, { bigint: true }).dev);
     if (dev !== entry.majorMinor) {
       entry.superMajorMinor = entry.majorMinor;

@@ -7,6 +7,7 @@
 // in mountinfo before it is listed, removed or renamed (refuseMounts).
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, mkdirSync, openSync, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { anchoredPath, withPlainPaths } from '../domain/anchored-path.js';
 import { FsError, errnoCode } from '../errors.js';
 import { currentMountPoints } from './mountinfo.js';
 import { mountPointsWithin } from './mount-parents.js';
@@ -91,36 +92,14 @@ function joinRel(rel: string, name: string | Buffer): string {
   return rel ? `${rel}/${nameText(name)}` : nameText(name);
 }
 
-function anchoredAt(base: string, name: string | Buffer): string | Buffer {
-  // A string name is catalog text: escaped where the name is not UTF-8 (path-encoding.ts), so convert to its bytes.
-  const bytes = typeof name === 'string' ? fsPathArg(name) : name;
-  if (typeof bytes === 'string') return `${base}/${bytes}`;
-  return Buffer.concat([Buffer.from(`${base}/`), bytes]);
+/** Child `name` of the folder held on `fd`, anchored; a string name is catalog text: escaped where the name is not UTF-8 (path-encoding.ts), so spelled by its bytes. */
+function anchoredAt(fd: number, name: string | Buffer): string | Buffer {
+  return anchoredPath(fd, typeof name === 'string' ? fsPathArg(name) : name);
 }
 
-/**
- * `err` (and the error it wraps) with anchored spelling `anchor` (`/proc/self/fd/N`, a held folder's) replaced by
- * `named`, the folder's real path, in its message and path: an error from the filesystem names the spelling the call
- * used, which tells a user nothing. Only the anchor followed by a name or ending there is replaced, never the start of
- * another descriptor's number. The same error object.
- */
-export function unanchor(err: unknown, anchor: string, named: string): unknown {
-  if (!(err instanceof Error)) return err;
-  const spelled = new RegExp(`${anchor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`, 'g');
-  // A replacer function: a `$` in the folder's path is not a replacement pattern.
-  const put = (): string => named;
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    e.message = e.message.replace(spelled, put);
-    const withPath = e as Error & { path?: unknown };
-    const fixed = typeof withPath.path === 'string' ? withPath.path.replace(spelled, put) : withPath.path;
-    if (fixed !== withPath.path) Object.defineProperty(withPath, 'path', { value: fixed });
-  }
-  return err;
-}
-
-/** unanchor() for an error of a call made through held folder `dir`: its anchored spelling becomes its label. */
+/** withPlainPaths() for an error of a call made through held folder `dir`: its anchored spelling becomes its label. */
 export function explainHeld(dir: HeldDir, err: unknown): unknown {
-  return unanchor(err, dir.path, dir.label);
+  return withPlainPaths(err, dir.path, dir.label);
 }
 
 /** The same inode on the same device. */
@@ -159,16 +138,15 @@ async function refuseMounts(parent: HeldDir, name: string | Buffer, label: strin
 
 /** A held directory on descriptor `fd` (its identity and owner from `st`, read on that descriptor). */
 function heldDir(fd: number, label: string, st: BigIntStats, close: () => Promise<void>): HeldDir {
-  const anchor = `/proc/self/fd/${fd}`;
   return {
-    path: anchor,
+    path: anchoredPath(fd),
     label,
     dev: Number(st.dev),
     ino: Number(st.ino),
     uid: Number(st.uid),
     gid: Number(st.gid),
     mode: Number(st.mode),
-    at: (name) => anchoredAt(anchor, name),
+    at: (name) => anchoredAt(fd, name),
     close,
   };
 }

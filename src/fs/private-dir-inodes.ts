@@ -1,6 +1,7 @@
 // How many names each inode has inside one of hashall's private directories, read synchronously through held directory descriptors (never a symlink followed, never another device, never a directory anyone else may write).
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { anchoredPath } from '../domain/anchored-path.js';
 import { fsPathArg } from './path-encoding.js';
 import { effectiveUser } from './trusted-place.js';
 
@@ -33,10 +34,9 @@ export function inodeNamesInPrivateDir(parent: string, name: string, maxEntries 
   const counts = new Map<number, number>();
   let entries = 0;
   const walk = (dirFd: number, dev: bigint): boolean => {
-    const anchor = Buffer.from(`/proc/self/fd/${dirFd}/`);
-    for (const child of readdirSync(anchor, { encoding: 'buffer' })) {
+    for (const child of readdirSync(anchoredPath(dirFd), { encoding: 'buffer' })) {
       if (++entries > maxEntries) return false;
-      const at = Buffer.concat([anchor, child]);
+      const at = anchoredPath(dirFd, child);
       const st = lstatSync(at, { bigint: true, throwIfNoEntry: false });
       if (st === undefined || st.dev !== dev) continue;
       if (st.isFile()) {

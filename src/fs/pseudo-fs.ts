@@ -1,5 +1,6 @@
 // The kernel's pseudo filesystems (state, devices, control files: nothing stored) by mount type and by statfs magic, and the test of an open file.
 import { statfsSync } from 'node:fs';
+import { anchoredPath } from '../domain/anchored-path.js';
 
 /** Filesystem types the kernel makes up: never data a scan could catalogue, never a file hashall reads as input. */
 export const KERNEL_PSEUDO_FS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'efivarfs', 'mqueue', 'hugetlbfs', 'binfmt_misc', 'autofs', 'rpc_pipefs', 'nsfs', 'selinuxfs']);
@@ -34,7 +35,7 @@ const MAGIC: ReadonlyMap<number, string> = new Map([
  */
 export function pseudoFsOfFd(fd: number): string | null {
   try {
-    return MAGIC.get(Number(statfsSync(`/proc/self/fd/${fd}`).type)) ?? null;
+    return MAGIC.get(Number(statfsSync(anchoredPath(fd)).type)) ?? null;
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 // One syncfs(2) of the filesystem holding a file hashall wrote: everything written there made durable in one call, through coreutils' `sync --file-system` on the held descriptor (Node has no syncfs).
 import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, fstatSync, openSync, statfsSync } from 'node:fs';
+import { anchoredPath } from '../domain/anchored-path.js';
 import { FsError } from '../errors.js';
 import { fsPathArg } from './path-encoding.js';
 
@@ -45,7 +46,7 @@ export async function syncFilesystemOf(p: string, expect: { ino: number; dev: nu
       throw new FsError(`${p} is not the file hashall wrote there (inode ${st.ino}, expected ${expect.ino})`, { path: p, hint: 'something replaced it; the group is rolled back' });
     }
     // The descriptor's own filesystem (the magic link names the open file, not a path looked up again).
-    if (!SYNCFS_COVERS_ALL.has(statfsSync(`/proc/self/fd/${fd}`).type)) return 'unsupported';
+    if (!SYNCFS_COVERS_ALL.has(statfsSync(anchoredPath(fd)).type)) return 'unsupported';
     // The child syncs the filesystem of its standard input: this descriptor, reopened through /proc (no path lookup).
     const ok = await new Promise<boolean>((resolve) => {
       const child = spawn(program, ['--file-system', '/dev/stdin'], { stdio: [fd, 'ignore', 'ignore'] });

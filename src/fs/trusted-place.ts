@@ -4,6 +4,7 @@
 // users can write, as ssh judges ~/.ssh and logrotate its configs.
 import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { anchoredPath } from '../domain/anchored-path.js';
 
 /** What another user could change, said as `<subject> is owned by uid N, not root` / `is writable by other users`. */
 export interface PlaceProblem {
@@ -185,7 +186,7 @@ export function asUntrusted(found: PlaceProblem, who: string, euid: number): Unt
 function openedPlace(file: string, fd: number | undefined): string {
   if (fd !== undefined) {
     try {
-      const at = readlinkSync(`/proc/self/fd/${fd}`);
+      const at = readlinkSync(anchoredPath(fd));
       if (at.startsWith('/')) return at.endsWith(' (deleted)') ? at.slice(0, -' (deleted)'.length) : at;
     } catch {
       // no /proc: by name

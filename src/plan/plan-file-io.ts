@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
+import { anchoredPath } from '../domain/anchored-path.js';
 import { HashallError, errnoCode } from '../errors.js';
 import { packageRoot } from '../config/schema.js';
 import { decodePlan, planHash, serializePlan, type PlanValidator } from './plan-file.js';
@@ -125,8 +126,6 @@ export interface PlanOut {
   close(): void;
 }
 
-const anchoredIn = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
-
 /** The folder opened by its path as given, no link judged: for callers that trust it (tests); `plan --out` passes openJudged. */
 const plainOpen: FolderOpener = (folder, flags) => ({ fd: openSync(folder, flags) });
 
@@ -173,7 +172,7 @@ export function checkPlanOut(file: string, open: FolderOpener = plainOpen): Plan
 function refuseNotRegular(file: string, fd: number): void {
   let there: string | null;
   try {
-    there = notRegular(anchoredIn(fd, path.basename(file)));
+    there = notRegular(anchoredPath(fd, path.basename(file)));
   } catch (err) {
     throw new HashallError(`cannot write plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err, hint: 'give --out the path of a regular file (or a new name)' });
   }
@@ -210,7 +209,7 @@ export function writePlanFile(file: string, plan: Plan, out?: PlanOut, open: Fol
 /** The temp file and the rename of writePlanFile, through held folder `dir`. */
 function writeIn(file: string, dir: number, plan: Plan): void {
   const fail = (why: string, cause: unknown) => new HashallError(`cannot write plan file ${file}: ${why}`, { cause, hint: 'check the folder exists and is writable' });
-  const tmp = anchoredIn(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = anchoredPath(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
   let made = false;
   try {
@@ -223,7 +222,7 @@ function writeIn(file: string, dir: number, plan: Plan): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
-    renameSync(tmp, anchoredIn(dir, path.basename(file)));
+    renameSync(tmp, anchoredPath(dir, path.basename(file)));
   } catch (err) {
     if (fd !== null) closeSync(fd);
     try {
