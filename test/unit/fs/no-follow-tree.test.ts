@@ -283,4 +283,24 @@ describe('explainHeld', () => {
     expect(err!.message).not.toContain('/proc/self/fd');
     expect(err!.path).toBe(`${dir}/missing.bin`);
   });
+
+  it('a failed link or rename through a held folder names both of its paths by the folder, its dest too (not `/proc/self/fd/N/…`)', async () => {
+    tmp = makeTempDir('hashall-nofollow-');
+    const dir = path.join(tmp.path, 'seed ing');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'there.bin'), 'x');
+    const h = await openTrustedDir(dir);
+    held.push(h);
+    for (const call of [() => fsp.link(`${h.path}/there.bin`, `${h.path}/there.bin`), () => fsp.rename(`${h.path}/gone.bin`, `${h.path}/new.bin`)]) {
+      const err = await call().then(
+        () => null,
+        (e: unknown) => e as Error & { path: string; dest: string },
+      );
+      expect(err!.dest).toContain(h.path); // what the call was given
+      explainHeld(h, err);
+      expect(err!.message).not.toContain('/proc/self/fd');
+      expect(err!.path.startsWith(`${dir}/`)).toBe(true);
+      expect(err!.dest.startsWith(`${dir}/`)).toBe(true);
+    }
+  });
 });
