@@ -7,11 +7,17 @@ import { printable as p } from './escape.js';
 
 const APP: Record<ClientType, string> = { qbittorrent: 'qBittorrent', transmission: 'Transmission', rtorrent: 'rTorrent', deluge: 'Deluge' };
 
+/** The client as its version names it: Transmission, rTorrent and Deluge report "<App> <version>", qBittorrent "v4.5.2". */
+function clientName(version: string | null, type?: ClientType): string {
+  if (version !== null && Object.values(APP).some((app) => version.startsWith(`${app} `))) return p(version);
+  return `${type ? APP[type] : 'client'} ${p(version ?? '?')}`;
+}
+
 /** One instance's summary (stdout). */
 export function renderSync(s: SyncSummary, type?: ClientType): string {
   const st = s.byStatus;
   const lines = [
-    `synced ${s.torrents} torrent(s) from ${type ? APP[type] : 'client'} ${s.clientVersion ?? '?'} "${p(s.client)}" in ${formatDuration(s.durationMs)} (session ${s.sessionId}, catalog serial ${s.serial})`,
+    `synced ${s.torrents} torrent(s) from ${clientName(s.clientVersion, type)} "${p(s.client)}" in ${formatDuration(s.durationMs)} (session ${s.sessionId}, catalog serial ${s.serial})`,
     `  ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed from the client`,
     `  data: ${st.ok} ok, ${st.incomplete} incomplete, ${st.missing} missing, ${st['not-in-catalog']} not in the catalog, ${st.unmapped} unmapped; ${s.hashUnknown} without payload hash`,
   ];
