@@ -1,4 +1,4 @@
-// The summary apply prints when it ends (apply, reconcile, the crash-test child): groups, bytes, what needs attention, when sources retire (pure).
+// The summary apply prints when it ends (apply, reconcile, the crash-test child): groups, bytes, what needs attention, when sources retire and staged trash is purged (pure).
 import type { RunResult } from '../apply/executor.js';
 import type { HashallConfig } from '../config/types.js';
 import type { Plan } from '../plan/types.js';
@@ -33,6 +33,17 @@ export function retireLine(result: RunResult, ctx: RetireContext): string | null
   );
 }
 
+/** One line on what retire groups staged: their "freed" bytes wait in the trash until the purge gives the space back. */
+export function stagedLine(result: RunResult, ctx: RetireContext): string | null {
+  const staged = result.groups.filter((g) => g.status === 'done' && g.action === 'retire').reduce((n, g) => n + g.bytesFreed, 0);
+  if (staged === 0) return null;
+  const head = `  ${formatBytes(staged)} of it is staged in .hashall-trash (\`hashall trash\` lists it): `;
+  const restore = `\`hashall trash restore ${result.runId}\` puts it back`;
+  if (ctx.retire.mode === 'never') return `${head}safety.retire.mode is never, so it stays there until you remove it; ${restore}.`;
+  const after = new Date(ctx.now + ctx.retire.observeHours * 3_600_000).toISOString().replace(/:\d\d\.\d+Z$/, 'Z');
+  return `${head}the disk space comes back when the trash is purged, by an apply after ${after} or \`hashall trash purge\`; until then ${restore}.`;
+}
+
 /** The human summary apply prints on stdout when it ends (also after SIGINT/SIGTERM: what happened and what to run). */
 export function applySummary(result: RunResult, signal: string | null, retire?: RetireContext): string {
   const lines: string[] = [];
@@ -44,6 +55,8 @@ export function applySummary(result: RunResult, signal: string | null, retire?: 
   for (const a of result.attention) lines.push(`  NEEDS ATTENTION: ${printable(a)}`);
   const kept = retire ? retireLine(result, retire) : null;
   if (kept) lines.push(kept);
+  const staged = retire ? stagedLine(result, retire) : null;
+  if (staged) lines.push(staged);
   if (signal && result.status === 'interrupted') {
     lines.push(
       `  Stopped safely on ${signal}: finished groups are kept, the group(s) in progress were rolled back, later groups were not started,`,
