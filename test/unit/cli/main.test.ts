@@ -1,4 +1,4 @@
-// The CLI shell: help lists the exit codes from the one table (and the README agrees), unknown commands fail with exit 1.
+// The CLI shell: help lists the exit codes from the one table (and the README agrees), the README's command table names every command and option, unknown commands fail with exit 1.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,8 @@ import path from 'node:path';
 import { runCli } from '../../support/cli.js';
 import { EXIT_CODE_MEANING, ExitCode } from '../../../src/errors.js';
 import { commandsFor } from '../../../src/cli/commands/index.js';
+import { buildProgram } from '../../../src/cli/main.js';
+import type { Command } from 'commander';
 
 /** The codes in the first column of the README's "Exit codes" table (`| 130, 143 | …` names two). */
 function readmeExitCodes(): number[] {
@@ -17,7 +19,53 @@ function readmeExitCodes(): number[] {
   return codes.sort((a, b) => a - b);
 }
 
+/** Each command of the README's "Commands" table (`trash restore`) → the long options its usages there show. */
+function readmeCommandOptions(): Map<string, Set<string>> {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('\n## Commands');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+  const out = new Map<string, Set<string>>();
+  for (const row of section.split('\n').filter((l) => l.startsWith('| `hashall '))) {
+    const first = row.slice(1, row.indexOf(' |', 1));
+    for (const [, usage] of first.matchAll(/`(hashall [^`]+)`/g)) {
+      const words = usage!.split(' ').slice(1);
+      const end = words.findIndex((w) => /^[-[<A-Z]/.test(w));
+      const name = words.slice(0, end === -1 ? undefined : end).join(' ');
+      const opts = out.get(name) ?? new Set<string>();
+      for (const [o] of usage!.matchAll(/--[a-z][a-z-]*/g)) opts.add(o);
+      out.set(name, opts);
+    }
+  }
+  return out;
+}
+
+/** Each command the CLI runs (a group without options of its own, `catalog`, is only its subcommands) → its long options but --help and --config (documented once for all). */
+async function cliCommandOptions(): Promise<Map<string, Set<string>>> {
+  const program = await buildProgram({
+    stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: process.cwd(), now: () => 0, interactive: false, color: false, prompt: null,
+  });
+  const out = new Map<string, Set<string>>();
+  const walk = (cmd: Command, prefix: string): void => {
+    for (const sub of cmd.commands) {
+      const name = `${prefix}${sub.name()}`;
+      const opts = new Set(sub.options.map((o) => o.long!).filter((o) => o !== '--help' && o !== '--config'));
+      if (opts.size > 0 || sub.commands.length === 0) out.set(name, opts);
+      walk(sub, `${name} `);
+    }
+  };
+  walk(program, '');
+  return out;
+}
+
 describe('hashall CLI', () => {
+  it("the README's Commands table names every command with every option it takes, and nothing else", async () => {
+    const cli = await cliCommandOptions();
+    const readme = readmeCommandOptions();
+    const sorted = (m: Map<string, Set<string>>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()]));
+    expect(cli.size).toBeGreaterThan(20);
+    expect(sorted(readme)).toEqual(sorted(cli));
+  });
+
   it('prints help with the documented exit codes and exits 0', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
