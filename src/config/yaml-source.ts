@@ -25,9 +25,13 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const problems: ConfigProblem[] = [];
+  const shallow = shallowListItems(text, doc, lineCounter, file);
+  problems.push(...shallow.values());
   for (const [level, list] of [['error', doc.errors], ['warning', doc.warnings]] as const) {
     for (const e of list) {
       const { line, col } = lineCounter.linePos(e.pos[0]);
+      // Said once, as what it is (YAML reports it as three errors about implicit keys).
+      if (shallow.has(line)) continue;
       const at = uptoSecret(keyPathAt(doc, e.pos[0]));
       const full = e.message.split('\n')[0] ?? e.message;
       // Within a secret, YAML's own words quote its text ("Unresolved tag: !…"): only what went wrong is said.
@@ -86,6 +90,43 @@ export function yamlData(src: YamlSource): { data: unknown } | { problem: Config
       },
     };
   }
+}
+
+/**
+ * A list item indented less than the one above it (`    - /a` then `   - /b`) ends that list: YAML then reports the
+ * line as three errors about "implicit keys" (with a hint about a missing bracket). Each such line, by its number, as
+ * one error at its "- " naming the column the list's items start at.
+ */
+function shallowListItems(text: string, doc: Document.Parsed, lineCounter: LineCounter, file: string): Map<number, ConfigProblem> {
+  const out = new Map<number, ConfigProblem>();
+  const lines = text.split('\n');
+  for (const e of doc.errors) {
+    if (e.code !== 'BLOCK_AS_IMPLICIT_KEY') continue;
+    const { line } = lineCounter.linePos(e.pos[0]);
+    const indent = /^( *)- /.exec(lines[line - 1] ?? '')?.[1]?.length;
+    if (indent === undefined || out.has(line)) continue;
+    // The nearest list item above it that is indented deeper, before any line at or left of this one's indent.
+    for (let above = line - 1; above >= 1; above--) {
+      const l = lines[above - 1]!;
+      if (/^\s*(#.*)?$/.test(l)) continue;
+      const own = /^ */.exec(l)![0].length;
+      if (own <= indent) break;
+      if (!/^ *- /.test(l)) continue;
+      const at = uptoSecret(keyPathAt(doc, (lineCounter.lineStarts[above - 1] ?? 0) + own));
+      const listPath = typeof at.path[at.path.length - 1] === 'number' ? at.path.slice(0, -1) : at.path;
+      out.set(line, {
+        severity: 'error',
+        file,
+        line,
+        col: indent + 1,
+        path: formatKeyPath(listPath),
+        message: `this "- " is indented less than the list item above it (line ${above}, column ${own + 1}): YAML does not read it as an item of that list`,
+        hint: `indent every "- item" of a list exactly like the first one: start this line's "- " at column ${own + 1}`,
+      });
+      break;
+    }
+  }
+  return out;
 }
 
 /**

@@ -56,6 +56,26 @@ describe('hashall validate', () => {
     expect(r.stderr).toContain('unknown filesystem "nowhere"');
   });
 
+  it('a list item indented less than the one above is one error at its "- " naming the column to use, not three YAML errors', async () => {
+    // Seen on a hand-edited config: YAML said "A block sequence may not be used as an implicit map key", "Implicit keys
+    // need to be on a single line" and "Implicit map keys need to be followed by map values" (hint: "a closing bracket
+    // or quote is missing") for one line indented a space too little.
+    const { file } = write('version: 1\nfilesystems:\n  disk: { path: /srv/x }\nseeding:\n  disk:\n    - /srv/x/a\n   - /srv/x/b\nplacement: { default: nowhere }\n');
+    const r = await runCli(['validate', '--config', file]);
+    expect(r.code).toBe(3);
+    const yamlErrors = r.stderr.split('\n').filter((l) => l.startsWith(`${file}:7:`));
+    expect(yamlErrors).toEqual([`${file}:7:4: error: this "- " is indented less than the list item above it (line 6, column 5): YAML does not read it as an item of that list [seeding.disk]`]);
+    expect(r.stderr).toContain('  hint: indent every "- item" of a list exactly like the first one: start this line\'s "- " at column 5');
+    expect(r.stderr).not.toContain('closing bracket');
+    // A top-level list too, and its valid parts are still checked.
+    const top = write('version: 1\nfilesystems:\n  disk: { path: /srv/x }\nlibraries:\n    - /srv/x/a\n  - /srv/x/b\n');
+    const r2 = await runCli(['validate', '--config', top.file]);
+    expect(r2.code).toBe(3);
+    expect(r2.stderr.split('\n').filter((l) => l.includes(': error: '))).toEqual([
+      `${top.file}:6:3: error: this "- " is indented less than the list item above it (line 5, column 5): YAML does not read it as an item of that list [libraries]`,
+    ]);
+  });
+
   it('orphans: a bad action or minAge is an error at its line:col', async () => {
     const { file } = write('version: 1\nfilesystems:\n  disk: { path: /srv/x }\norphans:\n  action: delete\n  minAge: soon\n');
     const r = await runCli(['validate', '--config', file]);
