@@ -53,7 +53,10 @@ export function interpolateEnv(
       }
       for (const name of names) {
         if (env[name] === undefined) {
-          problems.push({ severity: 'error', path, message: `environment variable ${name} is not set`, hint: `export ${name}=... before running hashall, or write the value directly` });
+          // A secret (kept raw, read at use) is never to be written into the file: that is what the variable is for.
+          const where = `export ${name}=... before running hashall; from cron or systemd, in the environment they give it (e.g. EnvironmentFile= in the unit).`;
+          const hint = keepRaw(path) ? `${where} A secret stays in the environment, never written into hashall.yaml` : `${where} Or write the value directly`;
+          problems.push({ severity: 'error', path, message: `environment variable ${name} is not set`, hint });
         }
       }
       return keepRaw(path) ? value : expandTemplate(value, env);

@@ -145,6 +145,15 @@ dedupe: { filesystems: [ssd] }
       '15:13 client.password environment variable QBT_PASSWORD is not set',
       '16:25 dedupe.filesystems[0] dedupe.filesystems names unknown filesystem "ssd"',
     ]);
+    // The hint for a secret never suggests writing it into hashall.yaml (a clear-text password draws a warning); every
+    // hint says where a service finds its variables (cron and systemd start hashall without the login shell's exports).
+    const hints = Object.fromEntries(checkText(text, {}).errors.filter((e) => /is not set/.test(e.message)).map((e) => [e.path, e.hint]));
+    expect(hints['client.password']).toBe(
+      'export QBT_PASSWORD=... before running hashall; from cron or systemd, in the environment they give it (e.g. EnvironmentFile= in the unit). A secret stays in the environment, never written into hashall.yaml',
+    );
+    expect(hints['client.url']).toBe(
+      'export QBT_URL=... before running hashall; from cron or systemd, in the environment they give it (e.g. EnvironmentFile= in the unit). Or write the value directly',
+    );
     // With the variables set the env-dependent values resolve, and the next stages report the rest.
     const r = checkText(text, { STATE: '/var/lib/h', QBT_URL: 'http://qbt:8080/', QBT_PASSWORD: 's3cret' });
     expect(brief(r.errors)).toEqual(['16:25 dedupe.filesystems[0] dedupe.filesystems names unknown filesystem "ssd"']);
