@@ -290,6 +290,14 @@ export function runState(db: Db, id: string): { id: string; status: RunStatus; e
   return r ? { id: r.id, status: r.status, endedAt: r.ended_at } : null;
 }
 
+/** The latest run other than `except` that applied the plan file whose bytes hash to `planHash` (null: none). */
+export function lastRunOfPlan(db: Db, planHash: string, except: string): { id: string; status: RunStatus; endedAt: number | null } | null {
+  const r = db.prepare(`SELECT id, status, ended_at FROM runs WHERE plan_hash = ? AND id != ? ORDER BY started_at DESC, id DESC LIMIT 1`).get(planHash, except) as
+    | { id: string; status: RunStatus; ended_at: number | null }
+    | undefined;
+  return r ? { id: r.id, status: r.status, endedAt: r.ended_at } : null;
+}
+
 /** Every run id, oldest first. */
 export function runIds(db: Db): string[] {
   return (db.prepare(`SELECT id FROM runs ORDER BY started_at, id`).all() as { id: string }[]).map((r) => r.id);

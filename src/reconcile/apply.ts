@@ -3,7 +3,7 @@
 import type { CatalogDb } from '../catalog/db.js';
 import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
-import { HashallError } from '../errors.js';
+import { HashallError, StalePlanError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { RescanRoot } from '../apply/bookkeeping.js';
 import type { Emit } from '../apply/events.js';
@@ -15,6 +15,7 @@ import { runUser, underRunLock } from '../apply/run-lock.js';
 import { recoverInterrupted, type RecoverOutcome } from '../apply/recover.js';
 import { asRecoverOutcome, describeResolve, resolveAttention, type ResolveOutcome } from '../apply/resolve-attention.js';
 import { purgeTrash, type PurgeOutcome } from '../apply/trash.js';
+import { lastRunOfPlan } from '../apply/run-store.js';
 
 export interface RunApplyInput {
   config: HashallConfig;
@@ -70,7 +71,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
       const resolved = await resolveAttention({ ...common, runId, host, onBoundary: input.onBoundary });
       for (const r of resolved) log(describeResolve(r));
       let trash: PurgeOutcome[] = [];
-      const result = await applyPlan(
+      const result = await alreadyApplied(catalog, input.planHash, runId, () => applyPlan(
         {
           ...common,
           runId,
@@ -83,7 +84,7 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
           },
         },
         input.plan,
-      );
+      ));
       // By id (a plan of thousands of groups: a search of the plan per result was quadratic).
       const repointing = new Set(input.plan.groups.filter((pg) => pg.steps.some((s) => s.kind === 'repoint')).map((pg) => pg.id));
       const repointed = result.groups.some((g) => g.status === 'done' && repointing.has(g.id));
@@ -99,6 +100,23 @@ export async function runApply(input: RunApplyInput): Promise<RunApplyOutput> {
     });
   } finally {
     await own?.close();
+  }
+}
+
+/**
+ * Runs `apply`; a saved plan refused as stale that an earlier run applied (the same file, by the SHA-256 of its bytes:
+ * applied twice, from cron or by hand) says which run that was — its catalog changes are why it is stale now.
+ */
+async function alreadyApplied<T>(catalog: CatalogDb, planHash: string | null, runId: string, apply: () => Promise<T>): Promise<T> {
+  try {
+    return await apply();
+  } catch (err) {
+    const earlier = err instanceof StalePlanError && planHash !== null ? lastRunOfPlan(catalog.db, planHash, runId) : null;
+    if (!earlier) throw err;
+    const ended = earlier.endedAt === null ? '' : `, ended ${new Date(earlier.endedAt).toISOString().replace(/\.\d+Z$/, 'Z')}`;
+    throw new StalePlanError(`${(err as StalePlanError).message}\n  (this plan file was applied already: run ${earlier.id}, ${earlier.status}${ended})`, {
+      hint: `\`hashall runs show ${earlier.id}\` says what it did; \`hashall plan\` shows what is left to do now`,
+    });
   }
 }
 

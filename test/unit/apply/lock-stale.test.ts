@@ -173,6 +173,21 @@ describe('lock', () => {
 });
 
 describe('stale plans (exit 5)', () => {
+  it('a plan file applied a second time says which run applied it (on the real CLI it said only "the catalog changed since planning")', async () => {
+    const { src, dst } = world();
+    const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
+    const first = await runApply({ ...common(), plan, planFile: '/srv/plans/p.json', planHash: 'a'.repeat(64), command: 'hashall apply p.json', runId: 'run-first' });
+    expect(first.result.status).toBe('succeeded');
+    const again = await runApply({ ...common(), plan, planFile: '/srv/plans/p.json', planHash: 'a'.repeat(64), command: 'hashall apply p.json' }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ exitCode: 5 });
+    expect(String((again as Error).message)).toMatch(/^saved plan is stale:\n {2}- .*\n {2}\(this plan file was applied already: run run-first, succeeded, ended \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/s);
+    expect((again as { hint?: string }).hint).toBe('`hashall runs show run-first` says what it did; `hashall plan` shows what is left to do now');
+    // Another plan file that is stale: no such line.
+    const other = await runApply({ ...common(), plan, planFile: '/srv/plans/q.json', planHash: 'b'.repeat(64), command: 'hashall apply q.json' }).catch((e: unknown) => e);
+    expect(other).toMatchObject({ exitCode: 5 });
+    expect(String((other as Error).message)).not.toMatch(/applied already/);
+  });
+
   it('refuses when a fingerprinted file changed, the config changed, or the catalog is another one', async () => {
     const { src, dst } = world();
     const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
