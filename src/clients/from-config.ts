@@ -1,6 +1,6 @@
 // The one construction point of the configured TorrentClients (qBittorrent, Transmission, rTorrent or Deluge), one per instance.
 import type { ClientConfig, HashallConfig } from '../config/types.js';
-import { ConfigError } from '../errors.js';
+import { requireClientSection } from '../config/require-client.js';
 import { createDelugeClient } from './deluge/client.js';
 import { createQbittorrentClient } from './qbittorrent/client.js';
 import { createRtorrentClient } from './rtorrent/client.js';
@@ -39,10 +39,6 @@ export function clientsFromConfig(config: Pick<HashallConfig, 'clients'>, opts: 
 
 /** Every configured instance's client; throws ConfigError (exit 3) when hashall.yaml configures none. */
 export function requireClients(config: Pick<HashallConfig, 'clients' | 'configPath'>, opts: { now: () => number }): ClientSet {
-  if (Object.keys(config.clients).length === 0) {
-    throw new ConfigError(`${config.configPath} has no \`client\` or \`clients\` section, so there is no torrent client to talk to`, [], {
-      hint: 'add a `client:` section (type qbittorrent, transmission, rtorrent or deluge, url, credentials, pathMaps), or `clients:` with one such entry per named instance',
-    });
-  }
+  requireClientSection(config);
   return clientsFromConfig(config, opts);
 }

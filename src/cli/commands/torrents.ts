@@ -9,6 +9,7 @@ import { torrentReport, type TorrentReport } from '../../catalog/torrent-report.
 import { renderTorrents } from '../../render/torrents-text.js';
 import { snapshotPlanner } from '../../plan/needs.js';
 import { jsonDocument } from '../../render/json.js';
+import { requireClientSection } from '../../config/require-client.js';
 
 interface TorrentsOpts extends ConfigOptionValues {
   json?: boolean;
@@ -23,6 +24,8 @@ export function register(program: Command, ctx: CliContext): void {
   addConfigOption(cmd);
   cmd.action((opts: TorrentsOpts) => {
     const { config } = loadConfigForCommand(opts, ctx);
+    // Without a client there are no torrents to list, and `hashall sync` (what an empty list would suggest) fails too.
+    requireClientSection(config);
     const catalog = openCatalog(config.catalog);
     let report: TorrentReport;
     try {
