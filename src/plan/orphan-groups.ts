@@ -59,7 +59,7 @@ export function planOrphanGroups(config: HashallConfig, report: OrphanReport | u
     const frees =
       t.freedBytes === 0
         ? `frees nothing: every file is hardlinked elsewhere`
-        : `frees ${formatBytes(t.freedBytes)} once the trash is purged${t.duplicatedBytes > 0 ? ` (${formatBytes(t.duplicatedBytes)} of it also exists elsewhere)` : ''}${t.uniqueBytes > 0 ? ` — ${formatBytes(t.uniqueBytes)} of it is the only copy` : ''}`;
+        : `frees ${formatBytes(t.freedBytes)} once the trash is purged${t.duplicatedBytes > 0 ? ` (${formatBytes(t.duplicatedBytes)} of it also exists elsewhere)` : ''}${t.uniqueBytes > 0 ? ` — ${formatBytes(t.uniqueBytes)} of it is the only copy` : ''}${t.unhashedBytes > 0 ? `; ${formatBytes(t.unhashedBytes)} not hashed yet (whether another copy exists is not known)` : ''}`;
     return {
       ...base,
       action: 'retire',

@@ -1,7 +1,8 @@
-// The pure orphan classifier: unknown is never orphan, trees stop at category folders, reclaim figures count inodes once.
+// The pure orphan classifier: unknown is never orphan, trees stop at category folders, reclaim figures count inodes once; the retire groups say what they free.
 import { describe, expect, it } from 'vitest';
 import type { SnapshotTorrent } from '../../../src/domain/snapshot.js';
 import { orphanClassifier, orphanReport, type OrphanInput, type InodeLinks } from '../../../src/plan/orphans.js';
+import { planOrphanGroups } from '../../../src/plan/orphan-groups.js';
 import { baseConfig, category, HOUR, NOW, STASH_SEED, MOVIES_LIB } from './fixtures.js';
 
 const OLD = `${BigInt(NOW - 100 * 24 * HOUR) * 1_000_000n}`;
@@ -238,5 +239,23 @@ describe('orphan classifier (pure)', () => {
     expect(report.trees).toHaveLength(1);
     expect(report.trees[0]).toMatchObject({ path: `${MOVIES}/Old`, fileCount: 4, bytes: 207, freedBytes: 57, duplicatedBytes: 50, uniqueBytes: 7, linkedBytes: 100 });
     expect(report.totals).toEqual([expect.objectContaining({ fs: 'stash', freedBytes: 57, linkedBytes: 100 })]);
+  });
+
+  it('a retire group says how much of what it frees is the only copy, also elsewhere, or not hashed yet (unknown: never left unsaid)', () => {
+    // A tree restored from the trash and rescanned had lost its hash: the plan said "frees 976.6 KiB once the trash is
+    // purged" and nothing more, while `hashall orphans` said "976.6 KiB not hashed yet".
+    const { result } = classify(
+      [
+        { path: `${MOVIES}/Old/u.bin`, ino: 3, size: 7 },
+        { path: `${MOVIES}/Old/d.bin`, ino: 4, size: 50 },
+        { path: `${MOVIES}/Old/n.bin`, ino: 5, size: 900 },
+      ],
+      [],
+    );
+    const report = orphanReport(result, (f) => (f.ino === 3 ? 'unique' : f.ino === 4 ? 'duplicated' : 'unhashed'));
+    const config = { ...baseConfig(), orphans: { action: 'retire' as const, minAgeMs: 14 * 24 * HOUR, exclude: [] } };
+    const [group] = planOrphanGroups(config, report, []);
+    expect(group?.action).toBe('retire');
+    expect(group?.reasons[1]).toMatch(/; frees 957 B once the trash is purged \(50 B of it also exists elsewhere\) — 7 B of it is the only copy; 900 B not hashed yet \(whether another copy exists is not known\)$/);
   });
 });
