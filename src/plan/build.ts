@@ -17,7 +17,7 @@ import { summarize } from './summary.js';
 import { blockUnresolved, runsForPlan } from './unresolved.js';
 import type { UnresolvedRun } from '../domain/unresolved-run.js';
 import { blockOnIntegrity } from './integrity.js';
-import { planOrphanGroups } from './orphan-groups.js';
+import { planOrphanGroups, sparingMoveSources } from './orphan-groups.js';
 import type { OrphanReport } from './orphans.js';
 
 export interface BuildPlanInput {
@@ -66,8 +66,14 @@ export function buildPlan(input: BuildPlanInput): Plan {
     state.follows,
   );
   const unresolved = runsForPlan(input.unresolvedRuns ?? [], snapshot.torrents);
+  const retireGroups = planRetireGroups(ix);
+  // A move's source is retired by the move itself, never as an orphan (no torrent uses it while it waits).
+  const orphanGroups = sparingMoveSources(
+    planOrphanGroups(config, input.orphans, snapshot.torrents, new Set(snapshot.filesystems.filter((f) => f.permissionsKept === false && f.name !== null).map((f) => f.name!))),
+    retireGroups.flatMap((g) => (g.from ? [g.from.path] : [])),
+  );
   const all = blockOnIntegrity(
-    blockUnresolved([...torrentGroups, ...planDedupeGroups(ix), ...planRetireGroups(ix), ...planOrphanGroups(config, input.orphans, snapshot.torrents, new Set(snapshot.filesystems.filter((f) => f.permissionsKept === false && f.name !== null).map((f) => f.name!)))], unresolved),
+    blockUnresolved([...torrentGroups, ...planDedupeGroups(ix), ...retireGroups, ...orphanGroups], unresolved),
     snapshot.integrityProblems ?? [],
   );
   const groups: PlanGroup[] = all.map((g, i) => ({ id: `g${i + 1}`, ...g }));

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import type { HashallConfig } from '../config/types.js';
 import { DEFAULT_ORPHANS } from '../config/types.js';
 import type { SnapshotTorrent } from '../domain/snapshot.js';
-import { baseName } from '../domain/path-string.js';
+import { baseName, isAtOrUnder } from '../domain/path-string.js';
+import { compareBytes } from '../domain/payload-hash.js';
 import { formatBytes } from '../domain/format-bytes.js';
 import type { OrphanReport } from './orphans.js';
 import type { GroupFingerprint, PlanGroup, RetireOrphanStep } from './types.js';
@@ -73,3 +74,31 @@ export function planOrphanGroups(config: HashallConfig, report: OrphanReport | u
     };
   });
 }
+
+/**
+ * Orphan groups with the sources of open moves left to the moves: a tree at or under such a source is dropped (the
+ * move's own retire removes it, only after the target has seeded for the observation window — an orphan retire would
+ * stage it at once and purge it on its own clock, whatever became of the target); a tree holding one is blocked.
+ * `sources`: the source roots of the plan's retire groups (pending, blocked or due).
+ */
+export function sparingMoveSources(groups: Omit<PlanGroup, 'id'>[], sources: readonly string[]): Omit<PlanGroup, 'id'>[] {
+  if (sources.length === 0) return groups;
+  return groups.flatMap((g): Omit<PlanGroup, 'id'>[] => {
+    if (!g.key.startsWith('orphan:') || g.from === null) return [g];
+    const tree = g.from.path;
+    if (sources.some((s) => isAtOrUnder(tree, s))) return [];
+    const held = sources.filter((s) => isAtOrUnder(s, tree)).sort(compareBytes);
+    if (held.length === 0) return [g];
+    const more = held.length > 1 ? ` (and ${held.length - 1} more)` : '';
+    return [
+      {
+        ...g,
+        action: 'blocked',
+        reasons: [`it holds ${held[0]}${more}, the source of a move waiting for its own retire (after the target has seeded for the observation window): retired with it, never as an orphan`, ...g.reasons],
+        bytesToFree: 0,
+        steps: [],
+      },
+    ];
+  });
+}
+

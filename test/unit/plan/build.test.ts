@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, hasChanges } from '../../../src/plan/build.js';
 import type { Plan, PlanGroup } from '../../../src/plan/types.js';
+import type { OrphanReport, OrphanTree } from '../../../src/plan/orphans.js';
 import { SnapshotBuilder, baseConfig, rule, category, movieFiles, planTrimmedAlike, trimmedLikeReader, NOW, HOUR, GiB, MiB, STASH_SEED, POOL_SEED, MOVIES_LIB, sha } from './fixtures.js';
 
 const toPool = () => baseConfig({ placement: { default: 'stash', rules: [rule('old-movies', 'pool', { categories: ['movies'] })] } });
@@ -775,6 +776,37 @@ describe('buildPlan: retire', () => {
     expect(g.bytesToFree).toBe(4 * GiB + 1200);
     expect(p.summary.bytesToFree).toEqual({ stash: 4 * GiB + 1200 });
     expect(p.groups.find((x) => x.key.startsWith('payload:'))!.action).toBe('keep');
+  });
+
+  it("an orphan tree that is a move's source waiting for its own retire is not retired as an orphan (it would skip the observation window); one holding such a source is blocked", () => {
+    // Found on the real CLI: right after a move of old files (mtime past orphans.minAge) the same plan held "pending
+    // Old.Movie.2009 (observing the new location before removing the old copy)" and "retire Old.Movie.2009 (orphan)":
+    // the orphan retire staged the source at once and its purge after observeHours ignored whether the target seeded —
+    // the source being the only good copy while the target was damaged (its integrity problem is on the target, not in
+    // the orphan tree, so nothing blocked it).
+    const src = `${STASH_SEED}/movies/Foo`;
+    const tree = (path: string, bytes: number): OrphanTree => ({
+      fs: 'stash', fsId: 1, path, kind: 'dir', seedingRoot: STASH_SEED, files: [], bytes, fileCount: 1, newestMtimeMs: NOW - 100 * 24 * HOUR,
+      freedBytes: bytes, duplicatedBytes: bytes, uniqueBytes: 0, linkedBytes: 0, unhashedBytes: 0, why: 'no torrent uses any of its 1 file(s)',
+    });
+    const orphansOf = (...trees: OrphanTree[]): OrphanReport => ({
+      proven: true, blockers: [], trees, totals: [], unknownSamples: [], clientFolders: [],
+      counts: {} as OrphanReport['counts'], bytes: {} as OrphanReport['bytes'],
+    });
+    const cfg = baseConfig({ placement: { default: 'pool', rules: [] }, orphans: { action: 'retire', minAgeMs: 14 * 24 * HOUR, exclude: [] } });
+    for (const observed of [60, 80]) {
+      const b = relocated(observed, cfg);
+      const snapshot = b.build();
+      const other = `${STASH_SEED}/movies/Gone`;
+      const p = buildPlan({ config: cfg, snapshot, now: NOW, createdAt: new Date(NOW).toISOString(), orphans: orphansOf(tree(src, 4 * GiB + 1200), tree(other, 10)) });
+      expect(p.groups.find((g) => g.key === 'retire:3')!.action).toBe(observed === 60 ? 'pending' : 'retire');
+      expect(p.groups.filter((g) => g.key.startsWith('orphan:')).map((g) => [g.key, g.action])).toEqual([[`orphan:${other}`, 'retire']]);
+      // A tree above the source (a folder of old downloads holding it): blocked, the reason says why.
+      const above = buildPlan({ config: cfg, snapshot, now: NOW, createdAt: new Date(NOW).toISOString(), orphans: orphansOf(tree(`${STASH_SEED}/movies`, 5 * GiB)) });
+      const g = above.groups.find((x) => x.key === `orphan:${STASH_SEED}/movies`)!;
+      expect(g.action).toBe('blocked');
+      expect(g.reasons[0]).toBe(`it holds ${src}, the source of a move waiting for its own retire (after the target has seeded for the observation window): retired with it, never as an orphan`);
+    }
   });
 
   it('is pending before the window ends, with the time left', () => {
