@@ -127,7 +127,8 @@ export function markRelocationRetired(db: Db, id: number, at: number): boolean {
 
 /**
  * Close every open relocation whose move the torrents' rows show undone by hand (moveUndone: each torrent it moved is
- * known removed, re-added elsewhere, or seeds from its source again, at least one does), at `at`. Called by the sync, in its transaction,
+ * known removed, re-added elsewhere, or seeds from its source again, at least one does; a row synced before the repoint
+ * is no witness), at `at`. Called by the sync, in its transaction,
  * after it recorded its instance's torrents: were it left open, a move onto the target again by hand would inherit
  * the old observation window and the source could be retired before the torrent had seeded from the target for it.
  * Closing only ever keeps a source (never retired by this move); the copy on the target is left to the orphan rules.
@@ -135,9 +136,9 @@ export function markRelocationRetired(db: Db, id: number, at: number): boolean {
  */
 export function closeUndoneRelocations(db: Db, at: number): number {
   if (!tableExists(db, 'relocations')) return 0;
-  const open = db.prepare(`SELECT id, payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients FROM relocations WHERE retired_at IS NULL`).all() as Omit<RelocationRow, 'repointed_at' | 'retired_at'>[];
+  const open = db.prepare(`SELECT id, payload_hash, source_fs, source_root, target_fs, target_root, torrent_hashes, torrent_clients, repointed_at FROM relocations WHERE retired_at IS NULL`).all() as Omit<RelocationRow, 'retired_at'>[];
   if (open.length === 0) return 0;
-  const row = db.prepare(`SELECT status, host_content_path, fs_id, payload_hash FROM torrents WHERE client = ? AND hash = ?`);
+  const row = db.prepare(`SELECT status, host_content_path, fs_id, payload_hash, synced_at, removed_at FROM torrents WHERE client = ? AND hash = ?`);
   const fsIds = db.prepare(`SELECT id FROM filesystems WHERE name = ?`).pluck();
   // A row marked removed proves the removal only while its instance's syncs succeed (as the planner's knownRemoved).
   const answered = db.prepare(`SELECT synced_at IS NOT NULL AND failed_at IS NULL FROM client_status WHERE client = ?`).pluck();
@@ -150,8 +151,11 @@ export function closeUndoneRelocations(db: Db, at: number): number {
     const fs = { isSource: (id: number) => sourceIds.has(id), isTarget: (id: number) => targetIds.has(id) };
     const move = { sourceRoot: r.source_root, targetRoot: r.target_root, payloadHash: r.payload_hash };
     const states: RelocatedTorrentState[] = hashes.map((hash, i) => {
-      const t = row.get(clients[i], hash) as { status: string; host_content_path: string | null; fs_id: number | null; payload_hash: string | null } | undefined;
-      if (t === undefined) return 'other';
+      const t = row.get(clients[i], hash) as { status: string; host_content_path: string | null; fs_id: number | null; payload_hash: string | null; synced_at: number; removed_at: number | null } | undefined;
+      // A row last synced (or marked removed) before the repoint says where the torrent was, not where it is: another
+      // instance's sync (one after the other, apply's re-read included) must not read its torrent, not yet re-read, as
+      // moved back by hand.
+      if (t === undefined || (t.status === 'removed' ? (t.removed_at ?? 0) : t.synced_at) < r.repointed_at) return 'other';
       if (t.status === 'removed') return answered.get(clients[i]) === 1 ? 'removed' : 'other';
       return relocatedTorrentState(move, fs, { hostContentPath: t.host_content_path, fsId: t.fs_id, payloadHash: t.payload_hash });
     });

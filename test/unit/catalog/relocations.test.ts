@@ -47,15 +47,19 @@ describe('recordRelocation', () => {
 describe('closeUndoneRelocations (the sync, after recording its torrents)', () => {
   const P = 'p'.repeat(64);
   const COLS = `client, hash, name, category, tags, raw_state, phase, running, progress, amount_left, size, auto_tmm, seeding_time, client_save_path,
-    client_content_path, client_download_path, host_content_path, fs_id, data_status, payload_hash, status, first_seen, synced_at`;
-  function world(torrents: { hash: string; client?: string; at: string | null; fs?: 'stash' | 'pool'; payload?: string; status?: 'active' | 'removed' }[], opts: { failed?: string[] } = {}) {
+    client_content_path, client_download_path, host_content_path, fs_id, data_status, payload_hash, status, first_seen, synced_at, removed_at`;
+  function world(torrents: { hash: string; client?: string; at: string | null; fs?: 'stash' | 'pool'; payload?: string; status?: 'active' | 'removed'; syncedAt?: number }[], opts: { failed?: string[] } = {}) {
     const db = catalog().db;
     const fsId: Record<string, number> = {};
     for (const name of ['stash', 'pool']) {
       fsId[name] = Number(db.prepare(`INSERT INTO filesystems (uuid, dev, fs_type, source, mount_point, preferred_mount, first_seen, last_seen, name) VALUES (?, '0:1', 'tmpfs', 's', ?, ?, 1, 1, ?)`).run(`u-${name}`, `/${name}`, `/${name}`, name).lastInsertRowid);
     }
-    const ins = db.prepare(`INSERT INTO torrents (${COLS}) VALUES (?, ?, 'T', '', '[]', 'stalledUP', 'seeding', 1, 1, 0, 1, 0, 0, '/d', '/d/T', '', ?, ?, 'ok', ?, ?, 1, 1)`);
-    for (const t of torrents) ins.run(t.client ?? 'qbt', t.hash, t.at, t.at === null ? null : fsId[t.fs ?? (t.at.startsWith('/stash') ? 'stash' : 'pool')], t.payload ?? P, t.status ?? 'active');
+    const ins = db.prepare(`INSERT INTO torrents (${COLS}) VALUES (?, ?, 'T', '', '[]', 'stalledUP', 'seeding', 1, 1, 0, 1, 0, 0, '/d', '/d/T', '', ?, ?, 'ok', ?, ?, 1, ?, ?)`);
+    // Synced (or found removed) after the move's repoint (100) unless said otherwise.
+    for (const t of torrents) {
+      const seen = t.syncedAt ?? 500;
+      ins.run(t.client ?? 'qbt', t.hash, t.at, t.at === null ? null : fsId[t.fs ?? (t.at.startsWith('/stash') ? 'stash' : 'pool')], t.payload ?? P, t.status ?? 'active', seen, t.status === 'removed' ? seen : null);
+    }
     for (const c of new Set(torrents.map((t) => t.client ?? 'qbt'))) {
       db.prepare(`INSERT INTO client_status (client, synced_at, failed_at) VALUES (?, 1, ?)`).run(c, opts.failed?.includes(c) ? 2 : null);
     }
@@ -89,6 +93,13 @@ describe('closeUndoneRelocations (the sync, after recording its torrents)', () =
     ['without a host path', [{ hash: A, at: null }]],
   ])('keeps it open: %s', (_what, torrents) => {
     expect(world(torrents)).toEqual({ closed: 0, rows: [{ id: 1, source_root: '/stash/A', target_root: '/pool/A', repointed_at: 100, retired_at: null }] });
+  });
+
+  it("keeps it open while a torrent's row was synced before the repoint: it says where the torrent was, not where it is", () => {
+    // Seen with qBittorrent and Transmission configured: apply's re-read after a move synced qBittorrent first, whose
+    // sync closed the move of the Transmission torrent because that torrent's row (not yet re-read) still named the
+    // source: the move read as undone by hand, its source never to be retired and left to the orphan rules at once.
+    expect(world([{ hash: A, client: 'tr', at: '/stash/A', syncedAt: 50 }]).closed).toBe(0);
   });
 
   it('keeps it open when a removal is not proven: the removed torrent\'s instance failed its last sync', () => {
