@@ -161,7 +161,7 @@ async function proveInstanceDone(step: RetireStep, ctx: StepContext, name: strin
  * process may still have its working directory inside it); each file read by its anchored name without following it.
  * Returns the files listed — the inodes the purge may delete.
  */
-async function proveSourceIsPayload(step: RetireStep, ctx: StepContext, trash: HeldDir, trashRel: string, id: Identity): Promise<{ ino: number; dev: number }[]> {
+async function proveSourceIsPayload(step: RetireStep, ctx: Pick<StepContext, 'fs'>, trash: HeldDir, trashRel: string, id: Identity): Promise<{ ino: number; dev: number }[]> {
   const { entries } = await ctx.fs.listTree(trash, trashRel, { expect: id });
   const hashed: HashableFile[] = [];
   const files: { ino: number; dev: number }[] = [];
@@ -247,6 +247,65 @@ async function removeEmptiedParents(step: RetireStep, ctx: StepContext, fsPath: 
     await top.close();
   }
   return removed;
+}
+
+/**
+ * The undo of a retire journaled by a hashall that recorded no identity of what it staged (only the trash path): nothing
+ * is deleted (a deletion it began needs a person), and nothing is renamed by name — a name leads wherever a folder of it
+ * was swapped to (a trash folder replaced by a user who can write the filesystem root, a seeding folder replaced by a
+ * symlink). The staged source goes back only when what lies at the recorded trash path now, reached through hashall's own
+ * trash directory held open (root-owned, 0700) without following anything, is proven to be what the retire moved: a tree
+ * of regular files whose every byte hashes to the payload hash it retired. It then goes back as `trash restore` puts
+ * anything back (putBack, with the identity just proven). Anything else stays where it is, reported with the way back by hand.
+ */
+async function undoUnrecorded(step: RetireStep, ctx: Pick<StepContext, 'fs'>, undo: RetireUndo, fsPath: string): Promise<string[]> {
+  const trash = undo.trash!;
+  const byHand = `check it, then move it back by hand: mv -n -T -- '${trash}' '${step.root}'`;
+  const blocked = (why: string, cause?: unknown): FsError =>
+    new FsError(`retire of ${step.root} was not undone: ${why} (its run was journaled by an older hashall, which recorded no identity of what it staged)`, { path: trash, hint: byHand, cause });
+  if (undo.phase === 'deleting' || undo.phase === 'deleted') {
+    throw new FsError(`retire of ${step.root} was deleting ${trash} when it stopped, and that run recorded no identity of it; hashall does not delete it`, {
+      path: trash,
+      hint: `the kept copy ${step.keptRoot} was proven; check ${trash}, then remove it by hand (rm -r --one-file-system -- '${trash}')`,
+    });
+  }
+  const trashTop = path.join(fsPath, TRASH_DIR);
+  const trashRel = path.posix.relative(trashTop, trash);
+  if (!isAtOrUnder(trash, trashTop) || trash === trashTop || trashRel.split('/').includes('..')) throw blocked(`${trash} is not inside ${trashTop}`);
+  // Levels an older hashall journaled (absolute) as made for the staging: only those inside the trash, relative to it.
+  const trashDirs = (undo.dirs ?? []).filter((d) => isAtOrUnder(d, trashTop) && d !== trashTop).map((d) => path.posix.relative(trashTop, d));
+  const root = await ctx.fs.holdPrivateDir(fsPath, TRASH_DIR, { create: false });
+  let staged: Identity | null = null;
+  if (root) {
+    try {
+      const parent = await openDirUnder(root, path.posix.dirname(trashRel)).catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'ENOENT') return null;
+        throw blocked(`${path.dirname(trash)} cannot be reached inside hashall's trash without following a link`, err);
+      });
+      const st = parent ? await lstatAt(parent, fsPathArg(path.posix.basename(trashRel))).finally(() => parent.close()) : null;
+      if (st) {
+        if (st.kind !== 'dir' && st.kind !== 'file') throw blocked(`${trash} is a ${st.kind === 'symlink' ? 'symbolic link' : 'special file'}, not what the retire staged`);
+        staged = { dev: st.dev, ino: st.ino };
+        // Every byte, as the retire's own proof reads the staged source (descriptors proven to be the inodes listed).
+        await proveSourceIsPayload(step, ctx, root, trashRel, staged).catch((err: unknown) => {
+          throw blocked(`what is at ${trash} is not proven to be the source it staged: ${(err as Error).message}`, err);
+        });
+      }
+    } finally {
+      await root.close();
+    }
+  }
+  if (!root || !staged) {
+    // Not in the trash: back already, or never staged (a crash before the rename) — then the source is in its place.
+    // Neither there nor in the trash is unknown (the trash moved away, a level swapped): a person looks.
+    if (await lstatAtPath(fsPath, path.posix.relative(fsPath, step.root)).catch(() => null)) return [];
+    throw blocked(`neither ${trash} nor ${step.root} is there (reached without following a link); find where the staged source went`);
+  }
+  const put = await putBack(ctx.fs, fsPath, step.root, { trash, trashRel, trashId: staged, trashRootId: { dev: root.dev, ino: root.ino }, trashDirs }).catch((err: unknown) => {
+    throw blocked((err as Error).message, err);
+  });
+  if (put.action === 'refused') throw blocked(put.reason);
+  return put.action === 'restored' ? [`retire of ${step.root} undone (journaled without identities; ${trash} proven to be the payload by its bytes): ${put.reason}`] : [];
 }
 
 export const retireStep: StepHandler<RetireStep> = {
@@ -371,22 +430,7 @@ export const retireStep: StepHandler<RetireStep> = {
     if (!undo.trash) return [];
     const { fsPath } = trashPath(step, ctx);
     const deleting = undo.phase === 'deleting' || undo.phase === 'deleted';
-    if (!undo.trashRel || !undo.trashId || !undo.trashRootId) {
-      // Journaled by a hashall that did not record identities: put a staged source back by name, never delete.
-      if (deleting) {
-        throw new FsError(`retire of ${step.root} was deleting ${undo.trash} when it stopped, and that run recorded no identity of it; hashall does not delete it`, {
-          path: undo.trash,
-          hint: `the kept copy ${step.keptRoot} was proven; check ${undo.trash}, then remove it by hand (rm -r --one-file-system -- '${undo.trash}')`,
-        });
-      }
-      const inTrash = await ctx.fs.lstat(undo.trash);
-      if (inTrash && (await ctx.fs.lstat(step.root))) {
-        throw new FsError(`${step.root} was re-created while the original was staged at ${undo.trash}; both are kept`, { path: undo.trash, hint: `compare them, then move ${undo.trash} back to ${step.root} by hand` });
-      }
-      if (inTrash) await ctx.fs.rename(undo.trash, step.root);
-      await removeCreatedDirs(ctx.fs, undo.dirs ?? []);
-      return [];
-    }
+    if (!undo.trashRel || !undo.trashId || !undo.trashRootId) return undoUnrecorded(step, ctx, undo, fsPath);
     if (deleting) {
       const root = await holdRecordedTrash(ctx.fs, fsPath, undo);
       if (!root) return [`retire of ${step.root}: ${path.join(fsPath, TRASH_DIR)} is gone, so is what was being deleted (kept copy: ${step.keptRoot})`];

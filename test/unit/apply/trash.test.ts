@@ -372,27 +372,88 @@ describe('call sites', () => {
 
 describe('a retire journaled by an older hashall (no identities recorded)', () => {
   const common = (now: number) => ({ config: w.config, clients: singleClient(null), now: () => now, catalog: w.catalog, command: 'test' });
+  /** Run a shell command as `nobody` (uid 65534): the attacker. */
+  const asNobody = (script: string, cwd: string) => execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sh', '-c', script], { cwd, stdio: 'pipe' });
+  const source = () => path.join(w.stash, 'seeding', 'movies', 'Old.Movie');
+  /** A crashed run (this host, dead pid) whose legacy retire staged `files` at its trash path; returns that path. */
+  const legacyStaged = (runId: string, files: Record<string, Buffer>, phase: string): string => {
+    recordRun(runId, 'running', null);
+    const staged = path.join(trashRoot(), runId, 'seeding', 'movies', 'Old.Movie');
+    writeTree(staged, files);
+    journalRetire(runId, { trash: staged, dirs: [], phase });
+    return staged;
+  };
 
-  it('recovery puts a staged source back by name, and never deletes one that was being deleted: it needs a person', async () => {
+  it('recovery puts a staged source proven to be the payload back (through held folders), never deletes one that was being deleted, and leaves one that is not the payload: each needing a person says what to do', async () => {
     world(72);
-    const source = path.join(w.stash, 'seeding', 'movies', 'Old.Movie');
-    mkdirSync(path.dirname(source), { recursive: true });
-    for (const [runId, phase] of [
-      ['r-staged', 'staged'],
-      ['r-deleting', 'deleting'],
-    ] as const) {
-      recordRun(runId, 'running', null); // this host, dead pid: recovered by the next run
-      const staged = path.join(trashRoot(), runId, 'seeding', 'movies', 'Old.Movie');
-      writeTree(staged, { 'a.mkv': bytesFor(`${runId}-a`, 2000) });
-      journalRetire(runId, { trash: staged, dirs: [], phase });
-    }
+    mkdirSync(path.dirname(source()), { recursive: true });
+    legacyStaged('r-staged', OLD_MOVIE, 'staged');
+    const deleting = legacyStaged('r-deleting', { 'a.mkv': bytesFor('r-deleting-a', 2000) }, 'deleting');
+    const other = legacyStaged('r-other', { 'a.mkv': bytesFor('r-other-a', 2000) }, 'staged');
     const recovered = await runRecover({ ...common(NOW), emit: () => undefined, runId: 'rec-legacy' });
     expect(getRun(w.catalog.db, 'r-staged')!.status).toBe('recovered');
     expect(getRun(w.catalog.db, 'r-deleting')!.status).toBe('needs-attention');
     expect(recovered.find((r) => r.runId === 'r-deleting')!.attention.join('\n')).toMatch(/recorded no identity of it; hashall does not delete it.*rm -r --one-file-system/);
-    expect(readFileSync(path.join(source, 'a.mkv'))).toEqual(bytesFor('r-staged-a', 2000)); // put back by name
-    expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-deleting', 'seeding', 'movies', 'Old.Movie', 'a.mkv'))).toBe(true);
+    expect(hashTreeSync(source())).toEqual(Object.fromEntries(Object.entries(OLD_MOVIE).map(([rel, b]) => [rel, createHash('sha256').update(b).digest('hex')]))); // the payload, back
     expect(existsSync(path.join(w.stash, '.hashall-trash', 'r-staged', 'seeding', 'movies', 'Old.Movie'))).toBe(false);
+    expect(readFileSync(path.join(deleting, 'a.mkv'))).toEqual(bytesFor('r-deleting-a', 2000));
+    // Not the payload the retire moved (the source's place is taken now anyway): left where it is, with the way back by hand.
+    expect(getRun(w.catalog.db, 'r-other')!.status).toBe('needs-attention');
+    expect(readFileSync(path.join(other, 'a.mkv'))).toEqual(bytesFor('r-other-a', 2000));
+    expect(getRun(w.catalog.db, 'r-other')!.attention.join('\n')).toMatch(/not undone/);
+  });
+
+  it('a staged tree that is not the payload the retire moved is never put back at the source path: left in the trash, the way back by hand told', async () => {
+    world(72);
+    mkdirSync(path.dirname(source()), { recursive: true });
+    const staged = legacyStaged('r-other', { ...OLD_MOVIE, 'extra.nfo': bytesFor('extra', 10) }, 'staged');
+    const before = hashTreeSync(staged);
+    const recovered = await runRecover({ ...common(NOW), emit: () => undefined, runId: 'rec-legacy' });
+    expect(getRun(w.catalog.db, 'r-other')!.status).toBe('needs-attention');
+    expect(recovered[0]!.attention.join('\n')).toMatch(/not exactly the payload[\s\S]*mv -n -T --/);
+    expect(existsSync(source())).toBe(false);
+    expect(hashTreeSync(staged)).toEqual(before);
+  });
+
+  it('a user who can write the filesystem root swaps .hashall-trash for a folder of theirs whose path leads into the library: the library is never moved, the staged source stays', async () => {
+    world(72);
+    chmodSync(w.root, 0o755);
+    chmodSync(w.stash, 0o777); // a filesystem root other users can write (non-sticky)
+    mkdirSync(path.dirname(source()), { recursive: true });
+    chownSync(path.dirname(source()), 65534, 65534); // the client's folder: the attacker writes there
+    const staged = legacyStaged('r-staged', OLD_MOVIE, 'staged');
+    const library = path.join(w.stash, 'library', 'movies');
+    writeTree(path.join(library, 'Old.Movie'), { 'a.mkv': bytesFor('library-a', 5000), 'poster.jpg': bytesFor('library-p', 700) });
+    const libraryBefore = hashTreeSync(library);
+    const stagedBefore = hashTreeSync(staged);
+    asNobody(`mv .hashall-trash .hashall-trash.old && mkdir -p .hashall-trash/r-staged/seeding && ln -s ${library} .hashall-trash/r-staged/seeding/movies`, w.stash);
+    const recovered = await runRecover({ ...common(NOW), emit: () => undefined, runId: 'rec-legacy' });
+    expect(hashTreeSync(library)).toEqual(libraryBefore);
+    expect(existsSync(source())).toBe(false);
+    expect(hashTreeSync(path.join(w.stash, '.hashall-trash.old', 'r-staged', 'seeding', 'movies', 'Old.Movie'))).toEqual(stagedBefore);
+    expect(getRun(w.catalog.db, 'r-staged')!.status).toBe('needs-attention');
+    expect(recovered[0]!.attention.join('\n')).toMatch(/\.hashall-trash is owned by uid 65534/);
+  });
+
+  it('the folder the source goes back into swapped for a symlink to a root-only folder: nothing is moved there, the staged source stays', async () => {
+    world(72);
+    chmodSync(w.root, 0o755);
+    const seeding = path.join(w.stash, 'seeding');
+    mkdirSync(path.dirname(source()), { recursive: true });
+    chownSync(seeding, 65534, 65534); // a seeding root the client owns
+    chownSync(path.dirname(source()), 65534, 65534);
+    const staged = legacyStaged('r-staged', OLD_MOVIE, 'staged');
+    const stagedBefore = hashTreeSync(staged);
+    const hidden = path.join(w.stash, 'private');
+    writeTree(hidden, { 'keys.txt': bytesFor('keys', 100) });
+    chmodSync(hidden, 0o700);
+    asNobody(`mv movies movies.old && ln -s ${hidden} movies`, seeding);
+    const recovered = await runRecover({ ...common(NOW), emit: () => undefined, runId: 'rec-legacy' });
+    expect(readdirSync(hidden)).toEqual(['keys.txt']);
+    expect(hashTreeSync(staged)).toEqual(stagedBefore);
+    expect(readdirSync(path.join(seeding, 'movies.old'))).toEqual([]);
+    expect(getRun(w.catalog.db, 'r-staged')!.status).toBe('needs-attention');
+    expect(recovered[0]!.attention.join('\n')).toMatch(/not undone/);
   });
 });
 
