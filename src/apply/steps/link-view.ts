@@ -178,11 +178,14 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
       if (undo.probe) {
         // The probe's name sits in a folder other users may write: only while it is still the donor's inode it linked
         // (a journal of an older hashall recorded none: its name alone, as then).
+        // (a journal of an older hashall recorded none: then only while it is a link of one of the step's donors beside
+        // it, each reached through its own held folder — removing that name loses no byte; anything else is left, said).
         const a = await at(undo.probe);
         const st = a ? await ctx.fs.lstat(a) : null;
-        const id = undo.probeId;
-        if (a && st && (!id || (st.ino === id.ino && st.dev === id.dev))) await ctx.fs.unlink(a);
-        else if (st && id) notes.add(`${undo.probe} is not the link this step made (inode ${st.ino}, linked ${id.ino}); it is left as it is`);
+        const id = undo.probeId ?? (st ? await probedDonor(step, ctx, undo.probe, st) : null);
+        if (a && st && id && st.kind === 'file' && st.ino === id.ino && st.dev === id.dev) await ctx.fs.unlink(a);
+        else if (st && undo.probeId) notes.add(`${undo.probe} is not the link this step made (inode ${st.ino}, linked ${undo.probeId.ino}); it is left as it is`);
+        else if (st) notes.add(`left ${undo.probe}: the older hashall that journaled this run recorded no identity of its probe link, and it is not a hardlink of a donor of this view (inode ${st.ino}); remove it by hand if it is a leftover`);
       }
       for (const l of [...(undo.links ?? [])].reverse()) {
         const a = await at(l.path);
@@ -210,6 +213,28 @@ export const linkViewStep: StepHandler<LinkViewStep> = {
     }
   },
 };
+
+/**
+ * For the undo of a probe journaled without its identity (an older hashall): the (dev, ino) of the donor of a link
+ * beside the probe that `st` (what the probe name holds now) is a hardlink of, each donor read through its folder held
+ * from its root (folder-hold.ts), or null when it is none of them.
+ */
+async function probedDonor(step: LinkViewStep, ctx: Pick<StepContext, 'fs' | 'config'>, probe: string, st: FsStat): Promise<{ dev: number; ino: number } | null> {
+  if (st.kind !== 'file') return null;
+  const donors = folderHold();
+  const notes = new Set<string>();
+  try {
+    for (const l of step.links) {
+      if (path.dirname(l.path) !== path.dirname(probe)) continue;
+      const at = await anchoredForUndo(donors, rootInside(ctx.config, step.fs, l.donor, 'scanned'), l.donor, notes).catch(() => null);
+      const d = at ? await ctx.fs.lstat(at) : null;
+      if (d?.kind === 'file' && d.dev === st.dev && d.ino === st.ino) return { dev: d.dev, ino: d.ino };
+    }
+    return null;
+  } finally {
+    await donors.close();
+  }
+}
 
 /** run's work, with each donor reached by `donorAt` (its anchored spelling). */
 async function linkAll(

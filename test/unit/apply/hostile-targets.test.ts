@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../../src/apply/executor.js';
+import { linkViewStep } from '../../../src/apply/steps/link-view.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import type { LinkViewStep, PlanGroup, RepairStep } from '../../../src/plan/types.js';
 import { testDeps } from '../../support/apply-deps.js';
@@ -184,6 +185,48 @@ describe('link-view: the probe link swapped for another user’s file before its
     const left = path.join(viewRoot, 'sub', probe);
     expect(existsSync(left)).toBe(true);
     expect(lstatSync(left).uid).toBe(65534);
+    expect(hashTreeSync(donorDir)).toEqual(before);
+  });
+});
+
+describe('link-view: the undo of a probe journaled by an older hashall (its name only, no identity)', () => {
+  /** A donor of the client user's and an empty view folder of theirs; the step linking one file; its undo context. */
+  function legacyProbe() {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
+    writeTree(donorDir, { 'sub/a.bin': bytesFor('a', 4096) });
+    execFileSync('chown', ['-R', '65534:65534', donorDir]);
+    const viewRoot = path.join(w.stash, 'seeding', 'xseed', 'M');
+    mkdirSync(path.join(viewRoot, 'sub'), { recursive: true });
+    execFileSync('chown', ['-R', '65534:65534', path.join(w.stash, 'seeding', 'xseed')]);
+    const links = [{ donor: path.join(donorDir, 'sub', 'a.bin'), path: path.join(viewRoot, 'sub', 'a.bin'), size: 4096, sha256: sha256(bytesFor('a', 4096)) }];
+    const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links };
+    const group: PlanGroup = { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+    const d = testDeps(w);
+    const ctx = { fs: realFsPort(), clients: d.clients, config: w.config, catalog: w.catalog, runId: '20261126T014442Z-3f9a', group, stepIndex: 0, now: d.now, emit: d.emit, clientTimeoutMs: () => 10_000, note: () => undefined };
+    const probe = path.join(viewRoot, 'sub', `.hashall-${ctx.runId}-g1-0-probe.part`);
+    return { donorDir, step, ctx, probe, before: hashTreeSync(donorDir) };
+  }
+
+  it('a file of the user at the probe name (not a link of the donor) is left, said; nothing else is removed', async () => {
+    const { donorDir, step, ctx, probe, before } = legacyProbe();
+    // Between the crash and the recovery the view folder's user puts a file of theirs — its only copy — at the probe name.
+    execFileSync('setpriv', [...NOBODY, 'sh', '-c', `echo theirs > '${path.basename(probe)}'`], { cwd: path.dirname(probe), stdio: 'inherit' });
+    const notes = await linkViewStep.undo(step, ctx, { dirs: [], links: [], probe });
+    expect(existsSync(probe)).toBe(true);
+    expect(lstatSync(probe).uid).toBe(65534);
+    expect(notes.join('\n')).toMatch(/recorded no identity of its probe link, and it is not a hardlink of a donor/);
+    expect(hashTreeSync(donorDir)).toEqual(before);
+  });
+
+  it('a hardlink of the donor at the probe name (the probe a crash left) is removed; the donor keeps its bytes', async () => {
+    const { donorDir, step, ctx, probe, before } = legacyProbe();
+    execFileSync('ln', [step.links[0]!.donor, probe]);
+    const notes = await linkViewStep.undo(step, ctx, { dirs: [], links: [], probe });
+    expect(notes).toEqual([]);
+    expect(existsSync(probe)).toBe(false);
+    expect(lstatSync(step.links[0]!.donor).nlink).toBe(1);
     expect(hashTreeSync(donorDir)).toEqual(before);
   });
 });
