@@ -9,6 +9,7 @@ import type { FsIdentity, FsStat, SameFiles } from '../fs-port.js';
 import type { UndoData } from '../journal.js';
 import type { DedupeLinkResult } from '../dedupe-bookkeeping.js';
 import { swapFolders, type SwapFolders } from '../dedupe-folders.js';
+import { anchoredForUndo, folderHold } from '../folder-hold.js';
 import { tempName } from '../paths.js';
 import { rootInside } from '../scope.js';
 import type { StepContext, StepHandler, StepOutcome } from './types.js';
@@ -204,12 +205,30 @@ export const dedupeLinkStep: StepHandler<DedupeLinkStep> = {
   async undo(step, ctx, undoData) {
     const undo = undoData as DedupeUndo;
     if (!undo.tmp) return [];
-    const t = await ctx.fs.lstat(undo.tmp);
-    if (t && t.ino === undo.keeperIno) {
-      await ctx.fs.unlink(undo.tmp);
-      return [];
+    // The temp link and the keeper are each reached through their folder held from their root (folder-hold.ts), never
+    // by a name a folder swapped for a symlink since the crash could send elsewhere: the temp name is removed only while
+    // it is a file of the keeper's very inode (its device too: the keeper's as read now), which keeps its other names.
+    const held = folderHold();
+    const notes = new Set<string>();
+    try {
+      const root = rootInside(ctx.config, step.fs, step.duplicate.path, 'scanned');
+      const keeperAt = await anchoredForUndo(held, rootInside(ctx.config, step.fs, step.keeper.path, 'scanned'), step.keeper.path, notes);
+      const k = keeperAt ? await ctx.fs.lstat(keeperAt) : null;
+      const tmpAt = await anchoredForUndo(held, root, undo.tmp, notes);
+      const t = tmpAt ? await ctx.fs.lstat(tmpAt) : null;
+      if (tmpAt && t && k && t.kind === 'file' && t.ino === undo.keeperIno && t.dev === k.dev && k.ino === undo.keeperIno) {
+        await ctx.fs.unlink(tmpAt);
+        return [...notes];
+      }
+      if (t) notes.add(`left ${undo.tmp}: it is not proven the temp link this step made (a hardlink of the keeper ${step.keeper.path}, inode ${String(undo.keeperIno)}); remove it by hand if it is a leftover`);
+      const dupAt = await anchoredForUndo(held, root, step.duplicate.path, notes);
+      const d = dupAt ? await ctx.fs.lstat(dupAt) : null;
+      if (d && d.ino === undo.keeperIno) notes.add('dedupe swap already done: the duplicate path now shares the keeper inode (same bytes); nothing lost, nothing to undo');
+      return [...notes];
+    } catch (err) {
+      throw held.explain(err);
+    } finally {
+      await held.close();
     }
-    const d = await ctx.fs.lstat(step.duplicate.path);
-    return d && d.ino === undo.keeperIno ? ['dedupe swap already done: the duplicate path now shares the keeper inode (same bytes); nothing lost, nothing to undo'] : [];
   },
 };

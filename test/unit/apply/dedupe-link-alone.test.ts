@@ -1,6 +1,7 @@
 // The dedupe-link step run on its own, as the step contract allows outside a batch (check → run → verify, and undo of a run cut short), on a real tmpfs.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { dedupeLinkStep } from '../../../src/apply/steps/dedupe-link.js';
 import type { StepContext } from '../../../src/apply/steps/types.js';
@@ -8,7 +9,7 @@ import type { UndoData } from '../../../src/apply/journal.js';
 import type { DedupeLinkStep, PlanGroup } from '../../../src/plan/types.js';
 import { realFsPort, type FsPort } from '../../../src/apply/fs-port.js';
 import { faultyFsPort } from '../../support/faulty-fs.js';
-import { bytesFor, dedupePairOnStash, hashallLeftovers, hashTreeSync, makeApplyFixture, sha256, type ApplyFixture } from '../../support/apply-fixture.js';
+import { bytesFor, dedupeGroup, dedupePairOnStash, hashallLeftovers, hashTreeSync, makeApplyFixture, sha256, writeTree, type ApplyFixture } from '../../support/apply-fixture.js';
 import { testDeps } from '../../support/apply-deps.js';
 
 let w: ApplyFixture;
@@ -93,5 +94,28 @@ describe('dedupe-link on its own', () => {
     await dedupeLinkStep.undo(step, { ...ctx, fs: realFsPort() }, undo);
     expect(lstatSync(dup).ino).toBe(before);
     expect(lstatSync(keeper).nlink).toBe(1);
+  });
+
+  it('the folder of the duplicate swapped, between a crash and its undo, for a symlink to a folder of a user holding a link of the keeper by the temp name: nothing is removed through it', async () => {
+    w = makeApplyFixture();
+    chmodSync(w.root, 0o755);
+    const data = bytesFor('alone', 200_000);
+    const seeding = path.join(w.stash, 'seeding');
+    writeTree(seeding, { 'a/f.bin': data, 'b/f.bin': data });
+    execFileSync('chown', ['-R', '65534:65534', seeding]); // the client's files and folders
+    const keeper = path.join(seeding, 'a', 'f.bin');
+    const group = dedupeGroup('d1', keeper, [path.join(seeding, 'b', 'f.bin')], sha256(data), data.length);
+    const step = group.steps[0] as DedupeLinkStep;
+    const { ctx } = context(group, faultyFsPort(realFsPort(), [{ op: 'rename', nth: 1, code: 'EIO' }]));
+    const undo: UndoData = {};
+    await expect(dedupeLinkStep.run(step, ctx, undo)).rejects.toThrow(); // the temp link made, the swap not: as a crash leaves it
+    const tmp = path.basename(undo.tmp as string);
+    execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sh', '-c', `mkdir theirs && ln a/f.bin 'theirs/${tmp}' && mv b b.moved && ln -s theirs b`], { cwd: seeding, stdio: 'inherit' });
+    const notes = await dedupeLinkStep.undo(step, { ...ctx, fs: realFsPort() }, undo);
+    expect(lstatSync(path.join(seeding, 'theirs', tmp)).ino).toBe(lstatSync(keeper).ino); // theirs, untouched
+    expect(lstatSync(path.join(seeding, 'b.moved', tmp)).ino).toBe(lstatSync(keeper).ino); // moved away with its folder: the temp sweep's
+    expect(notes.join('\n')).toMatch(/seeding\/b is a symbolic link/);
+    expect(hashTreeSync(path.join(seeding, 'b.moved'))).toEqual({ 'f.bin': sha256(data), [tmp]: sha256(data) });
+    expect(readFileSync(keeper)).toEqual(data);
   });
 });
