@@ -95,6 +95,9 @@ async function provePlanned(step: RetireOrphanStep, ctx: StepContext, trash: Hel
     const f = want.get(original);
     if (!f) return `${original} was not part of the planned orphan tree (added since the plan)`;
     if (f.ino !== e.stat.ino || f.size !== e.stat.size || (f.nlink !== undefined && f.nlink !== e.stat.nlink)) return `${original} changed since the plan (inode, size or link count)`;
+    // A file with a link made since (a library import) is no longer an orphan: a plan that recorded no link count
+    // cannot tell, and unknown is never orphan.
+    if (f.nlink === undefined) return `the plan recorded no link count of ${original} (an edited plan, or one of another hashall), so a hardlink made since cannot be ruled out`;
     files++;
     bytes += e.stat.size;
     inos.add(e.stat.ino);

@@ -92,6 +92,24 @@ describe('orphans.action: retire', () => {
     for (const o of w.expectedOrphans) expect(existsSync(pathTextToBytes(o))).toBe(true);
   });
 
+  it('a saved plan that recorded no link count (edited, or written by another hashall) and a hardlink made since: the file is not staged as an orphan — unknown is never orphan', async () => {
+    await planFile('p-nlink.json');
+    const file = path.join(w.base, 'p-nlink.json');
+    const plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+    for (const g of plan.groups) if (g.action === 'retire') for (const f of g.fingerprint.files) delete f.nlink;
+    writeFileSync(file, JSON.stringify(plan));
+    const lib = path.join(w.library, 'Movies', 'r-imported.mkv');
+    linkSync(path.join(w.movies, 'Removed.Torrent.2010', 'r.mkv'), lib);
+    const r = await w.hashall('apply', file, '--auto-approve');
+    unlinkSync(lib);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/recorded no link count of .*Removed\.Torrent\.2010\//);
+    expect(r.stdout + r.stderr).toMatch(/Removed\.Torrent\.2010 was put back and stays/);
+    expect(orphanInodes().get(path.join(w.movies, 'Removed.Torrent.2010', 'r.mkv'))).toBe(inodes.get(path.join(w.movies, 'Removed.Torrent.2010', 'r.mkv')));
+    othersUntouched();
+    nothingLost();
+  });
+
   it('a torrent added since the plan makes the saved plan stale: exit 5, nothing moved', async () => {
     await planFile('p2.json');
     const extra = makeTorrent({ saveDir: path.join(w.base, 'elsewhere'), name: 'Later.Added', files: [{ size: 1000 }], trackers: ['http://127.0.0.1:1/announce'] });
