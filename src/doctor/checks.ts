@@ -1,7 +1,7 @@
 // `hashall doctor`: every check a stuck user would otherwise do by hand, each with a verdict and the fix (reads the world).
 // Must never: write anywhere but its own probe files in a seeding root proven to be on its filesystem (an unmounted
 // pool leaves an empty directory on the system disk: no probe there); print a secret.
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { hardlinkProbe } from './link-probe.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { isAtOrUnder } from '../domain/path-string.js';
 import { formatBytes, formatDuration } from '../domain/format-bytes.js';
 import { CatalogSchemaError, ClientError } from '../errors.js';
 import { spaceOf } from '../fs/statfs.js';
-import { devToMajorMinor, findMountFor, readMountInfo, unmountedSubvolume } from '../fs/mountinfo.js';
+import { devToMajorMinor, findMountFor, readMountInfo, unmountedSubvolume, type MountEntry } from '../fs/mountinfo.js';
 import { refusedFsAt } from '../fs/refused-fs.js';
 import { systemProbes } from '../fs/filesystem-identity.js';
 import { realFsPort } from '../apply/fs-port.js';
@@ -264,6 +264,42 @@ function catalogChecks(catalog: CatalogDb, config: HashallConfig, now: number, o
   });
 }
 
+/**
+ * The catalog's folder writable: the catalog, its -wal/-shm, the apply lock and its streak file live there, and every
+ * command that records anything (scan, sync, apply, recover) writes them. A filesystem mounted read-only reads fine —
+ * quick_check passes — so only this check says why those commands would fail. Permissions are not judged here (doctor
+ * may run as another user than the service); a read-only mount refuses root too.
+ */
+function catalogWritableCheck(catalogFile: string, mounts: MountEntry[]): DoctorCheck {
+  const dir = path.dirname(catalogFile);
+  const title = `catalog folder ${dir} writable`;
+  try {
+    accessSync(dir, constants.W_OK);
+    return { id: 'catalog:writable', title, status: 'ok', detail: 'on a filesystem mounted read-write' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') {
+      const mount = (() => {
+        try {
+          return findMountFor(mounts, realpathSync(dir));
+        } catch {
+          return null;
+        }
+      })();
+      const where = mount ? `${mount.mountPoint} (${mount.fsType}${mount.source ? ` ${mount.source}` : ''})` : 'its filesystem';
+      return {
+        id: 'catalog:writable',
+        title,
+        status: 'problem',
+        detail: `${dir} is on a filesystem mounted read-only: ${where}; scan, sync, apply and recover cannot record anything`,
+        fix: mount ? `remount it read-write (\`mount -o remount,rw ${mount.mountPoint}\`), or move the catalog to a writable filesystem and set \`catalog:\` in hashall.yaml` : 'remount it read-write, or move the catalog to a writable filesystem and set `catalog:` in hashall.yaml',
+      };
+    }
+    if (code === 'ENOENT') return { id: 'catalog:writable', title, status: 'skipped', detail: 'the folder does not exist yet (`hashall scan` creates it)' };
+    return { id: 'catalog:writable', title, status: 'skipped', detail: `not known: ${message(err)} (doctor may run as another user than hashall does)` };
+  }
+}
+
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const finish = (): DoctorReport => ({ configPath: opts.configPath, checks, healthy: checks.every((c) => c.status !== 'problem') });
@@ -304,11 +340,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     catalog = null;
   }
 
+  // One read of mountinfo for the catalog's folder, the pool check here and the mounts-inside check below.
+  const mounts = readMountInfo(opts.mountInfoFile);
+  checks.push(catalogWritableCheck(config.catalog, mounts));
+
   // Filesystems: mounted where hashall.yaml says, and the very filesystem the catalog recorded.
   const guard = catalog ? filesystemGuard({ catalog, config, fs: realFsPort(), ...(opts.mountInfoFile ? { mountInfoFile: opts.mountInfoFile } : {}) }) : null;
   const proven = new Set<string>();
-  // One read of mountinfo for the pool check here and the mounts-inside check below.
-  const mounts = readMountInfo(opts.mountInfoFile);
   const probes = systemProbes();
   for (const [name, fsc] of Object.entries(config.filesystems)) {
     const id = `filesystem:${name}`;

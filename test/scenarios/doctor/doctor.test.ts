@@ -1,6 +1,6 @@
 // `hashall doctor` on real tmpfs and a real qbittorrent-nox with a login: a healthy world exits 0; a broken one names each problem and exits 1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,6 +176,29 @@ describe('hashall doctor', () => {
     } finally {
       await own.stop();
     }
+  });
+
+  it('a catalog on a filesystem mounted read-only is a problem naming the mount, exit 1: every scan, sync and apply would fail writing it', async () => {
+    const state = path.join(tmp.path, 'state');
+    // The catalog's own folder bind-mounted onto itself and remounted read-only: the catalog reads fine (quick_check ok).
+    execFileSync('mount', ['--bind', state, state]);
+    try {
+      execFileSync('mount', ['-o', 'remount,bind,ro', state]);
+      const { code, report, text } = await doctor();
+      expect(code, text).toBe(1);
+      expect(report.healthy).toBe(false);
+      const check = report.checks.find((c) => c.id === 'catalog:writable');
+      expect(check?.status, text).toBe('problem');
+      expect(check?.detail).toContain(state);
+      expect(check?.detail).toMatch(/read-only/);
+      expect(check?.fix).toMatch(/remount|move the catalog/);
+      expect(status(report, 'catalog')).toBe('ok');
+      expect(status(report, 'client')).toBe('ok');
+    } finally {
+      unmount(state);
+    }
+    const again = await doctor();
+    expect(again.report.checks.find((c) => c.id === 'catalog:writable')?.status, again.text).toBe('ok');
   });
 
   it('a damaged catalog file is a catalog problem with the fix, and the other checks still run', async () => {
