@@ -8,6 +8,7 @@ import path from 'node:path';
 import { openCatalog, quickCheck, schemaVersion, type CatalogDb } from '../catalog/db.js';
 import { configuredScanRoots } from '../catalog/scan/session.js';
 import { lastSyncedAt } from '../catalog/sync.js';
+import { filesystemsNamedReader } from '../catalog/filesystems.js';
 import { openIntegrityProblems } from '../catalog/integrity.js';
 import { clientFromSettings } from '../clients/from-config.js';
 import { redactUrl } from '../clients/shown-url.js';
@@ -428,7 +429,16 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         checks.push({ id, title: `hardlinks in ${root}`, status: 'problem', detail: 'the seeding root does not exist', fix: 'create it or correct `seeding` in hashall.yaml' });
         continue;
       }
-      const failed = hardlinkProbe(root);
+      // The root itself proven on its filesystem (a symlink there to elsewhere is refused by the guard), then held and
+      // judged again by the device of the folder actually opened: a swap in between creates nothing anywhere.
+      let failed: string | null;
+      try {
+        await guard!.prove([{ fs: name, path: root }]);
+        const devs = new Set(filesystemsNamedReader(catalog!.db)(name).map((r) => r.dev));
+        failed = hardlinkProbe(root, { refuseDevice: (dev) => (devs.has(devToMajorMinor(dev)) ? null : `is on device ${devToMajorMinor(dev)}, not on filesystem ${name} (${[...devs].join(' or ')}) as the catalog recorded it`) });
+      } catch (err) {
+        failed = message(err);
+      }
       checks.push({
         id,
         title: `hardlinks in ${root}`,

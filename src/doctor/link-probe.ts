@@ -6,23 +6,40 @@ import { anchoredPath, withPlainPaths } from '../domain/anchored-path.js';
 
 /** Test-only: called between the probe file's creation and its hardlink (where another user's swap would land). */
 export interface ProbeHooks {
+  /** Called before `dir` is opened (where a swap of the proven name for a symlink to elsewhere would land). */
+  beforeHold?(dir: string): void;
   beforeLink?(file: string): void;
+}
+
+export interface ProbeOptions extends ProbeHooks {
+  /**
+   * Why the folder held open is not on the filesystem the probe may write (its device as fstat reads it from the held
+   * descriptor), or null when it is: nothing is created unless this says null. Without it, any device is accepted.
+   */
+  refuseDevice?(dev: number): string | null;
 }
 
 /**
  * Create a file and a hardlink of it in `dir` (exclusive names, never following), then remove both: null when the
- * hardlink was made, else why not. Every call goes through `dir` held open (a folder on the way swapped meanwhile
+ * hardlink was made, else why not. With `refuseDevice`, the folder held open must be on the allowed filesystem first. Every call goes through `dir` held open (a folder on the way swapped meanwhile
  * changes nothing), and a name is removed only while it is still the (device, inode) made here — a name another user
  * put there, or swapped in, is left as it is (and said).
  */
-export function hardlinkProbe(dir: string, hooks: ProbeHooks = {}): string | null {
+export function hardlinkProbe(dir: string, hooks: ProbeOptions = {}): string | null {
   const name = `.hashall-probe-${randomBytes(6).toString('hex')}`;
   const linkName = `${name}.link`;
   let held: number;
   try {
+    hooks.beforeHold?.(dir);
     held = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
     return message(err);
+  }
+  // The folder proven by name may have been swapped since: judge the one held, by its own device, before any write.
+  const refused = hooks.refuseDevice?.(fstatSync(held).dev) ?? null;
+  if (refused !== null) {
+    closeSync(held);
+    return `${dir} as opened ${refused}: nothing was created there`;
   }
   const at = (n: string): string => anchoredPath(held, n);
   const made: { name: string; dev: number; ino: number }[] = [];

@@ -3,7 +3,8 @@
 // Runs as root (the suite does): the other user is uid 65534, acting through setpriv at the probe's hook.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mountTmpfs, unmount } from '../../support/mounts.js';
 import path from 'node:path';
 import { hardlinkProbe } from '../../../src/doctor/link-probe.js';
 
@@ -41,5 +42,32 @@ describe('hardlink probe in a root another user writes', () => {
     expect(probe, names.join(',')).toBeDefined();
     expect(readFileSync(path.join(root, probe!), 'utf8')).toBe('theirs\n');
     expect(statSync(path.join(root, probe!)).uid).toBe(65534);
+  });
+
+  it('the root proven by name, then swapped for their symlink to another filesystem before it is held: nothing is created there, said so', () => {
+    // root/seeding on the proven filesystem (this one); root itself is theirs, so they can rename inside it.
+    const seeding = path.join(root, 'seeding');
+    mkdirSync(seeding);
+    const provenDev = statSync(seeding).dev;
+    const elsewhere = path.join(root, 'elsewhere');
+    mountTmpfs(elsewhere, 1 << 20, 'elsewhere');
+    try {
+      const failed = hardlinkProbe(seeding, {
+        beforeHold: () => asThem('mv seeding seeding.old && ln -s elsewhere seeding'),
+        refuseDevice: (dev) => (dev === provenDev ? null : `is on device ${dev}, not the proven filesystem's ${provenDev}`),
+      });
+      expect(failed).toMatch(/not the proven filesystem/);
+      expect(failed).toMatch(/nothing was created/);
+      expect(readdirSync(elsewhere)).toEqual([]);
+      expect(readdirSync(path.join(root, 'seeding.old'))).toEqual([]);
+    } finally {
+      unmount(elsewhere);
+    }
+  });
+
+  it('on the proven filesystem the probe runs as before', () => {
+    const dev = statSync(root).dev;
+    expect(hardlinkProbe(root, { refuseDevice: (d) => (d === dev ? null : 'elsewhere') })).toBeNull();
+    expect(readdirSync(root)).toEqual([]);
   });
 });
