@@ -17,6 +17,7 @@ import { hostPathContext } from './host-paths.js';
 import { absoluteCatalogPath } from './filesystems.js';
 import { summaryState } from './payload-summary.js';
 import { readSymlinkTargets } from './symlinks.js';
+import { openMoveSources } from './relocations.js';
 import { readClientStates, snapshotRoots } from './snapshot.js';
 import { readActiveTorrents } from './torrent-row.js';
 
@@ -35,6 +36,8 @@ export interface OrphanContext {
   dirTotals: ReadonlyMap<string, { files: number; bytes: number }>;
   /** What each recorded symlink names (resolved path → the link; src/catalog/symlinks.ts). */
   symlinks: ReadonlyMap<string, string>;
+  /** The sources of open moves, each waiting for its own retire (src/catalog/relocations.ts). */
+  moveSources: string[];
 }
 
 /** Everything but the files: roots with their scans, active torrents, file-list counts, last sync, filesystem names. */
@@ -59,6 +62,7 @@ export function readOrphanContext(catalog: CatalogDb, config: HashallConfig, mou
     fsName: (id) => names.get(id) ?? null,
     dirTotals: storedDirTotals(catalog),
     symlinks: new Map(readSymlinkTargets(catalog).map((t) => [t.resolved, t.link])),
+    moveSources: openMoveSources(db),
   };
 }
 

@@ -54,6 +54,12 @@ export function readRelocations(catalog: CatalogDb, named: readonly FilesystemRo
   });
 }
 
+/** The source roots of the open moves (not retired, not reverted): each waits for its own retire, never an orphan. Sorted, distinct. */
+export function openMoveSources(db: Db): string[] {
+  if (!tableExists(db, 'relocations')) return [];
+  return db.prepare(`SELECT DISTINCT source_root FROM relocations WHERE retired_at IS NULL ORDER BY source_root`).pluck().all() as string[];
+}
+
 /** The torrents relocation `id` moved (null: no such relocation). */
 export function relocationTorrents(db: Db, id: number): { hashes: string[]; clients: string[] } | null {
   const r = db.prepare(`SELECT torrent_hashes, torrent_clients FROM relocations WHERE id = ?`).get(id) as Pick<RelocationRow, 'torrent_hashes' | 'torrent_clients'> | undefined;

@@ -11,8 +11,9 @@
 //   client       it lies in a folder a client writes its own files to (its session or configuration, .torrent
 //                copies, a watched or an incomplete-downloads folder: src/domain/client-folder.ts), as its last sync
 //                read them — whatever its age or name;
-//   in progress  an unfinished torrent holds it (content or download folder), it has a client's in-progress name
-//                (`.!qB`, `.part`, `.!ut`), or it was modified less than `orphans.minAge` ago;
+//   in progress  an unfinished torrent holds it (content or download folder), it lies at or under the source of a
+//                move waiting for its own retire, it has a client's in-progress name (`.!qB`, `.part`, `.!ut`), or it
+//                was modified less than `orphans.minAge` ago;
 //   consumer     one of its hardlinks lies outside every seeding root (a library import);
 //   unknown      a torrent whose file list or place is unknown holds its folder; or it has more links than the catalog
 //                knows (a link outside every scanned root); or a library root was never scanned and it has links;
@@ -74,6 +75,11 @@ export interface OrphanInput {
   fsName: (fsId: number) => string | null;
   /** What each recorded symlink names (canonical resolved path → the link): a file a link reaches is held by a consumer. */
   symlinks?: ReadonlyMap<string, string>;
+  /**
+   * The sources of open moves (relocations whose source is not retired yet): no torrent uses one any more, but its
+   * move's own retire removes it, after the target has seeded for the observation window — in progress, never orphan.
+   */
+  moveSources?: readonly string[];
 }
 
 export interface OrphanFile extends CatalogFileMeta {
@@ -253,6 +259,11 @@ export function orphanClassifier(input: OrphanInput): OrphanClassifier {
     // in the save path, beside the payload: the torrent's too.
     const save = hostOf(t, t.clientSavePath);
     if (save !== null) exact.set(joinPath(save, partFileName(t.hash)), { cls, why: `libtorrent's part file of ${who}` });
+  }
+
+  // A move's source waits for its own retire: in progress (a torrent's claim at the same place, if any, says more).
+  for (const source of input.moveSources ?? []) {
+    subtree.set(source, { cls: 'in-progress', why: 'the source of a move waiting for its own retire (after the target has seeded for the observation window)' });
   }
 
   // The clients' own folders: every file in one is the client's (a payload claimed deeper still wins, being nearer).

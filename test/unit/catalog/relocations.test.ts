@@ -1,6 +1,6 @@
 // The relocations table's writes: one open relocation per move, a move back closes the move the other way, a repoint made again restarts the observation window, a move undone by hand is closed by the sync, and a torrent seen unhealthy on the target restarts the window.
 import { describe, expect, it } from 'vitest';
-import { closeUndoneRelocations, noteUnhealthyRelocations, readRelocations, recordRelocation, relocationObservedSince, type NewRelocation } from '../../../src/catalog/relocations.js';
+import { closeUndoneRelocations, noteUnhealthyRelocations, openMoveSources, readRelocations, recordRelocation, relocationObservedSince, type NewRelocation } from '../../../src/catalog/relocations.js';
 import { useQueryPlanner } from '../../support/query-plan.js';
 
 const { catalog } = useQueryPlanner('hashall-reloc-');
@@ -41,6 +41,19 @@ describe('recordRelocation', () => {
     recordRelocation(db, move('/stash/C', '/pool/C', 100));
     expect(recordRelocation(db, move('/stash/C', '/pool/C', 900), { repointed: true })).toBe(true);
     expect(rows()).toEqual([{ id: 1, source_root: '/stash/C', target_root: '/pool/C', repointed_at: 900, retired_at: null }]);
+  });
+});
+
+describe('openMoveSources (the orphan report: a source waiting for its own retire is never an orphan)', () => {
+  it('names the source of every open move once; a move retired or reverted no longer', () => {
+    const db = catalog().db;
+    recordRelocation(db, move('/stash/E', '/pool/E', 100));
+    recordRelocation(db, move('/stash/D', '/pool/D', 100));
+    expect(openMoveSources(db)).toEqual(['/stash/D', '/stash/E']);
+    recordRelocation(db, move('/pool/D', '/stash/D', 300)); // moved back: D's move closed, /pool/D is now a source
+    expect(openMoveSources(db)).toEqual(['/pool/D', '/stash/E']);
+    db.prepare(`UPDATE relocations SET retired_at = 400 WHERE source_root = '/stash/E'`).run();
+    expect(openMoveSources(db)).toEqual(['/pool/D']);
   });
 });
 

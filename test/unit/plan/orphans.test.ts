@@ -70,6 +70,23 @@ function classify(files: F[], torrents: SnapshotTorrent[], over: Partial<OrphanI
 }
 
 describe('orphan classifier (pure)', () => {
+  it("the source of a move waiting for its own retire is in progress, never an orphan: no tree, nothing reclaimable; its old neighbours still are", () => {
+    // Found on the real CLI: after a move of old files, `hashall orphans` listed the source (no torrent uses it any more,
+    // its files as old as the download) as an orphan tree while the plan kept it for the move's retire.
+    const source = `${MOVIES}/Old.Movie.2009`;
+    const { classes, result } = classify(
+      [{ path: `${source}/movie.mkv`, size: 4000 }, { path: `${source}/Subs/en.srt`, size: 40 }, { path: `${MOVIES}/Gone.2001/gone.mkv`, size: 7 }],
+      [],
+      { moveSources: [source] },
+    );
+    expect(classes).toEqual(['in-progress', 'in-progress', 'orphan']);
+    expect(result.trees.map((t) => t.path)).toEqual([`${MOVIES}/Gone.2001`]);
+    expect(result.bytes['in-progress']).toBe(4040);
+    // A one-file source (a torrent without a root folder) is claimed as the file it is, its neighbours are not.
+    const one = classify([{ path: `${MOVIES}/single.mkv` }, { path: `${MOVIES}/other.mkv` }], [], { moveSources: [`${MOVIES}/single.mkv`] });
+    expect(one.classes).toEqual(['in-progress', 'orphan']);
+  });
+
   it('payload by root folder, only listed files of a rootless torrent, orphans elsewhere; trees never the seeding root nor a category folder', () => {
     const rooted = torrent({ hash: 'a', content: `${MOVIES}/A.2020` });
     const rootless = torrent({ hash: 'b', content: `${MOVIES}/loose`, clientSavePath: '/data/stash/media/torrents/seeding/movies/loose', clientContentPath: '/data/stash/media/torrents/seeding/movies/loose' });
