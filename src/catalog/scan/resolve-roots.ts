@@ -91,6 +91,22 @@ export function walkSpelling(loc: CanonicalLocation): string | null {
   }
 }
 
+/** Why root `spec` could not be resolved, in words; the hint fits where it came from (hashall.yaml, or a path given to `scan`). */
+function unresolvedRoot(spec: ScanRootSpec, err: unknown): CatalogError {
+  const code = errnoCode(err);
+  const what =
+    code === 'ENOENT' ? 'does not exist'
+    : code === 'ENOTDIR' ? 'cannot be reached: a part of its path is not a folder'
+    : code === 'EACCES' || code === 'EPERM' ? 'cannot be reached: permission denied on a folder of its path'
+    : code === 'ELOOP' ? 'cannot be reached: too many symbolic links on its path'
+    : `cannot be resolved (${code ?? (err as Error).message})`;
+  const hint =
+    spec.kind === 'adhoc'
+      ? 'check the path given to `hashall scan` (nothing was read or recorded)'
+      : 'a missing root is never treated as empty; mount its filesystem or create the folder, or remove it from hashall.yaml';
+  return new CatalogError(`scan root ${spec.path} ${what}`, { cause: err, hint });
+}
+
 /** Canonicalize every root, record its filesystem, apply the guards, and mark roots covered by another root. */
 export function resolveRoots(
   catalog: CatalogDb,
@@ -111,10 +127,7 @@ export function resolveRoots(
     try {
       loc = canonicalize(spec.path, { mounts, aliases, preferredPaths });
     } catch (err) {
-      throw new CatalogError(`scan root ${spec.path} cannot be resolved: ${errnoCode(err) ?? (err as Error).message}`, {
-        cause: err,
-        hint: 'a missing root is never treated as empty; mount it, or remove it from hashall.yaml',
-      });
+      throw unresolvedRoot(spec, err);
     }
     if (!loc) throw new CatalogError(`scan root ${spec.path} is on no filesystem listed in /proc/self/mountinfo`);
     if (KERNEL_PSEUDO_FS.has(loc.mount.fsType)) {

@@ -82,6 +82,19 @@ describe('usage errors: exit 1, a clear message, nothing written', () => {
     });
   }
 
+  it('scan of a path that does not exist says so in words; the hint fits a command-line path (a configured root keeps its own)', async () => {
+    const r = await runCli(['scan', path.join(dir, 'no-such-folder'), '--config', cfg], { cwd: dir, env: { NO_COLOR: '1' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/scan root .*no-such-folder does not exist\n {2}hint: check the path given to `hashall scan`/);
+    expect(r.stderr).not.toMatch(/ENOENT|hashall\.yaml/);
+    const missing = path.join(dir, 'gone-seeding');
+    const other = path.join(dir, 'other.yaml');
+    writeFileSync(other, `version: 1\ncatalog: ${dir}/state/catalog.db\nfilesystems:\n  disk: { path: ${dir} }\nseeding:\n  disk: [${missing}]\n`);
+    const configured = await runCli(['scan', '--config', other], { cwd: dir, env: { NO_COLOR: '1' } });
+    expect(configured.code).toBe(1);
+    expect(configured.stderr).toMatch(/scan root .*gone-seeding does not exist\n {2}hint: a missing root is never treated as empty; .*remove it from hashall\.yaml/);
+  });
+
   it('help asked for is not an error (exit 0)', async () => {
     for (const argv of [['--help'], ['help'], ['help', 'plan'], ['catalog', '--help']]) {
       const r = await runCli(argv, { cwd: dir });
