@@ -49,7 +49,13 @@ export async function preflight(plan: Plan, deps: PreflightDeps): Promise<void> 
   const problems: string[] = [];
   if (plan.catalog.lineage !== deps.catalog.lineage) problems.push(`the plan was made from another catalog (lineage ${plan.catalog.lineage}, this one is ${deps.catalog.lineage})`);
   else if (plan.catalog.serial !== deps.catalog.serial()) problems.push(`the catalog changed since planning (serial ${plan.catalog.serial} → ${deps.catalog.serial()})`);
-  if (plan.configHash !== deps.config.configHash) problems.push(`hashall.yaml changed since planning`);
+  if (plan.configHash !== deps.config.configHash) {
+    problems.push(
+      plan.configPath === deps.config.configPath
+        ? `${plan.configPath} changed since planning`
+        : `the plan was made with ${plan.configPath}; this apply reads ${deps.config.configPath}, another config (apply the plan with \`--config ${plan.configPath}\`, or plan again with this one)`,
+    );
+  }
   const groups = actionableGroups(plan);
   const needsClient = groups.some((g) => g.fingerprint.torrents.length > 0);
   const live = new Map<string, { phase: string; savePath: string; contentPath: string }>();

@@ -193,7 +193,13 @@ describe('stale plans (exit 5)', () => {
     const plan = makePlan(w, [moveGroup('g1', w, src, dst)]);
     const deps = { catalog: w.catalog, config: w.config, clients: singleClient(null), fs: realFsPort() };
     await expect(preflight(plan, deps)).resolves.toBeUndefined();
-    await expect(preflight({ ...plan, configHash: 'other' }, deps)).rejects.toMatchObject({ exitCode: 5, message: expect.stringMatching(/hashall.yaml changed/) });
+    await expect(preflight({ ...plan, configHash: 'other' }, deps)).rejects.toMatchObject({ exitCode: 5, message: expect.stringContaining(`${w.config.configPath} changed since planning`) });
+    // Applied with another config file than the plan's own (`apply -c other.yaml plan.json`): both named, and what to do.
+    const elsewhere = '/srv/hashall/other.yaml';
+    await expect(preflight({ ...plan, configPath: elsewhere, configHash: 'other' }, deps)).rejects.toMatchObject({
+      exitCode: 5,
+      message: expect.stringContaining(`the plan was made with ${elsewhere}; this apply reads ${w.config.configPath}, another config (apply the plan with \`--config ${elsewhere}\`, or plan again with this one)`),
+    });
     await expect(preflight({ ...plan, catalog: { lineage: 'x', serial: 0 } }, deps)).rejects.toThrow(/another catalog/);
     appendFileSync(path.join(src, 'a.bin'), 'x');
     await expect(preflight(plan, deps)).rejects.toThrow(/a\.bin changed/);
