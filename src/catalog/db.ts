@@ -365,3 +365,12 @@ export function tableExists(db: Db, name: string): boolean {
 export function quickCheck(db: Db): string {
   return db.pragma('quick_check', { simple: true }) as string;
 }
+
+/**
+ * Whether a file named `catalogPath + suffix` is the catalog's or one hashall keeps beside it: the catalog itself, its
+ * SQLite companions (-wal, -shm, -journal), the apply lock (`.lock`, src/apply/lock.ts) and the lock streak with its
+ * guard and temp files (`.lock-streak…`, src/apply/lock-streak.ts). hashall's state, never content: a scan skips them.
+ */
+export function isCatalogOwnFile(suffix: string): boolean {
+  return suffix === '' || suffix === '-wal' || suffix === '-shm' || suffix === '-journal' || suffix === '.lock' || suffix.startsWith('.lock-streak');
+}

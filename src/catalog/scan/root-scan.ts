@@ -1,13 +1,16 @@
 // One root of a scan: walk it, decide each file against its row (decide.ts), hash what must be read on the pool with
 // bounded concurrency, write rows in batched transactions, then run the deletion pass of a completed walk.
-import { lstatSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { CatalogError, errnoCode } from '../../errors.js';
 import { HashPool, QUICK_BLOCK, type HashJob, type HashResult } from '../../fs/hash.js';
 import { fsPathArg } from '../../fs/path-encoding.js';
 import type { MountEntry } from '../../fs/mountinfo.js';
 import { walkTree, type FoundFile, type WalkFile } from '../../fs/walk.js';
 import type { FindProcess } from '../../fs/find-walk.js';
-import { checkpointWalPassive, type CatalogDb } from '../db.js';
+import { checkpointWalPassive, isCatalogOwnFile, type CatalogDb } from '../db.js';
+import { devToMajorMinor } from '../../fs/mountinfo.js';
+import { isAtOrUnder } from '../../domain/path-string.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
 import { decideFile, decideSameMetadata, decisionPolicy, judgeReread, linkHashesSuffice, readFailed, waitsForSizeGate, type RecordedHashes, type RowMeta } from './decide.js';
@@ -100,6 +103,24 @@ export interface HeldFile {
   full: boolean;
 }
 
+/**
+ * The catalog's path as root `r`'s rows spell it (relative to its filesystem's preferred mount) when the catalog lies on
+ * that filesystem, reached through that very mount; else null. Its files (isCatalogOwnFile) are hashall's state: a scan
+ * of a folder holding them records none (a catalog reached only through a bind alias of the root's mount is not mapped:
+ * recorded as before).
+ */
+export function catalogRelIn(catalogPath: string, r: ResolvedRoot): string | null {
+  try {
+    const folder = realpathSync(path.dirname(catalogPath));
+    if (devToMajorMinor(statSync(folder).dev) !== r.loc.mount.majorMinor || r.loc.mount.mountId !== r.loc.preferred.mountId) return null;
+    const mountPoint = r.loc.mount.mountPoint;
+    if (!isAtOrUnder(folder, mountPoint)) return null;
+    return path.relative(mountPoint, path.join(folder, path.basename(catalogPath)));
+  } catch {
+    return null;
+  }
+}
+
 /** The mount points a walk of the directory at `realPath` does not enter: every mount point but the root's own. */
 export function walkMountPoints(mounts: MountEntry[], realPath: string): Set<string> {
   const out = new Set(mounts.map((m) => m.mountPoint));
@@ -124,6 +145,8 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   // Rows inserted by this scan get ids above this mark; rows at or below it that this scan saw on disk are in `seen`.
   const maxIdAtStart = maxFileId(catalog);
   const mountPoints = walkMountPoints(ctx.mounts, r.walkPath);
+  const catalogRel = catalogRelIn(catalog.path, r);
+  const ownRel = catalogRel !== null && (rootRel === '' || isAtOrUnder(catalogRel, rootRel)) ? catalogRel : null;
   const seen = new SeenRows(maxIdAtStart);
   // Rows active at lookup, under the root and older than the scan: when they are all the deletion pass would read,
   // it reads none (see allKnownSeen).
@@ -436,6 +459,9 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
         const relPath = rootRel === '' ? ev.rel : ev.rel === '' ? rootRel : underRoot + ev.rel;
         switch (ev.kind) {
           case 'file':
+            // hashall's own catalog and the files beside it are state, never content (recorded, they were hashed while
+            // written: ECHANGED for the WAL, rows for files that change under every command).
+            if (ownRel !== null && relPath.startsWith(ownRel) && isCatalogOwnFile(relPath.slice(ownRel.length))) break;
             processFile(ev, relPath);
             break;
           case 'symlink': {
