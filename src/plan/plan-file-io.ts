@@ -5,6 +5,7 @@ import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, open
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { anchoredPath } from '../domain/anchored-path.js';
+import { errnoWords } from '../domain/errno-words.js';
 import { HashallError, errnoCode } from '../errors.js';
 import { packageRoot } from '../config/schema.js';
 import { decodePlan, planHash, serializePlan, type PlanValidator } from './plan-file.js';
@@ -174,7 +175,7 @@ function refuseNotRegular(file: string, fd: number): void {
   try {
     there = notRegular(anchoredPath(fd, path.basename(file)));
   } catch (err) {
-    throw new HashallError(`cannot write plan file ${file}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err, hint: 'give --out the path of a regular file (or a new name)' });
+    throw new HashallError(`cannot write plan file ${file}: it ${errnoWords(errnoCode(err), (err as Error).message)}`, { cause: err, hint: 'give --out the path of a regular file (or a new name)' });
   }
   if (there) throw new HashallError(`cannot write plan file ${file}: it is ${there}, not a regular file`, { hint: 'give --out the path of a regular file (or a new name)' });
 }

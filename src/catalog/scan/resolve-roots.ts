@@ -14,6 +14,7 @@ import type { CatalogDb } from '../db.js';
 import { adoptStableIdentity, recordFilesystem, type FilesystemRow } from '../filesystems.js';
 import { refuseShadow } from '../stale-filesystems.js';
 import type { ScanOptions, ScanRootSpec, ScanRootSummary } from './types.js';
+import { errnoWords } from '../../domain/errno-words.js';
 
 
 export interface ResolvedRoot {
@@ -94,12 +95,7 @@ export function walkSpelling(loc: CanonicalLocation): string | null {
 /** Why root `spec` could not be resolved, in words; the hint fits where it came from (hashall.yaml, or a path given to `scan`). */
 function unresolvedRoot(spec: ScanRootSpec, err: unknown): CatalogError {
   const code = errnoCode(err);
-  const what =
-    code === 'ENOENT' ? 'does not exist'
-    : code === 'ENOTDIR' ? 'cannot be reached: a part of its path is not a folder'
-    : code === 'EACCES' || code === 'EPERM' ? 'cannot be reached: permission denied on a folder of its path'
-    : code === 'ELOOP' ? 'cannot be reached: too many symbolic links on its path'
-    : `cannot be resolved (${code ?? (err as Error).message})`;
+  const what = errnoWords(code, (err as Error).message);
   const hint =
     spec.kind === 'adhoc'
       ? 'check the path given to `hashall scan` (nothing was read or recorded)'

@@ -11,6 +11,7 @@ import type { FindProcess } from '../../fs/find-walk.js';
 import { checkpointWalPassive, isCatalogOwnFile, type CatalogDb } from '../db.js';
 import { devToMajorMinor } from '../../fs/mountinfo.js';
 import { isAtOrUnder } from '../../domain/path-string.js';
+import { errnoWords } from '../../domain/errno-words.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
 import { decideFile, decideSameMetadata, decisionPolicy, judgeReread, linkHashesSuffice, readFailed, waitsForSizeGate, type RecordedHashes, type RowMeta } from './decide.js';
@@ -501,7 +502,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
     flush();
     // A refusal says what and why itself; anything else is the walk failing on this root.
     if (err instanceof CatalogError) throw err;
-    throw new CatalogError(`cannot read scan root ${r.loc.path}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
+    throw new CatalogError(`cannot read scan root ${r.loc.path}: it ${errnoWords(errnoCode(err), (err as Error).message)}`, { cause: err });
   }
   recordHeld();
   draining = true;

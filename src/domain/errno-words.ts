@@ -1,0 +1,21 @@
+// The one wording of the system errors a user meets (ENOENT, EACCES, EROFS…) in hashall's messages: what it means for the path, not the kernel's code name (pure).
+
+const WORDS: Record<string, string> = {
+  ENOENT: 'does not exist',
+  ENOTDIR: 'cannot be reached: a part of its path is not a folder',
+  EACCES: 'cannot be reached: permission denied',
+  EPERM: 'cannot be reached: operation not permitted',
+  ELOOP: 'cannot be reached: too many symbolic links on its path',
+  EROFS: 'is on a filesystem mounted read-only',
+  ENOSPC: 'is on a full filesystem',
+  EDQUOT: 'is over its disk quota',
+  EISDIR: 'is a folder',
+  EIO: 'gave an I/O error (a failing disk or a lost network mount?)',
+  ENAMETOOLONG: 'has a name too long for its filesystem',
+  ESTALE: 'is on a network mount whose server lost it (stale file handle)',
+};
+
+/** What system error `code` means for the path it happened on, as words that follow the path; `fallback` (the error's own text) when the code is not one of them. */
+export function errnoWords(code: string | undefined, fallback: string): string {
+  return (code !== undefined ? WORDS[code] : undefined) ?? `cannot be used: ${fallback}`;
+}
