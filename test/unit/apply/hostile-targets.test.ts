@@ -150,20 +150,28 @@ describe('link-view: a view folder swapped for a symlink to a root-only folder b
   });
 });
 
+/**
+ * A fresh fixture with a donor payload of the client user's (uid 65534, one file `sub/a.bin`) and an empty view folder of
+ * theirs (`xseed/M/sub`); the link-view step linking the file into it, as the one step of a reuse group.
+ */
+function clientUserView() {
+  w = makeApplyFixture();
+  chmodSync(w.root, 0o755);
+  const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
+  writeTree(donorDir, { 'sub/a.bin': bytesFor('a', 4096) });
+  execFileSync('chown', ['-R', '65534:65534', donorDir]);
+  const viewRoot = path.join(w.stash, 'seeding', 'xseed', 'M');
+  mkdirSync(path.join(viewRoot, 'sub'), { recursive: true });
+  execFileSync('chown', ['-R', '65534:65534', path.join(w.stash, 'seeding', 'xseed')]);
+  const links = [{ donor: path.join(donorDir, 'sub', 'a.bin'), path: path.join(viewRoot, 'sub', 'a.bin'), size: 4096, sha256: sha256(bytesFor('a', 4096)) }];
+  const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links };
+  const group: PlanGroup = { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+  return { donorDir, viewRoot, step, group, before: hashTreeSync(donorDir) };
+}
+
 describe('link-view: the probe link swapped for another user’s file before its removal, and the group rolled back', () => {
   it('the undo leaves their file at the probe name (not the donor’s inode hashall linked there); the donor is whole', async () => {
-    w = makeApplyFixture();
-    chmodSync(w.root, 0o755);
-    const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
-    writeTree(donorDir, { 'sub/a.bin': bytesFor('a', 4096) });
-    execFileSync('chown', ['-R', '65534:65534', donorDir]);
-    const before = hashTreeSync(donorDir);
-    const viewRoot = path.join(w.stash, 'seeding', 'xseed', 'M');
-    mkdirSync(path.join(viewRoot, 'sub'), { recursive: true });
-    execFileSync('chown', ['-R', '65534:65534', path.join(w.stash, 'seeding', 'xseed')]);
-    const links = [{ donor: path.join(donorDir, 'sub', 'a.bin'), path: path.join(viewRoot, 'sub', 'a.bin'), size: 4096, sha256: sha256(bytesFor('a', 4096)) }];
-    const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links };
-    const group: PlanGroup = { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+    const { donorDir, viewRoot, group, before } = clientUserView();
     let probe = '';
     // Right before root removes its probe: the view folder's user moves the probe away and puts a file of theirs at its
     // name; the removal then fails (EIO), and the group is rolled back.
@@ -192,21 +200,11 @@ describe('link-view: the probe link swapped for another user’s file before its
 describe('link-view: the undo of a probe journaled by an older hashall (its name only, no identity)', () => {
   /** A donor of the client user's and an empty view folder of theirs; the step linking one file; its undo context. */
   function legacyProbe() {
-    w = makeApplyFixture();
-    chmodSync(w.root, 0o755);
-    const donorDir = path.join(w.stash, 'seeding', 'movies', 'M');
-    writeTree(donorDir, { 'sub/a.bin': bytesFor('a', 4096) });
-    execFileSync('chown', ['-R', '65534:65534', donorDir]);
-    const viewRoot = path.join(w.stash, 'seeding', 'xseed', 'M');
-    mkdirSync(path.join(viewRoot, 'sub'), { recursive: true });
-    execFileSync('chown', ['-R', '65534:65534', path.join(w.stash, 'seeding', 'xseed')]);
-    const links = [{ donor: path.join(donorDir, 'sub', 'a.bin'), path: path.join(viewRoot, 'sub', 'a.bin'), size: 4096, sha256: sha256(bytesFor('a', 4096)) }];
-    const step: LinkViewStep = { kind: 'link-view', fs: 'stash', torrentHash: 'a'.repeat(40), root: viewRoot, links };
-    const group: PlanGroup = { ...moveGroup('g1', w, donorDir, path.join(w.pool, 'x')), action: 'reuse', steps: [step] };
+    const { donorDir, viewRoot, step, group, before } = clientUserView();
     const d = testDeps(w);
     const ctx = { fs: realFsPort(), clients: d.clients, config: w.config, catalog: w.catalog, runId: '20261126T014442Z-3f9a', group, stepIndex: 0, now: d.now, emit: d.emit, clientTimeoutMs: () => 10_000, note: () => undefined };
     const probe = path.join(viewRoot, 'sub', `.hashall-${ctx.runId}-g1-0-probe.part`);
-    return { donorDir, step, ctx, probe, before: hashTreeSync(donorDir) };
+    return { donorDir, step, ctx, probe, before };
   }
 
   it('a file of the user at the probe name (not a link of the donor) is left, said; nothing else is removed', async () => {
