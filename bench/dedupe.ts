@@ -1,4 +1,4 @@
-// Benchmark: dedupe of a fresh tree (20k files, 2k duplicate files in ~1.9k groups) — hashall (scan + plan + apply from an empty catalog, and apply of a saved plan with a current catalog) vs `jdupes -r -L` and util-linux `hardlink`, same fresh copy for each, result inode sets checked equal.
+// Benchmark: dedupe of a fresh tree (20k files, 2k duplicate files in ~1.9k groups) — hashall (scan + plan + apply from an empty catalog, and apply of a saved plan with a current catalog) vs `jdupes -r -L`, util-linux `hardlink` and a checks-free Node floor, same fresh copy for each, result inode sets checked equal.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -85,6 +85,41 @@ function same(a: string[][], b: string[][]): boolean {
   const key = (g: string[][]) => JSON.stringify([...g].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)));
   return key(a) === key(b);
 }
+
+/**
+ * The checks-free floor: a fresh node that, for each group, compares every copy with the first byte for byte, links the
+ * first to a temporary name beside the copy and renames it over the copy, half the groups on a second thread (both cores,
+ * as hashall's compare thread uses them) — what `jdupes -L` does after finding the
+ * groups, and nothing hashall adds for safety (no journal, no catalog, no held folders, no inode re-checks, no fsync).
+ * It is given the groups, so it walks and hashes nothing. Its time says how near 1.0× any Node implementation of the
+ * same links can come on this box.
+ */
+const FLOOR = String.raw`
+const fs = require('node:fs');
+const path = require('node:path');
+const { Worker, isMainThread, workerData } = require('node:worker_threads');
+const work = (root, groups) => {
+  for (const group of groups) {
+    const keep = path.join(root, group[0]);
+    const a = fs.readFileSync(keep);
+    for (const rel of group.slice(1)) {
+      const dup = path.join(root, rel);
+      if (!a.equals(fs.readFileSync(dup))) throw new Error('differs: ' + rel);
+      const tmp = dup + '.floor-tmp';
+      fs.linkSync(keep, tmp);
+      fs.renameSync(tmp, dup);
+    }
+  }
+};
+if (isMainThread) {
+  const [root, list] = process.argv.slice(2);
+  const groups = JSON.parse(fs.readFileSync(list, 'utf8'));
+  const half = Math.ceil(groups.length / 2);
+  const other = new Worker(__filename, { workerData: { root, groups: groups.slice(half) } });
+  other.on('error', (e) => { throw e; });
+  work(root, groups.slice(0, half));
+} else work(workerData.root, workerData.groups);
+`;
 
 function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
@@ -185,6 +220,19 @@ export async function run(): Promise<Record<string, number>> {
       rmSync(dir, { recursive: true, force: true });
     }
 
+    // The checks-free floor (FLOOR): the same links with no safety work, given the groups.
+    {
+      const dir = freshCopy(base, 'floor');
+      const script = path.join(base, 'floor.cjs');
+      const list = path.join(base, 'floor-groups.json');
+      writeFileSync(script, FLOOR);
+      writeFileSync(list, JSON.stringify(expected));
+      const t = timed(process.execPath, [script, path.join(dir, 'seeding'), list], path.join(base, 'stderr.txt'));
+      out.floorMs = t.wallMs;
+      out.floorCpuMs = t.cpuMs;
+      check('floor', dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
     // hashall from an empty catalog: `apply --auto-approve` scans, plans and applies.
     {
       const dir = freshCopy(base, 'hashall-empty');
@@ -211,6 +259,7 @@ export async function run(): Promise<Record<string, number>> {
     }
     for (const peer of ['jdupes', 'hardlink']) {
       if (out[`${peer}Ms`] === undefined) continue;
+      out[`floorVs${peer[0]!.toUpperCase()}${peer.slice(1)}`] = Number((out.floorMs! / out[`${peer}Ms`]!).toFixed(2));
       out[`applyVs${peer[0]!.toUpperCase()}${peer.slice(1)}`] = Number((out.hashallApplyMs! / out[`${peer}Ms`]!).toFixed(2));
       out[`emptyCatalogVs${peer[0]!.toUpperCase()}${peer.slice(1)}`] = Number((out.hashallEmptyCatalogMs! / out[`${peer}Ms`]!).toFixed(2));
       out[`applyCpuVs${peer[0]!.toUpperCase()}${peer.slice(1)}`] = Number((out.hashallApplyCpuMs! / out[`${peer}CpuMs`]!).toFixed(2));
