@@ -64,6 +64,25 @@ export interface TrashRecord {
    */
   keptFiles?: KeptFile[];
   keptProvenAt?: number;
+  /**
+   * Every file staged, as it lay in the trash once staged and proven (relative path under the staged entry, '' for one
+   * file; inode, size, mtime and ctime), and when that listing began (ms). `trash restore` keeps a put-back file's
+   * recorded SHA-256 without reading it only while its stamp is unchanged and its ctime is a second before
+   * `stampedAt` (a change made in the same clock tick right after the listing would not move it): any write, utimes
+   * (`touch -r`), chmod or link moves ctime, which no user can set back. Otherwise the restore reads it (see
+   * trash-restore.ts keptHashes).
+   */
+  stamps?: StagedStamp[];
+  stampedAt?: number;
+}
+
+/** One staged file's stamp (its device is the staged entry's, `trashId.dev`). */
+export interface StagedStamp {
+  rel: string;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
 }
 
 /** One record with the run and step that journaled it. */

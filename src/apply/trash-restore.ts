@@ -9,8 +9,14 @@
 //   directory), what was restored is moved back into the trash and the restore reports it as an attack.
 // A crash leaves each entry either still in the trash (restore again) or back in place (a file may then also still
 // have its trash name, the same inode, which the next restore removes): nothing is ever copied, so nothing is lost.
+// What comes back keeps the SHA-256 the catalog recorded for it (its row, marked deleted when it was staged, is made
+// active again) only for a file proven still that content: its stamp as staged unchanged, ctime included, or else its
+// bytes read again (keptHashes). Any other file is left to the next scan, which reads it as new.
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.js';
+import { stagedRowKeeper } from '../catalog/files-table.js';
+import { filesystemMountsReader } from '../catalog/filesystems.js';
+import { relToMount } from '../catalog/host-paths.js';
 import type { HashallConfig } from '../config/types.js';
 import { FsError, HashallError, errnoCode, errorText } from '../errors.js';
 import { isAtOrUnder } from '../domain/path-string.js';
@@ -122,12 +128,87 @@ async function restoreOne(deps: RestoreDeps, journal: Journal, e: TrashEntry): P
   if (e.phase === 'deleting' || e.phase === 'deleted') return refuse(`run ${e.runId} had begun deleting it (an older hashall deleted right after staging): it is incomplete; what is left stays in ${rec.trash}`);
   const broken = await notAsStaged(deps.fs, fsPath, rec);
   if (broken) return refuse(`${broken}; nothing was moved — ${byHand}`);
-  const put = await putBack(deps.fs, fsPath, origin, { ...rec, trashRel: rec.trashRel, trashId: rec.trashId, trashRootId: rec.trashRootId }, {
+  const recorded = { ...rec, trashRel: rec.trashRel, trashId: rec.trashId, trashRootId: rec.trashRootId };
+  const hashes = await keptHashes(deps, fsPath, origin, recorded);
+  const put = await putBack(deps.fs, fsPath, origin, recorded, {
     beforeAct: () => deps.beforeAct?.(origin),
     checkpoint: (what) => journal.checkpoint(what),
     note: (line) => journal.addRunNote(deps.runId, line),
   });
-  return { ...base, ...put };
+  if (put.action !== 'restored') return { ...base, ...put };
+  return { ...base, ...put, reason: put.reason + reviveRows(deps, hashes) };
+}
+
+/** A put-back file whose catalog row (deleted when it was staged) still records its content. */
+interface KeptRow {
+  id: number;
+  ino: number;
+  size: number;
+  mtimeNs: string;
+}
+
+/**
+ * The files of a staged entry that still hold the SHA-256 the catalog recorded for them at their original path: the
+ * deleted row there records the very inode, size and mtime (and no open integrity problem), and the file is proven
+ * unchanged since — its stamp as the staging step recorded it (TrashRecord.stamps), ctime included, with that ctime
+ * a second before the stamp was taken; or, without such a stamp (an older record, a file staged within the second, a
+ * repair's damaged copy, a stamp that moved), its bytes read again through hashall's trash and equal to the recorded
+ * SHA-256. `changed`: files whose row recorded a hash they no longer hold (edited while staged, even with the mtime set
+ * back): never given that hash. Nothing here is fatal to the restore: a file not proven is left to the next scan.
+ */
+async function keptHashes(deps: RestoreDeps, fsPath: string, origin: string, rec: TrashRecord & Required<Pick<TrashRecord, 'trashRel' | 'trashId' | 'trashRootId'>>): Promise<{ keep: KeptRow[]; changed: string[] }> {
+  const out = { keep: [] as KeptRow[], changed: [] as string[] };
+  const fsName = rec.fs ?? Object.entries(deps.config.filesystems).find(([, f]) => f.path === fsPath)?.[0];
+  const mount = fsName ? filesystemMountsReader(deps.catalog.db)(fsName).find((m) => isAtOrUnder(origin, m.preferred_mount)) : undefined;
+  if (!mount) return out;
+  const root = await holdPrivateDir(fsPath, TRASH_DIR, { create: false }).catch(() => null);
+  if (!root) return out;
+  try {
+    if (!sameIdentity(root, rec.trashRootId)) return out;
+    const listed = await deps.fs.listTree(root, rec.trashRel, { expect: rec.trashId }).catch(() => null);
+    if (!listed?.found) return out;
+    const rows = stagedRowKeeper(deps.catalog.db);
+    const stamps = new Map((rec.stamps ?? []).map((s) => [s.rel, s]));
+    // A stamp proves nothing changed after it only when its ctime's clock tick was over when it was taken.
+    const settled = rec.stampedAt === undefined ? null : BigInt(rec.stampedAt - 1000) * 1_000_000n;
+    for (const e of listed.entries) {
+      const st = e.stat;
+      if (st.kind !== 'file' || st.dev !== rec.trashId.dev) continue;
+      const abs = e.rel === '' ? origin : `${origin}/${e.rel}`;
+      const row = rows.find(mount.id, relToMount(abs, mount.preferred_mount), st.ino, st.size, st.mtimeNs);
+      if (!row) continue; // no hash recorded for this content (never hashed, or edited before it was staged)
+      const s = stamps.get(e.rel);
+      const still = s !== undefined && settled !== null && s.ino === st.ino && s.size === st.size && s.mtimeNs === st.mtimeNs && s.ctimeNs === st.ctimeNs && BigInt(s.ctimeNs) < settled;
+      if (!still) {
+        const at = e.rel === '' ? `${root.path}/${rec.trashRel}` : `${root.path}/${rec.trashRel}/${e.rel}`;
+        const read = await deps.fs.hashFileStamped(at, st).catch(() => null);
+        if (!read || read.sha256 !== row.sha256 || read.stamp.size !== st.size || read.stamp.mtimeNs !== st.mtimeNs) {
+          out.changed.push(abs);
+          continue;
+        }
+      }
+      out.keep.push({ id: row.id, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs });
+    }
+    return out;
+  } finally {
+    await root.close();
+  }
+}
+
+/** The rows of the files put back that still hold their recorded content, active again (one transaction); what it did, for the outcome's reason. */
+function reviveRows(deps: RestoreDeps, hashes: { keep: KeptRow[]; changed: string[] }): string {
+  const rows = stagedRowKeeper(deps.catalog.db);
+  const now = deps.now();
+  const kept = deps.catalog.db.transaction(() => {
+    const n = hashes.keep.filter((k) => rows.revive(k.id, k.ino, k.size, k.mtimeNs, now)).length;
+    if (n > 0) deps.catalog.bumpSerial();
+    return n;
+  })();
+  const changed = hashes.changed.length;
+  return (
+    (kept > 0 ? `; the catalog keeps the SHA-256 it recorded for ${kept} file(s)` : '') +
+    (changed > 0 ? `; ${changed} file(s) no longer hold the SHA-256 recorded for them (changed while in the trash), so the next scan reads them as new: ${hashes.changed.slice(0, 3).join(', ')}${changed > 3 ? ', …' : ''}` : '')
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { openDirUnder, type HeldDir, type Identity } from '../fs/no-follow-tree.
 import { fsPathArg } from '../fs/path-encoding.js';
 import type { FsPort } from './fs-port.js';
 import type { UndoData } from './journal.js';
-import type { TrashRecord } from './trash-record.js';
+import type { StagedStamp, TrashRecord } from './trash-record.js';
 
 /** Levels of `rel` under a held directory that do not exist yet (relative, outermost first). */
 export async function missingUnder(fs: FsPort, base: HeldDir, rel: string): Promise<string[]> {
@@ -67,4 +67,15 @@ export async function renameIntoTrash(ctx: { fs: FsPort; saveUndo(undo: UndoData
     throw err;
   }
   return { tparent, tname, trashId };
+}
+
+/**
+ * The stamps of the regular files of a staged entry (`trashRel` under the held trash, the recorded identity `id`), as
+ * `trash restore` later compares them (TrashRecord.stamps), and when the listing began (`now`, read before it).
+ */
+export async function stagedStamps(fs: FsPort, trash: HeldDir, trashRel: string, id: Identity, now: () => number): Promise<{ stamps: StagedStamp[]; stampedAt: number }> {
+  const stampedAt = now();
+  const { entries } = await fs.listTree(trash, trashRel, { expect: id });
+  const stamps = entries.filter((e) => e.stat.kind === 'file').map((e) => ({ rel: e.rel, ino: e.stat.ino, size: e.stat.size, mtimeNs: e.stat.mtimeNs, ctimeNs: e.stat.ctimeNs }));
+  return { stamps, stampedAt };
 }

@@ -1,4 +1,4 @@
-// The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): files not hashed yet, an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, the dedupe bookkeeping's rows, and the rows of a tree a retire took away.
+// The files table's named queries outside the scan (the scanner's own are catalog/scan/file-rows.ts): files not hashed yet, an inode's recorded SHA-256 and paths, copies of a damaged inode's content, catalogued temp files of hashall, the dedupe bookkeeping's rows, the rows of a tree a retire took away, and those rows made active again by a trash restore.
 import { prefixRange } from './filesystems.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
@@ -214,5 +214,33 @@ export function treeDeletionWriter(db: Db): (fsId: number, rel: string, now: num
     const range = prefixRange(rel);
     if (range === null) throw new Error('treeDeletionWriter: refusing to mark a whole filesystem deleted');
     return at.run(now, fsId, rel).changes + under.run(now, fsId, range.lo, range.hi).changes;
+  };
+}
+
+/** The row a file had before hashall staged it in the trash (status 'deleted'): what `trash restore` may make active again. */
+export interface StagedFileRow {
+  id: number;
+  sha256: string;
+}
+
+/**
+ * `trash restore`'s reads and writes of the rows of what it put back (see apply/trash-restore.ts, which decides whether
+ * a file is still the content its row recorded). `find`: the deleted row at `rel` recording exactly this inode, size and
+ * mtime with a full SHA-256, whose inode has no open integrity problem (a damaged inode's recorded hash is not what it
+ * holds). `revive`: that row active again with its recorded hashes — the next scan takes it as unchanged, so its SHA-256
+ * is neither lost nor read again; false when the row is no longer that deleted row.
+ */
+export function stagedRowKeeper(db: Db): {
+  find(fsId: number, rel: string, ino: number, size: number, mtimeNs: string): StagedFileRow | undefined;
+  revive(id: number, ino: number, size: number, mtimeNs: string, now: number): boolean;
+} {
+  const find = db.prepare(
+    `SELECT f.id, f.sha256 FROM files f WHERE f.fs_id = ? AND f.path = ? AND f.status = 'deleted' AND f.ino = ? AND f.size = ? AND f.mtime_ns = ? AND f.sha256 IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM integrity_problems q WHERE q.fs_id = f.fs_id AND q.ino = f.ino AND q.resolved_at IS NULL)`,
+  );
+  const revive = db.prepare(`UPDATE files SET status = 'active', first_seen = ?, last_seen = ? WHERE id = ? AND status = 'deleted' AND ino = ? AND size = ? AND mtime_ns = ? AND sha256 IS NOT NULL`);
+  return {
+    find: (fsId, rel, ino, size, mtimeNs) => find.get(fsId, rel, ino, size, mtimeNs) as StagedFileRow | undefined,
+    revive: (id, ino, size, mtimeNs, now) => revive.run(now, now, id, ino, size, mtimeNs).changes === 1,
   };
 }

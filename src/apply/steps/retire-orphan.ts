@@ -21,7 +21,7 @@ import type { RetireOrphanStep } from '../../plan/types.js';
 import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
 import { TRASH_DIR, type TrashRecord } from '../trash-record.js';
-import { renameIntoTrash } from '../trash-stage.js';
+import { renameIntoTrash, stagedStamps } from '../trash-stage.js';
 import type { StepContext, StepHandler } from './types.js';
 
 interface OrphanUndo extends UndoData, Partial<TrashRecord> {
@@ -160,6 +160,9 @@ export const retireOrphanStep: StepHandler<RetireOrphanStep> = {
         throw new FsError(`retire-orphan: ${proven}; ${step.path} was put back and stays`, { path: step.path, hint: 'scan and plan again' });
       }
       undo.inos = proven.inos;
+      // Each staged file as it lies now: a restore keeps the hash the catalog holds for one still exactly so (else it reads it).
+      const stamped = await stagedStamps(ctx.fs, trash, trashRel, trashId, ctx.now).catch(() => null);
+      if (stamped) Object.assign(undo, stamped);
       undo.files = proven.files;
       undo.bytes = step.bytes;
       undo.reason = ctx.group.reasons.join('; ');

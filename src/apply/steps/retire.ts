@@ -22,7 +22,7 @@ import type { UndoData } from '../journal.js';
 import { removeCreatedDirs } from '../paths.js';
 import { recordedRemoval, TRASH_DIR, type KeptFile, type RemovedDir, type TrashRecord } from '../trash-record.js';
 import { lstatAtPath, putBack } from '../trash-restore.js';
-import { renameIntoTrash } from '../trash-stage.js';
+import { renameIntoTrash, stagedStamps } from '../trash-stage.js';
 import type { StepContext, StepHandler } from './types.js';
 import { isSettledHealthy } from '../../domain/torrent-phase.js';
 import { relocationObservedSince, relocationTorrents } from '../../catalog/relocations.js';
@@ -396,6 +396,9 @@ export const retireStep: StepHandler<RetireStep> = {
       // during the window by a same-size file — its torrent re-added and preallocated, a cp over it — is not).
       undo.keptFiles = keptFiles;
       undo.keptProvenAt = provenAt;
+      // Each staged file as it lies now: a restore keeps the hash the catalog holds for one still exactly so (else it reads it).
+      const stamped = await stagedStamps(ctx.fs, root, trashRel, trashId, ctx.now).catch(() => null);
+      if (stamped) Object.assign(undo, stamped);
       undo.files = files.length;
       undo.bytes = step.bytes;
       undo.reason = [`superseded by the verified copy at ${step.keptRoot} (filesystem ${step.keptFs})`, ...ctx.group.reasons].join('; ');

@@ -327,6 +327,117 @@ describe('trash list and purge --older-than', () => {
   });
 });
 
+/** The stash rows under `rel` (path → status, SHA-256, when hashed). */
+function rowsUnder(rel: string): Record<string, { status: string; sha256: string | null; hashed_at: number | null }> {
+  const rows = w.catalog.db
+    .prepare(`SELECT f.path, f.status, f.sha256, f.hashed_at FROM files f JOIN filesystems fs ON fs.id = f.fs_id WHERE fs.name = 'stash' AND f.path >= ? AND f.path < ? ORDER BY f.path`)
+    .all(`${rel}/`, `${rel}0`) as { path: string; status: string; sha256: string | null; hashed_at: number | null }[];
+  return Object.fromEntries(rows.map((r) => [r.path, { status: r.status, sha256: r.sha256, hashed_at: r.hashed_at }]));
+}
+
+/**
+ * A tree hashed by a real `hashall scan --hash-all`, moved to the pool and its source retired into the trash (real
+ * applies on the clock `applyNow`, which dates the stamps the retire records of what it staged). Sizes no other
+ * catalogued file has: a scan records such a file it takes for new without its hash (`scan.hash: shared-sizes`).
+ */
+async function hashedThenRetired(applyNow: () => number) {
+  w = makeApplyFixture();
+  const src = path.join(w.stash, 'seeding', 'movies', 'K');
+  writeTree(src, { 'a.bin': bytesFor('ka', 40_001), 'sub/b.bin': bytesFor('kb', 3001) });
+  writeTree(path.join(w.stash, 'seeding', 'movies', 'Other'), { 'o.bin': bytesFor('other', 501) });
+  const cfg = writeFixtureConfig(w);
+  w.config = loadConfig(cfg, { env: {}, cwd: w.root }).config;
+  w.config.safety.retire.observeHours = 0; // the applies below only: the retire may follow its move at once
+  const scan = await runCli(['scan', '--hash-all', path.join(w.stash, 'seeding'), '--config', cfg]);
+  expect(scan.code, scan.stderr).toBe(0);
+  const before = rowsUnder('seeding/movies/K');
+  expect(Object.values(before).map((r) => r.sha256 !== null && r.status === 'active')).toEqual([true, true]);
+  const dst = path.join(w.pool, 'seeding', 'movies', 'K');
+  const hash = payloadHashOf(src);
+  expect((await applyPlan(testDeps(w, { now: applyNow }), makePlan(w, [moveGroup('g1', w, src, dst)]))).status).toBe('succeeded');
+  const relId = (w.catalog.db.prepare(`SELECT id FROM relocations`).get() as { id: number }).id;
+  const res = await applyPlan(testDeps(w, { now: applyNow }), makePlan(w, [retireGroup(src, dst, hash, relId, 43_002)]));
+  expect(res.status, JSON.stringify(res)).toBe('succeeded');
+  // The retire recorded its source gone: the rows are deleted, their hashes still in them.
+  expect(Object.values(rowsUnder('seeding/movies/K')).map((r) => r.status)).toEqual(['deleted', 'deleted']);
+  return { src, cfg, before, runId: res.runId, staged: path.join(w.stash, '.hashall-trash', res.runId, 'seeding', 'movies', 'K') };
+}
+
+/** The real FsPort, with every file the restore reads in full listed in `reads`. */
+function countingFs(reads: string[]) {
+  const real = realFsPort();
+  return {
+    ...real,
+    hashFile: (p: string, e?: { dev: number; ino: number }) => (reads.push(p), real.hashFile(p, e)),
+    hashFileStamped: (p: string, e?: { dev: number; ino: number }, on?: (n: number) => void) => (reads.push(p), real.hashFileStamped(p, e, on)),
+  };
+}
+
+/** `hashall verify PATH --json`: its exit code and its totals summed. */
+async function verifyTotals(cfg: string, p: string) {
+  const v = await runCli(['verify', p, '--json', '--config', cfg]);
+  const totals = (JSON.parse(v.stdout) as { totals: { ok: number; baseline: number; corrupted: number; changed: number }[] }).totals;
+  const sum = (k: 'ok' | 'baseline' | 'corrupted' | 'changed') => totals.reduce((n, t) => n + t[k], 0);
+  return { code: v.code, ok: sum('ok'), baseline: sum('baseline'), corrupted: sum('corrupted'), changed: sum('changed') };
+}
+
+describe('what trash restore puts back keeps the SHA-256 the catalog recorded', () => {
+  it('stamps unchanged since the staging: the rows come back with their hashes, nothing is read, the next scan reads nothing either and verify says ok', async () => {
+    const r = await hashedThenRetired(() => Date.now() + 5000);
+    const reads: string[] = [];
+    const { result } = await restore(r.runId, { fs: countingFs(reads) });
+    expect(result.map((o) => o.action)).toEqual(['restored']);
+    expect(rowsUnder('seeding/movies/K')).toEqual(r.before);
+    expect(result[0]!.reason).toMatch(/the catalog keeps the SHA-256 it recorded for 2 file\(s\)/);
+    expect(reads).toEqual([]);
+    const scan = await runCli(['scan', path.join(w.stash, 'seeding'), '--json', '--config', r.cfg]);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(JSON.parse(scan.stdout)).toMatchObject({ filesHashed: 0 });
+    expect(rowsUnder('seeding/movies/K')).toEqual(r.before);
+    expect(await verifyTotals(r.cfg, r.src)).toEqual({ code: 0, ok: 2, baseline: 0, corrupted: 0, changed: 0 });
+  });
+
+  it('stamps taken in the clock tick of their ctime prove nothing: each file is read once by the restore, and kept only because its bytes still hash as recorded', async () => {
+    const r = await hashedThenRetired(() => Date.now() - 5000);
+    const reads: string[] = [];
+    const { result } = await restore(r.runId, { fs: countingFs(reads) });
+    expect(result.map((o) => o.action)).toEqual(['restored']);
+    expect(rowsUnder('seeding/movies/K')).toEqual(r.before);
+    expect(result[0]!.reason).toMatch(/keeps the SHA-256 it recorded for 2 file\(s\)/);
+    expect(reads).toHaveLength(2);
+    const scan = await runCli(['scan', path.join(w.stash, 'seeding'), '--config', r.cfg]);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(rowsUnder('seeding/movies/K')).toEqual(r.before);
+    expect(await verifyTotals(r.cfg, r.src)).toMatchObject({ code: 0, ok: 2 });
+  });
+
+  for (const when of ['after the staging (its stamp moved)', 'within the tick of the staging (its stamp unsettled)'] as const) {
+    it(`a staged file whose bytes were changed in the trash ${when}, its mtime set back with touch -r: never given its old hash — the restore says so, the scan reads it as new, verify does not call it ok`, async () => {
+      const r = await hashedThenRetired(when.startsWith('after') ? () => Date.now() + 5000 : () => Date.now() - 5000);
+      const victim = path.join(r.staged, 'a.bin');
+      const ref = path.join(w.root, 'mtime-ref');
+      const st = lstatSync(victim, { bigint: true });
+      writeFileSync(ref, '');
+      expect(spawnSync('touch', ['-r', victim, ref]).status).toBe(0);
+      writeFileSync(victim, bytesFor('rewritten', 40_001));
+      expect(spawnSync('touch', ['-r', ref, victim]).status).toBe(0);
+      expect(lstatSync(victim, { bigint: true })).toMatchObject({ ino: st.ino, size: st.size, mtimeNs: st.mtimeNs });
+      const back = await runCli(['trash', 'restore', r.runId, '--config', r.cfg]);
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+      expect(back.stdout).toMatch(/keeps the SHA-256 it recorded for 1 file\(s\); 1 file\(s\) no longer hold the SHA-256 recorded for them \(changed while in the trash\).*K\/a\.bin/);
+      const stale = r.before['seeding/movies/K/a.bin']!.sha256;
+      const rows = rowsUnder('seeding/movies/K');
+      expect(rows['seeding/movies/K/a.bin']!.status).toBe('active');
+      expect([null, sha(path.join(r.src, 'a.bin'))]).toContain(rows['seeding/movies/K/a.bin']!.sha256);
+      expect(rows['seeding/movies/K/a.bin']!.sha256).not.toBe(stale);
+      expect(rows['seeding/movies/K/sub/b.bin']).toEqual(r.before['seeding/movies/K/sub/b.bin']);
+      const v = await verifyTotals(r.cfg, r.src);
+      expect(v).toMatchObject({ code: 0, ok: 1, corrupted: 0 });
+      expect(rowsUnder('seeding/movies/K')['seeding/movies/K/a.bin']!.sha256).toBe(sha(path.join(r.src, 'a.bin')));
+    });
+  }
+});
+
 describe('kill -9 of `hashall trash restore` at every journal boundary', () => {
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   for (const kind of ['a directory', 'a single file'] as const) {
