@@ -1,6 +1,6 @@
 // One root of a scan: walk it, decide each file against its row (decide.ts), hash what must be read on the pool with
 // bounded concurrency, write rows in batched transactions, then run the deletion pass of a completed walk.
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CatalogError, errnoCode } from '../../errors.js';
 import { HashPool, QUICK_BLOCK, type HashJob, type HashResult } from '../../fs/hash.js';
@@ -9,8 +9,6 @@ import type { MountEntry } from '../../fs/mountinfo.js';
 import { walkTree, type FoundFile, type WalkFile } from '../../fs/walk.js';
 import type { FindProcess } from '../../fs/find-walk.js';
 import { checkpointWalPassive, isCatalogOwnFile, type CatalogDb } from '../db.js';
-import { devToMajorMinor } from '../../fs/mountinfo.js';
-import { isAtOrUnder } from '../../domain/path-string.js';
 import { errnoWords } from '../../domain/errno-words.js';
 import { absoluteCatalogPath } from '../filesystems.js';
 import { integrityStore, openProblemInodes } from '../integrity.js';
@@ -105,21 +103,32 @@ export interface HeldFile {
 }
 
 /**
- * The catalog's path as root `r`'s rows spell it (relative to its filesystem's preferred mount) when the catalog lies on
- * that filesystem, reached through that very mount; else null. Its files (isCatalogOwnFile) are hashall's state: a scan
- * of a folder holding them records none (a catalog reached only through a bind alias of the root's mount is not mapped:
- * recorded as before).
+ * Whether a walked file is hashall's own state: named like the catalog or a file hashall keeps beside it
+ * (isCatalogOwnFile), in the very folder that holds the catalog — judged by that folder's device and inode, so the
+ * same folder reached through a bind mount or any other path is recognised too, and a look-alike name in another
+ * folder is content. Null when the catalog's folder cannot be read (nothing is skipped then).
  */
-export function catalogRelIn(catalogPath: string, r: ResolvedRoot): string | null {
+export function ownStateMatcher(catalogPath: string): ((f: WalkFile) => boolean) | null {
+  let folder: { dev: bigint; ino: bigint };
   try {
-    const folder = realpathSync(path.dirname(catalogPath));
-    if (devToMajorMinor(statSync(folder).dev) !== r.loc.mount.majorMinor || r.loc.mount.mountId !== r.loc.preferred.mountId) return null;
-    const mountPoint = r.loc.mount.mountPoint;
-    if (!isAtOrUnder(folder, mountPoint)) return null;
-    return path.relative(mountPoint, path.join(folder, path.basename(catalogPath)));
+    folder = statSync(path.dirname(catalogPath), { bigint: true });
   } catch {
     return null;
   }
+  const base = path.basename(catalogPath);
+  return (f) => {
+    if (f.dev !== folder.dev) return false;
+    const name = f.rel === '' ? path.basename(typeof f.abs === 'string' ? f.abs : f.abs.toString('utf8')) : f.rel.slice(f.rel.lastIndexOf('/') + 1);
+    if (!name.startsWith(base) || !isCatalogOwnFile(name.slice(base.length))) return false;
+    // Only a file of a candidate name costs this stat of its folder (as the walk reached it, never following a link).
+    const parent = typeof f.abs === 'string' ? path.dirname(f.abs) : f.abs.subarray(0, Math.max(1, f.abs.lastIndexOf(0x2f)));
+    try {
+      const st = lstatSync(parent, { bigint: true });
+      return st.dev === folder.dev && st.ino === folder.ino;
+    } catch {
+      return false;
+    }
+  };
 }
 
 /** The mount points a walk of the directory at `realPath` does not enter: every mount point but the root's own. */
@@ -146,8 +155,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
   // Rows inserted by this scan get ids above this mark; rows at or below it that this scan saw on disk are in `seen`.
   const maxIdAtStart = maxFileId(catalog);
   const mountPoints = walkMountPoints(ctx.mounts, r.walkPath);
-  const catalogRel = catalogRelIn(catalog.path, r);
-  const ownRel = catalogRel !== null && (rootRel === '' || isAtOrUnder(catalogRel, rootRel)) ? catalogRel : null;
+  const ownState = ownStateMatcher(catalog.path);
   const seen = new SeenRows(maxIdAtStart);
   // Rows active at lookup, under the root and older than the scan: when they are all the deletion pass would read,
   // it reads none (see allKnownSeen).
@@ -462,7 +470,7 @@ export async function scanOneRoot(ctx: RootScanContext, r: ResolvedRoot, started
           case 'file':
             // hashall's own catalog and the files beside it are state, never content (recorded, they were hashed while
             // written: ECHANGED for the WAL, rows for files that change under every command).
-            if (ownRel !== null && relPath.startsWith(ownRel) && isCatalogOwnFile(relPath.slice(ownRel.length))) break;
+            if (ownState?.(ev)) break;
             processFile(ev, relPath);
             break;
           case 'symlink': {

@@ -1,10 +1,11 @@
-// A scan of a folder that holds hashall's own catalog never catalogues the catalog, its WAL, its lock files: they are hashall's state, not content (were recorded, with an ECHANGED problem for the WAL written while it was hashed).
+// A scan of a folder that holds hashall's own catalog never catalogues the catalog, its WAL, its lock files: they are hashall's state, not content (were recorded, with an ECHANGED problem for the WAL written while it was hashed) — also when the folder is reached through a bind mount (judged by its device and inode, not its path).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli.js';
+import { bindMount, makeTempDir, mountTmpfs } from '../../../support/mounts.js';
 
 let dir = '';
 let cfg = '';
@@ -37,4 +38,55 @@ describe("a scan never catalogues hashall's own state files", () => {
       db.close();
     }
   });
+});
+
+describe("hashall's own state reached through a bind mount of its folder", () => {
+  /** Active rows named like the catalog's files (not the user's look-alike), by path relative to the filesystem. */
+  const ownRows = (catalog: string): string[] => {
+    const db = new Database(catalog, { readonly: true });
+    try {
+      return (db.prepare(`SELECT path FROM files WHERE status = 'active' ORDER BY path`).pluck().all() as string[]).filter((p) => /(^|\/)catalog\.db($|-|\.lock)/.test(p));
+    } finally {
+      db.close();
+    }
+  };
+
+  for (const how of ['a scan root that is the bind alias itself', 'a seeding root whose filesystem is configured at the bind alias'] as const) {
+    it(`${how}: no row for the catalog, its -wal/-shm or lock files; a look-alike user file and the rest are catalogued`, async () => {
+      const tmp = makeTempDir('hashall-own-bind-');
+      try {
+        const disk = path.join(tmp.path, 'disk');
+        mountTmpfs(disk, 16 << 20, 'hashall-own-bind');
+        mkdirSync(path.join(disk, 'state'));
+        writeFileSync(path.join(disk, 'state', 'catalog.dbx-notes.txt'), 'mine');
+        writeFileSync(path.join(disk, 'state', 'payload.bin'), 'payload');
+        mkdirSync(path.join(disk, 'seeding'));
+        writeFileSync(path.join(disk, 'seeding', 'a.bin'), 'seeded');
+        // The catalog's folder, seen again at another path (same device and inode).
+        const alias = path.join(tmp.path, 'alias');
+        bindMount(path.join(disk, 'state'), alias);
+        const catalog = path.join(disk, 'state', 'catalog.db');
+        const conf = path.join(tmp.path, 'hashall.yaml');
+        const fsPath = how.startsWith('a seeding') ? alias : disk;
+        const seeding = how.startsWith('a seeding') ? alias : path.join(disk, 'seeding');
+        writeFileSync(conf, `version: 1\ncatalog: ${catalog}\nfilesystems:\n  disk: { path: ${fsPath} }\nseeding:\n  disk: [${seeding}]\n`);
+        const first = await runCli(['scan', '--config', conf], { cwd: tmp.path });
+        expect(first.code, first.stderr).toBe(0);
+        // Every own file exists now (the WAL while a connection is open): the scan that matters is this one.
+        const r = await runCli(['scan', ...(how.startsWith('a scan root') ? [alias] : []), '--config', conf, '--json'], { cwd: tmp.path, env: { NO_COLOR: '1' } });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).not.toMatch(/ECHANGED|catalog\.db(-wal)?:/);
+        expect(ownRows(catalog)).toEqual([]);
+        const db = new Database(catalog, { readonly: true });
+        try {
+          const names = (db.prepare(`SELECT path FROM files WHERE status = 'active'`).pluck().all() as string[]).map((p) => p.slice(p.lastIndexOf('/') + 1));
+          expect(names).toEqual(expect.arrayContaining(['payload.bin', 'catalog.dbx-notes.txt']));
+        } finally {
+          db.close();
+        }
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
 });
