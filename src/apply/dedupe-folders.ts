@@ -37,7 +37,7 @@ export interface SwapFolders {
   prove(dir: string): Promise<void>;
   /** After the last swap in `dir` (opened before): its entries made durable through its descriptor (held again if it was let go), then let go. */
   sync(dir: string): Promise<void>;
-  /** `err` with the anchored spellings put back as folder paths (a message naming `/proc/self/fd/N` tells a user nothing). */
+  /** `err` with the anchored spellings of the folders held now put back as folder paths (a message naming `/proc/self/fd/N` tells a user nothing); a number closed since is left as it is. */
   explain(err: unknown): unknown;
   close(): Promise<void>;
 }
@@ -74,7 +74,8 @@ export function swapFolders(fs: FsPort): SwapFolders {
   const held = new Map<string, Held>();
   // The identity of every folder held once: held again, it must be the same folder.
   const seen = new Map<string, { dev: number; ino: number }>();
-  // Every anchor handed out and its folder (an error is explained after the hold is let go, too).
+  // Every anchor handed out and its folder, while its descriptor is open: once closed, the number may be another
+  // file's or folder's, and an error naming it must not be told as this folder's (see forget).
   const spelled = new Map<string, string>();
   // The root each folder opened lies in (where it is held from again once let go).
   const roots = new Map<string, string>();
@@ -146,11 +147,26 @@ export function swapFolders(fs: FsPort): SwapFolders {
     }
   };
 
+  /** Close a held descriptor and drop its anchor from `spelled`. */
+  const forget = (fd: number): void => {
+    spelled.delete(anchoredPath(fd));
+    closeQuietly(fd);
+  };
+
   const letGo = (dir: string): void => {
     const h = held.get(dir);
     if (!h) return;
     held.delete(dir);
-    closeQuietly(h.fd);
+    forget(h.fd);
+  };
+
+  const explain = (err: unknown): unknown => {
+    if (!(err instanceof Error)) return err;
+    const path = (err as Error & { path?: unknown }).path;
+    for (const [anchor, dir] of spelled) {
+      if (err.message.includes(anchor) || (typeof path === 'string' && path.includes(anchor))) withPlainPaths(err, anchor, dir);
+    }
+    return err;
   };
 
   return {
@@ -185,21 +201,16 @@ export function swapFolders(fs: FsPort): SwapFolders {
       held.delete(dir);
       try {
         await fs.fsyncDir(anchoredPath(h.fd));
+      } catch (err) {
+        throw explain(err); // while its anchor still names it
       } finally {
-        closeQuietly(h.fd);
+        forget(h.fd);
       }
     },
-    explain(err) {
-      if (!(err instanceof Error)) return err;
-      const path = (err as Error & { path?: unknown }).path;
-      for (const [anchor, dir] of spelled) {
-        if (err.message.includes(anchor) || (typeof path === 'string' && path.includes(anchor))) withPlainPaths(err, anchor, dir);
-      }
-      return err;
-    },
+    explain,
     async close() {
       for (const dir of [...held.keys()]) letGo(dir);
-      for (const top of tops.values()) closeQuietly(top.fd);
+      for (const top of tops.values()) forget(top.fd);
       tops.clear();
     },
   };
