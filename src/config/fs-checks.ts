@@ -158,10 +158,12 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
       }
     });
   }
+  const libPlaces: { value: string; place: Place }[] = [];
   config.libraries.forEach((lib, i) => {
     const at: KeyPath = ['libraries', i];
     const p = look(lib, at, 'library root');
     if (!p) return;
+    libPlaces.push({ value: lib, place: p });
     throughSymlink(lib, p, at, 'library root');
     // On a filesystem's device but outside its path: consumers are still seen (same filesystem + inode), but apply
     // links only inside the roots the entry holds (src/config/filesystem-roots.ts), so nothing there is deduplicated or
@@ -177,5 +179,22 @@ export function checkFilesystemPaths(config: HashallConfig, opts: FsCheckOptions
       }
     }
   });
+  // The catalog's folder inside a seeding or library root reached by another spelling (a bind mount or symlink of the
+  // folder, or of one above it): the string rule cannot see it, the scan would walk hashall's own database.
+  const catalogDir = path.dirname(config.catalog);
+  const cat = locate(catalogDir, mounts);
+  if (cat !== 'missing' && !('error' in cat)) {
+    const inside = [...seedPlaces.map((r) => ({ ...r, what: 'seeding root' })), ...libPlaces.map((r) => ({ ...r, what: 'library root' }))].find(
+      (r) => !isAtOrUnder(config.catalog, r.value) && cat.dev === r.place.dev && isAtOrUnder(cat.inner, r.place.inner),
+    );
+    if (inside) {
+      out.push({
+        severity: 'error',
+        path: ['catalog'],
+        message: `catalog ${config.catalog} is inside ${inside.what} ${inside.value}: its folder ${catalogDir} is ${cat.inner} on device ${cat.dev}, within ${inside.place.inner} (a bind mount or symlink makes them one tree)`,
+        hint: 'keep the catalog outside every seeding and library root (the default is ~/.local/state/hashall/catalog.db)',
+      });
+    }
+  }
   return out;
 }

@@ -109,4 +109,24 @@ seeding:
     expect(r.errors.map((e) => `${e.line}:${e.col} ${e.path}`)).toEqual(['5:7 seeding.a[0]']);
     expect(r.errors[0]?.message).toMatch(/is not on filesystem "a"/);
   });
+
+  it('finds the catalog inside a seeding or library root reached by another spelling: a bind mount or a symlink of a folder in it (the scan would walk its own database)', () => {
+    requireMountNamespace();
+    const d = tempDir();
+    for (const sub of ['disk', 'state', 'libstate']) mkdirSync(path.join(d, sub));
+    mount(['-t', 'tmpfs', '-o', 'size=1m', 'hashall-test'], `${d}/disk`);
+    mkdirSync(`${d}/disk/seed/hashall`, { recursive: true });
+    mkdirSync(`${d}/disk/lib/hashall`, { recursive: true });
+    mkdirSync(`${d}/outside`);
+    mount(['--bind', `${d}/disk/seed/hashall`], `${d}/state`);
+    symlinkSync(`${d}/disk/lib/hashall`, `${d}/libstate/here`);
+    const base = `version: 1\nfilesystems:\n  a: { path: ${d}/disk }\nseeding:\n  a: [${d}/disk/seed]\nlibraries: [${d}/disk/lib]\n`;
+    const bound = checkText(`${base}catalog: ${d}/state/catalog.db\n`);
+    expect(brief(bound.errors)).toEqual([expect.stringMatching(new RegExp(`^7:10 catalog catalog ${d}/state/catalog.db is inside seeding root ${d}/disk/seed: its folder ${d}/state is /seed/hashall on device`))]);
+    expect(bound.errors[0]?.hint).toMatch(/outside every seeding and library root/);
+    const linked = checkText(`${base}catalog: ${d}/libstate/here/catalog.db\n`);
+    expect(brief(linked.errors)).toEqual([expect.stringMatching(/^7:10 catalog catalog .* is inside library root /)]);
+    // A catalog truly outside every root passes.
+    expect(checkText(`${base}catalog: ${d}/outside/catalog.db\n`).errors).toEqual([]);
+  });
 });
