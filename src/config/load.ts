@@ -8,7 +8,8 @@ import { untrustedInput, type UntrustedInput } from '../fs/trusted-place.js';
 import { openInput } from '../fs/judged-open.js';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, errnoCode, type ConfigProblem } from '../errors.js';
+import { ConfigError, FsError, errnoCode, type ConfigProblem } from '../errors.js';
+import { errnoWords } from '../domain/errno-words.js';
 import type { HashallConfig } from './types.js';
 import { parseYamlSource, positionProblems, yamlData } from './yaml-source.js';
 import { validateAgainstSchema } from './schema.js';
@@ -144,7 +145,7 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
         ? wholeFileError(configPath, 'config file not found', 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG')
         : code === 'EISDIR'
           ? wholeFileError(configPath, 'the config path is a folder, not a file', 'give the path of hashall.yaml itself (e.g. --config /etc/hashall/hashall.yaml)')
-          : wholeFileError(configPath, `cannot read config file: ${code ?? (e as Error).message}`, 'check the path and its permissions');
+          : wholeFileError(configPath, `cannot read config file: ${e instanceof FsError ? e.message : `it ${errnoWords(code, (e as Error).message)}`}`, 'check the path and its permissions');
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   if (bytes !== null && !Buffer.isBuffer(bytes)) return { config: null, problems: [bytes], unresolvedReferences: 0 };

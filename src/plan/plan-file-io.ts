@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { anchoredPath } from '../domain/anchored-path.js';
 import { errnoWords } from '../domain/errno-words.js';
-import { HashallError, errnoCode } from '../errors.js';
+import { FsError, HashallError, errnoCode } from '../errors.js';
 import { packageRoot } from '../config/schema.js';
 import { decodePlan, planHash, serializePlan, type PlanValidator } from './plan-file.js';
 import type { Plan } from './types.js';
@@ -85,7 +85,7 @@ export function readPlanFile(file: string, trust?: PlanTrust): { plan: Plan; has
   } catch (err) {
     if (err instanceof HashallError) throw err;
     const code = errnoCode(err);
-    throw new HashallError(`cannot read plan file ${file}: ${code ?? (err as Error).message}`, {
+    throw new HashallError(`cannot read plan file ${file}: it ${errnoWords(code, (err as Error).message)}`, {
       cause: err,
       hint: code === 'ENOENT' ? 'save a plan with `hashall plan --out FILE` first' : 'check the path; plans are written by `hashall plan --out FILE`',
     });
@@ -143,7 +143,9 @@ function openOutFolder(file: string, open: FolderOpener): { fd: number; dev: num
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new HashallError(`cannot write plan file ${file}: its folder ${folder} ${code === 'ENOENT' ? 'does not exist' : 'is not a folder'}`, { cause: err, hint: 'create the folder first, or give --out a path in an existing one' });
-    throw new HashallError(`cannot write plan file ${file}: its folder cannot be read (${code ?? (err as Error).message})`, { cause: err, hint: 'check the folder exists and is writable' });
+    // openJudged's own refusals (a component replaced while it was opened, past 40 links) say what happened themselves.
+    const why = err instanceof FsError ? err.message : `its folder ${folder} ${errnoWords(code, (err as Error).message)}`;
+    throw new HashallError(`cannot write plan file ${file}: ${why}`, { cause: err, hint: 'check the folder exists and is writable' });
   }
   if ('problem' in opened) {
     const { at, problem, kind } = opened.problem;
@@ -209,7 +211,18 @@ export function writePlanFile(file: string, plan: Plan, out?: PlanOut, open: Fol
 
 /** The temp file and the rename of writePlanFile, through held folder `dir`. */
 function writeIn(file: string, dir: number, plan: Plan): void {
-  const fail = (why: string, cause: unknown) => new HashallError(`cannot write plan file ${file}: ${why}`, { cause, hint: 'check the folder exists and is writable' });
+  const fail = (err: unknown): HashallError => {
+    const code = errnoCode(err);
+    const folder = path.dirname(file);
+    // Said in words (errno-words.ts); a temp file this call made is gone by now, and `file` is as it was before.
+    const hint =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? `free space on the filesystem holding ${folder} (or give --out a path on another one); nothing was written, ${path.basename(file)} is as it was`
+        : code === 'EROFS'
+          ? `give --out a path on a filesystem mounted read-write; nothing was written`
+          : 'check the folder exists and is writable';
+    return new HashallError(`cannot write plan file ${file}: it ${errnoWords(code, (err as Error).message)}`, { cause: err, hint });
+  };
   const tmp = anchoredPath(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
   let made = false;
@@ -231,6 +244,6 @@ function writeIn(file: string, dir: number, plan: Plan): void {
     } catch {
       // already renamed
     }
-    throw fail(errnoCode(err) ?? (err as Error).message, err);
+    throw fail(err);
   }
 }

@@ -135,7 +135,7 @@ describe('plan files', () => {
         writer.kill();
       }
       const missing = path.join(dir, 'nope.json');
-      expect(() => readPlanFile(missing)).toThrow(`cannot read plan file ${missing}: ENOENT`);
+      expect(() => readPlanFile(missing)).toThrow(`cannot read plan file ${missing}: it does not exist`);
       expect(() => readPlanFile(missing)).toThrow(expect.objectContaining({ hint: 'save a plan with `hashall plan --out FILE` first' }));
     } finally {
       rmSync(dir, { recursive: true, force: true });

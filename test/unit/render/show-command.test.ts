@@ -40,7 +40,7 @@ describe('hashall show', () => {
     expect(r.stderr).toContain('hint: create the plan again');
     const missing = await runCli(['show', path.join(dir, 'nope.json')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/cannot read plan file .*nope\.json: ENOENT/);
+    expect(missing.stderr).toMatch(/cannot read plan file .*nope\.json: it does not exist/);
   });
 
   it('a crafted name (newline, ESC sequences, a bidi override) cannot forge or hide a line of the review; --json stays exact', async () => {
