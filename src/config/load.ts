@@ -1,11 +1,12 @@
 // Finds, reads and checks hashall.yaml: YAML → schema → normalize → rules → filesystem checks, all problems positioned.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { pseudoFsOfFd } from '../fs/pseudo-fs.js';
 import { foreignDocument } from './foreign-file.js';
 import { wholeFileError } from './problem.js';
 import { untrustedInput, type UntrustedInput } from '../fs/trusted-place.js';
 import { openInput } from '../fs/judged-open.js';
+import { readInput } from '../fs/input-read.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, FsError, errnoCode, type ConfigProblem } from '../errors.js';
@@ -93,14 +94,7 @@ function readConfigBytes(file: string, env: Record<string, string | undefined>):
     const problem = untrustedConfig(file, st, env, fd);
     if (problem !== null) return problem;
     if (st.isFile() && st.size > CONFIG_MAX_BYTES) return null;
-    const buf = Buffer.allocUnsafe(CONFIG_MAX_BYTES + 1);
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-    }
-    return n > CONFIG_MAX_BYTES ? null : Buffer.from(buf.subarray(0, n));
+    return readInput(file, fd, st, { maxBytes: CONFIG_MAX_BYTES });
   } finally {
     closeSync(fd);
   }
@@ -145,7 +139,9 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
         ? wholeFileError(configPath, 'config file not found', 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG')
         : code === 'EISDIR'
           ? wholeFileError(configPath, 'the config path is a folder, not a file', 'give the path of hashall.yaml itself (e.g. --config /etc/hashall/hashall.yaml)')
-          : wholeFileError(configPath, `cannot read config file: ${e instanceof FsError ? e.message : `it ${errnoWords(code, (e as Error).message)}`}`, 'check the path and its permissions');
+          : e instanceof FsError
+            ? wholeFileError(configPath, `cannot read config file: ${e.message}`, e.hint ?? 'check the path and its permissions')
+            : wholeFileError(configPath, `cannot read config file: it ${errnoWords(code, (e as Error).message)}`, 'check the path and its permissions');
     return { config: null, problems: [problem], unresolvedReferences: 0 };
   }
   if (bytes !== null && !Buffer.isBuffer(bytes)) return { config: null, problems: [bytes], unresolvedReferences: 0 };

@@ -13,6 +13,7 @@ const WORDS: Record<string, string> = {
   EIO: 'gave an I/O error (a failing disk or a lost network mount?)',
   ENAMETOOLONG: 'has a name too long for its filesystem',
   ESTALE: 'is on a network mount whose server lost it (stale file handle)',
+  ENXIO: 'cannot be opened by its name: a socket, or a device with nothing behind it',
 };
 
 /** What system error `code` means for the path it happened on, as words that follow the path; `fallback` (the error's own text) when the code is not one of them. */

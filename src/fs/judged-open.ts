@@ -94,10 +94,12 @@ export function openJudged(p: string, flags: number, opts: { owners: ReadonlySet
 /**
  * Open a file that steers hashall (hashall.yaml, a saved plan) through openJudged, with the owners untrustedInput
  * trusts: `{ problem }` when a symlink on the way is one another user planted or could swap. The file itself and
- * the folders holding it are the caller's to judge, on this descriptor (untrustedInput with `fd`).
+ * the folders holding it are the caller's to judge, on this descriptor (untrustedInput with `fd`). Opened O_NONBLOCK:
+ * a FIFO nobody writes to does not hold the open (which would wait for a writer without end) — read it with readInput
+ * (input-read.ts).
  */
 export function openInput(file: string, flags: number, env: Record<string, string | undefined>): { fd: number } | { problem: UntrustedInput } {
   const { owners, who, euid } = inputOwners(env);
-  const opened = openJudged(file, flags, { owners, who });
+  const opened = openJudged(file, flags | constants.O_NONBLOCK, { owners, who });
   return 'fd' in opened ? opened : { problem: asUntrusted(opened.problem, who, euid) };
 }

@@ -45,7 +45,15 @@ export interface PlanTrust {
   judge(file: string, st: Stats, fd?: number): UntrustedInput | null;
   /** Throws: the file, a folder holding it or a symlink on the way is one another user could change. */
   refuse(found: UntrustedInput): never;
+  /** Read the file as `open` opened it (O_NONBLOCK) to its end: input-read.ts readInput. */
+  read: PlanReader;
 }
+
+/**
+ * Reads the plan file open on `fd` (its fstat `st`), opened O_NONBLOCK, to its end without waiting for ever on a pipe
+ * (input-read.ts readInput, given by the caller: the planner's room reads no descriptor through src/fs itself).
+ */
+export type PlanReader = (file: string, fd: number, st: Stats) => Buffer;
 
 /** Opens the folder `plan --out` writes into, judging each symlink on the way (judged-open.ts openJudged). */
 export type FolderOpener = (folder: string, flags: number) => { fd: number } | { problem: PlaceProblem };
@@ -53,9 +61,13 @@ export type FolderOpener = (folder: string, flags: number) => { fd: number } | {
 /**
  * Read a saved plan (format version and schemas/plan.schema.json checked) and the hash of its bytes that run records keep.
  * With `trust` (apply), the file is opened through openInput — a symlink on the way another user planted or could swap
- * is refused as it is followed — and judged on that descriptor (untrustedInput) before a byte is read from it.
+ * is refused as it is followed — and judged on that descriptor (untrustedInput) before a byte is read from it. With
+ * `trust` or `reader` (show), it is opened without waiting for a FIFO's writer and read by the reader, which gives up
+ * on a pipe whose writer does not come or stays silent (a FIFO nobody writes to hung apply and show for ever).
  */
-export function readPlanFile(file: string, trust?: PlanTrust): { plan: Plan; hash: string } {
+export function readPlanFile(file: string, trust?: PlanTrust, reader?: PlanReader): { plan: Plan; hash: string } {
+  // Without a reader (tests), the file is opened as open(2) would and read to its end as readFileSync reads it.
+  const read = trust?.read ?? reader;
   let bytes: Buffer;
   try {
     // A regular file or a pipe (`apply <(…)`) is read to its end; a device never ends (`apply /dev/zero` read until
@@ -71,14 +83,14 @@ export function readPlanFile(file: string, trust?: PlanTrust): { plan: Plan; has
     if (trust) {
       const opened = trust.open(file, constants.O_RDONLY);
       fd = 'problem' in opened ? trust.refuse(opened.problem) : opened.fd;
-    } else fd = openSync(file, constants.O_RDONLY);
+    } else fd = openSync(file, constants.O_RDONLY | (read ? constants.O_NONBLOCK : 0));
     try {
       const st = fstatSync(fd);
       if (!st.isFile() && !st.isFIFO()) {
         throw new HashallError(`cannot read plan file ${file}: it is ${st.isDirectory() ? 'a directory' : 'a device or socket'}, not a plan`, { hint: 'give the file written by `hashall plan --out FILE`' });
       }
       judge(st, fd);
-      bytes = readFileSync(fd);
+      bytes = read ? read(file, fd, st) : readFileSync(fd);
     } finally {
       closeSync(fd);
     }

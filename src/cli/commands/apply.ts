@@ -11,6 +11,7 @@ import { crashHookFromEnv } from '../../apply/crash-hook.js';
 import { runApply, runRecover } from '../../reconcile/apply.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
 import { openInput } from '../../fs/judged-open.js';
+import { readInput } from '../../fs/input-read.js';
 import { untrustedInput } from '../../fs/trusted-place.js';
 import type { Plan } from '../../plan/types.js';
 import type { HashallConfig } from '../../config/types.js';
@@ -91,6 +92,7 @@ async function applyWithConfig(planfile: string | undefined, config: HashallConf
     const { plan, hash } = readPlanFile(file, {
       open: (f, flags) => openInput(f, flags, ctx.env),
       judge: (f, st, fd) => untrustedInput(f, st, ctx.env, fd),
+      read: (f, fd, st) => readInput(f, fd, st)!,
       refuse: (found) => {
         const subject = found.where === 'file' ? `plan file ${found.at}` : found.where === 'link' ? `symlink ${found.at} on the way to plan file ${file}` : `folder ${found.at} holding the plan file`;
         throw new HashallError(`${subject} ${found.problem}: whoever can change it decides what hashall moves, links and removes`, {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { readPlanFile } from '../../plan/plan-file-io.js';
+import { readInput } from '../../fs/input-read.js';
 import { addPlanFormatOptions, planFormat, type PlanFormatOpts } from '../plan-format.js';
 import { addConfigOption, loadConfigForCommand, type ConfigOptionValues } from '../config-option.js';
 import { renderPlan } from '../../render/plan-view.js';
@@ -21,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
   addConfigOption(cmd);
   addPlanFormatOptions(cmd).action((file: string, opts: PlanFormatOpts & ConfigOptionValues) => {
     const format = planFormat(opts);
-    const { plan } = readPlanFile(path.resolve(ctx.cwd, file));
+    const { plan } = readPlanFile(path.resolve(ctx.cwd, file), undefined, (f, fd, st) => readInput(f, fd, st)!);
     // The text and markdown views list no file; JSON shows the plan as apply runs it.
     const shown = format === 'json' && hasCatalogRefs(plan) ? expanded(plan, opts, ctx) : plan;
     ctx.stdout.write(renderPlan(shown, format, ctx.color));
