@@ -23,7 +23,7 @@ import { computeDupes, dupesKey, payloadRoots, storedDupes, storedSummaries, sum
 import { readActiveTorrents } from './torrent-row.js';
 import { openProblemPaths } from './integrity.js';
 import { differencesOnRows, exactLstat, fsBinding, liveCheckPool, liveDifferences, ownPayloadCheck, payloadHere, type LiveCheckPool, type LstatFn, type PayloadEntry, type PayloadJob } from './live-check.js';
-import { lstatSync } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fsPathArg } from '../fs/path-encoding.js';
 import { CLIENT_FOLDER_ROLES, type ClientFolder, type ClientFolderRole } from '../domain/client-folder.js';
@@ -604,7 +604,7 @@ export function withLiveMeta(dupes: DupeGroup[]): void {
 
 /**
  * The one reader of owner, group and mode behind withLiveMeta and withPayloadMeta: the inode at a path, read without
- * following it, must still be the catalogued one (inode, size, mtime), else null (unknown). It uses the live check's
+ * following it, must still be the catalogued one (a regular file; inode, size, mtime), else null (unknown). It uses the live check's
  * lstat (one per inode): the fs binding's numbers where they are exact, else fs.lstatSync's — the same answer as
  * liveInode at about half its cost (no BigInt stats, no Date objects; ~4k inodes in a 20k-file tree).
  */
@@ -621,6 +621,9 @@ function unchangedMetaReader(): (p: string, ino: number, size: number, mtimeNs: 
       st = undefined;
     }
     if (st === undefined || Number(st.ino) !== ino || Number(st.size) !== size || String(st.mtimeNs) !== mtimeNs) return null;
+    // Only a regular file was catalogued: a symlink or a FIFO with the row's inode, size and mtime (an inode number
+    // reused since the file was removed) is not it — unknown, never a link source.
+    if ((Number(st.mode) & constants.S_IFMT) !== constants.S_IFREG) return null;
     return { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode) & 0o7777 };
   };
 }
