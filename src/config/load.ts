@@ -10,7 +10,7 @@ import { readInput } from '../fs/input-read.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, FsError, errnoCode, type ConfigProblem } from '../errors.js';
-import { errnoWords } from '../domain/errno-words.js';
+import { errnoWords, undecodablePath } from '../domain/errno-words.js';
 import type { HashallConfig } from './types.js';
 import { parseYamlSource, positionProblems, yamlData } from './yaml-source.js';
 import { validateAgainstSchema } from './schema.js';
@@ -135,7 +135,9 @@ export function checkConfig(file: string, opts: LoadOptions): CheckResult {
   } catch (e) {
     const code = errnoCode(e);
     const problem: ConfigProblem =
-      code === 'ENOENT'
+      code === 'ENOENT' && undecodablePath(configPath) !== null
+        ? wholeFileError(configPath, `config file not found: its path ${undecodablePath(configPath)!.words}`, undecodablePath(configPath)!.hint)
+        : code === 'ENOENT'
         ? wholeFileError(configPath, 'config file not found', 'run `hashall init` to write a starter hashall.yaml, or pass --config FILE / set HASHALL_CONFIG')
         : code === 'EISDIR'
           ? wholeFileError(configPath, 'the config path is a folder, not a file', 'give the path of hashall.yaml itself (e.g. --config /etc/hashall/hashall.yaml)')

@@ -20,3 +20,16 @@ const WORDS: Record<string, string> = {
 export function errnoWords(code: string | undefined, fallback: string): string {
   return (code !== undefined ? WORDS[code] : undefined) ?? `cannot be used: ${fallback}`;
 }
+
+/**
+ * Why a path given on the command line (or the working folder it is resolved in) was not found, when it holds bytes that
+ * are not UTF-8: Node hands hashall its arguments and working folder already decoded, each such byte as U+FFFD, so no
+ * such name can be opened. Null when the path holds none.
+ */
+export function undecodablePath(p: string): { words: string; hint: string } | null {
+  if (!p.includes('\uFFFD')) return null;
+  return {
+    words: 'holds bytes that are not UTF-8 (shown as \uFFFD), which reach hashall already replaced: no file by that name can be opened',
+    hint: 'give a path without them: rename the file or folder, or make a symlink with a plain name to it',
+  };
+}

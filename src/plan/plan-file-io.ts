@@ -5,7 +5,7 @@ import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, open
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { anchoredPath } from '../domain/anchored-path.js';
-import { errnoWords } from '../domain/errno-words.js';
+import { errnoWords, undecodablePath } from '../domain/errno-words.js';
 import { FsError, HashallError, errnoCode } from '../errors.js';
 import { packageRoot } from '../config/schema.js';
 import { decodePlan, planHash, serializePlan, type PlanValidator } from './plan-file.js';
@@ -97,6 +97,8 @@ export function readPlanFile(file: string, trust?: PlanTrust, reader?: PlanReade
   } catch (err) {
     if (err instanceof HashallError) throw err;
     const code = errnoCode(err);
+    const undecodable = code === 'ENOENT' ? undecodablePath(file) : null;
+    if (undecodable !== null) throw new HashallError(`cannot read plan file ${file}: its path ${undecodable.words}`, { cause: err, hint: undecodable.hint });
     throw new HashallError(`cannot read plan file ${file}: it ${errnoWords(code, (err as Error).message)}`, {
       cause: err,
       hint: code === 'ENOENT' ? 'save a plan with `hashall plan --out FILE` first' : 'check the path; plans are written by `hashall plan --out FILE`',
@@ -154,6 +156,8 @@ function openOutFolder(file: string, open: FolderOpener): { fd: number; dev: num
     opened = open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
     const code = errnoCode(err);
+    const undecodable = code === 'ENOENT' ? undecodablePath(folder) : null;
+    if (undecodable !== null) throw new HashallError(`cannot write plan file ${file}: its folder's path ${undecodable.words}`, { cause: err, hint: undecodable.hint });
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new HashallError(`cannot write plan file ${file}: its folder ${folder} ${code === 'ENOENT' ? 'does not exist' : 'is not a folder'}`, { cause: err, hint: 'create the folder first, or give --out a path in an existing one' });
     // openJudged's own refusals (a component replaced while it was opened, past 40 links) say what happened themselves.
     const why = err instanceof FsError ? err.message : `its folder ${folder} ${errnoWords(code, (err as Error).message)}`;
