@@ -7,5 +7,6 @@ import { progressLine } from './progress-line.js';
 
 export function refreshOutput(ctx: CliContext): RefreshOutput {
   const progress = progressLine(ctx, (p: ScanProgress) => refreshProgressLine(p));
-  return { info: (line) => void ctx.stderr.write(line + '\n'), ...(progress ? { progress } : {}) };
+  const line = (text: string): void => void ctx.stderr.write(text + '\n');
+  return { info: line, warn: line, ...(progress ? { progress } : {}) };
 }

@@ -99,6 +99,23 @@ async function clientChecks(config: HashallConfig, now: () => number, out: Docto
   for (const c of all) await instanceChecks(c, now, out);
 }
 
+/** What a refused login needs, in the client's own terms: which keys of hashall.yaml, and which variable (never its value). */
+function authFix(c: ClientConfig, where: string): string {
+  // Only a template that is nothing but variables is shown: a literal password is the secret itself.
+  const vars = c.password && /^(\$\{[A-Za-z_][A-Za-z0-9_]*\})+$/.test(c.password.template) ? ` (${c.password.template}, read from the environment)` : '';
+  const password = `\`${where}.password\`${vars}`;
+  switch (c.type) {
+    case 'deluge':
+      return `check ${password}: the deluge-web password (Preferences → Interface in the Web UI; Deluge has no user name here, and the daemon's auth file accounts are not it); the password itself is never printed`;
+    case 'rtorrent':
+      return `check \`${where}.username\` and ${password}: the HTTP basic auth of the web server in front of rTorrent (nginx, ruTorrent); the password itself is never printed`;
+    case 'transmission':
+      return `check \`${where}.username\` and ${password}: Transmission's rpc-username and rpc-password (settings.json); the password itself is never printed`;
+    case 'qbittorrent':
+      return `check \`${where}.username\` and ${password}: the Web UI login (Tools → Options → Web UI); the password itself is never printed`;
+  }
+}
+
 /** One instance: reachable, authenticated, its save paths mapped. Ids `client`, `client:path-maps` (the single `client:`), else `client.NAME…`. */
 async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorCheck[]): Promise<void> {
   const id = c.name === DEFAULT_INSTANCE && c.at[0] === 'client' ? 'client' : `client.${c.name}`;
@@ -136,7 +153,7 @@ async function instanceChecks(c: ClientConfig, now: () => number, out: DoctorChe
       title: `${c.type} "${c.name}" at ${redactUrl(c.url)}`,
       status: 'problem',
       detail: message(err),
-      fix: auth ? 'check the username and the password variable hashall.yaml names (the password itself is never printed)' : `start the client or correct \`${where}.url\`; hashall needs it for every plan that moves torrents`,
+      fix: auth ? authFix(c, where) : `start the client or correct \`${where}.url\`; hashall needs it for every plan that moves torrents`,
     });
   } finally {
     await client.close();

@@ -5,7 +5,7 @@ import type { DoctorReport } from '../doctor/checks.js';
 import type { LockStreak } from '../apply/lock-streak.js';
 import { ACTIONABLE, type Plan, type PlanGroup } from '../plan/types.js';
 import { formatBytes, formatDuration } from '../domain/format-bytes.js';
-import { printable } from '../render/escape.js';
+import { printable, printableLines } from '../render/escape.js';
 
 export const NOTIFICATION_SCHEMA_ID = 'https://hashall.dev/schemas/notification.schema.json';
 export const NOTIFICATION_VERSION = 1;
@@ -79,7 +79,8 @@ export function failureNotice(what: string, error: string, ctx: { host: string; 
     event: 'failed',
     severity: 'error',
     title: `hashall on ${ctx.host}: ${what} failed`,
-    message: printable(error),
+    // Its own line breaks kept (a stale plan lists its reasons one a line), each line made printable on its own.
+    message: printableLines(error),
     host: ctx.host,
     at: ctx.at,
     runId: ctx.runId ?? null,

@@ -88,6 +88,26 @@ export async function notifyPlanFindings(
   return out;
 }
 
+/**
+ * A failure that came before any run (a client down, a catalog that cannot be opened): told once while the same failure
+ * lasts — an unattended loop or timer meets it at every iteration, and a notice per iteration for a daemon down over a
+ * weekend buries the first one. The same title and message again is not sent; another failure is, and so is this one
+ * again once `failureCleared` said a later iteration or apply got past it (or a target failed to take it last time).
+ */
+export async function notifyFailureOnce(config: HashallConfig, db: Db | null, notice: Notice, deps: NotifyDeps): Promise<NotifyOutcome[]> {
+  return notifyNew(config, db, 'failed', [`${notice.title}\n${notice.message}`], () => notice, deps);
+}
+
+/** An iteration or apply got past the point where the last notified failure stopped it: the next failure is new again. */
+export function failureCleared(config: HashallConfig, db: Db | null, now: number): void {
+  if ((config.notify ?? []).length === 0 || db === null) return;
+  try {
+    if (lastNotified(db, 'failed').size > 0) rememberNotified(db, 'failed', [], now);
+  } catch {
+    /* read-only or damaged catalog: the next failure is told as if new */
+  }
+}
+
 /** After doctor: the problems not notified before (by check id). */
 export async function notifyDoctorFindings(config: HashallConfig, db: Db | null, report: DoctorReport, deps: NotifyDeps): Promise<NotifyOutcome[]> {
   const problems = report.checks.filter((c) => c.status === 'problem');

@@ -2,7 +2,8 @@
 import type { Db } from '../catalog/db.js';
 import type { NotifyOutcome } from './send.js';
 
-export type NotifyKind = 'drift' | 'blocked' | 'doctor';
+/** `failed`: a failure before any run (a client down), told once while the same failure lasts. */
+export type NotifyKind = 'drift' | 'blocked' | 'doctor' | 'failed';
 
 export interface RunNotification extends NotifyOutcome {
   at: number;

@@ -8,7 +8,7 @@ import { closeAll } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import { ExitCode, HashallError, LockHeldError } from '../errors.js';
 import { actionableGroups, failureNotice, nothingToDoNotice } from '../notify/notice.js';
-import { hostName, notify, notifyPlanFindings, type NotifyDeps } from '../notify/notify.js';
+import { failureCleared, hostName, notify, notifyFailureOnce, notifyPlanFindings, type NotifyDeps } from '../notify/notify.js';
 import { hasChanges } from '../plan/build.js';
 import { summaryLine } from '../render/plan-text.js';
 import { runApply, runRecover } from './apply.js';
@@ -64,13 +64,17 @@ export async function reconcileOnce(input: IterationInput): Promise<IterationEnd
     await closeAll(recoverClients);
   }
   if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
-  const plan = await makePlan(config, { refresh: true, now: input.now, cwd: input.cwd, out: { info: out.info } });
+  const plan = await makePlan(config, { refresh: true, now: input.now, cwd: input.cwd, out: { info: out.info, warn: out.warn } });
   if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
   const summary = summaryLine(plan);
   const auto = config.apply?.auto ?? false;
   out.json(hasChanges(plan) ? { type: 'plan', summary, groups: actionableGroups(plan).length } : { type: 'no-changes', summary });
   if (!hasChanges(plan)) out.info(summary);
-  await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summary, { ...deps, drift: !auto }));
+  await withCatalogDb(config, async (db) => {
+    // Planned: a failure told before (a client that was down) is over; the next one is told again.
+    failureCleared(config, db, input.now());
+    return notifyPlanFindings(config, db, plan, summary, { ...deps, drift: !auto });
+  });
   // A stop that cut the notices short: no further notice, no apply begun now.
   if (stop.aborted) return { outcome: 'stopped', exitCode: ExitCode.Ok };
   if (!hasChanges(plan)) {
@@ -106,7 +110,7 @@ export async function reconcileOnce(input: IterationInput): Promise<IterationEnd
 }
 
 /**
- * An iteration that threw: reported (warning, NDJSON error event) and notified; the loop goes on. Another run holding
+ * An iteration that threw: reported (warning, NDJSON error event) and notified once while the same failure lasts; the loop goes on. Another run holding
  * the lock is notified only once it refused LOCK_HELD_NOTIFY_AFTER runs in a row — iterations of this loop, of another
  * one, `reconcile --once` or `apply` from cron alike: the streak is kept on disk (src/apply/lock-streak.ts).
  */
@@ -121,6 +125,8 @@ export async function failedIteration(err: unknown, input: Pick<IterationInput, 
     if (err instanceof LockRefusedError) await notifyLockRefused(input.config, input.notify, err, 'reconcile');
     return { outcome: 'lock-held', exitCode: ExitCode.LockHeld };
   }
-  await notify(input.config, null, failureNotice('reconcile', message, { host: hostName(), at: input.now() }), input.notify);
+  // Told once while the same failure lasts (a daemon down over a weekend is one notice, not one per iteration).
+  const notice = failureNotice('reconcile', message, { host: hostName(), at: input.now() });
+  await withCatalogDb(input.config, (db) => notifyFailureOnce(input.config, db, notice, input.notify));
   return { outcome: 'failed', exitCode: err instanceof HashallError ? err.exitCode : ExitCode.Error };
 }

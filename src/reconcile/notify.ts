@@ -6,7 +6,7 @@ import { ConfigError, ExitCode, HashallError, LockHeldError, errorText } from '.
 import { applyNotice, failureNotice, lockHeldNotice } from '../notify/notice.js';
 import { describeHolder, LockRefusedError } from '../apply/lock.js';
 import { LOCK_HELD_NOTIFY_AFTER, markStreakNotified, stuckHolderAdvice } from '../apply/lock-streak.js';
-import { hostName, notify, type NotifyDeps } from '../notify/notify.js';
+import { failureCleared, hostName, notify, notifyFailureOnce, type NotifyDeps } from '../notify/notify.js';
 
 /**
  * Run `fn` with the catalog open (null when it cannot be opened: notifications then go unrecorded), closing it after.
@@ -33,7 +33,10 @@ export async function notifyApplyEnd(config: HashallConfig, deps: NotifyDeps, en
   if ((config.notify ?? []).length === 0) return;
   const ctx = { host: hostName(), at: deps.now() };
   if ('result' in end) {
-    await withCatalogDb(config, (db) => notify(config, db, applyNotice(end.result, ctx), deps));
+    await withCatalogDb(config, (db) => {
+      failureCleared(config, db, ctx.at);
+      return notify(config, db, applyNotice(end.result, ctx), deps);
+    });
     return;
   }
   const err = end.error;
@@ -43,7 +46,8 @@ export async function notifyApplyEnd(config: HashallConfig, deps: NotifyDeps, en
   }
   // A lock of a run that is gone (not taken over here): said on stderr and by doctor; a declined prompt or a signal is a person's choice.
   if (err instanceof LockHeldError || (err instanceof HashallError && err.exitCode === ExitCode.Cancelled) || err instanceof ConfigError) return;
-  await notify(config, null, failureNotice(end.what, errorText(err), ctx), deps);
+  // Told once while the same failure lasts: `apply` from cron every night against a client that stays down.
+  await withCatalogDb(config, (db) => notifyFailureOnce(config, db, failureNotice(end.what, errorText(err), ctx), deps));
 }
 
 /**

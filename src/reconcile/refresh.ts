@@ -8,7 +8,7 @@ import type { ClientSet } from '../clients/client-set.js';
 import type { HashallConfig } from '../config/types.js';
 import type { RescanRoot } from '../apply/bookkeeping.js';
 import type { WrittenContent } from '../apply/written-content.js';
-import { HashallError } from '../errors.js';
+import { errorText, HashallError } from '../errors.js';
 import { refreshClientDownLine, refreshScannedLine, refreshSyncedLine } from '../render/refresh-text.js';
 
 // The scanner and the sync load when a refresh runs, not with every command that may refresh (apply of a saved plan
@@ -20,6 +20,8 @@ const syncer = async () => (await import('../catalog/sync.js')).syncInstances;
 /** Where refresh reports: `info` lines (stderr, or NDJSON under apply --json) and, on a terminal, the scan's progress. */
 export interface RefreshOutput {
   info(line: string): void;
+  /** A client that could not be synced: a warning (stderr even under --json, so cron mails it); `info` when absent. */
+  warn?(line: string): void;
   /** Drawn while the scan runs (throttling is the drawer's); `clear` once it ended, however it ended. */
   progress?: { draw(p: ScanProgress): void; clear(): void };
 }
@@ -83,7 +85,7 @@ export async function refresh(
     for (const s of sync.synced) out.info(refreshSyncedLine(s.torrents, config.clients[s.client]?.type, s.client));
     // Every instance down: nothing to plan with (as with one client). Some down: plan; their groups are blocked.
     if (sync.synced.length === 0 && sync.failed[0]) throw sync.failed[0].error;
-    for (const f of sync.failed) out.info(refreshClientDownLine(f.client, f.error.message));
+    for (const f of sync.failed) (out.warn ?? out.info)(refreshClientDownLine(f.client, errorText(f.error)));
   }
   return { scan, sync };
 }

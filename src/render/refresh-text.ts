@@ -15,6 +15,7 @@ export function refreshSyncedLine(torrents: number, type: string | undefined, cl
   return `refresh: synced ${torrents} torrent(s) from ${type ?? 'client'} "${client}"`;
 }
 
+/** A client the refresh could not sync (down, a refused login, …): `error` with its hint, which says what to check. */
 export function refreshClientDownLine(client: string, error: string): string {
-  return `refresh: torrent client "${client}" did not answer (${error}); every group touching its torrents is blocked`;
+  return `refresh: torrent client "${client}" did not answer the sync: ${error}; every group touching its torrents is blocked`;
 }

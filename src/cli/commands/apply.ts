@@ -25,7 +25,7 @@ import { raiseOptimizerBudget } from '../optimizer-budget.js';
 import { notifyDeps } from '../notify-deps.js';
 import { notifyApplyEnd, withCatalogDb } from '../../reconcile/notify.js';
 import { openCatalog, setDurability, withWalCheckpointEvery, type CatalogDb } from '../../catalog/db.js';
-import { notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
+import { failureCleared, notify, notifyPlanFindings, hostName, type NotifyDeps } from '../../notify/notify.js';
 import { nothingToDoNotice } from '../../notify/notice.js';
 
 const ACTIONABLE = new Set(['move', 'reuse', 'dedupe', 'retire']);
@@ -194,10 +194,18 @@ async function freshPlan(config: HashallConfig, ctx: CliContext, opts: ApplyOpti
   // Recovery's journal writes were durable one by one; the scan's commits are the catalog's ordinary ones.
   setDurability(catalog.db, 'normal');
   // With --json the plan is not printed (stderr carries only warnings and errors): `hashall plan --json` shows it.
-  const plan = await makePlan(config, { refresh: true, now: ctx.now, cwd: ctx.cwd, out: opts.json ? { info: sink.info } : refreshOutput(ctx), catalog });
+  const plan = await makePlan(config, { refresh: true, now: ctx.now, cwd: ctx.cwd, out: opts.json ? { info: sink.info, warn: sink.warn } : refreshOutput(ctx), catalog });
   if (!opts.json) ctx.stdout.write(renderPlanText(plan, { color: ctx.color }));
   // Newly blocked groups are news whether or not anything runs (the changes themselves are reported by the run).
-  await withCatalogDb(config, (db) => notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false }), catalog);
+  await withCatalogDb(
+    config,
+    (db) => {
+      // Planned: a failure told before (a client that was down) is over; the next one is told again.
+      failureCleared(config, db, ctx.now());
+      return notifyPlanFindings(config, db, plan, summaryLine(plan), { ...deps, drift: false });
+    },
+    catalog,
+  );
   if (!hasChanges(plan)) {
     // Scripts reading NDJSON still get one line saying why nothing ran.
     sink.json({ type: 'no-changes', summary: summaryLine(plan) });

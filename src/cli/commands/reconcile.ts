@@ -51,7 +51,8 @@ export function register(program: Command, ctx: CliContext, exit: ExitStatus): v
       'after',
       '\nEach iteration reloads hashall.yaml, recovers an interrupted run, plans afresh (scan + sync), then applies when\n' +
         '`apply: { auto: true }`, otherwise notifies the `notify:` targets about drift and newly blocked groups; the outcome\n' +
-        'is notified too. A failed iteration (client down, lock held by another run) is reported and the loop goes on.\n' +
+        'is notified too. A failed iteration (client down, lock held by another run) is reported and the loop goes on;\n' +
+        'the same failure is notified once while it lasts, not at every iteration.\n' +
         'SIGINT/SIGTERM stop it cleanly: during an apply the group in progress is rolled back first; while sleeping at once.' +
         exitCodesHelp([
           [ExitCode.Ok, 'bounded runs: the last iteration succeeded'],

@@ -90,6 +90,19 @@ function scgiExchange(ep: Extract<Endpoint, { kind: 'unix' | 'tcp' }>, body: str
   });
 }
 
+/** What a failed connect to a unix socket means there (the code alone, ENOENT or ECONNREFUSED, says little). */
+const SOCKET_WORDS: Record<string, string> = {
+  ENOENT: 'no socket at that path: rTorrent is not running, or network.scgi.open_local names another path',
+  ECONNREFUSED: 'nothing listens on that socket: rTorrent stopped or crashed and left its socket file behind, or the path is not a socket',
+  EACCES: "permission denied: hashall's user may not write to the socket (its mode or owner, or a folder above it)",
+};
+
+function socketFailure(ep: Endpoint, cause: unknown): string {
+  const text = failureText(cause);
+  const words = ep.kind === 'unix' ? SOCKET_WORDS[text] : undefined;
+  return words ? `${text} (${words})` : text;
+}
+
 export class RtorrentTransport {
   readonly #ep: Endpoint;
   readonly #shown: string;
@@ -152,7 +165,7 @@ export class RtorrentTransport {
         throw new ClientError('timeout', `rTorrent did not answer ${method} at ${this.#shown} within ${this.#opts.timeoutMs} ms`, { hint: 'check that rTorrent is running and responsive, or raise client.timeout' });
       }
       if (isTooLarge(cause)) throw tooLargeAnswer('rTorrent', this.#shown, method, cause);
-      return new ClientError('network', `cannot reach rTorrent at ${this.#shown} for ${method}: ${failureText(cause)}`, { hint: 'check client.url and that rTorrent (or the web server in front of it) is running' });
+      return new ClientError('network', `cannot reach rTorrent at ${this.#shown} for ${method}: ${socketFailure(this.#ep, cause)}`, { hint: 'check client.url and that rTorrent (or the web server in front of it) is running' });
     }
     if (status === 401 || status === 403) {
       throw new ClientError('auth', `rTorrent at ${this.#shown} refused ${method} with ${status}`, { status, hint: 'check client.username and the password variable (HTTP basic auth of the web server)' });
